@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include "libindex/camera.h"
+#include "libindex/colormap.h"
+#include "libindex/error.h"
+#include "libindex/image.h"
+#include "libindex/volume.h"
+
+using namespace libindex;
+
+TEST(Colormap, LinearBetweenEntriesAndBoundaryModes) {
+  Colormap m;
+  m.entries = {{0, 0, 0, 0}, {1, 0.5f, 0, 1}, {0, 1, 0, 0.5f}};
+  m.domain_min = 0.2f, m.domain_max = 0.6f;
+  auto v = m.view();
+  // u = (0.3-0.2)/0.4 = 0.25 -> x = 0.5: halfway between entries 0 and 1.
+  EXPECT_NEAR(v.lookup(0.3f).w, 0.5f, 1e-6);
+  EXPECT_NEAR(v.lookup(0.3f).y, 0.25f, 1e-6);
+  // u = 0.75 -> x = 1.5: halfway between entries 1 and 2.
+  EXPECT_NEAR(v.lookup(0.5f).w, 0.75f, 1e-6);
+  EXPECT_NEAR(v.lookup(0.9f).w, 0.5f, 1e-6); // clamp_to_edge: last entry
+  m.mode = BoundaryMode::clamp_to_transparent;
+  EXPECT_EQ(m.view().lookup(0.9f).w, 0.0f);
+  EXPECT_EQ(m.view().lookup(0.1f).w, 0.0f);
+  EXPECT_NEAR(m.view().lookup(0.6f).w, 0.5f, 1e-6); // the domain's end is inside
+}
+
+TEST(Colormap, PresetsAndErrors) {
+  for (auto& n : colormap_preset_names()) EXPECT_EQ(colormap_preset(n).entries.size(), 256u) << n;
+  auto viridis = colormap_preset("viridis");
+  EXPECT_NEAR(viridis.entries[0].x, 0.267f, 0.015f); // matplotlib's first viridis entry: 0.267 0.005 0.329
+  EXPECT_NEAR(viridis.entries[255].y, 0.906f, 0.01f); // last: 0.993 0.906 0.144
+  EXPECT_THROW(colormap_preset("nope"), Error);
+  EXPECT_EQ(parse_boundary_mode("clamp_to_transparent"), BoundaryMode::clamp_to_transparent);
+  EXPECT_THROW(parse_boundary_mode("wrap"), Error);
+}
+
+TEST(Image, OverIsAssociativeAndConversionsRound) {
+  Vec4f a{0.2f, 0.1f, 0.0f, 0.4f}, b{0.0f, 0.3f, 0.1f, 0.5f}, c{0.5f, 0.5f, 0.5f, 0.9f};
+  Vec4f l = over(over(a, b), c), r = over(a, over(b, c));
+  EXPECT_NEAR(l.x, r.x, 1e-6); EXPECT_NEAR(l.w, r.w, 1e-6);
+  EXPECT_NEAR(l.w, 1 - 0.6f * 0.5f * 0.1f, 1e-6);
+  Image img(1, 1);
+  img.at(0, 0) = {0.25f, 0.0f, 0.0f, 0.5f};
+  EXPECT_EQ(to_rgba8_straight(img)[0], 128); // 0.25/0.5 = 0.5 -> round(127.5) = 128
+  EXPECT_EQ(to_rgba8_premultiplied(img)[0], 64);
+  apply_background(img, {0, 0, 1, 1});
+  EXPECT_NEAR(img.at(0, 0).z, 0.5f, 1e-6);
+  EXPECT_NEAR(img.at(0, 0).w, 1.0f, 1e-6);
+}
+
+TEST(Camera, CentrePixelLooksAlongDirAndRectCoversBox) {
+  Camera c;
+  c.from = {0, 0, 10}, c.dir = {0, 0, -1}, c.up = {0, 1, 0}, c.aperture = 2, c.focal = 1;
+  CameraFrame f = camera_frame(c);
+  EXPECT_NEAR(f.right.x, 1.0f, 1e-6); // right = dir x up
+  Ray r = camera_ray(c, f, 50, 50, 101, 101);
+  EXPECT_NEAR(r.dir.z, -1.0f, 1e-6);
+  // Top-left pixel looks up and to the left.
+  Ray tl = camera_ray(c, f, 0, 0, 101, 101);
+  EXPECT_LT(tl.dir.x, 0); EXPECT_GT(tl.dir.y, 0);
+  // A unit box at distance 10 covers 1/10 of the plane half-width 1: about 10 pixels around the centre.
+  Rect rect = projected_rect(c, {{-0.5f, -0.5f, -0.5f}, {0.5f, 0.5f, 0.5f}}, 101, 101);
+  EXPECT_GE(rect.x0, 40); EXPECT_LE(rect.x1, 61); EXPECT_LE(rect.x0, 47); EXPECT_GE(rect.x1, 54);
+  // Eye inside the box: the whole image.
+  c.from = {0, 0, 0};
+  EXPECT_EQ(projected_rect(c, {{-1, -1, -1}, {1, 1, 1}}, 8, 4), (Rect{0, 0, 8, 4}));
+}
+
+TEST(Volume, DtypesNormalize) {
+  EXPECT_EQ(parse_dtype("sint16"), DType::int16);
+  EXPECT_THROW(parse_dtype("rgba8"), Error);
+  Brick b({{0, 0, 0}, {2, 1, 1}}, DType::int16);
+  b.data<int16_t>()[1] = -32767;
+  EXPECT_FLOAT_EQ(b.value({1, 0, 0}), -1.0f);
+  EXPECT_EQ(b.bytes.size(), 4u);
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file IndeX's camera model and the primary ray of a pixel (DESIGN.md, Rendering conventions).
+
+#include <limits>
+
+#include "libindex/box.h"
+#include "libindex/vec.h"
+
+namespace libindex {
+
+/// IndeX's camera, in scene space. `aperture` is the image-plane width at distance `focal`.
+struct Camera {
+  Vec3f from{0, 0, 0};
+  Vec3f dir{0, 0, -1};
+  Vec3f up{0, 1, 0};
+  float aperture = 0.033f;
+  float aspect = 1.0f; ///< width / height
+  float focal = 0.03f;
+  float clip_min = 0.0f; ///< rays start at this distance from the eye (image plane when orthographic)
+  float clip_max = std::numeric_limits<float>::infinity();
+  bool orthographic = false;
+};
+
+struct Ray {
+  Vec3f origin;
+  Vec3f dir; ///< unit length in scene space; t is a scene-space distance
+};
+
+/// The orthonormal frame the camera looks with: right = dir x up, up re-orthogonalized.
+struct CameraFrame {
+  Vec3f dir, right, up;
+};
+
+LIBINDEX_HOST_DEVICE inline CameraFrame camera_frame(const Camera& c) {
+  Vec3f d = normalize(c.dir);
+  Vec3f r = normalize(cross(d, c.up));
+  return {d, r, cross(r, d)};
+}
+
+/// The primary ray through pixel (px, py) of a width x height image; py = 0 is the top row.
+/// Perspective rays start at the eye; orthographic rays start on the plane through `from`
+/// normal to `dir`. Sample k of the ray lies at t = (k + jitter) * sampling_distance.
+LIBINDEX_HOST_DEVICE inline Ray camera_ray(const Camera& c, const CameraFrame& f, int px, int py,
+                                           int width, int height) {
+  float sx = -0.5f * c.aperture + (float(px) + 0.5f) * c.aperture / float(width);
+  float sy = 0.5f * c.aperture / c.aspect - (float(py) + 0.5f) * c.aperture / (c.aspect * float(height));
+  if (c.orthographic) return {c.from + f.right * sx + f.up * sy, f.dir};
+  return {c.from, normalize(f.dir * c.focal + f.right * sx + f.up * sy)};
+}
+
+/// Parametric overlap [t0, t1] of a ray with a box; empty when t0 > t1.
+LIBINDEX_HOST_DEVICE inline void intersect_ray_box(const Ray& r, const Box3f& b, float& t0, float& t1) {
+  for (int a = 0; a < 3; ++a) {
+    float inv = 1.0f / r.dir[a];
+    float ta = (b.lo[a] - r.origin[a]) * inv;
+    float tb = (b.hi[a] - r.origin[a]) * inv;
+    if (ta > tb) { float s = ta; ta = tb; tb = s; }
+    // NaN (origin on a face of a zero-direction axis) leaves the interval as is.
+    t0 = ta > t0 ? ta : t0;
+    t1 = tb < t1 ? tb : t1;
+  }
+}
+
+/// Pixel rectangle, half-open: x0 <= x < x1, y0 <= y < y1.
+struct Rect {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  LIBINDEX_HOST_DEVICE bool empty() const { return x1 <= x0 || y1 <= y0; }
+  LIBINDEX_HOST_DEVICE int width() const { return x1 - x0; }
+  LIBINDEX_HOST_DEVICE int height() const { return y1 - y0; }
+  LIBINDEX_HOST_DEVICE long long area() const { return empty() ? 0 : (long long)width() * height(); }
+  friend bool operator==(const Rect&, const Rect&) = default;
+};
+
+/// The conservative screen rectangle covered by a scene-space box: every pixel whose ray can meet
+/// the box is inside it. The whole image when the box reaches behind the eye plane.
+Rect projected_rect(const Camera& c, const Box3f& scene_box, int width, int height);
+
+} // namespace libindex

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Everything that describes one frame, except the data: camera, colormap, render settings.
+
+#include <limits>
+
+#include "libindex/box.h"
+#include "libindex/camera.h"
+#include "libindex/colormap.h"
+
+namespace libindex {
+
+enum class RenderMode : int { direct_volume = 0, maximum_intensity = 1 };
+
+/// Headlight Blinn-Phong shading on central-difference gradients.
+struct Shading {
+  bool enabled = false;
+  float ambient = 0.2f, diffuse = 0.7f, specular = 0.3f, shininess = 32.0f;
+  float intensity = 1.0f; ///< light intensity, IndeX `directional_headlight::intensity`
+};
+
+struct RenderSettings {
+  float sampling_distance = 0.5f;           ///< scene-space distance between samples
+  float sampling_distance_reference = 1.0f; ///< the distance table alphas are opacities over
+  RenderMode mode = RenderMode::direct_volume;
+  Shading shading;
+  bool jitter = false;              ///< per-pixel lattice offset in [0,1), deterministic per pixel
+  bool early_termination = true;    ///< stop a ray once alpha >= 1 - 1/512
+  bool empty_space_skipping = true; ///< never changes a pixel, only the work
+  bool hardware_filtering = true;   ///< CUDA: texture-unit trilinear; false: exact software trilinear
+  /// Scene-space region of interest; samples outside are not taken.
+  Box3f region_of_interest{{-std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
+                            -std::numeric_limits<float>::max()},
+                           {std::numeric_limits<float>::max(), std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::max()}};
+  Vec3f scaling{1, 1, 1};    ///< scene = voxel * scaling + translation
+  Vec3f translation{0, 0, 0};
+};
+
+/// One frame's parameters, as a backend needs them (the colormap is host-owned here; backends upload).
+struct FrameParams {
+  Camera camera;
+  Colormap colormap;
+  RenderSettings settings;
+  int width = 512, height = 512;
+};
+
+/// Work counters of one render call; `samples` counts volume samples evaluated.
+struct RenderStats {
+  long long samples = 0;
+  Rect active;      ///< pixels this call wrote; everything outside stays transparent black
+  double milliseconds = 0;
+};
+
+/// The scene-space box of a voxel-space box.
+inline Box3f to_scene(const Box3i& b, const RenderSettings& s) {
+  Box3f f = to_float(b);
+  return {f.lo * s.scaling + s.translation, f.hi * s.scaling + s.translation};
+}
+
+} // namespace libindex

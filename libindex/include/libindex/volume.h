@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Voxel types, bricks (flat buffers of a sub-box) and the views kernels sample from.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "libindex/box.h"
+
+namespace libindex {
+
+/// Voxel formats. Integer voxels are normalized before the colormap: unsigned to [0,1], signed to [-1,1].
+enum class DType : int { uint8 = 0, uint16 = 1, int16 = 2, float32 = 3 };
+
+LIBINDEX_HOST_DEVICE constexpr int dtype_size(DType t) {
+  return t == DType::uint8 ? 1 : (t == DType::float32 ? 4 : 2);
+}
+
+/// Parses "uint8", "uint16", "sint16"/"int16", "float32"/"float"; throws Error naming the text otherwise.
+DType parse_dtype(const std::string& text);
+std::string to_string(DType t);
+
+/// The normalized value of one stored voxel (DESIGN.md, Values).
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(uint8_t v) { return float(v) * (1.0f / 255.0f); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(uint16_t v) { return float(v) * (1.0f / 65535.0f); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(int16_t v) { return float(v) * (1.0f / 32767.0f); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(float v) { return v; }
+
+/// A box of voxels held in one flat, x-fastest buffer: the same bytes are read from disk, uploaded to
+/// the GPU and sent over MPI without conversion.
+struct Brick {
+  Box3i box;                 ///< the voxels stored, in global voxel coordinates (ghosts included)
+  DType dtype = DType::uint8;
+  std::vector<std::byte> bytes;
+
+  Brick() = default;
+  Brick(const Box3i& b, DType t) : box(b), dtype(t), bytes(size_t(b.voxel_count()) * dtype_size(t)) {}
+
+  template <class T> T* data() { return reinterpret_cast<T*>(bytes.data()); }
+  template <class T> const T* data() const { return reinterpret_cast<const T*>(bytes.data()); }
+  /// Normalized value of voxel v (global coordinates, inside `box`). For tests and tools, not hot paths.
+  float value(Vec3i v) const;
+};
+
+/// What a backend renders: a brick's bytes plus the boxes that say which samples are its own.
+struct BrickView {
+  const void* data = nullptr; ///< x-fastest voxels of `stored`
+  DType dtype = DType::uint8;
+  Box3i stored; ///< voxels present in `data` (owned box plus ghosts, clipped to `volume`)
+  Box3i owned;  ///< the half-open box whose samples this brick takes
+  Box3i volume; ///< the whole volume's voxel box; sampling clamps to its outermost voxel centres
+};
+static_assert(std::is_trivially_copyable_v<BrickView>);
+
+/// A view of a whole brick that owns everything it stores (the one-rank case).
+inline BrickView whole_view(const Brick& b) { return {b.bytes.data(), b.dtype, b.box, b.box, b.box}; }
+
+} // namespace libindex
