@@ -76,3 +76,32 @@ TEST(Volume, DtypesNormalize) {
   EXPECT_FLOAT_EQ(b.value({1, 0, 0}), -1.0f);
   EXPECT_EQ(b.bytes.size(), 4u);
 }
+
+#include "libindex/kdtree.h"
+
+TEST(KdTree, AnyLeafCountTilesTheBoxBalanced) {
+  const Box3i vol{{0, 0, 0}, {64, 48, 40}};
+  for (int n : {1, 2, 3, 5, 7, 8}) {
+    KdTree t = build_kdtree(vol, n);
+    ASSERT_EQ(t.leaf_count(), n);
+    int64_t sum = 0, mx = 0;
+    for (int i = 0; i < n; ++i) {
+      sum += t.leaf_box(i).voxel_count();
+      mx = std::max(mx, t.leaf_box(i).voxel_count());
+      for (int j = 0; j < i; ++j) EXPECT_TRUE(intersect(t.leaf_box(i), t.leaf_box(j)).empty());
+    }
+    EXPECT_EQ(sum, vol.voxel_count()) << n; // disjoint and covering
+    EXPECT_LE(double(mx), 1.1 * double(vol.voxel_count()) / n) << n; // balanced within 10 %
+  }
+  EXPECT_THROW(build_kdtree({{0, 0, 0}, {2, 1, 1}}, 3), Error);
+}
+
+TEST(KdTree, VisibilityOrderPutsTheEyesSideFirst) {
+  KdTree t = build_kdtree({{0, 0, 0}, {100, 10, 10}}, 4); // four slabs along x
+  std::vector<int> from_left = visibility_order(t, {-5, 5, 5}, {1, 0, 0}, false);
+  EXPECT_EQ(from_left, (std::vector<int>{0, 1, 2, 3}));
+  std::vector<int> from_inside = visibility_order(t, {30, 5, 5}, {1, 0, 0}, false); // eye in leaf 1
+  EXPECT_EQ(from_inside.front(), 1);
+  std::vector<int> ortho = visibility_order(t, {500, 5, 5}, {-1, 0, 0}, true);
+  EXPECT_EQ(ortho, (std::vector<int>{3, 2, 1, 0}));
+}

@@ -53,9 +53,14 @@ struct RenderStats {
 };
 
 /// The scene-space box of a voxel-space box.
-inline Box3f to_scene(const Box3i& b, const RenderSettings& s) {
-  Box3f f = to_float(b);
-  return {f.lo * s.scaling + s.translation, f.hi * s.scaling + s.translation};
+inline Box3f to_scene_box(const Box3f& f, const RenderSettings& s) {
+  Box3f r;
+  for (int a = 0; a < 3; ++a) {
+    const float lo = f.lo[a] * s.scaling[a] + s.translation[a], hi = f.hi[a] * s.scaling[a] + s.translation[a];
+    r.lo[a] = lo < hi ? lo : hi, r.hi[a] = lo < hi ? hi : lo;
+  }
+  return r;
 }
+inline Box3f to_scene_box(const Box3i& b, const RenderSettings& s) { return to_scene_box(to_float(b), s); }
 
 } // namespace libindex

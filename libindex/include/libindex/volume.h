@@ -52,10 +52,11 @@ struct BrickView {
   Box3i stored; ///< voxels present in `data` (owned box plus ghosts, clipped to `volume`)
   Box3i owned;  ///< the half-open box whose samples this brick takes
   Box3i volume; ///< the whole volume's voxel box; sampling clamps to its outermost voxel centres
+  uint64_t generation = 0; ///< bump when the bytes behind `data` change (in-situ), so caches refresh
 };
 static_assert(std::is_trivially_copyable_v<BrickView>);
 
 /// A view of a whole brick that owns everything it stores (the one-rank case).
-inline BrickView whole_view(const Brick& b) { return {b.bytes.data(), b.dtype, b.box, b.box, b.box}; }
+inline BrickView whole_view(const Brick& b) { return {b.bytes.data(), b.dtype, b.box, b.box, b.box, 0}; }
 
 } // namespace libindex

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cuda_backend.h"
+
+#include <chrono>
+#include <vector>
+
+#include "../src/brick_cache.h"
+#include "cuda_check.cuh"
+#include "libindex/kernels/march.h"
+#include "texture_samplers.cuh"
+
+namespace libindex::kernels {
+namespace {
+
+constexpr int kBlockX = 16, kBlockY = 8;
+
+template <class Sampler>
+__global__ void march_kernel(MarchParams params, Sampler sampler, Rect rect, Vec4f* out,
+                             unsigned long long* samples) {
+  const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
+  unsigned long long n = 0;
+  if (x < rect.x1 && y < rect.y1)
+    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray(params, sampler, x, y, n);
+  // One atomic per warp, not per thread.
+  for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
+  if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
+}
+
+/// Owns one device allocation; freed on scope exit.
+template <class T>
+struct DeviceBuffer {
+  T* ptr = nullptr;
+  size_t count = 0;
+  void resize(size_t n) {
+    if (n <= count) return;
+    release();
+    LIBINDEX_CUDA_CHECK(cudaMalloc(&ptr, n * sizeof(T)));
+    count = n;
+  }
+  void release() {
+    if (ptr) cudaFree(ptr);
+    ptr = nullptr, count = 0;
+  }
+  ~DeviceBuffer() { release(); }
+};
+
+cudaChannelFormatDesc channel_of(DType t) {
+  switch (t) {
+  case DType::uint8: return cudaCreateChannelDesc<unsigned char>();
+  case DType::uint16: return cudaCreateChannelDesc<unsigned short>();
+  case DType::int16: return cudaCreateChannelDesc<short>();
+  case DType::float32: return cudaCreateChannelDesc<float>();
+  }
+  return cudaCreateChannelDesc<float>();
+}
+
+class CudaBackend final : public Backend {
+public:
+  CudaBackend() {
+    LIBINDEX_CUDA_CHECK(cudaGetDevice(&device_));
+    cudaDeviceProp prop{};
+    LIBINDEX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
+    device_name_ = prop.name;
+    LIBINDEX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  }
+  ~CudaBackend() override {
+    release_brick();
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return "cuda (" + device_name_ + ")"; }
+  BackendKind kind() const override { return BackendKind::cuda; }
+  long long device_bytes() const override {
+    return array_bytes_ + (long long)(colormap_.count * sizeof(Vec4f) + occupancy_.count + image_.count * sizeof(Vec4f));
+  }
+
+  RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
+    const auto start = std::chrono::steady_clock::now();
+    RenderStats stats;
+    stats.active = active_rect(brick, frame);
+    if (stats.active.empty()) return stats;
+    if (cache_.is_new(brick)) upload(brick);
+
+    // Per frame: the colormap and the occupancy it implies (both a few KiB).
+    const std::vector<Vec4f>& entries = frame.colormap.entries;
+    colormap_.resize(entries.size());
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, entries.data(), entries.size() * sizeof(Vec4f),
+                                        cudaMemcpyHostToDevice, stream_));
+    ColormapView colormap = frame.colormap.view();
+    SkipGridView skip;
+    if (frame.settings.empty_space_skipping) {
+      const MacroCellGrid& grid = cache_.grid(brick);
+      host_occupancy_ = grid.occupancy(colormap);
+      occupancy_.resize(host_occupancy_.size());
+      LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(occupancy_.ptr, host_occupancy_.data(), host_occupancy_.size(),
+                                          cudaMemcpyHostToDevice, stream_));
+      skip = grid.view(occupancy_.ptr);
+    }
+    colormap.entries = colormap_.ptr;
+    const MarchParams params = make_march_params(brick, frame, colormap, skip);
+
+    const Rect r = stats.active;
+    image_.resize(size_t(r.area()));
+    counter_.resize(1);
+    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
+    const dim3 block(kBlockX, kBlockY);
+    const dim3 grid((r.width() + kBlockX - 1) / kBlockX, (r.height() + kBlockY - 1) / kBlockY);
+    if (frame.settings.hardware_filtering) {
+      march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
+                                                 r, image_.ptr, counter_.ptr);
+    } else {
+      SoftwareSampler s{point_texture_, brick.stored.lo, {}, {}};
+      centre_range(brick.volume, s.centre_min, s.centre_max);
+      march_kernel<<<grid, block, 0, stream_>>>(params, s, r, image_.ptr, counter_.ptr);
+    }
+    LIBINDEX_CUDA_CHECK(cudaGetLastError());
+    LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
+                                          size_t(r.width()) * sizeof(Vec4f), size_t(r.width()) * sizeof(Vec4f),
+                                          size_t(r.height()), cudaMemcpyDeviceToHost, stream_));
+    unsigned long long samples = 0;
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(&samples, counter_.ptr, sizeof(samples), cudaMemcpyDeviceToHost, stream_));
+    LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    stats.samples = (long long)samples;
+    stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return stats;
+  }
+
+private:
+  void upload(const BrickView& brick) {
+    release_brick();
+    const Vec3i s = brick.stored.size();
+    const cudaChannelFormatDesc desc = channel_of(brick.dtype);
+    const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
+    LIBINDEX_CUDA_CHECK(cudaMalloc3DArray(&array_, &desc, extent));
+    array_bytes_ = (long long)brick.stored.voxel_count() * dtype_size(brick.dtype);
+    cudaMemcpy3DParms copy{};
+    copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(brick.data), size_t(s.x) * dtype_size(brick.dtype),
+                                      size_t(s.x), size_t(s.y));
+    copy.dstArray = array_;
+    copy.extent = extent;
+    copy.kind = cudaMemcpyHostToDevice;
+    LIBINDEX_CUDA_CHECK(cudaMemcpy3D(&copy));
+
+    cudaResourceDesc resource{};
+    resource.resType = cudaResourceTypeArray;
+    resource.res.array.array = array_;
+    cudaTextureDesc texture{};
+    for (int a = 0; a < 3; ++a) texture.addressMode[a] = cudaAddressModeClamp;
+    // Integer voxels come back normalized (v/255, v/65535, v/32767), as the conventions define them.
+    texture.readMode = brick.dtype == DType::float32 ? cudaReadModeElementType : cudaReadModeNormalizedFloat;
+    texture.normalizedCoords = 0;
+    texture.filterMode = cudaFilterModeLinear;
+    LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&linear_texture_, &resource, &texture, nullptr));
+    texture.filterMode = cudaFilterModePoint;
+    LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&point_texture_, &resource, &texture, nullptr));
+    cache_.remember(brick);
+  }
+
+  void release_brick() {
+    if (linear_texture_) cudaDestroyTextureObject(linear_texture_);
+    if (point_texture_) cudaDestroyTextureObject(point_texture_);
+    if (array_) cudaFreeArray(array_);
+    linear_texture_ = point_texture_ = 0;
+    array_ = nullptr;
+    array_bytes_ = 0;
+  }
+
+  int device_ = 0;
+  std::string device_name_;
+  cudaStream_t stream_ = nullptr;
+  cudaArray_t array_ = nullptr;
+  long long array_bytes_ = 0;
+  cudaTextureObject_t linear_texture_ = 0, point_texture_ = 0;
+  DeviceBuffer<Vec4f> colormap_, image_;
+  DeviceBuffer<uint8_t> occupancy_;
+  DeviceBuffer<unsigned long long> counter_;
+  std::vector<uint8_t> host_occupancy_;
+  BrickCache cache_;
+};
+
+} // namespace
+
+int cuda_device_count(std::string* reason) {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    if (reason) *reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
+    cudaGetLastError(); // clear the sticky error so later calls start clean
+    return 0;
+  }
+  if (count == 0 && reason) *reason = "no CUDA device found";
+  return count;
+}
+
+std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+} // namespace libindex::kernels

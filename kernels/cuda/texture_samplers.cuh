@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The GPU's samplers for march_ray. Both read one 3D CUDA array holding the brick.
+
+#include <cuda_runtime.h>
+
+#include "libindex/kernels/sampler.h"
+
+namespace libindex::kernels {
+
+/// Hardware trilinear: the texture unit's linear filter (texel centres at i + 1/2 in unnormalized
+/// coordinates, clamp addressing) is exactly the conventions' sampling, with 8-bit weights.
+struct HardwareSampler {
+  cudaTextureObject_t texture;
+  Vec3f stored_lo;
+  __device__ LIBINDEX_FORCEINLINE float value(Vec3f p) const {
+    return tex3D<float>(texture, p.x - stored_lo.x, p.y - stored_lo.y, p.z - stored_lo.z);
+  }
+};
+
+/// Exact software trilinear: the CPU's arithmetic (trilinear()) over point-sampled fetches.
+struct SoftwareSampler {
+  cudaTextureObject_t texture; ///< point filtering, same array
+  Vec3i stored_lo;
+  Vec3f centre_min, centre_max;
+  __device__ LIBINDEX_FORCEINLINE float value(Vec3f p) const {
+    return trilinear(p, centre_min, centre_max, [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
+      const float x = float(ix - stored_lo.x) + 0.5f, y = float(iy - stored_lo.y) + 0.5f,
+                  z = float(iz - stored_lo.z) + 0.5f;
+      c[0] = tex3D<float>(texture, x, y, z), c[1] = tex3D<float>(texture, x + dx, y, z);
+      c[2] = tex3D<float>(texture, x, y + dy, z), c[3] = tex3D<float>(texture, x + dx, y + dy, z);
+      c[4] = tex3D<float>(texture, x, y, z + dz), c[5] = tex3D<float>(texture, x + dx, y, z + dz);
+      c[6] = tex3D<float>(texture, x, y + dy, z + dz), c[7] = tex3D<float>(texture, x + dx, y + dy, z + dz);
+    });
+  }
+};
+
+} // namespace libindex::kernels

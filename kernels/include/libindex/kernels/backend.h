@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Backends: launchers of the one per-ray function on the CPU (TBB) or the GPU (CUDA).
+
+#include <memory>
+#include <string>
+
+#include "libindex/frame.h"
+#include "libindex/image.h"
+#include "libindex/volume.h"
+
+namespace libindex::kernels {
+
+enum class BackendKind { automatic, cpu, cuda };
+BackendKind parse_backend_kind(const std::string& text); ///< "auto", "cpu", "cuda"
+std::string to_string(BackendKind kind);
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// "cpu (2 threads)" or "cuda (NVIDIA H100 80GB HBM3)".
+  virtual std::string name() const = 0;
+  virtual BackendKind kind() const = 0;
+  /// Renders the brick's own samples into `out` (full image size): writes every pixel of the returned
+  /// active rectangle and no other. Bricks are recognized by (data, stored box, generation): per-brick
+  /// state (skip-grid ranges, GPU uploads) is built once and reused until one of those changes.
+  virtual RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) = 0;
+  /// Bytes of device memory this backend holds for its current brick (0 on the CPU).
+  virtual long long device_bytes() const { return 0; }
+};
+
+/// True when a CUDA device answers. Any error from cudaGetDeviceCount means "no device".
+bool cuda_device_available(std::string* reason = nullptr);
+
+/// `automatic` picks CUDA when a device answers, else the CPU, and logs which on stderr (`log` = true).
+/// Asking for `cuda` without a device (or in a build without CUDA) throws Error saying why.
+std::unique_ptr<Backend> make_backend(BackendKind kind, bool log = true);
+
+} // namespace libindex::kernels

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Trilinear sampling between voxel centres, written once over a `fetch(i, j, k)` so that the CPU
+/// (memory loads) and the GPU (point-sampled texture fetches) run the same arithmetic.
+
+#include <cstdint>
+#include <type_traits>
+
+#include "libindex/volume.h"
+
+namespace libindex::kernels {
+
+/// Trilinear interpolation at voxel-space point p (DESIGN.md, Sampling): between the 8 nearest voxel
+/// centres (i + 1/2), clamped to the outermost centres of the volume [lo, hi - 1].
+/// `fetch(ix, iy, iz, dx, dy, dz)` returns the 8 normalized corner values at (ix..ix+dx, ...).
+template <class Fetch8>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float trilinear(Vec3f p, Vec3f centre_min, Vec3f centre_max,
+                                                         const Fetch8& fetch8) {
+  const float x = clampf(p.x - 0.5f, centre_min.x, centre_max.x);
+  const float y = clampf(p.y - 0.5f, centre_min.y, centre_max.y);
+  const float z = clampf(p.z - 0.5f, centre_min.z, centre_max.z);
+  // Volumes start at voxel 0, so the clamped coordinates are >= 0 and truncation is floor.
+  const int ix = int(x), iy = int(y), iz = int(z);
+  const float fx = x - float(ix), fy = y - float(iy), fz = z - float(iz);
+  // At the upper face the "next" centre is the same voxel (clamp to edge).
+  const int dx = float(ix) < centre_max.x ? 1 : 0;
+  const int dy = float(iy) < centre_max.y ? 1 : 0;
+  const int dz = float(iz) < centre_max.z ? 1 : 0;
+  float c[8];
+  fetch8(ix, iy, iz, dx, dy, dz, c);
+  const float c00 = lerpf(c[0], c[1], fx), c10 = lerpf(c[2], c[3], fx);
+  const float c01 = lerpf(c[4], c[5], fx), c11 = lerpf(c[6], c[7], fx);
+  return lerpf(lerpf(c00, c10, fy), lerpf(c01, c11, fy), fz);
+}
+
+/// Exact software trilinear on a brick in memory (host memory on the CPU, global memory on the GPU).
+template <class T>
+struct DenseSampler {
+  const T* data;
+  int stride_y, stride_z;   ///< elements between rows and between slices of the stored box
+  Vec3i stored_lo;          ///< global voxel coordinate of data[0]
+  Vec3f centre_min, centre_max;
+
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float value(Vec3f p) const {
+    return trilinear(p, centre_min, centre_max,
+                     [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
+                       const T* b = data + (long long)(iz - stored_lo.z) * stride_z +
+                                    (long long)(iy - stored_lo.y) * stride_y + (ix - stored_lo.x);
+                       const int oy = dy * stride_y, oz = dz * stride_z;
+                       c[0] = normalize_voxel(b[0]), c[1] = normalize_voxel(b[dx]);
+                       c[2] = normalize_voxel(b[oy]), c[3] = normalize_voxel(b[oy + dx]);
+                       c[4] = normalize_voxel(b[oz]), c[5] = normalize_voxel(b[oz + dx]);
+                       c[6] = normalize_voxel(b[oz + oy]), c[7] = normalize_voxel(b[oz + oy + dx]);
+                     });
+  }
+};
+
+/// Clamp range of voxel-centre coordinates for a volume box: [lo, hi - 1] on each axis.
+inline void centre_range(const Box3i& volume, Vec3f& lo, Vec3f& hi) {
+  lo = to_float(volume.lo);
+  hi = {float(volume.hi.x - 1), float(volume.hi.y - 1), float(volume.hi.z - 1)};
+}
+
+template <class T>
+DenseSampler<T> make_dense_sampler(const BrickView& b, const T* device_or_host_data) {
+  DenseSampler<T> s;
+  s.data = device_or_host_data;
+  const Vec3i size = b.stored.size();
+  s.stride_y = size.x;
+  s.stride_z = size.x * size.y;
+  s.stored_lo = b.stored.lo;
+  centre_range(b.volume, s.centre_min, s.centre_max);
+  return s;
+}
+
+} // namespace libindex::kernels

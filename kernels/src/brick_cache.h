@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Per-brick state that outlives a frame: the skip grid's value ranges, built when a brick is
+/// first seen and rebuilt only when its identity (data pointer, boxes, generation) changes.
+
+#include "libindex/kernels/skip_grid.h"
+
+namespace libindex::kernels {
+
+class BrickCache {
+public:
+  /// True when `b` is not the brick the cache holds (so device uploads must be redone too).
+  bool is_new(const BrickView& b) const {
+    return !valid_ || b.data != key_.data || b.dtype != key_.dtype || !(b.stored == key_.stored) ||
+           !(b.owned == key_.owned) || !(b.volume == key_.volume) || b.generation != key_.generation;
+  }
+  const MacroCellGrid& grid(const BrickView& b) {
+    if (is_new(b) || !grid_valid_) {
+      grid_ = MacroCellGrid::build(b);
+      remember(b);
+      grid_valid_ = true;
+    }
+    return grid_;
+  }
+  void remember(const BrickView& b) {
+    if (is_new(b)) grid_valid_ = false;
+    key_ = b;
+    valid_ = true;
+  }
+
+private:
+  BrickView key_;
+  bool valid_ = false, grid_valid_ = false;
+  MacroCellGrid grid_;
+};
+
+} // namespace libindex::kernels

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU marcher against analytic answers. Every expectation is a number the conventions in
+// DESIGN.md fix; a wrong lattice, opacity correction, colormap or camera would change it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../cpu/cpu_backend.h"
+#include "libindex/kernels/march.h"
+#include "libindex/kernels/skip_grid.h"
+#include "test_volumes.h"
+
+using namespace libindex;
+using namespace libindex::test;
+
+namespace {
+std::unique_ptr<kernels::Backend> cpu() { return kernels::make_cpu_backend(); }
+float analytic_alpha(float a, float path, float dt_ref) { return 1.0f - std::pow(1.0f - a, path / dt_ref); }
+} // namespace
+
+TEST(Slab, AlphaMatchesBeerLambertForSeveralSamplingDistances) {
+  const Brick vol = constant_volume({16, 16, 32}, DType::float32, 0.5f);
+  auto backend = cpu();
+  for (float dt : {1.0f, 0.5f, 0.25f, 0.4f, 0.3f}) {
+    FrameParams f = ortho_down_z(16, 16, 40.1f, 8, 9, 9); // every ray crosses the full 32 voxels
+    f.colormap = constant_colormap({1, 0.5f, 0.25f, 0.2f});
+    f.settings.sampling_distance = dt;
+    f.settings.sampling_distance_reference = 1.0f;
+    Image img = render_whole(*backend, vol, f);
+    const float expected = analytic_alpha(0.2f, 32, 1.0f);
+    // 32/dt samples for the dt that divide 32; 0.3 gives 107 samples of a path of 106.67 steps.
+    const float samples = std::floor(32.0f / dt + 1e-3f) + (dt == 0.3f ? 1.0f : 0.0f);
+    const float expected_lattice = 1.0f - std::pow(1.0f - 0.2f, samples * dt);
+    EXPECT_NEAR(img.at(4, 4).w, expected_lattice, 1e-4) << "dt " << dt;
+    if (dt != 0.3f) {
+      EXPECT_NEAR(img.at(4, 4).w, expected, 1e-4) << "dt " << dt;
+    }
+    EXPECT_NEAR(img.at(4, 4).x, img.at(4, 4).w * 1.0f, 1e-5);  // premultiplied color
+    EXPECT_NEAR(img.at(4, 4).y, img.at(4, 4).w * 0.5f, 1e-5);
+  }
+}
+
+TEST(Slab, ScalingMakesPathsLongerInSceneSpace) {
+  const Brick vol = constant_volume({8, 8, 16}, DType::uint8, 1.0f);
+  FrameParams f = ortho_down_z(16, 16, 40.1f, 8, 5, 5); // scene box is [0,16]x[0,16]x[0,32]
+  f.settings.scaling = {2, 2, 2};
+  f.colormap = constant_colormap({1, 1, 1, 0.05f});
+  f.settings.sampling_distance = 0.5f;
+  f.settings.sampling_distance_reference = 2.0f;
+  Image img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(2, 2).w, analytic_alpha(0.05f, 32, 2.0f), 1e-4);
+}
+
+TEST(Slab, RegionOfInterestClipsThePath) {
+  const Brick vol = constant_volume({16, 16, 32}, DType::float32, 0.5f);
+  FrameParams f = ortho_down_z(16, 16, 40.1f, 8, 5, 5);
+  f.colormap = constant_colormap({1, 1, 1, 0.1f});
+  f.settings.region_of_interest = {{-100, -100, 8}, {100, 100, 20}}; // 12 voxels of the 32
+  Image img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(2, 2).w, analytic_alpha(0.1f, 12, 1.0f), 1e-4);
+  // An ROI beside the volume leaves it empty and the active rectangle empty.
+  f.settings.region_of_interest = {{100, 100, 100}, {200, 200, 200}};
+  RenderStats s;
+  img = render_whole(*cpu(), vol, f, &s);
+  EXPECT_TRUE(s.active.empty());
+  EXPECT_EQ(s.samples, 0);
+  EXPECT_EQ(img.at(2, 2).w, 0.0f);
+}
+
+TEST(Colormap, DomainAndBoundaryModes) {
+  const Brick vol = constant_volume({8, 8, 10}, DType::float32, 0.8f);
+  FrameParams f = ortho_down_z(8, 8, 20.1f, 4, 3, 3);
+  f.colormap.entries = {{1, 0, 0, 0.0f}, {0, 0, 1, 0.4f}};
+  // Domain [0.6, 1.0]: u = 0.5, halfway between the entries -> alpha 0.2, color (0.5, 0, 0.5).
+  f.colormap.domain_min = 0.6f, f.colormap.domain_max = 1.0f;
+  Image img = render_whole(*cpu(), vol, f);
+  const float a = analytic_alpha(0.2f, 10, 1.0f);
+  EXPECT_NEAR(img.at(1, 1).w, a, 1e-4);
+  EXPECT_NEAR(img.at(1, 1).x, 0.5f * a, 1e-4);
+  // Domain [0, 0.5]: 0.8 is above it. clamp_to_edge uses the last entry; clamp_to_transparent nothing.
+  f.colormap.domain_min = 0.0f, f.colormap.domain_max = 0.5f;
+  img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(1, 1).w, analytic_alpha(0.4f, 10, 1.0f), 1e-4);
+  EXPECT_NEAR(img.at(1, 1).z, img.at(1, 1).w, 1e-5); // pure blue
+  f.colormap.mode = BoundaryMode::clamp_to_transparent;
+  img = render_whole(*cpu(), vol, f);
+  EXPECT_EQ(img.at(1, 1).w, 0.0f);
+}
+
+TEST(Values, IntegerVoxelsAreNormalizedBeforeTheColormap) {
+  // int16 -16384 -> -0.50002; domain [-1, 1] -> u = 0.2500 -> alpha 0.25 of a 0..1 ramp.
+  Colormap ramp;
+  ramp.entries = {{1, 1, 1, 0}, {1, 1, 1, 1}};
+  ramp.domain_min = -1, ramp.domain_max = 1;
+  for (auto [t, v, expected_u] : {std::tuple{DType::int16, -0.5f, 0.25f}, std::tuple{DType::uint16, 0.25f, 0.625f},
+                                  std::tuple{DType::uint8, 1.0f, 1.0f}}) {
+    const Brick vol = constant_volume({4, 4, 4}, t, v);
+    FrameParams f = ortho_down_z(4, 4, 10.1f, 2, 1, 1);
+    f.colormap = ramp;
+    f.settings.sampling_distance = 1.0f;
+    Image img = render_whole(*cpu(), vol, f);
+    EXPECT_NEAR(img.at(0, 0).w, analytic_alpha(expected_u, 4, 1.0f), 2e-4) << to_string(t);
+  }
+}
+
+TEST(Camera, BrightVoxelLandsOnThePredictedPixel) {
+  const Vec3i hot{21, 9, 14};
+  const Brick vol = make_volume({32, 32, 32}, DType::uint8, [&](Vec3f c) {
+    return (int(c.x) == hot.x && int(c.y) == hot.y && int(c.z) == hot.z) ? 1.0f : 0.0f;
+  });
+  for (bool ortho : {false, true}) {
+    FrameParams f;
+    f.width = 64, f.height = 48;
+    f.camera.orthographic = ortho;
+    f.camera.from = {16, 16, 80};
+    f.camera.dir = {0, 0, -1};
+    f.camera.up = {0, 1, 0};
+    f.camera.focal = 1.0f;
+    f.camera.aspect = 64.0f / 48.0f;
+    f.camera.aperture = ortho ? 40.0f : 0.6f;
+    f.colormap.entries = {{1, 1, 1, 0}, {1, 1, 1, 1}};
+    Image img = render_whole(*cpu(), vol, f);
+    int bx = -1, by = -1;
+    float best = 0;
+    for (int y = 0; y < f.height; ++y)
+      for (int x = 0; x < f.width; ++x)
+        if (img.at(x, y).w > best) best = img.at(x, y).w, bx = x, by = y;
+    // Predicted: the voxel centre projected onto the plane, then plane -> pixel per the conventions.
+    const Vec3f c{hot.x + 0.5f, hot.y + 0.5f, hot.z + 0.5f};
+    const Vec3f v = c - f.camera.from;
+    float sx = v.x, sy = v.y; // right = +x, up = +y for this camera
+    if (!ortho) sx *= f.camera.focal / -v.z, sy *= f.camera.focal / -v.z;
+    const float ap = f.camera.aperture;
+    const int px = int(std::floor((sx + ap / 2) * f.width / ap));
+    const int py = int(std::floor((ap / (2 * f.camera.aspect) - sy) * f.camera.aspect * f.height / ap));
+    EXPECT_EQ(bx, px) << (ortho ? "ortho" : "perspective");
+    EXPECT_EQ(by, py) << (ortho ? "ortho" : "perspective");
+    EXPECT_GT(best, 0.1f);
+  }
+}
+
+TEST(MarschnerLobb, ErrorFallsAsSamplingDistanceShrinks) {
+  const Brick vol = marschner_lobb(41);
+  FrameParams f;
+  f.width = f.height = 48;
+  f.camera.from = {20.5f, -30, 60};
+  f.camera.dir = normalize(Vec3f{0, 50.5f, -39.5f});
+  f.camera.up = {0, 0, 1};
+  f.camera.focal = 1, f.camera.aperture = 0.9f;
+  f.colormap = colormap_preset("grayscale", 0.15f);
+  f.settings.early_termination = false;
+  f.settings.sampling_distance = 0.02f;
+  auto backend = cpu();
+  const Image reference = render_whole(*backend, vol, f);
+  float previous = INFINITY;
+  for (float dt : {2.0f, 1.0f, 0.5f, 0.25f}) {
+    f.settings.sampling_distance = dt;
+    const float error = max_abs_difference(render_whole(*backend, vol, f), reference);
+    EXPECT_LT(error, previous) << "dt " << dt;
+    previous = error;
+  }
+  EXPECT_LT(previous, 0.03f); // at dt = 0.25 the image is within 3 % of the reference
+}
+
+TEST(Skipping, SameImageFewerSamples) {
+  const Brick vol = ball(48);
+  for (bool shading : {false, true})
+    for (bool jitter : {false, true}) {
+      FrameParams f;
+      f.width = 40, f.height = 30;
+      f.camera.from = {70, 60, 90};
+      f.camera.dir = normalize(Vec3f{24, 24, 24} - f.camera.from);
+      f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = 40.0f / 30.0f;
+      f.colormap = colormap_preset("viridis", 0.5f);
+      f.colormap.domain_min = 0.5f; // transparent below: the ball's outer shell and the corners are empty
+      f.colormap.mode = BoundaryMode::clamp_to_transparent;
+      f.settings.shading.enabled = shading;
+      f.settings.jitter = jitter;
+      auto backend = cpu();
+      RenderStats on, off;
+      f.settings.empty_space_skipping = true;
+      Image a = render_whole(*backend, vol, f, &on);
+      f.settings.empty_space_skipping = false;
+      Image b = render_whole(*backend, vol, f, &off);
+      EXPECT_EQ(max_abs_difference(a, b), 0.0f) << "shading " << shading << " jitter " << jitter;
+      EXPECT_LT(on.samples * 10, off.samples * 7) << "skipping should save at least 30 % of the samples";
+      EXPECT_GT(a.at(20, 15).w, 0.1f);
+    }
+}
+
+TEST(Skipping, OccupancyFollowsTheColormap) {
+  Colormap m;
+  m.entries = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 0, 0}}; // visible near u = 2/3 only
+  auto v = m.view();
+  EXPECT_FALSE(kernels::range_may_be_visible(v, 0.0f, 0.3f));
+  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.0f, 0.34f));   // reaches past entry 1 toward entry 2
+  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.9f, 0.95f));   // between entries 2 and 3
+  EXPECT_FALSE(kernels::range_may_be_visible(v, 1.5f, 2.0f));   // edge entry alpha 0
+  m.entries.back().w = 0.5f;
+  EXPECT_TRUE(kernels::range_may_be_visible(m.view(), 1.5f, 2.0f)); // clamp_to_edge: edge alpha 0.5
+  m.mode = BoundaryMode::clamp_to_transparent;
+  EXPECT_FALSE(kernels::range_may_be_visible(m.view(), 1.5f, 2.0f));
+}
+
+TEST(Mip, MaximumAlongTheRay) {
+  const Brick vol = make_volume({8, 8, 16}, DType::float32, [](Vec3f c) { return c.z < 5 ? 0.9f : 0.2f; });
+  FrameParams f = ortho_down_z(8, 8, 30.1f, 4, 3, 3);
+  f.settings.mode = RenderMode::maximum_intensity;
+  f.colormap.entries = {{0, 0, 0, 0}, {1, 1, 1, 1}};
+  Image img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(1, 1).w, 0.9f, 1e-5);
+  EXPECT_NEAR(img.at(1, 1).x, 0.9f * 0.9f, 1e-5); // premultiplied
+}
+
+TEST(Bricks, TwoBricksWithGhostsComposeToTheWholeImage) {
+  // Ownership at kernel level: two half-open bricks with one ghost layer, composited with `over`
+  // in visibility order, equal the single-brick image (early termination off: no rank stops early).
+  const Brick whole = marschner_lobb(24);
+  FrameParams f;
+  f.width = 33, f.height = 27;
+  f.camera.from = {-20, 30, 50};
+  f.camera.dir = normalize(Vec3f{12, 12, 12} - f.camera.from);
+  f.camera.focal = 1, f.camera.aperture = 0.9f, f.camera.aspect = 33.0f / 27.0f;
+  f.colormap = colormap_preset("magma", 0.3f);
+  f.settings.early_termination = false;
+  f.settings.shading.enabled = true;
+  auto backend = cpu();
+  const Image reference = render_whole(*backend, whole, f);
+  const Box3i vol = whole.box;
+  Image composite(f.width, f.height);
+  // The eye has x < 12: the x < 12 brick is in front.
+  for (Box3i owned : {Box3i{{0, 0, 0}, {12, 24, 24}}, Box3i{{12, 0, 0}, {24, 24, 24}}}) {
+    const Box3i stored = grow(owned, 2, vol);
+    Brick part(stored, whole.dtype);
+    for (int z = stored.lo.z; z < stored.hi.z; ++z)
+      for (int y = stored.lo.y; y < stored.hi.y; ++y)
+        for (int x = stored.lo.x; x < stored.hi.x; ++x)
+          part.data<float>()[((z - stored.lo.z) * stored.size().y + (y - stored.lo.y)) * stored.size().x +
+                             (x - stored.lo.x)] = whole.value({x, y, z});
+    Image layer(f.width, f.height);
+    backend->render({part.bytes.data(), part.dtype, stored, owned, vol, 0}, f, layer.view());
+    for (size_t i = 0; i < layer.pixels().size(); ++i)
+      composite.pixels()[i] = over(composite.pixels()[i], layer.pixels()[i]);
+  }
+  EXPECT_LT(max_abs_difference(composite, reference), 1e-5f);
+  EXPECT_GT(reference.at(16, 13).w, 0.05f);
+}

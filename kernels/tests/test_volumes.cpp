@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "test_volumes.h"
+
+#include <cmath>
+
+namespace libindex::test {
+
+Brick make_volume(Vec3i size, DType t, const std::function<float(Vec3f)>& field) {
+  Brick b({{0, 0, 0}, size}, t);
+  size_t i = 0;
+  for (int z = 0; z < size.z; ++z)
+    for (int y = 0; y < size.y; ++y)
+      for (int x = 0; x < size.x; ++x, ++i) {
+        const float v = field({x + 0.5f, y + 0.5f, z + 0.5f});
+        switch (t) {
+        case DType::uint8: b.data<uint8_t>()[i] = uint8_t(std::lround(clampf(v, 0, 1) * 255)); break;
+        case DType::uint16: b.data<uint16_t>()[i] = uint16_t(std::lround(clampf(v, 0, 1) * 65535)); break;
+        case DType::int16: b.data<int16_t>()[i] = int16_t(std::lround(clampf(v, -1, 1) * 32767)); break;
+        case DType::float32: b.data<float>()[i] = v; break;
+        }
+      }
+  return b;
+}
+
+Brick marschner_lobb(int n) {
+  return make_volume({n, n, n}, DType::float32, [n](Vec3f c) {
+    const float pi = 3.14159265f;
+    const float x = 2 * c.x / n - 1, y = 2 * c.y / n - 1, z = 2 * c.z / n - 1;
+    const float r = std::sqrt(x * x + y * y);
+    const float rho = std::cos(2 * pi * 6 * std::cos(pi * r / 2));
+    return (1 - std::sin(pi * z / 2) + 0.25f * (1 + rho)) / 2.5f;
+  });
+}
+
+Brick ball(int n) {
+  return make_volume({n, n, n}, DType::float32, [n](Vec3f c) {
+    const Vec3f d = c - Vec3f{n / 2.0f, n / 2.0f, n / 2.0f};
+    return std::max(0.0f, 1.0f - length(d) / (0.4f * n));
+  });
+}
+
+FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h) {
+  FrameParams f;
+  f.width = w, f.height = h;
+  f.camera.orthographic = true;
+  f.camera.from = {nx / 2, ny / 2, from_z};
+  f.camera.dir = {0, 0, -1};
+  f.camera.up = {0, 1, 0};
+  f.camera.aperture = extent;
+  f.camera.aspect = float(w) / float(h);
+  f.settings.early_termination = false;
+  return f;
+}
+
+Colormap constant_colormap(Vec4f rgba) {
+  Colormap m;
+  m.entries = {rgba, rgba};
+  return m;
+}
+
+Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s) {
+  Image img(f.width, f.height);
+  RenderStats stats = backend.render(whole_view(b), f, img.view());
+  if (s) *s = stats;
+  return img;
+}
+
+} // namespace libindex::test

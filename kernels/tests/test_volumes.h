@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Volumes and frames for kernel tests, made in memory (kernels/ tests need no io module).
+#include <functional>
+
+#include "libindex/frame.h"
+#include "libindex/image.h"
+#include "libindex/kernels/backend.h"
+#include "libindex/volume.h"
+
+namespace libindex::test {
+
+/// A volume whose voxel (i,j,k) holds field(centre) for centre (i+1/2, j+1/2, k+1/2), quantized to `t`.
+Brick make_volume(Vec3i size, DType t, const std::function<float(Vec3f)>& field);
+inline Brick constant_volume(Vec3i size, DType t, float v) {
+  return make_volume(size, t, [v](Vec3f) { return v; });
+}
+/// The Marschner-Lobb signal over [-1,1]^3 sampled at n^3 voxel centres (float32).
+Brick marschner_lobb(int n);
+/// A soft ball: 1 - r/(0.4 n) around the centre, 0 outside (float32).
+Brick ball(int n);
+
+/// An orthographic camera looking down -z at the xy-centre of a box [0,n]^2, image covering `extent`.
+FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h);
+/// A colormap of one constant straight color (two equal entries).
+Colormap constant_colormap(Vec4f rgba);
+
+/// Renders a whole brick with a backend into a fresh image.
+Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s = nullptr);
+
+} // namespace libindex::test

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/kdtree.h"
+
+#include <cmath>
+
+#include "libindex/error.h"
+
+namespace libindex {
+namespace {
+
+struct Builder {
+  KdTree& tree;
+  const WorkFunction& work;
+
+  double work_of(const Box3i& b) const { return work ? work(b) : double(b.voxel_count()); }
+
+  int build(const Box3i& box, int first_leaf, int leaves) {
+    const int index = int(tree.nodes.size());
+    tree.nodes.push_back({box});
+    if (leaves == 1) {
+      tree.nodes[index].leaf = first_leaf;
+      tree.leaf_node[first_leaf] = index;
+      return index;
+    }
+    const Vec3i size = box.size();
+    int axis = 0;
+    for (int a = 1; a < 3; ++a)
+      if (size[a] > size[axis]) axis = a;
+    if (size[axis] < 2)
+      throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
+                  " parts: a part would hold no voxel (use fewer ranks)");
+    const int left_leaves = leaves / 2;
+    const double target = double(left_leaves) / leaves;
+    // Bisection on the split position: the left side's share of the work grows with `split`.
+    const double total = work_of(box);
+    int lo = box.lo[axis] + 1, hi = box.hi[axis] - 1;
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      Box3i left = box;
+      left.hi[axis] = mid;
+      if (total > 0 && work_of(left) / total < target) lo = mid + 1;
+      else hi = mid;
+    }
+    int split = lo;
+    // The remaining leaves must each still get at least one voxel layer along some axis; with
+    // voxel-count work the proportional split guarantees it whenever the box is large enough.
+    Box3i left = box, right = box;
+    left.hi[axis] = split;
+    right.lo[axis] = split;
+    tree.nodes[index].axis = axis;
+    tree.nodes[index].split = split;
+    const int c0 = build(left, first_leaf, left_leaves);
+    const int c1 = build(right, first_leaf + left_leaves, leaves - left_leaves);
+    tree.nodes[index].child[0] = c0;
+    tree.nodes[index].child[1] = c1;
+    return index;
+  }
+};
+
+void order_from(const KdTree& t, int node, Vec3f eye, Vec3f dir, bool ortho, std::vector<int>& out) {
+  const KdNode& n = t.nodes[node];
+  if (n.axis < 0) {
+    out.push_back(n.leaf);
+    return;
+  }
+  // The child on the eye's side of the split plane is in front of the other for every ray.
+  const bool lower_first = ortho ? dir[n.axis] >= 0.0f : eye[n.axis] < float(n.split);
+  order_from(t, n.child[lower_first ? 0 : 1], eye, dir, ortho, out);
+  order_from(t, n.child[lower_first ? 1 : 0], eye, dir, ortho, out);
+}
+
+} // namespace
+
+KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work) {
+  require(leaves >= 1, "build_kdtree: need at least one leaf, got " + std::to_string(leaves));
+  require(!volume.empty(), "build_kdtree: empty volume box " + to_string(volume));
+  KdTree tree;
+  tree.leaf_node.assign(leaves, -1);
+  Builder{tree, work}.build(volume, 0, leaves);
+  return tree;
+}
+
+std::vector<int> visibility_order(const KdTree& tree, Vec3f eye, Vec3f dir, bool orthographic) {
+  std::vector<int> order;
+  order.reserve(tree.leaf_count());
+  if (!tree.nodes.empty()) order_from(tree, 0, eye, dir, orthographic, order);
+  return order;
+}
+
+} // namespace libindex
