@@ -46,6 +46,7 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
   P.opacity_exponent = s.sampling_distance / s.sampling_distance_reference;
   P.colormap = colormap;
   P.mode = s.mode;
+  P.mip_values = frame.mip_output_values;
   P.shading = s.shading;
   P.jitter = s.jitter;
   P.early_termination = s.early_termination;

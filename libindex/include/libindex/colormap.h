@@ -18,24 +18,23 @@ struct ColormapView {
   int size = 0;
   float domain_min = 0, domain_max = 1;
   BoundaryMode mode = BoundaryMode::clamp_to_edge;
+  float inv_range = 1; ///< 1 / (domain_max - domain_min), so the per-sample lookup does not divide
 
   /// u in [0,1] for values inside the domain; the caller applies the boundary mode.
-  LIBINDEX_HOST_DEVICE float to_unit(float v) const {
-    return (v - domain_min) / (domain_max - domain_min);
-  }
+  LIBINDEX_HOST_DEVICE float to_unit(float v) const { return (v - domain_min) * inv_range; }
 
   /// Straight RGBA of a normalized value v, read linearly between table entries.
-  LIBINDEX_HOST_DEVICE Vec4f lookup(float v) const {
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f lookup(float v) const {
     float u = to_unit(v);
     if (!(u >= 0.0f && u <= 1.0f)) { // also catches NaN
       if (mode == BoundaryMode::clamp_to_transparent) return {0, 0, 0, 0};
       u = u > 0.5f ? 1.0f : 0.0f;
     }
-    float x = u * float(size - 1);
-    int i = int(x);
+    const float x = u * float(size - 1);
+    const int i = int(x);
     if (i >= size - 1) return entries[size - 1];
-    float f = x - float(i);
-    Vec4f a = entries[i], b = entries[i + 1];
+    const float f = x - float(i);
+    const Vec4f a = entries[i], b = entries[i + 1];
     return {lerpf(a.x, b.x, f), lerpf(a.y, b.y, f), lerpf(a.z, b.z, f), lerpf(a.w, b.w, f)};
   }
 };
@@ -48,7 +47,7 @@ struct Colormap {
   BoundaryMode mode = BoundaryMode::clamp_to_edge;
 
   ColormapView view() const {
-    return {entries.data(), int(entries.size()), domain_min, domain_max, mode};
+    return {entries.data(), int(entries.size()), domain_min, domain_max, mode, 1.0f / (domain_max - domain_min)};
   }
 };
 

@@ -43,6 +43,9 @@ struct FrameParams {
   Colormap colormap;
   RenderSettings settings;
   int width = 512, height = 512;
+  /// MIP across ranks: each rank writes (max value, 0, 0, 1) so compositing can take the maximum, and
+  /// the head applies the colormap after. Set by the session, not by users.
+  bool mip_output_values = false;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

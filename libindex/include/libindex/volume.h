@@ -29,6 +29,14 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(uint16_t v) { re
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(int16_t v) { return float(v) * (1.0f / 32767.0f); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(float v) { return v; }
 
+/// The factor normalize_voxel multiplies by: linear, so interpolation may run on raw values first.
+template <class T> LIBINDEX_HOST_DEVICE constexpr float voxel_scale() {
+  if constexpr (sizeof(T) == 1) return 1.0f / 255.0f;
+  else if constexpr (sizeof(T) == 4) return 1.0f;
+  else if constexpr (T(-1) < T(0)) return 1.0f / 32767.0f;
+  else return 1.0f / 65535.0f;
+}
+
 /// A box of voxels held in one flat, x-fastest buffer: the same bytes are read from disk, uploaded to
 /// the GPU and sent over MPI without conversion.
 struct Brick {

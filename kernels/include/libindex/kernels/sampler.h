@@ -34,24 +34,22 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float trilinear(Vec3f p, Vec3f centre_
 }
 
 /// Exact software trilinear on a brick in memory (host memory on the CPU, global memory on the GPU).
+/// Interpolates raw values and normalizes once (normalization is linear): 1 multiply instead of 8.
 template <class T>
 struct DenseSampler {
-  const T* data;
+  const T* data;            ///< the stored box's voxels, x-fastest
   int stride_y, stride_z;   ///< elements between rows and between slices of the stored box
-  Vec3i stored_lo;          ///< global voxel coordinate of data[0]
+  long long origin;         ///< index the stored box's lower corner would have in global addressing
   Vec3f centre_min, centre_max;
 
   LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float value(Vec3f p) const {
-    return trilinear(p, centre_min, centre_max,
-                     [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
-                       const T* b = data + (long long)(iz - stored_lo.z) * stride_z +
-                                    (long long)(iy - stored_lo.y) * stride_y + (ix - stored_lo.x);
-                       const int oy = dy * stride_y, oz = dz * stride_z;
-                       c[0] = normalize_voxel(b[0]), c[1] = normalize_voxel(b[dx]);
-                       c[2] = normalize_voxel(b[oy]), c[3] = normalize_voxel(b[oy + dx]);
-                       c[4] = normalize_voxel(b[oz]), c[5] = normalize_voxel(b[oz + dx]);
-                       c[6] = normalize_voxel(b[oz + oy]), c[7] = normalize_voxel(b[oz + oy + dx]);
-                     });
+    return voxel_scale<T>() *
+           trilinear(p, centre_min, centre_max, [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
+             const T* b = data + ((long long)iz * stride_z + (long long)iy * stride_y + ix - origin);
+             const int oy = dy * stride_y, oz = dz * stride_z;
+             c[0] = float(b[0]), c[1] = float(b[dx]), c[2] = float(b[oy]), c[3] = float(b[oy + dx]);
+             c[4] = float(b[oz]), c[5] = float(b[oz + dx]), c[6] = float(b[oz + oy]), c[7] = float(b[oz + oy + dx]);
+           });
   }
 };
 
@@ -64,11 +62,11 @@ inline void centre_range(const Box3i& volume, Vec3f& lo, Vec3f& hi) {
 template <class T>
 DenseSampler<T> make_dense_sampler(const BrickView& b, const T* device_or_host_data) {
   DenseSampler<T> s;
-  s.data = device_or_host_data;
   const Vec3i size = b.stored.size();
   s.stride_y = size.x;
   s.stride_z = size.x * size.y;
-  s.stored_lo = b.stored.lo;
+  s.data = device_or_host_data;
+  s.origin = (long long)b.stored.lo.z * s.stride_z + (long long)b.stored.lo.y * s.stride_y + b.stored.lo.x;
   centre_range(b.volume, s.centre_min, s.centre_max);
   return s;
 }

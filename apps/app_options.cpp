@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "app_options.h"
+
+#include <mpi.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "libindex/error.h"
+#include "libindex/io/synthetic.h"
+
+namespace libindex::apps {
+namespace {
+
+Vec3f vec3(const std::vector<float>& v, const char* name) {
+  require(v.size() == 3, std::string("--") + name + " needs 3 numbers");
+  return {v[0], v[1], v[2]};
+}
+
+/// A one-volume scene around a synthetic generator; no camera, so the default one frames it.
+std::string synthetic_project(const std::string& name, int size) {
+  io::make_synthetic(name, size); // validates name and size with a clear message
+  const std::string n = std::to_string(size);
+  const std::string preset = name == "supernova" ? "supernova" : (name == "sphere" ? "viridis" : "grayscale");
+  const std::string domain = name == "supernova" ? "0.05 1" : (name == "sphere" ? "0.02 1" : "0 1");
+  return "#! index_app_project 0\n"
+         "app::scene::info::name = " + name + " (synthetic)\n"
+         "app::scene::root::children = props cmap vol\n"
+         "app::scene::props::type = sparse_volume_rendering_properties\n"
+         "app::scene::props::sampling_distance = 0.5\n"
+         "app::scene::props::sampling_distance_reference = " + std::to_string(std::max(1, size / 64)) + "\n"
+         "app::scene::cmap::type = colormap\n"
+         "app::scene::cmap::preset = " + preset + "\n"
+         "app::scene::cmap::domain = " + domain + "\n"
+         "app::scene::cmap::domain_boundary_mode = clamp_to_transparent\n"
+         "app::scene::vol::type = sparse_volume\n"
+         "app::scene::vol::importer = synthetic\n"
+         "app::scene::vol::generator = " + name + "\n"
+         "app::scene::vol::size = " + n + "\n"
+         "app::scene::vol::bbox = 0 0 0 " + n + " " + n + " " + n + "\n";
+}
+
+} // namespace
+
+void add_scene_options(CLI::App& app, SceneArgs& a) {
+  app.add_option("--add", a.add, "IndeX project file (.prj); repeat to layer several. Any key can also be "
+                                 "given as -key value, e.g. -index::canvas_resolution \"800 600\"")
+      ->check(CLI::ExistingFile);
+  app.add_option("--synthetic", a.synthetic, "render a synthetic volume: marschner-lobb, sphere or supernova");
+  app.add_option("--size", a.size, "voxels per axis of the synthetic volume")->check(CLI::Range(1, 65536));
+}
+
+void add_view_options(CLI::App& app, ViewArgs& a) {
+  app.add_option("--width", a.width, "image width (default: the scene's canvas)")->check(CLI::Range(1, 32768));
+  app.add_option("--height", a.height, "image height")->check(CLI::Range(1, 32768));
+  app.add_option("--from", a.from, "camera position x y z (scene space)")->expected(3);
+  app.add_option("--dir", a.dir, "camera view direction x y z")->expected(3);
+  app.add_option("--up", a.up, "camera up vector x y z")->expected(3);
+  app.add_option("--aperture", a.aperture, "image-plane width at the focal distance")->check(CLI::PositiveNumber);
+  app.add_option("--focal", a.focal, "focal distance")->check(CLI::PositiveNumber);
+  app.add_flag("--ortho", a.ortho, "orthographic camera");
+  app.add_option("--colormap", a.colormap, "colormap preset: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova");
+  app.add_option("--domain", a.domain, "colormap domain: min max")->expected(2);
+  app.add_option("--opacity", a.opacity, "maximum opacity of a preset's ramp (default 1)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--sampling-distance", a.sampling_distance, "distance between samples (scene space)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--shading", a.shading, "headlight gradient shading on");
+  app.add_flag("--no-shading", a.no_shading, "gradient shading off");
+  app.add_flag("--jitter", a.jitter, "per-pixel jitter of the sample lattice");
+  app.add_flag("--mip", a.mip, "maximum intensity projection");
+  app.add_flag("--no-skip", a.no_skip, "disable empty-space skipping (same image, more work)");
+  app.add_flag("--no-early-termination", a.no_early_termination, "march every ray to its end");
+  app.add_flag("--software-filtering", a.software_filtering, "CUDA: exact software trilinear instead of texture units");
+  app.add_option("--background", a.background, "background r g b a in [0,1] (default transparent)")->expected(4);
+}
+
+SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides,
+                    bool log) {
+  io::ProjectFile project;
+  if (args.add.empty() && args.synthetic.empty()) project = io::default_project();
+  for (const std::string& file : args.add) project.add_file(file);
+  if (!args.synthetic.empty()) project.add_text(synthetic_project(args.synthetic, args.size), "--synthetic");
+  project.add_overrides(overrides);
+  io::SceneDescription scene = io::load_scene(project);
+  if (log)
+    for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
+  return make_scene_view(std::move(scene));
+}
+
+void apply_view_options(const ViewArgs& a, SceneView& v) {
+  FrameParams& f = v.frame;
+  if (a.width) f.width = *a.width;
+  if (a.height) f.height = *a.height;
+  if (a.width || a.height) f.camera.aspect = float(f.width) / float(f.height);
+  if (a.from) f.camera.from = vec3(*a.from, "from");
+  if (a.dir) f.camera.dir = vec3(*a.dir, "dir");
+  if (a.up) f.camera.up = vec3(*a.up, "up");
+  if (a.aperture) f.camera.aperture = *a.aperture;
+  if (a.focal) f.camera.focal = *a.focal;
+  if (a.ortho) f.camera.orthographic = true;
+  if (a.colormap) {
+    const Colormap preset = colormap_preset(*a.colormap, a.opacity.value_or(1.0f));
+    f.colormap.entries = preset.entries;
+  } else if (a.opacity) {
+    for (Vec4f& e : f.colormap.entries) e.w *= *a.opacity;
+  }
+  if (a.domain) {
+    require((*a.domain)[0] != (*a.domain)[1], "--domain: min and max must differ");
+    f.colormap.domain_min = (*a.domain)[0], f.colormap.domain_max = (*a.domain)[1];
+  }
+  if (a.sampling_distance) f.settings.sampling_distance = *a.sampling_distance;
+  if (a.shading) f.settings.shading.enabled = true;
+  if (a.no_shading) f.settings.shading.enabled = false;
+  if (a.jitter) f.settings.jitter = true;
+  if (a.mip) f.settings.mode = RenderMode::maximum_intensity;
+  if (a.no_skip) f.settings.empty_space_skipping = false;
+  if (a.no_early_termination) f.settings.early_termination = false;
+  if (a.software_filtering) f.settings.hardware_filtering = false;
+  if (a.background) v.background = {(*a.background)[0], (*a.background)[1], (*a.background)[2], (*a.background)[3]};
+}
+
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  if (fs::is_directory(p)) throw Error("cannot write '" + path + "': it is a directory");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir)) throw Error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
+  FILE* f = std::fopen(path.c_str(), "ab");
+  if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  std::fclose(f);
+}
+
+int run_mpi_main(int argc, char** argv, const char* program, const std::function<int(int, char**)>& body) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int code = 0;
+  try {
+    code = body(argc, argv);
+  } catch (const std::exception& e) {
+    // Errors that every rank agreed on (agree_on_errors) are printed once, by the head.
+    if (rank == 0) std::cerr << program << ": error: " << e.what() << std::endl;
+    code = 1;
+  }
+  MPI_Finalize();
+  return code;
+}
+
+} // namespace libindex::apps

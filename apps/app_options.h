@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Command-line pieces shared by index-render and viewer: which scene, how to view it, and the
+/// MPI main that turns every error into one line on stderr and a non-zero exit.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libindex/scene_view.h"
+
+namespace libindex::apps {
+
+struct SceneArgs {
+  std::vector<std::string> add;  ///< .prj files, layered in order
+  std::string synthetic;         ///< a synthetic volume instead of (or over) the scene
+  int size = 256;
+};
+
+struct ViewArgs {
+  std::optional<int> width, height;
+  std::optional<std::vector<float>> from, dir, up, domain, background;
+  std::optional<float> aperture, focal, opacity, sampling_distance;
+  std::optional<std::string> colormap;
+  bool ortho = false, shading = false, no_shading = false, jitter = false, mip = false, no_skip = false,
+       no_early_termination = false, software_filtering = false;
+};
+
+void add_scene_options(CLI::App& app, SceneArgs& args);
+void add_view_options(CLI::App& app, ViewArgs& args);
+
+/// Builds the scene: the built-in default when no --add and no --synthetic, else the files layered,
+/// then `-key value` overrides; prints the scene's warnings when `log`.
+SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides,
+                    bool log);
+/// Applies camera/colormap/settings options over the scene's own.
+void apply_view_options(const ViewArgs& args, SceneView& view);
+/// Throws Error naming the path when a file cannot be created there.
+void check_writable(const std::string& path);
+
+/// MPI_Init, run `body`, MPI_Finalize. Errors become "<program>: error: <message>" on the head (or on
+/// the rank that failed alone) and exit code 1.
+int run_mpi_main(int argc, char** argv, const char* program, const std::function<int(int, char**)>& body);
+
+} // namespace libindex::apps

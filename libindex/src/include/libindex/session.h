@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The session: rank roles, the per-frame pipeline (partition -> each rank reads and renders its
+/// leaf -> sort-last compositing -> image on the head). Nothing below it holds a communicator or a rank
+/// count: the session hands the current ones to each frame, so ranks can join or leave between frames.
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "libindex/compositing/compositor.h"
+#include "libindex/frame.h"
+#include "libindex/image.h"
+#include "libindex/io/volume_source.h"
+#include "libindex/kdtree.h"
+#include "libindex/kernels/backend.h"
+
+namespace libindex {
+
+struct SessionOptions {
+  kernels::BackendKind backend = kernels::BackendKind::automatic;
+  compositing::Options compositing;
+  bool log = true; ///< progress and backend lines on stderr (the head's only, unless per-rank)
+};
+
+/// What one frame cost, as the head sees it after the frame's reductions.
+struct FrameStats {
+  long long samples = 0;        ///< all ranks together
+  double render_ms = 0;         ///< slowest rank
+  double composite_ms = 0;      ///< slowest rank
+  long long bytes_sent = 0;     ///< compositing traffic, all ranks
+  int ranks = 1;
+  int contributing_leaves = 0;  ///< leaves with at least one active pixel (IndeX's nb_subcubes_rendered)
+  compositing::Strategy strategy = compositing::Strategy::direct_send;
+};
+
+/// One rank's view of where it stands (for cluster status).
+struct RankInfo {
+  int rank = 0;
+  std::string host;
+  Box3i leaf, stored;
+  long long resident_bytes = 0;
+  std::string backend;
+};
+
+class Session {
+public:
+  /// Collective over `comm` (duplicated; the caller keeps its own).
+  explicit Session(MPI_Comm comm, SessionOptions options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  int rank() const;
+  int size() const;
+  bool is_head() const { return rank() == 0; }
+  MPI_Comm comm() const;
+
+  /// Collective. Every rank passes a source for the same volume (or nullptr for an empty scene); the
+  /// k-d partition is rebuilt and each rank reads only its leaf plus ghost voxels, lazily at the next frame.
+  void set_volume(std::shared_ptr<io::VolumeSource> source);
+  const io::VolumeSource* volume() const;
+
+  /// Collective: renders one frame. Returns the image on the head, over `background` (straight RGBA),
+  /// and an empty Image elsewhere. A failure on any rank throws on every rank, naming the rank.
+  Image render_frame(const FrameParams& frame, Vec4f background = {0, 0, 0, 0});
+
+  const FrameStats& last_stats() const;
+  const KdTree& partition() const;
+  /// Bytes of voxel data this rank holds now: its leaf plus ghosts, never more.
+  long long resident_bytes() const;
+  Box3i leaf() const;
+  Box3i stored() const;
+  std::string backend_name() const;
+  /// Collective: switches every rank's backend (auto, cpu, cuda); errors name the rank.
+  void set_backend(kernels::BackendKind kind);
+  /// Collective: every rank's RankInfo, on the head (empty elsewhere).
+  std::vector<RankInfo> gather_rank_info() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// Collective error agreement: every rank passes its local error message ("" = fine). If any rank
+/// failed, every rank throws Error("rank R: message") for the lowest failing rank, so no rank is left
+/// waiting in a later collective. Call it wherever ranks could fail alone (reading files, rendering).
+void agree_on_errors(MPI_Comm comm, const std::string& local_error);
+
+/// Broadcasts a string from `root` to every rank of comm.
+void broadcast_string(std::string& text, MPI_Comm comm, int root = 0);
+
+} // namespace libindex
