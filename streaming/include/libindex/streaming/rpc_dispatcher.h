@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file JSON-RPC 2.0 dispatcher: text in, text out, no sockets. The session calls it on its own
+/// thread for each message the server hands over, at frame boundaries.
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libindex/streaming/rpc_error.h"
+#include "libindex/streaming/rpc_params.h"
+
+namespace libindex::streaming {
+
+/// What `rpc.discover` and docs/api.md say about a method.
+struct MethodInfo {
+  std::string name, summary;
+  nlohmann::json params = nlohmann::json::object(); ///< name -> {"type", "description", "required"}
+  nlohmann::json result = nlohmann::json::object(); ///< {"type", "description"}
+  std::vector<std::string> errors;                  ///< when it fails, in words
+};
+
+/// Default size limit of one incoming message.
+inline constexpr size_t kDefaultMaxMessageBytes = size_t(1) << 20;
+/// Deepest nesting of arrays and objects accepted in a request (parsing and copying JSON recurse).
+inline constexpr int kMaxJsonDepth = 128;
+
+class RpcDispatcher {
+public:
+  /// Params as sent (object, array, or null when absent); returns the "result" member.
+  using Handler = std::function<nlohmann::json(const nlohmann::json& params)>;
+
+  explicit RpcDispatcher(size_t max_message_bytes = kDefaultMaxMessageBytes);
+
+  /// Registers a method. Throws libindex::Error when the name is empty, taken, or starts with "rpc."
+  /// (reserved by JSON-RPC 2.0 for rpc.discover and friends).
+  void add(MethodInfo info, Handler handler);
+
+  /// Handles one text message: a request, a notification or a batch. Returns the reply text, or
+  /// nullopt when nothing is owed (notifications, batches of notifications). Never throws for any
+  /// input: malformed messages, unknown methods and failing handlers all become error objects.
+  std::optional<std::string> handle(std::string_view text) const;
+
+  /// OpenRPC-style description of every method (also served as the method "rpc.discover").
+  nlohmann::json discover() const;
+
+  /// Longest message handle() accepts.
+  size_t max_message_bytes() const { return max_message_bytes_; }
+
+private:
+  struct Method {
+    MethodInfo info;
+    Handler handler;
+  };
+  /// The response to one request object, or null for a notification.
+  nlohmann::json handle_one(const nlohmann::json& request) const;
+
+  size_t max_message_bytes_;
+  std::map<std::string, Method, std::less<>> methods_;
+};
+
+/// A complete JSON-RPC error response (id null) as text.
+std::string error_reply(int code, const std::string& message);
+/// The reply to a message over the size limit: -32600 "message too large: N bytes > limit L".
+std::string message_too_large_reply(size_t bytes, size_t limit);
+
+} // namespace libindex::streaming

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/streaming/rpc_dispatcher.h"
+
+#include <exception>
+#include <utility>
+
+#include "libindex/config.h"
+#include "libindex/error.h"
+
+namespace libindex::streaming {
+namespace {
+
+using json = nlohmann::json;
+
+json error_object(int code, std::string message, json data = nullptr) {
+  json e = {{"code", code}, {"message", std::move(message)}};
+  if (!data.is_null()) e["data"] = std::move(data);
+  return e;
+}
+
+json error_response(json id, int code, std::string message, json data = nullptr) {
+  return {{"jsonrpc", "2.0"}, {"error", error_object(code, std::move(message), std::move(data))}, {"id", std::move(id)}};
+}
+
+// Handlers may return strings that are not valid UTF-8 (file names, messages from libraries): replace
+// the bad bytes instead of letting dump() throw, so a reply is always sent.
+std::string to_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Deepest array/object nesting in `text`, scanning at most until `limit` is passed. Done before parsing
+// because nlohmann::json copies and destroys values recursively: a message of a million '[' would
+// overflow the session thread's stack somewhere after parsing.
+int nesting_depth(std::string_view text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest && (deepest = depth) > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// JSON-RPC 2.0: an id is a string, a number or null (fractional numbers are discouraged, not invalid).
+bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+
+} // namespace
+
+std::string error_reply(int code, const std::string& message) {
+  return to_text(error_response(nullptr, code, message));
+}
+
+std::string message_too_large_reply(size_t bytes, size_t limit) {
+  return error_reply(invalid_request,
+                     "message too large: " + std::to_string(bytes) + " bytes > limit " + std::to_string(limit));
+}
+
+RpcDispatcher::RpcDispatcher(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+
+void RpcDispatcher::add(MethodInfo info, Handler handler) {
+  require(!info.name.empty(), "rpc: a method needs a name");
+  require(info.name.rfind("rpc.", 0) != 0, "rpc: method name '" + info.name + "' is reserved (\"rpc.\" prefix)");
+  require(handler != nullptr, "rpc: method '" + info.name + "' has no handler");
+  std::string name = info.name;
+  const bool inserted = methods_.emplace(name, Method{std::move(info), std::move(handler)}).second;
+  require(inserted, "rpc: method '" + name + "' is already registered");
+}
+
+std::optional<std::string> RpcDispatcher::handle(std::string_view text) const {
+  if (text.size() > max_message_bytes_) return message_too_large_reply(text.size(), max_message_bytes_);
+  if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
+    return error_reply(invalid_request, "message nested too deeply: more than " + std::to_string(kMaxJsonDepth) +
+                                            " levels of arrays and objects");
+  json message;
+  try {
+    message = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return to_text(error_response(nullptr, parse_error, "Parse error", e.what()));
+  }
+
+  if (!message.is_array()) {
+    json response = handle_one(message);
+    if (response.is_null()) return std::nullopt;
+    return to_text(response);
+  }
+  if (message.empty()) return to_text(error_response(nullptr, invalid_request, "Invalid Request: empty batch"));
+  json responses = json::array();
+  for (const json& request : message) {
+    json response = handle_one(request);
+    if (!response.is_null()) responses.push_back(std::move(response));
+  }
+  if (responses.empty()) return std::nullopt; // a batch of notifications
+  return to_text(responses);
+}
+
+json RpcDispatcher::handle_one(const json& request) const {
+  if (!request.is_object())
+    return error_response(nullptr, invalid_request, "Invalid Request: expected an object, got " +
+                                                        std::string(request.type_name()));
+  const auto id_it = request.find("id");
+  const bool notification = id_it == request.end();
+  if (!notification && !valid_id(*id_it))
+    return error_response(nullptr, invalid_request, "Invalid Request: 'id' must be a string, a number or null");
+  json id = notification ? json(nullptr) : *id_it;
+
+  const auto version = request.find("jsonrpc");
+  if (version == request.end() || *version != "2.0")
+    return error_response(id, invalid_request, "Invalid Request: 'jsonrpc' must be \"2.0\"");
+  const auto method_it = request.find("method");
+  if (method_it == request.end() || !method_it->is_string())
+    return error_response(id, invalid_request, "Invalid Request: 'method' must be a string");
+  const auto params_it = request.find("params");
+  if (params_it != request.end() && !params_it->is_object() && !params_it->is_array())
+    return error_response(id, invalid_request, "Invalid Request: 'params' must be an object or an array");
+  static const json no_params; // null: handlers see "no params" the same whether absent or omitted
+  const json& params = params_it == request.end() ? no_params : *params_it;
+
+  // From here on, errors of a notification are not reported (JSON-RPC 2.0, section 4.1).
+  const std::string& name = method_it->get_ref<const std::string&>();
+  json reply;
+  try {
+    json result;
+    if (name == "rpc.discover") {
+      result = discover();
+    } else {
+      const auto m = methods_.find(name);
+      if (m == methods_.end()) throw RpcError(method_not_found, "Method not found: '" + name + "'");
+      result = m->second.handler(params);
+    }
+    reply = {{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}};
+  } catch (const RpcError& e) {
+    reply = error_response(id, e.code, e.message, e.data);
+  } catch (const std::exception& e) {
+    // libindex::Error and anything else a method throws: the message is the what(), the server goes on.
+    reply = error_response(id, server_error, e.what());
+  } catch (...) {
+    reply = error_response(id, internal_error, "Internal error: '" + name + "' threw a non-standard exception");
+  }
+  return notification ? json(nullptr) : reply;
+}
+
+json RpcDispatcher::discover() const {
+  json methods = json::array();
+  auto describe = [&](const MethodInfo& info) {
+    json params = json::array();
+    if (info.params.is_object()) {
+      for (const auto& [pname, p] : info.params.items()) {
+        json d = {{"name", pname}, {"required", p.is_object() && p.value("required", false)}};
+        if (p.is_object() && p.contains("description")) d["description"] = p["description"];
+        if (p.is_object() && p.contains("type")) d["schema"] = {{"type", p["type"]}};
+        params.push_back(std::move(d));
+      }
+    }
+    json m = {{"name", info.name}, {"summary", info.summary}, {"params", std::move(params)},
+              {"result", {{"name", "result"}, {"schema", info.result}}}, {"errors", info.errors}};
+    methods.push_back(std::move(m));
+  };
+  describe({"rpc.discover", "This document: every method with its params, result and errors.",
+            json::object(), {{"type", "object"}, {"description", "OpenRPC-style service description"}}, {}});
+  for (const auto& [name, method] : methods_) describe(method.info);
+  return {{"openrpc", "1.2.6"},
+          {"info", {{"title", "libindex JSON-RPC API"}, {"version", LIBINDEX_VERSION}}},
+          {"methods", std::move(methods)}};
+}
+
+} // namespace libindex::streaming
