@@ -20,7 +20,8 @@ Vec3f vec3(const std::vector<float>& v, const char* name) {
   return {v[0], v[1], v[2]};
 }
 
-/// A one-volume scene around a synthetic generator; no camera, so the default one frames it.
+} // namespace
+
 std::string synthetic_project(const std::string& name, int size) {
   io::make_synthetic(name, size); // validates name and size with a clear message
   const std::string n = std::to_string(size);
@@ -42,8 +43,6 @@ std::string synthetic_project(const std::string& name, int size) {
          "app::scene::vol::size = " + n + "\n"
          "app::scene::vol::bbox = 0 0 0 " + n + " " + n + " " + n + "\n";
 }
-
-} // namespace
 
 void add_scene_options(CLI::App& app, SceneArgs& a) {
   app.add_option("--add", a.add, "IndeX project file (.prj); repeat to layer several. Any key can also be "

@@ -30,6 +30,9 @@ struct ViewArgs {
        no_early_termination = false, software_filtering = false;
 };
 
+/// Project text of a one-volume scene around a synthetic generator (no camera: the default frames it).
+std::string synthetic_project(const std::string& name, int size);
+
 void add_scene_options(CLI::App& app, SceneArgs& args);
 void add_view_options(CLI::App& app, ViewArgs& args);
 

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "viewer_app.h"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "frame_json.h"
+#include "libindex/error.h"
+#include "libindex/io/project_file.h"
+#include "libindex/streaming/video_header.h"
+
+namespace libindex::viewer {
+using nlohmann::json;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+/// The state every rank keeps between ops: the scene it built and the session.
+struct RankState {
+  int scene_version = -1;
+  SceneView view;
+};
+
+/// Applies the scene part of an op: rebuilds the scene when its version changed (collective).
+void sync_scene(const json& op, RankState& state, Session& session, bool log) {
+  const int version = op.at("scene_version");
+  if (version == state.scene_version) return;
+  std::string error;
+  try {
+    state.view = build_scene(SceneSpec::from_json(op.at("scene")), log);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  agree_on_errors(session.comm(), error);
+  session.set_volume(state.view.volume);
+  state.scene_version = version;
+}
+
+json frame_op(const Head& head, const FrameParams& frame) {
+  return {{"op", "frame"},         {"scene_version", head.scene_version}, {"scene", head.spec.to_json()},
+          {"frame", frame_to_json(frame)}, {"backend", head.backend}};
+}
+
+/// What the ops do on every rank, head included. Returns the image on the head.
+Image follow(const json& op, RankState& state, Session& session, std::string& backend, bool log) {
+  const std::string kind = op.at("op");
+  if (kind == "ranks") {
+    session.gather_rank_info();
+    return {};
+  }
+  sync_scene(op, state, session, log);
+  const std::string wanted = op.at("backend");
+  if (wanted != backend) {
+    session.set_backend(kernels::parse_backend_kind(wanted));
+    backend = wanted;
+  }
+  return session.render_frame(frame_from_json(op.at("frame")), state.view.background);
+}
+
+RankState g_head_state;          // the head's RankState (one head per process)
+std::string g_head_backend = "auto";
+
+} // namespace
+
+json SceneSpec::to_json() const {
+  json layers_json = json::array();
+  for (const SceneLayer& l : layers) layers_json.push_back({{"file", l.file}, {"text", l.text}, {"name", l.name}});
+  return {{"use_default", use_default}, {"layers", layers_json}, {"overrides", overrides}};
+}
+
+SceneSpec SceneSpec::from_json(const json& j) {
+  SceneSpec s;
+  s.use_default = j.at("use_default");
+  for (const json& l : j.at("layers")) s.layers.push_back({l.at("file"), l.at("text"), l.at("name")});
+  s.overrides = j.at("overrides").get<std::vector<std::pair<std::string, std::string>>>();
+  return s;
+}
+
+SceneView build_scene(const SceneSpec& spec, bool log) {
+  io::ProjectFile project;
+  if (spec.use_default) project = io::default_project();
+  for (const SceneLayer& l : spec.layers) {
+    if (!l.file.empty()) project.add_file(l.file);
+    else project.add_text(l.text, l.name);
+  }
+  project.add_overrides(spec.overrides);
+  io::SceneDescription scene = io::load_scene(project);
+  if (log)
+    for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
+  return make_scene_view(std::move(scene));
+}
+
+Head::Head(MPI_Comm comm, ViewerOptions opts, SceneSpec initial) : options(std::move(opts)), comm_(comm) {
+  session_ = std::make_unique<Session>(comm_, options.session); // collective with run_worker's
+  backend = kernels::to_string(options.session.backend);
+  g_head_backend = backend;
+  try {
+    load_scene(std::move(initial));
+    register_viewer_methods(*this, rpc_);
+    server_ = std::make_unique<streaming::Server>(options.server);
+  } catch (...) {
+    // The workers wait for an op: release them before reporting the error.
+    std::string quit = json{{"op", "quit"}}.dump();
+    broadcast_string(quit, comm_);
+    throw;
+  }
+}
+
+Head::~Head() = default;
+
+void Head::load_scene(SceneSpec next) {
+  SceneView built = build_scene(next, true); // throws before anything changes
+  spec = std::move(next);
+  view = std::move(built);
+  frame = view.frame;
+  home_camera = frame.camera;
+  preset.clear();
+  ++scene_version;
+  dirty = true;
+}
+
+Image Head::render(const FrameParams& f) {
+  std::string op = frame_op(*this, f).dump();
+  broadcast_string(op, comm_);
+  const auto start = std::chrono::steady_clock::now();
+  Image image = follow(json::parse(op), g_head_state, *session_, g_head_backend, false);
+  last_stats_ = session_->last_stats();
+  frame_seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
+  return image;
+}
+
+std::vector<RankInfo> Head::rank_info() {
+  std::string op = json{{"op", "ranks"}}.dump();
+  broadcast_string(op, comm_);
+  return session_->gather_rank_info();
+}
+
+void Head::publish(const Image& image, bool reduced) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<uint8_t> rgba = to_rgba8_premultiplied(image);
+  streaming::EncodedFrame encoded =
+      jpeg_.encode(rgba.data(), image.width(), image.height(), options.jpeg_quality, streaming::kVideoMessagePrefix);
+  last_encode_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  streaming::VideoHeader h;
+  h.encoding = streaming::Encoding::jpeg;
+  h.flags = reduced ? streaming::kFlagInteractive : 0;
+  h.frame = ++frame_number_;
+  h.width = uint32_t(image.width()), h.height = uint32_t(image.height());
+  h.render_ms = float(last_stats_.render_ms), h.composite_ms = float(last_stats_.composite_ms);
+  h.encode_ms = float(last_encode_ms_);
+  server_->publish_encoded(h, std::move(encoded)); // no copy: the prefix leaves room for framing
+
+}
+
+void Head::run() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  server_->start();
+  std::cout << "[viewer] Application layer viewer server is running at " << server_->url() << std::endl;
+  auto last_frame = std::chrono::steady_clock::now();
+  while (!g_stop) {
+    // Sleep on the command queue when there is nothing to draw; never block on a socket.
+    if (!dirty && !refine) server_->wait_for_commands(std::chrono::milliseconds(100));
+    for (streaming::Server::Command& c : server_->take_commands()) {
+      if (auto reply = rpc_.handle(c.text)) server_->reply(c.connection, std::move(*reply));
+    }
+    // New clients need a picture even when nothing changes: refresh once a second.
+    const bool stale = std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(1);
+    if (!dirty && !refine && !stale) continue;
+    const bool reduced = interactive && options.interactive_divisor > 1;
+    FrameParams f = frame;
+    if (reduced) {
+      f.width = std::max(1, frame.width / options.interactive_divisor);
+      f.height = std::max(1, frame.height / options.interactive_divisor);
+    }
+    try {
+      const Image image = render(f);
+      publish(image, reduced);
+    } catch (const std::exception& e) {
+      std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
+    }
+    refine = reduced; // a reduced frame is followed by a full one once input stops
+    dirty = false;
+    last_frame = std::chrono::steady_clock::now();
+  }
+  std::string quit = json{{"op", "quit"}}.dump();
+  broadcast_string(quit, comm_);
+  server_->stop();
+}
+
+json Head::stats_json() const {
+  double seconds = 0;
+  for (double s : frame_seconds_) seconds += s;
+  const double fps = seconds > 0 ? double(frame_seconds_.size()) / seconds : 0.0;
+  const auto clients = server_ ? server_->stats() : streaming::Server::ClientStats{};
+  return {{"frame", frame_number_},
+          {"fps", fps},
+          {"render_ms", last_stats_.render_ms},
+          {"composite_ms", last_stats_.composite_ms},
+          {"encode_ms", last_encode_ms_},
+          {"samples", last_stats_.samples},
+          {"ranks", last_stats_.ranks},
+          {"contributing_leaves", last_stats_.contributing_leaves},
+          {"compositing", compositing::to_string(last_stats_.strategy)},
+          {"backend", session_->backend_name()},
+          {"clients", {{"command", clients.command_clients}, {"video", clients.video_clients}}},
+          {"frames_sent", clients.frames_sent},
+          {"frames_skipped", clients.frames_skipped}};
+}
+
+std::string Head::resolve_data_path(const std::string& in) const {
+  namespace fs = std::filesystem;
+  std::string path = in;
+  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0)
+    throw Error("'" + in + "': http(s) URLs are not supported by this build; copy the file under a data root");
+  if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  const fs::path canonical = fs::weakly_canonical(fs::absolute(path));
+  for (const std::string& root : options.data_roots) {
+    const fs::path r = fs::weakly_canonical(fs::absolute(root));
+    const auto mismatch = std::mismatch(r.begin(), r.end(), canonical.begin(), canonical.end());
+    if (mismatch.first == r.end()) return canonical.string();
+  }
+  std::string roots;
+  for (const std::string& r : options.data_roots) roots += (roots.empty() ? "" : ", ") + r;
+  throw Error("'" + in + "' is outside the data roots (" + roots + "); start the viewer with --data-root DIR");
+}
+
+void run_worker(MPI_Comm comm, const SessionOptions& options) {
+  Session session(comm, options);
+  RankState state;
+  std::string backend = kernels::to_string(options.backend);
+  for (;;) {
+    std::string text;
+    broadcast_string(text, comm);
+    const json op = json::parse(text);
+    if (op.at("op") == "quit") return;
+    try {
+      follow(op, state, session, backend, false);
+    } catch (const std::exception&) {
+      // Every rank agreed on the error; the head reports it. Keep following.
+    }
+  }
+}
+
+} // namespace libindex::viewer
