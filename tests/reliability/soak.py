@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Reliability soak against a real `mpirun -np 2 viewer`: 32 video clients for a bounded time on
+loopback, one of which never reads. Frames must keep flowing to the 31 others, the head's memory
+must stay bounded, malformed and oversized commands must get error replies, and the server must
+still answer at the end.
+
+usage: soak.py VIEWER [--seconds 30]      (prints 'N passed, N failed' last; exit 1 on failure)
+"""
+import argparse, json, os, signal, socket, subprocess, sys, threading, time
+
+import websocket  # Debian: python3-websocket
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+def head_pid(mpirun_pid):
+    """The viewer process of rank 0: the child of mpirun whose OMPI_COMM_WORLD_RANK is 0."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit(): continue
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"viewer" in cmd and b"OMPI_COMM_WORLD_RANK=0" in env:
+            return int(pid)
+    return None
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("viewer"); ap.add_argument("--seconds", type=float, default=30)
+    args = ap.parse_args()
+    port = free_port()
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    proc = subprocess.Popen(["mpirun", "-np", "2", "--oversubscribe", args.viewer, "--port", str(port),
+                             "--synthetic", "supernova", "--size", "64", "-index::canvas_resolution", "384 384"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True, text=True)
+    passed = failed = 0
+    def check(ok, what):
+        nonlocal passed, failed
+        print(("PASS " if ok else "FAIL ") + what, flush=True)
+        passed, failed = passed + bool(ok), failed + (not ok)
+    try:
+        deadline = time.time() + 120
+        for line in proc.stdout:
+            if "viewer server is running at" in line: break
+            if time.time() > deadline: raise RuntimeError("viewer did not start")
+        import collections
+        tail = collections.deque(maxlen=30)
+        threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
+        pid = head_pid(proc.pid)
+        url = f"ws://127.0.0.1:{port}"
+        counts = [0] * 31
+        stop = threading.Event()
+        def reader(i):
+            ws = websocket.create_connection(url + "/index_video_client", timeout=10)
+            while not stop.is_set():
+                try:
+                    if ws.recv(): counts[i] += 1
+                except websocket.WebSocketTimeoutException:
+                    continue
+            ws.close()
+        threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(31)]
+        for t in threads: t.start()
+        # Never reads, with a tiny receive buffer so the server really sees it stall.
+        stalled = websocket.create_connection(url + "/index_video_client", timeout=10,
+                                              sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+        cmd = websocket.create_connection(url + "/index_command_client", timeout=30)
+        def call(method, **params):
+            cmd.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+            return json.loads(cmd.recv())
+        rss_start = rss_kib(pid) if pid else 0
+        end = time.time() + args.seconds
+        n = 0
+        while time.time() < end:  # bounded in time: keep the frames changing
+            call("camera.orbit", azimuth=5)
+            n += 1
+            time.sleep(0.05)
+        time.sleep(1.0)
+        stop.set()
+        check(min(counts) >= 5, f"every reading client got frames (min {min(counts)}, max {max(counts)}, {n} orbits)")
+        # The stalled client reads again: it must get the newest frame, not a backlog of old ones.
+        latest = call("session.stats")["result"]["frame"]
+        import struct
+        newest, t_end = 0, time.time() + 10
+        stalled.settimeout(2)
+        while time.time() < t_end and newest < latest:
+            try:
+                msg = stalled.recv()
+            except websocket.WebSocketTimeoutException:
+                break
+            if isinstance(msg, bytes) and msg[:4] == b"LIDX":
+                newest = max(newest, struct.unpack_from("<Q", msg, 8)[0])
+        stats = call("session.stats")["result"]
+        # (How many it skipped depends on how much the kernel's socket buffers absorbed meanwhile.)
+        check(newest >= latest - 2,
+              f"the stalled client, reading again, reaches the newest frame ({newest} of {latest}; "
+              f"{stats['frames_skipped']} skipped)")
+        rss_end = rss_kib(pid) if pid else 0
+        check(pid is not None and rss_end < rss_start + 200 * 1024,
+              f"head memory bounded: {rss_start // 1024} MiB -> {rss_end // 1024} MiB")
+        cmd.send("{not json"); r = json.loads(cmd.recv())
+        check(r["error"]["code"] == -32700, "malformed message -> -32700")
+        cmd.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "camera.get", "params": {"x": "y" * (2 << 20)}}))
+        r = json.loads(cmd.recv())
+        check("error" in r and r["error"]["code"] == -32600, f"oversized message -> error reply ({r.get('error', {}).get('message', '')[:60]})")
+        check("result" in call("camera.get"), "the server still answers after all of it")
+        stalled.close()
+    except Exception as e:  # noqa: BLE001 - any failure is a test failure
+        check(False, f"soak raised {e!r}")
+    finally:
+        if failed and "tail" in locals():
+            print("viewer output (last lines):\n" + "".join(tail))
+        os.killpg(proc.pid, signal.SIGTERM)
+        try: proc.wait(timeout=20)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+if __name__ == "__main__":
+    sys.exit(main())
