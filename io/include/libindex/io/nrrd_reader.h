@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file NRRD volumes (`.nrrd` with attached data, `.nhdr` with a detached data file).
+/// Types uchar/ushort/short/float (and their NRRD aliases), encodings raw and gzip, either endian.
+/// The source also implements SpacedVolume: `spacings` or the lengths of `space directions`.
+
+#include <memory>
+#include <string>
+
+#include "libindex/io/volume_source.h"
+
+namespace libindex::io {
+
+/// Opens a NRRD file: parses the header and checks the data file; reads no voxels. Raw-encoded data
+/// is read box by box like a raw file; gzip data must be inflated from its start, so a read inflates
+/// up to the box's last row and keeps only the box's rows. Throws Error naming the file and field.
+std::unique_ptr<VolumeSource> open_nrrd(const std::string& path);
+
+} // namespace libindex::io

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The scene a project file describes: IndeX's scene graph of typed nodes, turned into volumes
+/// with their colormap, rendering properties and light, plus the global camera and canvas.
+///
+/// Nodes are generic (id, type, attributes with origins, children) so that the same builders serve
+/// `.prj` files and IndeX's JSON-RPC `create_scene_element` (a node id, a type and string arguments
+/// named like the `.prj` attributes).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libindex/camera.h"
+#include "libindex/colormap.h"
+#include "libindex/frame.h"
+#include "libindex/io/project_file.h"
+#include "libindex/io/volume_source.h"
+
+namespace libindex::io {
+
+/// One scene-graph node. For `.prj` files: `app::scene::<id>::type = <type>`, the other
+/// `app::scene::<id>::<attribute>` keys, and `children` for groups.
+struct SceneNode {
+  std::string id;
+  std::string type; ///< static_scene_group, sparse_volume, colormap, sparse_volume_rendering_properties, ...
+  Origin origin;    ///< where the type was set
+  std::map<std::string, Value> attributes; ///< attribute name ("bbox") -> value (Value::key is the full key)
+  std::vector<std::string> children;       ///< groups only
+};
+
+/// What the attribute nodes in effect at a point of the graph give the volumes after them. A group's
+/// children start from the group's state; changes inside a group do not leak out of it.
+struct SceneAttributes {
+  Colormap colormap;          ///< core's default ramp until a colormap node is met
+  std::string colormap_id;    ///< the colormap node in effect ("" for the default)
+  float sampling_distance = 0.5f;
+  float sampling_distance_reference = 1.0f;
+  bool nearest_filter = false;
+  Shading shading;                  ///< enabled by a directional_headlight
+  Vec3f light_direction{0, 0, -1};  ///< directional_headlight::direction, in camera space
+};
+
+/// Project-wide resources that node builders look up: IndeX's colormap file table.
+struct SceneResources {
+  std::map<int, Value> colormap_files;         ///< app::colormap::file_<n>
+  std::optional<Value> colormap_file_count;    ///< app::colormap::file_count
+  std::optional<Value> startup_colormap_index; ///< app::colormap::startup_colormap_index
+  std::optional<Value> colormap_boundary_mode; ///< app::colormap::boundary_mode
+};
+
+/// A volume ready to be partitioned and read. Opening reads headers and sizes only, never voxels.
+struct VolumeDesc {
+  std::string id, name;   ///< node id, and `name` (defaults to the id)
+  std::string importer;   ///< raw, synthetic, nrrd, openvdb or nanovdb
+  std::shared_ptr<VolumeSource> source; ///< time step `time_first`
+  /// IndeX's `bbox`: where the volume's voxels sit in voxel space; its size is source->box().size() and
+  /// lo is usually 0 (a non-zero lo places the volume, like a translation in voxel units).
+  Box3i bbox;
+  Box3i clip_region;      ///< the part of source->box() to render (`clip_region`; default all of it)
+  Vec3f spacing{1, 1, 1}; ///< voxel size the file states (NRRD spacings, VDB voxel size)
+  Colormap colormap;
+  std::string colormap_id;
+  float sampling_distance = 0.5f, sampling_distance_reference = 1.0f;
+  bool nearest_filter = false;
+  Shading shading;
+  Vec3f light_direction{0, 0, -1};
+  int time_first = 0, time_last = 0; ///< `time_steps = first last`; both 0 without a time series
+  /// Opens time step `step` (time_first..time_last); throws Error naming the node and file otherwise.
+  std::function<std::shared_ptr<VolumeSource>(int step)> open_step;
+  Origin origin; ///< where the node's type was set
+};
+
+/// Everything a project file says about the scene.
+struct SceneDescription {
+  std::string name, description, credits, requirements; ///< app::scene::info::*
+  std::optional<Camera> camera;  ///< set when any index::camera::* key is given
+  int canvas_width = 1024, canvas_height = 1024;  ///< index::canvas_resolution
+  std::optional<Box3f> region_of_interest;        ///< index::region_of_interest (scene space)
+  Vec3f scaling{1, 1, 1}, translation{0, 0, 0};   ///< index::scaling, index::translation
+  std::vector<VolumeDesc> volumes;                ///< in scene-graph order
+  std::map<std::string, SceneNode> nodes;         ///< every node reachable from the root, by id
+  std::vector<std::string> root_children;         ///< app::scene::root::children
+  SceneResources resources;                       ///< for nodes added later (JSON-RPC)
+  std::vector<std::string> warnings;              ///< "file:line: key = 'value': ignored (...)", one per key
+};
+
+/// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.
+struct SceneOptions {
+  std::vector<std::string> known_keys; ///< exact keys, or prefixes ending in '*' ("app::viewer::*")
+};
+
+/// The nodes a project file defines (every `app::scene::<id>::...` key except root's and info's), by id.
+std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project);
+
+/// The colormap file table of a project file.
+SceneResources scene_resources(const ProjectFile& project);
+
+/// True for the node types that change SceneAttributes: colormap, sparse_volume_rendering_properties,
+/// directional_headlight.
+bool is_attribute_node_type(const std::string& type);
+
+/// Applies an attribute node to `state`. Appends one warning per unsupported attribute. Throws Error
+/// naming origin, key and value for bad values, missing colormap files and unknown node types.
+void apply_attribute_node(const SceneNode& node, const SceneResources& resources, SceneAttributes& state,
+                          std::vector<std::string>& warnings);
+
+/// Builds a volume from a `sparse_volume` node and the attributes in effect; opens its source (headers
+/// only). Relative paths are tried against the directory of the file that set them, then the working
+/// directory. Throws Error naming origin, key and value.
+VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std::vector<std::string>& warnings);
+
+/// Builds the whole scene: walks the graph from app::scene::root::children, reads the global keys,
+/// and warns once about every key it does not use.
+SceneDescription load_scene(const ProjectFile& project, const SceneOptions& options = {});
+
+/// The render settings of one volume in a scene: its sampling and shading, the scene's region of
+/// interest, and scaling = index::scaling x the volume's spacing, translation = index::translation +
+/// bbox.lo x scaling.
+RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume);
+
+/// The text of scenes/default.prj, compiled into the library (synthetic supernova, colormap, camera).
+std::string default_project_text();
+/// default_project_text() parsed, named "default.prj" in messages.
+ProjectFile default_project();
+
+} // namespace libindex::io

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/open_volume.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "libindex/error.h"
+#include "libindex/io/nrrd_reader.h"
+#include "libindex/io/raw_reader.h"
+#include "libindex/io/vdb_reader.h"
+#include "libindex/io/volume_properties.h"
+
+namespace libindex::io {
+
+std::shared_ptr<VolumeSource> open_volume_file(const std::string& path, const std::string& grid) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  if (ext == ".nrrd" || ext == ".nhdr") return open_nrrd(path);
+  if (ext == ".vdb") return open_openvdb(path, grid);
+  if (ext == ".nvdb") return open_nanovdb(path, grid);
+  if (ext == ".raw") {
+    if (const auto name = parse_scivis_name(path)) {
+      RawLayout layout;
+      layout.path = path;
+      layout.dims = name->dims;
+      layout.dtype = name->dtype;
+      return open_raw(layout);
+    }
+    throw Error("'" + path + "': a raw file needs its size and type, either in its name (name_XxYxZ_type.raw, e.g. "
+                "skull_256x256x256_uint8.raw) or in a project file (bbox, voxel_format)");
+  }
+  throw Error("'" + path + "': unknown volume file type '" + ext + "' (.raw, .nrrd, .nhdr, .vdb, .nvdb)");
+}
+
+bool region_empty(const VolumeSource& source, const Box3i& region) {
+  const auto* sparse = dynamic_cast<const SparseVolume*>(&source);
+  return sparse ? sparse->region_empty(region) : false;
+}
+
+Vec3f voxel_spacing(const VolumeSource& source) {
+  const auto* spaced = dynamic_cast<const SpacedVolume*>(&source);
+  return spaced ? spaced->spacing() : Vec3f{1, 1, 1};
+}
+
+} // namespace libindex::io

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// OpenVDB float grids. The only file of the library that includes OpenVDB headers (they compile slowly).
+#include "libindex/io/vdb_reader.h"
+
+#include "file_io.h"
+#include "libindex/error.h"
+
+#if LIBINDEX_IO_HAVE_OPENVDB
+
+#include <mutex>
+
+#include <openvdb/io/File.h>
+#include <openvdb/openvdb.h>
+
+#include "vdb_common.h"
+
+namespace libindex::io {
+namespace {
+
+std::string grid_list(const openvdb::GridPtrVec& grids) {
+  std::string s;
+  for (const auto& g : grids) s += (s.empty() ? "" : ", ") + g->getName() + " (" + g->valueType() + ")";
+  return s.empty() ? "none" : s;
+}
+
+class OpenVdbSource final : public VdbVolume {
+public:
+  OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size)
+      : path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size) {
+    if (bbox.empty()) {
+      box_ = {};
+    } else {
+      offset_ = {bbox.min().x(), bbox.min().y(), bbox.min().z()};
+      const openvdb::Coord d = bbox.dim();
+      box_ = {{0, 0, 0}, {d.x(), d.y(), d.z()}};
+    }
+  }
+
+  Box3i box() const override { return box_; }
+  DType dtype() const override { return DType::float32; }
+  Vec3i index_offset() const override { return offset_; }
+  std::string grid_name() const override { return grid_name_; }
+  Vec3f spacing() const override { return voxel_size_; }
+  std::string describe() const override {
+    const Vec3i s = box_.size();
+    return "openvdb " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
+           std::to_string(s.z) + " float32";
+  }
+
+  Brick read(const Box3i& wanted) const override {
+    const Box3i region = intersect(wanted, box_);
+    Brick brick(region, DType::float32);
+    if (region.empty()) return brick;
+    const auto& grid = loaded();
+    detail::densify(
+        brick, offset_, grid.background(), [&] { return grid.getConstAccessor(); },
+        [](auto& acc, int x, int y, int z, float& v) { return acc.probeValue(openvdb::Coord(x, y, z), v); },
+        describe());
+    return brick;
+  }
+
+  bool region_empty(const Box3i& wanted) const override {
+    Box3i r = intersect(wanted, box_);
+    if (r.empty()) return true;
+    r.lo = {r.lo.x + offset_.x, r.lo.y + offset_.y, r.lo.z + offset_.z};
+    r.hi = {r.hi.x + offset_.x, r.hi.y + offset_.y, r.hi.z + offset_.z};
+    auto acc = loaded().getConstAccessor();
+    return detail::region_inactive(
+        acc, r,
+        [](auto& a, int x, int y, int z, bool& found) {
+          const openvdb::Coord ijk(x, y, z);
+          const auto* leaf = a.probeConstLeaf(ijk);
+          found = leaf != nullptr;
+          return leaf && leaf->isValueOn(ijk); // the value mask is topology: no voxel data is paged in
+        },
+        [](auto& a, int x, int y, int z) { return a.isValueOn(openvdb::Coord(x, y, z)); });
+  }
+
+private:
+  // The tree is read on first use, with delayed loading: leaf values are paged in from the mapped file
+  // only when a read touches them, so a rank reading its leaf does not load the others' voxels.
+  const openvdb::FloatGrid& loaded() const {
+    std::call_once(once_, [&] {
+      try {
+        openvdb::io::File file(path_);
+        file.open(/*delayLoad=*/true);
+        grid_ = openvdb::gridPtrCast<openvdb::FloatGrid>(file.readGrid(grid_name_));
+        file.close();
+      } catch (const openvdb::Exception& e) {
+        throw Error("openvdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what());
+      }
+      if (!grid_) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' is not a float grid");
+    });
+    return *grid_;
+  }
+
+  std::string path_, grid_name_;
+  Vec3f voxel_size_;
+  Box3i box_;
+  Vec3i offset_{0, 0, 0};
+  mutable std::once_flag once_;
+  mutable openvdb::FloatGrid::Ptr grid_;
+};
+
+} // namespace
+
+std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid) {
+  detail::regular_file_size(path, "openvdb"); // a clear message for a directory or a missing file
+  openvdb::initialize(); // idempotent; registers the grid types the file reader needs
+  openvdb::GridPtrVecPtr grids;
+  try {
+    openvdb::io::File file(path);
+    file.open(/*delayLoad=*/true);
+    grids = file.readAllGridMetadata(); // names, types, transforms and stats: no topology, no voxels
+    file.close();
+  } catch (const openvdb::Exception& e) {
+    // OpenVDB's messages already name the path in most cases; say what we were doing.
+    throw Error(std::string("openvdb: cannot open '") + path + "': " + e.what());
+  }
+  openvdb::GridBase::Ptr chosen;
+  for (const auto& g : *grids) {
+    if (!grid.empty() ? g->getName() == grid : g->isType<openvdb::FloatGrid>()) {
+      chosen = g;
+      break;
+    }
+  }
+  if (!chosen) {
+    if (grid.empty()) throw Error("openvdb: '" + path + "' has no float grid (grids: " + grid_list(*grids) + ")");
+    throw Error("openvdb: '" + path + "' has no grid named '" + grid + "' (grids: " + grid_list(*grids) + ")");
+  }
+  if (!chosen->isType<openvdb::FloatGrid>())
+    throw Error("openvdb: '" + path + "': grid '" + grid + "' holds " + chosen->valueType() +
+                " values; only float grids can be rendered");
+
+  // The writer stores the active bounding box as metadata; without it, read the topology to find it.
+  openvdb::CoordBBox bbox;
+  const auto lo = chosen->getMetadata<openvdb::Vec3IMetadata>(openvdb::GridBase::META_FILE_BBOX_MIN);
+  const auto hi = chosen->getMetadata<openvdb::Vec3IMetadata>(openvdb::GridBase::META_FILE_BBOX_MAX);
+  if (lo && hi) {
+    bbox = openvdb::CoordBBox(openvdb::Coord(lo->value()), openvdb::Coord(hi->value()));
+  } else {
+    openvdb::io::File file(path);
+    file.open(true);
+    bbox = file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
+  }
+  const openvdb::Vec3d vs = chosen->voxelSize();
+  return std::make_unique<OpenVdbSource>(path, chosen->getName(), bbox, Vec3f{float(vs.x()), float(vs.y()), float(vs.z())});
+}
+
+} // namespace libindex::io
+
+#else
+
+namespace libindex::io {
+
+std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string&) {
+  throw Error("openvdb: cannot read '" + path + "': libindex was built without OpenVDB");
+}
+
+} // namespace libindex::io
+
+#endif

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where relative file names in a scene point, and time-step file names.
+#include <cctype>
+#include <filesystem>
+
+#include "libindex/error.h"
+#include "scene_internal.h"
+
+namespace libindex::io::detail {
+
+std::string resolve_input_path(const Value& value, const std::string& path) {
+  return resolve_input_path(value, path, value.origin.directory());
+}
+
+std::string resolve_input_path(const Value& value, const std::string& path, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.is_absolute()) {
+    if (fs::exists(p, ec)) return path;
+    fail(value, "no such file '" + path + "'");
+  }
+  // IndeX resolves against the working directory; projects are more portable resolved against their
+  // own directory, so that is tried first.
+  const fs::path beside = dir.empty() ? p : fs::path(dir) / p;
+  if (fs::exists(beside, ec)) return beside.string();
+  if (fs::exists(p, ec)) return p.string();
+  const std::string cwd = fs::current_path(ec).string();
+  if (dir.empty()) fail(value, "no such file '" + path + "' (in the working directory " + cwd + ")");
+  fail(value, "no such file '" + beside.string() + "' (nor '" + path + "' in the working directory " + cwd + ")");
+}
+
+std::string format_step(const Value& value, const std::string& pattern, int step) {
+  std::string out;
+  bool replaced = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%') {
+      out += pattern[i];
+      continue;
+    }
+    if (i + 1 < pattern.size() && pattern[i + 1] == '%') {
+      out += '%';
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    const bool zero = j < pattern.size() && pattern[j] == '0';
+    if (zero) ++j;
+    int width = 0;
+    while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j])))
+      width = width * 10 + (pattern[j++] - '0');
+    if (j >= pattern.size() || (pattern[j] != 'd' && pattern[j] != 'i'))
+      fail(value, "unsupported step directive in '" + pattern + "' (use %d or %04d)");
+    if (replaced) fail(value, "more than one step directive in '" + pattern + "'");
+    const std::string digits = std::to_string(step < 0 ? -(long long)step : (long long)step);
+    const std::string sign = step < 0 ? "-" : "";
+    const size_t used = sign.size() + digits.size();
+    const std::string pad(size_t(width) > used ? size_t(width) - used : 0, zero ? '0' : ' ');
+    out += zero ? sign + pad + digits : pad + sign + digits; // printf: "-007" and "  -7"
+    replaced = true;
+    i = j;
+  }
+  if (!replaced) fail(value, "time_steps needs a step number in the file name, e.g. step_%04d");
+  return out;
+}
+
+} // namespace libindex::io::detail

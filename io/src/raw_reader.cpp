@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// Raw volumes: positioned reads of only the requested box, merged into as few reads as the layout allows.
+#include "libindex/io/raw_reader.h"
+
+#include <algorithm>
+#include <bit>
+#include <filesystem>
+#include <regex>
+
+#include "byte_order.h"
+#include "file_io.h"
+#include "libindex/error.h"
+#include "libindex/io/progress.h"
+
+namespace libindex::io {
+namespace {
+
+std::string dims_text(Vec3i d) {
+  return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z);
+}
+
+// Reads are split so no single pread is larger than this: progress stays live and a huge read never
+// needs more than one chunk in flight.
+constexpr uint64_t kMaxReadBytes = uint64_t(64) << 20;
+
+class RawSource final : public VolumeSource {
+public:
+  explicit RawSource(RawLayout layout) : layout_(std::move(layout)), file_(layout_.path, layout_.label) {}
+
+  Box3i box() const override { return {{0, 0, 0}, layout_.dims}; }
+  DType dtype() const override { return layout_.dtype; }
+  std::string describe() const override {
+    std::string s = layout_.label + " " + layout_.path + " " + dims_text(layout_.dims) + " " + to_string(layout_.dtype);
+    if (layout_.endian == Endian::big) s += " big-endian";
+    if (layout_.z_fastest) s += " zyx";
+    return s;
+  }
+
+  Brick read(const Box3i& wanted) const override {
+    const Box3i region = intersect(wanted, box());
+    Brick brick(region, layout_.dtype);
+    if (region.empty()) return brick;
+    ProgressMeter meter(describe(), brick.bytes.size());
+    if (layout_.z_fastest) read_z_fastest(region, brick, meter);
+    else read_x_fastest(region, brick, meter);
+    if (needs_swap()) detail::swap_bytes(brick.bytes.data(), size_t(region.voxel_count()), dtype_size(layout_.dtype));
+    meter.finish();
+    return brick;
+  }
+
+private:
+  bool needs_swap() const {
+    const bool file_big = layout_.endian == Endian::big;
+    return dtype_size(layout_.dtype) > 1 && file_big != (std::endian::native == std::endian::big);
+  }
+
+  // Voxel index (in the file's order) to byte offset.
+  uint64_t offset_of(uint64_t index) const { return layout_.offset + index * uint64_t(dtype_size(layout_.dtype)); }
+
+  // Reads `bytes` contiguous file bytes at `offset` into `out`, in chunks that feed the progress meter.
+  void read_span(std::byte* out, uint64_t bytes, uint64_t offset, ProgressMeter& meter) const {
+    for (uint64_t done = 0; done < bytes;) {
+      const uint64_t n = std::min(kMaxReadBytes, bytes - done);
+      file_.read_at(out + done, size_t(n), offset + done);
+      meter.add(n);
+      done += n;
+    }
+  }
+
+  // File order = brick order (x fastest): one read per row, or per slab / run of slabs when the box
+  // spans whole rows / whole slices, since those are contiguous in the file.
+  void read_x_fastest(const Box3i& r, Brick& brick, ProgressMeter& meter) const {
+    const Vec3i n = layout_.dims, s = r.size();
+    const uint64_t sz = uint64_t(dtype_size(layout_.dtype));
+    std::byte* out = brick.bytes.data();
+    auto index = [&](int x, int y, int z) { return (uint64_t(z) * n.y + y) * n.x + x; };
+    if (s.x == n.x && s.y == n.y) {
+      read_span(out, uint64_t(r.voxel_count()) * sz, offset_of(index(0, 0, r.lo.z)), meter);
+      return;
+    }
+    for (int z = r.lo.z; z < r.hi.z; ++z) {
+      if (s.x == n.x) {
+        const uint64_t bytes = uint64_t(s.x) * s.y * sz;
+        read_span(out, bytes, offset_of(index(0, r.lo.y, z)), meter);
+        out += bytes;
+        continue;
+      }
+      for (int y = r.lo.y; y < r.hi.y; ++y) {
+        const uint64_t bytes = uint64_t(s.x) * sz;
+        read_span(out, bytes, offset_of(index(r.lo.x, y, z)), meter);
+        out += bytes;
+      }
+    }
+  }
+
+  // z fastest in the file (IndeX convert_zyx_to_xyz): read the box's z-runs one x-plane at a time and
+  // transpose each plane into the x-fastest brick, so staging never exceeds one plane of the box.
+  void read_z_fastest(const Box3i& r, Brick& brick, ProgressMeter& meter) const {
+    const Vec3i n = layout_.dims, s = r.size();
+    const size_t sz = size_t(dtype_size(layout_.dtype));
+    auto index = [&](int x, int y, int z) { return (uint64_t(x) * n.y + y) * n.z + z; };
+    std::vector<std::byte> plane(size_t(s.y) * s.z * sz); // [y][z] of one x
+    std::byte* out = brick.bytes.data();
+    for (int x = r.lo.x; x < r.hi.x; ++x) {
+      if (s.z == n.z) {
+        read_span(plane.data(), plane.size(), offset_of(index(x, r.lo.y, 0)), meter);
+      } else {
+        for (int y = r.lo.y; y < r.hi.y; ++y)
+          read_span(plane.data() + size_t(y - r.lo.y) * s.z * sz, uint64_t(s.z) * sz,
+                    offset_of(index(x, y, r.lo.z)), meter);
+      }
+      const int kx = x - r.lo.x;
+      for (int ky = 0; ky < s.y; ++ky)
+        for (int kz = 0; kz < s.z; ++kz)
+          std::copy_n(plane.data() + (size_t(ky) * s.z + kz) * sz, sz,
+                      out + ((size_t(kz) * s.y + ky) * s.x + kx) * sz);
+    }
+  }
+
+  RawLayout layout_;
+  detail::InputFile file_;
+};
+
+} // namespace
+
+std::unique_ptr<VolumeSource> open_raw(const RawLayout& layout) {
+  const Vec3i d = layout.dims;
+  require(d.x > 0 && d.y > 0 && d.z > 0,
+          layout.label + ": '" + layout.path + "': dimensions must be positive, got " + dims_text(d));
+  const uint64_t actual = detail::regular_file_size(layout.path, layout.label);
+  const uint64_t voxels = uint64_t(d.x) * uint64_t(d.y) * uint64_t(d.z);
+  const uint64_t expected = layout.offset + voxels * uint64_t(dtype_size(layout.dtype));
+  const std::string shape = dims_text(d) + " " + to_string(layout.dtype) +
+                            (layout.offset ? " after " + std::to_string(layout.offset) + " header bytes" : "");
+  if (actual < expected)
+    throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + std::to_string(expected) + " bytes (" +
+                shape + "), the file has " + std::to_string(actual) + " bytes");
+  // A longer file means the dimensions or the voxel type are wrong; rendering a prefix of it would show
+  // a plausible but wrong picture, so refuse it too.
+  if (actual > expected && !layout.allow_trailing)
+    throw Error(layout.label + ": '" + layout.path + "' is larger than expected: expected " + std::to_string(expected) +
+                " bytes (" + shape + "), the file has " + std::to_string(actual) +
+                " bytes; check bbox and voxel_format");
+  return std::make_unique<RawSource>(layout);
+}
+
+std::optional<ScivisName> parse_scivis_name(const std::string& path) {
+  static const std::regex pattern(R"(.*_(\d+)x(\d+)x(\d+)_([a-z]+[0-9]+)\.raw$)");
+  const std::string name = std::filesystem::path(path).filename().string();
+  std::smatch m;
+  if (!std::regex_match(name, m, pattern)) return std::nullopt;
+  const std::string type = m[4];
+  DType t;
+  if (type == "uint8") t = DType::uint8;
+  else if (type == "uint16") t = DType::uint16;
+  else if (type == "int16") t = DType::int16;
+  else if (type == "float32") t = DType::float32;
+  else
+    throw Error("raw: '" + path + "': voxel type '" + type +
+                "' from the file name is not supported (uint8, uint16, int16, float32)");
+  return ScivisName{{std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])}, t};
+}
+
+} // namespace libindex::io

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// load_scene: walk IndeX's scene graph, read the global keys, warn once about each unused key.
+#include <algorithm>
+#include <set>
+
+#include "libindex/error.h"
+#include "libindex/io/scene.h"
+#include "scene_internal.h"
+
+namespace libindex::io {
+namespace {
+
+Value type_value(const SceneNode& node) { return Value{"app::scene::" + node.id + "::type", node.type, node.origin}; }
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+bool known_elsewhere(const std::string& key, const SceneOptions& options) {
+  for (const auto& k : options.known_keys) {
+    if (!k.empty() && k.back() == '*' ? starts_with(key, k.substr(0, k.size() - 1)) : key == k) return true;
+  }
+  return false;
+}
+
+std::string supported_types_text() {
+  std::string s;
+  for (const auto& t : detail::supported_node_types()) s += (s.empty() ? "" : ", ") + t;
+  return s;
+}
+
+class GraphWalker {
+public:
+  GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene)
+      : nodes_(nodes), scene_(scene) {}
+
+  void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state) {
+    for (const std::string& id : children) {
+      const auto it = nodes_.find(id);
+      if (it == nodes_.end() || it->second.type.empty())
+        fail(children_value, "node '" + id + "' is not defined (no app::scene::" + id + "::type)");
+      const SceneNode& node = it->second;
+      if (std::find(stack_.begin(), stack_.end(), id) != stack_.end()) {
+        std::string cycle;
+        for (const auto& s : stack_) cycle += s + " -> ";
+        fail(children_value, "the scene graph has a cycle: " + cycle + id);
+      }
+      reached_.insert(id);
+      scene_.nodes[id] = node;
+      if (node.type == "static_scene_group") {
+        detail::check_node_attributes(node, scene_.warnings);
+        const auto c = node.attributes.find("children");
+        const Value group_children = c != node.attributes.end() ? c->second : type_value(node);
+        stack_.push_back(id);
+        walk(group_children, node.children, state); // a copy: the group's attributes stay inside it
+        stack_.pop_back();
+      } else if (is_attribute_node_type(node.type)) {
+        apply_attribute_node(node, scene_.resources, state, scene_.warnings);
+      } else if (node.type == "sparse_volume") {
+        for (const auto& v : scene_.volumes)
+          if (v.id == id)
+            fail(children_value, "volume '" + id + "' appears twice in the scene graph (each volume is one node)");
+        scene_.volumes.push_back(build_volume(node, state, scene_.warnings));
+      } else if (detail::is_unsupported_node_type(node.type)) {
+        scene_.warnings.push_back(type_value(node).where() +
+                                  ": ignored (IndeX node type not supported by libindex)");
+      } else {
+        fail(type_value(node), "unknown node type (supported: " + supported_types_text() + ")");
+      }
+    }
+  }
+
+  const std::set<std::string>& reached() const { return reached_; }
+
+private:
+  const std::map<std::string, SceneNode>& nodes_;
+  SceneDescription& scene_;
+  std::vector<std::string> stack_;
+  std::set<std::string> reached_;
+};
+
+void read_camera(const ProjectFile& project, SceneDescription& scene) {
+  const std::string p = "index::camera::";
+  if (project.entries_with_prefix(p).empty()) return;
+  Camera c;
+  c.aspect = float(scene.canvas_width) / float(scene.canvas_height);
+  c.from = project.get_vec3f(p + "from", c.from);
+  if (const auto v = project.find(p + "dir")) {
+    c.dir = as_vec3f(*v);
+    if (!(length(c.dir) > 0)) fail(*v, "the view direction must not be zero");
+  }
+  if (const auto v = project.find(p + "up")) {
+    c.up = as_vec3f(*v);
+    if (!(length(cross(c.dir, c.up)) > 1e-6f * length(c.dir) * length(c.up)))
+      fail(*v, "up must not be zero or parallel to dir");
+  }
+  auto positive = [&](const std::string& key, float& out) {
+    if (const auto v = project.find(p + key)) {
+      out = as_float(*v);
+      if (!(out > 0)) fail(*v, "must be positive");
+    }
+  };
+  positive("aperture", c.aperture);
+  positive("aspect", c.aspect);
+  positive("focal", c.focal);
+  if (const auto v = project.find(p + "clip_min")) {
+    c.clip_min = as_float(*v);
+    if (c.clip_min < 0) fail(*v, "must not be negative");
+  }
+  if (const auto v = project.find(p + "clip_max")) {
+    c.clip_max = as_float(*v);
+    if (!(c.clip_max > c.clip_min)) fail(*v, "must be larger than clip_min");
+  }
+  c.orthographic = project.get_bool(p + "orthographic", false);
+  scene.camera = c;
+}
+
+std::vector<std::string> unique_in_order(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& s : in)
+    if (seen.insert(s).second) out.push_back(s);
+  return out;
+}
+
+} // namespace
+
+SceneDescription load_scene(const ProjectFile& project, const SceneOptions& options) {
+  SceneDescription scene;
+  scene.name = project.get_string("app::scene::info::name");
+  scene.description = project.get_string("app::scene::info::description");
+  scene.credits = project.get_string("app::scene::info::credits");
+  scene.requirements = project.get_string("app::scene::info::requirements");
+
+  if (const auto v = project.find("index::canvas_resolution")) {
+    const auto r = as_ints(*v, 2);
+    if (r[0] <= 0 || r[1] <= 0) fail(*v, "the canvas size must be positive");
+    scene.canvas_width = r[0];
+    scene.canvas_height = r[1];
+  }
+  read_camera(project, scene);
+  if (const auto v = project.find("index::region_of_interest")) scene.region_of_interest = as_box3f(*v);
+  if (const auto v = project.find("index::scaling")) {
+    scene.scaling = as_vec3f(*v);
+    if (!(scene.scaling.x > 0 && scene.scaling.y > 0 && scene.scaling.z > 0)) fail(*v, "scaling must be positive");
+  }
+  scene.translation = project.get_vec3f("index::translation", scene.translation);
+
+  scene.resources = scene_resources(project);
+  const auto nodes = scene_nodes(project);
+  if (const auto t = project.find("app::scene::root::type"); t && t->text != "static_scene_group")
+    fail(*t, "the root node is a static_scene_group");
+  GraphWalker walker(nodes, scene);
+  if (const auto root = project.find("app::scene::root::children")) {
+    scene.root_children = as_words(*root);
+    walker.walk(*root, scene.root_children, SceneAttributes{});
+  }
+
+  // Every key not used above gets one warning: the scene still renders without it.
+  std::set<std::string> warned_nodes;
+  for (const Value& v : project.entries()) {
+    const std::string& k = v.key;
+    if (detail::is_supported_global_key(k) || known_elsewhere(k, options)) continue;
+    if (starts_with(k, "app::scene::")) {
+      const std::string rest = k.substr(12);
+      const auto sep = rest.find("::");
+      const std::string id = sep == std::string::npos ? "" : rest.substr(0, sep);
+      if (!id.empty() && id != "root" && id != "info") {
+        if (walker.reached().count(id) || !warned_nodes.insert(id).second) continue;
+        const SceneNode& node = nodes.at(id);
+        scene.warnings.push_back(
+            (node.type.empty() ? v.where() + ": ignored (node '" + id + "' has no type and is"
+                               : type_value(node).where() + ": ignored (node '" + id + "' is") +
+            " not in the scene graph under app::scene::root::children)");
+        continue;
+      }
+    }
+    scene.warnings.push_back(detail::unused_key_warning(v));
+  }
+  scene.warnings = unique_in_order(scene.warnings);
+  return scene;
+}
+
+RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume) {
+  RenderSettings r;
+  r.sampling_distance = volume.sampling_distance;
+  r.sampling_distance_reference = volume.sampling_distance_reference;
+  r.shading = volume.shading;
+  if (scene.region_of_interest) r.region_of_interest = *scene.region_of_interest;
+  r.scaling = scene.scaling * volume.spacing;
+  r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling;
+  return r;
+}
+
+ProjectFile default_project() {
+  ProjectFile p;
+  p.add_text(default_project_text(), "default.prj");
+  return p;
+}
+
+} // namespace libindex::io

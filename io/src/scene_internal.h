@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Pieces shared by the scene builders: attribute tables, path resolution, time-step file names.
+
+#include <string>
+#include <vector>
+
+#include "libindex/io/scene.h"
+
+namespace libindex::io::detail {
+
+/// Appends one warning for each attribute of `node` that its type does not use: "ignored (not
+/// supported by libindex)" for attributes IndeX knows, "ignored (unknown attribute)" otherwise.
+void check_node_attributes(const SceneNode& node, std::vector<std::string>& warnings);
+
+/// True for node types IndeX has and libindex does not render (the node is skipped with a warning).
+bool is_unsupported_node_type(const std::string& type);
+
+/// The node types libindex builds.
+const std::vector<std::string>& supported_node_types();
+
+/// True for the global keys load_scene reads.
+bool is_supported_global_key(const std::string& key);
+
+/// The warning for a global key nothing read.
+std::string unused_key_warning(const Value& value);
+
+/// An existing file for `path` as written in `value`: absolute as is; relative, first against the
+/// directory of the file that set `value`, then against the working directory. Throws Error naming
+/// `value` and the places tried when neither exists.
+std::string resolve_input_path(const Value& value, const std::string& path);
+/// The same, trying `directory` (instead of the directory of value's file) first.
+std::string resolve_input_path(const Value& value, const std::string& path, const std::string& directory);
+
+/// `pattern` with its printf-style step directive (%d, %4d, %04d, %i) replaced by `step`; `%%` is a
+/// literal '%'. Throws Error naming `value` when there is no directive or an unsupported one.
+std::string format_step(const Value& value, const std::string& pattern, int step);
+
+/// The colormap a colormap node describes (data, lookup_table or preset).
+Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources);
+
+/// A required attribute of `node`; Error naming the node's origin and the missing key otherwise.
+const Value& required_attribute(const SceneNode& node, const std::string& name);
+/// An optional attribute of `node` (nullptr when absent).
+const Value* find_attribute(const SceneNode& node, const std::string& name);
+
+} // namespace libindex::io::detail

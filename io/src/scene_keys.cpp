@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Which keys and attributes libindex reads, and which IndeX ones it knows but ignores (with a warning).
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "scene_internal.h"
+
+namespace libindex::io::detail {
+namespace {
+
+struct NodeKeys {
+  std::set<std::string> supported;
+  std::set<std::string> unsupported; ///< IndeX attributes libindex ignores
+};
+
+const std::map<std::string, NodeKeys>& node_keys() {
+  static const std::map<std::string, NodeKeys> table = {
+      {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible"}}},
+      {"sparse_volume",
+       {{"importer", "generator", "size", "voxel_format", "bbox", "input_directory", "input_file_base_name",
+         "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian",
+         "time_steps", "grid"},
+        {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible",
+         "subset_data_type", "importer_configuration", "rendering_kernel_program", "compute_technique",
+         "nb_threads", "verbose"}}},
+      {"colormap",
+       {{"map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset"},
+        {"enabled", "file_name", "color_space"}}},
+      {"sparse_volume_rendering_properties",
+       {{"sampling_distance", "sampling_distance_reference", "filter_mode"},
+        {"reference_step_size", "lod_rendering_enabled", "lod_pixel_threshold", "preintegrated_volume_rendering",
+         "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option",
+         "enabled"}}},
+      {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color"}}},
+  };
+  return table;
+}
+
+// IndeX node types libindex does not render: skipped with one warning so the rest still renders.
+const std::set<std::string>& unsupported_types() {
+  static const std::set<std::string> types = {
+      "rendering_kernel_program", "volume_sample_program", "surface_sample_program",
+      "sparse_volume_compute_technique", "phong_gl", "directional_light", "point_light", "plane",
+      "triangle_mesh", "regular_heightfield", "irregular_volume", "particle_volume", "font", "label",
+      "texture", "clip_region", "transformation", "volume_texture", "shape", "icon"};
+  return types;
+}
+
+const std::set<std::string>& supported_globals() {
+  static const std::set<std::string> keys = {
+      "app::variable_expansion", "app::scene::root::children", "app::scene::root::type",
+      "app::scene::info::name", "app::scene::info::description", "app::scene::info::credits",
+      "app::scene::info::requirements", "app::colormap::file_count", "app::colormap::startup_colormap_index",
+      "app::colormap::boundary_mode", "index::region_of_interest", "index::scaling", "index::translation",
+      "index::canvas_resolution", "index::camera::from", "index::camera::dir", "index::camera::up",
+      "index::camera::aperture", "index::camera::aspect", "index::camera::focal", "index::camera::clip_min",
+      "index::camera::clip_max", "index::camera::orthographic"};
+  return keys;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+} // namespace
+
+const std::vector<std::string>& supported_node_types() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> t;
+    for (const auto& [name, keys] : node_keys()) t.push_back(name);
+    return t;
+  }();
+  return types;
+}
+
+bool is_unsupported_node_type(const std::string& type) { return unsupported_types().count(type) != 0; }
+
+void check_node_attributes(const SceneNode& node, std::vector<std::string>& warnings) {
+  const auto it = node_keys().find(node.type);
+  if (it == node_keys().end()) return;
+  for (const auto& [name, value] : node.attributes) {
+    if (it->second.supported.count(name)) continue;
+    const bool known = it->second.unsupported.count(name) != 0;
+    warnings.push_back(value.where() + ": ignored (" +
+                       (known ? "IndeX " + node.type + " attribute not supported by libindex"
+                              : "unknown " + node.type + " attribute") +
+                       ")");
+  }
+}
+
+bool is_supported_global_key(const std::string& key) {
+  if (supported_globals().count(key)) return true;
+  // The colormap file table: file_0, file_1, ...
+  return starts_with(key, "app::colormap::file_");
+}
+
+std::string unused_key_warning(const Value& value) {
+  const std::string& k = value.key;
+  const bool indexish = starts_with(k, "index::") || starts_with(k, "app::") || starts_with(k, "dice::") ||
+                        starts_with(k, "nvindex::");
+  return value.where() + ": ignored (" + (indexish ? "IndeX setting not supported by libindex" : "unknown key") + ")";
+}
+
+} // namespace libindex::io::detail

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scene-graph nodes from `app::scene::<id>::<attribute>` keys, and the attribute nodes
+// (rendering properties, headlight, colormap) applied to the state volumes inherit.
+#include <cmath>
+
+#include "libindex/error.h"
+#include "libindex/io/scene.h"
+#include "scene_internal.h"
+
+namespace libindex::io {
+
+namespace detail {
+
+const Value* find_attribute(const SceneNode& node, const std::string& name) {
+  const auto it = node.attributes.find(name);
+  return it == node.attributes.end() ? nullptr : &it->second;
+}
+
+const Value& required_attribute(const SceneNode& node, const std::string& name) {
+  if (const Value* v = find_attribute(node, name)) return *v;
+  throw Error(node.origin.to_string() + ": " + node.type + " node '" + node.id + "' needs '" + name + "'");
+}
+
+} // namespace detail
+
+std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project) {
+  const std::string prefix = "app::scene::";
+  std::map<std::string, SceneNode> nodes;
+  for (const Value& v : project.entries_with_prefix(prefix)) {
+    const std::string rest = v.key.substr(prefix.size());
+    const auto sep = rest.find("::");
+    if (sep == std::string::npos) continue; // not a node attribute; load_scene warns about it
+    const std::string id = rest.substr(0, sep), attribute = rest.substr(sep + 2);
+    if (id == "root" || id == "info") continue; // the graph's entry point and the scene's description
+    SceneNode& node = nodes[id];
+    node.id = id;
+    if (attribute == "type") {
+      node.type = v.text;
+      node.origin = v.origin;
+    } else {
+      node.attributes[attribute] = v;
+    }
+  }
+  // Groups keep their children as a list; other node types keep `children` as an attribute so that it
+  // is reported as one they do not use.
+  for (auto& [id, node] : nodes) {
+    if (node.type != "static_scene_group") continue;
+    if (const auto it = node.attributes.find("children"); it != node.attributes.end()) {
+      node.children = as_words(it->second);
+    }
+  }
+  return nodes;
+}
+
+SceneResources scene_resources(const ProjectFile& project) {
+  SceneResources r;
+  const std::string prefix = "app::colormap::file_";
+  for (const Value& v : project.entries_with_prefix(prefix)) {
+    const std::string index = v.key.substr(prefix.size());
+    if (index == "count") continue;
+    Value as_index = v;
+    as_index.text = index;
+    try {
+      r.colormap_files[as_int(as_index)] = v;
+    } catch (const Error&) {
+      fail(v, "expected app::colormap::file_<n> with an integer n");
+    }
+  }
+  r.colormap_file_count = project.find("app::colormap::file_count");
+  r.startup_colormap_index = project.find("app::colormap::startup_colormap_index");
+  r.colormap_boundary_mode = project.find("app::colormap::boundary_mode");
+  return r;
+}
+
+bool is_attribute_node_type(const std::string& type) {
+  return type == "colormap" || type == "sparse_volume_rendering_properties" || type == "directional_headlight";
+}
+
+namespace {
+
+void apply_rendering_properties(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings) {
+  if (const Value* v = detail::find_attribute(node, "sampling_distance")) {
+    const float d = as_float(*v);
+    if (!(d > 0)) fail(*v, "sampling_distance must be positive");
+    state.sampling_distance = d;
+  }
+  if (const Value* v = detail::find_attribute(node, "sampling_distance_reference")) {
+    const float d = as_float(*v);
+    if (!(d > 0)) fail(*v, "sampling_distance_reference must be positive");
+    state.sampling_distance_reference = d;
+  }
+  if (const Value* v = detail::find_attribute(node, "filter_mode")) {
+    if (v->text == "nearest") state.nearest_filter = true;
+    else if (v->text == "trilinear") state.nearest_filter = false;
+    else if (v->text.rfind("tricubic", 0) == 0) {
+      // IndeX's cubic filters: the picture is close with trilinear, so render rather than refuse.
+      state.nearest_filter = false;
+      warnings.push_back(v->where() + ": not supported by libindex, using trilinear");
+    } else {
+      fail(*v, "unknown filter_mode (nearest or trilinear)");
+    }
+  }
+}
+
+void apply_headlight(const SceneNode& node, SceneAttributes& state) {
+  if (const Value* v = detail::find_attribute(node, "direction")) {
+    const Vec3f d = as_vec3f(*v);
+    if (!(length(d) > 0)) fail(*v, "direction must not be zero");
+    state.light_direction = normalize(d);
+  }
+  if (const Value* v = detail::find_attribute(node, "intensity")) {
+    // IndeX gives the light's intensity as a colour; shading has one intensity: take the mean.
+    const auto c = as_floats(*v);
+    if (c.size() != 1 && c.size() != 3) fail(*v, "expected 1 number or 3 (r g b)");
+    float sum = 0;
+    for (float x : c) {
+      if (x < 0) fail(*v, "intensity must not be negative");
+      sum += x;
+    }
+    state.shading.intensity = sum / float(c.size());
+  }
+  state.shading.enabled = true;
+}
+
+} // namespace
+
+void apply_attribute_node(const SceneNode& node, const SceneResources& resources, SceneAttributes& state,
+                          std::vector<std::string>& warnings) {
+  detail::check_node_attributes(node, warnings);
+  if (node.type == "colormap") {
+    state.colormap = detail::colormap_from_node(node, resources);
+    state.colormap_id = node.id;
+  } else if (node.type == "sparse_volume_rendering_properties") {
+    apply_rendering_properties(node, state, warnings);
+  } else if (node.type == "directional_headlight") {
+    apply_headlight(node, state);
+  } else {
+    throw Error(node.origin.to_string() + ": app::scene::" + node.id + "::type = '" + node.type +
+                "': not an attribute node (colormap, sparse_volume_rendering_properties, directional_headlight)");
+  }
+}
+
+} // namespace libindex::io

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
+#include <algorithm>
+#include <filesystem>
+
+#include "libindex/error.h"
+#include "libindex/io/nrrd_reader.h"
+#include "libindex/io/raw_reader.h"
+#include "libindex/io/synthetic.h"
+#include "libindex/io/vdb_reader.h"
+#include "libindex/io/volume_properties.h"
+#include "scene_internal.h"
+
+namespace libindex::io {
+namespace {
+
+using detail::find_attribute;
+using detail::required_attribute;
+
+std::string dims_text(Vec3i d) {
+  return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z);
+}
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext;
+}
+
+// IndeX names importers by plugin class; libindex by format. Both are accepted.
+std::string importer_of(const SceneNode& node) {
+  const Value* v = find_attribute(node, "importer");
+  if (!v) {
+    // No importer: tell the format from the file name, as `viewer file.nrrd` does.
+    if (find_attribute(node, "generator")) return "synthetic";
+    std::string ext;
+    if (const Value* f = find_attribute(node, "input_file")) ext = extension_of(f->text);
+    else if (const Value* e = find_attribute(node, "input_file_extension"))
+      ext = e->text.empty() || e->text[0] == '.' ? e->text : "." + e->text;
+    if (ext == ".raw") return "raw";
+    if (ext == ".nrrd" || ext == ".nhdr") return "nrrd";
+    if (ext == ".vdb") return "openvdb";
+    if (ext == ".nvdb") return "nanovdb";
+    throw Error(node.origin.to_string() + ": sparse_volume node '" + node.id +
+                "' needs 'importer' (raw, synthetic, nrrd, openvdb or nanovdb)");
+  }
+  const std::string& t = v->text;
+  if (t == "raw" || t == "synthetic" || t == "nrrd" || t == "openvdb" || t == "nanovdb") return t;
+  if (t.find("Sparse_volume_importer_raw") != std::string::npos || t.find("Raw_importer") != std::string::npos)
+    return "raw";
+  if (t.find("NanoVDB") != std::string::npos || t.find("Nanovdb") != std::string::npos) return "nanovdb";
+  if (t.find("OpenVDB") != std::string::npos || t.find("Openvdb") != std::string::npos) return "openvdb";
+  fail(*v, "unknown importer (raw, synthetic, nrrd, openvdb, nanovdb, or IndeX's "
+           "nv::index::plugin::base_importer.Sparse_volume_importer_raw)");
+}
+
+struct InputPath {
+  const Value* value; // the attribute errors about this file name
+  std::string path;   // resolved, existing
+};
+
+// input_file, or input_directory / input_file_base_name + input_file_extension; with time steps the
+// file name's printf directive takes the step number.
+InputPath input_path(const SceneNode& node, std::optional<int> step) {
+  if (const Value* f = find_attribute(node, "input_file")) {
+    const std::string name = step ? detail::format_step(*f, f->text, *step) : f->text;
+    return {f, detail::resolve_input_path(*f, name)};
+  }
+  const Value* base = find_attribute(node, "input_file_base_name");
+  if (!base)
+    throw Error(node.origin.to_string() + ": sparse_volume node '" + node.id +
+                "' needs 'input_file' or 'input_file_base_name'");
+  std::string name = step ? detail::format_step(*base, base->text, *step) : base->text;
+  if (const Value* e = find_attribute(node, "input_file_extension"); e && !e->text.empty())
+    name += e->text[0] == '.' ? e->text : "." + e->text;
+  const Value* dir = find_attribute(node, "input_directory");
+  if (dir && !dir->text.empty()) {
+    // Blame both names on failure; a relative directory is relative to the file that set it.
+    Value joined = *base;
+    joined.key = dir->key + " + " + base->key;
+    joined.text = dir->text + " + " + base->text;
+    return {base, detail::resolve_input_path(joined, (std::filesystem::path(dir->text) / name).string(),
+                                             dir->origin.directory())};
+  }
+  return {base, detail::resolve_input_path(*base, name)};
+}
+
+DType voxel_format(const Value& v) {
+  if (v.text == "rgba8" || v.text == "rgba")
+    fail(v, "rgba8 volumes are not supported (libindex renders scalar volumes through a colormap)");
+  try {
+    return parse_dtype(v.text);
+  } catch (const Error& e) {
+    fail(v, e.what());
+  }
+}
+
+// The raw layout from bbox, voxel_format, endian, convert_zyx_to_xyz and the Open SciVis file name.
+RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
+  const std::string& path = in.path;
+  const Value* bbox_value = find_attribute(node, "bbox");
+  const Value* format_value = find_attribute(node, "voxel_format");
+  std::optional<ScivisName> scivis;
+  try {
+    scivis = parse_scivis_name(path);
+  } catch (const Error& e) {
+    fail(*in.value, e.what());
+  }
+  RawLayout layout;
+  layout.path = path;
+  if (bbox_value) {
+    const Box3i b = as_box3i(*bbox_value);
+    if (b.empty()) fail(*bbox_value, "the bbox is empty");
+    layout.dims = b.size();
+    if (scivis && !(scivis->dims == layout.dims))
+      fail(*bbox_value, "bbox size " + dims_text(layout.dims) + " does not match the file name's " +
+                            dims_text(scivis->dims));
+  } else if (scivis) {
+    layout.dims = scivis->dims;
+  } else {
+    required_attribute(node, "bbox"); // throws: the size is nowhere else
+  }
+  if (format_value) {
+    layout.dtype = voxel_format(*format_value);
+    if (scivis && scivis->dtype != layout.dtype)
+      fail(*format_value, "the file name says " + to_string(scivis->dtype));
+  } else if (scivis) {
+    layout.dtype = scivis->dtype;
+  } else {
+    required_attribute(node, "voxel_format");
+  }
+  if (const Value* e = find_attribute(node, "endian")) {
+    if (e->text == "big") layout.endian = Endian::big;
+    else if (e->text != "little") fail(*e, "endian must be little or big");
+  }
+  if (const Value* z = find_attribute(node, "convert_zyx_to_xyz")) layout.z_fastest = as_bool(*z);
+  return layout;
+}
+
+// Opens the node's source for one time step (nullopt: not a time series). Reads headers only.
+std::shared_ptr<VolumeSource> open_node_source(const SceneNode& node, const std::string& importer,
+                                               std::optional<int> step) {
+  if (importer == "synthetic") {
+    const Value& generator = required_attribute(node, "generator");
+    int size = 0;
+    if (const Value* s = find_attribute(node, "size")) {
+      const auto n = as_ints(*s);
+      if (n.size() != 1 && !(n.size() == 3 && n[0] == n[1] && n[1] == n[2]))
+        fail(*s, "synthetic volumes are cubes: expected one size or three equal sizes");
+      size = n[0];
+      if (size < 1) fail(*s, "the size must be at least 1");
+    } else if (const Value* b = find_attribute(node, "bbox")) {
+      const Vec3i d = as_box3i(*b).size();
+      if (d.x != d.y || d.y != d.z) fail(*b, "synthetic volumes are cubes");
+      size = d.x;
+    } else {
+      required_attribute(node, "size");
+    }
+    try {
+      return make_synthetic(generator.text, size);
+    } catch (const Error& e) {
+      fail(generator, e.what());
+    }
+  }
+  const InputPath in = input_path(node, step);
+  const Value* grid = find_attribute(node, "grid");
+  const RawLayout layout = importer == "raw" ? raw_layout(node, in) : RawLayout{};
+  // Reader errors name the file; prefix them with the key that named it.
+  try {
+    if (importer == "raw") return open_raw(layout);
+    if (importer == "nrrd") return open_nrrd(in.path);
+    if (importer == "openvdb") return open_openvdb(in.path, grid ? grid->text : "");
+    if (importer == "nanovdb") return open_nanovdb(in.path, grid ? grid->text : "");
+  } catch (const Error& e) {
+    fail(*in.value, e.what());
+  }
+  throw Error("unreachable importer " + importer);
+}
+
+} // namespace
+
+VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std::vector<std::string>& warnings) {
+  if (node.type != "sparse_volume")
+    throw Error(node.origin.to_string() + ": app::scene::" + node.id + "::type = '" + node.type +
+                "': not a sparse_volume");
+  detail::check_node_attributes(node, warnings);
+  VolumeDesc d;
+  d.id = node.id;
+  d.origin = node.origin;
+  d.name = find_attribute(node, "name") ? find_attribute(node, "name")->text : node.id;
+  d.importer = importer_of(node);
+  d.colormap = state.colormap;
+  d.colormap_id = state.colormap_id;
+  d.sampling_distance = state.sampling_distance;
+  d.sampling_distance_reference = state.sampling_distance_reference;
+  d.nearest_filter = state.nearest_filter;
+  d.shading = state.shading;
+  d.light_direction = state.light_direction;
+
+  std::optional<int> first_step;
+  if (const Value* t = find_attribute(node, "time_steps")) {
+    const auto steps = as_ints(*t, 2);
+    if (steps[1] < steps[0]) fail(*t, "the last step comes before the first");
+    d.time_first = steps[0];
+    d.time_last = steps[1];
+    first_step = steps[0];
+  }
+  d.source = open_node_source(node, d.importer, first_step);
+  const Vec3i size = d.source->box().size();
+
+  d.bbox = {{0, 0, 0}, size};
+  if (const Value* b = find_attribute(node, "bbox")) {
+    const Box3i box = as_box3i(*b);
+    if (!(box.size() == size))
+      fail(*b, "bbox size " + dims_text(box.size()) + " does not match the volume's " + dims_text(size) + " (" +
+                   d.source->describe() + ")");
+    d.bbox = box;
+  }
+  d.clip_region = d.source->box();
+  if (const Value* c = find_attribute(node, "clip_region")) {
+    // Given in bbox coordinates, like IndeX; stored relative to the source's box.
+    const Box3i clip = as_box3i(*c);
+    const Box3i local{{clip.lo.x - d.bbox.lo.x, clip.lo.y - d.bbox.lo.y, clip.lo.z - d.bbox.lo.z},
+                      {clip.hi.x - d.bbox.lo.x, clip.hi.y - d.bbox.lo.y, clip.hi.z - d.bbox.lo.z}};
+    d.clip_region = intersect(local, d.source->box());
+    if (d.clip_region.empty()) fail(*c, "the clip region does not overlap the volume's bbox");
+  }
+  d.spacing = voxel_spacing(*d.source);
+
+  // Each step is opened when asked for: a long series costs nothing until it is played.
+  const std::shared_ptr<VolumeSource> first = d.source;
+  d.open_step = [node, importer = d.importer, first, lo = d.time_first, hi = d.time_last,
+                 series = first_step.has_value()](int step) -> std::shared_ptr<VolumeSource> {
+    if (step < lo || step > hi)
+      throw Error(node.origin.to_string() + ": volume '" + node.id + "': time step " + std::to_string(step) +
+                  " is outside time_steps " + std::to_string(lo) + ".." + std::to_string(hi));
+    if (step == lo) return first;
+    auto source = open_node_source(node, importer, series ? std::optional<int>(step) : std::nullopt);
+    if (!(source->box() == first->box()) || source->dtype() != first->dtype())
+      throw Error(node.origin.to_string() + ": volume '" + node.id + "': time step " + std::to_string(step) + " (" +
+                  source->describe() + ") differs in size or type from step " + std::to_string(lo) + " (" +
+                  first->describe() + ")");
+    return source;
+  };
+  return d;
+}
+
+} // namespace libindex::io

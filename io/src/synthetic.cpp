@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/synthetic.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include <tbb/parallel_for.h>
+
+#include "libindex/error.h"
+
+namespace libindex::io {
+namespace {
+
+constexpr float kPi = 3.14159265358979f;
+
+float marschner_lobb(float x, float y, float z) {
+  constexpr float fM = 6.0f, alpha = 0.25f;
+  const float r = std::sqrt(x * x + y * y);
+  const float rho_r = std::cos(2.0f * kPi * fM * std::cos(kPi * r / 2.0f));
+  return (1.0f - std::sin(kPi * z / 2.0f) + alpha * (1.0f + rho_r)) / (2.0f * (1.0f + alpha));
+}
+
+float sphere(float x, float y, float z) {
+  const float r = std::sqrt(x * x + y * y + z * z);
+  return std::max(0.0f, 1.0f - r / 0.8f);
+}
+
+// Value noise on an integer lattice with a hash, smoothly interpolated: deterministic everywhere.
+float hash3(int x, int y, int z) {
+  uint32_t h = uint32_t(x) * 73856093u ^ uint32_t(y) * 19349663u ^ uint32_t(z) * 83492791u;
+  h ^= h >> 13, h *= 0x5bd1e995u, h ^= h >> 15;
+  return float(h & 0xffffffu) / float(0xffffff);
+}
+
+float value_noise(float x, float y, float z) {
+  const float fx = std::floor(x), fy = std::floor(y), fz = std::floor(z);
+  const int ix = int(fx), iy = int(fy), iz = int(fz);
+  auto s = [](float t) { return t * t * (3 - 2 * t); };
+  const float tx = s(x - fx), ty = s(y - fy), tz = s(z - fz);
+  float c[2][2][2];
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) c[k][j][i] = hash3(ix + i, iy + j, iz + k);
+  auto l = [](float a, float b, float t) { return a + (b - a) * t; };
+  return l(l(l(c[0][0][0], c[0][0][1], tx), l(c[0][1][0], c[0][1][1], tx), ty),
+           l(l(c[1][0][0], c[1][0][1], tx), l(c[1][1][0], c[1][1][1], tx), ty), tz);
+}
+
+float fbm(float x, float y, float z) {
+  float sum = 0, amplitude = 0.5f, f = 1.0f;
+  for (int octave = 0; octave < 4; ++octave, amplitude *= 0.5f, f *= 2.03f)
+    sum += amplitude * value_noise(x * f, y * f, z * f);
+  return sum / 0.9375f; // [0,1]
+}
+
+float supernova(float x, float y, float z) {
+  const float r = std::sqrt(x * x + y * y + z * z);
+  const float turbulence = fbm(3.0f * x + 11.0f, 3.0f * y + 7.0f, 3.0f * z + 3.0f);
+  const float shell_radius = 0.55f + 0.25f * (turbulence - 0.5f);
+  const float shell = std::exp(-std::pow((r - shell_radius) / 0.07f, 2.0f));
+  const float filaments = std::pow(fbm(9.0f * x, 9.0f * y, 9.0f * z), 2.0f);
+  const float core = 0.8f * std::exp(-std::pow(r / 0.12f, 2.0f));
+  return std::min(1.0f, shell * (0.45f + 0.75f * filaments) + core);
+}
+
+class SyntheticSource final : public VolumeSource {
+public:
+  SyntheticSource(std::string name, int size, DType dtype) : name_(std::move(name)), size_(size), dtype_(dtype) {}
+  Box3i box() const override { return {{0, 0, 0}, {size_, size_, size_}}; }
+  DType dtype() const override { return dtype_; }
+  std::string describe() const override {
+    const std::string n = std::to_string(size_);
+    return "synthetic " + name_ + " " + n + "x" + n + "x" + n + " " + to_string(dtype_);
+  }
+  Brick read(const Box3i& wanted) const override {
+    const Box3i region = intersect(wanted, box());
+    Brick brick(region, dtype_);
+    const Vec3i s = region.size();
+    tbb::parallel_for(0, std::max(0, s.z), [&](int kz) {
+      for (int ky = 0; ky < s.y; ++ky)
+        for (int kx = 0; kx < s.x; ++kx) {
+          const Vec3i v{region.lo.x + kx, region.lo.y + ky, region.lo.z + kz};
+          // Voxel centres span [-1,1]^3: centre (i + 1/2) / n maps to 2 * that - 1.
+          const float x = 2.0f * (v.x + 0.5f) / size_ - 1.0f, y = 2.0f * (v.y + 0.5f) / size_ - 1.0f,
+                      z = 2.0f * (v.z + 0.5f) / size_ - 1.0f;
+          const float f = synthetic_field(name_, x, y, z);
+          const size_t i = (size_t(kz) * s.y + ky) * s.x + kx;
+          if (dtype_ == DType::float32) brick.data<float>()[i] = f;
+          else brick.data<uint8_t>()[i] = uint8_t(std::lround(255.0f * clampf(f, 0.0f, 1.0f)));
+        }
+    });
+    return brick;
+  }
+
+private:
+  std::string name_;
+  int size_;
+  DType dtype_;
+};
+
+} // namespace
+
+std::vector<std::string> synthetic_names() { return {"marschner-lobb", "sphere", "supernova"}; }
+
+float synthetic_field(const std::string& name, float x, float y, float z) {
+  if (name == "marschner-lobb") return marschner_lobb(x, y, z);
+  if (name == "sphere") return sphere(x, y, z);
+  if (name == "supernova") return supernova(x, y, z);
+  throw Error("unknown synthetic volume '" + name + "' (known: marschner-lobb, sphere, supernova)");
+}
+
+std::unique_ptr<VolumeSource> make_synthetic(const std::string& name, int size) {
+  synthetic_field(name, 0, 0, 0); // validates the name
+  require(size >= 1, "synthetic volume size must be at least 1, got " + std::to_string(size));
+  return std::make_unique<SyntheticSource>(name, size, name == "marschner-lobb" ? DType::float32 : DType::uint8);
+}
+
+} // namespace libindex::io

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// What the OpenVDB and NanoVDB readers share: densifying a box and the emptiness walk, written once over
+// any accessor with the calls both libraries offer (probeValue, probeLeaf-like, isActive).
+
+#include <algorithm>
+
+#include <tbb/parallel_for.h>
+
+#include "libindex/io/progress.h"
+#include "libindex/volume.h"
+
+namespace libindex::io::detail {
+
+/// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`:
+/// value where active, `background` elsewhere. `make_accessor()` gives a per-thread accessor and
+/// `probe(acc, x, y, z, value)` returns the active state and writes the value.
+template <class MakeAccessor, class Probe>
+void densify(Brick& brick, const Vec3i& offset, float background, const MakeAccessor& make_accessor,
+             const Probe& probe, const std::string& what) {
+  const Box3i r = brick.box;
+  const Vec3i s = r.size();
+  float* out = brick.data<float>();
+  ProgressMeter meter(what, brick.bytes.size());
+  tbb::parallel_for(0, std::max(0, s.z), [&](int kz) {
+    auto acc = make_accessor();
+    for (int ky = 0; ky < s.y; ++ky) {
+      float* row = out + (size_t(kz) * s.y + ky) * s.x;
+      for (int kx = 0; kx < s.x; ++kx) {
+        float v = background;
+        if (!probe(acc, r.lo.x + kx + offset.x, r.lo.y + ky + offset.y, r.lo.z + kz + offset.z, v)) v = background;
+        row[kx] = v;
+      }
+    }
+    meter.add(uint64_t(s.x) * s.y * sizeof(float));
+  });
+  meter.finish();
+}
+
+/// True when no voxel of `region` (global index coordinates, already shifted) is active. Walks the box
+/// in 8^3 leaf-aligned blocks: a block without a leaf is one tile (or background) whose state one
+/// isActive answers; a block with a leaf checks that leaf's active mask inside the box.
+/// `leaf_active(acc, x, y, z, found)` sets found when a leaf holds (x,y,z) and returns its active state;
+/// `active(acc, x, y, z)` answers for tiles.
+template <class Accessor, class LeafActive, class Active>
+bool region_inactive(Accessor& acc, const Box3i& region, const LeafActive& leaf_active, const Active& active) {
+  if (region.empty()) return true;
+  auto floor8 = [](int v) { return v & ~7; };
+  for (int bz = floor8(region.lo.z); bz < region.hi.z; bz += 8)
+    for (int by = floor8(region.lo.y); by < region.hi.y; by += 8)
+      for (int bx = floor8(region.lo.x); bx < region.hi.x; bx += 8) {
+        const int x0 = std::max(bx, region.lo.x), x1 = std::min(bx + 8, region.hi.x);
+        const int y0 = std::max(by, region.lo.y), y1 = std::min(by + 8, region.hi.y);
+        const int z0 = std::max(bz, region.lo.z), z1 = std::min(bz + 8, region.hi.z);
+        bool has_leaf = false;
+        const bool first = leaf_active(acc, x0, y0, z0, has_leaf);
+        if (!has_leaf) {
+          if (active(acc, x0, y0, z0)) return false;
+          continue;
+        }
+        if (first) return false;
+        for (int z = z0; z < z1; ++z)
+          for (int y = y0; y < y1; ++y)
+            for (int x = x0; x < x1; ++x) {
+              bool found = false;
+              if (leaf_active(acc, x, y, z, found)) return false;
+            }
+      }
+  return true;
+}
+
+} // namespace libindex::io::detail

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/cmap_reader.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "libindex/error.h"
+#include "test_util.h"
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+std::string cmap_lines(int count) {
+  std::string s;
+  for (int i = 0; i < count; ++i)
+    s += std::to_string(std::min(i, 255) * 257) + " " + std::to_string(65535 - std::min(i, 255) * 257) + " 0 " +
+         std::to_string(i * 100) + "\n";
+  return s;
+}
+
+TEST(CmapReader, Reads256EntriesDividedBy65535) {
+  TempDir dir;
+  test::write_text(dir.file("a.cmap"), "# a comment\n" + cmap_lines(256) + "\n");
+  const Colormap map = read_cmap(dir.file("a.cmap"));
+  ASSERT_EQ(map.entries.size(), 256u);
+  EXPECT_FLOAT_EQ(map.entries[0].x, 0.0f);
+  EXPECT_FLOAT_EQ(map.entries[0].y, 1.0f);
+  EXPECT_FLOAT_EQ(map.entries[255].x, 1.0f); // 255 * 257 = 65535
+  EXPECT_FLOAT_EQ(map.entries[100].w, 10000.0f / 65535.0f);
+  EXPECT_FLOAT_EQ(map.domain_min, 0.0f);
+  EXPECT_FLOAT_EQ(map.domain_max, 1.0f);
+}
+
+TEST(CmapReader, WrongCountsAndValuesAreErrors) {
+  TempDir dir;
+  test::write_text(dir.file("short.cmap"), cmap_lines(255));
+  EXPECT_EQ(error_of([&] { read_cmap(dir.file("short.cmap")); }),
+            "cmap: '" + dir.file("short.cmap") + "' has 255 entries, expected 256");
+  test::write_text(dir.file("long.cmap"), cmap_lines(257));
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("long.cmap")); }), "has 257 entries");
+  test::write_text(dir.file("big.cmap"), cmap_lines(3) + "1 2 3 70000\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("big.cmap")); }), "big.cmap:4", "70000", "0..65535");
+  test::write_text(dir.file("three.cmap"), "1 2 3\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("three.cmap")); }), "three.cmap:1", "4 integers");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("none.cmap")); }), "none.cmap", "No such file");
+}
+
+TEST(CmapReader, WriteThenReadIsExactFor256Entries) {
+  TempDir dir;
+  const Colormap preset = colormap_preset("viridis", 0.5f);
+  write_cmap(dir.file("v.cmap"), preset);
+  const Colormap back = read_cmap(dir.file("v.cmap"));
+  for (int i = 0; i < 256; ++i) {
+    EXPECT_NEAR(back.entries[size_t(i)].x, preset.entries[size_t(i)].x, 0.5f / 65535.0f);
+    EXPECT_NEAR(back.entries[size_t(i)].w, preset.entries[size_t(i)].w, 0.5f / 65535.0f);
+  }
+}
+
+} // namespace
+} // namespace libindex::io

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include "libindex/error.h"
+#include "libindex/io/open_volume.h"
+#include "libindex/io/vdb_reader.h"
+#include "test_util.h"
+
+#if LIBINDEX_IO_HAVE_NANOVDB
+#include <nanovdb/util/GridBuilder.h>
+#include <nanovdb/util/IO.h>
+#endif
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+#if LIBINDEX_IO_HAVE_NANOVDB
+
+float formula(int x, int y, int z) { return float(x) - 10.0f * float(y) + 0.5f * float(z); }
+
+// Active voxels in [-3,13) x [4,9) x [20,23), written with NanoVDB's own builder (no OpenVDB).
+nanovdb::GridHandle<> make_grid(const std::string& name) {
+  nanovdb::GridBuilder<float> builder(0.0f);
+  auto acc = builder.getAccessor();
+  for (int z = 20; z < 23; ++z)
+    for (int y = 4; y < 9; ++y)
+      for (int x = -3; x < 13; ++x) acc.setValue(nanovdb::Coord(x, y, z), formula(x, y, z));
+  return builder.getHandle<>(2.0, nanovdb::Vec3d(0), name);
+}
+
+TEST(NanoVdbReader, BoxValuesSubBoxesAndEmptiness) {
+  TempDir dir;
+  const std::string path = dir.file("g.nvdb");
+  std::vector<nanovdb::GridHandle<>> handles;
+  nanovdb::GridBuilder<double> doubles(0.0);
+  doubles.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 1.0);
+  handles.push_back(doubles.getHandle<>(1.0, nanovdb::Vec3d(0), "d"));
+  handles.push_back(make_grid("density"));
+  nanovdb::io::writeGrids(path, handles);
+
+  const auto source = open_nanovdb(path);
+  EXPECT_EQ(source->grid_name(), "density");
+  EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, {16, 5, 3}}));
+  EXPECT_EQ(source->index_offset(), (Vec3i{-3, 4, 20}));
+  EXPECT_FLOAT_EQ(voxel_spacing(*source).y, 2.0f);
+  const Brick whole = source->read(source->box());
+  for (int z = 0; z < 3; ++z)
+    for (int y = 0; y < 5; ++y)
+      for (int x = 0; x < 16; ++x)
+        ASSERT_EQ(whole.data<float>()[(z * 5 + y) * 16 + x], formula(x - 3, y + 4, z + 20)) << x << "," << y << "," << z;
+  for (const Box3i& box : {Box3i{{2, 1, 1}, {11, 4, 3}}, Box3i{{15, 4, 2}, {16, 5, 3}}}) {
+    EXPECT_TRUE(test::same_brick(source->read(box), test::cut(whole, box))) << to_string(box);
+  }
+  EXPECT_FALSE(source->region_empty({{0, 0, 0}, {1, 1, 1}}));
+  EXPECT_TRUE(source->region_empty({{16, 0, 0}, {20, 5, 3}})) << "beyond the box";
+
+  const auto by_name = open_volume_file(path, "density");
+  EXPECT_EQ(by_name->box(), source->box());
+}
+
+TEST(NanoVdbReader, SparseRegionsAreEmpty) {
+  TempDir dir;
+  nanovdb::GridBuilder<float> builder(0.0f);
+  auto acc = builder.getAccessor();
+  acc.setValue(nanovdb::Coord(0, 0, 0), 1.0f);
+  acc.setValue(nanovdb::Coord(40, 40, 40), 2.0f);
+  nanovdb::io::writeGrid(dir.file("s.nvdb"), builder.getHandle<>(1.0, nanovdb::Vec3d(0), "s"));
+  const auto source = open_nanovdb(dir.file("s.nvdb"));
+  EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, {41, 41, 41}}));
+  EXPECT_TRUE(source->region_empty({{1, 1, 1}, {40, 40, 40}}));
+  EXPECT_FALSE(source->region_empty({{1, 1, 1}, {41, 41, 41}}));
+  EXPECT_FALSE(source->region_empty({{0, 0, 0}, {8, 8, 8}}));
+  EXPECT_TRUE(source->region_empty({{8, 0, 0}, {40, 40, 40}}));
+  const Brick b = source->read({{38, 38, 38}, {41, 41, 41}});
+  EXPECT_EQ(b.data<float>()[26], 2.0f);
+  EXPECT_EQ(b.data<float>()[25], 0.0f);
+}
+
+TEST(NanoVdbReader, Errors) {
+  TempDir dir;
+  nanovdb::GridBuilder<double> doubles(0.0);
+  doubles.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 1.0);
+  nanovdb::io::writeGrid(dir.file("d.nvdb"), doubles.getHandle<>(1.0, nanovdb::Vec3d(0), "dist"));
+  const std::string e = error_of([&] { open_nanovdb(dir.file("d.nvdb")); });
+  EXPECT_CONTAINS_ALL(e, "d.nvdb", "has no float grid", "dist (double)");
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("d.nvdb"), "dist"); }), "'dist' holds double");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("d.nvdb"), "x"); }), "no grid named 'x'");
+  test::write_text(dir.file("junk.nvdb"), "not nanovdb data, but long enough to hold a header or two........");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("junk.nvdb")); }), "junk.nvdb");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.path()); }), "is a directory");
+}
+
+#else
+
+TEST(NanoVdbReader, RefusedWithoutNanoVdb) {
+  EXPECT_CONTAINS_ALL(error_of([] { open_nanovdb("x.nvdb"); }), "built without NanoVDB");
+}
+
+#endif
+
+} // namespace
+} // namespace libindex::io

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/nrrd_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "libindex/error.h"
+#include "libindex/io/open_volume.h"
+#include "libindex/io/volume_properties.h"
+#include "test_util.h"
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+constexpr Vec3i kDims{6, 5, 3};
+constexpr int kCount = kDims.x * kDims.y * kDims.z;
+
+template <class T> std::vector<T> values() {
+  std::vector<T> v(kCount);
+  for (int i = 0; i < kCount; ++i) {
+    if constexpr (std::is_same_v<T, float>) v[size_t(i)] = 0.25f * float(i) - 3.0f;
+    else if constexpr (std::is_same_v<T, int16_t>) v[size_t(i)] = int16_t(-1000 + 37 * i);
+    else if constexpr (std::is_same_v<T, uint16_t>) v[size_t(i)] = uint16_t(60000 - 101 * i);
+    else v[size_t(i)] = uint8_t(3 * i);
+  }
+  return v;
+}
+
+template <class T> std::vector<T> swapped(std::vector<T> v) {
+  for (auto& e : v) {
+    auto* b = reinterpret_cast<unsigned char*>(&e);
+    std::reverse(b, b + sizeof(T));
+  }
+  return v;
+}
+
+std::string header(const std::string& type, const std::string& encoding, const std::string& extra) {
+  return "NRRD0004\n# written by nrrd_reader_test\ntype: " + type + "\ndimension: 3\nsizes: 6 5 3\nencoding: " +
+         encoding + "\n" + extra;
+}
+
+template <class T> std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+std::string write_nrrd(const TempDir& dir, const std::string& name, const std::string& head,
+                       const std::vector<uint8_t>& data) {
+  std::string file = head + "\n";
+  file.append(reinterpret_cast<const char*>(data.data()), data.size());
+  test::write_text(dir.file(name), file);
+  return dir.file(name);
+}
+
+// Full read equals the values; every sub-box equals the same cut of the full read.
+template <class T> void expect_volume(const VolumeSource& source, const std::vector<T>& want) {
+  ASSERT_EQ(source.box(), (Box3i{{0, 0, 0}, kDims}));
+  const Brick whole = source.read(source.box());
+  ASSERT_EQ(whole.bytes.size(), want.size() * sizeof(T));
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(whole.data<T>()[i], want[size_t(i)]) << "voxel " << i;
+  for (const Box3i& box : {Box3i{{1, 1, 1}, {4, 3, 2}}, Box3i{{0, 2, 0}, {6, 5, 3}}, Box3i{{5, 4, 2}, {6, 5, 3}}}) {
+    EXPECT_TRUE(test::same_brick(source.read(box), test::cut(whole, box))) << to_string(box);
+  }
+}
+
+TEST(NrrdReader, AttachedRawEveryTypeAndEndian) {
+  TempDir dir;
+  expect_volume(*open_nrrd(write_nrrd(dir, "u8.nrrd", header("uchar", "raw", ""), bytes_of(values<uint8_t>()))),
+                values<uint8_t>());
+  expect_volume(*open_nrrd(write_nrrd(dir, "u16.nrrd", header("unsigned short", "raw", "endian: little\n"),
+                                      bytes_of(values<uint16_t>()))),
+                values<uint16_t>());
+  expect_volume(*open_nrrd(write_nrrd(dir, "s16.nrrd", header("short", "raw", "endian: big\n"),
+                                      bytes_of(swapped(values<int16_t>())))),
+                values<int16_t>());
+  expect_volume(*open_nrrd(write_nrrd(dir, "f.nrrd", header("float", "raw", "endian: big\n"),
+                                      bytes_of(swapped(values<float>())))),
+                values<float>());
+  const auto source = open_nrrd(dir.file("f.nrrd"));
+  EXPECT_EQ(source->dtype(), DType::float32);
+  EXPECT_NE(source->describe().find("f.nrrd"), std::string::npos);
+}
+
+TEST(NrrdReader, GzipAttached) {
+  TempDir dir;
+  const auto v = values<int16_t>();
+  const auto gz = test::gzip_bytes(v.data(), v.size() * 2);
+  const std::string path = write_nrrd(dir, "g.nrrd", header("int16", "gzip", "endian: little\n"), gz);
+  expect_volume(*open_nrrd(path), v);
+}
+
+TEST(NrrdReader, DetachedRawAndGzip) {
+  TempDir dir;
+  const auto v = values<float>();
+  test::write_bytes(dir.file("data.raw"), v.data(), v.size() * 4);
+  test::write_text(dir.file("d.nhdr"), header("float", "raw", "endian: little\ndata file: data.raw\n"));
+  expect_volume(*open_nrrd(dir.file("d.nhdr")), v);
+
+  const auto gz = test::gzip_bytes(v.data(), v.size() * 4);
+  test::write_bytes(dir.file("data.raw.gz"), gz.data(), gz.size());
+  test::write_text(dir.file("g.nhdr"), header("float", "gz", "endian: little\ndatafile: data.raw.gz\n"));
+  expect_volume(*open_volume_file(dir.file("g.nhdr")), v);
+}
+
+TEST(NrrdReader, ByteSkipLineSkipAndTrailingData) {
+  TempDir dir;
+  const auto v = values<uint8_t>();
+  std::string data = "line one\nline two\nXXXX";
+  data.append(reinterpret_cast<const char*>(v.data()), v.size());
+  test::write_text(dir.file("skip.raw"), data);
+  test::write_text(dir.file("skip.nhdr"), header("uchar", "raw", "line skip: 2\nbyte skip: 4\ndata file: skip.raw\n"));
+  expect_volume(*open_nrrd(dir.file("skip.nhdr")), v);
+
+  std::string tail = "some leading junk of any length";
+  tail.append(reinterpret_cast<const char*>(v.data()), v.size());
+  test::write_text(dir.file("tail.raw"), tail);
+  test::write_text(dir.file("tail.nhdr"), header("uchar", "raw", "byte skip: -1\ndata file: tail.raw\n"));
+  expect_volume(*open_nrrd(dir.file("tail.nhdr")), v);
+}
+
+TEST(NrrdReader, Spacing) {
+  TempDir dir;
+  const auto data = bytes_of(values<uint8_t>());
+  const auto a = open_nrrd(write_nrrd(dir, "s.nrrd", header("uchar", "raw", "spacings: 0.5 2 1.25\n"), data));
+  const Vec3f s = voxel_spacing(*a);
+  EXPECT_FLOAT_EQ(s.x, 0.5f);
+  EXPECT_FLOAT_EQ(s.y, 2.0f);
+  EXPECT_FLOAT_EQ(s.z, 1.25f);
+  const auto b = open_nrrd(write_nrrd(
+      dir, "d.nrrd",
+      header("uchar", "raw", "space: right-anterior-superior\nspace directions: (0,3,0) (0.6,0, 0.8) (0,0,1.5)\n"),
+      data));
+  const Vec3f d = voxel_spacing(*b);
+  EXPECT_FLOAT_EQ(d.x, 3.0f);
+  EXPECT_FLOAT_EQ(d.y, 1.0f);
+  EXPECT_FLOAT_EQ(d.z, 1.5f);
+  const Vec3f none = voxel_spacing(*open_nrrd(write_nrrd(dir, "n.nrrd", header("uchar", "raw", ""), data)));
+  EXPECT_FLOAT_EQ(none.x * none.y * none.z, 1.0f);
+}
+
+TEST(NrrdReader, Errors) {
+  TempDir dir;
+  const auto data = bytes_of(values<uint8_t>());
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "dbl.nrrd", header("double", "raw", "endian: little\n"), data)); }),
+      "dbl.nrrd:3", "type 'double' is not supported");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "txt.nrrd", header("uchar", "ascii", ""), data)); }),
+                      "txt.nrrd", "encoding 'ascii' is not supported");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }), "noend.nrrd",
+      "'endian'");
+  // 90 ushort voxels need 180 bytes after the header; the file holds 90.
+  const std::string short_head = header("ushort", "raw", "endian: little\n") + "\n";
+  const std::string short_path = write_nrrd(dir, "short.nrrd", header("ushort", "raw", "endian: little\n"), data);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(short_path); }), "short.nrrd", "truncated",
+                      "expected " + std::to_string(short_head.size() + 180) + " bytes",
+                      "has " + std::to_string(short_head.size() + 90) + " bytes");
+  test::write_text(dir.file("bad.nrrd"), "P6\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("bad.nrrd")); }), "bad.nrrd", "not a NRRD file");
+
+  // Truncated gzip data: the read says how many bytes it expected and how many the stream held.
+  const auto gz = test::gzip_bytes(data.data(), data.size() - 10);
+  const auto source = open_nrrd(write_nrrd(dir, "tgz.nrrd", header("uchar", "gzip", ""), gz));
+  EXPECT_CONTAINS_ALL(error_of([&] { source->read(source->box()); }), "tgz.nrrd", "truncated", "expected 90",
+                      "after 80 bytes");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }), "notgz.nrrd",
+      "not a gzip stream");
+  test::write_text(dir.file("nodata.nhdr"), header("uchar", "raw", ""));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("nodata.nhdr")); }), "nodata.nhdr", "data file");
+}
+
+} // namespace
+} // namespace libindex::io

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include <openvdb/openvdb.h>
+
+#include "libindex/error.h"
+#include "libindex/io/open_volume.h"
+#include "libindex/io/vdb_reader.h"
+#include "test_util.h"
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+// Active voxels fill [10,30) x [-5,7) x [100,104) with a formula; one voxel beyond them holds a value
+// but is inactive, so it must read as the background.
+constexpr float kBackground = -0.5f;
+float formula(int x, int y, int z) { return float(x) + 100.0f * float(y) + 0.25f * float(z); }
+
+std::string write_grids(const TempDir& dir) {
+  openvdb::initialize();
+  auto grid = openvdb::FloatGrid::create(kBackground);
+  grid->setName("density");
+  auto acc = grid->getAccessor();
+  for (int z = 100; z < 104; ++z)
+    for (int y = -5; y < 7; ++y)
+      for (int x = 10; x < 30; ++x) acc.setValue(openvdb::Coord(x, y, z), formula(x, y, z));
+  acc.setValueOff(openvdb::Coord(12, 0, 101), 99.0f); // inside the box, inactive
+  auto other = openvdb::FloatGrid::create(0.0f);
+  other->setName("temperature");
+  other->tree().setValue(openvdb::Coord(0, 0, 0), 5.0f);
+  other->tree().setValue(openvdb::Coord(1, 2, 3), 7.0f);
+  auto vec = openvdb::Vec3SGrid::create();
+  vec->setName("velocity");
+  vec->tree().setValue(openvdb::Coord(0, 0, 0), openvdb::Vec3s(1, 2, 3));
+  const std::string path = dir.file("grids.vdb");
+  openvdb::io::File(path).write({vec, grid, other});
+  return path;
+}
+
+TEST(OpenVdbReader, FirstFloatGridBoxAndValues) {
+  TempDir dir;
+  const auto source = open_openvdb(write_grids(dir));
+  EXPECT_EQ(source->grid_name(), "density") << "the first float grid; the vec3 grid before it is skipped";
+  EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, {20, 12, 4}}));
+  EXPECT_EQ(source->index_offset(), (Vec3i{10, -5, 100}));
+  EXPECT_EQ(source->dtype(), DType::float32);
+  const Brick whole = source->read(source->box());
+  for (int z = 0; z < 4; ++z)
+    for (int y = 0; y < 12; ++y)
+      for (int x = 0; x < 20; ++x) {
+        const float want = (x == 2 && y == 5 && z == 1) ? kBackground : formula(x + 10, y - 5, z + 100);
+        ASSERT_EQ(whole.data<float>()[(z * 12 + y) * 20 + x], want) << x << "," << y << "," << z;
+      }
+  for (const Box3i& box : {Box3i{{3, 2, 1}, {9, 11, 3}}, Box3i{{0, 0, 3}, {20, 12, 4}}, Box3i{{-4, -4, -4}, {2, 2, 2}}}) {
+    const Brick part = source->read(box);
+    EXPECT_EQ(part.box, intersect(box, source->box()));
+    EXPECT_TRUE(test::same_brick(part, test::cut(whole, part.box))) << to_string(box);
+  }
+  const Vec3f spacing = voxel_spacing(*source);
+  EXPECT_FLOAT_EQ(spacing.x, 1.0f);
+}
+
+TEST(OpenVdbReader, GridByNameAndRegionEmpty) {
+  TempDir dir;
+  const std::string path = write_grids(dir);
+  const auto t = open_openvdb(path, "temperature");
+  EXPECT_EQ(t->box(), (Box3i{{0, 0, 0}, {2, 3, 4}}));
+  const Brick b = t->read(t->box());
+  EXPECT_EQ(b.data<float>()[0], 5.0f);
+  EXPECT_EQ(b.data<float>()[(3 * 3 + 2) * 2 + 1], 7.0f);
+  EXPECT_EQ(b.data<float>()[1], 0.0f);
+  EXPECT_FALSE(t->region_empty({{0, 0, 0}, {1, 1, 1}}));
+  EXPECT_TRUE(t->region_empty({{1, 0, 0}, {2, 2, 3}}));
+  EXPECT_FALSE(t->region_empty({{1, 0, 0}, {2, 3, 4}}));
+  EXPECT_TRUE(region_empty(*t, {{0, 1, 0}, {2, 2, 4}}));
+
+  const auto d = open_volume_file(path, "density");
+  EXPECT_FALSE(region_empty(*d, d->box()));
+  EXPECT_TRUE(region_empty(*d, {{2, 5, 1}, {3, 6, 2}})) << "the one inactive voxel";
+  EXPECT_FALSE(region_empty(*d, {{2, 5, 1}, {4, 6, 2}}));
+  EXPECT_TRUE(region_empty(*d, {{30, 0, 0}, {40, 5, 5}})) << "outside the box";
+}
+
+TEST(OpenVdbReader, Errors) {
+  TempDir dir;
+  auto vec = openvdb::Vec3SGrid::create();
+  vec->setName("velocity");
+  auto ints = openvdb::Int32Grid::create();
+  ints->setName("ids");
+  openvdb::io::File(dir.file("nofloat.vdb")).write({vec, ints});
+  const std::string e = error_of([&] { open_openvdb(dir.file("nofloat.vdb")); });
+  EXPECT_CONTAINS_ALL(e, "nofloat.vdb", "has no float grid", "velocity (vec3s)", "ids (int32)");
+  EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("nofloat.vdb"), "velocity"); }), "'velocity' holds vec3s");
+  const std::string path = write_grids(dir);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(path, "pressure"); }), "no grid named 'pressure'", "density (float)");
+  test::write_text(dir.file("junk.vdb"), "not a vdb file at all");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("junk.vdb")); }), "junk.vdb");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.path()); }), "is a directory");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("none.vdb")); }), "No such file");
+}
+
+} // namespace
+} // namespace libindex::io

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/raw_reader.h"
+
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "libindex/error.h"
+#include "libindex/io/open_volume.h"
+#include "libindex/io/progress.h"
+#include "test_util.h"
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+constexpr Vec3i kDims{7, 5, 4};
+
+// A distinct value per voxel for each type, so any misplaced voxel shows.
+template <class T> T voxel_value(int x, int y, int z) {
+  const int i = (z * kDims.y + y) * kDims.x + x;
+  if constexpr (std::is_same_v<T, float>) return float(i) * 0.5f - 20.0f;
+  else if constexpr (std::is_same_v<T, int16_t>) return int16_t(i * 97 - 3000);
+  else if constexpr (std::is_same_v<T, uint16_t>) return uint16_t(i * 331 + 7);
+  else return uint8_t(i * 7 + 1);
+}
+
+template <class T> std::vector<T> volume(bool z_fastest) {
+  std::vector<T> v(size_t(kDims.x) * kDims.y * kDims.z);
+  for (int z = 0; z < kDims.z; ++z)
+    for (int y = 0; y < kDims.y; ++y)
+      for (int x = 0; x < kDims.x; ++x) {
+        const size_t i = z_fastest ? (size_t(x) * kDims.y + y) * kDims.z + z : (size_t(z) * kDims.y + y) * kDims.x + x;
+        v[i] = voxel_value<T>(x, y, z);
+      }
+  return v;
+}
+
+template <class T> void byte_swap(std::vector<T>& v) {
+  for (auto& e : v) {
+    auto* b = reinterpret_cast<unsigned char*>(&e);
+    std::reverse(b, b + sizeof(T));
+  }
+}
+
+// Every voxel of the brick equals the formula, i.e. the reader put each value where it belongs.
+template <class T> void expect_voxels(const Brick& b) {
+  const Vec3i s = b.box.size();
+  for (int z = 0; z < s.z; ++z)
+    for (int y = 0; y < s.y; ++y)
+      for (int x = 0; x < s.x; ++x) {
+        const T got = b.data<T>()[(size_t(z) * s.y + y) * s.x + x];
+        const T want = voxel_value<T>(b.box.lo.x + x, b.box.lo.y + y, b.box.lo.z + z);
+        ASSERT_EQ(got, want) << "voxel " << b.box.lo.x + x << "," << b.box.lo.y + y << "," << b.box.lo.z + z;
+      }
+}
+
+const Box3i kSubBoxes[] = {
+    {{1, 2, 1}, {5, 4, 3}},  // interior: one read per row
+    {{0, 1, 0}, {7, 4, 4}},  // whole rows: one read per slab
+    {{0, 0, 2}, {7, 5, 4}},  // whole slabs: one read
+    {{6, 4, 3}, {7, 5, 4}},  // one voxel in the far corner
+    {{-3, -3, -3}, {2, 2, 2}}, // clipped to the volume
+};
+
+template <class T> void round_trip(DType dtype, Endian endian, bool z_fastest) {
+  TempDir dir;
+  auto data = volume<T>(z_fastest);
+  if (endian == Endian::big) byte_swap(data);
+  const std::string path = dir.file("v.raw");
+  test::write_bytes(path, data.data(), data.size() * sizeof(T));
+  RawLayout layout;
+  layout.path = path;
+  layout.dims = kDims;
+  layout.dtype = dtype;
+  layout.endian = endian;
+  layout.z_fastest = z_fastest;
+  const auto source = open_raw(layout);
+  EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, kDims}));
+  EXPECT_EQ(source->dtype(), dtype);
+  const Brick whole = source->read(source->box());
+  expect_voxels<T>(whole);
+  for (const Box3i& box : kSubBoxes) {
+    const Brick part = source->read(box);
+    EXPECT_EQ(part.box, intersect(box, source->box()));
+    EXPECT_TRUE(test::same_brick(part, test::cut(whole, part.box))) << to_string(box);
+  }
+}
+
+TEST(RawReader, RoundTripEveryType) {
+  round_trip<uint8_t>(DType::uint8, Endian::little, false);
+  round_trip<uint16_t>(DType::uint16, Endian::little, false);
+  round_trip<int16_t>(DType::int16, Endian::little, false);
+  round_trip<float>(DType::float32, Endian::little, false);
+}
+
+TEST(RawReader, BigEndian) {
+  round_trip<uint16_t>(DType::uint16, Endian::big, false);
+  round_trip<int16_t>(DType::int16, Endian::big, false);
+  round_trip<float>(DType::float32, Endian::big, false);
+  round_trip<uint8_t>(DType::uint8, Endian::big, false);
+}
+
+TEST(RawReader, ZFastestFiles) {
+  round_trip<uint8_t>(DType::uint8, Endian::little, true);
+  round_trip<float>(DType::float32, Endian::little, true);
+  round_trip<uint16_t>(DType::uint16, Endian::big, true);
+}
+
+TEST(RawReader, NormalizedValues) {
+  TempDir dir;
+  const uint16_t v[2] = {0, 65535};
+  test::write_bytes(dir.file("n.raw"), v, sizeof v);
+  const Brick b = open_raw({dir.file("n.raw"), {2, 1, 1}, DType::uint16})->read({{0, 0, 0}, {2, 1, 1}});
+  EXPECT_FLOAT_EQ(b.value({0, 0, 0}), 0.0f);
+  EXPECT_FLOAT_EQ(b.value({1, 0, 0}), 1.0f);
+}
+
+TEST(RawReader, TruncatedFileStatesExpectedAndActualBytes) {
+  TempDir dir;
+  std::vector<uint16_t> data(7 * 5 * 4 - 1);
+  test::write_bytes(dir.file("t.raw"), data.data(), data.size() * 2);
+  const std::string e = error_of([&] { open_raw({dir.file("t.raw"), kDims, DType::uint16}); });
+  EXPECT_CONTAINS_ALL(e, dir.file("t.raw"), "truncated", "expected 280 bytes", "7x5x4 uint16", "has 278 bytes");
+}
+
+TEST(RawReader, OversizedFileIsAnError) {
+  TempDir dir;
+  std::vector<uint8_t> data(7 * 5 * 4 + 10);
+  test::write_bytes(dir.file("o.raw"), data.data(), data.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("o.raw"), kDims, DType::uint8}); }), "expected 140 bytes",
+                      "has 150 bytes");
+}
+
+TEST(RawReader, DirectoryAndMissingFiles) {
+  TempDir dir;
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.path(), kDims, DType::uint8}); }), dir.path(), "is a directory");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("none.raw"), kDims, DType::uint8}); }), "none.raw",
+                      "No such file or directory");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("x.raw"), {0, 5, 4}, DType::uint8}); }), "positive");
+}
+
+TEST(RawReader, UnreadableFile) {
+  TempDir dir;
+  if (geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
+  std::vector<uint8_t> data(140);
+  test::write_bytes(dir.file("p.raw"), data.data(), data.size());
+  ::chmod(dir.file("p.raw").c_str(), 0);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("p.raw"), kDims, DType::uint8}); }), "p.raw",
+                      "Permission denied");
+}
+
+TEST(RawReader, ScivisNames) {
+  const auto a = parse_scivis_name("/data/skull_256x256x256_uint8.raw");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->dims, (Vec3i{256, 256, 256}));
+  EXPECT_EQ(a->dtype, DType::uint8);
+  const auto b = parse_scivis_name("my_data_set_301x324x56_float32.raw");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->dims, (Vec3i{301, 324, 56}));
+  EXPECT_EQ(b->dtype, DType::float32);
+  EXPECT_EQ(parse_scivis_name("c_1x2x3_int16.raw")->dtype, DType::int16);
+  EXPECT_FALSE(parse_scivis_name("skull.raw"));
+  EXPECT_FALSE(parse_scivis_name("skull_256x256_uint8.raw"));
+  EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("d_8x8x8_float64.raw"); }), "float64", "not supported");
+
+  TempDir dir;
+  std::vector<uint16_t> data(3 * 2 * 2, 9);
+  test::write_bytes(dir.file("ramp_3x2x2_uint16.raw"), data.data(), data.size() * 2);
+  const auto source = open_volume_file(dir.file("ramp_3x2x2_uint16.raw"));
+  EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, {3, 2, 2}}));
+  EXPECT_EQ(source->dtype(), DType::uint16);
+  EXPECT_EQ(source->read(source->box()).data<uint16_t>()[11], 9);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_volume_file(dir.file("plain.raw")); }), "name_XxYxZ_type.raw");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_volume_file(dir.file("a.xyz")); }), "unknown volume file type '.xyz'");
+}
+
+TEST(RawReader, ReadsOnlyTheBoxAndReportsProgressForLargeReads) {
+  TempDir dir;
+  // A 1 GiB file with no data blocks (sparse): a read that touched all of it would be slow and
+  // allocate 1 GiB; a box read touches only its rows.
+  const std::string path = dir.file("big.raw");
+  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, off_t(1) << 30), 0);
+  const uint8_t marker = 200;
+  ASSERT_EQ(::pwrite(fd, &marker, 1, off_t((uint64_t(700) * 1024 + 600) * 1024 + 500)), 1);
+  ::close(fd);
+  const auto source = open_raw({path, {1024, 1024, 1024}, DType::uint8});
+  const Brick b = source->read({{499, 599, 699}, {502, 602, 702}});
+  EXPECT_EQ(b.bytes.size(), 27u);
+  EXPECT_EQ(b.data<uint8_t>()[13], marker) << "voxel (500,600,700) is the centre of the box";
+  EXPECT_EQ(b.data<uint8_t>()[12], 0);
+
+  std::vector<std::pair<uint64_t, uint64_t>> reports;
+  auto previous = set_progress_callback(
+      [&](const std::string& what, uint64_t done, uint64_t total, double) {
+        EXPECT_NE(what.find("big.raw"), std::string::npos);
+        reports.emplace_back(done, total);
+      });
+  source->read({{0, 0, 0}, {1024, 1024, 1}}); // 1 MiB: below the threshold, silent
+  EXPECT_TRUE(reports.empty());
+  source->read({{0, 0, 0}, {1024, 1024, 65}}); // 65 MiB
+  set_progress_callback(previous);
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.back().first, uint64_t(65) << 20);
+  EXPECT_EQ(reports.back().second, uint64_t(65) << 20);
+}
+
+} // namespace
+} // namespace libindex::io

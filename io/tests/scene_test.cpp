@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/io/scene.h"
+
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "libindex/error.h"
+#include "test_util.h"
+
+namespace libindex::io {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+
+const std::string kHead = "#! index_app_project 0\n";
+
+std::string cmap_text(int count, int red) {
+  std::string s;
+  for (int i = 0; i < count; ++i) s += std::to_string(red) + " " + std::to_string(i * 257) + " 0 65535\n";
+  return s;
+}
+
+// A project in `dir`: scene.prj with `body`, plus a 4x3x2 uint16 raw file data/vol.raw.
+struct Fixture {
+  TempDir dir;
+  std::string prj;
+  explicit Fixture(const std::string& body) {
+    std::filesystem::create_directory(dir.file("data"));
+    std::vector<uint16_t> v(24);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = uint16_t(1000 * i);
+    test::write_bytes(dir.file("data/vol.raw"), v.data(), v.size() * 2);
+    test::write_text(dir.file("a.cmap"), cmap_text(256, 0));
+    test::write_text(dir.file("b.cmap"), cmap_text(256, 65535));
+    test::write_text(dir.file("short.cmap"), cmap_text(255, 0));
+    prj = dir.file("scene.prj");
+    test::write_text(prj, kHead + body);
+  }
+  SceneDescription load(const SceneOptions& options = {}) const {
+    ProjectFile p;
+    p.add_file(prj);
+    return load_scene(p, options);
+  }
+  std::string at(int line) const { return prj + ":" + std::to_string(line); }
+};
+
+const std::string kRawVolume = "app::scene::vol::type = sparse_volume\n"
+                               "app::scene::vol::importer = raw\n"
+                               "app::scene::vol::input_directory = data\n"
+                               "app::scene::vol::input_file_base_name = vol\n"
+                               "app::scene::vol::input_file_extension = .raw\n"
+                               "app::scene::vol::voxel_format = uint16\n"
+                               "app::scene::vol::bbox = 0 0 0 4 3 2\n";
+
+TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
+  Fixture f("app::scene::info::name = Test scene\n"
+            "app::scene::info::credits = me\n"
+            "index::canvas_resolution = 800 600\n"
+            "index::camera::from = 1 2 3\n"
+            "index::camera::dir = 0 0 -1\n"
+            "index::camera::up = 0 1 0\n"
+            "index::camera::aperture = 0.05\n"
+            "index::camera::aspect = 1.5\n"
+            "index::camera::focal = 0.04\n"
+            "index::camera::clip_min = 0.5\n"
+            "index::camera::clip_max = 900\n"
+            "index::camera::orthographic = yes\n"
+            "index::region_of_interest = -1 -2 -3 10 20 30\n"
+            "index::scaling = 2 2 4\n"
+            "index::translation = 10 0 -5\n"
+            "app::colormap::file_count = 2\n"
+            "app::colormap::file_0 = a.cmap\n"
+            "app::colormap::file_1 = b.cmap\n"
+            "app::colormap::boundary_mode = clamp_to_transparent\n"
+            "app::scene::root::children = props cmap light vol\n"
+            "app::scene::props::type = sparse_volume_rendering_properties\n"
+            "app::scene::props::sampling_distance = 0.25\n"
+            "app::scene::props::sampling_distance_reference = 2\n"
+            "app::scene::props::filter_mode = nearest\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::map_type = lookup_table\n"
+            "app::scene::cmap::map_index = 1\n"
+            "app::scene::cmap::domain = 0.1 0.9\n"
+            "app::scene::light::type = directional_headlight\n"
+            "app::scene::light::direction = 0 0 -2\n"
+            "app::scene::light::intensity = 0.5 0.75 1\n" +
+            kRawVolume);
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  EXPECT_EQ(s.name, "Test scene");
+  EXPECT_EQ(s.credits, "me");
+  EXPECT_EQ(s.canvas_width, 800);
+  EXPECT_EQ(s.canvas_height, 600);
+  ASSERT_TRUE(s.camera);
+  EXPECT_FLOAT_EQ(s.camera->from.y, 2.0f);
+  EXPECT_FLOAT_EQ(s.camera->dir.z, -1.0f);
+  EXPECT_FLOAT_EQ(s.camera->up.y, 1.0f);
+  EXPECT_FLOAT_EQ(s.camera->aperture, 0.05f);
+  EXPECT_FLOAT_EQ(s.camera->aspect, 1.5f);
+  EXPECT_FLOAT_EQ(s.camera->focal, 0.04f);
+  EXPECT_FLOAT_EQ(s.camera->clip_min, 0.5f);
+  EXPECT_FLOAT_EQ(s.camera->clip_max, 900.0f);
+  EXPECT_TRUE(s.camera->orthographic);
+  ASSERT_TRUE(s.region_of_interest);
+  EXPECT_FLOAT_EQ(s.region_of_interest->lo.z, -3.0f);
+  EXPECT_FLOAT_EQ(s.region_of_interest->hi.y, 20.0f);
+  EXPECT_FLOAT_EQ(s.scaling.z, 4.0f);
+  EXPECT_FLOAT_EQ(s.translation.x, 10.0f);
+
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  EXPECT_EQ(v.id, "vol");
+  EXPECT_EQ(v.name, "vol");
+  EXPECT_EQ(v.importer, "raw");
+  EXPECT_FLOAT_EQ(v.sampling_distance, 0.25f);
+  EXPECT_FLOAT_EQ(v.sampling_distance_reference, 2.0f);
+  EXPECT_TRUE(v.nearest_filter);
+  EXPECT_TRUE(v.shading.enabled);
+  EXPECT_FLOAT_EQ(v.shading.intensity, 0.75f);
+  EXPECT_FLOAT_EQ(v.light_direction.z, -1.0f);
+  EXPECT_EQ(v.colormap_id, "cmap");
+  ASSERT_EQ(v.colormap.entries.size(), 256u);
+  EXPECT_FLOAT_EQ(v.colormap.entries[0].x, 1.0f) << "file_1 = b.cmap has red 65535";
+  EXPECT_FLOAT_EQ(v.colormap.entries[255].y, 1.0f);
+  EXPECT_FLOAT_EQ(v.colormap.entries[1].y, 257.0f / 65535.0f);
+  EXPECT_FLOAT_EQ(v.colormap.domain_min, 0.1f);
+  EXPECT_FLOAT_EQ(v.colormap.domain_max, 0.9f);
+  EXPECT_EQ(v.colormap.mode, BoundaryMode::clamp_to_transparent);
+  EXPECT_EQ(v.bbox, (Box3i{{0, 0, 0}, {4, 3, 2}}));
+  EXPECT_EQ(v.clip_region, v.bbox);
+  EXPECT_EQ(v.source->dtype(), DType::uint16);
+  EXPECT_EQ(v.source->read({{3, 2, 1}, {4, 3, 2}}).data<uint16_t>()[0], 23000);
+
+  const RenderSettings r = render_settings(s, v);
+  EXPECT_FLOAT_EQ(r.sampling_distance, 0.25f);
+  EXPECT_FLOAT_EQ(r.scaling.z, 4.0f);
+  EXPECT_FLOAT_EQ(r.translation.z, -5.0f);
+  EXPECT_FLOAT_EQ(r.region_of_interest.hi.x, 10.0f);
+  EXPECT_TRUE(r.shading.enabled);
+
+  // The graph is kept for get_scene_graph.
+  EXPECT_EQ(s.root_children, (std::vector<std::string>{"props", "cmap", "light", "vol"}));
+  EXPECT_EQ(s.nodes.at("cmap").attributes.at("map_index").text, "1");
+}
+
+TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {
+  Fixture f("app::scene::root::children = early group late\n"
+            "app::scene::group::type = static_scene_group\n"
+            "app::scene::group::children = cmap props sub\n"
+            "app::scene::sub::type = static_scene_group\n"
+            "app::scene::sub::children = inner\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::preset = magma\n"
+            "app::scene::props::type = sparse_volume_rendering_properties\n"
+            "app::scene::props::sampling_distance = 2\n"
+            "app::scene::early::type = sparse_volume\n"
+            "app::scene::early::generator = sphere\n"
+            "app::scene::early::size = 8\n"
+            "app::scene::inner::type = sparse_volume\n"
+            "app::scene::inner::importer = synthetic\n"
+            "app::scene::inner::generator = marschner-lobb\n"
+            "app::scene::inner::size = 4 4 4\n"
+            "app::scene::late::type = sparse_volume\n"
+            "app::scene::late::importer = synthetic\n"
+            "app::scene::late::generator = sphere\n"
+            "app::scene::late::bbox = 0 0 0 6 6 6\n");
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty());
+  ASSERT_EQ(s.volumes.size(), 3u);
+  EXPECT_EQ(s.volumes[0].id, "early");
+  EXPECT_EQ(s.volumes[0].colormap_id, "");
+  EXPECT_FLOAT_EQ(s.volumes[0].sampling_distance, 0.5f);
+  EXPECT_EQ(s.volumes[1].id, "inner");
+  EXPECT_EQ(s.volumes[1].colormap_id, "cmap") << "inherited into the subgroup";
+  EXPECT_FLOAT_EQ(s.volumes[1].sampling_distance, 2.0f);
+  EXPECT_EQ(s.volumes[1].source->dtype(), DType::float32);
+  EXPECT_EQ(s.volumes[1].source->box().size(), (Vec3i{4, 4, 4}));
+  EXPECT_EQ(s.volumes[2].id, "late");
+  EXPECT_EQ(s.volumes[2].colormap_id, "") << "the group's colormap does not leak out";
+  EXPECT_FLOAT_EQ(s.volumes[2].sampling_distance, 0.5f);
+  EXPECT_EQ(s.volumes[2].source->box().size(), (Vec3i{6, 6, 6}));
+}
+
+TEST(Scene, EmptySceneIsValid) {
+  Fixture f("app::scene::root::children =\n");
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.volumes.empty());
+  EXPECT_TRUE(s.warnings.empty());
+  EXPECT_FALSE(s.camera);
+  Fixture g("index::canvas_resolution = 64 32\n");
+  EXPECT_TRUE(g.load().volumes.empty());
+}
+
+TEST(Scene, UnsupportedKeysWarnOnceEachAndTheSceneStillLoads) {
+  Fixture f("index::subcube_size = 64 64 64\n"                                  // 2
+            "dice::verbose = 3\n"                                               // 3
+            "app::scene::root::children = prog vol\n"                           // 4
+            "app::scene::prog::type = rendering_kernel_program\n"               // 5
+            "app::scene::prog::program_file = a.cu\n"                           // 6
+            "app::scene::unused::type = colormap\n"                             // 7
+            "app::scene::unused::preset = viridis\n"                            // 8
+            "typo_key = 1\n"                                                    // 9
+            "app::scene::vol::cache = false\n"                                  // 10
+            "app::scene::vol::frobnicate = 1\n"                                 // 11
+            "app::viewer::port = 8080\n" +                                      // 12
+            kRawVolume);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  for (const auto& w : s.warnings) SCOPED_TRACE(w);
+  ASSERT_EQ(s.warnings.size(), 8u);
+  auto has = [&](int line, const std::string& text) {
+    for (const auto& w : s.warnings)
+      if (w.find(f.at(line) + ":") == 0 && w.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(2, "index::subcube_size = '64 64 64': ignored (IndeX setting not supported"));
+  EXPECT_TRUE(has(3, "dice::verbose"));
+  EXPECT_TRUE(has(5, "app::scene::prog::type = 'rendering_kernel_program': ignored"));
+  EXPECT_TRUE(has(7, "node 'unused'")) << "one warning for the node, not one per key";
+  EXPECT_TRUE(has(9, "typo_key = '1': ignored (unknown key)"));
+  EXPECT_TRUE(has(10, "app::scene::vol::cache = 'false': ignored (IndeX sparse_volume attribute"));
+  EXPECT_TRUE(has(11, "unknown sparse_volume attribute"));
+  EXPECT_TRUE(has(12, "app::viewer::port"));
+  EXPECT_EQ(f.load({{"app::viewer::*"}}).warnings.size(), 7u) << "keys another module reads";
+}
+
+TEST(Scene, ErrorsNameFileLineKeyAndValue) {
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  {
+    Fixture f("app::scene::root::children = x\napp::scene::x::type = sparse_volumes\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(3) + ": app::scene::x::type = 'sparse_volumes'",
+                        "unknown node type");
+  }
+  {
+    Fixture f("app::scene::root::children = a ghost\napp::scene::a::type = colormap\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(2) + ": app::scene::root::children = 'a ghost'",
+                        "node 'ghost' is not defined");
+  }
+  {
+    Fixture f("app::scene::root::children = g\napp::scene::g::type = static_scene_group\n"
+              "app::scene::g::children = h\napp::scene::h::type = static_scene_group\napp::scene::h::children = g\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(6), "cycle: g -> h -> g");
+  }
+  {
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::input_file_base_name = gone\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::input_directory + ",
+                        "'data + gone'", "no such file", "gone.raw");
+  }
+  {
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::voxel_format = rgba8\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::voxel_format = 'rgba8'",
+                        "not supported");
+  }
+  {
+    // A bbox larger than the file: the raw reader's size check, prefixed with the key that named the file.
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::bbox = 0 0 0 4 3 3\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(6) + ": app::scene::vol::input_file_base_name = 'vol'",
+                        "truncated", "expected 72 bytes", "has 48 bytes");
+  }
+  {
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::bbox = 0 0 0 4 3\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::bbox = '0 0 0 4 3'",
+                        "expected 6 integers");
+  }
+  {
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::importer = magic\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::importer = 'magic'",
+                        "unknown importer");
+  }
+  {
+    Fixture f("app::colormap::file_0 = short.cmap\n"
+              "app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = lookup_table\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(2) + ": app::colormap::file_0 = 'short.cmap'",
+                        "has 255 entries, expected 256");
+  }
+  {
+    Fixture f("app::colormap::file_0 = a.cmap\napp::scene::root::children = c\napp::scene::c::type = colormap\n"
+              "app::scene::c::map_index = 3\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(5) + ": app::scene::c::map_index = '3'",
+                        "app::colormap::file_3");
+  }
+  {
+    Fixture f("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = data\n"
+              "app::scene::c::size = 2\napp::scene::c::data << (END)\n0 0 0 0\n1 1 1\n(END)\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(6) + ": app::scene::c::data = '0 0 0 0\n1 1 1'",
+                        "expected size x 4 = 8 numbers", "got 7");
+  }
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = p\napp::scene::p::type = sparse_volume_rendering_properties\n"
+                            "app::scene::p::filter_mode = bicubic\n"),
+                      ":4: app::scene::p::filter_mode = 'bicubic'", "unknown filter_mode");
+  EXPECT_CONTAINS_ALL(error("index::camera::dir = 0 0 0\n"), ":2: index::camera::dir = '0 0 0'", "zero");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = s\napp::scene::s::type = sparse_volume\n"
+                            "app::scene::s::generator = nebula\napp::scene::s::size = 8\n"),
+                      ":4: app::scene::s::generator = 'nebula'", "unknown synthetic volume");
+}
+
+TEST(Scene, DataColormapPresetAndRawOptions) {
+  Fixture f("app::scene::root::children = c vol\n"
+            "app::scene::c::type = colormap\n"
+            "app::scene::c::map_type = data\n"
+            "app::scene::c::size = 3\n"
+            "app::scene::c::domain_boundary_mode = clamp_to_transparent\n"
+            "app::scene::c::data << (END)\n"
+            "0 0 0 0\n"
+            "0.5 0.25 0 0.5\n"
+            "1 1 1 1\n"
+            "(END)\n" +
+            kRawVolume +
+            "app::scene::vol::importer = nv::index::plugin::base_importer.Sparse_volume_importer_raw\n"
+            "app::scene::vol::convert_zyx_to_xyz = true\n"
+            "app::scene::vol::endian = big\n"
+            "app::scene::vol::name = The volume\n"
+            "app::scene::vol::bbox = 10 20 30 14 23 32\n"
+            "app::scene::vol::clip_region = 11 20 30 20 22 40\n");
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  ASSERT_EQ(v.colormap.entries.size(), 3u);
+  EXPECT_FLOAT_EQ(v.colormap.entries[1].y, 0.25f);
+  EXPECT_EQ(v.colormap.mode, BoundaryMode::clamp_to_transparent);
+  EXPECT_EQ(v.importer, "raw");
+  EXPECT_EQ(v.name, "The volume");
+  EXPECT_NE(v.source->describe().find("zyx"), std::string::npos);
+  EXPECT_NE(v.source->describe().find("big-endian"), std::string::npos);
+  EXPECT_EQ(v.bbox, (Box3i{{10, 20, 30}, {14, 23, 32}}));
+  EXPECT_EQ(v.clip_region, (Box3i{{1, 0, 0}, {4, 2, 2}})) << "bbox coordinates, clipped, relative to the source";
+  EXPECT_FLOAT_EQ(render_settings(s, v).translation.y, 20.0f);
+
+  Fixture p("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::preset = viridis\n");
+  EXPECT_TRUE(p.load().warnings.empty());
+  EXPECT_CONTAINS_ALL(
+      error_of([] { Fixture("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::preset = nope\n").load(); }),
+      ":4: app::scene::c::preset = 'nope'", "unknown colormap preset");
+}
+
+TEST(Scene, TimeSeriesOpensEachStepOnDemand) {
+  Fixture f("app::scene::root::children = ts\n"
+            "app::scene::ts::type = sparse_volume\n"
+            "app::scene::ts::input_file = steps/step_%03d.raw\n"
+            "app::scene::ts::voxel_format = uint8\n"
+            "app::scene::ts::bbox = 0 0 0 2 2 1\n"
+            "app::scene::ts::time_steps = 3 5\n");
+  std::filesystem::create_directory(f.dir.file("steps"));
+  for (int step = 3; step <= 4; ++step) {
+    const uint8_t v[4] = {uint8_t(step), 1, 2, 3};
+    test::write_bytes(f.dir.file("steps/step_00" + std::to_string(step) + ".raw"), v, 4);
+  }
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  EXPECT_EQ(v.time_first, 3);
+  EXPECT_EQ(v.time_last, 5);
+  EXPECT_EQ(v.importer, "raw") << "told from the .raw extension";
+  EXPECT_EQ(v.source->read(v.source->box()).data<uint8_t>()[0], 3);
+  EXPECT_EQ(v.open_step(4)->read(v.source->box()).data<uint8_t>()[0], 4);
+  EXPECT_CONTAINS_ALL(error_of([&] { v.open_step(5); }), f.at(4) + ": app::scene::ts::input_file", "step_005.raw");
+  EXPECT_CONTAINS_ALL(error_of([&] { v.open_step(9); }), "time step 9 is outside time_steps 3..5");
+
+  Fixture g("app::scene::root::children = ts\napp::scene::ts::type = sparse_volume\n"
+            "app::scene::ts::input_file = data/vol.raw\napp::scene::ts::time_steps = 0 1\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { g.load(); }), g.at(4), "step number");
+}
+
+TEST(Scene, RelativePathsTryTheProjectDirectoryThenTheWorkingDirectory) {
+  Fixture f("app::scene::root::children = vol\n" + kRawVolume);
+  const auto cwd = std::filesystem::current_path();
+  // From elsewhere, the project's own directory is found.
+  std::filesystem::current_path("/");
+  EXPECT_EQ(f.load().volumes.size(), 1u);
+  // A name that exists only relative to the working directory (IndeX's rule) is found too.
+  TempDir other;
+  std::filesystem::create_directory(other.file("elsewhere"));
+  std::vector<uint16_t> v(24, 7);
+  test::write_bytes(other.file("elsewhere/w.raw"), v.data(), v.size() * 2);
+  std::filesystem::current_path(other.path());
+  Fixture g("app::scene::root::children = w\napp::scene::w::type = sparse_volume\n"
+            "app::scene::w::input_file = elsewhere/w.raw\napp::scene::w::voxel_format = uint16\n"
+            "app::scene::w::bbox = 0 0 0 4 3 2\n");
+  const auto s = g.load();
+  std::filesystem::current_path(cwd);
+  ASSERT_EQ(s.volumes.size(), 1u);
+  EXPECT_EQ(s.volumes[0].source->read({{0, 0, 0}, {1, 1, 1}}).data<uint16_t>()[0], 7);
+}
+
+TEST(Scene, NodesFromJsonRpcUseTheSameBuilders) {
+  // create_scene_element: an id, a type and string arguments named like the .prj attributes.
+  Origin rpc;
+  rpc.label = "JSON-RPC create_scene_element";
+  SceneNode node;
+  node.id = "sim";
+  node.type = "sparse_volume";
+  node.origin = rpc;
+  node.attributes["importer"] = Value{"sim.importer", "synthetic", rpc};
+  node.attributes["generator"] = Value{"sim.generator", "sphere", rpc};
+  node.attributes["size"] = Value{"sim.size", "16", rpc};
+  SceneNode cmap{"c", "colormap", rpc, {{"preset", Value{"c.preset", "plasma", rpc}}}, {}};
+  SceneAttributes state;
+  std::vector<std::string> warnings;
+  apply_attribute_node(cmap, {}, state, warnings);
+  const VolumeDesc v = build_volume(node, state, warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(v.source->box().size(), (Vec3i{16, 16, 16}));
+  EXPECT_EQ(v.colormap_id, "c");
+  node.attributes["size"].text = "0";
+  EXPECT_CONTAINS_ALL(error_of([&] { build_volume(node, state, warnings); }),
+                      "JSON-RPC create_scene_element: sim.size = '0'", "at least 1");
+}
+
+TEST(Scene, DefaultProjectIsBuiltIn) {
+  const SceneDescription s = load_scene(default_project());
+  EXPECT_TRUE(s.warnings.empty());
+  ASSERT_EQ(s.volumes.size(), 1u);
+  EXPECT_EQ(s.volumes[0].source->box().size(), (Vec3i{256, 256, 256}));
+  EXPECT_NE(s.volumes[0].source->describe().find("supernova"), std::string::npos);
+  ASSERT_TRUE(s.camera);
+}
+
+} // namespace
+} // namespace libindex::io

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// make_vdb_sphere <out.vdb> [voxels_across=64]: writes a fog-volume sphere (grid "density": 1 inside,
+// falling to 0 across a narrow band at the surface, inactive outside) for scenes/vdb_sphere.prj and
+// the tests, so no volume data is ever committed.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <string>
+
+#include <openvdb/openvdb.h>
+#include <openvdb/tools/LevelSetSphere.h>
+#include <openvdb/tools/LevelSetUtil.h>
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: %s <out.vdb> [voxels_across=64]\n", argv[0]);
+    return 2;
+  }
+  const std::string path = argv[1];
+  const int across = argc == 3 ? std::atoi(argv[2]) : 64;
+  if (across < 4 || across > 4096) {
+    std::fprintf(stderr, "make_vdb_sphere: voxels_across must be 4..4096, got '%s'\n", argc == 3 ? argv[2] : "");
+    return 2;
+  }
+  try {
+    openvdb::initialize();
+    // Voxel size 1: index space is the scene's voxel space. The radius leaves the band inside `across`.
+    const float radius = 0.5f * float(across) - 1.0f;
+    const float half = 0.5f * float(across);
+    auto grid = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(
+        radius, openvdb::Vec3f(half, half, half), /*voxelSize=*/1.0f, /*halfWidth=*/3.0f);
+    openvdb::tools::sdfToFogVolume(*grid); // inside 1 (active), band 0..1, outside inactive background 0
+    grid->setName("density");
+    grid->setGridClass(openvdb::GRID_FOG_VOLUME);
+    // scenes/data/ is not committed: create it (or any missing parent) on first use.
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    openvdb::io::File file(path);
+    file.write({grid});
+    file.close();
+    const auto bbox = grid->evalActiveVoxelBoundingBox();
+    std::printf("make_vdb_sphere: wrote %s: grid 'density', active voxels %llu, bbox [%d %d %d .. %d %d %d]\n",
+                path.c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(),
+                bbox.min().y(), bbox.min().z(), bbox.max().x(), bbox.max().y(), bbox.max().z());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_vdb_sphere: cannot write '%s': %s\n", path.c_str(), e.what());
+    return 1;
+  }
+  return 0;
+}
