@@ -165,9 +165,22 @@ void Head::run() {
   while (!g_stop) {
     // Sleep on the command queue when there is nothing to draw; never block on a socket.
     if (!dirty && !refine) server_->wait_for_commands(std::chrono::milliseconds(100));
+    // Commands that change what everyone sees are announced to every client once per iteration,
+    // so other browsers and notebooks refresh their controls (IndeX clients ignore the notification).
+    json changed = json::array();
     for (streaming::Server::Command& c : server_->take_commands()) {
+      const bool was_dirty = dirty;
+      const int was_version = scene_version;
+      dirty = false;
       if (auto reply = rpc_.handle(c.text)) server_->reply(c.connection, std::move(*reply));
+      if (dirty || scene_version != was_version) {
+        const json request = json::parse(c.text, nullptr, false);
+        if (request.is_object() && request.contains("method")) changed.push_back(request["method"]);
+      }
+      dirty = dirty || was_dirty;
     }
+    if (!changed.empty())
+      server_->broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
     // New clients need a picture even when nothing changes: refresh once a second.
     const bool stale = std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(1);
     if (!dirty && !refine && !stale) continue;

@@ -1,0 +1,441 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Python client for the libindex viewer's JSON-RPC API.
+
+Needs only the standard library and ``websocket-client`` (Debian: ``python3-websocket``).
+
+    from libindex_client import Client
+    c = Client("ws://127.0.0.1:8080")
+    c.colormap_set(preset="magma")
+    png = c.snapshot(512, 512)
+
+Commands travel over ``/index_command_client`` (JSON-RPC 2.0 text messages), frames over
+``/index_video_client`` (a 36-byte "LIDX" header followed by a JPEG or PNG image).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import struct
+import threading
+import time
+import urllib.parse
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import websocket  # websocket-client
+
+__all__ = ["Client", "RpcError", "Frame", "parse_frame", "decode_png", "VIDEO_HEADER_SIZE"]
+
+VIDEO_HEADER_SIZE = 36
+ENCODINGS = {0: "jpeg", 1: "png"}
+
+_INDEX_APP = "nv::index::app::"
+_PERFLAB = _INDEX_APP + "perflab."
+_SCENE_CENTER = _INDEX_APP + "scene_management_center::scene_management_center_command_receiver."
+
+
+class RpcError(Exception):
+    """A JSON-RPC error object returned by the server (``code``, ``message``, optional ``data``)."""
+
+    def __init__(self, code: int, message: str, data: Any = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass
+class Frame:
+    """One message from ``/index_video_client``: the decoded header and the encoded image."""
+
+    frame: int
+    width: int
+    height: int
+    encoding: str  # "jpeg" or "png"
+    flags: int  # bit 0: reduced-resolution interactive frame
+    render_ms: float
+    composite_ms: float
+    encode_ms: float
+    payload: bytes = field(repr=False)
+
+    @property
+    def reduced(self) -> bool:
+        """True for a reduced-resolution frame sent while the user interacts."""
+        return bool(self.flags & 1)
+
+
+def parse_frame(message: bytes) -> Frame:
+    """Parse a binary video message (header + image); raises ValueError if it is malformed."""
+    if len(message) < VIDEO_HEADER_SIZE:
+        raise ValueError(f"video message of {len(message)} bytes is shorter than the 36-byte header")
+    magic, version, encoding, flags, frame, width, height, render_ms, composite_ms, encode_ms = struct.unpack_from(
+        "<4sHBBQIIfff", message, 0
+    )
+    if magic != b"LIDX":
+        raise ValueError(f"video message: bad magic {magic!r} (expected b'LIDX')")
+    if version != 1:
+        raise ValueError(f"video message: unsupported version {version} (expected 1)")
+    if encoding not in ENCODINGS:
+        raise ValueError(f"video message: unknown encoding {encoding}")
+    return Frame(frame, width, height, ENCODINGS[encoding], flags, render_ms, composite_ms, encode_ms,
+                 bytes(message[VIDEO_HEADER_SIZE:]))
+
+
+def decode_png(data: bytes) -> tuple[int, int, int, bytes]:
+    """Decode an 8-bit, non-interlaced grey/GA/RGB/RGBA PNG with the standard library.
+
+    Returns ``(width, height, channels, pixels)`` with ``pixels`` row-major, ``channels`` bytes
+    per pixel. Enough for the images this server writes; raises ValueError for anything else.
+    """
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG file")
+    pos, idat, header = 8, [], None
+    while pos + 8 <= len(data):
+        length, ctype = struct.unpack_from(">I4s", data, pos)
+        chunk = data[pos + 8: pos + 8 + length]
+        pos += 12 + length
+        if ctype == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif ctype == b"IDAT":
+            idat.append(chunk)
+        elif ctype == b"IEND":
+            break
+    if header is None:
+        raise ValueError("PNG without IHDR")
+    width, height, depth, color_type, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color_type)
+    if depth != 8 or channels is None or interlace != 0:
+        raise ValueError(f"unsupported PNG (bit depth {depth}, colour type {color_type}, interlace {interlace})")
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * channels
+    out = bytearray(height * stride)
+    prev = bytearray(stride)
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1: (y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b = prev[i]
+            c = prev[i - channels] if i >= channels else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif ftype == 3:
+                line[i] = (line[i] + ((a + b) >> 1)) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+            elif ftype != 0:
+                raise ValueError(f"PNG: bad filter type {ftype} in row {y}")
+        out[y * stride: (y + 1) * stride] = line
+        prev = line
+    return width, height, channels, bytes(out)
+
+
+def _vec(v: Optional[Iterable[float]]) -> Optional[list]:
+    return None if v is None else [float(x) for x in v]
+
+
+class Client:
+    """A connection to a libindex viewer.
+
+    ``url``: the server's base WebSocket URL (``ws://host:port``; ``http://`` is accepted too).
+    ``token``: appended as ``?token=...`` when the server runs with a session token.
+    ``auth``: HTTP Basic credentials, ``("user", "password")`` or ``"user:password"``.
+    ``timeout``: seconds to wait for each reply.
+
+    Notifications pushed by the server (``session.changed``) are kept in ``notifications``
+    (the last 100) and passed to ``on_notification`` if it is set.
+    """
+
+    COMMAND_PATH = "/index_command_client"
+    VIDEO_PATH = "/index_video_client"
+
+    def __init__(self, url: str = "ws://127.0.0.1:8080", token: Optional[str] = None, auth: Any = None,
+                 timeout: float = 30.0):
+        u = urllib.parse.urlsplit(url)
+        scheme = {"http": "ws", "https": "wss"}.get(u.scheme, u.scheme or "ws")
+        self.base = f"{scheme}://{u.netloc or u.path}".rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.headers = []
+        if auth is not None:
+            cred = auth if isinstance(auth, str) else f"{auth[0]}:{auth[1]}"
+            self.headers.append("Authorization: Basic " + base64.b64encode(cred.encode()).decode())
+        self.notifications: list[dict] = []
+        self.on_notification: Optional[Callable[[dict], None]] = None
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._video = None
+        self._command = self._connect(self.COMMAND_PATH)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return self.base + path + (f"?token={urllib.parse.quote(self.token)}" if self.token else "")
+
+    def _connect(self, path: str):
+        return websocket.create_connection(self._url(path), timeout=self.timeout, header=self.headers,
+                                           enable_multithread=True)
+
+    def close(self) -> None:
+        """Close both sockets."""
+        for ws in (self._command, self._video):
+            if ws is not None:
+                try:
+                    ws.close()
+                except Exception:
+                    pass
+        self._video = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _notify(self, msg: dict) -> None:
+        self.notifications.append(msg)
+        del self.notifications[:-100]
+        if self.on_notification:
+            self.on_notification(msg)
+
+    def _await_reply(self, request_id: Any) -> dict:
+        """Read messages until the reply to ``request_id`` arrives (notifications are set aside)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self._command.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                text = self._command.recv()
+            except websocket.WebSocketTimeoutException:
+                raise TimeoutError(f"no reply to request {request_id} within {self.timeout} s") from None
+            msg = json.loads(text)
+            if isinstance(msg, dict) and "id" in msg and ("result" in msg or "error" in msg):
+                if msg["id"] == request_id or request_id is None:
+                    return msg
+            elif isinstance(msg, dict) and "method" in msg:
+                self._notify(msg)
+
+    def call_raw(self, text: str) -> dict:
+        """Send ``text`` as-is on the command socket and return the next reply (for tests and debugging).
+
+        A reply to unparsable JSON has ``"id": null``, so this returns the first reply of any id.
+        """
+        with self._lock:
+            self._command.send(text)
+            return self._await_reply(None)
+
+    def call(self, method: str, params: Optional[dict] = None, **kwargs: Any) -> Any:
+        """Call ``method`` with ``params`` (a dict) or keyword arguments; return its result.
+
+        Keyword arguments whose value is None are left out. Raises RpcError on an error reply.
+        """
+        p = dict(params or {})
+        p.update({k: v for k, v in kwargs.items() if v is not None})
+        with self._lock:
+            rid = next(self._ids)
+            self._command.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": p}))
+            msg = self._await_reply(rid)
+        if "error" in msg:
+            err = msg["error"]
+            raise RpcError(err.get("code", 0), err.get("message", ""), err.get("data"))
+        return msg.get("result")
+
+    def poll_notifications(self, timeout: float = 0.5) -> list[dict]:
+        """Wait up to ``timeout`` s for notifications; return (and clear) those received so far."""
+        with self._lock:
+            self._command.settimeout(timeout)
+            try:
+                while True:
+                    msg = json.loads(self._command.recv())
+                    if isinstance(msg, dict) and "method" in msg:
+                        self._notify(msg)
+                    self._command.settimeout(0.01)
+            except websocket.WebSocketTimeoutException:
+                pass
+        got, self.notifications = self.notifications, []
+        return got
+
+    # --- video --------------------------------------------------------------------------------
+
+    def next_frame(self, timeout: float = 10.0, after: Optional[int] = None) -> Frame:
+        """Return the next frame from ``/index_video_client`` (connecting on first use).
+
+        With ``after``, skip frames whose number is not greater than it. Raises TimeoutError if
+        no such frame arrives within ``timeout`` seconds.
+        """
+        if self._video is None:
+            self._video = self._connect(self.VIDEO_PATH)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no video frame within {timeout} s")
+            self._video.settimeout(left)
+            try:
+                opcode, data = self._video.recv_data()
+            except websocket.WebSocketTimeoutException:
+                raise TimeoutError(f"no video frame within {timeout} s") from None
+            if opcode != websocket.ABNF.OPCODE_BINARY:
+                continue
+            f = parse_frame(data)
+            if after is None or f.frame > after:
+                return f
+
+    def close_video(self) -> None:
+        """Disconnect the video socket (the next ``next_frame`` reconnects)."""
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+
+    # --- camera -------------------------------------------------------------------------------
+
+    def camera_get(self) -> dict:
+        """The camera: ``{from, dir, up, aperture, aspect, focal, orthographic}``."""
+        return self.call("camera.get")
+
+    def camera_set(self, from_: Optional[Sequence[float]] = None, dir: Optional[Sequence[float]] = None,
+                   up: Optional[Sequence[float]] = None, aperture: Optional[float] = None,
+                   focal: Optional[float] = None, orthographic: Optional[bool] = None, **kwargs: Any) -> dict:
+        """Set any of the camera's fields (``from_`` is sent as ``from``); returns the camera."""
+        params = {"from": _vec(from_ if from_ is not None else kwargs.pop("from", None)), "dir": _vec(dir),
+                  "up": _vec(up), "aperture": aperture, "focal": focal, "orthographic": orthographic}
+        return self.call("camera.set", {k: v for k, v in params.items() if v is not None}, **kwargs)
+
+    def camera_orbit(self, azimuth: float = 0.0, elevation: float = 0.0) -> dict:
+        """Orbit around the region-of-interest centre by ``azimuth``/``elevation`` degrees."""
+        return self.call("camera.orbit", azimuth=float(azimuth), elevation=float(elevation))
+
+    def camera_pan(self, dx: float = 0.0, dy: float = 0.0) -> dict:
+        """Pan by fractions ``dx``, ``dy`` of the view's width and height; returns the camera."""
+        return self.call("camera.pan", dx=float(dx), dy=float(dy))
+
+    def camera_zoom(self, factor: float) -> dict:
+        """Zoom by ``factor`` (> 1 moves closer); returns the camera."""
+        return self.call("camera.zoom", factor=float(factor))
+
+    def camera_reset(self) -> dict:
+        """Return to the scene's initial camera; returns it."""
+        return self.call("camera.reset")
+
+    # --- colormap -----------------------------------------------------------------------------
+
+    def colormap_get(self) -> dict:
+        """The colormap: ``{entries: [[r,g,b,a],...], domain, boundary_mode, preset}``."""
+        return self.call("colormap.get")
+
+    def colormap_set(self, preset: Optional[str] = None, entries: Optional[Sequence[Sequence[float]]] = None,
+                     domain: Optional[Sequence[float]] = None, boundary_mode: Optional[str] = None,
+                     opacity_points: Optional[Sequence[Sequence[float]]] = None) -> dict:
+        """Change the colormap; arguments left None stay as they are. Returns the colormap.
+
+        ``entries``: straight RGBA rows in [0,1]; ``domain``: ``[min, max]``; ``boundary_mode``:
+        ``"clamp_to_edge"`` or ``"clamp_to_transparent"``; ``opacity_points``: ``[[x, alpha], ...]``
+        with x in [0,1], a piecewise-linear opacity curve applied to the preset's/entries' alpha.
+        """
+        return self.call("colormap.set", preset=preset,
+                         entries=None if entries is None else [list(map(float, e)) for e in entries],
+                         domain=_vec(domain), boundary_mode=boundary_mode,
+                         opacity_points=None if opacity_points is None else [list(map(float, p)) for p in opacity_points])
+
+    def colormap_presets(self) -> list[str]:
+        """Names of the built-in colormap presets."""
+        return self.call("colormap.presets")
+
+    # --- region of interest, render settings, interaction --------------------------------------
+
+    def roi_get(self) -> dict:
+        """Region of interest and the volume's bounds: ``{min, max, volume_min, volume_max}``."""
+        return self.call("roi.get")
+
+    def roi_set(self, min: Sequence[float], max: Sequence[float]) -> dict:
+        """Set the region of interest (scene space); returns it."""
+        return self.call("roi.set", min=_vec(min), max=_vec(max))
+
+    def render_get(self) -> dict:
+        """Render settings: ``{sampling_distance, shading, jitter, mode, skipping, backend}``."""
+        return self.call("render.get")
+
+    def render_set(self, **settings: Any) -> dict:
+        """Change any render settings, e.g. ``render_set(mode="mip", sampling_distance=0.25)``."""
+        return self.call("render.set", settings)
+
+    def view_interaction(self, active: bool) -> Any:
+        """Tell the server the user is (not) interacting: reduced-resolution frames while active."""
+        return self.call("view.interaction", active=bool(active))
+
+    # --- scene, session -----------------------------------------------------------------------
+
+    def scene_info(self) -> dict:
+        """``{name, description, credits, requirements, volumes: [{id, name, box, dtype}]}``."""
+        return self.call("scene.info")
+
+    def scene_load(self, path: str) -> dict:
+        """Load a scene project file (path as the server sees it); returns its scene info."""
+        return self.call("scene.load", path=str(path))
+
+    def snapshot(self, width: Optional[int] = None, height: Optional[int] = None) -> bytes:
+        """Render one full-quality frame and return it as PNG bytes."""
+        result = self.call("snapshot", width=width, height=height)
+        return base64.b64decode(result["png_base64"])
+
+    def session_stats(self) -> dict:
+        """``{frame, fps, render_ms, composite_ms, encode_ms, ranks, backend, samples, clients}``."""
+        return self.call("session.stats")
+
+    def cluster_status(self) -> dict:
+        """Per-rank state: ``{ranks: [{rank, host, leaf, stored, resident_bytes, backend}]}``."""
+        return self.call("cluster.status")
+
+    def discover(self) -> dict:
+        """The API's own description (OpenRPC-like): ``{methods: [{name, summary, params, ...}]}``."""
+        return self.call("rpc.discover")
+
+    # --- NVIDIA IndeX-compatible methods -------------------------------------------------------
+
+    def get_performance_value(self, keys: Sequence[str] = ("frames_per_second",)) -> dict:
+        """IndeX perflab query; returns ``{key: value}`` for each of ``keys``."""
+        result = self.call(_PERFLAB + "get_performance_value",
+                           {"query_performance_key_list": False, "query_performance_value": list(keys)})
+        return result.get("performance_value", {})
+
+    def get_scene_graph(self) -> dict:
+        """IndeX scene graph as a tree: ``{id: "scene_root", children: [...]}``."""
+        result = self.call(_SCENE_CENTER + "get_scene_graph", {"scene_graph_representation_type": "tree"})
+        return result.get("tree", result)
+
+    def create_scene_element(self, parent_group_id: str, new_scene_element_id: str, class_name: str,
+                             args: dict) -> Any:
+        """IndeX: create an element (``"IColormap"``, ``"ISparse_volume_scene_element"``) under a group.
+
+        ``args`` mirrors the .prj attributes; values are converted to strings as IndeX expects.
+        """
+        return self.call(_SCENE_CENTER + "create_scene_element", {
+            "parent_group_id": parent_group_id, "new_scene_element_id": new_scene_element_id,
+            "class_name": class_name, "args": {k: str(v) for k, v in args.items()}})
+
+    def set_scene_element(self, element_id: str, args: dict) -> Any:
+        """IndeX: change an element's attributes (string values)."""
+        return self.call(_SCENE_CENTER + "set_scene_element",
+                         {"id": element_id, "args": {k: str(v) for k, v in args.items()}})
+
+    def remove_scene_element(self, parent: str, child: str) -> Any:
+        """IndeX: remove element ``child`` from group ``parent``."""
+        return self.set_scene_element(parent, {"remove.id": child})
+
+
+def scene_ids(tree: dict) -> set[str]:
+    """All element ids in a scene-graph tree (as returned by ``Client.get_scene_graph``)."""
+    ids, stack = set(), [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "id" in node:
+                ids.add(node["id"])
+            stack.extend(node.get("children", []) or [])
+    return ids

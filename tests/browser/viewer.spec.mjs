@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: Apache-2.0
+// End-to-end test of the browser viewer against a real `viewer` (2 MPI ranks) in headless Chromium.
+//
+//   cd tests/browser && npm install
+//   node viewer.spec.mjs [--viewer PATH]      (or LIBINDEX_VIEWER=PATH; default build-full/apps/viewer)
+//
+// Prints "N passed, N failed" last; exits non-zero on failure; always kills the viewers it started.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const READY = '[viewer] Application layer viewer server is running at';
+const WAIT_MS = 60000; // bound on every wait; a check fails only if nothing ever arrives
+
+function argValue(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const VIEWER = path.resolve(argValue('--viewer') || process.env.LIBINDEX_VIEWER || path.join(REPO, 'build-full/apps/viewer'));
+const ARTIFACTS = process.env.LIBINDEX_ARTIFACTS || path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.LIBINDEX_CHROMIUM || '/usr/bin/chromium';
+
+// A small, asymmetric scene (the synthetic supernova at 64^3) so that an orbit changes the image.
+const SCENE = `#! index_app_project 0
+app::scene::info::name = Browser test supernova
+app::scene::info::description = The synthetic supernova at 64^3.
+app::scene::info::credits = libindex test
+index::canvas_resolution = 320 320
+index::camera::from = 97 77 117
+index::camera::dir = -65 -45 -85
+index::camera::up = 0 1 0
+index::camera::aperture = 0.033
+index::camera::focal = 0.03
+index::camera::aspect = 1
+index::camera::orthographic = false
+app::scene::root::children = group
+app::scene::group::type = static_scene_group
+app::scene::group::children = props colormap light supernova
+app::scene::props::type = sparse_volume_rendering_properties
+app::scene::props::sampling_distance = 0.5
+app::scene::props::sampling_distance_reference = 1
+app::scene::colormap::type = colormap
+app::scene::colormap::preset = supernova
+app::scene::colormap::domain = 0.05 1.0
+app::scene::colormap::domain_boundary_mode = clamp_to_transparent
+app::scene::light::type = directional_headlight
+app::scene::light::direction = 0 0 -1
+app::scene::supernova::type = sparse_volume
+app::scene::supernova::importer = synthetic
+app::scene::supernova::generator = supernova
+app::scene::supernova::size = 64
+app::scene::supernova::bbox = 0 0 0 64 64 64
+`;
+
+// ---- tiny harness ------------------------------------------------------------------------------
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`PASS ${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+  }
+}
+function assert(cond, message) { if (!cond) throw new Error(message); }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(fn, what, timeout = WAIT_MS) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+// ---- the viewer process ------------------------------------------------------------------------
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+const viewers = [];
+async function startViewer(extra = []) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-browser-'));
+  const scene = path.join(dir, 'scene.prj');
+  fs.writeFileSync(scene, SCENE);
+  const args = ['-np', '2', '--oversubscribe', '--allow-run-as-root', VIEWER, '--port', String(port),
+    '--add', scene, '--data-root', dir, '--web-root', path.join(REPO, 'streaming/web'), ...extra];
+  const proc = spawn('mpirun', args, {
+    detached: true, // own process group: killed as a whole
+    env: { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const v = { proc, port, dir, log: '', url: `http://127.0.0.1:${port}/` };
+  viewers.push(v);
+  const ready = new Promise((resolve, reject) => {
+    const onData = (d) => { v.log += d; if (v.log.includes(READY)) resolve(); };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`viewer exited (${code}):\n${v.log.slice(-3000)}`)));
+    setTimeout(() => reject(new Error(`viewer did not start:\n${v.log.slice(-3000)}`)), WAIT_MS);
+  });
+  await ready;
+  return v;
+}
+
+function stopViewers() {
+  for (const v of viewers) {
+    try { process.kill(-v.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+  }
+  const deadline = Date.now() + 5000;
+  for (const v of viewers) {
+    while (v.proc.exitCode === null && v.proc.signalCode === null && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+    try { process.kill(-v.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    fs.rmSync(v.dir, { recursive: true, force: true });
+  }
+  viewers.length = 0;
+}
+process.on('exit', stopViewers);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopViewers(); process.exit(130); });
+
+/** GET `url`; a dropped connection is retried twice (logged, so a flaky server stays visible). */
+async function httpGet(url, headers = {}) {
+  for (let attempt = 1; ; ++attempt) {
+    try {
+      return await httpGetOnce(url, headers);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(`note: GET ${url} failed (${e.message}); retrying`);
+      await sleep(500);
+    }
+  }
+}
+function httpGetOnce(url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    }).on('error', reject);
+  });
+}
+
+// ---- page helpers ------------------------------------------------------------------------------
+/** A coarse signature of the canvas: 32x32 grid of RGB samples, plus whether anything is lit. */
+function canvasPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid="viewport"]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const grid = [];
+    let lit = 0;
+    for (let gy = 0; gy < 32; ++gy) for (let gx = 0; gx < 32; ++gx) {
+      const x = Math.floor((gx + 0.5) * c.width / 32), y = Math.floor((gy + 0.5) * c.height / 32);
+      const i = 4 * (y * c.width + x);
+      grid.push(d[i], d[i + 1], d[i + 2]);
+    }
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30) lit += 1;
+    return { grid, lit, frame: window.libindexViewer.lastFrameNumber };
+  });
+}
+function difference(a, b) {
+  let n = 0;
+  for (let i = 0; i < a.grid.length; i += 3) {
+    if (Math.abs(a.grid[i] - b.grid[i]) + Math.abs(a.grid[i + 1] - b.grid[i + 1]) + Math.abs(a.grid[i + 2] - b.grid[i + 2]) > 24) n += 1;
+  }
+  return n;
+}
+/** Wait until the canvas shows a frame newer than `before` that differs from it in > 10 samples. */
+async function waitForChange(page, before, what) {
+  return waitFor(async () => {
+    const now = await canvasPixels(page);
+    return now.frame > before.frame && difference(now, before) > 10 ? now : null;
+  }, what);
+}
+/** Wait until no new frame arrived for a while (the image has settled after an edit). */
+async function settled(page) {
+  let last = await page.evaluate(() => window.libindexViewer.lastFrameNumber);
+  await waitFor(async () => {
+    await sleep(600);
+    const now = await page.evaluate(() => window.libindexViewer.lastFrameNumber);
+    const still = now === last;
+    last = now;
+    return still;
+  }, 'the image to settle');
+  return canvasPixels(page);
+}
+
+// ---- the test ----------------------------------------------------------------------------------
+async function main() {
+  if (!fs.existsSync(VIEWER)) throw new Error(`viewer binary not found: ${VIEWER} (give --viewer PATH)`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+  await check('auth: 401 without credentials, 200 with them', async () => {
+    const v = await startViewer(['--auth', 'user:pw']);
+    const anonymous = await httpGet(v.url);
+    assert(anonymous.status === 401, `GET / without credentials: ${anonymous.status}, expected 401`);
+    const wrong = await httpGet(v.url, { Authorization: `Basic ${Buffer.from('user:nope').toString('base64')}` });
+    assert(wrong.status === 401, `GET / with a wrong password: ${wrong.status}, expected 401`);
+    const auth = { Authorization: `Basic ${Buffer.from('user:pw').toString('base64')}` };
+    const page = await httpGet(v.url, auth);
+    assert(page.status === 200, `GET / with credentials: ${page.status}, expected 200`);
+    assert(page.body.includes('data-testid="viewport"'), 'GET / did not serve the viewer page');
+    const js = await httpGet(`${v.url}js/main.js`, auth);
+    assert(js.status === 200 && /javascript/.test(js.headers['content-type'] || ''),
+      `js/main.js: ${js.status} ${js.headers['content-type']}`);
+    stopViewers();
+  });
+
+  const v = await startViewer();
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 700 },
+    acceptDownloads: true,
+  });
+  const pageErrors = [];
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(v.url);
+
+    await check('page connects both sockets', async () => {
+      await waitFor(() => page.evaluate(() => window.libindexViewer && window.libindexViewer.connected), 'connected');
+      await waitFor(async () => (await page.textContent('[data-testid="connection"]')) === 'connected', 'the indicator');
+    });
+
+    let shown = null;
+    await check('canvas shows a non-blank frame', async () => {
+      await waitFor(() => page.evaluate(() => window.libindexViewer.framesReceived > 0), 'a frame');
+      shown = await waitFor(async () => { const p = await canvasPixels(page); return p.lit > 100 ? p : null; },
+        'lit pixels on the canvas');
+    });
+
+    await check('scene info and stats are shown', async () => {
+      await waitFor(async () => (await page.textContent('#scene-name')) === 'Browser test supernova', 'the scene name');
+      await waitFor(async () => /ranks 2/.test(await page.textContent('#stats')), '"ranks 2" in the stats overlay');
+    });
+
+    await check('dragging on the canvas orbits the view', async () => {
+      const before = await settled(page);
+      const box = await page.locator('[data-testid="viewport"]').boundingBox();
+      const x = box.x + box.width / 2, y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; ++i) { await page.mouse.move(x + 15 * i, y + 4 * i); await sleep(20); }
+      await page.mouse.up();
+      shown = await waitForChange(page, before, 'the image to change after a drag');
+    });
+
+    await check('choosing another preset changes the image', async () => {
+      await waitFor(() => page.evaluate(() => document.querySelector('[data-testid="preset"]').options.length > 2),
+        'the preset list');
+      const before = await settled(page);
+      await page.selectOption('[data-testid="preset"]', 'grayscale');
+      shown = await waitForChange(page, before, 'the image to change after a preset change');
+    });
+
+    await check('a change from another client shows in the controls', async () => {
+      const other = await context.newPage();
+      await other.goto(v.url);
+      await waitFor(() => other.evaluate(() => window.libindexViewer && window.libindexViewer.connected), 'page 2');
+      await waitFor(() => other.evaluate(() => document.querySelector('[data-testid="preset"]').options.length > 2),
+        'page 2 presets');
+      await other.selectOption('[data-testid="preset"]', 'magma');
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'magma',
+        'the first page to show preset magma');
+      await other.close();
+    });
+
+    await check('snapshot button downloads a PNG', async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: WAIT_MS }),
+        page.click('[data-testid="snapshot"]'),
+      ]);
+      assert(/\.png$/.test(download.suggestedFilename()), `download named ${download.suggestedFilename()}`);
+      const file = path.join(ARTIFACTS, 'snapshot.png');
+      await download.saveAs(file);
+      const head = fs.readFileSync(file).subarray(0, 8);
+      assert(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'the download is not a PNG');
+    });
+
+    await check('screenshot saved', async () => {
+      const file = path.join(ARTIFACTS, 'viewer.png');
+      await page.screenshot({ path: file });
+      assert(fs.statSync(file).size > 1000, 'screenshot is empty');
+      console.log(`screenshot: ${file}`);
+    });
+
+    await check('no uncaught page errors', async () => {
+      assert(pageErrors.length === 0, pageErrors.join('\n'));
+    });
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  failed += 1;
+  console.log(`FAIL setup: ${e && e.stack ? e.stack : e}`);
+} finally {
+  stopViewers();
+}
+if (passed === 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
