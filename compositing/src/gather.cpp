@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file The final gather: every other rank sends root its whole region as active-pixel messages
+/// (markers when it holds none), so the gather too moves only non-empty pixels, yet root can write
+/// each pixel of the image exactly once: tiles are disjoint and cover the image, so each is
+/// stored, not blended. Root takes them in arrival order.
+#include <algorithm>
+#include <string>
+
+#include "exchange.h"
+#include "libindex/error.h"
+#include "strategies.h"
+
+namespace libindex::compositing::detail {
+
+namespace {
+
+/// Messages per rank: its region in bands of about 128K pixels (2 MiB as f32), at most 8, so that
+/// root stores one band while the sender encodes the next. Root cannot know the others' regions,
+/// so the count depends only on what every rank knows: the image size and the rank count.
+int bands(const Context& ctx, const Rect& image) {
+  const long long per_rank = image.area() / ctx.size;
+  return int(std::clamp<long long>(per_rank >> 17, 1, 8));
+}
+
+} // namespace
+
+void gather(Context& ctx, const Tile& tile, int root, ImageView result, bool result_is_clear) {
+  Round round(ctx, gather_tag);
+  const Rect image{0, 0, tile.image_width(), tile.image_height()};
+  const int b = bands(ctx, image);
+  if (ctx.rank != root) {
+    for (int i = 0; i < b; ++i) round.send(root, encode(tile, split(tile.region(), b, i), ctx.format, Walk::whole));
+    round.finish();
+    return;
+  }
+  const Canvas out{result.pixels, 0, 0, result.width};
+  tile.write_region(out, result_is_clear);
+  for (int r = 0; r < ctx.size; ++r)
+    for (int i = 0; i < b && r != root; ++i) round.expect(r, image);
+  long long covered = tile.region().area();
+  for (int left = (ctx.size - 1) * b; left > 0;)
+    for (int i : round.receive_some()) {
+      const Message m = round.message(i);
+      blend(m, out, result_is_clear ? Blend::store : Blend::replace);
+      covered += m.header.extent.area();
+      round.release(i);
+      --left;
+    }
+  // Every pixel must have come from exactly one rank; anything else leaves stale pixels behind.
+  if (covered != image.area())
+    throw Error("compositing: internal error: the ranks' parts cover " + std::to_string(covered) + " of " +
+                std::to_string(image.area()) + " pixels");
+}
+
+} // namespace libindex::compositing::detail

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Active-pixel messages (IceT's sparse images): the non-empty pixels of a rectangle as runs,
+/// so that only active pixels travel. A pixel is empty when all four channels are 0.
+///
+/// Layout, all little-endian as the host writes it:
+///   MessageHeader (40 bytes)
+///   uint64 chunk_end[chunks]   byte offset, from the first chunk, where each chunk's runs end
+///   runs of each chunk         uint32 skip, uint32 count, then `count` pixels in the wire format
+/// Chunk c walks rows [extent.y0 + c*rows_per_chunk, +rows_per_chunk) of `extent`, row-major, so
+/// chunks encode and blend independently (in parallel). A run never crosses a row end; skips do.
+/// A message with an empty extent is a marker: "nothing here", header only. Exchanges walk only
+/// the sender's bounds inside the part; gather messages walk the sender's whole region, so that
+/// root can replace every pixel of it (skipped pixels become transparent).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "libindex/compositing/compositor.h"
+#include "memory.h"
+#include "tile.h"
+
+namespace libindex::compositing::detail {
+
+struct MessageHeader {
+  Rect extent;             ///< the rectangle the runs walk; empty for a marker
+  Rect tight;              ///< bounding box of the non-empty pixels, inside extent
+  uint32_t format;         ///< PixelFormat
+  uint32_t rows_per_chunk; ///< rows of extent per chunk
+};
+static_assert(sizeof(MessageHeader) == 40);
+
+/// A message's bytes, uninitialized until written (memory.h says where they come from).
+struct Buffer {
+  ScalableArray<std::byte> data;
+  size_t size = 0;
+};
+Buffer make_buffer(size_t size);
+
+/// The most bytes a message about `region` can take.
+size_t message_capacity(const Rect& region, PixelFormat format);
+
+/// What a message's runs walk: the tile's bounds inside the part (enough to blend), or the whole
+/// part inside the tile's region (so that the receiver can replace every pixel of it).
+enum class Walk { bounds, whole };
+
+/// Encodes the non-empty pixels of `tile` inside `part`; reads only pixels inside tile.bounds().
+/// Throws Error when the message would exceed MPI's 2 GiB count limit.
+Buffer encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk = Walk::bounds);
+
+/// A received message, checked: its header, chunk table and runs.
+struct Message {
+  MessageHeader header{};
+  std::vector<uint64_t> chunk_end; ///< copied out of the message: the bytes need not be aligned
+  const std::byte* runs = nullptr;
+  bool empty() const { return header.tight.empty(); } ///< no non-empty pixel
+};
+/// Reads the header and chunk table of `size` bytes; throws Error when the message is malformed,
+/// in another format, or reaches outside `region`.
+Message parse(const std::byte* data, size_t size, const Rect& region, PixelFormat format);
+
+/// How a received pixel s meets the pixel d already there.
+enum class Blend {
+  store,   ///< d = s, skipped pixels untouched (d known transparent)
+  replace, ///< d = s, skipped pixels of the extent become transparent (d holds anything)
+  front, ///< d = over(s, d): the sender is nearer
+  back,  ///< d = over(d, s): the sender is farther
+  max,   ///< d = per-channel max(d, s)
+};
+/// Blends the message into `dst`, which must hold message.header.tight (with Blend::replace, the
+/// whole extent). Runs outside tight throw.
+void blend(const Message& message, const Canvas& dst, Blend mode);
+
+} // namespace libindex::compositing::detail

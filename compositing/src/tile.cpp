@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tile.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "parallel.h"
+
+namespace libindex::compositing::detail {
+
+namespace {
+
+/// Rows per parallel item: about 16K pixels, so that thin rows do not become thousands of tasks.
+int rows_per_item(int width) { return std::max(1, (1 << 14) / std::max(1, width)); }
+
+/// Fills `target` of `dst`: pixels inside `keep` come from `src` (when src.data is set, else they
+/// stay as they are), every other pixel becomes transparent. `keep` lies inside `target`.
+void fill(const Canvas& dst, const Rect& target, const Canvas& src, const Rect& keep) {
+  const int step = rows_per_item(target.width());
+  const int items = (target.height() + step - 1) / step;
+  for_each_item(items, target.area(), [&](int item) {
+    const int y_end = std::min(target.y1, target.y0 + (item + 1) * step);
+    for (int y = target.y0 + item * step; y < y_end; ++y) {
+      Vec4f* row = dst.at(target.x0, y);
+      if (keep.empty() || y < keep.y0 || y >= keep.y1) {
+        std::memset(static_cast<void*>(row), 0, sizeof(Vec4f) * size_t(target.width()));
+        continue;
+      }
+      std::memset(static_cast<void*>(row), 0, sizeof(Vec4f) * size_t(keep.x0 - target.x0));
+      if (src.data)
+        std::memcpy(static_cast<void*>(dst.at(keep.x0, y)), src.at(keep.x0, y), sizeof(Vec4f) * size_t(keep.width()));
+      std::memset(static_cast<void*>(dst.at(keep.x1, y)), 0, sizeof(Vec4f) * size_t(target.x1 - keep.x1));
+    }
+  });
+}
+
+} // namespace
+
+Tile::Tile(ImageView local, Rect active, ImageView home)
+    : width_(local.width), height_(local.height), region_{0, 0, local.width, local.height},
+      bounds_(intersect(active, region_)), canvas_{local.pixels, 0, 0, local.width},
+      home_{home.pixels, 0, 0, home.width} {}
+
+void Tile::keep(const Rect& part) {
+  region_ = intersect(region_, part);
+  bounds_ = intersect(bounds_, region_);
+}
+
+Canvas Tile::writable(const Rect& r) {
+  const Rect add = intersect(r, region_);
+  if (add.empty()) return canvas_; // nothing will be written: no copy
+  const Rect need = bounding(bounds_, add);
+  if (!storage_rect_.empty() && contains(storage_rect_, need)) {
+    // Our own buffer already spans it, but pixels outside the bounds may be stale (given away
+    // in an earlier round): clear them, keep the bounds in place.
+    if (need != bounds_) fill(canvas_, need, Canvas{}, bounds_);
+    bounds_ = need;
+    return canvas_;
+  }
+  if (home_.data) { // copy on write into the caller's storage, which spans the whole image
+    fill(home_, need, canvas_, bounds_);
+    canvas_ = home_;
+    storage_rect_ = Rect{0, 0, width_, height_};
+    bounds_ = need;
+    return canvas_;
+  }
+  // Copy on write: a new buffer just large enough, the old bounds copied in, the rest cleared.
+  ScalableArray<Vec4f> buffer = allocate<Vec4f>(size_t(need.area()));
+  const Canvas fresh{buffer.get(), need.x0, need.y0, need.width()};
+  fill(fresh, need, canvas_, bounds_);
+  storage_ = std::move(buffer);
+  storage_rect_ = need;
+  canvas_ = fresh;
+  bounds_ = need;
+  return canvas_;
+}
+
+void Tile::write_region(const Canvas& out, bool out_is_clear) const {
+  if (region_.empty()) return;
+  const bool in_place = canvas_.data == out.data && canvas_.x0 == out.x0 && canvas_.y0 == out.y0 &&
+                        canvas_.stride == out.stride;
+  if (!out_is_clear) {
+    fill(out, region_, in_place ? Canvas{} : canvas_, bounds_);
+  } else if (!in_place && !bounds_.empty()) {
+    fill(out, bounds_, canvas_, bounds_);
+  } // else: in place over a clear image, pixels outside the bounds are still transparent
+}
+
+} // namespace libindex::compositing::detail

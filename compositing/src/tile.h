@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The pixels one rank answers for while compositing: a region of the image, stored densely
+/// only where it may be non-empty.
+
+
+#include "libindex/image.h"
+#include "memory.h"
+#include "rect_ops.h"
+
+namespace libindex::compositing::detail {
+
+/// Pixels of a rectangle of the full image in some buffer: (x, y) at data[(y - y0) * stride + x - x0].
+struct Canvas {
+  Vec4f* data = nullptr;
+  int x0 = 0, y0 = 0;
+  long long stride = 0;
+  Vec4f* at(int x, int y) const { return data + (long long)(y - y0) * stride + (x - x0); }
+};
+
+/// What a rank holds during compositing: `region` of the image, every pixel of it outside `bounds`
+/// transparent. It starts as a read-only window on the caller's image (bounds = the active rect)
+/// and becomes writable only when something is blended into it, copying just its bounds: a rank
+/// that only sends never copies, and nothing outside the active rect is ever read. Writable
+/// storage is `home` when given (root's output image: its pixels then need no final copy), else
+/// an owned buffer the size of the bounds.
+class Tile {
+public:
+  Tile(ImageView local, Rect active, ImageView home = {});
+
+  int image_width() const { return width_; }
+  int image_height() const { return height_; }
+  const Rect& region() const { return region_; }
+  const Rect& bounds() const { return bounds_; }
+  /// Read access; valid for pixels inside bounds().
+  const Vec4f* at(int x, int y) const { return canvas_.at(x, y); }
+
+  /// Narrows the tile to `part` of its region (the rest went to partners). Moves no pixel.
+  void keep(const Rect& part);
+  /// Holds nothing any more (this rank's pixels went to a partner).
+  void clear() { region_ = bounds_ = {}; }
+  /// Makes `r` (clipped to the region) writable and part of the bounds; pixels that were outside
+  /// the bounds read as transparent. Copies only when the current storage cannot hold the result.
+  Canvas writable(const Rect& r);
+  /// Writes the whole region into `out` (a canvas over the full image): the bounds' pixels, and
+  /// transparent elsewhere unless `out_is_clear`. Pixels already in place (home) are not copied.
+  void write_region(const Canvas& out, bool out_is_clear) const;
+
+private:
+  int width_ = 0, height_ = 0;
+  Rect region_, bounds_;
+  Canvas canvas_;     // the caller's image until the first write, then home_ or storage_
+  Canvas home_;       // writable full-size storage offered by the caller, if any
+  Rect storage_rect_; // what the writable storage covers; empty while reading the caller's image
+  ScalableArray<Vec4f> storage_;
+};
+
+} // namespace libindex::compositing::detail
