@@ -245,3 +245,18 @@ TEST(Bricks, TwoBricksWithGhostsComposeToTheWholeImage) {
   EXPECT_LT(max_abs_difference(composite, reference), 1e-5f);
   EXPECT_GT(reference.at(16, 13).w, 0.05f);
 }
+
+TEST(Camera, NearAndFarPlanesClipAlongTheViewDirection) {
+  const Brick vol = constant_volume({16, 16, 32}, DType::float32, 0.5f);
+  FrameParams f = ortho_down_z(16, 16, 40.1f, 8, 5, 5); // volume spans distances 8.1 .. 40.1
+  f.colormap = constant_colormap({1, 1, 1, 0.1f});
+  f.camera.clip_min = 20.1f, f.camera.clip_max = 30.1f; // 10 units of the 32
+  Image img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(2, 2).w, analytic_alpha(0.1f, 10, 1.0f), 1e-4);
+  // Perspective: an off-axis ray meets the planes farther along itself (1 / cos of its angle).
+  f.camera.orthographic = false;
+  f.camera.focal = 1.0f, f.camera.aperture = 0.2f;
+  f.camera.clip_min = 0, f.camera.clip_max = 20.1f; // plane z = 20: the ray reaches 12 units deep
+  img = render_whole(*cpu(), vol, f);
+  EXPECT_NEAR(img.at(2, 2).w, analytic_alpha(0.1f, 12, 1.0f), 2e-3); // centre ray ~ along the axis
+}

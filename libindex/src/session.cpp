@@ -212,7 +212,9 @@ void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
   if (first == INT32_MAX) return;
   std::string message = me == first ? local_error : std::string();
   broadcast_string(message, comm, first);
-  throw Error("rank " + std::to_string(first) + ": " + message);
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  throw Error(ranks > 1 ? "rank " + std::to_string(first) + ": " + message : message);
 }
 
 void broadcast_string(std::string& text, MPI_Comm comm, int root) {

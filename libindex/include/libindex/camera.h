@@ -17,8 +17,8 @@ struct Camera {
   float aperture = 0.033f;
   float aspect = 1.0f; ///< width / height
   float focal = 0.03f;
-  float clip_min = 0.0f; ///< rays start at this distance from the eye (image plane when orthographic)
-  float clip_max = std::numeric_limits<float>::infinity();
+  float clip_min = 0.0f; ///< near plane: distance from the eye along `dir` where sampling starts
+  float clip_max = std::numeric_limits<float>::infinity(); ///< far plane, along `dir`
   bool orthographic = false;
 };
 

@@ -89,7 +89,10 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
   // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
   const Vec3f o = (ray.origin - P.translation) * P.inv_scaling;
   const Vec3f d = ray.dir * P.inv_scaling;
-  float t0 = P.camera.clip_min, t1 = P.camera.clip_max;
+  // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
+  const float along_view = dot(ray.dir, P.frame.dir);
+  const float t_near = P.camera.clip_min / along_view, t_far = P.camera.clip_max / along_view;
+  float t0 = t_near, t1 = t_far;
   intersect_ray_box({o, d}, P.clip, t0, t1);
   if (!(t0 <= t1)) return {0, 0, 0, 0};
 
@@ -123,7 +126,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
     for (; k < k_stop; ++k) {
       const float t = (float(k) + j) * dt;
       const Vec3f p{exact_mul_add(d.x, t, o.x), exact_mul_add(d.y, t, o.y), exact_mul_add(d.z, t, o.z)};
-      if (!P.clip.contains_half_open(p)) continue;
+      if (!P.clip.contains_half_open(p) || t < t_near || t >= t_far) continue;
       ++n;
       const float v = S.value(p);
       if (P.mode == RenderMode::maximum_intensity) {
