@@ -75,9 +75,13 @@ def main():
         stalled = websocket.create_connection(url + "/index_video_client", timeout=10,
                                               sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
         cmd = websocket.create_connection(url + "/index_command_client", timeout=30)
+        def reply():  # the next reply, skipping session.changed notifications (they have no id)
+            while True:
+                message = json.loads(cmd.recv())
+                if "id" in message: return message
         def call(method, **params):
             cmd.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-            return json.loads(cmd.recv())
+            return reply()
         rss_start = rss_kib(pid) if pid else 0
         end = time.time() + args.seconds
         n = 0
@@ -108,10 +112,10 @@ def main():
         rss_end = rss_kib(pid) if pid else 0
         check(pid is not None and rss_end < rss_start + 200 * 1024,
               f"head memory bounded: {rss_start // 1024} MiB -> {rss_end // 1024} MiB")
-        cmd.send("{not json"); r = json.loads(cmd.recv())
+        cmd.send("{not json"); r = reply()
         check(r["error"]["code"] == -32700, "malformed message -> -32700")
         cmd.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "camera.get", "params": {"x": "y" * (2 << 20)}}))
-        r = json.loads(cmd.recv())
+        r = reply()
         check("error" in r and r["error"]["code"] == -32600, f"oversized message -> error reply ({r.get('error', {}).get('message', '')[:60]})")
         check("result" in call("camera.get"), "the server still answers after all of it")
         stalled.close()
