@@ -28,10 +28,21 @@ Colormap from_data(const SceneNode& node) {
   return map;
 }
 
-Colormap from_lookup_table(const SceneNode& node, const SceneResources& resources, const Value* type_value) {
+Colormap from_lookup_table(const SceneNode& node, const SceneResources& resources, const Value* type_value,
+                           std::vector<std::string>& warnings) {
   const Value* index_value = find_attribute(node, "map_index");
   if (!index_value && resources.startup_colormap_index) index_value = &*resources.startup_colormap_index;
   const int index = index_value ? as_int(*index_value) : 0;
+  if (resources.colormap_files.empty()) {
+    // IndeX's viewer ships built-in tables that scenes refer to by index alone; we do not have
+    // those, so a scene without app::colormap::file_<n> still renders, with a preset in their place.
+    const std::vector<std::string> presets = colormap_preset_names();
+    const std::string preset = presets[size_t(std::max(0, index)) % presets.size()];
+    const Value& where = index_value ? *index_value : (type_value ? *type_value : Value{});
+    warnings.push_back(where.where() + ": no app::colormap::file_" + std::to_string(index) +
+                       " given; using the built-in '" + preset + "' colormap instead");
+    return colormap_preset(preset);
+  }
   const auto it = resources.colormap_files.find(index);
   if (it == resources.colormap_files.end()) {
     const std::string problem = "no colormap file app::colormap::file_" + std::to_string(index) + " (" +
@@ -63,7 +74,8 @@ Colormap from_lookup_table(const SceneNode& node, const SceneResources& resource
 
 } // namespace
 
-Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources) {
+Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources,
+                            std::vector<std::string>& warnings) {
   const Value* type = find_attribute(node, "map_type");
   const Value* preset = find_attribute(node, "preset");
   Colormap map;
@@ -78,7 +90,7 @@ Colormap colormap_from_node(const SceneNode& node, const SceneResources& resourc
     map = from_data(node);
   } else if (type ? type->text == "lookup_table"
                   : (find_attribute(node, "map_index") || !resources.colormap_files.empty())) {
-    map = from_lookup_table(node, resources, type);
+    map = from_lookup_table(node, resources, type, warnings);
   } else if (type) {
     fail(*type, "unknown map_type (data or lookup_table)");
   }

@@ -37,7 +37,8 @@ std::string resolve_input_path(const Value& value, const std::string& path, cons
 std::string format_step(const Value& value, const std::string& pattern, int step);
 
 /// The colormap a colormap node describes (data, lookup_table or preset).
-Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources);
+/// The colormap of a colormap node; warnings for what it had to substitute go to `warnings`.
+Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources, std::vector<std::string>& warnings);
 
 /// A required attribute of `node`; Error naming the node's origin and the missing key otherwise.
 const Value& required_attribute(const SceneNode& node, const std::string& name);

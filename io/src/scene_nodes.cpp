@@ -128,7 +128,7 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
                           std::vector<std::string>& warnings) {
   detail::check_node_attributes(node, warnings);
   if (node.type == "colormap") {
-    state.colormap = detail::colormap_from_node(node, resources);
+    state.colormap = detail::colormap_from_node(node, resources, warnings);
     state.colormap_id = node.id;
   } else if (node.type == "sparse_volume_rendering_properties") {
     apply_rendering_properties(node, state, warnings);

@@ -420,3 +420,31 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
 
 } // namespace
 } // namespace libindex::io
+
+namespace libindex::io {
+namespace {
+
+TEST(Scene, LookupTableWithoutColormapFilesFallsBackToABuiltInWithAWarning) {
+  // Real IndeX scenes name `map_index` alone and rely on the viewer's built-in tables.
+  Fixture f("app::scene::root::children = cmap vol\n"                   // 2
+            "app::scene::cmap::type = colormap\n"                        // 3
+            "app::scene::cmap::map_type = lookup_table\n"                // 4
+            "app::scene::cmap::map_index = 2\n" +                        // 5
+            kRawVolume);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0].find(f.at(5) + ": app::scene::cmap::map_index = '2': no app::colormap::file_2 given"), 0u)
+      << s.warnings[0];
+  const Colormap expected = colormap_preset(colormap_preset_names()[2]);
+  ASSERT_EQ(s.volumes[0].colormap.entries.size(), expected.entries.size());
+  EXPECT_EQ(s.volumes[0].colormap.entries[200].x, expected.entries[200].x);
+  // With colormap files present, a missing index is still an error naming the key.
+  Fixture g("app::colormap::file_0 = a.cmap\napp::scene::root::children = cmap vol\n"
+            "app::scene::cmap::type = colormap\napp::scene::cmap::map_type = lookup_table\n"
+            "app::scene::cmap::map_index = 2\n" + kRawVolume);
+  EXPECT_NE(test::error_of([&] { g.load(); }).find("no colormap file app::colormap::file_2"), std::string::npos);
+}
+
+} // namespace
+} // namespace libindex::io
