@@ -337,6 +337,32 @@ void register_viewer_methods(Head& h, streaming::RpcDispatcher& rpc) {
             return json{{"active", active}};
           });
 
+  rpc.add({"time.get", "The time series: first and last step, the shown step, playing and its rate.",
+           json::object(), {{"type", "object"}}, {}},
+          [&h](const json&) { return h.time_json(); });
+  rpc.add({"time.set", "Shows one time step.", {{"step", p("integer", "between first and last", true)}},
+           {{"type", "object"}}, {"-32602 when the step is outside the series"}},
+          [&h](const json& q) {
+            const int step = param<int>(q, "step");
+            const auto [first, last] = h.time_range();
+            if (step < first || step > last)
+              bad("'step' " + std::to_string(step) + " is outside " + std::to_string(first) + ".." + std::to_string(last));
+            h.time_step = step;
+            h.dirty = true;
+            return h.time_json();
+          });
+  rpc.add({"time.play", "Plays or pauses the time series; each rank reads its leaf of the next step ahead.",
+           {{"playing", p("boolean", "play (true) or pause (false)", true)}, {"fps", p("number", "steps per second, > 0")}},
+           {{"type", "object"}}, {"-32602 when fps <= 0"}},
+          [&h](const json& q) {
+            const float fps = param_or<float>(q, "fps", h.play_fps);
+            if (!(fps > 0)) bad("'fps' must be > 0");
+            h.play_fps = fps;
+            const auto [first, last] = h.time_range();
+            h.playing = param<bool>(q, "playing") && last > first;
+            h.dirty = true;
+            return h.time_json();
+          });
   rpc.add({"scene.info", "Name, description, credits and volumes of the scene.", json::object(), {{"type", "object"}}, {}},
           [&h](const json&) { return h.scene_info(); });
   rpc.add({"scene.load", "Loads a .prj scene file from inside the data roots (replaces the scene).",
@@ -487,7 +513,7 @@ json Head::scene_info() const {
                        {"dtype", to_string(v.source->dtype())}, {"source", v.source->describe()}});
   }
   return {{"name", s.name}, {"description", s.description}, {"credits", s.credits}, {"requirements", s.requirements},
-          {"volumes", volumes}, {"warnings", s.warnings}};
+          {"volumes", volumes}, {"warnings", s.warnings}, {"time", time_json()}};
 }
 
 json Head::scene_graph() const {

@@ -18,11 +18,46 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
-/// The state every rank keeps between ops: the scene it built and the session.
+/// The state every rank keeps between ops: the scene it built, the time step it shows, and the
+/// source of the step it reads ahead.
 struct RankState {
   int scene_version = -1;
   SceneView view;
+  int step = 0;
+  int next_step = -1;
+  std::shared_ptr<io::VolumeSource> next_source;
 };
+
+bool is_time_series(const SceneView& v) {
+  return !v.scene.volumes.empty() && v.scene.volumes.front().time_last > v.scene.volumes.front().time_first;
+}
+
+/// Shows time step `step` (collective when it changes), then reads `next` ahead (-1: none).
+void sync_time(int step, int next, RankState& state, Session& session) {
+  if (!is_time_series(state.view)) return;
+  const io::VolumeDesc& vol = state.view.scene.volumes.front();
+  if (step != state.step) {
+    std::shared_ptr<io::VolumeSource> source;
+    std::string error;
+    try {
+      source = step == state.next_step && state.next_source ? state.next_source : vol.open_step(step);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    agree_on_errors(session.comm(), error);
+    session.set_volume(source);
+    state.step = step;
+  }
+  if (next >= 0 && next != state.next_step) {
+    try {
+      state.next_source = vol.open_step(next);
+      state.next_step = next;
+      session.prefetch(state.next_source);
+    } catch (const std::exception&) {
+      state.next_step = -1; // reported when that step is shown
+    }
+  }
+}
 
 /// Applies the scene part of an op: rebuilds the scene when its version changed (collective).
 void sync_scene(const json& op, RankState& state, Session& session, bool log) {
@@ -37,11 +72,17 @@ void sync_scene(const json& op, RankState& state, Session& session, bool log) {
   agree_on_errors(session.comm(), error);
   session.set_volume(state.view.volume);
   state.scene_version = version;
+  state.step = is_time_series(state.view) ? state.view.scene.volumes.front().time_first : 0;
+  state.next_step = -1;
+  state.next_source.reset();
 }
 
 json frame_op(const Head& head, const FrameParams& frame) {
+  const auto [first, last] = head.time_range();
+  const int next = head.playing ? (head.time_step >= last ? first : head.time_step + 1) : -1;
   return {{"op", "frame"},         {"scene_version", head.scene_version}, {"scene", head.spec.to_json()},
-          {"frame", frame_to_json(frame)}, {"backend", head.backend}};
+          {"frame", frame_to_json(frame)}, {"backend", head.backend}, {"time_step", head.time_step},
+          {"next_step", next}};
 }
 
 /// What the ops do on every rank, head included. Returns the image on the head.
@@ -52,6 +93,7 @@ Image follow(const json& op, RankState& state, Session& session, std::string& ba
     return {};
   }
   sync_scene(op, state, session, log);
+  sync_time(op.at("time_step"), op.at("next_step"), state, session);
   const std::string wanted = op.at("backend");
   if (wanted != backend) {
     session.set_backend(kernels::parse_backend_kind(wanted));
@@ -118,6 +160,8 @@ void Head::load_scene(SceneSpec next) {
   frame = view.frame;
   home_camera = frame.camera;
   preset.clear();
+  time_step = time_range().first;
+  playing = false;
   ++scene_version;
   dirty = true;
 }
@@ -164,7 +208,7 @@ void Head::run() {
   auto last_frame = std::chrono::steady_clock::now();
   while (!g_stop) {
     // Sleep on the command queue when there is nothing to draw; never block on a socket.
-    if (!dirty && !refine) server_->wait_for_commands(std::chrono::milliseconds(100));
+    if (!dirty && !refine) server_->wait_for_commands(std::chrono::milliseconds(playing ? 10 : 100));
     // Commands that change what everyone sees are announced to every client once per iteration,
     // so other browsers and notebooks refresh their controls (IndeX clients ignore the notification).
     json changed = json::array();
@@ -181,6 +225,13 @@ void Head::run() {
     }
     if (!changed.empty())
       server_->broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
+    // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
+    if (playing && std::chrono::steady_clock::now() - last_step_ >= std::chrono::duration<double>(1.0 / play_fps)) {
+      const auto [first, last] = time_range();
+      time_step = time_step >= last ? first : time_step + 1;
+      last_step_ = std::chrono::steady_clock::now();
+      dirty = true;
+    }
     // New clients need a picture even when nothing changes: refresh once a second.
     const bool stale = std::chrono::steady_clock::now() - last_frame > std::chrono::seconds(1);
     if (!dirty && !refine && !stale) continue;
@@ -203,6 +254,17 @@ void Head::run() {
   std::string quit = json{{"op", "quit"}}.dump();
   broadcast_string(quit, comm_);
   server_->stop();
+}
+
+std::pair<int, int> Head::time_range() const {
+  if (view.scene.volumes.empty()) return {0, 0};
+  const io::VolumeDesc& v = view.scene.volumes.front();
+  return {v.time_first, v.time_last};
+}
+
+json Head::time_json() const {
+  const auto [first, last] = time_range();
+  return {{"first", first}, {"last", last}, {"step", time_step}, {"playing", playing}, {"fps", play_fps}};
 }
 
 json Head::stats_json() const {

@@ -71,6 +71,9 @@ public:
   bool dirty = true;          ///< something changed: render a new frame
   bool interactive = false;   ///< the user is dragging: reduced resolution
   bool refine = false;        ///< render full resolution once input stops
+  int time_step = 0;          ///< the shown step of a time series (its first step when loaded)
+  bool playing = false;       ///< advance time_step at play_fps, wrapping around
+  float play_fps = 2.0f;
   ViewerOptions options;
 
   /// Validates a spec on the head (parse + open headers) and makes it current; throws Error otherwise.
@@ -79,6 +82,9 @@ public:
   nlohmann::json scene_info() const;
   nlohmann::json stats_json() const;
   nlohmann::json scene_graph() const;
+  nlohmann::json time_json() const;
+  /// [first, last] steps of the scene's time series ({0, 0} without one).
+  std::pair<int, int> time_range() const;
   streaming::Server& server() { return *server_; }
 
 private:
@@ -93,6 +99,7 @@ private:
   uint64_t frame_number_ = 0;
   double last_encode_ms_ = 0;
   std::deque<double> frame_seconds_; ///< wall time of recent frames, for frames_per_second
+  std::chrono::steady_clock::time_point last_step_; ///< when the time series last advanced
   FrameStats last_stats_;
   friend void register_viewer_methods(Head&, streaming::RpcDispatcher&);
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <iostream>
 
 #include "libindex/error.h"
@@ -23,6 +24,10 @@ struct Session::State {
   Brick brick;
   uint64_t generation = 0;
   FrameStats stats;
+  // A time step read ahead: its source, the box being read and the read itself.
+  std::shared_ptr<io::VolumeSource> prefetch_source;
+  Box3i prefetch_box;
+  std::future<Brick> prefetched;
 };
 
 Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_unique<State>()) {
@@ -39,6 +44,7 @@ Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_uniqu
 }
 
 Session::~Session() {
+  if (state_ && state_->prefetched.valid()) state_->prefetched.wait();
   if (state_ && state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
 }
 
@@ -63,12 +69,14 @@ const io::VolumeSource* Session::volume() const { return state_->source.get(); }
 
 void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
   State& s = *state_;
+  // Time steps of one series share the volume box: keep the partition (and the ghost width, so a
+  // prefetched leaf fits) when the box is unchanged.
+  const bool same_box = s.source && source && s.source->box() == source->box() && s.tree.leaf_count() == size();
   s.source = std::move(source);
   s.brick = Brick();
-  s.ghost = 0;
-  s.tree = {};
+  if (!same_box) s.ghost = 0, s.tree = {};
   std::string error;
-  if (s.source) {
+  if (s.source && !same_box) {
     try {
       s.tree = build_kdtree(s.source->box(), size());
       s.leaf = s.tree.leaf_box(rank());
@@ -77,6 +85,15 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
     }
   }
   agree_on_errors(s.comm, error);
+}
+
+void Session::prefetch(std::shared_ptr<io::VolumeSource> next) {
+  State& s = *state_;
+  if (!next || !s.source || !(next->box() == s.source->box()) || s.ghost == 0) return;
+  if (s.prefetched.valid()) s.prefetched.wait(); // one read ahead at a time
+  s.prefetch_source = next;
+  s.prefetch_box = grow(s.leaf, s.ghost, next->box());
+  s.prefetched = std::async(std::launch::async, [next, box = s.prefetch_box] { return next->read(box); });
 }
 
 void Session::set_backend(kernels::BackendKind kind) {
@@ -120,7 +137,12 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
       const int ghost = ghost_width(frame);
       if (s.brick.bytes.empty() || ghost != s.ghost) {
         s.stored = grow(s.leaf, ghost, s.source->box());
-        s.brick = s.source->read(s.stored);
+        if (s.prefetched.valid() && s.prefetch_source == s.source && s.prefetch_box == s.stored) {
+          s.brick = s.prefetched.get(); // read while the previous step was shown
+        } else {
+          s.brick = s.source->read(s.stored);
+        }
+        s.prefetch_source.reset();
         s.ghost = ghost;
         ++s.generation;
       }

@@ -62,6 +62,11 @@ public:
   void set_volume(std::shared_ptr<io::VolumeSource> source);
   const io::VolumeSource* volume() const;
 
+  /// Starts reading, in the background, this rank's leaf (plus ghosts) of `next` — the next time step
+  /// while the current one is shown. A later set_volume(next) uses those bytes instead of reading
+  /// again. Not collective; a read error surfaces (on every rank) at the frame that needs it.
+  void prefetch(std::shared_ptr<io::VolumeSource> next);
+
   /// Collective: renders one frame. Returns the image on the head, over `background` (straight RGBA),
   /// and an empty Image elsewhere. A failure on any rank throws on every rank, naming the rank.
   Image render_frame(const FrameParams& frame, Vec4f background = {0, 0, 0, 0});
