@@ -8,6 +8,7 @@ import { ColormapEditor } from './colormap_editor.js';
 import { RoiPanel } from './roi.js';
 import { RenderPanel } from './render_panel.js';
 import { StatsOverlay } from './stats.js';
+import { TimePanel } from './time_panel.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -51,6 +52,7 @@ new CameraControls($('[data-testid="viewport"]'), rpc);
 const colormap = new ColormapEditor($('#colormap'), rpc);
 const roi = new RoiPanel($('#roi'), rpc);
 const render = new RenderPanel($('#render'), rpc);
+const time = new TimePanel($('#time'), rpc);
 
 async function refreshSceneInfo() {
   const info = await rpc.call('scene.info');
@@ -68,6 +70,7 @@ async function refreshAll() {
     presetsLoaded ? colormap.refresh() : colormap.load().then(() => { presetsLoaded = true; }),
     roi.refresh(),
     render.refresh(),
+    time.refresh(),
     refreshSceneInfo(),
   ];
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') console.warn(r.reason);
