@@ -122,7 +122,9 @@ std::string element_text(Head& h, const std::string& id, const std::string& clas
               std::to_string(m.entries.size()) + "\napp::scene::" + id + "::data << (END)\n" + data + "(END)\n";
       continue;
     }
+    // A colormap read from a file became a data table above: its lookup-table keys no longer apply.
     if (key == "data_source" || key == "file_type") continue;
+    if (type == "colormap" && args.contains("file_name") && (key == "map_type" || key == "map_index")) continue;
     if (value.find('\n') != std::string::npos) text += "app::scene::" + id + "::" + key + " << (END)\n" + value + "\n(END)\n";
     else text += "app::scene::" + id + "::" + key + " = " + value + "\n";
   }
@@ -150,7 +152,7 @@ std::string join(const std::vector<std::string>& v) {
 /// Applies a scene edit as a new layer, validated before anything changes; keeps the user's view.
 void edit_scene(Head& h, const std::string& text, const std::string& name) {
   SceneSpec next = h.spec;
-  next.layers.push_back({"", text, name});
+  next.edits.push_back({"", text, name});
   const Camera camera = h.frame.camera;
   const bool had_volume = h.view.volume != nullptr;
   try {

@@ -107,28 +107,45 @@ std::string g_head_backend = "auto";
 
 } // namespace
 
+namespace {
+json layers_to_json(const std::vector<SceneLayer>& layers) {
+  json out = json::array();
+  for (const SceneLayer& l : layers) out.push_back({{"file", l.file}, {"text", l.text}, {"name", l.name}});
+  return out;
+}
+std::vector<SceneLayer> layers_from_json(const json& j) {
+  std::vector<SceneLayer> out;
+  for (const json& l : j) out.push_back({l.at("file"), l.at("text"), l.at("name")});
+  return out;
+}
+void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers) {
+  for (const SceneLayer& l : layers) {
+    if (!l.file.empty()) project.add_file(l.file);
+    else project.add_text(l.text, l.name);
+  }
+}
+} // namespace
+
 json SceneSpec::to_json() const {
-  json layers_json = json::array();
-  for (const SceneLayer& l : layers) layers_json.push_back({{"file", l.file}, {"text", l.text}, {"name", l.name}});
-  return {{"use_default", use_default}, {"layers", layers_json}, {"overrides", overrides}};
+  return {{"use_default", use_default}, {"layers", layers_to_json(layers)}, {"overrides", overrides},
+          {"edits", layers_to_json(edits)}};
 }
 
 SceneSpec SceneSpec::from_json(const json& j) {
   SceneSpec s;
   s.use_default = j.at("use_default");
-  for (const json& l : j.at("layers")) s.layers.push_back({l.at("file"), l.at("text"), l.at("name")});
+  s.layers = layers_from_json(j.at("layers"));
   s.overrides = j.at("overrides").get<std::vector<std::pair<std::string, std::string>>>();
+  s.edits = layers_from_json(j.at("edits"));
   return s;
 }
 
 SceneView build_scene(const SceneSpec& spec, bool log) {
   io::ProjectFile project;
   if (spec.use_default) project = io::default_project();
-  for (const SceneLayer& l : spec.layers) {
-    if (!l.file.empty()) project.add_file(l.file);
-    else project.add_text(l.text, l.name);
-  }
+  add_layers(project, spec.layers);
   project.add_overrides(spec.overrides);
+  add_layers(project, spec.edits);
   io::SceneDescription scene = io::load_scene(project);
   if (log)
     for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";

@@ -33,6 +33,7 @@ struct SceneSpec {
   bool use_default = true; ///< start from the built-in default scene
   std::vector<SceneLayer> layers;
   std::vector<std::pair<std::string, std::string>> overrides; ///< -key value from the command line
+  std::vector<SceneLayer> edits; ///< scene edits from the API: later than (so over) the command line
   nlohmann::json to_json() const;
   static SceneSpec from_json(const nlohmann::json& j);
 };
