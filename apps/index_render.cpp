@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 #include "app_options.h"
@@ -13,6 +14,7 @@
 #include "libindex/default_view.h"
 #include "libindex/io/image_writer.h"
 #include "libindex/io/project_file.h"
+#include "libindex/error.h"
 #include "libindex/session.h"
 
 using namespace libindex;
@@ -33,6 +35,7 @@ int run(int argc, char** argv) {
   apps::ViewArgs view_args;
   std::string output = "out.png";
   int orbit = 0;
+  std::optional<int> time_step;
   std::string backend = "auto";
   std::string strategy = "auto";
 
@@ -45,6 +48,7 @@ int run(int argc, char** argv) {
   app.add_option("-o,--output", output, "PNG file to write (the head rank writes it)");
   app.add_option("--orbit", orbit, "render N frames on a circle around the region-of-interest centre into "
                                    "OUTPUT_0000.png, ...")->check(CLI::NonNegativeNumber);
+  app.add_option("--time-step", time_step, "render this step of the scene's time series (default: its first)");
   app.add_option("--backend", backend, "auto (CUDA when a device answers, else CPU), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_option("--strategy", strategy, "compositing: auto, direct-send, binary-swap or radix-k")
@@ -67,6 +71,13 @@ int run(int argc, char** argv) {
   try {
     view = apps::load_view(scene_args, overrides, rank == 0);
     apps::apply_view_options(view_args, view);
+    if (time_step) {
+      require(!view.scene.volumes.empty(), "--time-step: the scene has no volume");
+      const io::VolumeDesc& v = view.scene.volumes.front();
+      require(v.time_last > v.time_first || *time_step == v.time_first,
+              "--time-step " + std::to_string(*time_step) + ": the scene's volume is not a time series");
+      view.volume = v.open_step(*time_step);
+    }
     if (rank == 0) apps::check_writable(orbit > 0 ? numbered(output, 0) : output);
   } catch (const std::exception& e) {
     error = e.what();
