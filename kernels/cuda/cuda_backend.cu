@@ -14,14 +14,14 @@ namespace {
 
 constexpr int kBlockX = 16, kBlockY = 8;
 
-template <class Sampler>
-__global__ void march_kernel(MarchParams params, Sampler sampler, Rect rect, Vec4f* out,
+template <class Sampler, class Classifier>
+__global__ void march_kernel(MarchParams params, Sampler sampler, Classifier classify, Rect rect, Vec4f* out,
                              unsigned long long* samples) {
   const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
   const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
   unsigned long long n = 0;
   if (x < rect.x1 && y < rect.y1)
-    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray(params, sampler, x, y, n);
+    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray(params, sampler, classify, x, y, n);
   // One atomic per warp, not per thread.
   for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
   if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
@@ -66,6 +66,7 @@ public:
   }
   ~CudaBackend() override {
     release_brick();
+    release_colormap_texture();
     cudaStreamDestroy(stream_);
   }
 
@@ -107,12 +108,16 @@ public:
     const dim3 block(kBlockX, kBlockY);
     const dim3 grid((r.width() + kBlockX - 1) / kBlockX, (r.height() + kBlockY - 1) / kBlockY);
     if (frame.settings.hardware_filtering) {
+      // Texture units for both the volume and the colormap (within 2/255 of the exact path).
+      upload_colormap_texture(entries);
       march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
-                                                 r, image_.ptr, counter_.ptr);
+                                                 TextureClassifier{colormap_texture_, params.colormap}, r,
+                                                 image_.ptr, counter_.ptr);
     } else {
       SoftwareSampler s{point_texture_, brick.stored.lo, {}, {}};
       centre_range(brick.volume, s.centre_min, s.centre_max);
-      march_kernel<<<grid, block, 0, stream_>>>(params, s, r, image_.ptr, counter_.ptr);
+      march_kernel<<<grid, block, 0, stream_>>>(params, s, TableClassifier{params.colormap}, r, image_.ptr,
+                                                 counter_.ptr);
     }
     LIBINDEX_CUDA_CHECK(cudaGetLastError());
     LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
@@ -157,6 +162,36 @@ private:
     cache_.remember(brick);
   }
 
+  /// The colormap as a 1D float4 CUDA array behind a linear-filtering texture; re-uploaded only when
+  /// the table changes.
+  void upload_colormap_texture(const std::vector<Vec4f>& entries) {
+    if (colormap_array_ && entries == colormap_uploaded_) return;
+    if (!colormap_array_ || entries.size() != colormap_uploaded_.size()) {
+      release_colormap_texture();
+      const cudaChannelFormatDesc desc = cudaCreateChannelDesc<float4>();
+      LIBINDEX_CUDA_CHECK(cudaMallocArray(&colormap_array_, &desc, entries.size(), 0));
+      cudaResourceDesc resource{};
+      resource.resType = cudaResourceTypeArray;
+      resource.res.array.array = colormap_array_;
+      cudaTextureDesc texture{};
+      texture.addressMode[0] = cudaAddressModeClamp;
+      texture.filterMode = cudaFilterModeLinear;
+      texture.readMode = cudaReadModeElementType;
+      texture.normalizedCoords = 0;
+      LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&colormap_texture_, &resource, &texture, nullptr));
+    }
+    LIBINDEX_CUDA_CHECK(cudaMemcpy2DToArrayAsync(colormap_array_, 0, 0, entries.data(), entries.size() * sizeof(Vec4f),
+                                                 entries.size() * sizeof(Vec4f), 1, cudaMemcpyHostToDevice, stream_));
+    colormap_uploaded_ = entries;
+  }
+
+  void release_colormap_texture() {
+    if (colormap_texture_) cudaDestroyTextureObject(colormap_texture_);
+    if (colormap_array_) cudaFreeArray(colormap_array_);
+    colormap_texture_ = 0;
+    colormap_array_ = nullptr;
+  }
+
   void release_brick() {
     if (linear_texture_) cudaDestroyTextureObject(linear_texture_);
     if (point_texture_) cudaDestroyTextureObject(point_texture_);
@@ -172,6 +207,9 @@ private:
   cudaArray_t array_ = nullptr;
   long long array_bytes_ = 0;
   cudaTextureObject_t linear_texture_ = 0, point_texture_ = 0;
+  cudaArray_t colormap_array_ = nullptr;
+  cudaTextureObject_t colormap_texture_ = 0;
+  std::vector<Vec4f> colormap_uploaded_;
   DeviceBuffer<Vec4f> colormap_, image_;
   DeviceBuffer<uint8_t> occupancy_;
   DeviceBuffer<unsigned long long> counter_;

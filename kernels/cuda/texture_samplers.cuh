@@ -4,6 +4,7 @@
 
 #include <cuda_runtime.h>
 
+#include "libindex/colormap.h"
 #include "libindex/kernels/sampler.h"
 
 namespace libindex::kernels {
@@ -32,6 +33,22 @@ struct SoftwareSampler {
       c[4] = tex3D<float>(texture, x, y, z + dz), c[5] = tex3D<float>(texture, x + dx, y, z + dz);
       c[6] = tex3D<float>(texture, x, y + dy, z + dz), c[7] = tex3D<float>(texture, x + dx, y + dy, z + dz);
     });
+  }
+};
+
+/// The colormap through the texture unit: a 1D float4 texture with linear filtering reads the table
+/// between entries (texel i centred at i + 1/2) with 8-bit weights; the boundary modes stay in code.
+struct TextureClassifier {
+  cudaTextureObject_t table;
+  ColormapView map; ///< domain, size and boundary mode (its entries are not read here)
+  __device__ LIBINDEX_FORCEINLINE Vec4f operator()(float v) const {
+    float u = map.to_unit(v);
+    if (!(u >= 0.0f && u <= 1.0f)) {
+      if (map.mode == BoundaryMode::clamp_to_transparent) return {0, 0, 0, 0};
+      u = u > 0.5f ? 1.0f : 0.0f;
+    }
+    const float4 c = tex1D<float4>(table, u * float(map.size - 1) + 0.5f);
+    return {c.x, c.y, c.z, c.w};
   }
 };
 

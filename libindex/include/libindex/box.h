@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "libindex/vec.h"
@@ -42,10 +43,10 @@ inline Box3i grow(const Box3i& b, int n, const Box3i& limit) {
 }
 
 inline std::string to_string(const Box3i& b) {
-  auto v = [](Vec3i p) {
-    return std::to_string(p.x) + " " + std::to_string(p.y) + " " + std::to_string(p.z);
-  };
-  return "[" + v(b.lo) + " .. " + v(b.hi) + ")";
+  // snprintf, not string concatenation: GCC 12 reports a false -Wrestrict on the latter.
+  char text[96];
+  std::snprintf(text, sizeof text, "[%d %d %d .. %d %d %d)", b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z);
+  return text;
 }
 
 /// A box of real coordinates (scene or voxel space), closed for clipping, half-open for ownership.

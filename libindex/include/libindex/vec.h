@@ -26,6 +26,7 @@ struct Vec3i {
 /// RGBA, or any 4 floats. Colors in the pipeline are premultiplied unless a name says "straight".
 struct Vec4f {
   float x = 0, y = 0, z = 0, w = 0;
+  friend bool operator==(const Vec4f&, const Vec4f&) = default;
 };
 
 static_assert(std::is_trivially_copyable_v<Vec3f> && sizeof(Vec3f) == 12);

@@ -77,14 +77,20 @@ LIBINDEX_HOST_DEVICE inline Vec3f shade(const MarchParams& P, const Sampler& S, 
           fminf(1.0f, rgb.z * diffuse + specular)};
 }
 
+/// The colormap read in software: exactly the conventions' lookup (both backends' default).
+struct TableClassifier {
+  ColormapView map;
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f operator()(float v) const { return map.lookup(v); }
+};
+
 /// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA.
 /// Sample k lies at t_k = (k + j) * dt on one lattice anchored at the eye; a sample is taken only
 /// inside P.clip (half-open), so across ranks every sample is taken exactly once. Empty macro
 /// cells are jumped over on the same lattice, so skipping drops only samples that add nothing.
-/// `samples` counts the samples evaluated.
-template <class Sampler>
-LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, int px, int py,
-                                            unsigned long long& samples) {
+/// `samples` counts the samples evaluated. `classify` maps a value to straight RGBA.
+template <class Sampler, class Classifier>
+LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify,
+                                            int px, int py, unsigned long long& samples) {
   const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
   // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
   const Vec3f o = (ray.origin - P.translation) * P.inv_scaling;
@@ -134,7 +140,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
         hit = true;
         continue;
       }
-      const Vec4f c = P.colormap.lookup(v);
+      const Vec4f c = classify(v);
       if (!(c.w > 0.0f)) continue;
       const float a = correct_opacity(c.w, P.opacity_exponent);
       Vec3f rgb{c.x, c.y, c.z};
@@ -151,10 +157,17 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
   if (P.mode == RenderMode::maximum_intensity) {
     if (!hit) return {0, 0, 0, 0};
     if (P.mip_values) return {max_value, 0, 0, 1};
-    const Vec4f c = P.colormap.lookup(max_value);
+    const Vec4f c = classify(max_value);
     return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
   }
   return acc;
+}
+
+/// march_ray with the exact table lookup.
+template <class Sampler>
+LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, int px, int py,
+                                            unsigned long long& samples) {
+  return march_ray(P, S, TableClassifier{P.colormap}, px, py, samples);
 }
 
 /// Builds the marcher's constants for a brick and a frame. `colormap` and `skip` point at memory the
