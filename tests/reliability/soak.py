@@ -7,12 +7,12 @@ still answer at the end.
 
 usage: soak.py VIEWER [--seconds 30]      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import argparse, json, os, signal, socket, subprocess, sys, threading, time
+import argparse, json, os, socket, struct, sys, threading, time
 
 import websocket  # Debian: python3-websocket
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "viewer"))
+from harness import Checks, running_viewer  # noqa: E402
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -21,7 +21,7 @@ def rss_kib(pid):
                 return int(line.split()[1])
     return 0
 
-def head_pid(mpirun_pid):
+def head_pid():
     """The viewer process of rank 0: the child of mpirun whose OMPI_COMM_WORLD_RANK is 0."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit(): continue
@@ -38,97 +38,76 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("viewer"); ap.add_argument("--seconds", type=float, default=30)
     args = ap.parse_args()
-    port = free_port()
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    proc = subprocess.Popen(["mpirun", "-np", "2", "--oversubscribe", args.viewer, "--port", str(port),
-                             "--synthetic", "supernova", "--size", "64", "-index::canvas_resolution", "384 384"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True, text=True)
-    passed = failed = 0
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        passed, failed = passed + bool(ok), failed + (not ok)
+    check = Checks()
+    tail = None
     try:
-        deadline = time.time() + 120
-        for line in proc.stdout:
-            if "viewer server is running at" in line: break
-            if time.time() > deadline: raise RuntimeError("viewer did not start")
-        import collections
-        tail = collections.deque(maxlen=30)
-        threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
-        pid = head_pid(proc.pid)
-        url = f"ws://127.0.0.1:{port}"
-        counts = [0] * 31
-        stop = threading.Event()
-        def reader(i):
-            ws = websocket.create_connection(url + "/index_video_client", timeout=10)
-            while not stop.is_set():
-                try:
-                    if ws.recv(): counts[i] += 1
-                except websocket.WebSocketTimeoutException:
-                    continue
-            ws.close()
-        threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(31)]
-        for t in threads: t.start()
-        # Never reads, with a tiny receive buffer so the server really sees it stall.
-        stalled = websocket.create_connection(url + "/index_video_client", timeout=10,
-                                              sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
-        cmd = websocket.create_connection(url + "/index_command_client", timeout=30)
-        def reply():  # the next reply, skipping session.changed notifications (they have no id)
-            while True:
-                message = json.loads(cmd.recv())
-                if "id" in message: return message
-        def call(method, **params):
-            cmd.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-            return reply()
-        rss_start = rss_kib(pid) if pid else 0
-        end = time.time() + args.seconds
-        n = 0
-        while time.time() < end:  # bounded in time: keep the frames changing
-            call("camera.orbit", azimuth=5)
-            n += 1
-            time.sleep(0.05)
-        time.sleep(1.0)
-        stop.set()
-        check(min(counts) >= 5, f"every reading client got frames (min {min(counts)}, max {max(counts)}, {n} orbits)")
-        # The stalled client reads again: it must get the newest frame, not a backlog of old ones.
-        latest = call("session.stats")["result"]["frame"]
-        import struct
-        newest, t_end = 0, time.time() + 10
-        stalled.settimeout(2)
-        while time.time() < t_end and newest < latest:
-            try:
-                msg = stalled.recv()
-            except websocket.WebSocketTimeoutException:
-                break
-            if isinstance(msg, bytes) and msg[:4] == b"LIDX":
-                newest = max(newest, struct.unpack_from("<Q", msg, 8)[0])
-        stats = call("session.stats")["result"]
-        # (How many it skipped depends on how much the kernel's socket buffers absorbed meanwhile.)
-        check(newest >= latest - 2,
-              f"the stalled client, reading again, reaches the newest frame ({newest} of {latest}; "
-              f"{stats['frames_skipped']} skipped)")
-        rss_end = rss_kib(pid) if pid else 0
-        check(pid is not None and rss_end < rss_start + 200 * 1024,
-              f"head memory bounded: {rss_start // 1024} MiB -> {rss_end // 1024} MiB")
-        cmd.send("{not json"); r = reply()
-        check(r["error"]["code"] == -32700, "malformed message -> -32700")
-        cmd.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "camera.get", "params": {"x": "y" * (2 << 20)}}))
-        r = reply()
-        check("error" in r and r["error"]["code"] == -32600, f"oversized message -> error reply ({r.get('error', {}).get('message', '')[:60]})")
-        check("result" in call("camera.get"), "the server still answers after all of it")
-        stalled.close()
+        with running_viewer(args.viewer, ["--synthetic", "supernova", "--size", "64",
+                                          "-index::canvas_resolution", "384 384"]) as (_, port, tail):
+            soak(f"ws://127.0.0.1:{port}", args.seconds, check)
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
         check(False, f"soak raised {e!r}")
-    finally:
-        if failed and "tail" in locals():
-            print("viewer output (last lines):\n" + "".join(tail))
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary(tail)
+
+def soak(url, seconds, check):
+    pid = head_pid()
+    counts = [0] * 31
+    stop = threading.Event()
+    def reader(i):
+        ws = websocket.create_connection(url + "/index_video_client", timeout=10)
+        while not stop.is_set():
+            try:
+                if ws.recv(): counts[i] += 1
+            except websocket.WebSocketTimeoutException:
+                continue
+        ws.close()
+    threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(31)]
+    for t in threads: t.start()
+    # Never reads, with a tiny receive buffer so the server really sees it stall.
+    stalled = websocket.create_connection(url + "/index_video_client", timeout=10,
+                                          sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    cmd = websocket.create_connection(url + "/index_command_client", timeout=30)
+    def reply():  # the next reply, skipping session.changed notifications (they have no id)
+        while True:
+            message = json.loads(cmd.recv())
+            if "id" in message: return message
+    def call(method, **params):
+        cmd.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        return reply()
+    rss_start = rss_kib(pid) if pid else 0
+    end, n = time.time() + seconds, 0
+    while time.time() < end:  # bounded in time: keep the frames changing
+        call("camera.orbit", azimuth=5)
+        n += 1
+        time.sleep(0.05)
+    time.sleep(1.0)
+    stop.set()
+    check(min(counts) >= 5, f"every reading client got frames (min {min(counts)}, max {max(counts)}, {n} orbits)")
+    # The stalled client reads again: it must get the newest frame, not a backlog of old ones.
+    latest = call("session.stats")["result"]["frame"]
+    newest, t_end = 0, time.time() + 10
+    stalled.settimeout(2)
+    while time.time() < t_end and newest < latest:
+        try:
+            msg = stalled.recv()
+        except websocket.WebSocketTimeoutException:
+            break
+        if isinstance(msg, bytes) and msg[:4] == b"LIDX":
+            newest = max(newest, struct.unpack_from("<Q", msg, 8)[0])
+    stats = call("session.stats")["result"]
+    # (How many it skipped depends on how much the kernel's socket buffers absorbed meanwhile.)
+    check(newest >= latest - 2, f"the stalled client, reading again, reaches the newest frame ({newest} of {latest}; "
+                                f"{stats['frames_skipped']} skipped)")
+    rss_end = rss_kib(pid) if pid else 0
+    check(pid is not None and rss_end < rss_start + 200 * 1024,
+          f"head memory bounded: {rss_start // 1024} MiB -> {rss_end // 1024} MiB")
+    cmd.send("{not json")
+    check(reply()["error"]["code"] == -32700, "malformed message -> -32700")
+    cmd.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "camera.get", "params": {"x": "y" * (2 << 20)}}))
+    r = reply()
+    check("error" in r and r["error"]["code"] == -32600,
+          f"oversized message -> error reply ({r.get('error', {}).get('message', '')[:60]})")
+    check("result" in call("camera.get"), "the server still answers after all of it")
+    stalled.close()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,61 +6,47 @@ outside the data roots and an http URL are refused with -32602 naming the param.
 
 usage: index_colormap_file_test.py VIEWER     (prints 'N passed, N failed' last)
 """
-import os, signal, socket, subprocess, sys, tempfile
+import os, sys, tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, RpcError  # noqa: E402
+from harness import Checks, running_viewer  # noqa: E402
 
 R = "nv::index::app::scene_management_center::scene_management_center_command_receiver."
 
 def main():
     viewer = sys.argv[1]
-    passed = failed = 0
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        passed, failed = passed + bool(ok), failed + (not ok)
+    check = Checks()
     root = tempfile.mkdtemp()
     with open(os.path.join(root, "red.cmap"), "w") as f:  # 256 lines of 4 numbers in 0..65535
         f.writelines(f"65535 0 0 {i * 257}\n" for i in range(256))
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    proc = subprocess.Popen(["mpirun", "-np", "2", "--oversubscribe", viewer, "--port", str(port), "--data-root", root,
-                             "-app::scene::root::children", ""], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, start_new_session=True)
+    tail = None
     try:
-        for line in proc.stdout:
-            if "viewer server is running at" in line: break
-        c = Client(f"ws://127.0.0.1:{port}")
-        c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="red",
-               class_name="IColormap", args={"map_type": "lookup_table", "data_source": "file", "file_type": "cmap",
-                                             "file_name": "file://" + os.path.join(root, "red.cmap")})
-        c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="ball",
-               class_name="ISparse_volume_scene_element",
-               args={"type": "sparse_volume", "importer": "synthetic", "generator": "sphere", "size": "24",
-                     "bbox": "0 0 0 24 24 24"})
-        ids = [n["id"] for n in c.call(R + "get_scene_graph", scene_graph_representation_type="tree")["tree"]["children"]]
-        check(ids == ["red", "ball"], f"scene graph lists the new elements in order ({ids})")
-        cmap = c.call("colormap.get")
-        check(abs(cmap["entries"][255][0] - 1.0) < 1e-6 and cmap["entries"][255][1] == 0 and abs(cmap["entries"][128][3] - 128 * 257 / 65535) < 1e-5,
-              "the volume uses the table read from the .cmap (red, alpha ramp)")
-        for bad in ("/etc/hostname", "http://example.invalid/x.cmap"):
-            try:
-                c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="x",
-                       class_name="IColormap", args={"data_source": "file", "file_type": "cmap", "file_name": bad})
-                check(False, f"{bad} accepted")
-            except RpcError as e:
-                check(e.code == -32602, f"{bad} refused with -32602 ({e.message[:70]})")
-        check(c.call("scene.info")["volumes"][0]["id"] == "ball", "the session still serves the scene")
+        with running_viewer(viewer, ["--data-root", root, "-app::scene::root::children", ""]) as (_, port, tail):
+            c = Client(f"ws://127.0.0.1:{port}")
+            c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="red",
+                   class_name="IColormap", args={"map_type": "lookup_table", "data_source": "file", "file_type": "cmap",
+                                                 "file_name": "file://" + os.path.join(root, "red.cmap")})
+            c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="ball",
+                   class_name="ISparse_volume_scene_element",
+                   args={"type": "sparse_volume", "importer": "synthetic", "generator": "sphere", "size": "24",
+                         "bbox": "0 0 0 24 24 24"})
+            ids = [n["id"] for n in c.call(R + "get_scene_graph", scene_graph_representation_type="tree")["tree"]["children"]]
+            check(ids == ["red", "ball"], f"scene graph lists the new elements in order ({ids})")
+            cmap = c.call("colormap.get")
+            check(abs(cmap["entries"][255][0] - 1.0) < 1e-6 and cmap["entries"][255][1] == 0 and abs(cmap["entries"][128][3] - 128 * 257 / 65535) < 1e-5,
+                  "the volume uses the table read from the .cmap (red, alpha ramp)")
+            for bad in ("/etc/hostname", "http://example.invalid/x.cmap"):
+                try:
+                    c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="x",
+                           class_name="IColormap", args={"data_source": "file", "file_type": "cmap", "file_name": bad})
+                    check(False, f"{bad} accepted")
+                except RpcError as e:
+                    check(e.code == -32602, f"{bad} refused with -32602 ({e.message[:70]})")
+            check(c.call("scene.info")["volumes"][0]["id"] == "ball", "the session still serves the scene")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary(tail)
 
 if __name__ == "__main__":
     sys.exit(main())

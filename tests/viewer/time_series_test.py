@@ -6,10 +6,11 @@ step outside the series is -32602.
 
 usage: time_series_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import os, signal, socket, struct, subprocess, sys, tempfile, time, zlib
+import os, struct, sys, tempfile, time, zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, RpcError  # noqa: E402
+from harness import Checks, running_viewer  # noqa: E402
 
 def png_mean_alpha(png):
     """Mean alpha of an 8-bit RGBA PNG (non-interlaced), decoded with zlib alone."""
@@ -36,11 +37,7 @@ def png_mean_alpha(png):
 
 def main():
     viewer = sys.argv[1]
-    passed = failed = 0
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        passed, failed = passed + bool(ok), failed + (not ok)
+    check = Checks()
     work = tempfile.mkdtemp()
     n = 16
     os.mkdir(os.path.join(work, "steps"))
@@ -63,44 +60,33 @@ app::scene::vol::input_file_base_name = density_%02d
 app::scene::vol::input_file_extension = .raw
 app::scene::vol::time_steps = 0 3
 """)
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    proc = subprocess.Popen(["mpirun", "-np", "2", "--oversubscribe", viewer, "--port", str(port),
-                             "--add", os.path.join(work, "series.prj")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    tail = None
     try:
-        for line in proc.stdout:
-            if "viewer server is running at" in line: break
-        c = Client(f"ws://127.0.0.1:{port}")
-        t = c.call("time.get")
-        check(t["first"] == 0 and t["last"] == 3 and t["step"] == 0, f"time.get reports steps 0..3 at 0 ({t})")
-        alphas = []
-        for step in (0, 2, 3):
-            c.call("time.set", step=step)
-            alphas.append(png_mean_alpha(c.snapshot(32, 32)))
-        check(alphas[0] < alphas[1] < alphas[2], f"denser steps render more opaque: {[round(a, 3) for a in alphas]}")
-        c.call("time.set", step=0)
-        check(abs(png_mean_alpha(c.snapshot(32, 32)) - alphas[0]) < 1e-9, "back to step 0 gives the step-0 image again")
-        c.call("time.play", playing=True, fps=20)
-        seen, end = set(), time.time() + 15
-        while time.time() < end and len(seen) < 4:
-            seen.add(c.call("time.get")["step"]); time.sleep(0.02)
-        c.call("time.play", playing=False)
-        check(seen == {0, 1, 2, 3}, f"playing visits every step ({sorted(seen)})")
-        try:
-            c.call("time.set", step=9); check(False, "step 9 accepted")
-        except RpcError as e:
-            check(e.code == -32602 and "step" in e.message, f"step outside the series -> -32602 ({e.message})")
-        check(c.call("time.get")["playing"] is False, "paused")
+        with running_viewer(viewer, ["--add", os.path.join(work, "series.prj")]) as (_, port, tail):
+            c = Client(f"ws://127.0.0.1:{port}")
+            t = c.call("time.get")
+            check(t["first"] == 0 and t["last"] == 3 and t["step"] == 0, f"time.get reports steps 0..3 at 0 ({t})")
+            alphas = []
+            for step in (0, 2, 3):
+                c.call("time.set", step=step)
+                alphas.append(png_mean_alpha(c.snapshot(32, 32)))
+            check(alphas[0] < alphas[1] < alphas[2], f"denser steps render more opaque: {[round(a, 3) for a in alphas]}")
+            c.call("time.set", step=0)
+            check(abs(png_mean_alpha(c.snapshot(32, 32)) - alphas[0]) < 1e-9, "back to step 0 gives the step-0 image again")
+            c.call("time.play", playing=True, fps=20)
+            seen, end = set(), time.time() + 15
+            while time.time() < end and len(seen) < 4:
+                seen.add(c.call("time.get")["step"]); time.sleep(0.02)
+            c.call("time.play", playing=False)
+            check(seen == {0, 1, 2, 3}, f"playing visits every step ({sorted(seen)})")
+            try:
+                c.call("time.set", step=9); check(False, "step 9 accepted")
+            except RpcError as e:
+                check(e.code == -32602 and "step" in e.message, f"step outside the series -> -32602 ({e.message})")
+            check(c.call("time.get")["playing"] is False, "paused")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary(tail)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What every viewer test needs: a real `mpirun -np N viewer` on a free loopback port, started and
+always stopped (its whole process group), and PASS/FAIL lines ending in 'N passed, N failed'."""
+import collections, contextlib, os, signal, socket, subprocess, threading, time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@contextlib.contextmanager
+def running_viewer(viewer, args, ranks=2, timeout=120):
+    """Yields (process, port, output_tail) once the viewer printed its ready line."""
+    port = free_port()
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    proc = subprocess.Popen(["mpirun", "-np", str(ranks), "--oversubscribe", viewer, "--port", str(port)] + args,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    tail = collections.deque(maxlen=30)
+    try:
+        deadline = time.time() + timeout
+        for line in proc.stdout:
+            tail.append(line)
+            if "viewer server is running at" in line:
+                break
+            if time.time() > deadline:
+                raise RuntimeError("the viewer did not start")
+        else:
+            raise RuntimeError("the viewer exited before it was ready:\n" + "".join(tail))
+        threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
+        yield proc, port, tail
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+class Checks:
+    """Counts PASS/FAIL lines; `summary()` prints the closing line and returns the exit code."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, ok, what):
+        print(("PASS " if ok else "FAIL ") + what, flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def summary(self, tail=None):
+        if self.failed and tail:
+            print("viewer output (last lines):\n" + "".join(tail))
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
