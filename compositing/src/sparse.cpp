@@ -67,17 +67,39 @@ Buffer marker(PixelFormat format) {
   throw Error(std::string("compositing: malformed image message: ") + what);
 }
 
+/// Per-channel max of the pixels that are there: a transparent pixel (alpha 0) takes no part. For
+/// premultiplied colours that is the plain per-channel max (transparent is all zeros); it also
+/// keeps signed values, like the session's MIP values (v, 0, 0, 1), from being floored at 0 by
+/// the ranks that saw nothing.
+inline Vec4f max_of_present(const Vec4f& a, const Vec4f& b) {
+  if (b.w == 0.0f) return a;
+  if (a.w == 0.0f) return b;
+  return {std::max(a.x, b.x), std::max(a.y, b.y), std::max(a.z, b.z), std::max(a.w, b.w)};
+}
+
+template <Blend B>
+void combine(Vec4f* d, const Vec4f* s, int n) {
+  for (int i = 0; i < n; ++i) {
+    if constexpr (B == Blend::store) d[i] = s[i];
+    else if constexpr (B == Blend::front) d[i] = over(s[i], d[i]);
+    else if constexpr (B == Blend::back) d[i] = over(d[i], s[i]);
+    else d[i] = max_of_present(d[i], s[i]);
+  }
+}
+
+/// Blends n wire pixels into d: stored directly, or decoded a block at a time into floats first.
 template <PixelFormat F, Blend B>
 void blend_span(Vec4f* d, const std::byte* s, int n) {
-  if constexpr (F == PixelFormat::f32 && B == Blend::store) {
-    std::memcpy(static_cast<void*>(d), s, size_t(n) * sizeof(Vec4f));
+  if constexpr (B == Blend::store) {
+    Wire<F>::get(s, d, size_t(n));
   } else {
-    for (int i = 0; i < n; ++i, s += Wire<F>::bytes) {
-      const Vec4f p = Wire<F>::get(s);
-      if constexpr (B == Blend::store) d[i] = p;
-      else if constexpr (B == Blend::front) d[i] = over(p, d[i]);
-      else if constexpr (B == Blend::back) d[i] = over(d[i], p);
-      else d[i] = {std::max(d[i].x, p.x), std::max(d[i].y, p.y), std::max(d[i].z, p.z), std::max(d[i].w, p.w)};
+    constexpr int block = 256;
+    alignas(64) float storage[4 * block]; // raw floats: a Vec4f array would be zeroed first
+    Vec4f* decoded = reinterpret_cast<Vec4f*>(storage);
+    for (int i = 0; i < n; i += block) {
+      const int m = std::min(block, n - i);
+      Wire<F>::get(s + size_t(i) * Wire<F>::bytes, decoded, size_t(m));
+      combine<B>(d + i, decoded, m);
     }
   }
 }
@@ -198,12 +220,8 @@ Buffer encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk)
         const uint32_t head[2] = {skip, uint32_t(count)};
         std::memcpy(out, head, run_header_bytes);
         out += run_header_bytes;
-        if constexpr (F == PixelFormat::f32) {
-          std::memcpy(out, pixels, size_t(count) * sizeof(Vec4f));
-          out += size_t(count) * sizeof(Vec4f);
-        } else {
-          for (int i = 0; i < count; ++i, out += Wire<F>::bytes) Wire<F>::put(out, pixels[i]);
-        }
+        Wire<F>::put(out, pixels, size_t(count));
+        out += size_t(count) * Wire<F>::bytes;
       });
     });
   });

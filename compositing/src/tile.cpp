@@ -42,8 +42,31 @@ Tile::Tile(ImageView local, Rect active, ImageView home)
       home_{home.pixels, 0, 0, home.width} {}
 
 void Tile::keep(const Rect& part) {
+  const Rect given_away = bounds_;
   region_ = intersect(region_, part);
   bounds_ = intersect(bounds_, region_);
+  release(given_away);
+}
+
+void Tile::clear() {
+  const Rect given_away = bounds_;
+  region_ = bounds_ = {};
+  release(given_away);
+}
+
+void Tile::release(const Rect& old_bounds) {
+  // In root's output image, what we wrote outside our region must not outlive us: its new owner
+  // may store only its non-empty pixels there. Elsewhere stale pixels are never read.
+  if (canvas_.data != home_.data || old_bounds.empty()) return;
+  const Rect& b = old_bounds;
+  const Rect& r = region_;
+  const Rect pieces[4] = {
+      {b.x0, b.y0, b.x1, std::min(b.y1, r.empty() ? b.y1 : r.y0)},                       // above
+      {b.x0, std::max(b.y0, r.empty() ? b.y1 : r.y1), b.x1, b.y1},                       // below
+      {b.x0, std::max(b.y0, r.y0), std::min(b.x1, r.x0), std::min(b.y1, r.y1)},          // left
+      {std::max(b.x0, r.x1), std::max(b.y0, r.y0), b.x1, std::min(b.y1, r.y1)}};         // right
+  for (const Rect& piece : pieces)
+    if (!piece.empty()) fill(canvas_, piece, Canvas{}, Rect{});
 }
 
 Canvas Tile::writable(const Rect& r) {

@@ -35,10 +35,11 @@ public:
   /// Read access; valid for pixels inside bounds().
   const Vec4f* at(int x, int y) const { return canvas_.at(x, y); }
 
-  /// Narrows the tile to `part` of its region (the rest went to partners). Moves no pixel.
+  /// Narrows the tile to `part` of its region (the rest went to partners). Moves no pixel; in
+  /// `home` storage it clears what it gave away, which the new owner may not overwrite.
   void keep(const Rect& part);
   /// Holds nothing any more (this rank's pixels went to a partner).
-  void clear() { region_ = bounds_ = {}; }
+  void clear();
   /// Makes `r` (clipped to the region) writable and part of the bounds; pixels that were outside
   /// the bounds read as transparent. Copies only when the current storage cannot hold the result.
   Canvas writable(const Rect& r);
@@ -47,6 +48,8 @@ public:
   void write_region(const Canvas& out, bool out_is_clear) const;
 
 private:
+  void release(const Rect& old_bounds);
+
   int width_ = 0, height_ = 0;
   Rect region_, bounds_;
   Canvas canvas_;     // the caller's image until the first write, then home_ or storage_

@@ -56,6 +56,7 @@ struct Frame {
   bool all_empty = false;  ///< every rank: empty rect
   bool transparent = false;///< full rects, but every pixel transparent
   bool single_pixel = false;///< one non-empty pixel per rank
+  bool mip_values = false;  ///< (v, 0, 0, 1) with v in [-1, 1], as the session's distributed MIP
 };
 
 uint64_t mix(uint64_t x) { // splitmix64
@@ -101,6 +102,7 @@ Vec4f layer_pixel(const Frame& f, int rank, const Rect& active, int x, int y) {
   const uint64_t h = mix((uint64_t(f.seed) << 48) ^ (uint64_t(rank) << 40) ^ (uint64_t(y) << 20) ^ uint64_t(x));
   if (f.single_pixel) return x == active.x0 && y == active.y0 ? Vec4f{0.25f, 0.5f, 0.125f, 0.75f} : Vec4f{};
   if ((h & 3) == 0) return {};
+  if (f.mip_values) return {float((h >> 8) & 0xffff) / 32767.5f - 1.0f, 0, 0, 1};
   const float a = float((h >> 8) & 0xffff) / 65535.0f;
   auto c = [&](int i) { return a * float((h >> (24 + 10 * i)) & 1023) / 1023.0f; };
   return {c(0), c(1), c(2), a};
@@ -129,9 +131,12 @@ Image reference(const Frame& f, Operator op) {
       Vec4f acc{};
       for (int r : order) {
         const Vec4f p = layer_pixel(f, r, rects[size_t(r)], x, y);
-        acc = op == Operator::over ? over(acc, p)
-                                   : Vec4f{std::max(acc.x, p.x), std::max(acc.y, p.y), std::max(acc.z, p.z),
-                                           std::max(acc.w, p.w)};
+        if (op == Operator::over)
+          acc = over(acc, p);
+        else if (p.w > 0) // max over the pixels present
+          acc = acc.w == 0 ? p
+                           : Vec4f{std::max(acc.x, p.x), std::max(acc.y, p.y), std::max(acc.z, p.z),
+                                   std::max(acc.w, p.w)};
       }
       out.at(x, y) = acc;
     }
@@ -318,6 +323,22 @@ TEST_F(Compositing, MaxOperator) {
       o.format = p;
       o.op = Operator::max;
       check(f, o, label(s, p) + " max");
+    }
+}
+
+TEST_F(Compositing, MaxKeepsSignedMipValues) {
+  // The session's distributed MIP sends (max value, 0, 0, 1) with values of signed volumes in
+  // [-1, 1]: a rank that saw nothing at a pixel must not floor its maximum at 0.
+  Frame f;
+  f.seed = 29;
+  f.mip_values = true;
+  for (Strategy s : all_strategies)
+    for (PixelFormat p : {PixelFormat::f32, PixelFormat::f16}) {
+      Options o;
+      o.strategy = s;
+      o.format = p;
+      o.op = Operator::max;
+      check(f, o, label(s, p) + " signed MIP values");
     }
 }
 
@@ -560,6 +581,8 @@ TEST(Strategy, NamesAndTheAutomaticRule) {
   EXPECT_EQ(to_string(Strategy::binary_swap), "binary-swap");
   EXPECT_THROW(parse_strategy("bswap"), Error);
   EXPECT_EQ(choose_strategy(2, 2048, 2048), Strategy::direct_send);
+  EXPECT_EQ(choose_strategy(4, 2048, 2048), Strategy::direct_send);
+  EXPECT_EQ(choose_strategy(5, 2048, 2048), Strategy::radix_k);
   EXPECT_EQ(choose_strategy(8, 128, 128), Strategy::direct_send);
   EXPECT_EQ(choose_strategy(8, 1024, 1024), Strategy::binary_swap);
   EXPECT_EQ(choose_strategy(6, 1024, 1024), Strategy::radix_k);

@@ -17,7 +17,9 @@ namespace libindex::compositing {
 enum class Strategy { automatic, direct_send, binary_swap, radix_k };
 /// Format of pixels on the wire. Blending is always in float; f16 and u8 round each time they travel.
 enum class PixelFormat { f32, f16, u8 };
-/// over: premultiplied front-to-back; max: per-channel maximum (maximum intensity projection).
+/// over: premultiplied front-to-back; max: per-channel maximum (maximum intensity projection) of
+/// the pixels present (alpha > 0), so signed MIP values survive. u8 clamps to [0, 1]: send MIP
+/// values outside that range as f32 or f16.
 enum class Operator { over, max };
 
 struct Options {
@@ -41,8 +43,9 @@ struct Stats {
 /// the rectangle of pixels it may have written, and the visibility order: `order[i]` is the rank of the
 /// i-th nearest subdomain (identical on all ranks, a permutation of 0..size-1).
 /// Returns the composited full image on `root`, an empty Image elsewhere. Collective over comm.
-/// Pixels outside `active` are never read. `local` is not modified. Throws libindex::Error on bad
-/// arguments (on every rank alike) and on MPI failures.
+/// Pixels outside `active` are never read. `local` is not modified. Results are bit-identical from
+/// run to run (a fixed blending sequence, whatever order messages arrive in). Throws
+/// libindex::Error on bad arguments (on every rank alike) and on MPI failures.
 Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm,
                 const Options& = {}, Stats* stats = nullptr);
 
@@ -53,8 +56,8 @@ Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Co
 void composite_into(ImageView result, ImageView local, Rect active, std::span<const int> order, MPI_Comm comm,
                     const Options& = {}, Stats* stats = nullptr);
 
-/// The automatic rule: direct send for up to 2 ranks and for small images, binary swap for powers
-/// of two, radix-k otherwise.
+/// The automatic rule: direct send up to 4 ranks, and up to 8 for images of at most 256x256
+/// pixels; beyond that binary swap for powers of two, radix-k otherwise.
 Strategy choose_strategy(int ranks, int width, int height);
 
 /// "auto", "direct-send", "binary-swap", "radix-k".
