@@ -28,6 +28,9 @@ struct Session::State {
   std::shared_ptr<io::VolumeSource> prefetch_source;
   Box3i prefetch_box;
   std::future<Brick> prefetched;
+  // This rank's render target, kept between frames: backends write every pixel of the active
+  // rectangle and compositing reads nothing outside it, so it is never cleared.
+  Image local;
 };
 
 Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_unique<State>()) {
@@ -127,7 +130,8 @@ void classify_max_values(Image& image, const Colormap& colormap) {
 Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   State& s = *state_;
   const int ranks = size(), me = rank();
-  Image local(frame.width, frame.height);
+  if (s.local.width() != frame.width || s.local.height() != frame.height) s.local = Image(frame.width, frame.height);
+  Image& local = s.local;
   RenderStats rs;
   std::string error;
   const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
