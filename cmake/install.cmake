@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: Apache-2.0
+# Installs the libraries, headers and a CMake package, so a simulation code can write
+#   find_package(libindex REQUIRED)  and  target_link_libraries(sim PRIVATE libindex::libindex)
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(libindex_exported core:libindex_core kernels:libindex_kernels compositing:libindex_compositing
+    io:libindex_io streaming:libindex_streaming libindex:libindex_session warnings:libindex_warnings)
+set(libindex_install_targets "")
+foreach(pair ${libindex_exported})
+  string(REPLACE ":" ";" pair "${pair}")
+  list(GET pair 0 export_name)
+  list(GET pair 1 target)
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
+  if(NOT target STREQUAL "libindex_warnings")
+    target_include_directories(${target} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  endif()
+  list(APPEND libindex_install_targets ${target})
+endforeach()
+
+install(TARGETS ${libindex_install_targets} EXPORT libindexTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+foreach(dir libindex/include kernels/include compositing/include io/include streaming/include libindex/src/include)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endforeach()
+install(FILES ${CMAKE_BINARY_DIR}/generated/libindex/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/scenes)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/streaming/web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/web)
+
+set(libindex_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/libindex)
+install(EXPORT libindexTargets NAMESPACE libindex:: DESTINATION ${libindex_cmake_dir})
+get_property(LIBINDEX_IO_HAVE_OPENVDB GLOBAL PROPERTY LIBINDEX_IO_HAVE_OPENVDB)
+get_property(LIBINDEX_TURBOJPEG_TARGET GLOBAL PROPERTY LIBINDEX_TURBOJPEG_TARGET)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/libindexConfig.cmake.in
+                              ${CMAKE_BINARY_DIR}/libindexConfig.cmake INSTALL_DESTINATION ${libindex_cmake_dir})
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/libindexConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/libindexConfig.cmake ${CMAKE_BINARY_DIR}/libindexConfigVersion.cmake
+        DESTINATION ${libindex_cmake_dir})
