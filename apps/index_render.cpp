@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
   std::string output = "out.png";
   int orbit = 0;
   std::optional<int> time_step;
+  bool balance = false;
   std::string backend = "auto";
   std::string strategy = "auto";
 
@@ -48,6 +49,8 @@ int run(int argc, char** argv) {
   app.add_option("-o,--output", output, "PNG file to write (the head rank writes it)");
   app.add_option("--orbit", orbit, "render N frames on a circle around the region-of-interest centre into "
                                    "OUTPUT_0000.png, ...")->check(CLI::NonNegativeNumber);
+  app.add_flag("--balance", balance, "re-partition by visible work (voxels the colormap shows) before rendering; "
+                                     "same image, busier ranks");
   app.add_option("--time-step", time_step, "render this step of the scene's time series (default: its first)");
   app.add_option("--backend", backend, "auto (CUDA when a device answers, else CPU), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -86,6 +89,7 @@ int run(int argc, char** argv) {
 
   Session session(MPI_COMM_WORLD, options);
   session.set_volume(view.volume);
+  if (balance) session.rebalance(view.frame);
   const Vec3f centre = view_centre(view.volume_box, view.frame.settings);
   const int frames = std::max(1, orbit);
   for (int i = 0; i < frames; ++i) {

@@ -233,3 +233,44 @@ TEST(Distributed, NextTimeStepIsReadAheadOnceAndUsed) {
   const Image fresh = reference(step1, f);
   if (world_rank() == 0) EXPECT_LE(max_abs_difference(shown, fresh), 1e-4f);
 }
+
+namespace {
+/// A 64x32x32 volume whose only data sits in the quarter x < 16: voxel-count balance leaves ranks idle.
+class QuarterFull : public io::VolumeSource {
+public:
+  Box3i box() const override { return {{0, 0, 0}, {64, 32, 32}}; }
+  DType dtype() const override { return DType::uint8; }
+  std::string describe() const override { return "quarter-full"; }
+  Brick read(const Box3i& r) const override {
+    Brick b(intersect(r, box()), DType::uint8);
+    size_t i = 0;
+    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
+      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
+        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i)
+          b.data<uint8_t>()[i] = x < 16 ? uint8_t(60 + (x * 7 + y * 3 + z * 5) % 150) : 0;
+    return b;
+  }
+};
+} // namespace
+
+TEST(Distributed, RebalancingByVisibleWorkPutsEveryRankToWork) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
+  auto volume = std::make_shared<QuarterFull>();
+  Session session(MPI_COMM_WORLD, quiet());
+  session.set_volume(volume);
+  FrameParams f = frame_for({-40, 16, 16}, {32, 16, 16}, false, 40, 30); // looking along +x
+  f.colormap.domain_min = 0.1f; // zeros are transparent: three quarters of the volume are empty
+  Image before = session.render_frame(f);
+  const int idle_before = world_size() - session.last_stats().contributing_leaves;
+  EXPECT_TRUE(session.rebalance(f));
+  const Image after = session.render_frame(f);
+  const Image one = reference(volume, f);
+  if (world_rank() == 0) {
+    EXPECT_GT(idle_before, 0) << "voxel balance gives some ranks only empty space";
+    EXPECT_EQ(session.last_stats().contributing_leaves, world_size()) << "after rebalancing every rank contributes";
+    EXPECT_LE(max_abs_difference(after, one), 1e-4f) << "rebalancing never changes the image";
+    EXPECT_LE(max_abs_difference(before, after), 1e-4f);
+  }
+  EXPECT_EQ(session.resident_bytes(), grow(session.leaf(), 1, volume->box()).voxel_count());
+  EXPECT_FALSE(session.rebalance(f)) << "balanced already: nothing to change";
+}

@@ -430,6 +430,18 @@ void register_viewer_methods(Head& h, streaming::RpcDispatcher& rpc) {
             return json{{"ranks", ranks}};
           });
 
+  rpc.add({"cluster.rebalance",
+           "Re-partitions the volume by visible work (voxels the current colormap shows) instead of voxel count; "
+           "moves leaves only when the busiest rank gains over 10 %. The image does not change.",
+           json::object(), {{"type", "object"}, {"description", "{changed: bool, leaves: [[6 ints], ...]}"}}, {}},
+          [&h](const json&) {
+            const bool changed = h.rebalance();
+            json leaves = json::array();
+            for (const RankInfo& r : h.rank_info())
+              leaves.push_back({r.leaf.lo.x, r.leaf.lo.y, r.leaf.lo.z, r.leaf.hi.x, r.leaf.hi.y, r.leaf.hi.z});
+            return json{{"changed", changed}, {"leaves", leaves}};
+          });
+
   // ---- NVIDIA IndeX's methods -------------------------------------------------------------------
   rpc.add({"nv::index::app::perflab.get_performance_value", "IndeX: performance values of the last frames.",
            {{"query_performance_key_list", p("boolean", "true: list the keys")},

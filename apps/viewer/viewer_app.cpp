@@ -92,6 +92,12 @@ Image follow(const json& op, RankState& state, Session& session, std::string& ba
     session.gather_rank_info();
     return {};
   }
+  if (kind == "rebalance") {
+    sync_scene(op, state, session, log);
+    sync_time(op.at("time_step"), -1, state, session);
+    session.rebalance(frame_from_json(op.at("frame")));
+    return {};
+  }
   sync_scene(op, state, session, log);
   sync_time(op.at("time_step"), op.at("next_step"), state, session);
   const std::string wanted = op.at("backend");
@@ -192,6 +198,18 @@ Image Head::render(const FrameParams& f) {
   frame_seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
   return image;
+}
+
+bool Head::rebalance() {
+  json op = frame_op(*this, frame);
+  op["op"] = "rebalance";
+  std::string text = op.dump();
+  broadcast_string(text, comm_);
+  sync_scene(op, g_head_state, *session_, false);
+  sync_time(op.at("time_step"), -1, g_head_state, *session_);
+  const bool changed = session_->rebalance(frame);
+  dirty = dirty || changed;
+  return changed;
 }
 
 std::vector<RankInfo> Head::rank_info() {

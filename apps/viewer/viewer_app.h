@@ -60,6 +60,8 @@ public:
   // Collective operations, driven from the head (each one broadcasts its op first).
   Image render(const FrameParams& frame);
   std::vector<RankInfo> rank_info();
+  /// Re-partitions by visible work under the current colormap; true when leaves moved.
+  bool rebalance();
 
   // State the RPC methods read and change.
   SceneSpec spec;

@@ -116,6 +116,48 @@ namespace {
 /// differences of gradient shading.
 int ghost_width(const FrameParams& f) { return f.settings.shading.enabled ? 2 : 1; }
 
+/// (Re)loads this rank's leaf when the volume or partition changed, or shading needs wider ghosts.
+void load_leaf(Session::State& s, int ghost) {
+  if (!s.brick.bytes.empty() && ghost == s.ghost) return;
+  s.stored = grow(s.leaf, ghost, s.source->box());
+  if (s.prefetched.valid() && s.prefetch_source == s.source && s.prefetch_box == s.stored) {
+    s.brick = s.prefetched.get(); // read while the previous step was shown
+  } else {
+    s.brick = s.source->read(s.stored);
+  }
+  s.prefetch_source.reset();
+  s.ghost = ghost;
+  ++s.generation;
+}
+
+/// Voxels whose value the colormap shows (alpha > 0), counted per coarse cell of the whole volume
+/// (cell edge `cell`); each rank counts its own leaf. Depends only on the data and the colormap, not
+/// on where the leaves are, so rebalancing twice gives the same partition.
+template <class T>
+void count_visible(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims, std::vector<double>& grid) {
+  const T* data = s.brick.data<T>();
+  const Box3i st = s.brick.box, leaf = s.leaf;
+  const Vec3i size = st.size();
+  for (int z = leaf.lo.z; z < leaf.hi.z; ++z)
+    for (int y = leaf.lo.y; y < leaf.hi.y; ++y) {
+      const T* row = data + (size_t(z - st.lo.z) * size.y + (y - st.lo.y)) * size.x - st.lo.x;
+      double* cells = grid.data() + (size_t(z / cell) * dims.y + y / cell) * dims.x;
+      for (int x = leaf.lo.x; x < leaf.hi.x; ++x)
+        if (colormap.lookup(normalize_voxel(row[x])).w > 0) cells[x / cell] += 1;
+    }
+}
+
+std::vector<double> local_work_grid(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims) {
+  std::vector<double> grid(size_t(dims.x) * dims.y * dims.z, 0.0);
+  switch (s.brick.dtype) {
+  case DType::uint8: count_visible<uint8_t>(s, colormap, cell, dims, grid); break;
+  case DType::uint16: count_visible<uint16_t>(s, colormap, cell, dims, grid); break;
+  case DType::int16: count_visible<int16_t>(s, colormap, cell, dims, grid); break;
+  case DType::float32: count_visible<float>(s, colormap, cell, dims, grid); break;
+  }
+  return grid;
+}
+
 void classify_max_values(Image& image, const Colormap& colormap) {
   const ColormapView view = colormap.view();
   for (Vec4f& p : image.pixels()) {
@@ -127,6 +169,63 @@ void classify_max_values(Image& image, const Colormap& colormap) {
 
 } // namespace
 
+bool Session::rebalance(const FrameParams& frame) {
+  State& s = *state_;
+  if (!s.source) return false;
+  const Box3i volume = s.source->box();
+  // A coarse global grid (at most 64 cells an axis) of voxels the colormap shows.
+  const Vec3i extent = volume.size();
+  const int longest = std::max({extent.x, extent.y, extent.z});
+  const int cell = std::max(8, (longest + 63) / 64);
+  const Vec3i dims{(extent.x + cell - 1) / cell, (extent.y + cell - 1) / cell, (extent.z + cell - 1) / cell};
+  std::vector<double> grid;
+  std::string error;
+  try {
+    load_leaf(s, ghost_width(frame));
+    grid = local_work_grid(s, frame.colormap.view(), cell, dims);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  agree_on_errors(s.comm, error);
+  LIBINDEX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, grid.data(), int(grid.size()), MPI_DOUBLE, MPI_SUM, s.comm));
+
+  // Work of a box: its share of each coarse cell's contributing voxels (by overlap), plus a little
+  // per voxel so that empty space is still split evenly among the ranks that get only empty space.
+  double total = 0;
+  for (double w : grid) total += w;
+  if (total <= 0) return false; // nothing visible: voxel balance is as good as any
+  const double per_voxel = 1e-3 * total / double(volume.voxel_count());
+  const WorkFunction work = [&](const Box3i& b) {
+    double w = per_voxel * double(b.voxel_count());
+    const Box3i cells{{b.lo.x / cell, b.lo.y / cell, b.lo.z / cell},
+                      {(b.hi.x + cell - 1) / cell, (b.hi.y + cell - 1) / cell, (b.hi.z + cell - 1) / cell}};
+    for (int z = cells.lo.z; z < cells.hi.z; ++z)
+      for (int y = cells.lo.y; y < cells.hi.y; ++y)
+        for (int x = cells.lo.x; x < cells.hi.x; ++x) {
+          const double g = grid[(size_t(z) * dims.y + y) * dims.x + x];
+          if (g == 0) continue;
+          const Box3i c = intersect({{x * cell, y * cell, z * cell}, {(x + 1) * cell, (y + 1) * cell, (z + 1) * cell}}, volume);
+          w += g * double(intersect(c, b).voxel_count()) / double(c.voxel_count());
+        }
+    return w;
+  };
+  KdTree tree;
+  try {
+    tree = build_kdtree(volume, size(), work); // the same on every rank: same grid, same arithmetic
+  } catch (const std::exception&) {
+    return false; // keep the partition we have
+  }
+  // Moving leaves means reading them again: do it only when the busiest rank gains over 10 %.
+  double busiest_now = work(s.leaf), busiest_next = 0;
+  LIBINDEX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &busiest_now, 1, MPI_DOUBLE, MPI_MAX, s.comm));
+  for (int leaf = 0; leaf < tree.leaf_count(); ++leaf) busiest_next = std::max(busiest_next, work(tree.leaf_box(leaf)));
+  if (busiest_next > 0.9 * busiest_now) return false;
+  s.tree = std::move(tree);
+  s.leaf = s.tree.leaf_box(rank());
+  s.brick = Brick(); // read the new leaf at the next frame
+  return true;
+}
+
 Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   State& s = *state_;
   const int ranks = size(), me = rank();
@@ -137,19 +236,7 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
   try {
     if (s.source) {
-      // (Re)load this rank's leaf when the volume changed or shading needs a wider ghost layer.
-      const int ghost = ghost_width(frame);
-      if (s.brick.bytes.empty() || ghost != s.ghost) {
-        s.stored = grow(s.leaf, ghost, s.source->box());
-        if (s.prefetched.valid() && s.prefetch_source == s.source && s.prefetch_box == s.stored) {
-          s.brick = s.prefetched.get(); // read while the previous step was shown
-        } else {
-          s.brick = s.source->read(s.stored);
-        }
-        s.prefetch_source.reset();
-        s.ghost = ghost;
-        ++s.generation;
-      }
+      load_leaf(s, ghost_width(frame));
       FrameParams f = frame;
       f.mip_output_values = distributed_mip;
       const BrickView view{s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
@@ -179,8 +266,16 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
     throw Error(std::string("compositing failed on rank ") + std::to_string(me) + ": " + e.what());
   }
 
-  // Frame statistics, reduced onto the head.
-  long long counts[3] = {rs.samples, cs.bytes_sent, rs.active.empty() ? 0 : 1}, sums[3] = {0, 0, 0};
+  // Frame statistics, reduced onto the head. A leaf "contributed" when it shows anything at all
+  // (IndeX's nb_subcubes_rendered), not merely when its box is on screen.
+  bool shows_something = false;
+  for (int y = rs.active.y0; y < rs.active.y1 && !shows_something; ++y)
+    for (int x = rs.active.x0; x < rs.active.x1; ++x)
+      if (local.at(x, y).w > 0) {
+        shows_something = true;
+        break;
+      }
+  long long counts[3] = {rs.samples, cs.bytes_sent, shows_something ? 1 : 0}, sums[3] = {0, 0, 0};
   double times[2] = {rs.milliseconds, cs.milliseconds}, maxima[2] = {0, 0};
   LIBINDEX_MPI_CHECK(MPI_Reduce(counts, sums, 3, MPI_LONG_LONG, MPI_SUM, 0, s.comm));
   LIBINDEX_MPI_CHECK(MPI_Reduce(times, maxima, 2, MPI_DOUBLE, MPI_MAX, 0, s.comm));

@@ -44,6 +44,12 @@ def main():
                 except RpcError as e:
                     check(e.code == -32602, f"{bad} refused with -32602 ({e.message[:70]})")
             check(c.call("scene.info")["volumes"][0]["id"] == "ball", "the session still serves the scene")
+            before = c.snapshot(32, 32)
+            r = c.call("cluster.rebalance")
+            leaves = r["leaves"]
+            voxels = sum((l[3] - l[0]) * (l[4] - l[1]) * (l[5] - l[2]) for l in leaves)
+            check(len(leaves) == 2 and voxels == 24 ** 3, f"cluster.rebalance: 2 leaves tiling the volume ({r})")
+            check(c.snapshot(32, 32) == before, "rebalancing leaves the image as it was")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     return check.summary(tail)

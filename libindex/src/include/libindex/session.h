@@ -62,6 +62,12 @@ public:
   void set_volume(std::shared_ptr<io::VolumeSource> source);
   const io::VolumeSource* volume() const;
 
+  /// Collective. Re-partitions the volume so each rank gets a similar share of the work `frame` makes
+  /// (voxels in macro cells its colormap can show), not just of voxels: once a colormap makes bricks
+  /// empty, voxel-count balance leaves some ranks idle. Returns true when the leaves changed (each
+  /// rank then reads its new leaf at the next frame). Images do not change, only who renders what.
+  bool rebalance(const FrameParams& frame);
+
   /// Starts reading, in the background, this rank's leaf (plus ghosts) of `next` — the next time step
   /// while the current one is shown. A later set_volume(next) uses those bytes instead of reading
   /// again. Not collective; a read error surfaces (on every rank) at the frame that needs it.
@@ -83,8 +89,9 @@ public:
   /// Collective: every rank's RankInfo, on the head (empty elsewhere).
   std::vector<RankInfo> gather_rank_info() const;
 
+  struct State; ///< opaque: the rank's volume, partition, brick and backend
+
 private:
-  struct State;
   std::unique_ptr<State> state_;
 };
 
