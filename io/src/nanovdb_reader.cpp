@@ -17,28 +17,14 @@
 namespace libindex::io {
 namespace {
 
-class NanoVdbSource final : public VdbVolume {
+class NanoVdbSource final : public detail::VdbSourceBase {
 public:
   NanoVdbSource(std::string path, const nanovdb::io::GridMetaData& meta)
-      : path_(std::move(path)), grid_name_(meta.gridName),
-        voxel_size_{float(meta.voxelSize[0]), float(meta.voxelSize[1]), float(meta.voxelSize[2])} {
-    const auto& b = meta.indexBBox;
-    if (meta.voxelCount > 0 && !b.empty()) {
-      offset_ = {b.min()[0], b.min()[1], b.min()[2]};
-      box_ = {{0, 0, 0}, {b.max()[0] - b.min()[0] + 1, b.max()[1] - b.min()[1] + 1, b.max()[2] - b.min()[2] + 1}};
-    }
-  }
-
-  Box3i box() const override { return box_; }
-  DType dtype() const override { return DType::float32; }
-  Vec3i index_offset() const override { return offset_; }
-  std::string grid_name() const override { return grid_name_; }
-  Vec3f spacing() const override { return voxel_size_; }
-  std::string describe() const override {
-    const Vec3i s = box_.size();
-    return "nanovdb " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
-           std::to_string(s.z) + " float32";
-  }
+      : VdbSourceBase("nanovdb", std::move(path), meta.gridName,
+                      {float(meta.voxelSize[0]), float(meta.voxelSize[1]), float(meta.voxelSize[2])},
+                      meta.voxelCount == 0 || meta.indexBBox.empty(),
+                      {meta.indexBBox.min()[0], meta.indexBBox.min()[1], meta.indexBBox.min()[2]},
+                      {meta.indexBBox.max()[0], meta.indexBBox.max()[1], meta.indexBBox.max()[2]}) {}
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
@@ -83,10 +69,6 @@ private:
     return handle_.grid<float>();
   }
 
-  std::string path_, grid_name_;
-  Vec3f voxel_size_;
-  Box3i box_;
-  Vec3i offset_{0, 0, 0};
   mutable std::once_flag once_;
   mutable nanovdb::GridHandle<nanovdb::HostBuffer> handle_;
 };

@@ -23,29 +23,11 @@ std::string grid_list(const openvdb::GridPtrVec& grids) {
   return s.empty() ? "none" : s;
 }
 
-class OpenVdbSource final : public VdbVolume {
+class OpenVdbSource final : public detail::VdbSourceBase {
 public:
   OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size)
-      : path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size) {
-    if (bbox.empty()) {
-      box_ = {};
-    } else {
-      offset_ = {bbox.min().x(), bbox.min().y(), bbox.min().z()};
-      const openvdb::Coord d = bbox.dim();
-      box_ = {{0, 0, 0}, {d.x(), d.y(), d.z()}};
-    }
-  }
-
-  Box3i box() const override { return box_; }
-  DType dtype() const override { return DType::float32; }
-  Vec3i index_offset() const override { return offset_; }
-  std::string grid_name() const override { return grid_name_; }
-  Vec3f spacing() const override { return voxel_size_; }
-  std::string describe() const override {
-    const Vec3i s = box_.size();
-    return "openvdb " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
-           std::to_string(s.z) + " float32";
-  }
+      : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, bbox.empty(),
+                      {bbox.min().x(), bbox.min().y(), bbox.min().z()}, {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {}
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
@@ -94,10 +76,6 @@ private:
     return *grid_;
   }
 
-  std::string path_, grid_name_;
-  Vec3f voxel_size_;
-  Box3i box_;
-  Vec3i offset_{0, 0, 0};
   mutable std::once_flag once_;
   mutable openvdb::FloatGrid::Ptr grid_;
 };

@@ -8,9 +8,41 @@
 #include <tbb/parallel_for.h>
 
 #include "libindex/io/progress.h"
+#include "libindex/io/vdb_reader.h"
 #include "libindex/volume.h"
 
 namespace libindex::io::detail {
+
+/// What an OpenVDB and a NanoVDB source have in common: the grid's active index box, shifted so the
+/// source's box starts at 0 (`offset` is where it starts in index space), its name and voxel size.
+class VdbSourceBase : public VdbVolume {
+public:
+  Box3i box() const override { return box_; }
+  DType dtype() const override { return DType::float32; }
+  Vec3i index_offset() const override { return offset_; }
+  std::string grid_name() const override { return grid_name_; }
+  Vec3f spacing() const override { return voxel_size_; }
+  std::string describe() const override {
+    const Vec3i s = box_.size();
+    return kind_ + " " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) +
+           "x" + std::to_string(s.z) + " float32";
+  }
+
+protected:
+  /// `index_lo`/`index_hi`: the inclusive active index box; `empty` when the grid has no active voxel.
+  VdbSourceBase(std::string kind, std::string path, std::string grid, Vec3f voxel_size, bool empty, Vec3i index_lo,
+                Vec3i index_hi)
+      : kind_(std::move(kind)), path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size) {
+    if (empty) return;
+    offset_ = index_lo;
+    box_ = {{0, 0, 0}, {index_hi.x - index_lo.x + 1, index_hi.y - index_lo.y + 1, index_hi.z - index_lo.z + 1}};
+  }
+
+  std::string kind_, path_, grid_name_;
+  Vec3f voxel_size_;
+  Box3i box_;
+  Vec3i offset_{0, 0, 0};
+};
 
 /// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`:
 /// value where active, `background` elsewhere. `make_accessor()` gives a per-thread accessor and
