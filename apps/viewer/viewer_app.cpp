@@ -77,13 +77,7 @@ void sync_scene(const json& op, RankState& state, Session& session, bool log) {
   state.next_source.reset();
 }
 
-json frame_op(const Head& head, const FrameParams& frame) {
-  const auto [first, last] = head.time_range();
-  const int next = head.playing ? (head.time_step >= last ? first : head.time_step + 1) : -1;
-  return {{"op", "frame"},         {"scene_version", head.scene_version}, {"scene", head.spec.to_json()},
-          {"frame", frame_to_json(frame)}, {"backend", head.backend}, {"time_step", head.time_step},
-          {"next_step", next}};
-}
+
 
 /// What the ops do on every rank, head included. Returns the image on the head.
 Image follow(const json& op, RankState& state, Session& session, std::string& backend, bool log) {
@@ -110,6 +104,17 @@ Image follow(const json& op, RankState& state, Session& session, std::string& ba
 
 RankState g_head_state;          // the head's RankState (one head per process)
 std::string g_head_backend = "auto";
+
+/// The op of one frame. The scene spec travels only when its version is not the one every rank
+/// already built: the head's own applied version stands for all, since scene errors are agreed on.
+json frame_op(const Head& head, const FrameParams& frame) {
+  const auto [first, last] = head.time_range();
+  const int next = head.playing ? (head.time_step >= last ? first : head.time_step + 1) : -1;
+  json op{{"op", "frame"},         {"scene_version", head.scene_version}, {"frame", frame_to_json(frame)},
+          {"backend", head.backend}, {"time_step", head.time_step},    {"next_step", next}};
+  if (head.scene_version != g_head_state.scene_version) op["scene"] = head.spec.to_json();
+  return op;
+}
 
 } // namespace
 
