@@ -13,20 +13,21 @@
 namespace libindex::viewer {
 using nlohmann::json;
 
-namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-
-/// The state every rank keeps between ops: the scene it built, the time step it shows, and the
-/// source of the step it reads ahead.
+/// The state every rank keeps between ops: the scene it built, the time step it shows, the source
+/// of the step it reads ahead, and the backend it renders with.
 struct RankState {
   int scene_version = -1;
   SceneView view;
   int step = 0;
   int next_step = -1;
   std::shared_ptr<io::VolumeSource> next_source;
+  std::string backend = "auto";
 };
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
 
 bool is_time_series(const SceneView& v) {
   return !v.scene.volumes.empty() && v.scene.volumes.front().time_last > v.scene.volumes.front().time_first;
@@ -79,40 +80,39 @@ void sync_scene(const json& op, RankState& state, Session& session, bool log) {
 
 
 
-/// What the ops do on every rank, head included. Returns the image on the head.
-Image follow(const json& op, RankState& state, Session& session, std::string& backend, bool log) {
+/// What the ops do on every rank, head included. Returns the image on the head; `rebalanced` says
+/// whether a rebalance op moved the leaves.
+Image follow(const json& op, RankState& state, Session& session, bool log, bool* rebalanced = nullptr) {
   const std::string kind = op.at("op");
   if (kind == "ranks") {
     session.gather_rank_info();
     return {};
   }
+  sync_scene(op, state, session, log);
   if (kind == "rebalance") {
-    sync_scene(op, state, session, log);
     sync_time(op.at("time_step"), -1, state, session);
-    session.rebalance(frame_from_json(op.at("frame")));
+    const bool moved = session.rebalance(frame_from_json(op.at("frame")));
+    if (rebalanced) *rebalanced = moved;
     return {};
   }
-  sync_scene(op, state, session, log);
   sync_time(op.at("time_step"), op.at("next_step"), state, session);
   const std::string wanted = op.at("backend");
-  if (wanted != backend) {
+  if (wanted != state.backend) {
     session.set_backend(kernels::parse_backend_kind(wanted));
-    backend = wanted;
+    state.backend = wanted;
   }
   return session.render_frame(frame_from_json(op.at("frame")), state.view.background);
 }
 
-RankState g_head_state;          // the head's RankState (one head per process)
-std::string g_head_backend = "auto";
 
 /// The op of one frame. The scene spec travels only when its version is not the one every rank
 /// already built: the head's own applied version stands for all, since scene errors are agreed on.
-json frame_op(const Head& head, const FrameParams& frame) {
+json frame_op(const Head& head, const RankState& applied, const FrameParams& frame) {
   const auto [first, last] = head.time_range();
   const int next = head.playing ? (head.time_step >= last ? first : head.time_step + 1) : -1;
   json op{{"op", "frame"},         {"scene_version", head.scene_version}, {"frame", frame_to_json(frame)},
           {"backend", head.backend}, {"time_step", head.time_step},    {"next_step", next}};
-  if (head.scene_version != g_head_state.scene_version) op["scene"] = head.spec.to_json();
+  if (head.scene_version != applied.scene_version) op["scene"] = head.spec.to_json();
   return op;
 }
 
@@ -166,7 +166,8 @@ SceneView build_scene(const SceneSpec& spec, bool log) {
 Head::Head(MPI_Comm comm, ViewerOptions opts, SceneSpec initial) : options(std::move(opts)), comm_(comm) {
   session_ = std::make_unique<Session>(comm_, options.session); // collective with run_worker's
   backend = kernels::to_string(options.session.backend);
-  g_head_backend = backend;
+  rank_ = std::make_unique<RankState>();
+  rank_->backend = backend;
   try {
     load_scene(std::move(initial));
     register_viewer_methods(*this, rpc_);
@@ -179,7 +180,7 @@ Head::Head(MPI_Comm comm, ViewerOptions opts, SceneSpec initial) : options(std::
   }
 }
 
-Head::~Head() = default;
+Head::~Head() = default; // here, where RankState is complete
 
 void Head::load_scene(SceneSpec next) {
   SceneView built = build_scene(next, true); // throws before anything changes
@@ -195,10 +196,10 @@ void Head::load_scene(SceneSpec next) {
 }
 
 Image Head::render(const FrameParams& f) {
-  std::string op = frame_op(*this, f).dump();
+  std::string op = frame_op(*this, *rank_, f).dump();
   broadcast_string(op, comm_);
   const auto start = std::chrono::steady_clock::now();
-  Image image = follow(json::parse(op), g_head_state, *session_, g_head_backend, false);
+  Image image = follow(json::parse(op), *rank_, *session_, false);
   last_stats_ = session_->last_stats();
   frame_seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
@@ -206,13 +207,12 @@ Image Head::render(const FrameParams& f) {
 }
 
 bool Head::rebalance() {
-  json op = frame_op(*this, frame);
+  json op = frame_op(*this, *rank_, frame);
   op["op"] = "rebalance";
   std::string text = op.dump();
   broadcast_string(text, comm_);
-  sync_scene(op, g_head_state, *session_, false);
-  sync_time(op.at("time_step"), -1, g_head_state, *session_);
-  const bool changed = session_->rebalance(frame);
+  bool changed = false;
+  follow(op, *rank_, *session_, false, &changed);
   dirty = dirty || changed;
   return changed;
 }
@@ -347,14 +347,14 @@ std::string Head::resolve_data_path(const std::string& in) const {
 void run_worker(MPI_Comm comm, const SessionOptions& options) {
   Session session(comm, options);
   RankState state;
-  std::string backend = kernels::to_string(options.backend);
+  state.backend = kernels::to_string(options.backend);
   for (;;) {
     std::string text;
     broadcast_string(text, comm);
     const json op = json::parse(text);
     if (op.at("op") == "quit") return;
     try {
-      follow(op, state, session, backend, false);
+      follow(op, state, session, false);
     } catch (const std::exception&) {
       // Every rank agreed on the error; the head reports it. Keep following.
     }

@@ -22,6 +22,8 @@
 
 namespace libindex::viewer {
 
+struct RankState; // what every rank keeps between ops (viewer_app.cpp)
+
 /// A layer of the scene: a project file, or project text made by the API (IndeX scene edits).
 struct SceneLayer {
   std::string file;       ///< a .prj path, or empty
@@ -96,6 +98,7 @@ private:
 
   MPI_Comm comm_;
   std::unique_ptr<Session> session_;
+  std::unique_ptr<RankState> rank_; ///< the head's own rank state: it renders its leaf like the others
   std::unique_ptr<streaming::Server> server_;
   streaming::RpcDispatcher rpc_;
   streaming::JpegEncoder jpeg_;
