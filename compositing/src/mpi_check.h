@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file One checking macro for every MPI call of the module, and the private communicator it
-/// relies on. A failed call throws libindex::Error naming the call, file:line, the rank and MPI's
-/// own error string; that needs MPI_ERRORS_RETURN, which Communicator sets on its duplicate so the
-/// caller's communicator keeps its own handler. Nothing here ever aborts or exits.
+/// \file The private communicator every compositing call works on. LIBINDEX_MPI_CHECK (public
+/// header) needs MPI_ERRORS_RETURN, which Communicator sets on its duplicate so the caller's
+/// communicator keeps its own handler. Nothing here ever aborts or exits.
 
 #include <mpi.h>
 
-namespace libindex::compositing::detail {
+#include "libindex/compositing/mpi_check.h"
 
-[[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm);
+namespace libindex::compositing::detail {
 
 /// A private duplicate of the caller's communicator for one call: messages of ours can never
 /// match the caller's, errors come back as codes, and it is freed on every exit path.
@@ -30,12 +29,3 @@ private:
 };
 
 } // namespace libindex::compositing::detail
-
-/// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
-#define LIBINDEX_MPI_CHECK(comm, call)                                                              \
-  do {                                                                                              \
-    const int libindex_mpi_rc_ = (call);                                                            \
-    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                            \
-      ::libindex::compositing::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, \
-                                                       (comm));                                     \
-  } while (0)

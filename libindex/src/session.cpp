@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "libindex/error.h"
-#include "mpi_check.h"
+#include "libindex/compositing/mpi_check.h"
 
 namespace libindex {
 
@@ -34,8 +34,8 @@ struct Session::State {
 };
 
 Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_unique<State>()) {
-  LIBINDEX_MPI_CHECK(MPI_Comm_dup(comm, &state_->comm));
-  LIBINDEX_MPI_CHECK(MPI_Comm_set_errhandler(state_->comm, MPI_ERRORS_RETURN));
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_dup(comm, &state_->comm));
+  LIBINDEX_MPI_CHECK(state_->comm, MPI_Comm_set_errhandler(state_->comm, MPI_ERRORS_RETURN));
   state_->options = options;
   std::string error;
   try {
@@ -187,7 +187,7 @@ bool Session::rebalance(const FrameParams& frame) {
     error = e.what();
   }
   agree_on_errors(s.comm, error);
-  LIBINDEX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, grid.data(), int(grid.size()), MPI_DOUBLE, MPI_SUM, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, grid.data(), int(grid.size()), MPI_DOUBLE, MPI_SUM, s.comm));
 
   // Work of a box: its share of each coarse cell's contributing voxels (by overlap), plus a little
   // per voxel so that empty space is still split evenly among the ranks that get only empty space.
@@ -217,7 +217,7 @@ bool Session::rebalance(const FrameParams& frame) {
   }
   // Moving leaves means reading them again: do it only when the busiest rank gains over 10 %.
   double busiest_now = work(s.leaf), busiest_next = 0;
-  LIBINDEX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &busiest_now, 1, MPI_DOUBLE, MPI_MAX, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, &busiest_now, 1, MPI_DOUBLE, MPI_MAX, s.comm));
   for (int leaf = 0; leaf < tree.leaf_count(); ++leaf) busiest_next = std::max(busiest_next, work(tree.leaf_box(leaf)));
   if (busiest_next > 0.9 * busiest_now) return false;
   s.tree = std::move(tree);
@@ -277,8 +277,8 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
       }
   long long counts[3] = {rs.samples, cs.bytes_sent, shows_something ? 1 : 0}, sums[3] = {0, 0, 0};
   double times[2] = {rs.milliseconds, cs.milliseconds}, maxima[2] = {0, 0};
-  LIBINDEX_MPI_CHECK(MPI_Reduce(counts, sums, 3, MPI_LONG_LONG, MPI_SUM, 0, s.comm));
-  LIBINDEX_MPI_CHECK(MPI_Reduce(times, maxima, 2, MPI_DOUBLE, MPI_MAX, 0, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Reduce(counts, sums, 3, MPI_LONG_LONG, MPI_SUM, 0, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Reduce(times, maxima, 2, MPI_DOUBLE, MPI_MAX, 0, s.comm));
   s.stats = {sums[0], maxima[0], maxima[1], sums[1], ranks, int(sums[2]), cs.used};
 
   if (me != 0) return {};
@@ -308,7 +308,7 @@ std::vector<RankInfo> Session::gather_rank_info() const {
   std::copy(host, host + 256, mine.host);
   std::copy(backend.begin(), backend.end(), mine.backend);
   std::vector<Packed> all(rank() == 0 ? size() : 0);
-  LIBINDEX_MPI_CHECK(MPI_Gather(&mine, sizeof(Packed), MPI_BYTE, all.data(), sizeof(Packed), MPI_BYTE, 0, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Gather(&mine, sizeof(Packed), MPI_BYTE, all.data(), sizeof(Packed), MPI_BYTE, 0, s.comm));
   std::vector<RankInfo> out;
   for (const Packed& p : all) {
     RankInfo r;
@@ -329,7 +329,7 @@ void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
   // The lowest failing rank wins; every rank learns who failed and why.
   const int mine = local_error.empty() ? INT32_MAX : me;
   int first = INT32_MAX;
-  LIBINDEX_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
   if (first == INT32_MAX) return;
   std::string message = me == first ? local_error : std::string();
   broadcast_string(message, comm, first);
@@ -340,9 +340,9 @@ void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
 
 void broadcast_string(std::string& text, MPI_Comm comm, int root) {
   long long n = (long long)text.size();
-  LIBINDEX_MPI_CHECK(MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm));
+  LIBINDEX_MPI_CHECK(comm, MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm));
   text.resize(size_t(n));
-  if (n > 0) LIBINDEX_MPI_CHECK(MPI_Bcast(text.data(), int(n), MPI_CHAR, root, comm));
+  if (n > 0) LIBINDEX_MPI_CHECK(comm, MPI_Bcast(text.data(), int(n), MPI_CHAR, root, comm));
 }
 
 } // namespace libindex

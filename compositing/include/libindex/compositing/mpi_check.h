@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The one checking macro for MPI calls, shared by compositing and the session: a failed call
+/// throws libindex::Error naming the call, file:line, the rank in `comm` and MPI's own error string.
+/// It needs MPI_ERRORS_RETURN on the communicator (both set it on their duplicates). Never aborts.
+
+#include <mpi.h>
+
+namespace libindex::compositing::detail {
+[[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm);
+} // namespace libindex::compositing::detail
+
+/// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
+#define LIBINDEX_MPI_CHECK(comm, call)                                                              \
+  do {                                                                                              \
+    const int libindex_mpi_rc_ = (call);                                                            \
+    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                            \
+      ::libindex::compositing::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, \
+                                                       (comm));                                     \
+  } while (0)
