@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "libindex/lanes.h"
 #include "libindex/vec.h"
 
 namespace libindex {
@@ -24,21 +25,39 @@ struct ColormapView {
   LIBINDEX_HOST_DEVICE float to_unit(float v) const { return (v - domain_min) * inv_range; }
 
   /// Straight RGBA of a normalized value v, read linearly between table entries.
-  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f lookup(float v) const {
-    float u = to_unit(v);
-    if (!(u >= 0.0f && u <= 1.0f)) { // also catches NaN
-      if (mode == BoundaryMode::clamp_to_transparent) return {0, 0, 0, 0};
-      u = u > 0.5f ? 1.0f : 0.0f;
-    }
-    const float x = u * float(size - 1);
-    const int i = int(x);
-    if (i >= size - 1) return entries[size - 1];
-    const float f = x - float(i);
-    const Vec4f a = entries[i], b = entries[i + 1];
-    return {lerpf(a.x, b.x, f), lerpf(a.y, b.y, f), lerpf(a.z, b.z, f), lerpf(a.w, b.w, f)};
-  }
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f lookup(float v) const;
 };
 static_assert(std::is_trivially_copyable_v<ColormapView>);
+
+/// The colormap lookup of the conventions for any lane type (lanes.h): the domain maps to [0, 1],
+/// the boundary mode handles values outside it (and NaN), and the table is read linearly between
+/// entries; the last entry is returned as is.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const ColormapView& map, F v) {
+  using I = LaneInt<F>;
+  using M = LaneMask<F>;
+  F u = (v - map.domain_min) * map.inv_range;
+  const M outside = !((u >= 0.0f) & (u <= 1.0f)); // also catches NaN
+  const M hidden = outside & (map.mode == BoundaryMode::clamp_to_transparent);
+  if (!any(!hidden)) return {F(0.0f), F(0.0f), F(0.0f), F(0.0f)};
+  u = select(outside, select(u > 0.5f, F(1.0f), F(0.0f)), u);
+  const F x = u * float(map.size - 1);
+  const I i = truncate_to_int(x);
+  const M last = i >= I(map.size - 1);
+  const F f = select(last, F(0.0f), x - to_float(i)); // the last entry: a + 0 * (a - a) == a
+  const I lo = select(last, I(map.size - 1), i) * I(4);
+  const I hi = select(last, lo, lo + I(4));
+  const float* e = &map.entries[0].x; // 4 floats per entry
+  const F zero(0.0f);
+  return {select(hidden, zero, lane_lerp(gather(e, lo), gather(e, hi), f)),
+          select(hidden, zero, lane_lerp(gather(e + 1, lo), gather(e + 1, hi), f)),
+          select(hidden, zero, lane_lerp(gather(e + 2, lo), gather(e + 2, hi), f)),
+          select(hidden, zero, lane_lerp(gather(e + 3, lo), gather(e + 3, hi), f))};
+}
+
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f ColormapView::lookup(float v) const {
+  return colormap_lookup(*this, v);
+}
 
 /// A host-owned colormap. Entries are straight (not premultiplied) RGBA in [0,1].
 struct Colormap {

@@ -9,6 +9,7 @@
 #include "libindex/colormap.h"
 #include "libindex/frame.h"
 #include "libindex/image.h"
+#include "libindex/lanes.h"
 #include "libindex/kernels/skip_grid.h"
 
 namespace libindex::kernels {
@@ -35,11 +36,12 @@ static_assert(std::is_trivially_copyable_v<MarchParams>);
 constexpr float kOpaqueAlpha = 1.0f - 1.0f / 512.0f;
 
 /// a' = 1 - (1 - a)^(dt / dt_ref), with the common exponents 1 and 1/2 computed exactly and cheaply.
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float correct_opacity(float a, float exponent) {
-  if (a >= 1.0f) return 1.0f;
-  if (exponent == 1.0f) return a;
-  if (exponent == 0.5f) return 1.0f - sqrtf(1.0f - a);
-  return 1.0f - exp2f(exponent * log2f(1.0f - a));
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F correct_opacity(F a, float exponent) {
+  F corrected = a;
+  if (exponent == 0.5f) corrected = 1.0f - lane_sqrt(1.0f - a);
+  else if (exponent != 1.0f) corrected = 1.0f - lane_exp2(exponent * lane_log2(1.0f - a));
+  return select(a >= 1.0f, F(1.0f), corrected);
 }
 
 /// Deterministic per-pixel lattice offset in [0, 1): every rank and backend picks the same one.
@@ -51,116 +53,194 @@ LIBINDEX_HOST_DEVICE inline float pixel_jitter(int px, int py) {
 
 /// Sample position arithmetic that no compiler may contract into an FMA: ownership of a sample by a
 /// rank (a half-open box test) must come out the same on every rank and every backend.
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float exact_mul_add(float a, float b, float c) {
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F exact_mul_add(F a, F b, F c) {
 #if LIBINDEX_DEVICE_PASS
   return __fadd_rn(__fmul_rn(a, b), c);
 #else
-  return a * b + c; // host code is built with -ffp-contract=off
+  return a * b + c; // host code is built with -ffp-contract=off; SIMD lanes multiply and add apart
 #endif
 }
 
 /// Headlight Blinn-Phong: light and viewer along the ray, so the half vector is the light vector.
-template <class Sampler>
-LIBINDEX_HOST_DEVICE inline Vec3f shade(const MarchParams& P, const Sampler& S, Vec3f p, Vec3f ray_dir,
-                                        Vec3f rgb) {
-  const Vec3f g_voxel{S.value(p + Vec3f{1, 0, 0}) - S.value(p - Vec3f{1, 0, 0}),
-                      S.value(p + Vec3f{0, 1, 0}) - S.value(p - Vec3f{0, 1, 0}),
-                      S.value(p + Vec3f{0, 0, 1}) - S.value(p - Vec3f{0, 0, 1})};
-  const Vec3f g = g_voxel * P.inv_scaling; // chain rule: d/dscene = d/dvoxel * dvoxel/dscene
-  const float len = length(g);
-  if (!(len > 1e-12f)) return rgb; // flat region: no normal, leave unshaded
-  const float ndotl = fabsf(dot(g, ray_dir)) / len; // two-sided
+template <class Sampler, class Vec3>
+LIBINDEX_HOST_DEVICE inline Vec3 shade(const MarchParams& P, const Sampler& S, const Vec3& p, const Vec3& ray_dir,
+                                       const Vec3& rgb) {
+  using F = decltype(p.x);
+  const auto at = [&](float ox, float oy, float oz) { return S.value(Vec3{p.x + ox, p.y + oy, p.z + oz}); };
+  // Chain rule: d/dscene = d/dvoxel * dvoxel/dscene.
+  const F gx = (at(1, 0, 0) - at(-1, 0, 0)) * P.inv_scaling.x;
+  const F gy = (at(0, 1, 0) - at(0, -1, 0)) * P.inv_scaling.y;
+  const F gz = (at(0, 0, 1) - at(0, 0, -1)) * P.inv_scaling.z;
+  const F len = lane_sqrt(gx * gx + gy * gy + gz * gz);
+  const auto flat = !(len > 1e-12f); // flat region: no normal, leave unshaded
+  const F ndotl = lane_abs(gx * ray_dir.x + gy * ray_dir.y + gz * ray_dir.z) / len; // two-sided
   const Shading& s = P.shading;
-  const float diffuse = (s.ambient + s.diffuse * ndotl) * s.intensity;
-  const float specular = s.specular * powf(ndotl, s.shininess) * s.intensity;
-  return {fminf(1.0f, rgb.x * diffuse + specular), fminf(1.0f, rgb.y * diffuse + specular),
-          fminf(1.0f, rgb.z * diffuse + specular)};
+  const F diffuse = (s.ambient + s.diffuse * ndotl) * s.intensity;
+  const F specular = s.specular * lane_pow(ndotl, s.shininess) * s.intensity;
+  return {select(flat, rgb.x, lane_min(F(1.0f), rgb.x * diffuse + specular)),
+          select(flat, rgb.y, lane_min(F(1.0f), rgb.y * diffuse + specular)),
+          select(flat, rgb.z, lane_min(F(1.0f), rgb.z * diffuse + specular))};
 }
 
 /// The colormap read in software: exactly the conventions' lookup (both backends' default).
 struct TableClassifier {
   ColormapView map;
-  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f operator()(float v) const { return map.lookup(v); }
+  template <class F>
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> operator()(F v) const {
+    return colormap_lookup(map, v);
+  }
 };
 
-/// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA.
-/// Sample k lies at t_k = (k + j) * dt on one lattice anchored at the eye; a sample is taken only
-/// inside P.clip (half-open), so across ranks every sample is taken exactly once. Empty macro
-/// cells are jumped over on the same lattice, so skipping drops only samples that add nothing.
-/// `samples` counts the samples evaluated. `classify` maps a value to straight RGBA.
+/// One ray, or a packet of rays (F = a SIMD lane type), between samples. Sample k lies at
+/// t_k = (k + j) * dt on one lattice anchored at the eye; samples [k, k_stop) are in occupied macro
+/// cells (or all of [k, k_end) without skipping).
+template <class F>
+struct RayLanes {
+  using I = LaneInt<F>;
+  LaneVec3<F> origin, step, dir; ///< voxel-space origin and direction per unit t; scene direction
+  F j, t_near, t_far;            ///< lattice offset; near and far planes along the ray
+  I k, k_stop, k_end;
+};
+
+/// What a ray has gathered so far.
+template <class F>
+struct RayAccum {
+  LaneVec4<F> color;  ///< premultiplied, front to back
+  F max_value;        ///< MIP
+  LaneMask<F> hit;    ///< MIP: some sample was taken
+  LaneInt<F> samples; ///< samples evaluated
+};
+
+/// Nothing gathered yet.
+LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}, -3.0e38f, false, 0}; }
+
+/// Sets up the ray of pixel (px, py): false when it misses the brick's clip box.
+LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r) {
+  const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
+  // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
+  r.origin = (ray.origin - P.translation) * P.inv_scaling;
+  r.step = ray.dir * P.inv_scaling;
+  r.dir = ray.dir;
+  // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
+  const float along_view = dot(ray.dir, P.frame.dir);
+  r.t_near = P.camera.clip_min / along_view, r.t_far = P.camera.clip_max / along_view;
+  float t0 = r.t_near, t1 = r.t_far;
+  intersect_ray_box({r.origin, r.step}, P.clip, t0, t1);
+  if (!(t0 <= t1)) return false;
+  r.j = P.jitter ? pixel_jitter(px, py) : 0.0f;
+  // One lattice step of margin on both ends: the exact half-open test decides membership.
+  r.k = int(ceilf(t0 / P.dt - r.j)) - 1;
+  if (r.k < 0) r.k = 0;
+  r.k_end = int(floorf(t1 / P.dt - r.j)) + 2;
+  const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
+  r.k_stop = skipping ? r.k : r.k_end; // skipping: look up the first cell before sampling
+  return true;
+}
+
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchParams& P, const RayLanes<F>& r,
+                                                                  LaneInt<F> k, F& t) {
+  t = (to_float(k) + r.j) * P.dt;
+  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
+          exact_mul_add(r.step.z, t, r.origin.z)};
+}
+
+/// Empty-space skipping, one macro cell per call, for the lanes in `need` (those at the end of their
+/// occupied run): a lane in an empty cell jumps to the cell's exit on the sample lattice; a lane in
+/// an occupied cell gets k_stop, the cell's last lattice point. Returns the lanes that still need
+/// a cell (they jumped and have not reached the end of the ray).
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> skip_empty_cell(const MarchParams& P, RayLanes<F>& r,
+                                                                     LaneMask<F> need) {
+  using I = LaneInt<F>;
+  F t;
+  const LaneVec3<F> p = sample_point(P, r, r.k, t);
+  const auto cell = P.skip.cell_of(p);
+  I k_next = ceil_to_int(P.skip.exit_t(cell, r.origin, r.step) / P.dt - r.j);
+  k_next = select(k_next <= r.k, r.k + I(1), k_next);
+  const LaneMask<F> occupied = P.skip.is_occupied(cell);
+  r.k = select(need & !occupied, k_next, r.k);
+  r.k_stop = select(need & occupied, lane_min(k_next, r.k_end), r.k_stop);
+  return need & !occupied & (r.k < r.k_end);
+}
+
+/// skip_empty_cell until every lane in `need` is in an occupied cell or at the end of its ray.
+template <class F>
+LIBINDEX_HOST_DEVICE inline void find_occupied_run(const MarchParams& P, RayLanes<F>& r, LaneMask<F> need) {
+  while (any(need)) need = skip_empty_cell(P, r, need);
+}
+
+/// Takes sample k of the lanes in `active`, composites it front to back and returns the lanes that
+/// just became opaque. A sample is taken only inside P.clip (half-open) and between the near and
+/// far planes, so across ranks every sample is taken exactly once. `classify` maps a value to
+/// straight RGBA.
+template <class F, class Sampler, class Classifier>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchParams& P, const Sampler& S,
+                                                                 const Classifier& classify, const RayLanes<F>& r,
+                                                                 LaneMask<F> active, RayAccum<F>& acc) {
+  using I = LaneInt<F>;
+  F t;
+  LaneVec3<F> p = sample_point(P, r, r.k, t);
+  const Box3f& clip = P.clip;
+  active = active & (p.x >= clip.lo.x) & (p.x < clip.hi.x) & (p.y >= clip.lo.y) & (p.y < clip.hi.y) &
+           (p.z >= clip.lo.z) & (p.z < clip.hi.z) & (t >= r.t_near) & (t < r.t_far);
+  if (!any(active)) return active;
+  acc.samples = acc.samples + select(active, I(1), I(0));
+  // Lanes that take no sample read the clip box's centre instead, which every brick stores.
+  p = {select(active, p.x, F(0.5f * (clip.lo.x + clip.hi.x))), select(active, p.y, F(0.5f * (clip.lo.y + clip.hi.y))),
+       select(active, p.z, F(0.5f * (clip.lo.z + clip.hi.z)))};
+  const F v = S.value(p);
+  if (P.mode == RenderMode::maximum_intensity) {
+    acc.max_value = select(active & (v > acc.max_value), v, acc.max_value);
+    acc.hit = acc.hit | active;
+    return active & false; // no lane became opaque
+  }
+  const LaneVec4<F> c = classify(v);
+  const LaneMask<F> contributes = active & (c.w > 0.0f);
+  if (!any(contributes)) return contributes;
+  const F a = correct_opacity(c.w, P.opacity_exponent);
+  LaneVec3<F> rgb{c.x, c.y, c.z};
+  if (P.shading.enabled) rgb = shade(P, S, p, r.dir, rgb);
+  LaneVec4<F>& o = acc.color;
+  const F w = (1.0f - o.w) * a;
+  o = {select(contributes, o.x + w * rgb.x, o.x), select(contributes, o.y + w * rgb.y, o.y),
+       select(contributes, o.z + w * rgb.z, o.z), select(contributes, o.w + w, o.w)};
+  return contributes & (P.early_termination & (o.w >= kOpaqueAlpha));
+}
+
+/// The pixel a finished ray leaves: its composited color, or for MIP the classified maximum (or the
+/// maximum itself when MIP values are composited across ranks).
+template <class Classifier>
+LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classifier& classify,
+                                             const RayAccum<float>& acc) {
+  if (P.mode != RenderMode::maximum_intensity) return acc.color;
+  if (!acc.hit) return {0, 0, 0, 0};
+  if (P.mip_values) return {acc.max_value, 0, 0, 1};
+  const Vec4f c = classify(acc.max_value);
+  return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
+}
+
+/// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the
+/// scalar driver of begin_ray / find_occupied_run / take_sample (the GPU runs one per thread; the
+/// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
+/// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
+/// samples evaluated.
 template <class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify,
                                             int px, int py, unsigned long long& samples) {
-  const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
-  // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
-  const Vec3f o = (ray.origin - P.translation) * P.inv_scaling;
-  const Vec3f d = ray.dir * P.inv_scaling;
-  // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
-  const float along_view = dot(ray.dir, P.frame.dir);
-  const float t_near = P.camera.clip_min / along_view, t_far = P.camera.clip_max / along_view;
-  float t0 = t_near, t1 = t_far;
-  intersect_ray_box({o, d}, P.clip, t0, t1);
-  if (!(t0 <= t1)) return {0, 0, 0, 0};
-
-  const float dt = P.dt;
-  const float j = P.jitter ? pixel_jitter(px, py) : 0.0f;
-  // One lattice step of margin on both ends: the exact half-open test below decides membership.
-  int k = int(ceilf(t0 / dt - j)) - 1;
-  if (k < 0) k = 0;
-  const int k_end = int(floorf(t1 / dt - j)) + 2;
-
-  Vec4f acc{0, 0, 0, 0};
-  float max_value = -3.0e38f;
-  bool hit = false;
-  const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
-  unsigned long long n = 0;
-
-  while (k < k_end) {
-    int k_stop = k_end;
-    if (skipping) {
-      const float t = (float(k) + j) * dt;
-      const Vec3f p{exact_mul_add(d.x, t, o.x), exact_mul_add(d.y, t, o.y), exact_mul_add(d.z, t, o.z)};
-      const Vec3i cell = P.skip.cell_of(p);
-      int k_next = int(ceilf(P.skip.exit_t(cell, o, d) / dt - j));
-      if (k_next <= k) k_next = k + 1;
-      if (!P.skip.is_occupied(cell)) {
-        k = k_next;
-        continue;
-      }
-      k_stop = k_next < k_end ? k_next : k_end;
-    }
-    for (; k < k_stop; ++k) {
-      const float t = (float(k) + j) * dt;
-      const Vec3f p{exact_mul_add(d.x, t, o.x), exact_mul_add(d.y, t, o.y), exact_mul_add(d.z, t, o.z)};
-      if (!P.clip.contains_half_open(p) || t < t_near || t >= t_far) continue;
-      ++n;
-      const float v = S.value(p);
-      if (P.mode == RenderMode::maximum_intensity) {
-        max_value = v > max_value ? v : max_value;
-        hit = true;
-        continue;
-      }
-      const Vec4f c = classify(v);
-      if (!(c.w > 0.0f)) continue;
-      const float a = correct_opacity(c.w, P.opacity_exponent);
-      Vec3f rgb{c.x, c.y, c.z};
-      if (P.shading.enabled) rgb = shade(P, S, p, ray.dir, rgb);
-      const float w = (1.0f - acc.w) * a;
-      acc.x += w * rgb.x, acc.y += w * rgb.y, acc.z += w * rgb.z, acc.w += w;
-      if (P.early_termination && acc.w >= kOpaqueAlpha) {
-        samples += n;
-        return acc;
-      }
-    }
+  RayLanes<float> r;
+  if (!begin_ray(P, px, py, r)) return {0, 0, 0, 0};
+  RayAccum<float> acc = empty_accum();
+  while (true) {
+    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
+    if (r.k >= r.k_end) break;
+    const bool opaque = take_sample(P, S, classify, r, true, acc);
+    ++r.k;
+    if (opaque) break;
   }
-  samples += n;
-  if (P.mode == RenderMode::maximum_intensity) {
-    if (!hit) return {0, 0, 0, 0};
-    if (P.mip_values) return {max_value, 0, 0, 1};
-    const Vec4f c = classify(max_value);
-    return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
-  }
-  return acc;
+  samples += (unsigned long long)acc.samples;
+  return finish_ray(P, classify, acc);
 }
 
 /// march_ray with the exact table lookup.

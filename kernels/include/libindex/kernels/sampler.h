@@ -6,31 +6,35 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "libindex/lanes.h"
 #include "libindex/volume.h"
 
 namespace libindex::kernels {
 
 /// Trilinear interpolation at voxel-space point p (DESIGN.md, Sampling): between the 8 nearest voxel
-/// centres (i + 1/2), clamped to the outermost centres of the volume [lo, hi - 1].
-/// `fetch(ix, iy, iz, dx, dy, dz)` returns the 8 normalized corner values at (ix..ix+dx, ...).
-template <class Fetch8>
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float trilinear(Vec3f p, Vec3f centre_min, Vec3f centre_max,
-                                                         const Fetch8& fetch8) {
-  const float x = clampf(p.x - 0.5f, centre_min.x, centre_max.x);
-  const float y = clampf(p.y - 0.5f, centre_min.y, centre_max.y);
-  const float z = clampf(p.z - 0.5f, centre_min.z, centre_max.z);
+/// centres (i + 1/2), clamped to the outermost centres of the volume [lo, hi - 1]. p is one ray's point
+/// (Vec3f) or a packet's (lanes.h). `fetch8(ix, iy, iz, dx, dy, dz, c)` stores the 8 corner values at
+/// (ix..ix+dx, iy..iy+dy, iz..iz+dz) in c, x fastest.
+template <class Vec3, class Fetch8>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear(const Vec3& p, Vec3f centre_min, Vec3f centre_max,
+                                                        const Fetch8& fetch8) {
+  using F = decltype(p.x);
+  using I = LaneInt<F>;
+  const F x = lane_clamp(p.x - 0.5f, centre_min.x, centre_max.x);
+  const F y = lane_clamp(p.y - 0.5f, centre_min.y, centre_max.y);
+  const F z = lane_clamp(p.z - 0.5f, centre_min.z, centre_max.z);
   // Volumes start at voxel 0, so the clamped coordinates are >= 0 and truncation is floor.
-  const int ix = int(x), iy = int(y), iz = int(z);
-  const float fx = x - float(ix), fy = y - float(iy), fz = z - float(iz);
+  const I ix = truncate_to_int(x), iy = truncate_to_int(y), iz = truncate_to_int(z);
+  const F fx = x - to_float(ix), fy = y - to_float(iy), fz = z - to_float(iz);
   // At the upper face the "next" centre is the same voxel (clamp to edge).
-  const int dx = float(ix) < centre_max.x ? 1 : 0;
-  const int dy = float(iy) < centre_max.y ? 1 : 0;
-  const int dz = float(iz) < centre_max.z ? 1 : 0;
-  float c[8];
+  const I dx = select(to_float(ix) < centre_max.x, I(1), I(0));
+  const I dy = select(to_float(iy) < centre_max.y, I(1), I(0));
+  const I dz = select(to_float(iz) < centre_max.z, I(1), I(0));
+  F c[8];
   fetch8(ix, iy, iz, dx, dy, dz, c);
-  const float c00 = lerpf(c[0], c[1], fx), c10 = lerpf(c[2], c[3], fx);
-  const float c01 = lerpf(c[4], c[5], fx), c11 = lerpf(c[6], c[7], fx);
-  return lerpf(lerpf(c00, c10, fy), lerpf(c01, c11, fy), fz);
+  const F c00 = lane_lerp(c[0], c[1], fx), c10 = lane_lerp(c[2], c[3], fx);
+  const F c01 = lane_lerp(c[4], c[5], fx), c11 = lane_lerp(c[6], c[7], fx);
+  return lane_lerp(lane_lerp(c00, c10, fy), lane_lerp(c01, c11, fy), fz);
 }
 
 /// Exact software trilinear on a brick in memory (host memory on the CPU, global memory on the GPU).

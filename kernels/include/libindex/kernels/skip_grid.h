@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libindex/colormap.h"
+#include "libindex/lanes.h"
 #include "libindex/volume.h"
 
 namespace libindex::kernels {
@@ -20,27 +21,38 @@ struct SkipGridView {
   Vec3i dims;                        ///< cells per axis
   int cell_size = 8;                 ///< voxels per cell edge
 
-  LIBINDEX_HOST_DEVICE Vec3i cell_of(Vec3f p) const {
+  // cell_of, is_occupied and exit_t take one ray's point (F = float) or a packet's (lanes.h).
+
+  /// The cell holding voxel-space point p, clamped to the grid.
+  template <class Vec3>
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto cell_of(const Vec3& p) const {
+    using F = decltype(p.x);
+    using I = LaneInt<F>;
     const float inv = 1.0f / float(cell_size);
-    Vec3i c;
+    LaneVec3i<F> c;
     for (int a = 0; a < 3; ++a) {
-      const float f = (p[a] - float(origin[a])) * inv;
-      const int i = f < 0.0f ? 0 : int(f);
-      c[a] = i >= dims[a] ? dims[a] - 1 : i;
+      const F f = (p[a] - float(origin[a])) * inv;
+      const I i = select(f < 0.0f, I(0), truncate_to_int(f));
+      c[a] = select(i >= I(dims[a]), I(dims[a] - 1), i);
     }
     return c;
   }
-  LIBINDEX_HOST_DEVICE bool is_occupied(Vec3i c) const {
-    return occupied[((long long)c.z * dims.y + c.y) * dims.x + c.x] != 0;
+  template <class Vec3i>
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto is_occupied(const Vec3i& c) const {
+    using I = decltype(c.x);
+    const I cell = (c.z * I(dims.y) + c.y) * I(dims.x) + c.x;
+    return gather_byte(occupied, cell, dims.x * dims.y * dims.z) != I(0);
   }
   /// Ray parameter where the ray o + t d leaves cell c (the nearest exit face).
-  LIBINDEX_HOST_DEVICE float exit_t(Vec3i c, Vec3f o, Vec3f d) const {
-    float t = 3.0e38f;
+  template <class Vec3i, class Vec3>
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto exit_t(const Vec3i& c, const Vec3& o, const Vec3& d) const {
+    using F = decltype(o.x);
+    using I = LaneInt<F>;
+    F t(3.0e38f);
     for (int a = 0; a < 3; ++a) {
-      if (d[a] == 0.0f) continue;
-      const float face = float(origin[a] + (c[a] + (d[a] > 0.0f ? 1 : 0)) * cell_size);
-      const float ta = (face - o[a]) / d[a];
-      t = ta < t ? ta : t;
+      const F face = to_float(I(origin[a]) + (c[a] + select(d[a] > 0.0f, I(1), I(0))) * I(cell_size));
+      const F ta = (face - o[a]) / d[a];
+      t = select((d[a] != 0.0f) & (ta < t), ta, t);
     }
     return t;
   }
