@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ray-march throughput: samples per second, 256^3 uint8, 1024^2 image, skipping off and on, on one
-// core and on all cores (CPU) and on the GPU when one answers. Needs only the kernels module.
+// core and on all cores (CPU, in SIMD packets and one ray at a time) and on the GPU when one answers
+// (hardware and software trilinear). Needs only the kernels module.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -36,7 +37,7 @@ const Brick& volume() {
   return b;
 }
 
-FrameParams frame(bool skipping) {
+FrameParams frame(bool skipping, bool hardware_filtering = true) {
   FrameParams f;
   f.width = f.height = 1024;
   f.camera.from = {128, 128, 560};
@@ -48,11 +49,11 @@ FrameParams frame(bool skipping) {
   f.colormap.domain_min = 0.1f; // low densities transparent, as a user would set it
   f.colormap.mode = BoundaryMode::clamp_to_transparent;
   f.settings.empty_space_skipping = skipping;
+  f.settings.hardware_filtering = hardware_filtering;
   return f;
 }
 
-void march(benchmark::State& state, kernels::Backend& backend, bool skipping) {
-  const FrameParams f = frame(skipping);
+void march(benchmark::State& state, kernels::Backend& backend, const FrameParams& f) {
   Image image(f.width, f.height);
   long long samples = 0;
   backend.render(whole_view(volume()), f, image.view()); // uploads, skip-grid build: not timed
@@ -65,7 +66,7 @@ void march(benchmark::State& state, kernels::Backend& backend, bool skipping) {
 }
 
 void BM_Cpu(benchmark::State& state) {
-  const bool skipping = state.range(0) != 0, one_core = state.range(1) != 0;
+  const bool skipping = state.range(0) != 0, one_core = state.range(1) != 0, packets = state.range(2) != 0;
 #if LIBINDEX_WITH_TBB
   std::unique_ptr<tbb::global_control> limit;
   if (one_core) limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, 1);
@@ -75,10 +76,16 @@ void BM_Cpu(benchmark::State& state) {
     return;
   }
 #endif
-  auto backend = kernels::make_cpu_backend();
-  march(state, *backend, skipping);
+  if (packets && !kernels::cpu_packet_isa()) {
+    state.SkipWithError("no SIMD ray packets in this build or on this CPU");
+    return;
+  }
+  auto backend = kernels::make_cpu_backend(packets);
+  state.SetLabel(backend->name());
+  march(state, *backend, frame(skipping));
 }
-BENCHMARK(BM_Cpu)->ArgNames({"skip", "one_core"})->ArgsProduct({{0, 1}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+// packets:0 is march_ray one pixel at a time (what the GPU runs per thread); packets:1 the SIMD packets.
+BENCHMARK(BM_Cpu)->ArgNames({"skip", "one_core", "packets"})->ArgsProduct({{0, 1}, {1, 0}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 void BM_Cuda(benchmark::State& state) {
   std::string reason;
@@ -87,11 +94,9 @@ void BM_Cuda(benchmark::State& state) {
     return;
   }
   auto backend = kernels::make_backend(kernels::BackendKind::cuda, false);
-  FrameParams f = frame(state.range(0) != 0);
-  (void)f;
-  march(state, *backend, state.range(0) != 0);
+  march(state, *backend, frame(state.range(0) != 0, state.range(1) != 0));
 }
-BENCHMARK(BM_Cuda)->ArgNames({"skip"})->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_Cuda)->ArgNames({"skip", "hw_filter"})->ArgsProduct({{0, 1}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 
 } // namespace
 

@@ -4,20 +4,37 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "../src/brick_cache.h"
 #include "../src/parallel.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
+#include "packets.h"
 
 namespace libindex::kernels {
 namespace {
 
 constexpr int kTile = 16;
 
+// Asked here, in a unit built for the baseline CPU: the packet unit may use any instruction.
+bool cpu_supports(const char* isa) {
+  const std::string name = isa ? isa : "";
+  if (name == "avx512")
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (name == "avx2") return __builtin_cpu_supports("avx2");
+  return false;
+}
+
 class CpuBackend final : public Backend {
 public:
-  std::string name() const override { return "cpu (" + std::to_string(worker_threads()) + " threads)"; }
+  explicit CpuBackend(bool ray_packets) : packet_isa_(ray_packets ? cpu_packet_isa() : nullptr) {}
+
+  std::string name() const override {
+    return "cpu (" + std::to_string(worker_threads()) + " threads, " +
+           (packet_isa_ ? std::string(packet_isa_) + " ray packets" : std::string("one ray at a time")) + ")";
+  }
   BackendKind kind() const override { return BackendKind::cpu; }
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
@@ -33,7 +50,8 @@ public:
         skip = grid.view(occupancy_.data());
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
-      switch (brick.dtype) {
+      if (packet_isa_ && packet_path_fits(brick)) stats.samples = launch_packets(params, brick, stats.active, out);
+      else switch (brick.dtype) {
       case DType::uint8: stats.samples = launch<uint8_t>(params, brick, stats.active, out); break;
       case DType::uint16: stats.samples = launch<uint16_t>(params, brick, stats.active, out); break;
       case DType::int16: stats.samples = launch<int16_t>(params, brick, stats.active, out); break;
@@ -45,28 +63,41 @@ public:
   }
 
 private:
-  template <class T>
-  static long long launch(const MarchParams& params, const BrickView& brick, Rect r, ImageView out) {
-    const DenseSampler<T> sampler = make_dense_sampler(brick, static_cast<const T*>(brick.data));
+  template <class Tile>
+  static long long for_each_tile(Rect r, const Tile& march_tile) {
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};
     parallel_for(tiles_x * tiles_y, [&](int tile) {
       const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
-      const int x1 = std::min(x0 + kTile, r.x1), y1 = std::min(y0 + kTile, r.y1);
-      unsigned long long samples = 0;
-      for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) out.at(x, y) = march_ray(params, sampler, x, y, samples);
-      total += samples;
+      total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
     });
     return (long long)total.load();
   }
 
+  static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out) {
+    return for_each_tile(r, [&](Rect tile) { return march_packets(params, brick, tile, out); });
+  }
+
+  template <class T>
+  static long long launch(const MarchParams& params, const BrickView& brick, Rect r, ImageView out) {
+    const DenseSampler<T> sampler = make_dense_sampler(brick, static_cast<const T*>(brick.data));
+    return for_each_tile(r, [&](Rect tile) {
+      unsigned long long samples = 0;
+      for (int y = tile.y0; y < tile.y1; ++y)
+        for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, sampler, x, y, samples);
+      return samples;
+    });
+  }
+
+  const char* packet_isa_;
   BrickCache cache_;
   std::vector<uint8_t> occupancy_;
 };
 
 } // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend(bool ray_packets) { return std::make_unique<CpuBackend>(ray_packets); }
+
+const char* cpu_packet_isa() { return cpu_supports(packet_isa()) ? packet_isa() : nullptr; }
 
 } // namespace libindex::kernels

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Ray packets on the CPU: march.h's generic steps (find_occupied_run, take_sample) run on
+/// simd::kWidth rays at once. A lane whose ray ends takes the next pixel of the tile at once, so
+/// the packet stays full while rays end at different samples (early termination, different
+/// lengths). Each lane computes exactly what march_ray computes for its pixel, bit for bit.
+/// Include only from units compiled for AVX2 or AVX-512 (LIBINDEX_SIMD_WIDTH > 0).
+
+#include <climits>
+#include <cstdint>
+
+#include "libindex/image.h"
+#include "libindex/kernels/march.h"
+#include "libindex/kernels/sampler.h"
+#include "simd.h"
+
+#if LIBINDEX_SIMD_WIDTH
+namespace libindex::kernels::simd {
+
+/// DenseSampler's reads as gathers. Offsets are 32-bit, relative to the stored box.
+/// Integer voxels are read two neighbours along x per 4-byte gather.
+template <class T>
+struct PacketSampler {
+  DenseSampler<T> scalar;
+  const uint8_t* bytes; ///< the stored box
+  int byte_count;
+  Vec3i stored_lo;
+
+  float value(Vec3f p) const { return scalar.value(p); }
+
+  vfloat value(const Vec3v& p) const {
+    return voxel_scale<T>() * trilinear(p, scalar.centre_min, scalar.centre_max,
+                                        [this](vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) {
+                                          fetch8(ix, iy, iz, dx, dy, dz, c);
+                                        });
+  }
+
+  void fetch8(vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) const {
+    const vint row = (iz - vint(stored_lo.z)) * vint(scalar.stride_z) + (iy - vint(stored_lo.y)) * vint(scalar.stride_y) +
+                     (ix - vint(stored_lo.x));
+    const vint oy = dy * vint(scalar.stride_y), oz = dz * vint(scalar.stride_z);
+    const vint rows[4] = {row, row + oy, row + oz, row + oz + oy};
+    for (int r = 0; r < 4; ++r) {
+      if constexpr (sizeof(T) == 4) {
+        const float* f = reinterpret_cast<const float*>(bytes);
+        c[2 * r] = gather(f, rows[r]);
+        c[2 * r + 1] = gather(f, rows[r] + dx);
+      } else {
+        read_pair(rows[r], dx, c[2 * r], c[2 * r + 1]);
+      }
+    }
+  }
+
+  /// Voxels `element` and `element + dx` of an 8- or 16-bit volume from one 4-byte read, moved back
+  /// where it would leave the buffer (element + dx is always inside it).
+  void read_pair(vint element, vint dx, vfloat& first, vfloat& second) const {
+    constexpr int kBits = 8 * int(sizeof(T));
+    const vint offset = element * vint(int(sizeof(T)));
+    const vint start = lane_min(offset, vint(byte_count - 4));
+    const vint word = gather_4_bytes(bytes, start);
+    const vint shift = (offset - start) << 3;
+    const vint shift_next = shift + dx * vint(kBits);
+    if constexpr (std::is_signed_v<T>) { // int16: sign-extend from the top of the word
+      const vint up(32 - kBits);
+      first = to_float(shift_right_arithmetic(shift_left(word, up - shift), up));
+      second = to_float(shift_right_arithmetic(shift_left(word, up - shift_next), up));
+    } else {
+      const vint low((1 << kBits) - 1);
+      first = to_float(shift_right_logical(word, shift) & low);
+      second = to_float(shift_right_logical(word, shift_next) & low);
+    }
+  }
+};
+
+/// True when a brick's stored box can be addressed with 32-bit offsets by 4-byte reads.
+inline bool packet_addressable(const BrickView& b) {
+  const long long bytes = b.stored.voxel_count() * (long long)dtype_size(b.dtype);
+  return bytes >= 4 && bytes < (long long)INT_MAX - 64;
+}
+
+template <class T>
+PacketSampler<T> make_packet_sampler(const BrickView& b) {
+  return {make_dense_sampler(b, static_cast<const T*>(b.data)), static_cast<const uint8_t*>(b.data),
+          int(b.stored.voxel_count() * (long long)sizeof(T)), b.stored.lo};
+}
+
+// A ray enters lane l of a packet, or its result leaves it.
+inline void set_lane(Vec3v& v, int l, Vec3f s) { set_lane(v.x, l, s.x), set_lane(v.y, l, s.y), set_lane(v.z, l, s.z); }
+inline void set_lane(RayLanes<vfloat>& p, int l, const RayLanes<float>& r) {
+  set_lane(p.origin, l, r.origin), set_lane(p.step, l, r.step), set_lane(p.dir, l, r.dir);
+  set_lane(p.j, l, r.j), set_lane(p.t_near, l, r.t_near), set_lane(p.t_far, l, r.t_far);
+  set_lane(p.k, l, r.k), set_lane(p.k_stop, l, r.k_stop), set_lane(p.k_end, l, r.k_end);
+}
+inline void set_lane(RayAccum<vfloat>& p, int l, const RayAccum<float>& a) {
+  set_lane(p.color.x, l, a.color.x), set_lane(p.color.y, l, a.color.y);
+  set_lane(p.color.z, l, a.color.z), set_lane(p.color.w, l, a.color.w);
+  set_lane(p.max_value, l, a.max_value), set_lane(p.hit, l, a.hit), set_lane(p.samples, l, a.samples);
+}
+inline RayAccum<float> lane(const RayAccum<vfloat>& p, int l) {
+  return {{lane(p.color.x, l), lane(p.color.y, l), lane(p.color.z, l), lane(p.color.w, l)},
+          lane(p.max_value, l),
+          lane(p.hit, l),
+          lane(p.samples, l)};
+}
+
+/// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
+template <class Sampler, class Classifier>
+unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
+                              ImageView out) {
+  const int pixel_count = tile.width() * tile.height();
+  const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
+  RayLanes<vfloat> rays{};
+  RayAccum<vfloat> acc{};
+  vmask live = lanes_below(0);
+  int pixel[kWidth];
+  int next_pixel = 0;
+  unsigned long long samples = 0;
+
+  // Gives lane l the next pixel of the tile whose ray meets the brick (others are written at once).
+  const auto enter = [&](int l) {
+    RayLanes<float> r;
+    while (next_pixel < pixel_count) {
+      const int i = next_pixel++;
+      const int x = tile.x0 + i % tile.width(), y = tile.y0 + i / tile.width();
+      if (!begin_ray(P, x, y, r)) {
+        out.at(x, y) = {0, 0, 0, 0};
+        continue;
+      }
+      pixel[l] = i;
+      set_lane(rays, l, r);
+      set_lane(acc, l, empty_accum());
+      set_lane(live, l, true);
+      return;
+    }
+    set_lane(live, l, false);
+  };
+  // Writes lane l's pixel.
+  const auto leave = [&](int l) {
+    const RayAccum<float> a = lane(acc, l);
+    samples += (unsigned long long)a.samples;
+    const int i = pixel[l];
+    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) = finish_ray(P, classify, a);
+  };
+
+  for (int l = 0; l < kWidth; ++l) enter(l);
+  while (any(live)) {
+    // Lanes in empty space cross one macro cell per step while the others sample: a lane with a
+    // long way through empty cells does not hold the packet up.
+    if (skipping) {
+      const vmask need = live & (rays.k >= rays.k_stop) & (rays.k < rays.k_end);
+      if (any(need)) skip_empty_cell(P, rays, need);
+    }
+    const vmask active = live & (rays.k < rays.k_stop);
+    const vmask opaque = take_sample(P, S, classify, rays, active, acc);
+    rays.k = select(active, rays.k + vint(1), rays.k);
+    const vmask done = live & ((rays.k >= rays.k_end) | opaque);
+    if (any(done))
+      for (int l = 0; l < kWidth; ++l)
+        if (lane(done, l)) leave(l), enter(l);
+  }
+  return samples;
+}
+
+} // namespace libindex::kernels::simd
+#endif

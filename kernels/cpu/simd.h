@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file SIMD lane types for the CPU's ray packets: vfloat, vint and vmask of the widest instruction
+/// set this translation unit is compiled for (AVX-512: 16 lanes, AVX2: 8), with every operation of
+/// lanes.h, so that march.h's generic steps run on a packet. LIBINDEX_SIMD_WIDTH is 0 when the unit
+/// is compiled for neither.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "libindex/lanes.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#include "simd_avx512.h"
+#define LIBINDEX_SIMD_WIDTH 16
+#elif defined(__AVX2__)
+#include "simd_avx2.h"
+#define LIBINDEX_SIMD_WIDTH 8
+#else
+#define LIBINDEX_SIMD_WIDTH 0
+#endif
+
+#if LIBINDEX_SIMD_WIDTH
+namespace libindex::kernels::simd {
+
+// clang-format off
+inline vfloat operator-(vfloat a) { return vfloat(0.0f) - a; }
+inline vmask operator==(vint a, vint b) { return (!(a < b)) & (!(b < a)); }
+inline vmask operator!=(vint a, vint b) { return (a < b) | (b < a); }
+// clang-format on
+
+/// fminf per lane: the smaller, or the other operand where one is NaN.
+inline vfloat lane_min(vfloat a, vfloat b) {
+  return select(is_nan(b), a, min_unordered(a, b));
+}
+
+/// One lane of a vector, read or written through memory (only when rays enter or leave a packet).
+template <class V, class S>
+S lane_of(const V& v, int i) {
+  S s[kWidth];
+  static_assert(sizeof s == sizeof v);
+  std::memcpy(s, &v, sizeof s);
+  return s[i];
+}
+template <class V, class S>
+void set_lane_of(V& v, int i, S value) {
+  S s[kWidth];
+  static_assert(sizeof s == sizeof v);
+  std::memcpy(s, &v, sizeof s);
+  s[i] = value;
+  std::memcpy(&v, s, sizeof s);
+}
+inline float lane(vfloat v, int i) { return lane_of<vfloat, float>(v, i); }
+inline int lane(vint v, int i) { return lane_of<vint, int>(v, i); }
+inline void set_lane(vfloat& v, int i, float s) { set_lane_of(v, i, s); }
+inline void set_lane(vint& v, int i, int s) { set_lane_of(v, i, s); }
+inline void set_lane(vmask& m, int i, bool b) {
+  const vmask bit = lanes_below(i + 1) & !lanes_below(i);
+  m = b ? (m | bit) : (m & !bit);
+}
+
+/// A scalar function applied lane by lane (for the rare transcendental: shininess, odd opacity exponents).
+template <class Fn>
+inline vfloat per_lane(vfloat x, Fn fn) {
+  float s[kWidth];
+  std::memcpy(s, &x, sizeof s);
+  for (float& v : s) v = fn(v);
+  vfloat r;
+  std::memcpy(&r, s, sizeof s);
+  return r;
+}
+inline vfloat lane_pow(vfloat x, float e) { return per_lane(x, [e](float v) { return powf(v, e); }); }
+inline vfloat lane_exp2(vfloat x) { return per_lane(x, [](float v) { return exp2f(v); }); }
+inline vfloat lane_log2(vfloat x) { return per_lane(x, [](float v) { return log2f(v); }); }
+
+/// base[i] of a byte table of `count` bytes: 4-byte reads that stay inside the table.
+inline vint gather_byte(const uint8_t* base, vint i, int count) {
+  if (count < 4) {
+    vint r = i;
+    for (int l = 0; l < kWidth; ++l) set_lane(r, l, base[lane(i, l)]);
+    return r;
+  }
+  const vint start = lane_min(i, vint(count - 4));
+  const vint bits = (i - start) << 3;
+  return shift_right_logical(gather_4_bytes(base, start), bits) & vint(0xff);
+}
+
+struct Vec3v {
+  vfloat x, y, z;
+  vfloat operator[](int i) const { return i == 0 ? x : (i == 1 ? y : z); }
+  vfloat& operator[](int i) { return i == 0 ? x : (i == 1 ? y : z); }
+};
+struct Vec3iv {
+  vint x, y, z;
+  vint operator[](int i) const { return i == 0 ? x : (i == 1 ? y : z); }
+  vint& operator[](int i) { return i == 0 ? x : (i == 1 ? y : z); }
+};
+struct Vec4v {
+  vfloat x, y, z, w;
+};
+
+} // namespace libindex::kernels::simd
+
+namespace libindex {
+template <>
+struct LaneTypes<kernels::simd::vfloat> {
+  using Int = kernels::simd::vint;
+  using Mask = kernels::simd::vmask;
+  using Vec3 = kernels::simd::Vec3v;
+  using Vec3i = kernels::simd::Vec3iv;
+  using Vec4 = kernels::simd::Vec4v;
+};
+} // namespace libindex
+#endif

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file 8 lanes on AVX2: the lane operations of lanes.h, each with the IEEE result the scalar
+/// function gives per lane. Masks are lanes of all ones or zeros. Included by simd.h only when the
+/// translation unit is compiled for AVX2 (and not AVX-512).
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace libindex::kernels::simd {
+
+constexpr int kWidth = 8;
+constexpr const char* kIsa = "avx2";
+
+struct vmask {
+  __m256i m;
+};
+struct vint {
+  __m256i v;
+  vint() = default;
+  explicit vint(int s) : v(_mm256_set1_epi32(s)) {}
+  vint(__m256i x) : v(x) {}
+};
+struct vfloat {
+  __m256 v;
+  vfloat() = default;
+  vfloat(float s) : v(_mm256_set1_ps(s)) {}
+  vfloat(__m256 x) : v(x) {}
+};
+
+// clang-format off
+inline vmask mask_of(__m256 m) { return {_mm256_castps_si256(m)}; }
+inline vmask operator&(vmask a, vmask b) { return {_mm256_and_si256(a.m, b.m)}; }
+inline vmask operator|(vmask a, vmask b) { return {_mm256_or_si256(a.m, b.m)}; }
+inline vmask operator!(vmask a) { return {_mm256_xor_si256(a.m, _mm256_set1_epi32(-1))}; }
+inline vmask operator&(vmask a, bool b) { return b ? a : vmask{_mm256_setzero_si256()}; }
+inline vmask operator&(bool a, vmask b) { return b & a; }
+inline bool any(vmask a) { return !_mm256_testz_si256(a.m, a.m); }
+inline vmask lanes_below(int n) {
+  return {_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
+}
+inline bool lane(vmask a, int i) { return (_mm256_movemask_ps(_mm256_castsi256_ps(a.m)) >> i) & 1; }
+
+inline vfloat operator+(vfloat a, vfloat b) { return _mm256_add_ps(a.v, b.v); }
+inline vfloat operator-(vfloat a, vfloat b) { return _mm256_sub_ps(a.v, b.v); }
+inline vfloat operator*(vfloat a, vfloat b) { return _mm256_mul_ps(a.v, b.v); }
+inline vfloat operator/(vfloat a, vfloat b) { return _mm256_div_ps(a.v, b.v); }
+inline vmask operator<(vfloat a, vfloat b) { return mask_of(_mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ)); }
+inline vmask operator<=(vfloat a, vfloat b) { return mask_of(_mm256_cmp_ps(a.v, b.v, _CMP_LE_OQ)); }
+inline vmask operator>(vfloat a, vfloat b) { return mask_of(_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)); }
+inline vmask operator>=(vfloat a, vfloat b) { return mask_of(_mm256_cmp_ps(a.v, b.v, _CMP_GE_OQ)); }
+inline vmask operator!=(vfloat a, vfloat b) { return mask_of(_mm256_cmp_ps(a.v, b.v, _CMP_NEQ_UQ)); }
+inline vmask is_nan(vfloat a) { return mask_of(_mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q)); }
+
+inline vint operator+(vint a, vint b) { return _mm256_add_epi32(a.v, b.v); }
+inline vint operator-(vint a, vint b) { return _mm256_sub_epi32(a.v, b.v); }
+inline vint operator*(vint a, vint b) { return _mm256_mullo_epi32(a.v, b.v); }
+inline vint operator&(vint a, vint b) { return _mm256_and_si256(a.v, b.v); }
+inline vint operator<<(vint a, int s) { return _mm256_slli_epi32(a.v, s); }
+inline vmask operator>(vint a, vint b) { return {_mm256_cmpgt_epi32(a.v, b.v)}; }
+inline vmask operator<(vint a, vint b) { return b > a; }
+inline vmask operator<=(vint a, vint b) { return !(a > b); }
+inline vmask operator>=(vint a, vint b) { return !(b > a); }
+inline vint shift_right_logical(vint a, vint bits) { return _mm256_srlv_epi32(a.v, bits.v); }
+inline vint shift_right_arithmetic(vint a, vint bits) { return _mm256_srav_epi32(a.v, bits.v); }
+inline vint shift_left(vint a, vint bits) { return _mm256_sllv_epi32(a.v, bits.v); }
+
+inline vfloat select(vmask m, vfloat a, vfloat b) { return _mm256_blendv_ps(b.v, a.v, _mm256_castsi256_ps(m.m)); }
+inline vint select(vmask m, vint a, vint b) { return _mm256_blendv_epi8(b.v, a.v, m.m); }
+inline vint truncate_to_int(vfloat x) { return _mm256_cvttps_epi32(x.v); }
+inline vint ceil_to_int(vfloat x) { return _mm256_cvttps_epi32(_mm256_round_ps(x.v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)); }
+inline vfloat to_float(vint i) { return _mm256_cvtepi32_ps(i.v); }
+inline vfloat lane_sqrt(vfloat x) { return _mm256_sqrt_ps(x.v); }
+inline vfloat lane_abs(vfloat x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x.v); }
+inline vint lane_min(vint a, vint b) { return _mm256_min_epi32(a.v, b.v); }
+/// min of two non-NaN lanes (ties return b); fminf's NaN rule is applied by simd.h's lane_min.
+inline vfloat min_unordered(vfloat a, vfloat b) { return _mm256_min_ps(a.v, b.v); }
+
+inline vfloat gather(const float* base, vint i) { return _mm256_i32gather_ps(base, i.v, 4); }
+/// The 4 bytes at base + byte_offset per lane, as one int.
+inline vint gather_4_bytes(const void* base, vint byte_offset) {
+  return _mm256_i32gather_epi32(static_cast<const int*>(base), byte_offset.v, 1);
+}
+// clang-format on
+
+} // namespace libindex::kernels::simd

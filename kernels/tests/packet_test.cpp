@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// Ray packets against march_ray, bit for bit: every pixel and the sample count must be identical,
+// for every data type, camera, mode and setting, since both run march.h's steps and only the lane
+// type differs. Built once per instruction set (LIBINDEX_TEST_ISA); skips where the CPU lacks it.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "../cpu/packet_march.h"
+#include "libindex/kernels/skip_grid.h"
+#include "test_volumes.h"
+
+using namespace libindex;
+using namespace libindex::test;
+
+namespace {
+
+bool cpu_has_isa() {
+  const std::string isa = LIBINDEX_TEST_ISA;
+  if (isa == "avx512")
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return __builtin_cpu_supports("avx2");
+}
+
+#define SKIP_WITHOUT_ISA()                                                                     \
+  if (!cpu_has_isa()) GTEST_SKIP() << "this CPU has no " LIBINDEX_TEST_ISA ": packets for it cannot run here"
+
+struct Rendered {
+  Image image;
+  unsigned long long samples = 0;
+};
+
+/// Renders `brick` one ray at a time (march_ray) or in packets (march_tile), over 16x16 tiles.
+template <class T>
+Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
+  std::vector<uint8_t> occupancy;
+  kernels::SkipGridView skip;
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(brick);
+  const ColormapView colormap = f.colormap.view();
+  if (f.settings.empty_space_skipping) {
+    occupancy = grid.occupancy(colormap);
+    skip = grid.view(occupancy.data());
+  }
+  const kernels::MarchParams P = kernels::make_march_params(brick, f, colormap, skip);
+  Rendered out{Image(f.width, f.height)};
+  const kernels::TableClassifier classify{P.colormap};
+  const auto scalar = kernels::make_dense_sampler(brick, static_cast<const T*>(brick.data));
+  const auto packet = kernels::simd::make_packet_sampler<T>(brick);
+  for (int y0 = 0; y0 < f.height; y0 += 16)
+    for (int x0 = 0; x0 < f.width; x0 += 16) {
+      const Rect tile{x0, y0, std::min(x0 + 16, f.width), std::min(y0 + 16, f.height)};
+      if (packets) {
+        out.samples += kernels::simd::march_tile(P, packet, classify, tile, out.image.view());
+      } else {
+        for (int y = tile.y0; y < tile.y1; ++y)
+          for (int x = tile.x0; x < tile.x1; ++x)
+            out.image.at(x, y) = kernels::march_ray(P, scalar, classify, x, y, out.samples);
+      }
+    }
+  return out;
+}
+
+Rendered render_any(const BrickView& b, const FrameParams& f, bool packets) {
+  switch (b.dtype) {
+  case DType::uint8: return render<uint8_t>(b, f, packets);
+  case DType::uint16: return render<uint16_t>(b, f, packets);
+  case DType::int16: return render<int16_t>(b, f, packets);
+  case DType::float32: return render<float>(b, f, packets);
+  }
+  return {};
+}
+
+/// Asserts packets == march_ray to the bit; returns the image for further checks.
+Image expect_identical(const BrickView& b, const FrameParams& f, const std::string& what) {
+  const Rendered one = render_any(b, f, false), packet = render_any(b, f, true);
+  EXPECT_EQ(packet.samples, one.samples) << what;
+  int differing = 0;
+  for (size_t i = 0; i < one.image.pixels().size(); ++i)
+    differing += std::memcmp(&one.image.pixels()[i], &packet.image.pixels()[i], sizeof(Vec4f)) != 0;
+  EXPECT_EQ(differing, 0) << what << ": pixels that differ from march_ray";
+  return one.image;
+}
+
+FrameParams perspective_view(int w, int h, Vec3f eye, Vec3f target) {
+  FrameParams f;
+  f.width = w, f.height = h;
+  f.camera.from = eye;
+  f.camera.dir = normalize(target - eye);
+  f.camera.focal = 1, f.camera.aperture = 0.9f, f.camera.aspect = float(w) / float(h);
+  f.colormap = colormap_preset("viridis", 0.4f);
+  return f;
+}
+
+/// A lumpy ball with values across the whole range, quantized to each type.
+Brick lumpy(Vec3i n, DType t) {
+  return make_volume(n, t, [n](Vec3f c) {
+    const Vec3f p{c.x / n.x - 0.5f, c.y / n.y - 0.5f, c.z / n.z - 0.5f};
+    const float r = length(p);
+    return std::clamp(1.2f - 2.5f * r + 0.15f * std::sin(17 * p.x) * std::sin(13 * p.y + 1) * std::cos(11 * p.z), 0.0f,
+                      1.0f);
+  });
+}
+
+} // namespace
+
+TEST(Packets, EveryDataTypeMatchesMarchRay) {
+  SKIP_WITHOUT_ISA();
+  for (DType t : {DType::uint8, DType::uint16, DType::int16, DType::float32}) {
+    // Odd sizes: the last voxel is the buffer's last byte, which 4-byte reads must not pass.
+    const Brick vol = lumpy({23, 17, 19}, t);
+    const FrameParams f = perspective_view(37, 29, {40, 30, 45}, {11.5f, 8.5f, 9.5f});
+    const Image img = expect_identical(whole_view(vol), f, "dtype " + to_string(t));
+    EXPECT_GT(img.at(18, 14).w, 0.1f) << "the view must see the volume";
+  }
+}
+
+TEST(Packets, SettingsMatchMarchRay) {
+  SKIP_WITHOUT_ISA();
+  const Brick vol = lumpy({32, 28, 24}, DType::uint8);
+  const Vec3f centre{16, 14, 12};
+  for (int variant = 0; variant < 10; ++variant) {
+    FrameParams f = perspective_view(40, 33, {50, -20, 40}, centre);
+    std::string what;
+    switch (variant) {
+    case 0: what = "defaults (skipping, early termination)"; break;
+    case 1: what = "no skipping", f.settings.empty_space_skipping = false; break;
+    case 2: what = "shading", f.settings.shading.enabled = true; break;
+    case 3: what = "jitter", f.settings.jitter = true; break;
+    case 4: what = "MIP", f.settings.mode = RenderMode::maximum_intensity; break;
+    case 5: what = "MIP values", f.settings.mode = RenderMode::maximum_intensity, f.mip_output_values = true; break;
+    case 6:
+      what = "transparent outside a narrow domain";
+      f.colormap.domain_min = 0.4f, f.colormap.domain_max = 0.7f;
+      f.colormap.mode = BoundaryMode::clamp_to_transparent;
+      break;
+    case 7: what = "opacity exponent 0.3", f.settings.sampling_distance = 0.3f; break;
+    case 8: what = "opacity exponent 1, no early termination", f.settings.sampling_distance = 1.0f,
+            f.settings.early_termination = false; break;
+    case 9:
+      what = "region of interest, scaling, near plane";
+      f.settings.region_of_interest = {{3, 5, 2}, {25, 30, 19}};
+      f.settings.scaling = {1, 1.5f, 1}, f.camera.clip_min = 30;
+      break;
+    }
+    expect_identical(whole_view(vol), f, what);
+  }
+}
+
+TEST(Packets, OrthographicAndEyeInside) {
+  SKIP_WITHOUT_ISA();
+  const Brick vol = lumpy({24, 24, 24}, DType::uint16);
+  FrameParams f = ortho_down_z(24, 24, 40, 30, 31, 31);
+  f.colormap = colormap_preset("magma", 0.5f);
+  expect_identical(whole_view(vol), f, "orthographic");
+  expect_identical(whole_view(vol), perspective_view(30, 30, {12, 12, 12}, {30, 20, 5}), "eye inside");
+}
+
+TEST(Packets, BrickWithGhostsInsideALargerVolume) {
+  SKIP_WITHOUT_ISA();
+  // A brick stored with its ghost layer at a non-zero offset: offsets are relative to the stored box.
+  const Brick whole = lumpy({30, 26, 22}, DType::int16);
+  const Box3i owned{{10, 6, 8}, {22, 20, 22}};
+  const Box3i stored = grow(owned, 2, whole.box);
+  Brick part(stored, whole.dtype);
+  for (int z = stored.lo.z; z < stored.hi.z; ++z)
+    for (int y = stored.lo.y; y < stored.hi.y; ++y)
+      for (int x = stored.lo.x; x < stored.hi.x; ++x)
+        part.data<int16_t>()[((z - stored.lo.z) * stored.size().y + (y - stored.lo.y)) * stored.size().x +
+                             (x - stored.lo.x)] = whole.data<int16_t>()[(z * 26 + y) * 30 + x];
+  FrameParams f = perspective_view(36, 36, {-15, 40, 50}, {16, 13, 15});
+  f.settings.shading.enabled = true;
+  const Image img = expect_identical({part.bytes.data(), part.dtype, stored, owned, whole.box, 0}, f, "ghost brick");
+  float alpha = 0;
+  for (const Vec4f& p : img.pixels()) alpha += p.w;
+  EXPECT_GT(alpha, 1.0f) << "the brick must be in view";
+}
