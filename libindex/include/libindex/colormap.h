@@ -45,9 +45,9 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const Colo
   const I i = truncate_to_int(x);
   const M last = i >= I(map.size - 1);
   const F f = select(last, F(0.0f), x - to_float(i)); // the last entry: a + 0 * (a - a) == a
-  const I lo = select(last, I(map.size - 1), i) * I(4);
+  const I lo = select(last, I(map.size - 1), i) << 2; // 4 floats per entry
   const I hi = select(last, lo, lo + I(4));
-  const float* e = &map.entries[0].x; // 4 floats per entry
+  const float* e = &map.entries[0].x;
   const F zero(0.0f);
   return {select(hidden, zero, lane_lerp(gather(e, lo), gather(e, hi), f)),
           select(hidden, zero, lane_lerp(gather(e + 1, lo), gather(e + 1, hi), f)),
