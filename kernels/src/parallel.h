@@ -10,6 +10,7 @@
 
 #include "libindex/config.h"
 #if LIBINDEX_WITH_TBB
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 #endif
@@ -34,7 +35,9 @@ void parallel_for(int n, const Body& body) {
 
 inline int worker_threads() {
 #if LIBINDEX_WITH_TBB
-  return tbb::this_task_arena::max_concurrency();
+  // A tbb::global_control limit (benchmarks' one-core runs, hosts that cap threads) counts too.
+  return std::min<int>(tbb::this_task_arena::max_concurrency(),
+                       int(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)));
 #else
   return std::max(1, int(std::thread::hardware_concurrency()));
 #endif
