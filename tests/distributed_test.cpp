@@ -102,7 +102,9 @@ TEST(Distributed, EarlyTerminationStaysWithinOne255th) {
   f.colormap = colormap_preset("viridis", 1.0f);
   f.settings.early_termination = true;
   const Image n_rank = session.render_frame(f), one = reference(volume, f);
-  if (world_rank() == 0) EXPECT_LE(max_abs_difference(n_rank, one), 1.0f / 255.0f);
+  if (world_rank() == 0) {
+    EXPECT_LE(max_abs_difference(n_rank, one), 1.0f / 255.0f);
+  }
 }
 
 TEST(Distributed, EachRankHoldsItsLeafPlusGhostsOnly) {
@@ -117,7 +119,9 @@ TEST(Distributed, EachRankHoldsItsLeafPlusGhostsOnly) {
     const Box3i expected = grow(session.leaf(), ghost, volume->box());
     EXPECT_EQ(session.stored(), expected);
     EXPECT_EQ(session.resident_bytes(), expected.voxel_count() * 1) << "uint8: one byte per voxel";
-    if (world_size() > 1) EXPECT_LT(session.resident_bytes(), volume->box().voxel_count());
+    if (world_size() > 1) {
+      EXPECT_LT(session.resident_bytes(), volume->box().voxel_count());
+    }
   }
   // The leaves tile the volume.
   long long mine = session.leaf().voxel_count(), total = 0;
@@ -138,7 +142,9 @@ TEST(Distributed, OutOfViewRanksOddAndTinyImages) {
   if (world_rank() == 0) {
     EXPECT_LE(max_abs_difference(n_rank, one), 1e-4f);
     EXPECT_LE(session.last_stats().contributing_leaves, world_size());
-    if (world_size() >= 4) EXPECT_LT(session.last_stats().contributing_leaves, world_size());
+    if (world_size() >= 4) {
+      EXPECT_LT(session.last_stats().contributing_leaves, world_size());
+    }
   }
   FrameParams tiny = frame_for({16, 16, 80}, {16, 16, 16}, false, 1, 1);
   tiny.colormap = colormap_preset("grayscale", 0.2f);
@@ -196,7 +202,9 @@ TEST(Distributed, AFailingPeerIsNamedNotAHang) {
   // The session still works after the error: every rank got out of the failed frame together.
   session.set_volume(io::make_synthetic("sphere", 24));
   const Image img = session.render_frame(frame_for({12, 12, 80}, {12, 12, 12}, false, 8, 8));
-  if (world_rank() == 0) EXPECT_EQ(img.width(), 8);
+  if (world_rank() == 0) {
+    EXPECT_EQ(img.width(), 8);
+  }
 }
 
 namespace {
@@ -231,7 +239,9 @@ TEST(Distributed, NextTimeStepIsReadAheadOnceAndUsed) {
   EXPECT_EQ(step1->reads.load(), 1) << "the prefetched leaf must be used, not read again";
   EXPECT_EQ(session.resident_bytes(), session.stored().voxel_count());
   const Image fresh = reference(step1, f);
-  if (world_rank() == 0) EXPECT_LE(max_abs_difference(shown, fresh), 1e-4f);
+  if (world_rank() == 0) {
+    EXPECT_LE(max_abs_difference(shown, fresh), 1e-4f);
+  }
 }
 
 namespace {

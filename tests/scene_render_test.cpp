@@ -154,7 +154,9 @@ TEST(SceneRender, ShippedScenesLoadWithoutWarningsAndShowSomething) {
     if (rank != 0) continue;
     float alpha = 0;
     for (const Vec4f& p : image.pixels()) alpha += p.w;
-    if (std::string(name) == "empty.prj") EXPECT_EQ(alpha, 0.0f) << "an empty scene renders the background";
+    if (std::string(name) == "empty.prj") {
+      EXPECT_EQ(alpha, 0.0f) << "an empty scene renders the background";
+    }
     else EXPECT_GT(alpha, 20.0f) << name;
   }
 }
