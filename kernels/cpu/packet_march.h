@@ -89,7 +89,7 @@ PacketSampler<T> make_packet_sampler(const BrickView& b) {
 inline void set_lane(Vec3v& v, int l, Vec3f s) { set_lane(v.x, l, s.x), set_lane(v.y, l, s.y), set_lane(v.z, l, s.z); }
 inline void set_lane(RayLanes<vfloat>& p, int l, const RayLanes<float>& r) {
   set_lane(p.origin, l, r.origin), set_lane(p.step, l, r.step), set_lane(p.dir, l, r.dir);
-  set_lane(p.j, l, r.j), set_lane(p.t_near, l, r.t_near), set_lane(p.t_far, l, r.t_far);
+  set_lane(p.j, l, r.j);
   set_lane(p.k, l, r.k), set_lane(p.k_stop, l, r.k_stop), set_lane(p.k_end, l, r.k_end);
 }
 inline void set_lane(RayAccum<vfloat>& p, int l, const RayAccum<float>& a) {

@@ -35,6 +35,12 @@ inline vfloat lane_min(vfloat a, vfloat b) {
   return select(is_nan(b), a, min_unordered(a, b));
 }
 
+/// clampf per lane in two instructions: min/max return their second operand on NaN or a tie, so
+/// with v second NaN stays NaN and -0 stays -0, as `v < lo ? lo : (v > hi ? hi : v)` does.
+inline vfloat lane_clamp(vfloat v, float lo, float hi) {
+  return min_unordered(vfloat(hi), max_unordered(vfloat(lo), v));
+}
+
 /// One lane of a vector, read or written through memory (only when rays enter or leave a packet).
 template <class V, class S>
 S lane_of(const V& v, int i) {
@@ -99,6 +105,34 @@ struct Vec3iv {
 struct Vec4v {
   vfloat x, y, z, w;
 };
+
+/// table[i] per lane: one 16-byte load per lane, then a 4x4 transpose within each 128-bit block
+/// (cheaper than four 4-byte gathers: a colormap entry is read whole).
+inline Vec4v gather_entry(const Vec4f* table, vint i) {
+  alignas(64) int index[kWidth];
+  std::memcpy(index, &i, sizeof index);
+  const float* t = &table[0].x;
+  vfloat r[4]; // r[l], block b: the entry of lane l + 4 b
+#if LIBINDEX_SIMD_WIDTH == 16
+  for (int l = 0; l < 4; ++l) {
+    __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(t + 4 * index[l]));
+    v = _mm512_insertf32x4(v, _mm_loadu_ps(t + 4 * index[l + 4]), 1);
+    v = _mm512_insertf32x4(v, _mm_loadu_ps(t + 4 * index[l + 8]), 2);
+    r[l] = _mm512_insertf32x4(v, _mm_loadu_ps(t + 4 * index[l + 12]), 3);
+  }
+  const __m512 xy01 = _mm512_unpacklo_ps(r[0].v, r[1].v), zw01 = _mm512_unpackhi_ps(r[0].v, r[1].v);
+  const __m512 xy23 = _mm512_unpacklo_ps(r[2].v, r[3].v), zw23 = _mm512_unpackhi_ps(r[2].v, r[3].v);
+  return {_mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
+          _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
+#else
+  for (int l = 0; l < 4; ++l)
+    r[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(t + 4 * index[l])), _mm_loadu_ps(t + 4 * index[l + 4]), 1);
+  const __m256 xy01 = _mm256_unpacklo_ps(r[0].v, r[1].v), zw01 = _mm256_unpackhi_ps(r[0].v, r[1].v);
+  const __m256 xy23 = _mm256_unpacklo_ps(r[2].v, r[3].v), zw23 = _mm256_unpackhi_ps(r[2].v, r[3].v);
+  return {_mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
+          _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
+#endif
+}
 
 } // namespace libindex::kernels::simd
 

@@ -74,8 +74,9 @@ inline vfloat to_float(vint i) { return _mm512_maskz_cvtepi32_ps(0xffff, i.v); }
 inline vfloat lane_sqrt(vfloat x) { return _mm512_sqrt_ps(x.v); }
 inline vfloat lane_abs(vfloat x) { return _mm512_abs_ps(x.v); }
 inline vint lane_min(vint a, vint b) { return _mm512_min_epi32(a.v, b.v); }
-/// min of two non-NaN lanes (ties return b); fminf's NaN rule is applied by simd.h's lane_min.
+/// min and max, returning b where either is NaN or they are equal (the instructions' rule).
 inline vfloat min_unordered(vfloat a, vfloat b) { return _mm512_min_ps(a.v, b.v); }
+inline vfloat max_unordered(vfloat a, vfloat b) { return _mm512_max_ps(a.v, b.v); }
 
 inline vfloat gather(const float* base, vint i) { return _mm512_i32gather_ps(i.v, base, 4); }
 /// The 4 bytes at base + byte_offset per lane, as one int.

@@ -45,14 +45,15 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const Colo
   const I i = truncate_to_int(x);
   const M last = i >= I(map.size - 1);
   const F f = select(last, F(0.0f), x - to_float(i)); // the last entry: a + 0 * (a - a) == a
-  const I lo = select(last, I(map.size - 1), i) << 2; // 4 floats per entry
-  const I hi = select(last, lo, lo + I(4));
-  const float* e = &map.entries[0].x;
-  const F zero(0.0f);
-  return {select(hidden, zero, lane_lerp(gather(e, lo), gather(e, hi), f)),
-          select(hidden, zero, lane_lerp(gather(e + 1, lo), gather(e + 1, hi), f)),
-          select(hidden, zero, lane_lerp(gather(e + 2, lo), gather(e + 2, hi), f)),
-          select(hidden, zero, lane_lerp(gather(e + 3, lo), gather(e + 3, hi), f))};
+  const I lo = select(last, I(map.size - 1), i);
+  const I hi = select(last, lo, lo + I(1));
+  const LaneVec4<F> a = gather_entry(map.entries, lo), b = gather_entry(map.entries, hi);
+  LaneVec4<F> c{lane_lerp(a.x, b.x, f), lane_lerp(a.y, b.y, f), lane_lerp(a.z, b.z, f), lane_lerp(a.w, b.w, f)};
+  if (any(hidden)) { // some packet lanes are outside a transparent domain
+    const F zero(0.0f);
+    c = {select(hidden, zero, c.x), select(hidden, zero, c.y), select(hidden, zero, c.z), select(hidden, zero, c.w)};
+  }
+  return c;
 }
 
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f ColormapView::lookup(float v) const {

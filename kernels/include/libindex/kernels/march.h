@@ -93,13 +93,14 @@ struct TableClassifier {
 };
 
 /// One ray, or a packet of rays (F = a SIMD lane type), between samples. Sample k lies at
-/// t_k = (k + j) * dt on one lattice anchored at the eye; samples [k, k_stop) are in occupied macro
-/// cells (or all of [k, k_end) without skipping).
+/// t_k = (k + j) * dt on one lattice anchored at the eye; [k, k_end) are the samples inside the
+/// brick's clip box and the near and far planes, and [k, k_stop) those in occupied macro cells (or
+/// all of [k, k_end) without skipping).
 template <class F>
 struct RayLanes {
   using I = LaneInt<F>;
   LaneVec3<F> origin, step, dir; ///< voxel-space origin and direction per unit t; scene direction
-  F j, t_near, t_far;            ///< lattice offset; near and far planes along the ray
+  F j;                           ///< lattice offset
   I k, k_stop, k_end;
 };
 
@@ -115,6 +116,24 @@ struct RayAccum {
 /// Nothing gathered yet.
 LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}, -3.0e38f, false, 0}; }
 
+/// Position (voxel space) and ray parameter of lattice point k.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchParams& P, const RayLanes<F>& r,
+                                                                  LaneInt<F> k, F& t) {
+  t = (to_float(k) + r.j) * P.dt;
+  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
+          exact_mul_add(r.step.z, t, r.origin.z)};
+}
+
+/// True when lattice point k is a sample this brick takes: inside the clip box (half-open, so across
+/// ranks every sample is taken exactly once) and between the near and far planes.
+LIBINDEX_HOST_DEVICE inline bool sample_inside(const MarchParams& P, const RayLanes<float>& r, int k, float t_near,
+                                               float t_far) {
+  float t;
+  const Vec3f p = sample_point(P, r, k, t);
+  return P.clip.contains_half_open(p) && t >= t_near && t < t_far;
+}
+
 /// Sets up the ray of pixel (px, py): false when it misses the brick's clip box.
 LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r) {
   const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
@@ -124,26 +143,23 @@ LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py,
   r.dir = ray.dir;
   // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
   const float along_view = dot(ray.dir, P.frame.dir);
-  r.t_near = P.camera.clip_min / along_view, r.t_far = P.camera.clip_max / along_view;
-  float t0 = r.t_near, t1 = r.t_far;
+  const float t_near = P.camera.clip_min / along_view, t_far = P.camera.clip_max / along_view;
+  float t0 = t_near, t1 = t_far;
   intersect_ray_box({r.origin, r.step}, P.clip, t0, t1);
   if (!(t0 <= t1)) return false;
   r.j = P.jitter ? pixel_jitter(px, py) : 0.0f;
-  // One lattice step of margin on both ends: the exact half-open test decides membership.
+  // One lattice step of margin on both ends, then the exact test narrows the range. Positions are
+  // monotone in t and t in k (each rounding step is), so the samples inside form one interval and
+  // take_sample need not test them one by one.
   r.k = int(ceilf(t0 / P.dt - r.j)) - 1;
   if (r.k < 0) r.k = 0;
   r.k_end = int(floorf(t1 / P.dt - r.j)) + 2;
+  while (r.k < r.k_end && !sample_inside(P, r, r.k, t_near, t_far)) ++r.k;
+  while (r.k_end > r.k && !sample_inside(P, r, r.k_end - 1, t_near, t_far)) --r.k_end;
+  if (r.k >= r.k_end) return false;
   const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
   r.k_stop = skipping ? r.k : r.k_end; // skipping: look up the first cell before sampling
   return true;
-}
-
-template <class F>
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchParams& P, const RayLanes<F>& r,
-                                                                  LaneInt<F> k, F& t) {
-  t = (to_float(k) + r.j) * P.dt;
-  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
-          exact_mul_add(r.step.z, t, r.origin.z)};
 }
 
 /// Empty-space skipping, one macro cell per call, for the lanes in `need` (those at the end of their
@@ -171,10 +187,8 @@ LIBINDEX_HOST_DEVICE inline void find_occupied_run(const MarchParams& P, RayLane
   while (any(need)) need = skip_empty_cell(P, r, need);
 }
 
-/// Takes sample k of the lanes in `active`, composites it front to back and returns the lanes that
-/// just became opaque. A sample is taken only inside P.clip (half-open) and between the near and
-/// far planes, so across ranks every sample is taken exactly once. `classify` maps a value to
-/// straight RGBA.
+/// Takes sample k of the lanes in `active` (each inside [k, k_end)), composites it front to back
+/// and returns the lanes that just became opaque. `classify` maps a value to straight RGBA.
 template <class F, class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchParams& P, const Sampler& S,
                                                                  const Classifier& classify, const RayLanes<F>& r,
@@ -183,8 +197,6 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchPar
   F t;
   LaneVec3<F> p = sample_point(P, r, r.k, t);
   const Box3f& clip = P.clip;
-  active = active & (p.x >= clip.lo.x) & (p.x < clip.hi.x) & (p.y >= clip.lo.y) & (p.y < clip.hi.y) &
-           (p.z >= clip.lo.z) & (p.z < clip.hi.z) & (t >= r.t_near) & (t < r.t_far);
   if (!any(active)) return active;
   acc.samples = acc.samples + select(active, I(1), I(0));
   // Lanes that take no sample read the clip box's centre instead, which every brick stores.
