@@ -95,21 +95,20 @@ inline void set_lane(RayLanes<vfloat>& p, int l, const RayLanes<float>& r) {
 inline void set_lane(RayAccum<vfloat>& p, int l, const RayAccum<float>& a) {
   set_lane(p.color.x, l, a.color.x), set_lane(p.color.y, l, a.color.y);
   set_lane(p.color.z, l, a.color.z), set_lane(p.color.w, l, a.color.w);
-  set_lane(p.max_value, l, a.max_value), set_lane(p.hit, l, a.hit), set_lane(p.samples, l, a.samples);
+  set_lane(p.max_value, l, a.max_value), set_lane(p.hit, l, a.hit);
 }
 inline RayAccum<float> lane(const RayAccum<vfloat>& p, int l) {
   return {{lane(p.color.x, l), lane(p.color.y, l), lane(p.color.z, l), lane(p.color.w, l)},
           lane(p.max_value, l),
-          lane(p.hit, l),
-          lane(p.samples, l)};
+          lane(p.hit, l)};
 }
 
-/// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
-template <class Sampler, class Classifier>
-unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
-                              ImageView out) {
+/// march_tile with skipping on or off. Off, k_stop is k_end and the loop never reads it: one SIMD
+/// register less to keep (AVX2 has 16).
+template <bool kSkipping, class Sampler, class Classifier>
+unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
+                                   ImageView out) {
   const int pixel_count = tile.width() * tile.height();
-  const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
   RayLanes<vfloat> rays{};
   RayAccum<vfloat> acc{};
   vmask live = lanes_below(0);
@@ -137,22 +136,21 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
   };
   // Writes lane l's pixel.
   const auto leave = [&](int l) {
-    const RayAccum<float> a = lane(acc, l);
-    samples += (unsigned long long)a.samples;
     const int i = pixel[l];
-    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) = finish_ray(P, classify, a);
+    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) = finish_ray(P, classify, lane(acc, l));
   };
 
   for (int l = 0; l < kWidth; ++l) enter(l);
   while (any(live)) {
     // Lanes in empty space cross one macro cell per step while the others sample: a lane with a
     // long way through empty cells does not hold the packet up.
-    if (skipping) {
+    if constexpr (kSkipping) {
       const vmask need = live & (rays.k >= rays.k_stop) & (rays.k < rays.k_end);
       if (any(need)) skip_empty_cell(P, rays, need);
     }
-    const vmask active = live & (rays.k < rays.k_stop);
+    const vmask active = live & (rays.k < (kSkipping ? rays.k_stop : rays.k_end));
     const vmask opaque = take_sample(P, S, classify, rays, active, acc);
+    samples += (unsigned long long)count(active);
     rays.k = select(active, rays.k + vint(1), rays.k);
     const vmask done = live & ((rays.k >= rays.k_end) | opaque);
     if (any(done))
@@ -160,6 +158,15 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
         if (lane(done, l)) leave(l), enter(l);
   }
   return samples;
+}
+
+/// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
+template <class Sampler, class Classifier>
+unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
+                              ImageView out) {
+  if (P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume)
+    return march_tile_with<true>(P, S, classify, tile, out);
+  return march_tile_with<false>(P, S, classify, tile, out);
 }
 
 } // namespace libindex::kernels::simd

@@ -37,6 +37,7 @@ inline vmask operator!(vmask a) { return {_mm256_xor_si256(a.m, _mm256_set1_epi3
 inline vmask operator&(vmask a, bool b) { return b ? a : vmask{_mm256_setzero_si256()}; }
 inline vmask operator&(bool a, vmask b) { return b & a; }
 inline bool any(vmask a) { return !_mm256_testz_si256(a.m, a.m); }
+inline int count(vmask a) { return __builtin_popcount(unsigned(_mm256_movemask_ps(_mm256_castsi256_ps(a.m)))); }
 inline vmask lanes_below(int n) {
   return {_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
 }

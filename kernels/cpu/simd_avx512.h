@@ -36,6 +36,7 @@ inline vmask operator!(vmask a) { return {__mmask16(~a.m)}; }
 inline vmask operator&(vmask a, bool b) { return {__mmask16(b ? a.m : 0)}; }
 inline vmask operator&(bool a, vmask b) { return b & a; }
 inline bool any(vmask a) { return a.m != 0; }
+inline int count(vmask a) { return __builtin_popcount(a.m); }
 inline vmask lanes_below(int n) { return {__mmask16(n >= 16 ? 0xffff : (1u << n) - 1u)}; }
 inline bool lane(vmask a, int i) { return (a.m >> i) & 1; }
 

@@ -110,11 +110,10 @@ struct RayAccum {
   LaneVec4<F> color;  ///< premultiplied, front to back
   F max_value;        ///< MIP
   LaneMask<F> hit;    ///< MIP: some sample was taken
-  LaneInt<F> samples; ///< samples evaluated
 };
 
 /// Nothing gathered yet.
-LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}, -3.0e38f, false, 0}; }
+LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}, -3.0e38f, false}; }
 
 /// Position (voxel space) and ray parameter of lattice point k.
 template <class F>
@@ -188,17 +187,16 @@ LIBINDEX_HOST_DEVICE inline void find_occupied_run(const MarchParams& P, RayLane
 }
 
 /// Takes sample k of the lanes in `active` (each inside [k, k_end)), composites it front to back
-/// and returns the lanes that just became opaque. `classify` maps a value to straight RGBA.
+/// and returns the lanes that just became opaque. `classify` maps a value to straight RGBA. The
+/// drivers count the samples (the active lanes): a per-lane counter would cost a SIMD register.
 template <class F, class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchParams& P, const Sampler& S,
                                                                  const Classifier& classify, const RayLanes<F>& r,
                                                                  LaneMask<F> active, RayAccum<F>& acc) {
-  using I = LaneInt<F>;
   F t;
   LaneVec3<F> p = sample_point(P, r, r.k, t);
   const Box3f& clip = P.clip;
   if (!any(active)) return active;
-  acc.samples = acc.samples + select(active, I(1), I(0));
   // Lanes that take no sample read the clip box's centre instead, which every brick stores.
   p = {select(active, p.x, F(0.5f * (clip.lo.x + clip.hi.x))), select(active, p.y, F(0.5f * (clip.lo.y + clip.hi.y))),
        select(active, p.z, F(0.5f * (clip.lo.z + clip.hi.z)))};
@@ -248,10 +246,9 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
     if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
     if (r.k >= r.k_end) break;
     const bool opaque = take_sample(P, S, classify, r, true, acc);
-    ++r.k;
+    ++r.k, ++samples;
     if (opaque) break;
   }
-  samples += (unsigned long long)acc.samples;
   return finish_ray(P, classify, acc);
 }
 
