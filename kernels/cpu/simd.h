@@ -41,7 +41,7 @@ inline vfloat lane_clamp(vfloat v, float lo, float hi) {
   return min_unordered(vfloat(hi), max_unordered(vfloat(lo), v));
 }
 
-/// One lane of a vector, read or written through memory (only when rays enter or leave a packet).
+/// One lane of a vector, read through memory (when a ray leaves a packet).
 template <class V, class S>
 S lane_of(const V& v, int i) {
   S s[kWidth];
@@ -49,18 +49,8 @@ S lane_of(const V& v, int i) {
   std::memcpy(s, &v, sizeof s);
   return s[i];
 }
-template <class V, class S>
-void set_lane_of(V& v, int i, S value) {
-  S s[kWidth];
-  static_assert(sizeof s == sizeof v);
-  std::memcpy(s, &v, sizeof s);
-  s[i] = value;
-  std::memcpy(&v, s, sizeof s);
-}
 inline float lane(vfloat v, int i) { return lane_of<vfloat, float>(v, i); }
 inline int lane(vint v, int i) { return lane_of<vint, int>(v, i); }
-inline void set_lane(vfloat& v, int i, float s) { set_lane_of(v, i, s); }
-inline void set_lane(vint& v, int i, int s) { set_lane_of(v, i, s); }
 inline void set_lane(vmask& m, int i, bool b) {
   const vmask bit = lanes_below(i + 1) & !lanes_below(i);
   m = b ? (m | bit) : (m & !bit);

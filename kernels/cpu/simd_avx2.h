@@ -42,6 +42,12 @@ inline vmask lanes_below(int n) {
   return {_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
 }
 inline bool lane(vmask a, int i) { return (_mm256_movemask_ps(_mm256_castsi256_ps(a.m)) >> i) & 1; }
+// A ray entering a packet: one blend per value.
+inline __m256i lane_bit(int i) { return _mm256_cmpeq_epi32(_mm256_set1_epi32(i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+inline void set_lane(vfloat& v, int i, float s) {
+  v.v = _mm256_blendv_ps(v.v, _mm256_set1_ps(s), _mm256_castsi256_ps(lane_bit(i)));
+}
+inline void set_lane(vint& v, int i, int s) { v.v = _mm256_blendv_epi8(v.v, _mm256_set1_epi32(s), lane_bit(i)); }
 
 inline vfloat operator+(vfloat a, vfloat b) { return _mm256_add_ps(a.v, b.v); }
 inline vfloat operator-(vfloat a, vfloat b) { return _mm256_sub_ps(a.v, b.v); }

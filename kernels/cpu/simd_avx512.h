@@ -39,6 +39,9 @@ inline bool any(vmask a) { return a.m != 0; }
 inline int count(vmask a) { return __builtin_popcount(a.m); }
 inline vmask lanes_below(int n) { return {__mmask16(n >= 16 ? 0xffff : (1u << n) - 1u)}; }
 inline bool lane(vmask a, int i) { return (a.m >> i) & 1; }
+// A ray entering a packet: one masked broadcast per value.
+inline void set_lane(vfloat& v, int i, float s) { v.v = _mm512_mask_mov_ps(v.v, __mmask16(1u << i), _mm512_set1_ps(s)); }
+inline void set_lane(vint& v, int i, int s) { v.v = _mm512_mask_set1_epi32(v.v, __mmask16(1u << i), s); }
 
 inline vfloat operator+(vfloat a, vfloat b) { return _mm512_add_ps(a.v, b.v); }
 inline vfloat operator-(vfloat a, vfloat b) { return _mm512_sub_ps(a.v, b.v); }
