@@ -242,13 +242,15 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
   RayLanes<float> r;
   if (!begin_ray(P, px, py, r)) return {0, 0, 0, 0};
   RayAccum<float> acc = empty_accum();
+  int n = 0; // 32 bits in the loop: one register on the GPU
   while (true) {
     if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
     if (r.k >= r.k_end) break;
     const bool opaque = take_sample(P, S, classify, r, true, acc);
-    ++r.k, ++samples;
+    ++r.k, ++n;
     if (opaque) break;
   }
+  samples += (unsigned long long)n;
   return finish_ray(P, classify, acc);
 }
 
