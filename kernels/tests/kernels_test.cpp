@@ -260,3 +260,26 @@ TEST(Camera, NearAndFarPlanesClipAlongTheViewDirection) {
   img = render_whole(*cpu(), vol, f);
   EXPECT_NEAR(img.at(2, 2).w, analytic_alpha(0.1f, 12, 1.0f), 2e-3); // centre ray ~ along the axis
 }
+
+TEST(CpuBackend, RayPacketsGiveTheImageOfOneRayAtATime) {
+  // The backend's dispatch: packets where the build and this CPU have them, else one ray at a time;
+  // either way the same pixels and sample count (kernels_packet_*_test compare every setting).
+  const Brick vol = ball(40);
+  FrameParams f;
+  f.width = 48, f.height = 40;
+  f.camera.from = {60, 50, 80};
+  f.camera.dir = normalize(Vec3f{20, 20, 20} - f.camera.from);
+  f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = 48.0f / 40.0f;
+  f.colormap = colormap_preset("plasma", 0.4f);
+  f.settings.shading.enabled = true;
+  auto packets = kernels::make_cpu_backend(true), one_ray = kernels::make_cpu_backend(false);
+  const char* isa = kernels::cpu_packet_isa();
+  EXPECT_NE(packets->name().find(isa ? std::string(isa) + " ray packets" : "one ray at a time"), std::string::npos)
+      << packets->name();
+  EXPECT_NE(one_ray->name().find("one ray at a time"), std::string::npos) << one_ray->name();
+  RenderStats a, b;
+  const Image with = render_whole(*packets, vol, f, &a), without = render_whole(*one_ray, vol, f, &b);
+  EXPECT_EQ(max_abs_difference(with, without), 0.0f);
+  EXPECT_EQ(a.samples, b.samples);
+  EXPECT_GT(with.at(24, 20).w, 0.1f);
+}

@@ -116,6 +116,19 @@ TEST(Packets, EveryDataTypeMatchesMarchRay) {
   }
 }
 
+TEST(Packets, TinyVolumeOfOneMacroCell) {
+  SKIP_WITHOUT_ISA();
+  // 60 bytes: one macro cell (the occupancy byte is read lane by lane) and 4-byte reads that must
+  // stay inside a buffer barely longer than a SIMD register's worth of voxels.
+  const Brick vol = lumpy({5, 4, 3}, DType::uint8);
+  ASSERT_TRUE(kernels::simd::packet_addressable(whole_view(vol)));
+  FrameParams f = perspective_view(21, 19, {9, 7, 12}, {2.5f, 2, 1.5f});
+  f.colormap.domain_min = 0.2f;
+  f.colormap.mode = BoundaryMode::clamp_to_transparent;
+  const Image img = expect_identical(whole_view(vol), f, "5x4x3 uint8");
+  EXPECT_GT(img.at(10, 9).w, 0.01f);
+}
+
 TEST(Packets, SettingsMatchMarchRay) {
   SKIP_WITHOUT_ISA();
   const Brick vol = lumpy({32, 28, 24}, DType::uint8);
