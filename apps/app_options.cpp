@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include "libindex/error.h"
 #include "libindex/io/synthetic.h"
@@ -27,26 +28,31 @@ std::string synthetic_project(const std::string& name, int size) {
   const std::string n = std::to_string(size);
   const std::string preset = name == "supernova" ? "supernova" : (name == "sphere" ? "viridis" : "grayscale");
   const std::string domain = name == "supernova" ? "0.05 1" : (name == "sphere" ? "0.02 1" : "0 1");
-  return "#! index_app_project 0\n"
-         "app::scene::info::name = " + name + " (synthetic)\n"
-         "app::scene::root::children = props cmap vol\n"
-         "app::scene::props::type = sparse_volume_rendering_properties\n"
-         "app::scene::props::sampling_distance = 0.5\n"
-         "app::scene::props::sampling_distance_reference = " + std::to_string(std::max(1, size / 64)) + "\n"
-         "app::scene::cmap::type = colormap\n"
-         "app::scene::cmap::preset = " + preset + "\n"
-         "app::scene::cmap::domain = " + domain + "\n"
-         "app::scene::cmap::domain_boundary_mode = clamp_to_transparent\n"
-         "app::scene::vol::type = sparse_volume\n"
-         "app::scene::vol::importer = synthetic\n"
-         "app::scene::vol::generator = " + name + "\n"
-         "app::scene::vol::size = " + n + "\n"
-         "app::scene::vol::bbox = 0 0 0 " + n + " " + n + " " + n + "\n";
+  const std::pair<const char*, std::string> keys[] = {
+      {"info::name", name + " (synthetic)"},
+      {"root::children", "props cmap vol"},
+      {"props::type", "sparse_volume_rendering_properties"},
+      {"props::sampling_distance", "0.5"},
+      {"props::sampling_distance_reference", std::to_string(std::max(1, size / 64))},
+      {"cmap::type", "colormap"},
+      {"cmap::preset", preset},
+      {"cmap::domain", domain},
+      {"cmap::domain_boundary_mode", "clamp_to_transparent"},
+      {"vol::type", "sparse_volume"},
+      {"vol::importer", "synthetic"},
+      {"vol::generator", name},
+      {"vol::size", n},
+      {"vol::bbox", "0 0 0 " + n + " " + n + " " + n},
+  };
+  std::string text = "#! index_app_project 0\n";
+  for (const auto& [key, value] : keys) text += std::string("app::scene::") + key + " = " + value + "\n";
+  return text;
 }
 
 void add_scene_options(CLI::App& app, SceneArgs& a) {
-  app.add_option("--add", a.add, "IndeX project file (.prj); repeat to layer several. Any key can also be "
-                                 "given as -key value, e.g. -index::canvas_resolution \"800 600\"")
+  app.add_option("--add", a.add,
+                 "IndeX project file (.prj); repeat to layer several. Any key can also be "
+                 "given as -key value, e.g. -index::canvas_resolution \"800 600\"")
       ->check(CLI::ExistingFile);
   app.add_option("--synthetic", a.synthetic, "render a synthetic volume: marschner-lobb, sphere or supernova");
   app.add_option("--size", a.size, "voxels per axis of the synthetic volume")->check(CLI::Range(1, 65536));
@@ -61,7 +67,8 @@ void add_view_options(CLI::App& app, ViewArgs& a) {
   app.add_option("--aperture", a.aperture, "image-plane width at the focal distance")->check(CLI::PositiveNumber);
   app.add_option("--focal", a.focal, "focal distance")->check(CLI::PositiveNumber);
   app.add_flag("--ortho", a.ortho, "orthographic camera");
-  app.add_option("--colormap", a.colormap, "colormap preset: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova");
+  app.add_option("--colormap", a.colormap,
+                 "colormap preset: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova");
   app.add_option("--domain", a.domain, "colormap domain: min max")->expected(2);
   app.add_option("--opacity", a.opacity, "maximum opacity of a preset's ramp (default 1)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--sampling-distance", a.sampling_distance, "distance between samples (scene space)")
@@ -126,7 +133,8 @@ void check_writable(const std::string& path) {
   const fs::path p(path);
   if (fs::is_directory(p)) throw Error("cannot write '" + path + "': it is a directory");
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir)) throw Error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
+  if (!fs::is_directory(dir))
+    throw Error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
   FILE* f = std::fopen(path.c_str(), "ab");
   if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
   std::fclose(f);

@@ -16,8 +16,8 @@
 namespace libindex::apps {
 
 struct SceneArgs {
-  std::vector<std::string> add;  ///< .prj files, layered in order
-  std::string synthetic;         ///< a synthetic volume instead of (or over) the scene
+  std::vector<std::string> add; ///< .prj files, layered in order
+  std::string synthetic;        ///< a synthetic volume instead of (or over) the scene
   int size = 256;
 };
 
@@ -38,8 +38,7 @@ void add_view_options(CLI::App& app, ViewArgs& args);
 
 /// Builds the scene: the built-in default when no --add and no --synthetic, else the files layered,
 /// then `-key value` overrides; prints the scene's warnings when `log`.
-SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides,
-                    bool log);
+SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides, bool log);
 /// Applies camera/colormap/settings options over the scene's own.
 void apply_view_options(const ViewArgs& args, SceneView& view);
 /// Throws Error naming the path when a file cannot be created there.

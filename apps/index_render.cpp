@@ -47,10 +47,13 @@ int run(int argc, char** argv) {
   apps::add_scene_options(app, scene_args);
   apps::add_view_options(app, view_args);
   app.add_option("-o,--output", output, "PNG file to write (the head rank writes it)");
-  app.add_option("--orbit", orbit, "render N frames on a circle around the region-of-interest centre into "
-                                   "OUTPUT_0000.png, ...")->check(CLI::NonNegativeNumber);
-  app.add_flag("--balance", balance, "re-partition by visible work (voxels the colormap shows) before rendering; "
-                                     "same image, busier ranks");
+  app.add_option("--orbit", orbit,
+                 "render N frames on a circle around the region-of-interest centre into "
+                 "OUTPUT_0000.png, ...")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--balance", balance,
+               "re-partition by visible work (voxels the colormap shows) before rendering; "
+               "same image, busier ranks");
   app.add_option("--time-step", time_step, "render this step of the scene's time series (default: its first)");
   app.add_option("--backend", backend, "auto (CUDA when a device answers, else CPU), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -111,6 +114,4 @@ int run(int argc, char** argv) {
 
 } // namespace
 
-int main(int argc, char** argv) {
-  return apps::run_mpi_main(argc, argv, "index-render", run);
-}
+int main(int argc, char** argv) { return apps::run_mpi_main(argc, argv, "index-render", run); }

@@ -62,7 +62,7 @@ struct KdTree {
     return out;
   }
 
-private:
+ private:
   int build(Box3f box, int first, int count) {
     const int id = int(nodes.size());
     nodes.push_back({box});
@@ -181,14 +181,15 @@ const char* name(PixelFormat f) { return f == PixelFormat::f32 ? "f32" : (f == P
 /// manual time, and a `min` over --benchmark_repetitions: on a shared machine the fastest
 /// repetition is the one least disturbed by others.
 void setup(benchmark::internal::Benchmark* b) {
-  b->UseManualTime()->Iterations(10)->Unit(benchmark::kMillisecond)->ComputeStatistics("min", [](const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
-  });
+  b->UseManualTime()
+      ->Iterations(10)
+      ->Unit(benchmark::kMillisecond)
+      ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
 }
 
 /// Rank 0 reports; the others run the same benchmarks (they are collective) in silence.
 class Silent : public benchmark::BenchmarkReporter {
-public:
+ public:
   bool ReportContext(const Context&) override { return true; }
   void ReportRuns(const std::vector<Run>&) override {}
 };

@@ -63,7 +63,8 @@ void BM_EndToEnd(benchmark::State& state) {
     const Image image = render_everywhere(azimuth, base);
     const auto t1 = Clock::now();
     const std::vector<uint8_t> rgba = to_rgba8_premultiplied(image);
-    streaming::EncodedFrame e = jpeg.encode(rgba.data(), image.width(), image.height(), 85, streaming::kVideoMessagePrefix);
+    streaming::EncodedFrame e =
+        jpeg.encode(rgba.data(), image.width(), image.height(), 85, streaming::kVideoMessagePrefix);
     const auto t2 = Clock::now();
     streaming::VideoHeader h;
     h.frame = ++number;
@@ -75,8 +76,8 @@ void BM_EndToEnd(benchmark::State& state) {
         state.SkipWithError("no frame arrived");
         return;
       }
-      const streaming::VideoHeader got = streaming::unpack(
-          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m->data.data()), m->data.size()));
+      const streaming::VideoHeader got =
+          streaming::unpack(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m->data.data()), m->data.size()));
       if (got.frame == number) break;
     }
     const auto t3 = Clock::now();

@@ -85,7 +85,12 @@ void BM_Cpu(benchmark::State& state) {
   march(state, *backend, frame(skipping));
 }
 // packets:0 is march_ray one pixel at a time (what the GPU runs per thread); packets:1 the SIMD packets.
-BENCHMARK(BM_Cpu)->ArgNames({"skip", "one_core", "packets"})->ArgsProduct({{0, 1}, {1, 0}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_Cpu)
+    ->ArgNames({"skip", "one_core", "packets"})
+    ->ArgsProduct({{0, 1}, {1, 0}, {1, 0}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(2);
 
 void BM_Cuda(benchmark::State& state) {
   std::string reason;
@@ -96,7 +101,12 @@ void BM_Cuda(benchmark::State& state) {
   auto backend = kernels::make_backend(kernels::BackendKind::cuda, false);
   march(state, *backend, frame(state.range(0) != 0, state.range(1) != 0));
 }
-BENCHMARK(BM_Cuda)->ArgNames({"skip", "hw_filter"})->ArgsProduct({{0, 1}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_Cuda)
+    ->ArgNames({"skip", "hw_filter"})
+    ->ArgsProduct({{0, 1}, {1, 0}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 } // namespace
 

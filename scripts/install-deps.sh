@@ -9,7 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools
   libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
-  python3 python3-websocket
+  python3 python3-websocket clang-format
 )
 if [ "${LIBINDEX_WITH_BROWSER:-1}" = 1 ]; then packages+=(chromium nodejs npm); fi
 missing=()

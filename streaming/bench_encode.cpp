@@ -61,7 +61,11 @@ void BM_Png(benchmark::State& state) {
   }
   set_counters(state, w, h, bytes);
 }
-BENCHMARK(BM_Png)->ArgNames({"w", "h", "standard"})->Args({1024, 1024, 0})->Args({1024, 1024, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Png)
+    ->ArgNames({"w", "h", "standard"})
+    ->Args({1024, 1024, 0})
+    ->Args({1024, 1024, 1})
+    ->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -171,7 +171,7 @@ TEST(Distributed, TooManyRanksForTheVolumeIsAClearErrorOnEveryRank) {
 namespace {
 /// A source that fails on one rank only, as a missing or unreadable file on one node would.
 class FailingOnRank : public io::VolumeSource {
-public:
+ public:
   FailingOnRank(std::shared_ptr<io::VolumeSource> inner, int bad) : inner_(std::move(inner)), bad_(bad) {}
   Box3i box() const override { return inner_->box(); }
   DType dtype() const override { return inner_->dtype(); }
@@ -181,7 +181,7 @@ public:
     return inner_->read(r);
   }
 
-private:
+ private:
   std::shared_ptr<io::VolumeSource> inner_;
   int bad_;
 };
@@ -210,7 +210,7 @@ TEST(Distributed, AFailingPeerIsNamedNotAHang) {
 namespace {
 /// Counts reads, to see that a prefetched time step is not read a second time.
 class CountingSource : public io::VolumeSource {
-public:
+ public:
   explicit CountingSource(std::shared_ptr<io::VolumeSource> inner) : inner_(std::move(inner)) {}
   Box3i box() const override { return inner_->box(); }
   DType dtype() const override { return inner_->dtype(); }
@@ -221,7 +221,7 @@ public:
   }
   mutable std::atomic<int> reads{0};
 
-private:
+ private:
   std::shared_ptr<io::VolumeSource> inner_;
 };
 } // namespace
@@ -247,7 +247,7 @@ TEST(Distributed, NextTimeStepIsReadAheadOnceAndUsed) {
 namespace {
 /// A 64x32x32 volume whose only data sits in the quarter x < 16: voxel-count balance leaves ranks idle.
 class QuarterFull : public io::VolumeSource {
-public:
+ public:
   Box3i box() const override { return {{0, 0, 0}, {64, 32, 32}}; }
   DType dtype() const override { return DType::uint8; }
   std::string describe() const override { return "quarter-full"; }

@@ -156,7 +156,7 @@ TEST(SceneRender, ShippedScenesLoadWithoutWarningsAndShowSomething) {
     for (const Vec4f& p : image.pixels()) alpha += p.w;
     if (std::string(name) == "empty.prj") {
       EXPECT_EQ(alpha, 0.0f) << "an empty scene renders the background";
-    }
-    else EXPECT_GT(alpha, 20.0f) << name;
+    } else
+      EXPECT_GT(alpha, 20.0f) << name;
   }
 }

@@ -8,9 +8,14 @@ json to_json(Vec3f v) { return json::array({v.x, v.y, v.z}); }
 static Vec3f vec3(const json& j) { return {j.at(0).get<float>(), j.at(1).get<float>(), j.at(2).get<float>()}; }
 
 json camera_to_json(const Camera& c) {
-  return {{"from", to_json(c.from)}, {"dir", to_json(c.dir)},       {"up", to_json(c.up)},
-          {"aperture", c.aperture},  {"aspect", c.aspect},          {"focal", c.focal},
-          {"clip_min", c.clip_min},  {"clip_max", std::isinf(c.clip_max) ? json(nullptr) : json(c.clip_max)},
+  return {{"from", to_json(c.from)},
+          {"dir", to_json(c.dir)},
+          {"up", to_json(c.up)},
+          {"aperture", c.aperture},
+          {"aspect", c.aspect},
+          {"focal", c.focal},
+          {"clip_min", c.clip_min},
+          {"clip_max", std::isinf(c.clip_max) ? json(nullptr) : json(c.clip_max)},
           {"orthographic", c.orthographic}};
 }
 
@@ -73,8 +78,11 @@ static RenderSettings settings_from_json(const json& j) {
 }
 
 json frame_to_json(const FrameParams& f) {
-  return {{"camera", camera_to_json(f.camera)}, {"colormap", colormap_to_json(f.colormap)},
-          {"settings", settings_to_json(f.settings)}, {"width", f.width}, {"height", f.height}};
+  return {{"camera", camera_to_json(f.camera)},
+          {"colormap", colormap_to_json(f.colormap)},
+          {"settings", settings_to_json(f.settings)},
+          {"width", f.width},
+          {"height", f.height}};
 }
 
 FrameParams frame_from_json(const json& j) {

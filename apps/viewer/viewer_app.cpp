@@ -78,8 +78,6 @@ void sync_scene(const json& op, RankState& state, Session& session, bool log) {
   state.next_source.reset();
 }
 
-
-
 /// What the ops do on every rank, head included. Returns the image on the head; `rebalanced` says
 /// whether a rebalance op moved the leaves.
 Image follow(const json& op, RankState& state, Session& session, bool log, bool* rebalanced = nullptr) {
@@ -104,14 +102,13 @@ Image follow(const json& op, RankState& state, Session& session, bool log, bool*
   return session.render_frame(frame_from_json(op.at("frame")), state.view.background);
 }
 
-
 /// The op of one frame. The scene spec travels only when its version is not the one every rank
 /// already built: the head's own applied version stands for all, since scene errors are agreed on.
 json frame_op(const Head& head, const RankState& applied, const FrameParams& frame) {
   const auto [first, last] = head.time_range();
   const int next = head.playing ? (head.time_step >= last ? first : head.time_step + 1) : -1;
-  json op{{"op", "frame"},         {"scene_version", head.scene_version}, {"frame", frame_to_json(frame)},
-          {"backend", head.backend}, {"time_step", head.time_step},    {"next_step", next}};
+  json op{{"op", "frame"},           {"scene_version", head.scene_version}, {"frame", frame_to_json(frame)},
+          {"backend", head.backend}, {"time_step", head.time_step},         {"next_step", next}};
   if (head.scene_version != applied.scene_version) op["scene"] = head.spec.to_json();
   return op;
 }
@@ -131,14 +128,18 @@ std::vector<SceneLayer> layers_from_json(const json& j) {
 }
 void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers) {
   for (const SceneLayer& l : layers) {
-    if (!l.file.empty()) project.add_file(l.file);
-    else project.add_text(l.text, l.name);
+    if (!l.file.empty())
+      project.add_file(l.file);
+    else
+      project.add_text(l.text, l.name);
   }
 }
 } // namespace
 
 json SceneSpec::to_json() const {
-  return {{"use_default", use_default}, {"layers", layers_to_json(layers)}, {"overrides", overrides},
+  return {{"use_default", use_default},
+          {"layers", layers_to_json(layers)},
+          {"overrides", overrides},
           {"edits", layers_to_json(edits)}};
 }
 
@@ -237,7 +238,6 @@ void Head::publish(const Image& image, bool reduced) {
   h.render_ms = float(last_stats_.render_ms), h.composite_ms = float(last_stats_.composite_ms);
   h.encode_ms = float(last_encode_ms_);
   server_->publish_encoded(h, std::move(encoded)); // no copy: the prefix leaves room for framing
-
 }
 
 void Head::run() {
@@ -264,7 +264,8 @@ void Head::run() {
       dirty = dirty || was_dirty;
     }
     if (!changed.empty())
-      server_->broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
+      server_->broadcast_text(
+          json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
     // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
     if (playing && std::chrono::steady_clock::now() - last_step_ >= std::chrono::duration<double>(1.0 / play_fps)) {
       const auto [first, last] = time_range();

@@ -53,7 +53,7 @@ struct ViewerOptions {
 
 /// The head rank: serves clients, applies their commands between frames, renders and publishes.
 class Head {
-public:
+ public:
   Head(MPI_Comm comm, ViewerOptions options, SceneSpec spec);
   ~Head();
   /// Runs until SIGINT/SIGTERM; then tells every rank to quit.
@@ -69,15 +69,15 @@ public:
   SceneSpec spec;
   int scene_version = 0;
   SceneView view;
-  FrameParams frame;          ///< the current view (camera, colormap, settings, canvas)
-  Camera home_camera;         ///< what camera.reset returns to
-  std::string preset;         ///< the preset the colormap came from, if any
+  FrameParams frame;  ///< the current view (camera, colormap, settings, canvas)
+  Camera home_camera; ///< what camera.reset returns to
+  std::string preset; ///< the preset the colormap came from, if any
   std::string backend = "auto";
-  bool dirty = true;          ///< something changed: render a new frame
-  bool interactive = false;   ///< the user is dragging: reduced resolution
-  bool refine = false;        ///< render full resolution once input stops
-  int time_step = 0;          ///< the shown step of a time series (its first step when loaded)
-  bool playing = false;       ///< advance time_step at play_fps, wrapping around
+  bool dirty = true;        ///< something changed: render a new frame
+  bool interactive = false; ///< the user is dragging: reduced resolution
+  bool refine = false;      ///< render full resolution once input stops
+  int time_step = 0;        ///< the shown step of a time series (its first step when loaded)
+  bool playing = false;     ///< advance time_step at play_fps, wrapping around
   float play_fps = 2.0f;
   ViewerOptions options;
 
@@ -92,7 +92,7 @@ public:
   std::pair<int, int> time_range() const;
   streaming::Server& server() { return *server_; }
 
-private:
+ private:
   void register_methods();
   void publish(const Image& image, bool reduced);
 
@@ -104,7 +104,7 @@ private:
   streaming::JpegEncoder jpeg_;
   uint64_t frame_number_ = 0;
   double last_encode_ms_ = 0;
-  std::deque<double> frame_seconds_; ///< wall time of recent frames, for frames_per_second
+  std::deque<double> frame_seconds_;                ///< wall time of recent frames, for frames_per_second
   std::chrono::steady_clock::time_point last_step_; ///< when the time series last advanced
   FrameStats last_stats_;
   friend void register_viewer_methods(Head&, streaming::RpcDispatcher&);

@@ -36,8 +36,9 @@ int run(int argc, char** argv) {
   app.add_option("--allow-origin", options.server.allowed_origins, "Origin allowed to open the sockets (repeatable)");
   app.add_option("--tls-cert", options.server.tls_cert, "PEM certificate: serve https/wss")->check(CLI::ExistingFile);
   app.add_option("--tls-key", options.server.tls_key, "PEM private key")->check(CLI::ExistingFile);
-  app.add_option("--data-root", options.data_roots, "folder the API may load scenes and data from (repeatable; "
-                                                    "default: the working directory)");
+  app.add_option("--data-root", options.data_roots,
+                 "folder the API may load scenes and data from (repeatable; "
+                 "default: the working directory)");
   app.add_option("--web-root", options.server.web_root, "folder of the browser viewer's files");
   app.add_option("--quality", options.jpeg_quality, "JPEG quality of the stream")->check(CLI::Range(1, 100));
   app.add_option("--backend", backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));

@@ -30,8 +30,8 @@ std::string check_local(ImageView local, std::span<const int> order, int rank, i
   if (result && rank == o.root &&
       (result->width != local.width || result->height != local.height ||
        (result->pixels == nullptr && local.width > 0 && local.height > 0)))
-    return "result image is " + std::to_string(result->width) + "x" + std::to_string(result->height) +
-           " for a " + std::to_string(local.width) + "x" + std::to_string(local.height) + " frame";
+    return "result image is " + std::to_string(result->width) + "x" + std::to_string(result->height) + " for a " +
+           std::to_string(local.width) + "x" + std::to_string(local.height) + " frame";
   if (result && rank == o.root && result->pixels && result->pixels == local.pixels)
     return "result image and local image share their pixels";
   if (message_capacity(Rect{0, 0, local.width, local.height}, o.format) > size_t(INT_MAX))
@@ -60,10 +60,17 @@ void check_arguments(const Communicator& comm, ImageView local, std::span<const 
   uint32_t hash = 2166136261u; // FNV-1a of the order
   for (int r : order) hash = (hash ^ uint32_t(r)) * 16777619u;
   constexpr int n = 9;
-  const std::array<long long, n> values{local_error.empty() ? 0 : 1, local.width, local.height, int(used),
-                                        int(o.format), int(o.op), o.root, o.radix_k, hash};
-  const char* names[n] = {"arguments", "image width", "image height", "strategy", "pixel format",
-                          "operator", "root", "radix_k", "visibility order"};
+  const std::array<long long, n> values{local_error.empty() ? 0 : 1,
+                                        local.width,
+                                        local.height,
+                                        int(used),
+                                        int(o.format),
+                                        int(o.op),
+                                        o.root,
+                                        o.radix_k,
+                                        hash};
+  const char* names[n] = {"arguments", "image width", "image height", "strategy",        "pixel format",
+                          "operator",  "root",        "radix_k",      "visibility order"};
   // Max of v and of -v in one call: a value differs somewhere when max(v) != min(v).
   std::array<long long, 2 * n> in{}, out{};
   for (int i = 0; i < n; ++i) in[size_t(i)] = values[size_t(i)], in[size_t(n + i)] = -values[size_t(i)];
@@ -77,8 +84,8 @@ void check_arguments(const Communicator& comm, ImageView local, std::span<const 
 
 /// Both entry points: `result` is the caller's image (composite_into), or null to return a fresh
 /// one, which then also serves as root's working storage.
-Image run(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& options,
-          Stats* stats, const ImageView* result) {
+Image run(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& options, Stats* stats,
+          const ImageView* result) {
   const auto start = std::chrono::steady_clock::now();
   Communicator communicator(comm);
   const Strategy used = options.strategy == Strategy::automatic
@@ -102,10 +109,16 @@ Image run(ImageView local, Rect active, std::span<const int> order, MPI_Comm com
   const ImageView out = !root ? ImageView{} : (result ? *result : image.view());
   Tile tile(local, active, out);
   switch (used) {
-  case Strategy::binary_swap: binary_swap(ctx, tile); break;
-  case Strategy::radix_k: radix_k(ctx, tile); break;
+  case Strategy::binary_swap:
+    binary_swap(ctx, tile);
+    break;
+  case Strategy::radix_k:
+    radix_k(ctx, tile);
+    break;
   case Strategy::direct_send:
-  case Strategy::automatic: direct_send(ctx, tile); break;
+  case Strategy::automatic:
+    direct_send(ctx, tile);
+    break;
   }
   gather(ctx, tile, options.root, out, /*result_is_clear=*/!result);
   const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
@@ -142,10 +155,14 @@ Strategy choose_strategy(int ranks, int width, int height) {
 
 std::string to_string(Strategy s) {
   switch (s) {
-  case Strategy::automatic: return "auto";
-  case Strategy::direct_send: return "direct-send";
-  case Strategy::binary_swap: return "binary-swap";
-  case Strategy::radix_k: return "radix-k";
+  case Strategy::automatic:
+    return "auto";
+  case Strategy::direct_send:
+    return "direct-send";
+  case Strategy::binary_swap:
+    return "binary-swap";
+  case Strategy::radix_k:
+    return "radix-k";
   }
   return "strategy(" + std::to_string(int(s)) + ")";
 }

@@ -21,7 +21,7 @@ namespace libindex::compositing::detail {
 /// frame); the round's own tag keeps other rounds' messages apart. Send buffers live until the
 /// sends complete. Counts bytes into the context.
 class Round {
-public:
+ public:
   Round(Context& ctx, int tag) : ctx_(ctx), tag_(tag) {}
   ~Round();
   Round(const Round&) = delete;
@@ -40,7 +40,7 @@ public:
   /// Waits until every send has completed.
   void finish();
 
-private:
+ private:
   struct Incoming {
     int source = -1;
     Rect region;

@@ -13,7 +13,7 @@ namespace libindex::compositing::detail {
 /// A private duplicate of the caller's communicator for one call: messages of ours can never
 /// match the caller's, errors come back as codes, and it is freed on every exit path.
 class Communicator {
-public:
+ public:
   explicit Communicator(MPI_Comm parent);
   ~Communicator();
   Communicator(const Communicator&) = delete;
@@ -23,7 +23,7 @@ public:
   int rank() const { return rank_; }
   int size() const { return size_; }
 
-private:
+ private:
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 0;
 };

@@ -28,7 +28,7 @@ inline uint16_t float_to_half(float f) {
   const uint32_t subnormal = std::bit_cast<uint32_t>(std::bit_cast<float>(ax) + 0.5f) - 0x3f000000u;
   const uint32_t special = ax > 0x7f800000u ? 0x7e00u : 0x7c00u; // NaN, or anything >= 65520
   uint32_t r = ax < 0x38800000u ? subnormal : normal;            // below 2^-14: subnormal
-  r = ax >= 0x477ff000u ? special : r;                            // 65520 is halfway past 65504
+  r = ax >= 0x477ff000u ? special : r;                           // 65520 is halfway past 65504
   return uint16_t(r | sign);
 }
 
@@ -36,11 +36,11 @@ inline uint16_t float_to_half(float f) {
 inline float half_to_float(uint16_t h) {
   const uint32_t bits = uint32_t(h & 0x7fffu) << 13; // exponent and mantissa in float position
   const uint32_t exponent = bits & 0x0f800000u;
-  uint32_t u = bits + 0x38000000u;                                  // rebias 15 -> 127
-  u = exponent == 0x0f800000u ? u + 0x38000000u : u;                // infinity / NaN: exponent 255
-  u = exponent == 0 ? u + 0x00800000u : u;                          // zero / subnormal: 2^-14 (1 + m)
+  uint32_t u = bits + 0x38000000u;                   // rebias 15 -> 127
+  u = exponent == 0x0f800000u ? u + 0x38000000u : u; // infinity / NaN: exponent 255
+  u = exponent == 0 ? u + 0x00800000u : u;           // zero / subnormal: 2^-14 (1 + m)
   float f = std::bit_cast<float>(u);
-  f = exponent == 0 ? f - 0x1p-14f : f;                             // ... minus 2^-14 = m * 2^-24
+  f = exponent == 0 ? f - 0x1p-14f : f; // ... minus 2^-14 = m * 2^-24
   return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | (uint32_t(h & 0x8000u) << 16));
 }
 
@@ -60,9 +60,7 @@ inline void unorm8_to_floats(const uint8_t* s, float* d, size_t n) {
 }
 
 /// Bytes of one pixel on the wire.
-constexpr size_t pixel_bytes(PixelFormat f) {
-  return f == PixelFormat::f32 ? 16 : (f == PixelFormat::f16 ? 8 : 4);
-}
+constexpr size_t pixel_bytes(PixelFormat f) { return f == PixelFormat::f32 ? 16 : (f == PixelFormat::f16 ? 8 : 4); }
 
 /// Pixels in a wire format, converted a run at a time. Message bytes come from an untyped
 /// allocation and every run starts at a multiple of 4 bytes, so they may be viewed as the format's
@@ -104,9 +102,12 @@ struct Wire<PixelFormat::u8> {
 template <class F>
 decltype(auto) with_format(PixelFormat format, F&& f) {
   switch (format) {
-  case PixelFormat::f16: return f.template operator()<PixelFormat::f16>();
-  case PixelFormat::u8: return f.template operator()<PixelFormat::u8>();
-  case PixelFormat::f32: break;
+  case PixelFormat::f16:
+    return f.template operator()<PixelFormat::f16>();
+  case PixelFormat::u8:
+    return f.template operator()<PixelFormat::u8>();
+  case PixelFormat::f32:
+    break;
   }
   return f.template operator()<PixelFormat::f32>();
 }

@@ -80,10 +80,14 @@ inline Vec4f max_of_present(const Vec4f& a, const Vec4f& b) {
 template <Blend B>
 void combine(Vec4f* d, const Vec4f* s, int n) {
   for (int i = 0; i < n; ++i) {
-    if constexpr (B == Blend::store) d[i] = s[i];
-    else if constexpr (B == Blend::front) d[i] = over(s[i], d[i]);
-    else if constexpr (B == Blend::back) d[i] = over(d[i], s[i]);
-    else d[i] = max_of_present(d[i], s[i]);
+    if constexpr (B == Blend::store)
+      d[i] = s[i];
+    else if constexpr (B == Blend::front)
+      d[i] = over(s[i], d[i]);
+    else if constexpr (B == Blend::back)
+      d[i] = over(d[i], s[i]);
+    else
+      d[i] = max_of_present(d[i], s[i]);
   }
 }
 
@@ -151,9 +155,7 @@ void blend_chunks(const Message& m, const Canvas& dst) {
 
 } // namespace
 
-Buffer make_buffer(size_t size) {
-  return {allocate<std::byte>(size), size};
-}
+Buffer make_buffer(size_t size) { return {allocate<std::byte>(size), size}; }
 
 size_t message_capacity(const Rect& region, PixelFormat format) {
   // Every run holds at least one pixel and every chunk at least one row.
@@ -260,11 +262,16 @@ void blend(const Message& message, const Canvas& dst, Blend mode) {
   if (message.header.extent.empty() || (message.empty() && mode != Blend::replace)) return;
   with_format(PixelFormat(message.header.format), [&]<PixelFormat F>() {
     switch (mode) {
-    case Blend::store: return blend_chunks<F, Blend::store>(message, dst);
-    case Blend::replace: return blend_chunks<F, Blend::replace>(message, dst);
-    case Blend::front: return blend_chunks<F, Blend::front>(message, dst);
-    case Blend::back: return blend_chunks<F, Blend::back>(message, dst);
-    case Blend::max: return blend_chunks<F, Blend::max>(message, dst);
+    case Blend::store:
+      return blend_chunks<F, Blend::store>(message, dst);
+    case Blend::replace:
+      return blend_chunks<F, Blend::replace>(message, dst);
+    case Blend::front:
+      return blend_chunks<F, Blend::front>(message, dst);
+    case Blend::back:
+      return blend_chunks<F, Blend::back>(message, dst);
+    case Blend::max:
+      return blend_chunks<F, Blend::max>(message, dst);
     }
   });
 }

@@ -65,9 +65,9 @@ Message parse(const std::byte* data, size_t size, const Rect& region, PixelForma
 enum class Blend {
   store,   ///< d = s, skipped pixels untouched (d known transparent)
   replace, ///< d = s, skipped pixels of the extent become transparent (d holds anything)
-  front, ///< d = over(s, d): the sender is nearer
-  back,  ///< d = over(d, s): the sender is farther
-  max,   ///< d = per-channel max(d, s)
+  front,   ///< d = over(s, d): the sender is nearer
+  back,    ///< d = over(d, s): the sender is farther
+  max,     ///< d = per-channel max(d, s)
 };
 /// Blends the message into `dst`, which must hold message.header.tight (with Blend::replace, the
 /// whole extent). Runs outside tight throw.

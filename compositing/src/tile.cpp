@@ -38,8 +38,8 @@ void fill(const Canvas& dst, const Rect& target, const Canvas& src, const Rect& 
 
 Tile::Tile(ImageView local, Rect active, ImageView home)
     : width_(local.width), height_(local.height), region_{0, 0, local.width, local.height},
-      bounds_(intersect(active, region_)), canvas_{local.pixels, 0, 0, local.width},
-      home_{home.pixels, 0, 0, home.width} {}
+      bounds_(intersect(active, region_)), canvas_{local.pixels, 0, 0, local.width}, home_{home.pixels, 0, 0,
+                                                                                           home.width} {}
 
 void Tile::keep(const Rect& part) {
   const Rect given_away = bounds_;
@@ -60,11 +60,10 @@ void Tile::release(const Rect& old_bounds) {
   if (canvas_.data != home_.data || old_bounds.empty()) return;
   const Rect& b = old_bounds;
   const Rect& r = region_;
-  const Rect pieces[4] = {
-      {b.x0, b.y0, b.x1, std::min(b.y1, r.empty() ? b.y1 : r.y0)},                       // above
-      {b.x0, std::max(b.y0, r.empty() ? b.y1 : r.y1), b.x1, b.y1},                       // below
-      {b.x0, std::max(b.y0, r.y0), std::min(b.x1, r.x0), std::min(b.y1, r.y1)},          // left
-      {std::max(b.x0, r.x1), std::max(b.y0, r.y0), b.x1, std::min(b.y1, r.y1)}};         // right
+  const Rect pieces[4] = {{b.x0, b.y0, b.x1, std::min(b.y1, r.empty() ? b.y1 : r.y0)},               // above
+                          {b.x0, std::max(b.y0, r.empty() ? b.y1 : r.y1), b.x1, b.y1},               // below
+                          {b.x0, std::max(b.y0, r.y0), std::min(b.x1, r.x0), std::min(b.y1, r.y1)},  // left
+                          {std::max(b.x0, r.x1), std::max(b.y0, r.y0), b.x1, std::min(b.y1, r.y1)}}; // right
   for (const Rect& piece : pieces)
     if (!piece.empty()) fill(canvas_, piece, Canvas{}, Rect{});
 }
@@ -100,8 +99,8 @@ Canvas Tile::writable(const Rect& r) {
 
 void Tile::write_region(const Canvas& out, bool out_is_clear) const {
   if (region_.empty()) return;
-  const bool in_place = canvas_.data == out.data && canvas_.x0 == out.x0 && canvas_.y0 == out.y0 &&
-                        canvas_.stride == out.stride;
+  const bool in_place =
+      canvas_.data == out.data && canvas_.x0 == out.x0 && canvas_.y0 == out.y0 && canvas_.stride == out.stride;
   if (!out_is_clear) {
     fill(out, region_, in_place ? Canvas{} : canvas_, bounds_);
   } else if (!in_place && !bounds_.empty()) {

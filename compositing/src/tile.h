@@ -3,7 +3,6 @@
 /// \file The pixels one rank answers for while compositing: a region of the image, stored densely
 /// only where it may be non-empty.
 
-
 #include "libindex/image.h"
 #include "memory.h"
 #include "rect_ops.h"
@@ -25,7 +24,7 @@ struct Canvas {
 /// storage is `home` when given (root's output image: its pixels then need no final copy), else
 /// an owned buffer the size of the bounds.
 class Tile {
-public:
+ public:
   Tile(ImageView local, Rect active, ImageView home = {});
 
   int image_width() const { return width_; }
@@ -47,7 +46,7 @@ public:
   /// transparent elsewhere unless `out_is_clear`. Pixels already in place (home) are not copied.
   void write_region(const Canvas& out, bool out_is_clear) const;
 
-private:
+ private:
   void release(const Rect& old_bounds);
 
   int width_ = 0, height_ = 0;

@@ -51,12 +51,12 @@ const char* name(PixelFormat f) { return f == PixelFormat::f32 ? "f32" : (f == P
 struct Frame {
   int width = 61, height = 37;
   uint32_t seed = 1;
-  bool sparse = true;      ///< random active sub-rectangles, else the whole image
-  int empty_ranks = 0;     ///< ranks at odd positions of the order get an empty rect, when 1
-  bool all_empty = false;  ///< every rank: empty rect
-  bool transparent = false;///< full rects, but every pixel transparent
-  bool single_pixel = false;///< one non-empty pixel per rank
-  bool mip_values = false;  ///< (v, 0, 0, 1) with v in [-1, 1], as the session's distributed MIP
+  bool sparse = true;        ///< random active sub-rectangles, else the whole image
+  int empty_ranks = 0;       ///< ranks at odd positions of the order get an empty rect, when 1
+  bool all_empty = false;    ///< every rank: empty rect
+  bool transparent = false;  ///< full rects, but every pixel transparent
+  bool single_pixel = false; ///< one non-empty pixel per rank
+  bool mip_values = false;   ///< (v, 0, 0, 1) with v in [-1, 1], as the session's distributed MIP
 };
 
 uint64_t mix(uint64_t x) { // splitmix64
@@ -134,9 +134,9 @@ Image reference(const Frame& f, Operator op) {
         if (op == Operator::over)
           acc = over(acc, p);
         else if (p.w > 0) // max over the pixels present
-          acc = acc.w == 0 ? p
-                           : Vec4f{std::max(acc.x, p.x), std::max(acc.y, p.y), std::max(acc.z, p.z),
-                                   std::max(acc.w, p.w)};
+          acc = acc.w == 0
+                    ? p
+                    : Vec4f{std::max(acc.x, p.x), std::max(acc.y, p.y), std::max(acc.z, p.z), std::max(acc.w, p.w)};
       }
       out.at(x, y) = acc;
     }
@@ -212,7 +212,7 @@ long long sum_over_ranks(long long v) {
 
 /// Every test is collective. A failed assertion on any rank fails the test on all of them.
 class Compositing : public ::testing::Test {
-protected:
+ protected:
   void TearDown() override {
     int failed = HasFailure() ? 1 : 0, any = 0;
     MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -424,7 +424,7 @@ TEST_F(Compositing, StatsAndAnyRoot) {
     EXPECT_GE(st.milliseconds, 0.0);
     EXPECT_EQ(sum_over_ranks(st.bytes_sent), sum_over_ranks(st.bytes_received)) << "every byte sent arrives";
     const int m = int(std::bit_floor(unsigned(n)));
-    const int expected_rounds = s == Strategy::direct_send ? (n > 1 ? 1 : 0)
+    const int expected_rounds = s == Strategy::direct_send   ? (n > 1 ? 1 : 0)
                                 : s == Strategy::binary_swap ? (m < n ? 1 : 0) + std::countr_zero(unsigned(m))
                                                              : st.rounds; // radix-k: RadixKWorksForAnyK
     EXPECT_EQ(st.rounds, expected_rounds) << to_string(s);
@@ -485,7 +485,7 @@ TEST(Half, MatchesTheCompilersConversion) {
   EXPECT_EQ(detail::float_to_half(0x1p-24f), 0x0001);            // smallest subnormal
   EXPECT_EQ(detail::float_to_half(0x1p-25f), 0x0000);            // tie with zero: to even
   EXPECT_EQ(detail::float_to_half(0x1.8p-25f), 0x0001);
-  EXPECT_EQ(detail::float_to_half(3 * 0x1p-25f), 0x0002);        // 1.5 ulp: tie, to even
+  EXPECT_EQ(detail::float_to_half(3 * 0x1p-25f), 0x0002); // 1.5 ulp: tie, to even
   EXPECT_EQ(detail::float_to_half(-2.0f), 0xc000);
 #if defined(__FLT16_MAX__)
   // Random floats of every magnitude against the compiler's own IEEE conversion.
@@ -544,7 +544,8 @@ TEST(Sparse, EncodeParseBlendRoundTrip) {
       for (int x = 0; x < f.width; ++x) {
         const bool inside = x >= 3 && x < 290 && y >= 10 && y < 80;
         const Vec4f e = inside ? image.at(x, y) : Vec4f{}, o = out.at(x, y);
-        worst = std::max({worst, std::fabs(e.x - o.x), std::fabs(e.y - o.y), std::fabs(e.z - o.z), std::fabs(e.w - o.w)});
+        worst =
+            std::max({worst, std::fabs(e.x - o.x), std::fabs(e.y - o.y), std::fabs(e.z - o.z), std::fabs(e.w - o.w)});
       }
     EXPECT_LE(worst, p == PixelFormat::f32 ? 0.0f : tolerance(p, Operator::max)) << name(p);
     // A truncated or mislabelled message is refused, never blended out of bounds.
@@ -564,7 +565,8 @@ TEST(Sparse, EncodeParseBlendRoundTrip) {
       for (int x = 0; x < f.width; ++x) {
         const bool in_part = y >= 10 && y < 80, in_data = in_part && x >= 3 && x < 290;
         const Vec4f e = in_data ? image.at(x, y) : (in_part ? Vec4f{} : Vec4f{1, 1, 1, 1}), o = stale.at(x, y);
-        worst = std::max({worst, std::fabs(e.x - o.x), std::fabs(e.y - o.y), std::fabs(e.z - o.z), std::fabs(e.w - o.w)});
+        worst =
+            std::max({worst, std::fabs(e.x - o.x), std::fabs(e.y - o.y), std::fabs(e.z - o.z), std::fabs(e.w - o.w)});
       }
     EXPECT_LE(worst, p == PixelFormat::f32 ? 0.0f : tolerance(p, Operator::max)) << name(p) << " replace";
   }
@@ -591,7 +593,7 @@ TEST(Strategy, NamesAndTheAutomaticRule) {
 
 /// Prints failed assertions of non-root ranks, tagged with the rank; root prints the usual report.
 class RankFailurePrinter : public ::testing::EmptyTestEventListener {
-public:
+ public:
   explicit RankFailurePrinter(int rank) : rank_(rank) {}
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (r.failed())
@@ -599,7 +601,7 @@ public:
                    r.summary());
   }
 
-private:
+ private:
   int rank_;
 };
 

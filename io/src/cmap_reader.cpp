@@ -23,13 +23,14 @@ Colormap read_cmap(const std::string& path) {
     long v[4];
     std::string extra;
     if (!(words >> v[0] >> v[1] >> v[2] >> v[3]) || (words >> extra))
-      throw Error("cmap: '" + path + ":" + std::to_string(line_no) + "': expected 4 integers r g b a, got '" + line + "'");
+      throw Error("cmap: '" + path + ":" + std::to_string(line_no) + "': expected 4 integers r g b a, got '" + line +
+                  "'");
     for (long c : v)
       if (c < 0 || c > 65535)
         throw Error("cmap: '" + path + ":" + std::to_string(line_no) + "': value " + std::to_string(c) +
                     " is outside 0..65535");
-    map.entries.push_back({float(v[0]) / 65535.0f, float(v[1]) / 65535.0f, float(v[2]) / 65535.0f,
-                           float(v[3]) / 65535.0f});
+    map.entries.push_back(
+        {float(v[0]) / 65535.0f, float(v[1]) / 65535.0f, float(v[2]) / 65535.0f, float(v[3]) / 65535.0f});
   }
   if (map.entries.size() != 256)
     throw Error("cmap: '" + path + "' has " + std::to_string(map.entries.size()) + " entries, expected 256");

@@ -26,8 +26,7 @@ std::vector<std::pair<std::string, std::string>> parse_command_line_overrides(st
       continue;
     }
     if (i + 1 >= args.size())
-      throw Error("command line: " + args[i] + " needs a value (quote values with spaces: " + args[i] +
-                  " \"1 2 3\")");
+      throw Error("command line: " + args[i] + " needs a value (quote values with spaces: " + args[i] + " \"1 2 3\")");
     pairs.emplace_back(key, args[i + 1]);
     ++i;
   }

@@ -15,8 +15,7 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 uint64_t regular_file_size(const std::string& path, const std::string& what) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw Error(what + ": cannot open '" + path + "': " + errno_text(errno));
+  if (::stat(path.c_str(), &st) != 0) throw Error(what + ": cannot open '" + path + "': " + errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw Error(what + ": '" + path + "' is a directory, expected a file");
   if (!S_ISREG(st.st_mode)) throw Error(what + ": '" + path + "' is not a regular file");
   return uint64_t(st.st_size);

@@ -18,7 +18,7 @@ uint64_t regular_file_size(const std::string& path, const std::string& what);
 
 /// A read-only file descriptor, closed on destruction.
 class InputFile {
-public:
+ public:
   InputFile() = default;
   /// Opens `path` read-only. Throws Error "<what>: cannot open '<path>': <errno text>".
   InputFile(const std::string& path, const std::string& what);
@@ -34,7 +34,7 @@ public:
   size_t read_some_at(void* out, size_t size, uint64_t offset) const;
   const std::string& path() const { return path_; }
 
-private:
+ private:
   int fd_ = -1;
   std::string path_, what_;
 };

@@ -16,13 +16,11 @@
 namespace libindex::io::detail {
 namespace {
 
-std::string dims_text(Vec3i d) {
-  return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z);
-}
+std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
 
 // Sequential decompression from a file offset, with skip() and read() over the decompressed bytes.
 class Inflater {
-public:
+ public:
   Inflater(const InputFile& file, uint64_t offset, std::string label)
       : file_(file), in_offset_(offset), label_(std::move(label)), in_(1 << 20) {
     // 15 + 32: accept gzip and zlib headers alike (writers differ on which one NRRD's "gzip" gets).
@@ -52,8 +50,10 @@ public:
       } else if (rc == Z_STREAM_END) {
         // Concatenated gzip members form one stream; continue when more input follows.
         if (z_.avail_in == 0) refill();
-        if (z_.avail_in == 0) ended_ = true;
-        else inflateReset(&z_);
+        if (z_.avail_in == 0)
+          ended_ = true;
+        else
+          inflateReset(&z_);
       } else if (rc != Z_OK) {
         throw Error(label_ + ": corrupt gzip data (" + (z_.msg ? z_.msg : "zlib error " + std::to_string(rc)) +
                     ") after " + std::to_string(total_out_ + done) + " decompressed bytes");
@@ -65,7 +65,7 @@ public:
 
   uint64_t total_out() const { return total_out_; }
 
-private:
+ private:
   void refill() {
     if (input_ended_) return;
     const size_t got = file_.read_some_at(in_.data(), in_.size(), in_offset_);
@@ -85,7 +85,7 @@ private:
 };
 
 class GzipSource final : public VolumeSource {
-public:
+ public:
   GzipSource(RawLayout layout, uint64_t skip, std::string label)
       : layout_(std::move(layout)), skip_(skip), label_(std::move(label)), file_(layout_.path, label_) {}
 
@@ -118,8 +118,8 @@ public:
         if (got != gap + row_bytes)
           throw Error(label_ + ": '" + layout_.path + "': gzip data is truncated: expected " +
                       std::to_string(expected) + " decompressed bytes (" + dims_text(n) + " " +
-                      to_string(layout_.dtype) + "), the stream ends after " +
-                      std::to_string(inflater.total_out()) + " bytes");
+                      to_string(layout_.dtype) + "), the stream ends after " + std::to_string(inflater.total_out()) +
+                      " bytes");
         out += row_bytes;
       }
     const bool file_big = layout_.endian == Endian::big;
@@ -129,7 +129,7 @@ public:
     return brick;
   }
 
-private:
+ private:
   RawLayout layout_;
   uint64_t skip_;
   std::string label_;

@@ -65,9 +65,9 @@ bool encode_rows(const uint8_t* const* rows, int width, int height, int compress
 } // namespace
 
 std::vector<uint8_t> encode_png(const Image& image, bool straight_alpha, int compression) {
-  require(image.width() > 0 && image.height() > 0,
-          "png: cannot encode an empty image (" + std::to_string(image.width()) + "x" +
-              std::to_string(image.height()) + ")");
+  require(image.width() > 0 && image.height() > 0, "png: cannot encode an empty image (" +
+                                                       std::to_string(image.width()) + "x" +
+                                                       std::to_string(image.height()) + ")");
   require(compression >= 0 && compression <= 9,
           "png: compression level " + std::to_string(compression) + " is outside 0..9");
   const std::vector<uint8_t> rgba = straight_alpha ? to_rgba8_straight(image) : to_rgba8_premultiplied(image);

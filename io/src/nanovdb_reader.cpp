@@ -18,7 +18,7 @@ namespace libindex::io {
 namespace {
 
 class NanoVdbSource final : public detail::VdbSourceBase {
-public:
+ public:
   NanoVdbSource(std::string path, const nanovdb::io::GridMetaData& meta)
       : VdbSourceBase("nanovdb", std::move(path), meta.gridName,
                       {float(meta.voxelSize[0]), float(meta.voxelSize[1]), float(meta.voxelSize[2])},
@@ -55,7 +55,7 @@ public:
         [](auto& a, int x, int y, int z) { return a.isActive(nanovdb::Coord(x, y, z)); });
   }
 
-private:
+ private:
   const nanovdb::NanoGrid<float>* loaded() const {
     std::call_once(once_, [&] {
       try {
@@ -75,8 +75,7 @@ private:
 
 std::string grid_list(const std::vector<nanovdb::io::GridMetaData>& grids) {
   std::string s;
-  for (const auto& g : grids)
-    s += (s.empty() ? "" : ", ") + g.gridName + " (" + nanovdb::toStr(g.gridType) + ")";
+  for (const auto& g : grids) s += (s.empty() ? "" : ", ") + g.gridName + " (" + nanovdb::toStr(g.gridType) + ")";
   return s.empty() ? "none" : s;
 }
 

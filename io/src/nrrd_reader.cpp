@@ -39,7 +39,7 @@ struct Field {
 
 struct Header {
   std::map<std::string, Field> fields; // lower-cased field name without spaces -> value
-  uint64_t end = 0;                     // byte offset just past the blank line (attached data)
+  uint64_t end = 0;                    // byte offset just past the blank line (attached data)
 };
 
 // Field names are compared without spaces: NRRD allows both "data file" and "datafile".
@@ -119,7 +119,7 @@ std::vector<float> direction_lengths(const std::string& text, const std::string&
 
 // Adds the spacing to whichever reader serves the data.
 class NrrdSource final : public VolumeSource, public SpacedVolume {
-public:
+ public:
   NrrdSource(std::unique_ptr<VolumeSource> inner, Vec3f spacing) : inner_(std::move(inner)), spacing_(spacing) {}
   Box3i box() const override { return inner_->box(); }
   DType dtype() const override { return inner_->dtype(); }
@@ -127,7 +127,7 @@ public:
   std::string describe() const override { return inner_->describe(); }
   Vec3f spacing() const override { return spacing_; }
 
-private:
+ private:
   std::unique_ptr<VolumeSource> inner_;
   Vec3f spacing_;
 };
@@ -187,8 +187,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path) {
       throw Error(where("endian") + ": endian must be little or big, got '" + *e + "'");
     layout.endian = endian == "big" ? Endian::big : Endian::little;
   } else if (dtype_size(layout.dtype) > 1) {
-    throw Error("nrrd: '" + path + "': the header has no 'endian' field, required for type " +
-                to_string(layout.dtype));
+    throw Error("nrrd: '" + path + "': the header has no 'endian' field, required for type " + to_string(layout.dtype));
   }
 
   Vec3f spacing{1, 1, 1};
@@ -203,8 +202,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path) {
     }
   } else if (const auto* d = get("spacedirections")) {
     const auto lengths = direction_lengths(*d, where("spacedirections"));
-    if (lengths.size() != 3)
-      throw Error(where("spacedirections") + ": expected 3 space directions, got '" + *d + "'");
+    if (lengths.size() != 3) throw Error(where("spacedirections") + ": expected 3 space directions, got '" + *d + "'");
     for (int a = 0; a < 3; ++a) spacing[a] = lengths[a];
   }
 

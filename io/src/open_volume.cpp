@@ -27,7 +27,8 @@ std::shared_ptr<VolumeSource> open_volume_file(const std::string& path, const st
       layout.dtype = name->dtype;
       return open_raw(layout);
     }
-    throw Error("'" + path + "': a raw file needs its size and type, either in its name (name_XxYxZ_type.raw, e.g. "
+    throw Error("'" + path +
+                "': a raw file needs its size and type, either in its name (name_XxYxZ_type.raw, e.g. "
                 "skull_256x256x256_uint8.raw) or in a project file (bbox, voxel_format)");
   }
   throw Error("'" + path + "': unknown volume file type '" + ext + "' (.raw, .nrrd, .nhdr, .vdb, .nvdb)");

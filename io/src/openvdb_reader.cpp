@@ -24,10 +24,11 @@ std::string grid_list(const openvdb::GridPtrVec& grids) {
 }
 
 class OpenVdbSource final : public detail::VdbSourceBase {
-public:
+ public:
   OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size)
       : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, bbox.empty(),
-                      {bbox.min().x(), bbox.min().y(), bbox.min().z()}, {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {}
+                      {bbox.min().x(), bbox.min().y(), bbox.min().z()},
+                      {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {}
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
@@ -58,7 +59,7 @@ public:
         [](auto& a, int x, int y, int z) { return a.isValueOn(openvdb::Coord(x, y, z)); });
   }
 
-private:
+ private:
   // The tree is read on first use, with delayed loading: leaf values are paged in from the mapped file
   // only when a read touches them, so a rank reading its leaf does not load the others' voxels.
   const openvdb::FloatGrid& loaded() const {
@@ -84,7 +85,7 @@ private:
 
 std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid) {
   detail::regular_file_size(path, "openvdb"); // a clear message for a directory or a missing file
-  openvdb::initialize(); // idempotent; registers the grid types the file reader needs
+  openvdb::initialize();                      // idempotent; registers the grid types the file reader needs
   openvdb::GridPtrVecPtr grids;
   try {
     openvdb::io::File file(path);
@@ -122,7 +123,8 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     bbox = file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
   }
   const openvdb::Vec3d vs = chosen->voxelSize();
-  return std::make_unique<OpenVdbSource>(path, chosen->getName(), bbox, Vec3f{float(vs.x()), float(vs.y()), float(vs.z())});
+  return std::make_unique<OpenVdbSource>(path, chosen->getName(), bbox,
+                                         Vec3f{float(vs.x()), float(vs.y()), float(vs.z())});
 }
 
 } // namespace libindex::io

@@ -30,15 +30,11 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-bool valid_key(const std::string& key) {
-  return !key.empty() && key.find_first_of(" \t") == std::string::npos;
-}
+bool valid_key(const std::string& key) { return !key.empty() && key.find_first_of(" \t") == std::string::npos; }
 
 } // namespace
 
-void ProjectFile::add_file(const std::string& path) {
-  add_text(detail::read_text_file(path, "project file"), path);
-}
+void ProjectFile::add_file(const std::string& path) { add_text(detail::read_text_file(path, "project file"), path); }
 
 void ProjectFile::add_text(const std::string& text, const std::string& name) {
   const auto lines = split_lines(text);
@@ -115,8 +111,7 @@ Value ProjectFile::expanded(const Value& value) const {
       continue;
     }
     const char* env = std::getenv(name.c_str());
-    if (!env)
-      fail(value, "environment variable " + name + " is not set (app::variable_expansion is on)");
+    if (!env) fail(value, "environment variable " + name + " is not set (app::variable_expansion is on)");
     t.replace(pos, close + 1 - pos, env);
     pos += std::string(env).size(); // never re-expand what the environment supplied
   }

@@ -15,16 +15,14 @@
 namespace libindex::io {
 namespace {
 
-std::string dims_text(Vec3i d) {
-  return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z);
-}
+std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
 
 // Reads are split so no single pread is larger than this: progress stays live and a huge read never
 // needs more than one chunk in flight.
 constexpr uint64_t kMaxReadBytes = uint64_t(64) << 20;
 
 class RawSource final : public VolumeSource {
-public:
+ public:
   explicit RawSource(RawLayout layout) : layout_(std::move(layout)), file_(layout_.path, layout_.label) {}
 
   Box3i box() const override { return {{0, 0, 0}, layout_.dims}; }
@@ -41,14 +39,16 @@ public:
     Brick brick(region, layout_.dtype);
     if (region.empty()) return brick;
     ProgressMeter meter(describe(), brick.bytes.size());
-    if (layout_.z_fastest) read_z_fastest(region, brick, meter);
-    else read_x_fastest(region, brick, meter);
+    if (layout_.z_fastest)
+      read_z_fastest(region, brick, meter);
+    else
+      read_x_fastest(region, brick, meter);
     if (needs_swap()) detail::swap_bytes(brick.bytes.data(), size_t(region.voxel_count()), dtype_size(layout_.dtype));
     meter.finish();
     return brick;
   }
 
-private:
+ private:
   bool needs_swap() const {
     const bool file_big = layout_.endian == Endian::big;
     return dtype_size(layout_.dtype) > 1 && file_big != (std::endian::native == std::endian::big);
@@ -106,14 +106,13 @@ private:
         read_span(plane.data(), plane.size(), offset_of(index(x, r.lo.y, 0)), meter);
       } else {
         for (int y = r.lo.y; y < r.hi.y; ++y)
-          read_span(plane.data() + size_t(y - r.lo.y) * s.z * sz, uint64_t(s.z) * sz,
-                    offset_of(index(x, y, r.lo.z)), meter);
+          read_span(plane.data() + size_t(y - r.lo.y) * s.z * sz, uint64_t(s.z) * sz, offset_of(index(x, y, r.lo.z)),
+                    meter);
       }
       const int kx = x - r.lo.x;
       for (int ky = 0; ky < s.y; ++ky)
         for (int kz = 0; kz < s.z; ++kz)
-          std::copy_n(plane.data() + (size_t(ky) * s.z + kz) * sz, sz,
-                      out + ((size_t(kz) * s.y + ky) * s.x + kx) * sz);
+          std::copy_n(plane.data() + (size_t(ky) * s.z + kz) * sz, sz, out + ((size_t(kz) * s.y + ky) * s.x + kx) * sz);
     }
   }
 
@@ -133,8 +132,8 @@ std::unique_ptr<VolumeSource> open_raw(const RawLayout& layout) {
   const std::string shape = dims_text(d) + " " + to_string(layout.dtype) +
                             (layout.offset ? " after " + std::to_string(layout.offset) + " header bytes" : "");
   if (actual < expected)
-    throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + std::to_string(expected) + " bytes (" +
-                shape + "), the file has " + std::to_string(actual) + " bytes");
+    throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + std::to_string(expected) +
+                " bytes (" + shape + "), the file has " + std::to_string(actual) + " bytes");
   // A longer file means the dimensions or the voxel type are wrong; rendering a prefix of it would show
   // a plausible but wrong picture, so refuse it too.
   if (actual > expected && !layout.allow_trailing)
@@ -151,10 +150,14 @@ std::optional<ScivisName> parse_scivis_name(const std::string& path) {
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
   const std::string type = m[4];
   DType t;
-  if (type == "uint8") t = DType::uint8;
-  else if (type == "uint16") t = DType::uint16;
-  else if (type == "int16") t = DType::int16;
-  else if (type == "float32") t = DType::float32;
+  if (type == "uint8")
+    t = DType::uint8;
+  else if (type == "uint16")
+    t = DType::uint16;
+  else if (type == "int16")
+    t = DType::int16;
+  else if (type == "float32")
+    t = DType::float32;
   else
     throw Error("raw: '" + path + "': voxel type '" + type +
                 "' from the file name is not supported (uint8, uint16, int16, float32)");

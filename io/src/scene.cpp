@@ -28,9 +28,8 @@ std::string supported_types_text() {
 }
 
 class GraphWalker {
-public:
-  GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene)
-      : nodes_(nodes), scene_(scene) {}
+ public:
+  GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
 
   void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state) {
     for (const std::string& id : children) {
@@ -60,8 +59,7 @@ public:
             fail(children_value, "volume '" + id + "' appears twice in the scene graph (each volume is one node)");
         scene_.volumes.push_back(build_volume(node, state, scene_.warnings));
       } else if (detail::is_unsupported_node_type(node.type)) {
-        scene_.warnings.push_back(type_value(node).where() +
-                                  ": ignored (IndeX node type not supported by libindex)");
+        scene_.warnings.push_back(type_value(node).where() + ": ignored (IndeX node type not supported by libindex)");
       } else {
         fail(type_value(node), "unknown node type (supported: " + supported_types_text() + ")");
       }
@@ -70,7 +68,7 @@ public:
 
   const std::set<std::string>& reached() const { return reached_; }
 
-private:
+ private:
   const std::map<std::string, SceneNode>& nodes_;
   SceneDescription& scene_;
   std::vector<std::string> stack_;
@@ -166,10 +164,9 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
       if (!id.empty() && id != "root" && id != "info") {
         if (walker.reached().count(id) || !warned_nodes.insert(id).second) continue;
         const SceneNode& node = nodes.at(id);
-        scene.warnings.push_back(
-            (node.type.empty() ? v.where() + ": ignored (node '" + id + "' has no type and is"
-                               : type_value(node).where() + ": ignored (node '" + id + "' is") +
-            " not in the scene graph under app::scene::root::children)");
+        scene.warnings.push_back((node.type.empty() ? v.where() + ": ignored (node '" + id + "' has no type and is"
+                                                    : type_value(node).where() + ": ignored (node '" + id + "' is") +
+                                 " not in the scene graph under app::scene::root::children)");
         continue;
       }
     }

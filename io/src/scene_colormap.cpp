@@ -14,8 +14,8 @@ Colormap from_data(const SceneNode& node) {
   const Value& data = required_attribute(node, "data");
   const auto numbers = as_floats(data);
   if (numbers.size() != size_t(size) * 4)
-    fail(data, "expected size x 4 = " + std::to_string(size * 4) + " numbers (size = " + std::to_string(size) +
-                   " at " + size_value.origin.to_string() + "), got " + std::to_string(numbers.size()));
+    fail(data, "expected size x 4 = " + std::to_string(size * 4) + " numbers (size = " + std::to_string(size) + " at " +
+                   size_value.origin.to_string() + "), got " + std::to_string(numbers.size()));
   Colormap map;
   map.entries.resize(size_t(size));
   for (size_t i = 0; i < numbers.size(); ++i) {
@@ -52,8 +52,8 @@ Colormap from_lookup_table(const SceneNode& node, const SceneResources& resource
     throw Error(node.origin.to_string() + ": colormap node '" + node.id + "': " + problem);
   }
   if (index_value && resources.colormap_file_count && index >= as_int(*resources.colormap_file_count))
-    fail(*index_value, "map_index " + std::to_string(index) + " is not below app::colormap::file_count = " +
-                           resources.colormap_file_count->text);
+    fail(*index_value, "map_index " + std::to_string(index) +
+                           " is not below app::colormap::file_count = " + resources.colormap_file_count->text);
   const Value& file = it->second;
   const std::string path = resolve_input_path(file, file.text);
   Colormap map;

@@ -19,19 +19,17 @@ const std::map<std::string, NodeKeys>& node_keys() {
       {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible"}}},
       {"sparse_volume",
        {{"importer", "generator", "size", "voxel_format", "bbox", "input_directory", "input_file_base_name",
-         "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian",
-         "time_steps", "grid"},
-        {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible",
-         "subset_data_type", "importer_configuration", "rendering_kernel_program", "compute_technique",
-         "nb_threads", "verbose"}}},
+         "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian", "time_steps",
+         "grid"},
+        {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible", "subset_data_type",
+         "importer_configuration", "rendering_kernel_program", "compute_technique", "nb_threads", "verbose"}}},
       {"colormap",
        {{"map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset"},
         {"enabled", "file_name", "color_space"}}},
       {"sparse_volume_rendering_properties",
        {{"sampling_distance", "sampling_distance_reference", "filter_mode"},
         {"reference_step_size", "lod_rendering_enabled", "lod_pixel_threshold", "preintegrated_volume_rendering",
-         "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option",
-         "enabled"}}},
+         "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "enabled"}}},
       {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color"}}},
   };
   return table;
@@ -39,23 +37,53 @@ const std::map<std::string, NodeKeys>& node_keys() {
 
 // IndeX node types libindex does not render: skipped with one warning so the rest still renders.
 const std::set<std::string>& unsupported_types() {
-  static const std::set<std::string> types = {
-      "rendering_kernel_program", "volume_sample_program", "surface_sample_program",
-      "sparse_volume_compute_technique", "phong_gl", "directional_light", "point_light", "plane",
-      "triangle_mesh", "regular_heightfield", "irregular_volume", "particle_volume", "font", "label",
-      "texture", "clip_region", "transformation", "volume_texture", "shape", "icon"};
+  static const std::set<std::string> types = {"rendering_kernel_program",
+                                              "volume_sample_program",
+                                              "surface_sample_program",
+                                              "sparse_volume_compute_technique",
+                                              "phong_gl",
+                                              "directional_light",
+                                              "point_light",
+                                              "plane",
+                                              "triangle_mesh",
+                                              "regular_heightfield",
+                                              "irregular_volume",
+                                              "particle_volume",
+                                              "font",
+                                              "label",
+                                              "texture",
+                                              "clip_region",
+                                              "transformation",
+                                              "volume_texture",
+                                              "shape",
+                                              "icon"};
   return types;
 }
 
 const std::set<std::string>& supported_globals() {
-  static const std::set<std::string> keys = {
-      "app::variable_expansion", "app::scene::root::children", "app::scene::root::type",
-      "app::scene::info::name", "app::scene::info::description", "app::scene::info::credits",
-      "app::scene::info::requirements", "app::colormap::file_count", "app::colormap::startup_colormap_index",
-      "app::colormap::boundary_mode", "index::region_of_interest", "index::scaling", "index::translation",
-      "index::canvas_resolution", "index::camera::from", "index::camera::dir", "index::camera::up",
-      "index::camera::aperture", "index::camera::aspect", "index::camera::focal", "index::camera::clip_min",
-      "index::camera::clip_max", "index::camera::orthographic"};
+  static const std::set<std::string> keys = {"app::variable_expansion",
+                                             "app::scene::root::children",
+                                             "app::scene::root::type",
+                                             "app::scene::info::name",
+                                             "app::scene::info::description",
+                                             "app::scene::info::credits",
+                                             "app::scene::info::requirements",
+                                             "app::colormap::file_count",
+                                             "app::colormap::startup_colormap_index",
+                                             "app::colormap::boundary_mode",
+                                             "index::region_of_interest",
+                                             "index::scaling",
+                                             "index::translation",
+                                             "index::canvas_resolution",
+                                             "index::camera::from",
+                                             "index::camera::dir",
+                                             "index::camera::up",
+                                             "index::camera::aperture",
+                                             "index::camera::aspect",
+                                             "index::camera::focal",
+                                             "index::camera::clip_min",
+                                             "index::camera::clip_max",
+                                             "index::camera::orthographic"};
   return keys;
 }
 
@@ -95,8 +123,8 @@ bool is_supported_global_key(const std::string& key) {
 
 std::string unused_key_warning(const Value& value) {
   const std::string& k = value.key;
-  const bool indexish = starts_with(k, "index::") || starts_with(k, "app::") || starts_with(k, "dice::") ||
-                        starts_with(k, "nvindex::");
+  const bool indexish =
+      starts_with(k, "index::") || starts_with(k, "app::") || starts_with(k, "dice::") || starts_with(k, "nvindex::");
   return value.where() + ": ignored (" + (indexish ? "IndeX setting not supported by libindex" : "unknown key") + ")";
 }
 

@@ -90,8 +90,10 @@ void apply_rendering_properties(const SceneNode& node, SceneAttributes& state, s
     state.sampling_distance_reference = d;
   }
   if (const Value* v = detail::find_attribute(node, "filter_mode")) {
-    if (v->text == "nearest") state.nearest_filter = true;
-    else if (v->text == "trilinear") state.nearest_filter = false;
+    if (v->text == "nearest")
+      state.nearest_filter = true;
+    else if (v->text == "trilinear")
+      state.nearest_filter = false;
     else if (v->text.rfind("tricubic", 0) == 0) {
       // IndeX's cubic filters: the picture is close with trilinear, so render rather than refuse.
       state.nearest_filter = false;

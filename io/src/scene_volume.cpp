@@ -17,9 +17,7 @@ namespace {
 using detail::find_attribute;
 using detail::required_attribute;
 
-std::string dims_text(Vec3i d) {
-  return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z);
-}
+std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
 
 std::string extension_of(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -34,7 +32,8 @@ std::string importer_of(const SceneNode& node) {
     // No importer: tell the format from the file name, as `viewer file.nrrd` does.
     if (find_attribute(node, "generator")) return "synthetic";
     std::string ext;
-    if (const Value* f = find_attribute(node, "input_file")) ext = extension_of(f->text);
+    if (const Value* f = find_attribute(node, "input_file"))
+      ext = extension_of(f->text);
     else if (const Value* e = find_attribute(node, "input_file_extension"))
       ext = e->text.empty() || e->text[0] == '.' ? e->text : "." + e->text;
     if (ext == ".raw") return "raw";
@@ -113,8 +112,8 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
     if (b.empty()) fail(*bbox_value, "the bbox is empty");
     layout.dims = b.size();
     if (scivis && !(scivis->dims == layout.dims))
-      fail(*bbox_value, "bbox size " + dims_text(layout.dims) + " does not match the file name's " +
-                            dims_text(scivis->dims));
+      fail(*bbox_value,
+           "bbox size " + dims_text(layout.dims) + " does not match the file name's " + dims_text(scivis->dims));
   } else if (scivis) {
     layout.dims = scivis->dims;
   } else {
@@ -122,16 +121,17 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
   }
   if (format_value) {
     layout.dtype = voxel_format(*format_value);
-    if (scivis && scivis->dtype != layout.dtype)
-      fail(*format_value, "the file name says " + to_string(scivis->dtype));
+    if (scivis && scivis->dtype != layout.dtype) fail(*format_value, "the file name says " + to_string(scivis->dtype));
   } else if (scivis) {
     layout.dtype = scivis->dtype;
   } else {
     required_attribute(node, "voxel_format");
   }
   if (const Value* e = find_attribute(node, "endian")) {
-    if (e->text == "big") layout.endian = Endian::big;
-    else if (e->text != "little") fail(*e, "endian must be little or big");
+    if (e->text == "big")
+      layout.endian = Endian::big;
+    else if (e->text != "little")
+      fail(*e, "endian must be little or big");
   }
   if (const Value* z = find_attribute(node, "convert_zyx_to_xyz")) layout.z_fastest = as_bool(*z);
   return layout;

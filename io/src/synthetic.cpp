@@ -64,7 +64,7 @@ float supernova(float x, float y, float z) {
 }
 
 class SyntheticSource final : public VolumeSource {
-public:
+ public:
   SyntheticSource(std::string name, int size, DType dtype) : name_(std::move(name)), size_(size), dtype_(dtype) {}
   Box3i box() const override { return {{0, 0, 0}, {size_, size_, size_}}; }
   DType dtype() const override { return dtype_; }
@@ -85,14 +85,16 @@ public:
                       z = 2.0f * (v.z + 0.5f) / size_ - 1.0f;
           const float f = synthetic_field(name_, x, y, z);
           const size_t i = (size_t(kz) * s.y + ky) * s.x + kx;
-          if (dtype_ == DType::float32) brick.data<float>()[i] = f;
-          else brick.data<uint8_t>()[i] = uint8_t(std::lround(255.0f * clampf(f, 0.0f, 1.0f)));
+          if (dtype_ == DType::float32)
+            brick.data<float>()[i] = f;
+          else
+            brick.data<uint8_t>()[i] = uint8_t(std::lround(255.0f * clampf(f, 0.0f, 1.0f)));
         }
     });
     return brick;
   }
 
-private:
+ private:
   std::string name_;
   int size_;
   DType dtype_;

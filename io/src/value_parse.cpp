@@ -41,9 +41,7 @@ std::string lower(std::string s) {
 }
 
 // from_chars rejects a leading '+', which people write in coordinates; accept it.
-std::string_view strip_plus(std::string_view w) {
-  return (w.size() > 1 && w[0] == '+') ? w.substr(1) : w;
-}
+std::string_view strip_plus(std::string_view w) { return (w.size() > 1 && w[0] == '+') ? w.substr(1) : w; }
 
 // Finite numbers only: "nan" or "inf" in a coordinate is a mistake, not a value.
 bool parse_float(std::string_view w, float& out) {
@@ -76,8 +74,8 @@ std::vector<float> as_floats(const Value& value, size_t count) {
   std::vector<float> out(words.size());
   for (size_t i = 0; i < words.size(); ++i)
     if (!parse_float(words[i], out[i]))
-      fail(value, (count ? "expected " + count_text(count, "number") : std::string("expected numbers")) +
-                      ", '" + words[i] + "' is not a number");
+      fail(value, (count ? "expected " + count_text(count, "number") : std::string("expected numbers")) + ", '" +
+                      words[i] + "' is not a number");
   if (count && out.size() != count)
     fail(value, "expected " + count_text(count, "number") + ", got " + std::to_string(out.size()));
   return out;
@@ -88,8 +86,8 @@ std::vector<int> as_ints(const Value& value, size_t count) {
   std::vector<int> out(words.size());
   for (size_t i = 0; i < words.size(); ++i)
     if (!parse_int(words[i], out[i]))
-      fail(value, (count ? "expected " + count_text(count, "integer") : std::string("expected integers")) +
-                      ", '" + words[i] + "' is not an integer");
+      fail(value, (count ? "expected " + count_text(count, "integer") : std::string("expected integers")) + ", '" +
+                      words[i] + "' is not an integer");
   if (count && out.size() != count)
     fail(value, "expected " + count_text(count, "integer") + ", got " + std::to_string(out.size()));
   return out;

@@ -16,7 +16,7 @@ namespace libindex::io::detail {
 /// What an OpenVDB and a NanoVDB source have in common: the grid's active index box, shifted so the
 /// source's box starts at 0 (`offset` is where it starts in index space), its name and voxel size.
 class VdbSourceBase : public VdbVolume {
-public:
+ public:
   Box3i box() const override { return box_; }
   DType dtype() const override { return DType::float32; }
   Vec3i index_offset() const override { return offset_; }
@@ -24,11 +24,11 @@ public:
   Vec3f spacing() const override { return voxel_size_; }
   std::string describe() const override {
     const Vec3i s = box_.size();
-    return kind_ + " " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) +
-           "x" + std::to_string(s.z) + " float32";
+    return kind_ + " " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
+           std::to_string(s.z) + " float32";
   }
 
-protected:
+ protected:
   /// `index_lo`/`index_hi`: the inclusive active index box; `empty` when the grid has no active voxel.
   VdbSourceBase(std::string kind, std::string path, std::string grid, Vec3f voxel_size, bool empty, Vec3i index_lo,
                 Vec3i index_hi)
@@ -48,8 +48,8 @@ protected:
 /// value where active, `background` elsewhere. `make_accessor()` gives a per-thread accessor and
 /// `probe(acc, x, y, z, value)` returns the active state and writes the value.
 template <class MakeAccessor, class Probe>
-void densify(Brick& brick, const Vec3i& offset, float background, const MakeAccessor& make_accessor,
-             const Probe& probe, const std::string& what) {
+void densify(Brick& brick, const Vec3i& offset, float background, const MakeAccessor& make_accessor, const Probe& probe,
+             const std::string& what) {
   const Box3i r = brick.box;
   const Vec3i s = r.size();
   float* out = brick.data<float>();

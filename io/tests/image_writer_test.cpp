@@ -19,7 +19,7 @@ Image test_image() {
   im.at(0, 0) = {0.5f, 0.25f, 0.0f, 0.5f}; // premultiplied: straight (1, 0.5, 0, 0.5)
   im.at(1, 0) = {1, 1, 1, 1};
   im.at(2, 0) = {0, 0, 0, 0};
-  im.at(0, 1) = {0.2f, 0.2f, 0.2f, 0.4f};  // straight 0.5 grey
+  im.at(0, 1) = {0.2f, 0.2f, 0.2f, 0.4f}; // straight 0.5 grey
   im.at(1, 1) = {0, 0, 1, 1};
   im.at(2, 1) = {0.1f, 0, 0, 1};
   return im;
@@ -32,8 +32,8 @@ TEST(ImageWriter, PngStoresStraightAlphaTopRowFirst) {
   const Rgba8Image back = decode_png(png);
   ASSERT_EQ(back.width, 3);
   ASSERT_EQ(back.height, 2);
-  const uint8_t want[] = {255, 128, 0, 128, 255, 255, 255, 255, 0, 0, 0, 0,
-                          128, 128, 128, 102, 0, 0, 255, 255, 26, 0, 0, 255};
+  const uint8_t want[] = {255, 128, 0,   128, 255, 255, 255, 255, 0,  0, 0, 0,
+                          128, 128, 128, 102, 0,   0,   255, 255, 26, 0, 0, 255};
   ASSERT_EQ(back.pixels.size(), sizeof want);
   for (size_t i = 0; i < sizeof want; ++i) EXPECT_EQ(int(back.pixels[i]), int(want[i])) << "byte " << i;
   // Premultiplied storage (debugging) keeps the colour as rendered.

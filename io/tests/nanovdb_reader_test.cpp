@@ -50,7 +50,8 @@ TEST(NanoVdbReader, BoxValuesSubBoxesAndEmptiness) {
   for (int z = 0; z < 3; ++z)
     for (int y = 0; y < 5; ++y)
       for (int x = 0; x < 16; ++x)
-        ASSERT_EQ(whole.data<float>()[(z * 5 + y) * 16 + x], formula(x - 3, y + 4, z + 20)) << x << "," << y << "," << z;
+        ASSERT_EQ(whole.data<float>()[(z * 5 + y) * 16 + x], formula(x - 3, y + 4, z + 20))
+            << x << "," << y << "," << z;
   for (const Box3i& box : {Box3i{{2, 1, 1}, {11, 4, 3}}, Box3i{{15, 4, 2}, {16, 5, 3}}}) {
     EXPECT_TRUE(test::same_brick(source->read(box), test::cut(whole, box))) << to_string(box);
   }

@@ -20,18 +20,24 @@ using test::TempDir;
 constexpr Vec3i kDims{6, 5, 3};
 constexpr int kCount = kDims.x * kDims.y * kDims.z;
 
-template <class T> std::vector<T> values() {
+template <class T>
+std::vector<T> values() {
   std::vector<T> v(kCount);
   for (int i = 0; i < kCount; ++i) {
-    if constexpr (std::is_same_v<T, float>) v[size_t(i)] = 0.25f * float(i) - 3.0f;
-    else if constexpr (std::is_same_v<T, int16_t>) v[size_t(i)] = int16_t(-1000 + 37 * i);
-    else if constexpr (std::is_same_v<T, uint16_t>) v[size_t(i)] = uint16_t(60000 - 101 * i);
-    else v[size_t(i)] = uint8_t(3 * i);
+    if constexpr (std::is_same_v<T, float>)
+      v[size_t(i)] = 0.25f * float(i) - 3.0f;
+    else if constexpr (std::is_same_v<T, int16_t>)
+      v[size_t(i)] = int16_t(-1000 + 37 * i);
+    else if constexpr (std::is_same_v<T, uint16_t>)
+      v[size_t(i)] = uint16_t(60000 - 101 * i);
+    else
+      v[size_t(i)] = uint8_t(3 * i);
   }
   return v;
 }
 
-template <class T> std::vector<T> swapped(std::vector<T> v) {
+template <class T>
+std::vector<T> swapped(std::vector<T> v) {
   for (auto& e : v) {
     auto* b = reinterpret_cast<unsigned char*>(&e);
     std::reverse(b, b + sizeof(T));
@@ -40,11 +46,12 @@ template <class T> std::vector<T> swapped(std::vector<T> v) {
 }
 
 std::string header(const std::string& type, const std::string& encoding, const std::string& extra) {
-  return "NRRD0004\n# written by nrrd_reader_test\ntype: " + type + "\ndimension: 3\nsizes: 6 5 3\nencoding: " +
-         encoding + "\n" + extra;
+  return "NRRD0004\n# written by nrrd_reader_test\ntype: " + type +
+         "\ndimension: 3\nsizes: 6 5 3\nencoding: " + encoding + "\n" + extra;
 }
 
-template <class T> std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
+template <class T>
+std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
   std::vector<uint8_t> b(v.size() * sizeof(T));
   std::memcpy(b.data(), v.data(), b.size());
   return b;
@@ -59,7 +66,8 @@ std::string write_nrrd(const TempDir& dir, const std::string& name, const std::s
 }
 
 // Full read equals the values; every sub-box equals the same cut of the full read.
-template <class T> void expect_volume(const VolumeSource& source, const std::vector<T>& want) {
+template <class T>
+void expect_volume(const VolumeSource& source, const std::vector<T>& want) {
   ASSERT_EQ(source.box(), (Box3i{{0, 0, 0}, kDims}));
   const Brick whole = source.read(source.box());
   ASSERT_EQ(whole.bytes.size(), want.size() * sizeof(T));
@@ -152,9 +160,8 @@ TEST(NrrdReader, Errors) {
       "dbl.nrrd:3", "type 'double' is not supported");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "txt.nrrd", header("uchar", "ascii", ""), data)); }),
                       "txt.nrrd", "encoding 'ascii' is not supported");
-  EXPECT_CONTAINS_ALL(
-      error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }), "noend.nrrd",
-      "'endian'");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }),
+                      "noend.nrrd", "'endian'");
   // 90 ushort voxels need 180 bytes after the header; the file holds 90.
   const std::string short_head = header("ushort", "raw", "endian: little\n") + "\n";
   const std::string short_path = write_nrrd(dir, "short.nrrd", header("ushort", "raw", "endian: little\n"), data);
@@ -169,9 +176,8 @@ TEST(NrrdReader, Errors) {
   const auto source = open_nrrd(write_nrrd(dir, "tgz.nrrd", header("uchar", "gzip", ""), gz));
   EXPECT_CONTAINS_ALL(error_of([&] { source->read(source->box()); }), "tgz.nrrd", "truncated", "expected 90",
                       "after 80 bytes");
-  EXPECT_CONTAINS_ALL(
-      error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }), "notgz.nrrd",
-      "not a gzip stream");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }),
+                      "notgz.nrrd", "not a gzip stream");
   test::write_text(dir.file("nodata.nhdr"), header("uchar", "raw", ""));
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("nodata.nhdr")); }), "nodata.nhdr", "data file");
 }

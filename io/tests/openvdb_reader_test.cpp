@@ -54,7 +54,8 @@ TEST(OpenVdbReader, FirstFloatGridBoxAndValues) {
         const float want = (x == 2 && y == 5 && z == 1) ? kBackground : formula(x + 10, y - 5, z + 100);
         ASSERT_EQ(whole.data<float>()[(z * 12 + y) * 20 + x], want) << x << "," << y << "," << z;
       }
-  for (const Box3i& box : {Box3i{{3, 2, 1}, {9, 11, 3}}, Box3i{{0, 0, 3}, {20, 12, 4}}, Box3i{{-4, -4, -4}, {2, 2, 2}}}) {
+  for (const Box3i& box :
+       {Box3i{{3, 2, 1}, {9, 11, 3}}, Box3i{{0, 0, 3}, {20, 12, 4}}, Box3i{{-4, -4, -4}, {2, 2, 2}}}) {
     const Brick part = source->read(box);
     EXPECT_EQ(part.box, intersect(box, source->box()));
     EXPECT_TRUE(test::same_brick(part, test::cut(whole, part.box))) << to_string(box);

@@ -54,8 +54,8 @@ TEST(ProjectFile, KeyValueSyntax) {
 
 TEST(ProjectFile, SyntaxErrorsNameFileAndLine) {
   ProjectFile p;
-  EXPECT_CONTAINS_ALL(error_of([&] { p.add_text(kHead + "a = 1\nnot a pair\n", "s.prj"); }), "s.prj:3:",
-                      "'not a pair'");
+  EXPECT_CONTAINS_ALL(error_of([&] { p.add_text(kHead + "a = 1\nnot a pair\n", "s.prj"); }),
+                      "s.prj:3:", "'not a pair'");
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_text(kHead + "= 5\n", "s.prj"); }), "s.prj:2:", "key is empty");
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_text(kHead + "two words = 5\n", "s.prj"); }), "s.prj:2:");
   EXPECT_FALSE(p.has("a")) << "a file with an error adds nothing";
@@ -149,7 +149,8 @@ TEST(ProjectFile, TypedErrorsNameFileLineKeyAndValue) {
                        "fi = 2.5\n");
   EXPECT_EQ(error_of([&] { p.get_box3f("app::scene::vol::bbox", {}); }),
             "scene.prj:12: app::scene::vol::bbox = '0 0 x 1 1 1': expected 6 numbers, 'x' is not a number");
-  EXPECT_EQ(error_of([&] { p.get_box3f("short", {}); }), "scene.prj:13: short = '0 0 0 1 1': expected 6 numbers, got 5");
+  EXPECT_EQ(error_of([&] { p.get_box3f("short", {}); }),
+            "scene.prj:13: short = '0 0 0 1 1': expected 6 numbers, got 5");
   EXPECT_CONTAINS_ALL(error_of([&] { p.get_float("n", 0); }), "scene.prj:14: n = '12abc'", "not a number");
   EXPECT_CONTAINS_ALL(error_of([&] { p.get_box3i("flipped", {}); }), "scene.prj:15: flipped", "upper corner");
   EXPECT_CONTAINS_ALL(error_of([&] { p.get_int("fi", 0); }), "scene.prj:16: fi = '2.5'", "not an integer");
@@ -157,9 +158,10 @@ TEST(ProjectFile, TypedErrorsNameFileLineKeyAndValue) {
 }
 
 TEST(ProjectFile, CommandLineOverrides) {
-  std::vector<std::string> storage = {"viewer",  "--add", "a.prj", "-index::canvas_resolution", "800 600",
-                                      "-v",      "--dice::verbose", "3", "-app::scene::vol::bbox",
-                                      "-1 -1 -1 1 1 1", "data.raw", "--port=8080"};
+  std::vector<std::string> storage = {
+      "viewer",   "--add",           "a.prj", "-index::canvas_resolution", "800 600",
+      "-v",       "--dice::verbose", "3",     "-app::scene::vol::bbox",    "-1 -1 -1 1 1 1",
+      "data.raw", "--port=8080"};
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);

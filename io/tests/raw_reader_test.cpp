@@ -24,15 +24,21 @@ using test::TempDir;
 constexpr Vec3i kDims{7, 5, 4};
 
 // A distinct value per voxel for each type, so any misplaced voxel shows.
-template <class T> T voxel_value(int x, int y, int z) {
+template <class T>
+T voxel_value(int x, int y, int z) {
   const int i = (z * kDims.y + y) * kDims.x + x;
-  if constexpr (std::is_same_v<T, float>) return float(i) * 0.5f - 20.0f;
-  else if constexpr (std::is_same_v<T, int16_t>) return int16_t(i * 97 - 3000);
-  else if constexpr (std::is_same_v<T, uint16_t>) return uint16_t(i * 331 + 7);
-  else return uint8_t(i * 7 + 1);
+  if constexpr (std::is_same_v<T, float>)
+    return float(i) * 0.5f - 20.0f;
+  else if constexpr (std::is_same_v<T, int16_t>)
+    return int16_t(i * 97 - 3000);
+  else if constexpr (std::is_same_v<T, uint16_t>)
+    return uint16_t(i * 331 + 7);
+  else
+    return uint8_t(i * 7 + 1);
 }
 
-template <class T> std::vector<T> volume(bool z_fastest) {
+template <class T>
+std::vector<T> volume(bool z_fastest) {
   std::vector<T> v(size_t(kDims.x) * kDims.y * kDims.z);
   for (int z = 0; z < kDims.z; ++z)
     for (int y = 0; y < kDims.y; ++y)
@@ -43,7 +49,8 @@ template <class T> std::vector<T> volume(bool z_fastest) {
   return v;
 }
 
-template <class T> void byte_swap(std::vector<T>& v) {
+template <class T>
+void byte_swap(std::vector<T>& v) {
   for (auto& e : v) {
     auto* b = reinterpret_cast<unsigned char*>(&e);
     std::reverse(b, b + sizeof(T));
@@ -51,7 +58,8 @@ template <class T> void byte_swap(std::vector<T>& v) {
 }
 
 // Every voxel of the brick equals the formula, i.e. the reader put each value where it belongs.
-template <class T> void expect_voxels(const Brick& b) {
+template <class T>
+void expect_voxels(const Brick& b) {
   const Vec3i s = b.box.size();
   for (int z = 0; z < s.z; ++z)
     for (int y = 0; y < s.y; ++y)
@@ -63,14 +71,15 @@ template <class T> void expect_voxels(const Brick& b) {
 }
 
 const Box3i kSubBoxes[] = {
-    {{1, 2, 1}, {5, 4, 3}},  // interior: one read per row
-    {{0, 1, 0}, {7, 4, 4}},  // whole rows: one read per slab
-    {{0, 0, 2}, {7, 5, 4}},  // whole slabs: one read
-    {{6, 4, 3}, {7, 5, 4}},  // one voxel in the far corner
+    {{1, 2, 1}, {5, 4, 3}},    // interior: one read per row
+    {{0, 1, 0}, {7, 4, 4}},    // whole rows: one read per slab
+    {{0, 0, 2}, {7, 5, 4}},    // whole slabs: one read
+    {{6, 4, 3}, {7, 5, 4}},    // one voxel in the far corner
     {{-3, -3, -3}, {2, 2, 2}}, // clipped to the volume
 };
 
-template <class T> void round_trip(DType dtype, Endian endian, bool z_fastest) {
+template <class T>
+void round_trip(DType dtype, Endian endian, bool z_fastest) {
   TempDir dir;
   auto data = volume<T>(z_fastest);
   if (endian == Endian::big) byte_swap(data);
@@ -135,15 +144,19 @@ TEST(RawReader, OversizedFileIsAnError) {
   TempDir dir;
   std::vector<uint8_t> data(7 * 5 * 4 + 10);
   test::write_bytes(dir.file("o.raw"), data.data(), data.size());
-  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("o.raw"), kDims, DType::uint8}); }), "expected 140 bytes",
-                      "has 150 bytes");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("o.raw"), kDims, DType::uint8});
+                      }),
+                      "expected 140 bytes", "has 150 bytes");
 }
 
 TEST(RawReader, DirectoryAndMissingFiles) {
   TempDir dir;
   EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.path(), kDims, DType::uint8}); }), dir.path(), "is a directory");
-  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("none.raw"), kDims, DType::uint8}); }), "none.raw",
-                      "No such file or directory");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("none.raw"), kDims, DType::uint8});
+                      }),
+                      "none.raw", "No such file or directory");
   EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("x.raw"), {0, 5, 4}, DType::uint8}); }), "positive");
 }
 
@@ -153,8 +166,10 @@ TEST(RawReader, UnreadableFile) {
   std::vector<uint8_t> data(140);
   test::write_bytes(dir.file("p.raw"), data.data(), data.size());
   ::chmod(dir.file("p.raw").c_str(), 0);
-  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("p.raw"), kDims, DType::uint8}); }), "p.raw",
-                      "Permission denied");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("p.raw"), kDims, DType::uint8});
+                      }),
+                      "p.raw", "Permission denied");
 }
 
 TEST(RawReader, ScivisNames) {
@@ -200,11 +215,10 @@ TEST(RawReader, ReadsOnlyTheBoxAndReportsProgressForLargeReads) {
   EXPECT_EQ(b.data<uint8_t>()[12], 0);
 
   std::vector<std::pair<uint64_t, uint64_t>> reports;
-  auto previous = set_progress_callback(
-      [&](const std::string& what, uint64_t done, uint64_t total, double) {
-        EXPECT_NE(what.find("big.raw"), std::string::npos);
-        reports.emplace_back(done, total);
-      });
+  auto previous = set_progress_callback([&](const std::string& what, uint64_t done, uint64_t total, double) {
+    EXPECT_NE(what.find("big.raw"), std::string::npos);
+    reports.emplace_back(done, total);
+  });
   source->read({{0, 0, 0}, {1024, 1024, 1}}); // 1 MiB: below the threshold, silent
   EXPECT_TRUE(reports.empty());
   source->read({{0, 0, 0}, {1024, 1024, 65}}); // 65 MiB

@@ -195,17 +195,17 @@ TEST(Scene, EmptySceneIsValid) {
 }
 
 TEST(Scene, UnsupportedKeysWarnOnceEachAndTheSceneStillLoads) {
-  Fixture f("index::subcube_size = 64 64 64\n"                                  // 2
-            "dice::verbose = 3\n"                                               // 3
-            "app::scene::root::children = prog vol\n"                           // 4
-            "app::scene::prog::type = rendering_kernel_program\n"               // 5
-            "app::scene::prog::program_file = a.cu\n"                           // 6
-            "app::scene::unused::type = colormap\n"                             // 7
-            "app::scene::unused::preset = viridis\n"                            // 8
-            "typo_key = 1\n"                                                    // 9
-            "app::scene::vol::cache = false\n"                                  // 10
-            "app::scene::vol::frobnicate = 1\n"                                 // 11
-            "app::viewer::port = 8080\n" +                                      // 12
+  Fixture f("index::subcube_size = 64 64 64\n"                    // 2
+            "dice::verbose = 3\n"                                 // 3
+            "app::scene::root::children = prog vol\n"             // 4
+            "app::scene::prog::type = rendering_kernel_program\n" // 5
+            "app::scene::prog::program_file = a.cu\n"             // 6
+            "app::scene::unused::type = colormap\n"               // 7
+            "app::scene::unused::preset = viridis\n"              // 8
+            "typo_key = 1\n"                                      // 9
+            "app::scene::vol::cache = false\n"                    // 10
+            "app::scene::vol::frobnicate = 1\n"                   // 11
+            "app::viewer::port = 8080\n" +                        // 12
             kRawVolume);
   const SceneDescription s = f.load();
   ASSERT_EQ(s.volumes.size(), 1u);
@@ -271,8 +271,9 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
                         "unknown importer");
   }
   {
-    Fixture f("app::colormap::file_0 = short.cmap\n"
-              "app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = lookup_table\n");
+    Fixture f(
+        "app::colormap::file_0 = short.cmap\n"
+        "app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = lookup_table\n");
     EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(2) + ": app::colormap::file_0 = 'short.cmap'",
                         "has 255 entries, expected 256");
   }
@@ -332,7 +333,10 @@ TEST(Scene, DataColormapPresetAndRawOptions) {
   Fixture p("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::preset = viridis\n");
   EXPECT_TRUE(p.load().warnings.empty());
   EXPECT_CONTAINS_ALL(
-      error_of([] { Fixture("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::preset = nope\n").load(); }),
+      error_of([] {
+        Fixture("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::preset = nope\n")
+            .load();
+      }),
       ":4: app::scene::c::preset = 'nope'", "unknown colormap preset");
 }
 
@@ -426,10 +430,10 @@ namespace {
 
 TEST(Scene, LookupTableWithoutColormapFilesFallsBackToABuiltInWithAWarning) {
   // Real IndeX scenes name `map_index` alone and rely on the viewer's built-in tables.
-  Fixture f("app::scene::root::children = cmap vol\n"                   // 2
-            "app::scene::cmap::type = colormap\n"                        // 3
-            "app::scene::cmap::map_type = lookup_table\n"                // 4
-            "app::scene::cmap::map_index = 2\n" +                        // 5
+  Fixture f("app::scene::root::children = cmap vol\n"     // 2
+            "app::scene::cmap::type = colormap\n"         // 3
+            "app::scene::cmap::map_type = lookup_table\n" // 4
+            "app::scene::cmap::map_index = 2\n" +         // 5
             kRawVolume);
   const SceneDescription s = f.load();
   ASSERT_EQ(s.volumes.size(), 1u);
@@ -442,7 +446,8 @@ TEST(Scene, LookupTableWithoutColormapFilesFallsBackToABuiltInWithAWarning) {
   // With colormap files present, a missing index is still an error naming the key.
   Fixture g("app::colormap::file_0 = a.cmap\napp::scene::root::children = cmap vol\n"
             "app::scene::cmap::type = colormap\napp::scene::cmap::map_type = lookup_table\n"
-            "app::scene::cmap::map_index = 2\n" + kRawVolume);
+            "app::scene::cmap::map_index = 2\n" +
+            kRawVolume);
   EXPECT_NE(test::error_of([&] { g.load(); }).find("no colormap file app::colormap::file_2"), std::string::npos);
 }
 

@@ -101,7 +101,8 @@ TEST(Scenes, VdbSphere) {
   const Vec3i size = src.box().size();
   EXPECT_GE(size.x, 60);
   EXPECT_LE(size.x, 64);
-  const Brick centre = src.read({{size.x / 2, size.y / 2, size.z / 2}, {size.x / 2 + 1, size.y / 2 + 1, size.z / 2 + 1}});
+  const Brick centre =
+      src.read({{size.x / 2, size.y / 2, size.z / 2}, {size.x / 2 + 1, size.y / 2 + 1, size.z / 2 + 1}});
   EXPECT_FLOAT_EQ(centre.data<float>()[0], 1.0f) << "fog volume: 1 inside";
   EXPECT_FLOAT_EQ(src.read({{0, 0, 0}, {1, 1, 1}}).data<float>()[0], 0.0f) << "corner of the box: outside";
 }

@@ -66,14 +66,16 @@ Brick cut(const Brick& whole, const Box3i& region) {
   for (int z = 0; z < s.z; ++z)
     for (int y = 0; y < s.y; ++y) {
       const size_t src = ((size_t(region.lo.z - whole.box.lo.z + z) * w.y + (region.lo.y - whole.box.lo.y + y)) * w.x +
-                          (region.lo.x - whole.box.lo.x)) * sz;
+                          (region.lo.x - whole.box.lo.x)) *
+                         sz;
       std::memcpy(out.bytes.data() + (size_t(z) * s.y + y) * s.x * sz, whole.bytes.data() + src, size_t(s.x) * sz);
     }
   return out;
 }
 
 ::testing::AssertionResult same_brick(const Brick& a, const Brick& b) {
-  if (!(a.box == b.box)) return ::testing::AssertionFailure() << "boxes differ: " << to_string(a.box) << " vs " << to_string(b.box);
+  if (!(a.box == b.box))
+    return ::testing::AssertionFailure() << "boxes differ: " << to_string(a.box) << " vs " << to_string(b.box);
   if (a.dtype != b.dtype) return ::testing::AssertionFailure() << "types differ";
   if (a.bytes != b.bytes) {
     size_t i = 0;

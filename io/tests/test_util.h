@@ -16,7 +16,7 @@ namespace libindex::io::test {
 
 /// A fresh directory under the system temp dir, removed with everything in it at destruction.
 class TempDir {
-public:
+ public:
   TempDir();
   ~TempDir();
   TempDir(const TempDir&) = delete;
@@ -25,7 +25,7 @@ public:
   /// path()/name
   std::string file(const std::string& name) const { return path_ + "/" + name; }
 
-private:
+ private:
   std::string path_;
 };
 
@@ -37,11 +37,11 @@ std::vector<uint8_t> gzip_bytes(const void* data, size_t size);
 std::string error_of(const std::function<void()>& f);
 
 /// Expects `message` to contain every one of `parts`.
-#define EXPECT_CONTAINS_ALL(message, ...)                                                   \
-  do {                                                                                      \
-    const std::string msg_ = (message);                                                     \
-    for (const std::string& part_ : std::initializer_list<std::string>{__VA_ARGS__})        \
-      EXPECT_NE(msg_.find(part_), std::string::npos) << "'" << part_ << "' not in: " << msg_; \
+#define EXPECT_CONTAINS_ALL(message, ...)                                                                              \
+  do {                                                                                                                 \
+    const std::string msg_ = (message);                                                                                \
+    for (const std::string& part_ : std::initializer_list<std::string>{__VA_ARGS__})                                   \
+      EXPECT_NE(msg_.find(part_), std::string::npos) << "'" << part_ << "' not in: " << msg_;                          \
   } while (0)
 
 /// The voxels of `region` cut out of `whole` (which must contain it).

@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
     // Voxel size 1: index space is the scene's voxel space. The radius leaves the band inside `across`.
     const float radius = 0.5f * float(across) - 1.0f;
     const float half = 0.5f * float(across);
-    auto grid = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(
-        radius, openvdb::Vec3f(half, half, half), /*voxelSize=*/1.0f, /*halfWidth=*/3.0f);
+    auto grid = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(radius, openvdb::Vec3f(half, half, half),
+                                                                         /*voxelSize=*/1.0f, /*halfWidth=*/3.0f);
     openvdb::tools::sdfToFogVolume(*grid); // inside 1 (active), band 0..1, outside inactive background 0
     grid->setName("density");
     grid->setGridClass(openvdb::GRID_FOG_VOLUME);
@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
     file.close();
     const auto bbox = grid->evalActiveVoxelBoundingBox();
     std::printf("make_vdb_sphere: wrote %s: grid 'density', active voxels %llu, bbox [%d %d %d .. %d %d %d]\n",
-                path.c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(),
-                bbox.min().y(), bbox.min().z(), bbox.max().x(), bbox.max().y(), bbox.max().z());
+                path.c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(), bbox.min().y(),
+                bbox.min().z(), bbox.max().x(), bbox.max().y(), bbox.max().z());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_vdb_sphere: cannot write '%s': %s\n", path.c_str(), e.what());
     return 1;

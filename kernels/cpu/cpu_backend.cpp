@@ -28,7 +28,7 @@ bool cpu_supports(const char* isa) {
 }
 
 class CpuBackend final : public Backend {
-public:
+ public:
   explicit CpuBackend(bool ray_packets) : packet_isa_(ray_packets ? cpu_packet_isa() : nullptr) {}
 
   std::string name() const override {
@@ -50,19 +50,29 @@ public:
         skip = grid.view(occupancy_.data());
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
-      if (packet_isa_ && packet_path_fits(brick)) stats.samples = launch_packets(params, brick, stats.active, out);
-      else switch (brick.dtype) {
-      case DType::uint8: stats.samples = launch<uint8_t>(params, brick, stats.active, out); break;
-      case DType::uint16: stats.samples = launch<uint16_t>(params, brick, stats.active, out); break;
-      case DType::int16: stats.samples = launch<int16_t>(params, brick, stats.active, out); break;
-      case DType::float32: stats.samples = launch<float>(params, brick, stats.active, out); break;
-      }
+      if (packet_isa_ && packet_path_fits(brick))
+        stats.samples = launch_packets(params, brick, stats.active, out);
+      else
+        switch (brick.dtype) {
+        case DType::uint8:
+          stats.samples = launch<uint8_t>(params, brick, stats.active, out);
+          break;
+        case DType::uint16:
+          stats.samples = launch<uint16_t>(params, brick, stats.active, out);
+          break;
+        case DType::int16:
+          stats.samples = launch<int16_t>(params, brick, stats.active, out);
+          break;
+        case DType::float32:
+          stats.samples = launch<float>(params, brick, stats.active, out);
+          break;
+        }
     }
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return stats;
   }
 
-private:
+ private:
   template <class Tile>
   static long long for_each_tile(Rect r, const Tile& march_tile) {
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Ray packets on the CPU: march.h's generic steps (find_occupied_run, take_sample) run on
+/// \file Ray packets on the CPU: march.h's generic steps (skip_empty_cell, take_sample) run on
 /// simd::kWidth rays at once. A lane whose ray ends takes the next pixel of the tile at once, so
 /// the packet stays full while rays end at different samples (early termination, different
 /// lengths). Each lane computes exactly what march_ray computes for its pixel, bit for bit.
@@ -36,8 +36,8 @@ struct PacketSampler {
   }
 
   void fetch8(vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) const {
-    const vint row = (iz - vint(stored_lo.z)) * vint(scalar.stride_z) + (iy - vint(stored_lo.y)) * vint(scalar.stride_y) +
-                     (ix - vint(stored_lo.x));
+    const vint row = (iz - vint(stored_lo.z)) * vint(scalar.stride_z) +
+                     (iy - vint(stored_lo.y)) * vint(scalar.stride_y) + (ix - vint(stored_lo.x));
     // dy, dz are 0 or 1: 0 - d is a mask of all ones or none (cheaper than a multiply).
     const vint oy = vint(scalar.stride_y) & (vint(0) - dy), oz = vint(scalar.stride_z) & (vint(0) - dz);
     const vint rows[4] = {row, row + oy, row + oz, row + oz + oy};

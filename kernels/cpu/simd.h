@@ -31,9 +31,7 @@ inline vmask operator!=(vint a, vint b) { return (a < b) | (b < a); }
 // clang-format on
 
 /// fminf per lane: the smaller, or the other operand where one is NaN.
-inline vfloat lane_min(vfloat a, vfloat b) {
-  return select(is_nan(b), a, min_unordered(a, b));
-}
+inline vfloat lane_min(vfloat a, vfloat b) { return select(is_nan(b), a, min_unordered(a, b)); }
 
 /// clampf per lane in two instructions: min/max return their second operand on NaN or a tie, so
 /// with v second NaN stays NaN and -0 stays -0, as `v < lo ? lo : (v > hi ? hi : v)` does.
@@ -66,9 +64,15 @@ inline vfloat per_lane(vfloat x, Fn fn) {
   std::memcpy(&r, s, sizeof s);
   return r;
 }
-inline vfloat lane_pow(vfloat x, float e) { return per_lane(x, [e](float v) { return powf(v, e); }); }
-inline vfloat lane_exp2(vfloat x) { return per_lane(x, [](float v) { return exp2f(v); }); }
-inline vfloat lane_log2(vfloat x) { return per_lane(x, [](float v) { return log2f(v); }); }
+inline vfloat lane_pow(vfloat x, float e) {
+  return per_lane(x, [e](float v) { return powf(v, e); });
+}
+inline vfloat lane_exp2(vfloat x) {
+  return per_lane(x, [](float v) { return exp2f(v); });
+}
+inline vfloat lane_log2(vfloat x) {
+  return per_lane(x, [](float v) { return log2f(v); });
+}
 
 /// base[i] of a byte table of `count` bytes: 4-byte reads that stay inside the table.
 inline vint gather_byte(const uint8_t* base, vint i, int count) {
@@ -112,15 +116,18 @@ inline Vec4v gather_entry(const Vec4f* table, vint i) {
   }
   const __m512 xy01 = _mm512_unpacklo_ps(r[0].v, r[1].v), zw01 = _mm512_unpackhi_ps(r[0].v, r[1].v);
   const __m512 xy23 = _mm512_unpacklo_ps(r[2].v, r[3].v), zw23 = _mm512_unpackhi_ps(r[2].v, r[3].v);
-  return {_mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
-          _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
+  return {
+      _mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
+      _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
 #else
   for (int l = 0; l < 4; ++l)
-    r[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(t + 4 * index[l])), _mm_loadu_ps(t + 4 * index[l + 4]), 1);
+    r[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(t + 4 * index[l])),
+                                _mm_loadu_ps(t + 4 * index[l + 4]), 1);
   const __m256 xy01 = _mm256_unpacklo_ps(r[0].v, r[1].v), zw01 = _mm256_unpackhi_ps(r[0].v, r[1].v);
   const __m256 xy23 = _mm256_unpacklo_ps(r[2].v, r[3].v), zw23 = _mm256_unpackhi_ps(r[2].v, r[3].v);
-  return {_mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
-          _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
+  return {
+      _mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(xy01, xy23, _MM_SHUFFLE(3, 2, 3, 2)),
+      _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(zw01, zw23, _MM_SHUFFLE(3, 2, 3, 2))};
 #endif
 }
 

@@ -47,16 +47,20 @@ struct DeviceBuffer {
 
 cudaChannelFormatDesc channel_of(DType t) {
   switch (t) {
-  case DType::uint8: return cudaCreateChannelDesc<unsigned char>();
-  case DType::uint16: return cudaCreateChannelDesc<unsigned short>();
-  case DType::int16: return cudaCreateChannelDesc<short>();
-  case DType::float32: return cudaCreateChannelDesc<float>();
+  case DType::uint8:
+    return cudaCreateChannelDesc<unsigned char>();
+  case DType::uint16:
+    return cudaCreateChannelDesc<unsigned short>();
+  case DType::int16:
+    return cudaCreateChannelDesc<short>();
+  case DType::float32:
+    return cudaCreateChannelDesc<float>();
   }
   return cudaCreateChannelDesc<float>();
 }
 
 class CudaBackend final : public Backend {
-public:
+ public:
   CudaBackend() {
     LIBINDEX_CUDA_CHECK(cudaGetDevice(&device_));
     cudaDeviceProp prop{};
@@ -73,7 +77,8 @@ public:
   std::string name() const override { return "cuda (" + device_name_ + ")"; }
   BackendKind kind() const override { return BackendKind::cuda; }
   long long device_bytes() const override {
-    return array_bytes_ + (long long)(colormap_.count * sizeof(Vec4f) + occupancy_.count + image_.count * sizeof(Vec4f));
+    return array_bytes_ +
+           (long long)(colormap_.count * sizeof(Vec4f) + occupancy_.count + image_.count * sizeof(Vec4f));
   }
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
@@ -111,13 +116,13 @@ public:
       // Texture units for both the volume and the colormap (within 2/255 of the exact path).
       upload_colormap_texture(entries);
       march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
-                                                 TextureClassifier{colormap_texture_, params.colormap}, r,
-                                                 image_.ptr, counter_.ptr);
+                                                TextureClassifier{colormap_texture_, params.colormap}, r, image_.ptr,
+                                                counter_.ptr);
     } else {
       SoftwareSampler s{point_texture_, brick.stored.lo, {}, {}};
       centre_range(brick.volume, s.centre_min, s.centre_max);
       march_kernel<<<grid, block, 0, stream_>>>(params, s, TableClassifier{params.colormap}, r, image_.ptr,
-                                                 counter_.ptr);
+                                                counter_.ptr);
     }
     LIBINDEX_CUDA_CHECK(cudaGetLastError());
     LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
@@ -131,7 +136,7 @@ public:
     return stats;
   }
 
-private:
+ private:
   void upload(const BrickView& brick) {
     release_brick();
     const Vec3i s = brick.stored.size();
@@ -140,8 +145,8 @@ private:
     LIBINDEX_CUDA_CHECK(cudaMalloc3DArray(&array_, &desc, extent));
     array_bytes_ = (long long)brick.stored.voxel_count() * dtype_size(brick.dtype);
     cudaMemcpy3DParms copy{};
-    copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(brick.data), size_t(s.x) * dtype_size(brick.dtype),
-                                      size_t(s.x), size_t(s.y));
+    copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(brick.data), size_t(s.x) * dtype_size(brick.dtype), size_t(s.x),
+                                      size_t(s.y));
     copy.dstArray = array_;
     copy.extent = extent;
     copy.kind = cudaMemcpyHostToDevice;

@@ -8,10 +8,10 @@
 
 #include "libindex/error.h"
 
-#define LIBINDEX_CUDA_CHECK(call)                                                                         \
-  do {                                                                                                    \
-    const cudaError_t libindex_cuda_status_ = (call);                                                     \
-    if (libindex_cuda_status_ != cudaSuccess)                                                             \
-      throw ::libindex::Error(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " #call         \
-                              " failed: " + cudaGetErrorString(libindex_cuda_status_));                   \
+#define LIBINDEX_CUDA_CHECK(call)                                                                                      \
+  do {                                                                                                                 \
+    const cudaError_t libindex_cuda_status_ = (call);                                                                  \
+    if (libindex_cuda_status_ != cudaSuccess)                                                                          \
+      throw ::libindex::Error(std::string(__FILE__) + ":" + std::to_string(__LINE__) +                                 \
+                              ": " #call " failed: " + cudaGetErrorString(libindex_cuda_status_));                     \
   } while (0)

@@ -48,7 +48,8 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, bool log) {
   if (!backend) backend = make_cpu_backend();
   if (log) {
     std::cerr << "[libindex] backend: " << backend->name();
-    if (kind == BackendKind::automatic && backend->kind() == BackendKind::cpu) std::cerr << " (no CUDA: " << reason << ")";
+    if (kind == BackendKind::automatic && backend->kind() == BackendKind::cpu)
+      std::cerr << " (no CUDA: " << reason << ")";
     std::cerr << "\n";
   }
   return backend;

@@ -8,7 +8,7 @@
 namespace libindex::kernels {
 
 class BrickCache {
-public:
+ public:
   /// True when `b` is not the brick the cache holds (so device uploads must be redone too).
   bool is_new(const BrickView& b) const {
     return !valid_ || b.data != key_.data || b.dtype != key_.dtype || !(b.stored == key_.stored) ||
@@ -28,7 +28,7 @@ public:
     valid_ = true;
   }
 
-private:
+ private:
   BrickView key_;
   bool valid_ = false, grid_valid_ = false;
   MacroCellGrid grid_;

@@ -32,8 +32,8 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
   require(s.sampling_distance_reference > 0,
           "sampling_distance_reference must be > 0, got " + std::to_string(s.sampling_distance_reference));
   require(s.scaling.x != 0 && s.scaling.y != 0 && s.scaling.z != 0, "index::scaling must not be 0 on any axis");
-  require(frame.width > 0 && frame.height > 0, "image size must be positive, got " +
-                                                   std::to_string(frame.width) + "x" + std::to_string(frame.height));
+  require(frame.width > 0 && frame.height > 0,
+          "image size must be positive, got " + std::to_string(frame.width) + "x" + std::to_string(frame.height));
   require(colormap.size >= 1, "colormap has no entries");
   MarchParams P;
   P.camera = frame.camera;

@@ -41,8 +41,10 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vecto
         float lo = INFINITY, hi = -INFINITY;
         for (int x = x0; x < x1; ++x) {
           const float v = normalize_voxel(row[x]);
-          if (v != v) lo = -INFINITY, hi = INFINITY; // NaN must never make a cell look empty
-          else lo = std::min(lo, v), hi = std::max(hi, v);
+          if (v != v)
+            lo = -INFINITY, hi = INFINITY; // NaN must never make a cell look empty
+          else
+            lo = std::min(lo, v), hi = std::max(hi, v);
         }
         lo1[size_t(y) * dims.x + cx] = lo, hi1[size_t(y) * dims.x + cx] = hi;
       }
@@ -87,10 +89,18 @@ MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
   g.min_.resize(size_t(g.cell_count()));
   g.max_.resize(size_t(g.cell_count()));
   switch (b.dtype) {
-  case DType::uint8: cell_ranges<uint8_t>(b, g.origin_, g.dims_, m, g.min_, g.max_); break;
-  case DType::uint16: cell_ranges<uint16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_); break;
-  case DType::int16: cell_ranges<int16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_); break;
-  case DType::float32: cell_ranges<float>(b, g.origin_, g.dims_, m, g.min_, g.max_); break;
+  case DType::uint8:
+    cell_ranges<uint8_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
+    break;
+  case DType::uint16:
+    cell_ranges<uint16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
+    break;
+  case DType::int16:
+    cell_ranges<int16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
+    break;
+  case DType::float32:
+    cell_ranges<float>(b, g.origin_, g.dims_, m, g.min_, g.max_);
+    break;
   }
   return g;
 }

@@ -23,7 +23,7 @@ FrameParams parity_frame() {
 }
 
 class CudaParity : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     std::string reason;
     if (!kernels::cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;

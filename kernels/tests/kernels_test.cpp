@@ -35,7 +35,7 @@ TEST(Slab, AlphaMatchesBeerLambertForSeveralSamplingDistances) {
     if (dt != 0.3f) {
       EXPECT_NEAR(img.at(4, 4).w, expected, 1e-4) << "dt " << dt;
     }
-    EXPECT_NEAR(img.at(4, 4).x, img.at(4, 4).w * 1.0f, 1e-5);  // premultiplied color
+    EXPECT_NEAR(img.at(4, 4).x, img.at(4, 4).w * 1.0f, 1e-5); // premultiplied color
     EXPECT_NEAR(img.at(4, 4).y, img.at(4, 4).w * 0.5f, 1e-5);
   }
 }
@@ -193,9 +193,9 @@ TEST(Skipping, OccupancyFollowsTheColormap) {
   m.entries = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 0, 0}}; // visible near u = 2/3 only
   auto v = m.view();
   EXPECT_FALSE(kernels::range_may_be_visible(v, 0.0f, 0.3f));
-  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.0f, 0.34f));   // reaches past entry 1 toward entry 2
-  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.9f, 0.95f));   // between entries 2 and 3
-  EXPECT_FALSE(kernels::range_may_be_visible(v, 1.5f, 2.0f));   // edge entry alpha 0
+  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.0f, 0.34f)); // reaches past entry 1 toward entry 2
+  EXPECT_TRUE(kernels::range_may_be_visible(v, 0.9f, 0.95f)); // between entries 2 and 3
+  EXPECT_FALSE(kernels::range_may_be_visible(v, 1.5f, 2.0f)); // edge entry alpha 0
   m.entries.back().w = 0.5f;
   EXPECT_TRUE(kernels::range_may_be_visible(m.view(), 1.5f, 2.0f)); // clamp_to_edge: edge alpha 0.5
   m.mode = BoundaryMode::clamp_to_transparent;

@@ -24,7 +24,7 @@ bool cpu_has_isa() {
   return __builtin_cpu_supports("avx2");
 }
 
-#define SKIP_WITHOUT_ISA()                                                                     \
+#define SKIP_WITHOUT_ISA()                                                                                             \
   if (!cpu_has_isa()) GTEST_SKIP() << "this CPU has no " LIBINDEX_TEST_ISA ": packets for it cannot run here"
 
 struct Rendered {
@@ -64,10 +64,14 @@ Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
 
 Rendered render_any(const BrickView& b, const FrameParams& f, bool packets) {
   switch (b.dtype) {
-  case DType::uint8: return render<uint8_t>(b, f, packets);
-  case DType::uint16: return render<uint16_t>(b, f, packets);
-  case DType::int16: return render<int16_t>(b, f, packets);
-  case DType::float32: return render<float>(b, f, packets);
+  case DType::uint8:
+    return render<uint8_t>(b, f, packets);
+  case DType::uint16:
+    return render<uint16_t>(b, f, packets);
+  case DType::int16:
+    return render<int16_t>(b, f, packets);
+  case DType::float32:
+    return render<float>(b, f, packets);
   }
   return {};
 }
@@ -137,20 +141,36 @@ TEST(Packets, SettingsMatchMarchRay) {
     FrameParams f = perspective_view(40, 33, {50, -20, 40}, centre);
     std::string what;
     switch (variant) {
-    case 0: what = "defaults (skipping, early termination)"; break;
-    case 1: what = "no skipping", f.settings.empty_space_skipping = false; break;
-    case 2: what = "shading", f.settings.shading.enabled = true; break;
-    case 3: what = "jitter", f.settings.jitter = true; break;
-    case 4: what = "MIP", f.settings.mode = RenderMode::maximum_intensity; break;
-    case 5: what = "MIP values", f.settings.mode = RenderMode::maximum_intensity, f.mip_output_values = true; break;
+    case 0:
+      what = "defaults (skipping, early termination)";
+      break;
+    case 1:
+      what = "no skipping", f.settings.empty_space_skipping = false;
+      break;
+    case 2:
+      what = "shading", f.settings.shading.enabled = true;
+      break;
+    case 3:
+      what = "jitter", f.settings.jitter = true;
+      break;
+    case 4:
+      what = "MIP", f.settings.mode = RenderMode::maximum_intensity;
+      break;
+    case 5:
+      what = "MIP values", f.settings.mode = RenderMode::maximum_intensity, f.mip_output_values = true;
+      break;
     case 6:
       what = "transparent outside a narrow domain";
       f.colormap.domain_min = 0.4f, f.colormap.domain_max = 0.7f;
       f.colormap.mode = BoundaryMode::clamp_to_transparent;
       break;
-    case 7: what = "opacity exponent 0.3", f.settings.sampling_distance = 0.3f; break;
-    case 8: what = "opacity exponent 1, no early termination", f.settings.sampling_distance = 1.0f,
-            f.settings.early_termination = false; break;
+    case 7:
+      what = "opacity exponent 0.3", f.settings.sampling_distance = 0.3f;
+      break;
+    case 8:
+      what = "opacity exponent 1, no early termination", f.settings.sampling_distance = 1.0f,
+      f.settings.early_termination = false;
+      break;
     case 9:
       what = "region of interest, scaling, near plane";
       f.settings.region_of_interest = {{3, 5, 2}, {25, 30, 19}};

@@ -13,10 +13,18 @@ Brick make_volume(Vec3i size, DType t, const std::function<float(Vec3f)>& field)
       for (int x = 0; x < size.x; ++x, ++i) {
         const float v = field({x + 0.5f, y + 0.5f, z + 0.5f});
         switch (t) {
-        case DType::uint8: b.data<uint8_t>()[i] = uint8_t(std::lround(clampf(v, 0, 1) * 255)); break;
-        case DType::uint16: b.data<uint16_t>()[i] = uint16_t(std::lround(clampf(v, 0, 1) * 65535)); break;
-        case DType::int16: b.data<int16_t>()[i] = int16_t(std::lround(clampf(v, -1, 1) * 32767)); break;
-        case DType::float32: b.data<float>()[i] = v; break;
+        case DType::uint8:
+          b.data<uint8_t>()[i] = uint8_t(std::lround(clampf(v, 0, 1) * 255));
+          break;
+        case DType::uint16:
+          b.data<uint16_t>()[i] = uint16_t(std::lround(clampf(v, 0, 1) * 65535));
+          break;
+        case DType::int16:
+          b.data<int16_t>()[i] = int16_t(std::lround(clampf(v, -1, 1) * 32767));
+          break;
+        case DType::float32:
+          b.data<float>()[i] = v;
+          break;
         }
       }
   return b;

@@ -12,8 +12,7 @@ Rect projected_rect(const Camera& c, const Box3f& box, int width, int height) {
   const CameraFrame f = camera_frame(c);
   float xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   for (int corner = 0; corner < 8; ++corner) {
-    Vec3f p{corner & 1 ? box.hi.x : box.lo.x, corner & 2 ? box.hi.y : box.lo.y,
-            corner & 4 ? box.hi.z : box.lo.z};
+    Vec3f p{corner & 1 ? box.hi.x : box.lo.x, corner & 2 ? box.hi.y : box.lo.y, corner & 4 ? box.hi.z : box.lo.z};
     Vec3f v = p - c.from;
     float depth = dot(v, f.dir);
     float sx = dot(v, f.right), sy = dot(v, f.up);

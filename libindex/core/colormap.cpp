@@ -56,11 +56,13 @@ Vec3f eval_stops(const std::vector<Vec3f>& stops, float t) {
   return stops[i] * (1 - f) + stops[i + 1] * f;
 }
 
-const std::vector<Vec3f> kCoolWarm{{0.230f, 0.299f, 0.754f}, {0.552f, 0.690f, 0.996f},
-                                   {0.867f, 0.867f, 0.867f}, {0.957f, 0.604f, 0.482f},
+const std::vector<Vec3f> kCoolWarm{{0.230f, 0.299f, 0.754f},
+                                   {0.552f, 0.690f, 0.996f},
+                                   {0.867f, 0.867f, 0.867f},
+                                   {0.957f, 0.604f, 0.482f},
                                    {0.706f, 0.016f, 0.150f}};
-const std::vector<Vec3f> kSupernova{{0.05f, 0.0f, 0.15f}, {0.55f, 0.05f, 0.25f}, {0.95f, 0.35f, 0.1f},
-                                    {1.0f, 0.75f, 0.3f}, {1.0f, 1.0f, 0.9f}};
+const std::vector<Vec3f> kSupernova{
+    {0.05f, 0.0f, 0.15f}, {0.55f, 0.05f, 0.25f}, {0.95f, 0.35f, 0.1f}, {1.0f, 0.75f, 0.3f}, {1.0f, 1.0f, 0.9f}};
 
 } // namespace
 
@@ -74,14 +76,23 @@ Colormap colormap_preset(const std::string& name, float max_alpha) {
   for (int i = 0; i < 256; ++i) {
     const float t = float(i) / 255.0f;
     Vec3f c;
-    if (name == "viridis") c = eval_poly(kViridis, t);
-    else if (name == "magma") c = eval_poly(kMagma, t);
-    else if (name == "inferno") c = eval_poly(kInferno, t);
-    else if (name == "plasma") c = eval_poly(kPlasma, t);
-    else if (name == "cool-warm" || name == "coolwarm") c = eval_stops(kCoolWarm, t);
-    else if (name == "grayscale" || name == "gray") c = {t, t, t};
-    else if (name == "supernova") c = eval_stops(kSupernova, t);
-    else throw Error("unknown colormap preset '" + name + "' (known: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova)");
+    if (name == "viridis")
+      c = eval_poly(kViridis, t);
+    else if (name == "magma")
+      c = eval_poly(kMagma, t);
+    else if (name == "inferno")
+      c = eval_poly(kInferno, t);
+    else if (name == "plasma")
+      c = eval_poly(kPlasma, t);
+    else if (name == "cool-warm" || name == "coolwarm")
+      c = eval_stops(kCoolWarm, t);
+    else if (name == "grayscale" || name == "gray")
+      c = {t, t, t};
+    else if (name == "supernova")
+      c = eval_stops(kSupernova, t);
+    else
+      throw Error("unknown colormap preset '" + name +
+                  "' (known: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova)");
     map.entries[i] = {c.x, c.y, c.z, t * max_alpha};
   }
   return map;

@@ -29,7 +29,7 @@ TEST(Colormap, LinearBetweenEntriesAndBoundaryModes) {
 TEST(Colormap, PresetsAndErrors) {
   for (auto& n : colormap_preset_names()) EXPECT_EQ(colormap_preset(n).entries.size(), 256u) << n;
   auto viridis = colormap_preset("viridis");
-  EXPECT_NEAR(viridis.entries[0].x, 0.267f, 0.015f); // matplotlib's first viridis entry: 0.267 0.005 0.329
+  EXPECT_NEAR(viridis.entries[0].x, 0.267f, 0.015f);  // matplotlib's first viridis entry: 0.267 0.005 0.329
   EXPECT_NEAR(viridis.entries[255].y, 0.906f, 0.01f); // last: 0.993 0.906 0.144
   EXPECT_THROW(colormap_preset("nope"), Error);
   EXPECT_EQ(parse_boundary_mode("clamp_to_transparent"), BoundaryMode::clamp_to_transparent);
@@ -39,7 +39,8 @@ TEST(Colormap, PresetsAndErrors) {
 TEST(Image, OverIsAssociativeAndConversionsRound) {
   Vec4f a{0.2f, 0.1f, 0.0f, 0.4f}, b{0.0f, 0.3f, 0.1f, 0.5f}, c{0.5f, 0.5f, 0.5f, 0.9f};
   Vec4f l = over(over(a, b), c), r = over(a, over(b, c));
-  EXPECT_NEAR(l.x, r.x, 1e-6); EXPECT_NEAR(l.w, r.w, 1e-6);
+  EXPECT_NEAR(l.x, r.x, 1e-6);
+  EXPECT_NEAR(l.w, r.w, 1e-6);
   EXPECT_NEAR(l.w, 1 - 0.6f * 0.5f * 0.1f, 1e-6);
   Image img(1, 1);
   img.at(0, 0) = {0.25f, 0.0f, 0.0f, 0.5f};
@@ -59,10 +60,14 @@ TEST(Camera, CentrePixelLooksAlongDirAndRectCoversBox) {
   EXPECT_NEAR(r.dir.z, -1.0f, 1e-6);
   // Top-left pixel looks up and to the left.
   Ray tl = camera_ray(c, f, 0, 0, 101, 101);
-  EXPECT_LT(tl.dir.x, 0); EXPECT_GT(tl.dir.y, 0);
+  EXPECT_LT(tl.dir.x, 0);
+  EXPECT_GT(tl.dir.y, 0);
   // A unit box at distance 10 covers 1/10 of the plane half-width 1: about 10 pixels around the centre.
   Rect rect = projected_rect(c, {{-0.5f, -0.5f, -0.5f}, {0.5f, 0.5f, 0.5f}}, 101, 101);
-  EXPECT_GE(rect.x0, 40); EXPECT_LE(rect.x1, 61); EXPECT_LE(rect.x0, 47); EXPECT_GE(rect.x1, 54);
+  EXPECT_GE(rect.x0, 40);
+  EXPECT_LE(rect.x1, 61);
+  EXPECT_LE(rect.x0, 47);
+  EXPECT_GE(rect.x1, 54);
   // Eye inside the box: the whole image.
   c.from = {0, 0, 0};
   EXPECT_EQ(projected_rect(c, {{-1, -1, -1}, {1, 1, 1}}, 8, 4), (Rect{0, 0, 8, 4}));
@@ -90,7 +95,7 @@ TEST(KdTree, AnyLeafCountTilesTheBoxBalanced) {
       mx = std::max(mx, t.leaf_box(i).voxel_count());
       for (int j = 0; j < i; ++j) EXPECT_TRUE(intersect(t.leaf_box(i), t.leaf_box(j)).empty());
     }
-    EXPECT_EQ(sum, vol.voxel_count()) << n; // disjoint and covering
+    EXPECT_EQ(sum, vol.voxel_count()) << n;                          // disjoint and covering
     EXPECT_LE(double(mx), 1.1 * double(vol.voxel_count()) / n) << n; // balanced within 10 %
   }
   EXPECT_THROW(build_kdtree({{0, 0, 0}, {2, 1, 1}}, 3), Error);

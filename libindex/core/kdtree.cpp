@@ -38,8 +38,10 @@ struct Builder {
       const int mid = lo + (hi - lo) / 2;
       Box3i left = box;
       left.hi[axis] = mid;
-      if (total > 0 && work_of(left) / total < target) lo = mid + 1;
-      else hi = mid;
+      if (total > 0 && work_of(left) / total < target)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     int split = lo;
     // The remaining leaves must each still get at least one voxel layer along some axis; with

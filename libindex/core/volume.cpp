@@ -15,10 +15,14 @@ DType parse_dtype(const std::string& t) {
 
 std::string to_string(DType t) {
   switch (t) {
-  case DType::uint8: return "uint8";
-  case DType::uint16: return "uint16";
-  case DType::int16: return "sint16";
-  case DType::float32: return "float32";
+  case DType::uint8:
+    return "uint8";
+  case DType::uint16:
+    return "uint16";
+  case DType::int16:
+    return "sint16";
+  case DType::float32:
+    return "float32";
   }
   return "?";
 }
@@ -28,10 +32,14 @@ float Brick::value(Vec3i v) const {
   const Vec3i s = box.size();
   const size_t i = (size_t(v.z - box.lo.z) * s.y + (v.y - box.lo.y)) * s.x + (v.x - box.lo.x);
   switch (dtype) {
-  case DType::uint8: return normalize_voxel(data<uint8_t>()[i]);
-  case DType::uint16: return normalize_voxel(data<uint16_t>()[i]);
-  case DType::int16: return normalize_voxel(data<int16_t>()[i]);
-  case DType::float32: return normalize_voxel(data<float>()[i]);
+  case DType::uint8:
+    return normalize_voxel(data<uint8_t>()[i]);
+  case DType::uint16:
+    return normalize_voxel(data<uint16_t>()[i]);
+  case DType::int16:
+    return normalize_voxel(data<int16_t>()[i]);
+  case DType::float32:
+    return normalize_voxel(data<float>()[i]);
   }
   return 0;
 }

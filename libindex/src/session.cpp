@@ -134,7 +134,8 @@ void load_leaf(Session::State& s, int ghost) {
 /// (cell edge `cell`); each rank counts its own leaf. Depends only on the data and the colormap, not
 /// on where the leaves are, so rebalancing twice gives the same partition.
 template <class T>
-void count_visible(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims, std::vector<double>& grid) {
+void count_visible(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims,
+                   std::vector<double>& grid) {
   const T* data = s.brick.data<T>();
   const Box3i st = s.brick.box, leaf = s.leaf;
   const Vec3i size = st.size();
@@ -150,10 +151,18 @@ void count_visible(const Session::State& s, const ColormapView& colormap, int ce
 std::vector<double> local_work_grid(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims) {
   std::vector<double> grid(size_t(dims.x) * dims.y * dims.z, 0.0);
   switch (s.brick.dtype) {
-  case DType::uint8: count_visible<uint8_t>(s, colormap, cell, dims, grid); break;
-  case DType::uint16: count_visible<uint16_t>(s, colormap, cell, dims, grid); break;
-  case DType::int16: count_visible<int16_t>(s, colormap, cell, dims, grid); break;
-  case DType::float32: count_visible<float>(s, colormap, cell, dims, grid); break;
+  case DType::uint8:
+    count_visible<uint8_t>(s, colormap, cell, dims, grid);
+    break;
+  case DType::uint16:
+    count_visible<uint16_t>(s, colormap, cell, dims, grid);
+    break;
+  case DType::int16:
+    count_visible<int16_t>(s, colormap, cell, dims, grid);
+    break;
+  case DType::float32:
+    count_visible<float>(s, colormap, cell, dims, grid);
+    break;
   }
   return grid;
 }
@@ -204,7 +213,8 @@ bool Session::rebalance(const FrameParams& frame) {
         for (int x = cells.lo.x; x < cells.hi.x; ++x) {
           const double g = grid[(size_t(z) * dims.y + y) * dims.x + x];
           if (g == 0) continue;
-          const Box3i c = intersect({{x * cell, y * cell, z * cell}, {(x + 1) * cell, (y + 1) * cell, (z + 1) * cell}}, volume);
+          const Box3i c =
+              intersect({{x * cell, y * cell, z * cell}, {(x + 1) * cell, (y + 1) * cell, (z + 1) * cell}}, volume);
           w += g * double(intersect(c, b).voxel_count()) / double(c.voxel_count());
         }
     return w;
@@ -308,7 +318,8 @@ std::vector<RankInfo> Session::gather_rank_info() const {
   std::copy(host, host + 256, mine.host);
   std::copy(backend.begin(), backend.end(), mine.backend);
   std::vector<Packed> all(rank() == 0 ? size() : 0);
-  LIBINDEX_MPI_CHECK(s.comm, MPI_Gather(&mine, sizeof(Packed), MPI_BYTE, all.data(), sizeof(Packed), MPI_BYTE, 0, s.comm));
+  LIBINDEX_MPI_CHECK(s.comm,
+                     MPI_Gather(&mine, sizeof(Packed), MPI_BYTE, all.data(), sizeof(Packed), MPI_BYTE, 0, s.comm));
   std::vector<RankInfo> out;
   for (const Packed& p : all) {
     RankInfo r;

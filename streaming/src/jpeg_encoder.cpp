@@ -12,8 +12,8 @@
 namespace libindex::streaming {
 
 JpegEncoder::JpegEncoder() : handle_(tjInitCompress()) {
-  require(handle_ != nullptr, std::string("jpeg encoder: cannot create a libturbojpeg compressor: ") +
-                                  tjGetErrorStr2(nullptr));
+  require(handle_ != nullptr,
+          std::string("jpeg encoder: cannot create a libturbojpeg compressor: ") + tjGetErrorStr2(nullptr));
 }
 
 JpegEncoder::~JpegEncoder() {
@@ -36,12 +36,11 @@ EncodedFrame JpegEncoder::encode(const uint8_t* rgba8, int width, int height, in
   require(handle_ != nullptr, "jpeg encoder: used after being moved from");
   require(rgba8 != nullptr && width > 0 && height > 0,
           "jpeg encoder: bad image " + std::to_string(width) + "x" + std::to_string(height));
-  require(quality >= 1 && quality <= 100,
-          "jpeg encoder: quality " + std::to_string(quality) + " is outside [1, 100]");
+  require(quality >= 1 && quality <= 100, "jpeg encoder: quality " + std::to_string(quality) + " is outside [1, 100]");
   // No TJFLAG_NOREALLOC: turbojpeg grows scratch_ when needed and we keep it for the next frame.
   unsigned long size = scratch_size_;
-  const int rc = tjCompress2(handle_, rgba8, width, 0 /* pitch: tightly packed */, height, TJPF_RGBA, &scratch_,
-                             &size, TJSAMP_420, quality, TJFLAG_FASTDCT);
+  const int rc = tjCompress2(handle_, rgba8, width, 0 /* pitch: tightly packed */, height, TJPF_RGBA, &scratch_, &size,
+                             TJSAMP_420, quality, TJFLAG_FASTDCT);
   if (size > scratch_size_) scratch_size_ = size;
   require(rc == 0, std::string("jpeg encoder: tjCompress2 failed: ") + tjGetErrorStr2(handle_));
 

@@ -28,7 +28,8 @@ std::string why_listen_fails(const std::string& bind, int port) {
     a4->sin_family = AF_INET;
     a4->sin_port = htons(uint16_t(port));
     len = sizeof(sockaddr_in);
-  } else if (auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr); inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
+  } else if (auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+             inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
     a6->sin6_family = AF_INET6;
     a6->sin6_port = htons(uint16_t(port));
     len = sizeof(sockaddr_in6);
@@ -54,8 +55,7 @@ std::string usable_host(const std::string& bind) {
       if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
       if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
       char text[INET_ADDRSTRLEN] = {};
-      if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof(text)))
-        found = text;
+      if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof(text))) found = text;
     }
     ::freeifaddrs(list);
   }

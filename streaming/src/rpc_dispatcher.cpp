@@ -19,7 +19,8 @@ json error_object(int code, std::string message, json data = nullptr) {
 }
 
 json error_response(json id, int code, std::string message, json data = nullptr) {
-  return {{"jsonrpc", "2.0"}, {"error", error_object(code, std::move(message), std::move(data))}, {"id", std::move(id)}};
+  return {
+      {"jsonrpc", "2.0"}, {"error", error_object(code, std::move(message), std::move(data))}, {"id", std::move(id)}};
 }
 
 // Handlers may return strings that are not valid UTF-8 (file names, messages from libraries): replace
@@ -34,9 +35,12 @@ int nesting_depth(std::string_view text, int limit) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -102,8 +106,8 @@ std::optional<std::string> RpcDispatcher::handle(std::string_view text) const {
 
 json RpcDispatcher::handle_one(const json& request) const {
   if (!request.is_object())
-    return error_response(nullptr, invalid_request, "Invalid Request: expected an object, got " +
-                                                        std::string(request.type_name()));
+    return error_response(nullptr, invalid_request,
+                          "Invalid Request: expected an object, got " + std::string(request.type_name()));
   const auto id_it = request.find("id");
   const bool notification = id_it == request.end();
   if (!notification && !valid_id(*id_it))
@@ -158,12 +162,18 @@ json RpcDispatcher::discover() const {
         params.push_back(std::move(d));
       }
     }
-    json m = {{"name", info.name}, {"summary", info.summary}, {"params", std::move(params)},
-              {"result", {{"name", "result"}, {"schema", info.result}}}, {"errors", info.errors}};
+    json m = {{"name", info.name},
+              {"summary", info.summary},
+              {"params", std::move(params)},
+              {"result", {{"name", "result"}, {"schema", info.result}}},
+              {"errors", info.errors}};
     methods.push_back(std::move(m));
   };
-  describe({"rpc.discover", "This document: every method with its params, result and errors.",
-            json::object(), {{"type", "object"}, {"description", "OpenRPC-style service description"}}, {}});
+  describe({"rpc.discover",
+            "This document: every method with its params, result and errors.",
+            json::object(),
+            {{"type", "object"}, {"description", "OpenRPC-style service description"}},
+            {}});
   for (const auto& [name, method] : methods_) describe(method.info);
   return {{"openrpc", "1.2.6"},
           {"info", {{"title", "libindex JSON-RPC API"}, {"version", LIBINDEX_VERSION}}},

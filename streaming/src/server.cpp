@@ -28,11 +28,11 @@ void quiet_libwebsockets() {
 // MIME types lws 4.1 does not know, or that must be exactly these (ES modules need a JavaScript
 // type; "*" is the fallback, so an unknown extension is still served).
 constexpr const char* kMimeTypes[][2] = {
-    {".js", "text/javascript"},     {".mjs", "text/javascript"},   {".css", "text/css"},
-    {".html", "text/html"},         {".json", "application/json"}, {".map", "application/json"},
-    {".wasm", "application/wasm"},  {".svg", "image/svg+xml"},     {".png", "image/png"},
-    {".jpg", "image/jpeg"},         {".ico", "image/x-icon"},      {".webp", "image/webp"},
-    {".woff2", "font/woff2"},       {".txt", "text/plain"},        {"*", "application/octet-stream"},
+    {".js", "text/javascript"},    {".mjs", "text/javascript"},   {".css", "text/css"},
+    {".html", "text/html"},        {".json", "application/json"}, {".map", "application/json"},
+    {".wasm", "application/wasm"}, {".svg", "image/svg+xml"},     {".png", "image/png"},
+    {".jpg", "image/jpeg"},        {".ico", "image/x-icon"},      {".webp", "image/webp"},
+    {".woff2", "font/woff2"},      {".txt", "text/plain"},        {"*", "application/octet-stream"},
 };
 
 bool readable(const std::string& path) { return std::ifstream(path).good(); }
@@ -127,9 +127,9 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
     s.context = nullptr;
     const std::string why = net::why_listen_fails(o.bind, o.port);
     throw Error("cannot listen on " + where + ": " +
-                (s.tls && why.rfind("libwebsockets", 0) == 0 ? "TLS setup failed (check '" + o.tls_cert + "' and '" +
-                                                                   o.tls_key + "')"
-                                                             : why));
+                (s.tls && why.rfind("libwebsockets", 0) == 0
+                     ? "TLS setup failed (check '" + o.tls_cert + "' and '" + o.tls_key + "')"
+                     : why));
   }
   s.port = lws_get_vhost_listen_port(s.vhost);
 }
@@ -194,8 +194,10 @@ void Server::reply(uint64_t connection, std::string text) {
     const auto it = s.outboxes.find(connection);
     if (it == s.outboxes.end()) return; // the client has gone
     Impl::Outbox& box = it->second;
-    if (box.bytes + m->size() > kMaxOutboxBytes) box.overflowed = true; // it stopped reading: drop it
-    else box.bytes += m->size(), box.queue.push_back(std::move(m));
+    if (box.bytes + m->size() > kMaxOutboxBytes)
+      box.overflowed = true; // it stopped reading: drop it
+    else
+      box.bytes += m->size(), box.queue.push_back(std::move(m));
     s.dirty.push_back(connection);
   }
   lws_cancel_service(s.context);
@@ -208,8 +210,10 @@ void Server::broadcast_text(std::string text) {
     std::lock_guard lock(s.mutex); // guards outboxes, dirty
     if (s.outboxes.empty()) return;
     for (auto& [id, box] : s.outboxes) {
-      if (box.bytes + m->size() > kMaxOutboxBytes) box.overflowed = true;
-      else box.bytes += m->size(), box.queue.push_back(m);
+      if (box.bytes + m->size() > kMaxOutboxBytes)
+        box.overflowed = true;
+      else
+        box.bytes += m->size(), box.queue.push_back(m);
       s.dirty.push_back(id);
     }
   }
@@ -258,7 +262,7 @@ void Server::publish_frame_buffer(std::vector<uint8_t>&& buffer) {
 
 void Server::Impl::publish(OutPtr frame) {
   {
-    std::lock_guard lock(mutex); // guards latest_frame, latest_seq
+    std::lock_guard lock(mutex);     // guards latest_frame, latest_seq
     latest_frame = std::move(frame); // the previous frame lives on only where a client is sending it
     ++latest_seq;
   }

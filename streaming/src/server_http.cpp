@@ -121,7 +121,8 @@ int Server::Impl::on_filter_http(lws* wsi) {
     const std::string cookie = std::string(auth::kTokenCookie) + "=" + options.token +
                                "; Path=/; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "");
     send_status(wsi, HTTP_STATUS_FOUND, "Found",
-                {{WSI_TOKEN_HTTP_SET_COOKIE, cookie}, {WSI_TOKEN_HTTP_LOCATION, url_without_token(wsi)},
+                {{WSI_TOKEN_HTTP_SET_COOKIE, cookie},
+                 {WSI_TOKEN_HTTP_LOCATION, url_without_token(wsi)},
                  {WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store"}});
     return 1; // lws closes the connection once the reply is out
   }

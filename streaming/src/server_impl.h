@@ -51,7 +51,7 @@ struct Connection {
   Endpoint endpoint = Endpoint::none;
   // Command endpoint: the message being reassembled from fragments.
   std::string rx;
-  size_t rx_bytes = 0;       // bytes of the current message so far, kept or not
+  size_t rx_bytes = 0; // bytes of the current message so far, kept or not
   bool rx_in_message = false;
   bool rx_binary = false;
   bool rx_too_large = false; // over max_message_bytes: the rest is counted and dropped
@@ -138,7 +138,7 @@ struct Server::Impl {
 /// Tunables of the service thread. Limits keep memory bounded whatever clients do.
 inline constexpr size_t kVideoChunkBytes = size_t(128) << 10; // one lws_write per WRITEABLE
 inline constexpr size_t kMaxOutboxBytes = size_t(16) << 20;   // replies a client does not read
-inline constexpr size_t kMaxPendingCommands = 64;              // per connection before reading pauses
+inline constexpr size_t kMaxPendingCommands = 64;             // per connection before reading pauses
 
 /// The one libwebsockets callback of the server (all endpoints share protocol 0).
 int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);

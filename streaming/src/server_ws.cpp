@@ -26,16 +26,27 @@ int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
   Connection* c = session ? session->connection : nullptr;
   switch (reason) {
   // HTTP (server_http.cpp)
-  case LWS_CALLBACK_FILTER_HTTP_CONNECTION: return s->on_filter_http(wsi);
-  case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return s->on_confirm_upgrade(wsi, static_cast<const char*>(in));
-  case LWS_CALLBACK_HTTP: return s->on_http_not_found(wsi); // no file matched the path
+  case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+    return s->on_filter_http(wsi);
+  case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+    return s->on_confirm_upgrade(wsi, static_cast<const char*>(in));
+  case LWS_CALLBACK_HTTP:
+    return s->on_http_not_found(wsi); // no file matched the path
   // WebSocket
-  case LWS_CALLBACK_ESTABLISHED: return s->on_established(wsi, session);
-  case LWS_CALLBACK_CLOSED: s->on_closed(session); return 0;
-  case LWS_CALLBACK_RECEIVE: return c ? s->on_receive(wsi, c, in, len) : -1;
-  case LWS_CALLBACK_SERVER_WRITEABLE: return c ? s->on_writeable(wsi, c) : 0;
-  case LWS_CALLBACK_EVENT_WAIT_CANCELLED: s->on_wake(); return 0;
-  default: break;
+  case LWS_CALLBACK_ESTABLISHED:
+    return s->on_established(wsi, session);
+  case LWS_CALLBACK_CLOSED:
+    s->on_closed(session);
+    return 0;
+  case LWS_CALLBACK_RECEIVE:
+    return c ? s->on_receive(wsi, c, in, len) : -1;
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return c ? s->on_writeable(wsi, c) : 0;
+  case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+    s->on_wake();
+    return 0;
+  default:
+    break;
   }
   // File transfers, keep-alive and the rest of HTTP: lws' stock handling.
   return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -46,7 +57,7 @@ Endpoint endpoint_of(lws* wsi) { return endpoint_of_path(header(wsi, WSI_TOKEN_G
 } // namespace
 
 int Server::Impl::on_established(lws* wsi, SessionData* session) {
-  const Endpoint endpoint = endpoint_of(wsi); // the request headers are still attached here
+  const Endpoint endpoint = endpoint_of(wsi);            // the request headers are still attached here
   if (endpoint == Endpoint::none || !session) return -1; // on_confirm_upgrade refused these already
   auto* c = new Connection;
   c->id = next_id++;
@@ -98,8 +109,10 @@ void Server::Impl::queue_from_service(Connection* c, std::string_view text) {
   {
     std::lock_guard lock(mutex); // guards outboxes
     Outbox& box = outboxes[c->id];
-    if (box.bytes + m->size() > kMaxOutboxBytes) box.overflowed = true;
-    else box.bytes += m->size(), box.queue.push_back(std::move(m));
+    if (box.bytes + m->size() > kMaxOutboxBytes)
+      box.overflowed = true;
+    else
+      box.bytes += m->size(), box.queue.push_back(std::move(m));
   }
   lws_callback_on_writable(c->wsi);
 }

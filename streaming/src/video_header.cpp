@@ -13,10 +13,12 @@ namespace {
 constexpr char kMagic[4] = {'L', 'I', 'D', 'X'};
 
 // Explicit byte order: the wire format is little-endian whatever the host is.
-template <class T> void put_le(uint8_t* p, T value) {
+template <class T>
+void put_le(uint8_t* p, T value) {
   for (size_t i = 0; i < sizeof(T); ++i) p[i] = uint8_t(uint64_t(value) >> (8 * i));
 }
-template <class T> T get_le(const uint8_t* p) {
+template <class T>
+T get_le(const uint8_t* p) {
   uint64_t v = 0;
   for (size_t i = 0; i < sizeof(T); ++i) v |= uint64_t(p[i]) << (8 * i);
   return T(v);
@@ -47,8 +49,8 @@ std::array<uint8_t, kVideoHeaderSize> pack(const VideoHeader& header) {
 }
 
 VideoHeader unpack(std::span<const uint8_t> message) {
-  require(message.size() >= kVideoHeaderSize, "video header: message of " + std::to_string(message.size()) +
-                                                  " bytes is shorter than the 36-byte header");
+  require(message.size() >= kVideoHeaderSize,
+          "video header: message of " + std::to_string(message.size()) + " bytes is shorter than the 36-byte header");
   const uint8_t* p = message.data();
   require(std::memcmp(p, kMagic, 4) == 0, "video header: bad magic (expected \"LIDX\")");
   VideoHeader h;

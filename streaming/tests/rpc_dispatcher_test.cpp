@@ -13,15 +13,19 @@ namespace {
 using json = nlohmann::json;
 
 class Dispatcher : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
-    rpc.add({"add", "a + b", {{"a", {{"type", "number"}, {"required", true}}}, {"b", {{"type", "number"}}}},
-             {{"type", "number"}}, {"invalid params"}},
+    rpc.add({"add",
+             "a + b",
+             {{"a", {{"type", "number"}, {"required", true}}}, {"b", {{"type", "number"}}}},
+             {{"type", "number"}},
+             {"invalid params"}},
             [](const json& p) { return param<double>(p, "a") + param_or<double>(p, "b", 10.0); });
     rpc.add({"fail", "throws a libindex::Error", {}, {}, {"always"}},
             [](const json&) -> json { throw Error("cannot open 'missing.raw'"); });
-    rpc.add({"custom", "throws an RpcError with data", {}, {}, {}},
-            [](const json&) -> json { throw RpcError(-32001, "busy", json{{"retry_ms", 50}}); });
+    rpc.add({"custom", "throws an RpcError with data", {}, {}, {}}, [](const json&) -> json {
+      throw RpcError(-32001, "busy", json{{"retry_ms", 50}});
+    });
     rpc.add({"touch", "counts calls", {}, {}, {}}, [this](const json&) {
       ++touched;
       return json("ok");
@@ -160,7 +164,8 @@ TEST_F(Dispatcher, DiscoverListsMethods) {
 }
 
 TEST_F(Dispatcher, OversizedMessageIsRefused) {
-  const std::string big = R"({"jsonrpc":"2.0","method":"touch","params":{"pad":")" + std::string(5000, 'x') + R"("},"id":1})";
+  const std::string big =
+      R"({"jsonrpc":"2.0","method":"touch","params":{"pad":")" + std::string(5000, 'x') + R"("},"id":1})";
   const json r = call(big);
   EXPECT_EQ(code(r), -32600);
   EXPECT_NE(message(r).find("message too large: " + std::to_string(big.size()) + " bytes > limit 4096"),

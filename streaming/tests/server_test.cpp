@@ -30,7 +30,8 @@ ServerOptions local_options() {
   return o;
 }
 
-template <class Predicate> bool eventually(Predicate done) {
+template <class Predicate>
+bool eventually(Predicate done) {
   const auto deadline = std::chrono::steady_clock::now() + kWait;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -42,20 +43,21 @@ template <class Predicate> bool eventually(Predicate done) {
 // The session's side of the command socket: drains commands through a dispatcher, as the frame
 // loop does at frame boundaries.
 class SessionPump {
-public:
-  SessionPump(Server& server, RpcDispatcher& rpc) : thread_([this, &server, &rpc] {
-    while (!stop_) {
-      server.wait_for_commands(20ms);
-      for (auto& c : server.take_commands())
-        if (auto r = rpc.handle(c.text)) server.reply(c.connection, std::move(*r));
-    }
-  }) {}
+ public:
+  SessionPump(Server& server, RpcDispatcher& rpc)
+      : thread_([this, &server, &rpc] {
+          while (!stop_) {
+            server.wait_for_commands(20ms);
+            for (auto& c : server.take_commands())
+              if (auto r = rpc.handle(c.text)) server.reply(c.connection, std::move(*r));
+          }
+        }) {}
   ~SessionPump() {
     stop_ = true;
     thread_.join();
   }
 
-private:
+ private:
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -167,7 +169,8 @@ TEST(Server, CommandRoundTripThroughADispatcher) {
   // A notification gets nothing: the next reply is the next request's.
   ASSERT_TRUE(client.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"x":2}})"));
   // Fragmented messages are reassembled.
-  const std::string big = R"({"jsonrpc":"2.0","method":"echo","params":{"s":")" + std::string(200000, 'z') + R"("},"id":2})";
+  const std::string big =
+      R"({"jsonrpc":"2.0","method":"echo","params":{"s":")" + std::string(200000, 'z') + R"("},"id":2})";
   ASSERT_TRUE(client.send_text(big, 5));
   reply = client.receive(kWait);
   ASSERT_TRUE(reply);
@@ -195,8 +198,10 @@ TEST(Server, RepliesGoToTheirOwnConnection) {
   WsClient a(server.port(), "/index_command_client"), b(server.port(), "/index_command_client");
   ASSERT_TRUE(a.open() && b.open());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(a.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"who":"a"},"id":)" + std::to_string(i) + "}"));
-    ASSERT_TRUE(b.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"who":"b"},"id":)" + std::to_string(i) + "}"));
+    ASSERT_TRUE(
+        a.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"who":"a"},"id":)" + std::to_string(i) + "}"));
+    ASSERT_TRUE(
+        b.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"who":"b"},"id":)" + std::to_string(i) + "}"));
   }
   for (int i = 0; i < 20; ++i) {
     auto ra = a.receive(kWait), rb = b.receive(kWait);
@@ -219,14 +224,14 @@ TEST(Server, OversizedMessageGetsAnErrorAndTheConnectionStays) {
   WsClient client(server.port(), "/index_command_client");
   ASSERT_TRUE(client.open());
   for (int fragments : {1, 4}) {
-    const std::string big = R"({"jsonrpc":"2.0","method":"echo","params":{"s":")" + std::string(4000, 'q') + R"("},"id":5})";
+    const std::string big =
+        R"({"jsonrpc":"2.0","method":"echo","params":{"s":")" + std::string(4000, 'q') + R"("},"id":5})";
     ASSERT_TRUE(client.send_text(big, fragments));
     auto reply = client.receive(kWait);
     ASSERT_TRUE(reply) << "no reply to an oversized message in " << fragments << " fragment(s)";
     const json r = json::parse(reply->data);
     EXPECT_EQ(r["error"]["code"], -32600);
-    EXPECT_EQ(r["error"]["message"],
-              "message too large: " + std::to_string(big.size()) + " bytes > limit 1024");
+    EXPECT_EQ(r["error"]["message"], "message too large: " + std::to_string(big.size()) + " bytes > limit 1024");
 
     ASSERT_TRUE(client.send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"ok":true},"id":6})"));
     reply = client.receive(kWait);
@@ -328,7 +333,8 @@ TEST(Server, ZeroCopyBufferHasTheSameBytes) {
 std::vector<uint8_t> gradient(int w, int h) {
   std::vector<uint8_t> px(size_t(w) * h * 4, 255);
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) px[(size_t(y) * w + x) * 4] = uint8_t(x * 255 / w), px[(size_t(y) * w + x) * 4 + 1] = uint8_t(y);
+    for (int x = 0; x < w; ++x)
+      px[(size_t(y) * w + x) * 4] = uint8_t(x * 255 / w), px[(size_t(y) * w + x) * 4 + 1] = uint8_t(y);
   return px;
 }
 
@@ -410,7 +416,7 @@ TEST(Server, UnknownSocketPathIs404) {
 }
 
 class AuthServer : public ::testing::Test {
-protected:
+ protected:
   static ServerOptions options() {
     ServerOptions o = local_options();
     o.basic_auth = "viewer:s3cret";

@@ -45,8 +45,8 @@ TEST(VideoHeader, BytesAreLittleEndianAtTheDocumentedOffsets) {
   EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "LIDX");
   EXPECT_EQ(b[4], 1); // version, low byte first
   EXPECT_EQ(b[5], 0);
-  EXPECT_EQ(b[6], 1); // png
-  EXPECT_EQ(b[7], 1); // interactive flag
+  EXPECT_EQ(b[6], 1);    // png
+  EXPECT_EQ(b[7], 1);    // interactive flag
   EXPECT_EQ(b[8], 0x08); // frame, lowest byte first
   EXPECT_EQ(b[15], 0x01);
   EXPECT_EQ(b[16], 0x80); // 1920 = 0x0780

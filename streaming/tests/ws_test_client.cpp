@@ -227,7 +227,8 @@ std::optional<WsClient::Message> WsClient::receive(std::chrono::milliseconds tim
       const bool masked = b[1] & 0x80;
       uint64_t len = b[1] & 0x7f;
       size_t head = 2;
-      if (len == 126 && buffer_.size() >= 4) len = uint64_t(b[2]) << 8 | b[3], head = 4;
+      if (len == 126 && buffer_.size() >= 4)
+        len = uint64_t(b[2]) << 8 | b[3], head = 4;
       else if (len == 127 && buffer_.size() >= 10) {
         len = 0;
         for (int k = 0; k < 8; ++k) len = len << 8 | b[2 + k];

@@ -12,7 +12,7 @@
 namespace libindex::streaming::testing {
 
 struct HttpResponse {
-  int status = 0; ///< 0 when the connection closed without a response
+  int status = 0;                             ///< 0 when the connection closed without a response
   std::map<std::string, std::string> headers; ///< names in lower case
   std::string body;
 };
@@ -24,7 +24,7 @@ HttpResponse http_get(int port, const std::string& path, const std::vector<std::
 std::string basic_auth_header(const std::string& user_password);
 
 class WsClient {
-public:
+ public:
   /// Connects and sends the upgrade request; handshake().status is 101 when the socket is open.
   WsClient(int port, const std::string& path, const std::vector<std::string>& extra_headers = {});
   ~WsClient();
@@ -47,7 +47,7 @@ public:
   /// Answers pings on the way.
   std::optional<Message> receive(std::chrono::milliseconds timeout);
 
-private:
+ private:
   bool send_frame(int opcode, bool fin, const std::string& payload);
   bool fill(std::chrono::steady_clock::time_point deadline); // reads more bytes into buffer_
 

@@ -24,8 +24,8 @@ struct Box3i {
     return v.x >= lo.x && v.x < hi.x && v.y >= lo.y && v.y < hi.y && v.z >= lo.z && v.z < hi.z;
   }
   bool contains(const Box3i& b) const {
-    return b.empty() || (b.lo.x >= lo.x && b.lo.y >= lo.y && b.lo.z >= lo.z && b.hi.x <= hi.x &&
-                         b.hi.y <= hi.y && b.hi.z <= hi.z);
+    return b.empty() ||
+           (b.lo.x >= lo.x && b.lo.y >= lo.y && b.lo.z >= lo.z && b.hi.x <= hi.x && b.hi.y <= hi.y && b.hi.z <= hi.z);
   }
   friend bool operator==(const Box3i&, const Box3i&) = default;
 };

@@ -41,8 +41,8 @@ LIBINDEX_HOST_DEVICE inline CameraFrame camera_frame(const Camera& c) {
 /// The primary ray through pixel (px, py) of a width x height image; py = 0 is the top row.
 /// Perspective rays start at the eye; orthographic rays start on the plane through `from`
 /// normal to `dir`. Sample k of the ray lies at t = (k + jitter) * sampling_distance.
-LIBINDEX_HOST_DEVICE inline Ray camera_ray(const Camera& c, const CameraFrame& f, int px, int py,
-                                           int width, int height) {
+LIBINDEX_HOST_DEVICE inline Ray camera_ray(const Camera& c, const CameraFrame& f, int px, int py, int width,
+                                           int height) {
   float sx = -0.5f * c.aperture + (float(px) + 0.5f) * c.aperture / float(width);
   float sy = 0.5f * c.aperture / c.aspect - (float(py) + 0.5f) * c.aperture / (c.aspect * float(height));
   if (c.orthographic) return {c.from + f.right * sx + f.up * sy, f.dir};
@@ -55,7 +55,11 @@ LIBINDEX_HOST_DEVICE inline void intersect_ray_box(const Ray& r, const Box3f& b,
     float inv = 1.0f / r.dir[a];
     float ta = (b.lo[a] - r.origin[a]) * inv;
     float tb = (b.hi[a] - r.origin[a]) * inv;
-    if (ta > tb) { float s = ta; ta = tb; tb = s; }
+    if (ta > tb) {
+      float s = ta;
+      ta = tb;
+      tb = s;
+    }
     // NaN (origin on a face of a zero-direction axis) leaves the interval as is.
     t0 = ta > t0 ? ta : t0;
     t1 = tb < t1 ? tb : t1;

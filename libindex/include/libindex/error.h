@@ -9,7 +9,7 @@ namespace libindex {
 
 /// Every error the library reports. Apps print `what()` as one line and exit non-zero.
 class Error : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
 };
 

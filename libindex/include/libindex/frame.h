@@ -29,11 +29,10 @@ struct RenderSettings {
   bool empty_space_skipping = true; ///< never changes a pixel, only the work
   bool hardware_filtering = true;   ///< CUDA: texture-unit trilinear; false: exact software trilinear
   /// Scene-space region of interest; samples outside are not taken.
-  Box3f region_of_interest{{-std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
-                            -std::numeric_limits<float>::max()},
-                           {std::numeric_limits<float>::max(), std::numeric_limits<float>::max(),
-                            std::numeric_limits<float>::max()}};
-  Vec3f scaling{1, 1, 1};    ///< scene = voxel * scaling + translation
+  Box3f region_of_interest{
+      {-std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()},
+      {std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), std::numeric_limits<float>::max()}};
+  Vec3f scaling{1, 1, 1}; ///< scene = voxel * scaling + translation
   Vec3f translation{0, 0, 0};
 };
 
@@ -51,7 +50,7 @@ struct FrameParams {
 /// Work counters of one render call; `samples` counts volume samples evaluated.
 struct RenderStats {
   long long samples = 0;
-  Rect active;      ///< pixels this call wrote; everything outside stays transparent black
+  Rect active; ///< pixels this call wrote; everything outside stays transparent black
   double milliseconds = 0;
 };
 

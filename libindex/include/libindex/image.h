@@ -28,7 +28,7 @@ static_assert(std::is_trivially_copyable_v<ImageView>);
 
 /// A host-owned image of premultiplied RGBA floats, transparent black when created.
 class Image {
-public:
+ public:
   Image() = default;
   Image(int width, int height) : width_(width), height_(height), pixels_(size_t(width) * height) {}
 
@@ -40,7 +40,7 @@ public:
   const std::vector<Vec4f>& pixels() const { return pixels_; }
   std::vector<Vec4f>& pixels() { return pixels_; }
 
-private:
+ private:
   int width_ = 0, height_ = 0;
   std::vector<Vec4f> pixels_;
 };

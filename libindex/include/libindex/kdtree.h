@@ -14,14 +14,14 @@ namespace libindex {
 
 struct KdNode {
   Box3i box;
-  int axis = -1;          ///< split axis, -1 for a leaf
-  int split = 0;          ///< split plane x[axis] = split, on a voxel boundary
-  int child[2] = {-1, -1};///< child[0] holds x[axis] < split
-  int leaf = -1;          ///< leaf index (= rank) for leaves
+  int axis = -1;           ///< split axis, -1 for a leaf
+  int split = 0;           ///< split plane x[axis] = split, on a voxel boundary
+  int child[2] = {-1, -1}; ///< child[0] holds x[axis] < split
+  int leaf = -1;           ///< leaf index (= rank) for leaves
 };
 
 struct KdTree {
-  std::vector<KdNode> nodes; ///< nodes[0] is the root
+  std::vector<KdNode> nodes;  ///< nodes[0] is the root
   std::vector<int> leaf_node; ///< node index of leaf i
   const Box3i& leaf_box(int leaf) const { return nodes[leaf_node[leaf]].box; }
   int leaf_count() const { return int(leaf_node.size()); }

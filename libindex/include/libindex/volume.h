@@ -15,9 +15,7 @@ namespace libindex {
 /// Voxel formats. Integer voxels are normalized before the colormap: unsigned to [0,1], signed to [-1,1].
 enum class DType : int { uint8 = 0, uint16 = 1, int16 = 2, float32 = 3 };
 
-LIBINDEX_HOST_DEVICE constexpr int dtype_size(DType t) {
-  return t == DType::uint8 ? 1 : (t == DType::float32 ? 4 : 2);
-}
+LIBINDEX_HOST_DEVICE constexpr int dtype_size(DType t) { return t == DType::uint8 ? 1 : (t == DType::float32 ? 4 : 2); }
 
 /// Parses "uint8", "uint16", "sint16"/"int16", "float32"/"float"; throws Error naming the text otherwise.
 DType parse_dtype(const std::string& text);
@@ -30,25 +28,36 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(int16_t v) { ret
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(float v) { return v; }
 
 /// The factor normalize_voxel multiplies by: linear, so interpolation may run on raw values first.
-template <class T> LIBINDEX_HOST_DEVICE constexpr float voxel_scale() {
-  if constexpr (sizeof(T) == 1) return 1.0f / 255.0f;
-  else if constexpr (sizeof(T) == 4) return 1.0f;
-  else if constexpr (T(-1) < T(0)) return 1.0f / 32767.0f;
-  else return 1.0f / 65535.0f;
+template <class T>
+LIBINDEX_HOST_DEVICE constexpr float voxel_scale() {
+  if constexpr (sizeof(T) == 1)
+    return 1.0f / 255.0f;
+  else if constexpr (sizeof(T) == 4)
+    return 1.0f;
+  else if constexpr (T(-1) < T(0))
+    return 1.0f / 32767.0f;
+  else
+    return 1.0f / 65535.0f;
 }
 
 /// A box of voxels held in one flat, x-fastest buffer: the same bytes are read from disk, uploaded to
 /// the GPU and sent over MPI without conversion.
 struct Brick {
-  Box3i box;                 ///< the voxels stored, in global voxel coordinates (ghosts included)
+  Box3i box; ///< the voxels stored, in global voxel coordinates (ghosts included)
   DType dtype = DType::uint8;
   std::vector<std::byte> bytes;
 
   Brick() = default;
   Brick(const Box3i& b, DType t) : box(b), dtype(t), bytes(size_t(b.voxel_count()) * dtype_size(t)) {}
 
-  template <class T> T* data() { return reinterpret_cast<T*>(bytes.data()); }
-  template <class T> const T* data() const { return reinterpret_cast<const T*>(bytes.data()); }
+  template <class T>
+  T* data() {
+    return reinterpret_cast<T*>(bytes.data());
+  }
+  template <class T>
+  const T* data() const {
+    return reinterpret_cast<const T*>(bytes.data());
+  }
   /// Normalized value of voxel v (global coordinates, inside `box`). For tests and tools, not hot paths.
   float value(Vec3i v) const;
 };
@@ -57,9 +66,9 @@ struct Brick {
 struct BrickView {
   const void* data = nullptr; ///< x-fastest voxels of `stored`
   DType dtype = DType::uint8;
-  Box3i stored; ///< voxels present in `data` (owned box plus ghosts, clipped to `volume`)
-  Box3i owned;  ///< the half-open box whose samples this brick takes
-  Box3i volume; ///< the whole volume's voxel box; sampling clamps to its outermost voxel centres
+  Box3i stored;            ///< voxels present in `data` (owned box plus ghosts, clipped to `volume`)
+  Box3i owned;             ///< the half-open box whose samples this brick takes
+  Box3i volume;            ///< the whole volume's voxel box; sampling clamps to its outermost voxel centres
   uint64_t generation = 0; ///< bump when the bytes behind `data` change (in-situ), so caches refresh
 };
 static_assert(std::is_trivially_copyable_v<BrickView>);

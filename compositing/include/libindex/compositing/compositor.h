@@ -46,8 +46,8 @@ struct Stats {
 /// Pixels outside `active` are never read. `local` is not modified. Results are bit-identical from
 /// run to run (a fixed blending sequence, whatever order messages arrive in). Throws
 /// libindex::Error on bad arguments (on every rank alike) and on MPI failures.
-Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm,
-                const Options& = {}, Stats* stats = nullptr);
+Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& = {},
+                Stats* stats = nullptr);
 
 /// composite() into the caller's `result` (full size, on root; ignored elsewhere, may be empty
 /// there), for frame loops that keep their output: every pixel of `result` is written, so it may

@@ -11,10 +11,9 @@ namespace libindex::compositing::detail {
 } // namespace libindex::compositing::detail
 
 /// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
-#define LIBINDEX_MPI_CHECK(comm, call)                                                              \
-  do {                                                                                              \
-    const int libindex_mpi_rc_ = (call);                                                            \
-    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                            \
-      ::libindex::compositing::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, \
-                                                       (comm));                                     \
+#define LIBINDEX_MPI_CHECK(comm, call)                                                                                 \
+  do {                                                                                                                 \
+    const int libindex_mpi_rc_ = (call);                                                                               \
+    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                                               \
+      ::libindex::compositing::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, (comm));           \
   } while (0)

@@ -16,8 +16,7 @@ inline constexpr uint64_t kProgressThresholdBytes = uint64_t(64) << 20;
 
 /// One report: `what` names the source (its describe()), `done` of `total` bytes after `seconds`.
 /// The last report of a load has done == total.
-using ProgressCallback =
-    std::function<void(const std::string& what, uint64_t done, uint64_t total, double seconds)>;
+using ProgressCallback = std::function<void(const std::string& what, uint64_t done, uint64_t total, double seconds)>;
 
 /// Replaces the process-wide progress hook and returns the previous one. An empty callback silences
 /// progress. Process-wide because progress is a logging concern, like stderr itself; the default
@@ -27,14 +26,14 @@ ProgressCallback set_progress_callback(ProgressCallback callback);
 /// Counts the bytes of one load and calls the hook about once a second and at the end, only when
 /// `total` is at least kProgressThresholdBytes. add() may be called from several threads.
 class ProgressMeter {
-public:
+ public:
   ProgressMeter(std::string what, uint64_t total);
   /// Adds `bytes` to the count; reports when a second has passed since the last report.
   void add(uint64_t bytes);
   /// Reports the final count (done == total) once.
   void finish();
 
-private:
+ private:
   void report(uint64_t done);
   std::string what_;
   uint64_t total_;

@@ -20,8 +20,8 @@ namespace libindex::io {
 
 /// Where a value was set: a file and line, or a label such as "command line" or "JSON-RPC".
 struct Origin {
-  std::string file; ///< the path as it was given; empty when the value did not come from a file
-  int line = 0;     ///< 1-based line of the key in `file`
+  std::string file;                   ///< the path as it was given; empty when the value did not come from a file
+  int line = 0;                       ///< 1-based line of the key in `file`
   std::string label = "command line"; ///< used when `file` is empty
 
   /// "scene.prj:12", or the label.
@@ -63,7 +63,7 @@ std::vector<std::string> as_words(const Value& value);
 
 /// A layered key/value store read from project files and command-line overrides.
 class ProjectFile {
-public:
+ public:
   /// Parses `path` and lays its keys over the ones already present. Throws Error naming path:line.
   void add_file(const std::string& path);
   /// Parses `text` as if it were the contents of a file called `name` (embedded defaults, uploads, tests).
@@ -97,7 +97,7 @@ public:
   /// The files added, in order.
   const std::vector<std::string>& files() const { return files_; }
 
-private:
+ private:
   Value expanded(const Value& value) const;
   std::map<std::string, Value> values_;
   std::vector<std::string> files_;

@@ -17,13 +17,13 @@ enum class Endian { little, big };
 /// How voxels lie in a raw file.
 struct RawLayout {
   std::string path;
-  Vec3i dims;                   ///< voxels along x, y, z
+  Vec3i dims; ///< voxels along x, y, z
   DType dtype = DType::uint8;
   Endian endian = Endian::little;
-  bool z_fastest = false;       ///< IndeX `convert_zyx_to_xyz = true`: z varies fastest in the file
-  uint64_t offset = 0;          ///< bytes before the first voxel (e.g. an attached NRRD header)
-  bool allow_trailing = false;  ///< accept a file longer than offset + voxels (NRRD); raw files must match exactly
-  std::string label = "raw";    ///< names the format in describe() and errors ("nrrd" for NRRD data)
+  bool z_fastest = false;      ///< IndeX `convert_zyx_to_xyz = true`: z varies fastest in the file
+  uint64_t offset = 0;         ///< bytes before the first voxel (e.g. an attached NRRD header)
+  bool allow_trailing = false; ///< accept a file longer than offset + voxels (NRRD); raw files must match exactly
+  std::string label = "raw";   ///< names the format in describe() and errors ("nrrd" for NRRD data)
 };
 
 /// Opens a raw file: checks it is a readable regular file whose size is offset + dims x dtype bytes.

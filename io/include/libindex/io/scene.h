@@ -35,13 +35,13 @@ struct SceneNode {
 /// What the attribute nodes in effect at a point of the graph give the volumes after them. A group's
 /// children start from the group's state; changes inside a group do not leak out of it.
 struct SceneAttributes {
-  Colormap colormap;          ///< core's default ramp until a colormap node is met
-  std::string colormap_id;    ///< the colormap node in effect ("" for the default)
+  Colormap colormap;       ///< core's default ramp until a colormap node is met
+  std::string colormap_id; ///< the colormap node in effect ("" for the default)
   float sampling_distance = 0.5f;
   float sampling_distance_reference = 1.0f;
   bool nearest_filter = false;
-  Shading shading;                  ///< enabled by a directional_headlight
-  Vec3f light_direction{0, 0, -1};  ///< directional_headlight::direction, in camera space
+  Shading shading;                 ///< enabled by a directional_headlight
+  Vec3f light_direction{0, 0, -1}; ///< directional_headlight::direction, in camera space
 };
 
 /// Project-wide resources that node builders look up: IndeX's colormap file table.
@@ -54,8 +54,8 @@ struct SceneResources {
 
 /// A volume ready to be partitioned and read. Opening reads headers and sizes only, never voxels.
 struct VolumeDesc {
-  std::string id, name;   ///< node id, and `name` (defaults to the id)
-  std::string importer;   ///< raw, synthetic, nrrd, openvdb or nanovdb
+  std::string id, name;                 ///< node id, and `name` (defaults to the id)
+  std::string importer;                 ///< raw, synthetic, nrrd, openvdb or nanovdb
   std::shared_ptr<VolumeSource> source; ///< time step `time_first`
   /// IndeX's `bbox`: where the volume's voxels sit in voxel space; its size is source->box().size() and
   /// lo is usually 0 (a non-zero lo places the volume, like a translation in voxel units).
@@ -77,15 +77,15 @@ struct VolumeDesc {
 /// Everything a project file says about the scene.
 struct SceneDescription {
   std::string name, description, credits, requirements; ///< app::scene::info::*
-  std::optional<Camera> camera;  ///< set when any index::camera::* key is given
-  int canvas_width = 1024, canvas_height = 1024;  ///< index::canvas_resolution
-  std::optional<Box3f> region_of_interest;        ///< index::region_of_interest (scene space)
-  Vec3f scaling{1, 1, 1}, translation{0, 0, 0};   ///< index::scaling, index::translation
-  std::vector<VolumeDesc> volumes;                ///< in scene-graph order
-  std::map<std::string, SceneNode> nodes;         ///< every node reachable from the root, by id
-  std::vector<std::string> root_children;         ///< app::scene::root::children
-  SceneResources resources;                       ///< for nodes added later (JSON-RPC)
-  std::vector<std::string> warnings;              ///< "file:line: key = 'value': ignored (...)", one per key
+  std::optional<Camera> camera;                         ///< set when any index::camera::* key is given
+  int canvas_width = 1024, canvas_height = 1024;        ///< index::canvas_resolution
+  std::optional<Box3f> region_of_interest;              ///< index::region_of_interest (scene space)
+  Vec3f scaling{1, 1, 1}, translation{0, 0, 0};         ///< index::scaling, index::translation
+  std::vector<VolumeDesc> volumes;                      ///< in scene-graph order
+  std::map<std::string, SceneNode> nodes;               ///< every node reachable from the root, by id
+  std::vector<std::string> root_children;               ///< app::scene::root::children
+  SceneResources resources;                             ///< for nodes added later (JSON-RPC)
+  std::vector<std::string> warnings;                    ///< "file:line: key = 'value': ignored (...)", one per key
 };
 
 /// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.

@@ -16,7 +16,7 @@ namespace libindex::io {
 
 /// What a VDB source adds to VolumeSource.
 class VdbVolume : public VolumeSource, public SparseVolume, public SpacedVolume {
-public:
+ public:
   /// Index-space coordinate of box().lo: voxel v of this source is VDB voxel v + index_offset().
   virtual Vec3i index_offset() const = 0;
   /// The grid's name in the file.

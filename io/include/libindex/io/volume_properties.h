@@ -11,7 +11,7 @@ namespace libindex::io {
 
 /// A source whose voxels are mostly inactive (OpenVDB, NanoVDB).
 class SparseVolume {
-public:
+ public:
   virtual ~SparseVolume() = default;
   /// True when every voxel of `region` (in box() coordinates) is inactive, i.e. read() would return
   /// only the background value there. Reads topology only, never voxel values.
@@ -20,7 +20,7 @@ public:
 
 /// A source that knows the size of its voxels.
 class SpacedVolume {
-public:
+ public:
   virtual ~SpacedVolume() = default;
   /// Voxel size along x, y, z in the file's units (NRRD `spacings` / `space directions`).
   virtual Vec3f spacing() const = 0;

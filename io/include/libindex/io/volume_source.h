@@ -12,7 +12,7 @@ namespace libindex::io {
 /// A volume on disk or in memory. Every source serves any sub-box, reading only that box's bytes, so
 /// each rank loads its own leaf (plus ghosts) in parallel and no rank ever holds the whole volume.
 class VolumeSource {
-public:
+ public:
   virtual ~VolumeSource() = default;
   /// The whole volume's voxel box, [0, n) on each axis.
   virtual Box3i box() const = 0;

@@ -16,7 +16,7 @@ BackendKind parse_backend_kind(const std::string& text); ///< "auto", "cpu", "cu
 std::string to_string(BackendKind kind);
 
 class Backend {
-public:
+ public:
   virtual ~Backend() = default;
   /// "cpu (2 threads)" or "cuda (NVIDIA H100 80GB HBM3)".
   virtual std::string name() const = 0;

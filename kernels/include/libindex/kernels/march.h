@@ -20,8 +20,8 @@ struct MarchParams {
   CameraFrame frame;
   int width = 0, height = 0;
   Vec3f inv_scaling{1, 1, 1}, translation{0, 0, 0}; ///< voxel = (scene - translation) * inv_scaling
-  Box3f clip;             ///< voxel space: owned box, volume box and region of interest; half-open
-  float dt = 0.5f;        ///< sampling distance (scene space)
+  Box3f clip;                    ///< voxel space: owned box, volume box and region of interest; half-open
+  float dt = 0.5f;               ///< sampling distance (scene space)
   float opacity_exponent = 0.5f; ///< dt / dt_ref
   ColormapView colormap;
   RenderMode mode = RenderMode::direct_volume;
@@ -39,8 +39,10 @@ constexpr float kOpaqueAlpha = 1.0f - 1.0f / 512.0f;
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F correct_opacity(F a, float exponent) {
   F corrected = a;
-  if (exponent == 0.5f) corrected = 1.0f - lane_sqrt(1.0f - a);
-  else if (exponent != 1.0f) corrected = 1.0f - lane_exp2(exponent * lane_log2(1.0f - a));
+  if (exponent == 0.5f)
+    corrected = 1.0f - lane_sqrt(1.0f - a);
+  else if (exponent != 1.0f)
+    corrected = 1.0f - lane_exp2(exponent * lane_log2(1.0f - a));
   return select(a >= 1.0f, F(1.0f), corrected);
 }
 
@@ -107,9 +109,9 @@ struct RayLanes {
 /// What a ray has gathered so far.
 template <class F>
 struct RayAccum {
-  LaneVec4<F> color;  ///< premultiplied, front to back
-  F max_value;        ///< MIP
-  LaneMask<F> hit;    ///< MIP: some sample was taken
+  LaneVec4<F> color; ///< premultiplied, front to back
+  F max_value;       ///< MIP
+  LaneMask<F> hit;   ///< MIP: some sample was taken
 };
 
 /// Nothing gathered yet.
@@ -118,7 +120,7 @@ LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}
 /// Position (voxel space) and ray parameter of lattice point k.
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchParams& P, const RayLanes<F>& r,
-                                                                  LaneInt<F> k, F& t) {
+                                                                   LaneInt<F> k, F& t) {
   t = (to_float(k) + r.j) * P.dt;
   return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
           exact_mul_add(r.step.z, t, r.origin.z)};
@@ -167,7 +169,7 @@ LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py,
 /// a cell (they jumped and have not reached the end of the ray).
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> skip_empty_cell(const MarchParams& P, RayLanes<F>& r,
-                                                                     LaneMask<F> need) {
+                                                                      LaneMask<F> need) {
   using I = LaneInt<F>;
   F t;
   const LaneVec3<F> p = sample_point(P, r, r.k, t);
@@ -191,8 +193,8 @@ LIBINDEX_HOST_DEVICE inline void find_occupied_run(const MarchParams& P, RayLane
 /// drivers count the samples (the active lanes): a per-lane counter would cost a SIMD register.
 template <class F, class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchParams& P, const Sampler& S,
-                                                                 const Classifier& classify, const RayLanes<F>& r,
-                                                                 LaneMask<F> active, RayAccum<F>& acc) {
+                                                                  const Classifier& classify, const RayLanes<F>& r,
+                                                                  LaneMask<F> active, RayAccum<F>& acc) {
   F t;
   LaneVec3<F> p = sample_point(P, r, r.k, t);
   const Box3f& clip = P.clip;
@@ -237,8 +239,8 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classif
 /// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
 /// samples evaluated.
 template <class Sampler, class Classifier>
-LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify,
-                                            int px, int py, unsigned long long& samples) {
+LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
+                                            int py, unsigned long long& samples) {
   RayLanes<float> r;
   if (!begin_ray(P, px, py, r)) return {0, 0, 0, 0};
   RayAccum<float> acc = empty_accum();

@@ -17,7 +17,7 @@ namespace libindex::kernels {
 /// (ix..ix+dx, iy..iy+dy, iz..iz+dz) in c, x fastest.
 template <class Vec3, class Fetch8>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear(const Vec3& p, Vec3f centre_min, Vec3f centre_max,
-                                                        const Fetch8& fetch8) {
+                                                         const Fetch8& fetch8) {
   using F = decltype(p.x);
   using I = LaneInt<F>;
   const F x = lane_clamp(p.x - 0.5f, centre_min.x, centre_max.x);
@@ -41,9 +41,9 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear(const Vec3& p, Vec3f ce
 /// Interpolates raw values and normalizes once (normalization is linear): 1 multiply instead of 8.
 template <class T>
 struct DenseSampler {
-  const T* data;            ///< the stored box's voxels, x-fastest
-  int stride_y, stride_z;   ///< elements between rows and between slices of the stored box
-  long long origin;         ///< index the stored box's lower corner would have in global addressing
+  const T* data;          ///< the stored box's voxels, x-fastest
+  int stride_y, stride_z; ///< elements between rows and between slices of the stored box
+  long long origin;       ///< index the stored box's lower corner would have in global addressing
   Vec3f centre_min, centre_max;
 
   LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float value(Vec3f p) const {

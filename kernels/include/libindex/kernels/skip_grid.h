@@ -62,7 +62,7 @@ static_assert(std::is_trivially_copyable_v<SkipGridView>);
 /// Per-brick value ranges of macro cells. Built once per brick (the data), reused every frame;
 /// only the occupancy (which depends on the colormap) is recomputed per frame.
 class MacroCellGrid {
-public:
+ public:
   MacroCellGrid() = default;
   /// Cells tile `brick.owned` from its lower corner; each cell's range covers every voxel a
   /// trilinear sample (and, with gradients, its central differences) inside the cell can read.
@@ -76,7 +76,7 @@ public:
   Vec3i dims() const { return dims_; }
   long long cell_count() const { return (long long)dims_.x * dims_.y * dims_.z; }
 
-private:
+ private:
   Vec3i origin_, dims_;
   int cell_size_ = 8;
   std::vector<float> min_, max_;

@@ -14,8 +14,8 @@ struct SceneView {
   io::SceneDescription scene;
   std::shared_ptr<io::VolumeSource> volume; ///< the rendered volume (the scene's first); null when empty
   FrameParams frame;
-  Vec4f background{0, 0, 0, 0};             ///< straight RGBA
-  Box3f volume_box;                         ///< the volume's box in scene space (empty without one)
+  Vec4f background{0, 0, 0, 0}; ///< straight RGBA
+  Box3f volume_box;             ///< the volume's box in scene space (empty without one)
 };
 
 /// The view of a scene: its first volume, its camera (or a default one framing the volume), the

@@ -26,12 +26,12 @@ struct SessionOptions {
 
 /// What one frame cost, as the head sees it after the frame's reductions.
 struct FrameStats {
-  long long samples = 0;        ///< all ranks together
-  double render_ms = 0;         ///< slowest rank
-  double composite_ms = 0;      ///< slowest rank
-  long long bytes_sent = 0;     ///< compositing traffic, all ranks
+  long long samples = 0;    ///< all ranks together
+  double render_ms = 0;     ///< slowest rank
+  double composite_ms = 0;  ///< slowest rank
+  long long bytes_sent = 0; ///< compositing traffic, all ranks
   int ranks = 1;
-  int contributing_leaves = 0;  ///< leaves with at least one active pixel (IndeX's nb_subcubes_rendered)
+  int contributing_leaves = 0; ///< leaves with at least one active pixel (IndeX's nb_subcubes_rendered)
   compositing::Strategy strategy = compositing::Strategy::direct_send;
 };
 
@@ -45,7 +45,7 @@ struct RankInfo {
 };
 
 class Session {
-public:
+ public:
   /// Collective over `comm` (duplicated; the caller keeps its own).
   explicit Session(MPI_Comm comm, SessionOptions options = {});
   ~Session();
@@ -91,7 +91,7 @@ public:
 
   struct State; ///< opaque: the rank's volume, partition, brick and backend
 
-private:
+ private:
   std::unique_ptr<State> state_;
 };
 

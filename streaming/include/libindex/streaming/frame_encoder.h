@@ -28,7 +28,7 @@ struct EncodedFrame {
 /// JPEG encoder keeping one libturbojpeg handle and its output buffer across frames (creating a
 /// handle per frame costs more than encoding a small frame). Not thread-safe: one per thread.
 class JpegEncoder {
-public:
+ public:
   /// Throws libindex::Error when libturbojpeg cannot create a compressor.
   JpegEncoder();
   ~JpegEncoder();
@@ -42,8 +42,8 @@ public:
   /// `quality` in [1, 100]. Throws libindex::Error on bad arguments or when libturbojpeg fails.
   EncodedFrame encode(const uint8_t* rgba8, int width, int height, int quality, size_t prefix = 0);
 
-private:
-  void* handle_ = nullptr;          // tjhandle (a void*): keeps turbojpeg.h out of this header
+ private:
+  void* handle_ = nullptr;           // tjhandle (a void*): keeps turbojpeg.h out of this header
   unsigned char* scratch_ = nullptr; // turbojpeg's output buffer, grown by it and reused
   unsigned long scratch_size_ = 0;
 };

@@ -32,7 +32,7 @@ inline constexpr size_t kDefaultMaxMessageBytes = size_t(1) << 20;
 inline constexpr int kMaxJsonDepth = 128;
 
 class RpcDispatcher {
-public:
+ public:
   /// Params as sent (object, array, or null when absent); returns the "result" member.
   using Handler = std::function<nlohmann::json(const nlohmann::json& params)>;
 
@@ -53,7 +53,7 @@ public:
   /// Longest message handle() accepts.
   size_t max_message_bytes() const { return max_message_bytes_; }
 
-private:
+ private:
   struct Method {
     MethodInfo info;
     Handler handler;

@@ -21,26 +21,41 @@
 namespace libindex::streaming {
 namespace detail {
 
-template <class T> struct is_vector : std::false_type {};
-template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T> struct is_std_array : std::false_type {};
-template <class T, size_t N> struct is_std_array<std::array<T, N>> : std::true_type {};
+template <class T>
+struct is_vector : std::false_type {};
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T>
+struct is_std_array : std::false_type {};
+template <class T, size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
 
 /// The noun for one value of T ("integer", "string"...), for error messages.
-template <class T> std::string noun() {
-  if constexpr (std::is_same_v<T, bool>) return "boolean";
-  else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) return "non-negative integer";
-  else if constexpr (std::is_integral_v<T>) return "integer";
-  else if constexpr (std::is_floating_point_v<T>) return "number";
-  else if constexpr (std::is_same_v<T, std::string>) return "string";
-  else if constexpr (is_vector<T>::value || is_std_array<T>::value) return "array";
-  else if constexpr (std::is_same_v<T, nlohmann::json>) return "JSON value";
-  else return "value of the expected type";
+template <class T>
+std::string noun() {
+  if constexpr (std::is_same_v<T, bool>)
+    return "boolean";
+  else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>)
+    return "non-negative integer";
+  else if constexpr (std::is_integral_v<T>)
+    return "integer";
+  else if constexpr (std::is_floating_point_v<T>)
+    return "number";
+  else if constexpr (std::is_same_v<T, std::string>)
+    return "string";
+  else if constexpr (is_vector<T>::value || is_std_array<T>::value)
+    return "array";
+  else if constexpr (std::is_same_v<T, nlohmann::json>)
+    return "JSON value";
+  else
+    return "value of the expected type";
 }
 
 /// "an integer", "an array of 3 numbers"...
-template <class T> std::string describe() {
-  if constexpr (is_vector<T>::value) return "an array of " + noun<typename T::value_type>() + "s";
+template <class T>
+std::string describe() {
+  if constexpr (is_vector<T>::value)
+    return "an array of " + noun<typename T::value_type>() + "s";
   else if constexpr (is_std_array<T>::value)
     return "an array of " + std::to_string(std::tuple_size_v<T>) + " " + noun<typename T::value_type>() + "s";
   else {
@@ -51,7 +66,8 @@ template <class T> std::string describe() {
 
 /// Strict conversion: no string-to-number or number-to-bool coercion; integers must be whole and in
 /// range (3.0 is accepted as 3). Returns false when `j` does not hold a T.
-template <class T> bool convert(const nlohmann::json& j, T& out) {
+template <class T>
+bool convert(const nlohmann::json& j, T& out) {
   if constexpr (std::is_same_v<T, bool>) {
     if (!j.is_boolean()) return false;
     out = j.get<bool>();
@@ -103,8 +119,8 @@ template <class T> bool convert(const nlohmann::json& j, T& out) {
 inline const nlohmann::json* find_param(const nlohmann::json& params, const char* name) {
   if (params.is_null()) return nullptr;
   if (!params.is_object())
-    throw RpcError(invalid_params, "invalid params: expected an object of named params, got " +
-                                       std::string(params.type_name()));
+    throw RpcError(invalid_params,
+                   "invalid params: expected an object of named params, got " + std::string(params.type_name()));
   const auto it = params.find(name);
   return it == params.end() ? nullptr : &*it;
 }
@@ -112,7 +128,8 @@ inline const nlohmann::json* find_param(const nlohmann::json& params, const char
 } // namespace detail
 
 /// The required param `name` as a T. Throws RpcError{-32602} naming it when missing or mistyped.
-template <class T> T param(const nlohmann::json& params, const char* name) {
+template <class T>
+T param(const nlohmann::json& params, const char* name) {
   const nlohmann::json* value = detail::find_param(params, name);
   if (!value) throw RpcError(invalid_params, std::string("invalid params: '") + name + "' is required");
   T out{};
@@ -123,7 +140,8 @@ template <class T> T param(const nlohmann::json& params, const char* name) {
 
 /// The optional param `name` as a T, or `fallback` when it is absent or null. Throws RpcError{-32602}
 /// naming it when present with the wrong type.
-template <class T> T param_or(const nlohmann::json& params, const char* name, T fallback) {
+template <class T>
+T param_or(const nlohmann::json& params, const char* name, T fallback) {
   const nlohmann::json* value = detail::find_param(params, name);
   if (!value || value->is_null()) return fallback;
   T out{};

@@ -23,13 +23,13 @@
 namespace libindex::streaming {
 
 struct ServerOptions {
-  int port = 8080;                  ///< 0: any free port (see Server::port())
-  std::string bind = "127.0.0.1";   ///< address to listen on; "0.0.0.0" (or empty) for every interface
-  std::string web_root;             ///< folder of static files served at "/", index.html by default
-  std::string basic_auth;           ///< "user:password" for HTTP Basic on the page and both sockets; empty: none
-  std::string token;                ///< if set, "?token=..." (or the cookie the page gets) also authenticates
-  std::vector<std::string> allowed_origins; ///< exact Origin values allowed to open the sockets; empty: any
-  std::string tls_cert, tls_key;    ///< PEM files; both set: https/wss
+  int port = 8080;                ///< 0: any free port (see Server::port())
+  std::string bind = "127.0.0.1"; ///< address to listen on; "0.0.0.0" (or empty) for every interface
+  std::string web_root;           ///< folder of static files served at "/", index.html by default
+  std::string basic_auth;         ///< "user:password" for HTTP Basic on the page and both sockets; empty: none
+  std::string token;              ///< if set, "?token=..." (or the cookie the page gets) also authenticates
+  std::vector<std::string> allowed_origins;           ///< exact Origin values allowed to open the sockets; empty: any
+  std::string tls_cert, tls_key;                      ///< PEM files; both set: https/wss
   size_t max_message_bytes = kDefaultMaxMessageBytes; ///< longest command message accepted
 };
 
@@ -40,7 +40,7 @@ inline constexpr size_t kWsHeadroom = 16;
 inline constexpr size_t kVideoMessagePrefix = kWsHeadroom + kVideoHeaderSize;
 
 class Server {
-public:
+ public:
   /// Creates the server and starts listening. Throws libindex::Error with one line naming what failed,
   /// e.g. "cannot listen on 127.0.0.1:8080: Address already in use".
   explicit Server(ServerOptions options);
@@ -92,14 +92,14 @@ public:
 
   struct ClientStats {
     int command_clients = 0, video_clients = 0; ///< a browser on both endpoints counts once in each
-    uint64_t frames_sent = 0;    ///< complete frames written to video clients, summed over clients
-    uint64_t frames_skipped = 0; ///< frames a client never got because a newer one replaced them
+    uint64_t frames_sent = 0;                   ///< complete frames written to video clients, summed over clients
+    uint64_t frames_skipped = 0;                ///< frames a client never got because a newer one replaced them
   };
   ClientStats stats() const;
 
   struct Impl; // libwebsockets state; defined in server.cpp
 
-private:
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
