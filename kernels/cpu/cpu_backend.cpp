@@ -32,7 +32,8 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(bool ray_packets) : packet_isa_(ray_packets ? cpu_packet_isa() : nullptr) {}
 
   std::string name() const override {
-    return "cpu (" + std::to_string(worker_threads()) + " threads, " +
+    const int threads = worker_threads();
+    return "cpu (" + std::to_string(threads) + (threads == 1 ? " thread, " : " threads, ") +
            (packet_isa_ ? std::string(packet_isa_) + " ray packets" : std::string("one ray at a time")) + ")";
   }
   BackendKind kind() const override { return BackendKind::cpu; }
