@@ -23,22 +23,15 @@
 
 #include "libindex/camera.h"
 #include "libindex/compositing/compositor.h"
+#include "libindex/compositing/mpi_check.h"
 
 using namespace libindex;
 using namespace libindex::compositing;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
 
 /// The k-d split of the unit cube: one leaf (brick) per rank, halves of the rank range split the
 /// box's longest side in proportion, so any rank count gives bricks of equal volume.

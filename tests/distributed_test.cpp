@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "libindex/compositing/mpi_check.h"
 #include "libindex/default_view.h"
 #include "libindex/error.h"
 #include "libindex/io/synthetic.h"
@@ -16,16 +17,8 @@ using namespace libindex;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
 
 SessionOptions quiet() {
   SessionOptions o;

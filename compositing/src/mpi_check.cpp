@@ -31,8 +31,8 @@ Communicator::Communicator(MPI_Comm parent) {
   LIBINDEX_MPI_CHECK(parent, MPI_Comm_dup(parent, &comm_));
   try {
     LIBINDEX_MPI_CHECK(comm_, MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
-    LIBINDEX_MPI_CHECK(comm_, MPI_Comm_rank(comm_, &rank_));
-    LIBINDEX_MPI_CHECK(comm_, MPI_Comm_size(comm_, &size_));
+    rank_ = comm_rank(comm_);
+    size_ = comm_size(comm_);
   } catch (...) {
     MPI_Comm_free(&comm_);
     throw;
@@ -45,3 +45,19 @@ Communicator::~Communicator() {
 }
 
 } // namespace libindex::compositing::detail
+
+namespace libindex::compositing {
+
+int comm_rank(MPI_Comm comm) {
+  int rank = 0;
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_rank(comm, &rank));
+  return rank;
+}
+
+int comm_size(MPI_Comm comm) {
+  int size = 1;
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_size(comm, &size));
+  return size;
+}
+
+} // namespace libindex::compositing

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libindex/compositing/compositor.h"
+#include "libindex/compositing/mpi_check.h"
 #include "libindex/error.h"
 #include "pixel_format.h"
 #include "rect_ops.h"
@@ -30,16 +31,8 @@ using namespace libindex::compositing;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
 
 constexpr Strategy all_strategies[] = {Strategy::direct_send, Strategy::binary_swap, Strategy::radix_k};
 constexpr PixelFormat all_formats[] = {PixelFormat::f32, PixelFormat::f16, PixelFormat::u8};

@@ -51,16 +51,8 @@ Session::~Session() {
   if (state_ && state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
 }
 
-int Session::rank() const {
-  int r = 0;
-  MPI_Comm_rank(state_->comm, &r);
-  return r;
-}
-int Session::size() const {
-  int n = 1;
-  MPI_Comm_size(state_->comm, &n);
-  return n;
-}
+int Session::rank() const { return compositing::comm_rank(state_->comm); }
+int Session::size() const { return compositing::comm_size(state_->comm); }
 MPI_Comm Session::comm() const { return state_->comm; }
 const FrameStats& Session::last_stats() const { return state_->stats; }
 const KdTree& Session::partition() const { return state_->tree; }
@@ -335,8 +327,7 @@ std::vector<RankInfo> Session::gather_rank_info() const {
 }
 
 void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
-  int me = 0;
-  MPI_Comm_rank(comm, &me);
+  const int me = compositing::comm_rank(comm);
   // The lowest failing rank wins; every rank learns who failed and why.
   const int mine = local_error.empty() ? INT32_MAX : me;
   int first = INT32_MAX;
@@ -344,8 +335,7 @@ void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
   if (first == INT32_MAX) return;
   std::string message = me == first ? local_error : std::string();
   broadcast_string(message, comm, first);
-  int ranks = 1;
-  MPI_Comm_size(comm, &ranks);
+  const int ranks = compositing::comm_size(comm);
   throw Error(ranks > 1 ? "rank " + std::to_string(first) + ": " + message : message);
 }
 

@@ -3,12 +3,20 @@
 /// \file The one checking macro for MPI calls, shared by compositing and the session: a failed call
 /// throws libindex::Error naming the call, file:line, the rank in `comm` and MPI's own error string.
 /// It needs MPI_ERRORS_RETURN on the communicator (both set it on their duplicates). Never aborts.
+/// Also the rank and size of a communicator, checked the same way.
 
 #include <mpi.h>
 
 namespace libindex::compositing::detail {
 [[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm);
 } // namespace libindex::compositing::detail
+
+namespace libindex::compositing {
+/// This process's rank in `comm`.
+int comm_rank(MPI_Comm comm);
+/// The number of ranks in `comm`.
+int comm_size(MPI_Comm comm);
+} // namespace libindex::compositing
 
 /// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
 #define LIBINDEX_MPI_CHECK(comm, call)                                                                                 \
