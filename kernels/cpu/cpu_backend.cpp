@@ -17,16 +17,6 @@ namespace {
 
 constexpr int kTile = 16;
 
-// Asked here, in a unit built for the baseline CPU: the packet unit may use any instruction.
-bool cpu_supports(const char* isa) {
-  const std::string name = isa ? isa : "";
-  if (name == "avx512")
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  if (name == "avx2") return __builtin_cpu_supports("avx2");
-  return false;
-}
-
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(bool ray_packets) : packet_isa_(ray_packets ? cpu_packet_isa() : nullptr) {}
@@ -106,6 +96,16 @@ class CpuBackend final : public Backend {
 };
 
 } // namespace
+
+// Asked here, in a unit built for the baseline CPU: the packet unit may use any instruction.
+bool cpu_supports(const char* isa) {
+  const std::string name = isa ? isa : "";
+  if (name == "avx512")
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (name == "avx2") return __builtin_cpu_supports("avx2");
+  return false;
+}
 
 std::unique_ptr<Backend> make_cpu_backend(bool ray_packets) { return std::make_unique<CpuBackend>(ray_packets); }
 

@@ -13,4 +13,7 @@ std::unique_ptr<Backend> make_cpu_backend(bool ray_packets = true);
 /// The SIMD instruction set the CPU backend marches packets with here ("avx512", "avx2"), or
 /// nullptr when it marches one ray at a time (built without, or this CPU lacks it).
 const char* cpu_packet_isa();
+
+/// True when the running CPU has the instruction set named "avx512" (F, BW, DQ, VL) or "avx2".
+bool cpu_supports(const char* isa);
 } // namespace libindex::kernels

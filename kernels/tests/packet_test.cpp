@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "../cpu/cpu_backend.h"
 #include "../cpu/packet_march.h"
 #include "libindex/kernels/skip_grid.h"
 #include "test_volumes.h"
@@ -16,16 +17,9 @@ using namespace libindex::test;
 
 namespace {
 
-bool cpu_has_isa() {
-  const std::string isa = LIBINDEX_TEST_ISA;
-  if (isa == "avx512")
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  return __builtin_cpu_supports("avx2");
-}
-
 #define SKIP_WITHOUT_ISA()                                                                                             \
-  if (!cpu_has_isa()) GTEST_SKIP() << "this CPU has no " LIBINDEX_TEST_ISA ": packets for it cannot run here"
+  if (!kernels::cpu_supports(LIBINDEX_TEST_ISA))                                                                       \
+  GTEST_SKIP() << "this CPU has no " LIBINDEX_TEST_ISA ": packets for it cannot run here"
 
 struct Rendered {
   Image image;
