@@ -25,8 +25,6 @@
 namespace libindex::kernels::simd {
 
 // clang-format off
-inline vfloat operator-(vfloat a) { return vfloat(0.0f) - a; }
-inline vmask operator==(vint a, vint b) { return (!(a < b)) & (!(b < a)); }
 inline vmask operator!=(vint a, vint b) { return (a < b) | (b < a); }
 // clang-format on
 

@@ -54,8 +54,6 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int lane_min(int a, int b) { return a 
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_pow(float x, float e) { return powf(x, e); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_exp2(float x) { return exp2f(x); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_log2(float x) { return log2f(x); }
-/// base[i]: a table read (a gather on SIMD lanes).
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float gather(const float* base, int i) { return base[i]; }
 /// table[i] of 4-float entries (SIMD lanes load each lane's entry and transpose).
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f gather_entry(const Vec4f* table, int i) { return table[i]; }
 /// base[i] of a byte table of `count` bytes (SIMD lanes read 4 bytes and must stay inside).
