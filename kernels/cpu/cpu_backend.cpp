@@ -44,20 +44,9 @@ class CpuBackend final : public Backend {
       if (packet_isa_ && packet_path_fits(brick))
         stats.samples = launch_packets(params, brick, stats.active, out);
       else
-        switch (brick.dtype) {
-        case DType::uint8:
-          stats.samples = launch<uint8_t>(params, brick, stats.active, out);
-          break;
-        case DType::uint16:
-          stats.samples = launch<uint16_t>(params, brick, stats.active, out);
-          break;
-        case DType::int16:
-          stats.samples = launch<int16_t>(params, brick, stats.active, out);
-          break;
-        case DType::float32:
-          stats.samples = launch<float>(params, brick, stats.active, out);
-          break;
-        }
+        stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
+          return launch<typename decltype(tag)::type>(params, brick, stats.active, out);
+        });
     }
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return stats;

@@ -13,17 +13,10 @@ bool packet_path_fits(const BrickView& brick) { return simd::packet_addressable(
 
 unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out) {
   const TableClassifier classify{params.colormap};
-  switch (brick.dtype) {
-  case DType::uint8:
-    return simd::march_tile(params, simd::make_packet_sampler<uint8_t>(brick), classify, tile, out);
-  case DType::uint16:
-    return simd::march_tile(params, simd::make_packet_sampler<uint16_t>(brick), classify, tile, out);
-  case DType::int16:
-    return simd::march_tile(params, simd::make_packet_sampler<int16_t>(brick), classify, tile, out);
-  case DType::float32:
-    return simd::march_tile(params, simd::make_packet_sampler<float>(brick), classify, tile, out);
-  }
-  return 0;
+  return visit_dtype(brick.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return simd::march_tile(params, simd::make_packet_sampler<T>(brick), classify, tile, out);
+  });
 }
 #else
 const char* packet_isa() { return nullptr; }

@@ -46,17 +46,7 @@ struct DeviceBuffer {
 };
 
 cudaChannelFormatDesc channel_of(DType t) {
-  switch (t) {
-  case DType::uint8:
-    return cudaCreateChannelDesc<unsigned char>();
-  case DType::uint16:
-    return cudaCreateChannelDesc<unsigned short>();
-  case DType::int16:
-    return cudaCreateChannelDesc<short>();
-  case DType::float32:
-    return cudaCreateChannelDesc<float>();
-  }
-  return cudaCreateChannelDesc<float>();
+  return visit_dtype(t, [](auto tag) { return cudaCreateChannelDesc<typename decltype(tag)::type>(); });
 }
 
 class CudaBackend final : public Backend {

@@ -88,20 +88,8 @@ MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
   g.dims_ = {std::max(1, (s.x + m - 1) / m), std::max(1, (s.y + m - 1) / m), std::max(1, (s.z + m - 1) / m)};
   g.min_.resize(size_t(g.cell_count()));
   g.max_.resize(size_t(g.cell_count()));
-  switch (b.dtype) {
-  case DType::uint8:
-    cell_ranges<uint8_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
-    break;
-  case DType::uint16:
-    cell_ranges<uint16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
-    break;
-  case DType::int16:
-    cell_ranges<int16_t>(b, g.origin_, g.dims_, m, g.min_, g.max_);
-    break;
-  case DType::float32:
-    cell_ranges<float>(b, g.origin_, g.dims_, m, g.min_, g.max_);
-    break;
-  }
+  visit_dtype(b.dtype,
+              [&](auto tag) { cell_ranges<typename decltype(tag)::type>(b, g.origin_, g.dims_, m, g.min_, g.max_); });
   return g;
 }
 

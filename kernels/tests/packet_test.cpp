@@ -57,17 +57,7 @@ Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
 }
 
 Rendered render_any(const BrickView& b, const FrameParams& f, bool packets) {
-  switch (b.dtype) {
-  case DType::uint8:
-    return render<uint8_t>(b, f, packets);
-  case DType::uint16:
-    return render<uint16_t>(b, f, packets);
-  case DType::int16:
-    return render<int16_t>(b, f, packets);
-  case DType::float32:
-    return render<float>(b, f, packets);
-  }
-  return {};
+  return visit_dtype(b.dtype, [&](auto tag) { return render<typename decltype(tag)::type>(b, f, packets); });
 }
 
 /// Asserts packets == march_ray to the bit; returns the image for further checks.

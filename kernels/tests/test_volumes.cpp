@@ -2,31 +2,34 @@
 #include "test_volumes.h"
 
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 namespace libindex::test {
 
+namespace {
+/// A field value stored as T: integers round the value clamped to their normalized range.
+template <class T>
+T quantize(float v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return v;
+  else if constexpr (std::is_signed_v<T>)
+    return T(std::lround(clampf(v, -1, 1) * std::numeric_limits<T>::max()));
+  else
+    return T(std::lround(clampf(v, 0, 1) * std::numeric_limits<T>::max()));
+}
+} // namespace
+
 Brick make_volume(Vec3i size, DType t, const std::function<float(Vec3f)>& field) {
   Brick b({{0, 0, 0}, size}, t);
-  size_t i = 0;
-  for (int z = 0; z < size.z; ++z)
-    for (int y = 0; y < size.y; ++y)
-      for (int x = 0; x < size.x; ++x, ++i) {
-        const float v = field({x + 0.5f, y + 0.5f, z + 0.5f});
-        switch (t) {
-        case DType::uint8:
-          b.data<uint8_t>()[i] = uint8_t(std::lround(clampf(v, 0, 1) * 255));
-          break;
-        case DType::uint16:
-          b.data<uint16_t>()[i] = uint16_t(std::lround(clampf(v, 0, 1) * 65535));
-          break;
-        case DType::int16:
-          b.data<int16_t>()[i] = int16_t(std::lround(clampf(v, -1, 1) * 32767));
-          break;
-        case DType::float32:
-          b.data<float>()[i] = v;
-          break;
-        }
-      }
+  visit_dtype(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* voxels = b.data<T>();
+    size_t i = 0;
+    for (int z = 0; z < size.z; ++z)
+      for (int y = 0; y < size.y; ++y)
+        for (int x = 0; x < size.x; ++x, ++i) voxels[i] = quantize<T>(field({x + 0.5f, y + 0.5f, z + 0.5f}));
+  });
   return b;
 }
 

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <type_traits>
+
 #include "libindex/camera.h"
 #include "libindex/colormap.h"
 #include "libindex/error.h"
@@ -80,6 +84,42 @@ TEST(Volume, DtypesNormalize) {
   b.data<int16_t>()[1] = -32767;
   EXPECT_FLOAT_EQ(b.value({1, 0, 0}), -1.0f);
   EXPECT_EQ(b.bytes.size(), 4u);
+}
+
+TEST(Volume, VisitDtypePicksTheVoxelType) {
+  struct Expected {
+    DType t;
+    size_t size;
+    bool is_signed, is_float;
+  };
+  for (const Expected e : {Expected{DType::uint8, 1, false, false}, Expected{DType::uint16, 2, false, false},
+                           Expected{DType::int16, 2, true, false}, Expected{DType::float32, 4, true, true}}) {
+    const auto [size, is_signed, is_float] = visit_dtype(e.t, [](auto tag) {
+      using T = typename decltype(tag)::type;
+      return std::tuple{sizeof(T), std::is_signed_v<T>, std::is_floating_point_v<T>};
+    });
+    EXPECT_EQ(size, e.size) << to_string(e.t);
+    EXPECT_EQ(size, size_t(dtype_size(e.t))) << to_string(e.t);
+    EXPECT_EQ(is_signed, e.is_signed) << to_string(e.t);
+    EXPECT_EQ(is_float, e.is_float) << to_string(e.t);
+  }
+  // A reference to the callable is forwarded, and a void callable is allowed.
+  int calls = 0;
+  auto count = [&calls](auto) { ++calls; };
+  visit_dtype(DType::uint16, count);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Volume, VisitDtypeRejectsAValueOutsideTheEnum) {
+  const DType bad = static_cast<DType>(7);
+  int calls = 0;
+  try {
+    visit_dtype(bad, [&](auto) { return ++calls; });
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid voxel format (DType value 7"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(calls, 0);
 }
 
 #include "libindex/kdtree.h"

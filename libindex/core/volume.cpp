@@ -31,17 +31,12 @@ float Brick::value(Vec3i v) const {
   require(box.contains(v), "Brick::value: voxel outside the brick");
   const Vec3i s = box.size();
   const size_t i = (size_t(v.z - box.lo.z) * s.y + (v.y - box.lo.y)) * s.x + (v.x - box.lo.x);
-  switch (dtype) {
-  case DType::uint8:
-    return normalize_voxel(data<uint8_t>()[i]);
-  case DType::uint16:
-    return normalize_voxel(data<uint16_t>()[i]);
-  case DType::int16:
-    return normalize_voxel(data<int16_t>()[i]);
-  case DType::float32:
-    return normalize_voxel(data<float>()[i]);
-  }
-  return 0;
+  return visit_dtype(dtype, [&](auto tag) { return normalize_voxel(data<typename decltype(tag)::type>()[i]); });
+}
+
+void throw_invalid_dtype(DType t) {
+  throw Error("invalid voxel format (DType value " + std::to_string(int(t)) +
+              "; expected uint8, uint16, sint16 or float32)");
 }
 
 } // namespace libindex

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "libindex/box.h"
@@ -16,6 +17,28 @@ namespace libindex {
 enum class DType : int { uint8 = 0, uint16 = 1, int16 = 2, float32 = 3 };
 
 LIBINDEX_HOST_DEVICE constexpr int dtype_size(DType t) { return t == DType::uint8 ? 1 : (t == DType::float32 ? 4 : 2); }
+
+/// Throws Error naming a DType value outside the enum (out of line: this header stays free of <stdexcept>).
+[[noreturn]] void throw_invalid_dtype(DType t);
+
+/// The one switch over voxel types: calls f(std::type_identity<T>{}) with T = uint8_t, uint16_t,
+/// int16_t or float for `t` and returns what f returns (every instantiation must return the same
+/// type). Throws Error for a value outside the enum. Host code only (CUDA host code included):
+///   visit_dtype(b.dtype, [&](auto tag) { using T = typename decltype(tag)::type; ... });
+template <class F>
+decltype(auto) visit_dtype(DType t, F&& f) {
+  switch (t) {
+  case DType::uint8:
+    return std::forward<F>(f)(std::type_identity<uint8_t>{});
+  case DType::uint16:
+    return std::forward<F>(f)(std::type_identity<uint16_t>{});
+  case DType::int16:
+    return std::forward<F>(f)(std::type_identity<int16_t>{});
+  case DType::float32:
+    return std::forward<F>(f)(std::type_identity<float>{});
+  }
+  throw_invalid_dtype(t);
+}
 
 /// Parses "uint8", "uint16", "sint16"/"int16", "float32"/"float"; throws Error naming the text otherwise.
 DType parse_dtype(const std::string& text);
