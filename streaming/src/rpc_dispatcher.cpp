@@ -2,6 +2,7 @@
 #include "libindex/streaming/rpc_dispatcher.h"
 
 #include <exception>
+#include <new>
 #include <utility>
 
 #include "libindex/config.h"
@@ -52,8 +53,10 @@ int nesting_depth(std::string_view text, int limit) {
   return deepest;
 }
 
-// JSON-RPC 2.0: an id is a string, a number or null (fractional numbers are discouraged, not invalid).
-bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+// JSON-RPC 2.0 allows a string, a number or null and discourages fractions. We take strings, integers
+// and null: a fraction or an exponent would come back as a different number (1e400 does not even fit
+// a double), so the client could not match the reply to its request.
+bool valid_id(const json& id) { return id.is_string() || id.is_number_integer() || id.is_null(); }
 
 } // namespace
 
@@ -66,7 +69,16 @@ std::string message_too_large_reply(size_t bytes, size_t limit) {
                      "message too large: " + std::to_string(bytes) + " bytes > limit " + std::to_string(limit));
 }
 
-RpcDispatcher::RpcDispatcher(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+std::string too_many_pending_reply(size_t limit) {
+  return error_reply(too_many_pending_requests, "too many pending requests (limit " + std::to_string(limit) + ")");
+}
+
+RpcDispatcher::RpcDispatcher(size_t max_message_bytes) : RpcDispatcher(RpcLimits{max_message_bytes}) {}
+
+RpcDispatcher::RpcDispatcher(RpcLimits limits) : limits_(limits) {
+  require(limits_.max_message_bytes > 0, "rpc: max_message_bytes must be positive");
+  require(limits_.max_batch_calls > 0, "rpc: max_batch_calls must be positive");
+}
 
 void RpcDispatcher::add(MethodInfo info, Handler handler) {
   require(!info.name.empty(), "rpc: a method needs a name");
@@ -77,8 +89,21 @@ void RpcDispatcher::add(MethodInfo info, Handler handler) {
   require(inserted, "rpc: method '" + name + "' is already registered");
 }
 
-std::optional<std::string> RpcDispatcher::handle(std::string_view text) const {
-  if (text.size() > max_message_bytes_) return message_too_large_reply(text.size(), max_message_bytes_);
+std::optional<std::string> RpcDispatcher::handle(std::string_view text) const noexcept {
+  // handle_one() answers for each handler; this is for the rest: the parser, building and writing
+  // the reply (std::bad_alloc), a bug of ours. Nothing a client sends may end the process.
+  try {
+    return handle_unguarded(text);
+  } catch (...) {}
+  try {
+    return error_reply(internal_error, "Internal error");
+  } catch (...) {
+    return std::nullopt; // not even that much memory: the client gets nothing, the server goes on
+  }
+}
+
+std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text) const {
+  if (text.size() > limits_.max_message_bytes) return message_too_large_reply(text.size(), limits_.max_message_bytes);
   if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
     return error_reply(invalid_request, "message nested too deeply: more than " + std::to_string(kMaxJsonDepth) +
                                             " levels of arrays and objects");
@@ -86,6 +111,11 @@ std::optional<std::string> RpcDispatcher::handle(std::string_view text) const {
   try {
     message = json::parse(text);
   } catch (const json::parse_error& e) {
+    return to_text(error_response(nullptr, parse_error, "Parse error", e.what()));
+  } catch (const json::out_of_range& e) {
+    // Valid JSON that a double cannot hold (1e400): which member it was is unknown, so id null.
+    return to_text(error_response(nullptr, invalid_request, "Invalid Request: number out of range", e.what()));
+  } catch (const json::exception& e) {
     return to_text(error_response(nullptr, parse_error, "Parse error", e.what()));
   }
 
@@ -95,6 +125,9 @@ std::optional<std::string> RpcDispatcher::handle(std::string_view text) const {
     return to_text(response);
   }
   if (message.empty()) return to_text(error_response(nullptr, invalid_request, "Invalid Request: empty batch"));
+  if (message.size() > limits_.max_batch_calls)
+    return error_reply(invalid_request, "batch of " + std::to_string(message.size()) + " calls > limit " +
+                                            std::to_string(limits_.max_batch_calls));
   json responses = json::array();
   for (const json& request : message) {
     json response = handle_one(request);
@@ -111,7 +144,7 @@ json RpcDispatcher::handle_one(const json& request) const {
   const auto id_it = request.find("id");
   const bool notification = id_it == request.end();
   if (!notification && !valid_id(*id_it))
-    return error_response(nullptr, invalid_request, "Invalid Request: 'id' must be a string, a number or null");
+    return error_response(nullptr, invalid_request, "Invalid Request: 'id' must be a string, an integer or null");
   json id = notification ? json(nullptr) : *id_it;
 
   const auto version = request.find("jsonrpc");
@@ -141,11 +174,13 @@ json RpcDispatcher::handle_one(const json& request) const {
     reply = {{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}};
   } catch (const RpcError& e) {
     reply = error_response(id, e.code, e.message, e.data);
+  } catch (const std::bad_alloc&) {
+    reply = error_response(id, internal_error, "Internal error: out of memory");
   } catch (const std::exception& e) {
     // libindex::Error and anything else a method throws: the message is the what(), the server goes on.
     reply = error_response(id, server_error, e.what());
   } catch (...) {
-    reply = error_response(id, internal_error, "Internal error: '" + name + "' threw a non-standard exception");
+    reply = error_response(id, internal_error, "Internal error");
   }
   return notification ? json(nullptr) : reply;
 }

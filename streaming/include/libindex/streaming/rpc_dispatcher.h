@@ -28,8 +28,17 @@ struct MethodInfo {
 
 /// Default size limit of one incoming message.
 inline constexpr size_t kDefaultMaxMessageBytes = size_t(1) << 20;
+/// Default limit of calls in one batch.
+inline constexpr size_t kDefaultMaxBatchCalls = 100;
 /// Deepest nesting of arrays and objects accepted in a request (parsing and copying JSON recurse).
 inline constexpr int kMaxJsonDepth = 128;
+
+/// What one message may cost the session. Over a limit, the message gets one -32600 error and
+/// nothing in it runs.
+struct RpcLimits {
+  size_t max_message_bytes = kDefaultMaxMessageBytes; ///< longest message: "message too large: N bytes > limit L"
+  size_t max_batch_calls = kDefaultMaxBatchCalls;     ///< longest batch: "batch of N calls > limit L"
+};
 
 class RpcDispatcher {
  public:
@@ -37,21 +46,26 @@ class RpcDispatcher {
   using Handler = std::function<nlohmann::json(const nlohmann::json& params)>;
 
   explicit RpcDispatcher(size_t max_message_bytes = kDefaultMaxMessageBytes);
+  /// Throws libindex::Error when a limit is 0.
+  explicit RpcDispatcher(RpcLimits limits);
 
   /// Registers a method. Throws libindex::Error when the name is empty, taken, or starts with "rpc."
   /// (reserved by JSON-RPC 2.0 for rpc.discover and friends).
   void add(MethodInfo info, Handler handler);
 
   /// Handles one text message: a request, a notification or a batch. Returns the reply text, or
-  /// nullopt when nothing is owed (notifications, batches of notifications). Never throws for any
-  /// input: malformed messages, unknown methods and failing handlers all become error objects.
-  std::optional<std::string> handle(std::string_view text) const;
+  /// nullopt when nothing is owed (notifications, batches of notifications). Never throws, whatever
+  /// the input or the handlers do: malformed messages, unknown methods, handlers that throw
+  /// (anything, not only std::exception) and results that cannot be written all become error
+  /// objects. An id must be a string, an integer or null (-32600 with id null otherwise).
+  std::optional<std::string> handle(std::string_view text) const noexcept;
 
   /// OpenRPC-style description of every method (also served as the method "rpc.discover").
   nlohmann::json discover() const;
 
   /// Longest message handle() accepts.
-  size_t max_message_bytes() const { return max_message_bytes_; }
+  size_t max_message_bytes() const { return limits_.max_message_bytes; }
+  const RpcLimits& limits() const { return limits_; }
 
  private:
   struct Method {
@@ -60,8 +74,9 @@ class RpcDispatcher {
   };
   /// The response to one request object, or null for a notification.
   nlohmann::json handle_one(const nlohmann::json& request) const;
+  std::optional<std::string> handle_unguarded(std::string_view text) const;
 
-  size_t max_message_bytes_;
+  RpcLimits limits_;
   std::map<std::string, Method, std::less<>> methods_;
 };
 
@@ -69,5 +84,8 @@ class RpcDispatcher {
 std::string error_reply(int code, const std::string& message);
 /// The reply to a message over the size limit: -32600 "message too large: N bytes > limit L".
 std::string message_too_large_reply(size_t bytes, size_t limit);
+/// The reply to a message the server refuses because the client has too many commands waiting:
+/// too_many_pending_requests (-32029) "too many pending requests (limit L)", id null.
+std::string too_many_pending_reply(size_t limit);
 
 } // namespace libindex::streaming

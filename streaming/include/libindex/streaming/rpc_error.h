@@ -19,6 +19,9 @@ enum RpcCode : int {
   internal_error = -32603,
   /// Any other failure of a method (a libindex::Error, a missing file...): the server keeps serving.
   server_error = -32000,
+  /// The server refused the message unread: the client already has Server's max_pending_commands
+  /// messages waiting for the session. Sent with id null; the request did not run.
+  too_many_pending_requests = -32029, // 429 as in HTTP "Too Many Requests"
 };
 
 /// Thrown by a method handler to answer with this exact error object.
