@@ -8,12 +8,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
 namespace libindex::streaming::net {
 
 bool is_wildcard(const std::string& bind) { return bind.empty() || bind == "0.0.0.0" || bind == "::"; }
+
+bool is_loopback(const std::string& bind) {
+  std::string name = bind;
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "localhost") return true;
+  in_addr a4{};
+  if (inet_pton(AF_INET, bind.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, bind.c_str(), &a6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&a6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
 
 bool is_ipv4(const std::string& bind) {
   in_addr a{};

@@ -8,6 +8,9 @@ namespace libindex::streaming::net {
 
 /// True for the "every interface" binds: "", "0.0.0.0", "::".
 bool is_wildcard(const std::string& bind);
+/// True for the loopback binds: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) and "localhost". The
+/// wildcards are not.
+bool is_loopback(const std::string& bind);
 /// True when `bind` is an IPv4 address ("0.0.0.0" included).
 bool is_ipv4(const std::string& bind);
 

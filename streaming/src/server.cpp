@@ -2,12 +2,15 @@
 // Server lifetime and the thread-safe public API. Other threads only touch Impl state under
 // Impl::mutex and wake the service thread with lws_cancel_service(), the one libwebsockets call
 // that is safe from another thread (libwebsockets READMEs/README.coding.md).
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 
+#include "auth.h"
 #include "libindex/error.h"
 #include "net.h"
 #include "server_impl.h"
@@ -59,8 +62,22 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   const std::string where = (o.bind.empty() ? std::string("0.0.0.0") : o.bind) + ":" + std::to_string(o.port);
   require(o.port >= 0 && o.port <= 65535, "cannot listen on " + where + ": port out of range");
   require(o.max_message_bytes > 0, "server: max_message_bytes must be positive");
-  require(o.basic_auth.empty() || o.basic_auth.find(':') != std::string::npos,
-          "server: basic auth must be \"user:password\"");
+  require(o.max_pending_commands > 0, "server: max_pending_commands must be positive");
+  require(o.max_connections > 0, "server: max_connections must be positive");
+  if (!o.basic_auth.empty()) check_basic_auth(o.basic_auth);
+  require(std::all_of(o.token.begin(), o.token.end(),
+                      [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) ||
+                               std::string_view("-._~").find(c) != std::string_view::npos;
+                      }),
+          "--token may hold only letters, digits and -._~");
+  for (const std::string& origin : o.allowed_origins)
+    require(auth::valid_origin_pattern(origin),
+            "--allow-origin '" + origin + "' is not an origin: give http(s)://host[:port], null or *");
+  const std::string address = o.bind.empty() ? std::string("0.0.0.0") : o.bind;
+  const bool open_to_network = !net::is_loopback(o.bind) && o.basic_auth.empty() && o.token.empty();
+  require(!open_to_network || o.insecure,
+          "refusing to serve " + address + " without --auth or --token; pass --insecure to do it anyway");
   require(o.tls_cert.empty() == o.tls_key.empty(), "server: TLS needs both a certificate and a key");
   s.tls = !o.tls_cert.empty();
   if (s.tls) {
@@ -132,6 +149,11 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
                      : why));
   }
   s.port = lws_get_vhost_listen_port(s.vhost);
+  if (open_to_network)
+    std::fprintf(stderr,
+                 "[viewer] warning: serving %s:%d without --auth or --token (--insecure): whoever reaches it "
+                 "drives the viewer\n",
+                 address.c_str(), s.port);
 }
 
 Server::~Server() {
@@ -271,7 +293,8 @@ void Server::Impl::publish(OutPtr frame) {
 
 Server::ClientStats Server::stats() const {
   const Impl& s = *impl_;
-  return {s.command_clients.load(), s.video_clients.load(), s.frames_sent.load(), s.frames_skipped.load()};
+  return {s.command_clients.load(), s.video_clients.load(), s.frames_sent.load(), s.frames_skipped.load(),
+          s.connection_count.load()};
 }
 
 } // namespace libindex::streaming

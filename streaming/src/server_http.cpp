@@ -34,12 +34,15 @@ bool Server::Impl::authenticated(lws* wsi) const {
 }
 
 bool Server::Impl::origin_allowed(lws* wsi) const {
-  if (options.allowed_origins.empty()) return true;
-  const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
-  // Only browsers send Origin, and they always do: a script, notebook or test client has none.
-  if (origin.empty()) return true;
-  return std::find(options.allowed_origins.begin(), options.allowed_origins.end(), origin) !=
-         options.allowed_origins.end();
+  return auth::origin_allowed(header(wsi, WSI_TOKEN_ORIGIN), header(wsi, WSI_TOKEN_HOST), tls, options.allowed_origins);
+}
+
+bool Server::Impl::too_many_connections() const { return connections.size() > options.max_connections; }
+
+int Server::Impl::send_too_many_connections(lws* wsi) {
+  const std::string text =
+      "Service Unavailable: too many connections (limit " + std::to_string(options.max_connections) + ")";
+  return send_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, text.c_str(), {{WSI_TOKEN_HTTP_RETRY_AFTER, "5"}});
 }
 
 namespace {
@@ -113,6 +116,10 @@ int Server::Impl::send_unauthorized(lws* wsi) {
 }
 
 int Server::Impl::on_filter_http(lws* wsi) {
+  if (too_many_connections()) {
+    send_too_many_connections(wsi);
+    return 1;
+  }
   if (token_in_url(wsi)) {
     // Trade the token for a cookie and send the browser back to the same URL without it: the page's
     // scripts, styles and sockets (same origin, no token in their URLs) then get in too, and the
@@ -136,10 +143,14 @@ int Server::Impl::on_confirm_upgrade(lws* wsi, const char* protocol) {
   // on_filter_http cannot write its HTTP/1.1 replies: decide here, while still on HTTP/1.1.
   if (!protocol || std::strcmp(protocol, "websocket") != 0) return on_filter_http(wsi) ? 1 : 0;
   // Returning > 0 after writing a response rejects the upgrade; lws finishes the transaction.
+  // The same checks, in the same order, for both endpoints.
   if (endpoint_of_path(header(wsi, WSI_TOKEN_GET_URI)) == Endpoint::none)
     return send_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found") ? -1 : 1;
-  if (!authenticated(wsi)) return send_unauthorized(wsi) ? -1 : 1;
+  if (too_many_connections()) return send_too_many_connections(wsi) ? -1 : 1;
+  // Origin before credentials: another site's page is refused whatever it sends (a browser adds
+  // cookies, and the token can sit in the URL a page opens).
   if (!origin_allowed(wsi)) return send_status(wsi, HTTP_STATUS_FORBIDDEN, "Forbidden origin") ? -1 : 1;
+  if (!authenticated(wsi)) return send_unauthorized(wsi) ? -1 : 1;
   return 0;
 }
 

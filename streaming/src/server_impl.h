@@ -106,10 +106,12 @@ struct Server::Impl {
   // --- statistics, written by the service thread ---
   std::atomic<int> command_clients{0}, video_clients{0};
   std::atomic<uint64_t> frames_sent{0}, frames_skipped{0};
+  std::atomic<int> connection_count{0}; // connections.size()
 
   // --- service thread only ---
   std::unordered_map<uint64_t, Connection*> commands;
   std::unordered_set<Connection*> videos;
+  std::unordered_set<lws*> connections; // every accepted TCP connection, until lws frees it
   uint64_t seen_seq = 0;
   uint64_t next_id = 1;
 
@@ -122,7 +124,11 @@ struct Server::Impl {
   int on_writeable(lws* wsi, Connection* c);
   void on_wake();
   void queue_from_service(Connection* c, std::string_view text);
+  void on_accepted(lws* wsi);
+  void on_destroyed(lws* wsi);
   // server_http.cpp: HTTP and the checks before an upgrade
+  bool too_many_connections() const;
+  int send_too_many_connections(lws* wsi);
   bool authenticated(lws* wsi) const;
   bool token_in_url(lws* wsi) const;
   bool origin_allowed(lws* wsi) const;
@@ -138,7 +144,6 @@ struct Server::Impl {
 /// Tunables of the service thread. Limits keep memory bounded whatever clients do.
 inline constexpr size_t kVideoChunkBytes = size_t(128) << 10; // one lws_write per WRITEABLE
 inline constexpr size_t kMaxOutboxBytes = size_t(16) << 20;   // replies a client does not read
-inline constexpr size_t kMaxPendingCommands = 64;             // per connection before reading pauses
 
 /// The one libwebsockets callback of the server (all endpoints share protocol 0).
 int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);

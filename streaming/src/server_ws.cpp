@@ -25,6 +25,13 @@ int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
   auto* session = static_cast<SessionData*>(user);
   Connection* c = session ? session->connection : nullptr;
   switch (reason) {
+  // Connection count (max_connections)
+  case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+    s->on_accepted(wsi);
+    return 0;
+  case LWS_CALLBACK_WSI_DESTROY:
+    s->on_destroyed(wsi);
+    break;
   // HTTP (server_http.cpp)
   case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
     return s->on_filter_http(wsi);
@@ -55,6 +62,15 @@ int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
 namespace {
 Endpoint endpoint_of(lws* wsi) { return endpoint_of_path(header(wsi, WSI_TOKEN_GET_URI)); }
 } // namespace
+
+void Server::Impl::on_accepted(lws* wsi) {
+  connections.insert(wsi);
+  connection_count = int(connections.size());
+}
+
+void Server::Impl::on_destroyed(lws* wsi) {
+  if (connections.erase(wsi)) connection_count = int(connections.size());
+}
 
 int Server::Impl::on_established(lws* wsi, SessionData* session) {
   const Endpoint endpoint = endpoint_of(wsi);            // the request headers are still attached here
@@ -147,18 +163,25 @@ int Server::Impl::on_receive(lws* wsi, Connection* c, const void* in, size_t len
     queue_from_service(c, error_reply(invalid_request, "Invalid Request: binary message; JSON-RPC is sent as text"));
     return 0;
   }
-  bool pause;
+  bool pause = false, refuse = false;
   {
     std::lock_guard lock(mutex); // guards inbox, outboxes
     Outbox& box = outboxes[c->id];
-    box.pending_commands += 1;
-    box.pending_bytes += c->rx.size();
-    // A client sending faster than the session takes commands waits in TCP, not in our memory.
-    pause = box.pending_commands >= kMaxPendingCommands || box.pending_bytes > 4 * limit;
-    inbox.push_back({c->id, std::move(c->rx)});
+    refuse = box.pending_commands >= options.max_pending_commands;
+    if (!refuse) {
+      box.pending_commands += 1;
+      box.pending_bytes += c->rx.size();
+      // A client sending big messages faster than the session takes them waits in TCP, not in our memory.
+      pause = box.pending_bytes > 4 * limit;
+      inbox.push_back({c->id, std::move(c->rx)});
+    }
+  }
+  c->rx = std::string();
+  if (refuse) { // answered here and now: the session never sees it
+    queue_from_service(c, too_many_pending_reply(options.max_pending_commands));
+    return 0;
   }
   commands_waiting.notify_one();
-  c->rx = std::string();
   if (pause && !c->rx_throttled) {
     c->rx_throttled = true;
     lws_rx_flow_control(wsi, 0);

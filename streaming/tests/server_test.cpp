@@ -128,6 +128,7 @@ TEST(Server, UrlNamesTheAddressAndPort) {
   EXPECT_EQ(server.url(), "http://127.0.0.1:" + std::to_string(server.port()) + "/");
   ServerOptions any = local_options();
   any.bind = "0.0.0.0";
+  any.token = "tok123";
   Server wildcard(any);
   const std::string url = wildcard.url();
   EXPECT_EQ(url.rfind("http://", 0), 0u);

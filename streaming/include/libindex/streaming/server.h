@@ -22,15 +22,37 @@
 
 namespace libindex::streaming {
 
+/// Default of ServerOptions::max_pending_commands.
+inline constexpr size_t kDefaultMaxPendingCommands = 64;
+/// Default of ServerOptions::max_connections.
+inline constexpr size_t kDefaultMaxConnections = 256;
+
+/// What the server listens on and whom it lets in; docs/security.md explains each choice.
 struct ServerOptions {
   int port = 8080;                ///< 0: any free port (see Server::port())
   std::string bind = "127.0.0.1"; ///< address to listen on; "0.0.0.0" (or empty) for every interface
   std::string web_root;           ///< folder of static files served at "/", index.html by default
-  std::string basic_auth;         ///< "user:password" for HTTP Basic on the page and both sockets; empty: none
-  std::string token;              ///< if set, "?token=..." (or the cookie the page gets) also authenticates
-  std::vector<std::string> allowed_origins;           ///< exact Origin values allowed to open the sockets; empty: any
+  /// "user:password" (both parts non-empty) for HTTP Basic on the page and both sockets; empty: none.
+  std::string basic_auth;
+  /// If set, "?token=..." (or the cookie the page gets) also authenticates. Letters, digits and
+  /// "-._~" only (it travels in URLs and a cookie).
+  std::string token;
+  /// Serve a non-loopback bind without basic_auth or token; without it the constructor refuses.
+  bool insecure = false;
+  /// Origins, besides the page's own, whose pages may open the sockets: exact values such as
+  /// "https://portal.example.org", or "*" for any. A socket request with an Origin header is refused
+  /// (403) unless that Origin is the request's own (scheme per TLS, host:port equal to the Host
+  /// header) or listed here; requests without Origin (scripts, notebooks) are not affected.
+  std::vector<std::string> allowed_origins;
   std::string tls_cert, tls_key;                      ///< PEM files; both set: https/wss
   size_t max_message_bytes = kDefaultMaxMessageBytes; ///< longest command message accepted
+  /// Command messages one client may have waiting for the session (received, not yet taken by
+  /// take_commands()); a message beyond it is answered at once with -32029 "too many pending
+  /// requests (limit N)", id null, and never reaches the session.
+  size_t max_pending_commands = kDefaultMaxPendingCommands;
+  /// Open TCP connections (page loads and both sockets, all clients together); a request on a
+  /// connection beyond it is answered "503 Service Unavailable: too many connections (limit N)".
+  size_t max_connections = kDefaultMaxConnections;
 };
 
 /// Spare bytes in front of a buffer given to publish_frame_buffer(): libwebsockets' LWS_PRE, where
@@ -42,7 +64,9 @@ inline constexpr size_t kVideoMessagePrefix = kWsHeadroom + kVideoHeaderSize;
 class Server {
  public:
   /// Creates the server and starts listening. Throws libindex::Error with one line naming what failed,
-  /// e.g. "cannot listen on 127.0.0.1:8080: Address already in use".
+  /// e.g. "cannot listen on 127.0.0.1:8080: Address already in use", or "refusing to serve 0.0.0.0
+  /// without --auth or --token; pass --insecure to do it anyway" for a non-loopback bind without
+  /// credentials (with `insecure`, one warning line on stderr instead).
   explicit Server(ServerOptions options);
   /// Stops the service thread and closes every connection.
   ~Server();
@@ -94,6 +118,7 @@ class Server {
     int command_clients = 0, video_clients = 0; ///< a browser on both endpoints counts once in each
     uint64_t frames_sent = 0;                   ///< complete frames written to video clients, summed over clients
     uint64_t frames_skipped = 0;                ///< frames a client never got because a newer one replaced them
+    int connections = 0; ///< open TCP connections of any kind, as counted against max_connections
   };
   ClientStats stats() const;
 
@@ -102,6 +127,11 @@ class Server {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// Throws libindex::Error("--auth needs user:password with both parts non-empty") unless
+/// `user_password` is "user:password" with both parts non-empty. The constructor checks a non-empty
+/// ServerOptions::basic_auth with it; an app calls it itself for an --auth given with an empty value.
+void check_basic_auth(const std::string& user_password);
 
 /// 16 random characters from [A-Za-z0-9] read from /dev/urandom, for `--auth generate`.
 /// Throws libindex::Error when /dev/urandom cannot be read.
