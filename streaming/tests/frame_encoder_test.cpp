@@ -2,7 +2,6 @@
 #include "libindex/streaming/frame_encoder.h"
 
 #include <gtest/gtest.h>
-#include <png.h>
 #include <turbojpeg.h>
 
 #include <cmath>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "libindex/error.h"
+#include "libindex/png/png.h"
 
 namespace libindex::streaming {
 namespace {
@@ -77,20 +77,6 @@ TEST(JpegEncoder, BadArgumentsThrow) {
   EXPECT_THROW(encoder.encode(nullptr, 8, 8, 80), Error);
 }
 
-// Decodes an RGBA PNG with libpng into 8-bit RGBA.
-std::vector<uint8_t> decode_png(std::span<const uint8_t> file, int& w, int& h) {
-  png_image image;
-  std::memset(&image, 0, sizeof(image));
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&image, file.data(), file.size())) return {};
-  image.format = PNG_FORMAT_RGBA;
-  w = int(image.width);
-  h = int(image.height);
-  std::vector<uint8_t> out(PNG_IMAGE_SIZE(image));
-  if (!png_image_finish_read(&image, nullptr, out.data(), 0, nullptr)) return {};
-  return out;
-}
-
 TEST(PngEncoder, RoundTripIsExactAtBothLevels) {
   const int w = 75, h = 40;
   const auto px = gradient(w, h);
@@ -98,11 +84,10 @@ TEST(PngEncoder, RoundTripIsExactAtBothLevels) {
     const EncodedFrame f = encode_png(px.data(), w, h, level, 7);
     EXPECT_EQ(f.encoding, Encoding::png);
     EXPECT_EQ(f.prefix, 7u);
-    int dw = 0, dh = 0;
-    const auto back = decode_png(f.image(), dw, dh);
-    EXPECT_EQ(dw, w);
-    EXPECT_EQ(dh, h);
-    EXPECT_EQ(back, px);
+    const png::Decoded back = png::decode(f.image());
+    EXPECT_EQ(back.width, w);
+    EXPECT_EQ(back.height, h);
+    EXPECT_EQ(back.rgba8, px);
   }
 }
 
