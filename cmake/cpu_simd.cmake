@@ -5,6 +5,9 @@
 # back to one ray at a time (the backend asks the CPU first).
 set(LIBINDEX_CPU_SIMD "auto" CACHE STRING "SIMD of the CPU ray packets: auto, avx512, avx2, off")
 set_property(CACHE LIBINDEX_CPU_SIMD PROPERTY STRINGS auto avx512 avx2 off)
+if(NOT LIBINDEX_CPU_SIMD MATCHES "^(auto|avx512|avx2|off)$")
+  message(FATAL_ERROR "LIBINDEX_CPU_SIMD is '${LIBINDEX_CPU_SIMD}': expected auto, avx512, avx2 or off")
+endif()
 
 # GCC 12 warns about the undefined operands inside its own AVX-512 intrinsics (GCC bug 105593).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
@@ -46,4 +49,11 @@ endif()
 if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set(LIBINDEX_CPU_SIMD off)
 endif()
-message(STATUS "libindex: CPU ray packets: ${LIBINDEX_CPU_SIMD}")
+# The lanes of a packet, for config.h's LIBINDEX_CPU_SIMD_WIDTH (1: one ray at a time).
+if(LIBINDEX_CPU_SIMD STREQUAL "avx512")
+  set(LIBINDEX_CPU_SIMD_WIDTH 16)
+elseif(LIBINDEX_CPU_SIMD STREQUAL "avx2")
+  set(LIBINDEX_CPU_SIMD_WIDTH 8)
+else()
+  set(LIBINDEX_CPU_SIMD_WIDTH 1)
+endif()

@@ -29,7 +29,6 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/streaming/web/ DESTINATION ${CMAKE_INSTA
 
 set(libindex_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/libindex)
 install(EXPORT libindexTargets NAMESPACE libindex:: DESTINATION ${libindex_cmake_dir})
-get_property(LIBINDEX_IO_HAVE_OPENVDB GLOBAL PROPERTY LIBINDEX_IO_HAVE_OPENVDB)
 get_property(LIBINDEX_TURBOJPEG_TARGET GLOBAL PROPERTY LIBINDEX_TURBOJPEG_TARGET)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/libindexConfig.cmake.in
                               ${CMAKE_BINARY_DIR}/libindexConfig.cmake INSTALL_DESTINATION ${libindex_cmake_dir})

@@ -3,9 +3,10 @@
 #include "libindex/io/vdb_reader.h"
 
 #include "file_io.h"
+#include "libindex/config.h"
 #include "libindex/error.h"
 
-#if LIBINDEX_IO_HAVE_OPENVDB
+#if LIBINDEX_WITH_OPENVDB
 
 #include <mutex>
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include "libindex/config.h"
 #include "libindex/error.h"
 #include "libindex/io/open_volume.h"
 #include "libindex/io/vdb_reader.h"
 #include "test_util.h"
 
-#if LIBINDEX_IO_HAVE_NANOVDB
+#if LIBINDEX_WITH_NANOVDB
 #include <nanovdb/util/GridBuilder.h>
 #include <nanovdb/util/IO.h>
 #endif
@@ -17,7 +18,7 @@ namespace {
 using test::error_of;
 using test::TempDir;
 
-#if LIBINDEX_IO_HAVE_NANOVDB
+#if LIBINDEX_WITH_NANOVDB
 
 float formula(int x, int y, int z) { return float(x) - 10.0f * float(y) + 0.5f * float(z); }
 

@@ -2,11 +2,18 @@
 // Compiled with the SIMD flags of LIBINDEX_CPU_SIMD (kernels/CMakeLists.txt); nothing else is.
 #include "packets.h"
 
+#include "libindex/config.h"
 #include "packet_march.h"
+
+// The configured width (config.h) decides whether the backend has packets at all; the flags this unit
+// is compiled with (simd.h's LIBINDEX_SIMD_WIDTH) must give at least that many lanes.
+#if LIBINDEX_CPU_SIMD_WIDTH > 1 && LIBINDEX_SIMD_WIDTH < LIBINDEX_CPU_SIMD_WIDTH
+#error "packet_march.cpp is compiled without the SIMD flags of LIBINDEX_CPU_SIMD"
+#endif
 
 namespace libindex::kernels {
 
-#if LIBINDEX_SIMD_WIDTH
+#if LIBINDEX_CPU_SIMD_WIDTH > 1
 const char* packet_isa() { return simd::kIsa; }
 
 bool packet_path_fits(const BrickView& brick) { return simd::packet_addressable(brick); }
