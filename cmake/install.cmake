@@ -4,7 +4,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(libindex_exported core:libindex_core kernels:libindex_kernels compositing:libindex_compositing
+set(libindex_exported core:libindex_core kernels:libindex_kernels mpi:libindex_mpi compositing:libindex_compositing
     png:libindex_png io:libindex_io streaming:libindex_streaming libindex:libindex_session warnings:libindex_warnings)
 set(libindex_install_targets "")
 foreach(pair ${libindex_exported})
@@ -20,7 +20,7 @@ endforeach()
 
 install(TARGETS ${libindex_install_targets} EXPORT libindexTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(dir libindex/include kernels/include compositing/include png/include io/include streaming/include libindex/src/include)
+foreach(dir libindex/include kernels/include mpi/include compositing/include png/include io/include streaming/include libindex/src/include)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(FILES ${CMAKE_BINARY_DIR}/generated/libindex/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The one checking macro for MPI calls, shared by every module: a failed call throws
+/// libindex::Error naming the call, file:line, the rank in `comm` and MPI's own error string. It
+/// needs MPI_ERRORS_RETURN on the communicator (the library sets it on its private duplicates);
+/// it never aborts. Also the rank and size of a communicator, checked the same way.
+
+#include <mpi.h>
+
+namespace libindex::mpi::detail {
+[[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm);
+} // namespace libindex::mpi::detail
+
+namespace libindex::mpi {
+/// This process's rank in `comm`.
+int comm_rank(MPI_Comm comm);
+/// The number of ranks in `comm`.
+int comm_size(MPI_Comm comm);
+} // namespace libindex::mpi
+
+/// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
+#define LIBINDEX_MPI_CHECK(comm, call)                                                                                 \
+  do {                                                                                                                 \
+    const int libindex_mpi_rc_ = (call);                                                                               \
+    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                                               \
+      ::libindex::mpi::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, (comm));                   \
+  } while (0)

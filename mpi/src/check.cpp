@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/mpi/check.h"
+
+#include <string>
+
+#include "libindex/error.h"
+
+namespace libindex::mpi::detail {
+
+void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  std::string what;
+  if (MPI_Error_string(code, text, &length) == MPI_SUCCESS)
+    what.assign(text, size_t(length));
+  else
+    what = "MPI error code " + std::to_string(code);
+  int rank = -1;
+  if (comm != MPI_COMM_NULL && MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) rank = -1;
+  throw Error(std::string(call) + " failed at " + file + ":" + std::to_string(line) + " on rank " +
+              (rank >= 0 ? std::to_string(rank) : std::string("?")) + ": " + what);
+}
+
+} // namespace libindex::mpi::detail
+
+namespace libindex::mpi {
+
+int comm_rank(MPI_Comm comm) {
+  int rank = 0;
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_rank(comm, &rank));
+  return rank;
+}
+
+int comm_size(MPI_Comm comm) {
+  int size = 1;
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_size(comm, &size));
+  return size;
+}
+
+} // namespace libindex::mpi
