@@ -16,7 +16,7 @@ void binary_swap(Context& ctx, Tile& tile) {
   const int m = int(std::bit_floor(unsigned(ctx.size)));
   ctx.rounds = (m < ctx.size ? 1 : 0) + std::countr_zero(unsigned(m));
   int group = 0;
-  const std::vector<int> leaders = fold(ctx, tile, m, group);
+  const std::span<const int> leaders = fold(ctx, tile, m, group);
   if (group < 0) return; // folded away: nothing left to composite
   int tag = first_round_tag;
   for (int bit = 1; bit < m; bit <<= 1) {

@@ -1,30 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
-/// \file composite(): checks the arguments alike on every rank, picks the strategy, runs it on a
-/// private communicator and gathers the result on root.
+/// \file The Compositor: checks a frame's arguments alike on every rank (in the caller's agreement
+/// or its own), picks the strategy, runs it on its private communicator with the buffers it keeps,
+/// and gathers the result on root. The free functions make a Compositor for one frame.
 #include "libindex/compositing/compositor.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <chrono>
 #include <climits>
 #include <cstdint>
 #include <vector>
 
+#include "communicator.h"
 #include "libindex/error.h"
-#include "mpi_check.h"
 #include "sparse.h"
 #include "strategies.h"
+#include "workspace.h"
 
 namespace libindex::compositing {
+
+struct Compositor::State {
+  explicit State(MPI_Comm parent) : comm(parent) {}
+
+  detail::Communicator comm;
+  detail::Workspace work;
+  mpi::Agreement agreement; ///< the check of an unchecked frame
+  long long frames = 0;     ///< frames composited; the same on every rank
+  std::string broken;       ///< why no further frame can run; empty while fine
+};
 
 namespace detail {
 namespace {
 
 /// The rank-local half of the argument check: an error message, or empty when fine. `result` is
-/// checked on root when there is one (composite_into).
+/// checked on root when there is one (composite_into). `seen` is scratch.
 std::string check_local(ImageView local, std::span<const int> order, int rank, int size, const Options& o,
-                        const ImageView* result) {
+                        const ImageView* result, std::vector<char>& seen) {
   if (local.width < 0 || local.height < 0) return "negative image size";
   if (local.pixels == nullptr && local.width > 0 && local.height > 0) return "image without pixels";
   if (result && rank == o.root &&
@@ -39,7 +50,7 @@ std::string check_local(ImageView local, std::span<const int> order, int rank, i
            " too large for one MPI message";
   if (int(order.size()) != size)
     return "visibility order has " + std::to_string(order.size()) + " entries for " + std::to_string(size) + " ranks";
-  std::vector<char> seen(size_t(size), 0);
+  seen.assign(size_t(size), 0);
   for (int r : order) {
     if (r < 0 || r >= size || seen[size_t(r)]) return "visibility order is not a permutation of the ranks";
     seen[size_t(r)] = 1;
@@ -52,62 +63,32 @@ std::string check_local(ImageView local, std::span<const int> order, int rank, i
   return {};
 }
 
-/// Checks what every rank must pass alike with one allreduce, so a mismatch or a bad argument on
-/// any rank throws on every rank instead of leaving the others waiting for it.
-void check_arguments(const Communicator& comm, ImageView local, std::span<const int> order, Strategy used,
-                     const Options& o, const ImageView* result) {
-  const std::string local_error = check_local(local, order, comm.rank(), comm.size(), o, result);
-  uint32_t hash = 2166136261u; // FNV-1a of the order
-  for (int r : order) hash = (hash ^ uint32_t(r)) * 16777619u;
-  constexpr int n = 9;
-  const std::array<long long, n> values{local_error.empty() ? 0 : 1,
-                                        local.width,
-                                        local.height,
-                                        int(used),
-                                        int(o.format),
-                                        int(o.op),
-                                        o.root,
-                                        o.radix_k,
-                                        hash};
-  const char* names[n] = {"arguments", "image width", "image height", "strategy",        "pixel format",
-                          "operator",  "root",        "radix_k",      "visibility order"};
-  // Max of v and of -v in one call: a value differs somewhere when max(v) != min(v).
-  std::array<long long, 2 * n> in{}, out{};
-  for (int i = 0; i < n; ++i) in[size_t(i)] = values[size_t(i)], in[size_t(n + i)] = -values[size_t(i)];
-  LIBINDEX_MPI_CHECK(comm.get(), MPI_Allreduce(in.data(), out.data(), 2 * n, MPI_LONG_LONG, MPI_MAX, comm.get()));
-  if (!local_error.empty()) throw Error("compositing: " + local_error);
-  for (int i = 0; i < n; ++i)
-    if (out[size_t(i)] != -out[size_t(n + i)])
-      throw Error(std::string("compositing: ") +
-                  (i == 0 ? "bad arguments on another rank" : std::string(names[i]) + " differs between ranks"));
+Strategy resolve(Strategy s, int ranks, ImageView local) {
+  return s == Strategy::automatic ? choose_strategy(ranks, local.width, local.height) : s;
 }
 
-/// Both entry points: `result` is the caller's image (composite_into), or null to return a fresh
-/// one, which then also serves as root's working storage.
-Image run(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& options, Stats* stats,
-          const ImageView* result) {
-  const auto start = std::chrono::steady_clock::now();
-  Communicator communicator(comm);
-  const Strategy used = options.strategy == Strategy::automatic
-                            ? choose_strategy(communicator.size(), local.width, local.height)
-                            : options.strategy;
-  check_arguments(communicator, local, order, used, options, result);
-
+/// One frame whose arguments every rank has agreed on: `result` is the caller's image
+/// (composite_into), or null to return a fresh one, which then also serves as root's working
+/// storage.
+Image run(Compositor::State& s, ImageView local, Rect active, std::span<const int> order, const Options& options,
+          Stats* stats, const ImageView* result, std::chrono::steady_clock::time_point start) {
   Context ctx;
-  ctx.comm = communicator.get();
-  ctx.rank = communicator.rank();
-  ctx.size = communicator.size();
+  ctx.comm = s.comm.get();
+  ctx.work = &s.work;
+  ctx.rank = s.comm.rank();
+  ctx.size = s.comm.size();
   ctx.order = order;
   ctx.position = int(std::find(order.begin(), order.end(), ctx.rank) - order.begin());
   ctx.format = options.format;
   ctx.op = options.op;
   ctx.radix_k = options.radix_k;
+  const Strategy used = resolve(options.strategy, ctx.size, local);
 
   // Root composites straight into its output, so its part needs no buffer and no final copy.
   const bool root = ctx.rank == options.root;
   Image image = root && !result ? Image(local.width, local.height) : Image();
   const ImageView out = !root ? ImageView{} : (result ? *result : image.view());
-  Tile tile(local, active, out);
+  Tile tile(local, active, out, &s.work.tile);
   switch (used) {
   case Strategy::binary_swap:
     binary_swap(ctx, tile);
@@ -129,14 +110,93 @@ Image run(ImageView local, Rect active, std::span<const int> order, MPI_Comm com
 } // namespace
 } // namespace detail
 
+Compositor::Compositor(MPI_Comm comm) : state_(std::make_unique<State>(comm)) {}
+Compositor::~Compositor() = default;
+Compositor::Compositor(Compositor&&) noexcept = default;
+Compositor& Compositor::operator=(Compositor&&) noexcept = default;
+
+MPI_Comm Compositor::comm() const { return state_->comm.get(); }
+int Compositor::rank() const { return state_->comm.rank(); }
+int Compositor::size() const { return state_->comm.size(); }
+
+void Compositor::add_checks(mpi::Agreement& agreement, ImageView local, std::span<const int> order, const Options& o,
+                            const ImageView* result) const {
+  State& s = *state_;
+  if (!s.broken.empty()) agreement.fail("compositing: " + s.broken);
+  const std::string error = detail::check_local(local, order, s.comm.rank(), s.comm.size(), o, result, s.work.seen);
+  if (!error.empty()) agreement.fail("compositing: " + error);
+  uint32_t hash = 2166136261u; // FNV-1a of the order
+  for (int r : order) hash = (hash ^ uint32_t(r)) * 16777619u;
+  // Literal names: the agreement copies them into storage it keeps, so a frame allocates nothing.
+  agreement.same(local.width, "compositing: image width");
+  agreement.same(local.height, "compositing: image height");
+  agreement.same(int(detail::resolve(o.strategy, s.comm.size(), local)), "compositing: strategy");
+  agreement.same(int(o.format), "compositing: pixel format");
+  agreement.same(int(o.op), "compositing: operator");
+  agreement.same(o.root, "compositing: root");
+  agreement.same(o.radix_k, "compositing: radix_k");
+  agreement.same(hash, "compositing: visibility order");
+  agreement.same(s.frames, "compositing: frame count of the Compositor");
+}
+
+namespace {
+
+/// A frame of `c`: its check (unless the caller's agreement made it), then the compositing.
+Image frame(const Compositor& c, Compositor::State& s, ImageView local, Rect active, std::span<const int> order,
+            const Options& options, Stats* stats, const ImageView* result, bool checked) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!checked) {
+    s.agreement.clear();
+    c.add_checks(s.agreement, local, order, options, result);
+    s.agreement.agree(s.comm.get());
+  } else {
+    // The caller's agreement has checked every rank; this rank's own part again, locally, so that
+    // a caller who skipped it gets an error (on this rank) rather than undefined behaviour.
+    if (!s.broken.empty()) throw Error("compositing: " + s.broken);
+    const std::string error =
+        detail::check_local(local, order, s.comm.rank(), s.comm.size(), options, result, s.work.seen);
+    if (!error.empty()) throw Error("compositing: " + error);
+  }
+  ++s.frames;
+  try {
+    return detail::run(s, local, active, order, options, stats, result, start);
+  } catch (const std::exception& e) {
+    // Messages of this frame may still be in flight on the communicator: no frame may follow.
+    s.broken = std::string("an earlier frame failed (") + e.what() + "); make a new Compositor";
+    throw;
+  }
+}
+
+} // namespace
+
+void Compositor::composite_into(ImageView result, ImageView local, Rect active, std::span<const int> order,
+                                const Options& options, Stats* stats, bool checked) {
+  frame(*this, *state_, local, active, order, options, stats, &result, checked);
+}
+
+Image Compositor::composite(ImageView local, Rect active, std::span<const int> order, const Options& options,
+                            Stats* stats, bool checked) {
+  return frame(*this, *state_, local, active, order, options, stats, nullptr, checked);
+}
+
 Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& options,
                 Stats* stats) {
-  return detail::run(local, active, order, comm, options, stats, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  Compositor compositor(comm);
+  Image image = compositor.composite(local, active, order, options, stats);
+  // The time includes the duplicate, as it did when every call made its own.
+  if (stats)
+    stats->milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return image;
 }
 
 void composite_into(ImageView result, ImageView local, Rect active, std::span<const int> order, MPI_Comm comm,
                     const Options& options, Stats* stats) {
-  detail::run(local, active, order, comm, options, stats, &result);
+  const auto start = std::chrono::steady_clock::now();
+  Compositor compositor(comm);
+  compositor.composite_into(result, local, active, order, options, stats);
+  if (stats)
+    stats->milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 Strategy choose_strategy(int ranks, int width, int height) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Everything one composite() call hands its strategy: the communicator, the visibility order
-/// and the wire settings, plus the counters it fills. Lives for one call only: no state survives
-/// between frames, so the communicator and rank count may change every frame.
+/// \file Everything one frame hands its strategy: the communicator, the visibility order and the
+/// wire settings, the counters it fills, and the Compositor's workspace (buffers kept between
+/// frames). The context itself lives for one frame.
 
 #include <mpi.h>
 
@@ -12,8 +12,11 @@
 
 namespace libindex::compositing::detail {
 
+struct Workspace;
+
 struct Context {
-  MPI_Comm comm = MPI_COMM_NULL; ///< the call's private duplicate, MPI_ERRORS_RETURN
+  MPI_Comm comm = MPI_COMM_NULL; ///< the Compositor's private duplicate, MPI_ERRORS_RETURN
+  Workspace* work = nullptr;     ///< the Compositor's buffers
   int rank = 0, size = 1;
   std::span<const int> order; ///< position -> rank, nearest first
   int position = 0;           ///< this rank's position in `order`

@@ -13,50 +13,43 @@
 #include "context.h"
 #include "sparse.h"
 #include "tile.h"
+#include "workspace.h"
 
 namespace libindex::compositing::detail {
 
 /// The messages of one round in flight. A receive is sized from its probe, so a buffer holds
-/// exactly what arrived (no worst-case allocations whose pages would be faulted in frame after
-/// frame); the round's own tag keeps other rounds' messages apart. Send buffers live until the
-/// sends complete. Counts bytes into the context.
+/// exactly what arrived; the round's own tag keeps other rounds' messages apart. Buffers come from
+/// the Compositor's workspace (RoundStorage) and stay there for the next round and frame. Send
+/// buffers are not touched until the sends complete. Counts bytes into the context.
 class Round {
  public:
-  Round(Context& ctx, int tag) : ctx_(ctx), tag_(tag) {}
+  Round(Context& ctx, int tag);
   ~Round();
   Round(const Round&) = delete;
   Round& operator=(const Round&) = delete;
 
   /// Expects one message from `source` about `region`; returns its index.
   int expect(int source, const Rect& region);
-  /// Sends `message` to `dest`, without waiting.
-  void send(int dest, Buffer message);
+  /// The buffer the next send() sends: encode the message into it first.
+  Buffer& next_message();
+  /// Sends next_message() to `dest`, without waiting.
+  void send(int dest);
   /// Blocks until at least one expected message has arrived, takes every one that has; returns
   /// their indices.
   std::span<const int> receive_some();
-  /// The checked message `index`, once arrived. Valid until release(index).
+  /// The checked message `index`, once arrived. Valid until the round ends.
   Message message(int index) const;
-  void release(int index) { incoming_[size_t(index)].buffer = {}; }
   /// Waits until every send has completed.
   void finish();
 
  private:
-  struct Incoming {
-    int source = -1;
-    Rect region;
-    Buffer buffer;
-    int bytes = 0;
-    bool arrived = false;
-  };
   void take(MPI_Message& handle, const MPI_Status& status);
 
   Context& ctx_;
+  RoundStorage& s_;
   int tag_;
   int pending_ = 0;
-  std::vector<Incoming> incoming_;
-  std::vector<Buffer> outgoing_;
-  std::vector<MPI_Request> sends_;
-  std::vector<int> arrived_;
+  size_t expected_ = 0, sent_ = 0;
 };
 
 /// Blends the messages of `round` into the tile in visibility order. The group has `k` members,
@@ -75,7 +68,8 @@ void swap_round(Context& ctx, Tile& tile, std::span<const int> members, int me, 
 /// rank count of some shape (IceT's binary swap does the same): for i < size - m, position 2i+1
 /// sends its whole tile to position 2i, which composites it behind its own; every other position
 /// is a group of one. Returns the groups' leaders (ranks), nearest group first, and sets `group`
-/// to this rank's group index, or to -1 when it gave its pixels away and sits the rest out.
-std::vector<int> fold(Context& ctx, Tile& tile, int m, int& group);
+/// to this rank's group index, or to -1 when it gave its pixels away and sits the rest out. The
+/// leaders live in the workspace until the next fold.
+std::span<const int> fold(Context& ctx, Tile& tile, int m, int& group);
 
 } // namespace libindex::compositing::detail

@@ -29,7 +29,10 @@ void gather(Context& ctx, const Tile& tile, int root, ImageView result, bool res
   const Rect image{0, 0, tile.image_width(), tile.image_height()};
   const int b = bands(ctx, image);
   if (ctx.rank != root) {
-    for (int i = 0; i < b; ++i) round.send(root, encode(tile, split(tile.region(), b, i), ctx.format, Walk::whole));
+    for (int i = 0; i < b; ++i) {
+      encode(tile, split(tile.region(), b, i), ctx.format, Walk::whole, round.next_message(), ctx.work->chunk_counts);
+      round.send(root);
+    }
     round.finish();
     return;
   }
@@ -43,7 +46,6 @@ void gather(Context& ctx, const Tile& tile, int root, ImageView result, bool res
       const Message m = round.message(i);
       blend(m, out, result_is_clear ? Blend::store : Blend::replace);
       covered += m.header.extent.area();
-      round.release(i);
       --left;
     }
   // Every pixel must have come from exactly one rank; anything else leaves stale pixels behind.

@@ -56,11 +56,9 @@ void scan(const Tile& tile, const Rect& extent, const Rect& data, int y0, int y1
   }
 }
 
-Buffer marker(PixelFormat format) {
-  Buffer b = make_buffer(sizeof(MessageHeader));
+void marker(PixelFormat format, Buffer& out) {
   const MessageHeader h{{}, {}, uint32_t(format), 0};
-  std::memcpy(b.data.get(), &h, sizeof h);
-  return b;
+  std::memcpy(out.resize(sizeof h), &h, sizeof h);
 }
 
 [[noreturn]] void corrupt(const char* what) {
@@ -122,11 +120,11 @@ void blend_chunks(const Message& m, const Canvas& dst) {
       from += uint64_t(n);
     }
   };
-  for_each_item(int(m.chunk_end.size()), e.area(), [&](int c) {
+  for_each_item(int(m.chunks), e.area(), [&](int c) {
     const int y_begin = e.y0 + c * rows;
     const uint64_t pixels = uint64_t(std::min(rows, e.y1 - y_begin)) * uint64_t(w);
-    const std::byte* p = m.runs + (c ? m.chunk_end[size_t(c) - 1] : 0);
-    const std::byte* const end = m.runs + m.chunk_end[size_t(c)];
+    const std::byte* p = m.runs + (c ? m.chunk_end(size_t(c) - 1) : 0);
+    const std::byte* const end = m.runs + m.chunk_end(size_t(c));
     uint64_t pos = 0;
     while (p < end) {
       if (size_t(end - p) < run_header_bytes) corrupt("truncated run header");
@@ -155,7 +153,11 @@ void blend_chunks(const Message& m, const Canvas& dst) {
 
 } // namespace
 
-Buffer make_buffer(size_t size) { return {allocate<std::byte>(size), size}; }
+Buffer make_buffer(size_t size) {
+  Buffer b;
+  b.resize(size);
+  return b;
+}
 
 size_t message_capacity(const Rect& region, PixelFormat format) {
   // Every run holds at least one pixel and every chunk at least one row.
@@ -164,69 +166,72 @@ size_t message_capacity(const Rect& region, PixelFormat format) {
          area * (run_header_bytes + pixel_bytes(format));
 }
 
-Buffer encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk) {
+void encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk, Buffer& out,
+            std::vector<ChunkCount>& counts) {
   const Rect data = intersect(tile.bounds(), part);
   const Rect extent = walk == Walk::whole ? intersect(tile.region(), part) : data;
-  if (extent.empty()) return marker(format);
+  if (extent.empty()) return marker(format, out);
   const int rows = std::max(1, chunk_pixels / extent.width());
   const int chunks = (extent.height() + rows - 1) / rows;
   const size_t bytes_per_pixel = pixel_bytes(format);
 
   // Pass 1 sizes every chunk, so that pass 2 writes each in place, in parallel, with no copy.
-  struct Count {
-    uint64_t bytes = 0;
-    Rect tight;
-  };
-  std::vector<Count> counts(static_cast<size_t>(chunks), Count{});
+  counts.assign(size_t(chunks), ChunkCount{});
   for_each_item(chunks, data.area(), [&](int c) {
-    Count& n = counts[size_t(c)];
+    ChunkCount& n = counts[size_t(c)];
     const int y0 = extent.y0 + c * rows, y1 = std::min(extent.y1, y0 + rows);
     scan(tile, extent, data, y0, y1, [&](uint32_t, const Vec4f*, int x, int count, int y) {
       n.bytes += run_header_bytes + size_t(count) * bytes_per_pixel;
       n.tight = bounding(n.tight, Rect{extent.x0 + x, y, extent.x0 + x + count, y + 1});
     });
   });
-  std::vector<uint64_t> chunk_end(static_cast<size_t>(chunks));
   uint64_t total = 0;
   Rect tight;
-  for (int c = 0; c < chunks; ++c) {
-    total += counts[size_t(c)].bytes;
-    chunk_end[size_t(c)] = total;
-    tight = bounding(tight, counts[size_t(c)].tight);
+  for (ChunkCount& n : counts) {
+    total += n.bytes;
+    n.end = total;
+    tight = bounding(tight, n.tight);
   }
   if (tight.empty()) {
-    if (walk == Walk::bounds) return marker(format);
+    if (walk == Walk::bounds) return marker(format, out);
     // A blank region: one chunk, no runs; the receiver clears the extent.
-    Buffer b = make_buffer(sizeof(MessageHeader) + sizeof(uint64_t));
     const MessageHeader header{extent, {}, uint32_t(format), uint32_t(extent.height())};
     const uint64_t end = 0;
-    std::memcpy(b.data.get(), &header, sizeof header);
-    std::memcpy(b.data.get() + sizeof header, &end, sizeof end);
-    return b;
+    std::byte* b = out.resize(sizeof header + sizeof end);
+    std::memcpy(b, &header, sizeof header);
+    std::memcpy(b + sizeof header, &end, sizeof end);
+    return;
   }
 
   const size_t table_bytes = sizeof(uint64_t) * size_t(chunks);
   const size_t size = sizeof(MessageHeader) + table_bytes + total;
   if (size > size_t(INT_MAX))
     throw Error("compositing: a " + std::to_string(size) + "-byte message exceeds MPI's 2 GiB count limit");
-  Buffer b = make_buffer(size);
+  std::byte* const b = out.resize(size);
   const MessageHeader header{extent, tight, uint32_t(format), uint32_t(rows)};
-  std::memcpy(b.data.get(), &header, sizeof header);
-  std::memcpy(b.data.get() + sizeof header, chunk_end.data(), table_bytes);
-  std::byte* const runs = b.data.get() + sizeof header + table_bytes;
+  std::memcpy(b, &header, sizeof header);
+  for (int c = 0; c < chunks; ++c)
+    std::memcpy(b + sizeof header + sizeof(uint64_t) * size_t(c), &counts[size_t(c)].end, sizeof(uint64_t));
+  std::byte* const runs = b + sizeof header + table_bytes;
   with_format(format, [&]<PixelFormat F>() {
     for_each_item(chunks, data.area(), [&](int c) {
-      std::byte* out = runs + (c ? chunk_end[size_t(c) - 1] : 0);
+      std::byte* dst = runs + (c ? counts[size_t(c) - 1].end : 0);
       const int y0 = extent.y0 + c * rows, y1 = std::min(extent.y1, y0 + rows);
       scan(tile, extent, data, y0, y1, [&](uint32_t skip, const Vec4f* pixels, int, int count, int) {
         const uint32_t head[2] = {skip, uint32_t(count)};
-        std::memcpy(out, head, run_header_bytes);
-        out += run_header_bytes;
-        Wire<F>::put(out, pixels, size_t(count));
-        out += size_t(count) * Wire<F>::bytes;
+        std::memcpy(dst, head, run_header_bytes);
+        dst += run_header_bytes;
+        Wire<F>::put(dst, pixels, size_t(count));
+        dst += size_t(count) * Wire<F>::bytes;
       });
     });
   });
+}
+
+Buffer encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk) {
+  Buffer b;
+  std::vector<ChunkCount> counts;
+  encode(tile, part, format, walk, b, counts);
   return b;
 }
 
@@ -246,10 +251,11 @@ Message parse(const std::byte* data, size_t size, const Rect& region, PixelForma
   const size_t chunks = size_t(chunk_count(h));
   const size_t table_bytes = sizeof(uint64_t) * chunks;
   if (size < sizeof(MessageHeader) + table_bytes) corrupt("truncated chunk table");
-  m.chunk_end.resize(chunks);
-  std::memcpy(m.chunk_end.data(), data + sizeof(MessageHeader), table_bytes);
+  m.table = data + sizeof(MessageHeader);
+  m.chunks = chunks;
   uint64_t previous = 0;
-  for (uint64_t end : m.chunk_end) {
+  for (size_t c = 0; c < chunks; ++c) {
+    const uint64_t end = m.chunk_end(c);
     if (end < previous) corrupt("chunk table not increasing");
     previous = end;
   }

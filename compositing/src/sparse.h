@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -32,10 +33,18 @@ struct MessageHeader {
 };
 static_assert(sizeof(MessageHeader) == 40);
 
-/// A message's bytes, uninitialized until written (memory.h says where they come from).
+/// A message's bytes, uninitialized until written (memory.h says where they come from). Kept
+/// from message to message: it grows to the largest message it held.
 struct Buffer {
-  ScalableArray<std::byte> data;
+  Storage storage;
   size_t size = 0;
+
+  std::byte* data() const { return storage.data.get(); }
+  /// Makes it `bytes` long; the contents are lost when it grows.
+  std::byte* resize(size_t bytes) {
+    size = bytes;
+    return storage.reserve(bytes);
+  }
 };
 Buffer make_buffer(size_t size);
 
@@ -46,16 +55,35 @@ size_t message_capacity(const Rect& region, PixelFormat format);
 /// part inside the tile's region (so that the receiver can replace every pixel of it).
 enum class Walk { bounds, whole };
 
-/// Encodes the non-empty pixels of `tile` inside `part`; reads only pixels inside tile.bounds().
-/// Throws Error when the message would exceed MPI's 2 GiB count limit.
+/// What encode() counts per chunk before writing: kept by the caller between messages.
+struct ChunkCount {
+  uint64_t bytes = 0; ///< of the chunk's runs
+  uint64_t end = 0;   ///< where they end, from the first chunk's start
+  Rect tight;
+};
+
+/// Encodes the non-empty pixels of `tile` inside `part` into `out` (resized to fit; `counts` is
+/// scratch); reads only pixels inside tile.bounds(). Throws Error when the message would exceed
+/// MPI's 2 GiB count limit.
+void encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk, Buffer& out,
+            std::vector<ChunkCount>& counts);
+/// The same into a new buffer.
 Buffer encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk = Walk::bounds);
 
-/// A received message, checked: its header, chunk table and runs.
+/// A received message, checked: its header, chunk table and runs. Points into the message's
+/// bytes, which must outlive it.
 struct Message {
   MessageHeader header{};
-  std::vector<uint64_t> chunk_end; ///< copied out of the message: the bytes need not be aligned
+  const std::byte* table = nullptr; ///< the chunk table: `chunks` uint64, read unaligned
+  size_t chunks = 0;
   const std::byte* runs = nullptr;
   bool empty() const { return header.tight.empty(); } ///< no non-empty pixel
+  /// Where chunk c's runs end, in bytes from `runs`.
+  uint64_t chunk_end(size_t c) const {
+    uint64_t end;
+    std::memcpy(&end, table + c * sizeof(uint64_t), sizeof end);
+    return end;
+  }
 };
 /// Reads the header and chunk table of `size` bytes; throws Error when the message is malformed,
 /// in another format, or reaches outside `region`.

@@ -21,6 +21,8 @@ void radix_k(Context& ctx, Tile& tile);
 int radix_k_groups(int ranks, int k);
 /// The radices of m's rounds: its prime factors packed first-fit into products of at most k.
 std::vector<int> radix_k_factors(int m, int k);
+/// The same into `factors` (cleared first).
+void radix_k_factors(int m, int k, std::vector<int>& factors);
 
 /// Every rank's tile into `result` (full size) on `root`, each pixel written once; `result_is_clear`
 /// says it is transparent already, so skipped pixels need no writing. Other ranks send only.

@@ -36,10 +36,11 @@ void fill(const Canvas& dst, const Rect& target, const Canvas& src, const Rect& 
 
 } // namespace
 
-Tile::Tile(ImageView local, Rect active, ImageView home)
+Tile::Tile(ImageView local, Rect active, ImageView home, TileStorage* storage)
     : width_(local.width), height_(local.height), region_{0, 0, local.width, local.height},
       bounds_(intersect(active, region_)), canvas_{local.pixels, 0, 0, local.width}, home_{home.pixels, 0, 0,
-                                                                                           home.width} {}
+                                                                                           home.width},
+      storage_(storage ? storage : &own_) {}
 
 void Tile::keep(const Rect& part) {
   const Rect given_away = bounds_;
@@ -86,11 +87,19 @@ Canvas Tile::writable(const Rect& r) {
     bounds_ = need;
     return canvas_;
   }
-  // Copy on write: a new buffer just large enough, the old bounds copied in, the rest cleared.
-  ScalableArray<Vec4f> buffer = allocate<Vec4f>(size_t(need.area()));
-  const Canvas fresh{buffer.get(), need.x0, need.y0, need.width()};
+  // Copy on write: the block the canvas is not in holds just the new bounds, the old bounds
+  // copied in, the rest cleared. Both blocks are sized for the whole region, which the bounds
+  // never leave: how often and how far the bounds grow depends on which messages arrive
+  // together, the region does not, so kept blocks fit every later frame of the same shape.
+  // Both are reserved at the first growth: regions only shrink, so they fit every later one.
+  // Pages beyond the bounds are never touched, hence never backed.
+  const int next = block_ == 0 ? 1 : 0;
+  const size_t bytes = size_t(region_.area()) * sizeof(Vec4f);
+  if (block_ < 0) storage_->block[1].reserve(bytes);
+  Vec4f* pixels = reinterpret_cast<Vec4f*>(storage_->block[next].reserve(bytes));
+  const Canvas fresh{pixels, need.x0, need.y0, need.width()};
   fill(fresh, need, canvas_, bounds_);
-  storage_ = std::move(buffer);
+  block_ = next;
   storage_rect_ = need;
   canvas_ = fresh;
   bounds_ = need;

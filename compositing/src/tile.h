@@ -17,15 +17,23 @@ struct Canvas {
   Vec4f* at(int x, int y) const { return data + (long long)(y - y0) * stride + (x - x0); }
 };
 
+/// Where tiles keep their own pixels: two blocks, so that a tile can grow by copying from one
+/// into the other. A Compositor keeps them from frame to frame.
+struct TileStorage {
+  Storage block[2];
+};
+
 /// What a rank holds during compositing: `region` of the image, every pixel of it outside `bounds`
 /// transparent. It starts as a read-only window on the caller's image (bounds = the active rect)
 /// and becomes writable only when something is blended into it, copying just its bounds: a rank
 /// that only sends never copies, and nothing outside the active rect is ever read. Writable
 /// storage is `home` when given (root's output image: its pixels then need no final copy), else
-/// an owned buffer the size of the bounds.
+/// a block of `storage` (its own when none is given) holding just the bounds.
 class Tile {
  public:
-  Tile(ImageView local, Rect active, ImageView home = {});
+  Tile(ImageView local, Rect active, ImageView home = {}, TileStorage* storage = nullptr);
+  Tile(const Tile&) = delete;
+  Tile& operator=(const Tile&) = delete;
 
   int image_width() const { return width_; }
   int image_height() const { return height_; }
@@ -54,7 +62,9 @@ class Tile {
   Canvas canvas_;     // the caller's image until the first write, then home_ or storage_
   Canvas home_;       // writable full-size storage offered by the caller, if any
   Rect storage_rect_; // what the writable storage covers; empty while reading the caller's image
-  ScalableArray<Vec4f> storage_;
+  TileStorage own_;
+  TileStorage* storage_; // own_ or the caller's
+  int block_ = -1;       // the block of storage_ that canvas_ is in, or -1
 };
 
 } // namespace libindex::compositing::detail

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "libindex/compositing/compositor.h"
-#include "libindex/compositing/mpi_check.h"
 #include "libindex/error.h"
+#include "libindex/mpi/check.h"
 #include "pixel_format.h"
 #include "rect_ops.h"
 #include "sparse.h"
@@ -31,8 +31,8 @@ using namespace libindex::compositing;
 
 namespace {
 
-int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
-int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
+int world_rank() { return mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return mpi::comm_size(MPI_COMM_WORLD); }
 
 constexpr Strategy all_strategies[] = {Strategy::direct_send, Strategy::binary_swap, Strategy::radix_k};
 constexpr PixelFormat all_formats[] = {PixelFormat::f32, PixelFormat::f16, PixelFormat::u8};
@@ -529,7 +529,7 @@ TEST(Sparse, EncodeParseBlendRoundTrip) {
   const Rect part{0, 10, 300, 80};
   for (PixelFormat p : all_formats) {
     const detail::Buffer b = detail::encode(tile, part, p);
-    const detail::Message m = detail::parse(b.data.get(), b.size, part, p);
+    const detail::Message m = detail::parse(b.data(), b.size, part, p);
     Image out(f.width, f.height);
     detail::blend(m, detail::Canvas{out.pixels().data(), 0, 0, out.width()}, detail::Blend::store);
     float worst = 0;
@@ -542,16 +542,16 @@ TEST(Sparse, EncodeParseBlendRoundTrip) {
       }
     EXPECT_LE(worst, p == PixelFormat::f32 ? 0.0f : tolerance(p, Operator::max)) << name(p);
     // A truncated or mislabelled message is refused, never blended out of bounds.
-    EXPECT_THROW(detail::parse(b.data.get(), b.size - 1, part, p), Error);
-    EXPECT_THROW(detail::parse(b.data.get(), b.size, Rect{0, 10, 300, 40}, p), Error);
-    EXPECT_THROW(detail::parse(b.data.get(), b.size, part, p == PixelFormat::u8 ? PixelFormat::f32 : PixelFormat::u8),
+    EXPECT_THROW(detail::parse(b.data(), b.size - 1, part, p), Error);
+    EXPECT_THROW(detail::parse(b.data(), b.size, Rect{0, 10, 300, 40}, p), Error);
+    EXPECT_THROW(detail::parse(b.data(), b.size, part, p == PixelFormat::u8 ? PixelFormat::f32 : PixelFormat::u8),
                  Error);
 
     // Walk::whole + Blend::replace rewrites every pixel of the part, blank or not, and nothing else.
     const detail::Buffer whole = detail::encode(tile, part, p, detail::Walk::whole);
     Image stale(f.width, f.height);
     for (Vec4f& px : stale.pixels()) px = {1, 1, 1, 1};
-    detail::blend(detail::parse(whole.data.get(), whole.size, part, p),
+    detail::blend(detail::parse(whole.data(), whole.size, part, p),
                   detail::Canvas{stale.pixels().data(), 0, 0, stale.width()}, detail::Blend::replace);
     worst = 0;
     for (int y = 0; y < f.height; ++y)

@@ -6,10 +6,12 @@
 
 #include <mpi.h>
 
+#include <memory>
 #include <span>
 #include <string>
 
 #include "libindex/image.h"
+#include "libindex/mpi/agreement.h"
 
 namespace libindex::compositing {
 
@@ -39,6 +41,68 @@ struct Stats {
   int rounds = 0; ///< exchange rounds of the strategy (a fold counts as one), the final gather not counted
 };
 
+/// Compositing over one communicator, frame after frame: made once (one MPI_Comm_dup), it keeps
+/// its private communicator and every buffer a frame needs (messages, partial tiles, scratch), so
+/// that a steady frame loop allocates nothing and pays for the image exchange plus, at most, one
+/// small collective. Results are bit-identical to a fresh Compositor's (and the free functions').
+///
+/// A frame is checked collectively before any pixel moves, so that bad or mismatched arguments
+/// throw on every rank instead of leaving some waiting. Either composite() checks itself (one
+/// MPI_Allreduce on the private communicator), or the caller puts the checks into its own
+/// per-frame mpi::Agreement (add_checks) and passes `checked = true`: then the frame's only
+/// collective is the caller's agree(), shared with whatever else the frame must settle.
+///
+/// Not thread-safe; collective calls must be made by every rank of the communicator, in the
+/// same order. If a frame fails after its check (an MPI error, a malformed message: messages of
+/// that frame may still be in flight), it takes no further frame: add_checks reports that as
+/// this rank's failure, so every rank throws at the next frame. Make a new one.
+class Compositor {
+ public:
+  /// Collective over comm: duplicates it once (MPI_ERRORS_RETURN on the duplicate). Throws
+  /// libindex::Error when MPI is not initialized, comm is MPI_COMM_NULL, or the duplicate fails.
+  explicit Compositor(MPI_Comm comm);
+  /// Frees the duplicate (collective, like MPI_Comm_free: every rank destroys its Compositor).
+  ~Compositor();
+  /// Moves keep the communicator and buffers; a moved-from Compositor may only be destroyed or
+  /// assigned to.
+  Compositor(Compositor&&) noexcept;
+  Compositor& operator=(Compositor&&) noexcept;
+  Compositor(const Compositor&) = delete;
+  Compositor& operator=(const Compositor&) = delete;
+
+  /// Adds this frame's argument checks to the caller's agreement: this rank's own checks as a
+  /// failure ("compositing: ..."), and what every rank must pass alike (image size, strategy,
+  /// format, operator, root, radix_k, visibility order, frame count) as same() slots, so that
+  /// they ride on the caller's one collective. `result` as composite_into's (checked on root).
+  /// Local; makes no MPI call. Then agree() over comm() or any communicator of the same ranks.
+  void add_checks(mpi::Agreement& agreement, ImageView local, std::span<const int> order, const Options& options,
+                  const ImageView* result = nullptr) const;
+
+  /// Composites this frame into `result` (see the free composite_into for the arguments).
+  /// `checked`: the caller has run add_checks with exactly these arguments and an agree() that
+  /// succeeded, on every rank, after the previous frame of this Compositor returned; no
+  /// collective then happens here besides the image exchange and the gather (that agree() also
+  /// keeps frames apart: messages of two frames never meet). Otherwise it checks by itself, with
+  /// one MPI_Allreduce. Collective over comm().
+  void composite_into(ImageView result, ImageView local, Rect active, std::span<const int> order,
+                      const Options& options, Stats* stats = nullptr, bool checked = false);
+  /// As composite_into, into a fresh image returned on root (an empty Image elsewhere).
+  Image composite(ImageView local, Rect active, std::span<const int> order, const Options& options,
+                  Stats* stats = nullptr, bool checked = false);
+
+  /// The private duplicate. Collectives on it are fine (e.g. the frame's agree()); never send
+  /// point-to-point messages on it.
+  MPI_Comm comm() const;
+  /// This rank in comm(), and its size.
+  int rank() const;
+  int size() const;
+
+  struct State; ///< opaque: the communicator, the buffers kept between frames
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 /// Every rank passes its local full-size image (premultiplied RGBA float, transparent outside `active`),
 /// the rectangle of pixels it may have written, and the visibility order: `order[i]` is the rank of the
 /// i-th nearest subdomain (identical on all ranks, a permutation of 0..size-1).
@@ -46,6 +110,9 @@ struct Stats {
 /// Pixels outside `active` are never read. `local` is not modified. Results are bit-identical from
 /// run to run (a fixed blending sequence, whatever order messages arrive in). Throws
 /// libindex::Error on bad arguments (on every rank alike) and on MPI failures.
+///
+/// One frame of a temporary Compositor: an MPI_Comm_dup, one MPI_Allreduce and an MPI_Comm_free
+/// besides the exchange, and buffers allocated afresh. Frame loops keep a Compositor instead.
 Image composite(ImageView local, Rect active, std::span<const int> order, MPI_Comm comm, const Options& = {},
                 Stats* stats = nullptr);
 

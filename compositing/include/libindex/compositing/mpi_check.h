@@ -1,27 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file The one checking macro for MPI calls, shared by compositing and the session: a failed call
-/// throws libindex::Error naming the call, file:line, the rank in `comm` and MPI's own error string.
-/// It needs MPI_ERRORS_RETURN on the communicator (both set it on their duplicates). Never aborts.
-/// Also the rank and size of a communicator, checked the same way.
+/// \file Kept for code written before libindex::mpi existed: LIBINDEX_MPI_CHECK, comm_rank and
+/// comm_size now live in libindex/mpi/check.h (namespace libindex::mpi). New code includes that.
 
-#include <mpi.h>
-
-namespace libindex::compositing::detail {
-[[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line, MPI_Comm comm);
-} // namespace libindex::compositing::detail
+#include "libindex/mpi/check.h"
 
 namespace libindex::compositing {
-/// This process's rank in `comm`.
-int comm_rank(MPI_Comm comm);
-/// The number of ranks in `comm`.
-int comm_size(MPI_Comm comm);
+using mpi::comm_rank;
+using mpi::comm_size;
 } // namespace libindex::compositing
-
-/// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
-#define LIBINDEX_MPI_CHECK(comm, call)                                                                                 \
-  do {                                                                                                                 \
-    const int libindex_mpi_rc_ = (call);                                                                               \
-    if (libindex_mpi_rc_ != MPI_SUCCESS)                                                                               \
-      ::libindex::compositing::detail::throw_mpi_error(libindex_mpi_rc_, #call, __FILE__, __LINE__, (comm));           \
-  } while (0)

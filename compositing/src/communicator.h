@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file The private communicator every compositing call works on. LIBINDEX_MPI_CHECK (public
-/// header) needs MPI_ERRORS_RETURN, which Communicator sets on its duplicate so the caller's
-/// communicator keeps its own handler. Nothing here ever aborts or exits.
+/// \file The private communicator a Compositor works on. LIBINDEX_MPI_CHECK needs
+/// MPI_ERRORS_RETURN, which Communicator sets on its duplicate so the caller's communicator keeps
+/// its own handler. Nothing here ever aborts or exits.
 
 #include <mpi.h>
 
-#include "libindex/compositing/mpi_check.h"
+#include "libindex/mpi/check.h"
 
 namespace libindex::compositing::detail {
 
-/// A private duplicate of the caller's communicator for one call: messages of ours can never
-/// match the caller's, errors come back as codes, and it is freed on every exit path.
+/// A private duplicate of the caller's communicator, made once per Compositor: messages of ours
+/// can never match the caller's, errors come back as codes, and it is freed with its owner.
 class Communicator {
  public:
   explicit Communicator(MPI_Comm parent);
