@@ -8,6 +8,9 @@
 /// `over` in the k-d tree's visibility order. Time = barrier -> composite -> barrier, the max over
 /// ranks, set as the iteration's manual time; a warm-up frame runs first and is dropped.
 /// Counters: bytes sent per frame (all ranks together) and rounds.
+/// composite/...: the free composite_into(), which duplicates and frees a communicator and
+/// allocates its buffers every frame; composite_reused/...: one Compositor kept across the frames
+/// (one duplicate in all, buffers kept), so the two compare per-frame setup against reuse.
 
 #include <benchmark/benchmark.h>
 #include <mpi.h>
@@ -23,15 +26,15 @@
 
 #include "libindex/camera.h"
 #include "libindex/compositing/compositor.h"
-#include "libindex/compositing/mpi_check.h"
+#include "libindex/mpi/check.h"
 
 using namespace libindex;
 using namespace libindex::compositing;
 
 namespace {
 
-int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
-int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
+int world_rank() { return mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return mpi::comm_size(MPI_COMM_WORLD); }
 
 /// The k-d split of the unit cube: one leaf (brick) per rank, halves of the rank range split the
 /// box's longest side in proportion, so any rank count gives bricks of equal volume.
@@ -126,9 +129,15 @@ Rect render(const Camera& c, const Box3f& brick, Image& image, const Rect& previ
   return r;
 }
 
-/// `fresh`: composite() returning a new Image each frame (its page faults included), else
-/// composite_into() a buffer kept from frame to frame, as a frame loop (and IceT) does.
-void composite_frames(benchmark::State& state, Strategy strategy, int size, PixelFormat format, bool fresh) {
+/// How a frame is composited.
+enum class Mode {
+  fresh,  ///< composite() returning a new Image each frame (its page faults included)
+  kept,   ///< composite_into() a buffer kept from frame to frame, as a frame loop (and IceT) does;
+          ///< the free function: a communicator duplicated and freed, buffers allocated, every frame
+  reused, ///< the same into one Compositor kept across frames: one duplicate, buffers kept
+};
+
+void composite_frames(benchmark::State& state, Strategy strategy, int size, PixelFormat format, Mode mode) {
   const int rank = world_rank();
   const KdTree tree(world_size());
   Image image(size, size);
@@ -138,16 +147,19 @@ void composite_frames(benchmark::State& state, Strategy strategy, int size, Pixe
   options.strategy = strategy;
   options.format = format;
   Stats stats;
+  Compositor compositor(MPI_COMM_WORLD);
   auto frame = [&](int v) {
     const Camera c = view(v);
     active = render(c, tree.brick[size_t(rank)], image, active);
     const std::vector<int> order = tree.order(c.from);
     MPI_Barrier(MPI_COMM_WORLD);
     const double start = MPI_Wtime();
-    if (fresh)
+    if (mode == Mode::fresh)
       benchmark::DoNotOptimize(composite(image.view(), active, order, MPI_COMM_WORLD, options, &stats));
-    else
+    else if (mode == Mode::kept)
       composite_into(kept.view(), image.view(), active, order, MPI_COMM_WORLD, options, &stats);
+    else
+      compositor.composite_into(kept.view(), image.view(), active, order, options, &stats);
     MPI_Barrier(MPI_COMM_WORLD);
     double seconds = MPI_Wtime() - start, slowest = 0;
     MPI_Allreduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -203,11 +215,17 @@ int main(int argc, char** argv) {
         for (PixelFormat f : {PixelFormat::f32, PixelFormat::f16, PixelFormat::u8}) {
           if (size == 256 && f != PixelFormat::f32) continue; // small images: only for the automatic rule
           const std::string label = "composite/" + to_string(s) + "/" + std::to_string(size) + "/" + name(f);
-          setup(benchmark::RegisterBenchmark(label.c_str(), composite_frames, s, size, f, false));
+          setup(benchmark::RegisterBenchmark(label.c_str(), composite_frames, s, size, f, Mode::kept));
         }
     for (int size : {1024, 2048}) // the price of a fresh output image per frame
       setup(benchmark::RegisterBenchmark(("composite_fresh_image/auto/" + std::to_string(size) + "/f32").c_str(),
-                                         composite_frames, Strategy::automatic, size, PixelFormat::f32, true));
+                                         composite_frames, Strategy::automatic, size, PixelFormat::f32, Mode::fresh));
+    // One Compositor across frames, beside composite/<same>/f32 (a duplicate and fresh buffers per frame).
+    for (Strategy s : {Strategy::direct_send, Strategy::binary_swap, Strategy::radix_k, Strategy::automatic})
+      for (int size : {256, 1024, 2048}) {
+        const std::string label = "composite_reused/" + to_string(s) + "/" + std::to_string(size) + "/f32";
+        setup(benchmark::RegisterBenchmark(label.c_str(), composite_frames, s, size, PixelFormat::f32, Mode::reused));
+      }
     if (world_rank() == 0) {
       benchmark::RunSpecifiedBenchmarks();
     } else {
