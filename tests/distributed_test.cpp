@@ -7,18 +7,18 @@
 #include <atomic>
 #include <cmath>
 
-#include "libindex/compositing/mpi_check.h"
 #include "libindex/default_view.h"
 #include "libindex/error.h"
 #include "libindex/io/synthetic.h"
+#include "libindex/mpi/check.h"
 #include "libindex/session.h"
 
 using namespace libindex;
 
 namespace {
 
-int world_rank() { return compositing::comm_rank(MPI_COMM_WORLD); }
-int world_size() { return compositing::comm_size(MPI_COMM_WORLD); }
+int world_rank() { return mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return mpi::comm_size(MPI_COMM_WORLD); }
 
 SessionOptions quiet() {
   SessionOptions o;
