@@ -14,12 +14,17 @@ void apply_background(Image& image, Vec4f bg) {
   for (Vec4f& p : image.pixels()) p = over(p, premultiplied);
 }
 
-std::vector<uint8_t> to_rgba8_premultiplied(const Image& image) {
-  std::vector<uint8_t> out(image.pixels().size() * 4);
+void to_rgba8_premultiplied(const Image& image, std::vector<uint8_t>& out) {
+  out.resize(image.pixels().size() * 4);
   size_t i = 0;
   for (const Vec4f& p : image.pixels()) {
     out[i++] = to_unorm8(p.x), out[i++] = to_unorm8(p.y), out[i++] = to_unorm8(p.z), out[i++] = to_unorm8(p.w);
   }
+}
+
+std::vector<uint8_t> to_rgba8_premultiplied(const Image& image) {
+  std::vector<uint8_t> out;
+  to_rgba8_premultiplied(image, out);
   return out;
 }
 

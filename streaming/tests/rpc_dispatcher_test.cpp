@@ -93,7 +93,7 @@ TEST_F(Dispatcher, InvalidParamsNameTheParam) {
 
   const json mistyped = call(R"({"jsonrpc":"2.0","method":"add","params":{"a":1,"b":"two"},"id":1})");
   EXPECT_EQ(code(mistyped), -32602);
-  EXPECT_NE(message(mistyped).find("'b' must be a number"), std::string::npos) << message(mistyped);
+  EXPECT_NE(message(mistyped).find("'b' must be a finite number"), std::string::npos) << message(mistyped);
 
   const json positional = call(R"({"jsonrpc":"2.0","method":"add","params":[1,2],"id":1})");
   EXPECT_EQ(code(positional), -32602);

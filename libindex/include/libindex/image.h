@@ -53,6 +53,8 @@ void apply_background(Image& image, Vec4f straight_background);
 
 /// 8-bit premultiplied RGBA, 4 bytes a pixel, row 0 at the top.
 std::vector<uint8_t> to_rgba8_premultiplied(const Image& image);
+/// The same into a buffer the caller keeps between frames (resized, never shrunk in capacity).
+void to_rgba8_premultiplied(const Image& image, std::vector<uint8_t>& out);
 /// 8-bit straight RGBA (colour divided by alpha before rounding), as PNG stores it.
 std::vector<uint8_t> to_rgba8_straight(const Image& image);
 

@@ -14,6 +14,7 @@ struct Vec3f {
   float x = 0, y = 0, z = 0;
   LIBINDEX_HOST_DEVICE float operator[](int i) const { return i == 0 ? x : (i == 1 ? y : z); }
   LIBINDEX_HOST_DEVICE float& operator[](int i) { return i == 0 ? x : (i == 1 ? y : z); }
+  friend bool operator==(const Vec3f&, const Vec3f&) = default;
 };
 
 struct Vec3i {

@@ -40,7 +40,7 @@ std::string noun() {
   else if constexpr (std::is_integral_v<T>)
     return "integer";
   else if constexpr (std::is_floating_point_v<T>)
-    return "number";
+    return "finite number";
   else if constexpr (std::is_same_v<T, std::string>)
     return "string";
   else if constexpr (is_vector<T>::value || is_std_array<T>::value)
@@ -91,6 +91,7 @@ bool convert(const nlohmann::json& j, T& out) {
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!j.is_number()) return false;
     out = j.get<T>();
+    if (!std::isfinite(out)) return false; // 1e39 as a float: inf would poison the state
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!j.is_string()) return false;
     out = j.get<std::string>();
