@@ -83,17 +83,13 @@ void add_view_options(CLI::App& app, ViewArgs& a) {
   app.add_option("--background", a.background, "background r g b a in [0,1] (default transparent)")->expected(4);
 }
 
-SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides,
-                    bool log) {
-  io::ProjectFile project;
-  if (args.add.empty() && args.synthetic.empty()) project = io::default_project();
-  for (const std::string& file : args.add) project.add_file(file);
-  if (!args.synthetic.empty()) project.add_text(synthetic_project(args.synthetic, args.size), "--synthetic");
-  project.add_overrides(overrides);
-  io::SceneDescription scene = io::load_scene(project);
-  if (log)
-    for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
-  return make_scene_view(std::move(scene));
+SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, std::string>> overrides) {
+  SceneSpec spec;
+  spec.use_default = args.add.empty() && args.synthetic.empty();
+  for (const std::string& f : args.add) spec.layers.push_back({std::filesystem::absolute(f).string(), "", ""});
+  if (!args.synthetic.empty()) spec.layers.push_back({"", synthetic_project(args.synthetic, args.size), "--synthetic"});
+  spec.overrides = std::move(overrides);
+  return spec;
 }
 
 void apply_view_options(const ViewArgs& a, SceneView& v) {

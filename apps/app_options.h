@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "libindex/scene_view.h"
+#include "libindex/scene_spec.h"
 
 namespace libindex::apps {
 
@@ -36,9 +36,9 @@ std::string synthetic_project(const std::string& name, int size);
 void add_scene_options(CLI::App& app, SceneArgs& args);
 void add_view_options(CLI::App& app, ViewArgs& args);
 
-/// Builds the scene: the built-in default when no --add and no --synthetic, else the files layered,
-/// then `-key value` overrides; prints the scene's warnings when `log`.
-SceneView load_view(const SceneArgs& args, const std::vector<std::pair<std::string, std::string>>& overrides, bool log);
+/// The scene the options name: the built-in default when no --add and no --synthetic, else the files
+/// layered (absolute paths), then `-key value` overrides. build_scene() makes it.
+SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, std::string>> overrides);
 /// Applies camera/colormap/settings options over the scene's own.
 void apply_view_options(const ViewArgs& args, SceneView& view);
 /// Throws Error naming the path when a file cannot be created there.

@@ -15,6 +15,7 @@
 #include "libindex/io/image_writer.h"
 #include "libindex/io/project_file.h"
 #include "libindex/error.h"
+#include "libindex/mpi/agreement.h"
 #include "libindex/session.h"
 
 using namespace libindex;
@@ -75,7 +76,7 @@ int run(int argc, char** argv) {
   SceneView view;
   std::string error;
   try {
-    view = apps::load_view(scene_args, overrides, rank == 0);
+    view = build_scene(apps::scene_spec(scene_args, overrides), rank == 0);
     apps::apply_view_options(view_args, view);
     if (time_step) {
       require(!view.scene.volumes.empty(), "--time-step: the scene has no volume");
@@ -88,7 +89,7 @@ int run(int argc, char** argv) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  agree_on_errors(MPI_COMM_WORLD, error);
+  mpi::agree_on_errors(MPI_COMM_WORLD, error);
 
   Session session(MPI_COMM_WORLD, options);
   session.set_volume(view.volume);

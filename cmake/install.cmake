@@ -20,7 +20,7 @@ endforeach()
 
 install(TARGETS ${libindex_install_targets} EXPORT libindexTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(dir libindex/include kernels/include mpi/include compositing/include png/include io/include streaming/include libindex/src/include)
+foreach(dir libindex/include kernels/include mpi/include compositing/include png/include io/include streaming/include session/include)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(FILES ${CMAKE_BINARY_DIR}/generated/libindex/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)

@@ -190,6 +190,7 @@ class IntegrationTest(unittest.TestCase):
     def test_02_create_elements_with_index_methods(self):
         root = self.c.get_scene_graph()
         self.assertEqual(root["id"], "scene_root")
+        before = self.c.session_stats()["frame"]  # the viewer renders only when something changed
         # 16^3 uint8 ramp along x, written into the data root for the raw importer.
         raw = self.data_root / "ramp16.raw"
         raw.write_bytes(bytes((x * 17) & 0xFF for _ in range(16 * 16) for x in range(16)))
@@ -205,7 +206,6 @@ class IntegrationTest(unittest.TestCase):
         for new_id in ("test_colormap", "test_sphere", "test_raw"):
             self.assertIn(new_id, ids)
         # the session still renders with the new elements
-        before = self.c.session_stats()["frame"]
         wait_for(lambda: self.c.session_stats()["frame"] > before, "a frame after adding elements")
         for new_id in ("test_raw", "test_sphere", "test_colormap"):
             self.c.remove_scene_element("scene_root", new_id)

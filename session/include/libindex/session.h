@@ -28,8 +28,8 @@ struct SessionOptions {
 struct FrameStats {
   long long samples = 0;    ///< all ranks together
   double render_ms = 0;     ///< slowest rank
-  double composite_ms = 0;  ///< slowest rank
-  long long bytes_sent = 0; ///< compositing traffic, all ranks
+  double composite_ms = 0;  ///< slowest rank, of the previous frame (known only after the exchange)
+  long long bytes_sent = 0; ///< compositing traffic, all ranks, of the previous frame
   int ranks = 1;
   int contributing_leaves = 0; ///< leaves with at least one active pixel (IndeX's nb_subcubes_rendered)
   compositing::Strategy strategy = compositing::Strategy::direct_send;
@@ -94,13 +94,5 @@ class Session {
  private:
   std::unique_ptr<State> state_;
 };
-
-/// Collective error agreement: every rank passes its local error message ("" = fine). If any rank
-/// failed, every rank throws Error("rank R: message") for the lowest failing rank, so no rank is left
-/// waiting in a later collective. Call it wherever ranks could fail alone (reading files, rendering).
-void agree_on_errors(MPI_Comm comm, const std::string& local_error);
-
-/// Broadcasts a string from `root` to every rank of comm.
-void broadcast_string(std::string& text, MPI_Comm comm, int root = 0);
 
 } // namespace libindex

@@ -9,7 +9,8 @@
 #include <iostream>
 
 #include "libindex/error.h"
-#include "libindex/compositing/mpi_check.h"
+#include "libindex/mpi/agreement.h"
+#include "libindex/mpi/check.h"
 
 namespace libindex {
 
@@ -28,6 +29,10 @@ struct Session::State {
   std::shared_ptr<io::VolumeSource> prefetch_source;
   Box3i prefetch_box;
   std::future<Brick> prefetched;
+  std::unique_ptr<compositing::Compositor> compositor; ///< on its own duplicate of comm, kept across frames
+  mpi::Agreement agreement;                            ///< the frame's one collective before compositing
+  double last_composite_ms = 0;                        ///< this rank's previous compositing, reported
+  long long last_bytes_sent = 0;                       ///< with the next frame's agreement
   // This rank's render target, kept between frames: backends write every pixel of the active
   // rectangle and compositing reads nothing outside it, so it is never cleared.
   Image local;
@@ -37,13 +42,14 @@ Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_uniqu
   LIBINDEX_MPI_CHECK(comm, MPI_Comm_dup(comm, &state_->comm));
   LIBINDEX_MPI_CHECK(state_->comm, MPI_Comm_set_errhandler(state_->comm, MPI_ERRORS_RETURN));
   state_->options = options;
+  state_->compositor = std::make_unique<compositing::Compositor>(state_->comm);
   std::string error;
   try {
     state_->backend = kernels::make_backend(options.backend, options.log && rank() == 0);
   } catch (const std::exception& e) {
     error = e.what();
   }
-  agree_on_errors(state_->comm, error);
+  mpi::agree_on_errors(state_->comm, error);
 }
 
 Session::~Session() {
@@ -51,8 +57,8 @@ Session::~Session() {
   if (state_ && state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
 }
 
-int Session::rank() const { return compositing::comm_rank(state_->comm); }
-int Session::size() const { return compositing::comm_size(state_->comm); }
+int Session::rank() const { return mpi::comm_rank(state_->comm); }
+int Session::size() const { return mpi::comm_size(state_->comm); }
 MPI_Comm Session::comm() const { return state_->comm; }
 const FrameStats& Session::last_stats() const { return state_->stats; }
 const KdTree& Session::partition() const { return state_->tree; }
@@ -79,7 +85,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
       error = e.what();
     }
   }
-  agree_on_errors(s.comm, error);
+  mpi::agree_on_errors(s.comm, error);
 }
 
 void Session::prefetch(std::shared_ptr<io::VolumeSource> next) {
@@ -99,7 +105,7 @@ void Session::set_backend(kernels::BackendKind kind) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  agree_on_errors(state_->comm, error);
+  mpi::agree_on_errors(state_->comm, error);
 }
 
 namespace {
@@ -142,20 +148,8 @@ void count_visible(const Session::State& s, const ColormapView& colormap, int ce
 
 std::vector<double> local_work_grid(const Session::State& s, const ColormapView& colormap, int cell, Vec3i dims) {
   std::vector<double> grid(size_t(dims.x) * dims.y * dims.z, 0.0);
-  switch (s.brick.dtype) {
-  case DType::uint8:
-    count_visible<uint8_t>(s, colormap, cell, dims, grid);
-    break;
-  case DType::uint16:
-    count_visible<uint16_t>(s, colormap, cell, dims, grid);
-    break;
-  case DType::int16:
-    count_visible<int16_t>(s, colormap, cell, dims, grid);
-    break;
-  case DType::float32:
-    count_visible<float>(s, colormap, cell, dims, grid);
-    break;
-  }
+  visit_dtype(s.brick.dtype,
+              [&](auto tag) { count_visible<typename decltype(tag)::type>(s, colormap, cell, dims, grid); });
   return grid;
 }
 
@@ -187,7 +181,7 @@ bool Session::rebalance(const FrameParams& frame) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  agree_on_errors(s.comm, error);
+  mpi::agree_on_errors(s.comm, error);
   LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, grid.data(), int(grid.size()), MPI_DOUBLE, MPI_SUM, s.comm));
 
   // Work of a box: its share of each coarse cell's contributing voxels (by overlap), plus a little
@@ -233,8 +227,9 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   const int ranks = size(), me = rank();
   if (s.local.width() != frame.width || s.local.height() != frame.height) s.local = Image(frame.width, frame.height);
   Image& local = s.local;
+  mpi::Agreement& agreement = s.agreement;
+  agreement.clear();
   RenderStats rs;
-  std::string error;
   const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
   try {
     if (s.source) {
@@ -245,9 +240,8 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
       rs = s.backend->render(view, f, local.view());
     }
   } catch (const std::exception& e) {
-    error = e.what();
+    agreement.fail(e.what());
   }
-  agree_on_errors(s.comm, error);
 
   // Visibility order from the k-d tree and the eye, in voxel space.
   std::vector<int> order(ranks);
@@ -260,16 +254,12 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   }
   compositing::Options copt = s.options.compositing;
   if (distributed_mip) copt.op = compositing::Operator::max;
-  compositing::Stats cs;
-  Image image;
-  try {
-    image = compositing::composite(local.view(), rs.active, order, s.comm, copt, &cs);
-  } catch (const std::exception& e) {
-    throw Error(std::string("compositing failed on rank ") + std::to_string(me) + ": " + e.what());
-  }
 
-  // Frame statistics, reduced onto the head. A leaf "contributed" when it shows anything at all
-  // (IndeX's nb_subcubes_rendered), not merely when its box is on screen.
+  // One collective settles the whole frame before the image exchange: any rank's render error, the
+  // compositing arguments every rank must pass alike, and the frame's statistics. A leaf
+  // "contributed" when it shows anything at all (IndeX's nb_subcubes_rendered), not merely when its
+  // box is on screen. Compositing's own cost is only known after the exchange: it rides on the
+  // next frame's agreement, so the head reports the previous frame's compositing figures.
   bool shows_something = false;
   for (int y = rs.active.y0; y < rs.active.y1 && !shows_something; ++y)
     for (int x = rs.active.x0; x < rs.active.x1; ++x)
@@ -277,11 +267,27 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
         shows_something = true;
         break;
       }
-  long long counts[3] = {rs.samples, cs.bytes_sent, shows_something ? 1 : 0}, sums[3] = {0, 0, 0};
-  double times[2] = {rs.milliseconds, cs.milliseconds}, maxima[2] = {0, 0};
-  LIBINDEX_MPI_CHECK(s.comm, MPI_Reduce(counts, sums, 3, MPI_LONG_LONG, MPI_SUM, 0, s.comm));
-  LIBINDEX_MPI_CHECK(s.comm, MPI_Reduce(times, maxima, 2, MPI_DOUBLE, MPI_MAX, 0, s.comm));
-  s.stats = {sums[0], maxima[0], maxima[1], sums[1], ranks, int(sums[2]), cs.used};
+  s.compositor->add_checks(agreement, local.view(), order, copt);
+  const int samples = agreement.sum(rs.samples), contributing = agreement.sum(shows_something ? 1 : 0);
+  const int bytes_sent = agreement.sum(s.last_bytes_sent);
+  const int render_ms = agreement.max(rs.milliseconds), composite_ms = agreement.max(s.last_composite_ms);
+  agreement.agree(s.comm); // throws the same Error on every rank when any rank failed
+
+  compositing::Stats cs;
+  Image image;
+  try {
+    image = s.compositor->composite(local.view(), rs.active, order, copt, &cs, /*checked=*/true);
+  } catch (const std::exception& e) {
+    throw Error(std::string("compositing failed on rank ") + std::to_string(me) + ": " + e.what());
+  }
+  s.last_composite_ms = cs.milliseconds, s.last_bytes_sent = cs.bytes_sent;
+  s.stats = {agreement.summed(samples),
+             agreement.maximum(render_ms),
+             agreement.maximum(composite_ms),
+             agreement.summed(bytes_sent),
+             ranks,
+             int(agreement.summed(contributing)),
+             cs.used};
 
   if (me != 0) return {};
   if (distributed_mip) classify_max_values(image, frame.colormap);
@@ -324,26 +330,6 @@ std::vector<RankInfo> Session::gather_rank_info() const {
     out.push_back(r);
   }
   return out;
-}
-
-void agree_on_errors(MPI_Comm comm, const std::string& local_error) {
-  const int me = compositing::comm_rank(comm);
-  // The lowest failing rank wins; every rank learns who failed and why.
-  const int mine = local_error.empty() ? INT32_MAX : me;
-  int first = INT32_MAX;
-  LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
-  if (first == INT32_MAX) return;
-  std::string message = me == first ? local_error : std::string();
-  broadcast_string(message, comm, first);
-  const int ranks = compositing::comm_size(comm);
-  throw Error(ranks > 1 ? "rank " + std::to_string(first) + ": " + message : message);
-}
-
-void broadcast_string(std::string& text, MPI_Comm comm, int root) {
-  long long n = (long long)text.size();
-  LIBINDEX_MPI_CHECK(comm, MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm));
-  text.resize(size_t(n));
-  if (n > 0) LIBINDEX_MPI_CHECK(comm, MPI_Bcast(text.data(), int(n), MPI_CHAR, root, comm));
 }
 
 } // namespace libindex

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The op the head sends every rank at each frame boundary. Every rank follows the same ops in
+/// the same order, so their collectives always match and no rank but the head ever waits on a socket.
+/// It is a small typed message with a versioned binary form, not JSON: a frame costs a few hundred
+/// bytes on the wire; the scene spec and the colormap travel only in the op after they changed.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "libindex/frame.h"
+#include "libindex/kernels/backend.h"
+#include "libindex/scene_spec.h"
+
+namespace libindex {
+
+struct Op {
+  /// Bumped whenever the binary form changes; a rank refuses an op of another version.
+  static constexpr uint32_t kFormatVersion = 1;
+
+  enum class Kind : uint8_t {
+    frame = 1,     ///< sync scene and time step, then render `frame` (collective)
+    rebalance = 2, ///< sync scene and time step, then re-partition by the work `frame` makes
+    rank_info = 3, ///< gather every rank's RankInfo on the head
+    quit = 4,      ///< leave the loop
+  };
+  Kind kind = Kind::frame;
+  int scene_version = 0;          ///< the scene every rank must show
+  std::optional<SceneSpec> scene; ///< its spec, only when some rank may not have built it yet
+  int time_step = 0;              ///< the time step to show (time series)
+  int next_step = -1;             ///< the step to read ahead while playing, -1 for none
+  kernels::BackendKind backend = kernels::BackendKind::automatic;
+  /// Whether frame.colormap travels. A table of 256 entries is 4 KiB, 20 times the rest of a frame
+  /// op: it travels only when it changed, and every rank keeps the last one it was sent.
+  bool has_colormap = true;
+  FrameParams frame;            ///< its colormap is empty when !has_colormap
+  Vec4f background{0, 0, 0, 0}; ///< straight RGBA under the image
+};
+
+/// The op's binary form: "LXOP", the format version, then every field.
+std::vector<uint8_t> encode(const Op& op);
+/// The inverse of encode. Throws libindex::Error for another format version ("op format version 7,
+/// this rank speaks 1: every rank must run the same libindex"), a bad magic or a truncated message.
+Op decode(std::span<const uint8_t> bytes);
+
+std::string to_string(Op::Kind kind);
+
+} // namespace libindex

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The frame loop. The head (rank 0) owns the view state; each collective step it takes
+/// (render a frame, re-partition, gather rank info, quit) starts by sending one op that every other
+/// rank, waiting in follow_ops(), follows in the same order. Only the head ever talks to clients.
+/// Ranks other than the head sleep while they wait for the next op.
+
+#include <mpi.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libindex/frame_op.h"
+#include "libindex/session.h"
+#include "libindex/view_state.h"
+
+namespace libindex {
+
+class OpChannel;
+class Follower;
+
+class Head {
+ public:
+  /// Collective with follow_ops() on every other rank of `comm`. Builds `scene` on the head; when it
+  /// cannot, tells the other ranks to quit and throws libindex::Error.
+  Head(MPI_Comm comm, SessionOptions options, SceneSpec scene, std::vector<std::string> data_roots = {});
+  /// Tells the other ranks to quit, if quit() was not called.
+  ~Head();
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  ViewState& state() { return state_; }
+  const ViewState& state() const { return state_; }
+
+  /// Renders `frame` on every rank with the current scene, time step and backend (collective).
+  /// Errors on any rank throw here as one libindex::Error naming the rank.
+  Image render(const FrameParams& frame);
+  /// The loop's next frame: the current view, at 1/`interactive_divisor` of the canvas while the
+  /// user drags (`*reduced` says so). Clears `dirty`; sets `refine` after a reduced frame.
+  Image render_view(int interactive_divisor, bool* reduced);
+  /// Every rank's RankInfo (collective).
+  std::vector<RankInfo> rank_info();
+  /// Re-partitions by visible work under the current colormap (collective); true when leaves moved.
+  bool rebalance();
+  /// Tells every other rank to leave follow_ops(). Nothing collective may follow.
+  void quit();
+
+  const FrameStats& last_stats() const;
+  /// Frames per second over the last ten frames' render time.
+  double frames_per_second() const;
+  std::string backend_name() const;
+  int ranks() const;
+  /// Ops sent so far, and the broadcasts they took (an op longer than a block takes two).
+  long long ops_sent() const { return ops_sent_; }
+  long long op_broadcasts() const;
+
+ private:
+  /// Sends `op`, leaving its colormap out when the ranks have it already (sets op.has_colormap).
+  void send(Op& op);
+  Op make_op(Op::Kind kind, const FrameParams& frame) const;
+
+  std::unique_ptr<Session> session_;
+  std::unique_ptr<OpChannel> channel_;
+  std::unique_ptr<Follower> follower_; ///< the head renders its own leaf like every rank
+  ViewState state_;
+  bool quit_sent_ = false;
+  long long ops_sent_ = 0;
+  std::deque<double> frame_seconds_;
+  std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
+};
+
+/// Every rank but the head: follows the head's ops until it quits. Collective with Head's constructor.
+/// An op this rank cannot decode (another libindex on the head) aborts the job: a rank that cannot
+/// follow would otherwise leave every other rank waiting forever.
+void follow_ops(MPI_Comm comm, const SessionOptions& options);
+
+} // namespace libindex

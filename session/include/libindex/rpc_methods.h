@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The served session's JSON-RPC methods, one area a file (src/rpc/). Ours (camera, colormap,
+/// roi, render, time, scene, snapshot, stats, cluster) and NVIDIA IndeX's (perflab, scene
+/// management), so IndeX notebook clients work unchanged. Handlers run on the head between frames:
+/// they validate their params, change the view state and mark the next frame dirty; only the
+/// methods given a Head run anything collective.
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "libindex/head.h"
+#include "libindex/streaming/rpc_dispatcher.h"
+#include "libindex/view_state.h"
+
+namespace libindex::rpc {
+
+void add_camera_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+/// roi.*, render.*, view.interaction
+void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+void add_time_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+/// IndeX's scene management: get_scene_graph, create_scene_element, set_scene_element.
+void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+/// scene.info, scene.load, snapshot (renders on every rank).
+void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head);
+
+/// What session.stats returns beyond the head's own counters: the server's and the encoder's.
+using ServingStats = std::function<nlohmann::json()>;
+/// session.stats, cluster.status, cluster.rebalance and IndeX's perflab (collective ones included).
+void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving);
+
+/// Every method above.
+void add_all_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving);
+
+/// scene.info's result: name, description, credits, volumes, warnings, time.
+nlohmann::json scene_info(const ViewState& state);
+/// time.get's result.
+nlohmann::json time_json(const ViewState& state);
+
+} // namespace libindex::rpc

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file What every rank needs to build the same scene: the built-in default (or not), project files,
+/// command-line overrides and the scene edits made through the API, applied in that order as layers.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libindex/scene_view.h"
+
+namespace libindex {
+
+/// A layer of the scene: a project file, or project text (e.g. a synthetic scene, an IndeX scene edit).
+struct SceneLayer {
+  std::string file;       ///< a .prj path, or empty
+  std::string text, name; ///< project text and the name its messages use
+  friend bool operator==(const SceneLayer&, const SceneLayer&) = default;
+};
+
+struct SceneSpec {
+  bool use_default = true; ///< start from the built-in default scene
+  std::vector<SceneLayer> layers;
+  std::vector<std::pair<std::string, std::string>> overrides; ///< -key value from the command line
+  std::vector<SceneLayer> edits; ///< scene edits from the API: later than (so over) the command line
+  friend bool operator==(const SceneSpec&, const SceneSpec&) = default;
+};
+
+/// Builds the scene of a spec; every rank does it with the same spec and gets the same scene.
+/// Throws libindex::Error naming the file and key at fault. `log`: print the scene's warnings.
+SceneView build_scene(const SceneSpec& spec, bool log);
+
+} // namespace libindex

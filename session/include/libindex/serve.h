@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file A served session in one call: on rank 0 the server (page, video stream, JSON-RPC API) and
+/// the frame loop; on every other rank follow_ops(). What the viewer app is, and what a program of
+/// one's own calls to serve its data to browsers.
+
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "libindex/scene_spec.h"
+#include "libindex/session.h"
+#include "libindex/streaming/server.h"
+#include "libindex/view_state.h"
+
+namespace libindex {
+
+struct ServeOptions {
+  streaming::ServerOptions server;
+  streaming::RpcLimits rpc;            ///< batch length and message size the dispatcher accepts
+  std::vector<std::string> data_roots; ///< where API requests may read files; empty: none
+  ViewLimits limits;
+  int jpeg_quality = 85;
+  int interactive_divisor = 2; ///< reduced resolution while the user drags
+  SessionOptions session;
+  /// Called on the head once the server listens, with its URL (default: print the IndeX-style line).
+  std::function<void(const std::string& url)> on_ready;
+};
+
+/// Collective over `comm`: serves `scene` until SIGINT or SIGTERM (or request_stop()), then every
+/// rank returns. Rank 0 serves; it renders only when something changed (a command, a time step of
+/// a playing series), and new clients get the last frame. Throws libindex::Error on the head when
+/// the scene cannot be built or the server cannot listen (the other ranks then return at once).
+void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene);
+
+/// Asks a running serve() to return (async-signal-safe; what SIGINT and SIGTERM do).
+void request_stop();
+
+} // namespace libindex

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file What the head knows about the view every client sees: the scene (spec, version, built view),
+/// the current frame (camera, colormap, settings, canvas), the time step, and what the next frame
+/// must be. The JSON-RPC methods read and change it; the frame loop turns it into ops.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libindex/frame.h"
+#include "libindex/kernels/backend.h"
+#include "libindex/scene_spec.h"
+#include "libindex/scene_view.h"
+
+namespace libindex {
+
+/// What a client may ask of the renderer; every request beyond them is refused before it touches
+/// the state, so the state never holds a frame the ranks cannot render in reasonable time and memory.
+struct ViewLimits {
+  int max_side = 16384;                 ///< pixels along either side of a frame or snapshot
+  long long max_pixels = 4096LL * 4096; ///< pixels of one frame or snapshot (16 bytes each per rank)
+  double max_samples_per_ray = 1e5;     ///< the volume's diagonal over the sampling distance
+};
+
+struct ViewState {
+  SceneSpec spec;
+  int scene_version = 0; ///< bumped by every load_scene
+  SceneView view;        ///< the built scene (the head's copy, for its info and defaults)
+  FrameParams frame;     ///< the current view: camera, colormap, settings, canvas
+  Camera home_camera;    ///< what camera.reset returns to
+  std::string preset;    ///< the preset the colormap came from, if any
+  kernels::BackendKind backend = kernels::BackendKind::automatic;
+  int time_step = 0;    ///< the shown step of a time series (its first step when loaded)
+  bool playing = false; ///< advance time_step at play_fps, wrapping around
+  float play_fps = 2.0f;
+  bool dirty = true;                   ///< something changed: render a new frame
+  bool interactive = false;            ///< the user is dragging: reduced resolution
+  bool refine = false;                 ///< render full resolution once input stops
+  std::vector<std::string> data_roots; ///< where API requests may read files from
+  ViewLimits limits;
+
+  /// Throws libindex::Error when a w x h frame is outside the limits.
+  void check_size(int width, int height) const;
+  /// Throws libindex::Error when `sampling_distance` is not positive or gives more samples per ray
+  /// than the limits allow across the current volume.
+  void check_sampling_distance(float sampling_distance) const;
+
+  /// Builds `next` (parse, open headers: throws libindex::Error naming the file at fault, with the
+  /// state unchanged) and makes it current: its camera, colormap and settings, its first time step.
+  void load_scene(SceneSpec next);
+  /// [first, last] steps of the scene's time series ({0, 0} without one).
+  std::pair<int, int> time_range() const;
+  /// The step after the shown one while playing (wrapping around), -1 when not playing.
+  int next_step() const;
+  /// Advances the shown step while playing (wrapping around).
+  void advance_time();
+  /// A path or file:// URL from a client, made absolute and canonical; throws libindex::Error when
+  /// it lies outside every data root or is an http(s) URL.
+  std::string resolve_data_path(const std::string& path_or_url) const;
+};
+
+} // namespace libindex

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "follower.h"
+
+#include "libindex/error.h"
+#include "libindex/mpi/agreement.h"
+
+namespace libindex {
+
+bool Follower::is_time_series() const {
+  const auto& volumes = view_.scene.volumes;
+  return !volumes.empty() && volumes.front().time_last > volumes.front().time_first;
+}
+
+void Follower::sync_scene(const Op& op) {
+  if (op.scene_version == scene_version_) return;
+  std::string error;
+  try {
+    if (!op.scene) throw Error("op for scene version " + std::to_string(op.scene_version) + " without its spec");
+    view_ = build_scene(*op.scene, false);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  mpi::agree_on_errors(session_.comm(), error);
+  session_.set_volume(view_.volume);
+  scene_version_ = op.scene_version;
+  step_ = is_time_series() ? view_.scene.volumes.front().time_first : 0;
+  next_step_ = -1;
+  next_source_.reset();
+}
+
+void Follower::sync_time(int step, int next) {
+  if (!is_time_series()) return;
+  const io::VolumeDesc& vol = view_.scene.volumes.front();
+  if (step != step_) {
+    std::shared_ptr<io::VolumeSource> source;
+    std::string error;
+    try {
+      source = step == next_step_ && next_source_ ? next_source_ : vol.open_step(step);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    mpi::agree_on_errors(session_.comm(), error);
+    session_.set_volume(source);
+    step_ = step;
+  }
+  if (next >= 0 && next != next_step_) {
+    try {
+      next_source_ = vol.open_step(next);
+      next_step_ = next;
+      session_.prefetch(next_source_);
+    } catch (const std::exception&) {
+      next_step_ = -1; // reported when that step is shown
+    }
+  }
+}
+
+Image Follower::follow(const Op& received, bool* rebalanced) {
+  if (received.has_colormap) colormap_ = received.frame.colormap;
+  Op op = received; // with the colormap every rank keeps
+  if (!op.has_colormap) op.frame.colormap = colormap_;
+  switch (op.kind) {
+  case Op::Kind::quit:
+    return {};
+  case Op::Kind::rank_info: // the leaves of the current scene, so bring it in first
+    sync_scene(op);
+    sync_time(op.time_step, -1);
+    rank_info_ = session_.gather_rank_info();
+    return {};
+  case Op::Kind::rebalance: {
+    sync_scene(op);
+    sync_time(op.time_step, -1);
+    const bool moved = session_.rebalance(op.frame);
+    if (rebalanced) *rebalanced = moved;
+    return {};
+  }
+  case Op::Kind::frame:
+    break;
+  }
+  sync_scene(op);
+  sync_time(op.time_step, op.next_step);
+  if (op.backend != backend_) {
+    session_.set_backend(op.backend);
+    backend_ = op.backend;
+  }
+  return session_.render_frame(op.frame, op.background);
+}
+
+} // namespace libindex

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file What every rank, the head included, does with an op: bring its scene and time step in line
+/// with the op (collectively, only when they changed), then render, re-partition or report.
+
+#include <memory>
+
+#include "libindex/frame_op.h"
+#include "libindex/session.h"
+
+namespace libindex {
+
+class Follower {
+ public:
+  Follower(Session& session, kernels::BackendKind backend) : session_(session), backend_(backend) {}
+
+  /// Collective over the session's ranks, which all follow the same op. Returns the image on the
+  /// head for a frame op (empty elsewhere and for other ops). `rebalanced`: whether a rebalance op
+  /// moved the leaves. Errors are agreed on: every rank throws the same Error.
+  Image follow(const Op& op, bool* rebalanced = nullptr);
+
+  int scene_version() const { return scene_version_; }
+  /// Every rank's RankInfo from the last rank_info op, on the head (empty elsewhere).
+  const std::vector<RankInfo>& rank_info() const { return rank_info_; }
+
+ private:
+  void sync_scene(const Op& op);
+  void sync_time(int step, int next);
+  bool is_time_series() const;
+
+  Session& session_;
+  kernels::BackendKind backend_;
+  int scene_version_ = -1;
+  SceneView view_;
+  int step_ = 0;       ///< the time step shown
+  int next_step_ = -1; ///< the step read ahead, and its source
+  std::shared_ptr<io::VolumeSource> next_source_;
+  std::vector<RankInfo> rank_info_;
+  Colormap colormap_; ///< the last colormap an op carried
+};
+
+} // namespace libindex

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// session.stats, cluster.status, cluster.rebalance, and IndeX's perflab performance values.
+#include "libindex/rpc_methods.h"
+#include "rpc_json.h"
+
+namespace libindex::rpc {
+using nlohmann::json;
+using streaming::param_or;
+
+namespace {
+
+json box_json(const Box3i& b) { return json::array({b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}); }
+
+json stats_json(const Head& head, const ServingStats& serving) {
+  const FrameStats& st = head.last_stats();
+  json j{{"fps", head.frames_per_second()},
+         {"render_ms", st.render_ms},
+         {"composite_ms", st.composite_ms},
+         {"samples", st.samples},
+         {"ranks", head.ranks()},
+         {"contributing_leaves", st.contributing_leaves},
+         {"compositing", compositing::to_string(st.strategy)},
+         {"backend", head.backend_name()},
+         {"ops", head.ops_sent()}};
+  if (serving) j.update(serving());
+  return j;
+}
+
+} // namespace
+
+void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving) {
+  rpc.add({"session.stats",
+           "Frame statistics: fps, render/composite/encode ms, samples, ranks, backend, clients.",
+           json::object(),
+           {{"type", "object"}},
+           {}},
+          [&head, serving](const json&) { return stats_json(head, serving); });
+  rpc.add({"cluster.status",
+           "Every rank: host, k-d leaf, stored box (leaf + ghosts), resident bytes, backend.",
+           json::object(),
+           {{"type", "object"}},
+           {}},
+          [&head](const json&) {
+            json ranks = json::array();
+            for (const RankInfo& r : head.rank_info())
+              ranks.push_back({{"rank", r.rank},
+                               {"host", r.host},
+                               {"leaf", box_json(r.leaf)},
+                               {"stored", box_json(r.stored)},
+                               {"resident_bytes", r.resident_bytes},
+                               {"backend", r.backend}});
+            return json{{"ranks", ranks}};
+          });
+  rpc.add({"cluster.rebalance",
+           "Re-partitions the volume by visible work (voxels the current colormap shows) instead of voxel count; "
+           "moves leaves only when the busiest rank gains over 10 %. The image does not change.",
+           json::object(),
+           {{"type", "object"}, {"description", "{changed: bool, leaves: [[6 ints], ...]}"}},
+           {}},
+          [&head](const json&) {
+            const bool changed = head.rebalance();
+            json leaves = json::array();
+            for (const RankInfo& r : head.rank_info()) leaves.push_back(box_json(r.leaf));
+            return json{{"changed", changed}, {"leaves", leaves}};
+          });
+  rpc.add({"nv::index::app::perflab.get_performance_value",
+           "IndeX: performance values of the last frames.",
+           {{"query_performance_key_list", param_doc("boolean", "true: list the keys")},
+            {"query_performance_value", param_doc("string[]", "keys: nb_subcubes_rendered, frames_per_second, ...")}},
+           {{"type", "object"}},
+           {"-32602 for an unknown key"}},
+          [&head, serving](const json& q) {
+            const json stats = stats_json(head, serving);
+            const json values{{"nb_subcubes_rendered", stats["contributing_leaves"]},
+                              {"frames_per_second", stats["fps"]},
+                              {"time_total_rendering", stats["render_ms"]},
+                              {"time_total_compositing", stats["composite_ms"]},
+                              {"nb_horizontal_spans", stats["ranks"]}};
+            if (param_or<bool>(q, "query_performance_key_list", false)) {
+              json keys = json::array();
+              for (auto it = values.begin(); it != values.end(); ++it) keys.push_back(it.key());
+              return json{{"performance_key_list", keys}};
+            }
+            json out = json::object();
+            for (const std::string& key : param_or<std::vector<std::string>>(q, "query_performance_value", {})) {
+              if (!values.contains(key)) bad("'query_performance_value': unknown key '" + key + "'");
+              out[key] = values[key];
+            }
+            return json{{"performance_value", out}};
+          });
+}
+
+void add_all_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving) {
+  ViewState& s = head.state();
+  add_camera_methods(rpc, s);
+  add_colormap_methods(rpc, s);
+  add_render_methods(rpc, s);
+  add_time_methods(rpc, s);
+  add_scene_methods(rpc, head);
+  add_cluster_methods(rpc, head, std::move(serving));
+  add_index_scene_methods(rpc, s);
+}
+
+} // namespace libindex::rpc

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// colormap.*: get, presets, set (preset, table, domain, boundary mode, opacity curve).
+#include <array>
+
+#include "libindex/error.h"
+#include "libindex/rpc_methods.h"
+#include "rpc_json.h"
+
+namespace libindex::rpc {
+using nlohmann::json;
+using streaming::param;
+
+namespace {
+
+/// The longest table colormap.set takes: IndeX's own tables have 256 entries.
+constexpr size_t kMaxEntries = 65536;
+
+/// Applies a piecewise-linear opacity curve [[x, alpha], ...] (x in [0,1]) to a table's alphas.
+void apply_opacity_points(Colormap& m, const std::vector<std::array<float, 2>>& points) {
+  if (points.empty()) return;
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const float x = m.entries.size() > 1 ? float(i) / float(m.entries.size() - 1) : 0.0f;
+    float a = points.front()[1];
+    for (size_t k = 0; k + 1 < points.size(); ++k)
+      if (x >= points[k][0] && x <= points[k + 1][0]) {
+        const float span = points[k + 1][0] - points[k][0];
+        a = span > 0 ? lerpf(points[k][1], points[k + 1][1], (x - points[k][0]) / span) : points[k + 1][1];
+      }
+    if (x > points.back()[0]) a = points.back()[1];
+    m.entries[i].w = clampf(a, 0, 1);
+  }
+}
+
+json colormap_json(const ViewState& s) {
+  json j = colormap_to_json(s.frame.colormap);
+  j["preset"] = s.preset.empty() ? json(nullptr) : json(s.preset);
+  return j;
+}
+
+} // namespace
+
+void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
+  rpc.add({"colormap.get",
+           "The colormap: entries (straight RGBA), domain, boundary mode, preset.",
+           json::object(),
+           {{"type", "object"}},
+           {}},
+          [&s](const json&) { return colormap_json(s); });
+  rpc.add({"colormap.presets", "Names colormap.set accepts as 'preset'.", json::object(), {{"type", "string[]"}}, {}},
+          [](const json&) { return json(colormap_preset_names()); });
+  rpc.add(
+      {"colormap.set",
+       "Sets the colormap from a preset or a table, its domain, boundary mode and opacity curve.",
+       {{"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova")},
+        {"entries", param_doc("number[][4]", "straight RGBA entries in [0,1], at most 65536")},
+        {"domain", param_doc("number[2]", "value range mapped onto the table")},
+        {"boundary_mode", param_doc("string", "clamp_to_edge or clamp_to_transparent")},
+        {"opacity_points", param_doc("number[][2]", "piecewise-linear opacity curve [[x, alpha], ...], x in [0,1]")}},
+       {{"type", "object"}},
+       {"-32602 for an unknown preset or malformed table"}},
+      [&s](const json& q) {
+        Colormap m = s.frame.colormap;
+        std::string preset = s.preset;
+        if (q.contains("preset")) {
+          preset = param<std::string>(q, "preset");
+          try {
+            m.entries = colormap_preset(preset).entries;
+          } catch (const Error& e) {
+            bad(std::string("'preset': ") + e.what());
+          }
+        }
+        if (q.contains("entries")) {
+          const auto e = param<std::vector<std::array<float, 4>>>(q, "entries");
+          if (e.empty() || e.size() > kMaxEntries) bad("'entries' must hold 1 to 65536 entries");
+          m.entries.clear();
+          for (const auto& x : e) {
+            for (float c : x)
+              if (!(c >= 0 && c <= 1)) bad("'entries' values must be in [0, 1]");
+            m.entries.push_back({x[0], x[1], x[2], x[3]});
+          }
+          preset.clear();
+        }
+        if (q.contains("domain")) {
+          const auto d = param<std::array<float, 2>>(q, "domain");
+          if (!(d[0] != d[1])) bad("'domain' min and max must differ");
+          m.domain_min = d[0], m.domain_max = d[1];
+        }
+        if (q.contains("boundary_mode")) {
+          try {
+            m.mode = parse_boundary_mode(param<std::string>(q, "boundary_mode"));
+          } catch (const Error& e) {
+            bad(std::string("'boundary_mode': ") + e.what());
+          }
+        }
+        if (q.contains("opacity_points"))
+          apply_opacity_points(m, param<std::vector<std::array<float, 2>>>(q, "opacity_points"));
+        s.frame.colormap = m;
+        s.preset = preset;
+        s.dirty = true;
+        return colormap_json(s);
+      });
+}
+
+} // namespace libindex::rpc

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rpc_json.h"
+
+#include <array>
+#include <cmath>
+
+namespace libindex::rpc {
+using nlohmann::json;
+
+json to_json(Vec3f v) { return json::array({v.x, v.y, v.z}); }
+
+json camera_to_json(const Camera& c) {
+  return {{"from", to_json(c.from)},
+          {"dir", to_json(c.dir)},
+          {"up", to_json(c.up)},
+          {"aperture", c.aperture},
+          {"aspect", c.aspect},
+          {"focal", c.focal},
+          {"clip_min", c.clip_min},
+          {"clip_max", std::isinf(c.clip_max) ? json(nullptr) : json(c.clip_max)},
+          {"orthographic", c.orthographic}};
+}
+
+json colormap_to_json(const Colormap& m) {
+  json entries = json::array();
+  for (const Vec4f& e : m.entries) entries.push_back({e.x, e.y, e.z, e.w});
+  return {{"entries", entries}, {"domain", {m.domain_min, m.domain_max}}, {"boundary_mode", to_string(m.mode)}};
+}
+
+Vec3f vec3_param(const json& p, const char* name) {
+  const auto v = streaming::param<std::array<float, 3>>(p, name);
+  for (float x : v)
+    if (!std::isfinite(x)) bad(std::string("'") + name + "' must hold finite numbers");
+  return {v[0], v[1], v[2]};
+}
+
+void bad(const std::string& message) {
+  throw streaming::RpcError(streaming::invalid_params, "invalid params: " + message);
+}
+
+json param_doc(const char* type, const char* description, bool required) {
+  return {{"type", type}, {"description", description}, {"required", required}};
+}
+
+std::string base64(const std::vector<uint8_t>& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = in[i] << 16 | in[i + 1] << 8 | in[i + 2];
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size())
+    out += {t[in[i] >> 2], t[(in[i] & 3) << 4], '=', '='};
+  else if (i + 2 == in.size())
+    out += {t[in[i] >> 2], t[((in[i] & 3) << 4) | (in[i + 1] >> 4)], t[(in[i + 1] & 15) << 2], '='};
+  return out;
+}
+
+} // namespace libindex::rpc

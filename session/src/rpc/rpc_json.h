@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file What the RPC areas share: JSON forms of the frame state, param helpers, error shortcuts.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libindex/frame.h"
+#include "libindex/streaming/rpc_params.h"
+
+namespace libindex::rpc {
+
+nlohmann::json to_json(Vec3f v);
+nlohmann::json camera_to_json(const Camera& c);
+/// entries (straight RGBA), domain, boundary mode.
+nlohmann::json colormap_to_json(const Colormap& m);
+
+/// A 3-vector param: an array of 3 finite numbers.
+Vec3f vec3_param(const nlohmann::json& params, const char* name);
+/// Throws the -32602 invalid-params error with `message`.
+[[noreturn]] void bad(const std::string& message);
+/// A param's entry in the method's description (rpc.discover, docs/api.md).
+nlohmann::json param_doc(const char* type, const char* description, bool required = false);
+
+std::string base64(const std::vector<uint8_t>& bytes);
+
+} // namespace libindex::rpc

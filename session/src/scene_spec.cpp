@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/scene_spec.h"
+
+#include <iostream>
+
+#include "libindex/io/project_file.h"
+
+namespace libindex {
+
+namespace {
+void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers) {
+  for (const SceneLayer& l : layers) {
+    if (!l.file.empty())
+      project.add_file(l.file);
+    else
+      project.add_text(l.text, l.name);
+  }
+}
+} // namespace
+
+SceneView build_scene(const SceneSpec& spec, bool log) {
+  io::ProjectFile project;
+  if (spec.use_default) project = io::default_project();
+  add_layers(project, spec.layers);
+  project.add_overrides(spec.overrides);
+  add_layers(project, spec.edits);
+  io::SceneDescription scene = io::load_scene(project);
+  if (log)
+    for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
+  return make_scene_view(std::move(scene));
+}
+
+} // namespace libindex

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/serve.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+
+#include "libindex/head.h"
+#include "libindex/rpc_methods.h"
+#include "libindex/streaming/frame_publisher.h"
+
+namespace libindex {
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+/// The head's loop: commands in, frames out, sleeping whenever nothing changed.
+class ServedHead {
+ public:
+  ServedHead(Head& head, const ServeOptions& options)
+      : head_(head), options_(options), server_(options.server), publisher_(server_, options.jpeg_quality),
+        rpc_(options.rpc) {
+    rpc::add_all_methods(rpc_, head_, [this] { return serving_stats(); });
+  }
+
+  void run() {
+    server_.start();
+    if (options_.on_ready)
+      options_.on_ready(server_.url());
+    else
+      std::cout << "[viewer] Application layer viewer server is running at " << server_.url() << std::endl;
+    ViewState& s = head_.state();
+    auto last_step = Clock::now();
+    while (!g_stop) {
+      if (!s.dirty && !s.refine) server_.wait_for_commands(wait_time(last_step));
+      handle_commands();
+      // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
+      if (s.playing && Clock::now() - last_step >= std::chrono::duration<double>(1.0 / s.play_fps)) {
+        s.advance_time();
+        last_step = Clock::now();
+        s.dirty = true;
+      }
+      if (s.dirty || s.refine) render_and_publish();
+    }
+    server_.stop();
+  }
+
+ private:
+  /// How long to sleep on the command queue: until the next time step while playing, else a
+  /// while (a signal sets g_stop without waking the queue, so the loop checks it a few times a second).
+  std::chrono::milliseconds wait_time(Clock::time_point last_step) const {
+    const ViewState& s = head_.state();
+    if (!s.playing) return std::chrono::milliseconds(200);
+    const auto due =
+        last_step + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.play_fps));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
+    return std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(200));
+  }
+
+  /// Commands that change what everyone sees are announced to every client once per iteration, so
+  /// other browsers and notebooks refresh their controls (IndeX clients ignore the notification).
+  void handle_commands() {
+    ViewState& s = head_.state();
+    json changed = json::array();
+    for (streaming::Server::Command& c : server_.take_commands()) {
+      const bool was_dirty = s.dirty;
+      const int was_version = s.scene_version;
+      s.dirty = false;
+      if (auto reply = rpc_.handle(c.text)) server_.reply(c.connection, std::move(*reply));
+      if (s.dirty || s.scene_version != was_version) collect_methods(c.text, changed);
+      s.dirty = s.dirty || was_dirty;
+    }
+    if (!changed.empty())
+      server_.broadcast_text(
+          json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
+  }
+
+  /// The method names of a request or a batch, for session.changed.
+  static void collect_methods(const std::string& text, json& out) {
+    const json request = json::parse(text, nullptr, false);
+    const auto add = [&out](const json& r) {
+      if (r.is_object() && r.contains("method") && r["method"].is_string()) out.push_back(r["method"]);
+    };
+    if (request.is_array())
+      for (const json& r : request) add(r);
+    else
+      add(request);
+  }
+
+  void render_and_publish() {
+    bool reduced = false;
+    try {
+      const Image image = head_.render_view(options_.interactive_divisor, &reduced);
+      const FrameStats& st = head_.last_stats();
+      publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
+    } catch (const std::exception& e) {
+      std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
+      server_.broadcast_text(
+          json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
+              -1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+
+  json serving_stats() const {
+    const auto clients = server_.stats();
+    return {{"frame", publisher_.frames()},
+            {"encode_ms", publisher_.last_encode_ms()},
+            {"clients", {{"command", clients.command_clients}, {"video", clients.video_clients}}},
+            {"frames_sent", clients.frames_sent},
+            {"frames_skipped", clients.frames_skipped}};
+  }
+
+  Head& head_;
+  const ServeOptions& options_;
+  streaming::Server server_;
+  streaming::FramePublisher publisher_;
+  streaming::RpcDispatcher rpc_;
+};
+
+} // namespace
+
+void request_stop() { g_stop = 1; }
+
+void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0) {
+    follow_ops(comm, options.session);
+    return;
+  }
+  g_stop = 0;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws
+  head.state().limits = options.limits;
+  ServedHead served(head, options); // ~Head tells the others to quit, also when this throws
+  served.run();
+}
+
+} // namespace libindex

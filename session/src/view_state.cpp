@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "libindex/view_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "libindex/error.h"
+
+namespace libindex {
+
+void ViewState::load_scene(SceneSpec next) {
+  SceneView built = build_scene(next, true); // throws before anything changes
+  spec = std::move(next);
+  view = std::move(built);
+  frame = view.frame;
+  home_camera = frame.camera;
+  preset.clear();
+  time_step = time_range().first;
+  playing = false;
+  ++scene_version;
+  dirty = true;
+}
+
+void ViewState::check_size(int w, int h) const {
+  if (w < 1 || h < 1 || w > limits.max_side || h > limits.max_side)
+    throw Error("'width' and 'height' must be in 1.." + std::to_string(limits.max_side));
+  if ((long long)w * h > limits.max_pixels)
+    throw Error(std::to_string(w) + "x" + std::to_string(h) + " is " + std::to_string((long long)w * h) +
+                " pixels, over the limit of " + std::to_string(limits.max_pixels));
+}
+
+void ViewState::check_sampling_distance(float dt) const {
+  if (!(dt > 0) || !std::isfinite(dt)) throw Error("'sampling_distance' must be > 0");
+  const Vec3f diagonal = view.volume_box.hi - view.volume_box.lo;
+  const double samples = view.volume ? double(length(diagonal)) / double(dt) : 0.0;
+  if (samples > limits.max_samples_per_ray) {
+    char text[160];
+    std::snprintf(text, sizeof text, "'sampling_distance' %g gives %.3g samples per ray, over the limit of %g", dt,
+                  samples, limits.max_samples_per_ray);
+    throw Error(text);
+  }
+}
+
+std::pair<int, int> ViewState::time_range() const {
+  if (view.scene.volumes.empty()) return {0, 0};
+  const io::VolumeDesc& v = view.scene.volumes.front();
+  return {v.time_first, v.time_last};
+}
+
+int ViewState::next_step() const {
+  if (!playing) return -1;
+  const auto [first, last] = time_range();
+  return time_step >= last ? first : time_step + 1;
+}
+
+void ViewState::advance_time() {
+  if (playing) time_step = next_step();
+}
+
+std::string ViewState::resolve_data_path(const std::string& in) const {
+  namespace fs = std::filesystem;
+  std::string path = in;
+  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0)
+    throw Error("'" + in + "': http(s) URLs are not supported by this build; copy the file under a data root");
+  if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  const fs::path canonical = fs::weakly_canonical(fs::absolute(path));
+  for (const std::string& root : data_roots) {
+    const fs::path r = fs::weakly_canonical(fs::absolute(root));
+    const auto mismatch = std::mismatch(r.begin(), r.end(), canonical.begin(), canonical.end());
+    if (mismatch.first == r.end()) return canonical.string();
+  }
+  std::string roots;
+  for (const std::string& r : data_roots) roots += (roots.empty() ? "" : ", ") + r;
+  throw Error("'" + in + "' is outside the data roots (" + roots + "); start the viewer with --data-root DIR");
+}
+
+} // namespace libindex

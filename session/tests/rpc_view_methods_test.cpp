@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// The JSON-RPC methods that act on the view state alone (camera, colormap, render/roi, time, IndeX
+// scene edits), through the real dispatcher on a real scene; no ranks involved. Each area's errors
+// too: a refused request leaves the state as it was.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "libindex/default_view.h"
+#include "libindex/rpc_methods.h"
+#include "rpc_test_util.h"
+
+using namespace libindex;
+using namespace libindex::testing;
+using nlohmann::json;
+
+namespace {
+
+class ViewMethods : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state.load_scene(small_scene());
+    state.dirty = false;
+    rpc::add_camera_methods(rpc, state);
+    rpc::add_colormap_methods(rpc, state);
+    rpc::add_render_methods(rpc, state);
+    rpc::add_time_methods(rpc, state);
+    rpc::add_index_scene_methods(rpc, state);
+  }
+  ViewState state;
+  streaming::RpcDispatcher rpc;
+};
+
+constexpr const char* kIndexScene =
+    "nv::index::app::scene_management_center::scene_management_center_command_receiver.";
+
+} // namespace
+
+TEST_F(ViewMethods, CameraSetChangesOnlyTheFieldsGiven) {
+  const Camera before = state.frame.camera;
+  const json r = call(rpc, "camera.set", {{"from", {10, 20, 30}}, {"focal", 0.5}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_TRUE(state.frame.camera.from == (Vec3f{10, 20, 30}));
+  EXPECT_EQ(state.frame.camera.focal, 0.5f);
+  EXPECT_EQ(state.frame.camera.aperture, before.aperture);
+  EXPECT_EQ(r["result"]["from"], json({10.0, 20.0, 30.0}));
+  EXPECT_TRUE(state.dirty);
+}
+
+TEST_F(ViewMethods, CameraRefusesValuesTheRendererCannotUse) {
+  const Camera before = state.frame.camera;
+  const json cases[] = {{{"focal", 1e39}},
+                        {{"from", {3.5e38, 0, 0}}},
+                        {{"aperture", 1e-45}},
+                        {{"aperture", 0}},
+                        {{"focal", -1}},
+                        {{"dir", {0, 0, 0}}},
+                        {{"dir", {0, 1, 0}}, {"up", {0, 2, 0}}},
+                        {{"from", {1, 2}}},
+                        {{"orthographic", "yes"}}};
+  for (const json& params : cases) {
+    const json r = call(rpc, "camera.set", params);
+    EXPECT_EQ(code(r), -32602) << params << " -> " << r;
+  }
+  EXPECT_EQ(message(call(rpc, "camera.set", {{"focal", 1e39}})), "invalid params: 'focal' must be a finite number");
+  EXPECT_TRUE(state.frame.camera.from == before.from && state.frame.camera.focal == before.focal &&
+              state.frame.camera.aperture == before.aperture);
+  EXPECT_FALSE(state.dirty);
+  // The camera still reads back as numbers, never null.
+  EXPECT_TRUE(call(rpc, "camera.get")["result"]["focal"].is_number());
+}
+
+TEST_F(ViewMethods, ZoomOrbitAndReset) {
+  const Vec3f centre = view_centre(state.view.volume_box, state.frame.settings);
+  const float d0 = length(state.frame.camera.from - centre);
+  ASSERT_EQ(code(call(rpc, "camera.zoom", {{"factor", 2}})), 0);
+  EXPECT_NEAR(length(state.frame.camera.from - centre), d0 / 2, 1e-4f * d0);
+  EXPECT_EQ(code(call(rpc, "camera.zoom", {{"factor", 0}})), -32602);
+  EXPECT_EQ(code(call(rpc, "camera.zoom")), -32602); // factor is required
+  ASSERT_EQ(code(call(rpc, "camera.orbit", {{"azimuth", 90}})), 0);
+  EXPECT_NEAR(length(state.frame.camera.from - centre), d0 / 2, 1e-4f * d0); // orbits keep the distance
+  EXPECT_EQ(code(call(rpc, "camera.orbit", {{"azimuth", "east"}})), -32602);
+  ASSERT_EQ(code(call(rpc, "camera.reset")), 0);
+  EXPECT_TRUE(state.frame.camera.from == state.home_camera.from);
+}
+
+TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
+  json r = call(rpc, "colormap.set", {{"preset", "viridis"}, {"domain", {-200, 800}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["preset"], "viridis");
+  EXPECT_EQ(state.frame.colormap.domain_min, -200.0f);
+  EXPECT_EQ(state.frame.colormap.domain_max, 800.0f);
+  r = call(rpc, "colormap.set", {{"entries", {{0, 0, 0, 0}, {1, 1, 1, 1}, {1, 0, 0, 1}}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_TRUE(r["result"]["preset"].is_null());
+  ASSERT_EQ(state.frame.colormap.entries.size(), 3u);
+  // A ramp curve sets entry i's alpha to i / (n - 1).
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"opacity_points", {{0, 0}, {1, 1}}}})), 0);
+  EXPECT_EQ(state.frame.colormap.entries[0].w, 0.0f);
+  EXPECT_EQ(state.frame.colormap.entries[1].w, 0.5f);
+  EXPECT_EQ(state.frame.colormap.entries[2].w, 1.0f);
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "clamp_to_transparent"}})), 0);
+  EXPECT_EQ(state.frame.colormap.mode, BoundaryMode::clamp_to_transparent);
+}
+
+TEST_F(ViewMethods, ColormapErrors) {
+  const Colormap before = state.frame.colormap;
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"preset", "nonesuch"}})), -32602);
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"entries", json::array()}})), -32602);
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"entries", {{0, 0, 0, 1.5}}}})),
+            "invalid params: 'entries' values must be in [0, 1]");
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"domain", {1, 1}}})),
+            "invalid params: 'domain' min and max must differ");
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"domain", {0, 1e39}}})), -32602);
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "wrap"}})), -32602);
+  EXPECT_EQ(state.frame.colormap.entries.size(), before.entries.size());
+  EXPECT_EQ(state.frame.colormap.domain_max, before.domain_max);
+}
+
+TEST_F(ViewMethods, RenderSettingsAndTheirLimits) {
+  json r = call(rpc, "render.set", {{"shading", true}, {"sampling_distance", 0.25}, {"width", 320}, {"height", 160}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_TRUE(state.frame.settings.shading.enabled);
+  EXPECT_EQ(state.frame.width, 320);
+  EXPECT_EQ(state.frame.camera.aspect, 2.0f);
+  // 1e-6 across a 32^3 volume (diagonal 55.4) would be 5.5e7 samples per ray.
+  r = call(rpc, "render.set", {{"sampling_distance", 1e-6}});
+  EXPECT_EQ(code(r), -32602);
+  EXPECT_NE(message(r).find("samples per ray, over the limit of 100000"), std::string::npos) << r;
+  EXPECT_EQ(message(call(rpc, "render.set", {{"width", 16384}, {"height", 16384}})),
+            "invalid params: 16384x16384 is 268435456 pixels, over the limit of 16777216");
+  EXPECT_EQ(code(call(rpc, "render.set", {{"width", 0}})), -32602);
+  EXPECT_EQ(code(call(rpc, "render.set", {{"mode", "xray"}})), -32602);
+  EXPECT_EQ(code(call(rpc, "render.set", {{"backend", "opengl"}})), -32602);
+  EXPECT_EQ(state.frame.settings.sampling_distance, 0.25f);
+  EXPECT_EQ(state.frame.width, 320);
+  state.limits.max_samples_per_ray = 1e9; // settable
+  EXPECT_EQ(code(call(rpc, "render.set", {{"sampling_distance", 1e-6}})), 0);
+}
+
+TEST_F(ViewMethods, RegionOfInterestAndInteraction) {
+  json r = call(rpc, "roi.set", {{"min", {1, 2, 3}}, {"max", {10, 20, 30}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["max"], json({10.0, 20.0, 30.0}));
+  EXPECT_EQ(r["result"]["volume_max"], json({32.0, 32.0, 32.0}));
+  EXPECT_EQ(message(call(rpc, "roi.set", {{"min", {5, 0, 0}}, {"max", {1, 1, 1}}})),
+            "invalid params: 'min' must not exceed 'max'");
+  EXPECT_EQ(code(call(rpc, "roi.set", {{"min", {0, 0, 0}}})), -32602);
+  ASSERT_EQ(code(call(rpc, "view.interaction", {{"active", true}})), 0);
+  EXPECT_TRUE(state.interactive);
+  ASSERT_EQ(code(call(rpc, "view.interaction", {{"active", false}})), 0);
+  EXPECT_TRUE(state.refine);
+  EXPECT_EQ(code(call(rpc, "view.interaction")), -32602);
+}
+
+TEST_F(ViewMethods, TimeOfASceneWithoutSeries) {
+  const json r = call(rpc, "time.get");
+  EXPECT_EQ(r["result"], json({{"first", 0}, {"last", 0}, {"step", 0}, {"playing", false}, {"fps", 2.0}}));
+  EXPECT_EQ(message(call(rpc, "time.set", {{"step", 1}})), "invalid params: 'step' 1 is outside 0..0");
+  EXPECT_EQ(code(call(rpc, "time.play", {{"playing", true}, {"fps", 0}})), -32602);
+  const json play = call(rpc, "time.play", {{"playing", true}, {"fps", 5}});
+  EXPECT_EQ(play["result"]["playing"], false); // nothing to play
+  EXPECT_EQ(play["result"]["fps"], 5.0);
+}
+
+TEST_F(ViewMethods, IndexSceneGraphEdits) {
+  json r = call(rpc, std::string(kIndexScene) + "get_scene_graph");
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["tree"]["id"], "scene_root");
+  EXPECT_EQ(code(call(rpc, std::string(kIndexScene) + "get_scene_graph", {{"scene_graph_representation_type", "x"}})),
+            -32602);
+  const int version = state.scene_version;
+  r = call(rpc, std::string(kIndexScene) + "create_scene_element",
+           {{"parent_group_id", "scene_root"},
+            {"new_scene_element_id", "cmap2"},
+            {"class_name", "IColormap"},
+            {"args", {{"map_type", "lookup_table"}, {"domain", "0 1"}}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(state.scene_version, version + 1);
+  EXPECT_EQ(state.view.scene.nodes.count("cmap2"), 1u);
+  EXPECT_EQ(code(call(rpc, std::string(kIndexScene) + "create_scene_element",
+                      {{"parent_group_id", "scene_root"},
+                       {"new_scene_element_id", "x"},
+                       {"class_name", "ITriangle_mesh"},
+                       {"args", json::object()}})),
+            -32602);
+  EXPECT_EQ(code(call(rpc, std::string(kIndexScene) + "create_scene_element",
+                      {{"parent_group_id", "scene_root"},
+                       {"new_scene_element_id", "cmap2"},
+                       {"class_name", "IColormap"},
+                       {"args", json::object()}})),
+            -32602); // exists already
+  r = call(rpc, std::string(kIndexScene) + "set_scene_element",
+           {{"id", "scene_root"}, {"args", {{"remove.id", "no"}}}});
+  EXPECT_EQ(message(r), "invalid params: 'args.remove.id': 'no' is not a child of 'scene_root'");
+  r = call(rpc, std::string(kIndexScene) + "set_scene_element",
+           {{"id", "scene_root"}, {"args", {{"remove.id", "cmap2"}}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(state.scene_version, version + 2);
+}

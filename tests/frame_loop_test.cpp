@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// The library's frame loop under mpirun: the head (rank 0) sends ops, every other rank follows them
+// in follow_ops(). A frame costs one op broadcast and one allreduce besides the image exchange; the
+// scene spec travels only when it changed; the time step shown is the one asked for, also right
+// after another step was read ahead; an error on the ranks reaches the head and the loop goes on.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "libindex/error.h"
+#include "libindex/head.h"
+#include "libindex/mpi/agreement.h"
+#include "libindex/mpi/check.h"
+
+using namespace libindex;
+namespace fs = std::filesystem;
+
+// MPI's profiling interface: these count the collectives every rank makes, then forward to PMPI_.
+namespace {
+struct Counts {
+  long long ibcast = 0, bcast = 0, allreduce = 0, reduce = 0, comm_dup = 0, barrier = 0;
+};
+Counts g_counts;
+} // namespace
+
+extern "C" {
+int MPI_Ibcast(void* b, int n, MPI_Datatype t, int root, MPI_Comm c, MPI_Request* r) {
+  ++g_counts.ibcast;
+  return PMPI_Ibcast(b, n, t, root, c, r);
+}
+int MPI_Bcast(void* b, int n, MPI_Datatype t, int root, MPI_Comm c) {
+  ++g_counts.bcast;
+  return PMPI_Bcast(b, n, t, root, c);
+}
+int MPI_Allreduce(const void* s, void* r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
+  ++g_counts.allreduce;
+  return PMPI_Allreduce(s, r, n, t, o, c);
+}
+int MPI_Reduce(const void* s, void* r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c) {
+  ++g_counts.reduce;
+  return PMPI_Reduce(s, r, n, t, o, root, c);
+}
+int MPI_Comm_dup(MPI_Comm c, MPI_Comm* out) {
+  ++g_counts.comm_dup;
+  return PMPI_Comm_dup(c, out);
+}
+int MPI_Barrier(MPI_Comm c) {
+  ++g_counts.barrier;
+  return PMPI_Barrier(c);
+}
+}
+
+namespace {
+
+int world_rank() { return mpi::comm_rank(MPI_COMM_WORLD); }
+
+SessionOptions quiet() {
+  SessionOptions o;
+  o.log = false;
+  o.backend = kernels::BackendKind::cpu;
+  return o;
+}
+
+/// A folder every rank sees (same machine), made by rank 0.
+fs::path shared_folder(const char* name) {
+  std::string path;
+  if (world_rank() == 0) {
+    path = (fs::temp_directory_path() / ("libindex_loop_" + std::to_string(::getpid()) + "_" + name)).string();
+    fs::create_directories(path);
+  }
+  mpi::broadcast_string(path, MPI_COMM_WORLD);
+  return path;
+}
+
+/// A series of 4 steps of 16^3 uint8 voxels, step s holding 40 (s + 1) everywhere.
+SceneSpec series_scene(const fs::path& dir) {
+  if (world_rank() == 0) {
+    fs::create_directories(dir / "steps");
+    for (int step = 0; step < 4; ++step) {
+      std::ofstream f(dir / "steps" / ("density_0" + std::to_string(step) + ".raw"), std::ios::binary);
+      const std::string voxels(16 * 16 * 16, char(40 * (step + 1)));
+      f << voxels;
+    }
+    std::ofstream(dir / "series.prj") << "#! index_app_project 0\n"
+                                         "index::canvas_resolution = 24 24\n"
+                                         "app::scene::root::children = cmap vol\n"
+                                         "app::scene::cmap::type = colormap\n"
+                                         "app::scene::cmap::preset = grayscale\n"
+                                         "app::scene::vol::type = sparse_volume\n"
+                                         "app::scene::vol::importer = raw\n"
+                                         "app::scene::vol::voxel_format = uint8\n"
+                                         "app::scene::vol::bbox = 0 0 0 16 16 16\n"
+                                         "app::scene::vol::input_directory = steps\n"
+                                         "app::scene::vol::input_file_base_name = density_%02d\n"
+                                         "app::scene::vol::input_file_extension = .raw\n"
+                                         "app::scene::vol::time_steps = 0 3\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back({(dir / "series.prj").string(), "", ""});
+  return spec;
+}
+
+/// The small built-in scene (supernova at 32^3, 40x30 canvas).
+SceneSpec small_scene() {
+  SceneSpec spec;
+  spec.overrides = {{"app::scene::supernova::size", "32"},
+                    {"app::scene::supernova::bbox", "0 0 0 32 32 32"},
+                    {"index::canvas_resolution", "40 30"}};
+  return spec;
+}
+
+bool same_pixels(const Image& a, const Image& b) {
+  if (a.width() != b.width() || a.height() != b.height()) return false;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x)
+      if (!(a.at(x, y) == b.at(x, y))) return false;
+  return true;
+}
+
+float max_difference(const Image& a, const Image& b) {
+  if (a.width() != b.width() || a.height() != b.height()) return 1e9f;
+  float worst = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const Vec4f p = a.at(x, y), q = b.at(x, y);
+      worst = std::max({worst, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
+    }
+  return worst;
+}
+
+} // namespace
+
+TEST(FrameLoop, OneOpBroadcastAndOneAllreduceAFrame) {
+  const Counts start = g_counts;
+  if (world_rank() != 0) {
+    follow_ops(MPI_COMM_WORLD, quiet());
+    // Over the whole loop (session, scene build, warm-up, 5 frames, quit): 7 ops, and the only
+    // communicators duplicated are the session's and its compositor's, once each.
+    EXPECT_EQ(g_counts.ibcast - start.ibcast, 7);
+    EXPECT_EQ(g_counts.comm_dup - start.comm_dup, 2);
+    EXPECT_EQ(g_counts.reduce - start.reduce, 0);
+    return;
+  }
+  Head head(MPI_COMM_WORLD, quiet(), small_scene());
+  head.render(head.state().frame); // warm-up: builds the scene, reads the leaf
+  const Counts before = g_counts;
+  const long long ops = head.ops_sent();
+  for (int i = 0; i < 5; ++i) {
+    FrameParams f = head.state().frame;
+    f.camera.from.x += float(i + 1);
+    EXPECT_EQ(head.render(f).width(), 40);
+  }
+  EXPECT_EQ(head.ops_sent() - ops, 5);
+  EXPECT_EQ(g_counts.ibcast - before.ibcast, 5);       // the op
+  EXPECT_EQ(g_counts.allreduce - before.allreduce, 5); // the frame's agreement
+  EXPECT_EQ(g_counts.bcast - before.bcast, 0);
+  EXPECT_EQ(g_counts.reduce - before.reduce, 0);
+  EXPECT_EQ(g_counts.comm_dup - before.comm_dup, 0);
+  EXPECT_EQ(g_counts.barrier - before.barrier, 0);
+  EXPECT_GT(head.last_stats().samples, 0);
+  EXPECT_EQ(head.last_stats().ranks, mpi::comm_size(MPI_COMM_WORLD));
+}
+
+TEST(FrameLoop, TheSceneSpecTravelsOnlyWhenItChanged) {
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), small_scene());
+  const Image first = head.render(head.state().frame);
+  EXPECT_EQ(head.op_broadcasts(), 2); // the first op carries the spec and the 4 KiB colormap: two blocks
+  head.render(head.state().frame);
+  EXPECT_EQ(head.op_broadcasts(), 3); // then neither: one block
+  // A spec longer than a block (4096 bytes) takes a second broadcast, once; the colormap is the same.
+  SceneSpec big = small_scene();
+  big.edits.push_back({"", "#! index_app_project 0\n# " + std::string(6000, 'x') + "\n", "a long comment"});
+  head.state().load_scene(big);
+  const Image after = head.render(head.state().frame);
+  EXPECT_EQ(head.op_broadcasts(), 5);
+  head.render(head.state().frame);
+  EXPECT_EQ(head.op_broadcasts(), 6);
+  // A new colormap travels once, and every rank renders with it.
+  head.state().frame.colormap.domain_max = 0.5f;
+  const Image narrower = head.render(head.state().frame);
+  EXPECT_EQ(head.op_broadcasts(), 8);
+  EXPECT_FALSE(same_pixels(first, narrower));
+  EXPECT_TRUE(same_pixels(narrower, head.render(head.state().frame)));
+  EXPECT_EQ(head.op_broadcasts(), 9);
+  // Every rank rendered with the new colormap: the N-rank image is the head's own 1-rank image.
+  Session alone(MPI_COMM_SELF, quiet());
+  const SceneView view = build_scene(small_scene(), false);
+  alone.set_volume(view.volume);
+  EXPECT_LT(max_difference(alone.render_frame(head.state().frame, view.background), narrower), 2e-5f);
+  EXPECT_TRUE(same_pixels(first, after)); // a comment changes nothing, on any rank
+}
+
+TEST(FrameLoop, ShowsTheAskedStepNotTheOneReadAhead) {
+  const fs::path dir = shared_folder("series");
+  const SceneSpec spec = series_scene(dir);
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ViewState& s = head.state();
+  std::vector<Image> fresh(4); // each step rendered as the first thing after a scene load
+  for (int step = 3; step >= 0; --step) {
+    s.load_scene(spec);
+    s.time_step = step;
+    fresh[size_t(step)] = head.render(s.frame);
+  }
+  EXPECT_FALSE(same_pixels(fresh[0], fresh[3])); // the steps do look different
+  // Playing from 0 reads step 1 ahead; jumping to 3 must show 3, then 1 (the read-ahead) shows 1.
+  s.time_step = 0;
+  s.playing = true;
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[0]));
+  s.time_step = 3;
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[3]));
+  s.time_step = 1;
+  s.playing = false;
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[1]));
+  s.time_step = 2;
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[2]));
+  fs::remove_all(dir);
+}
+
+TEST(FrameLoop, AnErrorOnTheRanksReachesTheHeadAndTheLoopGoesOn) {
+  const fs::path dir = shared_folder("error");
+  if (world_rank() == 0) {
+    std::ofstream(dir / "v.raw", std::ios::binary) << std::string(8 * 8 * 8, char(200));
+    std::ofstream(dir / "v.prj") << "#! index_app_project 0\n"
+                                    "app::scene::root::children = vol\n"
+                                    "app::scene::vol::type = sparse_volume\n"
+                                    "app::scene::vol::importer = raw\n"
+                                    "app::scene::vol::voxel_format = uint8\n"
+                                    "app::scene::vol::bbox = 0 0 0 8 8 8\n"
+                                    "app::scene::vol::input_file = v.raw\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), small_scene());
+  SceneSpec broken;
+  broken.use_default = false;
+  broken.layers.push_back({(dir / "v.prj").string(), "", ""});
+  head.state().load_scene(broken); // valid on the head now ...
+  fs::remove(dir / "v.raw");       // ... and gone when the ranks read it
+  try {
+    head.render(head.state().frame);
+    ADD_FAILURE() << "a frame of a missing file rendered";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("v.raw"), std::string::npos) << e.what();
+  }
+  head.state().load_scene(small_scene());
+  EXPECT_EQ(head.render(head.state().frame).width(), 40); // every rank still follows
+  fs::remove_all(dir);
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""An idle viewer costs nothing: a real `mpirun -np 2 viewer` with no client and no change for 10 s
+uses < 0.2 CPU-seconds on each rank (read from /proc, as ps does), and then still answers: a camera
+change reaches a new client as a new frame. Before the frame loop moved into the library, rank 1 spun
+a core in MPI_Bcast and the head re-rendered the unchanged scene every second (20 and 8 CPU-s in 20 s).
+
+usage: idle_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
+"""
+import os, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+from libindex_client import Client  # noqa: E402
+from harness import Checks, running_viewer  # noqa: E402
+
+IDLE_SECONDS = 10
+LIMIT = 0.2
+
+
+def rank_pids(launcher):
+    """The viewer processes descended from `launcher` (mpirun), by pid."""
+    parent, name = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as f:
+                name[int(entry)] = f.read().strip()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])  # fields[1]: ppid
+
+    def descends(pid):
+        while pid in parent and pid > 1:
+            if parent[pid] == launcher:
+                return True
+            pid = parent[pid]
+        return False
+
+    return sorted(p for p, n in name.items() if n == "viewer" and descends(p))
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def main():
+    viewer = sys.argv[1]
+    check = Checks()
+    tail = None
+    try:
+        with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "256 256"]) \
+                as (proc, port, tail):
+            time.sleep(3)  # the first frame, rendered at start, is done
+            pids = rank_pids(proc.pid)
+            check(len(pids) == 2, f"two viewer ranks found ({pids})")
+            before = {p: cpu_seconds(p) for p in pids}
+            time.sleep(IDLE_SECONDS)
+            used = {p: cpu_seconds(p) - before[p] for p in pids}
+            for rank, p in enumerate(pids):
+                check(used[p] < LIMIT, f"process {rank} used {used[p]:.2f} CPU-s in {IDLE_SECONDS} s idle (< {LIMIT})")
+            with Client(f"ws://127.0.0.1:{port}") as c:
+                first = c.next_frame(timeout=10)  # a new client gets the last frame at once
+                check(first.width == 256, f"a new client gets the last frame ({first.width}x{first.height})")
+                c.camera_orbit(azimuth=30)
+                frame = c.next_frame(timeout=30, after=first.frame)
+                check(frame.frame > first.frame, f"a camera change renders a new frame (#{frame.frame})")
+                check(c.session_stats()["ranks"] == 2, "two ranks render")
+    except Exception as e:  # noqa: BLE001
+        check(False, f"raised {e!r}")
+    return check.summary(tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
