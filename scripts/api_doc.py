@@ -21,10 +21,20 @@ Two WebSocket endpoints on the viewer's port (default 8080):
   reduced-resolution interactive frame) · `8` u64 frame number · `16` u32 width · `20` u32 height ·
   `24` f32 render ms · `28` f32 composite ms · `32` f32 encode ms · `36` image.
 
-Errors follow JSON-RPC 2.0: `-32700` parse error, `-32600` invalid request (also: message over the
-size limit), `-32601` unknown method, `-32602` bad params (the message names the param), `-32000` a
-failure while doing what was asked (the message is the reader's or renderer's own). The connection
-and the server stay up after every error.
+Errors follow JSON-RPC 2.0: `-32700` parse error, `-32600` invalid request (also: a message over the
+size limit, a batch over the batch limit, an `id` that is not a string, an integer or null),
+`-32601` unknown method, `-32602` bad params (the message names the param and the limit), `-32603`
+internal error, `-32000` a failure while doing what was asked (the message is the reader's or
+renderer's own), `-32029` too many requests waiting from this client (id null; nothing was done).
+The connection and the server stay up after every error.
+
+Notifications from the server: `session.changed` `{methods: [...]}` after commands that changed what
+every client sees (batches included), and `session.frame_failed` `{message}` when a frame could not
+be rendered (the clients keep the last good frame).
+
+Limits (viewer flags, defaults): `--max-message-bytes` 1 MiB, `--max-batch` 100 calls, `--max-pending`
+64 commands a client, `--max-connections` 256, `--max-pixels` 4096² per frame or snapshot,
+`--max-samples-per-ray` 10⁵ across the volume's diagonal.
 
 """
 

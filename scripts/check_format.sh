@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 format=${CLANG_FORMAT:-$(command -v clang-format-14 || command -v clang-format)}
 cd "$root"
-mapfile -t files < <(find apps bench compositing examples io kernels libindex png streaming tests -type f \
+mapfile -t files < <(find apps bench compositing examples io kernels libindex mpi png session streaming tests -type f \
   \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \) -not -path '*/node_modules/*' | sort)
 bad=()
 for f in "${files[@]}"; do
