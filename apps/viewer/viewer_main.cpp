@@ -53,6 +53,9 @@ int run(int argc, char** argv) {
   app.add_option("--tls-key", server.tls_key, "PEM private key")->check(CLI::ExistingFile);
   app.add_option("--data-root", options.data_roots,
                  "folder the API may load scenes and data from (repeatable; default: the working directory)");
+  app.add_option("--output-root", options.output_root,
+                 "folder where snapshot may write new PNG files (default: none; snapshots come back as data)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--web-root", server.web_root, "folder of the browser viewer's files");
   app.add_option("--quality", options.jpeg_quality, "JPEG quality of the stream")->check(CLI::Range(1, 100));
   app.add_option("--max-pixels", options.limits.max_pixels, "largest frame or snapshot a client may ask for")

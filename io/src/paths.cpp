@@ -16,6 +16,16 @@ std::string resolve_input_path(const Value& value, const std::string& path, cons
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path p(path);
+  if (const PathPolicy* policy = value.origin.policy.get()) {
+    // A scene from the network: its own folder only, never the working directory, and inside the roots.
+    const fs::path candidate = p.is_absolute() || dir.empty() ? p : fs::path(dir) / p;
+    std::string roots;
+    for (const std::string& r : policy->roots()) roots += (roots.empty() ? "" : ", ") + r;
+    if (!policy->allows(fs::absolute(candidate).string()))
+      fail(value, "'" + path + "' is outside the data roots (" + roots + ")");
+    if (!fs::exists(candidate, ec)) fail(value, "no such file '" + candidate.string() + "'");
+    return candidate.string();
+  }
   if (p.is_absolute()) {
     if (fs::exists(p, ec)) return path;
     fail(value, "no such file '" + path + "'");

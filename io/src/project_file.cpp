@@ -34,9 +34,11 @@ bool valid_key(const std::string& key) { return !key.empty() && key.find_first_o
 
 } // namespace
 
-void ProjectFile::add_file(const std::string& path) { add_text(detail::read_text_file(path, "project file"), path); }
+void ProjectFile::add_file(const std::string& path, std::shared_ptr<const PathPolicy> policy) {
+  add_text(detail::read_text_file(path, "project file"), path, std::move(policy));
+}
 
-void ProjectFile::add_text(const std::string& text, const std::string& name) {
+void ProjectFile::add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy) {
   const auto lines = split_lines(text);
   auto where = [&](size_t i) { return name + ":" + std::to_string(i + 1); };
   if (lines.empty() || trim(lines[0]) != kHeader)
@@ -48,7 +50,7 @@ void ProjectFile::add_text(const std::string& text, const std::string& name) {
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string line = trim(lines[i]);
     if (line.empty() || line[0] == '#') continue;
-    const Origin origin{name, int(i + 1), ""};
+    const Origin origin{name, int(i + 1), "", policy};
     const auto eq = line.find('=');
     const auto heredoc = line.find("<<");
     if (heredoc != std::string::npos && (eq == std::string::npos || heredoc < eq)) {

@@ -91,6 +91,18 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 
 } // namespace
 
+} // namespace libindex::io::detail
+
+namespace libindex::io {
+bool is_known_attribute(const std::string& node_type, const std::string& key) {
+  const auto& table = detail::node_keys();
+  const auto it = table.find(node_type);
+  return it != table.end() && (it->second.supported.count(key) || it->second.unsupported.count(key));
+}
+} // namespace libindex::io
+
+namespace libindex::io::detail {
+
 const std::vector<std::string>& supported_node_types() {
   static const std::vector<std::string> types = [] {
     std::vector<std::string> t;

@@ -72,14 +72,27 @@ RenderSettings get_settings(wire::Reader& r) {
 
 void put(wire::Writer& w, const std::vector<SceneLayer>& layers) {
   w.put(uint64_t(layers.size()));
-  for (const SceneLayer& l : layers) w.put(l.file), w.put(l.text), w.put(l.name);
+  for (const SceneLayer& l : layers) {
+    w.put(l.file), w.put(l.text), w.put(l.name);
+    w.put(uint64_t(l.assignments.size()));
+    for (const auto& [key, value] : l.assignments) w.put(key), w.put(value);
+    w.put(uint64_t(l.roots.size()));
+    for (const std::string& root : l.roots) w.put(root);
+  }
 }
 std::vector<SceneLayer> get_layers(wire::Reader& r) {
-  std::vector<SceneLayer> layers(r.get_count(3 * sizeof(uint64_t)));
+  std::vector<SceneLayer> layers(r.get_count(5 * sizeof(uint64_t)));
   for (SceneLayer& l : layers) {
     l.file = r.get_string();
     l.text = r.get_string();
     l.name = r.get_string();
+    l.assignments.resize(r.get_count(2 * sizeof(uint64_t)));
+    for (auto& [key, value] : l.assignments) {
+      key = r.get_string();
+      value = r.get_string();
+    }
+    l.roots.resize(r.get_count(sizeof(uint64_t)));
+    for (std::string& root : l.roots) root = r.get_string();
   }
   return layers;
 }

@@ -10,10 +10,12 @@ namespace libindex {
 namespace {
 void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers) {
   for (const SceneLayer& l : layers) {
+    const auto policy = l.roots.empty() ? nullptr : std::make_shared<const io::PathPolicy>(l.roots);
     if (!l.file.empty())
-      project.add_file(l.file);
-    else
-      project.add_text(l.text, l.name);
+      project.add_file(l.file, policy);
+    else if (!l.text.empty())
+      project.add_text(l.text, l.name, policy);
+    for (const auto& [key, value] : l.assignments) project.set(key, value, io::Origin{"", 0, l.name, policy});
   }
 }
 } // namespace

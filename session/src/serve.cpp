@@ -138,6 +138,7 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   std::signal(SIGTERM, on_signal);
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws
   head.state().limits = options.limits;
+  head.state().output_root = options.output_root;
   ServedHead served(head, options); // ~Head tells the others to quit, also when this throws
   served.run();
 }

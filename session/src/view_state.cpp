@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "libindex/error.h"
+#include "libindex/io/path_policy.h"
 
 namespace libindex {
 
@@ -59,21 +60,18 @@ void ViewState::advance_time() {
   if (playing) time_step = next_step();
 }
 
-std::string ViewState::resolve_data_path(const std::string& in) const {
-  namespace fs = std::filesystem;
-  std::string path = in;
-  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0)
-    throw Error("'" + in + "': http(s) URLs are not supported by this build; copy the file under a data root");
-  if (path.rfind("file://", 0) == 0) path = path.substr(7);
-  const fs::path canonical = fs::weakly_canonical(fs::absolute(path));
-  for (const std::string& root : data_roots) {
-    const fs::path r = fs::weakly_canonical(fs::absolute(root));
-    const auto mismatch = std::mismatch(r.begin(), r.end(), canonical.begin(), canonical.end());
-    if (mismatch.first == r.end()) return canonical.string();
-  }
-  std::string roots;
-  for (const std::string& r : data_roots) roots += (roots.empty() ? "" : ", ") + r;
-  throw Error("'" + in + "' is outside the data roots (" + roots + "); start the viewer with --data-root DIR");
+std::string ViewState::resolve_data_path(const std::string& in) const { return io::PathPolicy(data_roots).resolve(in); }
+
+std::string ViewState::snapshot_path(const std::string& in) const {
+  if (output_root.empty())
+    throw Error("this viewer writes no files (start it with --output-root DIR); leave 'path' out to get "
+                "the PNG back");
+  const std::string path = io::PathPolicy({output_root}).resolve(in);
+  if (std::filesystem::path(path).extension() != ".png") throw Error("'" + in + "': a snapshot path must end in .png");
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
+    throw Error("'" + in + "' exists already: snapshots never overwrite a file");
+  return path;
 }
 
 } // namespace libindex

@@ -21,7 +21,11 @@ Op full_op() {
   spec.use_default = false;
   spec.layers = {{"/data/a.prj", "", ""}, {"", "#! index_app_project 0\nk = v\n", "--synthetic"}};
   spec.overrides = {{"index::canvas_resolution", "800 600"}, {"app::scene::x::y", "z"}};
-  spec.edits = {{"", "text of an edit", "JSON-RPC create_scene_element blob2"}};
+  spec.edits = {{"",
+                 "",
+                 "JSON-RPC create_scene_element blob2",
+                 {{"app::scene::blob2::type", "sparse_volume"}, {"k", "v"}},
+                 {"/data", "/scratch"}}};
   op.scene = spec;
   op.time_step = 12;
   op.next_step = 13;

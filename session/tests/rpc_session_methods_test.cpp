@@ -73,7 +73,7 @@ TEST_F(SessionMethods, SnapshotErrors) {
             "invalid params: 10000x10000 is 100000000 pixels, over the limit of 16777216");
   const json outside = call(rpc, "snapshot", {{"path", "/tmp/../etc/x.png"}});
   EXPECT_EQ(code(outside), -32602);
-  EXPECT_NE(message(outside).find("is outside the data roots"), std::string::npos) << outside;
+  EXPECT_NE(message(outside).find("this viewer writes no files"), std::string::npos) << outside;
   EXPECT_EQ(head->ops_sent(), 0); // nothing was rendered for a refused request
 }
 
@@ -118,4 +118,80 @@ TEST_F(SessionMethods, IndexPerformanceValues) {
   EXPECT_EQ(r["result"]["performance_value"]["nb_horizontal_spans"], 1);
   EXPECT_EQ(message(call(rpc, "nv::index::app::perflab.get_performance_value", {{"query_performance_value", {"x"}}})),
             "invalid params: 'query_performance_value': unknown key 'x'");
+}
+
+TEST_F(SessionMethods, SceneLoadResolvesRelativePathsAgainstTheRootAndItsFilesObeyTheRoots) {
+  const fs::path outside = fs::temp_directory_path() / ("libindex_outside_" + std::to_string(::getpid()) + ".raw");
+  std::ofstream(outside, std::ios::binary) << std::string(8, char(9));
+  std::ofstream(root / "evil.prj") << "#! index_app_project 0\n"
+                                      "app::scene::root::children = v\n"
+                                      "app::scene::v::type = sparse_volume\n"
+                                      "app::scene::v::importer = raw\n"
+                                      "app::scene::v::voxel_format = uint8\n"
+                                      "app::scene::v::bbox = 0 0 0 2 2 2\n"
+                                      "app::scene::v::input_file = "
+                                   << outside.string() << "\n";
+  const json r = call(rpc, "scene.load", {{"path", "evil.prj"}}); // relative: against the data root
+  EXPECT_EQ(code(r), -32000) << r;
+  EXPECT_NE(message(r).find("is outside the data roots"), std::string::npos) << r;
+  EXPECT_EQ(head->state().view.volume_box.hi.x, 32.0f); // the scene is unchanged
+  fs::remove(outside);
+}
+
+TEST_F(SessionMethods, SceneEditsAreDataNoValueAddsAKey) {
+  const std::string create =
+      "nv::index::app::scene_management_center::scene_management_center_command_receiver.create_scene_element";
+  auto element = [&](const std::string& id, const json& args) {
+    return call(
+        rpc, create,
+        {{"parent_group_id", "scene_root"}, {"new_scene_element_id", id}, {"class_name", "IColormap"}, {"args", args}});
+  };
+  const int version = head->state().scene_version;
+  // A newline would have injected app::colormap::file_0 into pasted project text.
+  json r = element("c1", {{"domain", "0 1\napp::colormap::file_0 = /etc/passwd"}});
+  EXPECT_EQ(message(r), "invalid params: 'args.domain' must be one line");
+  r = element("c2", {{"domain ", "0 1"}}); // a key with a trailing space
+  EXPECT_EQ(message(r), "invalid params: 'args.domain ' is not an attribute of a colormap");
+  r = element("c3", {{"file_name", "/etc/passwd"}});
+  EXPECT_EQ(code(r), -32602);
+  EXPECT_NE(message(r).find("is outside the data roots"), std::string::npos) << r;
+  r = element("bad\nid", {{"domain", "0 1"}});
+  EXPECT_EQ(code(r), -32602);
+  r = call(rpc, create,
+           {{"parent_group_id", "scene_root"},
+            {"new_scene_element_id", "v2"},
+            {"class_name", "ISparse_volume_scene_element"},
+            {"args", {{"input_directory", root.string()}, {"input_file_base_name", "../x"}}}});
+  EXPECT_EQ(message(r), "invalid params: 'args.input_file_base_name' must be a file name, not a path");
+  EXPECT_EQ(head->state().scene_version, version); // nothing was applied
+  // A multi-line table is data too: it becomes the colormap's entries, nothing else.
+  r = element("c4", {{"map_type", "data"}, {"size", "2"}, {"data", "1 0 0 0\n0 0 1 1"}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(head->state().scene_version, version + 1);
+  EXPECT_EQ(head->state().spec.edits.back().assignments.size(), 5u); // type, 3 args, root's children
+}
+
+TEST_F(SessionMethods, SnapshotsWriteOnlyNewPngFilesInsideTheOutputRoot) {
+  json r = call(rpc, "snapshot", {{"path", "a.png"}});
+  EXPECT_EQ(message(r), "invalid params: 'path': this viewer writes no files (start it with --output-root DIR); "
+                        "leave 'path' out to get the PNG back");
+  const fs::path out = root / "out";
+  fs::create_directories(out);
+  head->state().output_root = out.string();
+  r = call(rpc, "snapshot", {{"path", "a.png"}, {"width", 8}, {"height", 8}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["path"], (out / "a.png").string());
+  EXPECT_GT(fs::file_size(out / "a.png"), 8u);
+  const auto ops = head->ops_sent();
+  r = call(rpc, "snapshot", {{"path", "a.png"}});
+  EXPECT_EQ(message(r), "invalid params: 'path': 'a.png' exists already: snapshots never overwrite a file");
+  std::ofstream(out / "scene.prj") << "#! index_app_project 0\n";
+  EXPECT_EQ(message(call(rpc, "snapshot", {{"path", "scene.prj"}})),
+            "invalid params: 'path': 'scene.prj': a snapshot path must end in .png");
+  fs::create_symlink(root / "elsewhere.png", out / "link.png"); // dangling, to outside the output root
+  r = call(rpc, "snapshot", {{"path", "link.png"}});
+  EXPECT_NE(message(r).find("is outside the data roots"), std::string::npos) << r;
+  EXPECT_FALSE(fs::exists(root / "elsewhere.png"));
+  EXPECT_EQ(code(call(rpc, "snapshot", {{"path", "../b.png"}})), -32602);
+  EXPECT_EQ(head->ops_sent(), ops); // nothing rendered for refused requests
 }

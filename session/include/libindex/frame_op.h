@@ -18,7 +18,7 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  static constexpr uint32_t kFormatVersion = 1;
+  static constexpr uint32_t kFormatVersion = 2; ///< 2: scene layers carry assignments and roots
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)

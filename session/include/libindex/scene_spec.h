@@ -11,10 +11,15 @@
 
 namespace libindex {
 
-/// A layer of the scene: a project file, or project text (e.g. a synthetic scene, an IndeX scene edit).
+/// A layer of the scene: a project file, project text (a synthetic scene), or key/value assignments
+/// (a scene edit made through the API: data, never text pasted into a project and parsed again).
 struct SceneLayer {
-  std::string file;       ///< a .prj path, or empty
-  std::string text, name; ///< project text and the name its messages use
+  std::string file;                                             ///< a .prj path, or empty
+  std::string text, name;                                       ///< project text and the name its messages use
+  std::vector<std::pair<std::string, std::string>> assignments; ///< key = value, in order
+  /// Not empty for layers that came over the network: every file they name must lie inside these
+  /// roots (io::PathPolicy), also the ones a loaded .prj names.
+  std::vector<std::string> roots;
   friend bool operator==(const SceneLayer&, const SceneLayer&) = default;
 };
 

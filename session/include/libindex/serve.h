@@ -21,6 +21,7 @@ struct ServeOptions {
   streaming::ServerOptions server;
   streaming::RpcLimits rpc;            ///< batch length and message size the dispatcher accepts
   std::vector<std::string> data_roots; ///< where API requests may read files; empty: none
+  std::string output_root;             ///< where snapshot may write new files; empty: none (PNG returned)
   ViewLimits limits;
   int jpeg_quality = 85;
   int interactive_divisor = 2; ///< reduced resolution while the user drags

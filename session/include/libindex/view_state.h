@@ -38,6 +38,7 @@ struct ViewState {
   bool interactive = false;            ///< the user is dragging: reduced resolution
   bool refine = false;                 ///< render full resolution once input stops
   std::vector<std::string> data_roots; ///< where API requests may read files from
+  std::string output_root;             ///< where snapshot may write files; empty: snapshots come back as data
   ViewLimits limits;
 
   /// Throws libindex::Error when a w x h frame is outside the limits.
@@ -55,9 +56,13 @@ struct ViewState {
   int next_step() const;
   /// Advances the shown step while playing (wrapping around).
   void advance_time();
-  /// A path or file:// URL from a client, made absolute and canonical; throws libindex::Error when
-  /// it lies outside every data root or is an http(s) URL.
+  /// A path or file:// URL from a client (relative ones against the first data root), made real
+  /// (io::PathPolicy: symbolic links followed); throws libindex::Error when it lies outside every
+  /// data root or is an http(s) URL.
   std::string resolve_data_path(const std::string& path_or_url) const;
+  /// Where a snapshot named `path` by a client is written: inside the output root, a file that does
+  /// not exist yet (never overwritten, never through a symbolic link). Throws libindex::Error.
+  std::string snapshot_path(const std::string& path) const;
 };
 
 } // namespace libindex

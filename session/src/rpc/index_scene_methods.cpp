@@ -2,7 +2,10 @@
 // NVIDIA IndeX's scene management: get_scene_graph, create_scene_element, set_scene_element. An
 // edit becomes a new layer of the scene spec, validated (built) before anything changes.
 #include "libindex/error.h"
+#include <map>
+
 #include "libindex/io/cmap_reader.h"
+#include "libindex/io/scene.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_json.h"
 
@@ -31,52 +34,72 @@ json scene_graph(const ViewState& s) {
   return root;
 }
 
-/// Project text for one new scene element, its args mirroring .prj attributes.
-std::string element_text(const ViewState& s, const std::string& id, const std::string& class_name, const json& args) {
-  std::string text = "#! index_app_project 0\n";
-  std::string type;
-  if (class_name == "IColormap")
-    type = "colormap";
-  else if (class_name == "ISparse_volume_scene_element")
-    type = "sparse_volume";
-  else if (class_name == "ISparse_volume_rendering_properties")
-    type = "sparse_volume_rendering_properties";
-  else if (class_name == "IDirectional_headlight")
-    type = "directional_headlight";
-  else if (class_name == "IStatic_scene_group")
-    type = "static_scene_group";
-  else
+/// IndeX class names and the node types they make.
+std::string node_type_of(const std::string& class_name) {
+  static const std::map<std::string, std::string> types = {
+      {"IColormap", "colormap"},
+      {"ISparse_volume_scene_element", "sparse_volume"},
+      {"ISparse_volume_rendering_properties", "sparse_volume_rendering_properties"},
+      {"IDirectional_headlight", "directional_headlight"},
+      {"IStatic_scene_group", "static_scene_group"}};
+  const auto it = types.find(class_name);
+  if (it == types.end())
     bad("'class_name' " + class_name +
         " is not supported (IColormap, ISparse_volume_scene_element, "
         "ISparse_volume_rendering_properties, IDirectional_headlight, IStatic_scene_group)");
-  text += "app::scene::" + id + "::type = " + type + "\n";
+  return it->second;
+}
+
+/// A colormap table as the `data` attribute holds it: 4 numbers an entry, one entry a line.
+std::string table_text(const Colormap& m) {
+  std::string data;
+  for (const Vec4f& e : m.entries)
+    data +=
+        std::to_string(e.x) + " " + std::to_string(e.y) + " " + std::to_string(e.z) + " " + std::to_string(e.w) + "\n";
+  return data;
+}
+
+/// The attributes of one new scene element as key/value data: each key must be an attribute IndeX
+/// defines for the element's type (exactly: no spaces, no other node's keys), each value one line
+/// (a colormap's table excepted), file names inside the data roots. Nothing is ever parsed as
+/// project text, so no value can add keys.
+std::vector<std::pair<std::string, std::string>> element_assignments(const ViewState& s, const std::string& id,
+                                                                     const std::string& type, const json& args) {
+  const std::string prefix = "app::scene::" + id + "::";
+  std::vector<std::pair<std::string, std::string>> out{{prefix + "type", type}};
   for (auto it = args.begin(); it != args.end(); ++it) {
-    if (!it.value().is_string()) bad("'args." + it.key() + "' must be a string");
-    std::string key = it.key(), value = it.value().get<std::string>();
+    const std::string& key = it.key();
+    if (!it.value().is_string()) bad("'args." + key + "' must be a string");
+    std::string value = it.value().get<std::string>();
     if (key == "type") continue;
-    // File references must lie inside the data roots (file:// URLs too).
-    if (key == "input_file" || key == "file_name" || key == "input_directory") value = s.resolve_data_path(value);
+    // IndeX's way to say "a table from a .cmap file" (file_name): nothing to keep beyond the table.
+    if (type == "colormap" && (key == "data_source" || key == "file_type")) continue;
+    if (!io::is_known_attribute(type, key)) bad("'args." + key + "' is not an attribute of a " + type);
+    if (value.find('\0') != std::string::npos) bad("'args." + key + "' holds a NUL character");
+    const bool multi_line = type == "colormap" && key == "data";
+    if (!multi_line && value.find_first_of("\r\n") != std::string::npos) bad("'args." + key + "' must be one line");
+    if (key == "input_file_base_name" && (value.find('/') != std::string::npos || value == ".."))
+      bad("'args.input_file_base_name' must be a file name, not a path");
+    if (key == "input_file" || key == "file_name" || key == "input_directory") {
+      try {
+        value = s.resolve_data_path(value);
+      } catch (const Error& e) {
+        bad("'args." + key + "': " + e.what());
+      }
+    }
     if (type == "colormap" && key == "file_name") {
       // IndeX: data_source = file, file_type = cmap, file_name = path -> an explicit table.
       const Colormap m = io::read_cmap(value);
-      std::string data;
-      for (const Vec4f& e : m.entries)
-        data += std::to_string(e.x) + " " + std::to_string(e.y) + " " + std::to_string(e.z) + " " +
-                std::to_string(e.w) + "\n";
-      text += "app::scene::" + id + "::map_type = data\napp::scene::" + id +
-              "::size = " + std::to_string(m.entries.size()) + "\napp::scene::" + id + "::data << (END)\n" + data +
-              "(END)\n";
+      out.push_back({prefix + "map_type", "data"});
+      out.push_back({prefix + "size", std::to_string(m.entries.size())});
+      out.push_back({prefix + "data", table_text(m)});
       continue;
     }
     // A colormap read from a file became a data table above: its lookup-table keys no longer apply.
-    if (key == "data_source" || key == "file_type") continue;
     if (type == "colormap" && args.contains("file_name") && (key == "map_type" || key == "map_index")) continue;
-    if (value.find('\n') != std::string::npos)
-      text += "app::scene::" + id + "::" + key + " << (END)\n" + value + "\n(END)\n";
-    else
-      text += "app::scene::" + id + "::" + key + " = " + value + "\n";
+    out.push_back({prefix + key, value});
   }
-  return text;
+  return out;
 }
 
 std::string children_key(const std::string& parent) {
@@ -99,9 +122,13 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 /// Applies a scene edit as a new layer, validated before anything changes; keeps the user's view.
-void edit_scene(ViewState& s, const std::string& text, const std::string& name) {
+void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name) {
   SceneSpec next = s.spec;
-  next.edits.push_back({"", text, name});
+  SceneLayer layer;
+  layer.name = name;
+  layer.assignments = std::move(assignments);
+  layer.roots = s.data_roots;
+  next.edits.push_back(std::move(layer));
   const Camera camera = s.frame.camera;
   const bool had_volume = s.view.volume != nullptr;
   try {
@@ -141,8 +168,7 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             const auto it = std::find(children.begin(), children.end(), child);
             if (it == children.end()) bad("'args.remove.id': '" + child + "' is not a child of '" + id + "'");
             children.erase(it);
-            edit_scene(s, "#! index_app_project 0\n" + children_key(id) + " = " + join(children) + "\n",
-                       "JSON-RPC set_scene_element");
+            edit_scene(s, {{children_key(id), join(children)}}, "JSON-RPC set_scene_element");
             return json{{"id", id}, {"removed", child}};
           });
   rpc.add({std::string(kIndexScene) + "create_scene_element",
@@ -160,19 +186,21 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             const std::string class_name = param<std::string>(q, "class_name");
             const json args = param<json>(q, "args");
             if (!args.is_object()) bad("'args' must be an object of strings");
-            if (id.empty() || id.find_first_of(" :\t\n") != std::string::npos)
-              bad("'new_scene_element_id' must be a word");
+            if (id.empty() || id.size() > 128 ||
+                id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+                    std::string::npos)
+              bad("'new_scene_element_id' must be a word of letters, digits, '_', '-' and '.'");
             if (s.view.scene.nodes.count(id)) bad("'new_scene_element_id': '" + id + "' exists already");
             std::vector<std::string> children = children_of(s, parent);
-            std::string text;
+            std::vector<std::pair<std::string, std::string>> assignments;
             try {
-              text = element_text(s, id, class_name, args);
+              assignments = element_assignments(s, id, node_type_of(class_name), args);
             } catch (const Error& e) {
               bad(e.what());
             }
             children.push_back(id);
-            text += children_key(parent) + " = " + join(children) + "\n";
-            edit_scene(s, text, "JSON-RPC create_scene_element " + id);
+            assignments.push_back({children_key(parent), join(children)});
+            edit_scene(s, std::move(assignments), "JSON-RPC create_scene_element " + id);
             return json{{"id", id}};
           });
 }

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // scene.info, scene.load, snapshot.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "libindex/error.h"
 #include "libindex/io/image_writer.h"
 #include "libindex/rpc_methods.h"
@@ -27,6 +33,26 @@ json scene_info(const ViewState& s) {
 }
 
 namespace {
+
+/// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link
+/// (O_EXCL | O_NOFOLLOW: also when one appeared after the path was checked).
+void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot create '" + path + "': " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw Error("cannot write '" + path + "': " + why);
+    }
+    done += size_t(n);
+  }
+  if (::close(fd) != 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+}
+
 std::string data_path_param(const ViewState& s, const json& q, const char* name) {
   try {
     return s.resolve_data_path(param<std::string>(q, name));
@@ -43,13 +69,17 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
       [&s](const json&) { return scene_info(s); });
   rpc.add({"scene.load",
            "Loads a .prj scene file from inside the data roots (replaces the scene).",
-           {{"path", param_doc("string", "path or file:// URL inside a --data-root", true)}},
+           {{"path", param_doc("string",
+                               "path (relative: to the first --data-root) or file:// URL inside a --data-root", true)}},
            {{"type", "object"}},
            {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
           [&s](const json& q) {
             SceneSpec next;
             next.use_default = false;
-            next.layers.push_back({data_path_param(s, q, "path"), "", ""});
+            SceneLayer layer;
+            layer.file = data_path_param(s, q, "path");
+            layer.roots = s.data_roots; // and every file the scene names must lie inside them too
+            next.layers.push_back(std::move(layer));
             next.overrides = s.spec.overrides;
             try {
               s.load_scene(std::move(next));
@@ -58,40 +88,48 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
             }
             return scene_info(s);
           });
-  rpc.add(
-      {"snapshot",
-       "Renders a still (PNG) at any resolution; returned as base64 or written under a data root.",
-       {{"width", param_doc("integer", "default: the canvas width")},
-        {"height", param_doc("integer", "default: the canvas height")},
-        {"path", param_doc("string", "write the PNG here (inside a data root) instead of returning it")}},
-       {{"type", "object"}},
-       {"-32602 for sizes out of range or a path outside the data roots", "-32000 when the frame fails on some rank"}},
-      [&head, &s](const json& q) {
-        FrameParams f = s.frame;
-        f.width = param_or<int>(q, "width", f.width);
-        f.height = param_or<int>(q, "height", f.height);
-        try {
-          s.check_size(f.width, f.height);
-        } catch (const Error& e) {
-          bad(e.what());
-        }
-        f.camera.aspect = float(f.width) / float(f.height);
-        const std::string path = q.contains("path") ? data_path_param(s, q, "path") : std::string();
-        Image image;
-        try {
-          image = head.render(f);
-        } catch (const Error& e) {
-          throw streaming::RpcError(streaming::server_error, std::string("snapshot failed: ") + e.what());
-        }
-        json result{{"width", f.width}, {"height", f.height}};
-        if (!path.empty()) {
-          io::write_png(path, image);
-          result["path"] = path;
-        } else {
-          result["png_base64"] = base64(io::encode_png(image));
-        }
-        return result;
-      });
+  rpc.add({"snapshot",
+           "Renders a still (PNG) at any resolution; returned as base64, or written as a new file under --output-root.",
+           {{"width", param_doc("integer", "default: the canvas width")},
+            {"height", param_doc("integer", "default: the canvas height")},
+            {"path",
+             param_doc("string", "write the PNG here (a new .png file inside --output-root) instead of returning it")}},
+           {{"type", "object"}},
+           {"-32602 for sizes out of range, no --output-root, a path outside it or an existing file",
+            "-32000 when the frame fails on some rank"}},
+          [&head, &s](const json& q) {
+            FrameParams f = s.frame;
+            f.width = param_or<int>(q, "width", f.width);
+            f.height = param_or<int>(q, "height", f.height);
+            try {
+              s.check_size(f.width, f.height);
+            } catch (const Error& e) {
+              bad(e.what());
+            }
+            f.camera.aspect = float(f.width) / float(f.height);
+            std::string path;
+            if (q.contains("path")) {
+              try {
+                path = s.snapshot_path(param<std::string>(q, "path"));
+              } catch (const Error& e) {
+                bad(std::string("'path': ") + e.what());
+              }
+            }
+            Image image;
+            try {
+              image = head.render(f);
+            } catch (const Error& e) {
+              throw streaming::RpcError(streaming::server_error, std::string("snapshot failed: ") + e.what());
+            }
+            json result{{"width", f.width}, {"height", f.height}};
+            if (!path.empty()) {
+              write_new_file(path, io::encode_png(image));
+              result["path"] = path;
+            } else {
+              result["png_base64"] = base64(io::encode_png(image));
+            }
+            return result;
+          });
 }
 
 } // namespace libindex::rpc

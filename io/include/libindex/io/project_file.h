@@ -12,8 +12,10 @@
 #include <utility>
 #include <vector>
 #include <map>
+#include <memory>
 
 #include "libindex/box.h"
+#include "libindex/io/path_policy.h"
 #include "libindex/vec.h"
 
 namespace libindex::io {
@@ -23,6 +25,9 @@ struct Origin {
   std::string file;                   ///< the path as it was given; empty when the value did not come from a file
   int line = 0;                       ///< 1-based line of the key in `file`
   std::string label = "command line"; ///< used when `file` is empty
+  /// Set for values that came over the network (a scene loaded or edited through the API): files
+  /// they name must lie inside its roots. Null: any file the process can read.
+  std::shared_ptr<const PathPolicy> policy;
 
   /// "scene.prj:12", or the label.
   std::string to_string() const;
@@ -65,10 +70,10 @@ std::vector<std::string> as_words(const Value& value);
 class ProjectFile {
  public:
   /// Parses `path` and lays its keys over the ones already present. Throws Error naming path:line.
-  void add_file(const std::string& path);
+  void add_file(const std::string& path, std::shared_ptr<const PathPolicy> policy = nullptr);
   /// Parses `text` as if it were the contents of a file called `name` (embedded defaults, uploads, tests).
   /// Relative paths in it resolve against the directory of `name`.
-  void add_text(const std::string& text, const std::string& name);
+  void add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy = nullptr);
   /// Sets one key, overriding any earlier value.
   void set(const std::string& key, const std::string& text, const Origin& origin = Origin{});
   /// Sets every (key, value) pair, in order, with origin "command line".

@@ -99,6 +99,10 @@ std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project);
 /// The colormap file table of a project file.
 SceneResources scene_resources(const ProjectFile& project);
 
+/// True when `key` is an attribute of IndeX's `node_type` that libindex reads, or knows and ignores
+/// (with a warning); the allow-list for scene elements made through the API.
+bool is_known_attribute(const std::string& node_type, const std::string& key);
+
 /// True for the node types that change SceneAttributes: colormap, sparse_volume_rendering_properties,
 /// directional_headlight.
 bool is_attribute_node_type(const std::string& type);
