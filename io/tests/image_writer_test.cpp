@@ -2,6 +2,9 @@
 #include "libindex/io/image_writer.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -45,7 +48,16 @@ TEST(ImageWriter, PngStoresStraightAlphaTopRowFirst) {
 TEST(ImageWriter, WritesFilesAndNamesUnwritablePaths) {
   TempDir dir;
   write_png(dir.file("a.png"), test_image());
-  EXPECT_GT(std::filesystem::file_size(dir.file("a.png")), 50u);
+  // The file holds exactly what encode_png gives, and it decodes to the image's pixels.
+  std::ifstream in(dir.file("a.png"), std::ios::binary);
+  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file, encode_png(test_image()));
+  const Rgba8Image back = decode_png(file, dir.file("a.png"));
+  ASSERT_EQ(back.width, 3);
+  ASSERT_EQ(back.height, 2);
+  const std::vector<uint8_t> want = {255, 128, 0,   128, 255, 255, 255, 255, 0,  0, 0, 0,
+                                     128, 128, 128, 102, 0,   0,   255, 255, 26, 0, 0, 255};
+  EXPECT_EQ(back.pixels, want);
   EXPECT_CONTAINS_ALL(error_of([&] { write_png(dir.file("no/such/dir/a.png"), test_image()); }),
                       dir.file("no/such/dir/a.png"), "No such file or directory");
   EXPECT_CONTAINS_ALL(error_of([&] { write_png(dir.path(), test_image()); }), dir.path(), "Is a directory");
