@@ -8,6 +8,7 @@
 
 #include "../src/brick_cache.h"
 #include "../src/parallel.h"
+#include "libindex/error.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
 #include "packets.h"
@@ -42,36 +43,42 @@ class CpuBackend final : public Backend {
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       if (packet_isa_ && packet_path_fits(brick))
-        stats.samples = launch_packets(params, brick, stats.active, out);
+        stats.samples = launch_packets(params, brick, stats.active, out, frame.cancel);
       else
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
-          return launch<typename decltype(tag)::type>(params, brick, stats.active, out);
+          return launch<typename decltype(tag)::type>(params, brick, stats.active, out, frame.cancel);
         });
+      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     }
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return stats;
   }
 
  private:
+  /// Marches every tile of `r`; once `cancel` reads true the remaining tiles are skipped (a tile
+  /// takes milliseconds, so a cancelled frame ends within a few).
   template <class Tile>
-  static long long for_each_tile(Rect r, const Tile& march_tile) {
+  static long long for_each_tile(Rect r, const std::atomic<bool>* cancel, const Tile& march_tile) {
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};
     parallel_for(tiles_x * tiles_y, [&](int tile) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return;
       const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
       total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
     });
     return (long long)total.load();
   }
 
-  static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out) {
-    return for_each_tile(r, [&](Rect tile) { return march_packets(params, brick, tile, out); });
+  static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
+                                  const std::atomic<bool>* cancel) {
+    return for_each_tile(r, cancel, [&](Rect tile) { return march_packets(params, brick, tile, out); });
   }
 
   template <class T>
-  static long long launch(const MarchParams& params, const BrickView& brick, Rect r, ImageView out) {
+  static long long launch(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
+                          const std::atomic<bool>* cancel) {
     const DenseSampler<T> sampler = make_dense_sampler(brick, static_cast<const T*>(brick.data));
-    return for_each_tile(r, [&](Rect tile) {
+    return for_each_tile(r, cancel, [&](Rect tile) {
       unsigned long long samples = 0;
       for (int y = tile.y0; y < tile.y1; ++y)
         for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, sampler, x, y, samples);

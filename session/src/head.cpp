@@ -43,6 +43,7 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   op.next_step = state_.next_step();
   op.backend = state_.backend;
   op.frame = frame;
+  op.frame.cancel = cancel_; // the head's own copy only: the op's binary form never carries it
   op.background = state_.view.background;
   return op;
 }

@@ -4,7 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "libindex/head.h"
 #include "libindex/rpc_methods.h"
@@ -17,7 +20,37 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+std::atomic<bool> g_cancel{false}; // lock-free, so a signal handler may set it
+static_assert(std::atomic<bool>::is_always_lock_free);
+void on_signal(int) {
+  g_stop = 1;
+  g_cancel.store(true, std::memory_order_relaxed);
+}
+
+/// SIGTERM and SIGINT end the session within a second: the head's part of a frame in progress stops
+/// at its next tile, and if the frame still waits on other ranks (a long frame of theirs, a rank
+/// gone) after a second, the head exits and mpirun or srun ends the job.
+class StopWatchdog {
+ public:
+  StopWatchdog()
+      : thread_([this] {
+          while (!done_.load() && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          const auto deadline = Clock::now() + std::chrono::seconds(1);
+          while (!done_.load() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          if (!done_.load()) {
+            std::fprintf(stderr, "[viewer] stopping: a frame still runs on other ranks after 1 s; exiting\n");
+            std::_Exit(143);
+          }
+        }) {}
+  ~StopWatchdog() {
+    done_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 /// The head's loop: commands in, frames out, sleeping whenever nothing changed.
 class ServedHead {
@@ -124,7 +157,7 @@ class ServedHead {
 
 } // namespace
 
-void request_stop() { g_stop = 1; }
+void request_stop() { on_signal(0); }
 
 void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
@@ -134,12 +167,15 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
     return;
   }
   g_stop = 0;
+  g_cancel.store(false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws
+  head.set_cancel_flag(&g_cancel);
   head.state().limits = options.limits;
   head.state().output_root = options.output_root;
   ServedHead served(head, options); // ~Head tells the others to quit, also when this throws
+  StopWatchdog watchdog;            // destroyed (stopped) before the quit op goes out
   served.run();
 }
 

@@ -35,11 +35,13 @@ def running_viewer(viewer, args, ranks=2, timeout=120):
         threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
         yield proc, port, tail
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a test may have ended the job itself
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 class Checks:

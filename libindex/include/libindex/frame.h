@@ -2,6 +2,7 @@
 #pragma once
 /// \file Everything that describes one frame, except the data: camera, colormap, render settings.
 
+#include <atomic>
 #include <limits>
 
 #include "libindex/box.h"
@@ -45,6 +46,9 @@ struct FrameParams {
   /// MIP across ranks: each rank writes (max value, 0, 0, 1) so compositing can take the maximum, and
   /// the head applies the colormap after. Set by the session, not by users.
   bool mip_output_values = false;
+  /// When set and true, a backend may stop early and throw libindex::Error("frame cancelled"): how
+  /// SIGTERM ends a long frame. Set by the session on its own rank, never sent to other ranks.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

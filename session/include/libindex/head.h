@@ -48,6 +48,8 @@ class Head {
   bool rebalance();
   /// Tells every other rank to leave follow_ops(). Nothing collective may follow.
   void quit();
+  /// While `*cancel` is true the head's part of a frame stops early and the frame fails (SIGTERM).
+  void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
   const FrameStats& last_stats() const;
   /// Frames per second over the last ten frames' render time.
@@ -71,6 +73,7 @@ class Head {
   long long ops_sent_ = 0;
   std::deque<double> frame_seconds_;
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 /// Every rank but the head: follows the head's ops until it quits. Collective with Head's constructor.

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The viewer as an attacker and a careless user probe it, at 1 and 2 ranks (issue "Hardening"):
+each message that once crashed, escaped, stalled or poisoned the server is answered with the exact
+JSON-RPC error, the server keeps serving a fresh client, and SIGTERM to the head during a long frame
+ends the job. Times are printed, never asserted.
+
+usage: hardening_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
+"""
+import json, os, signal, sys, tempfile, time
+
+import websocket
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+from libindex_client import Client, RpcError  # noqa: E402
+from harness import Checks, running_viewer  # noqa: E402
+
+INDEX = "nv::index::app::scene_management_center::scene_management_center_command_receiver."
+
+
+def error_code(client, method, **params):
+    try:
+        client.call(method, params)
+        return 0, ""
+    except RpcError as e:
+        return e.code, e.message
+
+
+def probe(viewer, ranks, check):
+    work = tempfile.mkdtemp()
+    with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "--data-root", work,
+                                 "-index::canvas_resolution", "128 128"], ranks=ranks) as (proc, port, tail):
+        url = f"ws://127.0.0.1:{port}"
+        tag = f"[{ranks} rank{'s' if ranks > 1 else ''}]"
+        with Client(url) as c:
+            # A crash by one message: an id no double can hold.
+            r = c.call_raw('{"jsonrpc":"2.0","id":1e400,"method":"camera.get"}')
+            check(r.get("error", {}).get("code") == -32600 and r.get("id") is None,
+                  f"{tag} id 1e400 -> -32600 with id null ({r})")
+            # Reading outside the data root: key injection, a trailing space, a base name with '..'.
+            code, msg = error_code(c, INDEX + "create_scene_element", parent_group_id="scene_root",
+                                   new_scene_element_id="x", class_name="IColormap",
+                                   args={"domain": "0 1\napp::colormap::file_0 = /etc/passwd"})
+            check(code == -32602 and "one line" in msg and "root:" not in msg, f"{tag} a newline injects no key ({msg})")
+            code, msg = error_code(c, INDEX + "create_scene_element", parent_group_id="scene_root",
+                                   new_scene_element_id="x", class_name="IColormap", args={"domain ": "0 1"})
+            check(code == -32602, f"{tag} a key with a trailing space is refused ({msg})")
+            code, msg = error_code(c, INDEX + "create_scene_element", parent_group_id="scene_root",
+                                   new_scene_element_id="v", class_name="ISparse_volume_scene_element",
+                                   args={"input_directory": work, "input_file_base_name": "../x"})
+            check(code == -32602 and "not a path" in msg, f"{tag} input_file_base_name '../x' is refused ({msg})")
+            code, msg = error_code(c, "scene.load", path="../../etc/passwd")
+            check(code == -32602 and "outside the data roots" in msg, f"{tag} scene.load outside the root ({msg})")
+            # Writing: no output root means no file.
+            code, msg = error_code(c, "snapshot", path="x.png")
+            check(code == -32602 and "--output-root" in msg and not os.path.exists(os.path.join(work, "x.png")),
+                  f"{tag} snapshot writes no file without --output-root ({msg})")
+            # Stalls: each refused before it touches the state.
+            code, msg = error_code(c, "render.set", sampling_distance=1e-6)
+            check(code == -32602 and "samples per ray" in msg, f"{tag} sampling_distance 1e-6 ({msg})")
+            code, msg = error_code(c, "render.set", width=16384, height=16384)
+            check(code == -32602 and "over the limit" in msg, f"{tag} render.set 16384^2 ({msg})")
+            code, msg = error_code(c, "snapshot", width=16384, height=16384)
+            check(code == -32602 and "over the limit" in msg, f"{tag} snapshot 16384^2 ({msg})")
+            batch = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "camera.get"} for i in range(17500)])
+            t0 = time.monotonic()
+            r = c.call_raw(batch)
+            check(isinstance(r, dict) and r.get("error", {}).get("code") == -32600,
+                  f"{tag} a batch of 17,500 calls -> one -32600 in {time.monotonic() - t0:.2f} s ({str(r)[:80]})")
+            # A poisoned camera: refused, and the camera still reads back as numbers.
+            code, msg = error_code(c, "camera.set", focal=1e39)
+            check(code == -32602, f"{tag} camera focal 1e39 refused ({msg})")
+            code, msg = error_code(c, "camera.set", aperture=1e-45)
+            check(code == -32602, f"{tag} camera aperture 1e-45 refused ({msg})")
+            cam = c.call("camera.get")
+            check(all(isinstance(v, (int, float)) for v in cam["from"] + [cam["focal"], cam["aperture"]]),
+                  f"{tag} the camera still holds numbers")
+        # A page from another origin may not open either socket.
+        for path in ("/index_command_client", "/index_video_client"):
+            try:
+                websocket.create_connection(url + path, origin="http://evil.example", timeout=10).close()
+                check(False, f"{tag} foreign origin opened {path}")
+            except websocket.WebSocketBadStatusException as e:
+                check(e.status_code == 403, f"{tag} foreign origin refused on {path} ({e.status_code})")
+        # The server still serves a fresh client.
+        t0 = time.monotonic()
+        with Client(url) as fresh:
+            frame = fresh.next_frame(timeout=30)
+            check(frame.width == 128, f"{tag} a fresh client gets a frame after all that "
+                                      f"({time.monotonic() - t0:.2f} s)")
+            # SIGTERM to the head during a long frame: ~1e5 samples per ray on a large canvas.
+            fresh.call("render.set", sampling_distance=0.0012, width=2048, height=2048, skipping=False,
+                       early_termination=False)
+            time.sleep(1.5)  # the frame is under way
+            head = min(p for p in child_viewers(proc.pid))
+            t0 = time.monotonic()
+            os.kill(head, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+                check(True, f"{tag} SIGTERM during a long frame ended the job in {time.monotonic() - t0:.2f} s")
+            except Exception:  # noqa: BLE001
+                check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
+    return tail
+
+
+def child_viewers(launcher):
+    parent, name = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/comm") as f:
+                    name[int(entry)] = f.read().strip()
+            except OSError:
+                pass
+
+    def descends(pid):
+        while pid in parent and pid > 1:
+            if parent[pid] == launcher:
+                return True
+            pid = parent[pid]
+        return False
+
+    return [p for p, n in name.items() if n == "viewer" and descends(p)]
+
+
+def main():
+    viewer = sys.argv[1]
+    check = Checks()
+    tail = None
+    for ranks in (1, 2):
+        try:
+            tail = probe(viewer, ranks, check)
+        except Exception as e:  # noqa: BLE001
+            check(False, f"[{ranks}] raised {e!r}")
+    return check.summary(tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
