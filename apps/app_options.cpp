@@ -86,8 +86,10 @@ void add_view_options(CLI::App& app, ViewArgs& a) {
 SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, std::string>> overrides) {
   SceneSpec spec;
   spec.use_default = args.add.empty() && args.synthetic.empty();
-  for (const std::string& f : args.add) spec.layers.push_back({std::filesystem::absolute(f).string(), "", ""});
-  if (!args.synthetic.empty()) spec.layers.push_back({"", synthetic_project(args.synthetic, args.size), "--synthetic"});
+  for (const std::string& f : args.add)
+    spec.layers.push_back(SceneLayer::from_file(std::filesystem::absolute(f).string()));
+  if (!args.synthetic.empty())
+    spec.layers.push_back(SceneLayer::from_text(synthetic_project(args.synthetic, args.size), "--synthetic"));
   spec.overrides = std::move(overrides);
   return spec;
 }

@@ -102,7 +102,7 @@ SceneSpec series_scene(const fs::path& dir) {
   MPI_Barrier(MPI_COMM_WORLD);
   SceneSpec spec;
   spec.use_default = false;
-  spec.layers.push_back({(dir / "series.prj").string(), "", ""});
+  spec.layers.push_back(SceneLayer::from_file((dir / "series.prj").string()));
   return spec;
 }
 
@@ -176,7 +176,8 @@ TEST(FrameLoop, TheSceneSpecTravelsOnlyWhenItChanged) {
   EXPECT_EQ(head.op_broadcasts(), 3); // then neither: one block
   // A spec longer than a block (4096 bytes) takes a second broadcast, once; the colormap is the same.
   SceneSpec big = small_scene();
-  big.edits.push_back({"", "#! index_app_project 0\n# " + std::string(6000, 'x') + "\n", "a long comment"});
+  big.edits.push_back(
+      SceneLayer::from_text("#! index_app_project 0\n# " + std::string(6000, 'x') + "\n", "a long comment"));
   head.state().load_scene(big);
   const Image after = head.render(head.state().frame);
   EXPECT_EQ(head.op_broadcasts(), 5);
@@ -241,7 +242,7 @@ TEST(FrameLoop, AnErrorOnTheRanksReachesTheHeadAndTheLoopGoesOn) {
   Head head(MPI_COMM_WORLD, quiet(), small_scene());
   SceneSpec broken;
   broken.use_default = false;
-  broken.layers.push_back({(dir / "v.prj").string(), "", ""});
+  broken.layers.push_back(SceneLayer::from_file((dir / "v.prj").string()));
   head.state().load_scene(broken); // valid on the head now ...
   fs::remove(dir / "v.raw");       // ... and gone when the ranks read it
   try {

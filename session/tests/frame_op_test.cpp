@@ -19,7 +19,8 @@ Op full_op() {
   op.scene_version = 7;
   SceneSpec spec;
   spec.use_default = false;
-  spec.layers = {{"/data/a.prj", "", ""}, {"", "#! index_app_project 0\nk = v\n", "--synthetic"}};
+  spec.layers = {SceneLayer::from_file("/data/a.prj"),
+                 SceneLayer::from_text("#! index_app_project 0\nk = v\n", "--synthetic")};
   spec.overrides = {{"index::canvas_resolution", "800 600"}, {"app::scene::x::y", "z"}};
   spec.edits = {{"",
                  "",

@@ -20,6 +20,18 @@ struct SceneLayer {
   /// Not empty for layers that came over the network: every file they name must lie inside these
   /// roots (io::PathPolicy), also the ones a loaded .prj names.
   std::vector<std::string> roots;
+
+  static SceneLayer from_file(std::string path) {
+    SceneLayer l;
+    l.file = std::move(path);
+    return l;
+  }
+  static SceneLayer from_text(std::string text, std::string name) {
+    SceneLayer l;
+    l.text = std::move(text);
+    l.name = std::move(name);
+    return l;
+  }
   friend bool operator==(const SceneLayer&, const SceneLayer&) = default;
 };
 
