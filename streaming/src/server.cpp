@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "auth.h"
+#include "libindex/config.h"
 #include "libindex/error.h"
 #include "net.h"
 #include "server_impl.h"
@@ -80,6 +81,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
           "refusing to serve " + address + " without --auth or --token; pass --insecure to do it anyway");
   require(o.tls_cert.empty() == o.tls_key.empty(), "server: TLS needs both a certificate and a key");
   s.tls = !o.tls_cert.empty();
+  require(!s.tls || LIBINDEX_WITH_TLS, "server: this build has no TLS (configured with -DLIBINDEX_WITH_TLS=OFF)");
   if (s.tls) {
     require(readable(o.tls_cert), "cannot read TLS certificate '" + o.tls_cert + "'");
     require(readable(o.tls_key), "cannot read TLS key '" + o.tls_key + "'");
