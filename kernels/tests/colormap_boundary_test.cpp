@@ -119,6 +119,51 @@ TEST(ColormapBoundary, BelowTheDomainNextToSkippedCells) {
   }
 }
 
+TEST(ColormapBoundary, SkippingResumesAfterEachOccupiedRun) {
+  // 8x8x48 seen down -z: voxels z in [16, 24) below the domain (the opaque first entry), the rest
+  // above it (the clear last entry). Eleven entries, only the first visible, so the values that
+  // interpolate across the domain (u >= 0.1) are clear too.
+  const Brick vol =
+      make_volume({8, 8, 48}, DType::float32, [](Vec3f c) { return c.z > 16 && c.z < 24 ? -0.5f : 3.0f; });
+  FrameParams f = ortho_down_z(8, 8, 52.1f, 4, 5, 5);
+  f.colormap.entries.assign(11, {0, 0, 0, 0});
+  f.colormap.entries[0] = {1, 0, 0, 0.3f};
+  // Red samples: z = 23.6 (-0.15, below) and 23.1 .. 16.6 (-0.5): 15, a path of 7.5. z = 16.1 reads 0.9.
+  const float a = analytic_alpha(0.3f, 7.5f, 1.0f);
+  for (Variant v : kVariants) {
+    RenderStats stats;
+    const Image img = render_variant(vol, f, v, &stats);
+    EXPECT_NEAR(img.at(2, 2).w, a, 1e-5) << v.name();
+    EXPECT_NEAR(img.at(2, 2).x, a, 1e-5) << v.name();
+    // Cells of 8 with a reach of 3: [8, 16), [16, 24) and [24, 32) are occupied, the others empty.
+    // Skipping samples z = 31.6 .. 8.1 (48 of the 96): it must skip again after the occupied run.
+    EXPECT_EQ(stats.samples, 25LL * (v.skipping ? 48 : 96)) << v.name();
+  }
+}
+
+TEST(ColormapBoundary, MipTakesEverySampleWhateverTheColormap) {
+  // MIP's maximum is classified after the march (or composited across ranks first), so a cell whose
+  // values the colormap hides still holds the maximum: MIP never skips. Here the maximum, 2.0, lies
+  // above a clamp_to_transparent domain: the pixel is clear, and the value written is 2.0.
+  // Cells z >= 32 hold only 2.0 (a skip grid for this colormap calls them empty); the samples below
+  // z = 32 read at most 0.65.
+  const Brick vol = make_volume({8, 8, 48}, DType::float32, [](Vec3f c) { return c.z < 32 ? 0.5f : 2.0f; });
+  FrameParams f = ortho_down_z(8, 8, 52.1f, 4, 5, 5);
+  f.settings.mode = RenderMode::maximum_intensity;
+  f.colormap.entries = {{1, 1, 1, 0.5f}, {1, 1, 1, 1}};
+  f.colormap.mode = BoundaryMode::clamp_to_transparent;
+  for (Variant v : kVariants) {
+    RenderStats stats;
+    Image img = render_variant(vol, f, v, &stats);
+    EXPECT_EQ(img.at(2, 2).w, 0.0f) << v.name();
+    EXPECT_EQ(stats.samples, 25LL * 96) << v.name();
+    FrameParams values = f;
+    values.mip_output_values = true;
+    img = render_variant(vol, values, v);
+    EXPECT_EQ(img.at(2, 2).x, 2.0f) << v.name();
+  }
+}
+
 TEST(ColormapBoundary, NaNVoxelsReadAsBelowTheDomain) {
   // colormap_lookup treats NaN as outside the domain and not above its middle: clamp_to_edge gives
   // the first entry, clamp_to_transparent nothing. A sample is NaN when any of its 8 corners is.
