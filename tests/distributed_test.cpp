@@ -140,6 +140,35 @@ TEST(Distributed, OddSizedVolumeSeamsEqualOneRank) {
   }
 }
 
+TEST(Distributed, MipOfNegativeValuesEqualsOneRank) {
+  // Distributed MIP composites raw maxima (v, 0, 0, 1) by maximum, then classifies. Every value here
+  // is negative, and a rank whose rays miss its leaf sends transparent zeros: they must take no part,
+  // or the maximum of a pixel would become 0.
+  struct Negative : OddSized {
+    Brick read(const Box3i& r) const override {
+      Brick b = OddSized::read(r);
+      for (size_t i = 0; i < size_t(b.box.voxel_count()); ++i) b.data<float>()[i] -= 1.5f;
+      return b;
+    }
+  };
+  auto volume = std::make_shared<Negative>();
+  Session session(MPI_COMM_WORLD, quiet());
+  session.set_volume(volume);
+  for (bool ortho : {false, true}) {
+    FrameParams f = frame_for({-30, 80, 60}, {18.5f, 30.5f, 11.5f}, ortho, 45, 37);
+    f.settings.mode = RenderMode::maximum_intensity;
+    f.colormap = colormap_preset("grayscale", 1.0f);
+    f.colormap.domain_min = -1.5f, f.colormap.domain_max = 0.0f;
+    const Image n_rank = session.render_frame(f), one = reference(volume, f);
+    if (world_rank() == 0) {
+      EXPECT_LE(max_abs_difference(n_rank, one), 1e-5f) << (ortho ? "ortho" : "perspective");
+      float total = 0;
+      for (const Vec4f& p : one.pixels()) total += p.w;
+      EXPECT_GT(total, 0.1f * 45 * 37) << "the reference must show the volume";
+    }
+  }
+}
+
 TEST(Distributed, EarlyTerminationStaysWithinOne255th) {
   std::shared_ptr<io::VolumeSource> volume = io::make_synthetic("sphere", 36);
   Session session(MPI_COMM_WORLD, quiet());
