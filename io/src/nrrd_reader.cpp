@@ -197,13 +197,21 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path) {
     if (!(in >> w[0] >> w[1] >> w[2])) throw Error(where("spacings") + ": expected 3 spacings, got '" + *s + "'");
     for (int a = 0; a < 3; ++a) {
       const double v = w[a] == "nan" ? 1.0 : std::atof(w[a].c_str()); // "nan" means unknown: keep 1
-      if (!(v > 0)) throw Error(where("spacings") + ": spacing '" + w[a] + "' must be positive");
+      // Checked as the float it becomes: 1e-50 would be 0 and 1e39 infinite, and the renderer
+      // scales the volume's box by it.
+      if (!(float(v) > 0) || !std::isfinite(float(v)))
+        throw Error(where("spacings") + ": spacing '" + w[a] + "' must be a positive number");
       spacing[a] = float(v);
     }
   } else if (const auto* d = get("spacedirections")) {
     const auto lengths = direction_lengths(*d, where("spacedirections"));
     if (lengths.size() != 3) throw Error(where("spacedirections") + ": expected 3 space directions, got '" + *d + "'");
-    for (int a = 0; a < 3; ++a) spacing[a] = lengths[a];
+    for (int a = 0; a < 3; ++a) {
+      if (!(lengths[a] > 0) || !std::isfinite(lengths[a]))
+        throw Error(where("spacedirections") + ": space direction " + std::to_string(a + 1) +
+                    " must have a positive length, got '" + *d + "'");
+      spacing[a] = lengths[a];
+    }
   }
 
   // Data: attached after the blank line, or detached in "data file" (relative to the header).

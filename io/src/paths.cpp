@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where relative file names in a scene point, and time-step file names.
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -56,11 +57,17 @@ std::string format_step(const Value& value, const std::string& pattern, int step
     size_t j = i + 1;
     const bool zero = j < pattern.size() && pattern[j] == '0';
     if (zero) ++j;
+    // The width is capped while it is read (no int overflow) and refused above kMaxStepWidth: a
+    // file name of a billion spaces is not a file name, and would be allocated.
+    constexpr int kMaxStepWidth = 64;
     int width = 0;
     while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j])))
-      width = width * 10 + (pattern[j++] - '0');
+      width = std::min(width * 10 + (pattern[j++] - '0'), kMaxStepWidth + 1);
     if (j >= pattern.size() || (pattern[j] != 'd' && pattern[j] != 'i'))
       fail(value, "unsupported step directive in '" + pattern + "' (use %d or %04d)");
+    if (width > kMaxStepWidth)
+      fail(value,
+           "the step directive in '" + pattern + "' is wider than " + std::to_string(kMaxStepWidth) + " characters");
     if (replaced) fail(value, "more than one step directive in '" + pattern + "'");
     const std::string digits = std::to_string(step < 0 ? -(long long)step : (long long)step);
     const std::string sign = step < 0 ? "-" : "";

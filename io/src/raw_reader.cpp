@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <filesystem>
+#include <limits>
 #include <regex>
 
 #include "byte_order.h"
@@ -127,17 +128,21 @@ std::unique_ptr<VolumeSource> open_raw(const RawLayout& layout) {
   require(d.x > 0 && d.y > 0 && d.z > 0,
           layout.label + ": '" + layout.path + "': dimensions must be positive, got " + dims_text(d));
   const uint64_t actual = detail::regular_file_size(layout.path, layout.label);
-  const uint64_t voxels = uint64_t(d.x) * uint64_t(d.y) * uint64_t(d.z);
-  const uint64_t expected = layout.offset + voxels * uint64_t(dtype_size(layout.dtype));
+  // In 128 bits: three int dimensions times a voxel size reach 2^95, and a wrapped 64-bit product
+  // (1073741824 x 1073741824 x 16 bytes = 2^64 -> 0) would pass a 1-byte file as complete.
+  using u128 = unsigned __int128;
+  const u128 expected = u128(layout.offset) + u128(d.x) * u128(d.y) * u128(d.z) * dtype_size(layout.dtype);
+  const std::string expected_text =
+      expected > std::numeric_limits<uint64_t>::max() ? "more than 2^64" : std::to_string(uint64_t(expected));
   const std::string shape = dims_text(d) + " " + to_string(layout.dtype) +
                             (layout.offset ? " after " + std::to_string(layout.offset) + " header bytes" : "");
   if (actual < expected)
-    throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + std::to_string(expected) +
-                " bytes (" + shape + "), the file has " + std::to_string(actual) + " bytes");
+    throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + expected_text + " bytes (" + shape +
+                "), the file has " + std::to_string(actual) + " bytes");
   // A longer file means the dimensions or the voxel type are wrong; rendering a prefix of it would show
   // a plausible but wrong picture, so refuse it too.
   if (actual > expected && !layout.allow_trailing)
-    throw Error(layout.label + ": '" + layout.path + "' is larger than expected: expected " + std::to_string(expected) +
+    throw Error(layout.label + ": '" + layout.path + "' is larger than expected: expected " + expected_text +
                 " bytes (" + shape + "), the file has " + std::to_string(actual) +
                 " bytes; check bbox and voxel_format");
   return std::make_unique<RawSource>(layout);

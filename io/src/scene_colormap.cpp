@@ -14,8 +14,8 @@ Colormap from_data(const SceneNode& node) {
   const Value& data = required_attribute(node, "data");
   const auto numbers = as_floats(data);
   if (numbers.size() != size_t(size) * 4)
-    fail(data, "expected size x 4 = " + std::to_string(size * 4) + " numbers (size = " + std::to_string(size) + " at " +
-                   size_value.origin.to_string() + "), got " + std::to_string(numbers.size()));
+    fail(data, "expected size x 4 = " + std::to_string(size_t(size) * 4) + " numbers (size = " + std::to_string(size) +
+                   " at " + size_value.origin.to_string() + "), got " + std::to_string(numbers.size()));
   Colormap map;
   map.entries.resize(size_t(size));
   for (size_t i = 0; i < numbers.size(); ++i) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 
 #include "libindex/error.h"
 #include "libindex/io/nrrd_reader.h"
@@ -220,9 +222,16 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   if (const Value* c = find_attribute(node, "clip_region")) {
     // Given in bbox coordinates, like IndeX; stored relative to the source's box.
     const Box3i clip = as_box3i(*c);
-    const Box3i local{{clip.lo.x - d.bbox.lo.x, clip.lo.y - d.bbox.lo.y, clip.lo.z - d.bbox.lo.z},
-                      {clip.hi.x - d.bbox.lo.x, clip.hi.y - d.bbox.lo.y, clip.hi.z - d.bbox.lo.z}};
-    d.clip_region = intersect(local, d.source->box());
+    // In 64 bits, then clamped to int: the source's box lies in [0, INT_MAX], so clamping changes
+    // nothing inside it, and a clip far from a bbox far out cannot overflow.
+    auto local = [&](int v, int lo) {
+      return int(
+          std::clamp<int64_t>(int64_t(v) - lo, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+    };
+    const Box3i local_clip{
+        {local(clip.lo.x, d.bbox.lo.x), local(clip.lo.y, d.bbox.lo.y), local(clip.lo.z, d.bbox.lo.z)},
+        {local(clip.hi.x, d.bbox.lo.x), local(clip.hi.y, d.bbox.lo.y), local(clip.hi.z, d.bbox.lo.z)}};
+    d.clip_region = intersect(local_clip, d.source->box());
     if (d.clip_region.empty()) fail(*c, "the clip region does not overlap the volume's bbox");
   }
   d.spacing = voxel_spacing(*d.source);

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "libindex/error.h"
@@ -119,6 +121,10 @@ Box3i as_box3i(const Value& value) {
   const Box3i b{{v[0], v[1], v[2]}, {v[3], v[4], v[5]}};
   if (b.hi.x < b.lo.x || b.hi.y < b.lo.y || b.hi.z < b.lo.z)
     fail(value, "the upper corner must not be below the lower corner");
+  // Box3i::size() is hi - lo in int: -2147483648 .. 2147483647 would overflow it.
+  for (int a = 0; a < 3; ++a)
+    if (int64_t(v[size_t(a) + 3]) - v[size_t(a)] > std::numeric_limits<int>::max())
+      fail(value, "the box is more than " + std::to_string(std::numeric_limits<int>::max()) + " voxels wide");
   return b;
 }
 

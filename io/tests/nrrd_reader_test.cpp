@@ -152,6 +152,37 @@ TEST(NrrdReader, Spacing) {
   EXPECT_FLOAT_EQ(none.x * none.y * none.z, 1.0f);
 }
 
+// Found by fuzz_nrrd_header: a zero-length space direction gave the volume a spacing of 0 (and
+// spacings beyond float's range an infinite one), which the renderer multiplies the box by.
+TEST(NrrdReader, SpacingMustBePositiveAndFinite) {
+  TempDir dir;
+  const auto data = bytes_of(values<uint8_t>());
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_nrrd(write_nrrd(dir, "zero.nrrd",
+                                             header("uchar", "raw", "space directions: (0,0,0) (0,2,0) (0,0,0.5)\n"),
+                                             data));
+                      }),
+                      "zero.nrrd:7", "space direction 1 must have a positive length", "(0,0,0)");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_nrrd(write_nrrd(dir, "huge.nrrd",
+                                             header("uchar", "raw", "space directions: (1,0,0) (0,1e39,0) (0,0,1)\n"),
+                                             data));
+                      }),
+                      "huge.nrrd:7", "space direction 2 must have a positive length");
+  for (const char* bad : {"1e39", "1e-50", "inf", "0", "-1"}) {
+    EXPECT_CONTAINS_ALL(error_of([&] {
+                          open_nrrd(write_nrrd(
+                              dir, "s.nrrd", header("uchar", "raw", std::string("spacings: 1 ") + bad + " 1\n"), data));
+                        }),
+                        "s.nrrd:7", std::string("spacing '") + bad + "' must be a positive number");
+  }
+  // The smallest and largest spacings a float holds are still accepted.
+  const auto ok = open_nrrd(write_nrrd(dir, "ok.nrrd", header("uchar", "raw", "spacings: 1e-30 3e38 nan\n"), data));
+  EXPECT_FLOAT_EQ(voxel_spacing(*ok).x, 1e-30f);
+  EXPECT_FLOAT_EQ(voxel_spacing(*ok).y, 3e38f);
+  EXPECT_FLOAT_EQ(voxel_spacing(*ok).z, 1.0f);
+}
+
 TEST(NrrdReader, Errors) {
   TempDir dir;
   const auto data = bytes_of(values<uint8_t>());

@@ -157,6 +157,18 @@ TEST(ProjectFile, TypedErrorsNameFileLineKeyAndValue) {
   EXPECT_CONTAINS_ALL(error_of([&] { p.at("nothing"); }), "missing key 'nothing'", "scene.prj");
 }
 
+// Found with fuzz_project_file: a box from INT_MIN to INT_MAX passed, and its size() (hi - lo in
+// int) overflowed in the scene builders.
+TEST(ProjectFile, IntegerBoxesFitTheirSize) {
+  const auto p = parse("wide = -2147483648 0 0 2147483647 1 1\n"
+                       "widest = -1073741824 0 -5 1073741823 1 5\n"
+                       "tall = 0 -2 0 1 2147483646 1\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { p.get_box3i("wide", {}); }),
+                      "scene.prj:2: wide = '-2147483648 0 0 2147483647 1 1'", "more than 2147483647 voxels wide");
+  EXPECT_EQ(p.get_box3i("widest", {}).size(), (Vec3i{2147483647, 1, 10}));
+  EXPECT_CONTAINS_ALL(error_of([&] { p.get_box3i("tall", {}); }), "scene.prj:4", "voxels wide");
+}
+
 TEST(ProjectFile, CommandLineOverrides) {
   std::vector<std::string> storage = {
       "viewer",   "--add",           "a.prj", "-index::canvas_resolution", "800 600",

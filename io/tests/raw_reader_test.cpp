@@ -140,6 +140,32 @@ TEST(RawReader, TruncatedFileStatesExpectedAndActualBytes) {
   EXPECT_CONTAINS_ALL(e, dir.file("t.raw"), "truncated", "expected 280 bytes", "7x5x4 uint16", "has 278 bytes");
 }
 
+// Found with fuzz_nrrd_header: the expected size was computed in 64 bits, so dimensions whose byte
+// count is a multiple of 2^64 wrapped to 0 and a 1-byte file passed as complete (its reads then
+// failed). The NRRD attached-data path goes through the same check.
+TEST(RawReader, ExpectedSizeDoesNotWrapAround) {
+  TempDir dir;
+  const uint8_t one = 7;
+  test::write_bytes(dir.file("w.raw"), &one, 1);
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("w.raw"), {1073741824, 1073741824, 16}, DType::uint8});
+                      }),
+                      "truncated", "expected more than 2^64 bytes", "1073741824x1073741824x16 uint8", "has 1 bytes");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("w.raw"), {2147483647, 2147483647, 2147483647}, DType::float32});
+                      }),
+                      "truncated", "expected more than 2^64 bytes");
+  // Just below 2^64 the number is still exact.
+  RawLayout layout{dir.file("w.raw"), {1073741824, 1073741823, 16}, DType::uint8};
+  layout.offset = 5;
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw(layout); }),
+                      "expected " + std::to_string(uint64_t(1073741824) * 1073741823 * 16 + 5) + " bytes");
+  const std::string nrrd = "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 1073741824 1073741824 16\nencoding: raw\n\nx";
+  test::write_text(dir.file("w.nrrd"), nrrd);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_volume_file(dir.file("w.nrrd")); }), "truncated",
+                      "expected more than 2^64 bytes");
+}
+
 TEST(RawReader, OversizedFileIsAnError) {
   TempDir dir;
   std::vector<uint8_t> data(7 * 5 * 4 + 10);

@@ -368,6 +368,41 @@ TEST(Scene, TimeSeriesOpensEachStepOnDemand) {
   EXPECT_CONTAINS_ALL(error_of([&] { g.load(); }), g.at(4), "step number");
 }
 
+// Found with fuzz_project_file (each was undefined behaviour or a 2 GB allocation before): a
+// colormap size whose x 4 overflows int, a clip region far from a bbox far out, and a step
+// directive of a billion characters or more digits than an int holds.
+TEST(Scene, HostileNumbersAreErrorsNotOverflows) {
+  {
+    Fixture f("app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = data\n"
+              "app::scene::c::size = 1000000000\napp::scene::c::data = 0 0 0 0\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(6) + ": app::scene::c::data",
+                        "expected size x 4 = 4000000000 numbers", "got 4");
+  }
+  {
+    Fixture f("app::scene::root::children = s\napp::scene::s::type = sparse_volume\n"
+              "app::scene::s::generator = sphere\napp::scene::s::size = 4\n"
+              "app::scene::s::bbox = -2147483000 0 0 -2147482996 4 4\n"
+              "app::scene::s::clip_region = 2147483000 0 0 2147483001 1 1\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(7) + ": app::scene::s::clip_region", "does not overlap");
+    // Far out but overlapping: relative to the source, as before.
+    Fixture g("app::scene::root::children = s\napp::scene::s::type = sparse_volume\n"
+              "app::scene::s::generator = sphere\napp::scene::s::size = 4\n"
+              "app::scene::s::bbox = -2147483000 0 0 -2147482996 4 4\n"
+              "app::scene::s::clip_region = -2147483648 1 1 -2147482998 2147483647 3\n");
+    EXPECT_EQ(g.load().volumes.at(0).clip_region, (Box3i{{0, 1, 1}, {2, 4, 3}}));
+  }
+  const std::string series = "app::scene::root::children = ts\napp::scene::ts::type = sparse_volume\n"
+                             "app::scene::ts::voxel_format = uint8\napp::scene::ts::bbox = 0 0 0 2 2 1\n"
+                             "app::scene::ts::time_steps = 0 1\n";
+  for (const char* directive : {"%0999999999d", "%99999999999d", "%065d"}) {
+    Fixture f(series + "app::scene::ts::input_file = step_" + directive + ".raw\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(7) + ": app::scene::ts::input_file",
+                        "is wider than 64 characters");
+  }
+  Fixture widest(series + "app::scene::ts::input_file = step_%064d.raw\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { widest.load(); }), "no such file", "step_" + std::string(64, '0') + ".raw");
+}
+
 TEST(Scene, RelativePathsTryTheProjectDirectoryThenTheWorkingDirectory) {
   Fixture f("app::scene::root::children = vol\n" + kRawVolume);
   const auto cwd = std::filesystem::current_path();
