@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <new>
 #include <string>
@@ -165,6 +166,45 @@ TEST(RpcLimits, DefaultsAndChecks) {
   EXPECT_EQ(r["error"]["code"], -32600);
   EXPECT_EQ(r["error"]["message"], "batch of 17500 calls > limit 100");
   EXPECT_EQ(calls, 0);
+}
+
+// Found by fuzz_rpc_dispatcher: a float just past an integer type's range (2^64 for uint64, 2^63
+// for int64: their max is not a double and rounds up to these) passed the range check, and the
+// conversion was undefined behaviour. Every integer param type refuses them and keeps its range.
+TEST(RpcParams, FloatsAtTheEdgeOfIntegerRanges) {
+  auto refused = [](const json& value, auto type) {
+    using T = decltype(type);
+    try {
+      param<T>(json{{"x", value}}, "x");
+    } catch (const RpcError& e) {
+      return e.code == invalid_params;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused(json::parse("18446744073709551616.0"), uint64_t{}));
+  EXPECT_TRUE(refused(json::parse("1.8446744073709552e19"), uint64_t{}));
+  EXPECT_TRUE(refused(json::parse("9223372036854775808.0"), int64_t{}));
+  EXPECT_TRUE(refused(json::parse("-9223372036854777856.0"), int64_t{})); // the double below -2^63
+  EXPECT_TRUE(refused(json::parse("4294967296.0"), uint32_t{}));
+  EXPECT_TRUE(refused(json::parse("2147483648.0"), int{}));
+  EXPECT_TRUE(refused(json::parse("256.0"), uint8_t{}));
+  EXPECT_TRUE(refused(json::parse("-1.0"), uint64_t{}));
+  // The ends of each range are accepted, as floats and as integers.
+  EXPECT_EQ(param<uint64_t>(json{{"x", json::parse("18446744073709549568.0")}}, "x"), 18446744073709549568ull);
+  EXPECT_EQ(param<uint64_t>(json::parse(R"({"x":18446744073709551615})"), "x"), UINT64_MAX);
+  EXPECT_EQ(param<int64_t>(json{{"x", json::parse("-9223372036854775808.0")}}, "x"), INT64_MIN);
+  EXPECT_EQ(param<int64_t>(json{{"x", json::parse("9223372036854774784.0")}}, "x"), 9223372036854774784ll);
+  EXPECT_EQ(param<int>(json{{"x", json::parse("2147483647.0")}}, "x"), INT32_MAX);
+  EXPECT_EQ(param<int>(json{{"x", json::parse("-2147483648.0")}}, "x"), INT32_MIN);
+  EXPECT_EQ(param<uint8_t>(json{{"x", json::parse("255.0")}}, "x"), 255);
+  EXPECT_EQ(param<int8_t>(json{{"x", json::parse("-128.0")}}, "x"), -128);
+  // Through the dispatcher: -32602, and it goes on.
+  RpcDispatcher rpc;
+  rpc.add({"u64", "", {}, {}, {}}, [](const json& p) { return json(param<uint64_t>(p, "x")); });
+  const json r =
+      json::parse(*rpc.handle(R"({"jsonrpc":"2.0","method":"u64","params":{"x":18446744073709551616},"id":1})"));
+  EXPECT_EQ(r["error"]["code"], -32602);
+  EXPECT_EQ(r["error"]["message"], "invalid params: 'x' must be a non-negative integer");
 }
 
 TEST(RpcReplies, TooManyPending) {

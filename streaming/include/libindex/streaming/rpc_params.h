@@ -82,8 +82,10 @@ bool convert(const nlohmann::json& j, T& out) {
       out = T(v);
     } else if (j.is_number_float()) {
       const double d = j.get<double>();
-      if (d != std::floor(d) || d < double(std::numeric_limits<T>::min()) || d > double(std::numeric_limits<T>::max()))
-        return false;
+      // T's range is [min, 2^digits): max itself may not be a double (int64's max rounds up to 2^63,
+      // which T cannot hold), but min and 2^digits are.
+      const double end = 2.0 * double(T(1) << (std::numeric_limits<T>::digits - 1));
+      if (d != std::floor(d) || d < double(std::numeric_limits<T>::min()) || d >= end) return false;
       out = T(d);
     } else {
       return false;
