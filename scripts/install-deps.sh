@@ -12,6 +12,8 @@ packages=(
   python3 python3-websocket clang-format
 )
 if [ "${LIBINDEX_WITH_BROWSER:-1}" = 1 ]; then packages+=(chromium nodejs npm); fi
+# scripts/fuzz.sh: Clang 14 with libFuzzer and the sanitizer runtimes (-DLIBINDEX_FUZZ=ON).
+if [ "${LIBINDEX_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

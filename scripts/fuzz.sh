@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds the libFuzzer targets (tests/fuzz, -DLIBINDEX_FUZZ=ON, Clang, ASan + UBSan) in build-fuzz/ and
+# runs each for N seconds, one after the other. Not part of CI's default run.
+#
+#   scripts/fuzz.sh [seconds] [target...]      default: 60 seconds, every target
+#
+# Needs clang-14 and libclang-rt-14-dev (LIBINDEX_WITH_FUZZ=1 scripts/install-deps.sh).
+# Environment: CC / CXX (default clang-14 / clang++-14), BUILD_DIR (default build-fuzz), JOBS (build
+# jobs, default nproc), FUZZ_FLAGS (more libFuzzer flags, e.g. "-jobs=4 -workers=4").
+# Each target starts from its seed corpus (tests/fuzz/corpus/<target>, read only) and keeps what it
+# finds in build-fuzz/corpus/<target>; a crash, leak, timeout or out-of-memory input is saved as
+# tests/fuzz/crashers/<target>/<kind>-<sha1>. Replay one with `build-fuzz/tests/fuzz/<target> <file>`;
+# once fixed, move it into the seed corpus so that `ctest -L fuzz` keeps it fixed. Exit status 1 when
+# any target found something.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+seconds=${1:-60}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(fuzz_project_file fuzz_rpc_dispatcher fuzz_nrrd_header fuzz_cmap fuzz_compositing_decoders)
+fi
+build=$(realpath -m "${BUILD_DIR:-build-fuzz}")
+export CC=${CC:-clang-14} CXX=${CXX:-clang++-14}
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIBINDEX_FUZZ=ON -DLIBINDEX_WITH_CUDA=OFF \
+  -DLIBINDEX_BUILD_TESTS=OFF -DLIBINDEX_BUILD_BENCHMARKS=OFF >"$build.configure.log" 2>&1 ||
+  { cat "$build.configure.log"; exit 1; }
+cmake --build "$build" -j"${JOBS:-$(nproc)}" --target "${targets[@]}"
+
+found=0
+for t in "${targets[@]}"; do
+  crashers="$root/tests/fuzz/crashers/$t"
+  corpus="$build/corpus/$t"
+  mkdir -p "$crashers" "$corpus"
+  echo "[fuzz] $t for ${seconds}s"
+  # The first folder collects new inputs; the seed corpus is only read.
+  rc=0
+  # shellcheck disable=SC2086
+  "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+    -artifact_prefix="$crashers/" ${FUZZ_FLAGS:-} "$corpus" "$root/tests/fuzz/corpus/$t" >"$build/$t.log" 2>&1 ||
+    rc=$?
+  grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix)" \
+    "$build/$t.log" || true
+  if [ "$rc" -ne 0 ]; then
+    found=1
+    echo "[fuzz] $t: FOUND SOMETHING (exit $rc), see $build/$t.log and tests/fuzz/crashers/$t/"
+  fi
+  rmdir "$crashers" 2>/dev/null || true
+done
+exit $found
