@@ -40,6 +40,10 @@ if(NOT LIBINDEX_SANITIZERS STREQUAL "")
   if(LIBINDEX_FUZZ)
     list(APPEND _libindex_san_compile -fsanitize=fuzzer-no-link)
   endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC's -Wmaybe-uninitialized reports false positives under -fsanitize (in libstdc++'s <regex>).
+    list(APPEND _libindex_san_compile -Wno-maybe-uninitialized)
+  endif()
   # CUDA's runtime maps memory where ASan keeps its shadow gap: protect_shadow_gap=0 with CUDA.
   set(LIBINDEX_SANITIZE_CUDA 0)
   if(LIBINDEX_WITH_CUDA)
