@@ -172,10 +172,16 @@ while IFS= read -r tests; do
   fi
   echo "baseline [$tests]: ${baseline[$tests]}"
 done < <(echo "$mutations" | python3 -c 'import json,sys
+def wanted(n, only):
+    if not only: return True
+    for part in only.split(","):
+        a, _, b = part.partition("-")
+        if int(a) <= n <= int(b or a): return True
+    return False
 seen=[]
 for l in sys.stdin:
-    t=json.loads(l)["tests"]
-    if t not in seen: seen.append(t); print(t)')
+    m=json.loads(l)
+    if wanted(m["n"], sys.argv[1]) and m["tests"] not in seen: seen.append(m["tests"]); print(m["tests"])' "$only")
 
 selected() { # is mutation $1 in --only?
   [ -z "$only" ] && return 0
