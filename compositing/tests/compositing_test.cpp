@@ -595,32 +595,4 @@ TEST(Strategy, NamesAndTheAutomaticRule) {
   EXPECT_EQ(choose_strategy(64, 128, 128), Strategy::binary_swap);
 }
 
-/// Prints failed assertions of non-root ranks, tagged with the rank; root prints the usual report.
-class RankFailurePrinter : public ::testing::EmptyTestEventListener {
- public:
-  explicit RankFailurePrinter(int rank) : rank_(rank) {}
-  void OnTestPartResult(const ::testing::TestPartResult& r) override {
-    if (r.failed())
-      std::fprintf(stderr, "[rank %d] %s:%d: %s\n", rank_, r.file_name() ? r.file_name() : "?", r.line_number(),
-                   r.summary());
-  }
-
- private:
-  int rank_;
-};
-
 } // namespace
-
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  const int rank = world_rank();
-  if (rank != 0) {
-    ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-    listeners.Append(new RankFailurePrinter(rank));
-  }
-  const int result = RUN_ALL_TESTS();
-  MPI_Finalize();
-  return result;
-}
