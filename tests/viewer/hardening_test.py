@@ -13,7 +13,7 @@ import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, RpcError  # noqa: E402
-from harness import Checks, running_viewer  # noqa: E402
+from harness import Checks, running_viewer, viewer_pids  # noqa: E402
 
 INDEX = "nv::index::app::scene_management_center::scene_management_center_command_receiver."
 
@@ -92,7 +92,7 @@ def probe(viewer, ranks, check):
             fresh.call("render.set", sampling_distance=0.0012, width=2048, height=2048, skipping=False,
                        early_termination=False)
             time.sleep(1.5)  # the frame is under way
-            head = min(p for p in child_viewers(proc.pid))
+            head = viewer_pids(proc.pid)[0]
             t0 = time.monotonic()
             os.kill(head, signal.SIGTERM)
             try:
@@ -101,28 +101,6 @@ def probe(viewer, ranks, check):
             except Exception:  # noqa: BLE001
                 check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
     return tail
-
-
-def child_viewers(launcher):
-    parent, name = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-                with open(f"/proc/{entry}/comm") as f:
-                    name[int(entry)] = f.read().strip()
-            except OSError:
-                pass
-
-    def descends(pid):
-        while pid in parent and pid > 1:
-            if parent[pid] == launcher:
-                return True
-            pid = parent[pid]
-        return False
-
-    return [p for p, n in name.items() if n == "viewer" and descends(p)]
 
 
 def main():

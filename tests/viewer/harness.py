@@ -44,6 +44,30 @@ def running_viewer(viewer, args, ranks=2, timeout=120):
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+def viewer_pids(launcher):
+    """The viewer processes descended from `launcher` (mpirun), by pid, lowest (the head) first."""
+    parent, name = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])  # field 4: ppid
+            with open(f"/proc/{entry}/comm") as f:
+                name[int(entry)] = f.read().strip()
+        except OSError:
+            continue
+
+    def descends(pid):
+        while pid in parent and pid > 1:
+            if parent[pid] == launcher:
+                return True
+            pid = parent[pid]
+        return False
+
+    return sorted(p for p, n in name.items() if n == "viewer" and descends(p))
+
+
 class Checks:
     """Counts PASS/FAIL lines; `summary()` prints the closing line and returns the exit code."""
 

@@ -11,35 +11,10 @@ import os, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client  # noqa: E402
-from harness import Checks, running_viewer  # noqa: E402
+from harness import Checks, running_viewer, viewer_pids  # noqa: E402
 
 IDLE_SECONDS = 10
 LIMIT = 0.2
-
-
-def rank_pids(launcher):
-    """The viewer processes descended from `launcher` (mpirun), by pid."""
-    parent, name = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/comm") as f:
-                name[int(entry)] = f.read().strip()
-        except OSError:
-            continue
-        parent[int(entry)] = int(fields[1])  # fields[1]: ppid
-
-    def descends(pid):
-        while pid in parent and pid > 1:
-            if parent[pid] == launcher:
-                return True
-            pid = parent[pid]
-        return False
-
-    return sorted(p for p, n in name.items() if n == "viewer" and descends(p))
 
 
 def cpu_seconds(pid):
@@ -56,7 +31,7 @@ def main():
         with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "256 256"]) \
                 as (proc, port, tail):
             time.sleep(3)  # the first frame, rendered at start, is done
-            pids = rank_pids(proc.pid)
+            pids = viewer_pids(proc.pid)
             check(len(pids) == 2, f"two viewer ranks found ({pids})")
             before = {p: cpu_seconds(p) for p in pids}
             time.sleep(IDLE_SECONDS)
