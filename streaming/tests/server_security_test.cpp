@@ -13,6 +13,7 @@
 
 #include "libindex/error.h"
 #include "net.h"
+#include "server_test_support.h"
 #include "ws_test_client.h"
 
 namespace libindex::streaming {
@@ -24,47 +25,12 @@ using testing::http_get;
 using testing::WsClient;
 using json = nlohmann::json;
 
-constexpr auto kWait = 10s;
+using testing::eventually;
+using testing::kWait;
+using testing::local_options;
+using testing::SessionPump;
+
 const std::vector<std::string> kSockets = {"/index_command_client", "/index_video_client"};
-
-ServerOptions local_options() {
-  ServerOptions o;
-  o.port = 0;
-  o.bind = "127.0.0.1";
-  o.web_root = LIBINDEX_STREAMING_TEST_WWW;
-  return o;
-}
-
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-// The session's side: drains commands through a dispatcher, as the frame loop does.
-class SessionPump {
- public:
-  SessionPump(Server& server, RpcDispatcher& rpc)
-      : thread_([this, &server, &rpc] {
-          while (!stop_) {
-            server.wait_for_commands(20ms);
-            for (auto& c : server.take_commands())
-              if (auto r = rpc.handle(c.text)) server.reply(c.connection, std::move(*r));
-          }
-        }) {}
-  ~SessionPump() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 // The status and one-line body of a refused upgrade ("403 Forbidden origin").
 std::string refusal(const WsClient& c) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "libindex/error.h"
+#include "server_test_support.h"
 #include "ws_test_client.h"
 
 namespace libindex::streaming {
@@ -20,47 +21,10 @@ using testing::http_get;
 using testing::WsClient;
 using json = nlohmann::json;
 
-constexpr auto kWait = 10s; // for something that must come; fails the test only if it never does
-
-ServerOptions local_options() {
-  ServerOptions o;
-  o.port = 0;
-  o.bind = "127.0.0.1";
-  o.web_root = LIBINDEX_STREAMING_TEST_WWW;
-  return o;
-}
-
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-// The session's side of the command socket: drains commands through a dispatcher, as the frame
-// loop does at frame boundaries.
-class SessionPump {
- public:
-  SessionPump(Server& server, RpcDispatcher& rpc)
-      : thread_([this, &server, &rpc] {
-          while (!stop_) {
-            server.wait_for_commands(20ms);
-            for (auto& c : server.take_commands())
-              if (auto r = rpc.handle(c.text)) server.reply(c.connection, std::move(*r));
-          }
-        }) {}
-  ~SessionPump() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using testing::eventually;
+using testing::kWait;
+using testing::local_options;
+using testing::SessionPump;
 
 RpcDispatcher echo_dispatcher(size_t max_bytes = kDefaultMaxMessageBytes) {
   RpcDispatcher rpc(max_bytes);
