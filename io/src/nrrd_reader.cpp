@@ -150,7 +150,7 @@ uint64_t skip_lines(const std::string& path, int lines) {
 
 } // namespace
 
-std::unique_ptr<VolumeSource> open_nrrd(const std::string& path) {
+std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolicy* policy) {
   const Header h = parse_header(path);
   auto where = [&](const std::string& key) {
     const auto it = h.fields.find(key);
@@ -223,6 +223,13 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path) {
     std::filesystem::path p(*df);
     if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
     layout.path = p.string();
+    if (policy) {
+      try {
+        layout.path = policy->resolve(std::filesystem::absolute(p).lexically_normal().string());
+      } catch (const Error& e) {
+        throw Error(where("datafile") + ": " + e.what());
+      }
+    }
     start = 0;
   } else if (std::filesystem::path(path).extension() == ".nhdr") {
     throw Error("nrrd: '" + path + "': a detached header (.nhdr) needs a 'data file' field");

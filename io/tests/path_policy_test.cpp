@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "libindex/error.h"
+#include "libindex/io/nrrd_reader.h"
 #include "libindex/io/path_policy.h"
 #include "libindex/io/project_file.h"
 #include "libindex/io/scene.h"
@@ -107,4 +108,49 @@ TEST_F(PathPolicyTest, AScenesFilesObeyItsPolicy) {
                                          "'../outside/secret.raw' is outside the data roots (" +
                                          root + ")");
   }
+}
+
+TEST_F(PathPolicyTest, ANrrdHeadersDataFileObeysThePolicy) {
+  // A detached header inside the root whose 'data file' lies outside it, directly or through a link.
+  const auto header = [&](const std::string& name, const std::string& data_file) {
+    std::ofstream(root + "/" + name) << "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 1 1 1\nencoding: raw\n"
+                                        "data file: "
+                                     << data_file << "\n";
+    return root + "/" + name;
+  };
+  const auto policy = std::make_shared<const PathPolicy>(std::vector<std::string>{root});
+  const std::string outside = header("out.nhdr", "../outside/secret.raw");
+  EXPECT_NE(open_nrrd(outside), nullptr); // a trusted header may name any file
+  const std::string real_root = real_path(root), real_base = real_path(base.string());
+  try {
+    open_nrrd(outside, policy.get());
+    ADD_FAILURE() << "a network header's data file outside the roots was opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "nrrd: '" + outside + ":6': '" + real_base +
+                                         "/outside/secret.raw' is outside the data roots (" + real_root + ")");
+  }
+  fs::create_symlink(base / "outside" / "secret.raw", base / "root" / "link.raw");
+  const std::string linked = header("link.nhdr", "link.raw");
+  EXPECT_THROW(open_nrrd(linked, policy.get()), Error);
+  const std::string inside = header("in.nhdr", "sub/data.raw");
+  EXPECT_EQ(open_nrrd(inside, policy.get())->box().size().x, 1);
+
+  // The same through a scene that came over the network.
+  std::ofstream(root + "/n.prj") << "#! index_app_project 0\n"
+                                    "app::scene::root::children = v\n"
+                                    "app::scene::v::type = sparse_volume\n"
+                                    "app::scene::v::importer = nrrd\n"
+                                    "app::scene::v::input_file = out.nhdr\n";
+  ProjectFile restricted;
+  restricted.add_file(root + "/n.prj", policy);
+  try {
+    load_scene(restricted);
+    ADD_FAILURE() << "a network scene's NRRD header read a data file outside the roots";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/outside/secret.raw' is outside the data roots"), std::string::npos)
+        << e.what();
+  }
+  ProjectFile trusted;
+  trusted.add_file(root + "/n.prj");
+  EXPECT_EQ(load_scene(trusted).volumes.size(), 1u);
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "libindex/io/path_policy.h"
 #include "libindex/io/volume_source.h"
 
 namespace libindex::io {
@@ -14,6 +15,8 @@ namespace libindex::io {
 /// Opens a NRRD file: parses the header and checks the data file; reads no voxels. Raw-encoded data
 /// is read box by box like a raw file; gzip data must be inflated from its start, so a read inflates
 /// up to the box's last row and keeps only the box's rows. Throws Error naming the file and field.
-std::unique_ptr<VolumeSource> open_nrrd(const std::string& path);
+/// With a `policy` (a header named over the network), a detached data file must lie inside its
+/// roots, symbolic links followed.
+std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolicy* policy = nullptr);
 
 } // namespace libindex::io
