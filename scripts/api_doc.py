@@ -56,6 +56,8 @@ def render(doc):
         result = (m.get("result") or {}).get("schema") or {}
         if result:
             out.append(f"\nResult: {result.get('type', '')}{(' — ' + result['description']) if result.get('description') else ''}\n")
+        if m.get("x-waits-for-frame"):
+            out.append("\nRuns between frames: its reply waits for a frame in progress (every other method is answered during a frame too).\n")
         for e in m.get("errors") or []:
             out.append(f"\n- Error: {e}")
         if m.get("errors"): out.append("\n")

@@ -12,6 +12,7 @@ Head::Head(MPI_Comm comm, SessionOptions options, SceneSpec scene, std::vector<s
   session_ = std::make_unique<Session>(comm, options); // collective with follow_ops'
   channel_ = std::make_unique<OpChannel>(session_->comm());
   follower_ = std::make_unique<Follower>(*session_, options.backend);
+  backend_name_ = session_->backend_name();
   state_.backend = options.backend;
   state_.data_roots = std::move(data_roots);
   try {
@@ -59,40 +60,62 @@ void Head::send(Op& op) {
 }
 
 Image Head::render(const FrameParams& frame) {
-  Op op = make_op(Op::Kind::frame, frame);
+  Op op;
+  {
+    std::lock_guard lock(state_mutex_);
+    op = make_op(Op::Kind::frame, frame);
+  }
   send(op);
   const auto start = std::chrono::steady_clock::now();
-  Image image = follower_->follow(op);
-  frame_seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  Image image = follower_->follow(op); // may throw: the statistics stay the last good frame's
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(state_mutex_);
+  last_stats_ = session_->last_stats();
+  backend_name_ = session_->backend_name(); // the frame may have switched it
+  frame_seconds_.push_back(seconds);
   if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
   return image;
 }
 
 Image Head::render_view(int interactive_divisor, bool* reduced) {
-  const bool smaller = state_.interactive && interactive_divisor > 1;
-  FrameParams f = state_.frame;
-  if (smaller) {
-    f.width = std::max(1, f.width / interactive_divisor);
-    f.height = std::max(1, f.height / interactive_divisor);
+  FrameParams f;
+  bool smaller = false;
+  {
+    std::lock_guard lock(state_mutex_);
+    smaller = state_.interactive && interactive_divisor > 1;
+    f = state_.frame;
+    if (smaller) {
+      f.width = std::max(1, f.width / interactive_divisor);
+      f.height = std::max(1, f.height / interactive_divisor);
+    }
+    state_.dirty = false;
+    state_.refine = smaller; // a reduced frame is followed by a full one once input stops
   }
-  state_.dirty = false;
-  state_.refine = smaller; // a reduced frame is followed by a full one once input stops
   if (reduced) *reduced = smaller;
   return render(f);
 }
 
 std::vector<RankInfo> Head::rank_info() {
-  Op op = make_op(Op::Kind::rank_info, state_.frame);
+  Op op;
+  {
+    std::lock_guard lock(state_mutex_);
+    op = make_op(Op::Kind::rank_info, state_.frame);
+  }
   send(op);
   follower_->follow(op); // the head's part of the gather; it returns nothing
   return follower_->rank_info();
 }
 
 bool Head::rebalance() {
-  Op op = make_op(Op::Kind::rebalance, state_.frame);
+  Op op;
+  {
+    std::lock_guard lock(state_mutex_);
+    op = make_op(Op::Kind::rebalance, state_.frame);
+  }
   send(op);
   bool moved = false;
   follower_->follow(op, &moved);
+  std::lock_guard lock(state_mutex_);
   state_.dirty = state_.dirty || moved;
   return moved;
 }
@@ -105,8 +128,6 @@ void Head::quit() {
   send(op);
 }
 
-const FrameStats& Head::last_stats() const { return session_->last_stats(); }
-std::string Head::backend_name() const { return session_->backend_name(); }
 int Head::ranks() const { return session_->size(); }
 long long Head::op_broadcasts() const { return channel_->broadcasts(); }
 

@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include "frame_time_responder.h"
 #include "libindex/head.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/streaming/frame_publisher.h"
@@ -52,13 +54,19 @@ class StopWatchdog {
   std::thread thread_;
 };
 
-/// The head's loop: commands in, frames out, sleeping whenever nothing changed.
+/// The head's loop: commands in, frames out, sleeping whenever nothing changed. While a frame
+/// renders, a FrameTimeResponder answers the commands that need no collective step.
 class ServedHead {
  public:
   ServedHead(Head& head, const ServeOptions& options)
       : head_(head), options_(options), server_(options.server), publisher_(server_, options.jpeg_quality),
         rpc_(options.rpc) {
     rpc::add_all_methods(rpc_, head_, [this] { return serving_stats(); });
+    responder_.emplace(server_, rpc_, head_.state_mutex(), [this](const streaming::Server::Command& c) {
+      json changed = json::array();
+      answer(c, changed);
+      announce(changed);
+    });
   }
 
   void run() {
@@ -71,7 +79,7 @@ class ServedHead {
     auto last_step = Clock::now();
     while (!g_stop) {
       if (!s.dirty && !s.refine) server_.wait_for_commands(wait_time(last_step));
-      handle_commands();
+      answer_commands(server_.take_commands());
       // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
       if (s.playing && Clock::now() - last_step >= std::chrono::duration<double>(1.0 / s.play_fps)) {
         s.advance_time();
@@ -95,19 +103,27 @@ class ServedHead {
     return std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(200));
   }
 
-  /// Commands that change what everyone sees are announced to every client once per iteration, so
-  /// other browsers and notebooks refresh their controls (IndeX clients ignore the notification).
-  void handle_commands() {
-    ViewState& s = head_.state();
+  /// Between frames, on the main thread (the responder sleeps).
+  void answer_commands(const std::vector<streaming::Server::Command>& commands) {
     json changed = json::array();
-    for (streaming::Server::Command& c : server_.take_commands()) {
-      const bool was_dirty = s.dirty;
-      const int was_version = s.scene_version;
-      s.dirty = false;
-      if (auto reply = rpc_.handle(c.text)) server_.reply(c.connection, std::move(*reply));
-      if (s.dirty || s.scene_version != was_version) collect_methods(c.text, changed);
-      s.dirty = s.dirty || was_dirty;
-    }
+    for (const streaming::Server::Command& c : commands) answer(c, changed);
+    announce(changed);
+  }
+
+  /// Replies to one command; the methods of those that changed the view go into `changed`.
+  void answer(const streaming::Server::Command& c, json& changed) {
+    ViewState& s = head_.state();
+    const bool was_dirty = s.dirty;
+    const int was_version = s.scene_version;
+    s.dirty = false;
+    if (auto reply = rpc_.handle(c.text)) server_.reply(c.connection, std::move(*reply));
+    if (s.dirty || s.scene_version != was_version) collect_methods(c.text, changed);
+    s.dirty = s.dirty || was_dirty;
+  }
+
+  /// Commands that change what everyone sees are announced to every client, so other browsers and
+  /// notebooks refresh their controls (IndeX clients ignore the notification).
+  void announce(const json& changed) {
     if (!changed.empty())
       server_.broadcast_text(
           json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
@@ -125,11 +141,15 @@ class ServedHead {
       add(request);
   }
 
+  /// Renders and publishes the next frame while the responder answers clients, then answers what
+  /// it handed back (snapshots, cluster.*: collective, so on this thread).
   void render_and_publish() {
+    rendering_ = true;
+    responder_->begin_frame();
     bool reduced = false;
     try {
       const Image image = head_.render_view(options_.interactive_divisor, &reduced);
-      const FrameStats& st = head_.last_stats();
+      const FrameStats& st = head_.last_stats(); // written by this thread only
       publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
     } catch (const std::exception& e) {
       std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
@@ -137,11 +157,15 @@ class ServedHead {
           json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
               -1, ' ', false, json::error_handler_t::replace));
     }
+    const std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
+    rendering_ = false;
+    answer_commands(handed_back);
   }
 
   json serving_stats() const {
     const auto clients = server_.stats();
     return {{"frame", publisher_.frames()},
+            {"frame_in_progress", rendering_.load()},
             {"encode_ms", publisher_.last_encode_ms()},
             {"clients", {{"command", clients.command_clients}, {"video", clients.video_clients}}},
             {"frames_sent", clients.frames_sent},
@@ -153,6 +177,8 @@ class ServedHead {
   streaming::Server server_;
   streaming::FramePublisher publisher_;
   streaming::RpcDispatcher rpc_;
+  std::atomic<bool> rendering_{false};          ///< while the responder answers: a frame renders or is published
+  std::optional<FrameTimeResponder> responder_; ///< last: its thread uses everything above
 };
 
 } // namespace

@@ -16,7 +16,7 @@ uint64_t FramePublisher::publish(const Image& image, FrameTimes times, bool inte
   h.frame = ++frame_number_;
   h.width = uint32_t(image.width()), h.height = uint32_t(image.height());
   h.render_ms = float(times.render_ms), h.composite_ms = float(times.composite_ms);
-  h.encode_ms = float(last_encode_ms_);
+  h.encode_ms = float(last_encode_ms_.load());
   server_.publish_encoded(h, std::move(encoded)); // no copy: the prefix leaves room for framing
   return h.frame;
 }

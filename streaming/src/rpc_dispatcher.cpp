@@ -102,6 +102,26 @@ std::optional<std::string> RpcDispatcher::handle(std::string_view text) const no
   }
 }
 
+bool RpcDispatcher::waits_for_frame(std::string_view text) const noexcept {
+  try {
+    if (text.size() > limits_.max_message_bytes || nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) return false;
+    const json message = json::parse(text, nullptr, false);
+    const auto waits = [this](const json& request) {
+      if (!request.is_object()) return false;
+      const auto method = request.find("method");
+      if (method == request.end() || !method->is_string()) return false;
+      const auto m = methods_.find(method->get_ref<const std::string&>());
+      return m != methods_.end() && m->second.info.waits_for_frame;
+    };
+    if (!message.is_array()) return waits(message);
+    for (const json& request : message)
+      if (waits(request)) return true;
+    return false;
+  } catch (...) {
+    return false; // out of memory while parsing: handle() answers it
+  }
+}
+
 std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text) const {
   if (text.size() > limits_.max_message_bytes) return message_too_large_reply(text.size(), limits_.max_message_bytes);
   if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
@@ -202,6 +222,7 @@ json RpcDispatcher::discover() const {
               {"params", std::move(params)},
               {"result", {{"name", "result"}, {"schema", info.result}}},
               {"errors", info.errors}};
+    if (info.waits_for_frame) m["x-waits-for-frame"] = true;
     methods.push_back(std::move(m));
   };
   describe({"rpc.discover",

@@ -181,7 +181,7 @@ int Server::Impl::on_receive(lws* wsi, Connection* c, const void* in, size_t len
     queue_from_service(c, too_many_pending_reply(options.max_pending_commands));
     return 0;
   }
-  commands_waiting.notify_one();
+  commands_waiting.notify_all(); // the session's main thread, or its responder during a frame
   if (pause && !c->rx_throttled) {
     c->rx_throttled = true;
     lws_rx_flow_control(wsi, 0);

@@ -191,6 +191,22 @@ TEST_F(Dispatcher, AddRejectsDuplicatesAndReservedNames) {
   EXPECT_THROW(rpc.add({"rpc.mine", "", {}, {}, {}}, [](const json&) { return json(); }), Error);
 }
 
+TEST_F(Dispatcher, WaitsForFrameWhenAnyCallNamesAMarkedMethod) {
+  rpc.add({"render", "renders on every rank", {}, {}, {}, /*waits_for_frame=*/true}, [](const json&) { return 1; });
+  EXPECT_TRUE(rpc.waits_for_frame(R"({"jsonrpc":"2.0","method":"render","id":1})"));
+  EXPECT_TRUE(rpc.waits_for_frame(R"({"jsonrpc":"2.0","method":"render"})")); // a notification runs it too
+  EXPECT_TRUE(rpc.waits_for_frame(R"([{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":1},)"
+                                  R"({"jsonrpc":"2.0","method":"render","id":2}])"));
+  EXPECT_FALSE(rpc.waits_for_frame(R"({"jsonrpc":"2.0","method":"add","params":{"a":1},"id":1})"));
+  EXPECT_FALSE(rpc.waits_for_frame(R"([{"jsonrpc":"2.0","method":"add","id":1},5,"render"])"));
+  EXPECT_FALSE(rpc.waits_for_frame(R"({"jsonrpc":"2.0","method":"nothing","id":1})"));
+  EXPECT_FALSE(rpc.waits_for_frame(R"({"jsonrpc":"2.0","method":"render","id":1)"));    // not JSON
+  EXPECT_FALSE(rpc.waits_for_frame(std::string(5000, ' ') + R"({"method":"render"})")); // over 4096 bytes
+  EXPECT_FALSE(rpc.waits_for_frame(std::string(200, '[') + R"({"method":"render"})" + std::string(200, ']')));
+  const json methods = rpc.discover()["methods"];
+  for (const json& m : methods) EXPECT_EQ(m.value("x-waits-for-frame", false), m["name"] == "render") << m["name"];
+}
+
 TEST(RpcParams, StrictTypes) {
   const json p = {{"i", 3}, {"f", 2.5}, {"whole", 4.0}, {"neg", -1}, {"s", "x"}, {"b", true}, {"v", {1, 2, 3}}};
   EXPECT_EQ(param<int>(p, "i"), 3);

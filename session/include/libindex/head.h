@@ -4,12 +4,19 @@
 /// (render a frame, re-partition, gather rank info, quit) starts by sending one op that every other
 /// rank, waiting in follow_ops(), follows in the same order. Only the head ever talks to clients.
 /// Ranks other than the head sleep while they wait for the next op.
+///
+/// Threads: every collective step runs on the thread that initialized MPI. Another thread may read
+/// and change state() while a step runs if it holds state_mutex(): the head holds it only while it
+/// reads the state to start a step and while it records a frame's statistics, never while the
+/// ranks render (serve() answers clients that way during long frames).
 
 #include <mpi.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +42,9 @@ class Head {
 
   ViewState& state() { return state_; }
   const ViewState& state() const { return state_; }
+  /// Guards state(), last_stats(), frames_per_second() and backend_name() against the thread running
+  /// collective steps.
+  std::mutex& state_mutex() const { return state_mutex_; }
 
   /// Renders `frame` on every rank with the current scene, time step and backend (collective).
   /// Errors on any rank throw here as one libindex::Error naming the rank.
@@ -51,13 +61,14 @@ class Head {
   /// While `*cancel` is true the head's part of a frame stops early and the frame fails (SIGTERM).
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
-  const FrameStats& last_stats() const;
+  const FrameStats& last_stats() const { return last_stats_; }
   /// Frames per second over the last ten frames' render time.
   double frames_per_second() const;
-  std::string backend_name() const;
+  /// The backend of the last frame (of the session's start before one).
+  const std::string& backend_name() const { return backend_name_; }
   int ranks() const;
   /// Ops sent so far, and the broadcasts they took (an op longer than a block takes two).
-  long long ops_sent() const { return ops_sent_; }
+  long long ops_sent() const { return ops_sent_.load(); }
   long long op_broadcasts() const;
 
  private:
@@ -69,9 +80,12 @@ class Head {
   std::unique_ptr<OpChannel> channel_;
   std::unique_ptr<Follower> follower_; ///< the head renders its own leaf like every rank
   ViewState state_;
+  mutable std::mutex state_mutex_;
   bool quit_sent_ = false;
-  long long ops_sent_ = 0;
-  std::deque<double> frame_seconds_;
+  std::atomic<long long> ops_sent_{0};
+  FrameStats last_stats_;                 ///< the last frame's, copied from the session under the mutex
+  std::deque<double> frame_seconds_;      ///< the last ten frames' render times, under the mutex
+  std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
   const std::atomic<bool>* cancel_ = nullptr;
 };

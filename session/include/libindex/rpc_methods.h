@@ -2,9 +2,10 @@
 #pragma once
 /// \file The served session's JSON-RPC methods, one area a file (src/rpc/). Ours (camera, colormap,
 /// roi, render, time, scene, snapshot, stats, cluster) and NVIDIA IndeX's (perflab, scene
-/// management), so IndeX notebook clients work unchanged. Handlers run on the head between frames:
-/// they validate their params, change the view state and mark the next frame dirty; only the
-/// methods given a Head run anything collective.
+/// management), so IndeX notebook clients work unchanged. Handlers run on the head, holding
+/// Head::state_mutex() when a frame may be rendering: they validate their params, change the view
+/// state and mark the next frame dirty. The methods that run something collective (snapshot,
+/// cluster.status, cluster.rebalance) are marked waits_for_frame and run between frames only.
 
 #include <functional>
 

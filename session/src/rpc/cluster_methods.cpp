@@ -30,7 +30,8 @@ json stats_json(const Head& head, const ServingStats& serving) {
 
 void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving) {
   rpc.add({"session.stats",
-           "Frame statistics: fps, render/composite/encode ms, samples, ranks, backend, clients.",
+           "Frame statistics: fps, render/composite/encode ms, samples, ranks, backend, clients, frames published "
+           "and whether one is in progress.",
            json::object(),
            {{"type", "object"}},
            {}},
@@ -39,7 +40,8 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
            "Every rank: host, k-d leaf, stored box (leaf + ghosts), resident bytes, backend.",
            json::object(),
            {{"type", "object"}},
-           {}},
+           {},
+           /*waits_for_frame=*/true},
           [&head](const json&) {
             json ranks = json::array();
             for (const RankInfo& r : head.rank_info())
@@ -56,7 +58,8 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
            "moves leaves only when the busiest rank gains over 10 %. The image does not change.",
            json::object(),
            {{"type", "object"}, {"description", "{changed: bool, leaves: [[6 ints], ...]}"}},
-           {}},
+           {},
+           /*waits_for_frame=*/true},
           [&head](const json&) {
             const bool changed = head.rebalance();
             json leaves = json::array();

@@ -96,7 +96,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
              param_doc("string", "write the PNG here (a new .png file inside --output-root) instead of returning it")}},
            {{"type", "object"}},
            {"-32602 for sizes out of range, no --output-root, a path outside it or an existing file",
-            "-32000 when the frame fails on some rank"}},
+            "-32000 when the frame fails on some rank"},
+           /*waits_for_frame=*/true},
           [&head, &s](const json& q) {
             FrameParams f = s.frame;
             f.width = param_or<int>(q, "width", f.width);

@@ -4,6 +4,7 @@
 /// header in front, out to every video client (latest frame wins). Used by the served session and
 /// by the end-to-end benchmark, so what is measured is what is served.
 
+#include <atomic>
 #include <cstdint>
 
 #include "libindex/image.h"
@@ -26,16 +27,17 @@ class FramePublisher {
   /// frame; `interactive` marks a reduced-resolution frame. Returns the frame number it got.
   uint64_t publish(const Image& image, FrameTimes times, bool interactive);
 
-  uint64_t frames() const { return frame_number_; }
-  double last_encode_ms() const { return last_encode_ms_; }
+  /// Frames published so far, and the last one's encode time: readable from any thread.
+  uint64_t frames() const { return frame_number_.load(); }
+  double last_encode_ms() const { return last_encode_ms_.load(); }
 
  private:
   Server& server_;
   int quality_;
   JpegEncoder jpeg_;
   std::vector<uint8_t> rgba_; ///< kept between frames: no allocation per frame
-  uint64_t frame_number_ = 0;
-  double last_encode_ms_ = 0;
+  std::atomic<uint64_t> frame_number_{0};
+  std::atomic<double> last_encode_ms_{0};
 };
 
 } // namespace libindex::streaming

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file JSON-RPC 2.0 dispatcher: text in, text out, no sockets. The session calls it on its own
-/// thread for each message the server hands over, at frame boundaries.
+/// \file JSON-RPC 2.0 dispatcher: text in, text out, no sockets. The session calls it for each
+/// message the server hands over: between frames, and while a frame renders for the messages that
+/// call no method marked `waits_for_frame`.
 
 #include <cstddef>
 #include <functional>
@@ -24,6 +25,9 @@ struct MethodInfo {
   nlohmann::json params = nlohmann::json::object(); ///< name -> {"type", "description", "required"}
   nlohmann::json result = nlohmann::json::object(); ///< {"type", "description"}
   std::vector<std::string> errors;                  ///< when it fails, in words
+  /// The handler renders, or runs something collective: the session runs it between frames, while
+  /// the others are answered during a frame too.
+  bool waits_for_frame = false;
 };
 
 /// Default size limit of one incoming message.
@@ -59,6 +63,11 @@ class RpcDispatcher {
   /// (anything, not only std::exception) and results that cannot be written all become error
   /// objects. An id must be a string, an integer or null (-32600 with id null otherwise).
   std::optional<std::string> handle(std::string_view text) const noexcept;
+
+  /// True when `text` calls a method registered with `waits_for_frame` (itself or in a batch). A
+  /// message that handle() would refuse as a whole (too large, too deep, not JSON) calls nothing.
+  /// Never throws.
+  bool waits_for_frame(std::string_view text) const noexcept;
 
   /// OpenRPC-style description of every method (also served as the method "rpc.discover").
   nlohmann::json discover() const;

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "frame_time_responder.h"
+
+#include <chrono>
+#include <iostream>
+
+namespace libindex {
+
+FrameTimeResponder::FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc,
+                                       std::mutex& state_mutex, Answer answer)
+    : server_(server), rpc_(rpc), state_mutex_(state_mutex), answer_(std::move(answer)), thread_([this] { run(); }) {}
+
+FrameTimeResponder::~FrameTimeResponder() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    quit_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void FrameTimeResponder::begin_frame() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    active_ = true;
+  }
+  wake_.notify_one();
+}
+
+std::vector<FrameTimeResponder::Command> FrameTimeResponder::end_frame() {
+  active_ = false;
+  std::lock_guard busy(busy_); // a command being answered finishes first
+  handed_back_connections_.clear();
+  return std::exchange(handed_back_, {});
+}
+
+void FrameTimeResponder::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait(lock, [this] { return active_ || quit_; });
+      if (quit_) return;
+    }
+    // Short, so that the thread goes back to sleep soon after the frame ends.
+    if (!server_.wait_for_commands(std::chrono::milliseconds(20))) continue;
+    std::lock_guard busy(busy_);
+    if (active_) take(server_.take_commands());
+  }
+}
+
+void FrameTimeResponder::take(std::vector<Command> commands) {
+  for (Command& c : commands) {
+    if (!active_ || handed_back_connections_.count(c.connection) || rpc_.waits_for_frame(c.text)) {
+      handed_back_connections_.insert(c.connection);
+      handed_back_.push_back(std::move(c));
+      continue;
+    }
+    try {
+      std::lock_guard state(state_mutex_);
+      answer_(c);
+    } catch (const std::exception& e) { // the dispatcher never throws; a reply that cannot be queued may
+      std::cerr << "[viewer] a command could not be answered: " << e.what() << std::endl;
+    }
+  }
+}
+
+} // namespace libindex

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Answers clients while the head renders: a long frame delays no reply.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "libindex/streaming/rpc_dispatcher.h"
+#include "libindex/streaming/server.h"
+
+namespace libindex {
+
+/// A thread of the head's that answers commands between begin_frame() and end_frame(), while the
+/// main thread renders. MPI stays on the main thread (MPI_THREAD_FUNNELED), so a command calling a
+/// method marked waits_for_frame is handed back to it, and so is every later command of the same
+/// connection, which keeps each client's replies in the order it asked.
+class FrameTimeResponder {
+ public:
+  using Command = streaming::Server::Command;
+  /// Answers one command and sends what it owes; called with `state_mutex` held.
+  using Answer = std::function<void(const Command&)>;
+
+  FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc, std::mutex& state_mutex,
+                     Answer answer);
+  ~FrameTimeResponder();
+  FrameTimeResponder(const FrameTimeResponder&) = delete;
+  FrameTimeResponder& operator=(const FrameTimeResponder&) = delete;
+
+  /// The main thread starts a frame: commands are answered from now on.
+  void begin_frame();
+  /// The frame is done: returns once no command is being answered, with the commands left for the
+  /// main thread, in arrival order.
+  std::vector<Command> end_frame();
+
+ private:
+  void run();
+  /// Answers or hands back each of `commands` (holding busy_).
+  void take(std::vector<Command> commands);
+
+  streaming::Server& server_;
+  const streaming::RpcDispatcher& rpc_;
+  std::mutex& state_mutex_;
+  Answer answer_;
+
+  std::mutex wake_mutex_; ///< guards the sleep between frames
+  std::condition_variable wake_;
+  std::atomic<bool> active_{false}, quit_{false};
+  std::mutex busy_; ///< held from taking commands to answering them; guards the two below
+  std::vector<Command> handed_back_;
+  std::set<uint64_t> handed_back_connections_;
+  std::thread thread_; ///< last: starts once everything above exists
+};
+
+} // namespace libindex

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A long frame holds no client back (issue "Hardening", item 5), at 1 and 2 ranks: while a frame of
+several seconds renders, a second client's calls are answered during it (session.stats still counts
+the frames before it), a change made during it is shown by the next frame, a method that renders
+or runs something collective (cluster.status) waits for the frame, and a client's replies keep
+their order. Then SIGTERM during the next long frame ends the job. Times are printed, never asserted.
+
+usage: long_frame_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
+"""
+import json, os, signal, sys, time
+
+import websocket
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+from libindex_client import Client  # noqa: E402
+from harness import Checks, running_viewer, viewer_pids  # noqa: E402
+
+# About 1100 samples per ray over a 2048^2 canvas, nothing skipped: 9 s on 2 busy cores, over a
+# second on a fast machine; the calls answered during it take milliseconds.
+LONG_FRAME = dict(sampling_distance=0.1, width=2048, height=2048, skipping=False, early_termination=False)
+
+
+def raw_calls(url, requests):
+    """Sends every request at once on one new command socket; returns the replies in arrival order."""
+    ws = websocket.create_connection(url + "/index_command_client", timeout=120)
+    try:
+        for r in requests:
+            ws.send(json.dumps(dict(r, jsonrpc="2.0")))
+        replies = []
+        while len(replies) < len(requests):
+            msg = json.loads(ws.recv())
+            if "id" in msg:
+                replies.append(msg)
+        return replies
+    finally:
+        ws.close()
+
+
+def probe(viewer, ranks, check):
+    with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "128 128"],
+                        ranks=ranks) as (proc, port, tail):
+        url = f"ws://127.0.0.1:{port}"
+        tag = f"[{ranks} rank{'s' if ranks > 1 else ''}]"
+        with Client(url) as a, Client(url) as b:
+            first = a.next_frame(timeout=60)
+            idle = b.call("session.stats")
+            while idle["frame_in_progress"]:  # the first frame's publication may still be under way
+                idle = b.call("session.stats")
+            frames_before = idle["frame"]
+            check(frames_before == first.frame, f"{tag} {frames_before} frame(s) before the long one")
+            t_start = time.monotonic()
+            a.call("render.set", **LONG_FRAME)  # answered at once; the long frame starts after it
+
+            # The second client, during the frame: answered, and the frame has not been published.
+            stats = b.call("session.stats")
+            while not stats["frame_in_progress"] and stats["frame"] == frames_before:
+                stats = b.call("session.stats")  # until the loop has started the long frame
+            check(stats["frame_in_progress"] and stats["frame"] == frames_before,
+                  f"{tag} session.stats answered during the long frame (frame {stats['frame']}, "
+                  f"in progress: {stats['frame_in_progress']})")
+            latencies = []
+            for method, params in (("camera.get", {}), ("render.get", {}), ("camera.orbit", {"azimuth": 10}),
+                                   ("time.get", {}), ("scene.info", {})):
+                t0 = time.monotonic()
+                b.call(method, params)
+                latencies.append(f"{method} {1000 * (time.monotonic() - t0):.1f} ms")
+            during = b.call("session.stats")["frame"]
+            check(during == frames_before,
+                  f"{tag} 5 calls answered before the long frame ended ({', '.join(latencies)})")
+
+            # A collective method waits for the frame; a call sent after it on the same socket
+            # is answered after it, in order.
+            replies = raw_calls(url, [{"id": 1, "method": "cluster.status"}, {"id": 2, "method": "session.stats"}])
+            ids = [r["id"] for r in replies]
+            check(ids == [1, 2] and len(replies[0]["result"]["ranks"]) == ranks,
+                  f"{tag} cluster.status, then session.stats: replies in order {ids}")
+            check(replies[1]["result"]["frame"] > frames_before,
+                  f"{tag} cluster.status waited for the long frame "
+                  f"(frame {replies[1]['result']['frame']} after it, {time.monotonic() - t_start:.1f} s in)")
+
+            # The orbit made during the frame is shown by the next one.
+            long_frame = a.next_frame(timeout=300, after=frames_before)
+            check(long_frame.width == 2048, f"{tag} the long frame arrives ({long_frame.width}x{long_frame.height}, "
+                                            f"{time.monotonic() - t_start:.1f} s)")
+            a.call("render.set", sampling_distance=0.5, width=128, height=128)
+            deadline = time.monotonic() + 300
+            changed = [n for n in a.poll_notifications(0.5) if n.get("method") == "session.changed"]
+            while not any("camera.orbit" in n["params"]["methods"] for n in changed) and time.monotonic() < deadline:
+                changed += [n for n in a.poll_notifications(0.5) if n.get("method") == "session.changed"]
+            check(any("camera.orbit" in n["params"]["methods"] for n in changed),
+                  f"{tag} the other client was told of the orbit made during the frame")
+            azimuth_cam = b.call("camera.get")
+            b.call("camera.orbit", azimuth=-10)
+            check(b.call("camera.get")["from"] != azimuth_cam["from"], f"{tag} the orbit is in the state")
+
+            # SIGTERM during a long frame ends the job.
+            a.call("render.set", **LONG_FRAME)
+            b.call("camera.get")  # answered during the frame: it is under way
+            head = viewer_pids(proc.pid)[0]
+            t0 = time.monotonic()
+            os.kill(head, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+                check(True, f"{tag} SIGTERM during a long frame ended the job in {time.monotonic() - t0:.2f} s")
+            except Exception:  # noqa: BLE001
+                check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
+    return tail
+
+
+def main():
+    viewer = sys.argv[1]
+    check = Checks()
+    tail = None
+    for ranks in (1, 2):
+        try:
+            tail = probe(viewer, ranks, check)
+        except Exception as e:  # noqa: BLE001
+            check(False, f"[{ranks}] raised {e!r}")
+    return check.summary(tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
