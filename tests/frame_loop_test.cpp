@@ -2,17 +2,27 @@
 // The library's frame loop under mpirun: the head (rank 0) sends ops, every other rank follows them
 // in follow_ops(). A frame costs one op broadcast and one allreduce besides the image exchange; the
 // scene spec travels only when it changed; the time step shown is the one asked for, also right
-// after another step was read ahead; an error on the ranks reaches the head and the loop goes on.
+// after another step was read ahead, and a playing series reads each step once for each showing; an
+// error on the ranks reaches the head and the loop goes on.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "libindex/error.h"
 #include "libindex/head.h"
+#include "libindex/kdtree.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 
@@ -51,6 +61,37 @@ int MPI_Comm_dup(MPI_Comm c, MPI_Comm* out) {
 int MPI_Barrier(MPI_Comm c) {
   ++g_counts.barrier;
   return PMPI_Barrier(c);
+}
+}
+
+// The same for file reads: the raw reader reads a box with pread, so counting pread's bytes per file
+// tells how often each time step's leaf was read on this rank (every rank is its own process). The
+// prefetch reads on a thread of its own, hence the mutex.
+namespace {
+std::mutex g_reads_mutex;
+std::map<std::string, long long> g_bytes_read; ///< by the file's path as /proc/self/fd names it
+
+void count_read(int fd, ssize_t bytes) {
+  if (bytes <= 0) return;
+  char link[64], path[4096];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = ::readlink(link, path, sizeof path - 1);
+  if (n <= 0) return;
+  std::lock_guard lock(g_reads_mutex);
+  g_bytes_read[std::string(path, size_t(n))] += bytes;
+}
+} // namespace
+
+extern "C" {
+ssize_t pread(int fd, void* buffer, size_t size, off_t offset) {
+  const auto got = ssize_t(::syscall(SYS_pread64, fd, buffer, size, offset));
+  count_read(fd, got);
+  return got;
+}
+ssize_t pread64(int fd, void* buffer, size_t size, off64_t offset) {
+  const auto got = ssize_t(::syscall(SYS_pread64, fd, buffer, size, offset));
+  count_read(fd, got);
+  return got;
 }
 }
 
@@ -222,6 +263,127 @@ TEST(FrameLoop, ShowsTheAskedStepNotTheOneReadAhead) {
   EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[1]));
   s.time_step = 2;
   EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[2]));
+  fs::remove_all(dir);
+}
+
+TEST(FrameLoop, ALowerDomainMinReachesEveryRank) {
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), small_scene());
+  ViewState& s = head.state();
+  const Image before = head.render(s.frame);
+  const long long broadcasts = head.op_broadcasts();
+  // Only the lower end of the domain moves (down): the colormap must travel (its 4 KiB take a second
+  // block) and every rank must render with it.
+  Colormap& m = s.frame.colormap;
+  const float old_max = m.domain_max;
+  m.domain_min -= 0.5f * (m.domain_max - m.domain_min);
+  const Image lowered = head.render(s.frame);
+  EXPECT_EQ(head.op_broadcasts() - broadcasts, 2);
+  EXPECT_EQ(m.domain_max, old_max);
+  EXPECT_FALSE(same_pixels(before, lowered)) << "a lower domain_min must change the picture";
+  Session alone(MPI_COMM_SELF, quiet());
+  const SceneView view = build_scene(small_scene(), false);
+  alone.set_volume(view.volume);
+  EXPECT_LT(max_difference(alone.render_frame(s.frame, view.background), lowered), 2e-5f);
+  EXPECT_TRUE(same_pixels(lowered, head.render(s.frame))); // and keeps it
+  EXPECT_EQ(head.op_broadcasts() - broadcasts, 3);
+}
+
+TEST(FrameLoop, PlayingReadsEachStepsLeafOnceOnEveryRank) {
+  // A playing series shows steps 0 1 2 3 0 1: after each frame every rank reads its leaf of the next
+  // step ahead, and the next frame shows that read instead of reading the step again. The reads are
+  // counted in bytes of each step's file on this rank.
+  const fs::path dir = shared_folder("play");
+  const SceneSpec spec = series_scene(dir);
+  {
+    std::lock_guard lock(g_reads_mutex);
+    g_bytes_read.clear();
+  }
+  if (world_rank() != 0) {
+    follow_ops(MPI_COMM_WORLD, quiet()); // returns once the head quit: every read ahead has ended
+  } else {
+    Head head(MPI_COMM_WORLD, quiet(), spec);
+    ViewState& s = head.state();
+    s.playing = true;
+    for (int frame = 0; frame < 6; ++frame) {
+      EXPECT_EQ(head.render(s.frame).width(), 24);
+      s.advance_time();
+    }
+  } // the head's session waits for its read ahead
+  // This rank's leaf of the 16^3 volume plus one ghost layer, one byte a voxel: one read of a step.
+  const Box3i volume{{0, 0, 0}, {16, 16, 16}};
+  const int ranks = mpi::comm_size(MPI_COMM_WORLD);
+  const long long leaf = grow(build_kdtree(volume, ranks).leaf_box(world_rank()), 1, volume).voxel_count();
+  // Step 0 is read for the first frame and ahead during the fourth (step 3 shown); step 1 ahead
+  // during the first and the fifth, step 2 during the second and the sixth, step 3 during the third.
+  const long long expected[4] = {2 * leaf, 2 * leaf, 2 * leaf, 1 * leaf};
+  std::lock_guard lock(g_reads_mutex);
+  for (int step = 0; step < 4; ++step) {
+    const fs::path file = fs::canonical(dir / "steps" / ("density_0" + std::to_string(step) + ".raw"));
+    EXPECT_EQ(g_bytes_read[file.string()], expected[step])
+        << "rank " << world_rank() << ", step " << step << ": " << g_bytes_read[file.string()] << " bytes read, "
+        << leaf << " a read";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() == 0) fs::remove_all(dir);
+}
+
+TEST(FrameLoop, ShadingTurnedOnWhilePlayingShowsEachStepAsAFreshRender) {
+  // Steps of 16^3 voxels that vary in space (so shading has normals and a leaf's ghost layers
+  // matter), step s shifted by 40 s. Playing without shading, each rank reads the next step ahead
+  // with 1 ghost layer; shading, turned on before that step is shown, needs 2: the step shown must be
+  // the one a fresh scene shows, pixel for pixel.
+  const fs::path dir = shared_folder("shade");
+  if (world_rank() == 0) {
+    fs::create_directories(dir / "steps");
+    for (int step = 0; step < 3; ++step) {
+      std::string voxels(16 * 16 * 16, '\0');
+      for (int z = 0, i = 0; z < 16; ++z)
+        for (int y = 0; y < 16; ++y)
+          for (int x = 0; x < 16; ++x, ++i) voxels[size_t(i)] = char(30 + (x * 7 + y * 3 + z * 5 + 40 * step) % 200);
+      std::ofstream(dir / "steps" / ("v_0" + std::to_string(step) + ".raw"), std::ios::binary) << voxels;
+    }
+    std::ofstream(dir / "shade.prj") << "#! index_app_project 0\n"
+                                        "index::canvas_resolution = 32 24\n"
+                                        "app::scene::root::children = cmap vol\n"
+                                        "app::scene::cmap::type = colormap\n"
+                                        "app::scene::cmap::preset = magma\n"
+                                        "app::scene::vol::type = sparse_volume\n"
+                                        "app::scene::vol::importer = raw\n"
+                                        "app::scene::vol::voxel_format = uint8\n"
+                                        "app::scene::vol::bbox = 0 0 0 16 16 16\n"
+                                        "app::scene::vol::input_directory = steps\n"
+                                        "app::scene::vol::input_file_base_name = v_%02d\n"
+                                        "app::scene::vol::input_file_extension = .raw\n"
+                                        "app::scene::vol::time_steps = 0 2\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_file((dir / "shade.prj").string()));
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ViewState& s = head.state();
+  std::vector<Image> fresh(3); // each step with shading, the first frame after a scene load
+  for (int step = 0; step < 3; ++step) {
+    s.load_scene(spec);
+    s.time_step = step;
+    s.frame.settings.shading.enabled = true;
+    fresh[size_t(step)] = head.render(s.frame);
+  }
+  s.load_scene(spec);
+  s.frame.settings.shading.enabled = false;
+  s.playing = true;
+  const Image unshaded = head.render(s.frame); // step 0; step 1 is read ahead with 1 ghost layer
+  EXPECT_FALSE(same_pixels(unshaded, fresh[0])) << "shading must change the picture";
+  s.advance_time();
+  s.frame.settings.shading.enabled = true;
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[1])); // step 1, read again with 2
+  s.advance_time();
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[2])); // step 2, read ahead with 2
+  s.advance_time();
+  EXPECT_TRUE(same_pixels(head.render(s.frame), fresh[0])); // and around
+  EXPECT_FALSE(same_pixels(fresh[1], fresh[2]));
   fs::remove_all(dir);
 }
 

@@ -28,29 +28,29 @@ void Follower::sync_scene(const Op& op) {
   next_source_.reset();
 }
 
-void Follower::sync_time(int step, int next) {
-  if (!is_time_series()) return;
+void Follower::sync_time(int step) {
+  if (!is_time_series() || step == step_) return;
   const io::VolumeDesc& vol = view_.scene.volumes.front();
-  if (step != step_) {
-    std::shared_ptr<io::VolumeSource> source;
-    std::string error;
-    try {
-      source = step == next_step_ && next_source_ ? next_source_ : vol.open_step(step);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    mpi::agree_on_errors(session_.comm(), error);
-    session_.set_volume(source);
-    step_ = step;
+  std::shared_ptr<io::VolumeSource> source;
+  std::string error;
+  try {
+    source = step == next_step_ && next_source_ ? next_source_ : vol.open_step(step);
+  } catch (const std::exception& e) {
+    error = e.what();
   }
-  if (next >= 0 && next != next_step_) {
-    try {
-      next_source_ = vol.open_step(next);
-      next_step_ = next;
-      session_.prefetch(next_source_);
-    } catch (const std::exception&) {
-      next_step_ = -1; // reported when that step is shown
-    }
+  mpi::agree_on_errors(session_.comm(), error);
+  session_.set_volume(source);
+  step_ = step;
+}
+
+void Follower::read_ahead(int next) {
+  if (!is_time_series() || next < 0 || next == next_step_) return;
+  try {
+    next_source_ = view_.scene.volumes.front().open_step(next);
+    next_step_ = next;
+    session_.prefetch(next_source_);
+  } catch (const std::exception&) {
+    next_step_ = -1; // reported when that step is shown
   }
 }
 
@@ -63,12 +63,12 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
     return {};
   case Op::Kind::rank_info: // the leaves of the current scene, so bring it in first
     sync_scene(op);
-    sync_time(op.time_step, -1);
+    sync_time(op.time_step);
     rank_info_ = session_.gather_rank_info();
     return {};
   case Op::Kind::rebalance: {
     sync_scene(op);
-    sync_time(op.time_step, -1);
+    sync_time(op.time_step);
     const bool moved = session_.rebalance(op.frame);
     if (rebalanced) *rebalanced = moved;
     return {};
@@ -77,12 +77,16 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
     break;
   }
   sync_scene(op);
-  sync_time(op.time_step, op.next_step);
+  sync_time(op.time_step);
   if (op.backend != backend_) {
     session_.set_backend(op.backend);
     backend_ = op.backend;
   }
-  return session_.render_frame(op.frame, op.background);
+  Image image = session_.render_frame(op.frame, op.background);
+  // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
+  // ahead started before the frame would replace the one the frame was to use.
+  read_ahead(op.next_step);
+  return image;
 }
 
 } // namespace libindex

@@ -25,7 +25,11 @@ class Follower {
 
  private:
   void sync_scene(const Op& op);
-  void sync_time(int step, int next);
+  /// Shows `step` (collective): the source read ahead when it is that step, else the step opened now.
+  void sync_time(int step);
+  /// After a frame: opens step `next` and has the session read this rank's part of it in the
+  /// background (nothing when it is the step read ahead already; errors wait until it is shown).
+  void read_ahead(int next);
   bool is_time_series() const;
 
   Session& session_;

@@ -67,6 +67,35 @@ TEST_F(SessionMethods, SnapshotRendersAPngOfTheAskedSize) {
   EXPECT_GT(head->last_stats().samples, 0);
 }
 
+TEST_F(SessionMethods, InteractiveFramesAreReducedAndTheNextFullFrameIsNot) {
+  // While the user drags, the loop renders 1/divisor of the 64x48 canvas on both axes (rounded
+  // down), says so, and asks for a full frame afterwards; once the drag ends the frame is whole.
+  ASSERT_EQ(code(call(rpc, "view.interaction", {{"active", true}})), 0);
+  bool reduced = false;
+  Image frame = head->render_view(4, &reduced);
+  EXPECT_EQ(frame.width(), 16);
+  EXPECT_EQ(frame.height(), 12);
+  EXPECT_TRUE(reduced);
+  EXPECT_TRUE(head->state().refine);
+  frame = head->render_view(5, &reduced);
+  EXPECT_EQ(frame.width(), 12);
+  EXPECT_EQ(frame.height(), 9);
+  EXPECT_TRUE(reduced);
+  frame = head->render_view(1, &reduced); // divisor 1: nothing to reduce
+  EXPECT_EQ(frame.width(), 64);
+  EXPECT_EQ(frame.height(), 48);
+  EXPECT_FALSE(reduced);
+  EXPECT_FALSE(head->state().refine);
+  ASSERT_EQ(code(call(rpc, "view.interaction", {{"active", false}})), 0);
+  frame = head->render_view(4, &reduced);
+  EXPECT_EQ(frame.width(), 64);
+  EXPECT_EQ(frame.height(), 48);
+  EXPECT_FALSE(reduced);
+  EXPECT_FALSE(head->state().refine);
+  EXPECT_EQ(head->state().frame.width, 64); // the state keeps the whole canvas throughout
+  EXPECT_EQ(head->ops_sent(), 4);
+}
+
 TEST_F(SessionMethods, SnapshotErrors) {
   EXPECT_EQ(code(call(rpc, "snapshot", {{"width", 0}})), -32602);
   EXPECT_EQ(message(call(rpc, "snapshot", {{"width", 10000}, {"height", 10000}})),

@@ -76,7 +76,12 @@ TEST_F(ViewMethods, ZoomOrbitAndReset) {
   const float d0 = length(state.frame.camera.from - centre);
   ASSERT_EQ(code(call(rpc, "camera.zoom", {{"factor", 2}})), 0);
   EXPECT_NEAR(length(state.frame.camera.from - centre), d0 / 2, 1e-4f * d0);
-  EXPECT_EQ(code(call(rpc, "camera.zoom", {{"factor", 0}})), -32602);
+  // Factor 0 is refused by its own check, before the zoom divides by it (set_camera's finiteness
+  // check would refuse the result too, with another message).
+  const Vec3f zoomed = state.frame.camera.from;
+  EXPECT_EQ(message(call(rpc, "camera.zoom", {{"factor", 0}})), "invalid params: 'factor' must be > 0");
+  EXPECT_EQ(message(call(rpc, "camera.zoom", {{"factor", -2}})), "invalid params: 'factor' must be > 0");
+  EXPECT_TRUE(state.frame.camera.from == zoomed);
   EXPECT_EQ(code(call(rpc, "camera.zoom")), -32602); // factor is required
   ASSERT_EQ(code(call(rpc, "camera.orbit", {{"azimuth", 90}})), 0);
   EXPECT_NEAR(length(state.frame.camera.from - centre), d0 / 2, 1e-4f * d0); // orbits keep the distance
@@ -146,6 +151,12 @@ TEST_F(ViewMethods, RegionOfInterestAndInteraction) {
   EXPECT_EQ(r["result"]["volume_max"], json({32.0, 32.0, 32.0}));
   EXPECT_EQ(message(call(rpc, "roi.set", {{"min", {5, 0, 0}}, {"max", {1, 1, 1}}})),
             "invalid params: 'min' must not exceed 'max'");
+  // Reversed by less than a voxel, on the last axis: refused all the same; an empty box (min = max) is not.
+  EXPECT_EQ(message(call(rpc, "roi.set", {{"min", {0, 0, 0.5}}, {"max", {1, 1, 0}}})),
+            "invalid params: 'min' must not exceed 'max'");
+  EXPECT_EQ(r["result"]["max"], call(rpc, "roi.get")["result"]["max"]); // the refused boxes changed nothing
+  ASSERT_EQ(code(call(rpc, "roi.set", {{"min", {2, 2, 2}}, {"max", {2, 3, 4}}})), 0);
+  EXPECT_EQ(call(rpc, "roi.get")["result"]["min"], json({2.0, 2.0, 2.0}));
   EXPECT_EQ(code(call(rpc, "roi.set", {{"min", {0, 0, 0}}})), -32602);
   ASSERT_EQ(code(call(rpc, "view.interaction", {{"active", true}})), 0);
   EXPECT_TRUE(state.interactive);
