@@ -5,16 +5,17 @@
     python3 python/tests/test_integration.py --viewer build-full/apps/viewer
     LIBINDEX_VIEWER=build-full/apps/viewer python3 python/tests/test_integration.py
 
-Starts ``mpirun -np 2 ... viewer --port <free> --add <scene> --data-root <tmp>``, runs the tests,
-always kills the mpirun process group, and prints "N passed, N failed" as its last line.
+Starts ``mpirun -np 2 ... viewer --port <free> --add <scene> --data-root <tmp>`` through
+tests/viewer/launch_viewer.py, runs the tests, always stops the viewer's process group, and prints
+"N passed, N failed" as its last line.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from libindex_client import Client, RpcError, decode_png, scene_ids  # noqa: E402
 
-READY = "[viewer] Application layer viewer server is running at"
+LAUNCHER = HERE.parent.parent / "tests" / "viewer" / "launch_viewer.py"
+READY_PREFIX = "LIBINDEX_VIEWER_READY "  # the launcher's line once the viewer serves
 WAIT_S = 60  # bound on every wait; a test fails only if nothing ever arrives
 
 # A small scene so that two CPU ranks render it quickly.
@@ -59,36 +61,33 @@ app::scene::sphere::bbox = 0 0 0 32 32 32
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Viewer:
-    """The viewer under mpirun, in its own process group; ``stop`` kills the whole group."""
+    """The viewer under mpirun, started by tests/viewer/launch_viewer.py (the launcher every viewer
+    test shares: its own process group, a free port); ``stop`` ends it, whole group included."""
 
     def __init__(self, binary: str, scene: str, data_root: str, extra: list[str] = ()):
-        self.port = free_port()
-        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-        cmd = ["mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", binary,
-               "--port", str(self.port), "--add", scene, "--data-root", data_root, *extra]
+        cmd = [sys.executable, str(LAUNCHER), "--ranks", "2", "--timeout", str(WAIT_S), binary,
+               "--add", scene, "--data-root", data_root, *extra]
         self.log: list[str] = []
         self.ready = threading.Event()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     errors="replace", env=env, start_new_session=True)
+        self.port = 0
+        self.pgid = 0
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     errors="replace")
         threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + WAIT_S
         while not self.ready.wait(0.2):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            if self.proc.poll() is not None:  # the launcher gives up after WAIT_S
                 self.stop()
                 raise RuntimeError("viewer did not start:\n" + "".join(self.log[-40:]))
 
     def _drain(self) -> None:
         for line in self.proc.stdout:
-            self.log.append(line)
-            if READY in line:
+            if line.startswith(READY_PREFIX):
+                ready = json.loads(line[len(READY_PREFIX):])
+                self.port, self.pgid = ready["port"], ready["pgid"]
                 self.ready.set()
+            else:
+                self.log.append(line)
 
     @property
     def url(self) -> str:
@@ -96,20 +95,17 @@ class Viewer:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.proc.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        try:  # stragglers (orted children) left in the group
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+            try:
+                self.proc.send_signal(signal.SIGTERM)  # the launcher stops the job's process group
+                self.proc.wait(40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.pgid:
+            try:  # stragglers, had the launcher itself been killed
+                os.killpg(self.pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def wait_for(predicate, what: str, timeout: float = WAIT_S, interval: float = 0.2):

@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,6 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
-const READY = '[viewer] Application layer viewer server is running at';
 const WAIT_MS = 60000; // bound on every wait; a check fails only if nothing ever arrives
 
 function argValue(name) {
@@ -86,50 +84,62 @@ async function waitFor(fn, what, timeout = WAIT_MS) {
 }
 
 // ---- the viewer process ------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
+// Started by tests/viewer/launch_viewer.py, the launcher the Python tests use too: it runs mpirun in a
+// process group of its own on a free port, prints one READY line with the port, and stops the whole
+// group on SIGTERM or when its stdin ends (so also when this process dies).
+const LAUNCHER = path.join(REPO, 'tests/viewer/launch_viewer.py');
+const PYTHON = process.env.LIBINDEX_PYTHON || 'python3';
+const READY_PREFIX = 'LIBINDEX_VIEWER_READY ';
 
 const viewers = [];
 async function startViewer(extra = []) {
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-browser-'));
   const scene = path.join(dir, 'scene.prj');
   fs.writeFileSync(scene, SCENE);
-  const args = ['-np', '2', '--oversubscribe', '--allow-run-as-root', VIEWER, '--port', String(port),
+  const args = [LAUNCHER, '--ranks', '2', '--timeout', String(WAIT_MS / 1000), VIEWER,
     '--add', scene, '--data-root', dir, '--web-root', path.join(REPO, 'streaming/web'), ...extra];
-  const proc = spawn('mpirun', args, {
-    detached: true, // own process group: killed as a whole
-    env: { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const v = { proc, port, dir, log: '', url: `http://127.0.0.1:${port}/` };
+  const proc = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const v = { proc, dir, log: '', port: 0, url: '', pgid: 0 };
   viewers.push(v);
-  const ready = new Promise((resolve, reject) => {
-    const onData = (d) => { v.log += d; if (v.log.includes(READY)) resolve(); };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
+  await new Promise((resolve, reject) => {
+    let pending = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d) => {
+      pending += d;
+      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+        const line = pending.slice(0, i);
+        pending = pending.slice(i + 1);
+        if (line.startsWith(READY_PREFIX)) {
+          const ready = JSON.parse(line.slice(READY_PREFIX.length));
+          Object.assign(v, { port: ready.port, url: ready.url, pgid: ready.pgid });
+          resolve();
+        } else {
+          v.log += `${line}\n`;
+        }
+      }
+    });
     proc.on('exit', (code) => reject(new Error(`viewer exited (${code}):\n${v.log.slice(-3000)}`)));
-    setTimeout(() => reject(new Error(`viewer did not start:\n${v.log.slice(-3000)}`)), WAIT_MS);
   });
-  await ready;
   return v;
 }
 
+function groupAlive(pgid) {
+  try { process.kill(-pgid, 0); return true; } catch { return false; }
+}
+
+/** Stops every viewer and waits (synchronously: this also runs on 'exit') until its job is gone. */
 function stopViewers() {
   for (const v of viewers) {
-    try { process.kill(-v.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+    try { v.proc.kill('SIGTERM'); } catch { /* gone */ }
   }
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30000; // the launcher's SIGTERM, then SIGKILL 20 s later
   for (const v of viewers) {
-    while (v.proc.exitCode === null && v.proc.signalCode === null && Date.now() < deadline) {
+    while (v.pgid && groupAlive(v.pgid) && Date.now() < deadline) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     }
-    try { process.kill(-v.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (v.pgid && groupAlive(v.pgid)) {
+      try { process.kill(-v.pgid, 'SIGKILL'); } catch { /* gone */ }
+    }
     fs.rmSync(v.dir, { recursive: true, force: true });
   }
   viewers.length = 0;

@@ -12,7 +12,7 @@ import argparse, json, os, socket, struct, sys, threading, time
 import websocket  # Debian: python3-websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "viewer"))
-from harness import Checks, running_viewer  # noqa: E402
+from harness import Checks, running_viewer, viewer_pids  # noqa: E402
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -20,19 +20,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-def head_pid():
-    """The viewer process of rank 0: the child of mpirun whose OMPI_COMM_WORLD_RANK is 0."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit(): continue
-        try:
-            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
-        except OSError:
-            continue
-        if b"viewer" in cmd and b"OMPI_COMM_WORLD_RANK=0" in env:
-            return int(pid)
-    return None
 
 def main():
     ap = argparse.ArgumentParser()
@@ -42,14 +29,14 @@ def main():
     tail = None
     try:
         with running_viewer(args.viewer, ["--synthetic", "supernova", "--size", "64",
-                                          "-index::canvas_resolution", "384 384"]) as (_, port, tail):
-            soak(f"ws://127.0.0.1:{port}", args.seconds, check)
+                                          "-index::canvas_resolution", "384 384"]) as (proc, port, tail):
+            soak(f"ws://127.0.0.1:{port}", viewer_pids(proc.pid)[0], args.seconds, check)
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
         check(False, f"soak raised {e!r}")
     return check.summary(tail)
 
-def soak(url, seconds, check):
-    pid = head_pid()
+def soak(url, pid, seconds, check):
+    """`pid`: the head's process (rank 0), whose memory must stay bounded."""
     counts = [0] * 31
     stop = threading.Event()
     def reader(i):

@@ -1,47 +1,42 @@
 # SPDX-License-Identifier: Apache-2.0
 """What every viewer test needs: a real `mpirun -np N viewer` on a free loopback port, started and
-always stopped (its whole process group), and PASS/FAIL lines ending in 'N passed, N failed'."""
-import collections, contextlib, os, signal, socket, subprocess, threading, time
+always stopped (its whole process group) by launch_viewer.py, the one launcher the Python and browser
+tests share, and PASS/FAIL lines ending in 'N passed, N failed'."""
+import collections, contextlib, json, os, signal, subprocess, sys, threading
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_viewer.py")
+READY_PREFIX = "LIBINDEX_VIEWER_READY "  # launch_viewer.py's line once the viewer serves
 
 
 @contextlib.contextmanager
 def running_viewer(viewer, args, ranks=2, timeout=120):
-    """Yields (process, port, output_tail) once the viewer printed its ready line."""
-    port = free_port()
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    proc = subprocess.Popen(["mpirun", "-np", str(ranks), "--oversubscribe", viewer, "--port", str(port)] + args,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    """Yields (launcher process, port, output_tail) once the viewer is ready. The viewer ranks descend
+    from the launcher (viewer_pids(process.pid)); the launcher exits when the job does."""
+    proc = subprocess.Popen([sys.executable, LAUNCHER, "--ranks", str(ranks), "--timeout", str(timeout), viewer]
+                            + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, errors="replace")
     tail = collections.deque(maxlen=30)
+    ready = None
     try:
-        deadline = time.time() + timeout
         for line in proc.stdout:
-            tail.append(line)
-            if "viewer server is running at" in line:
+            if line.startswith(READY_PREFIX):
+                ready = json.loads(line[len(READY_PREFIX):])
                 break
-            if time.time() > deadline:
-                raise RuntimeError("the viewer did not start")
-        else:
+            tail.append(line)
+        if ready is None:
             raise RuntimeError("the viewer exited before it was ready:\n" + "".join(tail))
         threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
-        yield proc, port, tail
+        yield proc, ready["port"], tail
     finally:
-        with contextlib.suppress(ProcessLookupError):  # a test may have ended the job itself
-            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # end of input: the launcher stops the job's whole process group
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
+            if ready:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(ready["pgid"], signal.SIGKILL)
+            proc.wait()
 
 
 def viewer_pids(launcher):
