@@ -247,6 +247,9 @@ Message parse(const std::byte* data, size_t size, const Rect& region, PixelForma
   }
   if (!contains(region, h.extent)) corrupt("extent outside the region it was sent for");
   if (!contains(h.extent, h.tight)) corrupt("bounding box outside its extent");
+  // An empty box may hold any corners (x1 <= x0 far apart): make it {} so that no reader computes
+  // its width from them (found by fuzz_compositing_decoders: an int overflow in Rect::width()).
+  if (h.tight.empty()) m.header.tight = Rect{};
   if (h.rows_per_chunk == 0) corrupt("zero rows per chunk");
   const size_t chunks = size_t(chunk_count(h));
   const size_t table_bytes = sizeof(uint64_t) * chunks;
