@@ -15,6 +15,9 @@ foreach(pair ${libindex_exported})
   if(NOT target STREQUAL "libindex_warnings")
     target_include_directories(${target} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   endif()
+  if(NOT target MATCHES "^libindex_(warnings|session)$")
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME index_${export_name}) # libindex_io.a, -lindex_io
+  endif()
   list(APPEND libindex_install_targets ${target})
 endforeach()
 
@@ -35,3 +38,18 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/libindexConfig.cmake.i
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/libindexConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/libindexConfig.cmake ${CMAKE_BINARY_DIR}/libindexConfigVersion.cmake
         DESTINATION ${libindex_cmake_dir})
+
+# pkg-config, for codes built with make: `pkg-config --cflags --libs libindex`.
+set(LIBINDEX_PC_EXTRA_LIBS "")
+set(LIBINDEX_PC_EXTRA_REQUIRES "")
+if(LIBINDEX_WITH_OPENVDB)
+  string(APPEND LIBINDEX_PC_EXTRA_LIBS " -lopenvdb")
+  string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " Imath blosc") # what libopenvdb's headers inline
+endif()
+if(LIBINDEX_WITH_CUDA)
+  string(APPEND LIBINDEX_PC_EXTRA_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart")
+endif()
+# Relocatable: the prefix is found from the .pc file's own folder (cmake --install --prefix works).
+file(RELATIVE_PATH LIBINDEX_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/libindex.pc.in ${CMAKE_BINARY_DIR}/libindex.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/libindex.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

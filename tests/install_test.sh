@@ -12,4 +12,12 @@ cmake --build "$work" -j2 >/dev/null
 out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe "$work/render_from_code" "$work/out.png")
 echo "$out"
 [[ "$out" == "rendered 256x192 on 2 ranks, "*" samples -> $work/out.png" ]] && [ -s "$work/out.png" ]
-echo "1 passed, 0 failed"
+# A code built with make: pkg-config gives the flags, the MPI wrapper the rest.
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# shellcheck disable=SC2046
+mpicxx -std=c++20 -O1 "$source/examples/insitu_minimal/main.cpp" $(pkg-config --cflags --libs libindex) \
+  -o "$work/insitu_minimal"
+out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 3 --oversubscribe "$work/insitu_minimal" 3 2>&1)
+echo "$out"
+[[ "$out" == *"in situ: 3 steps on 3 ranks, 3 frames, 0 failures"* ]]
+echo "2 passed, 0 failed"

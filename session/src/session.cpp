@@ -7,7 +7,9 @@
 #include <chrono>
 #include <future>
 #include <iostream>
+#include <optional>
 
+#include "libindex/decomposition.h"
 #include "libindex/error.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
@@ -20,6 +22,14 @@ struct Session::State {
   std::unique_ptr<kernels::Backend> backend;
   std::shared_ptr<io::VolumeSource> source;
   KdTree tree;
+  struct Distributed {
+    Box3i global;
+    std::vector<Box3i> leaves;
+    std::vector<FaceContact> contacts; ///< of the leaves, for their visibility order each frame
+    BrickView brick;                   ///< borrowed
+    bool warned = false;               ///< that some view had no visibility order
+  };
+  std::optional<Distributed> distributed; ///< in situ: the caller's decomposition instead of source + tree
   Box3i leaf, stored;
   int ghost = 0;
   Brick brick;
@@ -73,6 +83,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
   // Time steps of one series share the volume box: keep the partition (and the ghost width, so a
   // prefetched leaf fits) when the box is unchanged.
   const bool same_box = s.source && source && s.source->box() == source->box() && s.tree.leaf_count() == size();
+  s.distributed.reset();
   s.source = std::move(source);
   s.brick = Brick();
   if (!same_box) s.ghost = 0, s.tree = {};
@@ -86,6 +97,19 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
     }
   }
   mpi::agree_on_errors(s.comm, error);
+}
+
+void Session::set_distributed_volume(const Box3i& global, std::vector<Box3i> leaves, const BrickView& brick) {
+  State& s = *state_;
+  s.source.reset(), s.tree = {}, s.brick = Brick(), s.ghost = 0;
+  s.leaf = leaves.at(size_t(rank()));
+  s.stored = brick.stored;
+  BrickView view = brick;
+  view.owned = s.leaf, view.volume = global, view.generation = ++s.generation;
+  const bool same_leaves = s.distributed && s.distributed->leaves == leaves;
+  std::vector<FaceContact> contacts = same_leaves ? std::move(s.distributed->contacts) : face_contacts(leaves);
+  const bool warned = same_leaves && s.distributed->warned;
+  s.distributed = State::Distributed{global, std::move(leaves), std::move(contacts), view, warned};
 }
 
 void Session::prefetch(std::shared_ptr<io::VolumeSource> next) {
@@ -232,11 +256,18 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   RenderStats rs;
   const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
   try {
+    FrameParams f = frame;
+    f.mip_output_values = distributed_mip;
     if (s.source) {
       load_leaf(s, ghost_width(frame));
-      FrameParams f = frame;
-      f.mip_output_values = distributed_mip;
       const BrickView view{s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+      rs = s.backend->render(view, f, local.view());
+    } else if (s.distributed && !s.leaf.empty()) {
+      const BrickView& view = s.distributed->brick;
+      const Box3i needs = grow(s.leaf, ghost_width(frame), view.volume);
+      if (!(intersect(needs, view.stored) == needs))
+        throw Error("rank " + std::to_string(me) + " holds " + to_string(view.stored) + " but this frame needs " +
+                    to_string(needs) + " (" + std::to_string(ghost_width(frame)) + " ghost layers)");
       rs = s.backend->render(view, f, local.view());
     }
   } catch (const std::exception& e) {
@@ -246,11 +277,22 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background) {
   // Visibility order from the k-d tree and the eye, in voxel space.
   std::vector<int> order(ranks);
   for (int i = 0; i < ranks; ++i) order[i] = i;
-  if (s.source && s.tree.leaf_count() == ranks) {
-    const RenderSettings& st = frame.settings;
-    const Vec3f eye = (frame.camera.from - st.translation) / st.scaling;
-    const Vec3f dir = frame.camera.dir / st.scaling;
+  const RenderSettings& st = frame.settings;
+  const Vec3f eye = (frame.camera.from - st.translation) / st.scaling;
+  const Vec3f dir = frame.camera.dir / st.scaling;
+  if (s.source && s.tree.leaf_count() == ranks)
     order = visibility_order(s.tree, eye, dir, frame.camera.orthographic);
+  else if (s.distributed && int(s.distributed->leaves.size()) == ranks) {
+    bool exact = true;
+    order =
+        visibility_order(s.distributed->leaves, s.distributed->contacts, eye, dir, frame.camera.orthographic, &exact);
+    // Boxes that are not guillotine cuts may have no front-to-back order from some eyes.
+    if (!exact && !s.distributed->warned && me == 0 && s.options.log) {
+      std::cerr << "[libindex] these boxes have no front-to-back order from this view: the image is wrong where "
+                   "they overlap on screen (decomposition.h says which tilings)"
+                << std::endl;
+      s.distributed->warned = true;
+    }
   }
   compositing::Options copt = s.options.compositing;
   if (distributed_mip) copt.op = compositing::Operator::max;

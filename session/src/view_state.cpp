@@ -35,7 +35,7 @@ void ViewState::check_size(int w, int h) const {
 void ViewState::check_sampling_distance(float dt) const {
   if (!(dt > 0) || !std::isfinite(dt)) throw Error("'sampling_distance' must be > 0");
   const Vec3f diagonal = view.volume_box.hi - view.volume_box.lo;
-  const double samples = view.volume ? double(length(diagonal)) / double(dt) : 0.0;
+  const double samples = view.volume_box.empty() ? 0.0 : double(length(diagonal)) / double(dt);
   if (samples > limits.max_samples_per_ray) {
     char text[160];
     std::snprintf(text, sizeof text, "'sampling_distance' %g gives %.3g samples per ray, over the limit of %g", dt,

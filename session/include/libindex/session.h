@@ -62,6 +62,14 @@ class Session {
   void set_volume(std::shared_ptr<io::VolumeSource> source);
   const io::VolumeSource* volume() const;
 
+  /// A volume the caller distributed already (in situ): every rank's leaf is `leaves[rank]` (they
+  /// tile `global`; an empty box is a rank without data), and this rank's voxels are `brick`: its
+  /// leaf plus the ghost voxels it has, borrowed, not copied — they must stay valid and unchanged
+  /// until the next frame ends. Replaces set_volume()'s source and k-d partition; compositing
+  /// follows the leaves' visibility order; rebalance() and prefetch() do nothing. Not collective,
+  /// but every rank passes the same `global` and `leaves`. Each call counts as new data (caches refresh).
+  void set_distributed_volume(const Box3i& global, std::vector<Box3i> leaves, const BrickView& brick);
+
   /// Collective. Re-partitions the volume so each rank gets a similar share of the work `frame` makes
   /// (voxels in macro cells its colormap can show), not just of voxels: once a colormap makes bricks
   /// empty, voxel-count balance leaves some ranks idle. Returns true when the leaves changed (each

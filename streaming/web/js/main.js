@@ -9,6 +9,7 @@ import { RoiPanel } from './roi.js';
 import { RenderPanel } from './render_panel.js';
 import { StatsOverlay } from './stats.js';
 import { TimePanel } from './time_panel.js';
+import { InsituPanel } from './insitu_panel.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -53,6 +54,7 @@ const colormap = new ColormapEditor($('#colormap'), rpc);
 const roi = new RoiPanel($('#roi'), rpc);
 const render = new RenderPanel($('#render'), rpc);
 const time = new TimePanel($('#time'), rpc);
+const insitu = new InsituPanel($('#insitu'), rpc);
 
 async function refreshSceneInfo() {
   const info = await rpc.call('scene.info');
@@ -71,6 +73,7 @@ async function refreshAll() {
     roi.refresh(),
     render.refresh(),
     time.refresh(),
+    insitu.refresh(),
     refreshSceneInfo(),
   ];
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') console.warn(r.reason);

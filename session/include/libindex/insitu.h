@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file In-situ visualization: a simulation publishes its fields, in its own domain decomposition,
+/// and browsers watch and steer the run live, without files.
+///
+///     libindex::insitu::Publisher viz(MPI_COMM_WORLD);         // collective; rank 0 serves
+///     double feed = viz.parameter("feed", 0.055, 0.0, 0.1);     // steerable from the browser
+///     for (long step = 0;; ++step) {
+///       simulate(u, feed);
+///       viz.publish("u", u.data(), my_box, global_box, 1);      // borrowed: no copy
+///       if (auto st = viz.update(step, t); !st) log(st.message); // collective; never throws
+///       feed = viz.parameter("feed", 0.055, 0.0, 0.1);          // the browser's value, same on every rank
+///     }
+///
+/// update() is collective over the publisher's communicator: every rank calls it, and calls
+/// publish() and parameter() in the same order with the same names. Between updates the head
+/// answers the browsers' and notebooks' JSON-RPC calls on a thread of its own; what they change
+/// takes effect at the next update.
+
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "libindex/box.h"
+#include "libindex/frame.h"
+#include "libindex/image.h"
+#include "libindex/serve.h"
+#include "libindex/volume.h"
+
+namespace libindex::insitu {
+
+struct PublisherOptions {
+  /// The server (port, bind, credentials, origins), JSON-RPC limits, view limits and JPEG quality.
+  /// serve.on_ready gets the URL once the server listens (default: print it).
+  ServeOptions serve;
+  int width = 512, height = 512; ///< the canvas
+  /// A frame every `every_steps` updates (0: never for that reason), or once `every_seconds` passed
+  /// since the last one (0: never for that reason); a client's change renders at the next update.
+  int every_steps = 1;
+  double every_seconds = 0;
+};
+
+/// What update() came to. Every rank gets the same status for a failure of a collective step.
+struct Status {
+  enum Code : int {
+    ok = 0,
+    bad_field = 1,         ///< a field is missing, empty, of another type on some rank, or unknown
+    bad_decomposition = 2, ///< boxes overlap, leave a gap or lie outside the global box
+    render_failed = 3,     ///< the frame failed on some rank (the message names it)
+    internal = 4,          ///< anything else libindex threw
+  };
+  int code = ok;
+  std::string message; ///< one line: the rank, the field and what is wrong
+  bool rendered = false;
+  explicit operator bool() const { return code == ok; }
+};
+
+/// Elements (of the field's type) between neighbouring voxels along x, y and z; {0, 0, 0}: dense.
+using Strides = std::array<long long, 3>;
+
+class Publisher {
+ public:
+  /// Collective over `comm` (duplicated). Rank 0 starts the server; throws libindex::Error on every
+  /// rank when it cannot listen.
+  explicit Publisher(MPI_Comm comm, PublisherOptions options = {});
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  /// This rank's part of field `name`: the voxels of `local` (a box of `global`, empty on a rank
+  /// without data) plus `ghost_layers` voxels around it where `global` has them, x fastest, at
+  /// `data`. Borrowed until the next update() returns: no copy when the field is dense and has the
+  /// ghost layers a frame needs (1, or 2 with shading); otherwise update() copies it and fetches
+  /// missing ghost voxels from the neighbours. Not collective; nothing is checked until update().
+  void publish(const std::string& name, const uint8_t* data, const Box3i& local, const Box3i& global,
+               int ghost_layers = 0, Strides strides = {});
+  void publish(const std::string& name, const uint16_t* data, const Box3i& local, const Box3i& global,
+               int ghost_layers = 0, Strides strides = {});
+  void publish(const std::string& name, const int16_t* data, const Box3i& local, const Box3i& global,
+               int ghost_layers = 0, Strides strides = {});
+  void publish(const std::string& name, const float* data, const Box3i& local, const Box3i& global,
+               int ghost_layers = 0, Strides strides = {});
+
+  /// Collective. Renders the shown field when a frame is due (see PublisherOptions) and serves it;
+  /// applies the steering values clients set since the last update. Never throws: a failure comes
+  /// back as a Status, and the next update() starts afresh.
+  Status update(long long step, double time);
+
+  /// A steering value: `initial` until a client sets another (in [min, max]) through the parameters
+  /// panel or `insitu.set_parameter`; then the new value on every rank from the next update() on.
+  /// The first call registers it (on every rank, in the same order); later calls just read it.
+  double parameter(const std::string& name, double initial, double min, double max);
+
+  /// Handles one JSON-RPC message as if a client had sent it (on rank 0; nullopt elsewhere and for
+  /// notifications): lets the simulation script the view, e.g. set a camera or a colormap.
+  std::optional<std::string> command(const std::string& json_rpc);
+
+  /// The frame parameters of the last rendered frame (every rank), and its image (rank 0).
+  const FrameParams& frame() const;
+  const Image& last_image() const;
+  /// http(s)://host:port/ on rank 0, empty elsewhere.
+  std::string url() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace libindex::insitu

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file One rank's part of a published field, and what update() does with it: copy it dense when
+/// it cannot be borrowed, find its value range.
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "libindex/error.h"
+#include "libindex/volume.h"
+
+namespace libindex::insitu {
+
+template <class T>
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, uint8_t>)
+    return DType::uint8;
+  else if constexpr (std::is_same_v<T, uint16_t>)
+    return DType::uint16;
+  else if constexpr (std::is_same_v<T, int16_t>)
+    return DType::int16;
+  else
+    return DType::float32;
+}
+
+struct Field {
+  std::string name;
+  DType dtype = DType::float32;
+  const void* data = nullptr; ///< the simulation's memory: voxel stored().lo first
+  Box3i local, global;
+  int ghost = 0;
+  std::array<long long, 3> strides{}; ///< elements; {0, 0, 0}: dense over stored()
+
+  /// The voxels at `data`: the local box and its ghost layers, inside the global box.
+  Box3i stored() const { return grow(local, ghost, global); }
+  bool dense() const {
+    const Vec3i n = stored().size();
+    return (strides[0] == 0 && strides[1] == 0 && strides[2] == 0) ||
+           (strides[0] == 1 && strides[1] == n.x && strides[2] == (long long)n.x * n.y);
+  }
+  /// Element offset of voxel p (a voxel of stored()).
+  long long offset(Vec3i p) const {
+    const Box3i s = stored();
+    const Vec3i n = s.size();
+    const bool d = strides[0] == 0 && strides[1] == 0 && strides[2] == 0;
+    const long long sx = d ? 1 : strides[0], sy = d ? n.x : strides[1], sz = d ? (long long)n.x * n.y : strides[2];
+    return (p.x - s.lo.x) * sx + (p.y - s.lo.y) * sy + (p.z - s.lo.z) * sz;
+  }
+};
+
+/// The voxels of `box` (inside f.stored()) as a dense brick.
+inline Brick dense_copy(const Field& f, const Box3i& box) {
+  if (!(intersect(box, f.stored()) == box))
+    throw Error("field '" + f.name + "': " + to_string(box) + " is not inside the published " + to_string(f.stored()));
+  Brick b(box, f.dtype);
+  visit_dtype(f.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* in = static_cast<const T*>(f.data);
+    T* out = b.data<T>();
+    for (int z = box.lo.z; z < box.hi.z; ++z)
+      for (int y = box.lo.y; y < box.hi.y; ++y)
+        for (int x = box.lo.x; x < box.hi.x; ++x) *out++ = in[f.offset({x, y, z})];
+  });
+  return b;
+}
+
+/// The smallest and largest normalized value (what colormap domains are in) of the finite voxels
+/// of `box` in `view`; {+inf, -inf} when there are none.
+inline std::pair<double, double> value_range(const BrickView& view, const Box3i& box) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  const Vec3i n = view.stored.size();
+  visit_dtype(view.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* data = static_cast<const T*>(view.data);
+    for (int z = box.lo.z; z < box.hi.z; ++z)
+      for (int y = box.lo.y; y < box.hi.y; ++y) {
+        const T* row = data + (size_t(z - view.stored.lo.z) * n.y + size_t(y - view.stored.lo.y)) * n.x;
+        for (int x = box.lo.x; x < box.hi.x; ++x) {
+          const double v = normalize_voxel(row[x - view.stored.lo.x]);
+          if (!std::isfinite(v)) continue;
+          lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+      }
+  });
+  return {lo, hi};
+}
+
+} // namespace libindex::insitu

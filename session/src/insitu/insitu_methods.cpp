@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// insitu.*: which field is shown, and the steering parameters.
+#include "insitu_methods.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "../rpc/rpc_json.h"
+
+namespace libindex::insitu {
+using nlohmann::json;
+using streaming::param;
+
+void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::function<nlohmann::json()> serving) {
+  rpc.add({"insitu.status",
+           "The simulation's step and time, its fields (the shown one first) and the frames served.",
+           json::object(),
+           {{"type", "object"}, {"description", "{step, time, fields: [names], shown, frame, clients}"}},
+           {}},
+          [&st, serving](const json&) {
+            json j{{"step", st.step}, {"time", st.time}, {"fields", st.field_names}, {"shown", st.shown}};
+            if (serving) j.update(serving());
+            return j;
+          });
+  rpc.add({"insitu.show",
+           "Shows another published field from the next update on.",
+           {{"field", rpc::param_doc("string", "a name from insitu.status's fields", true)}},
+           {{"type", "object"}},
+           {"-32602 for a field the simulation does not publish"}},
+          [&st](const json& q) {
+            const std::string name = param<std::string>(q, "field");
+            if (std::find(st.field_names.begin(), st.field_names.end(), name) == st.field_names.end())
+              rpc::bad("'field': no field '" + name + "' is published");
+            st.shown = name;
+            st.view.dirty = true;
+            return json{{"shown", name}};
+          });
+  rpc.add({"insitu.parameters",
+           "The simulation's steering parameters: name, value (as requested), min, max.",
+           json::object(),
+           {{"type", "object[]"}},
+           {}},
+          [&st](const json&) {
+            json out = json::array();
+            for (const Parameter& p : st.parameters)
+              out.push_back({{"name", p.name}, {"value", p.value}, {"min", p.min}, {"max", p.max}});
+            return out;
+          });
+  rpc.add({"insitu.set_parameter",
+           "Sets a steering parameter; every rank of the simulation sees the value from the next update on.",
+           {{"name", rpc::param_doc("string", "the parameter", true)},
+            {"value", rpc::param_doc("number", "inside [min, max]", true)}},
+           {{"type", "object"}},
+           {"-32602 for an unknown parameter or a value outside [min, max]"}},
+          [&st](const json& q) {
+            const std::string name = param<std::string>(q, "name");
+            const double value = param<double>(q, "value");
+            const auto p = std::find_if(st.parameters.begin(), st.parameters.end(),
+                                        [&](const Parameter& x) { return x.name == name; });
+            if (p == st.parameters.end()) rpc::bad("'name': no parameter '" + name + "'");
+            if (!std::isfinite(value) || value < p->min || value > p->max)
+              rpc::bad("'value': " + name + " must be in [" + json(p->min).dump() + ", " + json(p->max).dump() + "]");
+            p->value = value;
+            return json{{"name", name}, {"value", value}};
+          });
+}
+
+} // namespace libindex::insitu

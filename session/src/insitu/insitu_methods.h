@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file What the head of an in-situ run shares with its clients, and the JSON-RPC methods that
+/// read and change it: the fields (which one is shown) and the steering parameters.
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libindex/streaming/rpc_dispatcher.h"
+#include "libindex/view_state.h"
+
+namespace libindex::insitu {
+
+struct Parameter {
+  std::string name;
+  double value, min, max;
+};
+
+/// The head's state, read and changed by clients between updates and by update() itself: every
+/// access holds `mutex`.
+struct InsituState {
+  std::mutex mutex;
+  ViewState view;
+  std::vector<std::string> field_names; ///< as of the last update
+  std::string shown;                    ///< the field shown (empty: the first published)
+  std::string fitted;                   ///< the field the colormap domain was fitted to
+  std::vector<Parameter> parameters;    ///< values requested by clients, applied at the next update
+  long long step = 0;
+  double time = 0;
+};
+
+/// insitu.status, insitu.show, insitu.parameters, insitu.set_parameter; `serving` adds the server's
+/// counters to insitu.status.
+void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& state, std::function<nlohmann::json()> serving);
+
+} // namespace libindex::insitu

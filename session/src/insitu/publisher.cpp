@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+// The in-situ publisher: fields in the simulation's decomposition, one collective update per step.
+#include "libindex/insitu.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <mutex>
+
+#include "../frame_time_responder.h"
+#include "../wire.h"
+#include "field.h"
+#include "insitu_methods.h"
+#include "libindex/decomposition.h"
+#include "libindex/default_view.h"
+#include "libindex/error.h"
+#include "libindex/frame_op.h"
+#include "libindex/mpi/agreement.h"
+#include "libindex/mpi/check.h"
+#include "libindex/mpi/ghost_exchange.h"
+#include "libindex/rpc_methods.h"
+#include "libindex/session.h"
+#include "libindex/streaming/frame_publisher.h"
+
+namespace libindex::insitu {
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// A failure of update(), with the code it reports.
+struct Failure {
+  int code;
+  std::string message;
+};
+
+/// What the head tells every rank at each update: whether to render, what and how, and the
+/// steering values. Sent as one broadcast.
+struct UpdateMessage {
+  bool render = false;
+  bool fit_domain = false; ///< the shown field is new: its value range becomes the colormap domain
+  int field = -1;          ///< index into the head's field names
+  std::string field_name;
+  int ghost = 1; ///< ghost layers the frame needs
+  std::vector<double> parameters;
+  Op view; ///< frame, background and backend (kind frame, no scene)
+};
+
+std::string encode(const UpdateMessage& m) {
+  wire::Writer w;
+  w.put(uint8_t(m.render)), w.put(uint8_t(m.fit_domain)), w.put(int32_t(m.field)), w.put(m.field_name);
+  w.put(int32_t(m.ghost)), w.put_vector(m.parameters);
+  const std::vector<uint8_t> op = libindex::encode(m.view);
+  w.put_vector(op);
+  const std::vector<uint8_t> bytes = w.take();
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+UpdateMessage decode(const std::string& text) {
+  wire::Reader r({reinterpret_cast<const uint8_t*>(text.data()), text.size()}, "in-situ update");
+  UpdateMessage m;
+  m.render = r.get<uint8_t>() != 0, m.fit_domain = r.get<uint8_t>() != 0;
+  m.field = r.get<int32_t>(), m.field_name = r.get_string(), m.ghost = r.get<int32_t>();
+  m.parameters.resize(r.get_count(sizeof(double)));
+  for (double& p : m.parameters) p = r.get<double>();
+  std::vector<uint8_t> op(r.get_count(1));
+  for (uint8_t& b : op) b = r.get<uint8_t>();
+  m.view = libindex::decode(op);
+  return m;
+}
+
+/// Every rank's description of one field, gathered to check the decomposition.
+struct FieldSummary {
+  int32_t published, dtype, ghost;
+  int32_t local[6], global[6];
+};
+
+Box3i box_of(const int32_t* v) { return {{v[0], v[1], v[2]}, {v[3], v[4], v[5]}}; }
+
+/// The browser viewer's files: $LIBINDEX_WEB_ROOT, else the installed ones, else the source tree's.
+std::string default_web_root() {
+  if (const char* env = std::getenv("LIBINDEX_WEB_ROOT"); env && *env) return env;
+  std::error_code ec;
+  if (std::filesystem::exists(LIBINDEX_INSTALLED_WEB_ROOT "/index.html", ec)) return LIBINDEX_INSTALLED_WEB_ROOT;
+  return LIBINDEX_SOURCE_WEB_ROOT;
+}
+
+} // namespace
+
+/// The head's side: server, RPC, view state; answered between updates by the responder.
+struct HeadSide {
+  HeadSide(const PublisherOptions& options, InsituState& shared)
+      : server(options.serve.server), publisher(server, options.serve.jpeg_quality), rpc(options.serve.rpc),
+        state(shared) {
+    ViewState& s = shared.view;
+    s.limits = options.serve.limits;
+    s.frame.width = options.width, s.frame.height = options.height;
+    s.frame.colormap = colormap_preset("viridis", 0.6f);
+    rpc::add_camera_methods(rpc, s);
+    rpc::add_colormap_methods(rpc, s);
+    rpc::add_render_methods(rpc, s);
+    add_insitu_methods(rpc, shared, [this] {
+      return nlohmann::json{{"frame", publisher.frames()}, {"clients", server.stats().command_clients}};
+    });
+    responder.emplace(server, rpc, shared.mutex, [this](const streaming::Server::Command& c) { answer(c); });
+  }
+
+  /// Replies; a call that changed the view or a steering value is announced to every client, so
+  /// other browsers refresh their panels. Called holding the state's mutex.
+  void answer(const streaming::Server::Command& c) {
+    ViewState& s = state.view;
+    const bool was_dirty = s.dirty;
+    s.dirty = false;
+    const std::vector<Parameter> before = state.parameters;
+    if (auto reply = rpc.handle(c.text)) server.reply(c.connection, std::move(*reply));
+    const bool steered = !std::equal(before.begin(), before.end(), state.parameters.begin(), state.parameters.end(),
+                                     [](const Parameter& a, const Parameter& b) { return a.value == b.value; });
+    if (s.dirty || steered)
+      server.broadcast_text(R"({"jsonrpc":"2.0","method":"session.changed","params":{"methods":[]}})");
+    s.dirty = s.dirty || was_dirty;
+  }
+
+  streaming::Server server;
+  streaming::FramePublisher publisher;
+  streaming::RpcDispatcher rpc;
+  InsituState& state;
+  std::optional<FrameTimeResponder> responder; ///< last: its thread uses everything above
+};
+
+struct Publisher::Impl {
+  Impl(MPI_Comm c, PublisherOptions o) : options(std::move(o)), session(c, options.serve.session) {
+    if (options.serve.server.web_root.empty()) options.serve.server.web_root = default_web_root();
+    LIBINDEX_MPI_CHECK(c, MPI_Comm_dup(c, &comm));
+    rank = mpi::comm_rank(comm), ranks = mpi::comm_size(comm);
+    backend = options.serve.session.backend;
+  }
+  ~Impl() {
+    head.reset(); // stops the responder and the server before the communicator goes
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  }
+
+  Status update(long long step, double time);
+  UpdateMessage plan(long long step, double time); // head
+  void render(const UpdateMessage& m);
+
+  PublisherOptions options;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, ranks = 1;
+  Session session;
+  kernels::BackendKind backend;
+  std::vector<Field> fields;
+  std::vector<Parameter> parameters; ///< this rank's copy: the values of the last update
+  InsituState shared;                ///< the head's view, fields and requested values (under its mutex)
+  std::unique_ptr<HeadSide> head;
+  FrameParams frame;
+  Image image;
+  Brick copy; ///< the shown field when it could not be borrowed, kept until the next update
+  long long updates_since_frame = 0;
+  Clock::time_point last_frame{};
+  bool rendered_once = false;
+};
+
+Publisher::Publisher(MPI_Comm comm, PublisherOptions options) : impl_(std::make_unique<Impl>(comm, options)) {
+  Impl& p = *impl_;
+  std::string error;
+  if (p.rank == 0) {
+    try {
+      p.head = std::make_unique<HeadSide>(p.options, p.shared);
+      p.head->server.start();
+      if (p.options.serve.on_ready)
+        p.options.serve.on_ready(p.head->server.url());
+      else
+        std::cout << "[libindex] in-situ viewer running at " << p.head->server.url() << std::endl;
+      p.head->responder->begin_frame(); // answer clients while the simulation computes
+    } catch (const std::exception& e) {
+      p.head.reset();
+      error = e.what();
+    }
+  }
+  mpi::agree_on_errors(p.comm, error);
+}
+
+Publisher::~Publisher() = default;
+
+namespace {
+template <class T>
+void add_field(std::vector<Field>& fields, const std::string& name, const T* data, const Box3i& local,
+               const Box3i& global, int ghost, Strides strides) {
+  Field f{name, dtype_of<T>(), data, local, global, std::max(0, ghost), strides};
+  const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& g) { return g.name == name; });
+  if (it == fields.end())
+    fields.push_back(f);
+  else
+    *it = f;
+}
+} // namespace
+
+void Publisher::publish(const std::string& name, const uint8_t* data, const Box3i& local, const Box3i& global,
+                        int ghost_layers, Strides strides) {
+  add_field(impl_->fields, name, data, local, global, ghost_layers, strides);
+}
+void Publisher::publish(const std::string& name, const uint16_t* data, const Box3i& local, const Box3i& global,
+                        int ghost_layers, Strides strides) {
+  add_field(impl_->fields, name, data, local, global, ghost_layers, strides);
+}
+void Publisher::publish(const std::string& name, const int16_t* data, const Box3i& local, const Box3i& global,
+                        int ghost_layers, Strides strides) {
+  add_field(impl_->fields, name, data, local, global, ghost_layers, strides);
+}
+void Publisher::publish(const std::string& name, const float* data, const Box3i& local, const Box3i& global,
+                        int ghost_layers, Strides strides) {
+  add_field(impl_->fields, name, data, local, global, ghost_layers, strides);
+}
+
+double Publisher::parameter(const std::string& name, double initial, double min, double max) {
+  Impl& p = *impl_;
+  for (const Parameter& q : p.parameters)
+    if (q.name == name) return q.value;
+  const Parameter q{name, std::clamp(initial, min, max), min, max};
+  p.parameters.push_back(q);
+  if (p.head) {
+    std::lock_guard lock(p.shared.mutex); // clients list the parameters between updates
+    p.shared.parameters.push_back(q);
+  }
+  return q.value;
+}
+
+std::optional<std::string> Publisher::command(const std::string& json_rpc) {
+  if (!impl_->head) return std::nullopt;
+  std::lock_guard lock(impl_->shared.mutex);
+  return impl_->head->rpc.handle(json_rpc);
+}
+
+const FrameParams& Publisher::frame() const { return impl_->frame; }
+const Image& Publisher::last_image() const { return impl_->image; }
+std::string Publisher::url() const { return impl_->head ? impl_->head->server.url() : std::string(); }
+
+Status Publisher::update(long long step, double time) { return impl_->update(step, time); }
+
+UpdateMessage Publisher::Impl::plan(long long step, double time) {
+  UpdateMessage m;
+  std::lock_guard lock(shared.mutex);
+  ViewState& s = shared.view;
+  shared.step = step, shared.time = time;
+  // The fields the head knows (every rank publishes the same names).
+  shared.field_names.clear();
+  for (const Field& f : fields) shared.field_names.push_back(f.name);
+  if (shared.shown.empty() && !fields.empty()) shared.shown = fields.front().name;
+  const auto it = std::find(shared.field_names.begin(), shared.field_names.end(), shared.shown);
+  m.field = it == shared.field_names.end() ? -1 : int(it - shared.field_names.begin());
+  m.field_name = shared.shown;
+  const bool due_by_steps = options.every_steps > 0 && updates_since_frame + 1 >= options.every_steps;
+  const bool due_by_time = options.every_seconds > 0 &&
+                           std::chrono::duration<double>(Clock::now() - last_frame).count() >= options.every_seconds;
+  m.render = !rendered_once || s.dirty || due_by_steps || due_by_time;
+  m.fit_domain = m.render && shared.shown != shared.fitted;
+  if (m.field >= 0) {
+    // A new global box: frame it (a client's camera is kept while the box stays).
+    const Box3f box = to_scene_box(fields[size_t(m.field)].global, s.frame.settings);
+    const Box3f& was = s.view.volume_box;
+    if (!(box.lo == was.lo && box.hi == was.hi)) {
+      s.view.volume_box = box;
+      s.frame.camera = default_camera(box, float(s.frame.width) / float(s.frame.height));
+      s.home_camera = s.frame.camera;
+    }
+  }
+  m.ghost = s.frame.settings.shading.enabled ? 2 : 1;
+  for (Parameter& q : shared.parameters) m.parameters.push_back(q.value);
+  m.view.kind = Op::Kind::frame;
+  m.view.frame = s.frame;
+  m.view.background = s.view.background;
+  m.view.backend = s.backend;
+  s.dirty = false;
+  return m;
+}
+
+Status Publisher::Impl::update(long long step, double time) {
+  Status status;
+  try {
+    if (head) {
+      for (const auto& c : head->responder->end_frame()) head->answer(c); // none wait today
+    }
+    std::string text;
+    if (head) text = encode(plan(step, time));
+    mpi::broadcast_string(text, comm);
+    const UpdateMessage m = decode(text);
+    for (size_t i = 0; i < parameters.size() && i < m.parameters.size(); ++i) parameters[i].value = m.parameters[i];
+    if (m.view.backend != backend) {
+      session.set_backend(m.view.backend);
+      backend = m.view.backend;
+    }
+    ++updates_since_frame;
+    if (m.render) {
+      render(m);
+      status.rendered = true;
+    }
+  } catch (const Failure& f) {
+    status.code = f.code, status.message = f.message;
+  } catch (const std::exception& e) {
+    status.code = Status::render_failed, status.message = e.what();
+  } catch (...) {
+    status.code = Status::internal, status.message = "unknown error";
+  }
+  if (head) {
+    if (!status) {
+      std::cerr << "[libindex] in situ, step " << step << ": " << status.message << std::endl;
+      head->server.broadcast_text(nlohmann::json{
+          {"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", status.message}}}}
+                                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    head->responder->begin_frame();
+  }
+  return status;
+}
+
+void Publisher::Impl::render(const UpdateMessage& m) {
+  // Which field, and every rank's part of it: the same checks run on every rank with the same data.
+  const std::string what = "field '" + m.field_name + "'";
+  if (m.field < 0) throw Failure{Status::bad_field, "no field published (publish() before update())"};
+  const auto mine = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == m.field_name; });
+  FieldSummary me{};
+  if (mine != fields.end()) {
+    me.published = 1, me.dtype = int32_t(mine->dtype), me.ghost = mine->ghost;
+    for (int a = 0; a < 3; ++a) {
+      me.local[a] = mine->local.lo[a], me.local[3 + a] = mine->local.hi[a];
+      me.global[a] = mine->global.lo[a], me.global[3 + a] = mine->global.hi[a];
+    }
+  }
+  std::vector<FieldSummary> all(static_cast<size_t>(ranks));
+  LIBINDEX_MPI_CHECK(comm, MPI_Allgather(&me, sizeof me, MPI_BYTE, all.data(), sizeof me, MPI_BYTE, comm));
+  const Box3i global = box_of(all[0].global);
+  std::vector<Box3i> leaves;
+  bool exchange = false;
+  for (int r = 0; r < ranks; ++r) {
+    const FieldSummary& f = all[size_t(r)];
+    if (!f.published) throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + " has not published it"};
+    if (f.dtype != all[0].dtype)
+      throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + " publishes " +
+                                           to_string(DType(f.dtype)) + ", rank 0 " + to_string(DType(all[0].dtype))};
+    if (!(box_of(f.global) == global))
+      throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + "'s global box " +
+                                           to_string(box_of(f.global)) + " differs from rank 0's " + to_string(global)};
+    const Box3i leaf = box_of(f.local);
+    leaves.push_back(leaf.empty() ? Box3i{} : leaf);
+    if (!leaf.empty() && f.ghost < m.ghost) exchange = true;
+  }
+  try {
+    check_decomposition(global, leaves);
+  } catch (const Error& e) {
+    throw Failure{Status::bad_decomposition, what + ": " + e.what()};
+  }
+  const Field& field = *mine;
+  const Box3i leaf = leaves[size_t(rank)];
+  // Borrow when the field is dense and has the ghosts; else copy, and fetch ghosts from neighbours.
+  BrickView view{};
+  std::string error;
+  try {
+    if (!leaf.empty() && field.data == nullptr)
+      throw Error("rank " + std::to_string(rank) + ": " + what + " has a box " + to_string(leaf) + " but no data");
+    if (exchange) {
+      copy = dense_copy(field, leaf);
+    } else if (!leaf.empty() && !field.dense()) {
+      copy = dense_copy(field, field.stored());
+    } else {
+      copy = Brick();
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    mpi::agree_on_errors(comm, error);
+  } catch (const Error& e) {
+    throw Failure{Status::bad_field, e.what()};
+  }
+  if (exchange) copy = mpi::exchange_ghosts(comm, global, leaves, copy, m.ghost);
+  if (!copy.bytes.empty())
+    view = {copy.bytes.data(), copy.dtype, copy.box, leaf, global, 0};
+  else
+    view = {field.data, field.dtype, leaf.empty() ? Box3i{} : field.stored(), leaf, global, 0};
+
+  FrameParams f = m.view.frame;
+  if (m.fit_domain) {
+    std::pair<double, double> range =
+        leaf.empty() ? std::pair{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}
+                     : value_range(view, leaf);
+    double lo_hi[2] = {range.first, -range.second};
+    LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(MPI_IN_PLACE, lo_hi, 2, MPI_DOUBLE, MPI_MIN, comm));
+    double lo = lo_hi[0], hi = -lo_hi[1];
+    if (!(lo <= hi)) lo = 0, hi = 1; // no finite value anywhere
+    if (hi == lo) hi = lo + 1;
+    f.colormap.domain_min = float(lo), f.colormap.domain_max = float(hi);
+  }
+  session.set_distributed_volume(global, leaves, view);
+  image = session.render_frame(f, m.view.background);
+  frame = f;
+  updates_since_frame = 0;
+  last_frame = Clock::now();
+  rendered_once = true;
+  if (head) {
+    std::lock_guard lock(shared.mutex);
+    ViewState& s = shared.view;
+    if (m.fit_domain) {
+      s.frame.colormap.domain_min = f.colormap.domain_min, s.frame.colormap.domain_max = f.colormap.domain_max;
+      shared.fitted = m.field_name;
+    }
+  }
+  if (head) {
+    const FrameStats& st = session.last_stats();
+    head->publisher.publish(image, {st.render_ms, st.composite_ms}, false);
+  }
+}
+
+} // namespace libindex::insitu

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+// In situ under mpirun: ranks publish a known field in their own decomposition (regular, uneven,
+// with a rank holding nothing; with and without ghost layers; dense and strided) and the image
+// equals the same field written to a raw file and rendered the way index-render renders it (a
+// Session over the file, k-d partition) with the same frame parameters, within 1/255. Bad
+// decompositions are refused with the ranks and boxes named and the run goes on; a steering value
+// set through JSON-RPC reaches every rank at the next update.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libindex/insitu.h"
+#include "libindex/io/raw_reader.h"
+#include "libindex/mpi/agreement.h"
+#include "libindex/session.h"
+
+using namespace libindex;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+const Box3i kGlobal{{0, 0, 0}, {40, 36, 20}};
+
+/// A smooth field with structure everywhere, so a misplaced voxel or seam changes pixels.
+float field_value(int x, int y, int z, float phase = 0) {
+  const float cx = float(x) - 19.5f, cy = float(y) - 17.5f, cz = float(z) - 9.5f;
+  return 0.5f + 0.5f * std::sin(0.25f * cx + phase) * std::cos(0.2f * cy) * std::cos(0.3f * cz);
+}
+
+/// Rank r's box: 2x2x1 at 4 ranks; uneven at 3 ranks (one big box, two thin ones); with
+/// `with_empty`, the last rank holds nothing and the others split the box unevenly along x.
+Box3i box_of_rank(int r, int ranks, bool with_empty) {
+  const Vec3i g = kGlobal.hi;
+  if (with_empty) {
+    if (r == ranks - 1) return {};
+    const int parts = ranks - 1;
+    const int x0 = r == 0 ? 0 : 7 + (g.x - 7) * (r - 1) / std::max(1, parts - 1);
+    const int x1 = r == parts - 1 ? g.x : 7 + (g.x - 7) * r / std::max(1, parts - 1);
+    return {{x0, 0, 0}, {x1, g.y, g.z}};
+  }
+  if (ranks == 4) {
+    const int hx = g.x / 2, hy = g.y / 2;
+    return {{r % 2 ? hx : 0, r / 2 ? hy : 0, 0}, {r % 2 ? g.x : hx, r / 2 ? g.y : hy, g.z}};
+  }
+  if (ranks == 3) {
+    if (r == 0) return {{0, 0, 0}, {25, g.y, g.z}};
+    if (r == 1) return {{25, 0, 0}, {g.x, 11, g.z}};
+    return {{25, 11, 0}, {g.x, g.y, g.z}};
+  }
+  // Any other count: slabs along z.
+  return {{0, 0, g.z * r / ranks}, {g.x, g.y, g.z * (r + 1) / ranks}};
+}
+
+/// The simulation's array: its box grown by `ghost` (inside the global box), `components`
+/// interleaved values per voxel, the field in component 0.
+struct SimArray {
+  Box3i stored;
+  int components = 1;
+  std::vector<float> values;
+  SimArray(const Box3i& local, int ghost, int comps, float phase = 0)
+      : stored(local.empty() ? Box3i{} : grow(local, ghost, kGlobal)), components(comps) {
+    values.assign(size_t(std::max<long long>(0, stored.voxel_count())) * comps, -1.0f);
+    size_t i = 0;
+    for (int z = stored.lo.z; z < stored.hi.z; ++z)
+      for (int y = stored.lo.y; y < stored.hi.y; ++y)
+        for (int x = stored.lo.x; x < stored.hi.x; ++x, i += comps) values[i] = field_value(x, y, z, phase);
+  }
+  insitu::Strides strides() const {
+    const Vec3i n = stored.size();
+    return {components, (long long)components * n.x, (long long)components * n.x * n.y};
+  }
+};
+
+/// The reference: the field written to a raw file on rank 0, rendered by a Session over the file.
+Image reference_render(const FrameParams& frame, float phase = 0) {
+  const fs::path dir = fs::temp_directory_path() / ("libindex_insitu_" + std::to_string(getppid()));
+  const fs::path path = dir / ("field" + std::to_string(phase) + ".raw");
+  if (world_rank() == 0) {
+    fs::create_directories(dir);
+    std::vector<float> all;
+    for (int z = 0; z < kGlobal.hi.z; ++z)
+      for (int y = 0; y < kGlobal.hi.y; ++y)
+        for (int x = 0; x < kGlobal.hi.x; ++x) all.push_back(field_value(x, y, z, phase));
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(all.data()), all.size() * 4);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  io::RawLayout layout;
+  layout.path = path.string(), layout.dims = kGlobal.hi, layout.dtype = DType::float32;
+  SessionOptions quiet;
+  quiet.log = false;
+  Session session(MPI_COMM_WORLD, quiet);
+  session.set_volume(io::open_raw(layout));
+  Image image = session.render_frame(frame);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() == 0) fs::remove(path);
+  return image;
+}
+
+double max_difference(const Image& a, const Image& b) {
+  EXPECT_EQ(a.width(), b.width());
+  EXPECT_EQ(a.height(), b.height());
+  if (a.width() != b.width() || a.height() != b.height()) return 1e9;
+  double worst = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const Vec4f p = a.at(x, y), q = b.at(x, y);
+      for (float d : {p.x - q.x, p.y - q.y, p.z - q.z, p.w - q.w}) worst = std::max(worst, double(std::fabs(d)));
+    }
+  return worst;
+}
+
+double visible_fraction(const Image& image) {
+  long long shown = 0;
+  for (const Vec4f& p : image.pixels()) shown += p.w > 0.05f;
+  return double(shown) / double(image.pixels().size());
+}
+
+insitu::PublisherOptions quiet_options() {
+  insitu::PublisherOptions o;
+  o.serve.server.port = 0;
+  o.serve.on_ready = [](const std::string&) {};
+  o.serve.session.log = false;
+  o.width = 96, o.height = 80;
+  return o;
+}
+
+/// Publishes field "u" (ghost layers, interleaved components) and renders one frame; checks it
+/// against the reference render.
+void expect_same_as_reference(int ghost, int components, bool with_empty, bool shading) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  if (shading) viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":{"shading":true}})");
+  const Box3i mine = box_of_rank(world_rank(), world_size(), with_empty);
+  SimArray sim(mine, ghost, components);
+  viz.publish("u", sim.values.empty() ? nullptr : sim.values.data(), mine, kGlobal, ghost,
+              components > 1 ? sim.strides() : insitu::Strides{});
+  const insitu::Status st = viz.update(0, 0.0);
+  ASSERT_TRUE(st) << st.message;
+  EXPECT_TRUE(st.rendered);
+  const Image reference = reference_render(viz.frame());
+  if (world_rank() == 0) {
+    EXPECT_GT(visible_fraction(reference), 0.2); // the view frames the field: most pixels show it
+    EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  }
+}
+
+} // namespace
+
+TEST(InSitu, NoGhostLayersEqualsTheRawFileRender) { expect_same_as_reference(0, 1, false, false); }
+TEST(InSitu, TwoGhostLayersBorrowedWithShading) { expect_same_as_reference(2, 1, false, true); }
+TEST(InSitu, OneGhostLayerButShadingNeedsTwo) { expect_same_as_reference(1, 1, false, true); }
+TEST(InSitu, StridedFieldInsideAnInterleavedArray) { expect_same_as_reference(1, 3, false, false); }
+TEST(InSitu, UnevenBoxesAndARankWithoutData) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks or more";
+  expect_same_as_reference(0, 1, true, false);
+}
+
+TEST(InSitu, BadDecompositionsAreRefusedAndTheRunGoesOn) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks or more";
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const int me = world_rank();
+  const Box3i good = box_of_rank(me, world_size(), false);
+  const auto try_box = [&](const Box3i& box) {
+    const SimArray data(box, 0, 1);
+    viz.publish("u", data.values.empty() ? nullptr : data.values.data(), box, kGlobal, 0);
+    return viz.update(1, 0.0);
+  };
+  // Rank 1 reaches one voxel into its lower neighbour along the axis where they meet.
+  Box3i overlap = good;
+  if (me == 1) (good.lo.x > 0 ? overlap.lo.x : good.lo.y > 0 ? overlap.lo.y : overlap.lo.z) -= 1;
+  insitu::Status st = try_box(overlap);
+  EXPECT_EQ(st.code, insitu::Status::bad_decomposition);
+  EXPECT_NE(st.message.find("field 'u': rank"), std::string::npos) << st.message;
+  EXPECT_NE(st.message.find("overlaps rank"), std::string::npos) << st.message;
+  // Rank 1 leaves its first layer to nobody.
+  Box3i gap = good;
+  if (me == 1) (good.lo.x > 0 ? gap.lo.x : good.lo.y > 0 ? gap.lo.y : gap.lo.z) += 1;
+  st = try_box(gap);
+  EXPECT_EQ(st.code, insitu::Status::bad_decomposition);
+  EXPECT_NE(st.message.find("to no rank"), std::string::npos) << st.message;
+  // The last rank's box pokes out of the global box.
+  Box3i outside = good;
+  if (me == world_size() - 1) outside.hi.z += 3;
+  st = try_box(outside);
+  EXPECT_EQ(st.code, insitu::Status::bad_decomposition);
+  EXPECT_NE(st.message.find("not inside the global box"), std::string::npos) << st.message;
+  // A field of another type on one rank.
+  std::vector<uint8_t> bytes(size_t(good.voxel_count()), 7);
+  if (me == 0)
+    viz.publish("u", bytes.data(), good, kGlobal, 0);
+  else
+    viz.publish("u", SimArray(good, 0, 1).values.data(), good, kGlobal, 0);
+  st = viz.update(2, 0.0);
+  EXPECT_EQ(st.code, insitu::Status::bad_field);
+  EXPECT_NE(st.message.find("rank 1 publishes float32, rank 0 uint8"), std::string::npos) << st.message;
+  // And the run goes on.
+  st = try_box(good);
+  EXPECT_TRUE(st) << st.message;
+  EXPECT_TRUE(st.rendered);
+}
+
+TEST(InSitu, ASteeringValueReachesEveryRankAtTheNextUpdate) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  EXPECT_EQ(viz.parameter("feed", 0.055, 0.0, 0.1), 0.055);
+  EXPECT_EQ(viz.parameter("kill", 0.2, 0.0, 1.0), 0.2);
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray sim(mine, 0, 1);
+  viz.publish("u", sim.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (world_rank() == 0) {
+    const json ok = json::parse(*viz.command(
+        R"({"jsonrpc":"2.0","id":1,"method":"insitu.set_parameter","params":{"name":"feed","value":0.07}})"));
+    EXPECT_EQ(ok["result"]["value"], 0.07);
+    const json out = json::parse(*viz.command(
+        R"({"jsonrpc":"2.0","id":2,"method":"insitu.set_parameter","params":{"name":"feed","value":0.5}})"));
+    EXPECT_EQ(out["error"]["code"], -32602);
+    EXPECT_EQ(out["error"]["message"], "invalid params: 'value': feed must be in [0.0, 0.1]");
+    const json list = json::parse(*viz.command(R"({"jsonrpc":"2.0","id":3,"method":"insitu.parameters"})"));
+    EXPECT_EQ(list["result"][0]["value"], 0.07);
+    EXPECT_EQ(list["result"][1]["name"], "kill");
+  }
+  EXPECT_EQ(viz.parameter("feed", 0.055, 0.0, 0.1), 0.055); // not before the next update
+  ASSERT_TRUE(viz.update(1, 0.1));
+  double feed = viz.parameter("feed", 0.055, 0.0, 0.1), lo = feed, hi = feed;
+  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(lo, 0.07);
+  EXPECT_EQ(hi, 0.07);
+  EXPECT_EQ(viz.parameter("kill", 0.2, 0.0, 1.0), 0.2);
+}
+
+TEST(InSitu, ABrowserSwitchesTheShownField) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1), v(mine, 0, 1, 1.3f);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  viz.publish("v", v.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (world_rank() == 0) {
+    const json status = json::parse(*viz.command(R"({"jsonrpc":"2.0","id":1,"method":"insitu.status"})"));
+    EXPECT_EQ(status["result"]["fields"], json({"u", "v"}));
+    EXPECT_EQ(status["result"]["shown"], "u");
+    const json bad =
+        json::parse(*viz.command(R"({"jsonrpc":"2.0","id":2,"method":"insitu.show","params":{"field":"w"}})"));
+    EXPECT_EQ(bad["error"]["message"], "invalid params: 'field': no field 'w' is published");
+    viz.command(R"({"jsonrpc":"2.0","id":3,"method":"insitu.show","params":{"field":"v"}})");
+  }
+  ASSERT_TRUE(viz.update(1, 0.0));
+  const Image reference = reference_render(viz.frame(), 1.3f);
+  if (world_rank() == 0) {
+    EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  }
+}
