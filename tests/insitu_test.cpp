@@ -270,3 +270,23 @@ TEST(InSitu, ABrowserSwitchesTheShownField) {
     EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
   }
 }
+
+TEST(InSitu, AFrameEveryNthUpdateAndAfterAClientsChange) {
+  insitu::PublisherOptions options = quiet_options();
+  options.every_steps = 3;
+  insitu::Publisher viz(MPI_COMM_WORLD, options);
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  std::string rendered;
+  for (int step = 0; step < 7; ++step) {
+    const insitu::Status st = viz.update(step, 0.0);
+    ASSERT_TRUE(st) << st.message;
+    rendered += st.rendered ? '1' : '0';
+  }
+  EXPECT_EQ(rendered, "1001001");
+  // A client's change is shown at the next update, whatever the budget says.
+  if (world_rank() == 0) viz.command(R"({"jsonrpc":"2.0","id":1,"method":"camera.orbit","params":{"azimuth":30}})");
+  EXPECT_TRUE(viz.update(7, 0.0).rendered);
+  EXPECT_FALSE(viz.update(8, 0.0).rendered);
+}
