@@ -27,6 +27,7 @@ foreach(dir libindex/include kernels/include mpi/include compositing/include png
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(FILES ${CMAKE_BINARY_DIR}/generated/libindex/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)
+install(FILES ${PROJECT_SOURCE_DIR}/fortran/libindex_insitu.f90 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/scenes)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/streaming/web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/web)
 

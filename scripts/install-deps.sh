@@ -10,6 +10,7 @@ packages=(
   libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools
   libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
   python3 python3-websocket clang-format
+  gfortran # the Fortran in-situ module and example (tests/install_test.sh)
 )
 if [ "${LIBINDEX_WITH_BROWSER:-1}" = 1 ]; then packages+=(chromium nodejs npm); fi
 # scripts/fuzz.sh: Clang 14 with libFuzzer and the sanitizer runtimes (-DLIBINDEX_FUZZ=ON).

@@ -20,4 +20,26 @@ mpicxx -std=c++20 -O1 "$source/examples/insitu_minimal/main.cpp" $(pkg-config --
 out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 3 --oversubscribe "$work/insitu_minimal" 3 2>&1)
 echo "$out"
 [[ "$out" == *"in situ: 3 steps on 3 ranks, 3 frames, 0 failures"* ]]
-echo "2 passed, 0 failed"
+passed=2
+# The same from C through libindex/insitu_c.h, built with mpicc.
+# shellcheck disable=SC2046
+mpicc -std=c99 -O1 "$source/examples/insitu_c/main.c" $(pkg-config --cflags --libs libindex) -o "$work/insitu_c"
+out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe "$work/insitu_c" 3 2>&1)
+echo "$out"
+[[ "$out" == *"in situ (C): 3 steps on 2 ranks, 3 frames, 0 failures"* ]]
+passed=$((passed + 1))
+# And from Fortran: the installed module source compiled with the code, when there is a Fortran compiler.
+mpif90=${MPIF90:-mpif90}
+if command -v "$mpif90" >/dev/null && "$mpif90" --version >/dev/null 2>&1; then
+  "$mpif90" -O1 -J"$work" -c "$(pkg-config --variable=includedir libindex)/libindex/libindex_insitu.f90" -o "$work/libindex_insitu.o"
+  # shellcheck disable=SC2046
+  "$mpif90" -O1 -I"$work" "$source/examples/insitu_fortran/main.f90" "$work/libindex_insitu.o" \
+    $(pkg-config --cflags --libs libindex) -o "$work/insitu_fortran"
+  out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe "$work/insitu_fortran" 2>&1)
+  echo "$out"
+  [[ "$out" == *"in situ (Fortran): 3 steps on 2 ranks, 0 failures"* ]]
+  passed=$((passed + 1))
+else
+  echo "skipped the Fortran example: no working $mpif90 (install gfortran)"
+fi
+echo "$passed passed, 0 failed"

@@ -359,7 +359,7 @@ void Publisher::Impl::render(const UpdateMessage& m) {
   std::string error;
   try {
     if (!leaf.empty() && field.data == nullptr)
-      throw Error("rank " + std::to_string(rank) + ": " + what + " has a box " + to_string(leaf) + " but no data");
+      throw Error(what + " has a box " + to_string(leaf) + " but no data"); // agreement names the rank
     if (exchange) {
       copy = dense_copy(field, leaf);
     } else if (!leaf.empty() && !field.dense()) {

@@ -1,0 +1,60 @@
+! SPDX-License-Identifier: Apache-2.0
+! examples/insitu_minimal in Fortran, through the libindex_insitu module (fortran/libindex_insitu.f90,
+! installed as include/libindex/libindex_insitu.f90): every rank owns a slab along z of a 32^3 field
+! u(x, y, z), publishes it each step (borrowed, no ghost layers: libindex fetches them) and updates.
+!   inc=$(pkg-config --variable=includedir libindex)
+!   mpif90 -c $inc/libindex/libindex_insitu.f90
+!   mpif90 main.f90 libindex_insitu.o $(pkg-config --libs libindex) -o insitu_fortran
+!   mpirun -np 4 ./insitu_fortran 100     # then open the printed URL
+program insitu_fortran
+  use mpi
+  use, intrinsic :: iso_c_binding
+  use libindex_insitu
+  implicit none
+  integer, parameter :: n = 32
+  integer :: ierr, rank, ranks, steps, step, failures, z0, z1, x, y, z, code
+  character(len=32) :: arg
+  real(c_float), allocatable, target :: u(:, :, :)
+  real(c_double) :: speed
+  type(libindex_insitu_publisher) :: viz
+
+  call MPI_Init(ierr)
+  call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
+  call MPI_Comm_size(MPI_COMM_WORLD, ranks, ierr)
+  steps = 3
+  if (command_argument_count() > 0) then
+    call get_command_argument(1, arg)
+    read (arg, *) steps
+  end if
+  z0 = n*rank/ranks
+  z1 = n*(rank + 1)/ranks
+  allocate (u(0:n - 1, 0:n - 1, z0:z1 - 1))
+
+  if (libindex_insitu_create(viz, MPI_COMM_WORLD, port=0) /= LIBINDEX_INSITU_OK) then
+    if (rank == 0) write (*, '(a)') libindex_insitu_last_error()
+    call MPI_Finalize(ierr)
+    stop 1
+  end if
+  failures = 0
+  do step = 0, steps - 1
+    speed = libindex_insitu_parameter(viz, "speed", 0.2d0, 0.0d0, 1.0d0) ! steerable from the browser
+    do z = z0, z1 - 1
+      do y = 0, n - 1
+        do x = 0, n - 1
+          u(x, y, z) = real(0.5d0 + 0.5d0*sin(0.4d0*x + speed*step)*cos(0.3d0*y)*cos(0.2d0*z), c_float)
+        end do
+      end do
+    end do
+    code = libindex_insitu_publish(viz, "u", u, [0, 0, z0], [n, n, z1], [0, 0, 0], [n, n, n])
+    code = libindex_insitu_update(viz, step, 0.01d0*step) ! collective: every rank calls it
+    if (code /= LIBINDEX_INSITU_OK) then
+      failures = failures + 1
+      if (rank == 0) write (*, '(a,i0,a,a)') 'step ', step, ': ', libindex_insitu_last_error(viz)
+    end if
+  end do
+  call libindex_insitu_destroy(viz)
+  if (rank == 0) write (*, '(a,i0,a,i0,a,i0,a)') 'in situ (Fortran): ', steps, ' steps on ', ranks, ' ranks, ', &
+    failures, ' failures'
+  call MPI_Finalize(ierr)
+  if (failures /= 0) stop 1
+end program

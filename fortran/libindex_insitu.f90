@@ -1,0 +1,365 @@
+! SPDX-License-Identifier: Apache-2.0
+! In-situ visualization from Fortran: ISO_C_BINDING interfaces to libindex/insitu_c.h (which documents
+! the semantics). Compile this file with your code, link with `pkg-config --libs libindex`:
+!   mpif90 -c $(pkg-config --variable=includedir libindex)/libindex/libindex_insitu.f90
+!   mpif90 sim.f90 libindex_insitu.o $(pkg-config --libs libindex) -o sim
+!
+!   use libindex_insitu
+!   type(libindex_insitu_publisher) :: viz
+!   real(c_float), allocatable, target :: u(:,:,:)          ! x fastest: u(x, y, z)
+!   if (libindex_insitu_create(viz, MPI_COMM_WORLD, port=0) /= LIBINDEX_INSITU_OK) &
+!     print *, libindex_insitu_last_error()                  ! collective; no publisher: why create failed
+!   do step = 0, nsteps - 1
+!     feed = libindex_insitu_parameter(viz, "feed", 0.055d0, 0d0, 0.1d0)   ! steerable from the browser
+!     ...
+!     code = libindex_insitu_publish(viz, "u", u, lo, hi, global_lo, global_hi, ghost_layers=1)
+!     if (libindex_insitu_update(viz, step, t) /= 0) print *, libindex_insitu_last_error(viz)
+!   end do
+!   call libindex_insitu_destroy(viz)                        ! collective
+!
+! Boxes are 0-based, half-open voxel ranges [lo, hi) along x, y, z, as in C. A published array is
+! borrowed until the next update returns: it must be contiguous (publish refuses one that is not; use
+! `strides` to publish one component of an interleaved array) and should have the TARGET attribute.
+! The communicator is an MPI_Fint handle (`use mpi`: MPI_COMM_WORLD; `use mpi_f08`: comm%MPI_VAL).
+module libindex_insitu
+  use, intrinsic :: iso_c_binding
+  implicit none
+  private
+
+  integer(c_int), parameter, public :: LIBINDEX_INSITU_OK = 0, LIBINDEX_INSITU_BAD_FIELD = 1, &
+                                       LIBINDEX_INSITU_BAD_DECOMPOSITION = 2, LIBINDEX_INSITU_RENDER_FAILED = 3, &
+                                       LIBINDEX_INSITU_INTERNAL = 4, LIBINDEX_INSITU_INVALID_ARGUMENT = 5, &
+                                       LIBINDEX_INSITU_TRUNCATED = 6
+
+  !> libindex_insitu_options in C (libindex_insitu_options_init sets the defaults).
+  type, bind(c), public :: libindex_insitu_options
+    integer(c_int) :: port
+    type(c_ptr) :: bind
+    integer(c_int) :: width, height
+    integer(c_int) :: every_steps
+    real(c_double) :: every_seconds
+    integer(c_int) :: quiet
+  end type
+
+  !> A publisher; null until libindex_insitu_create succeeds.
+  type, public :: libindex_insitu_publisher
+    type(c_ptr) :: ptr = c_null_ptr
+  end type
+
+  public :: libindex_insitu_create, libindex_insitu_destroy, libindex_insitu_publish, libindex_insitu_update, &
+            libindex_insitu_parameter, libindex_insitu_command, libindex_insitu_last_error, libindex_insitu_url, &
+            libindex_insitu_rendered, libindex_insitu_frames_rendered
+
+  interface libindex_insitu_publish
+    module procedure publish_float_1d, publish_float_3d, publish_int16_1d, publish_int16_3d
+  end interface
+  interface libindex_insitu_update
+    module procedure update_int, update_long
+  end interface
+
+  ! The C functions.
+  interface
+    subroutine c_options_init(options) bind(c, name="libindex_insitu_options_init")
+      import :: libindex_insitu_options
+      type(libindex_insitu_options), intent(out) :: options
+    end subroutine
+    function c_create_f(comm, options, out) bind(c, name="libindex_insitu_create_f") result(code)
+      import :: c_int, c_ptr, libindex_insitu_options
+      integer(c_int), value :: comm
+      type(libindex_insitu_options), intent(in) :: options
+      type(c_ptr), intent(out) :: out
+      integer(c_int) :: code
+    end function
+    subroutine c_destroy(p) bind(c, name="libindex_insitu_destroy")
+      import :: c_ptr
+      type(c_ptr), value :: p
+    end subroutine
+    function c_publish_float(p, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+        bind(c, name="libindex_insitu_publish_float") result(code)
+      import :: c_int, c_ptr, c_char
+      type(c_ptr), value :: p, data, strides
+      character(kind=c_char), intent(in) :: name(*)
+      integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+      integer(c_int), value :: ghost_layers
+      integer(c_int) :: code
+    end function
+    function c_publish_int16(p, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+        bind(c, name="libindex_insitu_publish_int16") result(code)
+      import :: c_int, c_ptr, c_char
+      type(c_ptr), value :: p, data, strides
+      character(kind=c_char), intent(in) :: name(*)
+      integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+      integer(c_int), value :: ghost_layers
+      integer(c_int) :: code
+    end function
+    function c_update(p, step, time) bind(c, name="libindex_insitu_update") result(code)
+      import :: c_int, c_ptr, c_long_long, c_double
+      type(c_ptr), value :: p
+      integer(c_long_long), value :: step
+      real(c_double), value :: time
+      integer(c_int) :: code
+    end function
+    function c_rendered(p) bind(c, name="libindex_insitu_rendered") result(r)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: p
+      integer(c_int) :: r
+    end function
+    function c_frames_rendered(p) bind(c, name="libindex_insitu_frames_rendered") result(n)
+      import :: c_long_long, c_ptr
+      type(c_ptr), value :: p
+      integer(c_long_long) :: n
+    end function
+    function c_parameter(p, name, initial, min, max) bind(c, name="libindex_insitu_parameter") result(v)
+      import :: c_ptr, c_char, c_double
+      type(c_ptr), value :: p
+      character(kind=c_char), intent(in) :: name(*)
+      real(c_double), value :: initial, min, max
+      real(c_double) :: v
+    end function
+    function c_command(p, json_rpc, reply, reply_size) bind(c, name="libindex_insitu_command") result(code)
+      import :: c_int, c_ptr, c_char, c_size_t
+      type(c_ptr), value :: p
+      character(kind=c_char), intent(in) :: json_rpc(*)
+      character(kind=c_char), intent(out) :: reply(*)
+      integer(c_size_t), value :: reply_size
+      integer(c_int) :: code
+    end function
+    function c_last_error(p) bind(c, name="libindex_insitu_last_error") result(s)
+      import :: c_ptr
+      type(c_ptr), value :: p
+      type(c_ptr) :: s
+    end function
+    function c_url(p) bind(c, name="libindex_insitu_url") result(s)
+      import :: c_ptr
+      type(c_ptr), value :: p
+      type(c_ptr) :: s
+    end function
+    function c_strlen(s) bind(c, name="strlen") result(n)
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: s
+      integer(c_size_t) :: n
+    end function
+  end interface
+
+contains
+
+  !> Collective over `comm` (a Fortran handle): rank 0 starts the server. Absent options keep the
+  !> defaults (port 8080, bind "127.0.0.1", 512 x 512, a frame every step). Returns 0, or nonzero on
+  !> every rank with libindex_insitu_last_error() saying why.
+  function libindex_insitu_create(viz, comm, port, bind, width, height, every_steps, every_seconds, quiet) &
+      result(code)
+    type(libindex_insitu_publisher), intent(out) :: viz
+    integer, intent(in) :: comm
+    integer, intent(in), optional :: port, width, height, every_steps
+    character(len=*), intent(in), optional :: bind
+    real(c_double), intent(in), optional :: every_seconds
+    logical, intent(in), optional :: quiet
+    integer(c_int) :: code
+    type(libindex_insitu_options) :: o
+    character(kind=c_char, len=:), allocatable, target :: cbind
+    call c_options_init(o)
+    if (present(port)) o%port = port
+    if (present(width)) o%width = width
+    if (present(height)) o%height = height
+    if (present(every_steps)) o%every_steps = every_steps
+    if (present(every_seconds)) o%every_seconds = every_seconds
+    if (present(quiet)) then
+      if (quiet) o%quiet = 1
+    end if
+    if (present(bind)) then
+      cbind = trim(bind)//c_null_char
+      o%bind = c_loc(cbind)
+    end if
+    code = c_create_f(int(comm, c_int), o, viz%ptr)
+  end function
+
+  !> Collective; a null publisher is allowed.
+  subroutine libindex_insitu_destroy(viz)
+    type(libindex_insitu_publisher), intent(inout) :: viz
+    call c_destroy(viz%ptr)
+    viz%ptr = c_null_ptr
+  end subroutine
+
+  function strides_address(strides) result(address)
+    integer(c_long_long), intent(in), target, optional :: strides(3)
+    type(c_ptr) :: address
+    address = c_null_ptr
+    if (present(strides)) address = c_loc(strides)
+  end function
+
+  function publish_float_3d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+      result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    real(c_float), intent(in), target :: data(:, :, :)
+    integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+    integer, intent(in), optional :: ghost_layers
+    integer(c_long_long), intent(in), target, optional :: strides(3)
+    integer(c_int) :: code
+    type(c_ptr) :: address
+    code = LIBINDEX_INSITU_INVALID_ARGUMENT
+    if (.not. is_contiguous(data)) return
+    address = c_null_ptr
+    if (size(data) > 0) address = c_loc(data)
+    code = c_publish_float(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
+                           ghosts(ghost_layers), strides_address(strides))
+  end function
+
+  function publish_float_1d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+      result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    real(c_float), intent(in), target :: data(:)
+    integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+    integer, intent(in), optional :: ghost_layers
+    integer(c_long_long), intent(in), target, optional :: strides(3)
+    integer(c_int) :: code
+    type(c_ptr) :: address
+    code = LIBINDEX_INSITU_INVALID_ARGUMENT
+    if (.not. is_contiguous(data)) return
+    address = c_null_ptr
+    if (size(data) > 0) address = c_loc(data)
+    code = c_publish_float(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
+                           ghosts(ghost_layers), strides_address(strides))
+  end function
+
+  function publish_int16_3d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+      result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    integer(c_int16_t), intent(in), target :: data(:, :, :)
+    integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+    integer, intent(in), optional :: ghost_layers
+    integer(c_long_long), intent(in), target, optional :: strides(3)
+    integer(c_int) :: code
+    type(c_ptr) :: address
+    code = LIBINDEX_INSITU_INVALID_ARGUMENT
+    if (.not. is_contiguous(data)) return
+    address = c_null_ptr
+    if (size(data) > 0) address = c_loc(data)
+    code = c_publish_int16(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
+                           ghosts(ghost_layers), strides_address(strides))
+  end function
+
+  function publish_int16_1d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
+      result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    integer(c_int16_t), intent(in), target :: data(:)
+    integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
+    integer, intent(in), optional :: ghost_layers
+    integer(c_long_long), intent(in), target, optional :: strides(3)
+    integer(c_int) :: code
+    type(c_ptr) :: address
+    code = LIBINDEX_INSITU_INVALID_ARGUMENT
+    if (.not. is_contiguous(data)) return
+    address = c_null_ptr
+    if (size(data) > 0) address = c_loc(data)
+    code = c_publish_int16(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
+                           ghosts(ghost_layers), strides_address(strides))
+  end function
+
+  integer(c_int) function ghosts(ghost_layers)
+    integer, intent(in), optional :: ghost_layers
+    ghosts = 0
+    if (present(ghost_layers)) ghosts = ghost_layers
+  end function
+
+  !> Collective: renders and serves a frame when one is due. Returns the status code (0: ok).
+  function update_int(viz, step, time) result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    integer(c_int), intent(in) :: step
+    real(c_double), intent(in) :: time
+    integer(c_int) :: code
+    code = c_update(viz%ptr, int(step, c_long_long), time)
+  end function
+
+  function update_long(viz, step, time) result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    integer(c_long_long), intent(in) :: step
+    real(c_double), intent(in) :: time
+    integer(c_int) :: code
+    code = c_update(viz%ptr, step, time)
+  end function
+
+  !> Whether the last update rendered a frame.
+  logical function libindex_insitu_rendered(viz)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    libindex_insitu_rendered = c_rendered(viz%ptr) /= 0
+  end function
+
+  integer(c_long_long) function libindex_insitu_frames_rendered(viz)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    libindex_insitu_frames_rendered = c_frames_rendered(viz%ptr)
+  end function
+
+  !> A steering value: `initial` until a browser sets another in [min, max], then that value on every rank.
+  function libindex_insitu_parameter(viz, name, initial, min, max) result(v)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    real(c_double), intent(in) :: initial, min, max
+    real(c_double) :: v
+    v = c_parameter(viz%ptr, trim(name)//c_null_char, initial, min, max)
+  end function
+
+  !> One JSON-RPC message as if a client sent it; `reply` gets the answer on rank 0 ("" elsewhere).
+  function libindex_insitu_command(viz, json_rpc, reply) result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: json_rpc
+    character(len=:), allocatable, intent(out), optional :: reply
+    integer(c_int) :: code
+    integer(c_size_t), parameter :: capacity = 1048576
+    character(kind=c_char), allocatable :: buffer(:)
+    integer :: n, i
+    allocate (buffer(capacity))
+    code = c_command(viz%ptr, json_rpc//c_null_char, buffer, capacity)
+    if (present(reply)) then
+      n = 0
+      do while (n < capacity)
+        if (buffer(n + 1) == c_null_char) exit
+        n = n + 1
+      end do
+      allocate (character(len=n) :: reply)
+      do i = 1, n
+        reply(i:i) = buffer(i)
+      end do
+    end if
+  end function
+
+  !> A C string as a Fortran string ("" for a null pointer).
+  function fortran_string(s) result(f)
+    type(c_ptr), intent(in) :: s
+    character(len=:), allocatable :: f
+    character(kind=c_char), pointer :: chars(:)
+    integer :: n, i
+    if (.not. c_associated(s)) then
+      f = ""
+      return
+    end if
+    n = int(c_strlen(s))
+    call c_f_pointer(s, chars, [n])
+    allocate (character(len=n) :: f)
+    do i = 1, n
+      f(i:i) = chars(i)
+    end do
+  end function
+
+  !> Why the last call on `viz` failed ("" when it succeeded); without `viz`, why the last create failed.
+  function libindex_insitu_last_error(viz) result(message)
+    type(libindex_insitu_publisher), intent(in), optional :: viz
+    character(len=:), allocatable :: message
+    if (present(viz)) then
+      message = fortran_string(c_last_error(viz%ptr))
+    else
+      message = fortran_string(c_last_error(c_null_ptr))
+    end if
+  end function
+
+  !> http(s)://host:port/ on rank 0, "" elsewhere.
+  function libindex_insitu_url(viz) result(url)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=:), allocatable :: url
+    url = fortran_string(c_url(viz%ptr))
+  end function
+
+end module libindex_insitu
