@@ -23,6 +23,8 @@ function argValue(name) {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 const VIEWER = path.resolve(argValue('--viewer') || process.env.LIBINDEX_VIEWER || path.join(REPO, 'build-full/apps/viewer'));
+// An in-situ simulation (examples/insitu_minimal) for the Simulation panel; its checks fail without it.
+const INSITU = argValue('--insitu') ? path.resolve(argValue('--insitu')) : undefined;
 const ARTIFACTS = process.env.LIBINDEX_ARTIFACTS || path.join(HERE, 'artifacts');
 const CHROMIUM = process.env.LIBINDEX_CHROMIUM || '/usr/bin/chromium';
 
@@ -148,6 +150,24 @@ process.on('exit', stopViewers);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopViewers(); process.exit(130); });
 
 /** GET `url`; a dropped connection is retried twice (logged, so a flaky server stays visible). */
+// The in-situ program in a process group of its own (mpirun -np 2), until stopInsitu().
+let insitu = null;
+async function startInsitu() {
+  const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1',
+    OMPI_MCA_rmaps_base_oversubscribe: '1', LIBINDEX_WEB_ROOT: path.join(REPO, 'streaming/web') };
+  insitu = spawn('mpirun', ['-np', '2', '--oversubscribe', INSITU, '100000'], { env, detached: true });
+  let out = '';
+  insitu.stdout.on('data', (d) => { out += d; });
+  insitu.stderr.on('data', (d) => { out += d; });
+  const m = await waitFor(() => /in-situ viewer running at (http:\/\/\S+)/.exec(out), 'the in-situ URL');
+  return m[1];
+}
+function stopInsitu() {
+  if (!insitu) return;
+  try { process.kill(-insitu.pid, 'SIGKILL'); } catch (e) { /* gone already */ }
+  insitu = null;
+}
+
 async function httpGet(url, headers = {}) {
   for (let attempt = 1; ; ++attempt) {
     try {
@@ -318,6 +338,42 @@ async function main() {
       console.log(`screenshot: ${file}`);
     });
 
+    await check('the Simulation panel stays hidden on the viewer', async () => {
+      assert(await page.evaluate(() => document.querySelector('#insitu').hidden), '#insitu is shown');
+    });
+
+    await check('an in-situ simulation: its panel lists the field and steers a parameter', async () => {
+      assert(INSITU && fs.existsSync(INSITU), `no in-situ program (give --insitu PATH): ${INSITU}`);
+      const url = await startInsitu();
+      const sim = await context.newPage();
+      sim.on('pageerror', (e) => pageErrors.push(String(e)));
+      await sim.goto(url);
+      await waitFor(() => sim.evaluate(() => window.libindexViewer && window.libindexViewer.framesReceived > 0),
+        'a frame from the simulation');
+      await waitFor(() => sim.evaluate(() => !document.querySelector('#insitu').hidden), 'the Simulation panel');
+      const fields = await sim.evaluate(() => [...document.querySelector('[data-testid="insitu-field"]').options]
+        .map((o) => o.value));
+      assert(JSON.stringify(fields) === '["u"]', `fields ${JSON.stringify(fields)}`);
+      const step = await sim.textContent('[data-insitu="step"]');
+      assert(/^step \d+, t = /.test(step), `step line '${step}'`);
+      await waitFor(() => sim.$('input[data-param="speed"]'), 'the speed slider');
+      await sim.evaluate(() => {
+        const input = document.querySelector('input[data-param="speed"]');
+        input.value = '0.75';
+        input.dispatchEvent(new Event('input'));
+      });
+      // The server keeps it: a fresh page reads it back from insitu.parameters.
+      await sleep(500);
+      await sim.reload();
+      const value = await waitFor(() => sim.evaluate(() => {
+        const input = document.querySelector('input[data-param="speed"]');
+        return input && input.value;
+      }), 'the slider after a reload');
+      assert(Number(value) === 0.75, `speed after a reload: ${value}, expected 0.75`);
+      await sim.close();
+      stopInsitu();
+    });
+
     await check('no uncaught page errors', async () => {
       assert(pageErrors.length === 0, pageErrors.join('\n'));
     });
@@ -334,6 +390,7 @@ try {
   console.log(`FAIL setup: ${e && e.stack ? e.stack : e}`);
 } finally {
   stopViewers();
+  stopInsitu();
 }
 if (passed === 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed`);
