@@ -39,6 +39,7 @@ module libindex_insitu
     integer(c_int) :: every_steps
     real(c_double) :: every_seconds
     integer(c_int) :: quiet
+    real(c_double) :: max_frame_seconds
   end type
 
   !> A publisher; null until libindex_insitu_create succeeds.

@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -289,4 +290,28 @@ TEST(InSitu, AFrameEveryNthUpdateAndAfterAClientsChange) {
   if (world_rank() == 0) viz.command(R"({"jsonrpc":"2.0","id":1,"method":"camera.orbit","params":{"azimuth":30}})");
   EXPECT_TRUE(viz.update(7, 0.0).rendered);
   EXPECT_FALSE(viz.update(8, 0.0).rendered);
+}
+
+TEST(InSitu, AFrameOverItsBudgetFailsAndTheNextUpdateWorks) {
+  insitu::PublisherOptions options = quiet_options();
+  options.max_frame_seconds = 0.3;
+  options.width = options.height = 1024;
+  insitu::Publisher viz(MPI_COMM_WORLD, options);
+  // Seconds of work on any CPU: 2800 samples per ray, nothing skipped.
+  viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":)"
+              R"({"sampling_distance":0.02,"skipping":false,"early_termination":false}})");
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  const auto start = std::chrono::steady_clock::now();
+  insitu::Status st = viz.update(0, 0.0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(st.code, insitu::Status::render_failed);
+  EXPECT_NE(st.message.find("the frame took longer than its budget of 0.3 s"), std::string::npos) << st.message;
+  if (world_rank() == 0) std::printf("a cancelled frame returned after %.2f s\n", seconds); // printed, not asserted
+  viz.command(
+      R"({"jsonrpc":"2.0","id":2,"method":"render.set","params":{"sampling_distance":1,"width":64,"height":64}})");
+  st = viz.update(1, 0.0);
+  EXPECT_TRUE(st) << st.message;
+  EXPECT_TRUE(st.rendered);
 }

@@ -42,6 +42,9 @@ struct PublisherOptions {
   /// since the last one (0: never for that reason); a client's change renders at the next update.
   int every_steps = 1;
   double every_seconds = 0;
+  /// A frame still rendering after this many seconds on some rank is cancelled there (CPU
+  /// backend: at its next tile) and update() returns render_failed; 0: no limit.
+  double max_frame_seconds = 0;
 };
 
 /// What update() came to. Every rank gets the same status for a failure of a collective step.

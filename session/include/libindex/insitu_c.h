@@ -42,12 +42,13 @@ enum {
 typedef struct libindex_insitu_publisher libindex_insitu_publisher; /**< opaque */
 
 typedef struct libindex_insitu_options {
-  int port;             /**< 8080; 0: any free port */
-  const char* bind;     /**< "127.0.0.1"; copied by create. NULL: the default */
-  int width, height;    /**< the canvas: 512 x 512 */
-  int every_steps;      /**< a frame every N updates (1; 0: never for that reason) */
-  double every_seconds; /**< or once this many seconds passed since the last frame (0: never) */
-  int quiet;            /**< nonzero: do not print the URL, no session log (0) */
+  int port;                 /**< 8080; 0: any free port */
+  const char* bind;         /**< "127.0.0.1"; copied by create. NULL: the default */
+  int width, height;        /**< the canvas: 512 x 512 */
+  int every_steps;          /**< a frame every N updates (1; 0: never for that reason) */
+  double every_seconds;     /**< or once this many seconds passed since the last frame (0: never) */
+  int quiet;                /**< nonzero: do not print the URL, no session log (0) */
+  double max_frame_seconds; /**< cancel a frame that takes longer; update() then fails (0: no limit) */
 } libindex_insitu_options;
 
 /** Sets the defaults above. */

@@ -99,6 +99,7 @@ void libindex_insitu_options_init(libindex_insitu_options* o) {
   o->every_steps = d.every_steps;
   o->every_seconds = d.every_seconds;
   o->quiet = 0;
+  o->max_frame_seconds = d.max_frame_seconds;
 }
 
 int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options, libindex_insitu_publisher** out) {
@@ -112,7 +113,8 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     libindex_insitu_options o;
     libindex_insitu_options_init(&o);
     if (options) o = *options;
-    if (o.port < 0 || o.port > 65535 || o.width <= 0 || o.height <= 0 || o.every_steps < 0 || !(o.every_seconds >= 0))
+    if (o.port < 0 || o.port > 65535 || o.width <= 0 || o.height <= 0 || o.every_steps < 0 || !(o.every_seconds >= 0) ||
+        !(o.max_frame_seconds >= 0))
       return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT,
                   "libindex_insitu_create: invalid options (port " + std::to_string(o.port) + ", " +
                       std::to_string(o.width) + "x" + std::to_string(o.height) + ", every_steps " +
@@ -123,6 +125,7 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     po.width = o.width, po.height = o.height;
     po.every_steps = o.every_steps;
     po.every_seconds = o.every_seconds;
+    po.max_frame_seconds = o.max_frame_seconds;
     if (o.quiet) {
       po.serve.on_ready = [](const std::string&) {};
       po.serve.session.log = false;

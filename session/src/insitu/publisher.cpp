@@ -3,13 +3,16 @@
 #include "libindex/insitu.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "../frame_time_responder.h"
 #include "../wire.h"
@@ -76,6 +79,31 @@ UpdateMessage decode(const std::string& text) {
 struct FieldSummary {
   int32_t published, dtype, ghost;
   int32_t local[6], global[6];
+};
+
+/// Sets `*over` once `seconds` have passed, unless destroyed first: the frame budget.
+class FrameDeadline {
+ public:
+  FrameDeadline(std::atomic<bool>& over, double seconds)
+      : thread_([this, &over, seconds] {
+          std::unique_lock lock(mutex_);
+          if (!done_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return finished_; }))
+            over.store(true, std::memory_order_relaxed);
+        }) {}
+  ~FrameDeadline() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    done_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  bool finished_ = false;
+  std::thread thread_; ///< last: starts once the members above exist
 };
 
 Box3i box_of(const int32_t* v) { return {{v[0], v[1], v[2]}, {v[3], v[4], v[5]}}; }
@@ -394,7 +422,23 @@ void Publisher::Impl::render(const UpdateMessage& m) {
     f.colormap.domain_min = float(lo), f.colormap.domain_max = float(hi);
   }
   session.set_distributed_volume(global, leaves, view);
-  image = session.render_frame(f, m.view.background);
+  std::atomic<bool> over{false};
+  std::optional<FrameDeadline> deadline;
+  if (options.max_frame_seconds > 0) {
+    deadline.emplace(over, options.max_frame_seconds);
+    f.cancel = &over;
+  }
+  try {
+    image = session.render_frame(f, m.view.background);
+  } catch (const Error& e) {
+    // The same text on every rank (agreed), so the same status.
+    const std::string text = e.what();
+    if (options.max_frame_seconds > 0 && text.find("frame cancelled") != std::string::npos)
+      throw Failure{Status::render_failed, "the frame took longer than its budget of " +
+                                               nlohmann::json(options.max_frame_seconds).dump() + " s (" + text + ")"};
+    throw;
+  }
+  f.cancel = nullptr;
   frame = f;
   updates_since_frame = 0;
   last_frame = Clock::now();
