@@ -12,20 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "libindex/mpi/check.h"
 #include "libindex/insitu_c.h"
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+int world_rank() { return libindex::mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return libindex::mpi::comm_size(MPI_COMM_WORLD); }
 
 constexpr int kN[3] = {24, 20, 18};
 const int kZero[3] = {0, 0, 0};

@@ -21,6 +21,7 @@
 #include "libindex/insitu.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/mpi/agreement.h"
+#include "libindex/mpi/check.h"
 #include "libindex/session.h"
 
 using namespace libindex;
@@ -29,16 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+int world_rank() { return libindex::mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return libindex::mpi::comm_size(MPI_COMM_WORLD); }
 
 const Box3i kGlobal{{0, 0, 0}, {40, 36, 20}};
 

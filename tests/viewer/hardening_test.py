@@ -7,13 +7,13 @@ ends the job. Times are printed, never asserted.
 
 usage: hardening_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import json, os, signal, sys, tempfile, time
+import json, os, sys, tempfile, time
 
 import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, RpcError  # noqa: E402
-from harness import Checks, running_viewer, viewer_pids  # noqa: E402
+from harness import expect_sigterm_ends_job, run_at_ranks, running_viewer  # noqa: E402
 
 INDEX = "nv::index::app::scene_management_center::scene_management_center_command_receiver."
 
@@ -92,28 +92,9 @@ def probe(viewer, ranks, check):
             fresh.call("render.set", sampling_distance=0.0012, width=2048, height=2048, skipping=False,
                        early_termination=False)
             time.sleep(1.5)  # the frame is under way
-            head = viewer_pids(proc.pid)[0]
-            t0 = time.monotonic()
-            os.kill(head, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-                check(True, f"{tag} SIGTERM during a long frame ended the job in {time.monotonic() - t0:.2f} s")
-            except Exception:  # noqa: BLE001
-                check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
+            expect_sigterm_ends_job(proc, check, tag)
     return tail
 
 
-def main():
-    viewer = sys.argv[1]
-    check = Checks()
-    tail = None
-    for ranks in (1, 2):
-        try:
-            tail = probe(viewer, ranks, check)
-        except Exception as e:  # noqa: BLE001
-            check(False, f"[{ranks}] raised {e!r}")
-    return check.summary(tail)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_at_ranks(probe))

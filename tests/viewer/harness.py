@@ -2,7 +2,7 @@
 """What every viewer test needs: a real `mpirun -np N viewer` on a free loopback port, started and
 always stopped (its whole process group) by launch_viewer.py, the one launcher the Python and browser
 tests share, and PASS/FAIL lines ending in 'N passed, N failed'."""
-import collections, contextlib, json, os, signal, subprocess, sys, threading
+import collections, contextlib, json, os, signal, subprocess, sys, threading, time
 
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_viewer.py")
 READY_PREFIX = "LIBINDEX_VIEWER_READY "  # launch_viewer.py's line once the viewer serves
@@ -61,6 +61,33 @@ def viewer_pids(launcher):
         return False
 
     return sorted(p for p, n in name.items() if n == "viewer" and descends(p))
+
+
+def expect_sigterm_ends_job(proc, check, tag):
+    """SIGTERM to the head (the lowest viewer pid under mpirun `proc`) during a long frame ends the
+    whole job; the time it took is printed, never asserted."""
+    head = viewer_pids(proc.pid)[0]
+    t0 = time.monotonic()
+    os.kill(head, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+        check(True, f"{tag} SIGTERM during a long frame ended the job in {time.monotonic() - t0:.2f} s")
+    except subprocess.TimeoutExpired:
+        check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
+
+
+def run_at_ranks(probe, ranks=(1, 2)):
+    """A viewer test's main(): probe(viewer, n, check) -> output tail, at each rank count; returns
+    the exit code of the summary."""
+    viewer = sys.argv[1]
+    check = Checks()
+    tail = None
+    for n in ranks:
+        try:
+            tail = probe(viewer, n, check)
+        except Exception as e:  # noqa: BLE001
+            check(False, f"[{n}] raised {e!r}")
+    return check.summary(tail)
 
 
 class Checks:

@@ -8,13 +8,13 @@ their order. Then SIGTERM during the next long frame ends the job. Times are pri
 
 usage: long_frame_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import json, os, signal, sys, time
+import json, os, sys, time
 
 import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client  # noqa: E402
-from harness import Checks, running_viewer, viewer_pids  # noqa: E402
+from harness import expect_sigterm_ends_job, run_at_ranks, running_viewer  # noqa: E402
 
 # About 1100 samples per ray over a 2048^2 canvas, nothing skipped: 9 s on 2 busy cores, over a
 # second on a fast machine; the calls answered during it take milliseconds.
@@ -97,28 +97,9 @@ def probe(viewer, ranks, check):
             # SIGTERM during a long frame ends the job.
             a.call("render.set", **LONG_FRAME)
             b.call("camera.get")  # answered during the frame: it is under way
-            head = viewer_pids(proc.pid)[0]
-            t0 = time.monotonic()
-            os.kill(head, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-                check(True, f"{tag} SIGTERM during a long frame ended the job in {time.monotonic() - t0:.2f} s")
-            except Exception:  # noqa: BLE001
-                check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
+            expect_sigterm_ends_job(proc, check, tag)
     return tail
 
 
-def main():
-    viewer = sys.argv[1]
-    check = Checks()
-    tail = None
-    for ranks in (1, 2):
-        try:
-            tail = probe(viewer, ranks, check)
-        except Exception as e:  # noqa: BLE001
-            check(False, f"[{ranks}] raised {e!r}")
-    return check.summary(tail)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_at_ranks(probe))
