@@ -117,28 +117,15 @@ class ServedHead {
     const int was_version = s.scene_version;
     s.dirty = false;
     if (auto reply = rpc_.handle(c.text)) server_.reply(c.connection, std::move(*reply));
-    if (s.dirty || s.scene_version != was_version) collect_methods(c.text, changed);
+    if (s.dirty || s.scene_version != was_version)
+      for (json& name : streaming::called_methods(c.text)) changed.push_back(std::move(name));
     s.dirty = s.dirty || was_dirty;
   }
 
   /// Commands that change what everyone sees are announced to every client, so other browsers and
   /// notebooks refresh their controls (IndeX clients ignore the notification).
   void announce(const json& changed) {
-    if (!changed.empty())
-      server_.broadcast_text(
-          json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", changed}}}}.dump());
-  }
-
-  /// The method names of a request or a batch, for session.changed.
-  static void collect_methods(const std::string& text, json& out) {
-    const json request = json::parse(text, nullptr, false);
-    const auto add = [&out](const json& r) {
-      if (r.is_object() && r.contains("method") && r["method"].is_string()) out.push_back(r["method"]);
-    };
-    if (request.is_array())
-      for (const json& r : request) add(r);
-    else
-      add(request);
+    if (!changed.empty()) server_.broadcast_text(rpc::session_changed(changed));
   }
 
   /// Renders and publishes the next frame while the responder answers clients, then answers what

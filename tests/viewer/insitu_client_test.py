@@ -46,8 +46,12 @@ def main():
             s2 = c.call("insitu.status")
             check(s1["fields"] == ["u"] and s1["shown"] == "u" and s2["step"] > s1["step"],
                   f"insitu.status follows the steps ({s1['step']} -> {s2['step']})")
-            check(c.call("insitu.set_parameter", name="speed", value=0.9) == {"name": "speed", "value": 0.9},
-                  "insitu.set_parameter accepted")
+            with Client(url) as other:
+                check(c.call("insitu.set_parameter", name="speed", value=0.9) == {"name": "speed", "value": 0.9},
+                      "insitu.set_parameter accepted")
+                told = [n["params"]["methods"] for n in other.poll_notifications(2.0)
+                        if n.get("method") == "session.changed"]
+                check(["insitu.set_parameter"] in told, f"another client is told of the change ({told})")
             params = c.call("insitu.parameters")
             check(params == [{"name": "speed", "value": 0.9, "min": 0.0, "max": 1.0}], f"insitu.parameters {params}")
             try:

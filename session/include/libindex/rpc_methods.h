@@ -35,6 +35,10 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
 /// Every method above.
 void add_all_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats serving);
 
+/// The session.changed notification listing `methods` (a JSON array of names), as text: sent to
+/// every client after a call changed what everyone sees, so other browsers and notebooks refresh.
+std::string session_changed(const nlohmann::json& methods);
+
 /// scene.info's result: name, description, credits, volumes, warnings, time.
 nlohmann::json scene_info(const ViewState& state);
 /// time.get's result.

@@ -146,8 +146,7 @@ struct HeadSide {
     if (auto reply = rpc.handle(c.text)) server.reply(c.connection, std::move(*reply));
     const bool steered = !std::equal(before.begin(), before.end(), state.parameters.begin(), state.parameters.end(),
                                      [](const Parameter& a, const Parameter& b) { return a.value == b.value; });
-    if (s.dirty || steered)
-      server.broadcast_text(R"({"jsonrpc":"2.0","method":"session.changed","params":{"methods":[]}})");
+    if (s.dirty || steered) server.broadcast_text(rpc::session_changed(streaming::called_methods(c.text)));
     s.dirty = s.dirty || was_dirty;
   }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rpc_json.h"
 
+#include "libindex/rpc_methods.h"
+
 #include <array>
 #include <cmath>
 
@@ -55,6 +57,11 @@ std::string base64(const std::vector<uint8_t>& in) {
   else if (i + 2 == in.size())
     out += {t[in[i] >> 2], t[((in[i] & 3) << 4) | (in[i + 1] >> 4)], t[(in[i + 1] & 15) << 2], '='};
   return out;
+}
+
+std::string session_changed(const json& methods) {
+  return json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", methods}}}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 } // namespace libindex::rpc
