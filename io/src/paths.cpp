@@ -22,8 +22,11 @@ std::string resolve_input_path(const Value& value, const std::string& path, cons
     const fs::path candidate = p.is_absolute() || dir.empty() ? p : fs::path(dir) / p;
     std::string roots;
     for (const std::string& r : policy->roots()) roots += (roots.empty() ? "" : ", ") + r;
-    if (!policy->allows(fs::absolute(candidate).string()))
-      fail(value, "'" + path + "' is outside the data roots (" + roots + ")");
+    // An empty name (a scene with no folder of its own naming "") has no absolute form: refuse it
+    // instead of letting filesystem_error escape (found by fuzz_project_file).
+    const fs::path absolute = candidate.empty() ? fs::path() : fs::absolute(candidate, ec);
+    if (absolute.empty()) fail(value, "'" + path + "' names no file");
+    if (!policy->allows(absolute.string())) fail(value, "'" + path + "' is outside the data roots (" + roots + ")");
     if (!fs::exists(candidate, ec)) fail(value, "no such file '" + candidate.string() + "'");
     return candidate.string();
   }
