@@ -40,6 +40,8 @@ module libindex_insitu
     real(c_double) :: every_seconds
     integer(c_int) :: quiet
     real(c_double) :: max_frame_seconds
+    integer(c_int) :: asynchronous
+    integer(c_int) :: render_threads
   end type
 
   !> A publisher; null until libindex_insitu_create succeeds.
@@ -49,7 +51,7 @@ module libindex_insitu
 
   public :: libindex_insitu_create, libindex_insitu_destroy, libindex_insitu_publish, libindex_insitu_update, &
             libindex_insitu_parameter, libindex_insitu_command, libindex_insitu_last_error, libindex_insitu_url, &
-            libindex_insitu_rendered, libindex_insitu_frames_rendered
+            libindex_insitu_rendered, libindex_insitu_frames_rendered, libindex_insitu_flush
 
   interface libindex_insitu_publish
     module procedure publish_float_1d, publish_float_3d, publish_int16_1d, publish_int16_3d
@@ -100,6 +102,11 @@ module libindex_insitu
       real(c_double), value :: time
       integer(c_int) :: code
     end function
+    function c_flush(p) bind(c, name="libindex_insitu_flush") result(code)
+      import :: c_int, c_ptr
+      type(c_ptr), value :: p
+      integer(c_int) :: code
+    end function
     function c_rendered(p) bind(c, name="libindex_insitu_rendered") result(r)
       import :: c_int, c_ptr
       type(c_ptr), value :: p
@@ -147,14 +154,14 @@ contains
   !> Collective over `comm` (a Fortran handle): rank 0 starts the server. Absent options keep the
   !> defaults (port 8080, bind "127.0.0.1", 512 x 512, a frame every step). Returns 0, or nonzero on
   !> every rank with libindex_insitu_last_error() saying why.
-  function libindex_insitu_create(viz, comm, port, bind, width, height, every_steps, every_seconds, quiet) &
-      result(code)
+  function libindex_insitu_create(viz, comm, port, bind, width, height, every_steps, every_seconds, quiet, &
+                                  max_frame_seconds, asynchronous, render_threads) result(code)
     type(libindex_insitu_publisher), intent(out) :: viz
     integer, intent(in) :: comm
-    integer, intent(in), optional :: port, width, height, every_steps
+    integer, intent(in), optional :: port, width, height, every_steps, render_threads
     character(len=*), intent(in), optional :: bind
-    real(c_double), intent(in), optional :: every_seconds
-    logical, intent(in), optional :: quiet
+    real(c_double), intent(in), optional :: every_seconds, max_frame_seconds
+    logical, intent(in), optional :: quiet, asynchronous
     integer(c_int) :: code
     type(libindex_insitu_options) :: o
     character(kind=c_char, len=:), allocatable, target :: cbind
@@ -164,8 +171,13 @@ contains
     if (present(height)) o%height = height
     if (present(every_steps)) o%every_steps = every_steps
     if (present(every_seconds)) o%every_seconds = every_seconds
+    if (present(max_frame_seconds)) o%max_frame_seconds = max_frame_seconds
+    if (present(render_threads)) o%render_threads = render_threads
     if (present(quiet)) then
       if (quiet) o%quiet = 1
+    end if
+    if (present(asynchronous)) then
+      if (asynchronous) o%asynchronous = 1
     end if
     if (present(bind)) then
       cbind = trim(bind)//c_null_char
@@ -283,7 +295,15 @@ contains
     code = c_update(viz%ptr, step, time)
   end function
 
-  !> Whether the last update rendered a frame.
+  !> Collective. Asynchronous: waits for the frame rendering in the background and serves it (e.g.
+  !> after the last step). Returns the status code (0: ok).
+  function libindex_insitu_flush(viz) result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    integer(c_int) :: code
+    code = c_flush(viz%ptr)
+  end function
+
+  !> Whether the last update (or flush) served a frame.
   logical function libindex_insitu_rendered(viz)
     type(libindex_insitu_publisher), intent(in) :: viz
     libindex_insitu_rendered = c_rendered(viz%ptr) /= 0

@@ -41,10 +41,10 @@ struct Slab {
   }
 };
 
-libindex_insitu_publisher* make_publisher() {
+libindex_insitu_publisher* make_publisher(int asynchronous = 0) {
   libindex_insitu_options o;
   libindex_insitu_options_init(&o);
-  o.port = 0, o.width = 64, o.height = 48, o.quiet = 1;
+  o.port = 0, o.width = 64, o.height = 48, o.quiet = 1, o.asynchronous = asynchronous;
   libindex_insitu_publisher* p = nullptr;
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(nullptr);
   EXPECT_STREQ(libindex_insitu_last_error(nullptr), "");
@@ -71,6 +71,8 @@ TEST(InSituC, OptionsDefaults) {
   EXPECT_EQ(o.every_steps, 1);
   EXPECT_EQ(o.every_seconds, 0.0);
   EXPECT_EQ(o.quiet, 0);
+  EXPECT_EQ(o.max_frame_seconds, 0.0);
+  EXPECT_EQ(o.asynchronous, 0);
 }
 
 TEST(InSituC, SlabsOfAKnownFieldRender) {
@@ -86,6 +88,26 @@ TEST(InSituC, SlabsOfAKnownFieldRender) {
     EXPECT_EQ(libindex_insitu_rendered(p), 1);
   }
   EXPECT_EQ(libindex_insitu_frames_rendered(p), 3);
+  libindex_insitu_destroy(p);
+}
+
+// Asynchronous: the slabs are copied and freed at once; frames come out at later updates and flush.
+TEST(InSituC, SlabsRenderAsynchronously) {
+  libindex_insitu_publisher* p = make_publisher(1);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(libindex_insitu_flush(p), LIBINDEX_INSITU_OK); // nothing rendering: nothing to do
+  EXPECT_EQ(libindex_insitu_rendered(p), 0);
+  for (int step = 0; step < 3; ++step) {
+    const Slab slab(world_rank(), world_size());
+    ASSERT_EQ(slab.publish(p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+    EXPECT_EQ(libindex_insitu_update(p, step, 0.1 * step), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+    if (step == 0) EXPECT_EQ(libindex_insitu_rendered(p), 0); // the first frame is still rendering
+  }
+  EXPECT_EQ(libindex_insitu_flush(p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+  EXPECT_EQ(libindex_insitu_rendered(p), 1);
+  EXPECT_GE(libindex_insitu_frames_rendered(p), 2); // the first and the newest; those between may be replaced
+  EXPECT_LE(libindex_insitu_frames_rendered(p), 3);
+  EXPECT_TRUE(same_everywhere(int(libindex_insitu_frames_rendered(p))));
   libindex_insitu_destroy(p);
 }
 

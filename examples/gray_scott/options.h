@@ -11,6 +11,8 @@ struct Options {
   long long steps = -1;      ///< -1: until SIGINT or SIGTERM
   int viz_every = 10;        ///< publish and update() every K steps; 0: no visualization
   int port = 8080;           ///< the head's server; 0: any free port
+  bool asynchronous = false; ///< render on a thread while the simulation goes on (copies the fields)
+  int render_threads = 0;    ///< threads each rank renders with; 0: all the cores
   double feed = 0.037;       ///< F: the rate u is fed at
   double kill = 0.06;        ///< k: the rate v is removed at (plus F)
   double Du = 0.2, Dv = 0.1; ///< diffusion rates, voxels^2 per unit time
@@ -25,6 +27,10 @@ inline const char* const kUsage =
     "  --steps S      run S steps (default: until SIGINT or SIGTERM, then finish cleanly)\n"
     "  --viz-every K  publish u and v and call update() every K steps; 0: no visualization (default 10)\n"
     "  --port P       the port rank 0 serves the viewer on (default 8080; 0: any free port)\n"
+    "  --async        render on a thread while the simulation computes the next steps (copies u and v\n"
+    "                 at each update; a frame shows an earlier step). Default: synchronous, no copy\n"
+    "  --render-threads N  threads each rank renders with (default 0: all the cores; with --async,\n"
+    "                 leave the simulation its cores)\n"
     "  --F feed       the feed rate F (default 0.037; steerable from the browser as 'feed')\n"
     "  --k kill       the kill rate k (default 0.06; steerable from the browser as 'kill')\n"
     "  --Du D         the diffusion rate of u (default 0.2)\n"
@@ -51,6 +57,10 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
       exit_code = 0;
       return o;
     }
+    if (arg == "--async") {
+      o.asynchronous = true;
+      continue;
+    }
     if (i + 1 >= argc) return fail("unknown option or missing value: " + arg);
     const std::string value = argv[++i];
     char* end = nullptr;
@@ -62,6 +72,8 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
       o.steps = (long long)number;
     else if (arg == "--viz-every")
       o.viz_every = int(number);
+    else if (arg == "--render-threads")
+      o.render_threads = int(number);
     else if (arg == "--port")
       o.port = int(number);
     else if (arg == "--F")
@@ -80,6 +92,7 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
   if (o.size < 1) return fail("--size must be at least 1");
   if (o.steps < -1) return fail("--steps must not be negative");
   if (o.viz_every < 0) return fail("--viz-every must not be negative");
+  if (o.render_threads < 0) return fail("--render-threads must not be negative");
   if (o.port < 0 || o.port > 65535) return fail("--port must be in [0, 65535]");
   if (!(o.dt > 0) || !(o.Du >= 0) || !(o.Dv >= 0)) return fail("--dt must be positive, --Du and --Dv not negative");
   if (6 * o.dt * (o.Du > o.Dv ? o.Du : o.Dv) > 1) return fail("unstable: 6 * dt * max(Du, Dv) must be at most 1");

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       if (rank == 0) fprintf(stderr, "step %d: %s\n", step, libindex_insitu_last_error(viz));
     }
   }
+  /* Asynchronous mode (options.asynchronous = 1) would still be rendering the last frame; serve it. */
+  if (libindex_insitu_flush(viz) != LIBINDEX_INSITU_OK) ++failures;
   frames = libindex_insitu_frames_rendered(viz);
   libindex_insitu_destroy(viz);
   free(u);

@@ -30,7 +30,8 @@ program insitu_fortran
   z1 = n*(rank + 1)/ranks
   allocate (u(0:n - 1, 0:n - 1, z0:z1 - 1))
 
-  if (libindex_insitu_create(viz, MPI_COMM_WORLD, port=0) /= LIBINDEX_INSITU_OK) then
+  ! Asynchronous: update copies u and returns; a thread renders it while the next steps compute.
+  if (libindex_insitu_create(viz, MPI_COMM_WORLD, port=0, asynchronous=.true.) /= LIBINDEX_INSITU_OK) then
     if (rank == 0) write (*, '(a)') libindex_insitu_last_error()
     call MPI_Finalize(ierr)
     stop 1
@@ -52,6 +53,7 @@ program insitu_fortran
       if (rank == 0) write (*, '(a,i0,a,a)') 'step ', step, ': ', libindex_insitu_last_error(viz)
     end if
   end do
+  if (libindex_insitu_flush(viz) /= LIBINDEX_INSITU_OK) failures = failures + 1 ! the last frame, served
   call libindex_insitu_destroy(viz)
   if (rank == 0) write (*, '(a,i0,a,i0,a,i0,a)') 'in situ (Fortran): ', steps, ' steps on ', ranks, ' ranks, ', &
     failures, ' failures'

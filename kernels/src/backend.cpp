@@ -6,6 +6,7 @@
 #include "../cpu/cpu_backend.h"
 #include "libindex/config.h"
 #include "libindex/error.h"
+#include "parallel.h"
 #if LIBINDEX_WITH_CUDA
 #include "../cuda/cuda_backend.h"
 #endif
@@ -54,5 +55,7 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, bool log) {
   }
   return backend;
 }
+
+void with_thread_limit(int threads, const std::function<void()>& work) { with_thread_limit_impl(threads, work); }
 
 } // namespace libindex::kernels

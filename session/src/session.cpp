@@ -19,6 +19,7 @@ namespace libindex {
 
 struct Session::State {
   MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, ranks = 1; ///< of comm, kept: render_local() makes no MPI call
   SessionOptions options;
   std::unique_ptr<kernels::Backend> backend;
   std::shared_ptr<io::VolumeSource> source;
@@ -52,6 +53,7 @@ struct Session::State {
 Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_unique<State>()) {
   LIBINDEX_MPI_CHECK(comm, MPI_Comm_dup(comm, &state_->comm));
   LIBINDEX_MPI_CHECK(state_->comm, MPI_Comm_set_errhandler(state_->comm, MPI_ERRORS_RETURN));
+  state_->rank = mpi::comm_rank(state_->comm), state_->ranks = mpi::comm_size(state_->comm);
   state_->options = options;
   state_->compositor = std::make_unique<compositing::Compositor>(state_->comm);
   std::string error;
@@ -68,8 +70,8 @@ Session::~Session() {
   if (state_ && state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
 }
 
-int Session::rank() const { return mpi::comm_rank(state_->comm); }
-int Session::size() const { return mpi::comm_size(state_->comm); }
+int Session::rank() const { return state_->rank; }
+int Session::size() const { return state_->ranks; }
 MPI_Comm Session::comm() const { return state_->comm; }
 const FrameStats& Session::last_stats() const { return state_->stats; }
 const KdTree& Session::partition() const { return state_->tree; }
@@ -248,32 +250,47 @@ bool Session::rebalance(const FrameParams& frame) {
 }
 
 Image Session::render_frame(const FrameParams& frame, Vec4f background) {
+  return composite(frame, render_local(frame), background);
+}
+
+Session::LocalFrame Session::render_local(const FrameParams& frame) {
   State& s = *state_;
   const int ranks = size(), me = rank();
   if (s.local.width() != frame.width || s.local.height() != frame.height) s.local = Image(frame.width, frame.height);
-  Image& local = s.local;
-  mpi::Agreement& agreement = s.agreement;
-  agreement.clear();
-  RenderStats rs;
-  const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
+  LocalFrame part;
   try {
     FrameParams f = frame;
-    f.mip_output_values = distributed_mip;
+    f.mip_output_values = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
     if (s.source) {
       load_leaf(s, ghost_width(frame));
       const BrickView view{s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
-      rs = s.backend->render(view, f, local.view());
+      part.stats = s.backend->render(view, f, s.local.view());
     } else if (s.distributed && !s.leaf.empty()) {
       const BrickView& view = s.distributed->brick;
       const Box3i needs = grow(s.leaf, ghost_width(frame), view.volume);
       if (!(intersect(needs, view.stored) == needs))
         throw Error("rank " + std::to_string(me) + " holds " + to_string(view.stored) + " but this frame needs " +
                     to_string(needs) + " (" + std::to_string(ghost_width(frame)) + " ghost layers)");
-      rs = s.backend->render(view, f, local.view());
+      part.stats = s.backend->render(view, f, s.local.view());
     }
   } catch (const std::exception& e) {
-    agreement.fail(e.what());
+    part.error = e.what();
+    if (part.error.empty()) part.error = "rendering failed on rank " + std::to_string(me);
   }
+  return part;
+}
+
+Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f background) {
+  State& s = *state_;
+  const int ranks = size(), me = rank();
+  Image& local = s.local;
+  const RenderStats& rs = part.stats;
+  mpi::Agreement& agreement = s.agreement;
+  agreement.clear();
+  if (!part.error.empty()) agreement.fail(part.error);
+  const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
+  if (local.width() != frame.width || local.height() != frame.height)
+    agreement.fail("composite(): this frame's size differs from the one render_local() rendered");
 
   // Visibility order from the k-d tree and the eye, in voxel space.
   std::vector<int> order(ranks);

@@ -33,11 +33,21 @@
 
 namespace libindex::insitu {
 
+/// How update() renders. Synchronous: within update(), from the simulation's own memory (no copy).
+/// Asynchronous: update() copies the shown field and returns; a thread renders the copy while the
+/// simulation computes, and a later update() composites and serves it. A frame that falls due while
+/// one is still rendering replaces any copy waiting for its turn: the newest copy wins.
+enum class Mode { synchronous, asynchronous };
+
 struct PublisherOptions {
   /// The server (port, bind, credentials, origins), JSON-RPC limits, view limits and JPEG quality.
   /// serve.on_ready gets the URL once the server listens (default: print it).
   ServeOptions serve;
   int width = 512, height = 512; ///< the canvas
+  Mode mode = Mode::synchronous;
+  /// Threads each rank renders with on the CPU backend; 0: all the cores. Asynchronous, the frame
+  /// renders beside the simulation: leave it its cores (a single-threaded rank per core: 1).
+  int render_threads = 0;
   /// A frame every `every_steps` updates (0: never for that reason), or once `every_seconds` passed
   /// since the last one (0: never for that reason); a client's change renders at the next update.
   int every_steps = 1;
@@ -57,8 +67,10 @@ struct Status {
     internal = 4,          ///< anything else libindex threw
   };
   int code = ok;
-  std::string message; ///< one line: the rank, the field and what is wrong
-  bool rendered = false;
+  std::string message;   ///< one line: the rank, the field and what is wrong
+  bool rendered = false; ///< this update served a frame
+  /// The step whose data that frame shows: this one when synchronous, an earlier one when not.
+  long long frame_step = -1;
   explicit operator bool() const { return code == ok; }
 };
 
@@ -93,6 +105,10 @@ class Publisher {
   /// back as a Status, and the next update() starts afresh.
   Status update(long long step, double time);
 
+  /// Collective. Asynchronous mode: waits for the frame rendering in the background and for a copy
+  /// waiting its turn, and serves them (e.g. after the last step). Synchronous: returns ok at once.
+  Status flush();
+
   /// A steering value: `initial` until a client sets another (in [min, max]) through the parameters
   /// panel or `insitu.set_parameter`; then the new value on every rank from the next update() on.
   /// The first call registers it (on every rank, in the same order); later calls just read it.
@@ -102,9 +118,11 @@ class Publisher {
   /// notifications): lets the simulation script the view, e.g. set a camera or a colormap.
   std::optional<std::string> command(const std::string& json_rpc);
 
-  /// The frame parameters of the last rendered frame (every rank), and its image (rank 0).
+  /// The frame parameters of the last served frame (every rank), and its image (rank 0).
   const FrameParams& frame() const;
   const Image& last_image() const;
+  /// Frames served so far (by update() and flush()).
+  long long frames_served() const;
   /// http(s)://host:port/ on rank 0, empty elsewhere.
   std::string url() const;
 

@@ -49,6 +49,9 @@ typedef struct libindex_insitu_options {
   double every_seconds;     /**< or once this many seconds passed since the last frame (0: never) */
   int quiet;                /**< nonzero: do not print the URL, no session log (0) */
   double max_frame_seconds; /**< cancel a frame that takes longer; update() then fails (0: no limit) */
+  int asynchronous;         /**< nonzero: update() copies the field and a thread renders it while the
+                                 simulation goes on; a later update (or flush) serves it (0) */
+  int render_threads;       /**< threads each rank renders with on the CPU (0: all the cores) */
 } libindex_insitu_options;
 
 /** Sets the defaults above. */
@@ -83,7 +86,10 @@ int libindex_insitu_publish_float(libindex_insitu_publisher* p, const char* name
 /** Collective: renders and serves a frame when one is due, applies steering values. Returns the status
  * code (0: ok; the message of a failure is in libindex_insitu_last_error(p)). */
 int libindex_insitu_update(libindex_insitu_publisher* p, long long step, double time);
-/** Whether the last update rendered a frame (1) or not (0). */
+/** Collective. Asynchronous: waits for the frame rendering in the background (and a copy waiting for its
+ * turn) and serves it, e.g. after the last step. Synchronous: returns 0 at once. Returns the status code. */
+int libindex_insitu_flush(libindex_insitu_publisher* p);
+/** Whether the last update (or flush) served a frame (1) or not (0). */
 int libindex_insitu_rendered(const libindex_insitu_publisher* p);
 /** Frames rendered by all updates so far. */
 long long libindex_insitu_frames_rendered(const libindex_insitu_publisher* p);

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "libindex/compositing/compositor.h"
 #include "libindex/frame.h"
@@ -83,7 +84,21 @@ class Session {
 
   /// Collective: renders one frame. Returns the image on the head, over `background` (straight RGBA),
   /// and an empty Image elsewhere. A failure on any rank throws on every rank, naming the rank.
+  /// The same as composite(frame, render_local(frame), background).
   Image render_frame(const FrameParams& frame, Vec4f background = {0, 0, 0, 0});
+
+  /// This rank's part of a frame, rendered and not yet composited.
+  struct LocalFrame {
+    RenderStats stats;
+    std::string error; ///< why this rank's part failed; empty when it did not
+  };
+  /// render_frame()'s first half: this rank renders its leaf. Makes no MPI call, so it may run on
+  /// another thread while the caller's thread goes on (in situ, asynchronous), as long as nothing
+  /// else uses the session meanwhile. Never throws: a failure is kept in the result.
+  LocalFrame render_local(const FrameParams& frame);
+  /// render_frame()'s second half, collective, on the thread that makes MPI calls: settles every
+  /// rank's failure and composites the parts that render_local() made with the same `frame`.
+  Image composite(const FrameParams& frame, const LocalFrame& part, Vec4f background = {0, 0, 0, 0});
 
   const FrameStats& last_stats() const;
   const KdTree& partition() const;

@@ -21,7 +21,6 @@ struct libindex_insitu_publisher {
   std::string error;
   std::string url;
   bool rendered = false;
-  long long frames = 0;
 };
 
 namespace {
@@ -100,6 +99,8 @@ void libindex_insitu_options_init(libindex_insitu_options* o) {
   o->every_seconds = d.every_seconds;
   o->quiet = 0;
   o->max_frame_seconds = d.max_frame_seconds;
+  o->asynchronous = d.mode == insitu::Mode::asynchronous;
+  o->render_threads = d.render_threads;
 }
 
 int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options, libindex_insitu_publisher** out) {
@@ -114,11 +115,13 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     libindex_insitu_options_init(&o);
     if (options) o = *options;
     if (o.port < 0 || o.port > 65535 || o.width <= 0 || o.height <= 0 || o.every_steps < 0 || !(o.every_seconds >= 0) ||
-        !(o.max_frame_seconds >= 0))
+        !(o.max_frame_seconds >= 0) || o.render_threads < 0)
       return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT,
                   "libindex_insitu_create: invalid options (port " + std::to_string(o.port) + ", " +
                       std::to_string(o.width) + "x" + std::to_string(o.height) + ", every_steps " +
-                      std::to_string(o.every_steps) + ", every_seconds " + std::to_string(o.every_seconds) + ")");
+                      std::to_string(o.every_steps) + ", every_seconds " + std::to_string(o.every_seconds) +
+                      ", max_frame_seconds " + std::to_string(o.max_frame_seconds) + ", render_threads " +
+                      std::to_string(o.render_threads) + ")");
     insitu::PublisherOptions po;
     po.serve.server.port = o.port;
     if (o.bind) po.serve.server.bind = o.bind;
@@ -126,6 +129,8 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     po.every_steps = o.every_steps;
     po.every_seconds = o.every_seconds;
     po.max_frame_seconds = o.max_frame_seconds;
+    po.render_threads = o.render_threads;
+    po.mode = o.asynchronous ? insitu::Mode::asynchronous : insitu::Mode::synchronous;
     if (o.quiet) {
       po.serve.on_ready = [](const std::string&) {};
       po.serve.session.log = false;
@@ -186,14 +191,26 @@ int libindex_insitu_update(libindex_insitu_publisher* p, long long step, double 
     p->rendered = false;
     const insitu::Status st = p->viz->update(step, time); // never throws; the guard is for the copies
     p->rendered = st.rendered;
-    p->frames += st.rendered;
+    p->error = st.message;
+    return st.code;
+  });
+}
+
+int libindex_insitu_flush(libindex_insitu_publisher* p) {
+  if (!p || !p->viz) return null_publisher("libindex_insitu_flush");
+  return guarded(p, "libindex_insitu_flush", [&] {
+    p->rendered = false;
+    const insitu::Status st = p->viz->flush();
+    p->rendered = st.rendered;
     p->error = st.message;
     return st.code;
   });
 }
 
 int libindex_insitu_rendered(const libindex_insitu_publisher* p) { return p && p->rendered ? 1 : 0; }
-long long libindex_insitu_frames_rendered(const libindex_insitu_publisher* p) { return p ? p->frames : 0; }
+long long libindex_insitu_frames_rendered(const libindex_insitu_publisher* p) {
+  return p && p->viz ? p->viz->frames_served() : 0;
+}
 
 double libindex_insitu_parameter(libindex_insitu_publisher* p, const char* name, double initial, double min,
                                  double max) {

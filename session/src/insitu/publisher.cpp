@@ -157,6 +157,31 @@ struct HeadSide {
   std::optional<FrameTimeResponder> responder; ///< last: its thread uses everything above
 };
 
+/// One frame ready to render: every rank's leaf, this rank's voxels (borrowed or copied) and the
+/// frame parameters.
+struct Job {
+  std::string field;
+  long long step = 0;
+  Box3i global, leaf;
+  std::vector<Box3i> leaves;
+  Brick copy;           ///< the voxels when they could not be borrowed (always, asynchronous)
+  BrickView borrowed{}; ///< else the simulation's
+  FrameParams frame;
+  Vec4f background{};
+
+  BrickView voxels() const {
+    return copy.bytes.empty() ? borrowed : BrickView{copy.bytes.data(), copy.dtype, copy.box, leaf, global, 0};
+  }
+};
+
+/// A job rendering on a thread of its own (asynchronous mode); the session is its until done.
+struct Rendering {
+  Job job;
+  Session::LocalFrame part;
+  std::atomic<bool> done{false};
+  std::thread thread; ///< last: starts once the members above exist
+};
+
 struct Publisher::Impl {
   Impl(MPI_Comm c, PublisherOptions o) : options(std::move(o)), session(c, options.serve.session) {
     if (options.serve.server.web_root.empty()) options.serve.server.web_root = default_web_root();
@@ -165,13 +190,20 @@ struct Publisher::Impl {
     backend = options.serve.session.backend;
   }
   ~Impl() {
+    if (rendering && rendering->thread.joinable()) rendering->thread.join(); // it uses the session
     head.reset(); // stops the responder and the server before the communicator goes
     if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
   }
 
   Status update(long long step, double time);
+  Status flush();
   UpdateMessage plan(long long step, double time); // head
-  void render(const UpdateMessage& m);
+  Job prepare(const UpdateMessage& m, long long step, bool copy_always);
+  void render_now(Job job);
+  void start_rendering(Job job);
+  bool all_done_rendering();
+  void finish_rendering(Status& status);
+  void serve(const Job& job, const Session::LocalFrame& part, Status& status);
 
   PublisherOptions options;
   MPI_Comm comm = MPI_COMM_NULL;
@@ -184,8 +216,10 @@ struct Publisher::Impl {
   std::unique_ptr<HeadSide> head;
   FrameParams frame;
   Image image;
-  Brick copy; ///< the shown field when it could not be borrowed, kept until the next update
-  long long updates_since_frame = 0;
+  Job shown;                            ///< the last frame's voxels: the session may borrow them until the next
+  std::optional<Job> waiting;           ///< asynchronous: the newest copy, waiting for the renderer
+  std::unique_ptr<Rendering> rendering; ///< asynchronous: the frame on the render thread
+  long long updates_since_frame = 0, frames_served = 0;
   Clock::time_point last_frame{};
   bool rendered_once = false;
 };
@@ -263,6 +297,7 @@ std::optional<std::string> Publisher::command(const std::string& json_rpc) {
 
 const FrameParams& Publisher::frame() const { return impl_->frame; }
 const Image& Publisher::last_image() const { return impl_->image; }
+long long Publisher::frames_served() const { return impl_->frames_served; }
 std::string Publisher::url() const { return impl_->head ? impl_->head->server.url() : std::string(); }
 
 Status Publisher::update(long long step, double time) { return impl_->update(step, time); }
@@ -304,6 +339,15 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
   return m;
 }
 
+Status Publisher::flush() { return impl_->flush(); }
+
+namespace {
+/// The status of a failed collective step: the same on every rank.
+void record_failure(Status& status, int code, std::string message) {
+  if (status) status.code = code, status.message = std::move(message);
+}
+} // namespace
+
 Status Publisher::Impl::update(long long step, double time) {
   Status status;
   try {
@@ -316,20 +360,30 @@ Status Publisher::Impl::update(long long step, double time) {
     const UpdateMessage m = decode(text);
     for (size_t i = 0; i < parameters.size() && i < m.parameters.size(); ++i) parameters[i].value = m.parameters[i];
     if (m.view.backend != backend) {
+      if (rendering) finish_rendering(status); // the backend is the render thread's until it is done
       session.set_backend(m.view.backend);
       backend = m.view.backend;
     }
     ++updates_since_frame;
+    const bool asynchronous = options.mode == Mode::asynchronous;
+    if (rendering && all_done_rendering()) finish_rendering(status);
     if (m.render) {
-      render(m);
-      status.rendered = true;
+      Job job = prepare(m, step, asynchronous);
+      updates_since_frame = 0;
+      last_frame = Clock::now();
+      rendered_once = true;
+      if (!asynchronous)
+        render_now(std::move(job)), status.rendered = true, status.frame_step = step;
+      else
+        waiting = std::move(job); // the newest copy wins
     }
+    if (!rendering && waiting) start_rendering(std::move(*waiting)), waiting.reset();
   } catch (const Failure& f) {
-    status.code = f.code, status.message = f.message;
+    record_failure(status, f.code, f.message);
   } catch (const std::exception& e) {
-    status.code = Status::render_failed, status.message = e.what();
+    record_failure(status, Status::render_failed, e.what());
   } catch (...) {
-    status.code = Status::internal, status.message = "unknown error";
+    record_failure(status, Status::internal, "unknown error");
   }
   if (head) {
     if (!status) {
@@ -343,7 +397,21 @@ Status Publisher::Impl::update(long long step, double time) {
   return status;
 }
 
-void Publisher::Impl::render(const UpdateMessage& m) {
+Status Publisher::Impl::flush() {
+  Status status;
+  try {
+    while (rendering) {
+      finish_rendering(status); // joins this rank's thread first: no rank waits in a collective
+      if (waiting) start_rendering(std::move(*waiting)), waiting.reset();
+    }
+  } catch (const std::exception& e) {
+    record_failure(status, Status::render_failed, e.what());
+  }
+  if (head && !status) std::cerr << "[libindex] in situ: " << status.message << std::endl;
+  return status;
+}
+
+Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_always) {
   // Which field, and every rank's part of it: the same checks run on every rank with the same data.
   const std::string what = "field '" + m.field_name + "'";
   if (m.field < 0) throw Failure{Status::bad_field, "no field published (publish() before update())"};
@@ -358,8 +426,9 @@ void Publisher::Impl::render(const UpdateMessage& m) {
   }
   std::vector<FieldSummary> all(static_cast<size_t>(ranks));
   LIBINDEX_MPI_CHECK(comm, MPI_Allgather(&me, sizeof me, MPI_BYTE, all.data(), sizeof me, MPI_BYTE, comm));
-  const Box3i global = box_of(all[0].global);
-  std::vector<Box3i> leaves;
+  Job job;
+  job.field = m.field_name, job.step = step;
+  job.global = box_of(all[0].global);
   bool exchange = false;
   for (int r = 0; r < ranks; ++r) {
     const FieldSummary& f = all[size_t(r)];
@@ -367,33 +436,30 @@ void Publisher::Impl::render(const UpdateMessage& m) {
     if (f.dtype != all[0].dtype)
       throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + " publishes " +
                                            to_string(DType(f.dtype)) + ", rank 0 " + to_string(DType(all[0].dtype))};
-    if (!(box_of(f.global) == global))
+    if (!(box_of(f.global) == job.global))
       throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + "'s global box " +
-                                           to_string(box_of(f.global)) + " differs from rank 0's " + to_string(global)};
+                                           to_string(box_of(f.global)) + " differs from rank 0's " +
+                                           to_string(job.global)};
     const Box3i leaf = box_of(f.local);
-    leaves.push_back(leaf.empty() ? Box3i{} : leaf);
+    job.leaves.push_back(leaf.empty() ? Box3i{} : leaf);
     if (!leaf.empty() && f.ghost < m.ghost) exchange = true;
   }
   try {
-    check_decomposition(global, leaves);
+    check_decomposition(job.global, job.leaves);
   } catch (const Error& e) {
     throw Failure{Status::bad_decomposition, what + ": " + e.what()};
   }
   const Field& field = *mine;
-  const Box3i leaf = leaves[size_t(rank)];
+  job.leaf = job.leaves[size_t(rank)];
   // Borrow when the field is dense and has the ghosts; else copy, and fetch ghosts from neighbours.
-  BrickView view{};
   std::string error;
   try {
-    if (!leaf.empty() && field.data == nullptr)
-      throw Error(what + " has a box " + to_string(leaf) + " but no data"); // agreement names the rank
-    if (exchange) {
-      copy = dense_copy(field, leaf);
-    } else if (!leaf.empty() && !field.dense()) {
-      copy = dense_copy(field, field.stored());
-    } else {
-      copy = Brick();
-    }
+    if (!job.leaf.empty() && field.data == nullptr)
+      throw Error(what + " has a box " + to_string(job.leaf) + " but no data"); // agreement names the rank
+    if (exchange)
+      job.copy = dense_copy(field, job.leaf);
+    else if (!job.leaf.empty() && (copy_always || !field.dense()))
+      job.copy = dense_copy(field, field.stored());
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -402,54 +468,98 @@ void Publisher::Impl::render(const UpdateMessage& m) {
   } catch (const Error& e) {
     throw Failure{Status::bad_field, e.what()};
   }
-  if (exchange) copy = mpi::exchange_ghosts(comm, global, leaves, copy, m.ghost);
-  if (!copy.bytes.empty())
-    view = {copy.bytes.data(), copy.dtype, copy.box, leaf, global, 0};
-  else
-    view = {field.data, field.dtype, leaf.empty() ? Box3i{} : field.stored(), leaf, global, 0};
+  if (exchange) job.copy = mpi::exchange_ghosts(comm, job.global, job.leaves, job.copy, m.ghost);
+  if (job.copy.bytes.empty() && !job.leaf.empty())
+    job.borrowed = {field.data, field.dtype, field.stored(), job.leaf, job.global, 0};
 
-  FrameParams f = m.view.frame;
+  job.frame = m.view.frame, job.background = m.view.background;
   if (m.fit_domain) {
     std::pair<double, double> range =
-        leaf.empty() ? std::pair{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}
-                     : value_range(view, leaf);
+        job.leaf.empty() ? std::pair{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}
+                         : value_range(job.voxels(), job.leaf);
     double lo_hi[2] = {range.first, -range.second};
     LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(MPI_IN_PLACE, lo_hi, 2, MPI_DOUBLE, MPI_MIN, comm));
     double lo = lo_hi[0], hi = -lo_hi[1];
     if (!(lo <= hi)) lo = 0, hi = 1; // no finite value anywhere
     if (hi == lo) hi = lo + 1;
-    f.colormap.domain_min = float(lo), f.colormap.domain_max = float(hi);
+    job.frame.colormap.domain_min = float(lo), job.frame.colormap.domain_max = float(hi);
+    if (head) {
+      std::lock_guard lock(shared.mutex);
+      auto& c = shared.view.frame.colormap;
+      c.domain_min = job.frame.colormap.domain_min, c.domain_max = job.frame.colormap.domain_max;
+      shared.fitted = m.field_name;
+    }
   }
-  session.set_distributed_volume(global, leaves, view);
+  return job;
+}
+
+namespace {
+/// This rank's part of `job`, under the frame budget.
+Session::LocalFrame render_part(Session& session, const Job& job, const PublisherOptions& options) {
+  FrameParams f = job.frame;
   std::atomic<bool> over{false};
   std::optional<FrameDeadline> deadline;
   if (options.max_frame_seconds > 0) {
     deadline.emplace(over, options.max_frame_seconds);
     f.cancel = &over;
   }
+  Session::LocalFrame part;
+  kernels::with_thread_limit(options.render_threads, [&] { part = session.render_local(f); });
+  return part;
+}
+} // namespace
+
+void Publisher::Impl::render_now(Job job) {
+  shown = std::move(job);
+  session.set_distributed_volume(shown.global, shown.leaves, shown.voxels());
+  Status status;
+  serve(shown, render_part(session, shown, options), status);
+  if (!status) throw Failure{status.code, status.message};
+}
+
+void Publisher::Impl::start_rendering(Job job) {
+  rendering = std::make_unique<Rendering>();
+  rendering->job = std::move(job);
+  session.set_distributed_volume(rendering->job.global, rendering->job.leaves, rendering->job.voxels());
+  Rendering& r = *rendering;
+  r.thread = std::thread([this, &r] {
+    r.part = render_part(session, r.job, options); // no MPI: the simulation's thread makes those
+    r.done.store(true, std::memory_order_release);
+  });
+}
+
+/// Collective: whether every rank's render thread is done (then each may join without waiting).
+bool Publisher::Impl::all_done_rendering() {
+  int done = rendering->done.load(std::memory_order_acquire) ? 1 : 0;
+  LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(MPI_IN_PLACE, &done, 1, MPI_INT, MPI_LAND, comm));
+  return done != 0;
+}
+
+/// Collective: joins the render thread, composites its frame and serves it.
+void Publisher::Impl::finish_rendering(Status& status) {
+  std::unique_ptr<Rendering> r = std::move(rendering);
+  if (r->thread.joinable()) r->thread.join();
+  shown = std::move(r->job); // the session borrows its voxels until the next frame
+  serve(shown, r->part, status);
+}
+
+/// Collective: composites this rank's part, and on the head publishes the image.
+void Publisher::Impl::serve(const Job& job, const Session::LocalFrame& part, Status& status) {
   try {
-    image = session.render_frame(f, m.view.background);
+    image = session.composite(job.frame, part, job.background);
   } catch (const Error& e) {
     // The same text on every rank (agreed), so the same status.
-    const std::string text = e.what();
+    std::string text = e.what();
     if (options.max_frame_seconds > 0 && text.find("frame cancelled") != std::string::npos)
-      throw Failure{Status::render_failed, "the frame took longer than its budget of " +
-                                               nlohmann::json(options.max_frame_seconds).dump() + " s (" + text + ")"};
-    throw;
+      text = "the frame took longer than its budget of " + nlohmann::json(options.max_frame_seconds).dump() + " s (" +
+             text + ")";
+    record_failure(status, Status::render_failed, text);
+    return;
   }
-  f.cancel = nullptr;
-  frame = f;
-  updates_since_frame = 0;
-  last_frame = Clock::now();
-  rendered_once = true;
-  if (head) {
-    std::lock_guard lock(shared.mutex);
-    ViewState& s = shared.view;
-    if (m.fit_domain) {
-      s.frame.colormap.domain_min = f.colormap.domain_min, s.frame.colormap.domain_max = f.colormap.domain_max;
-      shared.fitted = m.field_name;
-    }
-  }
+  frame = job.frame;
+  frame.cancel = nullptr;
+  status.rendered = true, status.frame_step = job.step;
+  ++frames_served;
   if (head) {
     const FrameStats& st = session.last_stats();
     head->publisher.publish(image, {st.render_ms, st.composite_ms}, false);

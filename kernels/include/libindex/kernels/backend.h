@@ -2,6 +2,7 @@
 #pragma once
 /// \file Backends: launchers of the one per-ray function on the CPU (TBB) or the GPU (CUDA).
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,11 @@ class Backend {
   /// Bytes of device memory this backend holds for its current brick (0 on the CPU).
   virtual long long device_bytes() const { return 0; }
 };
+
+/// Runs `work` on the calling thread with the CPU backend's parallelism (and every other
+/// parallel loop of kernels/) limited to `threads` threads; 0: no limit. In situ, a frame rendering
+/// beside a running simulation leaves the simulation its cores.
+void with_thread_limit(int threads, const std::function<void()>& work);
 
 /// True when a CUDA device answers. Any error from cudaGetDeviceCount means "no device".
 bool cuda_device_available(std::string* reason = nullptr);
