@@ -61,9 +61,16 @@ inline Brick dense_copy(const Field& f, const Box3i& box) {
     using T = typename decltype(tag)::type;
     const T* in = static_cast<const T*>(f.data);
     T* out = b.data<T>();
+    const long long row_stride = f.offset({box.lo.x + 1, box.lo.y, box.lo.z}) - f.offset(box.lo);
+    const size_t row = size_t(box.hi.x - box.lo.x);
     for (int z = box.lo.z; z < box.hi.z; ++z)
-      for (int y = box.lo.y; y < box.hi.y; ++y)
-        for (int x = box.lo.x; x < box.hi.x; ++x) *out++ = in[f.offset({x, y, z})];
+      for (int y = box.lo.y; y < box.hi.y; ++y, out += row) {
+        const T* first = in + f.offset({box.lo.x, y, z});
+        if (row_stride == 1 || row == 1) // x contiguous: the usual case, one copy per row
+          std::memcpy(out, first, row * sizeof(T));
+        else
+          for (size_t x = 0; x < row; ++x) out[x] = first[(long long)x * row_stride];
+      }
   });
   return b;
 }
