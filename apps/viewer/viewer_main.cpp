@@ -13,6 +13,7 @@
 #include "libindex/config.h"
 #include "libindex/io/project_file.h"
 #include "libindex/serve.h"
+#include "libindex/session_record.h"
 
 using namespace libindex;
 
@@ -57,6 +58,13 @@ int run(int argc, char** argv) {
                  "folder where snapshot may write new PNG files (default: none; snapshots come back as data)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--web-root", server.web_root, "folder of the browser viewer's files");
+  options.runtime_dir = default_runtime_dir();
+  bool no_record = false;
+  app.add_option("--runtime-dir", options.runtime_dir,
+                 "where the head leaves its session record for index-slurm (default $LIBINDEX_RUNTIME_DIR, else "
+                 "~/.libindex/sessions)");
+  app.add_option("--session-id", options.session_id, "the session record's id (default $SLURM_JOB_ID, else generated)");
+  app.add_flag("--no-session-record", no_record, "leave no session record");
   app.add_option("--quality", options.jpeg_quality, "JPEG quality of the stream")->check(CLI::Range(1, 100));
   app.add_option("--max-pixels", options.limits.max_pixels, "largest frame or snapshot a client may ask for")
       ->check(CLI::Range(1LL, 1LL << 30));
@@ -71,6 +79,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return rank == 0 ? app.exit(e) : e.get_exit_code();
   }
+  if (no_record) options.runtime_dir.clear();
   options.session.backend = kernels::parse_backend_kind(backend);
   options.session.compositing.strategy = compositing::parse_strategy(strategy);
   options.session.log = rank == 0;

@@ -6,13 +6,17 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <thread>
 
+#include <unistd.h>
+
 #include "frame_time_responder.h"
 #include "libindex/head.h"
 #include "libindex/rpc_methods.h"
+#include "libindex/session_record.h"
 #include "libindex/streaming/frame_publisher.h"
 
 namespace libindex {
@@ -22,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-std::atomic<bool> g_cancel{false}; // lock-free, so a signal handler may set it
+std::optional<SessionRecordFile> g_record; ///< the head's, while it serves; also removed by the watchdog's exit
+std::atomic<bool> g_cancel{false};         // lock-free, so a signal handler may set it
 static_assert(std::atomic<bool>::is_always_lock_free);
 void on_signal(int) {
   g_stop = 1;
@@ -41,6 +46,7 @@ class StopWatchdog {
           while (!done_.load() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
           if (!done_.load()) {
             std::fprintf(stderr, "[viewer] stopping: a frame still runs on other ranks after 1 s; exiting\n");
+            g_record.reset();
             std::_Exit(143);
           }
         }) {}
@@ -58,9 +64,9 @@ class StopWatchdog {
 /// renders, a FrameTimeResponder answers the commands that need no collective step.
 class ServedHead {
  public:
-  ServedHead(Head& head, const ServeOptions& options)
-      : head_(head), options_(options), server_(options.server), publisher_(server_, options.jpeg_quality),
-        rpc_(options.rpc) {
+  ServedHead(Head& head, const ServeOptions& options, std::vector<std::string> hosts)
+      : head_(head), options_(options), hosts_(std::move(hosts)), server_(options.server),
+        publisher_(server_, options.jpeg_quality), rpc_(options.rpc) {
     rpc::add_all_methods(rpc_, head_, [this] { return serving_stats(); });
     responder_.emplace(server_, rpc_, head_.state_mutex(), [this](const streaming::Server::Command& c) {
       json changed = json::array();
@@ -75,6 +81,7 @@ class ServedHead {
       options_.on_ready(server_.url());
     else
       std::cout << "[viewer] Application layer viewer server is running at " << server_.url() << std::endl;
+    write_record();
     ViewState& s = head_.state();
     auto last_step = Clock::now();
     while (!g_stop) {
@@ -89,9 +96,35 @@ class ServedHead {
       if (s.dirty || s.refine) render_and_publish();
     }
     server_.stop();
+    g_record.reset();
   }
 
+  ~ServedHead() { g_record.reset(); }
+
  private:
+  /// The session record, so index-slurm finds this session by its job id.
+  void write_record() {
+    if (options_.runtime_dir.empty()) return;
+    SessionRecord r;
+    r.id = options_.session_id.empty() ? default_session_id() : options_.session_id;
+    // A second session in the same job (two job steps) keeps the first one's record.
+    if (const auto other = find_session_record(options_.runtime_dir, r.id); other && check_alive(*other, 0.5).alive) {
+      const char* step = std::getenv("SLURM_STEP_ID");
+      r.id += "." + (step && *step ? std::string(step) : std::to_string(getpid()));
+    }
+    if (const char* job = std::getenv("SLURM_JOB_ID")) r.job_id = job;
+    r.url = server_.url(), r.port = server_.port(), r.pid = long(getpid());
+    r.host = hosts_.empty() ? std::string() : hosts_[0];
+    r.token = generate_session_token();
+    r.ranks = int(hosts_.size()), r.hosts = hosts_;
+    const std::time_t now = std::time(nullptr);
+    char started[32];
+    std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    r.started = started;
+    g_record.emplace(options_.runtime_dir, r);
+    std::cout << "[viewer] session " << r.id << ": record " << g_record->path() << std::endl;
+  }
+
   /// How long to sleep on the command queue: until the next time step while playing, else a
   /// while (a signal sets g_stop without waking the queue, so the loop checks it a few times a second).
   std::chrono::milliseconds wait_time(Clock::time_point last_step) const {
@@ -161,6 +194,7 @@ class ServedHead {
 
   Head& head_;
   const ServeOptions& options_;
+  std::vector<std::string> hosts_; ///< every rank's host, by rank
   streaming::Server server_;
   streaming::FramePublisher publisher_;
   streaming::RpcDispatcher rpc_;
@@ -172,9 +206,27 @@ class ServedHead {
 
 void request_stop() { on_signal(0); }
 
+namespace {
+/// Every rank's host name, on rank 0 (collective).
+std::vector<std::string> gather_hosts(MPI_Comm comm) {
+  constexpr int kLength = 256;
+  char name[kLength] = {0};
+  gethostname(name, kLength - 1);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  std::vector<char> all(rank == 0 ? size_t(ranks) * kLength : 0);
+  MPI_Gather(name, kLength, MPI_CHAR, all.data(), kLength, MPI_CHAR, 0, comm);
+  std::vector<std::string> hosts;
+  for (int r = 0; rank == 0 && r < ranks; ++r) hosts.emplace_back(&all[size_t(r) * kLength]);
+  return hosts;
+}
+} // namespace
+
 void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
+  std::vector<std::string> hosts = gather_hosts(comm);
   if (rank != 0) {
     follow_ops(comm, options.session);
     return;
@@ -187,8 +239,8 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   head.set_cancel_flag(&g_cancel);
   head.state().limits = options.limits;
   head.state().output_root = options.output_root;
-  ServedHead served(head, options); // ~Head tells the others to quit, also when this throws
-  StopWatchdog watchdog;            // destroyed (stopped) before the quit op goes out
+  ServedHead served(head, options, std::move(hosts)); // ~Head tells the others to quit, also when this throws
+  StopWatchdog watchdog;                              // destroyed (stopped) before the quit op goes out
   served.run();
 }
 

@@ -18,7 +18,7 @@ SIGINT or SIGHUP, and when it sees no ready line within --timeout seconds. Its e
 it stopped the job or the job exited with 0; the job's status (128 + the signal when one ended it)
 when the job ended by itself; 2 when the viewer never got ready.
 """
-import argparse, json, os, signal, socket, subprocess, sys, threading, time
+import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 READY_PREFIX = "LIBINDEX_VIEWER_READY "
 VIEWER_READY = "viewer server is running at"  # what the viewer prints once it serves
@@ -43,6 +43,10 @@ def main():
     port = free_port()
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
+    # The session record goes to a folder of this launch, not the user's ~/.libindex/sessions.
+    own_runtime_dir = "LIBINDEX_RUNTIME_DIR" not in env
+    if own_runtime_dir:
+        env["LIBINDEX_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="libindex-runtime-")
     job = subprocess.Popen(["mpirun", "-np", str(a.ranks), "--oversubscribe", a.viewer, "--port", str(port)] + a.args,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            errors="replace", env=env, start_new_session=True)
@@ -73,7 +77,8 @@ def main():
             if not ready.is_set() and VIEWER_READY in line:
                 ready.set()
                 out(READY_PREFIX + json.dumps({"port": port, "url": f"http://127.0.0.1:{port}/",
-                                               "ws": f"ws://127.0.0.1:{port}", "pgid": job.pid}) + "\n")
+                                               "ws": f"ws://127.0.0.1:{port}", "pgid": job.pid,
+                                               "runtime_dir": env["LIBINDEX_RUNTIME_DIR"]}) + "\n")
 
     reader = threading.Thread(target=forward, daemon=True)
     reader.start()
@@ -104,6 +109,8 @@ def main():
     except ProcessLookupError:
         pass
     reader.join(timeout=5)
+    if own_runtime_dir:
+        shutil.rmtree(env["LIBINDEX_RUNTIME_DIR"], ignore_errors=True)
     if never_ready or not ready.is_set():
         if not stopped:
             out(f"launch_viewer: the viewer exited ({job.returncode}) before it was ready\n")

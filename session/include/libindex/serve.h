@@ -26,6 +26,10 @@ struct ServeOptions {
   int jpeg_quality = 85;
   int interactive_divisor = 2; ///< reduced resolution while the user drags
   SessionOptions session;
+  /// Where the head leaves its session record (libindex/session_record.h: URL, port, attach token,
+  /// job id, hosts) while it serves, removed when it ends; empty: no record.
+  std::string runtime_dir;
+  std::string session_id; ///< the record's id; empty: default_session_id() ($SLURM_JOB_ID)
   /// Called on the head once the server listens, with its URL (default: print the IndeX-style line).
   std::function<void(const std::string& url)> on_ready;
 };
