@@ -13,6 +13,8 @@ packages=(
   gfortran # the Fortran in-situ module and example (tests/install_test.sh)
 )
 if [ "${LIBINDEX_WITH_BROWSER:-1}" = 1 ]; then packages+=(chromium nodejs npm); fi
+# tests/slurm: a private local Slurm (scripts/slurm-local.sh); srun --mpi=pmix needs Slurm's PMIx plugin.
+if [ "${LIBINDEX_WITH_SLURM:-1}" = 1 ]; then packages+=(slurmctld slurmd slurm-client munge); fi
 # scripts/fuzz.sh: Clang 14 with libFuzzer and the sanitizer runtimes (-DLIBINDEX_FUZZ=ON).
 if [ "${LIBINDEX_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 missing=()
