@@ -11,6 +11,14 @@ namespace {
 struct Builder {
   KdTree& tree;
   const WorkFunction& work;
+  const std::vector<double>* weights = nullptr; ///< per leaf; none: every leaf weighs 1
+
+  double weight_of(int first, int count) const {
+    if (!weights) return count;
+    double w = 0;
+    for (int i = first; i < first + count; ++i) w += (*weights)[size_t(i)];
+    return w;
+  }
 
   double work_of(const Box3i& b) const { return work ? work(b) : double(b.voxel_count()); }
 
@@ -30,7 +38,7 @@ struct Builder {
       throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
                   " parts: a part would hold no voxel (use fewer ranks)");
     const int left_leaves = leaves / 2;
-    const double target = double(left_leaves) / leaves;
+    const double target = weight_of(first_leaf, left_leaves) / weight_of(first_leaf, leaves);
     // Bisection on the split position: the left side's share of the work grows with `split`.
     const double total = work_of(box);
     int lo = box.lo[axis] + 1, hi = box.hi[axis] - 1;
@@ -79,6 +87,17 @@ KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work) {
   KdTree tree;
   tree.leaf_node.assign(leaves, -1);
   Builder{tree, work}.build(volume, 0, leaves);
+  return tree;
+}
+
+KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights) {
+  require(!leaf_weights.empty(), "build_weighted_kdtree: need at least one leaf");
+  for (double w : leaf_weights) require(w > 0, "build_weighted_kdtree: weights must be positive");
+  require(!volume.empty(), "build_weighted_kdtree: empty volume box " + to_string(volume));
+  KdTree tree;
+  tree.leaf_node.assign(leaf_weights.size(), -1);
+  const WorkFunction none;
+  Builder{tree, none, &leaf_weights}.build(volume, 0, int(leaf_weights.size()));
   return tree;
 }
 

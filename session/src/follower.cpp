@@ -21,7 +21,8 @@ void Follower::sync_scene(const Op& op) {
     error = e.what();
   }
   mpi::agree_on_errors(session_.comm(), error);
-  session_.set_volume(view_.volume);
+  source_ = view_.volume, part_ = op.part;
+  session_.set_volume(source_, part_);
   scene_version_ = op.scene_version;
   step_ = is_time_series() ? view_.scene.volumes.front().time_first : 0;
   next_step_ = -1;
@@ -39,8 +40,15 @@ void Follower::sync_time(int step) {
     error = e.what();
   }
   mpi::agree_on_errors(session_.comm(), error);
-  session_.set_volume(source);
+  source_ = source;
+  session_.set_volume(source_, part_);
   step_ = step;
+}
+
+void Follower::sync_part(const Box3i& part) {
+  if (part == part_) return;
+  part_ = part;
+  session_.set_volume(source_, part_);
 }
 
 void Follower::read_ahead(int next) {
@@ -54,7 +62,7 @@ void Follower::read_ahead(int next) {
   }
 }
 
-Image Follower::follow(const Op& received, bool* rebalanced) {
+Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
   if (received.has_colormap) colormap_ = received.frame.colormap;
   Op op = received; // with the colormap every rank keeps
   if (!op.has_colormap) op.frame.colormap = colormap_;
@@ -64,11 +72,13 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
   case Op::Kind::rank_info: // the leaves of the current scene, so bring it in first
     sync_scene(op);
     sync_time(op.time_step);
+    sync_part(op.part);
     rank_info_ = session_.gather_rank_info();
     return {};
   case Op::Kind::rebalance: {
     sync_scene(op);
     sync_time(op.time_step);
+    sync_part(op.part);
     const bool moved = session_.rebalance(op.frame);
     if (rebalanced) *rebalanced = moved;
     return {};
@@ -78,11 +88,12 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
   }
   sync_scene(op);
   sync_time(op.time_step);
+  sync_part(op.part);
   if (op.backend != backend_) {
     session_.set_backend(op.backend);
     backend_ = op.backend;
   }
-  Image image = session_.render_frame(op.frame, op.background);
+  Image image = session_.render_frame(op.frame, op.background, finish);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.
   read_ahead(op.next_step);

@@ -16,8 +16,9 @@ class Follower {
 
   /// Collective over the session's ranks, which all follow the same op. Returns the image on the
   /// head for a frame op (empty elsewhere and for other ops). `rebalanced`: whether a rebalance op
-  /// moved the leaves. Errors are agreed on: every rank throws the same Error.
-  Image follow(const Op& op, bool* rebalanced = nullptr);
+  /// moved the leaves. Errors are agreed on: every rank throws the same Error. `finish` false: the
+  /// head's image stays premultiplied, without background, for compositing with other jobs' images.
+  Image follow(const Op& op, bool* rebalanced = nullptr, bool finish = true);
 
   int scene_version() const { return scene_version_; }
   /// Every rank's RankInfo from the last rank_info op, on the head (empty elsewhere).
@@ -27,6 +28,8 @@ class Follower {
   void sync_scene(const Op& op);
   /// Shows `step` (collective): the source read ahead when it is that step, else the step opened now.
   void sync_time(int step);
+  /// Re-partitions over the op's part of the volume when it changed (a job joined or left).
+  void sync_part(const Box3i& part);
   /// After a frame: opens step `next` and has the session read this rank's part of it in the
   /// background (nothing when it is the step read ahead already; errors wait until it is shown).
   void read_ahead(int next);
@@ -39,6 +42,8 @@ class Follower {
   int step_ = 0;       ///< the time step shown
   int next_step_ = -1; ///< the step read ahead, and its source
   std::shared_ptr<io::VolumeSource> next_source_;
+  std::shared_ptr<io::VolumeSource> source_; ///< the step shown
+  Box3i part_;                               ///< of the volume, that this job renders
   std::vector<RankInfo> rank_info_;
   Colormap colormap_; ///< the last colormap an op carried
 };

@@ -129,6 +129,8 @@ std::vector<uint8_t> encode(const Op& op) {
   if (op.scene) put(w, *op.scene);
   w.put(int32_t(op.time_step)), w.put(int32_t(op.next_step));
   w.put(int32_t(op.backend));
+  for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.lo[a]));
+  for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.hi[a]));
   put(w, op.frame.camera);
   w.put(uint8_t(op.has_colormap));
   if (op.has_colormap) put(w, op.frame.colormap);
@@ -156,6 +158,8 @@ Op decode(std::span<const uint8_t> bytes) {
   if (r.get<uint8_t>()) op.scene = get_spec(r);
   op.time_step = r.get<int32_t>(), op.next_step = r.get<int32_t>();
   op.backend = kernels::BackendKind(r.get<int32_t>());
+  for (int a = 0; a < 3; ++a) op.part.lo[a] = r.get<int32_t>();
+  for (int a = 0; a < 3; ++a) op.part.hi[a] = r.get<int32_t>();
   op.frame.camera = get_camera(r);
   op.has_colormap = r.get<uint8_t>() != 0;
   if (op.has_colormap)

@@ -23,6 +23,7 @@ struct Session::State {
   SessionOptions options;
   std::unique_ptr<kernels::Backend> backend;
   std::shared_ptr<io::VolumeSource> source;
+  Box3i part; ///< of source's box, that these ranks partition; empty: all of it
   KdTree tree;
   struct Distributed {
     Box3i global;
@@ -81,19 +82,30 @@ Box3i Session::stored() const { return state_->stored; }
 std::string Session::backend_name() const { return state_->backend->name(); }
 const io::VolumeSource* Session::volume() const { return state_->source.get(); }
 
-void Session::set_volume(std::shared_ptr<io::VolumeSource> source) {
+Box3i Session::part() const {
+  const State& s = *state_;
+  if (!s.source) return {};
+  return s.part.empty() ? s.source->box() : intersect(s.part, s.source->box());
+}
+
+void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& part) {
   State& s = *state_;
   // Time steps of one series share the volume box: keep the partition (and the ghost width, so a
-  // prefetched leaf fits) when the box is unchanged.
-  const bool same_box = s.source && source && s.source->box() == source->box() && s.tree.leaf_count() == size();
+  // prefetched leaf fits) when the box and the part are unchanged.
+  const bool same_box =
+      s.source && source && s.source->box() == source->box() && s.part == part && s.tree.leaf_count() == size();
   s.distributed.reset();
   s.source = std::move(source);
+  s.part = part;
   s.brick = Brick();
   if (!same_box) s.ghost = 0, s.tree = {};
   std::string error;
   if (s.source && !same_box) {
     try {
-      s.tree = build_kdtree(s.source->box(), size());
+      const Box3i box = this->part();
+      if (box.empty())
+        throw Error("this job's part " + to_string(part) + " lies outside the volume " + to_string(s.source->box()));
+      s.tree = build_kdtree(box, size());
       s.leaf = s.tree.leaf_box(rank());
     } catch (const std::exception& e) {
       error = e.what();
@@ -234,7 +246,7 @@ bool Session::rebalance(const FrameParams& frame) {
   };
   KdTree tree;
   try {
-    tree = build_kdtree(volume, size(), work); // the same on every rank: same grid, same arithmetic
+    tree = build_kdtree(part(), size(), work); // the same on every rank: same grid, same arithmetic
   } catch (const std::exception&) {
     return false; // keep the partition we have
   }
@@ -249,8 +261,8 @@ bool Session::rebalance(const FrameParams& frame) {
   return true;
 }
 
-Image Session::render_frame(const FrameParams& frame, Vec4f background) {
-  return composite(frame, render_local(frame), background);
+Image Session::render_frame(const FrameParams& frame, Vec4f background, bool finish) {
+  return composite(frame, render_local(frame), background, finish);
 }
 
 Session::LocalFrame Session::render_local(const FrameParams& frame) {
@@ -260,7 +272,8 @@ Session::LocalFrame Session::render_local(const FrameParams& frame) {
   LocalFrame part;
   try {
     FrameParams f = frame;
-    f.mip_output_values = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
+    f.mip_output_values =
+        frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
     if (s.source) {
       load_leaf(s, ghost_width(frame));
       const BrickView view{s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
@@ -280,7 +293,7 @@ Session::LocalFrame Session::render_local(const FrameParams& frame) {
   return part;
 }
 
-Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f background) {
+Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f background, bool finish) {
   State& s = *state_;
   const int ranks = size(), me = rank();
   Image& local = s.local;
@@ -288,7 +301,10 @@ Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f
   mpi::Agreement& agreement = s.agreement;
   agreement.clear();
   if (!part.error.empty()) agreement.fail(part.error);
-  const bool distributed_mip = frame.settings.mode == RenderMode::maximum_intensity && ranks > 1;
+  // MIP over several ranks (or jobs: the caller asks for values) composites maxima of values and
+  // classifies them at the end.
+  const bool distributed_mip =
+      frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
   if (local.width() != frame.width || local.height() != frame.height)
     agreement.fail("composite(): this frame's size differs from the one render_local() rendered");
 
@@ -350,9 +366,18 @@ Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f
              cs.used};
 
   if (me != 0) return {};
-  if (distributed_mip) classify_max_values(image, frame.colormap);
-  apply_background(image, background);
+  if (finish) {
+    FrameParams f = frame;
+    f.mip_output_values = distributed_mip;
+    finish_image(image, f, background);
+  }
   return image;
+}
+
+void finish_image(Image& image, const FrameParams& frame, Vec4f background) {
+  if (frame.settings.mode == RenderMode::maximum_intensity && frame.mip_output_values)
+    classify_max_values(image, frame.colormap);
+  apply_background(image, background);
 }
 
 std::vector<RankInfo> Session::gather_rank_info() const {

@@ -28,6 +28,7 @@ Op full_op() {
                  {{"app::scene::blob2::type", "sparse_volume"}, {"k", "v"}},
                  {"/data", "/scratch"}}};
   op.scene = spec;
+  op.part = {{3, 0, 5}, {40, 31, 64}};
   op.time_step = 12;
   op.next_step = 13;
   op.backend = kernels::BackendKind::cpu;
@@ -61,6 +62,7 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(a.time_step, b.time_step);
   EXPECT_EQ(a.next_step, b.next_step);
   EXPECT_EQ(a.backend, b.backend);
+  EXPECT_EQ(a.part, b.part);
   const Camera &c = a.frame.camera, &d = b.frame.camera;
   EXPECT_TRUE(c.from == d.from && c.dir == d.dir && c.up == d.up);
   EXPECT_EQ(c.aperture, d.aperture);

@@ -35,6 +35,10 @@ using WorkFunction = std::function<double(const Box3i&)>;
 /// Throws Error when a box cannot be split further (more leaves than voxels along every axis).
 KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work = {});
 
+/// The same with a weight per leaf: each side of a split gets the share of the voxels its leaves'
+/// weights add up to (jobs of a session, weighted by their rank counts). Weights must be positive.
+KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights);
+
 /// Leaves front to back as seen from `camera` (in voxel space: pass the eye and direction already
 /// mapped through the inverse scene transform). Exact for convex leaves separated by planes.
 std::vector<int> visibility_order(const KdTree& tree, Vec3f eye_voxel, Vec3f dir_voxel, bool orthographic);

@@ -18,7 +18,7 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  static constexpr uint32_t kFormatVersion = 2; ///< 2: scene layers carry assignments and roots
+  static constexpr uint32_t kFormatVersion = 3; ///< 3: the job's part of the volume
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
@@ -32,6 +32,9 @@ struct Op {
   int time_step = 0;              ///< the time step to show (time series)
   int next_step = -1;             ///< the step to read ahead while playing, -1 for none
   kernels::BackendKind backend = kernels::BackendKind::automatic;
+  /// The box of the volume this job's ranks render when the session spans several jobs (each its
+  /// own MPI world, composited by the session head); empty: the whole volume.
+  Box3i part;
   /// Whether frame.colormap travels. A table of 256 entries is 4 KiB, 20 times the rest of a frame
   /// op: it travels only when it changed, and every rank keeps the last one it was sent.
   bool has_colormap = true;

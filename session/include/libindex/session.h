@@ -45,6 +45,10 @@ struct RankInfo {
   std::string backend;
 };
 
+/// What render_frame(finish = true) does last on the head: a MIP image's maxima through the colormap,
+/// then the straight-alpha background under it.
+void finish_image(Image& image, const FrameParams& frame, Vec4f background);
+
 class Session {
  public:
   /// Collective over `comm` (duplicated; the caller keeps its own).
@@ -60,7 +64,11 @@ class Session {
 
   /// Collective. Every rank passes a source for the same volume (or nullptr for an empty scene); the
   /// k-d partition is rebuilt and each rank reads only its leaf plus ghost voxels, lazily at the next frame.
-  void set_volume(std::shared_ptr<io::VolumeSource> source);
+  /// `part`: the box of the volume these ranks render (a job's share of a session that spans several
+  /// jobs); empty: all of it. Ghost voxels come from the whole volume, also across the part's faces.
+  void set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& part = {});
+  /// The box the ranks partition: set_volume's part, or the whole volume.
+  Box3i part() const;
   const io::VolumeSource* volume() const;
 
   /// A volume the caller distributed already (in situ): every rank's leaf is `leaves[rank]` (they
@@ -85,7 +93,9 @@ class Session {
   /// Collective: renders one frame. Returns the image on the head, over `background` (straight RGBA),
   /// and an empty Image elsewhere. A failure on any rank throws on every rank, naming the rank.
   /// The same as composite(frame, render_local(frame), background).
-  Image render_frame(const FrameParams& frame, Vec4f background = {0, 0, 0, 0});
+  /// `finish` false: the head gets the composited image as it is, premultiplied, without the
+  /// background and (MIP) without the colormap, for compositing with other jobs' images (finish_image).
+  Image render_frame(const FrameParams& frame, Vec4f background = {0, 0, 0, 0}, bool finish = true);
 
   /// This rank's part of a frame, rendered and not yet composited.
   struct LocalFrame {
@@ -98,7 +108,8 @@ class Session {
   LocalFrame render_local(const FrameParams& frame);
   /// render_frame()'s second half, collective, on the thread that makes MPI calls: settles every
   /// rank's failure and composites the parts that render_local() made with the same `frame`.
-  Image composite(const FrameParams& frame, const LocalFrame& part, Vec4f background = {0, 0, 0, 0});
+  Image composite(const FrameParams& frame, const LocalFrame& part, Vec4f background = {0, 0, 0, 0},
+                  bool finish = true);
 
   const FrameStats& last_stats() const;
   const KdTree& partition() const;
