@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 /// Exit codes a script can tell apart.
-enum Exit { ok = 0, usage = 1, no_session = 2, stale = 3, not_built = 5, cannot_run = 127 };
+enum Exit { ok = 0, usage = 1, no_session = 2, stale = 3, cannot_run = 127 };
 
 int list_sessions(const std::string& dir) {
   std::vector<std::string> problems;
@@ -101,10 +101,19 @@ int attach(const std::string& dir, const std::string& job, const std::vector<std
               << fs::path(record->path).parent_path().string() << "\n";
     return stale;
   }
-  std::cerr << "index-slurm: the session of job " << job << " runs at " << record->url
-            << ", but attaching ranks to a running session is not built yet; not starting "
-            << (command.empty() ? std::string("anything") : command[0]) << "\n";
-  return not_built;
+  if (record->attach_port <= 0) {
+    std::cerr << "index-slurm: the session of job " << job << " takes no attaching jobs (it runs without them)\n";
+    return no_session;
+  }
+  if (command.empty()) {
+    std::cerr << "index-slurm: name the program to attach with (e.g. viewer); see --help\n";
+    return usage;
+  }
+  // The program renders for the session instead of serving one of its own.
+  std::vector<std::string> attach = {command[0], "--attach", record->host + ":" + std::to_string(record->attach_port),
+                                     "--attach-token", record->token};
+  attach.insert(attach.end(), command.begin() + 1, command.end());
+  return exec_program(attach, false);
 }
 
 } // namespace

@@ -64,7 +64,15 @@ int run(int argc, char** argv) {
                  "where the head leaves its session record for index-slurm (default $LIBINDEX_RUNTIME_DIR, else "
                  "~/.libindex/sessions)");
   app.add_option("--session-id", options.session_id, "the session record's id (default $SLURM_JOB_ID, else generated)");
-  app.add_flag("--no-session-record", no_record, "leave no session record");
+  app.add_flag("--no-session-record", no_record, "leave no session record (and take no attaching jobs)");
+  app.add_option("--attach-port", options.attach_port, "port for jobs attaching to this session (default: any free)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--attach", options.attach_to,
+                 "HOST:PORT: render for the session listening there instead of serving one (what index-slurm -a "
+                 "runs)");
+  app.add_option("--attach-token", options.attach_token, "the attached session's token (from its record)");
+  app.add_option("--job-name", options.job_name,
+                 "this job's name in the session it attaches to (default $SLURM_JOB_ID)");
   app.add_option("--quality", options.jpeg_quality, "JPEG quality of the stream")->check(CLI::Range(1, 100));
   app.add_option("--max-pixels", options.limits.max_pixels, "largest frame or snapshot a client may ask for")
       ->check(CLI::Range(1LL, 1LL << 30));
@@ -80,6 +88,7 @@ int run(int argc, char** argv) {
     return rank == 0 ? app.exit(e) : e.get_exit_code();
   }
   if (no_record) options.runtime_dir.clear();
+  if (!options.attach_to.empty() && options.job_name.empty()) options.job_name = default_session_id();
   options.session.backend = kernels::parse_backend_kind(backend);
   options.session.compositing.strategy = compositing::parse_strategy(strategy);
   options.session.log = rank == 0;

@@ -3,7 +3,11 @@
 
 #include <iostream>
 
+#include "cluster/attached_jobs.h"
+#include "cluster/job_image.h"
+#include "cluster/rank_info_json.h"
 #include "follower.h"
+#include "libindex/error.h"
 #include "op_channel.h"
 
 namespace libindex {
@@ -46,6 +50,12 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   op.frame = frame;
   op.frame.cancel = cancel_; // the head's own copy only: the op's binary form never carries it
   op.background = state_.view.background;
+  // A session spanning several jobs: this job's ranks render their part (the same part in every op,
+  // or the ranks would re-partition back and forth).
+  if (jobs_ && !jobs_->jobs().empty() && state_.view.volume) {
+    jobs_->assign_parts(state_.view.volume->box(), session_->size());
+    op.part = jobs_->own_part();
+  }
   return op;
 }
 
@@ -60,14 +70,8 @@ void Head::send(Op& op) {
 }
 
 Image Head::render(const FrameParams& frame) {
-  Op op;
-  {
-    std::lock_guard lock(state_mutex_);
-    op = make_op(Op::Kind::frame, frame);
-  }
-  send(op);
   const auto start = std::chrono::steady_clock::now();
-  Image image = follower_->follow(op); // may throw: the statistics stay the last good frame's
+  Image image = render_with_jobs(frame); // may throw: the statistics stay the last good frame's
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(state_mutex_);
   last_stats_ = session_->last_stats();
@@ -75,6 +79,140 @@ Image Head::render(const FrameParams& frame) {
   frame_seconds_.push_back(seconds);
   if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
   return image;
+}
+
+namespace {
+ClusterEvent to_event(const cluster::Event& e) {
+  const char* kind = e.kind == cluster::Event::Kind::joined ? "joined"
+                     : e.kind == cluster::Event::Kind::left ? "left"
+                                                            : "lost";
+  return {kind, e.job, e.ranks, e.hosts, e.why, e.describe()};
+}
+} // namespace
+
+void Head::send_to_jobs(const Op& op, const SceneSpec& spec) {
+  std::vector<cluster::Job>& jobs = jobs_->jobs();
+  for (size_t i = 0; i < jobs.size();) {
+    Op for_job = op;
+    for_job.part = jobs[i].part;
+    if (jobs[i].scene_version != op.scene_version) for_job.scene = spec; // a job builds each scene once
+    jobs[i].scene_version = op.scene_version;
+    for_job.has_colormap = true; // a job's ranks keep their own last colormap: send it whole
+    try {
+      jobs[i].link.send(cluster::Message::op, encode(for_job));
+      ++i;
+    } catch (const std::exception& e) {
+      events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::lost, e.what())));
+    }
+  }
+}
+
+Image Head::render_with_jobs(const FrameParams& frame) {
+  for (;;) {
+    Op op;
+    SceneSpec spec;
+    {
+      std::lock_guard lock(state_mutex_);
+      op = make_op(Op::Kind::frame, frame);
+      spec = state_.spec;
+    }
+    const bool with_jobs = jobs_ && !jobs_->jobs().empty() && !op.part.empty();
+    if (!with_jobs) {
+      send(op);
+      return follower_->follow(op);
+    }
+    // Every job renders its part and composites its ranks; this head composites the jobs' images
+    // front to back. MIP: every job hands back maxima of values, classified once at the end.
+    op.frame.mip_output_values = op.frame.settings.mode == RenderMode::maximum_intensity;
+    send(op);
+    const size_t sent_to = jobs_->jobs().size();
+    send_to_jobs(op, spec);
+    bool lost = jobs_->jobs().size() != sent_to;
+    Image own;
+    std::string error;
+    try {
+      own = follower_->follow(op, nullptr, /*finish=*/false);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    // Every job's answer, also when this job's part failed: the next frame must not read this one's.
+    std::vector<cluster::Job>& jobs = jobs_->jobs();
+    std::vector<Image> images;
+    for (size_t i = 0; i < jobs.size();) {
+      try {
+        const std::optional<cluster::Received> m = jobs[i].link.receive(-1);
+        if (m->type == cluster::Message::image) {
+          images.push_back(cluster::decode_job_image(m->payload, op.frame.width, op.frame.height));
+        } else if (m->type == cluster::Message::failed) {
+          if (error.empty()) error = "job " + jobs[i].id + ": " + m->text();
+          images.emplace_back();
+        } else {
+          const bool bye = m->type == cluster::Message::bye;
+          throw Error(bye ? "it left: " + m->text() : "it sent " + cluster::to_string(m->type) + " for a frame");
+        }
+        ++i;
+      } catch (const std::exception& e) {
+        const bool left = std::string(e.what()).rfind("it left: ", 0) == 0;
+        events_.push_back(to_event(jobs_->drop(i, left ? cluster::Event::Kind::left : cluster::Event::Kind::lost,
+                                               left ? std::string(e.what()).substr(9) : e.what())));
+        lost = true;
+      }
+    }
+    if (lost) continue; // re-partition over the jobs that remain and render the frame again
+    if (!error.empty()) throw Error(error);
+    const RenderSettings& st = op.frame.settings;
+    const Vec3f eye = (op.frame.camera.from - st.translation) / st.scaling;
+    const Vec3f dir = op.frame.camera.dir / st.scaling;
+    const KdTree& tree = jobs_->assign_parts(state_.view.volume->box(), session_->size()); // unchanged: cached
+    Image result;
+    for (int leaf : visibility_order(tree, eye, dir, op.frame.camera.orthographic)) {
+      Image& part = leaf == 0 ? own : images[size_t(leaf - 1)];
+      if (result.width() == 0)
+        result = std::move(part);
+      else
+        cluster::blend_behind(result, part, op.frame.mip_output_values);
+    }
+    finish_image(result, op.frame, op.background);
+    return result;
+  }
+}
+
+int Head::accept_jobs(const std::string& bind, int port, const std::string& token, const std::string& name,
+                      std::vector<std::string> hosts) {
+  jobs_ = std::make_unique<cluster::AttachedJobs>(bind, port, token);
+  job_name_ = name, job_hosts_ = std::move(hosts);
+  return jobs_->port();
+}
+
+std::vector<ClusterEvent> Head::poll_jobs() {
+  std::vector<ClusterEvent> events = std::move(events_);
+  events_.clear();
+  if (!jobs_) return events;
+  for (const cluster::Event& e : jobs_->poll()) events.push_back(to_event(e));
+  return events;
+}
+
+std::vector<JobInfo> Head::jobs() const {
+  std::vector<JobInfo> out;
+  if (!jobs_) return out;
+  out.push_back({job_name_, session_->size(), job_hosts_, session_->part()});
+  for (const cluster::Job& j : jobs_->jobs()) out.push_back({j.id, j.ranks, j.hosts, j.part});
+  return out;
+}
+
+bool Head::detach(const std::string& id) {
+  if (!jobs_) return false;
+  std::vector<cluster::Job>& jobs = jobs_->jobs();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].id != id) continue;
+    try {
+      jobs[i].link.send(cluster::Message::bye, std::string("cluster.detach"));
+    } catch (const std::exception&) { // gone already: dropped either way
+    }
+    events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::left, "cluster.detach")));
+    return true;
+  }
+  return false;
 }
 
 Image Head::render_view(int interactive_divisor, bool* reduced) {
@@ -97,13 +235,33 @@ Image Head::render_view(int interactive_divisor, bool* reduced) {
 
 std::vector<RankInfo> Head::rank_info() {
   Op op;
+  SceneSpec spec;
   {
     std::lock_guard lock(state_mutex_);
     op = make_op(Op::Kind::rank_info, state_.frame);
+    spec = state_.spec;
   }
   send(op);
+  const bool with_jobs = jobs_ && !jobs_->jobs().empty() && !op.part.empty();
+  if (with_jobs) send_to_jobs(op, spec);
   follower_->follow(op); // the head's part of the gather; it returns nothing
-  return follower_->rank_info();
+  std::vector<RankInfo> out = follower_->rank_info();
+  if (!jobs_) return out;
+  for (RankInfo& r : out) r.job = job_name_;
+  std::vector<cluster::Job>& jobs = jobs_->jobs();
+  for (size_t i = 0; with_jobs && i < jobs.size();) {
+    try {
+      const std::optional<cluster::Received> m = jobs[i].link.receive(-1);
+      if (m->type != cluster::Message::rank_info)
+        throw Error("it sent " + cluster::to_string(m->type) + " for rank_info");
+      for (RankInfo& r : cluster::rank_info_from_json(nlohmann::json::parse(m->text()), jobs[i].id))
+        out.push_back(std::move(r));
+      ++i;
+    } catch (const std::exception& e) {
+      events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::lost, e.what())));
+    }
+  }
+  return out;
 }
 
 bool Head::rebalance() {
@@ -123,6 +281,7 @@ bool Head::rebalance() {
 void Head::quit() {
   if (quit_sent_) return;
   quit_sent_ = true;
+  if (jobs_) jobs_->release_all(); // attached jobs end with the session
   Op op;
   op.kind = Op::Kind::quit;
   send(op);

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "cluster/attached_serve.h"
 #include "frame_time_responder.h"
 #include "libindex/head.h"
 #include "libindex/rpc_methods.h"
@@ -87,6 +88,7 @@ class ServedHead {
     while (!g_stop) {
       if (!s.dirty && !s.refine) server_.wait_for_commands(wait_time(last_step));
       answer_commands(server_.take_commands());
+      report(head_.poll_jobs());
       // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
       if (s.playing && Clock::now() - last_step >= std::chrono::duration<double>(1.0 / s.play_fps)) {
         s.advance_time();
@@ -102,7 +104,8 @@ class ServedHead {
   ~ServedHead() { g_record.reset(); }
 
  private:
-  /// The session record, so index-slurm finds this session by its job id.
+  /// The session record, so index-slurm finds this session by its job id; and the listener for
+  /// jobs that attach to it, whose port and token the record holds.
   void write_record() {
     if (options_.runtime_dir.empty()) return;
     SessionRecord r;
@@ -117,6 +120,8 @@ class ServedHead {
     r.host = hosts_.empty() ? std::string() : hosts_[0];
     r.token = generate_session_token();
     r.ranks = int(hosts_.size()), r.hosts = hosts_;
+    if (options_.accept_jobs)
+      r.attach_port = head_.accept_jobs(options_.server.bind, options_.attach_port, r.token, r.id, hosts_);
     const std::time_t now = std::time(nullptr);
     char started[32];
     std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -153,6 +158,22 @@ class ServedHead {
     if (s.dirty || s.scene_version != was_version)
       for (json& name : streaming::called_methods(c.text)) changed.push_back(std::move(name));
     s.dirty = s.dirty || was_dirty;
+  }
+
+  /// Jobs that joined, left or were lost: logged, announced to every client, and the next frame
+  /// re-partitions over the jobs there are now.
+  void report(const std::vector<ClusterEvent>& events) {
+    for (const ClusterEvent& e : events) {
+      std::cout << "[viewer] " << e.text << std::endl;
+      head_.state().dirty = true;
+      server_.broadcast_text(json{
+          {"jsonrpc", "2.0"},
+          {"method", "session.changed"},
+          {"params",
+           {{"methods", json::array({"cluster.status"})},
+            {"cluster", {{"event", e.kind}, {"job", e.job}, {"ranks", e.ranks}, {"hosts", e.hosts}, {"why", e.why}}}}}}
+                                 .dump(-1, ' ', false, json::error_handler_t::replace));
+    }
   }
 
   /// Commands that change what everyone sees are announced to every client, so other browsers and
@@ -227,6 +248,14 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<std::string> hosts = gather_hosts(comm);
+  if (!options.attach_to.empty()) { // this job renders its part of another job's session
+    if (rank != 0) return follow_ops(comm, options.session);
+    g_stop = 0;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
+    return;
+  }
   if (rank != 0) {
     follow_ops(comm, options.session);
     return;

@@ -37,8 +37,10 @@ std::string this_host() {
 }
 
 json to_json(const SessionRecord& r) {
-  return {{"id", r.id},   {"job_id", r.job_id}, {"url", r.url},     {"host", r.host},   {"port", r.port},
-          {"pid", r.pid}, {"token", r.token},   {"ranks", r.ranks}, {"hosts", r.hosts}, {"started", r.started}};
+  return {{"id", r.id},       {"job_id", r.job_id},  {"url", r.url},
+          {"host", r.host},   {"port", r.port},      {"attach_port", r.attach_port},
+          {"pid", r.pid},     {"token", r.token},    {"ranks", r.ranks},
+          {"hosts", r.hosts}, {"started", r.started}};
 }
 
 SessionRecord from_json(const json& j, const std::string& path) {
@@ -51,6 +53,7 @@ SessionRecord from_json(const json& j, const std::string& path) {
     r.port = j.at("port").get<int>();
     r.pid = j.at("pid").get<long>();
     r.token = j.at("token").get<std::string>();
+    r.attach_port = j.value("attach_port", 0);
     r.ranks = j.value("ranks", 1);
     r.hosts = j.value("hosts", std::vector<std::string>());
     r.started = j.value("started", std::string());

@@ -29,6 +29,27 @@ namespace libindex {
 
 class OpChannel;
 class Follower;
+namespace cluster {
+class AttachedJobs;
+}
+
+/// A job joining, leaving or lost (a session spanning several jobs, docs/slurm.md).
+struct ClusterEvent {
+  std::string kind; ///< "joined", "left", "lost"
+  std::string job;
+  int ranks = 0;
+  std::vector<std::string> hosts;
+  std::string why;
+  std::string text; ///< one line for the log
+};
+
+/// An attached job as cluster.status shows it.
+struct JobInfo {
+  std::string id;
+  int ranks = 0;
+  std::vector<std::string> hosts;
+  Box3i part;
+};
 
 class Head {
  public:
@@ -58,6 +79,18 @@ class Head {
   bool rebalance();
   /// Tells every other rank to leave follow_ops(). Nothing collective may follow.
   void quit();
+  /// Lets other jobs attach their ranks to this session: listens on `bind`:`port` (0: any free port)
+  /// for their heads, which must present `token`; `name` is this job's id in cluster.status.
+  /// Returns the port. Throws libindex::Error when it cannot listen.
+  int accept_jobs(const std::string& bind, int port, const std::string& token, const std::string& name,
+                  std::vector<std::string> hosts);
+  /// Between steps, on this thread: admits jobs that arrived and drops those that left or whose link
+  /// broke; also reports jobs a frame found lost. A change re-partitions at the next frame.
+  std::vector<ClusterEvent> poll_jobs();
+  /// The attached jobs, this session's own ranks first (cluster.status).
+  std::vector<JobInfo> jobs() const;
+  /// Asks attached job `id` to leave (cluster.detach); false when there is none.
+  bool detach(const std::string& id);
   /// While `*cancel` is true the head's part of a frame stops early and the frame fails (SIGTERM).
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
@@ -75,6 +108,10 @@ class Head {
   /// Sends `op`, leaving its colormap out when the ranks have it already (sets op.has_colormap).
   void send(Op& op);
   Op make_op(Op::Kind kind, const FrameParams& frame) const;
+  /// render() when jobs are attached: every job renders its part, the head composites them.
+  Image render_with_jobs(const FrameParams& frame);
+  /// Sends `op` to every attached job; a job whose link fails is dropped (lost). Returns the jobs sent to.
+  void send_to_jobs(const Op& op, const SceneSpec& spec);
 
   std::unique_ptr<Session> session_;
   std::unique_ptr<OpChannel> channel_;
@@ -88,6 +125,10 @@ class Head {
   std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
   const std::atomic<bool>* cancel_ = nullptr;
+  std::unique_ptr<cluster::AttachedJobs> jobs_; ///< when other jobs may attach
+  std::string job_name_;                        ///< this session's own job, in cluster.status
+  std::vector<std::string> job_hosts_;          ///< its ranks' hosts
+  std::vector<ClusterEvent> events_;            ///< found during frames, reported by poll_jobs()
 };
 
 /// Every rank but the head: follows the head's ops until it quits. Collective with Head's constructor.

@@ -30,6 +30,14 @@ struct ServeOptions {
   /// job id, hosts) while it serves, removed when it ends; empty: no record.
   std::string runtime_dir;
   std::string session_id; ///< the record's id; empty: default_session_id() ($SLURM_JOB_ID)
+  /// With a record: other jobs may attach their ranks (docs/slurm.md); their heads connect to this
+  /// port (0: any free one, written into the record) on the server's bind address.
+  bool accept_jobs = true;
+  int attach_port = 0;
+  /// Instead of serving: this job attaches to the session whose attach listener is at
+  /// `attach_to` (host:port), presenting `attach_token`, as job `job_name`, and renders its part of
+  /// every frame until the session ends, drops it, or SIGTERM (then it says goodbye).
+  std::string attach_to, attach_token, job_name;
   /// Called on the head once the server listens, with its URL (default: print the IndeX-style line).
   std::function<void(const std::string& url)> on_ready;
 };

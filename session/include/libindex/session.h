@@ -38,6 +38,7 @@ struct FrameStats {
 
 /// One rank's view of where it stands (for cluster status).
 struct RankInfo {
+  std::string job; ///< the job the rank belongs to, when the session spans several (else empty)
   int rank = 0;
   std::string host;
   Box3i leaf, stored;

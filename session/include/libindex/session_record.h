@@ -13,13 +13,14 @@
 namespace libindex {
 
 struct SessionRecord {
-  std::string id;     ///< the Slurm job id, or a generated one outside Slurm
-  std::string job_id; ///< $SLURM_JOB_ID; empty outside Slurm
-  std::string url;    ///< what a browser opens (without credentials)
-  std::string host;   ///< the head's host name
-  int port = 0;       ///< the head's HTTP/WebSocket port
-  long pid = 0;       ///< the head's process id on `host`
-  std::string token;  ///< the secret an attaching job presents to the head
+  std::string id;      ///< the Slurm job id, or a generated one outside Slurm
+  std::string job_id;  ///< $SLURM_JOB_ID; empty outside Slurm
+  std::string url;     ///< what a browser opens (without credentials)
+  std::string host;    ///< the head's host name
+  int port = 0;        ///< the head's HTTP/WebSocket port
+  long pid = 0;        ///< the head's process id on `host`
+  std::string token;   ///< the secret an attaching job presents to the head
+  int attach_port = 0; ///< where attaching jobs' heads connect (on `host`); 0: the session takes none
   int ranks = 1;
   std::vector<std::string> hosts; ///< every rank's host, by rank
   std::string started;            ///< UTC, ISO 8601

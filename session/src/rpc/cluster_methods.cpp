@@ -37,21 +37,43 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
            {}},
           [&head, serving](const json&) { return stats_json(head, serving); });
   rpc.add({"cluster.status",
-           "Every rank: host, k-d leaf, stored box (leaf + ghosts), resident bytes, backend.",
+           "Every rank: host, k-d leaf, stored box (leaf + ghosts), resident bytes, backend, and its job; and the "
+           "jobs of the session (its own first, then those attached with index-slurm -a): id, ranks, hosts, part.",
            json::object(),
            {{"type", "object"}},
            {},
            /*waits_for_frame=*/true},
           [&head](const json&) {
             json ranks = json::array();
-            for (const RankInfo& r : head.rank_info())
-              ranks.push_back({{"rank", r.rank},
-                               {"host", r.host},
-                               {"leaf", box_json(r.leaf)},
-                               {"stored", box_json(r.stored)},
-                               {"resident_bytes", r.resident_bytes},
-                               {"backend", r.backend}});
-            return json{{"ranks", ranks}};
+            for (const RankInfo& r : head.rank_info()) {
+              json rank = {{"rank", r.rank},
+                           {"host", r.host},
+                           {"leaf", box_json(r.leaf)},
+                           {"stored", box_json(r.stored)},
+                           {"resident_bytes", r.resident_bytes},
+                           {"backend", r.backend}};
+              if (!r.job.empty()) rank["job"] = r.job;
+              ranks.push_back(std::move(rank));
+            }
+            json jobs = json::array();
+            for (const JobInfo& j : head.jobs())
+              jobs.push_back({{"id", j.id}, {"ranks", j.ranks}, {"hosts", j.hosts}, {"part", box_json(j.part)}});
+            return json{{"ranks", ranks}, {"jobs", jobs}};
+          });
+  rpc.add({"cluster.detach",
+           "Lets an attached job go: its ranks leave, and the next frame re-partitions the volume over the rest.",
+           json{{"job", {{"type", "string"}, {"description", "the job's id, as cluster.status lists it"}}}},
+           {{"type", "object"}, {"description", "{detached: job id}"}},
+           {"job"},
+           /*waits_for_frame=*/true},
+          [&head](const json& params) {
+            const std::string id = streaming::param<std::string>(params, "job");
+            if (!head.detach(id))
+              throw streaming::RpcError(streaming::invalid_params,
+                                        "invalid params: 'job': no attached job '" + id + "'");
+            std::lock_guard lock(head.state_mutex());
+            head.state().dirty = true;
+            return json{{"detached", id}};
           });
   rpc.add({"cluster.rebalance",
            "Re-partitions the volume by visible work (voxels the current colormap shows) instead of voxel count; "

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The jobs attached to a session, on the session's head: a thread accepts their heads'
+/// connections (token checked, answered at once), and between frames the head admits them and
+/// drops those that left or were lost. Which part of the volume each job renders follows from a
+/// k-d split of the volume weighted by the jobs' rank counts, the session's own ranks first.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "job_link.h"
+#include "libindex/kdtree.h"
+
+namespace libindex::cluster {
+
+struct Job {
+  std::string id; ///< the attaching job's Slurm job id, or the name it gave
+  int ranks = 1;
+  std::vector<std::string> hosts;
+  Link link;
+  Box3i part;
+  int scene_version = -1; ///< the scene whose spec it was sent last (it builds each version once)
+};
+
+/// What happened to the membership, for the log and the clients' session.changed notice.
+struct Event {
+  enum class Kind { joined, left, lost } kind;
+  std::string job;
+  int ranks = 0;
+  std::vector<std::string> hosts;
+  std::string why;
+  std::string describe() const;
+};
+
+class AttachedJobs {
+ public:
+  /// Listens on `bind`:`port` (0: any free port); jobs must present `token`. Throws libindex::Error.
+  AttachedJobs(const std::string& bind, int port, std::string token);
+  ~AttachedJobs();
+  int port() const { return listener_.port(); }
+
+  /// Between frames, on the head's thread: admits the jobs that said hello since, drops those whose
+  /// link broke or that said goodbye. Returns what changed (empty: nothing).
+  std::vector<Event> poll();
+  /// Drops job `index` (its link failed during a frame) and returns the event.
+  Event drop(size_t index, Event::Kind kind, std::string why);
+  /// Asks every job to leave (the session ends) and forgets them.
+  void release_all();
+
+  std::vector<Job>& jobs() { return jobs_; }
+  /// The parts of `volume`: [0] for the session's own `own_ranks`, then one per job (also stored in
+  /// jobs()[i].part), and the tree whose visibility order composites them.
+  const KdTree& assign_parts(const Box3i& volume, int own_ranks);
+  /// The part of the session's own ranks (empty when no job is attached: the whole volume).
+  Box3i own_part() const { return own_part_; }
+
+ private:
+  void accept_loop();
+  void greet(Link link);
+
+  Listener listener_;
+  std::string token_;
+  std::vector<Job> jobs_;
+  std::mutex mutex_;
+  std::vector<Job> arriving_; ///< greeted, not yet admitted (under mutex_)
+  KdTree tree_;
+  Box3i tree_volume_, own_part_;
+  std::vector<int> tree_weights_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_; ///< last: uses everything above
+};
+
+} // namespace libindex::cluster

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file The TCP connection between a session's head and the head of a job attached to it (each job
+/// is an MPI world of its own: MPI cannot join two Slurm jobs, see docs/slurm.md). Messages are a
+/// 4-byte type, an 8-byte length and the payload; sends block, receives wait at most a given time.
+/// TCP keepalive probes an idle link, so a lost node is noticed within seconds, and a peer's process
+/// dying closes the socket at once (the kernel does it).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace libindex::cluster {
+
+enum class Message : uint32_t {
+  hello = 1,     ///< job -> session: JSON {token, job, ranks, hosts}
+  welcome = 2,   ///< session -> job: JSON {job}
+  refused = 3,   ///< session -> job: the reason, text
+  op = 4,        ///< session -> job: an encoded Op for the job's ranks
+  image = 5,     ///< job -> session: the job's composited image (encode_job_image)
+  rank_info = 6, ///< job -> session: JSON array of the job's ranks
+  failed = 7,    ///< job -> session: the op failed on the job; the text says why
+  bye = 8,       ///< either way: this side is leaving
+};
+std::string to_string(Message m);
+
+struct Received {
+  Message type;
+  std::vector<uint8_t> payload;
+  std::string text() const { return {payload.begin(), payload.end()}; }
+};
+
+class Link {
+ public:
+  explicit Link(int fd); ///< takes ownership
+  ~Link();
+  Link(Link&& other) noexcept;
+  Link& operator=(Link&& other) noexcept;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  /// Connects to host:port within `timeout_s`; throws libindex::Error "cannot reach host:port: why".
+  static Link connect(const std::string& host, int port, double timeout_s);
+
+  /// Throws libindex::Error when the peer is gone.
+  void send(Message type, std::span<const uint8_t> payload);
+  void send(Message type, const std::string& text);
+  /// The next message, or nullopt when none began within `timeout_s` (< 0: wait as long as it
+  /// takes; the link's keepalive still ends a wait on a lost peer). Throws libindex::Error when the
+  /// peer closed the connection or it failed, naming what happened.
+  std::optional<Received> receive(double timeout_s);
+  /// Without waiting: whether the peer closed the connection or it failed (an idle link's check).
+  bool broken();
+  std::string peer() const { return peer_; }
+
+ private:
+  int fd_ = -1;
+  std::string peer_;
+};
+
+/// A listening socket for attaching jobs.
+class Listener {
+ public:
+  /// Listens on `bind` (an address) and `port` (0: any free one); throws libindex::Error.
+  Listener(const std::string& bind, int port);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  int port() const { return port_; }
+  /// The next connection within `timeout_s`, or nullopt.
+  std::optional<Link> accept(double timeout_s);
+
+ private:
+  int fd_ = -1, port_ = 0;
+};
+
+} // namespace libindex::cluster

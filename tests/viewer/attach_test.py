@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A second job attaches its ranks to a running session, leaves it, and is lost, as separate
+`mpirun` jobs (each its own MPI world, as two Slurm jobs are; tests/slurm runs it under Slurm):
+  - `index-slurm -a ID viewer` on 2 ranks joins a 2-rank session: cluster.status lists both jobs and
+    4 ranks whose leaves tile the volume; the snapshot after equals the one before (<= 1/255).
+  - SIGTERM to that job: it says goodbye, the session is back to its own ranks, snapshot unchanged.
+  - SIGKILL of a third job's processes: the session notices (the time is printed), tells clients
+    in a session.changed notice naming the job, goes on serving, snapshot unchanged.
+  - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
+usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
+import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+from libindex_client import Client, decode_png  # noqa: E402
+from harness import Checks, running_viewer, viewer_pids  # noqa: E402
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1")
+
+
+def pixels(client):
+    w, h, channels, data = decode_png(client.snapshot(width=256, height=192))
+    return w, h, data
+
+
+def max_difference(a, b):
+    if a[:2] != b[:2]:
+        return 999
+    return max(abs(x - y) for x, y in zip(a[2], b[2]))
+
+
+def wait_for_jobs(client, count, seconds=120):
+    """Polls cluster.status until it lists `count` jobs; returns (status, seconds taken)."""
+    t0 = time.monotonic()
+    status = client.call("cluster.status")
+    while len(status.get("jobs", [])) != count and time.monotonic() - t0 < seconds:
+        time.sleep(0.1)
+        status = client.call("cluster.status")
+    return status, time.monotonic() - t0
+
+
+def attach(tool, viewer, record_id, ranks=2):
+    job = subprocess.Popen(["mpirun", "-np", str(ranks), "--oversubscribe", tool, "-a", record_id, viewer],
+                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                           start_new_session=True)
+    lines = []
+    for line in job.stdout:
+        lines.append(line)
+        if "attached to the session" in line:
+            break
+    # Keep draining the job's output, so it never blocks on a full pipe.
+    threading.Thread(target=lambda: [lines.append(l) for l in job.stdout], daemon=True).start()
+    return job, lines
+
+
+def job_processes(job):
+    """The viewer processes mpirun `job` started (Open MPI gives each a session of its own)."""
+    return viewer_pids(job.pid)
+
+
+def stop(job):
+    for pid in viewer_pids(job.pid):
+        os.kill(pid, signal.SIGKILL)
+    if job.poll() is None:
+        os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+
+
+def tiles(status, volume):
+    voxels = sum((r["leaf"][3] - r["leaf"][0]) * (r["leaf"][4] - r["leaf"][1]) * (r["leaf"][5] - r["leaf"][2])
+                 for r in status["ranks"])
+    return voxels == volume
+
+
+def main():
+    viewer, tool = sys.argv[1], os.path.abspath(sys.argv[2])
+    check = Checks()
+    runtime_dir = tempfile.mkdtemp(prefix="libindex-attach-")
+    os.environ["LIBINDEX_RUNTIME_DIR"] = runtime_dir
+    ENV["LIBINDEX_RUNTIME_DIR"] = runtime_dir
+    tail = None
+    jobs = []
+    try:
+        with running_viewer(viewer, [], ranks=2) as (proc, port, tail), \
+                Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
+            record_id = os.listdir(runtime_dir)[0]
+            before = pixels(c)
+            alone = c.call("cluster.status")
+            volume = sum((r["leaf"][3] - r["leaf"][0]) * (r["leaf"][4] - r["leaf"][1]) * (r["leaf"][5] - r["leaf"][2])
+                         for r in alone["ranks"])
+            check(len(alone["jobs"]) == 1 and len(alone["ranks"]) == 2, "the session alone: 1 job, 2 ranks")
+
+            t0 = time.monotonic()
+            second, lines = attach(tool, viewer, record_id)
+            jobs.append(second)
+            status, _ = wait_for_jobs(c, 2)
+            check(len(status["jobs"]) == 2 and len(status["ranks"]) == 4,
+                  f"a second job joined: {[(j['id'], j['ranks']) for j in status['jobs']]}, {len(status['ranks'])} ranks")
+            check(tiles(status, volume), "the 4 ranks' leaves tile the volume")
+            check(len({r.get("job") for r in status["ranks"]}) == 2, "cluster.status names each rank's job")
+            after = pixels(c)
+            print(f"attach to first frame with the job's ranks: {time.monotonic() - t0:.2f} s")
+            d = max_difference(before, after)
+            check(d <= 1, f"the snapshot with the second job equals the one before (max difference {d}/255)")
+
+            t0 = time.monotonic()
+            for pid in job_processes(second):
+                os.kill(pid, signal.SIGTERM)
+            second.wait(timeout=60)
+            status, seconds = wait_for_jobs(c, 1)
+            check(len(status["jobs"]) == 1 and len(status["ranks"]) == 2,
+                  f"SIGTERM: the job left ({seconds:.2f} s), the session is back to 2 ranks")
+            d = max_difference(before, pixels(c))
+            check(d <= 1, f"and the snapshot is unchanged (max difference {d}/255)")
+
+            third, lines = attach(tool, viewer, record_id)
+            jobs.append(third)
+            status, _ = wait_for_jobs(c, 2)
+            third_id = [j["id"] for j in status["jobs"]][-1]
+            check(len(status["jobs"]) == 2, f"a third job joined as {third_id}")
+            c.notifications.clear()
+            t0 = time.monotonic()
+            for pid in job_processes(third):
+                os.kill(pid, signal.SIGKILL)
+            # Noticed without asking (a cheap call lets the client read the notices that arrived).
+            def lost():
+                return [n for n in c.notifications if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
+            while not lost() and time.monotonic() - t0 < 120:
+                c.call("session.stats")
+                time.sleep(0.05)
+            seconds = time.monotonic() - t0
+            notices = lost()
+            check(bool(notices) and notices[0]["params"]["cluster"]["job"] == third_id,
+                  f"SIGKILL of its processes: a session.changed notice names the lost job after {seconds:.2f} s: "
+                  f"{notices[0]['params']['cluster'] if notices else None}")
+            status, _ = wait_for_jobs(c, 1)
+            check(len(status["jobs"]) == 1 and len(status["ranks"]) == 2, "cluster.status: back to 1 job, 2 ranks")
+            d = max_difference(before, pixels(c))
+            check(d <= 1, f"the session goes on serving, snapshot unchanged (max difference {d}/255)")
+            stop(third)
+
+            record = json.load(open(os.path.join(runtime_dir, record_id, "session.json")))
+            address = f"{record['host']}:{record['attach_port']}"
+            r = subprocess.run(["mpirun", "-np", "1", viewer, "--attach", address, "--attach-token", "0" * 32],
+                               env=ENV, capture_output=True, text=True, timeout=120)
+            check(r.returncode != 0 and "refused this job: wrong token" in r.stdout + r.stderr,
+                  "a wrong token: refused, non-zero exit")
+            r = subprocess.run(["mpirun", "-np", "1", viewer, "--attach", "127.0.0.1:1", "--attach-token", "x"],
+                               env=ENV, capture_output=True, text=True, timeout=120)
+            check(r.returncode != 0 and "cannot reach 127.0.0.1:1" in r.stdout + r.stderr,
+                  "an unreachable head: one line, non-zero exit")
+            status = c.call("cluster.status")
+            check(len(status["jobs"]) == 1 and max_difference(before, pixels(c)) <= 1, "and the session is unharmed")
+    except Exception as e:  # noqa: BLE001
+        check(False, f"raised {e!r}")
+    finally:
+        for job in jobs:
+            stop(job)
+        del os.environ["LIBINDEX_RUNTIME_DIR"]
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+    return check.summary(tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
