@@ -5,7 +5,11 @@ stops (two nodes on this host), and real jobs on it.
   1. `srun -n2 --mpi=pmix index-slurm -v viewer` serves frames to the Python client; the head's
      session record is named by the job id and lists both ranks; `index-slurm --list` shows it
      running; scancel ends the job and removes the record.
-  2. deploy/slurm/session.sbatch prints a URL with a one-time token: with the token the page loads
+  2. A second job attaches with deploy/slurm/attach.sbatch: cluster.status lists both jobs and the
+     snapshot equals the one before; scancel of it: back to the session's ranks, snapshot unchanged;
+     a third job's processes killed (SIGKILL, all at once): noticed, named in a session.changed notice,
+     the session goes on, snapshot unchanged; -a with a job that has no session: exit 2.
+  3. deploy/slurm/session.sbatch prints a URL with a one-time token: with the token the page loads
      (200) and a client gets a frame; without it, 401; scancel ends it and removes the record.
 Every process and folder it starts is gone afterwards.
 usage: slurm_test.py SOURCE_DIR VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
@@ -14,7 +18,7 @@ import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.err
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "viewer"))
-from libindex_client import Client  # noqa: E402
+from libindex_client import Client, decode_png  # noqa: E402
 from harness import Checks  # noqa: E402
 
 
@@ -94,6 +98,110 @@ def srun_session(env, viewer, tool, runtime_dir, check):
         print("srun output (first lines):\n" + "".join(lines[:12]))
 
 
+def snapshot(client):
+    return decode_png(client.snapshot(width=256, height=192))
+
+
+def max_difference(a, b):
+    return 999 if a[:2] != b[:2] else max(abs(x - y) for x, y in zip(a[3], b[3]))
+
+
+def jobs_listed(client, count, seconds=120):
+    t0 = time.monotonic()
+    status = client.call("cluster.status")
+    while len(status["jobs"]) != count and time.monotonic() - t0 < seconds:
+        time.sleep(0.2)
+        status = client.call("cluster.status")
+    return status, time.monotonic() - t0
+
+
+def kill_job_processes(job):
+    """SIGKILL to every viewer process of Slurm job `job` at once, as when its node dies (scancel -s
+    KILL lets Slurm end the rest of the step with SIGTERM, which is a clean goodbye)."""
+    killed = 0
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "viewer":
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if f"SLURM_JOB_ID={job}".encode() not in f.read().split(b"\0"):
+                    continue
+            os.kill(int(entry), 9)
+            killed += 1
+        except (OSError, ValueError):
+            continue
+    return killed
+
+
+def sbatch_attach(env, source, viewer, tool, session_job, work, name):
+    output = os.path.join(work, name + ".out")
+    r = subprocess.run(["sbatch", "--parsable", "-N1", "--ntasks-per-node=2", "--time=5", f"--output={output}",
+                        os.path.join(source, "deploy", "slurm", "attach.sbatch"), session_job],
+                       env=dict(env, LIBINDEX_VIEWER=viewer, LIBINDEX_INDEX_SLURM=tool),
+                       capture_output=True, text=True, timeout=60)
+    return r.stdout.strip().split(";")[0], output
+
+
+def attach_jobs(env, source, viewer, tool, runtime_dir, work, check):
+    port = free_port()
+    session = subprocess.Popen(["srun", "-N1", "-n2", "--mpi=pmix", tool, viewer, "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               errors="replace", start_new_session=True)
+    attached = []
+    try:
+        for line in session.stdout:
+            if "viewer server is running at" in line:
+                break
+        session_job = wait_for(lambda: records(runtime_dir) and records(runtime_dir)[0]["job_id"], 30)
+        r = subprocess.run([tool, "-a", "999999", viewer], env=env, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 2 and "no session of job 999999" in r.stderr, f"-a without a session: exit {r.returncode}")
+        with Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
+            before = snapshot(c)
+            t0 = time.monotonic()
+            job, output = sbatch_attach(env, source, viewer, tool, session_job, work, "attach1")
+            attached.append(job)
+            status, _ = jobs_listed(c, 2)
+            check(len(status["jobs"]) == 2 and status["jobs"][1]["id"] == job and len(status["ranks"]) == 4,
+                  f"attach.sbatch: job {job} joined job {session_job}'s session with 2 ranks "
+                  f"({time.monotonic() - t0:.1f} s from sbatch)")
+            d = max_difference(before, snapshot(c))
+            check(d <= 1, f"the snapshot with both jobs equals the one before (max difference {d}/255)")
+            subprocess.run(["scancel", job], env=env, timeout=60)
+            status, seconds = jobs_listed(c, 1)
+            check(len(status["jobs"]) == 1, f"scancel of the attached job: it left ({seconds:.1f} s)")
+            d = max_difference(before, snapshot(c))
+            check(d <= 1, f"snapshot unchanged (max difference {d}/255)")
+
+            job, output = sbatch_attach(env, source, viewer, tool, session_job, work, "attach2")
+            attached.append(job)
+            status, _ = jobs_listed(c, 2)
+            check(len(status["jobs"]) == 2, f"a third job {job} joined")
+            c.notifications.clear()
+            t0 = time.monotonic()
+            killed = kill_job_processes(job)
+
+            def lost():
+                return [n for n in c.notifications if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
+            while not lost() and time.monotonic() - t0 < 120:
+                c.call("session.stats")
+                time.sleep(0.05)
+            notices = lost()
+            check(bool(notices) and notices[0]["params"]["cluster"]["job"] == job,
+                  f"SIGKILL of its {killed} viewer processes: a session.changed notice names job {job} after "
+                  f"{time.monotonic() - t0:.2f} s")
+            d = max_difference(before, snapshot(c))
+            check(d <= 1, f"the session goes on over its own ranks, snapshot unchanged (max difference {d}/255)")
+        subprocess.run(["scancel", session_job], env=env, timeout=60)
+        session.wait(timeout=60)
+    finally:
+        for job in attached:
+            subprocess.run(["scancel", job], env=env, capture_output=True)
+        if session.poll() is None:
+            session.kill()
+            session.wait()
+
+
 def sbatch_session(env, source, viewer, runtime_dir, work, check):
     port = free_port()
     output = os.path.join(work, "session.out")
@@ -134,7 +242,9 @@ def main():
     work = tempfile.mkdtemp(prefix="libindex-slurm-test-")
     slurm_dir = os.path.join(work, "cluster")
     script = os.path.join(source, "scripts", "slurm-local.sh")
-    base_env = dict(os.environ, LIBINDEX_SLURM_DIR=slurm_dir)
+    # Ports of its own, so a cluster someone runs with the defaults is left alone.
+    base_env = dict(os.environ, LIBINDEX_SLURM_DIR=slurm_dir, LIBINDEX_SLURM_CTLD_PORT=str(free_port()),
+                    LIBINDEX_SLURM_NODE_PORT=str(free_port()))
     try:
         r = subprocess.run([script, "start", "2"], env=base_env, capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "a local Slurm with 2 nodes started" + ("" if r.returncode == 0 else ":\n" + r.stdout + r.stderr))
@@ -147,6 +257,7 @@ def main():
             env[name] = value.strip("'\"")
         os.makedirs(env["LIBINDEX_RUNTIME_DIR"])
         for part in (lambda: srun_session(env, viewer, tool, env["LIBINDEX_RUNTIME_DIR"], check),
+                     lambda: attach_jobs(env, source, viewer, tool, env["LIBINDEX_RUNTIME_DIR"], work, check),
                      lambda: sbatch_session(env, source, viewer, env["LIBINDEX_RUNTIME_DIR"], work, check)):
             try:
                 part()
