@@ -7,6 +7,7 @@
   - SIGTERM to that job: it says goodbye, the session is back to its own ranks, snapshot unchanged.
   - SIGKILL of a third job's processes: the session notices (the time is printed), tells clients
     in a session.changed notice naming the job, goes on serving, snapshot unchanged.
+  - cluster.detach: the job ends cleanly, snapshot unchanged; an unknown job is -32602.
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
@@ -139,6 +140,25 @@ def main():
             d = max_difference(before, pixels(c))
             check(d <= 1, f"the session goes on serving, snapshot unchanged (max difference {d}/255)")
             stop(third)
+
+            # cluster.detach lets a job go: its ranks leave cleanly (exit 0), the picture stays.
+            fourth, lines = attach(tool, viewer, record_id)
+            jobs.append(fourth)
+            status, _ = wait_for_jobs(c, 2)
+            fourth_id = status["jobs"][-1]["id"]
+            reply = c.call("cluster.detach", job=fourth_id)
+            code = fourth.wait(timeout=120)
+            status, _ = wait_for_jobs(c, 1)
+            check(reply == {"detached": fourth_id} and code == 0 and len(status["jobs"]) == 1,
+                  f"cluster.detach {fourth_id}: the job ended with exit code {code}, 1 job left")
+            try:
+                c.call("cluster.detach", job="no-such-job")
+                check(False, "cluster.detach of an unknown job is refused")
+            except Exception as e:  # noqa: BLE001
+                check(getattr(e, "code", None) == -32602 and "no attached job 'no-such-job'" in str(e),
+                      f"cluster.detach of an unknown job: {getattr(e, 'code', None)} {e}")
+            d = max_difference(before, pixels(c))
+            check(d <= 1, f"snapshot unchanged after the detach (max difference {d}/255)")
 
             record = json.load(open(os.path.join(runtime_dir, record_id, "session.json")))
             address = f"{record['host']}:{record['attach_port']}"
