@@ -48,7 +48,8 @@ if(LIBINDEX_WITH_OPENVDB)
   string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " Imath blosc") # what libopenvdb's headers inline
 endif()
 if(LIBINDEX_WITH_CUDA)
-  string(APPEND LIBINDEX_PC_EXTRA_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart")
+  # The CUDA runtime, statically (as the library links it): only the driver is needed at run time.
+  string(APPEND LIBINDEX_PC_EXTRA_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -ldl -lrt -lpthread")
 endif()
 # Relocatable: the prefix is found from the .pc file's own folder (cmake --install --prefix works).
 file(RELATIVE_PATH LIBINDEX_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
