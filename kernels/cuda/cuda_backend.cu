@@ -51,11 +51,13 @@ cudaChannelFormatDesc channel_of(DType t) {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend() {
-    LIBINDEX_CUDA_CHECK(cudaGetDevice(&device_));
+  explicit CudaBackend(int device) : device_(device) {
+    LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // before any other call: the stream lives on it
     cudaDeviceProp prop{};
     LIBINDEX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
-    device_name_ = prop.name;
+    char bus[32] = {0};
+    if (cudaDeviceGetPCIBusId(bus, sizeof bus, device_) != cudaSuccess) bus[0] = '\0';
+    device_name_ = std::string(prop.name) + ", device " + std::to_string(device_) + (bus[0] ? std::string(", PCI ") + bus : "");
     LIBINDEX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   }
   ~CudaBackend() override {
@@ -73,6 +75,7 @@ class CudaBackend final : public Backend {
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
+    LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
@@ -226,6 +229,6 @@ int cuda_device_count(std::string* reason) {
   return count;
 }
 
-std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+std::unique_ptr<Backend> make_cuda_backend(int device) { return std::make_unique<CudaBackend>(device); }
 
 } // namespace libindex::kernels

@@ -11,5 +11,6 @@ namespace libindex::kernels {
 int cuda_device_count(std::string* reason);
 /// One thread per pixel over the active rectangle; the brick in a 3D CUDA array behind two texture
 /// objects (hardware trilinear, and point fetches for exact software trilinear).
-std::unique_ptr<Backend> make_cuda_backend();
+/// Renders on CUDA device `device`, selected before every frame (the process may use others too).
+std::unique_ptr<Backend> make_cuda_backend(int device);
 } // namespace libindex::kernels

@@ -33,17 +33,35 @@ bool cuda_device_available(std::string* reason) {
 #endif
 }
 
-std::unique_ptr<Backend> make_backend(BackendKind kind, bool log) {
+int cuda_devices(std::string* reason) {
+#if LIBINDEX_WITH_CUDA
+  return cuda_device_count(reason);
+#else
+  if (reason) *reason = "this build has no CUDA support (configured without a CUDA compiler)";
+  return 0;
+#endif
+}
+
+int device_for_node_rank(int node_rank, int visible_devices) {
+  if (visible_devices <= 0 || node_rank < 0) return -1;
+  return node_rank % visible_devices;
+}
+
+std::unique_ptr<Backend> make_backend(BackendKind kind, bool log, int device) {
   std::string reason;
   std::unique_ptr<Backend> backend;
   if (kind == BackendKind::cuda) {
     if (!cuda_device_available(&reason)) throw Error("backend cuda requested but unavailable: " + reason);
 #if LIBINDEX_WITH_CUDA
-    backend = make_cuda_backend();
+    backend = make_cuda_backend(device);
 #endif
   } else if (kind == BackendKind::automatic && cuda_device_available(&reason)) {
 #if LIBINDEX_WITH_CUDA
-    backend = make_cuda_backend();
+    try {
+      backend = make_cuda_backend(device);
+    } catch (const std::exception& e) { // a device that answers but cannot be used: the CPU it is
+      reason = e.what();
+    }
 #endif
   }
   if (!backend) backend = make_cpu_backend();

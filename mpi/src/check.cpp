@@ -37,4 +37,12 @@ int comm_size(MPI_Comm comm) {
   return size;
 }
 
+NodeRank node_rank(MPI_Comm comm) {
+  MPI_Comm node = MPI_COMM_NULL;
+  LIBINDEX_MPI_CHECK(comm, MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, comm_rank(comm), MPI_INFO_NULL, &node));
+  NodeRank r{comm_rank(node), comm_size(node)};
+  MPI_Comm_free(&node);
+  return r;
+}
+
 } // namespace libindex::mpi

@@ -14,12 +14,14 @@
 #include "libindex/error.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
+#include "session_backend.h"
 
 namespace libindex {
 
 struct Session::State {
   MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0, ranks = 1; ///< of comm, kept: render_local() makes no MPI call
+  int node_rank = 0;       ///< among comm's ranks on this node: which GPU this rank renders on
   SessionOptions options;
   std::unique_ptr<kernels::Backend> backend;
   std::shared_ptr<io::VolumeSource> source;
@@ -57,13 +59,8 @@ Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_uniqu
   state_->rank = mpi::comm_rank(state_->comm), state_->ranks = mpi::comm_size(state_->comm);
   state_->options = options;
   state_->compositor = std::make_unique<compositing::Compositor>(state_->comm);
-  std::string error;
-  try {
-    state_->backend = kernels::make_backend(options.backend, options.log && rank() == 0);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  mpi::agree_on_errors(state_->comm, error);
+  state_->node_rank = mpi::node_rank(state_->comm).rank;
+  state_->backend = make_session_backend(state_->comm, options.backend, options.log, state_->node_rank);
 }
 
 Session::~Session() {
@@ -137,14 +134,8 @@ void Session::prefetch(std::shared_ptr<io::VolumeSource> next) {
 }
 
 void Session::set_backend(kernels::BackendKind kind) {
-  std::string error;
-  try {
-    auto backend = kernels::make_backend(kind, state_->options.log && rank() == 0);
-    state_->backend = std::move(backend);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  mpi::agree_on_errors(state_->comm, error);
+  // Throws on every rank alike, keeping the backend it had.
+  state_->backend = make_session_backend(state_->comm, kind, state_->options.log, state_->node_rank);
 }
 
 namespace {

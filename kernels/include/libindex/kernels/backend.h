@@ -37,9 +37,17 @@ void with_thread_limit(int threads, const std::function<void()>& work);
 
 /// True when a CUDA device answers. Any error from cudaGetDeviceCount means "no device".
 bool cuda_device_available(std::string* reason = nullptr);
+/// The CUDA devices this process sees (after CUDA_VISIBLE_DEVICES and Slurm's GPU binding); 0 with
+/// the reason when none answers or the build has no CUDA.
+int cuda_devices(std::string* reason = nullptr);
+
+/// The device a rank uses: its rank among the ranks of its node, modulo the devices it sees, so
+/// 4-8 ranks of a node spread over its GPUs instead of all using device 0; -1 when it sees none.
+int device_for_node_rank(int node_rank, int visible_devices);
 
 /// `automatic` picks CUDA when a device answers, else the CPU, and logs which on stderr (`log` = true).
-/// Asking for `cuda` without a device (or in a build without CUDA) throws Error saying why.
-std::unique_ptr<Backend> make_backend(BackendKind kind, bool log = true);
+/// Asking for `cuda` without a device (or in a build without CUDA) throws Error saying why. `device`:
+/// the CUDA device to render on (device_for_node_rank); the backend selects it before every frame.
+std::unique_ptr<Backend> make_backend(BackendKind kind, bool log = true, int device = 0);
 
 } // namespace libindex::kernels

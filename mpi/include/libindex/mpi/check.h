@@ -16,6 +16,12 @@ namespace libindex::mpi {
 int comm_rank(MPI_Comm comm);
 /// The number of ranks in `comm`.
 int comm_size(MPI_Comm comm);
+/// This process's rank among the ranks of `comm` on its node, and how many there are
+/// (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED). Collective over `comm`.
+struct NodeRank {
+  int rank = 0, size = 1;
+};
+NodeRank node_rank(MPI_Comm comm);
 } // namespace libindex::mpi
 
 /// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
