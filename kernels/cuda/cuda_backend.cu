@@ -130,33 +130,44 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  /// The brick into a 3D array on the render stream (so the kernel launched after it on that stream
+  /// sees all of it), reusing the array and its textures when extent and type are unchanged (the
+  /// next time step of a series). A failure leaves the cache empty: the next frame uploads again.
   void upload(const BrickView& brick) {
-    release_brick();
+    cache_.forget();
     const Vec3i s = brick.stored.size();
-    const cudaChannelFormatDesc desc = channel_of(brick.dtype);
     const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
-    LIBINDEX_CUDA_CHECK(cudaMalloc3DArray(&array_, &desc, extent));
-    array_bytes_ = (long long)brick.stored.voxel_count() * dtype_size(brick.dtype);
+    const bool reuse = array_ && array_dtype_ == brick.dtype && array_extent_.width == extent.width &&
+                       array_extent_.height == extent.height && array_extent_.depth == extent.depth;
+    if (!reuse) {
+      release_brick();
+      const cudaChannelFormatDesc desc = channel_of(brick.dtype);
+      LIBINDEX_CUDA_CHECK(cudaMalloc3DArray(&array_, &desc, extent));
+      array_dtype_ = brick.dtype, array_extent_ = extent;
+      array_bytes_ = (long long)brick.stored.voxel_count() * dtype_size(brick.dtype);
+    }
     cudaMemcpy3DParms copy{};
     copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(brick.data), size_t(s.x) * dtype_size(brick.dtype), size_t(s.x),
                                       size_t(s.y));
     copy.dstArray = array_;
     copy.extent = extent;
     copy.kind = cudaMemcpyHostToDevice;
-    LIBINDEX_CUDA_CHECK(cudaMemcpy3D(&copy));
-
-    cudaResourceDesc resource{};
-    resource.resType = cudaResourceTypeArray;
-    resource.res.array.array = array_;
-    cudaTextureDesc texture{};
-    for (int a = 0; a < 3; ++a) texture.addressMode[a] = cudaAddressModeClamp;
-    // Integer voxels come back normalized (v/255, v/65535, v/32767), as the conventions define them.
-    texture.readMode = brick.dtype == DType::float32 ? cudaReadModeElementType : cudaReadModeNormalizedFloat;
-    texture.normalizedCoords = 0;
-    texture.filterMode = cudaFilterModeLinear;
-    LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&linear_texture_, &resource, &texture, nullptr));
-    texture.filterMode = cudaFilterModePoint;
-    LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&point_texture_, &resource, &texture, nullptr));
+    LIBINDEX_CUDA_CHECK(cudaMemcpy3DAsync(&copy, stream_));
+    if (!reuse) {
+      cudaResourceDesc resource{};
+      resource.resType = cudaResourceTypeArray;
+      resource.res.array.array = array_;
+      cudaTextureDesc texture{};
+      for (int a = 0; a < 3; ++a) texture.addressMode[a] = cudaAddressModeClamp;
+      // Integer voxels come back normalized (v/255, v/65535, v/32767), as the conventions define them.
+      texture.readMode = brick.dtype == DType::float32 ? cudaReadModeElementType : cudaReadModeNormalizedFloat;
+      texture.normalizedCoords = 0;
+      texture.filterMode = cudaFilterModeLinear;
+      LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&linear_texture_, &resource, &texture, nullptr));
+      texture.filterMode = cudaFilterModePoint;
+      LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&point_texture_, &resource, &texture, nullptr));
+    }
+    // render() synchronizes the stream before it returns, so the caller's memory is read by then.
     cache_.remember(brick);
   }
 
@@ -203,6 +214,8 @@ class CudaBackend final : public Backend {
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;
+  DType array_dtype_ = DType::uint8;
+  cudaExtent array_extent_{};
   long long array_bytes_ = 0;
   cudaTextureObject_t linear_texture_ = 0, point_texture_ = 0;
   cudaArray_t colormap_array_ = nullptr;

@@ -22,6 +22,8 @@ class BrickCache {
     }
     return grid_;
   }
+  /// Holds no brick (an upload failed half-way: the next frame must upload again).
+  void forget() { valid_ = grid_valid_ = false; }
   void remember(const BrickView& b) {
     if (is_new(b)) grid_valid_ = false;
     key_ = b;
