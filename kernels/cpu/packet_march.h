@@ -65,6 +65,9 @@ struct PacketSampler {
       const vint up(32 - kBits);
       first = to_float(shift_right_arithmetic(shift_left(word, up - shift), up));
       second = to_float(shift_right_arithmetic(shift_left(word, up - shift_next), up));
+      // raw_voxel: -32768 counts as -32767.
+      first = select(first < -32767.0f, vfloat(-32767.0f), first);
+      second = select(second < -32767.0f, vfloat(-32767.0f), second);
     } else {
       const vint low((1 << kBits) - 1);
       first = to_float(shift_right_logical(word, shift) & low);

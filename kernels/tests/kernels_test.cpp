@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <span>
 
 #include "../cpu/cpu_backend.h"
 #include "libindex/kernels/march.h"
@@ -100,6 +101,27 @@ TEST(Values, IntegerVoxelsAreNormalizedBeforeTheColormap) {
     f.settings.sampling_distance = 1.0f;
     Image img = render_whole(*cpu(), vol, f);
     EXPECT_NEAR(img.at(0, 0).w, analytic_alpha(expected_u, 4, 1.0f), 2e-4) << to_string(t);
+  }
+}
+
+// int16 -32768 is -1 exactly, as the GPU's texture unit reads it (not -1.0000305): with the
+// domain [-1, 1] and transparent outside it, a volume of -32768 shows, by packets and one ray alike.
+TEST(Values, Int16MinimumIsMinusOneExactly) {
+  EXPECT_EQ(normalize_voxel(int16_t(-32768)), -1.0f);
+  EXPECT_EQ(normalize_voxel(int16_t(-32767)), -1.0f);
+  EXPECT_EQ(raw_voxel(int16_t(-32768)) * voxel_scale<int16_t>(), -1.0f);
+  Brick vol({{0, 0, 0}, {4, 4, 4}}, DType::int16);
+  for (int16_t& v : std::span(vol.data<int16_t>(), size_t(vol.box.voxel_count()))) v = -32768;
+  Colormap flat;
+  flat.entries = {{1, 1, 1, 0.5f}, {1, 1, 1, 0.5f}};
+  flat.domain_min = -1, flat.domain_max = 1;
+  flat.mode = BoundaryMode::clamp_to_transparent;
+  FrameParams f = ortho_down_z(4, 4, 10.1f, 2, 1, 1);
+  f.colormap = flat;
+  f.settings.sampling_distance = 1.0f;
+  for (bool packets : {true, false}) {
+    const Image img = render_whole(*kernels::make_cpu_backend(packets), vol, f);
+    EXPECT_NEAR(img.at(0, 0).w, analytic_alpha(0.5f, 4, 1.0f), 2e-4) << (packets ? "packets" : "one ray");
   }
 }
 

@@ -47,8 +47,21 @@ std::string to_string(DType t);
 /// The normalized value of one stored voxel (DESIGN.md, Values).
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(uint8_t v) { return float(v) * (1.0f / 255.0f); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(uint16_t v) { return float(v) * (1.0f / 65535.0f); }
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(int16_t v) { return float(v) * (1.0f / 32767.0f); }
+/// int16: -32768 counts as -32767, so the range is [-1, 1] exactly, as GPU texture units read it.
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(int16_t v) {
+  return float(v < -32767 ? int16_t(-32767) : v) * (1.0f / 32767.0f);
+}
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float normalize_voxel(float v) { return v; }
+
+/// A stored voxel as the samplers interpolate it, before voxel_scale (int16's -32768 as -32767):
+/// normalize_voxel(v) == raw_voxel(v) * voxel_scale<T>().
+template <class T>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float raw_voxel(T v) {
+  if constexpr (std::is_same_v<T, int16_t>)
+    return float(v < -32767 ? int16_t(-32767) : v);
+  else
+    return float(v);
+}
 
 /// The factor normalize_voxel multiplies by: linear, so interpolation may run on raw values first.
 template <class T>

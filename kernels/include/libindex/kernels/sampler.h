@@ -51,8 +51,9 @@ struct DenseSampler {
            trilinear(p, centre_min, centre_max, [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
              const T* b = data + ((long long)iz * stride_z + (long long)iy * stride_y + ix - origin);
              const int oy = dy * stride_y, oz = dz * stride_z;
-             c[0] = float(b[0]), c[1] = float(b[dx]), c[2] = float(b[oy]), c[3] = float(b[oy + dx]);
-             c[4] = float(b[oz]), c[5] = float(b[oz + dx]), c[6] = float(b[oz + oy]), c[7] = float(b[oz + oy + dx]);
+             c[0] = raw_voxel(b[0]), c[1] = raw_voxel(b[dx]), c[2] = raw_voxel(b[oy]), c[3] = raw_voxel(b[oy + dx]);
+             c[4] = raw_voxel(b[oz]), c[5] = raw_voxel(b[oz + dx]), c[6] = raw_voxel(b[oz + oy]),
+             c[7] = raw_voxel(b[oz + oy + dx]);
            });
   }
 };
