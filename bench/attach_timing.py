@@ -3,7 +3,7 @@
 """Elastic sessions: the time from starting an attaching job (`mpirun -np 2 index-slurm -a ID viewer`)
 to the first frame that includes its ranks, and the re-partition cost (that frame's render time
 against a steady frame's), by volume size. Two mpirun jobs on this machine, each 2 ranks, the
-synthetic marschner-lobb volume at each size, 512x512 frames. Prints a Markdown table.
+synthetic marschner-lobb volume at each size, the default canvas. Prints a Markdown table.
 usage: bench/attach_timing.py VIEWER INDEX_SLURM [SIZE...]   (default sizes 128 256 384)"""
 import os, shutil, subprocess, sys, tempfile, threading, time
 
@@ -31,7 +31,7 @@ def measure(viewer, tool, size):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
     try:
-        args = ["--synthetic", "marschner-lobb", "--size", str(size), "--width", "512", "--height", "512"]
+        args = ["--synthetic", "marschner-lobb", "--size", str(size)]
         with running_viewer(viewer, args, ranks=2, timeout=600) as (proc, port, tail), \
                 Client(f"ws://127.0.0.1:{port}", timeout=600) as c:
             steady = min(frame_ms(c) for _ in range(3))
