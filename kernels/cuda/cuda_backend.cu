@@ -105,7 +105,9 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
     const dim3 block(kBlockX, kBlockY);
     const dim3 grid((r.width() + kBlockX - 1) / kBlockX, (r.height() + kBlockY - 1) / kBlockY);
-    if (frame.settings.hardware_filtering) {
+    // Hardware filtering only without shading: the texture unit's 8-bit interpolation weights would
+    // quantize the gradients into visible bands, so shaded frames take the exact software path.
+    if (frame.settings.hardware_filtering && !frame.settings.shading.enabled) {
       // Texture units for both the volume and the colormap (within 2/255 of the exact path).
       upload_colormap_texture(entries);
       march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},

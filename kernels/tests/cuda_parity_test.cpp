@@ -2,6 +2,9 @@
 // CPU vs CUDA: the same image from the same per-ray function. Skips, saying why, without a device.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "../cpu/cpu_backend.h"
 #include "libindex/config.h"
 #include "libindex/error.h"
@@ -85,4 +88,132 @@ TEST(CudaBackend, RequestingCudaWithoutADeviceIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("backend cuda requested but unavailable"), std::string::npos) << e.what();
   }
+}
+
+// What the first tests above would miss (issue: the GPU path, ready for its first device): bricks
+// that are part of a volume, negative int16 with its minimum, the texture unit on every type,
+// shading with hardware filtering on, MIP, jitter, orthographic cameras, scaling, a new brick of
+// the same shape (the array is reused) and a colormap of another size.
+namespace {
+
+/// The voxels of `owned` grown by `ghost` (clipped to the volume) copied out of `whole`, as a rank's
+/// brick; `storage` keeps them.
+BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& storage) {
+  const Box3i stored = grow(owned, ghost, whole.box);
+  storage = Brick(stored, whole.dtype);
+  const size_t size = dtype_size(whole.dtype);
+  const Vec3i n = whole.box.size(), m = stored.size();
+  for (int z = stored.lo.z; z < stored.hi.z; ++z)
+    for (int y = stored.lo.y; y < stored.hi.y; ++y)
+      std::memcpy(storage.bytes.data() + ((size_t(z - stored.lo.z) * m.y + size_t(y - stored.lo.y)) * m.x) * size,
+                  whole.bytes.data() + ((size_t(z) * n.y + size_t(y)) * n.x + size_t(stored.lo.x)) * size,
+                  size_t(m.x) * size);
+  return {storage.bytes.data(), storage.dtype, stored, owned, whole.box, 0};
+}
+
+/// The share of pixels with some opacity: a parity test of an empty image would prove nothing.
+double shown(const Image& img) {
+  long long n = 0;
+  for (const Vec4f& p : img.pixels()) n += p.w > 0.01f;
+  return double(n) / double(img.pixels().size());
+}
+
+Image render_view(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s = nullptr) {
+  Image img(f.width, f.height);
+  const RenderStats stats = backend.render(view, f, img.view());
+  if (s) *s = stats;
+  return img;
+}
+
+/// A smooth field over [-1, 1], with exact -1 (int16: -32768 after the sign) at the volume's corner.
+Brick signed_volume(DType t) {
+  Brick b = make_volume({37, 41, 35}, t, [](Vec3f c) {
+    return std::sin(c.x * 0.31f) * std::cos(c.y * 0.23f) * std::sin(c.z * 0.19f + 0.7f);
+  });
+  if (t == DType::int16) b.data<int16_t>()[0] = -32768;
+  return b;
+}
+
+} // namespace
+
+TEST_F(CudaParity, SubBricksWithGhostsAtOddOffsets) {
+  for (DType t : {DType::uint8, DType::uint16, DType::int16, DType::float32}) {
+    const Brick whole = signed_volume(t);
+    for (int ghost : {1, 2}) {
+      Brick storage;
+      const BrickView view = sub_brick(whole, {{7, 3, 11}, {29, 40, 33}}, ghost, storage);
+      FrameParams f = parity_frame();
+      f.settings.hardware_filtering = false;
+      f.settings.shading.enabled = ghost == 2; // central differences need the second layer
+      f.colormap.domain_min = t == DType::int16 || t == DType::float32 ? -1.0f : 0.0f;
+      RenderStats sc, sg;
+      const Image a = render_view(*cpu_, view, f, &sc), b = render_view(*cuda_, view, f, &sg);
+      EXPECT_GT(shown(a), 0.05) << to_string(t);
+      EXPECT_LE(max_abs_difference(a, b), 1e-5f) << to_string(t) << " ghost " << ghost;
+      EXPECT_EQ(sc.active.x0, sg.active.x0) << to_string(t);
+      EXPECT_EQ(sc.active.y1, sg.active.y1) << to_string(t);
+    }
+  }
+}
+
+TEST_F(CudaParity, NegativeInt16IncludingItsMinimum) {
+  const Brick vol = signed_volume(DType::int16);
+  FrameParams f = parity_frame();
+  f.colormap.domain_min = -1.0f, f.colormap.domain_max = 1.0f;
+  f.colormap.mode = BoundaryMode::clamp_to_transparent; // -1.0000305 would vanish; -1 must not
+  f.camera.from = {-20, -20, -20};                      // looking at the corner voxel of -32768
+  f.camera.dir = normalize(Vec3f{18, 20, 17} - f.camera.from);
+  for (bool hardware : {false, true}) {
+    f.settings.hardware_filtering = hardware;
+    const Image a = render_whole(*cpu_, vol, f), b = render_whole(*cuda_, vol, f);
+    EXPECT_GT(shown(a), 0.05);
+    EXPECT_LE(max_abs_difference(a, b), hardware ? 2.0f / 255.0f : 1e-5f) << "hardware " << hardware;
+  }
+}
+
+TEST_F(CudaParity, HardwareFilteringOnEveryTypeWithinTwo255ths) {
+  for (DType t : {DType::uint8, DType::uint16, DType::int16, DType::float32}) {
+    const Brick vol = signed_volume(t);
+    for (bool shading : {false, true}) { // shaded frames take the software path: exact again
+      FrameParams f = parity_frame();
+      f.settings.hardware_filtering = true;
+      f.settings.shading.enabled = shading;
+      f.colormap.domain_min = t == DType::int16 || t == DType::float32 ? -1.0f : 0.0f;
+      const Image a = render_whole(*cpu_, vol, f), b = render_whole(*cuda_, vol, f);
+      EXPECT_GT(shown(a), 0.05) << to_string(t);
+      EXPECT_LE(max_abs_difference(a, b), shading ? 1e-5f : 2.0f / 255.0f) << to_string(t) << " shading " << shading;
+    }
+  }
+}
+
+TEST_F(CudaParity, MipJitterOrthographicAndScaling) {
+  const Brick vol = marschner_lobb(41);
+  for (int variant = 0; variant < 4; ++variant) {
+    FrameParams f = parity_frame();
+    f.settings.hardware_filtering = false;
+    if (variant == 0) f.settings.mode = RenderMode::maximum_intensity;
+    if (variant == 1) f.settings.jitter = true;
+    if (variant == 2) {
+      f.camera.orthographic = true;
+      f.camera.aperture = 60;
+    }
+    if (variant == 3) f.settings.scaling = {1.0f, 0.75f, 1.5f}, f.settings.translation = {-3, 2, 5};
+    const Image a = render_whole(*cpu_, vol, f), b = render_whole(*cuda_, vol, f);
+    EXPECT_GT(shown(a), 0.05) << "variant " << variant;
+    EXPECT_LE(max_abs_difference(a, b), 1e-5f) << "variant " << variant;
+  }
+}
+
+TEST_F(CudaParity, ANewBrickOfTheSameShapeAndAColormapOfAnotherSize) {
+  FrameParams f = parity_frame();
+  f.settings.hardware_filtering = false;
+  const Brick first = marschner_lobb(41), second = ball(41); // same extent and type: the array is reused
+  for (const Brick* vol : {&first, &second, &first}) {
+    const Image a = render_whole(*cpu_, *vol, f), b = render_whole(*cuda_, *vol, f);
+    EXPECT_LE(max_abs_difference(a, b), 1e-5f);
+  }
+  f.colormap = colormap_preset("viridis", 0.5f);
+  f.colormap.entries.resize(37, {0.2f, 0.4f, 0.6f, 0.3f}); // another size: the table is re-created
+  const Image a = render_whole(*cpu_, first, f), b = render_whole(*cuda_, first, f);
+  EXPECT_LE(max_abs_difference(a, b), 1e-5f);
 }
