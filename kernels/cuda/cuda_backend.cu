@@ -90,10 +90,17 @@ class CudaBackend final : public Backend {
     SkipGridView skip;
     if (frame.settings.empty_space_skipping) {
       const MacroCellGrid& grid = cache_.grid(brick);
-      host_occupancy_ = grid.occupancy(colormap);
-      occupancy_.resize(host_occupancy_.size());
-      LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(occupancy_.ptr, host_occupancy_.data(), host_occupancy_.size(),
-                                          cudaMemcpyHostToDevice, stream_));
+      // Which macro cells the colormap shows changes only with the colormap or the brick: rebuilt and
+      // uploaded then, not every frame (a camera drag changes neither).
+      const Colormap& m = frame.colormap;
+      if (!occupancy_valid_ || m.entries != occupancy_for_.entries || m.domain_min != occupancy_for_.domain_min ||
+          m.domain_max != occupancy_for_.domain_max || m.mode != occupancy_for_.mode) {
+        host_occupancy_ = grid.occupancy(colormap);
+        occupancy_.resize(host_occupancy_.size());
+        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(occupancy_.ptr, host_occupancy_.data(), host_occupancy_.size(),
+                                            cudaMemcpyHostToDevice, stream_));
+        occupancy_for_ = m, occupancy_valid_ = true;
+      }
       skip = grid.view(occupancy_.ptr);
     }
     colormap.entries = colormap_.ptr;
@@ -137,6 +144,7 @@ class CudaBackend final : public Backend {
   /// next time step of a series). A failure leaves the cache empty: the next frame uploads again.
   void upload(const BrickView& brick) {
     cache_.forget();
+    occupancy_valid_ = false; // another brick: other macro cells
     const Vec3i s = brick.stored.size();
     const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
     const bool reuse = array_ && array_dtype_ == brick.dtype && array_extent_.width == extent.width &&
@@ -227,6 +235,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer<uint8_t> occupancy_;
   DeviceBuffer<unsigned long long> counter_;
   std::vector<uint8_t> host_occupancy_;
+  Colormap occupancy_for_;       ///< the colormap host_occupancy_ (and its upload) was built for
+  bool occupancy_valid_ = false; ///< for the current brick
   BrickCache cache_;
 };
 
