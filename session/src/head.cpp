@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/head.h"
 
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "cluster/attached_jobs.h"
@@ -130,17 +132,28 @@ Image Head::render_with_jobs(const FrameParams& frame) {
     bool lost = jobs_->jobs().size() != sent_to;
     Image own;
     std::string error;
+    const auto sent = std::chrono::steady_clock::now();
     try {
       own = follower_->follow(op, nullptr, /*finish=*/false);
     } catch (const std::exception& e) {
       error = e.what();
     }
+    // A job's part is about as much work as this job's: one that has not answered by 10 s plus five
+    // times this job's own time is hung (stopped, swapping, stuck), and is dropped like a lost one.
+    const double own_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    const auto deadline = sent + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(10.0 + 5.0 * own_seconds));
     // Every job's answer, also when this job's part failed: the next frame must not read this one's.
     std::vector<cluster::Job>& jobs = jobs_->jobs();
     std::vector<Image> images;
     for (size_t i = 0; i < jobs.size();) {
       try {
-        const std::optional<cluster::Received> m = jobs[i].link.receive(-1);
+        const double left =
+            std::max(0.0, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+        const std::optional<cluster::Received> m = jobs[i].link.receive(left);
+        if (!m)
+          throw Error("no image within " + std::to_string(int(std::ceil(10.0 + 5.0 * own_seconds))) +
+                      " s of the frame's start (hung?)");
         if (m->type == cluster::Message::image) {
           images.push_back(cluster::decode_job_image(m->payload, op.frame.width, op.frame.height));
         } else if (m->type == cluster::Message::failed) {
@@ -251,7 +264,8 @@ std::vector<RankInfo> Head::rank_info() {
   std::vector<cluster::Job>& jobs = jobs_->jobs();
   for (size_t i = 0; with_jobs && i < jobs.size();) {
     try {
-      const std::optional<cluster::Received> m = jobs[i].link.receive(-1);
+      const std::optional<cluster::Received> m = jobs[i].link.receive(30.0);
+      if (!m) throw Error("no rank list within 30 s (hung?)");
       if (m->type != cluster::Message::rank_info)
         throw Error("it sent " + cluster::to_string(m->type) + " for rank_info");
       for (RankInfo& r : cluster::rank_info_from_json(nlohmann::json::parse(m->text()), jobs[i].id))

@@ -8,6 +8,7 @@
   - SIGKILL of a third job's processes: the session notices (the time is printed), tells clients
     in a session.changed notice naming the job, goes on serving, snapshot unchanged.
   - cluster.detach: the job ends cleanly, snapshot unchanged; an unknown job is -32602.
+  - a job that hangs (SIGSTOP) is dropped at the next frame's deadline, and that frame is right.
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
@@ -159,6 +160,25 @@ def main():
                       f"cluster.detach of an unknown job: {getattr(e, 'code', None)} {e}")
             d = max_difference(before, pixels(c))
             check(d <= 1, f"snapshot unchanged after the detach (max difference {d}/255)")
+
+            # A job that hangs (SIGSTOP: alive, its sockets open) is dropped at the next frame's deadline.
+            fifth, lines = attach(tool, viewer, record_id)
+            jobs.append(fifth)
+            status, _ = wait_for_jobs(c, 2)
+            fifth_id = status["jobs"][-1]["id"]
+            for pid in job_processes(fifth):
+                os.kill(pid, signal.SIGSTOP)
+            c.notifications.clear()
+            t0 = time.monotonic()
+            d = max_difference(before, pixels(c))  # this frame waits for the stopped job, then goes on without it
+            seconds = time.monotonic() - t0
+            status = c.call("cluster.status")
+            lost = [n["params"]["cluster"] for n in c.notifications
+                    if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
+            check(len(status["jobs"]) == 1 and any(e["job"] == fifth_id and "hung" in e["why"] for e in lost),
+                  f"a stopped job is dropped as hung; the frame took {seconds:.1f} s: {lost}")
+            check(d <= 1, f"and that frame equals the one before (max difference {d}/255)")
+            stop(fifth)
 
             record = json.load(open(os.path.join(runtime_dir, record_id, "session.json")))
             address = f"{record['host']}:{record['attach_port']}"
