@@ -57,7 +57,8 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
     char bus[32] = {0};
     if (cudaDeviceGetPCIBusId(bus, sizeof bus, device_) != cudaSuccess) bus[0] = '\0';
-    device_name_ = std::string(prop.name) + ", device " + std::to_string(device_) + (bus[0] ? std::string(", PCI ") + bus : "");
+    device_name_ =
+        std::string(prop.name) + ", device " + std::to_string(device_) + (bus[0] ? std::string(", PCI ") + bus : "");
     LIBINDEX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   }
   ~CudaBackend() override {
