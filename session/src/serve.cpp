@@ -78,11 +78,11 @@ class ServedHead {
 
   void run() {
     server_.start();
+    write_record(); // before the ready line: whoever sees it finds the record and the attach port
     if (options_.on_ready)
       options_.on_ready(server_.url());
     else
       std::cout << "[viewer] Application layer viewer server is running at " << server_.url() << std::endl;
-    write_record();
     ViewState& s = head_.state();
     auto last_step = Clock::now();
     while (!g_stop) {
