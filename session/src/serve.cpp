@@ -16,6 +16,7 @@
 #include "cluster/attached_serve.h"
 #include "frame_time_responder.h"
 #include "libindex/head.h"
+#include "libindex/mpi/gather.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session_record.h"
 #include "libindex/streaming/frame_publisher.h"
@@ -227,27 +228,10 @@ class ServedHead {
 
 void request_stop() { on_signal(0); }
 
-namespace {
-/// Every rank's host name, on rank 0 (collective).
-std::vector<std::string> gather_hosts(MPI_Comm comm) {
-  constexpr int kLength = 256;
-  char name[kLength] = {0};
-  gethostname(name, kLength - 1);
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &ranks);
-  std::vector<char> all(rank == 0 ? size_t(ranks) * kLength : 0);
-  MPI_Gather(name, kLength, MPI_CHAR, all.data(), kLength, MPI_CHAR, 0, comm);
-  std::vector<std::string> hosts;
-  for (int r = 0; rank == 0 && r < ranks; ++r) hosts.emplace_back(&all[size_t(r) * kLength]);
-  return hosts;
-}
-} // namespace
-
 void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  std::vector<std::string> hosts = gather_hosts(comm);
+  std::vector<std::string> hosts = mpi::gather_strings(comm, mpi::processor_name());
   if (!options.attach_to.empty()) { // this job renders its part of another job's session
     if (rank != 0) return follow_ops(comm, options.session);
     g_stop = 0;

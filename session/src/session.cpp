@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/session.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -14,6 +12,7 @@
 #include "libindex/error.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
+#include "libindex/mpi/gather.h"
 #include "session_backend.h"
 
 namespace libindex {
@@ -373,8 +372,8 @@ void finish_image(Image& image, const FrameParams& frame, Vec4f background) {
 
 std::vector<RankInfo> Session::gather_rank_info() const {
   const State& s = *state_;
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
+  std::string host = mpi::processor_name();
+  host.resize(256, '\0');
   std::string backend = s.backend->name();
   backend.resize(64, '\0');
   struct Packed {
@@ -389,7 +388,7 @@ std::vector<RankInfo> Session::gather_rank_info() const {
   for (int i = 0; i < 2; ++i)
     for (int a = 0; a < 3; ++a) mine.boxes[i * 6 + a] = b[i].lo[a], mine.boxes[i * 6 + 3 + a] = b[i].hi[a];
   mine.resident = resident_bytes();
-  std::copy(host, host + 256, mine.host);
+  std::copy(host.begin(), host.end(), mine.host);
   std::copy(backend.begin(), backend.end(), mine.backend);
   std::vector<Packed> all(rank() == 0 ? size() : 0);
   LIBINDEX_MPI_CHECK(s.comm,

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session_backend.h"
 
-#include <unistd.h>
-
 #include <climits>
 #include <iostream>
 #include <string>
@@ -10,30 +8,9 @@
 
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
+#include "libindex/mpi/gather.h"
 
 namespace libindex {
-namespace {
-
-/// Every rank's text on rank 0, by rank (collective).
-std::vector<std::string> gather_text(MPI_Comm comm, const std::string& mine) {
-  constexpr int kLength = 192;
-  char buffer[kLength] = {0};
-  mine.copy(buffer, kLength - 1);
-  const int rank = mpi::comm_rank(comm), ranks = mpi::comm_size(comm);
-  std::vector<char> all(rank == 0 ? size_t(ranks) * kLength : 0);
-  LIBINDEX_MPI_CHECK(comm, MPI_Gather(buffer, kLength, MPI_CHAR, all.data(), kLength, MPI_CHAR, 0, comm));
-  std::vector<std::string> out;
-  for (int r = 0; rank == 0 && r < ranks; ++r) out.emplace_back(&all[size_t(r) * kLength]);
-  return out;
-}
-
-std::string host_name() {
-  char name[256] = {0};
-  gethostname(name, sizeof name - 1);
-  return name;
-}
-
-} // namespace
 
 std::unique_ptr<kernels::Backend> make_session_backend(MPI_Comm comm, kernels::BackendKind kind, bool log,
                                                        int node_rank) {
@@ -69,7 +46,7 @@ std::unique_ptr<kernels::Backend> make_session_backend(MPI_Comm comm, kernels::B
     why_cpu = first_without == rank ? reason : "rank " + std::to_string(first_without) + " has no CUDA device";
   }
   mpi::agree_on_errors(comm, error); // cuda requested where a rank has none: every rank throws, naming it
-  const std::vector<std::string> names = gather_text(comm, backend->name() + " on " + host_name());
+  const std::vector<std::string> names = mpi::gather_strings(comm, backend->name() + " on " + mpi::processor_name());
   if (log && rank == 0) {
     if (backend->kind() == BackendKind::cuda) {
       std::cerr << "[libindex] backend: cuda on " << names.size() << (names.size() == 1 ? " rank" : " ranks") << "\n";
