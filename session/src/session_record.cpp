@@ -2,10 +2,7 @@
 #include "libindex/session_record.h"
 
 #include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/job_link.h"
 #include "libindex/error.h"
 
 namespace libindex {
@@ -84,40 +82,13 @@ std::string url_host(const std::string& url) {
 
 /// Whether host:port accepts a TCP connection within `timeout_s`; `why` says what happened.
 bool accepts_connections(const std::string& host, int port, double timeout_s, std::string& why) {
-  addrinfo hints{}, *found = nullptr;
-  hints.ai_family = AF_UNSPEC, hints.ai_socktype = SOCK_STREAM;
-  if (const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
-    why = "cannot resolve " + host + ": " + gai_strerror(rc);
+  try {
+    cluster::Link::connect(host, port, timeout_s); // closed again at once
+    return true;
+  } catch (const Error& e) {
+    why = e.what();
     return false;
   }
-  bool ok = false;
-  why = "no address of " + host;
-  for (addrinfo* a = found; a && !ok; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int rc = connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      rc = poll(&p, 1, int(timeout_s * 1000));
-      if (rc == 0) {
-        why = "no answer from " + host + ":" + std::to_string(port) + " within " + std::to_string(timeout_s) + " s";
-        close(fd);
-        continue;
-      }
-      int error = 0;
-      socklen_t length = sizeof error;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-      rc = error == 0 ? 0 : -1;
-      errno = error;
-    }
-    if (rc == 0)
-      ok = true;
-    else
-      why = host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-    close(fd);
-  }
-  freeaddrinfo(found);
-  return ok;
 }
 
 } // namespace
