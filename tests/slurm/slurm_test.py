@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "viewer"))
 from libindex_client import Client, decode_png  # noqa: E402
-from harness import Checks  # noqa: E402
+from harness import Checks, wait_for_cluster_event  # noqa: E402
 
 
 def free_port():
@@ -178,18 +178,11 @@ def attach_jobs(env, source, viewer, tool, runtime_dir, work, check):
             status, _ = jobs_listed(c, 2)
             check(len(status["jobs"]) == 2, f"a third job {job} joined")
             c.notifications.clear()
-            t0 = time.monotonic()
             killed = kill_job_processes(job)
-
-            def lost():
-                return [n for n in c.notifications if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
-            while not lost() and time.monotonic() - t0 < 120:
-                c.call("session.stats")
-                time.sleep(0.05)
-            notices = lost()
-            check(bool(notices) and notices[0]["params"]["cluster"]["job"] == job,
+            notices, seconds = wait_for_cluster_event(c, "lost")
+            check(bool(notices) and notices[0]["job"] == job,
                   f"SIGKILL of its {killed} viewer processes: a session.changed notice names job {job} after "
-                  f"{time.monotonic() - t0:.2f} s")
+                  f"{seconds:.2f} s")
             d = max_difference(before, snapshot(c))
             check(d <= 1, f"the session goes on over its own ranks, snapshot unchanged (max difference {d}/255)")
         subprocess.run(["scancel", session_job], env=env, timeout=60)

@@ -15,7 +15,7 @@ import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, decode_png  # noqa: E402
-from harness import Checks, running_viewer, viewer_pids  # noqa: E402
+from harness import Checks, cluster_events, running_viewer, viewer_pids, wait_for_cluster_event  # noqa: E402
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
@@ -122,20 +122,12 @@ def main():
             third_id = [j["id"] for j in status["jobs"]][-1]
             check(len(status["jobs"]) == 2, f"a third job joined as {third_id}")
             c.notifications.clear()
-            t0 = time.monotonic()
             for pid in job_processes(third):
                 os.kill(pid, signal.SIGKILL)
-            # Noticed without asking (a cheap call lets the client read the notices that arrived).
-            def lost():
-                return [n for n in c.notifications if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
-            while not lost() and time.monotonic() - t0 < 120:
-                c.call("session.stats")
-                time.sleep(0.05)
-            seconds = time.monotonic() - t0
-            notices = lost()
-            check(bool(notices) and notices[0]["params"]["cluster"]["job"] == third_id,
+            notices, seconds = wait_for_cluster_event(c, "lost")
+            check(bool(notices) and notices[0]["job"] == third_id,
                   f"SIGKILL of its processes: a session.changed notice names the lost job after {seconds:.2f} s: "
-                  f"{notices[0]['params']['cluster'] if notices else None}")
+                  f"{notices[0] if notices else None}")
             status, _ = wait_for_jobs(c, 1)
             check(len(status["jobs"]) == 1 and len(status["ranks"]) == 2, "cluster.status: back to 1 job, 2 ranks")
             d = max_difference(before, pixels(c))
@@ -173,8 +165,7 @@ def main():
             d = max_difference(before, pixels(c))  # this frame waits for the stopped job, then goes on without it
             seconds = time.monotonic() - t0
             status = c.call("cluster.status")
-            lost = [n["params"]["cluster"] for n in c.notifications
-                    if n.get("params", {}).get("cluster", {}).get("event") == "lost"]
+            lost = cluster_events(c, "lost")
             check(len(status["jobs"]) == 1 and any(e["job"] == fifth_id and "hung" in e["why"] for e in lost),
                   f"a stopped job is dropped as hung; the frame took {seconds:.1f} s: {lost}")
             check(d <= 1, f"and that frame equals the one before (max difference {d}/255)")

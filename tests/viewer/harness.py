@@ -76,6 +76,24 @@ def expect_sigterm_ends_job(proc, check, tag):
         check(False, f"{tag} SIGTERM during a long frame: still running after 60 s")
 
 
+def cluster_events(client, event):
+    """The `cluster` part of each session.changed notice for `event` ("joined", "left", "lost")
+    that `client` has collected so far."""
+    return [n["params"]["cluster"] for n in client.notifications
+            if n.get("params", {}).get("cluster", {}).get("event") == event]
+
+
+def wait_for_cluster_event(client, event, give_up_s=120):
+    """Waits, without asking for it, until a session.changed notice for `event` arrives (a cheap
+    call lets the client read the notices that came meanwhile); returns (notices, seconds waited).
+    The seconds are for printing; `give_up_s` only ends a test whose notice never comes."""
+    t0 = time.monotonic()
+    while not cluster_events(client, event) and time.monotonic() - t0 < give_up_s:
+        client.call("session.stats")
+        time.sleep(0.05)
+    return cluster_events(client, event), time.monotonic() - t0
+
+
 def run_at_ranks(probe, ranks=(1, 2)):
     """A viewer test's main(): probe(viewer, n, check) -> output tail, at each rank count; returns
     the exit code of the summary."""
