@@ -93,20 +93,15 @@ ClusterEvent to_event(const cluster::Event& e) {
 } // namespace
 
 void Head::send_to_jobs(const Op& op, const SceneSpec& spec) {
-  std::vector<cluster::Job>& jobs = jobs_->jobs();
-  for (size_t i = 0; i < jobs.size();) {
+  auto send_op = [&](cluster::Job& job) {
     Op for_job = op;
-    for_job.part = jobs[i].part;
-    if (jobs[i].scene_version != op.scene_version) for_job.scene = spec; // a job builds each scene once
-    jobs[i].scene_version = op.scene_version;
+    for_job.part = job.part;
+    if (job.scene_version != op.scene_version) for_job.scene = spec; // a job builds each scene once
+    job.scene_version = op.scene_version;
     for_job.has_colormap = true; // a job's ranks keep their own last colormap: send it whole
-    try {
-      jobs[i].link.send(cluster::Message::op, encode(for_job));
-      ++i;
-    } catch (const std::exception& e) {
-      events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::lost, e.what())));
-    }
-  }
+    job.link.send(cluster::Message::op, encode(for_job));
+  };
+  for (const cluster::Event& e : jobs_->for_each_job(send_op)) events_.push_back(to_event(e));
 }
 
 Image Head::render_with_jobs(const FrameParams& frame) {
@@ -144,32 +139,22 @@ Image Head::render_with_jobs(const FrameParams& frame) {
     const auto deadline = sent + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(10.0 + 5.0 * own_seconds));
     // Every job's answer, also when this job's part failed: the next frame must not read this one's.
-    std::vector<cluster::Job>& jobs = jobs_->jobs();
     std::vector<Image> images;
-    for (size_t i = 0; i < jobs.size();) {
-      try {
-        const double left =
-            std::max(0.0, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
-        const std::optional<cluster::Received> m = jobs[i].link.receive(left);
-        if (!m)
-          throw Error("no image within " + std::to_string(int(std::ceil(10.0 + 5.0 * own_seconds))) +
-                      " s of the frame's start (hung?)");
-        if (m->type == cluster::Message::image) {
-          images.push_back(cluster::decode_job_image(m->payload, op.frame.width, op.frame.height));
-        } else if (m->type == cluster::Message::failed) {
-          if (error.empty()) error = "job " + jobs[i].id + ": " + m->text();
-          images.emplace_back();
-        } else {
-          const bool bye = m->type == cluster::Message::bye;
-          throw Error(bye ? "it left: " + m->text() : "it sent " + cluster::to_string(m->type) + " for a frame");
-        }
-        ++i;
-      } catch (const std::exception& e) {
-        const bool left = std::string(e.what()).rfind("it left: ", 0) == 0;
-        events_.push_back(to_event(jobs_->drop(i, left ? cluster::Event::Kind::left : cluster::Event::Kind::lost,
-                                               left ? std::string(e.what()).substr(9) : e.what())));
-        lost = true;
+    const std::string late = "no image within " + std::to_string(int(std::ceil(10.0 + 5.0 * own_seconds))) +
+                             " s of the frame's start (hung?)";
+    auto take_image = [&](cluster::Job& job, const cluster::Received& reply) {
+      if (reply.type == cluster::Message::image) {
+        images.push_back(cluster::decode_job_image(reply.payload, op.frame.width, op.frame.height));
+      } else if (reply.type == cluster::Message::failed) {
+        if (error.empty()) error = "job " + job.id + ": " + reply.text();
+        images.emplace_back();
+      } else {
+        throw Error("it sent " + cluster::to_string(reply.type) + " for a frame");
       }
+    };
+    for (const cluster::Event& e : jobs_->for_each_reply(deadline, late, take_image)) {
+      events_.push_back(to_event(e));
+      lost = true;
     }
     if (lost) continue; // re-partition over the jobs that remain and render the frame again
     if (!error.empty()) throw Error(error);
@@ -261,20 +246,16 @@ std::vector<RankInfo> Head::rank_info() {
   std::vector<RankInfo> out = follower_->rank_info();
   if (!jobs_) return out;
   for (RankInfo& r : out) r.job = job_name_;
-  std::vector<cluster::Job>& jobs = jobs_->jobs();
-  for (size_t i = 0; with_jobs && i < jobs.size();) {
-    try {
-      const std::optional<cluster::Received> m = jobs[i].link.receive(30.0);
-      if (!m) throw Error("no rank list within 30 s (hung?)");
-      if (m->type != cluster::Message::rank_info)
-        throw Error("it sent " + cluster::to_string(m->type) + " for rank_info");
-      for (RankInfo& r : cluster::rank_info_from_json(nlohmann::json::parse(m->text()), jobs[i].id))
-        out.push_back(std::move(r));
-      ++i;
-    } catch (const std::exception& e) {
-      events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::lost, e.what())));
-    }
-  }
+  if (!with_jobs) return out;
+  auto take_ranks = [&](cluster::Job& job, const cluster::Received& reply) {
+    if (reply.type != cluster::Message::rank_info)
+      throw Error("it sent " + cluster::to_string(reply.type) + " for rank_info");
+    for (RankInfo& r : cluster::rank_info_from_json(nlohmann::json::parse(reply.text()), job.id))
+      out.push_back(std::move(r));
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (const cluster::Event& e : jobs_->for_each_reply(deadline, "no rank list within 30 s (hung?)", take_ranks))
+    events_.push_back(to_event(e));
   return out;
 }
 

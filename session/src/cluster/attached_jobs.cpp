@@ -122,6 +122,41 @@ Event AttachedJobs::drop(size_t index, Event::Kind kind, std::string why) {
   return e;
 }
 
+std::vector<Event> AttachedJobs::for_each_job(const std::function<void(Job&)>& use) {
+  std::vector<Event> dropped;
+  for (size_t i = 0; i < jobs_.size();) {
+    try {
+      use(jobs_[i]);
+      ++i;
+    } catch (const std::exception& e) {
+      dropped.push_back(drop(i, Event::Kind::lost, e.what()));
+    }
+  }
+  return dropped;
+}
+
+std::vector<Event> AttachedJobs::for_each_reply(std::chrono::steady_clock::time_point deadline, const std::string& late,
+                                                const std::function<void(Job&, const Received&)>& handle) {
+  std::vector<Event> dropped;
+  for (size_t i = 0; i < jobs_.size();) {
+    try {
+      const double left =
+          std::max(0.0, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+      const std::optional<Received> reply = jobs_[i].link.receive(left);
+      if (!reply) throw Error(late);
+      if (reply->type == Message::bye) {
+        dropped.push_back(drop(i, Event::Kind::left, reply->text()));
+        continue;
+      }
+      handle(jobs_[i], *reply);
+      ++i;
+    } catch (const std::exception& e) {
+      dropped.push_back(drop(i, Event::Kind::lost, e.what()));
+    }
+  }
+  return dropped;
+}
+
 void AttachedJobs::release_all() {
   for (Job& job : jobs_) {
     try {

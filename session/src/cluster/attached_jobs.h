@@ -6,6 +6,8 @@
 /// k-d split of the volume weighted by the jobs' rank counts, the session's own ranks first.
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -47,6 +49,14 @@ class AttachedJobs {
   std::vector<Event> poll();
   /// Drops job `index` (its link failed during a frame) and returns the event.
   Event drop(size_t index, Event::Kind kind, std::string why);
+  /// Calls `use(job)` for every job, in order (sending each its op); a job for which it throws
+  /// (its link failed) is dropped as lost. Returns the events of the dropped jobs.
+  std::vector<Event> for_each_job(const std::function<void(Job&)>& use);
+  /// One reply from every job, in order, handed to `handle(job, reply)`. A job is dropped when its
+  /// reply has not come by `deadline` (lost, with `late` as the reason), when it says goodbye instead
+  /// (left), or when its link fails or `handle` throws (lost). Returns the events of the dropped jobs.
+  std::vector<Event> for_each_reply(std::chrono::steady_clock::time_point deadline, const std::string& late,
+                                    const std::function<void(Job&, const Received&)>& handle);
   /// Asks every job to leave (the session ends) and forgets them.
   void release_all();
 
