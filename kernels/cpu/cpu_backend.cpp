@@ -31,6 +31,9 @@ class CpuBackend final : public Backend {
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
+    if (brick.on_device)
+      throw Error("the CPU backend cannot read voxels in GPU memory (a device pointer): render them with the CUDA "
+                  "backend, or hand over a host copy");
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (!stats.active.empty()) {

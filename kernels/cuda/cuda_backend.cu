@@ -162,7 +162,8 @@ class CudaBackend final : public Backend {
                                       size_t(s.y));
     copy.dstArray = array_;
     copy.extent = extent;
-    copy.kind = cudaMemcpyHostToDevice;
+    // A simulation's GPU field goes device to device: it never passes through host memory.
+    copy.kind = brick.on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice;
     LIBINDEX_CUDA_CHECK(cudaMemcpy3DAsync(&copy, stream_));
     if (!reuse) {
       cudaResourceDesc resource{};

@@ -3,6 +3,7 @@
 /// \file Per-brick state that outlives a frame: the skip grid's value ranges, built when a brick is
 /// first seen and rebuilt only when its identity (data pointer, boxes, generation) changes.
 
+#include "libindex/kernels/device_memory.h"
 #include "libindex/kernels/skip_grid.h"
 
 namespace libindex::kernels {
@@ -12,11 +13,12 @@ class BrickCache {
   /// True when `b` is not the brick the cache holds (so device uploads must be redone too).
   bool is_new(const BrickView& b) const {
     return !valid_ || b.data != key_.data || b.dtype != key_.dtype || !(b.stored == key_.stored) ||
-           !(b.owned == key_.owned) || !(b.volume == key_.volume) || b.generation != key_.generation;
+           !(b.owned == key_.owned) || !(b.volume == key_.volume) || b.generation != key_.generation ||
+           b.on_device != key_.on_device;
   }
   const MacroCellGrid& grid(const BrickView& b) {
     if (is_new(b) || !grid_valid_) {
-      grid_ = MacroCellGrid::build(b);
+      grid_ = b.on_device ? build_grid_on_device(b) : MacroCellGrid::build(b); // built where the voxels are
       remember(b);
       grid_valid_ = true;
     }

@@ -10,9 +10,7 @@
 namespace libindex::kernels {
 namespace {
 
-/// Voxels a sample inside a cell can read beyond the cell's faces: 1 for trilinear interpolation, 1
-/// more for central differences, 1 more to absorb rounding at the faces.
-constexpr int kReach = 3;
+constexpr int kReach = kMacroCellReach;
 
 /// Min/max over each cell's voxels grown by kReach, as a separable filter (x, then y, then z), so
 /// each voxel is read about (m + 2 kReach) / m times instead of ((m + 2 kReach) / m)^3 times.
@@ -78,7 +76,7 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vecto
 
 } // namespace
 
-MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
+MacroCellGrid MacroCellGrid::layout(const BrickView& b, int m) {
   require(m >= 2, "macro cell size must be at least 2 voxels");
   MacroCellGrid g;
   g.cell_size_ = m;
@@ -86,6 +84,18 @@ MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
   g.origin_ = owned.lo;
   const Vec3i s = owned.size();
   g.dims_ = {std::max(1, (s.x + m - 1) / m), std::max(1, (s.y + m - 1) / m), std::max(1, (s.z + m - 1) / m)};
+  return g;
+}
+
+void MacroCellGrid::set_ranges(std::vector<float> min, std::vector<float> max) {
+  require(min.size() == size_t(cell_count()) && max.size() == size_t(cell_count()),
+          "macro cell ranges: one minimum and one maximum per cell");
+  min_ = std::move(min), max_ = std::move(max);
+}
+
+MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
+  if (b.on_device) throw Error("macro cells of a brick in device memory are built on the GPU (build_grid_on_device)");
+  MacroCellGrid g = layout(b, m);
   g.min_.resize(size_t(g.cell_count()));
   g.max_.resize(size_t(g.cell_count()));
   visit_dtype(b.dtype,

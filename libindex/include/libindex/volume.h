@@ -106,6 +106,7 @@ struct BrickView {
   Box3i owned;             ///< the half-open box whose samples this brick takes
   Box3i volume;            ///< the whole volume's voxel box; sampling clamps to its outermost voxel centres
   uint64_t generation = 0; ///< bump when the bytes behind `data` change (in-situ), so caches refresh
+  bool on_device = false;  ///< `data` is CUDA device memory (a simulation's GPU field): the CUDA backend only
 };
 static_assert(std::is_trivially_copyable_v<BrickView>);
 

@@ -59,6 +59,10 @@ struct SkipGridView {
 };
 static_assert(std::is_trivially_copyable_v<SkipGridView>);
 
+/// Voxels a sample inside a macro cell can read beyond the cell's faces: 1 for trilinear
+/// interpolation, 1 more for central differences, 1 more to absorb rounding at the faces.
+constexpr int kMacroCellReach = 3;
+
 /// Per-brick value ranges of macro cells. Built once per brick (the data), reused every frame;
 /// only the occupancy (which depends on the colormap) is recomputed per frame.
 class MacroCellGrid {
@@ -67,6 +71,11 @@ class MacroCellGrid {
   /// Cells tile `brick.owned` from its lower corner; each cell's range covers every voxel a
   /// trilinear sample (and, with gradients, its central differences) inside the cell can read.
   static MacroCellGrid build(const BrickView& brick, int cell_size = 8);
+  /// The cells of `brick` (origin and counts) with no ranges yet: a brick in device memory has them
+  /// computed on the GPU (build_grid_on_device) and handed over with set_ranges.
+  static MacroCellGrid layout(const BrickView& brick, int cell_size = 8);
+  /// One [min, max] per cell, x fastest; throws Error unless there are cell_count() of each.
+  void set_ranges(std::vector<float> min, std::vector<float> max);
 
   /// Occupancy for a colormap: a cell is occupied when some value in its range maps to alpha > 0.
   /// Conservative by a relative epsilon so rounding in interpolation can never hide a sample.
@@ -74,6 +83,10 @@ class MacroCellGrid {
 
   SkipGridView view(const uint8_t* occupied) const { return {occupied, origin_, dims_, cell_size_}; }
   Vec3i dims() const { return dims_; }
+  Vec3i origin() const { return origin_; }
+  int cell_size() const { return cell_size_; }
+  const std::vector<float>& min() const { return min_; }
+  const std::vector<float>& max() const { return max_; }
   long long cell_count() const { return (long long)dims_.x * dims_.y * dims_.z; }
 
  private:
