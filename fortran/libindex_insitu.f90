@@ -42,6 +42,7 @@ module libindex_insitu
     real(c_double) :: max_frame_seconds
     integer(c_int) :: asynchronous
     integer(c_int) :: render_threads
+    type(c_ptr) :: backend
   end type
 
   !> A publisher; null until libindex_insitu_create succeeds.
@@ -152,19 +153,19 @@ module libindex_insitu
 contains
 
   !> Collective over `comm` (a Fortran handle): rank 0 starts the server. Absent options keep the
-  !> defaults (port 8080, bind "127.0.0.1", 512 x 512, a frame every step). Returns 0, or nonzero on
+  !> defaults (port 8080, bind "127.0.0.1", 512 x 512, a frame every step, backend "auto"). Returns 0, or nonzero on
   !> every rank with libindex_insitu_last_error() saying why.
   function libindex_insitu_create(viz, comm, port, bind, width, height, every_steps, every_seconds, quiet, &
-                                  max_frame_seconds, asynchronous, render_threads) result(code)
+                                  max_frame_seconds, asynchronous, render_threads, backend) result(code)
     type(libindex_insitu_publisher), intent(out) :: viz
     integer, intent(in) :: comm
     integer, intent(in), optional :: port, width, height, every_steps, render_threads
-    character(len=*), intent(in), optional :: bind
+    character(len=*), intent(in), optional :: bind, backend
     real(c_double), intent(in), optional :: every_seconds, max_frame_seconds
     logical, intent(in), optional :: quiet, asynchronous
     integer(c_int) :: code
     type(libindex_insitu_options) :: o
-    character(kind=c_char, len=:), allocatable, target :: cbind
+    character(kind=c_char, len=:), allocatable, target :: cbind, cbackend
     call c_options_init(o)
     if (present(port)) o%port = port
     if (present(width)) o%width = width
@@ -182,6 +183,10 @@ contains
     if (present(bind)) then
       cbind = trim(bind)//c_null_char
       o%bind = c_loc(cbind)
+    end if
+    if (present(backend)) then
+      cbackend = trim(backend)//c_null_char
+      o%backend = c_loc(cbackend)
     end if
     code = c_create_f(int(comm, c_int), o, viz%ptr)
   end function

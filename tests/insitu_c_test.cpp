@@ -73,6 +73,7 @@ TEST(InSituC, OptionsDefaults) {
   EXPECT_EQ(o.quiet, 0);
   EXPECT_EQ(o.max_frame_seconds, 0.0);
   EXPECT_EQ(o.asynchronous, 0);
+  EXPECT_EQ(o.backend, nullptr);
 }
 
 TEST(InSituC, SlabsOfAKnownFieldRender) {
@@ -101,7 +102,9 @@ TEST(InSituC, SlabsRenderAsynchronously) {
     const Slab slab(world_rank(), world_size());
     ASSERT_EQ(slab.publish(p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
     EXPECT_EQ(libindex_insitu_update(p, step, 0.1 * step), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
-    if (step == 0) EXPECT_EQ(libindex_insitu_rendered(p), 0); // the first frame is still rendering
+    if (step == 0) {
+      EXPECT_EQ(libindex_insitu_rendered(p), 0); // the first frame is still rendering
+    }
   }
   EXPECT_EQ(libindex_insitu_flush(p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
   EXPECT_EQ(libindex_insitu_rendered(p), 1);
@@ -197,6 +200,11 @@ TEST(InSituC, AServerThatCannotListenFailsOnEveryRank) {
   o.width = 0;
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);
   EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("invalid options"), std::string::npos);
+  libindex_insitu_options_init(&o);
+  o.backend = "gpu";
+  EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_STREQ(libindex_insitu_last_error(nullptr),
+               "libindex_insitu_create: unknown backend 'gpu' (expected auto, cpu or cuda)");
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, nullptr, nullptr), LIBINDEX_INSITU_INVALID_ARGUMENT);
   // And a good one works afterwards, clearing the message.
   p = make_publisher();

@@ -19,11 +19,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libindex/config.h"
 #include "libindex/insitu.h"
 #include "libindex/io/raw_reader.h"
+#include "libindex/kernels/backend.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 #include "libindex/session.h"
+#if LIBINDEX_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
 
 using namespace libindex;
 using nlohmann::json;
@@ -139,24 +144,60 @@ insitu::PublisherOptions quiet_options() {
   return o;
 }
 
+/// The simulation's array in GPU memory, as a CUDA code holds its fields (empty without CUDA).
+struct GpuArray {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  explicit GpuArray(const std::vector<float>& values) : bytes(values.size() * sizeof(float)) {
+#if LIBINDEX_WITH_CUDA
+    if (bytes) {
+      EXPECT_EQ(cudaMalloc(&ptr, bytes), cudaSuccess);
+    }
+    assign(values);
+#endif
+  }
+  void assign(const std::vector<float>& values) {
+#if LIBINDEX_WITH_CUDA
+    if (bytes) {
+      EXPECT_EQ(cudaMemcpy(ptr, values.data(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+    }
+#else
+    (void)values;
+#endif
+  }
+  ~GpuArray() {
+#if LIBINDEX_WITH_CUDA
+    if (ptr) cudaFree(ptr);
+#endif
+  }
+  const float* data() const { return static_cast<const float*>(ptr); }
+};
+
+enum class Memory { host, gpu };
+
 /// Publishes field "u" (ghost layers, interleaved components) and renders one frame; checks it
 /// against the reference render. Asynchronous: update() only copies the field, the simulation
-/// overwrites its array at once, and flush() serves the frame of the copy.
+/// overwrites its array at once, and flush() serves the frame of the copy. Memory::gpu: the field
+/// is a device pointer, rendered by the CUDA backend.
 void expect_same_as_reference(int ghost, int components, bool with_empty, bool shading,
-                              insitu::Mode mode = insitu::Mode::synchronous) {
+                              insitu::Mode mode = insitu::Mode::synchronous, Memory memory = Memory::host) {
   insitu::PublisherOptions options = quiet_options();
   options.mode = mode;
+  if (memory == Memory::gpu) options.serve.session.backend = kernels::BackendKind::cuda;
   insitu::Publisher viz(MPI_COMM_WORLD, options);
   if (shading) viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":{"shading":true}})");
   const Box3i mine = box_of_rank(world_rank(), world_size(), with_empty);
   SimArray sim(mine, ghost, components);
-  viz.publish("u", sim.values.empty() ? nullptr : sim.values.data(), mine, kGlobal, ghost,
+  GpuArray gpu(memory == Memory::gpu ? sim.values : std::vector<float>{});
+  const float* data = memory == Memory::gpu ? gpu.data() : sim.values.data();
+  viz.publish("u", sim.values.empty() ? nullptr : data, mine, kGlobal, ghost,
               components > 1 ? sim.strides() : insitu::Strides{});
   insitu::Status st = viz.update(0, 0.0);
   ASSERT_TRUE(st) << st.message;
   if (mode == insitu::Mode::asynchronous) {
     EXPECT_FALSE(st.rendered);                             // rendering on its own thread
     std::fill(sim.values.begin(), sim.values.end(), 0.9f); // the next step's data: not what is drawn
+    if (memory == Memory::gpu) gpu.assign(sim.values);
     st = viz.flush();
     ASSERT_TRUE(st) << st.message;
   }
@@ -168,6 +209,13 @@ void expect_same_as_reference(int ghost, int components, bool with_empty, bool s
     EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
   }
 }
+
+/// Skips, saying why, where no CUDA device answers (every rank alike: they share the machine).
+#define SKIP_WITHOUT_A_GPU()                                                                                           \
+  do {                                                                                                                 \
+    std::string why;                                                                                                   \
+    if (!kernels::cuda_device_available(&why)) GTEST_SKIP() << "no CUDA device: " << why;                              \
+  } while (0)
 
 } // namespace
 
@@ -185,6 +233,38 @@ TEST(InSitu, AsynchronousEqualsTheRawFileRender) {
 }
 TEST(InSitu, AsynchronousStridedWithShadingUnevenAndARankWithoutData) {
   expect_same_as_reference(1, 3, world_size() >= 2, true, insitu::Mode::asynchronous);
+}
+
+// GPU fields: a device pointer rendered by the CUDA backend without a host copy: borrowed (with
+// the ghost layers a frame needs), copied on the GPU (strided, asynchronous), or, without ghost
+// layers, through host memory for the exchange. The CPU backend refuses one, saying why.
+TEST(InSitu, GpuFieldWithItsGhostLayersIsBorrowed) {
+  SKIP_WITHOUT_A_GPU();
+  expect_same_as_reference(2, 1, false, true, insitu::Mode::synchronous, Memory::gpu);
+}
+TEST(InSitu, GpuFieldStridedAsynchronousIsCopiedOnTheGpu) {
+  SKIP_WITHOUT_A_GPU();
+  expect_same_as_reference(1, 3, world_size() >= 2, false, insitu::Mode::asynchronous, Memory::gpu);
+}
+TEST(InSitu, GpuFieldWithoutGhostLayersExchangesThem) {
+  SKIP_WITHOUT_A_GPU();
+  expect_same_as_reference(0, 1, false, false, insitu::Mode::synchronous, Memory::gpu);
+}
+TEST(InSitu, GpuFieldOnTheCpuBackendIsRefusedSayingWhy) {
+  SKIP_WITHOUT_A_GPU();
+  insitu::PublisherOptions options = quiet_options();
+  options.serve.session.backend = kernels::BackendKind::cpu;
+  insitu::Publisher viz(MPI_COMM_WORLD, options);
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  const SimArray sim(mine, 1, 1);
+  const GpuArray gpu(sim.values);
+  viz.publish("u", gpu.data(), mine, kGlobal, 1);
+  const insitu::Status st = viz.update(0, 0.0);
+  EXPECT_EQ(st.code, insitu::Status::bad_field);
+  EXPECT_NE(st.message.find("rank 0 publishes GPU memory"), std::string::npos) << st.message;
+  EXPECT_NE(st.message.find("CUDA backend"), std::string::npos) << st.message;
+  viz.publish("u", sim.values.data(), mine, kGlobal, 1); // host memory again: the run goes on
+  EXPECT_TRUE(viz.update(1, 1.0));
 }
 
 // The simulation runs ahead of a slow frame: every update() returns at once, frames come out in
@@ -219,7 +299,9 @@ TEST(InSitu, AsynchronousTheNewestCopyWins) {
   if (world_rank() == 0) // printed, not asserted: timing
     std::printf("%zu of %d steps served; slowest update() %.1f ms\n", served.size(), steps, 1e3 * slowest_update);
   const Image reference = reference_render(viz.frame(), 0.4f * float(steps - 1));
-  if (world_rank() == 0) EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  if (world_rank() == 0) {
+    EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  }
 }
 
 TEST(InSitu, BadDecompositionsAreRefusedAndTheRunGoesOn) {

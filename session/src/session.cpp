@@ -76,6 +76,7 @@ long long Session::resident_bytes() const { return (long long)state_->brick.byte
 Box3i Session::leaf() const { return state_->leaf; }
 Box3i Session::stored() const { return state_->stored; }
 std::string Session::backend_name() const { return state_->backend->name(); }
+kernels::BackendKind Session::backend_kind() const { return state_->backend->kind(); }
 const io::VolumeSource* Session::volume() const { return state_->source.get(); }
 
 Box3i Session::part() const {

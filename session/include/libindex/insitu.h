@@ -91,6 +91,14 @@ class Publisher {
   /// `data`. Borrowed until the next update() returns: no copy when the field is dense and has the
   /// ghost layers a frame needs (1, or 2 with shading); otherwise update() copies it and fetches
   /// missing ghost voxels from the neighbours. Not collective; nothing is checked until update().
+  ///
+  /// `data` may be GPU memory (cudaMalloc): with the CUDA backend it is rendered where it is, device
+  /// to device, never through host memory, when it has the ghost layers a frame needs; without
+  /// them, this rank's part goes through host memory once for the ghost exchange (said once on
+  /// stderr). Asynchronous mode copies it on the GPU. The CPU backend refuses it (bad_field, saying
+  /// why). The field must be complete when update() is called (synchronize the stream that wrote
+  /// it) and should be on the device this rank renders with (its rank on the node modulo the
+  /// devices it sees, as most GPU codes choose).
   void publish(const std::string& name, const uint8_t* data, const Box3i& local, const Box3i& global,
                int ghost_layers = 0, Strides strides = {});
   void publish(const std::string& name, const uint16_t* data, const Box3i& local, const Box3i& global,

@@ -52,6 +52,8 @@ typedef struct libindex_insitu_options {
   int asynchronous;         /**< nonzero: update() copies the field and a thread renders it while the
                                  simulation goes on; a later update (or flush) serves it (0) */
   int render_threads;       /**< threads each rank renders with on the CPU (0: all the cores) */
+  const char* backend;      /**< "auto", "cpu" or "cuda"; NULL: "auto" (CUDA when every rank has a
+                                 device). A field in GPU memory needs CUDA. Copied by create */
 } libindex_insitu_options;
 
 /** Sets the defaults above. */
@@ -68,7 +70,8 @@ void libindex_insitu_destroy(libindex_insitu_publisher* p);
 /** This rank's part of field `name`: the voxels [local_lo, local_hi) of the global box [global_lo,
  * global_hi) (an empty local box on a rank without data) plus `ghost_layers` voxels around it where the
  * global box has them, at `data`. Borrowed until the next update returns. `strides`: elements between
- * neighbouring voxels along x, y, z; NULL: dense. Not collective; returns 0 or
+ * neighbouring voxels along x, y, z; NULL: dense. `data` may be GPU memory (cudaMalloc), rendered
+ * where it is by the CUDA backend (libindex/insitu.h says how). Not collective; returns 0 or
  * LIBINDEX_INSITU_INVALID_ARGUMENT. */
 int libindex_insitu_publish_uint8(libindex_insitu_publisher* p, const char* name, const uint8_t* data,
                                   const int local_lo[3], const int local_hi[3], const int global_lo[3],

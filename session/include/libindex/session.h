@@ -119,6 +119,8 @@ class Session {
   Box3i leaf() const;
   Box3i stored() const;
   std::string backend_name() const;
+  /// cpu or cuda: what every rank renders with (agreed when the backend was made).
+  kernels::BackendKind backend_kind() const;
   /// Collective: switches every rank's backend (auto, cpu, cuda); errors name the rank.
   void set_backend(kernels::BackendKind kind);
   /// Collective: every rank's RankInfo, on the head (empty elsewhere).

@@ -34,6 +34,7 @@ struct Field {
   Box3i local, global;
   int ghost = 0;
   std::array<long long, 3> strides{}; ///< elements; {0, 0, 0}: dense over stored()
+  bool on_device = false;             ///< `data` is CUDA device memory: only the CUDA backend reads it
 
   /// The voxels at `data`: the local box and its ghost layers, inside the global box.
   Box3i stored() const { return grow(local, ghost, global); }
@@ -52,7 +53,7 @@ struct Field {
   }
 };
 
-/// The voxels of `box` (inside f.stored()) as a dense brick.
+/// The voxels of `box` (inside f.stored()) as a dense brick (host memory: f must be too).
 inline Brick dense_copy(const Field& f, const Box3i& box) {
   if (!(intersect(box, f.stored()) == box))
     throw Error("field '" + f.name + "': " + to_string(box) + " is not inside the published " + to_string(f.stored()));

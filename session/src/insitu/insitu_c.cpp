@@ -101,6 +101,7 @@ void libindex_insitu_options_init(libindex_insitu_options* o) {
   o->max_frame_seconds = d.max_frame_seconds;
   o->asynchronous = d.mode == insitu::Mode::asynchronous;
   o->render_threads = d.render_threads;
+  o->backend = nullptr; // auto
 }
 
 int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options, libindex_insitu_publisher** out) {
@@ -123,6 +124,11 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
                       ", max_frame_seconds " + std::to_string(o.max_frame_seconds) + ", render_threads " +
                       std::to_string(o.render_threads) + ")");
     insitu::PublisherOptions po;
+    try {
+      if (o.backend) po.serve.session.backend = libindex::kernels::parse_backend_kind(o.backend);
+    } catch (const std::exception& e) {
+      return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT, std::string("libindex_insitu_create: ") + e.what());
+    }
     po.serve.server.port = o.port;
     if (o.bind) po.serve.server.bind = o.bind;
     po.width = o.width, po.height = o.height;

@@ -22,6 +22,7 @@
 #include "libindex/default_view.h"
 #include "libindex/error.h"
 #include "libindex/frame_op.h"
+#include "libindex/kernels/device_memory.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 #include "libindex/mpi/ghost_exchange.h"
@@ -77,7 +78,7 @@ UpdateMessage decode(const std::string& text) {
 
 /// Every rank's description of one field, gathered to check the decomposition.
 struct FieldSummary {
-  int32_t published, dtype, ghost;
+  int32_t published, dtype, ghost, on_device;
   int32_t local[6], global[6];
 };
 
@@ -164,12 +165,14 @@ struct Job {
   long long step = 0;
   Box3i global, leaf;
   std::vector<Box3i> leaves;
-  Brick copy;           ///< the voxels when they could not be borrowed (always, asynchronous)
-  BrickView borrowed{}; ///< else the simulation's
+  Brick copy;                       ///< the voxels when they could not be borrowed (always, asynchronous)
+  kernels::DeviceBrick device_copy; ///< the same for a field in GPU memory: copied on the GPU
+  BrickView borrowed{};             ///< else the simulation's
   FrameParams frame;
   Vec4f background{};
 
   BrickView voxels() const {
+    if (!device_copy.empty()) return device_copy.view(leaf, global);
     return copy.bytes.empty() ? borrowed : BrickView{copy.bytes.data(), copy.dtype, copy.box, leaf, global, 0};
   }
 };
@@ -220,6 +223,7 @@ struct Publisher::Impl {
   std::optional<Job> waiting;           ///< asynchronous: the newest copy, waiting for the renderer
   std::unique_ptr<Rendering> rendering; ///< asynchronous: the frame on the render thread
   long long updates_since_frame = 0, frames_served = 0;
+  bool warned_device_exchange = false; ///< said once that a GPU field's ghosts go through host memory
   Clock::time_point last_frame{};
   bool rendered_once = false;
 };
@@ -250,7 +254,7 @@ namespace {
 template <class T>
 void add_field(std::vector<Field>& fields, const std::string& name, const T* data, const Box3i& local,
                const Box3i& global, int ghost, Strides strides) {
-  Field f{name, dtype_of<T>(), data, local, global, std::max(0, ghost), strides};
+  Field f{name, dtype_of<T>(), data, local, global, std::max(0, ghost), strides, kernels::is_device_pointer(data)};
   const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& g) { return g.name == name; });
   if (it == fields.end())
     fields.push_back(f);
@@ -301,6 +305,13 @@ long long Publisher::frames_served() const { return impl_->frames_served; }
 std::string Publisher::url() const { return impl_->head ? impl_->head->server.url() : std::string(); }
 
 Status Publisher::update(long long step, double time) { return impl_->update(step, time); }
+
+namespace {
+/// The voxels of `box` of a field in GPU memory, copied dense on the GPU.
+kernels::DeviceBrick device_copy_of(const Field& f, const Box3i& box) {
+  return kernels::DeviceBrick::copy(f.data, f.dtype, f.stored(), f.strides, box);
+}
+} // namespace
 
 UpdateMessage Publisher::Impl::plan(long long step, double time) {
   UpdateMessage m;
@@ -418,7 +429,7 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
   const auto mine = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == m.field_name; });
   FieldSummary me{};
   if (mine != fields.end()) {
-    me.published = 1, me.dtype = int32_t(mine->dtype), me.ghost = mine->ghost;
+    me.published = 1, me.dtype = int32_t(mine->dtype), me.ghost = mine->ghost, me.on_device = mine->on_device;
     for (int a = 0; a < 3; ++a) {
       me.local[a] = mine->local.lo[a], me.local[3 + a] = mine->local.hi[a];
       me.global[a] = mine->global.lo[a], me.global[3 + a] = mine->global.hi[a];
@@ -440,6 +451,11 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
       throw Failure{Status::bad_field, what + ": rank " + std::to_string(r) + "'s global box " +
                                            to_string(box_of(f.global)) + " differs from rank 0's " +
                                            to_string(job.global)};
+    if (f.on_device && session.backend_kind() != kernels::BackendKind::cuda)
+      throw Failure{Status::bad_field,
+                    what + ": rank " + std::to_string(r) +
+                        " publishes GPU memory (a device pointer), and this session renders with the CPU backend: "
+                        "use the CUDA backend (PublisherOptions::serve.session.backend) or publish host memory"};
     const Box3i leaf = box_of(f.local);
     job.leaves.push_back(leaf.empty() ? Box3i{} : leaf);
     if (!leaf.empty() && f.ghost < m.ghost) exchange = true;
@@ -456,10 +472,23 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
   try {
     if (!job.leaf.empty() && field.data == nullptr)
       throw Error(what + " has a box " + to_string(job.leaf) + " but no data"); // agreement names the rank
-    if (exchange)
+    if (exchange && field.on_device) {
+      // The ghost exchange runs over host MPI: this rank's leaf goes through host memory once.
+      job.copy = kernels::copy_to_host(device_copy_of(field, job.leaf).view(job.leaf, job.global), job.leaf);
+      if (!warned_device_exchange)
+        std::cerr << "[libindex] in situ, " << what << ": GPU memory without the " << m.ghost
+                  << " ghost layer(s) a frame needs; they are exchanged through host memory (publish with "
+                     "ghost_layers >= "
+                  << m.ghost << " to keep the field on the GPU)" << std::endl;
+      warned_device_exchange = true;
+    } else if (exchange) {
       job.copy = dense_copy(field, job.leaf);
-    else if (!job.leaf.empty() && (copy_always || !field.dense()))
-      job.copy = dense_copy(field, field.stored());
+    } else if (!job.leaf.empty() && (copy_always || !field.dense())) {
+      if (field.on_device)
+        job.device_copy = device_copy_of(field, field.stored()); // device to device: no host copy
+      else
+        job.copy = dense_copy(field, field.stored());
+    }
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -469,14 +498,15 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
     throw Failure{Status::bad_field, e.what()};
   }
   if (exchange) job.copy = mpi::exchange_ghosts(comm, job.global, job.leaves, job.copy, m.ghost);
-  if (job.copy.bytes.empty() && !job.leaf.empty())
-    job.borrowed = {field.data, field.dtype, field.stored(), job.leaf, job.global, 0};
+  if (job.copy.bytes.empty() && job.device_copy.empty() && !job.leaf.empty())
+    job.borrowed = {field.data, field.dtype, field.stored(), job.leaf, job.global, 0, field.on_device};
 
   job.frame = m.view.frame, job.background = m.view.background;
   if (m.fit_domain) {
     std::pair<double, double> range =
         job.leaf.empty() ? std::pair{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}
-                         : value_range(job.voxels(), job.leaf);
+                         : (job.voxels().on_device ? kernels::device_value_range(job.voxels(), job.leaf)
+                                                   : value_range(job.voxels(), job.leaf));
     double lo_hi[2] = {range.first, -range.second};
     LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(MPI_IN_PLACE, lo_hi, 2, MPI_DOUBLE, MPI_MIN, comm));
     double lo = lo_hi[0], hi = -lo_hi[1];
