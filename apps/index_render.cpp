@@ -93,6 +93,15 @@ int run(int argc, char** argv) {
 
   Session session(MPI_COMM_WORLD, options);
   session.set_volume(view.volume);
+  // A scene without a colormap domain shows its data's range (collective: every rank counts its leaf).
+  if (view.volume && !view_args.domain && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given) {
+    if (const auto d = data_domain(session.statistics(view.frame))) {
+      view.frame.colormap.domain_min = d->first, view.frame.colormap.domain_max = d->second;
+      if (rank == 0)
+        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << d->first << ", "
+                  << d->second << "]" << std::endl;
+    }
+  }
   if (balance) session.rebalance(view.frame);
   const Vec3f centre = view_centre(view.volume_box, view.frame.settings);
   const int frames = std::max(1, orbit);

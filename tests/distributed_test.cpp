@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "libindex/kdtree.h"
 #include "libindex/mpi/check.h"
 #include "libindex/session.h"
+#include "libindex/value_statistics.h"
 
 using namespace libindex;
 
@@ -340,6 +342,63 @@ class QuarterFull : public io::VolumeSource {
   }
 };
 } // namespace
+
+namespace {
+/// float32 values from -200 to 800 (both present), one NaN and one infinity.
+class KnownValues : public io::VolumeSource {
+ public:
+  Box3i box() const override { return {{0, 0, 0}, {23, 17, 13}}; }
+  DType dtype() const override { return DType::float32; }
+  std::string describe() const override { return "known values"; }
+  static float value(int x, int y, int z) {
+    if (x == 5 && y == 6 && z == 7) return std::nanf("");
+    if (x == 1 && y == 2 && z == 3) return INFINITY;
+    return -200.0f + 1000.0f * float((x * 7 + y * 13 + z * 29) % 101) / 100.0f;
+  }
+  Brick read(const Box3i& r) const override {
+    Brick b(intersect(r, box()), DType::float32);
+    size_t i = 0;
+    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
+      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
+        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i) b.data<float>()[i] = value(x, y, z);
+    return b;
+  }
+};
+} // namespace
+
+// Each rank counts its own leaf (not its ghosts) and the counts are reduced: the result is the
+// whole volume's, voxel for voxel, at any rank count.
+TEST(Distributed, ValueStatisticsAreExactAtAnyRankCount) {
+  auto volume = std::make_shared<KnownValues>();
+  ValueStatistics expected;
+  const Box3i box = volume->box();
+  for (int pass = 0; pass < 2; ++pass)
+    for (int z = 0; z < box.hi.z; ++z)
+      for (int y = 0; y < box.hi.y; ++y)
+        for (int x = 0; x < box.hi.x; ++x) {
+          const float v = KnownValues::value(x, y, z);
+          if (!std::isfinite(v)) {
+            expected.non_finite += pass == 0;
+          } else if (pass == 0) {
+            expected.min = std::min(expected.min, double(v)), expected.max = std::max(expected.max, double(v));
+            ++expected.count;
+          } else {
+            ++expected.histogram[size_t(expected.bin_of(v))];
+          }
+        }
+  Session session(MPI_COMM_WORLD, quiet());
+  session.set_volume(volume);
+  FrameParams f = frame_for({11, 8, 60}, {11, 8, 6}, false, 16, 16);
+  f.settings.shading.enabled = true; // two ghost layers: still counted once
+  const ValueStatistics& st = session.statistics(f);
+  EXPECT_EQ(st.min, -200.0);
+  EXPECT_EQ(st.max, 800.0);
+  EXPECT_EQ(st.count, box.voxel_count() - 2);
+  EXPECT_EQ(st.non_finite, 2);
+  EXPECT_EQ(st.histogram, expected.histogram);
+  EXPECT_GT(st.histogram[0], 0);   // -200 is in the first bin
+  EXPECT_GT(st.histogram[255], 0); // 800 in the last
+}
 
 TEST(Distributed, RebalancingByVisibleWorkPutsEveryRankToWork) {
   if (world_size() < 2) GTEST_SKIP() << "needs 2 or more ranks";

@@ -248,6 +248,7 @@ TEST(FrameLoop, ShowsTheAskedStepNotTheOneReadAhead) {
   std::vector<Image> fresh(4); // each step rendered as the first thing after a scene load
   for (int step = 3; step >= 0; --step) {
     s.load_scene(spec);
+    s.fit_domain = false; // one colormap domain for every step (a fresh load would fit its own step's range)
     s.time_step = step;
     fresh[size_t(step)] = head.render(s.frame);
   }

@@ -132,6 +132,9 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
   if (node.type == "colormap") {
     state.colormap = detail::colormap_from_node(node, resources, warnings);
     state.colormap_id = node.id;
+    state.colormap_domain_given = detail::find_attribute(node, "domain") != nullptr;
+    const Value* preset = detail::find_attribute(node, "preset");
+    state.colormap_preset = preset ? preset->text : std::string();
   } else if (node.type == "sparse_volume_rendering_properties") {
     apply_rendering_properties(node, state, warnings);
   } else if (node.type == "directional_headlight") {

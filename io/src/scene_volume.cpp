@@ -193,6 +193,8 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   d.importer = importer_of(node);
   d.colormap = state.colormap;
   d.colormap_id = state.colormap_id;
+  d.domain_given = state.colormap_domain_given;
+  d.colormap_preset = state.colormap_preset;
   d.sampling_distance = state.sampling_distance;
   d.sampling_distance_reference = state.sampling_distance_reference;
   d.nearest_filter = state.nearest_filter;

@@ -93,6 +93,13 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     session_.set_backend(op.backend);
     backend_ = op.backend;
   }
+  statistics_ = session_.statistics(op.frame); // computed once per volume and step
+  fitted_domain_.reset();
+  if (op.fit_domain) {
+    fitted_domain_ = data_domain(statistics_);
+    if (fitted_domain_)
+      op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
+  }
   Image image = session_.render_frame(op.frame, op.background, finish);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.

@@ -4,6 +4,8 @@
 /// with the op (collectively, only when they changed), then render, re-partition or report.
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "libindex/frame_op.h"
 #include "libindex/session.h"
@@ -23,6 +25,10 @@ class Follower {
   int scene_version() const { return scene_version_; }
   /// Every rank's RankInfo from the last rank_info op, on the head (empty elsewhere).
   const std::vector<RankInfo>& rank_info() const { return rank_info_; }
+  /// The values of the volume shown by the last frame op (the same on every rank).
+  const ValueStatistics& statistics() const { return statistics_; }
+  /// The domain the last frame op used in place of its colormap's, when it had fit_domain.
+  std::optional<std::pair<float, float>> fitted_domain() const { return fitted_domain_; }
 
  private:
   void sync_scene(const Op& op);
@@ -46,6 +52,8 @@ class Follower {
   Box3i part_;                               ///< of the volume, that this job renders
   std::vector<RankInfo> rank_info_;
   Colormap colormap_; ///< the last colormap an op carried
+  ValueStatistics statistics_;
+  std::optional<std::pair<float, float>> fitted_domain_;
 };
 
 } // namespace libindex

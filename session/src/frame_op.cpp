@@ -132,7 +132,7 @@ std::vector<uint8_t> encode(const Op& op) {
   for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.lo[a]));
   for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.hi[a]));
   put(w, op.frame.camera);
-  w.put(uint8_t(op.has_colormap));
+  w.put(uint8_t(op.has_colormap)), w.put(uint8_t(op.fit_domain));
   if (op.has_colormap) put(w, op.frame.colormap);
   put(w, op.frame.settings);
   w.put(int32_t(op.frame.width)), w.put(int32_t(op.frame.height));
@@ -162,6 +162,7 @@ Op decode(std::span<const uint8_t> bytes) {
   for (int a = 0; a < 3; ++a) op.part.hi[a] = r.get<int32_t>();
   op.frame.camera = get_camera(r);
   op.has_colormap = r.get<uint8_t>() != 0;
+  op.fit_domain = r.get<uint8_t>() != 0;
   if (op.has_colormap)
     op.frame.colormap = get_colormap(r);
   else

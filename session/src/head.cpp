@@ -19,6 +19,7 @@ Head::Head(MPI_Comm comm, SessionOptions options, SceneSpec scene, std::vector<s
   channel_ = std::make_unique<OpChannel>(session_->comm());
   follower_ = std::make_unique<Follower>(*session_, options.backend);
   backend_name_ = session_->backend_name();
+  log_ = options.log;
   state_.backend = options.backend;
   state_.data_roots = std::move(data_roots);
   try {
@@ -50,6 +51,7 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   op.next_step = state_.next_step();
   op.backend = state_.backend;
   op.frame = frame;
+  op.fit_domain = state_.fit_domain;
   op.frame.cancel = cancel_; // the head's own copy only: the op's binary form never carries it
   op.background = state_.view.background;
   // A session spanning several jobs: this job's ranks render their part (the same part in every op,
@@ -71,11 +73,22 @@ void Head::send(Op& op) {
   ++ops_sent_;
 }
 
-Image Head::render(const FrameParams& frame) {
+Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
   const auto start = std::chrono::steady_clock::now();
-  Image image = render_with_jobs(frame); // may throw: the statistics stay the last good frame's
+  Image image = render_with_jobs(frame, background); // may throw: the statistics stay the last good frame's
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(state_mutex_);
+  if (follower_->scene_version() == state_.scene_version) {
+    state_.statistics = follower_->statistics();
+    if (state_.fit_domain && follower_->fitted_domain()) { // the ranks used the data range: keep it
+      const auto [lo, hi] = *follower_->fitted_domain();
+      state_.frame.colormap.domain_min = lo, state_.frame.colormap.domain_max = hi;
+      state_.fit_domain = false;
+      if (log_)
+        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << lo << ", " << hi << "]"
+                  << std::endl;
+    }
+  }
   last_stats_ = session_->last_stats();
   backend_name_ = session_->backend_name(); // the frame may have switched it
   frame_seconds_.push_back(seconds);
@@ -104,13 +117,14 @@ void Head::send_to_jobs(const Op& op, const SceneSpec& spec) {
   for (const cluster::Event& e : jobs_->for_each_job(send_op)) events_.push_back(to_event(e));
 }
 
-Image Head::render_with_jobs(const FrameParams& frame) {
+Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> background) {
   for (;;) {
     Op op;
     SceneSpec spec;
     {
       std::lock_guard lock(state_mutex_);
       op = make_op(Op::Kind::frame, frame);
+      if (background) op.background = *background;
       spec = state_.spec;
     }
     const bool with_jobs = jobs_ && !jobs_->jobs().empty() && !op.part.empty();

@@ -2,6 +2,7 @@
 #include "libindex/session.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -38,6 +39,7 @@ struct Session::State {
   int ghost = 0;
   Brick brick;
   uint64_t generation = 0;
+  std::optional<ValueStatistics> statistics; ///< of the current volume, once asked for
   FrameStats stats;
   // A time step read ahead: its source, the box being read and the read itself.
   std::shared_ptr<io::VolumeSource> prefetch_source;
@@ -95,6 +97,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& 
   s.source = std::move(source);
   s.part = part;
   s.brick = Brick();
+  s.statistics.reset();
   if (!same_box) s.ghost = 0, s.tree = {};
   std::string error;
   if (s.source && !same_box) {
@@ -114,6 +117,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& 
 void Session::set_distributed_volume(const Box3i& global, std::vector<Box3i> leaves, const BrickView& brick) {
   State& s = *state_;
   s.source.reset(), s.tree = {}, s.brick = Brick(), s.ghost = 0;
+  s.statistics.reset();
   s.leaf = leaves.at(size_t(rank()));
   s.stored = brick.stored;
   BrickView view = brick;
@@ -193,6 +197,41 @@ void classify_max_values(Image& image, const Colormap& colormap) {
 }
 
 } // namespace
+
+const ValueStatistics& Session::statistics(const FrameParams& frame) {
+  State& s = *state_;
+  if (s.statistics) return *s.statistics;
+  BrickView view{};
+  ValueStatistics local;
+  std::string error;
+  try {
+    if (s.source) {
+      load_leaf(s, ghost_width(frame));
+      view = {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+    } else if (s.distributed && !s.distributed->brick.on_device) {
+      view = s.distributed->brick;
+    }
+    if (view.data && !s.leaf.empty()) add_value_range(view, s.leaf, local);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  mpi::agree_on_errors(s.comm, error);
+  double range[2] = {local.min, -local.max};
+  LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, s.comm));
+  ValueStatistics all;
+  all.min = range[0], all.max = -range[1];
+  // The histogram needs the whole range first: a second pass, over memory this time.
+  if (view.data && !s.leaf.empty() && all.min <= all.max) add_histogram(view, s.leaf, all);
+  std::array<long long, ValueStatistics::kBins + 2> counts;
+  std::copy(all.histogram.begin(), all.histogram.end(), counts.begin());
+  counts[ValueStatistics::kBins] = local.count, counts[ValueStatistics::kBins + 1] = local.non_finite;
+  LIBINDEX_MPI_CHECK(s.comm,
+                     MPI_Allreduce(MPI_IN_PLACE, counts.data(), int(counts.size()), MPI_LONG_LONG, MPI_SUM, s.comm));
+  std::copy(counts.begin(), counts.begin() + ValueStatistics::kBins, all.histogram.begin());
+  all.count = counts[ValueStatistics::kBins], all.non_finite = counts[ValueStatistics::kBins + 1];
+  s.statistics = all;
+  return *s.statistics;
+}
 
 bool Session::rebalance(const FrameParams& frame) {
   State& s = *state_;

@@ -17,7 +17,10 @@ void ViewState::load_scene(SceneSpec next) {
   view = std::move(built);
   frame = view.frame;
   home_camera = frame.camera;
-  preset.clear();
+  preset = view.scene.volumes.empty() ? std::string() : view.scene.volumes.front().colormap_preset;
+  opacity_points.clear();
+  fit_domain = view.volume && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
+  statistics.reset();
   time_step = time_range().first;
   playing = false;
   ++scene_version;

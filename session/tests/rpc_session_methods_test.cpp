@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "libindex/png/png.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_test_util.h"
 
@@ -94,6 +95,75 @@ TEST_F(SessionMethods, InteractiveFramesAreReducedAndTheNextFullFrameIsNot) {
   EXPECT_FALSE(head->state().refine);
   EXPECT_EQ(head->state().frame.width, 64); // the state keeps the whole canvas throughout
   EXPECT_EQ(head->ops_sent(), 4);
+}
+
+TEST_F(SessionMethods, SnapshotBackgroundIsWhatTheCallerAsks) {
+  // The scene has a transparent background: a snapshot is transparent where no volume is, and
+  // opaque black when asked for (what the page shows).
+  for (const bool black : {false, true}) {
+    json params{{"width", 40}, {"height", 30}};
+    if (black) params["background"] = {0, 0, 0, 1};
+    const json r = call(rpc, "snapshot", params);
+    ASSERT_EQ(code(r), 0) << r;
+    const png::Decoded image = png::decode(unbase64(r["result"]["png_base64"]));
+    ASSERT_EQ(image.width, 40);
+    const uint8_t* corner = image.rgba8.data(); // no volume there
+    EXPECT_EQ(corner[3], black ? 255 : 0);
+    EXPECT_EQ(corner[0] + corner[1] + corner[2], 0);
+    int opaque = 0;
+    for (size_t i = 3; i < image.rgba8.size(); i += 4) opaque += image.rgba8[i] == 255;
+    if (black) {
+      EXPECT_EQ(opaque, 40 * 30); // every pixel
+    }
+  }
+  EXPECT_EQ(code(call(rpc, "snapshot", {{"background", {0, 0, 0}}})), -32602);
+  EXPECT_EQ(message(call(rpc, "snapshot", {{"background", {0, 0, 2, 1}}})),
+            "invalid params: 'background' values must be in [0, 1]");
+}
+
+// A float volume of -200..800 whose scene sets no colormap domain is shown over its data range (not
+// the default [0, 1], which would saturate it); scene.info and volume.info report the values.
+TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
+  {
+    std::vector<float> ramp(16 * 16 * 16);
+    for (size_t i = 0; i < ramp.size(); ++i) ramp[i] = -200.0f + 1000.0f * float(i % 16) / 15.0f;
+    std::ofstream(root / "ramp_16x16x16_float32.raw", std::ios::binary)
+        .write(reinterpret_cast<const char*>(ramp.data()), std::streamsize(ramp.size() * sizeof(float)));
+  }
+  const std::string scene = "#! index_app_project 0\n"
+                            "app::scene::root::children = cmap v\n"
+                            "app::scene::cmap::type = colormap\n"
+                            "app::scene::cmap::preset = magma\n"
+                            "app::scene::v::type = sparse_volume\n"
+                            "app::scene::v::input_file = ramp_16x16x16_float32.raw\n";
+  std::ofstream(root / "no_domain.prj") << scene;
+  std::ofstream(root / "domain.prj") << scene << "app::scene::cmap::domain = 0 1\n";
+  ASSERT_EQ(code(call(rpc, "scene.load", {{"path", (root / "no_domain.prj").string()}})), 0);
+  EXPECT_EQ(call(rpc, "volume.info")["result"]["statistics"], json(nullptr)); // no frame has read it yet
+  ASSERT_EQ(code(call(rpc, "snapshot", {{"width", 16}, {"height", 16}})), 0);
+  json cmap = call(rpc, "colormap.get")["result"];
+  EXPECT_EQ(cmap["domain"], json({-200.0, 800.0}));
+  EXPECT_EQ(cmap["preset"], "magma"); // the scene's preset, not "(custom)"
+  const json info = call(rpc, "scene.info")["result"]["volumes"][0];
+  EXPECT_EQ(info["size"], json({16, 16, 16}));
+  EXPECT_EQ(info["dtype"], "float32");
+  EXPECT_EQ(info["spacing"], json({1.0, 1.0, 1.0}));
+  const json st = info["statistics"];
+  EXPECT_EQ(st["min"], -200.0);
+  EXPECT_EQ(st["max"], 800.0);
+  EXPECT_EQ(st["count"], 4096);
+  EXPECT_EQ(st["histogram"][0], 256);   // x = 0
+  EXPECT_EQ(st["histogram"][255], 256); // x = 15, the maximum, in the last bin
+  EXPECT_EQ(call(rpc, "volume.info")["result"]["statistics"], st);
+
+  // A scene that sets a domain keeps it; a client's domain set before the first frame wins.
+  ASSERT_EQ(code(call(rpc, "scene.load", {{"path", (root / "domain.prj").string()}})), 0);
+  ASSERT_EQ(code(call(rpc, "snapshot", {{"width", 16}, {"height", 16}})), 0);
+  EXPECT_EQ(call(rpc, "colormap.get")["result"]["domain"], json({0.0, 1.0}));
+  ASSERT_EQ(code(call(rpc, "scene.load", {{"path", (root / "no_domain.prj").string()}})), 0);
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"domain", {0, 500}}})), 0);
+  ASSERT_EQ(code(call(rpc, "snapshot", {{"width", 16}, {"height", 16}})), 0);
+  EXPECT_EQ(call(rpc, "colormap.get")["result"]["domain"], json({0.0, 500.0}));
 }
 
 TEST_F(SessionMethods, SnapshotErrors) {

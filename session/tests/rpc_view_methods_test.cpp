@@ -107,6 +107,19 @@ TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   EXPECT_EQ(state.frame.colormap.entries[2].w, 1.0f);
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "clamp_to_transparent"}})), 0);
   EXPECT_EQ(state.frame.colormap.mode, BoundaryMode::clamp_to_transparent);
+  // The server keeps the curve, so every client draws the one a notebook set; it stays over a new
+  // preset and goes with a new table (which brings its own alphas).
+  const json curve = {{0.0, 0.0}, {0.5, 0.25}, {1.0, 1.0}};
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"opacity_points", curve}})), 0);
+  EXPECT_EQ(call(rpc, "colormap.get")["result"]["opacity_points"], curve);
+  r = call(rpc, "colormap.set", {{"preset", "magma"}});
+  EXPECT_EQ(r["result"]["opacity_points"], curve);
+  EXPECT_EQ(r["result"]["preset"], "magma");
+  EXPECT_EQ(state.frame.colormap.entries.back().w, 1.0f);
+  EXPECT_EQ(state.frame.colormap.entries.front().w, 0.0f);
+  r = call(rpc, "colormap.set", {{"entries", {{0, 0, 0, 0.5}, {1, 1, 1, 0.5}}}});
+  EXPECT_TRUE(r["result"]["opacity_points"].is_null());
+  EXPECT_EQ(state.frame.colormap.entries[1].w, 0.5f);
 }
 
 TEST_F(ViewMethods, ColormapErrors) {
@@ -119,6 +132,10 @@ TEST_F(ViewMethods, ColormapErrors) {
             "invalid params: 'domain' min and max must differ");
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"domain", {0, 1e39}}})), -32602);
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "wrap"}})), -32602);
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"opacity_points", {{0.5, 0}, {0.2, 1}}}})),
+            "invalid params: 'opacity_points' must be sorted by x");
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"opacity_points", {{0, 0}, {1, 2}}}})),
+            "invalid params: 'opacity_points' values must be in [0, 1]");
   EXPECT_EQ(state.frame.colormap.entries.size(), before.entries.size());
   EXPECT_EQ(state.frame.colormap.domain_max, before.domain_max);
 }

@@ -18,7 +18,7 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  static constexpr uint32_t kFormatVersion = 3; ///< 3: the job's part of the volume
+  static constexpr uint32_t kFormatVersion = 4; ///< 3: the job's part of the volume; 4: fit_domain
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
@@ -38,6 +38,9 @@ struct Op {
   /// Whether frame.colormap travels. A table of 256 entries is 4 KiB, 20 times the rest of a frame
   /// op: it travels only when it changed, and every rank keeps the last one it was sent.
   bool has_colormap = true;
+  /// The scene sets no colormap domain: every rank maps the volume's data range (Session::statistics,
+  /// the same on every rank) instead of frame.colormap's domain, until the head sends one.
+  bool fit_domain = false;
   FrameParams frame;            ///< its colormap is empty when !has_colormap
   Vec4f background{0, 0, 0, 0}; ///< straight RGBA under the image
 };

@@ -68,8 +68,9 @@ class Head {
   std::mutex& state_mutex() const { return state_mutex_; }
 
   /// Renders `frame` on every rank with the current scene, time step and backend (collective).
-  /// Errors on any rank throw here as one libindex::Error naming the rank.
-  Image render(const FrameParams& frame);
+  /// Errors on any rank throw here as one libindex::Error naming the rank. `background`: straight
+  /// RGBA under the image instead of the scene's.
+  Image render(const FrameParams& frame, std::optional<Vec4f> background = std::nullopt);
   /// The loop's next frame: the current view, at 1/`interactive_divisor` of the canvas while the
   /// user drags (`*reduced` says so). Clears `dirty`; sets `refine` after a reduced frame.
   Image render_view(int interactive_divisor, bool* reduced);
@@ -109,7 +110,7 @@ class Head {
   void send(Op& op);
   Op make_op(Op::Kind kind, const FrameParams& frame) const;
   /// render() when jobs are attached: every job renders its part, the head composites them.
-  Image render_with_jobs(const FrameParams& frame);
+  Image render_with_jobs(const FrameParams& frame, std::optional<Vec4f> background);
   /// Sends `op` to every attached job; a job whose link fails is dropped (lost). Returns the jobs sent to.
   void send_to_jobs(const Op& op, const SceneSpec& spec);
 
@@ -119,6 +120,7 @@ class Head {
   ViewState state_;
   mutable std::mutex state_mutex_;
   bool quit_sent_ = false;
+  bool log_ = true; ///< progress lines on stderr (SessionOptions::log)
   std::atomic<long long> ops_sent_{0};
   FrameStats last_stats_;                 ///< the last frame's, copied from the session under the mutex
   std::deque<double> frame_seconds_;      ///< the last ten frames' render times, under the mutex

@@ -16,6 +16,7 @@
 #include "libindex/io/volume_source.h"
 #include "libindex/kdtree.h"
 #include "libindex/kernels/backend.h"
+#include "libindex/value_statistics.h"
 
 namespace libindex {
 
@@ -79,6 +80,13 @@ class Session {
   /// follows the leaves' visibility order; rebalance() and prefetch() do nothing. Not collective,
   /// but every rank passes the same `global` and `leaves`. Each call counts as new data (caches refresh).
   void set_distributed_volume(const Box3i& global, std::vector<Box3i> leaves, const BrickView& brick);
+
+  /// Collective: the range and histogram of the volume's normalized values (each rank counts its
+  /// own leaf; one MPI_Allreduce for the range, one for the counts), for the current volume and
+  /// time step. Reads this rank's leaf first when it is not resident (with the ghost layers `frame`
+  /// needs, so the frame that follows reads nothing more). Kept until the volume changes. In situ,
+  /// a field in GPU memory counts as empty here.
+  const ValueStatistics& statistics(const FrameParams& frame);
 
   /// Collective. Re-partitions the volume so each rank gets a similar share of the work `frame` makes
   /// (voxels in macro cells its colormap can show), not just of voxels: once a colormap makes bricks

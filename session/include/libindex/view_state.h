@@ -4,6 +4,8 @@
 /// the current frame (camera, colormap, settings, canvas), the time step, and what the next frame
 /// must be. The JSON-RPC methods read and change it; the frame loop turns it into ops.
 
+#include <array>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "libindex/kernels/backend.h"
 #include "libindex/scene_spec.h"
 #include "libindex/scene_view.h"
+#include "libindex/value_statistics.h"
 
 namespace libindex {
 
@@ -25,11 +28,16 @@ struct ViewLimits {
 
 struct ViewState {
   SceneSpec spec;
-  int scene_version = 0; ///< bumped by every load_scene
-  SceneView view;        ///< the built scene (the head's copy, for its info and defaults)
-  FrameParams frame;     ///< the current view: camera, colormap, settings, canvas
-  Camera home_camera;    ///< what camera.reset returns to
-  std::string preset;    ///< the preset the colormap came from, if any
+  int scene_version = 0;                            ///< bumped by every load_scene
+  SceneView view;                                   ///< the built scene (the head's copy, for its info and defaults)
+  FrameParams frame;                                ///< the current view: camera, colormap, settings, canvas
+  Camera home_camera;                               ///< what camera.reset returns to
+  std::string preset;                               ///< the preset the colormap came from, if any
+  std::vector<std::array<float, 2>> opacity_points; ///< the opacity curve a client set ([x, alpha]; empty: none)
+  /// The scene sets no colormap domain: the next frame maps the volume's data range, and the head
+  /// keeps that domain (a client setting a domain first cancels it).
+  bool fit_domain = false;
+  std::optional<ValueStatistics> statistics; ///< of the volume shown, as of the last frame
   kernels::BackendKind backend = kernels::BackendKind::automatic;
   int time_step = 0;    ///< the shown step of a time series (its first step when loaded)
   bool playing = false; ///< advance time_step at play_fps, wrapping around

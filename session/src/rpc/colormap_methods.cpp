@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // colormap.*: get, presets, set (preset, table, domain, boundary mode, opacity curve).
+#include <algorithm>
 #include <array>
 
 #include "libindex/error.h"
@@ -34,6 +35,8 @@ void apply_opacity_points(Colormap& m, const std::vector<std::array<float, 2>>& 
 json colormap_json(const ViewState& s) {
   json j = colormap_to_json(s.frame.colormap);
   j["preset"] = s.preset.empty() ? json(nullptr) : json(s.preset);
+  // The curve a client drew, so every client draws the same one (null: none; the table's alphas).
+  j["opacity_points"] = s.opacity_points.empty() ? json(nullptr) : json(s.opacity_points);
   return j;
 }
 
@@ -41,7 +44,8 @@ json colormap_json(const ViewState& s) {
 
 void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"colormap.get",
-           "The colormap: entries (straight RGBA), domain, boundary mode, preset.",
+           "The colormap: entries (straight RGBA), domain, boundary mode, preset, and the opacity curve last set "
+           "(opacity_points, null when none).",
            json::object(),
            {{"type", "object"}},
            {}},
@@ -61,6 +65,7 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
       [&s](const json& q) {
         Colormap m = s.frame.colormap;
         std::string preset = s.preset;
+        std::vector<std::array<float, 2>> points = s.opacity_points;
         if (q.contains("preset")) {
           preset = param<std::string>(q, "preset");
           try {
@@ -79,6 +84,7 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             m.entries.push_back({x[0], x[1], x[2], x[3]});
           }
           preset.clear();
+          points.clear(); // a table brings its own alphas
         }
         if (q.contains("domain")) {
           const auto d = param<std::array<float, 2>>(q, "domain");
@@ -92,10 +98,18 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             bad(std::string("'boundary_mode': ") + e.what());
           }
         }
-        if (q.contains("opacity_points"))
-          apply_opacity_points(m, param<std::vector<std::array<float, 2>>>(q, "opacity_points"));
+        if (q.contains("opacity_points")) {
+          points = param<std::vector<std::array<float, 2>>>(q, "opacity_points");
+          for (const auto& p : points)
+            if (!(p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1)) bad("'opacity_points' values must be in [0, 1]");
+          if (!std::is_sorted(points.begin(), points.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; }))
+            bad("'opacity_points' must be sorted by x");
+        }
+        apply_opacity_points(m, points); // also over a new preset: the curve stays until replaced
         s.frame.colormap = m;
         s.preset = preset;
+        s.opacity_points = points;
+        if (q.contains("domain")) s.fit_domain = false; // the client's domain, not the data range
         s.dirty = true;
         return colormap_json(s);
       });

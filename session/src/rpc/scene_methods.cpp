@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "libindex/error.h"
 #include "libindex/io/image_writer.h"
@@ -16,17 +18,42 @@ using nlohmann::json;
 using streaming::param;
 using streaming::param_or;
 
+namespace {
+
+json statistics_json(const ValueStatistics& st) {
+  json j{{"count", st.count}, {"non_finite", st.non_finite}, {"histogram", st.histogram}};
+  j["min"] = st.empty() ? json(nullptr) : json(st.min); // JSON has no infinities
+  j["max"] = st.empty() ? json(nullptr) : json(st.max);
+  return j;
+}
+
+/// One volume of the scene; the shown one (index 0) with its values, once a frame has shown it.
+json volume_json(const ViewState& s, size_t index) {
+  const io::VolumeDesc& v = s.view.scene.volumes[index];
+  const Box3i b = v.source->box();
+  const Vec3i n = b.size();
+  json j{{"id", v.id},
+         {"name", v.name},
+         {"box", {b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}},
+         {"size", {n.x, n.y, n.z}},
+         {"spacing", {v.spacing.x, v.spacing.y, v.spacing.z}},
+         {"dtype", to_string(v.source->dtype())},
+         {"source", v.source->describe()},
+         {"shown", index == 0}};
+  if (index == 0) {
+    j["time_step"] = s.time_step;
+    // Normalized values (integers: unsigned to [0,1], signed to [-1,1]), as colormap domains are.
+    j["statistics"] = s.statistics ? statistics_json(*s.statistics) : json(nullptr);
+  }
+  return j;
+}
+
+} // namespace
+
 json scene_info(const ViewState& s) {
   const io::SceneDescription& d = s.view.scene;
   json volumes = json::array();
-  for (const io::VolumeDesc& v : d.volumes) {
-    const Box3i b = v.source->box();
-    volumes.push_back({{"id", v.id},
-                       {"name", v.name},
-                       {"box", {b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}},
-                       {"dtype", to_string(v.source->dtype())},
-                       {"source", v.source->describe()}});
-  }
+  for (size_t i = 0; i < d.volumes.size(); ++i) volumes.push_back(volume_json(s, i));
   return {
       {"name", d.name},     {"description", d.description}, {"credits", d.credits}, {"requirements", d.requirements},
       {"volumes", volumes}, {"warnings", d.warnings},       {"time", time_json(s)}};
@@ -64,9 +91,24 @@ std::string data_path_param(const ViewState& s, const json& q, const char* name)
 
 void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   ViewState& s = head.state();
-  rpc.add(
-      {"scene.info", "Name, description, credits and volumes of the scene.", json::object(), {{"type", "object"}}, {}},
-      [&s](const json&) { return scene_info(s); });
+  rpc.add({"scene.info",
+           "Name, description, credits and volumes of the scene: each with its box, size, spacing and type; the shown "
+           "one with its value statistics (min, max, 256-bin histogram over [min, max], of normalized values; null "
+           "until a frame has shown it).",
+           json::object(),
+           {{"type", "object"}},
+           {}},
+          [&s](const json&) { return scene_info(s); });
+  rpc.add({"volume.info",
+           "The shown volume: id, name, box, size, spacing, type, time step and value statistics (as scene.info).",
+           json::object(),
+           {{"type", "object"}},
+           {"-32000 when the scene has no volume"}},
+          [&s](const json&) {
+            if (s.view.scene.volumes.empty())
+              throw streaming::RpcError(streaming::server_error, "the scene has no volume");
+            return volume_json(s, 0);
+          });
   rpc.add({"scene.load",
            "Loads a .prj scene file from inside the data roots (replaces the scene).",
            {{"path", param_doc("string",
@@ -93,9 +135,12 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            {{"width", param_doc("integer", "default: the canvas width")},
             {"height", param_doc("integer", "default: the canvas height")},
             {"path",
-             param_doc("string", "write the PNG here (a new .png file inside --output-root) instead of returning it")}},
+             param_doc("string", "write the PNG here (a new .png file inside --output-root) instead of returning it")},
+            {"background", param_doc("number[4]", "straight RGBA in [0,1] under the image, e.g. [0,0,0,1] for opaque "
+                                                  "black (default: the scene's background, transparent unless set)")}},
            {{"type", "object"}},
-           {"-32602 for sizes out of range, no --output-root, a path outside it or an existing file",
+           {"-32602 for sizes out of range, a background not 4 numbers in [0,1], no --output-root, a path outside it "
+            "or an existing file",
             "-32000 when the frame fails on some rank"},
            /*waits_for_frame=*/true},
           [&head, &s](const json& q) {
@@ -116,9 +161,16 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
                 bad(std::string("'path': ") + e.what());
               }
             }
+            std::optional<Vec4f> background;
+            if (q.contains("background")) {
+              const auto b = param<std::array<float, 4>>(q, "background");
+              for (float c : b)
+                if (!(c >= 0 && c <= 1)) bad("'background' values must be in [0, 1]");
+              background = Vec4f{b[0], b[1], b[2], b[3]};
+            }
             Image image;
             try {
-              image = head.render(f);
+              image = head.render(f, background);
             } catch (const Error& e) {
               throw streaming::RpcError(streaming::server_error, std::string("snapshot failed: ") + e.what());
             }

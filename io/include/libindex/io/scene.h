@@ -35,8 +35,10 @@ struct SceneNode {
 /// What the attribute nodes in effect at a point of the graph give the volumes after them. A group's
 /// children start from the group's state; changes inside a group do not leak out of it.
 struct SceneAttributes {
-  Colormap colormap;       ///< core's default ramp until a colormap node is met
-  std::string colormap_id; ///< the colormap node in effect ("" for the default)
+  Colormap colormap;                  ///< core's default ramp until a colormap node is met
+  std::string colormap_id;            ///< the colormap node in effect ("" for the default)
+  bool colormap_domain_given = false; ///< its node sets `domain`; else the volume's data range is used
+  std::string colormap_preset;        ///< the preset its node names ("" for a table or none)
   float sampling_distance = 0.5f;
   float sampling_distance_reference = 1.0f;
   bool nearest_filter = false;
@@ -64,6 +66,8 @@ struct VolumeDesc {
   Vec3f spacing{1, 1, 1}; ///< voxel size the file states (NRRD spacings, VDB voxel size)
   Colormap colormap;
   std::string colormap_id;
+  bool domain_given = false;   ///< the colormap sets a domain; else the viewer uses the data range
+  std::string colormap_preset; ///< the preset the colormap node names ("" for a table or none)
   float sampling_distance = 0.5f, sampling_distance_reference = 1.0f;
   bool nearest_filter = false;
   Shading shading;
