@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "libindex/error.h"
+#include "libindex/io/raw_reader.h"
 #include "libindex/io/synthetic.h"
 
 namespace libindex::apps {
@@ -49,7 +50,46 @@ std::string synthetic_project(const std::string& name, int size) {
   return text;
 }
 
+std::string volume_file_project(const std::string& path, const SceneArgs& args) {
+  namespace fs = std::filesystem;
+  const std::string extension = fs::path(path).extension().string();
+  const bool raw = extension == ".raw" || extension == ".bin" || extension == ".dat";
+  if (raw && !io::parse_scivis_name(path) && !(args.dims && args.type))
+    throw Error("'" + path +
+                "': a raw file needs its size and voxel type: name it name_XxYxZ_type.raw (Open SciVis) "
+                "or give --dims X Y Z --type uint8|uint16|sint16|float32");
+  std::vector<std::pair<std::string, std::string>> keys = {
+      {"info::name", fs::path(path).filename().string()},
+      {"root::children", "cmap vol"},
+      {"cmap::type", "colormap"},
+      {"cmap::preset", "viridis"},
+      {"cmap::domain_boundary_mode", "clamp_to_transparent"},
+      {"vol::type", "sparse_volume"},
+      {"vol::input_file", fs::absolute(path).string()},
+  };
+  if (raw) keys.push_back({"vol::importer", "raw"});
+  if (args.dims) {
+    require(args.dims->size() == 3 && (*args.dims)[0] > 0 && (*args.dims)[1] > 0 && (*args.dims)[2] > 0,
+            "--dims needs 3 positive numbers");
+    keys.push_back({"vol::bbox", "0 0 0 " + std::to_string((*args.dims)[0]) + " " + std::to_string((*args.dims)[1]) +
+                                     " " + std::to_string((*args.dims)[2])});
+  }
+  if (args.type) keys.push_back({"vol::voxel_format", to_string(parse_dtype(*args.type))});
+  if (!args.grid.empty()) keys.push_back({"vol::grid", args.grid});
+  std::string text = "#! index_app_project 0\n";
+  for (const auto& [key, value] : keys) text += "app::scene::" + key + " = " + value + "\n";
+  return text;
+}
+
 void add_scene_options(CLI::App& app, SceneArgs& a) {
+  app.add_option("files", a.files,
+                 "what to show: .prj scene files (layered in order), or one volume file: .raw (size and type from "
+                 "an Open SciVis name like head_256x256x113_uint16.raw, or --dims/--type), .nrrd/.nhdr, .vdb, .nvdb")
+      ->check(CLI::ExistingFile);
+  app.add_option("--dims", a.dims, "a raw file's size: X Y Z voxels (when its name does not say)")->expected(3);
+  app.add_option("--type", a.type, "a raw file's voxel type: uint8, uint16, sint16 or float32")
+      ->check(CLI::IsMember({"uint8", "uint16", "sint16", "int16", "float32", "float"}));
+  app.add_option("--grid", a.grid, "the grid of an OpenVDB or NanoVDB file (default: its first float grid)");
   app.add_option("--add", a.add,
                  "IndeX project file (.prj); repeat to layer several. Any key can also be "
                  "given as -key value, e.g. -index::canvas_resolution \"800 600\"")
@@ -85,7 +125,19 @@ void add_view_options(CLI::App& app, ViewArgs& a) {
 
 SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, std::string>> overrides) {
   SceneSpec spec;
-  spec.use_default = args.add.empty() && args.synthetic.empty();
+  spec.use_default = args.files.empty() && args.add.empty() && args.synthetic.empty();
+  int volume_files = 0;
+  for (const std::string& f : args.files) {
+    if (std::filesystem::path(f).extension() == ".prj") {
+      spec.layers.push_back(SceneLayer::from_file(std::filesystem::absolute(f).string()));
+    } else {
+      require(++volume_files == 1, "one volume file at a time ('" + f +
+                                       "' is the second); several volumes go in a "
+                                       ".prj scene");
+      spec.layers.push_back(SceneLayer::from_text(volume_file_project(f, args), f));
+    }
+  }
+  require(volume_files > 0 || (!args.dims && !args.type), "--dims and --type describe a raw volume file: name one");
   for (const std::string& f : args.add)
     spec.layers.push_back(SceneLayer::from_file(std::filesystem::absolute(f).string()));
   if (!args.synthetic.empty())

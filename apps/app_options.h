@@ -16,9 +16,13 @@
 namespace libindex::apps {
 
 struct SceneArgs {
-  std::vector<std::string> add; ///< .prj files, layered in order
-  std::string synthetic;        ///< a synthetic volume instead of (or over) the scene
+  std::vector<std::string> files; ///< positional: .prj files, or one volume file (raw, NRRD, OpenVDB, NanoVDB)
+  std::vector<std::string> add;   ///< .prj files, layered in order (after `files`)
+  std::string synthetic;          ///< a synthetic volume instead of (or over) the scene
   int size = 256;
+  std::optional<std::vector<int>> dims; ///< a raw file's size, when its name does not say
+  std::optional<std::string> type;      ///< a raw file's voxel type, when its name does not say
+  std::string grid;                     ///< the grid of an OpenVDB/NanoVDB file (default: its first float grid)
 };
 
 struct ViewArgs {
@@ -29,6 +33,11 @@ struct ViewArgs {
   bool ortho = false, shading = false, no_shading = false, jitter = false, mip = false, no_skip = false,
        no_early_termination = false, software_filtering = false;
 };
+
+/// Project text of a one-volume scene around a volume file: its format from the extension, a raw
+/// file's size and type from `dims`/`type` or its Open SciVis name; no domain (the data range is
+/// used) and no camera (the default frames the volume). Throws Error for a raw file nothing describes.
+std::string volume_file_project(const std::string& path, const SceneArgs& args);
 
 /// Project text of a one-volume scene around a synthetic generator (no camera: the default frames it).
 std::string synthetic_project(const std::string& name, int size);

@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// make_vdb_sphere <out.vdb> [voxels_across=64]: writes a fog-volume sphere (grid "density": 1 inside,
-// falling to 0 across a narrow band at the surface, inactive outside) for scenes/vdb_sphere.prj and
-// the tests, so no volume data is ever committed.
+// make_vdb_sphere <out.vdb|out.nvdb> [voxels_across=64]: writes a fog-volume sphere (grid "density":
+// 1 inside, falling to 0 across a narrow band at the surface, inactive outside) for
+// scenes/vdb_sphere.prj and the tests, so no volume data is ever committed. A .nvdb name writes the
+// same grid converted to NanoVDB.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <filesystem>
 #include <string>
 
 #include <openvdb/openvdb.h>
 #include <openvdb/tools/LevelSetSphere.h>
 #include <openvdb/tools/LevelSetUtil.h>
+#if LIBINDEX_TOOL_NANOVDB
+#include <nanovdb/util/IO.h>
+#include <nanovdb/util/OpenToNanoVDB.h>
+#endif
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: %s <out.vdb> [voxels_across=64]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <out.vdb|out.nvdb> [voxels_across=64]\n", argv[0]);
     return 2;
   }
   const std::string path = argv[1];
@@ -36,9 +42,17 @@ int main(int argc, char** argv) {
     // scenes/data/ is not committed: create it (or any missing parent) on first use.
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    openvdb::io::File file(path);
-    file.write({grid});
-    file.close();
+    if (std::filesystem::path(path).extension() == ".nvdb") {
+#if LIBINDEX_TOOL_NANOVDB
+      nanovdb::io::writeGrid(path, nanovdb::openToNanoVDB(*grid));
+#else
+      throw std::runtime_error("this build has no NanoVDB");
+#endif
+    } else {
+      openvdb::io::File file(path);
+      file.write({grid});
+      file.close();
+    }
     const auto bbox = grid->evalActiveVoxelBoundingBox();
     std::printf("make_vdb_sphere: wrote %s: grid 'density', active voxels %llu, bbox [%d %d %d .. %d %d %d]\n",
                 path.c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(), bbox.min().y(),

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Volume files opened directly: `index-render FILE` and `viewer FILE` for raw (Open SciVis name, or
+--dims/--type), NRRD, OpenVDB and NanoVDB give the image of the equivalent .prj written by hand, at 1
+and 2 ranks; a scene without a colormap domain is shown over its data range (said on stderr, and
+reported by scene.info); files nothing describes are one clear error line.
+
+usage: open_files_test.py INDEX_RENDER VIEWER [MAKE_VDB_SPHERE]   (prints 'N passed, N failed' last)
+"""
+import math, os, struct, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, os.path.join(HERE, "..", "viewer"))
+from libindex_client import Client, decode_png  # noqa: E402
+from harness import Checks, running_viewer  # noqa: E402
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1")
+SIZE = ["--width", "80", "--height", "64"]
+
+
+def blob_values(nx, ny, nz):
+    """A soft ball from 800 at its centre down to -200 (float32): the default domain [0, 1] would
+    show only a saturated shell of it."""
+    out = []
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                r = math.sqrt((x - nx / 2 + 0.5) ** 2 + (y - ny / 2 + 0.5) ** 2 + (z - nz / 2 + 0.5) ** 2)
+                out.append(800.0 - 1000.0 * min(r / (0.45 * min(nx, ny, nz)), 1.0))
+    return out
+
+
+def prj(input_file, extra=""):
+    """What a user would write by hand for one volume file: the same colormap the apps choose, no domain."""
+    return ("#! index_app_project 0\n"
+            "app::scene::root::children = cmap vol\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::preset = viridis\n"
+            "app::scene::cmap::domain_boundary_mode = clamp_to_transparent\n"
+            "app::scene::vol::type = sparse_volume\n"
+            f"app::scene::vol::input_file = {input_file}\n" + extra)
+
+
+def render(index_render, args, out, ranks=1):
+    """Runs index-render; returns (exit code, stderr, (w, h, channels, pixels) or None)."""
+    cmd = (["mpirun", "-np", str(ranks), index_render] if ranks > 1 else [index_render]) + args + ["-o", out] + SIZE
+    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300)
+    image = decode_png(open(out, "rb").read()) if r.returncode == 0 and os.path.exists(out) else None
+    return r.returncode, r.stderr, image
+
+
+def max_difference(a, b):
+    if a is None or b is None or a[:3] != b[:3]:
+        return 999
+    return max(abs(x - y) for x, y in zip(a[3], b[3]))
+
+
+def distinct_colours(image):
+    w, h, c, px = image
+    return len({px[i:i + c] for i in range(0, len(px), c)})
+
+
+def main():
+    index_render, viewer = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    make_vdb = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else ""
+    check = Checks()
+    work = tempfile.mkdtemp(prefix="libindex_open_files_")
+    os.chdir(work)
+    values = blob_values(48, 40, 32)
+    floats = struct.pack(f"<{len(values)}f", *values)
+    open("blob_48x40x32_float32.raw", "wb").write(floats)
+    open("blob.bin", "wb").write(floats)
+    # An int16 NRRD with a detached-looking but inline header, spacing 1 1 2.
+    ints = [max(-32768, min(32767, int(v * 40))) for v in values]
+    with open("blob.nrrd", "wb") as f:
+        f.write(b"NRRD0004\ntype: short\ndimension: 3\nsizes: 48 40 32\nspacings: 1 1 2\n"
+                b"endian: little\nencoding: raw\n\n" + struct.pack(f"<{len(ints)}h", *ints))
+
+    cases = [  # (what, command-line arguments, the .prj a user would write)
+        ("raw, Open SciVis name", ["blob_48x40x32_float32.raw"], prj("blob_48x40x32_float32.raw")),
+        ("raw, --dims/--type", ["blob.bin", "--dims", "48", "40", "32", "--type", "float32"],
+         prj("blob.bin", "app::scene::vol::importer = raw\napp::scene::vol::bbox = 0 0 0 48 40 32\n"
+                         "app::scene::vol::voxel_format = float32\n")),
+        ("NRRD", ["blob.nrrd"], prj("blob.nrrd")),
+    ]
+    if make_vdb:
+        for name in ("sphere.vdb", "sphere.nvdb"):
+            subprocess.run([make_vdb, name, "40"], check=True, capture_output=True)
+            cases.append(("OpenVDB" if name.endswith(".vdb") else "NanoVDB", [name], prj(name)))
+    else:
+        print("skipped OpenVDB and NanoVDB: this build has no OpenVDB (no make_vdb_sphere)")
+
+    for what, args, text in cases:
+        open("same.prj", "w").write(text)
+        code, err, direct = render(index_render, args, "direct.png")
+        check(code == 0 and "using the data range" in err, f"index-render {' '.join(args)}: exit {code}, "
+              f"{'says' if 'using the data range' in err else 'does not say'} it uses the data range")
+        _, _, by_prj = render(index_render, ["same.prj"], "prj.png")
+        d = max_difference(direct, by_prj)
+        check(d == 0, f"{what}: the file opened directly gives the .prj's image (max difference {d}/255)")
+        _, _, two = render(index_render, args, "two.png", ranks=2)
+        d = max_difference(direct, two)
+        check(d <= 1, f"{what}: 2 ranks give the 1-rank image (max difference {d}/255)")
+
+    # The data range, not [0, 1]: the float ball shows its whole gradient, not a saturated shell.
+    _, _, fitted = render(index_render, ["blob_48x40x32_float32.raw"], "fitted.png")
+    _, _, unit = render(index_render, ["blob_48x40x32_float32.raw", "--domain", "0", "1"], "unit.png")
+    check(distinct_colours(fitted) > 3 * distinct_colours(unit),
+          f"the data range shows the values: {distinct_colours(fitted)} colours, {distinct_colours(unit)} "
+          "with the domain [0, 1]")
+
+    # Files nothing describes: one line, exit 1, no image.
+    for args, words in ((["blob.bin"], "needs its size and voxel type"),
+                        (["blob.nrrd", "blob.bin", "--dims", "1", "2", "3", "--type", "uint8"], "one volume file at a time"),
+                        (["--dims", "4", "4", "4", "--type", "uint8"], "describe a raw volume file"),
+                        (["blob_48x40x32_float32.raw", "--dims", "48", "40", "31", "--type", "float32"],
+                         "does not match the file name")):
+        code, err, _ = render(index_render, args, "bad.png")
+        lines = [l for l in err.splitlines() if l.startswith("index-render: error:")]
+        check(code == 1 and len(lines) == 1 and words in lines[0],
+              f"index-render {' '.join(args)}: exit {code}, {lines[0] if lines else err.strip()[-200:]!r}")
+
+    # The viewer opens the same file and shows the same picture; scene.info has the values.
+    tail = None
+    try:
+        for ranks in (1, 2):
+            with running_viewer(viewer, ["blob_48x40x32_float32.raw"], ranks=ranks) as (_, port, tail):
+                c = Client(f"ws://127.0.0.1:{port}")
+                shot = decode_png(c.snapshot(80, 64))
+                _, _, direct = render(index_render, ["blob_48x40x32_float32.raw"], "direct.png")
+                d = max_difference(shot, direct)
+                check(d <= 1, f"[{ranks}] viewer FILE: the snapshot equals index-render FILE (max difference {d}/255)")
+                st = c.call("scene.info")["volumes"][0]["statistics"]
+                lo, hi = min(values), max(values)
+                check(abs(st["min"] - lo) < 1e-3 and abs(st["max"] - hi) < 1e-3 and st["count"] == len(values),
+                      f"[{ranks}] scene.info: min {st['min']}, max {st['max']}, {st['count']} voxels")
+                domain = c.call("colormap.get")["domain"]
+                check(abs(domain[0] - lo) < 1e-3 and abs(domain[1] - hi) < 1e-3,
+                      f"[{ranks}] colormap.get: the domain is the data range {domain}")
+    except Exception as e:  # noqa: BLE001
+        check(False, f"viewer FILE raised {e!r}")
+    return check.summary(tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
