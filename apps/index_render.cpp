@@ -91,6 +91,8 @@ int run(int argc, char** argv) {
   }
   mpi::agree_on_errors(MPI_COMM_WORLD, error);
 
+  if (!view.volume && rank == 0)
+    std::cerr << "[libindex] warning: the scene has no volume: the image shows only the background" << std::endl;
   Session session(MPI_COMM_WORLD, options);
   session.set_volume(view.volume);
   // A scene without a colormap domain shows its data's range (collective: every rank counts its leaf).

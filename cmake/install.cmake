@@ -28,7 +28,9 @@ foreach(dir libindex/include kernels/include mpi/include compositing/include png
 endforeach()
 install(FILES ${CMAKE_BINARY_DIR}/generated/libindex/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)
 install(FILES ${PROJECT_SOURCE_DIR}/fortran/libindex_insitu.f90 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/libindex)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/scenes)
+# Not scenes/data/: generated and downloaded volumes that git ignores (scenes/.gitignore).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/scenes
+        PATTERN "data" EXCLUDE PATTERN ".gitignore" EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/streaming/web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/libindex/web)
 
 set(libindex_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/libindex)

@@ -7,6 +7,12 @@ build=$1 source=$2
 prefix=$(mktemp -d) work=$(mktemp -d)
 trap 'rm -rf "$prefix" "$work"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
+# What is installed: the scenes without their ignored data/ (generated and downloaded volumes), and
+# libraries named libindex*.a, not liblibindex_*.a.
+[ -f "$prefix/share/libindex/scenes/default.prj" ] && [ ! -e "$prefix/share/libindex/scenes/data" ] &&
+  [ ! -e "$prefix/share/libindex/scenes/.gitignore" ] || { echo "FAIL: installed scenes: $(ls -A "$prefix/share/libindex/scenes")"; exit 1; }
+libraries=$(cd "$prefix/lib" && ls ./*.a)
+if grep -q liblibindex <<<"$libraries"; then echo "FAIL: library names: $libraries"; exit 1; fi
 cmake -S "$source/examples/render_from_code" -B "$work" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work" -j2 >/dev/null
 out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe "$work/render_from_code" "$work/out.png")

@@ -39,21 +39,22 @@ ProgressMeter::ProgressMeter(std::string what, uint64_t total)
 
 void ProgressMeter::add(uint64_t bytes) {
   const uint64_t done = done_ += bytes;
-  if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
-    if (finished_ || now - last_ < std::chrono::seconds(1) || done >= total_) return;
+    // A small load is reported too once it has taken a second: a synthetic volume being computed,
+    // a slow file system.
+    if (!enabled_ && now - start_ >= std::chrono::seconds(1)) enabled_ = true;
+    if (!enabled_ || finished_ || now - last_ < std::chrono::seconds(1) || done >= total_) return;
     last_ = now;
   }
   report(done);
 }
 
 void ProgressMeter::finish() {
-  if (!enabled_) return;
   {
     std::lock_guard lock(mutex_);
-    if (finished_) return;
+    if (!enabled_ || finished_) return;
     finished_ = true;
   }
   report(total_);

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -252,6 +254,27 @@ TEST(RawReader, ReadsOnlyTheBoxAndReportsProgressForLargeReads) {
   ASSERT_FALSE(reports.empty());
   EXPECT_EQ(reports.back().first, uint64_t(65) << 20);
   EXPECT_EQ(reports.back().second, uint64_t(65) << 20);
+}
+
+// A small load that is slow (a synthetic volume being computed, a slow file system) is reported
+// once it has taken a second, then at its end; a quick one is not.
+TEST(Progress, ASmallSlowLoadIsReportedAfterASecond) {
+  std::vector<uint64_t> reported;
+  auto previous =
+      set_progress_callback([&](const std::string&, uint64_t done, uint64_t, double) { reported.push_back(done); });
+  {
+    ProgressMeter quick("quick", 1000);
+    quick.add(1000);
+    quick.finish();
+  }
+  EXPECT_TRUE(reported.empty());
+  ProgressMeter slow("slow", 1000);
+  slow.add(100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  slow.add(100); // a second has passed: reported from here on
+  slow.finish();
+  set_progress_callback(previous);
+  EXPECT_EQ(reported, (std::vector<uint64_t>{200, 1000}));
 }
 
 } // namespace

@@ -23,8 +23,9 @@ using ProgressCallback = std::function<void(const std::string& what, uint64_t do
 /// prints "libindex: <what>: read 512.0 of 1024.0 MiB (50%), 230.1 MB/s".
 ProgressCallback set_progress_callback(ProgressCallback callback);
 
-/// Counts the bytes of one load and calls the hook about once a second and at the end, only when
-/// `total` is at least kProgressThresholdBytes. add() may be called from several threads.
+/// Counts the bytes of one load and calls the hook about once a second and at the end, when `total`
+/// is at least kProgressThresholdBytes or once the load has taken a second (then from that report
+/// on). add() may be called from several threads.
 class ProgressMeter {
  public:
   ProgressMeter(std::string what, uint64_t total);
@@ -37,10 +38,10 @@ class ProgressMeter {
   void report(uint64_t done);
   std::string what_;
   uint64_t total_;
-  bool enabled_;
+  bool enabled_; ///< under mutex_
   std::atomic<uint64_t> done_{0};
   std::chrono::steady_clock::time_point start_, last_;
-  std::mutex mutex_; // guards last_ and finished_
+  std::mutex mutex_; // guards enabled_, last_ and finished_
   bool finished_ = false;
 };
 
