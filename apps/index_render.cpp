@@ -78,6 +78,7 @@ int run(int argc, char** argv) {
   try {
     view = build_scene(apps::scene_spec(scene_args, overrides), rank == 0);
     apps::apply_view_options(view_args, view);
+    if (!time_step && view.scene.view.time_step) time_step = view.scene.view.time_step; // a saved session's step
     if (time_step) {
       require(!view.scene.volumes.empty(), "--time-step: the scene has no volume");
       const io::VolumeDesc& v = view.scene.volumes.front();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // load_scene: walk IndeX's scene graph, read the global keys, warn once about each unused key.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "libindex/error.h"
@@ -111,6 +112,33 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   scene.camera = c;
 }
 
+void read_view_keys(const ProjectFile& project, ViewKeys& view) {
+  const std::string p = "app::libindex::view::";
+  if (const auto v = project.find(p + "sampling_distance")) {
+    view.sampling_distance = as_float(*v);
+    if (!(*view.sampling_distance > 0)) fail(*v, "must be positive");
+  }
+  if (const auto v = project.find(p + "mode")) {
+    if (v->text != "dvr" && v->text != "mip") fail(*v, "expected dvr or mip");
+    view.mode = v->text == "mip" ? RenderMode::maximum_intensity : RenderMode::direct_volume;
+  }
+  auto flag = [&](const char* key, std::optional<bool>& out) {
+    if (const auto v = project.find(p + key)) out = as_bool(*v);
+  };
+  flag("shading", view.shading);
+  flag("jitter", view.jitter);
+  flag("early_termination", view.early_termination);
+  flag("empty_space_skipping", view.empty_space_skipping);
+  flag("hardware_filtering", view.hardware_filtering);
+  if (const auto v = project.find(p + "background")) {
+    const auto c = as_floats(*v, 4);
+    for (float x : c)
+      if (!(x >= 0 && x <= 1)) fail(*v, "each of r g b a must be in [0, 1]");
+    view.background = Vec4f{c[0], c[1], c[2], c[3]};
+  }
+  if (const auto v = project.find(p + "time_step")) view.time_step = as_int(*v);
+}
+
 std::vector<std::string> unique_in_order(const std::vector<std::string>& in) {
   std::vector<std::string> out;
   std::set<std::string> seen;
@@ -135,6 +163,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     scene.canvas_height = r[1];
   }
   read_camera(project, scene);
+  read_view_keys(project, scene.view);
   if (const auto v = project.find("index::region_of_interest")) scene.region_of_interest = as_box3f(*v);
   if (const auto v = project.find("index::scaling")) {
     scene.scaling = as_vec3f(*v);
@@ -185,6 +214,29 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
   r.scaling = scene.scaling * volume.spacing;
   r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling;
   return r;
+}
+
+std::string write_project(const std::vector<Value>& entries, const std::string& comment) {
+  std::string out = "#! index_app_project 0\n";
+  for (size_t start = 0; start < comment.size();) {
+    const size_t end = std::min(comment.find('\n', start), comment.size());
+    out += "# " + comment.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  for (const Value& v : entries) {
+    const bool padded =
+        !v.text.empty() && (std::isspace((unsigned char)v.text.front()) || std::isspace((unsigned char)v.text.back()));
+    if (v.text.find('\n') == std::string::npos && !padded) {
+      out += v.key + " = " + v.text + "\n";
+    } else {
+      // A block keeps the value verbatim (several lines, or spaces at its ends).
+      const std::string& text = v.text;
+      require(text.find("\n(END)") == std::string::npos && text.rfind("(END)", 0) != 0,
+              v.key + ": a value holding a line '(END)' cannot be written");
+      out += v.key + " << (END)\n" + text + "\n(END)\n";
+    }
+  }
+  return out;
 }
 
 ProjectFile default_project() {

@@ -20,13 +20,17 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
 }
 } // namespace
 
-SceneView build_scene(const SceneSpec& spec, bool log) {
+io::ProjectFile merged_project(const SceneSpec& spec) {
   io::ProjectFile project;
   if (spec.use_default) project = io::default_project();
   add_layers(project, spec.layers);
   project.add_overrides(spec.overrides);
   add_layers(project, spec.edits);
-  io::SceneDescription scene = io::load_scene(project);
+  return project;
+}
+
+SceneView build_scene(const SceneSpec& spec, bool log) {
+  io::SceneDescription scene = io::load_scene(merged_project(spec));
   if (log)
     for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
   return make_scene_view(std::move(scene));

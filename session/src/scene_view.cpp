@@ -32,6 +32,17 @@ SceneView make_scene_view(io::SceneDescription scene) {
                                         : intersect(v.volume_box, v.frame.settings.region_of_interest),
                                     aspect);
   }
+  // libindex's own view keys (a file session.save wrote) over the scene's settings.
+  const io::ViewKeys& k = scene.view;
+  RenderSettings& r = v.frame.settings;
+  if (k.sampling_distance) r.sampling_distance = *k.sampling_distance;
+  if (k.mode) r.mode = *k.mode;
+  if (k.shading) r.shading.enabled = *k.shading;
+  if (k.jitter) r.jitter = *k.jitter;
+  if (k.early_termination) r.early_termination = *k.early_termination;
+  if (k.empty_space_skipping) r.empty_space_skipping = *k.empty_space_skipping;
+  if (k.hardware_filtering) r.hardware_filtering = *k.hardware_filtering;
+  if (k.background) v.background = *k.background;
   v.scene = std::move(scene);
   return v;
 }

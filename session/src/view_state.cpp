@@ -21,7 +21,8 @@ void ViewState::load_scene(SceneSpec next) {
   opacity_points.clear();
   fit_domain = view.volume && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
   statistics.reset();
-  time_step = time_range().first;
+  time_step = std::clamp(view.scene.view.time_step.value_or(time_range().first), time_range().first,
+                         time_range().second); // a saved session reopens at its step
   playing = false;
   ++scene_version;
   dirty = true;
@@ -65,15 +66,18 @@ void ViewState::advance_time() {
 
 std::string ViewState::resolve_data_path(const std::string& in) const { return io::PathPolicy(data_roots).resolve(in); }
 
-std::string ViewState::snapshot_path(const std::string& in) const {
+std::string ViewState::snapshot_path(const std::string& in) const { return output_path(in, ".png", "PNG"); }
+
+std::string ViewState::output_path(const std::string& in, const std::string& extension, const std::string& what) const {
   if (output_root.empty())
-    throw Error("this viewer writes no files (start it with --output-root DIR); leave 'path' out to get "
-                "the PNG back");
+    throw Error("this viewer writes no files (start it with --output-root DIR); leave 'path' out to get the " + what +
+                " back");
   const std::string path = io::PathPolicy({output_root}).resolve(in);
-  if (std::filesystem::path(path).extension() != ".png") throw Error("'" + in + "': a snapshot path must end in .png");
+  if (std::filesystem::path(path).extension() != extension)
+    throw Error("'" + in + "': the path must end in " + extension);
   std::error_code ec;
   if (std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
-    throw Error("'" + in + "' exists already: snapshots never overwrite a file");
+    throw Error("'" + in + "' exists already: this viewer never overwrites a file");
   return path;
 }
 

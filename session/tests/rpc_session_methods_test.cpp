@@ -3,11 +3,13 @@
 // IndeX perflab) on a real one-rank session over MPI_COMM_SELF: no mpirun, nothing mocked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "libindex/png/png.h"
 #include "libindex/rpc_methods.h"
+#include "libindex/session.h"
 #include "rpc_test_util.h"
 
 using namespace libindex;
@@ -166,6 +168,47 @@ TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
   EXPECT_EQ(call(rpc, "colormap.get")["result"]["domain"], json({0.0, 500.0}));
 }
 
+// session.save writes what is shown; that file, loaded the way index-render loads a .prj (or by
+// session.load), gives the same picture.
+TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
+  ASSERT_EQ(code(call(rpc, "camera.set", {{"from", {40, -30, 70}}, {"dir", {-0.4, 0.5, -0.75}}, {"up", {0, 0, 1}}})),
+            0);
+  ASSERT_EQ(
+      code(call(rpc, "colormap.set",
+                {{"preset", "magma"}, {"domain", {0.1, 0.9}}, {"opacity_points", {{0, 0}, {0.3, 0.05}, {1, 0.8}}}})),
+      0);
+  ASSERT_EQ(
+      code(call(rpc, "render.set", {{"shading", true}, {"sampling_distance", 0.3}, {"width", 48}, {"height", 40}})), 0);
+  const json shot = call(rpc, "snapshot", {{"background", {0.2, 0.3, 0.4, 1}}});
+  ASSERT_EQ(code(shot), 0) << shot;
+  const png::Decoded shown = png::decode(unbase64(shot["result"]["png_base64"]));
+  const json saved = call(rpc, "session.save");
+  ASSERT_EQ(code(saved), 0) << saved;
+  const std::string text = saved["result"]["project"];
+  EXPECT_NE(text.find("app::libindex::view::shading = true"), std::string::npos);
+
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_text(text, "saved.prj"));
+  const SceneView view = build_scene(spec, false);
+  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front(); // every key it wrote is read
+  EXPECT_EQ(view.frame.width, 48);
+  SessionOptions options;
+  options.backend = kernels::BackendKind::cpu, options.log = false;
+  Session alone(MPI_COMM_SELF, options);
+  alone.set_volume(view.volume);
+  const Image again = alone.render_frame(view.frame, {0.2f, 0.3f, 0.4f, 1.0f});
+  const std::vector<uint8_t> rgba = to_rgba8_straight(again);
+  ASSERT_EQ(rgba.size(), shown.rgba8.size());
+  int worst = 0;
+  for (size_t i = 0; i < rgba.size(); ++i) worst = std::max(worst, std::abs(int(rgba[i]) - int(shown.rgba8[i])));
+  EXPECT_LE(worst, 1) << "the saved session renders another picture";
+
+  // Written as a file only inside the output root, never over one.
+  EXPECT_NE(message(call(rpc, "session.save", {{"path", "a.prj"}})).find("this viewer writes no files"),
+            std::string::npos);
+}
+
 TEST_F(SessionMethods, SnapshotErrors) {
   EXPECT_EQ(code(call(rpc, "snapshot", {{"width", 0}})), -32602);
   EXPECT_EQ(message(call(rpc, "snapshot", {{"width", 10000}, {"height", 10000}})),
@@ -283,10 +326,10 @@ TEST_F(SessionMethods, SnapshotsWriteOnlyNewPngFilesInsideTheOutputRoot) {
   EXPECT_GT(fs::file_size(out / "a.png"), 8u);
   const auto ops = head->ops_sent();
   r = call(rpc, "snapshot", {{"path", "a.png"}});
-  EXPECT_EQ(message(r), "invalid params: 'path': 'a.png' exists already: snapshots never overwrite a file");
+  EXPECT_EQ(message(r), "invalid params: 'path': 'a.png' exists already: this viewer never overwrites a file");
   std::ofstream(out / "scene.prj") << "#! index_app_project 0\n";
   EXPECT_EQ(message(call(rpc, "snapshot", {{"path", "scene.prj"}})),
-            "invalid params: 'path': 'scene.prj': a snapshot path must end in .png");
+            "invalid params: 'path': 'scene.prj': the path must end in .png");
   fs::create_symlink(root / "elsewhere.png", out / "link.png"); // dangling, to outside the output root
   r = call(rpc, "snapshot", {{"path", "link.png"}});
   EXPECT_NE(message(r).find("is outside the data roots"), std::string::npos) << r;

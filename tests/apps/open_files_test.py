@@ -126,7 +126,8 @@ def main():
     tail = None
     try:
         for ranks in (1, 2):
-            with running_viewer(viewer, ["blob_48x40x32_float32.raw"], ranks=ranks) as (_, port, tail):
+            with running_viewer(viewer, ["blob_48x40x32_float32.raw", "--output-root", work],
+                                ranks=ranks) as (_, port, tail):
                 c = Client(f"ws://127.0.0.1:{port}")
                 shot = decode_png(c.snapshot(80, 64))
                 _, _, direct = render(index_render, ["blob_48x40x32_float32.raw"], "direct.png")
@@ -139,6 +140,16 @@ def main():
                 domain = c.call("colormap.get")["domain"]
                 check(abs(domain[0] - lo) < 1e-3 and abs(domain[1] - hi) < 1e-3,
                       f"[{ranks}] colormap.get: the domain is the data range {domain}")
+                # Keep the work: a changed view saved, then rendered by index-render, is what was shown.
+                c.call("colormap.set", preset="inferno", opacity_points=[[0, 0], [0.5, 0.1], [1, 0.9]])
+                c.call("render.set", shading=True, mip=False)
+                c.call("camera.set", **{"from": [90, 60, 50]}, dir=[-0.8, -0.45, -0.4], up=[0, 0, 1])
+                shown = decode_png(c.snapshot(80, 64))
+                saved = c.call("session.save", path=f"saved{ranks}.prj")["path"]
+                code, err, again = render(index_render, [saved], "saved.png")
+                d = max_difference(shown, again)
+                check(code == 0 and d <= 1,
+                      f"[{ranks}] session.save, then index-render of the file: the picture shown (max difference {d}/255)")
     except Exception as e:  # noqa: BLE001
         check(False, f"viewer FILE raised {e!r}")
     return check.summary(tail)

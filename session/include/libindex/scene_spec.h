@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "libindex/io/project_file.h"
 #include "libindex/scene_view.h"
 
 namespace libindex {
@@ -42,6 +43,10 @@ struct SceneSpec {
   std::vector<SceneLayer> edits; ///< scene edits from the API: later than (so over) the command line
   friend bool operator==(const SceneSpec&, const SceneSpec&) = default;
 };
+
+/// The project the spec's layers make, in order (the built-in default, files and texts, command-line
+/// overrides, API edits): what build_scene reads, and what session.save writes out.
+io::ProjectFile merged_project(const SceneSpec& spec);
 
 /// Builds the scene of a spec; every rank does it with the same spec and gets the same scene.
 /// Throws libindex::Error naming the file and key at fault. `log`: print the scene's warnings.

@@ -71,6 +71,9 @@ struct ViewState {
   /// Where a snapshot named `path` by a client is written: inside the output root, a file that does
   /// not exist yet (never overwritten, never through a symbolic link). Throws libindex::Error.
   std::string snapshot_path(const std::string& path) const;
+  /// The same for any file this viewer writes: `extension` (".prj") is required; `what` ("project")
+  /// names what the client gets back instead when there is no output root.
+  std::string output_path(const std::string& path, const std::string& extension, const std::string& what) const;
 };
 
 } // namespace libindex

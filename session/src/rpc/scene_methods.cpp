@@ -11,6 +11,7 @@
 #include "libindex/error.h"
 #include "libindex/io/image_writer.h"
 #include "libindex/rpc_methods.h"
+#include "libindex/session_file.h"
 #include "rpc_json.h"
 
 namespace libindex::rpc {
@@ -109,27 +110,59 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
               throw streaming::RpcError(streaming::server_error, "the scene has no volume");
             return volume_json(s, 0);
           });
+  // Loads a .prj from inside the data roots; `keep_overrides`: the command line's -key value still
+  // apply (a scene file), or not (a saved session, which holds them already).
+  auto load = [&s](const json& q, bool keep_overrides) {
+    SceneSpec next;
+    next.use_default = false;
+    SceneLayer layer;
+    layer.file = data_path_param(s, q, "path");
+    layer.roots = s.data_roots; // and every file the scene names must lie inside them too
+    next.layers.push_back(std::move(layer));
+    if (keep_overrides) next.overrides = s.spec.overrides;
+    try {
+      s.load_scene(std::move(next));
+    } catch (const Error& e) {
+      throw streaming::RpcError(streaming::server_error, e.what());
+    }
+    return scene_info(s);
+  };
+  const json path_doc =
+      param_doc("string", "path (relative: to the first --data-root) or file:// URL inside a --data-root", true);
   rpc.add({"scene.load",
            "Loads a .prj scene file from inside the data roots (replaces the scene).",
-           {{"path", param_doc("string",
-                               "path (relative: to the first --data-root) or file:// URL inside a --data-root", true)}},
+           {{"path", path_doc}},
            {{"type", "object"}},
            {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
-          [&s](const json& q) {
-            SceneSpec next;
-            next.use_default = false;
-            SceneLayer layer;
-            layer.file = data_path_param(s, q, "path");
-            layer.roots = s.data_roots; // and every file the scene names must lie inside them too
-            next.layers.push_back(std::move(layer));
-            next.overrides = s.spec.overrides;
-            try {
-              s.load_scene(std::move(next));
-            } catch (const Error& e) {
-              throw streaming::RpcError(streaming::server_error, e.what());
-            }
-            return scene_info(s);
-          });
+          [load](const json& q) { return load(q, true); });
+  rpc.add({"session.load",
+           "Loads a session saved by session.save (a .prj inside the data roots): its scene, camera, colormap and "
+           "rendering settings; the command line's -key overrides do not apply over it.",
+           {{"path", path_doc}},
+           {{"type", "object"}},
+           {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
+          [load](const json& q) { return load(q, false); });
+  rpc.add(
+      {"session.save",
+       "Writes the view as an IndeX project (.prj) that reproduces it in the viewer, index-render or "
+       "session.load: the scene (relative file names made absolute), camera, canvas, the shown volume's "
+       "colormap, region of interest and rendering settings. Returned as text, or written as a new file under "
+       "--output-root.",
+       {{"path", param_doc("string", "write it here (a new .prj file inside --output-root) instead of returning it")}},
+       {{"type", "object"}},
+       {"-32602 with no --output-root, a path outside it, not ending in .prj or an existing file"}},
+      [&s](const json& q) {
+        const std::string text = session_project(s);
+        if (!q.contains("path")) return json{{"project", text}};
+        std::string path;
+        try {
+          path = s.output_path(param<std::string>(q, "path"), ".prj", "project");
+        } catch (const Error& e) {
+          bad(std::string("'path': ") + e.what());
+        }
+        write_new_file(path, std::vector<uint8_t>(text.begin(), text.end()));
+        return json{{"path", path}};
+      });
   rpc.add({"snapshot",
            "Renders a still (PNG) at any resolution; returned as base64, or written as a new file under --output-root.",
            {{"width", param_doc("integer", "default: the canvas width")},

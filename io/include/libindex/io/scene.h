@@ -78,6 +78,17 @@ struct VolumeDesc {
   Origin origin; ///< where the node's type was set
 };
 
+/// libindex's own keys `app::libindex::view::*`: what IndeX keeps in its application rather than in
+/// its scene (render mode, jitter, the background...). session.save writes them so that a saved
+/// file shows what the user saw; unset ones leave the scene's own settings.
+struct ViewKeys {
+  std::optional<float> sampling_distance;
+  std::optional<RenderMode> mode; ///< `dvr` or `mip`
+  std::optional<bool> shading, jitter, early_termination, empty_space_skipping, hardware_filtering;
+  std::optional<Vec4f> background; ///< straight RGBA
+  std::optional<int> time_step;
+};
+
 /// Everything a project file says about the scene.
 struct SceneDescription {
   std::string name, description, credits, requirements; ///< app::scene::info::*
@@ -90,6 +101,7 @@ struct SceneDescription {
   std::vector<std::string> root_children;               ///< app::scene::root::children
   SceneResources resources;                             ///< for nodes added later (JSON-RPC)
   std::vector<std::string> warnings;                    ///< "file:line: key = 'value': ignored (...)", one per key
+  ViewKeys view;                                        ///< app::libindex::view::*
 };
 
 /// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.
@@ -99,6 +111,10 @@ struct SceneOptions {
 
 /// The nodes a project file defines (every `app::scene::<id>::...` key except root's and info's), by id.
 std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project);
+
+/// A project file holding `entries` in order (`key = value`, or a `key << (END)` block for a value
+/// of several lines), that ProjectFile reads back to the same values.
+std::string write_project(const std::vector<Value>& entries, const std::string& comment = "");
 
 /// The colormap file table of a project file.
 SceneResources scene_resources(const ProjectFile& project);
