@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <optional>
 #include <iostream>
+#include <memory>
 
 #include "app_options.h"
+#include "movie_writer.h"
 #include "libindex/config.h"
 #include "libindex/default_view.h"
 #include "libindex/io/image_writer.h"
@@ -36,6 +38,8 @@ int run(int argc, char** argv) {
   apps::ViewArgs view_args;
   std::string output = "out.png";
   int orbit = 0;
+  std::string movie;
+  int fps = 24;
   std::optional<int> time_step;
   bool balance = false;
   std::string backend = "auto";
@@ -52,6 +56,11 @@ int run(int argc, char** argv) {
                  "render N frames on a circle around the region-of-interest centre into "
                  "OUTPUT_0000.png, ...")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--movie", movie,
+                 "with --orbit N: encode the N frames as a video (.mp4, .mkv, .mov or .avi; H.264 when available); "
+                 "PNGs are written too only when -o is given")
+      ->needs("--orbit");
+  app.add_option("--fps", fps, "frames per second of the --movie")->check(CLI::Range(1, 240));
   app.add_flag("--balance", balance,
                "re-partition by visible work (voxels the colormap shows) before rendering; "
                "same image, busier ranks");
@@ -67,6 +76,8 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
 
+  const bool write_pngs = movie.empty() || app.count("--output") > 0;
+  std::unique_ptr<apps::MovieWriter> movie_writer; // the head's
   SessionOptions options;
   options.backend = kernels::parse_backend_kind(backend);
   options.compositing.strategy = compositing::parse_strategy(strategy);
@@ -86,7 +97,12 @@ int run(int argc, char** argv) {
               "--time-step " + std::to_string(*time_step) + ": the scene's volume is not a time series");
       view.volume = v.open_step(*time_step);
     }
-    if (rank == 0) apps::check_writable(orbit > 0 ? numbered(output, 0) : output);
+    if (!movie.empty() && orbit < 1) throw Error("--movie needs --orbit N with N >= 1 frames");
+    if (rank == 0 && (movie.empty() || write_pngs)) apps::check_writable(orbit > 0 ? numbered(output, 0) : output);
+    if (rank == 0 && !movie.empty()) {
+      // Opened now, so a bad name, folder or size fails before any frame renders.
+      movie_writer = std::make_unique<apps::MovieWriter>(movie, view.frame.width, view.frame.height, fps);
+    }
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -111,16 +127,25 @@ int run(int argc, char** argv) {
   for (int i = 0; i < frames; ++i) {
     FrameParams frame = view.frame;
     if (orbit > 0) frame.camera = orbit_camera(view.frame.camera, centre, 360.0f * float(i) / float(orbit), 0.0f);
-    const Image image = session.render_frame(frame, view.background);
+    Image image = session.render_frame(frame, view.background);
     if (rank != 0) continue;
     const FrameStats& s = session.last_stats();
-    const std::string path = orbit > 0 ? numbered(output, i) : output;
-    io::write_png(path, image);
+    std::string path = orbit > 0 ? numbered(output, i) : output;
+    if (write_pngs) io::write_png(path, image);
+    if (movie_writer) {
+      apply_background(image, {0, 0, 0, 1}); // video has no alpha: what is transparent shows black
+      movie_writer->add(to_rgba8_premultiplied(image));
+      path = write_pngs ? path + " and " + movie : movie + " (frame " + std::to_string(i + 1) + ")";
+    }
     const double ms = s.render_ms + s.composite_ms;
     std::printf("%s, %d ranks, %dx%d, %lld samples, %.1f ms (render %.1f, composite %.1f), %.3g samples/s -> %s\n",
                 session.backend_name().c_str(), s.ranks, frame.width, frame.height, s.samples, ms, s.render_ms,
                 s.composite_ms, ms > 0 ? double(s.samples) / (ms / 1000.0) : 0.0, path.c_str());
     std::fflush(stdout);
+  }
+  if (movie_writer) {
+    movie_writer->finish();
+    std::printf("%s: %d frames at %d fps, %s\n", movie.c_str(), frames, fps, movie_writer->codec().c_str());
   }
   return 0;
 }

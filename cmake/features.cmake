@@ -6,6 +6,7 @@
 #   LIBINDEX_WITH_OPENVDB  io reads OpenVDB .vdb files
 #   LIBINDEX_WITH_NANOVDB  io reads NanoVDB .nvdb files (header-only)
 #   LIBINDEX_WITH_TLS      the viewer's server can speak https/wss (libwebsockets built with TLS)
+#   LIBINDEX_WITH_MOVIE    index-render --movie encodes videos (FFmpeg's libavcodec/libavformat/libswscale)
 # ON (the default) means "use it when found", OFF "never". From here on the variable of the same name
 # holds the resolved ON/OFF (a normal variable over the cache option), so `if(LIBINDEX_WITH_X)`
 # anywhere in the tree means "this build has X". The CPU's SIMD is the cache string LIBINDEX_CPU_SIMD
@@ -14,6 +15,7 @@
 option(LIBINDEX_WITH_OPENVDB "Read OpenVDB files when OpenVDB is found (OFF: never)" ON)
 option(LIBINDEX_WITH_NANOVDB "Read NanoVDB files when NanoVDB's headers are found (OFF: never)" ON)
 option(LIBINDEX_WITH_TLS "Serve https/wss when libwebsockets was built with TLS (OFF: never)" ON)
+option(LIBINDEX_WITH_MOVIE "Encode movies when FFmpeg's libraries are found (OFF: never)" ON)
 
 # Resolves option `var` to ON when it is ON and `found`, else OFF, as a normal variable.
 macro(libindex_resolve_feature var found)
@@ -80,9 +82,25 @@ if(LIBINDEX_WITH_TLS AND _libindex_full_build)
 endif()
 libindex_resolve_feature(LIBINDEX_WITH_TLS _tls_found)
 
+# Movies: FFmpeg's libraries from Debian (libavcodec-dev, libavformat-dev, libswscale-dev), through
+# pkg-config; an imported target PkgConfig::LIBAV.
+set(_movie_found OFF)
+if(LIBINDEX_WITH_MOVIE AND _libindex_full_build)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(LIBAV QUIET IMPORTED_TARGET libavcodec libavformat libavutil libswscale)
+    set(_movie_found ${LIBAV_FOUND})
+  endif()
+  if(NOT _movie_found)
+    message(STATUS "libindex: FFmpeg libraries not found (libavcodec-dev libavformat-dev libswscale-dev); "
+                   "index-render --movie will say so")
+  endif()
+endif()
+libindex_resolve_feature(LIBINDEX_WITH_MOVIE _movie_found)
+
 include(${CMAKE_CURRENT_LIST_DIR}/cpu_simd.cmake) # resolves LIBINDEX_CPU_SIMD and LIBINDEX_CPU_SIMD_WIDTH
 
 configure_file(${CMAKE_CURRENT_LIST_DIR}/config.h.in ${CMAKE_BINARY_DIR}/generated/libindex/config.h @ONLY)
 message(STATUS "libindex features: cuda=${LIBINDEX_WITH_CUDA} openvdb=${LIBINDEX_WITH_OPENVDB} "
                "nanovdb=${LIBINDEX_WITH_NANOVDB} tls=${LIBINDEX_WITH_TLS} simd=${LIBINDEX_CPU_SIMD} "
-               "tbb=${LIBINDEX_WITH_TBB}")
+               "tbb=${LIBINDEX_WITH_TBB} movie=${LIBINDEX_WITH_MOVIE}")

@@ -9,6 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools
   libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
+  libavcodec-dev libavformat-dev libswscale-dev # index-render --movie
   python3 python3-websocket clang-format
   gfortran # the Fortran in-situ module and example (tests/install_test.sh)
 )
