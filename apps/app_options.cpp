@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "libindex/error.h"
-#include "libindex/io/raw_reader.h"
 #include "libindex/io/synthetic.h"
 
 namespace libindex::apps {
@@ -50,35 +49,15 @@ std::string synthetic_project(const std::string& name, int size) {
   return text;
 }
 
-std::string volume_file_project(const std::string& path, const SceneArgs& args) {
-  namespace fs = std::filesystem;
-  const std::string extension = fs::path(path).extension().string();
-  const bool raw = extension == ".raw" || extension == ".bin" || extension == ".dat";
-  if (raw && !io::parse_scivis_name(path) && !(args.dims && args.type))
-    throw Error("'" + path +
-                "': a raw file needs its size and voxel type: name it name_XxYxZ_type.raw (Open SciVis) "
-                "or give --dims X Y Z --type uint8|uint16|sint16|float32");
-  std::vector<std::pair<std::string, std::string>> keys = {
-      {"info::name", fs::path(path).filename().string()},
-      {"root::children", "cmap vol"},
-      {"cmap::type", "colormap"},
-      {"cmap::preset", "viridis"},
-      {"cmap::domain_boundary_mode", "clamp_to_transparent"},
-      {"vol::type", "sparse_volume"},
-      {"vol::input_file", fs::absolute(path).string()},
-  };
-  if (raw) keys.push_back({"vol::importer", "raw"});
+VolumeFileOptions volume_file_options(const SceneArgs& args) {
+  VolumeFileOptions o;
   if (args.dims) {
-    require(args.dims->size() == 3 && (*args.dims)[0] > 0 && (*args.dims)[1] > 0 && (*args.dims)[2] > 0,
-            "--dims needs 3 positive numbers");
-    keys.push_back({"vol::bbox", "0 0 0 " + std::to_string((*args.dims)[0]) + " " + std::to_string((*args.dims)[1]) +
-                                     " " + std::to_string((*args.dims)[2])});
+    require(args.dims->size() == 3, "--dims needs 3 numbers");
+    o.dims = Vec3i{(*args.dims)[0], (*args.dims)[1], (*args.dims)[2]};
   }
-  if (args.type) keys.push_back({"vol::voxel_format", to_string(parse_dtype(*args.type))});
-  if (!args.grid.empty()) keys.push_back({"vol::grid", args.grid});
-  std::string text = "#! index_app_project 0\n";
-  for (const auto& [key, value] : keys) text += "app::scene::" + key + " = " + value + "\n";
-  return text;
+  if (args.type) o.dtype = parse_dtype(*args.type);
+  o.grid = args.grid;
+  return o;
 }
 
 void add_scene_options(CLI::App& app, SceneArgs& a) {
@@ -134,7 +113,7 @@ SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, s
       require(++volume_files == 1, "one volume file at a time ('" + f +
                                        "' is the second); several volumes go in a "
                                        ".prj scene");
-      spec.layers.push_back(SceneLayer::from_text(volume_file_project(f, args), f));
+      spec.layers.push_back(SceneLayer::from_text(volume_file_project(f, volume_file_options(args)), f));
     }
   }
   require(volume_files > 0 || (!args.dims && !args.type), "--dims and --type describe a raw volume file: name one");

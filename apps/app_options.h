@@ -34,10 +34,8 @@ struct ViewArgs {
        no_early_termination = false, software_filtering = false;
 };
 
-/// Project text of a one-volume scene around a volume file: its format from the extension, a raw
-/// file's size and type from `dims`/`type` or its Open SciVis name; no domain (the data range is
-/// used) and no camera (the default frames the volume). Throws Error for a raw file nothing describes.
-std::string volume_file_project(const std::string& path, const SceneArgs& args);
+/// What --dims, --type and --grid say about a volume file (for volume_file_project).
+VolumeFileOptions volume_file_options(const SceneArgs& args);
 
 /// Project text of a one-volume scene around a synthetic generator (no camera: the default frames it).
 std::string synthetic_project(const std::string& name, int size);

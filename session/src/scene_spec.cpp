@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/scene_spec.h"
 
+#include <filesystem>
 #include <iostream>
 
+#include "libindex/error.h"
 #include "libindex/io/project_file.h"
+#include "libindex/io/raw_reader.h"
 
 namespace libindex {
 
@@ -19,6 +22,41 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
   }
 }
 } // namespace
+
+bool is_volume_file(const std::string& path) {
+  const std::string e = std::filesystem::path(path).extension().string();
+  return e == ".raw" || e == ".bin" || e == ".dat" || e == ".nrrd" || e == ".nhdr" || e == ".vdb" || e == ".nvdb";
+}
+
+std::string volume_file_project(const std::string& path, const VolumeFileOptions& o) {
+  namespace fs = std::filesystem;
+  const std::string extension = fs::path(path).extension().string();
+  const bool raw = extension == ".raw" || extension == ".bin" || extension == ".dat";
+  if (raw && !io::parse_scivis_name(path) && !(o.dims && o.dtype))
+    throw Error("'" + path +
+                "': a raw file needs its size and voxel type: name it name_XxYxZ_type.raw (Open SciVis) "
+                "or give --dims X Y Z --type uint8|uint16|sint16|float32");
+  std::vector<std::pair<std::string, std::string>> keys = {
+      {"info::name", fs::path(path).filename().string()},
+      {"root::children", "cmap vol"},
+      {"cmap::type", "colormap"},
+      {"cmap::preset", "viridis"},
+      {"cmap::domain_boundary_mode", "clamp_to_transparent"},
+      {"vol::type", "sparse_volume"},
+      {"vol::input_file", fs::absolute(path).string()},
+  };
+  if (raw) keys.push_back({"vol::importer", "raw"});
+  if (o.dims) {
+    require(o.dims->x > 0 && o.dims->y > 0 && o.dims->z > 0, "--dims needs 3 positive numbers");
+    keys.push_back({"vol::bbox", "0 0 0 " + std::to_string(o.dims->x) + " " + std::to_string(o.dims->y) + " " +
+                                     std::to_string(o.dims->z)});
+  }
+  if (o.dtype) keys.push_back({"vol::voxel_format", to_string(*o.dtype)});
+  if (!o.grid.empty()) keys.push_back({"vol::grid", o.grid});
+  std::string text = "#! index_app_project 0\n";
+  for (const auto& [key, value] : keys) text += "app::scene::" + key + " = " + value + "\n";
+  return text;
+}
 
 io::ProjectFile merged_project(const SceneSpec& spec) {
   io::ProjectFile project;

@@ -158,6 +158,22 @@ TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
   EXPECT_EQ(st["histogram"][255], 256); // x = 15, the maximum, in the last bin
   EXPECT_EQ(call(rpc, "volume.info")["result"]["statistics"], st);
 
+  // The volume file itself opens too (a one-volume scene, the data range as its domain), and
+  // data.list shows it and the scenes beside it.
+  const json listing = call(rpc, "data.list");
+  ASSERT_EQ(code(listing), 0) << listing;
+  EXPECT_EQ(listing["result"]["files"][0],
+            json({{"name", "domain.prj"}, {"kind", "scene"}, {"bytes", fs::file_size(root / "domain.prj")}}));
+  EXPECT_EQ(listing["result"]["files"][2]["name"], "ramp_16x16x16_float32.raw");
+  EXPECT_EQ(listing["result"]["files"][2]["kind"], "volume");
+  EXPECT_EQ(listing["result"]["files"].size(), 3u);
+  EXPECT_EQ(code(call(rpc, "data.list", {{"path", "/etc"}})), -32602);
+  EXPECT_EQ(code(call(rpc, "data.list", {{"path", "domain.prj"}})), -32602); // not a folder
+  ASSERT_EQ(code(call(rpc, "scene.load", {{"path", "ramp_16x16x16_float32.raw"}})), 0);
+  ASSERT_EQ(code(call(rpc, "snapshot", {{"width", 16}, {"height", 16}})), 0);
+  EXPECT_EQ(call(rpc, "colormap.get")["result"]["domain"], json({-200.0, 800.0}));
+  EXPECT_EQ(call(rpc, "volume.info")["result"]["size"], json({16, 16, 16}));
+
   // A scene that sets a domain keeps it; a client's domain set before the first frame wins.
   ASSERT_EQ(code(call(rpc, "scene.load", {{"path", (root / "domain.prj").string()}})), 0);
   ASSERT_EQ(code(call(rpc, "snapshot", {{"width", 16}, {"height", 16}})), 0);

@@ -3,6 +3,7 @@
 /// \file What every rank needs to build the same scene: the built-in default (or not), project files,
 /// command-line overrides and the scene edits made through the API, applied in that order as layers.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,22 @@ struct SceneSpec {
   std::vector<SceneLayer> edits; ///< scene edits from the API: later than (so over) the command line
   friend bool operator==(const SceneSpec&, const SceneSpec&) = default;
 };
+
+/// How to read a volume file that says less than it should: a raw file's size and type (when its
+/// name is not an Open SciVis name), an OpenVDB/NanoVDB file's grid (default: its first float grid).
+struct VolumeFileOptions {
+  std::optional<Vec3i> dims;
+  std::optional<DType> dtype;
+  std::string grid;
+};
+
+/// Project text of a one-volume scene around a volume file: its format from the extension (.raw,
+/// .bin, .dat, .nrrd, .nhdr, .vdb, .nvdb), a raw file's size and type from `options` or its Open
+/// SciVis name; the viridis preset, no domain (the data range is used) and no camera (the default
+/// frames the volume). Throws Error for a raw file nothing describes.
+std::string volume_file_project(const std::string& path, const VolumeFileOptions& options = {});
+/// Whether `path` names a volume file volume_file_project() can open (by its extension).
+bool is_volume_file(const std::string& path);
 
 /// The project the spec's layers make, in order (the built-in default, files and texts, command-line
 /// overrides, API edits): what build_scene reads, and what session.save writes out.

@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "libindex/error.h"
 #include "libindex/io/image_writer.h"
 #include "libindex/rpc_methods.h"
+#include "libindex/scene_spec.h"
 #include "libindex/session_file.h"
 #include "rpc_json.h"
 
@@ -115,12 +118,14 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   auto load = [&s](const json& q, bool keep_overrides) {
     SceneSpec next;
     next.use_default = false;
-    SceneLayer layer;
-    layer.file = data_path_param(s, q, "path");
-    layer.roots = s.data_roots; // and every file the scene names must lie inside them too
-    next.layers.push_back(std::move(layer));
+    const std::string path = data_path_param(s, q, "path");
     if (keep_overrides) next.overrides = s.spec.overrides;
     try {
+      // A volume file opens as a one-volume scene, as `viewer FILE` does.
+      SceneLayer layer =
+          is_volume_file(path) ? SceneLayer::from_text(volume_file_project(path), path) : SceneLayer::from_file(path);
+      layer.roots = s.data_roots; // and every file the scene names must lie inside them too
+      next.layers.push_back(std::move(layer));
       s.load_scene(std::move(next));
     } catch (const Error& e) {
       throw streaming::RpcError(streaming::server_error, e.what());
@@ -130,11 +135,47 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   const json path_doc =
       param_doc("string", "path (relative: to the first --data-root) or file:// URL inside a --data-root", true);
   rpc.add({"scene.load",
-           "Loads a .prj scene file from inside the data roots (replaces the scene).",
+           "Loads a .prj scene file, or a volume file (.raw with an Open SciVis name, .nrrd, .nhdr, .vdb, .nvdb) as a "
+           "one-volume scene, from inside the data roots (replaces the scene).",
            {{"path", path_doc}},
            {{"type", "object"}},
            {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
           [load](const json& q) { return load(q, true); });
+  rpc.add(
+      {"data.list",
+       "The folders, scenes (.prj) and volume files scene.load opens in a folder inside the data roots.",
+       {{"path", param_doc("string", "a folder (relative: to the first --data-root); default: the first data root")}},
+       {{"type", "object"}},
+       {"-32602 for a path outside the data roots or one that is not a folder"}},
+      [&s](const json& q) {
+        namespace fs = std::filesystem;
+        std::string dir;
+        try {
+          dir = s.resolve_data_path(q.contains("path") ? param<std::string>(q, "path") : std::string("."));
+        } catch (const Error& e) {
+          bad(std::string("'path': ") + e.what());
+        }
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) bad("'path': '" + dir + "' is not a folder");
+        std::vector<json> folders, files;
+        constexpr size_t kMaxEntries = 10000; // a listing, not a crawl
+        for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+             !ec && it != end && folders.size() + files.size() < kMaxEntries; it.increment(ec)) {
+          const std::string name = it->path().filename().string();
+          if (name.empty() || name[0] == '.') continue;
+          if (it->is_directory(ec)) {
+            folders.push_back(name);
+          } else if (it->path().extension() == ".prj" || is_volume_file(name)) {
+            const auto bytes = it->file_size(ec);
+            files.push_back({{"name", name},
+                             {"kind", it->path().extension() == ".prj" ? "scene" : "volume"},
+                             {"bytes", ec ? 0 : bytes}});
+          }
+        }
+        std::sort(folders.begin(), folders.end());
+        std::sort(files.begin(), files.end(), [](const json& a, const json& b) { return a["name"] < b["name"]; });
+        return json{{"path", dir}, {"folders", folders}, {"files", files}};
+      });
   rpc.add({"session.load",
            "Loads a session saved by session.save (a .prj inside the data roots): its scene, camera, colormap and "
            "rendering settings; the command line's -key overrides do not apply over it.",
