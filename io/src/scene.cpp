@@ -201,6 +201,10 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     }
     scene.warnings.push_back(detail::unused_key_warning(v));
   }
+  // Several volumes are not drawn together yet: say which one is, instead of dropping the rest silently.
+  for (size_t i = 1; i < scene.volumes.size(); ++i)
+    scene.warnings.push_back(type_value(nodes.at(scene.volumes[i].id)).where() + ": not drawn (libindex shows one " +
+                             "volume per scene, the first: '" + scene.volumes.front().id + "')");
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
 }

@@ -168,7 +168,13 @@ TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {
             "app::scene::late::generator = sphere\n"
             "app::scene::late::bbox = 0 0 0 6 6 6\n");
   const SceneDescription s = f.load();
-  EXPECT_TRUE(s.warnings.empty());
+  // Only the first volume is drawn, and the scene says so for each of the others.
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_NE(s.warnings[0].find("app::scene::inner::type = 'sparse_volume': not drawn (libindex shows one volume "
+                               "per scene, the first: 'early')"),
+            std::string::npos)
+      << s.warnings[0];
+  EXPECT_NE(s.warnings[1].find("app::scene::late::type"), std::string::npos) << s.warnings[1];
   ASSERT_EQ(s.volumes.size(), 3u);
   EXPECT_EQ(s.volumes[0].id, "early");
   EXPECT_EQ(s.volumes[0].colormap_id, "");
