@@ -60,6 +60,25 @@ app::scene::supernova::size = 64
 app::scene::supernova::bbox = 0 0 0 64 64 64
 `;
 
+// A ball (values fall off from the centre) in a square canvas, so that the page must send its own,
+// non-square size after loading it: drawn round only if the renderer and the page both keep the aspect.
+const SPHERE_SCENE = `#! index_app_project 0
+app::scene::info::name = Browser test sphere
+index::canvas_resolution = 320 320
+app::scene::root::children = props cmap ball
+app::scene::props::type = sparse_volume_rendering_properties
+app::scene::props::sampling_distance = 0.5
+app::scene::cmap::type = colormap
+app::scene::cmap::preset = viridis
+app::scene::cmap::domain = 0.02 1
+app::scene::cmap::domain_boundary_mode = clamp_to_transparent
+app::scene::ball::type = sparse_volume
+app::scene::ball::importer = synthetic
+app::scene::ball::generator = sphere
+app::scene::ball::size = 32
+app::scene::ball::bbox = 0 0 0 32 32 32
+`;
+
 // ---- tiny harness ------------------------------------------------------------------------------
 let passed = 0, failed = 0;
 async function check(name, fn) {
@@ -191,6 +210,64 @@ function httpGetOnce(url, headers) {
 }
 
 // ---- page helpers ------------------------------------------------------------------------------
+/**
+ * A second client, as a notebook would be: a command socket of its own per call, opened from a page
+ * of its own on the viewer's origin. The tested page learns of its changes only from the server.
+ */
+async function openNotebook(context, url) {
+  const nb = await context.newPage();
+  await nb.goto(`${url}viewer.css`);
+  const call = (method, params = {}) => nb.evaluate(async ([m, p]) => {
+    const ws = new WebSocket(`ws://${location.host}/index_command_client`);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = () => reject(new Error('no socket')); });
+    const reply = await new Promise((resolve) => {
+      ws.onmessage = (e) => { const msg = JSON.parse(e.data); if (msg.id === 1) resolve(msg); };
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: m, params: p }));
+    });
+    ws.close();
+    if (reply.error) throw new Error(`${m}: ${reply.error.message}`);
+    return reply.result;
+  }, [method, params]);
+  return { call, close: () => nb.close() };
+}
+const near = (a, b, eps = 1e-3) => Math.abs(a - b) <= eps;
+const sameCurve = (a, b) => !!a && !!b && a.length === b.length && a.every((p, i) => near(p[0], b[i][0]) && near(p[1], b[i][1]));
+
+/** Pixels of a canvas of the page with alpha > 0 (the histogram's background is transparent). */
+function paintedPixels(page, selector) {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n += 1;
+    return n;
+  }, selector);
+}
+
+/** The RGBA at curve point (x, alpha) of the opacity-curve canvas (PAD 6 CSS pixels, as the editor). */
+function curvePixel(page, x, alpha) {
+  return page.evaluate(([px, pa]) => {
+    const c = document.querySelector('[data-testid="opacity-curve"]'), s = c.width / c.clientWidth, pad = 6;
+    const cx = Math.round((pad + px * (c.clientWidth - 2 * pad)) * s);
+    const cy = Math.round((pad + (1 - pa) * (c.clientHeight - 2 * pad)) * s);
+    return [...c.getContext('2d').getImageData(cx, cy, 1, 1).data];
+  }, [x, alpha]);
+}
+
+/** Width and height (device pixels) of what is lit on the viewport canvas: its bounding box. */
+function litBox(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid="viewport"]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+    for (let y = 0; y < c.height; ++y) for (let x = 0; x < c.width; ++x) {
+      const i = 4 * (y * c.width + x);
+      if (d[i] + d[i + 1] + d[i + 2] > 60) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    }
+    return { width: x1 - x0 + 1, height: y1 - y0 + 1, canvas: [c.width, c.height] };
+  });
+}
+
 /** A coarse signature of the canvas: 32x32 grid of RGB samples, plus whether anything is lit. */
 function canvasPixels(page) {
   return page.evaluate(() => {
@@ -262,14 +339,20 @@ async function main() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1000, height: 700 },
+    viewport: { width: 1200, height: 640 }, // not square: the ball must still come out round
     acceptDownloads: true,
   });
   const pageErrors = [];
   try {
     const page = context.pages()[0] || await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    const sentCommands = []; // JSON-RPC requests the page sent
+    page.on('websocket', (ws) => {
+      if (!ws.url().includes('/index_command_client')) return;
+      ws.on('framesent', (f) => { try { sentCommands.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
+    });
     await page.goto(v.url);
+    const notebook = await openNotebook(context, v.url);
 
     await check('page connects both sockets', async () => {
       await waitFor(() => page.evaluate(() => window.libindexViewer && window.libindexViewer.connected), 'connected');
@@ -319,6 +402,91 @@ async function main() {
       await other.close();
     });
 
+    await check('the frame area is beside the panel, and the renderer renders at its size', async () => {
+      const area = async () => page.evaluate(() => {
+        const c = document.querySelector('[data-testid="viewport"]').getBoundingClientRect();
+        const p = document.querySelector('#panel').getBoundingClientRect();
+        const canvas = document.querySelector('[data-testid="viewport"]');
+        return { right: c.right, width: c.width, panelLeft: p.left, size: [canvas.width, canvas.height] };
+      });
+      const renderSize = async () => { const r = await notebook.call('render.get'); return [r.width, r.height]; };
+      const beside = await area();
+      assert(beside.right <= beside.panelLeft + 1, `canvas right ${beside.right} under the panel at ${beside.panelLeft}`);
+      await waitFor(async () => JSON.stringify(await renderSize()) === JSON.stringify(beside.size),
+        `render.get width/height to become the canvas's ${beside.size}`);
+      await page.click('#panel-toggle'); // hidden panel: the area widens, and the renderer follows
+      const wide = await waitFor(async () => { const a = await area(); return a.width > beside.width ? a : null; }, 'a wider canvas');
+      await waitFor(async () => JSON.stringify(await renderSize()) === JSON.stringify(wide.size),
+        `render.get width/height to follow to ${wide.size}`);
+      await page.click('#panel-toggle');
+      await waitFor(async () => JSON.stringify(await renderSize()) === JSON.stringify(beside.size), 'the size back');
+    });
+
+    await check('the histogram of the volume is drawn in the colormap editor', async () => {
+      await waitFor(() => page.evaluate(() => !!window.libindexViewer.colormap.stats), 'statistics in the page');
+      await waitFor(async () => (await paintedPixels(page, '[data-testid="histogram"]')) > 200, 'histogram pixels');
+    });
+
+    await check('domain sliders span the data range; rescale to data and to visible', async () => {
+      const st = (await notebook.call('volume.info')).statistics;
+      assert(st && st.max > st.min, `statistics ${JSON.stringify(st)}`);
+      await notebook.call('colormap.set', { domain: [st.min + 0.3 * (st.max - st.min), st.max] });
+      await waitFor(() => page.evaluate(() => {
+        const s = document.querySelector('[data-cm="dmin"]'), c = window.libindexViewer.colormap;
+        return c.cm.domain[0] > c.stats.min && Number(s.min) === c.stats.min && Number(s.max) === c.stats.max;
+      }), 'sliders over [statistics min, max]');
+      await page.click('[data-testid="rescale-data"]');
+      await waitFor(async () => {
+        const d = (await notebook.call('colormap.get')).domain;
+        return near(d[0], st.min, 1e-5) && near(d[1], st.max, 1e-5);
+      }, `domain [${st.min}, ${st.max}] after "rescale to data"`);
+      // Only values in (0.4, 0.6) of the domain are visible: their range becomes the domain.
+      await notebook.call('colormap.set', { opacity_points: [[0, 0], [0.4, 0], [0.5, 1], [0.6, 0], [1, 0]] });
+      await waitFor(() => page.evaluate(() => window.libindexViewer.colormap.points.length === 5), 'the bump curve');
+      await page.click('[data-testid="rescale-visible"]');
+      const span = st.max - st.min, lo = st.min + 0.4 * span, hi = st.min + 0.6 * span;
+      await waitFor(async () => {
+        const d = (await notebook.call('colormap.get')).domain;
+        return near(d[0], lo, 0.01 * span) && near(d[1], hi, 0.01 * span);
+      }, `domain about [${lo}, ${hi}] after "rescale to visible"`);
+    });
+
+    await check('a curve set by another client shows in the page, with the preset name', async () => {
+      const curve = [[0, 0.1], [0.3, 0.9], [0.7, 0.2], [1, 0.6]];
+      await notebook.call('colormap.set', { preset: 'viridis', domain: [0.05, 1], opacity_points: curve });
+      await waitFor(() => page.evaluate((c) => {
+        const p = window.libindexViewer.colormap.points;
+        return p.length === c.length && p.every((q, i) => Math.abs(q[0] - c[i][0]) < 1e-3 && Math.abs(q[1] - c[i][1]) < 1e-3);
+      }, curve), 'the page to take the curve');
+      const [r, g, b] = await curvePixel(page, 0.3, 0.9);
+      assert(b > 200 && g > 150 && r < 150, `no handle drawn at (0.3, 0.9): rgb ${r},${g},${b}`);
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'viridis', 'preset viridis shown');
+    });
+
+    await check('dragging a handle sends the whole curve', async () => {
+      const canvas = page.locator('[data-testid="opacity-curve"]');
+      await canvas.scrollIntoViewIfNeeded();
+      const box = await canvas.boundingBox();
+      const at = (x, a) => [box.x + 6 + x * (box.width - 12), box.y + 6 + (1 - a) * (box.height - 12)];
+      await page.mouse.move(...at(0.3, 0.9));
+      await page.mouse.down();
+      for (let i = 1; i <= 5; ++i) { await page.mouse.move(...at(0.3, 0.9 - 0.1 * i)); await sleep(30); }
+      await page.mouse.up();
+      await waitFor(async () => {
+        const p = (await notebook.call('colormap.get')).opacity_points;
+        return p && p.length === 4 && near(p[1][1], 0.4, 0.05) && sameCurve([p[0], p[2], p[3]], [[0, 0.1], [0.7, 0.2], [1, 0.6]]);
+      }, 'opacity_points with the moved handle and the others kept');
+    });
+
+    await check('"rendering…" shows while a slow frame is pending, and goes', async () => {
+      await settled(page);
+      await notebook.call('render.set', { sampling_distance: 0.01 }); // 50 times the samples: a slow frame
+      await waitFor(() => page.isVisible('[data-testid="rendering"]'), 'the indicator');
+      await waitFor(async () => !(await page.isVisible('[data-testid="rendering"]')), 'the indicator to go');
+      await notebook.call('render.set', { sampling_distance: 0.5 });
+      await notebook.call('colormap.set', { preset: 'supernova', opacity_points: [[0, 0], [1, 1]] });
+    });
+
     await check('snapshot button downloads a PNG', async () => {
       const [download] = await Promise.all([
         page.waitForEvent('download', { timeout: WAIT_MS }),
@@ -329,6 +497,9 @@ async function main() {
       await download.saveAs(file);
       const head = fs.readFileSync(file).subarray(0, 8);
       assert(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'the download is not a PNG');
+      const asked = sentCommands.filter((m) => m.method === 'snapshot');
+      assert(asked.length > 0 && asked.every((m) => JSON.stringify(m.params.background) === '[0,0,0,1]'),
+        `snapshot requests ${JSON.stringify(asked)}, expected background [0,0,0,1]`);
     });
 
     await check('screenshot saved', async () => {
@@ -336,6 +507,34 @@ async function main() {
       await page.screenshot({ path: file });
       assert(fs.statSync(file).size > 1000, 'screenshot is empty');
       console.log(`screenshot: ${file}`);
+    });
+
+    await check('a ball is drawn round in a non-square frame area', async () => {
+      fs.writeFileSync(path.join(v.dir, 'sphere.prj'), SPHERE_SCENE);
+      await notebook.call('scene.load', { path: 'sphere.prj' }); // 320x320: the page must send its size
+      const size = await page.evaluate(() => {
+        const c = document.querySelector('[data-testid="viewport"]');
+        return [c.width, c.height];
+      });
+      assert(Math.abs(size[0] / size[1] - 1) > 0.2, `the frame area ${size} is about square`);
+      await waitFor(async () => { const r = await notebook.call('render.get'); return r.width === size[0] && r.height === size[1]; },
+        `the renderer back at the page's ${size}`);
+      await waitFor(async () => (await page.textContent('#scene-name')) === 'Browser test sphere', 'the sphere scene');
+      let ball = null;
+      const round = (what) => waitFor(async () => {
+        await settled(page);
+        ball = await litBox(page);
+        return ball.width > 50 && Math.abs(ball.width / ball.height - 1) <= 0.05;
+      }, `a round ball ${what} (lit box width/height within 5% of 1)`).catch((e) => {
+        throw new Error(`${e.message}; last lit box ${JSON.stringify(ball)}`);
+      });
+      await round('after the load');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'sphere.png') });
+      // camera.reset brings back the scene's camera, aspect ratio 1 included: the page sends its size again.
+      await page.click('#reset-camera');
+      await waitFor(async () => near((await notebook.call('camera.get')).aspect, size[0] / size[1]),
+        'the camera aspect to match the frame area after a reset');
+      await round('after a camera reset');
     });
 
     await check('the Simulation panel stays hidden on the viewer', async () => {

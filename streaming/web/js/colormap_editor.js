@@ -1,32 +1,53 @@
 // SPDX-License-Identifier: Apache-2.0
-// Colormap editor: preset, gradient with an editable opacity curve, domain, boundary mode.
+// Colormap editor: preset, gradient, the volume's histogram under an editable opacity curve, domain
+// (sliders over the data range, rescale buttons), boundary mode.
 
 import { latestOnly } from './rpc.js';
+import { fitCanvas } from './canvas2d.js';
+import { HistogramView } from './histogram.js';
+import { curveFromTable, editableCurve, visibleRange } from './opacity.js';
 
 const PAD = 6;       // canvas padding (CSS pixels) so end points stay grabbable
 const HIT = 8;       // pick radius (CSS pixels)
 
+const hasRange = (st) => !!st && Number.isFinite(st.min) && Number.isFinite(st.max);
+
 export class ColormapEditor {
-  /** `root` holds elements with data-cm="preset|canvas|dmin|dmax|dminv|dmaxv|boundary". */
+  /**
+   * `root` holds elements with data-cm="preset|gradient|histogram|canvas|dmin|dmax|dminv|dmaxv|
+   * boundary|fit-data|fit-visible"; the three canvases are stacked, "canvas" (the curve) on top.
+   */
   constructor(root, rpc) {
     this.rpc = rpc;
     this.q = (name) => root.querySelector(`[data-cm="${name}"]`);
     this.preset = this.q('preset');
+    this.gradient = this.q('gradient');
     this.canvas = this.q('canvas');
     this.dmin = this.q('dmin');
     this.dmax = this.q('dmax');
+    this.dminv = this.q('dminv');
+    this.dmaxv = this.q('dmaxv');
     this.boundary = this.q('boundary');
-    this.entries = [];
-    this.domain = [0, 1];
-    this.points = [[0, 0], [1, 1]];
+    this.histogram = new HistogramView(this.q('histogram'), PAD);
+    this.cm = { entries: [], domain: [0, 1], boundary_mode: 'clamp_to_edge' }; // as colormap.get last said
+    this.stats = null;                 // the shown volume's statistics (volume.info), null until known
+    this.points = [[0, 0], [1, 1]];    // the curve drawn and edited
     this.dragIndex = -1;
-    this.set = latestOnly(rpc, 'colormap.set', (cm) => this.show(cm, { keepPoints: true }));
+    this.set = latestOnly(rpc, 'colormap.set', (cm) => this.show(cm));
 
     this.preset.addEventListener('change', () => {
       if (this.preset.value) this.set({ preset: this.preset.value });
     });
     this.boundary.addEventListener('change', () => this.set({ boundary_mode: this.boundary.value }));
-    for (const s of [this.dmin, this.dmax]) s.addEventListener('input', () => this.domainInput(s));
+    for (const s of [this.dmin, this.dmax]) s.addEventListener('input', () => this.domainSlid(s));
+    for (const v of [this.dminv, this.dmaxv]) v.addEventListener('change', () => this.domainTyped());
+    this.q('fit-data').addEventListener('click', () => {
+      if (hasRange(this.stats) && this.stats.max > this.stats.min) this.setDomain([this.stats.min, this.stats.max]);
+    });
+    this.q('fit-visible').addEventListener('click', () => {
+      const r = hasRange(this.stats) ? visibleRange(this.stats, this.cm) : null;
+      if (r && r[1] > r[0]) this.setDomain(r);
+    });
 
     const c = this.canvas;
     c.addEventListener('pointerdown', (e) => this.pointerDown(e));
@@ -45,46 +66,71 @@ export class ColormapEditor {
     await this.refresh();
   }
 
-  async refresh() {
-    this.show(await this.rpc.call('colormap.get'), { keepPoints: this.dragIndex >= 0 });
-  }
+  async refresh() { this.show(await this.rpc.call('colormap.get')); }
 
-  show(cm, { keepPoints = false } = {}) {
-    this.entries = cm.entries || [];
-    if (document.activeElement !== this.preset) this.preset.value = cm.preset || '';
-    if (document.activeElement !== this.boundary) this.boundary.value = cm.boundary_mode || 'clamp_to_edge';
-    if (cm.domain) {
-      this.domain = cm.domain;
-      this.updateDomainSliders();
-    }
-    if (!keepPoints && Array.isArray(cm.opacity_points) && cm.opacity_points.length >= 2) {
-      this.points = cm.opacity_points.map((p) => [p[0], p[1]]);
-    }
+  /** The shown volume's statistics (scene.info / volume.info); null while no frame has read them. */
+  showStatistics(stats) {
+    this.stats = stats || null;
+    this.updateDomainControls();
     this.draw();
   }
 
-  updateDomainSliders() {
-    const [d0, d1] = this.domain;
-    const lo = Math.min(0, d0, Number(this.dmin.min)), hi = Math.max(1, d1, Number(this.dmax.max));
+  show(cm) {
+    this.cm = { ...this.cm, ...cm };
+    // A <select> changes in one step, so unlike a slider it needs no guard against the user's focus.
+    const name = cm.preset || '';
+    if (name && ![...this.preset.options].some((o) => o.value === name)) this.preset.add(new Option(name, name));
+    this.preset.value = name;
+    this.boundary.value = this.cm.boundary_mode || 'clamp_to_edge';
+    // The server's curve (another client's too), else the table's alphas; a drag in progress wins.
+    if (this.dragIndex < 0) {
+      const pts = cm.opacity_points;
+      this.points = Array.isArray(pts) && pts.length > 0 ? editableCurve(pts) : curveFromTable(this.cm.entries);
+    }
+    this.updateDomainControls();
+    this.draw();
+  }
+
+  // --- domain --------------------------------------------------------------------------
+
+  /**
+   * The sliders span the data range widened to the domain, so both ends are always reachable.
+   * Before the statistics arrive: [0, 1], where integer volumes' normalized values lie.
+   */
+  updateDomainControls() {
+    const [d0, d1] = this.cm.domain;
+    const [r0, r1] = hasRange(this.stats) ? [this.stats.min, this.stats.max] : [0, 1];
+    const lo = Math.min(r0, d0, d1), hi = Math.max(r1, d0, d1);
     for (const s of [this.dmin, this.dmax]) {
-      s.min = lo; s.max = hi; s.step = (hi - lo) / 1000;
+      s.min = lo; s.max = hi; s.step = (hi - lo) / 1000 || 'any';
     }
     if (document.activeElement !== this.dmin) this.dmin.value = d0;
     if (document.activeElement !== this.dmax) this.dmax.value = d1;
-    this.q('dminv').textContent = Number(d0).toPrecision(3);
-    this.q('dmaxv').textContent = Number(d1).toPrecision(3);
+    const short = (v) => String(Number(Number(v).toPrecision(5))); // 0.05, not 0.0500000007
+    if (document.activeElement !== this.dminv) this.dminv.value = short(d0);
+    if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
   }
 
-  domainInput(slider) {
+  setDomain(domain) {
+    this.cm.domain = domain;
+    this.updateDomainControls();
+    this.draw();
+    this.set({ domain });
+  }
+
+  domainSlid(slider) {
     let d0 = Number(this.dmin.value), d1 = Number(this.dmax.value);
     if (d0 >= d1) {  // keep min < max by pushing the other slider
       const eps = Number(this.dmin.step) || 1e-3;
       if (slider === this.dmin) { d1 = d0 + eps; this.dmax.value = d1; } else { d0 = d1 - eps; this.dmin.value = d0; }
     }
-    this.domain = [d0, d1];
-    this.q('dminv').textContent = d0.toPrecision(3);
-    this.q('dmaxv').textContent = d1.toPrecision(3);
-    this.set({ domain: [d0, d1] });
+    this.setDomain([d0, d1]);
+  }
+
+  domainTyped() {
+    const d0 = Number(this.dminv.value), d1 = Number(this.dmaxv.value);
+    if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
+    else this.updateDomainControls(); // back to what the server has
   }
 
   // --- opacity curve -------------------------------------------------------------------
@@ -123,7 +169,7 @@ export class ColormapEditor {
     else if (i === pts.length - 1) x = 1;
     else x = Math.min(pts[i + 1][0], Math.max(pts[i - 1][0], x));
     pts[i] = [x, a];
-    this.draw();
+    this.drawCurve();
     this.sendPoints();
   }
 
@@ -133,7 +179,7 @@ export class ColormapEditor {
     let i = this.points.findIndex((p) => p[0] > x);
     if (i < 0) i = this.points.length - 1;
     this.points.splice(i, 0, [x, a]);
-    this.draw();
+    this.drawCurve();
     this.sendPoints();
   }
 
@@ -142,56 +188,60 @@ export class ColormapEditor {
     const i = this.pick(e);
     if (i <= 0 || i >= this.points.length - 1) return; // end points stay
     this.points.splice(i, 1);
-    this.draw();
+    this.drawCurve();
     this.sendPoints();
   }
 
+  /** The whole curve goes to the server, which keeps it (over later presets too) for every client. */
   sendPoints() {
     this.set({ opacity_points: this.points.map(([x, a]) => [x, a]) });
   }
 
-  // --- drawing -------------------------------------------------------------------------
+  // --- drawing: gradient (bottom), histogram, curve (top) ---------------------------------
 
   draw() {
-    const c = this.canvas, dpr = window.devicePixelRatio || 1;
-    const W = Math.max(1, Math.round(c.clientWidth * dpr)), H = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (c.width !== W || c.height !== H) { c.width = W; c.height = H; }
-    const ctx = c.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const w = c.clientWidth - 2 * PAD, h = c.clientHeight - 2 * PAD;
-    ctx.clearRect(0, 0, c.clientWidth, c.clientHeight);
+    this.drawGradient();
+    this.histogram.draw(this.stats, this.cm.domain);
+    this.drawCurve();
+  }
 
+  drawGradient() {
+    const { ctx, width, height } = fitCanvas(this.gradient);
+    const w = width - 2 * PAD, h = height - 2 * PAD;
     // checkerboard under the colours so transparency is visible
     for (let y = 0; y < h; y += 8) for (let x = 0; x < w; x += 8) {
       ctx.fillStyle = ((x + y) / 8) % 2 ? '#444' : '#2a2a2a';
       ctx.fillRect(PAD + x, PAD + y, Math.min(8, w - x), Math.min(8, h - y));
     }
-    const n = this.entries.length;
-    if (n > 0) {
-      const grad = ctx.createLinearGradient(PAD, 0, PAD + w, 0);
-      const solid = ctx.createLinearGradient(PAD, 0, PAD + w, 0);
-      this.entries.forEach(([r, g, b, a], i) => {
-        const t = n === 1 ? 0 : i / (n - 1);
-        const c255 = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
-        grad.addColorStop(t, `rgba(${c255(r)},${c255(g)},${c255(b)},${Math.min(1, Math.max(0, a))})`);
-        solid.addColorStop(t, `rgb(${c255(r)},${c255(g)},${c255(b)})`);
-      });
-      // top strip: opaque colours; body: colours with their alpha
-      ctx.fillStyle = grad;
-      ctx.fillRect(PAD, PAD, w, h);
-      ctx.fillStyle = solid;
-      ctx.fillRect(PAD, PAD, w, 6);
-      // the colormap's actual alpha, as a line
-      ctx.beginPath();
-      this.entries.forEach(([, , , a], i) => {
-        const x = PAD + (n === 1 ? 0 : i / (n - 1)) * w, y = PAD + (1 - Math.min(1, Math.max(0, a))) * h;
-        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
-      });
-      ctx.strokeStyle = 'rgba(255,255,255,0.35)';
-      ctx.lineWidth = 1;
-      ctx.stroke();
-    }
-    // the editable opacity curve
+    const entries = this.cm.entries, n = entries.length;
+    if (n === 0) return;
+    const grad = ctx.createLinearGradient(PAD, 0, PAD + w, 0);
+    const solid = ctx.createLinearGradient(PAD, 0, PAD + w, 0);
+    const c255 = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+    entries.forEach(([r, g, b, a], i) => {
+      const t = n === 1 ? 0 : i / (n - 1);
+      grad.addColorStop(t, `rgba(${c255(r)},${c255(g)},${c255(b)},${Math.min(1, Math.max(0, a))})`);
+      solid.addColorStop(t, `rgb(${c255(r)},${c255(g)},${c255(b)})`);
+    });
+    // top strip: opaque colours; body: colours with their alpha
+    ctx.fillStyle = grad;
+    ctx.fillRect(PAD, PAD, w, h);
+    ctx.fillStyle = solid;
+    ctx.fillRect(PAD, PAD, w, 6);
+    // the table's actual alpha (what the server applied), as a faint line
+    ctx.beginPath();
+    entries.forEach(([, , , a], i) => {
+      const x = PAD + (n === 1 ? 0 : i / (n - 1)) * w, y = PAD + (1 - Math.min(1, Math.max(0, a))) * h;
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.strokeStyle = 'rgba(255,255,255,0.35)';
+    ctx.lineWidth = 1;
+    ctx.stroke();
+  }
+
+  drawCurve() {
+    const { ctx, width, height } = fitCanvas(this.canvas);
+    const w = width - 2 * PAD, h = height - 2 * PAD;
     ctx.beginPath();
     this.points.forEach(([x, a], i) => {
       const px = PAD + x * w, py = PAD + (1 - a) * h;

@@ -10,6 +10,8 @@ import { RenderPanel } from './render_panel.js';
 import { StatsOverlay } from './stats.js';
 import { TimePanel } from './time_panel.js';
 import { InsituPanel } from './insitu_panel.js';
+import { PendingIndicator } from './pending.js';
+import { RenderSize } from './render_size.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -35,18 +37,27 @@ const rpc = new RpcClient(socketUrl('/index_command_client'), {
   onState: (up) => {
     state.rpc = up;
     updateConnection();
-    if (up) refreshAll();
+    if (up) { renderSize.send(); refreshAll(); }
   },
 });
+const renderSize = new RenderSize(rpc);
+const pending = new PendingIndicator($('[data-testid="rendering"]'));
 
 const stats = new StatsOverlay($('#stats'), rpc);
 new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
-  onState: (up) => { state.video = up; updateConnection(); },
+  onState: (up) => {
+    state.video = up;
+    updateConnection();
+    if (up) pending.expect(); else pending.done(); // a new viewer gets the current frame at once
+  },
   onFrame: (h) => {
     hook.framesReceived += 1;
     hook.lastFrameNumber = h.frame;
     stats.onFrame(h);
+    pending.done();
+    if (!colormap.stats) refreshStatistics();
   },
+  onResize: (w, h) => renderSize.follow(w, h),
 });
 new CameraControls($('[data-testid="viewport"]'), rpc);
 
@@ -55,6 +66,8 @@ const roi = new RoiPanel($('#roi'), rpc);
 const render = new RenderPanel($('#render'), rpc);
 const time = new TimePanel($('#time'), rpc);
 const insitu = new InsituPanel($('#insitu'), rpc);
+hook.colormap = colormap;
+hook.pending = pending;
 
 async function refreshSceneInfo() {
   const info = await rpc.call('scene.info');
@@ -64,6 +77,19 @@ async function refreshSceneInfo() {
   $('#scene-volumes').textContent = (info.volumes || [])
     .map((v) => `${v.name || v.id} (${v.dtype}, ${v.box.slice(3).map((hi, i) => hi - v.box[i]).join('×')})`)
     .join('\n');
+  colormap.showStatistics(info.volumes && info.volumes[0] ? info.volumes[0].statistics : null);
+}
+
+// The statistics are null until a frame has read the volume (a new scene, step or field): asked for
+// again after each frame until they come, one request at a time.
+let statisticsAsked = false;
+function refreshStatistics() {
+  if (statisticsAsked || !rpc.connected) return;
+  statisticsAsked = true;
+  rpc.call('volume.info')
+    .then((v) => { if (v.statistics) colormap.showStatistics(v.statistics); })
+    .catch(() => { /* no volume: nothing to show */ })
+    .finally(() => { statisticsAsked = false; });
 }
 
 let presetsLoaded = false;
@@ -79,18 +105,27 @@ async function refreshAll() {
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') console.warn(r.reason);
 }
 
-// Another client (or this one) changed the session: show the server's state, at most every 100 ms.
+// These put back the scene's canvas size or camera aspect ratio: the page sends its own again.
+const RESETS_SIZE = ['scene.load', 'session.load', 'camera.reset'];
+
+// Another client (or this one) changed the session: a frame is coming; show the server's state, at
+// most every 100 ms.
 let refreshTimer = null;
-rpc.on('session.changed', () => {
+rpc.on('session.changed', (params) => {
+  pending.expect();
+  if ((params.methods || []).some((m) => RESETS_SIZE.includes(m))) renderSize.send();
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => { refreshTimer = null; if (rpc.connected) refreshAll(); }, 100);
 });
+rpc.on('session.frame_failed', () => pending.done()); // no frame is coming; the last good one stays
 
 $('[data-testid="snapshot"]').addEventListener('click', async () => {
   const button = $('[data-testid="snapshot"]');
   button.disabled = true;
   try {
-    const snap = await rpc.call('snapshot', {});
+    // Opaque black under the image, as the page shows it (the default, the scene's background, is
+    // usually transparent).
+    const snap = await rpc.call('snapshot', { background: [0, 0, 0, 1] });
     const bytes = Uint8Array.from(atob(snap.png_base64), (c) => c.charCodeAt(0));
     const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
     const a = document.createElement('a');

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The video socket: parse the 36-byte "LIDX" header, decode, draw scaled to fit. Latest frame wins.
+// The video socket: parse the 36-byte "LIDX" header, decode, draw at the frame's own aspect ratio
+// (letterboxed, never stretched). Latest frame wins.
 
 import { ReconnectingSocket } from './rpc.js';
 
@@ -29,11 +30,15 @@ export function parseFrame(buffer) {
 }
 
 export class VideoView {
-  /** `onFrame(header)` runs after each frame is drawn; `onState(connected)` on socket changes. */
-  constructor(url, canvas, { onFrame, onState } = {}) {
+  /**
+   * `onFrame(header)` runs after each frame is drawn; `onState(connected)` on socket changes;
+   * `onResize(width, height)` when the canvas's device-pixel size changes (and once at the start).
+   */
+  constructor(url, canvas, { onFrame, onState, onResize } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.onFrame = onFrame || (() => {});
+    this.onResize = onResize || (() => {});
     this.decoding = false;
     this.pendingFrame = null;
     this.lastBitmap = null;
@@ -45,6 +50,7 @@ export class VideoView {
     });
     new ResizeObserver(() => this.resize()).observe(canvas);
     this.resize();
+    this.onResize(canvas.width, canvas.height);
   }
 
   get connected() { return this.socket.isOpen; }
@@ -57,6 +63,7 @@ export class VideoView {
       this.canvas.width = w;
       this.canvas.height = h;
       if (this.lastBitmap) this.draw(this.lastBitmap);
+      this.onResize(w, h);
     }
   }
 
