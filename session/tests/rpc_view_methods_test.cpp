@@ -86,8 +86,10 @@ TEST_F(ViewMethods, ZoomOrbitAndReset) {
   ASSERT_EQ(code(call(rpc, "camera.orbit", {{"azimuth", 90}})), 0);
   EXPECT_NEAR(length(state.frame.camera.from - centre), d0 / 2, 1e-4f * d0); // orbits keep the distance
   EXPECT_EQ(code(call(rpc, "camera.orbit", {{"azimuth", "east"}})), -32602);
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 300}, {"height", 100}})), 0);
   ASSERT_EQ(code(call(rpc, "camera.reset")), 0);
   EXPECT_TRUE(state.frame.camera.from == state.home_camera.from);
+  EXPECT_EQ(state.frame.camera.aspect, 3.0f); // the canvas's shape, not the scene's: no stretched picture
 }
 
 TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {

@@ -107,8 +107,14 @@ void add_camera_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             }
             return set_camera(s, c);
           });
-  rpc.add({"camera.reset", "Back to the scene's camera.", json::object(), result, {}},
-          [&s](const json&) { return set_camera(s, s.home_camera); });
+  rpc.add({"camera.reset", "Back to the scene's camera, at the canvas's aspect ratio.", json::object(), result, {}},
+          [&s](const json&) {
+            // The scene's camera was made for the scene's canvas; a client may have resized it since,
+            // and an aspect other than the frame's would stretch the picture.
+            Camera c = s.home_camera;
+            c.aspect = float(s.frame.width) / float(s.frame.height);
+            return set_camera(s, c);
+          });
 }
 
 } // namespace libindex::rpc
