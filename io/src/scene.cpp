@@ -201,10 +201,20 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     }
     scene.warnings.push_back(detail::unused_key_warning(v));
   }
-  // Several volumes are not drawn together yet: say which one is, instead of dropping the rest silently.
-  for (size_t i = 1; i < scene.volumes.size(); ++i)
-    scene.warnings.push_back(type_value(nodes.at(scene.volumes[i].id)).where() + ": not drawn (libindex shows one " +
-                             "volume per scene, the first: '" + scene.volumes.front().id + "')");
+  // Several volumes are blended one after the other (nearest first): exact when their boxes do not
+  // overlap; where they do, the picture is not what mixing per sample would give, so say so.
+  for (size_t j = 1; j < scene.volumes.size(); ++j)
+    for (size_t i = 0; i < j; ++i) {
+      const Box3f a = to_scene_box(scene.volumes[i].source->box(), render_settings(scene, scene.volumes[i]));
+      const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
+      const Box3f both = intersect(a, b);
+      if (both.lo.x < both.hi.x && both.lo.y < both.hi.y && both.lo.z < both.hi.z) {
+        scene.warnings.push_back(type_value(nodes.at(scene.volumes[j].id)).where() + ": overlaps volume '" +
+                                 scene.volumes[i].id + "': the two are blended one after the other, not mixed per " +
+                                 "sample");
+        break;
+      }
+    }
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
 }

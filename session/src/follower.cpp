@@ -6,6 +6,32 @@
 
 namespace libindex {
 
+Image Follower::blend_other_volumes(const Op& op, Image first) {
+  std::vector<Image> images;
+  images.push_back(std::move(first));
+  for (size_t i = 1; i <= others_.size(); ++i) {
+    Session& other = *others_[i - 1];
+    FrameParams f = volume_frame(view_, i, op.frame);
+    if (!view_.scene.volumes[i].domain_given) // its own data range, as the first volume's
+      if (const auto d = data_domain(other.statistics(f)))
+        f.colormap.domain_min = d->first, f.colormap.domain_max = d->second;
+    images.push_back(other.render_frame(f, {0, 0, 0, 0}, true)); // finished: MIP classified, no background
+  }
+  if (!session_.is_head()) return {};
+  Image result;
+  for (size_t i : volume_order(view_, op.frame.camera)) {
+    if (result.width() == 0) {
+      result = std::move(images[i]);
+      continue;
+    }
+    std::vector<Vec4f>& front = result.pixels();
+    const std::vector<Vec4f>& back = images[i].pixels();
+    for (size_t p = 0; p < front.size(); ++p) front[p] = over(front[p], back[p]);
+  }
+  apply_background(result, op.background);
+  return result;
+}
+
 bool Follower::is_time_series() const {
   const auto& volumes = view_.scene.volumes;
   return !volumes.empty() && volumes.front().time_last > volumes.front().time_first;
@@ -23,6 +49,16 @@ void Follower::sync_scene(const Op& op) {
   mpi::agree_on_errors(session_.comm(), error);
   source_ = view_.volume, part_ = op.part;
   session_.set_volume(source_, part_);
+  // The other volumes of the scene, each over every rank (not while other jobs are attached: those
+  // render parts of the first volume only).
+  others_.clear();
+  const auto& volumes = view_.scene.volumes;
+  for (size_t i = 1; i < volumes.size() && part_.empty(); ++i) {
+    SessionOptions quiet;
+    quiet.backend = backend_, quiet.log = false;
+    others_.push_back(std::make_unique<Session>(session_.comm(), quiet));
+    others_.back()->set_volume(volumes[i].source);
+  }
   scene_version_ = op.scene_version;
   step_ = is_time_series() ? view_.scene.volumes.front().time_first : 0;
   next_step_ = -1;
@@ -91,6 +127,7 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
   sync_part(op.part);
   if (op.backend != backend_) {
     session_.set_backend(op.backend);
+    for (auto& other : others_) other->set_backend(op.backend);
     backend_ = op.backend;
   }
   statistics_ = session_.statistics(op.frame); // computed once per volume and step
@@ -100,7 +137,9 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     if (fitted_domain_)
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }
-  Image image = session_.render_frame(op.frame, op.background, finish);
+  Image image = others_.empty() || !part_.empty()
+                    ? session_.render_frame(op.frame, op.background, finish)
+                    : blend_other_volumes(op, session_.render_frame(op.frame, {0, 0, 0, 0}, true));
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.
   read_ahead(op.next_step);

@@ -4,6 +4,7 @@
 /// with the op (collectively, only when they changed), then render, re-partition or report.
 
 #include <memory>
+#include <vector>
 #include <optional>
 #include <utility>
 
@@ -41,8 +42,13 @@ class Follower {
   void read_ahead(int next);
   bool is_time_series() const;
 
+  /// Renders the volumes after the first (each its own Session over the same ranks) and blends all
+  /// of them front to back on the head (scene_view.h says how). `first` is the first volume's image.
+  Image blend_other_volumes(const Op& op, Image first);
+
   Session& session_;
   kernels::BackendKind backend_;
+  std::vector<std::unique_ptr<Session>> others_; ///< volumes 1.. of the scene, when it has several
   int scene_version_ = -1;
   SceneView view_;
   int step_ = 0;       ///< the time step shown

@@ -47,4 +47,70 @@ SceneView make_scene_view(io::SceneDescription scene) {
   return v;
 }
 
+FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown) {
+  if (index == 0) return shown;
+  const io::SceneDescription& scene = view.scene;
+  const io::VolumeDesc& vol = scene.volumes.at(index);
+  FrameParams f = shown;
+  f.colormap = vol.colormap;
+  const RenderSettings own = io::render_settings(scene, vol);
+  RenderSettings& r = f.settings;
+  r.sampling_distance = own.sampling_distance, r.sampling_distance_reference = own.sampling_distance_reference;
+  r.shading = own.shading;
+  r.scaling = own.scaling, r.translation = own.translation;
+  r.hardware_filtering = shown.settings.hardware_filtering && !vol.nearest_filter;
+  r.region_of_interest = scene.region_of_interest.value_or(RenderSettings{}.region_of_interest);
+  if (!(vol.clip_region == vol.source->box()) && !vol.clip_region.empty())
+    r.region_of_interest = intersect(r.region_of_interest, to_scene_box(vol.clip_region, own));
+  return f;
+}
+
+Box3f volume_scene_box(const SceneView& view, size_t index) {
+  const io::VolumeDesc& vol = view.scene.volumes.at(index);
+  return to_scene_box(vol.source->box(), io::render_settings(view.scene, vol));
+}
+
+std::vector<size_t> volume_order(const SceneView& view, const Camera& camera) {
+  const size_t n = view.scene.volumes.size();
+  std::vector<Box3f> boxes;
+  for (size_t i = 0; i < n; ++i) boxes.push_back(volume_scene_box(view, i));
+  // -1: a before b, 1: b before a, 0: no separating axis tells.
+  auto compare = [&](const Box3f& a, const Box3f& b) {
+    for (int axis = 0; axis < 3; ++axis) {
+      const bool a_low = a.hi[axis] <= b.lo[axis], b_low = b.hi[axis] <= a.lo[axis];
+      if (!a_low && !b_low) continue;
+      const float gap_lo = a_low ? a.hi[axis] : b.hi[axis], gap_hi = a_low ? b.lo[axis] : a.lo[axis];
+      // Looking along +axis (orthographic), or the eye below the gap: the lower box is in front.
+      const bool low_first = camera.orthographic ? camera.dir[axis] > 0 : camera.from[axis] <= gap_lo;
+      const bool high_first = camera.orthographic ? camera.dir[axis] < 0 : camera.from[axis] >= gap_hi;
+      if (low_first) return a_low ? -1 : 1;
+      if (high_first) return a_low ? 1 : -1;
+    }
+    return 0;
+  };
+  auto distance = [&](const Box3f& b) {
+    const Vec3f c = (b.lo + b.hi) * 0.5f;
+    return camera.orthographic ? dot(c - camera.from, camera.dir) : length(c - camera.from);
+  };
+  std::vector<size_t> left(n), order;
+  for (size_t i = 0; i < n; ++i) left[i] = i;
+  while (!left.empty()) {
+    // The first box no other remaining box must precede; ties by the nearer centre.
+    size_t best = 0;
+    bool found = false;
+    for (size_t k = 0; k < left.size(); ++k) {
+      bool blocked = false;
+      for (size_t m = 0; m < left.size() && !blocked; ++m)
+        blocked = m != k && compare(boxes[left[m]], boxes[left[k]]) < 0;
+      if (!blocked && (!found || distance(boxes[left[k]]) < distance(boxes[left[best]]))) best = k, found = true;
+    }
+    if (!found) // a cycle (not possible for boxes apart along an axis the eye is outside of): nearest first
+      for (size_t k = 1; k < left.size(); ++k)
+        if (distance(boxes[left[k]]) < distance(boxes[left[best]])) best = k;
+    order.push_back(left[best]);
+    left.erase(left.begin() + long(best));
+  }
+  return order;
+}
+
 } // namespace libindex

@@ -4,6 +4,7 @@
 /// (camera, colormap, settings, canvas) and the scene's info. Shared by index-render and viewer.
 
 #include <memory>
+#include <vector>
 
 #include "libindex/frame.h"
 #include "libindex/io/scene.h"
@@ -17,6 +18,21 @@ struct SceneView {
   Vec4f background{0, 0, 0, 0}; ///< straight RGBA
   Box3f volume_box;             ///< the volume's box in scene space (empty without one)
 };
+
+/// Several volumes in one scene (io::SceneDescription::volumes): each is rendered as a volume of its
+/// own over every rank, and the head blends their images front to back in volume_order. Exact for
+/// volumes whose boxes do not overlap; overlapping ones are blended in that order too, not mixed
+/// per sample (the scene warns). MIP: each volume's classified maximum, blended the same way.
+
+/// The frame of volume `index`: `shown`'s camera, canvas and scene-wide settings (mode, jitter,
+/// early termination, skipping, filtering, the region of interest), with the volume's own colormap,
+/// sampling distance, shading and placement. Index 0 is `shown` itself.
+FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown);
+/// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
+Box3f volume_scene_box(const SceneView& view, size_t index);
+/// The volumes, nearest first, as seen by `camera`: when two boxes are apart along an axis that
+/// the eye is not between, the one on the eye's side comes first; otherwise the nearer centre.
+std::vector<size_t> volume_order(const SceneView& view, const Camera& camera);
 
 /// The view of a scene: its first volume, its camera (or a default one framing the volume), the
 /// volume's colormap and rendering properties, the canvas resolution.
