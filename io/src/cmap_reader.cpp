@@ -2,6 +2,7 @@
 #include "libindex/io/cmap_reader.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -19,18 +20,22 @@ Colormap read_cmap(const std::string& path) {
   for (int line_no = 1; std::getline(in, line); ++line_no) {
     const auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#') continue;
+    // IndeX writes integers or floats on the 0..65535 scale ("42104.011719 0.000000 9695.968750 0.000000").
+    const std::string where = "cmap: '" + path + ":" + std::to_string(line_no) + "': ";
     std::istringstream words(line);
-    long v[4];
-    std::string extra;
-    if (!(words >> v[0] >> v[1] >> v[2] >> v[3]) || (words >> extra))
-      throw Error("cmap: '" + path + ":" + std::to_string(line_no) + "': expected 4 integers r g b a, got '" + line +
-                  "'");
-    for (long c : v)
-      if (c < 0 || c > 65535)
-        throw Error("cmap: '" + path + ":" + std::to_string(line_no) + "': value " + std::to_string(c) +
-                    " is outside 0..65535");
-    map.entries.push_back(
-        {float(v[0]) / 65535.0f, float(v[1]) / 65535.0f, float(v[2]) / 65535.0f, float(v[3]) / 65535.0f});
+    std::string word[4], extra;
+    if (!(words >> word[0] >> word[1] >> word[2] >> word[3]) || (words >> extra))
+      throw Error(where + "expected 4 numbers r g b a in 0..65535, got '" + line + "'");
+    double v[4];
+    for (int i = 0; i < 4; ++i) {
+      const char* begin = word[i].data();
+      const char* end = begin + word[i].size();
+      const auto [stop, ec] = std::from_chars(begin, end, v[i]);
+      if (ec != std::errc() || stop != end || !std::isfinite(v[i]))
+        throw Error(where + "'" + word[i] + "' is not a number (expected 4 numbers r g b a in 0..65535)");
+      if (v[i] < 0 || v[i] > 65535) throw Error(where + "value " + word[i] + " is outside 0..65535");
+    }
+    map.entries.push_back({float(v[0] / 65535.0), float(v[1] / 65535.0), float(v[2] / 65535.0), float(v[3] / 65535.0)});
   }
   if (map.entries.size() != 256)
     throw Error("cmap: '" + path + "' has " + std::to_string(map.entries.size()) + " entries, expected 256");

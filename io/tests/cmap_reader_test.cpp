@@ -45,8 +45,31 @@ TEST(CmapReader, WrongCountsAndValuesAreErrors) {
   test::write_text(dir.file("big.cmap"), cmap_lines(3) + "1 2 3 70000\n");
   EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("big.cmap")); }), "big.cmap:4", "70000", "0..65535");
   test::write_text(dir.file("three.cmap"), "1 2 3\n");
-  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("three.cmap")); }), "three.cmap:1", "4 integers");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("three.cmap")); }), "three.cmap:1", "4 numbers");
+  test::write_text(dir.file("word.cmap"), cmap_lines(7) + "1 2 x3 4\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("word.cmap")); }), "word.cmap:8", "'x3' is not a number");
+  test::write_text(dir.file("nan.cmap"), "nan 2 3 4\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("nan.cmap")); }), "nan.cmap:1", "'nan' is not a number");
+  test::write_text(dir.file("negative.cmap"), "0 -0.5 3 4\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("negative.cmap")); }), "negative.cmap:1", "-0.5",
+                      "outside 0..65535");
   EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("none.cmap")); }), "none.cmap", "No such file");
+}
+
+// IndeX's own .cmap files hold floats on the 0..65535 scale.
+TEST(CmapReader, FloatingPointValuesAsIndexWritesThem) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 256; ++i) text += "42104.011719 0.000000 9695.968750 " + std::to_string(i * 257) + ".5e0\n";
+  text.replace(text.rfind(".5e0"), 4, ""); // the last alpha exactly 65535
+  test::write_text(dir.file("float.cmap"), text);
+  const Colormap map = read_cmap(dir.file("float.cmap"));
+  ASSERT_EQ(map.entries.size(), 256u);
+  EXPECT_FLOAT_EQ(map.entries[0].x, float(42104.011719 / 65535.0));
+  EXPECT_FLOAT_EQ(map.entries[0].y, 0.0f);
+  EXPECT_FLOAT_EQ(map.entries[0].z, float(9695.96875 / 65535.0));
+  EXPECT_FLOAT_EQ(map.entries[10].w, float(2570.5 / 65535.0));
+  EXPECT_FLOAT_EQ(map.entries[255].w, 1.0f);
 }
 
 TEST(CmapReader, WriteThenReadIsExactFor256Entries) {
