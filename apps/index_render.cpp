@@ -11,10 +11,10 @@
 #include <memory>
 
 #include "app_options.h"
-#include "movie_writer.h"
 #include "libindex/config.h"
 #include "libindex/default_view.h"
 #include "libindex/io/image_writer.h"
+#include "libindex/io/movie_writer.h"
 #include "libindex/io/project_file.h"
 #include "libindex/error.h"
 #include "libindex/mpi/agreement.h"
@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
   }
 
   const bool write_pngs = movie.empty() || app.count("--output") > 0;
-  std::unique_ptr<apps::MovieWriter> movie_writer; // the head's
+  std::unique_ptr<io::MovieWriter> movie_writer; // the head's
   SessionOptions options;
   options.backend = kernels::parse_backend_kind(backend);
   options.compositing.strategy = compositing::parse_strategy(strategy);
@@ -101,7 +101,7 @@ int run(int argc, char** argv) {
     if (rank == 0 && (movie.empty() || write_pngs)) apps::check_writable(orbit > 0 ? numbered(output, 0) : output);
     if (rank == 0 && !movie.empty()) {
       // Opened now, so a bad name, folder or size fails before any frame renders.
-      movie_writer = std::make_unique<apps::MovieWriter>(movie, view.frame.width, view.frame.height, fps);
+      movie_writer = std::make_unique<io::MovieWriter>(movie, view.frame.width, view.frame.height, fps);
     }
   } catch (const std::exception& e) {
     error = e.what();

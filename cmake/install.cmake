@@ -49,6 +49,9 @@ if(LIBINDEX_WITH_OPENVDB)
   string(APPEND LIBINDEX_PC_EXTRA_LIBS " -lopenvdb")
   string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " Imath blosc") # what libopenvdb's headers inline
 endif()
+if(LIBINDEX_WITH_MOVIE)
+  string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " libavcodec libavformat libavutil libswscale") # io's movie_writer
+endif()
 if(LIBINDEX_WITH_CUDA)
   # The CUDA runtime, statically (as the library links it): only the driver is needed at run time.
   string(APPEND LIBINDEX_PC_EXTRA_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -ldl -lrt -lpthread")

@@ -17,7 +17,7 @@
 #include "libindex/config.h"
 #include "libindex/error.h"
 #include "libindex/png/png.h"
-#include "movie_writer.h"
+#include "libindex/io/movie_writer.h"
 
 #if LIBINDEX_WITH_MOVIE
 extern "C" {
@@ -109,7 +109,7 @@ std::string error_of(const std::function<void()>& f) {
 class Movie : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!apps::movie_support()) GTEST_SKIP() << "this build has no FFmpeg libraries (libavcodec-dev)";
+    if (!io::movie_support()) GTEST_SKIP() << "this build has no FFmpeg libraries (libavcodec-dev)";
     dir = fs::temp_directory_path() / ("libindex_movie_" + std::to_string(::getpid()));
     fs::create_directories(dir);
   }
@@ -136,7 +136,7 @@ TEST_F(Movie, FramesComeBackInOrderAndClose) {
   }
   for (const char* name : {"a.mp4", "a.mkv"}) {
     const std::string path = (dir / name).string();
-    apps::MovieWriter movie(path, w, h, 12);
+    io::MovieWriter movie(path, w, h, 12);
     for (const Frame& f : sources) movie.add(f);
     movie.finish();
     int dw = 0, dh = 0;
@@ -149,11 +149,11 @@ TEST_F(Movie, FramesComeBackInOrderAndClose) {
 }
 
 TEST_F(Movie, BadRequestsAreOneClearError) {
-  EXPECT_NE(error_of([&] { apps::MovieWriter((dir / "a.mp4").string(), 63, 48); }).find("must be even"),
+  EXPECT_NE(error_of([&] { io::MovieWriter((dir / "a.mp4").string(), 63, 48); }).find("must be even"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apps::MovieWriter((dir / "a.xyz").string(), 64, 48); }).find("unknown movie file type"),
+  EXPECT_NE(error_of([&] { io::MovieWriter((dir / "a.xyz").string(), 64, 48); }).find("unknown movie file type"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apps::MovieWriter((dir / "no" / "a.mp4").string(), 64, 48); }).find("creating the file"),
+  EXPECT_NE(error_of([&] { io::MovieWriter((dir / "no" / "a.mp4").string(), 64, 48); }).find("creating the file"),
             std::string::npos);
 }
 

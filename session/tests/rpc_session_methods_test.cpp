@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "libindex/io/movie_writer.h"
 #include "libindex/png/png.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session.h"
@@ -223,6 +224,24 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   // Written as a file only inside the output root, never over one.
   EXPECT_NE(message(call(rpc, "session.save", {{"path", "a.prj"}})).find("this viewer writes no files"),
             std::string::npos);
+}
+
+TEST_F(SessionMethods, MovieRecordWritesAnOrbitUnderTheOutputRoot) {
+  EXPECT_NE(message(call(rpc, "movie.record", {{"path", "a.mp4"}})).find("this viewer writes no files"),
+            std::string::npos);
+  head->state().output_root = root.string();
+  EXPECT_EQ(message(call(rpc, "movie.record", {{"path", "a.mp4"}, {"frames", 1}})),
+            "invalid params: 'frames' must be 2..3600");
+  EXPECT_EQ(message(call(rpc, "movie.record", {{"path", "a.png"}})), "invalid params: 'path': 'a.png' must end in "
+                                                                     ".mp4, .mkv, .mov or .avi");
+  if (!io::movie_support()) GTEST_SKIP() << "this build has no FFmpeg libraries";
+  const long long ops = head->ops_sent();
+  const json r = call(rpc, "movie.record", {{"path", "orbit.mp4"}, {"frames", 4}, {"fps", 8}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["frames"], 4);
+  EXPECT_EQ(head->ops_sent() - ops, 4); // one frame op a view
+  EXPECT_GT(fs::file_size(root / "orbit.mp4"), 100u);
+  EXPECT_NE(message(call(rpc, "movie.record", {{"path", "orbit.mp4"}})).find("exists already"), std::string::npos);
 }
 
 TEST_F(SessionMethods, SnapshotErrors) {

@@ -26,6 +26,8 @@ void add_time_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 /// scene.info, scene.load, snapshot (renders on every rank).
 void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head);
+/// movie.record: an orbit of the view encoded as a video under --output-root.
+void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head);
 
 /// What session.stats returns beyond the head's own counters: the server's and the encoder's.
 using ServingStats = std::function<nlohmann::json()>;

@@ -122,6 +122,7 @@ void add_all_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats ser
   add_render_methods(rpc, s);
   add_time_methods(rpc, s);
   add_scene_methods(rpc, head);
+  add_movie_methods(rpc, head);
   add_cluster_methods(rpc, head, std::move(serving));
   add_index_scene_methods(rpc, s);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "movie_writer.h"
+#include "libindex/io/movie_writer.h"
 
 #include "libindex/config.h"
 #include "libindex/error.h"
@@ -14,7 +14,7 @@ extern "C" {
 }
 #endif
 
-namespace libindex::apps {
+namespace libindex::io {
 
 #if LIBINDEX_WITH_MOVIE
 
@@ -154,4 +154,4 @@ std::string MovieWriter::codec() const { return ""; }
 
 #endif
 
-} // namespace libindex::apps
+} // namespace libindex::io

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Movies of a camera orbit (index-render --orbit N --movie out.mp4), encoded in process with
-/// FFmpeg's libraries from Debian, never by running a program.
+/// \file Movies of a camera orbit (index-render --orbit N --movie out.mp4, the viewer's movie.record),
+/// encoded in process with FFmpeg's libraries from Debian, never by running a program.
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace libindex::apps {
+namespace libindex::io {
 
 /// Whether this build can write movies (FFmpeg's libraries were found).
 bool movie_support();
@@ -37,4 +37,4 @@ class MovieWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-} // namespace libindex::apps
+} // namespace libindex::io
