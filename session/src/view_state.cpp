@@ -70,8 +70,8 @@ std::string ViewState::snapshot_path(const std::string& in) const { return outpu
 
 std::string ViewState::output_path(const std::string& in, const std::string& extension, const std::string& what) const {
   if (output_root.empty())
-    throw Error("this viewer writes no files (start it with --output-root DIR); leave 'path' out to get the " + what +
-                " back");
+    throw Error("this viewer writes no files (start it with --output-root DIR)" +
+                (what.empty() ? std::string() : "; leave 'path' out to get the " + what + " back"));
   const std::string path = io::PathPolicy({output_root}).resolve(in);
   if (std::filesystem::path(path).extension() != extension)
     throw Error("'" + in + "': the path must end in " + extension);

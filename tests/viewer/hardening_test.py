@@ -55,6 +55,22 @@ def probe(viewer, ranks, check):
             code, msg = error_code(c, "snapshot", path="x.png")
             check(code == -32602 and "--output-root" in msg and not os.path.exists(os.path.join(work, "x.png")),
                   f"{tag} snapshot writes no file without --output-root ({msg})")
+            # The methods that list, save and record: nothing outside the roots, nothing written without
+            # an output root, nothing huge; the server answers each with -32602.
+            for method, params, words in (
+                    ("data.list", {"path": "/etc"}, "outside the data roots"),
+                    ("data.list", {"path": "a\u0000b"}, "NUL"),
+                    ("data.list", {"path": 17}, "'path'"),
+                    ("session.save", {"path": "../x.prj"}, "--output-root"),
+                    ("session.load", {"path": "/etc/hostname"}, "outside the data roots"),
+                    ("movie.record", {"path": "x.mp4", "frames": 1e9}, ""),
+                    ("movie.record", {"path": "x.mp4", "frames": "many"}, "'frames'"),
+                    ("movie.record", {"path": "x.mp4"}, "--output-root"),
+                    ("snapshot", {"background": [0, 0, 0, 2]}, "in [0, 1]"),
+                    ("colormap.set", {"opacity_points": [[0.5, 0], [0.1, 1]]}, "sorted")):
+                code, msg = error_code(c, method, **params)
+                check(code == -32602 and words in msg, f"{tag} {method} {params} -> {code} ({msg})")
+            check(not os.listdir(work), f"{tag} and nothing was written ({os.listdir(work)})")
             # Stalls: each refused before it touches the state.
             code, msg = error_code(c, "render.set", sampling_distance=1e-6)
             check(code == -32602 and "samples per ray" in msg, f"{tag} sampling_distance 1e-6 ({msg})")

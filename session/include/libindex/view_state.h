@@ -72,7 +72,7 @@ struct ViewState {
   /// not exist yet (never overwritten, never through a symbolic link). Throws libindex::Error.
   std::string snapshot_path(const std::string& path) const;
   /// The same for any file this viewer writes: `extension` (".prj") is required; `what` ("project")
-  /// names what the client gets back instead when there is no output root.
+  /// names what the client gets back instead when there is no output root ("": nothing).
   std::string output_path(const std::string& path, const std::string& extension, const std::string& what) const;
 };
 

@@ -32,7 +32,7 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
             std::string path;
             for (const char* extension : {".mp4", ".mkv", ".mov", ".avi"}) {
               try {
-                path = s.output_path(asked, extension, "movie");
+                path = s.output_path(asked, extension, "");
                 break;
               } catch (const Error& e) {
                 const std::string why = e.what();
