@@ -2,8 +2,10 @@
 #include "cuda_backend.h"
 
 #include <chrono>
+#include <iostream>
 #include <vector>
 
+#include "../cpu/cpu_backend.h"
 #include "../src/brick_cache.h"
 #include "cuda_check.cuh"
 #include "libindex/kernels/march.h"
@@ -60,6 +62,7 @@ class CudaBackend final : public Backend {
     device_name_ =
         std::string(prop.name) + ", device " + std::to_string(device_) + (bus[0] ? std::string(", PCI ") + bus : "");
     LIBINDEX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    for (int a = 0; a < 3; ++a) max_texture_[a] = prop.maxTexture3D[a];
   }
   ~CudaBackend() override {
     release_brick();
@@ -77,6 +80,7 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
+    if (!fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
@@ -140,6 +144,28 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  bool fits_a_texture(Vec3i size) const {
+    return size.x <= max_texture_[0] && size.y <= max_texture_[1] && size.z <= max_texture_[2];
+  }
+
+  /// A brick longer than a 3D texture may be on an axis (16384 voxels on current GPUs) is rendered by
+  /// the CPU backend instead, with the same per-ray function, and says so once.
+  RenderStats render_on_cpu(const BrickView& brick, const FrameParams& frame, ImageView out) {
+    const Vec3i s = brick.stored.size();
+    if (brick.on_device)
+      throw Error("a brick of " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z) +
+                  " in GPU memory exceeds this GPU's 3D texture limit (" + std::to_string(max_texture_[0]) + "x" +
+                  std::to_string(max_texture_[1]) + "x" + std::to_string(max_texture_[2]) +
+                  "): split it over more ranks");
+    if (!cpu_fallback_) {
+      cpu_fallback_ = make_cpu_backend();
+      std::cerr << "[libindex] " << name() << ": a brick of " << s.x << "x" << s.y << "x" << s.z
+                << " exceeds the 3D texture limit " << max_texture_[0] << "x" << max_texture_[1] << "x"
+                << max_texture_[2] << ": rendered on the CPU (more ranks make smaller bricks)" << std::endl;
+    }
+    return cpu_fallback_->render(brick, frame, out);
+  }
+
   /// The brick into a 3D array on the render stream (so the kernel launched after it on that stream
   /// sees all of it), reusing the array and its textures when extent and type are unchanged (the
   /// next time step of a series). A failure leaves the cache empty: the next frame uploads again.
@@ -223,6 +249,8 @@ class CudaBackend final : public Backend {
   }
 
   int device_ = 0;
+  int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
+  std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;
@@ -248,7 +276,12 @@ int cuda_device_count(std::string* reason) {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
-    if (reason) *reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
+    if (reason) {
+      *reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
+      if (status == cudaErrorInsufficientDriver)
+        *reason += " (this build's CUDA " + std::to_string(CUDART_VERSION / 1000) +
+                   " runtime needs a newer NVIDIA driver; the CPU backend works without one)";
+    }
     cudaGetLastError(); // clear the sticky error so later calls start clean
     return 0;
   }
