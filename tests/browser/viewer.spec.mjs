@@ -509,6 +509,203 @@ async function main() {
       console.log(`screenshot: ${file}`);
     });
 
+    // ---- overlays, camera values, saved views, the file picker, Save/Load view -----------------
+    await check('the colour legend shows the domain\'s numbers and the colormap\'s colours; it can be switched off', async () => {
+      await notebook.call('colormap.set', { preset: 'grayscale', domain: [0.125, 0.875] });
+      const labels = () => page.evaluate(() => ['min', 'mid', 'max']
+        .map((k) => document.querySelector(`[data-testid="legend"] [data-legend="${k}"]`).textContent));
+      await waitFor(async () => {
+        const t = (await labels()).map(Number);
+        return near(t[0], 0.125) && near(t[1], 0.5) && near(t[2], 0.875);
+      }, 'legend labels 0.125, 0.5, 0.875');
+      assert(await page.isVisible('[data-testid="legend"]'), 'the legend is not visible');
+      // grayscale: dark grey at the left end of the bar, light at the right
+      const ends = () => page.evaluate(() => {
+        const c = document.querySelector('[data-legend="bar"]'), y = Math.floor(c.height / 2);
+        const px = (x) => [...c.getContext('2d').getImageData(x, y, 1, 1).data];
+        return [px(1), px(c.width - 2)];
+      });
+      await waitFor(async () => {
+        const [l, r] = await ends();
+        return l[3] === 255 && r[3] === 255 && l[0] < 60 && r[0] > 200 && Math.abs(r[0] - r[2]) < 8;
+      }, 'a grey ramp in the legend bar');
+      await page.click('[data-testid="show-legend"]');
+      assert(!(await page.isVisible('[data-testid="legend"]')), 'the legend stays after switching it off');
+      await page.click('[data-testid="show-legend"]');
+      assert(await page.isVisible('[data-testid="legend"]'), 'the legend does not come back');
+      await notebook.call('colormap.set', { preset: 'supernova', domain: [0.05, 1] });
+    });
+
+    // The page's camera, as the overlays use it, once it equals the server's.
+    const sameCamera = (a, b, eps = 1e-4) => ['from', 'dir', 'up'].every((k) => a[k].every((x, i) => near(x, b[k][i], eps * Math.max(1, Math.abs(x)))))
+      && near(a.aperture, b.aperture, eps) && near(a.focal, b.focal, eps) && !!a.orthographic === !!b.orthographic;
+    const FRONT = { from: [32, 32, 200], dir: [0, 0, -1], up: [0, 1, 0] };
+
+    await check('the axes triad: x right, y up, z toward the viewer for a camera looking down -z', async () => {
+      await notebook.call('camera.set', FRONT);
+      const axes = () => page.evaluate(() => {
+        const out = {};
+        for (const a of ['x', 'y', 'z']) {
+          const line = document.querySelector(`[data-testid="triad"] [data-axis="${a}"] line`);
+          const r = line.getBoundingClientRect();
+          out[a] = { dx: line.x2.baseVal.value - line.x1.baseVal.value, dy: line.y2.baseVal.value - line.y1.baseVal.value,
+            width: r.width, height: r.height, stroke: getComputedStyle(line).stroke };
+        }
+        return out;
+      });
+      const t = await waitFor(async () => {
+        const a = await axes();
+        return a.x.dx > 20 && Math.abs(a.x.dy) < 0.5 && a.y.dy < -20 && Math.abs(a.y.dx) < 0.5
+          && Math.abs(a.z.dx) < 0.5 && Math.abs(a.z.dy) < 0.5 ? a : null;
+      }, 'x to the right, y up, z end-on');
+      assert(t.x.width > 20 && t.x.height < 5, `the x axis on screen: ${JSON.stringify(t.x)}`);
+      assert(/rgb\(2\d\d, \d{1,2}, \d{1,2}\)/.test(t.x.stroke) && /rgb\(\d{1,3}, 1\d\d, \d{1,3}\)/.test(t.y.stroke),
+        `axis colours x ${t.x.stroke}, y ${t.y.stroke}`);
+      assert(await page.isVisible('[data-testid="triad"]'), 'the triad is not visible');
+      // Looking down +x with up +y: screen right = dir x up = z, and x is end-on.
+      await notebook.call('camera.set', { from: [-100, 32, 32], dir: [1, 0, 0], up: [0, 1, 0] });
+      await waitFor(async () => { const a = await axes(); return a.z.dx > 20 && Math.abs(a.x.dx) < 0.5; },
+        'z to the right for a camera looking down +x');
+    });
+
+    await check('a stored view restores the camera', async () => {
+      await notebook.call('camera.set', FRONT);
+      await waitFor(async () => (await page.inputValue('[data-cam="from-2"]')) === '200', 'the form to show the camera');
+      await page.fill('[data-testid="view-name"]', 'front');
+      await page.click('[data-testid="save-camera"]');
+      await waitFor(() => page.$('[data-testid="saved-views"] [data-view="front"]'), 'the view in the list');
+      const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('libindex.savedViews')).front);
+      const before = await notebook.call('camera.get');
+      assert(sameCamera(stored, before), `stored ${JSON.stringify(stored)}, server ${JSON.stringify(before)}`);
+      const moved = await notebook.call('camera.orbit', { azimuth: 50, elevation: 20 });
+      assert(!sameCamera(moved, stored), 'the orbit did not move the camera');
+      await page.click('[data-testid="saved-views"] [data-view="front"]');
+      await waitFor(async () => sameCamera(await notebook.call('camera.get'), stored), 'camera.get to equal the stored view');
+    });
+
+    await check('typed camera values show the server\'s camera and apply with camera.set', async () => {
+      await notebook.call('camera.set', { from: [10, 20, 150], dir: [0.1, 0, -1], up: [0, 1, 0] });
+      await waitFor(async () => (await page.inputValue('[data-cam="from-1"]')) === '20'
+        && (await page.inputValue('[data-cam="dir-0"]')) === '0.1', 'the form to follow another client');
+      const typed = { from: [40, 30, 180], dir: [-0.05, -0.02, -1], up: [0, 1, 0] };
+      for (const k of ['from', 'dir', 'up']) for (let i = 0; i < 3; ++i) await page.fill(`[data-cam="${k}-${i}"]`, String(typed[k][i]));
+      await page.click('[data-testid="camera-apply"]');
+      await waitFor(async () => {
+        const c = await notebook.call('camera.get');
+        return ['from', 'dir', 'up'].every((k) => c[k].every((x, i) => near(x, typed[k][i], 1e-4 * Math.max(1, Math.abs(x)))));
+      }, 'camera.get to equal the typed values');
+      await page.fill('[data-cam="dir-0"]', '0');
+      await page.fill('[data-cam="dir-1"]', '0');
+      await page.fill('[data-cam="dir-2"]', '0'); // no direction: the server refuses, the page says why
+      await page.click('[data-testid="camera-apply"]');
+      await waitFor(() => page.isVisible('[data-cam="error"]'), 'an error line for dir 0 0 0');
+      await page.click('[data-cam="revert"]');
+      await waitFor(async () => (await page.inputValue('[data-cam="dir-2"]')) === '-1', 'the server\'s dir back in the form');
+    });
+
+    let savedProject = '';
+    await check('Save view downloads the view as a .prj with the camera', async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: WAIT_MS }),
+        page.click('[data-testid="save-view"]'),
+      ]);
+      assert(download.suggestedFilename() === 'view.prj', `download named ${download.suggestedFilename()}`);
+      const file = path.join(ARTIFACTS, 'view.prj');
+      await download.saveAs(file);
+      savedProject = fs.readFileSync(file, 'utf8');
+      const from = /index::camera::from\s*=\s*(\S+)\s+(\S+)\s+(\S+)/.exec(savedProject);
+      assert(from, `no index::camera::from in the saved view:\n${savedProject.slice(0, 500)}`);
+      assert([40, 30, 180].every((x, i) => near(Number(from[i + 1]), x, 1e-3)), `saved camera from ${from[0]}`);
+    });
+
+    const CUBE = 'cube_24x16x20_uint8.raw';
+    await check('the file picker lists a new file from data.list, shows a load error on one line, and opens it', async () => {
+      fs.mkdirSync(path.join(v.dir, 'vols'), { recursive: true });
+      fs.writeFileSync(path.join(v.dir, 'vols', CUBE), Buffer.alloc(24 * 16 * 20, 200)); // fills its box
+      fs.writeFileSync(path.join(v.dir, 'vols', 'broken_8x8x8_uint8.raw'), Buffer.alloc(10)); // too short
+      await page.click('[data-testid="data-refresh"]');
+      await page.click('[data-testid="file-list"] [data-kind="folder"][data-name="vols/"]', { timeout: WAIT_MS });
+      const row = `[data-testid="file-list"] [data-kind="volume"][data-name="${CUBE}"]`;
+      await page.waitForSelector(row, { timeout: WAIT_MS });
+      const detail = await page.evaluate((sel) => document.querySelector(sel).nextElementSibling.textContent, row);
+      assert(detail === 'volume · 7.50 KiB', `the cube's details '${detail}'`);
+      assert(sentCommands.some((m) => m.method === 'data.list' && /\/vols$/.test(m.params.path || '')),
+        'no data.list of the vols folder was sent');
+      await page.click('[data-testid="file-list"] [data-name="broken_8x8x8_uint8.raw"]');
+      const error = await waitFor(async () => (await page.isVisible('[data-testid="data-error"]'))
+        && (await page.textContent('[data-testid="data-error"]')), 'an error line for the broken file');
+      assert(!/\n/.test(error), `the error is not one line: ${error}`);
+      const lineHeight = await page.evaluate(() => document.querySelector('[data-testid="data-error"]').getBoundingClientRect().height);
+      assert(lineHeight < 30, `the error line is ${lineHeight}px high`);
+      await page.click(row);
+      await waitFor(async () => {
+        const info = await notebook.call('scene.info');
+        return info.volumes.length === 1 && JSON.stringify(info.volumes[0].size) === '[24,16,20]';
+      }, 'scene.info to show the 24x16x20 cube');
+      await waitFor(async () => !(await page.isVisible('[data-testid="data-error"]')), 'the error line to go');
+      await waitFor(async () => (await page.textContent('#scene-name')) === CUBE, 'the cube\'s name in the page');
+      await page.click('[data-testid="file-list"] [data-kind="up"]');
+      await page.waitForSelector('[data-testid="file-list"] [data-kind="scene"][data-name="scene.prj"]', { timeout: WAIT_MS });
+    });
+
+    await check('the bounding-box outline frames the rendered volume (perspective and orthographic)', async () => {
+      // An opaque, unshaded cube: what is lit is exactly the projected box.
+      await notebook.call('render.set', { shading: false });
+      await notebook.call('colormap.set', { preset: 'viridis', domain: [0, 1], opacity_points: [[0, 1], [1, 1]] });
+      const measure = () => page.evaluate(() => {
+        const c = document.querySelector('[data-testid="viewport"]'), s = c.clientWidth / c.width;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+        for (let y = 0; y < c.height; ++y) for (let x = 0; x < c.width; ++x) {
+          const i = 4 * (y * c.width + x);
+          // The cube is bright green (R+G+B about 400); JPEG ringing at its edges stays far below 150.
+          if (d[i] + d[i + 1] + d[i + 2] > 150) { x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1); y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1); }
+        }
+        const cr = c.getBoundingClientRect();
+        const o = document.querySelector('[data-testid="bbox-outline"]').getBoundingClientRect();
+        return { lit: [x0 * s, y0 * s, x1 * s, y1 * s], outline: [o.left - cr.left, o.top - cr.top, o.right - cr.left, o.bottom - cr.top] };
+      });
+      const fits = (m) => {
+        const [l, o] = [m.lit, m.outline];
+        const slack = 2; // CSS pixels: edge pixels, JPEG fringes
+        const contains = o[0] <= l[0] + slack && o[1] <= l[1] + slack && o[2] >= l[2] - slack && o[3] >= l[3] - slack;
+        const tight = (o[2] - o[0]) <= 1.06 * (l[2] - l[0]) + 4 && (o[3] - o[1]) <= 1.06 * (l[3] - l[1]) + 4;
+        return l[2] - l[0] > 40 && contains && tight;
+      };
+      let last = null;
+      const framed = (what) => waitFor(async () => { await settled(page); last = await measure(); return fits(last); },
+        `the outline around the lit pixels ${what}`).catch((e) => { throw new Error(`${e.message}; last ${JSON.stringify(last)}`); });
+      await framed('(perspective)');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'bbox.png') });
+      const cam = await notebook.call('camera.get');
+      await notebook.call('camera.set', { orthographic: true, aperture: 45 });
+      await framed('(orthographic)');
+      await notebook.call('camera.set', { orthographic: false, aperture: cam.aperture });
+      await page.click('[data-testid="show-bbox"]');
+      assert(!(await page.isVisible('[data-testid="bbox"]')), 'the outline stays after switching it off');
+      await page.click('[data-testid="show-bbox"]');
+    });
+
+    await check('Load view loads a saved .prj picked in the file picker (session.load)', async () => {
+      assert(savedProject, 'no saved view to load (Save view failed)');
+      fs.writeFileSync(path.join(v.dir, 'saved_view.prj'), savedProject);
+      fs.writeFileSync(path.join(v.dir, 'tiny_8x8x8_uint8.raw'), Buffer.alloc(512, 100)); // not a view
+      await page.click('[data-testid="load-view"]');
+      await page.click('[data-testid="data-refresh"]');
+      const row = '[data-testid="file-list"] [data-name="saved_view.prj"]';
+      await page.waitForSelector(row, { timeout: WAIT_MS });
+      assert(await page.isVisible('[data-picker="mode"]'), 'no "choose a saved view" line');
+      assert(!(await page.$('[data-testid="file-list"] [data-kind="volume"]')), 'the load-view list shows volume files');
+      await page.click(row);
+      await waitFor(async () => {
+        const c = await notebook.call('camera.get');
+        return [40, 30, 180].every((x, i) => near(c.from[i], x, 1e-3));
+      }, 'the saved camera back');
+      await waitFor(async () => (await page.textContent('#scene-name')) === 'Browser test supernova', 'the saved scene');
+      await page.waitForSelector('[data-testid="file-list"] [data-name="tiny_8x8x8_uint8.raw"]', { timeout: WAIT_MS }); // open mode again
+      assert(sentCommands.some((m) => m.method === 'session.load' && /saved_view\.prj$/.test(m.params.path)), 'no session.load sent');
+    });
+
     await check('a ball is drawn round in a non-square frame area', async () => {
       fs.writeFileSync(path.join(v.dir, 'sphere.prj'), SPHERE_SCENE);
       await notebook.call('scene.load', { path: 'sphere.prj' }); // 320x320: the page must send its size

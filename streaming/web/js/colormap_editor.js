@@ -16,9 +16,11 @@ export class ColormapEditor {
   /**
    * `root` holds elements with data-cm="preset|gradient|histogram|canvas|dmin|dmax|dminv|dmaxv|
    * boundary|fit-data|fit-visible"; the three canvases are stacked, "canvas" (the curve) on top.
+   * `onShow(cm)` runs after each colormap from the server is shown (the legend follows it).
    */
-  constructor(root, rpc) {
+  constructor(root, rpc, { onShow } = {}) {
     this.rpc = rpc;
+    this.onShow = onShow || (() => {});
     this.q = (name) => root.querySelector(`[data-cm="${name}"]`);
     this.preset = this.q('preset');
     this.gradient = this.q('gradient');
@@ -89,6 +91,7 @@ export class ColormapEditor {
     }
     this.updateDomainControls();
     this.draw();
+    this.onShow(this.cm);
   }
 
   // --- domain --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Wires the viewer together: sockets, controls, panels, connection state, test hook.
+// Wires the viewer together: sockets, controls, panels, overlays, connection state, test hook.
 
 import { RpcClient } from './rpc.js';
 import { VideoView } from './video.js';
@@ -12,6 +12,15 @@ import { TimePanel } from './time_panel.js';
 import { InsituPanel } from './insitu_panel.js';
 import { PendingIndicator } from './pending.js';
 import { RenderSize } from './render_size.js';
+import { ViewGeometry } from './view_geometry.js';
+import { BoundingBoxOverlay } from './bbox_overlay.js';
+import { OrientationTriad } from './triad.js';
+import { ColorLegend } from './legend.js';
+import { CameraForm } from './camera_form.js';
+import { SavedViews } from './saved_views.js';
+import { FilePicker } from './file_picker.js';
+import { downloadBlob } from './download.js';
+import { wireOverlayToggles } from './overlay_toggles.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -37,13 +46,16 @@ const rpc = new RpcClient(socketUrl('/index_command_client'), {
   onState: (up) => {
     state.rpc = up;
     updateConnection();
-    if (up) { renderSize.send(); refreshAll(); }
+    if (up) { renderSize.send(); refreshAll(); picker.refresh(); }
   },
 });
 const renderSize = new RenderSize(rpc);
 const pending = new PendingIndicator($('[data-testid="rendering"]'));
 
 const stats = new StatsOverlay($('#stats'), rpc);
+// Camera, volume box and frame size, for the overlays drawn over the frame.
+const geometry = new ViewGeometry(rpc);
+const showCamera = (camera) => geometry.setCamera(camera);
 new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
   onState: (up) => {
     state.video = up;
@@ -54,20 +66,29 @@ new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
     hook.framesReceived += 1;
     hook.lastFrameNumber = h.frame;
     stats.onFrame(h);
+    geometry.setFrame(h.width, h.height);
     pending.done();
     if (!colormap.stats) refreshStatistics();
   },
   onResize: (w, h) => renderSize.follow(w, h),
 });
-new CameraControls($('[data-testid="viewport"]'), rpc);
+new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera });
 
-const colormap = new ColormapEditor($('#colormap'), rpc);
-const roi = new RoiPanel($('#roi'), rpc);
+const legend = new ColorLegend($('[data-testid="legend"]'));
+const colormap = new ColormapEditor($('#colormap'), rpc, { onShow: (cm) => legend.show(cm) });
+const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
+const bbox = new BoundingBoxOverlay($('[data-testid="bbox"]'), $('[data-testid="viewport"]'), geometry);
+const triad = new OrientationTriad($('[data-testid="triad"]'), geometry);
+wireOverlayToggles($('#overlays'), { legend, triad, bbox });
+new CameraForm($('[data-testid="camera-form"]'), rpc, geometry, { onCamera: showCamera });
+new SavedViews($('#saved-views'), rpc, geometry, { onCamera: showCamera });
+const picker = new FilePicker($('#data'), rpc);
 const render = new RenderPanel($('#render'), rpc);
 const time = new TimePanel($('#time'), rpc);
 const insitu = new InsituPanel($('#insitu'), rpc);
 hook.colormap = colormap;
 hook.pending = pending;
+hook.geometry = geometry;
 
 async function refreshSceneInfo() {
   const info = await rpc.call('scene.info');
@@ -101,6 +122,7 @@ async function refreshAll() {
     time.refresh(),
     insitu.refresh(),
     refreshSceneInfo(),
+    geometry.refreshCamera(),
   ];
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') console.warn(r.reason);
 }
@@ -127,19 +149,24 @@ $('[data-testid="snapshot"]').addEventListener('click', async () => {
     // usually transparent).
     const snap = await rpc.call('snapshot', { background: [0, 0, 0, 1] });
     const bytes = Uint8Array.from(atob(snap.png_base64), (c) => c.charCodeAt(0));
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `libindex-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    downloadBlob(new Blob([bytes], { type: 'image/png' }), `libindex-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
   } catch (e) {
     console.warn('snapshot failed', e);
   }
   button.disabled = false;
 });
+
+// Save view: the whole view (scene, camera, colormap, settings) as .prj text, downloaded; the file can
+// be put under a data root and picked with Load view, or given to index-render.
+$('[data-testid="save-view"]').addEventListener('click', async () => {
+  try {
+    const saved = await rpc.call('session.save');
+    downloadBlob(new Blob([saved.project], { type: 'text/plain' }), 'view.prj');
+  } catch (e) {
+    picker.showError(`Save view: ${e.message}`);
+  }
+});
+$('[data-testid="load-view"]').addEventListener('click', () => picker.setMode('session'));
 
 $('#reset-camera').addEventListener('click', () => rpc.call('camera.reset').catch((e) => console.warn(e)));
 

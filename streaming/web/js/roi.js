@@ -6,9 +6,13 @@ import { latestOnly } from './rpc.js';
 const AXES = ['x', 'y', 'z'];
 
 export class RoiPanel {
-  /** `root` gets one row per axis with two sliders (data-roi="min-x", "max-x", ...). */
-  constructor(root, rpc) {
+  /**
+   * `root` gets one row per axis with two sliders (data-roi="min-x", "max-x", ...); `onShow(roi)`
+   * gets each roi.get/roi.set answer (the volume's box is in it, for the outline).
+   */
+  constructor(root, rpc, { onShow } = {}) {
     this.rpc = rpc;
+    this.onShow = onShow || (() => {});
     this.sliders = { min: [], max: [] };
     this.labels = [];
     this.set = latestOnly(rpc, 'roi.set', (roi) => this.show(roi));
@@ -49,6 +53,7 @@ export class RoiPanel {
       }
       this.label(i);
     }
+    this.onShow(roi);
   }
 
   label(i) {

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// The colour legend (scalar bar) over the frame: the colormap's colours with the numbers of its
+// domain's ends and middle, so values can be read off the image. The colours are shown opaque: the
+// bar says which colour a value gets; the editor's gradient shows the opacity.
+
+import { fitCanvas } from './canvas2d.js';
+
+/** A short label: 4 significant digits, exponents for very large or small magnitudes. */
+export function formatValue(v) {
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return String(Number(v.toPrecision(4)));
+}
+
+export class ColorLegend {
+  /** `root` holds a canvas [data-legend="bar"] and spans [data-legend="min|mid|max"]. */
+  constructor(root) {
+    this.root = root;
+    this.bar = root.querySelector('[data-legend="bar"]');
+    this.labels = ['min', 'mid', 'max'].map((k) => root.querySelector(`[data-legend="${k}"]`));
+    this.cm = null;
+    this.enabled = true;
+    new ResizeObserver(() => this.draw()).observe(this.bar);
+  }
+
+  setEnabled(on) {
+    this.enabled = on;
+    this.root.hidden = !on;
+    if (on) this.draw();
+  }
+
+  /** The colormap as colormap.get gives it (entries, domain). */
+  show(cm) {
+    this.cm = cm;
+    this.draw();
+  }
+
+  draw() {
+    if (!this.cm || !this.enabled) return;
+    const [d0, d1] = this.cm.domain || [0, 1];
+    [d0, (d0 + d1) / 2, d1].forEach((v, i) => { this.labels[i].textContent = formatValue(v); });
+    const { ctx, width, height } = fitCanvas(this.bar);
+    const entries = this.cm.entries || [], n = entries.length;
+    if (n === 0) return;
+    const grad = ctx.createLinearGradient(0, 0, width, 0);
+    const c255 = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+    entries.forEach(([r, g, b], i) => grad.addColorStop(n === 1 ? 0 : i / (n - 1), `rgb(${c255(r)},${c255(g)},${c255(b)})`));
+    ctx.fillStyle = grad;
+    ctx.fillRect(0, 0, width, height);
+  }
+}
