@@ -502,6 +502,17 @@ async function main() {
         `snapshot requests ${JSON.stringify(asked)}, expected background [0,0,0,1]`);
     });
 
+    await check('record orbit asks the server for a movie and says why not without an output root', async () => {
+      await page.click('[data-testid="record"]');
+      await page.waitForFunction(() => /not recorded|saved/.test(
+        document.querySelector('[data-testid="record-status"]').textContent), null, { timeout: WAIT_MS });
+      const text = await page.textContent('[data-testid="record-status"]');
+      assert(/not recorded: .*--output-root/.test(text), `record status: ${text}`);
+      const asked = sentCommands.filter((m) => m.method === 'movie.record');
+      assert(asked.length === 1 && /^orbit-.*\.mp4$/.test(asked[0].params.path) && asked[0].params.frames === 72,
+        `movie.record requests ${JSON.stringify(asked)}`);
+    });
+
     await check('screenshot saved', async () => {
       const file = path.join(ARTIFACTS, 'viewer.png');
       await page.screenshot({ path: file });

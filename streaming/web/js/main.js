@@ -156,6 +156,25 @@ $('[data-testid="snapshot"]').addEventListener('click', async () => {
   button.disabled = false;
 });
 
+// Record orbit: the server renders a turn around the view (movie.record) and writes the video under its
+// --output-root; the page says where, or why not (a viewer started without --output-root writes nothing).
+const RECORD_FRAMES = 72;
+$('[data-testid="record"]').addEventListener('click', async () => {
+  const button = $('[data-testid="record"]');
+  const status = $('[data-testid="record-status"]');
+  button.disabled = true;
+  status.hidden = false;
+  status.textContent = `recording ${RECORD_FRAMES} frames…`;
+  try {
+    const name = `orbit-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`;
+    const r = await rpc.call('movie.record', { path: name, frames: RECORD_FRAMES });
+    status.textContent = `saved ${r.path} (${r.frames} frames, ${r.codec})`;
+  } catch (e) {
+    status.textContent = `not recorded: ${e.message || e}`;
+  }
+  button.disabled = false;
+});
+
 // Save view: the whole view (scene, camera, colormap, settings) as .prj text, downloaded; the file can
 // be put under a data root and picked with Load view, or given to index-render.
 $('[data-testid="save-view"]').addEventListener('click', async () => {
