@@ -482,6 +482,12 @@ TEST(FrameLoop, TwoVolumesSideBySideBlendNearestFirst) {
   EXPECT_GT(shown(b), 100);
   EXPECT_GT(shown(image), std::max(shown(a), shown(b))); // both are there
   EXPECT_LT(max_difference(image, expected), 1e-4f);
+  // Each volume's values are counted over every rank: 16^3 voxels each.
+  ASSERT_TRUE(head.state().statistics.has_value());
+  EXPECT_EQ(head.state().statistics->count, 16 * 16 * 16);
+  ASSERT_EQ(head.state().other_statistics.size(), 2u);
+  EXPECT_EQ(head.state().other_statistics[1].count, 16 * 16 * 16);
+  EXPECT_LT(head.state().other_statistics[1].min, head.state().other_statistics[1].max);
   // The other order would be wrong: b drawn behind a.
   Image wrong = a;
   for (size_t p = 0; p < wrong.pixels().size(); ++p) wrong.pixels()[p] = over(a.pixels()[p], b.pixels()[p]);

@@ -12,7 +12,9 @@ Image Follower::blend_other_volumes(const Op& op, Image first) {
   for (size_t i = 1; i <= others_.size(); ++i) {
     Session& other = *others_[i - 1];
     FrameParams f = volume_frame(view_, i, op.frame);
-    if (!view_.scene.volumes[i].domain_given) // its own data range, as the first volume's
+    other_statistics_.resize(others_.size() + 1);
+    other_statistics_[i] = other.statistics(f); // once per volume: kept by its session
+    if (!view_.scene.volumes[i].domain_given)   // its own data range, as the first volume's
       if (const auto d = data_domain(other.statistics(f)))
         f.colormap.domain_min = d->first, f.colormap.domain_max = d->second;
     images.push_back(other.render_frame(f, {0, 0, 0, 0}, true)); // finished: MIP classified, no background
@@ -52,6 +54,7 @@ void Follower::sync_scene(const Op& op) {
   // The other volumes of the scene, each over every rank (not while other jobs are attached: those
   // render parts of the first volume only).
   others_.clear();
+  other_statistics_.clear();
   const auto& volumes = view_.scene.volumes;
   for (size_t i = 1; i < volumes.size() && part_.empty(); ++i) {
     SessionOptions quiet;

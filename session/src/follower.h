@@ -28,6 +28,9 @@ class Follower {
   const std::vector<RankInfo>& rank_info() const { return rank_info_; }
   /// The values of the volume shown by the last frame op (the same on every rank).
   const ValueStatistics& statistics() const { return statistics_; }
+  /// Those of the scene's other volumes, by index (1.. of the scene's volumes; [0] unused), as of
+  /// the last frame op that drew them.
+  const std::vector<ValueStatistics>& other_statistics() const { return other_statistics_; }
   /// The domain the last frame op used in place of its colormap's, when it had fit_domain.
   std::optional<std::pair<float, float>> fitted_domain() const { return fitted_domain_; }
 
@@ -59,6 +62,7 @@ class Follower {
   std::vector<RankInfo> rank_info_;
   Colormap colormap_; ///< the last colormap an op carried
   ValueStatistics statistics_;
+  std::vector<ValueStatistics> other_statistics_;
   std::optional<std::pair<float, float>> fitted_domain_;
 };
 

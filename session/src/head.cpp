@@ -80,6 +80,7 @@ Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
   std::lock_guard lock(state_mutex_);
   if (follower_->scene_version() == state_.scene_version) {
     state_.statistics = follower_->statistics();
+    state_.other_statistics = follower_->other_statistics();
     if (state_.fit_domain && follower_->fitted_domain()) { // the ranks used the data range: keep it
       const auto [lo, hi] = *follower_->fitted_domain();
       state_.frame.colormap.domain_min = lo, state_.frame.colormap.domain_max = hi;

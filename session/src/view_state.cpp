@@ -21,6 +21,7 @@ void ViewState::load_scene(SceneSpec next) {
   opacity_points.clear();
   fit_domain = view.volume && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
   statistics.reset();
+  other_statistics.clear();
   time_step = std::clamp(view.scene.view.time_step.value_or(time_range().first), time_range().first,
                          time_range().second); // a saved session reopens at its step
   playing = false;

@@ -37,7 +37,8 @@ struct ViewState {
   /// The scene sets no colormap domain: the next frame maps the volume's data range, and the head
   /// keeps that domain (a client setting a domain first cancels it).
   bool fit_domain = false;
-  std::optional<ValueStatistics> statistics; ///< of the volume shown, as of the last frame
+  std::optional<ValueStatistics> statistics;     ///< of the volume shown, as of the last frame
+  std::vector<ValueStatistics> other_statistics; ///< of the scene's other volumes by index ([0] unused)
   kernels::BackendKind backend = kernels::BackendKind::automatic;
   int time_step = 0;    ///< the shown step of a time series (its first step when loaded)
   bool playing = false; ///< advance time_step at play_fps, wrapping around

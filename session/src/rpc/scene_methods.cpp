@@ -44,10 +44,12 @@ json volume_json(const ViewState& s, size_t index) {
          {"dtype", to_string(v.source->dtype())},
          {"source", v.source->describe()},
          {"shown", index == 0}};
+  // Normalized values (integers: unsigned to [0,1], signed to [-1,1]), as colormap domains are.
   if (index == 0) {
     j["time_step"] = s.time_step;
-    // Normalized values (integers: unsigned to [0,1], signed to [-1,1]), as colormap domains are.
     j["statistics"] = s.statistics ? statistics_json(*s.statistics) : json(nullptr);
+  } else {
+    j["statistics"] = index < s.other_statistics.size() ? statistics_json(s.other_statistics[index]) : json(nullptr);
   }
   return j;
 }
@@ -96,9 +98,9 @@ std::string data_path_param(const ViewState& s, const json& q, const char* name)
 void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   ViewState& s = head.state();
   rpc.add({"scene.info",
-           "Name, description, credits and volumes of the scene: each with its box, size, spacing and type; the shown "
-           "one with its value statistics (min, max, 256-bin histogram over [min, max], of normalized values; null "
-           "until a frame has shown it).",
+           "Name, description, credits and volumes of the scene: each with its box, size, spacing, type and value "
+           "statistics (min, max, 256-bin histogram over [min, max], of normalized values; null until a frame has "
+           "drawn it).",
            json::object(),
            {{"type", "object"}},
            {}},
