@@ -372,17 +372,46 @@ class Client:
     # --- scene, session -----------------------------------------------------------------------
 
     def scene_info(self) -> dict:
-        """``{name, description, credits, requirements, volumes: [{id, name, box, dtype}]}``."""
+        """``{name, description, credits, requirements, warnings, volumes: [{id, name, box, size, spacing,
+        dtype, statistics: {min, max, count, non_finite, histogram} or None}]}``."""
         return self.call("scene.info")
 
+    def volume_info(self) -> dict:
+        """The shown volume: ``{id, name, box, size, spacing, dtype, time_step, statistics}``; min, max
+        and the 256-bin histogram are of normalized values (what colormap domains are in)."""
+        return self.call("volume.info")
+
     def scene_load(self, path: str) -> dict:
-        """Load a scene project file (path as the server sees it); returns its scene info."""
+        """Load a scene project file, or a volume file (.raw with an Open SciVis name, .nrrd, .vdb, .nvdb),
+        path as the server sees it (inside its data roots); returns its scene info."""
         return self.call("scene.load", path=str(path))
 
-    def snapshot(self, width: Optional[int] = None, height: Optional[int] = None) -> bytes:
-        """Render one full-quality frame and return it as PNG bytes."""
-        result = self.call("snapshot", width=width, height=height)
+    def data_list(self, path: Optional[str] = None) -> dict:
+        """A folder inside the server's data roots: ``{path, folders, files: [{name, kind, bytes}]}``."""
+        return self.call("data.list", path=path)
+
+    def session_save(self, path: Optional[str] = None) -> str:
+        """The view (scene, camera, colormap, settings) as IndeX project text that reproduces it; with
+        ``path``, written as a new .prj under the server's --output-root instead (returns the path)."""
+        result = self.call("session.save", path=path)
+        return result["path"] if path else result["project"]
+
+    def session_load(self, path: str) -> dict:
+        """Load a view saved by session_save (a .prj inside the data roots); returns its scene info."""
+        return self.call("session.load", path=str(path))
+
+    def snapshot(self, width: Optional[int] = None, height: Optional[int] = None,
+                 background: Optional[Sequence[float]] = None) -> bytes:
+        """Render one full-quality frame and return it as PNG bytes; ``background`` (r, g, b, a in
+        [0, 1]) under it, e.g. (0, 0, 0, 1) for opaque black (default: the scene's, usually transparent)."""
+        result = self.call("snapshot", width=width, height=height,
+                           background=list(background) if background is not None else None)
         return base64.b64decode(result["png_base64"])
+
+    def movie_record(self, path: str, frames: int = 72, fps: int = 24) -> dict:
+        """Record a turn around the view as a video file under the server's --output-root
+        (.mp4, .mkv, .mov or .avi); returns ``{path, frames, fps, codec}``."""
+        return self.call("movie.record", path=str(path), frames=int(frames), fps=int(fps))
 
     def session_stats(self) -> dict:
         """``{frame, fps, render_ms, composite_ms, encode_ms, ranks, backend, samples, clients}``."""

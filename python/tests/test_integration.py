@@ -224,6 +224,23 @@ class IntegrationTest(unittest.TestCase):
         _, _, _, a2 = self.pixels(self.c.snapshot(96, 64))
         self.assertEqual(a, a2, "the same settings gave a different image")
 
+    def test_03b_values_background_and_saved_views(self):
+        st = wait_for(lambda: self.c.volume_info()["statistics"], "the shown volume's statistics")
+        self.assertEqual(st["count"], 32 * 32 * 32)
+        self.assertEqual(sum(st["histogram"]), st["count"])
+        self.assertLess(st["min"], st["max"])
+        w, h, ch, px = self.pixels(self.c.snapshot(32, 24, background=(0, 0, 0, 1)))
+        self.assertEqual(px[ch - 1], 255, "an opaque corner with an opaque background")
+        text = self.c.session_save()
+        self.assertIn("index::camera::from", text)
+        (self.data_root / "saved.prj").write_text(text)
+        self.assertIn(" saved.prj", " " + " ".join(f["name"] for f in self.c.data_list()["files"]))
+        before = self.pixels(self.c.snapshot(48, 32))[3]
+        self.c.camera_orbit(azimuth=40)
+        self.c.session_load("saved.prj")
+        after = self.pixels(self.c.snapshot(48, 32))[3]
+        self.assertLessEqual(max(abs(a - b) for a, b in zip(before, after)), 1, "the saved view comes back")
+
     def test_04_video_frames_follow_the_colormap(self):
         self.c.colormap_set(preset="viridis")
         first = self.c.next_frame(timeout=WAIT_S)
