@@ -487,6 +487,148 @@ async function main() {
       await notebook.call('colormap.set', { preset: 'supernova', opacity_points: [[0, 0], [1, 1]] });
     });
 
+    // ---- ParaView colormap JSON: import (a file input) and export (a download) -------------------
+    // Three RGBPoints over [-2, 6]: red at -2, green at 2, blue at 6; opacity 0 -> 1 over the domain.
+    const PARAVIEW = [{ Name: 'rgb test', ColorSpace: 'Diverging', NanColor: [1, 1, 0],
+      RGBPoints: [-2, 1, 0, 0, 2, 0, 1, 0, 6, 0, 0, 1], Points: [-2, 0, 0.5, 0, 6, 1, 0.5, 0] }];
+    const importFile = (name, content) => page.setInputFiles('[data-testid="paraview-file"]',
+      { name, mimeType: 'application/json', buffer: Buffer.from(typeof content === 'string' ? content : JSON.stringify(content)) });
+    const colormapSets = () => sentCommands.filter((m) => m.method === 'colormap.set').length;
+    const rgbNear = (e, rgb, eps) => rgb.every((c, k) => near(e[k], c, eps));
+    const pvErrorShown = async () => (await page.isVisible('[data-testid="colormap-error"]'))
+      && (await page.textContent('[data-testid="colormap-error"]'));
+
+    await check('Import ParaView: a file sets the table, domain and opacity curve with one colormap.set', async () => {
+      const curve = [[0, 0.2], [0.5, 0.7], [1, 0.3]]; // before: not the file's curve
+      await notebook.call('colormap.set', { preset: 'supernova', domain: [0.05, 1], opacity_points: curve });
+      await waitFor(async () => sameCurve(await page.evaluate(() => window.libindexViewer.colormap.points), curve),
+        'the page to take the curve');
+      const sets = colormapSets();
+      await importFile('rgb.json', PARAVIEW);
+      const cm = await waitFor(async () => {
+        const c = await notebook.call('colormap.get');
+        return near(c.domain[0], -2, 1e-6) && near(c.domain[1], 6, 1e-6) ? c : null;
+      }, 'colormap.get domain [-2, 6]');
+      const e = cm.entries;
+      assert(e.length === 256, `${e.length} entries, expected 256`);
+      assert(rgbNear(e[0], [1, 0, 0], 1e-4), `entry 0 ${e[0]}, expected red`);
+      assert(rgbNear(e[255], [0, 0, 1], 1e-4), `entry 255 ${e[255]}, expected blue`);
+      // entry 128 lies at x = -2 + 8 * 128/255 = 2.0157, just past green (x = 2) toward blue
+      assert(rgbNear(e[128], [0, 1 - 1 / 255, 1 / 255], 1e-4), `entry 128 ${e[128]}, expected (0, 0.996, 0.004)`);
+      assert(rgbNear(e[64], [1 - 128 / 255, 128 / 255, 0], 1e-4), `entry 64 ${e[64]}, expected red-green (0.498, 0.502, 0)`);
+      assert(sameCurve(cm.opacity_points, [[0, 0], [1, 1]]), `opacity_points ${JSON.stringify(cm.opacity_points)}`);
+      assert(near(e[0][3], 0, 1e-4) && near(e[255][3], 1, 1e-4) && near(e[128][3], 128 / 255, 1e-4),
+        `alphas ${e[0][3]}, ${e[128][3]}, ${e[255][3]} do not follow the file's opacity ramp`);
+      assert(cm.preset === null, `preset ${cm.preset} after an import`);
+      const sent = sentCommands.filter((m) => m.method === 'colormap.set').slice(sets);
+      assert(sent.length === 1 && Object.keys(sent[0].params).sort().join() === 'domain,entries,opacity_points'
+        && sent[0].params.entries.every((x) => x[3] === 1),
+      `the import sent ${sent.length} colormap.set: ${JSON.stringify(sent.map((m) => Object.keys(m.params)))}`);
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === ''
+        && (await page.inputValue('[data-cm="dminv"]')) === '-2' && (await page.inputValue('[data-cm="dmaxv"]')) === '6',
+      'the page to show (custom) over [-2, 6]');
+      assert(!(await page.isVisible('[data-testid="colormap-error"]')), 'an error line after a good import');
+    });
+
+    await check('Import ParaView: a broken file shows one error line and changes nothing', async () => {
+      const before = await notebook.call('colormap.get');
+      const sets = colormapSets();
+      // Each error differs from the one before, so each file's own line is awaited.
+      const broken = [
+        ['not JSON', '{"RGBPoints": [0, 1, 0', /^ParaView import: not JSON/],
+        ['no RGBPoints', [{ Name: 'x', Points: [0, 1, 0.5, 0, 1, 1, 0.5, 0] }], /^ParaView import: no "RGBPoints"/],
+        ['a wrong count', [{ RGBPoints: [0, 1, 0, 0, 1, 0, 1] }], /^ParaView import: "RGBPoints" holds 7 numbers, not a multiple of 4/],
+        ['x decreasing', [{ RGBPoints: [0, 1, 0, 0, 2, 0, 1, 0, 1, 0, 0, 1] }], /^ParaView import: "RGBPoints" x values decrease/],
+        ['x spanning nothing', [{ RGBPoints: [1, 1, 0, 0, 1, 0, 1, 0] }], /^ParaView import: "RGBPoints" x values span nothing/],
+        ['a colour above 1', [{ RGBPoints: [0, 1, 0, 0, 1, 0, 255, 0] }], /^ParaView import: "RGBPoints" colour at x = 1 is outside \[0, 1\]/],
+        ['a wrong Points count', [{ RGBPoints: [0, 1, 0, 0, 1, 0, 1, 0], Points: [0, 0, 0.5, 0, 1] }], /^ParaView import: "Points" holds 5 numbers/],
+        ['an opacity above 1', [{ RGBPoints: [0, 1, 0, 0, 1, 0, 1, 0], Points: [0, 0, 0.5, 0, 1, 2, 0.5, 0] }], /^ParaView import: "Points" opacity at x = 1 is outside \[0, 1\]/],
+      ];
+      for (const [what, content, expected] of broken) {
+        await importFile('broken.json', content);
+        let error = '';
+        await waitFor(async () => { error = await pvErrorShown(); return error && expected.test(error); },
+          `an error line for ${what} matching ${expected}`).catch((e) => { throw new Error(`${e.message}; shown: '${error}'`); });
+        assert(!/\n/.test(error), `${what}: the error is not one line: ${error}`);
+        const height = await page.evaluate(() => document.querySelector('[data-testid="colormap-error"]').getBoundingClientRect().height);
+        assert(height < 30, `${what}: the error line is ${height}px high`);
+      }
+      await sleep(300);
+      assert(colormapSets() === sets, `a broken file sent ${colormapSets() - sets} colormap.set`);
+      const after = await notebook.call('colormap.get');
+      assert(JSON.stringify(after) === JSON.stringify(before), 'colormap.get changed after a broken import');
+    });
+
+    await check('Import ParaView without Points keeps the opacity curve, and the error line goes', async () => {
+      const curve = [[0, 0.1], [0.4, 0.8], [1, 0.5]];
+      await notebook.call('colormap.set', { opacity_points: curve });
+      await waitFor(async () => sameCurve(await page.evaluate(() => window.libindexViewer.colormap.points), curve),
+        'the page to take the curve');
+      assert(await pvErrorShown(), 'no error line left from the broken files');
+      await importFile('no_points.json', { Name: 'grey', ColorSpace: 'RGB', RGBPoints: [10, 0, 0, 0, 20, 1, 1, 1] });
+      const cm = await waitFor(async () => {
+        const c = await notebook.call('colormap.get');
+        return near(c.domain[0], 10) && near(c.domain[1], 20) ? c : null;
+      }, 'colormap.get domain [10, 20]');
+      assert(sameCurve(cm.opacity_points, curve), `opacity_points ${JSON.stringify(cm.opacity_points)}, expected ${JSON.stringify(curve)}`);
+      assert(rgbNear(cm.entries[0], [0, 0, 0], 1e-4) && rgbNear(cm.entries[255], [1, 1, 1], 1e-4), 'not a grey ramp');
+      await waitFor(async () => !(await page.isVisible('[data-testid="colormap-error"]')), 'the error line to go');
+    });
+
+    await check('Import ParaView: Points beyond the domain are cut at its ends (parser in the page)', async () => {
+      // Points 0 at x = -10, 1 at 5, 0 at 20 over the domain [0, 10]: 2/3 at both ends.
+      const pv = await page.evaluate(async () => {
+        const m = await import(new URL('js/paraview_colormap.js', location.href).href);
+        return m.parseParaView(JSON.stringify({ RGBPoints: [0, 0, 0, 0, 10, 1, 1, 1], Points: [-10, 0, 0.5, 0, 5, 1, 0.5, 0, 20, 0, 0.5, 0] }));
+      });
+      assert(sameCurve(pv.opacity_points, [[0, 2 / 3], [0.5, 1], [1, 2 / 3]]), `opacity_points ${JSON.stringify(pv.opacity_points)}`);
+    });
+
+    const exportDownload = async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: WAIT_MS }),
+        page.click('[data-testid="paraview-export"]'),
+      ]);
+      const file = path.join(ARTIFACTS, download.suggestedFilename());
+      await download.saveAs(file);
+      return { name: download.suggestedFilename(), text: fs.readFileSync(file, 'utf8') };
+    };
+
+    await check('Export ParaView downloads the colormap as ParaView JSON', async () => {
+      await importFile('rgb.json', PARAVIEW);
+      await waitFor(async () => near((await notebook.call('colormap.get')).domain[0], -2), 'the rgb import');
+      const cm = await notebook.call('colormap.get');
+      const { name, text } = await exportDownload();
+      assert(name === 'libindex.json', `download named ${name}`);
+      const doc = JSON.parse(text);
+      assert(Array.isArray(doc) && doc.length === 1, 'not an array of one colormap');
+      const [pv] = doc;
+      assert(pv.Name === 'libindex' && pv.ColorSpace === 'RGB', `Name ${pv.Name}, ColorSpace ${pv.ColorSpace}`);
+      const x = pv.RGBPoints.filter((_, i) => i % 4 === 0);
+      assert(pv.RGBPoints.length === 4 * cm.entries.length, `${pv.RGBPoints.length / 4} RGBPoints for ${cm.entries.length} entries`);
+      assert(near(x[0], -2, 1e-6) && near(x[x.length - 1], 6, 1e-6) && x.every((v, i) => i === 0 || v > x[i - 1]),
+        `RGBPoints x from ${x[0]} to ${x[x.length - 1]}, expected -2 .. 6 increasing`);
+      assert(JSON.stringify(pv.RGBPoints.slice(1, 4)) === JSON.stringify(cm.entries[0].slice(0, 3)),
+        `first colour ${pv.RGBPoints.slice(1, 4)}, entry 0 ${cm.entries[0]}`);
+      assert(JSON.stringify(pv.Points) === JSON.stringify([-2, 0, 0.5, 0, 6, 1, 0.5, 0]), `Points ${JSON.stringify(pv.Points)}`);
+    });
+
+    await check('Export ParaView names the file after the preset, and imports back to the same table', async () => {
+      await notebook.call('colormap.set', { preset: 'viridis', domain: [0.25, 0.75], opacity_points: [[0, 0], [0.5, 0.6], [1, 0.9]] });
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'viridis', 'preset viridis shown');
+      const cm = await notebook.call('colormap.get');
+      const { name, text } = await exportDownload();
+      assert(name === 'viridis.json' && JSON.parse(text)[0].Name === 'viridis', `download ${name}`);
+      await importFile(name, text);
+      const back = await waitFor(async () => { const c = await notebook.call('colormap.get'); return c.preset === null ? c : null; },
+        'the exported file imported back');
+      assert(near(back.domain[0], 0.25, 1e-6) && near(back.domain[1], 0.75, 1e-6), `domain ${back.domain}`);
+      assert(back.entries.length === cm.entries.length && back.entries.every((e, i) => e.every((v, k) => near(v, cm.entries[i][k], 1e-5))),
+        'the table imported back differs from the exported one');
+      assert(sameCurve(back.opacity_points, cm.opacity_points), `opacity_points ${JSON.stringify(back.opacity_points)}`);
+      await notebook.call('colormap.set', { preset: 'supernova', domain: [0.05, 1], opacity_points: [[0, 0], [1, 1]] });
+    });
+
     await check('snapshot button downloads a PNG', async () => {
       const [download] = await Promise.all([
         page.waitForEvent('download', { timeout: WAIT_MS }),

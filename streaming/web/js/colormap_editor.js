@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Colormap editor: preset, gradient, the volume's histogram under an editable opacity curve, domain
-// (sliders over the data range, rescale buttons), boundary mode.
+// (sliders over the data range, rescale buttons), boundary mode; ParaView colormap JSON in and out.
 
 import { latestOnly } from './rpc.js';
 import { fitCanvas } from './canvas2d.js';
 import { HistogramView } from './histogram.js';
 import { curveFromTable, editableCurve, visibleRange } from './opacity.js';
+import { parseParaView, paraViewFileName, toParaView } from './paraview_colormap.js';
+import { downloadBlob } from './download.js';
 
 const PAD = 6;       // canvas padding (CSS pixels) so end points stay grabbable
 const HIT = 8;       // pick radius (CSS pixels)
@@ -15,7 +17,7 @@ const hasRange = (st) => !!st && Number.isFinite(st.min) && Number.isFinite(st.m
 export class ColormapEditor {
   /**
    * `root` holds elements with data-cm="preset|gradient|histogram|canvas|dmin|dmax|dminv|dmaxv|
-   * boundary|fit-data|fit-visible"; the three canvases are stacked, "canvas" (the curve) on top.
+   * boundary|fit-data|fit-visible|pv-import|pv-file|pv-export|pv-error"; the three canvases are stacked, "canvas" (the curve) on top.
    * `onShow(cm)` runs after each colormap from the server is shown (the legend follows it).
    */
   constructor(root, rpc, { onShow } = {}) {
@@ -59,6 +61,58 @@ export class ColormapEditor {
     c.addEventListener('dblclick', (e) => this.addPoint(e));
     c.addEventListener('contextmenu', (e) => this.removePoint(e));
     new ResizeObserver(() => this.draw()).observe(c);
+
+    this.pvError = this.q('pv-error');
+    const file = this.q('pv-file');
+    this.q('pv-import').addEventListener('click', () => file.click());
+    file.addEventListener('change', async () => {
+      const f = file.files && file.files[0];
+      file.value = ''; // the same file again is a change too
+      if (f) await this.importParaView(await f.text());
+    });
+    this.q('pv-export').addEventListener('click', () => this.exportParaView());
+  }
+
+  // --- ParaView colormap JSON --------------------------------------------------------------
+
+  /** One line under the buttons; empty hides it. */
+  showPvError(message) {
+    this.pvError.textContent = message;
+    this.pvError.title = message;
+    this.pvError.hidden = !message;
+  }
+
+  /**
+   * Applies a ParaView colormap (its first one) with one colormap.set: its table, domain and opacity
+   * curve; without "Points" the curve shown now stays (a table alone would bring alphas of 1).
+   * A file that does not parse, or that the server refuses, changes nothing and says why on one line.
+   */
+  async importParaView(text) {
+    let pv;
+    try {
+      pv = parseParaView(text);
+    } catch (e) {
+      this.showPvError(`ParaView import: ${e.message}`);
+      return;
+    }
+    const opacity = pv.opacity_points || this.points.map(([x, a]) => [x, a]);
+    try {
+      this.show(await this.rpc.call('colormap.set', { entries: pv.entries, domain: pv.domain, opacity_points: opacity }));
+      this.showPvError('');
+    } catch (e) {
+      this.showPvError(`ParaView import: ${e.message}`);
+    }
+  }
+
+  /** The server's colormap as ParaView JSON, downloaded as <name>.json. */
+  async exportParaView() {
+    try {
+      const pv = toParaView(await this.rpc.call('colormap.get'));
+      downloadBlob(new Blob([JSON.stringify(pv, null, 1)], { type: 'application/json' }), paraViewFileName(pv[0].Name));
+      this.showPvError('');
+    } catch (e) {
+      this.showPvError(`ParaView export: ${e.message}`);
+    }
   }
 
   /** Load presets and the current colormap from the server. */
