@@ -2,6 +2,7 @@
 #include "libindex/io/cmap_reader.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -70,6 +71,27 @@ TEST(CmapReader, FloatingPointValuesAsIndexWritesThem) {
   EXPECT_FLOAT_EQ(map.entries[0].z, float(9695.96875 / 65535.0));
   EXPECT_FLOAT_EQ(map.entries[10].w, float(2570.5 / 65535.0));
   EXPECT_FLOAT_EQ(map.entries[255].w, 1.0f);
+}
+
+// The test: a table written with integers and the same table written as IndeX writes floats
+// ("1234.000000") give the same colormap, entry for entry.
+TEST(CmapReader, FloatAndIntegerFilesOfOneTableAreTheSameColormap) {
+  TempDir dir;
+  std::string integers, floats;
+  for (int i = 0; i < 256; ++i) {
+    const int v[4] = {i * 257, 65535 - i * 257, (i * 97) % 65536, i * 200};
+    char line[128];
+    std::snprintf(line, sizeof line, "%d %d %d %d\n", v[0], v[1], v[2], v[3]);
+    integers += line;
+    std::snprintf(line, sizeof line, "%f %f %f %f\n", double(v[0]), double(v[1]), double(v[2]), double(v[3]));
+    floats += line;
+  }
+  test::write_text(dir.file("int.cmap"), integers);
+  test::write_text(dir.file("float.cmap"), floats);
+  const Colormap a = read_cmap(dir.file("int.cmap")), b = read_cmap(dir.file("float.cmap"));
+  ASSERT_EQ(a.entries.size(), 256u);
+  EXPECT_EQ(a.entries, b.entries);
+  EXPECT_EQ(b.entries[128].z, float((128.0 * 97) / 65535.0));
 }
 
 TEST(CmapReader, WriteThenReadIsExactFor256Entries) {
