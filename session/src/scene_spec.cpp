@@ -32,7 +32,16 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
   namespace fs = std::filesystem;
   const std::string extension = fs::path(path).extension().string();
   const bool raw = extension == ".raw" || extension == ".bin" || extension == ".dat";
-  if (raw && !io::parse_scivis_name(path) && !(o.dims && o.dtype))
+  // Said in the words the user typed (--dims, --type), not in the project keys they become.
+  const std::optional<io::ScivisName> named = raw ? io::parse_scivis_name(path) : std::nullopt;
+  auto dims_text = [](Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); };
+  if (named && o.dims && !(*o.dims == named->dims))
+    throw Error("'" + path + "': --dims " + dims_text(*o.dims) + " does not match the file name's " +
+                dims_text(named->dims));
+  if (named && o.dtype && *o.dtype != named->dtype)
+    throw Error("'" + path + "': --type " + to_string(*o.dtype) + " does not match the file name's " +
+                to_string(named->dtype));
+  if (raw && !named && !(o.dims && o.dtype))
     throw Error("'" + path +
                 "': a raw file needs its size and voxel type: name it name_XxYxZ_type.raw (Open SciVis) "
                 "or give --dims X Y Z --type uint8|uint16|sint16|float32");

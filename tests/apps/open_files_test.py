@@ -116,7 +116,9 @@ def main():
                         (["blob.nrrd", "blob.bin", "--dims", "1", "2", "3", "--type", "uint8"], "one volume file at a time"),
                         (["--dims", "4", "4", "4", "--type", "uint8"], "describe a raw volume file"),
                         (["blob_48x40x32_float32.raw", "--dims", "48", "40", "31", "--type", "float32"],
-                         "does not match the file name")):
+                         "--dims 48x40x31 does not match the file name's 48x40x32"),
+                        (["blob_48x40x32_float32.raw", "--type", "uint8"],
+                         "--type uint8 does not match the file name's float32")):
         code, err, _ = render(index_render, args, "bad.png")
         lines = [l for l in err.splitlines() if l.startswith("index-render: error:")]
         check(code == 1 and len(lines) == 1 and words in lines[0],
