@@ -419,6 +419,37 @@ TEST(FrameLoop, AnErrorOnTheRanksReachesTheHeadAndTheLoopGoesOn) {
   fs::remove_all(dir);
 }
 
+// A second series beside the first follows the shown step: its values (uniform 40 (s + 1) / 255)
+// are those of the step asked for, on every rank count.
+TEST(FrameLoop, AnotherSeriesVolumeFollowsTheTimeStep) {
+  const fs::path dir = shared_folder("two_series");
+  SceneSpec spec = series_scene(dir);
+  spec.edits.push_back(SceneLayer::from_text("#! index_app_project 0\n"
+                                             "app::scene::root::children = cmap vol vol2\n"
+                                             "app::scene::vol2::type = sparse_volume\n"
+                                             "app::scene::vol2::importer = raw\n"
+                                             "app::scene::vol2::voxel_format = uint8\n"
+                                             "app::scene::vol2::bbox = 20 0 0 36 16 16\n"
+                                             "app::scene::vol2::input_directory = " +
+                                                 (dir / "steps").string() +
+                                                 "\n"
+                                                 "app::scene::vol2::input_file_base_name = density_%02d\n"
+                                                 "app::scene::vol2::input_file_extension = .raw\n"
+                                                 "app::scene::vol2::time_steps = 0 3\n",
+                                             "second series"));
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ViewState& s = head.state();
+  for (int step : {2, 0, 3}) {
+    s.time_step = step;
+    head.render(s.frame);
+    ASSERT_EQ(s.other_statistics.size(), 2u);
+    EXPECT_FLOAT_EQ(float(s.other_statistics[1].min), float(40 * (step + 1)) / 255.0f) << "step " << step;
+    EXPECT_FLOAT_EQ(float(s.statistics->max), float(40 * (step + 1)) / 255.0f) << "step " << step;
+  }
+  fs::remove_all(dir);
+}
+
 namespace {
 /// A scene of the volumes `ids` of: a (a sphere at x 0..16, magma) and b (Marschner-Lobb at x
 /// 20..36, viridis), seen from +x and above, so b is in front where they cover each other.

@@ -70,17 +70,26 @@ void Follower::sync_scene(const Op& op) {
 
 void Follower::sync_time(int step) {
   if (!is_time_series() || step == step_) return;
-  const io::VolumeDesc& vol = view_.scene.volumes.front();
+  const auto& volumes = view_.scene.volumes;
   std::shared_ptr<io::VolumeSource> source;
+  // The other volumes that are series too show the same step when they have it (else they stay).
+  std::vector<std::shared_ptr<io::VolumeSource>> other_sources(others_.size());
   std::string error;
   try {
-    source = step == next_step_ && next_source_ ? next_source_ : vol.open_step(step);
+    source = step == next_step_ && next_source_ ? next_source_ : volumes.front().open_step(step);
+    for (size_t i = 0; i < others_.size(); ++i) {
+      const io::VolumeDesc& v = volumes[i + 1];
+      if (v.time_last > v.time_first && step >= v.time_first && step <= v.time_last)
+        other_sources[i] = v.open_step(step);
+    }
   } catch (const std::exception& e) {
     error = e.what();
   }
   mpi::agree_on_errors(session_.comm(), error);
   source_ = source;
   session_.set_volume(source_, part_);
+  for (size_t i = 0; i < others_.size(); ++i)
+    if (other_sources[i]) others_[i]->set_volume(other_sources[i]);
   step_ = step;
 }
 
