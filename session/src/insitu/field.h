@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 /// \file One rank's part of a published field, and what update() does with it: copy it dense when
-/// it cannot be borrowed, find its value range.
+/// it cannot be borrowed.
 
 #include <array>
 #include <cmath>
@@ -74,27 +74,6 @@ inline Brick dense_copy(const Field& f, const Box3i& box) {
       }
   });
   return b;
-}
-
-/// The smallest and largest normalized value (what colormap domains are in) of the finite voxels
-/// of `box` in `view`; {+inf, -inf} when there are none.
-inline std::pair<double, double> value_range(const BrickView& view, const Box3i& box) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  const Vec3i n = view.stored.size();
-  visit_dtype(view.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* data = static_cast<const T*>(view.data);
-    for (int z = box.lo.z; z < box.hi.z; ++z)
-      for (int y = box.lo.y; y < box.hi.y; ++y) {
-        const T* row = data + (size_t(z - view.stored.lo.z) * n.y + size_t(y - view.stored.lo.y)) * n.x;
-        for (int x = box.lo.x; x < box.hi.x; ++x) {
-          const double v = normalize_voxel(row[x - view.stored.lo.x]);
-          if (!std::isfinite(v)) continue;
-          lo = std::min(lo, v), hi = std::max(hi, v);
-        }
-      }
-  });
-  return {lo, hi};
 }
 
 } // namespace libindex::insitu

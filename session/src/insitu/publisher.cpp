@@ -28,6 +28,7 @@
 #include "libindex/mpi/ghost_exchange.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session.h"
+#include "libindex/value_statistics.h"
 #include "libindex/streaming/frame_publisher.h"
 
 namespace libindex::insitu {
@@ -503,10 +504,14 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
 
   job.frame = m.view.frame, job.background = m.view.background;
   if (m.fit_domain) {
-    std::pair<double, double> range =
-        job.leaf.empty() ? std::pair{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}
-                         : (job.voxels().on_device ? kernels::device_value_range(job.voxels(), job.leaf)
-                                                   : value_range(job.voxels(), job.leaf));
+    std::pair<double, double> range{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+    if (!job.leaf.empty() && job.voxels().on_device) {
+      range = kernels::device_value_range(job.voxels(), job.leaf);
+    } else if (!job.leaf.empty()) {
+      ValueStatistics values; // the same range Session::statistics finds
+      add_value_range(job.voxels(), job.leaf, values);
+      range = {values.min, values.max};
+    }
     double lo_hi[2] = {range.first, -range.second};
     LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(MPI_IN_PLACE, lo_hi, 2, MPI_DOUBLE, MPI_MIN, comm));
     double lo = lo_hi[0], hi = -lo_hi[1];
