@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "follower.h"
 
+#include "cluster/job_image.h"
 #include "libindex/error.h"
 #include "libindex/mpi/agreement.h"
 
@@ -22,13 +23,10 @@ Image Follower::blend_other_volumes(const Op& op, Image first) {
   if (!session_.is_head()) return {};
   Image result;
   for (size_t i : volume_order(view_, op.frame.camera)) {
-    if (result.width() == 0) {
+    if (result.width() == 0)
       result = std::move(images[i]);
-      continue;
-    }
-    std::vector<Vec4f>& front = result.pixels();
-    const std::vector<Vec4f>& back = images[i].pixels();
-    for (size_t p = 0; p < front.size(); ++p) front[p] = over(front[p], back[p]);
+    else
+      cluster::blend_behind(result, images[i], /*maximum=*/false); // finished images: `over`, also for MIP
   }
   apply_background(result, op.background);
   return result;

@@ -58,8 +58,7 @@ void blend_behind(Image& front, const Image& back, bool maximum) {
     if (maximum) {
       p = {std::max(p.x, q.x), std::max(p.y, q.y), std::max(p.z, q.z), std::max(p.w, q.w)};
     } else {
-      const float t = 1.0f - p.w;
-      p = {p.x + t * q.x, p.y + t * q.y, p.z + t * q.z, p.w + t * q.w};
+      p = over(p, q);
     }
   }
 }
