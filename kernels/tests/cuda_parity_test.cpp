@@ -118,13 +118,6 @@ double shown(const Image& img) {
   return double(n) / double(img.pixels().size());
 }
 
-Image render_view(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s = nullptr) {
-  Image img(f.width, f.height);
-  const RenderStats stats = backend.render(view, f, img.view());
-  if (s) *s = stats;
-  return img;
-}
-
 /// A smooth field over [-1, 1], with exact -1 (int16: -32768 after the sign) at the volume's corner.
 Brick signed_volume(DType t) {
   Brick b = make_volume({37, 41, 35}, t, [](Vec3f c) {

@@ -41,13 +41,6 @@ Brick signed_field(DType t, Vec3i size = {33, 29, 31}) {
   return b;
 }
 
-Image render(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s = nullptr) {
-  Image img(f.width, f.height);
-  const RenderStats stats = backend.render(view, f, img.view());
-  if (s) *s = stats;
-  return img;
-}
-
 } // namespace
 
 TEST(DevicePointer, HostMemoryIsNotDeviceMemory) {
@@ -173,11 +166,12 @@ TEST_F(DeviceMemory, RenderingADeviceBrickEqualsRenderingItsHostCopy) {
       f.settings.shading.enabled = variant == 2;
       f.settings.empty_space_skipping = variant != 1;
       RenderStats sh, sd;
-      const Image a = render(*cuda_, on_host, f, &sh), b2 = render(*cuda_, on_device, f, &sd);
+      const Image a = render_view(*cuda_, on_host, f, &sh), b2 = render_view(*cuda_, on_device, f, &sd);
       EXPECT_EQ(max_abs_difference(a, b2), 0.0f) << to_string(t) << " variant " << variant;
       EXPECT_EQ(sh.samples, sd.samples) << to_string(t) << " variant " << variant;
       if (!f.settings.hardware_filtering) {
-        EXPECT_LE(max_abs_difference(render(*cpu_, on_host, f), b2), 1e-5f) << to_string(t) << " variant " << variant;
+        EXPECT_LE(max_abs_difference(render_view(*cpu_, on_host, f), b2), 1e-5f)
+            << to_string(t) << " variant " << variant;
       }
     }
   }

@@ -69,11 +69,15 @@ Colormap constant_colormap(Vec4f rgba) {
   return m;
 }
 
-Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s) {
+Image render_view(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s) {
   Image img(f.width, f.height);
-  RenderStats stats = backend.render(whole_view(b), f, img.view());
+  const RenderStats stats = backend.render(view, f, img.view());
   if (s) *s = stats;
   return img;
+}
+
+Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s) {
+  return render_view(backend, whole_view(b), f, s);
 }
 
 } // namespace libindex::test

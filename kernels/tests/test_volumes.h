@@ -25,6 +25,8 @@ FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, 
 /// A colormap of one constant straight color (two equal entries).
 Colormap constant_colormap(Vec4f rgba);
 
+/// Renders a brick view (part of a volume, or in device memory) with a backend into a fresh image.
+Image render_view(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s = nullptr);
 /// Renders a whole brick with a backend into a fresh image.
 Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s = nullptr);
 
