@@ -4,11 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "app_options.h"
 #include "libindex/config.h"
@@ -31,6 +33,23 @@ std::string numbered(const std::string& path, int frame) {
   return dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + path.substr(dot);
 }
 
+/// Renders `frame` `repeat` more times and prints the median frame time (head rank): what a viewer
+/// pays per frame once the volume is uploaded and its skip grid built.
+void report_steady_state(Session& session, const FrameParams& frame, Vec4f background, int repeat, int rank) {
+  std::vector<double> ms;
+  for (int i = 0; i < repeat; ++i) {
+    session.render_frame(frame, background);
+    const FrameStats& s = session.last_stats();
+    ms.push_back(s.render_ms + s.composite_ms);
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  if (rank != 0) return;
+  std::printf("steady state: median %.1f ms/frame over %d frames (", sorted[sorted.size() / 2], repeat);
+  for (size_t i = 0; i < ms.size(); ++i) std::printf(i ? ", %.0f" : "%.0f", ms[i]);
+  std::printf(")\n");
+}
+
 int run(int argc, char** argv) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -40,6 +59,7 @@ int run(int argc, char** argv) {
   int orbit = 0;
   std::string movie;
   int fps = 24;
+  int repeat = 0;
   std::optional<int> time_step;
   bool balance = false;
   std::string backend = "auto";
@@ -64,6 +84,11 @@ int run(int argc, char** argv) {
   app.add_flag("--balance", balance,
                "re-partition by visible work (voxels the colormap shows) before rendering; "
                "same image, busier ranks");
+  app.add_option("--repeat", repeat,
+                 "time N more renders of the same frame after the first (which uploads and builds the skip "
+                 "grid) and print their median: steady-state frame time, for benchmarks")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes("--orbit");
   app.add_option("--time-step", time_step, "render this step of the scene's time series (default: its first)");
   app.add_option("--backend", backend, "auto (CUDA when a device answers, else CPU), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -128,6 +153,7 @@ int run(int argc, char** argv) {
     FrameParams frame = view.frame;
     if (orbit > 0) frame.camera = orbit_camera(view.frame.camera, centre, 360.0f * float(i) / float(orbit), 0.0f);
     Image image = session.render_frame(frame, view.background);
+    if (repeat > 0) report_steady_state(session, frame, view.background, repeat, rank);
     if (rank != 0) continue;
     const FrameStats& s = session.last_stats();
     std::string path = orbit > 0 ? numbered(output, i) : output;

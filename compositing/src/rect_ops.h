@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Rectangle arithmetic the strategies share: overlap, bounding box, and the one rule that
-/// cuts a region into parts (every rank must cut the same way, so there is exactly one).
+/// \file Rectangle arithmetic the strategies share: bounding box, containment, and the one rule that
+/// cuts a region into parts (every rank must cut the same way, so there is exactly one). The overlap,
+/// `intersect`, is camera.h's.
 
 #include <algorithm>
 
 #include "libindex/camera.h"
 
 namespace libindex::compositing::detail {
-
-/// The overlap of two rectangles; the canonical empty Rect when they do not meet.
-inline Rect intersect(const Rect& a, const Rect& b) {
-  Rect r{std::max(a.x0, b.x0), std::max(a.y0, b.y0), std::min(a.x1, b.x1), std::min(a.y1, b.y1)};
-  return r.empty() ? Rect{} : r;
-}
 
 /// The smallest rectangle holding both; an empty one does not count.
 inline Rect bounding(const Rect& a, const Rect& b) {

@@ -513,7 +513,7 @@ TEST(Split, PartsCoverTheRegionOnce) {
       const Rect p = detail::split(r, k, i);
       EXPECT_TRUE(detail::contains(r, p));
       area += p.area();
-      for (int j = 0; j < i; ++j) EXPECT_TRUE(detail::intersect(p, detail::split(r, k, j)).empty());
+      for (int j = 0; j < i; ++j) EXPECT_TRUE(intersect(p, detail::split(r, k, j)).empty());
     }
     EXPECT_EQ(area, r.area());
   }

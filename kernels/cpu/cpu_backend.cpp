@@ -40,11 +40,13 @@ class CpuBackend final : public Backend {
       const ColormapView colormap = frame.colormap.view();
       SkipGridView skip;
       if (frame.settings.empty_space_skipping) {
-        const MacroCellGrid& grid = cache_.grid(brick);
-        occupancy_ = grid.occupancy(colormap);
-        skip = grid.view(occupancy_.data());
+        const MacroCellGrid& grid = cache_.grid(brick, frame.settings.shading.enabled);
+        const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
+        empty_radius_ = grid.empty_radius(occupancy);
+        skip = grid.view(empty_radius_.data(), grid.occupied_box(occupancy));
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
+      stats.active = intersect(stats.active, active_rect(params, frame));
       if (packet_isa_ && packet_path_fits(brick))
         stats.samples = launch_packets(params, brick, stats.active, out, frame.cancel);
       else
@@ -91,7 +93,7 @@ class CpuBackend final : public Backend {
 
   const char* packet_isa_;
   BrickCache cache_;
-  std::vector<uint8_t> occupancy_;
+  std::vector<uint8_t> empty_radius_; ///< this frame's, read by the marcher
 };
 
 } // namespace

@@ -167,7 +167,7 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
 template <class Sampler, class Classifier>
 unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
                               ImageView out) {
-  if (P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume)
+  if (P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume)
     return march_tile_with<true>(P, S, classify, tile, out);
   return march_tile_with<false>(P, S, classify, tile, out);
 }

@@ -74,7 +74,7 @@ class CudaBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::cuda; }
   long long device_bytes() const override {
     return array_bytes_ +
-           (long long)(colormap_.count * sizeof(Vec4f) + occupancy_.count + image_.count * sizeof(Vec4f));
+           (long long)(colormap_.count * sizeof(Vec4f) + empty_radius_.count + image_.count * sizeof(Vec4f));
   }
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
@@ -94,22 +94,28 @@ class CudaBackend final : public Backend {
     ColormapView colormap = frame.colormap.view();
     SkipGridView skip;
     if (frame.settings.empty_space_skipping) {
-      const MacroCellGrid& grid = cache_.grid(brick);
+      const MacroCellGrid& grid = cache_.grid(brick, frame.settings.shading.enabled);
       // Which macro cells the colormap shows changes only with the colormap or the brick: rebuilt and
       // uploaded then, not every frame (a camera drag changes neither).
       const Colormap& m = frame.colormap;
-      if (!occupancy_valid_ || m.entries != occupancy_for_.entries || m.domain_min != occupancy_for_.domain_min ||
-          m.domain_max != occupancy_for_.domain_max || m.mode != occupancy_for_.mode) {
-        host_occupancy_ = grid.occupancy(colormap);
-        occupancy_.resize(host_occupancy_.size());
-        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(occupancy_.ptr, host_occupancy_.data(), host_occupancy_.size(),
+      const bool gradients = frame.settings.shading.enabled; // the other grid: another reach
+      if (!occupancy_valid_ || gradients != occupancy_gradients_ || m.entries != occupancy_for_.entries ||
+          m.domain_min != occupancy_for_.domain_min || m.domain_max != occupancy_for_.domain_max ||
+          m.mode != occupancy_for_.mode) {
+        const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
+        host_empty_radius_ = grid.empty_radius(occupancy);
+        occupied_box_ = grid.occupied_box(occupancy);
+        empty_radius_.resize(host_empty_radius_.size());
+        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(empty_radius_.ptr, host_empty_radius_.data(), host_empty_radius_.size(),
                                             cudaMemcpyHostToDevice, stream_));
-        occupancy_for_ = m, occupancy_valid_ = true;
+        occupancy_for_ = m, occupancy_valid_ = true, occupancy_gradients_ = gradients;
       }
-      skip = grid.view(occupancy_.ptr);
+      skip = grid.view(empty_radius_.ptr, occupied_box_);
     }
     colormap.entries = colormap_.ptr;
     const MarchParams params = make_march_params(brick, frame, colormap, skip);
+    stats.active = intersect(stats.active, active_rect(params, frame));
+    if (stats.active.empty()) return stats;
 
     const Rect r = stats.active;
     image_.resize(size_t(r.area()));
@@ -262,11 +268,13 @@ class CudaBackend final : public Backend {
   cudaTextureObject_t colormap_texture_ = 0;
   std::vector<Vec4f> colormap_uploaded_;
   DeviceBuffer<Vec4f> colormap_, image_;
-  DeviceBuffer<uint8_t> occupancy_;
+  DeviceBuffer<uint8_t> empty_radius_;
   DeviceBuffer<unsigned long long> counter_;
-  std::vector<uint8_t> host_occupancy_;
-  Colormap occupancy_for_;       ///< the colormap host_occupancy_ (and its upload) was built for
-  bool occupancy_valid_ = false; ///< for the current brick
+  std::vector<uint8_t> host_empty_radius_;
+  Box3f occupied_box_;
+  Colormap occupancy_for_;           ///< the colormap host_empty_radius_ (and its upload) was built for
+  bool occupancy_valid_ = false;     ///< for the current brick
+  bool occupancy_gradients_ = false; ///< built from the gradient-reach grid
   BrickCache cache_;
 };
 

@@ -16,26 +16,30 @@ class BrickCache {
            !(b.owned == key_.owned) || !(b.volume == key_.volume) || b.generation != key_.generation ||
            b.on_device != key_.on_device;
   }
-  const MacroCellGrid& grid(const BrickView& b) {
-    if (is_new(b) || !grid_valid_) {
-      grid_ = b.on_device ? build_grid_on_device(b) : MacroCellGrid::build(b); // built where the voxels are
-      remember(b);
-      grid_valid_ = true;
+  /// The brick's skip grid for frames that read gradients (shading) or only trilinear samples: the
+  /// narrower reach skips more. Each is built the first time a frame needs it.
+  const MacroCellGrid& grid(const BrickView& b, bool gradients) {
+    if (is_new(b)) remember(b);
+    const int i = gradients ? 1 : 0;
+    if (!grid_valid_[i]) {
+      const int reach = gradients ? kReachGradient : kReachTrilinear;
+      grids_[i] = b.on_device ? build_grid_on_device(b, reach) : MacroCellGrid::build(b, reach); // where the voxels are
+      grid_valid_[i] = true;
     }
-    return grid_;
+    return grids_[i];
   }
   /// Holds no brick (an upload failed half-way: the next frame must upload again).
-  void forget() { valid_ = grid_valid_ = false; }
+  void forget() { valid_ = grid_valid_[0] = grid_valid_[1] = false; }
   void remember(const BrickView& b) {
-    if (is_new(b)) grid_valid_ = false;
+    if (is_new(b)) grid_valid_[0] = grid_valid_[1] = false;
     key_ = b;
     valid_ = true;
   }
 
  private:
   BrickView key_;
-  bool valid_ = false, grid_valid_ = false;
-  MacroCellGrid grid_;
+  bool valid_ = false, grid_valid_[2] = {false, false};
+  MacroCellGrid grids_[2]; ///< trilinear reach, gradient reach
 };
 
 } // namespace libindex::kernels

@@ -51,7 +51,15 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
   P.jitter = s.jitter;
   P.early_termination = s.early_termination;
   P.skip = s.empty_space_skipping ? skip : SkipGridView{};
+  // No sample outside the occupied cells contributes: rays start and end at their box (the same
+  // samples, on the same lattice, so the image does not change).
+  if (P.skip.empty_radius && P.mode == RenderMode::direct_volume) P.clip = intersect(P.clip, P.skip.occupied);
   return P;
+}
+
+Rect active_rect(const MarchParams& P, const FrameParams& frame) {
+  if (P.clip.empty()) return {};
+  return projected_rect(frame.camera, to_scene_box(P.clip, frame.settings), frame.width, frame.height);
 }
 
 Rect active_rect(const BrickView& brick, const FrameParams& frame) {

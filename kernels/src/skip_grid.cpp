@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "libindex/error.h"
 #include "parallel.h"
@@ -10,20 +11,19 @@
 namespace libindex::kernels {
 namespace {
 
-constexpr int kReach = kMacroCellReach;
-
-/// Min/max over each cell's voxels grown by kReach, as a separable filter (x, then y, then z), so
-/// each voxel is read about (m + 2 kReach) / m times instead of ((m + 2 kReach) / m)^3 times.
+/// Min/max over each cell's voxels grown by `reach`, as a separable filter (x, then y, then z), so
+/// each voxel is read about (m + 2 reach) / m times instead of ((m + 2 reach) / m)^3 times.
 /// Voxels outside the stored box are clamped copies of stored ones (volume edges), so clipping the
 /// grown range to what is stored loses nothing.
 template <class T>
-void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vector<float>& mn, std::vector<float>& mx) {
+void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, int reach, std::vector<float>& mn,
+                 std::vector<float>& mx) {
   const T* data = static_cast<const T*>(b.data);
   const Box3i st = b.stored;
   const Vec3i s = st.size();
   auto range = [&](int axis, int c) { // stored voxel indices [lo, hi) a cell's grown range covers
-    const int lo = std::max(st.lo[axis], origin[axis] + c * m - kReach);
-    const int hi = std::min(st.hi[axis], origin[axis] + (c + 1) * m + kReach);
+    const int lo = std::max(st.lo[axis], origin[axis] + c * m - reach);
+    const int hi = std::min(st.hi[axis], origin[axis] + (c + 1) * m + reach);
     return std::pair<int, int>{lo - st.lo[axis], std::max(lo, hi) - st.lo[axis]};
   };
   // Passes 1 and 2 per slice (x, then y), so the only full-height buffer is the y-reduced one:
@@ -76,10 +76,12 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vecto
 
 } // namespace
 
-MacroCellGrid MacroCellGrid::layout(const BrickView& b, int m) {
+MacroCellGrid MacroCellGrid::layout(const BrickView& b, int reach, int m) {
   require(m >= 2, "macro cell size must be at least 2 voxels");
+  require(reach >= kReachTrilinear, "macro cell reach must be at least " + std::to_string(kReachTrilinear));
   MacroCellGrid g;
   g.cell_size_ = m;
+  g.reach_ = reach;
   const Box3i owned = intersect(b.owned, b.volume);
   g.origin_ = owned.lo;
   const Vec3i s = owned.size();
@@ -93,13 +95,14 @@ void MacroCellGrid::set_ranges(std::vector<float> min, std::vector<float> max) {
   min_ = std::move(min), max_ = std::move(max);
 }
 
-MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
+MacroCellGrid MacroCellGrid::build(const BrickView& b, int reach, int m) {
   if (b.on_device) throw Error("macro cells of a brick in device memory are built on the GPU (build_grid_on_device)");
-  MacroCellGrid g = layout(b, m);
+  MacroCellGrid g = layout(b, reach, m);
   g.min_.resize(size_t(g.cell_count()));
   g.max_.resize(size_t(g.cell_count()));
-  visit_dtype(b.dtype,
-              [&](auto tag) { cell_ranges<typename decltype(tag)::type>(b, g.origin_, g.dims_, m, g.min_, g.max_); });
+  visit_dtype(b.dtype, [&](auto tag) {
+    cell_ranges<typename decltype(tag)::type>(b, g.origin_, g.dims_, m, reach, g.min_, g.max_);
+  });
   return g;
 }
 
@@ -132,6 +135,61 @@ std::vector<uint8_t> MacroCellGrid::occupancy(const ColormapView& colormap) cons
   std::vector<uint8_t> occ(min_.size());
   for (size_t i = 0; i < occ.size(); ++i) occ[i] = range_may_be_visible(colormap, min_[i], max_[i]) ? 1 : 0;
   return occ;
+}
+
+std::vector<uint8_t> MacroCellGrid::empty_radius(const std::vector<uint8_t>& occupancy) const {
+  require(occupancy.size() == size_t(cell_count()), "empty_radius: the occupancy is not of this grid");
+  // Chessboard distance by two chamfer sweeps over the 26-neighbourhood, every step costing 1: exact
+  // for this metric. Forward, each cell takes the minimum over the 13 neighbours already swept.
+  const int nx = dims_.x, ny = dims_.y, nz = dims_.z;
+  std::vector<uint8_t> d(occupancy.size());
+  for (size_t i = 0; i < d.size(); ++i) d[i] = occupancy[i] ? 0 : 255;
+  const auto at = [&](int x, int y, int z) -> uint8_t& { return d[(size_t(z) * ny + y) * nx + x]; };
+  const auto sweep = [&](int s) { // s = +1 forward, -1 backward
+    const int z0 = s > 0 ? 0 : nz - 1, y0 = s > 0 ? 0 : ny - 1, x0 = s > 0 ? 0 : nx - 1;
+    for (int z = z0; z >= 0 && z < nz; z += s)
+      for (int y = y0; y >= 0 && y < ny; y += s)
+        for (int x = x0; x >= 0 && x < nx; x += s) {
+          uint8_t& here = at(x, y, z);
+          if (here == 0) continue;
+          int best = here;
+          // The neighbours that precede (x, y, z) in this sweep's order.
+          for (int dz = -1; dz <= 0; ++dz)
+            for (int dy = -1; dy <= 1; ++dy)
+              for (int dx = -1; dx <= 1; ++dx) {
+                if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0))) continue;
+                const int qx = x + s * dx, qy = y + s * dy, qz = z + s * dz;
+                if (qx < 0 || qy < 0 || qz < 0 || qx >= nx || qy >= ny || qz >= nz) continue;
+                best = std::min(best, at(qx, qy, qz) + 1);
+              }
+          here = uint8_t(std::min(best, 255));
+        }
+  };
+  sweep(+1);
+  sweep(-1);
+  return d;
+}
+
+Box3f MacroCellGrid::occupied_box(const std::vector<uint8_t>& occupancy) const {
+  require(occupancy.size() == size_t(cell_count()), "occupied_box: the occupancy is not of this grid");
+  Vec3i lo = dims_, hi{-1, -1, -1};
+  size_t i = 0;
+  for (int z = 0; z < dims_.z; ++z)
+    for (int y = 0; y < dims_.y; ++y)
+      for (int x = 0; x < dims_.x; ++x, ++i)
+        if (occupancy[i]) {
+          lo = {std::min(lo.x, x), std::min(lo.y, y), std::min(lo.z, z)};
+          hi = {std::max(hi.x, x), std::max(hi.y, y), std::max(hi.z, z)};
+        }
+  if (hi.x < 0) return {};
+  // One voxel of margin: a sample the cell arithmetic puts in an occupied cell by rounding at a
+  // face stays inside; the extra samples lie in empty cells and add nothing.
+  Box3f b;
+  for (int a = 0; a < 3; ++a) {
+    b.lo[a] = float(origin_[a] + lo[a] * cell_size_ - 1);
+    b.hi[a] = float(origin_[a] + (hi[a] + 1) * cell_size_ + 1);
+  }
+  return b;
 }
 
 } // namespace libindex::kernels

@@ -210,6 +210,79 @@ TEST(Skipping, SameImageFewerSamples) {
     }
 }
 
+TEST(Skipping, EmptyRadiusIsTheChessboardDistanceToAnOccupiedCell) {
+  // A 9 x 7 x 5-cell grid (cell size 2) with a few occupied cells; the radius of every cell must be
+  // the brute-force Chebyshev distance to the nearest one.
+  const Brick vol = constant_volume({18, 14, 10}, DType::uint8, 0.0f);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(vol), kernels::kReachTrilinear, 2);
+  ASSERT_EQ(grid.dims(), (Vec3i{9, 7, 5}));
+  std::vector<uint8_t> occupancy(size_t(grid.cell_count()), 0);
+  const std::vector<Vec3i> occupied = {{1, 1, 0}, {7, 5, 4}, {4, 0, 2}};
+  const auto index = [&](Vec3i c) { return (size_t(c.z) * 7 + c.y) * 9 + c.x; };
+  for (Vec3i c : occupied) occupancy[index(c)] = 1;
+  const std::vector<uint8_t> radius = grid.empty_radius(occupancy);
+  for (int z = 0; z < 5; ++z)
+    for (int y = 0; y < 7; ++y)
+      for (int x = 0; x < 9; ++x) {
+        int expected = 255;
+        for (Vec3i c : occupied)
+          expected = std::min(expected, std::max({std::abs(x - c.x), std::abs(y - c.y), std::abs(z - c.z)}));
+        ASSERT_EQ(radius[index({x, y, z})], expected) << x << " " << y << " " << z;
+      }
+  // The box of the occupied cells, one voxel wider on each side.
+  const Box3f box = grid.occupied_box(occupancy);
+  EXPECT_EQ(box.lo, (Vec3f{2 - 1, 0 - 1, 0 - 1}));
+  EXPECT_EQ(box.hi, (Vec3f{16 + 1, 12 + 1, 10 + 1}));
+  // Nothing occupied: every cell is as far from one as a byte can say, and the box is empty.
+  std::fill(occupancy.begin(), occupancy.end(), 0);
+  for (uint8_t r : grid.empty_radius(occupancy)) ASSERT_EQ(r, 255);
+  EXPECT_TRUE(grid.occupied_box(occupancy).empty());
+}
+
+TEST(Skipping, LongJumpsOverEmptySpaceKeepTheImage) {
+  // Three small blobs far apart in a 96^3 volume: rays cross most of it in a few jumps of many
+  // cells. Axis-aligned views (zero direction components), an oblique one and an orthographic one,
+  // shaded and not, must give exactly the image without skipping, from far fewer samples.
+  const Brick vol = make_volume({96, 96, 96}, DType::uint8, [](Vec3f p) {
+    float v = 0;
+    for (Vec3f c : {Vec3f{15, 20, 30}, Vec3f{70, 75, 60}, Vec3f{50, 20, 80}}) {
+      const Vec3f d = p - c;
+      v = std::max(v, 1.0f - std::sqrt(dot(d, d)) / 7.0f);
+    }
+    return v;
+  });
+  const Vec3f centre{48, 48, 48};
+  const Vec3f eyes[] = {{48, 48, 260}, {48, -170, 48}, {-150, 40, 52}, {200, 170, 230}};
+  for (const Vec3f eye : eyes)
+    for (bool ortho : {false, true})
+      for (bool shading : {false, true}) {
+        FrameParams f;
+        f.width = 48, f.height = 40;
+        f.camera.from = eye;
+        f.camera.dir = normalize(centre - eye);
+        f.camera.up = std::abs(f.camera.dir.z) > 0.9f ? Vec3f{0, 1, 0} : Vec3f{0, 0, 1};
+        f.camera.orthographic = ortho;
+        f.camera.focal = 1, f.camera.aperture = ortho ? 150.0f : 0.8f, f.camera.aspect = 48.0f / 40.0f;
+        f.colormap = colormap_preset("viridis", 0.6f);
+        f.colormap.domain_min = 0.3f;
+        f.colormap.mode = BoundaryMode::clamp_to_transparent;
+        f.settings.shading.enabled = shading;
+        auto backend = cpu();
+        RenderStats on, off;
+        f.settings.empty_space_skipping = true;
+        const Image a = render_whole(*backend, vol, f, &on);
+        f.settings.empty_space_skipping = false;
+        const Image b = render_whole(*backend, vol, f, &off);
+        const std::string what =
+            "eye " + std::to_string(eye.x) + " ortho " + std::to_string(ortho) + " shading " + std::to_string(shading);
+        EXPECT_EQ(max_abs_difference(a, b), 0.0f) << what;
+        EXPECT_LT(on.samples * 10, off.samples) << what << ": skipping should save 90 % of the samples here";
+        float shown = 0;
+        for (const Vec4f& p : a.pixels()) shown += p.w;
+        EXPECT_GT(shown, 1.0f) << what << ": the view must see a blob";
+      }
+}
+
 TEST(Skipping, OccupancyFollowsTheColormap) {
   Colormap m;
   m.entries = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 0, 0}}; // visible near u = 2/3 only

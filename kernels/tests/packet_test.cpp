@@ -29,13 +29,15 @@ struct Rendered {
 /// Renders `brick` one ray at a time (march_ray) or in packets (march_tile), over 16x16 tiles.
 template <class T>
 Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
-  std::vector<uint8_t> occupancy;
+  std::vector<uint8_t> empty_radius;
   kernels::SkipGridView skip;
-  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(brick);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(
+      brick, f.settings.shading.enabled ? kernels::kReachGradient : kernels::kReachTrilinear);
   const ColormapView colormap = f.colormap.view();
   if (f.settings.empty_space_skipping) {
-    occupancy = grid.occupancy(colormap);
-    skip = grid.view(occupancy.data());
+    const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
+    empty_radius = grid.empty_radius(occupancy);
+    skip = grid.view(empty_radius.data(), grid.occupied_box(occupancy));
   }
   const kernels::MarchParams P = kernels::make_march_params(brick, f, colormap, skip);
   Rendered out{Image(f.width, f.height)};
@@ -106,7 +108,7 @@ TEST(Packets, EveryDataTypeMatchesMarchRay) {
 
 TEST(Packets, TinyVolumeOfOneMacroCell) {
   SKIP_WITHOUT_ISA();
-  // 60 bytes: one macro cell (the occupancy byte is read lane by lane) and 4-byte reads that must
+  // 60 bytes: one macro cell (its empty-radius byte is read lane by lane) and 4-byte reads that must
   // stay inside a buffer barely longer than a SIMD register's worth of voxels.
   const Brick vol = lumpy({5, 4, 3}, DType::uint8);
   ASSERT_TRUE(kernels::simd::packet_addressable(whole_view(vol)));

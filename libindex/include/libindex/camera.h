@@ -76,6 +76,13 @@ struct Rect {
   friend bool operator==(const Rect&, const Rect&) = default;
 };
 
+/// The pixels in both rectangles; the canonical empty Rect when they do not meet.
+inline Rect intersect(const Rect& a, const Rect& b) {
+  const Rect r{a.x0 > b.x0 ? a.x0 : b.x0, a.y0 > b.y0 ? a.y0 : b.y0, a.x1 < b.x1 ? a.x1 : b.x1,
+               a.y1 < b.y1 ? a.y1 : b.y1};
+  return r.empty() ? Rect{} : r;
+}
+
 /// The conservative screen rectangle covered by a scene-space box: every pixel whose ray can meet
 /// the box is inside it. The whole image when the box reaches behind the eye plane.
 Rect projected_rect(const Camera& c, const Box3f& scene_box, int width, int height);

@@ -158,15 +158,16 @@ LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py,
   while (r.k < r.k_end && !sample_inside(P, r, r.k, t_near, t_far)) ++r.k;
   while (r.k_end > r.k && !sample_inside(P, r, r.k_end - 1, t_near, t_far)) --r.k_end;
   if (r.k >= r.k_end) return false;
-  const bool skipping = P.skip.occupied != nullptr && P.mode == RenderMode::direct_volume;
+  const bool skipping = P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume;
   r.k_stop = skipping ? r.k : r.k_end; // skipping: look up the first cell before sampling
   return true;
 }
 
-/// Empty-space skipping, one macro cell per call, for the lanes in `need` (those at the end of their
-/// occupied run): a lane in an empty cell jumps to the cell's exit on the sample lattice; a lane in
-/// an occupied cell gets k_stop, the cell's last lattice point. Returns the lanes that still need
-/// a cell (they jumped and have not reached the end of the ray).
+/// Empty-space skipping, one step per call, for the lanes in `need` (those at the end of their
+/// occupied run): a lane in an empty cell jumps on the sample lattice to where the ray leaves the
+/// cube of empty cells around it (its empty radius); a lane in an occupied cell gets k_stop, the
+/// cell's last lattice point. Returns the lanes that still need a cell (they jumped and have not
+/// reached the end of the ray).
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> skip_empty_cell(const MarchParams& P, RayLanes<F>& r,
                                                                       LaneMask<F> need) {
@@ -174,9 +175,10 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> skip_empty_cell(const Marc
   F t;
   const LaneVec3<F> p = sample_point(P, r, r.k, t);
   const auto cell = P.skip.cell_of(p);
-  I k_next = ceil_to_int(P.skip.exit_t(cell, r.origin, r.step) / P.dt - r.j);
+  const I radius = P.skip.radius_of(cell);
+  const LaneMask<F> occupied = radius < I(1); // radius 0
+  I k_next = ceil_to_int(P.skip.exit_t(cell, select(occupied, I(1), radius), r.origin, r.step) / P.dt - r.j);
   k_next = select(k_next <= r.k, r.k + I(1), k_next);
-  const LaneMask<F> occupied = P.skip.is_occupied(cell);
   r.k = select(need & !occupied, k_next, r.k);
   r.k_stop = select(need & occupied, lane_min(k_next, r.k_end), r.k_stop);
   return need & !occupied & (r.k < r.k_end);
@@ -270,5 +272,8 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
 
 /// The screen rectangle a brick's samples can reach (its owned box ∩ region of interest, projected).
 Rect active_rect(const BrickView& brick, const FrameParams& frame);
+/// The screen rectangle the samples of P can reach: within the one above, smaller where the
+/// colormap leaves only part of the brick visible.
+Rect active_rect(const MarchParams& P, const FrameParams& frame);
 
 } // namespace libindex::kernels

@@ -14,14 +14,17 @@
 
 namespace libindex::kernels {
 
-/// What the marcher sees: one byte per macro cell, non-zero where a sample may contribute.
+/// What the marcher sees: per macro cell its empty radius, the Chebyshev distance in cells to the
+/// nearest cell where a sample may contribute. 0: the cell may contribute; r >= 1: this cell and
+/// every cell within r - 1 cells of it are empty, so a ray crosses that whole cube in one step.
 struct SkipGridView {
-  const uint8_t* occupied = nullptr; ///< nullptr: skipping off
-  Vec3i origin;                      ///< voxel coordinate of the lower corner of cell (0,0,0)
-  Vec3i dims;                        ///< cells per axis
-  int cell_size = 8;                 ///< voxels per cell edge
+  const uint8_t* empty_radius = nullptr; ///< nullptr: skipping off
+  Vec3i origin;                          ///< voxel coordinate of the lower corner of cell (0,0,0)
+  Vec3i dims;                            ///< cells per axis
+  int cell_size = 8;                     ///< voxels per cell edge
+  Box3f occupied;                        ///< voxel space: the box of the cells with radius 0 (empty: none)
 
-  // cell_of, is_occupied and exit_t take one ray's point (F = float) or a packet's (lanes.h).
+  // cell_of, radius_of and exit_t take one ray's point (F = float) or a packet's (lanes.h).
 
   /// The cell holding voxel-space point p, clamped to the grid.
   template <class Vec3>
@@ -38,19 +41,19 @@ struct SkipGridView {
     return c;
   }
   template <class Vec3i>
-  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto is_occupied(const Vec3i& c) const {
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto radius_of(const Vec3i& c) const {
     using I = decltype(c.x);
     const I cell = (c.z * I(dims.y) + c.y) * I(dims.x) + c.x;
-    return gather_byte(occupied, cell, dims.x * dims.y * dims.z) != I(0);
+    return gather_byte(empty_radius, cell, dims.x * dims.y * dims.z);
   }
-  /// Ray parameter where the ray o + t d leaves cell c (the nearest exit face).
-  template <class Vec3i, class Vec3>
-  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto exit_t(const Vec3i& c, const Vec3& o, const Vec3& d) const {
+  /// Ray parameter where the ray o + t d leaves the cube of cells within `reach` - 1 of cell c
+  /// (reach >= 1; 1 is the cell itself): the nearest exit face.
+  template <class Vec3i, class Vec3, class I>
+  LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto exit_t(const Vec3i& c, I reach, const Vec3& o, const Vec3& d) const {
     using F = decltype(o.x);
-    using I = LaneInt<F>;
     F t(3.0e38f);
     for (int a = 0; a < 3; ++a) {
-      const F face = to_float(I(origin[a]) + (c[a] + select(d[a] > 0.0f, I(1), I(0))) * I(cell_size));
+      const F face = to_float(I(origin[a]) + (c[a] + select(d[a] > 0.0f, reach, I(1) - reach)) * I(cell_size));
       const F ta = (face - o[a]) / d[a];
       t = select((d[a] != 0.0f) & (ta < t), ta, t);
     }
@@ -60,31 +63,45 @@ struct SkipGridView {
 static_assert(std::is_trivially_copyable_v<SkipGridView>);
 
 /// Voxels a sample inside a macro cell can read beyond the cell's faces: 1 for trilinear
-/// interpolation, 1 more for central differences, 1 more to absorb rounding at the faces.
-constexpr int kMacroCellReach = 3;
+/// interpolation and 1 to absorb rounding at the faces (a sample the cell arithmetic or a jump's
+/// exit puts on the wrong side of a face reads at most 1 voxel further); shading's central
+/// differences read 1 more. A grid whose reach is smaller than what a frame reads would skip
+/// samples that contribute, so shaded frames use the gradient reach.
+constexpr int kReachTrilinear = 2, kReachGradient = 3;
 
 /// Per-brick value ranges of macro cells. Built once per brick (the data), reused every frame;
 /// only the occupancy (which depends on the colormap) is recomputed per frame.
 class MacroCellGrid {
  public:
   MacroCellGrid() = default;
-  /// Cells tile `brick.owned` from its lower corner; each cell's range covers every voxel a
-  /// trilinear sample (and, with gradients, its central differences) inside the cell can read.
-  static MacroCellGrid build(const BrickView& brick, int cell_size = 8);
+  /// Cells tile `brick.owned` from its lower corner; each cell's range covers the voxels within
+  /// `reach` of it (kReachTrilinear, or kReachGradient for shaded frames).
+  static MacroCellGrid build(const BrickView& brick, int reach, int cell_size = 8);
   /// The cells of `brick` (origin and counts) with no ranges yet: a brick in device memory has them
   /// computed on the GPU (build_grid_on_device) and handed over with set_ranges.
-  static MacroCellGrid layout(const BrickView& brick, int cell_size = 8);
+  static MacroCellGrid layout(const BrickView& brick, int reach, int cell_size = 8);
   /// One [min, max] per cell, x fastest; throws Error unless there are cell_count() of each.
   void set_ranges(std::vector<float> min, std::vector<float> max);
 
   /// Occupancy for a colormap: a cell is occupied when some value in its range maps to alpha > 0.
   /// Conservative by a relative epsilon so rounding in interpolation can never hide a sample.
   std::vector<uint8_t> occupancy(const ColormapView& colormap) const;
+  /// Each cell's empty radius (SkipGridView) from an occupancy: the chessboard distance to the
+  /// nearest occupied cell, capped at 255, and 255 everywhere when no cell is occupied.
+  std::vector<uint8_t> empty_radius(const std::vector<uint8_t>& occupancy) const;
+  /// Voxel-space box of the occupied cells (half-open, as the cells tile space), one voxel wider on
+  /// each side; empty when no cell is occupied. No sample outside it contributes, so the marcher
+  /// clips rays to it.
+  Box3f occupied_box(const std::vector<uint8_t>& occupancy) const;
 
-  SkipGridView view(const uint8_t* occupied) const { return {occupied, origin_, dims_, cell_size_}; }
+  /// The marcher's view of `empty_radius` (kept alive by the caller) and its occupied box.
+  SkipGridView view(const uint8_t* empty_radius, Box3f occupied) const {
+    return {empty_radius, origin_, dims_, cell_size_, occupied};
+  }
   Vec3i dims() const { return dims_; }
   Vec3i origin() const { return origin_; }
   int cell_size() const { return cell_size_; }
+  int reach() const { return reach_; }
   const std::vector<float>& min() const { return min_; }
   const std::vector<float>& max() const { return max_; }
   long long cell_count() const { return (long long)dims_.x * dims_.y * dims_.z; }
@@ -92,6 +109,7 @@ class MacroCellGrid {
  private:
   Vec3i origin_, dims_;
   int cell_size_ = 8;
+  int reach_ = kReachGradient;
   std::vector<float> min_, max_;
 };
 
