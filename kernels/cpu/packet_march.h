@@ -35,6 +35,24 @@ struct PacketSampler {
                                         });
   }
 
+  Vec3f gradient(Vec3f p) const { return scalar.gradient(p); }
+
+  Vec3v gradient(const Vec3v& p) const {
+    const Vec3v g = trilinear_gradient(
+        p, scalar.centre_min, scalar.centre_max, [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) {
+          const vint element = (z - vint(stored_lo.z)) * vint(scalar.stride_z) +
+                               (y - vint(stored_lo.y)) * vint(scalar.stride_y) + (xa - vint(stored_lo.x));
+          if constexpr (sizeof(T) == 4) {
+            const float* f = reinterpret_cast<const float*>(bytes);
+            a = gather(f, element), b = gather(f, element + (xb - xa));
+          } else {
+            read_pair(element, xb - xa, a, b);
+          }
+        });
+    const vfloat scale(voxel_scale<T>());
+    return {g.x * scale, g.y * scale, g.z * scale};
+  }
+
   void fetch8(vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) const {
     const vint row = (iz - vint(stored_lo.z)) * vint(scalar.stride_z) +
                      (iy - vint(stored_lo.y)) * vint(scalar.stride_y) + (ix - vint(stored_lo.x));

@@ -34,6 +34,14 @@ struct SoftwareSampler {
       c[6] = tex3D<float>(texture, x, y + dy, z + dz), c[7] = tex3D<float>(texture, x + dx, y + dy, z + dz);
     });
   }
+  /// The CPU's gradient stencil (trilinear_gradient) over the same point fetches.
+  __device__ LIBINDEX_FORCEINLINE Vec3f gradient(Vec3f p) const {
+    return trilinear_gradient(p, centre_min, centre_max, [this](int xa, int xb, int y, int z, float& a, float& b) {
+      const float fy = float(y - stored_lo.y) + 0.5f, fz = float(z - stored_lo.z) + 0.5f;
+      a = tex3D<float>(texture, float(xa - stored_lo.x) + 0.5f, fy, fz);
+      b = tex3D<float>(texture, float(xb - stored_lo.x) + 0.5f, fy, fz);
+    });
+  }
 };
 
 /// The colormap through the texture unit: a 1D float4 texture with linear filtering reads the table

@@ -8,6 +8,7 @@
 
 #include "../cpu/cpu_backend.h"
 #include "libindex/kernels/march.h"
+#include "libindex/kernels/sampler.h"
 #include "libindex/kernels/skip_grid.h"
 #include "test_volumes.h"
 
@@ -182,6 +183,38 @@ TEST(MarschnerLobb, ErrorFallsAsSamplingDistanceShrinks) {
     previous = error;
   }
   EXPECT_LT(previous, 0.03f); // at dt = 0.25 the image is within 3 % of the reference
+}
+
+TEST(Gradient, StencilEqualsTheSixLookupsCentralDifferences) {
+  // trilinear_gradient reads 32 voxels once; inside the volume it must equal f(p + e) - f(p - e) from
+  // six trilinear lookups, and on a linear ramp both are exactly twice its slope.
+  const Brick lumpy = make_volume({13, 11, 9}, DType::float32, [](Vec3f c) {
+    return std::sin(0.9f * c.x) * std::cos(0.7f * c.y) + 0.3f * std::sin(1.3f * c.z + c.x);
+  });
+  const Brick ramp = make_volume({13, 11, 9}, DType::float32, [](Vec3f c) { return 0.5f * c.x - 0.25f * c.y + c.z; });
+  const auto lumpy_s = kernels::make_dense_sampler(whole_view(lumpy), lumpy.data<float>());
+  const auto ramp_s = kernels::make_dense_sampler(whole_view(ramp), ramp.data<float>());
+  uint32_t h = 12345;
+  const auto next = [&](float lo, float hi) {
+    h = h * 1664525u + 1013904223u;
+    return lo + (hi - lo) * float(h >> 8) / 16777216.0f;
+  };
+  for (int i = 0; i < 500; ++i) {
+    // Far enough inside that no lookup at p +- 1 is clamped: [2, size - 2].
+    const Vec3f p{next(2, 11), next(2, 9), next(2, 7)};
+    const Vec3f g = lumpy_s.gradient(p);
+    const auto at = [&](Vec3f o) { return lumpy_s.value(p + o); };
+    EXPECT_NEAR(g.x, at({1, 0, 0}) - at({-1, 0, 0}), 2e-6f) << p.x << " " << p.y << " " << p.z;
+    EXPECT_NEAR(g.y, at({0, 1, 0}) - at({0, -1, 0}), 2e-6f);
+    EXPECT_NEAR(g.z, at({0, 0, 1}) - at({0, 0, -1}), 2e-6f);
+    const Vec3f r = ramp_s.gradient(p);
+    EXPECT_NEAR(r.x, 1.0f, 2e-6f);
+    EXPECT_NEAR(r.y, -0.5f, 2e-6f);
+    EXPECT_NEAR(r.z, 2.0f, 2e-6f);
+  }
+  // At the volume's faces the stencil is clamped to the outermost voxels: a one-sided difference.
+  EXPECT_NEAR(ramp_s.gradient({0.5f, 5.5f, 4.5f}).x, 0.5f, 1e-6f);  // (f(x1) - f(x0)) at the lower face
+  EXPECT_NEAR(ramp_s.gradient({12.5f, 5.5f, 4.5f}).x, 0.5f, 1e-6f); // and at the upper one
 }
 
 TEST(Skipping, SameImageFewerSamples) {

@@ -69,11 +69,15 @@ template <class Sampler, class Vec3>
 LIBINDEX_HOST_DEVICE inline Vec3 shade(const MarchParams& P, const Sampler& S, const Vec3& p, const Vec3& ray_dir,
                                        const Vec3& rgb) {
   using F = decltype(p.x);
-  const auto at = [&](float ox, float oy, float oz) { return S.value(Vec3{p.x + ox, p.y + oy, p.z + oz}); };
+  Vec3 g;
+  if constexpr (requires { S.gradient(p); }) {
+    g = S.gradient(p); // samplers that read the six lookups' shared voxels once
+  } else {
+    const auto at = [&](float ox, float oy, float oz) { return S.value(Vec3{p.x + ox, p.y + oy, p.z + oz}); };
+    g = {at(1, 0, 0) - at(-1, 0, 0), at(0, 1, 0) - at(0, -1, 0), at(0, 0, 1) - at(0, 0, -1)};
+  }
   // Chain rule: d/dscene = d/dvoxel * dvoxel/dscene.
-  const F gx = (at(1, 0, 0) - at(-1, 0, 0)) * P.inv_scaling.x;
-  const F gy = (at(0, 1, 0) - at(0, -1, 0)) * P.inv_scaling.y;
-  const F gz = (at(0, 0, 1) - at(0, 0, -1)) * P.inv_scaling.z;
+  const F gx = g.x * P.inv_scaling.x, gy = g.y * P.inv_scaling.y, gz = g.z * P.inv_scaling.z;
   const F len = lane_sqrt(gx * gx + gy * gy + gz * gz);
   const auto flat = !(len > 1e-12f); // flat region: no normal, leave unshaded
   const F ndotl = lane_abs(gx * ray_dir.x + gy * ray_dir.y + gz * ray_dir.z) / len; // two-sided
