@@ -111,6 +111,17 @@ def main():
           f"the data range shows the values: {distinct_colours(fitted)} colours, {distinct_colours(unit)} "
           "with the domain [0, 1]")
 
+    # --repeat N: N more renders of the same frame, their median printed; the picture is unchanged.
+    cmd = [index_render, "blob_48x40x32_float32.raw", "--repeat", "3", "-o", "repeat.png"] + SIZE
+    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300)
+    steady = [l for l in r.stdout.splitlines() if l.startswith("steady state: median")]
+    times = steady[0].split("(")[-1].rstrip(")").split(", ") if steady else []
+    repeated = decode_png(open("repeat.png", "rb").read()) if r.returncode == 0 else None
+    check(r.returncode == 0 and len(times) == 3 and all(float(t) >= 0 for t in times)
+          and max_difference(repeated, fitted) == 0,
+          f"--repeat 3: exit {r.returncode}, {steady[0] if steady else r.stdout.strip()[-200:]!r}, "
+          f"image difference {max_difference(repeated, fitted)}/255")
+
     # Files nothing describes: one line, exit 1, no image.
     for args, words in ((["blob.bin"], "needs its size and voxel type"),
                         (["blob.nrrd", "blob.bin", "--dims", "1", "2", "3", "--type", "uint8"], "one volume file at a time"),
