@@ -14,6 +14,7 @@
 #include "libindex/config.h"
 #include "../kernels/src/parallel.h"
 #include "libindex/kernels/backend.h"
+#include "libindex/kernels/skip_grid.h"
 #if LIBINDEX_WITH_TBB
 #include <tbb/global_control.h>
 #endif
@@ -164,6 +165,24 @@ BENCHMARK(BM_CpuLarge)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(2);
+
+// What a colormap change costs before the next frame: the occupancy of every macro cell, the empty
+// radius (chamfer sweeps) and the occupied box, for one brick of n^3 voxels (8^3 cells).
+void BM_SkipGridPerColormap(benchmark::State& state) {
+  const int n = int(state.range(0));
+  const Brick& v = large_volume(n);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(v), kernels::kReachTrilinear);
+  const FrameParams f = frame(true);
+  const ColormapView colormap = f.colormap.view();
+  for (auto _ : state) {
+    const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
+    const std::vector<uint8_t> radius = grid.empty_radius(occupancy);
+    benchmark::DoNotOptimize(radius.data());
+    benchmark::DoNotOptimize(grid.occupied_box(occupancy));
+  }
+  state.counters["cells"] = double(grid.cell_count());
+}
+BENCHMARK(BM_SkipGridPerColormap)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond);
 
 void BM_Cuda(benchmark::State& state) {
   std::string reason;

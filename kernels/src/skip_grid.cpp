@@ -106,7 +106,17 @@ MacroCellGrid MacroCellGrid::build(const BrickView& b, int reach, int m) {
   return g;
 }
 
-bool range_may_be_visible(const ColormapView& cm, float lo, float hi) {
+namespace {
+
+/// How many of the colormap's first i entries have alpha > 0, for every i: any entry of a range is
+/// visible when the counts at its ends differ, an O(1) test per macro cell.
+std::vector<int> visible_prefix(const ColormapView& cm) {
+  std::vector<int> prefix(size_t(cm.size) + 1, 0);
+  for (int i = 0; i < cm.size; ++i) prefix[i + 1] = prefix[i] + (cm.entries[i].w > 0.0f ? 1 : 0);
+  return prefix;
+}
+
+bool may_be_visible(const ColormapView& cm, const std::vector<int>& prefix, float lo, float hi) {
   if (!(lo <= hi)) return false; // no voxel at all (a cell outside the stored box)
   // Interpolated values can overshoot their corners by rounding: widen the range a little.
   const float eps = 1e-6f * (std::fabs(lo) + std::fabs(hi)) + 1e-7f;
@@ -126,48 +136,71 @@ bool range_may_be_visible(const ColormapView& cm, float lo, float hi) {
   if (u0 <= u1) {
     const int i0 = std::clamp(int(std::floor(u0 * last)), 0, last);
     const int i1 = std::clamp(int(std::ceil(u1 * last)), 0, last);
-    for (int i = i0; i <= i1 && !visible; ++i) visible = cm.entries[i].w > 0.0f;
+    visible |= prefix[i1 + 1] > prefix[i0];
   }
   return visible;
 }
 
+} // namespace
+
+bool range_may_be_visible(const ColormapView& cm, float lo, float hi) {
+  return may_be_visible(cm, visible_prefix(cm), lo, hi);
+}
+
 std::vector<uint8_t> MacroCellGrid::occupancy(const ColormapView& colormap) const {
+  const std::vector<int> prefix = visible_prefix(colormap);
   std::vector<uint8_t> occ(min_.size());
-  for (size_t i = 0; i < occ.size(); ++i) occ[i] = range_may_be_visible(colormap, min_[i], max_[i]) ? 1 : 0;
+  const size_t slice = size_t(dims_.x) * dims_.y;
+  parallel_for(dims_.z, [&](int z) {
+    for (size_t i = size_t(z) * slice; i < size_t(z + 1) * slice; ++i)
+      occ[i] = may_be_visible(colormap, prefix, min_[i], max_[i]) ? 1 : 0;
+  });
   return occ;
 }
 
 std::vector<uint8_t> MacroCellGrid::empty_radius(const std::vector<uint8_t>& occupancy) const {
   require(occupancy.size() == size_t(cell_count()), "empty_radius: the occupancy is not of this grid");
   // Chessboard distance by two chamfer sweeps over the 26-neighbourhood, every step costing 1: exact
-  // for this metric. Forward, each cell takes the minimum over the 13 neighbours already swept.
+  // for this metric. A sweep visits rows in order; each cell takes the minimum over its 13
+  // neighbours already swept: 12 in earlier rows (taken for the whole row at once, which compilers
+  // vectorize) and the previous cell of its own row (a running minimum). The grid is padded with
+  // one layer of 255 so that no neighbour needs a bounds test.
   const int nx = dims_.x, ny = dims_.y, nz = dims_.z;
-  std::vector<uint8_t> d(occupancy.size());
-  for (size_t i = 0; i < d.size(); ++i) d[i] = occupancy[i] ? 0 : 255;
-  const auto at = [&](int x, int y, int z) -> uint8_t& { return d[(size_t(z) * ny + y) * nx + x]; };
+  const int px = nx + 2, py = ny + 2, pz = nz + 2;
+  std::vector<uint8_t> d(size_t(px) * py * pz, 255);
+  const auto row = [&](int y, int z) { return d.data() + (size_t(z) * py + y) * px; };
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) {
+      uint8_t* r = row(y + 1, z + 1) + 1;
+      const uint8_t* o = occupancy.data() + (size_t(z) * ny + y) * nx;
+      for (int x = 0; x < nx; ++x) r[x] = o[x] ? 0 : 255;
+    }
+  std::vector<uint8_t> earlier(size_t(px), 255);
+  const auto step = [](uint8_t v) { return uint8_t(v == 255 ? 255 : v + 1); };
   const auto sweep = [&](int s) { // s = +1 forward, -1 backward
-    const int z0 = s > 0 ? 0 : nz - 1, y0 = s > 0 ? 0 : ny - 1, x0 = s > 0 ? 0 : nx - 1;
-    for (int z = z0; z >= 0 && z < nz; z += s)
-      for (int y = y0; y >= 0 && y < ny; y += s)
-        for (int x = x0; x >= 0 && x < nx; x += s) {
-          uint8_t& here = at(x, y, z);
-          if (here == 0) continue;
-          int best = here;
-          // The neighbours that precede (x, y, z) in this sweep's order.
-          for (int dz = -1; dz <= 0; ++dz)
-            for (int dy = -1; dy <= 1; ++dy)
-              for (int dx = -1; dx <= 1; ++dx) {
-                if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0))) continue;
-                const int qx = x + s * dx, qy = y + s * dy, qz = z + s * dz;
-                if (qx < 0 || qy < 0 || qz < 0 || qx >= nx || qy >= ny || qz >= nz) continue;
-                best = std::min(best, at(qx, qy, qz) + 1);
-              }
-          here = uint8_t(std::min(best, 255));
+    for (int zi = 1; zi <= nz; ++zi)
+      for (int yi = 1; yi <= ny; ++yi) {
+        const int z = s > 0 ? zi : nz + 1 - zi, y = s > 0 ? yi : ny + 1 - yi;
+        // The rows before this one: (y - s, z) and the three rows of slice z - s.
+        const uint8_t* before[4] = {row(y - s, z), row(y - 1, z - s), row(y, z - s), row(y + 1, z - s)};
+        for (int x = 1; x <= nx; ++x) {
+          uint8_t m = 255;
+          for (const uint8_t* b : before) m = std::min({m, b[x - 1], b[x], b[x + 1]});
+          earlier[x] = m;
         }
+        uint8_t* r = row(y, z);
+        for (int i = 1; i <= nx; ++i) {
+          const int x = s > 0 ? i : nx + 1 - i;
+          r[x] = std::min({r[x], step(earlier[x]), step(r[x - s])});
+        }
+      }
   };
   sweep(+1);
   sweep(-1);
-  return d;
+  std::vector<uint8_t> radius(occupancy.size());
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) std::copy_n(row(y + 1, z + 1) + 1, nx, radius.data() + (size_t(z) * ny + y) * nx);
+  return radius;
 }
 
 Box3f MacroCellGrid::occupied_box(const std::vector<uint8_t>& occupancy) const {
