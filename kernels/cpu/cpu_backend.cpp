@@ -3,7 +3,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
 #include <string>
 
@@ -12,7 +11,6 @@
 #include "libindex/error.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
-#include "bricked_voxels.h"
 #include "packets.h"
 
 namespace libindex::kernels {
@@ -50,7 +48,7 @@ class CpuBackend final : public Backend {
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
       if (packet_isa_ && packet_path_fits(brick))
-        stats.samples = launch_packets(params, brick, bricked(brick), stats.active, out, frame.cancel);
+        stats.samples = launch_packets(params, brick, stats.active, out, frame.cancel);
       else
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
           return launch<typename decltype(tag)::type>(params, brick, stats.active, out, frame.cancel);
@@ -76,20 +74,9 @@ class CpuBackend final : public Backend {
     return (long long)total.load();
   }
 
-  static long long launch_packets(const MarchParams& params, const BrickView& brick, const BrickedVoxels* bricked,
-                                  Rect r, ImageView out, const std::atomic<bool>* cancel) {
-    return for_each_tile(r, cancel, [&](Rect tile) { return march_packets(params, brick, tile, out, bricked); });
-  }
-
-  /// The brick's voxels in cubes, made the first time a frame of this brick needs them; nullptr
-  /// when the packets read the linear layout.
-  const BrickedVoxels* bricked(const BrickView& brick) {
-    if (!use_bricked_ || !bricked_addressable(brick)) return nullptr;
-    if (bricked_.empty() || bricked_for_.is_new(brick)) {
-      bricked_ = make_bricked_voxels(brick);
-      bricked_for_.remember(brick);
-    }
-    return &bricked_;
+  static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
+                                  const std::atomic<bool>* cancel) {
+    return for_each_tile(r, cancel, [&](Rect tile) { return march_packets(params, brick, tile, out); });
   }
 
   template <class T>
@@ -106,9 +93,6 @@ class CpuBackend final : public Backend {
 
   const char* packet_isa_;
   BrickCache cache_;
-  bool use_bricked_ = std::getenv("LIBINDEX_BRICKED") != nullptr; // experiment
-  BrickedVoxels bricked_;
-  BrickCache bricked_for_;            ///< which brick bricked_ holds
   std::vector<uint8_t> empty_radius_; ///< this frame's, read by the marcher
 };
 

@@ -18,22 +18,17 @@ const char* packet_isa() { return simd::kIsa; }
 
 bool packet_path_fits(const BrickView& brick) { return simd::packet_addressable(brick); }
 
-unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out,
-                                 const BrickedVoxels* bricked) {
+unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out) {
   const TableClassifier classify{params.colormap};
   return visit_dtype(brick.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if (bricked)
-      return simd::march_tile(params, simd::make_bricked_packet_sampler<T>(brick, *bricked), classify, tile, out);
     return simd::march_tile(params, simd::make_packet_sampler<T>(brick), classify, tile, out);
   });
 }
 #else
 const char* packet_isa() { return nullptr; }
 bool packet_path_fits(const BrickView&) { return false; }
-unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView, const BrickedVoxels*) {
-  return 0;
-}
+unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView) { return 0; }
 #endif
 
 } // namespace libindex::kernels

@@ -12,7 +12,6 @@
 #include "libindex/image.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
-#include "bricked_voxels.h"
 #include "simd.h"
 
 #if LIBINDEX_SIMD_WIDTH
@@ -94,73 +93,6 @@ struct PacketSampler {
     }
   }
 };
-
-/// PacketSampler's arithmetic over BrickedVoxels: the same values bit for bit, read from cubes.
-/// A voxel's offset is its cube's start plus its place in the cube; the apron keeps x + 1, y + 1
-/// and z + 1 in the same cube, so the 8 corners of a lookup and each pair of the gradient stencil
-/// come from one cube.
-template <class T>
-struct BrickedPacketSampler : PacketSampler<T> {
-  Vec3i cubes;
-
-  using PacketSampler<T>::scalar;
-  using PacketSampler<T>::stored_lo;
-  float value(Vec3f p) const { return scalar.value(p); }
-  Vec3f gradient(Vec3f p) const { return scalar.gradient(p); }
-
-  vint element(vint x, vint y, vint z) const {
-    constexpr int side = BrickedVoxels::kSide;
-    const vint rx = x - vint(stored_lo.x), ry = y - vint(stored_lo.y), rz = z - vint(stored_lo.z);
-    const vint three(3), seven(7);
-    const vint cube =
-        (shift_right_logical(rz, three) * vint(cubes.y) + shift_right_logical(ry, three)) * vint(cubes.x) +
-        shift_right_logical(rx, three);
-    return cube * vint(BrickedVoxels::kCube) +
-           ((rz & seven) * vint(side * side) + (ry & seven) * vint(side) + (rx & seven));
-  }
-  /// Voxels (element, y, z) and (element + dx): one 4-byte read for 8- and 16-bit voxels.
-  void pair(vint element, vint dx, vfloat& a, vfloat& b) const {
-    if constexpr (sizeof(T) == 4) {
-      const float* f = reinterpret_cast<const float*>(this->bytes);
-      a = gather(f, element), b = gather(f, element + dx);
-    } else {
-      this->read_pair(element, dx, a, b);
-    }
-  }
-
-  vfloat value(const Vec3v& p) const {
-    return voxel_scale<T>() * trilinear(p, scalar.centre_min, scalar.centre_max,
-                                        [this](vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) {
-                                          constexpr int side = BrickedVoxels::kSide;
-                                          const vint e = element(ix, iy, iz);
-                                          const vint oy = vint(side) & (vint(0) - dy);
-                                          const vint oz = vint(side * side) & (vint(0) - dz);
-                                          pair(e, dx, c[0], c[1]);
-                                          pair(e + oy, dx, c[2], c[3]);
-                                          pair(e + oz, dx, c[4], c[5]);
-                                          pair(e + oz + oy, dx, c[6], c[7]);
-                                        });
-  }
-
-  Vec3v gradient(const Vec3v& p) const {
-    const Vec3v g = trilinear_gradient(
-        p, scalar.centre_min, scalar.centre_max,
-        [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) { pair(element(xa, y, z), xb - xa, a, b); });
-    const vfloat scale(voxel_scale<T>());
-    return {g.x * scale, g.y * scale, g.z * scale};
-  }
-};
-
-template <class T>
-BrickedPacketSampler<T> make_bricked_packet_sampler(const BrickView& b, const BrickedVoxels& v) {
-  BrickedPacketSampler<T> s;
-  s.scalar = make_dense_sampler(b, static_cast<const T*>(b.data));
-  s.bytes = v.bytes.data();
-  s.byte_count = int(v.bytes.size());
-  s.stored_lo = b.stored.lo;
-  s.cubes = v.cubes;
-  return s;
-}
 
 /// True when a brick's stored box can be addressed with 32-bit offsets by 4-byte reads.
 inline bool packet_addressable(const BrickView& b) {

@@ -6,7 +6,6 @@
 #include "libindex/image.h"
 #include "libindex/kernels/march.h"
 #include "libindex/volume.h"
-#include "bricked_voxels.h"
 
 namespace libindex::kernels {
 
@@ -17,9 +16,7 @@ const char* packet_isa();
 bool packet_path_fits(const BrickView& brick);
 
 /// march_ray for every pixel of `tile`, simd width at a time, the same pixels bit for bit. Call only
-/// when packet_isa() is non-null, the running CPU supports it and packet_path_fits(brick). With
-/// `bricked` (the brick's voxels in cubes, or nullptr) the packets read those instead.
-unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out,
-                                 const BrickedVoxels* bricked = nullptr);
+/// when packet_isa() is non-null, the running CPU supports it and packet_path_fits(brick).
+unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out);
 
 } // namespace libindex::kernels
