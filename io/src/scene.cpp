@@ -28,6 +28,27 @@ std::string supported_types_text() {
   return s;
 }
 
+/// A `plane` node: its lower left corner `point`, `normal`, `up` (made orthogonal to the normal)
+/// and `extent` (width along up x normal, height along up).
+SlicePlane build_plane(const SceneNode& node) {
+  SlicePlane p;
+  p.point = as_vec3f(detail::required_attribute(node, "point"));
+  const Value& normal = detail::required_attribute(node, "normal");
+  p.normal = as_vec3f(normal);
+  if (!(length(p.normal) > 0)) fail(normal, "the plane's normal must not be zero");
+  p.normal = normalize(p.normal);
+  const Value& up = detail::required_attribute(node, "up");
+  const Vec3f u = as_vec3f(up);
+  const Vec3f across = u - p.normal * dot(u, p.normal); // the part of up that lies in the plane
+  if (!(length(across) > 1e-6f * length(u))) fail(up, "the plane's up must not be zero or along its normal");
+  p.up = normalize(across);
+  const Value& extent = detail::required_attribute(node, "extent");
+  const std::vector<float> e = as_floats(extent, 2);
+  if (!(e[0] > 0 && e[1] > 0)) fail(extent, "the plane's extent must be two positive sizes (width height)");
+  p.extent_x = e[0], p.extent_y = e[1];
+  return p;
+}
+
 class GraphWalker {
  public:
   GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
@@ -54,6 +75,13 @@ class GraphWalker {
         stack_.pop_back();
       } else if (is_attribute_node_type(node.type)) {
         apply_attribute_node(node, scene_.resources, state, scene_.warnings);
+      } else if (node.type == "plane") {
+        detail::check_node_attributes(node, scene_.warnings);
+        if (scene_.planes.size() < size_t(kMaxSlicePlanes))
+          scene_.planes.push_back(build_plane(node));
+        else
+          scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +
+                                    std::to_string(kMaxSlicePlanes) + " planes)");
       } else if (node.type == "sparse_volume") {
         for (const auto& v : scene_.volumes)
           if (v.id == id)
@@ -227,6 +255,17 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
   if (scene.region_of_interest) r.region_of_interest = *scene.region_of_interest;
   r.scaling = scene.scaling * volume.spacing;
   r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling;
+  // Planes live in the scene's object space, like volumes: placed by its scaling and translation.
+  // Under a non-uniform scaling the rectangle stays one (its sides scaled along up and right).
+  for (const SlicePlane& p : scene.planes) {
+    if (r.plane_count == kMaxSlicePlanes) break;
+    const Vec3f right = cross(p.up, p.normal) * scene.scaling, up = p.up * scene.scaling;
+    SlicePlane& q = r.planes[r.plane_count++];
+    q.point = p.point * scene.scaling + scene.translation;
+    q.up = normalize(up);
+    q.normal = normalize(cross(right, up));
+    q.extent_x = p.extent_x * length(right), q.extent_y = p.extent_y * length(up);
+  }
   return r;
 }
 

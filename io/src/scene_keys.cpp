@@ -31,6 +31,7 @@ const std::map<std::string, NodeKeys>& node_keys() {
         {"reference_step_size", "lod_rendering_enabled", "lod_pixel_threshold", "preintegrated_volume_rendering",
          "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "enabled"}}},
       {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color"}}},
+      {"plane", {{"point", "normal", "up", "extent"}, {"enabled", "pickable", "visible", "name", "material"}}},
   };
   return table;
 }
@@ -44,7 +45,6 @@ const std::set<std::string>& unsupported_types() {
                                               "phong_gl",
                                               "directional_light",
                                               "point_light",
-                                              "plane",
                                               "triangle_mesh",
                                               "regular_heightfield",
                                               "irregular_volume",

@@ -304,6 +304,55 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
                       ":4: app::scene::s::generator = 'nebula'", "unknown synthetic volume");
 }
 
+TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {
+  Fixture f("app::scene::root::children = vol slice tilted\n" + kRawVolume +
+            "app::scene::slice::type = plane\n"
+            "app::scene::slice::point = 1 2 0.5\n"
+            "app::scene::slice::normal = 0 0 2\n"
+            "app::scene::slice::up = 0 1 1\n" // not orthogonal to the normal: its part in the plane
+            "app::scene::slice::extent = 4 3\n"
+            "app::scene::slice::pickable = true\n"
+            "app::scene::tilted::type = plane\n"
+            "app::scene::tilted::point = 0 0 0\n"
+            "app::scene::tilted::normal = 1 0 0\n"
+            "app::scene::tilted::up = 0 0 1\n"
+            "app::scene::tilted::extent = 2 5\n"
+            "index::scaling = 2 2 2\n"
+            "index::translation = 10 0 0\n");
+  const SceneDescription scene = f.load();
+  ASSERT_EQ(scene.planes.size(), 2u);
+  const SlicePlane& p = scene.planes[0];
+  EXPECT_TRUE(p.point == (Vec3f{1, 2, 0.5f}));
+  EXPECT_TRUE(p.normal == (Vec3f{0, 0, 1}));
+  EXPECT_TRUE(p.up == (Vec3f{0, 1, 0}));
+  EXPECT_EQ(p.extent_x, 4.0f);
+  EXPECT_EQ(p.extent_y, 3.0f);
+  EXPECT_EQ(scene.warnings.size(), 1u) << "pickable: known to IndeX, ignored here";
+  // Placed like the volume: scene = object * scaling + translation.
+  const RenderSettings r = render_settings(scene, scene.volumes.front());
+  ASSERT_EQ(r.plane_count, 2);
+  EXPECT_TRUE(r.planes[0].point == (Vec3f{12, 4, 1}));
+  EXPECT_TRUE(r.planes[0].normal == (Vec3f{0, 0, 1}) && r.planes[0].up == (Vec3f{0, 1, 0}));
+  EXPECT_EQ(r.planes[0].extent_x, 8.0f);
+  EXPECT_EQ(r.planes[0].extent_y, 6.0f);
+  EXPECT_TRUE(r.planes[1].normal == (Vec3f{1, 0, 0}));
+
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  const std::string plane = "app::scene::root::children = p\napp::scene::p::type = plane\n"
+                            "app::scene::p::point = 0 0 0\n";
+  EXPECT_CONTAINS_ALL(error(plane + "app::scene::p::normal = 0 0 0\napp::scene::p::up = 0 1 0\n"
+                                    "app::scene::p::extent = 1 1\n"),
+                      ":5: app::scene::p::normal = '0 0 0'", "must not be zero");
+  EXPECT_CONTAINS_ALL(error(plane + "app::scene::p::normal = 0 0 1\napp::scene::p::up = 0 0 3\n"
+                                    "app::scene::p::extent = 1 1\n"),
+                      ":6: app::scene::p::up = '0 0 3'", "along its normal");
+  EXPECT_CONTAINS_ALL(error(plane + "app::scene::p::normal = 0 0 1\napp::scene::p::up = 0 1 0\n"
+                                    "app::scene::p::extent = 1 -1\n"),
+                      ":7: app::scene::p::extent = '1 -1'", "two positive sizes");
+  EXPECT_CONTAINS_ALL(error(plane + "app::scene::p::normal = 0 0 1\napp::scene::p::up = 0 1 0\n"),
+                      "plane node 'p' needs 'extent'");
+}
+
 TEST(Scene, DataColormapPresetAndRawOptions) {
   Fixture f("app::scene::root::children = c vol\n"
             "app::scene::c::type = colormap\n"

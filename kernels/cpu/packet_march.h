@@ -134,6 +134,8 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
   RayAccum<vfloat> acc{};
   vmask live = lanes_below(0);
   int pixel[kWidth];
+  float plane_t[kWidth];             // the slice plane each lane's ray ends on (+inf: none)
+  RayLanes<float> plane_ray[kWidth]; // and that ray, to find the plane's point when it leaves
   int next_pixel = 0;
   unsigned long long samples = 0;
 
@@ -143,10 +145,11 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
     while (next_pixel < pixel_count) {
       const int i = next_pixel++;
       const int x = tile.x0 + i % tile.width(), y = tile.y0 + i / tile.width();
-      if (!begin_ray(P, x, y, r)) {
+      if (!begin_ray(P, x, y, r, plane_t[l])) {
         out.at(x, y) = {0, 0, 0, 0};
         continue;
       }
+      if (plane_t[l] < 3.0e38f) plane_ray[l] = r;
       pixel[l] = i;
       set_lane(rays, l, r);
       set_lane(acc, l, empty_accum());
@@ -158,7 +161,8 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
   // Writes lane l's pixel.
   const auto leave = [&](int l) {
     const int i = pixel[l];
-    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) = finish_ray(P, classify, lane(acc, l));
+    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) =
+        over_plane(P, S, plane_ray[l], plane_t[l], finish_ray(P, classify, lane(acc, l)));
   };
 
   for (int l = 0; l < kWidth; ++l) enter(l);

@@ -51,6 +51,13 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
   P.jitter = s.jitter;
   P.early_termination = s.early_termination;
   P.skip = s.empty_space_skipping ? skip : SkipGridView{};
+  require(s.plane_count >= 0 && s.plane_count <= kMaxSlicePlanes,
+          "at most " + std::to_string(kMaxSlicePlanes) + " slice planes, got " + std::to_string(s.plane_count));
+  if (s.mode == RenderMode::direct_volume) {
+    P.plane_count = s.plane_count;
+    for (int i = 0; i < s.plane_count; ++i) P.planes[i] = s.planes[i];
+    P.plane_clip = P.clip; // the whole brick, before the occupied box narrows the samples' range
+  }
   // No sample outside the occupied cells contributes: rays start and end at their box (the same
   // samples, on the same lattice, so the image does not change).
   if (P.skip.empty_radius && P.mode == RenderMode::direct_volume) P.clip = intersect(P.clip, P.skip.occupied);
@@ -58,8 +65,9 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
 }
 
 Rect active_rect(const MarchParams& P, const FrameParams& frame) {
-  if (P.clip.empty()) return {};
-  return projected_rect(frame.camera, to_scene_box(P.clip, frame.settings), frame.width, frame.height);
+  const Box3f& reach = P.plane_count > 0 ? P.plane_clip : P.clip; // planes may lie outside the occupied box
+  if (reach.empty()) return {};
+  return projected_rect(frame.camera, to_scene_box(reach, frame.settings), frame.width, frame.height);
 }
 
 Rect active_rect(const BrickView& brick, const FrameParams& frame) {

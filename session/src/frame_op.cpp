@@ -54,6 +54,11 @@ void put(wire::Writer& w, const RenderSettings& s) {
   w.put(uint8_t(s.jitter)), w.put(uint8_t(s.early_termination)), w.put(uint8_t(s.empty_space_skipping));
   w.put(uint8_t(s.hardware_filtering));
   put(w, s.region_of_interest.lo), put(w, s.region_of_interest.hi), put(w, s.scaling), put(w, s.translation);
+  w.put(int32_t(s.plane_count));
+  for (int i = 0; i < s.plane_count; ++i) {
+    const SlicePlane& p = s.planes[i];
+    put(w, p.point), put(w, p.normal), put(w, p.up), w.put(p.extent_x), w.put(p.extent_y);
+  }
 }
 RenderSettings get_settings(wire::Reader& r) {
   RenderSettings s;
@@ -67,6 +72,15 @@ RenderSettings get_settings(wire::Reader& r) {
   s.empty_space_skipping = r.get<uint8_t>() != 0, s.hardware_filtering = r.get<uint8_t>() != 0;
   s.region_of_interest.lo = get_vec3(r), s.region_of_interest.hi = get_vec3(r);
   s.scaling = get_vec3(r), s.translation = get_vec3(r);
+  s.plane_count = r.get<int32_t>();
+  if (s.plane_count < 0 || s.plane_count > kMaxSlicePlanes)
+    throw Error("frame op: " + std::to_string(s.plane_count) + " slice planes (at most " +
+                std::to_string(kMaxSlicePlanes) + ")");
+  for (int i = 0; i < s.plane_count; ++i) {
+    SlicePlane& p = s.planes[i];
+    p.point = get_vec3(r), p.normal = get_vec3(r), p.up = get_vec3(r);
+    p.extent_x = r.get<float>(), p.extent_y = r.get<float>();
+  }
   return s;
 }
 

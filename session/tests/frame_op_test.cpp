@@ -46,6 +46,9 @@ Op full_op() {
   s.jitter = true, s.early_termination = false, s.empty_space_skipping = false, s.hardware_filtering = false;
   s.region_of_interest = {{1, 2, 3}, {40, 50, 60}};
   s.scaling = {2, 3, 4}, s.translation = {-1, -2, -3};
+  s.plane_count = 2;
+  s.planes[0] = {{1, 2, 3}, {0, 0, 1}, {0, 1, 0}, 40, 30};
+  s.planes[1] = {{-5, 6, 7}, {1, 0, 0}, {0, 0, 1}, 12.5f, 8};
   op.frame.width = 640, op.frame.height = 480;
   op.frame.mip_output_values = true;
   op.background = {0.1f, 0.2f, 0.3f, 1};
@@ -93,6 +96,13 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(s.hardware_filtering, t.hardware_filtering);
   EXPECT_TRUE(s.region_of_interest.lo == t.region_of_interest.lo && s.region_of_interest.hi == t.region_of_interest.hi);
   EXPECT_TRUE(s.scaling == t.scaling && s.translation == t.translation);
+  ASSERT_EQ(s.plane_count, t.plane_count);
+  for (int i = 0; i < s.plane_count; ++i) {
+    const SlicePlane &p = s.planes[i], &q = t.planes[i];
+    EXPECT_TRUE(p.point == q.point && p.normal == q.normal && p.up == q.up) << i;
+    EXPECT_EQ(p.extent_x, q.extent_x);
+    EXPECT_EQ(p.extent_y, q.extent_y);
+  }
   EXPECT_EQ(a.frame.width, b.frame.width);
   EXPECT_EQ(a.frame.height, b.frame.height);
   EXPECT_EQ(a.frame.mip_output_values, b.frame.mip_output_values);

@@ -20,6 +20,17 @@ struct Shading {
   float intensity = 1.0f; ///< light intensity, IndeX `directional_headlight::intensity`
 };
 
+/// IndeX's `plane`: a rectangle from `point` (its lower left corner) spanning extent_x along the right
+/// vector (up x normal) and extent_y along `up`, scene space. It shows the volume's values through
+/// the colormap (clamped to its edge colours), opaque, where it lies inside the volume.
+struct SlicePlane {
+  Vec3f point{0, 0, 0};
+  Vec3f normal{0, 0, 1}; ///< unit length
+  Vec3f up{0, 1, 0};     ///< unit length, orthogonal to normal
+  float extent_x = 0, extent_y = 0;
+};
+constexpr int kMaxSlicePlanes = 4;
+
 struct RenderSettings {
   float sampling_distance = 0.5f;           ///< scene-space distance between samples
   float sampling_distance_reference = 1.0f; ///< the distance table alphas are opacities over
@@ -35,6 +46,8 @@ struct RenderSettings {
       {std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), std::numeric_limits<float>::max()}};
   Vec3f scaling{1, 1, 1}; ///< scene = voxel * scaling + translation
   Vec3f translation{0, 0, 0};
+  int plane_count = 0; ///< slice planes in use, at most kMaxSlicePlanes
+  SlicePlane planes[kMaxSlicePlanes];
 };
 
 /// One frame's parameters, as a backend needs them (the colormap is host-owned here; backends upload).

@@ -18,7 +18,7 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  static constexpr uint32_t kFormatVersion = 4; ///< 3: the job's part of the volume; 4: fit_domain
+  static constexpr uint32_t kFormatVersion = 5; ///< 3: the job's part of the volume; 4: fit_domain; 5: planes
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)

@@ -97,11 +97,14 @@ struct SceneDescription {
   std::optional<Box3f> region_of_interest;              ///< index::region_of_interest (scene space)
   Vec3f scaling{1, 1, 1}, translation{0, 0, 0};         ///< index::scaling, index::translation
   std::vector<VolumeDesc> volumes;                      ///< in scene-graph order
-  std::map<std::string, SceneNode> nodes;               ///< every node reachable from the root, by id
-  std::vector<std::string> root_children;               ///< app::scene::root::children
-  SceneResources resources;                             ///< for nodes added later (JSON-RPC)
-  std::vector<std::string> warnings;                    ///< "file:line: key = 'value': ignored (...)", one per key
-  ViewKeys view;                                        ///< app::libindex::view::*
+  /// `plane` nodes (at most kMaxSlicePlanes; more are ignored with a warning), scene object space:
+  /// render_settings places them with the scene's scaling and translation.
+  std::vector<SlicePlane> planes;
+  std::map<std::string, SceneNode> nodes; ///< every node reachable from the root, by id
+  std::vector<std::string> root_children; ///< app::scene::root::children
+  SceneResources resources;               ///< for nodes added later (JSON-RPC)
+  std::vector<std::string> warnings;      ///< "file:line: key = 'value': ignored (...)", one per key
+  ViewKeys view;                          ///< app::libindex::view::*
 };
 
 /// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.

@@ -29,6 +29,9 @@ struct MarchParams {
   Shading shading;
   bool jitter = false, early_termination = true;
   SkipGridView skip;
+  int plane_count = 0; ///< slice planes (scene space), direct volume rendering only
+  SlicePlane planes[kMaxSlicePlanes];
+  Box3f plane_clip; ///< voxel space: where this brick shows planes (half-open)
 };
 static_assert(std::is_trivially_copyable_v<MarchParams>);
 
@@ -139,8 +142,36 @@ LIBINDEX_HOST_DEVICE inline bool sample_inside(const MarchParams& P, const RayLa
   return P.clip.contains_half_open(p) && t >= t_near && t < t_far;
 }
 
-/// Sets up the ray of pixel (px, py): false when it misses the brick's clip box.
-LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r) {
+/// Voxel-space point of a ray at parameter t (sample_point's arithmetic for one ray).
+LIBINDEX_HOST_DEVICE inline Vec3f ray_point(const RayLanes<float>& r, float t) {
+  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
+          exact_mul_add(r.step.z, t, r.origin.z)};
+}
+
+/// The nearest slice plane the ray meets between the near and far planes at a point this brick
+/// shows (P.plane_clip, half-open: one rank shows each point), as a ray parameter; +inf for none.
+LIBINDEX_HOST_DEVICE inline float nearest_plane(const MarchParams& P, const Ray& ray, const RayLanes<float>& r,
+                                                float t_near, float t_far) {
+  float nearest = 3.0e38f;
+  for (int i = 0; i < P.plane_count; ++i) {
+    const SlicePlane& s = P.planes[i];
+    const float facing = dot(s.normal, ray.dir);
+    if (facing == 0.0f) continue; // the ray runs along the plane
+    const float t = dot(s.normal, s.point - ray.origin) / facing;
+    if (!(t >= t_near && t < t_far && t < nearest)) continue;
+    const Vec3f on = ray.origin + ray.dir * t - s.point;
+    const float u = dot(on, cross(s.up, s.normal)), v = dot(on, s.up);
+    if (u >= 0.0f && u <= s.extent_x && v >= 0.0f && v <= s.extent_y &&
+        P.plane_clip.contains_half_open(ray_point(r, t)))
+      nearest = t;
+  }
+  return nearest;
+}
+
+/// Sets up the ray of pixel (px, py): false when it neither meets the brick's clip box nor a slice
+/// plane this brick shows. `plane_t` is that plane's ray parameter (+inf: none); the ray's samples
+/// stop in front of it.
+LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t) {
   const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
   // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
   r.origin = (ray.origin - P.translation) * P.inv_scaling;
@@ -149,19 +180,27 @@ LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py,
   // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
   const float along_view = dot(ray.dir, P.frame.dir);
   const float t_near = P.camera.clip_min / along_view, t_far = P.camera.clip_max / along_view;
-  float t0 = t_near, t1 = t_far;
-  intersect_ray_box({r.origin, r.step}, P.clip, t0, t1);
-  if (!(t0 <= t1)) return false;
+  plane_t = P.plane_count > 0 ? nearest_plane(P, ray, r, t_near, t_far) : 3.0e38f;
+  const bool plane = plane_t < 3.0e38f;
   r.j = P.jitter ? pixel_jitter(px, py) : 0.0f;
+  r.k = r.k_end = r.k_stop = 0; // no samples unless the ray meets the clip box
+  float t0 = t_near, t1 = plane ? fminf(t_far, plane_t) : t_far;
+  intersect_ray_box({r.origin, r.step}, P.clip, t0, t1);
+  if (!(t0 <= t1)) return plane;
   // One lattice step of margin on both ends, then the exact test narrows the range. Positions are
   // monotone in t and t in k (each rounding step is), so the samples inside form one interval and
   // take_sample need not test them one by one.
   r.k = int(ceilf(t0 / P.dt - r.j)) - 1;
   if (r.k < 0) r.k = 0;
   r.k_end = int(floorf(t1 / P.dt - r.j)) + 2;
-  while (r.k < r.k_end && !sample_inside(P, r, r.k, t_near, t_far)) ++r.k;
-  while (r.k_end > r.k && !sample_inside(P, r, r.k_end - 1, t_near, t_far)) --r.k_end;
-  if (r.k >= r.k_end) return false;
+  // Samples stop in front of a plane: what lies behind it is hidden (the plane is opaque).
+  const float t_stop = plane ? fminf(t_far, plane_t) : t_far;
+  while (r.k < r.k_end && !sample_inside(P, r, r.k, t_near, t_stop)) ++r.k;
+  while (r.k_end > r.k && !sample_inside(P, r, r.k_end - 1, t_near, t_stop)) --r.k_end;
+  if (r.k >= r.k_end) {
+    r.k = r.k_end = r.k_stop = 0;
+    return plane;
+  }
   const bool skipping = P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume;
   r.k_stop = skipping ? r.k : r.k_end; // skipping: look up the first cell before sampling
   return true;
@@ -239,6 +278,19 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classif
   return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
 }
 
+/// What a ray that ends on a slice plane at `plane_t` leaves: its colour over the plane's, which is
+/// the volume's value there through the colormap's table (edge colours outside the domain), opaque.
+template <class Sampler>
+LIBINDEX_HOST_DEVICE inline Vec4f over_plane(const MarchParams& P, const Sampler& S, const RayLanes<float>& r,
+                                             float plane_t, Vec4f color) {
+  if (!(plane_t < 3.0e38f)) return color;
+  ColormapView table = P.colormap;
+  table.mode = BoundaryMode::clamp_to_edge;
+  const Vec4f c = colormap_lookup(table, S.value(ray_point(r, plane_t)));
+  const float w = 1.0f - color.w;
+  return {color.x + w * c.x, color.y + w * c.y, color.z + w * c.z, color.w + w};
+}
+
 /// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the
 /// scalar driver of begin_ray / find_occupied_run / take_sample (the GPU runs one per thread; the
 /// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
@@ -248,7 +300,8 @@ template <class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
                                             int py, unsigned long long& samples) {
   RayLanes<float> r;
-  if (!begin_ray(P, px, py, r)) return {0, 0, 0, 0};
+  float plane_t;
+  if (!begin_ray(P, px, py, r, plane_t)) return {0, 0, 0, 0};
   RayAccum<float> acc = empty_accum();
   int n = 0; // 32 bits in the loop: one register on the GPU
   while (true) {
@@ -259,7 +312,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
     if (opaque) break;
   }
   samples += (unsigned long long)n;
-  return finish_ray(P, classify, acc);
+  return over_plane(P, S, r, plane_t, finish_ray(P, classify, acc));
 }
 
 /// march_ray with the exact table lookup.
