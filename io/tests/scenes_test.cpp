@@ -59,6 +59,16 @@ TEST(Scenes, SupernovaUsesTheShippedColormapFiles) {
   EXPECT_EQ(s.canvas_height, 768);
 }
 
+TEST(Scenes, SlicesHasTwoPlanes) {
+  const SceneDescription s = load("slices.prj");
+  expect_no_warnings(s);
+  ASSERT_EQ(s.volumes.size(), 1u);
+  ASSERT_EQ(s.planes.size(), 2u);
+  EXPECT_TRUE(s.planes[0].point == (Vec3f{0, 0, 64}) && s.planes[0].normal == (Vec3f{0, 0, 1}));
+  EXPECT_TRUE(s.planes[1].point == (Vec3f{80, 0, 0}) && s.planes[1].up == (Vec3f{0, 0, 1}));
+  EXPECT_EQ(s.planes[1].extent_y, 64.0f);
+}
+
 TEST(Scenes, Empty) {
   const SceneDescription s = load("empty.prj");
   expect_no_warnings(s);
