@@ -357,6 +357,22 @@ class Client:
         """Set the region of interest (scene space); returns it."""
         return self.call("roi.set", min=_vec(min), max=_vec(max))
 
+    def plane_list(self) -> dict:
+        """Slice planes: ``{planes: [{point, normal, up, extent}], max}`` (scene space)."""
+        return self.call("plane.list")
+
+    def plane_set(self, index: int, point: Sequence[float], normal: Sequence[float], up: Sequence[float],
+                  extent: Sequence[float]) -> dict:
+        """Place slice plane ``index`` (the current count appends one): ``point`` is its lower left
+        corner, ``extent`` its width (along up x normal) and height (along up). It shows the
+        volume's values through the colormap, opaque. Returns the planes."""
+        return self.call("plane.set", index=int(index), point=_vec(point), normal=_vec(normal), up=_vec(up),
+                         extent=[float(e) for e in extent])
+
+    def plane_remove(self, index: int) -> dict:
+        """Remove slice plane ``index``; returns the planes."""
+        return self.call("plane.remove", index=int(index))
+
     def render_get(self) -> dict:
         """Render settings: ``{sampling_distance, shading, jitter, mode, skipping, backend}``."""
         return self.call("render.get")

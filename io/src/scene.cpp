@@ -34,14 +34,9 @@ SlicePlane build_plane(const SceneNode& node) {
   SlicePlane p;
   p.point = as_vec3f(detail::required_attribute(node, "point"));
   const Value& normal = detail::required_attribute(node, "normal");
-  p.normal = as_vec3f(normal);
-  if (!(length(p.normal) > 0)) fail(normal, "the plane's normal must not be zero");
-  p.normal = normalize(p.normal);
+  if (!plane_normal(as_vec3f(normal), p.normal)) fail(normal, "the plane's normal must not be zero");
   const Value& up = detail::required_attribute(node, "up");
-  const Vec3f u = as_vec3f(up);
-  const Vec3f across = u - p.normal * dot(u, p.normal); // the part of up that lies in the plane
-  if (!(length(across) > 1e-6f * length(u))) fail(up, "the plane's up must not be zero or along its normal");
-  p.up = normalize(across);
+  if (!plane_up(as_vec3f(up), p.normal, p.up)) fail(up, "the plane's up must not be zero or along its normal");
   const Value& extent = detail::required_attribute(node, "extent");
   const std::vector<float> e = as_floats(extent, 2);
   if (!(e[0] > 0 && e[1] > 0)) fail(extent, "the plane's extent must be two positive sizes (width height)");

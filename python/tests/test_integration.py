@@ -285,6 +285,25 @@ class IntegrationTest(unittest.TestCase):
         r = self.c.render_set(mode="dvr", sampling_distance=0.5)
         self.assertEqual(r["mode"], "dvr")
 
+    def test_06b_slice_plane(self):
+        roi = self.c.roi_get()
+        lo, hi = roi["volume_min"], roi["volume_max"]
+        mid = [(a + b) / 2 for a, b in zip(lo, hi)]
+        w, h, ch, before = self.pixels(self.c.snapshot(48, 32))
+        opaque = lambda px: sum(1 for i in range(ch - 1, len(px), ch) if px[i] == 255)  # noqa: E731
+        planes = self.c.plane_set(0, point=[lo[0], lo[1], mid[2]], normal=[0, 0, 1], up=[0, 1, 0],
+                                  extent=[hi[0] - lo[0], hi[1] - lo[1]])
+        self.assertEqual(len(planes["planes"]), 1)
+        self.assertEqual(self.c.plane_list()["planes"][0]["normal"], [0, 0, 1])
+        with_plane = self.pixels(self.c.snapshot(48, 32))[3]
+        self.assertGreater(opaque(with_plane), opaque(before) + 40, "an opaque plane across the volume shows")
+        with self.assertRaises(RpcError) as e:
+            self.c.plane_set(1, point=lo, normal=[0, 0, 0], up=[0, 1, 0], extent=[1, 1])
+        self.assertEqual(e.exception.code, -32602)
+        self.assertEqual(self.c.plane_remove(0)["planes"], [])
+        after = self.pixels(self.c.snapshot(48, 32))[3]
+        self.assertLessEqual(max(abs(a - b) for a, b in zip(before, after)), 1, "removing it restores the image")
+
     def test_07_errors_keep_the_connection(self):
         with self.assertRaises(RpcError) as e:
             self.c.call("no.such.method")

@@ -229,3 +229,48 @@ TEST_F(ViewMethods, IndexSceneGraphEdits) {
   ASSERT_EQ(code(r), 0) << r;
   EXPECT_EQ(state.scene_version, version + 2);
 }
+
+TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
+  ASSERT_EQ(state.frame.settings.plane_count, 0);
+  json r = call(rpc, "plane.set",
+                {{"index", 0}, {"point", {1, 2, 3}}, {"normal", {0, 0, 2}}, {"up", {0, 1, 1}}, {"extent", {10, 5}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_TRUE(state.dirty);
+  ASSERT_EQ(state.frame.settings.plane_count, 1);
+  const SlicePlane& p = state.frame.settings.planes[0];
+  EXPECT_TRUE(p.point == (Vec3f{1, 2, 3}) && p.normal == (Vec3f{0, 0, 1}) && p.up == (Vec3f{0, 1, 0}));
+  EXPECT_EQ(p.extent_x, 10.0f);
+  EXPECT_EQ(r["result"]["planes"][0]["extent"], json({10.0, 5.0}));
+  EXPECT_EQ(r["result"]["max"], kMaxSlicePlanes);
+  r = call(rpc, "plane.set",
+           {{"index", 1}, {"point", {0, 0, 0}}, {"normal", {1, 0, 0}}, {"up", {0, 0, 1}}, {"extent", {4, 4}}});
+  ASSERT_EQ(code(r), 0) << r;
+  ASSERT_EQ(state.frame.settings.plane_count, 2);
+  // render.set keeps the planes.
+  ASSERT_EQ(code(call(rpc, "render.set", {{"shading", true}})), 0);
+  EXPECT_EQ(state.frame.settings.plane_count, 2);
+
+  const json good = {{"point", {0, 0, 0}}, {"normal", {0, 0, 1}}, {"up", {0, 1, 0}}, {"extent", {1, 1}}};
+  const auto with = [&](const char* key, const json& value) {
+    json q = good;
+    q["index"] = 0;
+    q[key] = value;
+    return q;
+  };
+  for (const json& q :
+       {with("index", 3), with("index", -1), with("normal", {0, 0, 0}), with("up", {0, 0, 5}), with("extent", {1, 0}),
+        with("extent", {1}), with("extent", "big"), with("point", {1, 2}), with("normal", {1e39, 0, 0})}) {
+    const json e = call(rpc, "plane.set", q);
+    EXPECT_EQ(code(e), -32602) << q << " -> " << e;
+  }
+  EXPECT_TRUE(state.frame.settings.planes[0].point == (Vec3f{1, 2, 3})) << "a refused request changes nothing";
+
+  r = call(rpc, "plane.remove", {{"index", 0}});
+  ASSERT_EQ(code(r), 0) << r;
+  ASSERT_EQ(state.frame.settings.plane_count, 1);
+  EXPECT_TRUE(state.frame.settings.planes[0].normal == (Vec3f{1, 0, 0})) << "the later plane moved down";
+  EXPECT_EQ(code(call(rpc, "plane.remove", {{"index", 1}})), -32602);
+  EXPECT_EQ(call(rpc, "plane.list", json::object())["result"]["planes"].size(), 1u);
+  for (int i = 1; i < kMaxSlicePlanes; ++i) ASSERT_EQ(code(call(rpc, "plane.set", with("index", i))), 0);
+  EXPECT_EQ(code(call(rpc, "plane.set", with("index", kMaxSlicePlanes))), -32602) << "at most 4 planes";
+}

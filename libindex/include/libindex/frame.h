@@ -31,6 +31,23 @@ struct SlicePlane {
 };
 constexpr int kMaxSlicePlanes = 4;
 
+/// A plane's unit normal from any direction; false when it is zero or not finite.
+inline bool plane_normal(Vec3f direction, Vec3f& unit) {
+  const float l = length(direction);
+  if (!(l > 0 && l < 3.0e38f)) return false;
+  unit = direction / l;
+  return true;
+}
+/// The unit direction of `up`'s part along the plane (normal: unit); false when up is zero, not
+/// finite, or along the normal.
+inline bool plane_up(Vec3f up, Vec3f normal, Vec3f& unit) {
+  const Vec3f across = up - normal * dot(up, normal);
+  const float l = length(across);
+  if (!(l > 1e-6f * length(up) && l < 3.0e38f)) return false;
+  unit = across / l;
+  return true;
+}
+
 struct RenderSettings {
   float sampling_distance = 0.5f;           ///< scene-space distance between samples
   float sampling_distance_reference = 1.0f; ///< the distance table alphas are opacities over

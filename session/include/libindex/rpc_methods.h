@@ -19,8 +19,10 @@ namespace libindex::rpc {
 
 void add_camera_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& state);
-/// roi.*, render.*, view.interaction
+/// roi.*, render.*, view.interaction, and plane.* (add_plane_methods)
 void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+/// plane.list, plane.set, plane.remove: slice planes.
+void add_plane_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 void add_time_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 /// IndeX's scene management: get_scene_graph, create_scene_element, set_scene_element.
 void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& state);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// roi.*, render.*, view.interaction: what is sampled and how, the canvas, the backend.
+// roi.*, render.*, view.interaction: what is sampled and how, the canvas, the backend (and plane.*,
+// plane_methods.cpp).
 #include "libindex/error.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_json.h"
@@ -118,6 +119,7 @@ void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             s.interactive = active;
             return json{{"active", active}};
           });
+  add_plane_methods(rpc, s);
 }
 
 } // namespace libindex::rpc
