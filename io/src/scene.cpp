@@ -160,6 +160,25 @@ void read_view_keys(const ProjectFile& project, ViewKeys& view) {
     view.background = Vec4f{c[0], c[1], c[2], c[3]};
   }
   if (const auto v = project.find(p + "time_step")) view.time_step = as_int(*v);
+  if (const auto count = project.find(p + "planes")) {
+    const int n = as_int(*count);
+    if (n < 0 || n > kMaxSlicePlanes) fail(*count, "expected 0 to " + std::to_string(kMaxSlicePlanes) + " planes");
+    view.planes.emplace();
+    for (int i = 0; i < n; ++i) {
+      const std::string key = p + "plane_" + std::to_string(i);
+      const auto v = project.find(key);
+      if (!v) fail(*count, "no " + key + " for plane " + std::to_string(i));
+      const std::vector<float> f = as_floats(*v, 11);
+      SlicePlane s;
+      s.point = {f[0], f[1], f[2]};
+      if (!plane_normal({f[3], f[4], f[5]}, s.normal)) fail(*v, "the plane's normal must not be zero");
+      if (!plane_up({f[6], f[7], f[8]}, s.normal, s.up))
+        fail(*v, "the plane's up must not be zero or along its normal");
+      if (!(f[9] > 0 && f[10] > 0)) fail(*v, "the plane's extent must be two positive sizes (width height)");
+      s.extent_x = f[9], s.extent_y = f[10];
+      view.planes->push_back(s);
+    }
+  }
 }
 
 std::vector<std::string> unique_in_order(const std::vector<std::string>& in) {

@@ -43,6 +43,10 @@ SceneView make_scene_view(io::SceneDescription scene) {
   if (k.empty_space_skipping) r.empty_space_skipping = *k.empty_space_skipping;
   if (k.hardware_filtering) r.hardware_filtering = *k.hardware_filtering;
   if (k.background) v.background = *k.background;
+  if (k.planes) {
+    r.plane_count = int(k.planes->size());
+    for (int i = 0; i < r.plane_count; ++i) r.planes[i] = (*k.planes)[size_t(i)];
+  }
   v.scene = std::move(scene);
   return v;
 }

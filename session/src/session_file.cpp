@@ -131,6 +131,12 @@ void write_view(Entries& e, const ViewState& s) {
   const Vec4f& b = s.view.background;
   e.set(v + "background", numbers({b.x, b.y, b.z, b.w}));
   e.set(v + "time_step", std::to_string(s.time_step));
+  e.set(v + "planes", std::to_string(r.plane_count));
+  for (int i = 0; i < r.plane_count; ++i) {
+    const SlicePlane& p = r.planes[i];
+    e.set(v + "plane_" + std::to_string(i), numbers({p.point.x, p.point.y, p.point.z, p.normal.x, p.normal.y,
+                                                     p.normal.z, p.up.x, p.up.y, p.up.z, p.extent_x, p.extent_y}));
+  }
 }
 
 } // namespace

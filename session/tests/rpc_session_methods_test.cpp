@@ -196,6 +196,18 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
       0);
   ASSERT_EQ(
       code(call(rpc, "render.set", {{"shading", true}, {"sampling_distance", 0.3}, {"width", 48}, {"height", 40}})), 0);
+  // A slice plane through the middle of the volume comes back too.
+  const json roi = call(rpc, "roi.get")["result"];
+  const json lo = roi["volume_min"], hi = roi["volume_max"];
+  const double mid_z = 0.5 * (lo[2].get<double>() + hi[2].get<double>());
+  ASSERT_EQ(
+      code(call(rpc, "plane.set",
+                {{"index", 0},
+                 {"point", {lo[0], lo[1], mid_z}},
+                 {"normal", {0.1, 0, 1}},
+                 {"up", {0, 1, 0}},
+                 {"extent", {hi[0].get<double>() - lo[0].get<double>(), hi[1].get<double>() - lo[1].get<double>()}}})),
+      0);
   const json shot = call(rpc, "snapshot", {{"background", {0.2, 0.3, 0.4, 1}}});
   ASSERT_EQ(code(shot), 0) << shot;
   const png::Decoded shown = png::decode(unbase64(shot["result"]["png_base64"]));
@@ -203,6 +215,8 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   ASSERT_EQ(code(saved), 0) << saved;
   const std::string text = saved["result"]["project"];
   EXPECT_NE(text.find("app::libindex::view::shading = true"), std::string::npos);
+  EXPECT_NE(text.find("app::libindex::view::planes = 1"), std::string::npos);
+  EXPECT_NE(text.find("app::libindex::view::plane_0 = "), std::string::npos);
 
   SceneSpec spec;
   spec.use_default = false;
@@ -210,6 +224,7 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   const SceneView view = build_scene(spec, false);
   EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front(); // every key it wrote is read
   EXPECT_EQ(view.frame.width, 48);
+  EXPECT_EQ(view.frame.settings.plane_count, 1);
   SessionOptions options;
   options.backend = kernels::BackendKind::cpu, options.log = false;
   Session alone(MPI_COMM_SELF, options);

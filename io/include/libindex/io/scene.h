@@ -87,6 +87,9 @@ struct ViewKeys {
   std::optional<bool> shading, jitter, early_termination, empty_space_skipping, hardware_filtering;
   std::optional<Vec4f> background; ///< straight RGBA
   std::optional<int> time_step;
+  /// `planes = N` and `plane_<i> = point normal up width height` (scene space, as shown): replace
+  /// the scene's plane nodes.
+  std::optional<std::vector<SlicePlane>> planes;
 };
 
 /// Everything a project file says about the scene.
