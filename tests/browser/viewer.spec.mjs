@@ -801,6 +801,33 @@ async function main() {
       await page.waitForSelector('[data-testid="file-list"] [data-kind="scene"][data-name="scene.prj"]', { timeout: WAIT_MS });
     });
 
+    await check('a slice checkbox and slider place an axis plane with plane.set; unticking removes it', async () => {
+      assert((await notebook.call('plane.list')).planes.length === 0, 'no planes to start with');
+      await page.check('[data-slice="on-z"]');
+      const placed = await waitFor(async () => {
+        const l = (await notebook.call('plane.list')).planes;
+        return l.length === 1 && l[0].normal[2] === 1 ? l[0] : null;
+      }, 'plane.list to show a z slice');
+      const roi = await notebook.call('roi.get');
+      const mid = (roi.volume_min[2] + roi.volume_max[2]) / 2;
+      assert(near(placed.point[2], mid, 1e-3 * Math.max(1, Math.abs(mid))), `the slice starts mid-volume, at ${placed.point[2]}`);
+      assert(near(placed.extent[0], roi.volume_max[0] - roi.volume_min[0], 1e-3), 'it spans the volume in x');
+      // Moving the slider moves the plane.
+      const to = roi.volume_min[2] + 0.25 * (roi.volume_max[2] - roi.volume_min[2]);
+      await page.$eval('[data-slice="at-z"]', (el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }, to);
+      await waitFor(async () => {
+        const l = (await notebook.call('plane.list')).planes;
+        return l.length === 1 && near(l[0].point[2], to, 1e-2 * Math.max(1, Math.abs(to)));
+      }, 'the plane to follow the slider');
+      // A plane another client places ticks its axis in the page.
+      await notebook.call('plane.set', { index: 1, point: [roi.volume_min[0] + 1, roi.volume_min[1], roi.volume_min[2]],
+        normal: [1, 0, 0], up: [0, 0, 1], extent: [roi.volume_max[1] - roi.volume_min[1], roi.volume_max[2] - roi.volume_min[2]] });
+      await waitFor(() => page.isChecked('[data-slice="on-x"]'), 'the x slice to show as ticked');
+      await page.uncheck('[data-slice="on-z"]');
+      await page.uncheck('[data-slice="on-x"]');
+      await waitFor(async () => (await notebook.call('plane.list')).planes.length === 0, 'both planes removed');
+    });
+
     await check('the bounding-box outline frames the rendered volume (perspective and orthographic)', async () => {
       // An opaque, unshaded cube: what is lit is exactly the projected box.
       await notebook.call('render.set', { shading: false });

@@ -6,6 +6,7 @@ import { VideoView } from './video.js';
 import { CameraControls } from './controls.js';
 import { ColormapEditor } from './colormap_editor.js';
 import { RoiPanel } from './roi.js';
+import { SlicePanel } from './slices.js';
 import { RenderPanel } from './render_panel.js';
 import { StatsOverlay } from './stats.js';
 import { TimePanel } from './time_panel.js';
@@ -77,6 +78,7 @@ new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera })
 const legend = new ColorLegend($('[data-testid="legend"]'));
 const colormap = new ColormapEditor($('#colormap'), rpc, { onShow: (cm) => legend.show(cm) });
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
+const slices = new SlicePanel($('#slices'), rpc);
 const bbox = new BoundingBoxOverlay($('[data-testid="bbox"]'), $('[data-testid="viewport"]'), geometry);
 const triad = new OrientationTriad($('[data-testid="triad"]'), geometry);
 wireOverlayToggles($('#overlays'), { legend, triad, bbox });
@@ -118,6 +120,7 @@ async function refreshAll() {
   const jobs = [
     presetsLoaded ? colormap.refresh() : colormap.load().then(() => { presetsLoaded = true; }),
     roi.refresh(),
+    slices.refresh(),
     render.refresh(),
     time.refresh(),
     insitu.refresh(),
