@@ -114,21 +114,6 @@ TEST(CudaBackend, RequestingCudaWithoutADeviceIsAClearError) {
 // the same shape (the array is reused) and a colormap of another size.
 namespace {
 
-/// The voxels of `owned` grown by `ghost` (clipped to the volume) copied out of `whole`, as a rank's
-/// brick; `storage` keeps them.
-BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& storage) {
-  const Box3i stored = grow(owned, ghost, whole.box);
-  storage = Brick(stored, whole.dtype);
-  const size_t size = dtype_size(whole.dtype);
-  const Vec3i n = whole.box.size(), m = stored.size();
-  for (int z = stored.lo.z; z < stored.hi.z; ++z)
-    for (int y = stored.lo.y; y < stored.hi.y; ++y)
-      std::memcpy(storage.bytes.data() + ((size_t(z - stored.lo.z) * m.y + size_t(y - stored.lo.y)) * m.x) * size,
-                  whole.bytes.data() + ((size_t(z) * n.y + size_t(y)) * n.x + size_t(stored.lo.x)) * size,
-                  size_t(m.x) * size);
-  return {storage.bytes.data(), storage.dtype, stored, owned, whole.box, 0};
-}
-
 /// The share of pixels with some opacity: a parity test of an empty image would prove nothing.
 double shown(const Image& img) {
   long long n = 0;

@@ -354,19 +354,12 @@ TEST(Bricks, TwoBricksWithGhostsComposeToTheWholeImage) {
   f.settings.shading.enabled = true;
   auto backend = cpu();
   const Image reference = render_whole(*backend, whole, f);
-  const Box3i vol = whole.box;
   Image composite(f.width, f.height);
   // The eye has x < 12: the x < 12 brick is in front.
   for (Box3i owned : {Box3i{{0, 0, 0}, {12, 24, 24}}, Box3i{{12, 0, 0}, {24, 24, 24}}}) {
-    const Box3i stored = grow(owned, 2, vol);
-    Brick part(stored, whole.dtype);
-    for (int z = stored.lo.z; z < stored.hi.z; ++z)
-      for (int y = stored.lo.y; y < stored.hi.y; ++y)
-        for (int x = stored.lo.x; x < stored.hi.x; ++x)
-          part.data<float>()[((z - stored.lo.z) * stored.size().y + (y - stored.lo.y)) * stored.size().x +
-                             (x - stored.lo.x)] = whole.value({x, y, z});
+    Brick storage;
     Image layer(f.width, f.height);
-    backend->render({part.bytes.data(), part.dtype, stored, owned, vol, 0}, f, layer.view());
+    backend->render(sub_brick(whole, owned, 2, storage), f, layer.view());
     for (size_t i = 0; i < layer.pixels().size(); ++i)
       composite.pixels()[i] = over(composite.pixels()[i], layer.pixels()[i]);
   }

@@ -124,15 +124,9 @@ TEST(Planes, TwoBricksShowEachPointOfThePlaneOnce) {
   const Image reference = render_whole(*backend, whole, f);
   Image composite(f.width, f.height);
   for (Box3i owned : {Box3i{{0, 0, 0}, {12, 24, 24}}, Box3i{{12, 0, 0}, {24, 24, 24}}}) { // x < 12 is in front
-    const Box3i stored = grow(owned, 2, whole.box);
-    Brick part(stored, whole.dtype);
-    for (int z = stored.lo.z; z < stored.hi.z; ++z)
-      for (int y = stored.lo.y; y < stored.hi.y; ++y)
-        for (int x = stored.lo.x; x < stored.hi.x; ++x)
-          part.data<float>()[((z - stored.lo.z) * stored.size().y + (y - stored.lo.y)) * stored.size().x +
-                             (x - stored.lo.x)] = whole.value({x, y, z});
+    Brick storage;
     Image layer(f.width, f.height);
-    backend->render({part.bytes.data(), part.dtype, stored, owned, whole.box, 0}, f, layer.view());
+    backend->render(sub_brick(whole, owned, 2, storage), f, layer.view());
     for (size_t i = 0; i < layer.pixels().size(); ++i)
       composite.pixels()[i] = over(composite.pixels()[i], layer.pixels()[i]);
   }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "test_volumes.h"
 
+#include <cstring>
+
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -48,6 +50,19 @@ Brick ball(int n) {
     const Vec3f d = c - Vec3f{n / 2.0f, n / 2.0f, n / 2.0f};
     return std::max(0.0f, 1.0f - length(d) / (0.4f * n));
   });
+}
+
+BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& storage) {
+  const Box3i stored = grow(owned, ghost, whole.box);
+  storage = Brick(stored, whole.dtype);
+  const size_t size = dtype_size(whole.dtype);
+  const Vec3i n = whole.box.size(), m = stored.size();
+  for (int z = stored.lo.z; z < stored.hi.z; ++z)
+    for (int y = stored.lo.y; y < stored.hi.y; ++y)
+      std::memcpy(storage.bytes.data() + ((size_t(z - stored.lo.z) * m.y + size_t(y - stored.lo.y)) * m.x) * size,
+                  whole.bytes.data() + ((size_t(z) * n.y + size_t(y)) * n.x + size_t(stored.lo.x)) * size,
+                  size_t(m.x) * size);
+  return {storage.bytes.data(), storage.dtype, stored, owned, whole.box, 0};
 }
 
 FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h) {

@@ -20,6 +20,10 @@ Brick marschner_lobb(int n);
 /// A soft ball: 1 - r/(0.4 n) around the centre, 0 outside (float32).
 Brick ball(int n);
 
+/// The voxels of `owned` grown by `ghost` (clipped to the volume) copied out of `whole`, as a rank's
+/// brick; `storage` keeps them.
+BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& storage);
+
 /// An orthographic camera looking down -z at the xy-centre of a box [0,n]^2, image covering `extent`.
 FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h);
 /// A colormap of one constant straight color (two equal entries).

@@ -15,17 +15,34 @@ namespace libindex::kernels {
 /// centres (i + 1/2), clamped to the outermost centres of the volume [lo, hi - 1]. p is one ray's point
 /// (Vec3f) or a packet's (lanes.h). `fetch8(ix, iy, iz, dx, dy, dz, c)` stores the 8 corner values at
 /// (ix..ix+dx, iy..iy+dy, iz..iz+dz) in c, x fastest.
+/// The voxel below p on each axis (its centre at i + 1/2, clamped to the volume's centres) and p's
+/// fraction of the way to the next one: where trilinear and trilinear_gradient start.
+template <class F>
+struct TrilinearCell {
+  LaneInt<F> ix, iy, iz;
+  F fx, fy, fz;
+};
+template <class Vec3>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear_cell(const Vec3& p, Vec3f centre_min, Vec3f centre_max) {
+  using F = decltype(p.x);
+  const F x = lane_clamp(p.x - 0.5f, centre_min.x, centre_max.x);
+  const F y = lane_clamp(p.y - 0.5f, centre_min.y, centre_max.y);
+  const F z = lane_clamp(p.z - 0.5f, centre_min.z, centre_max.z);
+  // Volumes start at voxel 0, so the clamped coordinates are >= 0 and truncation is floor.
+  TrilinearCell<F> c;
+  c.ix = truncate_to_int(x), c.iy = truncate_to_int(y), c.iz = truncate_to_int(z);
+  c.fx = x - to_float(c.ix), c.fy = y - to_float(c.iy), c.fz = z - to_float(c.iz);
+  return c;
+}
+
 template <class Vec3, class Fetch8>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear(const Vec3& p, Vec3f centre_min, Vec3f centre_max,
                                                          const Fetch8& fetch8) {
   using F = decltype(p.x);
   using I = LaneInt<F>;
-  const F x = lane_clamp(p.x - 0.5f, centre_min.x, centre_max.x);
-  const F y = lane_clamp(p.y - 0.5f, centre_min.y, centre_max.y);
-  const F z = lane_clamp(p.z - 0.5f, centre_min.z, centre_max.z);
-  // Volumes start at voxel 0, so the clamped coordinates are >= 0 and truncation is floor.
-  const I ix = truncate_to_int(x), iy = truncate_to_int(y), iz = truncate_to_int(z);
-  const F fx = x - to_float(ix), fy = y - to_float(iy), fz = z - to_float(iz);
+  const TrilinearCell<F> cell = trilinear_cell(p, centre_min, centre_max);
+  const I ix = cell.ix, iy = cell.iy, iz = cell.iz; // plain names: lambdas capture them
+  const F fx = cell.fx, fy = cell.fy, fz = cell.fz;
   // At the upper face the "next" centre is the same voxel (clamp to edge).
   const I dx = select(to_float(ix) < centre_max.x, I(1), I(0));
   const I dy = select(to_float(iy) < centre_max.y, I(1), I(0));
@@ -49,11 +66,9 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 trilinear_gradient(const Vec3& p,
                                                                   const FetchPair& pair) {
   using F = decltype(p.x);
   using I = LaneInt<F>;
-  const F x = lane_clamp(p.x - 0.5f, centre_min.x, centre_max.x);
-  const F y = lane_clamp(p.y - 0.5f, centre_min.y, centre_max.y);
-  const F z = lane_clamp(p.z - 0.5f, centre_min.z, centre_max.z);
-  const I ix = truncate_to_int(x), iy = truncate_to_int(y), iz = truncate_to_int(z);
-  const F fx = x - to_float(ix), fy = y - to_float(iy), fz = z - to_float(iz);
+  const TrilinearCell<F> cell = trilinear_cell(p, centre_min, centre_max);
+  const I ix = cell.ix, iy = cell.iy, iz = cell.iz; // plain names: lambdas capture them
+  const F fx = cell.fx, fy = cell.fy, fz = cell.fz;
   // Stencil indices k - 1, k, k + 1, k + 2 along each axis, each one step further only while it
   // stays on a voxel centre of the volume.
   const auto down = [](I i, float lo) { return i - select(to_float(i) > lo, I(1), I(0)); };
