@@ -171,7 +171,7 @@ BENCHMARK(BM_CpuLarge)
 void BM_SkipGridPerColormap(benchmark::State& state) {
   const int n = int(state.range(0));
   const Brick& v = large_volume(n);
-  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(v), kernels::kReachTrilinear);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(v));
   const FrameParams f = frame(true);
   const ColormapView colormap = f.colormap.view();
   for (auto _ : state) {

@@ -28,20 +28,28 @@ std::string supported_types_text() {
   return s;
 }
 
-/// A `plane` node: its lower left corner `point`, `normal`, `up` (made orthogonal to the normal)
-/// and `extent` (width along up x normal, height along up).
-SlicePlane build_plane(const SceneNode& node) {
+/// A slice plane from its corner, normal, up (made orthogonal to the normal) and extent; a part that
+/// cannot be used is an error naming the value it came from.
+SlicePlane checked_plane(Vec3f point, Vec3f normal, const Value& normal_from, Vec3f up, const Value& up_from,
+                         float width, float height, const Value& extent_from) {
   SlicePlane p;
-  p.point = as_vec3f(detail::required_attribute(node, "point"));
+  p.point = point;
+  if (!plane_normal(normal, p.normal)) fail(normal_from, "the plane's normal must not be zero");
+  if (!plane_up(up, p.normal, p.up)) fail(up_from, "the plane's up must not be zero or along its normal");
+  if (!(width > 0 && height > 0)) fail(extent_from, "the plane's extent must be two positive sizes (width height)");
+  p.extent_x = width, p.extent_y = height;
+  return p;
+}
+
+/// A `plane` node: its lower left corner `point`, `normal`, `up` and `extent` (width along
+/// up x normal, height along up).
+SlicePlane build_plane(const SceneNode& node) {
+  const Value& point = detail::required_attribute(node, "point");
   const Value& normal = detail::required_attribute(node, "normal");
-  if (!plane_normal(as_vec3f(normal), p.normal)) fail(normal, "the plane's normal must not be zero");
   const Value& up = detail::required_attribute(node, "up");
-  if (!plane_up(as_vec3f(up), p.normal, p.up)) fail(up, "the plane's up must not be zero or along its normal");
   const Value& extent = detail::required_attribute(node, "extent");
   const std::vector<float> e = as_floats(extent, 2);
-  if (!(e[0] > 0 && e[1] > 0)) fail(extent, "the plane's extent must be two positive sizes (width height)");
-  p.extent_x = e[0], p.extent_y = e[1];
-  return p;
+  return checked_plane(as_vec3f(point), as_vec3f(normal), normal, as_vec3f(up), up, e[0], e[1], extent);
 }
 
 class GraphWalker {
@@ -169,13 +177,8 @@ void read_view_keys(const ProjectFile& project, ViewKeys& view) {
       const auto v = project.find(key);
       if (!v) fail(*count, "no " + key + " for plane " + std::to_string(i));
       const std::vector<float> f = as_floats(*v, 11);
-      SlicePlane s;
-      s.point = {f[0], f[1], f[2]};
-      if (!plane_normal({f[3], f[4], f[5]}, s.normal)) fail(*v, "the plane's normal must not be zero");
-      if (!plane_up({f[6], f[7], f[8]}, s.normal, s.up))
-        fail(*v, "the plane's up must not be zero or along its normal");
-      if (!(f[9] > 0 && f[10] > 0)) fail(*v, "the plane's extent must be two positive sizes (width height)");
-      s.extent_x = f[9], s.extent_y = f[10];
+      const SlicePlane s =
+          checked_plane({f[0], f[1], f[2]}, {f[3], f[4], f[5]}, *v, {f[6], f[7], f[8]}, *v, f[9], f[10], *v);
       view.planes->push_back(s);
     }
   }

@@ -40,10 +40,8 @@ class CpuBackend final : public Backend {
       const ColormapView colormap = frame.colormap.view();
       SkipGridView skip;
       if (frame.settings.empty_space_skipping) {
-        const MacroCellGrid& grid = cache_.grid(brick, frame.settings.shading.enabled);
-        const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
-        empty_radius_ = grid.empty_radius(occupancy);
-        skip = grid.view(empty_radius_.data(), grid.occupied_box(occupancy));
+        const SkipCells& cells = cache_.skip_cells(brick, frame.colormap);
+        skip = cache_.grid(brick).view(cells.empty_radius.data(), cells.occupied);
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
@@ -93,7 +91,6 @@ class CpuBackend final : public Backend {
 
   const char* packet_isa_;
   BrickCache cache_;
-  std::vector<uint8_t> empty_radius_; ///< this frame's, read by the marcher
 };
 
 } // namespace

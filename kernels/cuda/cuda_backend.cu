@@ -94,23 +94,16 @@ class CudaBackend final : public Backend {
     ColormapView colormap = frame.colormap.view();
     SkipGridView skip;
     if (frame.settings.empty_space_skipping) {
-      const MacroCellGrid& grid = cache_.grid(brick, frame.settings.shading.enabled);
-      // Which macro cells the colormap shows changes only with the colormap or the brick: rebuilt and
-      // uploaded then, not every frame (a camera drag changes neither).
-      const Colormap& m = frame.colormap;
-      const bool gradients = frame.settings.shading.enabled; // the other grid: another reach
-      if (!occupancy_valid_ || gradients != occupancy_gradients_ || m.entries != occupancy_for_.entries ||
-          m.domain_min != occupancy_for_.domain_min || m.domain_max != occupancy_for_.domain_max ||
-          m.mode != occupancy_for_.mode) {
-        const std::vector<uint8_t> occupancy = grid.occupancy(colormap);
-        host_empty_radius_ = grid.empty_radius(occupancy);
-        occupied_box_ = grid.occupied_box(occupancy);
-        empty_radius_.resize(host_empty_radius_.size());
-        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(empty_radius_.ptr, host_empty_radius_.data(), host_empty_radius_.size(),
+      // Which macro cells the colormap shows changes only with the colormap or the brick: uploaded
+      // then, not every frame (a camera drag changes neither).
+      const SkipCells& cells = cache_.skip_cells(brick, frame.colormap);
+      if (cells.version != uploaded_cells_) {
+        empty_radius_.resize(cells.empty_radius.size());
+        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(empty_radius_.ptr, cells.empty_radius.data(), cells.empty_radius.size(),
                                             cudaMemcpyHostToDevice, stream_));
-        occupancy_for_ = m, occupancy_valid_ = true, occupancy_gradients_ = gradients;
+        uploaded_cells_ = cells.version;
       }
-      skip = grid.view(empty_radius_.ptr, occupied_box_);
+      skip = cache_.grid(brick).view(empty_radius_.ptr, cells.occupied);
     }
     colormap.entries = colormap_.ptr;
     const MarchParams params = make_march_params(brick, frame, colormap, skip);
@@ -176,8 +169,7 @@ class CudaBackend final : public Backend {
   /// sees all of it), reusing the array and its textures when extent and type are unchanged (the
   /// next time step of a series). A failure leaves the cache empty: the next frame uploads again.
   void upload(const BrickView& brick) {
-    cache_.forget();
-    occupancy_valid_ = false; // another brick: other macro cells
+    cache_.forget(); // another brick: other macro cells too
     const Vec3i s = brick.stored.size();
     const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
     const bool reuse = array_ && array_dtype_ == brick.dtype && array_extent_.width == extent.width &&
@@ -270,11 +262,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer<Vec4f> colormap_, image_;
   DeviceBuffer<uint8_t> empty_radius_;
   DeviceBuffer<unsigned long long> counter_;
-  std::vector<uint8_t> host_empty_radius_;
-  Box3f occupied_box_;
-  Colormap occupancy_for_;           ///< the colormap host_empty_radius_ (and its upload) was built for
-  bool occupancy_valid_ = false;     ///< for the current brick
-  bool occupancy_gradients_ = false; ///< built from the gradient-reach grid
+  long long uploaded_cells_ = -1; ///< the SkipCells version empty_radius_ holds
   BrickCache cache_;
 };
 

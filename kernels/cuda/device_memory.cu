@@ -76,11 +76,10 @@ __global__ void value_range_kernel(const T* data, Box3i stored, Box3i box, int* 
   if ((threadIdx.x & 31) == 0) atomicMin(&lo_hi[0], ordered(lo)), atomicMax(&lo_hi[1], ordered(hi));
 }
 
-/// MacroCellGrid::build's ranges, one thread per cell: the cell grown by `reach`, clipped to
+/// MacroCellGrid::build's ranges, one thread per cell: the cell grown by kMacroCellReach, clipped to
 /// what is stored; a NaN makes the cell's range everything, so it is never skipped.
 template <class T>
-__global__ void cell_ranges_kernel(const T* data, Box3i stored, Vec3i origin, Vec3i dims, int m, int reach, float* mn,
-                                   float* mx) {
+__global__ void cell_ranges_kernel(const T* data, Box3i stored, Vec3i origin, Vec3i dims, int m, float* mn, float* mx) {
   const long long cells = (long long)dims.x * dims.y * dims.z;
   const Vec3i s = stored.size();
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < cells;
@@ -88,8 +87,8 @@ __global__ void cell_ranges_kernel(const T* data, Box3i stored, Vec3i origin, Ve
     const int c[3] = {int(i % dims.x), int((i / dims.x) % dims.y), int(i / ((long long)dims.x * dims.y))};
     int from[3], to[3];
     for (int a = 0; a < 3; ++a) {
-      const int lo = max(stored.lo[a], origin[a] + c[a] * m - reach);
-      const int hi = min(stored.hi[a], origin[a] + (c[a] + 1) * m + reach);
+      const int lo = max(stored.lo[a], origin[a] + c[a] * m - kMacroCellReach);
+      const int hi = min(stored.hi[a], origin[a] + (c[a] + 1) * m + kMacroCellReach);
       from[a] = lo - stored.lo[a], to[a] = max(lo, hi) - stored.lo[a];
     }
     float lo = INFINITY, hi = -INFINITY;
@@ -189,15 +188,15 @@ std::pair<double, double> device_value_range(const BrickView& b, const Box3i& bo
   return {double(unordered(result[0])), double(unordered(result[1]))};
 }
 
-MacroCellGrid build_grid_on_device(const BrickView& b, int reach, int cell_size) {
+MacroCellGrid build_grid_on_device(const BrickView& b, int cell_size) {
   require_device(b, "build_grid_on_device");
-  MacroCellGrid g = MacroCellGrid::layout(b, reach, cell_size);
+  MacroCellGrid g = MacroCellGrid::layout(b, cell_size);
   const size_t cells = size_t(g.cell_count());
   DeviceArray<float> mn(cells), mx(cells);
   visit_dtype(b.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     cell_ranges_kernel<<<blocks_for((long long)cells), kThreads, 0, kStream>>>(
-        static_cast<const T*>(b.data), b.stored, g.origin(), g.dims(), cell_size, reach, mn.ptr, mx.ptr);
+        static_cast<const T*>(b.data), b.stored, g.origin(), g.dims(), cell_size, mn.ptr, mx.ptr);
   });
   LIBINDEX_CUDA_CHECK(cudaGetLastError());
   std::vector<float> lo(cells), hi(cells);

@@ -11,19 +11,20 @@
 namespace libindex::kernels {
 namespace {
 
-/// Min/max over each cell's voxels grown by `reach`, as a separable filter (x, then y, then z), so
-/// each voxel is read about (m + 2 reach) / m times instead of ((m + 2 reach) / m)^3 times.
+constexpr int kReach = kMacroCellReach;
+
+/// Min/max over each cell's voxels grown by kReach, as a separable filter (x, then y, then z), so
+/// each voxel is read about (m + 2 kReach) / m times instead of ((m + 2 kReach) / m)^3 times.
 /// Voxels outside the stored box are clamped copies of stored ones (volume edges), so clipping the
 /// grown range to what is stored loses nothing.
 template <class T>
-void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, int reach, std::vector<float>& mn,
-                 std::vector<float>& mx) {
+void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vector<float>& mn, std::vector<float>& mx) {
   const T* data = static_cast<const T*>(b.data);
   const Box3i st = b.stored;
   const Vec3i s = st.size();
   auto range = [&](int axis, int c) { // stored voxel indices [lo, hi) a cell's grown range covers
-    const int lo = std::max(st.lo[axis], origin[axis] + c * m - reach);
-    const int hi = std::min(st.hi[axis], origin[axis] + (c + 1) * m + reach);
+    const int lo = std::max(st.lo[axis], origin[axis] + c * m - kReach);
+    const int hi = std::min(st.hi[axis], origin[axis] + (c + 1) * m + kReach);
     return std::pair<int, int>{lo - st.lo[axis], std::max(lo, hi) - st.lo[axis]};
   };
   // Passes 1 and 2 per slice (x, then y), so the only full-height buffer is the y-reduced one:
@@ -76,12 +77,10 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, int reach,
 
 } // namespace
 
-MacroCellGrid MacroCellGrid::layout(const BrickView& b, int reach, int m) {
+MacroCellGrid MacroCellGrid::layout(const BrickView& b, int m) {
   require(m >= 2, "macro cell size must be at least 2 voxels");
-  require(reach >= kReachTrilinear, "macro cell reach must be at least " + std::to_string(kReachTrilinear));
   MacroCellGrid g;
   g.cell_size_ = m;
-  g.reach_ = reach;
   const Box3i owned = intersect(b.owned, b.volume);
   g.origin_ = owned.lo;
   const Vec3i s = owned.size();
@@ -95,14 +94,13 @@ void MacroCellGrid::set_ranges(std::vector<float> min, std::vector<float> max) {
   min_ = std::move(min), max_ = std::move(max);
 }
 
-MacroCellGrid MacroCellGrid::build(const BrickView& b, int reach, int m) {
+MacroCellGrid MacroCellGrid::build(const BrickView& b, int m) {
   if (b.on_device) throw Error("macro cells of a brick in device memory are built on the GPU (build_grid_on_device)");
-  MacroCellGrid g = layout(b, reach, m);
+  MacroCellGrid g = layout(b, m);
   g.min_.resize(size_t(g.cell_count()));
   g.max_.resize(size_t(g.cell_count()));
-  visit_dtype(b.dtype, [&](auto tag) {
-    cell_ranges<typename decltype(tag)::type>(b, g.origin_, g.dims_, m, reach, g.min_, g.max_);
-  });
+  visit_dtype(b.dtype,
+              [&](auto tag) { cell_ranges<typename decltype(tag)::type>(b, g.origin_, g.dims_, m, g.min_, g.max_); });
   return g;
 }
 

@@ -114,7 +114,7 @@ TEST(ColormapBoundary, BelowTheDomainNextToSkippedCells) {
     EXPECT_NEAR(img.at(2, 2).x, a, 1e-5) << v.name();
     EXPECT_EQ(img.at(2, 2).z, 0.0f) << v.name();
     // Without skipping every ray takes all 96 samples; with it, the three empty upper cells (z >= 24,
-    // their reach of 3 voxels stops at 21) are jumped: the rays resume at z = 23.6, 48 samples.
+    // their reach of 2 voxels stops at 22) are jumped: the rays resume at z = 23.6, 48 samples.
     EXPECT_EQ(stats.samples, 25LL * (v.skipping ? 48 : 96)) << v.name();
   }
 }
@@ -135,7 +135,7 @@ TEST(ColormapBoundary, SkippingResumesAfterEachOccupiedRun) {
     const Image img = render_variant(vol, f, v, &stats);
     EXPECT_NEAR(img.at(2, 2).w, a, 1e-5) << v.name();
     EXPECT_NEAR(img.at(2, 2).x, a, 1e-5) << v.name();
-    // Cells of 8 with a reach of 3: [8, 16), [16, 24) and [24, 32) are occupied, the others empty.
+    // Cells of 8 with a reach of 2: [8, 16), [16, 24) and [24, 32) are occupied, the others empty.
     // Skipping samples z = 31.6 .. 8.1 (48 of the 96): it must skip again after the occupied run.
     EXPECT_EQ(stats.samples, 25LL * (v.skipping ? 48 : 96)) << v.name();
   }
@@ -182,7 +182,7 @@ TEST(ColormapBoundary, NaNVoxelsReadAsBelowTheDomain) {
     EXPECT_NEAR(img.at(2, 2).w, a, 1e-5) << v.name();
     EXPECT_NEAR(img.at(2, 2).x, a, 1e-5) << v.name();
     EXPECT_NEAR(img.at(4, 0).w, a, 1e-5) << v.name();
-    // Cells (8 voxels, reach 3) z >= 16 hold no NaN and only clear values: skipped, the rays resume
+    // Cells (8 voxels, reach 2) z >= 16 hold no NaN and only clear values: skipped, the rays resume
     // at z = 15.6, 32 samples instead of 80. A NaN cell must never look empty.
     EXPECT_EQ(stats.samples, 25LL * (v.skipping ? 32 : 80)) << v.name();
   }

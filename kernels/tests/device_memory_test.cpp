@@ -145,9 +145,8 @@ TEST_F(DeviceMemory, CellRangesBuiltOnTheGpuEqualTheCpus) {
     if (t == DType::float32) b.data<float>()[700] = std::numeric_limits<float>::quiet_NaN(); // a never-empty cell
     const OnDevice d(b);
     const Box3i owned{{3, 2, 1}, {30, 27, 31}}; // a leaf with ghosts: cells start at its corner
-    const kernels::MacroCellGrid cpu =
-        kernels::MacroCellGrid::build({b.bytes.data(), t, b.box, owned, b.box, 0}, kernels::kReachGradient);
-    const kernels::MacroCellGrid gpu = kernels::build_grid_on_device(d.view(owned, b.box), kernels::kReachGradient);
+    const kernels::MacroCellGrid cpu = kernels::MacroCellGrid::build({b.bytes.data(), t, b.box, owned, b.box, 0});
+    const kernels::MacroCellGrid gpu = kernels::build_grid_on_device(d.view(owned, b.box));
     EXPECT_EQ(gpu.dims(), cpu.dims());
     EXPECT_EQ(gpu.origin(), cpu.origin());
     EXPECT_EQ(gpu.min(), cpu.min()) << to_string(t);

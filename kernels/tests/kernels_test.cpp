@@ -247,7 +247,7 @@ TEST(Skipping, EmptyRadiusIsTheChessboardDistanceToAnOccupiedCell) {
   // A 9 x 7 x 5-cell grid (cell size 2) with a few occupied cells; the radius of every cell must be
   // the brute-force Chebyshev distance to the nearest one.
   const Brick vol = constant_volume({18, 14, 10}, DType::uint8, 0.0f);
-  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(vol), kernels::kReachTrilinear, 2);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(whole_view(vol), 2);
   ASSERT_EQ(grid.dims(), (Vec3i{9, 7, 5}));
   std::vector<uint8_t> occupancy(size_t(grid.cell_count()), 0);
   const std::vector<Vec3i> occupied = {{1, 1, 0}, {7, 5, 4}, {4, 0, 2}};
@@ -314,6 +314,31 @@ TEST(Skipping, LongJumpsOverEmptySpaceKeepTheImage) {
         for (const Vec4f& p : a.pixels()) shown += p.w;
         EXPECT_GT(shown, 1.0f) << what << ": the view must see a blob";
       }
+}
+
+TEST(Skipping, ABackendRebuildsItsSkippingWhenTheColormapOrShadingChanges) {
+  // One backend keeps a brick's skipping from frame to frame; a new colormap, domain or shading
+  // must give the image a fresh backend gives (a stale occupancy would skip what is now visible).
+  const Brick vol = ball(40);
+  FrameParams f;
+  f.width = 36, f.height = 30;
+  f.camera.from = {60, 50, 80};
+  f.camera.dir = normalize(Vec3f{20, 20, 20} - f.camera.from);
+  f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = 36.0f / 30.0f;
+  f.colormap = colormap_preset("viridis", 0.5f);
+  f.colormap.mode = BoundaryMode::clamp_to_transparent;
+  auto kept = cpu();
+  float previous_sum = -1;
+  for (const auto& [domain_min, shading] : {std::pair{0.8f, false}, {0.2f, false}, {0.2f, true}, {0.8f, true}}) {
+    f.colormap.domain_min = domain_min;
+    f.settings.shading.enabled = shading;
+    const Image again = render_whole(*kept, vol, f), fresh = render_whole(*cpu(), vol, f);
+    EXPECT_EQ(max_abs_difference(again, fresh), 0.0f) << "domain " << domain_min << " shading " << shading;
+    float sum = 0; // red and alpha: shading changes the first, the domain both
+    for (const Vec4f& p : fresh.pixels()) sum += p.x + p.w;
+    EXPECT_NE(sum, previous_sum) << "each step must change the picture";
+    previous_sum = sum;
+  }
 }
 
 TEST(Skipping, OccupancyFollowsTheColormap) {

@@ -31,8 +31,7 @@ template <class T>
 Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
   std::vector<uint8_t> empty_radius;
   kernels::SkipGridView skip;
-  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(
-      brick, f.settings.shading.enabled ? kernels::kReachGradient : kernels::kReachTrilinear);
+  const kernels::MacroCellGrid grid = kernels::MacroCellGrid::build(brick);
   const ColormapView colormap = f.colormap.view();
   if (f.settings.empty_space_skipping) {
     const std::vector<uint8_t> occupancy = grid.occupancy(colormap);

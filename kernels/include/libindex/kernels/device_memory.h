@@ -56,6 +56,6 @@ std::pair<double, double> device_value_range(const BrickView& device_brick, cons
 
 /// MacroCellGrid::build for a brick in device memory: the same cells and, bit for bit, the same
 /// ranges, computed on the GPU (one thread per cell).
-MacroCellGrid build_grid_on_device(const BrickView& device_brick, int reach, int cell_size = 8);
+MacroCellGrid build_grid_on_device(const BrickView& device_brick, int cell_size = 8);
 
 } // namespace libindex::kernels

@@ -124,13 +124,20 @@ struct RayAccum {
 /// Nothing gathered yet.
 LIBINDEX_HOST_DEVICE inline RayAccum<float> empty_accum() { return {{0, 0, 0, 0}, -3.0e38f, false}; }
 
+/// Voxel-space point of a ray (or packet) at ray parameter t; the one place it is computed, so a
+/// sample and a slice plane's point agree on every backend.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> ray_point(const RayLanes<F>& r, F t) {
+  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
+          exact_mul_add(r.step.z, t, r.origin.z)};
+}
+
 /// Position (voxel space) and ray parameter of lattice point k.
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchParams& P, const RayLanes<F>& r,
                                                                    LaneInt<F> k, F& t) {
   t = (to_float(k) + r.j) * P.dt;
-  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
-          exact_mul_add(r.step.z, t, r.origin.z)};
+  return ray_point(r, t);
 }
 
 /// True when lattice point k is a sample this brick takes: inside the clip box (half-open, so across
@@ -140,12 +147,6 @@ LIBINDEX_HOST_DEVICE inline bool sample_inside(const MarchParams& P, const RayLa
   float t;
   const Vec3f p = sample_point(P, r, k, t);
   return P.clip.contains_half_open(p) && t >= t_near && t < t_far;
-}
-
-/// Voxel-space point of a ray at parameter t (sample_point's arithmetic for one ray).
-LIBINDEX_HOST_DEVICE inline Vec3f ray_point(const RayLanes<float>& r, float t) {
-  return {exact_mul_add(r.step.x, t, r.origin.x), exact_mul_add(r.step.y, t, r.origin.y),
-          exact_mul_add(r.step.z, t, r.origin.z)};
 }
 
 /// The nearest slice plane the ray meets between the near and far planes at a point this brick

@@ -62,12 +62,12 @@ struct SkipGridView {
 };
 static_assert(std::is_trivially_copyable_v<SkipGridView>);
 
-/// Voxels a sample inside a macro cell can read beyond the cell's faces: 1 for trilinear
+/// Voxels beyond a macro cell's faces whose values a sample inside it can take: 1 for trilinear
 /// interpolation and 1 to absorb rounding at the faces (a sample the cell arithmetic or a jump's
-/// exit puts on the wrong side of a face reads at most 1 voxel further); shading's central
-/// differences read 1 more. A grid whose reach is smaller than what a frame reads would skip
-/// samples that contribute, so shaded frames use the gradient reach.
-constexpr int kReachTrilinear = 2, kReachGradient = 3;
+/// exit puts on the wrong side of a face reads at most 1 voxel further). Shading reads further for
+/// its gradient, but only for a sample that is visible, and whether it is depends on its value
+/// alone: a skipped sample adds nothing whatever its gradient.
+constexpr int kMacroCellReach = 2;
 
 /// Per-brick value ranges of macro cells. Built once per brick (the data), reused every frame;
 /// only the occupancy (which depends on the colormap) is recomputed per frame.
@@ -75,11 +75,11 @@ class MacroCellGrid {
  public:
   MacroCellGrid() = default;
   /// Cells tile `brick.owned` from its lower corner; each cell's range covers the voxels within
-  /// `reach` of it (kReachTrilinear, or kReachGradient for shaded frames).
-  static MacroCellGrid build(const BrickView& brick, int reach, int cell_size = 8);
+  /// kMacroCellReach of it.
+  static MacroCellGrid build(const BrickView& brick, int cell_size = 8);
   /// The cells of `brick` (origin and counts) with no ranges yet: a brick in device memory has them
   /// computed on the GPU (build_grid_on_device) and handed over with set_ranges.
-  static MacroCellGrid layout(const BrickView& brick, int reach, int cell_size = 8);
+  static MacroCellGrid layout(const BrickView& brick, int cell_size = 8);
   /// One [min, max] per cell, x fastest; throws Error unless there are cell_count() of each.
   void set_ranges(std::vector<float> min, std::vector<float> max);
 
@@ -101,7 +101,6 @@ class MacroCellGrid {
   Vec3i dims() const { return dims_; }
   Vec3i origin() const { return origin_; }
   int cell_size() const { return cell_size_; }
-  int reach() const { return reach_; }
   const std::vector<float>& min() const { return min_; }
   const std::vector<float>& max() const { return max_; }
   long long cell_count() const { return (long long)dims_.x * dims_.y * dims_.z; }
@@ -109,7 +108,6 @@ class MacroCellGrid {
  private:
   Vec3i origin_, dims_;
   int cell_size_ = 8;
-  int reach_ = kReachGradient;
   std::vector<float> min_, max_;
 };
 
