@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "libindex/frame.h"
@@ -13,6 +14,14 @@
 namespace libindex::kernels {
 
 enum class BackendKind { automatic, cpu, cuda };
+
+/// One volume of a per-sample mix (mix.h): its brick and its own frame (colormap, shading, opacity
+/// reference). Every layer's brick has the same owned and volume boxes, every frame the same
+/// camera, size, placement and region of interest; layer 0's lattice and slice planes serve all.
+struct MixedLayer {
+  BrickView brick;
+  const FrameParams* frame = nullptr;
+};
 BackendKind parse_backend_kind(const std::string& text); ///< "auto", "cpu", "cuda"
 std::string to_string(BackendKind kind);
 
@@ -26,6 +35,10 @@ class Backend {
   /// active rectangle and no other. Bricks are recognized by (data, stored box, generation): per-brick
   /// state (skip-grid ranges, GPU uploads) is built once and reused until one of those changes.
   virtual RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) = 0;
+  /// Renders volumes on one grid mixed per sample (mix.h) into `out`, like render() does one volume.
+  /// Direct volume rendering only; at most kMaxMixedVolumes layers. This default runs on the host's
+  /// cores (kernels/src/mixed_march.cpp), for host bricks, whatever the backend.
+  virtual RenderStats render_mixed(std::span<const MixedLayer> layers, ImageView out);
   /// Bytes of device memory this backend holds for its current brick (0 on the CPU).
   virtual long long device_bytes() const { return 0; }
 };

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// Volumes on one grid mixed per sample, on the host's cores: mix.h's per-ray function over tiles.
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "libindex/error.h"
+#include "libindex/kernels/backend.h"
+#include "libindex/kernels/mix.h"
+#include "parallel.h"
+
+namespace libindex::kernels {
+namespace {
+
+constexpr int kTile = 16;
+
+void check_layers(std::span<const MixedLayer> layers) {
+  require(!layers.empty() && int(layers.size()) <= kMaxMixedVolumes,
+          "a mix takes 1 to " + std::to_string(kMaxMixedVolumes) + " volumes, got " + std::to_string(layers.size()));
+  const BrickView& lead = layers[0].brick;
+  const FrameParams& f0 = *layers[0].frame;
+  require(f0.settings.mode == RenderMode::direct_volume,
+          "volumes are mixed per sample in direct volume rendering only");
+  for (const MixedLayer& l : layers) {
+    require(!l.brick.on_device, "mixed volumes are rendered from host memory, not a device pointer");
+    require(l.brick.owned == lead.owned && l.brick.volume == lead.volume,
+            "mixed volumes must share one grid: brick " + to_string(l.brick.owned) + " of " +
+                to_string(l.brick.volume) + " against " + to_string(lead.owned) + " of " + to_string(lead.volume));
+    const RenderSettings& s = l.frame->settings;
+    require(l.frame->width == f0.width && l.frame->height == f0.height && s.scaling == f0.settings.scaling &&
+                s.translation == f0.settings.translation,
+            "mixed volumes must share the image size and the placement (scaling, translation)");
+  }
+}
+
+template <class T>
+void set_sampler(DenseLayerSamplers& s, int i, const BrickView& b) {
+  const T* data = static_cast<const T*>(b.data);
+  if constexpr (std::is_same_v<T, uint8_t>) s.u8[i] = make_dense_sampler(b, data);
+  if constexpr (std::is_same_v<T, uint16_t>) s.u16[i] = make_dense_sampler(b, data);
+  if constexpr (std::is_same_v<T, int16_t>) s.i16[i] = make_dense_sampler(b, data);
+  if constexpr (std::is_same_v<T, float>) s.f32[i] = make_dense_sampler(b, data);
+}
+
+} // namespace
+
+RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView out) {
+  const auto start = std::chrono::steady_clock::now();
+  check_layers(layers);
+  const FrameParams& lead = *layers[0].frame;
+  RenderStats stats;
+  stats.active = active_rect(layers[0].brick, lead);
+  if (!stats.active.empty()) {
+    MixParams M;
+    DenseLayerSamplers samplers{};
+    M.count = int(layers.size());
+    for (int i = 0; i < M.count; ++i) {
+      const MixedLayer& l = layers[size_t(i)];
+      FrameParams f = *l.frame;
+      f.settings.sampling_distance = lead.settings.sampling_distance; // one lattice; opacity corrected per volume
+      M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
+      samplers.dtype[i] = l.brick.dtype;
+      visit_dtype(l.brick.dtype, [&](auto tag) { set_sampler<typename decltype(tag)::type>(samplers, i, l.brick); });
+    }
+    const Rect r = stats.active;
+    const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
+    std::atomic<unsigned long long> total{0};
+    parallel_for(tiles_x * tiles_y, [&](int tile) {
+      if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) return;
+      const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
+      unsigned long long samples = 0;
+      for (int y = y0; y < std::min(y0 + kTile, r.y1); ++y)
+        for (int x = x0; x < std::min(x0 + kTile, r.x1); ++x)
+          out.at(x, y) = march_ray_mixed(M, samplers, x, y, samples);
+      total += samples;
+    });
+    if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
+    stats.samples = (long long)total.load();
+  }
+  stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+} // namespace libindex::kernels

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// Volumes on one grid mixed per sample (mix.h): a transparent partner changes nothing, transmittances
+// multiply, colours mix by opacity, and split bricks composited in order equal the whole brick.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "../cpu/cpu_backend.h"
+#include "libindex/error.h"
+#include "libindex/kernels/mix.h"
+#include "test_volumes.h"
+
+using namespace libindex;
+using namespace libindex::test;
+
+namespace {
+
+Brick waves(Vec3i size, DType t) {
+  return make_volume(size, t, [](Vec3f c) {
+    return 0.5f + 0.45f * std::sin(0.4f * c.x + 0.15f * c.z) * std::cos(0.3f * c.y - 0.2f * c.z);
+  });
+}
+
+// A perspective view from above and to the side, so rays cross the volume obliquely.
+FrameParams oblique_view(Vec3i size) {
+  FrameParams f = ortho_down_z(float(size.x), float(size.y), 60, 40, 48, 40);
+  f.camera.orthographic = false;
+  f.camera.from = {float(size.x) * 1.6f, float(size.y) * -0.4f, float(size.z) * 2.2f};
+  f.camera.dir = normalize(Vec3f{float(size.x) * 0.5f, float(size.y) * 0.5f, float(size.z) * 0.5f} - f.camera.from);
+  f.camera.up = {0, 0, 1};
+  f.camera.aspect = 48.0f / 40.0f;
+  f.camera.focal = 1.0f, f.camera.aperture = 0.8f; // about 44 degrees across
+  f.settings.sampling_distance = 0.5f;
+  return f;
+}
+
+Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers) {
+  std::vector<kernels::MixedLayer> mixed;
+  for (const auto& [brick, frame] : layers) mixed.push_back({whole_view(*brick), frame});
+  Image img(layers.begin()->second->width, layers.begin()->second->height);
+  const RenderStats s = backend.render_mixed(mixed, img.view());
+  Image out(img.width(), img.height()); // only the active rectangle is written
+  for (int y = s.active.y0; y < s.active.y1; ++y)
+    for (int x = s.active.x0; x < s.active.x1; ++x) out.at(x, y) = img.at(x, y);
+  return out;
+}
+
+float max_difference(const Image& a, const Image& b) {
+  float d = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const Vec4f p = a.at(x, y), q = b.at(x, y);
+      d = std::max({d, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
+    }
+  return d;
+}
+
+float max_alpha(const Image& a) {
+  float m = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) m = std::max(m, a.at(x, y).w);
+  return m;
+}
+
+} // namespace
+
+TEST(MixedVolumes, ATransparentPartnerChangesNothing) {
+  const Vec3i size{24, 20, 16};
+  const Brick a = waves(size, DType::float32), b = waves(size, DType::uint16);
+  for (bool shaded : {false, true}) {
+    FrameParams fa = oblique_view(size);
+    fa.colormap = colormap_preset("viridis", 0.4f);
+    fa.settings.shading.enabled = shaded;
+    FrameParams fb = fa;
+    fb.colormap = constant_colormap({1, 0, 0, 0}); // shows nothing
+    fb.settings.shading.enabled = !shaded;
+    const auto cpu = kernels::make_cpu_backend(true);
+    const Image alone = render_whole(*cpu, a, fa);
+    ASSERT_GT(max_alpha(alone), 0.5f);
+    EXPECT_LT(max_difference(render_mix(*cpu, {{&a, &fa}, {&b, &fb}}), alone), 1e-5f) << "shaded " << shaded;
+  }
+}
+
+TEST(MixedVolumes, TransmittancesMultiplyAndColoursMixByOpacity) {
+  // Without early termination every sample counts: 1 - alpha of the mix is the product of each
+  // volume's 1 - alpha rendered alone, at every pixel, whatever the fields.
+  const Vec3i size{24, 20, 16};
+  const Brick a = waves(size, DType::float32);
+  const Brick b_on_grid = make_volume(size, DType::uint8, [](Vec3f c) {
+    const float r = length(c - Vec3f{12, 10, 8});
+    return r < 8 ? 1.0f - r / 8 : 0.0f;
+  });
+  FrameParams fa = oblique_view(size);
+  fa.settings.early_termination = false;
+  fa.colormap = colormap_preset("viridis", 0.3f);
+  FrameParams fb = fa;
+  fb.colormap = colormap_preset("inferno", 0.6f);
+  fb.settings.sampling_distance_reference = 2.0f; // its own opacity reference
+  const auto cpu = kernels::make_cpu_backend(true);
+  const Image ia = render_whole(*cpu, a, fa), ib = render_whole(*cpu, b_on_grid, fb);
+  const Image mix = render_mix(*cpu, {{&a, &fa}, {&b_on_grid, &fb}});
+  int checked = 0;
+  for (int y = 0; y < mix.height(); ++y)
+    for (int x = 0; x < mix.width(); ++x) {
+      const float expected = 1.0f - (1.0f - ia.at(x, y).w) * (1.0f - ib.at(x, y).w);
+      ASSERT_NEAR(mix.at(x, y).w, expected, 2e-5f) << x << "," << y;
+      checked += expected > 0.2f;
+    }
+  EXPECT_GT(checked, 100);
+
+  // Constant fields: every sample mixes red (a1) and blue (a2) alike, so the pixel's colour is
+  // (a1 red + a2 blue) / (a1 + a2) with the opacities corrected for the sampling distance.
+  const Brick one = constant_volume(size, DType::uint8, 1.0f);
+  FrameParams fr = fa, fbl = fa;
+  fr.colormap = constant_colormap({1, 0, 0, 0.1f});
+  fbl.colormap = constant_colormap({0, 0, 1, 0.3f});
+  const Image m = render_mix(*cpu, {{&one, &fr}, {&one, &fbl}});
+  const float a1 = 1 - std::sqrt(1 - 0.1f), a2 = 1 - std::sqrt(1 - 0.3f); // exponent dt / dt_ref = 1/2
+  const Vec4f centre = m.at(24, 20);
+  ASSERT_GT(centre.w, 0.5f);
+  EXPECT_NEAR(centre.x / centre.w, a1 / (a1 + a2), 1e-5f);
+  EXPECT_NEAR(centre.z / centre.w, a2 / (a1 + a2), 1e-5f);
+  EXPECT_EQ(centre.y, 0.0f);
+}
+
+TEST(MixedVolumes, AVolumeMixedWithItselfDoublesItsOpticalDepth) {
+  // Constant opacity a in the colormap: the mix of a volume with itself is the volume under a
+  // colormap of opacity 1 - (1 - a)^2 and the same colours.
+  const Vec3i size{20, 20, 20};
+  const Brick a = waves(size, DType::int16);
+  FrameParams f = oblique_view(size);
+  f.colormap = colormap_preset("viridis", 1.0f);
+  for (size_t i = 0; i < f.colormap.entries.size(); ++i) f.colormap.entries[i].w = 0.2f;
+  FrameParams doubled = f;
+  for (size_t i = 0; i < doubled.colormap.entries.size(); ++i) doubled.colormap.entries[i].w = 1 - 0.8f * 0.8f;
+  const auto cpu = kernels::make_cpu_backend(true);
+  const Image alone = render_whole(*cpu, a, doubled);
+  ASSERT_GT(max_alpha(alone), 0.9f);
+  EXPECT_LT(max_difference(render_mix(*cpu, {{&a, &f}, {&a, &f}}), alone), 1e-5f);
+}
+
+TEST(MixedVolumes, SplitBricksCompositedInOrderEqualTheWhole) {
+  const Vec3i size{24, 20, 16};
+  const Brick a = waves(size, DType::float32);
+  const Brick b = make_volume(size, DType::uint8, [](Vec3f c) { return c.x / 24.0f; });
+  FrameParams fa = oblique_view(size), fb = fa;
+  fa.colormap = colormap_preset("viridis", 0.5f);
+  fb.colormap = colormap_preset("inferno", 0.5f);
+  fb.settings.shading.enabled = true;
+  const auto cpu = kernels::make_cpu_backend(true);
+  const Image whole = render_mix(*cpu, {{&a, &fa}, {&b, &fb}});
+  // Halves along x; the eye is at x > 24, so the upper half is in front.
+  Brick sa[2], sb[2];
+  Image halves[2];
+  const Box3i boxes[2] = {{{0, 0, 0}, {12, 20, 16}}, {{12, 0, 0}, {24, 20, 16}}};
+  for (int h = 0; h < 2; ++h) {
+    const kernels::MixedLayer layers[2] = {{sub_brick(a, boxes[h], 2, sa[h]), &fa},
+                                           {sub_brick(b, boxes[h], 2, sb[h]), &fb}};
+    halves[h] = Image(fa.width, fa.height);
+    const RenderStats s = cpu->render_mixed(layers, halves[h].view());
+    Image clean(fa.width, fa.height);
+    for (int y = s.active.y0; y < s.active.y1; ++y)
+      for (int x = s.active.x0; x < s.active.x1; ++x) clean.at(x, y) = halves[h].at(x, y);
+    halves[h] = std::move(clean);
+  }
+  Image composed(fa.width, fa.height);
+  for (int y = 0; y < fa.height; ++y)
+    for (int x = 0; x < fa.width; ++x) {
+      const Vec4f front = halves[1].at(x, y), back = halves[0].at(x, y);
+      composed.at(x, y) = front + back * (1 - front.w);
+    }
+  ASSERT_GT(max_alpha(whole), 0.5f);
+  EXPECT_LT(max_difference(composed, whole), 1e-5f);
+}
+
+TEST(MixedVolumes, VolumesOnDifferentGridsAreRefused) {
+  const Brick a = waves({16, 16, 16}, DType::float32), b = waves({16, 16, 12}, DType::float32);
+  const FrameParams f = oblique_view({16, 16, 16});
+  const kernels::MixedLayer layers[2] = {{whole_view(a), &f}, {whole_view(b), &f}};
+  Image img(f.width, f.height);
+  try {
+    kernels::make_cpu_backend(true)->render_mixed(layers, img.view());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("share one grid"), std::string::npos) << e.what();
+  }
+}
