@@ -246,17 +246,19 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     }
     scene.warnings.push_back(detail::unused_key_warning(v));
   }
-  // Several volumes are blended one after the other (nearest first): exact when their boxes do not
-  // overlap; where they do, the picture is not what mixing per sample would give, so say so.
+  // Volumes on one grid are mixed per sample; the others are blended one after the other (nearest
+  // first): exact when their boxes do not overlap; where they do, the picture is not what mixing
+  // per sample would give, so say so.
   for (size_t j = 1; j < scene.volumes.size(); ++j)
     for (size_t i = 0; i < j; ++i) {
+      if (share_grid(scene, i, j)) continue;
       const Box3f a = to_scene_box(scene.volumes[i].source->box(), render_settings(scene, scene.volumes[i]));
       const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
       const Box3f both = intersect(a, b);
       if (both.lo.x < both.hi.x && both.lo.y < both.hi.y && both.lo.z < both.hi.z) {
         scene.warnings.push_back(type_value(nodes.at(scene.volumes[j].id)).where() + ": overlaps volume '" +
-                                 scene.volumes[i].id + "': the two are blended one after the other, not mixed per " +
-                                 "sample");
+                                 scene.volumes[i].id + "' on another grid: the two are blended one after the other, " +
+                                 "not mixed per sample (volumes on one grid are)");
         break;
       }
     }
@@ -284,6 +286,12 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
     q.extent_x = p.extent_x * length(right), q.extent_y = p.extent_y * length(up);
   }
   return r;
+}
+
+bool share_grid(const SceneDescription& scene, size_t a, size_t b) {
+  const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
+  const RenderSettings ra = render_settings(scene, va), rb = render_settings(scene, vb);
+  return va.source->box() == vb.source->box() && ra.scaling == rb.scaling && ra.translation == rb.translation;
 }
 
 std::string write_project(const std::vector<Value>& entries, const std::string& comment) {

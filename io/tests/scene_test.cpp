@@ -146,6 +146,28 @@ TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   EXPECT_EQ(s.nodes.at("cmap").attributes.at("map_index").text, "1");
 }
 
+TEST(Scene, VolumesOnOneGridShareItAndAreNotWarnedAbout) {
+  Fixture f("app::scene::root::children = a b c\n"
+            "app::scene::a::type = sparse_volume\n"
+            "app::scene::a::importer = synthetic\n"
+            "app::scene::a::generator = sphere\n"
+            "app::scene::a::size = 8\n"
+            "app::scene::b::type = sparse_volume\n"
+            "app::scene::b::importer = synthetic\n"
+            "app::scene::b::generator = marschner-lobb\n"
+            "app::scene::b::size = 8\n"
+            "app::scene::c::type = sparse_volume\n"
+            "app::scene::c::importer = synthetic\n"
+            "app::scene::c::generator = sphere\n"
+            "app::scene::c::bbox = 1 0 0 9 8 8\n");
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 3u);
+  EXPECT_TRUE(share_grid(s, 0, 1));
+  EXPECT_FALSE(share_grid(s, 0, 2)) << "moved by one voxel";
+  ASSERT_EQ(s.warnings.size(), 1u) << "b is mixed with a, c overlaps both on another grid";
+  EXPECT_NE(s.warnings[0].find("app::scene::c::type"), std::string::npos) << s.warnings[0];
+}
+
 TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {
   Fixture f("app::scene::root::children = early group late\n"
             "app::scene::group::type = static_scene_group\n"
@@ -170,8 +192,8 @@ TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {
   const SceneDescription s = f.load();
   // The three boxes overlap (all start at 0): the later ones say they are not mixed per sample.
   ASSERT_EQ(s.warnings.size(), 2u);
-  EXPECT_NE(s.warnings[0].find("app::scene::inner::type = 'sparse_volume': overlaps volume 'early': the two are "
-                               "blended one after the other, not mixed per sample"),
+  EXPECT_NE(s.warnings[0].find("app::scene::inner::type = 'sparse_volume': overlaps volume 'early' on another "
+                               "grid: the two are blended one after the other, not mixed per sample"),
             std::string::npos)
       << s.warnings[0];
   EXPECT_NE(s.warnings[1].find("app::scene::late::type"), std::string::npos) << s.warnings[1];

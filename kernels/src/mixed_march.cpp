@@ -49,7 +49,7 @@ RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView 
   check_layers(layers);
   const FrameParams& lead = *layers[0].frame;
   RenderStats stats;
-  stats.active = active_rect(layers[0].brick, lead);
+  for (const MixedLayer& l : layers) stats.active = hull(stats.active, active_rect(l.brick, *l.frame));
   if (!stats.active.empty()) {
     MixParams M;
     DenseLayerSamplers samplers{};
@@ -62,6 +62,8 @@ RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView 
       samplers.dtype[i] = l.brick.dtype;
       visit_dtype(l.brick.dtype, [&](auto tag) { set_sampler<typename decltype(tag)::type>(samplers, i, l.brick); });
     }
+    M.lattice = M.layer[0];
+    for (int i = 1; i < M.count; ++i) M.lattice.clip = hull(M.lattice.clip, M.layer[i].clip);
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};

@@ -186,3 +186,20 @@ TEST(MixedVolumes, VolumesOnDifferentGridsAreRefused) {
     EXPECT_NE(std::string(e.what()).find("share one grid"), std::string::npos) << e.what();
   }
 }
+
+TEST(MixedVolumes, EachVolumeKeepsItsOwnRegionOfInterest) {
+  // One volume shown through two layers whose regions of interest split it at x = 11: every sample
+  // is taken by exactly one layer, so the mix is the volume alone.
+  const Vec3i size{24, 20, 16};
+  const Brick a = waves(size, DType::float32);
+  FrameParams whole = oblique_view(size);
+  whole.colormap = colormap_preset("viridis", 0.5f);
+  FrameParams left = whole, right = whole;
+  left.settings.region_of_interest.hi.x = 11;
+  right.settings.region_of_interest.lo.x = 11;
+  const auto cpu = kernels::make_cpu_backend(true);
+  const Image alone = render_whole(*cpu, a, whole);
+  ASSERT_GT(max_alpha(alone), 0.5f);
+  EXPECT_LT(max_difference(render_mix(*cpu, {{&a, &right}, {&a, &left}}), alone), 1e-5f);
+  EXPECT_GT(max_difference(render_mix(*cpu, {{&a, &right}}), alone), 0.1f) << "one half alone differs";
+}

@@ -3,26 +3,42 @@
 
 #include "cluster/job_image.h"
 #include "libindex/error.h"
+#include "libindex/kernels/mix.h"
 #include "libindex/mpi/agreement.h"
 
 namespace libindex {
 
-Image Follower::blend_other_volumes(const Op& op, Image first) {
-  std::vector<Image> images;
-  images.push_back(std::move(first));
-  for (size_t i = 1; i <= others_.size(); ++i) {
-    Session& other = *others_[i - 1];
-    FrameParams f = volume_frame(view_, i, op.frame);
-    other_statistics_.resize(others_.size() + 1);
-    other_statistics_[i] = other.statistics(f); // once per volume: kept by its session
-    if (!view_.scene.volumes[i].domain_given)   // its own data range, as the first volume's
-      if (const auto d = data_domain(other.statistics(f)))
-        f.colormap.domain_min = d->first, f.colormap.domain_max = d->second;
-    images.push_back(other.render_frame(f, {0, 0, 0, 0}, true)); // finished: MIP classified, no background
+Session& Follower::volume_session(size_t index) { return index == 0 ? session_ : *others_[index - 1]; }
+
+Image Follower::render_volumes(const Op& op) {
+  const size_t n = view_.scene.volumes.size();
+  std::vector<FrameParams> frames(n);
+  frames[0] = op.frame; // with the fitted domain
+  other_statistics_.resize(n);
+  for (size_t i = 1; i < n; ++i) {
+    frames[i] = volume_frame(view_, i, op.frame);
+    other_statistics_[i] = volume_session(i).statistics(frames[i]); // once per volume: kept by its session
+    if (!view_.scene.volumes[i].domain_given)                       // its own data range, as the first volume's
+      if (const auto d = data_domain(other_statistics_[i]))
+        frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
+  }
+  // Each group of volumes on one grid renders as one image, mixed per sample (MIP: each its own).
+  const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
+  std::vector<Image> images(n);
+  for (size_t lead = 0; lead < n; ++lead) {
+    if (mixing && mix_lead_[lead] != lead) continue;
+    std::vector<Session::MixPartner> partners;
+    for (size_t j = lead + 1; j < n && mixing; ++j)
+      if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
+    // Finished: MIP classified, no background.
+    images[lead] = partners.empty()
+                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, true)
+                       : volume_session(lead).render_mixed_frame(frames[lead], partners, {0, 0, 0, 0}, true);
   }
   if (!session_.is_head()) return {};
   Image result;
   for (size_t i : volume_order(view_, op.frame.camera)) {
+    if (images[i].width() == 0) continue; // mixed into its group's image
     if (result.width() == 0)
       result = std::move(images[i]);
     else
@@ -59,6 +75,19 @@ void Follower::sync_scene(const Op& op) {
     quiet.backend = backend_, quiet.log = false;
     others_.push_back(std::make_unique<Session>(session_.comm(), quiet));
     others_.back()->set_volume(volumes[i].source);
+  }
+  // Volumes on one grid mix per sample into the first of them (at most kMaxMixedVolumes a group).
+  mix_lead_.assign(volumes.size(), 0);
+  std::vector<int> group_size(volumes.size(), 0);
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    mix_lead_[i] = i;
+    for (size_t lead = 0; lead < i; ++lead)
+      if (mix_lead_[lead] == lead && group_size[lead] < kernels::kMaxMixedVolumes &&
+          io::share_grid(view_.scene, lead, i)) {
+        mix_lead_[i] = lead;
+        break;
+      }
+    ++group_size[mix_lead_[i]];
   }
   scene_version_ = op.scene_version;
   step_ = is_time_series() ? view_.scene.volumes.front().time_first : 0;
@@ -147,9 +176,8 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     if (fitted_domain_)
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }
-  Image image = others_.empty() || !part_.empty()
-                    ? session_.render_frame(op.frame, op.background, finish)
-                    : blend_other_volumes(op, session_.render_frame(op.frame, {0, 0, 0, 0}, true));
+  Image image =
+      others_.empty() || !part_.empty() ? session_.render_frame(op.frame, op.background, finish) : render_volumes(op);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.
   read_ahead(op.next_step);

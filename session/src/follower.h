@@ -45,13 +45,17 @@ class Follower {
   void read_ahead(int next);
   bool is_time_series() const;
 
-  /// Renders the volumes after the first (each its own Session over the same ranks) and blends all
-  /// of them front to back on the head (scene_view.h says how). `first` is the first volume's image.
-  Image blend_other_volumes(const Op& op, Image first);
+  /// Renders every volume of the scene (each its own Session over the same ranks; volumes on one
+  /// grid mixed per sample into one image) and blends the images front to back on the head
+  /// (scene_view.h says how).
+  Image render_volumes(const Op& op);
+  /// The session of volume `index`: session_ for the first, others_ for the rest.
+  Session& volume_session(size_t index);
 
   Session& session_;
   kernels::BackendKind backend_;
   std::vector<std::unique_ptr<Session>> others_; ///< volumes 1.. of the scene, when it has several
+  std::vector<size_t> mix_lead_;                 ///< per volume: the volume its samples mix into (itself when it leads)
   int scene_version_ = -1;
   SceneView view_;
   int step_ = 0;       ///< the time step shown

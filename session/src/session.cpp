@@ -295,7 +295,34 @@ Image Session::render_frame(const FrameParams& frame, Vec4f background, bool fin
   return composite(frame, render_local(frame), background, finish);
 }
 
-Session::LocalFrame Session::render_local(const FrameParams& frame) {
+Image Session::render_mixed_frame(const FrameParams& frame, std::span<const MixPartner> partners, Vec4f background,
+                                  bool finish) {
+  return composite(frame, render_local(frame, partners), background, finish);
+}
+
+namespace {
+
+/// A partner of a mix takes the lead's partition (the same volume box, so the same leaves apply).
+void follow_partition(Session::State& partner, const Session::State& lead) {
+  if (partner.leaf == lead.leaf && partner.tree.leaf_count() == lead.tree.leaf_count()) return;
+  if (!partner.source || !lead.source || !(partner.source->box() == lead.source->box()))
+    throw Error("volumes mixed per sample must have the same box: " +
+                (partner.source ? to_string(partner.source->box()) : std::string("none")) + " and " +
+                (lead.source ? to_string(lead.source->box()) : std::string("none")));
+  partner.tree = lead.tree, partner.leaf = lead.leaf;
+  partner.brick = Brick(), partner.ghost = 0; // read at the next load
+}
+
+BrickView resident_view(Session::State& s, int ghost) {
+  load_leaf(s, ghost);
+  return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+}
+
+} // namespace
+
+Session::LocalFrame Session::render_local(const FrameParams& frame) { return render_local(frame, {}); }
+
+Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<const MixPartner> partners) {
   State& s = *state_;
   const int ranks = size(), me = rank();
   if (s.local.width() != frame.width || s.local.height() != frame.height) s.local = Image(frame.width, frame.height);
@@ -304,10 +331,16 @@ Session::LocalFrame Session::render_local(const FrameParams& frame) {
     FrameParams f = frame;
     f.mip_output_values =
         frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
-    if (s.source) {
-      load_leaf(s, ghost_width(frame));
-      const BrickView view{s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
-      part.stats = s.backend->render(view, f, s.local.view());
+    if (s.source && !partners.empty()) {
+      std::vector<kernels::MixedLayer> layers{{resident_view(s, ghost_width(frame)), &f}};
+      for (const MixPartner& p : partners) {
+        State& ps = *p.session->state_;
+        follow_partition(ps, s);
+        layers.push_back({resident_view(ps, ghost_width(p.frame)), &p.frame});
+      }
+      part.stats = s.backend->render_mixed(layers, s.local.view());
+    } else if (s.source) {
+      part.stats = s.backend->render(resident_view(s, ghost_width(frame)), f, s.local.view());
     } else if (s.distributed && !s.leaf.empty()) {
       const BrickView& view = s.distributed->brick;
       const Box3i needs = grow(s.leaf, ghost_width(frame), view.volume);

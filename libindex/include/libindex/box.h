@@ -66,4 +66,12 @@ inline Box3f intersect(const Box3f& a, const Box3f& b) {
           {std::min(a.hi.x, b.hi.x), std::min(a.hi.y, b.hi.y), std::min(a.hi.z, b.hi.z)}};
 }
 
+/// The smallest box holding both (an empty one adds nothing).
+inline Box3f hull(const Box3f& a, const Box3f& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return {{std::min(a.lo.x, b.lo.x), std::min(a.lo.y, b.lo.y), std::min(a.lo.z, b.lo.z)},
+          {std::max(a.hi.x, b.hi.x), std::max(a.hi.y, b.hi.y), std::max(a.hi.z, b.hi.z)}};
+}
+
 } // namespace libindex

@@ -83,6 +83,13 @@ inline Rect intersect(const Rect& a, const Rect& b) {
   return r.empty() ? Rect{} : r;
 }
 
+/// The smallest rectangle holding both (an empty one adds nothing).
+inline Rect hull(const Rect& a, const Rect& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return {a.x0 < b.x0 ? a.x0 : b.x0, a.y0 < b.y0 ? a.y0 : b.y0, a.x1 > b.x1 ? a.x1 : b.x1, a.y1 > b.y1 ? a.y1 : b.y1};
+}
+
 /// The conservative screen rectangle covered by a scene-space box: every pixel whose ray can meet
 /// the box is inside it. The whole image when the box reaches behind the eye plane.
 Rect projected_rect(const Camera& c, const Box3f& scene_box, int width, int height);

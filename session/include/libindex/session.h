@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,20 @@ class Session {
   /// again. Not collective; a read error surfaces (on every rank) at the frame that needs it.
   void prefetch(std::shared_ptr<io::VolumeSource> next);
 
+  /// Another volume on this volume's grid (the same box and placement), mixed per sample into this
+  /// one's frames (kernels/mix.h): its session, over the same ranks, and its own frame (colormap,
+  /// shading, opacity reference; the camera, canvas and lattice are this one's).
+  struct MixPartner {
+    Session* session = nullptr;
+    FrameParams frame;
+  };
+  /// render_frame() with `partners` mixed in per sample (direct volume rendering; at most
+  /// kernels::kMaxMixedVolumes - 1 partners). Collective like render_frame(). Each partner takes
+  /// this session's partition first (after a rebalance it reads its new leaf), so every rank holds
+  /// the same box of every volume and compositing stays as it is.
+  Image render_mixed_frame(const FrameParams& frame, std::span<const MixPartner> partners,
+                           Vec4f background = {0, 0, 0, 0}, bool finish = true);
+
   /// Collective: renders one frame. Returns the image on the head, over `background` (straight RGBA),
   /// and an empty Image elsewhere. A failure on any rank throws on every rank, naming the rank.
   /// The same as composite(frame, render_local(frame), background).
@@ -115,6 +130,8 @@ class Session {
   /// another thread while the caller's thread goes on (in situ, asynchronous), as long as nothing
   /// else uses the session meanwhile. Never throws: a failure is kept in the result.
   LocalFrame render_local(const FrameParams& frame);
+  /// render_local() with other volumes mixed in per sample (render_mixed_frame()).
+  LocalFrame render_local(const FrameParams& frame, std::span<const MixPartner> partners);
   /// render_frame()'s second half, collective, on the thread that makes MPI calls: settles every
   /// rank's failure and composites the parts that render_local() made with the same `frame`.
   Image composite(const FrameParams& frame, const LocalFrame& part, Vec4f background = {0, 0, 0, 0},

@@ -152,6 +152,11 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
 /// bbox.lo x scaling.
 RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume);
 
+/// Whether volumes a and b of the scene lie on one grid: the same voxel box, placed alike (scaling
+/// and translation). Such volumes are mixed per sample; others that overlap are blended one after
+/// the other (nearest first).
+bool share_grid(const SceneDescription& scene, size_t a, size_t b);
+
 /// The text of scenes/default.prj, compiled into the library (synthetic supernova, colormap, camera).
 std::string default_project_text();
 /// default_project_text() parsed, named "default.prj" in messages.

@@ -16,11 +16,14 @@ namespace libindex::kernels {
 
 constexpr int kMaxMixedVolumes = 4;
 
-/// One MarchParams per volume, all on one grid (the same clip box, camera and placement). Layer 0
-/// leads: its lattice (sampling distance, jitter), early termination and slice planes serve all.
+/// One MarchParams per volume, all on one grid (the same camera, placement and owned box; each its
+/// own clip box, which its region of interest may narrow). `lattice` is layer 0 with the hull of the
+/// layers' clip boxes: its sample lattice (sampling distance, jitter), early termination and slice
+/// planes serve all layers.
 struct MixParams {
   int count = 0;
   MarchParams layer[kMaxMixedVolumes];
+  MarchParams lattice;
 };
 static_assert(std::is_trivially_copyable_v<MixParams>);
 
@@ -41,7 +44,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f layer_sample(const MarchParams& L, const Sampl
 template <class Samplers>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
                                                   unsigned long long& samples) {
-  const MarchParams& P = M.layer[0];
+  const MarchParams& P = M.lattice;
   RayLanes<float> r;
   float plane_t;
   if (!begin_ray(P, px, py, r, plane_t)) return {0, 0, 0, 0};
@@ -54,6 +57,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
     float transmittance = 1.0f, weight = 0.0f;
     Vec3f rgb{0, 0, 0};
     for (int i = 0; i < M.count; ++i) {
+      if (!M.layer[i].clip.contains_half_open(p)) continue;
       const Vec4f c = S.visit(i, [&](const auto& sampler) { return layer_sample(M.layer[i], sampler, p, r.dir); });
       if (!(c.w > 0.0f)) continue;
       transmittance *= 1.0f - c.w;
