@@ -325,14 +325,17 @@ class Client:
 
     # --- colormap -----------------------------------------------------------------------------
 
-    def colormap_get(self) -> dict:
-        """The colormap: ``{entries: [[r,g,b,a],...], domain, boundary_mode, preset}``."""
-        return self.call("colormap.get")
+    def colormap_get(self, volume: Optional[str] = None) -> dict:
+        """A volume's colormap (the first volume's, or that of the volume with id ``volume``):
+        ``{entries: [[r,g,b,a],...], domain, boundary_mode, preset, opacity_points}``."""
+        return self.call("colormap.get", volume=volume)
 
     def colormap_set(self, preset: Optional[str] = None, entries: Optional[Sequence[Sequence[float]]] = None,
                      domain: Optional[Sequence[float]] = None, boundary_mode: Optional[str] = None,
-                     opacity_points: Optional[Sequence[Sequence[float]]] = None) -> dict:
-        """Change the colormap; arguments left None stay as they are. Returns the colormap.
+                     opacity_points: Optional[Sequence[Sequence[float]]] = None,
+                     volume: Optional[str] = None) -> dict:
+        """Change a volume's colormap (the first volume's, or that of the volume with id ``volume``);
+        arguments left None stay as they are. Returns the colormap.
 
         ``entries``: straight RGBA rows in [0,1]; ``domain``: ``[min, max]``; ``boundary_mode``:
         ``"clamp_to_edge"`` or ``"clamp_to_transparent"``; ``opacity_points``: ``[[x, alpha], ...]``
@@ -341,7 +344,8 @@ class Client:
         return self.call("colormap.set", preset=preset,
                          entries=None if entries is None else [list(map(float, e)) for e in entries],
                          domain=_vec(domain), boundary_mode=boundary_mode,
-                         opacity_points=None if opacity_points is None else [list(map(float, p)) for p in opacity_points])
+                         opacity_points=None if opacity_points is None else [list(map(float, p)) for p in opacity_points],
+                         volume=volume)
 
     def colormap_presets(self) -> list[str]:
         """Names of the built-in colormap presets."""
@@ -392,10 +396,11 @@ class Client:
         dtype, statistics: {min, max, count, non_finite, histogram} or None}]}``."""
         return self.call("scene.info")
 
-    def volume_info(self) -> dict:
-        """The shown volume: ``{id, name, box, size, spacing, dtype, time_step, statistics}``; min, max
-        and the 256-bin histogram are of normalized values (what colormap domains are in)."""
-        return self.call("volume.info")
+    def volume_info(self, volume: Optional[str] = None) -> dict:
+        """A volume (the first, or the one with id ``volume``): ``{id, name, box, size, spacing, dtype,
+        time_step, statistics}``; min, max and the 256-bin histogram are of normalized values (what
+        colormap domains are in)."""
+        return self.call("volume.info", volume=volume)
 
     def scene_load(self, path: str) -> dict:
         """Load a scene project file, or a volume file (.raw with an Open SciVis name, .nrrd, .vdb, .nvdb),

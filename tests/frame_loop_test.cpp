@@ -569,3 +569,19 @@ TEST(FrameLoop, TwoVolumesOnOneGridMixPerSample) {
   if (head.ranks() == 3) EXPECT_TRUE(moved);
   EXPECT_LT(max_difference(head.render(head.state().frame), one_rank), 1e-4f) << "after rebalancing";
 }
+
+// A client's colormap for the second volume reaches every rank: made transparent, only the first
+// volume is left in the picture.
+TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {
+  const SceneSpec both = volumes_scene("a_group b_group");
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), both);
+  const Image before = head.render(head.state().frame);
+  Colormap clear;
+  clear.entries = {{1, 1, 1, 0}, {1, 1, 1, 0}};
+  head.state().other_colormaps[1] = {clear, "", {}};
+  const Image after = head.render(head.state().frame);
+  const Image a = render_alone(volumes_scene("a_group"));
+  EXPECT_GT(max_difference(before, a), 1e-2f);
+  EXPECT_LT(max_difference(after, a), 1e-4f);
+}

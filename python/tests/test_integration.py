@@ -209,6 +209,34 @@ class IntegrationTest(unittest.TestCase):
         for new_id in ("test_colormap", "test_sphere", "test_raw"):
             self.assertNotIn(new_id, ids)
 
+    def test_02b_a_second_volume_on_the_grid_mixes_and_takes_its_own_colormap(self):
+        self.c.render_set(jitter=False)
+        alone = self.pixels(self.c.snapshot(64, 48))[3]
+        # Marschner-Lobb on the sphere's 32^3 grid: mixed per sample into the picture.
+        self.c.create_scene_element("scene_root", "test_ml", "ISparse_volume_scene_element",
+                                    {"importer": "synthetic", "generator": "marschner-lobb", "size": "32",
+                                     "bbox": "0 0 0 32 32 32"})
+        try:
+            self.assertEqual(self.c.volume_info(volume="test_ml")["id"], "test_ml")
+            first = self.c.colormap_get()["preset"]
+            mixed = self.pixels(self.c.snapshot(64, 48))[3]
+            self.assertNotEqual(mixed, alone, "the second volume is not drawn")
+            self.assertEqual(self.c.colormap_set(volume="test_ml", preset="magma")["preset"], "magma")
+            self.assertEqual(self.c.colormap_get(volume="test_ml")["preset"], "magma")
+            self.assertEqual(self.c.colormap_get()["preset"], first, "the first volume keeps its colormap")
+            recoloured = self.pixels(self.c.snapshot(64, 48))[3]
+            self.assertNotEqual(recoloured, mixed, "the second volume's colormap did not reach the picture")
+            # Transparent, the second volume leaves the first one's picture.
+            self.c.colormap_set(volume="test_ml", entries=[[1, 1, 1, 0], [1, 1, 1, 0]])
+            cleared = self.pixels(self.c.snapshot(64, 48))[3]
+            self.assertLessEqual(max(abs(a - b) for a, b in zip(cleared, alone)), 1)
+            with self.assertRaises(RpcError) as e:
+                self.c.colormap_set(volume="nonesuch", preset="magma")
+            self.assertEqual(e.exception.code, -32602)
+            self.assertIn("test_ml", e.exception.message)
+        finally:
+            self.c.remove_scene_element("scene_root", "test_ml")
+
     def test_03_snapshot_pixels_follow_the_colormap(self):
         self.c.render_set(jitter=False)
         self.c.colormap_set(preset="viridis")

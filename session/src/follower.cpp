@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "follower.h"
 
+#include <algorithm>
+
 #include "cluster/job_image.h"
 #include "libindex/error.h"
 #include "libindex/kernels/mix.h"
@@ -18,7 +20,11 @@ Image Follower::render_volumes(const Op& op) {
   for (size_t i = 1; i < n; ++i) {
     frames[i] = volume_frame(view_, i, op.frame);
     other_statistics_[i] = volume_session(i).statistics(frames[i]); // once per volume: kept by its session
-    if (!view_.scene.volumes[i].domain_given)                       // its own data range, as the first volume's
+    const auto edited =
+        std::find_if(op.other_colormaps.begin(), op.other_colormaps.end(), [i](const auto& c) { return c.first == i; });
+    if (edited != op.other_colormaps.end())
+      frames[i].colormap = edited->second;         // a client's, with its domain
+    else if (!view_.scene.volumes[i].domain_given) // its own data range, as the first volume's
       if (const auto d = data_domain(other_statistics_[i]))
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
   }

@@ -152,6 +152,8 @@ std::vector<uint8_t> encode(const Op& op) {
   w.put(int32_t(op.frame.width)), w.put(int32_t(op.frame.height));
   w.put(uint8_t(op.frame.mip_output_values));
   w.put(op.background.x), w.put(op.background.y), w.put(op.background.z), w.put(op.background.w);
+  w.put(uint64_t(op.other_colormaps.size()));
+  for (const auto& [index, map] : op.other_colormaps) w.put(index), put(w, map);
   return w.take();
 }
 
@@ -186,6 +188,8 @@ Op decode(std::span<const uint8_t> bytes) {
   op.frame.mip_output_values = r.get<uint8_t>() != 0;
   op.background.x = r.get<float>(), op.background.y = r.get<float>();
   op.background.z = r.get<float>(), op.background.w = r.get<float>();
+  op.other_colormaps.resize(r.get_count(sizeof(uint32_t) + sizeof(uint64_t)));
+  for (auto& [index, map] : op.other_colormaps) index = r.get<uint32_t>(), map = get_colormap(r);
   if (!r.at_end()) throw Error("frame op: " + std::to_string(bytes.size()) + " bytes, more than the op holds");
   return op;
 }

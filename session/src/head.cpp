@@ -54,6 +54,8 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   op.fit_domain = state_.fit_domain;
   op.frame.cancel = cancel_; // the head's own copy only: the op's binary form never carries it
   op.background = state_.view.background;
+  for (const auto& [index, other] : state_.other_colormaps)
+    op.other_colormaps.emplace_back(uint32_t(index), other.colormap);
   // A session spanning several jobs: this job's ranks render their part (the same part in every op,
   // or the ranks would re-partition back and forth).
   if (jobs_ && !jobs_->jobs().empty() && state_.view.volume) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/session_file.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "libindex/scene_spec.h"
@@ -71,6 +73,31 @@ class Entries {
   std::map<std::string, io::Value> values_;
 };
 
+/// Replaces colormap node `id`'s table, domain and boundary mode with `m`.
+void write_colormap_node(Entries& e, const std::string& id, const Colormap& m) {
+  const std::string p = "app::scene::" + id + "::";
+  for (const char* key : {"preset", "map_type", "map_index", "data", "size", "domain", "domain_boundary_mode",
+                          "file_name", "color_space"})
+    e.erase(p + key);
+  e.set(p + "type", "colormap");
+  std::string data;
+  for (const Vec4f& c : m.entries) data += (data.empty() ? "" : " ") + numbers({c.x, c.y, c.z, c.w});
+  e.set(p + "map_type", "data");
+  e.set(p + "size", std::to_string(m.entries.size()));
+  e.set(p + "data", data);
+  e.set(p + "domain", numbers({m.domain_min, m.domain_max}));
+  e.set(p + "domain_boundary_mode",
+        m.mode == BoundaryMode::clamp_to_transparent ? "clamp_to_transparent" : "clamp_to_edge");
+}
+
+/// Splits a `children` value into its ids.
+std::vector<std::string> ids_of(const std::string& text) {
+  std::vector<std::string> ids;
+  std::istringstream in(text);
+  for (std::string id; in >> id;) ids.push_back(id);
+  return ids;
+}
+
 void write_colormap(Entries& e, const ViewState& s) {
   const io::SceneDescription& scene = s.view.scene;
   if (scene.volumes.empty()) return;
@@ -81,21 +108,30 @@ void write_colormap(Entries& e, const ViewState& s) {
     id = "libindex_saved_colormap";
     const io::Value* root = e.find("app::scene::root::children");
     e.set("app::scene::root::children", id + (root && !root->text.empty() ? " " + root->text : ""));
-    e.set("app::scene::" + id + "::type", "colormap");
   }
-  const std::string p = "app::scene::" + id + "::";
-  for (const char* key : {"preset", "map_type", "map_index", "data", "size", "domain", "domain_boundary_mode",
-                          "file_name", "color_space"})
-    e.erase(p + key);
-  const Colormap& m = s.frame.colormap;
-  std::string data;
-  for (const Vec4f& c : m.entries) data += (data.empty() ? "" : " ") + numbers({c.x, c.y, c.z, c.w});
-  e.set(p + "map_type", "data");
-  e.set(p + "size", std::to_string(m.entries.size()));
-  e.set(p + "data", data);
-  e.set(p + "domain", numbers({m.domain_min, m.domain_max}));
-  e.set(p + "domain_boundary_mode",
-        m.mode == BoundaryMode::clamp_to_transparent ? "clamp_to_transparent" : "clamp_to_edge");
+  write_colormap_node(e, id, s.frame.colormap);
+}
+
+/// The colormaps clients set for the other volumes: each volume moves into a group of its own with
+/// a colormap node before it, in the place it had (attributes stay inside their group, so the
+/// volumes around it keep theirs).
+void write_other_colormaps(Entries& e, const ViewState& s) {
+  for (const auto& [index, edited] : s.other_colormaps) {
+    if (index >= s.view.scene.volumes.size()) continue;
+    const std::string volume = s.view.scene.volumes[index].id;
+    const std::string group = "libindex_saved_" + volume, colormap = group + "_colormap";
+    for (auto& [key, value] : e.map()) {
+      if (!ends_with(key, "::children") || key.rfind("app::scene::" + group + "::", 0) == 0) continue;
+      std::vector<std::string> ids = ids_of(value.text);
+      if (std::find(ids.begin(), ids.end(), volume) == ids.end()) continue;
+      std::string text;
+      for (const std::string& id : ids) text += (text.empty() ? "" : " ") + (id == volume ? group : id);
+      value.text = text;
+    }
+    e.set("app::scene::" + group + "::type", "static_scene_group");
+    e.set("app::scene::" + group + "::children", colormap + " " + volume);
+    write_colormap_node(e, colormap, edited.colormap);
+  }
 }
 
 void write_view(Entries& e, const ViewState& s) {
@@ -146,6 +182,7 @@ std::string session_project(const ViewState& s) {
   for (auto& [key, value] : e.map())
     if (names_a_file(key)) value.text = absolute_path(value.text, value.origin);
   write_colormap(e, s);
+  write_other_colormaps(e, s);
   write_view(e, s);
   return io::write_project(e.values(), "Saved by libindex session.save: the scene, its camera, colormap and "
                                        "rendering settings as they were shown.");

@@ -19,6 +19,7 @@ void ViewState::load_scene(SceneSpec next) {
   home_camera = frame.camera;
   preset = view.scene.volumes.empty() ? std::string() : view.scene.volumes.front().colormap_preset;
   opacity_points.clear();
+  other_colormaps.clear();
   fit_domain = view.volume && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
   statistics.reset();
   other_statistics.clear();

@@ -12,6 +12,12 @@ using namespace libindex;
 
 namespace {
 
+Colormap constant_colormap_for_test() {
+  Colormap m;
+  m.entries = {{1, 0, 0, 0.25f}};
+  return m;
+}
+
 /// An op whose every field differs from its default.
 Op full_op() {
   Op op;
@@ -52,6 +58,9 @@ Op full_op() {
   op.frame.width = 640, op.frame.height = 480;
   op.frame.mip_output_values = true;
   op.background = {0.1f, 0.2f, 0.3f, 1};
+  Colormap other = colormap_preset("magma", 0.5f);
+  other.domain_min = -3, other.domain_max = 7, other.mode = BoundaryMode::clamp_to_transparent;
+  op.other_colormaps = {{2, other}, {5, constant_colormap_for_test()}};
   return op;
 }
 
@@ -107,6 +116,16 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(a.frame.height, b.frame.height);
   EXPECT_EQ(a.frame.mip_output_values, b.frame.mip_output_values);
   EXPECT_TRUE(a.background == b.background);
+  ASSERT_EQ(a.other_colormaps.size(), b.other_colormaps.size());
+  for (size_t i = 0; i < a.other_colormaps.size(); ++i) {
+    const auto& [ia, ma] = a.other_colormaps[i];
+    const auto& [ib, mb] = b.other_colormaps[i];
+    EXPECT_EQ(ia, ib);
+    EXPECT_EQ(ma.entries, mb.entries);
+    EXPECT_EQ(ma.domain_min, mb.domain_min);
+    EXPECT_EQ(ma.domain_max, mb.domain_max);
+    EXPECT_EQ(ma.mode, mb.mode);
+  }
 }
 
 std::string error_of(const std::vector<uint8_t>& bytes) {

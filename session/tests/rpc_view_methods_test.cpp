@@ -9,6 +9,7 @@
 
 #include "libindex/default_view.h"
 #include "libindex/rpc_methods.h"
+#include "libindex/session_file.h"
 #include "rpc_test_util.h"
 
 using namespace libindex;
@@ -122,6 +123,60 @@ TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   r = call(rpc, "colormap.set", {{"entries", {{0, 0, 0, 0.5}, {1, 1, 1, 0.5}}}});
   EXPECT_TRUE(r["result"]["opacity_points"].is_null());
   EXPECT_EQ(state.frame.colormap.entries[1].w, 0.5f);
+}
+
+TEST_F(ViewMethods, ColormapOfAnotherVolume) {
+  // Two volumes: a (magma) and b (viridis, domain 0.1..1). Requests naming b act on b alone.
+  SceneSpec two;
+  two.use_default = false;
+  std::string text = "#! index_app_project 0\napp::scene::root::children = a_group b_group\n";
+  for (const char* v : {"a", "b"}) {
+    const std::string g = std::string("app::scene::") + v;
+    text += g + "_group::type = static_scene_group\n" + g + "_group::children = " + v + "_cmap " + v + "\n";
+    text += g + "_cmap::type = colormap\n" + g + "_cmap::preset = " + (v[0] == 'a' ? "magma" : "viridis") + "\n";
+    text += g + "_cmap::domain = 0.1 1\n";
+    text += g + "::type = sparse_volume\n" + g + "::importer = synthetic\n" + g + "::generator = sphere\n" + g +
+            "::size = 8\n";
+  }
+  two.layers.push_back(SceneLayer::from_text(text, "two.prj"));
+  state.load_scene(two);
+  const Colormap first = state.frame.colormap;
+  json r = call(rpc, "colormap.get", {{"volume", "b"}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["preset"], "viridis");
+  EXPECT_EQ(r["result"]["domain"], json({0.1f, 1.0f}));
+  EXPECT_TRUE(state.other_colormaps.empty()) << "reading adds no edit";
+  r = call(rpc, "colormap.set", {{"volume", "b"}, {"preset", "inferno"}, {"domain", {0.25, 0.75}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["preset"], "inferno");
+  ASSERT_EQ(state.other_colormaps.count(1), 1u);
+  EXPECT_EQ(state.other_colormaps.at(1).colormap.entries, colormap_preset("inferno").entries);
+  EXPECT_EQ(state.other_colormaps.at(1).colormap.domain_min, 0.25f);
+  EXPECT_EQ(state.other_colormaps.at(1).colormap.domain_max, 0.75f);
+  EXPECT_EQ(state.frame.colormap.entries, first.entries) << "the first volume's colormap is untouched";
+  EXPECT_EQ(call(rpc, "colormap.get")["result"]["preset"], "magma");
+  EXPECT_EQ(call(rpc, "colormap.get", {{"volume", "a"}})["result"]["preset"], "magma");
+  EXPECT_TRUE(state.dirty);
+  // An unknown volume names the ones there are; a refused edit of b leaves b as it was.
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"volume", "c"}, {"preset", "magma"}})),
+            "invalid params: 'volume': no volume 'c' in this scene (its volumes: a, b)");
+  EXPECT_EQ(code(call(rpc, "colormap.get", {{"volume", 3}})), -32602);
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"volume", "b"}, {"preset", "magma"}, {"domain", {1, 1}}})), -32602);
+  EXPECT_EQ(call(rpc, "colormap.get", {{"volume", "b"}})["result"]["preset"], "inferno");
+  // A saved session keeps b's colormap for b alone.
+  SceneSpec saved;
+  saved.use_default = false;
+  saved.layers.push_back(SceneLayer::from_text(session_project(state), "saved.prj"));
+  const SceneView view = build_scene(saved, false);
+  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
+  ASSERT_EQ(view.scene.volumes.size(), 2u);
+  EXPECT_EQ(view.scene.volumes[0].colormap.entries, first.entries);
+  EXPECT_EQ(view.scene.volumes[1].colormap.entries, state.other_colormaps.at(1).colormap.entries);
+  EXPECT_EQ(view.scene.volumes[1].colormap.domain_min, 0.25f);
+  EXPECT_EQ(view.scene.volumes[1].colormap.domain_max, 0.75f);
+  // A new scene starts from its own colormaps.
+  state.load_scene(two);
+  EXPECT_TRUE(state.other_colormaps.empty());
 }
 
 TEST_F(ViewMethods, ColormapErrors) {

@@ -18,7 +18,8 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  static constexpr uint32_t kFormatVersion = 5; ///< 3: the job's part of the volume; 4: fit_domain; 5: planes
+  /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps
+  static constexpr uint32_t kFormatVersion = 6;
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
@@ -41,7 +42,10 @@ struct Op {
   /// The scene sets no colormap domain: every rank maps the volume's data range (Session::statistics,
   /// the same on every rank) instead of frame.colormap's domain, until the head sends one.
   bool fit_domain = false;
-  FrameParams frame;            ///< its colormap is empty when !has_colormap
+  FrameParams frame; ///< its colormap is empty when !has_colormap
+  /// Colormaps clients set for the scene's other volumes, by volume index (1..); the rest keep the
+  /// scene's. Rare and small next to the voxels: they travel in every op.
+  std::vector<std::pair<uint32_t, Colormap>> other_colormaps;
   Vec4f background{0, 0, 0, 0}; ///< straight RGBA under the image
 };
 

@@ -5,6 +5,7 @@
 /// must be. The JSON-RPC methods read and change it; the frame loop turns it into ops.
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -37,6 +38,15 @@ struct ViewState {
   /// The scene sets no colormap domain: the next frame maps the volume's data range, and the head
   /// keeps that domain (a client setting a domain first cancels it).
   bool fit_domain = false;
+  /// A client's colormap for one of the scene's other volumes (index 1..), with its preset and curve.
+  struct VolumeColormap {
+    Colormap colormap;
+    std::string preset;
+    std::vector<std::array<float, 2>> opacity_points;
+  };
+  /// By volume index (1..): the colormaps clients set for volumes after the first; the others keep
+  /// the scene's. Cleared when a scene loads.
+  std::map<size_t, VolumeColormap> other_colormaps;
   std::optional<ValueStatistics> statistics;     ///< of the volume shown, as of the last frame
   std::vector<ValueStatistics> other_statistics; ///< of the scene's other volumes by index ([0] unused)
   kernels::BackendKind backend = kernels::BackendKind::automatic;

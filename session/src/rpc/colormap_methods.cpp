@@ -32,11 +32,40 @@ void apply_opacity_points(Colormap& m, const std::vector<std::array<float, 2>>& 
   }
 }
 
-json colormap_json(const ViewState& s) {
-  json j = colormap_to_json(s.frame.colormap);
-  j["preset"] = s.preset.empty() ? json(nullptr) : json(s.preset);
+/// Another volume's colormap as clients see it before any edit: the scene's, over its data range
+/// when the scene sets no domain and a frame has counted its values.
+ViewState::VolumeColormap scene_colormap(const ViewState& s, size_t index) {
+  const io::VolumeDesc& v = s.view.scene.volumes[index];
+  ViewState::VolumeColormap c{v.colormap, v.colormap_preset, {}};
+  if (!v.domain_given && index < s.other_statistics.size())
+    if (const auto d = data_domain(s.other_statistics[index]))
+      c.colormap.domain_min = d->first, c.colormap.domain_max = d->second;
+  return c;
+}
+
+/// Volume `index`'s colormap now (a copy): index 0 is the view's own.
+ViewState::VolumeColormap current_colormap(const ViewState& s, size_t index) {
+  if (index == 0) return {s.frame.colormap, s.preset, s.opacity_points};
+  const auto it = s.other_colormaps.find(index);
+  return it != s.other_colormaps.end() ? it->second : scene_colormap(s, index);
+}
+
+/// Makes `c` volume `index`'s colormap.
+void set_colormap(ViewState& s, size_t index, ViewState::VolumeColormap c) {
+  if (index > 0) {
+    s.other_colormaps[index] = std::move(c);
+    return;
+  }
+  s.frame.colormap = std::move(c.colormap);
+  s.preset = std::move(c.preset);
+  s.opacity_points = std::move(c.opacity_points);
+}
+
+json colormap_json(const ViewState::VolumeColormap& c) {
+  json j = colormap_to_json(c.colormap);
+  j["preset"] = c.preset.empty() ? json(nullptr) : json(c.preset);
   // The curve a client drew, so every client draws the same one (null: none; the table's alphas).
-  j["opacity_points"] = s.opacity_points.empty() ? json(nullptr) : json(s.opacity_points);
+  j["opacity_points"] = c.opacity_points.empty() ? json(nullptr) : json(c.opacity_points);
   return j;
 }
 
@@ -44,28 +73,32 @@ json colormap_json(const ViewState& s) {
 
 void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"colormap.get",
-           "The colormap: entries (straight RGBA), domain, boundary mode, preset, and the opacity curve last set "
-           "(opacity_points, null when none).",
-           json::object(),
+           "A volume's colormap (the first volume's unless 'volume' names another): entries (straight RGBA), "
+           "domain, boundary mode, preset, and the opacity curve last set (opacity_points, null when none).",
+           {{"volume", param_doc("string", "id of the scene's volume (scene.info lists them); default: the first")}},
            {{"type", "object"}},
-           {}},
-          [&s](const json&) { return colormap_json(s); });
+           {"-32602 for an unknown volume"}},
+          [&s](const json& q) { return colormap_json(current_colormap(s, volume_param(s, q))); });
   rpc.add({"colormap.presets", "Names colormap.set accepts as 'preset'.", json::object(), {{"type", "string[]"}}, {}},
           [](const json&) { return json(colormap_preset_names()); });
   rpc.add(
       {"colormap.set",
-       "Sets the colormap from a preset or a table, its domain, boundary mode and opacity curve.",
-       {{"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova")},
+       "Sets a volume's colormap (the first volume's unless 'volume' names another) from a preset or a table, its "
+       "domain, boundary mode and opacity curve.",
+       {{"volume", param_doc("string", "id of the scene's volume (scene.info lists them); default: the first")},
+        {"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova")},
         {"entries", param_doc("number[][4]", "straight RGBA entries in [0,1], at most 65536")},
         {"domain", param_doc("number[2]", "value range mapped onto the table")},
         {"boundary_mode", param_doc("string", "clamp_to_edge or clamp_to_transparent")},
         {"opacity_points", param_doc("number[][2]", "piecewise-linear opacity curve [[x, alpha], ...], x in [0,1]")}},
        {{"type", "object"}},
-       {"-32602 for an unknown preset or malformed table"}},
+       {"-32602 for an unknown volume or preset, or a malformed table"}},
       [&s](const json& q) {
-        Colormap m = s.frame.colormap;
-        std::string preset = s.preset;
-        std::vector<std::array<float, 2>> points = s.opacity_points;
+        const size_t index = volume_param(s, q);
+        ViewState::VolumeColormap c = current_colormap(s, index); // a copy: a refused request changes nothing
+        Colormap& m = c.colormap;
+        std::string& preset = c.preset;
+        std::vector<std::array<float, 2>>& points = c.opacity_points;
         if (q.contains("preset")) {
           preset = param<std::string>(q, "preset");
           try {
@@ -79,8 +112,8 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
           if (e.empty() || e.size() > kMaxEntries) bad("'entries' must hold 1 to 65536 entries");
           m.entries.clear();
           for (const auto& x : e) {
-            for (float c : x)
-              if (!(c >= 0 && c <= 1)) bad("'entries' values must be in [0, 1]");
+            for (float v : x)
+              if (!(v >= 0 && v <= 1)) bad("'entries' values must be in [0, 1]");
             m.entries.push_back({x[0], x[1], x[2], x[3]});
           }
           preset.clear();
@@ -106,12 +139,10 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             bad("'opacity_points' must be sorted by x");
         }
         apply_opacity_points(m, points); // also over a new preset: the curve stays until replaced
-        s.frame.colormap = m;
-        s.preset = preset;
-        s.opacity_points = points;
-        if (q.contains("domain")) s.fit_domain = false; // the client's domain, not the data range
+        if (index == 0 && q.contains("domain")) s.fit_domain = false; // the client's domain, not the data range
+        set_colormap(s, index, c);
         s.dirty = true;
-        return colormap_json(s);
+        return colormap_json(current_colormap(s, index));
       });
 }
 

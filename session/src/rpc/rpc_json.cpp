@@ -23,6 +23,19 @@ json camera_to_json(const Camera& c) {
           {"orthographic", c.orthographic}};
 }
 
+size_t volume_param(const ViewState& s, const json& q) {
+  if (!q.contains("volume") || q["volume"].is_null()) return 0;
+  const std::string id = streaming::param<std::string>(q, "volume");
+  const auto& volumes = s.view.scene.volumes;
+  std::string ids;
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    if (volumes[i].id == id) return i;
+    ids += (i ? ", " : "") + volumes[i].id;
+  }
+  bad("'volume': no volume '" + id + "' in this scene" +
+      (ids.empty() ? std::string(" (it has none)") : " (its volumes: " + ids + ")"));
+}
+
 json colormap_to_json(const Colormap& m) {
   json entries = json::array();
   for (const Vec4f& e : m.entries) entries.push_back({e.x, e.y, e.z, e.w});

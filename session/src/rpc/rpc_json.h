@@ -10,6 +10,10 @@
 #include "libindex/frame.h"
 #include "libindex/streaming/rpc_params.h"
 
+namespace libindex {
+struct ViewState;
+}
+
 namespace libindex::rpc {
 
 nlohmann::json to_json(Vec3f v);
@@ -19,6 +23,9 @@ nlohmann::json colormap_to_json(const Colormap& m);
 
 /// A 3-vector param: an array of 3 finite numbers.
 Vec3f vec3_param(const nlohmann::json& params, const char* name);
+/// The scene's volume a request names by id in its `volume` param, as an index into the scene's
+/// volumes; 0 (the first) when it names none. Throws -32602 for an id the scene lacks.
+size_t volume_param(const ViewState& s, const nlohmann::json& params);
 /// Throws the -32602 invalid-params error with `message`.
 [[noreturn]] void bad(const std::string& message);
 /// A param's entry in the method's description (rpc.discover, docs/api.md).

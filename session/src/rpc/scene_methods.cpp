@@ -106,14 +106,16 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            {}},
           [&s](const json&) { return scene_info(s); });
   rpc.add({"volume.info",
-           "The shown volume: id, name, box, size, spacing, type, time step and value statistics (as scene.info).",
-           json::object(),
+           "A volume (the first unless 'volume' names another): id, name, box, size, spacing, type, time step and "
+           "value statistics (as scene.info).",
+           {{"volume", param_doc("string", "id of the scene's volume; default: the first")}},
            {{"type", "object"}},
-           {"-32000 when the scene has no volume"}},
-          [&s](const json&) {
+           {"-32000 when the scene has no volume", "-32602 for an unknown volume"}},
+          [&s](const json& q) {
+            const size_t index = volume_param(s, q);
             if (s.view.scene.volumes.empty())
               throw streaming::RpcError(streaming::server_error, "the scene has no volume");
-            return volume_json(s, 0);
+            return volume_json(s, index);
           });
   // Loads a .prj from inside the data roots; `keep_overrides`: the command line's -key value still
   // apply (a scene file), or not (a saved session, which holds them already).
