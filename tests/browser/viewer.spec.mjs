@@ -828,6 +828,30 @@ async function main() {
       await waitFor(async () => (await notebook.call('plane.list')).planes.length === 0, 'both planes removed');
     });
 
+    await check('with two volumes, a menu picks the volume whose colormap the panel edits', async () => {
+      const center = 'nv::index::app::scene_management_center::scene_management_center_command_receiver.';
+      const row = '[data-cm="volume-row"]';
+      assert(await page.$eval(row, (el) => el.hidden), 'no volume menu for one volume');
+      const first = (await notebook.call('colormap.get')).preset;
+      await notebook.call(center + 'create_scene_element', { parent_group_id: 'scene_root', new_scene_element_id: 'second',
+        class_name: 'ISparse_volume_scene_element',
+        args: { importer: 'synthetic', generator: 'marschner-lobb', size: '32', bbox: '0 0 0 32 32 32' } });
+      await waitFor(() => page.$eval(row, (el) => !el.hidden), 'the volume menu to show');
+      await page.selectOption('[data-testid="colormap-volume"]', 'second');
+      await page.selectOption('[data-testid="preset"]', 'cool-warm');
+      await waitFor(async () => (await notebook.call('colormap.get', { volume: 'second' })).preset === 'cool-warm',
+        'the second volume to get cool-warm');
+      assert((await notebook.call('colormap.get')).preset === first, 'the first volume keeps its colormap');
+      // The notebook's change to the second volume shows in the panel, which edits that volume.
+      await notebook.call('colormap.set', { volume: 'second', preset: 'inferno' });
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'inferno',
+        'the panel to show the second volume\'s new preset');
+      await notebook.call(center + 'set_scene_element', { id: 'scene_root', args: { 'remove.id': 'second' } });
+      await waitFor(() => page.$eval(row, (el) => el.hidden), 'the menu to go with the second volume');
+      await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === first,
+        'the panel to edit the first volume again');
+    });
+
     await check('the bounding-box outline frames the rendered volume (perspective and orthographic)', async () => {
       // An opaque, unshaded cube: what is lit is exactly the projected box.
       await notebook.call('render.set', { shading: false });

@@ -16,13 +16,15 @@ const hasRange = (st) => !!st && Number.isFinite(st.min) && Number.isFinite(st.m
 
 export class ColormapEditor {
   /**
-   * `root` holds elements with data-cm="preset|gradient|histogram|canvas|dmin|dmax|dminv|dmaxv|
-   * boundary|fit-data|fit-visible|pv-import|pv-file|pv-export|pv-error"; the three canvases are stacked, "canvas" (the curve) on top.
-   * `onShow(cm)` runs after each colormap from the server is shown (the legend follows it).
+   * `root` holds elements with data-cm="volume-row|volume|preset|gradient|histogram|canvas|dmin|dmax|
+   * dminv|dmaxv|boundary|fit-data|fit-visible|pv-import|pv-file|pv-export|pv-error"; the three canvases
+   * are stacked, "canvas" (the curve) on top. `onShow(cm)` runs after each colormap from the server is
+   * shown (the legend follows it); `onVolume(id)` when the user picks another volume to edit.
    */
-  constructor(root, rpc, { onShow } = {}) {
+  constructor(root, rpc, { onShow, onVolume } = {}) {
     this.rpc = rpc;
     this.onShow = onShow || (() => {});
+    this.onVolume = onVolume || (() => {});
     this.q = (name) => root.querySelector(`[data-cm="${name}"]`);
     this.preset = this.q('preset');
     this.gradient = this.q('gradient');
@@ -37,7 +39,18 @@ export class ColormapEditor {
     this.stats = null;                 // the shown volume's statistics (volume.info), null until known
     this.points = [[0, 0], [1, 1]];    // the curve drawn and edited
     this.dragIndex = -1;
-    this.set = latestOnly(rpc, 'colormap.set', (cm) => this.show(cm));
+    // The volume edited: null is the scene's first (the only one of most scenes), else its id.
+    this.volumeId = null;
+    this.volumeRow = this.q('volume-row');
+    this.volumeSelect = this.q('volume');
+    this.volumeSelect.addEventListener('change', () => {
+      this.volumeId = this.volumeSelect.selectedIndex > 0 ? this.volumeSelect.value : null;
+      this.stats = null;
+      this.onVolume(this.volumeId);
+      this.refresh().catch((e) => console.warn(e));
+    });
+    const setLatest = latestOnly(rpc, 'colormap.set', (cm) => this.show(cm));
+    this.set = (params) => setLatest(this.withVolume(params));
 
     this.preset.addEventListener('change', () => {
       if (this.preset.value) this.set({ preset: this.preset.value });
@@ -97,7 +110,8 @@ export class ColormapEditor {
     }
     const opacity = pv.opacity_points || this.points.map(([x, a]) => [x, a]);
     try {
-      this.show(await this.rpc.call('colormap.set', { entries: pv.entries, domain: pv.domain, opacity_points: opacity }));
+      this.show(await this.rpc.call('colormap.set',
+        this.withVolume({ entries: pv.entries, domain: pv.domain, opacity_points: opacity })));
       this.showPvError('');
     } catch (e) {
       this.showPvError(`ParaView import: ${e.message}`);
@@ -107,7 +121,7 @@ export class ColormapEditor {
   /** The server's colormap as ParaView JSON, downloaded as <name>.json. */
   async exportParaView() {
     try {
-      const pv = toParaView(await this.rpc.call('colormap.get'));
+      const pv = toParaView(await this.rpc.call('colormap.get', this.withVolume({})));
       downloadBlob(new Blob([JSON.stringify(pv, null, 1)], { type: 'application/json' }), paraViewFileName(pv[0].Name));
       this.showPvError('');
     } catch (e) {
@@ -122,7 +136,28 @@ export class ColormapEditor {
     await this.refresh();
   }
 
-  async refresh() { this.show(await this.rpc.call('colormap.get')); }
+  async refresh() { this.show(await this.rpc.call('colormap.get', this.withVolume({}))); }
+
+  /** `params` for the volume edited (colormap.get/set, volume.info take its id). */
+  withVolume(params) { return this.volumeId ? { ...params, volume: this.volumeId } : params; }
+
+  /**
+   * The scene's volumes (scene.info): with more than one, a menu picks the one edited; the choice
+   * stays while that volume is in the scene. Returns the index of the volume edited.
+   */
+  setVolumes(volumes) {
+    const ids = (volumes || []).map((v) => v.id);
+    if (this.volumeId && !ids.includes(this.volumeId)) { // gone with the scene: back to the first
+      this.volumeId = null;
+      this.stats = null;
+      this.refresh().catch((e) => console.warn(e));
+    }
+    const label = (v) => (v.name && v.name !== v.id ? `${v.name} (${v.id})` : v.id);
+    this.volumeSelect.replaceChildren(...(volumes || []).map((v) => new Option(label(v), v.id)));
+    this.volumeSelect.value = this.volumeId || ids[0] || '';
+    this.volumeRow.hidden = ids.length < 2;
+    return this.volumeId ? ids.indexOf(this.volumeId) : 0;
+  }
 
   /** The shown volume's statistics (scene.info / volume.info); null while no frame has read them. */
   showStatistics(stats) {

@@ -76,7 +76,10 @@ new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
 new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera });
 
 const legend = new ColorLegend($('[data-testid="legend"]'));
-const colormap = new ColormapEditor($('#colormap'), rpc, { onShow: (cm) => legend.show(cm) });
+const colormap = new ColormapEditor($('#colormap'), rpc, {
+  onShow: (cm) => legend.show(cm),
+  onVolume: () => refreshStatistics(),
+});
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
 const slices = new SlicePanel($('#slices'), rpc);
 const bbox = new BoundingBoxOverlay($('[data-testid="bbox"]'), $('[data-testid="viewport"]'), geometry);
@@ -100,7 +103,8 @@ async function refreshSceneInfo() {
   $('#scene-volumes').textContent = (info.volumes || [])
     .map((v) => `${v.name || v.id} (${v.dtype}, ${v.box.slice(3).map((hi, i) => hi - v.box[i]).join('×')})`)
     .join('\n');
-  colormap.showStatistics(info.volumes && info.volumes[0] ? info.volumes[0].statistics : null);
+  const edited = (info.volumes || [])[colormap.setVolumes(info.volumes)];
+  colormap.showStatistics(edited ? edited.statistics : null);
 }
 
 // The statistics are null until a frame has read the volume (a new scene, step or field): asked for
@@ -109,7 +113,7 @@ let statisticsAsked = false;
 function refreshStatistics() {
   if (statisticsAsked || !rpc.connected) return;
   statisticsAsked = true;
-  rpc.call('volume.info')
+  rpc.call('volume.info', colormap.withVolume({}))
     .then((v) => { if (v.statistics) colormap.showStatistics(v.statistics); })
     .catch(() => { /* no volume: nothing to show */ })
     .finally(() => { statisticsAsked = false; });
