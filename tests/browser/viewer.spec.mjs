@@ -422,6 +422,26 @@ async function main() {
       await waitFor(async () => JSON.stringify(await renderSize()) === JSON.stringify(beside.size), 'the size back');
     });
 
+    await check('on a narrow screen the frame area is above the panel, full width, and the renderer follows', async () => {
+      await page.setViewportSize({ width: 420, height: 800 });
+      try {
+        const narrow = await waitFor(() => page.evaluate(() => {
+          const c = document.querySelector('[data-testid="viewport"]').getBoundingClientRect();
+          const p = document.querySelector('#panel').getBoundingClientRect();
+          return c.width === 420 ? { bottom: c.bottom, height: c.height, panelTop: p.top, panelWidth: p.width } : null;
+        }), 'a full-width canvas');
+        assert(narrow.bottom <= narrow.panelTop + 1, `canvas bottom ${narrow.bottom} under the panel at ${narrow.panelTop}`);
+        assert(narrow.height > 300, `a frame area of ${narrow.height} px is too short`);
+        assert(narrow.panelWidth >= 419, `the panel is ${narrow.panelWidth} px wide, not the screen's width`);
+        await waitFor(async () => {
+          const r = await notebook.call('render.get');
+          return r.width === 420 && Math.abs(r.height - narrow.height) <= 1;
+        }, 'render.get width/height to follow the narrow canvas');
+      } finally {
+        await page.setViewportSize({ width: 1200, height: 640 });
+      }
+    });
+
     await check('the histogram of the volume is drawn in the colormap editor', async () => {
       await waitFor(() => page.evaluate(() => !!window.libindexViewer.colormap.stats), 'statistics in the page');
       await waitFor(async () => (await paintedPixels(page, '[data-testid="histogram"]')) > 200, 'histogram pixels');
