@@ -19,6 +19,7 @@
 #include "libindex/io/movie_writer.h"
 #include "libindex/io/project_file.h"
 #include "libindex/error.h"
+#include "libindex/follower.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/session.h"
 
@@ -33,12 +34,12 @@ std::string numbered(const std::string& path, int frame) {
   return dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + path.substr(dot);
 }
 
-/// Renders `frame` `repeat` more times and prints the median frame time (head rank): what a viewer
+/// Renders `op` `repeat` more times and prints the median frame time (head rank): what a viewer
 /// pays per frame once the volume is uploaded and its skip grid built.
-void report_steady_state(Session& session, const FrameParams& frame, Vec4f background, int repeat, int rank) {
+void report_steady_state(Follower& follower, Session& session, const Op& op, int repeat, int rank) {
   std::vector<double> ms;
   for (int i = 0; i < repeat; ++i) {
-    session.render_frame(frame, background);
+    follower.follow(op);
     const FrameStats& s = session.last_stats();
     ms.push_back(s.render_ms + s.composite_ms);
   }
@@ -135,25 +136,37 @@ int run(int argc, char** argv) {
 
   if (!view.volume && rank == 0)
     std::cerr << "[libindex] warning: the scene has no volume: the image shows only the background" << std::endl;
+  // The viewer's frame pipeline, fed ops that every rank makes alike from the same arguments (no
+  // broadcast): every volume of the scene, volumes on one grid mixed per sample, the data range
+  // for a scene without a colormap domain.
   Session session(MPI_COMM_WORLD, options);
-  session.set_volume(view.volume);
-  // A scene without a colormap domain shows its data's range (collective: every rank counts its leaf).
-  if (view.volume && !view_args.domain && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given) {
-    if (const auto d = data_domain(session.statistics(view.frame))) {
-      view.frame.colormap.domain_min = d->first, view.frame.colormap.domain_max = d->second;
-      if (rank == 0)
-        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << d->first << ", "
-                  << d->second << "]" << std::endl;
-    }
+  Follower follower(session, options.backend);
+  Op op;
+  op.scene_version = 0;
+  op.scene = apps::scene_spec(scene_args, overrides);
+  op.backend = options.backend;
+  op.time_step = time_step.value_or(view.scene.volumes.empty() ? 0 : view.scene.volumes.front().time_first);
+  op.frame = view.frame;
+  op.background = view.background;
+  op.fit_domain =
+      view.volume && !view_args.domain && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
+  if (balance) {
+    Op rebalance = op;
+    rebalance.kind = Op::Kind::rebalance;
+    follower.follow(rebalance);
   }
-  if (balance) session.rebalance(view.frame);
   const Vec3f centre = view_centre(view.volume_box, view.frame.settings);
   const int frames = std::max(1, orbit);
   for (int i = 0; i < frames; ++i) {
-    FrameParams frame = view.frame;
+    Op frame_op = op;
+    FrameParams& frame = frame_op.frame;
     if (orbit > 0) frame.camera = orbit_camera(view.frame.camera, centre, 360.0f * float(i) / float(orbit), 0.0f);
-    Image image = session.render_frame(frame, view.background);
-    if (repeat > 0) report_steady_state(session, frame, view.background, repeat, rank);
+    Image image = follower.follow(frame_op);
+    if (i == 0 && rank == 0)
+      if (const auto d = follower.fitted_domain())
+        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << d->first << ", "
+                  << d->second << "]" << std::endl;
+    if (repeat > 0) report_steady_state(follower, session, frame_op, repeat, rank);
     if (rank != 0) continue;
     const FrameStats& s = session.last_stats();
     std::string path = orbit > 0 ? numbered(output, i) : output;

@@ -69,6 +69,16 @@ TEST(Scenes, SlicesHasTwoPlanes) {
   EXPECT_EQ(s.planes[1].extent_y, 64.0f);
 }
 
+TEST(Scenes, TwoFieldsShareOneGrid) {
+  const SceneDescription s = load("two_fields.prj");
+  expect_no_warnings(s);
+  ASSERT_EQ(s.volumes.size(), 2u);
+  EXPECT_TRUE(share_grid(s, 0, 1)) << "mixed per sample";
+  EXPECT_EQ(s.volumes[0].colormap_preset, "supernova");
+  EXPECT_EQ(s.volumes[1].colormap_preset, "cool-warm");
+  EXPECT_EQ(s.volumes[1].colormap.domain_min, 0.7f);
+}
+
 TEST(Scenes, Empty) {
   const SceneDescription s = load("empty.prj");
   expect_no_warnings(s);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "follower.h"
+#include "libindex/follower.h"
 
 #include <algorithm>
 

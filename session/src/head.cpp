@@ -8,7 +8,7 @@
 #include "cluster/attached_jobs.h"
 #include "cluster/job_image.h"
 #include "cluster/rank_info_json.h"
-#include "follower.h"
+#include "libindex/follower.h"
 #include "libindex/error.h"
 #include "op_channel.h"
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../follower.h"
+#include "libindex/follower.h"
 #include "../op_channel.h"
 #include "job_image.h"
 #include "job_link.h"
