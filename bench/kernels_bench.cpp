@@ -3,7 +3,8 @@
 // core and on all cores (CPU, in SIMD packets and one ray at a time) and on the GPU when one answers
 // (hardware and software trilinear); and BM_CpuLarge: the same kind of volume at 256^3, 633^3 and
 // 1024^3 from an axis, a face diagonal and the body diagonal, shading off and on (does the rate hold
-// for volumes far larger than the caches, and what does shading cost?). Needs only the kernels module.
+// for volumes far larger than the caches, and what does shading cost?); BM_Mixed: two volumes mixed per
+// sample against one. Needs only the kernels module.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -183,6 +184,31 @@ void BM_SkipGridPerColormap(benchmark::State& state) {
   state.counters["cells"] = double(grid.cell_count());
 }
 BENCHMARK(BM_SkipGridPerColormap)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond);
+
+// Two volumes on one grid mixed per sample (kernels/mix.h, one ray at a time, no skipping) against
+// the same volume alone through render() with skipping off and one ray at a time: what the mix costs
+// per lattice point. `volumes`: 1 is the single-volume path, 2 the mix of the volume with itself
+// under a second colormap.
+void BM_Mixed(benchmark::State& state) {
+  const int volumes = int(state.range(0));
+  FrameParams first = frame(false);
+  first.width = first.height = 512; // a quarter of the pixels: one ray at a time is slow
+  FrameParams second = first;
+  second.colormap = colormap_preset("viridis", 0.2f);
+  second.colormap.domain_min = 0.3f;
+  second.colormap.mode = BoundaryMode::clamp_to_transparent;
+  auto backend = kernels::make_cpu_backend(false);
+  Image image(first.width, first.height);
+  const kernels::MixedLayer layers[2] = {{whole_view(volume()), &first}, {whole_view(volume()), &second}};
+  long long samples = 0;
+  for (auto _ : state) {
+    samples += volumes == 1 ? backend->render(whole_view(volume()), first, image.view()).samples
+                            : backend->render_mixed(layers, image.view()).samples;
+    benchmark::DoNotOptimize(image.pixels().data());
+  }
+  state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Mixed)->ArgName("volumes")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Cuda(benchmark::State& state) {
   std::string reason;

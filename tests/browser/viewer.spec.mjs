@@ -853,11 +853,22 @@ async function main() {
       const row = '[data-cm="volume-row"]';
       assert(await page.$eval(row, (el) => el.hidden), 'no volume menu for one volume');
       const first = (await notebook.call('colormap.get')).preset;
+      // A float ramp from -200 to 800 along x beside the supernova: its own data range, not 0..1.
+      const ramp = new Float32Array(16 * 16 * 16);
+      for (let i = 0; i < ramp.length; ++i) ramp[i] = -200 + (1000 * (i % 16)) / 15;
+      const rampFile = path.join(v.dir, 'ramp_16x16x16_float32.raw');
+      fs.writeFileSync(rampFile, Buffer.from(ramp.buffer));
       await notebook.call(center + 'create_scene_element', { parent_group_id: 'scene_root', new_scene_element_id: 'second',
         class_name: 'ISparse_volume_scene_element',
-        args: { importer: 'synthetic', generator: 'marschner-lobb', size: '32', bbox: '0 0 0 32 32 32' } });
+        args: { importer: 'nv::index::plugin::base_importer.Sparse_volume_importer_raw', input_file: rampFile,
+          voxel_format: 'float32', bbox: '80 0 0 96 16 16' } });
       await waitFor(() => page.$eval(row, (el) => !el.hidden), 'the volume menu to show');
       await page.selectOption('[data-testid="colormap-volume"]', 'second');
+      // The domain sliders and histogram follow the volume picked: its values, -200..800.
+      await waitFor(() => page.evaluate(() => {
+        const lo = document.querySelector('[data-cm="dmin"]'), hi = document.querySelector('[data-cm="dmax"]');
+        return Math.abs(Number(lo.min) + 200) < 1e-3 && Math.abs(Number(hi.max) - 800) < 1e-3;
+      }), 'the domain sliders to span the ramp\'s -200..800');
       await page.selectOption('[data-testid="preset"]', 'cool-warm');
       await waitFor(async () => (await notebook.call('colormap.get', { volume: 'second' })).preset === 'cool-warm',
         'the second volume to get cool-warm');
