@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Volumes on one grid mixed per sample, on the host's cores: mix.h's per-ray function over tiles.
+#include "mixed_march.h"
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
 
 #include "libindex/error.h"
-#include "libindex/kernels/backend.h"
 #include "libindex/kernels/mix.h"
 #include "parallel.h"
 
@@ -44,7 +46,39 @@ void set_sampler(DenseLayerSamplers& s, int i, const BrickView& b) {
 
 } // namespace
 
+Backend::Backend() = default;
+Backend::~Backend() = default;
+
 RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView out) {
+  if (!mixer_) mixer_ = std::make_unique<MixedMarcher>();
+  return mixer_->render(layers, out);
+}
+
+SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers) {
+  if (caches_.size() < layers.size()) caches_.resize(layers.size());
+  SkipGridView view;
+  Box3f occupied;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const MixedLayer& l = layers[i];
+    if (!l.frame->settings.empty_space_skipping) return {};
+    const MacroCellGrid& grid = caches_[i].grid(l.brick);
+    const SkipCells& cells = caches_[i].skip_cells(l.brick, l.frame->colormap);
+    if (i == 0) {
+      view = grid.view(nullptr, {});
+      empty_radius_ = cells.empty_radius;
+    } else {
+      if (!(grid.origin() == view.origin && grid.dims() == view.dims && grid.cell_size() == view.cell_size)) return {};
+      for (size_t c = 0; c < empty_radius_.size(); ++c)
+        empty_radius_[c] = std::min(empty_radius_[c], cells.empty_radius[c]);
+    }
+    occupied = hull(occupied, cells.occupied);
+  }
+  view.empty_radius = empty_radius_.data();
+  view.occupied = occupied;
+  return view;
+}
+
+RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out) {
   const auto start = std::chrono::steady_clock::now();
   check_layers(layers);
   const FrameParams& lead = *layers[0].frame;
@@ -64,6 +98,9 @@ RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView 
     }
     M.lattice = M.layer[0];
     for (int i = 1; i < M.count; ++i) M.lattice.clip = hull(M.lattice.clip, M.layer[i].clip);
+    // Rays start and end at the box of the cells some layer shows, as march_params does for one.
+    M.lattice.skip = combined_skip(layers);
+    if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};

@@ -203,3 +203,40 @@ TEST(MixedVolumes, EachVolumeKeepsItsOwnRegionOfInterest) {
   EXPECT_LT(max_difference(render_mix(*cpu, {{&a, &right}, {&a, &left}}), alone), 1e-5f);
   EXPECT_GT(max_difference(render_mix(*cpu, {{&a, &right}}), alone), 0.1f) << "one half alone differs";
 }
+
+TEST(MixedVolumes, SkippingTheCellsEveryLayerHidesChangesNoPixel) {
+  // Two sparse layers, each showing another part of the volume: skipping may drop only cells both
+  // hide, so the picture is the same with and without it, for fewer samples.
+  const Vec3i size{40, 36, 32};
+  const Brick a = make_volume(size, DType::float32, [](Vec3f c) { // a ball at the right
+    return std::max(0.0f, 1.0f - length(c - Vec3f{30, 18, 16}) / 8.0f);
+  });
+  const Brick b = make_volume(size, DType::uint8, [](Vec3f c) { return c.x < 8 ? 0.9f : 0.0f; }); // a slab at the left
+  FrameParams fa = oblique_view(size), fb;
+  fa.colormap = colormap_preset("viridis", 0.6f);
+  fa.colormap.domain_min = 0.2f, fa.colormap.mode = BoundaryMode::clamp_to_transparent;
+  fb = fa;
+  fb.colormap = colormap_preset("magma", 0.4f);
+  fb.colormap.domain_min = 0.5f, fb.colormap.mode = BoundaryMode::clamp_to_transparent;
+  fb.settings.shading.enabled = true;
+  const auto cpu = kernels::make_cpu_backend(true);
+  const auto render = [&](bool skipping, RenderStats& stats) {
+    FrameParams sa = fa, sb = fb;
+    sa.settings.empty_space_skipping = sb.settings.empty_space_skipping = skipping;
+    const kernels::MixedLayer layers[2] = {{whole_view(a), &sa}, {whole_view(b), &sb}};
+    Image img(fa.width, fa.height);
+    stats = cpu->render_mixed(layers, img.view());
+    Image out(fa.width, fa.height);
+    for (int y = stats.active.y0; y < stats.active.y1; ++y)
+      for (int x = stats.active.x0; x < stats.active.x1; ++x) out.at(x, y) = img.at(x, y);
+    return out;
+  };
+  RenderStats with, without;
+  const Image skipped = render(true, with), full = render(false, without);
+  ASSERT_GT(max_alpha(full), 0.3f);
+  EXPECT_EQ(max_difference(skipped, full), 0.0f);
+  EXPECT_LT(with.samples, without.samples * 3 / 4) << with.samples << " of " << without.samples;
+  // The grid is kept between frames: a second frame gives the same picture.
+  RenderStats again;
+  EXPECT_EQ(max_difference(render(true, again), skipped), 0.0f);
+}

@@ -25,9 +25,14 @@ struct MixedLayer {
 BackendKind parse_backend_kind(const std::string& text); ///< "auto", "cpu", "cuda"
 std::string to_string(BackendKind kind);
 
+class MixedMarcher;
+
 class Backend {
  public:
-  virtual ~Backend() = default;
+  Backend();
+  virtual ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
   /// "cpu (2 threads)" or "cuda (NVIDIA H100 80GB HBM3)".
   virtual std::string name() const = 0;
   virtual BackendKind kind() const = 0;
@@ -41,6 +46,9 @@ class Backend {
   virtual RenderStats render_mixed(std::span<const MixedLayer> layers, ImageView out);
   /// Bytes of device memory this backend holds for its current brick (0 on the CPU).
   virtual long long device_bytes() const { return 0; }
+
+ private:
+  std::unique_ptr<MixedMarcher> mixer_; ///< render_mixed's per-layer skip grids, made at its first call
 };
 
 /// Runs `work` on the calling thread with the CPU backend's parallelism (and every other

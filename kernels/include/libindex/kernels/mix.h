@@ -40,7 +40,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f layer_sample(const MarchParams& L, const Sampl
 
 /// Marches the ray of pixel (px, py) through the layers' common brick; returns premultiplied RGBA.
 /// `S.visit(i, f)` calls f with layer i's sampler (the layers may hold different voxel types).
-/// No empty-space skipping: a cell is empty only where every layer's colormap hides it.
+/// Empty-space skipping follows M.lattice.skip: the cells every layer's colormap hides.
 template <class Samplers>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
                                                   unsigned long long& samples) {
@@ -50,7 +50,9 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
   if (!begin_ray(P, px, py, r, plane_t)) return {0, 0, 0, 0};
   Vec4f o{0, 0, 0, 0};
   int n = 0;
-  for (; r.k < r.k_end; ++r.k) {
+  for (;; ++r.k) {
+    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
+    if (r.k >= r.k_end) break;
     float t;
     const Vec3f p = sample_point(P, r, r.k, t);
     ++n;
