@@ -185,10 +185,10 @@ void BM_SkipGridPerColormap(benchmark::State& state) {
 }
 BENCHMARK(BM_SkipGridPerColormap)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond);
 
-// Two volumes on one grid mixed per sample (kernels/mix.h, one ray at a time) against the same
-// volume alone through render() one ray at a time: what the mix costs per lattice point, with
-// empty-space skipping off and on. `volumes`: 1 is the single-volume path, 2 the mix of the volume
-// with itself under a second colormap.
+// Two volumes on one grid mixed per sample (kernels/mix.h) against the same volume alone through
+// render(): what the mix costs per lattice point, with empty-space skipping off and on, one ray at a
+// time and in SIMD packets. `volumes`: 1 is the single-volume path, 2 the mix of the volume with
+// itself under a second colormap.
 void BM_Mixed(benchmark::State& state) {
   const int volumes = int(state.range(0));
   FrameParams first = frame(state.range(1) != 0);
@@ -197,7 +197,12 @@ void BM_Mixed(benchmark::State& state) {
   second.colormap = colormap_preset("viridis", 0.2f);
   second.colormap.domain_min = 0.3f;
   second.colormap.mode = BoundaryMode::clamp_to_transparent;
-  auto backend = kernels::make_cpu_backend(false);
+  const bool packets = state.range(2) != 0;
+  if (packets && !kernels::cpu_packet_isa()) {
+    state.SkipWithError("no SIMD ray packets in this build or on this CPU");
+    return;
+  }
+  auto backend = kernels::make_cpu_backend(packets);
   Image image(first.width, first.height);
   const kernels::MixedLayer layers[2] = {{whole_view(volume()), &first}, {whole_view(volume()), &second}};
   const auto render = [&] {
@@ -213,8 +218,8 @@ void BM_Mixed(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Mixed)
-    ->ArgNames({"volumes", "skip"})
-    ->ArgsProduct({{1, 2}, {0, 1}})
+    ->ArgNames({"volumes", "skip", "packets"})
+    ->ArgsProduct({{1, 2}, {0, 1}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

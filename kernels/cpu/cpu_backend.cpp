@@ -28,6 +28,7 @@ class CpuBackend final : public Backend {
            (packet_isa_ ? std::string(packet_isa_) + " ray packets" : std::string("one ray at a time")) + ")";
   }
   BackendKind kind() const override { return BackendKind::cpu; }
+  bool mix_in_packets() const override { return packet_isa_ != nullptr; }
 
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();

@@ -25,10 +25,26 @@ unsigned long long march_packets(const MarchParams& params, const BrickView& bri
     return simd::march_tile(params, simd::make_packet_sampler<T>(brick), classify, tile, out);
   });
 }
+
+unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out) {
+  simd::PacketLayerSamplers S{};
+  for (int i = 0; i < M.count; ++i) {
+    S.dtype[i] = bricks[i].dtype;
+    visit_dtype(bricks[i].dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, uint8_t>) S.u8[i] = simd::make_packet_sampler<T>(bricks[i]);
+      if constexpr (std::is_same_v<T, uint16_t>) S.u16[i] = simd::make_packet_sampler<T>(bricks[i]);
+      if constexpr (std::is_same_v<T, int16_t>) S.i16[i] = simd::make_packet_sampler<T>(bricks[i]);
+      if constexpr (std::is_same_v<T, float>) S.f32[i] = simd::make_packet_sampler<T>(bricks[i]);
+    });
+  }
+  return simd::march_tile_mixed(M, S, tile, out);
+}
 #else
 const char* packet_isa() { return nullptr; }
 bool packet_path_fits(const BrickView&) { return false; }
 unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView) { return 0; }
+unsigned long long march_mixed_packets(const MixParams&, const BrickView*, Rect, ImageView) { return 0; }
 #endif
 
 } // namespace libindex::kernels

@@ -11,6 +11,7 @@
 
 #include "libindex/image.h"
 #include "libindex/kernels/march.h"
+#include "libindex/kernels/mix.h"
 #include "libindex/kernels/sampler.h"
 #include "simd.h"
 
@@ -192,6 +193,96 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
   if (P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume)
     return march_tile_with<true>(P, S, classify, tile, out);
   return march_tile_with<false>(P, S, classify, tile, out);
+}
+
+/// The layers' PacketSamplers for mix_sample (each of its layer's voxel type).
+struct PacketLayerSamplers {
+  DType dtype[kMaxMixedVolumes];
+  PacketSampler<uint8_t> u8[kMaxMixedVolumes];
+  PacketSampler<uint16_t> u16[kMaxMixedVolumes];
+  PacketSampler<int16_t> i16[kMaxMixedVolumes];
+  PacketSampler<float> f32[kMaxMixedVolumes];
+
+  template <class F>
+  LIBINDEX_FORCEINLINE auto visit(int i, const F& f) const {
+    switch (dtype[i]) {
+    case DType::uint8:
+      return f(u8[i]);
+    case DType::uint16:
+      return f(u16[i]);
+    case DType::int16:
+      return f(i16[i]);
+    default:
+      return f(f32[i]);
+    }
+  }
+};
+
+/// march_ray_mixed for every pixel of `tile` in packets, the same pixels bit for bit; lanes are
+/// refilled as rays end, as in march_tile_with. Returns the samples taken.
+template <bool kSkipping>
+unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
+  const MarchParams& P = M.lattice;
+  const int pixel_count = tile.width() * tile.height();
+  RayLanes<vfloat> rays{};
+  Vec4v color{};
+  vmask live = lanes_below(0);
+  int pixel[kWidth];
+  float plane_t[kWidth];
+  RayLanes<float> plane_ray[kWidth];
+  int next_pixel = 0;
+  unsigned long long samples = 0;
+
+  const auto enter = [&](int l) {
+    RayLanes<float> r;
+    while (next_pixel < pixel_count) {
+      const int i = next_pixel++;
+      const int x = tile.x0 + i % tile.width(), y = tile.y0 + i / tile.width();
+      if (!begin_ray(P, x, y, r, plane_t[l])) {
+        out.at(x, y) = {0, 0, 0, 0};
+        continue;
+      }
+      if (plane_t[l] < 3.0e38f) plane_ray[l] = r;
+      pixel[l] = i;
+      set_lane(rays, l, r);
+      set_lane(color.x, l, 0.0f), set_lane(color.y, l, 0.0f), set_lane(color.z, l, 0.0f), set_lane(color.w, l, 0.0f);
+      set_lane(live, l, true);
+      return;
+    }
+    set_lane(live, l, false);
+  };
+  const auto leave = [&](int l) {
+    const int i = pixel[l];
+    const Vec4f o{lane(color.x, l), lane(color.y, l), lane(color.z, l), lane(color.w, l)};
+    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) =
+        S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray[l], plane_t[l], o); });
+  };
+
+  for (int l = 0; l < kWidth; ++l) enter(l);
+  while (any(live)) {
+    if constexpr (kSkipping) {
+      const vmask need = live & (rays.k >= rays.k_stop) & (rays.k < rays.k_end);
+      if (any(need)) skip_empty_cell(P, rays, need);
+    }
+    const vmask active = live & (rays.k < (kSkipping ? rays.k_stop : rays.k_end));
+    if (any(active)) {
+      vfloat t;
+      mix_sample<vfloat>(M, S, sample_point(P, rays, rays.k, t), rays.dir, active, color);
+    }
+    samples += (unsigned long long)count(active);
+    rays.k = select(active, rays.k + vint(1), rays.k);
+    const vmask opaque = active & (P.early_termination & (color.w >= kOpaqueAlpha));
+    const vmask done = live & ((rays.k >= rays.k_end) | opaque);
+    if (any(done))
+      for (int l = 0; l < kWidth; ++l)
+        if (lane(done, l)) leave(l), enter(l);
+  }
+  return samples;
+}
+
+inline unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
+  if (M.lattice.skip.empty_radius != nullptr) return march_tile_mixed_with<true>(M, S, tile, out);
+  return march_tile_mixed_with<false>(M, S, tile, out);
 }
 
 } // namespace libindex::kernels::simd

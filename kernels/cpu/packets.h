@@ -5,6 +5,7 @@
 
 #include "libindex/image.h"
 #include "libindex/kernels/march.h"
+#include "libindex/kernels/mix.h"
 #include "libindex/volume.h"
 
 namespace libindex::kernels {
@@ -18,5 +19,9 @@ bool packet_path_fits(const BrickView& brick);
 /// march_ray for every pixel of `tile`, simd width at a time, the same pixels bit for bit. Call only
 /// when packet_isa() is non-null, the running CPU supports it and packet_path_fits(brick).
 unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out);
+
+/// march_ray_mixed for every pixel of `tile` in packets, bit for bit; `bricks[i]` is layer i's.
+/// Call only when packet_isa() is non-null, the running CPU supports it and every brick fits.
+unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out);
 
 } // namespace libindex::kernels

@@ -9,6 +9,8 @@
 
 #include "libindex/error.h"
 #include "libindex/kernels/mix.h"
+#include "../cpu/cpu_backend.h"
+#include "../cpu/packets.h"
 #include "parallel.h"
 
 namespace libindex::kernels {
@@ -51,8 +53,10 @@ Backend::~Backend() = default;
 
 RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView out) {
   if (!mixer_) mixer_ = std::make_unique<MixedMarcher>();
-  return mixer_->render(layers, out);
+  return mixer_->render(layers, out, mix_in_packets() && cpu_packet_isa() != nullptr);
 }
+
+bool Backend::mix_in_packets() const { return true; }
 
 SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers) {
   if (caches_.size() < layers.size()) caches_.resize(layers.size());
@@ -78,7 +82,7 @@ SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers) {
   return view;
 }
 
-RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out) {
+RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out, bool packets) {
   const auto start = std::chrono::steady_clock::now();
   check_layers(layers);
   const FrameParams& lead = *layers[0].frame;
@@ -101,16 +105,25 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
     // Rays start and end at the box of the cells some layer shows, as march_params does for one.
     M.lattice.skip = combined_skip(layers);
     if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
+    BrickView bricks[kMaxMixedVolumes];
+    for (int i = 0; i < M.count; ++i) {
+      bricks[i] = layers[size_t(i)].brick;
+      packets = packets && packet_path_fits(bricks[i]);
+    }
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};
     parallel_for(tiles_x * tiles_y, [&](int tile) {
       if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) return;
       const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
+      const Rect t{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)};
+      if (packets) {
+        total += march_mixed_packets(M, bricks, t, out);
+        return;
+      }
       unsigned long long samples = 0;
-      for (int y = y0; y < std::min(y0 + kTile, r.y1); ++y)
-        for (int x = x0; x < std::min(x0 + kTile, r.x1); ++x)
-          out.at(x, y) = march_ray_mixed(M, samplers, x, y, samples);
+      for (int y = t.y0; y < t.y1; ++y)
+        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(M, samplers, x, y, samples);
       total += samples;
     });
     if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");

@@ -13,7 +13,8 @@ namespace libindex::kernels {
 
 class MixedMarcher {
  public:
-  RenderStats render(std::span<const MixedLayer> layers, ImageView out);
+  /// `packets`: march SIMD ray packets (the caller checked that this CPU has them).
+  RenderStats render(std::span<const MixedLayer> layers, ImageView out, bool packets);
 
  private:
   /// The skipping all layers allow: per cell the smallest of the layers' empty radii (a cell is

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "../cpu/cpu_backend.h"
 #include "libindex/error.h"
@@ -239,4 +240,46 @@ TEST(MixedVolumes, SkippingTheCellsEveryLayerHidesChangesNoPixel) {
   // The grid is kept between frames: a second frame gives the same picture.
   RenderStats again;
   EXPECT_EQ(max_difference(render(true, again), skipped), 0.0f);
+}
+
+TEST(MixedVolumes, RayPacketsGiveTheImageOfOneRayAtATimeBitForBit) {
+  if (!kernels::cpu_packet_isa()) GTEST_SKIP() << "no SIMD ray packets in this build or on this CPU";
+  // Three layers of three voxel types; shading, early termination, skipping on and off, a slice plane.
+  const Vec3i size{40, 36, 32};
+  const Brick a = waves(size, DType::float32), b = waves(size, DType::uint16), c = waves(size, DType::int16);
+  FrameParams fa = oblique_view(size);
+  fa.colormap = colormap_preset("viridis", 0.5f);
+  fa.colormap.domain_min = 0.6f, fa.colormap.mode = BoundaryMode::clamp_to_transparent;
+  FrameParams fb = fa, fc = fa;
+  fb.colormap = colormap_preset("magma", 0.3f);
+  fb.settings.shading.enabled = true;
+  fc.colormap = colormap_preset("inferno", 0.8f);
+  fc.colormap.domain_min = -0.2f, fc.colormap.domain_max = 0.4f;
+  fc.settings.region_of_interest = {{4, 0, 0}, {30, 30, 30}};
+  for (bool skipping : {true, false})
+    for (bool early : {true, false})
+      for (bool plane : {false, true}) {
+        FrameParams sa = fa, sb = fb, sc = fc;
+        for (FrameParams* f : {&sa, &sb, &sc}) f->settings.empty_space_skipping = skipping;
+        sa.settings.early_termination = early;
+        if (plane) {
+          sa.settings.plane_count = 1;
+          sa.settings.planes[0] = {{0, 0, 20}, {0, 0, 1}, {0, 1, 0}, 40, 36};
+        }
+        const kernels::MixedLayer layers[3] = {{whole_view(a), &sa}, {whole_view(b), &sb}, {whole_view(c), &sc}};
+        Image one(fa.width, fa.height), packets(fa.width, fa.height);
+        const RenderStats s1 = kernels::make_cpu_backend(false)->render_mixed(layers, one.view());
+        const RenderStats sp = kernels::make_cpu_backend(true)->render_mixed(layers, packets.view());
+        EXPECT_EQ(sp.samples, s1.samples);
+        ASSERT_TRUE(sp.active == s1.active);
+        int differing = 0;
+        float alpha = 0;
+        for (int y = s1.active.y0; y < s1.active.y1; ++y)
+          for (int x = s1.active.x0; x < s1.active.x1; ++x) {
+            differing += std::memcmp(&one.at(x, y), &packets.at(x, y), sizeof(Vec4f)) != 0;
+            alpha = std::max(alpha, one.at(x, y).w);
+          }
+        EXPECT_GT(alpha, 0.3f);
+        EXPECT_EQ(differing, 0) << "skipping " << skipping << ", early termination " << early << ", plane " << plane;
+      }
 }

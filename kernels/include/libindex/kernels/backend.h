@@ -47,6 +47,11 @@ class Backend {
   /// Bytes of device memory this backend holds for its current brick (0 on the CPU).
   virtual long long device_bytes() const { return 0; }
 
+ protected:
+  /// Whether render_mixed marches SIMD ray packets (where this CPU has them); the CPU backend made
+  /// without packets says no, so both paths stay testable against each other.
+  virtual bool mix_in_packets() const;
+
  private:
   std::unique_ptr<MixedMarcher> mixer_; ///< render_mixed's per-layer skip grids, made at its first call
 };

@@ -27,19 +27,57 @@ struct MixParams {
 };
 static_assert(std::is_trivially_copyable_v<MixParams>);
 
-/// One volume's sample at voxel-space point p: straight colour (shaded when its shading is on) and
-/// opacity corrected for the sampling distance; alpha 0 when it shows nothing there.
-template <class Sampler>
-LIBINDEX_HOST_DEVICE inline Vec4f layer_sample(const MarchParams& L, const Sampler& S, Vec3f p, Vec3f ray_dir) {
-  const Vec4f c = colormap_lookup(L.colormap, S.value(p));
-  if (!(c.w > 0.0f)) return {0, 0, 0, 0};
-  Vec3f rgb{c.x, c.y, c.z};
-  if (L.shading.enabled) rgb = shade(L, S, p, ray_dir, rgb);
-  return {rgb.x, rgb.y, rgb.z, correct_opacity(c.w, L.opacity_exponent)};
+/// One volume's sample at voxel-space point p, for one ray (F = float) or a packet (lanes.h):
+/// straight colour (shaded when its shading is on) and opacity corrected for the sampling distance;
+/// alpha 0 in the lanes outside `active`, outside the layer's clip box or where it shows nothing.
+template <class F, class Sampler>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> layer_sample(const MarchParams& L, const Sampler& S,
+                                                                   const LaneVec3<F>& p, const LaneVec3<F>& ray_dir,
+                                                                   LaneMask<F> active) {
+  const Box3f& clip = L.clip;
+  const LaneMask<F> inside = active & (p.x >= clip.lo.x) & (p.x < clip.hi.x) & (p.y >= clip.lo.y) & (p.y < clip.hi.y) &
+                             (p.z >= clip.lo.z) & (p.z < clip.hi.z);
+  const LaneVec4<F> none{F(0.0f), F(0.0f), F(0.0f), F(0.0f)};
+  if (!any(inside)) return none;
+  // Lanes that take no sample read the clip box's centre instead, which every brick stores.
+  const LaneVec3<F> q{select(inside, p.x, F(0.5f * (clip.lo.x + clip.hi.x))),
+                      select(inside, p.y, F(0.5f * (clip.lo.y + clip.hi.y))),
+                      select(inside, p.z, F(0.5f * (clip.lo.z + clip.hi.z)))};
+  const LaneVec4<F> c = colormap_lookup(L.colormap, S.value(q));
+  const LaneMask<F> shows = inside & (c.w > 0.0f);
+  if (!any(shows)) return none;
+  LaneVec3<F> rgb{c.x, c.y, c.z};
+  if (L.shading.enabled) rgb = shade(L, S, q, ray_dir, rgb);
+  const F zero(0.0f);
+  return {select(shows, rgb.x, zero), select(shows, rgb.y, zero), select(shows, rgb.z, zero),
+          select(shows, correct_opacity(c.w, L.opacity_exponent), zero)};
 }
 
-/// Marches the ray of pixel (px, py) through the layers' common brick; returns premultiplied RGBA.
-/// `S.visit(i, f)` calls f with layer i's sampler (the layers may hold different voxel types).
+/// Mixes every layer's sample at p (the mixing rule above) and composites it front to back into
+/// `o`, for the lanes in `active`. `S.visit(i, f)` calls f with layer i's sampler (the layers may
+/// hold different voxel types). Written once for one ray and for a packet, so both agree bit for bit.
+template <class F, class Samplers>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void mix_sample(const MixParams& M, const Samplers& S, const LaneVec3<F>& p,
+                                                          const LaneVec3<F>& ray_dir, LaneMask<F> active,
+                                                          LaneVec4<F>& o) {
+  F transmittance(1.0f), weight(0.0f);
+  LaneVec3<F> rgb{F(0.0f), F(0.0f), F(0.0f)};
+  for (int i = 0; i < M.count; ++i) {
+    const LaneVec4<F> c =
+        S.visit(i, [&](const auto& sampler) { return layer_sample<F>(M.layer[i], sampler, p, ray_dir, active); });
+    transmittance = transmittance * (1.0f - c.w);
+    weight = weight + c.w;
+    rgb = {rgb.x + c.x * c.w, rgb.y + c.y * c.w, rgb.z + c.z * c.w};
+  }
+  const LaneMask<F> shows = weight > 0.0f;
+  if (!any(shows)) return;
+  const F a = 1.0f - transmittance, w = (1.0f - o.w) * a / select(shows, weight, F(1.0f));
+  o = {select(shows, o.x + w * rgb.x, o.x), select(shows, o.y + w * rgb.y, o.y), select(shows, o.z + w * rgb.z, o.z),
+       select(shows, o.w + (1.0f - o.w) * a, o.w)};
+}
+
+/// Marches the ray of pixel (px, py) through the layers' common brick; returns premultiplied RGBA:
+/// the scalar driver of mix_sample (the CPU's packets run the same steps, packet_march.h).
 /// Empty-space skipping follows M.lattice.skip: the cells every layer's colormap hides.
 template <class Samplers>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
@@ -56,19 +94,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
     float t;
     const Vec3f p = sample_point(P, r, r.k, t);
     ++n;
-    float transmittance = 1.0f, weight = 0.0f;
-    Vec3f rgb{0, 0, 0};
-    for (int i = 0; i < M.count; ++i) {
-      if (!M.layer[i].clip.contains_half_open(p)) continue;
-      const Vec4f c = S.visit(i, [&](const auto& sampler) { return layer_sample(M.layer[i], sampler, p, r.dir); });
-      if (!(c.w > 0.0f)) continue;
-      transmittance *= 1.0f - c.w;
-      weight += c.w;
-      rgb = rgb + Vec3f{c.x, c.y, c.z} * c.w;
-    }
-    if (!(weight > 0.0f)) continue;
-    const float a = 1.0f - transmittance, w = (1.0f - o.w) * a / weight;
-    o = {o.x + w * rgb.x, o.y + w * rgb.y, o.z + w * rgb.z, o.w + (1.0f - o.w) * a};
+    mix_sample<float>(M, S, p, r.dir, true, o);
     if (P.early_termination && o.w >= kOpaqueAlpha) break;
   }
   samples += (unsigned long long)n;
