@@ -28,16 +28,9 @@ unsigned long long march_packets(const MarchParams& params, const BrickView& bri
 
 unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out) {
   simd::PacketLayerSamplers S{};
-  for (int i = 0; i < M.count; ++i) {
-    S.dtype[i] = bricks[i].dtype;
-    visit_dtype(bricks[i].dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      if constexpr (std::is_same_v<T, uint8_t>) S.u8[i] = simd::make_packet_sampler<T>(bricks[i]);
-      if constexpr (std::is_same_v<T, uint16_t>) S.u16[i] = simd::make_packet_sampler<T>(bricks[i]);
-      if constexpr (std::is_same_v<T, int16_t>) S.i16[i] = simd::make_packet_sampler<T>(bricks[i]);
-      if constexpr (std::is_same_v<T, float>) S.f32[i] = simd::make_packet_sampler<T>(bricks[i]);
-    });
-  }
+  for (int i = 0; i < M.count; ++i)
+    visit_dtype(bricks[i].dtype,
+                [&](auto tag) { S.set(i, simd::make_packet_sampler<typename decltype(tag)::type>(bricks[i])); });
   return simd::march_tile_mixed(M, S, tile, out);
 }
 #else

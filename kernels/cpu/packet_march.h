@@ -195,28 +195,8 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
   return march_tile_with<false>(P, S, classify, tile, out);
 }
 
-/// The layers' PacketSamplers for mix_sample (each of its layer's voxel type).
-struct PacketLayerSamplers {
-  DType dtype[kMaxMixedVolumes];
-  PacketSampler<uint8_t> u8[kMaxMixedVolumes];
-  PacketSampler<uint16_t> u16[kMaxMixedVolumes];
-  PacketSampler<int16_t> i16[kMaxMixedVolumes];
-  PacketSampler<float> f32[kMaxMixedVolumes];
-
-  template <class F>
-  LIBINDEX_FORCEINLINE auto visit(int i, const F& f) const {
-    switch (dtype[i]) {
-    case DType::uint8:
-      return f(u8[i]);
-    case DType::uint16:
-      return f(u16[i]);
-    case DType::int16:
-      return f(i16[i]);
-    default:
-      return f(f32[i]);
-    }
-  }
-};
+/// The layers' PacketSamplers for mix_sample.
+using PacketLayerSamplers = LayerSamplers<PacketSampler>;
 
 /// march_ray_mixed for every pixel of `tile` in packets, the same pixels bit for bit; lanes are
 /// refilled as rays end, as in march_tile_with. Returns the samples taken.

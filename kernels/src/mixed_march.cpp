@@ -37,15 +37,6 @@ void check_layers(std::span<const MixedLayer> layers) {
   }
 }
 
-template <class T>
-void set_sampler(DenseLayerSamplers& s, int i, const BrickView& b) {
-  const T* data = static_cast<const T*>(b.data);
-  if constexpr (std::is_same_v<T, uint8_t>) s.u8[i] = make_dense_sampler(b, data);
-  if constexpr (std::is_same_v<T, uint16_t>) s.u16[i] = make_dense_sampler(b, data);
-  if constexpr (std::is_same_v<T, int16_t>) s.i16[i] = make_dense_sampler(b, data);
-  if constexpr (std::is_same_v<T, float>) s.f32[i] = make_dense_sampler(b, data);
-}
-
 } // namespace
 
 Backend::Backend() = default;
@@ -90,15 +81,17 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
   for (const MixedLayer& l : layers) stats.active = hull(stats.active, active_rect(l.brick, *l.frame));
   if (!stats.active.empty()) {
     MixParams M;
-    DenseLayerSamplers samplers{};
+    LayerSamplers<DenseSampler> samplers{};
     M.count = int(layers.size());
     for (int i = 0; i < M.count; ++i) {
       const MixedLayer& l = layers[size_t(i)];
       FrameParams f = *l.frame;
       f.settings.sampling_distance = lead.settings.sampling_distance; // one lattice; opacity corrected per volume
       M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
-      samplers.dtype[i] = l.brick.dtype;
-      visit_dtype(l.brick.dtype, [&](auto tag) { set_sampler<typename decltype(tag)::type>(samplers, i, l.brick); });
+      visit_dtype(l.brick.dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        samplers.set(i, make_dense_sampler(l.brick, static_cast<const T*>(l.brick.data)));
+      });
     }
     M.lattice = M.layer[0];
     for (int i = 1; i < M.count; ++i) M.lattice.clip = hull(M.lattice.clip, M.layer[i].clip);

@@ -9,6 +9,8 @@
 /// volumes' colours, sum(a_i c_i) / sum(a_i). So a volume mixed with a transparent one is itself,
 /// and a volume mixed with itself is the volume with opacity 1 - (1 - a)^2.
 
+#include <type_traits>
+
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
 
@@ -101,13 +103,23 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
   return S.visit(0, [&](const auto& sampler) { return over_plane(P, sampler, r, plane_t, o); });
 }
 
-/// Layer samplers on the host or in device global memory: a DenseSampler of each layer's type.
-struct DenseLayerSamplers {
+/// One sampler per layer, each of its layer's voxel type: `Sampler<T>` is DenseSampler (host or
+/// device global memory) or the CPU's PacketSampler. visit(i, f) calls f with layer i's.
+template <template <class> class Sampler>
+struct LayerSamplers {
   DType dtype[kMaxMixedVolumes];
-  DenseSampler<uint8_t> u8[kMaxMixedVolumes];
-  DenseSampler<uint16_t> u16[kMaxMixedVolumes];
-  DenseSampler<int16_t> i16[kMaxMixedVolumes];
-  DenseSampler<float> f32[kMaxMixedVolumes];
+  Sampler<uint8_t> u8[kMaxMixedVolumes];
+  Sampler<uint16_t> u16[kMaxMixedVolumes];
+  Sampler<int16_t> i16[kMaxMixedVolumes];
+  Sampler<float> f32[kMaxMixedVolumes];
+
+  template <class T>
+  void set(int i, const Sampler<T>& s) {
+    if constexpr (std::is_same_v<T, uint8_t>) u8[i] = s, dtype[i] = DType::uint8;
+    if constexpr (std::is_same_v<T, uint16_t>) u16[i] = s, dtype[i] = DType::uint16;
+    if constexpr (std::is_same_v<T, int16_t>) i16[i] = s, dtype[i] = DType::int16;
+    if constexpr (std::is_same_v<T, float>) f32[i] = s, dtype[i] = DType::float32;
+  }
 
   template <class F>
   LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto visit(int i, const F& f) const {
