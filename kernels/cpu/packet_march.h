@@ -125,11 +125,14 @@ inline RayAccum<float> lane(const RayAccum<vfloat>& p, int l) {
           lane(p.hit, l)};
 }
 
-/// march_tile with skipping on or off. Off, k_stop is k_end and the loop never reads it: one SIMD
-/// register less to keep (AVX2 has 16).
-template <bool kSkipping, class Sampler, class Classifier>
-unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
-                                   ImageView out) {
+/// The packet loop of both drivers (one volume, march_tile; volumes mixed, march_tile_mixed): feeds
+/// the tile's pixels to the lanes, a lane whose ray ends taking the next pixel at once, and writes
+/// each finished ray's pixel. `take(rays, active, acc)` takes sample k of the `active` lanes and
+/// returns those that became opaque; `finish(acc, plane_ray, plane_t)` is a finished ray's pixel.
+/// With skipping off, k_stop is k_end and the loop never reads it: one SIMD register less to keep
+/// (AVX2 has 16).
+template <bool kSkipping, class Take, class Finish>
+unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, const Take& take, const Finish& finish) {
   const int pixel_count = tile.width() * tile.height();
   RayLanes<vfloat> rays{};
   RayAccum<vfloat> acc{};
@@ -162,8 +165,7 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
   // Writes lane l's pixel.
   const auto leave = [&](int l) {
     const int i = pixel[l];
-    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) =
-        over_plane(P, S, plane_ray[l], plane_t[l], finish_ray(P, classify, lane(acc, l)));
+    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) = finish(lane(acc, l), plane_ray[l], plane_t[l]);
   };
 
   for (int l = 0; l < kWidth; ++l) enter(l);
@@ -175,7 +177,7 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
       if (any(need)) skip_empty_cell(P, rays, need);
     }
     const vmask active = live & (rays.k < (kSkipping ? rays.k_stop : rays.k_end));
-    const vmask opaque = take_sample(P, S, classify, rays, active, acc);
+    const vmask opaque = take(rays, active, acc);
     samples += (unsigned long long)count(active);
     rays.k = select(active, rays.k + vint(1), rays.k);
     const vmask done = live & ((rays.k >= rays.k_end) | opaque);
@@ -184,6 +186,20 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
         if (lane(done, l)) leave(l), enter(l);
   }
   return samples;
+}
+
+/// march_tile with skipping on or off.
+template <bool kSkipping, class Sampler, class Classifier>
+unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
+                                   ImageView out) {
+  return march_lanes<kSkipping>(
+      P, tile, out,
+      [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
+        return take_sample(P, S, classify, rays, active, acc);
+      },
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t) __attribute__((always_inline)) {
+        return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a));
+      });
 }
 
 /// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
@@ -198,66 +214,23 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
 /// The layers' PacketSamplers for mix_sample.
 using PacketLayerSamplers = LayerSamplers<PacketSampler>;
 
-/// march_ray_mixed for every pixel of `tile` in packets, the same pixels bit for bit; lanes are
-/// refilled as rays end, as in march_tile_with. Returns the samples taken.
+/// march_ray_mixed for every pixel of `tile` in packets, the same pixels bit for bit. Returns the
+/// samples taken.
 template <bool kSkipping>
 unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
   const MarchParams& P = M.lattice;
-  const int pixel_count = tile.width() * tile.height();
-  RayLanes<vfloat> rays{};
-  Vec4v color{};
-  vmask live = lanes_below(0);
-  int pixel[kWidth];
-  float plane_t[kWidth];
-  RayLanes<float> plane_ray[kWidth];
-  int next_pixel = 0;
-  unsigned long long samples = 0;
-
-  const auto enter = [&](int l) {
-    RayLanes<float> r;
-    while (next_pixel < pixel_count) {
-      const int i = next_pixel++;
-      const int x = tile.x0 + i % tile.width(), y = tile.y0 + i / tile.width();
-      if (!begin_ray(P, x, y, r, plane_t[l])) {
-        out.at(x, y) = {0, 0, 0, 0};
-        continue;
-      }
-      if (plane_t[l] < 3.0e38f) plane_ray[l] = r;
-      pixel[l] = i;
-      set_lane(rays, l, r);
-      set_lane(color.x, l, 0.0f), set_lane(color.y, l, 0.0f), set_lane(color.z, l, 0.0f), set_lane(color.w, l, 0.0f);
-      set_lane(live, l, true);
-      return;
-    }
-    set_lane(live, l, false);
-  };
-  const auto leave = [&](int l) {
-    const int i = pixel[l];
-    const Vec4f o{lane(color.x, l), lane(color.y, l), lane(color.z, l), lane(color.w, l)};
-    out.at(tile.x0 + i % tile.width(), tile.y0 + i / tile.width()) =
-        S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray[l], plane_t[l], o); });
-  };
-
-  for (int l = 0; l < kWidth; ++l) enter(l);
-  while (any(live)) {
-    if constexpr (kSkipping) {
-      const vmask need = live & (rays.k >= rays.k_stop) & (rays.k < rays.k_end);
-      if (any(need)) skip_empty_cell(P, rays, need);
-    }
-    const vmask active = live & (rays.k < (kSkipping ? rays.k_stop : rays.k_end));
-    if (any(active)) {
-      vfloat t;
-      mix_sample<vfloat>(M, S, sample_point(P, rays, rays.k, t), rays.dir, active, color);
-    }
-    samples += (unsigned long long)count(active);
-    rays.k = select(active, rays.k + vint(1), rays.k);
-    const vmask opaque = active & (P.early_termination & (color.w >= kOpaqueAlpha));
-    const vmask done = live & ((rays.k >= rays.k_end) | opaque);
-    if (any(done))
-      for (int l = 0; l < kWidth; ++l)
-        if (lane(done, l)) leave(l), enter(l);
-  }
-  return samples;
+  return march_lanes<kSkipping>(
+      P, tile, out,
+      [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
+        if (any(active)) {
+          vfloat t;
+          mix_sample<vfloat>(M, S, sample_point(P, rays, rays.k, t), rays.dir, active, acc.color);
+        }
+        return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));
+      },
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t) __attribute__((always_inline)) {
+        return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, a.color); });
+      });
 }
 
 inline unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
