@@ -82,9 +82,12 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
   if (!stats.active.empty()) {
     MixParams M;
     LayerSamplers<DenseSampler> samplers{};
+    BrickView bricks[kMaxMixedVolumes];
     M.count = int(layers.size());
     for (int i = 0; i < M.count; ++i) {
       const MixedLayer& l = layers[size_t(i)];
+      bricks[i] = l.brick;
+      packets = packets && packet_path_fits(l.brick);
       FrameParams f = *l.frame;
       f.settings.sampling_distance = lead.settings.sampling_distance; // one lattice; opacity corrected per volume
       M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
@@ -98,11 +101,6 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
     // Rays start and end at the box of the cells some layer shows, as march_params does for one.
     M.lattice.skip = combined_skip(layers);
     if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
-    BrickView bricks[kMaxMixedVolumes];
-    for (int i = 0; i < M.count; ++i) {
-      bricks[i] = layers[size_t(i)].brick;
-      packets = packets && packet_path_fits(bricks[i]);
-    }
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};

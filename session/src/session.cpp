@@ -162,6 +162,12 @@ void load_leaf(Session::State& s, int ghost) {
   ++s.generation;
 }
 
+/// This rank's leaf, loaded with `ghost` layers, as the backends see it.
+BrickView resident_view(Session::State& s, int ghost) {
+  load_leaf(s, ghost);
+  return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+}
+
 /// Voxels whose value the colormap shows (alpha > 0), counted per coarse cell of the whole volume
 /// (cell edge `cell`); each rank counts its own leaf. Depends only on the data and the colormap, not
 /// on where the leaves are, so rebalancing twice gives the same partition.
@@ -206,8 +212,7 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   std::string error;
   try {
     if (s.source) {
-      load_leaf(s, ghost_width(frame));
-      view = {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+      view = resident_view(s, ghost_width(frame));
     } else if (s.distributed && !s.distributed->brick.on_device) {
       view = s.distributed->brick;
     }
@@ -311,11 +316,6 @@ void follow_partition(Session::State& partner, const Session::State& lead) {
                 (lead.source ? to_string(lead.source->box()) : std::string("none")));
   partner.tree = lead.tree, partner.leaf = lead.leaf;
   partner.brick = Brick(), partner.ghost = 0; // read at the next load
-}
-
-BrickView resident_view(Session::State& s, int ghost) {
-  load_leaf(s, ghost);
-  return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
 }
 
 } // namespace
