@@ -16,6 +16,16 @@ using namespace libindex;
 using namespace libindex::test;
 
 namespace {
+
+/// A perspective w x h view of ball(40) from above one corner, the ball filling most of it.
+FrameParams view_of_ball_40(int w, int h) {
+  FrameParams f;
+  f.width = w, f.height = h;
+  f.camera.from = {60, 50, 80};
+  f.camera.dir = normalize(Vec3f{20, 20, 20} - f.camera.from);
+  f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = float(w) / float(h);
+  return f;
+}
 std::unique_ptr<kernels::Backend> cpu() { return kernels::make_cpu_backend(); }
 float analytic_alpha(float a, float path, float dt_ref) { return 1.0f - std::pow(1.0f - a, path / dt_ref); }
 } // namespace
@@ -320,11 +330,7 @@ TEST(Skipping, ABackendRebuildsItsSkippingWhenTheColormapOrShadingChanges) {
   // One backend keeps a brick's skipping from frame to frame; a new colormap, domain or shading
   // must give the image a fresh backend gives (a stale occupancy would skip what is now visible).
   const Brick vol = ball(40);
-  FrameParams f;
-  f.width = 36, f.height = 30;
-  f.camera.from = {60, 50, 80};
-  f.camera.dir = normalize(Vec3f{20, 20, 20} - f.camera.from);
-  f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = 36.0f / 30.0f;
+  FrameParams f = view_of_ball_40(36, 30);
   f.colormap = colormap_preset("viridis", 0.5f);
   f.colormap.mode = BoundaryMode::clamp_to_transparent;
   auto kept = cpu();
@@ -411,11 +417,7 @@ TEST(CpuBackend, RayPacketsGiveTheImageOfOneRayAtATime) {
   // The backend's dispatch: packets where the build and this CPU have them, else one ray at a time;
   // either way the same pixels and sample count (kernels_packet_*_test compare every setting).
   const Brick vol = ball(40);
-  FrameParams f;
-  f.width = 48, f.height = 40;
-  f.camera.from = {60, 50, 80};
-  f.camera.dir = normalize(Vec3f{20, 20, 20} - f.camera.from);
-  f.camera.focal = 1, f.camera.aperture = 0.8f, f.camera.aspect = 48.0f / 40.0f;
+  FrameParams f = view_of_ball_40(48, 40);
   f.colormap = colormap_preset("plasma", 0.4f);
   f.settings.shading.enabled = true;
   auto packets = kernels::make_cpu_backend(true), one_ray = kernels::make_cpu_backend(false);
