@@ -194,12 +194,10 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
                                    ImageView out) {
   return march_lanes<kSkipping>(
       P, tile, out,
-      [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
-        return take_sample(P, S, classify, rays, active, acc);
-      },
-      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t) __attribute__((always_inline)) {
-        return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a));
-      });
+      [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc)
+          __attribute__((always_inline)) { return take_sample(P, S, classify, rays, active, acc); },
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t)
+          __attribute__((always_inline)) { return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a)); });
 }
 
 /// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
