@@ -310,6 +310,32 @@ TEST(SceneRender, ShippedScenesLoadWithoutWarningsAndMatchAnIndependentRenderer)
   }
 }
 
+TEST(SceneRender, ASampleProgramRendersTheSameAtAnyRankCount) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  io::ProjectFile project;
+  project.add_file(std::string(LIBINDEX_SCENES_DIR) + "/xac_edges.prj");
+  SceneView view = make_scene_view(io::load_scene(project));
+  compile_programs(view); // every rank compiles (or finds in the cache) the scene's program
+  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
+  ASSERT_TRUE(view.frame.program);
+  view.frame.width = 64, view.frame.height = 48;
+  view.frame.camera.aspect = 64.0f / 48.0f;
+  Session session(MPI_COMM_WORLD, quiet());
+  session.set_volume(view.volume);
+  const Image image = session.render_frame(view.frame);
+  if (rank != 0) return;
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  const Image expected = alone.render_frame(view.frame);
+  FrameParams plain = view.frame;
+  plain.program = nullptr;
+  const Image without = alone.render_frame(plain);
+  // Bricks get 3 ghost voxels with a program: its gradient (1.5 voxels apart) reads the same values.
+  EXPECT_LE(max_abs_difference(image, expected), 1.0f / 255);
+  EXPECT_GT(max_abs_difference(expected, without), 0.1f) << "the program must change the picture";
+}
+
 TEST(SceneRender, ColormapDomainsInScenes) {
   // A reversed domain is a valid scene (the table read backwards); an empty one is refused, naming it.
   const auto scene = [](const std::string& domain) {

@@ -45,4 +45,9 @@ const Value& required_attribute(const SceneNode& node, const std::string& name);
 /// An optional attribute of `node` (nullptr when absent).
 const Value* find_attribute(const SceneNode& node, const std::string& name);
 
+/// A `rendering_kernel_program` node: the volume sample program the volumes after it use.
+void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings);
+/// A `rendering_kernel_program_parameters` node: `buffer_<slot> = values` (float32; 2i int32, 2u uint32).
+void apply_program_parameters(const SceneNode& node, SceneAttributes& state);
+
 } // namespace libindex::io::detail

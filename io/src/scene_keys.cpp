@@ -32,14 +32,15 @@ const std::map<std::string, NodeKeys>& node_keys() {
          "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "enabled"}}},
       {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color"}}},
       {"plane", {{"point", "normal", "up", "extent"}, {"enabled", "pickable", "visible", "name", "material"}}},
+      {"rendering_kernel_program", {{"target", "enabled", "source_file", "source_string", "program"}, {"name"}}},
+      {"rendering_kernel_program_parameters", {{"enabled"}, {"name"}}}, // and buffer_<slot>
   };
   return table;
 }
 
 // IndeX node types libindex does not render: skipped with one warning so the rest still renders.
 const std::set<std::string>& unsupported_types() {
-  static const std::set<std::string> types = {"rendering_kernel_program",
-                                              "volume_sample_program",
+  static const std::set<std::string> types = {"volume_sample_program",
                                               "surface_sample_program",
                                               "sparse_volume_compute_technique",
                                               "phong_gl",
@@ -133,6 +134,7 @@ void check_node_attributes(const SceneNode& node, std::vector<std::string>& warn
   if (it == node_keys().end()) return;
   for (const auto& [name, value] : node.attributes) {
     if (it->second.supported.count(name)) continue;
+    if (node.type == "rendering_kernel_program_parameters" && name.rfind("buffer_", 0) == 0) continue;
     const bool known = it->second.unsupported.count(name) != 0;
     warnings.push_back(value.where() + ": ignored (" +
                        (known ? "IndeX " + node.type + " attribute not supported by libindex"

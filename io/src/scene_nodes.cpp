@@ -73,7 +73,8 @@ SceneResources scene_resources(const ProjectFile& project) {
 }
 
 bool is_attribute_node_type(const std::string& type) {
-  return type == "colormap" || type == "sparse_volume_rendering_properties" || type == "directional_headlight";
+  return type == "colormap" || type == "sparse_volume_rendering_properties" || type == "directional_headlight" ||
+         type == "rendering_kernel_program" || type == "rendering_kernel_program_parameters";
 }
 
 namespace {
@@ -139,6 +140,10 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
     apply_rendering_properties(node, state, warnings);
   } else if (node.type == "directional_headlight") {
     apply_headlight(node, state);
+  } else if (node.type == "rendering_kernel_program") {
+    detail::apply_program(node, state, warnings);
+  } else if (node.type == "rendering_kernel_program_parameters") {
+    detail::apply_program_parameters(node, state);
   } else {
     throw Error(node.origin.to_string() + ": app::scene::" + node.id + "::type = '" + node.type +
                 "': not an attribute node (colormap, sparse_volume_rendering_properties, directional_headlight)");

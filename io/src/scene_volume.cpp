@@ -200,6 +200,8 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   d.nearest_filter = state.nearest_filter;
   d.shading = state.shading;
   d.light_direction = state.light_direction;
+  d.program = state.program;
+  if (d.program) d.program->buffers = state.program_buffers;
 
   std::optional<int> first_step;
   if (const Value* t = find_attribute(node, "time_steps")) {

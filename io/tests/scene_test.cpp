@@ -2,6 +2,7 @@
 #include "libindex/io/scene.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <unistd.h>
 
@@ -223,17 +224,17 @@ TEST(Scene, EmptySceneIsValid) {
 }
 
 TEST(Scene, UnsupportedKeysWarnOnceEachAndTheSceneStillLoads) {
-  Fixture f("index::subcube_size = 64 64 64\n"                    // 2
-            "dice::verbose = 3\n"                                 // 3
-            "app::scene::root::children = prog vol\n"             // 4
-            "app::scene::prog::type = rendering_kernel_program\n" // 5
-            "app::scene::prog::program_file = a.cu\n"             // 6
-            "app::scene::unused::type = colormap\n"               // 7
-            "app::scene::unused::preset = viridis\n"              // 8
-            "typo_key = 1\n"                                      // 9
-            "app::scene::vol::cache = false\n"                    // 10
-            "app::scene::vol::frobnicate = 1\n"                   // 11
-            "app::viewer::port = 8080\n" +                        // 12
+  Fixture f("index::subcube_size = 64 64 64\n"         // 2
+            "dice::verbose = 3\n"                      // 3
+            "app::scene::root::children = prog vol\n"  // 4
+            "app::scene::prog::type = triangle_mesh\n" // 5
+            "app::scene::prog::program_file = a.cu\n"  // 6
+            "app::scene::unused::type = colormap\n"    // 7
+            "app::scene::unused::preset = viridis\n"   // 8
+            "typo_key = 1\n"                           // 9
+            "app::scene::vol::cache = false\n"         // 10
+            "app::scene::vol::frobnicate = 1\n"        // 11
+            "app::viewer::port = 8080\n" +             // 12
             kRawVolume);
   const SceneDescription s = f.load();
   ASSERT_EQ(s.volumes.size(), 1u);
@@ -246,13 +247,98 @@ TEST(Scene, UnsupportedKeysWarnOnceEachAndTheSceneStillLoads) {
   };
   EXPECT_TRUE(has(2, "index::subcube_size = '64 64 64': ignored (IndeX setting not supported"));
   EXPECT_TRUE(has(3, "dice::verbose"));
-  EXPECT_TRUE(has(5, "app::scene::prog::type = 'rendering_kernel_program': ignored"));
+  EXPECT_TRUE(has(5, "app::scene::prog::type = 'triangle_mesh': ignored"));
   EXPECT_TRUE(has(7, "node 'unused'")) << "one warning for the node, not one per key";
   EXPECT_TRUE(has(9, "typo_key = '1': ignored (unknown key)"));
   EXPECT_TRUE(has(10, "app::scene::vol::cache = 'false': ignored (IndeX sparse_volume attribute"));
   EXPECT_TRUE(has(11, "unknown sparse_volume attribute"));
   EXPECT_TRUE(has(12, "app::viewer::port"));
   EXPECT_EQ(f.load({{"app::viewer::*"}}).warnings.size(), 7u) << "keys another module reads";
+}
+
+TEST(Scene, SampleProgramsAndTheirBuffersReachTheVolumesAfterThem) {
+  Fixture f("app::scene::root::children = params prog vol\n"                   // 2
+            "app::scene::params::type = rendering_kernel_program_parameters\n" // 3
+            "app::scene::params::buffer_0 = 0.5 -2i 7u\n"                      // 4
+            "app::scene::params::buffer_3 = 1\n"                               // 5
+            "app::scene::prog::type = rendering_kernel_program\n"              // 6
+            "app::scene::prog::target = volume_sample_program\n"               // 7
+            "app::scene::prog::source_string << (END)\n"                       // 8
+            "class Volume_sample_program {\n"                                  // 9
+            "};\n"                                                             // 10
+            "(END)\n" +
+            kRawVolume);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  const auto& p = s.volumes[0].program;
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->id, "prog");
+  EXPECT_EQ(p->text, "class Volume_sample_program {\n};");
+  EXPECT_EQ(p->file, f.prj);
+  EXPECT_EQ(p->first_line, 9) << "compiler messages count from the block's first line";
+  ASSERT_EQ(p->buffers.size(), 2u);
+  const std::vector<unsigned char>& b = p->buffers.at(0);
+  ASSERT_EQ(b.size(), 12u);
+  float half;
+  int32_t minus_two;
+  uint32_t seven;
+  std::memcpy(&half, b.data(), 4), std::memcpy(&minus_two, b.data() + 4, 4), std::memcpy(&seven, b.data() + 8, 4);
+  EXPECT_EQ(half, 0.5f);
+  EXPECT_EQ(minus_two, -2);
+  EXPECT_EQ(seven, 7u);
+  EXPECT_EQ(p->buffers.at(3).size(), 4u);
+}
+
+TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
+  {
+    Fixture f("app::scene::root::children = prog vol\n"
+              "app::scene::prog::type = rendering_kernel_program\n"
+              "app::scene::prog::source_file = programs/colour.cu\n" +
+              kRawVolume);
+    std::filesystem::create_directory(f.dir.file("programs"));
+    test::write_text(f.dir.file("programs/colour.cu"), "// a program\n");
+    const SceneDescription s = f.load();
+    ASSERT_TRUE(s.volumes[0].program);
+    EXPECT_EQ(s.volumes[0].program->text, "// a program\n");
+    EXPECT_EQ(s.volumes[0].program->file, f.dir.file("programs/colour.cu"));
+    EXPECT_EQ(s.volumes[0].program->first_line, 1);
+  }
+  {
+    // A disabled program, and one for surfaces (libindex has none): the volume has no program.
+    Fixture f("app::scene::root::children = off surface vol\n"         // 2
+              "app::scene::off::type = rendering_kernel_program\n"     // 3
+              "app::scene::off::enabled = false\n"                     // 4
+              "app::scene::off::source_string = x\n"                   // 5
+              "app::scene::surface::type = rendering_kernel_program\n" // 6
+              "app::scene::surface::target = surface_sample_program\n" // 7
+              "app::scene::surface::source_string = x\n" +             // 8
+              kRawVolume);
+    const SceneDescription s = f.load();
+    EXPECT_FALSE(s.volumes[0].program);
+    ASSERT_EQ(s.warnings.size(), 1u);
+    EXPECT_EQ(s.warnings[0].rfind(f.at(7) + ":", 0), 0u) << s.warnings[0];
+  }
+  // Errors name file:line.
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  EXPECT_CONTAINS_ALL(
+      error("app::scene::root::children = p vol\napp::scene::p::type = rendering_kernel_program\n" + kRawVolume),
+      "scene.prj:3", "needs 'source_file' or 'source_string'");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = p vol\n"
+                            "app::scene::p::type = rendering_kernel_program_parameters\n"
+                            "app::scene::p::buffer_0 = 1 two\n" +
+                            kRawVolume),
+                      "scene.prj:4", "'two' is not a number");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = p vol\n"
+                            "app::scene::p::type = rendering_kernel_program_parameters\n"
+                            "app::scene::p::buffer_9 = 1\n" +
+                            kRawVolume),
+                      "scene.prj:4", "slot from 0 to 7");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = p vol\n"
+                            "app::scene::p::type = rendering_kernel_program\n"
+                            "app::scene::p::source_file = missing.cu\n" +
+                            kRawVolume),
+                      "scene.prj:4", "missing.cu");
 }
 
 TEST(Scene, ErrorsNameFileLineKeyAndValue) {

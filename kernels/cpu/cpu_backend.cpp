@@ -8,6 +8,7 @@
 
 #include "../src/brick_cache.h"
 #include "../src/parallel.h"
+#include "../src/program_march.h"
 #include "libindex/error.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
@@ -40,13 +41,18 @@ class CpuBackend final : public Backend {
     if (!stats.active.empty()) {
       const ColormapView colormap = frame.colormap.view();
       SkipGridView skip;
-      if (frame.settings.empty_space_skipping) {
+      // A program may colour what the colormap hides: no skipping by the colormap then.
+      if (frame.settings.empty_space_skipping && !frame.program) {
         const SkipCells& cells = cache_.skip_cells(brick, frame.colormap);
         skip = cache_.grid(brick).view(cells.empty_radius.data(), cells.occupied);
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
-      if (packet_isa_ && packet_path_fits(brick))
+      if (frame.program)
+        stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
+          return launch_program<typename decltype(tag)::type>(params, brick, frame, stats.active, out);
+        });
+      else if (packet_isa_ && packet_path_fits(brick))
         stats.samples = launch_packets(params, brick, stats.active, out, frame.cancel);
       else
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
@@ -86,6 +92,23 @@ class CpuBackend final : public Backend {
       unsigned long long samples = 0;
       for (int y = tile.y0; y < tile.y1; ++y)
         for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, sampler, x, y, samples);
+      return samples;
+    });
+  }
+
+  /// One ray at a time, each sample coloured by the frame's sample program.
+  template <class T>
+  static long long launch_program(const MarchParams& params, const BrickView& brick, const FrameParams& frame, Rect r,
+                                  ImageView out) {
+    const ProgramVolume<T> volume(brick);
+    const ProgramFrame program_frame(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
+    const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
+    const ProgramClassifier classify{&program_frame, frame.program->execute, scaling, params.translation};
+    return for_each_tile(r, frame.cancel, [&](Rect tile) {
+      unsigned long long samples = 0;
+      for (int y = tile.y0; y < tile.y1; ++y)
+        for (int x = tile.x0; x < tile.x1; ++x)
+          out.at(x, y) = march_ray(params, volume.sampler, classify, x, y, samples);
       return samples;
     });
   }

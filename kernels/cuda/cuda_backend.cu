@@ -80,7 +80,7 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
-    if (!fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
+    if (frame.program || !fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
@@ -148,19 +148,27 @@ class CudaBackend final : public Backend {
   }
 
   /// A brick longer than a 3D texture may be on an axis (16384 voxels on current GPUs) is rendered by
-  /// the CPU backend instead, with the same per-ray function, and says so once.
+  /// the CPU backend instead, with the same per-ray function, and says so once. So is a volume with a
+  /// sample program: NVRTC compiles programs (kernels/sample_program.h), the device launch is to come.
   RenderStats render_on_cpu(const BrickView& brick, const FrameParams& frame, ImageView out) {
     const Vec3i s = brick.stored.size();
+    const std::string size = std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z);
+    if (brick.on_device && frame.program)
+      throw Error("a sample program cannot yet read a brick in GPU memory: hand over a host copy");
     if (brick.on_device)
-      throw Error("a brick of " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z) +
-                  " in GPU memory exceeds this GPU's 3D texture limit (" + std::to_string(max_texture_[0]) + "x" +
-                  std::to_string(max_texture_[1]) + "x" + std::to_string(max_texture_[2]) +
-                  "): split it over more ranks");
-    if (!cpu_fallback_) {
-      cpu_fallback_ = make_cpu_backend();
-      std::cerr << "[libindex] " << name() << ": a brick of " << s.x << "x" << s.y << "x" << s.z
-                << " exceeds the 3D texture limit " << max_texture_[0] << "x" << max_texture_[1] << "x"
-                << max_texture_[2] << ": rendered on the CPU (more ranks make smaller bricks)" << std::endl;
+      throw Error("a brick of " + size + " in GPU memory exceeds this GPU's 3D texture limit (" +
+                  std::to_string(max_texture_[0]) + "x" + std::to_string(max_texture_[1]) + "x" +
+                  std::to_string(max_texture_[2]) + "): split it over more ranks");
+    if (!cpu_fallback_) cpu_fallback_ = make_cpu_backend();
+    const bool program = frame.program != nullptr;
+    if (!(program ? told_program_ : told_texture_)) {
+      (program ? told_program_ : told_texture_) = true;
+      if (program)
+        std::cerr << "[libindex] " << name() << ": the volume's sample program runs on the CPU" << std::endl;
+      else
+        std::cerr << "[libindex] " << name() << ": a brick of " << size << " exceeds the 3D texture limit "
+                  << max_texture_[0] << "x" << max_texture_[1] << "x" << max_texture_[2]
+                  << ": rendered on the CPU (more ranks make smaller bricks)" << std::endl;
     }
     return cpu_fallback_->render(brick, frame, out);
   }
@@ -248,7 +256,8 @@ class CudaBackend final : public Backend {
 
   int device_ = 0;
   int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
-  std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it
+  std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it, and sample programs
+  bool told_texture_ = false, told_program_ = false;
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;

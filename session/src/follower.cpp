@@ -15,7 +15,8 @@ Session& Follower::volume_session(size_t index) { return index == 0 ? session_ :
 Image Follower::render_volumes(const Op& op) {
   const size_t n = view_.scene.volumes.size();
   std::vector<FrameParams> frames(n);
-  frames[0] = op.frame; // with the fitted domain
+  frames[0] = op.frame;                                                          // with the fitted domain
+  frames[0].program = view_.programs.empty() ? nullptr : view_.programs.front(); // ops carry no program
   other_statistics_.resize(n);
   for (size_t i = 1; i < n; ++i) {
     frames[i] = volume_frame(view_, i, op.frame);

@@ -77,10 +77,11 @@ io::ProjectFile merged_project(const SceneSpec& spec) {
 }
 
 SceneView build_scene(const SceneSpec& spec, bool log) {
-  io::SceneDescription scene = io::load_scene(merged_project(spec));
+  SceneView view = make_scene_view(io::load_scene(merged_project(spec)));
+  compile_programs(view);
   if (log)
-    for (const std::string& w : scene.warnings) std::cerr << "warning: " << w << "\n";
-  return make_scene_view(std::move(scene));
+    for (const std::string& w : view.scene.warnings) std::cerr << "warning: " << w << "\n";
+  return view;
 }
 
 } // namespace libindex

@@ -2,6 +2,7 @@
 #include "libindex/scene_view.h"
 
 #include "libindex/default_view.h"
+#include "libindex/kernels/sample_program.h"
 
 namespace libindex {
 
@@ -51,12 +52,32 @@ SceneView make_scene_view(io::SceneDescription scene) {
   return v;
 }
 
+void compile_programs(SceneView& view) {
+  const auto& volumes = view.scene.volumes;
+  view.programs.assign(volumes.size(), nullptr);
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    const auto& p = volumes[i].program;
+    if (!p) continue;
+    try {
+      auto program = kernels::compile_sample_program({p->text, p->file, p->first_line});
+      for (const auto& [slot, bytes] : p->buffers)
+        program->buffers[size_t(slot)] = kernels::make_parameter_buffer(bytes);
+      view.programs[i] = std::move(program);
+    } catch (const std::exception& e) {
+      view.scene.warnings.push_back(std::string(e.what()) + "\n(volume '" + volumes[i].id +
+                                    "' renders with its colormap: its sample program '" + p->id + "' did not compile)");
+    }
+  }
+  if (!view.programs.empty()) view.frame.program = view.programs.front();
+}
+
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown) {
   if (index == 0) return shown;
   const io::SceneDescription& scene = view.scene;
   const io::VolumeDesc& vol = scene.volumes.at(index);
   FrameParams f = shown;
   f.colormap = vol.colormap;
+  f.program = index < view.programs.size() ? view.programs[index] : nullptr;
   const RenderSettings own = io::render_settings(scene, vol);
   RenderSettings& r = f.settings;
   r.sampling_distance = own.sampling_distance, r.sampling_distance_reference = own.sampling_distance_reference;

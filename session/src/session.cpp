@@ -145,8 +145,8 @@ void Session::set_backend(kernels::BackendKind kind) {
 namespace {
 
 /// Ghost voxels a leaf needs: 1 for trilinear interpolation across its faces, 2 for the central
-/// differences of gradient shading.
-int ghost_width(const FrameParams& f) { return f.settings.shading.enabled ? 2 : 1; }
+/// differences of gradient shading, 3 for a sample program (gradients up to 2 voxels wide).
+int ghost_width(const FrameParams& f) { return f.program ? 3 : f.settings.shading.enabled ? 2 : 1; }
 
 /// (Re)loads this rank's leaf when the volume or partition changed, or shading needs wider ghosts.
 void load_leaf(Session::State& s, int ghost) {

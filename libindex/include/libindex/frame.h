@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <limits>
+#include <memory>
 
 #include "libindex/box.h"
 #include "libindex/camera.h"
 #include "libindex/colormap.h"
+#include "libindex/sample_program.h"
 
 namespace libindex {
 
@@ -79,6 +81,10 @@ struct FrameParams {
   /// When set and true, a backend may stop early and throw libindex::Error("frame cancelled"): how
   /// SIGTERM ends a long frame. Set by the session on its own rank, never sent to other ranks.
   const std::atomic<bool>* cancel = nullptr;
+  /// The volume's sample program (a scene's `rendering_kernel_program`): when set, it colours every
+  /// sample instead of the colormap and shading, and empty-space skipping is off (it may colour what
+  /// the colormap hides). Each rank takes it from its own copy of the scene; ops never carry it.
+  std::shared_ptr<const SampleProgram> program;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

@@ -17,7 +17,15 @@ struct SceneView {
   FrameParams frame;
   Vec4f background{0, 0, 0, 0}; ///< straight RGBA
   Box3f volume_box;             ///< the volume's box in scene space (empty without one)
+  /// Each volume's compiled sample program (null: none, or it did not compile), by volume index.
+  std::vector<std::shared_ptr<const SampleProgram>> programs;
 };
+
+/// Compiles the sample program of every volume that has one (kernels/sample_program.h) into
+/// `view.programs`, and gives the first volume's to view.frame. A program that does not compile is
+/// left out: the volume renders with its colormap, and a warning with the compiler's message joins
+/// view.scene.warnings.
+void compile_programs(SceneView& view);
 
 /// Several volumes in one scene (io::SceneDescription::volumes): each is rendered as a volume of its
 /// own over every rank, and the head blends their images front to back in volume_order. Exact for

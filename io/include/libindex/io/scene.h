@@ -34,6 +34,17 @@ struct SceneNode {
 
 /// What the attribute nodes in effect at a point of the graph give the volumes after them. A group's
 /// children start from the group's state; changes inside a group do not leak out of it.
+/// A volume sample program (`rendering_kernel_program` with target volume_sample_program): its
+/// source, where that is (for compiler messages), and the parameter buffers of the
+/// `rendering_kernel_program_parameters` node in effect.
+struct ProgramDesc {
+  std::string id;     ///< the node
+  std::string text;   ///< the program's source
+  std::string file;   ///< the file holding it: the scene file for source_string, else source_file
+  int first_line = 1; ///< the line of `file` where `text` starts
+  std::map<int, std::vector<unsigned char>> buffers; ///< parameter buffers by slot
+};
+
 struct SceneAttributes {
   Colormap colormap;                  ///< core's default ramp until a colormap node is met
   std::string colormap_id;            ///< the colormap node in effect ("" for the default)
@@ -42,8 +53,10 @@ struct SceneAttributes {
   float sampling_distance = 0.5f;
   float sampling_distance_reference = 1.0f;
   bool nearest_filter = false;
-  Shading shading;                 ///< enabled by a directional_headlight
-  Vec3f light_direction{0, 0, -1}; ///< directional_headlight::direction, in camera space
+  Shading shading;                    ///< enabled by a directional_headlight
+  Vec3f light_direction{0, 0, -1};    ///< directional_headlight::direction, in camera space
+  std::optional<ProgramDesc> program; ///< the rendering_kernel_program in effect (enabled ones only)
+  std::map<int, std::vector<unsigned char>> program_buffers; ///< the parameters node in effect
 };
 
 /// Project-wide resources that node builders look up: IndeX's colormap file table.
@@ -76,6 +89,8 @@ struct VolumeDesc {
   /// Opens time step `step` (time_first..time_last); throws Error naming the node and file otherwise.
   std::function<std::shared_ptr<VolumeSource>(int step)> open_step;
   Origin origin; ///< where the node's type was set
+  /// Colours every sample instead of the colormap and shading (kernels/sample_program.h compiles it).
+  std::optional<ProgramDesc> program;
 };
 
 /// libindex's own keys `app::libindex::view::*`: what IndeX keeps in its application rather than in

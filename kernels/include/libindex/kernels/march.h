@@ -101,6 +101,14 @@ struct TableClassifier {
   }
 };
 
+/// Classifiers that colour a sample from its position (a sample program, kernels/src/program_march.h)
+/// rather than from its value alone: `sample(voxel point, ray parameter, scene direction)` gives the
+/// straight RGBA, and the built-in shading is left to the program.
+template <class Classifier, class F>
+concept colours_samples = requires(const Classifier& c, LaneVec3<F> p, F t, LaneVec3<F> d) {
+  c.sample(p, t, d);
+};
+
 /// One ray, or a packet of rays (F = a SIMD lane type), between samples. Sample k lies at
 /// t_k = (k + j) * dt on one lattice anchored at the eye; [k, k_end) are the samples inside the
 /// brick's clip box and the near and far planes, and [k, k_stop) those in occupied macro cells (or
@@ -254,12 +262,17 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchPar
     acc.hit = acc.hit | active;
     return active & false; // no lane became opaque
   }
-  const LaneVec4<F> c = classify(v);
+  LaneVec4<F> c;
+  constexpr bool program = colours_samples<Classifier, F>;
+  if constexpr (program)
+    c = classify.sample(p, t, r.dir); // a sample program: its colour, shaded as it chose
+  else
+    c = classify(v);
   const LaneMask<F> contributes = active & (c.w > 0.0f);
   if (!any(contributes)) return contributes;
   const F a = correct_opacity(c.w, P.opacity_exponent);
   LaneVec3<F> rgb{c.x, c.y, c.z};
-  if (P.shading.enabled) rgb = shade(P, S, p, r.dir, rgb);
+  if (P.shading.enabled && !program) rgb = shade(P, S, p, r.dir, rgb);
   LaneVec4<F>& o = acc.color;
   const F w = (1.0f - o.w) * a;
   o = {select(contributes, o.x + w * rgb.x, o.x), select(contributes, o.y + w * rgb.y, o.y),

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Volume sample programs in a scene: `rendering_kernel_program` nodes (IndeX's keys: target,
+// enabled, source_file or source_string) and libindex's `rendering_kernel_program_parameters`
+// buffers, both attributes the volumes after them in their group inherit.
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "file_io.h"
+#include "libindex/xac_abi.h"
+#include "libindex/error.h"
+#include "scene_internal.h"
+
+namespace libindex::io::detail {
+namespace {
+
+template <class T>
+void append(std::vector<unsigned char>& bytes, T v) {
+  unsigned char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  bytes.insert(bytes.end(), b, b + sizeof(T));
+}
+
+/// `buffer_<slot> = 0.5 2i 7u ...`: 4-byte values in order, float32 unless suffixed i (int32) or u
+/// (uint32), laid out as a C struct of those members would be.
+std::vector<unsigned char> parse_buffer(const Value& v) {
+  std::vector<unsigned char> bytes;
+  size_t pos = 0;
+  const std::string& t = v.text;
+  while (true) {
+    pos = t.find_first_not_of(" \t\r\n", pos);
+    if (pos == std::string::npos) break;
+    const size_t end = t.find_first_of(" \t\r\n", pos);
+    const std::string word = t.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end;
+    const char suffix = word.back();
+    const std::string number = suffix == 'i' || suffix == 'u' ? word.substr(0, word.size() - 1) : word;
+    char* stop = nullptr;
+    errno = 0;
+    if (suffix == 'i' || suffix == 'u') {
+      const long long n = std::strtoll(number.c_str(), &stop, 10);
+      const bool fits = suffix == 'i' ? n >= INT32_MIN && n <= INT32_MAX : n >= 0 && n <= UINT32_MAX;
+      if (number.empty() || *stop || errno || !fits)
+        fail(v, "'" + word + "' is not a " + (suffix == 'i' ? "32-bit integer" : "32-bit unsigned integer"));
+      suffix == 'i' ? append(bytes, int32_t(n)) : append(bytes, uint32_t(n));
+    } else {
+      const float f = std::strtof(number.c_str(), &stop);
+      if (number.empty() || *stop) fail(v, "'" + word + "' is not a number (floats as 0.5, integers as 2i or 2u)");
+      append(bytes, f);
+    }
+    if (pos == std::string::npos) break;
+  }
+  if (bytes.size() > LIBINDEX_XAC_BUFFER_BYTES)
+    fail(v, "a parameter buffer holds at most " + std::to_string(LIBINDEX_XAC_BUFFER_BYTES / 4) + " values");
+  return bytes;
+}
+
+} // namespace
+
+void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings) {
+  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  if (const Value* t = find_attribute(node, "target"); t && t->text != "volume_sample_program") {
+    if (t->text == "surface_sample_program") {
+      warnings.push_back(t->where() + ": ignored (libindex renders volumes only; no surfaces to run it on)");
+      return;
+    }
+    fail(*t, "unknown target (volume_sample_program or surface_sample_program)");
+  }
+  const Value* file = find_attribute(node, "source_file");
+  const Value* inline_text = find_attribute(node, "source_string");
+  if (!inline_text) inline_text = find_attribute(node, "program");
+  if (!file && !inline_text)
+    throw Error(node.origin.to_string() + ": rendering_kernel_program node '" + node.id +
+                "' needs 'source_file' or 'source_string'");
+  ProgramDesc p;
+  p.id = node.id;
+  if (file) {
+    p.file = resolve_input_path(*file, file->text);
+    p.text = read_text_file(p.file, "the sample program of node '" + node.id + "'");
+    p.first_line = 1;
+  } else {
+    p.text = inline_text->text;
+    p.file = inline_text->origin.file.empty() ? inline_text->origin.label : inline_text->origin.file;
+    // A `key << (END)` block starts on the line after its key.
+    p.first_line = inline_text->origin.line + (p.text.find('\n') != std::string::npos ? 1 : 0);
+  }
+  state.program = std::move(p);
+}
+
+void apply_program_parameters(const SceneNode& node, SceneAttributes& state) {
+  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  std::map<int, std::vector<unsigned char>> buffers;
+  for (const auto& [name, value] : node.attributes) {
+    if (name.rfind("buffer_", 0) != 0) continue;
+    const std::string slot = name.substr(7);
+    if (slot.size() != 1 || slot[0] < '0' || slot[0] >= '0' + LIBINDEX_XAC_MAX_BUFFERS)
+      fail(value, "expected buffer_<slot> with a slot from 0 to " + std::to_string(LIBINDEX_XAC_MAX_BUFFERS - 1));
+    buffers[slot[0] - '0'] = parse_buffer(value);
+  }
+  state.program_buffers = std::move(buffers);
+}
+
+} // namespace libindex::io::detail

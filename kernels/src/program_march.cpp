@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "program_march.h"
+
+#include <vector>
+
+namespace libindex::kernels {
+namespace {
+
+void lookup(const void* map, float value, float* rgba) {
+  const Vec4f c = colormap_lookup(*static_cast<const ColormapView*>(map), value);
+  rgba[0] = c.x, rgba[1] = c.y, rgba[2] = c.z, rgba[3] = c.w;
+}
+
+void store(float* out, Vec3f v) { out[0] = v.x, out[1] = v.y, out[2] = v.z; }
+
+float unit(float c) { return c >= 0.0f ? (c <= 1.0f ? c : 1.0f) : 0.0f; } // NaN: 0
+
+} // namespace
+
+ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
+                           float (*fetch)(const void*, float, float, float, int))
+    : colormap(P.colormap) {
+  LibindexXacVolume& v = abi.volume;
+  v.sampler = volume;
+  v.fetch = fetch;
+  v.colormap = &colormap;
+  v.lookup = lookup;
+  v.domain[0] = colormap.domain_min, v.domain[1] = colormap.domain_max;
+  store(v.bbox_min, to_float(brick.volume.lo));
+  store(v.bbox_max, to_float(brick.volume.hi));
+  static const std::vector<unsigned char> zeros(LIBINDEX_XAC_BUFFER_BYTES, 0);
+  abi.zero_buffer = zeros.data();
+  const SampleProgram& program = *frame.program;
+  for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i) {
+    const auto& b = program.buffers[size_t(i)];
+    abi.buffers[i] = b && b->size() >= LIBINDEX_XAC_BUFFER_BYTES ? b->data() : zeros.data();
+  }
+  store(abi.eye, frame.camera.from);
+  store(abi.view_direction, P.frame.dir);
+  store(abi.up, P.frame.up);
+  store(abi.right, P.frame.right);
+  store(abi.scaling, frame.settings.scaling);
+  store(abi.translation, frame.settings.translation);
+}
+
+Vec4f ProgramClassifier::sample(Vec3f p, float t, Vec3f dir) const {
+  LibindexXacSample s;
+  store(s.object, p);
+  store(s.scene, p * scaling + translation);
+  store(s.ray_direction, dir);
+  s.ray_t = t;
+  float c[4] = {0, 0, 0, 0};
+  if (execute(&frame->abi, &s, c) != 0) return {0, 0, 0, 0}; // not NV_IDX_PROG_OK: discarded
+  return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
+}
+
+} // namespace libindex::kernels

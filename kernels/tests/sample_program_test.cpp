@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: Apache-2.0
+// Volume sample programs (IndeX XAC) compiled at run time: each test program's image equals the
+// same colouring written in C++ here and marched with march_ray; a colormap program equals the
+// built-in path; split bricks equal one; bad programs fail with file:line, within a time limit.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "../cpu/cpu_backend.h"
+#include "libindex/error.h"
+#include "libindex/kernels/march.h"
+#include "libindex/kernels/sample_program.h"
+#include "libindex/kernels/sampler.h"
+#include "test_volumes.h"
+
+using namespace libindex;
+using namespace libindex::test;
+using kernels::SampleProgramSource;
+
+namespace {
+
+// --- The programs, as an IndeX user writes them -------------------------------------------------
+
+const char* kColormapProgram = R"(NV_IDX_XAC_VERSION_1_0
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const nv::index::xac::Colormap colormap = state.self.get_colormap();
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        using namespace nv::index;
+        const auto& svol = state.self;
+        const auto sampler = svol.generate_sampler<float, xac::Volume_filter_mode::TRILINEAR>(0u, sample_info.sample_context);
+        const float v = sampler.fetch_sample(sample_info.sample_position_object_space);
+        sample_output.set_color(colormap.lookup(v));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// Colour by the gradient's direction, opacity by the value; thin samples are discarded.
+const char* kGradientProgram = R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index;
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const Sparse_volume& volume = state.self;
+        const float3& p = sample_info.sample_position_object_space;
+        const float v = volume.generate_sampler<float>(0u, sample_info.sample_context).fetch_sample(p);
+        if (v < 0.05f) return NV_IDX_PROG_DISCARD_SAMPLE;
+        const float3 g = xaclib::volume_gradient(volume, p, 2.0f);
+        const float l = length(g) + 1e-6f;
+        sample_output.set_color(make_float4(fabsf(g.x) / l, fabsf(g.y) / l, clamp(l * 10.0f, 0.0f, 1.0f), 0.25f * v));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// Depth cueing with the camera: darker with distance along the view, tinted above the eye's line.
+const char* kDepthProgram = R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index;
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const Colormap colormap = state.self.get_colormap();
+    float near_depth = 30.0f; // changed below: each sample starts from a fresh program
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const float v = state.self.generate_sampler<float>(0u, sample_info.sample_context)
+                            .fetch_sample(sample_info.sample_position_object_space);
+        const float4 c = colormap.lookup(v);
+        const float3 to_sample = sample_info.scene_position - state.scene.camera.get_eye_point();
+        const float depth = dot(to_sample, state.scene.camera.get_view_direction());
+        const float fade = clamp(1.0f - (depth - near_depth) / 40.0f, 0.2f, 1.0f);
+        near_depth += 1000.0f;
+        const float above = dot(to_sample, state.scene.camera.get_up()) > 0.0f ? 1.0f : 0.5f;
+        const float right = dot(to_sample, state.scene.camera.get_right()) > 0.0f ? 1.0f : 0.7f;
+        sample_output.set_color(make_float4(c.x * fade * above, c.y * fade * right, c.z * fade, c.w));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// Discards the half of the volume below x = 16 (object space).
+const char* kDiscardProgram = R"(NV_IDX_XAC_VERSION_1_0
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        if (sample_info.sample_position_object_space.x < 16.0f) return NV_IDX_PROG_DISCARD_SAMPLE;
+        const float v = state.self.generate_sampler<float>(0u, sample_info.sample_context)
+                            .fetch_sample(sample_info.sample_position_object_space);
+        sample_output.set_color(state.self.get_colormap().lookup(v));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// A parameter buffer laid out as the struct says (float4 first: 16-byte aligned, as in CUDA).
+const char* kBufferProgram = R"(NV_IDX_XAC_VERSION_1_0
+struct Tint_params
+{
+    float4 tint;
+    int mode;
+    float gain;
+};
+
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+public:
+    const Tint_params* m_params;
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize()
+    {
+        m_params = state.bind_parameter_buffer<Tint_params>(0);
+    }
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const float v = state.self.generate_sampler<float>(0u, sample_info.sample_context)
+                            .fetch_sample(sample_info.sample_position_object_space);
+        const float4 c = state.self.get_colormap().lookup(v);
+        if (m_params->mode == 1)
+            sample_output.set_color(make_float4(m_params->tint.x, m_params->tint.y, m_params->tint.z, c.w * m_params->gain));
+        else
+            sample_output.set_color(c);
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// Reads far past its buffer's data (entry 2000 of slot 0) and a slot that does not exist: both
+// read zeros, so the picture is the colormap's.
+const char* kStrayReadProgram = R"(NV_IDX_XAC_VERSION_1_0
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const float stray = state.bind_parameter_buffer<float4>(0)[2000].x + state.bind_parameter_buffer<float>(12)[3];
+        const float v = state.self.generate_sampler<float>(0u, sample_info.sample_context)
+                            .fetch_sample(sample_info.sample_position_object_space);
+        float4 c = state.self.get_colormap().lookup(v);
+        c.w *= 1.0f + stray;
+        sample_output.set_color(c);
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// --- The same colourings in C++, for march_ray ---------------------------------------------------
+
+/// A reference classifier: `colour(S, p, scene, dir)` gives the straight RGBA (alpha 0: discarded).
+template <class Colour>
+struct ReferenceClassifier {
+  const kernels::DenseSampler<float>* S;
+  ColormapView map;
+  Colour colour;
+  Vec4f operator()(float v) const { return colormap_lookup(map, v); }
+  Vec4f sample(Vec3f p, float /*t*/, Vec3f /*dir*/) const { return colour(*S, map, p); }
+};
+
+template <class Colour>
+Image reference_image(const Brick& b, const FrameParams& f, Colour colour) {
+  const BrickView view = whole_view(b);
+  const kernels::MarchParams P = kernels::make_march_params(view, f, f.colormap.view(), kernels::SkipGridView{});
+  const kernels::DenseSampler<float> S =
+      kernels::make_dense_sampler(view, reinterpret_cast<const float*>(b.bytes.data()));
+  const ReferenceClassifier<Colour> classify{&S, P.colormap, colour};
+  Image img(f.width, f.height);
+  unsigned long long samples = 0;
+  for (int y = 0; y < f.height; ++y)
+    for (int x = 0; x < f.width; ++x) img.at(x, y) = kernels::march_ray(P, S, classify, x, y, samples);
+  return img;
+}
+
+float max_difference(const Image& a, const Image& b) {
+  float d = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const Vec4f p = a.at(x, y), q = b.at(x, y);
+      d = std::max({d, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
+    }
+  return d;
+}
+
+float total_alpha(const Image& a) {
+  float s = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) s += a.at(x, y).w;
+  return s;
+}
+
+// A perspective view from above and to the side: rays cross the ball obliquely.
+FrameParams oblique_view(int n) {
+  FrameParams f = ortho_down_z(float(n), float(n), 60, 40, 40, 32);
+  f.camera.orthographic = false;
+  f.camera.from = {float(n) * 1.6f, float(n) * -0.4f, float(n) * 2.2f};
+  f.camera.dir = normalize(Vec3f{float(n) * 0.5f, float(n) * 0.5f, float(n) * 0.5f} - f.camera.from);
+  f.camera.up = {0, 0, 1};
+  f.camera.aspect = 40.0f / 32.0f;
+  f.camera.focal = 1.0f, f.camera.aperture = 0.8f;
+  f.settings.sampling_distance = 0.5f;
+  f.colormap = colormap_preset("viridis", 0.5f);
+  return f;
+}
+
+constexpr int kN = 32;
+
+std::shared_ptr<SampleProgram> compile(const char* text, const std::string& file = "test.xac") {
+  return kernels::compile_sample_program(SampleProgramSource{text, file, 1});
+}
+
+Image render_with(const Brick& b, FrameParams f, std::shared_ptr<const SampleProgram> program) {
+  f.program = std::move(program);
+  auto backend = kernels::make_cpu_backend();
+  return render_whole(*backend, b, f);
+}
+
+} // namespace
+
+TEST(SamplePrograms, AColormapProgramEqualsTheBuiltInColormap) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image with_program = render_with(b, f, compile(kColormapProgram));
+  auto backend = kernels::make_cpu_backend(); // packets and skipping: the built-in path at its fastest
+  const Image built_in = render_whole(*backend, b, f);
+  EXPECT_GT(total_alpha(built_in), 20.0f) << "the ball must show";
+  EXPECT_LE(max_difference(with_program, built_in), 1.0f / 255);
+}
+
+TEST(SamplePrograms, GradientColouringEqualsTheSameColouringInCpp) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image with_program = render_with(b, f, compile(kGradientProgram));
+  const Image expected = reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView&, Vec3f p) {
+    const float v = S.value(p);
+    if (v < 0.05f) return Vec4f{0, 0, 0, 0};
+    const float dh = 2.0f, inv = 0.5f / dh;
+    const Vec3f g = Vec3f{S.value(p + Vec3f{dh, 0, 0}) - S.value(p - Vec3f{dh, 0, 0}),
+                          S.value(p + Vec3f{0, dh, 0}) - S.value(p - Vec3f{0, dh, 0}),
+                          S.value(p + Vec3f{0, 0, dh}) - S.value(p - Vec3f{0, 0, dh})} *
+                    inv;
+    const float l = length(g) + 1e-6f;
+    return Vec4f{std::abs(g.x) / l, std::abs(g.y) / l, std::clamp(l * 10.0f, 0.0f, 1.0f), 0.25f * v};
+  });
+  EXPECT_GT(total_alpha(expected), 20.0f);
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+}
+
+TEST(SamplePrograms, DepthCueingWithTheCameraEqualsTheSameColouringInCpp) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image with_program = render_with(b, f, compile(kDepthProgram));
+  const CameraFrame cam = camera_frame(f.camera);
+  const Vec3f eye = f.camera.from;
+  const Image expected =
+      reference_image(b, f, [&](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        const Vec4f c = colormap_lookup(map, S.value(p));
+        const Vec3f to_sample = p - eye; // scene = voxel here (no scaling)
+        const float fade = std::clamp(1.0f - (dot(to_sample, cam.dir) - 30.0f) / 40.0f, 0.2f, 1.0f);
+        const float above = dot(to_sample, cam.up) > 0.0f ? 1.0f : 0.5f;
+        const float right = dot(to_sample, cam.right) > 0.0f ? 1.0f : 0.7f;
+        return Vec4f{c.x * fade * above, c.y * fade * right, c.z * fade, c.w};
+      });
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+  // The cue changes the picture: the plain colormap differs.
+  EXPECT_GT(max_difference(with_program, render_with(b, f, nullptr)), 0.05f);
+}
+
+TEST(SamplePrograms, DiscardedSamplesAddNothing) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image with_program = render_with(b, f, compile(kDiscardProgram));
+  const Image expected =
+      reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        return p.x < 16.0f ? Vec4f{0, 0, 0, 0} : colormap_lookup(map, S.value(p));
+      });
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+  EXPECT_LT(total_alpha(with_program), 0.8f * total_alpha(render_with(b, f, nullptr)));
+}
+
+TEST(SamplePrograms, ParameterBuffersAreLaidOutAsTheStructSays) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  auto program = compile(kBufferProgram);
+  std::vector<unsigned char> bytes(32, 0);
+  const float tint[4] = {0.2f, 0.9f, 0.4f, 1.0f};
+  const int mode = 1;
+  const float gain = 0.5f;
+  std::memcpy(bytes.data(), tint, 16), std::memcpy(bytes.data() + 16, &mode, 4),
+      std::memcpy(bytes.data() + 20, &gain, 4);
+  program->buffers[0] = kernels::make_parameter_buffer(bytes);
+  const Image with_program = render_with(b, f, program);
+  const Image expected =
+      reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        const Vec4f c = colormap_lookup(map, S.value(p));
+        return Vec4f{0.2f, 0.9f, 0.4f, c.w * 0.5f};
+      });
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+  // Without the buffer (zeros: mode 0) the program passes the colormap through.
+  EXPECT_LE(max_difference(render_with(b, f, compile(kBufferProgram)), render_with(b, f, nullptr)), 1.0f / 255);
+}
+
+TEST(SamplePrograms, ReadsPastABufferReadZeros) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  auto program = compile(kStrayReadProgram);
+  const std::vector<unsigned char> garbage_free(64, 0x7f); // data before the stray index, not at it
+  program->buffers[0] = kernels::make_parameter_buffer(garbage_free);
+  EXPECT_LE(max_difference(render_with(b, f, program), render_with(b, f, nullptr)), 1.0f / 255);
+  EXPECT_THROW(kernels::make_parameter_buffer(std::vector<unsigned char>(LIBINDEX_XAC_BUFFER_BYTES + 1)), Error);
+}
+
+TEST(SamplePrograms, TwoBricksWithGhostsEqualOne) {
+  // Split across z (the view's depth), each brick with the 3 ghost voxels a program gets: the
+  // gradient stencil (2 voxels) reads the same values in both.
+  const Brick b = ball(kN);
+  FrameParams f = ortho_down_z(kN, kN, 60, 40, 40, 40);
+  f.colormap = oblique_view(kN).colormap;
+  f.program = compile(kGradientProgram);
+  auto backend = kernels::make_cpu_backend();
+  const Image whole = render_whole(*backend, b, f);
+  Brick near_storage, far_storage;
+  const BrickView near = sub_brick(b, Box3i{{0, 0, kN / 2}, {kN, kN, kN}}, 3, near_storage);
+  const BrickView far = sub_brick(b, Box3i{{0, 0, 0}, {kN, kN, kN / 2}}, 3, far_storage);
+  const Image front = render_view(*backend, near, f), back = render_view(*backend, far, f);
+  Image joined(f.width, f.height);
+  for (int y = 0; y < f.height; ++y)
+    for (int x = 0; x < f.width; ++x) {
+      const Vec4f a = front.at(x, y), c = back.at(x, y);
+      const float w = 1.0f - a.w;
+      joined.at(x, y) = {a.x + w * c.x, a.y + w * c.y, a.z + w * c.z, a.w + w * c.w};
+    }
+  EXPECT_GT(total_alpha(whole), 20.0f);
+  EXPECT_LE(max_difference(joined, whole), 1.0f / 255);
+}
+
+TEST(SamplePrograms, ACompileErrorNamesTheProgramsFileAndLine) {
+  const std::string broken =
+      std::string(kColormapProgram)
+          .replace(std::string(kColormapProgram).find("return NV_IDX_PROG_OK;"), 22, "return undefined_name;");
+  // The program starts on line 40 of its scene file.
+  try {
+    kernels::compile_sample_program(SampleProgramSource{broken, "scenes/broken.prj", 40});
+    FAIL() << "a program naming an undeclared variable compiled";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    // "return undefined_name;" is line 20 of the program: line 59 of the file.
+    EXPECT_EQ(m.rfind("scenes/broken.prj:59:", 0), 0u) << m;
+    EXPECT_NE(m.find("undefined_name"), std::string::npos) << m;
+  }
+}
+
+TEST(SamplePrograms, ACompilerThatHangsIsStopped) {
+  // A stand-in compiler that answers --version and then never finishes: the compile gives up after
+  // LIBINDEX_XAC_COMPILE_SECONDS.
+  const auto dir = std::filesystem::temp_directory_path() / ("libindex-hang-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto script = dir / "cxx";
+  std::ofstream(script) << "#!/bin/sh\n[ \"$1\" = --version ] && { echo hanging-cxx 1; exit 0; }\nexec sleep 60\n";
+  chmod(script.c_str(), 0755);
+  setenv("LIBINDEX_CXX", script.c_str(), 1);
+  setenv("LIBINDEX_XAC_COMPILE_SECONDS", "1", 1);
+  setenv("LIBINDEX_CACHE_DIR", dir.c_str(), 1);
+  std::string message;
+  try {
+    kernels::compile_sample_program(SampleProgramSource{"// never compiled\n", "slow.xac", 1});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  unsetenv("LIBINDEX_CXX"), unsetenv("LIBINDEX_XAC_COMPILE_SECONDS"), unsetenv("LIBINDEX_CACHE_DIR");
+  std::filesystem::remove_all(dir);
+  EXPECT_NE(message.find("did not compile within 1 s"), std::string::npos) << message;
+}
+
+TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
+  const SampleProgramSource probe{kColormapProgram, "colormap.xac", 1};
+  std::string first;
+  try {
+    first = kernels::compile_sample_program_for_gpu(probe);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  EXPECT_EQ(first, "");
+  for (const char* text : {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kStrayReadProgram})
+    EXPECT_EQ(kernels::compile_sample_program_for_gpu({text, "program.xac", 1}), "");
+  std::string broken = kGradientProgram;
+  broken.replace(broken.find("length(g)"), 9, "length(g, g)");
+  const std::string log = kernels::compile_sample_program_for_gpu({broken, "broken.xac", 5});
+  // NVRTC writes "file(line): error: ...": the call is on line 21 of the program, line 25 of the file.
+  EXPECT_NE(log.find("broken.xac(25): error"), std::string::npos) << log;
+}

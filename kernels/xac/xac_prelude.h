@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// The XAC interface of IndeX volume sample programs, as libindex provides it: what a public IndeX
+// program includes implicitly (nv::index::xac, nv::index::xaclib, CUDA's vector types and their
+// arithmetic, the NV_IDX_* macros). The run-time compiler sees this text, then the program (under
+// a #line naming its own file), then xac_entry.h. One text serves the host compiler and NVRTC:
+// under NVRTC, CUDA's own float3/make_float3 are used and functions are __device__.
+//
+// The volume, its colormap and the parameter buffers are reached through xac_abi.h, so a sample's
+// value and colour are exactly the ones libindex's own marcher computes.
+
+#include "xac_abi.h"
+
+#ifdef __CUDACC_RTC__
+#define LIBINDEX_XAC_FN __device__ __forceinline__
+#define LIBINDEX_XAC_THREAD_LOCAL __device__
+#else
+#include <math.h>
+#define LIBINDEX_XAC_FN inline
+#define LIBINDEX_XAC_THREAD_LOCAL thread_local
+// CUDA's vector types, with CUDA's sizes and alignments (parameter buffers lay them out so).
+struct float2 {
+  float x, y;
+};
+struct float3 {
+  float x, y, z;
+};
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+struct int2 {
+  int x, y;
+};
+struct int3 {
+  int x, y, z;
+};
+struct alignas(16) int4 {
+  int x, y, z, w;
+};
+struct uint2 {
+  uint x, y;
+};
+struct uint3 {
+  uint x, y, z;
+};
+struct alignas(16) uint4 {
+  uint x, y, z, w;
+};
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float3 make_float3(float x, float y, float z) { return {x, y, z}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline int2 make_int2(int x, int y) { return {x, y}; }
+inline int3 make_int3(int x, int y, int z) { return {x, y, z}; }
+inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
+inline uint2 make_uint2(uint x, uint y) { return {x, y}; }
+inline uint3 make_uint3(uint x, uint y, uint z) { return {x, y, z}; }
+inline uint4 make_uint4(uint x, uint y, uint z, uint w) { return {x, y, z, w}; }
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+inline float saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
+inline float __saturatef(float x) { return saturatef(x); }
+#endif
+
+typedef unsigned int uint; // as IndeX's programs use it
+
+// The helpers CUDA programs take from helper_math.h: broadcasts, conversions, arithmetic, geometry.
+LIBINDEX_XAC_FN float2 make_float2(float s) { return make_float2(s, s); }
+LIBINDEX_XAC_FN float3 make_float3(float s) { return make_float3(s, s, s); }
+LIBINDEX_XAC_FN float4 make_float4(float s) { return make_float4(s, s, s, s); }
+LIBINDEX_XAC_FN float3 make_float3(const float4& a) { return make_float3(a.x, a.y, a.z); }
+LIBINDEX_XAC_FN float3 make_float3(const float2& a, float z) { return make_float3(a.x, a.y, z); }
+LIBINDEX_XAC_FN float4 make_float4(const float3& a, float w) { return make_float4(a.x, a.y, a.z, w); }
+LIBINDEX_XAC_FN float4 make_float4(const float3& a) { return make_float4(a.x, a.y, a.z, 0.0f); }
+LIBINDEX_XAC_FN float3 make_float3(const int3& a) { return make_float3(float(a.x), float(a.y), float(a.z)); }
+
+#define LIBINDEX_XAC_VECTOR_OPS(V, APPLY)                                                                              \
+  LIBINDEX_XAC_FN V operator+(const V& a, const V& b) { return APPLY(a, +, b); }                                       \
+  LIBINDEX_XAC_FN V operator-(const V& a, const V& b) { return APPLY(a, -, b); }                                       \
+  LIBINDEX_XAC_FN V operator*(const V& a, const V& b) { return APPLY(a, *, b); }                                       \
+  LIBINDEX_XAC_FN V operator/(const V& a, const V& b) { return APPLY(a, /, b); }                                       \
+  LIBINDEX_XAC_FN V operator+(const V& a, float s) { return a + make_##V(s); }                                         \
+  LIBINDEX_XAC_FN V operator-(const V& a, float s) { return a - make_##V(s); }                                         \
+  LIBINDEX_XAC_FN V operator*(const V& a, float s) { return a * make_##V(s); }                                         \
+  LIBINDEX_XAC_FN V operator/(const V& a, float s) { return a / make_##V(s); }                                         \
+  LIBINDEX_XAC_FN V operator+(float s, const V& a) { return make_##V(s) + a; }                                         \
+  LIBINDEX_XAC_FN V operator-(float s, const V& a) { return make_##V(s) - a; }                                         \
+  LIBINDEX_XAC_FN V operator*(float s, const V& a) { return make_##V(s) * a; }                                         \
+  LIBINDEX_XAC_FN V operator/(float s, const V& a) { return make_##V(s) / a; }                                         \
+  LIBINDEX_XAC_FN V operator-(const V& a) { return make_##V(0.0f) - a; }                                               \
+  LIBINDEX_XAC_FN V& operator+=(V& a, const V& b) { return a = a + b; }                                                \
+  LIBINDEX_XAC_FN V& operator-=(V& a, const V& b) { return a = a - b; }                                                \
+  LIBINDEX_XAC_FN V& operator*=(V& a, const V& b) { return a = a * b; }                                                \
+  LIBINDEX_XAC_FN V& operator/=(V& a, const V& b) { return a = a / b; }                                                \
+  LIBINDEX_XAC_FN V& operator*=(V& a, float s) { return a = a * s; }                                                   \
+  LIBINDEX_XAC_FN V& operator/=(V& a, float s) { return a = a / s; }                                                   \
+  LIBINDEX_XAC_FN V& operator+=(V& a, float s) { return a = a + s; }                                                   \
+  LIBINDEX_XAC_FN V& operator-=(V& a, float s) { return a = a - s; }
+#define LIBINDEX_XAC_APPLY2(a, op, b) make_float2(a.x op b.x, a.y op b.y)
+#define LIBINDEX_XAC_APPLY3(a, op, b) make_float3(a.x op b.x, a.y op b.y, a.z op b.z)
+#define LIBINDEX_XAC_APPLY4(a, op, b) make_float4(a.x op b.x, a.y op b.y, a.z op b.z, a.w op b.w)
+LIBINDEX_XAC_VECTOR_OPS(float2, LIBINDEX_XAC_APPLY2)
+LIBINDEX_XAC_VECTOR_OPS(float3, LIBINDEX_XAC_APPLY3)
+LIBINDEX_XAC_VECTOR_OPS(float4, LIBINDEX_XAC_APPLY4)
+
+LIBINDEX_XAC_FN float dot(const float2& a, const float2& b) { return a.x * b.x + a.y * b.y; }
+LIBINDEX_XAC_FN float dot(const float3& a, const float3& b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+LIBINDEX_XAC_FN float dot(const float4& a, const float4& b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
+LIBINDEX_XAC_FN float length(const float2& a) { return sqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float length(const float3& a) { return sqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float length(const float4& a) { return sqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float2 normalize(const float2& a) { return a * rsqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float3 normalize(const float3& a) { return a * rsqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float4 normalize(const float4& a) { return a * rsqrtf(dot(a, a)); }
+LIBINDEX_XAC_FN float3 cross(const float3& a, const float3& b) {
+  return make_float3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x);
+}
+LIBINDEX_XAC_FN float3 reflect(const float3& i, const float3& n) { return i - 2.0f * n * dot(n, i); }
+LIBINDEX_XAC_FN float clamp(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
+LIBINDEX_XAC_FN int clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+LIBINDEX_XAC_FN float2 clamp(const float2& v, float lo, float hi) {
+  return make_float2(clamp(v.x, lo, hi), clamp(v.y, lo, hi));
+}
+LIBINDEX_XAC_FN float3 clamp(const float3& v, float lo, float hi) {
+  return make_float3(clamp(v.x, lo, hi), clamp(v.y, lo, hi), clamp(v.z, lo, hi));
+}
+LIBINDEX_XAC_FN float4 clamp(const float4& v, float lo, float hi) {
+  return make_float4(clamp(v.x, lo, hi), clamp(v.y, lo, hi), clamp(v.z, lo, hi), clamp(v.w, lo, hi));
+}
+LIBINDEX_XAC_FN float lerp(float a, float b, float t) { return a + t * (b - a); }
+LIBINDEX_XAC_FN float2 lerp(const float2& a, const float2& b, float t) { return a + t * (b - a); }
+LIBINDEX_XAC_FN float3 lerp(const float3& a, const float3& b, float t) { return a + t * (b - a); }
+LIBINDEX_XAC_FN float4 lerp(const float4& a, const float4& b, float t) { return a + t * (b - a); }
+LIBINDEX_XAC_FN float smoothstep(float a, float b, float x) {
+  const float t = clamp((x - a) / (b - a), 0.0f, 1.0f);
+  return t * t * (3.0f - 2.0f * t);
+}
+LIBINDEX_XAC_FN float3 fminf(const float3& a, const float3& b) {
+  return make_float3(fminf(a.x, b.x), fminf(a.y, b.y), fminf(a.z, b.z));
+}
+LIBINDEX_XAC_FN float3 fmaxf(const float3& a, const float3& b) {
+  return make_float3(fmaxf(a.x, b.x), fmaxf(a.y, b.y), fmaxf(a.z, b.z));
+}
+LIBINDEX_XAC_FN float3 fabs(const float3& a) { return make_float3(fabsf(a.x), fabsf(a.y), fabsf(a.z)); }
+LIBINDEX_XAC_FN float3 floorf(const float3& a) { return make_float3(floorf(a.x), floorf(a.y), floorf(a.z)); }
+LIBINDEX_XAC_FN float fracf(float v) { return v - floorf(v); }
+
+#define NV_IDX_XAC_VERSION_1_0
+#define NV_IDX_PROG_OK 0
+#define NV_IDX_PROG_DISCARD_SAMPLE 1
+#define NV_IDX_DEVICE_INLINE_MEMBER LIBINDEX_XAC_FN
+#define NV_IDX_DEVICE_INLINE LIBINDEX_XAC_FN
+
+namespace nv {
+namespace index {
+namespace xac {
+
+enum class Volume_filter_mode { NEAREST, TRILINEAR, TRICUBIC_CATMULL, TRICUBIC_BSPLINE };
+
+/// Where a sample lies, as samplers need it; libindex's samplers need nothing more than the position.
+struct Sample_context {
+  int reserved;
+};
+
+class Colormap {
+ public:
+  LIBINDEX_XAC_FN explicit Colormap(const LibindexXacVolume* volume) : volume_(volume) {}
+  /// The straight RGBA of a value, as libindex's built-in colormap path gives it.
+  LIBINDEX_XAC_FN float4 lookup(float value) const {
+    float c[4];
+    volume_->lookup(volume_->colormap, value, c);
+    return make_float4(c[0], c[1], c[2], c[3]);
+  }
+  LIBINDEX_XAC_FN float2 get_domain() const { return make_float2(volume_->domain[0], volume_->domain[1]); }
+
+ private:
+  const LibindexXacVolume* volume_;
+};
+
+/// IndeX's cubic filters are sampled trilinearly, as the volume itself is.
+template <typename T, Volume_filter_mode Mode>
+class Volume_sampler {
+ public:
+  LIBINDEX_XAC_FN explicit Volume_sampler(const LibindexXacVolume* volume) : volume_(volume) {}
+  LIBINDEX_XAC_FN T fetch_sample(const float3& p) const {
+    return T(volume_->fetch(volume_->sampler, p.x, p.y, p.z, Mode == Volume_filter_mode::NEAREST ? 1 : 0));
+  }
+
+ private:
+  const LibindexXacVolume* volume_;
+};
+
+class Sparse_volume {
+ public:
+  LIBINDEX_XAC_FN explicit Sparse_volume(const LibindexXacVolume* volume) : volume_(volume) {}
+  template <typename T, Volume_filter_mode Mode = Volume_filter_mode::TRILINEAR>
+  LIBINDEX_XAC_FN Volume_sampler<T, Mode> generate_sampler(uint /*field_index*/ = 0u,
+                                                           const Sample_context& = Sample_context{}) const {
+    return Volume_sampler<T, Mode>(volume_);
+  }
+  /// The older one-call form.
+  template <typename T>
+  LIBINDEX_XAC_FN T sample(const float3& p) const {
+    return generate_sampler<T>().fetch_sample(p);
+  }
+  LIBINDEX_XAC_FN Colormap get_colormap() const { return Colormap(volume_); }
+  /// Central differences one voxel apart, per voxel: the gradient of the normalized value.
+  template <typename T = float>
+  LIBINDEX_XAC_FN float3 get_gradient(const float3& p) const {
+    const Volume_sampler<float, Volume_filter_mode::TRILINEAR> s(volume_);
+    return make_float3(
+               s.fetch_sample(make_float3(p.x + 1.0f, p.y, p.z)) - s.fetch_sample(make_float3(p.x - 1.0f, p.y, p.z)),
+               s.fetch_sample(make_float3(p.x, p.y + 1.0f, p.z)) - s.fetch_sample(make_float3(p.x, p.y - 1.0f, p.z)),
+               s.fetch_sample(make_float3(p.x, p.y, p.z + 1.0f)) - s.fetch_sample(make_float3(p.x, p.y, p.z - 1.0f))) *
+           0.5f;
+  }
+  LIBINDEX_XAC_FN float3 get_volume_bbox_min() const {
+    return make_float3(volume_->bbox_min[0], volume_->bbox_min[1], volume_->bbox_min[2]);
+  }
+  LIBINDEX_XAC_FN float3 get_volume_bbox_max() const {
+    return make_float3(volume_->bbox_max[0], volume_->bbox_max[1], volume_->bbox_max[2]);
+  }
+
+ private:
+  const LibindexXacVolume* volume_;
+};
+
+class Camera {
+ public:
+  LIBINDEX_XAC_FN explicit Camera(const LibindexXacFrame* frame) : frame_(frame) {}
+  LIBINDEX_XAC_FN float3 get_eye_point() const { return make_float3(frame_->eye[0], frame_->eye[1], frame_->eye[2]); }
+  LIBINDEX_XAC_FN float3 get_from() const { return get_eye_point(); }
+  LIBINDEX_XAC_FN float3 get_view_direction() const {
+    return make_float3(frame_->view_direction[0], frame_->view_direction[1], frame_->view_direction[2]);
+  }
+  LIBINDEX_XAC_FN float3 get_up() const { return make_float3(frame_->up[0], frame_->up[1], frame_->up[2]); }
+  LIBINDEX_XAC_FN float3 get_right() const { return make_float3(frame_->right[0], frame_->right[1], frame_->right[2]); }
+
+ private:
+  const LibindexXacFrame* frame_;
+};
+
+class Scene {
+ public:
+  LIBINDEX_XAC_FN explicit Scene(const LibindexXacFrame* frame) : camera(frame), self_(&frame->volume) {}
+  Camera camera;
+  /// Scene elements mapped to slots (rendering_kernel_program_scene_element_mapping): libindex maps
+  /// none yet, so only the program's own volume answers, under any slot.
+  template <typename T>
+  LIBINDEX_XAC_FN T access(uint /*slot*/) const {
+    return T(self_);
+  }
+  template <typename T>
+  LIBINDEX_XAC_FN bool is_valid_element(uint /*slot*/) const {
+    return false;
+  }
+
+ private:
+  const LibindexXacVolume* self_;
+};
+
+struct Sample_info_self {
+  float3 sample_position_object_space;
+  float3 sample_position; ///< the same point (older programs' name)
+  float3 scene_position;
+  float3 ray_direction;
+  float ray_t;
+  Sample_context sample_context;
+};
+
+class Sample_output {
+ public:
+  LIBINDEX_XAC_FN void set_color(const float4& c) { color = c; }
+  LIBINDEX_XAC_FN const float4& get_color() const { return color; }
+  float4 color = make_float4(0.0f);
+};
+
+class Volume_sample_program_state {
+ public:
+  LIBINDEX_XAC_FN explicit Volume_sample_program_state(const LibindexXacFrame* frame)
+      : self(&frame->volume), scene(frame), frame_(frame) {}
+  Sparse_volume self;
+  Scene scene;
+  /// The parameter buffer of `slot`: LIBINDEX_XAC_BUFFER_BYTES of data, zeros after what was given;
+  /// a slot beyond the last reads zeros too.
+  template <typename T>
+  LIBINDEX_XAC_FN const T* bind_parameter_buffer(uint slot) const {
+    return reinterpret_cast<const T*>(slot < LIBINDEX_XAC_MAX_BUFFERS ? frame_->buffers[slot] : frame_->zero_buffer);
+  }
+
+ private:
+  const LibindexXacFrame* frame_;
+};
+
+namespace detail {
+/// The frame the calling thread evaluates, set by the entry point (on the GPU: one per launch).
+static LIBINDEX_XAC_THREAD_LOCAL const LibindexXacFrame* g_current_frame = nullptr;
+LIBINDEX_XAC_FN const LibindexXacFrame* current_frame() { return g_current_frame; }
+} // namespace detail
+
+} // namespace xac
+
+namespace xaclib {
+/// Central differences `dh` apart in object space, divided by 2 dh: the value's gradient.
+LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, float dh = 1.0f) {
+  const auto s = volume.generate_sampler<float>();
+  const float inv = 0.5f / dh;
+  return make_float3(s.fetch_sample(make_float3(p.x + dh, p.y, p.z)) - s.fetch_sample(make_float3(p.x - dh, p.y, p.z)),
+                     s.fetch_sample(make_float3(p.x, p.y + dh, p.z)) - s.fetch_sample(make_float3(p.x, p.y - dh, p.z)),
+                     s.fetch_sample(make_float3(p.x, p.y, p.z + dh)) -
+                         s.fetch_sample(make_float3(p.x, p.y, p.z - dh))) *
+         inv;
+}
+LIBINDEX_XAC_FN float4 gamma_correct(const float4& c, float gamma) {
+  return make_float4(powf(c.x, gamma), powf(c.y, gamma), powf(c.z, gamma), c.w);
+}
+LIBINDEX_XAC_FN float3 gamma_correct(const float3& c, float gamma) {
+  return make_float3(powf(c.x, gamma), powf(c.y, gamma), powf(c.z, gamma));
+}
+LIBINDEX_XAC_FN bool is_inside_bounding_box(const float3& lo, const float3& hi, const float3& p) {
+  return p.x >= lo.x && p.y >= lo.y && p.z >= lo.z && p.x <= hi.x && p.y <= hi.y && p.z <= hi.z;
+}
+} // namespace xaclib
+
+} // namespace index
+} // namespace nv
+
+// Opens a program class: the types of execute()'s parameters (programs name them unqualified), then
+// `state` (the volume, the scene, the parameter buffers), first so that members initialized from it (`const Colormap
+// colormap = state.self.get_colormap();`) can use it.
+#define NV_IDX_VOLUME_SAMPLE_PROGRAM                                                                                   \
+ public:                                                                                                               \
+  using Sample_info_self = ::nv::index::xac::Sample_info_self;                                                         \
+  using Sample_output = ::nv::index::xac::Sample_output;                                                               \
+  const ::nv::index::xac::Volume_sample_program_state state{::nv::index::xac::detail::current_frame()};                \
+                                                                                                                       \
+ private:
