@@ -377,6 +377,27 @@ class Client:
         """Remove slice plane ``index``; returns the planes."""
         return self.call("plane.remove", index=int(index))
 
+    def program_get(self, volume: Optional[str] = None) -> dict:
+        """A volume's sample program (IndeX XAC): ``{volume, program, source, file, first_line, buffers,
+        active}``; ``program`` is None when it has none."""
+        return self.call("program.get", **({"volume": volume} if volume else {}))
+
+    def program_set(self, source: str, buffers: Optional[dict] = None, volume: Optional[str] = None) -> dict:
+        """Replace (or add) a volume's sample program. ``buffers`` maps slots to values as in a scene
+        file (``{0: "0.5 2i 7u"}``: float32, int32, uint32). A program that does not compile raises
+        RpcError -32602 with the compiler's message, and nothing changes. The answer adds ``gpu``: what
+        NVRTC says of the program."""
+        params: dict = {"source": source}
+        if buffers:
+            params["buffers"] = {str(k): str(v) for k, v in buffers.items()}
+        if volume:
+            params["volume"] = volume
+        return self.call("program.set", params)
+
+    def program_remove(self, volume: Optional[str] = None) -> dict:
+        """Turn a volume's sample program off: its colormap colours it again."""
+        return self.call("program.remove", **({"volume": volume} if volume else {}))
+
     def render_get(self) -> dict:
         """Render settings: ``{sampling_distance, shading, jitter, mode, skipping, backend}``."""
         return self.call("render.get")

@@ -2,6 +2,7 @@
 // Volume sample programs in a scene: `rendering_kernel_program` nodes (IndeX's keys: target,
 // enabled, source_file or source_string) and libindex's `rendering_kernel_program_parameters`
 // buffers, both attributes the volumes after them in their group inherit.
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -68,6 +69,7 @@ void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<st
     fail(*t, "unknown target (volume_sample_program or surface_sample_program)");
   }
   const Value* file = find_attribute(node, "source_file");
+  if (file && file->text.empty()) file = nullptr; // cleared (a live edit gives the source inline)
   const Value* inline_text = find_attribute(node, "source_string");
   if (!inline_text) inline_text = find_attribute(node, "program");
   if (!file && !inline_text)
@@ -83,7 +85,7 @@ void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<st
     p.text = inline_text->text;
     p.file = inline_text->origin.file.empty() ? inline_text->origin.label : inline_text->origin.file;
     // A `key << (END)` block starts on the line after its key.
-    p.first_line = inline_text->origin.line + (p.text.find('\n') != std::string::npos ? 1 : 0);
+    p.first_line = std::max(1, inline_text->origin.line + (p.text.find('\n') != std::string::npos ? 1 : 0));
   }
   state.program = std::move(p);
 }

@@ -332,6 +332,46 @@ class IntegrationTest(unittest.TestCase):
         after = self.pixels(self.c.snapshot(48, 32))[3]
         self.assertLessEqual(max(abs(a - b) for a, b in zip(before, after)), 1, "removing it restores the image")
 
+    def test_06c_sample_program(self):
+        self.c.render_set(jitter=False)
+        ch = self.pixels(self.c.snapshot(48, 32))[2]
+        red = """class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+    struct Tint { float r, g, b; };
+public:
+    const Tint* m_tint;
+    NV_IDX_DEVICE_INLINE_MEMBER void initialize() { m_tint = state.bind_parameter_buffer<Tint>(0); }
+    NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out)
+    {
+        const float v = state.self.generate_sampler<float>(0u, info.sample_context)
+                            .fetch_sample(info.sample_position_object_space);
+        const float4 c = state.self.get_colormap().lookup(v);
+        out.set_color(make_float4(m_tint->r, m_tint->g, m_tint->b, c.w));
+        return NV_IDX_PROG_OK;
+    }
+};
+"""
+        answer = self.c.program_set(red, buffers={0: "1 0 0"})
+        self.assertTrue(answer["active"])
+        self.assertEqual(self.c.program_get()["source"], red)
+        tinted = self.pixels(self.c.snapshot(48, 32))[3]
+        shown = [i for i in range(0, len(tinted), ch) if tinted[i + ch - 1] > 20]
+        self.assertGreater(len(shown), 50, "the volume shows")
+        # Every rank's samples are red now: green and blue stay 0 where the volume shows.
+        wrong = [tuple(tinted[i:i + ch]) for i in shown if not (tinted[i] > 0 and tinted[i + 1] == 0 and tinted[i + 2] == 0)]
+        self.assertEqual(wrong[:5], [], f"{len(wrong)} of {len(shown)} pixels not red (channels: {ch})")
+        with self.assertRaises(RpcError) as e:
+            self.c.program_set(red.replace("make_float4", "make_float7"))
+        self.assertEqual(e.exception.code, -32602)
+        self.assertIn("program.set:", e.exception.message)
+        self.assertEqual(self.pixels(self.c.snapshot(48, 32))[3], tinted, "a refused program changes nothing")
+        self.assertFalse(self.c.program_remove()["active"])
+        # (A scene edit restores the scene's own settings: compare colours, not the earlier image.)
+        after = self.pixels(self.c.snapshot(48, 32))[3]
+        self.assertGreater(sum(1 for i in range(0, len(after), ch) if after[i + ch - 1] > 20 and after[i + 1] > 20), 20,
+                           "without the program the colormap (viridis: green) colours the volume again")
+
     def test_07_errors_keep_the_connection(self):
         with self.assertRaises(RpcError) as e:
             self.c.call("no.such.method")

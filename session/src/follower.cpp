@@ -55,6 +55,10 @@ Image Follower::render_volumes(const Op& op) {
   return result;
 }
 
+std::shared_ptr<const SampleProgram> Follower::first_program() const {
+  return view_.programs.empty() ? nullptr : view_.programs.front(); // each rank's own: ops carry none
+}
+
 bool Follower::is_time_series() const {
   const auto& volumes = view_.scene.volumes;
   return !volumes.empty() && volumes.front().time_last > volumes.front().time_first;
@@ -159,6 +163,7 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     return {};
   case Op::Kind::rebalance: {
     sync_scene(op);
+    op.frame.program = first_program();
     sync_time(op.time_step);
     sync_part(op.part);
     const bool moved = session_.rebalance(op.frame);
@@ -169,6 +174,7 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     break;
   }
   sync_scene(op);
+  op.frame.program = first_program();
   sync_time(op.time_step);
   sync_part(op.part);
   if (op.backend != backend_) {

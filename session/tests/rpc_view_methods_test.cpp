@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include "libindex/default_view.h"
@@ -28,6 +29,7 @@ class ViewMethods : public ::testing::Test {
     rpc::add_render_methods(rpc, state);
     rpc::add_time_methods(rpc, state);
     rpc::add_index_scene_methods(rpc, state);
+    rpc::add_program_methods(rpc, state);
   }
   ViewState state;
   streaming::RpcDispatcher rpc;
@@ -328,4 +330,58 @@ TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
   EXPECT_EQ(call(rpc, "plane.list", json::object())["result"]["planes"].size(), 1u);
   for (int i = 1; i < kMaxSlicePlanes; ++i) ASSERT_EQ(code(call(rpc, "plane.set", with("index", i))), 0);
   EXPECT_EQ(code(call(rpc, "plane.set", with("index", kMaxSlicePlanes))), -32602) << "at most 4 planes";
+}
+
+TEST_F(ViewMethods, ProgramSetReplacesTheProgramAndRefusesOnesThatDoNotCompile) {
+  EXPECT_EQ(call(rpc, "program.get")["result"]["program"], nullptr) << "the built-in scene has none";
+  const std::string source =
+      "class Volume_sample_program {\n"
+      "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+      "public:\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& i, Sample_output& o) {\n"
+      "    o.set_color(make_float4(1.0f, 0.0f, 0.0f, 0.1f));\n"
+      "    return NV_IDX_PROG_OK;\n"
+      "  }\n"
+      "};\n";
+  json r = call(rpc, "program.set", {{"source", source}, {"buffers", {{"2", "0.5 -2i"}}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["program"], "libindex_program_supernova");
+  EXPECT_EQ(r["result"]["active"], true);
+  EXPECT_EQ(r["result"]["source"], source);
+  EXPECT_EQ(r["result"]["buffers"]["2"], "1056964608u 4294967294u") << "0.5f and -2, word for word";
+  ASSERT_TRUE(state.frame.program) << "the shown frame renders with it";
+  ASSERT_EQ(state.view.programs.size(), 1u);
+  const std::vector<unsigned char>& slot2 = *state.frame.program->buffers[2];
+  float half;
+  std::memcpy(&half, slot2.data(), 4);
+  EXPECT_EQ(half, 0.5f);
+  EXPECT_TRUE(r["result"]["gpu"].is_string());
+
+  // Refused, and nothing changes: a program that does not compile, a bad buffer, a bad slot.
+  std::string broken = source;
+  broken.replace(broken.find("make_float4"), 11, "make_float5");
+  r = call(rpc, "program.set", {{"source", broken}});
+  EXPECT_EQ(code(r), -32602);
+  EXPECT_NE(message(r).find("JSON-RPC program.set:6:"), std::string::npos) << message(r);
+  EXPECT_NE(message(r).find("make_float5"), std::string::npos) << message(r);
+  EXPECT_EQ(code(call(rpc, "program.set", {{"source", source}, {"buffers", {{"0", "1 two"}}}})), -32602);
+  EXPECT_EQ(code(call(rpc, "program.set", {{"source", source}, {"buffers", {{"9", "1"}}}})), -32602);
+  EXPECT_EQ(code(call(rpc, "program.set", {{"volume", "nope"}, {"source", source}})), -32602);
+  EXPECT_EQ(call(rpc, "program.get")["result"]["source"], source);
+
+  // A second edit replaces the source in the same node; a saved session keeps program and buffers.
+  std::string blue = source;
+  blue.replace(blue.find("1.0f, 0.0f, 0.0f"), 16, "0.0f, 0.0f, 1.0f");
+  ASSERT_EQ(code(call(rpc, "program.set", {{"source", blue}})), 0);
+  EXPECT_EQ(call(rpc, "program.get")["result"]["source"], blue);
+  SceneSpec saved;
+  saved.use_default = false;
+  saved.layers.push_back(SceneLayer::from_text(session_project(state), "saved.prj"));
+  const SceneView view = build_scene(saved, false);
+  ASSERT_EQ(view.scene.volumes.size(), 1u);
+  ASSERT_TRUE(view.scene.volumes[0].program);
+  EXPECT_EQ(view.scene.volumes[0].program->text, blue);
+  EXPECT_EQ(view.scene.volumes[0].program->buffers.at(2).size(), 8u);
+  EXPECT_TRUE(view.frame.program);
 }

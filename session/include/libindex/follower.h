@@ -44,6 +44,8 @@ class Follower {
   /// background (nothing when it is the step read ahead already; errors wait until it is shown).
   void read_ahead(int next);
   bool is_time_series() const;
+  /// The first volume's compiled sample program in this rank's scene (null: none).
+  std::shared_ptr<const SampleProgram> first_program() const;
 
   /// Renders every volume of the scene (each its own Session over the same ranks; volumes on one
   /// grid mixed per sample into one image) and blends the images front to back on the head

@@ -24,6 +24,8 @@ void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 /// plane.list, plane.set, plane.remove: slice planes.
 void add_plane_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 void add_time_methods(streaming::RpcDispatcher& rpc, ViewState& state);
+/// program.get, program.set, program.remove: a volume's sample program, replaced live.
+void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 /// IndeX's scene management: get_scene_graph, create_scene_element, set_scene_element.
 void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& state);
 /// scene.info, scene.load, snapshot (renders on every rank).

@@ -125,6 +125,7 @@ void add_all_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats ser
   add_movie_methods(rpc, head);
   add_cluster_methods(rpc, head, std::move(serving));
   add_index_scene_methods(rpc, s);
+  add_program_methods(rpc, s);
 }
 
 } // namespace libindex::rpc

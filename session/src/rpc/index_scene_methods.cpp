@@ -121,24 +121,6 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-/// Applies a scene edit as a new layer, validated before anything changes; keeps the user's view.
-void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name) {
-  SceneSpec next = s.spec;
-  SceneLayer layer;
-  layer.name = name;
-  layer.assignments = std::move(assignments);
-  layer.roots = s.data_roots;
-  next.edits.push_back(std::move(layer));
-  const Camera camera = s.frame.camera;
-  const bool had_volume = s.view.volume != nullptr;
-  try {
-    s.load_scene(std::move(next));
-  } catch (const Error& e) {
-    throw streaming::RpcError(streaming::server_error, e.what());
-  }
-  if (had_volume) s.frame.camera = camera;
-}
-
 } // namespace
 
 void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {

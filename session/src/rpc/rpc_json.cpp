@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rpc_json.h"
 
+#include "libindex/error.h"
 #include "libindex/rpc_methods.h"
 
 #include <array>
@@ -75,6 +76,23 @@ std::string base64(const std::vector<uint8_t>& in) {
 std::string session_changed(const json& methods) {
   return json{{"jsonrpc", "2.0"}, {"method", "session.changed"}, {"params", {{"methods", methods}}}}.dump(
       -1, ' ', false, json::error_handler_t::replace);
+}
+
+void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name) {
+  SceneSpec next = s.spec;
+  SceneLayer layer;
+  layer.name = name;
+  layer.assignments = std::move(assignments);
+  layer.roots = s.data_roots;
+  next.edits.push_back(std::move(layer));
+  const Camera camera = s.frame.camera;
+  const bool had_volume = s.view.volume != nullptr;
+  try {
+    s.load_scene(std::move(next));
+  } catch (const Error& e) {
+    throw streaming::RpcError(streaming::server_error, e.what());
+  }
+  if (had_volume) s.frame.camera = camera;
 }
 
 } // namespace libindex::rpc

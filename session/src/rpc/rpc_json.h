@@ -33,4 +33,8 @@ nlohmann::json param_doc(const char* type, const char* description, bool require
 
 std::string base64(const std::vector<uint8_t>& bytes);
 
+/// Applies a scene edit (key = value assignments) as a new layer of the scene spec, validated before
+/// anything changes (-32000 with the scene's error otherwise); keeps the user's camera.
+void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name);
+
 } // namespace libindex::rpc
