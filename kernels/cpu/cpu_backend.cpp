@@ -8,6 +8,7 @@
 
 #include "../src/brick_cache.h"
 #include "../src/parallel.h"
+#include "../src/program_guard.h"
 #include "../src/program_march.h"
 #include "libindex/error.h"
 #include "libindex/kernels/march.h"
@@ -42,13 +43,14 @@ class CpuBackend final : public Backend {
       const ColormapView colormap = frame.colormap.view();
       SkipGridView skip;
       // A program may colour what the colormap hides: no skipping by the colormap then.
-      if (frame.settings.empty_space_skipping && !frame.program) {
+      const bool program = frame.program && frame.program->usable();
+      if (frame.settings.empty_space_skipping && !program) {
         const SkipCells& cells = cache_.skip_cells(brick, frame.colormap);
         skip = cache_.grid(brick).view(cells.empty_radius.data(), cells.occupied);
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
-      if (frame.program)
+      if (program)
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
           return launch_program<typename decltype(tag)::type>(params, brick, frame, stats.active, out);
         });
@@ -104,13 +106,24 @@ class CpuBackend final : public Backend {
     const ProgramFrame program_frame(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
     const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
     const ProgramClassifier classify{&program_frame, frame.program->execute, scaling, params.translation};
-    return for_each_tile(r, frame.cancel, [&](Rect tile) {
-      unsigned long long samples = 0;
-      for (int y = tile.y0; y < tile.y1; ++y)
-        for (int x = tile.x0; x < tile.x1; ++x)
-          out.at(x, y) = march_ray(params, volume.sampler, classify, x, y, samples);
-      return samples;
+    std::atomic<int> fault{0};
+    const long long samples = for_each_tile(r, frame.cancel, [&](Rect tile) {
+      unsigned long long n = 0;
+      if (fault.load(std::memory_order_relaxed)) return n;
+      // The program is a user's code: a fault in it ends this frame, not the process.
+      const int f = run_guarded([&] {
+        for (int y = tile.y0; y < tile.y1; ++y)
+          for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, volume.sampler, classify, x, y, n);
+      });
+      if (f) fault = f;
+      return n;
     });
+    if (const int f = fault.load()) {
+      frame.program->fault = f;
+      throw Error("the sample program " + frame.program->name + " crashed with " + describe_signal(f) +
+                  ": it is off from now on (its volume renders with the colormap); fix it and set it again");
+    }
+    return samples;
   }
 
   const char* packet_isa_;

@@ -80,7 +80,8 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
-    if (frame.program || !fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
+    if ((frame.program && frame.program->usable()) || !fits_a_texture(brick.stored.size()))
+      return render_on_cpu(brick, frame, out);
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;

@@ -443,3 +443,31 @@ TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
   // NVRTC writes "file(line): error: ...": the call is on line 21 of the program, line 25 of the file.
   EXPECT_NE(log.find("broken.xac(25): error"), std::string::npos) << log;
 }
+
+TEST(SamplePrograms, AProgramThatCrashesEndsItsFrameNotTheProcess) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image built_in = render_with(b, f, nullptr);
+  const char* kinds[][2] = {
+      {"*(volatile int*)nullptr = 1;", "SIGSEGV"},
+      {"volatile int zero = 0; volatile int q = 7 / zero; (void)q;", "SIGFPE"},
+  };
+  for (const auto& [statement, signal] : kinds) {
+    std::string text = kColormapProgram;
+    text.replace(text.find("return NV_IDX_PROG_OK;"), 22,
+                 std::string("if (sample_info.sample_position_object_space.x > 20.0f) { ") + statement +
+                     " }\n        return NV_IDX_PROG_OK;");
+    const auto program = compile(text.c_str());
+    std::string message;
+    try {
+      render_with(b, f, program);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find(signal), std::string::npos) << message;
+    EXPECT_NE(message.find("test.xac:1"), std::string::npos) << message;
+    EXPECT_FALSE(program->usable()) << "a program that crashed is off";
+    // The next frame renders with the colormap, as the built-in path does.
+    EXPECT_LE(max_difference(render_with(b, f, program), built_in), 1.0f / 255);
+  }
+}

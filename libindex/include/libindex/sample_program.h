@@ -5,6 +5,7 @@
 /// (kernels/sample_program.h compiles one; DESIGN.md, Sample programs).
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ struct SampleProgram {
   /// LIBINDEX_XAC_BUFFER_BYTES long: the given bytes, then zeros.
   std::array<std::shared_ptr<const std::vector<unsigned char>>, LIBINDEX_XAC_MAX_BUFFERS> buffers;
   std::shared_ptr<void> library; ///< keeps the compiled shared object loaded while any frame uses it
+  /// The signal a run of the program died of on this rank (0: none). Once set the program is off:
+  /// its volume renders with the colormap.
+  mutable std::atomic<int> fault{0};
+
+  bool usable() const { return execute && fault.load(std::memory_order_relaxed) == 0; }
 };
 
 } // namespace libindex
