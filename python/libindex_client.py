@@ -379,7 +379,7 @@ class Client:
 
     def program_get(self, volume: Optional[str] = None) -> dict:
         """A volume's sample program (IndeX XAC): ``{volume, program, source, file, first_line, buffers,
-        active}``; ``program`` is None when it has none."""
+        compiled}``; ``program`` is None when it has none."""
         return self.call("program.get", **({"volume": volume} if volume else {}))
 
     def program_set(self, source: str, buffers: Optional[dict] = None, volume: Optional[str] = None) -> dict:

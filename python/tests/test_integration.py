@@ -353,7 +353,7 @@ public:
 };
 """
         answer = self.c.program_set(red, buffers={0: "1 0 0"})
-        self.assertTrue(answer["active"])
+        self.assertTrue(answer["compiled"])
         self.assertEqual(self.c.program_get()["source"], red)
         tinted = self.pixels(self.c.snapshot(48, 32))[3]
         shown = [i for i in range(0, len(tinted), ch) if tinted[i + ch - 1] > 20]
@@ -366,7 +366,18 @@ public:
         self.assertEqual(e.exception.code, -32602)
         self.assertIn("program.set:", e.exception.message)
         self.assertEqual(self.pixels(self.c.snapshot(48, 32))[3], tinted, "a refused program changes nothing")
-        self.assertFalse(self.c.program_remove()["active"])
+        # A program that compiles and then crashes: that frame fails, the server keeps serving, and
+        # the volume renders with its colormap until a program is set again.
+        self.c.program_set(red.replace("return NV_IDX_PROG_OK;", "*(volatile int*)nullptr = 1; return NV_IDX_PROG_OK;"))
+        # (The frame that crashes is the snapshot, or a streamed frame just before it.)
+        try:
+            self.c.snapshot(48, 32)
+        except RpcError as e:
+            self.assertIn("crashed with SIGSEGV", e.message)
+        off = self.pixels(self.c.snapshot(48, 32))[3]
+        self.assertGreater(sum(1 for i in range(0, len(off), ch) if off[i + ch - 1] > 20 and off[i + 1] > 20), 20,
+                           "after the crash the colormap (viridis: green) colours the volume")
+        self.assertFalse(self.c.program_remove()["compiled"])
         # (A scene edit restores the scene's own settings: compare colours, not the earlier image.)
         after = self.pixels(self.c.snapshot(48, 32))[3]
         self.assertGreater(sum(1 for i in range(0, len(after), ch) if after[i + ch - 1] > 20 and after[i + 1] > 20), 20,

@@ -347,7 +347,7 @@ TEST_F(ViewMethods, ProgramSetReplacesTheProgramAndRefusesOnesThatDoNotCompile) 
   json r = call(rpc, "program.set", {{"source", source}, {"buffers", {{"2", "0.5 -2i"}}}});
   ASSERT_EQ(code(r), 0) << r;
   EXPECT_EQ(r["result"]["program"], "libindex_program_supernova");
-  EXPECT_EQ(r["result"]["active"], true);
+  EXPECT_EQ(r["result"]["compiled"], true);
   EXPECT_EQ(r["result"]["source"], source);
   EXPECT_EQ(r["result"]["buffers"]["2"], "1056964608u 4294967294u") << "0.5f and -2, word for word";
   ASSERT_TRUE(state.frame.program) << "the shown frame renders with it";

@@ -52,7 +52,7 @@ std::string buffer_text(const std::vector<unsigned char>& bytes) {
 
 json program_json(const ViewState& s, size_t volume) {
   const io::VolumeDesc& v = s.view.scene.volumes.at(volume);
-  json out{{"volume", v.id}, {"program", nullptr}, {"active", false}};
+  json out{{"volume", v.id}, {"program", nullptr}, {"compiled", false}};
   if (!v.program) return out;
   const io::ProgramDesc& p = *v.program;
   json buffers = json::object();
@@ -62,7 +62,7 @@ json program_json(const ViewState& s, size_t volume) {
   out["file"] = p.file;
   out["first_line"] = p.first_line;
   out["buffers"] = buffers;
-  out["active"] = volume < s.view.programs.size() && s.view.programs[volume] != nullptr;
+  out["compiled"] = volume < s.view.programs.size() && s.view.programs[volume] != nullptr;
   return out;
 }
 
@@ -81,7 +81,7 @@ std::string gpu_check(const kernels::SampleProgramSource& source) {
 void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"program.get",
            "A volume's sample program (IndeX rendering_kernel_program): its node, source, file, parameter "
-           "buffers (slot: 4-byte words as '7u') and whether it is active (compiled); program null when it has "
+           "buffers (slot: 4-byte words as '7u') and whether it compiled (and is enabled); program null when it has "
            "none.",
            {{"volume", param_doc("string", "a volume id (default: the first)")}},
            {{"type", "object"}},
