@@ -200,6 +200,43 @@ public:
 };
 )";
 
+// Surface shading as IndeX's public sample programs write it: xaclib's gradient and headlight.
+const char* kShadingProgram = R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index;
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const uint field_index = 0u;
+    const float4 specular_color = make_float4(1.0f);
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const auto& sparse_volume = state.self;
+        const float3& p = sample_info.sample_position_object_space;
+        const float v = sparse_volume.generate_sampler<float>(field_index, sample_info.sample_context).fetch_sample(p);
+        const Colormap& colormap = sparse_volume.get_colormap();
+        float4 c = colormap.lookup(v);
+        if (v < 0.5f * (colormap.get_domain_min() + colormap.get_domain_max()) || c.w < 0.01f)
+        {
+            sample_output.color = c;
+            return NV_IDX_PROG_OK;
+        }
+        const float3 g = xaclib::volume_gradient<Volume_filter_mode::TRILINEAR>(sparse_volume, p, field_index, 1.0f);
+        sample_output.set_color(xaclib::headlight_shading(state.scene, -normalize(g), sample_info.ray_direction, c,
+                                                          specular_color, 1.0f, 50.0f, 0.1f));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
 // --- The same colourings in C++, for march_ray ---------------------------------------------------
 
 /// A reference classifier: `colour(S, p, scene, dir)` gives the straight RGBA (alpha 0: discarded).
@@ -320,6 +357,30 @@ TEST(SamplePrograms, DepthCueingWithTheCameraEqualsTheSameColouringInCpp) {
   EXPECT_GT(max_difference(with_program, render_with(b, f, nullptr)), 0.05f);
 }
 
+TEST(SamplePrograms, HeadlightShadingEqualsTheSameShadingInCpp) {
+  const Brick b = ball(kN);
+  const FrameParams f = oblique_view(kN);
+  const Image with_program = render_with(b, f, compile(kShadingProgram));
+  const Vec3f eye = f.camera.from;
+  const Image expected =
+      reference_image(b, f, [&](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        const float v = S.value(p);
+        const Vec4f c = colormap_lookup(map, v);
+        if (v < 0.5f * (map.domain_min + map.domain_max) || c.w < 0.01f) return c;
+        const Vec3f g = Vec3f{S.value(p + Vec3f{1, 0, 0}) - S.value(p - Vec3f{1, 0, 0}),
+                              S.value(p + Vec3f{0, 1, 0}) - S.value(p - Vec3f{0, 1, 0}),
+                              S.value(p + Vec3f{0, 0, 1}) - S.value(p - Vec3f{0, 0, 1})} *
+                        0.5f;
+        const Vec3f n = g * -(1.0f / std::sqrt(dot(g, g)));
+        const float l = std::abs(dot(n, normalize(p - eye))); // the ray's direction: eye to sample
+        const float diffuse = l, specular = std::pow(l, 50.0f);
+        auto channel = [&](float x) { return std::clamp(x * (0.1f + diffuse) + specular, 0.0f, 1.0f); };
+        return Vec4f{channel(c.x), channel(c.y), channel(c.z), c.w};
+      });
+  EXPECT_LE(max_difference(with_program, expected), 2.0f / 255);
+  EXPECT_GT(max_difference(with_program, render_with(b, f, compile(kColormapProgram))), 0.05f) << "shading shows";
+}
+
 TEST(SamplePrograms, DiscardedSamplesAddNothing) {
   const Brick b = ball(kN);
   const FrameParams f = oblique_view(kN);
@@ -435,7 +496,8 @@ TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
     GTEST_SKIP() << e.what();
   }
   EXPECT_EQ(first, "");
-  for (const char* text : {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kStrayReadProgram})
+  for (const char* text :
+       {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kStrayReadProgram, kShadingProgram})
     EXPECT_EQ(kernels::compile_sample_program_for_gpu({text, "program.xac", 1}), "");
   std::string broken = kGradientProgram;
   broken.replace(broken.find("length(g)"), 9, "length(g, g)");

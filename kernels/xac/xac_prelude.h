@@ -170,6 +170,8 @@ class Colormap {
     return make_float4(c[0], c[1], c[2], c[3]);
   }
   LIBINDEX_XAC_FN float2 get_domain() const { return make_float2(volume_->domain[0], volume_->domain[1]); }
+  LIBINDEX_XAC_FN float get_domain_min() const { return volume_->domain[0]; }
+  LIBINDEX_XAC_FN float get_domain_max() const { return volume_->domain[1]; }
 
  private:
   const LibindexXacVolume* volume_;
@@ -300,14 +302,29 @@ LIBINDEX_XAC_FN const LibindexXacFrame* current_frame() { return g_current_frame
 
 namespace xaclib {
 /// Central differences `dh` apart in object space, divided by 2 dh: the value's gradient.
-LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, float dh = 1.0f) {
-  const auto s = volume.generate_sampler<float>();
+template <xac::Volume_filter_mode Mode = xac::Volume_filter_mode::TRILINEAR>
+LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, uint field_index, float dh) {
+  const auto s = volume.generate_sampler<float, Mode>(field_index);
   const float inv = 0.5f / dh;
   return make_float3(s.fetch_sample(make_float3(p.x + dh, p.y, p.z)) - s.fetch_sample(make_float3(p.x - dh, p.y, p.z)),
                      s.fetch_sample(make_float3(p.x, p.y + dh, p.z)) - s.fetch_sample(make_float3(p.x, p.y - dh, p.z)),
                      s.fetch_sample(make_float3(p.x, p.y, p.z + dh)) -
                          s.fetch_sample(make_float3(p.x, p.y, p.z - dh))) *
          inv;
+}
+LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, float dh = 1.0f) {
+  return volume_gradient<xac::Volume_filter_mode::TRILINEAR>(volume, p, 0u, dh);
+}
+/// Blinn-Phong lit by a light at the eye (libindex's reading of IndeX's helper): two-sided diffuse
+/// |n.l|^diffuse_falloff plus ambient, specular |n.h|^shininess in `specular_color`; alpha kept.
+LIBINDEX_XAC_FN float4 headlight_shading(const xac::Scene& /*scene*/, const float3& normal,
+                                         const float3& view_direction, const float4& color,
+                                         const float4& specular_color, float diffuse_falloff, float shininess,
+                                         float ambient_factor) {
+  const float n_dot_l = fabsf(dot(normal, view_direction)); // light and eye along the ray: h = l
+  const float diffuse = powf(n_dot_l, diffuse_falloff), specular = powf(n_dot_l, shininess);
+  const float3 rgb = make_float3(color) * (ambient_factor + diffuse) + make_float3(specular_color) * specular;
+  return clamp(make_float4(rgb, color.w), 0.0f, 1.0f);
 }
 LIBINDEX_XAC_FN float4 gamma_correct(const float4& c, float gamma) {
   return make_float4(powf(c.x, gamma), powf(c.y, gamma), powf(c.z, gamma), c.w);
