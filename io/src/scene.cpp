@@ -7,6 +7,7 @@
 #include "libindex/error.h"
 #include "libindex/io/scene.h"
 #include "scene_internal.h"
+#include "scene_transform.h"
 
 namespace libindex::io {
 namespace {
@@ -56,7 +57,9 @@ class GraphWalker {
  public:
   GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
 
-  void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state) {
+  /// `placed`: the transformation of the transformed_scene_groups around these children.
+  void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state,
+            const detail::Affine& placed = {}) {
     for (const std::string& id : children) {
       const auto it = nodes_.find(id);
       if (it == nodes_.end() || it->second.type.empty())
@@ -69,19 +72,22 @@ class GraphWalker {
       }
       reached_.insert(id);
       scene_.nodes[id] = node;
-      if (node.type == "static_scene_group") {
+      if (node.type == "static_scene_group" || node.type == "transformed_scene_group") {
         detail::check_node_attributes(node, scene_.warnings);
         const auto c = node.attributes.find("children");
         const Value group_children = c != node.attributes.end() ? c->second : type_value(node);
+        const detail::Affine inside =
+            node.type == "transformed_scene_group" ? placed.after(detail::group_transform(node)) : placed;
         stack_.push_back(id);
-        walk(group_children, node.children, state); // a copy: the group's attributes stay inside it
+        walk(group_children, node.children, state, inside); // a copy: the group's attributes stay inside it
         stack_.pop_back();
       } else if (is_attribute_node_type(node.type)) {
         apply_attribute_node(node, scene_.resources, state, scene_.warnings);
       } else if (node.type == "plane") {
         detail::check_node_attributes(node, scene_.warnings);
         if (scene_.planes.size() < size_t(kMaxSlicePlanes))
-          scene_.planes.push_back(build_plane(node));
+          scene_.planes.push_back(placed.is_identity() ? build_plane(node)
+                                                       : detail::transform_plane(build_plane(node), placed));
         else
           scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +
                                     std::to_string(kMaxSlicePlanes) + " planes)");
@@ -89,6 +95,10 @@ class GraphWalker {
         for (const auto& v : scene_.volumes)
           if (v.id == id)
             fail(children_value, "volume '" + id + "' appears twice in the scene graph (each volume is one node)");
+        if (!placed.is_identity()) // IndeX refuses volumes there; they keep their bbox placement
+          scene_.warnings.push_back(type_value(node).where() +
+                                    ": a volume inside a transformed_scene_group is not transformed (IndeX allows "
+                                    "only shapes there; place volumes with bbox and index::scaling)");
         scene_.volumes.push_back(build_volume(node, state, scene_.warnings));
       } else if (detail::is_unsupported_node_type(node.type)) {
         scene_.warnings.push_back(type_value(node).where() + ": ignored (IndeX node type not supported by libindex)");

@@ -17,6 +17,7 @@ struct NodeKeys {
 const std::map<std::string, NodeKeys>& node_keys() {
   static const std::map<std::string, NodeKeys> table = {
       {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible"}}},
+      {"transformed_scene_group", {{"children", "scale", "rotate", "translate", "transform"}, {"enabled", "visible"}}},
       {"sparse_volume",
        {{"importer", "generator", "size", "voxel_format", "bbox", "input_directory", "input_file_base_name",
          "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian", "time_steps",

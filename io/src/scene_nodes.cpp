@@ -44,7 +44,7 @@ std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project) {
   // Groups keep their children as a list; other node types keep `children` as an attribute so that it
   // is reported as one they do not use.
   for (auto& [id, node] : nodes) {
-    if (node.type != "static_scene_group") continue;
+    if (node.type != "static_scene_group" && node.type != "transformed_scene_group") continue;
     if (const auto it = node.attributes.find("children"); it != node.attributes.end()) {
       node.children = as_words(it->second);
     }

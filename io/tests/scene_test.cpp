@@ -341,6 +341,72 @@ TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
                       "scene.prj:4", "missing.cu");
 }
 
+TEST(Scene, TransformedGroupsPlaceThePlanesInsideThem) {
+  auto plane_node = [](const std::string& id, const std::string& point) {
+    return "app::scene::" + id + "::type = plane\napp::scene::" + id + "::point = " + point + "\napp::scene::" + id +
+           "::normal = 0 0 1\napp::scene::" + id + "::up = 0 1 0\napp::scene::" + id + "::extent = 4 2\n";
+  };
+  Fixture f("app::scene::root::children = moved nested matrix vol\n"
+            "app::scene::moved::type = transformed_scene_group\n"
+            "app::scene::moved::children = a\n"
+            "app::scene::moved::scale = 2 1 1\n"
+            "app::scene::moved::rotate = 0 0 90\n"
+            "app::scene::moved::translate = 10 0 0\n"
+            "app::scene::nested::type = transformed_scene_group\n"
+            "app::scene::nested::translate = 0 0 5\n"
+            "app::scene::nested::children = inner\n"
+            "app::scene::inner::type = transformed_scene_group\n"
+            "app::scene::inner::scale = 2 2 2\n"
+            "app::scene::inner::children = b\n"
+            "app::scene::matrix::type = transformed_scene_group\n"
+            "app::scene::matrix::transform = 1 0 0 0  0 1 0 0  0 0 1 0  3 4 5 1\n"
+            "app::scene::matrix::children = c\n" +
+            plane_node("a", "1 0 0") + plane_node("b", "1 0 0") + plane_node("c", "1 0 0") + kRawVolume);
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  ASSERT_EQ(s.planes.size(), 3u);
+  auto near = [](Vec3f a, Vec3f b) { return length(a - b) < 1e-5f; };
+  // Scaled by 2 along x, turned 90 degrees about z, moved by 10 along x.
+  const SlicePlane& a = s.planes[0];
+  EXPECT_TRUE(near(a.point, {10, 2, 0})) << a.point.x << " " << a.point.y << " " << a.point.z;
+  EXPECT_TRUE(near(a.up, {-1, 0, 0}));
+  EXPECT_TRUE(near(a.normal, {0, 0, 1}));
+  EXPECT_NEAR(a.extent_x, 8.0f, 1e-5f);
+  EXPECT_NEAR(a.extent_y, 2.0f, 1e-5f);
+  // The inner group's scale first, then the outer translation.
+  const SlicePlane& b = s.planes[1];
+  EXPECT_TRUE(near(b.point, {2, 0, 5}));
+  EXPECT_NEAR(b.extent_x, 8.0f, 1e-5f);
+  EXPECT_NEAR(b.extent_y, 4.0f, 1e-5f);
+  // A full matrix: row vectors, translation in the last row.
+  EXPECT_TRUE(near(s.planes[2].point, {4, 4, 5}));
+  EXPECT_TRUE(near(s.planes[2].up, {0, 1, 0}));
+}
+
+TEST(Scene, TransformedGroupsRefuseWhatTheyCannotPlace) {
+  {
+    Fixture f("app::scene::root::children = g\n"
+              "app::scene::g::type = transformed_scene_group\n"
+              "app::scene::g::translate = 1 0 0\n"
+              "app::scene::g::children = vol\n" + // 5
+              kRawVolume);
+    const SceneDescription s = f.load();
+    ASSERT_EQ(s.volumes.size(), 1u);
+    ASSERT_EQ(s.warnings.size(), 1u);
+    EXPECT_NE(s.warnings[0].find("not transformed"), std::string::npos) << s.warnings[0];
+  }
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = g\napp::scene::g::type = transformed_scene_group\n"
+                            "app::scene::g::transform = 1 0 0 0 0 1 0 0 0 0 1 0 0 0 0\n"),
+                      "scene.prj:4", "16");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = g\napp::scene::g::type = transformed_scene_group\n"
+                            "app::scene::g::transform = 1 0 0 1 0 1 0 0 0 0 1 0 0 0 0 1\n"),
+                      "scene.prj:4", "affine");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = g\napp::scene::g::type = transformed_scene_group\n"
+                            "app::scene::g::scale = 1 0 1\n"),
+                      "scene.prj:4", "zero");
+}
+
 TEST(Scene, ErrorsNameFileLineKeyAndValue) {
   auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
   {

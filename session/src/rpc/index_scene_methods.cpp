@@ -111,7 +111,8 @@ std::vector<std::string> children_of(const ViewState& s, const std::string& pare
   if (parent == "scene_root" || parent == "root") return s.view.scene.root_children;
   const auto it = s.view.scene.nodes.find(parent);
   if (it == s.view.scene.nodes.end()) bad("no scene element '" + parent + "'");
-  if (it->second.type != "static_scene_group") bad("'" + parent + "' is a " + it->second.type + ", not a group");
+  if (it->second.type != "static_scene_group" && it->second.type != "transformed_scene_group")
+    bad("'" + parent + "' is a " + it->second.type + ", not a group");
   return it->second.children;
 }
 
