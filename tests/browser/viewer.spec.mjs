@@ -848,6 +848,33 @@ async function main() {
       await waitFor(async () => (await notebook.call('plane.list')).planes.length === 0, 'both planes removed');
     });
 
+    await check('the program panel runs a sample program; one that does not compile shows the compiler\'s line', async () => {
+      const red = [
+        'class Volume_sample_program {',
+        '  NV_IDX_VOLUME_SAMPLE_PROGRAM',
+        'public:',
+        '  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}',
+        '  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) {',
+        '    const float4 c = state.self.get_colormap().lookup(state.self.generate_sampler<float>().fetch_sample(info.sample_position_object_space));',
+        '    out.set_color(make_float4(1.0f, 0.0f, 0.0f, c.w));',
+        '    return NV_IDX_PROG_OK;',
+        '  }',
+        '};',
+        ''].join('\n');
+      const status = () => page.textContent('[data-testid="program-status"]');
+      await page.fill('[data-testid="program-source"]', red);
+      await page.click('[data-testid="program-apply"]');
+      await waitFor(async () => (await status()).startsWith('compiled'), 'the program to compile');
+      assert((await notebook.call('program.get')).source === red, 'the server runs the page\'s program');
+      await page.fill('[data-testid="program-source"]', red.replace('make_float4(1.0f', 'make_float4(oops'));
+      await page.click('[data-testid="program-apply"]');
+      await waitFor(async () => (await status()).includes('program.set:7:'), 'the compiler\'s message naming line 7');
+      assert((await status()).includes('oops'), `the message names what is wrong: ${await status()}`);
+      assert((await notebook.call('program.get')).source === red, 'a refused program changes nothing');
+      await page.click('[data-testid="program-off"]');
+      await waitFor(async () => (await notebook.call('program.get')).program === null, 'the program to be off');
+    });
+
     await check('with two volumes, a menu picks the volume whose colormap the panel edits', async () => {
       const center = 'nv::index::app::scene_management_center::scene_management_center_command_receiver.';
       const row = '[data-cm="volume-row"]';

@@ -7,6 +7,7 @@ import { CameraControls } from './controls.js';
 import { ColormapEditor } from './colormap_editor.js';
 import { RoiPanel } from './roi.js';
 import { SlicePanel } from './slices.js';
+import { ProgramPanel } from './program_panel.js';
 import { RenderPanel } from './render_panel.js';
 import { StatsOverlay } from './stats.js';
 import { TimePanel } from './time_panel.js';
@@ -82,6 +83,7 @@ const colormap = new ColormapEditor($('#colormap'), rpc, {
 });
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
 const slices = new SlicePanel($('#slices'), rpc);
+const program = new ProgramPanel($('#program'), rpc);
 const bbox = new BoundingBoxOverlay($('[data-testid="bbox"]'), $('[data-testid="viewport"]'), geometry);
 const triad = new OrientationTriad($('[data-testid="triad"]'), geometry);
 wireOverlayToggles($('#overlays'), { legend, triad, bbox });
@@ -125,6 +127,7 @@ async function refreshAll() {
     presetsLoaded ? colormap.refresh() : colormap.load().then(() => { presetsLoaded = true; }),
     roi.refresh(),
     slices.refresh(),
+    program.refresh(),
     render.refresh(),
     time.refresh(),
     insitu.refresh(),

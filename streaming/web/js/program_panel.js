@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// The first volume's sample program (IndeX XAC), edited live: the source and parameter buffer 0,
+// Apply (program.set: compiled on the server first; a program that does not compile is refused with
+// the compiler's message, shown here, and nothing changes) and Off (program.remove).
+
+export class ProgramPanel {
+  /** `root` holds data-program="source|buffer|apply|off|status". */
+  constructor(root, rpc) {
+    this.rpc = rpc;
+    const q = (name) => root.querySelector(`[data-program="${name}"]`);
+    this.source = q('source');
+    this.buffer = q('buffer');
+    this.apply = q('apply');
+    this.off = q('off');
+    this.status = q('status');
+    this.edited = false; // the text area holds the user's edits: a refresh keeps them
+    this.source.addEventListener('input', () => { this.edited = true; });
+    this.apply.addEventListener('click', () => this.send());
+    this.off.addEventListener('click', () => this.remove());
+  }
+
+  say(text, error = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', error);
+  }
+
+  async send() {
+    const params = { source: this.source.value };
+    if (this.buffer.value.trim()) params.buffers = { 0: this.buffer.value.trim() };
+    this.apply.disabled = true;
+    this.say('compiling…');
+    try {
+      const r = await this.rpc.call('program.set', params);
+      this.edited = false;
+      this.say(`compiled and running (${r.program}); GPU (NVRTC): ${r.gpu}`);
+    } catch (e) {
+      this.say(e.message || String(e), true);
+    }
+    this.apply.disabled = false;
+  }
+
+  async remove() {
+    try {
+      await this.rpc.call('program.remove');
+      this.say('off: the colormap colours the volume');
+    } catch (e) {
+      this.say(e.message || String(e), true);
+    }
+  }
+
+  async refresh() {
+    let r;
+    try {
+      r = await this.rpc.call('program.get');
+    } catch (e) {
+      this.say('no volume');
+      return;
+    }
+    if (!this.edited && r.program) this.source.value = r.source;
+    if (!this.edited && r.buffers && r.buffers['0'] !== undefined) this.buffer.value = r.buffers['0'];
+    this.off.disabled = !r.program;
+    if (!this.status.classList.contains('error'))
+      this.say(r.program ? `program ${r.program}${r.compiled ? '' : ' (did not compile)'}` : 'none: the colormap colours the volume');
+  }
+}
