@@ -570,6 +570,45 @@ TEST(FrameLoop, TwoVolumesOnOneGridMixPerSample) {
   EXPECT_LT(max_difference(head.render(head.state().frame), one_rank), 1e-4f) << "after rebalancing";
 }
 
+// A sample program colours its volume alone: the second volume of a grid, given one, is rendered
+// on its own over every rank (its program on each) and blended with the first, not mixed.
+TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {
+  auto with_program = [](SceneSpec spec) {
+    spec.overrides = {{"app::scene::b_group::children", "red b_cmap b"},
+                      {"app::scene::red::type", "rendering_kernel_program"},
+                      {"app::scene::red::source_string",
+                       "class Volume_sample_program {\n"
+                       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+                       "public:\n"
+                       "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+                       "  NV_IDX_DEVICE_INLINE_MEMBER\n"
+                       "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
+                       "    const float v = state.self.generate_sampler<float>()\n"
+                       "        .fetch_sample(i.sample_position_object_space);\n"
+                       "    o.set_color(make_float4(1.0f, 0.0f, 0.0f, 0.3f * v));\n"
+                       "    return NV_IDX_PROG_OK;\n"
+                       "  }\n"
+                       "};\n"}};
+    return spec;
+  };
+  const SceneSpec both = with_program(volumes_scene("a_group b_group", 0, false, 32));
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), both);
+  const Image image = head.render(head.state().frame);
+  const SceneView view = build_scene(both, false);
+  ASSERT_TRUE(view.programs.at(1)) << "the program compiled";
+  const Image alone_a = render_alone(volumes_scene("a_group", 0, false, 32));
+  const Image alone_b = render_alone(with_program(volumes_scene("b_group", 0, false, 32)));
+  const std::vector<size_t> order = volume_order(view, view.frame.camera);
+  const Image &front = order[0] == 0 ? alone_a : alone_b, &back = order[0] == 0 ? alone_b : alone_a;
+  Image expected = front;
+  for (size_t p = 0; p < expected.pixels().size(); ++p)
+    expected.pixels()[p] = over(front.pixels()[p], back.pixels()[p]);
+  EXPECT_GT(max_difference(alone_b, render_alone(volumes_scene("b_group", 0, false, 32))), 0.05f)
+      << "the program changes b's picture";
+  EXPECT_LT(max_difference(image, expected), 1e-4f);
+}
+
 // A client's colormap for the second volume reaches every rank: made transparent, only the first
 // volume is left in the picture.
 TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {

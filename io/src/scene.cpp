@@ -261,14 +261,16 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   // per sample would give, so say so.
   for (size_t j = 1; j < scene.volumes.size(); ++j)
     for (size_t i = 0; i < j; ++i) {
-      if (share_grid(scene, i, j)) continue;
+      if (mix_per_sample(scene, i, j)) continue;
       const Box3f a = to_scene_box(scene.volumes[i].source->box(), render_settings(scene, scene.volumes[i]));
       const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
       const Box3f both = intersect(a, b);
       if (both.lo.x < both.hi.x && both.lo.y < both.hi.y && both.lo.z < both.hi.z) {
+        const std::string why =
+            share_grid(scene, i, j) ? "' and one of the two has a sample program" : "' on another grid";
         scene.warnings.push_back(type_value(nodes.at(scene.volumes[j].id)).where() + ": overlaps volume '" +
-                                 scene.volumes[i].id + "' on another grid: the two are blended one after the other, " +
-                                 "not mixed per sample (volumes on one grid are)");
+                                 scene.volumes[i].id + why + ": the two are blended one after the other, " +
+                                 "not mixed per sample (volumes on one grid without programs are)");
         break;
       }
     }
@@ -302,6 +304,10 @@ bool share_grid(const SceneDescription& scene, size_t a, size_t b) {
   const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
   const RenderSettings ra = render_settings(scene, va), rb = render_settings(scene, vb);
   return va.source->box() == vb.source->box() && ra.scaling == rb.scaling && ra.translation == rb.translation;
+}
+
+bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b) {
+  return share_grid(scene, a, b) && !scene.volumes.at(a).program && !scene.volumes.at(b).program;
 }
 
 std::string write_project(const std::vector<Value>& entries, const std::string& comment) {

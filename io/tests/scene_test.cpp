@@ -167,6 +167,31 @@ TEST(Scene, VolumesOnOneGridShareItAndAreNotWarnedAbout) {
   EXPECT_FALSE(share_grid(s, 0, 2)) << "moved by one voxel";
   ASSERT_EQ(s.warnings.size(), 1u) << "b is mixed with a, c overlaps both on another grid";
   EXPECT_NE(s.warnings[0].find("app::scene::c::type"), std::string::npos) << s.warnings[0];
+  EXPECT_TRUE(mix_per_sample(s, 0, 1));
+}
+
+TEST(Scene, AVolumeWithASampleProgramIsNotMixedPerSample) {
+  Fixture f("app::scene::root::children = a g\n"
+            "app::scene::g::type = static_scene_group\n"
+            "app::scene::g::children = p b\n"
+            "app::scene::p::type = rendering_kernel_program\n"
+            "app::scene::p::source_string = class Volume_sample_program {};\n"
+            "app::scene::a::type = sparse_volume\n"
+            "app::scene::a::importer = synthetic\n"
+            "app::scene::a::generator = sphere\n"
+            "app::scene::a::size = 8\n"
+            "app::scene::b::type = sparse_volume\n"
+            "app::scene::b::importer = synthetic\n"
+            "app::scene::b::generator = marschner-lobb\n"
+            "app::scene::b::size = 8\n");
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 2u);
+  EXPECT_FALSE(s.volumes[0].program);
+  ASSERT_TRUE(s.volumes[1].program) << "the program applies to the volume after it in its group";
+  EXPECT_TRUE(share_grid(s, 0, 1));
+  EXPECT_FALSE(mix_per_sample(s, 0, 1)) << "a program colours its own samples";
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("one of the two has a sample program"), std::string::npos) << s.warnings[0];
 }
 
 TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {

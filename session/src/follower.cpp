@@ -94,7 +94,7 @@ void Follower::sync_scene(const Op& op) {
     mix_lead_[i] = i;
     for (size_t lead = 0; lead < i; ++lead)
       if (mix_lead_[lead] == lead && group_size[lead] < kernels::kMaxMixedVolumes &&
-          io::share_grid(view_.scene, lead, i)) {
+          io::mix_per_sample(view_.scene, lead, i)) {
         mix_lead_[i] = lead;
         break;
       }

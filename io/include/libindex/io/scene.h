@@ -171,6 +171,9 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
 /// and translation). Such volumes are mixed per sample; others that overlap are blended one after
 /// the other (nearest first).
 bool share_grid(const SceneDescription& scene, size_t a, size_t b);
+/// Whether volumes a and b are mixed per sample: on one grid, and neither coloured by a sample
+/// program (a program colours its own samples alone; such a volume is blended like one on another grid).
+bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b);
 
 /// The text of scenes/default.prj, compiled into the library (synthetic supernova, colormap, camera).
 std::string default_project_text();
