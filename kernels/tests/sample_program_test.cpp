@@ -263,16 +263,6 @@ Image reference_image(const Brick& b, const FrameParams& f, Colour colour) {
   return img;
 }
 
-float max_difference(const Image& a, const Image& b) {
-  float d = 0;
-  for (int y = 0; y < a.height(); ++y)
-    for (int x = 0; x < a.width(); ++x) {
-      const Vec4f p = a.at(x, y), q = b.at(x, y);
-      d = std::max({d, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
-    }
-  return d;
-}
-
 float total_alpha(const Image& a) {
   float s = 0;
   for (int y = 0; y < a.height(); ++y)
@@ -280,16 +270,9 @@ float total_alpha(const Image& a) {
   return s;
 }
 
-// A perspective view from above and to the side: rays cross the ball obliquely.
-FrameParams oblique_view(int n) {
-  FrameParams f = ortho_down_z(float(n), float(n), 60, 40, 40, 32);
-  f.camera.orthographic = false;
-  f.camera.from = {float(n) * 1.6f, float(n) * -0.4f, float(n) * 2.2f};
-  f.camera.dir = normalize(Vec3f{float(n) * 0.5f, float(n) * 0.5f, float(n) * 0.5f} - f.camera.from);
-  f.camera.up = {0, 0, 1};
-  f.camera.aspect = 40.0f / 32.0f;
-  f.camera.focal = 1.0f, f.camera.aperture = 0.8f;
-  f.settings.sampling_distance = 0.5f;
+// The shared oblique view of the ball, through a colormap with partial opacity.
+FrameParams ball_view(int n) {
+  FrameParams f = oblique_view({n, n, n});
   f.colormap = colormap_preset("viridis", 0.5f);
   return f;
 }
@@ -310,7 +293,7 @@ Image render_with(const Brick& b, FrameParams f, std::shared_ptr<const SamplePro
 
 TEST(SamplePrograms, AColormapProgramEqualsTheBuiltInColormap) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image with_program = render_with(b, f, compile(kColormapProgram));
   auto backend = kernels::make_cpu_backend(); // packets and skipping: the built-in path at its fastest
   const Image built_in = render_whole(*backend, b, f);
@@ -320,7 +303,7 @@ TEST(SamplePrograms, AColormapProgramEqualsTheBuiltInColormap) {
 
 TEST(SamplePrograms, GradientColouringEqualsTheSameColouringInCpp) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image with_program = render_with(b, f, compile(kGradientProgram));
   const Image expected = reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView&, Vec3f p) {
     const float v = S.value(p);
@@ -339,7 +322,7 @@ TEST(SamplePrograms, GradientColouringEqualsTheSameColouringInCpp) {
 
 TEST(SamplePrograms, DepthCueingWithTheCameraEqualsTheSameColouringInCpp) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image with_program = render_with(b, f, compile(kDepthProgram));
   const CameraFrame cam = camera_frame(f.camera);
   const Vec3f eye = f.camera.from;
@@ -359,7 +342,7 @@ TEST(SamplePrograms, DepthCueingWithTheCameraEqualsTheSameColouringInCpp) {
 
 TEST(SamplePrograms, HeadlightShadingEqualsTheSameShadingInCpp) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image with_program = render_with(b, f, compile(kShadingProgram));
   const Vec3f eye = f.camera.from;
   const Image expected =
@@ -383,7 +366,7 @@ TEST(SamplePrograms, HeadlightShadingEqualsTheSameShadingInCpp) {
 
 TEST(SamplePrograms, DiscardedSamplesAddNothing) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image with_program = render_with(b, f, compile(kDiscardProgram));
   const Image expected =
       reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
@@ -395,7 +378,7 @@ TEST(SamplePrograms, DiscardedSamplesAddNothing) {
 
 TEST(SamplePrograms, ParameterBuffersAreLaidOutAsTheStructSays) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   auto program = compile(kBufferProgram);
   std::vector<unsigned char> bytes(32, 0);
   const float tint[4] = {0.2f, 0.9f, 0.4f, 1.0f};
@@ -417,7 +400,7 @@ TEST(SamplePrograms, ParameterBuffersAreLaidOutAsTheStructSays) {
 
 TEST(SamplePrograms, ReadsPastABufferReadZeros) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   auto program = compile(kStrayReadProgram);
   const std::vector<unsigned char> garbage_free(64, 0x7f); // data before the stray index, not at it
   program->buffers[0] = kernels::make_parameter_buffer(garbage_free);
@@ -430,7 +413,7 @@ TEST(SamplePrograms, TwoBricksWithGhostsEqualOne) {
   // gradient stencil (2 voxels) reads the same values in both.
   const Brick b = ball(kN);
   FrameParams f = ortho_down_z(kN, kN, 60, 40, 40, 40);
-  f.colormap = oblique_view(kN).colormap;
+  f.colormap = ball_view(kN).colormap;
   f.program = compile(kGradientProgram);
   auto backend = kernels::make_cpu_backend();
   const Image whole = render_whole(*backend, b, f);
@@ -508,7 +491,7 @@ TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
 
 TEST(SamplePrograms, AProgramThatCrashesEndsItsFrameNotTheProcess) {
   const Brick b = ball(kN);
-  const FrameParams f = oblique_view(kN);
+  const FrameParams f = ball_view(kN);
   const Image built_in = render_with(b, f, nullptr);
   const char* kinds[][2] = {
       {"*(volatile int*)nullptr = 1;", "SIGSEGV"},

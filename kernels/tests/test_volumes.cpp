@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -93,6 +94,28 @@ Image render_view(kernels::Backend& backend, const BrickView& view, const FrameP
 
 Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s) {
   return render_view(backend, whole_view(b), f, s);
+}
+
+FrameParams oblique_view(Vec3i size) {
+  FrameParams f = ortho_down_z(float(size.x), float(size.y), 60, 40, 48, 40);
+  f.camera.orthographic = false;
+  f.camera.from = {float(size.x) * 1.6f, float(size.y) * -0.4f, float(size.z) * 2.2f};
+  f.camera.dir = normalize(Vec3f{float(size.x) * 0.5f, float(size.y) * 0.5f, float(size.z) * 0.5f} - f.camera.from);
+  f.camera.up = {0, 0, 1};
+  f.camera.aspect = 48.0f / 40.0f;
+  f.camera.focal = 1.0f, f.camera.aperture = 0.8f; // about 44 degrees across
+  f.settings.sampling_distance = 0.5f;
+  return f;
+}
+
+float max_difference(const Image& a, const Image& b) {
+  float d = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const Vec4f p = a.at(x, y), q = b.at(x, y);
+      d = std::max({d, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
+    }
+  return d;
 }
 
 } // namespace libindex::test

@@ -26,6 +26,10 @@ BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& st
 
 /// An orthographic camera looking down -z at the xy-centre of a box [0,n]^2, image covering `extent`.
 FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h);
+/// A 48x40 perspective view of the box [0, size] from above and to the side: rays cross it obliquely.
+FrameParams oblique_view(Vec3i size);
+/// The largest difference of any channel of any pixel.
+float max_difference(const Image& a, const Image& b);
 /// A colormap of one constant straight color (two equal entries).
 Colormap constant_colormap(Vec4f rgba);
 
