@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,12 +111,43 @@ const std::string& compiler_identity(const std::string& cxx, const fs::path& scr
   return it->second;
 }
 
+fs::path temp_cache() { return fs::temp_directory_path() / ("libindex-" + std::to_string(getuid())) / "xac"; }
+
+/// The cache directory, created: the one the environment names, else the temporary directory's (a
+/// read-only home must not stop a program from compiling).
 fs::path cache_directory() {
-  if (const char* d = std::getenv("LIBINDEX_CACHE_DIR"); d && *d) return fs::path(d) / "xac";
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return fs::path(d) / "libindex" / "xac";
-  if (const char* d = std::getenv("HOME"); d && *d) return fs::path(d) / ".cache" / "libindex" / "xac";
-  return fs::temp_directory_path() / ("libindex-" + std::to_string(getuid())) / "xac";
+  fs::path chosen = temp_cache();
+  if (const char* d = std::getenv("LIBINDEX_CACHE_DIR"); d && *d)
+    chosen = fs::path(d) / "xac";
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    chosen = fs::path(x) / "libindex" / "xac";
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    chosen = fs::path(h) / ".cache" / "libindex" / "xac";
+  std::error_code ec;
+  fs::create_directories(chosen, ec);
+  if (!ec && access(chosen.c_str(), W_OK) == 0) return chosen;
+  const fs::path fallback = temp_cache();
+  fs::create_directories(fallback, ec);
+  if (ec) throw Error("cannot create the sample program cache " + chosen.string() + " nor " + fallback.string());
+  return fallback;
 }
+
+/// Holds an exclusive lock on `path` (created) while alive: ranks of a node that need the same
+/// program at once compile it once, the others wait and find it in the cache.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ >= 0) flock(fd_, LOCK_EX); // without a lock each compiles for itself, which is still right
+  }
+  ~FileLock() {
+    if (fd_ >= 0) close(fd_); // releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
 
 /// The compiler's message from its first error on: the line naming file:line first, then up to 15
 /// lines that follow it (the code and its caret, notes).
@@ -161,8 +193,6 @@ std::shared_ptr<SampleProgram> compile_sample_program(const SampleProgramSource&
   const std::string cxx = compiler();
   const fs::path cache = cache_directory();
   std::error_code ec;
-  fs::create_directories(cache, ec);
-  if (ec) throw Error("cannot create the sample program cache " + cache.string() + ": " + ec.message());
   // Each compile in its own directory (ranks of one node may compile the same program at once).
   static std::atomic<int> counter{0};
   const fs::path scratch = cache / ("build-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
@@ -188,6 +218,7 @@ std::shared_ptr<SampleProgram> compile_sample_program(const SampleProgramSource&
 
   auto program = std::make_shared<SampleProgram>();
   program->name = source.file + ":" + std::to_string(source.first_line);
+  const FileLock lock(cache / (std::string(name) + ".lock"));
   if (!fs::exists(library)) {
     for (const PreludeFile& f : sample_program_prelude()) write_file(scratch / f.name, f.text);
     write_file(scratch / "program.cpp", unit);
