@@ -75,6 +75,9 @@ void add_scene_options(CLI::App& app, SceneArgs& a) {
       ->check(CLI::ExistingFile);
   app.add_option("--synthetic", a.synthetic, "render a synthetic volume: marschner-lobb, sphere or supernova");
   app.add_option("--size", a.size, "voxels per axis of the synthetic volume")->check(CLI::Range(1, 65536));
+  app.footer("A scene's volume sample programs (IndeX XAC rendering_kernel_program nodes) are compiled at load time "
+             "by $LIBINDEX_CXX (else $CXX, else c++) and kept in $LIBINDEX_CACHE_DIR (else ~/.cache/libindex); a "
+             "compile stops after $LIBINDEX_XAC_COMPILE_SECONDS (default 120).");
 }
 
 void add_view_options(CLI::App& app, ViewArgs& a) {
