@@ -386,7 +386,8 @@ class Client:
         """Replace (or add) a volume's sample program. ``buffers`` maps slots to values as in a scene
         file (``{0: "0.5 2i 7u"}``: float32, int32, uint32). A program that does not compile raises
         RpcError -32602 with the compiler's message, and nothing changes. The answer adds ``gpu``: what
-        NVRTC says of the program."""
+        NVRTC says of the program. Needs a viewer started with ``--allow-programs`` (else RpcError -32000):
+        a program is native code that runs in the server."""
         params: dict = {"source": source}
         if buffers:
             params["buffers"] = {str(k): str(v) for k, v in buffers.items()}

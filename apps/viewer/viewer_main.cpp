@@ -79,6 +79,9 @@ int run(int argc, char** argv) {
   app.add_option("--max-samples-per-ray", options.limits.max_samples_per_ray,
                  "finest sampling a client may ask for, as samples across the volume's diagonal")
       ->check(CLI::Range(1.0, 1e9));
+  app.add_flag("--allow-programs", options.limits.client_programs,
+               "let clients set volume sample programs (program.set): native code that runs in this server with its "
+               "rights; programs in scene files always run");
   app.add_option("--backend", backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_option("--strategy", strategy, "compositing: auto, direct-send, binary-swap or radix-k")
       ->check(CLI::IsMember({"auto", "direct-send", "binary-swap", "radix-k"}));

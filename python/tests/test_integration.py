@@ -132,7 +132,7 @@ class IntegrationTest(unittest.TestCase):
         if not scene:
             scene = str(cls.data_root / "sphere.prj")
             Path(scene).write_text(SCENE)
-        cls.viewer = Viewer(cls.viewer_binary, scene, str(cls.data_root))
+        cls.viewer = Viewer(cls.viewer_binary, scene, str(cls.data_root), ["--allow-programs"])
         # Killed from outside (timeout, Ctrl-C): still take the viewer's process group down.
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda *_: (cls.viewer.stop(), os._exit(1)))
@@ -355,6 +355,7 @@ public:
         answer = self.c.program_set(red, buffers={0: "1 0 0"})
         self.assertTrue(answer["compiled"])
         self.assertEqual(self.c.program_get()["source"], red)
+        self.assertEqual(self.c.scene_info()["volumes"][0]["program"], answer["program"])
         tinted = self.pixels(self.c.snapshot(48, 32))[3]
         shown = [i for i in range(0, len(tinted), ch) if tinted[i + ch - 1] > 20]
         self.assertGreater(len(shown), 50, "the volume shows")
@@ -378,6 +379,7 @@ public:
         self.assertGreater(sum(1 for i in range(0, len(off), ch) if off[i + ch - 1] > 20 and off[i + 1] > 20), 20,
                            "after the crash the colormap (viridis: green) colours the volume")
         self.assertFalse(self.c.program_remove()["compiled"])
+        self.assertIsNone(self.c.scene_info()["volumes"][0]["program"])
         # (A scene edit restores the scene's own settings: compare colours, not the earlier image.)
         after = self.pixels(self.c.snapshot(48, 32))[3]
         self.assertGreater(sum(1 for i in range(0, len(after), ch) if after[i + ch - 1] > 20 and after[i + 1] > 20), 20,

@@ -334,6 +334,11 @@ TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
 
 TEST_F(ViewMethods, ProgramSetReplacesTheProgramAndRefusesOnesThatDoNotCompile) {
   EXPECT_EQ(call(rpc, "program.get")["result"]["program"], nullptr) << "the built-in scene has none";
+  // Off unless the viewer allows clients' programs (they are native code).
+  const json refused = call(rpc, "program.set", {{"source", "class Volume_sample_program {};"}});
+  EXPECT_EQ(code(refused), -32000);
+  EXPECT_NE(message(refused).find("--allow-programs"), std::string::npos) << message(refused);
+  state.limits.client_programs = true;
   const std::string source =
       "class Volume_sample_program {\n"
       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"

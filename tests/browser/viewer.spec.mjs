@@ -332,7 +332,7 @@ async function main() {
     stopViewers();
   });
 
-  const v = await startViewer();
+  const v = await startViewer(['--allow-programs']); // the program panel sets programs
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,

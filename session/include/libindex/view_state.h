@@ -25,6 +25,10 @@ struct ViewLimits {
   int max_side = 16384;                 ///< pixels along either side of a frame or snapshot
   long long max_pixels = 4096LL * 4096; ///< pixels of one frame or snapshot (16 bytes each per rank)
   double max_samples_per_ray = 1e5;     ///< the volume's diagonal over the sampling distance
+  /// Whether clients may set sample programs (program.set): a program is native code that runs in
+  /// the server with its rights, so it is off unless the viewer is started with --allow-programs.
+  /// Programs in scene files (inside the data roots) always run.
+  bool client_programs = false;
 };
 
 struct ViewState {

@@ -108,13 +108,18 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
            "Replaces a volume's sample program (adds one when it has none) and, optionally, parameter buffers "
            "(slot: '0.5 2i 7u', float32 unless i or u). The source is compiled first: a program that does not "
            "compile is refused with the compiler's message, and nothing changes. `gpu` says what NVRTC makes of "
-           "it.",
+           "it. Off unless the viewer runs with --allow-programs (a program is native code).",
            {{"volume", param_doc("string", "a volume id (default: the first)")},
             {"source", param_doc("string", "the program (class Volume_sample_program ...)", true)},
             {"buffers", param_doc("object", "{\"0\": \"1.5 2i\"}: replaces those slots")}},
            {{"type", "object"}},
-           {"-32602 for an unknown volume, a source that does not compile, or bad buffers"}},
+           {"-32602 for an unknown volume, a source that does not compile, or bad buffers",
+            "-32000 when the viewer was not started with --allow-programs"}},
           [&s](const json& q) {
+            if (!s.limits.client_programs)
+              throw streaming::RpcError(streaming::server_error,
+                                        "program.set is off: a program is native code that runs in the server, so "
+                                        "clients may set one only when the viewer is started with --allow-programs");
             if (s.view.scene.volumes.empty()) bad("the scene has no volume");
             const size_t index = volume_param(s, q);
             const std::string source = param<std::string>(q, "source");

@@ -43,7 +43,8 @@ json volume_json(const ViewState& s, size_t index) {
          {"spacing", {v.spacing.x, v.spacing.y, v.spacing.z}},
          {"dtype", to_string(v.source->dtype())},
          {"source", v.source->describe()},
-         {"shown", index == 0}};
+         {"shown", index == 0},
+         {"program", v.program ? json(v.program->id) : json(nullptr)}};
   // Normalized values (integers: unsigned to [0,1], signed to [-1,1]), as colormap domains are.
   if (index == 0) {
     j["time_step"] = s.time_step;
@@ -98,8 +99,9 @@ std::string data_path_param(const ViewState& s, const json& q, const char* name)
 void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   ViewState& s = head.state();
   rpc.add({"scene.info",
-           "Name, description, credits and volumes of the scene: each with its box, size, spacing, type and value "
-           "statistics (min, max, 256-bin histogram over [min, max], of normalized values; null until a frame has "
+           "Name, description, credits and volumes of the scene: each with its box, size, spacing, type, sample "
+           "program (its node, or null) and value statistics (min, max, 256-bin histogram over [min, max], of "
+           "normalized values; null until a frame has "
            "drawn it).",
            json::object(),
            {{"type", "object"}},
