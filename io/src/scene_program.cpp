@@ -16,6 +16,8 @@
 namespace libindex::io::detail {
 namespace {
 
+constexpr uint64_t kMaxProgramBytes = 1 << 20;
+
 template <class T>
 void append(std::vector<unsigned char>& bytes, T v) {
   unsigned char b[sizeof(T)];
@@ -79,7 +81,10 @@ void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<st
   p.id = node.id;
   if (file) {
     p.file = resolve_input_path(*file, file->text);
-    p.text = read_text_file(p.file, "the sample program of node '" + node.id + "'");
+    const std::string what = "the sample program of node '" + node.id + "'";
+    if (regular_file_size(p.file, what) > kMaxProgramBytes)
+      fail(*file, "a sample program's source is at most 1 MiB (this is a data file?)");
+    p.text = read_text_file(p.file, what);
     p.first_line = 1;
   } else {
     p.text = inline_text->text;

@@ -364,6 +364,15 @@ TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
                             "app::scene::p::source_file = missing.cu\n" +
                             kRawVolume),
                       "scene.prj:4", "missing.cu");
+  {
+    // A data file named as a program is refused before it is read.
+    Fixture f("app::scene::root::children = p vol\n"
+              "app::scene::p::type = rendering_kernel_program\n"
+              "app::scene::p::source_file = big.cu\n" +
+              kRawVolume);
+    test::write_text(f.dir.file("big.cu"), std::string(3 << 20, 'x'));
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), "scene.prj:4", "at most 1 MiB");
+  }
 }
 
 TEST(Scene, TransformedGroupsPlaceThePlanesInsideThem) {
