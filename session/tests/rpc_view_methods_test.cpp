@@ -287,6 +287,51 @@ TEST_F(ViewMethods, IndexSceneGraphEdits) {
   EXPECT_EQ(state.scene_version, version + 2);
 }
 
+TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
+  // As an IndeX client builds one: a group holding the program, its parameters and then the volume.
+  const std::string create = std::string(kIndexScene) + "create_scene_element";
+  auto element = [&](const std::string& parent, const std::string& id, const std::string& class_name, json args) {
+    return call(
+        rpc, create,
+        {{"parent_group_id", parent}, {"new_scene_element_id", id}, {"class_name", class_name}, {"args", args}});
+  };
+  const std::string source =
+      "class Volume_sample_program {\n"
+      "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+      "public:\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& i, Sample_output& o) {\n"
+      "    o.set_color(make_float4(0.0f, 1.0f, 0.0f, 0.2f));\n"
+      "    return NV_IDX_PROG_OK;\n"
+      "  }\n"
+      "};\n";
+  ASSERT_EQ(code(element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
+  const json refused = element("g", "prog", "IVolume_sample_program", {{"source_string", source}});
+  EXPECT_EQ(code(refused), -32000) << "clients' programs are off without --allow-programs";
+  EXPECT_NE(message(refused).find("--allow-programs"), std::string::npos);
+  state.limits.client_programs = true;
+  std::string broken = source;
+  broken.replace(broken.find("make_float4"), 11, "make_float9");
+  const json bad_program = element("g", "prog", "IVolume_sample_program", {{"source_string", broken}});
+  EXPECT_EQ(code(bad_program), -32602);
+  EXPECT_NE(message(bad_program).find("create_scene_element prog:6:"), std::string::npos) << message(bad_program);
+  EXPECT_EQ(state.view.scene.nodes.count("prog"), 0u) << "a refused program changes nothing";
+  ASSERT_EQ(code(element("g", "prog", "IVolume_sample_program", {{"source_string", source}})), 0);
+  ASSERT_EQ(code(element("g", "params", "IRendering_kernel_program_parameters", {{"buffer_1", "2 3i"}})), 0);
+  ASSERT_EQ(code(element("g", "v2", "ISparse_volume_scene_element",
+                         {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+            0);
+  ASSERT_EQ(state.view.scene.volumes.size(), 2u);
+  const auto& v2 = state.view.scene.volumes[1];
+  ASSERT_TRUE(v2.program);
+  EXPECT_EQ(v2.program->text, source);
+  EXPECT_EQ(v2.program->buffers.at(1).size(), 8u);
+  ASSERT_EQ(state.view.programs.size(), 2u);
+  EXPECT_TRUE(state.view.programs[1]) << "it compiled";
+  EXPECT_FALSE(state.view.programs[0]) << "the first volume, outside the group, has none";
+  EXPECT_EQ(call(rpc, "program.get", {{"volume", "v2"}})["result"]["program"], "prog");
+}
+
 TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
   ASSERT_EQ(state.frame.settings.plane_count, 0);
   json r = call(rpc, "plane.set",

@@ -6,6 +6,7 @@
 
 #include "libindex/io/cmap_reader.h"
 #include "libindex/io/scene.h"
+#include "libindex/kernels/sample_program.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_json.h"
 
@@ -41,12 +42,15 @@ std::string node_type_of(const std::string& class_name) {
       {"ISparse_volume_scene_element", "sparse_volume"},
       {"ISparse_volume_rendering_properties", "sparse_volume_rendering_properties"},
       {"IDirectional_headlight", "directional_headlight"},
-      {"IStatic_scene_group", "static_scene_group"}};
+      {"IStatic_scene_group", "static_scene_group"},
+      {"IVolume_sample_program", "rendering_kernel_program"},
+      {"IRendering_kernel_program_parameters", "rendering_kernel_program_parameters"}};
   const auto it = types.find(class_name);
   if (it == types.end())
     bad("'class_name' " + class_name +
-        " is not supported (IColormap, ISparse_volume_scene_element, "
-        "ISparse_volume_rendering_properties, IDirectional_headlight, IStatic_scene_group)");
+        " is not supported (IColormap, ISparse_volume_scene_element, ISparse_volume_rendering_properties, "
+        "IDirectional_headlight, IStatic_scene_group, IVolume_sample_program, "
+        "IRendering_kernel_program_parameters)");
   return it->second;
 }
 
@@ -74,13 +78,15 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
     if (key == "type") continue;
     // IndeX's way to say "a table from a .cmap file" (file_name): nothing to keep beyond the table.
     if (type == "colormap" && (key == "data_source" || key == "file_type")) continue;
-    if (!io::is_known_attribute(type, key)) bad("'args." + key + "' is not an attribute of a " + type);
+    const bool buffer = type == "rendering_kernel_program_parameters" && key.rfind("buffer_", 0) == 0;
+    if (!io::is_known_attribute(type, key) && !buffer) bad("'args." + key + "' is not an attribute of a " + type);
     if (value.find('\0') != std::string::npos) bad("'args." + key + "' holds a NUL character");
-    const bool multi_line = type == "colormap" && key == "data";
+    const bool multi_line = (type == "colormap" && key == "data") ||
+                            (type == "rendering_kernel_program" && (key == "source_string" || key == "program"));
     if (!multi_line && value.find_first_of("\r\n") != std::string::npos) bad("'args." + key + "' must be one line");
     if (key == "input_file_base_name" && (value.find('/') != std::string::npos || value == ".."))
       bad("'args.input_file_base_name' must be a file name, not a path");
-    if (key == "input_file" || key == "file_name" || key == "input_directory") {
+    if (key == "input_file" || key == "file_name" || key == "input_directory" || key == "source_file") {
       try {
         value = s.resolve_data_path(value);
       } catch (const Error& e) {
@@ -100,6 +106,24 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
     out.push_back({prefix + key, value});
   }
   return out;
+}
+
+/// A program a client creates: only with --allow-programs (it is native code), and one that compiles
+/// (named as the scene edit will name it, so the ranks find the compile in the cache).
+void check_client_program(const ViewState& s, const json& args, const std::string& layer) {
+  if (!s.limits.client_programs)
+    throw streaming::RpcError(streaming::server_error,
+                              "sample programs from clients are off: a program is native code that runs in the "
+                              "server, so the viewer must be started with --allow-programs");
+  for (const char* key : {"source_string", "program"})
+    if (args.contains(key) && !args.contains("source_file")) {
+      try {
+        kernels::compile_sample_program({args[key].get<std::string>(), layer, 1});
+      } catch (const Error& e) {
+        bad(std::string("the program does not compile: ") + e.what());
+      }
+      return;
+    }
 }
 
 std::string children_key(const std::string& parent) {
@@ -176,14 +200,17 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             if (s.view.scene.nodes.count(id)) bad("'new_scene_element_id': '" + id + "' exists already");
             std::vector<std::string> children = children_of(s, parent);
             std::vector<std::pair<std::string, std::string>> assignments;
+            const std::string type = node_type_of(class_name);
+            const std::string layer = "JSON-RPC create_scene_element " + id;
             try {
-              assignments = element_assignments(s, id, node_type_of(class_name), args);
+              assignments = element_assignments(s, id, type, args);
             } catch (const Error& e) {
               bad(e.what());
             }
+            if (type == "rendering_kernel_program") check_client_program(s, args, layer);
             children.push_back(id);
             assignments.push_back({children_key(parent), join(children)});
-            edit_scene(s, std::move(assignments), "JSON-RPC create_scene_element " + id);
+            edit_scene(s, std::move(assignments), layer);
             return json{{"id", id}};
           });
 }
