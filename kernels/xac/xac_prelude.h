@@ -11,6 +11,8 @@
 
 #include "xac_abi.h"
 
+typedef unsigned int uint; // as IndeX's programs use it (and the vector types below)
+
 #ifdef __CUDACC_RTC__
 #define LIBINDEX_XAC_FN __device__ __forceinline__
 #define LIBINDEX_XAC_THREAD_LOCAL __device__
@@ -59,8 +61,6 @@ inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 inline float saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 inline float __saturatef(float x) { return saturatef(x); }
 #endif
-
-typedef unsigned int uint; // as IndeX's programs use it
 
 // The helpers CUDA programs take from helper_math.h: broadcasts, conversions, arithmetic, geometry.
 LIBINDEX_XAC_FN float2 make_float2(float s) { return make_float2(s, s); }
