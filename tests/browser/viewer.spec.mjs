@@ -904,6 +904,16 @@ async function main() {
       await notebook.call('colormap.set', { volume: 'second', preset: 'inferno' });
       await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'inferno',
         'the panel to show the second volume\'s new preset');
+      // The program panel acts on the volume the menu picks.
+      const green = ['class Volume_sample_program {', '  NV_IDX_VOLUME_SAMPLE_PROGRAM', 'public:',
+        '  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}',
+        '  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& i, Sample_output& o) {',
+        '    o.set_color(make_float4(0.0f, 1.0f, 0.0f, 0.1f));', '    return NV_IDX_PROG_OK;', '  }', '};', ''].join('\n');
+      await page.fill('[data-testid="program-source"]', green);
+      await page.click('[data-testid="program-apply"]');
+      await waitFor(async () => (await notebook.call('program.get', { volume: 'second' })).source === green,
+        'the second volume to get the page\'s program');
+      assert((await notebook.call('program.get')).program === null, 'the first volume has none');
       await notebook.call(center + 'set_scene_element', { id: 'scene_root', args: { 'remove.id': 'second' } });
       await waitFor(() => page.$eval(row, (el) => el.hidden), 'the menu to go with the second volume');
       await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === first,

@@ -79,11 +79,11 @@ new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera })
 const legend = new ColorLegend($('[data-testid="legend"]'));
 const colormap = new ColormapEditor($('#colormap'), rpc, {
   onShow: (cm) => legend.show(cm),
-  onVolume: () => refreshStatistics(),
+  onVolume: () => { refreshStatistics(); program.volumeChanged(); },
 });
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
 const slices = new SlicePanel($('#slices'), rpc);
-const program = new ProgramPanel($('#program'), rpc);
+const program = new ProgramPanel($('#program'), rpc, { withVolume: (params) => colormap.withVolume(params) });
 const bbox = new BoundingBoxOverlay($('[data-testid="bbox"]'), $('[data-testid="viewport"]'), geometry);
 const triad = new OrientationTriad($('[data-testid="triad"]'), geometry);
 wireOverlayToggles($('#overlays'), { legend, triad, bbox });

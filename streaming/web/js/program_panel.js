@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// The first volume's sample program (IndeX XAC), edited live: the source and parameter buffer 0,
+// A volume's sample program (IndeX XAC), edited live: the volume the colormap panel edits (the
+// scene's first unless its menu picks another), its source and parameter buffer 0,
 // Apply (program.set: compiled on the server first; a program that does not compile is refused with
 // the compiler's message, shown here, and nothing changes) and Off (program.remove).
 
 export class ProgramPanel {
-  /** `root` holds data-program="source|buffer|apply|off|status". */
-  constructor(root, rpc) {
+  /**
+   * `root` holds data-program="source|buffer|apply|off|status"; `withVolume(params)` adds the volume
+   * edited to a request's params (the colormap panel's choice).
+   */
+  constructor(root, rpc, { withVolume } = {}) {
     this.rpc = rpc;
+    this.withVolume = withVolume || ((params) => params);
     const q = (name) => root.querySelector(`[data-program="${name}"]`);
     this.source = q('source');
     this.buffer = q('buffer');
@@ -30,7 +35,7 @@ export class ProgramPanel {
     this.apply.disabled = true;
     this.say('compiling…');
     try {
-      const r = await this.rpc.call('program.set', params);
+      const r = await this.rpc.call('program.set', this.withVolume(params));
       this.edited = false;
       this.say(`compiled and running (${r.program}); GPU (NVRTC): ${r.gpu}`);
     } catch (e) {
@@ -41,17 +46,26 @@ export class ProgramPanel {
 
   async remove() {
     try {
-      await this.rpc.call('program.remove');
+      await this.rpc.call('program.remove', this.withVolume({}));
       this.say('off: the colormap colours the volume');
     } catch (e) {
       this.say(e.message || String(e), true);
     }
   }
 
+  /** Another volume is edited: show its program, dropping edits made for the one before. */
+  volumeChanged() {
+    this.edited = false;
+    this.source.value = '';
+    this.buffer.value = '';
+    this.say('');
+    this.refresh().catch((e) => console.warn(e));
+  }
+
   async refresh() {
     let r;
     try {
-      r = await this.rpc.call('program.get');
+      r = await this.rpc.call('program.get', this.withVolume({}));
     } catch (e) {
       this.say('no volume');
       return;
