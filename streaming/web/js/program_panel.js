@@ -19,6 +19,9 @@ export class ProgramPanel {
     this.off = q('off');
     this.status = q('status');
     this.edited = false; // the text area holds the user's edits: a refresh keeps them
+    // The status line says how the user's last Apply or Off went until the next one: the refresh
+    // that follows every change (session.changed) must not replace it.
+    this.answered = false;
     this.source.addEventListener('input', () => { this.edited = true; });
     this.apply.addEventListener('click', () => this.send());
     this.off.addEventListener('click', () => this.remove());
@@ -29,17 +32,23 @@ export class ProgramPanel {
     this.status.classList.toggle('error', error);
   }
 
+  /** The outcome of the user's own request: it stays until their next one. */
+  answer(text, error = false) {
+    this.answered = true;
+    this.say(text, error);
+  }
+
   async send() {
     const params = { source: this.source.value };
     if (this.buffer.value.trim()) params.buffers = { 0: this.buffer.value.trim() };
     this.apply.disabled = true;
-    this.say('compiling…');
+    this.answer('compiling…');
     try {
       const r = await this.rpc.call('program.set', this.withVolume(params));
       this.edited = false;
-      this.say(`compiled and running (${r.program}); GPU (NVRTC): ${r.gpu}`);
+      this.answer(`compiled and running (${r.program}); GPU (NVRTC): ${r.gpu}`);
     } catch (e) {
-      this.say(e.message || String(e), true);
+      this.answer(e.message || String(e), true);
     }
     this.apply.disabled = false;
   }
@@ -47,15 +56,16 @@ export class ProgramPanel {
   async remove() {
     try {
       await this.rpc.call('program.remove', this.withVolume({}));
-      this.say('off: the colormap colours the volume');
+      this.answer('off: the colormap colours the volume');
     } catch (e) {
-      this.say(e.message || String(e), true);
+      this.answer(e.message || String(e), true);
     }
   }
 
   /** Another volume is edited: show its program, dropping edits made for the one before. */
   volumeChanged() {
     this.edited = false;
+    this.answered = false;
     this.source.value = '';
     this.buffer.value = '';
     this.say('');
@@ -73,7 +83,7 @@ export class ProgramPanel {
     if (!this.edited && r.program) this.source.value = r.source;
     if (!this.edited && r.buffers && r.buffers['0'] !== undefined) this.buffer.value = r.buffers['0'];
     this.off.disabled = !r.program;
-    if (!this.status.classList.contains('error'))
+    if (!this.answered)
       this.say(r.program ? `program ${r.program}${r.compiled ? '' : ' (did not compile)'}` : 'none: the colormap colours the volume');
   }
 }
