@@ -126,26 +126,6 @@ void check_client_program(const ViewState& s, const json& args, const std::strin
     }
 }
 
-std::string children_key(const std::string& parent) {
-  return parent == "scene_root" || parent == "root" ? "app::scene::root::children"
-                                                    : "app::scene::" + parent + "::children";
-}
-
-std::vector<std::string> children_of(const ViewState& s, const std::string& parent) {
-  if (parent == "scene_root" || parent == "root") return s.view.scene.root_children;
-  const auto it = s.view.scene.nodes.find(parent);
-  if (it == s.view.scene.nodes.end()) bad("no scene element '" + parent + "'");
-  if (it->second.type != "static_scene_group" && it->second.type != "transformed_scene_group")
-    bad("'" + parent + "' is a " + it->second.type + ", not a group");
-  return it->second.children;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : " ") + x;
-  return s;
-}
-
 } // namespace
 
 void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {

@@ -27,16 +27,6 @@ std::string parent_of(const io::SceneDescription& scene, const std::string& id) 
   return "";
 }
 
-std::vector<std::string> children_of(const io::SceneDescription& scene, const std::string& group) {
-  return group == "root" ? scene.root_children : scene.nodes.at(group).children;
-}
-
-std::string join(const std::vector<std::string>& words) {
-  std::string s;
-  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
-  return s;
-}
-
 /// A buffer's bytes as project text that gives them back exactly: 4-byte words as uint32 (`7u`).
 std::string buffer_text(const std::vector<unsigned char>& bytes) {
   std::vector<unsigned char> padded = bytes;
@@ -140,7 +130,7 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             if (group.empty()) bad("volume '" + volume.id + "' is not in the scene graph");
             // The volume's own program node, or a new one right before it.
             std::vector<std::pair<std::string, std::string>> edits;
-            std::vector<std::string> children = children_of(scene, group);
+            std::vector<std::string> children = children_of(s, group);
             auto insert_before_volume = [&](const std::string& id) {
               children.insert(std::find(children.begin(), children.end(), volume.id), id);
             };
@@ -173,9 +163,7 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
                 edits.push_back({"app::scene::" + params + "::buffer_" + slot, values});
               }
             }
-            const std::string children_key =
-                group == "root" ? "app::scene::root::children" : "app::scene::" + group + "::children";
-            edits.push_back({children_key, join(children)});
+            edits.push_back({children_key(group), join(children)});
             try {
               edit_scene(s, std::move(edits), "JSON-RPC program.set");
             } catch (const streaming::RpcError& e) {

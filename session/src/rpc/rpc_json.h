@@ -33,6 +33,13 @@ nlohmann::json param_doc(const char* type, const char* description, bool require
 
 std::string base64(const std::vector<uint8_t>& bytes);
 
+/// The key holding a group's children ("scene_root" and "root" name the scene's root).
+std::string children_key(const std::string& parent);
+/// The children of group `parent`; -32602 when it is no group of the scene.
+std::vector<std::string> children_of(const ViewState& s, const std::string& parent);
+/// Words joined by single spaces, as a children list is written.
+std::string join(const std::vector<std::string>& words);
+
 /// Applies a scene edit (key = value assignments) as a new layer of the scene spec, validated before
 /// anything changes (-32000 with the scene's error otherwise); keeps the user's camera.
 void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name);
