@@ -14,7 +14,8 @@ Session& Follower::volume_session(size_t index) { return index == 0 ? session_ :
 
 Image Follower::render_volumes(const Op& op) {
   const size_t n = view_.scene.volumes.size();
-  std::vector<FrameParams> frames(n);
+  std::vector<FrameParams>& frames = frames_;
+  frames.assign(n, {});
   frames[0] = op.frame;                                                          // with the fitted domain
   frames[0].program = view_.programs.empty() ? nullptr : view_.programs.front(); // ops carry no program
   other_statistics_.resize(n);
@@ -30,29 +31,57 @@ Image Follower::render_volumes(const Op& op) {
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
   }
   // Each group of volumes on one grid renders as one image, mixed per sample (MIP: each its own).
+  // With a part, the first grid's images stay unfinished for compositing over the jobs; the other
+  // grids are drawn whole by the session's own job only.
   const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
-  std::vector<Image> images(n);
+  const bool parted = !part_.empty();
+  volume_images_.assign(n, {});
+  part_leads_.clear(), part_images_.clear();
   for (size_t lead = 0; lead < n; ++lead) {
     if (mixing && mix_lead_[lead] != lead) continue;
+    const bool in_part = parted && on_first_grid_[lead];
+    if (parted && !in_part && !op.other_grids) continue; // the session's own job draws it
     std::vector<Session::MixPartner> partners;
     for (size_t j = lead + 1; j < n && mixing; ++j)
       if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
     // Finished: MIP classified, no background.
-    images[lead] = partners.empty()
-                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, true)
-                       : volume_session(lead).render_mixed_frame(frames[lead], partners, {0, 0, 0, 0}, true);
+    Image image = partners.empty()
+                      ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, !in_part)
+                      : volume_session(lead).render_mixed_frame(frames[lead], partners, {0, 0, 0, 0}, !in_part);
+    if (in_part) {
+      part_leads_.push_back(lead);
+      if (session_.is_head()) part_images_.push_back(std::move(image));
+    } else {
+      volume_images_[lead] = std::move(image);
+    }
   }
-  if (!session_.is_head()) return {};
+  if (!session_.is_head() || parted) return {};
+  return blend_volumes(op);
+}
+
+Image Follower::blend_volumes(const Op& op) {
   Image result;
   for (size_t i : volume_order(view_, op.frame.camera)) {
-    if (images[i].width() == 0) continue; // mixed into its group's image
+    if (volume_images_[i].width() == 0) continue; // mixed into its group's image
     if (result.width() == 0)
-      result = std::move(images[i]);
+      result = std::move(volume_images_[i]);
     else
-      cluster::blend_behind(result, images[i], /*maximum=*/false); // finished images: `over`, also for MIP
+      cluster::blend_behind(result, volume_images_[i], /*maximum=*/false); // finished images: `over`, also for MIP
   }
   apply_background(result, op.background);
   return result;
+}
+
+Image Follower::finish_parted_frame(const Op& op, std::vector<Image> first_grid) {
+  if (first_grid.size() != part_leads_.size())
+    throw Error("the jobs' frame holds " + std::to_string(first_grid.size()) + " images of the first grid, " +
+                std::to_string(part_leads_.size()) + " expected");
+  for (size_t k = 0; k < part_leads_.size(); ++k) {
+    const size_t lead = part_leads_[k];
+    finish_image(first_grid[k], frames_[lead], {0, 0, 0, 0}); // MIP: the maxima of every job, classified
+    volume_images_[lead] = std::move(first_grid[k]);
+  }
+  return blend_volumes(op);
 }
 
 std::shared_ptr<const SampleProgram> Follower::first_program() const {
@@ -76,16 +105,18 @@ void Follower::sync_scene(const Op& op) {
   mpi::agree_on_errors(session_.comm(), error);
   source_ = view_.volume, part_ = op.part;
   session_.set_volume(source_, part_);
-  // The other volumes of the scene, each over every rank (not while other jobs are attached: those
-  // render parts of the first volume only).
+  // The other volumes of the scene, each over every rank. While other jobs are attached, a part
+  // divides the volumes on the first volume's grid; the session's own job draws the others whole.
+  const auto& volumes = view_.scene.volumes;
+  on_first_grid_.assign(volumes.size(), true);
+  for (size_t i = 1; i < volumes.size(); ++i) on_first_grid_[i] = io::share_grid(view_.scene, 0, i);
   others_.clear();
   other_statistics_.clear();
-  const auto& volumes = view_.scene.volumes;
-  for (size_t i = 1; i < volumes.size() && part_.empty(); ++i) {
+  for (size_t i = 1; i < volumes.size(); ++i) {
     SessionOptions quiet;
     quiet.backend = backend_, quiet.log = false;
     others_.push_back(std::make_unique<Session>(session_.comm(), quiet));
-    others_.back()->set_volume(volumes[i].source);
+    others_.back()->set_volume(volumes[i].source, part_of(i));
   }
   // Volumes on one grid mix per sample into the first of them (at most kMaxMixedVolumes a group).
   mix_lead_.assign(volumes.size(), 0);
@@ -127,14 +158,16 @@ void Follower::sync_time(int step) {
   source_ = source;
   session_.set_volume(source_, part_);
   for (size_t i = 0; i < others_.size(); ++i)
-    if (other_sources[i]) others_[i]->set_volume(other_sources[i]);
+    if (other_sources[i]) others_[i]->set_volume(other_sources[i], part_of(i + 1));
   step_ = step;
 }
 
 void Follower::sync_part(const Box3i& part) {
   if (part == part_) return;
   part_ = part;
-  session_.set_volume(source_, part_);
+  session_.set_part(part_);
+  for (size_t i = 0; i < others_.size(); ++i)
+    if (on_first_grid_[i + 1]) others_[i]->set_part(part_);
 }
 
 void Follower::read_ahead(int next) {
@@ -148,7 +181,7 @@ void Follower::read_ahead(int next) {
   }
 }
 
-Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
+Image Follower::follow(const Op& received, bool* rebalanced) {
   if (received.has_colormap) colormap_ = received.frame.colormap;
   Op op = received; // with the colormap every rank keeps
   if (!op.has_colormap) op.frame.colormap = colormap_;
@@ -189,8 +222,7 @@ Image Follower::follow(const Op& received, bool* rebalanced, bool finish) {
     if (fitted_domain_)
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }
-  Image image =
-      others_.empty() || !part_.empty() ? session_.render_frame(op.frame, op.background, finish) : render_volumes(op);
+  Image image = others_.empty() && part_.empty() ? session_.render_frame(op.frame, op.background) : render_volumes(op);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.
   read_ahead(op.next_step);

@@ -145,6 +145,7 @@ std::vector<uint8_t> encode(const Op& op) {
   w.put(int32_t(op.backend));
   for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.lo[a]));
   for (int a = 0; a < 3; ++a) w.put(int32_t(op.part.hi[a]));
+  w.put(uint8_t(op.other_grids));
   put(w, op.frame.camera);
   w.put(uint8_t(op.has_colormap)), w.put(uint8_t(op.fit_domain));
   if (op.has_colormap) put(w, op.frame.colormap);
@@ -176,6 +177,7 @@ Op decode(std::span<const uint8_t> bytes) {
   op.backend = kernels::BackendKind(r.get<int32_t>());
   for (int a = 0; a < 3; ++a) op.part.lo[a] = r.get<int32_t>();
   for (int a = 0; a < 3; ++a) op.part.hi[a] = r.get<int32_t>();
+  op.other_grids = r.get<uint8_t>() != 0;
   op.frame.camera = get_camera(r);
   op.has_colormap = r.get<uint8_t>() != 0;
   op.fit_domain = r.get<uint8_t>() != 0;

@@ -112,6 +112,7 @@ void Head::send_to_jobs(const Op& op, const SceneSpec& spec) {
   auto send_op = [&](cluster::Job& job) {
     Op for_job = op;
     for_job.part = job.part;
+    for_job.other_grids = false; // volumes on other grids: this job's ranks draw them whole
     if (job.scene_version != op.scene_version) for_job.scene = spec; // a job builds each scene once
     job.scene_version = op.scene_version;
     for_job.has_colormap = true; // a job's ranks keep their own last colormap: send it whole
@@ -142,11 +143,12 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const size_t sent_to = jobs_->jobs().size();
     send_to_jobs(op, spec);
     bool lost = jobs_->jobs().size() != sent_to;
-    Image own;
+    std::vector<Image> own;
     std::string error;
     const auto sent = std::chrono::steady_clock::now();
     try {
-      own = follower_->follow(op, nullptr, /*finish=*/false);
+      follower_->follow(op);
+      own = follower_->take_part_images();
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -156,12 +158,15 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const auto deadline = sent + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(10.0 + 5.0 * own_seconds));
     // Every job's answer, also when this job's part failed: the next frame must not read this one's.
-    std::vector<Image> images;
+    std::vector<std::vector<Image>> images;
     const std::string late = "no image within " + std::to_string(int(std::ceil(10.0 + 5.0 * own_seconds))) +
                              " s of the frame's start (hung?)";
-    auto take_image = [&](cluster::Job& job, const cluster::Received& reply) {
+    auto take_images = [&](cluster::Job& job, const cluster::Received& reply) {
       if (reply.type == cluster::Message::image) {
-        images.push_back(cluster::decode_job_image(reply.payload, op.frame.width, op.frame.height));
+        images.push_back(cluster::decode_job_images(reply.payload, op.frame.width, op.frame.height));
+        if (error.empty() && images.back().size() != own.size())
+          error = "job " + job.id + " sent " + std::to_string(images.back().size()) + " images of its part, " +
+                  std::to_string(own.size()) + " expected";
       } else if (reply.type == cluster::Message::failed) {
         if (error.empty()) error = "job " + job.id + ": " + reply.text();
         images.emplace_back();
@@ -169,7 +174,7 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
         throw Error("it sent " + cluster::to_string(reply.type) + " for a frame");
       }
     };
-    for (const cluster::Event& e : jobs_->for_each_reply(deadline, late, take_image)) {
+    for (const cluster::Event& e : jobs_->for_each_reply(deadline, late, take_images)) {
       events_.push_back(to_event(e));
       lost = true;
     }
@@ -179,16 +184,18 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const Vec3f eye = (op.frame.camera.from - st.translation) / st.scaling;
     const Vec3f dir = op.frame.camera.dir / st.scaling;
     const KdTree& tree = jobs_->assign_parts(state_.view.volume->box(), session_->size()); // unchanged: cached
-    Image result;
-    for (int leaf : visibility_order(tree, eye, dir, op.frame.camera.orthographic)) {
-      Image& part = leaf == 0 ? own : images[size_t(leaf - 1)];
-      if (result.width() == 0)
-        result = std::move(part);
-      else
-        cluster::blend_behind(result, part, op.frame.mip_output_values);
-    }
-    finish_image(result, op.frame, op.background);
-    return result;
+    const std::vector<int> order = visibility_order(tree, eye, dir, op.frame.camera.orthographic);
+    // Each image of the first grid composited over the jobs, front to back (leaf 0: this job).
+    std::vector<Image> first_grid(own.size());
+    for (size_t k = 0; k < own.size(); ++k)
+      for (int leaf : order) {
+        Image& part = leaf == 0 ? own[k] : images[size_t(leaf - 1)][k];
+        if (first_grid[k].width() == 0)
+          first_grid[k] = std::move(part);
+        else
+          cluster::blend_behind(first_grid[k], part, op.frame.mip_output_values);
+      }
+    return follower_->finish_parted_frame(op, std::move(first_grid));
   }
 }
 

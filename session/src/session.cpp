@@ -114,6 +114,8 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& 
   mpi::agree_on_errors(s.comm, error);
 }
 
+void Session::set_part(const Box3i& part) { set_volume(state_->source, part); }
+
 void Session::set_distributed_volume(const Box3i& global, std::vector<Box3i> leaves, const BrickView& brick) {
   State& s = *state_;
   s.source.reset(), s.tree = {}, s.brick = Brick(), s.ghost = 0;

@@ -57,6 +57,7 @@ Op full_op() {
   s.planes[1] = {{-5, 6, 7}, {1, 0, 0}, {0, 0, 1}, 12.5f, 8};
   op.frame.width = 640, op.frame.height = 480;
   op.frame.mip_output_values = true;
+  op.other_grids = false; // not the default: the round trip must carry it
   op.background = {0.1f, 0.2f, 0.3f, 1};
   Colormap other = colormap_preset("magma", 0.5f);
   other.domain_min = -3, other.domain_max = 7, other.mode = BoundaryMode::clamp_to_transparent;
@@ -75,6 +76,7 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(a.next_step, b.next_step);
   EXPECT_EQ(a.backend, b.backend);
   EXPECT_EQ(a.part, b.part);
+  EXPECT_EQ(a.other_grids, b.other_grids);
   const Camera &c = a.frame.camera, &d = b.frame.camera;
   EXPECT_TRUE(c.from == d.from && c.dir == d.dir && c.up == d.up);
   EXPECT_EQ(c.aperture, d.aperture);

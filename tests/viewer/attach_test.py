@@ -10,6 +10,8 @@
   - cluster.detach: the job ends cleanly, snapshot unchanged; an unknown job is -32602.
   - a job that hangs (SIGSTOP) is dropped at the next frame's deadline, and that frame is right.
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
+  - a scene of three volumes on two grids (two mixed per sample, one beside them): with a job
+    attached every volume is still drawn, and the snapshot equals the one-job snapshot, in DVR and MIP.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
@@ -73,6 +75,73 @@ def tiles(status, volume):
     voxels = sum((r["leaf"][3] - r["leaf"][0]) * (r["leaf"][4] - r["leaf"][1]) * (r["leaf"][5] - r["leaf"][2])
                  for r in status["ranks"])
     return voxels == volume
+
+
+THIRD_VOLUME = """
+app::scene::ball_group::type = static_scene_group
+app::scene::ball_group::children = ball_colormap ball
+app::scene::ball_colormap::type = colormap
+app::scene::ball_colormap::preset = viridis
+app::scene::ball_colormap::domain = 0.2 1
+app::scene::ball_colormap::domain_boundary_mode = clamp_to_transparent
+app::scene::ball::type = sparse_volume
+app::scene::ball::importer = synthetic
+app::scene::ball::generator = sphere
+app::scene::ball::bbox = 128 0 0 192 64 64
+"""
+
+
+def three_volume_scene(folder):
+    """scenes/two_fields.prj (two volumes mixed on one 128^3 grid) and a sphere on a grid of its own
+    beside them, under a camera that sees all three."""
+    source = os.path.join(os.path.dirname(__file__), "..", "..", "scenes", "two_fields.prj")
+    lines = []
+    for line in open(source).read().splitlines():
+        if line.startswith("app::scene::root::children"):
+            line += " ball_group"
+        elif line.startswith("index::camera::from"):
+            line = "index::camera::from = 420 -200 300"
+        elif line.startswith("index::camera::dir"):
+            line = "index::camera::dir = -324 264 -236"
+        lines.append(line)
+    path = os.path.join(folder, "three_volumes.prj")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + THIRD_VOLUME)
+    return path
+
+
+def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs):
+    """A job attached to a session whose scene has volumes on two grids: the parts divide the first
+    grid (its two volumes mixed per sample), this job's own ranks draw the sphere whole."""
+    scene = three_volume_scene(runtime_dir)
+    with running_viewer(viewer, ["--add", scene], ranks=2) as (proc, port, tail), \
+            Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
+        record_id = [d for d in os.listdir(runtime_dir)
+                     if os.path.isdir(os.path.join(runtime_dir, d)) and
+                     json.load(open(os.path.join(runtime_dir, d, "session.json")))["port"] == port][0]
+        before = pixels(c)
+        c.render_set(mode="mip")
+        before_mip = pixels(c)
+        c.render_set(mode="dvr")
+        job, lines = attach(tool, viewer, record_id)
+        jobs.append(job)
+        status, _ = wait_for_jobs(c, 2)
+        check(len(status["jobs"]) == 2, "three volumes on two grids: a second job joined")
+        d = max_difference(before, pixels(c))
+        check(d <= 1, f"three volumes with a job attached: the snapshot equals the one-job snapshot (max difference {d}/255)")
+        c.render_set(mode="mip")
+        d = max_difference(before_mip, pixels(c))
+        check(d <= 1, f"and in MIP (max difference {d}/255)")
+        c.render_set(mode="dvr")
+        # Without the second and third volumes the picture changes: the attached frames drew them.
+        for volume in ("waves", "ball"):
+            c.colormap_set(volume=volume, entries=[[0, 0, 0, 0], [0, 0, 0, 0]])
+        d = max_difference(before, pixels(c))
+        check(d >= 32, f"the other two volumes made transparent change the attached picture ({d}/255)")
+        stop(job)
+        status, _ = wait_for_jobs(c, 1)
+        check(len(status["jobs"]) == 1, "the job is gone")
+    return tail
 
 
 def main():
@@ -183,6 +252,7 @@ def main():
                   "an unreachable head: one line, non-zero exit")
             status = c.call("cluster.status")
             check(len(status["jobs"]) == 1 and max_difference(before, pixels(c)) <= 1, "and the session is unharmed")
+        tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs)
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     finally:

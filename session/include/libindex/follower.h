@@ -19,9 +19,19 @@ class Follower {
 
   /// Collective over the session's ranks, which all follow the same op. Returns the image on the
   /// head for a frame op (empty elsewhere and for other ops). `rebalanced`: whether a rebalance op
-  /// moved the leaves. Errors are agreed on: every rank throws the same Error. `finish` false: the
-  /// head's image stays premultiplied, without background, for compositing with other jobs' images.
-  Image follow(const Op& op, bool* rebalanced = nullptr, bool finish = true);
+  /// moved the leaves. Errors are agreed on: every rank throws the same Error. A frame op with a
+  /// part (a session spanning several jobs) returns no image: the head takes the part's images with
+  /// take_part_images and, on the session's head, finishes the frame with finish_parted_frame.
+  Image follow(const Op& op, bool* rebalanced = nullptr);
+
+  /// After a frame op with a part, on this job's head: the images of the volumes on the first
+  /// volume's grid over the part, premultiplied and unfinished, in the order finish_parted_frame
+  /// takes them (one image, their mix, in direct volume rendering; one per volume in MIP).
+  std::vector<Image> take_part_images() { return std::move(part_images_); }
+  /// On the session's head, after a frame op with a part: `first_grid` (take_part_images' images,
+  /// each composited over every job) finished, blended front to back with the volumes on other
+  /// grids that this job drew whole, on the op's background.
+  Image finish_parted_frame(const Op& op, std::vector<Image> first_grid);
 
   int scene_version() const { return scene_version_; }
   /// Every rank's RankInfo from the last rank_info op, on the head (empty elsewhere).
@@ -49,15 +59,26 @@ class Follower {
 
   /// Renders every volume of the scene (each its own Session over the same ranks; volumes on one
   /// grid mixed per sample into one image) and blends the images front to back on the head
-  /// (scene_view.h says how).
+  /// (scene_view.h says how). With a part: the first grid's volumes over the part only, kept in
+  /// part_images_, and the rest whole when the op says these ranks draw them.
   Image render_volumes(const Op& op);
+  /// The finished images of volume_images_ blended front to back on the op's background.
+  Image blend_volumes(const Op& op);
   /// The session of volume `index`: session_ for the first, others_ for the rest.
   Session& volume_session(size_t index);
+  /// The part of volume `index` these ranks render: the job's part on the first volume's grid,
+  /// else all of it.
+  Box3i part_of(size_t index) const { return on_first_grid_.at(index) ? part_ : Box3i{}; }
 
   Session& session_;
   kernels::BackendKind backend_;
   std::vector<std::unique_ptr<Session>> others_; ///< volumes 1.. of the scene, when it has several
   std::vector<size_t> mix_lead_;                 ///< per volume: the volume its samples mix into (itself when it leads)
+  std::vector<bool> on_first_grid_;              ///< per volume: on the first volume's grid (what a part divides)
+  std::vector<FrameParams> frames_;              ///< per volume: what the last frame op drew it with
+  std::vector<Image> volume_images_;             ///< per volume, on the head: its finished image (empty: mixed)
+  std::vector<size_t> part_leads_;               ///< the volumes whose images part_images_ holds
+  std::vector<Image> part_images_;               ///< see take_part_images
   int scene_version_ = -1;
   SceneView view_;
   int step_ = 0;       ///< the time step shown

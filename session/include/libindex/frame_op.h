@@ -18,8 +18,9 @@ namespace libindex {
 
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
-  /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps
-  static constexpr uint32_t kFormatVersion = 6;
+  /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps;
+  /// 7: other_grids
+  static constexpr uint32_t kFormatVersion = 7;
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
@@ -36,6 +37,9 @@ struct Op {
   /// The box of the volume this job's ranks render when the session spans several jobs (each its
   /// own MPI world, composited by the session head); empty: the whole volume.
   Box3i part;
+  /// With a part: whether these ranks also draw the scene's volumes on other grids than the first
+  /// volume's, whole (the session's own job; an attached job draws only its part of the first grid).
+  bool other_grids = true;
   /// Whether frame.colormap travels. A table of 256 entries is 4 KiB, 20 times the rest of a frame
   /// op: it travels only when it changed, and every rank keeps the last one it was sent.
   bool has_colormap = true;

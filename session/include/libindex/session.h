@@ -70,6 +70,8 @@ class Session {
   /// `part`: the box of the volume these ranks render (a job's share of a session that spans several
   /// jobs); empty: all of it. Ghost voxels come from the whole volume, also across the part's faces.
   void set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& part = {});
+  /// Collective: set_volume with the same source and another part.
+  void set_part(const Box3i& part);
   /// The box the ranks partition: set_volume's part, or the whole volume.
   Box3i part() const;
   const io::VolumeSource* volume() const;

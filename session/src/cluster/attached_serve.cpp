@@ -97,8 +97,8 @@ void serve_attached(MPI_Comm comm, const ServeOptions& o, const std::vector<std:
           follower.follow(op);
           link->send(Message::rank_info, to_json(follower.rank_info()).dump());
         } else if (op.kind == Op::Kind::frame) {
-          const Image image = follower.follow(op, nullptr, /*finish=*/false);
-          link->send(Message::image, encode_job_image(image));
+          follower.follow(op);
+          link->send(Message::image, encode_job_images(follower.take_part_images()));
         } else {
           follower.follow(op);
         }

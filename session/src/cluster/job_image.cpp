@@ -10,7 +10,9 @@
 
 namespace libindex::cluster {
 
-std::vector<uint8_t> encode_job_image(const Image& image) {
+namespace {
+
+void put_image(wire::Writer& out, const Image& image) {
   const int w = image.width(), h = image.height();
   int x0 = w, y0 = h, x1 = 0, y1 = 0;
   for (int y = 0; y < h; ++y)
@@ -20,18 +22,15 @@ std::vector<uint8_t> encode_job_image(const Image& image) {
       x0 = std::min(x0, x), x1 = std::max(x1, x + 1), y0 = std::min(y0, y), y1 = std::max(y1, y + 1);
     }
   if (x0 >= x1) x0 = y0 = x1 = y1 = 0;
-  wire::Writer out;
   for (int v : {w, h, x0, y0, x1, y1}) out.put(int32_t(v));
   for (int y = y0; y < y1; ++y)
     for (int x = x0; x < x1; ++x) {
       const Vec4f p = image.at(x, y);
       out.put(p.x), out.put(p.y), out.put(p.z), out.put(p.w);
     }
-  return out.take();
 }
 
-Image decode_job_image(std::span<const uint8_t> bytes, int width, int height) {
-  wire::Reader in(bytes, "job image");
+Image get_image(wire::Reader& in, int width, int height) {
   int v[6];
   for (int& x : v) x = in.get<int32_t>();
   const int w = v[0], h = v[1], x0 = v[2], y0 = v[3], x1 = v[4], y1 = v[5];
@@ -45,8 +44,24 @@ Image decode_job_image(std::span<const uint8_t> bytes, int width, int height) {
       Vec4f& p = image.at(x, y);
       p.x = in.get<float>(), p.y = in.get<float>(), p.z = in.get<float>(), p.w = in.get<float>();
     }
-  if (!in.at_end()) throw Error("job image: longer than its rectangle");
   return image;
+}
+
+} // namespace
+
+std::vector<uint8_t> encode_job_images(std::span<const Image> images) {
+  wire::Writer out;
+  out.put(uint64_t(images.size()));
+  for (const Image& image : images) put_image(out, image);
+  return out.take();
+}
+
+std::vector<Image> decode_job_images(std::span<const uint8_t> bytes, int width, int height) {
+  wire::Reader in(bytes, "job images");
+  std::vector<Image> images(in.get_count(6 * sizeof(int32_t)));
+  for (Image& image : images) image = get_image(in, width, height);
+  if (!in.at_end()) throw Error("job images: longer than their rectangles");
+  return images;
 }
 
 void blend_behind(Image& front, const Image& back, bool maximum) {

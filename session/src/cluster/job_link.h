@@ -19,7 +19,7 @@ enum class Message : uint32_t {
   welcome = 2,   ///< session -> job: JSON {job}
   refused = 3,   ///< session -> job: the reason, text
   op = 4,        ///< session -> job: an encoded Op for the job's ranks
-  image = 5,     ///< job -> session: the job's composited image (encode_job_image)
+  image = 5,     ///< job -> session: the job's composited images of its part (encode_job_images)
   rank_info = 6, ///< job -> session: JSON array of the job's ranks
   failed = 7,    ///< job -> session: the op failed on the job; the text says why
   bye = 8,       ///< either way: this side is leaving
