@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -34,14 +35,15 @@ std::string numbered(const std::string& path, int frame) {
   return dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + path.substr(dot);
 }
 
-/// Renders `op` `repeat` more times and prints the median frame time (head rank): what a viewer
-/// pays per frame once the volume is uploaded and its skip grid built.
-void report_steady_state(Follower& follower, Session& session, const Op& op, int repeat, int rank) {
+/// Renders `op` `repeat` more times and prints the median wall time of a frame (render, composite
+/// and finish, on the head): what a viewer pays per frame once the volume is uploaded and its skip
+/// grid built. Run after the first frame's image is released, as a viewer releases each frame's.
+void report_steady_state(Follower& follower, const Op& op, int repeat, int rank) {
   std::vector<double> ms;
   for (int i = 0; i < repeat; ++i) {
+    const auto start = std::chrono::steady_clock::now();
     follower.follow(op);
-    const FrameStats& s = session.last_stats();
-    ms.push_back(s.render_ms + s.composite_ms);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::vector<double> sorted = ms;
   std::sort(sorted.begin(), sorted.end());
@@ -166,8 +168,10 @@ int run(int argc, char** argv) {
       if (const auto d = follower.fitted_domain())
         std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << d->first << ", "
                   << d->second << "]" << std::endl;
-    if (repeat > 0) report_steady_state(follower, session, frame_op, repeat, rank);
-    if (rank != 0) continue;
+    if (rank != 0) {
+      if (repeat > 0) report_steady_state(follower, frame_op, repeat, rank);
+      continue;
+    }
     const FrameStats& s = session.last_stats();
     std::string path = orbit > 0 ? numbered(output, i) : output;
     if (write_pngs) io::write_png(path, image);
@@ -181,6 +185,8 @@ int run(int argc, char** argv) {
                 session.backend_name().c_str(), s.ranks, frame.width, frame.height, s.samples, ms, s.render_ms,
                 s.composite_ms, ms > 0 ? double(s.samples) / (ms / 1000.0) : 0.0, path.c_str());
     std::fflush(stdout);
+    image = Image();
+    if (repeat > 0) report_steady_state(follower, frame_op, repeat, rank);
   }
   if (movie_writer) {
     movie_writer->finish();

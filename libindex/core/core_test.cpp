@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "libindex/camera.h"
 #include "libindex/colormap.h"
 #include "libindex/error.h"
+#include "libindex/frame_memory.h"
 #include "libindex/image.h"
 #include "libindex/volume.h"
 
@@ -164,4 +167,38 @@ TEST(KdTree, VisibilityOrderPutsTheEyesSideFirst) {
   EXPECT_EQ(from_inside.front(), 1);
   std::vector<int> ortho = visibility_order(t, {500, 5, 5}, {-1, 0, 0}, true);
   EXPECT_EQ(ortho, (std::vector<int>{3, 2, 1, 0}));
+}
+
+// Frame-sized buffers outlive their image: the next image of the same size gets the same memory
+// (no page faults), small ones go back to malloc, and what is kept stays bounded.
+TEST(FrameMemory, AFreedFrameIsReusedByTheNextOfItsSize) {
+  const Vec4f* first = nullptr;
+  const std::size_t bytes = 1024 * 768 * sizeof(Vec4f);
+  {
+    Image a(1024, 768);
+    first = a.pixels().data();
+    a.at(5, 5) = {1, 1, 1, 1};
+  }
+  const std::size_t kept = frame_memory::kept_bytes();
+  EXPECT_GE(kept, bytes);
+  Image b(1024, 768);
+  EXPECT_EQ(b.pixels().data(), first);
+  EXPECT_EQ(frame_memory::kept_bytes(), kept - bytes);
+  EXPECT_EQ(b.at(5, 5).w, 0.0f) << "a reused frame starts transparent black like a new one";
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.pixels().data()) % 64, 0u);
+}
+
+TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
+  { Image small(64, 64); } // 64 KiB: freed, not kept
+  const std::size_t before = frame_memory::kept_bytes();
+  EXPECT_EQ(before % (std::size_t(1) << 20), 0u) << "only blocks of a megabyte or more are kept";
+  std::vector<void*> blocks;
+  for (int i = 0; i < 6; ++i) blocks.push_back(frame_memory::take((std::size_t(2) << 20) + 64 * i));
+  for (int i = 0; i < 6; ++i) frame_memory::give(blocks[i], (std::size_t(2) << 20) + 64 * i);
+  // The four newest are kept; the two oldest (and whatever was kept before) were freed.
+  std::size_t newest = 0;
+  for (int i = 2; i < 6; ++i) newest += (std::size_t(2) << 20) + 64 * i;
+  EXPECT_EQ(frame_memory::kept_bytes(), newest);
+  EXPECT_EQ(frame_memory::take((std::size_t(2) << 20) + 64 * 5), blocks[5]);
+  frame_memory::give(blocks[5], (std::size_t(2) << 20) + 64 * 5);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libindex/camera.h"
+#include "libindex/frame_memory.h"
 #include "libindex/vec.h"
 
 namespace libindex {
@@ -26,9 +27,12 @@ struct ImageView {
 };
 static_assert(std::is_trivially_copyable_v<ImageView>);
 
-/// A host-owned image of premultiplied RGBA floats, transparent black when created.
+/// A host-owned image of premultiplied RGBA floats, transparent black when created. Its pixels live
+/// in frame_memory: the next image of the same size reuses them.
 class Image {
  public:
+  using Pixels = std::vector<Vec4f, FrameAllocator<Vec4f>>;
+
   Image() = default;
   Image(int width, int height) : width_(width), height_(height), pixels_(size_t(width) * height) {}
 
@@ -37,12 +41,12 @@ class Image {
   ImageView view() { return {pixels_.data(), width_, height_}; }
   const Vec4f& at(int x, int y) const { return pixels_[size_t(y) * width_ + x]; }
   Vec4f& at(int x, int y) { return pixels_[size_t(y) * width_ + x]; }
-  const std::vector<Vec4f>& pixels() const { return pixels_; }
-  std::vector<Vec4f>& pixels() { return pixels_; }
+  const Pixels& pixels() const { return pixels_; }
+  Pixels& pixels() { return pixels_; }
 
  private:
   int width_ = 0, height_ = 0;
-  std::vector<Vec4f> pixels_;
+  Pixels pixels_;
 };
 
 /// round(255 * clamp(x, 0, 1)), the one float -> 8-bit rule of the conventions.

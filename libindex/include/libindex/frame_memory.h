@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+/// \file Memory for frame-sized buffers (images of 16 bytes a pixel) that outlives each frame: a
+/// freed block of a megabyte or more is kept for the next request of the same size. A frame of
+/// 2048x1536 is 50 MB; malloc maps such a block afresh every frame and unmaps it when freed, and
+/// touching it again costs a page fault every 4 KiB (about 150 ms a frame on a VM, more than the
+/// rendering). Frames come in few sizes, so a handful of kept blocks ends that.
+
+#include <cstddef>
+
+namespace libindex {
+
+namespace frame_memory {
+/// `bytes` of memory aligned to 64 bytes: a kept block of exactly that size when there is one.
+/// Throws std::bad_alloc.
+void* take(std::size_t bytes);
+/// Gives back a block from take: kept (at most a few blocks, 1 GiB in all; the oldest goes first)
+/// when it is large, freed otherwise.
+void give(void* block, std::size_t bytes) noexcept;
+/// Bytes in kept blocks now (for tests and statistics).
+std::size_t kept_bytes() noexcept;
+} // namespace frame_memory
+
+/// A std::allocator-like allocator over frame_memory, for std::vector.
+template <class T>
+struct FrameAllocator {
+  using value_type = T;
+  FrameAllocator() = default;
+  template <class U>
+  FrameAllocator(const FrameAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(frame_memory::take(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { frame_memory::give(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const FrameAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+} // namespace libindex
