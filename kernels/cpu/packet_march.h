@@ -125,6 +125,64 @@ inline RayAccum<float> lane(const RayAccum<vfloat>& p, int l) {
           lane(p.hit, l)};
 }
 
+/// pixel_jitter for a packet of pixels (start_ray on lanes).
+inline vfloat pixel_jitter(vint px, vint py) {
+  alignas(64) float j[kWidth];
+  for (int l = 0; l < kWidth; ++l) j[l] = kernels::pixel_jitter(lane(px, l), lane(py, l));
+  vfloat v;
+  std::memcpy(&v, j, sizeof v);
+  return v;
+}
+
+/// The rays of a tile's pixels, started kWidth at a time (start_ray and place_samples on lanes, so
+/// each is what begin_ray gives its pixel), kept lane by lane for the packet loop to take one by one.
+struct TileRays {
+  static constexpr int kMostPixels = 256; ///< a 16 x 16 tile
+  static constexpr int kSlots = kMostPixels + kWidth;
+  alignas(64) float origin[3][kSlots], step[3][kSlots], dir[3][kSlots], j[kSlots];
+  alignas(64) int k[kSlots], k_stop[kSlots], k_end[kSlots], meets[kSlots];
+
+  /// False (nothing started) for tiles of more than kMostPixels pixels.
+  bool start(const MarchParams& P, Rect tile) {
+    const int count = tile.width() * tile.height();
+    if (count > kMostPixels) return false;
+    alignas(64) int xs[kWidth], ys[kWidth];
+    for (int first = 0; first < count; first += kWidth) {
+      for (int l = 0; l < kWidth; ++l) {
+        const int i = first + l < count ? first + l : count - 1; // the tail repeats the last pixel
+        xs[l] = tile.x0 + i % tile.width(), ys[l] = tile.y0 + i / tile.width();
+      }
+      vint px, py;
+      std::memcpy(&px, xs, sizeof px), std::memcpy(&py, ys, sizeof py);
+      RayLanes<vfloat> r;
+      Vec3v scene_origin;
+      vfloat t_near, t_far;
+      start_ray(P, px, py, r, scene_origin, t_near, t_far);
+      const vmask m = place_samples(P, r, t_near, t_far, vfloat(3.0e38f));
+      for (int a = 0; a < 3; ++a) {
+        store(origin[a] + first, r.origin[a]), store(step[a] + first, r.step[a]), store(dir[a] + first, r.dir[a]);
+      }
+      store(j + first, r.j);
+      store(k + first, r.k), store(k_stop + first, r.k_stop), store(k_end + first, r.k_end);
+      store(meets + first, select(m, vint(1), vint(0)));
+    }
+    return true;
+  }
+  RayLanes<float> ray(int i) const {
+    return {{origin[0][i], origin[1][i], origin[2][i]},
+            {step[0][i], step[1][i], step[2][i]},
+            {dir[0][i], dir[1][i], dir[2][i]},
+            j[i],
+            k[i],
+            k_stop[i],
+            k_end[i]};
+  }
+
+ private:
+  static void store(float* to, vfloat v) { std::memcpy(to, &v, sizeof v); }
+  static void store(int* to, vint v) { std::memcpy(to, &v, sizeof v); }
+};
+
 /// The packet loop of both drivers (one volume, march_tile; volumes mixed, march_tile_mixed): feeds
 /// the tile's pixels to the lanes, a lane whose ray ends taking the next pixel at once, and writes
 /// each finished ray's pixel. `take(rays, active, acc)` takes sample k of the `active` lanes and
@@ -142,6 +200,9 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
   RayLanes<float> plane_ray[kWidth]; // and that ray, to find the plane's point when it leaves
   int next_pixel = 0;
   unsigned long long samples = 0;
+  // Without slice planes the tile's rays start a packet at a time; a plane's rays one by one.
+  thread_local TileRays started;
+  const bool batched = P.plane_count == 0 && started.start(P, tile);
 
   // Gives lane l the next pixel of the tile whose ray meets the brick (others are written at once).
   const auto enter = [&](int l) {
@@ -149,7 +210,11 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
     while (next_pixel < pixel_count) {
       const int i = next_pixel++;
       const int x = tile.x0 + i % tile.width(), y = tile.y0 + i / tile.width();
-      if (!begin_ray(P, x, y, r, plane_t[l])) {
+      if (batched) {
+        plane_t[l] = 3.0e38f;
+        if (started.meets[i]) r = started.ray(i);
+      }
+      if (batched ? !started.meets[i] : !begin_ray(P, x, y, r, plane_t[l])) {
         out.at(x, y) = {0, 0, 0, 0};
         continue;
       }

@@ -77,6 +77,7 @@ inline vfloat select(vmask m, vfloat a, vfloat b) { return _mm256_blendv_ps(b.v,
 inline vint select(vmask m, vint a, vint b) { return _mm256_blendv_epi8(b.v, a.v, m.m); }
 inline vint truncate_to_int(vfloat x) { return _mm256_cvttps_epi32(x.v); }
 inline vint ceil_to_int(vfloat x) { return _mm256_cvttps_epi32(_mm256_round_ps(x.v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)); }
+inline vint floor_to_int(vfloat x) { return _mm256_cvttps_epi32(_mm256_round_ps(x.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
 inline vfloat to_float(vint i) { return _mm256_cvtepi32_ps(i.v); }
 inline vfloat lane_sqrt(vfloat x) { return _mm256_sqrt_ps(x.v); }
 inline vfloat lane_abs(vfloat x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x.v); }

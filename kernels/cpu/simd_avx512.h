@@ -74,6 +74,9 @@ inline vint truncate_to_int(vfloat x) { return _mm512_maskz_cvttps_epi32(0xffff,
 inline vint ceil_to_int(vfloat x) {
   return truncate_to_int(_mm512_maskz_roundscale_ps(0xffff, x.v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC));
 }
+inline vint floor_to_int(vfloat x) {
+  return truncate_to_int(_mm512_maskz_roundscale_ps(0xffff, x.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+}
 inline vfloat to_float(vint i) { return _mm512_maskz_cvtepi32_ps(0xffff, i.v); }
 inline vfloat lane_sqrt(vfloat x) { return _mm512_sqrt_ps(x.v); }
 inline vfloat lane_abs(vfloat x) { return _mm512_abs_ps(x.v); }

@@ -46,6 +46,7 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int select(bool m, int a, int b) { ret
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE bool any(bool m) { return m; }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int truncate_to_int(float x) { return int(x); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int ceil_to_int(float x) { return int(ceilf(x)); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int floor_to_int(float x) { return int(floorf(x)); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float to_float(int i) { return float(i); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_sqrt(float x) { return sqrtf(x); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_abs(float x) { return fabsf(x); }

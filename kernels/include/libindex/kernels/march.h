@@ -150,11 +150,14 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec3<F> sample_point(const MarchPa
 
 /// True when lattice point k is a sample this brick takes: inside the clip box (half-open, so across
 /// ranks every sample is taken exactly once) and between the near and far planes.
-LIBINDEX_HOST_DEVICE inline bool sample_inside(const MarchParams& P, const RayLanes<float>& r, int k, float t_near,
-                                               float t_far) {
-  float t;
-  const Vec3f p = sample_point(P, r, k, t);
-  return P.clip.contains_half_open(p) && t >= t_near && t < t_far;
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> sample_inside(const MarchParams& P, const RayLanes<F>& r,
+                                                                    LaneInt<F> k, F t_near, F t_far) {
+  F t;
+  const LaneVec3<F> p = sample_point(P, r, k, t);
+  const Box3f& b = P.clip; // contains_half_open, lane by lane
+  return (p.x >= b.lo.x) & (p.x < b.hi.x) & (p.y >= b.lo.y) & (p.y < b.hi.y) & (p.z >= b.lo.z) & (p.z < b.hi.z) &
+         (t >= t_near) & (t < t_far);
 }
 
 /// The nearest slice plane the ray meets between the near and far planes at a point this brick
@@ -177,42 +180,101 @@ LIBINDEX_HOST_DEVICE inline float nearest_plane(const MarchParams& P, const Ray&
   return nearest;
 }
 
-/// Sets up the ray of pixel (px, py): false when it neither meets the brick's clip box nor a slice
-/// plane this brick shows. `plane_t` is that plane's ray parameter (+inf: none); the ray's samples
-/// stop in front of it.
-LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t) {
-  const Ray ray = camera_ray(P.camera, P.frame, px, py, P.width, P.height);
+/// The ray of pixel (px, py), one or a packet (camera_ray's arithmetic lane by lane): voxel-space
+/// origin and step, scene direction and lattice offset in `r`, the scene-space origin, and the near
+/// and far planes as ray parameters.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void start_ray(const MarchParams& P, LaneInt<F> px, LaneInt<F> py,
+                                                         RayLanes<F>& r, LaneVec3<F>& scene_origin, F& t_near,
+                                                         F& t_far) {
+  const Camera& c = P.camera;
+  const CameraFrame& f = P.frame;
+  const F sx = F(-0.5f * c.aperture) + (to_float(px) + 0.5f) * c.aperture / float(P.width);
+  const F sy = F(0.5f * c.aperture / c.aspect) - (to_float(py) + 0.5f) * c.aperture / (c.aspect * float(P.height));
+  LaneVec3<F> dir;
+  if (c.orthographic) {
+    scene_origin = {F(c.from.x) + f.right.x * sx + f.up.x * sy, F(c.from.y) + f.right.y * sx + f.up.y * sy,
+                    F(c.from.z) + f.right.z * sx + f.up.z * sy};
+    dir = {F(f.dir.x), F(f.dir.y), F(f.dir.z)};
+  } else {
+    scene_origin = {F(c.from.x), F(c.from.y), F(c.from.z)};
+    const LaneVec3<F> d = {F(f.dir.x * c.focal) + f.right.x * sx + f.up.x * sy,
+                           F(f.dir.y * c.focal) + f.right.y * sx + f.up.y * sy,
+                           F(f.dir.z * c.focal) + f.right.z * sx + f.up.z * sy};
+    const F l = lane_sqrt(d.x * d.x + d.y * d.y + d.z * d.z); // normalize()
+    const LaneMask<F> positive = l > 0.0f;
+    dir = {select(positive, d.x / l, d.x), select(positive, d.y / l, d.y), select(positive, d.z / l, d.z)};
+  }
   // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
-  r.origin = (ray.origin - P.translation) * P.inv_scaling;
-  r.step = ray.dir * P.inv_scaling;
-  r.dir = ray.dir;
+  r.origin = {(scene_origin.x - P.translation.x) * P.inv_scaling.x,
+              (scene_origin.y - P.translation.y) * P.inv_scaling.y,
+              (scene_origin.z - P.translation.z) * P.inv_scaling.z};
+  r.step = {dir.x * P.inv_scaling.x, dir.y * P.inv_scaling.y, dir.z * P.inv_scaling.z};
+  r.dir = dir;
+  r.j = P.jitter ? pixel_jitter(px, py) : F(0.0f);
   // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
-  const float along_view = dot(ray.dir, P.frame.dir);
-  const float t_near = P.camera.clip_min / along_view, t_far = P.camera.clip_max / along_view;
-  plane_t = P.plane_count > 0 ? nearest_plane(P, ray, r, t_near, t_far) : 3.0e38f;
-  const bool plane = plane_t < 3.0e38f;
-  r.j = P.jitter ? pixel_jitter(px, py) : 0.0f;
-  r.k = r.k_end = r.k_stop = 0; // no samples unless the ray meets the clip box
-  float t0 = t_near, t1 = plane ? fminf(t_far, plane_t) : t_far;
-  intersect_ray_box({r.origin, r.step}, P.clip, t0, t1);
-  if (!(t0 <= t1)) return plane;
+  const F along_view = dir.x * f.dir.x + dir.y * f.dir.y + dir.z * f.dir.z;
+  t_near = F(c.clip_min) / along_view, t_far = F(c.clip_max) / along_view;
+}
+
+/// The samples of a started ray (one or a packet): [k, k_end) inside the brick's clip box, between
+/// the near and far planes and in front of `plane_t` (a slice plane's ray parameter, +inf: none).
+/// Returns the lanes that have samples; the others get none.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> place_samples(const MarchParams& P, RayLanes<F>& r, F t_near,
+                                                                    F t_far, F plane_t) {
+  using I = LaneInt<F>;
+  r.k = r.k_end = r.k_stop = I(0); // no samples unless the ray meets the clip box
+  // Samples stop in front of a plane: what lies behind it is hidden (the plane is opaque).
+  const F t_stop = select(plane_t < 3.0e38f, lane_min(t_far, plane_t), t_far);
+  F t0 = t_near, t1 = t_stop;
+  for (int a = 0; a < 3; ++a) { // intersect_ray_box, lane by lane
+    const F inv = F(1.0f) / r.step[a];
+    const F ta = (F(P.clip.lo[a]) - r.origin[a]) * inv, tb = (F(P.clip.hi[a]) - r.origin[a]) * inv;
+    const LaneMask<F> swap = ta > tb;
+    const F enter = select(swap, tb, ta), leave = select(swap, ta, tb);
+    // NaN (origin on a face of a zero-direction axis) leaves the interval as is.
+    t0 = select(enter > t0, enter, t0);
+    t1 = select(leave < t1, leave, t1);
+  }
+  LaneMask<F> meets = t0 <= t1;
+  if (!any(meets)) return meets;
   // One lattice step of margin on both ends, then the exact test narrows the range. Positions are
   // monotone in t and t in k (each rounding step is), so the samples inside form one interval and
   // take_sample need not test them one by one.
-  r.k = int(ceilf(t0 / P.dt - r.j)) - 1;
-  if (r.k < 0) r.k = 0;
-  r.k_end = int(floorf(t1 / P.dt - r.j)) + 2;
-  // Samples stop in front of a plane: what lies behind it is hidden (the plane is opaque).
-  const float t_stop = plane ? fminf(t_far, plane_t) : t_far;
-  while (r.k < r.k_end && !sample_inside(P, r, r.k, t_near, t_stop)) ++r.k;
-  while (r.k_end > r.k && !sample_inside(P, r, r.k_end - 1, t_near, t_stop)) --r.k_end;
-  if (r.k >= r.k_end) {
-    r.k = r.k_end = r.k_stop = 0;
-    return plane;
+  I k = ceil_to_int(t0 / P.dt - r.j) - I(1);
+  k = select(k < I(0), I(0), k);
+  I k_end = floor_to_int(t1 / P.dt - r.j) + I(2);
+  LaneMask<F> moving = meets & (k < k_end);
+  while (any(moving)) {
+    moving = moving & !sample_inside(P, r, k, t_near, t_stop);
+    k = select(moving, k + I(1), k);
+    moving = moving & (k < k_end);
   }
+  moving = meets & (k_end > k);
+  while (any(moving)) {
+    moving = moving & !sample_inside(P, r, k_end - I(1), t_near, t_stop);
+    k_end = select(moving, k_end - I(1), k_end);
+    moving = moving & (k_end > k);
+  }
+  meets = meets & (k < k_end);
+  r.k = select(meets, k, I(0)), r.k_end = select(meets, k_end, I(0));
   const bool skipping = P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume;
   r.k_stop = skipping ? r.k : r.k_end; // skipping: look up the first cell before sampling
-  return true;
+  return meets;
+}
+
+/// Sets up the ray of pixel (px, py): false when it neither meets the brick's clip box nor a slice
+/// plane this brick shows. `plane_t` is that plane's ray parameter (+inf: none); the ray's samples
+/// stop in front of it. Packets without slice planes start a row of rays at once (start_ray and
+/// place_samples on lanes), bit for bit the same.
+LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t) {
+  Vec3f scene_origin;
+  float t_near, t_far;
+  start_ray(P, px, py, r, scene_origin, t_near, t_far);
+  plane_t = P.plane_count > 0 ? nearest_plane(P, Ray{scene_origin, r.dir}, r, t_near, t_far) : 3.0e38f;
+  const bool samples = place_samples(P, r, t_near, t_far, plane_t);
+  return samples || plane_t < 3.0e38f;
 }
 
 /// Empty-space skipping, one step per call, for the lanes in `need` (those at the end of their
