@@ -18,8 +18,13 @@ Image Follower::render_volumes(const Op& op) {
   frames.assign(n, {});
   frames[0] = op.frame;                                                          // with the fitted domain
   frames[0].program = view_.programs.empty() ? nullptr : view_.programs.front(); // ops carry no program
+  // With a part, the first grid's images stay unfinished for compositing over the jobs; the other
+  // grids are drawn whole by the session's own job only (an attached job never reads them).
+  const bool parted = !part_.empty();
+  const auto draws = [&](size_t i) { return !parted || on_first_grid_[i] || op.other_grids; };
   other_statistics_.resize(n);
   for (size_t i = 1; i < n; ++i) {
+    if (!draws(i)) continue;
     frames[i] = volume_frame(view_, i, op.frame);
     other_statistics_[i] = volume_session(i).statistics(frames[i]); // once per volume: kept by its session
     const auto edited =
@@ -31,20 +36,17 @@ Image Follower::render_volumes(const Op& op) {
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
   }
   // Each group of volumes on one grid renders as one image, mixed per sample (MIP: each its own).
-  // With a part, the first grid's images stay unfinished for compositing over the jobs; the other
-  // grids are drawn whole by the session's own job only.
   const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
-  const bool parted = !part_.empty();
   volume_images_.assign(n, {});
   part_leads_.clear(), part_images_.clear();
   for (size_t lead = 0; lead < n; ++lead) {
     if (mixing && mix_lead_[lead] != lead) continue;
+    if (!draws(lead)) continue;
     const bool in_part = parted && on_first_grid_[lead];
-    if (parted && !in_part && !op.other_grids) continue; // the session's own job draws it
     std::vector<Session::MixPartner> partners;
     for (size_t j = lead + 1; j < n && mixing; ++j)
       if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
-    // Finished: MIP classified, no background.
+    // Finished (MIP classified, no background) unless it is a part's.
     Image image = partners.empty()
                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, !in_part)
                       : volume_session(lead).render_mixed_frame(frames[lead], partners, {0, 0, 0, 0}, !in_part);
