@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "libindex/box.h"
+#include "libindex/lanes.h"
 #include "libindex/vec.h"
 
 namespace libindex {
@@ -41,29 +42,51 @@ LIBINDEX_HOST_DEVICE inline CameraFrame camera_frame(const Camera& c) {
 /// The primary ray through pixel (px, py) of a width x height image; py = 0 is the top row.
 /// Perspective rays start at the eye; orthographic rays start on the plane through `from`
 /// normal to `dir`. Sample k of the ray lies at t = (k + jitter) * sampling_distance.
-LIBINDEX_HOST_DEVICE inline Ray camera_ray(const Camera& c, const CameraFrame& f, int px, int py, int width,
-                                           int height) {
-  float sx = -0.5f * c.aperture + (float(px) + 0.5f) * c.aperture / float(width);
-  float sy = 0.5f * c.aperture / c.aspect - (float(py) + 0.5f) * c.aperture / (c.aspect * float(height));
-  if (c.orthographic) return {c.from + f.right * sx + f.up * sy, f.dir};
-  return {c.from, normalize(f.dir * c.focal + f.right * sx + f.up * sy)};
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void camera_ray(const Camera& c, const CameraFrame& f, LaneInt<F> px,
+                                                          LaneInt<F> py, int width, int height, LaneVec3<F>& origin,
+                                                          LaneVec3<F>& dir) {
+  const F sx = F(-0.5f * c.aperture) + (to_float(px) + 0.5f) * c.aperture / float(width);
+  const F sy = F(0.5f * c.aperture / c.aspect) - (to_float(py) + 0.5f) * c.aperture / (c.aspect * float(height));
+  if (c.orthographic) {
+    origin = {F(c.from.x) + f.right.x * sx + f.up.x * sy, F(c.from.y) + f.right.y * sx + f.up.y * sy,
+              F(c.from.z) + f.right.z * sx + f.up.z * sy};
+    dir = {F(f.dir.x), F(f.dir.y), F(f.dir.z)};
+    return;
+  }
+  origin = {F(c.from.x), F(c.from.y), F(c.from.z)};
+  const LaneVec3<F> d = {F(f.dir.x * c.focal) + f.right.x * sx + f.up.x * sy,
+                         F(f.dir.y * c.focal) + f.right.y * sx + f.up.y * sy,
+                         F(f.dir.z * c.focal) + f.right.z * sx + f.up.z * sy};
+  const F l = lane_sqrt(d.x * d.x + d.y * d.y + d.z * d.z); // normalize()
+  const LaneMask<F> positive = l > 0.0f;
+  dir = {select(positive, d.x / l, d.x), select(positive, d.y / l, d.y), select(positive, d.z / l, d.z)};
 }
 
-/// Parametric overlap [t0, t1] of a ray with a box; empty when t0 > t1.
-LIBINDEX_HOST_DEVICE inline void intersect_ray_box(const Ray& r, const Box3f& b, float& t0, float& t1) {
+LIBINDEX_HOST_DEVICE inline Ray camera_ray(const Camera& c, const CameraFrame& f, int px, int py, int width,
+                                           int height) {
+  Ray ray;
+  camera_ray<float>(c, f, px, py, width, height, ray.origin, ray.dir);
+  return ray;
+}
+
+/// Parametric overlap [t0, t1] of a ray (one, or a packet: lanes.h) with a box; empty when t0 > t1.
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void intersect_ray_box(const LaneVec3<F>& origin, const LaneVec3<F>& dir,
+                                                                 const Box3f& b, F& t0, F& t1) {
   for (int a = 0; a < 3; ++a) {
-    float inv = 1.0f / r.dir[a];
-    float ta = (b.lo[a] - r.origin[a]) * inv;
-    float tb = (b.hi[a] - r.origin[a]) * inv;
-    if (ta > tb) {
-      float s = ta;
-      ta = tb;
-      tb = s;
-    }
+    const F inv = F(1.0f) / dir[a];
+    const F ta = (F(b.lo[a]) - origin[a]) * inv, tb = (F(b.hi[a]) - origin[a]) * inv;
+    const LaneMask<F> swap = ta > tb;
+    const F enter = select(swap, tb, ta), leave = select(swap, ta, tb);
     // NaN (origin on a face of a zero-direction axis) leaves the interval as is.
-    t0 = ta > t0 ? ta : t0;
-    t1 = tb < t1 ? tb : t1;
+    t0 = select(enter > t0, enter, t0);
+    t1 = select(leave < t1, leave, t1);
   }
+}
+
+LIBINDEX_HOST_DEVICE inline void intersect_ray_box(const Ray& r, const Box3f& b, float& t0, float& t1) {
+  intersect_ray_box<float>(r.origin, r.dir, b, t0, t1);
 }
 
 /// Pixel rectangle, half-open: x0 <= x < x1, y0 <= y < y1.

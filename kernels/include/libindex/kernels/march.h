@@ -180,31 +180,15 @@ LIBINDEX_HOST_DEVICE inline float nearest_plane(const MarchParams& P, const Ray&
   return nearest;
 }
 
-/// The ray of pixel (px, py), one or a packet (camera_ray's arithmetic lane by lane): voxel-space
+/// The ray of pixel (px, py), one or a packet (camera_ray on lanes): voxel-space
 /// origin and step, scene direction and lattice offset in `r`, the scene-space origin, and the near
 /// and far planes as ray parameters.
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void start_ray(const MarchParams& P, LaneInt<F> px, LaneInt<F> py,
                                                          RayLanes<F>& r, LaneVec3<F>& scene_origin, F& t_near,
                                                          F& t_far) {
-  const Camera& c = P.camera;
-  const CameraFrame& f = P.frame;
-  const F sx = F(-0.5f * c.aperture) + (to_float(px) + 0.5f) * c.aperture / float(P.width);
-  const F sy = F(0.5f * c.aperture / c.aspect) - (to_float(py) + 0.5f) * c.aperture / (c.aspect * float(P.height));
   LaneVec3<F> dir;
-  if (c.orthographic) {
-    scene_origin = {F(c.from.x) + f.right.x * sx + f.up.x * sy, F(c.from.y) + f.right.y * sx + f.up.y * sy,
-                    F(c.from.z) + f.right.z * sx + f.up.z * sy};
-    dir = {F(f.dir.x), F(f.dir.y), F(f.dir.z)};
-  } else {
-    scene_origin = {F(c.from.x), F(c.from.y), F(c.from.z)};
-    const LaneVec3<F> d = {F(f.dir.x * c.focal) + f.right.x * sx + f.up.x * sy,
-                           F(f.dir.y * c.focal) + f.right.y * sx + f.up.y * sy,
-                           F(f.dir.z * c.focal) + f.right.z * sx + f.up.z * sy};
-    const F l = lane_sqrt(d.x * d.x + d.y * d.y + d.z * d.z); // normalize()
-    const LaneMask<F> positive = l > 0.0f;
-    dir = {select(positive, d.x / l, d.x), select(positive, d.y / l, d.y), select(positive, d.z / l, d.z)};
-  }
+  camera_ray<F>(P.camera, P.frame, px, py, P.width, P.height, scene_origin, dir);
   // The ray in voxel space; t keeps its scene-space meaning since positions map affinely.
   r.origin = {(scene_origin.x - P.translation.x) * P.inv_scaling.x,
               (scene_origin.y - P.translation.y) * P.inv_scaling.y,
@@ -213,8 +197,9 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void start_ray(const MarchParams& P, L
   r.dir = dir;
   r.j = P.jitter ? pixel_jitter(px, py) : F(0.0f);
   // clip_min/clip_max are near and far planes: distances along the view direction, not the ray.
-  const F along_view = dir.x * f.dir.x + dir.y * f.dir.y + dir.z * f.dir.z;
-  t_near = F(c.clip_min) / along_view, t_far = F(c.clip_max) / along_view;
+  const Vec3f& view = P.frame.dir;
+  const F along_view = dir.x * view.x + dir.y * view.y + dir.z * view.z;
+  t_near = F(P.camera.clip_min) / along_view, t_far = F(P.camera.clip_max) / along_view;
 }
 
 /// The samples of a started ray (one or a packet): [k, k_end) inside the brick's clip box, between
@@ -228,15 +213,7 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> place_samples(const MarchP
   // Samples stop in front of a plane: what lies behind it is hidden (the plane is opaque).
   const F t_stop = select(plane_t < 3.0e38f, lane_min(t_far, plane_t), t_far);
   F t0 = t_near, t1 = t_stop;
-  for (int a = 0; a < 3; ++a) { // intersect_ray_box, lane by lane
-    const F inv = F(1.0f) / r.step[a];
-    const F ta = (F(P.clip.lo[a]) - r.origin[a]) * inv, tb = (F(P.clip.hi[a]) - r.origin[a]) * inv;
-    const LaneMask<F> swap = ta > tb;
-    const F enter = select(swap, tb, ta), leave = select(swap, ta, tb);
-    // NaN (origin on a face of a zero-direction axis) leaves the interval as is.
-    t0 = select(enter > t0, enter, t0);
-    t1 = select(leave < t1, leave, t1);
-  }
+  intersect_ray_box<F>(r.origin, r.step, P.clip, t0, t1);
   LaneMask<F> meets = t0 <= t1;
   if (!any(meets)) return meets;
   // One lattice step of margin on both ends, then the exact test narrows the range. Positions are
