@@ -570,6 +570,90 @@ TEST(FrameLoop, TwoVolumesOnOneGridMixPerSample) {
   EXPECT_LT(max_difference(head.render(head.state().frame), one_rank), 1e-4f) << "after rebalancing";
 }
 
+namespace {
+/// a: the 32^3 sphere of volumes_scene at the origin; b: a 12^3 float NRRD of 3-unit voxels (its
+/// spacings) from x = -12 to 24, so it overlaps a and reaches past it, and a's leaves' faces fall
+/// inside b's voxels. `ids`: the groups shown.
+SceneSpec other_grid_scene(const fs::path& dir, const std::string& ids) {
+  if (world_rank() == 0 && !fs::exists(dir / "b.nrrd")) {
+    std::ofstream f(dir / "b.nrrd", std::ios::binary);
+    f << "NRRD0004\ntype: float\ndimension: 3\nsizes: 12 12 12\nspacings: 3 3 3\nencoding: raw\n"
+         "endian: little\n\n";
+    for (int z = 0; z < 12; ++z)
+      for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 12; ++x) {
+          const float v = 0.3f + 0.2f * std::sin(0.9f * x) * std::cos(0.7f * y + 0.4f * z);
+          f.write(reinterpret_cast<const char*>(&v), sizeof v);
+        }
+  }
+  SceneSpec spec = volumes_scene(ids, 0, false, 32);
+  spec.overrides = {{"app::scene::b::importer", "nrrd"},
+                    {"app::scene::b::input_file", (dir / "b.nrrd").string()},
+                    {"app::scene::b::bbox", "-4 0 0 8 12 12"}};
+  return spec;
+}
+} // namespace
+
+// Two overlapping volumes on different grids (other voxel size and placement) mix per sample: the
+// N-rank picture equals the one-rank mix, and at every pixel 1 - alpha is the product of each
+// volume's 1 - alpha rendered alone (b's samples are a's lattice points, read on b's grid; no early
+// termination). The first volume's ranks partition the hull of both: b reaches past a.
+TEST(FrameLoop, OverlappingVolumesOnDifferentGridsMixPerSample) {
+  const fs::path dir = shared_folder("other_grid");
+  const SceneSpec both = other_grid_scene(dir, "a_group b_group");
+  if (world_rank() != 0) {
+    follow_ops(MPI_COMM_WORLD, quiet());
+    return;
+  }
+  Head head(MPI_COMM_WORLD, quiet(), both);
+  EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
+  const Image image = head.render(head.state().frame);
+
+  const SceneView view = build_scene(both, false);
+  ASSERT_FALSE(io::share_grid(view.scene, 0, 1));
+  ASSERT_EQ(io::partition_box(view.scene, 0), (Box3i{{-12, 0, 0}, {32, 36, 36}}));
+  Session a(MPI_COMM_SELF, quiet()), b(MPI_COMM_SELF, quiet());
+  a.set_volume(view.scene.volumes[0].source, io::partition_box(view.scene, 0));
+  b.set_volume(view.scene.volumes[1].source);
+  const Session::MixPartner partner{&b, volume_frame(view, 1, view.frame)};
+  const Image one_rank = a.render_mixed_frame(view.frame, std::span(&partner, 1));
+  const Image alone_a = render_alone(other_grid_scene(dir, "a_group"));
+  const Image alone_b = render_alone(other_grid_scene(dir, "b_group"));
+  int both_shown = 0, b_beyond_a = 0;
+  float alpha_error = 0;
+  for (size_t p = 0; p < image.pixels().size(); ++p) {
+    const float ta = 1 - alone_a.pixels()[p].w, tb = 1 - alone_b.pixels()[p].w;
+    alpha_error = std::max(alpha_error, std::abs(image.pixels()[p].w - (1 - ta * tb)));
+    both_shown += ta < 0.9f && tb < 0.9f;
+    b_beyond_a += ta == 1 && tb < 0.9f;
+  }
+  EXPECT_GT(both_shown, 100);
+  EXPECT_GT(b_beyond_a, 20) << "b's part outside a's box is drawn too";
+  EXPECT_LT(alpha_error, 1e-4f);
+  EXPECT_LT(max_difference(image, one_rank), 1e-4f);
+  // Blending one over the other, in either order, would give another picture.
+  Image a_over_b = alone_a, b_over_a = alone_a;
+  for (size_t p = 0; p < a_over_b.pixels().size(); ++p) {
+    a_over_b.pixels()[p] = over(alone_a.pixels()[p], alone_b.pixels()[p]);
+    b_over_a.pixels()[p] = over(alone_b.pixels()[p], alone_a.pixels()[p]);
+  }
+  EXPECT_GT(max_difference(image, a_over_b), 1e-2f);
+  EXPECT_GT(max_difference(image, b_over_a), 1e-2f);
+  // Each voxel counted once, although a's leaves reach past its box.
+  ASSERT_TRUE(head.state().statistics.has_value());
+  EXPECT_EQ(head.state().statistics->count, 32 * 32 * 32);
+  ASSERT_EQ(head.state().other_statistics.size(), 2u);
+  EXPECT_EQ(head.state().other_statistics[1].count, 12 * 12 * 12);
+  // In MIP each volume renders alone over its own partition (a's: still the hull).
+  ViewState& s = head.state();
+  s.frame.settings.mode = RenderMode::maximum_intensity;
+  const Image mip = head.render(s.frame);
+  EXPECT_GT(max_difference(mip, image), 1e-2f);
+  s.frame.settings.mode = RenderMode::direct_volume;
+  EXPECT_LT(max_difference(head.render(s.frame), one_rank), 1e-4f) << "back to the mix";
+  fs::remove_all(dir);
+}
+
 // A sample program colours its volume alone: the second volume of a grid, given one, is rendered
 // on its own over every rank (its program on each) and blended with the first, not mixed.
 TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {

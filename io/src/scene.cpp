@@ -256,23 +256,21 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     }
     scene.warnings.push_back(detail::unused_key_warning(v));
   }
-  // Volumes on one grid are mixed per sample; the others are blended one after the other (nearest
-  // first): exact when their boxes do not overlap; where they do, the picture is not what mixing
-  // per sample would give, so say so.
+  // Overlapping volumes are mixed per sample, in groups led by their first volume; the others are
+  // blended one after the other (nearest first): exact when their boxes do not overlap; where they
+  // do, the picture is not what mixing per sample would give, so say so.
+  const std::vector<size_t> leads = mix_leads(scene);
   for (size_t j = 1; j < scene.volumes.size(); ++j)
     for (size_t i = 0; i < j; ++i) {
-      if (mix_per_sample(scene, i, j)) continue;
-      const Box3f a = to_scene_box(scene.volumes[i].source->box(), render_settings(scene, scene.volumes[i]));
-      const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
-      const Box3f both = intersect(a, b);
-      if (both.lo.x < both.hi.x && both.lo.y < both.hi.y && both.lo.z < both.hi.z) {
-        const std::string why =
-            share_grid(scene, i, j) ? "' and one of the two has a sample program" : "' on another grid";
-        scene.warnings.push_back(type_value(nodes.at(scene.volumes[j].id)).where() + ": overlaps volume '" +
-                                 scene.volumes[i].id + why + ": the two are blended one after the other, " +
-                                 "not mixed per sample (volumes on one grid without programs are)");
-        break;
-      }
+      if (leads[i] == leads[j] || !overlap(scene, i, j)) continue;
+      const bool program = scene.volumes[i].program || scene.volumes[j].program;
+      const std::string why = program ? "' and one of the two has a sample program"
+                                      : "' but joins no mix with it (a mix takes " + std::to_string(kMostMixedVolumes) +
+                                            " volumes that overlap its first)";
+      scene.warnings.push_back(type_value(nodes.at(scene.volumes[j].id)).where() + ": overlaps volume '" +
+                               scene.volumes[i].id + why + ": the two are blended one after the other, " +
+                               "not mixed per sample");
+      break;
     }
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
@@ -306,8 +304,52 @@ bool share_grid(const SceneDescription& scene, size_t a, size_t b) {
   return va.source->box() == vb.source->box() && ra.scaling == rb.scaling && ra.translation == rb.translation;
 }
 
+bool overlap(const SceneDescription& scene, size_t a, size_t b) {
+  const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
+  const Box3f both = intersect(to_scene_box(va.source->box(), render_settings(scene, va)),
+                               to_scene_box(vb.source->box(), render_settings(scene, vb)));
+  return both.lo.x < both.hi.x && both.lo.y < both.hi.y && both.lo.z < both.hi.z;
+}
+
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b) {
-  return share_grid(scene, a, b) && !scene.volumes.at(a).program && !scene.volumes.at(b).program;
+  return !scene.volumes.at(a).program && !scene.volumes.at(b).program &&
+         (share_grid(scene, a, b) || overlap(scene, a, b));
+}
+
+std::vector<size_t> mix_leads(const SceneDescription& scene) {
+  const size_t n = scene.volumes.size();
+  std::vector<size_t> lead(n);
+  std::vector<int> group_size(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    lead[i] = i;
+    for (size_t l = 0; l < i; ++l)
+      if (lead[l] == l && group_size[l] < kMostMixedVolumes && mix_per_sample(scene, l, i)) {
+        lead[i] = l;
+        break;
+      }
+    ++group_size[lead[i]];
+  }
+  return lead;
+}
+
+Box3i partition_box(const SceneDescription& scene, size_t volume) {
+  const std::vector<size_t> leads = mix_leads(scene);
+  const VolumeDesc& v = scene.volumes.at(volume);
+  Box3i box = v.source->box();
+  if (leads.at(volume) != volume) return box;
+  const RenderSettings own = render_settings(scene, v);
+  for (size_t j = volume + 1; j < scene.volumes.size(); ++j) {
+    if (leads[j] != volume || share_grid(scene, volume, j)) continue;
+    // j's scene box on this volume's grid, rounded out to whole voxels.
+    const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
+    for (int a = 0; a < 3; ++a) {
+      const double u = (double(b.lo[a]) - own.translation[a]) / own.scaling[a];
+      const double w = (double(b.hi[a]) - own.translation[a]) / own.scaling[a];
+      box.lo[a] = std::min(box.lo[a], int(std::floor(std::min(u, w))));
+      box.hi[a] = std::max(box.hi[a], int(std::ceil(std::max(u, w))));
+    }
+  }
+  return box;
 }
 
 std::string write_project(const std::vector<Value>& entries, const std::string& comment) {

@@ -147,7 +147,7 @@ TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   EXPECT_EQ(s.nodes.at("cmap").attributes.at("map_index").text, "1");
 }
 
-TEST(Scene, VolumesOnOneGridShareItAndAreNotWarnedAbout) {
+TEST(Scene, OverlappingVolumesMixPerSampleOnOneGridOrAnother) {
   Fixture f("app::scene::root::children = a b c\n"
             "app::scene::a::type = sparse_volume\n"
             "app::scene::a::importer = synthetic\n"
@@ -165,9 +165,37 @@ TEST(Scene, VolumesOnOneGridShareItAndAreNotWarnedAbout) {
   ASSERT_EQ(s.volumes.size(), 3u);
   EXPECT_TRUE(share_grid(s, 0, 1));
   EXPECT_FALSE(share_grid(s, 0, 2)) << "moved by one voxel";
-  ASSERT_EQ(s.warnings.size(), 1u) << "b is mixed with a, c overlaps both on another grid";
-  EXPECT_NE(s.warnings[0].find("app::scene::c::type"), std::string::npos) << s.warnings[0];
+  EXPECT_TRUE(s.warnings.empty()) << "b and c mix with a: " << s.warnings.front();
   EXPECT_TRUE(mix_per_sample(s, 0, 1));
+  EXPECT_TRUE(mix_per_sample(s, 0, 2)) << "on another grid, overlapping";
+  EXPECT_EQ(mix_leads(s), (std::vector<size_t>{0, 0, 0}));
+  // a's ranks partition the hull of a and c, on a's grid: c reaches one voxel further along x.
+  EXPECT_EQ(partition_box(s, 0), (Box3i{{0, 0, 0}, {9, 8, 8}}));
+  EXPECT_EQ(partition_box(s, 2), (Box3i{{0, 0, 0}, {8, 8, 8}})) << "c's own box: it leads no mix";
+}
+
+TEST(Scene, AMixTakesAtMostFourVolumesAndOnlyThoseOverlappingItsFirst) {
+  std::string text = "app::scene::root::children = v0 v1 v2 v3 v4 far\n";
+  for (int i = 0; i < 5; ++i) {
+    const std::string g = "app::scene::v" + std::to_string(i);
+    text += g + "::type = sparse_volume\n" + g + "::importer = synthetic\n" + g + "::generator = sphere\n" + g +
+            "::bbox = " + std::to_string(i) + " 0 0 " + std::to_string(i + 8) + " 8 8\n";
+  }
+  text += "app::scene::far::type = sparse_volume\napp::scene::far::importer = synthetic\n"
+          "app::scene::far::generator = sphere\napp::scene::far::bbox = 11 0 0 19 8 8\n";
+  Fixture f(text);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 6u);
+  // v4 finds v0's mix full and leads its own; far (x 11..19) misses v0 and joins v4.
+  const std::vector<size_t> leads = mix_leads(s);
+  EXPECT_EQ(leads, (std::vector<size_t>{0, 0, 0, 0, 4, 4}));
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("app::scene::v4::type = 'sparse_volume': overlaps volume 'v0' but joins no mix with "
+                               "it (a mix takes 4 volumes that overlap its first)"),
+            std::string::npos)
+      << s.warnings[0];
+  EXPECT_EQ(partition_box(s, 0), (Box3i{{0, 0, 0}, {11, 8, 8}}));
+  EXPECT_EQ(partition_box(s, 4), (Box3i{{0, 0, 0}, {15, 8, 8}})) << "v4's grid starts at x = 4";
 }
 
 TEST(Scene, AVolumeWithASampleProgramIsNotMixedPerSample) {
@@ -216,13 +244,9 @@ TEST(Scene, AttributesApplyToLaterVolumesAndStayInsideTheirGroup) {
             "app::scene::late::generator = sphere\n"
             "app::scene::late::bbox = 0 0 0 6 6 6\n");
   const SceneDescription s = f.load();
-  // The three boxes overlap (all start at 0): the later ones say they are not mixed per sample.
-  ASSERT_EQ(s.warnings.size(), 2u);
-  EXPECT_NE(s.warnings[0].find("app::scene::inner::type = 'sparse_volume': overlaps volume 'early' on another "
-                               "grid: the two are blended one after the other, not mixed per sample"),
-            std::string::npos)
-      << s.warnings[0];
-  EXPECT_NE(s.warnings[1].find("app::scene::late::type"), std::string::npos) << s.warnings[1];
+  // The three boxes overlap (all start at 0): all three mix per sample.
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  EXPECT_EQ(mix_leads(s), (std::vector<size_t>{0, 0, 0}));
   ASSERT_EQ(s.volumes.size(), 3u);
   EXPECT_EQ(s.volumes[0].id, "early");
   EXPECT_EQ(s.volumes[0].colormap_id, "");

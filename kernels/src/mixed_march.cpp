@@ -18,23 +18,44 @@ namespace {
 
 constexpr int kTile = 16;
 
+bool same_placement(const RenderSettings& a, const RenderSettings& b) {
+  return a.scaling == b.scaling && a.translation == b.translation;
+}
+
 void check_layers(std::span<const MixedLayer> layers) {
   require(!layers.empty() && int(layers.size()) <= kMaxMixedVolumes,
           "a mix takes 1 to " + std::to_string(kMaxMixedVolumes) + " volumes, got " + std::to_string(layers.size()));
-  const BrickView& lead = layers[0].brick;
   const FrameParams& f0 = *layers[0].frame;
   require(f0.settings.mode == RenderMode::direct_volume,
           "volumes are mixed per sample in direct volume rendering only");
   for (const MixedLayer& l : layers) {
     require(!l.brick.on_device, "mixed volumes are rendered from host memory, not a device pointer");
-    require(l.brick.owned == lead.owned && l.brick.volume == lead.volume,
-            "mixed volumes must share one grid: brick " + to_string(l.brick.owned) + " of " +
-                to_string(l.brick.volume) + " against " + to_string(lead.owned) + " of " + to_string(lead.volume));
-    const RenderSettings& s = l.frame->settings;
-    require(l.frame->width == f0.width && l.frame->height == f0.height && s.scaling == f0.settings.scaling &&
-                s.translation == f0.settings.translation,
-            "mixed volumes must share the image size and the placement (scaling, translation)");
+    require(l.frame->width == f0.width && l.frame->height == f0.height, "mixed volumes must share the image size");
   }
+}
+
+/// Where layer l's voxel space lies on the lead's: scale and offset taking a lead voxel-space point
+/// to l's (scene = voxel * scaling + translation on both sides), exactly 1 and 0 on the lead's grid.
+void layer_transform(const RenderSettings& lead, const RenderSettings& l, Vec3f& scale, Vec3f& offset) {
+  if (same_placement(lead, l)) {
+    scale = {1, 1, 1}, offset = {0, 0, 0};
+    return;
+  }
+  for (int a = 0; a < 3; ++a) {
+    scale[a] = float(double(lead.scaling[a]) / double(l.scaling[a]));
+    offset[a] = float((double(lead.translation[a]) - double(l.translation[a])) / double(l.scaling[a]));
+  }
+}
+
+/// A layer's box on the lead's grid (the inverse of layer_transform).
+Box3f on_lead_grid(const Box3f& b, Vec3f scale, Vec3f offset) {
+  if (b.empty() || (scale == Vec3f{1, 1, 1} && offset == Vec3f{0, 0, 0})) return b;
+  Box3f out;
+  for (int a = 0; a < 3; ++a) {
+    const float u = (b.lo[a] - offset[a]) / scale[a], v = (b.hi[a] - offset[a]) / scale[a];
+    out.lo[a] = std::min(u, v), out.hi[a] = std::max(u, v);
+  }
+  return out;
 }
 
 } // namespace
@@ -56,6 +77,11 @@ SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const MixedLayer& l = layers[i];
     if (!l.frame->settings.empty_space_skipping) return {};
+    // Cells line up only on one grid: the same placement, volume and owned box.
+    const BrickView& lead = layers[0].brick;
+    if (!same_placement(l.frame->settings, layers[0].frame->settings) || !(l.brick.volume == lead.volume) ||
+        !(l.brick.owned == lead.owned) || l.brick.stored.empty())
+      return {};
     const MacroCellGrid& grid = caches_[i].grid(l.brick);
     const SkipCells& cells = caches_[i].skip_cells(l.brick, l.frame->colormap);
     if (i == 0) {
@@ -88,16 +114,23 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
       const MixedLayer& l = layers[size_t(i)];
       bricks[i] = l.brick;
       packets = packets && packet_path_fits(l.brick);
+      layer_transform(lead.settings, l.frame->settings, M.to_layer_scale[i], M.to_layer_offset[i]);
+      // One lattice, the lead's (a distance along the ray in scene units): each volume's opacity
+      // corrected for that step against its own reference.
       FrameParams f = *l.frame;
-      f.settings.sampling_distance = lead.settings.sampling_distance; // one lattice; opacity corrected per volume
+      f.settings.sampling_distance = lead.settings.sampling_distance;
       M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
       visit_dtype(l.brick.dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
         samplers.set(i, make_dense_sampler(l.brick, static_cast<const T*>(l.brick.data)));
       });
     }
+    // Samples are the lead's, each taken by the rank whose lead brick owns it: the lattice spans
+    // the layers' clip boxes within the lead's owned box (another grid's brick reaches a little past).
     M.lattice = M.layer[0];
-    for (int i = 1; i < M.count; ++i) M.lattice.clip = hull(M.lattice.clip, M.layer[i].clip);
+    for (int i = 1; i < M.count; ++i)
+      M.lattice.clip = hull(M.lattice.clip, on_lead_grid(M.layer[i].clip, M.to_layer_scale[i], M.to_layer_offset[i]));
+    M.lattice.clip = intersect(M.lattice.clip, to_float(layers[0].brick.owned));
     // Rays start and end at the box of the cells some layer shows, as march_params does for one.
     M.lattice.skip = combined_skip(layers);
     if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);

@@ -152,16 +152,30 @@ TEST(MixedVolumes, SplitBricksCompositedInOrderEqualTheWhole) {
   EXPECT_LT(max_difference(composed, whole), 1e-5f);
 }
 
-TEST(MixedVolumes, VolumesOnDifferentGridsAreRefused) {
-  const Brick a = waves({16, 16, 16}, DType::float32), b = waves({16, 16, 12}, DType::float32);
-  const FrameParams f = oblique_view({16, 16, 16});
-  const kernels::MixedLayer layers[2] = {{whole_view(a), &f}, {whole_view(b), &f}};
-  Image img(f.width, f.height);
-  try {
-    kernels::make_cpu_backend(true)->render_mixed(layers, img.view());
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("share one grid"), std::string::npos) << e.what();
+// A volume on another grid is read in its own voxel space: b holds a's voxels from z = 4 up and is
+// placed at z = 4, so wherever it is sampled it has a's value there. Mixed with a, it gives a mixed
+// with itself over the same region (one region of interest, z >= 5, keeps both layers off b's lower
+// face, where b's sampling clamps to its first voxel centre). Packets and single rays alike.
+TEST(MixedVolumes, AVolumeOnAnotherGridIsReadInItsOwnVoxelSpace) {
+  const Vec3i size{16, 16, 16};
+  const Brick a = waves(size, DType::float32);
+  Brick b({{0, 0, 0}, {16, 16, 12}}, DType::float32);
+  for (int z = 0; z < 12; ++z)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x)
+        b.data<float>()[(z * 16 + y) * 16 + x] = a.data<float>()[((z + 4) * 16 + y) * 16 + x];
+  FrameParams fa = oblique_view(size);
+  fa.colormap = colormap_preset("viridis", 0.5f);
+  FrameParams upper = fa;
+  upper.colormap = colormap_preset("magma", 0.5f);
+  upper.settings.region_of_interest.lo.z = 5;
+  FrameParams fb = upper;
+  fb.settings.translation.z = 4;
+  for (const bool packets : {true, false}) {
+    const auto cpu = kernels::make_cpu_backend(packets);
+    const Image same = render_mix(*cpu, {{&a, &fa}, {&a, &upper}});
+    EXPECT_LT(max_difference(render_mix(*cpu, {{&a, &fa}, {&b, &fb}}), same), 1e-5f) << "packets " << packets;
+    EXPECT_GT(max_difference(same, render_whole(*cpu, a, fa)), 0.05f) << "the second layer shows";
   }
 }
 

@@ -10,6 +10,15 @@
 
 namespace libindex {
 
+static_assert(io::kMostMixedVolumes == kernels::kMaxMixedVolumes);
+
+Box3i Follower::part_of(size_t index) const {
+  if (on_first_grid_.at(index) && !part_.empty()) return part_;
+  if (mix_lead_.at(index) != index) return {}; // mixed into another volume: its own partition for MIP
+  const Box3i box = io::partition_box(view_.scene, index);
+  return box == view_.scene.volumes[index].source->box() ? Box3i{} : box;
+}
+
 Session& Follower::volume_session(size_t index) { return index == 0 ? session_ : *others_[index - 1]; }
 
 Image Follower::render_volumes(const Op& op) {
@@ -21,7 +30,11 @@ Image Follower::render_volumes(const Op& op) {
   // With a part, the first grid's images stay unfinished for compositing over the jobs; the other
   // grids are drawn whole by the session's own job only (an attached job never reads them).
   const bool parted = !part_.empty();
-  const auto draws = [&](size_t i) { return !parted || on_first_grid_[i] || op.other_grids; };
+  const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
+  // A volume on another grid mixed into the first volume's samples is drawn by every job, with them.
+  const auto draws = [&](size_t i) {
+    return !parted || on_first_grid_[i] || op.other_grids || (mixing && mix_lead_[i] == 0);
+  };
   other_statistics_.resize(n);
   for (size_t i = 1; i < n; ++i) {
     if (!draws(i)) continue;
@@ -35,8 +48,7 @@ Image Follower::render_volumes(const Op& op) {
       if (const auto d = data_domain(other_statistics_[i]))
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
   }
-  // Each group of volumes on one grid renders as one image, mixed per sample (MIP: each its own).
-  const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
+  // Each group of overlapping volumes renders as one image, mixed per sample (MIP: each its own).
   volume_images_.assign(n, {});
   part_leads_.clear(), part_images_.clear();
   for (size_t lead = 0; lead < n; ++lead) {
@@ -106,12 +118,15 @@ void Follower::sync_scene(const Op& op) {
   }
   mpi::agree_on_errors(session_.comm(), error);
   source_ = view_.volume, part_ = op.part;
-  session_.set_volume(source_, part_);
-  // The other volumes of the scene, each over every rank. While other jobs are attached, a part
-  // divides the volumes on the first volume's grid; the session's own job draws the others whole.
   const auto& volumes = view_.scene.volumes;
+  // Overlapping volumes mix per sample into the first of them (io::mix_leads).
+  mix_lead_ = volumes.empty() ? std::vector<size_t>{} : io::mix_leads(view_.scene);
+  // While other jobs are attached, a part divides the volumes on the first volume's grid (and the
+  // hull of its mix); the session's own job draws the others whole.
   on_first_grid_.assign(volumes.size(), true);
   for (size_t i = 1; i < volumes.size(); ++i) on_first_grid_[i] = io::share_grid(view_.scene, 0, i);
+  session_.set_volume(source_, part_of(0));
+  // The other volumes of the scene, each over every rank.
   others_.clear();
   other_statistics_.clear();
   for (size_t i = 1; i < volumes.size(); ++i) {
@@ -119,19 +134,6 @@ void Follower::sync_scene(const Op& op) {
     quiet.backend = backend_, quiet.log = false;
     others_.push_back(std::make_unique<Session>(session_.comm(), quiet));
     others_.back()->set_volume(volumes[i].source, part_of(i));
-  }
-  // Volumes on one grid mix per sample into the first of them (at most kMaxMixedVolumes a group).
-  mix_lead_.assign(volumes.size(), 0);
-  std::vector<int> group_size(volumes.size(), 0);
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    mix_lead_[i] = i;
-    for (size_t lead = 0; lead < i; ++lead)
-      if (mix_lead_[lead] == lead && group_size[lead] < kernels::kMaxMixedVolumes &&
-          io::mix_per_sample(view_.scene, lead, i)) {
-        mix_lead_[i] = lead;
-        break;
-      }
-    ++group_size[mix_lead_[i]];
   }
   scene_version_ = op.scene_version;
   step_ = is_time_series() ? view_.scene.volumes.front().time_first : 0;
@@ -158,7 +160,7 @@ void Follower::sync_time(int step) {
   }
   mpi::agree_on_errors(session_.comm(), error);
   source_ = source;
-  session_.set_volume(source_, part_);
+  session_.set_volume(source_, part_of(0));
   for (size_t i = 0; i < others_.size(); ++i)
     if (other_sources[i]) others_[i]->set_volume(other_sources[i], part_of(i + 1));
   step_ = step;
@@ -167,9 +169,9 @@ void Follower::sync_time(int step) {
 void Follower::sync_part(const Box3i& part) {
   if (part == part_) return;
   part_ = part;
-  session_.set_part(part_);
+  session_.set_part(part_of(0));
   for (size_t i = 0; i < others_.size(); ++i)
-    if (on_first_grid_[i + 1]) others_[i]->set_part(part_);
+    if (on_first_grid_[i + 1]) others_[i]->set_part(part_of(i + 1));
 }
 
 void Follower::read_ahead(int next) {

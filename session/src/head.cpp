@@ -59,7 +59,7 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   // A session spanning several jobs: this job's ranks render their part (the same part in every op,
   // or the ranks would re-partition back and forth).
   if (jobs_ && !jobs_->jobs().empty() && state_.view.volume) {
-    jobs_->assign_parts(state_.view.volume->box(), session_->size());
+    jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size());
     op.part = jobs_->own_part();
   }
   return op;
@@ -183,7 +183,8 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const RenderSettings& st = op.frame.settings;
     const Vec3f eye = (op.frame.camera.from - st.translation) / st.scaling;
     const Vec3f dir = op.frame.camera.dir / st.scaling;
-    const KdTree& tree = jobs_->assign_parts(state_.view.volume->box(), session_->size()); // unchanged: cached
+    const KdTree& tree =
+        jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size()); // unchanged: cached
     const std::vector<int> order = visibility_order(tree, eye, dir, op.frame.camera.orthographic);
     // Each image of the first grid composited over the jobs, front to back (leaf 0: this job).
     std::vector<Image> first_grid(own.size());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <future>
 #include <iostream>
@@ -36,6 +37,9 @@ struct Session::State {
   };
   std::optional<Distributed> distributed; ///< in situ: the caller's decomposition instead of source + tree
   Box3i leaf, stored;
+  /// While this volume is mixed into a volume on another grid: the box of its voxels that the lead's
+  /// leaf covers, which this rank reads instead of its own leaf (see mix_reach).
+  std::optional<Box3i> reach;
   int ghost = 0;
   Brick brick;
   uint64_t generation = 0;
@@ -84,7 +88,7 @@ const io::VolumeSource* Session::volume() const { return state_->source.get(); }
 Box3i Session::part() const {
   const State& s = *state_;
   if (!s.source) return {};
-  return s.part.empty() ? s.source->box() : intersect(s.part, s.source->box());
+  return s.part.empty() ? s.source->box() : s.part;
 }
 
 void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& part) {
@@ -96,6 +100,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& 
   s.distributed.reset();
   s.source = std::move(source);
   s.part = part;
+  s.reach.reset();
   s.brick = Brick();
   s.statistics.reset();
   if (!same_box) s.ghost = 0, s.tree = {};
@@ -104,7 +109,7 @@ void Session::set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& 
     try {
       const Box3i box = this->part();
       if (box.empty())
-        throw Error("this job's part " + to_string(part) + " lies outside the volume " + to_string(s.source->box()));
+        throw Error("the part " + to_string(part) + " of volume " + to_string(s.source->box()) + " is empty");
       s.tree = build_kdtree(box, size());
       s.leaf = s.tree.leaf_box(rank());
     } catch (const std::exception& e) {
@@ -136,6 +141,7 @@ void Session::prefetch(std::shared_ptr<io::VolumeSource> next) {
   if (s.prefetched.valid()) s.prefetched.wait(); // one read ahead at a time
   s.prefetch_source = next;
   s.prefetch_box = grow(s.leaf, s.ghost, next->box());
+  if (s.prefetch_box.empty()) return;
   s.prefetched = std::async(std::launch::async, [next, box = s.prefetch_box] { return next->read(box); });
 }
 
@@ -150,11 +156,26 @@ namespace {
 /// differences of gradient shading, 3 for a sample program (gradients up to 2 voxels wide).
 int ghost_width(const FrameParams& f) { return f.program ? 3 : f.settings.shading.enabled ? 2 : 1; }
 
+/// Reads `reach` (a mix on another grid's) instead of the leaf from now on, or the leaf again (nullopt).
+void set_reach(Session::State& s, std::optional<Box3i> reach) {
+  if (s.reach == reach) return;
+  s.reach = reach;
+  s.brick = Brick(); // read at the next load
+}
+
+/// The voxels this rank renders: its leaf, or its reach while mixed into another grid's volume.
+Box3i rendered_box(const Session::State& s) { return s.reach ? *s.reach : s.leaf; }
+
 /// (Re)loads this rank's leaf when the volume or partition changed, or shading needs wider ghosts.
+/// A leaf may lie partly or wholly outside the volume (a partition of several volumes' hull): only
+/// the voxels the volume has are read.
 void load_leaf(Session::State& s, int ghost) {
   if (!s.brick.bytes.empty() && ghost == s.ghost) return;
-  s.stored = grow(s.leaf, ghost, s.source->box());
-  if (s.prefetched.valid() && s.prefetch_source == s.source && s.prefetch_box == s.stored) {
+  s.stored = grow(rendered_box(s), ghost, s.source->box());
+  if (s.stored.empty()) {
+    s.brick = Brick();
+    s.brick.box = s.stored, s.brick.dtype = s.source->dtype();
+  } else if (s.prefetched.valid() && s.prefetch_source == s.source && s.prefetch_box == s.stored) {
     s.brick = s.prefetched.get(); // read while the previous step was shown
   } else {
     s.brick = s.source->read(s.stored);
@@ -167,8 +188,11 @@ void load_leaf(Session::State& s, int ghost) {
 /// This rank's leaf, loaded with `ghost` layers, as the backends see it.
 BrickView resident_view(Session::State& s, int ghost) {
   load_leaf(s, ghost);
-  return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, s.leaf, s.source->box(), s.generation};
+  return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, rendered_box(s), s.source->box(), s.generation};
 }
+
+/// The leaf's voxels that the volume has (the leaf of a hull's partition may hold none).
+Box3i leaf_in_volume(const Session::State& s) { return intersect(s.leaf, s.source->box()); }
 
 /// Voxels whose value the colormap shows (alpha > 0), counted per coarse cell of the whole volume
 /// (cell edge `cell`); each rank counts its own leaf. Depends only on the data and the colormap, not
@@ -210,15 +234,19 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   State& s = *state_;
   if (s.statistics) return *s.statistics;
   BrickView view{};
+  Box3i counted; // each voxel on one rank: the leaf's that the volume has
   ValueStatistics local;
   std::string error;
   try {
     if (s.source) {
+      set_reach(s, std::nullopt);
       view = resident_view(s, ghost_width(frame));
+      counted = leaf_in_volume(s);
     } else if (s.distributed && !s.distributed->brick.on_device) {
       view = s.distributed->brick;
+      counted = s.leaf;
     }
-    if (view.data && !s.leaf.empty()) add_value_range(view, s.leaf, local);
+    if (view.data && !counted.empty()) add_value_range(view, counted, local);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -228,7 +256,7 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   ValueStatistics all;
   all.min = range[0], all.max = -range[1];
   // The histogram needs the whole range first: a second pass, over memory this time.
-  if (view.data && !s.leaf.empty() && all.min <= all.max) add_histogram(view, s.leaf, all);
+  if (view.data && !counted.empty() && all.min <= all.max) add_histogram(view, counted, all);
   std::array<long long, ValueStatistics::kBins + 2> counts;
   std::copy(all.histogram.begin(), all.histogram.end(), counts.begin());
   counts[ValueStatistics::kBins] = local.count, counts[ValueStatistics::kBins + 1] = local.non_finite;
@@ -242,7 +270,9 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
 
 bool Session::rebalance(const FrameParams& frame) {
   State& s = *state_;
-  if (!s.source) return false;
+  // The work grid covers the volume: a partition of several volumes' hull stays as it is.
+  if (!s.source || !(intersect(part(), s.source->box()) == part())) return false;
+  set_reach(s, std::nullopt);
   const Box3i volume = s.source->box();
   // A coarse global grid (at most 64 cells an axis) of voxels the colormap shows.
   const Vec3i extent = volume.size();
@@ -309,15 +339,20 @@ Image Session::render_mixed_frame(const FrameParams& frame, std::span<const MixP
 
 namespace {
 
-/// A partner of a mix takes the lead's partition (the same volume box, so the same leaves apply).
-void follow_partition(Session::State& partner, const Session::State& lead) {
-  if (partner.leaf == lead.leaf && partner.tree.leaf_count() == lead.tree.leaf_count()) return;
-  if (!partner.source || !lead.source || !(partner.source->box() == lead.source->box()))
-    throw Error("volumes mixed per sample must have the same box: " +
-                (partner.source ? to_string(partner.source->box()) : std::string("none")) + " and " +
-                (lead.source ? to_string(lead.source->box()) : std::string("none")));
-  partner.tree = lead.tree, partner.leaf = lead.leaf;
-  partner.brick = Brick(), partner.ghost = 0; // read at the next load
+/// The box of a mix partner's voxels that the samples of the lead's leaf read: the leaf itself on
+/// the lead's grid; else the leaf's scene box on the partner's grid, rounded out to whole voxels
+/// (ghost layers are added when it is read).
+Box3i mix_reach(const Box3i& lead_leaf, const RenderSettings& lead, const RenderSettings& partner) {
+  if (lead.scaling == partner.scaling && lead.translation == partner.translation) return lead_leaf;
+  Box3i out;
+  for (int a = 0; a < 3; ++a) {
+    const auto to_partner = [&](int v) {
+      return ((double(v) * lead.scaling[a] + lead.translation[a]) - partner.translation[a]) / partner.scaling[a];
+    };
+    const double u = to_partner(lead_leaf.lo[a]), w = to_partner(lead_leaf.hi[a]);
+    out.lo[a] = int(std::floor(std::min(u, w))), out.hi[a] = int(std::ceil(std::max(u, w)));
+  }
+  return out;
 }
 
 } // namespace
@@ -334,15 +369,20 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
     f.mip_output_values =
         frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
     if (s.source && !partners.empty()) {
+      set_reach(s, std::nullopt);
       std::vector<kernels::MixedLayer> layers{{resident_view(s, ghost_width(frame)), &f}};
       for (const MixPartner& p : partners) {
         State& ps = *p.session->state_;
-        follow_partition(ps, s);
+        if (!ps.source) throw Error("a volume mixed per sample has no data source");
+        set_reach(ps, mix_reach(s.leaf, frame.settings, p.frame.settings));
         layers.push_back({resident_view(ps, ghost_width(p.frame)), &p.frame});
       }
       part.stats = s.backend->render_mixed(layers, s.local.view());
     } else if (s.source) {
-      part.stats = s.backend->render(resident_view(s, ghost_width(frame)), f, s.local.view());
+      set_reach(s, std::nullopt);
+      // A leaf of several volumes' hull may hold none of this one: nothing to draw here.
+      if (!leaf_in_volume(s).empty())
+        part.stats = s.backend->render(resident_view(s, ghost_width(frame)), f, s.local.view());
     } else if (s.distributed && !s.leaf.empty()) {
       const BrickView& view = s.distributed->brick;
       const Box3i needs = grow(s.leaf, ghost_width(frame), view.volume);

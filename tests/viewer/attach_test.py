@@ -87,13 +87,13 @@ app::scene::ball_colormap::domain_boundary_mode = clamp_to_transparent
 app::scene::ball::type = sparse_volume
 app::scene::ball::importer = synthetic
 app::scene::ball::generator = sphere
-app::scene::ball::bbox = 128 0 0 192 64 64
+app::scene::ball::bbox = {bbox}
 """
 
 
-def three_volume_scene(folder):
+def three_volume_scene(folder, ball_bbox):
     """scenes/two_fields.prj (two volumes mixed on one 128^3 grid) and a sphere on a grid of its own
-    beside them, under a camera that sees all three."""
+    at `ball_bbox`, under a camera that sees all three."""
     source = os.path.join(os.path.dirname(__file__), "..", "..", "scenes", "two_fields.prj")
     lines = []
     for line in open(source).read().splitlines():
@@ -106,14 +106,16 @@ def three_volume_scene(folder):
         lines.append(line)
     path = os.path.join(folder, "three_volumes.prj")
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n" + THIRD_VOLUME)
+        f.write("\n".join(lines) + "\n" + THIRD_VOLUME.format(bbox=ball_bbox))
     return path
 
 
-def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs):
+def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, ball_bbox, what):
     """A job attached to a session whose scene has volumes on two grids: the parts divide the first
-    grid (its two volumes mixed per sample), this job's own ranks draw the sphere whole."""
-    scene = three_volume_scene(runtime_dir)
+    grid (its two volumes mixed per sample). A sphere beside them is drawn whole by this job's own
+    ranks; one that overlaps them is mixed into their samples by every job (the parts then divide
+    the hull of all three)."""
+    scene = three_volume_scene(runtime_dir, ball_bbox)
     with running_viewer(viewer, ["--add", scene], ranks=2) as (proc, port, tail), \
             Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
         record_id = [d for d in os.listdir(runtime_dir)
@@ -126,9 +128,9 @@ def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs):
         job, lines = attach(tool, viewer, record_id)
         jobs.append(job)
         status, _ = wait_for_jobs(c, 2)
-        check(len(status["jobs"]) == 2, "three volumes on two grids: a second job joined")
+        check(len(status["jobs"]) == 2, f"three volumes, {what}: a second job joined")
         d = max_difference(before, pixels(c))
-        check(d <= 1, f"three volumes with a job attached: the snapshot equals the one-job snapshot (max difference {d}/255)")
+        check(d <= 1, f"three volumes, {what}, with a job attached: the snapshot equals the one-job snapshot (max difference {d}/255)")
         c.render_set(mode="mip")
         d = max_difference(before_mip, pixels(c))
         check(d <= 1, f"and in MIP (max difference {d}/255)")
@@ -137,7 +139,7 @@ def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs):
         for volume in ("waves", "ball"):
             c.colormap_set(volume=volume, entries=[[0, 0, 0, 0], [0, 0, 0, 0]])
         d = max_difference(before, pixels(c))
-        check(d >= 32, f"the other two volumes made transparent change the attached picture ({d}/255)")
+        check(d >= 32, f"{what}: the other two volumes made transparent change the attached picture ({d}/255)")
         stop(job)
         status, _ = wait_for_jobs(c, 1)
         check(len(status["jobs"]) == 1, "the job is gone")
@@ -252,7 +254,9 @@ def main():
                   "an unreachable head: one line, non-zero exit")
             status = c.call("cluster.status")
             check(len(status["jobs"]) == 1 and max_difference(before, pixels(c)) <= 1, "and the session is unharmed")
-        tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs)
+        tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "128 0 0 192 64 64", "the sphere beside")
+        tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "96 32 0 160 96 64",
+                                    "the sphere overlapping and mixed")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     finally:

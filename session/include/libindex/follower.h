@@ -66,14 +66,15 @@ class Follower {
   Image blend_volumes(const Op& op);
   /// The session of volume `index`: session_ for the first, others_ for the rest.
   Session& volume_session(size_t index);
-  /// The part of volume `index` these ranks render: the job's part on the first volume's grid,
-  /// else all of it.
-  Box3i part_of(size_t index) const { return on_first_grid_.at(index) ? part_ : Box3i{}; }
+  /// The box of volume `index` that these ranks partition (Session::set_volume's part): the job's
+  /// part on the first volume's grid; else, for the lead of a mix with volumes on other grids, the
+  /// hull of the mix (io::partition_box); else none (its own box).
+  Box3i part_of(size_t index) const;
 
   Session& session_;
   kernels::BackendKind backend_;
   std::vector<std::unique_ptr<Session>> others_; ///< volumes 1.. of the scene, when it has several
-  std::vector<size_t> mix_lead_;                 ///< per volume: the volume its samples mix into (itself when it leads)
+  std::vector<size_t> mix_lead_;                 ///< per volume: the volume its samples mix into (io::mix_leads)
   std::vector<bool> on_first_grid_;              ///< per volume: on the first volume's grid (what a part divides)
   std::vector<FrameParams> frames_;              ///< per volume: what the last frame op drew it with
   std::vector<Image> volume_images_;             ///< per volume, on the head: its finished image (empty: mixed)

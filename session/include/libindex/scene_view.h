@@ -29,9 +29,10 @@ void compile_programs(SceneView& view);
 
 /// Several volumes in one scene (io::SceneDescription::volumes): each is rendered as a volume of its
 /// own over every rank, and the head blends their images front to back in volume_order. Exact for
-/// volumes whose boxes do not overlap. Volumes on one grid without sample programs (io::mix_per_sample) are mixed per
-/// sample into one image instead (kernels/mix.h); overlapping volumes on different grids are blended in that order too
-/// (the scene warns). MIP: each volume's classified maximum, blended the same way.
+/// volumes whose boxes do not overlap. Overlapping volumes without sample programs are mixed per
+/// sample into one image instead (io::mix_leads, kernels/mix.h), on one grid or several; those left
+/// out of a mix are blended in that order too (the scene warns). MIP: each volume's classified
+/// maximum, blended the same way.
 
 /// The frame of volume `index`: `shown`'s camera, canvas and scene-wide settings (mode, jitter,
 /// early termination, skipping, filtering, the region of interest), with the volume's own colormap,

@@ -67,8 +67,10 @@ class Session {
 
   /// Collective. Every rank passes a source for the same volume (or nullptr for an empty scene); the
   /// k-d partition is rebuilt and each rank reads only its leaf plus ghost voxels, lazily at the next frame.
-  /// `part`: the box of the volume these ranks render (a job's share of a session that spans several
-  /// jobs); empty: all of it. Ghost voxels come from the whole volume, also across the part's faces.
+  /// `part`: the box of the volume's voxel space these ranks render (a job's share of a session that
+  /// spans several jobs, or the hull of volumes mixed into this one, which may reach past its own
+  /// box); empty: the volume's box. Ghost voxels come from the whole volume, also across the part's
+  /// faces; a leaf reads only the voxels the volume has.
   void set_volume(std::shared_ptr<io::VolumeSource> source, const Box3i& part = {});
   /// Collective: set_volume with the same source and another part.
   void set_part(const Box3i& part);
@@ -102,17 +104,18 @@ class Session {
   /// again. Not collective; a read error surfaces (on every rank) at the frame that needs it.
   void prefetch(std::shared_ptr<io::VolumeSource> next);
 
-  /// Another volume on this volume's grid (the same box and placement), mixed per sample into this
-  /// one's frames (kernels/mix.h): its session, over the same ranks, and its own frame (colormap,
-  /// shading, opacity reference; the camera, canvas and lattice are this one's).
+  /// Another volume mixed per sample into this one's frames (kernels/mix.h): its session, over the
+  /// same ranks, and its own frame (colormap, shading, opacity reference, placement; the camera,
+  /// canvas and sample lattice are this one's). On this volume's grid or another (other voxel size
+  /// or placement); this volume's partition should then span both (set_volume's part).
   struct MixPartner {
     Session* session = nullptr;
     FrameParams frame;
   };
   /// render_frame() with `partners` mixed in per sample (direct volume rendering; at most
-  /// kernels::kMaxMixedVolumes - 1 partners). Collective like render_frame(). Each partner takes
-  /// this session's partition first (after a rebalance it reads its new leaf), so every rank holds
-  /// the same box of every volume and compositing stays as it is.
+  /// kernels::kMaxMixedVolumes - 1 partners). Collective like render_frame(). Each rank's partners
+  /// read the voxels under this session's leaf (on another grid: the leaf's scene box, rounded out),
+  /// so the samples are this session's and compositing stays as it is.
   Image render_mixed_frame(const FrameParams& frame, std::span<const MixPartner> partners,
                            Vec4f background = {0, 0, 0, 0}, bool finish = true);
 

@@ -168,12 +168,23 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
 RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume);
 
 /// Whether volumes a and b of the scene lie on one grid: the same voxel box, placed alike (scaling
-/// and translation). Such volumes are mixed per sample; others that overlap are blended one after
-/// the other (nearest first).
+/// and translation).
 bool share_grid(const SceneDescription& scene, size_t a, size_t b);
-/// Whether volumes a and b are mixed per sample: on one grid, and neither coloured by a sample
-/// program (a program colours its own samples alone; such a volume is blended like one on another grid).
+/// Whether the scene boxes of volumes a and b overlap (share some volume, not just a face).
+bool overlap(const SceneDescription& scene, size_t a, size_t b);
+/// Whether volumes a and b may be mixed per sample: on one grid or overlapping, and neither coloured
+/// by a sample program (a program colours its own samples alone; such a volume is blended one after
+/// the other with those it overlaps, nearest first).
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b);
+/// The most volumes one mix takes (kernels::kMaxMixedVolumes).
+constexpr int kMostMixedVolumes = 4;
+/// Per volume, the volume its samples mix into: the first earlier volume that leads a mix of fewer
+/// than kMostMixedVolumes and may mix with it (mix_per_sample), else itself (it leads).
+std::vector<size_t> mix_leads(const SceneDescription& scene);
+/// The box of `volume`'s voxel space that its ranks partition: when it leads a mix, the hull of its
+/// box and those of the volumes on other grids mixed into it (seen on its grid, rounded out to whole
+/// voxels), so that every sample of the mix has an owner; else its own box.
+Box3i partition_box(const SceneDescription& scene, size_t volume);
 
 /// The text of scenes/default.prj, compiled into the library (synthetic supernova, colormap, camera).
 std::string default_project_text();

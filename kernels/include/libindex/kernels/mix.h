@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Volumes on one grid, mixed per sample: one ray, one sample lattice, every volume's value at
-/// each sample through its own colormap and shading, the samples mixed into one before compositing.
-/// The per-ray function serves both backends, like march.h's.
+/// \file Overlapping volumes mixed per sample: one ray, one sample lattice (the first volume's), every
+/// volume's value at each sample through its own colormap and shading, the samples mixed into one
+/// before compositing. A volume on another grid (other voxel size or placement) is sampled at the
+/// same scene points, read in its own voxel space. The per-ray function serves both backends, like
+/// march.h's.
 ///
 /// Mixing rule (order independent, and exact for media that absorb and emit): opacities combine as
 /// transmittances multiply, 1 - a = prod(1 - a_i); the colour is the opacity-weighted mean of the
@@ -18,18 +20,22 @@ namespace libindex::kernels {
 
 constexpr int kMaxMixedVolumes = 4;
 
-/// One MarchParams per volume, all on one grid (the same camera, placement and owned box; each its
-/// own clip box, which its region of interest may narrow). `lattice` is layer 0 with the hull of the
-/// layers' clip boxes: its sample lattice (sampling distance, jitter), early termination and slice
-/// planes serve all layers.
+/// One MarchParams per volume (the same camera; each its own voxel space, clip box and opacity
+/// correction). `lattice` is layer 0 with the hull of the layers' clip boxes, seen on layer 0's grid:
+/// its sample lattice (sampling distance, jitter), early termination and slice planes serve all.
+/// Layer i's voxel-space point for layer 0's point p is p * to_layer_scale[i] + to_layer_offset[i]:
+/// 1 and 0 for a layer on layer 0's grid, which then reads the very point, bit for bit.
 struct MixParams {
   int count = 0;
   MarchParams layer[kMaxMixedVolumes];
   MarchParams lattice;
+  Vec3f to_layer_scale[kMaxMixedVolumes] = {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
+  Vec3f to_layer_offset[kMaxMixedVolumes] = {};
 };
+static_assert(kMaxMixedVolumes == 4, "to_layer_scale's initializer names every layer");
 static_assert(std::is_trivially_copyable_v<MixParams>);
 
-/// One volume's sample at voxel-space point p, for one ray (F = float) or a packet (lanes.h):
+/// One volume's sample at point p of its voxel space, for one ray (F = float) or a packet (lanes.h):
 /// straight colour (shaded when its shading is on) and opacity corrected for the sampling distance;
 /// alpha 0 in the lanes outside `active`, outside the layer's clip box or where it shows nothing.
 template <class F, class Sampler>
@@ -65,8 +71,10 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void mix_sample(const MixParams& M, co
   F transmittance(1.0f), weight(0.0f);
   LaneVec3<F> rgb{F(0.0f), F(0.0f), F(0.0f)};
   for (int i = 0; i < M.count; ++i) {
+    const Vec3f scale = M.to_layer_scale[i], offset = M.to_layer_offset[i];
+    const LaneVec3<F> q{p.x * scale.x + offset.x, p.y * scale.y + offset.y, p.z * scale.z + offset.z};
     const LaneVec4<F> c =
-        S.visit(i, [&](const auto& sampler) { return layer_sample<F>(M.layer[i], sampler, p, ray_dir, active); });
+        S.visit(i, [&](const auto& sampler) { return layer_sample<F>(M.layer[i], sampler, q, ray_dir, active); });
     transmittance = transmittance * (1.0f - c.w);
     weight = weight + c.w;
     rgb = {rgb.x + c.x * c.w, rgb.y + c.y * c.w, rgb.z + c.z * c.w};
