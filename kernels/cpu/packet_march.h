@@ -29,7 +29,7 @@ struct PacketSampler {
 
   float value(Vec3f p) const { return scalar.value(p); }
 
-  vfloat value(const Vec3v& p) const {
+  __attribute__((always_inline)) vfloat value(const Vec3v& p) const {
     return voxel_scale<T>() * trilinear(p, scalar.centre_min, scalar.centre_max,
                                         [this](vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) {
                                           fetch8(ix, iy, iz, dx, dy, dz, c);
@@ -84,9 +84,9 @@ struct PacketSampler {
       const vint up(32 - kBits);
       first = to_float(shift_right_arithmetic(shift_left(word, up - shift), up));
       second = to_float(shift_right_arithmetic(shift_left(word, up - shift_next), up));
-      // raw_voxel: -32768 counts as -32767.
-      first = select(first < -32767.0f, vfloat(-32767.0f), first);
-      second = select(second < -32767.0f, vfloat(-32767.0f), second);
+      // raw_voxel: -32768 counts as -32767 (one max an operand: the values are never NaN).
+      first = max_unordered(first, vfloat(-32767.0f));
+      second = max_unordered(second, vfloat(-32767.0f));
     } else {
       const vint low((1 << kBits) - 1);
       first = to_float(shift_right_logical(word, shift) & low);

@@ -100,7 +100,7 @@ struct Vec4v {
 
 /// table[i] per lane: one 16-byte load per lane, then a 4x4 transpose within each 128-bit block
 /// (cheaper than four 4-byte gathers: a colormap entry is read whole).
-inline Vec4v gather_entry(const Vec4f* table, vint i) {
+__attribute__((always_inline)) inline Vec4v gather_entry(const Vec4f* table, vint i) {
   alignas(64) int index[kWidth];
   std::memcpy(index, &i, sizeof index);
   const float* t = &table[0].x;
