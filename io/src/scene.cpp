@@ -301,7 +301,7 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
 bool share_grid(const SceneDescription& scene, size_t a, size_t b) {
   const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
   const RenderSettings ra = render_settings(scene, va), rb = render_settings(scene, vb);
-  return va.source->box() == vb.source->box() && ra.scaling == rb.scaling && ra.translation == rb.translation;
+  return va.source->box() == vb.source->box() && same_placement(ra, rb);
 }
 
 bool overlap(const SceneDescription& scene, size_t a, size_t b) {
@@ -339,15 +339,10 @@ Box3i partition_box(const SceneDescription& scene, size_t volume) {
   if (leads.at(volume) != volume) return box;
   const RenderSettings own = render_settings(scene, v);
   for (size_t j = volume + 1; j < scene.volumes.size(); ++j) {
-    if (leads[j] != volume || share_grid(scene, volume, j)) continue;
-    // j's scene box on this volume's grid, rounded out to whole voxels.
-    const Box3f b = to_scene_box(scene.volumes[j].source->box(), render_settings(scene, scene.volumes[j]));
-    for (int a = 0; a < 3; ++a) {
-      const double u = (double(b.lo[a]) - own.translation[a]) / own.scaling[a];
-      const double w = (double(b.hi[a]) - own.translation[a]) / own.scaling[a];
-      box.lo[a] = std::min(box.lo[a], int(std::floor(std::min(u, w))));
-      box.hi[a] = std::max(box.hi[a], int(std::ceil(std::max(u, w))));
-    }
+    if (leads[j] != volume) continue;
+    const VolumeDesc& member = scene.volumes[j];
+    const Box3i b = voxel_box_on_grid(member.source->box(), render_settings(scene, member), own);
+    for (int a = 0; a < 3; ++a) box.lo[a] = std::min(box.lo[a], b.lo[a]), box.hi[a] = std::max(box.hi[a], b.hi[a]);
   }
   return box;
 }

@@ -18,10 +18,6 @@ namespace {
 
 constexpr int kTile = 16;
 
-bool same_placement(const RenderSettings& a, const RenderSettings& b) {
-  return a.scaling == b.scaling && a.translation == b.translation;
-}
-
 void check_layers(std::span<const MixedLayer> layers) {
   require(!layers.empty() && int(layers.size()) <= kMaxMixedVolumes,
           "a mix takes 1 to " + std::to_string(kMaxMixedVolumes) + " volumes, got " + std::to_string(layers.size()));

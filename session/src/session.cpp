@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <future>
 #include <iostream>
@@ -38,7 +37,7 @@ struct Session::State {
   std::optional<Distributed> distributed; ///< in situ: the caller's decomposition instead of source + tree
   Box3i leaf, stored;
   /// While this volume is mixed into a volume on another grid: the box of its voxels that the lead's
-  /// leaf covers, which this rank reads instead of its own leaf (see mix_reach).
+  /// leaf covers, which this rank reads instead of its own leaf (voxel_box_on_grid).
   std::optional<Box3i> reach;
   int ghost = 0;
   Brick brick;
@@ -337,25 +336,7 @@ Image Session::render_mixed_frame(const FrameParams& frame, std::span<const MixP
   return composite(frame, render_local(frame, partners), background, finish);
 }
 
-namespace {
-
-/// The box of a mix partner's voxels that the samples of the lead's leaf read: the leaf itself on
-/// the lead's grid; else the leaf's scene box on the partner's grid, rounded out to whole voxels
-/// (ghost layers are added when it is read).
-Box3i mix_reach(const Box3i& lead_leaf, const RenderSettings& lead, const RenderSettings& partner) {
-  if (lead.scaling == partner.scaling && lead.translation == partner.translation) return lead_leaf;
-  Box3i out;
-  for (int a = 0; a < 3; ++a) {
-    const auto to_partner = [&](int v) {
-      return ((double(v) * lead.scaling[a] + lead.translation[a]) - partner.translation[a]) / partner.scaling[a];
-    };
-    const double u = to_partner(lead_leaf.lo[a]), w = to_partner(lead_leaf.hi[a]);
-    out.lo[a] = int(std::floor(std::min(u, w))), out.hi[a] = int(std::ceil(std::max(u, w)));
-  }
-  return out;
-}
-
-} // namespace
+namespace {} // namespace
 
 Session::LocalFrame Session::render_local(const FrameParams& frame) { return render_local(frame, {}); }
 
@@ -374,7 +355,8 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
       for (const MixPartner& p : partners) {
         State& ps = *p.session->state_;
         if (!ps.source) throw Error("a volume mixed per sample has no data source");
-        set_reach(ps, mix_reach(s.leaf, frame.settings, p.frame.settings));
+        // The partner's voxels under this rank's leaf (on one grid: the leaf itself).
+        set_reach(ps, voxel_box_on_grid(s.leaf, frame.settings, p.frame.settings));
         layers.push_back({resident_view(ps, ghost_width(p.frame)), &p.frame});
       }
       part.stats = s.backend->render_mixed(layers, s.local.view());

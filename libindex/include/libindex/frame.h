@@ -2,7 +2,9 @@
 #pragma once
 /// \file Everything that describes one frame, except the data: camera, colormap, render settings.
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -104,5 +106,25 @@ inline Box3f to_scene_box(const Box3f& f, const RenderSettings& s) {
   return r;
 }
 inline Box3f to_scene_box(const Box3i& b, const RenderSettings& s) { return to_scene_box(to_float(b), s); }
+
+/// Whether two volumes' voxels are placed alike in the scene (the same scaling and translation).
+inline bool same_placement(const RenderSettings& a, const RenderSettings& b) {
+  return a.scaling == b.scaling && a.translation == b.translation;
+}
+
+/// The voxels of the grid `to` places that cover `box` of the grid `from` places: its scene box on
+/// that grid, rounded out to whole voxels (the box itself when the two are placed alike).
+inline Box3i voxel_box_on_grid(const Box3i& box, const RenderSettings& from, const RenderSettings& to) {
+  if (same_placement(from, to)) return box;
+  Box3i out;
+  for (int a = 0; a < 3; ++a) {
+    const auto on_to = [&](int v) {
+      return ((double(v) * from.scaling[a] + from.translation[a]) - to.translation[a]) / to.scaling[a];
+    };
+    const double u = on_to(box.lo[a]), w = on_to(box.hi[a]);
+    out.lo[a] = int(std::floor(std::min(u, w))), out.hi[a] = int(std::ceil(std::max(u, w)));
+  }
+  return out;
+}
 
 } // namespace libindex
