@@ -90,7 +90,7 @@ void add_view_options(CLI::App& app, ViewArgs& a) {
   app.add_option("--focal", a.focal, "focal distance")->check(CLI::PositiveNumber);
   app.add_flag("--ortho", a.ortho, "orthographic camera");
   app.add_option("--colormap", a.colormap,
-                 "colormap preset: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova");
+                 "colormap preset: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet");
   app.add_option("--domain", a.domain, "colormap domain: min max")->expected(2);
   app.add_option("--opacity", a.opacity, "maximum opacity of a preset's ramp (default 1)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--sampling-distance", a.sampling_distance, "distance between samples (scene space)")

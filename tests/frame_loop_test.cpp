@@ -566,7 +566,9 @@ TEST(FrameLoop, TwoVolumesOnOneGridMixPerSample) {
 
   // At 3 ranks the voxel-balanced leaves cut the sphere unevenly: rebalancing moves them.
   const bool moved = head.rebalance();
-  if (head.ranks() == 3) EXPECT_TRUE(moved);
+  if (head.ranks() == 3) {
+    EXPECT_TRUE(moved);
+  }
   EXPECT_LT(max_difference(head.render(head.state().frame), one_rank), 1e-4f) << "after rebalancing";
 }
 

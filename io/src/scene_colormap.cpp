@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Colormap nodes: inline data, a lookup table from IndeX's .cmap file list, or a named preset.
+// Colormap nodes: inline data, a lookup table from IndeX's .cmap file list, IndeX's procedural jet,
+// or a named preset.
 #include "libindex/error.h"
 #include "libindex/io/cmap_reader.h"
 #include "scene_internal.h"
@@ -72,6 +73,16 @@ Colormap from_lookup_table(const SceneNode& node, const SceneResources& resource
   return map;
 }
 
+// IndeX's `map_type = procedural`: `map_name` (jet, the only one IndeX makes) in `map_size` entries.
+Colormap from_procedure(const SceneNode& node) {
+  if (const Value* name = find_attribute(node, "map_name"); name && name->text != "jet")
+    fail(*name, "unknown procedural colormap '" + name->text + "' (IndeX's procedural colormaps: jet)");
+  const Value* size_value = find_attribute(node, "map_size");
+  const int size = size_value ? as_int(*size_value) : 128; // IndeX's default
+  if (size < 2 || size > 65536) fail(*size_value, "map_size must be 2 to 65536, got " + std::to_string(size));
+  return colormap_jet(size);
+}
+
 } // namespace
 
 Colormap colormap_from_node(const SceneNode& node, const SceneResources& resources,
@@ -91,8 +102,10 @@ Colormap colormap_from_node(const SceneNode& node, const SceneResources& resourc
   } else if (type ? type->text == "lookup_table"
                   : (find_attribute(node, "map_index") || !resources.colormap_files.empty())) {
     map = from_lookup_table(node, resources, type, warnings);
+  } else if (type && type->text == "procedural") {
+    map = from_procedure(node);
   } else if (type) {
-    fail(*type, "unknown map_type (data or lookup_table)");
+    fail(*type, "unknown map_type (data, lookup_table or procedural)");
   }
   // Otherwise: an empty colormap node means IndeX's default colormap; core's default ramp stands in.
 

@@ -13,6 +13,10 @@ namespace libindex::io::detail {
 /// supported by libindex)" for attributes IndeX knows, "ignored (unknown attribute)" otherwise.
 void check_node_attributes(const SceneNode& node, std::vector<std::string>& warnings);
 
+/// Renames what other IndeX versions spell differently (a plane's `position`, a volume's `box`,
+/// `quad` for plane, ...) to the names libindex reads, so that one code path reads both.
+void apply_index_spellings(SceneNode& node);
+
 /// True for node types IndeX has and libindex does not render (the node is skipped with a warning).
 bool is_unsupported_node_type(const std::string& type);
 

@@ -15,50 +15,58 @@ struct NodeKeys {
 };
 
 const std::map<std::string, NodeKeys>& node_keys() {
+  // `description_file` (another .prj merged into the node) is IndeX's on every node type.
   static const std::map<std::string, NodeKeys> table = {
-      {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible"}}},
-      {"transformed_scene_group", {{"children", "scale", "rotate", "translate", "transform"}, {"enabled", "visible"}}},
+      {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible", "description_file"}}},
+      {"transformed_scene_group",
+       {{"children", "scale", "rotate", "translate", "transform"}, {"enabled", "visible", "description_file"}}},
       {"sparse_volume",
        {{"importer", "generator", "size", "voxel_format", "bbox", "input_directory", "input_file_base_name",
          "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian", "time_steps",
          "grid"},
         {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible", "subset_data_type",
-         "importer_configuration", "rendering_kernel_program", "compute_technique", "nb_threads", "verbose"}}},
+         "importer_configuration", "rendering_kernel_program", "compute_technique", "nb_threads", "verbose",
+         "description_file", "allow_reloading", "output_cache_directory", "input_time_step_enum_length",
+         "input_time_step_enum_stride", "input_time_step_enum_offset"}}},
       {"colormap",
-       {{"map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset"},
-        {"enabled", "file_name", "color_space"}}},
+       {{"map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset", "map_name", "map_size"},
+        {"enabled", "file_name", "color_space", "description_file"}}},
       {"sparse_volume_rendering_properties",
        {{"sampling_distance", "sampling_distance_reference", "filter_mode"},
         {"reference_step_size", "lod_rendering_enabled", "lod_pixel_threshold", "preintegrated_volume_rendering",
-         "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "enabled"}}},
-      {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color"}}},
-      {"plane", {{"point", "normal", "up", "extent"}, {"enabled", "pickable", "visible", "name", "material"}}},
-      {"rendering_kernel_program", {{"target", "enabled", "source_file", "source_string", "program"}, {"name"}}},
-      {"rendering_kernel_program_parameters", {{"enabled"}, {"name"}}}, // and buffer_<slot>
+         "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "debug_vis_option",
+         "enabled", "description_file"}}},
+      {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color", "description_file"}}},
+      {"plane",
+       {{"point", "normal", "up", "extent"},
+        {"enabled", "pickable", "visible", "name", "material", "roam", "description_file"}}},
+      {"clip_region", {{"bbox"}, {"enabled", "description_file"}}},
+      {"rendering_kernel_program",
+       {{"target", "enabled", "source_file", "source_string", "program"}, {"name", "description_file"}}},
+      {"rendering_kernel_program_parameters", {{"enabled"}, {"name", "description_file"}}}, // and buffer_<slot>
   };
   return table;
 }
 
 // IndeX node types libindex does not render: skipped with one warning so the rest still renders.
+// IndeX's viewer's element types (its scene importer, 2017 and later) that libindex does not build:
+// a scene from the wild that has them still renders what libindex can.
 const std::set<std::string>& unsupported_types() {
-  static const std::set<std::string> types = {"volume_sample_program",
-                                              "surface_sample_program",
-                                              "sparse_volume_compute_technique",
-                                              "phong_gl",
-                                              "directional_light",
-                                              "point_light",
-                                              "triangle_mesh",
-                                              "regular_heightfield",
-                                              "irregular_volume",
-                                              "particle_volume",
-                                              "font",
-                                              "label",
-                                              "texture",
-                                              "clip_region",
-                                              "transformation",
-                                              "volume_texture",
-                                              "shape",
-                                              "icon"};
+  static const std::set<std::string> types = {
+      // shapes and 2D/3D annotations
+      "sphere", "ellipsoid", "cylinder", "cone", "point_set", "line_set", "circle", "ellipse", "polygon", "label_3d",
+      "label_2d", "icon_3d", "icon_2d", "line_path_3d", "line_path_2d", "raster_benchmark_points",
+      "raster_benchmark_lines", "triangle_mesh", "shape", "label", "icon", "layered_graphics",
+      // other kinds of data
+      "volume", "regular_volume", "heightfield", "horizon", "regular_heightfield", "pipe_set", "reservoir_grid",
+      "irregular_volume", "particle_volume", "corner_point_grid",
+      // attributes
+      "phong_gl", "directional_light", "point_light", "time_step_assignment", "heightfield_geometry",
+      "horizon_geometry", "texturing_technique", "compute_technique", "sparse_volume_compute_technique", "path_style",
+      "depth_offset", "intersection_highlighting", "volume_texture", "wireframe_rendering_style",
+      "heightfield_wireframe_style", "shading_model", "texture_filter_mode", "volume_rendering_properties",
+      "label_font", "label_layout", "font", "texture", "reservoir_colormap", "transformation", "volume_sample_program",
+      "surface_sample_program"};
   return types;
 }
 
@@ -126,6 +134,24 @@ const std::vector<std::string>& supported_node_types() {
     return t;
   }();
   return types;
+}
+
+void apply_index_spellings(SceneNode& node) {
+  // Older IndeX viewers name a plane `quad` or `rectangle` and its corner `position`, a sparse
+  // volume's bounds `box` and its OpenVDB grid `input_file_field`.
+  if (node.type == "quad" || node.type == "rectangle") node.type = "plane";
+  struct Spelling {
+    const char *type, *theirs, *ours;
+  };
+  static constexpr Spelling spellings[] = {
+      {"plane", "position", "point"}, {"sparse_volume", "box", "bbox"}, {"sparse_volume", "input_file_field", "grid"}};
+  for (const Spelling& s : spellings) {
+    if (node.type != s.type) continue;
+    const auto it = node.attributes.find(s.theirs);
+    if (it == node.attributes.end() || node.attributes.count(s.ours)) continue; // both given: ours wins
+    node.attributes.emplace(s.ours, it->second); // the Value keeps the file's spelling for messages
+    node.attributes.erase(it);
+  }
 }
 
 bool is_unsupported_node_type(const std::string& type) { return unsupported_types().count(type) != 0; }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Scene-graph nodes from `app::scene::<id>::<attribute>` keys, and the attribute nodes
 // (rendering properties, headlight, colormap) applied to the state volumes inherit.
+#include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "libindex/error.h"
 #include "libindex/io/scene.h"
@@ -41,6 +43,7 @@ std::map<std::string, SceneNode> scene_nodes(const ProjectFile& project) {
       node.attributes[attribute] = v;
     }
   }
+  for (auto& [id, node] : nodes) detail::apply_index_spellings(node);
   // Groups keep their children as a list; other node types keep `children` as an attribute so that it
   // is reported as one they do not use.
   for (auto& [id, node] : nodes) {
@@ -74,7 +77,7 @@ SceneResources scene_resources(const ProjectFile& project) {
 
 bool is_attribute_node_type(const std::string& type) {
   return type == "colormap" || type == "sparse_volume_rendering_properties" || type == "directional_headlight" ||
-         type == "rendering_kernel_program" || type == "rendering_kernel_program_parameters";
+         type == "rendering_kernel_program" || type == "rendering_kernel_program_parameters" || type == "clip_region";
 }
 
 namespace {
@@ -114,15 +117,27 @@ void apply_headlight(const SceneNode& node, SceneAttributes& state) {
   if (const Value* v = detail::find_attribute(node, "intensity")) {
     // IndeX gives the light's intensity as a colour; shading has one intensity: take the mean.
     const auto c = as_floats(*v);
-    if (c.size() != 1 && c.size() != 3) fail(*v, "expected 1 number or 3 (r g b)");
+    if (c.size() != 1 && c.size() != 3 && c.size() != 4) fail(*v, "expected 1 number, or r g b [a]");
     float sum = 0;
-    for (float x : c) {
+    for (float x : std::span(c).first(std::min<size_t>(c.size(), 3))) { // a colour's alpha says nothing here
       if (x < 0) fail(*v, "intensity must not be negative");
       sum += x;
     }
-    state.shading.intensity = sum / float(c.size());
+    state.shading.intensity = sum / float(std::min<size_t>(c.size(), 3));
   }
   state.shading.enabled = true;
+}
+
+// IndeX's clip_region attribute: the volumes after it render only inside `bbox` (scene bbox
+// coordinates); nested ones intersect.
+void apply_clip_region(const SceneNode& node, SceneAttributes& state) {
+  const Value& v = detail::required_attribute(node, "bbox");
+  const auto b = as_floats(v, 6);
+  const Box3f box{{b[0], b[1], b[2]}, {b[3], b[4], b[5]}};
+  if (!(box.lo.x < box.hi.x && box.lo.y < box.hi.y && box.lo.z < box.hi.z))
+    fail(v, "the clip box is empty (expected min x y z, then max x y z, each max above its min)");
+  state.clip_box = state.clip_box ? intersect(*state.clip_box, box) : box;
+  state.clip_value = v;
 }
 
 } // namespace
@@ -144,6 +159,8 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
     detail::apply_program(node, state, warnings);
   } else if (node.type == "rendering_kernel_program_parameters") {
     detail::apply_program_parameters(node, state);
+  } else if (node.type == "clip_region") {
+    apply_clip_region(node, state);
   } else {
     throw Error(node.origin.to_string() + ": app::scene::" + node.id + "::type = '" + node.type +
                 "': not an attribute node (colormap, sparse_volume_rendering_properties, directional_headlight)");

@@ -20,6 +20,14 @@ using detail::find_attribute;
 using detail::required_attribute;
 
 std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
+std::string box_text(const Box3i& b) {
+  std::string t;
+  for (int v : {b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}) {
+    if (!t.empty()) t += ' ';
+    t += std::to_string(v);
+  }
+  return t;
+}
 
 std::string extension_of(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -47,6 +55,7 @@ std::string importer_of(const SceneNode& node) {
   }
   const std::string& t = v->text;
   if (t == "raw" || t == "synthetic" || t == "nrrd" || t == "openvdb" || t == "nanovdb") return t;
+  if (t == "vdb") return "openvdb"; // older IndeX viewers
   if (t.find("Sparse_volume_importer_raw") != std::string::npos || t.find("Raw_importer") != std::string::npos)
     return "raw";
   if (t.find("NanoVDB") != std::string::npos || t.find("Nanovdb") != std::string::npos) return "nanovdb";
@@ -237,6 +246,19 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
         {local(clip.hi.x, d.bbox.lo.x), local(clip.hi.y, d.bbox.lo.y), local(clip.hi.z, d.bbox.lo.z)}};
     d.clip_region = intersect(local_clip, d.source->box());
     if (d.clip_region.empty()) fail(*c, "the clip region does not overlap the volume's bbox");
+  }
+  if (state.clip_box) {
+    // A clip_region node's box, rounded out to whole voxels (libindex clips at voxel faces).
+    const Box3f& c = *state.clip_box;
+    auto local = [](float v, int lo) { return int(std::clamp<double>(double(v) - lo, -2.0e9, 2.0e9)); };
+    const Box3i box{{local(std::floor(c.lo.x), d.bbox.lo.x), local(std::floor(c.lo.y), d.bbox.lo.y),
+                     local(std::floor(c.lo.z), d.bbox.lo.z)},
+                    {local(std::ceil(c.hi.x), d.bbox.lo.x), local(std::ceil(c.hi.y), d.bbox.lo.y),
+                     local(std::ceil(c.hi.z), d.bbox.lo.z)}};
+    d.clip_region = intersect(d.clip_region, box);
+    if (d.clip_region.empty())
+      fail(*state.clip_value,
+           "this clip region leaves nothing of volume '" + node.id + "' (its bbox is " + box_text(d.bbox) + ")");
   }
   d.spacing = voxel_spacing(*d.source);
 

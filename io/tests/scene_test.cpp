@@ -585,6 +585,72 @@ TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {
                       "plane node 'p' needs 'extent'");
 }
 
+TEST(Scene, ScenesOfOlderIndexViewersLoadWithTheirSpellingsAndNodeTypes) {
+  // IndeX's 2017 viewer: a plane called quad with its corner in `position`, a volume's bounds in
+  // `box`, its procedural jet colormap, a clip_region node, and node types libindex does not build.
+  Fixture f("app::scene::root::children = jet clip g shapes vol q\n" // 2
+            "app::scene::jet::type = colormap\n"                     // 3
+            "app::scene::jet::map_type = procedural\n"               // 4
+            "app::scene::jet::map_name = jet\n"                      // 5
+            "app::scene::jet::map_size = 4\n"                        // 6
+            "app::scene::clip::type = clip_region\n"                 // 7
+            "app::scene::clip::bbox = 1 0.5 -10 3 10 10\n"           // 8
+            "app::scene::g::type = static_scene_group\n"             // 9
+            "app::scene::g::children = inner\n"                      // 10
+            "app::scene::inner::type = clip_region\n"                // 11: stays inside g
+            "app::scene::inner::bbox = 0 0 0 1 1 1\n"                // 12
+            "app::scene::shapes::type = static_scene_group\n"        // 13
+            "app::scene::shapes::children = ball light look text\n"  // 14
+            "app::scene::ball::type = sphere\n"                      // 15
+            "app::scene::light::type = directional_light\n"          // 16
+            "app::scene::look::type = volume_rendering_properties\n" // 17
+            "app::scene::text::type = label_3d\n"                    // 18
+            "app::scene::vol::type = sparse_volume\n"                // 19
+            "app::scene::vol::importer = raw\n"                      // 20
+            "app::scene::vol::input_directory = data\n"              // 21
+            "app::scene::vol::input_file_base_name = vol\n"          // 22
+            "app::scene::vol::input_file_extension = .raw\n"         // 23
+            "app::scene::vol::voxel_format = uint16\n"               // 24
+            "app::scene::vol::box = 0 0 0 4 3 2\n"                   // 25
+            "app::scene::q::type = quad\n"                           // 26
+            "app::scene::q::position = 1 2 0.5\n"                    // 27
+            "app::scene::q::normal = 0 0 1\n"                        // 28
+            "app::scene::q::up = 0 1 0\n"                            // 29
+            "app::scene::q::extent = 4 3\n");                        // 30
+  const SceneDescription s = f.load();
+  for (const auto& w : s.warnings) SCOPED_TRACE(w);
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  EXPECT_TRUE(v.bbox == (Box3i{{0, 0, 0}, {4, 3, 2}}));
+  // x from 1 to 3; y rounded out from 0.5 to 0, and only the volume's 3; z all of it.
+  EXPECT_TRUE(v.clip_region == (Box3i{{1, 0, 0}, {3, 3, 2}})) << "the group's clip region stays inside it";
+  ASSERT_EQ(v.colormap.entries.size(), 4u);
+  const Vec4f jet[4] = {{0, 0, 1, 1}, {0, 1, 1, 1}, {1, 1, 0, 1}, {1, 0, 0, 1}}; // at t = 1/8, 3/8, 5/8, 7/8
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(v.colormap.entries[size_t(i)] == jet[i]) << i;
+  ASSERT_EQ(s.planes.size(), 1u);
+  EXPECT_TRUE(s.planes[0].point == (Vec3f{1, 2, 0.5f}));
+  EXPECT_EQ(s.planes[0].extent_x, 4.0f);
+  ASSERT_EQ(s.warnings.size(), 4u) << "one for each node type libindex does not build";
+  for (int line : {15, 16, 17, 18}) {
+    bool found = false;
+    for (const auto& w : s.warnings)
+      found = found || (w.find(f.at(line) + ":") == 0 && w.find("ignored") != std::string::npos);
+    EXPECT_TRUE(found) << line;
+  }
+
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = c\napp::scene::c::type = colormap\n"
+                            "app::scene::c::map_type = procedural\napp::scene::c::map_name = hot\n"),
+                      "scene.prj:5", "'hot'", "jet");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = c vol\napp::scene::c::type = clip_region\n"
+                            "app::scene::c::bbox = 10 10 10 20 20 20\n" +
+                            kRawVolume),
+                      "scene.prj:4", "leaves nothing of volume 'vol'");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = c\napp::scene::c::type = clip_region\n"
+                            "app::scene::c::bbox = 1 1 1 0 2 2\n"),
+                      "scene.prj:4", "empty");
+}
+
 TEST(Scene, DataColormapPresetAndRawOptions) {
   Fixture f("app::scene::root::children = c vol\n"
             "app::scene::c::type = colormap\n"

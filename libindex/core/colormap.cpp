@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cmath>
+#include <string>
 
 #include "libindex/error.h"
 
@@ -61,13 +62,19 @@ const std::vector<Vec3f> kCoolWarm{{0.230f, 0.299f, 0.754f},
                                    {0.867f, 0.867f, 0.867f},
                                    {0.957f, 0.604f, 0.482f},
                                    {0.706f, 0.016f, 0.150f}};
+// MATLAB's jet (blue, cyan, yellow, red): the one map IndeX's procedural colormaps offer.
+Vec3f jet(float t) {
+  const auto ramp = [t](float centre) { return clampf(1.5f - std::fabs(4.0f * t - centre), 0, 1); };
+  return {ramp(3), ramp(2), ramp(1)};
+}
+
 const std::vector<Vec3f> kSupernova{
     {0.05f, 0.0f, 0.15f}, {0.55f, 0.05f, 0.25f}, {0.95f, 0.35f, 0.1f}, {1.0f, 0.75f, 0.3f}, {1.0f, 1.0f, 0.9f}};
 
 } // namespace
 
 std::vector<std::string> colormap_preset_names() {
-  return {"viridis", "magma", "inferno", "plasma", "cool-warm", "grayscale", "supernova"};
+  return {"viridis", "magma", "inferno", "plasma", "cool-warm", "grayscale", "supernova", "jet"};
 }
 
 Colormap colormap_preset(const std::string& name, float max_alpha) {
@@ -90,10 +97,23 @@ Colormap colormap_preset(const std::string& name, float max_alpha) {
       c = {t, t, t};
     else if (name == "supernova")
       c = eval_stops(kSupernova, t);
+    else if (name == "jet")
+      c = jet(t);
     else
       throw Error("unknown colormap preset '" + name +
-                  "' (known: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova)");
+                  "' (known: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet)");
     map.entries[i] = {c.x, c.y, c.z, t * max_alpha};
+  }
+  return map;
+}
+
+Colormap colormap_jet(int size) {
+  if (size < 2) throw Error("a colormap needs at least 2 entries, got " + std::to_string(size));
+  Colormap map;
+  map.entries.resize(size_t(size));
+  for (int i = 0; i < size; ++i) {
+    const Vec3f c = jet((float(i) + 0.5f) / float(size));
+    map.entries[size_t(i)] = {c.x, c.y, c.z, 1.0f};
   }
   return map;
 }

@@ -71,9 +71,12 @@ struct Colormap {
   }
 };
 
-/// Named presets of 256 entries: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova.
+/// Named presets of 256 entries: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet.
 /// Alpha ramps linearly from 0 to `max_alpha`. Throws Error naming the preset when unknown.
 Colormap colormap_preset(const std::string& name, float max_alpha = 1.0f);
+/// IndeX's procedural colormap (`map_type = procedural`): `size` entries of jet taken at the entries'
+/// centres, opaque. Throws Error when size < 2.
+Colormap colormap_jet(int size);
 /// The names `colormap_preset` accepts.
 std::vector<std::string> colormap_preset_names();
 

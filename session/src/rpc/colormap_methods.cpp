@@ -86,7 +86,7 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
        "Sets a volume's colormap (the first volume's unless 'volume' names another) from a preset or a table, its "
        "domain, boundary mode and opacity curve.",
        {{"volume", param_doc("string", "id of the scene's volume (scene.info lists them); default: the first")},
-        {"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova")},
+        {"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet")},
         {"entries", param_doc("number[][4]", "straight RGBA entries in [0,1], at most 65536")},
         {"domain", param_doc("number[2]", "value range mapped onto the table")},
         {"boundary_mode", param_doc("string", "clamp_to_edge or clamp_to_transparent")},

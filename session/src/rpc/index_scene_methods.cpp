@@ -44,13 +44,15 @@ std::string node_type_of(const std::string& class_name) {
       {"IDirectional_headlight", "directional_headlight"},
       {"IStatic_scene_group", "static_scene_group"},
       {"IVolume_sample_program", "rendering_kernel_program"},
-      {"IRendering_kernel_program_parameters", "rendering_kernel_program_parameters"}};
+      {"IRendering_kernel_program_parameters", "rendering_kernel_program_parameters"},
+      {"IClip_region", "clip_region"},
+      {"IPlane", "plane"}};
   const auto it = types.find(class_name);
   if (it == types.end())
     bad("'class_name' " + class_name +
         " is not supported (IColormap, ISparse_volume_scene_element, ISparse_volume_rendering_properties, "
         "IDirectional_headlight, IStatic_scene_group, IVolume_sample_program, "
-        "IRendering_kernel_program_parameters)");
+        "IRendering_kernel_program_parameters, IClip_region, IPlane)");
   return it->second;
 }
 

@@ -57,6 +57,9 @@ struct SceneAttributes {
   Vec3f light_direction{0, 0, -1};    ///< directional_headlight::direction, in camera space
   std::optional<ProgramDesc> program; ///< the rendering_kernel_program in effect (enabled ones only)
   std::map<int, std::vector<unsigned char>> program_buffers; ///< the parameters node in effect
+  /// The `clip_region` nodes in effect (IndeX's clip attribute), intersected; bbox coordinates.
+  std::optional<Box3f> clip_box;
+  std::optional<Value> clip_value; ///< the `bbox` that set clip_box last, for messages
 };
 
 /// Project-wide resources that node builders look up: IndeX's colormap file table.
