@@ -55,7 +55,7 @@ VolumeFileOptions volume_file_options(const SceneArgs& args) {
     require(args.dims->size() == 3, "--dims needs 3 numbers");
     o.dims = Vec3i{(*args.dims)[0], (*args.dims)[1], (*args.dims)[2]};
   }
-  if (args.type) o.dtype = parse_dtype(*args.type);
+  if (args.type) o.type = io::parse_file_type(*args.type);
   o.grid = args.grid;
   return o;
 }
@@ -66,8 +66,11 @@ void add_scene_options(CLI::App& app, SceneArgs& a) {
                  "an Open SciVis name like head_256x256x113_uint16.raw, or --dims/--type), .nrrd/.nhdr, .vdb, .nvdb")
       ->check(CLI::ExistingFile);
   app.add_option("--dims", a.dims, "a raw file's size: X Y Z voxels (when its name does not say)")->expected(3);
-  app.add_option("--type", a.type, "a raw file's voxel type: uint8, uint16, sint16 or float32")
-      ->check(CLI::IsMember({"uint8", "uint16", "sint16", "int16", "float32", "float"}));
+  app.add_option("--type", a.type,
+                 "a raw file's voxel type: uint8, uint16, int16 (sint16), float32; int8, uint32, int32 and float64 "
+                 "become float32 as they are read")
+      ->check(CLI::IsMember(
+          {"uint8", "int8", "uint16", "sint16", "int16", "uint32", "int32", "float32", "float", "float64", "double"}));
   app.add_option("--grid", a.grid, "the grid of an OpenVDB or NanoVDB file (default: its first float grid)");
   app.add_option("--add", a.add,
                  "IndeX project file (.prj); repeat to layer several. Any key can also be "

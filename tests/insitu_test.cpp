@@ -105,7 +105,7 @@ Image reference_render(const FrameParams& frame, float phase = 0) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   io::RawLayout layout;
-  layout.path = path.string(), layout.dims = kGlobal.hi, layout.dtype = DType::float32;
+  layout.path = path.string(), layout.dims = kGlobal.hi, layout.type = io::FileType::float32;
   SessionOptions quiet;
   quiet.log = false;
   Session session(MPI_COMM_WORLD, quiet);

@@ -7,7 +7,7 @@
 
 namespace libindex::io::detail {
 
-/// Reverses the bytes of each of `count` values of `size` bytes (1, 2 or 4) in place.
+/// Reverses the bytes of each of `count` values of `size` bytes (1, 2, 4 or 8) in place.
 inline void swap_bytes(std::byte* data, size_t count, int size) {
   if (size == 2) {
     for (size_t i = 0; i < count; ++i) std::swap(data[2 * i], data[2 * i + 1]);
@@ -16,6 +16,8 @@ inline void swap_bytes(std::byte* data, size_t count, int size) {
       std::swap(data[4 * i], data[4 * i + 3]);
       std::swap(data[4 * i + 1], data[4 * i + 2]);
     }
+  } else if (size == 8) {
+    for (size_t i = 0; i < count; ++i) std::reverse(data + 8 * i, data + 8 * (i + 1));
   }
 }
 

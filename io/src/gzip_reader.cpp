@@ -9,6 +9,7 @@
 
 #include "byte_order.h"
 #include "file_io.h"
+#include "file_types.h"
 #include "gzip_source.h"
 #include "libindex/error.h"
 #include "libindex/io/progress.h"
@@ -90,25 +91,30 @@ class GzipSource final : public VolumeSource {
       : layout_(std::move(layout)), skip_(skip), label_(std::move(label)), file_(layout_.path, label_) {}
 
   Box3i box() const override { return {{0, 0, 0}, layout_.dims}; }
-  DType dtype() const override { return layout_.dtype; }
+  DType dtype() const override { return rendered_type(layout_.type); }
   std::string describe() const override {
-    return label_ + " " + layout_.path + " " + dims_text(layout_.dims) + " " + to_string(layout_.dtype) + " gzip" +
+    return label_ + " " + layout_.path + " " + dims_text(layout_.dims) + " " + to_string(layout_.type) +
+           (detail::stored_as_rendered(layout_.type) ? "" : " (as " + to_string(dtype()) + ")") + " gzip" +
            (layout_.endian == Endian::big ? " big-endian" : "");
   }
 
   Brick read(const Box3i& wanted) const override {
     const Box3i r = intersect(wanted, box());
-    Brick brick(r, layout_.dtype);
+    Brick brick(r, dtype());
     if (r.empty()) return brick;
     const Vec3i n = layout_.dims, s = r.size();
-    const uint64_t sz = uint64_t(dtype_size(layout_.dtype));
+    const uint64_t sz = uint64_t(file_type_size(layout_.type));
+    const size_t voxels = size_t(r.voxel_count());
+    const bool converts = !detail::stored_as_rendered(layout_.type);
+    std::vector<std::byte> staging(converts ? voxels * sz : 0); // what the file holds, before conversion
     const uint64_t row_bytes = uint64_t(s.x) * sz;
     auto position = [&](int y, int z) { return skip_ + ((uint64_t(z) * n.y + y) * n.x + r.lo.x) * sz; };
     const uint64_t expected = skip_ + uint64_t(n.x) * n.y * n.z * sz;
     // Progress counts decompressed bytes up to the end of the box: that is the work a read does.
     ProgressMeter meter(describe(), position(r.hi.y - 1, r.hi.z - 1) + row_bytes);
     Inflater inflater(file_, layout_.offset, label_ + ": '" + layout_.path + "'");
-    std::byte* out = brick.bytes.data();
+    std::byte* const first = converts ? staging.data() : brick.bytes.data();
+    std::byte* out = first;
     for (int z = r.lo.z; z < r.hi.z; ++z)
       for (int y = r.lo.y; y < r.hi.y; ++y) {
         const uint64_t at = position(y, z);
@@ -118,13 +124,13 @@ class GzipSource final : public VolumeSource {
         if (got != gap + row_bytes)
           throw Error(label_ + ": '" + layout_.path + "': gzip data is truncated: expected " +
                       std::to_string(expected) + " decompressed bytes (" + dims_text(n) + " " +
-                      to_string(layout_.dtype) + "), the stream ends after " + std::to_string(inflater.total_out()) +
+                      to_string(layout_.type) + "), the stream ends after " + std::to_string(inflater.total_out()) +
                       " bytes");
         out += row_bytes;
       }
     const bool file_big = layout_.endian == Endian::big;
-    if (sz > 1 && file_big != (std::endian::native == std::endian::big))
-      swap_bytes(brick.bytes.data(), size_t(r.voxel_count()), int(sz));
+    if (sz > 1 && file_big != (std::endian::native == std::endian::big)) swap_bytes(first, voxels, int(sz));
+    if (converts) convert_voxels(first, layout_.type, brick.bytes.data(), voxels);
     meter.finish();
     return brick;
   }

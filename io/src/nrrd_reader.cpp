@@ -83,16 +83,23 @@ Header parse_header(const std::string& path) {
   return h;
 }
 
-DType parse_type(const std::string& type, const std::string& where) {
+FileType parse_type(const std::string& type, const std::string& where) {
   const std::string t = lower(type);
-  if (t == "uchar" || t == "unsigned char" || t == "uint8" || t == "uint8_t") return DType::uint8;
-  if (t == "ushort" || t == "unsigned short" || t == "unsigned short int" || t == "uint16" || t == "uint16_t")
-    return DType::uint16;
-  if (t == "short" || t == "short int" || t == "signed short" || t == "signed short int" || t == "int16" ||
-      t == "int16_t")
-    return DType::int16;
-  if (t == "float") return DType::float32;
-  throw Error(where + ": type '" + type + "' is not supported (uchar, ushort, short or float)");
+  auto is = [&t](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (t == n) return true;
+    return false;
+  };
+  if (is({"uchar", "unsigned char", "uint8", "uint8_t"})) return FileType::uint8;
+  if (is({"signed char", "int8", "int8_t"})) return FileType::int8;
+  if (is({"ushort", "unsigned short", "unsigned short int", "uint16", "uint16_t"})) return FileType::uint16;
+  if (is({"short", "short int", "signed short", "signed short int", "int16", "int16_t"})) return FileType::int16;
+  if (is({"uint", "unsigned int", "uint32", "uint32_t"})) return FileType::uint32;
+  if (is({"int", "signed int", "int32", "int32_t"})) return FileType::int32;
+  if (t == "float") return FileType::float32;
+  if (t == "double") return FileType::float64;
+  throw Error(where + ": type '" + type +
+              "' is not supported (uchar, signed char, ushort, short, uint, int, float or double)");
 }
 
 // Vector length of each "(a,b,c)" in "space directions"; "none" marks a non-spatial axis.
@@ -169,7 +176,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
   if (trim(dim_text) != "3")
     throw Error(where("dimension") + ": dimension " + dim_text + " is not supported (only 3-D scalar volumes)");
   RawLayout layout;
-  layout.dtype = parse_type(need("type"), where("type"));
+  layout.type = parse_type(need("type"), where("type"));
   {
     std::istringstream in(need("sizes"));
     int n[3] = {0, 0, 0};
@@ -186,8 +193,8 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     if (endian != "little" && endian != "big")
       throw Error(where("endian") + ": endian must be little or big, got '" + *e + "'");
     layout.endian = endian == "big" ? Endian::big : Endian::little;
-  } else if (dtype_size(layout.dtype) > 1) {
-    throw Error("nrrd: '" + path + "': the header has no 'endian' field, required for type " + to_string(layout.dtype));
+  } else if (file_type_size(layout.type) > 1) {
+    throw Error("nrrd: '" + path + "': the header has no 'endian' field, required for type " + to_string(layout.type));
   }
 
   Vec3f spacing{1, 1, 1};
@@ -247,7 +254,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     layout.offset = start;
     inner = detail::open_gzip_volume(layout, uint64_t(byte_skip), "nrrd");
   } else {
-    const uint64_t bytes = uint64_t(layout.dims.x) * layout.dims.y * layout.dims.z * dtype_size(layout.dtype);
+    const uint64_t bytes = uint64_t(layout.dims.x) * layout.dims.y * layout.dims.z * file_type_size(layout.type);
     if (byte_skip == -1) { // the data is the last `bytes` of the file
       const uint64_t size = detail::regular_file_size(layout.path, "nrrd");
       if (size < bytes)

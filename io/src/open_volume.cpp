@@ -24,7 +24,7 @@ std::shared_ptr<VolumeSource> open_volume_file(const std::string& path, const st
       RawLayout layout;
       layout.path = path;
       layout.dims = name->dims;
-      layout.dtype = name->dtype;
+      layout.type = name->type;
       return open_raw(layout);
     }
     throw Error("'" + path +

@@ -10,6 +10,7 @@
 
 #include "byte_order.h"
 #include "file_io.h"
+#include "file_types.h"
 #include "libindex/error.h"
 #include "libindex/io/progress.h"
 
@@ -27,9 +28,10 @@ class RawSource final : public VolumeSource {
   explicit RawSource(RawLayout layout) : layout_(std::move(layout)), file_(layout_.path, layout_.label) {}
 
   Box3i box() const override { return {{0, 0, 0}, layout_.dims}; }
-  DType dtype() const override { return layout_.dtype; }
+  DType dtype() const override { return rendered_type(layout_.type); }
   std::string describe() const override {
-    std::string s = layout_.label + " " + layout_.path + " " + dims_text(layout_.dims) + " " + to_string(layout_.dtype);
+    std::string s = layout_.label + " " + layout_.path + " " + dims_text(layout_.dims) + " " + to_string(layout_.type);
+    if (!detail::stored_as_rendered(layout_.type)) s += " (as " + to_string(dtype()) + ")";
     if (layout_.endian == Endian::big) s += " big-endian";
     if (layout_.z_fastest) s += " zyx";
     return s;
@@ -37,26 +39,34 @@ class RawSource final : public VolumeSource {
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box());
-    Brick brick(region, layout_.dtype);
+    Brick brick(region, dtype());
     if (region.empty()) return brick;
-    ProgressMeter meter(describe(), brick.bytes.size());
+    const size_t voxels = size_t(region.voxel_count());
+    // Types libindex renders as they are go straight into the brick; others through one staging copy.
+    const bool converts = !detail::stored_as_rendered(layout_.type);
+    std::vector<std::byte> staging(converts ? voxels * size_t(voxel_bytes()) : 0);
+    std::byte* out = converts ? staging.data() : brick.bytes.data();
+    ProgressMeter meter(describe(), uint64_t(voxels) * uint64_t(voxel_bytes()));
     if (layout_.z_fastest)
-      read_z_fastest(region, brick, meter);
+      read_z_fastest(region, out, meter);
     else
-      read_x_fastest(region, brick, meter);
-    if (needs_swap()) detail::swap_bytes(brick.bytes.data(), size_t(region.voxel_count()), dtype_size(layout_.dtype));
+      read_x_fastest(region, out, meter);
+    if (needs_swap()) detail::swap_bytes(out, voxels, voxel_bytes());
+    if (converts) detail::convert_voxels(staging.data(), layout_.type, brick.bytes.data(), voxels);
     meter.finish();
     return brick;
   }
 
  private:
+  int voxel_bytes() const { return file_type_size(layout_.type); }
+
   bool needs_swap() const {
     const bool file_big = layout_.endian == Endian::big;
-    return dtype_size(layout_.dtype) > 1 && file_big != (std::endian::native == std::endian::big);
+    return voxel_bytes() > 1 && file_big != (std::endian::native == std::endian::big);
   }
 
   // Voxel index (in the file's order) to byte offset.
-  uint64_t offset_of(uint64_t index) const { return layout_.offset + index * uint64_t(dtype_size(layout_.dtype)); }
+  uint64_t offset_of(uint64_t index) const { return layout_.offset + index * uint64_t(voxel_bytes()); }
 
   // Reads `bytes` contiguous file bytes at `offset` into `out`, in chunks that feed the progress meter.
   void read_span(std::byte* out, uint64_t bytes, uint64_t offset, ProgressMeter& meter) const {
@@ -70,10 +80,9 @@ class RawSource final : public VolumeSource {
 
   // File order = brick order (x fastest): one read per row, or per slab / run of slabs when the box
   // spans whole rows / whole slices, since those are contiguous in the file.
-  void read_x_fastest(const Box3i& r, Brick& brick, ProgressMeter& meter) const {
+  void read_x_fastest(const Box3i& r, std::byte* out, ProgressMeter& meter) const {
     const Vec3i n = layout_.dims, s = r.size();
-    const uint64_t sz = uint64_t(dtype_size(layout_.dtype));
-    std::byte* out = brick.bytes.data();
+    const uint64_t sz = uint64_t(voxel_bytes());
     auto index = [&](int x, int y, int z) { return (uint64_t(z) * n.y + y) * n.x + x; };
     if (s.x == n.x && s.y == n.y) {
       read_span(out, uint64_t(r.voxel_count()) * sz, offset_of(index(0, 0, r.lo.z)), meter);
@@ -96,12 +105,11 @@ class RawSource final : public VolumeSource {
 
   // z fastest in the file (IndeX convert_zyx_to_xyz): read the box's z-runs one x-plane at a time and
   // transpose each plane into the x-fastest brick, so staging never exceeds one plane of the box.
-  void read_z_fastest(const Box3i& r, Brick& brick, ProgressMeter& meter) const {
+  void read_z_fastest(const Box3i& r, std::byte* out, ProgressMeter& meter) const {
     const Vec3i n = layout_.dims, s = r.size();
-    const size_t sz = size_t(dtype_size(layout_.dtype));
+    const size_t sz = size_t(voxel_bytes());
     auto index = [&](int x, int y, int z) { return (uint64_t(x) * n.y + y) * n.z + z; };
     std::vector<std::byte> plane(size_t(s.y) * s.z * sz); // [y][z] of one x
-    std::byte* out = brick.bytes.data();
     for (int x = r.lo.x; x < r.hi.x; ++x) {
       if (s.z == n.z) {
         read_span(plane.data(), plane.size(), offset_of(index(x, r.lo.y, 0)), meter);
@@ -131,10 +139,10 @@ std::unique_ptr<VolumeSource> open_raw(const RawLayout& layout) {
   // In 128 bits: three int dimensions times a voxel size reach 2^95, and a wrapped 64-bit product
   // (1073741824 x 1073741824 x 16 bytes = 2^64 -> 0) would pass a 1-byte file as complete.
   using u128 = unsigned __int128;
-  const u128 expected = u128(layout.offset) + u128(d.x) * u128(d.y) * u128(d.z) * dtype_size(layout.dtype);
+  const u128 expected = u128(layout.offset) + u128(d.x) * u128(d.y) * u128(d.z) * file_type_size(layout.type);
   const std::string expected_text =
       expected > std::numeric_limits<uint64_t>::max() ? "more than 2^64" : std::to_string(uint64_t(expected));
-  const std::string shape = dims_text(d) + " " + to_string(layout.dtype) +
+  const std::string shape = dims_text(d) + " " + to_string(layout.type) +
                             (layout.offset ? " after " + std::to_string(layout.offset) + " header bytes" : "");
   if (actual < expected)
     throw Error(layout.label + ": '" + layout.path + "' is truncated: expected " + expected_text + " bytes (" + shape +
@@ -154,18 +162,14 @@ std::optional<ScivisName> parse_scivis_name(const std::string& path) {
   std::smatch m;
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
   const std::string type = m[4];
-  DType t;
-  if (type == "uint8")
-    t = DType::uint8;
-  else if (type == "uint16")
-    t = DType::uint16;
-  else if (type == "int16")
-    t = DType::int16;
-  else if (type == "float32")
-    t = DType::float32;
-  else
+  FileType t;
+  try {
+    t = parse_file_type(type);
+  } catch (const Error&) {
     throw Error("raw: '" + path + "': voxel type '" + type +
-                "' from the file name is not supported (uint8, uint16, int16, float32)");
+                "' from the file name is not supported (uint8, int8, uint16, int16, uint32, int32, float32, "
+                "float64)");
+  }
   return ScivisName{{std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])}, t};
 }
 

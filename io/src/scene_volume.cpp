@@ -95,11 +95,11 @@ InputPath input_path(const SceneNode& node, std::optional<int> step) {
   return {base, detail::resolve_input_path(*base, name)};
 }
 
-DType voxel_format(const Value& v) {
+FileType voxel_format(const Value& v) {
   if (v.text == "rgba8" || v.text == "rgba")
     fail(v, "rgba8 volumes are not supported (libindex renders scalar volumes through a colormap)");
   try {
-    return parse_dtype(v.text);
+    return parse_file_type(v.text);
   } catch (const Error& e) {
     fail(v, e.what());
   }
@@ -131,10 +131,10 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
     required_attribute(node, "bbox"); // throws: the size is nowhere else
   }
   if (format_value) {
-    layout.dtype = voxel_format(*format_value);
-    if (scivis && scivis->dtype != layout.dtype) fail(*format_value, "the file name says " + to_string(scivis->dtype));
+    layout.type = voxel_format(*format_value);
+    if (scivis && scivis->type != layout.type) fail(*format_value, "the file name says " + to_string(scivis->type));
   } else if (scivis) {
-    layout.dtype = scivis->dtype;
+    layout.type = scivis->type;
   } else {
     required_attribute(node, "voxel_format");
   }

@@ -103,6 +103,26 @@ TEST(NrrdReader, GzipAttached) {
   expect_volume(*open_nrrd(path), v);
 }
 
+TEST(NrrdReader, DoubleIntAndSignedCharBecomeFloat32) {
+  TempDir dir;
+  const auto d = values<float>();
+  std::vector<double> doubles(d.begin(), d.end());
+  std::vector<int32_t> ints(d.size());
+  std::vector<int8_t> chars(d.size());
+  std::vector<float> from_ints(d.size()), from_chars(d.size());
+  for (size_t i = 0; i < d.size(); ++i) {
+    ints[i] = int32_t(i) * -70000;
+    from_ints[i] = float(ints[i]);
+    chars[i] = int8_t(int(i) - 100);
+    from_chars[i] = float(chars[i] < -127 ? -127 : chars[i]) * (1.0f / 127.0f);
+  }
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "d.nrrd", header("double", "raw", "endian: big\n"), bytes_of(swapped(doubles)))), d);
+  const auto gz = test::gzip_bytes(ints.data(), ints.size() * 4);
+  expect_volume(*open_nrrd(write_nrrd(dir, "i.nrrd", header("int", "gzip", "endian: little\n"), gz)), from_ints);
+  expect_volume(*open_nrrd(write_nrrd(dir, "c.nrrd", header("signed char", "raw", ""), bytes_of(chars))), from_chars);
+}
+
 TEST(NrrdReader, DetachedRawAndGzip) {
   TempDir dir;
   const auto v = values<float>();
@@ -187,8 +207,8 @@ TEST(NrrdReader, Errors) {
   TempDir dir;
   const auto data = bytes_of(values<uint8_t>());
   EXPECT_CONTAINS_ALL(
-      error_of([&] { open_nrrd(write_nrrd(dir, "dbl.nrrd", header("double", "raw", "endian: little\n"), data)); }),
-      "dbl.nrrd:3", "type 'double' is not supported");
+      error_of([&] { open_nrrd(write_nrrd(dir, "i64.nrrd", header("int64", "raw", "endian: little\n"), data)); }),
+      "i64.nrrd:3", "type 'int64' is not supported");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "txt.nrrd", header("uchar", "ascii", ""), data)); }),
                       "txt.nrrd", "encoding 'ascii' is not supported");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }),

@@ -90,7 +90,7 @@ void round_trip(DType dtype, Endian endian, bool z_fastest) {
   RawLayout layout;
   layout.path = path;
   layout.dims = kDims;
-  layout.dtype = dtype;
+  layout.type = file_type(dtype);
   layout.endian = endian;
   layout.z_fastest = z_fastest;
   const auto source = open_raw(layout);
@@ -125,11 +125,71 @@ TEST(RawReader, ZFastestFiles) {
   round_trip<uint16_t>(DType::uint16, Endian::big, true);
 }
 
+// Types read as float32: each voxel of the file's type, converted, read back through every path
+// (x- and z-fastest, both byte orders, sub-boxes).
+template <class T>
+void converted_round_trip(FileType type, Endian endian, bool z_fastest) {
+  SCOPED_TRACE(to_string(type));
+  TempDir dir;
+  std::vector<T> data(size_t(kDims.x) * kDims.y * kDims.z);
+  std::vector<float> want(data.size());
+  for (int z = 0; z < kDims.z; ++z)
+    for (int y = 0; y < kDims.y; ++y)
+      for (int x = 0; x < kDims.x; ++x) {
+        const int i = (z * kDims.y + y) * kDims.x + x;
+        T v;
+        if constexpr (std::is_same_v<T, int8_t>)
+          v = T(i * 3 - 128); // from -128 (read as -127) up
+        else if constexpr (std::is_same_v<T, double>)
+          v = 1e6 + i * 0.25 + 1e-9; // the nearest float drops the 1e-9
+        else if constexpr (std::is_same_v<T, int32_t>)
+          v = T(-100000 * i);
+        else
+          v = T(4000000000u - 7u * unsigned(i)); // beyond int32 and 2^24
+        data[z_fastest ? (size_t(x) * kDims.y + y) * kDims.z + z : size_t(i)] = v;
+        if constexpr (std::is_same_v<T, int8_t>)
+          want[size_t(i)] = float(v < -127 ? -127 : v) * (1.0f / 127.0f); // as a GPU reads it
+        else
+          want[size_t(i)] = float(v);
+      }
+  if (endian == Endian::big) byte_swap(data);
+  test::write_bytes(dir.file("c.raw"), data.data(), data.size() * sizeof(T));
+  RawLayout layout{dir.file("c.raw"), kDims, type, endian};
+  layout.z_fastest = z_fastest;
+  const auto source = open_raw(layout);
+  EXPECT_EQ(source->dtype(), DType::float32);
+  EXPECT_NE(source->describe().find(to_string(type) + " (as float32)"), std::string::npos) << source->describe();
+  const Brick whole = source->read(source->box());
+  ASSERT_EQ(whole.dtype, DType::float32);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(whole.data<float>()[i], want[i]) << "voxel " << i;
+  for (const Box3i& box : kSubBoxes) {
+    const Brick part = source->read(box);
+    EXPECT_TRUE(test::same_brick(part, test::cut(whole, part.box))) << to_string(box);
+  }
+}
+
+TEST(RawReader, Int8Uint32Int32AndFloat64BecomeFloat32) {
+  converted_round_trip<int8_t>(FileType::int8, Endian::little, false);
+  converted_round_trip<uint32_t>(FileType::uint32, Endian::little, false);
+  converted_round_trip<int32_t>(FileType::int32, Endian::big, false);
+  converted_round_trip<double>(FileType::float64, Endian::little, false);
+  converted_round_trip<double>(FileType::float64, Endian::big, true);
+  converted_round_trip<int8_t>(FileType::int8, Endian::little, true);
+  // The file's size is checked in the file's type: 8 bytes a float64 voxel.
+  TempDir dir;
+  std::vector<float> four_bytes(size_t(kDims.x) * kDims.y * kDims.z);
+  test::write_bytes(dir.file("f.raw"), four_bytes.data(), four_bytes.size() * 4);
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_raw({dir.file("f.raw"), kDims, FileType::float64});
+                      }),
+                      "truncated", "expected " + std::to_string(four_bytes.size() * 8) + " bytes", "float64");
+}
+
 TEST(RawReader, NormalizedValues) {
   TempDir dir;
   const uint16_t v[2] = {0, 65535};
   test::write_bytes(dir.file("n.raw"), v, sizeof v);
-  const Brick b = open_raw({dir.file("n.raw"), {2, 1, 1}, DType::uint16})->read({{0, 0, 0}, {2, 1, 1}});
+  const Brick b = open_raw({dir.file("n.raw"), {2, 1, 1}, FileType::uint16})->read({{0, 0, 0}, {2, 1, 1}});
   EXPECT_FLOAT_EQ(b.value({0, 0, 0}), 0.0f);
   EXPECT_FLOAT_EQ(b.value({1, 0, 0}), 1.0f);
 }
@@ -138,7 +198,7 @@ TEST(RawReader, TruncatedFileStatesExpectedAndActualBytes) {
   TempDir dir;
   std::vector<uint16_t> data(7 * 5 * 4 - 1);
   test::write_bytes(dir.file("t.raw"), data.data(), data.size() * 2);
-  const std::string e = error_of([&] { open_raw({dir.file("t.raw"), kDims, DType::uint16}); });
+  const std::string e = error_of([&] { open_raw({dir.file("t.raw"), kDims, FileType::uint16}); });
   EXPECT_CONTAINS_ALL(e, dir.file("t.raw"), "truncated", "expected 280 bytes", "7x5x4 uint16", "has 278 bytes");
 }
 
@@ -150,15 +210,15 @@ TEST(RawReader, ExpectedSizeDoesNotWrapAround) {
   const uint8_t one = 7;
   test::write_bytes(dir.file("w.raw"), &one, 1);
   EXPECT_CONTAINS_ALL(error_of([&] {
-                        open_raw({dir.file("w.raw"), {1073741824, 1073741824, 16}, DType::uint8});
+                        open_raw({dir.file("w.raw"), {1073741824, 1073741824, 16}, FileType::uint8});
                       }),
                       "truncated", "expected more than 2^64 bytes", "1073741824x1073741824x16 uint8", "has 1 bytes");
   EXPECT_CONTAINS_ALL(error_of([&] {
-                        open_raw({dir.file("w.raw"), {2147483647, 2147483647, 2147483647}, DType::float32});
+                        open_raw({dir.file("w.raw"), {2147483647, 2147483647, 2147483647}, FileType::float32});
                       }),
                       "truncated", "expected more than 2^64 bytes");
   // Just below 2^64 the number is still exact.
-  RawLayout layout{dir.file("w.raw"), {1073741824, 1073741823, 16}, DType::uint8};
+  RawLayout layout{dir.file("w.raw"), {1073741824, 1073741823, 16}, FileType::uint8};
   layout.offset = 5;
   EXPECT_CONTAINS_ALL(error_of([&] { open_raw(layout); }),
                       "expected " + std::to_string(uint64_t(1073741824) * 1073741823 * 16 + 5) + " bytes");
@@ -173,19 +233,19 @@ TEST(RawReader, OversizedFileIsAnError) {
   std::vector<uint8_t> data(7 * 5 * 4 + 10);
   test::write_bytes(dir.file("o.raw"), data.data(), data.size());
   EXPECT_CONTAINS_ALL(error_of([&] {
-                        open_raw({dir.file("o.raw"), kDims, DType::uint8});
+                        open_raw({dir.file("o.raw"), kDims, FileType::uint8});
                       }),
                       "expected 140 bytes", "has 150 bytes");
 }
 
 TEST(RawReader, DirectoryAndMissingFiles) {
   TempDir dir;
-  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.path(), kDims, DType::uint8}); }), dir.path(), "is a directory");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.path(), kDims, FileType::uint8}); }), dir.path(), "is a directory");
   EXPECT_CONTAINS_ALL(error_of([&] {
-                        open_raw({dir.file("none.raw"), kDims, DType::uint8});
+                        open_raw({dir.file("none.raw"), kDims, FileType::uint8});
                       }),
                       "none.raw", "No such file or directory");
-  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("x.raw"), {0, 5, 4}, DType::uint8}); }), "positive");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_raw({dir.file("x.raw"), {0, 5, 4}, FileType::uint8}); }), "positive");
 }
 
 TEST(RawReader, UnreadableFile) {
@@ -195,7 +255,7 @@ TEST(RawReader, UnreadableFile) {
   test::write_bytes(dir.file("p.raw"), data.data(), data.size());
   ::chmod(dir.file("p.raw").c_str(), 0);
   EXPECT_CONTAINS_ALL(error_of([&] {
-                        open_raw({dir.file("p.raw"), kDims, DType::uint8});
+                        open_raw({dir.file("p.raw"), kDims, FileType::uint8});
                       }),
                       "p.raw", "Permission denied");
 }
@@ -204,15 +264,17 @@ TEST(RawReader, ScivisNames) {
   const auto a = parse_scivis_name("/data/skull_256x256x256_uint8.raw");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->dims, (Vec3i{256, 256, 256}));
-  EXPECT_EQ(a->dtype, DType::uint8);
+  EXPECT_EQ(a->type, FileType::uint8);
   const auto b = parse_scivis_name("my_data_set_301x324x56_float32.raw");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->dims, (Vec3i{301, 324, 56}));
-  EXPECT_EQ(b->dtype, DType::float32);
-  EXPECT_EQ(parse_scivis_name("c_1x2x3_int16.raw")->dtype, DType::int16);
+  EXPECT_EQ(b->type, FileType::float32);
+  EXPECT_EQ(parse_scivis_name("c_1x2x3_int16.raw")->type, FileType::int16);
   EXPECT_FALSE(parse_scivis_name("skull.raw"));
   EXPECT_FALSE(parse_scivis_name("skull_256x256_uint8.raw"));
-  EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("d_8x8x8_float64.raw"); }), "float64", "not supported");
+  EXPECT_EQ(parse_scivis_name("jicf_q_1408x1080x1100_float64.raw")->type, FileType::float64);
+  EXPECT_EQ(parse_scivis_name("e_1x1x1_int8.raw")->type, FileType::int8);
+  EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("d_8x8x8_int64.raw"); }), "int64", "not supported");
 
   TempDir dir;
   std::vector<uint16_t> data(3 * 2 * 2, 9);
@@ -236,7 +298,7 @@ TEST(RawReader, ReadsOnlyTheBoxAndReportsProgressForLargeReads) {
   const uint8_t marker = 200;
   ASSERT_EQ(::pwrite(fd, &marker, 1, off_t((uint64_t(700) * 1024 + 600) * 1024 + 500)), 1);
   ::close(fd);
-  const auto source = open_raw({path, {1024, 1024, 1024}, DType::uint8});
+  const auto source = open_raw({path, {1024, 1024, 1024}, FileType::uint8});
   const Brick b = source->read({{499, 599, 699}, {502, 602, 702}});
   EXPECT_EQ(b.bytes.size(), 27u);
   EXPECT_EQ(b.data<uint8_t>()[13], marker) << "voxel (500,600,700) is the centre of the box";

@@ -38,13 +38,13 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
   if (named && o.dims && !(*o.dims == named->dims))
     throw Error("'" + path + "': --dims " + dims_text(*o.dims) + " does not match the file name's " +
                 dims_text(named->dims));
-  if (named && o.dtype && *o.dtype != named->dtype)
-    throw Error("'" + path + "': --type " + to_string(*o.dtype) + " does not match the file name's " +
-                to_string(named->dtype));
-  if (raw && !named && !(o.dims && o.dtype))
+  if (named && o.type && *o.type != named->type)
+    throw Error("'" + path + "': --type " + to_string(*o.type) + " does not match the file name's " +
+                to_string(named->type));
+  if (raw && !named && !(o.dims && o.type))
     throw Error("'" + path +
                 "': a raw file needs its size and voxel type: name it name_XxYxZ_type.raw (Open SciVis) "
-                "or give --dims X Y Z --type uint8|uint16|sint16|float32");
+                "or give --dims X Y Z --type uint8|uint16|int16|float32|...");
   std::vector<std::pair<std::string, std::string>> keys = {
       {"info::name", fs::path(path).filename().string()},
       {"root::children", "cmap vol"},
@@ -60,7 +60,7 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
     keys.push_back({"vol::bbox", "0 0 0 " + std::to_string(o.dims->x) + " " + std::to_string(o.dims->y) + " " +
                                      std::to_string(o.dims->z)});
   }
-  if (o.dtype) keys.push_back({"vol::voxel_format", to_string(*o.dtype)});
+  if (o.type) keys.push_back({"vol::voxel_format", to_string(*o.type)});
   if (!o.grid.empty()) keys.push_back({"vol::grid", o.grid});
   std::string text = "#! index_app_project 0\n";
   for (const auto& [key, value] : keys) text += "app::scene::" + key + " = " + value + "\n";

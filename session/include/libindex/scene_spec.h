@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libindex/io/project_file.h"
+#include "libindex/io/raw_reader.h"
 #include "libindex/scene_view.h"
 
 namespace libindex {
@@ -49,7 +50,7 @@ struct SceneSpec {
 /// name is not an Open SciVis name), an OpenVDB/NanoVDB file's grid (default: its first float grid).
 struct VolumeFileOptions {
   std::optional<Vec3i> dims;
-  std::optional<DType> dtype;
+  std::optional<io::FileType> type; ///< a raw file's voxel type (--type)
   std::string grid;
 };
 
