@@ -71,7 +71,9 @@ void add_scene_options(CLI::App& app, SceneArgs& a) {
                  "become float32 as they are read")
       ->check(CLI::IsMember(
           {"uint8", "int8", "uint16", "sint16", "int16", "uint32", "int32", "float32", "float", "float64", "double"}));
-  app.add_option("--grid", a.grid, "the grid of an OpenVDB or NanoVDB file (default: its first float grid)");
+  app.add_option("--grid", a.grid,
+                 "the grid of an OpenVDB or NanoVDB file (default: its first float grid, else its first other scalar "
+                 "grid, else its first vector grid, shown as the vectors' length)");
   app.add_option("--add", a.add,
                  "IndeX project file (.prj); repeat to layer several. Any key can also be "
                  "given as -key value, e.g. -index::canvas_resolution \"800 600\"")

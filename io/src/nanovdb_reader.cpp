@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// NanoVDB float grids: one flat buffer per grid, loaded whole on first use (the format has no partial read).
+// NanoVDB grids: one flat buffer per grid, loaded whole on first use (the format has no partial read).
+// Float grids, and double, int32, the quantized Fp4/Fp8/Fp16/FpN and vec3f (as its length) read as float.
 #include "libindex/io/vdb_reader.h"
 
 #include "file_io.h"
@@ -18,6 +19,7 @@
 namespace libindex::io {
 namespace {
 
+template <class Build>
 class NanoVdbSource final : public detail::VdbSourceBase {
  public:
   NanoVdbSource(std::string path, const nanovdb::io::GridMetaData& meta)
@@ -25,7 +27,10 @@ class NanoVdbSource final : public detail::VdbSourceBase {
                       {float(meta.voxelSize[0]), float(meta.voxelSize[1]), float(meta.voxelSize[2])},
                       meta.voxelCount == 0 || meta.indexBBox.empty(),
                       {meta.indexBBox.min()[0], meta.indexBBox.min()[1], meta.indexBBox.min()[2]},
-                      {meta.indexBBox.max()[0], meta.indexBBox.max()[1], meta.indexBBox.max()[2]}) {}
+                      {meta.indexBBox.max()[0], meta.indexBBox.max()[1], meta.indexBBox.max()[2]}) {
+    if constexpr (!std::is_same_v<Build, float>)
+      stored_ = std::string(nanovdb::toStr(meta.gridType)) + (std::is_arithmetic_v<Value> ? "" : " length");
+  }
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
@@ -33,8 +38,13 @@ class NanoVdbSource final : public detail::VdbSourceBase {
     if (region.empty()) return brick;
     const auto* grid = loaded();
     detail::densify(
-        brick, offset_, grid->tree().background(), [&] { return grid->getAccessor(); },
-        [](auto& acc, int x, int y, int z, float& v) { return acc.probeValue(nanovdb::Coord(x, y, z), v); },
+        brick, offset_, detail::to_float(grid->tree().background()), [&] { return grid->getAccessor(); },
+        [](auto& acc, int x, int y, int z, float& v) {
+          Value value;
+          const bool on = acc.probeValue(nanovdb::Coord(x, y, z), value);
+          v = detail::to_float(value);
+          return on;
+        },
         describe());
     return brick;
   }
@@ -57,22 +67,54 @@ class NanoVdbSource final : public detail::VdbSourceBase {
   }
 
  private:
-  const nanovdb::NanoGrid<float>* loaded() const {
+  using Value = typename nanovdb::NanoGrid<Build>::ValueType; // float for the quantized Fp* grids
+
+  const nanovdb::NanoGrid<Build>* loaded() const {
     std::call_once(once_, [&] {
       try {
         handle_ = nanovdb::io::readGrid<nanovdb::HostBuffer>(path_, grid_name_);
       } catch (const std::exception& e) {
         throw Error("nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what());
       }
-      if (!handle_.grid<float>())
-        throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' is not a float grid");
+      if (!handle_.template grid<Build>())
+        throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
     });
-    return handle_.grid<float>();
+    return handle_.template grid<Build>();
   }
 
   mutable std::once_flag once_;
   mutable nanovdb::GridHandle<nanovdb::HostBuffer> handle_;
 };
+
+using nanovdb::GridType;
+
+bool is_scalar(GridType t) {
+  return t == GridType::Float || t == GridType::Double || t == GridType::Int32 || t == GridType::Fp4 ||
+         t == GridType::Fp8 || t == GridType::Fp16 || t == GridType::FpN;
+}
+
+std::unique_ptr<VdbVolume> make_source(const std::string& path, const nanovdb::io::GridMetaData& g) {
+  switch (g.gridType) {
+  case GridType::Float:
+    return std::make_unique<NanoVdbSource<float>>(path, g);
+  case GridType::Double:
+    return std::make_unique<NanoVdbSource<double>>(path, g);
+  case GridType::Int32:
+    return std::make_unique<NanoVdbSource<int32_t>>(path, g);
+  case GridType::Fp4:
+    return std::make_unique<NanoVdbSource<nanovdb::Fp4>>(path, g);
+  case GridType::Fp8:
+    return std::make_unique<NanoVdbSource<nanovdb::Fp8>>(path, g);
+  case GridType::Fp16:
+    return std::make_unique<NanoVdbSource<nanovdb::Fp16>>(path, g);
+  case GridType::FpN:
+    return std::make_unique<NanoVdbSource<nanovdb::FpN>>(path, g);
+  case GridType::Vec3f:
+    return std::make_unique<NanoVdbSource<nanovdb::Vec3f>>(path, g);
+  default:
+    return nullptr;
+  }
+}
 
 std::string grid_list(const std::vector<nanovdb::io::GridMetaData>& grids) {
   std::string s;
@@ -90,15 +132,28 @@ std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::stri
   } catch (const std::exception& e) {
     throw Error("nanovdb: cannot open '" + path + "': " + e.what());
   }
-  for (const auto& g : grids) {
-    if (!grid.empty() && g.gridName != grid) continue;
-    if (g.gridType == nanovdb::GridType::Float) return std::make_unique<NanoVdbSource>(path, g);
-    if (!grid.empty())
-      throw Error("nanovdb: '" + path + "': grid '" + grid + "' holds " + nanovdb::toStr(g.gridType) +
-                  " values; only float grids can be rendered");
+  // A named grid; else the first float grid, the first other scalar grid, the first vec3f grid.
+  auto first = [&](const auto& accept) -> const nanovdb::io::GridMetaData* {
+    for (const auto& g : grids)
+      if (accept(g)) return &g;
+    return nullptr;
+  };
+  const nanovdb::io::GridMetaData* chosen = nullptr;
+  if (!grid.empty()) {
+    chosen = first([&](const auto& g) { return g.gridName == grid; });
+    if (!chosen)
+      throw Error("nanovdb: '" + path + "' has no grid named '" + grid + "' (grids: " + grid_list(grids) + ")");
+  } else {
+    chosen = first([](const auto& g) { return g.gridType == GridType::Float; });
+    if (!chosen) chosen = first([](const auto& g) { return is_scalar(g.gridType); });
+    if (!chosen) chosen = first([](const auto& g) { return g.gridType == GridType::Vec3f; });
+    if (!chosen)
+      throw Error("nanovdb: '" + path + "' has no grid libindex can render (grids: " + grid_list(grids) +
+                  "; it renders float, double, int32, Fp4/8/16/N and vec3f grids)");
   }
-  if (grid.empty()) throw Error("nanovdb: '" + path + "' has no float grid (grids: " + grid_list(grids) + ")");
-  throw Error("nanovdb: '" + path + "' has no grid named '" + grid + "' (grids: " + grid_list(grids) + ")");
+  if (auto source = make_source(path, *chosen)) return source;
+  throw Error("nanovdb: '" + path + "': grid '" + grid + "' holds " + nanovdb::toStr(chosen->gridType) +
+              " values; libindex renders float, double, int32, Fp4/8/16/N and vec3f (as its length) grids");
 }
 
 } // namespace libindex::io

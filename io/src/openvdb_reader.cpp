@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// OpenVDB float grids. The only file of the library that includes OpenVDB headers (they compile slowly).
+// OpenVDB grids: float, and double, int32, int64 and vec3 (as their length) read as float. The only
+// file of the library that includes OpenVDB headers (they compile slowly).
 #include "libindex/io/vdb_reader.h"
 
 #include "file_io.h"
@@ -24,12 +25,17 @@ std::string grid_list(const openvdb::GridPtrVec& grids) {
   return s.empty() ? "none" : s;
 }
 
+template <class Grid>
 class OpenVdbSource final : public detail::VdbSourceBase {
  public:
-  OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size)
+  OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size,
+                const std::string& value_type)
       : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, bbox.empty(),
                       {bbox.min().x(), bbox.min().y(), bbox.min().z()},
-                      {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {}
+                      {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {
+    if constexpr (!std::is_same_v<Grid, openvdb::FloatGrid>)
+      stored_ = value_type + (std::is_arithmetic_v<typename Grid::ValueType> ? "" : " length");
+  }
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
@@ -37,8 +43,13 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     if (region.empty()) return brick;
     const auto& grid = loaded();
     detail::densify(
-        brick, offset_, grid.background(), [&] { return grid.getConstAccessor(); },
-        [](auto& acc, int x, int y, int z, float& v) { return acc.probeValue(openvdb::Coord(x, y, z), v); },
+        brick, offset_, detail::to_float(grid.background()), [&] { return grid.getConstAccessor(); },
+        [](auto& acc, int x, int y, int z, float& v) {
+          typename Grid::ValueType value;
+          const bool on = acc.probeValue(openvdb::Coord(x, y, z), value);
+          v = detail::to_float(value);
+          return on;
+        },
         describe());
     return brick;
   }
@@ -63,24 +74,38 @@ class OpenVdbSource final : public detail::VdbSourceBase {
  private:
   // The tree is read on first use, with delayed loading: leaf values are paged in from the mapped file
   // only when a read touches them, so a rank reading its leaf does not load the others' voxels.
-  const openvdb::FloatGrid& loaded() const {
+  const Grid& loaded() const {
     std::call_once(once_, [&] {
       try {
         openvdb::io::File file(path_);
         file.open(/*delayLoad=*/true);
-        grid_ = openvdb::gridPtrCast<openvdb::FloatGrid>(file.readGrid(grid_name_));
+        grid_ = openvdb::gridPtrCast<Grid>(file.readGrid(grid_name_));
         file.close();
       } catch (const openvdb::Exception& e) {
         throw Error("openvdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what());
       }
-      if (!grid_) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' is not a float grid");
+      if (!grid_) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
     });
     return *grid_;
   }
 
   mutable std::once_flag once_;
-  mutable openvdb::FloatGrid::Ptr grid_;
+  mutable typename Grid::Ptr grid_;
 };
+
+bool is_scalar(const openvdb::GridBase& g) {
+  return g.isType<openvdb::FloatGrid>() || g.isType<openvdb::DoubleGrid>() || g.isType<openvdb::Int32Grid>() ||
+         g.isType<openvdb::Int64Grid>();
+}
+bool is_vector(const openvdb::GridBase& g) { return g.isType<openvdb::Vec3SGrid>() || g.isType<openvdb::Vec3DGrid>(); }
+
+template <class Grid>
+std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::GridBase& g,
+                                       const openvdb::CoordBBox& bbox) {
+  const openvdb::Vec3d vs = g.voxelSize();
+  return std::make_unique<OpenVdbSource<Grid>>(path, g.getName(), bbox,
+                                               Vec3f{float(vs.x()), float(vs.y()), float(vs.z())}, g.valueType());
+}
 
 } // namespace
 
@@ -97,20 +122,29 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     // OpenVDB's messages already name the path in most cases; say what we were doing.
     throw Error(std::string("openvdb: cannot open '") + path + "': " + e.what());
   }
+  // A named grid; else the first float grid, the first other scalar grid, the first vector grid.
+  auto first = [&](const auto& accept) {
+    for (const auto& g : *grids)
+      if (accept(*g)) return g;
+    return openvdb::GridBase::Ptr();
+  };
   openvdb::GridBase::Ptr chosen;
-  for (const auto& g : *grids) {
-    if (!grid.empty() ? g->getName() == grid : g->isType<openvdb::FloatGrid>()) {
-      chosen = g;
-      break;
-    }
+  if (!grid.empty()) {
+    chosen = first([&](const openvdb::GridBase& g) { return g.getName() == grid; });
+  } else {
+    chosen = first([](const openvdb::GridBase& g) { return g.isType<openvdb::FloatGrid>(); });
+    if (!chosen) chosen = first(is_scalar);
+    if (!chosen) chosen = first(is_vector);
   }
   if (!chosen) {
-    if (grid.empty()) throw Error("openvdb: '" + path + "' has no float grid (grids: " + grid_list(*grids) + ")");
+    if (grid.empty())
+      throw Error("openvdb: '" + path + "' has no grid libindex can render (grids: " + grid_list(*grids) +
+                  "; it renders float, double, int32, int64 and vec3 grids)");
     throw Error("openvdb: '" + path + "' has no grid named '" + grid + "' (grids: " + grid_list(*grids) + ")");
   }
-  if (!chosen->isType<openvdb::FloatGrid>())
+  if (!is_scalar(*chosen) && !is_vector(*chosen))
     throw Error("openvdb: '" + path + "': grid '" + grid + "' holds " + chosen->valueType() +
-                " values; only float grids can be rendered");
+                " values; libindex renders float, double, int32, int64 and vec3 (as its length) grids");
 
   // The writer stores the active bounding box as metadata; without it, read the topology to find it.
   openvdb::CoordBBox bbox;
@@ -123,9 +157,13 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     file.open(true);
     bbox = file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
   }
-  const openvdb::Vec3d vs = chosen->voxelSize();
-  return std::make_unique<OpenVdbSource>(path, chosen->getName(), bbox,
-                                         Vec3f{float(vs.x()), float(vs.y()), float(vs.z())});
+  const openvdb::GridBase& g = *chosen;
+  if (g.isType<openvdb::FloatGrid>()) return make_source<openvdb::FloatGrid>(path, g, bbox);
+  if (g.isType<openvdb::DoubleGrid>()) return make_source<openvdb::DoubleGrid>(path, g, bbox);
+  if (g.isType<openvdb::Int32Grid>()) return make_source<openvdb::Int32Grid>(path, g, bbox);
+  if (g.isType<openvdb::Int64Grid>()) return make_source<openvdb::Int64Grid>(path, g, bbox);
+  if (g.isType<openvdb::Vec3SGrid>()) return make_source<openvdb::Vec3SGrid>(path, g, bbox);
+  return make_source<openvdb::Vec3DGrid>(path, g, bbox);
 }
 
 } // namespace libindex::io

@@ -4,6 +4,7 @@
 // any accessor with the calls both libraries offer (probeValue, probeLeaf-like, isActive).
 
 #include <algorithm>
+#include <type_traits>
 
 #include <tbb/parallel_for.h>
 
@@ -25,7 +26,7 @@ class VdbSourceBase : public VdbVolume {
   std::string describe() const override {
     const Vec3i s = box_.size();
     return kind_ + " " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
-           std::to_string(s.z) + " float32";
+           std::to_string(s.z) + (stored_.empty() ? "" : " " + stored_ + " as") + " float32";
   }
 
  protected:
@@ -39,10 +40,20 @@ class VdbSourceBase : public VdbVolume {
   }
 
   std::string kind_, path_, grid_name_;
+  std::string stored_; ///< the grid's value type when it is not float ("double", "vec3s length"), for describe()
   Vec3f voxel_size_;
   Box3i box_;
   Vec3i offset_{0, 0, 0};
 };
+
+/// A grid's value as the marcher holds it: a scalar as the nearest float, a vector as its length.
+template <class V>
+float to_float(const V& v) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return float(v);
+  else
+    return float(v.length());
+}
 
 /// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`:
 /// value where active, `background` elsewhere. `make_accessor()` gives a per-thread accessor and

@@ -81,16 +81,55 @@ TEST(NanoVdbReader, SparseRegionsAreEmpty) {
   EXPECT_EQ(b.data<float>()[25], 0.0f);
 }
 
+TEST(NanoVdbReader, DoubleQuantizedAndVectorGridsReadAsFloat) {
+  TempDir dir;
+  std::vector<nanovdb::GridHandle<>> handles;
+  nanovdb::GridBuilder<double> doubles(0.0);
+  doubles.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 0.1);
+  handles.push_back(doubles.getHandle<>(1.0, nanovdb::Vec3d(0), "dist"));
+  nanovdb::GridBuilder<float, nanovdb::Fp16> fp16(0.0f);
+  auto acc = fp16.getAccessor();
+  for (int z = 20; z < 23; ++z)
+    for (int y = 4; y < 9; ++y)
+      for (int x = -3; x < 13; ++x) acc.setValue(nanovdb::Coord(x, y, z), formula(x, y, z));
+  handles.push_back(fp16.getHandle<>(1.0, nanovdb::Vec3d(0), "density16"));
+  nanovdb::GridBuilder<nanovdb::Vec3f> vectors(nanovdb::Vec3f(0.0f));
+  vectors.getAccessor().setValue(nanovdb::Coord(0, 0, 0), nanovdb::Vec3f(3, 4, 12));
+  handles.push_back(vectors.getHandle<>(1.0, nanovdb::Vec3d(0), "velocity"));
+  nanovdb::GridBuilder<int64_t> longs(0);
+  longs.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 1);
+  handles.push_back(longs.getHandle<>(1.0, nanovdb::Vec3d(0), "ids"));
+  nanovdb::io::writeGrids(dir.file("g.nvdb"), handles);
+
+  const auto first = open_nanovdb(dir.file("g.nvdb"));
+  EXPECT_EQ(first->grid_name(), "dist") << "no float grid: the first scalar one";
+  EXPECT_NE(first->describe().find("double as float32"), std::string::npos) << first->describe();
+  EXPECT_EQ(first->read({{0, 0, 0}, {1, 1, 1}}).data<float>()[0], 0.1f);
+  // Fp16 quantizes each 8^3 leaf's range [min, max] to 16 bits: within (max - min) / 65535.
+  const auto q = open_nanovdb(dir.file("g.nvdb"), "density16");
+  EXPECT_EQ(q->box(), (Box3i{{0, 0, 0}, {16, 5, 3}}));
+  const Brick b = q->read(q->box());
+  for (int z = 0; z < 3; ++z)
+    for (int y = 0; y < 5; ++y)
+      for (int x = 0; x < 16; ++x)
+        ASSERT_NEAR(b.data<float>()[(z * 5 + y) * 16 + x], formula(x - 3, y + 4, z + 20), 200.0f / 65535.0f)
+            << x << "," << y << "," << z;
+  EXPECT_EQ(open_nanovdb(dir.file("g.nvdb"), "velocity")->read({{0, 0, 0}, {1, 1, 1}}).data<float>()[0], 13.0f);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("g.nvdb"), "ids"); }), "'ids' holds");
+
+  nanovdb::io::writeGrid(dir.file("l.nvdb"), longs.getHandle<>(1.0, nanovdb::Vec3d(0), "ids"));
+  const std::string e = error_of([&] { open_nanovdb(dir.file("l.nvdb")); });
+  EXPECT_CONTAINS_ALL(e, "l.nvdb", "has no grid libindex can render", "ids (");
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+}
+
 TEST(NanoVdbReader, Errors) {
   TempDir dir;
-  nanovdb::GridBuilder<double> doubles(0.0);
-  doubles.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 1.0);
-  nanovdb::io::writeGrid(dir.file("d.nvdb"), doubles.getHandle<>(1.0, nanovdb::Vec3d(0), "dist"));
-  const std::string e = error_of([&] { open_nanovdb(dir.file("d.nvdb")); });
-  EXPECT_CONTAINS_ALL(e, "d.nvdb", "has no float grid", "dist (double)");
-  EXPECT_EQ(e.find('\n'), std::string::npos);
-  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("d.nvdb"), "dist"); }), "'dist' holds double");
-  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("d.nvdb"), "x"); }), "no grid named 'x'");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("none.nvdb"), "x"); }), "none.nvdb");
+  nanovdb::GridBuilder<float> floats(0.0f);
+  floats.getAccessor().setValue(nanovdb::Coord(0, 0, 0), 1.0f);
+  nanovdb::io::writeGrid(dir.file("f.nvdb"), floats.getHandle<>(1.0, nanovdb::Vec3d(0), "f"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("f.nvdb"), "x"); }), "no grid named 'x'", "f (float)");
   test::write_text(dir.file("junk.nvdb"), "not nanovdb data, but long enough to hold a header or two........");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("junk.nvdb")); }), "junk.nvdb");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.path()); }), "is a directory");

@@ -85,17 +85,47 @@ TEST(OpenVdbReader, GridByNameAndRegionEmpty) {
   EXPECT_TRUE(region_empty(*d, {{30, 0, 0}, {40, 5, 5}})) << "outside the box";
 }
 
-TEST(OpenVdbReader, Errors) {
+TEST(OpenVdbReader, DoubleIntAndVectorGridsReadAsFloat) {
   TempDir dir;
   auto vec = openvdb::Vec3SGrid::create();
   vec->setName("velocity");
-  auto ints = openvdb::Int32Grid::create();
+  vec->tree().setValue(openvdb::Coord(0, 0, 0), openvdb::Vec3s(3, 4, 12)); // length 13
+  vec->tree().setValue(openvdb::Coord(1, 0, 0), openvdb::Vec3s(0, 0, -2));
+  auto ints = openvdb::Int32Grid::create(-1);
   ints->setName("ids");
-  openvdb::io::File(dir.file("nofloat.vdb")).write({vec, ints});
-  const std::string e = error_of([&] { open_openvdb(dir.file("nofloat.vdb")); });
-  EXPECT_CONTAINS_ALL(e, "nofloat.vdb", "has no float grid", "velocity (vec3s)", "ids (int32)");
+  ints->tree().setValue(openvdb::Coord(5, 5, 5), 16777217); // beyond 2^24: the nearest float
+  ints->tree().setValue(openvdb::Coord(6, 5, 5), -7);
+  auto doubles = openvdb::DoubleGrid::create();
+  doubles->setName("distance");
+  doubles->tree().setValue(openvdb::Coord(0, 0, 0), 0.1);
+  auto flags = openvdb::BoolGrid::create();
+  flags->setName("flags");
+  openvdb::io::File(dir.file("other.vdb")).write({vec, ints, flags});
+  openvdb::io::File(dir.file("distance.vdb")).write({doubles});
+
+  const auto first = open_openvdb(dir.file("other.vdb"));
+  EXPECT_EQ(first->grid_name(), "ids") << "no float grid: the first scalar one, before the vector grid";
+  EXPECT_NE(first->describe().find("int32 as float32"), std::string::npos) << first->describe();
+  const Brick ids = first->read(first->box());
+  ASSERT_EQ(ids.box.size(), (Vec3i{2, 1, 1}));
+  EXPECT_EQ(ids.data<float>()[0], 16777216.0f);
+  EXPECT_EQ(ids.data<float>()[1], -7.0f);
+  const Brick v = open_openvdb(dir.file("other.vdb"), "velocity")->read({{0, 0, 0}, {2, 1, 1}});
+  EXPECT_EQ(v.data<float>()[0], 13.0f) << "a vector's length";
+  EXPECT_EQ(v.data<float>()[1], 2.0f);
+  const auto d = open_openvdb(dir.file("distance.vdb"));
+  EXPECT_NE(d->describe().find("double as float32"), std::string::npos) << d->describe();
+  EXPECT_EQ(d->read({{0, 0, 0}, {1, 1, 1}}).data<float>()[0], 0.1f);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("other.vdb"), "flags"); }), "'flags' holds bool");
+
+  openvdb::io::File(dir.file("flags.vdb")).write({flags});
+  const std::string e = error_of([&] { open_openvdb(dir.file("flags.vdb")); });
+  EXPECT_CONTAINS_ALL(e, "flags.vdb", "has no grid libindex can render", "flags (bool)");
   EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";
-  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("nofloat.vdb"), "velocity"); }), "'velocity' holds vec3s");
+}
+
+TEST(OpenVdbReader, Errors) {
+  TempDir dir;
   const std::string path = write_grids(dir);
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(path, "pressure"); }), "no grid named 'pressure'", "density (float)");
   test::write_text(dir.file("junk.vdb"), "not a vdb file at all");
