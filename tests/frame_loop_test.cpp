@@ -591,6 +591,7 @@ SceneSpec other_grid_scene(const fs::path& dir, const std::string& ids) {
   SceneSpec spec = volumes_scene(ids, 0, false, 32);
   spec.overrides = {{"app::scene::b::importer", "nrrd"},
                     {"app::scene::b::input_file", (dir / "b.nrrd").string()},
+                    {"app::scene::b::size", "12"},
                     {"app::scene::b::bbox", "-4 0 0 8 12 12"}};
   return spec;
 }

@@ -283,7 +283,7 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
   r.shading = volume.shading;
   if (scene.region_of_interest) r.region_of_interest = *scene.region_of_interest;
   r.scaling = scene.scaling * volume.spacing;
-  r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling;
+  r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling + volume.bbox_corner * scene.scaling;
   // Planes live in the scene's object space, like volumes: placed by its scaling and translation.
   // Under a non-uniform scaling the rectangle stays one (its sides scaled along up and right).
   for (const SlicePlane& p : scene.planes) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -20,14 +21,6 @@ using detail::find_attribute;
 using detail::required_attribute;
 
 std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
-std::string box_text(const Box3i& b) {
-  std::string t;
-  for (int v : {b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}) {
-    if (!t.empty()) t += ' ';
-    t += std::to_string(v);
-  }
-  return t;
-}
 
 std::string extension_of(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -118,7 +111,16 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
   }
   RawLayout layout;
   layout.path = path;
-  if (bbox_value) {
+  if (const Value* size_value = find_attribute(node, "size")) { // IndeX's voxel counts; bbox may stretch them
+    const auto n = as_ints(*size_value);
+    if (n.size() != 1 && n.size() != 3) fail(*size_value, "expected 3 voxel counts (or one, for a cube)");
+    layout.dims = n.size() == 1 ? Vec3i{n[0], n[0], n[0]} : Vec3i{n[0], n[1], n[2]};
+    if (!(layout.dims.x > 0 && layout.dims.y > 0 && layout.dims.z > 0))
+      fail(*size_value, "the voxel counts must be positive");
+    if (scivis && !(scivis->dims == layout.dims))
+      fail(*size_value,
+           "size " + dims_text(layout.dims) + " does not match the file name's " + dims_text(scivis->dims));
+  } else if (bbox_value) {
     const Box3i b = as_box3i(*bbox_value);
     if (b.empty()) fail(*bbox_value, "the bbox is empty");
     layout.dims = b.size();
@@ -223,44 +225,72 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   d.source = open_node_source(node, d.importer, first_step);
   const Vec3i size = d.source->box().size();
 
-  d.bbox = {{0, 0, 0}, size};
-  if (const Value* b = find_attribute(node, "bbox")) {
-    const Box3i box = as_box3i(*b);
-    if (!(box.size() == size))
-      fail(*b, "bbox size " + dims_text(box.size()) + " does not match the volume's " + dims_text(size) + " (" +
-                   d.source->describe() + ")");
-    d.bbox = box;
+  // `size` (IndeX's voxel counts) lets a bbox stretch the volume. A file that says otherwise wins, with
+  // a warning: the counts were left from another file.
+  bool size_given = d.importer == "synthetic";
+  if (const Value* n = find_attribute(node, "size"); n && !size_given) {
+    const auto counts = as_ints(*n);
+    const Vec3i said = counts.size() == 1 ? Vec3i{counts[0], counts[0], counts[0]}
+                                          : (counts.size() == 3 ? Vec3i{counts[0], counts[1], counts[2]} : Vec3i{});
+    size_given = said == size;
+    if (!size_given)
+      warnings.push_back(n->where() + ": ignored: the volume has " + dims_text(size) + " voxels (" +
+                         d.source->describe() + ")");
   }
+  d.spacing = voxel_spacing(*d.source);
+
+  // IndeX's bbox says where the volume sits. Over exactly `size` voxels with integer corners it is a
+  // placement in voxel units; given with `size` (the voxel counts) it may be any box, and the volume
+  // is stretched over it, its voxels bbox size / size apart.
+  d.bbox = {{0, 0, 0}, size};
+  // bbox coordinate = corner + voxel x stretch; in double, so a corner near INT_MAX stays exact
+  std::array<double, 3> corner{0, 0, 0}, stretch{1, 1, 1};
+  if (const Value* b = find_attribute(node, "bbox")) {
+    std::optional<Box3i> whole; // integer corners, exactly `size` voxels: a placement in voxel units
+    try {
+      whole = as_box3i(*b);
+    } catch (const Error&) {}
+    if (whole && whole->size() == size) {
+      d.bbox = *whole;
+      corner = {double(whole->lo.x), double(whole->lo.y), double(whole->lo.z)};
+    } else if (size_given) {
+      const auto f = as_floats(*b, 6);
+      const Vec3f lo{f[0], f[1], f[2]}, extent{f[3] - f[0], f[4] - f[1], f[5] - f[2]};
+      if (!(extent.x > 0 && extent.y > 0 && extent.z > 0))
+        fail(*b, "the bbox is empty (expected min x y z, then max x y z, each max above its min)");
+      for (int a = 0; a < 3; ++a) corner[size_t(a)] = lo[a], stretch[size_t(a)] = double(extent[a]) / size[a];
+      d.bbox_corner = lo * d.spacing;
+      d.spacing = d.spacing * Vec3f{float(stretch[0]), float(stretch[1]), float(stretch[2])};
+    } else {
+      fail(*b, "bbox size does not match the volume's " + dims_text(size) + " (" + d.source->describe() +
+                   "); give `size` too to stretch the volume over the bbox, as IndeX does");
+    }
+  }
+  // A box in bbox coordinates as the voxels it touches (rounded out), relative to the source's box,
+  // clamped to int (a box far from a bbox far out cannot overflow).
+  auto voxels_of = [&](const std::array<double, 6>& c) {
+    auto voxel = [](double v) { return int(std::clamp(v, -2.0e9, 2.0e9)); };
+    Box3i box;
+    for (size_t a = 0; a < 3; ++a) {
+      box.lo[int(a)] = voxel(std::floor((c[a] - corner[a]) / stretch[a]));
+      box.hi[int(a)] = voxel(std::ceil((c[a + 3] - corner[a]) / stretch[a]));
+    }
+    return box;
+  };
   d.clip_region = d.source->box();
   if (const Value* c = find_attribute(node, "clip_region")) {
-    // Given in bbox coordinates, like IndeX; stored relative to the source's box.
-    const Box3i clip = as_box3i(*c);
-    // In 64 bits, then clamped to int: the source's box lies in [0, INT_MAX], so clamping changes
-    // nothing inside it, and a clip far from a bbox far out cannot overflow.
-    auto local = [&](int v, int lo) {
-      return int(
-          std::clamp<int64_t>(int64_t(v) - lo, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-    };
-    const Box3i local_clip{
-        {local(clip.lo.x, d.bbox.lo.x), local(clip.lo.y, d.bbox.lo.y), local(clip.lo.z, d.bbox.lo.z)},
-        {local(clip.hi.x, d.bbox.lo.x), local(clip.hi.y, d.bbox.lo.y), local(clip.hi.z, d.bbox.lo.z)}};
-    d.clip_region = intersect(local_clip, d.source->box());
+    const Box3i clip = as_box3i(*c); // bbox coordinates, like IndeX
+    d.clip_region = intersect(voxels_of({double(clip.lo.x), double(clip.lo.y), double(clip.lo.z), double(clip.hi.x),
+                                         double(clip.hi.y), double(clip.hi.z)}),
+                              d.source->box());
     if (d.clip_region.empty()) fail(*c, "the clip region does not overlap the volume's bbox");
   }
   if (state.clip_box) {
     // A clip_region node's box, rounded out to whole voxels (libindex clips at voxel faces).
     const Box3f& c = *state.clip_box;
-    auto local = [](float v, int lo) { return int(std::clamp<double>(double(v) - lo, -2.0e9, 2.0e9)); };
-    const Box3i box{{local(std::floor(c.lo.x), d.bbox.lo.x), local(std::floor(c.lo.y), d.bbox.lo.y),
-                     local(std::floor(c.lo.z), d.bbox.lo.z)},
-                    {local(std::ceil(c.hi.x), d.bbox.lo.x), local(std::ceil(c.hi.y), d.bbox.lo.y),
-                     local(std::ceil(c.hi.z), d.bbox.lo.z)}};
-    d.clip_region = intersect(d.clip_region, box);
-    if (d.clip_region.empty())
-      fail(*state.clip_value,
-           "this clip region leaves nothing of volume '" + node.id + "' (its bbox is " + box_text(d.bbox) + ")");
+    d.clip_region = intersect(d.clip_region, voxels_of({c.lo.x, c.lo.y, c.lo.z, c.hi.x, c.hi.y, c.hi.z}));
+    if (d.clip_region.empty()) fail(*state.clip_value, "this clip region leaves nothing of volume '" + node.id + "'");
   }
-  d.spacing = voxel_spacing(*d.source);
 
   // Each step is opened when asked for: a long series costs nothing until it is played.
   const std::shared_ptr<VolumeSource> first = d.source;

@@ -651,6 +651,38 @@ TEST(Scene, ScenesOfOlderIndexViewersLoadWithTheirSpellingsAndNodeTypes) {
                       "scene.prj:4", "empty");
 }
 
+TEST(Scene, ABboxWithSizeStretchesTheVolumeOverItAsIndexDoes) {
+  // 4x3x2 voxels over the box x 10..18, y 0..3, z 0..4: voxels 2 x 1 x 2 apart, voxel 0 at x = 10.
+  const std::string stretched = "app::scene::root::children = clip vol\n"
+                                "app::scene::clip::type = clip_region\n"
+                                "app::scene::clip::bbox = 12 0 0 14 3 4\n" +
+                                kRawVolume + "app::scene::vol::size = 4 3 2\n";
+  Fixture f(stretched + "app::scene::vol::bbox = 10 0 0 18 3 4\n");
+  const SceneDescription s = f.load();
+  for (const auto& w : s.warnings) ADD_FAILURE() << w;
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  EXPECT_TRUE(v.bbox == (Box3i{{0, 0, 0}, {4, 3, 2}}));
+  EXPECT_TRUE(v.spacing == (Vec3f{2, 1, 2}));
+  EXPECT_TRUE(v.clip_region == (Box3i{{1, 0, 0}, {2, 3, 2}})) << "x 12..14 is voxel 1 alone";
+  const RenderSettings r = render_settings(s, v);
+  EXPECT_TRUE(r.scaling == (Vec3f{2, 1, 2}));
+  EXPECT_TRUE(r.translation == (Vec3f{10, 0, 0}));
+  // The same placement as the unstretched volume under index::scaling and index::translation.
+  const SceneDescription scaled =
+      Fixture("app::scene::root::children = vol\nindex::scaling = 2 1 2\nindex::translation = 10 0 0\n" + kRawVolume)
+          .load();
+  EXPECT_TRUE(same_placement(r, render_settings(scaled, scaled.volumes.at(0))));
+  // A fractional box, as IndeX allows.
+  const VolumeDesc q = Fixture(kRawVolume + "app::scene::root::children = vol\napp::scene::vol::size = 4 3 2\n"
+                                            "app::scene::vol::bbox = 0 0 0 1 0.75 0.5\n")
+                           .load()
+                           .volumes[0];
+  EXPECT_TRUE(q.spacing == (Vec3f{0.25f, 0.25f, 0.25f}));
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = 10 0 0 10 3 4\n"), "the bbox is empty");
+}
+
 TEST(Scene, DataColormapPresetAndRawOptions) {
   Fixture f("app::scene::root::children = c vol\n"
             "app::scene::c::type = colormap\n"

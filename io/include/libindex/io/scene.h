@@ -79,7 +79,10 @@ struct VolumeDesc {
   /// lo is usually 0 (a non-zero lo places the volume, like a translation in voxel units).
   Box3i bbox;
   Box3i clip_region;      ///< the part of source->box() to render (`clip_region`; default all of it)
-  Vec3f spacing{1, 1, 1}; ///< voxel size the file states (NRRD spacings, VDB voxel size)
+  Vec3f spacing{1, 1, 1}; ///< voxel size: what the file states (NRRD spacings, VDB voxel size), x a bbox's stretch
+  /// Where voxel 0 sits (x the file's spacing) when IndeX's bbox stretches `size` voxels over another
+  /// box; then bbox is {0, size}. Zero otherwise.
+  Vec3f bbox_corner{0, 0, 0};
   Colormap colormap;
   std::string colormap_id;
   bool domain_given = false;   ///< the colormap sets a domain; else the viewer uses the data range
@@ -167,7 +170,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
 
 /// The render settings of one volume in a scene: its sampling and shading, the scene's region of
 /// interest, and scaling = index::scaling x the volume's spacing, translation = index::translation +
-/// bbox.lo x scaling.
+/// bbox.lo x scaling + bbox_corner x index::scaling.
 RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume);
 
 /// Whether volumes a and b of the scene lie on one grid: the same voxel box, placed alike (scaling
