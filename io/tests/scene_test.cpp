@@ -612,6 +612,7 @@ TEST(Scene, ScenesOfOlderIndexViewersLoadWithTheirSpellingsAndNodeTypes) {
             "app::scene::vol::input_file_extension = .raw\n"         // 23
             "app::scene::vol::voxel_format = uint16\n"               // 24
             "app::scene::vol::box = 0 0 0 4 3 2\n"                   // 25
+            "app::scene::vol::zyx_to_xyz = true\n"                   // z fastest in the file
             "app::scene::q::type = quad\n"                           // 26
             "app::scene::q::position = 1 2 0.5\n"                    // 27
             "app::scene::q::normal = 0 0 1\n"                        // 28
@@ -622,6 +623,7 @@ TEST(Scene, ScenesOfOlderIndexViewersLoadWithTheirSpellingsAndNodeTypes) {
   ASSERT_EQ(s.volumes.size(), 1u);
   const VolumeDesc& v = s.volumes[0];
   EXPECT_TRUE(v.bbox == (Box3i{{0, 0, 0}, {4, 3, 2}}));
+  EXPECT_NE(v.source->describe().find(" zyx"), std::string::npos) << v.source->describe();
   // x from 1 to 3; y rounded out from 0.5 to 0, and only the volume's 3; z all of it.
   EXPECT_TRUE(v.clip_region == (Box3i{{1, 0, 0}, {3, 3, 2}})) << "the group's clip region stays inside it";
   ASSERT_EQ(v.colormap.entries.size(), 4u);
