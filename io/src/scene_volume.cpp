@@ -2,6 +2,7 @@
 // sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -258,7 +259,14 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
       const Vec3f lo{f[0], f[1], f[2]}, extent{f[3] - f[0], f[4] - f[1], f[5] - f[2]};
       if (!(extent.x > 0 && extent.y > 0 && extent.z > 0))
         fail(*b, "the bbox is empty (expected min x y z, then max x y z, each max above its min)");
-      for (int a = 0; a < 3; ++a) corner[size_t(a)] = lo[a], stretch[size_t(a)] = double(extent[a]) / size[a];
+      for (int a = 0; a < 3; ++a) {
+        corner[size_t(a)] = lo[a], stretch[size_t(a)] = double(extent[a]) / size[a];
+        // The renderer divides by the voxel size and multiplies corners by it: keep both in float range.
+        if (!std::isfinite(f[size_t(a)]) || !std::isfinite(f[size_t(a) + 3]) || !std::isfinite(extent[a]) ||
+            !(float(stretch[size_t(a)]) * d.spacing[a] >= 1e-20f) ||
+            !(float(stretch[size_t(a)]) * d.spacing[a] <= 1e20f))
+          fail(*b, "the bbox must be finite, its voxels between 1e-20 and 1e20 apart");
+      }
       d.bbox_corner = lo * d.spacing;
       d.spacing = d.spacing * Vec3f{float(stretch[0]), float(stretch[1]), float(stretch[2])};
     } else {

@@ -683,6 +683,9 @@ TEST(Scene, ABboxWithSizeStretchesTheVolumeOverItAsIndexDoes) {
   EXPECT_TRUE(q.spacing == (Vec3f{0.25f, 0.25f, 0.25f}));
   auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
   EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = 10 0 0 10 3 4\n"), "the bbox is empty");
+  EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = 0 0 0 3e38 3e38 3e38\n"), "finite");
+  EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = 0 0 0 1e-30 1 1\n"), "1e-20");
+  EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = -3e38 0 0 3e38 1 1\n"), "finite");
 }
 
 TEST(Scene, DataColormapPresetAndRawOptions) {
