@@ -2,6 +2,7 @@
 // sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -50,10 +51,13 @@ std::string importer_of(const SceneNode& node) {
   const std::string& t = v->text;
   if (t == "raw" || t == "synthetic" || t == "nrrd" || t == "openvdb" || t == "nanovdb") return t;
   if (t == "vdb") return "openvdb"; // older IndeX viewers
-  if (t.find("Sparse_volume_importer_raw") != std::string::npos || t.find("Raw_importer") != std::string::npos)
-    return "raw";
-  if (t.find("NanoVDB") != std::string::npos || t.find("Nanovdb") != std::string::npos) return "nanovdb";
-  if (t.find("OpenVDB") != std::string::npos || t.find("Openvdb") != std::string::npos) return "openvdb";
+  // IndeX's plugin class names, in any case: ...Sparse_volume_importer_raw, ...NanoVDB_importer, ...
+  std::string lower = t;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  auto has = [&lower](const char* part) { return lower.find(part) != std::string::npos; };
+  if (has("importer_raw") || has("raw_importer")) return "raw";
+  if (has("nanovdb") || has("nvdb")) return "nanovdb";
+  if (has("vdb")) return "openvdb";
   fail(*v, "unknown importer (raw, synthetic, nrrd, openvdb, nanovdb, or IndeX's "
            "nv::index::plugin::base_importer.Sparse_volume_importer_raw)");
 }
