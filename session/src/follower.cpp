@@ -192,6 +192,13 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
   switch (op.kind) {
   case Op::Kind::quit:
     return {};
+  case Op::Kind::statistics: // of the part this job renders: bring in scene, step and part first
+    sync_scene(op);
+    op.frame.program = first_program();
+    sync_time(op.time_step);
+    sync_part(op.part);
+    statistics_ = session_.statistics(op.frame);
+    return {};
   case Op::Kind::rank_info: // the leaves of the current scene, so bring it in first
     sync_scene(op);
     sync_time(op.time_step);

@@ -168,7 +168,7 @@ Op decode(std::span<const uint8_t> bytes) {
                 std::to_string(Op::kFormatVersion) + ": every rank must run the same libindex");
   Op op;
   const uint8_t kind = r.get<uint8_t>();
-  if (kind < uint8_t(Op::Kind::frame) || kind > uint8_t(Op::Kind::quit))
+  if (kind < uint8_t(Op::Kind::frame) || kind > uint8_t(Op::Kind::statistics))
     throw Error("frame op: unknown kind " + std::to_string(kind));
   op.kind = Op::Kind(kind);
   op.scene_version = r.get<int32_t>();
@@ -206,6 +206,8 @@ std::string to_string(Op::Kind kind) {
     return "rank_info";
   case Op::Kind::quit:
     return "quit";
+  case Op::Kind::statistics:
+    return "statistics";
   }
   return "unknown";
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <iostream>
 
 #include "cluster/attached_jobs.h"
@@ -136,6 +137,23 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
       send(op);
       return follower_->follow(op);
     }
+    if (op.fit_domain) {
+      // Each job would fit the colormap to its own part: fit it to all of them, once, here.
+      const auto range = data_range_of_all_jobs(op, spec);
+      if (!jobs_ || jobs_->jobs().empty()) continue; // every job left meanwhile: render alone
+      if (range) {
+        op.frame.colormap.domain_min = range->first, op.frame.colormap.domain_max = range->second;
+        op.fit_domain = false;
+        std::lock_guard lock(state_mutex_);
+        if (state_.fit_domain && follower_->scene_version() == state_.scene_version) {
+          state_.frame.colormap.domain_min = range->first, state_.frame.colormap.domain_max = range->second;
+          state_.fit_domain = false;
+          if (log_)
+            std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << range->first << ", "
+                      << range->second << "] of all " << jobs_->jobs().size() + 1 << " jobs" << std::endl;
+        }
+      }
+    }
     // Every job renders its part and composites its ranks; this head composites the jobs' images
     // front to back. MIP: every job hands back maxima of values, classified once at the end.
     op.frame.mip_output_values = op.frame.settings.mode == RenderMode::maximum_intensity;
@@ -254,6 +272,39 @@ Image Head::render_view(int interactive_divisor, bool* reduced) {
   }
   if (reduced) *reduced = smaller;
   return render(f);
+}
+
+std::optional<std::pair<float, float>> Head::data_range_of_all_jobs(const Op& frame_op, const SceneSpec& spec) {
+  Op op = frame_op;
+  op.kind = Op::Kind::statistics;
+  send(op);
+  send_to_jobs(op, spec);
+  // This job's part, over its ranks. Should it fail, the jobs' answers are still taken, or the next
+  // op would read them.
+  std::exception_ptr failure;
+  ValueStatistics all;
+  try {
+    follower_->follow(op);
+    all = follower_->statistics();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  auto take_range = [&](cluster::Job&, const cluster::Received& reply) {
+    if (reply.type == cluster::Message::failed) return; // its frame will say what went wrong
+    if (reply.type != cluster::Message::statistics)
+      throw Error("it sent " + cluster::to_string(reply.type) + " for statistics");
+    const nlohmann::json range = nlohmann::json::parse(reply.text());
+    if (range.at("count").get<long long>() == 0) return;
+    all.count += range.at("count").get<long long>();
+    all.min = std::min(all.min, range.at("min").get<double>());
+    all.max = std::max(all.max, range.at("max").get<double>());
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (const cluster::Event& e :
+       jobs_->for_each_reply(deadline, "no value statistics within 120 s (hung?)", take_range))
+    events_.push_back(to_event(e));
+  if (failure) std::rethrow_exception(failure);
+  return data_domain(all);
 }
 
 std::vector<RankInfo> Head::rank_info() {

@@ -12,8 +12,10 @@
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
   - a scene of three volumes on two grids (two mixed per sample, one beside them): with a job
     attached every volume is still drawn, and the snapshot equals the one-job snapshot, in DVR and MIP.
+  - a volume without a colormap domain loaded while a job is attached is shown over the data range
+    of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
-import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+import json, os, shutil, signal, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, decode_png  # noqa: E402
@@ -146,6 +148,39 @@ def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, ball_bbox, what
     return tail
 
 
+def domain_of_all_jobs(viewer, tool, check, runtime_dir, jobs):
+    """A float volume whose values rise along x (each job's part holds another range), loaded with
+    no colormap domain while a job is attached: the colormap spans the range of all parts, so the
+    picture equals the one-job picture of the same file."""
+    data = os.path.join(runtime_dir, "data")
+    os.makedirs(data, exist_ok=True)
+    nx, ny, nz = 64, 32, 32
+    values = [float(x * x) for z in range(nz) for y in range(ny) for x in range(nx)]
+    name = f"ramp_{nx}x{ny}x{nz}_float32.raw"
+    with open(os.path.join(data, name), "wb") as f:
+        f.write(struct.pack(f"<{len(values)}f", *values))
+    with running_viewer(viewer, [os.path.join(data, name), "--data-root", data], ranks=2) as (proc, port, tail), \
+            Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
+        record_id = [d for d in os.listdir(runtime_dir)
+                     if os.path.isfile(os.path.join(runtime_dir, d, "session.json")) and
+                     json.load(open(os.path.join(runtime_dir, d, "session.json")))["port"] == port][0]
+        before = pixels(c)
+        job, lines = attach(tool, viewer, record_id)
+        jobs.append(job)
+        status, _ = wait_for_jobs(c, 2)
+        check(len(status["jobs"]) == 2, "data range: a second job joined")
+        c.call("scene.load", path=name)  # fits the colormap again, now with two jobs
+        d = max_difference(before, pixels(c))
+        check(d <= 1, f"a volume without a domain loaded with a job attached: the snapshot equals the one-job "
+              f"snapshot (max difference {d}/255)")
+        info = c.call("colormap.get")
+        check(abs(info["domain"][0]) < 1e-3 and abs(info["domain"][1] - 63 * 63) < 1e-2,
+              f"and the colormap spans all parts' values [0, {63 * 63}]: {info['domain']}")
+        stop(job)
+        wait_for_jobs(c, 1)
+    return tail
+
+
 def main():
     viewer, tool = sys.argv[1], os.path.abspath(sys.argv[2])
     check = Checks()
@@ -257,6 +292,7 @@ def main():
         tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "128 0 0 192 64 64", "the sphere beside")
         tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "96 32 0 160 96 64",
                                     "the sphere overlapping and mixed")
+        tail = domain_of_all_jobs(viewer, tool, check, runtime_dir, jobs)
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     finally:

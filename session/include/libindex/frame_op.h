@@ -19,14 +19,17 @@ namespace libindex {
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
   /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps;
-  /// 7: other_grids
-  static constexpr uint32_t kFormatVersion = 7;
+  /// 7: other_grids; 8: the statistics kind
+  static constexpr uint32_t kFormatVersion = 8;
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
     rebalance = 2, ///< sync scene and time step, then re-partition by the work `frame` makes
     rank_info = 3, ///< gather every rank's RankInfo on the head
     quit = 4,      ///< leave the loop
+    /// sync scene, time step and part, then compute the first volume's value statistics over this
+    /// job's ranks (collective): a session spanning several jobs fits the colormap to all of them
+    statistics = 5,
   };
   Kind kind = Kind::frame;
   int scene_version = 0;          ///< the scene every rank must show

@@ -111,6 +111,10 @@ class Head {
   Op make_op(Op::Kind kind, const FrameParams& frame) const;
   /// render() when jobs are attached: every job renders its part, the head composites them.
   Image render_with_jobs(const FrameParams& frame, std::optional<Vec4f> background);
+  /// The data range of the first volume over every job's part (a statistics op to all of them),
+  /// for a frame `op` that fits the colormap to the data while jobs are attached; nullopt when no
+  /// job holds a finite value.
+  std::optional<std::pair<float, float>> data_range_of_all_jobs(const Op& op, const SceneSpec& spec);
   /// Sends `op` to every attached job; a job whose link fails is dropped (lost). Returns the jobs sent to.
   void send_to_jobs(const Op& op, const SceneSpec& spec);
 

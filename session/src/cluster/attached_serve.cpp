@@ -96,6 +96,12 @@ void serve_attached(MPI_Comm comm, const ServeOptions& o, const std::vector<std:
         if (op.kind == Op::Kind::rank_info) {
           follower.follow(op);
           link->send(Message::rank_info, to_json(follower.rank_info()).dump());
+        } else if (op.kind == Op::Kind::statistics) {
+          follower.follow(op);
+          const ValueStatistics& s = follower.statistics();
+          nlohmann::json range{{"count", s.count}};
+          if (!s.empty()) range["min"] = s.min, range["max"] = s.max;
+          link->send(Message::statistics, range.dump());
         } else if (op.kind == Op::Kind::frame) {
           follower.follow(op);
           link->send(Message::image, encode_job_images(follower.take_part_images()));

@@ -88,6 +88,8 @@ std::string to_string(Message m) {
     return "failed";
   case Message::bye:
     return "bye";
+  case Message::statistics:
+    return "statistics";
   }
   return "message " + std::to_string(uint32_t(m));
 }
@@ -175,7 +177,7 @@ std::optional<Received> Link::receive(double timeout_s) {
   uint32_t t = 0;
   uint64_t n = 0;
   std::memcpy(&t, header, 4), std::memcpy(&n, header + 4, 8);
-  if (t < uint32_t(Message::hello) || t > uint32_t(Message::bye) || n > kMaxPayload)
+  if (t < uint32_t(Message::hello) || t > uint32_t(Message::statistics) || n > kMaxPayload)
     throw Error("the link to " + peer_ + " carried a message this side does not speak (type " + std::to_string(t) +
                 ", " + std::to_string(n) + " bytes): both jobs must run the same libindex");
   Received r{Message(t), std::vector<uint8_t>(size_t(n))};

@@ -23,6 +23,8 @@ enum class Message : uint32_t {
   rank_info = 6, ///< job -> session: JSON array of the job's ranks
   failed = 7,    ///< job -> session: the op failed on the job; the text says why
   bye = 8,       ///< either way: this side is leaving
+  /// job -> session: JSON {count, min, max} of the values of the job's part (a statistics op)
+  statistics = 9,
 };
 std::string to_string(Message m);
 
