@@ -332,6 +332,34 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   EXPECT_EQ(call(rpc, "program.get", {{"volume", "v2"}})["result"]["program"], "prog");
 }
 
+TEST_F(ViewMethods, IndexClientsClipVolumesAndAddPlanes) {
+  // IndeX's IClip_region clips the volumes after it in its group; IPlane adds a slice plane.
+  const std::string create = std::string(kIndexScene) + "create_scene_element";
+  auto element = [&](const std::string& parent, const std::string& id, const std::string& class_name, json args) {
+    return call(
+        rpc, create,
+        {{"parent_group_id", parent}, {"new_scene_element_id", id}, {"class_name", class_name}, {"args", args}});
+  };
+  ASSERT_EQ(code(element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
+  ASSERT_EQ(code(element("g", "clip", "IClip_region", {{"bbox", "2 0 0 6 8 8"}})), 0);
+  ASSERT_EQ(code(element("g", "v2", "ISparse_volume_scene_element",
+                         {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+            0);
+  ASSERT_EQ(state.view.scene.volumes.size(), 2u);
+  EXPECT_TRUE(state.view.scene.volumes[1].clip_region == (Box3i{{2, 0, 0}, {6, 8, 8}}));
+  EXPECT_TRUE(state.view.scene.volumes[0].clip_region == state.view.scene.volumes[0].source->box())
+      << "the first volume, outside the group, is not clipped";
+  const int planes = int(state.view.scene.planes.size());
+  ASSERT_EQ(code(element("scene_root", "p", "IPlane",
+                         {{"point", "0 0 4"}, {"normal", "0 0 1"}, {"up", "0 1 0"}, {"extent", "8 8"}})),
+            0);
+  EXPECT_EQ(int(state.view.scene.planes.size()), planes + 1);
+  const json bad = element("scene_root", "bad", "IClip_region", {{"bbox", "1 1 1 0 2 2"}});
+  EXPECT_EQ(code(bad), -32000) << bad.dump(); // the scene built with it fails to load
+  EXPECT_NE(message(bad).find("empty"), std::string::npos) << message(bad);
+  EXPECT_EQ(state.view.scene.nodes.count("bad"), 0u) << "a refused element changes nothing";
+}
+
 TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
   ASSERT_EQ(state.frame.settings.plane_count, 0);
   json r = call(rpc, "plane.set",
