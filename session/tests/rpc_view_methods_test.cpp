@@ -19,6 +19,9 @@ using nlohmann::json;
 
 namespace {
 
+constexpr const char* kIndexScene =
+    "nv::index::app::scene_management_center::scene_management_center_command_receiver.";
+
 class ViewMethods : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -31,12 +34,16 @@ class ViewMethods : public ::testing::Test {
     rpc::add_index_scene_methods(rpc, state);
     rpc::add_program_methods(rpc, state);
   }
+  /// IndeX's create_scene_element, as its clients call it.
+  json create_element(const std::string& parent, const std::string& id, const std::string& class_name,
+                      const json& args) {
+    return call(
+        rpc, std::string(kIndexScene) + "create_scene_element",
+        {{"parent_group_id", parent}, {"new_scene_element_id", id}, {"class_name", class_name}, {"args", args}});
+  }
   ViewState state;
   streaming::RpcDispatcher rpc;
 };
-
-constexpr const char* kIndexScene =
-    "nv::index::app::scene_management_center::scene_management_center_command_receiver.";
 
 } // namespace
 
@@ -289,12 +296,6 @@ TEST_F(ViewMethods, IndexSceneGraphEdits) {
 
 TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   // As an IndeX client builds one: a group holding the program, its parameters and then the volume.
-  const std::string create = std::string(kIndexScene) + "create_scene_element";
-  auto element = [&](const std::string& parent, const std::string& id, const std::string& class_name, json args) {
-    return call(
-        rpc, create,
-        {{"parent_group_id", parent}, {"new_scene_element_id", id}, {"class_name", class_name}, {"args", args}});
-  };
   const std::string source =
       "class Volume_sample_program {\n"
       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
@@ -305,21 +306,21 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
       "    return NV_IDX_PROG_OK;\n"
       "  }\n"
       "};\n";
-  ASSERT_EQ(code(element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
-  const json refused = element("g", "prog", "IVolume_sample_program", {{"source_string", source}});
+  ASSERT_EQ(code(create_element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
+  const json refused = create_element("g", "prog", "IVolume_sample_program", {{"source_string", source}});
   EXPECT_EQ(code(refused), -32000) << "clients' programs are off without --allow-programs";
   EXPECT_NE(message(refused).find("--allow-programs"), std::string::npos);
   state.limits.client_programs = true;
   std::string broken = source;
   broken.replace(broken.find("make_float4"), 11, "make_float9");
-  const json bad_program = element("g", "prog", "IVolume_sample_program", {{"source_string", broken}});
+  const json bad_program = create_element("g", "prog", "IVolume_sample_program", {{"source_string", broken}});
   EXPECT_EQ(code(bad_program), -32602);
   EXPECT_NE(message(bad_program).find("create_scene_element prog:6:"), std::string::npos) << message(bad_program);
   EXPECT_EQ(state.view.scene.nodes.count("prog"), 0u) << "a refused program changes nothing";
-  ASSERT_EQ(code(element("g", "prog", "IVolume_sample_program", {{"source_string", source}})), 0);
-  ASSERT_EQ(code(element("g", "params", "IRendering_kernel_program_parameters", {{"buffer_1", "2 3i"}})), 0);
-  ASSERT_EQ(code(element("g", "v2", "ISparse_volume_scene_element",
-                         {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+  ASSERT_EQ(code(create_element("g", "prog", "IVolume_sample_program", {{"source_string", source}})), 0);
+  ASSERT_EQ(code(create_element("g", "params", "IRendering_kernel_program_parameters", {{"buffer_1", "2 3i"}})), 0);
+  ASSERT_EQ(code(create_element("g", "v2", "ISparse_volume_scene_element",
+                                {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
             0);
   ASSERT_EQ(state.view.scene.volumes.size(), 2u);
   const auto& v2 = state.view.scene.volumes[1];
@@ -334,27 +335,21 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
 
 TEST_F(ViewMethods, IndexClientsClipVolumesAndAddPlanes) {
   // IndeX's IClip_region clips the volumes after it in its group; IPlane adds a slice plane.
-  const std::string create = std::string(kIndexScene) + "create_scene_element";
-  auto element = [&](const std::string& parent, const std::string& id, const std::string& class_name, json args) {
-    return call(
-        rpc, create,
-        {{"parent_group_id", parent}, {"new_scene_element_id", id}, {"class_name", class_name}, {"args", args}});
-  };
-  ASSERT_EQ(code(element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
-  ASSERT_EQ(code(element("g", "clip", "IClip_region", {{"bbox", "2 0 0 6 8 8"}})), 0);
-  ASSERT_EQ(code(element("g", "v2", "ISparse_volume_scene_element",
-                         {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+  ASSERT_EQ(code(create_element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
+  ASSERT_EQ(code(create_element("g", "clip", "IClip_region", {{"bbox", "2 0 0 6 8 8"}})), 0);
+  ASSERT_EQ(code(create_element("g", "v2", "ISparse_volume_scene_element",
+                                {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
             0);
   ASSERT_EQ(state.view.scene.volumes.size(), 2u);
   EXPECT_TRUE(state.view.scene.volumes[1].clip_region == (Box3i{{2, 0, 0}, {6, 8, 8}}));
   EXPECT_TRUE(state.view.scene.volumes[0].clip_region == state.view.scene.volumes[0].source->box())
       << "the first volume, outside the group, is not clipped";
   const int planes = int(state.view.scene.planes.size());
-  ASSERT_EQ(code(element("scene_root", "p", "IPlane",
-                         {{"point", "0 0 4"}, {"normal", "0 0 1"}, {"up", "0 1 0"}, {"extent", "8 8"}})),
+  ASSERT_EQ(code(create_element("scene_root", "p", "IPlane",
+                                {{"point", "0 0 4"}, {"normal", "0 0 1"}, {"up", "0 1 0"}, {"extent", "8 8"}})),
             0);
   EXPECT_EQ(int(state.view.scene.planes.size()), planes + 1);
-  const json bad = element("scene_root", "bad", "IClip_region", {{"bbox", "1 1 1 0 2 2"}});
+  const json bad = create_element("scene_root", "bad", "IClip_region", {{"bbox", "1 1 1 0 2 2"}});
   EXPECT_EQ(code(bad), -32000) << bad.dump(); // the scene built with it fails to load
   EXPECT_NE(message(bad).find("empty"), std::string::npos) << message(bad);
   EXPECT_EQ(state.view.scene.nodes.count("bad"), 0u) << "a refused element changes nothing";
