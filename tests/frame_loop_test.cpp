@@ -17,7 +17,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "libindex/error.h"
@@ -694,6 +696,36 @@ TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {
   EXPECT_GT(max_difference(alone_b, render_alone(volumes_scene("b_group", 0, false, 32))), 0.05f)
       << "the program changes b's picture";
   EXPECT_LT(max_difference(image, expected), 1e-4f);
+}
+
+// A mix is one image: it takes its place among the other volumes by the hull of its volumes. a
+// (10^3 at the origin) and b (20^3 from x = 5) mix; c lies beside b in y and apart from a along x.
+// Seen from x = 100, y = -50, a's box alone would put c in front (apart along x); b, inside the
+// mix's image, lies between the eye and c along y, so the mix comes first.
+TEST(FrameLoop, AMixIsOrderedByTheHullOfItsVolumes) {
+  std::string text = "#! index_app_project 0\napp::scene::root::children = a b c\n";
+  for (const auto& [id, size, corner] : {std::tuple{"a", 10, "0 0 0"}, {"b", 20, "5 0 0"}, {"c", 10, "15 22 0"}}) {
+    const std::string n = std::string("app::scene::") + id;
+    std::istringstream c(corner);
+    int x, y, z;
+    c >> x >> y >> z;
+    text += n + "::type = sparse_volume\n" + n + "::importer = synthetic\n" + n + "::generator = sphere\n" + n +
+            "::size = " + std::to_string(size) + "\n" + n + "::bbox = " + corner + " " + std::to_string(x + size) +
+            " " + std::to_string(y + size) + " " + std::to_string(z + size) + "\n";
+  }
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_text(text, "three.prj"));
+  const SceneView view = build_scene(spec, false);
+  const std::vector<size_t> lead = io::mix_leads(view.scene);
+  ASSERT_EQ(lead, (std::vector<size_t>{0, 0, 2})) << "a and b mix, c alone";
+  Camera eye = view.frame.camera;
+  eye.from = {100, -50, 5};
+  eye.dir = Vec3f{15, 16, 5} - eye.from;
+  // By each volume's own box, c comes before a, where the mix's image would be blended: behind c.
+  const std::vector<size_t> own = volume_order(view, eye);
+  EXPECT_LT(std::find(own.begin(), own.end(), 2), std::find(own.begin(), own.end(), 0));
+  EXPECT_EQ(volume_order(view, eye, lead), (std::vector<size_t>{0, 2})) << "the mix by its hull: in front of c";
 }
 
 // A client's colormap for the second volume reaches every rank: made transparent, only the first

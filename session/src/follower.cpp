@@ -75,7 +75,9 @@ Image Follower::render_volumes(const Op& op) {
 
 Image Follower::blend_volumes(const Op& op) {
   Image result;
-  for (size_t i : volume_order(view_, op.frame.camera)) {
+  const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
+  for (size_t i :
+       volume_order(view_, op.frame.camera, mixing ? std::span<const size_t>(mix_lead_) : std::span<const size_t>())) {
     if (volume_images_[i].width() == 0) continue; // mixed into its group's image
     if (result.width() == 0)
       result = std::move(volume_images_[i]);

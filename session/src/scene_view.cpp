@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/scene_view.h"
 
+#include <algorithm>
+
 #include "libindex/default_view.h"
 #include "libindex/kernels/sample_program.h"
 
@@ -95,10 +97,22 @@ Box3f volume_scene_box(const SceneView& view, size_t index) {
   return to_scene_box(vol.source->box(), io::render_settings(view.scene, vol));
 }
 
-std::vector<size_t> volume_order(const SceneView& view, const Camera& camera) {
+std::vector<size_t> volume_order(const SceneView& view, const Camera& camera, std::span<const size_t> image_of) {
   const size_t n = view.scene.volumes.size();
   std::vector<Box3f> boxes;
   for (size_t i = 0; i < n; ++i) boxes.push_back(volume_scene_box(view, i));
+  // A mix is one image: its place comes from all its volumes' boxes, not its first one's alone.
+  std::vector<size_t> left;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t image = image_of.empty() ? i : image_of[i];
+    if (image == i) {
+      left.push_back(i);
+    } else {
+      Box3f& hull = boxes[image];
+      for (int a = 0; a < 3; ++a)
+        hull.lo[a] = std::min(hull.lo[a], boxes[i].lo[a]), hull.hi[a] = std::max(hull.hi[a], boxes[i].hi[a]);
+    }
+  }
   // -1: a before b, 1: b before a, 0: no separating axis tells.
   auto compare = [&](const Box3f& a, const Box3f& b) {
     for (int axis = 0; axis < 3; ++axis) {
@@ -117,8 +131,7 @@ std::vector<size_t> volume_order(const SceneView& view, const Camera& camera) {
     const Vec3f c = (b.lo + b.hi) * 0.5f;
     return camera.orthographic ? dot(c - camera.from, camera.dir) : length(c - camera.from);
   };
-  std::vector<size_t> left(n), order;
-  for (size_t i = 0; i < n; ++i) left[i] = i;
+  std::vector<size_t> order;
   while (!left.empty()) {
     // The first box no other remaining box must precede; ties by the nearer centre.
     size_t best = 0;

@@ -3,6 +3,7 @@
 /// \file From a parsed scene to what a frame needs: the volume to partition, the frame parameters
 /// (camera, colormap, settings, canvas) and the scene's info. Shared by index-render and viewer.
 
+#include <span>
 #include <memory>
 #include <vector>
 
@@ -42,7 +43,9 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
 Box3f volume_scene_box(const SceneView& view, size_t index);
 /// The volumes, nearest first, as seen by `camera`: when two boxes are apart along an axis that
 /// the eye is not between, the one on the eye's side comes first; otherwise the nearer centre.
-std::vector<size_t> volume_order(const SceneView& view, const Camera& camera);
+/// `image_of[i]`, when given, is the volume whose image holds volume i's samples (its mix's first
+/// volume, io::mix_leads): then only those volumes are ordered, each by the hull of its mix's boxes.
+std::vector<size_t> volume_order(const SceneView& view, const Camera& camera, std::span<const size_t> image_of = {});
 
 /// The view of a scene: its first volume, its camera (or a default one framing the volume), the
 /// volume's colormap and rendering properties, the canvas resolution.
