@@ -106,7 +106,7 @@ class GzipSource final : public VolumeSource {
     const uint64_t sz = uint64_t(file_type_size(layout_.type));
     const size_t voxels = size_t(r.voxel_count());
     const bool converts = !detail::stored_as_rendered(layout_.type);
-    std::vector<std::byte> staging(converts ? voxels * sz : 0); // what the file holds, before conversion
+    BrickBytes staging(converts ? voxels * sz : 0); // what the file holds, before conversion
     const uint64_t row_bytes = uint64_t(s.x) * sz;
     auto position = [&](int y, int z) { return skip_ + ((uint64_t(z) * n.y + y) * n.x + r.lo.x) * sz; };
     const uint64_t expected = skip_ + uint64_t(n.x) * n.y * n.z * sz;

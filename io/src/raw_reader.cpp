@@ -44,7 +44,7 @@ class RawSource final : public VolumeSource {
     const size_t voxels = size_t(region.voxel_count());
     // Types libindex renders as they are go straight into the brick; others through one staging copy.
     const bool converts = !detail::stored_as_rendered(layout_.type);
-    std::vector<std::byte> staging(converts ? voxels * size_t(voxel_bytes()) : 0);
+    BrickBytes staging(converts ? voxels * size_t(voxel_bytes()) : 0); // reused like the bricks
     std::byte* out = converts ? staging.data() : brick.bytes.data();
     ProgressMeter meter(describe(), uint64_t(voxels) * uint64_t(voxel_bytes()));
     if (layout_.z_fastest)

@@ -193,12 +193,27 @@ TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
   const std::size_t before = frame_memory::kept_bytes();
   EXPECT_EQ(before % (std::size_t(1) << 20), 0u) << "only blocks of a megabyte or more are kept";
   std::vector<void*> blocks;
-  for (int i = 0; i < 6; ++i) blocks.push_back(frame_memory::take((std::size_t(2) << 20) + 64 * i));
-  for (int i = 0; i < 6; ++i) frame_memory::give(blocks[i], (std::size_t(2) << 20) + 64 * i);
-  // The four newest are kept; the two oldest (and whatever was kept before) were freed.
+  for (int i = 0; i < 10; ++i) blocks.push_back(frame_memory::take((std::size_t(2) << 20) + 64 * i));
+  for (int i = 0; i < 10; ++i) frame_memory::give(blocks[i], (std::size_t(2) << 20) + 64 * i);
+  // The eight newest are kept; the two oldest (and whatever was kept before) were freed.
   std::size_t newest = 0;
-  for (int i = 2; i < 6; ++i) newest += (std::size_t(2) << 20) + 64 * i;
+  for (int i = 2; i < 10; ++i) newest += (std::size_t(2) << 20) + 64 * i;
   EXPECT_EQ(frame_memory::kept_bytes(), newest);
-  EXPECT_EQ(frame_memory::take((std::size_t(2) << 20) + 64 * 5), blocks[5]);
-  frame_memory::give(blocks[5], (std::size_t(2) << 20) + 64 * 5);
+  EXPECT_EQ(frame_memory::take((std::size_t(2) << 20) + 64 * 9), blocks[9]);
+  frame_memory::give(blocks[9], (std::size_t(2) << 20) + 64 * 9);
+}
+
+TEST(FrameMemory, ABrickReusesTheLastBrickOfItsSize) {
+  // A time step's brick: the next one of the same box and type gets the same, already mapped, block.
+  const Box3i box{{0, 0, 0}, {128, 128, 64}}; // 4 MiB of float32
+  const std::byte* first = nullptr;
+  {
+    Brick a(box, DType::float32);
+    first = a.bytes.data();
+    a.data<float>()[7] = 3.0f;
+  }
+  Brick b(box, DType::float32);
+  EXPECT_EQ(b.bytes.data(), first);
+  EXPECT_EQ(b.data<float>()[7], 0.0f) << "a reused brick starts zeroed like a new one";
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.bytes.data()) % 64, 0u);
 }

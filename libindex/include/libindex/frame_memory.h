@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Memory for frame-sized buffers (images of 16 bytes a pixel) that outlives each frame: a
-/// freed block of a megabyte or more is kept for the next request of the same size. A frame of
+/// \file Memory for frame-sized buffers (images of 16 bytes a pixel, bricks of a time step) that
+/// outlives each frame: a freed block of a megabyte or more is kept for the next request of the
+/// same size. A frame of
 /// 2048x1536 is 50 MB; malloc maps such a block afresh every frame and unmaps it when freed, and
 /// touching it again costs a page fault every 4 KiB (about 150 ms a frame on a VM, more than the
 /// rendering). Frames come in few sizes, so a handful of kept blocks ends that.

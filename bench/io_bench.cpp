@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading a brick, as each time step of a series does: a 256^3 raw file from the page cache into a
+// new brick (the read, any conversion, and the brick's memory), then the brick is dropped. Arg: the
+// file's voxel type, 0 float32 (read as it is) or 1 float64 (converted to float32).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "libindex/io/raw_reader.h"
+
+namespace {
+
+using namespace libindex;
+
+constexpr int kSide = 256;
+
+std::string bench_file(io::FileType type) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("libindex_io_bench_" + std::to_string(kSide) + "_" + io::to_string(type) + ".raw"))
+                               .string();
+  const size_t voxels = size_t(kSide) * kSide * kSide, bytes = voxels * size_t(io::file_type_size(type));
+  if (std::filesystem::exists(path) && std::filesystem::file_size(path) == bytes) return path;
+  std::ofstream out(path, std::ios::binary);
+  std::vector<char> row(size_t(kSide) * size_t(io::file_type_size(type)), 1);
+  for (size_t i = 0; i < voxels / kSide; ++i) out.write(row.data(), std::streamsize(row.size()));
+  return path;
+}
+
+void BM_ReadBrick(benchmark::State& state) {
+  const io::FileType type = state.range(0) == 0 ? io::FileType::float32 : io::FileType::float64;
+  const auto source = io::open_raw({bench_file(type), {kSide, kSide, kSide}, type});
+  for (auto _ : state) {
+    Brick brick = source->read(source->box());
+    benchmark::DoNotOptimize(brick.bytes.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * kSide * kSide * kSide * 4);
+  state.SetLabel(io::to_string(type) + " file, float32 brick");
+}
+BENCHMARK(BM_ReadBrick)->ArgName("float64")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+} // namespace
+
+BENCHMARK_MAIN();
