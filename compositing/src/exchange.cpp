@@ -27,9 +27,10 @@ Round::~Round() {
   s_.in_use = false;
 }
 
-int Round::expect(int source, const Rect& region) {
+int Round::expect(int source, const Rect& region, size_t room) {
   if (expected_ == s_.incoming.size()) s_.incoming.emplace_back();
   RoundStorage::Incoming& in = s_.incoming[expected_];
+  in.buffer.make_room(room ? room : dense_message_bytes(region.area(), region.height(), ctx_.format));
   in.source = source;
   in.region = region;
   in.bytes = 0;
@@ -175,6 +176,7 @@ std::span<const int> fold(Context& ctx, Tile& tile, int m, int& group) {
     group = -1;
   } else {
     round.expect(ctx.order[size_t(pos + 1)], tile.region());
+    tile.make_room();
     const int member_of[1] = {1};
     composite_in_order(ctx, tile, round, member_of, 0, 2);
     group = pos / 2;

@@ -28,8 +28,9 @@ class Round {
   Round(const Round&) = delete;
   Round& operator=(const Round&) = delete;
 
-  /// Expects one message from `source` about `region`; returns its index.
-  int expect(int source, const Rect& region);
+  /// Expects one message from `source` about `region`, and makes room for `room` bytes of it
+  /// (by default a dense `region`: sparse.h `dense_message_bytes`); returns its index.
+  int expect(int source, const Rect& region, size_t room = 0);
   /// The buffer the next send() sends: encode the message into it first.
   Buffer& next_message();
   /// Sends next_message() to `dest`, without waiting.

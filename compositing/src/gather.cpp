@@ -38,8 +38,14 @@ void gather(Context& ctx, const Tile& tile, int root, ImageView result, bool res
   }
   const Canvas out{result.pixels, 0, 0, result.width};
   tile.write_region(out, result_is_clear);
+  // Root cannot know the others' regions. Every strategy leaves at least half the ranks holding
+  // a part (binary swap and radix-k fold at most that many away): room for a band of such a
+  // share, with a row and a column to spare for uneven splits.
+  const long long holders = (ctx.size + 1) / 2;
+  const long long band_pixels = image.area() / (holders * b) + image.width() + image.height();
+  const size_t room = dense_message_bytes(band_pixels, image.height(), ctx.format);
   for (int r = 0; r < ctx.size; ++r)
-    for (int i = 0; i < b && r != root; ++i) round.expect(r, image);
+    for (int i = 0; i < b && r != root; ++i) round.expect(r, image, room);
   long long covered = tile.region().area();
   for (int left = (ctx.size - 1) * b; left > 0;)
     for (int i : round.receive_some()) {

@@ -10,13 +10,24 @@
 ///
 /// A Compositor keeps its buffers from frame to frame (Storage): each grows to the largest size
 /// it was asked for and is used again, so a steady frame loop allocates nothing at all.
+///
+/// Fresh memory is expensive where it is first written: the kernel zeroes every page as it
+/// faults in, about 1.7 us a page on a 2-core VM. Buffers sized by the frame's footprint grew
+/// whenever a view's footprint did, so the first pass over a set of views paid those pages frame
+/// after frame (a 1024x1024 2-rank frame took 15-23 ms instead of 2-3 in IceT's 10-view test).
+/// The strategies therefore reserve message buffers for a dense part at once (sparse.h
+/// `dense_message_bytes`), and a new block's pages are backed in one system call (`back_pages`):
+/// the first frame pays for them, later frames find them.
 
+#include <sys/mman.h>
 #include <tbb/scalable_allocator.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 
@@ -48,6 +59,21 @@ ScalableArray<T> allocate(size_t count) {
   return ScalableArray<T>(static_cast<T*>(p));
 }
 
+/// Backs the pages of [p, p + bytes) now rather than as they are first written: asks the kernel
+/// for them in one call where it can (MADV_POPULATE_WRITE, Linux 5.14), then writes a byte of
+/// each, which on a virtual machine also makes the host back them (measured on the 2-core VM, 8
+/// MiB: first writes 20 ms; populate 1.7 ms and first writes 9 ms after it; later writes 0.2 ms).
+inline void back_pages(std::byte* p, size_t bytes) {
+  static const size_t page = size_t(sysconf(_SC_PAGESIZE));
+#ifdef MADV_POPULATE_WRITE
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~uintptr_t(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~uintptr_t(page - 1);
+  if (end > first) (void)madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
+#endif
+  volatile std::byte* v = p; // the contents are undefined anyway: any byte will do
+  for (size_t i = 0; i < bytes; i += page) v[i] = std::byte{0};
+}
+
 /// Bytes kept from call to call: grows to the largest size asked for, never shrinks. Sizes are
 /// rounded up to a power of two (at least 256 bytes), so that sizes wandering from frame to frame
 /// settle after a few frames.
@@ -55,13 +81,15 @@ struct Storage {
   ScalableArray<std::byte> data;
   size_t capacity = 0;
 
-  /// At least `bytes` bytes; what it held is lost when it grows.
+  /// At least `bytes` bytes; what it held is lost when it grows. A new block's first `bytes`
+  /// are backed at once (the rest of the rounding only when written).
   std::byte* reserve(size_t bytes) {
     if (bytes > capacity || !data) {
       const size_t size = std::bit_ceil(std::max<size_t>(bytes, 256));
       data.reset(); // the old block first: its pages may serve the new one
       data = allocate<std::byte>(size);
       capacity = size;
+      back_pages(data.get(), bytes);
     }
     return data.get();
   }

@@ -166,10 +166,18 @@ size_t message_capacity(const Rect& region, PixelFormat format) {
          area * (run_header_bytes + pixel_bytes(format));
 }
 
+size_t dense_message_bytes(long long pixels, int rows, PixelFormat format) {
+  rows = std::max(rows, 0);
+  return sizeof(MessageHeader) + sizeof(uint64_t) * size_t(rows) + size_t(rows) * run_header_bytes +
+         size_t(std::max(pixels, 0LL)) * pixel_bytes(format);
+}
+
 void encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk, Buffer& out,
             std::vector<ChunkCount>& counts) {
   const Rect data = intersect(tile.bounds(), part);
-  const Rect extent = walk == Walk::whole ? intersect(tile.region(), part) : data;
+  const Rect whole = intersect(tile.region(), part);
+  const Rect extent = walk == Walk::whole ? whole : data;
+  if (!whole.empty()) out.make_room(dense_message_bytes(whole.area(), whole.height(), format));
   if (extent.empty()) return marker(format, out);
   const int rows = std::max(1, chunk_pixels / extent.width());
   const int chunks = (extent.height() + rows - 1) / rows;

@@ -45,11 +45,17 @@ struct Buffer {
     size = bytes;
     return storage.reserve(bytes);
   }
+  /// Makes room for `bytes` before a message is written or received into it (memory.h says why).
+  void make_room(size_t bytes) { storage.reserve(bytes); }
 };
 Buffer make_buffer(size_t size);
 
 /// The most bytes a message about `region` can take.
 size_t message_capacity(const Rect& region, PixelFormat format);
+/// The bytes of a message about `pixels` pixels in `rows` rows when all are non-empty: one run a
+/// row. What a buffer makes room for: a sparse message is smaller unless its rows break into
+/// many runs, and then the buffer grows.
+size_t dense_message_bytes(long long pixels, int rows, PixelFormat format);
 
 /// What a message's runs walk: the tile's bounds inside the part (enough to blend), or the whole
 /// part inside the tile's region (so that the receiver can replace every pixel of it).

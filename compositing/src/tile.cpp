@@ -47,6 +47,13 @@ void Tile::keep(const Rect& part) {
   region_ = intersect(region_, part);
   bounds_ = intersect(bounds_, region_);
   release(given_away);
+  make_room();
+}
+
+void Tile::make_room() {
+  if (home_.data || region_.empty()) return; // home storage spans the image already
+  const size_t bytes = size_t(region_.area()) * sizeof(Vec4f);
+  for (Storage& block : storage_->block) block.reserve(bytes);
 }
 
 void Tile::clear() {
@@ -91,12 +98,11 @@ Canvas Tile::writable(const Rect& r) {
   // copied in, the rest cleared. Both blocks are sized for the whole region, which the bounds
   // never leave: how often and how far the bounds grow depends on which messages arrive
   // together, the region does not, so kept blocks fit every later frame of the same shape.
-  // Both are reserved at the first growth: regions only shrink, so they fit every later one.
-  // Pages beyond the bounds are never touched, hence never backed.
+  // Both are reserved for the whole region (make_room, at keep() or here), and backed at once:
+  // regions only shrink, so they fit every later one, and a frame never meets fresh pages.
   const int next = block_ == 0 ? 1 : 0;
-  const size_t bytes = size_t(region_.area()) * sizeof(Vec4f);
-  if (block_ < 0) storage_->block[1].reserve(bytes);
-  Vec4f* pixels = reinterpret_cast<Vec4f*>(storage_->block[next].reserve(bytes));
+  if (block_ < 0) make_room();
+  Vec4f* pixels = reinterpret_cast<Vec4f*>(storage_->block[next].reserve(size_t(region_.area()) * sizeof(Vec4f)));
   const Canvas fresh{pixels, need.x0, need.y0, need.width()};
   fill(fresh, need, canvas_, bounds_);
   block_ = next;

@@ -42,9 +42,13 @@ class Tile {
   /// Read access; valid for pixels inside bounds().
   const Vec4f* at(int x, int y) const { return canvas_.at(x, y); }
 
-  /// Narrows the tile to `part` of its region (the rest went to partners). Moves no pixel; in
-  /// `home` storage it clears what it gave away, which the new owner may not overwrite.
+  /// Narrows the tile to `part` of its region (the rest went to partners), and makes room to
+  /// blend into it. Moves no pixel; in `home` storage it clears what it gave away, which the new
+  /// owner may not overwrite.
   void keep(const Rect& part);
+  /// Reserves writable storage for the whole region now, as the first blend would, so that a
+  /// later frame whose partners send more finds it ready (memory.h says why that matters).
+  void make_room();
   /// Holds nothing any more (this rank's pixels went to a partner).
   void clear();
   /// Makes `r` (clipped to the region) writable and part of the bounds; pixels that were outside

@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -339,6 +340,39 @@ TEST_F(CompositorReuse, SteadyFramesAllocateNothing) {
     EXPECT_EQ(detail::allocation_count.load() - blocks_before, 0)
         << "buffers allocated in 3 x " << shots.size() << " frames, checked " << checked;
   }
+}
+
+TEST_F(CompositorReuse, AGrowingFootprintFindsItsBuffersReady) {
+  // The first frame of a shape makes room for dense parts, so that later frames whose footprint
+  // grows (an orbit's first pass over its views) do not meet fresh memory (memory.h).
+  const int rank = world_rank();
+  for (Strategy strategy : {Strategy::direct_send, Strategy::binary_swap, Strategy::radix_k})
+    for (PixelFormat format : {PixelFormat::f32, PixelFormat::u8}) {
+      Options options;
+      options.strategy = strategy;
+      options.format = format;
+      const int width = 96, height = 80;
+      const std::vector<int> order = order_of(Shot{});
+      Image kept(rank == 0 ? width : 0, rank == 0 ? height : 0);
+      auto solid = [&](const Rect& active) {
+        Image image(width, height);
+        for (int y = active.y0; y < active.y1; ++y)
+          for (int x = active.x0; x < active.x1; ++x) image.at(x, y) = {0.1f, 0.2f, 0.3f, 0.5f};
+        return image;
+      };
+      const Rect corner{0, 0, 2, 2}, whole{0, 0, width, height};
+      Image small = solid(corner), large = solid(whole);
+      Compositor compositor(MPI_COMM_WORLD);
+      compositor.composite_into(kept.view(), small.view(), corner, order, options);
+      const long long before = detail::allocation_count.load();
+      compositor.composite_into(kept.view(), large.view(), whole, order, options);
+      EXPECT_EQ(detail::allocation_count.load() - before, 0)
+          << to_string(strategy) << ", format " << int(format) << ", rank " << rank;
+      if (rank == 0) { // n layers of alpha 0.5: 1 - 0.5^n (u8 carries 128/255 for 0.5)
+        const float expected = 1.0f - std::pow(0.5f, float(world_size()));
+        EXPECT_NEAR(kept.at(width - 1, height - 1).w, expected, format == PixelFormat::u8 ? 2.0f / 255 : 1e-6f);
+      }
+    }
 }
 
 TEST_F(CompositorReuse, BadArgumentsThrowOnEveryRankAndTheCompositorGoesOn) {
