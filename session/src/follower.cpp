@@ -195,11 +195,14 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
   case Op::Kind::quit:
     return {};
   case Op::Kind::statistics: // of the part this job renders: bring in scene, step and part first
+  case Op::Kind::statistics_over:
     sync_scene(op);
     op.frame.program = first_program();
     sync_time(op.time_step);
     sync_part(op.part);
-    statistics_ = session_.statistics(op.frame);
+    statistics_ = op.kind == Op::Kind::statistics
+                      ? session_.statistics(op.frame)
+                      : session_.statistics_over(op.frame, op.value_range[0], op.value_range[1]);
     return {};
   case Op::Kind::rank_info: // the leaves of the current scene, so bring it in first
     sync_scene(op);

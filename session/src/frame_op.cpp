@@ -155,6 +155,7 @@ std::vector<uint8_t> encode(const Op& op) {
   w.put(op.background.x), w.put(op.background.y), w.put(op.background.z), w.put(op.background.w);
   w.put(uint64_t(op.other_colormaps.size()));
   for (const auto& [index, map] : op.other_colormaps) w.put(index), put(w, map);
+  if (op.kind == Op::Kind::statistics_over) w.put(op.value_range[0]), w.put(op.value_range[1]);
   return w.take();
 }
 
@@ -168,7 +169,7 @@ Op decode(std::span<const uint8_t> bytes) {
                 std::to_string(Op::kFormatVersion) + ": every rank must run the same libindex");
   Op op;
   const uint8_t kind = r.get<uint8_t>();
-  if (kind < uint8_t(Op::Kind::frame) || kind > uint8_t(Op::Kind::statistics))
+  if (kind < uint8_t(Op::Kind::frame) || kind > uint8_t(Op::Kind::statistics_over))
     throw Error("frame op: unknown kind " + std::to_string(kind));
   op.kind = Op::Kind(kind);
   op.scene_version = r.get<int32_t>();
@@ -192,6 +193,7 @@ Op decode(std::span<const uint8_t> bytes) {
   op.background.z = r.get<float>(), op.background.w = r.get<float>();
   op.other_colormaps.resize(r.get_count(sizeof(uint32_t) + sizeof(uint64_t)));
   for (auto& [index, map] : op.other_colormaps) index = r.get<uint32_t>(), map = get_colormap(r);
+  if (op.kind == Op::Kind::statistics_over) op.value_range[0] = r.get<double>(), op.value_range[1] = r.get<double>();
   if (!r.at_end()) throw Error("frame op: " + std::to_string(bytes.size()) + " bytes, more than the op holds");
   return op;
 }
@@ -208,6 +210,8 @@ std::string to_string(Op::Kind kind) {
     return "quit";
   case Op::Kind::statistics:
     return "statistics";
+  case Op::Kind::statistics_over:
+    return "statistics_over";
   }
   return "unknown";
 }

@@ -82,7 +82,8 @@ Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(state_mutex_);
   if (follower_->scene_version() == state_.scene_version) {
-    state_.statistics = follower_->statistics();
+    // With jobs attached this job holds a part of the volume: the statistics are all jobs'.
+    state_.statistics = rendered_with_jobs_ && jobs_statistics_ ? jobs_statistics_->second : follower_->statistics();
     state_.other_statistics = follower_->other_statistics();
     if (state_.fit_domain && follower_->fitted_domain()) { // the ranks used the data range: keep it
       const auto [lo, hi] = *follower_->fitted_domain();
@@ -133,15 +134,22 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
       spec = state_.spec;
     }
     const bool with_jobs = jobs_ && !jobs_->jobs().empty() && !op.part.empty();
+    rendered_with_jobs_ = with_jobs;
     if (!with_jobs) {
       send(op);
       return follower_->follow(op);
     }
-    if (op.fit_domain) {
-      // Each job would fit the colormap to its own part: fit it to all of them, once, here.
-      const auto range = data_range_of_all_jobs(op, spec);
+    // Each job knows the values of its own part only: the volume's statistics (and the domain a
+    // scene without one is fitted to) come from all of them, once per volume and time step.
+    const std::pair key{op.scene_version, op.time_step};
+    if (op.fit_domain || !jobs_statistics_ || jobs_statistics_->first != key) {
+      jobs_statistics_.reset();
+      const ValueStatistics all = statistics_of_all_jobs(op, spec);
       if (!jobs_ || jobs_->jobs().empty()) continue; // every job left meanwhile: render alone
-      if (range) {
+      jobs_statistics_ = {key, all};
+    }
+    if (op.fit_domain) {
+      if (const auto range = data_domain(jobs_statistics_->second)) {
         op.frame.colormap.domain_min = range->first, op.frame.colormap.domain_max = range->second;
         op.fit_domain = false;
         std::lock_guard lock(state_mutex_);
@@ -274,37 +282,66 @@ Image Head::render_view(int interactive_divisor, bool* reduced) {
   return render(f);
 }
 
-std::optional<std::pair<float, float>> Head::data_range_of_all_jobs(const Op& frame_op, const SceneSpec& spec) {
-  Op op = frame_op;
-  op.kind = Op::Kind::statistics;
+namespace {
+
+/// A job's answer to a statistics op (job_link.h `Message::statistics`).
+ValueStatistics parse_statistics(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  ValueStatistics s;
+  s.count = j.at("count").get<long long>();
+  s.non_finite = j.value("non_finite", 0LL);
+  if (s.count > 0) s.min = j.at("min").get<double>(), s.max = j.at("max").get<double>();
+  if (j.contains("histogram")) {
+    const auto bins = j.at("histogram").get<std::vector<long long>>();
+    if (bins.size() != s.histogram.size())
+      throw Error("it sent a histogram of " + std::to_string(bins.size()) + " bins");
+    std::copy(bins.begin(), bins.end(), s.histogram.begin());
+  }
+  return s;
+}
+
+} // namespace
+
+void Head::ask_all_jobs(Op& op, const SceneSpec& spec, const std::function<void(const ValueStatistics&)>& take) {
   send(op);
   send_to_jobs(op, spec);
   // This job's part, over its ranks. Should it fail, the jobs' answers are still taken, or the next
   // op would read them.
   std::exception_ptr failure;
-  ValueStatistics all;
   try {
     follower_->follow(op);
-    all = follower_->statistics();
+    take(follower_->statistics());
   } catch (...) {
     failure = std::current_exception();
   }
-  auto take_range = [&](cluster::Job&, const cluster::Received& reply) {
+  auto take_reply = [&](cluster::Job&, const cluster::Received& reply) {
     if (reply.type == cluster::Message::failed) return; // its frame will say what went wrong
     if (reply.type != cluster::Message::statistics)
       throw Error("it sent " + cluster::to_string(reply.type) + " for statistics");
-    const nlohmann::json range = nlohmann::json::parse(reply.text());
-    if (range.at("count").get<long long>() == 0) return;
-    all.count += range.at("count").get<long long>();
-    all.min = std::min(all.min, range.at("min").get<double>());
-    all.max = std::max(all.max, range.at("max").get<double>());
+    take(parse_statistics(reply.text()));
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (const cluster::Event& e :
-       jobs_->for_each_reply(deadline, "no value statistics within 120 s (hung?)", take_range))
+       jobs_->for_each_reply(deadline, "no value statistics within 120 s (hung?)", take_reply))
     events_.push_back(to_event(e));
   if (failure) std::rethrow_exception(failure);
-  return data_domain(all);
+}
+
+ValueStatistics Head::statistics_of_all_jobs(const Op& frame_op, const SceneSpec& spec) {
+  // First the range of all parts, then every job bins its values over it: their histograms add up.
+  Op op = frame_op;
+  op.kind = Op::Kind::statistics;
+  ValueStatistics all;
+  ask_all_jobs(op, spec, [&](const ValueStatistics& job) {
+    if (!job.empty()) all.min = std::min(all.min, job.min), all.max = std::max(all.max, job.max);
+  });
+  op.kind = Op::Kind::statistics_over;
+  op.value_range[0] = all.min, op.value_range[1] = all.max;
+  ask_all_jobs(op, spec, [&](const ValueStatistics& job) {
+    for (size_t i = 0; i < all.histogram.size(); ++i) all.histogram[i] += job.histogram[i];
+    all.count += job.count, all.non_finite += job.non_finite;
+  });
+  return all;
 }
 
 std::vector<RankInfo> Head::rank_info() {

@@ -229,42 +229,79 @@ void classify_max_values(Image& image, const Colormap& colormap) {
 
 } // namespace
 
-const ValueStatistics& Session::statistics(const FrameParams& frame) {
-  State& s = *state_;
-  if (s.statistics) return *s.statistics;
+namespace {
+
+/// The voxels this rank counts in value statistics: its leaf inside the volume (read first when
+/// not resident), or its in-situ box. Empty where there are none, or where they are in GPU memory.
+struct CountedVoxels {
   BrickView view{};
-  Box3i counted; // each voxel on one rank: the leaf's that the volume has
-  ValueStatistics local;
+  Box3i box;
+};
+
+/// Collective: this rank's counted voxels; an error on any rank throws on every rank.
+CountedVoxels counted_voxels(Session::State& s, const FrameParams& frame) {
+  CountedVoxels c;
   std::string error;
   try {
     if (s.source) {
       set_reach(s, std::nullopt);
-      view = resident_view(s, ghost_width(frame));
-      counted = leaf_in_volume(s);
+      c.view = resident_view(s, ghost_width(frame));
+      c.box = leaf_in_volume(s);
     } else if (s.distributed && !s.distributed->brick.on_device) {
-      view = s.distributed->brick;
-      counted = s.leaf;
+      c.view = s.distributed->brick;
+      c.box = s.leaf;
     }
-    if (view.data && !counted.empty()) add_value_range(view, counted, local);
   } catch (const std::exception& e) {
     error = e.what();
   }
   mpi::agree_on_errors(s.comm, error);
+  return c;
+}
+
+/// Collective: counts the ranks' voxels into all.histogram over [all.min, all.max], and sums the
+/// histogram and this rank's `local` counts over the ranks into `all`.
+void reduce_histogram(MPI_Comm comm, const CountedVoxels& c, const ValueStatistics& local, ValueStatistics& all) {
+  all.histogram.fill(0);
+  if (c.view.data && !c.box.empty() && all.min <= all.max) add_histogram(c.view, c.box, all);
+  std::array<long long, ValueStatistics::kBins + 2> counts;
+  std::copy(all.histogram.begin(), all.histogram.end(), counts.begin());
+  counts[ValueStatistics::kBins] = local.count, counts[ValueStatistics::kBins + 1] = local.non_finite;
+  LIBINDEX_MPI_CHECK(comm,
+                     MPI_Allreduce(MPI_IN_PLACE, counts.data(), int(counts.size()), MPI_LONG_LONG, MPI_SUM, comm));
+  std::copy(counts.begin(), counts.begin() + ValueStatistics::kBins, all.histogram.begin());
+  all.count = counts[ValueStatistics::kBins], all.non_finite = counts[ValueStatistics::kBins + 1];
+}
+
+ValueStatistics local_range(const CountedVoxels& c) {
+  ValueStatistics local;
+  if (c.view.data && !c.box.empty()) add_value_range(c.view, c.box, local);
+  return local;
+}
+
+} // namespace
+
+const ValueStatistics& Session::statistics(const FrameParams& frame) {
+  State& s = *state_;
+  if (s.statistics) return *s.statistics;
+  const CountedVoxels counted = counted_voxels(s, frame);
+  const ValueStatistics local = local_range(counted);
   double range[2] = {local.min, -local.max};
   LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, s.comm));
   ValueStatistics all;
   all.min = range[0], all.max = -range[1];
   // The histogram needs the whole range first: a second pass, over memory this time.
-  if (view.data && !counted.empty() && all.min <= all.max) add_histogram(view, counted, all);
-  std::array<long long, ValueStatistics::kBins + 2> counts;
-  std::copy(all.histogram.begin(), all.histogram.end(), counts.begin());
-  counts[ValueStatistics::kBins] = local.count, counts[ValueStatistics::kBins + 1] = local.non_finite;
-  LIBINDEX_MPI_CHECK(s.comm,
-                     MPI_Allreduce(MPI_IN_PLACE, counts.data(), int(counts.size()), MPI_LONG_LONG, MPI_SUM, s.comm));
-  std::copy(counts.begin(), counts.begin() + ValueStatistics::kBins, all.histogram.begin());
-  all.count = counts[ValueStatistics::kBins], all.non_finite = counts[ValueStatistics::kBins + 1];
+  reduce_histogram(s.comm, counted, local, all);
   s.statistics = all;
   return *s.statistics;
+}
+
+ValueStatistics Session::statistics_over(const FrameParams& frame, double min, double max) {
+  State& s = *state_;
+  const CountedVoxels counted = counted_voxels(s, frame);
+  ValueStatistics all;
+  all.min = min, all.max = max;
+  reduce_histogram(s.comm, counted, local_range(counted), all);
+  return all;
 }
 
 bool Session::rebalance(const FrameParams& frame) {

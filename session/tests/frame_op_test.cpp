@@ -118,6 +118,8 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(a.frame.height, b.frame.height);
   EXPECT_EQ(a.frame.mip_output_values, b.frame.mip_output_values);
   EXPECT_TRUE(a.background == b.background);
+  EXPECT_EQ(a.value_range[0], b.value_range[0]);
+  EXPECT_EQ(a.value_range[1], b.value_range[1]);
   ASSERT_EQ(a.other_colormaps.size(), b.other_colormaps.size());
   for (size_t i = 0; i < a.other_colormaps.size(); ++i) {
     const auto& [ia, ma] = a.other_colormaps[i];
@@ -156,8 +158,17 @@ TEST(FrameOp, DefaultsRoundTripAndAFrameWithoutSceneIsSmall) {
   EXPECT_EQ(decode(bytes).frame.camera.clip_max, std::numeric_limits<float>::infinity());
 }
 
+TEST(FrameOp, AStatisticsOverOpCarriesItsRange) {
+  Op op = full_op();
+  op.kind = Op::Kind::statistics_over;
+  op.value_range[0] = -2.5, op.value_range[1] = 1e300; // doubles: a float would lose 1e300
+  expect_same(op, decode(encode(op)));
+  EXPECT_EQ(encode(op).size(), encode(full_op()).size() + 2 * sizeof(double));
+}
+
 TEST(FrameOp, EveryKindRoundTrips) {
-  for (Op::Kind k : {Op::Kind::frame, Op::Kind::rebalance, Op::Kind::rank_info, Op::Kind::quit}) {
+  for (Op::Kind k : {Op::Kind::frame, Op::Kind::rebalance, Op::Kind::rank_info, Op::Kind::quit, Op::Kind::statistics,
+                     Op::Kind::statistics_over}) {
     Op op;
     op.kind = k;
     EXPECT_EQ(decode(encode(op)).kind, k) << to_string(k);

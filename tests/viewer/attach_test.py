@@ -13,7 +13,8 @@
   - a scene of three volumes on two grids (two mixed per sample, one beside them): with a job
     attached every volume is still drawn, and the snapshot equals the one-job snapshot, in DVR and MIP.
   - a volume without a colormap domain loaded while a job is attached is shown over the data range
-    of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot.
+    of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot,
+    and scene.info's histogram, count and range are the whole volume's.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, struct, subprocess, sys, tempfile, threading, time
 
@@ -165,12 +166,25 @@ def domain_of_all_jobs(viewer, tool, check, runtime_dir, jobs):
                      if os.path.isfile(os.path.join(runtime_dir, d, "session.json")) and
                      json.load(open(os.path.join(runtime_dir, d, "session.json")))["port"] == port][0]
         before = pixels(c)
+        alone = c.call("scene.info")["volumes"][0]["statistics"]
         job, lines = attach(tool, viewer, record_id)
         jobs.append(job)
         status, _ = wait_for_jobs(c, 2)
         check(len(status["jobs"]) == 2, "data range: a second job joined")
         c.call("scene.load", path=name)  # fits the colormap again, now with two jobs
         d = max_difference(before, pixels(c))
+        # The statistics too are the whole volume's, not the head job's part: x^2 for x < 64, each
+        # value in 32 x 32 voxels; bin i of 256 holds [i, i + 1) * 3969 / 256.
+        together = c.call("scene.info")["volumes"][0]["statistics"]
+        expected = [0] * 256
+        for x in range(nx):
+            expected[min(255, int(x * x / (63 * 63) * 256))] += ny * nz
+        check(alone["histogram"] == expected and alone["count"] == nx * ny * nz,
+              f"one job: the histogram of the whole volume ({alone['count']} voxels)")
+        check(together["histogram"] == expected and together["count"] == nx * ny * nz and
+              (together["min"], together["max"]) == (0, 63 * 63),
+              f"two jobs: the histogram, count and range of the whole volume: count {together['count']}, "
+              f"range [{together['min']}, {together['max']}], {sum(together['histogram'])} voxels binned")
         check(d <= 1, f"a volume without a domain loaded with a job attached: the snapshot equals the one-job "
               f"snapshot (max difference {d}/255)")
         info = c.call("colormap.get")

@@ -19,8 +19,8 @@ namespace libindex {
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
   /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps;
-  /// 7: other_grids; 8: the statistics kind
-  static constexpr uint32_t kFormatVersion = 8;
+  /// 7: other_grids; 8: the statistics kind; 9: the statistics_over kind and value_range
+  static constexpr uint32_t kFormatVersion = 9;
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)
@@ -30,6 +30,9 @@ struct Op {
     /// sync scene, time step and part, then compute the first volume's value statistics over this
     /// job's ranks (collective): a session spanning several jobs fits the colormap to all of them
     statistics = 5,
+    /// the same, binning the values over `value_range` (the range of all jobs' parts), so that the
+    /// jobs' histograms add up to the histogram of the whole volume
+    statistics_over = 6,
   };
   Kind kind = Kind::frame;
   int scene_version = 0;          ///< the scene every rank must show
@@ -53,7 +56,8 @@ struct Op {
   /// Colormaps clients set for the scene's other volumes, by volume index (1..); the rest keep the
   /// scene's. Rare and small next to the voxels: they travel in every op.
   std::vector<std::pair<uint32_t, Colormap>> other_colormaps;
-  Vec4f background{0, 0, 0, 0}; ///< straight RGBA under the image
+  Vec4f background{0, 0, 0, 0};   ///< straight RGBA under the image
+  double value_range[2] = {0, 0}; ///< statistics_over: the range to bin over (travels only then)
 };
 
 /// The op's binary form: "LXOP", the format version, then every field.

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,10 +112,14 @@ class Head {
   Op make_op(Op::Kind kind, const FrameParams& frame) const;
   /// render() when jobs are attached: every job renders its part, the head composites them.
   Image render_with_jobs(const FrameParams& frame, std::optional<Vec4f> background);
-  /// The data range of the first volume over every job's part (a statistics op to all of them),
-  /// for a frame `op` that fits the colormap to the data while jobs are attached; nullopt when no
-  /// job holds a finite value.
-  std::optional<std::pair<float, float>> data_range_of_all_jobs(const Op& op, const SceneSpec& spec);
+  /// The first volume's value statistics over every job's part, for a frame `op` while jobs are
+  /// attached: a statistics op to all of them for the range, then a statistics_over op that has
+  /// each bin its values over that range.
+  ValueStatistics statistics_of_all_jobs(const Op& op, const SceneSpec& spec);
+  /// Sends `op` (a statistics kind) to this job's ranks and to every attached job, and hands each
+  /// job's statistics to `take`, this job's first. A job that failed is left out (its frame says
+  /// why); one that does not answer within 120 s is dropped.
+  void ask_all_jobs(Op& op, const SceneSpec& spec, const std::function<void(const ValueStatistics&)>& take);
   /// Sends `op` to every attached job; a job whose link fails is dropped (lost). Returns the jobs sent to.
   void send_to_jobs(const Op& op, const SceneSpec& spec);
 
@@ -135,6 +140,10 @@ class Head {
   std::string job_name_;                        ///< this session's own job, in cluster.status
   std::vector<std::string> job_hosts_;          ///< its ranks' hosts
   std::vector<ClusterEvent> events_;            ///< found during frames, reported by poll_jobs()
+  /// The first volume's statistics over all jobs, for (scene version, time step); kept while
+  /// jobs come and go, since their parts always add up to the whole volume.
+  std::optional<std::pair<std::pair<int, int>, ValueStatistics>> jobs_statistics_;
+  bool rendered_with_jobs_ = false; ///< whether the last frame was rendered by several jobs
 };
 
 /// Every rank but the head: follows the head's ops until it quits. Collective with Head's constructor.

@@ -92,6 +92,10 @@ class Session {
   /// needs, so the frame that follows reads nothing more). Kept until the volume changes. In situ,
   /// a field in GPU memory counts as empty here.
   const ValueStatistics& statistics(const FrameParams& frame);
+  /// Collective: as statistics(), but over a range given by the caller (a session spanning several
+  /// jobs bins every job's values over the range of all of them): min and max are `min` and `max`,
+  /// the histogram bins this job's values over them. Not kept.
+  ValueStatistics statistics_over(const FrameParams& frame, double min, double max);
 
   /// Collective. Re-partitions the volume so each rank gets a similar share of the work `frame` makes
   /// (voxels in macro cells its colormap can show), not just of voxels: once a colormap makes bricks

@@ -96,12 +96,13 @@ void serve_attached(MPI_Comm comm, const ServeOptions& o, const std::vector<std:
         if (op.kind == Op::Kind::rank_info) {
           follower.follow(op);
           link->send(Message::rank_info, to_json(follower.rank_info()).dump());
-        } else if (op.kind == Op::Kind::statistics) {
+        } else if (op.kind == Op::Kind::statistics || op.kind == Op::Kind::statistics_over) {
           follower.follow(op);
           const ValueStatistics& s = follower.statistics();
-          nlohmann::json range{{"count", s.count}};
-          if (!s.empty()) range["min"] = s.min, range["max"] = s.max;
-          link->send(Message::statistics, range.dump());
+          nlohmann::json values{{"count", s.count}, {"non_finite", s.non_finite}};
+          if (!s.empty()) values["min"] = s.min, values["max"] = s.max;
+          if (op.kind == Op::Kind::statistics_over) values["histogram"] = s.histogram;
+          link->send(Message::statistics, values.dump());
         } else if (op.kind == Op::Kind::frame) {
           follower.follow(op);
           link->send(Message::image, encode_job_images(follower.take_part_images()));

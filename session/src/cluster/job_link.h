@@ -23,7 +23,9 @@ enum class Message : uint32_t {
   rank_info = 6, ///< job -> session: JSON array of the job's ranks
   failed = 7,    ///< job -> session: the op failed on the job; the text says why
   bye = 8,       ///< either way: this side is leaving
-  /// job -> session: JSON {count, min, max} of the values of the job's part (a statistics op)
+  /// job -> session: JSON {count, non_finite, min, max} of the values of the job's part (a
+  /// statistics op; min and max only when count > 0), with "histogram" (256 counts) for a
+  /// statistics_over op
   statistics = 9,
 };
 std::string to_string(Message m);
