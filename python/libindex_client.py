@@ -327,21 +327,24 @@ class Client:
 
     def colormap_get(self, volume: Optional[str] = None) -> dict:
         """A volume's colormap (the first volume's, or that of the volume with id ``volume``):
-        ``{entries: [[r,g,b,a],...], domain, boundary_mode, preset, opacity_points}``."""
+        ``{entries: [[r,g,b,a],...], domain, boundary_mode, nan_color, preset, opacity_points}``."""
         return self.call("colormap.get", volume=volume)
 
     def colormap_set(self, preset: Optional[str] = None, entries: Optional[Sequence[Sequence[float]]] = None,
                      domain: Optional[Sequence[float]] = None, boundary_mode: Optional[str] = None,
                      opacity_points: Optional[Sequence[Sequence[float]]] = None,
-                     volume: Optional[str] = None) -> dict:
+                     volume: Optional[str] = None, nan_color: Optional[Sequence[float]] = None) -> dict:
         """Change a volume's colormap (the first volume's, or that of the volume with id ``volume``);
         arguments left None stay as they are. Returns the colormap.
 
         ``entries``: straight RGBA rows in [0,1]; ``domain``: ``[min, max]``; ``boundary_mode``:
         ``"clamp_to_edge"`` or ``"clamp_to_transparent"``; ``opacity_points``: ``[[x, alpha], ...]``
-        with x in [0,1], a piecewise-linear opacity curve applied to the preset's/entries' alpha.
+        with x in [0,1], a piecewise-linear opacity curve applied to the preset's/entries' alpha;
+        ``nan_color``: straight ``[r, g, b, a]`` of NaN values (ParaView's NanColor), an empty
+        sequence to remove it (NaN then reads as below the domain).
         """
-        return self.call("colormap.set", preset=preset,
+        nan = {} if nan_color is None else {"nan_color": [float(x) for x in nan_color] if len(nan_color) else None}
+        return self.call("colormap.set", nan, preset=preset,
                          entries=None if entries is None else [list(map(float, e)) for e in entries],
                          domain=_vec(domain), boundary_mode=boundary_mode,
                          opacity_points=None if opacity_points is None else [list(map(float, p)) for p in opacity_points],

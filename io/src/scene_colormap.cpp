@@ -122,6 +122,13 @@ Colormap colormap_from_node(const SceneNode& node, const SceneResources& resourc
       fail(*v, e.what());
     }
   }
+  // libindex's own key (IndeX has none): the straight RGBA of NaN values, as ParaView's NanColor.
+  if (const Value* v = find_attribute(node, "nan_color")) {
+    const auto c = as_floats(*v, 4);
+    for (float x : c)
+      if (!(x >= 0 && x <= 1)) fail(*v, "nan_color values must be in [0, 1]");
+    map.nan_color = Vec4f{c[0], c[1], c[2], c[3]};
+  }
   return map;
 }
 

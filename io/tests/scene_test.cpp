@@ -688,12 +688,23 @@ TEST(Scene, ABboxWithSizeStretchesTheVolumeOverItAsIndexDoes) {
   EXPECT_CONTAINS_ALL(error(stretched + "app::scene::vol::bbox = -3e38 0 0 3e38 1 1\n"), "finite");
 }
 
+TEST(Scene, ANaNColourOutsideTheUnitRangeIsAnError) {
+  auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = c\napp::scene::c::type = colormap\n"
+                            "app::scene::c::nan_color = 1 0 0 2\n"),
+                      "scene.prj:4", "nan_color values must be in [0, 1]");
+  EXPECT_CONTAINS_ALL(error("app::scene::root::children = c\napp::scene::c::type = colormap\n"
+                            "app::scene::c::nan_color = 1 0 0\n"),
+                      "scene.prj:4");
+}
+
 TEST(Scene, DataColormapPresetAndRawOptions) {
   Fixture f("app::scene::root::children = c vol\n"
             "app::scene::c::type = colormap\n"
             "app::scene::c::map_type = data\n"
             "app::scene::c::size = 3\n"
             "app::scene::c::domain_boundary_mode = clamp_to_transparent\n"
+            "app::scene::c::nan_color = 1 0.5 0 0.25\n"
             "app::scene::c::data << (END)\n"
             "0 0 0 0\n"
             "0.5 0.25 0 0.5\n"
@@ -712,6 +723,7 @@ TEST(Scene, DataColormapPresetAndRawOptions) {
   ASSERT_EQ(v.colormap.entries.size(), 3u);
   EXPECT_FLOAT_EQ(v.colormap.entries[1].y, 0.25f);
   EXPECT_EQ(v.colormap.mode, BoundaryMode::clamp_to_transparent);
+  EXPECT_EQ(v.colormap.nan_color, (Vec4f{1, 0.5f, 0, 0.25f}));
   EXPECT_EQ(v.importer, "raw");
   EXPECT_EQ(v.name, "The volume");
   EXPECT_NE(v.source->describe().find("zyx"), std::string::npos);

@@ -50,6 +50,7 @@ struct TextureClassifier {
   cudaTextureObject_t table;
   ColormapView map; ///< domain, size and boundary mode (its entries are not read here)
   __device__ LIBINDEX_FORCEINLINE Vec4f operator()(float v) const {
+    if (map.has_nan_color && v != v) return map.nan_color; // as colormap_lookup
     float u = map.to_unit(v);
     if (!(u >= 0.0f && u <= 1.0f)) {
       if (map.mode == BoundaryMode::clamp_to_transparent) return {0, 0, 0, 0};

@@ -38,8 +38,7 @@ class BrickCache {
   /// frame (a camera drag changes neither).
   const SkipCells& skip_cells(const BrickView& b, const Colormap& m) {
     const MacroCellGrid& g = grid(b);
-    if (!cells_valid_ || m.entries != cells_for_.entries || m.domain_min != cells_for_.domain_min ||
-        m.domain_max != cells_for_.domain_max || m.mode != cells_for_.mode) {
+    if (!cells_valid_ || m != cells_for_) {
       const std::vector<uint8_t> occupancy = g.occupancy(m.view());
       cells_.empty_radius = g.empty_radius(occupancy);
       cells_.occupied = g.occupied_box(occupancy);

@@ -116,6 +116,8 @@ std::vector<int> visible_prefix(const ColormapView& cm) {
 
 bool may_be_visible(const ColormapView& cm, const std::vector<int>& prefix, float lo, float hi) {
   if (!(lo <= hi)) return false; // no voxel at all (a cell outside the stored box)
+  // A NaN makes a cell's range everything (see build): its own colour may show where no entry does.
+  if (cm.has_nan_color && cm.nan_color.w > 0.0f && lo == -INFINITY && hi == INFINITY) return true;
   // Interpolated values can overshoot their corners by rounding: widen the range a little.
   const float eps = 1e-6f * (std::fabs(lo) + std::fabs(hi)) + 1e-7f;
   float u0 = cm.to_unit(lo - eps), u1 = cm.to_unit(hi + eps);

@@ -200,6 +200,39 @@ TEST(ColormapBoundary, NaNVoxelsReadAsBelowTheDomain) {
   }
 }
 
+TEST(ColormapBoundary, ANaNColourShowsNaNVoxelsWhereTheTableShowsNothing) {
+  // The volume of NaNVoxelsReadAsBelowTheDomain, under a table that is clear everywhere: only the
+  // NaN colour (green, alpha 0.3) can show, over the same ten NaN samples (a path of 5).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Brick vol = make_volume({8, 8, 40}, DType::float32, [&](Vec3f c) { return c.z > 8 && c.z < 12 ? nan : 2.0f; });
+  FrameParams f = ortho_down_z(8, 8, 44.1f, 4, 5, 5);
+  f.colormap.entries = {{1, 0, 0, 0.0f}, {0, 0, 1, 0.0f}};
+  f.colormap.nan_color = Vec4f{0, 1, 0, 0.3f};
+  const float a = analytic_alpha(0.3f, 5.0f, 1.0f);
+  for (BoundaryMode mode : {BoundaryMode::clamp_to_edge, BoundaryMode::clamp_to_transparent}) {
+    f.colormap.mode = mode; // NaN is not outside the domain once it has a colour of its own
+    for (Variant v : kVariants) {
+      RenderStats stats;
+      const Image img = render_variant(vol, f, v, &stats);
+      EXPECT_NEAR(img.at(2, 2).w, a, 1e-5) << v.name();
+      EXPECT_NEAR(img.at(2, 2).y, a, 1e-5) << v.name();
+      EXPECT_EQ(img.at(2, 2).x, 0.0f) << v.name();
+      // The table shows nothing, yet the cells holding NaN must not be skipped: z >= 16 is, as before.
+      EXPECT_EQ(stats.samples, 25LL * (v.skipping ? 32 : 80)) << v.name();
+    }
+  }
+  // Shading: a gradient next to NaN is NaN, and such samples stay unshaded rather than poisoning
+  // the pixel.
+  f.settings.shading.enabled = true;
+  for (Variant v : kVariants) {
+    const Image img = render_variant(vol, f, v);
+    EXPECT_NEAR(img.at(2, 2).y, a, 1e-5) << v.name() << ", shaded";
+  }
+  f.colormap.nan_color = Vec4f{0, 1, 0, 0.0f}; // a clear NaN colour: nothing at all
+  f.settings.shading.enabled = false;
+  expect_every_pixel(vol, f, {0, 0, 0, 0}, "a clear NaN colour");
+}
+
 TEST(ColormapBoundary, ReversedDomainReadsTheTableBackwards) {
   // domain_min = 1, domain_max = 0: u = (v - 1) / (0 - 1) = 1 - v. The table runs clear red -> blue 0.4.
   FrameParams f = slab_frame();

@@ -36,6 +36,8 @@ void put(wire::Writer& w, const Colormap& m) {
   w.put(uint64_t(m.entries.size()));
   for (const Vec4f& e : m.entries) w.put(e.x), w.put(e.y), w.put(e.z), w.put(e.w);
   w.put(m.domain_min), w.put(m.domain_max), w.put(int32_t(m.mode));
+  w.put(uint8_t(m.nan_color.has_value()));
+  if (m.nan_color) w.put(m.nan_color->x), w.put(m.nan_color->y), w.put(m.nan_color->z), w.put(m.nan_color->w);
 }
 Colormap get_colormap(wire::Reader& r) {
   Colormap m;
@@ -43,6 +45,10 @@ Colormap get_colormap(wire::Reader& r) {
   for (Vec4f& e : m.entries) e.x = r.get<float>(), e.y = r.get<float>(), e.z = r.get<float>(), e.w = r.get<float>();
   m.domain_min = r.get<float>(), m.domain_max = r.get<float>();
   m.mode = BoundaryMode(r.get<int32_t>());
+  if (r.get<uint8_t>()) {
+    Vec4f& n = m.nan_color.emplace();
+    n.x = r.get<float>(), n.y = r.get<float>(), n.z = r.get<float>(), n.w = r.get<float>();
+  }
   return m;
 }
 

@@ -68,9 +68,7 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
 
 void Head::send(Op& op) {
   const Colormap& m = op.frame.colormap;
-  op.has_colormap = !sent_colormap_ || sent_colormap_->entries != m.entries ||
-                    sent_colormap_->domain_min != m.domain_min || sent_colormap_->domain_max != m.domain_max ||
-                    sent_colormap_->mode != m.mode;
+  op.has_colormap = !sent_colormap_ || *sent_colormap_ != m;
   if (op.has_colormap) sent_colormap_ = m;
   channel_->send(op);
   ++ops_sent_;

@@ -73,11 +73,11 @@ class Entries {
   std::map<std::string, io::Value> values_;
 };
 
-/// Replaces colormap node `id`'s table, domain and boundary mode with `m`.
+/// Replaces colormap node `id`'s table, domain, boundary mode and NaN colour with `m`.
 void write_colormap_node(Entries& e, const std::string& id, const Colormap& m) {
   const std::string p = "app::scene::" + id + "::";
   for (const char* key : {"preset", "map_type", "map_index", "data", "size", "domain", "domain_boundary_mode",
-                          "file_name", "color_space"})
+                          "file_name", "color_space", "nan_color"})
     e.erase(p + key);
   e.set(p + "type", "colormap");
   std::string data;
@@ -88,6 +88,7 @@ void write_colormap_node(Entries& e, const std::string& id, const Colormap& m) {
   e.set(p + "domain", numbers({m.domain_min, m.domain_max}));
   e.set(p + "domain_boundary_mode",
         m.mode == BoundaryMode::clamp_to_transparent ? "clamp_to_transparent" : "clamp_to_edge");
+  if (m.nan_color) e.set(p + "nan_color", numbers({m.nan_color->x, m.nan_color->y, m.nan_color->z, m.nan_color->w}));
 }
 
 /// Splits a `children` value into its ids.

@@ -61,6 +61,7 @@ Op full_op() {
   op.background = {0.1f, 0.2f, 0.3f, 1};
   Colormap other = colormap_preset("magma", 0.5f);
   other.domain_min = -3, other.domain_max = 7, other.mode = BoundaryMode::clamp_to_transparent;
+  other.nan_color = Vec4f{1, 0.5f, 0, 0.25f};
   op.other_colormaps = {{2, other}, {5, constant_colormap_for_test()}};
   return op;
 }
@@ -91,6 +92,7 @@ void expect_same(const Op& a, const Op& b) {
   EXPECT_EQ(m.domain_min, n.domain_min);
   EXPECT_EQ(m.domain_max, n.domain_max);
   EXPECT_EQ(m.mode, n.mode);
+  EXPECT_EQ(m.nan_color, n.nan_color);
   const RenderSettings &s = a.frame.settings, &t = b.frame.settings;
   EXPECT_EQ(s.sampling_distance, t.sampling_distance);
   EXPECT_EQ(s.sampling_distance_reference, t.sampling_distance_reference);
@@ -129,6 +131,7 @@ void expect_same(const Op& a, const Op& b) {
     EXPECT_EQ(ma.domain_min, mb.domain_min);
     EXPECT_EQ(ma.domain_max, mb.domain_max);
     EXPECT_EQ(ma.mode, mb.mode);
+    EXPECT_EQ(ma.nan_color, mb.nan_color);
   }
 }
 
@@ -218,7 +221,7 @@ TEST(FrameOp, AColormapTheRanksHaveStaysHome) {
   const size_t with = encode(op).size();
   op.has_colormap = false;
   const std::vector<uint8_t> bytes = encode(op);
-  EXPECT_EQ(with - bytes.size(), 256 * 16 + 8 + 12); // entries, their count, domain and mode
+  EXPECT_EQ(with - bytes.size(), 256 * 16 + 8 + 12 + 1); // entries, their count, domain, mode, no NaN colour
   const Op back = decode(bytes);
   EXPECT_FALSE(back.has_colormap);
   EXPECT_TRUE(back.frame.colormap.entries.empty());

@@ -190,10 +190,12 @@ TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
 TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   ASSERT_EQ(code(call(rpc, "camera.set", {{"from", {40, -30, 70}}, {"dir", {-0.4, 0.5, -0.75}}, {"up", {0, 0, 1}}})),
             0);
-  ASSERT_EQ(
-      code(call(rpc, "colormap.set",
-                {{"preset", "magma"}, {"domain", {0.1, 0.9}}, {"opacity_points", {{0, 0}, {0.3, 0.05}, {1, 0.8}}}})),
-      0);
+  ASSERT_EQ(code(call(rpc, "colormap.set",
+                      {{"preset", "magma"},
+                       {"domain", {0.1, 0.9}},
+                       {"opacity_points", {{0, 0}, {0.3, 0.05}, {1, 0.8}}},
+                       {"nan_color", {0, 1, 0, 0.25}}})),
+            0);
   ASSERT_EQ(
       code(call(rpc, "render.set", {{"shading", true}, {"sampling_distance", 0.3}, {"width", 48}, {"height", 40}})), 0);
   // A slice plane through the middle of the volume comes back too.
@@ -225,6 +227,7 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front(); // every key it wrote is read
   EXPECT_EQ(view.frame.width, 48);
   EXPECT_EQ(view.frame.settings.plane_count, 1);
+  EXPECT_EQ(view.frame.colormap.nan_color, (Vec4f{0, 1, 0, 0.25f}));
   SessionOptions options;
   options.backend = kernels::BackendKind::cpu, options.log = false;
   Session alone(MPI_COMM_SELF, options);

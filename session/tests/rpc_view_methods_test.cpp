@@ -119,6 +119,15 @@ TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   EXPECT_EQ(state.frame.colormap.entries[2].w, 1.0f);
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "clamp_to_transparent"}})), 0);
   EXPECT_EQ(state.frame.colormap.mode, BoundaryMode::clamp_to_transparent);
+  // A NaN colour (ParaView's NanColor) is kept until null removes it.
+  EXPECT_TRUE(call(rpc, "colormap.get")["result"]["nan_color"].is_null());
+  r = call(rpc, "colormap.set", {{"nan_color", {1, 1, 0, 0.5}}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["nan_color"], json({1.0, 1.0, 0.0, 0.5}));
+  ASSERT_TRUE(state.frame.colormap.nan_color.has_value());
+  EXPECT_EQ(state.frame.colormap.nan_color->w, 0.5f);
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"nan_color", nullptr}})), 0);
+  EXPECT_FALSE(state.frame.colormap.nan_color.has_value());
   // The server keeps the curve, so every client draws the one a notebook set; it stays over a new
   // preset and goes with a new table (which brings its own alphas).
   const json curve = {{0.0, 0.0}, {0.5, 0.25}, {1.0, 1.0}};
@@ -198,6 +207,10 @@ TEST_F(ViewMethods, ColormapErrors) {
             "invalid params: 'domain' min and max must differ");
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"domain", {0, 1e39}}})), -32602);
   EXPECT_EQ(code(call(rpc, "colormap.set", {{"boundary_mode", "wrap"}})), -32602);
+  EXPECT_EQ(message(call(rpc, "colormap.set", {{"nan_color", {1, 1, 2, 1}}})),
+            "invalid params: 'nan_color' values must be in [0, 1]");
+  EXPECT_EQ(code(call(rpc, "colormap.set", {{"nan_color", {1, 1, 0}}})), -32602);
+  EXPECT_FALSE(state.frame.colormap.nan_color.has_value());
   EXPECT_EQ(message(call(rpc, "colormap.set", {{"opacity_points", {{0.5, 0}, {0.2, 1}}}})),
             "invalid params: 'opacity_points' must be sorted by x");
   EXPECT_EQ(message(call(rpc, "colormap.set", {{"opacity_points", {{0, 0}, {1, 2}}}})),

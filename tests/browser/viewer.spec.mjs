@@ -541,7 +541,8 @@ async function main() {
         `alphas ${e[0][3]}, ${e[128][3]}, ${e[255][3]} do not follow the file's opacity ramp`);
       assert(cm.preset === null, `preset ${cm.preset} after an import`);
       const sent = sentCommands.filter((m) => m.method === 'colormap.set').slice(sets);
-      assert(sent.length === 1 && Object.keys(sent[0].params).sort().join() === 'domain,entries,opacity_points'
+      assert(JSON.stringify(cm.nan_color) === '[1,1,0,1]', `nan_color ${JSON.stringify(cm.nan_color)}: the file's NanColor, opaque`);
+      assert(sent.length === 1 && Object.keys(sent[0].params).sort().join() === 'domain,entries,nan_color,opacity_points'
         && sent[0].params.entries.every((x) => x[3] === 1),
       `the import sent ${sent.length} colormap.set: ${JSON.stringify(sent.map((m) => Object.keys(m.params)))}`);
       await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === ''
@@ -592,7 +593,21 @@ async function main() {
       }, 'colormap.get domain [10, 20]');
       assert(sameCurve(cm.opacity_points, curve), `opacity_points ${JSON.stringify(cm.opacity_points)}, expected ${JSON.stringify(curve)}`);
       assert(rgbNear(cm.entries[0], [0, 0, 0], 1e-4) && rgbNear(cm.entries[255], [1, 1, 1], 1e-4), 'not a grey ramp');
+      assert(cm.nan_color === null, `nan_color ${JSON.stringify(cm.nan_color)}: a file without NanColor has none`);
       await waitFor(async () => !(await page.isVisible('[data-testid="colormap-error"]')), 'the error line to go');
+    });
+
+    await check('Import ParaView: NanColor and NanOpacity make the NaN colour; a bad NanColor is refused', async () => {
+      const got = await page.evaluate(async () => {
+        const m = await import(new URL('js/paraview_colormap.js', location.href).href);
+        const base = { RGBPoints: [0, 0, 0, 0, 1, 1, 1, 1] };
+        const refused = (extra) => { try { m.parseParaView(JSON.stringify({ ...base, ...extra })); return ''; } catch (e) { return e.message; } };
+        return { half: m.parseParaView(JSON.stringify({ ...base, NanColor: [0, 0.5, 1], NanOpacity: 0.25 })).nan_color,
+          none: m.parseParaView(JSON.stringify(base)).nan_color, bad: refused({ NanColor: [2, 0, 0] }),
+          badOpacity: refused({ NanColor: [1, 0, 0], NanOpacity: 'x' }) };
+      });
+      assert(JSON.stringify(got.half) === '[0,0.5,1,0.25]' && got.none === null, `nan_color ${JSON.stringify(got)}`);
+      assert(got.bad.includes('NanColor') && got.badOpacity.includes('NanOpacity'), `errors: ${got.bad} / ${got.badOpacity}`);
     });
 
     await check('Import ParaView: Points beyond the domain are cut at its ends (parser in the page)', async () => {
@@ -631,6 +646,7 @@ async function main() {
       assert(JSON.stringify(pv.RGBPoints.slice(1, 4)) === JSON.stringify(cm.entries[0].slice(0, 3)),
         `first colour ${pv.RGBPoints.slice(1, 4)}, entry 0 ${cm.entries[0]}`);
       assert(JSON.stringify(pv.Points) === JSON.stringify([-2, 0, 0.5, 0, 6, 1, 0.5, 0]), `Points ${JSON.stringify(pv.Points)}`);
+      assert(JSON.stringify(pv.NanColor) === '[1,1,0]' && pv.NanOpacity === 1, `NanColor ${pv.NanColor}, NanOpacity ${pv.NanOpacity}`);
     });
 
     await check('Export ParaView names the file after the preset, and imports back to the same table', async () => {

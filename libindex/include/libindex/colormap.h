@@ -2,6 +2,7 @@
 #pragma once
 /// \file Transfer function: value -> straight RGBA through a table (DESIGN.md, Colormap).
 
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -19,7 +20,9 @@ struct ColormapView {
   int size = 0;
   float domain_min = 0, domain_max = 1;
   BoundaryMode mode = BoundaryMode::clamp_to_edge;
-  float inv_range = 1; ///< 1 / (domain_max - domain_min), so the per-sample lookup does not divide
+  float inv_range = 1;         ///< 1 / (domain_max - domain_min), so the per-sample lookup does not divide
+  bool has_nan_color = false;  ///< NaN values take nan_color (else they read as below the domain)
+  Vec4f nan_color{0, 0, 0, 0}; ///< straight RGBA
 
   /// u in [0,1] for values inside the domain; the caller applies the boundary mode.
   LIBINDEX_HOST_DEVICE float to_unit(float v) const { return (v - domain_min) * inv_range; }
@@ -30,10 +33,10 @@ struct ColormapView {
 static_assert(std::is_trivially_copyable_v<ColormapView>);
 
 /// The colormap lookup of the conventions for any lane type (lanes.h): the domain maps to [0, 1],
-/// the boundary mode handles values outside it (and NaN), and the table is read linearly between
-/// entries; the last entry is returned as is.
+/// the boundary mode handles values outside it (and NaN, unless the map has a NaN colour), and
+/// the table is read linearly between entries; the last entry is returned as is.
 template <class F>
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const ColormapView& map, F v) {
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_table_lookup(const ColormapView& map, F v) {
   using I = LaneInt<F>;
   using M = LaneMask<F>;
   F u = (v - map.domain_min) * map.inv_range;
@@ -56,6 +59,21 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const Colo
   return c;
 }
 
+/// colormap_table_lookup, with NaN values in the map's NaN colour when it has one (ParaView's
+/// NanColor: masks and missing data stored as NaN, shown in a colour of their own or hidden).
+template <class F>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> colormap_lookup(const ColormapView& map, F v) {
+  LaneVec4<F> c = colormap_table_lookup(map, v);
+  if (map.has_nan_color) {
+    const LaneMask<F> nan = v != v;
+    if (any(nan)) {
+      const Vec4f& n = map.nan_color;
+      c = {select(nan, F(n.x), c.x), select(nan, F(n.y), c.y), select(nan, F(n.z), c.z), select(nan, F(n.w), c.w)};
+    }
+  }
+  return c;
+}
+
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f ColormapView::lookup(float v) const {
   return colormap_lookup(*this, v);
 }
@@ -65,10 +83,20 @@ struct Colormap {
   std::vector<Vec4f> entries{{0, 0, 0, 0}, {1, 1, 1, 1}};
   float domain_min = 0, domain_max = 1;
   BoundaryMode mode = BoundaryMode::clamp_to_edge;
+  /// The colour of NaN values (straight RGBA); none: NaN reads as below the domain.
+  std::optional<Vec4f> nan_color;
 
   ColormapView view() const {
-    return {entries.data(), int(entries.size()), domain_min, domain_max, mode, 1.0f / (domain_max - domain_min)};
+    return {entries.data(),
+            int(entries.size()),
+            domain_min,
+            domain_max,
+            mode,
+            1.0f / (domain_max - domain_min),
+            nan_color.has_value(),
+            nan_color.value_or(Vec4f{0, 0, 0, 0})};
   }
+  friend bool operator==(const Colormap&, const Colormap&) = default;
 };
 
 /// Named presets of 256 entries: viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet.

@@ -19,8 +19,9 @@ namespace libindex {
 struct Op {
   /// Bumped whenever the binary form changes; a rank refuses an op of another version.
   /// 3: the job's part of the volume; 4: fit_domain; 5: planes; 6: other volumes' colormaps;
-  /// 7: other_grids; 8: the statistics kind; 9: the statistics_over kind and value_range
-  static constexpr uint32_t kFormatVersion = 9;
+  /// 7: other_grids; 8: the statistics kind; 9: the statistics_over kind and value_range;
+  /// 10: colormaps' NaN colour
+  static constexpr uint32_t kFormatVersion = 10;
 
   enum class Kind : uint8_t {
     frame = 1,     ///< sync scene and time step, then render `frame` (collective)

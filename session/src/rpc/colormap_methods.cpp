@@ -74,7 +74,8 @@ json colormap_json(const ViewState::VolumeColormap& c) {
 void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"colormap.get",
            "A volume's colormap (the first volume's unless 'volume' names another): entries (straight RGBA), "
-           "domain, boundary mode, preset, and the opacity curve last set (opacity_points, null when none).",
+           "domain, boundary mode, NaN colour (null when none), preset, and the opacity curve last set "
+           "(opacity_points, null when none).",
            {{"volume", param_doc("string", "id of the scene's volume (scene.info lists them); default: the first")}},
            {{"type", "object"}},
            {"-32602 for an unknown volume"}},
@@ -84,12 +85,14 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add(
       {"colormap.set",
        "Sets a volume's colormap (the first volume's unless 'volume' names another) from a preset or a table, its "
-       "domain, boundary mode and opacity curve.",
+       "domain, boundary mode, NaN colour and opacity curve.",
        {{"volume", param_doc("string", "id of the scene's volume (scene.info lists them); default: the first")},
         {"preset", param_doc("string", "viridis, magma, inferno, plasma, cool-warm, grayscale, supernova, jet")},
         {"entries", param_doc("number[][4]", "straight RGBA entries in [0,1], at most 65536")},
         {"domain", param_doc("number[2]", "value range mapped onto the table")},
         {"boundary_mode", param_doc("string", "clamp_to_edge or clamp_to_transparent")},
+        {"nan_color", param_doc("number[4]|null", "straight RGBA of NaN values (ParaView's NanColor and NanOpacity); "
+                                                  "null: NaN reads as below the domain")},
         {"opacity_points", param_doc("number[][2]", "piecewise-linear opacity curve [[x, alpha], ...], x in [0,1]")}},
        {{"type", "object"}},
        {"-32602 for an unknown volume or preset, or a malformed table"}},
@@ -129,6 +132,16 @@ void add_colormap_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             m.mode = parse_boundary_mode(param<std::string>(q, "boundary_mode"));
           } catch (const Error& e) {
             bad(std::string("'boundary_mode': ") + e.what());
+          }
+        }
+        if (q.contains("nan_color")) {
+          if (q.at("nan_color").is_null()) {
+            m.nan_color.reset();
+          } else {
+            const auto n = param<std::array<float, 4>>(q, "nan_color");
+            for (float v : n)
+              if (!(v >= 0 && v <= 1)) bad("'nan_color' values must be in [0, 1]");
+            m.nan_color = Vec4f{n[0], n[1], n[2], n[3]};
           }
         }
         if (q.contains("opacity_points")) {

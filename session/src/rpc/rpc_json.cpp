@@ -40,7 +40,11 @@ size_t volume_param(const ViewState& s, const json& q) {
 json colormap_to_json(const Colormap& m) {
   json entries = json::array();
   for (const Vec4f& e : m.entries) entries.push_back({e.x, e.y, e.z, e.w});
-  return {{"entries", entries}, {"domain", {m.domain_min, m.domain_max}}, {"boundary_mode", to_string(m.mode)}};
+  const json nan = m.nan_color ? json{m.nan_color->x, m.nan_color->y, m.nan_color->z, m.nan_color->w} : json(nullptr);
+  return {{"entries", entries},
+          {"domain", {m.domain_min, m.domain_max}},
+          {"boundary_mode", to_string(m.mode)},
+          {"nan_color", nan}};
 }
 
 Vec3f vec3_param(const json& p, const char* name) {

@@ -96,8 +96,9 @@ export class ColormapEditor {
   }
 
   /**
-   * Applies a ParaView colormap (its first one) with one colormap.set: its table, domain and opacity
-   * curve; without "Points" the curve shown now stays (a table alone would bring alphas of 1).
+   * Applies a ParaView colormap (its first one) with one colormap.set: its table, domain, opacity
+   * curve and NaN colour (none when the file has none); without "Points" the curve shown now stays
+   * (a table alone would bring alphas of 1).
    * A file that does not parse, or that the server refuses, changes nothing and says why on one line.
    */
   async importParaView(text) {
@@ -111,7 +112,7 @@ export class ColormapEditor {
     const opacity = pv.opacity_points || this.points.map(([x, a]) => [x, a]);
     try {
       this.show(await this.rpc.call('colormap.set',
-        this.withVolume({ entries: pv.entries, domain: pv.domain, opacity_points: opacity })));
+        this.withVolume({ entries: pv.entries, domain: pv.domain, opacity_points: opacity, nan_color: pv.nan_color })));
       this.showPvError('');
     } catch (e) {
       this.showPvError(`ParaView import: ${e.message}`);

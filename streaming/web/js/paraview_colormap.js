@@ -39,9 +39,10 @@ function linearAt(pts, x, y = (p) => p[1]) {
 
 /**
  * Reads ParaView colormap JSON text (the first colormap of an array). Returns {name, colorSpace,
- * domain, entries, opacity_points}: domain [first x, last x] of RGBPoints; TABLE_SIZE straight RGBA
- * entries (alpha 1) over it; opacity_points from "Points" ([[t, alpha], ...], t in [0, 1] over the
- * domain, the curve clipped to it) or null when the file has none. Throws an Error with a one-line
+ * domain, entries, opacity_points, nan_color}: domain [first x, last x] of RGBPoints; TABLE_SIZE
+ * straight RGBA entries (alpha 1) over it; opacity_points from "Points" ([[t, alpha], ...], t in
+ * [0, 1] over the domain, the curve clipped to it) or null when the file has none; nan_color
+ * [r, g, b, a] from "NanColor" and "NanOpacity", or null when the file has none. Throws an Error with a one-line
  * message for anything else (not JSON, no RGBPoints, wrong counts, x decreasing or spanning nothing, values outside [0, 1]).
  *
  * Every colour space (Lab, Diverging, HSV, ...) is interpolated linearly in RGB between the RGBPoints,
@@ -86,15 +87,28 @@ export function parseParaView(text) {
     if (t[t.length - 1][0] >= 1) opacity.push([1, linearAt(t, 1)]);
   }
 
+  // NaN values: NanColor [r, g, b] and, since ParaView 5.10, NanOpacity (1 when absent).
+  let nanColor = null;
+  if (cm.NanColor !== undefined && cm.NanColor !== null) {
+    const c = cm.NanColor;
+    if (!Array.isArray(c) || c.length < 3 || c.length > 4 || !c.every(isNumber) || !c.every((v) => v >= 0 && v <= 1)) {
+      throw new Error(`"NanColor" is not 3 numbers in [0, 1]: ${JSON.stringify(c)}`);
+    }
+    const a = cm.NanOpacity === undefined ? (c.length === 4 ? c[3] : 1) : cm.NanOpacity;
+    if (!isNumber(a) || a < 0 || a > 1) throw new Error(`"NanOpacity" is not a number in [0, 1]: ${JSON.stringify(a)}`);
+    nanColor = [c[0], c[1], c[2], a];
+  }
+
   const name = typeof cm.Name === 'string' && cm.Name ? cm.Name : 'ParaView colormap';
   const colorSpace = typeof cm.ColorSpace === 'string' ? cm.ColorSpace : 'RGB';
-  return { name, colorSpace, domain: [d0, d1], entries, opacity_points: opacity };
+  return { name, colorSpace, domain: [d0, d1], entries, opacity_points: opacity, nan_color: nanColor };
 }
 
 /**
  * ParaView colormap JSON (an array of one object) for a colormap as colormap.get gives it: RGBPoints
  * from every entry over the domain, Points from opacity_points (else from the entries' alphas),
- * "ColorSpace": "RGB" (what the table is), "Name": the preset's or `fallbackName`.
+ * "ColorSpace": "RGB" (what the table is), "Name": the preset's or `fallbackName`, and NanColor and
+ * NanOpacity when it has a NaN colour.
  */
 export function toParaView(cm, fallbackName = 'libindex') {
   const entries = cm.entries || [];
@@ -110,12 +124,17 @@ export function toParaView(cm, fallbackName = 'libindex') {
   const increasing = (rows) => (d1 >= d0 ? rows : rows.slice().reverse());
   const rgbPoints = increasing(table).flatMap(([t, e]) => [at(t), e[0], e[1], e[2]]);
   const points = increasing(curve).flatMap(([t, a]) => [at(t), a, 0.5, 0]);
-  return [{
+  const pv = {
     Name: cm.preset || fallbackName,
     ColorSpace: 'RGB',
     RGBPoints: rgbPoints,
     Points: points,
-  }];
+  };
+  if (Array.isArray(cm.nan_color)) {
+    pv.NanColor = cm.nan_color.slice(0, 3);
+    pv.NanOpacity = cm.nan_color[3];
+  }
+  return [pv];
 }
 
 /** A file name for a colormap name: `<name>.json`, without characters file systems refuse. */
