@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <string>
 
 #include "libindex/error.h"
@@ -66,33 +67,92 @@ RenderStats Backend::render_mixed(std::span<const MixedLayer> layers, ImageView 
 
 bool Backend::mix_in_packets() const { return true; }
 
-SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers) {
+namespace {
+
+/// Marks the lead's cells where a partner on another grid may show: lead cell c holds the lead's
+/// lattice points [origin + c s, origin + (c + 1) s) per axis, which the partner samples at
+/// p * scale + offset of its own voxel space (mix.h). A lead cell is occupied when that box, widened
+/// by the lead's reach and a partner voxel for rounding, meets an occupied cell of the partner
+/// inside the partner's clip box; or, to stay safe, when it reaches past the partner's grid there.
+void add_partner_occupancy(const MacroCellGrid& lead, std::vector<uint8_t>& occupancy, const MacroCellGrid& partner,
+                           const std::vector<uint8_t>& partner_radius, Vec3f scale, Vec3f offset, const Box3f& clip) {
+  const Vec3i n = lead.dims(), m = partner.dims();
+  // Per axis and lead cell index: the partner cells [first, last] its box meets, or none.
+  struct Span {
+    int first = 0, last = -1;
+    bool outside = false; ///< reaches past the partner's grid inside its clip box
+  };
+  std::vector<Span> spans[3];
+  for (int a = 0; a < 3; ++a) {
+    spans[a].resize(size_t(n[a]));
+    for (int c = 0; c < n[a]; ++c) {
+      const double lo = lead.origin()[a] + double(c) * lead.cell_size() - kMacroCellReach;
+      const double hi = lead.origin()[a] + double(c + 1) * lead.cell_size() + kMacroCellReach;
+      double u = lo * scale[a] + offset[a], v = hi * scale[a] + offset[a];
+      if (u > v) std::swap(u, v);
+      u = std::max(u - 1.0, double(clip.lo[a])), v = std::min(v + 1.0, double(clip.hi[a]));
+      Span& span = spans[a][size_t(c)];
+      if (!(u < v)) continue; // outside the partner's clip box: it takes no sample there
+      const double origin = partner.origin()[a], size = partner.cell_size();
+      // [u, v) is half-open, like the clip box it was cut to: v on a cell face ends in the cell below.
+      const int first = int(std::floor((u - origin) / size)), last = int(std::ceil((v - origin) / size)) - 1;
+      span.outside = first < 0 || last >= m[a];
+      span.first = std::clamp(first, 0, m[a] - 1), span.last = std::clamp(last, 0, m[a] - 1);
+    }
+  }
+  size_t i = 0;
+  for (int z = 0; z < n.z; ++z)
+    for (int y = 0; y < n.y; ++y)
+      for (int x = 0; x < n.x; ++x, ++i) {
+        if (occupancy[i]) continue;
+        const Span &sx = spans[0][size_t(x)], &sy = spans[1][size_t(y)], &sz = spans[2][size_t(z)];
+        if (sx.last < sx.first || sy.last < sy.first || sz.last < sz.first) continue;
+        bool shows = sx.outside || sy.outside || sz.outside;
+        for (int pz = sz.first; pz <= sz.last && !shows; ++pz)
+          for (int py = sy.first; py <= sy.last && !shows; ++py)
+            for (int px = sx.first; px <= sx.last && !shows; ++px)
+              shows = partner_radius[(size_t(pz) * size_t(m.y) + size_t(py)) * size_t(m.x) + size_t(px)] == 0;
+        occupancy[i] = shows ? 1 : 0;
+      }
+}
+
+} // namespace
+
+SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers, const MixParams& M) {
   if (caches_.size() < layers.size()) caches_.resize(layers.size());
-  SkipGridView view;
-  Box3f occupied;
-  for (size_t i = 0; i < layers.size(); ++i) {
+  for (const MixedLayer& l : layers)
+    if (!l.frame->settings.empty_space_skipping || l.brick.stored.empty()) return {};
+  const MacroCellGrid& lead = caches_[0].grid(layers[0].brick);
+  // The lead's cells cover its own volume, and the lattice may reach past it into a partner's
+  // (the hull of the mix): there no cell could say whether the partner shows, so nothing is skipped.
+  Box3f cells_box;
+  for (int a = 0; a < 3; ++a)
+    cells_box.lo[a] = float(lead.origin()[a]),
+    cells_box.hi[a] = float(lead.origin()[a] + lead.dims()[a] * lead.cell_size());
+  const Box3f& clip = M.lattice.clip;
+  for (int a = 0; a < 3; ++a)
+    if (!clip.empty() && (clip.lo[a] < cells_box.lo[a] || clip.hi[a] > cells_box.hi[a])) return {};
+  const SkipCells& lead_cells = caches_[0].skip_cells(layers[0].brick, layers[0].frame->colormap);
+  occupancy_.resize(lead_cells.empty_radius.size());
+  for (size_t c = 0; c < occupancy_.size(); ++c) occupancy_[c] = lead_cells.empty_radius[c] == 0;
+  for (size_t i = 1; i < layers.size(); ++i) {
     const MixedLayer& l = layers[i];
-    if (!l.frame->settings.empty_space_skipping) return {};
-    // Cells line up only on one grid: the same placement, volume and owned box.
-    const BrickView& lead = layers[0].brick;
-    if (!same_placement(l.frame->settings, layers[0].frame->settings) || !(l.brick.volume == lead.volume) ||
-        !(l.brick.owned == lead.owned) || l.brick.stored.empty())
-      return {};
     const MacroCellGrid& grid = caches_[i].grid(l.brick);
     const SkipCells& cells = caches_[i].skip_cells(l.brick, l.frame->colormap);
-    if (i == 0) {
-      view = grid.view(nullptr, {});
-      empty_radius_ = cells.empty_radius;
+    // Cells line up on one grid (the same placement, volume and owned box): taken cell by cell.
+    const bool one_grid = same_placement(l.frame->settings, layers[0].frame->settings) &&
+                          l.brick.volume == layers[0].brick.volume && l.brick.owned == layers[0].brick.owned &&
+                          grid.origin() == lead.origin() && grid.dims() == lead.dims() &&
+                          grid.cell_size() == lead.cell_size();
+    if (one_grid) {
+      for (size_t c = 0; c < occupancy_.size(); ++c) occupancy_[c] |= cells.empty_radius[c] == 0;
     } else {
-      if (!(grid.origin() == view.origin && grid.dims() == view.dims && grid.cell_size() == view.cell_size)) return {};
-      for (size_t c = 0; c < empty_radius_.size(); ++c)
-        empty_radius_[c] = std::min(empty_radius_[c], cells.empty_radius[c]);
+      add_partner_occupancy(lead, occupancy_, grid, cells.empty_radius, M.to_layer_scale[i], M.to_layer_offset[i],
+                            M.layer[i].clip);
     }
-    occupied = hull(occupied, cells.occupied);
   }
-  view.empty_radius = empty_radius_.data();
-  view.occupied = occupied;
-  return view;
+  empty_radius_ = lead.empty_radius(occupancy_);
+  return lead.view(empty_radius_.data(), lead.occupied_box(occupancy_));
 }
 
 RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out, bool packets) {
@@ -128,7 +188,7 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
       M.lattice.clip = hull(M.lattice.clip, on_lead_grid(M.layer[i].clip, M.to_layer_scale[i], M.to_layer_offset[i]));
     M.lattice.clip = intersect(M.lattice.clip, to_float(layers[0].brick.owned));
     // Rays start and end at the box of the cells some layer shows, as march_params does for one.
-    M.lattice.skip = combined_skip(layers);
+    M.lattice.skip = combined_skip(layers, M);
     if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Volumes on one grid mixed per sample on the host's cores (Backend::render_mixed), with
-/// empty-space skipping over the cells that every layer's colormap hides.
+/// \file Volumes mixed per sample on the host's cores (Backend::render_mixed), with empty-space
+/// skipping over the cells that every layer's colormap hides, on one grid or several.
 
 #include <span>
 #include <vector>
 
 #include "brick_cache.h"
 #include "libindex/kernels/backend.h"
+#include "libindex/kernels/mix.h"
 
 namespace libindex::kernels {
 
@@ -17,13 +18,15 @@ class MixedMarcher {
   RenderStats render(std::span<const MixedLayer> layers, ImageView out, bool packets);
 
  private:
-  /// The skipping all layers allow: per cell the smallest of the layers' empty radii (a cell is
-  /// empty for the mix only where it is for every layer), and the hull of their occupied boxes.
-  /// Off (empty_radius null) when a layer skips nothing or the layers' grids differ.
-  SkipGridView combined_skip(std::span<const MixedLayer> layers);
+  /// The skipping all layers allow, on the lead's cells: a cell is empty for the mix only where it
+  /// is for every layer. A layer on the lead's grid is taken cell by cell; one on another grid
+  /// through the lead cell's box in its own voxel space (M's transform and clip box). Off
+  /// (empty_radius null) when a layer skips nothing, or when the lattice (M.lattice.clip) reaches
+  /// past the lead's cells.
+  SkipGridView combined_skip(std::span<const MixedLayer> layers, const MixParams& M);
 
   std::vector<BrickCache> caches_; ///< one per layer position: its grid and colormap's cells
-  std::vector<uint8_t> empty_radius_;
+  std::vector<uint8_t> occupancy_, empty_radius_;
 };
 
 } // namespace libindex::kernels

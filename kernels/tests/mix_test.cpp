@@ -233,6 +233,45 @@ TEST(MixedVolumes, SkippingTheCellsEveryLayerHidesChangesNoPixel) {
   EXPECT_EQ(max_difference(render(true, again), skipped), 0.0f);
 }
 
+TEST(MixedVolumes, SkippingWorksAcrossGridsAndChangesNoPixel) {
+  // The ball of the test above, and the slab on another grid: twice the resolution (scaling 0.5)
+  // and shifted by a quarter voxel, so that no cell of one lines up with a cell of the other.
+  // Skipping maps each lead cell into the slab's voxel space: the same picture, for fewer samples.
+  const Vec3i size{40, 36, 32};
+  const Brick a = make_volume(size, DType::float32, [](Vec3f c) {
+    return std::max(0.0f, 1.0f - length(c - Vec3f{30, 18, 16}) / 8.0f);
+  });
+  const Brick b = make_volume({80, 72, 64}, DType::uint8, [](Vec3f c) { return c.x < 16 ? 0.9f : 0.0f; });
+  FrameParams fa = oblique_view(size);
+  fa.colormap = colormap_preset("viridis", 0.6f);
+  fa.colormap.domain_min = 0.2f, fa.colormap.mode = BoundaryMode::clamp_to_transparent;
+  FrameParams fb = fa;
+  fb.colormap = colormap_preset("magma", 0.4f);
+  fb.colormap.domain_min = 0.5f, fb.colormap.mode = BoundaryMode::clamp_to_transparent;
+  fb.settings.scaling = {0.5f, 0.5f, 0.5f};
+  fb.settings.translation = {0.25f, 0, 0};
+  for (const bool packets : {true, false}) {
+    const auto cpu = kernels::make_cpu_backend(packets);
+    const auto render = [&](bool skipping, RenderStats& stats) {
+      FrameParams sa = fa, sb = fb;
+      sa.settings.empty_space_skipping = sb.settings.empty_space_skipping = skipping;
+      const kernels::MixedLayer layers[2] = {{whole_view(a), &sa}, {whole_view(b), &sb}};
+      Image img(fa.width, fa.height);
+      stats = cpu->render_mixed(layers, img.view());
+      Image out(fa.width, fa.height);
+      for (int y = stats.active.y0; y < stats.active.y1; ++y)
+        for (int x = stats.active.x0; x < stats.active.x1; ++x) out.at(x, y) = img.at(x, y);
+      return out;
+    };
+    RenderStats with, without;
+    const Image skipped = render(true, with), full = render(false, without);
+    ASSERT_GT(max_alpha(full), 0.3f);
+    EXPECT_GT(max_difference(full, render_whole(*cpu, a, fa)), 0.1f) << "the slab shows";
+    EXPECT_EQ(max_difference(skipped, full), 0.0f) << "packets " << packets;
+    EXPECT_LT(with.samples, without.samples * 3 / 4) << with.samples << " of " << without.samples;
+  }
+}
+
 TEST(MixedVolumes, RayPacketsGiveTheImageOfOneRayAtATimeBitForBit) {
   if (!kernels::cpu_packet_isa()) GTEST_SKIP() << "no SIMD ray packets in this build or on this CPU";
   // Three layers of three voxel types; shading, early termination, skipping on and off, a slice plane.
