@@ -23,7 +23,7 @@ const std::map<std::string, NodeKeys>& node_keys() {
       {"sparse_volume",
        {{"importer", "generator", "size", "voxel_format", "bbox", "input_directory", "input_file_base_name",
          "input_file_extension", "input_file", "convert_zyx_to_xyz", "clip_region", "name", "endian", "time_steps",
-         "grid"},
+         "grid", "unit"},
         {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible", "subset_data_type",
          "importer_configuration", "rendering_kernel_program", "compute_technique", "nb_threads", "verbose",
          "description_file", "allow_reloading", "output_cache_directory", "input_time_step_enum_length",

@@ -206,6 +206,7 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   d.id = node.id;
   d.origin = node.origin;
   d.name = find_attribute(node, "name") ? find_attribute(node, "name")->text : node.id;
+  if (const Value* unit = find_attribute(node, "unit")) d.unit = unit->text;
   d.importer = importer_of(node);
   d.colormap = state.colormap;
   d.colormap_id = state.colormap_id;

@@ -715,6 +715,7 @@ TEST(Scene, DataColormapPresetAndRawOptions) {
             "app::scene::vol::convert_zyx_to_xyz = true\n"
             "app::scene::vol::endian = big\n"
             "app::scene::vol::name = The volume\n"
+            "app::scene::vol::unit = kg/m^3\n"
             "app::scene::vol::bbox = 10 20 30 14 23 32\n"
             "app::scene::vol::clip_region = 11 20 30 20 22 40\n");
   const SceneDescription s = f.load();
@@ -726,6 +727,7 @@ TEST(Scene, DataColormapPresetAndRawOptions) {
   EXPECT_EQ(v.colormap.nan_color, (Vec4f{1, 0.5f, 0, 0.25f}));
   EXPECT_EQ(v.importer, "raw");
   EXPECT_EQ(v.name, "The volume");
+  EXPECT_EQ(v.unit, "kg/m^3");
   EXPECT_NE(v.source->describe().find("zyx"), std::string::npos);
   EXPECT_NE(v.source->describe().find("big-endian"), std::string::npos);
   EXPECT_EQ(v.bbox, (Box3i{{10, 20, 30}, {14, 23, 32}}));

@@ -138,7 +138,8 @@ TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
                             "app::scene::cmap::type = colormap\n"
                             "app::scene::cmap::preset = magma\n"
                             "app::scene::v::type = sparse_volume\n"
-                            "app::scene::v::input_file = ramp_16x16x16_float32.raw\n";
+                            "app::scene::v::input_file = ramp_16x16x16_float32.raw\n"
+                            "app::scene::v::unit = K\n";
   std::ofstream(root / "no_domain.prj") << scene;
   std::ofstream(root / "domain.prj") << scene << "app::scene::cmap::domain = 0 1\n";
   ASSERT_EQ(code(call(rpc, "scene.load", {{"path", (root / "no_domain.prj").string()}})), 0);
@@ -150,6 +151,7 @@ TEST_F(SessionMethods, ASceneWithoutADomainShowsItsDataRange) {
   const json info = call(rpc, "scene.info")["result"]["volumes"][0];
   EXPECT_EQ(info["size"], json({16, 16, 16}));
   EXPECT_EQ(info["dtype"], "float32");
+  EXPECT_EQ(info["unit"], "K");
   EXPECT_EQ(info["spacing"], json({1.0, 1.0, 1.0}));
   const json st = info["statistics"];
   EXPECT_EQ(st["min"], -200.0);

@@ -904,9 +904,13 @@ async function main() {
       await notebook.call(center + 'create_scene_element', { parent_group_id: 'scene_root', new_scene_element_id: 'second',
         class_name: 'ISparse_volume_scene_element',
         args: { importer: 'nv::index::plugin::base_importer.Sparse_volume_importer_raw', input_file: rampFile,
-          voxel_format: 'float32', bbox: '80 0 0 96 16 16' } });
+          voxel_format: 'float32', bbox: '80 0 0 96 16 16', name: 'Temperature', unit: 'K' } });
       await waitFor(() => page.$eval(row, (el) => !el.hidden), 'the volume menu to show');
+      const legendTitle = () => page.textContent('[data-legend="title"]');
+      const firstTitle = await legendTitle();
       await page.selectOption('[data-testid="colormap-volume"]', 'second');
+      // The legend names the volume it shows, with the unit of its values.
+      await waitFor(async () => (await legendTitle()) === 'Temperature [K]', 'the legend title "Temperature [K]"');
       // The domain sliders and histogram follow the volume picked: its values, -200..800.
       await waitFor(() => page.evaluate(() => {
         const lo = document.querySelector('[data-cm="dmin"]'), hi = document.querySelector('[data-cm="dmax"]');
@@ -934,6 +938,8 @@ async function main() {
       await waitFor(() => page.$eval(row, (el) => el.hidden), 'the menu to go with the second volume');
       await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === first,
         'the panel to edit the first volume again');
+      await waitFor(async () => (await legendTitle()) === firstTitle && firstTitle !== '',
+        `the legend to name the first volume again (${firstTitle})`);
     });
 
     await check('the bounding-box outline frames the rendered volume (perspective and orthographic)', async () => {

@@ -38,6 +38,7 @@ json volume_json(const ViewState& s, size_t index) {
   const Vec3i n = b.size();
   json j{{"id", v.id},
          {"name", v.name},
+         {"unit", v.unit.empty() ? json(nullptr) : json(v.unit)},
          {"box", {b.lo.x, b.lo.y, b.lo.z, b.hi.x, b.hi.y, b.hi.z}},
          {"size", {n.x, n.y, n.z}},
          {"spacing", {v.spacing.x, v.spacing.y, v.spacing.z}},
@@ -99,7 +100,8 @@ std::string data_path_param(const ViewState& s, const json& q, const char* name)
 void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   ViewState& s = head.state();
   rpc.add({"scene.info",
-           "Name, description, credits and volumes of the scene: each with its box, size, spacing, type, sample "
+           "Name, description, credits and volumes of the scene: each with its name, unit of its values (null when "
+           "the scene gives none), box, size, spacing, type, sample "
            "program (its node, or null) and value statistics (min, max, 256-bin histogram over [min, max], of "
            "normalized values; null until a frame has "
            "drawn it).",
@@ -108,8 +110,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            {}},
           [&s](const json&) { return scene_info(s); });
   rpc.add({"volume.info",
-           "A volume (the first unless 'volume' names another): id, name, box, size, spacing, type, time step and "
-           "value statistics (as scene.info).",
+           "A volume (the first unless 'volume' names another): id, name, unit, box, size, spacing, type, time step "
+           "and value statistics (as scene.info).",
            {{"volume", param_doc("string", "id of the scene's volume; default: the first")}},
            {{"type", "object"}},
            {"-32000 when the scene has no volume", "-32602 for an unknown volume"}},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The colour legend (scalar bar) over the frame: the colormap's colours with the numbers of its
-// domain's ends and middle, so values can be read off the image. The colours are shown opaque: the
+// The colour legend (scalar bar) over the frame: the volume's name and the unit of its values, and
+// the colormap's colours with the numbers of its domain's ends and middle, so values can be read
+// off the image. The colours are shown opaque: the
 // bar says which colour a value gets; the editor's gradient shows the opacity.
 
 import { fitCanvas } from './canvas2d.js';
@@ -19,6 +20,7 @@ export class ColorLegend {
     this.root = root;
     this.bar = root.querySelector('[data-legend="bar"]');
     this.labels = ['min', 'mid', 'max'].map((k) => root.querySelector(`[data-legend="${k}"]`));
+    this.title = root.querySelector('[data-legend="title"]');
     this.cm = null;
     this.enabled = true;
     new ResizeObserver(() => this.draw()).observe(this.bar);
@@ -28,6 +30,12 @@ export class ColorLegend {
     this.enabled = on;
     this.root.hidden = !on;
     if (on) this.draw();
+  }
+
+  /** The volume the colours are of, as scene.info lists it: "name [unit]" (no brackets without a unit). */
+  showVolume(volume) {
+    const name = volume ? volume.name || volume.id || '' : '';
+    this.title.textContent = volume && volume.unit ? `${name} [${volume.unit}]` : name;
   }
 
   /** The colormap as colormap.get gives it (entries, domain). */

@@ -77,9 +77,14 @@ new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
 new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera });
 
 const legend = new ColorLegend($('[data-testid="legend"]'));
+let sceneVolumes = []; // as the last scene.info listed them
 const colormap = new ColormapEditor($('#colormap'), rpc, {
   onShow: (cm) => legend.show(cm),
-  onVolume: () => { refreshStatistics(); program.volumeChanged(); },
+  onVolume: (id) => {
+    refreshStatistics();
+    program.volumeChanged();
+    legend.showVolume(sceneVolumes.find((v) => v.id === id) || sceneVolumes[0]);
+  },
 });
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
 const slices = new SlicePanel($('#slices'), rpc);
@@ -105,8 +110,10 @@ async function refreshSceneInfo() {
   $('#scene-volumes').textContent = (info.volumes || [])
     .map((v) => `${v.name || v.id} (${v.dtype}, ${v.box.slice(3).map((hi, i) => hi - v.box[i]).join('×')})`)
     .join('\n');
-  const edited = (info.volumes || [])[colormap.setVolumes(info.volumes)];
+  sceneVolumes = info.volumes || [];
+  const edited = sceneVolumes[colormap.setVolumes(info.volumes)];
   colormap.showStatistics(edited ? edited.statistics : null);
+  legend.showVolume(edited);
 }
 
 // The statistics are null until a frame has read the volume (a new scene, step or field): asked for

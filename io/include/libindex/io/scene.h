@@ -73,6 +73,7 @@ struct SceneResources {
 /// A volume ready to be partitioned and read. Opening reads headers and sizes only, never voxels.
 struct VolumeDesc {
   std::string id, name;                 ///< node id, and `name` (defaults to the id)
+  std::string unit;                     ///< `unit` of the values (libindex's key; "" when not given)
   std::string importer;                 ///< raw, synthetic, nrrd, openvdb or nanovdb
   std::shared_ptr<VolumeSource> source; ///< time step `time_first`
   /// IndeX's `bbox`: where the volume's voxels sit in voxel space; its size is source->box().size() and
