@@ -29,8 +29,9 @@ renderer's own), `-32029` too many requests waiting from this client (id null; n
 The connection and the server stay up after every error.
 
 Notifications from the server: `session.changed` `{methods: [...]}` after commands that changed what
-every client sees (batches included), and `session.frame_failed` `{message}` when a frame could not
-be rendered (the clients keep the last good frame).
+every client sees (batches included), `session.frame_failed` `{message}` when a frame could not
+be rendered (the clients keep the last good frame), and `frame.progress` `{done, total}` every
+250 ms while a frame has taken more than 300 ms (tiles of the head rank's part of it).
 
 Limits (viewer flags, defaults): `--max-message-bytes` 1 MiB, `--max-batch` 100 calls, `--max-pending`
 64 commands a client, `--max-connections` 256, `--max-pixels` 4096² per frame or snapshot,

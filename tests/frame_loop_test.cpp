@@ -210,6 +210,22 @@ TEST(FrameLoop, OneOpBroadcastAndOneAllreduceAFrame) {
   EXPECT_EQ(head.last_stats().ranks, mpi::comm_size(MPI_COMM_WORLD));
 }
 
+TEST(FrameLoop, TheHeadCountsTheTilesOfItsPartOfAFrame) {
+  // What the viewer reports as "rendering… 40%": tiles of the head rank's part, done of total.
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), small_scene());
+  EXPECT_EQ(head.progress().total.load(), 0);
+  FrameParams frame = head.state().frame;
+  frame.width = 160, frame.height = 96; // whatever part the head draws: at least one tile
+  head.render(frame);
+  const long long total = head.progress().total.load();
+  EXPECT_GT(total, 0);
+  EXPECT_EQ(head.progress().done.load(), total);
+  head.render(frame); // counted afresh for each frame, not summed over them
+  EXPECT_EQ(head.progress().total.load(), total);
+  EXPECT_EQ(head.progress().done.load(), total);
+}
+
 TEST(FrameLoop, TheSceneSpecTravelsOnlyWhenItChanged) {
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), small_scene());

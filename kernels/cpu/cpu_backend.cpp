@@ -55,10 +55,10 @@ class CpuBackend final : public Backend {
           return launch_program<typename decltype(tag)::type>(params, brick, frame, stats.active, out);
         });
       else if (packet_isa_ && packet_path_fits(brick))
-        stats.samples = launch_packets(params, brick, stats.active, out, frame.cancel);
+        stats.samples = launch_packets(params, brick, stats.active, out, frame);
       else
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
-          return launch<typename decltype(tag)::type>(params, brick, stats.active, out, frame.cancel);
+          return launch<typename decltype(tag)::type>(params, brick, stats.active, out, frame);
         });
       if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     }
@@ -67,30 +67,32 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  /// Marches every tile of `r`; once `cancel` reads true the remaining tiles are skipped (a tile
-  /// takes milliseconds, so a cancelled frame ends within a few).
+  /// Marches every tile of `r`, counting them into frame.progress; once frame.cancel reads true
+  /// the remaining tiles are skipped (a tile takes milliseconds, so a cancelled frame ends within a few).
   template <class Tile>
-  static long long for_each_tile(Rect r, const std::atomic<bool>* cancel, const Tile& march_tile) {
+  static long long for_each_tile(Rect r, const FrameParams& frame, const Tile& march_tile) {
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
+    if (frame.progress) frame.progress->total += (long long)tiles_x * tiles_y;
     std::atomic<unsigned long long> total{0};
     parallel_for(tiles_x * tiles_y, [&](int tile) {
-      if (cancel && cancel->load(std::memory_order_relaxed)) return;
+      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) return;
       const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
       total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
+      if (frame.progress) frame.progress->done.fetch_add(1, std::memory_order_relaxed);
     });
     return (long long)total.load();
   }
 
   static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
-                                  const std::atomic<bool>* cancel) {
-    return for_each_tile(r, cancel, [&](Rect tile) { return march_packets(params, brick, tile, out); });
+                                  const FrameParams& frame) {
+    return for_each_tile(r, frame, [&](Rect tile) { return march_packets(params, brick, tile, out); });
   }
 
   template <class T>
   static long long launch(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
-                          const std::atomic<bool>* cancel) {
+                          const FrameParams& frame) {
     const DenseSampler<T> sampler = make_dense_sampler(brick, static_cast<const T*>(brick.data));
-    return for_each_tile(r, cancel, [&](Rect tile) {
+    return for_each_tile(r, frame, [&](Rect tile) {
       unsigned long long samples = 0;
       for (int y = tile.y0; y < tile.y1; ++y)
         for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, sampler, x, y, samples);
@@ -107,7 +109,7 @@ class CpuBackend final : public Backend {
     const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
     const ProgramClassifier classify{&program_frame, frame.program->execute, scaling, params.translation};
     std::atomic<int> fault{0};
-    const long long samples = for_each_tile(r, frame.cancel, [&](Rect tile) {
+    const long long samples = for_each_tile(r, frame, [&](Rect tile) {
       unsigned long long n = 0;
       if (fault.load(std::memory_order_relaxed)) return n;
       // The program is a user's code: a fault in it ends this frame, not the process.

@@ -112,6 +112,7 @@ class CudaBackend final : public Backend {
     if (stats.active.empty()) return stats;
 
     const Rect r = stats.active;
+    if (frame.progress) ++frame.progress->total; // one launch, one tile of progress
     image_.resize(size_t(r.area()));
     counter_.resize(1);
     LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
@@ -138,6 +139,7 @@ class CudaBackend final : public Backend {
     unsigned long long samples = 0;
     LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(&samples, counter_.ptr, sizeof(samples), cudaMemcpyDeviceToHost, stream_));
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    if (frame.progress) ++frame.progress->done;
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return stats;

@@ -193,8 +193,15 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
     const Rect r = stats.active;
     const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
     std::atomic<unsigned long long> total{0};
+    if (lead.progress) lead.progress->total += (long long)tiles_x * tiles_y;
     parallel_for(tiles_x * tiles_y, [&](int tile) {
       if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) return;
+      struct Count { // a tile counts once it is done, whichever way it returns
+        FrameProgress* p;
+        ~Count() {
+          if (p) p->done.fetch_add(1, std::memory_order_relaxed);
+        }
+      } count{lead.progress};
       const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
       const Rect t{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)};
       if (packets) {

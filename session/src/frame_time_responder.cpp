@@ -7,8 +7,9 @@
 namespace libindex {
 
 FrameTimeResponder::FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc,
-                                       std::mutex& state_mutex, Answer answer)
-    : server_(server), rpc_(rpc), state_mutex_(state_mutex), answer_(std::move(answer)), thread_([this] { run(); }) {}
+                                       std::mutex& state_mutex, Answer answer, Tick tick)
+    : server_(server), rpc_(rpc), state_mutex_(state_mutex), answer_(std::move(answer)), tick_(std::move(tick)),
+      thread_([this] { run(); }) {}
 
 FrameTimeResponder::~FrameTimeResponder() {
   {
@@ -22,6 +23,7 @@ FrameTimeResponder::~FrameTimeResponder() {
 void FrameTimeResponder::begin_frame() {
   {
     std::lock_guard lock(wake_mutex_);
+    frame_start_ = std::chrono::steady_clock::now();
     active_ = true;
   }
   wake_.notify_one();
@@ -41,6 +43,12 @@ void FrameTimeResponder::run() {
       wake_.wait(lock, [this] { return active_ || quit_; });
       if (quit_) return;
     }
+    std::chrono::steady_clock::time_point start;
+    {
+      std::lock_guard lock(wake_mutex_);
+      start = frame_start_;
+    }
+    if (tick_ && active_) tick_(std::chrono::steady_clock::now() - start);
     // Short, so that the thread goes back to sleep soon after the frame ends.
     if (!server_.wait_for_commands(std::chrono::milliseconds(20))) continue;
     std::lock_guard busy(busy_);

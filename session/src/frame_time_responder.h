@@ -3,6 +3,7 @@
 /// \file Answers clients while the head renders: a long frame delays no reply.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -25,9 +26,11 @@ class FrameTimeResponder {
   using Command = streaming::Server::Command;
   /// Answers one command and sends what it owes; called with `state_mutex` held.
   using Answer = std::function<void(const Command&)>;
+  /// Called at least every 20 ms while a frame renders, with the time since it began (progress).
+  using Tick = std::function<void(std::chrono::steady_clock::duration)>;
 
   FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc, std::mutex& state_mutex,
-                     Answer answer);
+                     Answer answer, Tick tick = {});
   ~FrameTimeResponder();
   FrameTimeResponder(const FrameTimeResponder&) = delete;
   FrameTimeResponder& operator=(const FrameTimeResponder&) = delete;
@@ -47,6 +50,8 @@ class FrameTimeResponder {
   const streaming::RpcDispatcher& rpc_;
   std::mutex& state_mutex_;
   Answer answer_;
+  Tick tick_;
+  std::chrono::steady_clock::time_point frame_start_; ///< written before active_ is set
 
   std::mutex wake_mutex_; ///< guards the sleep between frames
   std::condition_variable wake_;

@@ -54,6 +54,7 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   op.frame = frame;
   op.fit_domain = state_.fit_domain;
   op.frame.cancel = cancel_; // the head's own copy only: the op's binary form never carries it
+  op.frame.progress = &progress_;
   op.background = state_.view.background;
   for (const auto& [index, other] : state_.other_colormaps)
     op.other_colormaps.emplace_back(uint32_t(index), other.colormap);
@@ -76,6 +77,7 @@ void Head::send(Op& op) {
 
 Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
   const auto start = std::chrono::steady_clock::now();
+  progress_.reset();
   Image image = render_with_jobs(frame, background); // may throw: the statistics stay the last good frame's
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(state_mutex_);

@@ -70,11 +70,14 @@ class ServedHead {
       : head_(head), options_(options), hosts_(std::move(hosts)), server_(options.server),
         publisher_(server_, options.jpeg_quality), rpc_(options.rpc) {
     rpc::add_all_methods(rpc_, head_, [this] { return serving_stats(); });
-    responder_.emplace(server_, rpc_, head_.state_mutex(), [this](const streaming::Server::Command& c) {
-      json changed = json::array();
-      answer(c, changed);
-      announce(changed);
-    });
+    responder_.emplace(
+        server_, rpc_, head_.state_mutex(),
+        [this](const streaming::Server::Command& c) {
+          json changed = json::array();
+          answer(c, changed);
+          announce(changed);
+        },
+        [this](std::chrono::steady_clock::duration elapsed) { report_progress(elapsed); });
   }
 
   void run() {
@@ -183,6 +186,19 @@ class ServedHead {
     if (!changed.empty()) server_.broadcast_text(rpc::session_changed(changed));
   }
 
+  /// A frame that has rendered for 300 ms reports how far this rank is, every 250 ms
+  /// (`frame.progress` {done, total}: tiles of the head's own part), so that the page shows
+  /// "rendering… 40%" instead of a bare wait. Quick frames say nothing.
+  void report_progress(std::chrono::steady_clock::duration elapsed) {
+    using namespace std::chrono;
+    if (elapsed < milliseconds(300) || steady_clock::now() - last_progress_ < milliseconds(250)) return;
+    last_progress_ = steady_clock::now();
+    const FrameProgress& p = head_.progress();
+    const long long total = p.total.load(), done = std::min(p.done.load(), total);
+    server_.broadcast_text(
+        json{{"jsonrpc", "2.0"}, {"method", "frame.progress"}, {"params", {{"done", done}, {"total", total}}}}.dump());
+  }
+
   /// Renders and publishes the next frame while the responder answers clients, then answers what
   /// it handed back (snapshots, cluster.*: collective, so on this thread).
   void render_and_publish() {
@@ -220,8 +236,9 @@ class ServedHead {
   streaming::Server server_;
   streaming::FramePublisher publisher_;
   streaming::RpcDispatcher rpc_;
-  std::atomic<bool> rendering_{false};          ///< while the responder answers: a frame renders or is published
-  std::optional<FrameTimeResponder> responder_; ///< last: its thread uses everything above
+  std::atomic<bool> rendering_{false}; ///< while the responder answers: a frame renders or is published
+  std::chrono::steady_clock::time_point last_progress_; ///< the responder's thread's own
+  std::optional<FrameTimeResponder> responder_;         ///< last: its thread uses everything above
 };
 
 } // namespace

@@ -498,11 +498,18 @@ async function main() {
       }, 'opacity_points with the moved handle and the others kept');
     });
 
-    await check('"rendering…" shows while a slow frame is pending, and goes', async () => {
+    await check('"rendering…" shows while a slow frame is pending, with its progress, and goes', async () => {
       await settled(page);
       await notebook.call('render.set', { sampling_distance: 0.01 }); // 50 times the samples: a slow frame
       await waitFor(() => page.isVisible('[data-testid="rendering"]'), 'the indicator');
+      // The server reports how far the frame is (frame.progress), and the indicator says so.
+      const shown = await waitFor(async () => {
+        const text = await page.textContent('[data-testid="rendering"]');
+        return /^rendering… \d+%$/.test(text) ? text : null;
+      }, 'the indicator to show the frame\'s progress');
+      assert(Number(shown.match(/\d+/)[0]) <= 100, `progress ${shown}`);
       await waitFor(async () => !(await page.isVisible('[data-testid="rendering"]')), 'the indicator to go');
+      assert((await page.textContent('[data-testid="rendering"]')) === 'rendering…', 'the next wait starts without a number');
       await notebook.call('render.set', { sampling_distance: 0.5 });
       await notebook.call('colormap.set', { preset: 'supernova', opacity_points: [[0, 0], [1, 1]] });
     });

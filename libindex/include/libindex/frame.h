@@ -72,6 +72,14 @@ struct RenderSettings {
 };
 
 /// One frame's parameters, as a backend needs them (the colormap is host-owned here; backends upload).
+/// How far this rank is with a frame: tiles marched, of the tiles its render calls (every volume of
+/// the frame) have to march. A GPU launch counts as one tile. Read by another thread while the
+/// frame renders (the viewer's "rendering… 40%").
+struct FrameProgress {
+  std::atomic<long long> done{0}, total{0};
+  void reset() { done = 0, total = 0; }
+};
+
 struct FrameParams {
   Camera camera;
   Colormap colormap;
@@ -83,6 +91,8 @@ struct FrameParams {
   /// When set and true, a backend may stop early and throw libindex::Error("frame cancelled"): how
   /// SIGTERM ends a long frame. Set by the session on its own rank, never sent to other ranks.
   const std::atomic<bool>* cancel = nullptr;
+  /// When set, backends count their tiles into it. Set by the session on its own rank, never sent.
+  FrameProgress* progress = nullptr;
   /// The volume's sample program (a scene's `rendering_kernel_program`): when set, it colours every
   /// sample instead of the colormap and shading, and empty-space skipping is off (it may colour what
   /// the colormap hides). Each rank takes it from its own copy of the scene; ops never carry it.

@@ -95,6 +95,8 @@ class Head {
   bool detach(const std::string& id);
   /// While `*cancel` is true the head's part of a frame stops early and the frame fails (SIGTERM).
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  /// How far the frame rendering now (or the last one) is on this rank: any thread may read it.
+  const FrameProgress& progress() const { return progress_; }
 
   const FrameStats& last_stats() const { return last_stats_; }
   /// Frames per second over the last ten frames' render time.
@@ -136,6 +138,7 @@ class Head {
   std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
   const std::atomic<bool>* cancel_ = nullptr;
+  mutable FrameProgress progress_;              ///< this rank's part of the current frame, reset as each starts
   std::unique_ptr<cluster::AttachedJobs> jobs_; ///< when other jobs may attach
   std::string job_name_;                        ///< this session's own job, in cluster.status
   std::vector<std::string> job_hosts_;          ///< its ranks' hosts

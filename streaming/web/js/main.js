@@ -150,6 +150,7 @@ const RESETS_SIZE = ['scene.load', 'session.load', 'camera.reset'];
 // Another client (or this one) changed the session: a frame is coming; show the server's state, at
 // most every 100 ms.
 let refreshTimer = null;
+rpc.on('frame.progress', (p) => pending.progress(p.done, p.total));
 rpc.on('session.changed', (params) => {
   pending.expect();
   if ((params.methods || []).some((m) => RESETS_SIZE.includes(m))) renderSize.send();

@@ -18,10 +18,17 @@ export class PendingIndicator {
     if (this.timer === null) this.timer = setTimeout(() => { this.el.hidden = false; }, DELAY_MS);
   }
 
+  /** The server's frame.progress: tiles of the frame done, of all; shown as "rendering… 40%". */
+  progress(done, total) {
+    if (this.timer === null || !(total > 0)) return; // no frame awaited: a late report
+    this.el.textContent = `rendering… ${Math.floor((100 * Math.min(done, total)) / total)}%`;
+  }
+
   /** A frame arrived, the frame failed, or the video socket is down (the connection line says so). */
   done() {
     clearTimeout(this.timer);
     this.timer = null;
     this.el.hidden = true;
+    this.el.textContent = 'rendering…';
   }
 }
