@@ -23,15 +23,25 @@ Brick waves(Vec3i size, DType t) {
   });
 }
 
-Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers) {
+Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers,
+                 RenderStats* stats = nullptr) {
   std::vector<kernels::MixedLayer> mixed;
   for (const auto& [brick, frame] : layers) mixed.push_back({whole_view(*brick), frame});
   Image img(layers.begin()->second->width, layers.begin()->second->height);
   const RenderStats s = backend.render_mixed(mixed, img.view());
+  if (stats) *stats = s;
   Image out(img.width(), img.height()); // only the active rectangle is written
   for (int y = s.active.y0; y < s.active.y1; ++y)
     for (int x = s.active.x0; x < s.active.x1; ++x) out.at(x, y) = img.at(x, y);
   return out;
+}
+
+/// Two layers mixed with empty-space skipping on or off in both; `stats` gets the call's counters.
+Image render_pair(kernels::Backend& backend, const Brick& a, const FrameParams& fa, const Brick& b,
+                  const FrameParams& fb, bool skipping, RenderStats& stats) {
+  FrameParams sa = fa, sb = fb;
+  sa.settings.empty_space_skipping = sb.settings.empty_space_skipping = skipping;
+  return render_mix(backend, {{&a, &sa}, {&b, &sb}}, &stats);
 }
 
 float max_alpha(const Image& a) {
@@ -213,15 +223,7 @@ TEST(MixedVolumes, SkippingTheCellsEveryLayerHidesChangesNoPixel) {
   fb.settings.shading.enabled = true;
   const auto cpu = kernels::make_cpu_backend(true);
   const auto render = [&](bool skipping, RenderStats& stats) {
-    FrameParams sa = fa, sb = fb;
-    sa.settings.empty_space_skipping = sb.settings.empty_space_skipping = skipping;
-    const kernels::MixedLayer layers[2] = {{whole_view(a), &sa}, {whole_view(b), &sb}};
-    Image img(fa.width, fa.height);
-    stats = cpu->render_mixed(layers, img.view());
-    Image out(fa.width, fa.height);
-    for (int y = stats.active.y0; y < stats.active.y1; ++y)
-      for (int x = stats.active.x0; x < stats.active.x1; ++x) out.at(x, y) = img.at(x, y);
-    return out;
+    return render_pair(*cpu, a, fa, b, fb, skipping, stats);
   };
   RenderStats with, without;
   const Image skipped = render(true, with), full = render(false, without);
@@ -252,19 +254,9 @@ TEST(MixedVolumes, SkippingWorksAcrossGridsAndChangesNoPixel) {
   fb.settings.translation = {0.25f, 0, 0};
   for (const bool packets : {true, false}) {
     const auto cpu = kernels::make_cpu_backend(packets);
-    const auto render = [&](bool skipping, RenderStats& stats) {
-      FrameParams sa = fa, sb = fb;
-      sa.settings.empty_space_skipping = sb.settings.empty_space_skipping = skipping;
-      const kernels::MixedLayer layers[2] = {{whole_view(a), &sa}, {whole_view(b), &sb}};
-      Image img(fa.width, fa.height);
-      stats = cpu->render_mixed(layers, img.view());
-      Image out(fa.width, fa.height);
-      for (int y = stats.active.y0; y < stats.active.y1; ++y)
-        for (int x = stats.active.x0; x < stats.active.x1; ++x) out.at(x, y) = img.at(x, y);
-      return out;
-    };
     RenderStats with, without;
-    const Image skipped = render(true, with), full = render(false, without);
+    const Image skipped = render_pair(*cpu, a, fa, b, fb, true, with);
+    const Image full = render_pair(*cpu, a, fa, b, fb, false, without);
     ASSERT_GT(max_alpha(full), 0.3f);
     EXPECT_GT(max_difference(full, render_whole(*cpu, a, fa)), 0.1f) << "the slab shows";
     EXPECT_EQ(max_difference(skipped, full), 0.0f) << "packets " << packets;
