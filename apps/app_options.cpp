@@ -57,6 +57,7 @@ VolumeFileOptions volume_file_options(const SceneArgs& args) {
   }
   if (args.type) o.type = io::parse_file_type(*args.type);
   o.grid = args.grid;
+  o.unit = args.unit;
   return o;
 }
 
@@ -74,6 +75,7 @@ void add_scene_options(CLI::App& app, SceneArgs& a) {
   app.add_option("--grid", a.grid,
                  "the grid of an OpenVDB or NanoVDB file (default: its first float grid, else its first other scalar "
                  "grid, else its first vector grid, shown as the vectors' length)");
+  app.add_option("--unit", a.unit, "the unit of a volume file's values, shown by the viewer's colour legend");
   app.add_option("--add", a.add,
                  "IndeX project file (.prj); repeat to layer several. Any key can also be "
                  "given as -key value, e.g. -index::canvas_resolution \"800 600\"")
@@ -125,6 +127,7 @@ SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, s
     }
   }
   require(volume_files > 0 || (!args.dims && !args.type), "--dims and --type describe a raw volume file: name one");
+  require(volume_files > 0 || args.unit.empty(), "--unit describes a volume file's values: name one");
   for (const std::string& f : args.add)
     spec.layers.push_back(SceneLayer::from_file(std::filesystem::absolute(f).string()));
   if (!args.synthetic.empty())

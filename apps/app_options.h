@@ -23,6 +23,7 @@ struct SceneArgs {
   std::optional<std::vector<int>> dims; ///< a raw file's size, when its name does not say
   std::optional<std::string> type;      ///< a raw file's voxel type, when its name does not say
   std::string grid;                     ///< the grid of an OpenVDB/NanoVDB file (default: its first float grid)
+  std::string unit;                     ///< the unit of a volume file's values (the colour legend's)
 };
 
 struct ViewArgs {

@@ -52,9 +52,14 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
       {"cmap::preset", "viridis"},
       {"cmap::domain_boundary_mode", "clamp_to_transparent"},
       {"vol::type", "sparse_volume"},
+      {"vol::name", fs::path(path).filename().string()}, // what the colour legend names
       {"vol::input_file", fs::absolute(path).string()},
   };
   if (raw) keys.push_back({"vol::importer", "raw"});
+  if (!o.unit.empty()) {
+    require(o.unit.find('\n') == std::string::npos, "--unit must be one line");
+    keys.push_back({"vol::unit", o.unit});
+  }
   if (o.dims) {
     require(o.dims->x > 0 && o.dims->y > 0 && o.dims->z > 0, "--dims needs 3 positive numbers");
     keys.push_back({"vol::bbox", "0 0 0 " + std::to_string(o.dims->x) + " " + std::to_string(o.dims->y) + " " +

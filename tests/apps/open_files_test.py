@@ -184,14 +184,18 @@ def main():
     tail = None
     try:
         for ranks in (1, 2):
-            with running_viewer(viewer, ["blob_48x40x32_float32.raw", "--output-root", work],
+            with running_viewer(viewer, ["blob_48x40x32_float32.raw", "--unit", "g/cm^3", "--output-root", work],
                                 ranks=ranks) as (_, port, tail):
                 c = Client(f"ws://127.0.0.1:{port}")
                 shot = decode_png(c.snapshot(80, 64))
                 _, _, direct = render(index_render, ["blob_48x40x32_float32.raw"], "direct.png")
                 d = max_difference(shot, direct)
                 check(d <= 1, f"[{ranks}] viewer FILE: the snapshot equals index-render FILE (max difference {d}/255)")
-                st = c.call("scene.info")["volumes"][0]["statistics"]
+                shown = c.call("scene.info")["volumes"][0]
+                check(shown["name"] == "blob_48x40x32_float32.raw" and shown["unit"] == "g/cm^3",
+                      f"[{ranks}] the volume is named after its file, with the --unit given: "
+                      f"{shown['name']!r} [{shown['unit']!r}]")
+                st = shown["statistics"]
                 lo, hi = min(values), max(values)
                 check(abs(st["min"] - lo) < 1e-3 and abs(st["max"] - hi) < 1e-3 and st["count"] == len(values),
                       f"[{ranks}] scene.info: min {st['min']}, max {st['max']}, {st['count']} voxels")

@@ -52,12 +52,13 @@ struct VolumeFileOptions {
   std::optional<Vec3i> dims;
   std::optional<io::FileType> type; ///< a raw file's voxel type (--type)
   std::string grid;
+  std::string unit; ///< the unit of the values (--unit), for the colour legend
 };
 
 /// Project text of a one-volume scene around a volume file: its format from the extension (.raw,
 /// .bin, .dat, .nrrd, .nhdr, .vdb, .nvdb), a raw file's size and type from `options` or its Open
-/// SciVis name; the viridis preset, no domain (the data range is used) and no camera (the default
-/// frames the volume). Throws Error for a raw file nothing describes.
+/// SciVis name; the volume named after the file, the viridis preset, no domain (the data range is
+/// used) and no camera (the default frames the volume). Throws Error for a raw file nothing describes.
 std::string volume_file_project(const std::string& path, const VolumeFileOptions& options = {});
 /// Whether `path` names a volume file volume_file_project() can open (by its extension).
 bool is_volume_file(const std::string& path);
