@@ -11,12 +11,12 @@
 /// A Compositor keeps its buffers from frame to frame (Storage): each grows to the largest size
 /// it was asked for and is used again, so a steady frame loop allocates nothing at all.
 ///
-/// Fresh memory is expensive where it is first written: the kernel zeroes every page as it
-/// faults in, about 1.7 us a page on a 2-core VM. Buffers sized by the frame's footprint grew
+/// Fresh memory is expensive where it is first written: every page faults in and is zeroed,
+/// about 10 us a page on a 2-core VM (see back_pages). Buffers sized by the frame's footprint grew
 /// whenever a view's footprint did, so the first pass over a set of views paid those pages frame
 /// after frame (a 1024x1024 2-rank frame took 15-23 ms instead of 2-3 in IceT's 10-view test).
 /// The strategies therefore reserve message buffers for a dense part at once (sparse.h
-/// `dense_message_bytes`), and a new block's pages are backed in one system call (`back_pages`):
+/// `dense_message_bytes`), and a new block's pages are backed as it is allocated (`back_pages`):
 /// the first frame pays for them, later frames find them.
 
 #include <sys/mman.h>

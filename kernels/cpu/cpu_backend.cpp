@@ -10,6 +10,7 @@
 #include "../src/parallel.h"
 #include "../src/program_guard.h"
 #include "../src/program_march.h"
+#include "../src/tiles.h"
 #include "libindex/error.h"
 #include "libindex/kernels/march.h"
 #include "libindex/kernels/sampler.h"
@@ -17,8 +18,6 @@
 
 namespace libindex::kernels {
 namespace {
-
-constexpr int kTile = 16;
 
 class CpuBackend final : public Backend {
  public:
@@ -67,22 +66,6 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  /// Marches every tile of `r`, counting them into frame.progress; once frame.cancel reads true
-  /// the remaining tiles are skipped (a tile takes milliseconds, so a cancelled frame ends within a few).
-  template <class Tile>
-  static long long for_each_tile(Rect r, const FrameParams& frame, const Tile& march_tile) {
-    const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
-    if (frame.progress) frame.progress->total += (long long)tiles_x * tiles_y;
-    std::atomic<unsigned long long> total{0};
-    parallel_for(tiles_x * tiles_y, [&](int tile) {
-      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) return;
-      const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
-      total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
-      if (frame.progress) frame.progress->done.fetch_add(1, std::memory_order_relaxed);
-    });
-    return (long long)total.load();
-  }
-
   static long long launch_packets(const MarchParams& params, const BrickView& brick, Rect r, ImageView out,
                                   const FrameParams& frame) {
     return for_each_tile(r, frame, [&](Rect tile) { return march_packets(params, brick, tile, out); });

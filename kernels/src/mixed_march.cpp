@@ -13,11 +13,10 @@
 #include "../cpu/cpu_backend.h"
 #include "../cpu/packets.h"
 #include "parallel.h"
+#include "tiles.h"
 
 namespace libindex::kernels {
 namespace {
-
-constexpr int kTile = 16;
 
 void check_layers(std::span<const MixedLayer> layers) {
   require(!layers.empty() && int(layers.size()) <= kMaxMixedVolumes,
@@ -190,31 +189,15 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
     // Rays start and end at the box of the cells some layer shows, as march_params does for one.
     M.lattice.skip = combined_skip(layers, M);
     if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
-    const Rect r = stats.active;
-    const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
-    std::atomic<unsigned long long> total{0};
-    if (lead.progress) lead.progress->total += (long long)tiles_x * tiles_y;
-    parallel_for(tiles_x * tiles_y, [&](int tile) {
-      if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) return;
-      struct Count { // a tile counts once it is done, whichever way it returns
-        FrameProgress* p;
-        ~Count() {
-          if (p) p->done.fetch_add(1, std::memory_order_relaxed);
-        }
-      } count{lead.progress};
-      const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
-      const Rect t{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)};
-      if (packets) {
-        total += march_mixed_packets(M, bricks, t, out);
-        return;
-      }
-      unsigned long long samples = 0;
+    const long long samples = for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
+      if (packets) return march_mixed_packets(M, bricks, t, out);
+      unsigned long long n = 0;
       for (int y = t.y0; y < t.y1; ++y)
-        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(M, samplers, x, y, samples);
-      total += samples;
+        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(M, samplers, x, y, n);
+      return n;
     });
     if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
-    stats.samples = (long long)total.load();
+    stats.samples = samples;
   }
   stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return stats;

@@ -10,7 +10,7 @@ namespace libindex::frame_memory {
 namespace {
 
 constexpr std::size_t kSmallest = std::size_t(1) << 20; ///< smaller blocks go back to malloc at once
-constexpr std::size_t kMostBlocks = 8;                  // a frame's images, the bricks of a time step and the next
+constexpr std::size_t kMostBlocks = 8;                  ///< a frame's images, the bricks of a time step and the next
 constexpr std::size_t kMostBytes = std::size_t(1) << 30;
 constexpr std::size_t kAlignment = 64;
 
