@@ -259,7 +259,7 @@ CountedVoxels counted_voxels(Session::State& s, const FrameParams& frame) {
 }
 
 /// Collective: counts the ranks' voxels into all.histogram over [all.min, all.max], and sums the
-/// histogram and this rank's `local` counts over the ranks into `all`.
+/// histogram and this rank's `local` counts over the ranks into `all` (one MPI_Allreduce).
 void reduce_histogram(MPI_Comm comm, const CountedVoxels& c, const ValueStatistics& local, ValueStatistics& all) {
   all.histogram.fill(0);
   if (c.view.data && !c.box.empty() && all.min <= all.max) add_histogram(c.view, c.box, all);
@@ -297,10 +297,13 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
 
 ValueStatistics Session::statistics_over(const FrameParams& frame, double min, double max) {
   State& s = *state_;
-  const CountedVoxels counted = counted_voxels(s, frame);
+  // The counts are this job's, as statistics() found them (kept: no second pass for them); only
+  // the histogram is binned again, over the range given.
+  const ValueStatistics& own = statistics(frame);
   ValueStatistics all;
   all.min = min, all.max = max;
-  reduce_histogram(s.comm, counted, local_range(counted), all);
+  reduce_histogram(s.comm, counted_voxels(s, frame), ValueStatistics{}, all);
+  all.count = own.count, all.non_finite = own.non_finite;
   return all;
 }
 

@@ -94,7 +94,7 @@ class Session {
   const ValueStatistics& statistics(const FrameParams& frame);
   /// Collective: as statistics(), but over a range given by the caller (a session spanning several
   /// jobs bins every job's values over the range of all of them): min and max are `min` and `max`,
-  /// the histogram bins this job's values over them. Not kept.
+  /// the histogram bins this job's values over them; the counts are statistics()'s. Not kept.
   ValueStatistics statistics_over(const FrameParams& frame, double min, double max);
 
   /// Collective. Re-partitions the volume so each rank gets a similar share of the work `frame` makes
