@@ -5,7 +5,9 @@
 // 1024^3 from an axis, a face diagonal and the body diagonal, shading off and on (does the rate hold
 // for volumes far larger than the caches, and what does shading cost?); BM_Mixed: two volumes mixed per
 // sample against one; BM_SampleProgram: a compiled volume sample program against the built-in
-// colormap. Needs only the kernels module.
+// colormap; on the GPU also BM_CudaLarge (the large volumes at 1080p), BM_CudaUpload (a new brick
+// each frame) and BM_CudaFrameCopyBack (the image back to the host at 1080p and 4K). Needs only the
+// kernels module.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -273,14 +275,18 @@ void BM_SampleProgram(benchmark::State& state) {
 }
 BENCHMARK(BM_SampleProgram)->ArgName("program")->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_Cuda(benchmark::State& state) {
+/// The CUDA backend, or a skip that says why there is none.
+std::unique_ptr<kernels::Backend> cuda_backend(benchmark::State& state) {
   std::string reason;
   if (!kernels::cuda_device_available(&reason)) {
     state.SkipWithError(("no CUDA device: " + reason).c_str());
-    return;
+    return nullptr;
   }
-  auto backend = kernels::make_backend(kernels::BackendKind::cuda, false);
-  march(state, *backend, frame(state.range(0) != 0, state.range(1) != 0));
+  return kernels::make_backend(kernels::BackendKind::cuda, false);
+}
+
+void BM_Cuda(benchmark::State& state) {
+  if (auto backend = cuda_backend(state)) march(state, *backend, frame(state.range(0) != 0, state.range(1) != 0));
 }
 BENCHMARK(BM_Cuda)
     ->ArgNames({"skip", "hw_filter"})
@@ -288,6 +294,84 @@ BENCHMARK(BM_Cuda)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(1.0);
+
+// BM_CpuLarge's volumes and views on the GPU, at 1920 x 1080 (480 x 360 is too few rays to fill a
+// GPU): does the rate hold for a volume of 1 GiB, and what do shading and skipping cost there?
+void BM_CudaLarge(benchmark::State& state) {
+  auto backend = cuda_backend(state);
+  if (!backend) return;
+  const int n = int(state.range(0)), view = int(state.range(1));
+  const Brick& v = large_volume(n);
+  FrameParams f = large_frame(n, view, state.range(2) != 0, state.range(3) != 0);
+  f.width = 1920, f.height = 1080;
+  f.camera.aspect = 1920.0f / 1080.0f;
+  f.settings.hardware_filtering = state.range(4) != 0;
+  state.SetLabel(view == 0 ? "axis" : view == 1 ? "face diagonal" : "body diagonal");
+  Image image(f.width, f.height);
+  long long samples = 0;
+  backend->render(whole_view(v), f, image.view()); // upload, skip-grid build: not timed
+  for (auto _ : state) {
+    samples += backend->render(whole_view(v), f, image.view()).samples;
+    benchmark::DoNotOptimize(image.pixels().data());
+  }
+  state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
+  state.counters["samples/frame"] = double(samples) / double(state.iterations());
+}
+BENCHMARK(BM_CudaLarge)
+    ->ArgNames({"n", "view", "shading", "skip", "hw_filter"})
+    ->ArgsProduct({{256, 1024}, {0, 2}, {0, 1}, {1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(0.3);
+
+// A new brick every frame (the next time step, or a simulation's field after its update), seen by a
+// 16 x 16 image without skipping: the time is the upload from pageable host memory into the 3D array.
+void BM_CudaUpload(benchmark::State& state) {
+  auto backend = cuda_backend(state);
+  if (!backend) return;
+  const int n = int(state.range(0));
+  BrickView brick = whole_view(large_volume(n));
+  FrameParams f = large_frame(n, 0, false, false);
+  f.width = f.height = 16;
+  f.camera.aspect = 1.0f;
+  Image image(f.width, f.height);
+  backend->render(brick, f, image.view()); // the array's allocation: not timed
+  for (auto _ : state) {
+    ++brick.generation;
+    backend->render(brick, f, image.view());
+  }
+  const double bytes = double(brick.stored.voxel_count()) * dtype_size(brick.dtype);
+  state.counters["upload_B/s"] = benchmark::Counter(bytes * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CudaUpload)->ArgName("n")->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The frame back from the GPU: the 256^3 volume fills a width x height view and each ray takes two
+// samples, so the time is the launch and the copy of 16 bytes a pixel into the caller's image.
+void BM_CudaFrameCopyBack(benchmark::State& state) {
+  auto backend = cuda_backend(state);
+  if (!backend) return;
+  FrameParams f = frame(false);
+  f.width = int(state.range(0)), f.height = int(state.range(1));
+  f.camera.aspect = float(f.width) / float(f.height);
+  f.camera.aperture = 0.3f; // inside the volume's silhouette: every pixel is a ray
+  f.settings.sampling_distance = 128.0f;
+  Image image(f.width, f.height);
+  backend->render(whole_view(volume()), f, image.view()); // first touch of the image: not timed
+  long long samples = 0;
+  for (auto _ : state) {
+    samples += backend->render(whole_view(volume()), f, image.view()).samples;
+    benchmark::DoNotOptimize(image.pixels().data());
+  }
+  const double bytes = double(f.width) * f.height * sizeof(Vec4f);
+  state.counters["copy_B/s"] = benchmark::Counter(bytes * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["samples/ray"] = double(samples) / double(state.iterations()) / (double(f.width) * f.height);
+}
+BENCHMARK(BM_CudaFrameCopyBack)
+    ->ArgNames({"w", "h"})
+    ->Args({1920, 1080})
+    ->Args({3840, 2160})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 } // namespace
 

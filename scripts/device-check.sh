@@ -2,21 +2,67 @@
 # SPDX-License-Identifier: Apache-2.0
 # The first thing to run on a machine with a GPU (it needs only a compiler, CUDA, CMake and
 # GoogleTest/benchmark): builds kernels/ alone, runs the CPU-vs-CUDA parity tests and the kernel
-# tests, then the GPU benchmarks. Output goes to ${OUT:-/tmp/libindex-device} (logs, benchmark JSON).
-#   scripts/device-check.sh            # ~3-5 minutes on an H100/H200
+# tests, the GPU benchmarks, then the parity tests once more under compute-sanitizer (memcheck).
+# With MPI_BUNDLE (scripts/device-bundle.sh), also the multi-rank checks on the GPU: the session's
+# backend, N ranks on the GPU against one on the CPU, in-situ GPU fields, end-to-end frame latency.
+# Output goes to ${OUT:-/tmp/libindex-device} (logs, benchmark JSON), seven files at most.
+#   scripts/device-check.sh                        # ~3-5 minutes on an H100/H200
+#   PREBUILT=dir scripts/device-check.sh           # binaries built elsewhere (dir/bin, dir/lib)
+#   MPI_BUNDLE=mpi.tar.xz SOURCE_LINK=/path/the/binaries/were/built/in scripts/device-check.sh
 set -uo pipefail
 out=${OUT:-/tmp/libindex-device}
-build=${BUILD_DIR:-build-kernels}
 mkdir -p "$out"
-{ nvidia-smi --query-gpu=name,driver_version,memory.total,pci.bus_id --format=csv || true; } | tee "$out/gpu.txt"
-cmake -S . -B "$build" -DLIBINDEX_KERNELS_ONLY=ON -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1 &&
-  cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,pci.bus_id,clocks.max.sm --format=csv || true
+  lscpu | grep -E '^(Model name|CPU\(s\))' || true; } 2>&1 | tee "$out/gpu.txt"
+if [ -n "${PREBUILT:-}" ]; then
+  bin=$PREBUILT/bin
+  export LD_LIBRARY_PATH=$PREBUILT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else
+  bin=${BUILD_DIR:-build-kernels}/kernels
+  cmake -S . -B "${BUILD_DIR:-build-kernels}" -DLIBINDEX_KERNELS_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
+    ${CMAKE_ARGS:-} >"$out/configure.log" 2>&1 &&
+    cmake --build "${BUILD_DIR:-build-kernels}" -j "$(nproc)" >"$out/build.log" 2>&1 ||
+    { tail -40 "$out/configure.log" "$out/build.log"; exit 1; }
+fi
 status=0
-"$build/kernels/kernels_cuda_test" 2>&1 | tee "$out/cuda_parity.log" || status=1
-"$build/kernels/kernels_test" --gtest_brief=1 2>&1 | tail -5 | tee "$out/kernels_test.log" || status=1
-if [ -x "$build/kernels/kernels_bench" ]; then
-  "$build/kernels/kernels_bench" --benchmark_filter='Cuda' --benchmark_min_time=0.2 \
+timeout 150 "$bin/kernels_cuda_test" 2>&1 |
+  tee "$out/cuda_parity.log" || status=1
+timeout 90 "$bin/kernels_test" --gtest_brief=1 2>&1 | tail -15 | tee "$out/kernels_test.log" || status=1
+if [ -x "$bin/kernels_bench" ]; then
+  timeout 120 "$bin/kernels_bench" --benchmark_filter="${BENCH_FILTER:-Cuda|BM_Cpu/}" --benchmark_min_time=0.2 \
     --benchmark_out="$out/gpu_bench.json" --benchmark_out_format=json 2>&1 | tee "$out/gpu_bench.txt"
+fi
+if command -v compute-sanitizer >/dev/null && [ -z "${NO_SANITIZER:-}" ]; then
+  timeout 180 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+    "$bin/kernels_cuda_test" --gtest_brief=1 >"$out/memcheck.log" 2>&1 || status=1
+  tail -25 "$out/memcheck.log"
+fi
+if [ -n "${MPI_BUNDLE:-}" ]; then
+  # Unpacked at the paths Open MPI was built for: only on a machine that is given back afterwards.
+  tar -xJf "$MPI_BUNDLE" -C / || status=1
+  # The binaries look for test data and the web page under the tree they were built in.
+  if [ -n "${SOURCE_LINK:-}" ] && [ ! -e "$SOURCE_LINK" ]; then mkdir -p "$(dirname "$SOURCE_LINK")" && ln -s "$PWD" "$SOURCE_LINK"; fi
+  export PATH=/opt/libindex-run/bin:$PATH LD_LIBRARY_PATH=/opt/libindex-run/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 GTEST_COLOR=no
+  mpi() { # mpi RANKS TIMEOUT BINARY ARGS...: one line of result, the whole output on failure
+    local n=$1 t=$2
+    shift 2
+    echo "== mpirun -np $n $*"
+    if ! timeout "$t" mpirun -np "$n" "$@" >/tmp/mpi.out 2>&1; then
+      status=1
+      tail -60 /tmp/mpi.out
+      echo "FAILED: mpirun -np $n $*"
+    else
+      grep -E '^\[  (PASSED|SKIPPED|FAILED) |backend|^BM_|cuda \(|CUDA device' /tmp/mpi.out | sort -u | head -20
+    fi
+  }
+  {
+    for n in 1 2 4; do mpi "$n" 60 session_backend_test; done
+    for n in 1 2 4 8; do mpi "$n" 90 distributed_test --gtest_filter='*Gpu*'; done
+    for n in 1 4; do mpi "$n" 120 insitu_test; done
+    for n in 1 2 4; do mpi "$n" 120 e2e_latency_bench --benchmark_color=false; done
+  } 2>&1 | tee "$out/mpi.log"
+  grep -q '^FAILED: ' "$out/mpi.log" && status=1
 fi
 echo "device check: $([ $status = 0 ] && echo passed || echo FAILED); logs in $out"
 exit $status
