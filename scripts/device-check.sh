@@ -50,7 +50,7 @@ if [ -n "${MPI_BUNDLE:-}" ]; then
     echo "== mpirun -np $n $*"
     if ! timeout "$t" mpirun -np "$n" "$@" >/tmp/mpi.out 2>&1; then
       status=1
-      tail -60 /tmp/mpi.out
+      grep -v "^\[ *\(RUN\|OK\) " /tmp/mpi.out | tail -150
       echo "FAILED: mpirun -np $n $*"
     else
       grep -E '^\[  (PASSED|SKIPPED|FAILED) |backend|^BM_|cuda \(|CUDA device' /tmp/mpi.out | sort -u | head -20

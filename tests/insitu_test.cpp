@@ -250,6 +250,22 @@ TEST(InSitu, GpuFieldWithoutGhostLayersExchangesThem) {
   SKIP_WITHOUT_A_GPU();
   expect_same_as_reference(0, 1, false, false, insitu::Mode::synchronous, Memory::gpu);
 }
+// The backend the simulation chose stays the session's: the view the head sends with every update
+// asks for it (it asked for auto before, which switched a CPU session to a GPU where one exists).
+TEST(InSitu, TheBackendTheSimulationChoseIsKept) {
+  insitu::PublisherOptions options = quiet_options();
+  options.serve.session.backend = kernels::BackendKind::cpu;
+  insitu::Publisher viz(MPI_COMM_WORLD, options);
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (world_rank() == 0) {
+    const json render = json::parse(*viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.get"})"));
+    EXPECT_EQ(render["result"]["backend"], "cpu") << render.dump();
+  }
+}
+
 TEST(InSitu, GpuFieldOnTheCpuBackendIsRefusedSayingWhy) {
   SKIP_WITHOUT_A_GPU();
   insitu::PublisherOptions options = quiet_options();
@@ -421,21 +437,42 @@ TEST(InSitu, AFrameEveryNthUpdateAndAfterAClientsChange) {
   EXPECT_FALSE(viz.update(8, 0.0).rendered);
 }
 
-TEST(InSitu, AFrameOverItsBudgetFailsAndTheNextUpdateWorks) {
+namespace {
+/// A frame of seconds for the backend that renders it: nothing skipped, no early termination.
+struct HeavyFrame {
+  kernels::BackendKind backend;
+  int size;              ///< pixels on a side
+  double sampling;       ///< voxels between samples
+  const char* why_heavy; ///< for the reader
+};
+const HeavyFrame kCpuHeavy{kernels::BackendKind::cpu, 1024, 0.02, "2800 samples per ray: seconds on any CPU"};
+const HeavyFrame kGpuHeavy{kernels::BackendKind::cuda, 2048, 0.0005, "112000 samples per ray: seconds on an H200"};
+
+insitu::PublisherOptions over_budget_options(const HeavyFrame& heavy, insitu::Mode mode = insitu::Mode::synchronous) {
   insitu::PublisherOptions options = quiet_options();
+  options.mode = mode;
   options.max_frame_seconds = 0.3;
-  options.width = options.height = 1024;
-  insitu::Publisher viz(MPI_COMM_WORLD, options);
-  // Seconds of work on any CPU: 2800 samples per ray, nothing skipped.
-  viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":)"
-              R"({"sampling_distance":0.02,"skipping":false,"early_termination":false}})");
+  options.width = options.height = heavy.size;
+  options.serve.session.backend = heavy.backend; // the CPU's frame would take the GPU 40 ms
+  return options;
+}
+
+void make_heavy(insitu::Publisher& viz, const HeavyFrame& heavy) {
+  viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":{"sampling_distance":)" +
+              std::to_string(heavy.sampling) + R"(,"skipping":false,"early_termination":false}})");
+}
+
+/// The frame is cancelled at its budget and reported as such; the next, light frame works.
+void expect_frame_over_budget_fails(const HeavyFrame& heavy) {
+  insitu::Publisher viz(MPI_COMM_WORLD, over_budget_options(heavy));
+  make_heavy(viz, heavy);
   const Box3i mine = box_of_rank(world_rank(), world_size(), false);
   SimArray u(mine, 0, 1);
   viz.publish("u", u.values.data(), mine, kGlobal, 0);
   const auto start = std::chrono::steady_clock::now();
   insitu::Status st = viz.update(0, 0.0);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(st.code, insitu::Status::render_failed);
+  EXPECT_EQ(st.code, insitu::Status::render_failed) << heavy.why_heavy;
   EXPECT_NE(st.message.find("the frame took longer than its budget of 0.3 s"), std::string::npos) << st.message;
   if (world_rank() == 0) std::printf("a cancelled frame returned after %.2f s\n", seconds); // printed, not asserted
   viz.command(
@@ -444,19 +481,24 @@ TEST(InSitu, AFrameOverItsBudgetFailsAndTheNextUpdateWorks) {
   EXPECT_TRUE(st) << st.message;
   EXPECT_TRUE(st.rendered);
 }
+} // namespace
+
+TEST(InSitu, AFrameOverItsBudgetFailsAndTheNextUpdateWorks) { expect_frame_over_budget_fails(kCpuHeavy); }
+
+// A GPU kernel cannot be stopped once it runs: the CUDA backend renders a watched frame in bands
+// of rows and reads the cancel flag between them.
+TEST(InSitu, AGpuFrameOverItsBudgetIsCancelledBetweenBands) {
+  SKIP_WITHOUT_A_GPU();
+  expect_frame_over_budget_fails(kGpuHeavy);
+}
 
 // Rank 0 holds nearly the whole field and rank r > 0 a one-voxel slab, so only rank 0's rendering
 // runs past the budget and throws (from inside the marcher); every rank gets the same error naming
 // rank 0, and the next update works. Asynchronous: update() returns at once and the error comes
 // with the update that collects the frame.
 void expect_one_ranks_failure_reported_everywhere(insitu::Mode mode) {
-  insitu::PublisherOptions options = quiet_options();
-  options.mode = mode;
-  options.max_frame_seconds = 0.3;
-  options.width = options.height = 1024;
-  insitu::Publisher viz(MPI_COMM_WORLD, options);
-  viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":)"
-              R"({"sampling_distance":0.02,"skipping":false,"early_termination":false}})");
+  insitu::Publisher viz(MPI_COMM_WORLD, over_budget_options(kCpuHeavy, mode));
+  make_heavy(viz, kCpuHeavy);
   const int r = world_rank(), n = world_size(), thin = kGlobal.hi.x - (n - 1);
   const Box3i mine = r == 0 ? Box3i{{0, 0, 0}, {thin, kGlobal.hi.y, kGlobal.hi.z}}
                             : Box3i{{thin + r - 1, 0, 0}, {thin + r, kGlobal.hi.y, kGlobal.hi.z}};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cuda_backend.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <vector>
@@ -15,6 +16,9 @@ namespace libindex::kernels {
 namespace {
 
 constexpr int kBlockX = 16, kBlockY = 8;
+/// Pixels per launch when a frame goes in bands: about four times the threads an H100/H200 holds at
+/// once (132 multiprocessors x 2048), so a band keeps the GPU busy to its end.
+constexpr long long kBandPixels = 1 << 20;
 
 template <class Sampler, class Classifier>
 __global__ void march_kernel(MarchParams params, Sampler sampler, Classifier classify, Rect rect, Vec4f* out,
@@ -112,34 +116,48 @@ class CudaBackend final : public Backend {
     if (stats.active.empty()) return stats;
 
     const Rect r = stats.active;
-    if (frame.progress) ++frame.progress->total; // one launch, one tile of progress
     image_.resize(size_t(r.area()));
     counter_.resize(1);
     LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
-    const dim3 block(kBlockX, kBlockY);
-    const dim3 grid((r.width() + kBlockX - 1) / kBlockX, (r.height() + kBlockY - 1) / kBlockY);
     // Hardware filtering only without shading: the texture unit's 8-bit interpolation weights would
     // quantize the gradients into visible bands, so shaded frames take the exact software path.
-    if (frame.settings.hardware_filtering && !frame.settings.shading.enabled) {
-      // Texture units for both the volume and the colormap (within 2/255 of the exact path).
-      upload_colormap_texture(entries);
-      march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
-                                                TextureClassifier{colormap_texture_, params.colormap}, r, image_.ptr,
-                                                counter_.ptr);
-    } else {
-      SoftwareSampler s{point_texture_, brick.stored.lo, {}, {}};
-      centre_range(brick.volume, s.centre_min, s.centre_max);
-      march_kernel<<<grid, block, 0, stream_>>>(params, s, TableClassifier{params.colormap}, r, image_.ptr,
-                                                counter_.ptr);
+    const bool hardware = frame.settings.hardware_filtering && !frame.settings.shading.enabled;
+    if (hardware) upload_colormap_texture(entries);
+    SoftwareSampler software{point_texture_, brick.stored.lo, {}, {}};
+    centre_range(brick.volume, software.centre_min, software.centre_max);
+    const auto launch = [&](const Rect& band) {
+      const dim3 block(kBlockX, kBlockY);
+      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
+      Vec4f* band_out = image_.ptr + (long long)(band.y0 - r.y0) * r.width();
+      if (hardware) // texture units for both the volume and the colormap (within 2/255 of the exact path)
+        march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
+                                                  TextureClassifier{colormap_texture_, params.colormap}, band, band_out,
+                                                  counter_.ptr);
+      else
+        march_kernel<<<grid, block, 0, stream_>>>(params, software, TableClassifier{params.colormap}, band, band_out,
+                                                  counter_.ptr);
+      LIBINDEX_CUDA_CHECK(cudaGetLastError());
+    };
+    // A launch cannot be stopped once it runs. So a frame that someone may cancel (a budget) or
+    // watch (progress) goes in bands of rows, each large enough to fill the GPU: between bands the
+    // flag is read and progress counted, and a cancelled frame ends within one band.
+    const bool watched = frame.cancel || frame.progress;
+    const int band_rows =
+        watched ? std::max(kBlockY, int(kBandPixels / std::max(1, r.width())) / kBlockY * kBlockY) : r.height();
+    if (frame.progress) frame.progress->total += (r.height() + band_rows - 1) / band_rows;
+    for (int y0 = r.y0; y0 < r.y1; y0 += band_rows) {
+      launch(Rect{r.x0, y0, r.x1, std::min(r.y1, y0 + band_rows)});
+      if (!watched) continue;
+      LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      if (frame.progress) ++frame.progress->done;
+      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     }
-    LIBINDEX_CUDA_CHECK(cudaGetLastError());
     LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
                                           size_t(r.width()) * sizeof(Vec4f), size_t(r.width()) * sizeof(Vec4f),
                                           size_t(r.height()), cudaMemcpyDeviceToHost, stream_));
     unsigned long long samples = 0;
     LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(&samples, counter_.ptr, sizeof(samples), cudaMemcpyDeviceToHost, stream_));
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    if (frame.progress) ++frame.progress->done;
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return stats;

@@ -2,6 +2,7 @@
 // CPU vs CUDA: the same image from the same per-ray function. Skips, saying why, without a device.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -212,4 +213,43 @@ TEST_F(CudaParity, ANewBrickOfTheSameShapeAndAColormapOfAnotherSize) {
   f.colormap.entries.resize(37, {0.2f, 0.4f, 0.6f, 0.3f}); // another size: the table is re-created
   const Image a = render_whole(*cpu_, first, f), b = render_whole(*cuda_, first, f);
   EXPECT_LE(max_abs_difference(a, b), 1e-5f);
+}
+
+// A frame with progress or a cancel flag goes in bands of rows (a launch cannot be stopped): the
+// bands give the image and samples of one launch, count as progress, and a cancelled frame stops
+// after its first band.
+TEST_F(CudaParity, AWatchedFrameGoesInBandsThatCountAndCancel) {
+  const Brick vol = marschner_lobb(41);
+  FrameParams f = parity_frame();
+  f.width = 1024, f.height = 2600; // 2^20 pixels a band: 1024 rows, three bands if every row shows
+  f.camera.aspect = 1024.0f / 2600.0f;
+  f.camera.aperture = 0.35f; // the volume fills the view
+  f.settings.hardware_filtering = false;
+  RenderStats whole, banded;
+  const Image one_launch = render_whole(*cuda_, vol, f, &whole);
+  FrameProgress progress;
+  f.progress = &progress;
+  const Image in_bands = render_whole(*cuda_, vol, f, &banded);
+  EXPECT_EQ(max_abs_difference(one_launch, in_bands), 0.0f);
+  EXPECT_EQ(banded.samples, whole.samples);
+  EXPECT_EQ(banded.active, whole.active);
+  const long long bands = (whole.active.height() + 1023) / 1024;
+  EXPECT_EQ(bands, 3) << "the volume should fill the view: active rows " << whole.active.height();
+  EXPECT_EQ(progress.total.load(), bands);
+  EXPECT_EQ(progress.done.load(), bands);
+
+  std::atomic<bool> cancel{true};
+  progress.reset();
+  f.cancel = &cancel;
+  try {
+    render_whole(*cuda_, vol, f);
+    ADD_FAILURE() << "a cancelled frame rendered";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "frame cancelled");
+  }
+  EXPECT_EQ(progress.done.load(), 1) << "one band ran, then the flag was read";
+  EXPECT_EQ(progress.total.load(), bands);
+  cancel = false; // the backend is fine after a cancelled frame
+  const Image again = render_whole(*cuda_, vol, f);
+  EXPECT_EQ(max_abs_difference(one_launch, again), 0.0f);
 }

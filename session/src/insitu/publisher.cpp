@@ -129,6 +129,8 @@ struct HeadSide {
     s.limits = options.serve.limits;
     s.frame.width = options.width, s.frame.height = options.height;
     s.frame.colormap = colormap_preset("viridis", 0.6f);
+    // The backend each update asks for: the one the simulation chose, until a client changes it.
+    s.backend = options.serve.session.backend;
     rpc::add_camera_methods(rpc, s);
     rpc::add_colormap_methods(rpc, s);
     rpc::add_render_methods(rpc, s);
