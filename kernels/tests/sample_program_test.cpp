@@ -175,6 +175,48 @@ public:
 };
 )";
 
+// Written the way ParaView's IndeX plugin writes its kernels: the GUI's four floats and four ints
+// as one parameter struct, a sampler named with its filter and classification modes, and the
+// output colour assigned to the member. ints.x = 1 inverts the colour; floats.x adds to opacity.
+const char* kParaViewStyleProgram = R"(NV_IDX_XAC_VERSION_1_0
+struct Gui_params
+{
+    float4 floats;
+    int4 ints;
+};
+
+using namespace nv::index;
+using namespace nv::index::xac;
+using namespace nv::index::xaclib;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const Gui_params* m_gui;
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() { m_gui = state.bind_parameter_buffer<Gui_params>(0); }
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output) const
+    {
+        const uint field = 0u;
+        const auto sampler = state.self.generate_sampler<float, Volume_filter_mode::TRILINEAR,
+                                                         Volume_classification_mode::POST_INTERPOLATION>(
+            field, sample_info.sample_context);
+        float4 c = state.self.get_colormap().lookup(sampler.fetch_sample(sample_info.sample_position_object_space));
+        if (m_gui->ints.x == 1)
+            c = make_float4(1.f - c.x, 1.f - c.y, 1.f - c.z, c.w);
+        if (c.w > 0.f)
+            c.w = clamp(c.w + m_gui->floats.x, 0.f, 1.f);
+        sample_output.color = c;
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
 // Reads far past its buffer's data (entry 2000 of slot 0) and a slot that does not exist: both
 // read zeros, so the picture is the colormap's.
 const char* kStrayReadProgram = R"(NV_IDX_XAC_VERSION_1_0
@@ -398,6 +440,25 @@ TEST(SamplePrograms, ParameterBuffersAreLaidOutAsTheStructSays) {
   EXPECT_LE(max_difference(render_with(b, f, compile(kBufferProgram)), render_with(b, f, nullptr)), 1.0f / 255);
 }
 
+TEST(SamplePrograms, ParaViewPluginStyleKernelsCompileAndColourAsWritten) {
+  const Brick b = ball(kN);
+  const FrameParams f = ball_view(kN);
+  auto program = compile(kParaViewStyleProgram, "paraview_style.cu");
+  std::vector<unsigned char> bytes(32, 0);
+  const float floats[4] = {0.25f, 0, 0, 0};
+  const int ints[4] = {1, 0, 0, 0};
+  std::memcpy(bytes.data(), floats, 16), std::memcpy(bytes.data() + 16, ints, 16);
+  program->buffers[0] = kernels::make_parameter_buffer(bytes);
+  const Image with_program = render_with(b, f, program);
+  const Image expected =
+      reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        const Vec4f c = colormap_lookup(map, S.value(p));
+        return Vec4f{1 - c.x, 1 - c.y, 1 - c.z, c.w > 0 ? std::min(1.0f, c.w + 0.25f) : 0.0f};
+      });
+  EXPECT_GT(total_alpha(expected), 20.0f) << "the ball must show";
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+}
+
 TEST(SamplePrograms, ReadsPastABufferReadZeros) {
   const Brick b = ball(kN);
   const FrameParams f = ball_view(kN);
@@ -479,8 +540,8 @@ TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
     GTEST_SKIP() << e.what();
   }
   EXPECT_EQ(first, "");
-  for (const char* text :
-       {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kStrayReadProgram, kShadingProgram})
+  for (const char* text : {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kStrayReadProgram,
+                           kShadingProgram, kParaViewStyleProgram})
     EXPECT_EQ(kernels::compile_sample_program_for_gpu({text, "program.xac", 1}), "");
   std::string broken = kGradientProgram;
   broken.replace(broken.find("length(g)"), 9, "length(g, g)");

@@ -154,6 +154,10 @@ namespace index {
 namespace xac {
 
 enum class Volume_filter_mode { NEAREST, TRILINEAR, TRICUBIC_CATMULL, TRICUBIC_BSPLINE };
+/// When IndeX classifies a sample: after interpolating the value (the usual) or before. A scalar
+/// sampler returns the value either way (the program classifies it), so both read the same here.
+/// ParaView's IndeX plugin kernels name it in every generate_sampler call.
+enum class Volume_classification_mode { POST_INTERPOLATION, PRE_INTERPOLATION };
 
 /// Where a sample lies, as samplers need it; libindex's samplers need nothing more than the position.
 struct Sample_context {
@@ -193,7 +197,8 @@ class Volume_sampler {
 class Sparse_volume {
  public:
   LIBINDEX_XAC_FN explicit Sparse_volume(const LibindexXacVolume* volume) : volume_(volume) {}
-  template <typename T, Volume_filter_mode Mode = Volume_filter_mode::TRILINEAR>
+  template <typename T, Volume_filter_mode Mode = Volume_filter_mode::TRILINEAR,
+            Volume_classification_mode = Volume_classification_mode::POST_INTERPOLATION>
   LIBINDEX_XAC_FN Volume_sampler<T, Mode> generate_sampler(uint /*field_index*/ = 0u,
                                                            const Sample_context& = Sample_context{}) const {
     return Volume_sampler<T, Mode>(volume_);
