@@ -28,6 +28,7 @@ ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const
   v.domain[0] = colormap.domain_min, v.domain[1] = colormap.domain_max;
   store(v.bbox_min, to_float(brick.volume.lo));
   store(v.bbox_max, to_float(brick.volume.hi));
+  v.sample_distance = P.dt;
   static const std::vector<unsigned char> zeros(LIBINDEX_XAC_BUFFER_BYTES, 0);
   abi.zero_buffer = zeros.data();
   const SampleProgram& program = *frame.program;

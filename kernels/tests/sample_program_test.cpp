@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
 
 #include "../cpu/cpu_backend.h"
 #include "libindex/error.h"
@@ -217,6 +218,48 @@ public:
 };
 )";
 
+// The forms of NVIDIA's older public programs and of its programs for irregular volumes: the
+// attribute through the sample's cell info, the step to the ray's neighbouring samples from the
+// volume (both names), the two-argument gradient, unqualified min/max, and M_PI. It shows a
+// shaded isosurface at 0.5 where the value crosses it between the neighbouring samples.
+const char* kIsosurfaceProgram = R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index;
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const uint field_index = 0u;
+    const float iso = 0.5f;
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const auto& cell_info = sample_info.sample_cell_info;
+        const auto& volume = state.self;
+        const float3 ray_dir = sample_info.ray_direction;
+        const float v = volume.fetch_attribute<float>(field_index, cell_info);
+        const float ahead = volume.fetch_attribute_offset<float>(field_index, cell_info, ray_dir * volume.get_sample_distance());
+        const float behind = volume.sample<float>(sample_info.sample_position - ray_dir * volume.get_stepsize_min());
+        const float lo = min(v, min(ahead, behind)), hi = max(v, max(ahead, behind));
+        if (!(lo < iso && hi > iso))
+            return NV_IDX_PROG_DISCARD_SAMPLE;
+        const float3 n = -normalize(xaclib::volume_gradient(volume, cell_info, 1.0f) +
+                                    xaclib::volume_gradient<Volume_filter_mode::TRILINEAR>(volume, sample_info.sample_position));
+        const float4 c = volume.get_colormap().lookup(iso);
+        const float light = 0.2f + 0.8f * fabsf(dot(n, ray_dir));
+        const float tint = 0.5f + 0.5f * cosf(float(M_PI) * v);
+        sample_output.color = make_float4(c.x * light, c.y * light, tint * light, 1.0f);
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
 // Reads far past its buffer's data (entry 2000 of slot 0) and a slot that does not exist: both
 // read zeros, so the picture is the colormap's.
 const char* kStrayReadProgram = R"(NV_IDX_XAC_VERSION_1_0
@@ -288,7 +331,12 @@ struct ReferenceClassifier {
   ColormapView map;
   Colour colour;
   Vec4f operator()(float v) const { return colormap_lookup(map, v); }
-  Vec4f sample(Vec3f p, float /*t*/, Vec3f /*dir*/) const { return colour(*S, map, p); }
+  Vec4f sample(Vec3f p, float /*t*/, Vec3f dir) const {
+    if constexpr (std::is_invocable_v<Colour, const kernels::DenseSampler<float>&, const ColormapView&, Vec3f, Vec3f>)
+      return colour(*S, map, p, dir);
+    else
+      return colour(*S, map, p);
+  }
 };
 
 template <class Colour>
@@ -456,6 +504,31 @@ TEST(SamplePrograms, ParaViewPluginStyleKernelsCompileAndColourAsWritten) {
         return Vec4f{1 - c.x, 1 - c.y, 1 - c.z, c.w > 0 ? std::min(1.0f, c.w + 0.25f) : 0.0f};
       });
   EXPECT_GT(total_alpha(expected), 20.0f) << "the ball must show";
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+}
+
+TEST(SamplePrograms, OlderAndIrregularVolumeFormsEqualTheSameColouringInCpp) {
+  const Brick b = ball(kN);
+  FrameParams f = ball_view(kN);
+  f.settings.sampling_distance = 0.7f; // the program steps to its neighbours by this
+  const Image with_program = render_with(b, f, compile(kIsosurfaceProgram));
+  const float dt = f.settings.sampling_distance;
+  const Image expected =
+      reference_image(b, f, [dt](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p, Vec3f dir) {
+        const float v = S.value(p), ahead = S.value(p + dir * dt), behind = S.value(p - dir * dt);
+        const float lo = std::min({v, ahead, behind}), hi = std::max({v, ahead, behind});
+        if (!(lo < 0.5f && hi > 0.5f)) return Vec4f{0, 0, 0, 0};
+        const Vec3f g = Vec3f{S.value(p + Vec3f{1, 0, 0}) - S.value(p - Vec3f{1, 0, 0}),
+                              S.value(p + Vec3f{0, 1, 0}) - S.value(p - Vec3f{0, 1, 0}),
+                              S.value(p + Vec3f{0, 0, 1}) - S.value(p - Vec3f{0, 0, 1})} *
+                        0.5f;
+        const Vec3f n = normalize(g + g) * -1.0f;
+        const Vec4f c = colormap_lookup(map, 0.5f);
+        const float light = 0.2f + 0.8f * std::abs(dot(n, dir));
+        const float tint = 0.5f + 0.5f * std::cos(float(M_PI) * v);
+        return Vec4f{c.x * light, c.y * light, tint * light, 1.0f};
+      });
+  EXPECT_GT(total_alpha(expected), 20.0f) << "the isosurface must show";
   EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
 }
 

@@ -18,6 +18,7 @@ LIBINDEX_XAC_ENTRY int libindex_xac_execute(const LibindexXacFrame* frame, const
   xac::Sample_info_self info;
   info.sample_position_object_space = make_float3(sample->object[0], sample->object[1], sample->object[2]);
   info.sample_position = info.sample_position_object_space;
+  info.sample_cell_info = xac::Sample_cell_info{info.sample_position_object_space};
   info.scene_position = make_float3(sample->scene[0], sample->scene[1], sample->scene[2]);
   info.ray_direction = make_float3(sample->ray_direction[0], sample->ray_direction[1], sample->ray_direction[2]);
   info.ray_t = sample->ray_t;

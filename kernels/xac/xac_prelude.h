@@ -13,6 +13,10 @@
 
 typedef unsigned int uint; // as IndeX's programs use it (and the vector types below)
 
+#ifndef M_PI // programs use the C library's constant; NVRTC's headers do not define it
+#define M_PI 3.14159265358979323846
+#endif
+
 #ifdef __CUDACC_RTC__
 #define LIBINDEX_XAC_FN __device__ __forceinline__
 #define LIBINDEX_XAC_THREAD_LOCAL __device__
@@ -20,6 +24,13 @@ typedef unsigned int uint; // as IndeX's programs use it (and the vector types b
 #include <math.h>
 #define LIBINDEX_XAC_FN inline
 #define LIBINDEX_XAC_THREAD_LOCAL thread_local
+// CUDA's device code has min and max for floats and integers: programs call them unqualified.
+LIBINDEX_XAC_FN float min(float a, float b) { return fminf(a, b); }
+LIBINDEX_XAC_FN float max(float a, float b) { return fmaxf(a, b); }
+LIBINDEX_XAC_FN int min(int a, int b) { return a < b ? a : b; }
+LIBINDEX_XAC_FN int max(int a, int b) { return a > b ? a : b; }
+LIBINDEX_XAC_FN unsigned int min(unsigned int a, unsigned int b) { return a < b ? a : b; }
+LIBINDEX_XAC_FN unsigned int max(unsigned int a, unsigned int b) { return a > b ? a : b; }
 // CUDA's vector types, with CUDA's sizes and alignments (parameter buffers lay them out so).
 struct float2 {
   float x, y;
@@ -164,6 +175,13 @@ struct Sample_context {
   int reserved;
 };
 
+/// The sample's cell, as IndeX's programs for irregular volumes read their attributes through it
+/// (`fetch_attribute`). On libindex's regular grids that is the sample's object-space position, so
+/// such programs read the trilinear value there.
+struct Sample_cell_info {
+  float3 position;
+};
+
 class Colormap {
  public:
   LIBINDEX_XAC_FN explicit Colormap(const LibindexXacVolume* volume) : volume_(volume) {}
@@ -208,6 +226,18 @@ class Sparse_volume {
   LIBINDEX_XAC_FN T sample(const float3& p) const {
     return generate_sampler<T>().fetch_sample(p);
   }
+  /// The attribute at the sample (irregular volumes' form), and at an object-space offset from it.
+  template <typename T>
+  LIBINDEX_XAC_FN T fetch_attribute(uint field_index, const Sample_cell_info& cell) const {
+    return generate_sampler<T>(field_index).fetch_sample(cell.position);
+  }
+  template <typename T>
+  LIBINDEX_XAC_FN T fetch_attribute_offset(uint field_index, const Sample_cell_info& cell, const float3& offset) const {
+    return generate_sampler<T>(field_index).fetch_sample(cell.position + offset);
+  }
+  /// The distance between a ray's samples (scene space; IndeX's names of both eras).
+  LIBINDEX_XAC_FN float get_sample_distance() const { return volume_->sample_distance; }
+  LIBINDEX_XAC_FN float get_stepsize_min() const { return volume_->sample_distance; }
   LIBINDEX_XAC_FN Colormap get_colormap() const { return Colormap(volume_); }
   /// Central differences one voxel apart, per voxel: the gradient of the normalized value.
   template <typename T = float>
@@ -271,6 +301,7 @@ struct Sample_info_self {
   float3 ray_direction;
   float ray_t;
   Sample_context sample_context;
+  Sample_cell_info sample_cell_info;
 };
 
 class Sample_output {
@@ -308,7 +339,8 @@ LIBINDEX_XAC_FN const LibindexXacFrame* current_frame() { return g_current_frame
 namespace xaclib {
 /// Central differences `dh` apart in object space, divided by 2 dh: the value's gradient.
 template <xac::Volume_filter_mode Mode = xac::Volume_filter_mode::TRILINEAR>
-LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, uint field_index, float dh) {
+LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, uint field_index = 0u,
+                                       float dh = 1.0f) {
   const auto s = volume.generate_sampler<float, Mode>(field_index);
   const float inv = 0.5f / dh;
   return make_float3(s.fetch_sample(make_float3(p.x + dh, p.y, p.z)) - s.fetch_sample(make_float3(p.x - dh, p.y, p.z)),
@@ -319,6 +351,10 @@ LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const f
 }
 LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const float3& p, float dh = 1.0f) {
   return volume_gradient<xac::Volume_filter_mode::TRILINEAR>(volume, p, 0u, dh);
+}
+LIBINDEX_XAC_FN float3 volume_gradient(const xac::Sparse_volume& volume, const xac::Sample_cell_info& cell,
+                                       float dh = 1.0f) {
+  return volume_gradient(volume, cell.position, dh);
 }
 /// Blinn-Phong lit by a light at the eye (libindex's reading of IndeX's helper): two-sided diffuse
 /// |n.l|^diffuse_falloff plus ambient, specular |n.h|^shininess in `specular_color`; alpha kept.

@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define LIBINDEX_XAC_ABI_VERSION 1
+#define LIBINDEX_XAC_ABI_VERSION 2
 #define LIBINDEX_XAC_MAX_BUFFERS 8
 /* Every parameter buffer slot the program sees is this long: the bytes a scene or client gave, then
  * zeros. A program that reads past its data (a bad index) reads zeros instead of foreign memory. */
@@ -28,6 +28,7 @@ typedef struct LibindexXacVolume {
   void (*lookup)(const void* colormap, float value, float* rgba);
   float domain[2];
   float bbox_min[3], bbox_max[3]; /* object space: the whole volume's box */
+  float sample_distance;          /* scene space: the distance between a ray's samples */
 } LibindexXacVolume;
 
 /* Per-frame constants: the same for every sample of a frame. */
