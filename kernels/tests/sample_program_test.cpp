@@ -260,6 +260,45 @@ public:
 };
 )";
 
+// The first programs' forms (IndeX's own documentation of 1.x): the volume and colormap straight
+// on the state, sample() without a type, a buffer bound from its second element on, and a volume
+// reached through the scene's slots. Values between 0.3 and 0.7 are discarded, the rest swizzled
+// and tinted by the second Tint element's red.
+const char* kFirstFormsProgram = R"(NV_IDX_XAC_VERSION_1_0
+struct Tint
+{
+    float4 rgba;
+};
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+public:
+    const Tint* m_second;
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize()
+    {
+        m_second = state.bind_parameter_buffer<Tint>(0, 1);
+    }
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const float volume_sample = state.volume.sample(sample_info.sample_position);
+        const float4 sample_color = state.colormap.lookup(volume_sample);
+        if (0.3f < volume_sample && volume_sample < 0.7f)
+            return NV_IDX_PROG_DISCARD_SAMPLE;
+        const auto same = state.scene.access<nv::index::xac::Regular_volume>(1);
+        const float again = same.sample(sample_info.sample_position);
+        sample_output.color = make_float4(sample_color.y * m_second->rgba.x, sample_color.z, sample_color.x,
+                                          sample_color.w * (again == volume_sample ? 1.0f : 0.0f));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
 // Reads far past its buffer's data (entry 2000 of slot 0) and a slot that does not exist: both
 // read zeros, so the picture is the colormap's.
 const char* kStrayReadProgram = R"(NV_IDX_XAC_VERSION_1_0
@@ -529,6 +568,26 @@ TEST(SamplePrograms, OlderAndIrregularVolumeFormsEqualTheSameColouringInCpp) {
         return Vec4f{c.x * light, c.y * light, tint * light, 1.0f};
       });
   EXPECT_GT(total_alpha(expected), 20.0f) << "the isosurface must show";
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+}
+
+TEST(SamplePrograms, TheFirstProgramsFormsEqualTheSameColouringInCpp) {
+  const Brick b = ball(kN);
+  const FrameParams f = ball_view(kN);
+  auto program = compile(kFirstFormsProgram);
+  const float tints[8] = {0.1f, 0, 0, 0, 0.6f, 0, 0, 0}; // element 1's red is the one bound
+  std::vector<unsigned char> bytes(sizeof tints);
+  std::memcpy(bytes.data(), tints, sizeof tints);
+  program->buffers[0] = kernels::make_parameter_buffer(bytes);
+  const Image with_program = render_with(b, f, program);
+  const Image expected =
+      reference_image(b, f, [](const kernels::DenseSampler<float>& S, const ColormapView& map, Vec3f p) {
+        const float v = S.value(p);
+        if (0.3f < v && v < 0.7f) return Vec4f{0, 0, 0, 0};
+        const Vec4f c = colormap_lookup(map, v);
+        return Vec4f{c.y * 0.6f, c.z, c.x, c.w};
+      });
+  EXPECT_GT(total_alpha(expected), 5.0f) << "the ball must show";
   EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
 }
 

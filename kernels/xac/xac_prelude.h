@@ -221,8 +221,8 @@ class Sparse_volume {
                                                            const Sample_context& = Sample_context{}) const {
     return Volume_sampler<T, Mode>(volume_);
   }
-  /// The older one-call form.
-  template <typename T>
+  /// The older one-call form (a scalar volume's sample is a float).
+  template <typename T = float>
   LIBINDEX_XAC_FN T sample(const float3& p) const {
     return generate_sampler<T>().fetch_sample(p);
   }
@@ -275,6 +275,9 @@ class Camera {
   const LibindexXacFrame* frame_;
 };
 
+/// IndeX's name for a volume on a regular grid, as programs ask for one through scene.access.
+using Regular_volume = Sparse_volume;
+
 class Scene {
  public:
   LIBINDEX_XAC_FN explicit Scene(const LibindexXacFrame* frame) : camera(frame), self_(&frame->volume) {}
@@ -314,14 +317,21 @@ class Sample_output {
 class Volume_sample_program_state {
  public:
   LIBINDEX_XAC_FN explicit Volume_sample_program_state(const LibindexXacFrame* frame)
-      : self(&frame->volume), scene(frame), frame_(frame) {}
+      : self(&frame->volume), scene(frame), volume(&frame->volume), colormap(&frame->volume), frame_(frame) {}
   Sparse_volume self;
   Scene scene;
-  /// The parameter buffer of `slot`: LIBINDEX_XAC_BUFFER_BYTES of data, zeros after what was given;
-  /// a slot beyond the last reads zeros too.
+  /// The first programs' names (IndeX 1.x): the volume and its colormap straight on the state.
+  Sparse_volume volume;
+  Colormap colormap;
+  /// The parameter buffer of `slot` from its `offset`-th element of T on: LIBINDEX_XAC_BUFFER_BYTES
+  /// of data, zeros after what was given; a slot beyond the last, or an offset past the slot's end,
+  /// reads zeros too.
   template <typename T>
-  LIBINDEX_XAC_FN const T* bind_parameter_buffer(uint slot) const {
-    return reinterpret_cast<const T*>(slot < LIBINDEX_XAC_MAX_BUFFERS ? frame_->buffers[slot] : frame_->zero_buffer);
+  LIBINDEX_XAC_FN const T* bind_parameter_buffer(uint slot, uint offset = 0u) const {
+    const unsigned long long skip = (unsigned long long)offset * sizeof(T);
+    if (slot >= LIBINDEX_XAC_MAX_BUFFERS || skip + sizeof(T) > LIBINDEX_XAC_BUFFER_BYTES)
+      return reinterpret_cast<const T*>(frame_->zero_buffer);
+    return reinterpret_cast<const T*>(frame_->buffers[slot] + skip);
   }
 
  private:
