@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "libindex/error.h"
 #include "libindex/io/nrrd_reader.h"
@@ -67,8 +69,38 @@ struct InputPath {
   std::string path;   // resolved, existing
 };
 
+// IndeX's own numbering of a series' files (its importers): input_file_base_name, then the step's
+// number `offset + step * stride` with `length` digits, zero-padded, then input_file_extension.
+// Length 0, IndeX's default, numbers nothing.
+struct StepNumbering {
+  int length = 0, stride = 1, offset = 0;
+};
+
+std::optional<StepNumbering> step_numbering(const SceneNode& node) {
+  const Value* length = find_attribute(node, "input_time_step_enum_length");
+  if (!length) return std::nullopt;
+  StepNumbering n;
+  n.length = as_int(*length);
+  if (n.length < 0 || n.length > 18) fail(*length, "the number of digits must be 0 to 18");
+  if (n.length == 0) return std::nullopt;
+  if (const Value* stride = find_attribute(node, "input_time_step_enum_stride")) {
+    n.stride = as_int(*stride);
+    if (n.stride < 1) fail(*stride, "the stride between step numbers must be at least 1");
+  }
+  if (const Value* offset = find_attribute(node, "input_time_step_enum_offset")) {
+    n.offset = as_int(*offset);
+    if (n.offset < 0) fail(*offset, "the first step's number must not be negative");
+  }
+  return n;
+}
+
+std::string numbered(const StepNumbering& n, int step) {
+  const std::string digits = std::to_string((long long)n.offset + (long long)step * n.stride);
+  return std::string(digits.size() < size_t(n.length) ? size_t(n.length) - digits.size() : 0, '0') + digits;
+}
+
 // input_file, or input_directory / input_file_base_name + input_file_extension; with time steps the
-// file name's printf directive takes the step number.
+// file name's printf directive takes the step number, or IndeX's numbering follows the base name.
 InputPath input_path(const SceneNode& node, std::optional<int> step) {
   if (const Value* f = find_attribute(node, "input_file")) {
     const std::string name = step ? detail::format_step(*f, f->text, *step) : f->text;
@@ -78,7 +110,10 @@ InputPath input_path(const SceneNode& node, std::optional<int> step) {
   if (!base)
     throw Error(node.origin.to_string() + ": sparse_volume node '" + node.id +
                 "' needs 'input_file' or 'input_file_base_name'");
-  std::string name = step ? detail::format_step(*base, base->text, *step) : base->text;
+  const std::optional<StepNumbering> numbering = step_numbering(node);
+  std::string name = !step       ? base->text
+                     : numbering ? base->text + numbered(*numbering, *step)
+                                 : detail::format_step(*base, base->text, *step);
   if (const Value* e = find_attribute(node, "input_file_extension"); e && !e->text.empty())
     name += e->text[0] == '.' ? e->text : "." + e->text;
   const Value* dir = find_attribute(node, "input_directory");
@@ -227,6 +262,25 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
     d.time_first = steps[0];
     d.time_last = steps[1];
     first_step = steps[0];
+  } else if (step_numbering(node) && !find_attribute(node, "input_file")) {
+    // IndeX's numbered files: steps 0 .. nb_time_steps - 1, or as many as there are files in a row.
+    first_step = 0;
+    if (const Value* n = find_attribute(node, "nb_time_steps")) {
+      const int count = as_int(*n);
+      if (count < 1) fail(*n, "a series has at least one time step");
+      d.time_last = count - 1;
+    } else {
+      input_path(node, 0); // the first file must be there: its error names it
+      constexpr int kMostSteps = 100000;
+      while (d.time_last + 1 < kMostSteps) {
+        try {
+          input_path(node, d.time_last + 1);
+        } catch (const Error&) {
+          break;
+        }
+        ++d.time_last;
+      }
+    }
   }
   d.source = open_node_source(node, d.importer, first_step);
   const Vec3i size = d.source->box().size();

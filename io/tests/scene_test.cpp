@@ -772,6 +772,53 @@ TEST(Scene, TimeSeriesOpensEachStepOnDemand) {
   EXPECT_CONTAINS_ALL(error_of([&] { g.load(); }), g.at(4), "step number");
 }
 
+// IndeX's importers number a series' files themselves: base name, then offset + step x stride in
+// `length` digits, then the extension. The steps are as many as there are files in a row, or
+// nb_time_steps.
+TEST(Scene, IndexNumberedTimeStepFilesFollowTheBaseName) {
+  const std::string volume = "app::scene::root::children = ts\n"
+                             "app::scene::ts::type = sparse_volume\n"
+                             "app::scene::ts::importer = raw\n"
+                             "app::scene::ts::input_directory = steps\n"
+                             "app::scene::ts::input_file_base_name = density_\n"
+                             "app::scene::ts::input_file_extension = .raw\n"
+                             "app::scene::ts::voxel_format = uint8\n"
+                             "app::scene::ts::bbox = 0 0 0 2 2 1\n"
+                             "app::scene::ts::input_time_step_enum_length = 4\n"
+                             "app::scene::ts::input_time_step_enum_stride = 5\n"
+                             "app::scene::ts::input_time_step_enum_offset = 10\n";
+  Fixture f(volume);
+  std::filesystem::create_directory(f.dir.file("steps"));
+  for (int number : {10, 15, 20, 30}) { // 25 is missing: the series ends at 20
+    const uint8_t v[4] = {uint8_t(number), 1, 2, 3};
+    test::write_bytes(f.dir.file("steps/density_00" + std::to_string(number) + ".raw"), v, 4);
+  }
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  ASSERT_EQ(s.volumes.size(), 1u);
+  const VolumeDesc& v = s.volumes[0];
+  EXPECT_EQ(v.time_first, 0);
+  EXPECT_EQ(v.time_last, 2);
+  EXPECT_EQ(v.source->read(v.source->box()).data<uint8_t>()[0], 10);
+  EXPECT_EQ(v.open_step(1)->read(v.source->box()).data<uint8_t>()[0], 15);
+  EXPECT_EQ(v.open_step(2)->read(v.source->box()).data<uint8_t>()[0], 20);
+
+  Fixture counted(volume + "app::scene::ts::nb_time_steps = 5\n");
+  std::filesystem::create_directory(counted.dir.file("steps"));
+  for (int number : {10, 15, 20, 25, 30}) {
+    const uint8_t v[4] = {uint8_t(number), 1, 2, 3};
+    test::write_bytes(counted.dir.file("steps/density_00" + std::to_string(number) + ".raw"), v, 4);
+  }
+  const SceneDescription c = counted.load();
+  EXPECT_EQ(c.volumes.at(0).time_last, 4);
+  EXPECT_EQ(c.volumes[0].open_step(4)->read(c.volumes[0].source->box()).data<uint8_t>()[0], 30);
+
+  Fixture none(volume); // no first file: the error names the file it looked for
+  EXPECT_CONTAINS_ALL(error_of([&] { none.load(); }), "no such file", "density_0010.raw");
+  Fixture bad(volume + "app::scene::ts::input_time_step_enum_stride = 0\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { bad.load(); }), "input_time_step_enum_stride", "at least 1");
+}
+
 // Found with fuzz_project_file (each was undefined behaviour or a 2 GB allocation before): a
 // colormap size whose x 4 overflows int, a clip region far from a bbox far out, and a step
 // directive of a billion characters or more digits than an int holds.
