@@ -21,6 +21,7 @@
 
 #include "libindex/config.h"
 #include "libindex/insitu.h"
+#include "libindex/io/image_writer.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/kernels/backend.h"
 #include "libindex/mpi/agreement.h"
@@ -263,6 +264,45 @@ TEST(InSitu, TheBackendTheSimulationChoseIsKept) {
   if (world_rank() == 0) {
     const json render = json::parse(*viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.get"})"));
     EXPECT_EQ(render["result"]["backend"], "cpu") << render.dump();
+  }
+}
+
+// snapshot on an in-situ server: the last frame as served, as PNG (the ranks render only inside
+// update(), so it takes no size of its own), returned or written under the output root.
+TEST(InSitu, SnapshotIsTheLastFrameServed) {
+  const fs::path root = fs::temp_directory_path() / ("libindex_insitu_shots_" + std::to_string(getppid()));
+  if (world_rank() == 0) fs::create_directories(root);
+  insitu::PublisherOptions options = quiet_options();
+  options.serve.output_root = root.string();
+  insitu::Publisher viz(MPI_COMM_WORLD, options);
+  const auto call = [&](const std::string& params) {
+    return json::parse(*viz.command(R"({"jsonrpc":"2.0","id":1,"method":"snapshot","params":)" + params + "}"));
+  };
+  if (world_rank() == 0) {
+    const json before = call("{}");
+    EXPECT_EQ(before["error"]["code"], -32000) << before.dump();
+  }
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (world_rank() == 0) {
+    const json written = call(R"({"path":"step0.png"})");
+    ASSERT_TRUE(written.contains("result")) << written.dump();
+    EXPECT_EQ(written["result"]["width"], 96);
+    EXPECT_EQ(written["result"]["height"], 80);
+    std::ifstream in(written["result"]["path"].get<std::string>(), std::ios::binary);
+    const std::vector<uint8_t> png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const io::Rgba8Image shot = io::decode_png(png), shown = io::decode_png(io::encode_png(viz.last_image()));
+    EXPECT_EQ(shot.width, 96);
+    EXPECT_EQ(shot.pixels, shown.pixels);
+    long long lit = 0;
+    for (size_t i = 3; i < shot.pixels.size(); i += 4) lit += shot.pixels[i] > 0;
+    EXPECT_GT(lit, 96 * 80 / 5) << "the frame shows the field";
+    EXPECT_EQ(call("{}")["result"]["png_base64"].get<std::string>().rfind("iVBORw0KGgo", 0), 0u); // PNG signature
+    EXPECT_EQ(call(R"({"path":"step0.png"})")["error"]["code"], -32602); // never over an existing file
+    EXPECT_EQ(call(R"({"width":1024})")["error"]["code"], -32602);
+    fs::remove_all(root);
   }
 }
 

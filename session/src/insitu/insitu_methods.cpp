@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// insitu.*: which field is shown, and the steering parameters.
+// insitu.*: which field is shown, and the steering parameters; snapshot of the last frame.
 #include "insitu_methods.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "../rpc/rpc_json.h"
+#include "libindex/error.h"
+#include "libindex/io/image_writer.h"
 
 namespace libindex::insitu {
 using nlohmann::json;
@@ -62,6 +64,50 @@ void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::fun
               rpc::bad("'value': " + name + " must be in [" + json(p->min).dump() + ", " + json(p->max).dump() + "]");
             p->value = value;
             return json{{"name", name}, {"value", value}};
+          });
+}
+
+} // namespace libindex::insitu
+
+namespace libindex::insitu {
+
+void add_snapshot_method(streaming::RpcDispatcher& rpc, const ViewState& view,
+                         std::function<std::shared_ptr<const Image>()> last_frame) {
+  rpc.add({"snapshot",
+           "The last frame served, as PNG, at the canvas's size: returned as base64, or written as a new file "
+           "under the output root. (In situ the ranks render only inside update(): set render.set's width and "
+           "height for larger frames.)",
+           {{"path", rpc::param_doc("string", "write the PNG here (a new .png file inside the output root) instead of "
+                                              "returning it")}},
+           {{"type", "object"}},
+           {"-32602 for width, height or background (not available in situ), no output root, a path outside it "
+            "or an existing file",
+            "-32000 before the first frame"}},
+          [&view, last_frame](const json& q) {
+            for (const char* other : {"width", "height", "background"})
+              if (q.contains(other))
+                rpc::bad(std::string("'") + other +
+                         "': in situ a snapshot is the frame as served (render.set changes the next frames)");
+            std::string path;
+            if (q.contains("path")) {
+              try {
+                path = view.snapshot_path(param<std::string>(q, "path"));
+              } catch (const Error& e) {
+                rpc::bad(std::string("'path': ") + e.what());
+              }
+            }
+            const std::shared_ptr<const Image> image = last_frame();
+            if (!image || image->width() == 0)
+              throw streaming::RpcError(streaming::server_error, "no frame has been served yet");
+            json result{{"width", image->width()}, {"height", image->height()}};
+            const std::vector<uint8_t> png = io::encode_png(*image);
+            if (!path.empty()) {
+              rpc::write_new_file(path, png);
+              result["path"] = path;
+            } else {
+              result["png_base64"] = rpc::base64(png);
+            }
+            return result;
           });
 }
 

@@ -4,12 +4,14 @@
 /// read and change it: the fields (which one is shown) and the steering parameters.
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "libindex/image.h"
 #include "libindex/streaming/rpc_dispatcher.h"
 #include "libindex/view_state.h"
 
@@ -36,5 +38,10 @@ struct InsituState {
 /// insitu.status, insitu.show, insitu.parameters, insitu.set_parameter; `serving` adds the server's
 /// counters to insitu.status.
 void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& state, std::function<nlohmann::json()> serving);
+
+/// snapshot: the last frame served, as PNG (base64, or a new file under the view's output_root). The
+/// ranks render only inside update(), so a snapshot is the frame as shown, at the canvas's size.
+void add_snapshot_method(streaming::RpcDispatcher& rpc, const ViewState& view,
+                         std::function<std::shared_ptr<const Image>()> last_frame);
 
 } // namespace libindex::insitu

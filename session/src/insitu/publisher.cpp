@@ -137,6 +137,8 @@ struct HeadSide {
     add_insitu_methods(rpc, shared, [this] {
       return nlohmann::json{{"frame", publisher.frames()}, {"clients", server.stats().command_clients}};
     });
+    s.output_root = options.serve.output_root;
+    add_snapshot_method(rpc, s, [this] { return last_frame; });
     responder.emplace(server, rpc, shared.mutex, [this](const streaming::Server::Command& c) { answer(c); });
   }
 
@@ -158,6 +160,7 @@ struct HeadSide {
   streaming::FramePublisher publisher;
   streaming::RpcDispatcher rpc;
   InsituState& state;
+  std::shared_ptr<const Image> last_frame;     ///< as served; under the state's mutex
   std::optional<FrameTimeResponder> responder; ///< last: its thread uses everything above
 };
 
@@ -221,7 +224,7 @@ struct Publisher::Impl {
   InsituState shared;                ///< the head's view, fields and requested values (under its mutex)
   std::unique_ptr<HeadSide> head;
   FrameParams frame;
-  Image image;
+  std::shared_ptr<const Image> image = std::make_shared<const Image>(); ///< the last frame served
   Job shown;                            ///< the last frame's voxels: the session may borrow them until the next
   std::optional<Job> waiting;           ///< asynchronous: the newest copy, waiting for the renderer
   std::unique_ptr<Rendering> rendering; ///< asynchronous: the frame on the render thread
@@ -303,7 +306,7 @@ std::optional<std::string> Publisher::command(const std::string& json_rpc) {
 }
 
 const FrameParams& Publisher::frame() const { return impl_->frame; }
-const Image& Publisher::last_image() const { return impl_->image; }
+const Image& Publisher::last_image() const { return *impl_->image; }
 long long Publisher::frames_served() const { return impl_->frames_served; }
 std::string Publisher::url() const { return impl_->head ? impl_->head->server.url() : std::string(); }
 
@@ -583,7 +586,7 @@ void Publisher::Impl::finish_rendering(Status& status) {
 /// Collective: composites this rank's part, and on the head publishes the image.
 void Publisher::Impl::serve(const Job& job, const Session::LocalFrame& part, Status& status) {
   try {
-    image = session.composite(job.frame, part, job.background);
+    image = std::make_shared<const Image>(session.composite(job.frame, part, job.background));
   } catch (const Error& e) {
     // The same text on every rank (agreed), so the same status.
     std::string text = e.what();
@@ -599,7 +602,9 @@ void Publisher::Impl::serve(const Job& job, const Session::LocalFrame& part, Sta
   ++frames_served;
   if (head) {
     const FrameStats& st = session.last_stats();
-    head->publisher.publish(image, {st.render_ms, st.composite_ms}, false);
+    head->publisher.publish(*image, {st.render_ms, st.composite_ms}, false);
+    std::lock_guard lock(shared.mutex); // the responder's snapshot reads it
+    head->last_frame = image;
   }
 }
 

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rpc_json.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "libindex/error.h"
 #include "libindex/rpc_methods.h"
 
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 namespace libindex::rpc {
 using nlohmann::json;
@@ -117,6 +122,25 @@ std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const std::string& x : v) s += (s.empty() ? "" : " ") + x;
   return s;
+}
+
+/// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link
+/// (O_EXCL | O_NOFOLLOW: also when one appeared after the path was checked).
+void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot create '" + path + "': " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw Error("cannot write '" + path + "': " + why);
+    }
+    done += size_t(n);
+  }
+  if (::close(fd) != 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
 }
 
 } // namespace libindex::rpc

@@ -32,6 +32,8 @@ size_t volume_param(const ViewState& s, const nlohmann::json& params);
 nlohmann::json param_doc(const char* type, const char* description, bool required = false);
 
 std::string base64(const std::vector<uint8_t>& bytes);
+/// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link.
+void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes);
 
 /// The key holding a group's children ("scene_root" and "root" name the scene's root).
 std::string children_key(const std::string& parent);

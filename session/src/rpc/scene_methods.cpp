@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // scene.info, scene.load, snapshot.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -68,25 +65,6 @@ json scene_info(const ViewState& s) {
 }
 
 namespace {
-
-/// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link
-/// (O_EXCL | O_NOFOLLOW: also when one appeared after the path was checked).
-void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot create '" + path + "': " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      throw Error("cannot write '" + path + "': " + why);
-    }
-    done += size_t(n);
-  }
-  if (::close(fd) != 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
-}
 
 std::string data_path_param(const ViewState& s, const json& q, const char* name) {
   try {
