@@ -4,7 +4,8 @@
 # GoogleTest/benchmark): builds kernels/ alone, runs the CPU-vs-CUDA parity tests and the kernel
 # tests, the GPU benchmarks, then the parity tests once more under compute-sanitizer (memcheck).
 # With MPI_BUNDLE (scripts/device-bundle.sh), also the multi-rank checks on the GPU: the session's
-# backend, N ranks on the GPU against one on the CPU, in-situ GPU fields, end-to-end frame latency.
+# backend, N ranks on the GPU against one on the CPU, in-situ GPU fields, end-to-end frame latency,
+# and (when the bundle holds examples/gray_scott) the in-situ overhead on the GPU.
 # Output goes to ${OUT:-/tmp/libindex-device} (logs, benchmark JSON), seven files at most.
 #   scripts/device-check.sh                        # ~3-5 minutes on an H100/H200
 #   PREBUILT=dir scripts/device-check.sh           # binaries built elsewhere (dir/bin, dir/lib)
@@ -66,6 +67,17 @@ if [ -n "${MPI_BUNDLE:-}" ]; then
       for n in 1 3; do [ "$t" = session_unit_test ] && [ "$n" = 3 ] && continue; mpi "$n" 180 "$t"; done
     done
     for n in 1 2 4; do mpi "$n" 120 e2e_latency_bench --benchmark_color=false; done
+    # In-situ overhead on the GPU (bench/gray_scott_overhead.md): no frames, synchronous, asynchronous.
+    if command -v gray_scott >/dev/null; then
+      for n in 1 2 4; do
+        for args in "--viz-every 0" "--viz-every 10" "--viz-every 10 --async"; do
+          echo "== mpirun -np $n gray_scott --size 128 --steps 200 --port 0 $args"
+          # shellcheck disable=SC2086
+          timeout 120 mpirun -np "$n" gray_scott --size 128 --steps 200 --port 0 $args 2>&1 |
+            grep -E '^gray_scott: (mean|[0-9]+ steps)|backend: ' || echo "FAILED: gray_scott -np $n $args"
+        done
+      done
+    fi
   } 2>&1 | tee "$out/mpi.log"
   grep -q '^FAILED: ' "$out/mpi.log" && status=1
 fi
