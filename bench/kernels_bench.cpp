@@ -91,12 +91,13 @@ FrameParams frame(bool skipping, bool hardware_filtering = true) {
   return f;
 }
 
-void march(benchmark::State& state, kernels::Backend& backend, const FrameParams& f) {
+/// Frames of `brick` (the 256^3 volume unless named) as fast as they come; samples/s and per frame.
+void march(benchmark::State& state, kernels::Backend& backend, const FrameParams& f, const Brick& brick = volume()) {
   Image image(f.width, f.height);
   long long samples = 0;
-  backend.render(whole_view(volume()), f, image.view()); // uploads, skip-grid build: not timed
+  backend.render(whole_view(brick), f, image.view()); // uploads, skip-grid build: not timed
   for (auto _ : state) {
-    samples += backend.render(whole_view(volume()), f, image.view()).samples;
+    samples += backend.render(whole_view(brick), f, image.view()).samples;
     benchmark::DoNotOptimize(image.pixels().data());
   }
   state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
@@ -151,18 +152,8 @@ void BM_CpuLarge(benchmark::State& state) {
   const int n = int(state.range(0)), view = int(state.range(1));
   const bool shading = state.range(2) != 0, skipping = state.range(3) != 0;
   auto backend = kernels::make_cpu_backend(true);
-  const Brick& v = large_volume(n);
-  FrameParams f = large_frame(n, view, shading, skipping);
   state.SetLabel(backend->name() + (view == 0 ? ", axis" : view == 1 ? ", face diagonal" : ", body diagonal"));
-  Image image(f.width, f.height);
-  long long samples = 0;
-  backend->render(whole_view(v), f, image.view()); // skip-grid build: not timed
-  for (auto _ : state) {
-    samples += backend->render(whole_view(v), f, image.view()).samples;
-    benchmark::DoNotOptimize(image.pixels().data());
-  }
-  state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
-  state.counters["samples/frame"] = double(samples) / double(state.iterations());
+  march(state, *backend, large_frame(n, view, shading, skipping), large_volume(n));
 }
 BENCHMARK(BM_CpuLarge)
     ->ArgNames({"n", "view", "shading", "skip"})
@@ -301,21 +292,12 @@ void BM_CudaLarge(benchmark::State& state) {
   auto backend = cuda_backend(state);
   if (!backend) return;
   const int n = int(state.range(0)), view = int(state.range(1));
-  const Brick& v = large_volume(n);
   FrameParams f = large_frame(n, view, state.range(2) != 0, state.range(3) != 0);
   f.width = 1920, f.height = 1080;
   f.camera.aspect = 1920.0f / 1080.0f;
   f.settings.hardware_filtering = state.range(4) != 0;
   state.SetLabel(view == 0 ? "axis" : view == 1 ? "face diagonal" : "body diagonal");
-  Image image(f.width, f.height);
-  long long samples = 0;
-  backend->render(whole_view(v), f, image.view()); // upload, skip-grid build: not timed
-  for (auto _ : state) {
-    samples += backend->render(whole_view(v), f, image.view()).samples;
-    benchmark::DoNotOptimize(image.pixels().data());
-  }
-  state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
-  state.counters["samples/frame"] = double(samples) / double(state.iterations());
+  march(state, *backend, f, large_volume(n));
 }
 BENCHMARK(BM_CudaLarge)
     ->ArgNames({"n", "view", "shading", "skip", "hw_filter"})
