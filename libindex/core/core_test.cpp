@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -56,6 +57,27 @@ TEST(Image, OverIsAssociativeAndConversionsRound) {
   apply_background(img, {0, 0, 1, 1});
   EXPECT_NEAR(img.at(0, 0).z, 0.5f, 1e-6);
   EXPECT_NEAR(img.at(0, 0).w, 1.0f, 1e-6);
+}
+
+// The frame conversion every served frame goes through: each channel exactly to_unorm8's, over
+// every float in [-0.01, 1.01] a 2^-20 step apart, the rounding edges (k + 0.5) / 255, and beyond.
+TEST(Image, EightBitConversionIsToUnorm8ForEveryChannel) {
+  std::vector<float> values;
+  for (int i = -10486; i <= 1059062; ++i) values.push_back(float(i) / 1048576.0f);
+  for (int k = 0; k < 255; ++k)
+    for (float d : {-1e-6f, 0.0f, 1e-6f}) values.push_back((float(k) + 0.5f) / 255.0f + d);
+  for (float v : {-1e30f, -0.0f, 2.0f, 1e30f}) values.push_back(v);
+  while (values.size() % 4) values.push_back(0.5f);
+  Image img(int(values.size() / 4), 1);
+  for (size_t i = 0; i < values.size() / 4; ++i)
+    img.pixels()[i] = {values[4 * i], values[4 * i + 1], values[4 * i + 2], values[4 * i + 3]};
+  const std::vector<uint8_t> out = to_rgba8_premultiplied(img);
+  ASSERT_EQ(out.size(), values.size());
+  size_t wrong = 0;
+  for (size_t i = 0; i < values.size(); ++i) wrong += out[i] != to_unorm8(values[i]);
+  EXPECT_EQ(wrong, 0u);
+  img.pixels()[0].x = std::nanf("");
+  EXPECT_EQ(to_rgba8_premultiplied(img)[0], 0) << "NaN is no colour";
 }
 
 TEST(Camera, CentrePixelLooksAlongDirAndRectCoversBox) {
