@@ -162,6 +162,14 @@ BENCHMARK(BM_CpuLarge)
     ->UseRealTime()
     ->Iterations(2);
 
+// What a new brick costs the CPU before its first skipping frame: every macro cell's value range
+// (the CUDA backend builds them on the GPU instead: BM_CudaUpload/skip:1).
+void BM_SkipGridBuild(benchmark::State& state) {
+  const Brick& v = large_volume(int(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(kernels::MacroCellGrid::build(whole_view(v)).cell_count());
+}
+BENCHMARK(BM_SkipGridBuild)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // What a colormap change costs before the next frame: the occupancy of every macro cell, the empty
 // radius (chamfer sweeps) and the occupied box, for one brick of n^3 voxels (8^3 cells).
 void BM_SkipGridPerColormap(benchmark::State& state) {
@@ -307,13 +315,15 @@ BENCHMARK(BM_CudaLarge)
     ->MinTime(0.3);
 
 // A new brick every frame (the next time step, or a simulation's field after its update), seen by a
-// 16 x 16 image without skipping: the time is the upload from pageable host memory into the 3D array.
+// 16 x 16 image: without skipping the time is the upload from pageable host memory into the 3D
+// array; with skipping also the skip grid's value ranges (built on the GPU from a staged copy) and
+// what the colormap makes of them (on the CPU).
 void BM_CudaUpload(benchmark::State& state) {
   auto backend = cuda_backend(state);
   if (!backend) return;
   const int n = int(state.range(0));
   BrickView brick = whole_view(large_volume(n));
-  FrameParams f = large_frame(n, 0, false, false);
+  FrameParams f = large_frame(n, 0, false, state.range(1) != 0);
   f.width = f.height = 16;
   f.camera.aspect = 1.0f;
   Image image(f.width, f.height);
@@ -325,7 +335,11 @@ void BM_CudaUpload(benchmark::State& state) {
   const double bytes = double(brick.stored.voxel_count()) * dtype_size(brick.dtype);
   state.counters["upload_B/s"] = benchmark::Counter(bytes * double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_CudaUpload)->ArgName("n")->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CudaUpload)
+    ->ArgNames({"n", "skip"})
+    ->ArgsProduct({{256, 512, 1024}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The frame back from the GPU: the 256^3 volume fills a width x height view and each ray takes two
 // samples, so the time is the launch and the copy of 16 bytes a pixel into the caller's image.

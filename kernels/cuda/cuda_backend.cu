@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include "../cpu/cpu_backend.h"
@@ -89,7 +90,7 @@ class CudaBackend final : public Backend {
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
-    if (cache_.is_new(brick)) upload(brick);
+    if (cache_.is_new(brick)) upload(brick, frame.settings.empty_space_skipping);
 
     // Per frame: the colormap and the occupancy it implies (both a few KiB).
     const std::vector<Vec4f>& entries = frame.colormap.entries;
@@ -197,8 +198,24 @@ class CudaBackend final : public Backend {
   /// The brick into a 3D array on the render stream (so the kernel launched after it on that stream
   /// sees all of it), reusing the array and its textures when extent and type are unchanged (the
   /// next time step of a series). A failure leaves the cache empty: the next frame uploads again.
-  void upload(const BrickView& brick) {
+  /// With `skip_grid`, a host brick goes through a linear copy on the device first: its macro cells'
+  /// value ranges are built there (milliseconds, where the CPU takes seconds for a GiB brick), and
+  /// the array is filled from it device to device.
+  void upload(const BrickView& brick, bool skip_grid) {
     cache_.forget(); // another brick: other macro cells too
+    DeviceBrick staged;
+    std::optional<MacroCellGrid> grid;
+    BrickView from = brick;
+    if (skip_grid && !brick.on_device && !brick.stored.empty()) {
+      try {
+        staged = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
+        from = staged.view(brick.owned, brick.volume);
+        grid = build_grid_on_device(from);
+      } catch (const Error&) { // no room for the copy beside the array: straight in, cells on the CPU
+        cudaGetLastError();
+        staged = DeviceBrick(), grid.reset(), from = brick;
+      }
+    }
     const Vec3i s = brick.stored.size();
     const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
     const bool reuse = array_ && array_dtype_ == brick.dtype && array_extent_.width == extent.width &&
@@ -211,13 +228,14 @@ class CudaBackend final : public Backend {
       array_bytes_ = (long long)brick.stored.voxel_count() * dtype_size(brick.dtype);
     }
     cudaMemcpy3DParms copy{};
-    copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(brick.data), size_t(s.x) * dtype_size(brick.dtype), size_t(s.x),
+    copy.srcPtr = make_cudaPitchedPtr(const_cast<void*>(from.data), size_t(s.x) * dtype_size(brick.dtype), size_t(s.x),
                                       size_t(s.y));
     copy.dstArray = array_;
     copy.extent = extent;
-    // A simulation's GPU field goes device to device: it never passes through host memory.
-    copy.kind = brick.on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice;
+    // A simulation's GPU field (or the staged copy) goes device to device.
+    copy.kind = from.on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice;
     LIBINDEX_CUDA_CHECK(cudaMemcpy3DAsync(&copy, stream_));
+    if (!staged.empty()) LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_)); // before the copy is freed
     if (!reuse) {
       cudaResourceDesc resource{};
       resource.resType = cudaResourceTypeArray;
@@ -233,7 +251,10 @@ class CudaBackend final : public Backend {
       LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&point_texture_, &resource, &texture, nullptr));
     }
     // render() synchronizes the stream before it returns, so the caller's memory is read by then.
-    cache_.remember(brick);
+    if (grid)
+      cache_.set_grid(brick, std::move(*grid));
+    else
+      cache_.remember(brick);
   }
 
   /// The colormap as a 1D float4 CUDA array behind a linear-filtering texture; re-uploaded only when

@@ -155,6 +155,19 @@ DeviceBrick DeviceBrick::copy(const void* data, DType dtype, const Box3i& stored
   return out;
 }
 
+DeviceBrick DeviceBrick::upload(const void* data, DType dtype, const Box3i& stored) {
+  DeviceBrick out;
+  out.box_ = stored, out.dtype_ = dtype;
+  if (stored.empty()) return out;
+  const size_t bytes = size_t(stored.voxel_count()) * size_t(dtype_size(dtype));
+  void* device = nullptr;
+  LIBINDEX_CUDA_CHECK(cudaMallocAsync(&device, bytes, kStream));
+  out.bytes_ = std::shared_ptr<void>(device, [](void* p) { cudaFreeAsync(p, kStream); });
+  LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(device, data, bytes, cudaMemcpyHostToDevice, kStream));
+  LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(kStream)); // other streams may read it from now on
+  return out;
+}
+
 Brick copy_to_host(const BrickView& b, const Box3i& box) {
   require_device(b, "copy_to_host");
   Brick out(box, b.dtype);

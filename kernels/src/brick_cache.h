@@ -4,6 +4,8 @@
 /// first seen and rebuilt only when its identity (data pointer, boxes, generation) changes; and what
 /// the current colormap makes of them, rebuilt only when the colormap changes.
 
+#include <utility>
+
 #include "libindex/kernels/device_memory.h"
 #include "libindex/kernels/skip_grid.h"
 
@@ -46,6 +48,14 @@ class BrickCache {
       cells_for_ = m, cells_valid_ = true;
     }
     return cells_;
+  }
+  /// Takes `b`'s grid built elsewhere (the CUDA backend builds a host brick's on the GPU, from the
+  /// copy it uploads anyway).
+  void set_grid(const BrickView& b, MacroCellGrid g) {
+    remember(b);
+    grid_ = std::move(g);
+    grid_valid_ = true;
+    cells_valid_ = false;
   }
   /// Holds no brick (an upload failed half-way: the next frame must upload again).
   void forget() { valid_ = grid_valid_ = cells_valid_ = false; }

@@ -12,6 +12,7 @@ namespace {
 
 bool is_device_pointer(const void*) { return false; }
 DeviceBrick DeviceBrick::copy(const void*, DType, const Box3i&, ElementStrides, const Box3i&) { no_cuda(); }
+DeviceBrick DeviceBrick::upload(const void*, DType, const Box3i&) { no_cuda(); }
 Brick copy_to_host(const BrickView&, const Box3i&) { no_cuda(); }
 std::pair<double, double> device_value_range(const BrickView&, const Box3i&) { no_cuda(); }
 MacroCellGrid build_grid_on_device(const BrickView&, int) { no_cuda(); }

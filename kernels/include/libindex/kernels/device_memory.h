@@ -38,6 +38,9 @@ class DeviceBrick {
   /// Copies `box` from device memory at `data` (voxel `stored.lo` first, `strides` apart) into a
   /// new dense DeviceBrick, on the GPU. Throws Error when `box` is not inside `stored` or CUDA fails.
   static DeviceBrick copy(const void* data, DType dtype, const Box3i& stored, ElementStrides strides, const Box3i& box);
+  /// Copies a dense brick of `stored` from host memory at `data` into a new DeviceBrick; returns
+  /// once the copy is done. Throws Error when CUDA fails.
+  static DeviceBrick upload(const void* data, DType dtype, const Box3i& stored);
 
  private:
   std::shared_ptr<void> bytes_;
