@@ -2,14 +2,22 @@
 #include "cuda_backend.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "../cpu/cpu_backend.h"
 #include "../src/brick_cache.h"
+#include "../src/program_march.h"
 #include "cuda_check.cuh"
+#include "gpu_program.h"
+#include "libindex/kernels/sample_program.h"
 #include "libindex/kernels/march.h"
 #include "texture_samplers.cuh"
 
@@ -85,8 +93,11 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
-    if ((frame.program && frame.program->usable()) || !fits_a_texture(brick.stored.size()))
+    if (frame.program && frame.program->usable()) {
+      if (ProgramImage* image = program_image(*frame.program)) return render_program(*image, brick, frame, out);
       return render_on_cpu(brick, frame, out);
+    }
+    if (!fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
@@ -139,9 +150,18 @@ class CudaBackend final : public Backend {
                                                   counter_.ptr);
       LIBINDEX_CUDA_CHECK(cudaGetLastError());
     };
-    // A launch cannot be stopped once it runs. So a frame that someone may cancel (a budget) or
-    // watch (progress) goes in bands of rows, each large enough to fill the GPU: between bands the
-    // flag is read and progress counted, and a cancelled frame ends within one band.
+    in_bands(r, frame, launch);
+    finish(stats, out, start);
+    return stats;
+  }
+
+ private:
+  /// Runs `launch(band)` over rect r. A launch cannot be stopped once it runs. So a frame that
+  /// someone may cancel (a budget) or watch (progress) goes in bands of rows, each large enough to
+  /// fill the GPU: between bands the flag is read and progress counted, and a cancelled frame ends
+  /// within one band.
+  template <class Launch>
+  void in_bands(const Rect& r, const FrameParams& frame, const Launch& launch) {
     const bool watched = frame.cancel || frame.progress;
     const int band_rows =
         watched ? std::max(kBlockY, int(kBandPixels / std::max(1, r.width())) / kBlockY * kBlockY) : r.height();
@@ -153,6 +173,11 @@ class CudaBackend final : public Backend {
       if (frame.progress) ++frame.progress->done;
       if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     }
+  }
+
+  /// The image of stats.active back into `out`, the sample count into stats, and the time.
+  void finish(RenderStats& stats, ImageView out, std::chrono::steady_clock::time_point start) {
+    const Rect r = stats.active;
     LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
                                           size_t(r.width()) * sizeof(Vec4f), size_t(r.width()) * sizeof(Vec4f),
                                           size_t(r.height()), cudaMemcpyDeviceToHost, stream_));
@@ -161,38 +186,169 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    return stats;
   }
 
- private:
   bool fits_a_texture(Vec3i size) const {
     return size.x <= max_texture_[0] && size.y <= max_texture_[1] && size.z <= max_texture_[2];
   }
 
+  /// A volume's sample program on the GPU: the marcher for programs (program_kernel.cu) linked with
+  /// the program by nvJitLink, loaded once per program and device. Null when this GPU cannot run it
+  /// (no NVRTC or nvJitLink, a link error, LIBINDEX_GPU_PROGRAMS=off), which is said once.
+  struct ProgramImage {
+    cudaLibrary_t library = nullptr;
+    cudaKernel_t setup = nullptr, march = nullptr;
+    ~ProgramImage() {
+      if (library) cudaLibraryUnload(library);
+    }
+  };
+  ProgramImage* program_image(const SampleProgram& program) {
+    auto [it, added] = program_images_.try_emplace(program.unit);
+    if (!added) return it->second.get();
+    try {
+      if (const char* off = std::getenv("LIBINDEX_GPU_PROGRAMS"); off && std::string(off) == "off")
+        throw Error("LIBINDEX_GPU_PROGRAMS=off");
+      int major = 0, minor = 0;
+      LIBINDEX_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
+      LIBINDEX_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));
+      const std::vector<char> cubin = link_sample_program_for_gpu(program.unit, 10 * major + minor);
+      auto image = std::make_unique<ProgramImage>();
+      LIBINDEX_CUDA_CHECK(cudaLibraryLoadData(&image->library, cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
+      LIBINDEX_CUDA_CHECK(cudaLibraryGetKernel(&image->setup, image->library, kProgramSetupKernel));
+      LIBINDEX_CUDA_CHECK(cudaLibraryGetKernel(&image->march, image->library, kProgramMarchKernel));
+      // The program reaches the volume through function pointers, so the linker cannot size the
+      // threads' stacks: give them room for a program's locals beyond CUDA's default 1 KiB.
+      size_t stack = 0;
+      LIBINDEX_CUDA_CHECK(cudaDeviceGetLimit(&stack, cudaLimitStackSize));
+      if (stack < 4096) LIBINDEX_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitStackSize, 4096));
+      it->second = std::move(image);
+    } catch (const Error& e) {
+      cudaGetLastError();
+      std::cerr << "[libindex] " << name() << ": the sample program " << program.name
+                << " runs on the CPU: " << e.what() << std::endl;
+    }
+    return it->second.get();
+  }
+
+  /// march_kernel's frame for a volume with a sample program: every sample coloured by the
+  /// program, nothing skipped (a program may colour what the colormap hides), the voxels read from
+  /// device memory by DenseSampler as the CPU reads them, so both give the same image.
+  RenderStats render_program(const ProgramImage& program, const BrickView& brick, const FrameParams& frame,
+                             ImageView out) {
+    const auto start = std::chrono::steady_clock::now();
+    RenderStats stats;
+    stats.active = active_rect(brick, frame);
+    if (stats.active.empty()) return stats;
+    BrickView voxels = brick;
+    if (!brick.on_device) { // once per brick, as the texture array
+      if (program_voxels_.empty() || program_voxels_key_.data != brick.data ||
+          !(program_voxels_key_.stored == brick.stored) || program_voxels_key_.dtype != brick.dtype ||
+          program_voxels_key_.generation != brick.generation) {
+        program_voxels_ = DeviceBrick();
+        program_voxels_ = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
+        program_voxels_key_ = brick;
+      }
+      voxels = program_voxels_.view(brick.owned, brick.volume);
+    }
+    const std::vector<Vec4f>& entries = frame.colormap.entries;
+    colormap_.resize(entries.size());
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, entries.data(), entries.size() * sizeof(Vec4f),
+                                        cudaMemcpyHostToDevice, stream_));
+    ColormapView colormap = frame.colormap.view();
+    colormap.entries = colormap_.ptr;
+    const MarchParams params = make_march_params(brick, frame, colormap, SkipGridView{});
+    stats.active = intersect(stats.active, active_rect(params, frame));
+    if (stats.active.empty()) return stats;
+
+    GpuProgramFrame g{};
+    g.abi = ProgramFrame(frame, params, brick, nullptr, nullptr).abi; // the camera, domain, boxes, step
+    const unsigned char* buffers = upload_program_buffers(*frame.program);
+    for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i)
+      g.abi.buffers[i] = buffers + size_t(i) * LIBINDEX_XAC_BUFFER_BYTES;
+    g.abi.zero_buffer = buffers + size_t(LIBINDEX_XAC_MAX_BUFFERS) * LIBINDEX_XAC_BUFFER_BYTES;
+    g.colormap = colormap;
+    g.dtype = brick.dtype;
+    visit_dtype(brick.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const DenseSampler<T> sampler = make_dense_sampler(voxels, static_cast<const T*>(voxels.data));
+      if constexpr (std::is_same_v<T, uint8_t>) g.u8 = sampler;
+      if constexpr (std::is_same_v<T, uint16_t>) g.u16 = sampler;
+      if constexpr (std::is_same_v<T, int16_t>) g.i16 = sampler;
+      if constexpr (std::is_same_v<T, float>) g.f32 = sampler;
+    });
+    g.lo = to_float(brick.stored.lo) + Vec3f{0.5f, 0.5f, 0.5f};
+    g.hi = to_float(brick.stored.hi) - Vec3f{0.5f, 0.5f, 0.5f};
+    g.scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
+    g.translation = params.translation;
+    program_frame_.resize(1);
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(program_frame_.ptr, &g, sizeof g, cudaMemcpyHostToDevice, stream_));
+    GpuProgramFrame* device_frame = program_frame_.ptr;
+    void* setup_args[] = {&device_frame};
+    LIBINDEX_CUDA_CHECK(
+        cudaLaunchKernel(reinterpret_cast<const void*>(program.setup), dim3(1), dim3(1), setup_args, 0, stream_));
+
+    const Rect r = stats.active;
+    image_.resize(size_t(r.area()));
+    counter_.resize(1);
+    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
+    unsigned long long* counter = counter_.ptr;
+    in_bands(r, frame, [&](Rect band) {
+      const dim3 block(kBlockX, kBlockY);
+      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
+      Vec4f* band_out = image_.ptr + (long long)(band.y0 - r.y0) * r.width();
+      MarchParams p = params;
+      void* args[] = {&p, &device_frame, &band, &band_out, &counter};
+      LIBINDEX_CUDA_CHECK(
+          cudaLaunchKernel(reinterpret_cast<const void*>(program.march), grid, block, args, 0, stream_));
+    });
+    finish(stats, out, start);
+    return stats;
+  }
+
+  /// The program's parameter buffers in device memory, each LIBINDEX_XAC_BUFFER_BYTES, then one of
+  /// zeros for slots beyond the last: uploaded when the program or its buffers change.
+  const unsigned char* upload_program_buffers(const SampleProgram& program) {
+    constexpr size_t kSlot = LIBINDEX_XAC_BUFFER_BYTES;
+    const bool fresh = program_buffers_.count == 0;
+    program_buffers_.resize(size_t(LIBINDEX_XAC_MAX_BUFFERS + 1) * kSlot);
+    if (fresh)
+      LIBINDEX_CUDA_CHECK(cudaMemsetAsync(program_buffers_.ptr, 0, program_buffers_.count, stream_)); // zeros slot too
+    for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i) {
+      const auto& b = program.buffers[size_t(i)];
+      const void* now = b && b->size() >= kSlot ? b->data() : nullptr;
+      if (!fresh && now == uploaded_buffers_[size_t(i)]) continue;
+      unsigned char* slot = program_buffers_.ptr + size_t(i) * kSlot;
+      if (now)
+        LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(slot, now, kSlot, cudaMemcpyHostToDevice, stream_));
+      else
+        LIBINDEX_CUDA_CHECK(cudaMemsetAsync(slot, 0, kSlot, stream_));
+      uploaded_buffers_[size_t(i)] = now;
+    }
+    return program_buffers_.ptr;
+  }
+
   /// A brick longer than a 3D texture may be on an axis (16384 voxels on current GPUs) is rendered by
-  /// the CPU backend instead, with the same per-ray function, and says so once. So is a volume with a
-  /// sample program: NVRTC compiles programs (kernels/sample_program.h), the device launch is to come.
+  /// the CPU backend instead, with the same per-ray function, and says so once. So is a volume whose
+  /// sample program this GPU cannot run (program_image).
   RenderStats render_on_cpu(const BrickView& brick, const FrameParams& frame, ImageView out) {
     const Vec3i s = brick.stored.size();
     const std::string size = std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z);
     if (brick.on_device && frame.program)
-      throw Error("a sample program cannot yet read a brick in GPU memory: hand over a host copy");
+      throw Error("this GPU cannot run the sample program, and its brick is in GPU memory: hand over a host copy");
     if (brick.on_device)
       throw Error("a brick of " + size + " in GPU memory exceeds this GPU's 3D texture limit (" +
                   std::to_string(max_texture_[0]) + "x" + std::to_string(max_texture_[1]) + "x" +
                   std::to_string(max_texture_[2]) + "): split it over more ranks");
     if (!cpu_fallback_) cpu_fallback_ = make_cpu_backend();
-    const bool program = frame.program != nullptr;
-    if (!(program ? told_program_ : told_texture_)) {
-      (program ? told_program_ : told_texture_) = true;
-      if (program)
-        std::cerr << "[libindex] " << name() << ": the volume's sample program runs on the CPU" << std::endl;
-      else
-        std::cerr << "[libindex] " << name() << ": a brick of " << size << " exceeds the 3D texture limit "
-                  << max_texture_[0] << "x" << max_texture_[1] << "x" << max_texture_[2]
-                  << ": rendered on the CPU (more ranks make smaller bricks)" << std::endl;
+    if (!frame.program && !told_texture_) { // program_image said why for a program
+      told_texture_ = true;
+      std::cerr << "[libindex] " << name() << ": a brick of " << size << " exceeds the 3D texture limit "
+                << max_texture_[0] << "x" << max_texture_[1] << "x" << max_texture_[2]
+                << ": rendered on the CPU (more ranks make smaller bricks)" << std::endl;
     }
-    return cpu_fallback_->render(brick, frame, out);
+    RenderStats stats = cpu_fallback_->render(brick, frame, out);
+    stats.cpu_fallback = true;
+    return stats;
   }
 
   /// The brick into a 3D array on the render stream (so the kernel launched after it on that stream
@@ -299,7 +455,7 @@ class CudaBackend final : public Backend {
   int device_ = 0;
   int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
   std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it, and sample programs
-  bool told_texture_ = false, told_program_ = false;
+  bool told_texture_ = false;
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;
@@ -315,6 +471,12 @@ class CudaBackend final : public Backend {
   DeviceBuffer<unsigned long long> counter_;
   long long uploaded_cells_ = -1; ///< the SkipCells version empty_radius_ holds
   BrickCache cache_;
+  std::map<std::string, std::unique_ptr<ProgramImage>> program_images_; ///< by program unit; null: cannot
+  DeviceBrick program_voxels_; ///< a host brick's voxels for programs, in device memory
+  BrickView program_voxels_key_;
+  DeviceBuffer<unsigned char> program_buffers_;
+  std::array<const void*, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
+  DeviceBuffer<GpuProgramFrame> program_frame_;
 };
 
 } // namespace

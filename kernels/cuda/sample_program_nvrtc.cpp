@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sample programs compiled for the GPU by NVRTC: the same unit the host compiler gets, with the
-// prelude's files as NVRTC's in-memory headers. NVRTC needs no device, so every CUDA build checks
-// programs for the GPU. It is loaded when first needed (dlopen), so binaries keep needing nothing of
-// CUDA but the driver, as with the static runtime.
+// prelude's files as NVRTC's in-memory headers; then linked by nvJitLink with the program marcher's
+// relocatable PTX (program_kernel.cu, embedded) into the image the CUDA backend loads. Neither needs
+// a device, so every CUDA build checks and links programs for the GPU. Both are loaded when first
+// needed (dlopen), so binaries keep needing nothing of CUDA but the driver, as with the static
+// runtime.
 #include <dlfcn.h>
 #include <cuda.h>
+#include <nvJitLink.h>
 #include <nvrtc.h>
 
 #include <mutex>
@@ -23,19 +26,25 @@ struct Nvrtc {
   decltype(&nvrtcGetProgramLog) log = nullptr;
   decltype(&nvrtcDestroyProgram) destroy = nullptr;
   decltype(&nvrtcGetErrorString) error = nullptr;
+  decltype(&nvrtcGetPTXSize) ptx_size = nullptr;
+  decltype(&nvrtcGetPTX) ptx = nullptr;
 };
+
+/// The toolkit's library this build used first, then whatever the loader finds; nullptr if none.
+void* open_cuda_library(const std::string& name) {
+  const std::string candidates[] = {std::string(LIBINDEX_NVRTC_DIR) + "/" + name + ".so", name + ".so",
+                                    name + ".so." + std::to_string(CUDA_VERSION / 1000)};
+  for (const auto& c : candidates)
+    if (void* h = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL)) return h;
+  return nullptr;
+}
 
 const Nvrtc& nvrtc() {
   static Nvrtc api;
   static std::string failure;
   static std::once_flag once;
   std::call_once(once, [] {
-    // The toolkit this build used first, then whatever the loader finds.
-    const std::string candidates[] = {std::string(LIBINDEX_NVRTC_DIR) + "/libnvrtc.so", "libnvrtc.so",
-                                      "libnvrtc.so." + std::to_string(CUDA_VERSION / 1000)};
-    void* h = nullptr;
-    for (const auto& c : candidates)
-      if ((h = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
+    void* h = open_cuda_library("libnvrtc");
     if (!h) {
       failure = "NVRTC (libnvrtc.so) is not installed or not on the library path";
       return;
@@ -46,7 +55,10 @@ const Nvrtc& nvrtc() {
     api.log = reinterpret_cast<decltype(api.log)>(dlsym(h, "nvrtcGetProgramLog"));
     api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(h, "nvrtcDestroyProgram"));
     api.error = reinterpret_cast<decltype(api.error)>(dlsym(h, "nvrtcGetErrorString"));
-    if (!api.create || !api.compile || !api.log_size || !api.log || !api.destroy || !api.error) {
+    api.ptx_size = reinterpret_cast<decltype(api.ptx_size)>(dlsym(h, "nvrtcGetPTXSize"));
+    api.ptx = reinterpret_cast<decltype(api.ptx)>(dlsym(h, "nvrtcGetPTX"));
+    if (!api.create || !api.compile || !api.log_size || !api.log || !api.destroy || !api.error || !api.ptx_size ||
+        !api.ptx) {
       api = {};
       failure = "libnvrtc.so lacks the NVRTC calls libindex needs";
     }
@@ -55,19 +67,54 @@ const Nvrtc& nvrtc() {
   return api;
 }
 
-} // namespace
+struct NvJitLink {
+  decltype(&nvJitLinkCreate) create = nullptr;
+  decltype(&nvJitLinkDestroy) destroy = nullptr;
+  decltype(&nvJitLinkAddData) add = nullptr;
+  decltype(&nvJitLinkComplete) complete = nullptr;
+  decltype(&nvJitLinkGetLinkedCubinSize) cubin_size = nullptr;
+  decltype(&nvJitLinkGetLinkedCubin) cubin = nullptr;
+  decltype(&nvJitLinkGetErrorLogSize) log_size = nullptr;
+  decltype(&nvJitLinkGetErrorLog) log = nullptr;
+};
 
-std::string compile_sample_program_for_gpu(const SampleProgramSource& source) {
+const NvJitLink& nvjitlink() {
+  static NvJitLink api;
+  static std::string failure;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* h = open_cuda_library("libnvJitLink");
+    if (!h) {
+      failure = "nvJitLink (libnvJitLink.so) is not installed or not on the library path";
+      return;
+    }
+    api.create = reinterpret_cast<decltype(api.create)>(dlsym(h, "nvJitLinkCreate"));
+    api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(h, "nvJitLinkDestroy"));
+    api.add = reinterpret_cast<decltype(api.add)>(dlsym(h, "nvJitLinkAddData"));
+    api.complete = reinterpret_cast<decltype(api.complete)>(dlsym(h, "nvJitLinkComplete"));
+    api.cubin_size = reinterpret_cast<decltype(api.cubin_size)>(dlsym(h, "nvJitLinkGetLinkedCubinSize"));
+    api.cubin = reinterpret_cast<decltype(api.cubin)>(dlsym(h, "nvJitLinkGetLinkedCubin"));
+    api.log_size = reinterpret_cast<decltype(api.log_size)>(dlsym(h, "nvJitLinkGetErrorLogSize"));
+    api.log = reinterpret_cast<decltype(api.log)>(dlsym(h, "nvJitLinkGetErrorLog"));
+    if (!api.create || !api.destroy || !api.add || !api.complete || !api.cubin_size || !api.cubin || !api.log_size ||
+        !api.log) {
+      api = {};
+      failure = "libnvJitLink.so lacks the calls libindex needs";
+    }
+  });
+  if (!api.create) throw Error(failure);
+  return api;
+}
+
+/// Compiles the program's unit with NVRTC: the log ("" when it compiles) and, when asked, the PTX.
+std::string nvrtc_compile(const std::string& unit, const std::vector<const char*>& options, std::string* ptx) {
   const Nvrtc& api = nvrtc();
-  const std::string unit = sample_program_unit(source);
   std::vector<const char*> names, texts;
   for (const PreludeFile& f : sample_program_prelude()) names.push_back(f.name), texts.push_back(f.text);
   nvrtcProgram program = nullptr;
   nvrtcResult r = api.create(&program, unit.c_str(), "program.cu", int(names.size()), texts.data(), names.data());
   if (r != NVRTC_SUCCESS) throw Error(std::string("NVRTC: ") + api.error(r));
-  // As the library's own CUDA code: no contracted multiply-adds (CPU and GPU round alike).
-  const char* options[] = {"--gpu-architecture=sm_90", "-std=c++17", "--fmad=false"};
-  r = api.compile(program, int(sizeof options / sizeof *options), options);
+  r = api.compile(program, int(options.size()), options.data());
   std::string log;
   size_t size = 0;
   if (api.log_size(program, &size) == NVRTC_SUCCESS && size > 1) {
@@ -75,9 +122,56 @@ std::string compile_sample_program_for_gpu(const SampleProgramSource& source) {
     api.log(program, log.data());
     log.resize(size - 1);
   }
+  if (r == NVRTC_SUCCESS && ptx && api.ptx_size(program, &size) == NVRTC_SUCCESS) {
+    ptx->resize(size);
+    api.ptx(program, ptx->data());
+  }
   api.destroy(&program);
   if (r == NVRTC_SUCCESS) return "";
   return log.empty() ? std::string(api.error(r)) : log;
+}
+
+} // namespace
+
+extern const char kProgramMarcherPtx[]; // program_kernel.cu as relocatable PTX (embed_ptx.cmake)
+
+std::string compile_sample_program_for_gpu(const SampleProgramSource& source) {
+  // As the library's own CUDA code: no contracted multiply-adds (CPU and GPU round alike).
+  return nvrtc_compile(sample_program_unit(source), {"--gpu-architecture=sm_90", "-std=c++17", "--fmad=false"},
+                       nullptr);
+}
+
+std::vector<char> link_sample_program_for_gpu(const std::string& unit, int sm) {
+  const std::string arch = "--gpu-architecture=compute_" + std::to_string(sm);
+  std::string ptx;
+  const std::string log = nvrtc_compile(unit, {arch.c_str(), "-std=c++17", "--fmad=false", "-rdc=true"}, &ptx);
+  if (!log.empty()) throw Error("the sample program does not compile for the GPU: " + log);
+  const NvJitLink& api = nvjitlink();
+  const std::string target = "-arch=sm_" + std::to_string(sm);
+  const char* options[] = {target.c_str()};
+  nvJitLinkHandle link = nullptr;
+  if (api.create(&link, 1, options) != NVJITLINK_SUCCESS) throw Error("nvJitLink: cannot create a link for " + target);
+  std::vector<char> cubin;
+  const std::string marcher = kProgramMarcherPtx;
+  nvJitLinkResult r = api.add(link, NVJITLINK_INPUT_PTX, marcher.c_str(), marcher.size() + 1, "program_marcher");
+  if (r == NVJITLINK_SUCCESS) r = api.add(link, NVJITLINK_INPUT_PTX, ptx.c_str(), ptx.size(), "sample_program");
+  if (r == NVJITLINK_SUCCESS) r = api.complete(link);
+  size_t size = 0;
+  if (r == NVJITLINK_SUCCESS && api.cubin_size(link, &size) == NVJITLINK_SUCCESS) {
+    cubin.resize(size);
+    r = api.cubin(link, cubin.data());
+  }
+  std::string error;
+  if (r != NVJITLINK_SUCCESS && api.log_size(link, &size) == NVJITLINK_SUCCESS && size > 1) {
+    error.resize(size);
+    api.log(link, error.data());
+    error.resize(size - 1);
+  }
+  api.destroy(&link);
+  if (r != NVJITLINK_SUCCESS)
+    throw Error("nvJitLink could not link the sample program for " + target + ": " +
+                (error.empty() ? "error " + std::to_string(int(r)) : error));
+  return cubin;
 }
 
 } // namespace libindex::kernels

@@ -218,6 +218,7 @@ std::shared_ptr<SampleProgram> compile_sample_program(const SampleProgramSource&
 
   auto program = std::make_shared<SampleProgram>();
   program->name = source.file + ":" + std::to_string(source.first_line);
+  program->unit = unit;
   const FileLock lock(cache / (std::string(name) + ".lock"));
   if (!fs::exists(library)) {
     for (const PreludeFile& f : sample_program_prelude()) write_file(scratch / f.name, f.text);

@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "../cpu/cpu_backend.h"
+#include "libindex/kernels/device_memory.h"
+#include "libindex/kernels/sample_program.h"
 #include "libindex/config.h"
 #include "libindex/error.h"
 #include "test_volumes.h"
@@ -252,4 +254,74 @@ TEST_F(CudaParity, AWatchedFrameGoesInBandsThatCountAndCancel) {
   cancel = false; // the backend is fine after a cancelled frame
   const Image again = render_whole(*cuda_, vol, f);
   EXPECT_EQ(max_abs_difference(one_launch, again), 0.0f);
+}
+
+namespace {
+// A program with the interface's main parts: a sampler, a central-difference gradient, a discarded
+// range, a parameter buffer and the scene's camera.
+const char* kProgramForTheGpu = R"(NV_IDX_XAC_VERSION_1_0
+struct Tint
+{
+    float4 rgb_gain;
+};
+
+using namespace nv::index;
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+
+    const Tint* m_tint;
+
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() { m_tint = state.bind_parameter_buffer<Tint>(0); }
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const float3& p = sample_info.sample_position_object_space;
+        const float v = state.self.generate_sampler<float>(0u, sample_info.sample_context).fetch_sample(p);
+        if (v > 0.45f && v < 0.55f)
+            return NV_IDX_PROG_DISCARD_SAMPLE;
+        const float4 c = state.self.get_colormap().lookup(v);
+        const float3 g = xaclib::volume_gradient(state.self, p, 1.5f);
+        const float facing = fabsf(dot(normalize(g + make_float3(1e-6f)), state.scene.camera.get_up()));
+        sample_output.set_color(make_float4(c.x * m_tint->rgb_gain.x, facing, c.z, c.w * m_tint->rgb_gain.w));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+std::shared_ptr<SampleProgram> program_for_the_gpu() {
+  auto program = kernels::compile_sample_program({kProgramForTheGpu, "gpu.xac", 1});
+  const float tint[4] = {0.5f, 0, 0, 0.8f};
+  program->buffers[0] = kernels::make_parameter_buffer(
+      std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(tint), sizeof tint));
+  return program;
+}
+} // namespace
+
+// A volume's sample program runs on the GPU (NVRTC, then nvJitLink with the marcher for programs),
+// reading the voxels as the CPU does: the same image, every type, and no fall back to the CPU.
+TEST_F(CudaParity, SampleProgramsRunOnTheGpuAsOnTheCpu) {
+  FrameParams f = parity_frame();
+  f.program = program_for_the_gpu();
+  for (DType t : {DType::uint8, DType::uint16, DType::int16, DType::float32}) {
+    const Brick vol = make_volume({40, 40, 40}, t, [](Vec3f c) {
+      return 0.5f + 0.5f * std::sin(c.x * 0.3f) * std::cos(c.y * 0.2f) * std::sin(c.z * 0.25f + 1.0f);
+    });
+    RenderStats sc, sg;
+    const Image a = render_whole(*cpu_, vol, f, &sc), b = render_whole(*cuda_, vol, f, &sg);
+    EXPECT_FALSE(sg.cpu_fallback) << to_string(t) << ": the program ran on the CPU";
+    EXPECT_GT(shown(a), 0.05) << to_string(t);
+    EXPECT_LE(max_abs_difference(a, b), 1e-5f) << to_string(t);
+    EXPECT_EQ(sc.samples, sg.samples) << to_string(t);
+    // The same brick in device memory (a simulation's field): the program reads it where it is.
+    const kernels::DeviceBrick d = kernels::DeviceBrick::upload(vol.bytes.data(), vol.dtype, vol.box);
+    Image c(f.width, f.height);
+    cuda_->render(d.view(vol.box, vol.box), f, c.view());
+    EXPECT_LE(max_abs_difference(a, c), 1e-5f) << to_string(t) << " in device memory";
+  }
 }

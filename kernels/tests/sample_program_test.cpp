@@ -682,6 +682,39 @@ TEST(SamplePrograms, EachProgramCompilesForTheGpuWithNvrtc) {
   EXPECT_NE(log.find("broken.xac(25): error"), std::string::npos) << log;
 }
 
+// The image the CUDA backend loads: each program linked with the marcher for programs by nvJitLink
+// (no device needed). A linked image is an ELF cubin holding both of the marcher's kernels.
+TEST(SamplePrograms, EachProgramLinksWithTheMarcherForTheGpu) {
+  const auto unit = [](const char* text) { return kernels::sample_program_unit({text, "program.xac", 1}); };
+  std::vector<char> cubin;
+  try {
+    cubin = kernels::link_sample_program_for_gpu(unit(kColormapProgram), 90);
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    if (why.find("not installed") != std::string::npos || why.find("without CUDA") != std::string::npos)
+      GTEST_SKIP() << why;
+    FAIL() << why;
+  }
+  for (const char* text : {kGradientProgram, kDepthProgram, kDiscardProgram, kBufferProgram, kShadingProgram,
+                           kParaViewStyleProgram, kIsosurfaceProgram, kFirstFormsProgram}) {
+    cubin = kernels::link_sample_program_for_gpu(unit(text), 90);
+    ASSERT_GT(cubin.size(), 4u);
+    EXPECT_EQ(std::string(cubin.data(), 4), "\x7f"
+                                            "ELF");
+    const std::string image(cubin.begin(), cubin.end());
+    EXPECT_NE(image.find("libindex_program_march"), std::string::npos);
+    EXPECT_NE(image.find("libindex_program_setup"), std::string::npos);
+  }
+  std::string broken = kGradientProgram;
+  broken.replace(broken.find("length(g)"), 9, "length(g, g)");
+  try {
+    kernels::link_sample_program_for_gpu(kernels::sample_program_unit({broken, "broken.xac", 5}), 90);
+    ADD_FAILURE() << "a broken program linked";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("broken.xac(25): error"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SamplePrograms, AProgramThatCrashesEndsItsFrameNotTheProcess) {
   const Brick b = ball(kN);
   const FrameParams f = ball_view(kN);

@@ -104,6 +104,9 @@ struct RenderStats {
   long long samples = 0;
   Rect active; ///< pixels this call wrote; everything outside stays transparent black
   double milliseconds = 0;
+  /// A CUDA backend rendered this on the host's cores (a brick beyond the 3D-texture limit, a sample
+  /// program the GPU could not run).
+  bool cpu_fallback = false;
 };
 
 /// The scene-space box of a voxel-space box.

@@ -41,6 +41,12 @@ std::string sample_program_unit(const SampleProgramSource& source);
 /// else the compiler's log. Throws Error in a build without CUDA.
 std::string compile_sample_program_for_gpu(const SampleProgramSource& source);
 
+/// Compiles a program's unit (SampleProgram::unit) for the GPU with NVRTC and links it with the
+/// marcher for programs (nvJitLink), for compute capability `sm` (90: sm_90): the image the CUDA
+/// backend loads. Needs no device. Throws Error with the compiler's or linker's log, or in a build
+/// without CUDA.
+std::vector<char> link_sample_program_for_gpu(const std::string& unit, int sm);
+
 /// The prelude's files by name (xac_abi.h, xac_prelude.h, xac_entry.h), as the compilers include them.
 struct PreludeFile {
   const char* name;
