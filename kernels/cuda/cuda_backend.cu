@@ -14,11 +14,13 @@
 
 #include "../cpu/cpu_backend.h"
 #include "../src/brick_cache.h"
+#include "../src/mixed_march.h"
 #include "../src/program_march.h"
 #include "cuda_check.cuh"
 #include "gpu_program.h"
 #include "libindex/kernels/sample_program.h"
 #include "libindex/kernels/march.h"
+#include "libindex/kernels/mix.h"
 #include "texture_samplers.cuh"
 
 namespace libindex::kernels {
@@ -38,6 +40,18 @@ __global__ void march_kernel(MarchParams params, Sampler sampler, Classifier cla
   if (x < rect.x1 && y < rect.y1)
     out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray(params, sampler, classify, x, y, n);
   // One atomic per warp, not per thread.
+  for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
+  if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
+}
+
+/// Volumes mixed per sample (mix.h): march_ray_mixed over the layers' voxels in device memory.
+__global__ void mix_kernel(MixParams mix, LayerSamplers<DenseSampler> samplers, Rect rect, Vec4f* out,
+                           unsigned long long* samples) {
+  const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
+  unsigned long long n = 0;
+  if (x < rect.x1 && y < rect.y1)
+    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray_mixed(mix, samplers, x, y, n);
   for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
   if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
 }
@@ -186,6 +200,62 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  /// The mix on the GPU: MixedMarcher prepares the frame as for the CPU (parameters, the skipping
+  /// all layers allow), then its host pointers are swapped for device copies: each layer's voxels
+  /// (once per brick) and colormap, and the empty radius.
+  RenderStats render_mixed(std::span<const MixedLayer> layers, ImageView out) override {
+    const auto start = std::chrono::steady_clock::now();
+    LIBINDEX_CUDA_CHECK(cudaSetDevice(device_));
+    if (!gpu_mixer_) gpu_mixer_ = std::make_unique<MixedMarcher>();
+    MixFrame m = gpu_mixer_->prepare(layers, false);
+    RenderStats stats;
+    stats.active = m.active;
+    if (stats.active.empty()) return stats;
+    MixParams& M = m.M;
+    for (int i = 0; i < M.count; ++i) {
+      const BrickView& brick = m.bricks[i];
+      MixLayerOnDevice& d = mix_layers_[size_t(i)];
+      if (d.voxels.empty() || d.key.data != brick.data || !(d.key.stored == brick.stored) ||
+          d.key.dtype != brick.dtype || d.key.generation != brick.generation) {
+        d.voxels = DeviceBrick();
+        d.voxels = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
+        d.key = brick;
+      }
+      const BrickView on_device = d.voxels.view(brick.owned, brick.volume);
+      visit_dtype(brick.dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        m.samplers.set(i, make_dense_sampler(on_device, static_cast<const T*>(on_device.data)));
+      });
+      ColormapView& colormap = M.layer[i].colormap;
+      d.colormap.resize(size_t(colormap.size));
+      LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(d.colormap.ptr, colormap.entries, size_t(colormap.size) * sizeof(Vec4f),
+                                          cudaMemcpyHostToDevice, stream_));
+      colormap.entries = d.colormap.ptr;
+    }
+    M.lattice.colormap.entries = M.layer[0].colormap.entries;
+    if (M.lattice.skip.empty_radius) {
+      const size_t cells =
+          size_t(M.lattice.skip.dims.x) * size_t(M.lattice.skip.dims.y) * size_t(M.lattice.skip.dims.z);
+      mix_radius_.resize(cells);
+      LIBINDEX_CUDA_CHECK(
+          cudaMemcpyAsync(mix_radius_.ptr, M.lattice.skip.empty_radius, cells, cudaMemcpyHostToDevice, stream_));
+      M.lattice.skip.empty_radius = mix_radius_.ptr;
+    }
+    const Rect r = stats.active;
+    image_.resize(size_t(r.area()));
+    counter_.resize(1);
+    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
+    in_bands(r, *layers[0].frame, [&](Rect band) {
+      const dim3 block(kBlockX, kBlockY);
+      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
+      mix_kernel<<<grid, block, 0, stream_>>>(M, m.samplers, band, image_.ptr + (long long)(band.y0 - r.y0) * r.width(),
+                                              counter_.ptr);
+      LIBINDEX_CUDA_CHECK(cudaGetLastError());
+    });
+    finish(stats, out, start);
+    return stats;
   }
 
   bool fits_a_texture(Vec3i size) const {
@@ -477,6 +547,15 @@ class CudaBackend final : public Backend {
   DeviceBuffer<unsigned char> program_buffers_;
   std::array<const void*, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
   DeviceBuffer<GpuProgramFrame> program_frame_;
+  /// The mix's layers on the device: voxels (kept while the brick is the same) and colormap.
+  struct MixLayerOnDevice {
+    DeviceBrick voxels;
+    BrickView key;
+    DeviceBuffer<Vec4f> colormap;
+  };
+  std::unique_ptr<MixedMarcher> gpu_mixer_;
+  std::array<MixLayerOnDevice, kMaxMixedVolumes> mix_layers_;
+  DeviceBuffer<uint8_t> mix_radius_;
 };
 
 } // namespace

@@ -154,46 +154,54 @@ SkipGridView MixedMarcher::combined_skip(std::span<const MixedLayer> layers, con
   return lead.view(empty_radius_.data(), lead.occupied_box(occupancy_));
 }
 
-RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out, bool packets) {
-  const auto start = std::chrono::steady_clock::now();
+MixFrame MixedMarcher::prepare(std::span<const MixedLayer> layers, bool packets) {
   check_layers(layers);
   const FrameParams& lead = *layers[0].frame;
+  MixFrame m;
+  for (const MixedLayer& l : layers) m.active = hull(m.active, active_rect(l.brick, *l.frame));
+  if (m.active.empty()) return m;
+  MixParams& M = m.M;
+  M.count = int(layers.size());
+  m.packets = packets;
+  for (int i = 0; i < M.count; ++i) {
+    const MixedLayer& l = layers[size_t(i)];
+    m.bricks[i] = l.brick;
+    m.packets = m.packets && packet_path_fits(l.brick);
+    layer_transform(lead.settings, l.frame->settings, M.to_layer_scale[i], M.to_layer_offset[i]);
+    // One lattice, the lead's (a distance along the ray in scene units): each volume's opacity
+    // corrected for that step against its own reference.
+    FrameParams f = *l.frame;
+    f.settings.sampling_distance = lead.settings.sampling_distance;
+    M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
+    visit_dtype(l.brick.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      m.samplers.set(i, make_dense_sampler(l.brick, static_cast<const T*>(l.brick.data)));
+    });
+  }
+  // Samples are the lead's, each taken by the rank whose lead brick owns it: the lattice spans
+  // the layers' clip boxes within the lead's owned box (another grid's brick reaches a little past).
+  M.lattice = M.layer[0];
+  for (int i = 1; i < M.count; ++i)
+    M.lattice.clip = hull(M.lattice.clip, on_lead_grid(M.layer[i].clip, M.to_layer_scale[i], M.to_layer_offset[i]));
+  M.lattice.clip = intersect(M.lattice.clip, to_float(layers[0].brick.owned));
+  // Rays start and end at the box of the cells some layer shows, as march_params does for one.
+  M.lattice.skip = combined_skip(layers, M);
+  if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
+  return m;
+}
+
+RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView out, bool packets) {
+  const auto start = std::chrono::steady_clock::now();
+  const FrameParams& lead = *layers[0].frame;
+  const MixFrame m = prepare(layers, packets);
   RenderStats stats;
-  for (const MixedLayer& l : layers) stats.active = hull(stats.active, active_rect(l.brick, *l.frame));
+  stats.active = m.active;
   if (!stats.active.empty()) {
-    MixParams M;
-    LayerSamplers<DenseSampler> samplers{};
-    BrickView bricks[kMaxMixedVolumes];
-    M.count = int(layers.size());
-    for (int i = 0; i < M.count; ++i) {
-      const MixedLayer& l = layers[size_t(i)];
-      bricks[i] = l.brick;
-      packets = packets && packet_path_fits(l.brick);
-      layer_transform(lead.settings, l.frame->settings, M.to_layer_scale[i], M.to_layer_offset[i]);
-      // One lattice, the lead's (a distance along the ray in scene units): each volume's opacity
-      // corrected for that step against its own reference.
-      FrameParams f = *l.frame;
-      f.settings.sampling_distance = lead.settings.sampling_distance;
-      M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
-      visit_dtype(l.brick.dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        samplers.set(i, make_dense_sampler(l.brick, static_cast<const T*>(l.brick.data)));
-      });
-    }
-    // Samples are the lead's, each taken by the rank whose lead brick owns it: the lattice spans
-    // the layers' clip boxes within the lead's owned box (another grid's brick reaches a little past).
-    M.lattice = M.layer[0];
-    for (int i = 1; i < M.count; ++i)
-      M.lattice.clip = hull(M.lattice.clip, on_lead_grid(M.layer[i].clip, M.to_layer_scale[i], M.to_layer_offset[i]));
-    M.lattice.clip = intersect(M.lattice.clip, to_float(layers[0].brick.owned));
-    // Rays start and end at the box of the cells some layer shows, as march_params does for one.
-    M.lattice.skip = combined_skip(layers, M);
-    if (M.lattice.skip.empty_radius) M.lattice.clip = intersect(M.lattice.clip, M.lattice.skip.occupied);
     const long long samples = for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
-      if (packets) return march_mixed_packets(M, bricks, t, out);
+      if (m.packets) return march_mixed_packets(m.M, m.bricks, t, out);
       unsigned long long n = 0;
       for (int y = t.y0; y < t.y1; ++y)
-        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(M, samplers, x, y, n);
+        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n);
       return n;
     });
     if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");

@@ -12,10 +12,24 @@
 
 namespace libindex::kernels {
 
+/// What one frame of a mix marches, as prepare() leaves it: the layers' parameters, their samplers
+/// over the bricks' host memory, the skipping all layers allow, and the pixels any layer covers.
+/// The CUDA backend swaps the host pointers (colormap entries, voxels, empty radius) for device ones.
+struct MixFrame {
+  MixParams M;
+  LayerSamplers<DenseSampler> samplers{};
+  BrickView bricks[kMaxMixedVolumes];
+  Rect active;
+  bool packets = false; ///< the CPU marches SIMD packets (every brick fits their 32-bit offsets)
+};
+
 class MixedMarcher {
  public:
   /// `packets`: march SIMD ray packets (the caller checked that this CPU has them).
   RenderStats render(std::span<const MixedLayer> layers, ImageView out, bool packets);
+  /// Checks the layers and prepares their frame (host pointers; valid while the layers and this
+  /// marcher's skip cells are). Throws Error for layers a mix cannot take.
+  MixFrame prepare(std::span<const MixedLayer> layers, bool packets);
 
  private:
   /// The skipping all layers allow, on the lead's cells: a cell is empty for the mix only where it

@@ -325,3 +325,40 @@ TEST_F(CudaParity, SampleProgramsRunOnTheGpuAsOnTheCpu) {
     EXPECT_LE(max_abs_difference(a, c), 1e-5f) << to_string(t) << " in device memory";
   }
 }
+
+// Volumes mixed per sample on the GPU (mix_kernel): the CPU's image and samples, one ray at a time,
+// on one grid and across grids (another voxel size and offset), shaded, skipping on and off.
+TEST_F(CudaParity, VolumesMixedOnTheGpuEqualTheCpu) {
+  const Vec3i size{40, 36, 32};
+  const Brick a = make_volume(size, DType::float32, [](Vec3f c) {
+    return std::max(0.0f, 1.0f - length(c - Vec3f{24, 18, 16}) / 12.0f);
+  });
+  const Brick same_grid = make_volume(size, DType::int16, [](Vec3f c) { return 0.4f + 0.3f * std::sin(0.3f * c.y); });
+  const Brick other_grid = make_volume({80, 72, 64}, DType::uint8, [](Vec3f c) { return c.x < 20 ? 0.9f : 0.1f; });
+  FrameParams fa = oblique_view(size);
+  fa.colormap = colormap_preset("viridis", 0.6f);
+  fa.colormap.domain_min = 0.2f, fa.colormap.mode = BoundaryMode::clamp_to_transparent;
+  FrameParams fs = fa, fo = fa;
+  fs.colormap = colormap_preset("magma", 0.3f);
+  fs.colormap.domain_min = -1.0f;
+  fs.settings.shading.enabled = true;
+  fo.colormap = colormap_preset("inferno", 0.4f);
+  fo.colormap.domain_min = 0.5f, fo.colormap.mode = BoundaryMode::clamp_to_transparent;
+  fo.settings.scaling = {0.5f, 0.5f, 0.5f};
+  fo.settings.translation = {0.25f, 0, 0};
+  const auto one_ray = kernels::make_cpu_backend(false);
+  for (const bool skipping : {true, false}) {
+    FrameParams la = fa, ls = fs, lo = fo;
+    la.settings.empty_space_skipping = ls.settings.empty_space_skipping = lo.settings.empty_space_skipping = skipping;
+    for (const FrameParams* partner : {&ls, &lo}) {
+      const Brick& b = partner == &ls ? same_grid : other_grid;
+      RenderStats sc, sg;
+      const Image cpu = render_mix(*one_ray, {{&a, &la}, {&b, partner}}, &sc);
+      const Image gpu = render_mix(*cuda_, {{&a, &la}, {&b, partner}}, &sg);
+      const std::string what = std::string(partner == &ls ? "one grid" : "two grids") + (skipping ? ", skipping" : "");
+      EXPECT_GT(shown(cpu), 0.05) << what;
+      EXPECT_LE(max_abs_difference(cpu, gpu), 1e-5f) << what;
+      EXPECT_EQ(sc.samples, sg.samples) << what;
+    }
+  }
+}

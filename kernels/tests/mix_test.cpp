@@ -23,19 +23,6 @@ Brick waves(Vec3i size, DType t) {
   });
 }
 
-Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers,
-                 RenderStats* stats = nullptr) {
-  std::vector<kernels::MixedLayer> mixed;
-  for (const auto& [brick, frame] : layers) mixed.push_back({whole_view(*brick), frame});
-  Image img(layers.begin()->second->width, layers.begin()->second->height);
-  const RenderStats s = backend.render_mixed(mixed, img.view());
-  if (stats) *stats = s;
-  Image out(img.width(), img.height()); // only the active rectangle is written
-  for (int y = s.active.y0; y < s.active.y1; ++y)
-    for (int x = s.active.x0; x < s.active.x1; ++x) out.at(x, y) = img.at(x, y);
-  return out;
-}
-
 /// Two layers mixed with empty-space skipping on or off in both; `stats` gets the call's counters.
 Image render_pair(kernels::Backend& backend, const Brick& a, const FrameParams& fa, const Brick& b,
                   const FrameParams& fb, bool skipping, RenderStats& stats) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "test_volumes.h"
 
+#include <vector>
+
 #include <cstring>
 
 #include <algorithm>
@@ -94,6 +96,19 @@ Image render_view(kernels::Backend& backend, const BrickView& view, const FrameP
 
 Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s) {
   return render_view(backend, whole_view(b), f, s);
+}
+
+Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers,
+                 RenderStats* stats) {
+  std::vector<kernels::MixedLayer> mixed;
+  for (const auto& [brick, frame] : layers) mixed.push_back({whole_view(*brick), frame});
+  Image img(layers.begin()->second->width, layers.begin()->second->height);
+  const RenderStats s = backend.render_mixed(mixed, img.view());
+  if (stats) *stats = s;
+  Image out(img.width(), img.height()); // only the active rectangle is written
+  for (int y = s.active.y0; y < s.active.y1; ++y)
+    for (int x = s.active.x0; x < s.active.x1; ++x) out.at(x, y) = img.at(x, y);
+  return out;
 }
 
 FrameParams oblique_view(Vec3i size) {

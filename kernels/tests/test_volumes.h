@@ -2,6 +2,8 @@
 #pragma once
 /// \file Volumes and frames for kernel tests, made in memory (kernels/ tests need no io module).
 #include <functional>
+#include <initializer_list>
+#include <utility>
 
 #include "libindex/frame.h"
 #include "libindex/image.h"
@@ -37,5 +39,8 @@ Colormap constant_colormap(Vec4f rgba);
 Image render_view(kernels::Backend& backend, const BrickView& view, const FrameParams& f, RenderStats* s = nullptr);
 /// Renders a whole brick with a backend into a fresh image.
 Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams& f, RenderStats* s = nullptr);
+/// Renders whole bricks mixed per sample (Backend::render_mixed), each with its frame, into a fresh image.
+Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers,
+                 RenderStats* stats = nullptr);
 
 } // namespace libindex::test
