@@ -5,8 +5,9 @@
 // 1024^3 from an axis, a face diagonal and the body diagonal, shading off and on (does the rate hold
 // for volumes far larger than the caches, and what does shading cost?); BM_Mixed: two volumes mixed per
 // sample against one; BM_SampleProgram: a compiled volume sample program against the built-in
-// colormap; on the GPU also BM_CudaLarge (the large volumes at 1080p), BM_CudaUpload (a new brick
-// each frame) and BM_CudaFrameCopyBack (the image back to the host at 1080p and 4K). Needs only the
+// colormap; BM_SkipGridBuild: a new brick's macro cells on the CPU; on the GPU also BM_CudaLarge
+// (the large volumes at 1080p), BM_CudaUpload (a new brick each frame), BM_CudaFrameCopyBack (the
+// image back to the host at 1080p and 4K), BM_CudaSampleProgram and BM_CudaMixed. Needs only the
 // kernels module.
 #include <benchmark/benchmark.h>
 
@@ -192,25 +193,19 @@ BENCHMARK(BM_SkipGridPerColormap)->ArgName("n")->Arg(256)->Arg(1024)->Unit(bench
 // render(): what the mix costs per lattice point, with empty-space skipping off and on, one ray at a
 // time and in SIMD packets. `volumes`: 1 is the single-volume path, 2 the mix of the volume with
 // itself under a second colormap.
-void BM_Mixed(benchmark::State& state) {
-  const int volumes = int(state.range(0));
-  FrameParams first = frame(state.range(1) != 0);
+/// BM_Mixed's frames through `backend`: one volume, or the volume mixed with itself (`volumes`).
+void mixed(benchmark::State& state, kernels::Backend& backend, int volumes, bool skipping) {
+  FrameParams first = frame(skipping);
   first.width = first.height = 512; // a quarter of the pixels: one ray at a time is slow
   FrameParams second = first;
   second.colormap = colormap_preset("viridis", 0.2f);
   second.colormap.domain_min = 0.3f;
   second.colormap.mode = BoundaryMode::clamp_to_transparent;
-  const bool packets = state.range(2) != 0;
-  if (packets && !kernels::cpu_packet_isa()) {
-    state.SkipWithError("no SIMD ray packets in this build or on this CPU");
-    return;
-  }
-  auto backend = kernels::make_cpu_backend(packets);
   Image image(first.width, first.height);
   const kernels::MixedLayer layers[2] = {{whole_view(volume()), &first}, {whole_view(volume()), &second}};
   const auto render = [&] {
-    return volumes == 1 ? backend->render(whole_view(volume()), first, image.view()).samples
-                        : backend->render_mixed(layers, image.view()).samples;
+    return volumes == 1 ? backend.render(whole_view(volume()), first, image.view()).samples
+                        : backend.render_mixed(layers, image.view()).samples;
   };
   render(); // skip-grid build: not timed
   long long samples = 0;
@@ -219,6 +214,16 @@ void BM_Mixed(benchmark::State& state) {
     benchmark::DoNotOptimize(image.pixels().data());
   }
   state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
+}
+
+void BM_Mixed(benchmark::State& state) {
+  const bool packets = state.range(2) != 0;
+  if (packets && !kernels::cpu_packet_isa()) {
+    state.SkipWithError("no SIMD ray packets in this build or on this CPU");
+    return;
+  }
+  auto backend = kernels::make_cpu_backend(packets);
+  mixed(state, *backend, int(state.range(0)), state.range(1) != 0);
 }
 BENCHMARK(BM_Mixed)
     ->ArgNames({"volumes", "skip", "packets"})
@@ -258,17 +263,25 @@ public:
   }
 };)"};
 
-void BM_SampleProgram(benchmark::State& state) {
-  FrameParams f = frame(false);
+/// BM_SampleProgram's frame: 512^2 without skipping, with bench program `which` (0: none); false
+/// (the benchmark skipped, saying why) when it does not compile.
+bool program_frame(benchmark::State& state, int which, FrameParams& f) {
+  f = frame(false);
   f.width = f.height = 512;
-  if (const char* text = kBenchPrograms[state.range(0)]) {
+  if (const char* text = kBenchPrograms[which]) {
     try {
       f.program = kernels::compile_sample_program({text, "bench.xac", 1});
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+void BM_SampleProgram(benchmark::State& state) {
+  FrameParams f;
+  if (!program_frame(state, int(state.range(0)), f)) return;
   auto backend = kernels::make_cpu_backend(false);
   march(state, *backend, f);
 }
@@ -293,6 +306,26 @@ BENCHMARK(BM_Cuda)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(1.0);
+
+// BM_SampleProgram on the GPU: the program linked with the marcher for programs (the first frame,
+// which links it, is not timed) against the built-in path without skipping.
+void BM_CudaSampleProgram(benchmark::State& state) {
+  auto backend = cuda_backend(state);
+  FrameParams f;
+  if (!backend || !program_frame(state, int(state.range(0)), f)) return;
+  march(state, *backend, f);
+}
+BENCHMARK(BM_CudaSampleProgram)->ArgName("program")->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// BM_Mixed on the GPU (mix_kernel): the mix against the volume alone, skipping off and on.
+void BM_CudaMixed(benchmark::State& state) {
+  if (auto backend = cuda_backend(state)) mixed(state, *backend, int(state.range(0)), state.range(1) != 0);
+}
+BENCHMARK(BM_CudaMixed)
+    ->ArgNames({"volumes", "skip"})
+    ->ArgsProduct({{1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // BM_CpuLarge's volumes and views on the GPU, at 1920 x 1080 (480 x 360 is too few rays to fill a
 // GPU): does the rate hold for a volume of 1 GiB, and what do shading and skipping cost there?
