@@ -30,7 +30,7 @@ timeout 150 "$bin/kernels_cuda_test" 2>&1 |
   tee "$out/cuda_parity.log" || status=1
 timeout 90 "$bin/kernels_test" --gtest_brief=1 2>&1 | tail -15 | tee "$out/kernels_test.log" || status=1
 if [ -x "$bin/kernels_bench" ]; then
-  timeout 120 "$bin/kernels_bench" --benchmark_filter="${BENCH_FILTER:-Cuda|BM_Cpu/|SkipGridBuild}" --benchmark_min_time=0.2 \
+  timeout 120 "$bin/kernels_bench" --benchmark_filter="${BENCH_FILTER:-Cuda|BM_Cpu/|SkipGridBuild|BM_SampleProgram|BM_Mixed/}" --benchmark_min_time=0.2 \
     --benchmark_out="$out/gpu_bench.json" --benchmark_out_format=json 2>&1 | tee "$out/gpu_bench.txt"
 fi
 if command -v compute-sanitizer >/dev/null && [ -z "${NO_SANITIZER:-}" ]; then
