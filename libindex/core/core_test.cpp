@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -211,9 +212,9 @@ TEST(FrameMemory, AFreedFrameIsReusedByTheNextOfItsSize) {
 }
 
 TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
-  { Image small(64, 64); } // 64 KiB: freed, not kept
   const std::size_t before = frame_memory::kept_bytes();
-  EXPECT_EQ(before % (std::size_t(1) << 20), 0u) << "only blocks of a megabyte or more are kept";
+  { Image small(64, 64); } // 64 KiB: freed, not kept
+  EXPECT_EQ(frame_memory::kept_bytes(), before) << "only blocks of a megabyte or more are kept";
   std::vector<void*> blocks;
   for (int i = 0; i < 10; ++i) blocks.push_back(frame_memory::take((std::size_t(2) << 20) + 64 * i));
   for (int i = 0; i < 10; ++i) frame_memory::give(blocks[i], (std::size_t(2) << 20) + 64 * i);
@@ -223,6 +224,43 @@ TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
   EXPECT_EQ(frame_memory::kept_bytes(), newest);
   EXPECT_EQ(frame_memory::take((std::size_t(2) << 20) + 64 * 9), blocks[9]);
   frame_memory::give(blocks[9], (std::size_t(2) << 20) + 64 * 9);
+}
+
+namespace {
+// A stand-in for page-locked memory: counts what it gives and gets back.
+std::size_t g_given = 0, g_back = 0;
+void* counted_allocate(std::size_t bytes) {
+  ++g_given;
+  return std::aligned_alloc(64, bytes);
+}
+void counted_release(void* block) {
+  ++g_back;
+  std::free(block);
+}
+} // namespace
+
+// A backend's host allocator (page-locked memory for the GPU's copies): large blocks come from it,
+// go back to it when not kept, up to its limit; small ones and those beyond it come from malloc.
+TEST(FrameMemory, LargeBlocksComeFromTheBackendsAllocatorUpToItsLimit) {
+  const std::size_t mib = std::size_t(1) << 20;
+  ASSERT_TRUE(frame_memory::use_host_allocator(counted_allocate, counted_release, 6 * mib));
+  EXPECT_EQ(frame_memory::kept_bytes(), 0u) << "blocks kept from malloc are dropped";
+  const std::size_t given = g_given;
+  void* a = frame_memory::take(4 * mib);
+  void* small = frame_memory::take(mib / 2);
+  void* beyond = frame_memory::take(5 * mib); // 9 MiB would pass the limit: malloc's
+  EXPECT_EQ(g_given, given + 1);
+  EXPECT_EQ(frame_memory::allocator_bytes(), 4 * mib);
+  EXPECT_FALSE(frame_memory::use_host_allocator(nullptr, nullptr, 0)) << "a frame still holds one of its blocks";
+  frame_memory::give(small, mib / 2);
+  frame_memory::give(beyond, 5 * mib);
+  frame_memory::give(a, 4 * mib); // kept for the next frame of its size
+  EXPECT_EQ(frame_memory::take(4 * mib), a);
+  frame_memory::give(a, 4 * mib);
+  const std::size_t back = g_back;
+  ASSERT_TRUE(frame_memory::use_host_allocator(nullptr, nullptr, 0)); // malloc again
+  EXPECT_EQ(g_back, back + 1) << "the kept block went back to the allocator that gave it";
+  EXPECT_EQ(frame_memory::allocator_bytes(), 0u);
 }
 
 TEST(FrameMemory, ABrickReusesTheLastBrickOfItsSize) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <new>
+#include <unordered_map>
 
 namespace libindex::frame_memory {
 namespace {
@@ -23,6 +24,11 @@ struct Kept {
   std::mutex mutex;
   std::deque<Block> blocks; ///< oldest first
   std::size_t bytes = 0;
+  // use_host_allocator's: the blocks it gave (to give them back to it) and their bytes.
+  void* (*allocate)(std::size_t) = nullptr;
+  void (*release)(void*) = nullptr;
+  std::size_t limit = 0, allocated = 0;
+  std::unordered_map<void*, std::size_t> from_allocator;
 };
 
 Kept& kept() {
@@ -31,6 +37,15 @@ Kept& kept() {
 }
 
 std::size_t rounded(std::size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+/// Frees a block that is not kept, to whichever allocated it. Holds k.mutex.
+void release(Kept& k, void* block) {
+  const auto it = k.from_allocator.find(block);
+  if (it == k.from_allocator.end()) return std::free(block);
+  k.allocated -= it->second;
+  k.from_allocator.erase(it);
+  k.release(block);
+}
 
 } // namespace
 
@@ -45,6 +60,12 @@ void* take(std::size_t bytes) {
         k.blocks.erase(it);
         return memory;
       }
+    if (k.allocate && k.allocated + bytes <= k.limit)
+      if (void* memory = k.allocate(rounded(bytes))) {
+        k.from_allocator.emplace(memory, bytes);
+        k.allocated += bytes;
+        return memory;
+      }
   }
   void* memory = std::aligned_alloc(kAlignment, rounded(bytes == 0 ? 1 : bytes));
   if (!memory) throw std::bad_alloc();
@@ -53,11 +74,12 @@ void* take(std::size_t bytes) {
 
 void give(void* block, std::size_t bytes) noexcept {
   if (!block) return;
-  if (bytes < kSmallest || bytes > kMostBytes) return std::free(block);
+  if (bytes < kSmallest) return std::free(block);
   Kept& k = kept();
   std::lock_guard lock(k.mutex);
+  if (bytes > kMostBytes) return release(k, block);
   while (!k.blocks.empty() && (k.blocks.size() >= kMostBlocks || k.bytes + bytes > kMostBytes)) {
-    std::free(k.blocks.front().memory);
+    release(k, k.blocks.front().memory);
     k.bytes -= k.blocks.front().bytes;
     k.blocks.pop_front();
   }
@@ -69,6 +91,27 @@ std::size_t kept_bytes() noexcept {
   Kept& k = kept();
   std::lock_guard lock(k.mutex);
   return k.bytes;
+}
+
+bool use_host_allocator(void* (*allocate)(std::size_t), void (*release_block)(void*), std::size_t limit) {
+  Kept& k = kept();
+  std::lock_guard lock(k.mutex);
+  if (k.allocate == allocate && k.release == release_block) {
+    k.limit = limit;
+    return true;
+  }
+  for (const Block& b : k.blocks) release(k, b.memory); // kept blocks of the old kind
+  k.blocks.clear();
+  k.bytes = 0;
+  if (k.allocated > 0) return false; // frames still hold the current allocator's blocks
+  k.allocate = allocate, k.release = release_block, k.limit = allocate ? limit : 0;
+  return true;
+}
+
+std::size_t allocator_bytes() noexcept {
+  Kept& k = kept();
+  std::lock_guard lock(k.mutex);
+  return k.allocated;
 }
 
 } // namespace libindex::frame_memory
