@@ -198,39 +198,6 @@ class CudaBackend final : public Backend {
     return stats;
   }
 
- private:
-  /// Runs `launch(band)` over rect r. A launch cannot be stopped once it runs. So a frame that
-  /// someone may cancel (a budget) or watch (progress) goes in bands of rows, each large enough to
-  /// fill the GPU: between bands the flag is read and progress counted, and a cancelled frame ends
-  /// within one band.
-  template <class Launch>
-  void in_bands(const Rect& r, const FrameParams& frame, const Launch& launch) {
-    const bool watched = frame.cancel || frame.progress;
-    const int band_rows =
-        watched ? std::max(kBlockY, int(kBandPixels / std::max(1, r.width())) / kBlockY * kBlockY) : r.height();
-    if (frame.progress) frame.progress->total += (r.height() + band_rows - 1) / band_rows;
-    for (int y0 = r.y0; y0 < r.y1; y0 += band_rows) {
-      launch(Rect{r.x0, y0, r.x1, std::min(r.y1, y0 + band_rows)});
-      if (!watched) continue;
-      LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
-      if (frame.progress) ++frame.progress->done;
-      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
-    }
-  }
-
-  /// The image of stats.active back into `out`, the sample count into stats, and the time.
-  void finish(RenderStats& stats, ImageView out, std::chrono::steady_clock::time_point start) {
-    const Rect r = stats.active;
-    LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
-                                          size_t(r.width()) * sizeof(Vec4f), size_t(r.width()) * sizeof(Vec4f),
-                                          size_t(r.height()), cudaMemcpyDeviceToHost, stream_));
-    unsigned long long samples = 0;
-    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(&samples, counter_.ptr, sizeof(samples), cudaMemcpyDeviceToHost, stream_));
-    LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    stats.samples = (long long)samples;
-    stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  }
-
   /// The mix on the GPU: MixedMarcher prepares the frame as for the CPU (parameters, the skipping
   /// all layers allow), then its host pointers are swapped for device copies: each layer's voxels
   /// (once per brick) and colormap, and the empty radius.
@@ -285,6 +252,39 @@ class CudaBackend final : public Backend {
     });
     finish(stats, out, start);
     return stats;
+  }
+
+ private:
+  /// Runs `launch(band)` over rect r. A launch cannot be stopped once it runs. So a frame that
+  /// someone may cancel (a budget) or watch (progress) goes in bands of rows, each large enough to
+  /// fill the GPU: between bands the flag is read and progress counted, and a cancelled frame ends
+  /// within one band.
+  template <class Launch>
+  void in_bands(const Rect& r, const FrameParams& frame, const Launch& launch) {
+    const bool watched = frame.cancel || frame.progress;
+    const int band_rows =
+        watched ? std::max(kBlockY, int(kBandPixels / std::max(1, r.width())) / kBlockY * kBlockY) : r.height();
+    if (frame.progress) frame.progress->total += (r.height() + band_rows - 1) / band_rows;
+    for (int y0 = r.y0; y0 < r.y1; y0 += band_rows) {
+      launch(Rect{r.x0, y0, r.x1, std::min(r.y1, y0 + band_rows)});
+      if (!watched) continue;
+      LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      if (frame.progress) ++frame.progress->done;
+      if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
+    }
+  }
+
+  /// The image of stats.active back into `out`, the sample count into stats, and the time.
+  void finish(RenderStats& stats, ImageView out, std::chrono::steady_clock::time_point start) {
+    const Rect r = stats.active;
+    LIBINDEX_CUDA_CHECK(cudaMemcpy2DAsync(&out.at(r.x0, r.y0), size_t(out.width) * sizeof(Vec4f), image_.ptr,
+                                          size_t(r.width()) * sizeof(Vec4f), size_t(r.width()) * sizeof(Vec4f),
+                                          size_t(r.height()), cudaMemcpyDeviceToHost, stream_));
+    unsigned long long samples = 0;
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(&samples, counter_.ptr, sizeof(samples), cudaMemcpyDeviceToHost, stream_));
+    LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    stats.samples = (long long)samples;
+    stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
 
   bool fits_a_texture(Vec3i size) const {
