@@ -81,6 +81,13 @@ std::size_t page_locked_limit() {
   return std::min(share, std::size_t(4) << 30);
 }
 
+/// Whether a GPU path written but not yet run on a device is taken: only when `variable` is "on".
+/// The CUDA parity tests turn them on; once they pass on a GPU, the switch goes.
+bool gpu_path_enabled(const char* variable) {
+  const char* v = std::getenv(variable);
+  return v && std::string(v) == "on";
+}
+
 /// Owns one device allocation; freed on scope exit.
 template <class T>
 struct DeviceBuffer {
@@ -202,6 +209,7 @@ class CudaBackend final : public Backend {
   /// all layers allow), then its host pointers are swapped for device copies: each layer's voxels
   /// (once per brick) and colormap, and the empty radius.
   RenderStats render_mixed(std::span<const MixedLayer> layers, ImageView out) override {
+    if (!gpu_path_enabled("LIBINDEX_GPU_MIX")) return Backend::render_mixed(layers, out); // the host's cores
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_));
     if (!gpu_mixer_) gpu_mixer_ = std::make_unique<MixedMarcher>();
@@ -293,7 +301,8 @@ class CudaBackend final : public Backend {
 
   /// A volume's sample program on the GPU: the marcher for programs (program_kernel.cu) linked with
   /// the program by nvJitLink, loaded once per program and device. Null when this GPU cannot run it
-  /// (no NVRTC or nvJitLink, a link error, LIBINDEX_GPU_PROGRAMS=off), which is said once.
+  /// (no NVRTC or nvJitLink, a link error), which is said once. Until this path has run on a GPU it
+  /// is taken only with LIBINDEX_GPU_PROGRAMS=on (gpu_path_enabled).
   struct ProgramImage {
     cudaLibrary_t library = nullptr;
     cudaKernel_t setup = nullptr, march = nullptr;
@@ -305,8 +314,8 @@ class CudaBackend final : public Backend {
     auto [it, added] = program_images_.try_emplace(program.unit);
     if (!added) return it->second.get();
     try {
-      if (const char* off = std::getenv("LIBINDEX_GPU_PROGRAMS"); off && std::string(off) == "off")
-        throw Error("LIBINDEX_GPU_PROGRAMS=off");
+      if (!gpu_path_enabled("LIBINDEX_GPU_PROGRAMS"))
+        throw Error("LIBINDEX_GPU_PROGRAMS is not 'on' (programs on the GPU have not yet run on a device)");
       int major = 0, minor = 0;
       LIBINDEX_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
       LIBINDEX_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "../cpu/cpu_backend.h"
@@ -33,6 +34,9 @@ class CudaParity : public ::testing::Test {
   void SetUp() override {
     std::string reason;
     if (!kernels::cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;
+    // The GPU paths that wait for their first run on a device (cuda_backend.cu, gpu_path_enabled).
+    setenv("LIBINDEX_GPU_PROGRAMS", "on", 1);
+    setenv("LIBINDEX_GPU_MIX", "on", 1);
     cuda_ = kernels::make_backend(kernels::BackendKind::cuda, false);
     cpu_ = kernels::make_cpu_backend();
   }
