@@ -60,7 +60,8 @@ void* take(std::size_t bytes) {
         k.blocks.erase(it);
         return memory;
       }
-    if (k.allocate && k.allocated + bytes <= k.limit)
+    // Only blocks that are kept for reuse: allocating page-locked memory costs more than malloc.
+    if (k.allocate && bytes <= kMostBytes && k.allocated + bytes <= k.limit)
       if (void* memory = k.allocate(rounded(bytes))) {
         k.from_allocator.emplace(memory, bytes);
         k.allocated += bytes;

@@ -21,12 +21,11 @@ void give(void* block, std::size_t bytes) noexcept;
 /// Bytes in kept blocks now (for tests and statistics).
 std::size_t kept_bytes() noexcept;
 
-/// Where blocks of a megabyte or more come from from now on: `allocate` (nullptr when it cannot:
-/// the block then comes from malloc), returned to `release`, at most `limit` bytes of them at once;
-/// allocate = nullptr: malloc again. The CUDA backend asks for page-locked memory, so images and
-/// bricks go to and from the GPU at full speed and asynchronously. Blocks kept from before are
-/// dropped, so new frames get the new kind. False (nothing changes but the limit) while frames still
-/// hold blocks of another allocator.
+/// Where blocks of a megabyte to a gigabyte (those that are kept) come from from now on: `allocate` (nullptr when it
+/// cannot: the block then comes from malloc), returned to `release`, at most `limit` bytes of them at once; allocate =
+/// nullptr: malloc again. The CUDA backend asks for page-locked memory, so images and bricks go to and from the GPU at
+/// full speed and asynchronously. Blocks kept from before are dropped, so new frames get the new kind. False (nothing
+/// changes but the limit) while frames still hold blocks of another allocator.
 bool use_host_allocator(void* (*allocate)(std::size_t bytes), void (*release)(void* block), std::size_t limit);
 /// Bytes now held in blocks from that allocator (for tests and statistics).
 std::size_t allocator_bytes() noexcept;
