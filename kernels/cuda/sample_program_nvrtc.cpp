@@ -28,6 +28,7 @@ struct Nvrtc {
   decltype(&nvrtcGetErrorString) error = nullptr;
   decltype(&nvrtcGetPTXSize) ptx_size = nullptr;
   decltype(&nvrtcGetPTX) ptx = nullptr;
+  bool ready() const { return create != nullptr; }
 };
 
 /// The toolkit's library this build used first, then whatever the loader finds; nullptr if none.
@@ -39,32 +40,38 @@ void* open_cuda_library(const std::string& name) {
   return nullptr;
 }
 
-const Nvrtc& nvrtc() {
-  static Nvrtc api;
+/// `fn` from library h by name; false when it lacks it.
+template <class Fn>
+bool bind(void* h, Fn& fn, const char* name) {
+  fn = reinterpret_cast<Fn>(dlsym(h, name));
+  return fn != nullptr;
+}
+
+/// The calls of `library` (opened once, on first use) bound by `bind_all(handle, api)`; throws Error
+/// saying what is missing.
+template <class Api, class BindAll>
+const Api& load(const char* library, const char* what, const BindAll& bind_all) {
+  static Api api;
   static std::string failure;
   static std::once_flag once;
-  std::call_once(once, [] {
-    void* h = open_cuda_library("libnvrtc");
-    if (!h) {
-      failure = "NVRTC (libnvrtc.so) is not installed or not on the library path";
-      return;
-    }
-    api.create = reinterpret_cast<decltype(api.create)>(dlsym(h, "nvrtcCreateProgram"));
-    api.compile = reinterpret_cast<decltype(api.compile)>(dlsym(h, "nvrtcCompileProgram"));
-    api.log_size = reinterpret_cast<decltype(api.log_size)>(dlsym(h, "nvrtcGetProgramLogSize"));
-    api.log = reinterpret_cast<decltype(api.log)>(dlsym(h, "nvrtcGetProgramLog"));
-    api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(h, "nvrtcDestroyProgram"));
-    api.error = reinterpret_cast<decltype(api.error)>(dlsym(h, "nvrtcGetErrorString"));
-    api.ptx_size = reinterpret_cast<decltype(api.ptx_size)>(dlsym(h, "nvrtcGetPTXSize"));
-    api.ptx = reinterpret_cast<decltype(api.ptx)>(dlsym(h, "nvrtcGetPTX"));
-    if (!api.create || !api.compile || !api.log_size || !api.log || !api.destroy || !api.error || !api.ptx_size ||
-        !api.ptx) {
-      api = {};
-      failure = "libnvrtc.so lacks the NVRTC calls libindex needs";
-    }
+  std::call_once(once, [&] {
+    void* h = open_cuda_library(library);
+    if (!h)
+      failure = std::string(what) + " (" + library + ".so) is not installed or not on the library path";
+    else if (!bind_all(h, api))
+      api = {}, failure = std::string(library) + ".so lacks the calls libindex needs";
   });
-  if (!api.create) throw Error(failure);
+  if (!api.ready()) throw Error(failure);
   return api;
+}
+
+const Nvrtc& nvrtc() {
+  return load<Nvrtc>("libnvrtc", "NVRTC", [](void* h, Nvrtc& a) {
+    return bind(h, a.create, "nvrtcCreateProgram") & bind(h, a.compile, "nvrtcCompileProgram") &
+           bind(h, a.log_size, "nvrtcGetProgramLogSize") & bind(h, a.log, "nvrtcGetProgramLog") &
+           bind(h, a.destroy, "nvrtcDestroyProgram") & bind(h, a.error, "nvrtcGetErrorString") &
+           bind(h, a.ptx_size, "nvrtcGetPTXSize") & bind(h, a.ptx, "nvrtcGetPTX");
+  });
 }
 
 struct NvJitLink {
@@ -76,34 +83,16 @@ struct NvJitLink {
   decltype(&nvJitLinkGetLinkedCubin) cubin = nullptr;
   decltype(&nvJitLinkGetErrorLogSize) log_size = nullptr;
   decltype(&nvJitLinkGetErrorLog) log = nullptr;
+  bool ready() const { return create != nullptr; }
 };
 
 const NvJitLink& nvjitlink() {
-  static NvJitLink api;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    void* h = open_cuda_library("libnvJitLink");
-    if (!h) {
-      failure = "nvJitLink (libnvJitLink.so) is not installed or not on the library path";
-      return;
-    }
-    api.create = reinterpret_cast<decltype(api.create)>(dlsym(h, "nvJitLinkCreate"));
-    api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(h, "nvJitLinkDestroy"));
-    api.add = reinterpret_cast<decltype(api.add)>(dlsym(h, "nvJitLinkAddData"));
-    api.complete = reinterpret_cast<decltype(api.complete)>(dlsym(h, "nvJitLinkComplete"));
-    api.cubin_size = reinterpret_cast<decltype(api.cubin_size)>(dlsym(h, "nvJitLinkGetLinkedCubinSize"));
-    api.cubin = reinterpret_cast<decltype(api.cubin)>(dlsym(h, "nvJitLinkGetLinkedCubin"));
-    api.log_size = reinterpret_cast<decltype(api.log_size)>(dlsym(h, "nvJitLinkGetErrorLogSize"));
-    api.log = reinterpret_cast<decltype(api.log)>(dlsym(h, "nvJitLinkGetErrorLog"));
-    if (!api.create || !api.destroy || !api.add || !api.complete || !api.cubin_size || !api.cubin || !api.log_size ||
-        !api.log) {
-      api = {};
-      failure = "libnvJitLink.so lacks the calls libindex needs";
-    }
+  return load<NvJitLink>("libnvJitLink", "nvJitLink", [](void* h, NvJitLink& a) {
+    return bind(h, a.create, "nvJitLinkCreate") & bind(h, a.destroy, "nvJitLinkDestroy") &
+           bind(h, a.add, "nvJitLinkAddData") & bind(h, a.complete, "nvJitLinkComplete") &
+           bind(h, a.cubin_size, "nvJitLinkGetLinkedCubinSize") & bind(h, a.cubin, "nvJitLinkGetLinkedCubin") &
+           bind(h, a.log_size, "nvJitLinkGetErrorLogSize") & bind(h, a.log, "nvJitLinkGetErrorLog");
   });
-  if (!api.create) throw Error(failure);
-  return api;
 }
 
 /// Compiles the program's unit with NVRTC: the log ("" when it compiles) and, when asked, the PTX.
