@@ -15,7 +15,7 @@
 namespace libindex {
 
 struct SampleProgram {
-  std::string name;                     ///< where its source came from, for messages (file:line)
+  std::string name; ///< where its source came from, for messages (file:line)
   std::string unit; ///< the translation unit (prelude, program, entry point): the GPU compiles it too
   LibindexXacExecute execute = nullptr; ///< the compiled entry point
   /// Parameter buffers by slot (`state.bind_parameter_buffer<T>(slot)`), each
