@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The first thing to run on a machine with a GPU (it needs only a compiler, CUDA, CMake and
 # GoogleTest/benchmark): builds kernels/ alone, runs the CPU-vs-CUDA parity tests and the kernel
-# tests, the GPU benchmarks, then the parity tests once more under compute-sanitizer (memcheck).
+# tests, the multi-rank checks (below), the GPU benchmarks, then the parity tests once more under
+# compute-sanitizer (memcheck): the order of what matters most if the machine's time runs out.
 # With MPI_BUNDLE (scripts/device-bundle.sh), also the multi-rank checks on the GPU: the session's
 # backend, N ranks on the GPU against one on the CPU, in-situ GPU fields, end-to-end frame latency,
 # and (when the bundle holds examples/gray_scott) the in-situ overhead on the GPU.
@@ -29,15 +30,6 @@ status=0
 timeout 150 "$bin/kernels_cuda_test" 2>&1 |
   tee "$out/cuda_parity.log" || status=1
 timeout 90 "$bin/kernels_test" --gtest_brief=1 2>&1 | tail -15 | tee "$out/kernels_test.log" || status=1
-if [ -x "$bin/kernels_bench" ]; then
-  timeout 120 "$bin/kernels_bench" --benchmark_filter="${BENCH_FILTER:-Cuda|BM_Cpu/|SkipGridBuild|BM_SampleProgram|BM_Mixed/}" --benchmark_min_time=0.2 \
-    --benchmark_out="$out/gpu_bench.json" --benchmark_out_format=json 2>&1 | tee "$out/gpu_bench.txt"
-fi
-if command -v compute-sanitizer >/dev/null && [ -z "${NO_SANITIZER:-}" ]; then
-  timeout 180 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
-    "$bin/kernels_cuda_test" --gtest_brief=1 >"$out/memcheck.log" 2>&1 || status=1
-  tail -25 "$out/memcheck.log"
-fi
 if [ -n "${MPI_BUNDLE:-}" ]; then
   # Unpacked at the paths Open MPI was built for: only on a machine that is given back afterwards.
   tar -xJf "$MPI_BUNDLE" -C / || status=1
@@ -80,6 +72,15 @@ if [ -n "${MPI_BUNDLE:-}" ]; then
     fi
   } 2>&1 | tee "$out/mpi.log"
   grep -q '^FAILED: ' "$out/mpi.log" && status=1
+fi
+if [ -x "$bin/kernels_bench" ]; then
+  timeout 240 "$bin/kernels_bench" --benchmark_filter="${BENCH_FILTER:-Cuda|BM_Cpu/|SkipGridBuild|BM_SampleProgram|BM_Mixed/}" --benchmark_min_time=0.2 \
+    --benchmark_out="$out/gpu_bench.json" --benchmark_out_format=json 2>&1 | tee "$out/gpu_bench.txt"
+fi
+if command -v compute-sanitizer >/dev/null && [ -z "${NO_SANITIZER:-}" ]; then
+  timeout 180 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+    "$bin/kernels_cuda_test" --gtest_brief=1 >"$out/memcheck.log" 2>&1 || status=1
+  tail -25 "$out/memcheck.log"
 fi
 echo "device check: $([ $status = 0 ] && echo passed || echo FAILED); logs in $out"
 exit $status
