@@ -6,8 +6,6 @@
 #include <cmath>
 
 #include "../rpc/rpc_json.h"
-#include "libindex/error.h"
-#include "libindex/io/image_writer.h"
 
 namespace libindex::insitu {
 using nlohmann::json;
@@ -67,10 +65,6 @@ void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::fun
           });
 }
 
-} // namespace libindex::insitu
-
-namespace libindex::insitu {
-
 void add_snapshot_method(streaming::RpcDispatcher& rpc, const ViewState& view,
                          std::function<std::shared_ptr<const Image>()> last_frame) {
   rpc.add({"snapshot",
@@ -88,26 +82,11 @@ void add_snapshot_method(streaming::RpcDispatcher& rpc, const ViewState& view,
               if (q.contains(other))
                 rpc::bad(std::string("'") + other +
                          "': in situ a snapshot is the frame as served (render.set changes the next frames)");
-            std::string path;
-            if (q.contains("path")) {
-              try {
-                path = view.snapshot_path(param<std::string>(q, "path"));
-              } catch (const Error& e) {
-                rpc::bad(std::string("'path': ") + e.what());
-              }
-            }
+            const std::string path = rpc::snapshot_path_param(view, q);
             const std::shared_ptr<const Image> image = last_frame();
             if (!image || image->width() == 0)
               throw streaming::RpcError(streaming::server_error, "no frame has been served yet");
-            json result{{"width", image->width()}, {"height", image->height()}};
-            const std::vector<uint8_t> png = io::encode_png(*image);
-            if (!path.empty()) {
-              rpc::write_new_file(path, png);
-              result["path"] = path;
-            } else {
-              result["png_base64"] = rpc::base64(png);
-            }
-            return result;
+            return rpc::png_reply(*image, path);
           });
 }
 

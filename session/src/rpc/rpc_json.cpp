@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "libindex/error.h"
+#include "libindex/io/image_writer.h"
 #include "libindex/rpc_methods.h"
 
 #include <array>
@@ -141,6 +142,27 @@ void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes) 
     done += size_t(n);
   }
   if (::close(fd) != 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+}
+
+std::string snapshot_path_param(const ViewState& s, const json& q) {
+  if (!q.contains("path")) return "";
+  try {
+    return s.snapshot_path(streaming::param<std::string>(q, "path"));
+  } catch (const Error& e) {
+    bad(std::string("'path': ") + e.what());
+  }
+}
+
+json png_reply(const Image& image, const std::string& path) {
+  json result{{"width", image.width()}, {"height", image.height()}};
+  const std::vector<uint8_t> png = io::encode_png(image);
+  if (path.empty()) {
+    result["png_base64"] = base64(png);
+  } else {
+    write_new_file(path, png);
+    result["path"] = path;
+  }
+  return result;
 }
 
 } // namespace libindex::rpc

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libindex/frame.h"
+#include "libindex/image.h"
 #include "libindex/streaming/rpc_params.h"
 
 namespace libindex {
@@ -34,6 +35,12 @@ nlohmann::json param_doc(const char* type, const char* description, bool require
 std::string base64(const std::vector<uint8_t>& bytes);
 /// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link.
 void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes);
+/// A snapshot's `path` param: a new .png file under the view's output root, "" when not given;
+/// -32602 when it cannot be one.
+std::string snapshot_path_param(const ViewState& s, const nlohmann::json& params);
+/// A snapshot's reply: {width, height} and `image` as PNG, written to `path` (a new file) or, when
+/// path is "", returned as png_base64.
+nlohmann::json png_reply(const Image& image, const std::string& path);
 
 /// The key holding a group's children ("scene_root" and "root" name the scene's root).
 std::string children_key(const std::string& parent);

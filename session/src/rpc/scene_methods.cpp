@@ -8,7 +8,6 @@
 #include <optional>
 
 #include "libindex/error.h"
-#include "libindex/io/image_writer.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/scene_spec.h"
 #include "libindex/session_file.h"
@@ -213,14 +212,7 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
               bad(e.what());
             }
             f.camera.aspect = float(f.width) / float(f.height);
-            std::string path;
-            if (q.contains("path")) {
-              try {
-                path = s.snapshot_path(param<std::string>(q, "path"));
-              } catch (const Error& e) {
-                bad(std::string("'path': ") + e.what());
-              }
-            }
+            const std::string path = snapshot_path_param(s, q);
             std::optional<Vec4f> background;
             if (q.contains("background")) {
               const auto b = param<std::array<float, 4>>(q, "background");
@@ -234,14 +226,7 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
             } catch (const Error& e) {
               throw streaming::RpcError(streaming::server_error, std::string("snapshot failed: ") + e.what());
             }
-            json result{{"width", f.width}, {"height", f.height}};
-            if (!path.empty()) {
-              write_new_file(path, io::encode_png(image));
-              result["path"] = path;
-            } else {
-              result["png_base64"] = base64(io::encode_png(image));
-            }
-            return result;
+            return png_reply(image, path);
           });
 }
 
