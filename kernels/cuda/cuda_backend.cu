@@ -378,14 +378,12 @@ class CudaBackend final : public Backend {
     g.dtype = brick.dtype;
     visit_dtype(brick.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const DenseSampler<T> sampler = make_dense_sampler(voxels, static_cast<const T*>(voxels.data));
-      if constexpr (std::is_same_v<T, uint8_t>) g.u8 = sampler;
-      if constexpr (std::is_same_v<T, uint16_t>) g.u16 = sampler;
-      if constexpr (std::is_same_v<T, int16_t>) g.i16 = sampler;
-      if constexpr (std::is_same_v<T, float>) g.f32 = sampler;
+      const ProgramVolume<T> volume(voxels);
+      if constexpr (std::is_same_v<T, uint8_t>) g.u8 = volume;
+      if constexpr (std::is_same_v<T, uint16_t>) g.u16 = volume;
+      if constexpr (std::is_same_v<T, int16_t>) g.i16 = volume;
+      if constexpr (std::is_same_v<T, float>) g.f32 = volume;
     });
-    g.lo = to_float(brick.stored.lo) + Vec3f{0.5f, 0.5f, 0.5f};
-    g.hi = to_float(brick.stored.hi) - Vec3f{0.5f, 0.5f, 0.5f};
     g.scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
     g.translation = params.translation;
     program_frame_.resize(1);

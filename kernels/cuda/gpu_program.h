@@ -3,10 +3,7 @@
 /// \file What a sample program reads on the GPU, laid out once for the host that fills it and the
 /// kernels that read it (program_kernel.cu). One GpuProgramFrame per frame, in device memory.
 
-#include "libindex/colormap.h"
-#include "libindex/kernels/sampler.h"
-#include "libindex/volume.h"
-#include "libindex/xac_abi.h"
+#include "../src/program_march.h"
 
 namespace libindex::kernels {
 
@@ -16,12 +13,11 @@ struct GpuProgramFrame {
   LibindexXacFrame abi;
   ColormapView colormap; ///< entries in device memory
   DType dtype;
-  /// The brick in device memory, through the sampler of `dtype` (the others unused).
-  DenseSampler<uint8_t> u8;
-  DenseSampler<uint16_t> u16;
-  DenseSampler<int16_t> i16;
-  DenseSampler<float> f32;
-  Vec3f lo, hi;               ///< the stored box's outermost voxel centres: fetches clamp to them
+  /// The brick in device memory, as the volume of `dtype` (the others unused).
+  ProgramVolume<uint8_t> u8;
+  ProgramVolume<uint16_t> u16;
+  ProgramVolume<int16_t> i16;
+  ProgramVolume<float> f32;
   Vec3f scaling, translation; ///< voxel to scene
 };
 

@@ -6,14 +6,7 @@
 namespace libindex::kernels {
 namespace {
 
-void lookup(const void* map, float value, float* rgba) {
-  const Vec4f c = colormap_lookup(*static_cast<const ColormapView*>(map), value);
-  rgba[0] = c.x, rgba[1] = c.y, rgba[2] = c.z, rgba[3] = c.w;
-}
-
 void store(float* out, Vec3f v) { out[0] = v.x, out[1] = v.y, out[2] = v.z; }
-
-float unit(float c) { return c >= 0.0f ? (c <= 1.0f ? c : 1.0f) : 0.0f; } // NaN: 0
 
 } // namespace
 
@@ -24,7 +17,7 @@ ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const
   v.sampler = volume;
   v.fetch = fetch;
   v.colormap = &colormap;
-  v.lookup = lookup;
+  v.lookup = program_lookup;
   v.domain[0] = colormap.domain_min, v.domain[1] = colormap.domain_max;
   store(v.bbox_min, to_float(brick.volume.lo));
   store(v.bbox_max, to_float(brick.volume.hi));
@@ -45,14 +38,7 @@ ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const
 }
 
 Vec4f ProgramClassifier::sample(Vec3f p, float t, Vec3f dir) const {
-  LibindexXacSample s;
-  store(s.object, p);
-  store(s.scene, p * scaling + translation);
-  store(s.ray_direction, dir);
-  s.ray_t = t;
-  float c[4] = {0, 0, 0, 0};
-  if (execute(&frame->abi, &s, c) != 0) return {0, 0, 0, 0}; // not NV_IDX_PROG_OK: discarded
-  return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
+  return program_sample(execute, &frame->abi, p, scaling, translation, t, dir);
 }
 
 } // namespace libindex::kernels

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// What a compiled sample program (kernels/sample_program.h) needs from the marcher, one ray at a
-// time on the host: the brick to fetch from, the colormap to look up, and the classifier that
-// calls the program at each sample of march_ray.
+// What a compiled sample program (kernels/sample_program.h) needs from the marcher: the brick to
+// fetch from, the colormap to look up, and the classifier that calls the program at each sample of
+// march_ray. The per-sample parts are __host__ __device__: the CPU runs them one ray at a time, the
+// GPU in kernels/cuda/program_kernel.cu.
 
 #include <cmath>
 
@@ -20,6 +21,8 @@ struct ProgramVolume {
   DenseSampler<T> sampler;
   Vec3f lo, hi; ///< the stored box's outermost voxel centres
 
+  ProgramVolume() = default;
+  /// Over `brick`'s voxels where they are (host memory, or device memory for the GPU).
   explicit ProgramVolume(const BrickView& brick)
       : sampler(make_dense_sampler(brick, static_cast<const T*>(brick.data))) {
     lo = to_float(brick.stored.lo) + Vec3f{0.5f, 0.5f, 0.5f};
@@ -27,14 +30,38 @@ struct ProgramVolume {
   }
 
   /// xac_abi.h's fetch: the value at an object-space point (nearest: at its voxel's centre).
-  static float fetch(const void* self, float x, float y, float z, int nearest) {
+  LIBINDEX_HOST_DEVICE static float fetch(const void* self, float x, float y, float z, int nearest) {
     const ProgramVolume& v = *static_cast<const ProgramVolume*>(self);
     Vec3f p{x, y, z};
-    if (nearest) p = {std::floor(x) + 0.5f, std::floor(y) + 0.5f, std::floor(z) + 0.5f};
+    if (nearest) p = {floorf(x) + 0.5f, floorf(y) + 0.5f, floorf(z) + 0.5f};
     for (int a = 0; a < 3; ++a) p[a] = p[a] >= v.lo[a] ? (p[a] <= v.hi[a] ? p[a] : v.hi[a]) : v.lo[a]; // NaN: lo
     return v.sampler.value(p);
   }
 };
+
+/// xac_abi.h's lookup: the straight RGBA of `value` through the colormap at `map` (a ColormapView).
+LIBINDEX_HOST_DEVICE inline void program_lookup(const void* map, float value, float* rgba) {
+  const Vec4f c = colormap_lookup(*static_cast<const ColormapView*>(map), value);
+  rgba[0] = c.x, rgba[1] = c.y, rgba[2] = c.z, rgba[3] = c.w;
+}
+
+/// One sample through a program's entry point, `execute(frame, sample, rgba)` (the loaded library's
+/// on the CPU, the linked one on the GPU): its straight RGBA clamped to [0, 1] (NaN: 0), or
+/// transparent when the program discards the sample.
+template <class Execute>
+LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const LibindexXacFrame* frame, Vec3f p,
+                                                 Vec3f scaling, Vec3f translation, float t, Vec3f dir) {
+  const Vec3f scene = p * scaling + translation;
+  LibindexXacSample s;
+  s.object[0] = p.x, s.object[1] = p.y, s.object[2] = p.z;
+  s.scene[0] = scene.x, s.scene[1] = scene.y, s.scene[2] = scene.z;
+  s.ray_direction[0] = dir.x, s.ray_direction[1] = dir.y, s.ray_direction[2] = dir.z;
+  s.ray_t = t;
+  float c[4] = {0, 0, 0, 0};
+  if (execute(frame, &s, c) != 0) return {0, 0, 0, 0}; // not NV_IDX_PROG_OK: discarded
+  const auto unit = [](float v) { return v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f; };
+  return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
+}
 
 /// The per-frame constants a program reads (xac_abi.h), bound to one brick's `volume` (a
 /// ProgramVolume<T>) and `fetch`. Lives as long as the frame's march.
