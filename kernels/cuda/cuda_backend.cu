@@ -20,6 +20,7 @@
 #include "../src/program_march.h"
 #include "cuda_check.cuh"
 #include "gpu_program.h"
+#include "march_pixel.cuh"
 #include "libindex/frame_memory.h"
 #include "libindex/kernels/sample_program.h"
 #include "libindex/kernels/march.h"
@@ -37,26 +38,15 @@ constexpr long long kBandPixels = 1 << 20;
 template <class Sampler, class Classifier>
 __global__ void march_kernel(MarchParams params, Sampler sampler, Classifier classify, Rect rect, Vec4f* out,
                              unsigned long long* samples) {
-  const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
-  const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
-  unsigned long long n = 0;
-  if (x < rect.x1 && y < rect.y1)
-    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray(params, sampler, classify, x, y, n);
-  // One atomic per warp, not per thread.
-  for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
-  if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
+  march_pixel(rect, out, samples,
+              [&](int x, int y, unsigned long long& n) { return march_ray(params, sampler, classify, x, y, n); });
 }
 
 /// Volumes mixed per sample (mix.h): march_ray_mixed over the layers' voxels in device memory.
 __global__ void mix_kernel(MixParams mix, LayerSamplers<DenseSampler> samplers, Rect rect, Vec4f* out,
                            unsigned long long* samples) {
-  const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
-  const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
-  unsigned long long n = 0;
-  if (x < rect.x1 && y < rect.y1)
-    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = march_ray_mixed(mix, samplers, x, y, n);
-  for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
-  if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
+  march_pixel(rect, out, samples,
+              [&](int x, int y, unsigned long long& n) { return march_ray_mixed(mix, samplers, x, y, n); });
 }
 
 /// Page-locked host memory for frame_memory's large blocks (images, bricks): the GPU copies them
@@ -104,6 +94,22 @@ struct DeviceBuffer {
     ptr = nullptr, count = 0;
   }
   ~DeviceBuffer() { release(); }
+};
+
+/// A host brick's voxels in linear device memory, for the paths that read them with DenseSampler
+/// (sample programs, the mix): copied once per brick (data, stored box, type, generation).
+struct StagedVoxels {
+  DeviceBrick voxels;
+  BrickView key;
+  BrickView view_of(const BrickView& brick) {
+    if (voxels.empty() || key.data != brick.data || !(key.stored == brick.stored) || key.dtype != brick.dtype ||
+        key.generation != brick.generation) {
+      voxels = DeviceBrick(); // the old copy first: two may not fit
+      voxels = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
+      key = brick;
+    }
+    return voxels.view(brick.owned, brick.volume);
+  }
 };
 
 cudaChannelFormatDesc channel_of(DType t) {
@@ -154,11 +160,7 @@ class CudaBackend final : public Backend {
     if (cache_.is_new(brick)) upload(brick, frame.settings.empty_space_skipping);
 
     // Per frame: the colormap and the occupancy it implies (both a few KiB).
-    const std::vector<Vec4f>& entries = frame.colormap.entries;
-    colormap_.resize(entries.size());
-    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, entries.data(), entries.size() * sizeof(Vec4f),
-                                        cudaMemcpyHostToDevice, stream_));
-    ColormapView colormap = frame.colormap.view();
+    const ColormapView colormap = device_colormap(frame.colormap);
     SkipGridView skip;
     if (frame.settings.empty_space_skipping) {
       // Which macro cells the colormap shows changes only with the colormap or the brick: uploaded
@@ -172,25 +174,17 @@ class CudaBackend final : public Backend {
       }
       skip = cache_.grid(brick).view(empty_radius_.ptr, cells.occupied);
     }
-    colormap.entries = colormap_.ptr;
     const MarchParams params = make_march_params(brick, frame, colormap, skip);
     stats.active = intersect(stats.active, active_rect(params, frame));
     if (stats.active.empty()) return stats;
 
-    const Rect r = stats.active;
-    image_.resize(size_t(r.area()));
-    counter_.resize(1);
-    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
     // Hardware filtering only without shading: the texture unit's 8-bit interpolation weights would
     // quantize the gradients into visible bands, so shaded frames take the exact software path.
     const bool hardware = frame.settings.hardware_filtering && !frame.settings.shading.enabled;
-    if (hardware) upload_colormap_texture(entries);
+    if (hardware) upload_colormap_texture(frame.colormap.entries);
     SoftwareSampler software{point_texture_, brick.stored.lo, {}, {}};
     centre_range(brick.volume, software.centre_min, software.centre_max);
-    const auto launch = [&](const Rect& band) {
-      const dim3 block(kBlockX, kBlockY);
-      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
-      Vec4f* band_out = image_.ptr + (long long)(band.y0 - r.y0) * r.width();
+    march_in_bands(stats.active, frame, [&](const Rect& band, dim3 grid, dim3 block, Vec4f* band_out) {
       if (hardware) // texture units for both the volume and the colormap (within 2/255 of the exact path)
         march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
                                                   TextureClassifier{colormap_texture_, params.colormap}, band, band_out,
@@ -199,8 +193,7 @@ class CudaBackend final : public Backend {
         march_kernel<<<grid, block, 0, stream_>>>(params, software, TableClassifier{params.colormap}, band, band_out,
                                                   counter_.ptr);
       LIBINDEX_CUDA_CHECK(cudaGetLastError());
-    };
-    in_bands(r, frame, launch);
+    });
     finish(stats, out, start);
     return stats;
   }
@@ -221,13 +214,7 @@ class CudaBackend final : public Backend {
     for (int i = 0; i < M.count; ++i) {
       const BrickView& brick = m.bricks[i];
       MixLayerOnDevice& d = mix_layers_[size_t(i)];
-      if (d.voxels.empty() || d.key.data != brick.data || !(d.key.stored == brick.stored) ||
-          d.key.dtype != brick.dtype || d.key.generation != brick.generation) {
-        d.voxels = DeviceBrick();
-        d.voxels = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
-        d.key = brick;
-      }
-      const BrickView on_device = d.voxels.view(brick.owned, brick.volume);
+      const BrickView on_device = d.voxels.view_of(brick);
       visit_dtype(brick.dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
         m.samplers.set(i, make_dense_sampler(on_device, static_cast<const T*>(on_device.data)));
@@ -247,15 +234,8 @@ class CudaBackend final : public Backend {
           cudaMemcpyAsync(mix_radius_.ptr, M.lattice.skip.empty_radius, cells, cudaMemcpyHostToDevice, stream_));
       M.lattice.skip.empty_radius = mix_radius_.ptr;
     }
-    const Rect r = stats.active;
-    image_.resize(size_t(r.area()));
-    counter_.resize(1);
-    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
-    in_bands(r, *layers[0].frame, [&](Rect band) {
-      const dim3 block(kBlockX, kBlockY);
-      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
-      mix_kernel<<<grid, block, 0, stream_>>>(M, m.samplers, band, image_.ptr + (long long)(band.y0 - r.y0) * r.width(),
-                                              counter_.ptr);
+    march_in_bands(stats.active, *layers[0].frame, [&](const Rect& band, dim3 grid, dim3 block, Vec4f* band_out) {
+      mix_kernel<<<grid, block, 0, stream_>>>(M, m.samplers, band, band_out, counter_.ptr);
       LIBINDEX_CUDA_CHECK(cudaGetLastError());
     });
     finish(stats, out, start);
@@ -263,18 +243,25 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  /// Runs `launch(band)` over rect r. A launch cannot be stopped once it runs. So a frame that
-  /// someone may cancel (a budget) or watch (progress) goes in bands of rows, each large enough to
-  /// fill the GPU: between bands the flag is read and progress counted, and a cancelled frame ends
-  /// within one band.
+  /// Marches rect r into image_, counting samples in counter_: `launch(band, grid, block, band_out)`
+  /// starts one kernel over a band of rows, writing band_out. A launch cannot be stopped once it
+  /// runs. So a frame that someone may cancel (a budget) or watch (progress) goes in bands, each
+  /// large enough to fill the GPU: between bands the flag is read and progress counted, and a
+  /// cancelled frame ends within one band. Unwatched, the band is the whole rect.
   template <class Launch>
-  void in_bands(const Rect& r, const FrameParams& frame, const Launch& launch) {
+  void march_in_bands(const Rect& r, const FrameParams& frame, const Launch& launch) {
+    image_.resize(size_t(r.area()));
+    counter_.resize(1);
+    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
     const bool watched = frame.cancel || frame.progress;
     const int band_rows =
         watched ? std::max(kBlockY, int(kBandPixels / std::max(1, r.width())) / kBlockY * kBlockY) : r.height();
     if (frame.progress) frame.progress->total += (r.height() + band_rows - 1) / band_rows;
     for (int y0 = r.y0; y0 < r.y1; y0 += band_rows) {
-      launch(Rect{r.x0, y0, r.x1, std::min(r.y1, y0 + band_rows)});
+      const Rect band{r.x0, y0, r.x1, std::min(r.y1, y0 + band_rows)};
+      const dim3 block(kBlockX, kBlockY);
+      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
+      launch(band, grid, block, image_.ptr + (long long)(band.y0 - r.y0) * r.width());
       if (!watched) continue;
       LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
       if (frame.progress) ++frame.progress->done;
@@ -293,6 +280,16 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  /// `m` with its entries copied into colormap_ (device memory), for one frame.
+  ColormapView device_colormap(const Colormap& m) {
+    colormap_.resize(m.entries.size());
+    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, m.entries.data(), m.entries.size() * sizeof(Vec4f),
+                                        cudaMemcpyHostToDevice, stream_));
+    ColormapView view = m.view();
+    view.entries = colormap_.ptr;
+    return view;
   }
 
   bool fits_a_texture(Vec3i size) const {
@@ -347,23 +344,8 @@ class CudaBackend final : public Backend {
     RenderStats stats;
     stats.active = active_rect(brick, frame);
     if (stats.active.empty()) return stats;
-    BrickView voxels = brick;
-    if (!brick.on_device) { // once per brick, as the texture array
-      if (program_voxels_.empty() || program_voxels_key_.data != brick.data ||
-          !(program_voxels_key_.stored == brick.stored) || program_voxels_key_.dtype != brick.dtype ||
-          program_voxels_key_.generation != brick.generation) {
-        program_voxels_ = DeviceBrick();
-        program_voxels_ = DeviceBrick::upload(brick.data, brick.dtype, brick.stored);
-        program_voxels_key_ = brick;
-      }
-      voxels = program_voxels_.view(brick.owned, brick.volume);
-    }
-    const std::vector<Vec4f>& entries = frame.colormap.entries;
-    colormap_.resize(entries.size());
-    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, entries.data(), entries.size() * sizeof(Vec4f),
-                                        cudaMemcpyHostToDevice, stream_));
-    ColormapView colormap = frame.colormap.view();
-    colormap.entries = colormap_.ptr;
+    const BrickView voxels = brick.on_device ? brick : program_voxels_.view_of(brick);
+    const ColormapView colormap = device_colormap(frame.colormap);
     const MarchParams params = make_march_params(brick, frame, colormap, SkipGridView{});
     stats.active = intersect(stats.active, active_rect(params, frame));
     if (stats.active.empty()) return stats;
@@ -393,16 +375,9 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(
         cudaLaunchKernel(reinterpret_cast<const void*>(program.setup), dim3(1), dim3(1), setup_args, 0, stream_));
 
-    const Rect r = stats.active;
-    image_.resize(size_t(r.area()));
-    counter_.resize(1);
-    LIBINDEX_CUDA_CHECK(cudaMemsetAsync(counter_.ptr, 0, sizeof(unsigned long long), stream_));
-    unsigned long long* counter = counter_.ptr;
-    in_bands(r, frame, [&](Rect band) {
-      const dim3 block(kBlockX, kBlockY);
-      const dim3 grid((band.width() + kBlockX - 1) / kBlockX, (band.height() + kBlockY - 1) / kBlockY);
-      Vec4f* band_out = image_.ptr + (long long)(band.y0 - r.y0) * r.width();
+    march_in_bands(stats.active, frame, [&](Rect band, dim3 grid, dim3 block, Vec4f* band_out) {
       MarchParams p = params;
+      unsigned long long* counter = counter_.ptr;
       void* args[] = {&p, &device_frame, &band, &band_out, &counter};
       LIBINDEX_CUDA_CHECK(
           cudaLaunchKernel(reinterpret_cast<const void*>(program.march), grid, block, args, 0, stream_));
@@ -578,15 +553,13 @@ class CudaBackend final : public Backend {
   long long uploaded_cells_ = -1; ///< the SkipCells version empty_radius_ holds
   BrickCache cache_;
   std::map<std::string, std::unique_ptr<ProgramImage>> program_images_; ///< by program unit; null: cannot
-  DeviceBrick program_voxels_; ///< a host brick's voxels for programs, in device memory
-  BrickView program_voxels_key_;
+  StagedVoxels program_voxels_;                                         ///< a host brick's voxels for programs
   DeviceBuffer<unsigned char> program_buffers_;
   std::array<const void*, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
   DeviceBuffer<GpuProgramFrame> program_frame_;
   /// The mix's layers on the device: voxels (kept while the brick is the same) and colormap.
   struct MixLayerOnDevice {
-    DeviceBrick voxels;
-    BrickView key;
+    StagedVoxels voxels;
     DeviceBuffer<Vec4f> colormap;
   };
   std::unique_ptr<MixedMarcher> gpu_mixer_;

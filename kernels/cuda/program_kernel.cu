@@ -4,6 +4,7 @@
 // nvJitLink links this file's relocatable PTX, embedded in the library, with the program's
 // (sample_program_nvrtc.cpp). Never linked into the library itself.
 #include "gpu_program.h"
+#include "march_pixel.cuh"
 
 extern "C" __device__ int libindex_xac_execute(const LibindexXacFrame* frame, const LibindexXacSample* sample,
                                                float* rgba);
@@ -63,26 +64,16 @@ extern "C" __global__ void libindex_program_setup(GpuProgramFrame* f) {
 /// march_kernel (cuda_backend.cu) with the program's classifier over the brick in device memory.
 extern "C" __global__ void libindex_program_march(MarchParams params, const GpuProgramFrame* f, Rect rect, Vec4f* out,
                                                   unsigned long long* samples) {
-  const int x = rect.x0 + int(blockIdx.x * blockDim.x + threadIdx.x);
-  const int y = rect.y0 + int(blockIdx.y * blockDim.y + threadIdx.y);
-  unsigned long long n = 0;
-  if (x < rect.x1 && y < rect.y1) {
-    Vec4f c;
+  march_pixel(rect, out, samples, [&](int x, int y, unsigned long long& n) {
     switch (f->dtype) {
     case DType::uint8:
-      c = march(params, f->u8, f, x, y, n);
-      break;
+      return march(params, f->u8, f, x, y, n);
     case DType::uint16:
-      c = march(params, f->u16, f, x, y, n);
-      break;
+      return march(params, f->u16, f, x, y, n);
     case DType::int16:
-      c = march(params, f->i16, f, x, y, n);
-      break;
+      return march(params, f->i16, f, x, y, n);
     default:
-      c = march(params, f->f32, f, x, y, n);
+      return march(params, f->f32, f, x, y, n);
     }
-    out[(long long)(y - rect.y0) * rect.width() + (x - rect.x0)] = c;
-  }
-  for (int offset = 16; offset > 0; offset >>= 1) n += __shfl_down_sync(0xffffffffu, n, offset);
-  if (((threadIdx.y * blockDim.x + threadIdx.x) & 31) == 0 && n) atomicAdd(samples, n);
+  });
 }
