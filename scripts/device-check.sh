@@ -54,9 +54,9 @@ if [ -n "${MPI_BUNDLE:-}" ]; then
     for n in 1 2 4 8; do mpi "$n" 90 distributed_test --gtest_filter='*Gpu*'; done
     for n in 1 4; do mpi "$n" 120 insitu_test; done
     # The rest of the multi-rank suite where it was bundled: the automatic backend is CUDA here.
-    for t in distributed_test frame_loop_test scene_render_test insitu_c_test session_unit_test; do
+    for t in distributed_test frame_loop_test scene_render_test insitu_c_test; do
       command -v "$t" >/dev/null || continue
-      for n in 1 3; do [ "$t" = session_unit_test ] && [ "$n" = 3 ] && continue; mpi "$n" 180 "$t"; done
+      for n in 1 3; do mpi "$n" 180 "$t"; done
     done
     for n in 1 2 4; do mpi "$n" 120 e2e_latency_bench --benchmark_color=false; done
     # In-situ overhead on the GPU (bench/gray_scott_overhead.md): no frames, synchronous, asynchronous.

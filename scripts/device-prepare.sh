@@ -14,9 +14,7 @@ cmake --build "$build" -j "$(nproc)" --target kernels_cuda_test kernels_test ker
 mkdir -p "$out/bin" "$out/lib"
 case $out in /*) ;; *) grep -qx "/$out/" .git/info/exclude 2>/dev/null || echo "/$out/" >>.git/info/exclude ;; esac
 cp "$build"/kernels/{kernels_cuda_test,kernels_test,kernels_bench} "$out/bin/"
-ldd "$out"/bin/* | awk '/=> \//{print $3}' | sort -u |
-  grep -v -E '/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libgcc_s|libstdc\+\+)\.so' |
-  xargs -r -I{} cp -L {} "$out/lib/"
+scripts/device-bundle.sh --libs "$out/lib" "$out"/bin/*
 prefix=$(mktemp -d) gs=$(mktemp -d)
 trap 'rm -rf "$prefix" "$gs"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
