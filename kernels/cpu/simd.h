@@ -52,25 +52,10 @@ inline void set_lane(vmask& m, int i, bool b) {
   m = b ? (m | bit) : (m & !bit);
 }
 
-/// A scalar function applied lane by lane (for the rare transcendental: shininess, odd opacity exponents).
-template <class Fn>
-inline vfloat per_lane(vfloat x, Fn fn) {
-  float s[kWidth];
-  std::memcpy(s, &x, sizeof s);
-  for (float& v : s) v = fn(v);
-  vfloat r;
-  std::memcpy(&r, s, sizeof s);
-  return r;
-}
-inline vfloat lane_pow(vfloat x, float e) {
-  return per_lane(x, [e](float v) { return powf(v, e); });
-}
-inline vfloat lane_exp2(vfloat x) {
-  return per_lane(x, [](float v) { return exp2f(v); });
-}
-inline vfloat lane_log2(vfloat x) {
-  return per_lane(x, [](float v) { return log2f(v); });
-}
+// Shininess and opacity exponents other than 1/2: lanes.h's polynomials, as one ray on the host.
+__attribute__((always_inline)) inline vfloat lane_pow(vfloat x, float e) { return polynomial_pow(x, e); }
+__attribute__((always_inline)) inline vfloat lane_exp2(vfloat x) { return polynomial_exp2(x); }
+__attribute__((always_inline)) inline vfloat lane_log2(vfloat x) { return polynomial_log2(x); }
 
 /// base[i] of a byte table of `count` bytes: 4-byte reads that stay inside the table.
 inline vint gather_byte(const uint8_t* base, vint i, int count) {

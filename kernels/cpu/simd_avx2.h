@@ -65,6 +65,7 @@ inline vint operator-(vint a, vint b) { return _mm256_sub_epi32(a.v, b.v); }
 inline vint operator*(vint a, vint b) { return _mm256_mullo_epi32(a.v, b.v); }
 inline vint operator&(vint a, vint b) { return _mm256_and_si256(a.v, b.v); }
 inline vint operator<<(vint a, int s) { return _mm256_slli_epi32(a.v, s); }
+inline vint operator>>(vint a, int s) { return _mm256_srai_epi32(a.v, s); }
 inline vmask operator>(vint a, vint b) { return {_mm256_cmpgt_epi32(a.v, b.v)}; }
 inline vmask operator<(vint a, vint b) { return b > a; }
 inline vmask operator<=(vint a, vint b) { return !(a > b); }
@@ -79,6 +80,8 @@ inline vint truncate_to_int(vfloat x) { return _mm256_cvttps_epi32(x.v); }
 inline vint ceil_to_int(vfloat x) { return _mm256_cvttps_epi32(_mm256_round_ps(x.v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)); }
 inline vint floor_to_int(vfloat x) { return _mm256_cvttps_epi32(_mm256_round_ps(x.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
 inline vfloat to_float(vint i) { return _mm256_cvtepi32_ps(i.v); }
+inline vint float_bits(vfloat x) { return _mm256_castps_si256(x.v); }
+inline vfloat bits_float(vint i) { return _mm256_castsi256_ps(i.v); }
 inline vfloat lane_sqrt(vfloat x) { return _mm256_sqrt_ps(x.v); }
 inline vfloat lane_abs(vfloat x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x.v); }
 inline vint lane_min(vint a, vint b) { return _mm256_min_epi32(a.v, b.v); }

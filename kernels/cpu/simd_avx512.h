@@ -59,6 +59,7 @@ inline vint operator-(vint a, vint b) { return _mm512_sub_epi32(a.v, b.v); }
 inline vint operator*(vint a, vint b) { return _mm512_mullo_epi32(a.v, b.v); }
 inline vint operator&(vint a, vint b) { return _mm512_and_si512(a.v, b.v); }
 inline vint operator<<(vint a, int s) { return _mm512_slli_epi32(a.v, unsigned(s)); }
+inline vint operator>>(vint a, int s) { return _mm512_srai_epi32(a.v, unsigned(s)); }
 inline vmask operator<(vint a, vint b) { return {_mm512_cmp_epi32_mask(a.v, b.v, _MM_CMPINT_LT)}; }
 inline vmask operator<=(vint a, vint b) { return {_mm512_cmp_epi32_mask(a.v, b.v, _MM_CMPINT_LE)}; }
 inline vmask operator>(vint a, vint b) { return {_mm512_cmp_epi32_mask(b.v, a.v, _MM_CMPINT_LT)}; }
@@ -78,6 +79,8 @@ inline vint floor_to_int(vfloat x) {
   return truncate_to_int(_mm512_maskz_roundscale_ps(0xffff, x.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
 }
 inline vfloat to_float(vint i) { return _mm512_maskz_cvtepi32_ps(0xffff, i.v); }
+inline vint float_bits(vfloat x) { return _mm512_castps_si512(x.v); }
+inline vfloat bits_float(vint i) { return _mm512_castsi512_ps(i.v); }
 inline vfloat lane_sqrt(vfloat x) { return _mm512_sqrt_ps(x.v); }
 inline vfloat lane_abs(vfloat x) { return _mm512_abs_ps(x.v); }
 inline vint lane_min(vint a, vint b) { return _mm512_min_epi32(a.v, b.v); }

@@ -118,6 +118,30 @@ TEST(Packets, TinyVolumeOfOneMacroCell) {
   EXPECT_GT(img.at(10, 9).w, 0.01f);
 }
 
+TEST(Packets, TranscendentalsMatchOneRayBitForBit) {
+  SKIP_WITHOUT_ISA();
+  using kernels::simd::kWidth;
+  using kernels::simd::vfloat;
+  int differing = 0, count = 0;
+  for (float first = -130.0f; first < 130.0f; first += 0.37f * kWidth) {
+    alignas(64) float x[kWidth];
+    for (int l = 0; l < kWidth; ++l) x[l] = first + 0.37f * float(l);
+    vfloat v, unit;
+    std::memcpy(&v, x, sizeof v);
+    unit = kernels::simd::lane_abs(v) * (1.0f / 130.0f); // [0, 1]: n.l and 1 - alpha
+    const vfloat e2 = lane_exp2(v), l2 = lane_log2(v), p = lane_pow(unit, 32.0f), q = lane_pow(unit, 1.236f);
+    for (int l = 0; l < kWidth; ++l, ++count) {
+      const float u = std::abs(x[l]) * (1.0f / 130.0f);
+      differing += float_bits(kernels::simd::lane(e2, l)) != float_bits(lane_exp2(x[l]));
+      differing += float_bits(kernels::simd::lane(l2, l)) != float_bits(lane_log2(x[l]));
+      differing += float_bits(kernels::simd::lane(p, l)) != float_bits(lane_pow(u, 32.0f));
+      differing += float_bits(kernels::simd::lane(q, l)) != float_bits(lane_pow(u, 1.236f));
+    }
+  }
+  EXPECT_GT(count, 500);
+  EXPECT_EQ(differing, 0) << "lanes whose exp2, log2 or pow differ from one ray's";
+}
+
 TEST(Packets, SettingsMatchMarchRay) {
   SKIP_WITHOUT_ISA();
   const Brick vol = lumpy({32, 28, 24}, DType::uint8);
