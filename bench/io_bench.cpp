@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reading a brick, as each time step of a series does: a 256^3 raw file from the page cache into a
 // new brick (the read, any conversion, and the brick's memory), then the brick is dropped. Arg: the
-// file's voxel type, 0 float32 (read as it is) or 1 float64 (converted to float32).
+// file's voxel type, 0 float32 (read as it is) or 1 float64 (converted to float32). BM_FreshBrick:
+// what a brick of fresh memory costs before a reader has written a byte of data (its page faults),
+// the first time a session meets a brick of that size.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "libindex/frame_memory.h"
 #include "libindex/io/raw_reader.h"
 
 namespace {
@@ -41,6 +44,21 @@ void BM_ReadBrick(benchmark::State& state) {
   state.SetLabel(io::to_string(type) + " file, float32 brick");
 }
 BENCHMARK(BM_ReadBrick)->ArgName("float64")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_FreshBrick(benchmark::State& state) {
+  const std::size_t mib = std::size_t(state.range(0));
+  std::size_t bytes = mib << 20;
+  for (auto _ : state) {
+    bytes += 4096;                                              // a size no kept block has: fresh memory every time
+    Brick brick({{0, 0, 0}, {int(bytes), 1, 1}}, DType::uint8); // zeroed: every page written once
+    benchmark::DoNotOptimize(brick.bytes.data());
+    state.PauseTiming();
+    brick = Brick(); // freed outside the timing, and not kept (the kept blocks stay bounded)
+    state.ResumeTiming();
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(mib << 20));
+}
+BENCHMARK(BM_FreshBrick)->ArgName("MiB")->Arg(64)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

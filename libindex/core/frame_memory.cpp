@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/frame_memory.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -14,6 +16,7 @@ constexpr std::size_t kSmallest = std::size_t(1) << 20; ///< smaller blocks go b
 constexpr std::size_t kMostBlocks = 8;                  ///< a frame's images, the bricks of a time step and the next
 constexpr std::size_t kMostBytes = std::size_t(1) << 30;
 constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kHugePage = std::size_t(2) << 20; ///< x86-64's and AArch64's (4 KiB granule)
 
 struct Block {
   void* memory;
@@ -47,6 +50,23 @@ void release(Kept& k, void* block) {
   k.release(block);
 }
 
+/// A block of `bytes` from malloc. Blocks of a huge page or more start on a huge-page boundary and
+/// ask for transparent huge pages (where the kernel gives them on request: THP `madvise`, Debian's
+/// default, or `always`): a ray through a large brick gathers voxels from pages all over it, and
+/// with 4 KiB pages nearly every gather of a 1 GiB brick missed the TLB; filling the block also
+/// takes 512 times fewer page faults.
+void* allocate_block(std::size_t bytes) {
+  const bool huge = bytes >= kHugePage;
+  const std::size_t alignment = huge ? kHugePage : kAlignment;
+  const std::size_t length = (bytes + alignment - 1) / alignment * alignment;
+  void* memory = std::aligned_alloc(alignment, length == 0 ? alignment : length);
+  if (!memory) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(memory, length, MADV_HUGEPAGE); // advice: where the kernel declines, 4 KiB pages as before
+#endif
+  return memory;
+}
+
 } // namespace
 
 void* take(std::size_t bytes) {
@@ -68,9 +88,7 @@ void* take(std::size_t bytes) {
         return memory;
       }
   }
-  void* memory = std::aligned_alloc(kAlignment, rounded(bytes == 0 ? 1 : bytes));
-  if (!memory) throw std::bad_alloc();
-  return memory;
+  return allocate_block(bytes);
 }
 
 void give(void* block, std::size_t bytes) noexcept {
