@@ -42,7 +42,8 @@ Rendered render(const BrickView& brick, const FrameParams& f, bool packets) {
   Rendered out{Image(f.width, f.height)};
   const kernels::TableClassifier classify{P.colormap};
   const auto scalar = kernels::make_dense_sampler(brick, static_cast<const T*>(brick.data));
-  const auto packet = kernels::simd::make_packet_sampler<T>(brick);
+  auto packet = kernels::simd::make_packet_sampler<T>(brick);
+  packet.prefetching = true; // as for bricks beyond the caches: it must change no pixel
   for (int y0 = 0; y0 < f.height; y0 += 16)
     for (int x0 = 0; x0 < f.width; x0 += 16) {
       const Rect tile{x0, y0, std::min(x0 + 16, f.width), std::min(y0 + 16, f.height)};
