@@ -55,14 +55,12 @@ struct PacketSampler {
     return {g.x * scale, g.y * scale, g.z * scale};
   }
 
-  /// Asks the memory system for the cell rows that the `active` lanes' sample k + kPrefetchAhead
-  /// will read. Without it a packet waits a memory latency every step: the work between two steps'
-  /// gathers is too long for the core to run ahead into the next one.
-  __attribute__((always_inline)) void prefetch(const MarchParams& P, const RayLanes<vfloat>& r, vmask active) const {
-    constexpr int kPrefetchAhead = 4;
-    vfloat t;
-    const TrilinearCell<vfloat> cell =
-        trilinear_cell(sample_point(P, r, r.k + vint(kPrefetchAhead), t), scalar.centre_min, scalar.centre_max);
+  /// Asks the memory system for the rows of the cell around p (voxel space) that the `active` lanes
+  /// will read some steps on (kPrefetchAhead). Without it a packet in a brick beyond the caches waits
+  /// a memory latency every step: the work between two steps' gathers is too long for the core to
+  /// run ahead into the next one.
+  __attribute__((always_inline)) void prefetch(const Vec3v& p, vmask active) const {
+    const TrilinearCell<vfloat> cell = trilinear_cell(p, scalar.centre_min, scalar.centre_max);
     const vint element = (cell.iz - vint(stored_lo.z)) * vint(scalar.stride_z) +
                          (cell.iy - vint(stored_lo.y)) * vint(scalar.stride_y) + (cell.ix - vint(stored_lo.x));
     alignas(64) int elements[kWidth];
@@ -116,6 +114,9 @@ struct PacketSampler {
     }
   }
 };
+
+/// How many samples ahead of the one they take packets prefetch (PacketSampler::prefetch).
+constexpr int kPrefetchAhead = 4;
 
 /// Bricks above this many bytes are prefetched (PacketSampler::prefetch). Below it the brick stays
 /// in the caches, and the prefetches only cost instructions (256^3 uint8, 16 MiB: 20 % slower with
@@ -288,8 +289,11 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
   return march_lanes<kSkipping>(
       P, tile, out,
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
-        if constexpr (requires { S.prefetch(P, rays, active); })
-          if (S.prefetching) S.prefetch(P, rays, active);
+        if constexpr (requires { S.prefetching; })
+          if (S.prefetching) {
+            vfloat t;
+            S.prefetch(sample_point(P, rays, rays.k + vint(kPrefetchAhead), t), active);
+          }
         return take_sample(P, S, classify, rays, active, acc);
       },
       [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t)
@@ -318,6 +322,14 @@ unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSa
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
         if (any(active)) {
           vfloat t;
+          const Vec3v ahead = sample_point(P, rays, rays.k + vint(kPrefetchAhead), t);
+          for (int i = 0; i < M.count; ++i) // each layer's brick, at that point on its own grid
+            S.visit(i, [&](const auto& layer) {
+              if (!layer.prefetching) return;
+              const Vec3f scale = M.to_layer_scale[i], offset = M.to_layer_offset[i];
+              layer.prefetch({ahead.x * scale.x + offset.x, ahead.y * scale.y + offset.y, ahead.z * scale.z + offset.z},
+                             active);
+            });
           mix_sample<vfloat>(M, S, sample_point(P, rays, rays.k, t), rays.dir, active, acc.color);
         }
         return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));

@@ -292,3 +292,30 @@ TEST(MixedVolumes, RayPacketsGiveTheImageOfOneRayAtATimeBitForBit) {
         EXPECT_EQ(differing, 0) << "skipping " << skipping << ", early termination " << early << ", plane " << plane;
       }
 }
+
+// Packets prefetch the rows they will read in bricks beyond the caches (over 64 MiB: every layer's
+// sampler decides for its own brick); the mixed image must still be one ray's, bit for bit.
+TEST(MixedVolumes, LayersBeyondTheCachesStillMatchOneRayInPackets) {
+  if (!kernels::cpu_packet_isa()) GTEST_SKIP() << "no SIMD ray packets in this build or on this CPU";
+  const Vec3i size{416, 416, 416}; // 72 MiB of uint8
+  const Brick big = make_volume(size, DType::uint8, [](Vec3f c) {
+    return std::fabs(std::fmod(0.037f * c.x + 0.011f * c.y + 0.023f * c.z, 2.0f) - 1.0f);
+  });
+  FrameParams fa = oblique_view(size);
+  fa.colormap = colormap_preset("viridis", 0.05f);
+  FrameParams fb = fa;
+  fb.colormap = colormap_preset("magma", 0.08f);
+  fb.colormap.domain_min = 0.4f, fb.colormap.mode = BoundaryMode::clamp_to_transparent;
+  fb.settings.shading.enabled = true;
+  const kernels::MixedLayer layers[2] = {{whole_view(big), &fa}, {whole_view(big), &fb}};
+  Image one(fa.width, fa.height), packets(fa.width, fa.height);
+  const RenderStats s1 = kernels::make_cpu_backend(false)->render_mixed(layers, one.view());
+  const RenderStats sp = kernels::make_cpu_backend(true)->render_mixed(layers, packets.view());
+  EXPECT_EQ(sp.samples, s1.samples);
+  EXPECT_GT(max_alpha(one), 0.3f);
+  int differing = 0;
+  for (int y = 0; y < one.height(); ++y)
+    for (int x = 0; x < one.width(); ++x)
+      differing += std::memcmp(&one.at(x, y), &packets.at(x, y), sizeof(Vec4f)) != 0;
+  EXPECT_EQ(differing, 0);
+}
