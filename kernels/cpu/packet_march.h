@@ -120,7 +120,7 @@ constexpr int kPrefetchAhead = 4;
 
 /// Bricks above this many bytes are prefetched (PacketSampler::prefetch). Below it the brick stays
 /// in the caches, and the prefetches only cost instructions (256^3 uint8, 16 MiB: 20 % slower with
-/// them; 633^3 and 1024^3: 25-45 % faster, bench/RESULTS.md).
+/// them; 633^3 and 1024^3 without skipping: 20-42 % faster, bench/RESULTS.md).
 constexpr long long kPrefetchAboveBytes = 64ll << 20;
 
 /// True when a brick's stored box can be addressed with 32-bit offsets by 4-byte reads.

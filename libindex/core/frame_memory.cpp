@@ -52,9 +52,9 @@ void release(Kept& k, void* block) {
 
 /// A block of `bytes` from malloc. Blocks of a huge page or more start on a huge-page boundary and
 /// ask for transparent huge pages (where the kernel gives them on request: THP `madvise`, Debian's
-/// default, or `always`): a ray through a large brick gathers voxels from pages all over it, and
-/// with 4 KiB pages nearly every gather of a 1 GiB brick missed the TLB; filling the block also
-/// takes 512 times fewer page faults.
+/// default, or `always`). Filling such a block takes 512 times fewer page faults: a fresh 1 GiB
+/// brick was zeroed in 0.09-1.5 s instead of 2.5 s on the development VM, and random reads all over
+/// it (a ray's gathers) took 10 % less time.
 void* allocate_block(std::size_t bytes) {
   const bool huge = bytes >= kHugePage;
   const std::size_t alignment = huge ? kHugePage : kAlignment;
