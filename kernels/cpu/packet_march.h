@@ -6,6 +6,7 @@
 /// lengths). Each lane computes exactly what march_ray computes for its pixel, bit for bit.
 /// Include only from units compiled for AVX2 or AVX-512 (LIBINDEX_SIMD_WIDTH > 0).
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 
@@ -123,17 +124,22 @@ constexpr int kPrefetchAhead = 4;
 /// them; 633^3 and 1024^3 without skipping: 20-42 % faster, bench/RESULTS.md).
 constexpr long long kPrefetchAboveBytes = 64ll << 20;
 
-/// True when a brick's stored box can be addressed with 32-bit offsets by 4-byte reads.
+/// True when a brick's stored box can be addressed with the gathers' 32-bit offsets: byte offsets
+/// for 8- and 16-bit voxels (4-byte reads of two neighbours: up to 2 GiB), element offsets scaled
+/// by 4 for float32 (up to 2^31 voxels, 8 GiB: a rank's 1024^3 float32 brick marches in packets).
 inline bool packet_addressable(const BrickView& b) {
-  const long long bytes = b.stored.voxel_count() * (long long)dtype_size(b.dtype);
+  const long long voxels = b.stored.voxel_count(), bytes = voxels * (long long)dtype_size(b.dtype);
+  if (b.dtype == DType::float32) return voxels >= 1 && voxels < (long long)INT_MAX - 64;
   return bytes >= 4 && bytes < (long long)INT_MAX - 64;
 }
 
 template <class T>
 PacketSampler<T> make_packet_sampler(const BrickView& b) {
   const long long bytes = b.stored.voxel_count() * (long long)sizeof(T);
-  return {make_dense_sampler(b, static_cast<const T*>(b.data)), static_cast<const uint8_t*>(b.data), int(bytes),
-          b.stored.lo, bytes > kPrefetchAboveBytes};
+  // byte_count bounds the 4-byte reads of 8- and 16-bit voxels, which stay below 2 GiB; float32
+  // bricks (gathered by element) may be larger and never read it.
+  return {make_dense_sampler(b, static_cast<const T*>(b.data)), static_cast<const uint8_t*>(b.data),
+          int(std::min<long long>(bytes, INT_MAX)), b.stored.lo, bytes > kPrefetchAboveBytes};
 }
 
 // A ray enters lane l of a packet, or its result leaves it.
