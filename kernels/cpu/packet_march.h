@@ -19,14 +19,16 @@
 #if LIBINDEX_SIMD_WIDTH
 namespace libindex::kernels::simd {
 
-/// DenseSampler's reads as gathers. Offsets are 32-bit, relative to the stored box.
-/// Integer voxels are read two neighbours along x per 4-byte gather.
+/// DenseSampler's reads as gathers. Their offsets are signed 32-bit, so they count from the stored
+/// box's middle voxel (`centre`): either way 2^31 of them, bytes for 8- and 16-bit voxels (bricks
+/// up to 4 GiB), elements for float32 (up to 2^32 voxels). Integer voxels are read two neighbours
+/// along x per 4-byte gather.
 template <class T>
 struct PacketSampler {
   DenseSampler<T> scalar;
-  const uint8_t* bytes; ///< the stored box
-  int byte_count;
-  Vec3i stored_lo;
+  const uint8_t* centre;    ///< the stored box's voxel voxel_count / 2
+  int last_read;            ///< the byte offset from `centre` of the last 4-byte read inside the box
+  Vec3i origin;             ///< element_of(origin) is 0: the stored box's lower corner, x moved to `centre`
   bool prefetching = false; ///< prefetch() pays: the brick is larger than the caches (make_packet_sampler)
 
   float value(Vec3f p) const { return scalar.value(p); }
@@ -41,17 +43,16 @@ struct PacketSampler {
   Vec3f gradient(Vec3f p) const { return scalar.gradient(p); }
 
   Vec3v gradient(const Vec3v& p) const {
-    const Vec3v g = trilinear_gradient(
-        p, scalar.centre_min, scalar.centre_max, [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) {
-          const vint element = (z - vint(stored_lo.z)) * vint(scalar.stride_z) +
-                               (y - vint(stored_lo.y)) * vint(scalar.stride_y) + (xa - vint(stored_lo.x));
-          if constexpr (sizeof(T) == 4) {
-            const float* f = reinterpret_cast<const float*>(bytes);
-            a = gather(f, element), b = gather(f, element + (xb - xa));
-          } else {
-            read_pair(element, xb - xa, a, b);
-          }
-        });
+    const Vec3v g = trilinear_gradient(p, scalar.centre_min, scalar.centre_max,
+                                       [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) {
+                                         const vint element = element_of(xa, y, z);
+                                         if constexpr (sizeof(T) == 4) {
+                                           const float* f = reinterpret_cast<const float*>(centre);
+                                           a = gather(f, element), b = gather(f, element + (xb - xa));
+                                         } else {
+                                           read_pair(element, xb - xa, a, b);
+                                         }
+                                       });
     const vfloat scale(voxel_scale<T>());
     return {g.x * scale, g.y * scale, g.z * scale};
   }
@@ -62,28 +63,33 @@ struct PacketSampler {
   /// run ahead into the next one.
   __attribute__((always_inline)) void prefetch(const Vec3v& p, vmask active) const {
     const TrilinearCell<vfloat> cell = trilinear_cell(p, scalar.centre_min, scalar.centre_max);
-    const vint element = (cell.iz - vint(stored_lo.z)) * vint(scalar.stride_z) +
-                         (cell.iy - vint(stored_lo.y)) * vint(scalar.stride_y) + (cell.ix - vint(stored_lo.x));
+    const vint element = element_of(cell.ix, cell.iy, cell.iz);
     alignas(64) int elements[kWidth];
     std::memcpy(elements, &element, sizeof elements);
     const long row = long(scalar.stride_y) * long(sizeof(T)), slice = long(scalar.stride_z) * long(sizeof(T));
     for (int l = 0; l < kWidth; ++l)
       if (lane(active, l)) { // a clamped cell: the addresses are inside the brick (and prefetches never fault)
-        const uint8_t* a = bytes + long(elements[l]) * long(sizeof(T));
+        const uint8_t* a = centre + long(elements[l]) * long(sizeof(T));
         __builtin_prefetch(a), __builtin_prefetch(a + row), __builtin_prefetch(a + slice);
         __builtin_prefetch(a + row + slice);
       }
   }
 
+  /// Voxel (x, y, z)'s offset from `centre` in elements. The products may pass 2^31 in a brick over
+  /// 2 GiB: the lanes' integer arithmetic wraps, and the offset itself fits.
+  vint element_of(vint x, vint y, vint z) const {
+    return (z - vint(origin.z)) * vint(scalar.stride_z) + (y - vint(origin.y)) * vint(scalar.stride_y) +
+           (x - vint(origin.x));
+  }
+
   void fetch8(vint ix, vint iy, vint iz, vint dx, vint dy, vint dz, vfloat* c) const {
-    const vint row = (iz - vint(stored_lo.z)) * vint(scalar.stride_z) +
-                     (iy - vint(stored_lo.y)) * vint(scalar.stride_y) + (ix - vint(stored_lo.x));
+    const vint row = element_of(ix, iy, iz);
     // dy, dz are 0 or 1: 0 - d is a mask of all ones or none (cheaper than a multiply).
     const vint oy = vint(scalar.stride_y) & (vint(0) - dy), oz = vint(scalar.stride_z) & (vint(0) - dz);
     const vint rows[4] = {row, row + oy, row + oz, row + oz + oy};
     for (int r = 0; r < 4; ++r) {
       if constexpr (sizeof(T) == 4) {
-        const float* f = reinterpret_cast<const float*>(bytes);
+        const float* f = reinterpret_cast<const float*>(centre);
         c[2 * r] = gather(f, rows[r]);
         c[2 * r + 1] = gather(f, rows[r] + dx);
       } else {
@@ -97,8 +103,8 @@ struct PacketSampler {
   void read_pair(vint element, vint dx, vfloat& first, vfloat& second) const {
     constexpr int kBits = 8 * int(sizeof(T));
     const vint offset = sizeof(T) == 1 ? element : element << 1;
-    const vint start = lane_min(offset, vint(byte_count - 4));
-    const vint word = gather_4_bytes(bytes, start);
+    const vint start = lane_min(offset, vint(last_read));
+    const vint word = gather_4_bytes(centre, start);
     const vint shift = (offset - start) << 3;
     const vint shift_next = shift + (dx << (sizeof(T) == 1 ? 3 : 4));
     if constexpr (std::is_signed_v<T>) { // int16: sign-extend from the top of the word
@@ -124,22 +130,26 @@ constexpr int kPrefetchAhead = 4;
 /// them; 633^3 and 1024^3 without skipping: 20-42 % faster, bench/RESULTS.md).
 constexpr long long kPrefetchAboveBytes = 64ll << 20;
 
-/// True when a brick's stored box can be addressed with the gathers' 32-bit offsets: byte offsets
-/// for 8- and 16-bit voxels (4-byte reads of two neighbours: up to 2 GiB), element offsets scaled
-/// by 4 for float32 (up to 2^31 voxels, 8 GiB: a rank's 1024^3 float32 brick marches in packets).
+/// True when a brick's stored box can be addressed with the gathers' signed 32-bit offsets from its
+/// middle (PacketSampler): bytes for 8- and 16-bit voxels (up to 4 GiB), elements for float32 (up
+/// to 2^32 voxels, 16 GiB). Larger bricks are marched one ray at a time.
 inline bool packet_addressable(const BrickView& b) {
+  constexpr long long kOffsets = 1ll << 32, kMargin = 128; // the reads' reach beyond a voxel
   const long long voxels = b.stored.voxel_count(), bytes = voxels * (long long)dtype_size(b.dtype);
-  if (b.dtype == DType::float32) return voxels >= 1 && voxels < (long long)INT_MAX - 64;
-  return bytes >= 4 && bytes < (long long)INT_MAX - 64;
+  if (b.dtype == DType::float32) return voxels >= 1 && voxels < kOffsets - kMargin;
+  return bytes >= 4 && bytes < kOffsets - kMargin;
 }
 
 template <class T>
 PacketSampler<T> make_packet_sampler(const BrickView& b) {
-  const long long bytes = b.stored.voxel_count() * (long long)sizeof(T);
-  // byte_count bounds the 4-byte reads of 8- and 16-bit voxels, which stay below 2 GiB; float32
-  // bricks (gathered by element) may be larger and never read it.
-  return {make_dense_sampler(b, static_cast<const T*>(b.data)), static_cast<const uint8_t*>(b.data),
-          int(std::min<long long>(bytes, INT_MAX)), b.stored.lo, bytes > kPrefetchAboveBytes};
+  const long long voxels = b.stored.voxel_count(), bytes = voxels * (long long)sizeof(T);
+  const long long middle = voxels / 2;
+  const uint8_t* centre = static_cast<const uint8_t*>(b.data) + middle * (long long)sizeof(T);
+  // origin.x folds the middle into the x term; in a brick over 2 GiB it wraps like the lanes do.
+  const Vec3i origin{int(uint32_t(uint64_t(b.stored.lo.x) + uint64_t(middle))), b.stored.lo.y, b.stored.lo.z};
+  return {make_dense_sampler(b, static_cast<const T*>(b.data)), centre,
+          int(std::min<long long>(bytes - 4 - middle * (long long)sizeof(T), INT_MAX)), origin,
+          bytes > kPrefetchAboveBytes};
 }
 
 // A ray enters lane l of a packet, or its result leaves it.

@@ -144,9 +144,9 @@ TEST(Packets, TranscendentalsMatchOneRayBitForBit) {
   EXPECT_EQ(differing, 0) << "lanes whose exp2, log2 or pow differ from one ray's";
 }
 
-// Which bricks march in packets: the gathers' offsets are 32-bit, bytes for 8- and 16-bit voxels
-// and elements for float32, so a float brick may hold four times the bytes of the others.
-TEST(Packets, FloatBricksUpTo8GiBMarchInPackets) {
+// Which bricks march in packets: the gathers' offsets are signed 32-bit from the brick's middle,
+// bytes for 8- and 16-bit voxels and elements for float32.
+TEST(Packets, BricksUpTo4GiBOr2To32FloatsMarchInPackets) {
   const auto fits = [](Vec3i n, DType t) {
     BrickView v;
     v.dtype = t;
@@ -154,18 +154,20 @@ TEST(Packets, FloatBricksUpTo8GiBMarchInPackets) {
     return kernels::simd::packet_addressable(v);
   };
   EXPECT_TRUE(fits({1024, 1024, 1024}, DType::float32)) << "4 GiB of float32";
-  EXPECT_TRUE(fits({1024, 1024, 2047}, DType::float32)) << "just under 8 GiB";
-  EXPECT_FALSE(fits({1024, 1024, 2048}, DType::float32)) << "2^31 voxels";
-  EXPECT_TRUE(fits({1024, 1024, 2047}, DType::uint8)) << "just under 2 GiB of uint8";
-  EXPECT_FALSE(fits({1024, 1024, 2048}, DType::uint8));
-  EXPECT_FALSE(fits({1024, 1024, 1024}, DType::int16)) << "2 GiB of int16";
+  EXPECT_TRUE(fits({1024, 1024, 4095}, DType::float32)) << "just under 16 GiB";
+  EXPECT_FALSE(fits({1024, 1024, 4096}, DType::float32)) << "2^32 voxels";
+  EXPECT_TRUE(fits({1024, 1024, 4095}, DType::uint8)) << "just under 4 GiB of uint8";
+  EXPECT_FALSE(fits({1024, 1024, 4096}, DType::uint8));
+  EXPECT_TRUE(fits({1024, 1024, 2047}, DType::int16)) << "just under 4 GiB of int16";
+  EXPECT_FALSE(fits({1024, 1024, 2048}, DType::int16));
   EXPECT_FALSE(fits({1, 1, 1}, DType::uint8)) << "under one 4-byte read";
 }
 
-// The same with real memory: a float32 brick of more than 2 GiB (offsets past 2^31 bytes) in
-// packets equals one ray at a time. Needs 2.2 GB, so it runs only where 8 GiB are available.
-TEST(Packets, AFloatBrickBeyond2GiBMatchesMarchRay) {
-  SKIP_WITHOUT_ISA();
+// The same with real memory: bricks of more than 2 GiB (offsets from the middle past 2^30 voxels,
+// products past 2^31) in packets equal one ray at a time, seen from their far end. Each needs 2.2
+// GB, so they run only where 8 GiB are available (a few seconds each).
+template <class T>
+void expect_large_brick_matches_march_ray(Vec3i n, const char* what) {
   long long available_kib = 0;
   std::ifstream meminfo("/proc/meminfo");
   for (std::string key; meminfo >> key;)
@@ -175,14 +177,24 @@ TEST(Packets, AFloatBrickBeyond2GiBMatchesMarchRay) {
     }
   if (available_kib < 8ll << 20)
     GTEST_SKIP() << "needs 8 GiB of available memory, has " << (available_kib >> 10) << " MiB";
-  const Vec3i n{1024, 1024, 520}; // 545 M voxels, 2.18 GB
-  Brick vol({{0, 0, 0}, n}, DType::float32);
-  float* v = vol.data<float>();
-  for (long long i = 0, count = vol.box.voxel_count(); i < count; ++i) v[i] = float((i * 2654435761ll) % 1000) * 0.001f;
-  FrameParams f = perspective_view(40, 30, {1500, -300, 900}, {512, 512, 480}); // sees the far end: z near 520
+  Brick vol({{0, 0, 0}, n}, std::is_same_v<T, float> ? DType::float32 : DType::uint8);
+  T* v = vol.data<T>();
+  for (long long i = 0, count = vol.box.voxel_count(); i < count; ++i) v[i] = T((i * 2654435761ll) % 200);
+  FrameParams f = perspective_view(40, 30, {1500, -300, 1.7f * float(n.z)}, {512, 512, 0.9f * float(n.z)});
+  f.colormap.domain_min = 0.0f, f.colormap.domain_max = 200.0f * voxel_scale<T>(); // the values' range
   f.settings.shading.enabled = true;
-  const Image img = expect_identical(whole_view(vol), f, "1024x1024x520 float32");
-  EXPECT_GT(img.at(20, 15).w, 0.01f);
+  const Image img = expect_identical(whole_view(vol), f, what);
+  EXPECT_GT(img.at(20, 15).w, 0.01f) << what;
+}
+
+TEST(Packets, AFloatBrickBeyond2GiBMatchesMarchRay) {
+  SKIP_WITHOUT_ISA();
+  expect_large_brick_matches_march_ray<float>({1024, 1024, 520}, "1024x1024x520 float32, 2.18 GB");
+}
+
+TEST(Packets, AByteBrickBeyond2GiBMatchesMarchRay) {
+  SKIP_WITHOUT_ISA();
+  expect_large_brick_matches_march_ray<uint8_t>({1024, 1024, 2100}, "1024x1024x2100 uint8, 2.2 GB");
 }
 
 TEST(Packets, SettingsMatchMarchRay) {
