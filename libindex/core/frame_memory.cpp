@@ -39,7 +39,9 @@ Kept& kept() {
   return *k;
 }
 
-std::size_t rounded(std::size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+std::size_t rounded(std::size_t bytes, std::size_t alignment = kAlignment) {
+  return (bytes + alignment - 1) / alignment * alignment;
+}
 
 /// Frees a block that is not kept, to whichever allocated it. Holds k.mutex.
 void release(Kept& k, void* block) {
@@ -58,7 +60,7 @@ void release(Kept& k, void* block) {
 void* allocate_block(std::size_t bytes) {
   const bool huge = bytes >= kHugePage;
   const std::size_t alignment = huge ? kHugePage : kAlignment;
-  const std::size_t length = (bytes + alignment - 1) / alignment * alignment;
+  const std::size_t length = rounded(bytes, alignment);
   void* memory = std::aligned_alloc(alignment, length == 0 ? alignment : length);
   if (!memory) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE

@@ -52,21 +52,14 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_sqrt(float x) { return sqrt
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_abs(float x) { return fabsf(x); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_min(float a, float b) { return fminf(a, b); }
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int lane_min(int a, int b) { return a < b ? a : b; }
-/// The bits of a float as an int, and back (bit_cast; the device's own intrinsics in device code).
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int float_bits(float x) {
+// The bits of a float as an int, and back: bit_cast, or the device's own intrinsics in device code.
 #if LIBINDEX_DEVICE_PASS
-  return __float_as_int(x);
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int float_bits(float x) { return __float_as_int(x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float bits_float(int i) { return __int_as_float(i); }
 #else
-  return __builtin_bit_cast(int, x);
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE int float_bits(float x) { return __builtin_bit_cast(int, x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float bits_float(int i) { return __builtin_bit_cast(float, i); }
 #endif
-}
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float bits_float(int i) {
-#if LIBINDEX_DEVICE_PASS
-  return __int_as_float(i);
-#else
-  return __builtin_bit_cast(float, i);
-#endif
-}
 /// table[i] of 4-float entries (SIMD lanes load each lane's entry and transpose).
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec4f gather_entry(const Vec4f* table, int i) { return table[i]; }
 /// base[i] of a byte table of `count` bytes (SIMD lanes read 4 bytes and must stay inside).
@@ -145,26 +138,14 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE F polynomial_pow(F x, float e) {
 
 // One ray on the host uses the polynomials, so that it equals a packet's lane bit for bit; the
 // device uses its own (within the GPU/CPU parity tolerance).
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_exp2(float x) {
 #if LIBINDEX_DEVICE_PASS
-  return exp2f(x);
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_exp2(float x) { return exp2f(x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_log2(float x) { return log2f(x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_pow(float x, float e) { return powf(x, e); }
 #else
-  return polynomial_exp2(x);
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_exp2(float x) { return polynomial_exp2(x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_log2(float x) { return polynomial_log2(x); }
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_pow(float x, float e) { return polynomial_pow(x, e); }
 #endif
-}
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_log2(float x) {
-#if LIBINDEX_DEVICE_PASS
-  return log2f(x);
-#else
-  return polynomial_log2(x);
-#endif
-}
-LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE float lane_pow(float x, float e) {
-#if LIBINDEX_DEVICE_PASS
-  return powf(x, e);
-#else
-  return polynomial_pow(x, e);
-#endif
-}
 
 } // namespace libindex
