@@ -305,11 +305,10 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
   return march_lanes<kSkipping>(
       P, tile, out,
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
-        if constexpr (requires { S.prefetching; })
-          if (S.prefetching) {
-            vfloat t;
-            S.prefetch(sample_point(P, rays, rays.k + vint(kPrefetchAhead), t), active);
-          }
+        if (S.prefetching) {
+          vfloat t;
+          S.prefetch(sample_point(P, rays, rays.k + vint(kPrefetchAhead), t), active);
+        }
         return take_sample(P, S, classify, rays, active, acc);
       },
       [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t)
@@ -333,19 +332,20 @@ using PacketLayerSamplers = LayerSamplers<PacketSampler>;
 template <bool kSkipping>
 unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
   const MarchParams& P = M.lattice;
+  bool prefetching = false; // some layer's brick is beyond the caches
+  for (int i = 0; i < M.count; ++i) prefetching |= S.visit(i, [](const auto& layer) { return layer.prefetching; });
   return march_lanes<kSkipping>(
       P, tile, out,
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
         if (any(active)) {
           vfloat t;
-          const Vec3v ahead = sample_point(P, rays, rays.k + vint(kPrefetchAhead), t);
-          for (int i = 0; i < M.count; ++i) // each layer's brick, at that point on its own grid
-            S.visit(i, [&](const auto& layer) {
-              if (!layer.prefetching) return;
-              const Vec3f scale = M.to_layer_scale[i], offset = M.to_layer_offset[i];
-              layer.prefetch({ahead.x * scale.x + offset.x, ahead.y * scale.y + offset.y, ahead.z * scale.z + offset.z},
-                             active);
-            });
+          if (prefetching) {
+            const Vec3v ahead = sample_point(P, rays, rays.k + vint(kPrefetchAhead), t);
+            for (int i = 0; i < M.count; ++i) // each layer's brick, at that point on its own grid
+              S.visit(i, [&](const auto& layer) {
+                if (layer.prefetching) layer.prefetch(layer_point(M, i, ahead), active);
+              });
+          }
           mix_sample<vfloat>(M, S, sample_point(P, rays, rays.k, t), rays.dir, active, acc.color);
         }
         return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));

@@ -61,6 +61,13 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneVec4<F> layer_sample(const MarchPa
           select(shows, correct_opacity(c.w, L.opacity_exponent), zero)};
 }
 
+/// Lattice point p (voxel space of M.lattice) in layer i's voxel space.
+template <class Vec3>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 layer_point(const MixParams& M, int i, const Vec3& p) {
+  const Vec3f scale = M.to_layer_scale[i], offset = M.to_layer_offset[i];
+  return {p.x * scale.x + offset.x, p.y * scale.y + offset.y, p.z * scale.z + offset.z};
+}
+
 /// Mixes every layer's sample at p (the mixing rule above) and composites it front to back into
 /// `o`, for the lanes in `active`. `S.visit(i, f)` calls f with layer i's sampler (the layers may
 /// hold different voxel types). Written once for one ray and for a packet, so both agree bit for bit.
@@ -71,8 +78,7 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void mix_sample(const MixParams& M, co
   F transmittance(1.0f), weight(0.0f);
   LaneVec3<F> rgb{F(0.0f), F(0.0f), F(0.0f)};
   for (int i = 0; i < M.count; ++i) {
-    const Vec3f scale = M.to_layer_scale[i], offset = M.to_layer_offset[i];
-    const LaneVec3<F> q{p.x * scale.x + offset.x, p.y * scale.y + offset.y, p.z * scale.z + offset.z};
+    const LaneVec3<F> q = layer_point(M, i, p);
     const LaneVec4<F> c =
         S.visit(i, [&](const auto& sampler) { return layer_sample<F>(M.layer[i], sampler, q, ray_dir, active); });
     transmittance = transmittance * (1.0f - c.w);
