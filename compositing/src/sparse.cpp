@@ -260,6 +260,10 @@ Message parse(const std::byte* data, size_t size, const Rect& region, PixelForma
   // its width from them (found by fuzz_compositing_decoders: an int overflow in Rect::width()).
   if (h.tight.empty()) m.header.tight = Rect{};
   if (h.rows_per_chunk == 0) corrupt("zero rows per chunk");
+  // More rows than the extent holds mean one chunk. Clamped so that the blenders' int row counts
+  // stay positive (found by fuzz_compositing_decoders: 2^31 rows per chunk made a chunk's pixel
+  // count wrap, and Blend::replace cleared past the canvas).
+  m.header.rows_per_chunk = std::min(h.rows_per_chunk, uint32_t(h.extent.height()));
   const size_t chunks = size_t(chunk_count(h));
   const size_t table_bytes = sizeof(uint64_t) * chunks;
   if (size < sizeof(MessageHeader) + table_bytes) corrupt("truncated chunk table");

@@ -581,6 +581,33 @@ TEST(Sparse, EncodeParseBlendRoundTrip) {
   EXPECT_EQ(detail::encode(blank, part, PixelFormat::f32).size, sizeof(detail::MessageHeader)); // a marker
 }
 
+TEST(Sparse, RowsPerChunkBeyondTheExtentMeanOneChunk) {
+  // A whole-walk message of a blank part: one chunk, no runs; replace clears the part. Its rows per
+  // chunk rewritten to 2^31 (beyond an int) must still mean one chunk of the part's rows: before
+  // parse() clamped it, the chunk's pixel count wrapped and replace cleared past the canvas.
+  Frame f;
+  f.width = 40;
+  f.height = 30;
+  Image image = make_image(f, 0, Rect{0, 0, 40, 30});
+  const Rect part{4, 6, 36, 20};
+  const detail::Tile blank(image.view(), Rect{});
+  detail::Buffer b = detail::encode(blank, part, PixelFormat::f32, detail::Walk::whole);
+  ASSERT_EQ(b.size, sizeof(detail::MessageHeader) + sizeof(uint64_t));
+  for (const uint32_t rows : {15u, 1u << 31, ~0u}) {
+    detail::MessageHeader h;
+    std::memcpy(&h, b.data(), sizeof h);
+    h.rows_per_chunk = rows;
+    std::memcpy(b.data(), &h, sizeof h);
+    const detail::Message m = detail::parse(b.data(), b.size, part, PixelFormat::f32);
+    EXPECT_EQ(m.chunks, 1u) << rows;
+    EXPECT_EQ(m.header.rows_per_chunk, uint32_t(part.height())) << rows;
+    std::vector<Vec4f> canvas(size_t(part.area()), Vec4f{1, 1, 1, 1});
+    detail::blend(m, detail::Canvas{canvas.data(), part.x0, part.y0, part.width()}, detail::Blend::replace);
+    EXPECT_EQ(std::count_if(canvas.begin(), canvas.end(), [](const Vec4f& p) { return p.w == 0.0f; }), part.area())
+        << rows;
+  }
+}
+
 TEST(Strategy, NamesAndTheAutomaticRule) {
   for (Strategy s : {Strategy::automatic, Strategy::direct_send, Strategy::binary_swap, Strategy::radix_k})
     EXPECT_EQ(parse_strategy(to_string(s)), s);
