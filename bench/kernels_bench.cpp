@@ -3,7 +3,8 @@
 // core and on all cores (CPU, in SIMD packets and one ray at a time) and on the GPU when one answers
 // (hardware and software trilinear); and BM_CpuLarge: the same kind of volume at 256^3, 633^3 and
 // 1024^3 from an axis, a face diagonal and the body diagonal, shading off and on (does the rate hold
-// for volumes far larger than the caches, and what does shading cost?); BM_Mixed: two volumes mixed per
+// for volumes far larger than the caches, and what does shading cost?), and BM_CpuLargeVoxelStep: the
+// large volumes at 256^3's step in voxels; BM_Mixed: two volumes mixed per
 // sample against one; BM_SampleProgram: a compiled volume sample program against the built-in
 // colormap; BM_SkipGridBuild: a new brick's macro cells on the CPU; on the GPU also BM_CudaLarge
 // (the large volumes at 1080p), BM_CudaUpload (a new brick each frame), BM_CudaFrameCopyBack (the
@@ -160,6 +161,24 @@ void BM_CpuLarge(benchmark::State& state) {
 BENCHMARK(BM_CpuLarge)
     ->ArgNames({"n", "view", "shading", "skip"})
     ->ArgsProduct({{256, 633, 1024}, {0, 1, 2}, {0, 1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(2);
+
+// The same views with the step fixed at 0.5 voxels, as at 256^3, instead of scaled with n: rays of
+// 2.5x (633^3) and 4x (1024^3) the samples, consecutive samples sharing cache lines as they do at
+// 256^3. Against BM_CpuLarge/n:256, the rate that the storage layout alone keeps on a large volume.
+void BM_CpuLargeVoxelStep(benchmark::State& state) {
+  const int n = int(state.range(0)), view = int(state.range(1));
+  auto backend = kernels::make_cpu_backend(true);
+  state.SetLabel(backend->name() + (view == 0 ? ", axis" : view == 1 ? ", face diagonal" : ", body diagonal"));
+  FrameParams f = large_frame(n, view, state.range(2) != 0, false);
+  f.settings.sampling_distance = 0.5f;
+  march(state, *backend, f, large_volume(n));
+}
+BENCHMARK(BM_CpuLargeVoxelStep)
+    ->ArgNames({"n", "view", "shading"})
+    ->ArgsProduct({{633, 1024}, {0, 1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(2);
