@@ -29,7 +29,7 @@ struct MessageHeader {
   Rect extent;             ///< the rectangle the runs walk; empty for a marker
   Rect tight;              ///< bounding box of the non-empty pixels, inside extent
   uint32_t format;         ///< PixelFormat
-  uint32_t rows_per_chunk; ///< rows of extent per chunk
+  uint32_t rows_per_chunk; ///< rows of extent per chunk; parse() clamps it to extent's height
 };
 static_assert(sizeof(MessageHeader) == 40);
 
