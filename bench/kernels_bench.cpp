@@ -151,11 +151,14 @@ FrameParams large_frame(int n, int view, bool shading, bool skipping) {
   return f;
 }
 
+/// ", axis", ", face diagonal" or ", body diagonal": the label of large_frame's view.
+const char* view_label(int view) { return view == 0 ? ", axis" : view == 1 ? ", face diagonal" : ", body diagonal"; }
+
 void BM_CpuLarge(benchmark::State& state) {
   const int n = int(state.range(0)), view = int(state.range(1));
   const bool shading = state.range(2) != 0, skipping = state.range(3) != 0;
   auto backend = kernels::make_cpu_backend(true);
-  state.SetLabel(backend->name() + (view == 0 ? ", axis" : view == 1 ? ", face diagonal" : ", body diagonal"));
+  state.SetLabel(backend->name() + view_label(view));
   march(state, *backend, large_frame(n, view, shading, skipping), large_volume(n));
 }
 BENCHMARK(BM_CpuLarge)
@@ -171,7 +174,7 @@ BENCHMARK(BM_CpuLarge)
 void BM_CpuLargeVoxelStep(benchmark::State& state) {
   const int n = int(state.range(0)), view = int(state.range(1));
   auto backend = kernels::make_cpu_backend(true);
-  state.SetLabel(backend->name() + (view == 0 ? ", axis" : view == 1 ? ", face diagonal" : ", body diagonal"));
+  state.SetLabel(backend->name() + view_label(view));
   FrameParams f = large_frame(n, view, state.range(2) != 0, false);
   f.settings.sampling_distance = 0.5f;
   march(state, *backend, f, large_volume(n));
