@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -188,12 +189,19 @@ void composite_frames(benchmark::State& state, Strategy strategy, int size, Pixe
 
 const char* name(PixelFormat f) { return f == PixelFormat::f32 ? "f32" : (f == PixelFormat::f16 ? "f16" : "u8"); }
 
+/// Frames per benchmark: 10, or COMPOSITING_BENCH_FRAMES (a profile wants hundreds). The same on
+/// every rank, since each inherits mpirun's environment.
+int frames_per_benchmark() {
+  const char* frames = std::getenv("COMPOSITING_BENCH_FRAMES");
+  return frames && std::atoi(frames) > 0 ? std::atoi(frames) : 10;
+}
+
 /// Fixed iterations (every rank must run the same frames, so the library may not pick a count),
 /// manual time, and a `min` over --benchmark_repetitions: on a shared machine the fastest
 /// repetition is the one least disturbed by others.
 void setup(benchmark::internal::Benchmark* b) {
   b->UseManualTime()
-      ->Iterations(10)
+      ->Iterations(frames_per_benchmark())
       ->Unit(benchmark::kMillisecond)
       ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
 }
