@@ -183,19 +183,25 @@ void encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk, B
   const int chunks = (extent.height() + rows - 1) / rows;
   const size_t bytes_per_pixel = pixel_bytes(format);
 
-  // Pass 1 sizes every chunk, so that pass 2 writes each in place, in parallel, with no copy.
-  counts.assign(size_t(chunks), ChunkCount{});
+  // Pass 1 finds every chunk's runs and sizes it, so that pass 2 writes each in place, in
+  // parallel, with no copy, reading only the non-empty pixels again.
+  if (counts.size() < size_t(chunks)) counts.resize(size_t(chunks));
   for_each_item(chunks, data.area(), [&](int c) {
     ChunkCount& n = counts[size_t(c)];
+    n.bytes = 0;
+    n.tight = {};
+    n.runs.clear();
     const int y0 = extent.y0 + c * rows, y1 = std::min(extent.y1, y0 + rows);
-    scan(tile, extent, data, y0, y1, [&](uint32_t, const Vec4f*, int x, int count, int y) {
+    scan(tile, extent, data, y0, y1, [&](uint32_t skip, const Vec4f*, int x, int count, int y) {
       n.bytes += run_header_bytes + size_t(count) * bytes_per_pixel;
       n.tight = bounding(n.tight, Rect{extent.x0 + x, y, extent.x0 + x + count, y + 1});
+      n.runs.push_back({skip, uint32_t(count), extent.x0 + x, y});
     });
   });
   uint64_t total = 0;
   Rect tight;
-  for (ChunkCount& n : counts) {
+  for (int c = 0; c < chunks; ++c) {
+    ChunkCount& n = counts[size_t(c)];
     total += n.bytes;
     n.end = total;
     tight = bounding(tight, n.tight);
@@ -224,14 +230,13 @@ void encode(const Tile& tile, const Rect& part, PixelFormat format, Walk walk, B
   with_format(format, [&]<PixelFormat F>() {
     for_each_item(chunks, data.area(), [&](int c) {
       std::byte* dst = runs + (c ? counts[size_t(c) - 1].end : 0);
-      const int y0 = extent.y0 + c * rows, y1 = std::min(extent.y1, y0 + rows);
-      scan(tile, extent, data, y0, y1, [&](uint32_t skip, const Vec4f* pixels, int, int count, int) {
-        const uint32_t head[2] = {skip, uint32_t(count)};
+      for (const RunSpan& r : counts[size_t(c)].runs) {
+        const uint32_t head[2] = {r.skip, r.count};
         std::memcpy(dst, head, run_header_bytes);
         dst += run_header_bytes;
-        Wire<F>::put(dst, pixels, size_t(count));
-        dst += size_t(count) * Wire<F>::bytes;
-      });
+        Wire<F>::put(dst, tile.at(r.x, r.y), size_t(r.count));
+        dst += size_t(r.count) * Wire<F>::bytes;
+      }
     });
   });
 }

@@ -61,11 +61,19 @@ size_t dense_message_bytes(long long pixels, int rows, PixelFormat format);
 /// part inside the tile's region (so that the receiver can replace every pixel of it).
 enum class Walk { bounds, whole };
 
-/// What encode() counts per chunk before writing: kept by the caller between messages.
+/// One run as encode() finds it: `count` non-empty pixels from (x, y), after `skip` empty ones.
+struct RunSpan {
+  uint32_t skip, count;
+  int x, y;
+};
+
+/// What encode() finds per chunk before writing: kept by the caller between messages, so that the
+/// run lists keep their capacity from frame to frame.
 struct ChunkCount {
   uint64_t bytes = 0; ///< of the chunk's runs
   uint64_t end = 0;   ///< where they end, from the first chunk's start
   Rect tight;
+  std::vector<RunSpan> runs; ///< in order; x, y in image coordinates
 };
 
 /// Encodes the non-empty pixels of `tile` inside `part` into `out` (resized to fit; `counts` is
