@@ -18,6 +18,7 @@
 #include "libindex/frame_memory.h"
 #include "libindex/image.h"
 #include "libindex/volume.h"
+#include "mapping_flags.h"
 
 using namespace libindex;
 
@@ -238,17 +239,7 @@ TEST(FrameMemory, BlocksOfAHugePageOrMoreAskForHugePages) {
   const auto start = reinterpret_cast<std::uintptr_t>(block);
   EXPECT_EQ(start % huge, 0u);
   // The mapping that holds the block carries the kernel's MADV_HUGEPAGE flag ("hg" in VmFlags).
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line, flags;
-  bool inside = false;
-  while (std::getline(smaps, line)) {
-    unsigned long lo = 0, hi = 0;
-    char perms[5] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3) // a mapping's first line
-      inside = lo <= start && start < hi;
-    else if (inside && line.rfind("VmFlags:", 0) == 0)
-      flags = line + " ";
-  }
+  const std::string flags = test_support::mapping_flags(block);
   frame_memory::give(block, bytes);
   if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage"))
     GTEST_SKIP() << "this kernel has no transparent huge pages";
