@@ -253,13 +253,14 @@ struct TileRays {
 
 /// The packet loop of both drivers (one volume, march_tile; volumes mixed, march_tile_mixed): marches
 /// the tile a block (TileOrder) at a time, the block's rays that meet the brick in the lanes, until
-/// all of them have ended, and writes each finished ray's pixel. A lane whose ray ends early idles
-/// rather than taking a pixel of the next block: such a packet would sample the front of the volume
-/// in some lanes and the back in others, and share no cache line between them. Measured (2 threads,
-/// bench/RESULTS.md): draining each block took 0.54-0.9x the time of refilling lanes at once on
-/// volumes beyond the caches, and 0.72-0.95x on the 256^3 benchmark, where refilling was meant to
-/// pay. `take(rays, active, acc)` takes sample k of the `active` lanes and
-/// returns those that became opaque; `finish(acc, plane_ray, plane_t)` is a finished ray's pixel.
+/// all of them have ended, and writes each finished ray's pixel. `take(rays, active, acc)` takes
+/// sample k of the `active` lanes and returns those that became opaque; `finish(acc, plane_ray,
+/// plane_t)` is a finished ray's pixel.
+/// A lane whose ray ends early idles rather than taking a pixel of the next block: such a packet
+/// would sample the front of the volume in some lanes and the back in others, and share no cache
+/// line between them. Measured (2 threads, bench/RESULTS.md): draining each block took 0.54-0.9x the
+/// time of refilling lanes at once on volumes beyond the caches, and 0.72-0.95x on the 256^3
+/// benchmark, where refilling was meant to pay.
 /// With skipping off, k_stop is k_end and the loop never reads it: one SIMD register less to keep
 /// (AVX2 has 16).
 template <bool kSkipping, class Take, class Finish>
@@ -272,7 +273,7 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
   int pixel[kWidth];
   float plane_t[kWidth];             // the slice plane each lane's ray ends on (+inf: none)
   RayLanes<float> plane_ray[kWidth]; // and that ray, to find the plane's point when it leaves
-  int next_pixel = 0, block_end = 0;
+  int next_pixel = 0, block_end = 0; // the block's pixels not yet entered: [next_pixel, block_end)
   unsigned long long samples = 0;
   // Without slice planes the tile's rays start a packet at a time; a plane's rays one by one.
   thread_local TileRays started;
@@ -309,8 +310,8 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
     out.at(x, y) = finish(lane(acc, l), plane_ray[l], plane_t[l]);
   };
 
-  for (; block_end < pixel_count;) {
-    block_end += kWidth;
+  for (int first = 0; first < pixel_count; first += kWidth) {
+    next_pixel = first, block_end = first + kWidth;
     for (int l = 0; l < kWidth; ++l) enter(l);
     while (any(live)) {
       // Lanes in empty space cross one macro cell per step while the others sample: a lane with a
