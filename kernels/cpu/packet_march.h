@@ -258,8 +258,8 @@ struct TileRays {
 /// plane_t)` is a finished ray's pixel.
 /// A lane whose ray ends early idles rather than taking a pixel of the next block: such a packet
 /// would sample the front of the volume in some lanes and the back in others, and share no cache
-/// line between them. Measured (2 threads, bench/RESULTS.md): draining each block took 0.54-0.9x the
-/// time of refilling lanes at once on volumes beyond the caches, and 0.72-0.95x on the 256^3
+/// line between them. Measured (2 threads, bench/RESULTS.md): draining each block took 0.63-0.93x the
+/// time of refilling lanes at once on 633^3 and 1024^3 volumes, and 0.65-0.94x on the 256^3
 /// benchmark, where refilling was meant to pay.
 /// With skipping off, k_stop is k_end and the loop never reads it: one SIMD register less to keep
 /// (AVX2 has 16).
