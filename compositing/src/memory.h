@@ -37,6 +37,8 @@
 #include <memory>
 #include <new>
 
+#include "libindex/frame_memory.h"
+
 namespace libindex::compositing::detail {
 
 struct ScalableFree {
@@ -57,20 +59,12 @@ inline size_t allocation_size(size_t bytes) {
   return bytes > (size_t(1) << 20) ? std::bit_ceil(bytes) : bytes;
 }
 
-/// Blocks of this size or more start on a huge-page boundary and ask for transparent huge pages.
-inline constexpr size_t huge_page_bytes = size_t(2) << 20;
-
 template <class T>
 ScalableArray<T> allocate(size_t count) {
   const size_t bytes = allocation_size(count * sizeof(T));
-  const bool huge = bytes >= huge_page_bytes;
-  void* p = scalable_aligned_malloc(bytes, huge ? huge_page_bytes : 64);
+  void* p = scalable_aligned_malloc(bytes, frame_memory::block_alignment(bytes, 64));
   if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  // Fewer pages for MPI to pin and copy through when a message travels between processes (CMA),
-  // and fewer TLB misses in the pixel loops. Advice only: where the kernel declines, 4 KiB pages.
-  if (huge) (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+  frame_memory::ask_for_huge_pages(p, bytes);
   allocation_count.fetch_add(1, std::memory_order_relaxed);
   return ScalableArray<T>(static_cast<T*>(p));
 }

@@ -615,7 +615,7 @@ TEST(Sparse, RowsPerChunkBeyondTheExtentMeanOneChunk) {
 // walks every page of the sender's buffer: blocks that big start on a huge page and ask for
 // transparent huge pages (a 2-rank 1024x1024 binary swap took 2.0 ms a frame instead of 3.0).
 TEST(Storage, BlocksOfAHugePageOrMoreAskForHugePages) {
-  const size_t huge = size_t(2) << 20;
+  const size_t huge = frame_memory::huge_page_bytes;
   detail::Storage big, small;
   const std::byte* block = big.reserve(3 * huge + 100);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % huge, 0u);

@@ -234,7 +234,7 @@ TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
 // more start on one and ask the kernel for transparent huge pages (fewer TLB misses, and 512 times
 // fewer page faults to fill).
 TEST(FrameMemory, BlocksOfAHugePageOrMoreAskForHugePages) {
-  const std::size_t huge = std::size_t(2) << 20, bytes = 3 * huge + 4096 * 7 + 100;
+  const std::size_t huge = frame_memory::huge_page_bytes, bytes = 3 * huge + 4096 * 7 + 100;
   void* block = frame_memory::take(bytes);
   const auto start = reinterpret_cast<std::uintptr_t>(block);
   EXPECT_EQ(start % huge, 0u);
