@@ -150,7 +150,16 @@ class CudaBackend final : public Backend {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
     if (frame.program && frame.program->usable()) {
-      if (ProgramImage* image = program_image(*frame.program)) return render_program(*image, brick, frame, out);
+      // Volumes mapped to a program's slots are read in host memory (ProgramFrame): such a program
+      // runs on the host's cores, and says so once.
+      if (!frame.program_slots.empty()) {
+        if (!told_slots_)
+          std::cerr << "[libindex] " << name() << ": the sample program " << frame.program->name
+                    << " reads other scene elements (a scene-element mapping): rendered on the CPU" << std::endl;
+        told_slots_ = true;
+      } else if (ProgramImage* image = program_image(*frame.program)) {
+        return render_program(*image, brick, frame, out);
+      }
       return render_on_cpu(brick, frame, out);
     }
     if (!fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
@@ -537,6 +546,7 @@ class CudaBackend final : public Backend {
   int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
   std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it, and sample programs
   bool told_texture_ = false;
+  bool told_slots_ = false; ///< said that programs with mapped scene elements run on the CPU
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;

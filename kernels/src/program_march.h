@@ -6,6 +6,9 @@
 // GPU in kernels/cuda/program_kernel.cu.
 
 #include <cmath>
+#include <memory>
+#include <span>
+#include <vector>
 
 #include "libindex/frame.h"
 #include "libindex/kernels/march.h"
@@ -64,13 +67,23 @@ LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const L
 }
 
 /// The per-frame constants a program reads (xac_abi.h), bound to one brick's `volume` (a
-/// ProgramVolume<T>) and `fetch`. Lives as long as the frame's march.
+/// ProgramVolume<T>) and `fetch`, and the scene elements mapped to its slots (frame.program_slots,
+/// volumes in host memory). Lives as long as the frame's march, where it was made: the ABI points
+/// into it, so it is neither copied nor moved.
 struct ProgramFrame {
   LibindexXacFrame abi{};
   ColormapView colormap;
 
   ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                float (*fetch)(const void*, float, float, float, int));
+  ProgramFrame(const ProgramFrame&) = delete;
+  ProgramFrame& operator=(const ProgramFrame&) = delete;
+
+ private:
+  void map_slots(std::span<const ProgramSlot> slots);
+
+  ColormapView slot_colormaps_[LIBINDEX_XAC_MAX_SLOTS];
+  std::vector<std::shared_ptr<const void>> slot_volumes_; ///< the mapped volumes' ProgramVolume<T>s
 };
 
 /// march_ray's classifier for a program: each sample's straight RGBA from the program (clamped to

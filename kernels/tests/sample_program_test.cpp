@@ -742,3 +742,164 @@ TEST(SamplePrograms, AProgramThatCrashesEndsItsFrameNotTheProcess) {
     EXPECT_LE(max_difference(render_with(b, f, program), built_in), 1.0f / 255);
   }
 }
+
+// --- Scene elements mapped to slots (rendering_kernel_program_scene_element_mapping) -------------
+
+namespace {
+
+// IndeX's two-channel form: the second volume (slot 2) through the second colormap (slot 4).
+const char* kSecondChannelProgram = R"(NV_IDX_XAC_VERSION_1_0
+#define SLOT_VOLUME_2 2
+#define SLOT_CMAP_2 4
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const Sparse_volume& volume_02 = state.scene.access<Sparse_volume>(SLOT_VOLUME_2);
+        const Colormap cmap_02 = state.scene.access<Colormap>(SLOT_CMAP_2);
+        const float v = volume_02.generate_sampler<float>(0u).fetch_sample(sample_info.sample_position_object_space);
+        sample_output.set_color(cmap_02.lookup(v));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+
+// Slot `SLOT`'s volume through its own colormap (get_colormap of the accessed element), and whether
+// the slot is mapped, in blue.
+std::string slot_program(int slot) {
+  return std::string(R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index::xac;
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        const Sparse_volume volume = state.scene.access<Sparse_volume>()") +
+         std::to_string(slot) + R"();
+        const float v = volume.generate_sampler<float>(0u).fetch_sample(sample_info.sample_position_object_space);
+        sample_output.set_color(volume.get_colormap().lookup(v));
+        return state.scene.is_valid_element<Sparse_volume>()" +
+         std::to_string(slot) + R"() ? NV_IDX_PROG_OK : NV_IDX_PROG_DISCARD_SAMPLE;
+    }
+};
+)";
+}
+
+// A second field on the ball's grid, stored as uint16: a tilted ramp the ball's colormap shows.
+Brick second_field(int n) {
+  return make_volume({n, n, n}, DType::uint16,
+                     [n](Vec3f p) { return std::clamp((p.x + 0.5f * p.y) / (1.5f * n), 0.0f, 1.0f); });
+}
+
+Colormap second_colormap() {
+  Colormap c = colormap_preset("inferno", 0.4f);
+  c.domain_min = 0.3f, c.domain_max = 0.9f;
+  return c;
+}
+
+} // namespace
+
+TEST(SamplePrograms, AMappedVolumeAndColormapAreReadThroughTheirSlots) {
+  const Brick own = ball(kN), second = second_field(kN);
+  FrameParams f = ball_view(kN);
+  f.program_slots = {{2, whole_view(second), second_colormap()}, {4, BrickView{}, second_colormap()}};
+  const Image with_program = render_with(own, f, compile(kSecondChannelProgram));
+  // The same picture: the second volume alone through the second colormap, without a program.
+  FrameParams alone = ball_view(kN);
+  alone.colormap = second_colormap();
+  auto backend = kernels::make_cpu_backend();
+  const Image expected = render_whole(*backend, second, alone);
+  EXPECT_GT(total_alpha(expected), 20.0f) << "the second field must show";
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+  EXPECT_GT(max_difference(with_program, render_with(own, ball_view(kN), nullptr)), 0.05f)
+      << "the program's own volume looks different";
+}
+
+TEST(SamplePrograms, AColormapSlotReadsTheProgramsOwnVoxels) {
+  const Brick own = ball(kN), second = second_field(kN);
+  FrameParams f = ball_view(kN);
+  f.program_slots = {{3, BrickView{}, second_colormap()}};
+  const Image with_program = render_with(own, f, compile(slot_program(3).c_str()));
+  FrameParams expected_view = ball_view(kN);
+  expected_view.colormap = second_colormap();
+  const Image expected = render_with(own, expected_view, nullptr);
+  EXPECT_GT(total_alpha(expected), 5.0f);
+  EXPECT_LE(max_difference(with_program, expected), 1.0f / 255);
+}
+
+TEST(SamplePrograms, AnUnmappedSlotIsNotValidAndAnswersWithTheProgramsOwnVolume) {
+  const Brick own = ball(kN), second = second_field(kN);
+  const auto program = compile(slot_program(5).c_str());
+  FrameParams f = ball_view(kN);
+  f.program_slots = {{2, whole_view(second), second_colormap()}};
+  EXPECT_EQ(total_alpha(render_with(own, f, program)), 0.0f) << "is_valid_element(5) is false: every sample discarded";
+  // With slot 5 mapped to the ball itself the program draws the ball as the colormap does.
+  f.program_slots = {{5, whole_view(own), f.colormap}};
+  EXPECT_LE(max_difference(render_with(own, f, program), render_with(own, ball_view(kN), nullptr)), 1.0f / 255);
+}
+
+TEST(SamplePrograms, ASlotBeyondTheLastIsAnError) {
+  const Brick own = ball(kN);
+  FrameParams f = ball_view(kN);
+  f.program_slots = {{LIBINDEX_XAC_MAX_SLOTS, BrickView{}, f.colormap}};
+  try {
+    render_with(own, f, compile(kColormapProgram));
+    FAIL() << "slot " << LIBINDEX_XAC_MAX_SLOTS << " was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("slots are 0 to 15"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SamplePrograms, MappedVolumesSplitWithGhostsEqualOneBrick) {
+  // Two ranks' bricks split across z: each reads the second field's voxels under its own brick.
+  const Brick own = ball(kN), second = second_field(kN);
+  FrameParams f = ortho_down_z(kN, kN, 60, 40, 40, 40);
+  f.program = compile(kSecondChannelProgram);
+  f.program_slots = {{2, whole_view(second), second_colormap()}, {4, BrickView{}, second_colormap()}};
+  auto backend = kernels::make_cpu_backend();
+  const Image whole = render_whole(*backend, own, f);
+  Image joined(f.width, f.height);
+  std::vector<Image> parts;
+  for (const Box3i owned : {Box3i{{0, 0, kN / 2}, {kN, kN, kN}}, Box3i{{0, 0, 0}, {kN, kN, kN / 2}}}) {
+    Brick own_storage, second_storage;
+    const BrickView view = sub_brick(own, owned, 1, own_storage);
+    FrameParams part = f;
+    part.program_slots[0].volume = sub_brick(second, owned, 1, second_storage);
+    parts.push_back(render_view(*backend, view, part));
+  }
+  for (int y = 0; y < f.height; ++y)
+    for (int x = 0; x < f.width; ++x) {
+      const Vec4f a = parts[0].at(x, y), c = parts[1].at(x, y);
+      const float w = 1.0f - a.w;
+      joined.at(x, y) = {a.x + w * c.x, a.y + w * c.y, a.z + w * c.z, a.w + w * c.w};
+    }
+  EXPECT_GT(total_alpha(whole), 20.0f);
+  EXPECT_LE(max_difference(joined, whole), 1.0f / 255);
+  FrameParams alone = f;
+  alone.program = nullptr, alone.program_slots.clear(), alone.colormap = second_colormap();
+  EXPECT_LE(max_difference(whole, render_whole(*backend, second, alone)), 1.0f / 255) << "the second field, drawn";
+}
+
+TEST(SamplePrograms, ProgramsReadingSlotsCompileForTheGpuWithNvrtc) {
+  std::string log;
+  try {
+    log = kernels::compile_sample_program_for_gpu({kSecondChannelProgram, "channels.xac", 1});
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  EXPECT_EQ(log, "");
+  EXPECT_EQ(kernels::compile_sample_program_for_gpu({slot_program(3), "slot.xac", 1}), "");
+}

@@ -280,21 +280,26 @@ using Regular_volume = Sparse_volume;
 
 class Scene {
  public:
-  LIBINDEX_XAC_FN explicit Scene(const LibindexXacFrame* frame) : camera(frame), self_(&frame->volume) {}
+  LIBINDEX_XAC_FN explicit Scene(const LibindexXacFrame* frame) : camera(frame), frame_(frame) {}
   Camera camera;
-  /// Scene elements mapped to slots (rendering_kernel_program_scene_element_mapping): libindex maps
-  /// none yet, so only the program's own volume answers, under any slot.
+  /// The scene element mapped to `slot` (rendering_kernel_program_scene_element_mapping) as a
+  /// Sparse_volume or a Colormap: a mapped volume with its own colormap, or a mapped colormap over
+  /// the program's own voxels (xac_abi.h). A slot nothing is mapped to answers with the program's
+  /// own volume and colormap, so a program written for several volumes still draws its own.
   template <typename T>
-  LIBINDEX_XAC_FN T access(uint /*slot*/) const {
-    return T(self_);
+  LIBINDEX_XAC_FN T access(uint slot) const {
+    return T(is_mapped(slot) ? &frame_->slots[slot] : &frame_->volume);
   }
   template <typename T>
-  LIBINDEX_XAC_FN bool is_valid_element(uint /*slot*/) const {
-    return false;
+  LIBINDEX_XAC_FN bool is_valid_element(uint slot) const {
+    return is_mapped(slot);
   }
 
  private:
-  const LibindexXacVolume* self_;
+  LIBINDEX_XAC_FN bool is_mapped(uint slot) const {
+    return slot < LIBINDEX_XAC_MAX_SLOTS && ((frame_->mapped_slots >> slot) & 1u) != 0u;
+  }
+  const LibindexXacFrame* frame_;
 };
 
 struct Sample_info_self {

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "libindex/box.h"
 #include "libindex/camera.h"
 #include "libindex/colormap.h"
 #include "libindex/sample_program.h"
+#include "libindex/volume.h"
 
 namespace libindex {
 
@@ -80,6 +82,17 @@ struct FrameProgress {
   void reset() { done = 0, total = 0; }
 };
 
+/// A scene element mapped to a slot of a volume's sample program (IndeX's
+/// rendering_kernel_program_scene_element_mapping): the program reads it through
+/// `state.scene.access<Sparse_volume>(slot)` or `access<Colormap>(slot)` (xac_abi.h).
+struct ProgramSlot {
+  int slot = 0; ///< 0 .. LIBINDEX_XAC_MAX_SLOTS - 1
+  /// A mapped volume's voxels under this rank's brick of the program's volume, in that volume's
+  /// voxel space (ghosts included); no data: a colormap is mapped (the program's own voxels answer).
+  BrickView volume;
+  Colormap colormap; ///< the mapped colormap, or the mapped volume's own (with its domain)
+};
+
 struct FrameParams {
   Camera camera;
   Colormap colormap;
@@ -97,6 +110,9 @@ struct FrameParams {
   /// sample instead of the colormap and shading, and empty-space skipping is off (it may colour what
   /// the colormap hides). Each rank takes it from its own copy of the scene; ops never carry it.
   std::shared_ptr<const SampleProgram> program;
+  /// The scene elements mapped to the program's slots. The session fills in the volumes' voxels on
+  /// its own rank; like the program, ops never carry them.
+  std::vector<ProgramSlot> program_slots;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

@@ -11,8 +11,11 @@
 extern "C" {
 #endif
 
-#define LIBINDEX_XAC_ABI_VERSION 2
+#define LIBINDEX_XAC_ABI_VERSION 3
 #define LIBINDEX_XAC_MAX_BUFFERS 8
+/* Slots of the scene-element mapping (IndeX's rendering_kernel_program_scene_element_mapping):
+ * `state.scene.access<T>(slot)` for a slot below this. */
+#define LIBINDEX_XAC_MAX_SLOTS 16
 /* Every parameter buffer slot the program sees is this long: the bytes a scene or client gave, then
  * zeros. A program that reads past its data (a bad index) reads zeros instead of foreign memory. */
 #define LIBINDEX_XAC_BUFFER_BYTES 65536
@@ -34,6 +37,12 @@ typedef struct LibindexXacVolume {
 /* Per-frame constants: the same for every sample of a frame. */
 typedef struct LibindexXacFrame {
   LibindexXacVolume volume;
+  /* The scene elements mapped to slots, where bit `slot` of mapped_slots is set. A volume's slot
+   * reads that volume's voxels (on this rank: those under the program volume's brick) and looks
+   * values up in its colormap; a colormap's slot reads the program's own voxels and looks values up
+   * in that colormap. So either kind answers as a Sparse_volume and as a Colormap. */
+  LibindexXacVolume slots[LIBINDEX_XAC_MAX_SLOTS];
+  unsigned int mapped_slots;
   const unsigned char* buffers[LIBINDEX_XAC_MAX_BUFFERS]; /* each LIBINDEX_XAC_BUFFER_BYTES long */
   const unsigned char* zero_buffer;                       /* as long, all zeros: slots beyond the last */
   float eye[3], view_direction[3], up[3], right[3];       /* scene space, unit vectors */
