@@ -236,6 +236,11 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     walker.walk(*root, scene.root_children, SceneAttributes{});
   }
 
+  detail::resolve_program_slots(scene, nodes);
+  std::set<std::string> mapped_nodes; // a colormap only a program's slot names is used, not stray
+  for (const VolumeDesc& v : scene.volumes)
+    for (const ProgramSlotDesc& slot : v.program_slots) mapped_nodes.insert(slot.node);
+
   // Every key not used above gets one warning: the scene still renders without it.
   std::set<std::string> warned_nodes;
   for (const Value& v : project.entries()) {
@@ -246,7 +251,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
       const auto sep = rest.find("::");
       const std::string id = sep == std::string::npos ? "" : rest.substr(0, sep);
       if (!id.empty() && id != "root" && id != "info") {
-        if (walker.reached().count(id) || !warned_nodes.insert(id).second) continue;
+        if (walker.reached().count(id) || mapped_nodes.count(id) || !warned_nodes.insert(id).second) continue;
         const SceneNode& node = nodes.at(id);
         scene.warnings.push_back((node.type.empty() ? v.where() + ": ignored (node '" + id + "' has no type and is"
                                                     : type_value(node).where() + ": ignored (node '" + id + "' is") +
@@ -263,6 +268,8 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   for (size_t j = 1; j < scene.volumes.size(); ++j)
     for (size_t i = 0; i < j; ++i) {
       if (leads[i] == leads[j] || !overlap(scene, i, j)) continue;
+      // A volume a program draws is drawn as that program says, not on its own.
+      if (scene.volumes[i].drawn_by_program || scene.volumes[j].drawn_by_program) continue;
       const bool program = scene.volumes[i].program || scene.volumes[j].program;
       const std::string why = program ? "' and one of the two has a sample program"
                                       : "' but joins no mix with it (a mix takes " + std::to_string(kMostMixedVolumes) +
@@ -312,7 +319,8 @@ bool overlap(const SceneDescription& scene, size_t a, size_t b) {
 }
 
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b) {
-  return !scene.volumes.at(a).program && !scene.volumes.at(b).program &&
+  const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
+  return !va.program && !vb.program && !va.drawn_by_program && !vb.drawn_by_program &&
          (share_grid(scene, a, b) || overlap(scene, a, b));
 }
 

@@ -53,5 +53,13 @@ const Value* find_attribute(const SceneNode& node, const std::string& name);
 void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings);
 /// A `rendering_kernel_program_parameters` node: `buffer_<slot> = values` (float32; 2i int32, 2u uint32).
 void apply_program_parameters(const SceneNode& node, SceneAttributes& state);
+/// A `rendering_kernel_program_scene_element_mapping` node: `slot_<n> = <node id>`.
+void apply_program_mapping(const SceneNode& node, SceneAttributes& state);
+/// Resolves every program's slots (ProgramDesc::slots) against the scene's volumes and `nodes`'
+/// colormaps into VolumeDesc::program_slots, and marks the volumes a program draws. Throws Error
+/// naming the slot's key for a node that is missing, outside the scene graph or of another type.
+void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes);
+/// `slot_<n>` of a mapping node and `buffer_<n>` of a parameters node: attributes with a number.
+bool is_numbered_attribute(const std::string& node_type, const std::string& name);
 
 } // namespace libindex::io::detail

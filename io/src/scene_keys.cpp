@@ -61,6 +61,8 @@ const std::map<std::string, NodeKeys>& node_keys() {
       {"rendering_kernel_program",
        {{"target", "enabled", "source_file", "source_string", "program"}, {"name", "description_file"}}},
       {"rendering_kernel_program_parameters", {{"enabled"}, {"name", "description_file"}}}, // and buffer_<slot>
+      {"rendering_kernel_program_scene_element_mapping",
+       {{"enabled"}, {"name", "description_file"}}}, // and slot_<slot>
   };
   return table;
 }
@@ -138,11 +140,19 @@ namespace libindex::io {
 bool is_known_attribute(const std::string& node_type, const std::string& key) {
   const auto& table = detail::node_keys();
   const auto it = table.find(node_type);
-  return it != table.end() && (it->second.supported.count(key) || it->second.unsupported.count(key));
+  return it != table.end() && (it->second.supported.count(key) || it->second.unsupported.count(key) ||
+                               detail::is_numbered_attribute(node_type, key));
 }
 } // namespace libindex::io
 
 namespace libindex::io::detail {
+
+bool is_numbered_attribute(const std::string& node_type, const std::string& name) {
+  // Any suffix: apply_program_parameters and apply_program_mapping refuse a bad number.
+  if (node_type == "rendering_kernel_program_parameters") return name.rfind("buffer_", 0) == 0;
+  if (node_type == "rendering_kernel_program_scene_element_mapping") return name.rfind("slot_", 0) == 0;
+  return false;
+}
 
 const std::vector<std::string>& supported_node_types() {
   static const std::vector<std::string> types = [] {
@@ -180,7 +190,7 @@ void check_node_attributes(const SceneNode& node, std::vector<std::string>& warn
   if (it == node_keys().end()) return;
   for (const auto& [name, value] : node.attributes) {
     if (it->second.supported.count(name)) continue;
-    if (node.type == "rendering_kernel_program_parameters" && name.rfind("buffer_", 0) == 0) continue;
+    if (is_numbered_attribute(node.type, name)) continue;
     const bool known = it->second.unsupported.count(name) != 0;
     warnings.push_back(value.where() + ": ignored (" +
                        (known ? "IndeX " + node.type + " attribute not supported by libindex"

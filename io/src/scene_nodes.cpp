@@ -77,7 +77,8 @@ SceneResources scene_resources(const ProjectFile& project) {
 
 bool is_attribute_node_type(const std::string& type) {
   return type == "colormap" || type == "sparse_volume_rendering_properties" || type == "directional_headlight" ||
-         type == "rendering_kernel_program" || type == "rendering_kernel_program_parameters" || type == "clip_region";
+         type == "rendering_kernel_program" || type == "rendering_kernel_program_parameters" ||
+         type == "rendering_kernel_program_scene_element_mapping" || type == "clip_region";
 }
 
 namespace {
@@ -159,6 +160,8 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
     detail::apply_program(node, state, warnings);
   } else if (node.type == "rendering_kernel_program_parameters") {
     detail::apply_program_parameters(node, state);
+  } else if (node.type == "rendering_kernel_program_scene_element_mapping") {
+    detail::apply_program_mapping(node, state);
   } else if (node.type == "clip_region") {
     apply_clip_region(node, state);
   } else {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Volume sample programs in a scene: `rendering_kernel_program` nodes (IndeX's keys: target,
-// enabled, source_file or source_string) and libindex's `rendering_kernel_program_parameters`
-// buffers, both attributes the volumes after them in their group inherit.
+// enabled, source_file or source_string), libindex's `rendering_kernel_program_parameters` buffers
+// and `rendering_kernel_program_scene_element_mapping` slots, all attributes the volumes after
+// them in their group inherit.
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -106,6 +107,76 @@ void apply_program_parameters(const SceneNode& node, SceneAttributes& state) {
     buffers[slot[0] - '0'] = parse_buffer(value);
   }
   state.program_buffers = std::move(buffers);
+}
+
+void apply_program_mapping(const SceneNode& node, SceneAttributes& state) {
+  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  std::map<int, Value> slots;
+  for (const auto& [name, value] : node.attributes) {
+    if (name.rfind("slot_", 0) != 0) continue;
+    const std::string number = name.substr(5);
+    const bool digits = !number.empty() && number.size() <= 2 &&
+                        std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(number) >= LIBINDEX_XAC_MAX_SLOTS)
+      fail(value, "expected slot_<n> with n from 0 to " + std::to_string(LIBINDEX_XAC_MAX_SLOTS - 1));
+    if (as_words(value).size() != 1) fail(value, "expected the id of one sparse_volume or colormap node");
+    slots[std::stoi(number)] = value;
+  }
+  state.program_slots = std::move(slots);
+}
+
+namespace {
+
+/// The scene element `value` (a `slot_<n>` line) names: a volume of the scene or a colormap node.
+ProgramSlotDesc resolve_slot(int slot, const Value& value, const SceneDescription& scene,
+                             const std::map<std::string, SceneNode>& nodes) {
+  ProgramSlotDesc d;
+  d.slot = slot;
+  d.node = as_words(value).front();
+  const auto& volumes = scene.volumes;
+  const auto volume = std::find_if(volumes.begin(), volumes.end(), [&](const VolumeDesc& v) { return v.id == d.node; });
+  const auto node = nodes.find(d.node);
+  if (volume != volumes.end()) {
+    d.volume = size_t(volume - volumes.begin());
+  } else if (node == nodes.end()) {
+    fail(value, "no node '" + d.node + "' in this scene");
+  } else if (node->second.type == "colormap") {
+    SceneAttributes colormap;
+    std::vector<std::string> ignored; // the node's own warnings come from the scene graph, if it is in it
+    apply_attribute_node(node->second, scene.resources, colormap, ignored);
+    d.colormap = colormap.colormap;
+  } else if (node->second.type == "sparse_volume") {
+    fail(value, "the volume '" + d.node + "' is not in the scene graph under app::scene::root::children");
+  } else {
+    fail(value, "'" + d.node + "' is a " + node->second.type + " node; a slot maps a sparse_volume or a colormap");
+  }
+  return d;
+}
+
+} // namespace
+
+void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes) {
+  // Every mapping in the graph names what is there, also one that no volume takes (yet).
+  for (const auto& [id, node] : scene.nodes) {
+    if (node.type != "rendering_kernel_program_scene_element_mapping") continue;
+    SceneAttributes mapping;
+    apply_program_mapping(node, mapping);
+    for (const auto& [slot, value] : mapping.program_slots) resolve_slot(slot, value, scene, nodes);
+  }
+  std::vector<VolumeDesc>& volumes = scene.volumes;
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    if (!volumes[i].program) continue;
+    for (const auto& [slot, value] : volumes[i].program->slots) {
+      ProgramSlotDesc d = resolve_slot(slot, value, scene, nodes);
+      // A volume with a program of its own draws itself; one without is drawn by the first program
+      // that maps it (drawing it on its own as well would show it twice).
+      if (d.volume && *d.volume != i) {
+        VolumeDesc& mapped = volumes[*d.volume];
+        if (!mapped.program && !mapped.drawn_by_program) mapped.drawn_by_program = i;
+      }
+      volumes[i].program_slots.push_back(std::move(d));
+    }
+  }
 }
 
 } // namespace libindex::io::detail

@@ -253,7 +253,7 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
   d.shading = state.shading;
   d.light_direction = state.light_direction;
   d.program = state.program;
-  if (d.program) d.program->buffers = state.program_buffers;
+  if (d.program) d.program->buffers = state.program_buffers, d.program->slots = state.program_slots;
 
   std::optional<int> first_step;
   if (const Value* t = find_attribute(node, "time_steps")) {

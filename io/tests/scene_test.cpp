@@ -339,6 +339,93 @@ TEST(Scene, SampleProgramsAndTheirBuffersReachTheVolumesAfterThem) {
   EXPECT_EQ(p->buffers.at(3).size(), 4u);
 }
 
+// IndeX's rendering_kernel_program_scene_element_mapping: slot_<n> names a volume or a colormap node.
+TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
+  const std::string other = "app::scene::other::type = sparse_volume\n"
+                            "app::scene::other::importer = synthetic\n"
+                            "app::scene::other::generator = sphere\n"
+                            "app::scene::other::size = 4\n"
+                            "app::scene::other::bbox = 0 0 0 4 4 4\n";
+  const std::string cm = "app::scene::cm::type = colormap\n"
+                         "app::scene::cm::preset = viridis\n"
+                         "app::scene::cm::domain = 0.2 0.8\n";
+  // `other` in a group of its own: the program and the mapping are attributes that every volume
+  // after them in their group takes.
+  Fixture f("app::scene::root::children = group other\n"
+            "app::scene::group::type = static_scene_group\n"
+            "app::scene::group::children = mapping prog vol\n"
+            "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+            "app::scene::mapping::slot_1 = vol\n"
+            "app::scene::mapping::slot_2 = other\n"
+            "app::scene::mapping::slot_13 = cm\n"
+            "app::scene::prog::type = rendering_kernel_program\n"
+            "app::scene::prog::source_string = class Volume_sample_program {};\n" +
+            kRawVolume + other + cm);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.volumes.size(), 2u);
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front(); // cm is used, and other is drawn by the program
+  const auto& slots = s.volumes[0].program_slots;
+  ASSERT_EQ(slots.size(), 3u);
+  EXPECT_EQ(slots[0].slot, 1);
+  EXPECT_EQ(slots[0].volume, std::optional<size_t>(0)) << "the program's own volume";
+  EXPECT_EQ(slots[1].slot, 2);
+  EXPECT_EQ(slots[1].volume, std::optional<size_t>(1));
+  EXPECT_EQ(slots[2].slot, 13);
+  EXPECT_FALSE(slots[2].volume);
+  EXPECT_EQ(slots[2].node, "cm");
+  EXPECT_EQ(slots[2].colormap.domain_min, 0.2f);
+  EXPECT_EQ(slots[2].colormap.domain_max, 0.8f);
+  EXPECT_EQ(slots[2].colormap.entries, colormap_preset("viridis").entries);
+  EXPECT_EQ(s.volumes[1].drawn_by_program, std::optional<size_t>(0));
+  EXPECT_FALSE(s.volumes[0].drawn_by_program);
+  EXPECT_FALSE(s.volumes[1].program) << "the mapping is an attribute, not a program";
+  EXPECT_EQ(mix_leads(s), (std::vector<size_t>{0, 1})) << "a volume a program draws is not mixed";
+  {
+    // Both volumes after the program: each has it, so each draws itself (reading the other).
+    Fixture g("app::scene::root::children = mapping prog vol other\n"
+              "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+              "app::scene::mapping::slot_1 = vol\n"
+              "app::scene::mapping::slot_2 = other\n"
+              "app::scene::prog::type = rendering_kernel_program\n"
+              "app::scene::prog::source_string = class Volume_sample_program {};\n" +
+              kRawVolume + other);
+    const SceneDescription both = g.load();
+    ASSERT_EQ(both.volumes.size(), 2u);
+    EXPECT_TRUE(both.volumes[1].program);
+    EXPECT_EQ(both.volumes[1].program_slots.size(), 2u);
+    EXPECT_FALSE(both.volumes[0].drawn_by_program);
+    EXPECT_FALSE(both.volumes[1].drawn_by_program);
+  }
+
+  // Errors name the slot's key.
+  auto error = [&](const std::string& slot, const std::string& extra = "") {
+    return error_of([&] {
+      Fixture("app::scene::root::children = mapping prog vol\n"                              // 2
+              "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n" // 3
+              "app::scene::mapping::" +
+              slot + "\n" + // 4
+              "app::scene::prog::type = rendering_kernel_program\n"
+              "app::scene::prog::source_string = class Volume_sample_program {};\n" +
+              kRawVolume + extra)
+          .load();
+    });
+  };
+  EXPECT_CONTAINS_ALL(error("slot_16 = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
+  EXPECT_CONTAINS_ALL(error("slot_x = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
+  EXPECT_CONTAINS_ALL(error("slot_1 = vol cm"), "scene.prj:4", "the id of one sparse_volume or colormap node");
+  EXPECT_CONTAINS_ALL(error("slot_1 = nowhere"), "scene.prj:4", "no node 'nowhere' in this scene");
+  EXPECT_CONTAINS_ALL(error("slot_1 = prog"), "scene.prj:4", "'prog' is a rendering_kernel_program node");
+  EXPECT_CONTAINS_ALL(error("slot_1 = other", other), "scene.prj:4", "the volume 'other' is not in the scene graph");
+  EXPECT_CONTAINS_ALL(error_of([] {
+                        Fixture("app::scene::root::children = vol mapping\n"                                   // 2
+                                "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n" // 3
+                                "app::scene::mapping::slot_0 = nowhere\n" +                                    // 4
+                                kRawVolume)
+                            .load();
+                      }),
+                      "scene.prj:4", "no node 'nowhere'"); // also a mapping no volume takes
+}
+
 TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
   {
     Fixture f("app::scene::root::children = prog vol\n"

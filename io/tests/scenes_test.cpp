@@ -79,6 +79,21 @@ TEST(Scenes, TwoFieldsShareOneGrid) {
   EXPECT_EQ(s.volumes[1].colormap.domain_min, 0.7f);
 }
 
+TEST(Scenes, XacTwoChannelsMapsBothVolumesAndColormapsToItsProgram) {
+  const SceneDescription s = load("xac_two_channels.prj");
+  expect_no_warnings(s);
+  ASSERT_EQ(s.volumes.size(), 2u);
+  ASSERT_TRUE(s.volumes[0].program);
+  const auto& slots = s.volumes[0].program_slots;
+  ASSERT_EQ(slots.size(), 4u);
+  EXPECT_EQ(slots[0].volume, std::optional<size_t>(0));
+  EXPECT_EQ(slots[1].volume, std::optional<size_t>(1));
+  EXPECT_EQ(slots[2].node, "density_colormap");
+  EXPECT_EQ(slots[3].node, "waves_colormap");
+  EXPECT_EQ(slots[3].colormap.domain_min, 0.7f);
+  EXPECT_EQ(s.volumes[1].drawn_by_program, std::optional<size_t>(0)) << "waves is drawn by the program only";
+}
+
 TEST(Scenes, Empty) {
   const SceneDescription s = load("empty.prj");
   expect_no_warnings(s);

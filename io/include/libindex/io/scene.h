@@ -43,6 +43,9 @@ struct ProgramDesc {
   std::string file;   ///< the file holding it: the scene file for source_string, else source_file
   int first_line = 1; ///< the line of `file` where `text` starts
   std::map<int, std::vector<unsigned char>> buffers; ///< parameter buffers by slot
+  /// The `rendering_kernel_program_scene_element_mapping` in effect: slot -> the `slot_<n>` value
+  /// naming a sparse_volume or colormap node (load_scene resolves them into VolumeDesc::program_slots).
+  std::map<int, Value> slots;
 };
 
 struct SceneAttributes {
@@ -57,6 +60,7 @@ struct SceneAttributes {
   Vec3f light_direction{0, 0, -1};    ///< directional_headlight::direction, in camera space
   std::optional<ProgramDesc> program; ///< the rendering_kernel_program in effect (enabled ones only)
   std::map<int, std::vector<unsigned char>> program_buffers; ///< the parameters node in effect
+  std::map<int, Value> program_slots;                        ///< the scene-element mapping in effect
   /// The `clip_region` nodes in effect (IndeX's clip attribute), intersected; bbox coordinates.
   std::optional<Box3f> clip_box;
   std::optional<Value> clip_value; ///< the `bbox` that set clip_box last, for messages
@@ -68,6 +72,15 @@ struct SceneResources {
   std::optional<Value> colormap_file_count;    ///< app::colormap::file_count
   std::optional<Value> startup_colormap_index; ///< app::colormap::startup_colormap_index
   std::optional<Value> colormap_boundary_mode; ///< app::colormap::boundary_mode
+};
+
+/// A scene element mapped to a slot of a volume's sample program: another volume of the scene (its
+/// voxels under the program volume's, through its own colormap) or a colormap node.
+struct ProgramSlotDesc {
+  int slot = 0;
+  std::optional<size_t> volume; ///< index into SceneDescription::volumes; none: `colormap`
+  Colormap colormap;            ///< the colormap node's (for a volume: unused, the volume's own serves)
+  std::string node;             ///< the node's id
 };
 
 /// A volume ready to be partitioned and read. Opening reads headers and sizes only, never voxels.
@@ -98,6 +111,12 @@ struct VolumeDesc {
   Origin origin; ///< where the node's type was set
   /// Colours every sample instead of the colormap and shading (kernels/sample_program.h compiles it).
   std::optional<ProgramDesc> program;
+  /// The scene elements mapped to the program's slots (ProgramDesc::slots resolved).
+  std::vector<ProgramSlotDesc> program_slots;
+  /// Set when this volume, without a program of its own, is mapped to a slot of another volume's
+  /// program: the index of that volume (the first such), which draws it. Such a volume is not drawn
+  /// on its own, nor mixed.
+  std::optional<size_t> drawn_by_program;
 };
 
 /// libindex's own keys `app::libindex::view::*`: what IndeX keeps in its application rather than in
@@ -179,9 +198,9 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
 bool share_grid(const SceneDescription& scene, size_t a, size_t b);
 /// Whether the scene boxes of volumes a and b overlap (share some volume, not just a face).
 bool overlap(const SceneDescription& scene, size_t a, size_t b);
-/// Whether volumes a and b may be mixed per sample: on one grid or overlapping, and neither coloured
-/// by a sample program (a program colours its own samples alone; such a volume is blended one after
-/// the other with those it overlaps, nearest first).
+/// Whether volumes a and b may be mixed per sample: on one grid or overlapping, neither coloured by a
+/// sample program (a program colours its own samples alone; such a volume is blended one after the
+/// other with those it overlaps, nearest first) and neither drawn by another volume's program.
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b);
 /// The most volumes one mix takes (kernels::kMaxMixedVolumes).
 constexpr int kMostMixedVolumes = 4;
