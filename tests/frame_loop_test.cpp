@@ -714,6 +714,49 @@ TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {
   EXPECT_LT(max_difference(image, expected), 1e-4f);
 }
 
+// A program that maps the second volume of its grid and that volume's colormap to its slots (IndeX's
+// rendering_kernel_program_scene_element_mapping) draws that volume: over N ranks the picture
+// equals b alone through its colormap on one rank, and b is not drawn a second time on its own.
+TEST(FrameLoop, AProgramDrawsTheVolumeMappedToItsSlots) {
+  auto with_mapping = [](SceneSpec spec) {
+    spec.overrides = {
+        {"app::scene::a_group::children", "channels a_cmap mapping a"},
+        {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+        {"app::scene::mapping::slot_4", "b_cmap"},
+        {"app::scene::channels::type", "rendering_kernel_program"},
+        {"app::scene::channels::source_string",
+         "class Volume_sample_program {\n"
+         "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+         "public:\n"
+         "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+         "  NV_IDX_DEVICE_INLINE_MEMBER\n"
+         "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
+         "    const auto volume = state.scene.access<nv::index::xac::Sparse_volume>(2);\n"
+         "    const float v = volume.generate_sampler<float>().fetch_sample(i.sample_position_object_space);\n"
+         "    o.set_color(state.scene.access<nv::index::xac::Colormap>(4).lookup(v));\n"
+         "    return NV_IDX_PROG_OK;\n"
+         "  }\n"
+         "};\n"}};
+    spec.overrides.push_back({"app::scene::mapping::slot_2", "b"});
+    return spec;
+  };
+  const SceneSpec both = with_mapping(volumes_scene("a_group b_group", 0, false, 32));
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), both);
+  for (const std::string& w : head.state().view.scene.warnings) ADD_FAILURE() << w;
+  const Image image = head.render(head.state().frame);
+  ASSERT_TRUE(head.state().view.programs.at(0)) << "the program compiled";
+  const Image alone_b = render_alone(volumes_scene("b_group", 0, false, 32));
+  int shown = 0;
+  for (const Vec4f& p : alone_b.pixels()) shown += p.w > 0.05f;
+  EXPECT_GT(shown, 100) << "b must show";
+  EXPECT_LE(max_difference(image, alone_b), 1.0f / 255);
+  // Not a's voxels: a's sphere through b's colormap (what an unmapped slot 2 would read) differs.
+  SceneSpec a_through_b_cmap = volumes_scene("a_group", 0, false, 32);
+  a_through_b_cmap.overrides = {{"app::scene::a_cmap::preset", "viridis"}};
+  EXPECT_GT(max_difference(render_alone(a_through_b_cmap), alone_b), 0.05f);
+}
+
 // A mix is one image: it takes its place among the other volumes by the hull of its volumes. a
 // (10^3 at the origin) and b (20^3 from x = 5) mix; c lies beside b in y and apart from a along x.
 // Seen from x = 100, y = -50, a's box alone would put c in front (apart along x); b, inside the

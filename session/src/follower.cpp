@@ -33,7 +33,8 @@ Image Follower::render_volumes(const Op& op) {
   const bool mixing = op.frame.settings.mode == RenderMode::direct_volume;
   // A volume on another grid mixed into the first volume's samples is drawn by every job, with them.
   const auto draws = [&](size_t i) {
-    return !parted || on_first_grid_[i] || op.other_grids || (mixing && mix_lead_[i] == 0);
+    return !parted || on_first_grid_[i] || op.other_grids || (mixing && mix_lead_[i] == 0) ||
+           (mixing && drawn_by_program(i));
   };
   other_statistics_.resize(n);
   for (size_t i = 1; i < n; ++i) {
@@ -53,11 +54,13 @@ Image Follower::render_volumes(const Op& op) {
   part_leads_.clear(), part_images_.clear();
   for (size_t lead = 0; lead < n; ++lead) {
     if (mixing && mix_lead_[lead] != lead) continue;
+    if (mixing && drawn_by_program(lead)) continue; // drawn as that program says
     if (!draws(lead)) continue;
     const bool in_part = parted && on_first_grid_[lead];
     std::vector<Session::MixPartner> partners;
     for (size_t j = lead + 1; j < n && mixing; ++j)
       if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
+    if (mixing && frames[lead].program) map_program_slots(lead, frames, partners);
     // Finished (MIP classified, no background) unless it is a part's.
     Image image = partners.empty()
                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, !in_part)
@@ -98,6 +101,21 @@ Image Follower::finish_parted_frame(const Op& op, std::vector<Image> first_grid)
     volume_images_[lead] = std::move(first_grid[k]);
   }
   return blend_volumes(op);
+}
+
+bool Follower::drawn_by_program(size_t index) const {
+  const auto& by = view_.scene.volumes.at(index).drawn_by_program;
+  return by && *by < view_.programs.size() && view_.programs[*by]; // a program that did not compile draws nothing
+}
+
+void Follower::map_program_slots(size_t index, std::vector<FrameParams>& frames,
+                                 std::vector<Session::MixPartner>& partners) {
+  for (const io::ProgramSlotDesc& slot : view_.scene.volumes.at(index).program_slots) {
+    if (slot.volume)
+      partners.push_back({&volume_session(*slot.volume), frames.at(*slot.volume), slot.slot});
+    else
+      frames.at(index).program_slots.push_back({slot.slot, BrickView{}, slot.colormap});
+  }
 }
 
 std::shared_ptr<const SampleProgram> Follower::first_program() const {

@@ -389,7 +389,23 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
     FrameParams f = frame;
     f.mip_output_values =
         frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
-    if (s.source && !partners.empty()) {
+    if (s.source && !partners.empty() && frame.program) {
+      set_reach(s, std::nullopt);
+      const BrickView own = resident_view(s, ghost_width(frame));
+      for (const MixPartner& p : partners) {
+        if (p.program_slot < 0) throw Error("a volume with a sample program is not mixed per sample");
+        BrickView mapped = own; // the program's own volume, mapped to a slot as well
+        if (p.session != this) {
+          State& ps = *p.session->state_;
+          if (!ps.source) throw Error("a volume mapped to a sample program's slot has no data source");
+          // Its voxels under this rank's leaf, as far out as the program's own reach (its ghosts).
+          set_reach(ps, voxel_box_on_grid(s.leaf, frame.settings, p.frame.settings));
+          mapped = resident_view(ps, ghost_width(frame));
+        }
+        f.program_slots.push_back({p.program_slot, mapped, p.frame.colormap});
+      }
+      if (!leaf_in_volume(s).empty()) part.stats = s.backend->render(own, f, s.local.view());
+    } else if (s.source && !partners.empty()) {
       set_reach(s, std::nullopt);
       std::vector<kernels::MixedLayer> layers{{resident_view(s, ghost_width(frame)), &f}};
       for (const MixPartner& p : partners) {

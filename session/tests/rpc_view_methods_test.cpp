@@ -332,6 +332,16 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   EXPECT_EQ(state.view.scene.nodes.count("prog"), 0u) << "a refused program changes nothing";
   ASSERT_EQ(code(create_element("g", "prog", "IVolume_sample_program", {{"source_string", source}})), 0);
   ASSERT_EQ(code(create_element("g", "params", "IRendering_kernel_program_parameters", {{"buffer_1", "2 3i"}})), 0);
+  // Its slot 2 reads the scene's first volume (IndeX: set_mapping(2, tag)); a node that is not
+  // there is refused and changes nothing.
+  const std::string first = state.view.scene.volumes.at(0).id;
+  const json nowhere =
+      create_element("g", "slots", "IRendering_kernel_program_scene_element_mapping", {{"slot_2", "nowhere"}});
+  EXPECT_EQ(code(nowhere), -32000) << nowhere.dump();
+  EXPECT_NE(message(nowhere).find("no node 'nowhere'"), std::string::npos) << message(nowhere);
+  EXPECT_EQ(state.view.scene.nodes.count("slots"), 0u);
+  ASSERT_EQ(code(create_element("g", "slots", "IRendering_kernel_program_scene_element_mapping", {{"slot_2", first}})),
+            0);
   ASSERT_EQ(code(create_element("g", "v2", "ISparse_volume_scene_element",
                                 {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
             0);
@@ -340,6 +350,11 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   ASSERT_TRUE(v2.program);
   EXPECT_EQ(v2.program->text, source);
   EXPECT_EQ(v2.program->buffers.at(1).size(), 8u);
+  ASSERT_EQ(v2.program_slots.size(), 1u);
+  EXPECT_EQ(v2.program_slots[0].slot, 2);
+  EXPECT_EQ(v2.program_slots[0].volume, std::optional<size_t>(0));
+  EXPECT_EQ(state.view.scene.volumes[0].drawn_by_program, std::optional<size_t>(1))
+      << "without a program of its own, a mapped volume is drawn by the program that maps it";
   ASSERT_EQ(state.view.programs.size(), 2u);
   EXPECT_TRUE(state.view.programs[1]) << "it compiled";
   EXPECT_FALSE(state.view.programs[0]) << "the first volume, outside the group, has none";

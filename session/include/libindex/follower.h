@@ -64,6 +64,12 @@ class Follower {
   Image render_volumes(const Op& op);
   /// The finished images of volume_images_ blended front to back on the op's background.
   Image blend_volumes(const Op& op);
+  /// Whether volume `index` is mapped to a slot of another volume's compiled sample program, which
+  /// then draws it (in direct volume rendering; under MIP every volume is drawn on its own).
+  bool drawn_by_program(size_t index) const;
+  /// The scene elements mapped to volume `index`'s program slots: colormaps into its frame,
+  /// volumes as `partners` that read their voxels under its leaves.
+  void map_program_slots(size_t index, std::vector<FrameParams>& frames, std::vector<Session::MixPartner>& partners);
   /// The session of volume `index`: session_ for the first, others_ for the rest.
   Session& volume_session(size_t index);
   /// The box of volume `index` that these ranks partition (Session::set_volume's part): the job's

@@ -45,6 +45,7 @@ std::string node_type_of(const std::string& class_name) {
       {"IStatic_scene_group", "static_scene_group"},
       {"IVolume_sample_program", "rendering_kernel_program"},
       {"IRendering_kernel_program_parameters", "rendering_kernel_program_parameters"},
+      {"IRendering_kernel_program_scene_element_mapping", "rendering_kernel_program_scene_element_mapping"},
       {"IClip_region", "clip_region"},
       {"IPlane", "plane"}};
   const auto it = types.find(class_name);
@@ -52,7 +53,8 @@ std::string node_type_of(const std::string& class_name) {
     bad("'class_name' " + class_name +
         " is not supported (IColormap, ISparse_volume_scene_element, ISparse_volume_rendering_properties, "
         "IDirectional_headlight, IStatic_scene_group, IVolume_sample_program, "
-        "IRendering_kernel_program_parameters, IClip_region, IPlane)");
+        "IRendering_kernel_program_parameters, IRendering_kernel_program_scene_element_mapping, IClip_region, "
+        "IPlane)");
   return it->second;
 }
 
@@ -80,8 +82,7 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
     if (key == "type") continue;
     // IndeX's way to say "a table from a .cmap file" (file_name): nothing to keep beyond the table.
     if (type == "colormap" && (key == "data_source" || key == "file_type")) continue;
-    const bool buffer = type == "rendering_kernel_program_parameters" && key.rfind("buffer_", 0) == 0;
-    if (!io::is_known_attribute(type, key) && !buffer) bad("'args." + key + "' is not an attribute of a " + type);
+    if (!io::is_known_attribute(type, key)) bad("'args." + key + "' is not an attribute of a " + type);
     if (value.find('\0') != std::string::npos) bad("'args." + key + "' holds a NUL character");
     const bool multi_line = (type == "colormap" && key == "data") ||
                             (type == "rendering_kernel_program" && (key == "source_string" || key == "program"));
