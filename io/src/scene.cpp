@@ -57,9 +57,10 @@ class GraphWalker {
  public:
   GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
 
-  /// `placed`: the transformation of the transformed_scene_groups around these children.
+  /// `placed`: the transformation of the transformed_scene_groups around these children; `enabled`:
+  /// false inside a disabled group (IndeX's `enabled = false` hides a node and everything under it).
   void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state,
-            const detail::Affine& placed = {}) {
+            const detail::Affine& placed = {}, bool enabled = true) {
     for (const std::string& id : children) {
       const auto it = nodes_.find(id);
       if (it == nodes_.end() || it->second.type.empty())
@@ -72,6 +73,7 @@ class GraphWalker {
       }
       reached_.insert(id);
       scene_.nodes[id] = node;
+      const bool on = enabled && detail::node_enabled(node);
       if (node.type == "static_scene_group" || node.type == "transformed_scene_group") {
         detail::check_node_attributes(node, scene_.warnings);
         const auto c = node.attributes.find("children");
@@ -79,13 +81,18 @@ class GraphWalker {
         const detail::Affine inside =
             node.type == "transformed_scene_group" ? placed.after(detail::group_transform(node)) : placed;
         stack_.push_back(id);
-        walk(group_children, node.children, state, inside); // a copy: the group's attributes stay inside it
+        walk(group_children, node.children, state, inside, on); // a copy: the group's attributes stay inside it
         stack_.pop_back();
       } else if (is_attribute_node_type(node.type)) {
-        apply_attribute_node(node, scene_.resources, state, scene_.warnings);
+        if (on)
+          apply_attribute_node(node, scene_.resources, state, scene_.warnings);
+        else
+          detail::check_node_attributes(node, scene_.warnings); // a disabled attribute changes nothing
       } else if (node.type == "plane") {
         detail::check_node_attributes(node, scene_.warnings);
-        if (scene_.planes.size() < size_t(kMaxSlicePlanes))
+        if (!on) {
+          build_plane(node); // still checked: enabling it later must not fail
+        } else if (scene_.planes.size() < size_t(kMaxSlicePlanes))
           scene_.planes.push_back(placed.is_identity() ? build_plane(node)
                                                        : detail::transform_plane(build_plane(node), placed));
         else
@@ -100,6 +107,7 @@ class GraphWalker {
                                     ": a volume inside a transformed_scene_group is not transformed (IndeX allows "
                                     "only shapes there; place volumes with bbox and index::scaling)");
         scene_.volumes.push_back(build_volume(node, state, scene_.warnings));
+        scene_.volumes.back().enabled = on;
       } else if (detail::is_unsupported_node_type(node.type)) {
         scene_.warnings.push_back(type_value(node).where() + ": ignored (IndeX node type not supported by libindex)");
       } else {
@@ -237,6 +245,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   }
 
   detail::resolve_program_slots(scene, nodes);
+  detail::drop_disabled_volumes(scene);
   std::set<std::string> mapped_nodes; // a colormap only a program's slot names is used, not stray
   for (const VolumeDesc& v : scene.volumes)
     for (const ProgramSlotDesc& slot : v.program_slots) mapped_nodes.insert(slot.node);

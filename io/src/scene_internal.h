@@ -59,6 +59,11 @@ void apply_program_mapping(const SceneNode& node, SceneAttributes& state);
 /// colormaps into VolumeDesc::program_slots, and marks the volumes a program draws. Throws Error
 /// naming the slot's key for a node that is missing, outside the scene graph or of another type.
 void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes);
+/// Drops the disabled volumes (`enabled = false` on them or a group above) that no enabled volume's
+/// program maps, and renumbers the volume indices in program_slots and drawn_by_program.
+void drop_disabled_volumes(SceneDescription& scene);
+/// False when the node says `enabled = false`.
+bool node_enabled(const SceneNode& node);
 /// `slot_<n>` of a mapping node and `buffer_<n>` of a parameters node: attributes with a number.
 bool is_numbered_attribute(const std::string& node_type, const std::string& name);
 

@@ -15,13 +15,15 @@ struct NodeKeys {
 };
 
 const std::map<std::string, NodeKeys>& node_keys() {
-  // `description_file` (another .prj merged into the node) is IndeX's on every node type.
+  // `description_file` (another .prj merged into the node) is IndeX's on every node type, and so is
+  // `enabled` (false: the node, and a group's whole subtree, is left out).
   static const std::map<std::string, NodeKeys> table = {
-      {"static_scene_group", {{"children"}, {"enabled", "transform", "transformation", "visible", "description_file"}}},
+      {"static_scene_group", {{"enabled", "children"}, {"transform", "transformation", "visible", "description_file"}}},
       {"transformed_scene_group",
-       {{"children", "scale", "rotate", "translate", "transform"}, {"enabled", "visible", "description_file"}}},
+       {{"enabled", "children", "scale", "rotate", "translate", "transform"}, {"visible", "description_file"}}},
       {"sparse_volume",
-       {{"importer",
+       {{"enabled",
+         "importer",
          "generator",
          "size",
          "voxel_format",
@@ -41,25 +43,25 @@ const std::map<std::string, NodeKeys>& node_keys() {
          "input_time_step_enum_stride",
          "input_time_step_enum_offset",
          "nb_time_steps"},
-        {"cache", "use_cache", "cache_directory", "cache_file", "enabled", "pickable", "visible", "subset_data_type",
+        {"cache", "use_cache", "cache_directory", "cache_file", "pickable", "visible", "subset_data_type",
          "importer_configuration", "rendering_kernel_program", "compute_technique", "nb_threads", "verbose",
          "description_file", "allow_reloading", "output_cache_directory"}}},
       {"colormap",
-       {{"map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset", "map_name", "map_size",
-         "nan_color"},
-        {"enabled", "file_name", "color_space", "description_file"}}},
+       {{"enabled", "map_type", "map_index", "size", "domain", "domain_boundary_mode", "data", "preset", "map_name",
+         "map_size", "nan_color"},
+        {"file_name", "color_space", "description_file"}}},
       {"sparse_volume_rendering_properties",
-       {{"sampling_distance", "sampling_distance_reference", "filter_mode"},
+       {{"enabled", "sampling_distance", "sampling_distance_reference", "filter_mode"},
         {"reference_step_size", "lod_rendering_enabled", "lod_pixel_threshold", "preintegrated_volume_rendering",
          "sampling_mode", "sampling_segment_length", "voxel_offsets", "debug_visualization_option", "debug_vis_option",
-         "enabled", "description_file"}}},
-      {"directional_headlight", {{"direction", "intensity"}, {"enabled", "color", "description_file"}}},
+         "description_file"}}},
+      {"directional_headlight", {{"enabled", "direction", "intensity"}, {"color", "description_file"}}},
       {"plane",
-       {{"point", "normal", "up", "extent"},
-        {"enabled", "pickable", "visible", "name", "material", "roam", "description_file"}}},
-      {"clip_region", {{"bbox"}, {"enabled", "description_file"}}},
+       {{"enabled", "point", "normal", "up", "extent"},
+        {"pickable", "visible", "name", "material", "roam", "description_file"}}},
+      {"clip_region", {{"enabled", "bbox"}, {"description_file"}}},
       {"rendering_kernel_program",
-       {{"target", "enabled", "source_file", "source_string", "program"}, {"name", "description_file"}}},
+       {{"enabled", "target", "source_file", "source_string", "program"}, {"name", "description_file"}}},
       {"rendering_kernel_program_parameters", {{"enabled"}, {"name", "description_file"}}}, // and buffer_<slot>
       {"rendering_kernel_program_scene_element_mapping",
        {{"enabled"}, {"name", "description_file"}}}, // and slot_<slot>

@@ -166,17 +166,44 @@ void resolve_program_slots(SceneDescription& scene, const std::map<std::string, 
   std::vector<VolumeDesc>& volumes = scene.volumes;
   for (size_t i = 0; i < volumes.size(); ++i) {
     if (!volumes[i].program) continue;
+    const bool draws = volumes[i].enabled; // a disabled volume's program maps nothing into view
     for (const auto& [slot, value] : volumes[i].program->slots) {
       ProgramSlotDesc d = resolve_slot(slot, value, scene, nodes);
       // A volume with a program of its own draws itself; one without is drawn by the first program
-      // that maps it (drawing it on its own as well would show it twice).
-      if (d.volume && *d.volume != i) {
+      // that maps it (drawing it on its own as well would show it twice), and so is a disabled one:
+      // IndeX's way to give a program data it does not show.
+      if (d.volume && *d.volume != i && draws) {
         VolumeDesc& mapped = volumes[*d.volume];
-        if (!mapped.program && !mapped.drawn_by_program) mapped.drawn_by_program = i;
+        if ((!mapped.program || !mapped.enabled) && !mapped.drawn_by_program) mapped.drawn_by_program = i;
       }
       volumes[i].program_slots.push_back(std::move(d));
     }
   }
+}
+
+void drop_disabled_volumes(SceneDescription& scene) {
+  std::vector<VolumeDesc>& volumes = scene.volumes;
+  std::vector<size_t> index(volumes.size(), SIZE_MAX);
+  std::vector<VolumeDesc> kept;
+  for (size_t i = 0; i < volumes.size(); ++i)
+    if (volumes[i].enabled || volumes[i].drawn_by_program)
+      index[i] = kept.size(), kept.push_back(std::move(volumes[i]));
+  for (VolumeDesc& v : kept) {
+    if (v.drawn_by_program) v.drawn_by_program = index[*v.drawn_by_program]; // an enabled volume: kept
+    std::vector<ProgramSlotDesc> slots;
+    for (ProgramSlotDesc& s : v.program_slots) {
+      if (s.volume && index[*s.volume] == SIZE_MAX) continue; // only a dropped volume's program maps those
+      if (s.volume) s.volume = index[*s.volume];
+      slots.push_back(std::move(s));
+    }
+    v.program_slots = std::move(slots);
+  }
+  volumes = std::move(kept);
+}
+
+bool node_enabled(const SceneNode& node) {
+  const Value* e = find_attribute(node, "enabled");
+  return !e || as_bool(*e);
 }
 
 } // namespace libindex::io::detail

@@ -339,6 +339,68 @@ TEST(Scene, SampleProgramsAndTheirBuffersReachTheVolumesAfterThem) {
   EXPECT_EQ(p->buffers.at(3).size(), 4u);
 }
 
+// IndeX's `enabled = false` leaves a node out: a volume, a plane, an attribute, a group's subtree.
+TEST(Scene, DisabledNodesAndGroupsAreLeftOut) {
+  const auto sphere = [](const std::string& id, int x0, const std::string& extra = "") {
+    const std::string k = "app::scene::" + id + "::";
+    return k + "type = sparse_volume\n" + k + "importer = synthetic\n" + k + "generator = sphere\n" + k + "size = 4\n" +
+           k + "bbox = " + std::to_string(x0) + " 0 0 " + std::to_string(x0 + 4) + " 4 4\n" + extra;
+  };
+  Fixture f("app::scene::root::children = magma viridis off_group a b c plane\n"
+            "app::scene::magma::type = colormap\n"
+            "app::scene::magma::preset = magma\n"
+            "app::scene::viridis::type = colormap\n"
+            "app::scene::viridis::preset = viridis\n"
+            "app::scene::viridis::enabled = false\n"
+            "app::scene::off_group::type = static_scene_group\n"
+            "app::scene::off_group::enabled = false\n"
+            "app::scene::off_group::children = hidden hidden_plane\n"
+            "app::scene::hidden_plane::type = plane\n"
+            "app::scene::hidden_plane::point = 0 0 1\n"
+            "app::scene::hidden_plane::normal = 0 0 1\n"
+            "app::scene::hidden_plane::up = 0 1 0\n"
+            "app::scene::hidden_plane::extent = 4 4\n"
+            "app::scene::plane::type = plane\n"
+            "app::scene::plane::point = 0 0 2\n"
+            "app::scene::plane::normal = 0 0 1\n"
+            "app::scene::plane::up = 0 1 0\n"
+            "app::scene::plane::extent = 4 4\n"
+            "app::scene::plane::enabled = true\n" +
+            sphere("hidden", 0) + sphere("a", 10) + sphere("b", 20, "app::scene::b::enabled = false\n") +
+            sphere("c", 30));
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front(); // `enabled` is read, not ignored
+  ASSERT_EQ(s.volumes.size(), 2u);
+  EXPECT_EQ(s.volumes[0].id, "a");
+  EXPECT_EQ(s.volumes[1].id, "c");
+  EXPECT_EQ(s.volumes[0].colormap_preset, "magma") << "the disabled colormap after it changes nothing";
+  ASSERT_EQ(s.planes.size(), 1u) << "the plane of the disabled group is left out";
+  EXPECT_EQ(s.planes[0].point.z, 2.0f);
+  // A disabled volume that an enabled volume's program maps is kept, and drawn by that program only.
+  Fixture g("app::scene::root::children = mapping prog a plain\n"
+            "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+            "app::scene::mapping::slot_1 = hidden\n"
+            "app::scene::mapping::slot_2 = b\n"
+            "app::scene::prog::type = rendering_kernel_program\n"
+            "app::scene::prog::source_string = class Volume_sample_program {};\n"
+            "app::scene::plain::type = static_scene_group\n"
+            "app::scene::plain::children = b hidden_group\n"
+            "app::scene::hidden_group::type = static_scene_group\n"
+            "app::scene::hidden_group::enabled = false\n"
+            "app::scene::hidden_group::children = hidden\n" +
+            sphere("a", 0) + sphere("b", 10, "app::scene::b::enabled = false\n") + sphere("hidden", 20));
+  const SceneDescription m = g.load();
+  ASSERT_EQ(m.volumes.size(), 3u);
+  EXPECT_EQ(m.volumes[1].id, "b");
+  EXPECT_FALSE(m.volumes[1].enabled);
+  EXPECT_EQ(m.volumes[1].drawn_by_program, std::optional<size_t>(0));
+  EXPECT_EQ(m.volumes[2].id, "hidden");
+  EXPECT_EQ(m.volumes[2].drawn_by_program, std::optional<size_t>(0));
+  ASSERT_EQ(m.volumes[0].program_slots.size(), 2u);
+  EXPECT_EQ(m.volumes[0].program_slots[0].volume, std::optional<size_t>(2));
+  EXPECT_EQ(m.volumes[0].program_slots[1].volume, std::optional<size_t>(1));
+}
+
 // IndeX's rendering_kernel_program_scene_element_mapping: slot_<n> names a volume or a colormap node.
 TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
   const std::string other = "app::scene::other::type = sparse_volume\n"

@@ -113,10 +113,13 @@ struct VolumeDesc {
   std::optional<ProgramDesc> program;
   /// The scene elements mapped to the program's slots (ProgramDesc::slots resolved).
   std::vector<ProgramSlotDesc> program_slots;
-  /// Set when this volume, without a program of its own, is mapped to a slot of another volume's
-  /// program: the index of that volume (the first such), which draws it. Such a volume is not drawn
-  /// on its own, nor mixed.
+  /// Set when this volume, disabled or without a program of its own, is mapped to a slot of another
+  /// enabled volume's program: the index of that volume (the first such), which draws it. Such a
+  /// volume is not drawn on its own, nor mixed.
   std::optional<size_t> drawn_by_program;
+  /// False for a volume that says `enabled = false` (or lies in a disabled group) and is kept only
+  /// because an enabled volume's program maps it: such a volume is drawn by that program alone.
+  bool enabled = true;
 };
 
 /// libindex's own keys `app::libindex::view::*`: what IndeX keeps in its application rather than in
