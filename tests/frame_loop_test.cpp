@@ -717,29 +717,33 @@ TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {
 // A program that maps the second volume of its grid and that volume's colormap to its slots (IndeX's
 // rendering_kernel_program_scene_element_mapping) draws that volume: over N ranks the picture
 // equals b alone through its colormap on one rank, and b is not drawn a second time on its own.
+namespace {
+/// Volume a of volumes_scene with a program that shows slot 2 (b) through slot 4 (b_cmap).
+SceneSpec with_mapping(SceneSpec spec) {
+  spec.overrides = {
+      {"app::scene::a_group::children", "channels a_cmap mapping a"},
+      {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+      {"app::scene::mapping::slot_4", "b_cmap"},
+      {"app::scene::channels::type", "rendering_kernel_program"},
+      {"app::scene::channels::source_string",
+       "class Volume_sample_program {\n"
+       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+       "public:\n"
+       "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+       "  NV_IDX_DEVICE_INLINE_MEMBER\n"
+       "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
+       "    const auto volume = state.scene.access<nv::index::xac::Sparse_volume>(2);\n"
+       "    const float v = volume.generate_sampler<float>().fetch_sample(i.sample_position_object_space);\n"
+       "    o.set_color(state.scene.access<nv::index::xac::Colormap>(4).lookup(v));\n"
+       "    return NV_IDX_PROG_OK;\n"
+       "  }\n"
+       "};\n"}};
+  spec.overrides.push_back({"app::scene::mapping::slot_2", "b"});
+  return spec;
+}
+} // namespace
+
 TEST(FrameLoop, AProgramDrawsTheVolumeMappedToItsSlots) {
-  auto with_mapping = [](SceneSpec spec) {
-    spec.overrides = {
-        {"app::scene::a_group::children", "channels a_cmap mapping a"},
-        {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
-        {"app::scene::mapping::slot_4", "b_cmap"},
-        {"app::scene::channels::type", "rendering_kernel_program"},
-        {"app::scene::channels::source_string",
-         "class Volume_sample_program {\n"
-         "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
-         "public:\n"
-         "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
-         "  NV_IDX_DEVICE_INLINE_MEMBER\n"
-         "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
-         "    const auto volume = state.scene.access<nv::index::xac::Sparse_volume>(2);\n"
-         "    const float v = volume.generate_sampler<float>().fetch_sample(i.sample_position_object_space);\n"
-         "    o.set_color(state.scene.access<nv::index::xac::Colormap>(4).lookup(v));\n"
-         "    return NV_IDX_PROG_OK;\n"
-         "  }\n"
-         "};\n"}};
-    spec.overrides.push_back({"app::scene::mapping::slot_2", "b"});
-    return spec;
-  };
   const SceneSpec both = with_mapping(volumes_scene("a_group b_group", 0, false, 32));
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), both);
@@ -755,6 +759,18 @@ TEST(FrameLoop, AProgramDrawsTheVolumeMappedToItsSlots) {
   SceneSpec a_through_b_cmap = volumes_scene("a_group", 0, false, 32);
   a_through_b_cmap.overrides = {{"app::scene::a_cmap::preset", "viridis"}};
   EXPECT_GT(max_difference(render_alone(a_through_b_cmap), alone_b), 0.05f);
+}
+
+// IndeX's way to give a program data it does not show: b disabled, and read through a's slot.
+TEST(FrameLoop, ADisabledVolumeIsDrawnOnlyByTheProgramThatMapsIt) {
+  SceneSpec spec = with_mapping(volumes_scene("a_group b_group", 0, false, 32));
+  spec.overrides.push_back({"app::scene::b::enabled", "false"});
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  for (const std::string& w : head.state().view.scene.warnings) ADD_FAILURE() << w;
+  ASSERT_EQ(head.state().view.scene.volumes.size(), 2u);
+  EXPECT_LE(max_difference(head.render(head.state().frame), render_alone(volumes_scene("b_group", 0, false, 32))),
+            1.0f / 255);
 }
 
 // A mix is one image: it takes its place among the other volumes by the hull of its volumes. a

@@ -54,7 +54,8 @@ Image Follower::render_volumes(const Op& op) {
   part_leads_.clear(), part_images_.clear();
   for (size_t lead = 0; lead < n; ++lead) {
     if (mixing && mix_lead_[lead] != lead) continue;
-    if (mixing && drawn_by_program(lead)) continue; // drawn as that program says
+    if (!view_.scene.volumes[lead].enabled) continue; // kept for a program's slot: drawn by it alone
+    if (mixing && drawn_by_program(lead)) continue;   // drawn as that program says
     if (!draws(lead)) continue;
     const bool in_part = parted && on_first_grid_[lead];
     std::vector<Session::MixPartner> partners;

@@ -361,6 +361,38 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   EXPECT_EQ(call(rpc, "program.get", {{"volume", "v2"}})["result"]["program"], "prog");
 }
 
+TEST_F(ViewMethods, IndexClientsSetAttributesAndHideElements) {
+  ASSERT_EQ(code(create_element("scene_root", "v2", "ISparse_volume_scene_element",
+                                {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+            0);
+  ASSERT_EQ(state.view.scene.volumes.size(), 2u);
+  const auto set = [&](const std::string& id, const json& args) {
+    return call(rpc, std::string(kIndexScene) + "set_scene_element", {{"id", id}, {"args", args}});
+  };
+  json r = set("v2", {{"enabled", "false"}});
+  ASSERT_EQ(code(r), 0) << r;
+  EXPECT_EQ(r["result"]["set"], json({"enabled"}));
+  EXPECT_EQ(state.view.scene.volumes.size(), 1u) << "a disabled volume is not drawn";
+  EXPECT_EQ(state.view.scene.nodes.count("v2"), 1u) << "it stays in the graph, to be enabled again";
+  ASSERT_EQ(code(set("v2", {{"enabled", "true"}, {"size", "16"}})), 0);
+  ASSERT_EQ(state.view.scene.volumes.size(), 2u);
+  EXPECT_EQ(state.view.scene.volumes[1].source->box().size().x, 16);
+  // Refused, and nothing changes: an unknown element or attribute, a value the reader rejects,
+  // remove.id with attributes.
+  const int version = state.scene_version;
+  EXPECT_EQ(message(set("nowhere", {{"enabled", "false"}})),
+            "invalid params: 'id': no element 'nowhere' in the scene graph");
+  EXPECT_EQ(message(set("v2", {{"colour", "red"}})),
+            "invalid params: 'args.colour' is not an attribute of a sparse_volume");
+  const json bad_value = set("v2", {{"enabled", "perhaps"}});
+  EXPECT_EQ(code(bad_value), -32000) << bad_value;
+  EXPECT_NE(message(bad_value).find("perhaps"), std::string::npos) << message(bad_value);
+  EXPECT_EQ(code(set("scene_root", {{"remove.id", "v2"}, {"enabled", "false"}})), -32602);
+  EXPECT_EQ(code(set("v2", json::object())), -32602);
+  EXPECT_EQ(state.scene_version, version);
+  EXPECT_EQ(state.view.scene.volumes.size(), 2u);
+}
+
 TEST_F(ViewMethods, IndexClientsClipVolumesAndAddPlanes) {
   // IndeX's IClip_region clips the volumes after it in its group; IPlane adds a slice plane.
   ASSERT_EQ(code(create_element("scene_root", "g", "IStatic_scene_group", json::object())), 0);

@@ -143,23 +143,45 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             return json{{"tree", scene_graph(s)}};
           });
   rpc.add({std::string(kIndexScene) + "set_scene_element",
-           "IndeX: changes an element; args.remove.id removes a child.",
-           {{"id", param_doc("string", "the element (scene_root or a group)", true)},
-            {"args", param_doc("object", "{\"remove.id\": child}", true)}},
+           "IndeX: changes an element: args.remove.id removes a child of a group; other args set the element's "
+           "attributes (string values, as in a .prj file; \"enabled\": \"false\" hides it).",
+           {{"id", param_doc("string", "the element (scene_root, a group or any other element)", true)},
+            {"args", param_doc("object", "{\"remove.id\": child} or attributes", true)}},
            {{"type", "object"}},
-           {"-32602 for an unknown element or child"}},
+           {"-32602 for an unknown element, child or attribute",
+            "-32000 with the reader's message when the scene does not load with the change"}},
           [&s](const json& q) {
             const std::string id = param<std::string>(q, "id");
             const json args = param<json>(q, "args");
-            if (!args.is_object()) bad("'args' must be an object");
-            if (!args.contains("remove.id")) bad("'args' supports only remove.id");
-            const std::string child = args["remove.id"].is_string() ? args["remove.id"].get<std::string>() : "";
-            std::vector<std::string> children = children_of(s, id);
-            const auto it = std::find(children.begin(), children.end(), child);
-            if (it == children.end()) bad("'args.remove.id': '" + child + "' is not a child of '" + id + "'");
-            children.erase(it);
-            edit_scene(s, {{children_key(id), join(children)}}, "JSON-RPC set_scene_element");
-            return json{{"id", id}, {"removed", child}};
+            if (!args.is_object() || args.empty()) bad("'args' must be an object with remove.id or attributes");
+            if (args.contains("remove.id")) {
+              if (args.size() > 1) bad("'args.remove.id' goes alone");
+              const std::string child = args["remove.id"].is_string() ? args["remove.id"].get<std::string>() : "";
+              std::vector<std::string> children = children_of(s, id);
+              const auto it = std::find(children.begin(), children.end(), child);
+              if (it == children.end()) bad("'args.remove.id': '" + child + "' is not a child of '" + id + "'");
+              children.erase(it);
+              edit_scene(s, {{children_key(id), join(children)}}, "JSON-RPC set_scene_element");
+              return json{{"id", id}, {"removed", child}};
+            }
+            const auto node = s.view.scene.nodes.find(id);
+            if (node == s.view.scene.nodes.end()) bad("'id': no element '" + id + "' in the scene graph");
+            const std::string& type = node->second.type;
+            std::vector<std::pair<std::string, std::string>> assignments;
+            try {
+              assignments = element_assignments(s, id, type, args);
+            } catch (const Error& e) {
+              bad(e.what());
+            }
+            assignments.erase(assignments.begin()); // the type it has
+            const std::string layer = "JSON-RPC set_scene_element " + id;
+            const bool new_source =
+                args.contains("source_string") || args.contains("program") || args.contains("source_file");
+            if (type == "rendering_kernel_program" && new_source) check_client_program(s, args, layer);
+            edit_scene(s, std::move(assignments), layer);
+            json set = json::array();
+            for (auto it = args.begin(); it != args.end(); ++it) set.push_back(it.key());
+            return json{{"id", id}, {"set", set}};
           });
   rpc.add({std::string(kIndexScene) + "create_scene_element",
            "IndeX: adds an element (IColormap, ISparse_volume_scene_element, ...) whose string args mirror .prj "
