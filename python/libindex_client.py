@@ -499,6 +499,10 @@ class Client:
         return self.call(_SCENE_CENTER + "set_scene_element",
                          {"id": element_id, "args": {k: str(v) for k, v in args.items()}})
 
+    def set_enabled(self, element_id: str, enabled: bool) -> Any:
+        """IndeX: show or hide an element (a volume, plane, attribute or a whole group)."""
+        return self.set_scene_element(element_id, {"enabled": "true" if enabled else "false"})
+
     def remove_scene_element(self, parent: str, child: str) -> Any:
         """IndeX: remove element ``child`` from group ``parent``."""
         return self.set_scene_element(parent, {"remove.id": child})

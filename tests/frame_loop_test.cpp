@@ -773,6 +773,22 @@ TEST(FrameLoop, ADisabledVolumeIsDrawnOnlyByTheProgramThatMapsIt) {
             1.0f / 255);
 }
 
+// A scene without volumes (empty.prj, or every volume disabled) is a valid scene: its frame is the
+// background, on any number of ranks.
+TEST(FrameLoop, ASceneWithoutVolumesRendersTheBackground) {
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_text("#! index_app_project 0\napp::scene::root::children =\n", "empty.prj"));
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ASSERT_TRUE(head.state().view.scene.volumes.empty());
+  const Image image = head.render(head.state().frame);
+  ASSERT_GT(image.width(), 0);
+  float alpha = 0;
+  for (const Vec4f& p : image.pixels()) alpha += p.w;
+  EXPECT_EQ(alpha, 0.0f);
+}
+
 // A mix is one image: it takes its place among the other volumes by the hull of its volumes. a
 // (10^3 at the origin) and b (20^3 from x = 5) mix; c lies beside b in y and apart from a along x.
 // Seen from x = 100, y = -50, a's box alone would put c in front (apart along x); b, inside the

@@ -13,7 +13,8 @@ namespace libindex {
 static_assert(io::kMostMixedVolumes == kernels::kMaxMixedVolumes);
 
 Box3i Follower::part_of(size_t index) const {
-  if (on_first_grid_.at(index) && !part_.empty()) return part_;
+  if (index >= on_first_grid_.size()) return {}; // a scene without volumes (yet): nothing to divide
+  if (on_first_grid_[index] && !part_.empty()) return part_;
   if (mix_lead_.at(index) != index) return {}; // mixed into another volume: its own partition for MIP
   const Box3i box = io::partition_box(view_.scene, index);
   return box == view_.scene.volumes[index].source->box() ? Box3i{} : box;

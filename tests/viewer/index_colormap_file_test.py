@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """IndeX's create_scene_element with an IColormap read from a .cmap file (data_source file, file_type
 cmap, file_name as a file:// URL inside --data-root) changes the image of the volume after it; a file
-outside the data roots and an http URL are refused with -32602 naming the param.
+outside the data roots and an http URL are refused with -32602 naming the param. set_scene_element
+hides the volume ("enabled": "false") and shows it again.
 
 usage: index_colormap_file_test.py VIEWER     (prints 'N passed, N failed' last)
 """
@@ -50,6 +51,18 @@ def main():
             voxels = sum((l[3] - l[0]) * (l[4] - l[1]) * (l[5] - l[2]) for l in leaves)
             check(len(leaves) == 2 and voxels == 24 ** 3, f"cluster.rebalance: 2 leaves tiling the volume ({r})")
             check(c.snapshot(32, 32) == before, "rebalancing leaves the image as it was")
+            # set_scene_element sets attributes: hiding the volume leaves no volume, showing it again
+            # gives the same picture.
+            c.set_enabled("ball", False)
+            check(c.call("scene.info")["volumes"] == [], "a disabled volume is not in the scene")
+            check(c.snapshot(32, 32) != before, "hiding the volume changes the image")
+            c.set_enabled("ball", True)
+            check(c.snapshot(32, 32) == before, "enabling it again gives the picture back")
+            try:
+                c.set_scene_element("ball", {"enabled": "perhaps"})
+                check(False, "enabled = perhaps accepted")
+            except RpcError as e:
+                check(e.code == -32000 and "perhaps" in e.message, f"a bad value is refused ({e.message[:70]})")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     return check.summary(tail)
