@@ -295,8 +295,8 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchPar
   // Lanes that take no sample read the clip box's centre instead, which every brick stores.
   p = {select(active, p.x, F(0.5f * (clip.lo.x + clip.hi.x))), select(active, p.y, F(0.5f * (clip.lo.y + clip.hi.y))),
        select(active, p.z, F(0.5f * (clip.lo.z + clip.hi.z)))};
-  const F v = S.value(p);
   if (P.mode == RenderMode::maximum_intensity) {
+    const F v = S.value(p);
     acc.max_value = select(active & (v > acc.max_value), v, acc.max_value);
     acc.hit = acc.hit | active;
     return active & false; // no lane became opaque
@@ -304,9 +304,9 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> take_sample(const MarchPar
   LaneVec4<F> c;
   constexpr bool program = colours_samples<Classifier, F>;
   if constexpr (program)
-    c = classify.sample(p, t, r.dir); // a sample program: its colour, shaded as it chose
+    c = classify.sample(p, t, r.dir); // a sample program: its colour, shaded as it chose (it fetches what it needs)
   else
-    c = classify(v);
+    c = classify(S.value(p));
   const LaneMask<F> contributes = active & (c.w > 0.0f);
   if (!any(contributes)) return contributes;
   const F a = correct_opacity(c.w, P.opacity_exponent);
