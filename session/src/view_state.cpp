@@ -20,6 +20,7 @@ void ViewState::load_scene(SceneSpec next) {
   preset = view.scene.volumes.empty() ? std::string() : view.scene.volumes.front().colormap_preset;
   opacity_points.clear();
   other_colormaps.clear();
+  remembered_colormaps.clear();
   fit_domain = view.volume && !view.scene.volumes.empty() && !view.scene.volumes.front().domain_given;
   statistics.reset();
   other_statistics.clear();
@@ -28,6 +29,69 @@ void ViewState::load_scene(SceneSpec next) {
   playing = false;
   ++scene_version;
   dirty = true;
+}
+
+void ViewState::edit_scene(SceneSpec next) {
+  const FrameParams client = frame, before = view.frame; // what clients made of it; what the scene said
+  const bool had_volume = view.volume != nullptr;
+  const int step = time_step;
+  const bool was_playing = playing;
+  std::map<std::string, RememberedColormap> remembered = remembered_colormaps;
+  for (size_t i = 0; i < view.scene.volumes.size(); ++i) {
+    const io::VolumeDesc& v = view.scene.volumes[i];
+    RememberedColormap& r = remembered[v.id];
+    r.scene = v.colormap;
+    if (i == 0) {
+      r.client = {frame.colormap, preset, opacity_points}, r.client_set = true, r.fit_domain = fit_domain;
+      r.scene = before.colormap; // with the domain the view gave it
+    } else if (const auto it = other_colormaps.find(i); it != other_colormaps.end()) {
+      r.client = it->second, r.client_set = true;
+    } else {
+      r.client_set = false;
+    }
+  }
+  load_scene(std::move(next)); // throws before anything changes
+  remembered_colormaps = std::move(remembered);
+  const FrameParams& now = view.frame;
+  // The camera: the client's where the scene's default stayed (or there was a volume to look at).
+  if (had_volume || before.camera == now.camera) frame.camera = client.camera;
+  frame.width = client.width, frame.height = client.height;
+  frame.camera.aspect = float(frame.width) / float(frame.height);
+  RenderSettings& r = frame.settings;
+  const RenderSettings &was = before.settings, &mine = client.settings;
+  const auto keep = [&](auto member) {
+    if (was.*member == now.settings.*member) r.*member = mine.*member;
+  };
+  keep(&RenderSettings::sampling_distance);
+  keep(&RenderSettings::sampling_distance_reference);
+  keep(&RenderSettings::mode);
+  keep(&RenderSettings::jitter);
+  keep(&RenderSettings::early_termination);
+  keep(&RenderSettings::empty_space_skipping);
+  keep(&RenderSettings::hardware_filtering);
+  if (was.shading == now.settings.shading) r.shading = mine.shading;
+  if (was.region_of_interest == now.settings.region_of_interest) r.region_of_interest = mine.region_of_interest;
+  const auto same_planes = [](const RenderSettings& a, const RenderSettings& b) {
+    return a.plane_count == b.plane_count && std::equal(a.planes, a.planes + a.plane_count, b.planes);
+  };
+  if (same_planes(was, now.settings)) {
+    r.plane_count = mine.plane_count;
+    std::copy(mine.planes, mine.planes + kMaxSlicePlanes, r.planes);
+  }
+  // Colormaps, by volume id.
+  for (size_t i = 0; i < view.scene.volumes.size(); ++i) {
+    const auto it = remembered_colormaps.find(view.scene.volumes[i].id);
+    if (it == remembered_colormaps.end()) continue;
+    const RememberedColormap& m = it->second;
+    if (i == 0 && m.scene == now.colormap) {
+      frame.colormap = m.client.colormap, preset = m.client.preset, opacity_points = m.client.opacity_points;
+      fit_domain = m.fit_domain;
+    } else if (i > 0 && m.client_set && m.scene == view.scene.volumes[i].colormap) {
+      other_colormaps[i] = m.client;
+    }
+  }
+  const auto [first, last] = time_range();
+  if (step >= first && step <= last) time_step = step, playing = was_playing;
 }
 
 void ViewState::check_size(int w, int h) const {

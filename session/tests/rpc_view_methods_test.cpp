@@ -374,9 +374,14 @@ TEST_F(ViewMethods, IndexClientsSetAttributesAndHideElements) {
   EXPECT_EQ(r["result"]["set"], json({"enabled"}));
   EXPECT_EQ(state.view.scene.volumes.size(), 1u) << "a disabled volume is not drawn";
   EXPECT_EQ(state.view.scene.nodes.count("v2"), 1u) << "it stays in the graph, to be enabled again";
+  EXPECT_EQ(rpc::scene_info(state)["hidden_volumes"], json::parse(R"([{"id": "v2", "name": "v2"}])"));
   ASSERT_EQ(code(set("v2", {{"enabled", "true"}, {"size", "16"}})), 0);
   ASSERT_EQ(state.view.scene.volumes.size(), 2u);
   EXPECT_EQ(state.view.scene.volumes[1].source->box().size().x, 16);
+  const json info = rpc::scene_info(state);
+  EXPECT_EQ(info["hidden_volumes"], json::array());
+  EXPECT_EQ(info["volumes"][1]["enabled"], true);
+  EXPECT_EQ(info["volumes"][1]["drawn_by"], nullptr);
   // Refused, and nothing changes: an unknown element or attribute, a value the reader rejects,
   // remove.id with attributes.
   const int version = state.scene_version;
@@ -391,6 +396,55 @@ TEST_F(ViewMethods, IndexClientsSetAttributesAndHideElements) {
   EXPECT_EQ(code(set("v2", json::object())), -32602);
   EXPECT_EQ(state.scene_version, version);
   EXPECT_EQ(state.view.scene.volumes.size(), 2u);
+}
+
+// A scene edit keeps what clients made of the view where the edit leaves the scene's own value be:
+// the canvas, the camera, the render settings, the planes, each volume's colormap by id (also
+// across hiding and showing it). What the edit changes in the scene takes effect.
+TEST_F(ViewMethods, SceneEditsKeepWhatClientsMadeOfTheView) {
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 200}, {"height", 150}, {"mode", "mip"}, {"jitter", true}})), 0);
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"preset", "magma"}, {"domain", {0.2, 0.7}}})), 0);
+  ASSERT_EQ(code(call(rpc, "camera.set", {{"from", {1, 2, 3}}})), 0);
+  ASSERT_EQ(
+      code(call(rpc, "plane.set",
+                {{"index", 0}, {"point", {1, 2, 3}}, {"normal", {0, 0, 1}}, {"up", {0, 1, 0}}, {"extent", {10, 5}}})),
+      0);
+  ASSERT_EQ(code(create_element("scene_root", "v2", "ISparse_volume_scene_element",
+                                {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}})),
+            0);
+  ASSERT_EQ(code(call(rpc, "colormap.set", {{"volume", "v2"}, {"preset", "viridis"}})), 0);
+  const FrameParams client = state.frame;
+  const Colormap v2_colormap = state.other_colormaps.at(1).colormap;
+  const auto set = [&](const std::string& id, const json& args) {
+    return code(call(rpc, std::string(kIndexScene) + "set_scene_element", {{"id", id}, {"args", args}}));
+  };
+  const auto kept = [&](const char* after) {
+    EXPECT_EQ(state.frame.width, 200) << after;
+    EXPECT_EQ(state.frame.height, 150) << after;
+    EXPECT_TRUE(state.frame.camera == client.camera) << after;
+    EXPECT_EQ(state.frame.settings.mode, RenderMode::maximum_intensity) << after;
+    EXPECT_TRUE(state.frame.settings.jitter) << after;
+    EXPECT_EQ(state.frame.settings.plane_count, 1) << after;
+    EXPECT_TRUE(state.frame.colormap == client.colormap) << after;
+    EXPECT_EQ(state.preset, "magma") << after;
+  };
+  ASSERT_EQ(set("v2", {{"enabled", "false"}}), 0);
+  kept("hiding v2");
+  EXPECT_TRUE(state.other_colormaps.empty());
+  ASSERT_EQ(set("v2", {{"enabled", "true"}}), 0);
+  kept("showing v2 again");
+  ASSERT_EQ(state.other_colormaps.count(1), 1u) << "v2's colormap is back";
+  EXPECT_TRUE(state.other_colormaps.at(1).colormap == v2_colormap);
+  EXPECT_EQ(state.other_colormaps.at(1).preset, "viridis");
+  // What an edit changes takes effect: the sampling distance of the properties node, the colormap node.
+  const float before = state.frame.settings.sampling_distance;
+  ASSERT_EQ(set("sn_props", {{"sampling_distance", "0.25"}}), 0);
+  EXPECT_EQ(state.frame.settings.sampling_distance, 0.25f);
+  EXPECT_NE(before, 0.25f);
+  EXPECT_EQ(state.frame.width, 200);
+  ASSERT_EQ(set("sn_colormap", {{"preset", "grayscale"}}), 0);
+  EXPECT_EQ(state.preset, "grayscale") << "the scene's new colormap for the volume replaces the client's";
+  EXPECT_EQ(state.frame.settings.mode, RenderMode::maximum_intensity);
 }
 
 TEST_F(ViewMethods, IndexClientsClipVolumesAndAddPlanes) {

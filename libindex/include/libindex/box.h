@@ -57,6 +57,7 @@ struct Box3f {
   LIBINDEX_HOST_DEVICE bool contains_half_open(Vec3f p) const {
     return p.x >= lo.x && p.x < hi.x && p.y >= lo.y && p.y < hi.y && p.z >= lo.z && p.z < hi.z;
   }
+  friend bool operator==(const Box3f&, const Box3f&) = default;
 };
 
 inline Box3f to_float(const Box3i& b) { return {to_float(b.lo), to_float(b.hi)}; }

@@ -21,6 +21,7 @@ struct Camera {
   float clip_min = 0.0f; ///< near plane: distance from the eye along `dir` where sampling starts
   float clip_max = std::numeric_limits<float>::infinity(); ///< far plane, along `dir`
   bool orthographic = false;
+  friend bool operator==(const Camera&, const Camera&) = default;
 };
 
 struct Ray {

@@ -24,6 +24,7 @@ struct Shading {
   bool enabled = false;
   float ambient = 0.2f, diffuse = 0.7f, specular = 0.3f, shininess = 32.0f;
   float intensity = 1.0f; ///< light intensity, IndeX `directional_headlight::intensity`
+  friend bool operator==(const Shading&, const Shading&) = default;
 };
 
 /// IndeX's `plane`: a rectangle from `point` (its lower left corner) spanning extent_x along the right
@@ -34,6 +35,7 @@ struct SlicePlane {
   Vec3f normal{0, 0, 1}; ///< unit length
   Vec3f up{0, 1, 0};     ///< unit length, orthogonal to normal
   float extent_x = 0, extent_y = 0;
+  friend bool operator==(const SlicePlane&, const SlicePlane&) = default;
 };
 constexpr int kMaxSlicePlanes = 4;
 

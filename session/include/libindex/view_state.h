@@ -51,6 +51,15 @@ struct ViewState {
   /// By volume index (1..): the colormaps clients set for volumes after the first; the others keep
   /// the scene's. Cleared when a scene loads.
   std::map<size_t, VolumeColormap> other_colormaps;
+  /// What clients made of each volume's colormap, by volume id, as of the last scene edit: an edit
+  /// that hides a volume and one that shows it again give it back. Cleared when a scene loads.
+  struct RememberedColormap {
+    VolumeColormap client;   ///< the colormap shown, with its preset and curve
+    Colormap scene;          ///< the scene's colormap for the volume then
+    bool client_set = false; ///< a client set it (for the first volume: always true, it is the frame's)
+    bool fit_domain = false; ///< the first volume's: the data range was still to be fitted
+  };
+  std::map<std::string, RememberedColormap> remembered_colormaps;
   std::optional<ValueStatistics> statistics;     ///< of the volume shown, as of the last frame
   std::vector<ValueStatistics> other_statistics; ///< of the scene's other volumes by index ([0] unused)
   kernels::BackendKind backend = kernels::BackendKind::automatic;
@@ -73,6 +82,12 @@ struct ViewState {
   /// Builds `next` (parse, open headers: throws libindex::Error naming the file at fault, with the
   /// state unchanged) and makes it current: its camera, colormap and settings, its first time step.
   void load_scene(SceneSpec next);
+  /// load_scene() for an edit of the current scene (an element added, changed, hidden or removed):
+  /// what clients made of the view stays where the edit leaves the scene's own value as it was:
+  /// the canvas size always; the camera, each render setting and the slice planes when the scene's
+  /// default for them did not change; each volume's colormap (by volume id, also across an edit that
+  /// hid it) when the scene's colormap for that volume did not change; the time step within range.
+  void edit_scene(SceneSpec next);
   /// [first, last] steps of the scene's time series ({0, 0} without one).
   std::pair<int, int> time_range() const;
   /// The step after the shown one while playing (wrapping around), -1 when not playing.

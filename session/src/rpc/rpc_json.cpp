@@ -95,14 +95,11 @@ void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> a
   layer.assignments = std::move(assignments);
   layer.roots = s.data_roots;
   next.edits.push_back(std::move(layer));
-  const Camera camera = s.frame.camera;
-  const bool had_volume = s.view.volume != nullptr;
   try {
-    s.load_scene(std::move(next));
+    s.edit_scene(std::move(next));
   } catch (const Error& e) {
     throw streaming::RpcError(streaming::server_error, e.what());
   }
-  if (had_volume) s.frame.camera = camera;
 }
 
 std::string children_key(const std::string& parent) {
