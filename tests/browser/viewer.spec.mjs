@@ -371,6 +371,20 @@ async function main() {
       await waitFor(async () => /ranks 2/.test(await page.textContent('#stats')), '"ranks 2" in the stats overlay');
     });
 
+    await check('unticking a volume hides it for everyone, ticking shows it again', async () => {
+      const box = '[data-testid="volume-enabled"][data-volume="supernova"]';
+      await waitFor(() => page.isChecked(box), 'the supernova listed, ticked');
+      const before = await settled(page);
+      await page.uncheck(box);
+      await waitFor(async () => (await canvasPixels(page)).lit === 0 ? true : null, 'an empty frame');
+      await waitFor(async () => (await page.textContent('#scene-volumes')).includes('(hidden)'), 'the volume listed as hidden');
+      const info = await notebook.call('scene.info');
+      assert(info.volumes.length === 0 && info.hidden_volumes[0].id === 'supernova',
+        `scene.info after hiding: ${JSON.stringify(info.hidden_volumes)}`);
+      await page.check(box);
+      await waitFor(async () => difference(await canvasPixels(page), before) === 0 ? true : null, 'the same picture back');
+    });
+
     await check('dragging on the canvas orbits the view', async () => {
       const before = await settled(page);
       const box = await page.locator('[data-testid="viewport"]').boundingBox();

@@ -41,7 +41,9 @@ json volume_json(const ViewState& s, size_t index) {
          {"dtype", to_string(v.source->dtype())},
          {"source", v.source->describe()},
          {"shown", index == 0},
-         {"program", v.program ? json(v.program->id) : json(nullptr)}};
+         {"program", v.program ? json(v.program->id) : json(nullptr)},
+         {"enabled", v.enabled},
+         {"drawn_by", v.drawn_by_program ? json(s.view.scene.volumes.at(*v.drawn_by_program).id) : json(nullptr)}};
   // Normalized values (integers: unsigned to [0,1], signed to [-1,1]), as colormap domains are.
   if (index == 0) {
     j["time_step"] = s.time_step;
@@ -58,9 +60,18 @@ json scene_info(const ViewState& s) {
   const io::SceneDescription& d = s.view.scene;
   json volumes = json::array();
   for (size_t i = 0; i < d.volumes.size(); ++i) volumes.push_back(volume_json(s, i));
+  // The volume nodes of the graph left out (enabled = false on them or on a group above): a client
+  // lists them to enable them again.
+  json hidden = json::array();
+  for (const auto& [id, node] : d.nodes) {
+    if (node.type != "sparse_volume") continue;
+    if (std::any_of(d.volumes.begin(), d.volumes.end(), [&](const io::VolumeDesc& v) { return v.id == id; })) continue;
+    const auto name = node.attributes.find("name");
+    hidden.push_back({{"id", id}, {"name", name != node.attributes.end() ? name->second.text : id}});
+  }
   return {
-      {"name", d.name},     {"description", d.description}, {"credits", d.credits}, {"requirements", d.requirements},
-      {"volumes", volumes}, {"warnings", d.warnings},       {"time", time_json(s)}};
+      {"name", d.name},     {"description", d.description}, {"credits", d.credits},   {"requirements", d.requirements},
+      {"volumes", volumes}, {"hidden_volumes", hidden},     {"warnings", d.warnings}, {"time", time_json(s)}};
 }
 
 namespace {
@@ -79,9 +90,10 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   rpc.add({"scene.info",
            "Name, description, credits and volumes of the scene: each with its name, unit of its values (null when "
            "the scene gives none), box, size, spacing, type, sample "
-           "program (its node, or null) and value statistics (min, max, 256-bin histogram over [min, max], of "
+           "program (its node, or null), whether it is enabled, the volume whose program draws it (drawn_by, or "
+           "null) and value statistics (min, max, 256-bin histogram over [min, max], of "
            "normalized values; null until a frame has "
-           "drawn it).",
+           "drawn it); hidden_volumes: the volume nodes left out with enabled = false (id, name).",
            json::object(),
            {{"type", "object"}},
            {}},

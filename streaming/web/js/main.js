@@ -21,6 +21,7 @@ import { ColorLegend } from './legend.js';
 import { CameraForm } from './camera_form.js';
 import { SavedViews } from './saved_views.js';
 import { FilePicker } from './file_picker.js';
+import { VolumeList } from './volume_list.js';
 import { downloadBlob } from './download.js';
 import { wireOverlayToggles } from './overlay_toggles.js';
 
@@ -95,6 +96,7 @@ wireOverlayToggles($('#overlays'), { legend, triad, bbox });
 new CameraForm($('[data-testid="camera-form"]'), rpc, geometry, { onCamera: showCamera });
 new SavedViews($('#saved-views'), rpc, geometry, { onCamera: showCamera });
 const picker = new FilePicker($('#data'), rpc);
+const volumeList = new VolumeList($('#scene-volumes'), rpc);
 const render = new RenderPanel($('#render'), rpc);
 const time = new TimePanel($('#time'), rpc);
 const insitu = new InsituPanel($('#insitu'), rpc);
@@ -107,9 +109,7 @@ async function refreshSceneInfo() {
   $('#scene-name').textContent = info.name || '(unnamed scene)';
   $('#scene-description').textContent = info.description || '';
   $('#scene-credits').textContent = info.credits ? `Credits: ${info.credits}` : '';
-  $('#scene-volumes').textContent = (info.volumes || [])
-    .map((v) => `${v.name || v.id} (${v.dtype}, ${v.box.slice(3).map((hi, i) => hi - v.box[i]).join('×')})`)
-    .join('\n');
+  volumeList.show(info);
   sceneVolumes = info.volumes || [];
   const edited = sceneVolumes[colormap.setVolumes(info.volumes)];
   colormap.showStatistics(edited ? edited.statistics : null);
