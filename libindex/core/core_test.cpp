@@ -215,6 +215,16 @@ TEST(FrameMemory, AFreedFrameIsReusedByTheNextOfItsSize) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.pixels().data()) % 64, 0u);
 }
 
+TEST(FrameMemory, ABlockThatCannotBeAllocatedSaysHowLargeItWas) {
+  try {
+    frame_memory::take(std::size_t(1) << 60); // 2^30 GiB: no machine has it
+    FAIL() << "2^60 bytes were allocated";
+  } catch (const std::bad_alloc& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("out of memory: 1.07e+09 GiB could not be allocated on this rank", 0), 0u)
+        << e.what();
+  }
+}
+
 TEST(FrameMemory, KeepsOnlyAFewLargeBlocks) {
   const std::size_t before = frame_memory::kept_bytes();
   { Image small(64, 64); } // 64 KiB: freed, not kept

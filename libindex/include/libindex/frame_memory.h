@@ -13,7 +13,7 @@ namespace libindex {
 
 namespace frame_memory {
 /// `bytes` of memory aligned to 64 bytes: a kept block of exactly that size when there is one.
-/// Throws std::bad_alloc.
+/// Throws std::bad_alloc, whose what() says how many GiB were asked for.
 void* take(std::size_t bytes);
 /// Gives back a block from take: kept (at most a few blocks, 1 GiB in all; the oldest goes first)
 /// when it is large, freed otherwise.
