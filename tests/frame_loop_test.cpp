@@ -508,6 +508,20 @@ SceneSpec volumes_scene(const std::string& ids, int b_x0 = 20, bool b_shaded = f
   return spec;
 }
 
+/// A volume sample program whose execute(i, o) runs `body` and returns NV_IDX_PROG_OK.
+std::string sample_program(const std::string& body) {
+  return "class Volume_sample_program {\n"
+         "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
+         "public:\n"
+         "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+         "  NV_IDX_DEVICE_INLINE_MEMBER\n"
+         "  int execute(const Sample_info_self& i, Sample_output& o) {\n" +
+         body +
+         "    return NV_IDX_PROG_OK;\n"
+         "  }\n"
+         "};\n";
+}
+
 /// One volume alone on this rank: its scene's frame, no background.
 Image render_alone(const SceneSpec& spec) {
   const SceneView view = build_scene(spec, false);
@@ -682,18 +696,9 @@ TEST(FrameLoop, AVolumeWithASampleProgramIsBlendedNotMixed) {
     spec.overrides = {{"app::scene::b_group::children", "red b_cmap b"},
                       {"app::scene::red::type", "rendering_kernel_program"},
                       {"app::scene::red::source_string",
-                       "class Volume_sample_program {\n"
-                       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
-                       "public:\n"
-                       "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
-                       "  NV_IDX_DEVICE_INLINE_MEMBER\n"
-                       "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
-                       "    const float v = state.self.generate_sampler<float>()\n"
-                       "        .fetch_sample(i.sample_position_object_space);\n"
-                       "    o.set_color(make_float4(1.0f, 0.0f, 0.0f, 0.3f * v));\n"
-                       "    return NV_IDX_PROG_OK;\n"
-                       "  }\n"
-                       "};\n"}};
+                       sample_program("    const float v = state.self.generate_sampler<float>()\n"
+                                      "        .fetch_sample(i.sample_position_object_space);\n"
+                                      "    o.set_color(make_float4(1.0f, 0.0f, 0.0f, 0.3f * v));\n")}};
     return spec;
   };
   const SceneSpec both = with_program(volumes_scene("a_group b_group", 0, false, 32));
@@ -726,18 +731,10 @@ SceneSpec with_mapping(SceneSpec spec) {
       {"app::scene::mapping::slot_4", "b_cmap"},
       {"app::scene::channels::type", "rendering_kernel_program"},
       {"app::scene::channels::source_string",
-       "class Volume_sample_program {\n"
-       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"
-       "public:\n"
-       "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
-       "  NV_IDX_DEVICE_INLINE_MEMBER\n"
-       "  int execute(const Sample_info_self& i, Sample_output& o) {\n"
-       "    const auto volume = state.scene.access<nv::index::xac::Sparse_volume>(2);\n"
-       "    const float v = volume.generate_sampler<float>().fetch_sample(i.sample_position_object_space);\n"
-       "    o.set_color(state.scene.access<nv::index::xac::Colormap>(4).lookup(v));\n"
-       "    return NV_IDX_PROG_OK;\n"
-       "  }\n"
-       "};\n"}};
+       sample_program(
+           "    const auto volume = state.scene.access<nv::index::xac::Sparse_volume>(2);\n"
+           "    const float v = volume.generate_sampler<float>().fetch_sample(i.sample_position_object_space);\n"
+           "    o.set_color(state.scene.access<nv::index::xac::Colormap>(4).lookup(v));\n")}};
   spec.overrides.push_back({"app::scene::mapping::slot_2", "b"});
   return spec;
 }
