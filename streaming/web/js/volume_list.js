@@ -20,7 +20,10 @@ export class VolumeList {
 
   /** Shows scene.info's volumes and hidden_volumes. */
   show(info) {
-    const rows = (info.volumes || []).filter((v) => v.enabled !== false).map((v) => ({ id: v.id, text: describe(v), on: true }))
+    // A disabled volume that a program reads is still in `volumes` (enabled false): listed as hidden too.
+    const rows = (info.volumes || [])
+      .map((v) => (v.enabled === false ? { id: v.id, text: `${describe(v)} (hidden)`, on: false }
+        : { id: v.id, text: describe(v), on: true }))
       .concat((info.hidden_volumes || []).map((v) => ({ id: v.id, text: `${v.name || v.id} (hidden)`, on: false })));
     this.list.replaceChildren(...rows.map((row) => this.row(row)));
   }
