@@ -49,6 +49,16 @@ def probe(viewer, ranks, check):
                                    new_scene_element_id="v", class_name="ISparse_volume_scene_element",
                                    args={"input_directory": work, "input_file_base_name": "../x"})
             check(code == -32602 and "not a path" in msg, f"{tag} input_file_base_name '../x' is refused ({msg})")
+            # The same checks when a client changes an element's attributes (set_scene_element).
+            volume = c.call("scene.info")["volumes"][0]["id"]
+            for args, words in (({"enabled": "false\napp::colormap::file_0 = /etc/passwd"}, "one line"),
+                                ({"enabled ": "false"}, "not an attribute"),
+                                ({"enabled": 0}, "must be a string"),
+                                ({"input_directory": "/etc"}, "outside the data roots")):
+                code, msg = error_code(c, INDEX + "set_scene_element", id=volume, args=args)
+                check(code == -32602 and words in msg and "root:" not in msg,
+                      f"{tag} set_scene_element {list(args)} refused ({msg})")
+            check(len(c.call("scene.info")["volumes"]) == 1, f"{tag} and the volume is still shown")
             code, msg = error_code(c, "scene.load", path="../../etc/passwd")
             check(code == -32602 and "outside the data roots" in msg, f"{tag} scene.load outside the root ({msg})")
             # Writing: no output root means no file.
