@@ -63,7 +63,7 @@ std::vector<unsigned char> parse_buffer(const Value& v) {
 } // namespace
 
 void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings) {
-  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  if (!node_enabled(node)) return;
   if (const Value* t = find_attribute(node, "target"); t && t->text != "volume_sample_program") {
     if (t->text == "surface_sample_program") {
       warnings.push_back(t->where() + ": ignored (libindex renders volumes only; no surfaces to run it on)");
@@ -97,7 +97,7 @@ void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<st
 }
 
 void apply_program_parameters(const SceneNode& node, SceneAttributes& state) {
-  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  if (!node_enabled(node)) return;
   std::map<int, std::vector<unsigned char>> buffers;
   for (const auto& [name, value] : node.attributes) {
     if (name.rfind("buffer_", 0) != 0) continue;
@@ -110,7 +110,7 @@ void apply_program_parameters(const SceneNode& node, SceneAttributes& state) {
 }
 
 void apply_program_mapping(const SceneNode& node, SceneAttributes& state) {
-  if (const Value* e = find_attribute(node, "enabled"); e && !as_bool(*e)) return;
+  if (!node_enabled(node)) return;
   std::map<int, Value> slots;
   for (const auto& [name, value] : node.attributes) {
     if (name.rfind("slot_", 0) != 0) continue;

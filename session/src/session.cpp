@@ -190,6 +190,17 @@ BrickView resident_view(Session::State& s, int ghost) {
   return {s.brick.bytes.data(), s.brick.dtype, s.brick.box, rendered_box(s), s.source->box(), s.generation};
 }
 
+/// Another volume's voxels under `lead`'s leaf (on one grid: the leaf itself; on another, the leaf's
+/// scene box rounded out to whole voxels), with `ghost` layers: a volume mixed into the lead's
+/// samples, or one mapped to a slot of its program. `what` names the partner in the error when it
+/// has no data.
+BrickView partner_view(const Session::State& lead, const RenderSettings& lead_settings, Session::State& partner,
+                       const RenderSettings& partner_settings, int ghost, const char* what) {
+  if (!partner.source) throw Error(std::string(what) + " has no data source");
+  set_reach(partner, voxel_box_on_grid(lead.leaf, lead_settings, partner_settings));
+  return resident_view(partner, ghost);
+}
+
 /// The leaf's voxels that the volume has (the leaf of a hull's partition may hold none).
 Box3i leaf_in_volume(const Session::State& s) { return intersect(s.leaf, s.source->box()); }
 
@@ -394,27 +405,22 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
       const BrickView own = resident_view(s, ghost_width(frame));
       for (const MixPartner& p : partners) {
         if (p.program_slot < 0) throw Error("a volume with a sample program is not mixed per sample");
-        BrickView mapped = own; // the program's own volume, mapped to a slot as well
-        if (p.session != this) {
-          State& ps = *p.session->state_;
-          if (!ps.source) throw Error("a volume mapped to a sample program's slot has no data source");
-          // Its voxels under this rank's leaf, as far out as the program's own reach (its ghosts).
-          set_reach(ps, voxel_box_on_grid(s.leaf, frame.settings, p.frame.settings));
-          mapped = resident_view(ps, ghost_width(frame));
-        }
+        // The program's own volume may be mapped to a slot as well; another is read as far out as
+        // the program reaches (its ghosts).
+        const BrickView mapped = p.session == this
+                                     ? own
+                                     : partner_view(s, frame.settings, *p.session->state_, p.frame.settings,
+                                                    ghost_width(frame), "a volume mapped to a sample program's slot");
         f.program_slots.push_back({p.program_slot, mapped, p.frame.colormap});
       }
       if (!leaf_in_volume(s).empty()) part.stats = s.backend->render(own, f, s.local.view());
     } else if (s.source && !partners.empty()) {
       set_reach(s, std::nullopt);
       std::vector<kernels::MixedLayer> layers{{resident_view(s, ghost_width(frame)), &f}};
-      for (const MixPartner& p : partners) {
-        State& ps = *p.session->state_;
-        if (!ps.source) throw Error("a volume mixed per sample has no data source");
-        // The partner's voxels under this rank's leaf (on one grid: the leaf itself).
-        set_reach(ps, voxel_box_on_grid(s.leaf, frame.settings, p.frame.settings));
-        layers.push_back({resident_view(ps, ghost_width(p.frame)), &p.frame});
-      }
+      for (const MixPartner& p : partners)
+        layers.push_back({partner_view(s, frame.settings, *p.session->state_, p.frame.settings, ghost_width(p.frame),
+                                       "a volume mixed per sample"),
+                          &p.frame});
       part.stats = s.backend->render_mixed(layers, s.local.view());
     } else if (s.source) {
       set_reach(s, std::nullopt);

@@ -69,8 +69,8 @@ void ViewState::edit_scene(SceneSpec next) {
   keep(&RenderSettings::early_termination);
   keep(&RenderSettings::empty_space_skipping);
   keep(&RenderSettings::hardware_filtering);
-  if (was.shading == now.settings.shading) r.shading = mine.shading;
-  if (was.region_of_interest == now.settings.region_of_interest) r.region_of_interest = mine.region_of_interest;
+  keep(&RenderSettings::shading);
+  keep(&RenderSettings::region_of_interest);
   const auto same_planes = [](const RenderSettings& a, const RenderSettings& b) {
     return a.plane_count == b.plane_count && std::equal(a.planes, a.planes + a.plane_count, b.planes);
   };
