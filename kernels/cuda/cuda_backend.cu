@@ -150,16 +150,7 @@ class CudaBackend final : public Backend {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
     if (frame.program && frame.program->usable()) {
-      // Volumes mapped to a program's slots are read in host memory (ProgramFrame): such a program
-      // runs on the host's cores, and says so once.
-      if (!frame.program_slots.empty()) {
-        if (!told_slots_)
-          std::cerr << "[libindex] " << name() << ": the sample program " << frame.program->name
-                    << " reads other scene elements (a scene-element mapping): rendered on the CPU" << std::endl;
-        told_slots_ = true;
-      } else if (ProgramImage* image = program_image(*frame.program)) {
-        return render_program(*image, brick, frame, out);
-      }
+      if (ProgramImage* image = program_image(*frame.program)) return render_program(*image, brick, frame, out);
       return render_on_cpu(brick, frame, out);
     }
     if (!fits_a_texture(brick.stored.size())) return render_on_cpu(brick, frame, out);
@@ -291,13 +282,14 @@ class CudaBackend final : public Backend {
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
 
-  /// `m` with its entries copied into colormap_ (device memory), for one frame.
-  ColormapView device_colormap(const Colormap& m) {
-    colormap_.resize(m.entries.size());
-    LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(colormap_.ptr, m.entries.data(), m.entries.size() * sizeof(Vec4f),
-                                        cudaMemcpyHostToDevice, stream_));
+  /// `m` with its entries copied into `into` (colormap_ unless said), device memory, for one frame.
+  ColormapView device_colormap(const Colormap& m) { return device_colormap(m, colormap_); }
+  ColormapView device_colormap(const Colormap& m, DeviceBuffer<Vec4f>& into) {
+    into.resize(m.entries.size());
+    LIBINDEX_CUDA_CHECK(
+        cudaMemcpyAsync(into.ptr, m.entries.data(), m.entries.size() * sizeof(Vec4f), cudaMemcpyHostToDevice, stream_));
     ColormapView view = m.view();
-    view.entries = colormap_.ptr;
+    view.entries = into.ptr;
     return view;
   }
 
@@ -360,21 +352,20 @@ class CudaBackend final : public Backend {
     if (stats.active.empty()) return stats;
 
     GpuProgramFrame g{};
-    g.abi = ProgramFrame(frame, params, brick, nullptr, nullptr).abi; // the camera, domain, boxes, step
+    g.abi = program_frame_abi(frame, params, brick);
     const unsigned char* buffers = upload_program_buffers(*frame.program);
     for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i)
       g.abi.buffers[i] = buffers + size_t(i) * LIBINDEX_XAC_BUFFER_BYTES;
     g.abi.zero_buffer = buffers + size_t(LIBINDEX_XAC_MAX_BUFFERS) * LIBINDEX_XAC_BUFFER_BYTES;
     g.colormap = colormap;
-    g.dtype = brick.dtype;
-    visit_dtype(brick.dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const ProgramVolume<T> volume(voxels);
-      if constexpr (std::is_same_v<T, uint8_t>) g.u8 = volume;
-      if constexpr (std::is_same_v<T, uint16_t>) g.u16 = volume;
-      if constexpr (std::is_same_v<T, int16_t>) g.i16 = volume;
-      if constexpr (std::is_same_v<T, float>) g.f32 = volume;
-    });
+    g.volume = GpuProgramVolume(voxels);
+    for (const ProgramSlot& s : frame.program_slots) { // in range: program_frame_abi checked
+      g.slot_colormaps[s.slot] = device_colormap(s.colormap, slot_colormaps_[size_t(s.slot)]);
+      if (!s.volume.data) continue;
+      const BrickView mapped = s.volume.on_device ? s.volume : slot_voxels_[size_t(s.slot)].view_of(s.volume);
+      g.slot_volumes[s.slot] = GpuProgramVolume(mapped);
+      g.slot_volumes_mapped |= 1u << s.slot;
+    }
     g.scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
     g.translation = params.translation;
     program_frame_.resize(1);
@@ -546,7 +537,6 @@ class CudaBackend final : public Backend {
   int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
   std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it, and sample programs
   bool told_texture_ = false;
-  bool told_slots_ = false; ///< said that programs with mapped scene elements run on the CPU
   std::string device_name_;
   cudaStream_t stream_ = nullptr;
   cudaArray_t array_ = nullptr;
@@ -564,6 +554,9 @@ class CudaBackend final : public Backend {
   BrickCache cache_;
   std::map<std::string, std::unique_ptr<ProgramImage>> program_images_; ///< by program unit; null: cannot
   StagedVoxels program_voxels_;                                         ///< a host brick's voxels for programs
+  /// The scene elements mapped to a program's slots: their colormaps, and their host bricks' voxels.
+  std::array<DeviceBuffer<Vec4f>, LIBINDEX_XAC_MAX_SLOTS> slot_colormaps_;
+  std::array<StagedVoxels, LIBINDEX_XAC_MAX_SLOTS> slot_voxels_;
   DeviceBuffer<unsigned char> program_buffers_;
   std::array<const void*, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
   DeviceBuffer<GpuProgramFrame> program_frame_;

@@ -40,40 +40,57 @@ __device__ Vec4f march(const MarchParams& params, const ProgramVolume<T>& volume
 using namespace libindex;
 using namespace libindex::kernels;
 
-/// One thread: the function pointers and handles of the frame's volume, which only device code can
-/// take. Every sample's program then reads the same frame.
-extern "C" __global__ void libindex_program_setup(GpuProgramFrame* f) {
-  LibindexXacVolume& v = f->abi.volume;
-  v.colormap = &f->colormap;
-  v.lookup = program_lookup;
-  switch (f->dtype) {
+namespace {
+
+/// `v` reads `g`'s voxels: the fetch of its type, whose address only device code can take.
+__device__ void bind_volume(LibindexXacVolume& v, const GpuProgramVolume& g) {
+  switch (g.dtype) {
   case DType::uint8:
-    v.sampler = &f->u8, v.fetch = ProgramVolume<uint8_t>::fetch;
+    v.sampler = &g.u8, v.fetch = ProgramVolume<uint8_t>::fetch;
     break;
   case DType::uint16:
-    v.sampler = &f->u16, v.fetch = ProgramVolume<uint16_t>::fetch;
+    v.sampler = &g.u16, v.fetch = ProgramVolume<uint16_t>::fetch;
     break;
   case DType::int16:
-    v.sampler = &f->i16, v.fetch = ProgramVolume<int16_t>::fetch;
+    v.sampler = &g.i16, v.fetch = ProgramVolume<int16_t>::fetch;
     break;
   default:
-    v.sampler = &f->f32, v.fetch = ProgramVolume<float>::fetch;
+    v.sampler = &g.f32, v.fetch = ProgramVolume<float>::fetch;
+  }
+}
+
+} // namespace
+
+/// One thread: the function pointers and handles of the frame's volume and of its mapped slots,
+/// which only device code can take. Every sample's program then reads the same frame.
+extern "C" __global__ void libindex_program_setup(GpuProgramFrame* f) {
+  LibindexXacVolume& v = f->abi.volume;
+  bind_volume(v, f->volume);
+  v.colormap = &f->colormap;
+  v.lookup = program_lookup;
+  for (int slot = 0; slot < LIBINDEX_XAC_MAX_SLOTS; ++slot) {
+    if (!((f->abi.mapped_slots >> slot) & 1u)) continue;
+    LibindexXacVolume& m = f->abi.slots[slot];
+    bind_volume(m, ((f->slot_volumes_mapped >> slot) & 1u) ? f->slot_volumes[slot] : f->volume);
+    m.colormap = &f->slot_colormaps[slot];
+    m.lookup = program_lookup;
   }
 }
 
 /// march_kernel (cuda_backend.cu) with the program's classifier over the brick in device memory.
 extern "C" __global__ void libindex_program_march(MarchParams params, const GpuProgramFrame* f, Rect rect, Vec4f* out,
                                                   unsigned long long* samples) {
+  const GpuProgramVolume& g = f->volume;
   march_pixel(rect, out, samples, [&](int x, int y, unsigned long long& n) {
-    switch (f->dtype) {
+    switch (g.dtype) {
     case DType::uint8:
-      return march(params, f->u8, f, x, y, n);
+      return march(params, g.u8, f, x, y, n);
     case DType::uint16:
-      return march(params, f->u16, f, x, y, n);
+      return march(params, g.u16, f, x, y, n);
     case DType::int16:
-      return march(params, f->i16, f, x, y, n);
+      return march(params, g.i16, f, x, y, n);
     default:
-      return march(params, f->f32, f, x, y, n);
+      return march(params, g.f32, f, x, y, n);
     }
   });
 }

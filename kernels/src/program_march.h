@@ -66,10 +66,17 @@ LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const L
   return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
 }
 
-/// The per-frame constants a program reads (xac_abi.h), bound to one brick's `volume` (a
-/// ProgramVolume<T>) and `fetch`, and the scene elements mapped to its slots (frame.program_slots,
-/// volumes in host memory). Lives as long as the frame's march, where it was made: the ABI points
-/// into it, so it is neither copied nor moved.
+/// The per-frame constants a program reads (xac_abi.h) without what binds them to memory: the
+/// camera, the volume's box and colormap domain, the sampling distance, and the slots mapped in
+/// frame.program_slots with their boxes and domains (a slot beyond the last is an error). The
+/// samplers, colormaps and buffers are bound by ProgramFrame on the host, and on the GPU by the
+/// CUDA backend's setup kernel (kernels/cuda/program_kernel.cu).
+LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& P, const BrickView& brick);
+
+/// program_frame_abi bound to one brick's `volume` (a ProgramVolume<T>) and `fetch` in host memory,
+/// and to the volumes and colormaps mapped to its slots (their voxels in host memory too). Lives as
+/// long as the frame's march, where it was made: the ABI points into it, so it is neither copied
+/// nor moved.
 struct ProgramFrame {
   LibindexXacFrame abi{};
   ColormapView colormap;
@@ -80,7 +87,7 @@ struct ProgramFrame {
   ProgramFrame& operator=(const ProgramFrame&) = delete;
 
  private:
-  void map_slots(std::span<const ProgramSlot> slots);
+  void bind_slots(std::span<const ProgramSlot> slots);
 
   ColormapView slot_colormaps_[LIBINDEX_XAC_MAX_SLOTS];
   std::vector<std::shared_ptr<const void>> slot_volumes_; ///< the mapped volumes' ProgramVolume<T>s

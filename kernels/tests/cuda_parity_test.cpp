@@ -2,6 +2,7 @@
 // CPU vs CUDA: the same image from the same per-ray function. Skips, saying why, without a device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -328,6 +329,63 @@ TEST_F(CudaParity, SampleProgramsRunOnTheGpuAsOnTheCpu) {
     cuda_->render(d.view(vol.box, vol.box), f, c.view());
     EXPECT_LE(max_abs_difference(a, c), 1e-5f) << to_string(t) << " in device memory";
   }
+}
+
+namespace {
+// IndeX's multi-channel form: a second volume (slot 2) through a mapped colormap (slot 4) and
+// through its own colormap, the program's own value beside it.
+const char* kTwoChannelProgram = R"(NV_IDX_XAC_VERSION_1_0
+using namespace nv::index::xac;
+
+class Volume_sample_program
+{
+    NV_IDX_VOLUME_SAMPLE_PROGRAM
+public:
+    NV_IDX_DEVICE_INLINE_MEMBER
+    void initialize() {}
+
+    NV_IDX_DEVICE_INLINE_MEMBER
+    int execute(const Sample_info_self& sample_info, Sample_output& sample_output)
+    {
+        if (!state.scene.is_valid_element<Sparse_volume>(2))
+            return NV_IDX_PROG_DISCARD_SAMPLE;
+        const float3& p = sample_info.sample_position_object_space;
+        const float own = state.self.generate_sampler<float>(0u).fetch_sample(p);
+        const Sparse_volume& second = state.scene.access<Sparse_volume>(2);
+        const float v = second.generate_sampler<float>(0u).fetch_sample(p);
+        const Colormap mapped = state.scene.access<Colormap>(4);
+        const float4 a = mapped.lookup(v);
+        const float4 b = second.get_colormap().lookup(own);
+        sample_output.set_color(make_float4(a.x, b.y, 0.5f * (a.z + b.z), 0.5f * (a.w + b.w)));
+        return NV_IDX_PROG_OK;
+    }
+};
+)";
+} // namespace
+
+// A program reading the volume and colormap mapped to its slots runs on the GPU and gives the CPU's
+// image, with the mapped volume in host memory and in device memory.
+TEST_F(CudaParity, ProgramsReadTheirMappedSlotsOnTheGpuAsOnTheCpu) {
+  const Vec3i size{40, 36, 32};
+  const Brick own = make_volume(size, DType::float32, [](Vec3f c) {
+    return 0.5f + 0.5f * std::sin(c.x * 0.3f) * std::cos(c.y * 0.2f) * std::sin(c.z * 0.25f + 1.0f);
+  });
+  const Brick second =
+      make_volume(size, DType::uint16, [](Vec3f c) { return std::clamp(c.x / 40 + c.z / 64, 0.f, 1.f); });
+  Colormap second_colormap = colormap_preset("magma", 0.5f), mapped_colormap = colormap_preset("viridis", 0.3f);
+  mapped_colormap.domain_min = 0.3f, mapped_colormap.domain_max = 0.9f;
+  FrameParams f = oblique_view(size);
+  f.program = kernels::compile_sample_program({kTwoChannelProgram, "channels.xac", 1});
+  f.program_slots = {{2, whole_view(second), second_colormap}, {4, BrickView{}, mapped_colormap}};
+  RenderStats sc, sg;
+  const Image cpu = render_whole(*cpu_, own, f, &sc), gpu = render_whole(*cuda_, own, f, &sg);
+  EXPECT_FALSE(sg.cpu_fallback) << "the program ran on the CPU";
+  EXPECT_GT(shown(cpu), 0.05);
+  EXPECT_LE(max_abs_difference(cpu, gpu), 1e-5f);
+  EXPECT_EQ(sc.samples, sg.samples);
+  const kernels::DeviceBrick d = kernels::DeviceBrick::upload(second.bytes.data(), second.dtype, second.box);
+  f.program_slots[0].volume = d.view(second.box, second.box);
+  EXPECT_LE(max_abs_difference(cpu, render_whole(*cuda_, own, f)), 1e-5f) << "the mapped volume in device memory";
 }
 
 // Volumes mixed per sample on the GPU (mix_kernel): the CPU's image and samples, one ray at a time,

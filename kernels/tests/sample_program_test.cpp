@@ -893,7 +893,7 @@ TEST(SamplePrograms, MappedVolumesSplitWithGhostsEqualOneBrick) {
   EXPECT_LE(max_difference(whole, render_whole(*backend, second, alone)), 1.0f / 255) << "the second field, drawn";
 }
 
-TEST(SamplePrograms, ProgramsReadingSlotsCompileForTheGpuWithNvrtc) {
+TEST(SamplePrograms, ProgramsReadingSlotsCompileAndLinkForTheGpu) {
   std::string log;
   try {
     log = kernels::compile_sample_program_for_gpu({kSecondChannelProgram, "channels.xac", 1});
@@ -902,4 +902,17 @@ TEST(SamplePrograms, ProgramsReadingSlotsCompileForTheGpuWithNvrtc) {
   }
   EXPECT_EQ(log, "");
   EXPECT_EQ(kernels::compile_sample_program_for_gpu({slot_program(3), "slot.xac", 1}), "");
+  // Linked with the marcher for programs, whose setup kernel binds the mapped slots on the device.
+  for (const std::string& text : {std::string(kSecondChannelProgram), slot_program(3)}) {
+    std::vector<char> cubin;
+    try {
+      cubin = kernels::link_sample_program_for_gpu(kernels::sample_program_unit({text, "slots.xac", 1}), 90);
+    } catch (const Error& e) {
+      GTEST_SKIP() << e.what(); // no nvJitLink here
+    }
+    const std::string image(cubin.begin(), cubin.end());
+    EXPECT_EQ(image.substr(0, 4), "\x7f"
+                                  "ELF");
+    EXPECT_NE(image.find("libindex_program_setup"), std::string::npos);
+  }
 }
