@@ -831,3 +831,36 @@ TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {
   EXPECT_GT(max_difference(before, a), 1e-2f);
   EXPECT_LT(max_difference(after, a), 1e-4f);
 }
+
+// IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
+// scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
+// equals one rank's render through it.
+TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
+  SceneSpec spec = volumes_scene("a_group slices", 0, false, 32);
+  spec.overrides = {{"app::scene::slices::type", "static_scene_group"},
+                    {"app::scene::slices::children", "slice_cmap cut"},
+                    {"app::scene::slice_cmap::type", "colormap"},
+                    {"app::scene::slice_cmap::preset", "grayscale"},
+                    {"app::scene::slice_cmap::domain", "0 1"},
+                    {"app::scene::cut::type", "plane"},
+                    {"app::scene::cut::point", "0 0 14.5"},
+                    {"app::scene::cut::normal", "0 0 1"},
+                    {"app::scene::cut::up", "0 1 0"},
+                    {"app::scene::cut::extent", "32 32"}};
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ASSERT_EQ(head.state().view.scene.planes.size(), 1u);
+  const Image image = head.render(head.state().frame);
+  const SceneView view = build_scene(spec, false);
+  ASSERT_TRUE(view.scene.plane_colormap);
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  FrameParams through_own = view.frame;
+  through_own.plane_colormap = view.scene.plane_colormap->colormap;
+  const Image expected = alone.render_frame(through_own);
+  int opaque = 0;
+  for (const Vec4f& p : expected.pixels()) opaque += p.w == 1.0f;
+  EXPECT_GT(opaque, 300) << "the plane must show";
+  EXPECT_LE(max_difference(image, expected), 1e-5f);
+  EXPECT_GT(max_difference(image, alone.render_frame(view.frame)), 0.1f) << "not through the volume's magma";
+}

@@ -57,6 +57,19 @@ class GraphWalker {
  public:
   GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
 
+  /// The planes' colormap from the first plane with a colormap node in scope; a later plane with
+  /// another one is drawn through the first's, and says so.
+  void take_plane_colormap(const SceneNode& plane, const SceneAttributes& state) {
+    if (state.colormap_id.empty()) return; // the volumes' own
+    if (!scene_.plane_colormap) {
+      scene_.plane_colormap = PlaneColormap{state.colormap, state.colormap_id, state.colormap_domain_given};
+    } else if (scene_.plane_colormap->id != state.colormap_id) {
+      scene_.warnings.push_back(type_value(plane).where() + ": drawn through colormap '" + scene_.plane_colormap->id +
+                                "', not '" + state.colormap_id +
+                                "' (libindex shows every plane through one colormap: the first plane's)");
+    }
+  }
+
   /// `placed`: the transformation of the transformed_scene_groups around these children; `enabled`:
   /// false inside a disabled group (IndeX's `enabled = false` hides a node and everything under it).
   void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state,
@@ -92,10 +105,11 @@ class GraphWalker {
         detail::check_node_attributes(node, scene_.warnings);
         if (!on) {
           build_plane(node); // still checked: enabling it later must not fail
-        } else if (scene_.planes.size() < size_t(kMaxSlicePlanes))
+        } else if (scene_.planes.size() < size_t(kMaxSlicePlanes)) {
           scene_.planes.push_back(placed.is_identity() ? build_plane(node)
                                                        : detail::transform_plane(build_plane(node), placed));
-        else
+          take_plane_colormap(node, state);
+        } else
           scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +
                                     std::to_string(kMaxSlicePlanes) + " planes)");
       } else if (node.type == "sparse_volume") {
@@ -297,7 +311,7 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
   r.sampling_distance = volume.sampling_distance;
   r.sampling_distance_reference = volume.sampling_distance_reference;
   r.shading = volume.shading;
-  if (scene.region_of_interest) r.region_of_interest = *scene.region_of_interest;
+  if (const auto roi = scene_region_of_interest(scene)) r.region_of_interest = *roi;
   r.scaling = scene.scaling * volume.spacing;
   r.translation = scene.translation + to_float(volume.bbox.lo) * r.scaling + volume.bbox_corner * scene.scaling;
   // Planes live in the scene's object space, like volumes: placed by its scaling and translation.
@@ -312,6 +326,33 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
     q.extent_x = p.extent_x * length(right), q.extent_y = p.extent_y * length(up);
   }
   return r;
+}
+
+namespace {
+
+/// `box` through x -> x * scale + offset on each axis (a negative scale flips it; a zero one, which
+/// render_settings refuses, leaves it).
+Box3f place_box(const Box3f& box, Vec3f scale, Vec3f offset) {
+  Box3f out = box;
+  for (int a = 0; a < 3; ++a) {
+    if (scale[a] == 0) continue;
+    const float lo = box.lo[a] * scale[a] + offset[a], hi = box.hi[a] * scale[a] + offset[a];
+    out.lo[a] = std::min(lo, hi), out.hi[a] = std::max(lo, hi);
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<Box3f> scene_region_of_interest(const SceneDescription& scene) {
+  if (!scene.region_of_interest) return std::nullopt;
+  return place_box(*scene.region_of_interest, scene.scaling, scene.translation);
+}
+
+Box3f object_region_of_interest(const SceneDescription& scene, const Box3f& scene_space) {
+  const Vec3f& s = scene.scaling;
+  const Vec3f inverse{s.x != 0 ? 1 / s.x : 0, s.y != 0 ? 1 / s.y : 0, s.z != 0 ? 1 / s.z : 0};
+  return place_box(scene_space, inverse, -scene.translation * inverse);
 }
 
 bool share_grid(const SceneDescription& scene, size_t a, size_t b) {

@@ -64,7 +64,7 @@ const std::map<std::string, NodeKeys>& node_keys() {
        {{"enabled", "target", "source_file", "source_string", "program"}, {"name", "description_file"}}},
       {"rendering_kernel_program_parameters", {{"enabled"}, {"name", "description_file"}}}, // and buffer_<slot>
       {"rendering_kernel_program_scene_element_mapping",
-       {{"enabled"}, {"name", "description_file"}}}, // and slot_<slot>
+       {{"enabled"}, {"name", "description_file"}}}, // and <slot> (or slot_<slot>)
   };
   return table;
 }
@@ -152,7 +152,8 @@ namespace libindex::io::detail {
 bool is_numbered_attribute(const std::string& node_type, const std::string& name) {
   // Any suffix: apply_program_parameters and apply_program_mapping refuse a bad number.
   if (node_type == "rendering_kernel_program_parameters") return name.rfind("buffer_", 0) == 0;
-  if (node_type == "rendering_kernel_program_scene_element_mapping") return name.rfind("slot_", 0) == 0;
+  if (node_type == "rendering_kernel_program_scene_element_mapping") // IndeX's `1 = id`, or `slot_1 = id`
+    return name.rfind("slot_", 0) == 0 || (!name.empty() && name[0] >= '0' && name[0] <= '9');
   return false;
 }
 

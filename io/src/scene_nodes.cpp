@@ -109,7 +109,7 @@ void apply_rendering_properties(const SceneNode& node, SceneAttributes& state, s
   }
 }
 
-void apply_headlight(const SceneNode& node, SceneAttributes& state) {
+void apply_headlight(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings) {
   if (const Value* v = detail::find_attribute(node, "direction")) {
     const Vec3f d = as_vec3f(*v);
     if (!(length(d) > 0)) fail(*v, "direction must not be zero");
@@ -120,10 +120,13 @@ void apply_headlight(const SceneNode& node, SceneAttributes& state) {
     const auto c = as_floats(*v);
     if (c.size() != 1 && c.size() != 3 && c.size() != 4) fail(*v, "expected 1 number, or r g b [a]");
     float sum = 0;
+    bool negative = false;
     for (float x : std::span(c).first(std::min<size_t>(c.size(), 3))) { // a colour's alpha says nothing here
-      if (x < 0) fail(*v, "intensity must not be negative");
-      sum += x;
+      negative = negative || x < 0;
+      sum += std::max(x, 0.0f);
     }
+    // IndeX takes a negative component (public scenes have `intensity = 1 -1 0`): render, and say so.
+    if (negative) warnings.push_back(v->where() + ": a negative intensity counts as 0");
     state.shading.intensity = sum / float(std::min<size_t>(c.size(), 3));
   }
   state.shading.enabled = true;
@@ -155,7 +158,7 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
   } else if (node.type == "sparse_volume_rendering_properties") {
     apply_rendering_properties(node, state, warnings);
   } else if (node.type == "directional_headlight") {
-    apply_headlight(node, state);
+    apply_headlight(node, state, warnings);
   } else if (node.type == "rendering_kernel_program") {
     detail::apply_program(node, state, warnings);
   } else if (node.type == "rendering_kernel_program_parameters") {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "file_io.h"
 #include "libindex/xac_abi.h"
@@ -113,12 +114,12 @@ void apply_program_mapping(const SceneNode& node, SceneAttributes& state) {
   if (!node_enabled(node)) return;
   std::map<int, Value> slots;
   for (const auto& [name, value] : node.attributes) {
-    if (name.rfind("slot_", 0) != 0) continue;
-    const std::string number = name.substr(5);
+    if (!is_numbered_attribute(node.type, name)) continue;
+    const std::string number = name.rfind("slot_", 0) == 0 ? name.substr(5) : name; // `slot_2` or IndeX's `2`
     const bool digits = !number.empty() && number.size() <= 2 &&
                         std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || std::stoi(number) >= LIBINDEX_XAC_MAX_SLOTS)
-      fail(value, "expected slot_<n> with n from 0 to " + std::to_string(LIBINDEX_XAC_MAX_SLOTS - 1));
+      fail(value, "expected <n> or slot_<n> with n from 0 to " + std::to_string(LIBINDEX_XAC_MAX_SLOTS - 1));
     if (as_words(value).size() != 1) fail(value, "expected the id of one sparse_volume or colormap node");
     slots[std::stoi(number)] = value;
   }
@@ -127,9 +128,11 @@ void apply_program_mapping(const SceneNode& node, SceneAttributes& state) {
 
 namespace {
 
-/// The scene element `value` (a `slot_<n>` line) names: a volume of the scene or a colormap node.
-ProgramSlotDesc resolve_slot(int slot, const Value& value, const SceneDescription& scene,
-                             const std::map<std::string, SceneNode>& nodes) {
+/// The scene element `value` (an `<n>` or `slot_<n>` line) names: a volume of the scene or a
+/// colormap node. None, with the reason in `why`, for a node that is missing (NVIDIA's public
+/// scenes have `0 = 0`), outside the scene graph or of another type.
+std::optional<ProgramSlotDesc> resolve_slot(int slot, const Value& value, const SceneDescription& scene,
+                                            const std::map<std::string, SceneNode>& nodes, std::string& why) {
   ProgramSlotDesc d;
   d.slot = slot;
   d.node = as_words(value).front();
@@ -139,44 +142,51 @@ ProgramSlotDesc resolve_slot(int slot, const Value& value, const SceneDescriptio
   if (volume != volumes.end()) {
     d.volume = size_t(volume - volumes.begin());
   } else if (node == nodes.end()) {
-    fail(value, "no node '" + d.node + "' in this scene");
+    why = "no node '" + d.node + "' in this scene";
   } else if (node->second.type == "colormap") {
     SceneAttributes colormap;
     std::vector<std::string> ignored; // the node's own warnings come from the scene graph, if it is in it
     apply_attribute_node(node->second, scene.resources, colormap, ignored);
     d.colormap = colormap.colormap;
   } else if (node->second.type == "sparse_volume") {
-    fail(value, "the volume '" + d.node + "' is not in the scene graph under app::scene::root::children");
+    why = "the volume '" + d.node + "' is not in the scene graph under app::scene::root::children";
   } else {
-    fail(value, "'" + d.node + "' is a " + node->second.type + " node; a slot maps a sparse_volume or a colormap");
+    why = "'" + d.node + "' is a " + node->second.type + " node; a slot maps a sparse_volume or a colormap";
   }
+  if (!why.empty()) return std::nullopt;
   return d;
 }
 
 } // namespace
 
 void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes) {
-  // Every mapping in the graph names what is there, also one that no volume takes (yet).
+  // Every mapping in the graph names what is there, also one that no volume takes (yet); what it
+  // cannot name is said once here, and the slot stays unmapped.
   for (const auto& [id, node] : scene.nodes) {
     if (node.type != "rendering_kernel_program_scene_element_mapping") continue;
     SceneAttributes mapping;
     apply_program_mapping(node, mapping);
-    for (const auto& [slot, value] : mapping.program_slots) resolve_slot(slot, value, scene, nodes);
+    for (const auto& [slot, value] : mapping.program_slots)
+      if (std::string why; !resolve_slot(slot, value, scene, nodes, why))
+        scene.warnings.push_back(value.where() + ": ignored (" + why + "; slot " + std::to_string(slot) +
+                                 " stays unmapped)");
   }
   std::vector<VolumeDesc>& volumes = scene.volumes;
   for (size_t i = 0; i < volumes.size(); ++i) {
     if (!volumes[i].program) continue;
     const bool draws = volumes[i].enabled; // a disabled volume's program maps nothing into view
     for (const auto& [slot, value] : volumes[i].program->slots) {
-      ProgramSlotDesc d = resolve_slot(slot, value, scene, nodes);
+      std::string why;
+      std::optional<ProgramSlotDesc> d = resolve_slot(slot, value, scene, nodes, why);
+      if (!d) continue;
       // A volume with a program of its own draws itself; one without is drawn by the first program
       // that maps it (drawing it on its own as well would show it twice), and so is a disabled one:
       // IndeX's way to give a program data it does not show.
-      if (d.volume && *d.volume != i && draws) {
-        VolumeDesc& mapped = volumes[*d.volume];
+      if (d->volume && *d->volume != i && draws) {
+        VolumeDesc& mapped = volumes[*d->volume];
         if ((!mapped.program || !mapped.enabled) && !mapped.drawn_by_program) mapped.drawn_by_program = i;
       }
-      volumes[i].program_slots.push_back(std::move(d));
+      volumes[i].program_slots.push_back(std::move(*d));
     }
   }
 }

@@ -139,7 +139,8 @@ TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   EXPECT_FLOAT_EQ(r.sampling_distance, 0.25f);
   EXPECT_FLOAT_EQ(r.scaling.z, 4.0f);
   EXPECT_FLOAT_EQ(r.translation.z, -5.0f);
-  EXPECT_FLOAT_EQ(r.region_of_interest.hi.x, 10.0f);
+  EXPECT_FLOAT_EQ(r.region_of_interest.hi.x, 30.0f) << "object space, placed: 10 * 2 + 10";
+  EXPECT_FLOAT_EQ(r.region_of_interest.lo.z, -17.0f) << "-3 * 4 - 5";
   EXPECT_TRUE(r.shading.enabled);
 
   // The graph is kept for get_scene_graph.
@@ -401,7 +402,8 @@ TEST(Scene, DisabledNodesAndGroupsAreLeftOut) {
   EXPECT_EQ(m.volumes[0].program_slots[1].volume, std::optional<size_t>(1));
 }
 
-// IndeX's rendering_kernel_program_scene_element_mapping: slot_<n> names a volume or a colormap node.
+// IndeX's rendering_kernel_program_scene_element_mapping: `<n> = id` (IndeX's public scenes) or
+// `slot_<n> = id` names a volume or a colormap node.
 TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
   const std::string other = "app::scene::other::type = sparse_volume\n"
                             "app::scene::other::importer = synthetic\n"
@@ -417,9 +419,9 @@ TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
             "app::scene::group::type = static_scene_group\n"
             "app::scene::group::children = mapping prog vol\n"
             "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
-            "app::scene::mapping::slot_1 = vol\n"
+            "app::scene::mapping::1 = vol\n"
             "app::scene::mapping::slot_2 = other\n"
-            "app::scene::mapping::slot_13 = cm\n"
+            "app::scene::mapping::13 = cm\n"
             "app::scene::prog::type = rendering_kernel_program\n"
             "app::scene::prog::source_string = class Volume_sample_program {};\n" +
             kRawVolume + other + cm);
@@ -474,18 +476,34 @@ TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
   };
   EXPECT_CONTAINS_ALL(error("slot_16 = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
   EXPECT_CONTAINS_ALL(error("slot_x = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
+  EXPECT_CONTAINS_ALL(error("16 = vol"), "scene.prj:4", "<n> or slot_<n> with n from 0 to 15");
+  EXPECT_CONTAINS_ALL(error("1x = vol"), "scene.prj:4", "<n> or slot_<n> with n from 0 to 15");
   EXPECT_CONTAINS_ALL(error("slot_1 = vol cm"), "scene.prj:4", "the id of one sparse_volume or colormap node");
-  EXPECT_CONTAINS_ALL(error("slot_1 = nowhere"), "scene.prj:4", "no node 'nowhere' in this scene");
-  EXPECT_CONTAINS_ALL(error("slot_1 = prog"), "scene.prj:4", "'prog' is a rendering_kernel_program node");
-  EXPECT_CONTAINS_ALL(error("slot_1 = other", other), "scene.prj:4", "the volume 'other' is not in the scene graph");
-  EXPECT_CONTAINS_ALL(error_of([] {
-                        Fixture("app::scene::root::children = vol mapping\n"                                   // 2
-                                "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n" // 3
-                                "app::scene::mapping::slot_0 = nowhere\n" +                                    // 4
-                                kRawVolume)
-                            .load();
-                      }),
-                      "scene.prj:4", "no node 'nowhere'"); // also a mapping no volume takes
+  // A slot naming what is not there stays unmapped, with a warning naming its line: NVIDIA's public
+  // scenes map `0 = 0`, and they render.
+  const auto warning = [&](const std::string& slot, const std::string& extra = "") {
+    const SceneDescription s = Fixture("app::scene::root::children = mapping prog vol\n"
+                                       "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+                                       "app::scene::mapping::" +
+                                       slot + "\n" + // 4
+                                       "app::scene::prog::type = rendering_kernel_program\n"
+                                       "app::scene::prog::source_string = class Volume_sample_program {};\n" +
+                                       kRawVolume + extra)
+                                   .load();
+    EXPECT_TRUE(s.volumes.at(0).program_slots.empty()) << slot;
+    return s.warnings.empty() ? std::string() : s.warnings.front();
+  };
+  EXPECT_CONTAINS_ALL(warning("0 = 0"), "scene.prj:4", "no node '0' in this scene; slot 0 stays unmapped");
+  EXPECT_CONTAINS_ALL(warning("slot_1 = nowhere"), "scene.prj:4", "no node 'nowhere' in this scene");
+  EXPECT_CONTAINS_ALL(warning("slot_1 = prog"), "scene.prj:4", "'prog' is a rendering_kernel_program node");
+  EXPECT_CONTAINS_ALL(warning("1 = other", other), "scene.prj:4", "the volume 'other' is not in the scene graph");
+  const SceneDescription unused = Fixture("app::scene::root::children = vol mapping\n"
+                                          "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+                                          "app::scene::mapping::slot_0 = nowhere\n" + // 4
+                                          kRawVolume)
+                                      .load();
+  ASSERT_EQ(unused.warnings.size(), 1u) << "also a mapping no volume takes";
+  EXPECT_CONTAINS_ALL(unused.warnings[0], "scene.prj:4", "no node 'nowhere'");
 }
 
 TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
@@ -683,6 +701,88 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
   EXPECT_CONTAINS_ALL(error("app::scene::root::children = s\napp::scene::s::type = sparse_volume\n"
                             "app::scene::s::generator = nebula\napp::scene::s::size = 8\n"),
                       ":4: app::scene::s::generator = 'nebula'", "unknown synthetic volume");
+}
+
+// IndeX's seismic scenes with slices (NVIDIA's public Parihaka scenes): index::scaling 1 1 2 with
+// the region of interest, the volume's bbox and the planes all in the scene's object space; a
+// colormap of the planes' own in their group; a light with intensity `1 -1 0`.
+TEST(Scene, ARegionOfInterestPlanesColormapAndLightAsIndeXsSeismicScenesWriteThem) {
+  const std::string planes_group = "app::scene::surfaces::type = static_scene_group\n"
+                                   "app::scene::surfaces::children = plane_cmap light across along\n"
+                                   "app::scene::plane_cmap::type = colormap\n"
+                                   "app::scene::plane_cmap::preset = grayscale\n"
+                                   "app::scene::plane_cmap::domain = 0.37 0.6\n"
+                                   "app::scene::light::type = directional_headlight\n"
+                                   "app::scene::light::direction = 0 1 -1\n"
+                                   "app::scene::light::intensity = 1 -1 0\n"
+                                   "app::scene::across::type = plane\n"
+                                   "app::scene::across::position = 0 0 1\n"
+                                   "app::scene::across::normal = 0 0 1\n"
+                                   "app::scene::across::up = 0 1 0\n"
+                                   "app::scene::across::extent = 4 3\n"
+                                   "app::scene::along::type = plane\n"
+                                   "app::scene::along::position = 2 0 0\n"
+                                   "app::scene::along::normal = 1 0 0\n"
+                                   "app::scene::along::up = 0 1 0\n"
+                                   "app::scene::along::extent = 2 3\n";
+  Fixture f("app::scene::root::children = cmap vol surfaces\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::preset = viridis\n"
+            "app::scene::cmap::domain = 0.3 0.645\n"
+            "index::scaling = 1 1 2\n"
+            "index::translation = 10 0 0\n"
+            "index::region_of_interest = 1 0 0.5 4 3 1.5\n" +
+            kRawVolume + planes_group);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(s.warnings[0], "light::intensity = '1 -1 0'", "a negative intensity counts as 0");
+  // The region in scene space, placed like the bbox: z doubled, x moved by 10.
+  const RenderSettings r = render_settings(s, s.volumes.front());
+  EXPECT_EQ(r.region_of_interest, (Box3f{{11, 0, 1}, {14, 3, 3}}));
+  EXPECT_EQ(object_region_of_interest(s, r.region_of_interest), (Box3f{{1, 0, 0.5f}, {4, 3, 1.5f}}));
+  EXPECT_EQ(r.translation, (Vec3f{10, 0, 0}));
+  EXPECT_EQ(r.scaling, (Vec3f{1, 1, 2}));
+  // Both planes show the values through the colormap in scope at them, not the volume's.
+  ASSERT_EQ(s.planes.size(), 2u);
+  ASSERT_TRUE(s.plane_colormap);
+  EXPECT_EQ(s.plane_colormap->id, "plane_cmap");
+  EXPECT_TRUE(s.plane_colormap->domain_given);
+  EXPECT_EQ(s.plane_colormap->colormap.domain_min, 0.37f);
+  EXPECT_EQ(s.plane_colormap->colormap.entries, colormap_preset("grayscale").entries);
+  EXPECT_EQ(s.volumes.front().colormap_id, "cmap");
+  {
+    // Planes after the volume's colormap and no other: the volume's (a client's edit reaches them).
+    Fixture g("app::scene::root::children = cmap vol across\n"
+              "app::scene::cmap::type = colormap\n"
+              "app::scene::cmap::preset = viridis\n" +
+              kRawVolume + planes_group);
+    const SceneDescription same = g.load();
+    ASSERT_TRUE(same.plane_colormap);
+    EXPECT_EQ(same.plane_colormap->id, same.volumes.front().colormap_id);
+  }
+  {
+    // A plane with no colormap in scope: the volumes' own.
+    Fixture g("app::scene::root::children = vol along\n" + kRawVolume + planes_group);
+    EXPECT_FALSE(g.load().plane_colormap);
+  }
+  {
+    // Planes under two colormaps: all are drawn through the first, and the second says so.
+    Fixture g("app::scene::root::children = vol surfaces other\n"
+              "app::scene::other::type = static_scene_group\n"
+              "app::scene::other::children = cmap across2\n"
+              "app::scene::cmap::type = colormap\n"
+              "app::scene::cmap::preset = viridis\n"
+              "app::scene::across2::type = plane\n"
+              "app::scene::across2::point = 0 0 1.5\n"
+              "app::scene::across2::normal = 0 0 1\n"
+              "app::scene::across2::up = 0 1 0\n"
+              "app::scene::across2::extent = 4 3\n" +
+              kRawVolume + planes_group);
+    const SceneDescription two = g.load();
+    EXPECT_EQ(two.plane_colormap->id, "plane_cmap");
+    ASSERT_EQ(two.warnings.size(), 2u);
+    EXPECT_CONTAINS_ALL(two.warnings[1], "across2::type", "drawn through colormap 'plane_cmap', not 'cmap'");
+  }
 }
 
 TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {

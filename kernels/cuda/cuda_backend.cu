@@ -174,7 +174,8 @@ class CudaBackend final : public Backend {
       }
       skip = cache_.grid(brick).view(empty_radius_.ptr, cells.occupied);
     }
-    const MarchParams params = make_march_params(brick, frame, colormap, skip);
+    MarchParams params = make_march_params(brick, frame, colormap, skip);
+    planes_colormap_on_device(params, frame);
     stats.active = intersect(stats.active, active_rect(params, frame));
     if (stats.active.empty()) return stats;
 
@@ -226,6 +227,7 @@ class CudaBackend final : public Backend {
       colormap.entries = d.colormap.ptr;
     }
     M.lattice.colormap.entries = M.layer[0].colormap.entries;
+    planes_colormap_on_device(M.lattice, *layers[0].frame);
     if (M.lattice.skip.empty_radius) {
       const size_t cells =
           size_t(M.lattice.skip.dims.x) * size_t(M.lattice.skip.dims.y) * size_t(M.lattice.skip.dims.z);
@@ -280,6 +282,15 @@ class CudaBackend final : public Backend {
     LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     stats.samples = (long long)samples;
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  /// The frame's own colormap for the planes (make_march_params left the host's in P) copied to
+  /// device memory; without one P keeps the volume's, already there.
+  void planes_colormap_on_device(MarchParams& P, const FrameParams& frame) {
+    if (frame.plane_colormap && P.plane_count > 0)
+      P.plane_colormap = device_colormap(*frame.plane_colormap, plane_colormap_);
+    else
+      P.plane_colormap = P.colormap;
   }
 
   /// `m` with its entries copied into `into` (colormap_ unless said), device memory, for one frame.
@@ -347,7 +358,8 @@ class CudaBackend final : public Backend {
     if (stats.active.empty()) return stats;
     const BrickView voxels = brick.on_device ? brick : program_voxels_.view_of(brick);
     const ColormapView colormap = device_colormap(frame.colormap);
-    const MarchParams params = make_march_params(brick, frame, colormap, SkipGridView{});
+    MarchParams params = make_march_params(brick, frame, colormap, SkipGridView{});
+    planes_colormap_on_device(params, frame);
     stats.active = intersect(stats.active, active_rect(params, frame));
     if (stats.active.empty()) return stats;
 
@@ -547,7 +559,7 @@ class CudaBackend final : public Backend {
   cudaArray_t colormap_array_ = nullptr;
   cudaTextureObject_t colormap_texture_ = 0;
   std::vector<Vec4f> colormap_uploaded_;
-  DeviceBuffer<Vec4f> colormap_, image_;
+  DeviceBuffer<Vec4f> colormap_, plane_colormap_, image_;
   DeviceBuffer<uint8_t> empty_radius_;
   DeviceBuffer<unsigned long long> counter_;
   long long uploaded_cells_ = -1; ///< the SkipCells version empty_radius_ holds

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Slice planes: the volume's values on the plane through the colormap, opaque; the volume in front
+// Slice planes: the volume's values on the plane through the colormap (the volume's, or the planes'
+// own), opaque; the volume in front
 // of a plane composited over it, behind it hidden; one brick shows each point of a plane, so bricks
 // composited in visibility order equal one brick.
 #include <gtest/gtest.h>
@@ -47,34 +48,39 @@ TEST(Planes, AnObliquePlaneShowsTheVolumeSampledOnIt) {
   p.extent_x = 18, p.extent_y = 14;
   f.settings.plane_count = 1;
   const auto sampler = kernels::make_dense_sampler(whole_view(vol), vol.data<float>());
-  for (bool packets : {true, false}) {
-    const Image img = render_whole(*cpu(packets), vol, f);
-    int shown = 0;
-    for (int py = 0; py < f.height; ++py)
-      for (int px = 0; px < f.width; ++px) {
-        const Ray ray = camera_ray(f.camera, camera_frame(f.camera), px, py, f.width, f.height);
-        const float t = dot(p.normal, p.point - ray.origin) / dot(p.normal, ray.dir);
-        const Vec3f hit = ray.origin + ray.dir * t, on = hit - p.point;
-        const float u = dot(on, cross(p.up, p.normal)), v = dot(on, p.up);
-        const bool inside_rect = u > 0.01f && u < p.extent_x - 0.01f && v > 0.01f && v < p.extent_y - 0.01f;
-        const bool inside_volume =
-            hit.x > 0.01f && hit.x < 23.99f && hit.y > 0.01f && hit.y < 19.99f && hit.z > 0.01f && hit.z < 15.99f;
-        const Vec4f got = img.at(px, py);
-        if (inside_rect && inside_volume) {
-          const Vec4f want = table_colour(f.colormap, sampler.value(hit));
-          ASSERT_NEAR(got.x, want.x, 1e-4f) << px << " " << py << " packets " << packets;
-          ASSERT_NEAR(got.y, want.y, 1e-4f) << px << " " << py;
-          ASSERT_NEAR(got.z, want.z, 1e-4f) << px << " " << py;
-          ASSERT_EQ(got.w, 1.0f) << "a plane is opaque";
-          ++shown;
-        } else if (!(u > -0.01f && u < p.extent_x + 0.01f && v > -0.01f && v < p.extent_y + 0.01f) ||
-                   !(hit.x > -0.01f && hit.x < 24.01f && hit.y > -0.01f && hit.y < 20.01f && hit.z > -0.01f &&
-                     hit.z < 16.01f)) {
-          ASSERT_EQ(got.w, 0.0f) << "off the plane or outside the volume: nothing, at " << px << " " << py;
+  Colormap own = colormap_preset("magma", 0.2f); // the planes' own (IndeX: the colormap in scope at them)
+  own.domain_min = 0.35f, own.domain_max = 0.65f;
+  for (const bool own_colormap : {false, true})
+    for (bool packets : {true, false}) {
+      if (own_colormap) f.plane_colormap = own;
+      const Colormap& shows = own_colormap ? own : f.colormap;
+      const Image img = render_whole(*cpu(packets), vol, f);
+      int shown = 0;
+      for (int py = 0; py < f.height; ++py)
+        for (int px = 0; px < f.width; ++px) {
+          const Ray ray = camera_ray(f.camera, camera_frame(f.camera), px, py, f.width, f.height);
+          const float t = dot(p.normal, p.point - ray.origin) / dot(p.normal, ray.dir);
+          const Vec3f hit = ray.origin + ray.dir * t, on = hit - p.point;
+          const float u = dot(on, cross(p.up, p.normal)), v = dot(on, p.up);
+          const bool inside_rect = u > 0.01f && u < p.extent_x - 0.01f && v > 0.01f && v < p.extent_y - 0.01f;
+          const bool inside_volume =
+              hit.x > 0.01f && hit.x < 23.99f && hit.y > 0.01f && hit.y < 19.99f && hit.z > 0.01f && hit.z < 15.99f;
+          const Vec4f got = img.at(px, py);
+          if (inside_rect && inside_volume) {
+            const Vec4f want = table_colour(shows, sampler.value(hit));
+            ASSERT_NEAR(got.x, want.x, 1e-4f) << px << " " << py << " packets " << packets << " own " << own_colormap;
+            ASSERT_NEAR(got.y, want.y, 1e-4f) << px << " " << py;
+            ASSERT_NEAR(got.z, want.z, 1e-4f) << px << " " << py;
+            ASSERT_EQ(got.w, 1.0f) << "a plane is opaque";
+            ++shown;
+          } else if (!(u > -0.01f && u < p.extent_x + 0.01f && v > -0.01f && v < p.extent_y + 0.01f) ||
+                     !(hit.x > -0.01f && hit.x < 24.01f && hit.y > -0.01f && hit.y < 20.01f && hit.z > -0.01f &&
+                       hit.z < 16.01f)) {
+            ASSERT_EQ(got.w, 0.0f) << "off the plane or outside the volume: nothing, at " << px << " " << py;
+          }
         }
-      }
-    EXPECT_GT(shown, 200) << "the plane must cover a good part of the image";
-  }
+      EXPECT_GT(shown, 200) << "the plane must cover a good part of the image";
+    }
 }
 
 TEST(Planes, TheVolumeInFrontIsOverThePlaneAndBehindItHidden) {

@@ -24,7 +24,8 @@ SceneView make_scene_view(io::SceneDescription scene) {
           intersect(v.frame.settings.region_of_interest, to_scene_box(vol.clip_region, v.frame.settings));
     v.volume_box = to_scene_box(vol.source->box(), v.frame.settings);
   } else {
-    v.frame.settings.region_of_interest = scene.region_of_interest.value_or(v.frame.settings.region_of_interest);
+    v.frame.settings.region_of_interest =
+        io::scene_region_of_interest(scene).value_or(v.frame.settings.region_of_interest);
   }
   const float aspect = float(v.frame.width) / float(v.frame.height);
   if (scene.camera) {
@@ -86,10 +87,20 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
   r.shading = own.shading;
   r.scaling = own.scaling, r.translation = own.translation;
   r.hardware_filtering = shown.settings.hardware_filtering && !vol.nearest_filter;
-  r.region_of_interest = scene.region_of_interest.value_or(RenderSettings{}.region_of_interest);
+  r.region_of_interest = io::scene_region_of_interest(scene).value_or(RenderSettings{}.region_of_interest);
   if (!(vol.clip_region == vol.source->box()) && !vol.clip_region.empty())
     r.region_of_interest = intersect(r.region_of_interest, to_scene_box(vol.clip_region, own));
   return f;
+}
+
+void set_plane_colormap(const SceneView& view, size_t index, FrameParams& frame) {
+  const auto& planes = view.scene.plane_colormap;
+  frame.plane_colormap.reset();
+  if (!planes || planes->id == view.scene.volumes.at(index).colormap_id) return;
+  frame.plane_colormap = planes->colormap;
+  if (!planes->domain_given)
+    frame.plane_colormap->domain_min = frame.colormap.domain_min,
+    frame.plane_colormap->domain_max = frame.colormap.domain_max;
 }
 
 Box3f volume_scene_box(const SceneView& view, size_t index) {

@@ -151,10 +151,12 @@ void write_view(Entries& e, const ViewState& s) {
   if (c.clip_max < 3.0e38f) e.set(cam + "clip_max", number(c.clip_max));
   e.set(cam + "orthographic", c.orthographic ? "true" : "false");
   e.set("index::canvas_resolution", std::to_string(f.width) + " " + std::to_string(f.height));
-  const Box3f& roi = f.settings.region_of_interest;
-  if (roi.lo.x > -3.0e38f || roi.hi.x < 3.0e38f || roi.lo.y > -3.0e38f || roi.hi.y < 3.0e38f || roi.lo.z > -3.0e38f ||
-      roi.hi.z < 3.0e38f)
+  const Box3f& shown = f.settings.region_of_interest;
+  if (shown.lo.x > -3.0e38f || shown.hi.x < 3.0e38f || shown.lo.y > -3.0e38f || shown.hi.y < 3.0e38f ||
+      shown.lo.z > -3.0e38f || shown.hi.z < 3.0e38f) {
+    const Box3f roi = io::object_region_of_interest(s.view.scene, shown); // IndeX's space for it
     e.set("index::region_of_interest", numbers({roi.lo.x, roi.lo.y, roi.lo.z, roi.hi.x, roi.hi.y, roi.hi.z}));
+  }
   const RenderSettings& r = f.settings;
   const std::string v = "app::libindex::view::";
   auto flag = [](bool b) { return b ? "true" : "false"; };

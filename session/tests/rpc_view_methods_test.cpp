@@ -337,7 +337,7 @@ TEST_F(ViewMethods, IndexClientsCreateSampleProgramsAsIndexDoes) {
   const std::string first = state.view.scene.volumes.at(0).id;
   const json nowhere =
       create_element("g", "slots", "IRendering_kernel_program_scene_element_mapping", {{"slot_2", "nowhere"}});
-  EXPECT_EQ(code(nowhere), -32000) << nowhere.dump();
+  EXPECT_EQ(code(nowhere), -32602) << nowhere.dump();
   EXPECT_NE(message(nowhere).find("no node 'nowhere'"), std::string::npos) << message(nowhere);
   EXPECT_EQ(state.view.scene.nodes.count("slots"), 0u);
   ASSERT_EQ(code(create_element("g", "slots", "IRendering_kernel_program_scene_element_mapping", {{"slot_2", first}})),

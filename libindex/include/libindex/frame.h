@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "libindex/box.h"
@@ -115,6 +116,9 @@ struct FrameParams {
   /// The scene elements mapped to the program's slots. The session fills in the volumes' voxels on
   /// its own rank; like the program, ops never carry them.
   std::vector<ProgramSlot> program_slots;
+  /// The colormap the slice planes show the volume's values through (IndeX: the colormap in scope
+  /// at the plane node); none: the volume's own. Each rank takes it from its copy of the scene.
+  std::optional<Colormap> plane_colormap;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

@@ -39,6 +39,10 @@ void compile_programs(SceneView& view);
 /// early termination, skipping, filtering, the region of interest), with the volume's own colormap,
 /// sampling distance, shading and placement. Index 0 is `shown` itself.
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown);
+/// Sets `frame`'s plane_colormap for volume `index`: the scene's planes' colormap when it is another
+/// node than the volume's colormap (with the volume's domain where that node gives none); else none,
+/// so the planes follow the volume's colormap as a client edits it.
+void set_plane_colormap(const SceneView& view, size_t index, FrameParams& frame);
 /// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
 Box3f volume_scene_box(const SceneView& view, size_t index);
 /// The volumes, nearest first, as seen by `camera`: when two boxes are apart along an axis that

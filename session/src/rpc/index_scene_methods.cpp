@@ -87,6 +87,10 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
     const bool multi_line = (type == "colormap" && key == "data") ||
                             (type == "rendering_kernel_program" && (key == "source_string" || key == "program"));
     if (!multi_line && value.find_first_of("\r\n") != std::string::npos) bad("'args." + key + "' must be one line");
+    // IndeX's set_mapping(slot, tag) takes an element that exists; a scene file's dangling name
+    // only warns (public scenes have them), a client's is refused.
+    if (type == "rendering_kernel_program_scene_element_mapping" && !s.view.scene.nodes.count(value))
+      bad("'args." + key + "': no node '" + value + "' in this scene");
     if (key == "input_file_base_name" && (value.find('/') != std::string::npos || value == ".."))
       bad("'args.input_file_base_name' must be a file name, not a path");
     if (key == "input_file" || key == "file_name" || key == "input_directory" || key == "source_file") {

@@ -136,17 +136,28 @@ struct ViewKeys {
   std::optional<std::vector<SlicePlane>> planes;
 };
 
+/// A colormap node in scope at a plane node.
+struct PlaneColormap {
+  Colormap colormap;
+  std::string id;            ///< the colormap node
+  bool domain_given = false; ///< its node sets `domain`; else the volume's domain is used
+};
+
 /// Everything a project file says about the scene.
 struct SceneDescription {
   std::string name, description, credits, requirements; ///< app::scene::info::*
   std::optional<Camera> camera;                         ///< set when any index::camera::* key is given
   int canvas_width = 1024, canvas_height = 1024;        ///< index::canvas_resolution
-  std::optional<Box3f> region_of_interest;              ///< index::region_of_interest (scene space)
-  Vec3f scaling{1, 1, 1}, translation{0, 0, 0};         ///< index::scaling, index::translation
-  std::vector<VolumeDesc> volumes;                      ///< in scene-graph order
+  std::optional<Box3f> region_of_interest; ///< index::region_of_interest (object space: see scene_region_of_interest)
+  Vec3f scaling{1, 1, 1}, translation{0, 0, 0}; ///< index::scaling, index::translation
+  std::vector<VolumeDesc> volumes;              ///< in scene-graph order
   /// `plane` nodes (at most kMaxSlicePlanes; more are ignored with a warning), scene object space:
   /// render_settings places them with the scene's scaling and translation.
   std::vector<SlicePlane> planes;
+  /// The colormap in scope at the first plane node, if any: the planes show the volumes' values
+  /// through it (IndeX gives each plane the colormap in scope at it; libindex one for all planes,
+  /// and warns when another plane has another). None: each volume's own.
+  std::optional<PlaneColormap> plane_colormap;
   std::map<std::string, SceneNode> nodes; ///< every node reachable from the root, by id
   std::vector<std::string> root_children; ///< app::scene::root::children
   SceneResources resources;               ///< for nodes added later (JSON-RPC)
@@ -195,6 +206,13 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
 /// interest, and scaling = index::scaling x the volume's spacing, translation = index::translation +
 /// bbox.lo x scaling + bbox_corner x index::scaling.
 RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& volume);
+
+/// index::region_of_interest in scene space. IndeX gives it in the scene's object space, like the
+/// volumes' bbox and the planes, which index::scaling and index::translation then place (its viewer
+/// maps the region's centre through the scene transform). None when the project gives none.
+std::optional<Box3f> scene_region_of_interest(const SceneDescription& scene);
+/// The inverse: a scene-space region as index::region_of_interest says it.
+Box3f object_region_of_interest(const SceneDescription& scene, const Box3f& scene_space);
 
 /// Whether volumes a and b of the scene lie on one grid: the same voxel box, placed alike (scaling
 /// and translation).

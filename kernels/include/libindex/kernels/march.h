@@ -31,7 +31,8 @@ struct MarchParams {
   SkipGridView skip;
   int plane_count = 0; ///< slice planes (scene space), direct volume rendering only
   SlicePlane planes[kMaxSlicePlanes];
-  Box3f plane_clip; ///< voxel space: where this brick shows planes (half-open)
+  Box3f plane_clip;            ///< voxel space: where this brick shows planes (half-open)
+  ColormapView plane_colormap; ///< what the planes show the values through (FrameParams::plane_colormap)
 };
 static_assert(std::is_trivially_copyable_v<MarchParams>);
 
@@ -332,12 +333,13 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classif
 }
 
 /// What a ray that ends on a slice plane at `plane_t` leaves: its colour over the plane's, which is
-/// the volume's value there through the colormap's table (edge colours outside the domain), opaque.
+/// the volume's value there through the planes' colormap's table (edge colours outside the
+/// domain), opaque.
 template <class Sampler>
 LIBINDEX_HOST_DEVICE inline Vec4f over_plane(const MarchParams& P, const Sampler& S, const RayLanes<float>& r,
                                              float plane_t, Vec4f color) {
   if (!(plane_t < 3.0e38f)) return color;
-  ColormapView table = P.colormap;
+  ColormapView table = P.plane_colormap;
   table.mode = BoundaryMode::clamp_to_edge;
   const Vec4f c = colormap_lookup(table, S.value(ray_point(r, plane_t)));
   const float w = 1.0f - color.w;
