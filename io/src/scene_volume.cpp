@@ -139,7 +139,13 @@ FileType voxel_format(const Value& v) {
 }
 
 // The raw layout from bbox, voxel_format, endian, convert_zyx_to_xyz and the Open SciVis file name.
-RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
+// The scene's own size, bbox and voxel_format win over what the file name says, as in IndeX, which
+// reads no names (NVIDIA's public microscopy scene names a 3170 x 4113 volume "..._4113x3170x840"):
+// a difference is said in `warnings` (when given).
+RawLayout raw_layout(const SceneNode& node, const InputPath& in, std::vector<std::string>* warnings) {
+  const auto differs = [&](const Value& v, const std::string& what) {
+    if (warnings) warnings->push_back(v.where() + ": the file name says " + what + "; the scene's value is used");
+  };
   const std::string& path = in.path;
   const Value* bbox_value = find_attribute(node, "bbox");
   const Value* format_value = find_attribute(node, "voxel_format");
@@ -157,16 +163,12 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
     layout.dims = n.size() == 1 ? Vec3i{n[0], n[0], n[0]} : Vec3i{n[0], n[1], n[2]};
     if (!(layout.dims.x > 0 && layout.dims.y > 0 && layout.dims.z > 0))
       fail(*size_value, "the voxel counts must be positive");
-    if (scivis && !(scivis->dims == layout.dims))
-      fail(*size_value,
-           "size " + dims_text(layout.dims) + " does not match the file name's " + dims_text(scivis->dims));
+    if (scivis && !(scivis->dims == layout.dims)) differs(*size_value, dims_text(scivis->dims));
   } else if (bbox_value) {
     const Box3i b = as_box3i(*bbox_value);
     if (b.empty()) fail(*bbox_value, "the bbox is empty");
     layout.dims = b.size();
-    if (scivis && !(scivis->dims == layout.dims))
-      fail(*bbox_value,
-           "bbox size " + dims_text(layout.dims) + " does not match the file name's " + dims_text(scivis->dims));
+    if (scivis && !(scivis->dims == layout.dims)) differs(*bbox_value, dims_text(scivis->dims));
   } else if (scivis) {
     layout.dims = scivis->dims;
   } else {
@@ -174,7 +176,7 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
   }
   if (format_value) {
     layout.type = voxel_format(*format_value);
-    if (scivis && scivis->type != layout.type) fail(*format_value, "the file name says " + to_string(scivis->type));
+    if (scivis && scivis->type != layout.type) differs(*format_value, to_string(scivis->type));
   } else if (scivis) {
     layout.type = scivis->type;
   } else {
@@ -192,7 +194,7 @@ RawLayout raw_layout(const SceneNode& node, const InputPath& in) {
 
 // Opens the node's source for one time step (nullopt: not a time series). Reads headers only.
 std::shared_ptr<VolumeSource> open_node_source(const SceneNode& node, const std::string& importer,
-                                               std::optional<int> step) {
+                                               std::optional<int> step, std::vector<std::string>* warnings) {
   if (importer == "synthetic") {
     const Value& generator = required_attribute(node, "generator");
     int size = 0;
@@ -217,7 +219,7 @@ std::shared_ptr<VolumeSource> open_node_source(const SceneNode& node, const std:
   }
   const InputPath in = input_path(node, step);
   const Value* grid = find_attribute(node, "grid");
-  const RawLayout layout = importer == "raw" ? raw_layout(node, in) : RawLayout{};
+  const RawLayout layout = importer == "raw" ? raw_layout(node, in, warnings) : RawLayout{};
   // Reader errors name the file; prefix them with the key that named it.
   try {
     if (importer == "raw") return open_raw(layout);
@@ -282,7 +284,7 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
       }
     }
   }
-  d.source = open_node_source(node, d.importer, first_step);
+  d.source = open_node_source(node, d.importer, first_step, &warnings);
   const Vec3i size = d.source->box().size();
 
   // `size` (IndeX's voxel counts) lets a bbox stretch the volume. A file that says otherwise wins, with
@@ -367,7 +369,7 @@ VolumeDesc build_volume(const SceneNode& node, const SceneAttributes& state, std
       throw Error(node.origin.to_string() + ": volume '" + node.id + "': time step " + std::to_string(step) +
                   " is outside time_steps " + std::to_string(lo) + ".." + std::to_string(hi));
     if (step == lo) return first;
-    auto source = open_node_source(node, importer, series ? std::optional<int>(step) : std::nullopt);
+    auto source = open_node_source(node, importer, series ? std::optional<int>(step) : std::nullopt, nullptr);
     if (!(source->box() == first->box()) || source->dtype() != first->dtype())
       throw Error(node.origin.to_string() + ": volume '" + node.id + "': time step " + std::to_string(step) + " (" +
                   source->describe() + ") differs in size or type from step " + std::to_string(lo) + " (" +

@@ -1158,6 +1158,30 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
 }
 
 } // namespace
+
+// IndeX reads no file names: a scene's size, bbox and voxel_format win over an Open SciVis style
+// name that says otherwise (NVIDIA's public microscopy scene names its 3170 x 4113 x 840 volume
+// "..._4113x3170x840_uint8"), with a warning naming the key.
+TEST(Scene, TheScenesBboxAndFormatWinOverTheFileName) {
+  Fixture f("app::scene::root::children = vol\n"
+            "app::scene::vol::type = sparse_volume\n"
+            "app::scene::vol::importer = raw\n"
+            "app::scene::vol::input_directory = data\n"
+            "app::scene::vol::input_file_base_name = vol_3x4x2_uint8\n" // 24 bytes as 3x4x2 uint8
+            "app::scene::vol::input_file_extension = .raw\n"
+            "app::scene::vol::voxel_format = uint16\n" // line 8 (after kHead)
+            "app::scene::vol::bbox = 0 0 0 4 3 1\n");  // 9: 24 bytes as 4x3x1 uint16
+  std::filesystem::copy_file(f.dir.file("data/vol.raw"), f.dir.file("data/vol_3x4x2_uint8.raw"));
+  std::filesystem::resize_file(f.dir.file("data/vol_3x4x2_uint8.raw"), 24);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_CONTAINS_ALL(s.warnings[0], f.at(9), "bbox = '0 0 0 4 3 1'", "the file name says 3x4x2");
+  EXPECT_CONTAINS_ALL(s.warnings[1], f.at(8), "voxel_format = 'uint16'", "the file name says uint8");
+  EXPECT_EQ(s.volumes.at(0).source->box(), (Box3i{{0, 0, 0}, {4, 3, 1}}));
+  EXPECT_EQ(s.volumes[0].source->dtype(), DType::uint16);
+  EXPECT_EQ(s.volumes[0].source->read({{3, 2, 0}, {4, 3, 1}}).data<uint16_t>()[0], 11000);
+}
+
 } // namespace libindex::io
 
 namespace libindex::io {
