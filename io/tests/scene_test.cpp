@@ -461,19 +461,18 @@ TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
     EXPECT_FALSE(both.volumes[1].drawn_by_program);
   }
 
-  // Errors name the slot's key.
-  auto error = [&](const std::string& slot, const std::string& extra = "") {
-    return error_of([&] {
-      Fixture("app::scene::root::children = mapping prog vol\n"                              // 2
-              "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n" // 3
-              "app::scene::mapping::" +
-              slot + "\n" + // 4
-              "app::scene::prog::type = rendering_kernel_program\n"
-              "app::scene::prog::source_string = class Volume_sample_program {};\n" +
-              kRawVolume + extra)
-          .load();
-    });
+  // A program volume under a mapping whose line 4 is `slot`.
+  const auto with_slot = [&](const std::string& slot, const std::string& extra = "") {
+    return "app::scene::root::children = mapping prog vol\n"                              // 2
+           "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n" // 3
+           "app::scene::mapping::" +
+           slot + "\n" + // 4
+           "app::scene::prog::type = rendering_kernel_program\n"
+           "app::scene::prog::source_string = class Volume_sample_program {};\n" +
+           kRawVolume + extra;
   };
+  // Errors name the slot's key.
+  auto error = [&](const std::string& slot) { return error_of([&] { Fixture(with_slot(slot)).load(); }); };
   EXPECT_CONTAINS_ALL(error("slot_16 = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
   EXPECT_CONTAINS_ALL(error("slot_x = vol"), "scene.prj:4", "slot_<n> with n from 0 to 15");
   EXPECT_CONTAINS_ALL(error("16 = vol"), "scene.prj:4", "<n> or slot_<n> with n from 0 to 15");
@@ -482,14 +481,7 @@ TEST(Scene, ASceneElementMappingGivesTheProgramsSlotsTheirVolumesAndColormaps) {
   // A slot naming what is not there stays unmapped, with a warning naming its line: NVIDIA's public
   // scenes map `0 = 0`, and they render.
   const auto warning = [&](const std::string& slot, const std::string& extra = "") {
-    const SceneDescription s = Fixture("app::scene::root::children = mapping prog vol\n"
-                                       "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
-                                       "app::scene::mapping::" +
-                                       slot + "\n" + // 4
-                                       "app::scene::prog::type = rendering_kernel_program\n"
-                                       "app::scene::prog::source_string = class Volume_sample_program {};\n" +
-                                       kRawVolume + extra)
-                                   .load();
+    const SceneDescription s = Fixture(with_slot(slot, extra)).load();
     EXPECT_TRUE(s.volumes.at(0).program_slots.empty()) << slot;
     return s.warnings.empty() ? std::string() : s.warnings.front();
   };
