@@ -175,6 +175,29 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   scene.camera = c;
 }
 
+/// index::global_transform, which IndeX's viewer takes instead of index::translation, rotations and
+/// scaling when a project gives it: 4 x 4 numbers, row by row, the translation in the last row (or,
+/// written the other way round, in the last column). libindex places a scene by a scaling along
+/// the axes and a translation; a matrix that rotates, shears, flips or projects is not used, and
+/// says so.
+void read_global_transform(const Value& v, SceneDescription& scene) {
+  const std::vector<float> m = as_floats(v, 16);
+  const auto at = [&](int row, int column) { return m[size_t(4 * row + column)]; };
+  const bool in_last_row = at(0, 3) == 0 && at(1, 3) == 0 && at(2, 3) == 0;
+  const bool in_last_column = at(3, 0) == 0 && at(3, 1) == 0 && at(3, 2) == 0;
+  bool axis_aligned = at(3, 3) == 1 && (in_last_row || in_last_column);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c)
+      if (r != c && at(r, c) != 0) axis_aligned = false;
+  if (!(axis_aligned && at(0, 0) > 0 && at(1, 1) > 0 && at(2, 2) > 0)) {
+    scene.warnings.push_back(v.where() + ": not used (libindex places a scene by a positive scaling along the axes "
+                                         "and a translation; this matrix rotates, shears, flips or projects)");
+    return;
+  }
+  scene.scaling = {at(0, 0), at(1, 1), at(2, 2)};
+  scene.translation = in_last_row ? Vec3f{at(3, 0), at(3, 1), at(3, 2)} : Vec3f{at(0, 3), at(1, 3), at(2, 3)};
+}
+
 void read_view_keys(const ProjectFile& project, ViewKeys& view) {
   const std::string p = "app::libindex::view::";
   if (const auto v = project.find(p + "sampling_distance")) {
@@ -247,6 +270,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     if (!(scene.scaling.x > 0 && scene.scaling.y > 0 && scene.scaling.z > 0)) fail(*v, "scaling must be positive");
   }
   scene.translation = project.get_vec3f("index::translation", scene.translation);
+  if (const auto v = project.find("index::global_transform")) read_global_transform(*v, scene);
 
   scene.resources = scene_resources(project);
   const auto nodes = scene_nodes(project);

@@ -119,6 +119,7 @@ const std::set<std::string>& supported_globals() {
                                              "index::region_of_interest",
                                              "index::scaling",
                                              "index::translation",
+                                             "index::global_transform",
                                              "index::canvas_resolution",
                                              "index::camera::from",
                                              "index::camera::dir",

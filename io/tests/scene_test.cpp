@@ -1151,6 +1151,29 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
 
 } // namespace
 
+// index::global_transform (NVIDIA's public brain scene gives one), which IndeX takes instead of
+// index::scaling and index::translation: used when it scales along the axes and translates.
+TEST(Scene, AGlobalTransformThatScalesAndTranslatesPlacesTheScene) {
+  const auto load = [](const std::string& matrix) {
+    return Fixture("index::scaling = 3 3 3\nindex::global_transform = " + matrix +
+                   "\napp::scene::root::children = vol\n" + kRawVolume)
+        .load();
+  };
+  const SceneDescription identity = load("1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1");
+  EXPECT_TRUE(identity.warnings.empty()) << identity.warnings.front();
+  EXPECT_EQ(identity.scaling, (Vec3f{1, 1, 1})) << "the matrix, not index::scaling";
+  const SceneDescription row = load("2 0 0 0 0 2 0 0 0 0 4 0 10 0 -5 1"); // translation in the last row
+  EXPECT_EQ(row.scaling, (Vec3f{2, 2, 4}));
+  EXPECT_EQ(row.translation, (Vec3f{10, 0, -5}));
+  EXPECT_EQ(load("2 0 0 10 0 2 0 0 0 0 4 -5 0 0 0 1").translation, (Vec3f{10, 0, -5})) << "or in the last column";
+  const SceneDescription rotated = load("0 1 0 0 -1 0 0 0 0 0 1 0 0 0 0 1");
+  ASSERT_EQ(rotated.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(rotated.warnings[0], "index::global_transform", "not used", "rotates");
+  EXPECT_EQ(rotated.scaling, (Vec3f{3, 3, 3})) << "index::scaling stays";
+  EXPECT_CONTAINS_ALL(error_of([&] { load("1 0 0 0 0 1 0 0 0 0 1 0"); }), "index::global_transform",
+                      "expected 16 numbers");
+}
+
 // IndeX reads no file names: a scene's size, bbox and voxel_format win over an Open SciVis style
 // name that says otherwise (NVIDIA's public microscopy scene names its 3170 x 4113 x 840 volume
 // "..._4113x3170x840_uint8"), with a warning naming the key.
