@@ -58,7 +58,8 @@ void add_plane_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
           [&s](const json&) { return planes_json(s); });
   rpc.add({"plane.set",
            "Places slice plane `index` (the count appends one). It shows the volume's values through the "
-           "colormap, opaque; the volume in front of it is drawn over it.",
+           "planes' colormap (the one in scope at the scene's plane nodes, else the volume's), opaque; the "
+           "volume in front of it is drawn over it.",
            {{"index", param_doc("integer", "0 .. number of planes (at most 4 planes)", true)},
             {"point", param_doc("number[3]", "the rectangle's lower left corner", true)},
             {"normal", param_doc("number[3]", "not zero", true)},
