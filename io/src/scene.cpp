@@ -198,6 +198,23 @@ void read_global_transform(const Value& v, SceneDescription& scene) {
   scene.translation = in_last_row ? Vec3f{at(3, 0), at(3, 1), at(3, 2)} : Vec3f{at(0, 3), at(1, 3), at(2, 3)};
 }
 
+/// IndeX viewer keys for what libindex's own view keys also say, used when those are not given:
+/// app::canvas::background_color (r g b [a] in [0, 1]; NVIDIA's public scenes give `0 0 0 1`).
+void read_index_view_keys(const ProjectFile& project, SceneDescription& scene) {
+  const auto v = project.find("app::canvas::background_color");
+  if (!v || scene.view.background) return;
+  std::vector<float> c;
+  try {
+    c = as_floats(*v);
+  } catch (const Error&) {}
+  if (c.size() == 3) c.push_back(1.0f);
+  if (c.size() != 4 || !std::all_of(c.begin(), c.end(), [](float x) { return x >= 0 && x <= 1; })) {
+    scene.warnings.push_back(v->where() + ": ignored (expected r g b [a], each in [0, 1])");
+    return;
+  }
+  scene.view.background = Vec4f{c[0], c[1], c[2], c[3]};
+}
+
 void read_view_keys(const ProjectFile& project, ViewKeys& view) {
   const std::string p = "app::libindex::view::";
   if (const auto v = project.find(p + "sampling_distance")) {
@@ -276,10 +293,15 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   const auto nodes = scene_nodes(project);
   if (const auto t = project.find("app::scene::root::type"); t && t->text != "static_scene_group")
     fail(*t, "the root node is a static_scene_group");
+  read_index_view_keys(project, scene);
+  SceneAttributes root_state;
+  // IndeX's scene-wide filter (NVIDIA's public brain scene: nearest), until a volume's rendering
+  // properties say otherwise.
+  if (const auto v = project.find("index::volume_filter")) root_state.nearest_filter = v->text.rfind("nearest", 0) == 0;
   GraphWalker walker(nodes, scene);
   if (const auto root = project.find("app::scene::root::children")) {
     scene.root_children = as_words(*root);
-    walker.walk(*root, scene.root_children, SceneAttributes{});
+    walker.walk(*root, scene.root_children, root_state);
   }
 
   detail::resolve_program_slots(scene, nodes);

@@ -120,6 +120,8 @@ const std::set<std::string>& supported_globals() {
                                              "index::scaling",
                                              "index::translation",
                                              "index::global_transform",
+                                             "index::volume_filter",
+                                             "app::canvas::background_color",
                                              "index::canvas_resolution",
                                              "index::camera::from",
                                              "index::camera::dir",

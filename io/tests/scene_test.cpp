@@ -1174,6 +1174,35 @@ TEST(Scene, AGlobalTransformThatScalesAndTranslatesPlacesTheScene) {
                       "expected 16 numbers");
 }
 
+// IndeX's scene-wide filter and canvas background (NVIDIA's public brain and Cholla scenes), used
+// where libindex's own keys and a volume's rendering properties say nothing.
+TEST(Scene, IndeXsVolumeFilterAndCanvasBackground) {
+  const auto load = [](const std::string& keys, const std::string& props = "") {
+    return Fixture(keys + "app::scene::root::children = " + (props.empty() ? "" : "props ") + "vol\n" + props +
+                   kRawVolume)
+        .load();
+  };
+  const SceneDescription brain = load("index::volume_filter = nearest\napp::canvas::background_color = 0 0 0 1\n");
+  EXPECT_TRUE(brain.warnings.empty()) << brain.warnings.front();
+  EXPECT_TRUE(brain.volumes.at(0).nearest_filter);
+  ASSERT_TRUE(brain.view.background);
+  EXPECT_EQ(*brain.view.background, (Vec4f{0, 0, 0, 1}));
+  EXPECT_FALSE(load("index::volume_filter = trilinear_post_hw\n").volumes.at(0).nearest_filter);
+  const std::string trilinear = "app::scene::props::type = sparse_volume_rendering_properties\n"
+                                "app::scene::props::filter_mode = trilinear\n";
+  EXPECT_FALSE(load("index::volume_filter = nearest\n", trilinear).volumes.at(0).nearest_filter)
+      << "the volume's own properties win";
+  EXPECT_EQ(*load("app::canvas::background_color = 0.2 0.4 0.6\n").view.background, (Vec4f{0.2f, 0.4f, 0.6f, 1}));
+  EXPECT_EQ(
+      *load("app::libindex::view::background = 1 1 1 0\napp::canvas::background_color = 0 0 0 1\n").view.background,
+      (Vec4f{1, 1, 1, 0}))
+      << "libindex's own key wins";
+  const SceneDescription bad = load("app::canvas::background_color = 0 0 255\n");
+  EXPECT_FALSE(bad.view.background);
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(bad.warnings[0], "app::canvas::background_color", "each in [0, 1]");
+}
+
 // IndeX reads no file names: a scene's size, bbox and voxel_format win over an Open SciVis style
 // name that says otherwise (NVIDIA's public microscopy scene names its 3170 x 4113 x 840 volume
 // "..._4113x3170x840_uint8"), with a warning naming the key.
