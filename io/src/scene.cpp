@@ -281,6 +281,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   }
   read_camera(project, scene);
   read_view_keys(project, scene.view);
+  read_index_view_keys(project, scene); // after libindex's own keys, which win
   if (const auto v = project.find("index::region_of_interest")) scene.region_of_interest = as_box3f(*v);
   if (const auto v = project.find("index::scaling")) {
     scene.scaling = as_vec3f(*v);
@@ -293,7 +294,6 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   const auto nodes = scene_nodes(project);
   if (const auto t = project.find("app::scene::root::type"); t && t->text != "static_scene_group")
     fail(*t, "the root node is a static_scene_group");
-  read_index_view_keys(project, scene);
   SceneAttributes root_state;
   // IndeX's scene-wide filter (NVIDIA's public brain scene: nearest), until a volume's rendering
   // properties say otherwise.
