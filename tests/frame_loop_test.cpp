@@ -835,6 +835,50 @@ TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {
 // IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
 // scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
 // equals one rank's render through it.
+// A surface program on the plane (IndeX's seismic scenes draw their slices so), translucent and
+// reading the volume through a mapped slot: N ranks give the image one rank gives.
+TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
+  SceneSpec spec = volumes_scene("a_group mapping slices", 0, false, 32);
+  spec.overrides = {
+      {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+      {"app::scene::mapping::1", "a"},
+      {"app::scene::slices::type", "static_scene_group"},
+      {"app::scene::slices::children", "slice_cmap grid cut"},
+      {"app::scene::slice_cmap::type", "colormap"},
+      {"app::scene::slice_cmap::preset", "grayscale"},
+      {"app::scene::slice_cmap::domain", "0 1"},
+      {"app::scene::grid::type", "rendering_kernel_program"},
+      {"app::scene::grid::target", "surface_sample_program"},
+      {"app::scene::grid::source_string",
+       "class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
+       "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
+       "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
+       "using namespace nv::index::xac; const auto v = state.scene.access<Sparse_volume>(1); "
+       "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
+       "float4 c = state.self.get_colormap().lookup(v.generate_sampler<float>(0u).fetch_sample(p)); "
+       "c.w = fmodf(info.scene_position.x, 8.0f) < 1.0f ? 1.0f : 0.5f; out.set_color(c); return NV_IDX_PROG_OK; } };"},
+      {"app::scene::cut::type", "plane"},
+      {"app::scene::cut::point", "0 0 14.5"},
+      {"app::scene::cut::normal", "0 0 1"},
+      {"app::scene::cut::up", "0 1 0"},
+      {"app::scene::cut::extent", "32 32"}};
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ASSERT_TRUE(head.state().view.plane_program) << "the surface program must compile";
+  const Image image = head.render(head.state().frame);
+  const SceneView view = build_scene(spec, false);
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  FrameParams frame = view.frame;
+  set_plane_appearance(view, 0, frame);
+  ASSERT_EQ(frame.plane_program_slots.size(), 1u) << "slot 1: the volume under the plane";
+  const Image expected = alone.render_frame(frame);
+  EXPECT_LE(max_difference(image, expected), 1e-5f);
+  FrameParams plain = frame;
+  plain.plane_program = nullptr;
+  EXPECT_GT(max_difference(image, alone.render_frame(plain)), 0.05f) << "translucent, not the opaque plain plane";
+}
+
 TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
   SceneSpec spec = volumes_scene("a_group slices", 0, false, 32);
   spec.overrides = {{"app::scene::slices::type", "static_scene_group"},

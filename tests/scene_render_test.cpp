@@ -336,6 +336,33 @@ TEST(SceneRender, ASampleProgramRendersTheSameAtAnyRankCount) {
   EXPECT_GT(max_abs_difference(expected, without), 0.1f) << "the program must change the picture";
 }
 
+TEST(SceneRender, ASurfaceProgramOnPlanesRendersTheSameAtAnyRankCount) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  io::ProjectFile project;
+  project.add_file(std::string(LIBINDEX_SCENES_DIR) + "/slices_grid.prj");
+  SceneView view = make_scene_view(io::load_scene(project));
+  compile_programs(view);
+  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
+  ASSERT_TRUE(view.plane_program);
+  view.frame.width = 64, view.frame.height = 48;
+  view.frame.camera.aspect = 64.0f / 48.0f;
+  view.frame.settings.early_termination = false; // it stops per brick: N ranks equal 1 rank without it
+  set_plane_appearance(view, 0, view.frame);
+  ASSERT_EQ(view.frame.plane_program_slots.size(), 1u) << "slot 1: the volume";
+  Session session(MPI_COMM_WORLD, quiet());
+  session.set_volume(view.volume);
+  const Image image = session.render_frame(view.frame);
+  if (rank != 0) return;
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  const Image expected = alone.render_frame(view.frame);
+  FrameParams plain = view.frame;
+  plain.plane_program = nullptr;
+  EXPECT_LE(max_abs_difference(image, expected), 1e-5f);
+  EXPECT_GT(max_abs_difference(expected, alone.render_frame(plain)), 0.1f) << "the program must change the planes";
+}
+
 TEST(SceneRender, ColormapDomainsInScenes) {
   // A reversed domain is a valid scene (the table read backwards); an empty one is refused, naming it.
   const auto scene = [](const std::string& domain) {

@@ -70,6 +70,29 @@ class GraphWalker {
     }
   }
 
+  /// The planes' surface program from the first plane with one in scope; a later plane with
+  /// another one (or none) runs the first's, and says so.
+  void take_plane_program(const SceneNode& plane, const SceneAttributes& state) {
+    if (!state.surface_program) {
+      if (scene_.plane_program)
+        scene_.warnings.push_back(type_value(plane).where() + ": runs the surface sample program '" +
+                                  scene_.plane_program->id +
+                                  "' (libindex runs one surface program on every plane: the first plane's)");
+      return;
+    }
+    taken_surface_programs_.insert(state.surface_program->id);
+    if (!scene_.plane_program) {
+      scene_.plane_program = *state.surface_program;
+      scene_.plane_program->buffers = state.program_buffers, scene_.plane_program->slots = state.program_slots;
+    } else if (scene_.plane_program->id != state.surface_program->id) {
+      scene_.warnings.push_back(type_value(plane).where() + ": runs the surface sample program '" +
+                                scene_.plane_program->id + "', not '" + state.surface_program->id +
+                                "' (libindex runs one surface program on every plane: the first plane's)");
+    }
+  }
+  /// The surface programs some plane runs, by node id.
+  const std::set<std::string>& taken_surface_programs() const { return taken_surface_programs_; }
+
   /// `placed`: the transformation of the transformed_scene_groups around these children; `enabled`:
   /// false inside a disabled group (IndeX's `enabled = false` hides a node and everything under it).
   void walk(const Value& children_value, const std::vector<std::string>& children, SceneAttributes state,
@@ -109,6 +132,7 @@ class GraphWalker {
           scene_.planes.push_back(placed.is_identity() ? build_plane(node)
                                                        : detail::transform_plane(build_plane(node), placed));
           take_plane_colormap(node, state);
+          take_plane_program(node, state);
         } else
           scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +
                                     std::to_string(kMaxSlicePlanes) + " planes)");
@@ -137,6 +161,7 @@ class GraphWalker {
   SceneDescription& scene_;
   std::vector<std::string> stack_;
   std::set<std::string> reached_;
+  std::set<std::string> taken_surface_programs_;
 };
 
 void read_camera(const ProjectFile& project, SceneDescription& scene) {
@@ -304,6 +329,10 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     walker.walk(*root, scene.root_children, root_state);
   }
 
+  for (const auto& [id, node] : scene.nodes)
+    if (detail::is_surface_program(node) && detail::node_enabled(node) && !walker.taken_surface_programs().count(id))
+      scene.warnings.push_back(type_value(node).where() +
+                               ": ignored (no plane after it in its group; libindex runs surface programs on planes)");
   detail::resolve_program_slots(scene, nodes);
   detail::drop_disabled_volumes(scene);
   std::set<std::string> mapped_nodes; // a colormap only a program's slot names is used, not stray

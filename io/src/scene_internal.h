@@ -49,14 +49,18 @@ const Value& required_attribute(const SceneNode& node, const std::string& name);
 /// An optional attribute of `node` (nullptr when absent).
 const Value* find_attribute(const SceneNode& node, const std::string& name);
 
-/// A `rendering_kernel_program` node: the volume sample program the volumes after it use.
-void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings);
+/// A `rendering_kernel_program` node: the volume sample program the volumes after it use, or the
+/// surface sample program (target surface_sample_program) the planes after it use.
+void apply_program(const SceneNode& node, SceneAttributes& state);
+/// A `rendering_kernel_program` node whose target is surface_sample_program.
+bool is_surface_program(const SceneNode& node);
 /// A `rendering_kernel_program_parameters` node: `buffer_<slot> = values` (float32; 2i int32, 2u uint32).
 void apply_program_parameters(const SceneNode& node, SceneAttributes& state);
 /// A `rendering_kernel_program_scene_element_mapping` node: `slot_<n> = <node id>`.
 void apply_program_mapping(const SceneNode& node, SceneAttributes& state);
 /// Resolves every program's slots (ProgramDesc::slots) against the scene's volumes and `nodes`'
-/// colormaps into VolumeDesc::program_slots, and marks the volumes a program draws. Throws Error
+/// colormaps into VolumeDesc::program_slots (and the planes' program's into
+/// SceneDescription::plane_program_slots), and marks the volumes a program draws. Throws Error
 /// naming the slot's key for a node that is missing, outside the scene graph or of another type.
 void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes);
 /// Drops the disabled volumes (`enabled = false` on them or a group above) that no enabled volume's

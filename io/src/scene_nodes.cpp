@@ -160,7 +160,7 @@ void apply_attribute_node(const SceneNode& node, const SceneResources& resources
   } else if (node.type == "directional_headlight") {
     apply_headlight(node, state, warnings);
   } else if (node.type == "rendering_kernel_program") {
-    detail::apply_program(node, state, warnings);
+    detail::apply_program(node, state);
   } else if (node.type == "rendering_kernel_program_parameters") {
     detail::apply_program_parameters(node, state);
   } else if (node.type == "rendering_kernel_program_scene_element_mapping") {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Volume sample programs in a scene: `rendering_kernel_program` nodes (IndeX's keys: target,
-// enabled, source_file or source_string), libindex's `rendering_kernel_program_parameters` buffers
-// and `rendering_kernel_program_scene_element_mapping` slots, all attributes the volumes after
-// them in their group inherit.
+// Sample programs in a scene: `rendering_kernel_program` nodes (IndeX's keys: target, enabled,
+// source_file or source_string), libindex's `rendering_kernel_program_parameters` buffers and
+// `rendering_kernel_program_scene_element_mapping` slots, all attributes the volumes (volume
+// programs) and planes (surface programs) after them in their group inherit.
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -63,14 +63,13 @@ std::vector<unsigned char> parse_buffer(const Value& v) {
 
 } // namespace
 
-void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<std::string>& warnings) {
+void apply_program(const SceneNode& node, SceneAttributes& state) {
   if (!node_enabled(node)) return;
+  bool surface = false;
   if (const Value* t = find_attribute(node, "target"); t && t->text != "volume_sample_program") {
-    if (t->text == "surface_sample_program") {
-      warnings.push_back(t->where() + ": ignored (libindex renders volumes only; no surfaces to run it on)");
-      return;
-    }
-    fail(*t, "unknown target (volume_sample_program or surface_sample_program)");
+    if (t->text != "surface_sample_program")
+      fail(*t, "unknown target (volume_sample_program or surface_sample_program)");
+    surface = true;
   }
   const Value* file = find_attribute(node, "source_file");
   if (file && file->text.empty()) file = nullptr; // cleared (a live edit gives the source inline)
@@ -94,7 +93,12 @@ void apply_program(const SceneNode& node, SceneAttributes& state, std::vector<st
     // A `key << (END)` block starts on the line after its key.
     p.first_line = std::max(1, inline_text->origin.line + (p.text.find('\n') != std::string::npos ? 1 : 0));
   }
-  state.program = std::move(p);
+  (surface ? state.surface_program : state.program) = std::move(p);
+}
+
+bool is_surface_program(const SceneNode& node) {
+  const Value* t = find_attribute(node, "target");
+  return node.type == "rendering_kernel_program" && t && t->text == "surface_sample_program";
 }
 
 void apply_program_parameters(const SceneNode& node, SceneAttributes& state) {
@@ -171,6 +175,14 @@ void resolve_program_slots(SceneDescription& scene, const std::map<std::string, 
         scene.warnings.push_back(value.where() + ": ignored (" + why + "; slot " + std::to_string(slot) +
                                  " stays unmapped)");
   }
+  if (scene.plane_program) {
+    scene.plane_program_slots.clear();
+    for (const auto& [slot, value] : scene.plane_program->slots) {
+      std::string why;
+      if (std::optional<ProgramSlotDesc> d = resolve_slot(slot, value, scene, nodes, why))
+        scene.plane_program_slots.push_back(std::move(*d));
+    }
+  }
   std::vector<VolumeDesc>& volumes = scene.volumes;
   for (size_t i = 0; i < volumes.size(); ++i) {
     if (!volumes[i].program) continue;
@@ -208,6 +220,13 @@ void drop_disabled_volumes(SceneDescription& scene) {
     }
     v.program_slots = std::move(slots);
   }
+  std::vector<ProgramSlotDesc> plane_slots;
+  for (ProgramSlotDesc& s : scene.plane_program_slots) {
+    if (s.volume && index[*s.volume] == SIZE_MAX) continue; // a dropped volume is not under the planes
+    if (s.volume) s.volume = index[*s.volume];
+    plane_slots.push_back(std::move(s));
+  }
+  scene.plane_program_slots = std::move(plane_slots);
   volumes = std::move(kept);
 }
 

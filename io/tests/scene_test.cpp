@@ -513,7 +513,7 @@ TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
     EXPECT_EQ(s.volumes[0].program->first_line, 1);
   }
   {
-    // A disabled program, and one for surfaces (libindex has none): the volume has no program.
+    // A disabled program, and one for surfaces with no plane after it: the volume has no program.
     Fixture f("app::scene::root::children = off surface vol\n"         // 2
               "app::scene::off::type = rendering_kernel_program\n"     // 3
               "app::scene::off::enabled = false\n"                     // 4
@@ -524,8 +524,10 @@ TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
               kRawVolume);
     const SceneDescription s = f.load();
     EXPECT_FALSE(s.volumes[0].program);
+    EXPECT_FALSE(s.plane_program);
     ASSERT_EQ(s.warnings.size(), 1u);
-    EXPECT_EQ(s.warnings[0].rfind(f.at(7) + ":", 0), 0u) << s.warnings[0];
+    EXPECT_EQ(s.warnings[0].rfind(f.at(6) + ":", 0), 0u) << s.warnings[0];
+    EXPECT_CONTAINS_ALL(s.warnings[0], "no plane after it");
   }
   // Errors name file:line.
   auto error = [](const std::string& body) { return error_of([&] { Fixture(body).load(); }); };
@@ -774,6 +776,66 @@ TEST(Scene, ARegionOfInterestPlanesColormapAndLightAsIndeXsSeismicScenesWriteThe
     EXPECT_EQ(two.plane_colormap->id, "plane_cmap");
     ASSERT_EQ(two.warnings.size(), 2u);
     EXPECT_CONTAINS_ALL(two.warnings[1], "across2::type", "drawn through colormap 'plane_cmap', not 'cmap'");
+  }
+}
+
+// The seismic scenes' planes run a surface sample program in their group, with the volume mapped to
+// a slot by a mapping at the root (NVIDIA's Parihaka slices scene draws grid lines so).
+TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
+  const std::string planes_group = "app::scene::surfaces::type = static_scene_group\n"
+                                   "app::scene::surfaces::children = params grid across\n"
+                                   "app::scene::params::type = rendering_kernel_program_parameters\n"
+                                   "app::scene::params::buffer_0 = 1 2 3 -250\n"
+                                   "app::scene::grid::type = rendering_kernel_program\n"
+                                   "app::scene::grid::target = surface_sample_program\n"
+                                   "app::scene::grid::source_string = // grid lines\n"
+                                   "app::scene::across::type = plane\n"
+                                   "app::scene::across::position = 0 0 1\n"
+                                   "app::scene::across::normal = 0 0 1\n"
+                                   "app::scene::across::up = 0 1 0\n"
+                                   "app::scene::across::extent = 4 3\n";
+  Fixture f("app::scene::root::children = mapping cmap vol surfaces\n"
+            "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+            "app::scene::mapping::0 = 0\n"
+            "app::scene::mapping::1 = vol\n"
+            "app::scene::mapping::7 = cmap\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::preset = viridis\n" +
+            kRawVolume + planes_group);
+  const SceneDescription s = f.load();
+  ASSERT_TRUE(s.plane_program);
+  EXPECT_EQ(s.plane_program->id, "grid");
+  EXPECT_EQ(s.plane_program->text, "// grid lines");
+  EXPECT_FALSE(s.volumes.front().program) << "a surface program is not the volume's";
+  ASSERT_EQ(s.plane_program->buffers.count(0), 1u);
+  EXPECT_EQ(s.plane_program->buffers.at(0).size(), 16u);
+  ASSERT_EQ(s.plane_program_slots.size(), 2u) << "slot 0 names no node and stays unmapped";
+  EXPECT_EQ(s.plane_program_slots[0].slot, 1);
+  EXPECT_EQ(s.plane_program_slots[0].volume, std::optional<size_t>(0));
+  EXPECT_EQ(s.plane_program_slots[1].slot, 7);
+  EXPECT_FALSE(s.plane_program_slots[1].volume);
+  EXPECT_EQ(s.plane_program_slots[1].colormap.entries, colormap_preset("viridis").entries);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(s.warnings[0], "mapping::0", "slot 0 stays unmapped");
+  {
+    // A second plane in another group with another surface program runs the first's, and says so.
+    Fixture g("app::scene::root::children = vol surfaces other\n"
+              "app::scene::other::type = static_scene_group\n"
+              "app::scene::other::children = plain along\n"
+              "app::scene::plain::type = rendering_kernel_program\n"
+              "app::scene::plain::target = surface_sample_program\n"
+              "app::scene::plain::source_string = // plain\n"
+              "app::scene::along::type = plane\n"
+              "app::scene::along::position = 2 0 0\n"
+              "app::scene::along::normal = 1 0 0\n"
+              "app::scene::along::up = 0 1 0\n"
+              "app::scene::along::extent = 2 3\n" +
+              kRawVolume + planes_group);
+    const SceneDescription two = g.load();
+    ASSERT_TRUE(two.plane_program);
+    EXPECT_EQ(two.plane_program->id, "grid");
+    ASSERT_EQ(two.warnings.size(), 1u);
+    EXPECT_CONTAINS_ALL(two.warnings[0], "along::type", "runs the surface sample program 'grid', not 'plain'");
   }
 }
 

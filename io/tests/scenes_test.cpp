@@ -69,6 +69,20 @@ TEST(Scenes, SlicesHasTwoPlanes) {
   EXPECT_EQ(s.planes[1].extent_y, 64.0f);
 }
 
+TEST(Scenes, SlicesGridRunsASurfaceProgramOnBothPlanes) {
+  const SceneDescription s = load("slices_grid.prj");
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+  ASSERT_EQ(s.planes.size(), 2u);
+  ASSERT_TRUE(s.plane_program);
+  EXPECT_EQ(s.plane_program->id, "grid");
+  ASSERT_EQ(s.plane_program->buffers.count(0), 1u);
+  EXPECT_EQ(s.plane_program->buffers.at(0).size(), 24u); // spacing, width, colour, padding
+  ASSERT_EQ(s.plane_program_slots.size(), 1u);
+  EXPECT_EQ(s.plane_program_slots[0].volume, std::optional<size_t>(0));
+  ASSERT_TRUE(s.plane_colormap);
+  EXPECT_EQ(s.plane_colormap->id, "plane_cmap");
+}
+
 TEST(Scenes, TwoFieldsShareOneGrid) {
   const SceneDescription s = load("two_fields.prj");
   expect_no_warnings(s);

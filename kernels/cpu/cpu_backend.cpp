@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "../src/brick_cache.h"
@@ -49,9 +50,11 @@ class CpuBackend final : public Backend {
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
-      if (program)
+      const bool plane_program = frame.plane_program && frame.plane_program->usable() && params.plane_count > 0;
+      if (program || plane_program)
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
-          return launch_program<typename decltype(tag)::type>(params, brick, frame, stats.active, out);
+          return launch_programs<typename decltype(tag)::type>(params, brick, frame, program, plane_program,
+                                                               stats.active, out);
         });
       else if (packet_isa_ && packet_path_fits(brick))
         stats.samples = launch_packets(params, brick, stats.active, out, frame);
@@ -83,30 +86,47 @@ class CpuBackend final : public Backend {
     });
   }
 
-  /// One ray at a time, each sample coloured by the frame's sample program.
+  /// One ray at a time, each sample coloured by the frame's sample program (`program`), and the
+  /// slice planes by their surface sample program (`plane_program`).
   template <class T>
-  static long long launch_program(const MarchParams& params, const BrickView& brick, const FrameParams& frame, Rect r,
-                                  ImageView out) {
+  static long long launch_programs(const MarchParams& params, const BrickView& brick, const FrameParams& frame,
+                                   bool program, bool plane_program, Rect r, ImageView out) {
     const ProgramVolume<T> volume(brick);
-    const ProgramFrame program_frame(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
     const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
-    const ProgramClassifier classify{&program_frame, frame.program->execute, scaling, params.translation};
+    std::unique_ptr<const ProgramFrame> samples_frame, planes_frame;
+    if (program)
+      samples_frame = std::make_unique<const ProgramFrame>(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
+    if (plane_program) planes_frame = ProgramFrame::for_planes(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
+    const ProgramClassifier classify{samples_frame.get(), program ? frame.program->execute : nullptr, scaling,
+                                     params.translation};
+    const ProgramPlanes planes{planes_frame.get(), plane_program ? frame.plane_program->execute : nullptr, scaling,
+                               params.translation};
+    const auto march = [&](int x, int y, unsigned long long& n) {
+      if (program && plane_program) return march_ray(params, volume.sampler, classify, x, y, n, planes);
+      if (program) return march_ray(params, volume.sampler, classify, x, y, n);
+      return march_ray(params, volume.sampler, TableClassifier{params.colormap}, x, y, n, planes);
+    };
     std::atomic<int> fault{0};
+    std::atomic<bool> plane_fault{false};
     const long long samples = for_each_tile(r, frame, [&](Rect tile) {
       unsigned long long n = 0;
       if (fault.load(std::memory_order_relaxed)) return n;
-      // The program is a user's code: a fault in it ends this frame, not the process.
+      // The programs are a user's code: a fault in one ends this frame, not the process.
+      ProgramPlanes::running() = false;
       const int f = run_guarded([&] {
         for (int y = tile.y0; y < tile.y1; ++y)
-          for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march_ray(params, volume.sampler, classify, x, y, n);
+          for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march(x, y, n);
       });
-      if (f) fault = f;
+      if (f) fault = f, plane_fault = plane_fault || ProgramPlanes::running();
       return n;
     });
     if (const int f = fault.load()) {
-      frame.program->fault = f;
-      throw Error("the sample program " + frame.program->name + " crashed with " + describe_signal(f) +
-                  ": it is off from now on (its volume renders with the colormap); fix it and set it again");
+      const SampleProgram& crashed = plane_fault ? *frame.plane_program : *frame.program;
+      crashed.fault = f;
+      throw Error(std::string(plane_fault ? "the surface sample program " : "the sample program ") + crashed.name +
+                  " crashed with " + describe_signal(f) + ": it is off from now on (" +
+                  (plane_fault ? "the planes show their colormap" : "its volume renders with the colormap") +
+                  "); fix it and set it again");
     }
     return samples;
   }

@@ -149,6 +149,14 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
+    if (frame.plane_program && frame.plane_program->usable() && frame.settings.plane_count > 0) {
+      if (!told_plane_program_) {
+        told_plane_program_ = true;
+        std::cerr << "[libindex] " << name() << ": the planes' surface sample program " << frame.plane_program->name
+                  << " runs on the host's cores (surface programs do not run on the GPU yet)" << std::endl;
+      }
+      return render_on_cpu(brick, frame, out);
+    }
     if (frame.program && frame.program->usable()) {
       if (ProgramImage* image = program_image(*frame.program)) return render_program(*image, brick, frame, out);
       return render_on_cpu(brick, frame, out);
@@ -426,14 +434,14 @@ class CudaBackend final : public Backend {
   RenderStats render_on_cpu(const BrickView& brick, const FrameParams& frame, ImageView out) {
     const Vec3i s = brick.stored.size();
     const std::string size = std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z);
-    if (brick.on_device && frame.program)
+    if (brick.on_device && (frame.program || frame.plane_program))
       throw Error("this GPU cannot run the sample program, and its brick is in GPU memory: hand over a host copy");
     if (brick.on_device)
       throw Error("a brick of " + size + " in GPU memory exceeds this GPU's 3D texture limit (" +
                   std::to_string(max_texture_[0]) + "x" + std::to_string(max_texture_[1]) + "x" +
                   std::to_string(max_texture_[2]) + "): split it over more ranks");
     if (!cpu_fallback_) cpu_fallback_ = make_cpu_backend();
-    if (!frame.program && !told_texture_) { // program_image said why for a program
+    if (!frame.program && !frame.plane_program && !told_texture_) { // program_image said why for a program
       told_texture_ = true;
       std::cerr << "[libindex] " << name() << ": a brick of " << size << " exceeds the 3D texture limit "
                 << max_texture_[0] << "x" << max_texture_[1] << "x" << max_texture_[2]
@@ -548,6 +556,7 @@ class CudaBackend final : public Backend {
   int device_ = 0;
   int max_texture_[3] = {0, 0, 0};        ///< the device's 3D texture extent
   std::unique_ptr<Backend> cpu_fallback_; ///< for bricks beyond it, and sample programs
+  bool told_plane_program_ = false;
   bool told_texture_ = false;
   std::string device_name_;
   cudaStream_t stream_ = nullptr;

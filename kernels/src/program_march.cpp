@@ -20,6 +20,8 @@ LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& 
   store(v.bbox_min, to_float(brick.volume.lo));
   store(v.bbox_max, to_float(brick.volume.hi));
   v.sample_distance = P.dt;
+  store(v.scaling, frame.settings.scaling);
+  store(v.translation, frame.settings.translation);
   store(abi.eye, frame.camera.from);
   store(abi.view_direction, P.frame.dir);
   store(abi.up, P.frame.up);
@@ -44,20 +46,36 @@ LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& 
 
 ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                            float (*fetch)(const void*, float, float, float, int))
-    : abi(program_frame_abi(frame, P, brick)), colormap(P.colormap) {
+    : ProgramFrame(frame, P, brick, volume, fetch, *frame.program, frame.program_slots, P.colormap) {}
+
+std::unique_ptr<ProgramFrame> ProgramFrame::for_planes(const FrameParams& frame, const MarchParams& P,
+                                                       const BrickView& brick, const void* volume,
+                                                       float (*fetch)(const void*, float, float, float, int)) {
+  ColormapView planes = P.plane_colormap;
+  planes.mode = BoundaryMode::clamp_to_edge; // as plane_color reads it
+  FrameParams own = frame;
+  own.program_slots = frame.plane_program_slots; // program_frame_abi reads the slots from the frame
+  return std::unique_ptr<ProgramFrame>(
+      new ProgramFrame(own, P, brick, volume, fetch, *frame.plane_program, frame.plane_program_slots, planes));
+}
+
+ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
+                           float (*fetch)(const void*, float, float, float, int), const SampleProgram& program,
+                           std::span<const ProgramSlot> slots, ColormapView colormap_view)
+    : abi(program_frame_abi(frame, P, brick)), colormap(colormap_view) {
   LibindexXacVolume& v = abi.volume;
   v.sampler = volume;
   v.fetch = fetch;
   v.colormap = &colormap;
   v.lookup = program_lookup;
+  v.domain[0] = colormap.domain_min, v.domain[1] = colormap.domain_max;
   static const std::vector<unsigned char> zeros(LIBINDEX_XAC_BUFFER_BYTES, 0);
   abi.zero_buffer = zeros.data();
-  const SampleProgram& program = *frame.program;
   for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i) {
     const auto& b = program.buffers[size_t(i)];
     abi.buffers[i] = b && b->size() >= LIBINDEX_XAC_BUFFER_BYTES ? b->data() : zeros.data();
   }
-  bind_slots(frame.program_slots);
+  bind_slots(slots);
 }
 
 void ProgramFrame::bind_slots(std::span<const ProgramSlot> slots) {
@@ -83,6 +101,30 @@ void ProgramFrame::bind_slots(std::span<const ProgramSlot> slots) {
 
 Vec4f ProgramClassifier::sample(Vec3f p, float t, Vec3f dir) const {
   return program_sample(execute, &frame->abi, p, scaling, translation, t, dir);
+}
+
+bool& ProgramPlanes::running() {
+  thread_local bool flag = false;
+  return flag;
+}
+
+Vec4f ProgramPlanes::run(Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
+  const Vec3f scene = p * scaling + translation;
+  LibindexXacSample s{};
+  store(s.object, p);
+  store(s.scene, scene);
+  store(s.ray_direction, dir);
+  s.ray_t = t;
+  s.color[0] = color.x, s.color[1] = color.y, s.color[2] = color.z, s.color[3] = color.w;
+  // The side the ray comes from: a plane's normal as a surface shows it.
+  store(s.normal, dot(normal, dir) > 0.0f ? normal * -1.0f : normal);
+  float c[4] = {0, 0, 0, 0};
+  running() = true;
+  const int code = execute(&frame->abi, &s, c);
+  running() = false;
+  if (code != 0) return {0, 0, 0, 0}; // discarded: the plane is not there
+  const auto unit = [](float v) { return v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f; };
+  return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
 }
 
 } // namespace libindex::kernels

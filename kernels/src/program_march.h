@@ -55,7 +55,7 @@ template <class Execute>
 LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const LibindexXacFrame* frame, Vec3f p,
                                                  Vec3f scaling, Vec3f translation, float t, Vec3f dir) {
   const Vec3f scene = p * scaling + translation;
-  LibindexXacSample s;
+  LibindexXacSample s{};
   s.object[0] = p.x, s.object[1] = p.y, s.object[2] = p.z;
   s.scene[0] = scene.x, s.scene[1] = scene.y, s.scene[2] = scene.z;
   s.ray_direction[0] = dir.x, s.ray_direction[1] = dir.y, s.ray_direction[2] = dir.z;
@@ -81,12 +81,21 @@ struct ProgramFrame {
   LibindexXacFrame abi{};
   ColormapView colormap;
 
+  /// The frame's volume sample program (frame.program, its slots and the volume's colormap).
   ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                float (*fetch)(const void*, float, float, float, int));
+  /// The slice planes' surface sample program (frame.plane_program, its slots, and the planes'
+  /// colormap as the volume's).
+  static std::unique_ptr<ProgramFrame> for_planes(const FrameParams& frame, const MarchParams& P,
+                                                  const BrickView& brick, const void* volume,
+                                                  float (*fetch)(const void*, float, float, float, int));
   ProgramFrame(const ProgramFrame&) = delete;
   ProgramFrame& operator=(const ProgramFrame&) = delete;
 
  private:
+  ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
+               float (*fetch)(const void*, float, float, float, int), const SampleProgram& program,
+               std::span<const ProgramSlot> slots, ColormapView colormap);
   void bind_slots(std::span<const ProgramSlot> slots);
 
   ColormapView slot_colormaps_[LIBINDEX_XAC_MAX_SLOTS];
@@ -102,6 +111,25 @@ struct ProgramClassifier {
 
   Vec4f operator()(float v) const { return colormap_lookup(frame->colormap, v); }
   Vec4f sample(Vec3f p, float t, Vec3f dir) const;
+};
+
+/// A plane shader (march.h) for a surface sample program: at each point where a ray meets a slice
+/// plane, the program's straight RGBA from the plane's own colour there (plane_color, alpha as the
+/// colormap gives it) and its normal; transparent where it discards the point. `running` is set on
+/// the calling thread while the program runs, so a fault can be laid at the right program's door.
+struct ProgramPlanes {
+  const ProgramFrame* frame;
+  LibindexXacExecute execute;
+  Vec3f scaling, translation; ///< voxel to scene
+
+  static bool& running();
+
+  template <class Sampler>
+  Vec4f operator()(const MarchParams& P, const Sampler& S, const RayLanes<float>& r, float t, int plane) const {
+    const Vec3f p = ray_point(r, t);
+    return run(p, t, r.dir, plane_color(P, S, p, false), P.planes[plane].normal);
+  }
+  Vec4f run(Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
 };
 
 } // namespace libindex::kernels

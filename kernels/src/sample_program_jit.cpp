@@ -176,6 +176,7 @@ std::string sample_program_unit(const SampleProgramSource& source) {
   std::string unit = "#include \"xac_prelude.h\"\n";
   unit += "#line " + std::to_string(source.first_line) + " \"" + source.file + "\"\n";
   unit += source.text;
+  if (source.target == ProgramTarget::surface) unit += "\n#define LIBINDEX_XAC_PROGRAM_CLASS Surface_sample_program";
   unit += "\n#include \"xac_entry.h\"\n";
   return unit;
 }

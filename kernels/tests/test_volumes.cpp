@@ -68,6 +68,29 @@ BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& st
   return {storage.bytes.data(), storage.dtype, stored, owned, whole.box, 0};
 }
 
+Image render_split_at_x(kernels::Backend& backend, const Brick& whole, int split, int ghost, const FrameParams& f) {
+  Image composite(f.width, f.height);
+  const Box3i box = whole.box;
+  for (Box3i owned : {Box3i{box.lo, {split, box.hi.y, box.hi.z}}, Box3i{{split, box.lo.y, box.lo.z}, box.hi}}) {
+    Brick storage;
+    Image layer(f.width, f.height);
+    backend.render(sub_brick(whole, owned, ghost, storage), f, layer.view());
+    for (size_t i = 0; i < layer.pixels().size(); ++i)
+      composite.pixels()[i] = over(composite.pixels()[i], layer.pixels()[i]);
+  }
+  return composite;
+}
+
+FrameParams view_of_24_cube(Vec3f from, int w, int h) {
+  FrameParams f;
+  f.width = w, f.height = h;
+  f.camera.from = from;
+  f.camera.dir = normalize(Vec3f{12, 12, 12} - from);
+  f.camera.focal = 1, f.camera.aperture = 0.9f, f.camera.aspect = float(w) / float(h);
+  f.settings.early_termination = false;
+  return f;
+}
+
 FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h) {
   FrameParams f;
   f.width = w, f.height = h;

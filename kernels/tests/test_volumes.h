@@ -26,6 +26,14 @@ Brick ball(int n);
 /// brick; `storage` keeps them.
 BrickView sub_brick(const Brick& whole, const Box3i& owned, int ghost, Brick& storage);
 
+/// `whole` split at x = split into two bricks with `ghost` voxels, each rendered alone and composited
+/// with `over`, the x < split brick in front (the eye must be at x < split): what ranks owning the
+/// two halves give.
+Image render_split_at_x(kernels::Backend& backend, const Brick& whole, int split, int ghost, const FrameParams& f);
+/// A w x h perspective view from `from` at the centre of a 24^3 volume, early termination off (a
+/// rank stops its own brick early, not the ray).
+FrameParams view_of_24_cube(Vec3f from, int w, int h);
+
 /// An orthographic camera looking down -z at the xy-centre of a box [0,n]^2, image covering `extent`.
 FrameParams ortho_down_z(float nx, float ny, float from_z, float extent, int w, int h);
 /// A 48x40 perspective view of the box [0, size] from above and to the side: rays cross it obliquely.

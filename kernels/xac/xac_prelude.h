@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// The XAC interface of IndeX volume sample programs, as libindex provides it: what a public IndeX
-// program includes implicitly (nv::index::xac, nv::index::xaclib, CUDA's vector types and their
+// The XAC interface of IndeX volume and surface sample programs, as libindex provides it: what a
+// public IndeX program includes implicitly (nv::index::xac, nv::index::xaclib, CUDA's vector types and their
 // arithmetic, the NV_IDX_* macros). The run-time compiler sees this text, then the program (under
 // a #line naming its own file), then xac_entry.h. One text serves the host compiler and NVRTC:
 // under NVRTC, CUDA's own float3/make_float3 are used and functions are __device__.
@@ -182,6 +182,31 @@ struct Sample_cell_info {
   float3 position;
 };
 
+/// An affine transform as IndeX's programs receive one (`get_scene_to_object_transform()`): rows of
+/// [linear | translation], applied to column vectors; the fourth row is (0 0 0 1).
+struct float4x4 {
+  float m[4][4];
+};
+LIBINDEX_XAC_FN float4x4 scale_translate(const float* scale, const float* translate) {
+  float4x4 t = {
+      {{scale[0], 0, 0, translate[0]}, {0, scale[1], 0, translate[1]}, {0, 0, scale[2], translate[2]}, {0, 0, 0, 1}}};
+  return t;
+}
+LIBINDEX_XAC_FN float4x4 identity_transform() {
+  const float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+  return scale_translate(one, zero);
+}
+LIBINDEX_XAC_FN float3 transform_point(const float4x4& t, const float3& p) {
+  return make_float3(t.m[0][0] * p.x + t.m[0][1] * p.y + t.m[0][2] * p.z + t.m[0][3],
+                     t.m[1][0] * p.x + t.m[1][1] * p.y + t.m[1][2] * p.z + t.m[1][3],
+                     t.m[2][0] * p.x + t.m[2][1] * p.y + t.m[2][2] * p.z + t.m[2][3]);
+}
+LIBINDEX_XAC_FN float3 transform_vector(const float4x4& t, const float3& v) {
+  return make_float3(t.m[0][0] * v.x + t.m[0][1] * v.y + t.m[0][2] * v.z,
+                     t.m[1][0] * v.x + t.m[1][1] * v.y + t.m[1][2] * v.z,
+                     t.m[2][0] * v.x + t.m[2][1] * v.y + t.m[2][2] * v.z);
+}
+
 class Colormap {
  public:
   LIBINDEX_XAC_FN explicit Colormap(const LibindexXacVolume* volume) : volume_(volume) {}
@@ -206,6 +231,10 @@ class Volume_sampler {
   LIBINDEX_XAC_FN explicit Volume_sampler(const LibindexXacVolume* volume) : volume_(volume) {}
   LIBINDEX_XAC_FN T fetch_sample(const float3& p) const {
     return T(volume_->fetch(volume_->sampler, p.x, p.y, p.z, Mode == Volume_filter_mode::NEAREST ? 1 : 0));
+  }
+  /// The sample's colour through `colormap` (straight RGBA).
+  LIBINDEX_XAC_FN float4 fetch_sample_classify(const float3& p, const Colormap& colormap) const {
+    return colormap.lookup(float(fetch_sample(p)));
   }
 
  private:
@@ -255,6 +284,17 @@ class Sparse_volume {
   LIBINDEX_XAC_FN float3 get_volume_bbox_max() const {
     return make_float3(volume_->bbox_max[0], volume_->bbox_max[1], volume_->bbox_max[2]);
   }
+  /// Between the scene (where the camera and sample_info.scene_position are) and this volume's
+  /// object space: its bbox's voxel space.
+  LIBINDEX_XAC_FN float4x4 get_object_to_scene_transform() const {
+    return scale_translate(volume_->scaling, volume_->translation);
+  }
+  LIBINDEX_XAC_FN float4x4 get_scene_to_object_transform() const {
+    const float inv[3] = {1.0f / volume_->scaling[0], 1.0f / volume_->scaling[1], 1.0f / volume_->scaling[2]};
+    const float shift[3] = {-volume_->translation[0] * inv[0], -volume_->translation[1] * inv[1],
+                            -volume_->translation[2] * inv[2]};
+    return scale_translate(inv, shift);
+  }
 
  private:
   const LibindexXacVolume* volume_;
@@ -294,6 +334,11 @@ class Scene {
   LIBINDEX_XAC_FN bool is_valid_element(uint slot) const {
     return is_mapped(slot);
   }
+  /// libindex places the scene where the camera is (index::scaling and index::translation are
+  /// folded into each volume's placement): world and scene are one space.
+  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform() const { return identity_transform(); }
+  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform_inverse() const { return identity_transform(); }
+  LIBINDEX_XAC_FN float4x4 get_scene_to_world_transform() const { return identity_transform(); }
 
  private:
   LIBINDEX_XAC_FN bool is_mapped(uint slot) const {
@@ -310,6 +355,10 @@ struct Sample_info_self {
   float ray_t;
   Sample_context sample_context;
   Sample_cell_info sample_cell_info;
+  /// Surface programs: the surface's own colour at the point (a plane's value through its colormap)
+  /// and its unit normal, scene space.
+  float4 sample_color;
+  float3 sample_normal;
 };
 
 class Sample_output {
@@ -319,6 +368,8 @@ class Sample_output {
   float4 color = make_float4(0.0f);
 };
 
+/// What a program reads through `state`. A surface program on a slice plane gets the same: `self` is
+/// the volume under the plane with the plane's colormap (get_colormap), the slots and buffers its own.
 class Volume_sample_program_state {
  public:
   LIBINDEX_XAC_FN explicit Volume_sample_program_state(const LibindexXacFrame* frame)
@@ -406,3 +457,4 @@ LIBINDEX_XAC_FN bool is_inside_bounding_box(const float3& lo, const float3& hi, 
   const ::nv::index::xac::Volume_sample_program_state state{::nv::index::xac::detail::current_frame()};                \
                                                                                                                        \
  private:
+#define NV_IDX_SURFACE_SAMPLE_PROGRAM NV_IDX_VOLUME_SAMPLE_PROGRAM

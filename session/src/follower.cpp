@@ -49,7 +49,7 @@ Image Follower::render_volumes(const Op& op) {
     else if (!view_.scene.volumes[i].domain_given) // its own data range, as the first volume's
       if (const auto d = data_domain(other_statistics_[i]))
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
-    set_plane_colormap(view_, i, frames[i]);
+    set_plane_appearance(view_, i, frames[i]);
   }
   // Each group of overlapping volumes renders as one image, mixed per sample (MIP: each its own).
   volume_images_.assign(n, {});
@@ -259,7 +259,7 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
     if (fitted_domain_)
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }
-  if (!view_.scene.volumes.empty()) set_plane_colormap(view_, 0, op.frame); // ops carry no planes' colormap
+  if (!view_.scene.volumes.empty()) set_plane_appearance(view_, 0, op.frame); // ops carry neither
   Image image = others_.empty() && part_.empty() ? session_.render_frame(op.frame, op.background) : render_volumes(op);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.

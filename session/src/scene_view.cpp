@@ -72,6 +72,19 @@ void compile_programs(SceneView& view) {
     }
   }
   if (!view.programs.empty()) view.frame.program = view.programs.front();
+  view.plane_program = nullptr;
+  if (const auto& p = view.scene.plane_program) {
+    try {
+      auto program =
+          kernels::compile_sample_program({p->text, p->file, p->first_line, kernels::ProgramTarget::surface});
+      for (const auto& [slot, bytes] : p->buffers)
+        program->buffers[size_t(slot)] = kernels::make_parameter_buffer(bytes);
+      view.plane_program = std::move(program);
+    } catch (const std::exception& e) {
+      view.scene.warnings.push_back(std::string(e.what()) + "\n(the planes show their colormap: the surface sample " +
+                                    "program '" + p->id + "' did not compile)");
+    }
+  }
 }
 
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown) {
@@ -93,7 +106,16 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
   return f;
 }
 
-void set_plane_colormap(const SceneView& view, size_t index, FrameParams& frame) {
+void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame) {
+  frame.plane_program = view.plane_program;
+  frame.plane_program_slots.clear();
+  if (view.plane_program)
+    for (const io::ProgramSlotDesc& s : view.scene.plane_program_slots) {
+      if (!s.volume)
+        frame.plane_program_slots.push_back({s.slot, BrickView{}, s.colormap});
+      else if (*s.volume == index) // the volume under the planes: this brick's own voxels
+        frame.plane_program_slots.push_back({s.slot, BrickView{}, frame.colormap});
+    }
   const auto& planes = view.scene.plane_colormap;
   frame.plane_colormap.reset();
   if (!planes || planes->id == view.scene.volumes.at(index).colormap_id) return;

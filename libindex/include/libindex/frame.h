@@ -30,7 +30,8 @@ struct Shading {
 
 /// IndeX's `plane`: a rectangle from `point` (its lower left corner) spanning extent_x along the right
 /// vector (up x normal) and extent_y along `up`, scene space. It shows the volume's values through
-/// the colormap (clamped to its edge colours), opaque, where it lies inside the volume.
+/// the colormap (clamped to its edge colours), opaque, where it lies inside the volume; a surface
+/// sample program (FrameParams::plane_program) may colour it otherwise, and make it translucent.
 struct SlicePlane {
   Vec3f point{0, 0, 0};
   Vec3f normal{0, 0, 1}; ///< unit length
@@ -119,6 +120,14 @@ struct FrameParams {
   /// The colormap the slice planes show the volume's values through (IndeX: the colormap in scope
   /// at the plane node); none: the volume's own. Each rank takes it from its copy of the scene.
   std::optional<Colormap> plane_colormap;
+  /// The surface sample program the slice planes run (IndeX: the `rendering_kernel_program` with
+  /// target surface_sample_program in scope at the plane nodes): when set, it colours each point
+  /// where a ray meets a plane, from the plane's own colour there; its alpha makes the plane
+  /// translucent, and the volume behind it shows through. Each rank takes it from its own scene.
+  std::shared_ptr<const SampleProgram> plane_program;
+  /// The scene elements mapped to its slots: colormaps, and the volume under the planes (no data:
+  /// it reads this brick's voxels).
+  std::vector<ProgramSlot> plane_program_slots;
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #ifndef LIBINDEX_XAC_ABI_H
 #define LIBINDEX_XAC_ABI_H
-/* The calls between libindex and a compiled volume sample program (IndeX XAC). Plain C, and the
+/* The calls between libindex and a compiled sample program (IndeX XAC): a volume sample program
+ * runs for the samples of a volume, a surface sample program for the points of slice planes. Plain C, and the
  * one definition both sides compile: libindex includes it, and the run-time compiler gets the same
  * text next to the program's prelude (kernels/xac/). Everything the program reads of the volume
  * goes through these function pointers, so its values and colours are libindex's own, bit for bit.
@@ -11,7 +12,7 @@
 extern "C" {
 #endif
 
-#define LIBINDEX_XAC_ABI_VERSION 3
+#define LIBINDEX_XAC_ABI_VERSION 4
 #define LIBINDEX_XAC_MAX_BUFFERS 8
 /* Slots of the scene-element mapping (IndeX's rendering_kernel_program_scene_element_mapping):
  * `state.scene.access<T>(slot)` for a slot below this. */
@@ -30,8 +31,9 @@ typedef struct LibindexXacVolume {
   /* The colormap's straight RGBA for a value (its domain and boundary mode applied). */
   void (*lookup)(const void* colormap, float value, float* rgba);
   float domain[2];
-  float bbox_min[3], bbox_max[3]; /* object space: the whole volume's box */
-  float sample_distance;          /* scene space: the distance between a ray's samples */
+  float bbox_min[3], bbox_max[3];   /* object space: the whole volume's box */
+  float sample_distance;            /* scene space: the distance between a ray's samples */
+  float scaling[3], translation[3]; /* its placement: scene = object * scaling + translation */
 } LibindexXacVolume;
 
 /* Per-frame constants: the same for every sample of a frame. */
@@ -55,6 +57,10 @@ typedef struct LibindexXacSample {
   float scene[3];         /* scene space */
   float ray_direction[3]; /* scene space, unit */
   float ray_t;            /* scene-space distance from the eye */
+  /* Surface programs: the plane's own colour there (the value through its colormap, straight RGBA)
+   * and its unit normal, scene space. Zeros for volume programs. */
+  float color[4];
+  float normal[3];
 } LibindexXacSample;
 
 /* Runs the program for one sample. Returns its code: 0 (NV_IDX_PROG_OK) with the sample's straight

@@ -20,12 +20,14 @@ struct SceneView {
   Box3f volume_box;             ///< the volume's box in scene space (empty without one)
   /// Each volume's compiled sample program (null: none, or it did not compile), by volume index.
   std::vector<std::shared_ptr<const SampleProgram>> programs;
+  /// The planes' compiled surface sample program (null: none, or it did not compile).
+  std::shared_ptr<const SampleProgram> plane_program;
 };
 
 /// Compiles the sample program of every volume that has one (kernels/sample_program.h) into
-/// `view.programs`, and gives the first volume's to view.frame. A program that does not compile is
-/// left out: the volume renders with its colormap, and a warning with the compiler's message joins
-/// view.scene.warnings.
+/// `view.programs`, and gives the first volume's to view.frame; and the planes' surface program
+/// into view.plane_program. A program that does not compile is left out: the volume (the planes)
+/// renders with its colormap, and a warning with the compiler's message joins view.scene.warnings.
 void compile_programs(SceneView& view);
 
 /// Several volumes in one scene (io::SceneDescription::volumes): each is rendered as a volume of its
@@ -39,10 +41,13 @@ void compile_programs(SceneView& view);
 /// early termination, skipping, filtering, the region of interest), with the volume's own colormap,
 /// sampling distance, shading and placement. Index 0 is `shown` itself.
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown);
-/// Sets `frame`'s plane_colormap for volume `index`: the scene's planes' colormap when it is another
-/// node than the volume's colormap (with the volume's domain where that node gives none); else none,
-/// so the planes follow the volume's colormap as a client edits it.
-void set_plane_colormap(const SceneView& view, size_t index, FrameParams& frame);
+/// Sets how the planes look in `frame`, the frame of volume `index`:
+/// - plane_colormap: the scene's planes' colormap when it is another node than the volume's
+///   colormap (with the volume's domain where that node gives none); else none, so the planes
+///   follow the volume's colormap as a client edits it;
+/// - plane_program and its slots: the planes' surface program, its colormap slots, and a slot
+///   mapped to volume `index` itself (a slot mapped to another volume stays unmapped here).
+void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame);
 /// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
 Box3f volume_scene_box(const SceneView& view, size_t index);
 /// The volumes, nearest first, as seen by `camera`: when two boxes are apart along an axis that

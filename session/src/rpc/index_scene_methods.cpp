@@ -125,7 +125,9 @@ void check_client_program(const ViewState& s, const json& args, const std::strin
   for (const char* key : {"source_string", "program"})
     if (args.contains(key) && !args.contains("source_file")) {
       try {
-        kernels::compile_sample_program({args[key].get<std::string>(), layer, 1});
+        const bool surface = args.contains("target") && args["target"] == "surface_sample_program";
+        kernels::compile_sample_program({args[key].get<std::string>(), layer, 1,
+                                         surface ? kernels::ProgramTarget::surface : kernels::ProgramTarget::volume});
       } catch (const Error& e) {
         bad(std::string("the program does not compile: ") + e.what());
       }

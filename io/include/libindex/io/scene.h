@@ -34,9 +34,9 @@ struct SceneNode {
 
 /// What the attribute nodes in effect at a point of the graph give the volumes after them. A group's
 /// children start from the group's state; changes inside a group do not leak out of it.
-/// A volume sample program (`rendering_kernel_program` with target volume_sample_program): its
-/// source, where that is (for compiler messages), and the parameter buffers of the
-/// `rendering_kernel_program_parameters` node in effect.
+/// A sample program (`rendering_kernel_program` with target volume_sample_program or
+/// surface_sample_program): its source, where that is (for compiler messages), and the parameter
+/// buffers of the `rendering_kernel_program_parameters` node in effect.
 struct ProgramDesc {
   std::string id;     ///< the node
   std::string text;   ///< the program's source
@@ -56,9 +56,10 @@ struct SceneAttributes {
   float sampling_distance = 0.5f;
   float sampling_distance_reference = 1.0f;
   bool nearest_filter = false;
-  Shading shading;                    ///< enabled by a directional_headlight
-  Vec3f light_direction{0, 0, -1};    ///< directional_headlight::direction, in camera space
-  std::optional<ProgramDesc> program; ///< the rendering_kernel_program in effect (enabled ones only)
+  Shading shading;                            ///< enabled by a directional_headlight
+  Vec3f light_direction{0, 0, -1};            ///< directional_headlight::direction, in camera space
+  std::optional<ProgramDesc> program;         ///< the rendering_kernel_program in effect (enabled ones only)
+  std::optional<ProgramDesc> surface_program; ///< the one with target surface_sample_program (planes)
   std::map<int, std::vector<unsigned char>> program_buffers; ///< the parameters node in effect
   std::map<int, Value> program_slots;                        ///< the scene-element mapping in effect
   /// The `clip_region` nodes in effect (IndeX's clip attribute), intersected; bbox coordinates.
@@ -158,11 +159,16 @@ struct SceneDescription {
   /// through it (IndeX gives each plane the colormap in scope at it; libindex one for all planes,
   /// and warns when another plane has another). None: each volume's own.
   std::optional<PlaneColormap> plane_colormap;
-  std::map<std::string, SceneNode> nodes; ///< every node reachable from the root, by id
-  std::vector<std::string> root_children; ///< app::scene::root::children
-  SceneResources resources;               ///< for nodes added later (JSON-RPC)
-  std::vector<std::string> warnings;      ///< "file:line: key = 'value': ignored (...)", one per key
-  ViewKeys view;                          ///< app::libindex::view::*
+  /// The surface sample program in scope at the first plane node that has one, with the buffers and
+  /// mapping in scope there (IndeX runs each plane's own; libindex this one for all planes, and
+  /// warns when another plane has another or none).
+  std::optional<ProgramDesc> plane_program;
+  std::vector<ProgramSlotDesc> plane_program_slots; ///< plane_program's slots resolved
+  std::map<std::string, SceneNode> nodes;           ///< every node reachable from the root, by id
+  std::vector<std::string> root_children;           ///< app::scene::root::children
+  SceneResources resources;                         ///< for nodes added later (JSON-RPC)
+  std::vector<std::string> warnings;                ///< "file:line: key = 'value': ignored (...)", one per key
+  ViewKeys view;                                    ///< app::libindex::view::*
 };
 
 /// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.

@@ -161,22 +161,24 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> sample_inside(const MarchP
          (t >= t_near) & (t < t_far);
 }
 
-/// The nearest slice plane the ray meets between the near and far planes at a point this brick
-/// shows (P.plane_clip, half-open: one rank shows each point), as a ray parameter; +inf for none.
+/// The nearest slice plane the ray meets between the near and far planes, beyond `after`, at a
+/// point this brick shows (P.plane_clip, half-open: one rank shows each point), as a ray parameter
+/// (+inf for none) and its index in P.planes (`plane`, -1 for none).
 LIBINDEX_HOST_DEVICE inline float nearest_plane(const MarchParams& P, const Ray& ray, const RayLanes<float>& r,
-                                                float t_near, float t_far) {
+                                                float t_near, float t_far, int& plane, float after = -3.0e38f) {
   float nearest = 3.0e38f;
+  plane = -1;
   for (int i = 0; i < P.plane_count; ++i) {
     const SlicePlane& s = P.planes[i];
     const float facing = dot(s.normal, ray.dir);
     if (facing == 0.0f) continue; // the ray runs along the plane
     const float t = dot(s.normal, s.point - ray.origin) / facing;
-    if (!(t >= t_near && t < t_far && t < nearest)) continue;
+    if (!(t >= t_near && t < t_far && t > after && t < nearest)) continue;
     const Vec3f on = ray.origin + ray.dir * t - s.point;
     const float u = dot(on, cross(s.up, s.normal)), v = dot(on, s.up);
     if (u >= 0.0f && u <= s.extent_x && v >= 0.0f && v <= s.extent_y &&
         P.plane_clip.contains_half_open(ray_point(r, t)))
-      nearest = t;
+      nearest = t, plane = i;
   }
   return nearest;
 }
@@ -243,15 +245,35 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE LaneMask<F> place_samples(const MarchP
 }
 
 /// Sets up the ray of pixel (px, py): false when it neither meets the brick's clip box nor a slice
-/// plane this brick shows. `plane_t` is that plane's ray parameter (+inf: none); the ray's samples
-/// stop in front of it. Packets without slice planes start a row of rays at once (start_ray and
-/// place_samples on lanes), bit for bit the same.
-LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t) {
+/// plane this brick shows. `plane_t` is that plane's ray parameter (+inf: none) and `plane` its
+/// index; the ray's samples stop in front of it. Packets without slice planes start a row of rays at
+/// once (start_ray and place_samples on lanes), bit for bit the same.
+LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t,
+                                           int& plane) {
   Vec3f scene_origin;
   float t_near, t_far;
   start_ray(P, px, py, r, scene_origin, t_near, t_far);
-  plane_t = P.plane_count > 0 ? nearest_plane(P, Ray{scene_origin, r.dir}, r, t_near, t_far) : 3.0e38f;
+  plane_t = 3.0e38f, plane = -1;
+  if (P.plane_count > 0) plane_t = nearest_plane(P, Ray{scene_origin, r.dir}, r, t_near, t_far, plane);
   const bool samples = place_samples(P, r, t_near, t_far, plane_t);
+  return samples || plane_t < 3.0e38f;
+}
+LIBINDEX_HOST_DEVICE inline bool begin_ray(const MarchParams& P, int px, int py, RayLanes<float>& r, float& plane_t) {
+  int plane;
+  return begin_ray(P, px, py, r, plane_t, plane);
+}
+
+/// Takes the ray of pixel (px, py) on behind the slice plane at `after`, which it met and sees
+/// through: its samples from there (the lattice's own: none twice, none lost) up to the next plane
+/// this brick shows (plane_t, plane; +inf and -1 for none) or the far plane. False when neither is
+/// left.
+LIBINDEX_HOST_DEVICE inline bool resume_ray(const MarchParams& P, int px, int py, float after, RayLanes<float>& r,
+                                            float& plane_t, int& plane) {
+  Vec3f scene_origin;
+  float t_near, t_far;
+  start_ray(P, px, py, r, scene_origin, t_near, t_far);
+  plane_t = nearest_plane(P, Ray{scene_origin, r.dir}, r, t_near, t_far, plane, after);
+  const bool samples = place_samples(P, r, after > t_near ? after : t_near, t_far, plane_t);
   return samples || plane_t < 3.0e38f;
 }
 
@@ -332,18 +354,54 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classif
   return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
 }
 
-/// What a ray that ends on a slice plane at `plane_t` leaves: its colour over the plane's, which is
-/// the volume's value there through the planes' colormap's table (edge colours outside the
-/// domain), opaque.
+/// A slice plane's own colour where a ray meets it (straight RGBA): the volume's value there through
+/// the planes' colormap's table (edge colours outside the domain). `opaque`: alpha 1, as libindex
+/// draws planes without a surface program.
+template <class Sampler>
+LIBINDEX_HOST_DEVICE inline Vec4f plane_color(const MarchParams& P, const Sampler& S, Vec3f p, bool opaque) {
+  ColormapView table = P.plane_colormap;
+  table.mode = BoundaryMode::clamp_to_edge;
+  const Vec4f c = colormap_lookup(table, S.value(p));
+  return {c.x, c.y, c.z, opaque ? 1.0f : c.w};
+}
+
+/// How slice planes look without a surface program: plane_color, opaque. A plane shader maps
+/// (P, S, ray, t, plane index) to the straight RGBA a ray meets there.
+struct ColormapPlanes {
+  template <class Sampler>
+  LIBINDEX_HOST_DEVICE Vec4f operator()(const MarchParams& P, const Sampler& S, const RayLanes<float>& r, float t,
+                                        int /*plane*/) const {
+    return plane_color(P, S, ray_point(r, t), true);
+  }
+};
+
+/// `color` over a plane's straight RGBA `c` (front to back).
+LIBINDEX_HOST_DEVICE inline Vec4f over_plane_color(Vec4f color, Vec4f c) {
+  const float w = (1.0f - color.w) * c.w;
+  return {color.x + w * c.x, color.y + w * c.y, color.z + w * c.z, color.w + w};
+}
+
+/// What a ray that ends on a slice plane at `plane_t` leaves: its colour over the plane's (opaque
+/// planes: nothing behind them shows).
 template <class Sampler>
 LIBINDEX_HOST_DEVICE inline Vec4f over_plane(const MarchParams& P, const Sampler& S, const RayLanes<float>& r,
                                              float plane_t, Vec4f color) {
   if (!(plane_t < 3.0e38f)) return color;
-  ColormapView table = P.plane_colormap;
-  table.mode = BoundaryMode::clamp_to_edge;
-  const Vec4f c = colormap_lookup(table, S.value(ray_point(r, plane_t)));
-  const float w = 1.0f - color.w;
-  return {color.x + w * c.x, color.y + w * c.y, color.z + w * c.z, color.w + w};
+  return over_plane_color(color, plane_color(P, S, ray_point(r, plane_t), true));
+}
+
+/// Takes the samples left on a started ray into `acc`, jumping over empty macro cells; true when
+/// the ray became opaque. `n` counts the samples.
+template <class Sampler, class Classifier>
+LIBINDEX_HOST_DEVICE inline bool march_samples(const MarchParams& P, const Sampler& S, const Classifier& classify,
+                                               RayLanes<float>& r, RayAccum<float>& acc, int& n) {
+  while (true) {
+    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
+    if (r.k >= r.k_end) return false;
+    const bool opaque = take_sample(P, S, classify, r, true, acc);
+    ++r.k, ++n;
+    if (opaque) return true;
+  }
 }
 
 /// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the
@@ -351,23 +409,39 @@ LIBINDEX_HOST_DEVICE inline Vec4f over_plane(const MarchParams& P, const Sampler
 /// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
 /// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
 /// samples evaluated.
+/// `shade_plane` gives the slice planes' colours (ColormapPlanes: opaque; a surface program's may be
+/// translucent, and the ray then goes on behind the plane, to the next one or the far plane).
+template <class Sampler, class Classifier, class PlaneShader>
+LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
+                                            int py, unsigned long long& samples, const PlaneShader& shade_plane) {
+  RayLanes<float> r;
+  float plane_t;
+  int plane;
+  if (!begin_ray(P, px, py, r, plane_t, plane)) return {0, 0, 0, 0};
+  RayAccum<float> acc = empty_accum();
+  int n = 0; // 32 bits in the loop: one register on the GPU
+  const bool opaque = march_samples(P, S, classify, r, acc, n);
+  Vec4f color = finish_ray(P, classify, acc);
+  // MIP takes no samples behind a plane: its maximum is over the samples in front.
+  const bool see_through = P.mode == RenderMode::direct_volume;
+  while (plane_t < 3.0e38f) {
+    const Vec4f c = shade_plane(P, S, r, plane_t, plane);
+    color = over_plane_color(color, c);
+    if (!see_through || c.w >= 1.0f || opaque || (P.early_termination && color.w >= kOpaqueAlpha)) break;
+    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
+    acc.color = color;
+    march_samples(P, S, classify, r, acc, n);
+    color = acc.color;
+  }
+  samples += (unsigned long long)n;
+  return color;
+}
+
+/// march_ray with the built-in planes.
 template <class Sampler, class Classifier>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
                                             int py, unsigned long long& samples) {
-  RayLanes<float> r;
-  float plane_t;
-  if (!begin_ray(P, px, py, r, plane_t)) return {0, 0, 0, 0};
-  RayAccum<float> acc = empty_accum();
-  int n = 0; // 32 bits in the loop: one register on the GPU
-  while (true) {
-    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
-    if (r.k >= r.k_end) break;
-    const bool opaque = take_sample(P, S, classify, r, true, acc);
-    ++r.k, ++n;
-    if (opaque) break;
-  }
-  samples += (unsigned long long)n;
-  return over_plane(P, S, r, plane_t, finish_ray(P, classify, acc));
+  return march_ray(P, S, classify, px, py, samples, ColormapPlanes{});
 }
 
 /// march_ray with the exact table lookup.
