@@ -469,6 +469,43 @@ TEST_F(ViewMethods, IndexClientsClipVolumesAndAddPlanes) {
   EXPECT_EQ(state.view.scene.nodes.count("bad"), 0u) << "a refused element changes nothing";
 }
 
+TEST_F(ViewMethods, IndexClientsGiveTheirPlanesASurfaceProgramAndReplaceItsSource) {
+  const auto surface = [](const std::string& colour) {
+    return "class Surface_sample_program {\n"
+           "  NV_IDX_SURFACE_SAMPLE_PROGRAM\n"
+           "public:\n"
+           "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+           "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& i, Sample_output& o) {\n"
+           "    o.set_color(" +
+           colour +
+           ");\n"
+           "    return NV_IDX_PROG_OK;\n"
+           "  }\n"
+           "};\n";
+  };
+  state.limits.client_programs = true;
+  ASSERT_EQ(code(create_element("scene_root", "g", "IStatic_scene_group", json::object())), 0);
+  ASSERT_EQ(code(create_element("g", "grid", "ISurface_sample_program",
+                                {{"source_string", surface("make_float4(1.0f, 0.0f, 0.0f, 0.5f)")}})),
+            0);
+  ASSERT_EQ(code(create_element("g", "p", "IPlane",
+                                {{"point", "0 0 4"}, {"normal", "0 0 1"}, {"up", "0 1 0"}, {"extent", "8 8"}})),
+            0);
+  ASSERT_TRUE(state.view.scene.plane_program);
+  EXPECT_EQ(state.view.scene.plane_program->id, "grid");
+  EXPECT_TRUE(state.view.plane_program) << "it compiled as a surface program";
+  // A new source for it compiles as a surface program too (the node's target), or is refused.
+  const auto set = [&](const std::string& source) {
+    return call(rpc, std::string(kIndexScene) + "set_scene_element",
+                {{"id", "grid"}, {"args", {{"source_string", source}}}});
+  };
+  ASSERT_EQ(code(set(surface("make_float4(0.0f, 1.0f, 0.0f, 0.5f)"))), 0);
+  EXPECT_NE(state.view.scene.plane_program->text.find("0.0f, 1.0f, 0.0f"), std::string::npos);
+  const json broken = set(surface("make_float9(0.0f)"));
+  EXPECT_EQ(code(broken), -32602) << broken.dump();
+  EXPECT_NE(state.view.scene.plane_program->text.find("0.0f, 1.0f, 0.0f"), std::string::npos) << "unchanged";
+}
+
 TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
   ASSERT_EQ(state.frame.settings.plane_count, 0);
   json r = call(rpc, "plane.set",

@@ -44,6 +44,7 @@ std::string node_type_of(const std::string& class_name) {
       {"IDirectional_headlight", "directional_headlight"},
       {"IStatic_scene_group", "static_scene_group"},
       {"IVolume_sample_program", "rendering_kernel_program"},
+      {"ISurface_sample_program", "rendering_kernel_program"}, // target surface_sample_program
       {"IRendering_kernel_program_parameters", "rendering_kernel_program_parameters"},
       {"IRendering_kernel_program_scene_element_mapping", "rendering_kernel_program_scene_element_mapping"},
       {"IClip_region", "clip_region"},
@@ -52,7 +53,7 @@ std::string node_type_of(const std::string& class_name) {
   if (it == types.end())
     bad("'class_name' " + class_name +
         " is not supported (IColormap, ISparse_volume_scene_element, ISparse_volume_rendering_properties, "
-        "IDirectional_headlight, IStatic_scene_group, IVolume_sample_program, "
+        "IDirectional_headlight, IStatic_scene_group, IVolume_sample_program, ISurface_sample_program, "
         "IRendering_kernel_program_parameters, IRendering_kernel_program_scene_element_mapping, IClip_region, "
         "IPlane)");
   return it->second;
@@ -116,8 +117,10 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
 }
 
 /// A program a client creates: only with --allow-programs (it is native code), and one that compiles
-/// (named as the scene edit will name it, so the ranks find the compile in the cache).
-void check_client_program(const ViewState& s, const json& args, const std::string& layer) {
+/// (named as the scene edit will name it, so the ranks find the compile in the cache) for its target:
+/// the one in `args`, else `target` (the node's own), else volume_sample_program.
+void check_client_program(const ViewState& s, const json& args, const std::string& layer,
+                          const std::string& target = "") {
   if (!s.limits.client_programs)
     throw streaming::RpcError(streaming::server_error,
                               "sample programs from clients are off: a program is native code that runs in the "
@@ -125,7 +128,8 @@ void check_client_program(const ViewState& s, const json& args, const std::strin
   for (const char* key : {"source_string", "program"})
     if (args.contains(key) && !args.contains("source_file")) {
       try {
-        const bool surface = args.contains("target") && args["target"] == "surface_sample_program";
+        const bool surface =
+            args.contains("target") ? args["target"] == "surface_sample_program" : target == "surface_sample_program";
         kernels::compile_sample_program({args[key].get<std::string>(), layer, 1,
                                          surface ? kernels::ProgramTarget::surface : kernels::ProgramTarget::volume});
       } catch (const Error& e) {
@@ -183,7 +187,10 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             const std::string layer = "JSON-RPC set_scene_element " + id;
             const bool new_source =
                 args.contains("source_string") || args.contains("program") || args.contains("source_file");
-            if (type == "rendering_kernel_program" && new_source) check_client_program(s, args, layer);
+            if (type == "rendering_kernel_program" && new_source) {
+              const auto target = node->second.attributes.find("target");
+              check_client_program(s, args, layer, target == node->second.attributes.end() ? "" : target->second.text);
+            }
             edit_scene(s, std::move(assignments), layer);
             json set = json::array();
             for (auto it = args.begin(); it != args.end(); ++it) set.push_back(it.key());
@@ -218,7 +225,11 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             } catch (const Error& e) {
               bad(e.what());
             }
-            if (type == "rendering_kernel_program") check_client_program(s, args, layer);
+            const bool surface = class_name == "ISurface_sample_program";
+            if (surface && !args.contains("target"))
+              assignments.push_back({"app::scene::" + id + "::target", "surface_sample_program"});
+            if (type == "rendering_kernel_program")
+              check_client_program(s, args, layer, surface ? "surface_sample_program" : "");
             children.push_back(id);
             assignments.push_back({children_key(parent), join(children)});
             edit_scene(s, std::move(assignments), layer);
