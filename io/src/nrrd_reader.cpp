@@ -102,9 +102,12 @@ FileType parse_type(const std::string& type, const std::string& where) {
               "' is not supported (uchar, signed char, ushort, short, uint, int, float or double)");
 }
 
-// Vector length of each "(a,b,c)" in "space directions"; "none" marks a non-spatial axis.
-std::vector<float> direction_lengths(const std::string& text, const std::string& where) {
+// Vector length of each "(a,b,c)" in "space directions"; "none" marks a non-spatial axis. `aligned`
+// turns false when a vector is not along its own axis, pointing the positive way (a rotation or a
+// flip, which libindex does not apply).
+std::vector<float> direction_lengths(const std::string& text, const std::string& where, bool& aligned) {
   std::vector<float> out;
+  aligned = true;
   std::istringstream in(text);
   for (std::string word; in >> word;) {
     if (word == "none") continue;
@@ -115,11 +118,16 @@ std::vector<float> direction_lengths(const std::string& text, const std::string&
       throw Error(where + ": space directions must be vectors like (1,0,0), got '" + text + "'");
     std::replace(inner.begin(), inner.end(), ',', ' ');
     std::istringstream v(inner.substr(1, inner.size() - 2));
-    double sum = 0, c;
+    double sum = 0, c, along = 0;
     int count = 0;
-    while (v >> c) sum += c * c, ++count;
+    while (v >> c) {
+      if (count == int(out.size())) along = c;
+      sum += c * c, ++count;
+    }
     if (count == 0) throw Error(where + ": cannot read space direction '" + inner + "'");
-    out.push_back(float(std::sqrt(sum)));
+    const double length = std::sqrt(sum);
+    aligned = aligned && along > 0 && along >= length * (1 - 1e-6);
+    out.push_back(float(length));
   }
   return out;
 }
@@ -157,7 +165,8 @@ uint64_t skip_lines(const std::string& path, int lines) {
 
 } // namespace
 
-std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolicy* policy) {
+std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolicy* policy,
+                                        std::vector<std::string>* warnings) {
   const Header h = parse_header(path);
   auto where = [&](const std::string& key) {
     const auto it = h.fields.find(key);
@@ -211,7 +220,12 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
       spacing[a] = float(v);
     }
   } else if (const auto* d = get("spacedirections")) {
-    const auto lengths = direction_lengths(*d, where("spacedirections"));
+    bool aligned = true;
+    const auto lengths = direction_lengths(*d, where("spacedirections"), aligned);
+    if (!aligned && warnings)
+      warnings->push_back(where("spacedirections") + ": '" + *d +
+                          "' rotates or flips the axes; libindex lays voxel axis i along scene axis i and takes "
+                          "only the vectors' lengths as spacings, so the volume may look rotated or mirrored");
     if (lengths.size() != 3) throw Error(where("spacedirections") + ": expected 3 space directions, got '" + *d + "'");
     for (int a = 0; a < 3; ++a) {
       if (!(lengths[a] > 0) || !std::isfinite(lengths[a]))

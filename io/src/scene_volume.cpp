@@ -223,7 +223,7 @@ std::shared_ptr<VolumeSource> open_node_source(const SceneNode& node, const std:
   // Reader errors name the file; prefix them with the key that named it.
   try {
     if (importer == "raw") return open_raw(layout);
-    if (importer == "nrrd") return open_nrrd(in.path, in.value->origin.policy.get());
+    if (importer == "nrrd") return open_nrrd(in.path, in.value->origin.policy.get(), warnings);
     if (importer == "openvdb") return open_openvdb(in.path, grid ? grid->text : "");
     if (importer == "nanovdb") return open_nanovdb(in.path, grid ? grid->text : "");
   } catch (const Error& e) {

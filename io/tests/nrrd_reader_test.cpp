@@ -172,6 +172,28 @@ TEST(NrrdReader, Spacing) {
   EXPECT_FLOAT_EQ(none.x * none.y * none.z, 1.0f);
 }
 
+// CT and MR files from the wild often flip axes (LPS: (-0.5,0,0) (0,-0.5,0) (0,0,1)) or rotate
+// them. libindex lays the axes as they are, so the caller is told; axis-aligned ones say nothing.
+TEST(NrrdReader, SpaceDirectionsThatFlipOrRotateTheAxesSaySo) {
+  TempDir dir;
+  const auto data = bytes_of(values<uint8_t>());
+  const auto warnings_of = [&](const std::string& directions) {
+    std::vector<std::string> warnings;
+    const auto source =
+        open_nrrd(write_nrrd(dir, "w.nrrd", header("uchar", "raw", "space directions: " + directions + "\n"), data),
+                  nullptr, &warnings);
+    EXPECT_FLOAT_EQ(voxel_spacing(*source).x, 0.5f) << directions;
+    return warnings;
+  };
+  EXPECT_TRUE(warnings_of("(0.5,0,0) (0,2,0) (0,0,1)").empty());
+  for (const char* turned :
+       {"(-0.5,0,0) (0,-2,0) (0,0,1)", "(0,0.5,0) (2,0,0) (0,0,1)", "(0.3,0.4,0) (0,2,0) (0,0,1)"}) {
+    const auto w = warnings_of(turned);
+    ASSERT_EQ(w.size(), 1u) << turned;
+    EXPECT_CONTAINS_ALL(w[0], "w.nrrd:7", turned, "rotates or flips the axes");
+  }
+}
+
 // Found by fuzz_nrrd_header: a zero-length space direction gave the volume a spacing of 0 (and
 // spacings beyond float's range an infinite one), which the renderer multiplies the box by.
 TEST(NrrdReader, SpacingMustBePositiveAndFinite) {
