@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
@@ -361,6 +362,27 @@ TEST(SceneRender, ASurfaceProgramOnPlanesRendersTheSameAtAnyRankCount) {
   plain.plane_program = nullptr;
   EXPECT_LE(max_abs_difference(image, expected), 1e-5f);
   EXPECT_GT(max_abs_difference(expected, alone.render_frame(plain)), 0.1f) << "the program must change the planes";
+}
+
+TEST(SceneRender, ASurfaceProgramThatDoesNotCompileLeavesThePlainPlanes) {
+  // The same scene with a typo in the program: one warning naming the scene file's line and the
+  // compiler's message, and the planes drawn as without a program.
+  std::ifstream in(std::string(LIBINDEX_SCENES_DIR) + "/slices_grid.prj");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t typo = text.find("fmaxf(line, on_line(p.x))");
+  ASSERT_NE(typo, std::string::npos);
+  text.replace(typo, 5, "fmaxx");
+  io::ProjectFile project;
+  project.add_text(text, "typo.prj");
+  SceneView view = make_scene_view(io::load_scene(project));
+  compile_programs(view);
+  EXPECT_FALSE(view.plane_program);
+  ASSERT_EQ(view.scene.warnings.size(), 1u);
+  EXPECT_NE(view.scene.warnings[0].find("typo.prj:"), std::string::npos) << view.scene.warnings[0];
+  EXPECT_NE(view.scene.warnings[0].find("fmaxx"), std::string::npos) << view.scene.warnings[0];
+  EXPECT_NE(view.scene.warnings[0].find("the planes show their colormap"), std::string::npos);
+  set_plane_appearance(view, 0, view.frame);
+  EXPECT_FALSE(view.frame.plane_program);
 }
 
 TEST(SceneRender, ColormapDomainsInScenes) {
