@@ -53,8 +53,8 @@ class CpuBackend final : public Backend {
       const bool plane_program = frame.plane_program && frame.plane_program->usable() && params.plane_count > 0;
       if (program || plane_program)
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
-          return launch_programs<typename decltype(tag)::type>(params, brick, frame, program, plane_program,
-                                                               stats.active, out);
+          return launch_programs<typename decltype(tag)::type>(
+              params, brick, frame, program, plane_program, packet_isa_ && packet_path_fits(brick), stats.active, out);
         });
       else if (packet_isa_ && packet_path_fits(brick))
         stats.samples = launch_packets(params, brick, stats.active, out, frame);
@@ -86,11 +86,12 @@ class CpuBackend final : public Backend {
     });
   }
 
-  /// One ray at a time, each sample coloured by the frame's sample program (`program`), and the
-  /// slice planes by their surface sample program (`plane_program`).
+  /// Each sample coloured by the frame's sample program (`program`; one ray at a time), and the slice
+  /// planes by their surface sample program (`plane_program`; in ray packets where the volume has no
+  /// program and `packets` may march the brick).
   template <class T>
   static long long launch_programs(const MarchParams& params, const BrickView& brick, const FrameParams& frame,
-                                   bool program, bool plane_program, Rect r, ImageView out) {
+                                   bool program, bool plane_program, bool packets, Rect r, ImageView out) {
     const ProgramVolume<T> volume(brick);
     const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
     std::unique_ptr<const ProgramFrame> samples_frame, planes_frame;
@@ -114,6 +115,10 @@ class CpuBackend final : public Backend {
       // The programs are a user's code: a fault in one ends this frame, not the process.
       ProgramPlanes::running() = false;
       const int f = run_guarded([&] {
+        if (packets && !program) {
+          n += march_packets(params, brick, tile, out, &planes);
+          return;
+        }
         for (int y = tile.y0; y < tile.y1; ++y)
           for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march(x, y, n);
       });

@@ -3,6 +3,7 @@
 #include "packets.h"
 
 #include "libindex/config.h"
+#include "../src/program_march.h"
 #include "packet_march.h"
 
 // The configured width (config.h) decides whether the backend has packets at all; the flags this unit
@@ -18,10 +19,12 @@ const char* packet_isa() { return simd::kIsa; }
 
 bool packet_path_fits(const BrickView& brick) { return simd::packet_addressable(brick); }
 
-unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out) {
+unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out,
+                                 const ProgramPlanes* planes) {
   const TableClassifier classify{params.colormap};
   return visit_dtype(brick.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
+    if (planes) return simd::march_tile(params, simd::make_packet_sampler<T>(brick), classify, tile, out, *planes);
     return simd::march_tile(params, simd::make_packet_sampler<T>(brick), classify, tile, out);
   });
 }
@@ -36,7 +39,9 @@ unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bric
 #else
 const char* packet_isa() { return nullptr; }
 bool packet_path_fits(const BrickView&) { return false; }
-unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView) { return 0; }
+unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView, const ProgramPlanes*) {
+  return 0;
+}
 unsigned long long march_mixed_packets(const MixParams&, const BrickView*, Rect, ImageView) { return 0; }
 #endif
 

@@ -6,6 +6,7 @@
 /// lengths). Each lane computes exactly what march_ray computes for its pixel, bit for bit.
 /// Include only from units compiled for AVX2 or AVX-512 (LIBINDEX_SIMD_WIDTH > 0).
 
+#include <type_traits>
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -255,7 +256,8 @@ struct TileRays {
 /// the tile a block (TileOrder) at a time, the block's rays that meet the brick in the lanes, until
 /// all of them have ended, and writes each finished ray's pixel. `take(rays, active, acc)` takes
 /// sample k of the `active` lanes and returns those that became opaque; `finish(acc, plane_ray,
-/// plane_t)` is a finished ray's pixel.
+/// plane_t, plane, x, y)` is the pixel of a finished ray (of pixel x, y; it ends on slice plane
+/// `plane` at plane_t, or +inf and -1).
 /// A lane whose ray ends early idles rather than taking a pixel of the next block: such a packet
 /// would sample the front of the volume in some lanes and the back in others, and share no cache
 /// line between them. Measured (2 threads, bench/RESULTS.md): draining each block took 0.63-0.93x the
@@ -272,6 +274,7 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
   vmask live = lanes_below(0);
   int pixel[kWidth];
   float plane_t[kWidth];             // the slice plane each lane's ray ends on (+inf: none)
+  int plane_index[kWidth];           // which one (-1: none)
   RayLanes<float> plane_ray[kWidth]; // and that ray, to find the plane's point when it leaves
   int next_pixel = 0, block_end = 0; // the block's pixels not yet entered: [next_pixel, block_end)
   unsigned long long samples = 0;
@@ -287,10 +290,10 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
       int x, y;
       if (!order.pixel(i, x, y)) continue;
       if (batched) {
-        plane_t[l] = 3.0e38f;
+        plane_t[l] = 3.0e38f, plane_index[l] = -1;
         if (started.meets[i]) r = started.ray(i);
       }
-      if (batched ? !started.meets[i] : !begin_ray(P, x, y, r, plane_t[l])) {
+      if (batched ? !started.meets[i] : !begin_ray(P, x, y, r, plane_t[l], plane_index[l])) {
         out.at(x, y) = {0, 0, 0, 0};
         continue;
       }
@@ -307,7 +310,7 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
   const auto leave = [&](int l) {
     int x, y;
     order.pixel(pixel[l], x, y);
-    out.at(x, y) = finish(lane(acc, l), plane_ray[l], plane_t[l]);
+    out.at(x, y) = finish(lane(acc, l), plane_ray[l], plane_t[l], plane_index[l], x, y);
   };
 
   for (int first = 0; first < pixel_count; first += kWidth) {
@@ -336,10 +339,11 @@ unsigned long long march_lanes(const MarchParams& P, Rect tile, ImageView out, c
 }
 
 /// march_tile with skipping on or off.
-template <bool kSkipping, class Sampler, class Classifier>
+template <bool kSkipping, class Sampler, class Classifier, class PlaneShader>
 unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
-                                   ImageView out) {
-  return march_lanes<kSkipping>(
+                                   ImageView out, const PlaneShader& shade_plane) {
+  int behind_planes = 0; // samples behind translucent planes, taken one ray at a time
+  const unsigned long long samples = march_lanes<kSkipping>(
       P, tile, out,
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
         if (S.prefetching) {
@@ -348,17 +352,25 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
         }
         return take_sample(P, S, classify, rays, active, acc);
       },
-      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t)
-          __attribute__((always_inline)) { return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a)); });
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int plane, int x, int y)
+          __attribute__((always_inline)) {
+            if constexpr (std::is_same_v<PlaneShader, ColormapPlanes>)
+              return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a));
+            else // a surface program: its planes may be translucent, and the ray go on behind them
+              return finish_through_planes(P, S.scalar, classify, x, y, plane_ray, plane_t, plane,
+                                           finish_ray(P, classify, a), behind_planes, shade_plane);
+          });
+  return samples + (unsigned long long)behind_planes;
 }
 
 /// Marches every pixel of `tile` in packets and writes them to `out`; returns the samples taken.
-template <class Sampler, class Classifier>
+/// `shade_plane` colours the slice planes (march.h).
+template <class Sampler, class Classifier, class PlaneShader = ColormapPlanes>
 unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Classifier& classify, Rect tile,
-                              ImageView out) {
+                              ImageView out, const PlaneShader& shade_plane = {}) {
   if (P.skip.empty_radius != nullptr && P.mode == RenderMode::direct_volume)
-    return march_tile_with<true>(P, S, classify, tile, out);
-  return march_tile_with<false>(P, S, classify, tile, out);
+    return march_tile_with<true>(P, S, classify, tile, out, shade_plane);
+  return march_tile_with<false>(P, S, classify, tile, out, shade_plane);
 }
 
 /// The layers' PacketSamplers for mix_sample.
@@ -387,9 +399,10 @@ unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSa
         }
         return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));
       },
-      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t) __attribute__((always_inline)) {
-        return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, a.color); });
-      });
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int, int, int)
+          __attribute__((always_inline)) {
+            return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, a.color); });
+          });
 }
 
 inline unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {

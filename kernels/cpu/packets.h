@@ -16,9 +16,13 @@ const char* packet_isa();
 /// True when packets can march this brick (32-bit offsets, at least 4 bytes).
 bool packet_path_fits(const BrickView& brick);
 
+struct ProgramPlanes;
+
 /// march_ray for every pixel of `tile`, simd width at a time, the same pixels bit for bit. Call only
-/// when packet_isa() is non-null, the running CPU supports it and packet_path_fits(brick).
-unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out);
+/// when packet_isa() is non-null, the running CPU supports it and packet_path_fits(brick). `planes`:
+/// the slice planes' surface program (null: the built-in planes).
+unsigned long long march_packets(const MarchParams& params, const BrickView& brick, Rect tile, ImageView out,
+                                 const ProgramPlanes* planes = nullptr);
 
 /// march_ray_mixed for every pixel of `tile` in packets, bit for bit; `bricks[i]` is layer i's.
 /// Call only when packet_isa() is non-null, the running CPU supports it and every brick fits.

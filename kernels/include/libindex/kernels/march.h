@@ -409,8 +409,31 @@ LIBINDEX_HOST_DEVICE inline bool march_samples(const MarchParams& P, const Sampl
 /// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
 /// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
 /// samples evaluated.
+/// The rest of a ray that met a slice plane (`plane_t`, index `plane`; +inf: none) with `color`
+/// gathered in front of it (premultiplied): the plane's colour from `shade_plane` under it, and
+/// behind a translucent plane the ray goes on (resume_ray) to the next plane or the far plane. MIP
+/// takes no samples behind a plane: its maximum is over the samples in front. `n` counts samples.
+template <class Sampler, class Classifier, class PlaneShader>
+LIBINDEX_HOST_DEVICE inline Vec4f finish_through_planes(const MarchParams& P, const Sampler& S,
+                                                        const Classifier& classify, int px, int py, RayLanes<float> r,
+                                                        float plane_t, int plane, Vec4f color, int& n,
+                                                        const PlaneShader& shade_plane) {
+  const bool see_through = P.mode == RenderMode::direct_volume;
+  while (plane_t < 3.0e38f) {
+    const Vec4f c = shade_plane(P, S, r, plane_t, plane);
+    color = over_plane_color(color, c);
+    if (!see_through || c.w >= 1.0f || (P.early_termination && color.w >= kOpaqueAlpha)) break;
+    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
+    RayAccum<float> acc = empty_accum();
+    acc.color = color;
+    march_samples(P, S, classify, r, acc, n);
+    color = acc.color;
+  }
+  return color;
+}
+
 /// `shade_plane` gives the slice planes' colours (ColormapPlanes: opaque; a surface program's may be
-/// translucent, and the ray then goes on behind the plane, to the next one or the far plane).
+/// translucent, and the ray then goes on behind the plane: finish_through_planes).
 template <class Sampler, class Classifier, class PlaneShader>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
                                             int py, unsigned long long& samples, const PlaneShader& shade_plane) {
@@ -420,19 +443,9 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler&
   if (!begin_ray(P, px, py, r, plane_t, plane)) return {0, 0, 0, 0};
   RayAccum<float> acc = empty_accum();
   int n = 0; // 32 bits in the loop: one register on the GPU
-  const bool opaque = march_samples(P, S, classify, r, acc, n);
-  Vec4f color = finish_ray(P, classify, acc);
-  // MIP takes no samples behind a plane: its maximum is over the samples in front.
-  const bool see_through = P.mode == RenderMode::direct_volume;
-  while (plane_t < 3.0e38f) {
-    const Vec4f c = shade_plane(P, S, r, plane_t, plane);
-    color = over_plane_color(color, c);
-    if (!see_through || c.w >= 1.0f || opaque || (P.early_termination && color.w >= kOpaqueAlpha)) break;
-    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
-    acc.color = color;
-    march_samples(P, S, classify, r, acc, n);
-    color = acc.color;
-  }
+  march_samples(P, S, classify, r, acc, n);
+  const Vec4f color =
+      finish_through_planes(P, S, classify, px, py, r, plane_t, plane, finish_ray(P, classify, acc), n, shade_plane);
   samples += (unsigned long long)n;
   return color;
 }
