@@ -6,10 +6,10 @@
 // for volumes far larger than the caches, and what does shading cost?), and BM_CpuLargeVoxelStep: the
 // large volumes at 256^3's step in voxels; BM_Mixed: two volumes mixed per
 // sample against one; BM_SampleProgram: a compiled volume sample program against the built-in
-// colormap; BM_SkipGridBuild: a new brick's macro cells on the CPU; on the GPU also BM_CudaLarge
-// (the large volumes at 1080p), BM_CudaUpload (a new brick each frame), BM_CudaFrameCopyBack (the
-// image back to the host at 1080p and 4K), BM_CudaSampleProgram and BM_CudaMixed. Needs only the
-// kernels module.
+// colormap; BM_SurfacePlanes: slice planes with and without a surface program; BM_SkipGridBuild: a new brick's macro
+// cells on the CPU; on the GPU also BM_CudaLarge (the large volumes at 1080p), BM_CudaUpload (a new brick each frame),
+// BM_CudaFrameCopyBack (the image back to the host at 1080p and 4K), BM_CudaSampleProgram and BM_CudaMixed. Needs only
+// the kernels module.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -309,6 +309,35 @@ void BM_SampleProgram(benchmark::State& state) {
   march(state, *backend, f);
 }
 BENCHMARK(BM_SampleProgram)->ArgName("program")->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// BM_SurfacePlanes: two slice planes through the volume (512^2, skipping on, ray packets): the
+/// built-in opaque planes (0), or a surface sample program that passes each plane's colour on at
+/// half opacity (1), so rays that meet a plane go on behind it, one at a time.
+void BM_SurfacePlanes(benchmark::State& state) {
+  FrameParams f = frame(true);
+  f.width = f.height = 512;
+  f.settings.plane_count = 2;
+  f.settings.planes[0] = {{0, 0, 128}, {0, 0, 1}, {0, 1, 0}, 256, 256}; // across the middle, facing the eye
+  f.settings.planes[1] = {{128, 0, 0}, {1, 0, 0}, {0, 0, 1}, 256, 256}; // lengthwise, edge on
+  f.plane_colormap = colormap_preset("grayscale", 1.0f);
+  if (state.range(0) == 1) {
+    try {
+      f.plane_program = kernels::compile_sample_program(
+          {"class Surface_sample_program {\n  NV_IDX_SURFACE_SAMPLE_PROGRAM\npublic:\n"
+           "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+           "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) {\n"
+           "    float4 c = info.sample_color;\n    c.w = 0.5f;\n    out.set_color(c);\n"
+           "    return NV_IDX_PROG_OK;\n  }\n};\n",
+           "bench_surface.xac", 1, kernels::ProgramTarget::surface});
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+      return;
+    }
+  }
+  auto backend = kernels::make_cpu_backend(true);
+  march(state, *backend, f);
+}
+BENCHMARK(BM_SurfacePlanes)->ArgName("program")->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 /// The CUDA backend, or a skip that says why there is none. With the GPU paths that wait for
 /// their first run on a device (programs, mixes) turned on, so that they are measured.
