@@ -319,7 +319,7 @@ void BM_SurfacePlanes(benchmark::State& state) {
   f.settings.plane_count = 2;
   f.settings.planes[0] = {{0, 0, 128}, {0, 0, 1}, {0, 1, 0}, 256, 256}; // across the middle, facing the eye
   f.settings.planes[1] = {{128, 0, 0}, {1, 0, 0}, {0, 0, 1}, 256, 256}; // lengthwise, edge on
-  f.plane_colormap = colormap_preset("grayscale", 1.0f);
+  f.plane_colormaps.fill(colormap_preset("grayscale", 1.0f));
   if (state.range(0) == 1) {
     try {
       f.plane_program = kernels::compile_sample_program(

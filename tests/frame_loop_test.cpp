@@ -880,7 +880,8 @@ TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
 }
 
 TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
-  SceneSpec spec = volumes_scene("a_group slices", 0, false, 32);
+  // Two planes in two groups, each under a colormap of its own (IndeX draws each plane so).
+  SceneSpec spec = volumes_scene("a_group slices lengthwise", 0, false, 32);
   spec.overrides = {{"app::scene::slices::type", "static_scene_group"},
                     {"app::scene::slices::children", "slice_cmap cut"},
                     {"app::scene::slice_cmap::type", "colormap"},
@@ -890,21 +891,35 @@ TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
                     {"app::scene::cut::point", "0 0 14.5"},
                     {"app::scene::cut::normal", "0 0 1"},
                     {"app::scene::cut::up", "0 1 0"},
-                    {"app::scene::cut::extent", "32 32"}};
+                    {"app::scene::cut::extent", "32 32"},
+                    {"app::scene::lengthwise::type", "static_scene_group"},
+                    {"app::scene::lengthwise::children", "long_cmap along"},
+                    {"app::scene::long_cmap::type", "colormap"},
+                    {"app::scene::long_cmap::preset", "viridis"},
+                    {"app::scene::long_cmap::domain", "0 1"},
+                    {"app::scene::along::type", "plane"},
+                    {"app::scene::along::point", "20.5 0 0"},
+                    {"app::scene::along::normal", "1 0 0"},
+                    {"app::scene::along::up", "0 0 1"},
+                    {"app::scene::along::extent", "32 32"}};
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
-  ASSERT_EQ(head.state().view.scene.planes.size(), 1u);
+  ASSERT_EQ(head.state().view.scene.planes.size(), 2u);
   const Image image = head.render(head.state().frame);
   const SceneView view = build_scene(spec, false);
-  ASSERT_TRUE(view.scene.plane_colormap);
+  ASSERT_EQ(view.scene.plane_colormaps.size(), 2u);
   Session alone(MPI_COMM_SELF, quiet());
   alone.set_volume(view.volume);
   FrameParams through_own = view.frame;
-  through_own.plane_colormap = view.scene.plane_colormap->colormap;
+  through_own.plane_colormaps[0] = view.scene.plane_colormaps[0]->colormap;
+  through_own.plane_colormaps[1] = view.scene.plane_colormaps[1]->colormap;
   const Image expected = alone.render_frame(through_own);
   int opaque = 0;
   for (const Vec4f& p : expected.pixels()) opaque += p.w == 1.0f;
-  EXPECT_GT(opaque, 300) << "the plane must show";
+  EXPECT_GT(opaque, 300) << "the planes must show";
   EXPECT_LE(max_difference(image, expected), 1e-5f);
   EXPECT_GT(max_difference(image, alone.render_frame(view.frame)), 0.1f) << "not through the volume's magma";
+  FrameParams one_colormap = through_own;
+  one_colormap.plane_colormaps[1] = one_colormap.plane_colormaps[0];
+  EXPECT_GT(max_difference(image, alone.render_frame(one_colormap)), 0.1f) << "each plane through its own";
 }

@@ -57,17 +57,11 @@ class GraphWalker {
  public:
   GraphWalker(const std::map<std::string, SceneNode>& nodes, SceneDescription& scene) : nodes_(nodes), scene_(scene) {}
 
-  /// The planes' colormap from the first plane with a colormap node in scope; a later plane with
-  /// another one is drawn through the first's, and says so.
-  void take_plane_colormap(const SceneNode& plane, const SceneAttributes& state) {
-    if (state.colormap_id.empty()) return; // the volumes' own
-    if (!scene_.plane_colormap) {
-      scene_.plane_colormap = PlaneColormap{state.colormap, state.colormap_id, state.colormap_domain_given};
-    } else if (scene_.plane_colormap->id != state.colormap_id) {
-      scene_.warnings.push_back(type_value(plane).where() + ": drawn through colormap '" + scene_.plane_colormap->id +
-                                "', not '" + state.colormap_id +
-                                "' (libindex shows every plane through one colormap: the first plane's)");
-    }
+  /// The colormap node in scope at the plane just added (none: the volumes' own).
+  void take_plane_colormap(const SceneAttributes& state) {
+    scene_.plane_colormaps.emplace_back();
+    if (!state.colormap_id.empty())
+      scene_.plane_colormaps.back() = PlaneColormap{state.colormap, state.colormap_id, state.colormap_domain_given};
   }
 
   /// The planes' surface program from the first plane with one in scope; a later plane with
@@ -131,7 +125,7 @@ class GraphWalker {
         } else if (scene_.planes.size() < size_t(kMaxSlicePlanes)) {
           scene_.planes.push_back(placed.is_identity() ? build_plane(node)
                                                        : detail::transform_plane(build_plane(node), placed));
-          take_plane_colormap(node, state);
+          take_plane_colormap(state);
           take_plane_program(node, state);
         } else
           scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +

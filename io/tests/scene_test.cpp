@@ -738,11 +738,14 @@ TEST(Scene, ARegionOfInterestPlanesColormapAndLightAsIndeXsSeismicScenesWriteThe
   EXPECT_EQ(r.scaling, (Vec3f{1, 1, 2}));
   // Both planes show the values through the colormap in scope at them, not the volume's.
   ASSERT_EQ(s.planes.size(), 2u);
-  ASSERT_TRUE(s.plane_colormap);
-  EXPECT_EQ(s.plane_colormap->id, "plane_cmap");
-  EXPECT_TRUE(s.plane_colormap->domain_given);
-  EXPECT_EQ(s.plane_colormap->colormap.domain_min, 0.37f);
-  EXPECT_EQ(s.plane_colormap->colormap.entries, colormap_preset("grayscale").entries);
+  ASSERT_EQ(s.plane_colormaps.size(), 2u);
+  for (const auto& c : s.plane_colormaps) {
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, "plane_cmap");
+    EXPECT_TRUE(c->domain_given);
+    EXPECT_EQ(c->colormap.domain_min, 0.37f);
+    EXPECT_EQ(c->colormap.entries, colormap_preset("grayscale").entries);
+  }
   EXPECT_EQ(s.volumes.front().colormap_id, "cmap");
   {
     // Planes after the volume's colormap and no other: the volume's (a client's edit reaches them).
@@ -751,16 +754,19 @@ TEST(Scene, ARegionOfInterestPlanesColormapAndLightAsIndeXsSeismicScenesWriteThe
               "app::scene::cmap::preset = viridis\n" +
               kRawVolume + planes_group);
     const SceneDescription same = g.load();
-    ASSERT_TRUE(same.plane_colormap);
-    EXPECT_EQ(same.plane_colormap->id, same.volumes.front().colormap_id);
+    ASSERT_EQ(same.plane_colormaps.size(), 1u);
+    ASSERT_TRUE(same.plane_colormaps[0]);
+    EXPECT_EQ(same.plane_colormaps[0]->id, same.volumes.front().colormap_id);
   }
   {
     // A plane with no colormap in scope: the volumes' own.
     Fixture g("app::scene::root::children = vol along\n" + kRawVolume + planes_group);
-    EXPECT_FALSE(g.load().plane_colormap);
+    const SceneDescription none = g.load();
+    ASSERT_EQ(none.plane_colormaps.size(), 1u);
+    EXPECT_FALSE(none.plane_colormaps[0]);
   }
   {
-    // Planes under two colormaps: all are drawn through the first, and the second says so.
+    // Planes under two colormaps: each through its own, as IndeX draws them, and no warning.
     Fixture g("app::scene::root::children = vol surfaces other\n"
               "app::scene::other::type = static_scene_group\n"
               "app::scene::other::children = cmap across2\n"
@@ -773,9 +779,12 @@ TEST(Scene, ARegionOfInterestPlanesColormapAndLightAsIndeXsSeismicScenesWriteThe
               "app::scene::across2::extent = 4 3\n" +
               kRawVolume + planes_group);
     const SceneDescription two = g.load();
-    EXPECT_EQ(two.plane_colormap->id, "plane_cmap");
-    ASSERT_EQ(two.warnings.size(), 2u);
-    EXPECT_CONTAINS_ALL(two.warnings[1], "across2::type", "drawn through colormap 'plane_cmap', not 'cmap'");
+    ASSERT_EQ(two.plane_colormaps.size(), 3u);
+    EXPECT_EQ(two.plane_colormaps[0]->id, "plane_cmap");
+    EXPECT_EQ(two.plane_colormaps[1]->id, "plane_cmap");
+    EXPECT_EQ(two.plane_colormaps[2]->id, "cmap");
+    EXPECT_EQ(two.plane_colormaps[2]->colormap.entries, colormap_preset("viridis").entries);
+    ASSERT_EQ(two.warnings.size(), 1u) << "the light's only";
   }
 }
 

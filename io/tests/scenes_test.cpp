@@ -79,8 +79,11 @@ TEST(Scenes, SlicesGridRunsASurfaceProgramOnBothPlanes) {
   EXPECT_EQ(s.plane_program->buffers.at(0).size(), 24u); // spacing, width, colour, padding
   ASSERT_EQ(s.plane_program_slots.size(), 1u);
   EXPECT_EQ(s.plane_program_slots[0].volume, std::optional<size_t>(0));
-  ASSERT_TRUE(s.plane_colormap);
-  EXPECT_EQ(s.plane_colormap->id, "plane_cmap");
+  ASSERT_EQ(s.plane_colormaps.size(), 2u);
+  for (const auto& c : s.plane_colormaps) {
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, "plane_cmap");
+  }
 }
 
 TEST(Scenes, TwoFieldsShareOneGrid) {

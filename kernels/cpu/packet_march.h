@@ -355,7 +355,7 @@ unsigned long long march_tile_with(const MarchParams& P, const Sampler& S, const
       [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int plane, int x, int y)
           __attribute__((always_inline)) {
             if constexpr (std::is_same_v<PlaneShader, ColormapPlanes>)
-              return over_plane(P, S, plane_ray, plane_t, finish_ray(P, classify, a));
+              return over_plane(P, S, plane_ray, plane_t, plane, finish_ray(P, classify, a));
             else // a surface program: its planes may be translucent, and the ray go on behind them
               return finish_through_planes(P, S.scalar, classify, x, y, plane_ray, plane_t, plane,
                                            finish_ray(P, classify, a), behind_planes, shade_plane);
@@ -399,10 +399,10 @@ unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSa
         }
         return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));
       },
-      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int, int, int)
-          __attribute__((always_inline)) {
-            return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, a.color); });
-          });
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int plane, int,
+          int) __attribute__((always_inline)) {
+        return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, plane, a.color); });
+      });
 }
 
 inline unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {

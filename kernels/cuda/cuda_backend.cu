@@ -292,13 +292,13 @@ class CudaBackend final : public Backend {
     stats.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
 
-  /// The frame's own colormap for the planes (make_march_params left the host's in P) copied to
-  /// device memory; without one P keeps the volume's, already there.
+  /// Each plane's own colormap (make_march_params left the host's in P) copied to device memory; a
+  /// plane without one keeps the volume's, already there.
   void planes_colormap_on_device(MarchParams& P, const FrameParams& frame) {
-    if (frame.plane_colormap && P.plane_count > 0)
-      P.plane_colormap = device_colormap(*frame.plane_colormap, plane_colormap_);
-    else
-      P.plane_colormap = P.colormap;
+    for (int i = 0; i < kMaxSlicePlanes; ++i) {
+      const auto& own = frame.plane_colormaps[size_t(i)];
+      P.plane_colormaps[i] = own && i < P.plane_count ? device_colormap(*own, plane_colormaps_[i]) : P.colormap;
+    }
   }
 
   /// `m` with its entries copied into `into` (colormap_ unless said), device memory, for one frame.
@@ -568,7 +568,7 @@ class CudaBackend final : public Backend {
   cudaArray_t colormap_array_ = nullptr;
   cudaTextureObject_t colormap_texture_ = 0;
   std::vector<Vec4f> colormap_uploaded_;
-  DeviceBuffer<Vec4f> colormap_, plane_colormap_, image_;
+  DeviceBuffer<Vec4f> colormap_, plane_colormaps_[kMaxSlicePlanes], image_;
   DeviceBuffer<uint8_t> empty_radius_;
   DeviceBuffer<unsigned long long> counter_;
   long long uploaded_cells_ = -1; ///< the SkipCells version empty_radius_ holds

@@ -59,8 +59,11 @@ MarchParams make_march_params(const BrickView& brick, const FrameParams& frame, 
     P.plane_clip = P.clip; // the whole brick, before the occupied box narrows the samples' range
   }
   // Host memory: a GPU backend puts a device copy in its place (the volume's own is one already).
-  P.plane_colormap = frame.plane_colormap ? frame.plane_colormap->view() : colormap;
-  require(P.plane_colormap.size >= 1, "the planes' colormap has no entries");
+  for (int i = 0; i < kMaxSlicePlanes; ++i) {
+    const auto& own = frame.plane_colormaps[size_t(i)];
+    P.plane_colormaps[i] = own ? own->view() : colormap;
+    require(P.plane_colormaps[i].size >= 1, "a plane's colormap has no entries");
+  }
   // No sample outside the occupied cells contributes: rays start and end at their box (the same
   // samples, on the same lattice, so the image does not change).
   if (P.skip.empty_radius && P.mode == RenderMode::direct_volume) P.clip = intersect(P.clip, P.skip.occupied);

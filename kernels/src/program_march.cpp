@@ -48,10 +48,10 @@ ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const
                            float (*fetch)(const void*, float, float, float, int))
     : ProgramFrame(frame, P, brick, volume, fetch, *frame.program, frame.program_slots, P.colormap) {}
 
-std::unique_ptr<ProgramFrame> ProgramFrame::for_planes(const FrameParams& frame, const MarchParams& P,
-                                                       const BrickView& brick, const void* volume,
-                                                       float (*fetch)(const void*, float, float, float, int)) {
-  ColormapView planes = P.plane_colormap;
+std::unique_ptr<ProgramFrame> ProgramFrame::for_plane(const FrameParams& frame, const MarchParams& P, int plane,
+                                                      const BrickView& brick, const void* volume,
+                                                      float (*fetch)(const void*, float, float, float, int)) {
+  ColormapView planes = P.plane_colormaps[plane];
   planes.mode = BoundaryMode::clamp_to_edge; // as plane_color reads it
   FrameParams own = frame;
   own.program_slots = frame.plane_program_slots; // program_frame_abi reads the slots from the frame
@@ -108,7 +108,7 @@ bool& ProgramPlanes::running() {
   return flag;
 }
 
-Vec4f ProgramPlanes::run(Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
+Vec4f ProgramPlanes::run(const ProgramFrame& frame, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
   const Vec3f scene = p * scaling + translation;
   LibindexXacSample s{};
   store(s.object, p);
@@ -120,7 +120,7 @@ Vec4f ProgramPlanes::run(Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal)
   store(s.normal, dot(normal, dir) > 0.0f ? normal * -1.0f : normal);
   float c[4] = {0, 0, 0, 0};
   running() = true;
-  const int code = execute(&frame->abi, &s, c);
+  const int code = execute(&frame.abi, &s, c);
   running() = false;
   if (code != 0) return {0, 0, 0, 0}; // discarded: the plane is not there
   const auto unit = [](float v) { return v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f; };

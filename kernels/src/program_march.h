@@ -84,11 +84,11 @@ struct ProgramFrame {
   /// The frame's volume sample program (frame.program, its slots and the volume's colormap).
   ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                float (*fetch)(const void*, float, float, float, int));
-  /// The slice planes' surface sample program (frame.plane_program, its slots, and the planes'
-  /// colormap as the volume's).
-  static std::unique_ptr<ProgramFrame> for_planes(const FrameParams& frame, const MarchParams& P,
-                                                  const BrickView& brick, const void* volume,
-                                                  float (*fetch)(const void*, float, float, float, int));
+  /// The slice planes' surface sample program (frame.plane_program, its slots) on plane `plane`,
+  /// whose colormap it reads as the volume's.
+  static std::unique_ptr<ProgramFrame> for_plane(const FrameParams& frame, const MarchParams& P, int plane,
+                                                 const BrickView& brick, const void* volume,
+                                                 float (*fetch)(const void*, float, float, float, int));
   ProgramFrame(const ProgramFrame&) = delete;
   ProgramFrame& operator=(const ProgramFrame&) = delete;
 
@@ -118,7 +118,7 @@ struct ProgramClassifier {
 /// colormap gives it) and its normal; transparent where it discards the point. `running` is set on
 /// the calling thread while the program runs, so a fault can be laid at the right program's door.
 struct ProgramPlanes {
-  const ProgramFrame* frame;
+  const ProgramFrame* frames[kMaxSlicePlanes]; ///< by plane (ProgramFrame::for_plane)
   LibindexXacExecute execute;
   Vec3f scaling, translation; ///< voxel to scene
 
@@ -127,9 +127,9 @@ struct ProgramPlanes {
   template <class Sampler>
   Vec4f operator()(const MarchParams& P, const Sampler& S, const RayLanes<float>& r, float t, int plane) const {
     const Vec3f p = ray_point(r, t);
-    return run(p, t, r.dir, plane_color(P, S, p, false), P.planes[plane].normal);
+    return run(*frames[plane], p, t, r.dir, plane_color(P, S, p, plane, false), P.planes[plane].normal);
   }
-  Vec4f run(Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
+  Vec4f run(const ProgramFrame& frame, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
 };
 
 } // namespace libindex::kernels

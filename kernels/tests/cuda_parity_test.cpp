@@ -88,8 +88,9 @@ TEST_F(CudaParity, SlicePlanesMatchTheCpu) {
   int opaque = 0;
   for (const Vec4f& p : a.pixels()) opaque += p.w == 1.0f;
   EXPECT_GT(opaque, 50) << "the planes must show";
-  // Through a colormap of their own (copied to the device beside the volume's).
-  f.plane_colormap = colormap_preset("magma", 1.0f);
+  // Through colormaps of their own, one each (copied to the device beside the volume's).
+  f.plane_colormaps[0] = colormap_preset("magma", 1.0f);
+  f.plane_colormaps[1] = colormap_preset("grayscale", 1.0f);
   const Image own = render_whole(*cpu_, vol, f);
   EXPECT_GT(max_abs_difference(a, own), 0.05f) << "the planes' own colormap shows";
   EXPECT_LE(max_abs_difference(own, render_whole(*cuda_, vol, f)), 1e-5f);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Slice planes: the volume's values on the plane through the colormap (the volume's, or the planes'
+// Slice planes: the volume's values on the plane through the colormap (the volume's, or each plane's
 // own), opaque; the volume in front
 // of a plane composited over it, behind it hidden; one brick shows each point of a plane, so bricks
 // composited in visibility order equal one brick.
@@ -52,7 +52,7 @@ TEST(Planes, AnObliquePlaneShowsTheVolumeSampledOnIt) {
   own.domain_min = 0.35f, own.domain_max = 0.65f;
   for (const bool own_colormap : {false, true})
     for (bool packets : {true, false}) {
-      if (own_colormap) f.plane_colormap = own;
+      if (own_colormap) f.plane_colormaps[0] = own;
       const Colormap& shows = own_colormap ? own : f.colormap;
       const Image img = render_whole(*cpu(packets), vol, f);
       int shown = 0;
@@ -81,6 +81,41 @@ TEST(Planes, AnObliquePlaneShowsTheVolumeSampledOnIt) {
         }
       EXPECT_GT(shown, 200) << "the plane must cover a good part of the image";
     }
+}
+
+TEST(Planes, EachPlaneShowsTheValuesThroughItsOwnColormap) {
+  // Two planes facing the camera side by side (x < 12 at z = 11.3, x > 12 at z = 7.7), each with a
+  // colormap of its own, over a volume that shows nothing: each pixel is its plane's colormap at
+  // the value there.
+  const Brick vol = lumpy({24, 16, 16});
+  FrameParams f = ortho_down_z(24, 16, 40, 24, 48, 32);
+  f.colormap = colormap_preset("viridis", 0.0f);
+  f.settings.plane_count = 2;
+  f.settings.planes[0] = {{0, 0, 11.3f}, {0, 0, 1}, {0, 1, 0}, 12, 16};
+  f.settings.planes[1] = {{12, 0, 7.7f}, {0, 0, 1}, {0, 1, 0}, 12, 16};
+  Colormap left = colormap_preset("grayscale", 1.0f), right = colormap_preset("magma", 1.0f);
+  left.domain_min = right.domain_min = 0.2f, left.domain_max = right.domain_max = 0.8f;
+  f.plane_colormaps[0] = left, f.plane_colormaps[1] = right;
+  const auto sampler = kernels::make_dense_sampler(whole_view(vol), vol.data<float>());
+  for (bool packets : {true, false}) {
+    const Image img = render_whole(*cpu(packets), vol, f);
+    int shown[2] = {0, 0};
+    for (int py = 0; py < f.height; ++py)
+      for (int px = 0; px < f.width; ++px) {
+        const Ray ray = camera_ray(f.camera, camera_frame(f.camera), px, py, f.width, f.height);
+        const int plane = ray.origin.x < 12 ? 0 : 1;
+        const float z = f.settings.planes[plane].point.z;
+        const Vec3f hit = ray.origin + ray.dir * ((ray.origin.z - z) / -ray.dir.z);
+        if (std::fabs(hit.x - 12) < 0.3f || hit.y < 0.3f || hit.y > 15.7f || hit.x < 0.3f || hit.x > 23.7f) continue;
+        const Vec4f want = table_colour(plane == 0 ? left : right, sampler.value(hit)), got = img.at(px, py);
+        ASSERT_NEAR(got.x, want.x, 1e-4f) << px << " " << py << " plane " << plane << " packets " << packets;
+        ASSERT_NEAR(got.y, want.y, 1e-4f) << px << " " << py;
+        ASSERT_NEAR(got.z, want.z, 1e-4f) << px << " " << py;
+        ++shown[plane];
+      }
+    EXPECT_GT(shown[0], 300);
+    EXPECT_GT(shown[1], 300);
+  }
 }
 
 TEST(Planes, TheVolumeInFrontIsOverThePlaneAndBehindItHidden) {

@@ -46,7 +46,7 @@ FrameParams plane_across_z(Vec3i size, float z) {
   f.settings.planes[0] = {{0, 0, z}, {0, 0, 1}, {0, 1, 0}, float(size.x), float(size.y)};
   Colormap planes = colormap_preset("viridis", 1.0f);
   planes.domain_min = 0.1f, planes.domain_max = 0.9f;
-  f.plane_colormap = planes;
+  f.plane_colormaps[0] = planes;
   return f;
 }
 
@@ -114,7 +114,7 @@ TEST(SurfacePrograms, ATranslucentPlaneShowsTheVolumeBehindIt) {
   front.settings.region_of_interest.lo.z = 11.1f, behind.settings.region_of_interest.hi.z = 11.1f;
   const Image in_front = render(vol, front), in_back = render(vol, behind);
   const auto sampler = kernels::make_dense_sampler(whole_view(vol), vol.data<float>());
-  ColormapView planes = f.plane_colormap->view();
+  ColormapView planes = f.plane_colormaps[0]->view();
   planes.mode = BoundaryMode::clamp_to_edge;
   for (int py = 1; py < f.height - 1; ++py)
     for (int px = 1; px < f.width - 1; ++px) {

@@ -116,13 +116,19 @@ void set_plane_appearance(const SceneView& view, size_t index, FrameParams& fram
       else if (*s.volume == index) // the volume under the planes: this brick's own voxels
         frame.plane_program_slots.push_back({s.slot, BrickView{}, frame.colormap});
     }
-  const auto& planes = view.scene.plane_colormap;
-  frame.plane_colormap.reset();
-  if (!planes || planes->id == view.scene.volumes.at(index).colormap_id) return;
-  frame.plane_colormap = planes->colormap;
-  if (!planes->domain_given)
-    frame.plane_colormap->domain_min = frame.colormap.domain_min,
-    frame.plane_colormap->domain_max = frame.colormap.domain_max;
+  const auto& scene_planes = view.scene.plane_colormaps;
+  const std::string& volume_colormap = view.scene.volumes.at(index).colormap_id;
+  for (size_t i = 0; i < frame.plane_colormaps.size(); ++i) {
+    auto& own = frame.plane_colormaps[i];
+    own.reset();
+    // A plane beyond the scene's (a client's) takes the first scene plane's colormap.
+    if (scene_planes.empty()) continue;
+    const auto& scene_plane = i < scene_planes.size() ? scene_planes[i] : scene_planes.front();
+    if (!scene_plane || scene_plane->id == volume_colormap) continue; // the volume's, as a client edits it
+    own = scene_plane->colormap;
+    if (!scene_plane->domain_given)
+      own->domain_min = frame.colormap.domain_min, own->domain_max = frame.colormap.domain_max;
+  }
 }
 
 Box3f volume_scene_box(const SceneView& view, size_t index) {

@@ -3,6 +3,7 @@
 /// \file Everything that describes one frame, except the data: camera, colormap, render settings.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -117,9 +118,10 @@ struct FrameParams {
   /// The scene elements mapped to the program's slots. The session fills in the volumes' voxels on
   /// its own rank; like the program, ops never carry them.
   std::vector<ProgramSlot> program_slots;
-  /// The colormap the slice planes show the volume's values through (IndeX: the colormap in scope
-  /// at the plane node); none: the volume's own. Each rank takes it from its copy of the scene.
-  std::optional<Colormap> plane_colormap;
+  /// The colormap each slice plane shows the volume's values through, by plane (IndeX: the colormap
+  /// in scope at the plane node); none: the volume's own. Each rank takes them from its copy of the
+  /// scene.
+  std::array<std::optional<Colormap>, kMaxSlicePlanes> plane_colormaps;
   /// The surface sample program the slice planes run (IndeX: the `rendering_kernel_program` with
   /// target surface_sample_program in scope at the plane nodes): when set, it colours each point
   /// where a ray meets a plane, from the plane's own colour there; its alpha makes the plane

@@ -42,9 +42,10 @@ void compile_programs(SceneView& view);
 /// sampling distance, shading and placement. Index 0 is `shown` itself.
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown);
 /// Sets how the planes look in `frame`, the frame of volume `index`:
-/// - plane_colormap: the scene's planes' colormap when it is another node than the volume's
-///   colormap (with the volume's domain where that node gives none); else none, so the planes
-///   follow the volume's colormap as a client edits it;
+/// - plane_colormaps: each plane's colormap in the scene when it is another node than the volume's
+///   colormap (with the volume's domain where that node gives none); else none, so the plane
+///   follows the volume's colormap as a client edits it. A plane beyond the scene's (a client's)
+///   takes the first scene plane's;
 /// - plane_program and its slots: the planes' surface program, its colormap slots, and a slot
 ///   mapped to volume `index` itself (a slot mapped to another volume stays unmapped here).
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame);

@@ -155,10 +155,9 @@ struct SceneDescription {
   /// `plane` nodes (at most kMaxSlicePlanes; more are ignored with a warning), scene object space:
   /// render_settings places them with the scene's scaling and translation.
   std::vector<SlicePlane> planes;
-  /// The colormap in scope at the first plane node, if any: the planes show the volumes' values
-  /// through it (IndeX gives each plane the colormap in scope at it; libindex one for all planes,
-  /// and warns when another plane has another). None: each volume's own.
-  std::optional<PlaneColormap> plane_colormap;
+  /// The colormap in scope at each plane node, by plane (as `planes`): the plane shows the volumes'
+  /// values through it, as IndeX does. None (no colormap node in scope): each volume's own.
+  std::vector<std::optional<PlaneColormap>> plane_colormaps;
   /// The surface sample program in scope at the first plane node that has one, with the buffers and
   /// mapping in scope there (IndeX runs each plane's own; libindex this one for all planes, and
   /// warns when another plane has another or none).

@@ -31,8 +31,8 @@ struct MarchParams {
   SkipGridView skip;
   int plane_count = 0; ///< slice planes (scene space), direct volume rendering only
   SlicePlane planes[kMaxSlicePlanes];
-  Box3f plane_clip;            ///< voxel space: where this brick shows planes (half-open)
-  ColormapView plane_colormap; ///< what the planes show the values through (FrameParams::plane_colormap)
+  Box3f plane_clip;                              ///< voxel space: where this brick shows planes (half-open)
+  ColormapView plane_colormaps[kMaxSlicePlanes]; ///< what each plane shows the values through
 };
 static_assert(std::is_trivially_copyable_v<MarchParams>);
 
@@ -354,12 +354,12 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_ray(const MarchParams& P, const Classif
   return {c.x * c.w, c.y * c.w, c.z * c.w, c.w};
 }
 
-/// A slice plane's own colour where a ray meets it (straight RGBA): the volume's value there through
-/// the planes' colormap's table (edge colours outside the domain). `opaque`: alpha 1, as libindex
-/// draws planes without a surface program.
+/// Slice plane `plane`'s own colour where a ray meets it (straight RGBA): the volume's value there
+/// through the plane's colormap's table (edge colours outside the domain). `opaque`: alpha 1, as
+/// libindex draws planes without a surface program.
 template <class Sampler>
-LIBINDEX_HOST_DEVICE inline Vec4f plane_color(const MarchParams& P, const Sampler& S, Vec3f p, bool opaque) {
-  ColormapView table = P.plane_colormap;
+LIBINDEX_HOST_DEVICE inline Vec4f plane_color(const MarchParams& P, const Sampler& S, Vec3f p, int plane, bool opaque) {
+  ColormapView table = P.plane_colormaps[plane];
   table.mode = BoundaryMode::clamp_to_edge;
   const Vec4f c = colormap_lookup(table, S.value(p));
   return {c.x, c.y, c.z, opaque ? 1.0f : c.w};
@@ -370,8 +370,8 @@ LIBINDEX_HOST_DEVICE inline Vec4f plane_color(const MarchParams& P, const Sample
 struct ColormapPlanes {
   template <class Sampler>
   LIBINDEX_HOST_DEVICE Vec4f operator()(const MarchParams& P, const Sampler& S, const RayLanes<float>& r, float t,
-                                        int /*plane*/) const {
-    return plane_color(P, S, ray_point(r, t), true);
+                                        int plane) const {
+    return plane_color(P, S, ray_point(r, t), plane, true);
   }
 };
 
@@ -381,13 +381,13 @@ LIBINDEX_HOST_DEVICE inline Vec4f over_plane_color(Vec4f color, Vec4f c) {
   return {color.x + w * c.x, color.y + w * c.y, color.z + w * c.z, color.w + w};
 }
 
-/// What a ray that ends on a slice plane at `plane_t` leaves: its colour over the plane's (opaque
-/// planes: nothing behind them shows).
+/// What a ray that ends on slice plane `plane` at `plane_t` leaves: its colour over the plane's
+/// (opaque planes: nothing behind them shows).
 template <class Sampler>
 LIBINDEX_HOST_DEVICE inline Vec4f over_plane(const MarchParams& P, const Sampler& S, const RayLanes<float>& r,
-                                             float plane_t, Vec4f color) {
+                                             float plane_t, int plane, Vec4f color) {
   if (!(plane_t < 3.0e38f)) return color;
-  return over_plane_color(color, plane_color(P, S, ray_point(r, plane_t), true));
+  return over_plane_color(color, plane_color(P, S, ray_point(r, plane_t), plane, true));
 }
 
 /// Takes the samples left on a started ray into `acc`, jumping over empty macro cells; true when

@@ -101,7 +101,8 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
   const MarchParams& P = M.lattice;
   RayLanes<float> r;
   float plane_t;
-  if (!begin_ray(P, px, py, r, plane_t)) return {0, 0, 0, 0};
+  int plane;
+  if (!begin_ray(P, px, py, r, plane_t, plane)) return {0, 0, 0, 0};
   Vec4f o{0, 0, 0, 0};
   int n = 0;
   for (;; ++r.k) {
@@ -114,7 +115,7 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
     if (P.early_termination && o.w >= kOpaqueAlpha) break;
   }
   samples += (unsigned long long)n;
-  return S.visit(0, [&](const auto& sampler) { return over_plane(P, sampler, r, plane_t, o); });
+  return S.visit(0, [&](const auto& sampler) { return over_plane(P, sampler, r, plane_t, plane, o); });
 }
 
 /// One sampler per layer, each of its layer's voxel type: `Sampler<T>` is DenseSampler (host or
