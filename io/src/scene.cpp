@@ -371,6 +371,18 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
                                "not mixed per sample");
       break;
     }
+  // Volumes mixed per sample march together (kernels/mix.h), and that march draws the planes through
+  // their colormaps only.
+  if (scene.plane_program)
+    for (size_t i = 0; i < scene.volumes.size(); ++i)
+      if (leads[i] != i) {
+        scene.warnings.push_back(type_value(scene.nodes.at(scene.plane_program->id)).where() +
+                                 ": not run where volumes are mixed per sample ('" + scene.volumes[leads[i]].id +
+                                 "' and '" + scene.volumes[i].id +
+                                 "'): the planes there show their colormaps (libindex runs surface programs on the "
+                                 "planes of volumes drawn alone)");
+        break;
+      }
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
 }

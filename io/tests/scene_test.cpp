@@ -848,6 +848,34 @@ TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
   }
 }
 
+TEST(Scene, ASurfaceProgramWhereVolumesAreMixedSaysItIsNotRun) {
+  Fixture f("app::scene::root::children = a b surfaces\n"
+            "app::scene::a::type = sparse_volume\n"
+            "app::scene::a::importer = synthetic\n"
+            "app::scene::a::generator = sphere\n"
+            "app::scene::a::size = 8\n"
+            "app::scene::b::type = sparse_volume\n"
+            "app::scene::b::importer = synthetic\n"
+            "app::scene::b::generator = marschner-lobb\n"
+            "app::scene::b::size = 8\n"
+            "app::scene::surfaces::type = static_scene_group\n"
+            "app::scene::surfaces::children = grid across\n"
+            "app::scene::grid::type = rendering_kernel_program\n" // 13
+            "app::scene::grid::target = surface_sample_program\n"
+            "app::scene::grid::source_string = // grid lines\n"
+            "app::scene::across::type = plane\n"
+            "app::scene::across::point = 0 0 4\n"
+            "app::scene::across::normal = 0 0 1\n"
+            "app::scene::across::up = 0 1 0\n"
+            "app::scene::across::extent = 8 8\n");
+  const SceneDescription s = f.load();
+  ASSERT_EQ(mix_leads(s), (std::vector<size_t>{0, 0}));
+  ASSERT_TRUE(s.plane_program);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0].rfind(f.at(13) + ":", 0), 0u) << s.warnings[0];
+  EXPECT_CONTAINS_ALL(s.warnings[0], "mixed per sample ('a' and 'b')", "show their colormaps");
+}
+
 TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {
   Fixture f("app::scene::root::children = vol slice tilted\n" + kRawVolume +
             "app::scene::slice::type = plane\n"
