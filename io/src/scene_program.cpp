@@ -210,23 +210,22 @@ void drop_disabled_volumes(SceneDescription& scene) {
   for (size_t i = 0; i < volumes.size(); ++i)
     if (volumes[i].enabled || volumes[i].drawn_by_program)
       index[i] = kept.size(), kept.push_back(std::move(volumes[i]));
+  // Slots that map a dropped volume go (only a dropped volume's program maps one; none lies under
+  // the planes); the others take the kept volumes' new indices.
+  const auto renumber = [&](std::vector<ProgramSlotDesc>& slots) {
+    std::vector<ProgramSlotDesc> left;
+    for (ProgramSlotDesc& s : slots) {
+      if (s.volume && index[*s.volume] == SIZE_MAX) continue;
+      if (s.volume) s.volume = index[*s.volume];
+      left.push_back(std::move(s));
+    }
+    slots = std::move(left);
+  };
   for (VolumeDesc& v : kept) {
     if (v.drawn_by_program) v.drawn_by_program = index[*v.drawn_by_program]; // an enabled volume: kept
-    std::vector<ProgramSlotDesc> slots;
-    for (ProgramSlotDesc& s : v.program_slots) {
-      if (s.volume && index[*s.volume] == SIZE_MAX) continue; // only a dropped volume's program maps those
-      if (s.volume) s.volume = index[*s.volume];
-      slots.push_back(std::move(s));
-    }
-    v.program_slots = std::move(slots);
+    renumber(v.program_slots);
   }
-  std::vector<ProgramSlotDesc> plane_slots;
-  for (ProgramSlotDesc& s : scene.plane_program_slots) {
-    if (s.volume && index[*s.volume] == SIZE_MAX) continue; // a dropped volume is not under the planes
-    if (s.volume) s.volume = index[*s.volume];
-    plane_slots.push_back(std::move(s));
-  }
-  scene.plane_program_slots = std::move(plane_slots);
+  renumber(scene.plane_program_slots);
   volumes = std::move(kept);
 }
 
