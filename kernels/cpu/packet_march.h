@@ -6,10 +6,10 @@
 /// lengths). Each lane computes exactly what march_ray computes for its pixel, bit for bit.
 /// Include only from units compiled for AVX2 or AVX-512 (LIBINDEX_SIMD_WIDTH > 0).
 
-#include <type_traits>
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <type_traits>
 
 #include "libindex/image.h"
 #include "libindex/kernels/march.h"

@@ -372,7 +372,7 @@ class CudaBackend final : public Backend {
     if (stats.active.empty()) return stats;
 
     GpuProgramFrame g{};
-    g.abi = program_frame_abi(frame, params, brick);
+    g.abi = program_frame_abi(frame, params, brick, frame.program_slots);
     const unsigned char* buffers = upload_program_buffers(*frame.program);
     for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i)
       g.abi.buffers[i] = buffers + size_t(i) * LIBINDEX_XAC_BUFFER_BYTES;

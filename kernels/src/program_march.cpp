@@ -13,7 +13,8 @@ void store(float* out, Vec3f v) { out[0] = v.x, out[1] = v.y, out[2] = v.z; }
 
 } // namespace
 
-LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& P, const BrickView& brick) {
+LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& P, const BrickView& brick,
+                                   std::span<const ProgramSlot> slots) {
   LibindexXacFrame abi{};
   LibindexXacVolume& v = abi.volume;
   v.domain[0] = P.colormap.domain_min, v.domain[1] = P.colormap.domain_max;
@@ -28,7 +29,7 @@ LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& 
   store(abi.right, P.frame.right);
   store(abi.scaling, frame.settings.scaling);
   store(abi.translation, frame.settings.translation);
-  for (const ProgramSlot& s : frame.program_slots) {
+  for (const ProgramSlot& s : slots) {
     if (s.slot < 0 || s.slot >= LIBINDEX_XAC_MAX_SLOTS)
       throw Error("a sample program's slot is " + std::to_string(s.slot) + "; slots are 0 to " +
                   std::to_string(LIBINDEX_XAC_MAX_SLOTS - 1));
@@ -53,16 +54,14 @@ std::unique_ptr<ProgramFrame> ProgramFrame::for_plane(const FrameParams& frame, 
                                                       float (*fetch)(const void*, float, float, float, int)) {
   ColormapView planes = P.plane_colormaps[plane];
   planes.mode = BoundaryMode::clamp_to_edge; // as plane_color reads it
-  FrameParams own = frame;
-  own.program_slots = frame.plane_program_slots; // program_frame_abi reads the slots from the frame
   return std::unique_ptr<ProgramFrame>(
-      new ProgramFrame(own, P, brick, volume, fetch, *frame.plane_program, frame.plane_program_slots, planes));
+      new ProgramFrame(frame, P, brick, volume, fetch, *frame.plane_program, frame.plane_program_slots, planes));
 }
 
 ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                            float (*fetch)(const void*, float, float, float, int), const SampleProgram& program,
                            std::span<const ProgramSlot> slots, ColormapView colormap_view)
-    : abi(program_frame_abi(frame, P, brick)), colormap(colormap_view) {
+    : abi(program_frame_abi(frame, P, brick, slots)), colormap(colormap_view) {
   LibindexXacVolume& v = abi.volume;
   v.sampler = volume;
   v.fetch = fetch;
@@ -109,22 +108,13 @@ bool& ProgramPlanes::running() {
 }
 
 Vec4f ProgramPlanes::run(const ProgramFrame& frame, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
-  const Vec3f scene = p * scaling + translation;
-  LibindexXacSample s{};
-  store(s.object, p);
-  store(s.scene, scene);
-  store(s.ray_direction, dir);
-  s.ray_t = t;
-  s.color[0] = color.x, s.color[1] = color.y, s.color[2] = color.z, s.color[3] = color.w;
-  // The side the ray comes from: a plane's normal as a surface shows it.
-  store(s.normal, dot(normal, dir) > 0.0f ? normal * -1.0f : normal);
-  float c[4] = {0, 0, 0, 0};
+  // The side the ray comes from: a plane's normal as a surface shows it. A discarded point is
+  // transparent: the plane is not there.
+  const Vec3f facing = dot(normal, dir) > 0.0f ? normal * -1.0f : normal;
   running() = true;
-  const int code = execute(&frame.abi, &s, c);
+  const Vec4f c = program_sample(execute, &frame.abi, p, scaling, translation, t, dir, color, facing);
   running() = false;
-  if (code != 0) return {0, 0, 0, 0}; // discarded: the plane is not there
-  const auto unit = [](float v) { return v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f; };
-  return {unit(c[0]), unit(c[1]), unit(c[2]), unit(c[3])};
+  return c;
 }
 
 } // namespace libindex::kernels

@@ -50,16 +50,20 @@ LIBINDEX_HOST_DEVICE inline void program_lookup(const void* map, float value, fl
 
 /// One sample through a program's entry point, `execute(frame, sample, rgba)` (the loaded library's
 /// on the CPU, the linked one on the GPU): its straight RGBA clamped to [0, 1] (NaN: 0), or
-/// transparent when the program discards the sample.
+/// transparent when the program discards the sample. A surface program also gets the surface's own
+/// `color` and `normal` there (zeros for a volume program).
 template <class Execute>
 LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const LibindexXacFrame* frame, Vec3f p,
-                                                 Vec3f scaling, Vec3f translation, float t, Vec3f dir) {
+                                                 Vec3f scaling, Vec3f translation, float t, Vec3f dir,
+                                                 Vec4f color = {0, 0, 0, 0}, Vec3f normal = {0, 0, 0}) {
   const Vec3f scene = p * scaling + translation;
   LibindexXacSample s{};
   s.object[0] = p.x, s.object[1] = p.y, s.object[2] = p.z;
   s.scene[0] = scene.x, s.scene[1] = scene.y, s.scene[2] = scene.z;
   s.ray_direction[0] = dir.x, s.ray_direction[1] = dir.y, s.ray_direction[2] = dir.z;
   s.ray_t = t;
+  s.color[0] = color.x, s.color[1] = color.y, s.color[2] = color.z, s.color[3] = color.w;
+  s.normal[0] = normal.x, s.normal[1] = normal.y, s.normal[2] = normal.z;
   float c[4] = {0, 0, 0, 0};
   if (execute(frame, &s, c) != 0) return {0, 0, 0, 0}; // not NV_IDX_PROG_OK: discarded
   const auto unit = [](float v) { return v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f; };
@@ -67,11 +71,12 @@ LIBINDEX_HOST_DEVICE inline Vec4f program_sample(const Execute& execute, const L
 }
 
 /// The per-frame constants a program reads (xac_abi.h) without what binds them to memory: the
-/// camera, the volume's box and colormap domain, the sampling distance, and the slots mapped in
-/// frame.program_slots with their boxes and domains (a slot beyond the last is an error). The
-/// samplers, colormaps and buffers are bound by ProgramFrame on the host, and on the GPU by the
-/// CUDA backend's setup kernel (kernels/cuda/program_kernel.cu).
-LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& P, const BrickView& brick);
+/// camera, the volume's box and colormap domain, the sampling distance, and the mapped `slots`
+/// (frame.program_slots for the volume's program) with their boxes and domains (a slot beyond the
+/// last is an error). The samplers, colormaps and buffers are bound by ProgramFrame on the host, and
+/// on the GPU by the CUDA backend's setup kernel (kernels/cuda/program_kernel.cu).
+LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& P, const BrickView& brick,
+                                   std::span<const ProgramSlot> slots);
 
 /// program_frame_abi bound to one brick's `volume` (a ProgramVolume<T>) and `fetch` in host memory,
 /// and to the volumes and colormaps mapped to its slots (their voxels in host memory too). Lives as

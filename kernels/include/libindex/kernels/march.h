@@ -404,11 +404,6 @@ LIBINDEX_HOST_DEVICE inline bool march_samples(const MarchParams& P, const Sampl
   }
 }
 
-/// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the
-/// scalar driver of begin_ray / find_occupied_run / take_sample (the GPU runs one per thread; the
-/// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
-/// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
-/// samples evaluated.
 /// The rest of a ray that met a slice plane (`plane_t`, index `plane`; +inf: none) with `color`
 /// gathered in front of it (premultiplied): the plane's colour from `shade_plane` under it, and
 /// behind a translucent plane the ray goes on (resume_ray) to the next plane or the far plane. MIP
@@ -432,8 +427,13 @@ LIBINDEX_HOST_DEVICE inline Vec4f finish_through_planes(const MarchParams& P, co
   return color;
 }
 
-/// `shade_plane` gives the slice planes' colours (ColormapPlanes: opaque; a surface program's may be
-/// translucent, and the ray then goes on behind the plane: finish_through_planes).
+/// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the
+/// scalar driver of begin_ray / find_occupied_run / take_sample (the GPU runs one per thread; the
+/// CPU runs packets of the same steps, kernels/cpu/packet_march.h). Empty macro cells are jumped
+/// over on the same lattice, so skipping drops only samples that add nothing. `samples` counts the
+/// samples evaluated. `shade_plane` gives the slice planes' colours (ColormapPlanes: opaque; a
+/// surface program's may be translucent, and the ray then goes on behind the plane:
+/// finish_through_planes).
 template <class Sampler, class Classifier, class PlaneShader>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray(const MarchParams& P, const Sampler& S, const Classifier& classify, int px,
                                             int py, unsigned long long& samples, const PlaneShader& shade_plane) {

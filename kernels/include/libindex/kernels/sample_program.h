@@ -13,13 +13,13 @@
 
 namespace libindex::kernels {
 
-/// A program's text and where it comes from: compiler messages name `file`:line, counting from
-/// `first_line` (the line of a scene file where an inline program starts).
 /// What a program colours: the samples of a volume (IndeX's volume_sample_program, class
 /// Volume_sample_program) or the points of slice planes (surface_sample_program, class
 /// Surface_sample_program).
 enum class ProgramTarget { volume, surface };
 
+/// A program's text and where it comes from: compiler messages name `file`:line, counting from
+/// `first_line` (the line of a scene file where an inline program starts).
 struct SampleProgramSource {
   std::string text;
   std::string file = "program";
