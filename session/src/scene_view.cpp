@@ -55,36 +55,40 @@ SceneView make_scene_view(io::SceneDescription scene) {
   return v;
 }
 
+namespace {
+
+/// `p` compiled for `target` with its parameter buffers; null, with the compiler's message and
+/// `what_instead` in `warnings`, when it does not compile.
+std::shared_ptr<const SampleProgram> compile_program(const io::ProgramDesc& p, kernels::ProgramTarget target,
+                                                     const std::string& what_instead,
+                                                     std::vector<std::string>& warnings) {
+  try {
+    auto program = kernels::compile_sample_program({p.text, p.file, p.first_line, target});
+    for (const auto& [slot, bytes] : p.buffers) program->buffers[size_t(slot)] = kernels::make_parameter_buffer(bytes);
+    return program;
+  } catch (const std::exception& e) {
+    warnings.push_back(std::string(e.what()) + "\n(" + what_instead + "' did not compile)");
+    return nullptr;
+  }
+}
+
+} // namespace
+
 void compile_programs(SceneView& view) {
   const auto& volumes = view.scene.volumes;
+  auto& warnings = view.scene.warnings;
   view.programs.assign(volumes.size(), nullptr);
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    const auto& p = volumes[i].program;
-    if (!p) continue;
-    try {
-      auto program = kernels::compile_sample_program({p->text, p->file, p->first_line});
-      for (const auto& [slot, bytes] : p->buffers)
-        program->buffers[size_t(slot)] = kernels::make_parameter_buffer(bytes);
-      view.programs[i] = std::move(program);
-    } catch (const std::exception& e) {
-      view.scene.warnings.push_back(std::string(e.what()) + "\n(volume '" + volumes[i].id +
-                                    "' renders with its colormap: its sample program '" + p->id + "' did not compile)");
-    }
-  }
+  for (size_t i = 0; i < volumes.size(); ++i)
+    if (const auto& p = volumes[i].program)
+      view.programs[i] = compile_program(
+          *p, kernels::ProgramTarget::volume,
+          "volume '" + volumes[i].id + "' renders with its colormap: its sample program '" + p->id, warnings);
   if (!view.programs.empty()) view.frame.program = view.programs.front();
   view.plane_program = nullptr;
-  if (const auto& p = view.scene.plane_program) {
-    try {
-      auto program =
-          kernels::compile_sample_program({p->text, p->file, p->first_line, kernels::ProgramTarget::surface});
-      for (const auto& [slot, bytes] : p->buffers)
-        program->buffers[size_t(slot)] = kernels::make_parameter_buffer(bytes);
-      view.plane_program = std::move(program);
-    } catch (const std::exception& e) {
-      view.scene.warnings.push_back(std::string(e.what()) + "\n(the planes show their colormap: the surface sample " +
-                                    "program '" + p->id + "' did not compile)");
-    }
-  }
+  if (const auto& p = view.scene.plane_program)
+    view.plane_program =
+        compile_program(*p, kernels::ProgramTarget::surface,
+                        "the planes show their colormap: the surface sample program '" + p->id, warnings);
 }
 
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown) {
