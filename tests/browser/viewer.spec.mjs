@@ -298,13 +298,24 @@ async function waitForChange(page, before, what) {
     return now.frame > before.frame && difference(now, before) > 10 ? now : null;
   }, what);
 }
-/** Wait until no new frame arrived for a while (the image has settled after an edit). */
+/**
+ * Wait until the image has settled after an edit: no frame awaited, the last one at the size the page
+ * asked for, and no new frame for a while. (Quiet time alone is not enough on a slow machine: a frame
+ * at the page's size can take longer than the quiet time, and the one shown is then the old size's.)
+ */
 async function settled(page) {
-  let last = await page.evaluate(() => window.libindexViewer.lastFrameNumber);
+  const state = () => page.evaluate(() => {
+    const v = window.libindexViewer;
+    const wanted = v.renderSize.wanted;
+    const sized = !wanted || (v.lastFrameSize && v.lastFrameSize.width === wanted.width &&
+      v.lastFrameSize.height === wanted.height);
+    return { frame: v.lastFrameNumber, idle: !v.pending.pending && sized };
+  });
+  let last = await state();
   await waitFor(async () => {
     await sleep(600);
-    const now = await page.evaluate(() => window.libindexViewer.lastFrameNumber);
-    const still = now === last;
+    const now = await state();
+    const still = now.idle && now.frame === last.frame;
     last = now;
     return still;
   }, 'the image to settle');

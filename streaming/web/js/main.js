@@ -68,6 +68,7 @@ new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
   onFrame: (h) => {
     hook.framesReceived += 1;
     hook.lastFrameNumber = h.frame;
+    hook.lastFrameSize = { width: h.width, height: h.height };
     stats.onFrame(h);
     geometry.setFrame(h.width, h.height);
     pending.done();
@@ -102,6 +103,7 @@ const time = new TimePanel($('#time'), rpc);
 const insitu = new InsituPanel($('#insitu'), rpc);
 hook.colormap = colormap;
 hook.pending = pending;
+hook.renderSize = renderSize;
 hook.geometry = geometry;
 
 async function refreshSceneInfo() {
