@@ -322,7 +322,7 @@ void BM_SurfacePlanes(benchmark::State& state) {
   f.plane_colormaps.fill(colormap_preset("grayscale", 1.0f));
   if (state.range(0) == 1) {
     try {
-      f.plane_program = kernels::compile_sample_program(
+      f.plane_programs[0].program = f.plane_programs[1].program = kernels::compile_sample_program(
           {"class Surface_sample_program {\n  NV_IDX_SURFACE_SAMPLE_PROGRAM\npublic:\n"
            "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
            "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) {\n"

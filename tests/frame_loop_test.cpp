@@ -832,9 +832,6 @@ TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {
   EXPECT_LT(max_difference(after, a), 1e-4f);
 }
 
-// IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
-// scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
-// equals one rank's render through it.
 // A surface program on the plane (IndeX's seismic scenes draw their slices so), translucent and
 // reading the volume through a mapped slot: N ranks give the image one rank gives.
 TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
@@ -864,21 +861,75 @@ TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
       {"app::scene::cut::extent", "32 32"}};
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
-  ASSERT_TRUE(head.state().view.plane_program) << "the surface program must compile";
+  ASSERT_TRUE(head.state().view.surface_programs.at(0)) << "the surface program must compile";
   const Image image = head.render(head.state().frame);
   const SceneView view = build_scene(spec, false);
   Session alone(MPI_COMM_SELF, quiet());
   alone.set_volume(view.volume);
   FrameParams frame = view.frame;
   set_plane_appearance(view, 0, frame);
-  ASSERT_EQ(frame.plane_program_slots.size(), 1u) << "slot 1: the volume under the plane";
+  ASSERT_EQ(frame.plane_programs[0].slots.size(), 1u) << "slot 1: the volume under the plane";
   const Image expected = alone.render_frame(frame);
   EXPECT_LE(max_difference(image, expected), 1e-5f);
   FrameParams plain = frame;
-  plain.plane_program = nullptr;
+  plain.plane_programs = {};
   EXPECT_GT(max_difference(image, alone.render_frame(plain)), 0.05f) << "translucent, not the opaque plain plane";
 }
 
+// Each plane runs the surface program in scope at its node (IndeX: two groups, two programs).
+// Ops carry no programs: every rank compiles its scene's, and N ranks give one rank's image.
+TEST(FrameLoop, EachPlaneRunsTheSurfaceProgramInScopeAtIt) {
+  const auto tinted = [](const char* rgb) {
+    return std::string("class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
+                       "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
+                       "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
+                       "const float4 c = info.sample_color; out.set_color(make_float4(") +
+           rgb + ", 0.5f) * 0.5f + c * 0.5f); return NV_IDX_PROG_OK; } };";
+  };
+  SceneSpec spec = volumes_scene("a_group slices lengthwise", 0, false, 32);
+  spec.overrides = {{"app::scene::slices::type", "static_scene_group"},
+                    {"app::scene::slices::children", "red cut"},
+                    {"app::scene::red::type", "rendering_kernel_program"},
+                    {"app::scene::red::target", "surface_sample_program"},
+                    {"app::scene::red::source_string", tinted("1.0f, 0.0f, 0.0f")},
+                    {"app::scene::cut::type", "plane"},
+                    {"app::scene::cut::point", "0 0 14.5"},
+                    {"app::scene::cut::normal", "0 0 1"},
+                    {"app::scene::cut::up", "0 1 0"},
+                    {"app::scene::cut::extent", "32 32"},
+                    {"app::scene::lengthwise::type", "static_scene_group"},
+                    {"app::scene::lengthwise::children", "blue along"},
+                    {"app::scene::blue::type", "rendering_kernel_program"},
+                    {"app::scene::blue::target", "surface_sample_program"},
+                    {"app::scene::blue::source_string", tinted("0.0f, 0.0f, 1.0f")},
+                    {"app::scene::along::type", "plane"},
+                    {"app::scene::along::point", "20.5 0 0"},
+                    {"app::scene::along::normal", "1 0 0"},
+                    {"app::scene::along::up", "0 0 1"},
+                    {"app::scene::along::extent", "32 32"}};
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  ASSERT_EQ(head.state().view.surface_programs.size(), 2u);
+  const Image image = head.render(head.state().frame);
+  const SceneView view = build_scene(spec, false);
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  FrameParams frame = view.frame;
+  set_plane_appearance(view, 0, frame);
+  ASSERT_TRUE(frame.plane_programs[0].program && frame.plane_programs[1].program);
+  ASSERT_NE(frame.plane_programs[0].program, frame.plane_programs[1].program);
+  EXPECT_LE(max_difference(image, alone.render_frame(frame)), 1e-5f);
+  FrameParams all_red = frame;
+  all_red.plane_programs[1] = all_red.plane_programs[0];
+  EXPECT_GT(max_difference(image, alone.render_frame(all_red)), 0.1f) << "the lengthwise plane runs its own";
+  FrameParams plain = frame;
+  plain.plane_programs = {};
+  EXPECT_GT(max_difference(image, alone.render_frame(plain)), 0.1f) << "translucent, tinted planes";
+}
+
+// IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
+// scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
+// equals one rank's render through it.
 TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
   // Two planes in two groups, each under a colormap of its own (IndeX draws each plane so).
   SceneSpec spec = volumes_scene("a_group slices lengthwise", 0, false, 32);

@@ -345,12 +345,14 @@ TEST(SceneRender, ASurfaceProgramOnPlanesRendersTheSameAtAnyRankCount) {
   SceneView view = make_scene_view(io::load_scene(project));
   compile_programs(view);
   EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
-  ASSERT_TRUE(view.plane_program);
+  ASSERT_EQ(view.surface_programs.size(), 1u);
+  ASSERT_TRUE(view.surface_programs[0]);
   view.frame.width = 64, view.frame.height = 48;
   view.frame.camera.aspect = 64.0f / 48.0f;
   view.frame.settings.early_termination = false; // it stops per brick: N ranks equal 1 rank without it
   set_plane_appearance(view, 0, view.frame);
-  ASSERT_EQ(view.frame.plane_program_slots.size(), 1u) << "slot 1: the volume";
+  ASSERT_TRUE(view.frame.plane_programs[0].program && view.frame.plane_programs[1].program) << "on both planes";
+  ASSERT_EQ(view.frame.plane_programs[0].slots.size(), 1u) << "slot 1: the volume";
   Session session(MPI_COMM_WORLD, quiet());
   session.set_volume(view.volume);
   const Image image = session.render_frame(view.frame);
@@ -359,7 +361,7 @@ TEST(SceneRender, ASurfaceProgramOnPlanesRendersTheSameAtAnyRankCount) {
   alone.set_volume(view.volume);
   const Image expected = alone.render_frame(view.frame);
   FrameParams plain = view.frame;
-  plain.plane_program = nullptr;
+  plain.plane_programs = {};
   EXPECT_LE(max_abs_difference(image, expected), 1e-5f);
   EXPECT_GT(max_abs_difference(expected, alone.render_frame(plain)), 0.1f) << "the program must change the planes";
 }
@@ -376,13 +378,14 @@ TEST(SceneRender, ASurfaceProgramThatDoesNotCompileLeavesThePlainPlanes) {
   project.add_text(text, "typo.prj");
   SceneView view = make_scene_view(io::load_scene(project));
   compile_programs(view);
-  EXPECT_FALSE(view.plane_program);
+  ASSERT_EQ(view.surface_programs.size(), 1u);
+  EXPECT_FALSE(view.surface_programs[0]);
   ASSERT_EQ(view.scene.warnings.size(), 1u);
   EXPECT_NE(view.scene.warnings[0].find("typo.prj:"), std::string::npos) << view.scene.warnings[0];
   EXPECT_NE(view.scene.warnings[0].find("fmaxx"), std::string::npos) << view.scene.warnings[0];
-  EXPECT_NE(view.scene.warnings[0].find("the planes show their colormap"), std::string::npos);
+  EXPECT_NE(view.scene.warnings[0].find("its planes show their colormap"), std::string::npos);
   set_plane_appearance(view, 0, view.frame);
-  EXPECT_FALSE(view.frame.plane_program);
+  EXPECT_FALSE(view.frame.first_plane_program());
 }
 
 TEST(SceneRender, ColormapDomainsInScenes) {

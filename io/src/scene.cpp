@@ -64,28 +64,26 @@ class GraphWalker {
       scene_.plane_colormaps.back() = PlaneColormap{state.colormap, state.colormap_id, state.colormap_domain_given};
   }
 
-  /// The planes' surface program from the first plane with one in scope; a later plane with
-  /// another one (or none) runs the first's, and says so.
-  void take_plane_program(const SceneNode& plane, const SceneAttributes& state) {
-    if (!state.surface_program) {
-      if (scene_.plane_program)
-        scene_.warnings.push_back(type_value(plane).where() + ": runs the surface sample program '" +
-                                  scene_.plane_program->id +
-                                  "' (libindex runs one surface program on every plane: the first plane's)");
-      return;
+  /// The surface program in scope at the plane just added, with the buffers and mapping in scope
+  /// there; planes that run the same node with the same buffers and mapping share one.
+  void take_plane_program(const SceneAttributes& state) {
+    scene_.plane_programs.emplace_back();
+    if (!state.surface_program) return;
+    const auto runs_it = [&](const SurfaceProgramDesc& t) {
+      return t.program.id == state.surface_program->id && t.program.buffers == state.program_buffers &&
+             std::equal(
+                 t.program.slots.begin(), t.program.slots.end(), state.program_slots.begin(), state.program_slots.end(),
+                 [](const auto& a, const auto& b) { return a.first == b.first && a.second.text == b.second.text; });
+    };
+    auto& taken = scene_.surface_programs;
+    auto it = std::find_if(taken.begin(), taken.end(), runs_it);
+    if (it == taken.end()) {
+      ProgramDesc p = *state.surface_program;
+      p.buffers = state.program_buffers, p.slots = state.program_slots;
+      it = taken.insert(taken.end(), {std::move(p), {}});
     }
-    taken_surface_programs_.insert(state.surface_program->id);
-    if (!scene_.plane_program) {
-      scene_.plane_program = *state.surface_program;
-      scene_.plane_program->buffers = state.program_buffers, scene_.plane_program->slots = state.program_slots;
-    } else if (scene_.plane_program->id != state.surface_program->id) {
-      scene_.warnings.push_back(type_value(plane).where() + ": runs the surface sample program '" +
-                                scene_.plane_program->id + "', not '" + state.surface_program->id +
-                                "' (libindex runs one surface program on every plane: the first plane's)");
-    }
+    scene_.plane_programs.back() = size_t(it - taken.begin());
   }
-  /// The surface programs some plane runs, by node id.
-  const std::set<std::string>& taken_surface_programs() const { return taken_surface_programs_; }
 
   /// `placed`: the transformation of the transformed_scene_groups around these children; `enabled`:
   /// false inside a disabled group (IndeX's `enabled = false` hides a node and everything under it).
@@ -126,7 +124,7 @@ class GraphWalker {
           scene_.planes.push_back(placed.is_identity() ? build_plane(node)
                                                        : detail::transform_plane(build_plane(node), placed));
           take_plane_colormap(state);
-          take_plane_program(node, state);
+          take_plane_program(state);
         } else
           scene_.warnings.push_back(type_value(node).where() + ": ignored (libindex shows at most " +
                                     std::to_string(kMaxSlicePlanes) + " planes)");
@@ -155,7 +153,6 @@ class GraphWalker {
   SceneDescription& scene_;
   std::vector<std::string> stack_;
   std::set<std::string> reached_;
-  std::set<std::string> taken_surface_programs_;
 };
 
 void read_camera(const ProjectFile& project, SceneDescription& scene) {
@@ -323,8 +320,12 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     walker.walk(*root, scene.root_children, root_state);
   }
 
+  const auto runs_on_a_plane = [&](const std::string& id) {
+    return std::any_of(scene.surface_programs.begin(), scene.surface_programs.end(),
+                       [&](const SurfaceProgramDesc& p) { return p.program.id == id; });
+  };
   for (const auto& [id, node] : scene.nodes)
-    if (detail::is_surface_program(node) && detail::node_enabled(node) && !walker.taken_surface_programs().count(id))
+    if (detail::is_surface_program(node) && detail::node_enabled(node) && !runs_on_a_plane(id))
       scene.warnings.push_back(type_value(node).where() +
                                ": ignored (no plane after it in its group; libindex runs surface programs on planes)");
   detail::resolve_program_slots(scene, nodes);
@@ -373,10 +374,10 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     }
   // Volumes mixed per sample march together (kernels/mix.h), and that march draws the planes through
   // their colormaps only.
-  if (scene.plane_program)
+  if (!scene.surface_programs.empty())
     for (size_t i = 0; i < scene.volumes.size(); ++i)
       if (leads[i] != i) {
-        scene.warnings.push_back(type_value(scene.nodes.at(scene.plane_program->id)).where() +
+        scene.warnings.push_back(type_value(scene.nodes.at(scene.surface_programs.front().program.id)).where() +
                                  ": not run where volumes are mixed per sample ('" + scene.volumes[leads[i]].id +
                                  "' and '" + scene.volumes[i].id +
                                  "'): the planes there show their colormaps (libindex runs surface programs on the "

@@ -59,8 +59,8 @@ void apply_program_parameters(const SceneNode& node, SceneAttributes& state);
 /// A `rendering_kernel_program_scene_element_mapping` node: `slot_<n> = <node id>`.
 void apply_program_mapping(const SceneNode& node, SceneAttributes& state);
 /// Resolves every program's slots (ProgramDesc::slots) against the scene's volumes and `nodes`'
-/// colormaps into VolumeDesc::program_slots (and the planes' program's into
-/// SceneDescription::plane_program_slots), and marks the volumes a program draws. Throws Error
+/// colormaps into VolumeDesc::program_slots (and the planes' programs' into
+/// SurfaceProgramDesc::slots), and marks the volumes a program draws. Throws Error
 /// naming the slot's key for a node that is missing, outside the scene graph or of another type.
 void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes);
 /// Drops the disabled volumes (`enabled = false` on them or a group above) that no enabled volume's

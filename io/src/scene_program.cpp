@@ -175,12 +175,12 @@ void resolve_program_slots(SceneDescription& scene, const std::map<std::string, 
         scene.warnings.push_back(value.where() + ": ignored (" + why + "; slot " + std::to_string(slot) +
                                  " stays unmapped)");
   }
-  if (scene.plane_program) {
-    scene.plane_program_slots.clear();
-    for (const auto& [slot, value] : scene.plane_program->slots) {
+  for (SurfaceProgramDesc& p : scene.surface_programs) {
+    p.slots.clear();
+    for (const auto& [slot, value] : p.program.slots) {
       std::string why;
       if (std::optional<ProgramSlotDesc> d = resolve_slot(slot, value, scene, nodes, why))
-        scene.plane_program_slots.push_back(std::move(*d));
+        p.slots.push_back(std::move(*d));
     }
   }
   std::vector<VolumeDesc>& volumes = scene.volumes;
@@ -225,7 +225,7 @@ void drop_disabled_volumes(SceneDescription& scene) {
     if (v.drawn_by_program) v.drawn_by_program = index[*v.drawn_by_program]; // an enabled volume: kept
     renumber(v.program_slots);
   }
-  renumber(scene.plane_program_slots);
+  for (SurfaceProgramDesc& p : scene.surface_programs) renumber(p.slots);
   volumes = std::move(kept);
 }
 

@@ -524,7 +524,7 @@ TEST(Scene, ASampleProgramFromAFileAndTheCasesItIsLeftOut) {
               kRawVolume);
     const SceneDescription s = f.load();
     EXPECT_FALSE(s.volumes[0].program);
-    EXPECT_FALSE(s.plane_program);
+    EXPECT_TRUE(s.surface_programs.empty());
     ASSERT_EQ(s.warnings.size(), 1u);
     EXPECT_EQ(s.warnings[0].rfind(f.at(6) + ":", 0), 0u) << s.warnings[0];
     EXPECT_CONTAINS_ALL(s.warnings[0], "no plane after it");
@@ -812,23 +812,41 @@ TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
             "app::scene::cmap::preset = viridis\n" +
             kRawVolume + planes_group);
   const SceneDescription s = f.load();
-  ASSERT_TRUE(s.plane_program);
-  EXPECT_EQ(s.plane_program->id, "grid");
-  EXPECT_EQ(s.plane_program->text, "// grid lines");
+  ASSERT_EQ(s.surface_programs.size(), 1u);
+  ASSERT_EQ(s.plane_programs, (std::vector<std::optional<size_t>>{0}));
+  const ProgramDesc& grid = s.surface_programs[0].program;
+  EXPECT_EQ(grid.id, "grid");
+  EXPECT_EQ(grid.text, "// grid lines");
   EXPECT_FALSE(s.volumes.front().program) << "a surface program is not the volume's";
-  ASSERT_EQ(s.plane_program->buffers.count(0), 1u);
-  EXPECT_EQ(s.plane_program->buffers.at(0).size(), 16u);
-  ASSERT_EQ(s.plane_program_slots.size(), 2u) << "slot 0 names no node and stays unmapped";
-  EXPECT_EQ(s.plane_program_slots[0].slot, 1);
-  EXPECT_EQ(s.plane_program_slots[0].volume, std::optional<size_t>(0));
-  EXPECT_EQ(s.plane_program_slots[1].slot, 7);
-  EXPECT_FALSE(s.plane_program_slots[1].volume);
-  EXPECT_EQ(s.plane_program_slots[1].colormap.entries, colormap_preset("viridis").entries);
+  ASSERT_EQ(grid.buffers.count(0), 1u);
+  EXPECT_EQ(grid.buffers.at(0).size(), 16u);
+  const std::vector<ProgramSlotDesc>& slots = s.surface_programs[0].slots;
+  ASSERT_EQ(slots.size(), 2u) << "slot 0 names no node and stays unmapped";
+  EXPECT_EQ(slots[0].slot, 1);
+  EXPECT_EQ(slots[0].volume, std::optional<size_t>(0));
+  EXPECT_EQ(slots[1].slot, 7);
+  EXPECT_FALSE(slots[1].volume);
+  EXPECT_EQ(slots[1].colormap.entries, colormap_preset("viridis").entries);
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_CONTAINS_ALL(s.warnings[0], "mapping::0", "slot 0 stays unmapped");
   {
-    // A second plane in another group with another surface program runs the first's, and says so.
-    Fixture g("app::scene::root::children = vol surfaces other\n"
+    // Each plane runs the program in scope at it: a plane in another group runs that group's, a
+    // plane outside both none; planes under one program node and its buffers share one program.
+    std::string two_planes_group = planes_group;
+    const std::string one_child = "children = params grid across\n";
+    two_planes_group.replace(two_planes_group.find(one_child), one_child.size(),
+                             "children = params grid across across_again\n");
+    Fixture g("app::scene::root::children = vol surfaces other bare\n"
+              "app::scene::bare::type = plane\n"
+              "app::scene::bare::point = 0 1 0\n"
+              "app::scene::bare::normal = 0 1 0\n"
+              "app::scene::bare::up = 0 0 1\n"
+              "app::scene::bare::extent = 2 3\n"
+              "app::scene::across_again::type = plane\n"
+              "app::scene::across_again::point = 0 0 2\n"
+              "app::scene::across_again::normal = 0 0 1\n"
+              "app::scene::across_again::up = 0 1 0\n"
+              "app::scene::across_again::extent = 4 3\n"
               "app::scene::other::type = static_scene_group\n"
               "app::scene::other::children = plain along\n"
               "app::scene::plain::type = rendering_kernel_program\n"
@@ -839,12 +857,16 @@ TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
               "app::scene::along::normal = 1 0 0\n"
               "app::scene::along::up = 0 1 0\n"
               "app::scene::along::extent = 2 3\n" +
-              kRawVolume + planes_group);
+              kRawVolume + two_planes_group);
     const SceneDescription two = g.load();
-    ASSERT_TRUE(two.plane_program);
-    EXPECT_EQ(two.plane_program->id, "grid");
-    ASSERT_EQ(two.warnings.size(), 1u);
-    EXPECT_CONTAINS_ALL(two.warnings[0], "along::type", "runs the surface sample program 'grid', not 'plain'");
+    ASSERT_EQ(two.surface_programs.size(), 2u);
+    EXPECT_EQ(two.surface_programs[0].program.id, "grid");
+    EXPECT_EQ(two.surface_programs[0].program.buffers.count(0), 1u);
+    EXPECT_EQ(two.surface_programs[1].program.id, "plain");
+    EXPECT_TRUE(two.surface_programs[1].program.buffers.empty()) << "the other group's scope has no buffer";
+    EXPECT_EQ(two.plane_programs, (std::vector<std::optional<size_t>>{0, 0, 1, std::nullopt}))
+        << "across, across_again, along, bare";
+    EXPECT_TRUE(two.warnings.empty()) << two.warnings.front();
   }
 }
 
@@ -870,7 +892,7 @@ TEST(Scene, ASurfaceProgramWhereVolumesAreMixedSaysItIsNotRun) {
             "app::scene::across::extent = 8 8\n");
   const SceneDescription s = f.load();
   ASSERT_EQ(mix_leads(s), (std::vector<size_t>{0, 0}));
-  ASSERT_TRUE(s.plane_program);
+  ASSERT_EQ(s.surface_programs.size(), 1u);
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_EQ(s.warnings[0].rfind(f.at(13) + ":", 0), 0u) << s.warnings[0];
   EXPECT_CONTAINS_ALL(s.warnings[0], "mixed per sample ('a' and 'b')", "show their colormaps");

@@ -73,12 +73,14 @@ TEST(Scenes, SlicesGridRunsASurfaceProgramOnBothPlanes) {
   const SceneDescription s = load("slices_grid.prj");
   EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
   ASSERT_EQ(s.planes.size(), 2u);
-  ASSERT_TRUE(s.plane_program);
-  EXPECT_EQ(s.plane_program->id, "grid");
-  ASSERT_EQ(s.plane_program->buffers.count(0), 1u);
-  EXPECT_EQ(s.plane_program->buffers.at(0).size(), 24u); // spacing, width, colour, padding
-  ASSERT_EQ(s.plane_program_slots.size(), 1u);
-  EXPECT_EQ(s.plane_program_slots[0].volume, std::optional<size_t>(0));
+  ASSERT_EQ(s.surface_programs.size(), 1u);
+  EXPECT_EQ(s.plane_programs, (std::vector<std::optional<size_t>>{0, 0})) << "both planes run it";
+  const ProgramDesc& grid = s.surface_programs[0].program;
+  EXPECT_EQ(grid.id, "grid");
+  ASSERT_EQ(grid.buffers.count(0), 1u);
+  EXPECT_EQ(grid.buffers.at(0).size(), 24u); // spacing, width, colour, padding
+  ASSERT_EQ(s.surface_programs[0].slots.size(), 1u);
+  EXPECT_EQ(s.surface_programs[0].slots[0].volume, std::optional<size_t>(0));
   ASSERT_EQ(s.plane_colormaps.size(), 2u);
   for (const auto& c : s.plane_colormaps) {
     ASSERT_TRUE(c);

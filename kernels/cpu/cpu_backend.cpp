@@ -50,7 +50,7 @@ class CpuBackend final : public Backend {
       }
       const MarchParams params = make_march_params(brick, frame, colormap, skip);
       stats.active = intersect(stats.active, active_rect(params, frame));
-      const bool plane_program = frame.plane_program && frame.plane_program->usable() && params.plane_count > 0;
+      const bool plane_program = params.plane_count > 0 && frame.first_plane_program();
       if (program || plane_program)
         stats.samples = visit_dtype(brick.dtype, [&](auto tag) {
           return launch_programs<typename decltype(tag)::type>(
@@ -87,8 +87,8 @@ class CpuBackend final : public Backend {
   }
 
   /// Each sample coloured by the frame's sample program (`program`; one ray at a time), and the slice
-  /// planes by their surface sample program (`plane_program`; in ray packets where the volume has no
-  /// program and `packets` may march the brick).
+  /// planes by their surface sample programs (`plane_program`: some plane has one; in ray packets
+  /// where the volume has no program and `packets` may march the brick).
   template <class T>
   static long long launch_programs(const MarchParams& params, const BrickView& brick, const FrameParams& frame,
                                    bool program, bool plane_program, bool packets, Rect r, ImageView out) {
@@ -99,10 +99,13 @@ class CpuBackend final : public Backend {
       samples_frame = std::make_unique<const ProgramFrame>(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
     const ProgramClassifier classify{samples_frame.get(), program ? frame.program->execute : nullptr, scaling,
                                      params.translation};
-    ProgramPlanes planes{{}, plane_program ? frame.plane_program->execute : nullptr, scaling, params.translation};
-    for (int i = 0; plane_program && i < params.plane_count; ++i) { // each plane with its own colormap
+    ProgramPlanes planes{{}, {}, scaling, params.translation};
+    for (int i = 0; plane_program && i < params.plane_count; ++i) { // each plane its program and colormap
+      const auto& own = frame.plane_programs[size_t(i)].program;
+      if (!own || !own->usable()) continue;
       plane_frames[i] = ProgramFrame::for_plane(frame, params, i, brick, &volume, &ProgramVolume<T>::fetch);
       planes.frames[i] = plane_frames[i].get();
+      planes.execute[i] = own->execute;
     }
     const auto march = [&](int x, int y, unsigned long long& n) {
       if (program && plane_program) return march_ray(params, volume.sampler, classify, x, y, n, planes);
@@ -110,12 +113,12 @@ class CpuBackend final : public Backend {
       return march_ray(params, volume.sampler, TableClassifier{params.colormap}, x, y, n, planes);
     };
     std::atomic<int> fault{0};
-    std::atomic<bool> plane_fault{false};
+    std::atomic<int> plane_fault{-1}; // the plane whose program faulted
     const long long samples = for_each_tile(r, frame, [&](Rect tile) {
       unsigned long long n = 0;
       if (fault.load(std::memory_order_relaxed)) return n;
       // The programs are a user's code: a fault in one ends this frame, not the process.
-      ProgramPlanes::running() = false;
+      ProgramPlanes::running() = -1;
       const int f = run_guarded([&] {
         if (packets && !program) {
           n += march_packets(params, brick, tile, out, &planes);
@@ -124,15 +127,19 @@ class CpuBackend final : public Backend {
         for (int y = tile.y0; y < tile.y1; ++y)
           for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march(x, y, n);
       });
-      if (f) fault = f, plane_fault = plane_fault || ProgramPlanes::running();
+      if (f) {
+        fault = f;
+        if (const int plane = ProgramPlanes::running(); plane >= 0) plane_fault = plane;
+      }
       return n;
     });
     if (const int f = fault.load()) {
-      const SampleProgram& crashed = plane_fault ? *frame.plane_program : *frame.program;
+      const int plane = plane_fault.load();
+      const SampleProgram& crashed = plane >= 0 ? *frame.plane_programs[size_t(plane)].program : *frame.program;
       crashed.fault = f;
-      throw Error(std::string(plane_fault ? "the surface sample program " : "the sample program ") + crashed.name +
+      throw Error(std::string(plane >= 0 ? "the surface sample program " : "the sample program ") + crashed.name +
                   " crashed with " + describe_signal(f) + ": it is off from now on (" +
-                  (plane_fault ? "the planes show their colormap" : "its volume renders with the colormap") +
+                  (plane >= 0 ? "its planes show their colormap" : "its volume renders with the colormap") +
                   "); fix it and set it again");
     }
     return samples;

@@ -149,10 +149,10 @@ class CudaBackend final : public Backend {
   RenderStats render(const BrickView& brick, const FrameParams& frame, ImageView out) override {
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // another library in the process may have switched it
-    if (frame.plane_program && frame.plane_program->usable() && frame.settings.plane_count > 0) {
+    if (const SampleProgram* planes = frame.first_plane_program()) {
       if (!told_plane_program_) {
         told_plane_program_ = true;
-        std::cerr << "[libindex] " << name() << ": the planes' surface sample program " << frame.plane_program->name
+        std::cerr << "[libindex] " << name() << ": the planes' surface sample program " << planes->name
                   << " runs on the host's cores (surface programs do not run on the GPU yet)" << std::endl;
       }
       return render_on_cpu(brick, frame, out);
@@ -434,14 +434,14 @@ class CudaBackend final : public Backend {
   RenderStats render_on_cpu(const BrickView& brick, const FrameParams& frame, ImageView out) {
     const Vec3i s = brick.stored.size();
     const std::string size = std::to_string(s.x) + "x" + std::to_string(s.y) + "x" + std::to_string(s.z);
-    if (brick.on_device && (frame.program || frame.plane_program))
+    if (brick.on_device && (frame.program || frame.first_plane_program()))
       throw Error("this GPU cannot run the sample program, and its brick is in GPU memory: hand over a host copy");
     if (brick.on_device)
       throw Error("a brick of " + size + " in GPU memory exceeds this GPU's 3D texture limit (" +
                   std::to_string(max_texture_[0]) + "x" + std::to_string(max_texture_[1]) + "x" +
                   std::to_string(max_texture_[2]) + "): split it over more ranks");
     if (!cpu_fallback_) cpu_fallback_ = make_cpu_backend();
-    if (!frame.program && !frame.plane_program && !told_texture_) { // program_image said why for a program
+    if (!frame.program && !frame.first_plane_program() && !told_texture_) { // program_image said why for a program
       told_texture_ = true;
       std::cerr << "[libindex] " << name() << ": a brick of " << size << " exceeds the 3D texture limit "
                 << max_texture_[0] << "x" << max_texture_[1] << "x" << max_texture_[2]

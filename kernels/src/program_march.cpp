@@ -54,8 +54,9 @@ std::unique_ptr<ProgramFrame> ProgramFrame::for_plane(const FrameParams& frame, 
                                                       float (*fetch)(const void*, float, float, float, int)) {
   ColormapView planes = P.plane_colormaps[plane];
   planes.mode = BoundaryMode::clamp_to_edge; // as plane_color reads it
-  return std::unique_ptr<ProgramFrame>(
-      new ProgramFrame(frame, P, brick, volume, fetch, *frame.plane_program, frame.plane_program_slots, planes));
+  return std::unique_ptr<ProgramFrame>(new ProgramFrame(frame, P, brick, volume, fetch,
+                                                        *frame.plane_programs[size_t(plane)].program,
+                                                        frame.plane_programs[size_t(plane)].slots, planes));
 }
 
 ProgramFrame::ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
@@ -102,18 +103,18 @@ Vec4f ProgramClassifier::sample(Vec3f p, float t, Vec3f dir) const {
   return program_sample(execute, &frame->abi, p, scaling, translation, t, dir);
 }
 
-bool& ProgramPlanes::running() {
-  thread_local bool flag = false;
-  return flag;
+int& ProgramPlanes::running() {
+  thread_local int plane = -1;
+  return plane;
 }
 
-Vec4f ProgramPlanes::run(const ProgramFrame& frame, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
+Vec4f ProgramPlanes::run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const {
   // The side the ray comes from: a plane's normal as a surface shows it. A discarded point is
   // transparent: the plane is not there.
   const Vec3f facing = dot(normal, dir) > 0.0f ? normal * -1.0f : normal;
-  running() = true;
-  const Vec4f c = program_sample(execute, &frame.abi, p, scaling, translation, t, dir, color, facing);
-  running() = false;
+  running() = plane;
+  const Vec4f c = program_sample(execute[plane], &frames[plane]->abi, p, scaling, translation, t, dir, color, facing);
+  running() = -1;
   return c;
 }
 

@@ -89,8 +89,8 @@ struct ProgramFrame {
   /// The frame's volume sample program (frame.program, its slots and the volume's colormap).
   ProgramFrame(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
                float (*fetch)(const void*, float, float, float, int));
-  /// The slice planes' surface sample program (frame.plane_program, its slots) on plane `plane`,
-  /// whose colormap it reads as the volume's.
+  /// Plane `plane`'s surface sample program (frame.plane_programs[plane], its slots), which reads
+  /// the plane's colormap as the volume's.
   static std::unique_ptr<ProgramFrame> for_plane(const FrameParams& frame, const MarchParams& P, int plane,
                                                  const BrickView& brick, const void* volume,
                                                  float (*fetch)(const void*, float, float, float, int));
@@ -118,23 +118,26 @@ struct ProgramClassifier {
   Vec4f sample(Vec3f p, float t, Vec3f dir) const;
 };
 
-/// A plane shader (march.h) for a surface sample program: at each point where a ray meets a slice
-/// plane, the program's straight RGBA from the plane's own colour there (plane_color, alpha as the
-/// colormap gives it) and its normal; transparent where it discards the point. `running` is set on
-/// the calling thread while the program runs, so a fault can be laid at the right program's door.
+/// A plane shader (march.h) for the planes' surface sample programs: at each point where a ray meets
+/// a slice plane with a program, the program's straight RGBA from the plane's own colour there
+/// (plane_color, alpha as the colormap gives it) and its normal; transparent where it discards the
+/// point. A plane without a program shows its colormap, opaque (ColormapPlanes). `running` holds,
+/// on the calling thread, the plane whose program runs (-1: none), so that a fault can be laid at
+/// the right program's door.
 struct ProgramPlanes {
-  const ProgramFrame* frames[kMaxSlicePlanes]; ///< by plane (ProgramFrame::for_plane)
-  LibindexXacExecute execute;
+  const ProgramFrame* frames[kMaxSlicePlanes] = {}; ///< by plane (ProgramFrame::for_plane); null: no program
+  LibindexXacExecute execute[kMaxSlicePlanes] = {};
   Vec3f scaling, translation; ///< voxel to scene
 
-  static bool& running();
+  static int& running();
 
   template <class Sampler>
   Vec4f operator()(const MarchParams& P, const Sampler& S, const RayLanes<float>& r, float t, int plane) const {
     const Vec3f p = ray_point(r, t);
-    return run(*frames[plane], p, t, r.dir, plane_color(P, S, p, plane, false), P.planes[plane].normal);
+    if (!frames[plane]) return plane_color(P, S, p, plane, true);
+    return run(plane, p, t, r.dir, plane_color(P, S, p, plane, false), P.planes[plane].normal);
   }
-  Vec4f run(const ProgramFrame& frame, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
+  Vec4f run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
 };
 
 } // namespace libindex::kernels

@@ -38,6 +38,13 @@ std::shared_ptr<const SampleProgram> surface_program(const std::string& body) {
   return kernels::compile_sample_program({text, "surface.xac", 1, ProgramTarget::surface});
 }
 
+/// `program` on every plane.
+std::array<PlaneProgram, kMaxSlicePlanes> every_plane(std::shared_ptr<const SampleProgram> program) {
+  std::array<PlaneProgram, kMaxSlicePlanes> planes;
+  for (PlaneProgram& p : planes) p.program = program;
+  return planes;
+}
+
 // A plane across z = 9.3 facing an orthographic camera that looks down -z; the volume shows.
 FrameParams plane_across_z(Vec3i size, float z) {
   FrameParams f = ortho_down_z(float(size.x), float(size.y), 40, float(size.x) - 2, 20, 20);
@@ -66,9 +73,9 @@ TEST(SurfacePrograms, ThePlanesOwnColourMadeOpaqueEqualsThePlainPlane) {
   const Brick vol = lumpy({16, 16, 24});
   FrameParams f = plane_across_z({16, 16, 24}, 9.3f);
   const Image plain = render(vol, f);
-  f.plane_program = surface_program("const float4 c = sample_info.sample_color;\n"
-                                    "sample_output.set_color(make_float4(c.x, c.y, c.z, 1.0f));\n"
-                                    "return NV_IDX_PROG_OK;");
+  f.plane_programs = every_plane(surface_program("const float4 c = sample_info.sample_color;\n"
+                                                 "sample_output.set_color(make_float4(c.x, c.y, c.z, 1.0f));\n"
+                                                 "return NV_IDX_PROG_OK;"));
   const Image programmed = render(vol, f);
   EXPECT_LT(max_abs_difference(programmed, plain), 1e-6f);
   int opaque = 0;
@@ -80,13 +87,41 @@ TEST(SurfacePrograms, APlaneWhoseProgramDiscardsEveryPointIsNotThere) {
   // The ray goes on behind the plane on the same sample lattice: the image is the volume's alone.
   const Brick vol = lumpy({16, 16, 24});
   FrameParams f = plane_across_z({16, 16, 24}, 9.3f);
-  f.plane_program = surface_program("return NV_IDX_PROG_DISCARD_SAMPLE;");
+  f.plane_programs = every_plane(surface_program("return NV_IDX_PROG_DISCARD_SAMPLE;"));
   const Image discarded = render(vol, f);
   FrameParams none = f;
   none.settings.plane_count = 0;
   const Image without = render(vol, none);
   EXPECT_LT(max_abs_difference(discarded, without), 1e-6f);
   EXPECT_GT(total_alpha(without), 50.0f) << "the volume must show";
+}
+
+TEST(SurfacePrograms, EachPlaneRunsItsOwnProgramOrNone) {
+  // Two planes across the view (IndeX: each plane node with the program in scope at it). A program
+  // that discards every point on one of them leaves the image of the other plane alone; with the
+  // programs swapped, the image of the first alone.
+  const Brick vol = lumpy({16, 16, 24});
+  FrameParams f = plane_across_z({16, 16, 24}, 9.3f);
+  f.settings.plane_count = 2;
+  f.settings.planes[1] = {{0, 0, 15.6f}, {0, 0, 1}, {0, 1, 0}, 10, 16}; // in front of plane 0 on the left
+  f.plane_colormaps[1] = colormap_preset("magma", 1.0f);
+  const auto discard = surface_program("return NV_IDX_PROG_DISCARD_SAMPLE;");
+  const auto only = [&](int plane) {
+    FrameParams one = f;
+    one.settings.plane_count = 1;
+    one.settings.planes[0] = f.settings.planes[plane];
+    one.plane_colormaps[0] = f.plane_colormaps[size_t(plane)];
+    return render(vol, one);
+  };
+  const Image first = only(0), second = only(1);
+  EXPECT_GT(max_abs_difference(first, second), 0.1f) << "the two planes must look different";
+  for (const int gone : {0, 1}) {
+    FrameParams g = f;
+    g.plane_programs[size_t(gone)].program = discard;
+    const Image got = render(vol, g);
+    EXPECT_LT(max_abs_difference(got, gone == 0 ? second : first), 1e-6f) << "plane " << gone << " discarded";
+    EXPECT_EQ(max_abs_difference(render(vol, g, false), got), 0.0f) << "ray packets: the same pixels, bit for bit";
+  }
 }
 
 TEST(SurfacePrograms, ATranslucentPlaneShowsTheVolumeBehindIt) {
@@ -98,18 +133,18 @@ TEST(SurfacePrograms, ATranslucentPlaneShowsTheVolumeBehindIt) {
   const Brick vol = lumpy(size);
   FrameParams f = plane_across_z(size, 11.1f);
   f.settings.scaling = {1, 1, 2}; // the volume spans z in [0, 24] in the scene
-  f.plane_program = surface_program(
+  f.plane_programs = every_plane(surface_program(
       "const auto& volume = state.scene.access<Sparse_volume>(1);\n"
       "const float3 p = transform_point(volume.get_scene_to_object_transform(), sample_info.scene_position);\n"
       "const float v = volume.generate_sampler<float, Volume_filter_mode::TRILINEAR>(0u).fetch_sample(p);\n"
       "float4 c = state.self.get_colormap().lookup(v);\n"
       "c.w = 0.4f;\n"
       "sample_output.set_color(c);\n"
-      "return NV_IDX_PROG_OK;");
+      "return NV_IDX_PROG_OK;"));
   const Image got = render(vol, f);
   EXPECT_EQ(max_abs_difference(render(vol, f, false), got), 0.0f) << "ray packets: the same pixels, bit for bit";
   FrameParams front = f, behind = f;
-  front.plane_program = behind.plane_program = nullptr;
+  front.plane_programs = behind.plane_programs = {};
   front.settings.plane_count = behind.settings.plane_count = 0;
   front.settings.region_of_interest.lo.z = 11.1f, behind.settings.region_of_interest.hi.z = 11.1f;
   const Image in_front = render(vol, front), in_back = render(vol, behind);
@@ -147,10 +182,11 @@ TEST(SurfacePrograms, TheProgramSeesThePlanesNormalFacingTheEye) {
   p.point = Vec3f{12, 10, 8} - cross(p.up, p.normal) * 9.0f - p.up * 7.0f;
   p.extent_x = 18, p.extent_y = 14;
   f.settings.plane_count = 1;
-  f.plane_program = surface_program("const float3 n = sample_info.sample_normal;\n"
-                                    "sample_output.set_color(make_float4(n.x * 0.5f + 0.5f, n.y * 0.5f + 0.5f,\n"
-                                    "                                    n.z * 0.5f + 0.5f, 1.0f));\n"
-                                    "return NV_IDX_PROG_OK;");
+  f.plane_programs =
+      every_plane(surface_program("const float3 n = sample_info.sample_normal;\n"
+                                  "sample_output.set_color(make_float4(n.x * 0.5f + 0.5f, n.y * 0.5f + 0.5f,\n"
+                                  "                                    n.z * 0.5f + 0.5f, 1.0f));\n"
+                                  "return NV_IDX_PROG_OK;"));
   const Image img = render(vol, f);
   const Vec3f facing = p.normal * -1.0f; // towards +z, where the camera is
   int shown = 0;
@@ -173,15 +209,15 @@ TEST(SurfacePrograms, TwoBricksWithATranslucentPlaneEqualOne) {
   f.settings.plane_count = 2;
   f.settings.planes[0] = {{0, 0, 13.5f}, {0, 0.6f, 0.8f}, {0, 0.8f, -0.6f}, 24, 30};
   f.settings.planes[1] = {{4, 0, 0}, {1, 0, 0}, {0, 0, 1}, 24, 24};
-  f.plane_program = surface_program("float4 c = sample_info.sample_color;\n"
-                                    "c.w = 0.5f;\n"
-                                    "sample_output.set_color(c);\n"
-                                    "return NV_IDX_PROG_OK;");
+  f.plane_programs = every_plane(surface_program("float4 c = sample_info.sample_color;\n"
+                                                 "c.w = 0.5f;\n"
+                                                 "sample_output.set_color(c);\n"
+                                                 "return NV_IDX_PROG_OK;"));
   auto backend = kernels::make_cpu_backend();
   const Image reference = render_whole(*backend, whole, f);
   EXPECT_LT(max_abs_difference(render_split_at_x(*backend, whole, 12, 2, f), reference), 1e-5f);
   FrameParams opaque_planes = f;
-  opaque_planes.plane_program = nullptr;
+  opaque_planes.plane_programs = {};
   EXPECT_GT(max_abs_difference(reference, render_whole(*backend, whole, opaque_planes)), 0.05f)
       << "the translucent planes must differ from opaque ones";
 }
@@ -190,7 +226,8 @@ TEST(SurfacePrograms, ACrashingSurfaceProgramEndsItsFrameAndThePlanesShowTheirCo
   const Brick vol = lumpy({16, 16, 24});
   FrameParams f = plane_across_z({16, 16, 24}, 9.3f);
   const Image plain = render(vol, f);
-  f.plane_program = surface_program("volatile int* nowhere = nullptr;\n*nowhere = 1;\nreturn NV_IDX_PROG_OK;");
+  f.plane_programs =
+      every_plane(surface_program("volatile int* nowhere = nullptr;\n*nowhere = 1;\nreturn NV_IDX_PROG_OK;"));
   auto backend = kernels::make_cpu_backend();
   try {
     render_whole(*backend, vol, f);
@@ -199,7 +236,7 @@ TEST(SurfacePrograms, ACrashingSurfaceProgramEndsItsFrameAndThePlanesShowTheirCo
     EXPECT_NE(std::string(e.what()).find("surface sample program surface.xac:1 crashed"), std::string::npos)
         << e.what();
   }
-  EXPECT_NE(f.plane_program->fault.load(), 0);
+  EXPECT_NE(f.plane_programs[0].program->fault.load(), 0);
   EXPECT_LT(max_abs_difference(render_whole(*backend, vol, f), plain), 1e-6f) << "next frame: the plain planes";
 }
 

@@ -84,11 +84,11 @@ void compile_programs(SceneView& view) {
           *p, kernels::ProgramTarget::volume,
           "volume '" + volumes[i].id + "' renders with its colormap: its sample program '" + p->id, warnings);
   if (!view.programs.empty()) view.frame.program = view.programs.front();
-  view.plane_program = nullptr;
-  if (const auto& p = view.scene.plane_program)
-    view.plane_program =
-        compile_program(*p, kernels::ProgramTarget::surface,
-                        "the planes show their colormap: the surface sample program '" + p->id, warnings);
+  view.surface_programs.clear();
+  for (const io::SurfaceProgramDesc& p : view.scene.surface_programs)
+    view.surface_programs.push_back(
+        compile_program(p.program, kernels::ProgramTarget::surface,
+                        "its planes show their colormap: the surface sample program '" + p.program.id, warnings));
 }
 
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown) {
@@ -111,15 +111,21 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
 }
 
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame) {
-  frame.plane_program = view.plane_program;
-  frame.plane_program_slots.clear();
-  if (view.plane_program)
-    for (const io::ProgramSlotDesc& s : view.scene.plane_program_slots) {
+  const auto& programs = view.scene.plane_programs;
+  for (size_t i = 0; i < frame.plane_programs.size(); ++i) {
+    PlaneProgram& own = frame.plane_programs[i];
+    own = {};
+    if (programs.empty()) continue;
+    const auto& which = i < programs.size() ? programs[i] : programs.front();
+    if (!which || !view.surface_programs.at(*which)) continue;
+    own.program = view.surface_programs[*which];
+    for (const io::ProgramSlotDesc& s : view.scene.surface_programs.at(*which).slots) {
       if (!s.volume)
-        frame.plane_program_slots.push_back({s.slot, BrickView{}, s.colormap});
+        own.slots.push_back({s.slot, BrickView{}, s.colormap});
       else if (*s.volume == index) // the volume under the planes: this brick's own voxels
-        frame.plane_program_slots.push_back({s.slot, BrickView{}, frame.colormap});
+        own.slots.push_back({s.slot, BrickView{}, frame.colormap});
     }
+  }
   const auto& scene_planes = view.scene.plane_colormaps;
   const std::string& volume_colormap = view.scene.volumes.at(index).colormap_id;
   for (size_t i = 0; i < frame.plane_colormaps.size(); ++i) {

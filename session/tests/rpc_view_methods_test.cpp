@@ -491,19 +491,21 @@ TEST_F(ViewMethods, IndexClientsGiveTheirPlanesASurfaceProgramAndReplaceItsSourc
   ASSERT_EQ(code(create_element("g", "p", "IPlane",
                                 {{"point", "0 0 4"}, {"normal", "0 0 1"}, {"up", "0 1 0"}, {"extent", "8 8"}})),
             0);
-  ASSERT_TRUE(state.view.scene.plane_program);
-  EXPECT_EQ(state.view.scene.plane_program->id, "grid");
-  EXPECT_TRUE(state.view.plane_program) << "it compiled as a surface program";
+  ASSERT_EQ(state.view.scene.surface_programs.size(), 1u);
+  const auto grid_text = [&] { return state.view.scene.surface_programs.at(0).program.text; };
+  EXPECT_EQ(state.view.scene.surface_programs[0].program.id, "grid");
+  EXPECT_EQ(state.view.scene.plane_programs, (std::vector<std::optional<size_t>>{0}));
+  EXPECT_TRUE(state.view.surface_programs.at(0)) << "it compiled as a surface program";
   // A new source for it compiles as a surface program too (the node's target), or is refused.
   const auto set = [&](const std::string& source) {
     return call(rpc, std::string(kIndexScene) + "set_scene_element",
                 {{"id", "grid"}, {"args", {{"source_string", source}}}});
   };
   ASSERT_EQ(code(set(surface("make_float4(0.0f, 1.0f, 0.0f, 0.5f)"))), 0);
-  EXPECT_NE(state.view.scene.plane_program->text.find("0.0f, 1.0f, 0.0f"), std::string::npos);
+  EXPECT_NE(grid_text().find("0.0f, 1.0f, 0.0f"), std::string::npos);
   const json broken = set(surface("make_float9(0.0f)"));
   EXPECT_EQ(code(broken), -32602) << broken.dump();
-  EXPECT_NE(state.view.scene.plane_program->text.find("0.0f, 1.0f, 0.0f"), std::string::npos) << "unchanged";
+  EXPECT_NE(grid_text().find("0.0f, 1.0f, 0.0f"), std::string::npos) << "unchanged";
 }
 
 TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {

@@ -32,7 +32,7 @@ struct Shading {
 /// IndeX's `plane`: a rectangle from `point` (its lower left corner) spanning extent_x along the right
 /// vector (up x normal) and extent_y along `up`, scene space. It shows the volume's values through
 /// the colormap (clamped to its edge colours), opaque, where it lies inside the volume; a surface
-/// sample program (FrameParams::plane_program) may colour it otherwise, and make it translucent.
+/// sample program (FrameParams::plane_programs) may colour it otherwise, and make it translucent.
 struct SlicePlane {
   Vec3f point{0, 0, 0};
   Vec3f normal{0, 0, 1}; ///< unit length
@@ -98,6 +98,16 @@ struct ProgramSlot {
   Colormap colormap; ///< the mapped colormap, or the mapped volume's own (with its domain)
 };
 
+/// A slice plane's surface sample program: when set, it colours each point where a ray meets the
+/// plane, from the plane's own colour there; its alpha makes the plane translucent, and the volume
+/// behind it shows through.
+struct PlaneProgram {
+  std::shared_ptr<const SampleProgram> program;
+  /// The scene elements mapped to its slots: colormaps, and the volume under the planes (no data:
+  /// it reads this brick's voxels).
+  std::vector<ProgramSlot> slots;
+};
+
 struct FrameParams {
   Camera camera;
   Colormap colormap;
@@ -122,14 +132,17 @@ struct FrameParams {
   /// in scope at the plane node); none: the volume's own. Each rank takes them from its copy of the
   /// scene.
   std::array<std::optional<Colormap>, kMaxSlicePlanes> plane_colormaps;
-  /// The surface sample program the slice planes run (IndeX: the `rendering_kernel_program` with
-  /// target surface_sample_program in scope at the plane nodes): when set, it colours each point
-  /// where a ray meets a plane, from the plane's own colour there; its alpha makes the plane
-  /// translucent, and the volume behind it shows through. Each rank takes it from its own scene.
-  std::shared_ptr<const SampleProgram> plane_program;
-  /// The scene elements mapped to its slots: colormaps, and the volume under the planes (no data:
-  /// it reads this brick's voxels).
-  std::vector<ProgramSlot> plane_program_slots;
+  /// The surface sample program each slice plane runs, by plane (IndeX: the
+  /// `rendering_kernel_program` with target surface_sample_program in scope at the plane node); a
+  /// plane without one shows its colormap. Each rank takes them from its own scene.
+  std::array<PlaneProgram, kMaxSlicePlanes> plane_programs;
+
+  /// The surface program of the first plane shown that runs a usable one; null when none does.
+  const SampleProgram* first_plane_program() const {
+    for (int i = 0; i < settings.plane_count && i < kMaxSlicePlanes; ++i)
+      if (const auto& p = plane_programs[size_t(i)].program; p && p->usable()) return p.get();
+    return nullptr;
+  }
 };
 
 /// Work counters of one render call; `samples` counts volume samples evaluated.

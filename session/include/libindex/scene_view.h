@@ -20,13 +20,13 @@ struct SceneView {
   Box3f volume_box;             ///< the volume's box in scene space (empty without one)
   /// Each volume's compiled sample program (null: none, or it did not compile), by volume index.
   std::vector<std::shared_ptr<const SampleProgram>> programs;
-  /// The planes' compiled surface sample program (null: none, or it did not compile).
-  std::shared_ptr<const SampleProgram> plane_program;
+  /// The planes' compiled surface sample programs, as scene.surface_programs (null: it did not compile).
+  std::vector<std::shared_ptr<const SampleProgram>> surface_programs;
 };
 
 /// Compiles the sample program of every volume that has one (kernels/sample_program.h) into
-/// `view.programs`, and gives the first volume's to view.frame; and the planes' surface program
-/// into view.plane_program. A program that does not compile is left out: the volume (the planes)
+/// `view.programs`, and gives the first volume's to view.frame; and the planes' surface programs
+/// into view.surface_programs. A program that does not compile is left out: the volume (its planes)
 /// renders with its colormap, and a warning with the compiler's message joins view.scene.warnings.
 void compile_programs(SceneView& view);
 
@@ -46,8 +46,9 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
 ///   colormap (with the volume's domain where that node gives none); else none, so the plane
 ///   follows the volume's colormap as a client edits it. A plane beyond the scene's (a client's)
 ///   takes the first scene plane's;
-/// - plane_program and its slots: the planes' surface program, its colormap slots, and a slot
-///   mapped to volume `index` itself (a slot mapped to another volume stays unmapped here).
+/// - plane_programs: each plane's surface program, its colormap slots, and a slot mapped to volume
+///   `index` itself (a slot mapped to another volume stays unmapped here). A plane beyond the
+///   scene's takes the first scene plane's.
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame);
 /// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
 Box3f volume_scene_box(const SceneView& view, size_t index);

@@ -137,6 +137,12 @@ struct ViewKeys {
   std::optional<std::vector<SlicePlane>> planes;
 };
 
+/// A surface sample program (`target = surface_sample_program`) as planes run it.
+struct SurfaceProgramDesc {
+  ProgramDesc program;                ///< with the buffers and mapping in scope at its planes
+  std::vector<ProgramSlotDesc> slots; ///< program.slots resolved
+};
+
 /// A colormap node in scope at a plane node.
 struct PlaneColormap {
   Colormap colormap;
@@ -158,16 +164,17 @@ struct SceneDescription {
   /// The colormap in scope at each plane node, by plane (as `planes`): the plane shows the volumes'
   /// values through it, as IndeX does. None (no colormap node in scope): each volume's own.
   std::vector<std::optional<PlaneColormap>> plane_colormaps;
-  /// The surface sample program in scope at the first plane node that has one, with the buffers and
-  /// mapping in scope there (IndeX runs each plane's own; libindex this one for all planes, and
-  /// warns when another plane has another or none).
-  std::optional<ProgramDesc> plane_program;
-  std::vector<ProgramSlotDesc> plane_program_slots; ///< plane_program's slots resolved
-  std::map<std::string, SceneNode> nodes;           ///< every node reachable from the root, by id
-  std::vector<std::string> root_children;           ///< app::scene::root::children
-  SceneResources resources;                         ///< for nodes added later (JSON-RPC)
-  std::vector<std::string> warnings;                ///< "file:line: key = 'value': ignored (...)", one per key
-  ViewKeys view;                                    ///< app::libindex::view::*
+  /// The surface sample programs the planes run: each program node, with the buffers and mapping
+  /// in scope at a plane that runs it, once (in scene-graph order).
+  std::vector<SurfaceProgramDesc> surface_programs;
+  /// The surface program in scope at each plane node, by plane (as `planes`): an index into
+  /// surface_programs; none: the plane shows its colormap.
+  std::vector<std::optional<size_t>> plane_programs;
+  std::map<std::string, SceneNode> nodes; ///< every node reachable from the root, by id
+  std::vector<std::string> root_children; ///< app::scene::root::children
+  SceneResources resources;               ///< for nodes added later (JSON-RPC)
+  std::vector<std::string> warnings;      ///< "file:line: key = 'value': ignored (...)", one per key
+  ViewKeys view;                          ///< app::libindex::view::*
 };
 
 /// Keys other modules read (e.g. the viewer's own settings), so load_scene does not warn about them.
