@@ -876,6 +876,55 @@ TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
   EXPECT_GT(max_difference(image, alone.render_frame(plain)), 0.05f) << "translucent, not the opaque plain plane";
 }
 
+// A plane's surface program reads another volume through a mapped slot (IndeX: an attribute volume,
+// disabled so that only the planes show it, over the seismic one). Every rank reads that volume
+// under its own leaf; the N-rank image equals one rank given the whole volume in the slot.
+TEST(FrameLoop, ASurfaceProgramReadsADisabledVolumeMappedToItsSlot) {
+  SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
+  spec.overrides = {{"app::scene::b::enabled", "false"},
+                    {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+                    {"app::scene::mapping::1", "b"},
+                    {"app::scene::slices::type", "static_scene_group"},
+                    {"app::scene::slices::children", "slot_value cut"},
+                    {"app::scene::slot_value::type", "rendering_kernel_program"},
+                    {"app::scene::slot_value::target", "surface_sample_program"},
+                    {"app::scene::slot_value::source_string",
+                     "class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
+                     "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
+                     "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
+                     "using namespace nv::index::xac; const auto v = state.scene.access<Sparse_volume>(1); "
+                     "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
+                     "const float x = v.generate_sampler<float>(0u).fetch_sample(p); "
+                     "out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f)); return NV_IDX_PROG_OK; } };"},
+                    {"app::scene::cut::type", "plane"},
+                    {"app::scene::cut::point", "0 0 14.5"},
+                    {"app::scene::cut::normal", "0 0 1"},
+                    {"app::scene::cut::up", "0 1 0"},
+                    {"app::scene::cut::extent", "32 32"}};
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  const SceneView view = build_scene(spec, false);
+  ASSERT_EQ(view.scene.volumes.size(), 2u) << "b is kept for the planes' program";
+  EXPECT_FALSE(view.scene.volumes[1].enabled);
+  EXPECT_TRUE(view.scene.volumes[1].read_by_planes);
+  EXPECT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 1})) << "a disabled volume mixes with none";
+  const Image image = head.render(head.state().frame);
+
+  Session alone(MPI_COMM_SELF, quiet());
+  alone.set_volume(view.volume);
+  FrameParams frame = view.frame;
+  set_plane_appearance(view, 0, frame);
+  ASSERT_TRUE(frame.plane_programs[0].program);
+  ASSERT_TRUE(frame.plane_programs[0].slots.empty()) << "b is not a's brick: the session maps it";
+  const Brick b = view.scene.volumes[1].source->read(view.scene.volumes[1].source->box());
+  Colormap b_colormap = view.scene.volumes[1].colormap;
+  frame.plane_programs[0].slots.push_back({1, whole_view(b), b_colormap});
+  EXPECT_LE(max_difference(image, alone.render_frame(frame)), 1e-5f);
+  FrameParams own_voxels = frame;
+  own_voxels.plane_programs[0].slots.clear(); // an unmapped slot reads the plane's own volume, a
+  EXPECT_GT(max_difference(image, alone.render_frame(own_voxels)), 0.1f) << "b's values, not a's";
+}
+
 // Each plane runs the surface program in scope at its node (IndeX: two groups, two programs).
 // Ops carry no programs: every rank compiles its scene's, and N ranks give one rank's image.
 TEST(FrameLoop, EachPlaneRunsTheSurfaceProgramInScopeAtIt) {

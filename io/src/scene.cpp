@@ -363,6 +363,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
       if (leads[i] == leads[j] || !overlap(scene, i, j)) continue;
       // A volume a program draws is drawn as that program says, not on its own.
       if (scene.volumes[i].drawn_by_program || scene.volumes[j].drawn_by_program) continue;
+      if (!scene.volumes[i].enabled || !scene.volumes[j].enabled) continue; // kept for a plane's program only
       const bool program = scene.volumes[i].program || scene.volumes[j].program;
       const std::string why = program ? "' and one of the two has a sample program"
                                       : "' but joins no mix with it (a mix takes " + std::to_string(kMostMixedVolumes) +
@@ -452,7 +453,7 @@ bool overlap(const SceneDescription& scene, size_t a, size_t b) {
 
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b) {
   const VolumeDesc &va = scene.volumes.at(a), &vb = scene.volumes.at(b);
-  return !va.program && !vb.program && !va.drawn_by_program && !vb.drawn_by_program &&
+  return va.enabled && vb.enabled && !va.program && !vb.program && !va.drawn_by_program && !vb.drawn_by_program &&
          (share_grid(scene, a, b) || overlap(scene, a, b));
 }
 

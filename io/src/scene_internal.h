@@ -64,7 +64,7 @@ void apply_program_mapping(const SceneNode& node, SceneAttributes& state);
 /// naming the slot's key for a node that is missing, outside the scene graph or of another type.
 void resolve_program_slots(SceneDescription& scene, const std::map<std::string, SceneNode>& nodes);
 /// Drops the disabled volumes (`enabled = false` on them or a group above) that no enabled volume's
-/// program maps, and renumbers the volume indices in program_slots and drawn_by_program.
+/// program maps, nor a plane's surface program, and renumbers the volume indices in program_slots and drawn_by_program.
 void drop_disabled_volumes(SceneDescription& scene);
 /// False when the node says `enabled = false`.
 bool node_enabled(const SceneNode& node);

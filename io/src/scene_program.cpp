@@ -179,8 +179,10 @@ void resolve_program_slots(SceneDescription& scene, const std::map<std::string, 
     p.slots.clear();
     for (const auto& [slot, value] : p.program.slots) {
       std::string why;
-      if (std::optional<ProgramSlotDesc> d = resolve_slot(slot, value, scene, nodes, why))
+      if (std::optional<ProgramSlotDesc> d = resolve_slot(slot, value, scene, nodes, why)) {
+        if (d->volume) scene.volumes[*d->volume].read_by_planes = true;
         p.slots.push_back(std::move(*d));
+      }
     }
   }
   std::vector<VolumeDesc>& volumes = scene.volumes;
@@ -208,7 +210,7 @@ void drop_disabled_volumes(SceneDescription& scene) {
   std::vector<size_t> index(volumes.size(), SIZE_MAX);
   std::vector<VolumeDesc> kept;
   for (size_t i = 0; i < volumes.size(); ++i)
-    if (volumes[i].enabled || volumes[i].drawn_by_program)
+    if (volumes[i].enabled || volumes[i].drawn_by_program || volumes[i].read_by_planes)
       index[i] = kept.size(), kept.push_back(std::move(volumes[i]));
   // Slots that map a dropped volume go (only a dropped volume's program maps one; none lies under
   // the planes); the others take the kept volumes' new indices.

@@ -64,6 +64,8 @@ Image Follower::render_volumes(const Op& op) {
     for (size_t j = lead + 1; j < n && mixing; ++j)
       if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
     if (mixing && frames[lead].program) map_program_slots(lead, frames, partners);
+    if (std::all_of(partners.begin(), partners.end(), [](const auto& p) { return p.program_slot >= 0; }))
+      map_plane_slots(lead, frames, partners); // not where volumes mix: the mix draws plain planes
     // Finished (MIP classified, no background) unless it is a part's.
     Image image = partners.empty()
                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, !in_part)
@@ -118,6 +120,18 @@ void Follower::map_program_slots(size_t index, std::vector<FrameParams>& frames,
       partners.push_back({&volume_session(*slot.volume), frames.at(*slot.volume), slot.slot});
     else
       frames.at(index).program_slots.push_back({slot.slot, BrickView{}, slot.colormap});
+  }
+}
+
+void Follower::map_plane_slots(size_t index, std::vector<FrameParams>& frames,
+                               std::vector<Session::MixPartner>& partners) {
+  const FrameParams& frame = frames.at(index);
+  for (int plane = 0; plane < frame.settings.plane_count; ++plane) {
+    const auto which = surface_program_of(view_, size_t(plane));
+    if (!which) continue;
+    for (const io::ProgramSlotDesc& slot : view_.scene.surface_programs.at(*which).slots)
+      if (slot.volume && *slot.volume != index)
+        partners.push_back({&volume_session(*slot.volume), frames.at(*slot.volume), slot.slot, plane});
   }
 }
 

@@ -110,14 +110,20 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
   return f;
 }
 
-void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame) {
+std::optional<size_t> surface_program_of(const SceneView& view, size_t plane) {
   const auto& programs = view.scene.plane_programs;
+  if (programs.empty()) return std::nullopt;
+  const auto& which = plane < programs.size() ? programs[plane] : programs.front();
+  if (!which || !view.surface_programs.at(*which)) return std::nullopt;
+  return which;
+}
+
+void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame) {
   for (size_t i = 0; i < frame.plane_programs.size(); ++i) {
     PlaneProgram& own = frame.plane_programs[i];
     own = {};
-    if (programs.empty()) continue;
-    const auto& which = i < programs.size() ? programs[i] : programs.front();
-    if (!which || !view.surface_programs.at(*which)) continue;
+    const auto which = surface_program_of(view, i);
+    if (!which) continue;
     own.program = view.surface_programs[*which];
     for (const io::ProgramSlotDesc& s : view.scene.surface_programs.at(*which).slots) {
       if (!s.volume)

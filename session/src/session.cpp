@@ -153,7 +153,9 @@ namespace {
 
 /// Ghost voxels a leaf needs: 1 for trilinear interpolation across its faces, 2 for the central
 /// differences of gradient shading, 3 for a sample program (gradients up to 2 voxels wide).
-int ghost_width(const FrameParams& f) { return f.program ? 3 : f.settings.shading.enabled ? 2 : 1; }
+int ghost_width(const FrameParams& f) {
+  return f.program || f.first_plane_program() ? 3 : f.settings.shading.enabled ? 2 : 1;
+}
 
 /// Reads `reach` (a mix on another grid's) instead of the leaf from now on, or the leaf again (nullopt).
 void set_reach(Session::State& s, std::optional<Box3i> reach) {
@@ -400,7 +402,10 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
     FrameParams f = frame;
     f.mip_output_values =
         frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
-    if (s.source && !partners.empty() && frame.program) {
+    const bool to_slots = std::any_of(partners.begin(), partners.end(), [](const MixPartner& p) {
+      return p.program_slot >= 0; // mapped to a program's slot, not mixed
+    });
+    if (s.source && !partners.empty() && (frame.program || to_slots)) {
       set_reach(s, std::nullopt);
       const BrickView own = resident_view(s, ghost_width(frame));
       for (const MixPartner& p : partners) {
@@ -411,7 +416,8 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
                                      ? own
                                      : partner_view(s, frame.settings, *p.session->state_, p.frame.settings,
                                                     ghost_width(frame), "a volume mapped to a sample program's slot");
-        f.program_slots.push_back({p.program_slot, mapped, p.frame.colormap});
+        (p.plane >= 0 ? f.plane_programs.at(size_t(p.plane)).slots : f.program_slots)
+            .push_back({p.program_slot, mapped, p.frame.colormap});
       }
       if (!leaf_in_volume(s).empty()) part.stats = s.backend->render(own, f, s.local.view());
     } else if (s.source && !partners.empty()) {

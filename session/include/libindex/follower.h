@@ -70,6 +70,9 @@ class Follower {
   /// The scene elements mapped to volume `index`'s program slots: colormaps into its frame,
   /// volumes as `partners` that read their voxels under its leaves.
   void map_program_slots(size_t index, std::vector<FrameParams>& frames, std::vector<Session::MixPartner>& partners);
+  /// The volumes other than `index` mapped to slots of its planes' surface programs, as `partners`
+  /// that read their voxels under its leaves (the program's own volume is its brick).
+  void map_plane_slots(size_t index, std::vector<FrameParams>& frames, std::vector<Session::MixPartner>& partners);
   /// The session of volume `index`: session_ for the first, others_ for the rest.
   Session& volume_session(size_t index);
   /// The box of volume `index` that these ranks partition (Session::set_volume's part): the job's

@@ -5,6 +5,7 @@
 
 #include <span>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "libindex/frame.h"
@@ -41,14 +42,18 @@ void compile_programs(SceneView& view);
 /// early termination, skipping, filtering, the region of interest), with the volume's own colormap,
 /// sampling distance, shading and placement. Index 0 is `shown` itself.
 FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams& shown);
+/// The compiled surface program plane `plane` runs (an index into view.surface_programs): the one in
+/// scope at its node, or for a plane beyond the scene's (a client's) the first scene plane's; none
+/// when there is none or it did not compile.
+std::optional<size_t> surface_program_of(const SceneView& view, size_t plane);
 /// Sets how the planes look in `frame`, the frame of volume `index`:
 /// - plane_colormaps: each plane's colormap in the scene when it is another node than the volume's
 ///   colormap (with the volume's domain where that node gives none); else none, so the plane
 ///   follows the volume's colormap as a client edits it. A plane beyond the scene's (a client's)
 ///   takes the first scene plane's;
 /// - plane_programs: each plane's surface program, its colormap slots, and a slot mapped to volume
-///   `index` itself (a slot mapped to another volume stays unmapped here). A plane beyond the
-///   scene's takes the first scene plane's.
+///   `index` itself (a slot mapped to another volume is left to the session, which reads that
+///   volume's voxels under each rank's leaf: Follower::map_plane_slots).
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame);
 /// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
 Box3f volume_scene_box(const SceneView& view, size_t index);

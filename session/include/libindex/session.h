@@ -118,6 +118,9 @@ class Session {
     /// 0 or more: not mixed but mapped to this slot of `frame`'s sample program (the program reads
     /// the partner's voxels under this session's leaf, and looks them up in the partner's colormap).
     int program_slot = -1;
+    /// With program_slot: the slot of plane `plane`'s surface program (FrameParams::plane_programs)
+    /// instead; -1: of `frame`'s volume program.
+    int plane = -1;
   };
   /// render_frame() with `partners` mixed in per sample (direct volume rendering; at most
   /// kernels::kMaxMixedVolumes - 1 partners). Collective like render_frame(). Each rank's partners

@@ -118,6 +118,9 @@ struct VolumeDesc {
   /// enabled volume's program: the index of that volume (the first such), which draws it. Such a
   /// volume is not drawn on its own, nor mixed.
   std::optional<size_t> drawn_by_program;
+  /// Set when a slot of a plane's surface program maps this volume: a disabled one is kept for it
+  /// (and drawn by nothing).
+  bool read_by_planes = false;
   /// False for a volume that says `enabled = false` (or lies in a disabled group) and is kept only
   /// because an enabled volume's program maps it: such a volume is drawn by that program alone.
   bool enabled = true;
@@ -233,7 +236,8 @@ bool share_grid(const SceneDescription& scene, size_t a, size_t b);
 bool overlap(const SceneDescription& scene, size_t a, size_t b);
 /// Whether volumes a and b may be mixed per sample: on one grid or overlapping, neither coloured by a
 /// sample program (a program colours its own samples alone; such a volume is blended one after the
-/// other with those it overlaps, nearest first) and neither drawn by another volume's program.
+/// other with those it overlaps, nearest first), neither drawn by another volume's program, and
+/// both enabled (a disabled one is kept only for a program's slot).
 bool mix_per_sample(const SceneDescription& scene, size_t a, size_t b);
 /// The most volumes one mix takes (kernels::kMaxMixedVolumes).
 constexpr int kMostMixedVolumes = 4;
