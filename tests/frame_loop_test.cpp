@@ -832,33 +832,63 @@ TEST(FrameLoop, AClientColormapForTheSecondVolumeIsDrawn) {
   EXPECT_LT(max_difference(after, a), 1e-4f);
 }
 
+namespace {
+
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+/// The keys of a `plane` node across a 32-voxel scene: `cut` across z = 14.5, `along` across x = 20.5.
+Overrides plane_node(const std::string& id) {
+  const bool cut = id == "cut";
+  const std::string n = "app::scene::" + id + "::";
+  return {{n + "type", "plane"},
+          {n + "point", cut ? "0 0 14.5" : "20.5 0 0"},
+          {n + "normal", cut ? "0 0 1" : "1 0 0"},
+          {n + "up", cut ? "0 1 0" : "0 0 1"},
+          {n + "extent", "32 32"}};
+}
+
+/// The keys of a surface program node `id` whose execute() runs `body` (with `info` and `out`).
+Overrides surface_program_node(const std::string& id, const std::string& body) {
+  const std::string n = "app::scene::" + id + "::";
+  return {{n + "type", "rendering_kernel_program"},
+          {n + "target", "surface_sample_program"},
+          {n + "source_string", "class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
+                                "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
+                                "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, "
+                                "Sample_output& out) { using namespace nv::index::xac; " +
+                                    body + " return NV_IDX_PROG_OK; } };"}};
+}
+
+Overrides operator+(Overrides a, const Overrides& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+/// `x`: the value of the volume mapped to slot 1 where the ray meets the plane (through the volume's
+/// scene-to-object transform).
+const char* const kSlotOneValue =
+    "const auto v = state.scene.access<Sparse_volume>(1); "
+    "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
+    "const float x = v.generate_sampler<float>(0u).fetch_sample(p);";
+
+} // namespace
+
 // A surface program on the plane (IndeX's seismic scenes draw their slices so), translucent and
 // reading the volume through a mapped slot: N ranks give the image one rank gives.
 TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
   SceneSpec spec = volumes_scene("a_group mapping slices", 0, false, 32);
-  spec.overrides = {
-      {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
-      {"app::scene::mapping::1", "a"},
-      {"app::scene::slices::type", "static_scene_group"},
-      {"app::scene::slices::children", "slice_cmap grid cut"},
-      {"app::scene::slice_cmap::type", "colormap"},
-      {"app::scene::slice_cmap::preset", "grayscale"},
-      {"app::scene::slice_cmap::domain", "0 1"},
-      {"app::scene::grid::type", "rendering_kernel_program"},
-      {"app::scene::grid::target", "surface_sample_program"},
-      {"app::scene::grid::source_string",
-       "class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
-       "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
-       "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
-       "using namespace nv::index::xac; const auto v = state.scene.access<Sparse_volume>(1); "
-       "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
-       "float4 c = state.self.get_colormap().lookup(v.generate_sampler<float>(0u).fetch_sample(p)); "
-       "c.w = fmodf(info.scene_position.x, 8.0f) < 1.0f ? 1.0f : 0.5f; out.set_color(c); return NV_IDX_PROG_OK; } };"},
-      {"app::scene::cut::type", "plane"},
-      {"app::scene::cut::point", "0 0 14.5"},
-      {"app::scene::cut::normal", "0 0 1"},
-      {"app::scene::cut::up", "0 1 0"},
-      {"app::scene::cut::extent", "32 32"}};
+  spec.overrides = Overrides{{"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+                             {"app::scene::mapping::1", "a"},
+                             {"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "slice_cmap grid cut"},
+                             {"app::scene::slice_cmap::type", "colormap"},
+                             {"app::scene::slice_cmap::preset", "grayscale"},
+                             {"app::scene::slice_cmap::domain", "0 1"}} +
+                   surface_program_node("grid", std::string(kSlotOneValue) +
+                                                    " float4 c = state.self.get_colormap().lookup(x); "
+                                                    "c.w = fmodf(info.scene_position.x, 8.0f) < 1.0f ? 1.0f : 0.5f; "
+                                                    "out.set_color(c);") +
+                   plane_node("cut");
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   ASSERT_TRUE(head.state().view.surface_programs.at(0)) << "the surface program must compile";
@@ -881,26 +911,14 @@ TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
 // under its own leaf; the N-rank image equals one rank given the whole volume in the slot.
 TEST(FrameLoop, ASurfaceProgramReadsADisabledVolumeMappedToItsSlot) {
   SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
-  spec.overrides = {{"app::scene::b::enabled", "false"},
-                    {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
-                    {"app::scene::mapping::1", "b"},
-                    {"app::scene::slices::type", "static_scene_group"},
-                    {"app::scene::slices::children", "slot_value cut"},
-                    {"app::scene::slot_value::type", "rendering_kernel_program"},
-                    {"app::scene::slot_value::target", "surface_sample_program"},
-                    {"app::scene::slot_value::source_string",
-                     "class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
-                     "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
-                     "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
-                     "using namespace nv::index::xac; const auto v = state.scene.access<Sparse_volume>(1); "
-                     "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
-                     "const float x = v.generate_sampler<float>(0u).fetch_sample(p); "
-                     "out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f)); return NV_IDX_PROG_OK; } };"},
-                    {"app::scene::cut::type", "plane"},
-                    {"app::scene::cut::point", "0 0 14.5"},
-                    {"app::scene::cut::normal", "0 0 1"},
-                    {"app::scene::cut::up", "0 1 0"},
-                    {"app::scene::cut::extent", "32 32"}};
+  spec.overrides = Overrides{{"app::scene::b::enabled", "false"},
+                             {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+                             {"app::scene::mapping::1", "b"},
+                             {"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "slot_value cut"}} +
+                   surface_program_node("slot_value", std::string(kSlotOneValue) +
+                                                          " out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f));") +
+                   plane_node("cut");
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   const SceneView view = build_scene(spec, false);
@@ -928,34 +946,17 @@ TEST(FrameLoop, ASurfaceProgramReadsADisabledVolumeMappedToItsSlot) {
 // Each plane runs the surface program in scope at its node (IndeX: two groups, two programs).
 // Ops carry no programs: every rank compiles its scene's, and N ranks give one rank's image.
 TEST(FrameLoop, EachPlaneRunsTheSurfaceProgramInScopeAtIt) {
-  const auto tinted = [](const char* rgb) {
-    return std::string("class Surface_sample_program { NV_IDX_SURFACE_SAMPLE_PROGRAM public: "
-                       "NV_IDX_DEVICE_INLINE_MEMBER void initialize() {} "
-                       "NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) { "
-                       "const float4 c = info.sample_color; out.set_color(make_float4(") +
-           rgb + ", 0.5f) * 0.5f + c * 0.5f); return NV_IDX_PROG_OK; } };";
+  const auto tinted = [](const std::string& id, const char* rgb) {
+    return surface_program_node(id, std::string("out.set_color(make_float4(") + rgb +
+                                        ", 0.5f) * 0.5f + info.sample_color * 0.5f);");
   };
   SceneSpec spec = volumes_scene("a_group slices lengthwise", 0, false, 32);
-  spec.overrides = {{"app::scene::slices::type", "static_scene_group"},
-                    {"app::scene::slices::children", "red cut"},
-                    {"app::scene::red::type", "rendering_kernel_program"},
-                    {"app::scene::red::target", "surface_sample_program"},
-                    {"app::scene::red::source_string", tinted("1.0f, 0.0f, 0.0f")},
-                    {"app::scene::cut::type", "plane"},
-                    {"app::scene::cut::point", "0 0 14.5"},
-                    {"app::scene::cut::normal", "0 0 1"},
-                    {"app::scene::cut::up", "0 1 0"},
-                    {"app::scene::cut::extent", "32 32"},
-                    {"app::scene::lengthwise::type", "static_scene_group"},
-                    {"app::scene::lengthwise::children", "blue along"},
-                    {"app::scene::blue::type", "rendering_kernel_program"},
-                    {"app::scene::blue::target", "surface_sample_program"},
-                    {"app::scene::blue::source_string", tinted("0.0f, 0.0f, 1.0f")},
-                    {"app::scene::along::type", "plane"},
-                    {"app::scene::along::point", "20.5 0 0"},
-                    {"app::scene::along::normal", "1 0 0"},
-                    {"app::scene::along::up", "0 0 1"},
-                    {"app::scene::along::extent", "32 32"}};
+  spec.overrides = Overrides{{"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "red cut"},
+                             {"app::scene::lengthwise::type", "static_scene_group"},
+                             {"app::scene::lengthwise::children", "blue along"}} +
+                   tinted("red", "1.0f, 0.0f, 0.0f") + plane_node("cut") + tinted("blue", "0.0f, 0.0f, 1.0f") +
+                   plane_node("along");
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   ASSERT_EQ(head.state().view.surface_programs.size(), 2u);
@@ -982,26 +983,17 @@ TEST(FrameLoop, EachPlaneRunsTheSurfaceProgramInScopeAtIt) {
 TEST(FrameLoop, PlanesShowTheValuesThroughTheColormapInScopeAtThem) {
   // Two planes in two groups, each under a colormap of its own (IndeX draws each plane so).
   SceneSpec spec = volumes_scene("a_group slices lengthwise", 0, false, 32);
-  spec.overrides = {{"app::scene::slices::type", "static_scene_group"},
-                    {"app::scene::slices::children", "slice_cmap cut"},
-                    {"app::scene::slice_cmap::type", "colormap"},
-                    {"app::scene::slice_cmap::preset", "grayscale"},
-                    {"app::scene::slice_cmap::domain", "0 1"},
-                    {"app::scene::cut::type", "plane"},
-                    {"app::scene::cut::point", "0 0 14.5"},
-                    {"app::scene::cut::normal", "0 0 1"},
-                    {"app::scene::cut::up", "0 1 0"},
-                    {"app::scene::cut::extent", "32 32"},
-                    {"app::scene::lengthwise::type", "static_scene_group"},
-                    {"app::scene::lengthwise::children", "long_cmap along"},
-                    {"app::scene::long_cmap::type", "colormap"},
-                    {"app::scene::long_cmap::preset", "viridis"},
-                    {"app::scene::long_cmap::domain", "0 1"},
-                    {"app::scene::along::type", "plane"},
-                    {"app::scene::along::point", "20.5 0 0"},
-                    {"app::scene::along::normal", "1 0 0"},
-                    {"app::scene::along::up", "0 0 1"},
-                    {"app::scene::along::extent", "32 32"}};
+  spec.overrides = Overrides{{"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "slice_cmap cut"},
+                             {"app::scene::slice_cmap::type", "colormap"},
+                             {"app::scene::slice_cmap::preset", "grayscale"},
+                             {"app::scene::slice_cmap::domain", "0 1"},
+                             {"app::scene::lengthwise::type", "static_scene_group"},
+                             {"app::scene::lengthwise::children", "long_cmap along"},
+                             {"app::scene::long_cmap::type", "colormap"},
+                             {"app::scene::long_cmap::preset", "viridis"},
+                             {"app::scene::long_cmap::domain", "0 1"}} +
+                   plane_node("cut") + plane_node("along");
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   ASSERT_EQ(head.state().view.scene.planes.size(), 2u);
