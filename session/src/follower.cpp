@@ -39,7 +39,7 @@ Image Follower::render_volumes(const Op& op) {
   };
   other_statistics_.resize(n);
   for (size_t i = 1; i < n; ++i) {
-    if (!draws(i)) continue;
+    if (!draws(i) && !view_.scene.volumes[i].read_by_planes) continue; // a plane's program may read it
     frames[i] = volume_frame(view_, i, op.frame);
     other_statistics_[i] = volume_session(i).statistics(frames[i]); // once per volume: kept by its session
     const auto edited =
