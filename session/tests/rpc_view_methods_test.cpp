@@ -506,6 +506,18 @@ TEST_F(ViewMethods, IndexClientsGiveTheirPlanesASurfaceProgramAndReplaceItsSourc
   const json broken = set(surface("make_float9(0.0f)"));
   EXPECT_EQ(code(broken), -32602) << broken.dump();
   EXPECT_NE(grid_text().find("0.0f, 1.0f, 0.0f"), std::string::npos) << "unchanged";
+  // A plane in another group with a program of its own runs that one (the program in scope at it).
+  ASSERT_EQ(code(create_element("scene_root", "h", "IStatic_scene_group", json::object())), 0);
+  ASSERT_EQ(code(create_element("h", "tint", "ISurface_sample_program",
+                                {{"source_string", surface("make_float4(0.0f, 0.0f, 1.0f, 0.5f)")}})),
+            0);
+  ASSERT_EQ(code(create_element("h", "q", "IPlane",
+                                {{"point", "4 0 0"}, {"normal", "1 0 0"}, {"up", "0 0 1"}, {"extent", "8 8"}})),
+            0);
+  ASSERT_EQ(state.view.scene.surface_programs.size(), 2u);
+  EXPECT_EQ(state.view.scene.surface_programs[1].program.id, "tint");
+  EXPECT_EQ(state.view.scene.plane_programs, (std::vector<std::optional<size_t>>{0, 1}));
+  EXPECT_TRUE(state.view.surface_programs.at(1)) << "it compiled as a surface program";
 }
 
 TEST_F(ViewMethods, PlanesAreSetListedAndRemovedAndBadOnesRefused) {
