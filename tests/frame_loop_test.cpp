@@ -977,6 +977,33 @@ TEST(FrameLoop, EachPlaneRunsTheSurfaceProgramInScopeAtIt) {
   EXPECT_GT(max_difference(image, alone.render_frame(plain)), 0.1f) << "translucent, tinted planes";
 }
 
+// Two volumes on one grid mix per sample, and the plane across them runs its surface program over
+// the mix: N ranks give one rank's mixed frame, translucent plane and the mix behind it included.
+TEST(FrameLoop, APlanesSurfaceProgramRunsWhereVolumesMix) {
+  SceneSpec spec = volumes_scene("a_group b_group slices", 0, false, 32);
+  spec.overrides =
+      Overrides{{"app::scene::slices::type", "static_scene_group"}, {"app::scene::slices::children", "tint cut"}} +
+      surface_program_node("tint", "float4 c = info.sample_color; c.w = 0.35f; out.set_color(c);") + plane_node("cut");
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
+  const Image image = head.render(head.state().frame);
+
+  const SceneView view = build_scene(spec, false);
+  ASSERT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 0}));
+  Session a(MPI_COMM_SELF, quiet()), b(MPI_COMM_SELF, quiet());
+  a.set_volume(view.scene.volumes[0].source), b.set_volume(view.scene.volumes[1].source);
+  const Session::MixPartner partner{&b, volume_frame(view, 1, view.frame)};
+  FrameParams frame = view.frame;
+  set_plane_appearance(view, 0, frame);
+  ASSERT_TRUE(frame.first_plane_program());
+  EXPECT_LT(max_difference(image, a.render_mixed_frame(frame, std::span(&partner, 1))), 1e-4f);
+  FrameParams plain = frame;
+  plain.plane_programs = {};
+  EXPECT_GT(max_difference(image, a.render_mixed_frame(plain, std::span(&partner, 1))), 0.05f)
+      << "a translucent plane, not the opaque one";
+}
+
 // IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
 // scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
 // equals one rank's render through it.

@@ -870,7 +870,9 @@ TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
   }
 }
 
-TEST(Scene, ASurfaceProgramWhereVolumesAreMixedSaysItIsNotRun) {
+// Where volumes mix per sample a surface program reads the mix's first volume: a slot mapped to
+// another volume says so, one mapped to the first does not.
+TEST(Scene, ASurfaceProgramSlotWhereVolumesAreMixedSaysWhatItReads) {
   Fixture f("app::scene::root::children = a b surfaces\n"
             "app::scene::a::type = sparse_volume\n"
             "app::scene::a::importer = synthetic\n"
@@ -881,8 +883,11 @@ TEST(Scene, ASurfaceProgramWhereVolumesAreMixedSaysItIsNotRun) {
             "app::scene::b::generator = marschner-lobb\n"
             "app::scene::b::size = 8\n"
             "app::scene::surfaces::type = static_scene_group\n"
-            "app::scene::surfaces::children = grid across\n"
-            "app::scene::grid::type = rendering_kernel_program\n" // 13
+            "app::scene::surfaces::children = mapping grid across\n"
+            "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
+            "app::scene::mapping::1 = b\n" // 14
+            "app::scene::mapping::2 = a\n"
+            "app::scene::grid::type = rendering_kernel_program\n"
             "app::scene::grid::target = surface_sample_program\n"
             "app::scene::grid::source_string = // grid lines\n"
             "app::scene::across::type = plane\n"
@@ -893,9 +898,10 @@ TEST(Scene, ASurfaceProgramWhereVolumesAreMixedSaysItIsNotRun) {
   const SceneDescription s = f.load();
   ASSERT_EQ(mix_leads(s), (std::vector<size_t>{0, 0}));
   ASSERT_EQ(s.surface_programs.size(), 1u);
-  ASSERT_EQ(s.warnings.size(), 1u);
-  EXPECT_EQ(s.warnings[0].rfind(f.at(13) + ":", 0), 0u) << s.warnings[0];
-  EXPECT_CONTAINS_ALL(s.warnings[0], "mixed per sample ('a' and 'b')", "show their colormaps");
+  ASSERT_EQ(s.surface_programs[0].slots.size(), 2u);
+  ASSERT_EQ(s.warnings.size(), 1u) << s.warnings.back();
+  EXPECT_EQ(s.warnings[0].rfind(f.at(14) + ":", 0), 0u) << s.warnings[0];
+  EXPECT_CONTAINS_ALL(s.warnings[0], "mixed per sample ('a' and 'b'), slot 1 reads 'a'");
 }
 
 TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {

@@ -133,15 +133,7 @@ class CpuBackend final : public Backend {
       }
       return n;
     });
-    if (const int f = fault.load()) {
-      const int plane = plane_fault.load();
-      const SampleProgram& crashed = plane >= 0 ? *frame.plane_programs[size_t(plane)].program : *frame.program;
-      crashed.fault = f;
-      throw Error(std::string(plane >= 0 ? "the surface sample program " : "the sample program ") + crashed.name +
-                  " crashed with " + describe_signal(f) + ": it is off from now on (" +
-                  (plane >= 0 ? "its planes show their colormap" : "its volume renders with the colormap") +
-                  "); fix it and set it again");
-    }
+    if (const int f = fault.load()) fail_faulted_program(frame, plane_fault.load(), f);
     return samples;
   }
 

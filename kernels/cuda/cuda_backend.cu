@@ -211,7 +211,10 @@ class CudaBackend final : public Backend {
   /// all layers allow), then its host pointers are swapped for device copies: each layer's voxels
   /// (once per brick) and colormap, and the empty radius.
   RenderStats render_mixed(std::span<const MixedLayer> layers, ImageView out) override {
-    if (!gpu_path_enabled("LIBINDEX_GPU_MIX")) return Backend::render_mixed(layers, out); // the host's cores
+    // On the host's cores: until the GPU mix has run on a device, and where planes run surface
+    // programs (they do not run on the GPU yet).
+    if (!gpu_path_enabled("LIBINDEX_GPU_MIX") || (!layers.empty() && layers[0].frame->first_plane_program()))
+      return Backend::render_mixed(layers, out);
     const auto start = std::chrono::steady_clock::now();
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_));
     if (!gpu_mixer_) gpu_mixer_ = std::make_unique<MixedMarcher>();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <string>
 
@@ -13,6 +14,8 @@
 #include "../cpu/cpu_backend.h"
 #include "../cpu/packets.h"
 #include "parallel.h"
+#include "program_guard.h"
+#include "program_march.h"
 #include "tiles.h"
 
 namespace libindex::kernels {
@@ -52,6 +55,39 @@ Box3f on_lead_grid(const Box3f& b, Vec3f scale, Vec3f offset) {
     out.lo[a] = std::min(u, v), out.hi[a] = std::max(u, v);
   }
   return out;
+}
+
+/// The mix of `m` with the lead's planes coloured by their surface programs: one ray at a time (the
+/// packets draw built-in planes only), each program reading the lead's brick. A fault in a program
+/// ends the frame and turns that program off (fail_faulted_program).
+template <class T>
+long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& lead, Rect active, ImageView out) {
+  const MarchParams& P = m.M.lattice;
+  const ProgramVolume<T> volume(m.bricks[0]);
+  const Vec3f scaling = {1.0f / P.inv_scaling.x, 1.0f / P.inv_scaling.y, 1.0f / P.inv_scaling.z};
+  std::unique_ptr<const ProgramFrame> frames[kMaxSlicePlanes];
+  ProgramPlanes planes{{}, {}, scaling, P.translation};
+  for (int i = 0; i < P.plane_count; ++i) {
+    const auto& own = lead.plane_programs[size_t(i)].program;
+    if (!own || !own->usable()) continue;
+    frames[i] = ProgramFrame::for_plane(lead, P, i, m.bricks[0], &volume, &ProgramVolume<T>::fetch);
+    planes.frames[i] = frames[i].get();
+    planes.execute[i] = own->execute;
+  }
+  std::atomic<int> fault{0}, faulted_plane{-1};
+  const long long samples = for_each_tile(active, lead, [&](Rect t) {
+    unsigned long long n = 0;
+    if (fault.load(std::memory_order_relaxed)) return n;
+    ProgramPlanes::running() = -1;
+    const int f = run_guarded([&] {
+      for (int y = t.y0; y < t.y1; ++y)
+        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n, planes);
+    });
+    if (f) fault = f, faulted_plane = ProgramPlanes::running();
+    return n;
+  });
+  if (const int f = fault.load()) fail_faulted_program(lead, faulted_plane.load(), f);
+  return samples;
 }
 
 } // namespace
@@ -169,10 +205,11 @@ MixFrame MixedMarcher::prepare(std::span<const MixedLayer> layers, bool packets)
     m.packets = m.packets && packet_path_fits(l.brick);
     layer_transform(lead.settings, l.frame->settings, M.to_layer_scale[i], M.to_layer_offset[i]);
     // One lattice, the lead's (a distance along the ray in scene units): each volume's opacity
-    // corrected for that step against its own reference.
-    FrameParams f = *l.frame;
-    f.settings.sampling_distance = lead.settings.sampling_distance;
-    M.layer[i] = make_march_params(l.brick, f, l.frame->colormap.view(), SkipGridView{});
+    // corrected for that step against its own reference. (From the layer's own frame, not a copy:
+    // the parameters hold views of its planes' colormaps, which must outlive the march.)
+    M.layer[i] = make_march_params(l.brick, *l.frame, l.frame->colormap.view(), SkipGridView{});
+    M.layer[i].dt = lead.settings.sampling_distance;
+    M.layer[i].opacity_exponent = lead.settings.sampling_distance / l.frame->settings.sampling_distance_reference;
     visit_dtype(l.brick.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
       m.samplers.set(i, make_dense_sampler(l.brick, static_cast<const T*>(l.brick.data)));
@@ -197,13 +234,20 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
   RenderStats stats;
   stats.active = m.active;
   if (!stats.active.empty()) {
-    const long long samples = for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
-      if (m.packets) return march_mixed_packets(m.M, m.bricks, t, out);
-      unsigned long long n = 0;
-      for (int y = t.y0; y < t.y1; ++y)
-        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n);
-      return n;
-    });
+    const long long samples = m.M.lattice.plane_count > 0 && lead.first_plane_program()
+                                  ? visit_dtype(m.bricks[0].dtype,
+                                                [&](auto tag) {
+                                                  return march_mixed_with_plane_programs<typename decltype(tag)::type>(
+                                                      m, lead, stats.active, out);
+                                                })
+                                  : for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
+                                      if (m.packets) return march_mixed_packets(m.M, m.bricks, t, out);
+                                      unsigned long long n = 0;
+                                      for (int y = t.y0; y < t.y1; ++y)
+                                        for (int x = t.x0; x < t.x1; ++x)
+                                          out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n);
+                                      return n;
+                                    });
     if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     stats.samples = samples;
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "libindex/error.h"
+#include "program_guard.h"
 
 namespace libindex::kernels {
 namespace {
@@ -116,6 +117,15 @@ Vec4f ProgramPlanes::run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Ve
   const Vec4f c = program_sample(execute[plane], &frames[plane]->abi, p, scaling, translation, t, dir, color, facing);
   running() = -1;
   return c;
+}
+
+void fail_faulted_program(const FrameParams& frame, int plane, int signal) {
+  const SampleProgram& crashed = plane >= 0 ? *frame.plane_programs.at(size_t(plane)).program : *frame.program;
+  crashed.fault = signal;
+  throw Error(std::string(plane >= 0 ? "the surface sample program " : "the sample program ") + crashed.name +
+              " crashed with " + describe_signal(signal) + ": it is off from now on (" +
+              (plane >= 0 ? "its planes show their colormap" : "its volume renders with the colormap") +
+              "); fix it and set it again");
 }
 
 } // namespace libindex::kernels

@@ -140,4 +140,9 @@ struct ProgramPlanes {
   Vec4f run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
 };
 
+/// A program that faulted with `signal` while marching `frame`: plane `plane`'s surface program, or
+/// (plane -1) the frame's volume program. Turns it off (SampleProgram::fault) and throws the Error
+/// that names it, the signal, and what shows instead from the next frame on.
+[[noreturn]] void fail_faulted_program(const FrameParams& frame, int plane, int signal);
+
 } // namespace libindex::kernels

@@ -240,6 +240,37 @@ TEST(SurfacePrograms, ACrashingSurfaceProgramEndsItsFrameAndThePlanesShowTheirCo
   EXPECT_LT(max_abs_difference(render_whole(*backend, vol, f), plain), 1e-6f) << "next frame: the plain planes";
 }
 
+TEST(SurfacePrograms, WhereVolumesMixTheirPlanesRunTheProgramsAsOverOneVolume) {
+  // A transparent volume mixed in per sample changes nothing: the mix's translucent plane, and the
+  // volume behind it, equal one volume's; a program that crashes ends the mix's frame as well.
+  const Vec3i size{16, 16, 24};
+  const Brick vol = lumpy(size);
+  const Brick partner = make_volume(size, DType::uint8, [](Vec3f c) { return c.x / 16.0f; });
+  FrameParams f = plane_across_z(size, 9.3f);
+  f.plane_programs = every_plane(surface_program("float4 c = sample_info.sample_color;\n"
+                                                 "c.w = 0.4f;\n"
+                                                 "sample_output.set_color(c);\n"
+                                                 "return NV_IDX_PROG_OK;"));
+  FrameParams clear = f;
+  clear.colormap = constant_colormap({1, 0, 0, 0});
+  clear.plane_programs = {};
+  auto cpu = kernels::make_cpu_backend(true);
+  const Image alone = render_whole(*cpu, vol, f);
+  EXPECT_LT(max_difference(render_mix(*cpu, {{&vol, &f}, {&partner, &clear}}), alone), 1e-5f);
+  FrameParams plain = f;
+  plain.plane_programs = {};
+  EXPECT_GT(max_difference(alone, render_whole(*cpu, vol, plain)), 0.05f) << "translucent, not the opaque plane";
+  EXPECT_LT(max_difference(render_mix(*cpu, {{&vol, &plain}, {&partner, &clear}}), render_whole(*cpu, vol, plain)),
+            1e-5f)
+      << "the built-in planes in a mix, as before";
+
+  f.plane_programs =
+      every_plane(surface_program("volatile int* nowhere = nullptr;\n*nowhere = 1;\nreturn NV_IDX_PROG_OK;"));
+  EXPECT_THROW(render_mix(*cpu, {{&vol, &f}, {&partner, &clear}}), Error);
+  EXPECT_NE(f.plane_programs[0].program->fault.load(), 0) << "off from now on";
+  EXPECT_LT(max_difference(render_mix(*cpu, {{&vol, &f}, {&partner, &clear}}), render_whole(*cpu, vol, plain)), 1e-5f);
+}
+
 TEST(SurfacePrograms, ASurfaceProgramCompilesForTheGpuWithNvrtc) {
   const char* text =
       "NV_IDX_XAC_VERSION_1_0\nusing namespace nv::index;\nusing namespace nv::index::xac;\n"

@@ -92,12 +92,31 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE void mix_sample(const MixParams& M, co
        select(shows, o.w + (1.0f - o.w) * a, o.w)};
 }
 
+/// Takes the mixed samples left on a started ray into `o` (premultiplied), jumping over the cells
+/// every layer hides (M.lattice.skip), until the ray ends or turns opaque. `n` counts the samples.
+template <class Samplers>
+LIBINDEX_HOST_DEVICE inline void march_mixed_samples(const MixParams& M, const Samplers& S, RayLanes<float>& r,
+                                                     Vec4f& o, int& n) {
+  const MarchParams& P = M.lattice;
+  for (;; ++r.k) {
+    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
+    if (r.k >= r.k_end) return;
+    float t;
+    const Vec3f p = sample_point(P, r, r.k, t);
+    ++n;
+    mix_sample<float>(M, S, p, r.dir, true, o);
+    if (P.early_termination && o.w >= kOpaqueAlpha) return;
+  }
+}
+
 /// Marches the ray of pixel (px, py) through the layers' common brick; returns premultiplied RGBA:
 /// the scalar driver of mix_sample (the CPU's packets run the same steps, packet_march.h).
-/// Empty-space skipping follows M.lattice.skip: the cells every layer's colormap hides.
-template <class Samplers>
+/// Empty-space skipping follows M.lattice.skip: the cells every layer's colormap hides. The slice
+/// planes take their colours from `shade_plane` over the lead's voxels (march.h's plane shaders):
+/// behind a translucent one the ray goes on, as march_ray's does (finish_through_planes).
+template <class Samplers, class PlaneShader>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
-                                                  unsigned long long& samples) {
+                                                  unsigned long long& samples, const PlaneShader& shade_plane) {
   const MarchParams& P = M.lattice;
   RayLanes<float> r;
   float plane_t;
@@ -105,17 +124,23 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
   if (!begin_ray(P, px, py, r, plane_t, plane)) return {0, 0, 0, 0};
   Vec4f o{0, 0, 0, 0};
   int n = 0;
-  for (;; ++r.k) {
-    if (r.k >= r.k_stop) find_occupied_run(P, r, r.k < r.k_end);
-    if (r.k >= r.k_end) break;
-    float t;
-    const Vec3f p = sample_point(P, r, r.k, t);
-    ++n;
-    mix_sample<float>(M, S, p, r.dir, true, o);
-    if (P.early_termination && o.w >= kOpaqueAlpha) break;
+  march_mixed_samples(M, S, r, o, n);
+  while (plane_t < 3.0e38f) {
+    const Vec4f c = S.visit(0, [&](const auto& lead) { return shade_plane(P, lead, r, plane_t, plane); });
+    o = over_plane_color(o, c);
+    if (c.w >= 1.0f || (P.early_termination && o.w >= kOpaqueAlpha)) break;
+    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
+    march_mixed_samples(M, S, r, o, n);
   }
   samples += (unsigned long long)n;
-  return S.visit(0, [&](const auto& sampler) { return over_plane(P, sampler, r, plane_t, plane, o); });
+  return o;
+}
+
+/// march_ray_mixed with the built-in planes (opaque, through their colormaps).
+template <class Samplers>
+LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
+                                                  unsigned long long& samples) {
+  return march_ray_mixed(M, S, px, py, samples, ColormapPlanes{});
 }
 
 /// One sampler per layer, each of its layer's voxel type: `Sampler<T>` is DenseSampler (host or
