@@ -51,16 +51,36 @@ void install_once() {
 }
 
 /// A stack of its own for the handler, per thread: a program that recurses without end overflows
-/// the thread's stack, and the handler could not run on it.
-void ensure_alternate_stack() {
-  thread_local std::vector<char> stack;
-  if (!stack.empty()) return;
-  stack.resize(1 << 16);
-  stack_t s{};
-  s.ss_sp = stack.data();
-  s.ss_size = stack.size();
-  sigaltstack(&s, nullptr);
-}
+/// the thread's stack, and the handler could not run on it. A thread that has one already (the
+/// application's, a sanitizer's) keeps it: an embedding simulation's is not ours to replace. Ours is
+/// taken down before its memory goes, at the thread's end (a sanitizer that finds a stack there at
+/// thread exit takes it for its own and unmaps it).
+class AlternateStack {
+ public:
+  AlternateStack() {
+    stack_t current{};
+    if (sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE)) return;
+    memory_.resize(1 << 16);
+    stack_t s{};
+    s.ss_sp = memory_.data();
+    s.ss_size = memory_.size();
+    if (sigaltstack(&s, nullptr) != 0) memory_.clear();
+  }
+  ~AlternateStack() {
+    stack_t current{};
+    if (memory_.empty() || sigaltstack(nullptr, &current) != 0 || current.ss_sp != memory_.data()) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+  }
+  AlternateStack(const AlternateStack&) = delete;
+  AlternateStack& operator=(const AlternateStack&) = delete;
+
+ private:
+  std::vector<char> memory_;
+};
+
+void ensure_alternate_stack() { thread_local AlternateStack stack; }
 
 } // namespace
 

@@ -722,6 +722,10 @@ TEST(SamplePrograms, AProgramThatCrashesEndsItsFrameNotTheProcess) {
   const char* kinds[][2] = {
       {"*(volatile int*)nullptr = 1;", "SIGSEGV"},
       {"volatile int zero = 0; volatile int q = 7 / zero; (void)q;", "SIGFPE"},
+      // Recursion without end overflows the thread's stack: the handler runs on a stack of its own.
+      {"struct Deeper { static int go(int n) { volatile char page[4096]; page[0] = char(n); "
+       "return go(n + 1) + page[0]; } }; (void)Deeper::go(0);",
+       "SIGSEGV"},
   };
   for (const auto& [statement, signal] : kinds) {
     std::string text = kColormapProgram;
