@@ -94,19 +94,13 @@ class CpuBackend final : public Backend {
                                    bool program, bool plane_program, bool packets, Rect r, ImageView out) {
     const ProgramVolume<T> volume(brick);
     const Vec3f scaling = {1.0f / params.inv_scaling.x, 1.0f / params.inv_scaling.y, 1.0f / params.inv_scaling.z};
-    std::unique_ptr<const ProgramFrame> samples_frame, plane_frames[kMaxSlicePlanes];
+    std::unique_ptr<const ProgramFrame> samples_frame;
     if (program)
       samples_frame = std::make_unique<const ProgramFrame>(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
     const ProgramClassifier classify{samples_frame.get(), program ? frame.program->execute : nullptr, scaling,
                                      params.translation};
-    ProgramPlanes planes{{}, {}, scaling, params.translation};
-    for (int i = 0; plane_program && i < params.plane_count; ++i) { // each plane its program and colormap
-      const auto& own = frame.plane_programs[size_t(i)].program;
-      if (!own || !own->usable()) continue;
-      plane_frames[i] = ProgramFrame::for_plane(frame, params, i, brick, &volume, &ProgramVolume<T>::fetch);
-      planes.frames[i] = plane_frames[i].get();
-      planes.execute[i] = own->execute;
-    }
+    const PlanePrograms plane_programs(frame, params, brick, &volume, &ProgramVolume<T>::fetch);
+    const ProgramPlanes& planes = plane_programs.shader(); // each plane its program (or none) and colormap
     const auto march = [&](int x, int y, unsigned long long& n) {
       if (program && plane_program) return march_ray(params, volume.sampler, classify, x, y, n, planes);
       if (program) return march_ray(params, volume.sampler, classify, x, y, n);

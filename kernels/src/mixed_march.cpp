@@ -64,16 +64,8 @@ template <class T>
 long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& lead, Rect active, ImageView out) {
   const MarchParams& P = m.M.lattice;
   const ProgramVolume<T> volume(m.bricks[0]);
-  const Vec3f scaling = {1.0f / P.inv_scaling.x, 1.0f / P.inv_scaling.y, 1.0f / P.inv_scaling.z};
-  std::unique_ptr<const ProgramFrame> frames[kMaxSlicePlanes];
-  ProgramPlanes planes{{}, {}, scaling, P.translation};
-  for (int i = 0; i < P.plane_count; ++i) {
-    const auto& own = lead.plane_programs[size_t(i)].program;
-    if (!own || !own->usable()) continue;
-    frames[i] = ProgramFrame::for_plane(lead, P, i, m.bricks[0], &volume, &ProgramVolume<T>::fetch);
-    planes.frames[i] = frames[i].get();
-    planes.execute[i] = own->execute;
-  }
+  const PlanePrograms programs(lead, P, m.bricks[0], &volume, &ProgramVolume<T>::fetch);
+  const ProgramPlanes& planes = programs.shader();
   std::atomic<int> fault{0}, faulted_plane{-1};
   const long long samples = for_each_tile(active, lead, [&](Rect t) {
     unsigned long long n = 0;

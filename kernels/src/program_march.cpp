@@ -104,6 +104,19 @@ Vec4f ProgramClassifier::sample(Vec3f p, float t, Vec3f dir) const {
   return program_sample(execute, &frame->abi, p, scaling, translation, t, dir);
 }
 
+PlanePrograms::PlanePrograms(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
+                             float (*fetch)(const void*, float, float, float, int)) {
+  shader_.scaling = {1.0f / P.inv_scaling.x, 1.0f / P.inv_scaling.y, 1.0f / P.inv_scaling.z};
+  shader_.translation = P.translation;
+  for (int i = 0; i < P.plane_count; ++i) {
+    const auto& own = frame.plane_programs[size_t(i)].program;
+    if (!own || !own->usable()) continue;
+    frames_[i] = ProgramFrame::for_plane(frame, P, i, brick, volume, fetch);
+    shader_.frames[i] = frames_[i].get();
+    shader_.execute[i] = own->execute;
+  }
+}
+
 int& ProgramPlanes::running() {
   thread_local int plane = -1;
   return plane;

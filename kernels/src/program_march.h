@@ -140,6 +140,20 @@ struct ProgramPlanes {
   Vec4f run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Vec3f normal) const;
 };
 
+/// The planes' surface programs of `frame` bound to one brick (ProgramFrame::for_plane for each
+/// plane with a usable program; the others show their colormap), and the plane shader that runs
+/// them. Lives as long as the march that uses shader(), where it was made.
+class PlanePrograms {
+ public:
+  PlanePrograms(const FrameParams& frame, const MarchParams& P, const BrickView& brick, const void* volume,
+                float (*fetch)(const void*, float, float, float, int));
+  const ProgramPlanes& shader() const { return shader_; }
+
+ private:
+  std::unique_ptr<const ProgramFrame> frames_[kMaxSlicePlanes];
+  ProgramPlanes shader_;
+};
+
 /// A program that faulted with `signal` while marching `frame`: plane `plane`'s surface program, or
 /// (plane -1) the frame's volume program. Turns it off (SampleProgram::fault) and throws the Error
 /// that names it, the signal, and what shows instead from the next frame on.
