@@ -404,27 +404,42 @@ LIBINDEX_HOST_DEVICE inline bool march_samples(const MarchParams& P, const Sampl
   }
 }
 
-/// The rest of a ray that met a slice plane (`plane_t`, index `plane`; +inf: none) with `color`
-/// gathered in front of it (premultiplied): the plane's colour from `shade_plane` under it, and
-/// behind a translucent plane the ray goes on (resume_ray) to the next plane or the far plane. MIP
-/// takes no samples behind a plane: its maximum is over the samples in front. `n` counts samples.
+/// The planes a ray meets from `plane_t` (index `plane`; +inf: none) on, over `color` gathered in
+/// front of them (premultiplied): each plane's colour from `shade(r, plane_t, plane)`, and behind a
+/// translucent one the ray goes on (resume_ray) with `march_behind(r, color)`, which takes the
+/// samples up to the next plane or the far plane and returns the colour. MIP takes no samples
+/// behind a plane: its maximum is over the samples in front. One loop for march_ray and the mix's.
+template <class Shade, class MarchBehind>
+LIBINDEX_HOST_DEVICE inline Vec4f through_planes(const MarchParams& P, int px, int py, RayLanes<float>& r,
+                                                 float plane_t, int plane, Vec4f color, const Shade& shade,
+                                                 const MarchBehind& march_behind) {
+  const bool see_through = P.mode == RenderMode::direct_volume;
+  while (plane_t < 3.0e38f) {
+    const Vec4f c = shade(r, plane_t, plane);
+    color = over_plane_color(color, c);
+    if (!see_through || c.w >= 1.0f || (P.early_termination && color.w >= kOpaqueAlpha)) break;
+    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
+    color = march_behind(r, color);
+  }
+  return color;
+}
+
+/// The rest of a ray that met a slice plane, marched as march_ray marches (through_planes, with
+/// the plane's colour from `shade_plane` over this brick). `n` counts samples.
 template <class Sampler, class Classifier, class PlaneShader>
 LIBINDEX_HOST_DEVICE inline Vec4f finish_through_planes(const MarchParams& P, const Sampler& S,
                                                         const Classifier& classify, int px, int py, RayLanes<float> r,
                                                         float plane_t, int plane, Vec4f color, int& n,
                                                         const PlaneShader& shade_plane) {
-  const bool see_through = P.mode == RenderMode::direct_volume;
-  while (plane_t < 3.0e38f) {
-    const Vec4f c = shade_plane(P, S, r, plane_t, plane);
-    color = over_plane_color(color, c);
-    if (!see_through || c.w >= 1.0f || (P.early_termination && color.w >= kOpaqueAlpha)) break;
-    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
-    RayAccum<float> acc = empty_accum();
-    acc.color = color;
-    march_samples(P, S, classify, r, acc, n);
-    color = acc.color;
-  }
-  return color;
+  return through_planes(
+      P, px, py, r, plane_t, plane, color,
+      [&](const RayLanes<float>& ray, float t, int k) { return shade_plane(P, S, ray, t, k); },
+      [&](RayLanes<float>& ray, Vec4f in_front) {
+        RayAccum<float> acc = empty_accum();
+        acc.color = in_front;
+        march_samples(P, S, classify, ray, acc, n);
+        return acc.color;
+      });
 }
 
 /// Marches the ray of pixel (px, py) through the brick and returns its premultiplied RGBA: the

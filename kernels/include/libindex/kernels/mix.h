@@ -113,7 +113,7 @@ LIBINDEX_HOST_DEVICE inline void march_mixed_samples(const MixParams& M, const S
 /// the scalar driver of mix_sample (the CPU's packets run the same steps, packet_march.h).
 /// Empty-space skipping follows M.lattice.skip: the cells every layer's colormap hides. The slice
 /// planes take their colours from `shade_plane` over the lead's voxels (march.h's plane shaders):
-/// behind a translucent one the ray goes on, as march_ray's does (finish_through_planes).
+/// behind a translucent one the ray goes on, as march_ray's does (through_planes).
 template <class Samplers, class PlaneShader>
 LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samplers& S, int px, int py,
                                                   unsigned long long& samples, const PlaneShader& shade_plane) {
@@ -125,13 +125,15 @@ LIBINDEX_HOST_DEVICE inline Vec4f march_ray_mixed(const MixParams& M, const Samp
   Vec4f o{0, 0, 0, 0};
   int n = 0;
   march_mixed_samples(M, S, r, o, n);
-  while (plane_t < 3.0e38f) {
-    const Vec4f c = S.visit(0, [&](const auto& lead) { return shade_plane(P, lead, r, plane_t, plane); });
-    o = over_plane_color(o, c);
-    if (c.w >= 1.0f || (P.early_termination && o.w >= kOpaqueAlpha)) break;
-    if (!resume_ray(P, px, py, plane_t, r, plane_t, plane)) break;
-    march_mixed_samples(M, S, r, o, n);
-  }
+  o = through_planes(
+      P, px, py, r, plane_t, plane, o,
+      [&](const RayLanes<float>& ray, float t, int k) {
+        return S.visit(0, [&](const auto& lead) { return shade_plane(P, lead, ray, t, k); });
+      },
+      [&](RayLanes<float>& ray, Vec4f in_front) {
+        march_mixed_samples(M, S, ray, in_front, n);
+        return in_front;
+      });
   samples += (unsigned long long)n;
   return o;
 }
