@@ -9,7 +9,6 @@
 
 #include "../src/brick_cache.h"
 #include "../src/parallel.h"
-#include "../src/program_guard.h"
 #include "../src/program_march.h"
 #include "../src/tiles.h"
 #include "libindex/error.h"
@@ -106,29 +105,14 @@ class CpuBackend final : public Backend {
       if (program) return march_ray(params, volume.sampler, classify, x, y, n);
       return march_ray(params, volume.sampler, TableClassifier{params.colormap}, x, y, n, planes);
     };
-    std::atomic<int> fault{0};
-    std::atomic<int> plane_fault{-1}; // the plane whose program faulted
-    const long long samples = for_each_tile(r, frame, [&](Rect tile) {
-      unsigned long long n = 0;
-      if (fault.load(std::memory_order_relaxed)) return n;
-      // The programs are a user's code: a fault in one ends this frame, not the process.
-      ProgramPlanes::running() = -1;
-      const int f = run_guarded([&] {
-        if (packets && !program) {
-          n += march_packets(params, brick, tile, out, &planes);
-          return;
-        }
-        for (int y = tile.y0; y < tile.y1; ++y)
-          for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march(x, y, n);
-      });
-      if (f) {
-        fault = f;
-        if (const int plane = ProgramPlanes::running(); plane >= 0) plane_fault = plane;
+    return for_each_guarded_tile(r, frame, [&](Rect tile, unsigned long long& n) {
+      if (packets && !program) {
+        n += march_packets(params, brick, tile, out, &planes);
+        return;
       }
-      return n;
+      for (int y = tile.y0; y < tile.y1; ++y)
+        for (int x = tile.x0; x < tile.x1; ++x) out.at(x, y) = march(x, y, n);
     });
-    if (const int f = fault.load()) fail_faulted_program(frame, plane_fault.load(), f);
-    return samples;
   }
 
   const char* packet_isa_;

@@ -14,7 +14,6 @@
 #include "../cpu/cpu_backend.h"
 #include "../cpu/packets.h"
 #include "parallel.h"
-#include "program_guard.h"
 #include "program_march.h"
 #include "tiles.h"
 
@@ -66,20 +65,10 @@ long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& 
   const ProgramVolume<T> volume(m.bricks[0]);
   const PlanePrograms programs(lead, P, m.bricks[0], &volume, &ProgramVolume<T>::fetch);
   const ProgramPlanes& planes = programs.shader();
-  std::atomic<int> fault{0}, faulted_plane{-1};
-  const long long samples = for_each_tile(active, lead, [&](Rect t) {
-    unsigned long long n = 0;
-    if (fault.load(std::memory_order_relaxed)) return n;
-    ProgramPlanes::running() = -1;
-    const int f = run_guarded([&] {
-      for (int y = t.y0; y < t.y1; ++y)
-        for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n, planes);
-    });
-    if (f) fault = f, faulted_plane = ProgramPlanes::running();
-    return n;
+  return for_each_guarded_tile(active, lead, [&](Rect t, unsigned long long& n) {
+    for (int y = t.y0; y < t.y1; ++y)
+      for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n, planes);
   });
-  if (const int f = fault.load()) fail_faulted_program(lead, faulted_plane.load(), f);
-  return samples;
 }
 
 } // namespace
@@ -226,20 +215,19 @@ RenderStats MixedMarcher::render(std::span<const MixedLayer> layers, ImageView o
   RenderStats stats;
   stats.active = m.active;
   if (!stats.active.empty()) {
-    const long long samples = m.M.lattice.plane_count > 0 && lead.first_plane_program()
-                                  ? visit_dtype(m.bricks[0].dtype,
-                                                [&](auto tag) {
-                                                  return march_mixed_with_plane_programs<typename decltype(tag)::type>(
-                                                      m, lead, stats.active, out);
-                                                })
-                                  : for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
-                                      if (m.packets) return march_mixed_packets(m.M, m.bricks, t, out);
-                                      unsigned long long n = 0;
-                                      for (int y = t.y0; y < t.y1; ++y)
-                                        for (int x = t.x0; x < t.x1; ++x)
-                                          out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n);
-                                      return n;
-                                    });
+    long long samples;
+    if (m.M.lattice.plane_count > 0 && lead.first_plane_program())
+      samples = visit_dtype(m.bricks[0].dtype, [&](auto tag) {
+        return march_mixed_with_plane_programs<typename decltype(tag)::type>(m, lead, stats.active, out);
+      });
+    else
+      samples = for_each_tile(stats.active, lead, [&](Rect t) -> unsigned long long {
+        if (m.packets) return march_mixed_packets(m.M, m.bricks, t, out);
+        unsigned long long n = 0;
+        for (int y = t.y0; y < t.y1; ++y)
+          for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n);
+        return n;
+      });
     if (lead.cancel && lead.cancel->load(std::memory_order_relaxed)) throw Error("frame cancelled");
     stats.samples = samples;
   }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "program_march.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "libindex/error.h"
 #include "program_guard.h"
+#include "tiles.h"
 
 namespace libindex::kernels {
 namespace {
@@ -130,6 +132,23 @@ Vec4f ProgramPlanes::run(int plane, Vec3f p, float t, Vec3f dir, Vec4f color, Ve
   const Vec4f c = program_sample(execute[plane], &frames[plane]->abi, p, scaling, translation, t, dir, color, facing);
   running() = -1;
   return c;
+}
+
+long long for_each_guarded_tile(Rect r, const FrameParams& frame,
+                                const std::function<void(Rect, unsigned long long&)>& march) {
+  std::atomic<int> fault{0}, faulted_plane{-1};
+  const long long samples = for_each_tile(r, frame, [&](Rect tile) {
+    unsigned long long n = 0;
+    if (fault.load(std::memory_order_relaxed)) return n;
+    ProgramPlanes::running() = -1;
+    if (const int f = run_guarded([&] { march(tile, n); })) {
+      fault = f;
+      if (const int plane = ProgramPlanes::running(); plane >= 0) faulted_plane = plane;
+    }
+    return n;
+  });
+  if (const int f = fault.load()) fail_faulted_program(frame, faulted_plane.load(), f);
+  return samples;
 }
 
 void fail_faulted_program(const FrameParams& frame, int plane, int signal) {

@@ -6,6 +6,7 @@
 // GPU in kernels/cuda/program_kernel.cu.
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -153,6 +154,14 @@ class PlanePrograms {
   std::unique_ptr<const ProgramFrame> frames_[kMaxSlicePlanes];
   ProgramPlanes shader_;
 };
+
+/// for_each_tile (tiles.h) over `r` with each tile's march, `march(tile, samples)`, guarded
+/// (run_guarded): the programs it runs are a user's code, and a fault in one ends this frame, not
+/// the process. The tiles left then do nothing, and the program that faulted (the plane's whose
+/// program ran, else the frame's volume program) is turned off with fail_faulted_program. Returns
+/// the samples.
+long long for_each_guarded_tile(Rect r, const FrameParams& frame,
+                                const std::function<void(Rect, unsigned long long&)>& march);
 
 /// A program that faulted with `signal` while marching `frame`: plane `plane`'s surface program, or
 /// (plane -1) the frame's volume program. Turns it off (SampleProgram::fault) and throws the Error
