@@ -311,6 +311,70 @@ TEST(SceneRender, ShippedScenesLoadWithoutWarningsAndMatchAnIndependentRenderer)
   }
 }
 
+// index::global_transform that turns the scene a quarter about the view axis, through the volume's
+// centre: the picture turns with it, pixel for pixel (IndeX places a scene by that matrix and keeps
+// its camera in world space; libindex turns the camera back instead). Turned the wrong way (the
+// matrix read transposed) the picture would turn the other way.
+TEST(SceneRender, AGlobalTransformThatRotatesTurnsThePicture) {
+  const fs::path dir = fs::temp_directory_path() / ("libindex_scene_turn_" + std::to_string(getpid()));
+  { // each rank its own copy (its own directory)
+    fs::create_directories(dir);
+    std::vector<uint16_t> voxels = blob();
+    for (int z = 4; z < 8; ++z) // a lump towards +x and +y: no turn or mirror maps the volume onto itself
+      for (int y = 9; y < 13; ++y)
+        for (int x = 14; x < 18; ++x) voxels[size_t((z * 16 + y) * 20 + x)] = 60000;
+    std::ofstream(dir / "blob.raw", std::ios::binary)
+        .write(reinterpret_cast<const char*>(voxels.data()), std::streamsize(voxels.size() * 2));
+  }
+  const std::string scene = R"(index::canvas_resolution = 64 64
+index::camera::from = 10 8 60
+index::camera::dir = 0 0 -1
+index::camera::up = 0 1 0
+index::camera::aperture = 0.45
+index::camera::aspect = 1
+index::camera::focal = 1
+app::scene::root::children = cmap vol
+app::scene::cmap::type = colormap
+app::scene::cmap::domain = 0.1 1
+app::scene::cmap::domain_boundary_mode = clamp_to_transparent
+app::scene::vol::type = sparse_volume
+app::scene::vol::importer = nv::index::plugin::base_importer.Sparse_volume_importer_raw
+app::scene::vol::input_directory = )" +
+                            dir.string() + R"(
+app::scene::vol::input_file_base_name = blob
+app::scene::vol::input_file_extension = .raw
+app::scene::vol::voxel_format = uint16
+app::scene::vol::bbox = 0 0 0 20 16 12
+)";
+  // Row vectors: x turns to y about z; the translation keeps the centre (10, 8, 6) in place.
+  const std::string quarter_turn = "index::global_transform = 0 1 0 0 -1 0 0 0 0 0 1 0 18 -2 0 1\n";
+  const auto render = [&](const std::string& text) {
+    io::ProjectFile project;
+    project.add_text("#! index_app_project 0\n" + text, "turn.prj");
+    const SceneView view = make_scene_view(io::load_scene(project));
+    EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
+    Session session(MPI_COMM_WORLD, quiet());
+    session.set_volume(view.volume);
+    return session.render_frame(view.frame);
+  };
+  const Image plain = render(scene), turned = render(quarter_turn + scene);
+  fs::remove_all(dir);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank != 0) return;
+  // Offsets from the image centre: (dx, dy) with rows going down turns to (dy, -dx).
+  Image expected(64, 64), other_way(64, 64);
+  float alpha = 0;
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      expected.at(y, 63 - x) = plain.at(x, y), other_way.at(63 - y, x) = plain.at(x, y);
+      alpha += plain.at(x, y).w;
+    }
+  EXPECT_GT(alpha, 64 * 64 / 10.0f) << "the blob must fill a good part of the picture";
+  EXPECT_LE(max_abs_difference(turned, expected), 1e-4f);
+  EXPECT_GT(max_abs_difference(turned, other_way), 0.1f) << "the lump shows which way the picture turned";
+}
+
 TEST(SceneRender, ASampleProgramRendersTheSameAtAnyRankCount) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -2,6 +2,7 @@
 // load_scene: walk IndeX's scene graph, read the global keys, warn once about each unused key.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "libindex/error.h"
@@ -191,27 +192,46 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   scene.camera = c;
 }
 
-/// index::global_transform, which IndeX's viewer takes instead of index::translation, rotations and
-/// scaling when a project gives it: 4 x 4 numbers, row by row, the translation in the last row (or,
-/// written the other way round, in the last column). libindex places a scene by a scaling along
-/// the axes and a translation; a matrix that rotates, shears, flips or projects is not used, and
-/// says so.
+/// index::global_transform, which IndeX's viewer takes instead of index::translation and
+/// index::scaling when a project gives it: 4 x 4 numbers, row by row, for row vectors (p M, the
+/// translation in the last row, as IndeX's matrices and transformed_scene_group's `transform` are
+/// written); a matrix with its translation in the last column instead is read transposed. libindex
+/// takes a matrix that scales along the axes, then rotates, then translates: rows of its upper 3 x 3
+/// at right angles, in a right-handed order. The rotation stays in world space (the camera turns
+/// instead of the scene), the rest places the scene as index::scaling and index::translation do.
+/// A matrix that shears, flips or projects is not used, and says so.
 void read_global_transform(const Value& v, SceneDescription& scene) {
   const std::vector<float> m = as_floats(v, 16);
-  const auto at = [&](int row, int column) { return m[size_t(4 * row + column)]; };
-  const bool in_last_row = at(0, 3) == 0 && at(1, 3) == 0 && at(2, 3) == 0;
-  const bool in_last_column = at(3, 0) == 0 && at(3, 1) == 0 && at(3, 2) == 0;
-  bool axis_aligned = at(3, 3) == 1 && (in_last_row || in_last_column);
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c)
-      if (r != c && at(r, c) != 0) axis_aligned = false;
-  if (!(axis_aligned && at(0, 0) > 0 && at(1, 1) > 0 && at(2, 2) > 0)) {
-    scene.warnings.push_back(v.where() + ": not used (libindex places a scene by a positive scaling along the axes "
-                                         "and a translation; this matrix rotates, shears, flips or projects)");
-    return;
+  const bool in_last_row = m[3] == 0 && m[7] == 0 && m[11] == 0;
+  const bool in_last_column = m[12] == 0 && m[13] == 0 && m[14] == 0;
+  const bool transposed = !in_last_row && in_last_column;
+  const auto at = [&](int row, int column) {
+    return transposed ? m[size_t(4 * column + row)] : m[size_t(4 * row + column)];
+  };
+  const auto refuse = [&](const std::string& why) {
+    scene.warnings.push_back(v.where() +
+                             ": not used (libindex takes a matrix that scales along the axes, rotates and "
+                             "translates; this one " +
+                             why + ")");
+  };
+  if (!(at(3, 3) == 1 && (in_last_row || in_last_column))) return refuse("projects");
+  Vec3f rows[3];
+  for (int r = 0; r < 3; ++r) rows[r] = {at(r, 0), at(r, 1), at(r, 2)};
+  // Rows at right angles: A = diag(s) R with R a rotation, p_world = (p diag(s)) R + t.
+  constexpr float kRightAngle = 1e-5f; // |cos| between rows: float matrices written to 7 digits
+  for (int a = 0; a < 3; ++a) {
+    if (!(length(rows[a]) > 0)) return refuse("flattens an axis");
+    const Vec3f& b = rows[(a + 1) % 3];
+    if (!(std::fabs(dot(rows[a], b)) <= kRightAngle * length(rows[a]) * length(b))) return refuse("shears");
   }
-  scene.scaling = {at(0, 0), at(1, 1), at(2, 2)};
-  scene.translation = in_last_row ? Vec3f{at(3, 0), at(3, 1), at(3, 2)} : Vec3f{at(0, 3), at(1, 3), at(2, 3)};
+  if (!(dot(cross(rows[0], rows[1]), rows[2]) > 0)) return refuse("flips");
+  for (int r = 0; r < 3; ++r) {
+    scene.scaling[r] = length(rows[r]);
+    scene.rotation_from_world[size_t(r)] = rows[r] / scene.scaling[r];
+  }
+  // p_world = (p diag(s) + t R^T) R: the translation of scene space is t turned back.
+  const Vec3f t{at(3, 0), at(3, 1), at(3, 2)};
+  for (int r = 0; r < 3; ++r) scene.translation[r] = dot(scene.rotation_from_world[size_t(r)], t);
 }
 
 /// IndeX viewer keys for what libindex's own view keys also say, used when those are not given:
@@ -305,6 +325,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   }
   scene.translation = project.get_vec3f("index::translation", scene.translation);
   if (const auto v = project.find("index::global_transform")) read_global_transform(*v, scene);
+  if (scene.camera) scene.camera = camera_in_scene_space(scene, *scene.camera);
 
   scene.resources = scene_resources(project);
   const auto nodes = scene_nodes(project);
@@ -437,6 +458,21 @@ Box3f object_region_of_interest(const SceneDescription& scene, const Box3f& scen
   const Vec3f& s = scene.scaling;
   const Vec3f inverse{s.x != 0 ? 1 / s.x : 0, s.y != 0 ? 1 / s.y : 0, s.z != 0 ? 1 / s.z : 0};
   return place_box(scene_space, inverse, -scene.translation * inverse);
+}
+
+Camera camera_in_scene_space(const SceneDescription& scene, Camera world) {
+  const auto& R = scene.rotation_from_world;
+  const auto turn = [&](Vec3f p) { return Vec3f{dot(R[0], p), dot(R[1], p), dot(R[2], p)}; };
+  world.from = turn(world.from), world.dir = turn(world.dir), world.up = turn(world.up);
+  return world;
+}
+
+Camera camera_in_world_space(const SceneDescription& scene, Camera in_scene) {
+  const auto& R = scene.rotation_from_world;
+  const auto turn_back = [&](Vec3f p) { return R[0] * p.x + R[1] * p.y + R[2] * p.z; }; // R^T p
+  in_scene.from = turn_back(in_scene.from), in_scene.dir = turn_back(in_scene.dir),
+  in_scene.up = turn_back(in_scene.up);
+  return in_scene;
 }
 
 bool share_grid(const SceneDescription& scene, size_t a, size_t b) {

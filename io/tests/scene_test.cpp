@@ -1279,24 +1279,58 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
 } // namespace
 
 // index::global_transform (NVIDIA's public brain scene gives one), which IndeX takes instead of
-// index::scaling and index::translation: used when it scales along the axes and translates.
-TEST(Scene, AGlobalTransformThatScalesAndTranslatesPlacesTheScene) {
+// index::scaling and index::translation: its scaling and translation place the scene, and its
+// rotation turns the file's camera into scene space.
+TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
   const auto load = [](const std::string& matrix) {
     return Fixture("index::scaling = 3 3 3\nindex::global_transform = " + matrix +
-                   "\napp::scene::root::children = vol\n" + kRawVolume)
+                   "\nindex::camera::from = 1 2 3\nindex::camera::dir = 0 -1 0\nindex::camera::up = 0 0 1\n"
+                   "app::scene::root::children = vol\n" +
+                   kRawVolume)
         .load();
   };
   const SceneDescription identity = load("1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1");
   EXPECT_TRUE(identity.warnings.empty()) << identity.warnings.front();
   EXPECT_EQ(identity.scaling, (Vec3f{1, 1, 1})) << "the matrix, not index::scaling";
+  EXPECT_EQ(identity.camera->from, (Vec3f{1, 2, 3}));
   const SceneDescription row = load("2 0 0 0 0 2 0 0 0 0 4 0 10 0 -5 1"); // translation in the last row
   EXPECT_EQ(row.scaling, (Vec3f{2, 2, 4}));
   EXPECT_EQ(row.translation, (Vec3f{10, 0, -5}));
+  EXPECT_EQ(row.camera->dir, (Vec3f{0, -1, 0}));
   EXPECT_EQ(load("2 0 0 10 0 2 0 0 0 0 4 -5 0 0 0 1").translation, (Vec3f{10, 0, -5})) << "or in the last column";
-  const SceneDescription rotated = load("0 1 0 0 -1 0 0 0 0 0 1 0 0 0 0 1");
-  ASSERT_EQ(rotated.warnings.size(), 1u);
-  EXPECT_CONTAINS_ALL(rotated.warnings[0], "index::global_transform", "not used", "rotates");
-  EXPECT_EQ(rotated.scaling, (Vec3f{3, 3, 3})) << "index::scaling stays";
+
+  // Scale by (2, 2, 4), turn x to y about z, move by (10, 0, -5): object point (1, 0, 0) lands at
+  // world (10, 2, -5). Scene space keeps the scaling and is world space turned back.
+  const SceneDescription turned = load("0 2 0 0 -2 0 0 0 0 0 4 0 10 0 -5 1");
+  EXPECT_TRUE(turned.warnings.empty()) << turned.warnings.front();
+  EXPECT_EQ(turned.scaling, (Vec3f{2, 2, 4}));
+  EXPECT_EQ(turned.translation, (Vec3f{0, -10, -5}));
+  const Vec3f object_point_in_scene = Vec3f{1, 0, 0} * turned.scaling + turned.translation;
+  Camera at_point;
+  at_point.from = object_point_in_scene;
+  EXPECT_EQ(camera_in_world_space(turned, at_point).from, (Vec3f{10, 2, -5}));
+  EXPECT_EQ(turned.camera->from, (Vec3f{2, -1, 3}));
+  EXPECT_EQ(turned.camera->dir, (Vec3f{-1, 0, 0}));
+  EXPECT_EQ(turned.camera->up, (Vec3f{0, 0, 1}));
+  EXPECT_EQ(camera_in_world_space(turned, *turned.camera).from, (Vec3f{1, 2, 3})) << "and back";
+  // The same matrix written for column vectors (translation in the last column), and a turn of 30
+  // degrees as a file gives it, to 7 digits.
+  EXPECT_EQ(load("0 -2 0 10 2 0 0 0 0 0 4 -5 0 0 0 1").camera->from, (Vec3f{2, -1, 3}));
+  const SceneDescription thirty = load("0.8660254 0.5 0 0 -0.5 0.8660254 0 0 0 0 1 0 0 0 0 1");
+  EXPECT_TRUE(thirty.warnings.empty()) << thirty.warnings.front();
+  EXPECT_NEAR(thirty.camera->dir.x, -0.5f, 1e-6f);
+  EXPECT_NEAR(thirty.camera->dir.y, -0.8660254f, 1e-6f);
+
+  for (const auto& [matrix, why] : {std::pair{"1 0.5 0 0 0 1 0 0 0 0 1 0 0 0 0 1", "shears"},
+                                    std::pair{"-1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1", "flips"},
+                                    std::pair{"1 0 0 0 0 0 0 0 0 0 1 0 0 0 0 1", "flattens"},
+                                    std::pair{"1 0 0 1 0 1 0 0 0 0 1 0 5 0 0 1", "projects"}}) {
+    const SceneDescription refused = load(matrix);
+    ASSERT_EQ(refused.warnings.size(), 1u) << matrix;
+    EXPECT_CONTAINS_ALL(refused.warnings[0], "index::global_transform", "not used", why);
+    EXPECT_EQ(refused.scaling, (Vec3f{3, 3, 3})) << "index::scaling stays";
+    EXPECT_EQ(refused.camera->from, (Vec3f{1, 2, 3})) << "the camera stays";
+  }
   EXPECT_CONTAINS_ALL(error_of([&] { load("1 0 0 0 0 1 0 0 0 0 1 0"); }), "index::global_transform",
                       "expected 16 numbers");
 }

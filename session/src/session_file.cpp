@@ -137,7 +137,7 @@ void write_other_colormaps(Entries& e, const ViewState& s) {
 
 void write_view(Entries& e, const ViewState& s) {
   const FrameParams& f = s.frame;
-  const Camera& c = f.camera;
+  const Camera c = io::camera_in_world_space(s.view.scene, f.camera); // index::global_transform may turn it
   const std::string cam = "index::camera::";
   for (auto it = e.map().begin(); it != e.map().end();)
     it = it->first.rfind(cam, 0) == 0 ? e.map().erase(it) : std::next(it);

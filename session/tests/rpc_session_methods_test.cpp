@@ -36,6 +36,30 @@ std::vector<uint8_t> unbase64(const std::string& text) {
 
 uint32_t big_endian(const uint8_t* p) { return uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 
+/// A file session.save wrote, loaded the way index-render loads a .prj.
+SceneView load_saved(const std::string& text) {
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_text(text, "saved.prj"));
+  SceneView view = build_scene(spec, false);
+  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front(); // every key it wrote is read
+  return view;
+}
+
+/// The largest difference of a channel (0-255) between `view` rendered alone, over the background
+/// (0.2, 0.3, 0.4), and a snapshot shown before.
+int largest_difference(const SceneView& view, const png::Decoded& shown) {
+  SessionOptions options;
+  options.backend = kernels::BackendKind::cpu, options.log = false;
+  Session alone(MPI_COMM_SELF, options);
+  alone.set_volume(view.volume);
+  const std::vector<uint8_t> rgba = to_rgba8_straight(alone.render_frame(view.frame, {0.2f, 0.3f, 0.4f, 1.0f}));
+  if (rgba.size() != shown.rgba8.size()) return 256;
+  int worst = 0;
+  for (size_t i = 0; i < rgba.size(); ++i) worst = std::max(worst, std::abs(int(rgba[i]) - int(shown.rgba8[i])));
+  return worst;
+}
+
 class SessionMethods : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -222,28 +246,44 @@ TEST_F(SessionMethods, ASavedSessionRendersTheImageThatWasShown) {
   EXPECT_NE(text.find("app::libindex::view::planes = 1"), std::string::npos);
   EXPECT_NE(text.find("app::libindex::view::plane_0 = "), std::string::npos);
 
-  SceneSpec spec;
-  spec.use_default = false;
-  spec.layers.push_back(SceneLayer::from_text(text, "saved.prj"));
-  const SceneView view = build_scene(spec, false);
-  EXPECT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front(); // every key it wrote is read
+  const SceneView view = load_saved(text);
   EXPECT_EQ(view.frame.width, 48);
   EXPECT_EQ(view.frame.settings.plane_count, 1);
   EXPECT_EQ(view.frame.colormap.nan_color, (Vec4f{0, 1, 0, 0.25f}));
-  SessionOptions options;
-  options.backend = kernels::BackendKind::cpu, options.log = false;
-  Session alone(MPI_COMM_SELF, options);
-  alone.set_volume(view.volume);
-  const Image again = alone.render_frame(view.frame, {0.2f, 0.3f, 0.4f, 1.0f});
-  const std::vector<uint8_t> rgba = to_rgba8_straight(again);
-  ASSERT_EQ(rgba.size(), shown.rgba8.size());
-  int worst = 0;
-  for (size_t i = 0; i < rgba.size(); ++i) worst = std::max(worst, std::abs(int(rgba[i]) - int(shown.rgba8[i])));
-  EXPECT_LE(worst, 1) << "the saved session renders another picture";
+  EXPECT_LE(largest_difference(view, shown), 1) << "the saved session renders another picture";
 
   // Written as a file only inside the output root, never over one.
   EXPECT_NE(message(call(rpc, "session.save", {{"path", "a.prj"}})).find("this viewer writes no files"),
             std::string::npos);
+}
+
+// A scene that index::global_transform turns: libindex's camera lives in the turned scene space,
+// and session.save writes it back in IndeX's world space, where the file's camera was.
+TEST_F(SessionMethods, ASavedTurnedSceneKeepsItsCameraInWorldSpace) {
+  SceneSpec turned = small_scene();
+  turned.overrides.push_back({"index::global_transform", "0 1 0 0 -1 0 0 0 0 0 1 0 40 0 0 1"}); // x to y about z
+  SessionOptions options;
+  options.log = false, options.backend = kernels::BackendKind::cpu;
+  head = std::make_unique<Head>(MPI_COMM_SELF, options, turned, std::vector<std::string>{root.string()});
+  streaming::RpcDispatcher turned_rpc;
+  rpc::add_all_methods(turned_rpc, *head, [] { return json{{"clients", 0}}; });
+  ASSERT_EQ(
+      code(call(turned_rpc, "camera.set", {{"from", {40, -30, 70}}, {"dir", {-0.4, 0.5, -0.75}}, {"up", {0, 0, 1}}})),
+      0);
+  ASSERT_EQ(code(call(turned_rpc, "render.set", {{"width", 48}, {"height", 40}})), 0); // the camera's aspect too
+  const json shot = call(turned_rpc, "snapshot", {{"background", {0.2, 0.3, 0.4, 1}}});
+  ASSERT_EQ(code(shot), 0) << shot;
+  const json saved = call(turned_rpc, "session.save");
+  ASSERT_EQ(code(saved), 0) << saved;
+  const std::string text = saved["result"]["project"];
+  // World = scene turned by the matrix (x to y about z): (40, -30, 70) -> (30, 40, 70).
+  EXPECT_NE(text.find("index::camera::from = 30 40 70"), std::string::npos) << text;
+  EXPECT_NE(text.find("index::camera::up = 0 0 1"), std::string::npos) << text;
+  const SceneView view = load_saved(text);
+  EXPECT_EQ(view.frame.camera.from, (Vec3f{40, -30, 70}));
+  EXPECT_NEAR(view.frame.camera.dir.x, -0.4f, 1e-6f);
+  EXPECT_NEAR(view.frame.camera.dir.y, 0.5f, 1e-6f);
+  EXPECT_LE(largest_difference(view, png::decode(unbase64(shot["result"]["png_base64"]))), 1);
 }
 
 TEST_F(SessionMethods, MovieRecordWritesAnOrbitUnderTheOutputRoot) {

@@ -7,6 +7,7 @@
 /// `.prj` files and IndeX's JSON-RPC `create_scene_element` (a node id, a type and string arguments
 /// named like the `.prj` attributes).
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -160,7 +161,11 @@ struct SceneDescription {
   int canvas_width = 1024, canvas_height = 1024;        ///< index::canvas_resolution
   std::optional<Box3f> region_of_interest; ///< index::region_of_interest (object space: see scene_region_of_interest)
   Vec3f scaling{1, 1, 1}, translation{0, 0, 0}; ///< index::scaling, index::translation
-  std::vector<VolumeDesc> volumes;              ///< in scene-graph order
+  /// The rotation of index::global_transform, as the rows of R in p_scene = R p_world: scene space
+  /// (where libindex's camera, volumes and planes live) is IndeX's world space turned by it. The
+  /// identity unless the matrix rotates. load_scene turns the file's camera into scene space.
+  std::array<Vec3f, 3> rotation_from_world{{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+  std::vector<VolumeDesc> volumes; ///< in scene-graph order
   /// `plane` nodes (at most kMaxSlicePlanes; more are ignored with a warning), scene object space:
   /// render_settings places them with the scene's scaling and translation.
   std::vector<SlicePlane> planes;
@@ -228,6 +233,11 @@ RenderSettings render_settings(const SceneDescription& scene, const VolumeDesc& 
 std::optional<Box3f> scene_region_of_interest(const SceneDescription& scene);
 /// The inverse: a scene-space region as index::region_of_interest says it.
 Box3f object_region_of_interest(const SceneDescription& scene, const Box3f& scene_space);
+
+/// A camera of IndeX's world space (index::camera::*) in scene space, and back: its eye and
+/// vectors turned by the scene's rotation_from_world (lengths, and so the clip distances, stay).
+Camera camera_in_scene_space(const SceneDescription& scene, Camera world);
+Camera camera_in_world_space(const SceneDescription& scene, Camera in_scene);
 
 /// Whether volumes a and b of the scene lie on one grid: the same voxel box, placed alike (scaling
 /// and translation).
