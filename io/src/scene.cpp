@@ -180,6 +180,15 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   positive("aperture", c.aperture);
   positive("aspect", c.aspect);
   positive("focal", c.focal);
+  // The picture has the canvas's shape: a camera of another aspect would stretch it (a file's
+  // camera under another -index::canvas_resolution given on the command line, say).
+  const float canvas = float(scene.canvas_width) / float(scene.canvas_height);
+  if (const auto v = project.find(p + "aspect"); v && std::fabs(c.aspect - canvas) > 1e-3f * canvas) {
+    scene.warnings.push_back(v->where() + ": not used (the canvas is " + std::to_string(scene.canvas_width) + " x " +
+                             std::to_string(scene.canvas_height) +
+                             "; libindex takes its aspect, so that the picture is not stretched)");
+    c.aspect = canvas;
+  }
   if (const auto v = project.find(p + "clip_min")) {
     c.clip_min = as_float(*v);
     if (c.clip_min < 0) fail(*v, "must not be negative");

@@ -59,7 +59,7 @@ const std::string kRawVolume = "app::scene::vol::type = sparse_volume\n"
 TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   Fixture f("app::scene::info::name = Test scene\n"
             "app::scene::info::credits = me\n"
-            "index::canvas_resolution = 800 600\n"
+            "index::canvas_resolution = 900 600\n"
             "index::camera::from = 1 2 3\n"
             "index::camera::dir = 0 0 -1\n"
             "index::camera::up = 0 1 0\n"
@@ -93,7 +93,7 @@ TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
   EXPECT_EQ(s.name, "Test scene");
   EXPECT_EQ(s.credits, "me");
-  EXPECT_EQ(s.canvas_width, 800);
+  EXPECT_EQ(s.canvas_width, 900);
   EXPECT_EQ(s.canvas_height, 600);
   ASSERT_TRUE(s.camera);
   EXPECT_FLOAT_EQ(s.camera->from.y, 2.0f);
@@ -1333,6 +1333,24 @@ TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
   }
   EXPECT_CONTAINS_ALL(error_of([&] { load("1 0 0 0 0 1 0 0 0 0 1 0"); }), "index::global_transform",
                       "expected 16 numbers");
+}
+
+// The picture has the canvas's shape: a camera aspect that disagrees (a file's camera under another
+// canvas given on the command line) would stretch it, and is not used.
+TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
+  const auto load = [](const std::string& canvas) {
+    return Fixture("index::canvas_resolution = " + canvas +
+                   "\nindex::camera::from = 1 2 3\nindex::camera::aspect = 1\napp::scene::root::children = vol\n" +
+                   kRawVolume)
+        .load();
+  };
+  const SceneDescription square = load("300 300");
+  EXPECT_TRUE(square.warnings.empty()) << square.warnings.front();
+  EXPECT_EQ(square.camera->aspect, 1.0f);
+  const SceneDescription wide = load("400 200");
+  EXPECT_EQ(wide.camera->aspect, 2.0f);
+  ASSERT_EQ(wide.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(wide.warnings[0], "index::camera::aspect", "not used", "400 x 200", "stretched");
 }
 
 // IndeX's scene-wide filter and canvas background (NVIDIA's public brain and Cholla scenes), used
