@@ -368,7 +368,8 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   std::set<std::string> warned_nodes;
   for (const Value& v : project.entries()) {
     const std::string& k = v.key;
-    if (detail::is_supported_global_key(k) || known_elsewhere(k, options)) continue;
+    if (detail::is_supported_global_key(k) || known_elsewhere(k, options) || detail::asks_for_what_libindex_does(v))
+      continue;
     if (starts_with(k, "app::scene::")) {
       const std::string rest = k.substr(12);
       const auto sep = rest.find("::");

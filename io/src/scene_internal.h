@@ -26,6 +26,11 @@ const std::vector<std::string>& supported_node_types();
 /// True for the global keys load_scene reads.
 bool is_supported_global_key(const std::string& key);
 
+/// True for IndeX viewer keys whose value asks for what libindex does anyway, which need no
+/// warning: a predefined view turned off (`app::examiner::predefined_view::enable` or
+/// `::startup_update` false: the file's camera stays, as NVIDIA's public brain scene asks).
+bool asks_for_what_libindex_does(const Value& value);
+
 /// The warning for a global key nothing read.
 std::string unused_key_warning(const Value& value);
 

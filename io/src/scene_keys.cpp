@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "libindex/error.h"
 #include "scene_internal.h"
 
 namespace libindex::io::detail {
@@ -209,6 +210,17 @@ bool is_supported_global_key(const std::string& key) {
   if (supported_globals().count(key)) return true;
   // The colormap file table: file_0, file_1, ...
   return starts_with(key, "app::colormap::file_");
+}
+
+bool asks_for_what_libindex_does(const Value& value) {
+  if (value.key != "app::examiner::predefined_view::enable" &&
+      value.key != "app::examiner::predefined_view::startup_update")
+    return false;
+  try {
+    return !as_bool(value);
+  } catch (const Error&) {
+    return false; // not a boolean: warned about as any unused key
+  }
 }
 
 std::string unused_key_warning(const Value& value) {
