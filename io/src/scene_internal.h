@@ -28,7 +28,9 @@ bool is_supported_global_key(const std::string& key);
 
 /// True for IndeX viewer keys whose value asks for what libindex does anyway, which need no
 /// warning: a predefined view turned off (`app::examiner::predefined_view::enable` or
-/// `::startup_update` false: the file's camera stays, as NVIDIA's public brain scene asks).
+/// `::startup_update` false: the file's camera stays, as NVIDIA's public scenes ask), and the
+/// camera turning about the region of interest's centre
+/// (`app::examiner::initial_rotation_center::type = roi_center`).
 bool asks_for_what_libindex_does(const Value& value);
 
 /// The warning for a global key nothing read.

@@ -213,6 +213,8 @@ bool is_supported_global_key(const std::string& key) {
 }
 
 bool asks_for_what_libindex_does(const Value& value) {
+  // camera.orbit turns about the centre of the region of interest (within the volumes).
+  if (value.key == "app::examiner::initial_rotation_center::type") return value.text == "roi_center";
   if (value.key != "app::examiner::predefined_view::enable" &&
       value.key != "app::examiner::predefined_view::startup_update")
     return false;

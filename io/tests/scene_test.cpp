@@ -1356,18 +1356,22 @@ TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
   EXPECT_CONTAINS_ALL(wide.warnings[0], "index::camera::aspect", "not used", "400 x 200", "stretched");
 }
 
-// IndeX's viewer moves the camera to a predefined view unless told not to; NVIDIA's public brain
-// scene says no, which is what libindex does anyway: no warning then, one when a view is asked for.
+// IndeX's viewer moves the camera to a predefined view unless told not to; NVIDIA's public scenes
+// say no, and turn the camera about the region of interest's centre, which is what libindex does
+// anyway: no warning then, one when something else is asked for.
 TEST(Scene, APredefinedViewTurnedOffNeedsNoWarning) {
   const auto load = [](const std::string& keys) {
     return Fixture(keys + "app::scene::root::children = vol\n" + kRawVolume).load();
   };
   const SceneDescription off = load("app::examiner::predefined_view::enable = no\n"
-                                    "app::examiner::predefined_view::startup_update = false\n");
+                                    "app::examiner::predefined_view::startup_update = false\n"
+                                    "app::examiner::initial_rotation_center::type = roi_center\n");
   EXPECT_TRUE(off.warnings.empty()) << off.warnings.front();
-  const SceneDescription on = load("app::examiner::predefined_view::startup_update = yes\n");
-  ASSERT_EQ(on.warnings.size(), 1u);
-  EXPECT_CONTAINS_ALL(on.warnings[0], "startup_update", "not supported");
+  const SceneDescription on = load("app::examiner::predefined_view::startup_update = yes\n"
+                                   "app::examiner::initial_rotation_center::type = world_coordinates\n");
+  ASSERT_EQ(on.warnings.size(), 2u);
+  EXPECT_CONTAINS_ALL(on.warnings[0], "initial_rotation_center", "not supported"); // keys in order
+  EXPECT_CONTAINS_ALL(on.warnings[1], "startup_update", "not supported");
 }
 
 // IndeX's scene-wide filter and canvas background (NVIDIA's public brain and Cholla scenes), used
