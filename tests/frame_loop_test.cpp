@@ -1004,6 +1004,39 @@ TEST(FrameLoop, APlanesSurfaceProgramRunsWhereVolumesMix) {
       << "a translucent plane, not the opaque one";
 }
 
+// Where two volumes mix per sample, a plane's surface program reads the one mapped to its slot (the
+// mix's second here), under each rank's leaf: N ranks give one rank's mixed frame with that whole
+// volume in the slot, and not the mix's first volume's values.
+TEST(FrameLoop, WhereVolumesMixAPlanesProgramReadsTheVolumeMappedToItsSlot) {
+  SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
+  spec.overrides = Overrides{{"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+                             {"app::scene::mapping::1", "b"},
+                             {"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "slot_value cut"}} +
+                   surface_program_node("slot_value", std::string(kSlotOneValue) +
+                                                          " out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f));") +
+                   plane_node("cut");
+  if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
+  Head head(MPI_COMM_WORLD, quiet(), spec);
+  EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
+  const Image image = head.render(head.state().frame);
+
+  const SceneView view = build_scene(spec, false);
+  ASSERT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 0}));
+  Session a(MPI_COMM_SELF, quiet()), b(MPI_COMM_SELF, quiet());
+  a.set_volume(view.scene.volumes[0].source), b.set_volume(view.scene.volumes[1].source);
+  const Session::MixPartner partner{&b, volume_frame(view, 1, view.frame)};
+  FrameParams frame = view.frame;
+  set_plane_appearance(view, 0, frame);
+  ASSERT_TRUE(frame.plane_programs[0].program);
+  const Brick b_voxels = view.scene.volumes[1].source->read(view.scene.volumes[1].source->box());
+  FrameParams reads_b = frame;
+  reads_b.plane_programs[0].slots.push_back({1, whole_view(b_voxels), view.scene.volumes[1].colormap});
+  EXPECT_LE(max_difference(image, a.render_mixed_frame(reads_b, std::span(&partner, 1))), 1e-4f);
+  EXPECT_GT(max_difference(image, a.render_mixed_frame(frame, std::span(&partner, 1))), 0.1f)
+      << "b's values, not the mix's first volume's";
+}
+
 // IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
 // scenes). Ops carry no planes' colormap: every rank takes it from its scene, and the N-rank image
 // equals one rank's render through it.

@@ -406,19 +406,6 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
                                "not mixed per sample");
       break;
     }
-  // Volumes mixed per sample march together (kernels/mix.h): there a surface program reads the mix's
-  // first volume, and a slot mapped to another volume answers with the first's voxels.
-  for (size_t i = 0; i < scene.volumes.size(); ++i) {
-    if (leads[i] == i) continue;
-    const VolumeDesc &lead = scene.volumes[leads[i]], &mixed = scene.volumes[i];
-    for (const SurfaceProgramDesc& p : scene.surface_programs)
-      for (const ProgramSlotDesc& slot : p.slots)
-        if (slot.volume && *slot.volume != leads[i])
-          scene.warnings.push_back(p.program.slots.at(slot.slot).where() +
-                                   ": where the planes cross volumes mixed per sample ('" + lead.id + "' and '" +
-                                   mixed.id + "'), slot " + std::to_string(slot.slot) + " reads '" + lead.id +
-                                   "' (a surface program there reads the mix's first volume)");
-  }
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
 }

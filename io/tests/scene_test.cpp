@@ -870,9 +870,9 @@ TEST(Scene, PlanesTakeTheSurfaceProgramInScopeWithItsSlotsAndBuffers) {
   }
 }
 
-// Where volumes mix per sample a surface program reads the mix's first volume: a slot mapped to
-// another volume says so, one mapped to the first does not.
-TEST(Scene, ASurfaceProgramSlotWhereVolumesAreMixedSaysWhatItReads) {
+// Where volumes mix per sample a surface program's slots read the volumes mapped to them, the mix's
+// first and the others alike: both slots resolve, and nothing is warned about.
+TEST(Scene, ASurfaceProgramSlotWhereVolumesAreMixedReadsItsVolume) {
   Fixture f("app::scene::root::children = a b surfaces\n"
             "app::scene::a::type = sparse_volume\n"
             "app::scene::a::importer = synthetic\n"
@@ -885,7 +885,7 @@ TEST(Scene, ASurfaceProgramSlotWhereVolumesAreMixedSaysWhatItReads) {
             "app::scene::surfaces::type = static_scene_group\n"
             "app::scene::surfaces::children = mapping grid across\n"
             "app::scene::mapping::type = rendering_kernel_program_scene_element_mapping\n"
-            "app::scene::mapping::1 = b\n" // 14
+            "app::scene::mapping::1 = b\n"
             "app::scene::mapping::2 = a\n"
             "app::scene::grid::type = rendering_kernel_program\n"
             "app::scene::grid::target = surface_sample_program\n"
@@ -899,9 +899,10 @@ TEST(Scene, ASurfaceProgramSlotWhereVolumesAreMixedSaysWhatItReads) {
   ASSERT_EQ(mix_leads(s), (std::vector<size_t>{0, 0}));
   ASSERT_EQ(s.surface_programs.size(), 1u);
   ASSERT_EQ(s.surface_programs[0].slots.size(), 2u);
-  ASSERT_EQ(s.warnings.size(), 1u) << s.warnings.back();
-  EXPECT_EQ(s.warnings[0].rfind(f.at(14) + ":", 0), 0u) << s.warnings[0];
-  EXPECT_CONTAINS_ALL(s.warnings[0], "mixed per sample ('a' and 'b'), slot 1 reads 'a'");
+  EXPECT_EQ(s.surface_programs[0].slots[0].slot, 1);
+  EXPECT_EQ(s.surface_programs[0].slots[0].volume, std::optional<size_t>(1)) << "slot 1: b";
+  EXPECT_EQ(s.surface_programs[0].slots[1].volume, std::optional<size_t>(0)) << "slot 2: a";
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
 }
 
 TEST(Scene, PlanesAreParsedPlacedAndCheckedLikeIndeXs) {

@@ -57,7 +57,8 @@ Box3f on_lead_grid(const Box3f& b, Vec3f scale, Vec3f offset) {
 }
 
 /// The mix of `m` with the lead's planes coloured by their surface programs: one ray at a time (the
-/// packets draw built-in planes only), each program reading the lead's brick. A fault in a program
+/// packets draw built-in planes only), each program reading the lead's brick and the volumes the
+/// session mapped to its slots (FrameParams::plane_programs). A fault in a program
 /// ends the frame and turns that program off (fail_faulted_program).
 template <class T>
 long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& lead, Rect active, ImageView out) {

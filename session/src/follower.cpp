@@ -64,8 +64,7 @@ Image Follower::render_volumes(const Op& op) {
     for (size_t j = lead + 1; j < n && mixing; ++j)
       if (mix_lead_[j] == lead) partners.push_back({&volume_session(j), frames[j]});
     if (mixing && frames[lead].program) map_program_slots(lead, frames, partners);
-    if (std::all_of(partners.begin(), partners.end(), [](const auto& p) { return p.program_slot >= 0; }))
-      map_plane_slots(lead, frames, partners); // not where volumes mix: the mix draws plain planes
+    map_plane_slots(lead, frames, partners); // also where volumes mix: the mix's planes run programs too
     // Finished (MIP classified, no background) unless it is a part's.
     Image image = partners.empty()
                       ? volume_session(lead).render_frame(frames[lead], {0, 0, 0, 0}, !in_part)

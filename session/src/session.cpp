@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "libindex/decomposition.h"
@@ -402,10 +403,10 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
     FrameParams f = frame;
     f.mip_output_values =
         frame.settings.mode == RenderMode::maximum_intensity && (ranks > 1 || frame.mip_output_values);
-    const bool to_slots = std::any_of(partners.begin(), partners.end(), [](const MixPartner& p) {
-      return p.program_slot >= 0; // mapped to a program's slot, not mixed
+    const bool mixed = std::any_of(partners.begin(), partners.end(), [](const MixPartner& p) {
+      return p.program_slot < 0; // mixed per sample, not mapped to a program's slot
     });
-    if (s.source && !partners.empty() && (frame.program || to_slots)) {
+    if (s.source && !partners.empty() && (frame.program || !mixed)) {
       set_reach(s, std::nullopt);
       const BrickView own = resident_view(s, ghost_width(frame));
       for (const MixPartner& p : partners) {
@@ -423,10 +424,25 @@ Session::LocalFrame Session::render_local(const FrameParams& frame, std::span<co
     } else if (s.source && !partners.empty()) {
       set_reach(s, std::nullopt);
       std::vector<kernels::MixedLayer> layers{{resident_view(s, ghost_width(frame)), &f}};
+      // Each partner's voxels under this leaf, read once: a volume of the mix may also be mapped to
+      // a slot of a plane's surface program, which reaches as far as the lead's ghosts.
+      std::map<const Session*, BrickView> views;
+      const auto view_of = [&](const MixPartner& p) {
+        auto it = views.find(p.session);
+        if (it == views.end())
+          it = views
+                   .emplace(p.session, partner_view(s, frame.settings, *p.session->state_, p.frame.settings,
+                                                    std::max(ghost_width(frame), ghost_width(p.frame)),
+                                                    p.program_slot < 0 ? "a volume mixed per sample"
+                                                                       : "a volume mapped to a surface program's slot"))
+                   .first;
+        return it->second;
+      };
       for (const MixPartner& p : partners)
-        layers.push_back({partner_view(s, frame.settings, *p.session->state_, p.frame.settings, ghost_width(p.frame),
-                                       "a volume mixed per sample"),
-                          &p.frame});
+        if (p.program_slot < 0)
+          layers.push_back({view_of(p), &p.frame});
+        else // a plane's surface program reads it there, over the mix
+          f.plane_programs.at(size_t(p.plane)).slots.push_back({p.program_slot, view_of(p), p.frame.colormap});
       part.stats = s.backend->render_mixed(layers, s.local.view());
     } else if (s.source) {
       set_reach(s, std::nullopt);
