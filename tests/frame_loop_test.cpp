@@ -871,6 +871,24 @@ const char* const kSlotOneValue =
     "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
     "const float x = v.generate_sampler<float>(0u).fetch_sample(p);";
 
+/// One rank's mixed frame of a scene whose two volumes mix per sample (the first leads), with the
+/// planes' colormaps and programs in scope: the reference for the N-rank image of the mix.
+struct MixedAlone {
+  SceneView view;
+  Session a{MPI_COMM_SELF, quiet()}, b{MPI_COMM_SELF, quiet()};
+  Session::MixPartner partner;
+  FrameParams frame;
+
+  explicit MixedAlone(const SceneSpec& spec) : view(build_scene(spec, false)) {
+    EXPECT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 0}));
+    a.set_volume(view.scene.volumes[0].source), b.set_volume(view.scene.volumes[1].source);
+    partner = {&b, volume_frame(view, 1, view.frame)};
+    frame = view.frame;
+    set_plane_appearance(view, 0, frame);
+  }
+  Image render(const FrameParams& f) { return a.render_mixed_frame(f, std::span(&partner, 1)); }
+};
+
 } // namespace
 
 // A surface program on the plane (IndeX's seismic scenes draw their slices so), translucent and
@@ -989,19 +1007,12 @@ TEST(FrameLoop, APlanesSurfaceProgramRunsWhereVolumesMix) {
   EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
   const Image image = head.render(head.state().frame);
 
-  const SceneView view = build_scene(spec, false);
-  ASSERT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 0}));
-  Session a(MPI_COMM_SELF, quiet()), b(MPI_COMM_SELF, quiet());
-  a.set_volume(view.scene.volumes[0].source), b.set_volume(view.scene.volumes[1].source);
-  const Session::MixPartner partner{&b, volume_frame(view, 1, view.frame)};
-  FrameParams frame = view.frame;
-  set_plane_appearance(view, 0, frame);
-  ASSERT_TRUE(frame.first_plane_program());
-  EXPECT_LT(max_difference(image, a.render_mixed_frame(frame, std::span(&partner, 1))), 1e-4f);
-  FrameParams plain = frame;
+  MixedAlone alone(spec);
+  ASSERT_TRUE(alone.frame.first_plane_program());
+  EXPECT_LT(max_difference(image, alone.render(alone.frame)), 1e-4f);
+  FrameParams plain = alone.frame;
   plain.plane_programs = {};
-  EXPECT_GT(max_difference(image, a.render_mixed_frame(plain, std::span(&partner, 1))), 0.05f)
-      << "a translucent plane, not the opaque one";
+  EXPECT_GT(max_difference(image, alone.render(plain)), 0.05f) << "a translucent plane, not the opaque one";
 }
 
 // Where two volumes mix per sample, a plane's surface program reads the one mapped to its slot (the
@@ -1021,20 +1032,14 @@ TEST(FrameLoop, WhereVolumesMixAPlanesProgramReadsTheVolumeMappedToItsSlot) {
   EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
   const Image image = head.render(head.state().frame);
 
-  const SceneView view = build_scene(spec, false);
-  ASSERT_EQ(io::mix_leads(view.scene), (std::vector<size_t>{0, 0}));
-  Session a(MPI_COMM_SELF, quiet()), b(MPI_COMM_SELF, quiet());
-  a.set_volume(view.scene.volumes[0].source), b.set_volume(view.scene.volumes[1].source);
-  const Session::MixPartner partner{&b, volume_frame(view, 1, view.frame)};
-  FrameParams frame = view.frame;
-  set_plane_appearance(view, 0, frame);
-  ASSERT_TRUE(frame.plane_programs[0].program);
-  const Brick b_voxels = view.scene.volumes[1].source->read(view.scene.volumes[1].source->box());
-  FrameParams reads_b = frame;
-  reads_b.plane_programs[0].slots.push_back({1, whole_view(b_voxels), view.scene.volumes[1].colormap});
-  EXPECT_LE(max_difference(image, a.render_mixed_frame(reads_b, std::span(&partner, 1))), 1e-4f);
-  EXPECT_GT(max_difference(image, a.render_mixed_frame(frame, std::span(&partner, 1))), 0.1f)
-      << "b's values, not the mix's first volume's";
+  MixedAlone alone(spec);
+  ASSERT_TRUE(alone.frame.plane_programs[0].program);
+  const io::VolumeDesc& b = alone.view.scene.volumes[1];
+  const Brick b_voxels = b.source->read(b.source->box());
+  FrameParams reads_b = alone.frame;
+  reads_b.plane_programs[0].slots.push_back({1, whole_view(b_voxels), b.colormap});
+  EXPECT_LE(max_difference(image, alone.render(reads_b)), 1e-4f);
+  EXPECT_GT(max_difference(image, alone.render(alone.frame)), 0.1f) << "b's values, not the mix's first volume's";
 }
 
 // IndeX gives a plane the colormap in scope at its node (a group of its own in NVIDIA's seismic
