@@ -203,6 +203,17 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   scene.camera = c;
 }
 
+/// Places the scene as p_world = (p diag(scaling)) R + translation (row vectors, R's rows given):
+/// scene space keeps the scaling, is world space turned back by R, and its translation is the
+/// world's turned back too (p_world = (p diag(s) + t R^T) R).
+void place_scene(Vec3f scaling, const Vec3f (&rotation)[3], Vec3f translation, SceneDescription& scene) {
+  scene.scaling = scaling;
+  for (int r = 0; r < 3; ++r) {
+    scene.rotation_from_world[size_t(r)] = rotation[r];
+    scene.translation[r] = dot(rotation[r], translation);
+  }
+}
+
 /// index::global_transform, which IndeX's viewer takes instead of index::translation and
 /// index::scaling when a project gives it: 4 x 4 numbers, row by row, for row vectors (p M, the
 /// translation in the last row, as IndeX's matrices and transformed_scene_group's `transform` are
@@ -236,13 +247,38 @@ void read_global_transform(const Value& v, SceneDescription& scene) {
     if (!(std::fabs(dot(rows[a], b)) <= kRightAngle * length(rows[a]) * length(b))) return refuse("shears");
   }
   if (!(dot(cross(rows[0], rows[1]), rows[2]) > 0)) return refuse("flips");
-  for (int r = 0; r < 3; ++r) {
-    scene.scaling[r] = length(rows[r]);
-    scene.rotation_from_world[size_t(r)] = rows[r] / scene.scaling[r];
+  Vec3f scaling, rotation[3];
+  for (int r = 0; r < 3; ++r) scaling[r] = length(rows[r]), rotation[r] = rows[r] / scaling[r];
+  place_scene(scaling, rotation, {at(3, 0), at(3, 1), at(3, 2)}, scene);
+}
+
+/// IndeX's viewer without index::global_transform: index::scaling, then the turns of
+/// index::rotation_0 .. index::rotation_<nb_rotations - 1> ("axis angle": axis 0, 1 or 2 for x, y or
+/// z, the angle in radians, counter-clockwise looking down the axis; the last is applied first, as
+/// its viewer multiplies them), then index::translation.
+void read_rotations(const ProjectFile& project, SceneDescription& scene) {
+  const auto count = project.find("index::nb_rotations");
+  if (!count) return;
+  const int n = as_int(*count);
+  if (n < 0 || n > 64) fail(*count, "expected 0 to 64 rotations");
+  Vec3f rotation[3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}; // rows, for row vectors as IndeX's matrices
+  for (int i = 0; i < n; ++i) {
+    const std::string key = "index::rotation_" + std::to_string(i);
+    const auto v = project.find(key);
+    if (!v) fail(*count, "says " + std::to_string(n) + " rotations, but " + key + " is not given");
+    const std::vector<float> axis_angle = as_floats(*v, 2);
+    const int axis = int(axis_angle[0]);
+    if (axis < 0 || axis > 2 || float(axis) != axis_angle[0]) fail(*v, "expected 'axis angle' with axis 0, 1 or 2");
+    const float c = std::cos(axis_angle[1]), s = std::sin(axis_angle[1]);
+    const int j = (axis + 1) % 3, k = (axis + 2) % 3; // p' = p R: (j, k) turns to (j c - k s, j s + k c)
+    Vec3f turn[3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
+    turn[axis][axis] = 1, turn[j][j] = c, turn[j][k] = s, turn[k][j] = -s, turn[k][k] = c;
+    Vec3f product[3]; // turn * rotation: this turn applies before those read so far
+    for (int r = 0; r < 3; ++r)
+      product[r] = rotation[0] * turn[r].x + rotation[1] * turn[r].y + rotation[2] * turn[r].z;
+    for (int r = 0; r < 3; ++r) rotation[r] = product[r];
   }
-  // p_world = (p diag(s) + t R^T) R: the translation of scene space is t turned back.
-  const Vec3f t{at(3, 0), at(3, 1), at(3, 2)};
-  for (int r = 0; r < 3; ++r) scene.translation[r] = dot(scene.rotation_from_world[size_t(r)], t);
+  place_scene(scene.scaling, rotation, scene.translation, scene);
 }
 
 /// IndeX viewer keys for what libindex's own view keys also say, used when those are not given:
@@ -335,7 +371,10 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
     if (!(scene.scaling.x > 0 && scene.scaling.y > 0 && scene.scaling.z > 0)) fail(*v, "scaling must be positive");
   }
   scene.translation = project.get_vec3f("index::translation", scene.translation);
-  if (const auto v = project.find("index::global_transform")) read_global_transform(*v, scene);
+  if (const auto v = project.find("index::global_transform"))
+    read_global_transform(*v, scene);
+  else
+    read_rotations(project, scene);
   if (scene.camera) scene.camera = camera_in_scene_space(scene, *scene.camera);
 
   scene.resources = scene_resources(project);

@@ -121,6 +121,7 @@ const std::set<std::string>& supported_globals() {
                                              "index::scaling",
                                              "index::translation",
                                              "index::global_transform",
+                                             "index::nb_rotations",
                                              "index::volume_filter",
                                              "app::canvas::background_color",
                                              "index::canvas_resolution",
@@ -208,8 +209,8 @@ void check_node_attributes(const SceneNode& node, std::vector<std::string>& warn
 
 bool is_supported_global_key(const std::string& key) {
   if (supported_globals().count(key)) return true;
-  // The colormap file table: file_0, file_1, ...
-  return starts_with(key, "app::colormap::file_");
+  // The colormap file table: file_0, file_1, ...; the scene's turns: rotation_0, rotation_1, ...
+  return starts_with(key, "app::colormap::file_") || starts_with(key, "index::rotation_");
 }
 
 bool asks_for_what_libindex_does(const Value& value) {

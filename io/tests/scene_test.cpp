@@ -1336,6 +1336,45 @@ TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
                       "expected 16 numbers");
 }
 
+// IndeX's viewer without index::global_transform: index::scaling, the turns index::rotation_<i>
+// ("axis angle", radians; the last applied first), then index::translation. A quarter turn about z
+// is the matrix the test above turns the scene by; two turns compose as its viewer multiplies them.
+TEST(Scene, IndeXsRotationKeysTurnTheSceneAsAGlobalTransformDoes) {
+  const auto load = [](const std::string& keys) {
+    return Fixture(keys +
+                   "index::camera::from = 1 2 3\nindex::camera::dir = 0 -1 0\nindex::camera::up = 0 0 1\n"
+                   "app::scene::root::children = vol\n" +
+                   kRawVolume)
+        .load();
+  };
+  const auto expect_same_placement = [](const SceneDescription& a, const SceneDescription& b) {
+    EXPECT_TRUE(a.warnings.empty()) << a.warnings.front();
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c)
+        EXPECT_NEAR(a.rotation_from_world[size_t(r)][c], b.rotation_from_world[size_t(r)][c], 1e-6f);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(a.scaling[c], b.scaling[c], 1e-6f);
+      EXPECT_NEAR(a.translation[c], b.translation[c], 1e-5f);
+      EXPECT_NEAR(a.camera->from[c], b.camera->from[c], 1e-5f);
+      EXPECT_NEAR(a.camera->dir[c], b.camera->dir[c], 1e-6f);
+    }
+  };
+  const SceneDescription quarter = load("index::scaling = 2 2 4\nindex::translation = 10 0 -5\n"
+                                        "index::nb_rotations = 1\nindex::rotation_0 = 2 1.5707963\n");
+  expect_same_placement(quarter, load("index::global_transform = 0 2 0 0 -2 0 0 0 0 0 4 0 10 0 -5 1\n"));
+  EXPECT_NEAR(quarter.translation.y, -10.0f, 1e-5f);
+  EXPECT_NEAR(quarter.camera->from.x, 2.0f, 1e-5f) << "the file's camera turned into scene space";
+  // rotation_1 (x to y about z) first, then rotation_0 (y to z about x): x ends on z.
+  expect_same_placement(load("index::nb_rotations = 2\nindex::rotation_0 = 0 1.5707963\n"
+                             "index::rotation_1 = 2 1.5707963\n"),
+                        load("index::global_transform = 0 0 1 0 -1 0 0 0 0 -1 0 0 0 0 0 1\n"));
+  EXPECT_TRUE(load("index::nb_rotations = 0\n").warnings.empty());
+  EXPECT_CONTAINS_ALL(error_of([&] { load("index::nb_rotations = 2\nindex::rotation_0 = 0 1\n"); }),
+                      "index::nb_rotations", "index::rotation_1 is not given");
+  EXPECT_CONTAINS_ALL(error_of([&] { load("index::nb_rotations = 1\nindex::rotation_0 = 3 1\n"); }),
+                      "index::rotation_0", "axis 0, 1 or 2");
+}
+
 // A camera aspect more than 1 % from the canvas's (a file's camera under another canvas given on the
 // command line) would stretch the picture, and is not used.
 TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
