@@ -158,13 +158,19 @@ class GraphWalker {
 
 void read_camera(const ProjectFile& project, SceneDescription& scene) {
   const std::string p = "index::camera::";
-  if (project.entries_with_prefix(p).empty()) return;
+  const auto keys = project.entries_with_prefix(p);
+  if (std::all_of(keys.begin(), keys.end(), [&](const auto& k) { return k.key == p + "window_resolution"; }))
+    return; // no camera key (that one is the canvas's)
   Camera c;
   c.aspect = float(scene.canvas_width) / float(scene.canvas_height);
   c.from = project.get_vec3f(p + "from", c.from);
   if (const auto v = project.find(p + "dir")) {
     c.dir = as_vec3f(*v);
     if (!(length(c.dir) > 0)) fail(*v, "the view direction must not be zero");
+  }
+  if (const auto v = project.find(p + "to")) { // older IndeX projects: the point looked at (it wins over dir)
+    c.dir = normalize(as_vec3f(*v) - c.from);
+    if (!(length(c.dir) > 0)) fail(*v, "the point looked at must differ from index::camera::from");
   }
   if (const auto v = project.find(p + "up")) {
     c.up = as_vec3f(*v);
@@ -356,7 +362,12 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   scene.credits = project.get_string("app::scene::info::credits");
   scene.requirements = project.get_string("app::scene::info::requirements");
 
-  if (const auto v = project.find("index::canvas_resolution")) {
+  // Older IndeX projects name the canvas index::window_resolution (or index::camera::...); its
+  // viewer reads them as index::canvas_resolution.
+  auto canvas = project.find("index::canvas_resolution");
+  if (!canvas) canvas = project.find("index::window_resolution");
+  if (!canvas) canvas = project.find("index::camera::window_resolution");
+  if (const auto& v = canvas) {
     const auto r = as_ints(*v, 2);
     if (r[0] <= 0 || r[1] <= 0) fail(*v, "the canvas size must be positive");
     scene.canvas_width = r[0];

@@ -1375,6 +1375,31 @@ TEST(Scene, IndeXsRotationKeysTurnTheSceneAsAGlobalTransformDoes) {
                       "index::rotation_0", "axis 0, 1 or 2");
 }
 
+// Older IndeX projects: the canvas as index::window_resolution or index::camera::window_resolution,
+// and the camera's index::camera::to (the point looked at), which IndeX's viewer still reads.
+TEST(Scene, OlderIndeXKeysForTheCanvasAndTheCameraAreRead) {
+  const auto load = [](const std::string& keys) {
+    return Fixture(keys + "app::scene::root::children = vol\n" + kRawVolume).load();
+  };
+  const SceneDescription window = load("index::window_resolution = 640 360\n");
+  EXPECT_TRUE(window.warnings.empty()) << window.warnings.front();
+  EXPECT_EQ(window.canvas_width, 640);
+  EXPECT_EQ(window.canvas_height, 360);
+  const SceneDescription camera_window = load("index::camera::window_resolution = 320 200\n");
+  EXPECT_TRUE(camera_window.warnings.empty()) << camera_window.warnings.front();
+  EXPECT_EQ(camera_window.canvas_width, 320);
+  EXPECT_FALSE(camera_window.camera) << "the canvas's key makes no camera: the default one frames the volume";
+  EXPECT_EQ(load("index::canvas_resolution = 100 100\nindex::window_resolution = 640 360\n").canvas_width, 100)
+      << "index::canvas_resolution wins";
+  const SceneDescription looking = load("index::camera::from = 1 2 3\nindex::camera::dir = 0 0 -1\n"
+                                        "index::camera::to = 1 6 6\n");
+  EXPECT_TRUE(looking.warnings.empty()) << looking.warnings.front();
+  EXPECT_NEAR(looking.camera->dir.y, 0.8f, 1e-6f) << "towards 'to', over 'dir'";
+  EXPECT_NEAR(looking.camera->dir.z, 0.6f, 1e-6f);
+  EXPECT_CONTAINS_ALL(error_of([&] { load("index::camera::from = 1 2 3\nindex::camera::to = 1 2 3\n"); }),
+                      "index::camera::to", "must differ");
+}
+
 // A camera aspect more than 1 % from the canvas's (a file's camera under another canvas given on the
 // command line) would stretch the picture, and is not used.
 TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
