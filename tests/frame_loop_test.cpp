@@ -871,6 +871,21 @@ const char* const kSlotOneValue =
     "const float3 p = transform_point(v.get_scene_to_object_transform(), info.scene_position); "
     "const float x = v.generate_sampler<float>(0u).fetch_sample(p);";
 
+/// Volumes a and b (32^3 on one grid) and a plane across them whose surface program shows b's value,
+/// b mapped to its slot 1 (translucent): how IndeX's seismic scenes show an attribute volume.
+SceneSpec a_plane_showing_b(const Overrides& extra = {}) {
+  SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
+  spec.overrides = extra +
+                   Overrides{{"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
+                             {"app::scene::mapping::1", "b"},
+                             {"app::scene::slices::type", "static_scene_group"},
+                             {"app::scene::slices::children", "slot_value cut"}} +
+                   surface_program_node("slot_value", std::string(kSlotOneValue) +
+                                                          " out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f));") +
+                   plane_node("cut");
+  return spec;
+}
+
 /// One rank's mixed frame of a scene whose two volumes mix per sample (the first leads), with the
 /// planes' colormaps and programs in scope: the reference for the N-rank image of the mix.
 struct MixedAlone {
@@ -928,15 +943,7 @@ TEST(FrameLoop, ATranslucentSurfaceProgramOnAPlaneGivesTheOneRankImage) {
 // disabled so that only the planes show it, over the seismic one). Every rank reads that volume
 // under its own leaf; the N-rank image equals one rank given the whole volume in the slot.
 TEST(FrameLoop, ASurfaceProgramReadsADisabledVolumeMappedToItsSlot) {
-  SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
-  spec.overrides = Overrides{{"app::scene::b::enabled", "false"},
-                             {"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
-                             {"app::scene::mapping::1", "b"},
-                             {"app::scene::slices::type", "static_scene_group"},
-                             {"app::scene::slices::children", "slot_value cut"}} +
-                   surface_program_node("slot_value", std::string(kSlotOneValue) +
-                                                          " out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f));") +
-                   plane_node("cut");
+  const SceneSpec spec = a_plane_showing_b({{"app::scene::b::enabled", "false"}});
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   const SceneView view = build_scene(spec, false);
@@ -1019,14 +1026,7 @@ TEST(FrameLoop, APlanesSurfaceProgramRunsWhereVolumesMix) {
 // mix's second here), under each rank's leaf: N ranks give one rank's mixed frame with that whole
 // volume in the slot, and not the mix's first volume's values.
 TEST(FrameLoop, WhereVolumesMixAPlanesProgramReadsTheVolumeMappedToItsSlot) {
-  SceneSpec spec = volumes_scene("a_group b_group mapping slices", 0, false, 32);
-  spec.overrides = Overrides{{"app::scene::mapping::type", "rendering_kernel_program_scene_element_mapping"},
-                             {"app::scene::mapping::1", "b"},
-                             {"app::scene::slices::type", "static_scene_group"},
-                             {"app::scene::slices::children", "slot_value cut"}} +
-                   surface_program_node("slot_value", std::string(kSlotOneValue) +
-                                                          " out.set_color(make_float4(x, 1.0f - x, 0.5f, 0.75f));") +
-                   plane_node("cut");
+  const SceneSpec spec = a_plane_showing_b();
   if (world_rank() != 0) return follow_ops(MPI_COMM_WORLD, quiet());
   Head head(MPI_COMM_WORLD, quiet(), spec);
   EXPECT_TRUE(head.state().view.scene.warnings.empty()) << head.state().view.scene.warnings.front();
