@@ -456,6 +456,7 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
                                "not mixed per sample");
       break;
     }
+  detail::apply_predefined_view(project, scene);
   scene.warnings = unique_in_order(scene.warnings);
   return scene;
 }

@@ -27,11 +27,15 @@ const std::vector<std::string>& supported_node_types();
 bool is_supported_global_key(const std::string& key);
 
 /// True for IndeX viewer keys whose value asks for what libindex does anyway, which need no
-/// warning: a predefined view turned off (`app::examiner::predefined_view::enable` or
-/// `::startup_update` false: the file's camera stays, as NVIDIA's public scenes ask), and the
-/// camera turning about the region of interest's centre
+/// warning: the camera turning about the region of interest's centre
 /// (`app::examiner::initial_rotation_center::type = roi_center`).
 bool asks_for_what_libindex_does(const Value& value);
+
+/// IndeX's start-up view: with app::examiner::predefined_view::startup_update true, the file's
+/// camera is replaced by the predefined view (the project's view_index with `enable`, else IndeX's
+/// top view), fitted to the region of interest (or the volumes) when it says view_all. Needs the
+/// volumes and the scene's placement.
+void apply_predefined_view(const ProjectFile& project, SceneDescription& scene);
 
 /// The warning for a global key nothing read.
 std::string unused_key_warning(const Value& value);

@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 
-#include "libindex/error.h"
 #include "scene_internal.h"
 
 namespace libindex::io::detail {
@@ -212,21 +211,15 @@ void check_node_attributes(const SceneNode& node, std::vector<std::string>& warn
 
 bool is_supported_global_key(const std::string& key) {
   if (supported_globals().count(key)) return true;
-  // The colormap file table: file_0, file_1, ...; the scene's turns: rotation_0, rotation_1, ...
-  return starts_with(key, "app::colormap::file_") || starts_with(key, "index::rotation_");
+  // The colormap file table: file_0, file_1, ...; the scene's turns: rotation_0, rotation_1, ...;
+  // IndeX's predefined views (read at start-up with startup_update).
+  return starts_with(key, "app::colormap::file_") || starts_with(key, "index::rotation_") ||
+         starts_with(key, "app::examiner::predefined_view::");
 }
 
 bool asks_for_what_libindex_does(const Value& value) {
   // camera.orbit turns about the centre of the region of interest (within the volumes).
-  if (value.key == "app::examiner::initial_rotation_center::type") return value.text == "roi_center";
-  if (value.key != "app::examiner::predefined_view::enable" &&
-      value.key != "app::examiner::predefined_view::startup_update")
-    return false;
-  try {
-    return !as_bool(value);
-  } catch (const Error&) {
-    return false; // not a boolean: warned about as any unused key
-  }
+  return value.key == "app::examiner::initial_rotation_center::type" && value.text == "roi_center";
 }
 
 std::string unused_key_warning(const Value& value) {

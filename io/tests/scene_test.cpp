@@ -1421,22 +1421,54 @@ TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
   EXPECT_CONTAINS_ALL(wide.warnings[0], "index::camera::aspect", "not used", "400 x 200", "stretched");
 }
 
-// IndeX's viewer moves the camera to a predefined view unless told not to; NVIDIA's public scenes
-// say no, and turn the camera about the region of interest's centre, which is what libindex does
-// anyway: no warning then, one when something else is asked for.
-TEST(Scene, APredefinedViewTurnedOffNeedsNoWarning) {
+// IndeX's viewer moves the camera to a predefined view at start-up when
+// app::examiner::predefined_view::startup_update says so: its own top view (down -z, y up, aperture
+// 0.033, focal 0.03, aspect 1) with the region of interest's bounding sphere in view, or the
+// project's view `view_index`. Turned off (NVIDIA's public scenes) the file's camera stays, and
+// nothing is warned about; nor for initial_rotation_center::type = roi_center (camera.orbit's).
+TEST(Scene, APredefinedViewAtStartUpReplacesTheFilesCamera) {
   const auto load = [](const std::string& keys) {
-    return Fixture(keys + "app::scene::root::children = vol\n" + kRawVolume).load();
+    return Fixture(keys +
+                   "index::canvas_resolution = 200 100\nindex::region_of_interest = 0 0 0 10 10 10\n"
+                   "index::camera::from = 1 2 3\napp::scene::root::children = vol\n" +
+                   kRawVolume)
+        .load();
   };
   const SceneDescription off = load("app::examiner::predefined_view::enable = no\n"
                                     "app::examiner::predefined_view::startup_update = false\n"
                                     "app::examiner::initial_rotation_center::type = roi_center\n");
   EXPECT_TRUE(off.warnings.empty()) << off.warnings.front();
-  const SceneDescription on = load("app::examiner::predefined_view::startup_update = yes\n"
-                                   "app::examiner::initial_rotation_center::type = world_coordinates\n");
-  ASSERT_EQ(on.warnings.size(), 2u);
-  EXPECT_CONTAINS_ALL(on.warnings[0], "initial_rotation_center", "not supported"); // keys in order
-  EXPECT_CONTAINS_ALL(on.warnings[1], "startup_update", "not supported");
+  EXPECT_EQ(off.camera->from, (Vec3f{1, 2, 3}));
+
+  // The sphere around the box (radius 5 sqrt 3) fills the view's height: tan(fov / 2) = 0.033 / 2 / 0.03.
+  const float distance = 5.0f * std::sqrt(3.0f) / (0.033f / 2 / 0.03f);
+  const SceneDescription top = load("app::examiner::predefined_view::startup_update = yes\n");
+  EXPECT_TRUE(top.warnings.empty()) << top.warnings.front();
+  EXPECT_NEAR(top.camera->from.x, 5.0f, 1e-5f);
+  EXPECT_NEAR(top.camera->from.y, 5.0f, 1e-5f);
+  EXPECT_NEAR(top.camera->from.z, 5.0f + distance, 1e-4f);
+  EXPECT_EQ(top.camera->dir, (Vec3f{0, 0, -1}));
+  EXPECT_EQ(top.camera->up, (Vec3f{0, 1, 0}));
+  EXPECT_FLOAT_EQ(top.camera->aperture, 0.033f);
+  EXPECT_FLOAT_EQ(top.camera->aspect, 2.0f) << "the canvas's shape";
+
+  const SceneDescription side = load("app::examiner::predefined_view::startup_update = yes\n"
+                                     "app::examiner::predefined_view::enable = yes\n"
+                                     "app::examiner::predefined_view::view_count = 2\n"
+                                     "app::examiner::predefined_view::view_index = 1\n"
+                                     "app::examiner::predefined_view::1::dir = 1 0 0\n"
+                                     "app::examiner::predefined_view::1::up = 0 0 1\n"
+                                     "app::examiner::predefined_view::1::orthographic = yes\n"
+                                     "app::examiner::predefined_view::1::view_all = yes\n");
+  EXPECT_TRUE(side.warnings.empty()) << side.warnings.front();
+  EXPECT_NEAR(side.camera->from.x, 5.0f - 5.0f * std::sqrt(3.0f), 1e-4f);
+  EXPECT_NEAR(side.camera->aperture, 10.0f * std::sqrt(3.0f), 1e-4f) << "orthographic: as wide as the sphere";
+  EXPECT_TRUE(side.camera->orthographic);
+  const SceneDescription undefined = load("app::examiner::predefined_view::startup_update = yes\n"
+                                          "app::examiner::predefined_view::enable = yes\n");
+  ASSERT_EQ(undefined.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(undefined.warnings[0], "predefined view 0 is not defined", "the file's camera stays");
+  EXPECT_EQ(undefined.camera->from, (Vec3f{1, 2, 3}));
 }
 
 // IndeX's scene-wide filter and canvas background (NVIDIA's public brain and Cholla scenes), used
