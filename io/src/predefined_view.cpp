@@ -2,8 +2,8 @@
 // IndeX's viewer at start-up: app::examiner::predefined_view::startup_update replaces the file's
 // camera by a predefined view (its own "top view" unless the project defines views), fitted to the
 // region of interest when the view says view_all.
-#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "libindex/error.h"
 #include "scene_internal.h"
@@ -46,17 +46,15 @@ PredefinedView project_view(const ProjectFile& project, int i) {
   return v;
 }
 
-/// The box a view fits: the region of interest, else the shown volumes' hull (scene space).
-Box3f box_to_view(const SceneDescription& scene) {
-  if (const auto roi = scene_region_of_interest(scene)) return *roi;
-  Box3f hull{{3.0e38f, 3.0e38f, 3.0e38f}, {-3.0e38f, -3.0e38f, -3.0e38f}};
+/// The box a view fits: the region of interest, else the shown volumes' hull (scene space); none
+/// when the scene shows no volume.
+std::optional<Box3f> box_to_view(const SceneDescription& scene) {
+  if (const auto roi = scene_region_of_interest(scene)) return roi;
+  Box3f shown;
   for (const VolumeDesc& v : scene.volumes)
-    if (v.enabled) {
-      const Box3f b = to_scene_box(v.source->box(), render_settings(scene, v));
-      for (int a = 0; a < 3; ++a)
-        hull.lo[a] = std::min(hull.lo[a], b.lo[a]), hull.hi[a] = std::max(hull.hi[a], b.hi[a]);
-    }
-  return hull;
+    if (v.enabled) shown = hull(shown, to_scene_box(v.source->box(), render_settings(scene, v)));
+  if (shown.empty()) return std::nullopt;
+  return shown;
 }
 
 } // namespace
@@ -82,8 +80,9 @@ void apply_predefined_view(const ProjectFile& project, SceneDescription& scene) 
     return;
   }
   Camera c = camera_in_scene_space(scene, v.camera); // the view is in world space
-  const Box3f box = box_to_view(scene);
-  if (v.view_all && box.lo.x <= box.hi.x) {
+  const std::optional<Box3f> fitted = box_to_view(scene);
+  if (v.view_all && fitted && fitted->lo.x <= fitted->hi.x) {
+    const Box3f& box = *fitted;
     // IndeX's view_bbox_all: the box's bounding sphere in view, the eye back along dir (as given,
     // not normalized) from its centre; an orthographic view as wide as the sphere.
     const Vec3f centre = (box.lo + box.hi) * 0.5f;
