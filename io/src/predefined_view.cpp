@@ -93,7 +93,7 @@ void apply_predefined_view(const ProjectFile& project, SceneDescription& scene) 
     c.from = centre - c.dir * distance;
   }
   // The picture keeps the canvas's shape (the view's aspect framed it, as in IndeX).
-  c.aspect = float(scene.canvas_width) / float(scene.canvas_height);
+  c.aspect = scene.canvas_aspect();
   scene.camera = c;
 }
 

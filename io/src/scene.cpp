@@ -162,7 +162,7 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   if (std::all_of(keys.begin(), keys.end(), [&](const auto& k) { return k.key == p + "window_resolution"; }))
     return; // no camera key (that one is the canvas's)
   Camera c;
-  c.aspect = float(scene.canvas_width) / float(scene.canvas_height);
+  c.aspect = scene.canvas_aspect();
   c.from = project.get_vec3f(p + "from", c.from);
   if (const auto v = project.find(p + "dir")) {
     c.dir = as_vec3f(*v);
@@ -190,7 +190,7 @@ void read_camera(const ProjectFile& project, SceneDescription& scene) {
   // the file was written (NVIDIA's Parihaka scenes: 16:9 on a 1400 x 786 canvas, 0.2 % apart) and
   // IndeX draws it so; beyond that the canvas is not the file's (another -index::canvas_resolution
   // on the command line, say), and its own aspect is taken.
-  const float canvas = float(scene.canvas_width) / float(scene.canvas_height);
+  const float canvas = scene.canvas_aspect();
   if (const auto v = project.find(p + "aspect"); v && std::fabs(c.aspect - canvas) > 0.01f * canvas) {
     scene.warnings.push_back(v->where() + ": not used (the canvas is " + std::to_string(scene.canvas_width) + " x " +
                              std::to_string(scene.canvas_height) +

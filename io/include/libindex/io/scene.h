@@ -159,6 +159,7 @@ struct SceneDescription {
   std::string name, description, credits, requirements; ///< app::scene::info::*
   std::optional<Camera> camera;                         ///< set when any index::camera::* key is given
   int canvas_width = 1024, canvas_height = 1024;        ///< index::canvas_resolution
+  float canvas_aspect() const { return float(canvas_width) / float(canvas_height); } ///< width / height
   std::optional<Box3f> region_of_interest; ///< index::region_of_interest (object space: see scene_region_of_interest)
   Vec3f scaling{1, 1, 1}, translation{0, 0, 0}; ///< index::scaling, index::translation
   /// The rotation of index::global_transform, as the rows of R in p_scene = R p_world: scene space
