@@ -1277,6 +1277,15 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
   ASSERT_TRUE(s.camera);
 }
 
+/// The scene of `keys` with the raw volume as the root's only child.
+SceneDescription load_with_volume(const std::string& keys) {
+  return Fixture(keys + "app::scene::root::children = vol\n" + kRawVolume).load();
+}
+
+/// The camera that the scene-placement tests turn: at (1, 2, 3), looking along -y, z up.
+const std::string kCameraAlongMinusY =
+    "index::camera::from = 1 2 3\nindex::camera::dir = 0 -1 0\nindex::camera::up = 0 0 1\n";
+
 } // namespace
 
 // index::global_transform (NVIDIA's public brain scene gives one), which IndeX takes instead of
@@ -1284,11 +1293,7 @@ TEST(Scene, DefaultProjectIsBuiltIn) {
 // rotation turns the file's camera into scene space.
 TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
   const auto load = [](const std::string& matrix) {
-    return Fixture("index::scaling = 3 3 3\nindex::global_transform = " + matrix +
-                   "\nindex::camera::from = 1 2 3\nindex::camera::dir = 0 -1 0\nindex::camera::up = 0 0 1\n"
-                   "app::scene::root::children = vol\n" +
-                   kRawVolume)
-        .load();
+    return load_with_volume("index::scaling = 3 3 3\nindex::global_transform = " + matrix + "\n" + kCameraAlongMinusY);
   };
   const SceneDescription identity = load("1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1");
   EXPECT_TRUE(identity.warnings.empty()) << identity.warnings.front();
@@ -1340,13 +1345,7 @@ TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
 // ("axis angle", radians; the last applied first), then index::translation. A quarter turn about z
 // is the matrix the test above turns the scene by; two turns compose as its viewer multiplies them.
 TEST(Scene, IndeXsRotationKeysTurnTheSceneAsAGlobalTransformDoes) {
-  const auto load = [](const std::string& keys) {
-    return Fixture(keys +
-                   "index::camera::from = 1 2 3\nindex::camera::dir = 0 -1 0\nindex::camera::up = 0 0 1\n"
-                   "app::scene::root::children = vol\n" +
-                   kRawVolume)
-        .load();
-  };
+  const auto load = [](const std::string& keys) { return load_with_volume(keys + kCameraAlongMinusY); };
   const auto expect_same_placement = [](const SceneDescription& a, const SceneDescription& b) {
     EXPECT_TRUE(a.warnings.empty()) << a.warnings.front();
     for (int r = 0; r < 3; ++r)
@@ -1378,9 +1377,7 @@ TEST(Scene, IndeXsRotationKeysTurnTheSceneAsAGlobalTransformDoes) {
 // Older IndeX projects: the canvas as index::window_resolution or index::camera::window_resolution,
 // and the camera's index::camera::to (the point looked at), which IndeX's viewer still reads.
 TEST(Scene, OlderIndeXKeysForTheCanvasAndTheCameraAreRead) {
-  const auto load = [](const std::string& keys) {
-    return Fixture(keys + "app::scene::root::children = vol\n" + kRawVolume).load();
-  };
+  const auto load = load_with_volume;
   const SceneDescription window = load("index::window_resolution = 640 360\n");
   EXPECT_TRUE(window.warnings.empty()) << window.warnings.front();
   EXPECT_EQ(window.canvas_width, 640);
@@ -1404,9 +1401,8 @@ TEST(Scene, OlderIndeXKeysForTheCanvasAndTheCameraAreRead) {
 // command line) would stretch the picture, and is not used.
 TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
   const auto load = [](const std::string& canvas, const std::string& aspect = "1") {
-    return Fixture("index::canvas_resolution = " + canvas + "\nindex::camera::from = 1 2 3\nindex::camera::aspect = " +
-                   aspect + "\napp::scene::root::children = vol\n" + kRawVolume)
-        .load();
+    return load_with_volume("index::canvas_resolution = " + canvas +
+                            "\nindex::camera::from = 1 2 3\nindex::camera::aspect = " + aspect + "\n");
   };
   const SceneDescription square = load("300 300");
   EXPECT_TRUE(square.warnings.empty()) << square.warnings.front();
@@ -1428,11 +1424,8 @@ TEST(Scene, ACameraAspectOtherThanTheCanvasIsNotUsed) {
 // nothing is warned about; nor for initial_rotation_center::type = roi_center (camera.orbit's).
 TEST(Scene, APredefinedViewAtStartUpReplacesTheFilesCamera) {
   const auto load = [](const std::string& keys) {
-    return Fixture(keys +
-                   "index::canvas_resolution = 200 100\nindex::region_of_interest = 0 0 0 10 10 10\n"
-                   "index::camera::from = 1 2 3\napp::scene::root::children = vol\n" +
-                   kRawVolume)
-        .load();
+    return load_with_volume(keys + "index::canvas_resolution = 200 100\nindex::region_of_interest = 0 0 0 10 10 10\n"
+                                   "index::camera::from = 1 2 3\n");
   };
   const SceneDescription off = load("app::examiner::predefined_view::enable = no\n"
                                     "app::examiner::predefined_view::startup_update = false\n"
