@@ -172,15 +172,18 @@ class Client:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._video = None
-        self._command = self._connect(self.COMMAND_PATH)
+        # notify=1: the server sends its notifications only to clients that ask for them.
+        self._command = self._connect(self.COMMAND_PATH, notify="1")
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _url(self, path: str) -> str:
-        return self.base + path + (f"?token={urllib.parse.quote(self.token)}" if self.token else "")
+    def _url(self, path: str, **args: str) -> str:
+        if self.token:
+            args["token"] = self.token
+        return self.base + path + (f"?{urllib.parse.urlencode(args)}" if args else "")
 
-    def _connect(self, path: str):
-        return websocket.create_connection(self._url(path), timeout=self.timeout, header=self.headers,
+    def _connect(self, path: str, **args: str):
+        return websocket.create_connection(self._url(path, **args), timeout=self.timeout, header=self.headers,
                                            enable_multithread=True)
 
     def close(self) -> None:

@@ -28,7 +28,10 @@ internal error, `-32000` a failure while doing what was asked (the message is th
 renderer's own), `-32029` too many requests waiting from this client (id null; nothing was done).
 The connection and the server stay up after every error.
 
-Notifications from the server: `session.changed` `{methods: [...]}` after commands that changed what
+Notifications from the server, to clients that open the socket as `/index_command_client?notify=1`
+(the viewer's page and the Python client do; NVIDIA IndeX's notebook helpers read every message as
+the reply to their last request, so a client that does not ask gets replies only):
+`session.changed` `{methods: [...]}` after commands that changed what
 every client sees (batches included), `session.frame_failed` `{message}` when a frame could not
 be rendered (the clients keep the last good frame), and `frame.progress` `{done, total}` every
 250 ms while a frame has taken more than 300 ms (tiles of the head rank's part of it).

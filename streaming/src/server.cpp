@@ -234,6 +234,7 @@ void Server::broadcast_text(std::string text) {
     std::lock_guard lock(s.mutex); // guards outboxes, dirty
     if (s.outboxes.empty()) return;
     for (auto& [id, box] : s.outboxes) {
+      if (!box.notifications) continue;
       if (box.bytes + m->size() > kMaxOutboxBytes)
         box.overflowed = true;
       else

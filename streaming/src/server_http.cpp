@@ -19,6 +19,12 @@ bool Server::Impl::token_in_url(lws* wsi) const {
   return value && auth::constant_time_equal(value, options.token);
 }
 
+bool Server::Impl::wants_notifications(lws* wsi) const {
+  char buf[16];
+  const char* value = lws_get_urlarg_by_name(wsi, "notify=", buf, int(sizeof(buf)));
+  return value && (std::strcmp(value, "1") == 0 || std::strcmp(value, "true") == 0);
+}
+
 bool Server::Impl::authenticated(lws* wsi) const {
   if (options.basic_auth.empty() && options.token.empty()) return true;
   if (!options.token.empty()) {

@@ -93,6 +93,7 @@ struct Server::Impl {
     size_t pending_commands = 0; // received, not yet taken by the session
     size_t pending_bytes = 0;
     bool overflowed = false;
+    bool notifications = false; // asked for them with ?notify=1 (broadcast_text)
   };
   mutable std::mutex mutex; // guards inbox, outboxes, dirty, inbox_drained, latest_frame, latest_seq
   std::condition_variable commands_waiting;
@@ -131,6 +132,7 @@ struct Server::Impl {
   int send_too_many_connections(lws* wsi);
   bool authenticated(lws* wsi) const;
   bool token_in_url(lws* wsi) const;
+  bool wants_notifications(lws* wsi) const;
   bool origin_allowed(lws* wsi) const;
   int on_filter_http(lws* wsi);
   int on_confirm_upgrade(lws* wsi, const char* protocol);

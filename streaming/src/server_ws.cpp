@@ -82,9 +82,10 @@ int Server::Impl::on_established(lws* wsi, SessionData* session) {
   session->connection = c;
   if (endpoint == Endpoint::command) {
     commands[c->id] = c;
+    const bool notifications = wants_notifications(wsi);
     {
       std::lock_guard lock(mutex); // guards outboxes
-      outboxes[c->id];
+      outboxes[c->id].notifications = notifications;
     }
     ++command_clients;
   } else {

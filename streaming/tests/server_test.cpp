@@ -148,11 +148,33 @@ TEST(Server, CommandRoundTripThroughADispatcher) {
   reply = client.receive(kWait);
   ASSERT_TRUE(reply);
   EXPECT_EQ(json::parse(reply->data)["error"]["code"], -32700);
+}
+
+// Notifications go only to clients that ask for them: NVIDIA IndeX's notebook helpers take every
+// message as the reply to their last request (`reply["id"]`) and fail on one without an id.
+TEST(Server, NotificationsGoOnlyToClientsThatAskForThem) {
+  Server server(local_options());
+  server.start();
+  RpcDispatcher rpc = echo_dispatcher();
+  SessionPump pump(server, rpc);
+  WsClient asked(server.port(), "/index_command_client?notify=1");
+  WsClient asked_with_token_order(server.port(), "/index_command_client?x=y&notify=true");
+  WsClient plain(server.port(), "/index_command_client");
+  WsClient declined(server.port(), "/index_command_client?notify=0");
+  ASSERT_TRUE(asked.open() && asked_with_token_order.open() && plain.open() && declined.open());
 
   server.broadcast_text(R"({"jsonrpc":"2.0","method":"scene_changed"})");
-  reply = client.receive(kWait);
-  ASSERT_TRUE(reply);
-  EXPECT_EQ(json::parse(reply->data)["method"], "scene_changed");
+  for (WsClient* c : {&asked, &asked_with_token_order}) {
+    const auto notice = c->receive(kWait);
+    ASSERT_TRUE(notice);
+    EXPECT_EQ(json::parse(notice->data)["method"], "scene_changed");
+  }
+  for (WsClient* c : {&plain, &declined}) {
+    ASSERT_TRUE(c->send_text(R"({"jsonrpc":"2.0","method":"echo","params":{"x":7},"id":5})"));
+    const auto next = c->receive(kWait);
+    ASSERT_TRUE(next);
+    EXPECT_EQ(json::parse(next->data)["id"], 5) << "the first message after the broadcast is the reply";
+  }
 }
 
 TEST(Server, RepliesGoToTheirOwnConnection) {

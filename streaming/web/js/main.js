@@ -27,10 +27,13 @@ import { wireOverlayToggles } from './overlay_toggles.js';
 
 const $ = (sel) => document.querySelector(sel);
 
-function socketUrl(path) {
+function socketUrl(path, args = {}) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = new URLSearchParams(args);
   const token = new URLSearchParams(location.search).get('token');
-  return `${scheme}//${location.host}${path}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  if (token) query.set('token', token);
+  const q = query.toString();
+  return `${scheme}//${location.host}${path}${q ? `?${q}` : ''}`;
 }
 
 /** Live test hook (read by the browser test). */
@@ -45,7 +48,8 @@ function updateConnection() {
   el.classList.toggle('ok', hook.connected);
 }
 
-const rpc = new RpcClient(socketUrl('/index_command_client'), {
+// notify=1: the server's notifications (session.changed, frame.progress) come only when asked for.
+const rpc = new RpcClient(socketUrl('/index_command_client', { notify: '1' }), {
   onState: (up) => {
     state.rpc = up;
     updateConnection();

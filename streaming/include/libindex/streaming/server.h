@@ -4,7 +4,8 @@
 ///
 /// One service thread owns every socket. Other threads only queue work under a mutex and wake it
 /// (lws_cancel_service(), the one libwebsockets call that is safe from another thread):
-///   - /index_command_client: JSON-RPC text messages in (take_commands), replies out (reply).
+///   - /index_command_client: JSON-RPC text messages in (take_commands), replies out (reply), and
+///     notifications out (broadcast_text) to clients that opened it with ?notify=1.
 ///   - /index_video_client: binary frames out, latest frame wins (publish_frame); a slow client
 ///     skips to the newest frame and never holds the others or the caller back.
 ///   - every other path: static files from ServerOptions::web_root.
@@ -97,7 +98,10 @@ class Server {
   bool wait_for_commands(std::chrono::milliseconds timeout);
   /// Queues a text message to one command connection; dropped when that client has gone.
   void reply(uint64_t connection, std::string text);
-  /// Queues a text message to every command connection (notifications such as scene changes).
+  /// Queues a text message to every command connection that asked for notifications by opening
+  /// the socket as /index_command_client?notify=1 (scene changes, frame progress). Other clients,
+  /// such as NVIDIA IndeX's notebooks, read every message as the reply to their last request and
+  /// would fail on a message without an id, so they get none.
   void broadcast_text(std::string text);
 
   /// Latest frame wins: replaces the pending frame; each video client gets the newest frame when its
