@@ -77,9 +77,10 @@ void Head::send(Op& op) {
 
 Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
   const auto start = std::chrono::steady_clock::now();
+  const int scene_before = follower_->scene_version();
   progress_.reset();
   Image image = render_with_jobs(frame, background); // may throw: the statistics stay the last good frame's
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(state_mutex_);
   if (follower_->scene_version() == state_.scene_version) {
     // With jobs attached this job holds a part of the volume: the statistics are all jobs'.
@@ -95,7 +96,11 @@ Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
     }
   }
   last_stats_ = session_->last_stats();
-  backend_name_ = session_->backend_name(); // the frame may have switched it
+  backend_name_ = session_->backend_name();         // the frame may have switched it
+  if (follower_->scene_version() != scene_before) { // this frame read the scene's data
+    frame_seconds_.clear();
+    seconds = std::max(last_stats_.render_ms, 1.0) / 1000.0;
+  }
   frame_seconds_.push_back(seconds);
   if (frame_seconds_.size() > 10) frame_seconds_.pop_front();
   return image;

@@ -5,14 +5,20 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
 #include "libindex/error.h"
 #include "libindex/io/path_policy.h"
 
 namespace libindex {
 
-void ViewState::load_scene(SceneSpec next) {
-  SceneView built = build_scene(next, true); // throws before anything changes
+void ViewState::load_scene(SceneSpec next) { replace_scene(std::move(next), {}); }
+
+void ViewState::replace_scene(SceneSpec next, const std::vector<std::string>& warnings_shown) {
+  SceneView built = build_scene(next, false); // throws before anything changes
+  for (const std::string& w : built.scene.warnings)
+    if (std::find(warnings_shown.begin(), warnings_shown.end(), w) == warnings_shown.end())
+      std::cerr << "warning: " << w << "\n";
   spec = std::move(next);
   view = std::move(built);
   frame = view.frame;
@@ -50,7 +56,9 @@ void ViewState::edit_scene(SceneSpec next) {
       r.client_set = false;
     }
   }
-  load_scene(std::move(next)); // throws before anything changes
+  // An edit repeats none of the scene's warnings: a client that removes an element, or changes a
+  // colormap, hears only what is new.
+  replace_scene(std::move(next), view.scene.warnings); // throws before anything changes
   remembered_colormaps = std::move(remembered);
   const FrameParams& now = view.frame;
   // The camera: the client's where the scene's default stayed (or there was a volume to look at).

@@ -99,7 +99,10 @@ class Head {
   const FrameProgress& progress() const { return progress_; }
 
   const FrameStats& last_stats() const { return last_stats_; }
-  /// Frames per second over the last ten frames' render time.
+  /// Frames per second over the last ten frames of the current scene (IndeX's perflab
+  /// frames_per_second). The frame that read a new scene's data counts its rendering only (the
+  /// slowest rank's, at least 1 ms): a notebook that waits for the rate after a load, as IndeX's
+  /// does, would otherwise wait for frames that an idle viewer never renders.
   double frames_per_second() const;
   /// The backend of the last frame (of the session's start before one).
   const std::string& backend_name() const { return backend_name_; }
@@ -134,7 +137,7 @@ class Head {
   bool log_ = true; ///< progress lines on stderr (SessionOptions::log)
   std::atomic<long long> ops_sent_{0};
   FrameStats last_stats_;                 ///< the last frame's, copied from the session under the mutex
-  std::deque<double> frame_seconds_;      ///< the last ten frames' render times, under the mutex
+  std::deque<double> frame_seconds_;      ///< the last ten frames' times (frames_per_second), under the mutex
   std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
   const std::atomic<bool>* cancel_ = nullptr;

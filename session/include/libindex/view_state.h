@@ -104,6 +104,10 @@ struct ViewState {
   /// The same for any file this viewer writes: `extension` (".prj") is required; `what` ("project")
   /// names what the client gets back instead when there is no output root ("": nothing).
   std::string output_path(const std::string& path, const std::string& extension, const std::string& what) const;
+
+ private:
+  /// load_scene(), printing only the scene's warnings that are not in `warnings_shown`.
+  void replace_scene(SceneSpec next, const std::vector<std::string>& warnings_shown);
 };
 
 } // namespace libindex
