@@ -258,6 +258,18 @@ void read_global_transform(const Value& v, SceneDescription& scene) {
   place_scene(scaling, rotation, {at(3, 0), at(3, 1), at(3, 2)}, scene);
 }
 
+/// index::<name>, or the scene root's app::scene::root::<name> when the project gives only that
+/// (NVIDIA's public brain scene gives both). With both, index::<name> is used, and a root key that
+/// says otherwise gets a warning.
+std::optional<Value> scene_wide_key(const ProjectFile& project, const std::string& name, SceneDescription& scene) {
+  const auto index_key = project.find("index::" + name), root_key = project.find("app::scene::root::" + name);
+  if (!index_key) return root_key;
+  if (root_key && as_words(*root_key) != as_words(*index_key))
+    scene.warnings.push_back(root_key->where() + ": not used (" + index_key->where() + " gives index::" + name + " = " +
+                             index_key->text + ", which wins)");
+  return index_key;
+}
+
 /// IndeX's viewer without index::global_transform: index::scaling, then the turns of
 /// index::rotation_0 .. index::rotation_<nb_rotations - 1> ("axis angle": axis 0, 1 or 2 for x, y or
 /// z, the angle in radians, counter-clockwise looking down the axis; the last is applied first, as
@@ -376,13 +388,13 @@ SceneDescription load_scene(const ProjectFile& project, const SceneOptions& opti
   read_camera(project, scene);
   read_view_keys(project, scene.view);
   read_index_view_keys(project, scene); // after libindex's own keys, which win
-  if (const auto v = project.find("index::region_of_interest")) scene.region_of_interest = as_box3f(*v);
+  if (const auto v = scene_wide_key(project, "region_of_interest", scene)) scene.region_of_interest = as_box3f(*v);
   if (const auto v = project.find("index::scaling")) {
     scene.scaling = as_vec3f(*v);
     if (!(scene.scaling.x > 0 && scene.scaling.y > 0 && scene.scaling.z > 0)) fail(*v, "scaling must be positive");
   }
   scene.translation = project.get_vec3f("index::translation", scene.translation);
-  if (const auto v = project.find("index::global_transform"))
+  if (const auto v = scene_wide_key(project, "global_transform", scene))
     read_global_transform(*v, scene);
   else
     read_rotations(project, scene);

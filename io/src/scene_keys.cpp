@@ -95,6 +95,8 @@ const std::set<std::string>& supported_globals() {
   static const std::set<std::string> keys = {"app::variable_expansion",
                                              "app::scene::root::children",
                                              "app::scene::root::type",
+                                             "app::scene::root::region_of_interest",
+                                             "app::scene::root::global_transform",
                                              "app::scene::info::name",
                                              "app::scene::info::description",
                                              "app::scene::info::credits",

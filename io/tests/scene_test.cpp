@@ -1341,6 +1341,32 @@ TEST(Scene, AGlobalTransformPlacesTheSceneAndTurnsTheCamera) {
                       "expected 16 numbers");
 }
 
+// The scene root's own region_of_interest and global_transform (NVIDIA's public brain scene gives
+// them beside the index:: keys): used when the index:: key is not given; with both, the index:: key
+// wins, and a root key that says otherwise gets one warning.
+TEST(Scene, TheRootsRegionAndTransformStandInForTheIndexKeys) {
+  const SceneDescription root_only =
+      load_with_volume("app::scene::root::region_of_interest = 1 2 3 4 5 6\n"
+                       "app::scene::root::global_transform = 2 0 0 0 0 2 0 0 0 0 2 0 7 8 9 1\n");
+  EXPECT_TRUE(root_only.warnings.empty()) << root_only.warnings.front();
+  ASSERT_TRUE(root_only.region_of_interest);
+  EXPECT_EQ(root_only.region_of_interest->lo, (Vec3f{1, 2, 3}));
+  EXPECT_EQ(root_only.region_of_interest->hi, (Vec3f{4, 5, 6}));
+  EXPECT_EQ(root_only.scaling, (Vec3f{2, 2, 2}));
+  EXPECT_EQ(root_only.translation, (Vec3f{7, 8, 9}));
+
+  const std::string identity = "1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1";
+  const SceneDescription brain = load_with_volume( // as the brain scene writes them
+      "index::region_of_interest = 0 0 0 5709 6570 1498\nindex::global_transform = " + identity +
+      "\napp::scene::root::region_of_interest = 0 0 0 5710 6571 1499\napp::scene::root::global_transform = " +
+      identity + "\n");
+  EXPECT_EQ(brain.region_of_interest->hi, (Vec3f{5709, 6570, 1498}));
+  EXPECT_EQ(brain.scaling, (Vec3f{1, 1, 1}));
+  ASSERT_EQ(brain.warnings.size(), 1u) << "the equal transforms say nothing";
+  EXPECT_CONTAINS_ALL(brain.warnings[0], "app::scene::root::region_of_interest", "not used",
+                      "index::region_of_interest = 0 0 0 5709 6570 1498");
+}
+
 // IndeX's viewer without index::global_transform: index::scaling, the turns index::rotation_<i>
 // ("axis angle", radians; the last applied first), then index::translation. A quarter turn about z
 // is the matrix the test above turns the scene by; two turns compose as its viewer multiplies them.
