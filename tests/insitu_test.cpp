@@ -113,7 +113,11 @@ Image reference_render(const FrameParams& frame, float phase = 0) {
   session.set_volume(io::open_raw(layout));
   Image image = session.render_frame(frame);
   MPI_Barrier(MPI_COMM_WORLD);
-  if (world_rank() == 0) fs::remove(path);
+  if (world_rank() == 0) {
+    fs::remove(path);
+    std::error_code not_empty; // another reference of this run may still be using it
+    fs::remove(dir, not_empty);
+  }
   return image;
 }
 

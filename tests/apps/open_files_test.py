@@ -7,7 +7,7 @@ reported by scene.info); files nothing describes are one clear error line.
 
 usage: open_files_test.py INDEX_RENDER VIEWER [MAKE_VDB_SPHERE]   (prints 'N passed, N failed' last)
 """
-import math, os, struct, subprocess, sys, tempfile
+import math, os, struct, subprocess, sys, tempfile, shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
@@ -214,6 +214,11 @@ def main():
                       f"[{ranks}] session.save, then index-render of the file: the picture shown (max difference {d}/255)")
     except Exception as e:  # noqa: BLE001
         check(False, f"viewer FILE raised {e!r}")
+    if check.failed:
+        print(f"the files are kept in {work}")
+    else:
+        os.chdir("/")
+        shutil.rmtree(work, ignore_errors=True)
     return check.summary(tail)
 
 

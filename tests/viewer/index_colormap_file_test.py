@@ -18,7 +18,8 @@ R = "nv::index::app::scene_management_center::scene_management_center_command_re
 def main():
     viewer = sys.argv[1]
     check = Checks()
-    root = tempfile.mkdtemp()
+    root_dir = tempfile.TemporaryDirectory(prefix="libindex_")  # removed when main returns
+    root = root_dir.name
     with open(os.path.join(root, "red.cmap"), "w") as f:  # 256 lines of 4 numbers in 0..65535
         f.writelines(f"65535 0 0 {i * 257}\n" for i in range(256))
     tail = None

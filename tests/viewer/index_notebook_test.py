@@ -64,7 +64,8 @@ def write_inputs(root):
 def main():
     viewer = sys.argv[1]
     check = Checks()
-    root = tempfile.mkdtemp()
+    root_dir = tempfile.TemporaryDirectory(prefix="libindex_")  # removed when main returns
+    root = root_dir.name
     raw, cmap = write_inputs(root)
     tail = None
     try:
