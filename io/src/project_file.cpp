@@ -38,12 +38,22 @@ void ProjectFile::add_file(const std::string& path, std::shared_ptr<const PathPo
   add_text(detail::read_text_file(path, "project file"), path, std::move(policy));
 }
 
+namespace {
+/// At most 60 characters of `line` as one printable line: a binary file's bytes would garble the
+/// terminal that shows the error.
+std::string shown(const std::string& line) {
+  std::string out;
+  for (char c : line.substr(0, 60)) out += (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+  return line.size() > 60 ? out + "..." : out;
+}
+} // namespace
+
 void ProjectFile::add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy) {
   const auto lines = split_lines(text);
   auto where = [&](size_t i) { return name + ":" + std::to_string(i + 1); };
   if (lines.empty() || trim(lines[0]) != kHeader)
     throw Error(where(0) + ": not an IndeX project file: the first line must be '" + kHeader + "'" +
-                (lines.empty() ? std::string(" (the file is empty)") : ", got '" + trim(lines[0]) + "'"));
+                (lines.empty() ? std::string(" (the file is empty)") : ", got '" + shown(trim(lines[0])) + "'"));
 
   // Parse everything before storing anything, so a syntax error leaves the store unchanged.
   std::vector<Value> parsed;

@@ -28,6 +28,10 @@ TEST(ProjectFile, HeaderIsRequiredAndNamesLineOne) {
   EXPECT_CONTAINS_ALL(e, "bad.prj:1:", "#! index_app_project 0", "'a = 1'");
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_text("", "empty.prj"); }), "empty.prj:1:", "empty");
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_text("#! index_app_project 1\n", "v1.prj"); }), "v1.prj:1:");
+  // A binary file's first line is shown as 60 printable characters at most.
+  const std::string binary =
+      error_of([&] { p.add_text(std::string("\x89PNG\r\x1a\x01\x02") + std::string(100, 'x'), "b.prj"); });
+  EXPECT_CONTAINS_ALL(binary, "b.prj:1:", "got '?PNG????" + std::string(52, 'x') + "...'");
   EXPECT_TRUE(p.entries().empty());
 }
 
