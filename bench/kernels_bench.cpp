@@ -95,16 +95,23 @@ FrameParams frame(bool skipping, bool hardware_filtering = true) {
 }
 
 /// Frames of `brick` (the 256^3 volume unless named) as fast as they come; samples/s and per frame.
-void march(benchmark::State& state, kernels::Backend& backend, const FrameParams& f, const Brick& brick = volume()) {
-  Image image(f.width, f.height);
+/// Times `render` (a frame into `image`, returning its samples); the first frame, which uploads and
+/// builds the skip grid, is not timed.
+template <class Render>
+void time_frames(benchmark::State& state, const Image& image, const Render& render) {
+  render();
   long long samples = 0;
-  backend.render(whole_view(brick), f, image.view()); // uploads, skip-grid build: not timed
   for (auto _ : state) {
-    samples += backend.render(whole_view(brick), f, image.view()).samples;
+    samples += render();
     benchmark::DoNotOptimize(image.pixels().data());
   }
   state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
   state.counters["samples/frame"] = double(samples) / double(state.iterations());
+}
+
+void march(benchmark::State& state, kernels::Backend& backend, const FrameParams& f, const Brick& brick = volume()) {
+  Image image(f.width, f.height);
+  time_frames(state, image, [&] { return backend.render(whole_view(brick), f, image.view()).samples; });
 }
 
 void BM_Cpu(benchmark::State& state) {
@@ -226,17 +233,10 @@ void mixed(benchmark::State& state, kernels::Backend& backend, int volumes, bool
   second.colormap.mode = BoundaryMode::clamp_to_transparent;
   Image image(first.width, first.height);
   const kernels::MixedLayer layers[2] = {{whole_view(volume()), &first}, {whole_view(volume()), &second}};
-  const auto render = [&] {
+  time_frames(state, image, [&] {
     return volumes == 1 ? backend.render(whole_view(volume()), first, image.view()).samples
                         : backend.render_mixed(layers, image.view()).samples;
-  };
-  render(); // skip-grid build: not timed
-  long long samples = 0;
-  for (auto _ : state) {
-    samples += render();
-    benchmark::DoNotOptimize(image.pixels().data());
-  }
-  state.counters["samples/s"] = benchmark::Counter(double(samples), benchmark::Counter::kIsRate);
+  });
 }
 
 void BM_Mixed(benchmark::State& state) {
@@ -311,8 +311,9 @@ void BM_SampleProgram(benchmark::State& state) {
 BENCHMARK(BM_SampleProgram)->ArgName("program")->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 /// BM_SurfacePlanes: two slice planes through the volume (512^2, skipping on, ray packets): the
-/// built-in opaque planes (0), or a surface sample program that passes each plane's colour on at
-/// half opacity (1), so rays that meet a plane go on behind it, one at a time.
+/// built-in opaque planes (program 0), or a surface sample program that passes each plane's colour
+/// on at half opacity (1), so rays that meet a plane go on behind it, one at a time. `volumes` 2:
+/// the volume mixed with itself under a second colormap, as BM_Mixed's.
 void BM_SurfacePlanes(benchmark::State& state) {
   FrameParams f = frame(true);
   f.width = f.height = 512;
@@ -335,9 +336,20 @@ void BM_SurfacePlanes(benchmark::State& state) {
     }
   }
   auto backend = kernels::make_cpu_backend(true);
-  march(state, *backend, f);
+  if (state.range(1) == 1) return march(state, *backend, f);
+  FrameParams second = f;
+  second.colormap = colormap_preset("viridis", 0.2f);
+  second.colormap.domain_min = 0.3f;
+  second.colormap.mode = BoundaryMode::clamp_to_transparent;
+  const kernels::MixedLayer layers[2] = {{whole_view(volume()), &f}, {whole_view(volume()), &second}};
+  Image image(f.width, f.height);
+  time_frames(state, image, [&] { return backend->render_mixed(layers, image.view()).samples; });
 }
-BENCHMARK(BM_SurfacePlanes)->ArgName("program")->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SurfacePlanes)
+    ->ArgNames({"program", "volumes"})
+    ->ArgsProduct({{0, 1}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 /// The CUDA backend, or a skip that says why there is none. With the GPU paths that wait for
 /// their first run on a device (programs, mixes) turned on, so that they are measured.

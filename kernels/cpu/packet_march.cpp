@@ -29,11 +29,13 @@ unsigned long long march_packets(const MarchParams& params, const BrickView& bri
   });
 }
 
-unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out) {
+unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out,
+                                       const ProgramPlanes* planes) {
   simd::PacketLayerSamplers S{};
   for (int i = 0; i < M.count; ++i)
     visit_dtype(bricks[i].dtype,
                 [&](auto tag) { S.set(i, simd::make_packet_sampler<typename decltype(tag)::type>(bricks[i])); });
+  if (planes) return simd::march_tile_mixed(M, S, tile, out, *planes);
   return simd::march_tile_mixed(M, S, tile, out);
 }
 #else
@@ -42,7 +44,9 @@ bool packet_path_fits(const BrickView&) { return false; }
 unsigned long long march_packets(const MarchParams&, const BrickView&, Rect, ImageView, const ProgramPlanes*) {
   return 0;
 }
-unsigned long long march_mixed_packets(const MixParams&, const BrickView*, Rect, ImageView) { return 0; }
+unsigned long long march_mixed_packets(const MixParams&, const BrickView*, Rect, ImageView, const ProgramPlanes*) {
+  return 0;
+}
 #endif
 
 } // namespace libindex::kernels

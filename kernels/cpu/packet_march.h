@@ -376,14 +376,26 @@ unsigned long long march_tile(const MarchParams& P, const Sampler& S, const Clas
 /// The layers' PacketSamplers for mix_sample.
 using PacketLayerSamplers = LayerSamplers<PacketSampler>;
 
+/// The layers' one-ray samplers of `S` (each PacketSampler's `scalar`), for what a packet leaves to
+/// one ray at a time.
+inline LayerSamplers<DenseSampler> scalar_samplers(const MixParams& M, const PacketLayerSamplers& S) {
+  LayerSamplers<DenseSampler> scalar{};
+  for (int i = 0; i < M.count; ++i) S.visit(i, [&](const auto& layer) { scalar.set(i, layer.scalar); });
+  return scalar;
+}
+
 /// march_ray_mixed for every pixel of `tile` in packets, the same pixels bit for bit. Returns the
-/// samples taken.
-template <bool kSkipping>
-unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
+/// samples taken. `shade_plane` colours the slice planes over the lead's voxels; behind a plane a
+/// surface program left translucent, the ray goes on one at a time, as march_ray_mixed's does.
+template <bool kSkipping, class PlaneShader>
+unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out,
+                                         const PlaneShader& shade_plane) {
   const MarchParams& P = M.lattice;
   bool prefetching = false; // some layer's brick is beyond the caches
   for (int i = 0; i < M.count; ++i) prefetching |= S.visit(i, [](const auto& layer) { return layer.prefetching; });
-  return march_lanes<kSkipping>(
+  const LayerSamplers<DenseSampler> scalar = scalar_samplers(M, S);
+  int behind_planes = 0; // samples behind translucent planes, taken one ray at a time
+  const unsigned long long samples = march_lanes<kSkipping>(
       P, tile, out,
       [&](const RayLanes<vfloat>& rays, vmask active, RayAccum<vfloat>& acc) __attribute__((always_inline)) {
         if (any(active)) {
@@ -399,15 +411,32 @@ unsigned long long march_tile_mixed_with(const MixParams& M, const PacketLayerSa
         }
         return active & (P.early_termination & (acc.color.w >= kOpaqueAlpha));
       },
-      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int plane, int,
-          int) __attribute__((always_inline)) {
-        return S.visit(0, [&](const auto& s) { return over_plane(P, s.scalar, plane_ray, plane_t, plane, a.color); });
-      });
+      [&](const RayAccum<float>& a, const RayLanes<float>& plane_ray, float plane_t, int plane, int x, int y)
+          __attribute__((always_inline)) {
+            if constexpr (std::is_same_v<PlaneShader, ColormapPlanes>)
+              return scalar.visit(
+                  0, [&](const auto& lead) { return over_plane(P, lead, plane_ray, plane_t, plane, a.color); });
+            else {
+              RayLanes<float> ray = plane_ray; // goes on behind the planes
+              return through_planes(
+                  P, x, y, ray, plane_t, plane, a.color,
+                  [&](const RayLanes<float>& at, float t, int k) {
+                    return scalar.visit(0, [&](const auto& lead) { return shade_plane(P, lead, at, t, k); });
+                  },
+                  [&](RayLanes<float>& behind, Vec4f in_front) {
+                    march_mixed_samples(M, scalar, behind, in_front, behind_planes);
+                    return in_front;
+                  });
+            }
+          });
+  return samples + (unsigned long long)behind_planes;
 }
 
-inline unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out) {
-  if (M.lattice.skip.empty_radius != nullptr) return march_tile_mixed_with<true>(M, S, tile, out);
-  return march_tile_mixed_with<false>(M, S, tile, out);
+template <class PlaneShader = ColormapPlanes>
+unsigned long long march_tile_mixed(const MixParams& M, const PacketLayerSamplers& S, Rect tile, ImageView out,
+                                    const PlaneShader& shade_plane = {}) {
+  if (M.lattice.skip.empty_radius != nullptr) return march_tile_mixed_with<true>(M, S, tile, out, shade_plane);
+  return march_tile_mixed_with<false>(M, S, tile, out, shade_plane);
 }
 
 } // namespace libindex::kernels::simd

@@ -26,6 +26,8 @@ unsigned long long march_packets(const MarchParams& params, const BrickView& bri
 
 /// march_ray_mixed for every pixel of `tile` in packets, bit for bit; `bricks[i]` is layer i's.
 /// Call only when packet_isa() is non-null, the running CPU supports it and every brick fits.
-unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out);
+/// `planes`: the slice planes' surface programs (null: the built-in planes).
+unsigned long long march_mixed_packets(const MixParams& M, const BrickView* bricks, Rect tile, ImageView out,
+                                       const ProgramPlanes* planes = nullptr);
 
 } // namespace libindex::kernels

@@ -56,10 +56,11 @@ Box3f on_lead_grid(const Box3f& b, Vec3f scale, Vec3f offset) {
   return out;
 }
 
-/// The mix of `m` with the lead's planes coloured by their surface programs: one ray at a time (the
-/// packets draw built-in planes only), each program reading the lead's brick and the volumes the
-/// session mapped to its slots (FrameParams::plane_programs). A fault in a program
-/// ends the frame and turns that program off (fail_faulted_program).
+/// The mix of `m` with the lead's planes coloured by their surface programs (in packets where `m`
+/// may use them: a ray goes on one at a time only behind a plane its program left translucent),
+/// each program reading the lead's brick and the volumes the session mapped to its slots
+/// (FrameParams::plane_programs). A fault in a program ends the frame and turns that program off
+/// (fail_faulted_program).
 template <class T>
 long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& lead, Rect active, ImageView out) {
   const MarchParams& P = m.M.lattice;
@@ -67,6 +68,10 @@ long long march_mixed_with_plane_programs(const MixFrame& m, const FrameParams& 
   const PlanePrograms programs(lead, P, m.bricks[0], &volume, &ProgramVolume<T>::fetch);
   const ProgramPlanes& planes = programs.shader();
   return for_each_guarded_tile(active, lead, [&](Rect t, unsigned long long& n) {
+    if (m.packets) {
+      n += march_mixed_packets(m.M, m.bricks, t, out, &planes);
+      return;
+    }
     for (int y = t.y0; y < t.y1; ++y)
       for (int x = t.x0; x < t.x1; ++x) out.at(x, y) = march_ray_mixed(m.M, m.samplers, x, y, n, planes);
   });

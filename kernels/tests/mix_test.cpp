@@ -253,7 +253,13 @@ TEST(MixedVolumes, SkippingWorksAcrossGridsAndChangesNoPixel) {
 
 TEST(MixedVolumes, RayPacketsGiveTheImageOfOneRayAtATimeBitForBit) {
   if (!kernels::cpu_packet_isa()) GTEST_SKIP() << "no SIMD ray packets in this build or on this CPU";
-  // Three layers of three voxel types; shading, early termination, skipping on and off, a slice plane.
+  // Three layers of three voxel types; shading, early termination, skipping on and off, a slice
+  // plane: built in, or coloured by a surface program that leaves it translucent, so that the rays
+  // go on behind it one at a time.
+  const auto translucent = surface_program("float4 c = sample_info.sample_color;\n"
+                                           "c.w = 0.4f;\n"
+                                           "sample_output.set_color(c);\n"
+                                           "return NV_IDX_PROG_OK;");
   const Vec3i size{40, 36, 32};
   const Brick a = waves(size, DType::float32), b = waves(size, DType::uint16), c = waves(size, DType::int16);
   FrameParams fa = oblique_view(size);
@@ -267,14 +273,15 @@ TEST(MixedVolumes, RayPacketsGiveTheImageOfOneRayAtATimeBitForBit) {
   fc.settings.region_of_interest = {{4, 0, 0}, {30, 30, 30}};
   for (bool skipping : {true, false})
     for (bool early : {true, false})
-      for (bool plane : {false, true}) {
+      for (const char* plane : {"none", "built in", "program"}) {
         FrameParams sa = fa, sb = fb, sc = fc;
         for (FrameParams* f : {&sa, &sb, &sc}) f->settings.empty_space_skipping = skipping;
         sa.settings.early_termination = early;
-        if (plane) {
+        if (plane != std::string("none")) {
           sa.settings.plane_count = 1;
           sa.settings.planes[0] = {{0, 0, 20}, {0, 0, 1}, {0, 1, 0}, 40, 36};
         }
+        if (plane == std::string("program")) sa.plane_programs = every_plane(translucent);
         const kernels::MixedLayer layers[3] = {{whole_view(a), &sa}, {whole_view(b), &sb}, {whole_view(c), &sc}};
         Image one(fa.width, fa.height), packets(fa.width, fa.height);
         const RenderStats s1 = kernels::make_cpu_backend(false)->render_mixed(layers, one.view());

@@ -27,24 +27,6 @@ Brick lumpy(Vec3i size) {
   });
 }
 
-std::shared_ptr<const SampleProgram> surface_program(const std::string& body) {
-  const std::string text = "NV_IDX_XAC_VERSION_1_0\n"
-                           "using namespace nv::index;\nusing namespace nv::index::xac;\n"
-                           "class Surface_sample_program {\n  NV_IDX_SURFACE_SAMPLE_PROGRAM\npublic:\n"
-                           "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
-                           "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& sample_info,\n"
-                           "                                          Sample_output& sample_output) {\n" +
-                           body + "\n  }\n};\n";
-  return kernels::compile_sample_program({text, "surface.xac", 1, ProgramTarget::surface});
-}
-
-/// `program` on every plane.
-std::array<PlaneProgram, kMaxSlicePlanes> every_plane(std::shared_ptr<const SampleProgram> program) {
-  std::array<PlaneProgram, kMaxSlicePlanes> planes;
-  for (PlaneProgram& p : planes) p.program = program;
-  return planes;
-}
-
 // A plane across z = 9.3 facing an orthographic camera that looks down -z; the volume shows.
 FrameParams plane_across_z(Vec3i size, float z) {
   FrameParams f = ortho_down_z(float(size.x), float(size.y), 40, float(size.x) - 2, 20, 20);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "test_volumes.h"
 
+#include "libindex/kernels/sample_program.h"
+
 #include <vector>
 
 #include <cstring>
@@ -154,6 +156,23 @@ float max_difference(const Image& a, const Image& b) {
       d = std::max({d, std::abs(p.x - q.x), std::abs(p.y - q.y), std::abs(p.z - q.z), std::abs(p.w - q.w)});
     }
   return d;
+}
+
+std::shared_ptr<const SampleProgram> surface_program(const std::string& body) {
+  const std::string text = "NV_IDX_XAC_VERSION_1_0\n"
+                           "using namespace nv::index;\nusing namespace nv::index::xac;\n"
+                           "class Surface_sample_program {\n  NV_IDX_SURFACE_SAMPLE_PROGRAM\npublic:\n"
+                           "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+                           "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& sample_info,\n"
+                           "                                          Sample_output& sample_output) {\n" +
+                           body + "\n  }\n};\n";
+  return kernels::compile_sample_program({text, "surface.xac", 1, kernels::ProgramTarget::surface});
+}
+
+std::array<PlaneProgram, kMaxSlicePlanes> every_plane(std::shared_ptr<const SampleProgram> program) {
+  std::array<PlaneProgram, kMaxSlicePlanes> planes;
+  for (PlaneProgram& p : planes) p.program = program;
+  return planes;
 }
 
 } // namespace libindex::test

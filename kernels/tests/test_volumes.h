@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 /// \file Volumes and frames for kernel tests, made in memory (kernels/ tests need no io module).
+#include <array>
 #include <functional>
+#include <memory>
+#include <string>
 #include <initializer_list>
 #include <utility>
 
@@ -50,5 +53,11 @@ Image render_whole(kernels::Backend& backend, const Brick& b, const FrameParams&
 /// Renders whole bricks mixed per sample (Backend::render_mixed), each with its frame, into a fresh image.
 Image render_mix(kernels::Backend& backend, std::initializer_list<std::pair<const Brick*, const FrameParams*>> layers,
                  RenderStats* stats = nullptr);
+
+/// A surface sample program (IndeX's surface_sample_program, file "surface.xac") whose execute()
+/// runs `body`, compiled for the CPU.
+std::shared_ptr<const SampleProgram> surface_program(const std::string& body);
+/// `program` on every plane.
+std::array<PlaneProgram, kMaxSlicePlanes> every_plane(std::shared_ptr<const SampleProgram> program);
 
 } // namespace libindex::test
