@@ -210,10 +210,12 @@ class ServedHead {
       const FrameStats& st = head_.last_stats(); // written by this thread only
       publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
     } catch (const std::exception& e) {
-      std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
-      server_.broadcast_text(
-          json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
-              -1, ' ', false, json::error_handler_t::replace));
+      if (!g_stop) { // else SIGTERM or SIGINT cancelled it on the way out: nothing failed
+        std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
+        server_.broadcast_text(
+            json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
+                -1, ' ', false, json::error_handler_t::replace));
+      }
     }
     const std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
     rendering_ = false;
