@@ -166,8 +166,7 @@ int run(int argc, char** argv) {
     Image image = follower.follow(frame_op);
     if (i == 0 && rank == 0)
       if (const auto d = follower.fitted_domain())
-        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << d->first << ", "
-                  << d->second << "]" << std::endl;
+        std::cerr << "[libindex] " << fitted_domain_message(view, d->first, d->second) << std::endl;
     if (rank != 0) {
       if (repeat > 0) report_steady_state(follower, frame_op, repeat, rank);
       continue;

@@ -90,9 +90,7 @@ Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
       const auto [lo, hi] = *follower_->fitted_domain();
       state_.frame.colormap.domain_min = lo, state_.frame.colormap.domain_max = hi;
       state_.fit_domain = false;
-      if (log_)
-        std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << lo << ", " << hi << "]"
-                  << std::endl;
+      if (log_) std::cerr << "[libindex] " << fitted_domain_message(state_.view, lo, hi) << std::endl;
     }
   }
   last_stats_ = session_->last_stats();
@@ -162,8 +160,8 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
           state_.frame.colormap.domain_min = range->first, state_.frame.colormap.domain_max = range->second;
           state_.fit_domain = false;
           if (log_)
-            std::cerr << "[libindex] the scene sets no colormap domain: using the data range [" << range->first << ", "
-                      << range->second << "] of all " << jobs_->jobs().size() + 1 << " jobs" << std::endl;
+            std::cerr << "[libindex] " << fitted_domain_message(state_.view, range->first, range->second) << " of all "
+                      << jobs_->jobs().size() + 1 << " jobs" << std::endl;
         }
       }
     }

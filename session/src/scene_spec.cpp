@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/scene_spec.h"
 
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <iostream>
 
 #include "libindex/error.h"
@@ -79,6 +81,18 @@ io::ProjectFile merged_project(const SceneSpec& spec) {
   project.add_overrides(spec.overrides);
   add_layers(project, spec.edits);
   return project;
+}
+
+std::string fitted_domain_message(const SceneView& view, float lo, float hi) {
+  std::ostringstream out;
+  out << "the scene sets no colormap domain: using the data range [" << lo << ", " << hi << "]";
+  const auto& volumes = view.scene.volumes;
+  if (!volumes.empty() && volumes.front().source && volumes.front().source->dtype() != DType::float32)
+    visit_dtype(volumes.front().source->dtype(), [&](auto tag) {
+      const float scale = voxel_scale<typename decltype(tag)::type>();
+      out << " (stored values " << std::lround(lo / scale) << " to " << std::lround(hi / scale) << ")";
+    });
+  return out.str();
 }
 
 SceneView build_scene(const SceneSpec& spec, bool log) {

@@ -105,6 +105,9 @@ def main():
         code, err, direct = render(index_render, args, "direct.png")
         check(code == 0 and "using the data range" in err, f"index-render {' '.join(args)}: exit {code}, "
               f"{'says' if 'using the data range' in err else 'does not say'} it uses the data range")
+        if what == "NRRD":  # int16: the range is said in the file's own numbers too
+            said = f"(stored values {min(ints)} to {max(ints)})"
+            check(said in err, f"NRRD int16: index-render says the data range {said}")
         _, _, by_prj = render(index_render, ["same.prj"], "prj.png")
         d = max_difference(direct, by_prj)
         check(d == 0, f"{what}: the file opened directly gives the .prj's image (max difference {d}/255)")

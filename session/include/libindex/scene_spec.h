@@ -67,6 +67,10 @@ bool is_volume_file(const std::string& path);
 /// overrides, API edits): what build_scene reads, and what session.save writes out.
 io::ProjectFile merged_project(const SceneSpec& spec);
 
+/// "the scene sets no colormap domain: using the data range [lo, hi]" (normalized values), with the
+/// range in the first volume's stored numbers too when they are integers (a CT's Hounsfield units).
+std::string fitted_domain_message(const SceneView& view, float lo, float hi);
+
 /// Builds the scene of a spec; every rank does it with the same spec and gets the same scene.
 /// Throws libindex::Error naming the file and key at fault. `log`: print the scene's warnings.
 SceneView build_scene(const SceneSpec& spec, bool log);
