@@ -89,7 +89,8 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
             return json{{"changed", changed}, {"leaves", leaves}};
           });
   rpc.add({"nv::index::app::perflab.get_performance_value",
-           "IndeX: performance values of the last frames.",
+           "IndeX: performance values of the last frames of the current scene (frames_per_second restarts "
+           "when a scene loads, so a notebook that waits for it after adding a volume sees the new scene's).",
            {{"query_performance_key_list", param_doc("boolean", "true: list the keys")},
             {"query_performance_value", param_doc("string[]", "keys: nb_subcubes_rendered, frames_per_second, ...")}},
            {{"type", "object"}},
