@@ -16,8 +16,10 @@
 #include <iterator>
 
 #include "libindex/error.h"
+#include "libindex/follower.h"
 #include "libindex/io/project_file.h"
 #include "libindex/io/scene.h"
+#include "libindex/scene_spec.h"
 #include "libindex/scene_view.h"
 #include "libindex/session.h"
 
@@ -428,6 +430,62 @@ TEST(SceneRender, ASurfaceProgramOnPlanesRendersTheSameAtAnyRankCount) {
   plain.plane_programs = {};
   EXPECT_LE(max_abs_difference(image, expected), 1e-5f);
   EXPECT_GT(max_abs_difference(expected, alone.render_frame(plain)), 0.1f) << "the program must change the planes";
+}
+
+// The frame loop (a Follower, as the viewer and index-render run it) hands sample programs the
+// scene's index::scaling and index::translation as XAC's scene-to-world transform.
+TEST(SceneRender, ProgramsGetTheScenesPlacementAsItsSceneToWorldTransform) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const std::string text =
+      "#! index_app_project 0\n"
+      "index::scaling = 2 4 8\nindex::translation = 1 1 1\n"
+      "index::camera::from = 16 32 400\nindex::camera::dir = 0 0 -1\n"
+      "index::camera::up = 0 1 0\nindex::camera::orthographic = true\n"
+      "index::camera::aperture = 40\n"
+      "app::scene::root::children = cmap vol program across\n"
+      "app::scene::cmap::type = colormap\napp::scene::cmap::preset = grayscale\n"
+      "app::scene::cmap::domain = 2 3\n" // every value below it: the volume shows nothing
+      "app::scene::cmap::domain_boundary_mode = clamp_to_transparent\n"
+      "app::scene::vol::type = sparse_volume\napp::scene::vol::importer = synthetic\n"
+      "app::scene::vol::generator = sphere\napp::scene::vol::size = 16 16 16\n"
+      "app::scene::program::type = rendering_kernel_program\n"
+      "app::scene::program::target = surface_sample_program\n"
+      "app::scene::program::source_string << (END)\n"
+      "NV_IDX_XAC_VERSION_1_0\nusing namespace nv::index;\nusing namespace nv::index::xac;\n"
+      "class Surface_sample_program {\n  NV_IDX_SURFACE_SAMPLE_PROGRAM\npublic:\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER void initialize() {}\n"
+      "  NV_IDX_DEVICE_INLINE_MEMBER int execute(const Sample_info_self& info, Sample_output& out) {\n"
+      "    const float3 g = transform_vector(state.scene.get_scene_to_world_transform(),\n"
+      "                                      make_float3(0.0625f, 0.0625f, 0.0625f));\n"
+      "    out.set_color(make_float4(g.x, g.y, g.z, 1.0f));\n"
+      "    return NV_IDX_PROG_OK;\n  }\n};\n"
+      "(END)\n"
+      "app::scene::across::type = plane\napp::scene::across::point = 0 0 8\n"
+      "app::scene::across::normal = 0 0 1\napp::scene::across::up = 0 1 0\n"
+      "app::scene::across::extent = 16 16\n";
+  SceneSpec spec;
+  spec.use_default = false;
+  spec.layers.push_back(SceneLayer::from_text(text, "placement.prj"));
+  SceneView view = build_scene(spec, false);
+  ASSERT_TRUE(view.scene.warnings.empty()) << view.scene.warnings.front();
+  Session session(MPI_COMM_WORLD, quiet());
+  Follower follower(session, kernels::BackendKind::cpu);
+  Op op;
+  op.scene_version = 1;
+  op.scene = spec;
+  op.backend = kernels::BackendKind::cpu;
+  op.frame = view.frame;
+  op.frame.width = op.frame.height = 16;
+  op.frame.camera.aspect = 1;
+  op.frame.scene_scaling = {1, 1, 1}, op.frame.scene_translation = {0, 0, 0}; // the follower sets them
+  const Image image = follower.follow(op);
+  if (rank != 0) return;
+  const Vec4f centre = image.at(8, 8);
+  EXPECT_NEAR(centre.x, 0.125f, 1e-6f);
+  EXPECT_NEAR(centre.y, 0.25f, 1e-6f);
+  EXPECT_NEAR(centre.z, 0.5f, 1e-6f);
+  EXPECT_NEAR(centre.w, 1.0f, 1e-6f) << "the plane, with nothing of the volume in front of it";
 }
 
 TEST(SceneRender, ASurfaceProgramThatDoesNotCompileLeavesThePlainPlanes) {

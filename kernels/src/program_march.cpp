@@ -32,6 +32,8 @@ LibindexXacFrame program_frame_abi(const FrameParams& frame, const MarchParams& 
   store(abi.right, P.frame.right);
   store(abi.scaling, frame.settings.scaling);
   store(abi.translation, frame.settings.translation);
+  store(abi.root_scaling, frame.scene_scaling);
+  store(abi.root_translation, frame.scene_translation);
   for (const ProgramSlot& s : slots) {
     if (s.slot < 0 || s.slot >= LIBINDEX_XAC_MAX_SLOTS)
       throw Error("a sample program's slot is " + std::to_string(s.slot) + "; slots are 0 to " +

@@ -253,6 +253,33 @@ TEST(SurfacePrograms, WhereVolumesMixTheirPlanesRunTheProgramsAsOverOneVolume) {
   EXPECT_LT(max_difference(render_mix(*cpu, {{&vol, &f}, {&partner, &clear}}), render_whole(*cpu, vol, plain)), 1e-5f);
 }
 
+// XAC's scene-to-world transform is where index::scaling and index::translation put the scene's
+// own space (FrameParams::scene_scaling, scene_translation): NVIDIA's gridlines program turns its
+// grid spacing into world units with get_world_to_scene_transform_inverse().
+TEST(SurfacePrograms, TheSceneToWorldTransformIsTheScenesPlacement) {
+  const Brick vol = lumpy({16, 16, 24});
+  FrameParams f = plane_across_z({16, 16, 24}, 9.3f);
+  f.colormap = constant_colormap({0, 0, 0, 0}); // the volume adds nothing: pixels are the plane's
+  f.plane_programs = every_plane(surface_program(
+      "const float3 g = transform_vector(state.scene.get_world_to_scene_transform_inverse(), make_float3(2, 2, 2));\n"
+      "const float3 o = transform_point(state.scene.get_world_to_scene_transform(), make_float3(3, 5, 9));\n"
+      "const float3 w = transform_point(state.scene.get_scene_to_world_transform(), o);\n"
+      "sample_output.set_color(make_float4(g.x / 16, g.y / 16, g.z / 16, o.x * o.y * o.z * w.x / 3));\n"
+      "return NV_IDX_PROG_OK;"));
+  const auto centre = [&](const FrameParams& frame) {
+    const Image image = render(vol, frame);
+    return image.at(image.width() / 2, image.height() / 2);
+  };
+  f.scene_scaling = {2, 4, 8}, f.scene_translation = {1, 1, 1}; // (3, 5, 9) in the world is (1, 1, 1)
+  const Vec4f placed = centre(f);
+  EXPECT_NEAR(placed.x, 0.25f, 1e-6f);
+  EXPECT_NEAR(placed.y, 0.5f, 1e-6f);
+  EXPECT_NEAR(placed.z, 1.0f, 1e-6f);
+  EXPECT_NEAR(placed.w, 1.0f, 1e-6f) << "world to scene and back";
+  f.scene_scaling = {1, 1, 1}, f.scene_translation = {0, 0, 0};
+  EXPECT_NEAR(centre(f).x, 0.125f, 1e-6f) << "without a placement, world and scene are one space";
+}
+
 TEST(SurfacePrograms, ASurfaceProgramCompilesForTheGpuWithNvrtc) {
   const char* text =
       "NV_IDX_XAC_VERSION_1_0\nusing namespace nv::index;\nusing namespace nv::index::xac;\n"

@@ -192,9 +192,11 @@ LIBINDEX_XAC_FN float4x4 scale_translate(const float* scale, const float* transl
       {{scale[0], 0, 0, translate[0]}, {0, scale[1], 0, translate[1]}, {0, 0, scale[2], translate[2]}, {0, 0, 0, 1}}};
   return t;
 }
-LIBINDEX_XAC_FN float4x4 identity_transform() {
-  const float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
-  return scale_translate(one, zero);
+/// The inverse of scale_translate(scale, translate).
+LIBINDEX_XAC_FN float4x4 inverse_scale_translate(const float* scale, const float* translate) {
+  const float inv[3] = {1.0f / scale[0], 1.0f / scale[1], 1.0f / scale[2]};
+  const float shift[3] = {-translate[0] * inv[0], -translate[1] * inv[1], -translate[2] * inv[2]};
+  return scale_translate(inv, shift);
 }
 LIBINDEX_XAC_FN float3 transform_point(const float4x4& t, const float3& p) {
   return make_float3(t.m[0][0] * p.x + t.m[0][1] * p.y + t.m[0][2] * p.z + t.m[0][3],
@@ -290,10 +292,7 @@ class Sparse_volume {
     return scale_translate(volume_->scaling, volume_->translation);
   }
   LIBINDEX_XAC_FN float4x4 get_scene_to_object_transform() const {
-    const float inv[3] = {1.0f / volume_->scaling[0], 1.0f / volume_->scaling[1], 1.0f / volume_->scaling[2]};
-    const float shift[3] = {-volume_->translation[0] * inv[0], -volume_->translation[1] * inv[1],
-                            -volume_->translation[2] * inv[2]};
-    return scale_translate(inv, shift);
+    return inverse_scale_translate(volume_->scaling, volume_->translation);
   }
 
  private:
@@ -334,11 +333,17 @@ class Scene {
   LIBINDEX_XAC_FN bool is_valid_element(uint slot) const {
     return is_mapped(slot);
   }
-  /// libindex places the scene where the camera is (index::scaling and index::translation are
-  /// folded into each volume's placement): world and scene are one space.
-  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform() const { return identity_transform(); }
-  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform_inverse() const { return identity_transform(); }
-  LIBINDEX_XAC_FN float4x4 get_scene_to_world_transform() const { return identity_transform(); }
+  /// Between the world (where the camera and sample_info.scene_position are) and the scene root's
+  /// own space, which index::scaling and index::translation place in the world. NVIDIA's seismic
+  /// gridlines program turns a grid spacing given in the scene's units into world units with
+  /// get_world_to_scene_transform_inverse().
+  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform() const {
+    return inverse_scale_translate(frame_->root_scaling, frame_->root_translation);
+  }
+  LIBINDEX_XAC_FN float4x4 get_world_to_scene_transform_inverse() const { return get_scene_to_world_transform(); }
+  LIBINDEX_XAC_FN float4x4 get_scene_to_world_transform() const {
+    return scale_translate(frame_->root_scaling, frame_->root_translation);
+  }
 
  private:
   LIBINDEX_XAC_FN bool is_mapped(uint slot) const {

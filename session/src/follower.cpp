@@ -273,6 +273,7 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }
   if (!view_.scene.volumes.empty()) set_plane_appearance(view_, 0, op.frame); // ops carry neither
+  set_scene_placement(view_, op.frame);                                       // nor this
   Image image = others_.empty() && part_.empty() ? session_.render_frame(op.frame, op.background) : render_volumes(op);
   // Only now: the session reads ahead for the leaf and ghost width this frame used, and a read
   // ahead started before the frame would replace the one the frame was to use.

@@ -84,6 +84,7 @@ void compile_programs(SceneView& view) {
           *p, kernels::ProgramTarget::volume,
           "volume '" + volumes[i].id + "' renders with its colormap: its sample program '" + p->id, warnings);
   if (!view.programs.empty()) view.frame.program = view.programs.front();
+  set_scene_placement(view, view.frame);
   view.surface_programs.clear();
   for (const io::SurfaceProgramDesc& p : view.scene.surface_programs)
     view.surface_programs.push_back(
@@ -103,6 +104,7 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
   r.sampling_distance = own.sampling_distance, r.sampling_distance_reference = own.sampling_distance_reference;
   r.shading = own.shading;
   r.scaling = own.scaling, r.translation = own.translation;
+  set_scene_placement(view, f);
   r.hardware_filtering = shown.settings.hardware_filtering && !vol.nearest_filter;
   r.region_of_interest = io::scene_region_of_interest(scene).value_or(RenderSettings{}.region_of_interest);
   if (!(vol.clip_region == vol.source->box()) && !vol.clip_region.empty())
@@ -116,6 +118,10 @@ std::optional<size_t> surface_program_of(const SceneView& view, size_t plane) {
   const auto& which = plane < programs.size() ? programs[plane] : programs.front();
   if (!which || !view.surface_programs.at(*which)) return std::nullopt;
   return which;
+}
+
+void set_scene_placement(const SceneView& view, FrameParams& frame) {
+  frame.scene_scaling = view.scene.scaling, frame.scene_translation = view.scene.translation;
 }
 
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame) {

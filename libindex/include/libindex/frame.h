@@ -136,6 +136,11 @@ struct FrameParams {
   /// `rendering_kernel_program` with target surface_sample_program in scope at the plane node); a
   /// plane without one shows its colormap. Each rank takes them from its own scene.
   std::array<PlaneProgram, kMaxSlicePlanes> plane_programs;
+  /// Where the scene's own space lies in the space the camera and the volumes' placement work in:
+  /// world = scene * scene_scaling + scene_translation (IndeX's index::scaling and
+  /// index::translation; a rotation is folded into the camera). Sample programs get it as XAC's
+  /// scene-to-world transform. Each rank takes it from its own scene.
+  Vec3f scene_scaling{1, 1, 1}, scene_translation{0, 0, 0};
 
   /// The surface program of the first plane shown that runs a usable one; null when none does.
   const SampleProgram* first_plane_program() const {

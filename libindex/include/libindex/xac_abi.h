@@ -49,6 +49,10 @@ typedef struct LibindexXacFrame {
   const unsigned char* zero_buffer;                       /* as long, all zeros: slots beyond the last */
   float eye[3], view_direction[3], up[3], right[3];       /* scene space, unit vectors */
   float scaling[3], translation[3];                       /* scene = object * scaling + translation */
+  /* Where the scene root's own space lies: world = root * root_scaling + root_translation, world
+   * being the space of `eye` and of the samples' `scene` positions (IndeX's index::scaling and
+   * index::translation: XAC's scene-to-world transform). */
+  float root_scaling[3], root_translation[3];
 } LibindexXacFrame;
 
 /* One sample. */

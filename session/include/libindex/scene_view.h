@@ -55,6 +55,9 @@ std::optional<size_t> surface_program_of(const SceneView& view, size_t plane);
 ///   `index` itself (a slot mapped to another volume is left to the session, which reads that
 ///   volume's voxels under each rank's leaf: Follower::map_plane_slots).
 void set_plane_appearance(const SceneView& view, size_t index, FrameParams& frame);
+/// Sets frame.scene_scaling and scene_translation: where the scene's index::scaling and
+/// index::translation place its own space (what sample programs get as XAC's scene-to-world).
+void set_scene_placement(const SceneView& view, FrameParams& frame);
 /// The scene-space box of volume `index` (its voxels placed by its bbox, spacing and the scene's scaling).
 Box3f volume_scene_box(const SceneView& view, size_t index);
 /// The volumes, nearest first, as seen by `camera`: when two boxes are apart along an axis that
