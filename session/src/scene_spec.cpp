@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/scene_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
@@ -95,11 +96,16 @@ std::string fitted_domain_message(const SceneView& view, float lo, float hi) {
   return out.str();
 }
 
+void print_warnings(const std::vector<std::string>& warnings, const std::vector<std::string>& already_shown) {
+  for (const std::string& w : warnings)
+    if (std::find(already_shown.begin(), already_shown.end(), w) == already_shown.end())
+      std::cerr << "warning: " << w << "\n";
+}
+
 SceneView build_scene(const SceneSpec& spec, bool log) {
   SceneView view = make_scene_view(io::load_scene(merged_project(spec)));
   compile_programs(view);
-  if (log)
-    for (const std::string& w : view.scene.warnings) std::cerr << "warning: " << w << "\n";
+  if (log) print_warnings(view.scene.warnings);
   return view;
 }
 

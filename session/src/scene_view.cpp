@@ -52,6 +52,7 @@ SceneView make_scene_view(io::SceneDescription scene) {
     for (int i = 0; i < r.plane_count; ++i) r.planes[i] = (*k.planes)[size_t(i)];
   }
   v.scene = std::move(scene);
+  set_scene_placement(v, v.frame);
   return v;
 }
 
@@ -84,7 +85,6 @@ void compile_programs(SceneView& view) {
           *p, kernels::ProgramTarget::volume,
           "volume '" + volumes[i].id + "' renders with its colormap: its sample program '" + p->id, warnings);
   if (!view.programs.empty()) view.frame.program = view.programs.front();
-  set_scene_placement(view, view.frame);
   view.surface_programs.clear();
   for (const io::SurfaceProgramDesc& p : view.scene.surface_programs)
     view.surface_programs.push_back(
@@ -104,7 +104,6 @@ FrameParams volume_frame(const SceneView& view, size_t index, const FrameParams&
   r.sampling_distance = own.sampling_distance, r.sampling_distance_reference = own.sampling_distance_reference;
   r.shading = own.shading;
   r.scaling = own.scaling, r.translation = own.translation;
-  set_scene_placement(view, f);
   r.hardware_filtering = shown.settings.hardware_filtering && !vol.nearest_filter;
   r.region_of_interest = io::scene_region_of_interest(scene).value_or(RenderSettings{}.region_of_interest);
   if (!(vol.clip_region == vol.source->box()) && !vol.clip_region.empty())

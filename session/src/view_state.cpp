@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 
 #include "libindex/error.h"
 #include "libindex/io/path_policy.h"
@@ -16,9 +15,7 @@ void ViewState::load_scene(SceneSpec next) { replace_scene(std::move(next), {});
 
 void ViewState::replace_scene(SceneSpec next, const std::vector<std::string>& warnings_shown) {
   SceneView built = build_scene(next, false); // throws before anything changes
-  for (const std::string& w : built.scene.warnings)
-    if (std::find(warnings_shown.begin(), warnings_shown.end(), w) == warnings_shown.end())
-      std::cerr << "warning: " << w << "\n";
+  print_warnings(built.scene.warnings, warnings_shown);
   spec = std::move(next);
   view = std::move(built);
   frame = view.frame;

@@ -71,6 +71,9 @@ io::ProjectFile merged_project(const SceneSpec& spec);
 /// range in the first volume's stored numbers too when they are integers (a CT's Hounsfield units).
 std::string fitted_domain_message(const SceneView& view, float lo, float hi);
 
+/// Prints each of `warnings` that is not in `already_shown` as one "warning: ..." line on stderr.
+void print_warnings(const std::vector<std::string>& warnings, const std::vector<std::string>& already_shown = {});
+
 /// Builds the scene of a spec; every rank does it with the same spec and gets the same scene.
 /// Throws libindex::Error naming the file and key at fault. `log`: print the scene's warnings.
 SceneView build_scene(const SceneSpec& spec, bool log);
