@@ -158,13 +158,13 @@ TEST(Server, NotificationsGoOnlyToClientsThatAskForThem) {
   RpcDispatcher rpc = echo_dispatcher();
   SessionPump pump(server, rpc);
   WsClient asked(server.port(), "/index_command_client?notify=1");
-  WsClient asked_with_token_order(server.port(), "/index_command_client?x=y&notify=true");
+  WsClient asked_among_other_args(server.port(), "/index_command_client?x=y&notify=true");
   WsClient plain(server.port(), "/index_command_client");
   WsClient declined(server.port(), "/index_command_client?notify=0");
-  ASSERT_TRUE(asked.open() && asked_with_token_order.open() && plain.open() && declined.open());
+  ASSERT_TRUE(asked.open() && asked_among_other_args.open() && plain.open() && declined.open());
 
   server.broadcast_text(R"({"jsonrpc":"2.0","method":"scene_changed"})");
-  for (WsClient* c : {&asked, &asked_with_token_order}) {
+  for (WsClient* c : {&asked, &asked_among_other_args}) {
     const auto notice = c->receive(kWait);
     ASSERT_TRUE(notice);
     EXPECT_EQ(json::parse(notice->data)["method"], "scene_changed");
