@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NRRD headers (http://teem.sourceforge.net/nrrd/format.html): the header decides the layout, then the
-// raw or gzip reader serves the boxes.
+// raw, gzip or ascii reader serves the boxes.
 #include "libindex/io/nrrd_reader.h"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "ascii_source.h"
 #include "file_io.h"
 #include "gzip_source.h"
 #include "libindex/error.h"
@@ -195,14 +196,15 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
   }
   const std::string encoding = lower(need("encoding"));
   const bool gzip = encoding == "gzip" || encoding == "gz";
-  if (!gzip && encoding != "raw")
-    throw Error(where("encoding") + ": encoding '" + encoding + "' is not supported (raw or gzip)");
+  const bool ascii = encoding == "ascii" || encoding == "text" || encoding == "txt";
+  if (!gzip && !ascii && encoding != "raw")
+    throw Error(where("encoding") + ": encoding '" + encoding + "' is not supported (raw, gzip or ascii)");
   if (const auto* e = get("endian")) {
     const std::string endian = lower(*e);
     if (endian != "little" && endian != "big")
       throw Error(where("endian") + ": endian must be little or big, got '" + *e + "'");
     layout.endian = endian == "big" ? Endian::big : Endian::little;
-  } else if (file_type_size(layout.type) > 1) {
+  } else if (file_type_size(layout.type) > 1 && !ascii) { // numbers in text have no byte order
     throw Error("nrrd: '" + path + "': the header has no 'endian' field, required for type " + to_string(layout.type));
   }
 
@@ -263,7 +265,12 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
 
   layout.label = "nrrd";
   std::unique_ptr<VolumeSource> inner;
-  if (gzip) {
+  if (ascii) {
+    if (byte_skip != 0)
+      throw Error(where("byteskip") + ": byte skip is not allowed with ascii encoding (line skip is)");
+    layout.offset = start;
+    inner = detail::open_ascii_volume(layout);
+  } else if (gzip) {
     if (byte_skip < 0) throw Error(where("byteskip") + ": byte skip -1 is only allowed with raw encoding");
     layout.offset = start;
     inner = detail::open_gzip_volume(layout, uint64_t(byte_skip), "nrrd");

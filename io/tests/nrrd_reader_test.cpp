@@ -2,6 +2,7 @@
 #include "libindex/io/nrrd_reader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,71 @@ TEST(NrrdReader, DoubleIntAndSignedCharBecomeFloat32) {
   expect_volume(*open_nrrd(write_nrrd(dir, "c.nrrd", header("signed char", "raw", ""), bytes_of(chars))), from_chars);
 }
 
+// The numbers of `v` as text, `per_line` a line, separated as Teem and hand-written files do.
+template <class T>
+std::string as_text(const std::vector<T>& v, int per_line) {
+  std::string text;
+  for (size_t i = 0; i < v.size(); ++i) {
+    char number[32];
+    std::snprintf(number, sizeof number, std::is_floating_point_v<T> ? "%.9g" : "%.0f", double(v[i]));
+    text += number;
+    text += (i + 1) % size_t(per_line) == 0 ? "\n" : i % 3 == 0 ? ", " : " \t";
+  }
+  return text;
+}
+
+std::vector<uint8_t> text_bytes(const std::string& text) { return {text.begin(), text.end()}; }
+
+TEST(NrrdReader, AsciiEveryTypeAttachedAndDetached) {
+  TempDir dir;
+  // No 'endian' field: numbers in text have no byte order.
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "u8.nrrd", header("uchar", "ascii", ""), text_bytes(as_text(values<uint8_t>(), 6)))),
+      values<uint8_t>());
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "u16.nrrd", header("ushort", "text", ""), text_bytes(as_text(values<uint16_t>(), 7)))),
+      values<uint16_t>());
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "s16.nrrd", header("short", "txt", ""), text_bytes(as_text(values<int16_t>(), 90)))),
+      values<int16_t>());
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "f.nrrd", header("float", "ascii", ""), text_bytes(as_text(values<float>(), 1)))),
+      values<float>());
+  EXPECT_NE(open_nrrd(dir.file("f.nrrd"))->describe().find("ascii"), std::string::npos);
+
+  // Detached, after two lines to skip.
+  test::write_text(dir.file("values.txt"), "# voxels of d.nhdr\nx y z\n" + as_text(values<int16_t>(), 5));
+  test::write_text(dir.file("d.nhdr"), header("int16", "ascii", "data file: values.txt\nline skip: 2\n"));
+  expect_volume(*open_nrrd(dir.file("d.nhdr")), values<int16_t>());
+}
+
+TEST(NrrdReader, AsciiErrorsSayWhichNumber) {
+  TempDir dir;
+  std::string text = as_text(values<uint8_t>(), 6);
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_nrrd(write_nrrd(dir, "few.nrrd", header("uchar", "ascii", ""),
+                                             text_bytes(text.substr(0, text.rfind(' ')))));
+                      }),
+                      "few.nrrd", "truncated", "expected 90 numbers (6x5x3 uint8), the text has 89");
+  text.replace(text.find("15"), 2, "1x");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "word.nrrd", header("uchar", "ascii", ""), text_bytes(text))); }),
+      "word.nrrd", "number 6 is '1x', not a number");
+  text.replace(text.find("1x"), 2, "256");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "big.nrrd", header("uchar", "ascii", ""), text_bytes(text))); }),
+      "big.nrrd", "number 6 is 256, not a value of type uint8");
+  text.replace(text.find("256"), 3, "1.5");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "half.nrrd", header("uchar", "ascii", ""), text_bytes(text))); }),
+      "half.nrrd", "number 6 is 1.5, not a value of type uint8");
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_nrrd(write_nrrd(dir, "skip.nrrd", header("uchar", "ascii", "byte skip: 4\n"),
+                                             text_bytes(as_text(values<uint8_t>(), 6))));
+                      }),
+                      "skip.nrrd", "byte skip is not allowed with ascii encoding");
+}
+
 TEST(NrrdReader, DetachedRawAndGzip) {
   TempDir dir;
   const auto v = values<float>();
@@ -231,8 +297,8 @@ TEST(NrrdReader, Errors) {
   EXPECT_CONTAINS_ALL(
       error_of([&] { open_nrrd(write_nrrd(dir, "i64.nrrd", header("int64", "raw", "endian: little\n"), data)); }),
       "i64.nrrd:3", "type 'int64' is not supported");
-  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "txt.nrrd", header("uchar", "ascii", ""), data)); }),
-                      "txt.nrrd", "encoding 'ascii' is not supported");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "b2.nrrd", header("uchar", "bzip2", ""), data)); }),
+                      "b2.nrrd:6", "encoding 'bzip2' is not supported (raw, gzip or ascii)");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }),
                       "noend.nrrd", "'endian'");
   // 90 ushort voxels need 180 bytes after the header; the file holds 90.
