@@ -117,7 +117,7 @@ SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, s
   spec.use_default = args.files.empty() && args.add.empty() && args.synthetic.empty();
   int volume_files = 0;
   for (const std::string& f : args.files) {
-    if (std::filesystem::path(f).extension() == ".prj") {
+    if (file_kind(f, volume_file_options(args)) == FileKind::scene) {
       spec.layers.push_back(SceneLayer::from_file(std::filesystem::absolute(f).string()));
     } else {
       require(++volume_files == 1, "one volume file at a time ('" + f +

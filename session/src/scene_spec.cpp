@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -26,15 +27,78 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
 }
 } // namespace
 
+namespace {
+
+std::string lower_extension(const std::string& path) {
+  std::string e = std::filesystem::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return e;
+}
+
+std::optional<FileKind> kind_by_extension(const std::string& path) {
+  const std::string e = lower_extension(path);
+  if (e == ".prj") return FileKind::scene;
+  if (e == ".raw" || e == ".bin" || e == ".dat") return FileKind::raw;
+  if (e == ".nrrd" || e == ".nhdr") return FileKind::nrrd;
+  if (e == ".vdb") return FileKind::openvdb;
+  if (e == ".nvdb") return FileKind::nanovdb;
+  return std::nullopt;
+}
+
+// The formats that say what they are in their first bytes.
+std::optional<FileKind> kind_by_content(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[32] = {};
+  in.read(head, sizeof head);
+  const std::string_view start(head, size_t(in.gcount()));
+  if (start.starts_with("#! index_app_project")) return FileKind::scene;
+  if (start.starts_with("NRRD000")) return FileKind::nrrd;
+  if (start.starts_with("NanoVDB")) return FileKind::nanovdb; // NANOVDB_MAGIC_NUMBER and _FILE, little-endian
+  if (start.starts_with(std::string_view(" BDV\0\0\0\0", 8))) return FileKind::openvdb; // 0x56444220 as int64
+  return std::nullopt;
+}
+
+const char* importer_name(FileKind k) {
+  switch (k) {
+  case FileKind::raw:
+    return "raw";
+  case FileKind::nrrd:
+    return "nrrd";
+  case FileKind::openvdb:
+    return "openvdb";
+  case FileKind::nanovdb:
+    return "nanovdb";
+  case FileKind::scene:
+    break;
+  }
+  throw Error("a scene file is not a volume file");
+}
+
+} // namespace
+
 bool is_volume_file(const std::string& path) {
-  const std::string e = std::filesystem::path(path).extension().string();
-  return e == ".raw" || e == ".bin" || e == ".dat" || e == ".nrrd" || e == ".nhdr" || e == ".vdb" || e == ".nvdb";
+  const auto kind = kind_by_extension(path);
+  return kind && *kind != FileKind::scene;
+}
+
+FileKind file_kind(const std::string& path, const VolumeFileOptions& o) {
+  namespace fs = std::filesystem;
+  if (const auto kind = kind_by_extension(path)) return *kind;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw Error("'" + path + "': " + (fs::exists(path, ec) ? "not a regular file" : "no such file"));
+  if (const auto kind = kind_by_content(path)) return *kind;
+  if ((o.dims && o.type) || io::parse_scivis_name(path)) return FileKind::raw;
+  throw Error("'" + path +
+              "': not a file libindex reads: a scene (.prj) or a volume (.raw/.bin/.dat with --dims and "
+              "--type or an Open SciVis name, .nrrd/.nhdr, .vdb, .nvdb)");
 }
 
 std::string volume_file_project(const std::string& path, const VolumeFileOptions& o) {
   namespace fs = std::filesystem;
-  const std::string extension = fs::path(path).extension().string();
-  const bool raw = extension == ".raw" || extension == ".bin" || extension == ".dat";
+  const FileKind kind = file_kind(path, o);
+  if (kind == FileKind::scene) throw Error("'" + path + "' is a scene file, not a volume file");
+  const bool raw = kind == FileKind::raw;
   // Said in the words the user typed (--dims, --type), not in the project keys they become.
   const std::optional<io::ScivisName> named = raw ? io::parse_scivis_name(path) : std::nullopt;
   auto dims_text = [](Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); };
@@ -58,7 +122,7 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
       {"vol::name", fs::path(path).filename().string()}, // what the colour legend names
       {"vol::input_file", fs::absolute(path).string()},
   };
-  if (raw) keys.push_back({"vol::importer", "raw"});
+  keys.push_back({"vol::importer", importer_name(kind)}); // the file's name need not say
   if (!o.unit.empty()) {
     require(o.unit.find('\n') == std::string::npos, "--unit must be one line");
     keys.push_back({"vol::unit", o.unit});

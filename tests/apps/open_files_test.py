@@ -84,7 +84,20 @@ def main():
          prj("blob.bin", "app::scene::vol::importer = raw\napp::scene::vol::bbox = 0 0 0 48 40 32\n"
                          "app::scene::vol::voxel_format = float32\n")),
         ("NRRD", ["blob.nrrd"], prj("blob.nrrd")),
+        # Named without a format, or in capitals: told by the NRRD magic and by the extension in any case.
+        ("NRRD without an extension", ["blob_nrrd_data"], prj("blob.nrrd")),
+        ("raw, .RAW", ["BLOB.RAW", "--dims", "48", "40", "32", "--type", "float32"],
+         prj("blob.bin", "app::scene::vol::importer = raw\napp::scene::vol::bbox = 0 0 0 48 40 32\n"
+                         "app::scene::vol::voxel_format = float32\n")),
+        # The same int16 voxels written as text (NRRD's ascii encoding), 48 numbers a line.
+        ("NRRD ascii", ["blob_ascii.nrrd"], prj("blob.nrrd")),
     ]
+    shutil.copy("blob.nrrd", "blob_nrrd_data")
+    shutil.copy("blob.bin", "BLOB.RAW")
+    with open("blob_ascii.nrrd", "w") as f:
+        f.write("NRRD0004\ntype: short\ndimension: 3\nsizes: 48 40 32\nspacings: 1 1 2\nencoding: ascii\n\n")
+        for row in range(0, len(ints), 48):
+            f.write(" ".join(str(v) for v in ints[row:row + 48]) + "\n")
     if make_vdb:
         for name in ("sphere.vdb", "sphere.nvdb"):
             subprocess.run([make_vdb, name, "40"], check=True, capture_output=True)
@@ -105,7 +118,7 @@ def main():
         code, err, direct = render(index_render, args, "direct.png")
         check(code == 0 and "using the data range" in err, f"index-render {' '.join(args)}: exit {code}, "
               f"{'says' if 'using the data range' in err else 'does not say'} it uses the data range")
-        if what == "NRRD":  # int16: the range is said in the file's own numbers too
+        if what.startswith("NRRD"):  # int16: the range is said in the file's own numbers too
             said = f"(stored values {min(ints)} to {max(ints)})"
             check(said in err, f"NRRD int16: index-render says the data range {said}")
         _, _, by_prj = render(index_render, ["same.prj"], "prj.png")
@@ -171,13 +184,15 @@ def main():
           f"image difference {max_difference(repeated, fitted)}/255")
 
     # Files nothing describes: one line, exit 1, no image.
+    open("picture.png", "wb").write(b"\x89PNG\r\n\x1a\n" + bytes(64))
     for args, words in ((["blob.bin"], "needs its size and voxel type"),
                         (["blob.nrrd", "blob.bin", "--dims", "1", "2", "3", "--type", "uint8"], "one volume file at a time"),
                         (["--dims", "4", "4", "4", "--type", "uint8"], "describe a raw volume file"),
                         (["blob_48x40x32_float32.raw", "--dims", "48", "40", "31", "--type", "float32"],
                          "--dims 48x40x31 does not match the file name's 48x40x32"),
                         (["blob_48x40x32_float32.raw", "--type", "uint8"],
-                         "--type uint8 does not match the file name's float32")):
+                         "--type uint8 does not match the file name's float32"),
+                        (["picture.png"], "'picture.png': not a file libindex reads: a scene (.prj) or a volume")):
         code, err, _ = render(index_render, args, "bad.png")
         lines = [l for l in err.splitlines() if l.startswith("index-render: error:")]
         check(code == 1 and len(lines) == 1 and words in lines[0],

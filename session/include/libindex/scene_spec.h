@@ -55,12 +55,22 @@ struct VolumeFileOptions {
   std::string unit; ///< the unit of the values (--unit), for the colour legend
 };
 
-/// Project text of a one-volume scene around a volume file: its format from the extension (.raw,
-/// .bin, .dat, .nrrd, .nhdr, .vdb, .nvdb), a raw file's size and type from `options` or its Open
-/// SciVis name; the volume named after the file, the viridis preset, no domain (the data range is
-/// used) and no camera (the default frames the volume). Throws Error for a raw file nothing describes.
+/// What a file holds, for the files a user names: a scene, or one of the volume formats.
+enum class FileKind { scene, raw, nrrd, openvdb, nanovdb };
+
+/// The kind of `path`: by its extension in any case (.prj; .raw, .bin, .dat; .nrrd, .nhdr; .vdb;
+/// .nvdb), else by its first bytes (a project file's header, NRRD's, OpenVDB's and NanoVDB's magic
+/// numbers), else raw when `options` or an Open SciVis name give a raw file's size and type. Throws
+/// Error saying what libindex reads for anything else (a PNG, a missing file, a folder).
+FileKind file_kind(const std::string& path, const VolumeFileOptions& options = {});
+
+/// Project text of a one-volume scene around a volume file: its format from file_kind(), a raw
+/// file's size and type from `options` or its Open SciVis name; the volume named after the file, the
+/// viridis preset, no domain (the data range is used) and no camera (the default frames the volume).
+/// Throws Error for a raw file nothing describes, or a file that holds no volume libindex reads.
 std::string volume_file_project(const std::string& path, const VolumeFileOptions& options = {});
-/// Whether `path` names a volume file volume_file_project() can open (by its extension).
+/// Whether `path` names a volume file volume_file_project() can open, by its extension alone (in any
+/// case): what the API's file listings and loads go by, without opening files.
 bool is_volume_file(const std::string& path);
 
 /// The project the spec's layers make, in order (the built-in default, files and texts, command-line
