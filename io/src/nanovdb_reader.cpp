@@ -25,7 +25,7 @@ class NanoVdbSource final : public detail::VdbSourceBase {
   NanoVdbSource(std::string path, const nanovdb::io::GridMetaData& meta)
       : VdbSourceBase("nanovdb", std::move(path), meta.gridName,
                       {float(meta.voxelSize[0]), float(meta.voxelSize[1]), float(meta.voxelSize[2])},
-                      meta.voxelCount == 0 || meta.indexBBox.empty(),
+                      meta.gridClass == nanovdb::GridClass::LevelSet, meta.voxelCount == 0 || meta.indexBBox.empty(),
                       {meta.indexBBox.min()[0], meta.indexBBox.min()[1], meta.indexBBox.min()[2]},
                       {meta.indexBBox.max()[0], meta.indexBBox.max()[1], meta.indexBBox.max()[2]}) {
     if constexpr (!std::is_same_v<Build, float>)
@@ -38,13 +38,8 @@ class NanoVdbSource final : public detail::VdbSourceBase {
     if (region.empty()) return brick;
     const auto* grid = loaded();
     detail::densify(
-        brick, offset_, detail::to_float(grid->tree().background()), [&] { return grid->getAccessor(); },
-        [](auto& acc, int x, int y, int z, float& v) {
-          Value value;
-          const bool on = acc.probeValue(nanovdb::Coord(x, y, z), value);
-          v = detail::to_float(value);
-          return on;
-        },
+        brick, offset_, [&] { return grid->getAccessor(); },
+        [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(nanovdb::Coord(x, y, z))); },
         describe());
     return brick;
   }

@@ -44,4 +44,9 @@ Vec3f voxel_spacing(const VolumeSource& source) {
   return spaced ? spaced->spacing() : Vec3f{1, 1, 1};
 }
 
+bool is_level_set(const VolumeSource& source) {
+  const auto* distances = dynamic_cast<const LevelSetVolume*>(&source);
+  return distances && distances->level_set();
+}
+
 } // namespace libindex::io

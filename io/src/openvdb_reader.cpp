@@ -29,8 +29,8 @@ template <class Grid>
 class OpenVdbSource final : public detail::VdbSourceBase {
  public:
   OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size,
-                const std::string& value_type)
-      : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, bbox.empty(),
+                const std::string& value_type, bool level_set)
+      : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, level_set, bbox.empty(),
                       {bbox.min().x(), bbox.min().y(), bbox.min().z()},
                       {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {
     if constexpr (!std::is_same_v<Grid, openvdb::FloatGrid>)
@@ -43,13 +43,8 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     if (region.empty()) return brick;
     const auto& grid = loaded();
     detail::densify(
-        brick, offset_, detail::to_float(grid.background()), [&] { return grid.getConstAccessor(); },
-        [](auto& acc, int x, int y, int z, float& v) {
-          typename Grid::ValueType value;
-          const bool on = acc.probeValue(openvdb::Coord(x, y, z), value);
-          v = detail::to_float(value);
-          return on;
-        },
+        brick, offset_, [&] { return grid.getConstAccessor(); },
+        [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
         describe());
     return brick;
   }
@@ -104,7 +99,8 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::G
                                        const openvdb::CoordBBox& bbox) {
   const openvdb::Vec3d vs = g.voxelSize();
   return std::make_unique<OpenVdbSource<Grid>>(path, g.getName(), bbox,
-                                               Vec3f{float(vs.x()), float(vs.y()), float(vs.z())}, g.valueType());
+                                               Vec3f{float(vs.x()), float(vs.y()), float(vs.z())}, g.valueType(),
+                                               g.getGridClass() == openvdb::GRID_LEVEL_SET);
 }
 
 } // namespace

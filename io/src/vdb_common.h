@@ -23,17 +23,20 @@ class VdbSourceBase : public VdbVolume {
   Vec3i index_offset() const override { return offset_; }
   std::string grid_name() const override { return grid_name_; }
   Vec3f spacing() const override { return voxel_size_; }
+  bool level_set() const override { return level_set_; }
   std::string describe() const override {
     const Vec3i s = box_.size();
-    return kind_ + " " + path_ + " grid " + grid_name_ + " " + std::to_string(s.x) + "x" + std::to_string(s.y) + "x" +
-           std::to_string(s.z) + (stored_.empty() ? "" : " " + stored_ + " as") + " float32";
+    return kind_ + " " + path_ + " grid " + grid_name_ + (level_set_ ? " (level set) " : " ") + std::to_string(s.x) +
+           "x" + std::to_string(s.y) + "x" + std::to_string(s.z) + (stored_.empty() ? "" : " " + stored_ + " as") +
+           " float32";
   }
 
  protected:
   /// `index_lo`/`index_hi`: the inclusive active index box; `empty` when the grid has no active voxel.
-  VdbSourceBase(std::string kind, std::string path, std::string grid, Vec3f voxel_size, bool empty, Vec3i index_lo,
-                Vec3i index_hi)
-      : kind_(std::move(kind)), path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size) {
+  VdbSourceBase(std::string kind, std::string path, std::string grid, Vec3f voxel_size, bool level_set, bool empty,
+                Vec3i index_lo, Vec3i index_hi)
+      : kind_(std::move(kind)), path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size),
+        level_set_(level_set) {
     if (empty) return;
     offset_ = index_lo;
     box_ = {{0, 0, 0}, {index_hi.x - index_lo.x + 1, index_hi.y - index_lo.y + 1, index_hi.z - index_lo.z + 1}};
@@ -42,6 +45,7 @@ class VdbSourceBase : public VdbVolume {
   std::string kind_, path_, grid_name_;
   std::string stored_; ///< the grid's value type when it is not float ("double", "vec3s length"), for describe()
   Vec3f voxel_size_;
+  bool level_set_; ///< the grid's class says its values are signed distances (negative inside)
   Box3i box_;
   Vec3i offset_{0, 0, 0};
 };
@@ -55,11 +59,12 @@ float to_float(const V& v) {
     return float(v.length());
 }
 
-/// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`:
-/// value where active, `background` elsewhere. `make_accessor()` gives a per-thread accessor and
-/// `probe(acc, x, y, z, value)` returns the active state and writes the value.
-template <class MakeAccessor, class Probe>
-void densify(Brick& brick, const Vec3i& offset, float background, const MakeAccessor& make_accessor, const Probe& probe,
+/// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`: the
+/// grid's value at every voxel, active or not (inactive voxels and tiles hold the background in a
+/// fog volume, and plus or minus it in a level set: outside or inside). `make_accessor()` gives a
+/// per-thread accessor and `value_at(acc, x, y, z)` gives the value as a float.
+template <class MakeAccessor, class ValueAt>
+void densify(Brick& brick, const Vec3i& offset, const MakeAccessor& make_accessor, const ValueAt& value_at,
              const std::string& what) {
   const Box3i r = brick.box;
   const Vec3i s = r.size();
@@ -69,11 +74,8 @@ void densify(Brick& brick, const Vec3i& offset, float background, const MakeAcce
     auto acc = make_accessor();
     for (int ky = 0; ky < s.y; ++ky) {
       float* row = out + (size_t(kz) * s.y + ky) * s.x;
-      for (int kx = 0; kx < s.x; ++kx) {
-        float v = background;
-        if (!probe(acc, r.lo.x + kx + offset.x, r.lo.y + ky + offset.y, r.lo.z + kz + offset.z, v)) v = background;
-        row[kx] = v;
-      }
+      for (int kx = 0; kx < s.x; ++kx)
+        row[kx] = value_at(acc, r.lo.x + kx + offset.x, r.lo.y + ky + offset.y, r.lo.z + kz + offset.z);
     }
     meter.add(uint64_t(s.x) * s.y * sizeof(float));
   });

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <openvdb/openvdb.h>
+#include <openvdb/tools/LevelSetSphere.h>
 
 #include "libindex/error.h"
 #include "libindex/io/open_volume.h"
@@ -14,8 +15,8 @@ namespace {
 using test::error_of;
 using test::TempDir;
 
-// Active voxels fill [10,30) x [-5,7) x [100,104) with a formula; one voxel beyond them holds a value
-// but is inactive, so it must read as the background.
+// Active voxels fill [10,30) x [-5,7) x [100,104) with a formula; one voxel among them holds a value
+// but is inactive: it reads as that value, as OpenVDB's own samplers read it.
 constexpr float kBackground = -0.5f;
 float formula(int x, int y, int z) { return float(x) + 100.0f * float(y) + 0.25f * float(z); }
 
@@ -51,7 +52,7 @@ TEST(OpenVdbReader, FirstFloatGridBoxAndValues) {
   for (int z = 0; z < 4; ++z)
     for (int y = 0; y < 12; ++y)
       for (int x = 0; x < 20; ++x) {
-        const float want = (x == 2 && y == 5 && z == 1) ? kBackground : formula(x + 10, y - 5, z + 100);
+        const float want = (x == 2 && y == 5 && z == 1) ? 99.0f : formula(x + 10, y - 5, z + 100);
         ASSERT_EQ(whole.data<float>()[(z * 12 + y) * 20 + x], want) << x << "," << y << "," << z;
       }
   for (const Box3i& box :
@@ -62,6 +63,32 @@ TEST(OpenVdbReader, FirstFloatGridBoxAndValues) {
   }
   const Vec3f spacing = voxel_spacing(*source);
   EXPECT_FLOAT_EQ(spacing.x, 1.0f);
+  EXPECT_FALSE(is_level_set(*source)) << "a grid of class unknown";
+  EXPECT_EQ(whole.data<float>()[0], formula(10, -5, 100));
+  EXPECT_EQ(source->read({{-2, 0, 0}, {-1, 1, 1}}).bytes.size(), 0u) << "outside the box: nothing";
+}
+
+// A level set holds signed distances: its inside is inactive tiles of minus the background (a sphere
+// of radius 12 is mostly such tiles), and reads so; its outside reads plus the background.
+TEST(OpenVdbReader, ALevelSetsInsideIsNegative) {
+  TempDir dir;
+  openvdb::initialize();
+  auto sphere = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(12.0f, openvdb::Vec3f(20, 20, 20), 1.0f, 3.0f);
+  sphere->setName("surface");
+  const std::string path = dir.file("sphere.vdb");
+  openvdb::io::File(path).write({sphere});
+  const auto source = open_openvdb(path);
+  EXPECT_TRUE(source->level_set());
+  EXPECT_TRUE(is_level_set(*source));
+  EXPECT_NE(source->describe().find("level set"), std::string::npos) << source->describe();
+  const Vec3i o = source->index_offset();
+  const Brick whole = source->read(source->box());
+  auto at = [&](int x, int y, int z) { return whole.value({x - o.x, y - o.y, z - o.z}); };
+  EXPECT_EQ(at(20, 20, 20), -3.0f) << "the centre: an inactive tile inside";
+  EXPECT_EQ(at(20, 20, 27), -3.0f);
+  EXPECT_NEAR(at(20, 20, 32), 0.0f, 0.01f) << "on the surface";
+  EXPECT_NEAR(at(20, 20, 33), 1.0f, 0.01f);
+  EXPECT_EQ(at(o.x, o.y, o.z), 3.0f) << "a corner of the band's box: outside";
 }
 
 TEST(OpenVdbReader, GridByNameAndRegionEmpty) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// make_vdb_sphere <out.vdb|out.nvdb> [voxels_across=64]: writes a fog-volume sphere (grid "density":
-// 1 inside, falling to 0 across a narrow band at the surface, inactive outside) for
-// scenes/vdb_sphere.prj and the tests, so no volume data is ever committed. A .nvdb name writes the
-// same grid converted to NanoVDB.
+// make_vdb_sphere <out.vdb|out.nvdb> [voxels_across=64] [level-set]: writes a fog-volume sphere (grid
+// "density": 1 inside, falling to 0 across a narrow band at the surface, inactive outside) for
+// scenes/vdb_sphere.prj and the tests, so no volume data is ever committed; with `level-set`, the
+// level set it is made from (grid "surface": signed distances, -3 inside to 3 outside, the band
+// active), as OpenVDB's sample models are. A .nvdb name writes the same grid converted to NanoVDB.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -19,14 +20,15 @@
 #endif
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: %s <out.vdb|out.nvdb> [voxels_across=64]\n", argv[0]);
+  const bool level_set = argc == 4 && std::string(argv[3]) == "level-set";
+  if (argc < 2 || argc > 4 || (argc == 4 && !level_set)) {
+    std::fprintf(stderr, "usage: %s <out.vdb|out.nvdb> [voxels_across=64] [level-set]\n", argv[0]);
     return 2;
   }
   const std::string path = argv[1];
-  const int across = argc == 3 ? std::atoi(argv[2]) : 64;
+  const int across = argc >= 3 ? std::atoi(argv[2]) : 64;
   if (across < 4 || across > 4096) {
-    std::fprintf(stderr, "make_vdb_sphere: voxels_across must be 4..4096, got '%s'\n", argc == 3 ? argv[2] : "");
+    std::fprintf(stderr, "make_vdb_sphere: voxels_across must be 4..4096, got '%s'\n", argc >= 3 ? argv[2] : "");
     return 2;
   }
   try {
@@ -36,9 +38,13 @@ int main(int argc, char** argv) {
     const float half = 0.5f * float(across);
     auto grid = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(radius, openvdb::Vec3f(half, half, half),
                                                                          /*voxelSize=*/1.0f, /*halfWidth=*/3.0f);
-    openvdb::tools::sdfToFogVolume(*grid); // inside 1 (active), band 0..1, outside inactive background 0
-    grid->setName("density");
-    grid->setGridClass(openvdb::GRID_FOG_VOLUME);
+    if (level_set) {
+      grid->setName("surface");
+    } else {
+      openvdb::tools::sdfToFogVolume(*grid); // inside 1 (active), band 0..1, outside inactive background 0
+      grid->setName("density");
+      grid->setGridClass(openvdb::GRID_FOG_VOLUME);
+    }
     // scenes/data/ is not committed: create it (or any missing parent) on first use.
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -54,9 +60,9 @@ int main(int argc, char** argv) {
       file.close();
     }
     const auto bbox = grid->evalActiveVoxelBoundingBox();
-    std::printf("make_vdb_sphere: wrote %s: grid 'density', active voxels %llu, bbox [%d %d %d .. %d %d %d]\n",
-                path.c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(), bbox.min().y(),
-                bbox.min().z(), bbox.max().x(), bbox.max().y(), bbox.max().z());
+    std::printf("make_vdb_sphere: wrote %s: grid '%s', active voxels %llu, bbox [%d %d %d .. %d %d %d]\n", path.c_str(),
+                grid->getName().c_str(), static_cast<unsigned long long>(grid->activeVoxelCount()), bbox.min().x(),
+                bbox.min().y(), bbox.min().z(), bbox.max().x(), bbox.max().y(), bbox.max().z());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_vdb_sphere: cannot write '%s': %s\n", path.c_str(), e.what());
     return 1;

@@ -16,6 +16,7 @@
 #include "libindex/colormap.h"
 #include "libindex/error.h"
 #include "libindex/frame_memory.h"
+#include "libindex/value_statistics.h"
 #include "libindex/image.h"
 #include "libindex/volume.h"
 #include "mapping_flags.h"
@@ -47,6 +48,18 @@ TEST(Colormap, PresetsAndErrors) {
   EXPECT_THROW(colormap_preset("nope"), Error);
   EXPECT_EQ(parse_boundary_mode("clamp_to_transparent"), BoundaryMode::clamp_to_transparent);
   EXPECT_THROW(parse_boundary_mode("wrap"), Error);
+}
+
+TEST(ValueStatistics, TheDataDomainIsTheRangeAndALevelSetsInsideUpToItsSurface) {
+  ValueStatistics s;
+  EXPECT_FALSE(data_domain(s)) << "no finite value";
+  s.min = -3, s.max = 2.5, s.count = 10;
+  EXPECT_EQ(data_domain(s), (std::pair{-3.0f, 2.5f}));
+  EXPECT_EQ(data_domain(s, /*signed_distances=*/true), (std::pair{-3.0f, 0.0f}));
+  s.min = 0.5; // a level set seen from outside only: its range, as any volume
+  EXPECT_EQ(data_domain(s, true), (std::pair{0.5f, 2.5f}));
+  s.min = s.max = 4;
+  EXPECT_EQ(data_domain(s), (std::pair{3.5f, 4.5f})) << "one unit around a single value";
 }
 
 TEST(Image, OverIsAssociativeAndConversionsRound) {

@@ -38,9 +38,10 @@ int ValueStatistics::bin_of(double v) const {
   return std::clamp(int(std::floor(u)), 0, kBins - 1);
 }
 
-std::optional<std::pair<float, float>> data_domain(const ValueStatistics& s) {
+std::optional<std::pair<float, float>> data_domain(const ValueStatistics& s, bool signed_distances) {
   if (s.empty()) return std::nullopt;
   const float lo = float(s.min), hi = float(s.max);
+  if (signed_distances && lo < 0 && hi > 0) return std::pair{lo, 0.0f};
   if (hi > lo) return std::pair{lo, hi};
   return std::pair{lo - 0.5f, lo + 0.5f};
 }

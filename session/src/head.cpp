@@ -152,7 +152,13 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
       jobs_statistics_ = {key, all};
     }
     if (op.fit_domain) {
-      if (const auto range = data_domain(jobs_statistics_->second)) {
+      const auto range = [&] {
+        std::lock_guard lock(state_mutex_);
+        const auto& volumes = state_.view.scene.volumes;
+        return volumes.empty() ? data_domain(jobs_statistics_->second)
+                               : data_domain_of(volumes.front(), jobs_statistics_->second);
+      }();
+      if (range) {
         op.frame.colormap.domain_min = range->first, op.frame.colormap.domain_max = range->second;
         op.fit_domain = false;
         std::lock_guard lock(state_mutex_);

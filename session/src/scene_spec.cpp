@@ -11,6 +11,8 @@
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
 #include "libindex/io/raw_reader.h"
+#include "libindex/io/vdb_reader.h"
+#include "libindex/io/volume_properties.h"
 
 namespace libindex {
 
@@ -74,6 +76,16 @@ const char* importer_name(FileKind k) {
   throw Error("a scene file is not a volume file");
 }
 
+// Whether the grid a VDB file shows is a level set, from its metadata. A file that cannot be read
+// is not one here: loading the scene says what is wrong with it.
+bool holds_level_set(FileKind kind, const std::string& path, const std::string& grid) {
+  try {
+    if (kind == FileKind::openvdb) return io::open_openvdb(path, grid)->level_set();
+    if (kind == FileKind::nanovdb) return io::open_nanovdb(path, grid)->level_set();
+  } catch (const Error&) {}
+  return false;
+}
+
 } // namespace
 
 bool is_volume_file(const std::string& path) {
@@ -134,6 +146,11 @@ std::string volume_file_project(const std::string& path, const VolumeFileOptions
   }
   if (o.type) keys.push_back({"vol::voxel_format", to_string(*o.type)});
   if (!o.grid.empty()) keys.push_back({"vol::grid", o.grid});
+  if (holds_level_set(kind, path, o.grid)) { // a surface: a headlight shades it by the distances' gradient
+    keys[1].second = "cmap light vol";
+    keys.push_back({"light::type", "directional_headlight"});
+    keys.push_back({"light::direction", "0 0 -1"});
+  }
   std::string text = "#! index_app_project 0\n";
   for (const auto& [key, value] : keys) text += "app::scene::" + key + " = " + value + "\n";
   return text;
@@ -148,10 +165,19 @@ io::ProjectFile merged_project(const SceneSpec& spec) {
   return project;
 }
 
+std::optional<std::pair<float, float>> data_domain_of(const io::VolumeDesc& volume, const ValueStatistics& values) {
+  return data_domain(values, volume.source && io::is_level_set(*volume.source));
+}
+
 std::string fitted_domain_message(const SceneView& view, float lo, float hi) {
   std::ostringstream out;
-  out << "the scene sets no colormap domain: using the data range [" << lo << ", " << hi << "]";
   const auto& volumes = view.scene.volumes;
+  if (!volumes.empty() && volumes.front().source && io::is_level_set(*volumes.front().source) && hi == 0) {
+    out << "the scene sets no colormap domain and the volume is a level set: using [" << lo
+        << ", 0], its inside up to the surface (values above 0, outside, are beyond the domain)";
+    return out.str();
+  }
+  out << "the scene sets no colormap domain: using the data range [" << lo << ", " << hi << "]";
   if (!volumes.empty() && volumes.front().source && volumes.front().source->dtype() != DType::float32)
     visit_dtype(volumes.front().source->dtype(), [&](auto tag) {
       const float scale = voxel_scale<typename decltype(tag)::type>();

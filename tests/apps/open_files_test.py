@@ -128,6 +128,30 @@ def main():
         d = max_difference(direct, two)
         check(d <= 1, f"{what}: 2 ranks give the 1-rank image (max difference {d}/255)")
 
+    # A level set (signed distances: OpenVDB's sample models are such) shows its solid, not a box of
+    # its outside's value: the domain runs from its inside to its surface, and its silhouette is that
+    # of the fog sphere of the same size. Its inside is negative (read from inactive tiles). Seen
+    # along z orthographically, 60 units across 80 pixels: a disc of radius 19.5 covers ~2100 pixels,
+    # the box around the level set's band (42 units) would cover ~3100.
+    down_z = ["--ortho", "--from", "20", "20", "200", "--dir", "0", "0", "-1", "--up", "0", "1", "0", "--aperture", "60"]
+    if make_vdb:
+        def opaque(image):
+            w, h, c, px = image
+            return sum(1 for i in range(c - 1, len(px), c) if px[i] > 127)
+        subprocess.run([make_vdb, "fog40.vdb", "40"], check=True, capture_output=True)
+        _, _, fog = render(index_render, ["fog40.vdb"] + down_z, "fog.png")
+        for name in ("surface40.vdb", "surface40.nvdb"):
+            subprocess.run([make_vdb, name, "40", "level-set"], check=True, capture_output=True)
+            code, err, solid = render(index_render, [name] + down_z, "solid.png")
+            said = "is a level set: using [-3, 0]" in err
+            n, want = (opaque(solid), opaque(fog)) if solid and fog else (0, 1)
+            check(code == 0 and said and abs(n - want) <= 0.1 * want,
+                  f"{name}, a level set: exit {code}, {'says' if said else 'does not say'} it shows [-3, 0]; "
+                  f"{n} opaque pixels, the fog sphere {want} (the box would be more)")
+            _, _, two = render(index_render, [name] + down_z, "solid2.png", ranks=2)
+            d = max_difference(solid, two)
+            check(d <= 1, f"{name}: 2 ranks give the 1-rank image (max difference {d}/255)")
+
     # The data range, not [0, 1]: the float ball shows its whole gradient, not a saturated shell.
     _, _, fitted = render(index_render, ["blob_48x40x32_float32.raw"], "fitted.png")
     _, _, unit = render(index_render, ["blob_48x40x32_float32.raw", "--domain", "0", "1"], "unit.png")

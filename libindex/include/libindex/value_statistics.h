@@ -30,8 +30,12 @@ struct ValueStatistics {
 };
 
 /// The colormap domain that shows the values `s` holds when a scene sets none: their range (one
-/// unit wide around a single value); nullopt for a volume without finite values.
-std::optional<std::pair<float, float>> data_domain(const ValueStatistics& s);
+/// unit wide around a single value); nullopt for a volume without finite values. For a level set
+/// (`signed_distances`: negative inside) that reaches below and above 0, from its lowest value to 0:
+/// the surface takes the colormap's top, the outside lies above the domain (transparent where the
+/// colormap clamps to transparent, as for volume files opened directly), and the solid shows as
+/// one, not as a box of the outside's value.
+std::optional<std::pair<float, float>> data_domain(const ValueStatistics& s, bool signed_distances = false);
 
 /// First pass: min, max, count and non_finite of the voxels of `box` (inside view.stored; host
 /// memory), added to `s`.

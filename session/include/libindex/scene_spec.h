@@ -11,6 +11,7 @@
 #include "libindex/io/project_file.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/scene_view.h"
+#include "libindex/value_statistics.h"
 
 namespace libindex {
 
@@ -76,6 +77,10 @@ bool is_volume_file(const std::string& path);
 /// The project the spec's layers make, in order (the built-in default, files and texts, command-line
 /// overrides, API edits): what build_scene reads, and what session.save writes out.
 io::ProjectFile merged_project(const SceneSpec& spec);
+
+/// The domain a volume without one is shown over: data_domain() of its values, as a level set when
+/// its source is one (an OpenVDB or NanoVDB level set: from its inside to its surface, 0).
+std::optional<std::pair<float, float>> data_domain_of(const io::VolumeDesc& volume, const ValueStatistics& values);
 
 /// "the scene sets no colormap domain: using the data range [lo, hi]" (normalized values), with the
 /// range in the first volume's stored numbers too when they are integers (a CT's Hounsfield units).

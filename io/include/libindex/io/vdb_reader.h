@@ -3,8 +3,10 @@
 /// \file OpenVDB (`.vdb`) and NanoVDB (`.nvdb`) float grids as volumes.
 ///
 /// The source's box() is the grid's active-voxel bounding box shifted to start at 0 (the shift is
-/// index_offset()); read() densifies a box, inactive voxels reading as the grid's background. Both
-/// sources implement SparseVolume (region_empty: topology only) and SpacedVolume (the voxel size).
+/// index_offset()); read() densifies a box with the grid's value at every voxel, active or not, as
+/// OpenVDB's own samplers read it: a level set's inside is negative (its inactive tiles hold minus
+/// the background), not the background. Both sources implement SparseVolume (region_empty: topology
+/// only), SpacedVolume (the voxel size) and LevelSetVolume (the grid's class).
 
 #include <memory>
 #include <string>
@@ -15,7 +17,7 @@
 namespace libindex::io {
 
 /// What a VDB source adds to VolumeSource.
-class VdbVolume : public VolumeSource, public SparseVolume, public SpacedVolume {
+class VdbVolume : public VolumeSource, public SparseVolume, public SpacedVolume, public LevelSetVolume {
  public:
   /// Index-space coordinate of box().lo: voxel v of this source is VDB voxel v + index_offset().
   virtual Vec3i index_offset() const = 0;

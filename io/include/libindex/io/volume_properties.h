@@ -2,7 +2,7 @@
 #pragma once
 /// \file Optional abilities of a VolumeSource, kept out of the VolumeSource interface itself: sparse
 /// sources say which boxes hold nothing (for empty-space skipping without reading), sources with a
-/// physical voxel size say it (NRRD spacings, OpenVDB voxel size).
+/// physical voxel size say it (NRRD spacings, OpenVDB voxel size), level sets say they are.
 
 #include "libindex/io/volume_source.h"
 #include "libindex/vec.h"
@@ -26,10 +26,21 @@ class SpacedVolume {
   virtual Vec3f spacing() const = 0;
 };
 
+/// A source that says what its values are: signed distances to a surface, negative inside (an
+/// OpenVDB or NanoVDB level set), or anything else.
+class LevelSetVolume {
+ public:
+  virtual ~LevelSetVolume() = default;
+  virtual bool level_set() const = 0;
+};
+
 /// SparseVolume::region_empty when `source` is sparse; false (nothing known to be empty) otherwise.
 bool region_empty(const VolumeSource& source, const Box3i& region);
 
 /// SpacedVolume::spacing when `source` has one; {1, 1, 1} otherwise.
 Vec3f voxel_spacing(const VolumeSource& source);
+
+/// LevelSetVolume::level_set when `source` says; false otherwise.
+bool is_level_set(const VolumeSource& source);
 
 } // namespace libindex::io
