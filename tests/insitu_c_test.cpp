@@ -41,10 +41,11 @@ struct Slab {
   }
 };
 
-libindex_insitu_publisher* make_publisher(int asynchronous = 0) {
+libindex_insitu_publisher* make_publisher(int asynchronous = 0, double render_share = 1) {
   libindex_insitu_options o;
   libindex_insitu_options_init(&o);
   o.port = 0, o.width = 64, o.height = 48, o.quiet = 1, o.asynchronous = asynchronous;
+  o.render_share = render_share;
   libindex_insitu_publisher* p = nullptr;
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(nullptr);
   EXPECT_STREQ(libindex_insitu_last_error(nullptr), "");
@@ -74,6 +75,7 @@ TEST(InSituC, OptionsDefaults) {
   EXPECT_EQ(o.max_frame_seconds, 0.0);
   EXPECT_EQ(o.asynchronous, 0);
   EXPECT_EQ(o.backend, nullptr);
+  EXPECT_EQ(o.render_share, 1.0);
 }
 
 TEST(InSituC, SlabsOfAKnownFieldRender) {
@@ -93,8 +95,9 @@ TEST(InSituC, SlabsOfAKnownFieldRender) {
 }
 
 // Asynchronous: the slabs are copied and freed at once; frames come out at later updates and flush.
+// The render threads work half the time (render_share): the frames are the same, later.
 TEST(InSituC, SlabsRenderAsynchronously) {
-  libindex_insitu_publisher* p = make_publisher(1);
+  libindex_insitu_publisher* p = make_publisher(1, 0.5);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(libindex_insitu_flush(p), LIBINDEX_INSITU_OK); // nothing rendering: nothing to do
   EXPECT_EQ(libindex_insitu_rendered(p), 0);
@@ -200,6 +203,12 @@ TEST(InSituC, AServerThatCannotListenFailsOnEveryRank) {
   o.width = 0;
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);
   EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("invalid options"), std::string::npos);
+  for (const double share : {0.0, -1.0, 1.5}) {
+    libindex_insitu_options_init(&o);
+    o.render_share = share;
+    EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT) << share;
+    EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("render_share"), std::string::npos);
+  }
   libindex_insitu_options_init(&o);
   o.backend = "gpu";
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libindex/error.h"
 #include "libindex/config.h"
 #include "libindex/insitu.h"
 #include "libindex/io/image_writer.h"
@@ -328,10 +329,12 @@ TEST(InSitu, GpuFieldOnTheCpuBackendIsRefusedSayingWhy) {
 }
 
 // The simulation runs ahead of a slow frame: every update() returns at once, frames come out in
-// step order, and the last one served shows the newest data (copies that waited are replaced).
+// step order, and the last one served shows the newest data (copies that waited are replaced). The
+// render threads work half the time (render_share): slower frames, the same pixels.
 TEST(InSitu, AsynchronousTheNewestCopyWins) {
   insitu::PublisherOptions options = quiet_options();
   options.mode = insitu::Mode::asynchronous;
+  options.render_share = 0.5;
   insitu::Publisher viz(MPI_COMM_WORLD, options);
   viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":)"
               R"({"sampling_distance":0.05,"width":384,"height":320}})");
@@ -361,6 +364,19 @@ TEST(InSitu, AsynchronousTheNewestCopyWins) {
   const Image reference = reference_render(viz.frame(), 0.4f * float(steps - 1));
   if (world_rank() == 0) {
     EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  }
+}
+
+TEST(InSitu, ARenderShareOutsideZeroToOneIsRefusedOnEveryRank) {
+  for (const double share : {0.0, -0.5, 2.0}) {
+    insitu::PublisherOptions options = quiet_options();
+    options.render_share = share;
+    try {
+      insitu::Publisher viz(MPI_COMM_WORLD, options);
+      ADD_FAILURE() << "render_share " << share << " was accepted";
+    } catch (const libindex::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("render_share must be in (0, 1]"), std::string::npos) << e.what();
+    }
   }
 }
 

@@ -120,6 +120,7 @@ int run(const Options& o) {
     options.serve.server.port = o.port;
     options.every_steps = 1; // every update() we make renders a frame
     options.render_threads = o.render_threads;
+    options.render_share = o.render_share;
     if (o.asynchronous) options.mode = libindex::insitu::Mode::asynchronous;
     viz = std::make_unique<libindex::insitu::Publisher>(block.comm(), options);
   }

@@ -13,6 +13,7 @@ struct Options {
   int port = 8080;           ///< the head's server; 0: any free port
   bool asynchronous = false; ///< render on a thread while the simulation goes on (copies the fields)
   int render_threads = 0;    ///< threads each rank renders with; 0: all the cores
+  double render_share = 1;   ///< --async: the share of the time the render threads may work
   double feed = 0.037;       ///< F: the rate u is fed at
   double kill = 0.06;        ///< k: the rate v is removed at (plus F)
   double Du = 0.2, Dv = 0.1; ///< diffusion rates, voxels^2 per unit time
@@ -31,6 +32,8 @@ inline const char* const kUsage =
     "                 at each update; a frame shows an earlier step). Default: synchronous, no copy\n"
     "  --render-threads N  threads each rank renders with (default 0: all the cores; with --async,\n"
     "                 leave the simulation its cores)\n"
+    "  --render-share S  with --async: the render threads work at most this share of the time, in\n"
+    "                 (0, 1] (default 1); a frame then costs the run about S of a core, and takes 1/S as long\n"
     "  --F feed       the feed rate F (default 0.037; steerable from the browser as 'feed')\n"
     "  --k kill       the kill rate k (default 0.06; steerable from the browser as 'kill')\n"
     "  --Du D         the diffusion rate of u (default 0.2)\n"
@@ -74,6 +77,8 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
       o.viz_every = int(number);
     else if (arg == "--render-threads")
       o.render_threads = int(number);
+    else if (arg == "--render-share")
+      o.render_share = number;
     else if (arg == "--port")
       o.port = int(number);
     else if (arg == "--F")
@@ -93,6 +98,7 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
   if (o.steps < -1) return fail("--steps must not be negative");
   if (o.viz_every < 0) return fail("--viz-every must not be negative");
   if (o.render_threads < 0) return fail("--render-threads must not be negative");
+  if (!(o.render_share > 0 && o.render_share <= 1)) return fail("--render-share must be in (0, 1]");
   if (o.port < 0 || o.port > 65535) return fail("--port must be in [0, 65535]");
   if (!(o.dt > 0) || !(o.Du >= 0) || !(o.Dv >= 0)) return fail("--dt must be positive, --Du and --Dv not negative");
   if (6 * o.dt * (o.Du > o.Dv ? o.Du : o.Dv) > 1) return fail("unstable: 6 * dt * max(Du, Dv) must be at most 1");

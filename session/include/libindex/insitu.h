@@ -48,6 +48,11 @@ struct PublisherOptions {
   /// Threads each rank renders with on the CPU backend; 0: all the cores. Asynchronous, the frame
   /// renders beside the simulation: leave it its cores (a single-threaded rank per core: 1).
   int render_threads = 0;
+  /// Asynchronous: the share of the time each render thread may work, in (0, 1]. Below 1 the
+  /// threads rest between tiles, so a frame costs the simulation about this share of a core (where
+  /// the frame's threads share the simulation's cores, memory or caches) and takes 1 / share as
+  /// long. 1: render as fast as possible. A max_frame_seconds budget counts the rests too.
+  double render_share = 1;
   /// A frame every `every_steps` updates (0: never for that reason), or once `every_seconds` passed
   /// since the last one (0: never for that reason); a client's change renders at the next update.
   int every_steps = 1;

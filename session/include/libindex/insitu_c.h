@@ -54,6 +54,9 @@ typedef struct libindex_insitu_options {
   int render_threads;       /**< threads each rank renders with on the CPU (0: all the cores) */
   const char* backend;      /**< "auto", "cpu" or "cuda"; NULL: "auto" (CUDA when every rank has a
                                  device). A field in GPU memory needs CUDA. Copied by create */
+  double render_share;      /**< asynchronous: the share of the time render threads may work, in (0, 1]
+                                 (1); below 1 they rest between tiles, so a frame costs the run about
+                                 that share of a core and takes 1 / share as long */
 } libindex_insitu_options;
 
 /** Sets the defaults above. */

@@ -193,6 +193,9 @@ struct Rendering {
 
 struct Publisher::Impl {
   Impl(MPI_Comm c, PublisherOptions o) : options(std::move(o)), session(c, options.serve.session) {
+    // The same options on every rank: every rank refuses them alike, before anything collective.
+    require(options.render_share > 0 && options.render_share <= 1,
+            "in situ: render_share must be in (0, 1], got " + std::to_string(options.render_share));
     if (options.serve.server.web_root.empty()) options.serve.server.web_root = default_web_root();
     LIBINDEX_MPI_CHECK(c, MPI_Comm_dup(c, &comm));
     rank = mpi::comm_rank(comm), ranks = mpi::comm_size(comm);
@@ -534,9 +537,11 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
 }
 
 namespace {
-/// This rank's part of `job`, under the frame budget.
+/// This rank's part of `job`, under the frame budget; paced to options.render_share when it renders
+/// in the background.
 Session::LocalFrame render_part(Session& session, const Job& job, const PublisherOptions& options) {
   FrameParams f = job.frame;
+  if (options.mode == Mode::asynchronous) f.host_duty = float(options.render_share);
   std::atomic<bool> over{false};
   std::optional<FrameDeadline> deadline;
   if (options.max_frame_seconds > 0) {
