@@ -123,7 +123,7 @@ SceneSpec scene_spec(const SceneArgs& args, std::vector<std::pair<std::string, s
       require(++volume_files == 1, "one volume file at a time ('" + f +
                                        "' is the second); several volumes go in a "
                                        ".prj scene");
-      spec.layers.push_back(SceneLayer::from_text(volume_file_project(f, volume_file_options(args)), f));
+      spec.layers.push_back(SceneLayer::for_volume_file(volume_file_project(f, volume_file_options(args)), f));
     }
   }
   require(volume_files > 0 || (!args.dims && !args.type), "--dims and --type describe a raw volume file: name one");

@@ -253,6 +253,11 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
         throw Error(where("datafile") + ": " + e.what());
       }
     }
+    try { // a missing data file is the header's fault: say which header named it
+      detail::regular_file_size(layout.path, "data file");
+    } catch (const Error& e) {
+      throw Error(where("datafile") + ": " + e.what());
+    }
     start = 0;
   } else if (std::filesystem::path(path).extension() == ".nhdr") {
     throw Error("nrrd: '" + path + "': a detached header (.nhdr) needs a 'data file' field");

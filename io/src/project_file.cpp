@@ -48,7 +48,8 @@ std::string shown(const std::string& line) {
 }
 } // namespace
 
-void ProjectFile::add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy) {
+void ProjectFile::add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy,
+                           bool generated) {
   const auto lines = split_lines(text);
   auto where = [&](size_t i) { return name + ":" + std::to_string(i + 1); };
   if (lines.empty() || trim(lines[0]) != kHeader)
@@ -60,7 +61,7 @@ void ProjectFile::add_text(const std::string& text, const std::string& name, std
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string line = trim(lines[i]);
     if (line.empty() || line[0] == '#') continue;
-    const Origin origin{name, int(i + 1), "", policy};
+    const Origin origin{name, int(i + 1), "", policy, generated};
     const auto eq = line.find('=');
     const auto heredoc = line.find("<<");
     if (heredoc != std::string::npos && (eq == std::string::npos || heredoc < eq)) {

@@ -26,7 +26,10 @@ std::string Origin::directory() const {
 
 std::string Value::where() const { return origin.to_string() + ": " + key + " = '" + text + "'"; }
 
-void fail(const Value& value, const std::string& problem) { throw Error(value.where() + ": " + problem); }
+void fail(const Value& value, const std::string& problem) {
+  if (value.origin.generated) throw Error(problem); // the reader's message names the file
+  throw Error(value.where() + ": " + problem);
+}
 
 std::vector<std::string> as_words(const Value& value) {
   std::vector<std::string> words;

@@ -317,6 +317,10 @@ TEST(NrrdReader, Errors) {
                       "after 80 bytes");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }),
                       "notgz.nrrd", "not a gzip stream");
+  // A data file that is not there: the header and its line named, then the file.
+  test::write_text(dir.file("missing.nhdr"), header("uchar", "raw", "data file: missing.raw\n"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("missing.nhdr")); }), "missing.nhdr:7",
+                      "data file: cannot open", "missing.raw");
   test::write_text(dir.file("nodata.nhdr"), header("uchar", "raw", ""));
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("nodata.nhdr")); }), "nodata.nhdr", "data file");
 }

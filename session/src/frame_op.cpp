@@ -98,6 +98,7 @@ void put(wire::Writer& w, const std::vector<SceneLayer>& layers) {
     for (const auto& [key, value] : l.assignments) w.put(key), w.put(value);
     w.put(uint64_t(l.roots.size()));
     for (const std::string& root : l.roots) w.put(root);
+    w.put(uint8_t(l.generated));
   }
 }
 std::vector<SceneLayer> get_layers(wire::Reader& r) {
@@ -113,6 +114,7 @@ std::vector<SceneLayer> get_layers(wire::Reader& r) {
     }
     l.roots.resize(r.get_count(sizeof(uint64_t)));
     for (std::string& root : l.roots) root = r.get_string();
+    l.generated = r.get<uint8_t>() != 0;
   }
   return layers;
 }

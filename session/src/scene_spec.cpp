@@ -23,7 +23,7 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
     if (!l.file.empty())
       project.add_file(l.file, policy);
     else if (!l.text.empty())
-      project.add_text(l.text, l.name, policy);
+      project.add_text(l.text, l.name, policy, l.generated);
     for (const auto& [key, value] : l.assignments) project.set(key, value, io::Origin{"", 0, l.name, policy});
   }
 }

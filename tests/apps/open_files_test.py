@@ -209,6 +209,7 @@ def main():
 
     # Files nothing describes: one line, exit 1, no image.
     open("picture.png", "wb").write(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    open("empty_4x4x4_uint8.raw", "wb").close()
     for args, words in ((["blob.bin"], "needs its size and voxel type"),
                         (["blob.nrrd", "blob.bin", "--dims", "1", "2", "3", "--type", "uint8"], "one volume file at a time"),
                         (["--dims", "4", "4", "4", "--type", "uint8"], "describe a raw volume file"),
@@ -216,7 +217,10 @@ def main():
                          "--dims 48x40x31 does not match the file name's 48x40x32"),
                         (["blob_48x40x32_float32.raw", "--type", "uint8"],
                          "--type uint8 does not match the file name's float32"),
-                        (["picture.png"], "'picture.png': not a file libindex reads: a scene (.prj) or a volume")):
+                        (["picture.png"], "'picture.png': not a file libindex reads: a scene (.prj) or a volume"),
+                        # The reader's own words: no line of the scene made around the file.
+                        (["empty_4x4x4_uint8.raw"], "index-render: error: raw: '" + os.path.join(os.getcwd(), "empty_4x4x4_uint8.raw")
+                         + "' is truncated: expected 64 bytes (4x4x4 uint8), the file has 0 bytes")):
         code, err, _ = render(index_render, args, "bad.png")
         lines = [l for l in err.splitlines() if l.startswith("index-render: error:")]
         check(code == 1 and len(lines) == 1 and words in lines[0],

@@ -24,6 +24,8 @@ struct SceneLayer {
   /// Not empty for layers that came over the network: every file they name must lie inside these
   /// roots (io::PathPolicy), also the ones a loaded .prj names.
   std::vector<std::string> roots;
+  /// The text is volume_file_project()'s: messages about it say the reader's words, not its lines.
+  bool generated = false;
 
   static SceneLayer from_file(std::string path) {
     SceneLayer l;
@@ -34,6 +36,12 @@ struct SceneLayer {
     SceneLayer l;
     l.text = std::move(text);
     l.name = std::move(name);
+    return l;
+  }
+  /// The one-volume scene around volume file `path` (volume_file_project's `text`).
+  static SceneLayer for_volume_file(std::string text, std::string path) {
+    SceneLayer l = from_text(std::move(text), std::move(path));
+    l.generated = true;
     return l;
   }
   friend bool operator==(const SceneLayer&, const SceneLayer&) = default;

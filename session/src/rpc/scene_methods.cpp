@@ -119,8 +119,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
     if (keep_overrides) next.overrides = s.spec.overrides;
     try {
       // A volume file opens as a one-volume scene, as `viewer FILE` does.
-      SceneLayer layer =
-          is_volume_file(path) ? SceneLayer::from_text(volume_file_project(path), path) : SceneLayer::from_file(path);
+      SceneLayer layer = is_volume_file(path) ? SceneLayer::for_volume_file(volume_file_project(path), path)
+                                              : SceneLayer::from_file(path);
       layer.roots = s.data_roots; // and every file the scene names must lie inside them too
       next.layers.push_back(std::move(layer));
       s.load_scene(std::move(next));

@@ -28,6 +28,10 @@ struct Origin {
   /// Set for values that came over the network (a scene loaded or edited through the API): files
   /// they name must lie inside its roots. Null: any file the process can read.
   std::shared_ptr<const PathPolicy> policy;
+  /// The value is one libindex wrote into the scene it made around a volume file opened directly
+  /// (`viewer FILE`): a message about it is the reader's own, which names the file, without a line
+  /// of a scene the user never wrote.
+  bool generated = false;
 
   /// "scene.prj:12", or the label.
   std::string to_string() const;
@@ -73,7 +77,9 @@ class ProjectFile {
   void add_file(const std::string& path, std::shared_ptr<const PathPolicy> policy = nullptr);
   /// Parses `text` as if it were the contents of a file called `name` (embedded defaults, uploads, tests).
   /// Relative paths in it resolve against the directory of `name`.
-  void add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy = nullptr);
+  /// `generated`: libindex wrote the text (Origin::generated).
+  void add_text(const std::string& text, const std::string& name, std::shared_ptr<const PathPolicy> policy = nullptr,
+                bool generated = false);
   /// Sets one key, overriding any earlier value.
   void set(const std::string& key, const std::string& text, const Origin& origin = Origin{});
   /// Sets every (key, value) pair, in order, with origin "command line".
