@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ascii_source.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -14,8 +15,6 @@
 
 namespace libindex::io::detail {
 namespace {
-
-std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
 
 // Whether `v` is a value of the integer type T (exactly: 3.5 in a uchar volume is a mistake).
 template <class T>

@@ -17,8 +17,6 @@
 namespace libindex::io::detail {
 namespace {
 
-std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
-
 // Sequential decompression from a file offset, with skip() and read() over the decompressed bytes.
 class Inflater {
  public:

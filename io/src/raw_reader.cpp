@@ -17,7 +17,7 @@
 namespace libindex::io {
 namespace {
 
-std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
+using detail::dims_text;
 
 // Reads are split so no single pread is larger than this: progress stays live and a huge read never
 // needs more than one chunk in flight.

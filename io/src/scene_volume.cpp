@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "file_types.h"
 #include "libindex/error.h"
 #include "libindex/io/nrrd_reader.h"
 #include "libindex/io/raw_reader.h"
@@ -21,10 +22,9 @@
 namespace libindex::io {
 namespace {
 
+using detail::dims_text;
 using detail::find_attribute;
 using detail::required_attribute;
-
-std::string dims_text(Vec3i d) { return std::to_string(d.x) + "x" + std::to_string(d.y) + "x" + std::to_string(d.z); }
 
 std::string extension_of(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();

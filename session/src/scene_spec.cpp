@@ -2,11 +2,14 @@
 #include "libindex/scene_spec.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
@@ -27,9 +30,6 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
     for (const auto& [key, value] : l.assignments) project.set(key, value, io::Origin{"", 0, l.name, policy});
   }
 }
-} // namespace
-
-namespace {
 
 std::string lower_extension(const std::string& path) {
   std::string e = std::filesystem::path(path).extension().string();
