@@ -193,7 +193,7 @@ struct Rendering {
 
 struct Publisher::Impl {
   Impl(MPI_Comm c, PublisherOptions o) : options(std::move(o)), session(c, options.serve.session) {
-    // The same options on every rank: every rank refuses them alike, before anything collective.
+    // The same options on every rank: every rank refuses them alike, and no rank waits for another.
     require(options.render_share > 0 && options.render_share <= 1,
             "in situ: render_share must be in (0, 1], got " + std::to_string(options.render_share));
     if (options.serve.server.web_root.empty()) options.serve.server.web_root = default_web_root();
