@@ -47,7 +47,7 @@ Image Follower::render_volumes(const Op& op) {
     if (edited != op.other_colormaps.end())
       frames[i].colormap = edited->second;         // a client's, with its domain
     else if (!view_.scene.volumes[i].domain_given) // its own data range, as the first volume's
-      if (const auto d = data_domain_of(view_.scene.volumes[i], other_statistics_[i]))
+      if (const auto d = data_domain_of(view_, i, other_statistics_[i]))
         frames[i].colormap.domain_min = d->first, frames[i].colormap.domain_max = d->second;
     set_plane_appearance(view_, i, frames[i]);
   }
@@ -268,8 +268,7 @@ Image Follower::follow(const Op& received, bool* rebalanced) {
   statistics_ = session_.statistics(op.frame); // computed once per volume and step
   fitted_domain_.reset();
   if (op.fit_domain) {
-    fitted_domain_ = view_.scene.volumes.empty() ? data_domain(statistics_)
-                                                 : data_domain_of(view_.scene.volumes.front(), statistics_);
+    fitted_domain_ = data_domain_of(view_, 0, statistics_);
     if (fitted_domain_)
       op.frame.colormap.domain_min = fitted_domain_->first, op.frame.colormap.domain_max = fitted_domain_->second;
   }

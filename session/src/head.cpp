@@ -152,16 +152,10 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
       jobs_statistics_ = {key, all};
     }
     if (op.fit_domain) {
-      const auto range = [&] {
-        std::lock_guard lock(state_mutex_);
-        const auto& volumes = state_.view.scene.volumes;
-        return volumes.empty() ? data_domain(jobs_statistics_->second)
-                               : data_domain_of(volumes.front(), jobs_statistics_->second);
-      }();
-      if (range) {
+      std::lock_guard lock(state_mutex_); // state_.view says whether the volume is a level set
+      if (const auto range = data_domain_of(state_.view, 0, jobs_statistics_->second)) {
         op.frame.colormap.domain_min = range->first, op.frame.colormap.domain_max = range->second;
         op.fit_domain = false;
-        std::lock_guard lock(state_mutex_);
         if (state_.fit_domain && follower_->scene_version() == state_.scene_version) {
           state_.frame.colormap.domain_min = range->first, state_.frame.colormap.domain_max = range->second;
           state_.fit_domain = false;

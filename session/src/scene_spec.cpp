@@ -165,14 +165,22 @@ io::ProjectFile merged_project(const SceneSpec& spec) {
   return project;
 }
 
-std::optional<std::pair<float, float>> data_domain_of(const io::VolumeDesc& volume, const ValueStatistics& values) {
-  return data_domain(values, volume.source && io::is_level_set(*volume.source));
+namespace {
+bool shows_level_set(const SceneView& view, size_t index) {
+  const auto& volumes = view.scene.volumes;
+  return index < volumes.size() && volumes[index].source && io::is_level_set(*volumes[index].source);
+}
+} // namespace
+
+std::optional<std::pair<float, float>> data_domain_of(const SceneView& view, size_t index,
+                                                      const ValueStatistics& values) {
+  return data_domain(values, shows_level_set(view, index));
 }
 
 std::string fitted_domain_message(const SceneView& view, float lo, float hi) {
   std::ostringstream out;
   const auto& volumes = view.scene.volumes;
-  if (!volumes.empty() && volumes.front().source && io::is_level_set(*volumes.front().source) && hi == 0) {
+  if (shows_level_set(view, 0) && hi == 0) {
     out << "the scene sets no colormap domain and the volume is a level set: using [" << lo
         << ", 0], its inside up to the surface (values above 0, outside, are beyond the domain)";
     return out.str();

@@ -86,9 +86,11 @@ bool is_volume_file(const std::string& path);
 /// overrides, API edits): what build_scene reads, and what session.save writes out.
 io::ProjectFile merged_project(const SceneSpec& spec);
 
-/// The domain a volume without one is shown over: data_domain() of its values, as a level set when
-/// its source is one (an OpenVDB or NanoVDB level set: from its inside to its surface, 0).
-std::optional<std::pair<float, float>> data_domain_of(const io::VolumeDesc& volume, const ValueStatistics& values);
+/// The domain volume `index` of the view is shown over when the scene sets none: data_domain() of
+/// its `values`, as a level set when its source is one (an OpenVDB or NanoVDB level set: from its
+/// inside to its surface, 0). An index past the scene's volumes (a scene without any): as any volume.
+std::optional<std::pair<float, float>> data_domain_of(const SceneView& view, size_t index,
+                                                      const ValueStatistics& values);
 
 /// "the scene sets no colormap domain: using the data range [lo, hi]" (normalized values), with the
 /// range in the first volume's stored numbers too when they are integers (a CT's Hounsfield units).

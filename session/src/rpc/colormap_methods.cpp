@@ -38,7 +38,7 @@ ViewState::VolumeColormap scene_colormap(const ViewState& s, size_t index) {
   const io::VolumeDesc& v = s.view.scene.volumes[index];
   ViewState::VolumeColormap c{v.colormap, v.colormap_preset, {}};
   if (!v.domain_given && index < s.other_statistics.size())
-    if (const auto d = data_domain_of(v, s.other_statistics[index]))
+    if (const auto d = data_domain_of(s.view, index, s.other_statistics[index]))
       c.colormap.domain_min = d->first, c.colormap.domain_max = d->second;
   return c;
 }
