@@ -13,13 +13,23 @@
 
 namespace libindex::io {
 
+std::optional<std::string> importer_for_extension(std::string extension) {
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  if (extension == ".raw") return "raw";
+  if (extension == ".nrrd" || extension == ".nhdr") return "nrrd";
+  if (extension == ".vdb") return "openvdb";
+  if (extension == ".nvdb") return "nanovdb";
+  return std::nullopt;
+}
+
 std::shared_ptr<VolumeSource> open_volume_file(const std::string& path, const std::string& grid) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  if (ext == ".nrrd" || ext == ".nhdr") return open_nrrd(path);
-  if (ext == ".vdb") return open_openvdb(path, grid);
-  if (ext == ".nvdb") return open_nanovdb(path, grid);
-  if (ext == ".raw") {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  const std::string importer = importer_for_extension(ext).value_or("");
+  if (importer == "nrrd") return open_nrrd(path);
+  if (importer == "openvdb") return open_openvdb(path, grid);
+  if (importer == "nanovdb") return open_nanovdb(path, grid);
+  if (importer == "raw") {
     if (const auto name = parse_scivis_name(path)) {
       RawLayout layout;
       layout.path = path;

@@ -13,6 +13,7 @@
 #include "file_types.h"
 #include "libindex/error.h"
 #include "libindex/io/nrrd_reader.h"
+#include "libindex/io/open_volume.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/synthetic.h"
 #include "libindex/io/vdb_reader.h"
@@ -26,12 +27,6 @@ using detail::dims_text;
 using detail::find_attribute;
 using detail::required_attribute;
 
-std::string extension_of(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext;
-}
-
 // IndeX names importers by plugin class; libindex by format. Both are accepted.
 std::string importer_of(const SceneNode& node) {
   const Value* v = find_attribute(node, "importer");
@@ -40,13 +35,10 @@ std::string importer_of(const SceneNode& node) {
     if (find_attribute(node, "generator")) return "synthetic";
     std::string ext;
     if (const Value* f = find_attribute(node, "input_file"))
-      ext = extension_of(f->text);
+      ext = std::filesystem::path(f->text).extension().string();
     else if (const Value* e = find_attribute(node, "input_file_extension"))
       ext = e->text.empty() || e->text[0] == '.' ? e->text : "." + e->text;
-    if (ext == ".raw") return "raw";
-    if (ext == ".nrrd" || ext == ".nhdr") return "nrrd";
-    if (ext == ".vdb") return "openvdb";
-    if (ext == ".nvdb") return "nanovdb";
+    if (const auto importer = importer_for_extension(ext)) return *importer;
     throw Error(node.origin.to_string() + ": sparse_volume node '" + node.id +
                 "' needs 'importer' (raw, synthetic, nrrd, openvdb or nanovdb)");
   }

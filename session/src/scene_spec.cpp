@@ -13,6 +13,7 @@
 
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
+#include "libindex/io/open_volume.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/vdb_reader.h"
 #include "libindex/io/volume_properties.h"
@@ -31,19 +32,18 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
   }
 }
 
-std::string lower_extension(const std::string& path) {
+// The volume formats by the importer io names for an extension, plus what only files named on the
+// command line may be: a scene, or raw data as .bin or .dat.
+std::optional<FileKind> kind_by_extension(const std::string& path) {
   std::string e = std::filesystem::path(path).extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
-}
-
-std::optional<FileKind> kind_by_extension(const std::string& path) {
-  const std::string e = lower_extension(path);
   if (e == ".prj") return FileKind::scene;
-  if (e == ".raw" || e == ".bin" || e == ".dat") return FileKind::raw;
-  if (e == ".nrrd" || e == ".nhdr") return FileKind::nrrd;
-  if (e == ".vdb") return FileKind::openvdb;
-  if (e == ".nvdb") return FileKind::nanovdb;
+  if (e == ".bin" || e == ".dat") return FileKind::raw;
+  const std::string importer = io::importer_for_extension(e).value_or("");
+  if (importer == "raw") return FileKind::raw;
+  if (importer == "nrrd") return FileKind::nrrd;
+  if (importer == "openvdb") return FileKind::openvdb;
+  if (importer == "nanovdb") return FileKind::nanovdb;
   return std::nullopt;
 }
 
