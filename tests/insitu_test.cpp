@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -329,8 +330,9 @@ TEST(InSitu, GpuFieldOnTheCpuBackendIsRefusedSayingWhy) {
 }
 
 // The simulation runs ahead of a slow frame: every update() returns at once, frames come out in
-// step order, and the last one served shows the newest data (copies that waited are replaced). The
-// render threads work half the time (render_share): slower frames, the same pixels.
+// step order, each shows the step it says, and the last one served shows the newest data (copies
+// that waited are replaced, and their bytes take the next copy). The render threads work half the
+// time (render_share): slower frames, the same pixels.
 TEST(InSitu, AsynchronousTheNewestCopyWins) {
   insitu::PublisherOptions options = quiet_options();
   options.mode = insitu::Mode::asynchronous;
@@ -339,10 +341,14 @@ TEST(InSitu, AsynchronousTheNewestCopyWins) {
   viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":)"
               R"({"sampling_distance":0.05,"width":384,"height":320}})");
   const Box3i mine = box_of_rank(world_rank(), world_size(), false);
-  const int steps = 6;
+  // At least six steps, and on until two frames were served by update(): by then copies have
+  // replaced waiting ones and a finished frame's bytes have taken a copy. Every rank stops alike
+  // (frames are served collectively).
+  int steps = 0;
   std::vector<long long> served;
   double slowest_update = 0;
-  for (int step = 0; step < steps; ++step) {
+  for (; steps < 6 || (served.size() < 2 && steps < 20000); ++steps) {
+    const int step = steps;
     SimArray u(mine, 0, 1, 0.4f * float(step)); // a new state each step, the old array gone
     viz.publish("u", u.values.data(), mine, kGlobal, 0);
     const auto start = std::chrono::steady_clock::now();
@@ -350,7 +356,13 @@ TEST(InSitu, AsynchronousTheNewestCopyWins) {
     slowest_update =
         std::max(slowest_update, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     ASSERT_TRUE(st) << st.message;
-    if (st.rendered) served.push_back(st.frame_step);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2)); // the simulation computes
+    if (!st.rendered) continue;
+    served.push_back(st.frame_step);
+    const Image shows = reference_render(viz.frame(), 0.4f * float(st.frame_step));
+    if (world_rank() == 0) {
+      EXPECT_LE(max_difference(viz.last_image(), shows), 1.0 / 255.0) << "the frame of step " << st.frame_step;
+    }
   }
   const insitu::Status last = viz.flush();
   ASSERT_TRUE(last) << last.message;

@@ -53,11 +53,16 @@ struct Field {
   }
 };
 
-/// The voxels of `box` (inside f.stored()) as a dense brick (host memory: f must be too).
-inline Brick dense_copy(const Field& f, const Box3i& box) {
+/// The voxels of `box` (inside f.stored()) as a dense brick (host memory: f must be too). When
+/// `reuse` holds as many bytes, they are overwritten instead of allocating a brick: the asynchronous
+/// mode copies every frame, and a fresh brick costs zeroing it (and page faults where its block is
+/// new) on the simulation's thread, which took more than the copy itself.
+inline Brick dense_copy(const Field& f, const Box3i& box, Brick reuse = {}) {
   if (!(intersect(box, f.stored()) == box))
     throw Error("field '" + f.name + "': " + to_string(box) + " is not inside the published " + to_string(f.stored()));
-  Brick b(box, f.dtype);
+  const size_t bytes = size_t(box.voxel_count()) * dtype_size(f.dtype);
+  Brick b = reuse.bytes.size() == bytes ? std::move(reuse) : Brick(box, f.dtype);
+  b.box = box, b.dtype = f.dtype;
   visit_dtype(f.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = static_cast<const T*>(f.data);

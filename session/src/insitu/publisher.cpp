@@ -228,8 +228,9 @@ struct Publisher::Impl {
   std::unique_ptr<HeadSide> head;
   FrameParams frame;
   std::shared_ptr<const Image> image = std::make_shared<const Image>(); ///< the last frame served
-  Job shown;                            ///< the last frame's voxels: the session may borrow them until the next
-  std::optional<Job> waiting;           ///< asynchronous: the newest copy, waiting for the renderer
+  Job shown;                  ///< the last frame's voxels: the session may borrow them until the next
+  std::optional<Job> waiting; ///< asynchronous: the newest copy, waiting for the renderer
+  Brick spare; ///< asynchronous: the bytes of a copy no frame needs any more, which the next copy overwrites
   std::unique_ptr<Rendering> rendering; ///< asynchronous: the frame on the render thread
   long long updates_since_frame = 0, frames_served = 0;
   bool warned_device_exchange = false; ///< said once that a GPU field's ghosts go through host memory
@@ -394,8 +395,10 @@ Status Publisher::Impl::update(long long step, double time) {
       rendered_once = true;
       if (!asynchronous)
         render_now(std::move(job)), status.rendered = true, status.frame_step = step;
-      else
+      else {
+        if (waiting) spare = std::move(waiting->copy);
         waiting = std::move(job); // the newest copy wins
+      }
     }
     if (!rendering && waiting) start_rendering(std::move(*waiting)), waiting.reset();
   } catch (const Failure& f) {
@@ -491,12 +494,12 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
                   << m.ghost << " to keep the field on the GPU)" << std::endl;
       warned_device_exchange = true;
     } else if (exchange) {
-      job.copy = dense_copy(field, job.leaf);
+      job.copy = dense_copy(field, job.leaf, std::move(spare));
     } else if (!job.leaf.empty() && (copy_always || !field.dense())) {
       if (field.on_device)
         job.device_copy = device_copy_of(field, field.stored()); // device to device: no host copy
       else
-        job.copy = dense_copy(field, field.stored());
+        job.copy = dense_copy(field, field.stored(), std::move(spare));
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -584,7 +587,8 @@ bool Publisher::Impl::all_done_rendering() {
 void Publisher::Impl::finish_rendering(Status& status) {
   std::unique_ptr<Rendering> r = std::move(rendering);
   if (r->thread.joinable()) r->thread.join();
-  shown = std::move(r->job); // the session borrows its voxels until the next frame
+  spare = std::move(shown.copy); // the session renders r->job's voxels since start_rendering
+  shown = std::move(r->job);     // the session borrows its voxels until the next frame
   serve(shown, r->part, status);
 }
 
