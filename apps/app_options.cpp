@@ -140,7 +140,14 @@ void apply_view_options(const ViewArgs& a, SceneView& v) {
   FrameParams& f = v.frame;
   if (a.width) f.width = *a.width;
   if (a.height) f.height = *a.height;
-  if (a.width || a.height) f.camera.aspect = float(f.width) / float(f.height);
+  if (a.width || a.height) {
+    // As the viewer does for a canvas of another shape: a camera libindex fitted is fitted again.
+    const float aspect = float(f.width) / float(f.height);
+    if (fits_own_camera(v))
+      f.camera = fitted_camera(v, aspect);
+    else
+      f.camera.aspect = aspect;
+  }
   if (a.from) f.camera.from = vec3(*a.from, "from");
   if (a.dir) f.camera.dir = vec3(*a.dir, "dir");
   if (a.up) f.camera.up = vec3(*a.up, "up");

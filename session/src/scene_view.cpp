@@ -27,15 +27,10 @@ SceneView make_scene_view(io::SceneDescription scene) {
     v.frame.settings.region_of_interest =
         io::scene_region_of_interest(scene).value_or(v.frame.settings.region_of_interest);
   }
-  const float aspect = float(v.frame.width) / float(v.frame.height);
-  if (scene.camera) {
+  if (scene.camera)
     v.frame.camera = *scene.camera;
-  } else if (v.volume) {
-    v.frame.camera = default_camera(intersect(v.volume_box, v.frame.settings.region_of_interest).empty()
-                                        ? v.volume_box
-                                        : intersect(v.volume_box, v.frame.settings.region_of_interest),
-                                    aspect);
-  }
+  else if (v.volume)
+    v.frame.camera = fitted_camera(v, float(v.frame.width) / float(v.frame.height));
   // libindex's own view keys (a file session.save wrote) over the scene's settings.
   const io::ViewKeys& k = scene.view;
   RenderSettings& r = v.frame.settings;
@@ -54,6 +49,13 @@ SceneView make_scene_view(io::SceneDescription scene) {
   v.scene = std::move(scene);
   set_scene_placement(v, v.frame);
   return v;
+}
+
+bool fits_own_camera(const SceneView& view) { return !view.scene.camera && !view.volume_box.empty(); }
+
+Camera fitted_camera(const SceneView& view, float aspect) {
+  const Box3f inside = intersect(view.volume_box, view.frame.settings.region_of_interest);
+  return default_camera(inside.empty() ? view.volume_box : inside, aspect);
 }
 
 namespace {

@@ -37,6 +37,7 @@ void ViewState::replace_scene(SceneSpec next, const std::vector<std::string>& wa
 void ViewState::edit_scene(SceneSpec next) {
   const FrameParams client = frame, before = view.frame; // what clients made of it; what the scene said
   const bool had_volume = view.volume != nullptr;
+  const bool client_kept_fit = fits_own_camera(view) && client.camera == home_camera; // nobody moved it
   const int step = time_step;
   const bool was_playing = playing;
   std::map<std::string, RememberedColormap> remembered = remembered_colormaps;
@@ -61,7 +62,12 @@ void ViewState::edit_scene(SceneSpec next) {
   // The camera: the client's where the scene's default stayed (or there was a volume to look at).
   if (had_volume || before.camera == now.camera) frame.camera = client.camera;
   frame.width = client.width, frame.height = client.height;
-  frame.camera.aspect = float(frame.width) / float(frame.height);
+  const float aspect = float(frame.width) / float(frame.height);
+  if (fits_own_camera(view)) {
+    home_camera = fitted_camera(view, aspect); // for the client's canvas, not the scene's
+    if (client_kept_fit) frame.camera = home_camera;
+  }
+  frame.camera.aspect = aspect;
   RenderSettings& r = frame.settings;
   const RenderSettings &was = before.settings, &mine = client.settings;
   const auto keep = [&](auto member) {
@@ -97,6 +103,20 @@ void ViewState::edit_scene(SceneSpec next) {
   }
   const auto [first, last] = time_range();
   if (step >= first && step <= last) time_step = step, playing = was_playing;
+}
+
+Camera ViewState::camera_for(int width, int height) const {
+  const float aspect = float(width) / float(height);
+  if (fits_own_camera(view) && frame.camera == home_camera) return fitted_camera(view, aspect);
+  Camera c = frame.camera;
+  c.aspect = aspect;
+  return c;
+}
+
+void ViewState::resize_canvas(int width, int height) {
+  frame.camera = camera_for(width, height);
+  if (fits_own_camera(view)) home_camera = fitted_camera(view, float(width) / float(height));
+  frame.width = width, frame.height = height;
 }
 
 void ViewState::check_size(int w, int h) const {

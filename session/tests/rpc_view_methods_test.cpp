@@ -102,6 +102,58 @@ TEST_F(ViewMethods, ZoomOrbitAndReset) {
   EXPECT_EQ(state.frame.camera.aspect, 3.0f); // the canvas's shape, not the scene's: no stretched picture
 }
 
+namespace {
+/// Whether every corner of `box` projects inside the picture of the perspective camera `c`.
+bool shows_whole_box(const Camera& c, const Box3f& box) {
+  const CameraFrame f = camera_frame(c);
+  for (int i = 0; i < 8; ++i) {
+    const Vec3f corner{(i & 1) ? box.hi.x : box.lo.x, (i & 2) ? box.hi.y : box.lo.y, (i & 4) ? box.hi.z : box.lo.z};
+    const Vec3f v = corner - c.from;
+    const float depth = dot(v, f.dir);
+    if (!(depth > 0)) return false;
+    const float x = dot(v, f.right) / depth * c.focal, y = dot(v, f.up) / depth * c.focal;
+    if (std::abs(x) > 0.5f * c.aperture || std::abs(y) > 0.5f * c.aperture / c.aspect) return false;
+  }
+  return true;
+}
+} // namespace
+
+// The scene names no camera, so the view fits one to its volume; a client's canvas of another
+// shape (a browser window) gets it fitted again while nobody has moved it, so the whole volume
+// stays in the picture. A camera a client moved keeps its place and aperture (only its aspect).
+TEST_F(ViewMethods, AFittedCameraIsFittedAgainToANewCanvasShape) {
+  SceneSpec no_camera;
+  no_camera.use_default = false;
+  no_camera.layers.push_back(SceneLayer::from_text("#! index_app_project 0\n"
+                                                   "app::scene::root::children = v\n"
+                                                   "app::scene::v::type = sparse_volume\n"
+                                                   "app::scene::v::importer = synthetic\n"
+                                                   "app::scene::v::generator = sphere\n"
+                                                   "app::scene::v::size = 16\n",
+                                                   "no_camera.prj"));
+  state.load_scene(no_camera);
+  ASSERT_FALSE(state.view.scene.camera.has_value());
+  const Box3f box = state.view.volume_box;
+  ASSERT_TRUE(shows_whole_box(state.frame.camera, box));
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 300}, {"height", 100}})), 0);
+  EXPECT_EQ(state.frame.camera.aspect, 3.0f);
+  EXPECT_TRUE(shows_whole_box(state.frame.camera, box)) << "a wide canvas";
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 100}, {"height", 300}})), 0);
+  EXPECT_TRUE(shows_whole_box(state.frame.camera, box)) << "a tall canvas";
+  EXPECT_TRUE(state.frame.camera == state.home_camera);
+  // Moved by a client: it stays where it was put.
+  ASSERT_EQ(code(call(rpc, "camera.zoom", {{"factor", 1.5}})), 0);
+  const Camera moved = state.frame.camera;
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 400}, {"height", 100}})), 0);
+  EXPECT_TRUE(state.frame.camera.from == moved.from);
+  EXPECT_EQ(state.frame.camera.aperture, moved.aperture);
+  EXPECT_EQ(state.frame.camera.aspect, 4.0f);
+  // Reset: the fit for the canvas as it is now.
+  ASSERT_EQ(code(call(rpc, "camera.reset")), 0);
+  EXPECT_EQ(state.frame.camera.aspect, 4.0f);
+  EXPECT_TRUE(shows_whole_box(state.frame.camera, box)) << "reset on a 4:1 canvas";
+}
+
 TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   json r = call(rpc, "colormap.set", {{"preset", "viridis"}, {"domain", {-200, 800}}});
   ASSERT_EQ(code(r), 0) << r;

@@ -66,8 +66,14 @@ Box3f volume_scene_box(const SceneView& view, size_t index);
 /// volume, io::mix_leads): then only those volumes are ordered, each by the hull of its mix's boxes.
 std::vector<size_t> volume_order(const SceneView& view, const Camera& camera, std::span<const size_t> image_of = {});
 
-/// The view of a scene: its first volume, its camera (or a default one framing the volume), the
-/// volume's colormap and rendering properties, the canvas resolution.
+/// The view of a scene: its first volume, its camera (or fitted_camera), the volume's colormap and
+/// rendering properties, the canvas resolution.
 SceneView make_scene_view(io::SceneDescription scene);
+
+/// Whether the view frames its volume itself: its scene names no camera, and there is a volume box.
+bool fits_own_camera(const SceneView& view);
+/// The camera that frames the view's volume box (inside the scene's region of interest, when they
+/// meet) on a canvas of `aspect` (width / height): default_camera's.
+Camera fitted_camera(const SceneView& view, float aspect);
 
 } // namespace libindex

@@ -78,6 +78,14 @@ struct ViewState {
   /// Throws libindex::Error when `sampling_distance` is not positive or gives more samples per ray
   /// than the limits allow across the current volume.
   void check_sampling_distance(float sampling_distance) const;
+  /// The current camera for a `width` x `height` canvas. A camera keeps its aperture across, so a
+  /// wider canvas shows less height (IndeX's rule, which a scene's own camera follows); but the
+  /// camera the view fitted to its volume itself (fits_own_camera), while no client has moved it,
+  /// is fitted again, so that the whole volume stays in the picture at any size.
+  Camera camera_for(int width, int height) const;
+  /// Makes the canvas `width` x `height` (checked by the caller), with camera_for's camera; a
+  /// fitted home camera (camera.reset's) is fitted again too.
+  void resize_canvas(int width, int height);
 
   /// Builds `next` (parse, open headers: throws libindex::Error naming the file at fault, with the
   /// state unchanged) and makes it current: its camera, colormap and settings, its first time step.

@@ -43,7 +43,7 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
             FrameParams f = s.frame;
             f.width &= ~1, f.height &= ~1; // yuv420p video has even sides
             if (f.width < 2 || f.height < 2) bad("the canvas is too small for a movie");
-            f.camera.aspect = float(f.width) / float(f.height);
+            f.camera = s.camera_for(f.width, f.height);
             const Vec3f centre = view_centre(s.view.volume_box, f.settings);
             const Camera start = f.camera;
             try {

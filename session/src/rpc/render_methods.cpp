@@ -103,8 +103,7 @@ void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             }
             s.backend = backend;
             s.frame.settings = r;
-            s.frame.width = w, s.frame.height = h;
-            s.frame.camera.aspect = float(w) / float(h);
+            s.resize_canvas(w, h);
             s.dirty = true;
             return render_json(s);
           });

@@ -223,7 +223,7 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
             } catch (const Error& e) {
               bad(e.what());
             }
-            f.camera.aspect = float(f.width) / float(f.height);
+            f.camera = s.camera_for(f.width, f.height);
             const std::string path = snapshot_path_param(s, q);
             std::optional<Vec4f> background;
             if (q.contains("background")) {
