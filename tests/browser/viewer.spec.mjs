@@ -1062,6 +1062,10 @@ async function main() {
 
     await check('the Simulation panel stays hidden on the viewer', async () => {
       assert(await page.evaluate(() => document.querySelector('#insitu').hidden), '#insitu is shown');
+      assert(await page.evaluate(() => !document.querySelector('#data').hidden), 'the viewer hides its Data panel');
+      // hidden hides also what a class lays out (.row is a grid): the panel's own hidden section.
+      const display = await page.evaluate(() => getComputedStyle(document.querySelector('#insitu')).display);
+      assert(display === 'none', `#insitu is hidden but displayed as ${display}`);
     });
 
     await check('an in-situ simulation: its panel lists the field and steers a parameter', async () => {
@@ -1069,6 +1073,8 @@ async function main() {
       const url = await startInsitu();
       const sim = await context.newPage();
       sim.on('pageerror', (e) => pageErrors.push(String(e)));
+      const refused = []; // calls of methods the simulation's server does not have
+      sim.on('console', (m) => { if (/Method not found/.test(m.text())) refused.push(m.text()); });
       await sim.goto(url);
       await waitFor(() => sim.evaluate(() => window.libindexViewer && window.libindexViewer.framesReceived > 0),
         'a frame from the simulation');
@@ -1078,6 +1084,13 @@ async function main() {
       assert(JSON.stringify(fields) === '["u"]', `fields ${JSON.stringify(fields)}`);
       const step = await sim.textContent('[data-insitu="step"]');
       assert(/^step \d+, t = /.test(step), `step line '${step}'`);
+      // What a simulation does not offer (files, a time series, sample programs, movies) is not shown.
+      for (const sel of ['#data', '#program', '[data-testid="record"]', '#time']) {
+        const shown = await sim.evaluate((s) => getComputedStyle(document.querySelector(s)).display !== 'none', sel);
+        assert(!shown, `the simulation's page shows ${sel}`);
+      }
+      await waitFor(() => sim.evaluate(() => /ranks 2 · (cpu|cuda)/.test(document.querySelector('#stats').textContent)),
+        'the stats line with the simulation\'s 2 ranks and backend (session.stats)');
       await waitFor(() => sim.$('input[data-param="speed"]'), 'the speed slider');
       await sim.evaluate(() => {
         const input = document.querySelector('input[data-param="speed"]');
@@ -1092,6 +1105,7 @@ async function main() {
         return input && input.value;
       }), 'the slider after a reload');
       assert(Number(value) === 0.75, `speed after a reload: ${value}, expected 0.75`);
+      assert(refused.length === 0, `the page called methods the server lacks: ${refused.join('; ')}`);
       await sim.close();
       stopInsitu();
     });

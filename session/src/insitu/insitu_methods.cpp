@@ -11,16 +11,38 @@ namespace libindex::insitu {
 using nlohmann::json;
 using streaming::param;
 
-void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::function<nlohmann::json()> serving) {
+void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::function<ServingCounts()> serving) {
   rpc.add({"insitu.status",
            "The simulation's step and time, its fields (the shown one first) and the frames served.",
            json::object(),
            {{"type", "object"}, {"description", "{step, time, fields: [names], shown, frame, clients}"}},
            {}},
           [&st, serving](const json&) {
-            json j{{"step", st.step}, {"time", st.time}, {"fields", st.field_names}, {"shown", st.shown}};
-            if (serving) j.update(serving());
-            return j;
+            const ServingCounts c = serving();
+            return json{{"step", st.step},   {"time", st.time},   {"fields", st.field_names},
+                        {"shown", st.shown}, {"frame", c.frames}, {"clients", c.command_clients}};
+          });
+  rpc.add({"session.stats",
+           "Frame statistics, as the viewer's: fps (frames served a second, over the last ten), the last frame's "
+           "render/composite ms and samples, ranks, backend, clients, frames served.",
+           json::object(),
+           {{"type", "object"}},
+           {}},
+          [&st, serving](const json&) {
+            double fps = 0;
+            if (st.served.size() >= 2) {
+              const double seconds = std::chrono::duration<double>(st.served.back() - st.served.front()).count();
+              if (seconds > 0) fps = double(st.served.size() - 1) / seconds;
+            }
+            const ServingCounts c = serving();
+            return json{{"fps", fps},
+                        {"render_ms", st.last_stats.render_ms},
+                        {"composite_ms", st.last_stats.composite_ms},
+                        {"samples", st.last_stats.samples},
+                        {"ranks", st.ranks},
+                        {"backend", st.backend},
+                        {"frame", c.frames},
+                        {"clients", {{"command", c.command_clients}, {"video", c.video_clients}}}};
           });
   rpc.add({"insitu.show",
            "Shows another published field from the next update on.",

@@ -3,6 +3,8 @@
 /// \file What the head of an in-situ run shares with its clients, and the JSON-RPC methods that
 /// read and change it: the fields (which one is shown) and the steering parameters.
 
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libindex/image.h"
+#include "libindex/session.h"
 #include "libindex/streaming/rpc_dispatcher.h"
 #include "libindex/view_state.h"
 
@@ -33,11 +36,21 @@ struct InsituState {
   std::vector<Parameter> parameters;    ///< values requested by clients, applied at the next update
   long long step = 0;
   double time = 0;
+  int ranks = 1;                                            ///< the simulation's communicator's
+  std::string backend;                                      ///< the last frame's (Session::backend_name)
+  std::deque<std::chrono::steady_clock::time_point> served; ///< when the last frames were served (fps)
+  FrameStats last_stats;                                    ///< the last frame's timings
 };
 
-/// insitu.status, insitu.show, insitu.parameters, insitu.set_parameter; `serving` adds the server's
-/// counters to insitu.status.
-void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& state, std::function<nlohmann::json()> serving);
+/// The server's counters, for insitu.status and session.stats.
+struct ServingCounts {
+  long long frames = 0; ///< published
+  long long command_clients = 0, video_clients = 0;
+};
+
+/// insitu.status, insitu.show, insitu.parameters, insitu.set_parameter, and session.stats (the
+/// viewer's method: fps, timings, ranks, backend, clients).
+void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& state, std::function<ServingCounts()> serving);
 
 /// snapshot: the last frame served, as PNG (base64, or a new file under the view's output_root). The
 /// ranks render only inside update(), so a snapshot is the frame as shown, at the canvas's size.

@@ -20,6 +20,7 @@
 #include "insitu_methods.h"
 #include "libindex/decomposition.h"
 #include "libindex/default_view.h"
+#include "libindex/scene_view.h"
 #include "libindex/error.h"
 #include "libindex/frame_op.h"
 #include "libindex/kernels/device_memory.h"
@@ -135,7 +136,8 @@ struct HeadSide {
     rpc::add_colormap_methods(rpc, s);
     rpc::add_render_methods(rpc, s);
     add_insitu_methods(rpc, shared, [this] {
-      return nlohmann::json{{"frame", publisher.frames()}, {"clients", server.stats().command_clients}};
+      const auto clients = server.stats();
+      return ServingCounts{publisher.frames(), clients.command_clients, clients.video_clients};
     });
     s.output_root = options.serve.output_root;
     add_snapshot_method(rpc, s, [this] { return last_frame; });
@@ -243,6 +245,7 @@ Publisher::Publisher(MPI_Comm comm, PublisherOptions options) : impl_(std::make_
   std::string error;
   if (p.rank == 0) {
     try {
+      p.shared.ranks = p.ranks, p.shared.backend = p.session.backend_name(); // before any client asks
       p.head = std::make_unique<HeadSide>(p.options, p.shared);
       p.head->server.start();
       if (p.options.serve.on_ready)
@@ -346,7 +349,7 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
     const Box3f& was = s.view.volume_box;
     if (!(box.lo == was.lo && box.hi == was.hi)) {
       s.view.volume_box = box;
-      s.frame.camera = default_camera(box, float(s.frame.width) / float(s.frame.height));
+      s.frame.camera = fitted_camera(s.view, float(s.frame.width) / float(s.frame.height));
       s.home_camera = s.frame.camera;
     }
   }
@@ -612,8 +615,11 @@ void Publisher::Impl::serve(const Job& job, const Session::LocalFrame& part, Sta
   if (head) {
     const FrameStats& st = session.last_stats();
     head->publisher.publish(*image, {st.render_ms, st.composite_ms}, false);
-    std::lock_guard lock(shared.mutex); // the responder's snapshot reads it
+    std::lock_guard lock(shared.mutex); // the responder's snapshot and session.stats read them
     head->last_frame = image;
+    shared.last_stats = st, shared.backend = session.backend_name();
+    shared.served.push_back(Clock::now());
+    if (shared.served.size() > 10) shared.served.pop_front();
   }
 }
 

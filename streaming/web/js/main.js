@@ -48,12 +48,31 @@ function updateConnection() {
   el.classList.toggle('ok', hook.connected);
 }
 
+// What the server offers (rpc.discover's method names): an in-situ publisher, for one, loads no
+// files, has no time series and no scene graph. Elements with data-needs="METHOD" show only where
+// the server has METHOD, and the page asks for nothing else. null: not known (yet), so everything.
+let offered = null;
+const offers = (method) => offered === null || offered.has(method);
+async function discover() {
+  try {
+    offered = new Set((await rpc.call('rpc.discover')).methods.map((m) => m.name));
+  } catch (e) {
+    offered = null; // a server without rpc.discover: try everything, as before it existed
+  }
+  hook.offered = offered && [...offered];
+  for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !offers(el.dataset.needs);
+}
+
 // notify=1: the server's notifications (session.changed, frame.progress) come only when asked for.
 const rpc = new RpcClient(socketUrl('/index_command_client', { notify: '1' }), {
-  onState: (up) => {
+  onState: async (up) => {
     state.rpc = up;
     updateConnection();
-    if (up) { renderSize.send(); refreshAll(); picker.refresh(); }
+    if (!up) return;
+    renderSize.send();
+    await discover();
+    refreshAll();
+    if (offers('data.list')) picker.refresh();
   },
 });
 const renderSize = new RenderSize(rpc);
@@ -126,7 +145,7 @@ async function refreshSceneInfo() {
 // again after each frame until they come, one request at a time.
 let statisticsAsked = false;
 function refreshStatistics() {
-  if (statisticsAsked || !rpc.connected) return;
+  if (statisticsAsked || !rpc.connected || !offers('volume.info')) return;
   statisticsAsked = true;
   rpc.call('volume.info', colormap.withVolume({}))
     .then((v) => { if (v.statistics) colormap.showStatistics(v.statistics); })
@@ -140,11 +159,11 @@ async function refreshAll() {
     presetsLoaded ? colormap.refresh() : colormap.load().then(() => { presetsLoaded = true; }),
     roi.refresh(),
     slices.refresh(),
-    program.refresh(),
+    offers('program.get') && program.refresh(),
     render.refresh(),
-    time.refresh(),
-    insitu.refresh(),
-    refreshSceneInfo(),
+    offers('time.get') && time.refresh(),
+    offers('insitu.status') && insitu.refresh(),
+    offers('scene.info') && refreshSceneInfo(),
     geometry.refreshCamera(),
   ];
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') console.warn(r.reason);
