@@ -60,12 +60,13 @@ void ViewState::edit_scene(SceneSpec next) {
   remembered_colormaps = std::move(remembered);
   const FrameParams& now = view.frame;
   // The camera: the client's where the scene's default stayed (or there was a volume to look at).
-  if (had_volume || before.camera == now.camera) frame.camera = client.camera;
+  const bool clients_camera = had_volume || before.camera == now.camera;
+  if (clients_camera) frame.camera = client.camera;
   frame.width = client.width, frame.height = client.height;
   const float aspect = float(frame.width) / float(frame.height);
   if (fits_own_camera(view)) {
     home_camera = fitted_camera(view, aspect); // for the client's canvas, not the scene's
-    if (client_kept_fit) frame.camera = home_camera;
+    if (!clients_camera || client_kept_fit) frame.camera = home_camera;
   }
   frame.camera.aspect = aspect;
   RenderSettings& r = frame.settings;

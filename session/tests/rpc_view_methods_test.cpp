@@ -154,6 +154,22 @@ TEST_F(ViewMethods, AFittedCameraIsFittedAgainToANewCanvasShape) {
   EXPECT_TRUE(shows_whole_box(state.frame.camera, box)) << "reset on a 4:1 canvas";
 }
 
+// IndeX's notebooks start from an empty scene and add a volume: it is framed for the canvas the
+// client has (a 3:1 browser window), not for the scene's.
+TEST_F(ViewMethods, AVolumeAddedToAnEmptySceneIsFramedForTheClientsCanvas) {
+  SceneSpec empty;
+  empty.use_default = false;
+  empty.layers.push_back(SceneLayer::from_text("#! index_app_project 0\napp::scene::root::children =\n", "empty.prj"));
+  state.load_scene(empty);
+  ASSERT_EQ(code(call(rpc, "render.set", {{"width", 300}, {"height", 100}})), 0);
+  ASSERT_EQ(code(create_element("scene_root", "v", "ISparse_volume_scene_element",
+                                {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "16"}})),
+            0);
+  ASSERT_FALSE(state.view.volume_box.empty());
+  EXPECT_EQ(state.frame.camera.aspect, 3.0f);
+  EXPECT_TRUE(shows_whole_box(state.frame.camera, state.view.volume_box));
+}
+
 TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   json r = call(rpc, "colormap.set", {{"preset", "viridis"}, {"domain", {-200, 800}}});
   ASSERT_EQ(code(r), 0) << r;
