@@ -37,7 +37,7 @@ void ViewState::replace_scene(SceneSpec next, const std::vector<std::string>& wa
 void ViewState::edit_scene(SceneSpec next) {
   const FrameParams client = frame, before = view.frame; // what clients made of it; what the scene said
   const bool had_volume = view.volume != nullptr;
-  const bool client_kept_fit = fits_own_camera(view) && client.camera == home_camera; // nobody moved it
+  const bool client_kept_fit = shows_own_fit();
   const int step = time_step;
   const bool was_playing = playing;
   std::map<std::string, RememberedColormap> remembered = remembered_colormaps;
@@ -106,9 +106,11 @@ void ViewState::edit_scene(SceneSpec next) {
   if (step >= first && step <= last) time_step = step, playing = was_playing;
 }
 
+bool ViewState::shows_own_fit() const { return fits_own_camera(view) && frame.camera == home_camera; }
+
 Camera ViewState::camera_for(int width, int height) const {
   const float aspect = float(width) / float(height);
-  if (fits_own_camera(view) && frame.camera == home_camera) return fitted_camera(view, aspect);
+  if (shows_own_fit()) return fitted_camera(view, aspect);
   Camera c = frame.camera;
   c.aspect = aspect;
   return c;

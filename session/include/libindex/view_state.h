@@ -83,6 +83,9 @@ struct ViewState {
   /// camera the view fitted to its volume itself (fits_own_camera), while no client has moved it,
   /// is fitted again, so that the whole volume stays in the picture at any size.
   Camera camera_for(int width, int height) const;
+  /// Whether the current camera is the one the view fitted itself (fits_own_camera) and no client
+  /// has moved it: camera_for and a scene edit fit it again.
+  bool shows_own_fit() const;
   /// Makes the canvas `width` x `height` (checked by the caller), with camera_for's camera; a
   /// fitted home camera (camera.reset's) is fitted again too.
   void resize_canvas(int width, int height);
