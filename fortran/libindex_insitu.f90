@@ -44,6 +44,7 @@ module libindex_insitu
     integer(c_int) :: render_threads
     type(c_ptr) :: backend
     real(c_double) :: render_share
+    real(c_double) :: copy_refresh_share
   end type
 
   !> A publisher; null until libindex_insitu_create succeeds.
@@ -157,13 +158,14 @@ contains
   !> defaults (port 8080, bind "127.0.0.1", 512 x 512, a frame every step, backend "auto"). Returns 0, or nonzero on
   !> every rank with libindex_insitu_last_error() saying why.
   function libindex_insitu_create(viz, comm, port, bind, width, height, every_steps, every_seconds, quiet, &
-                                  max_frame_seconds, asynchronous, render_threads, backend, render_share) &
+                                  max_frame_seconds, asynchronous, render_threads, backend, render_share, &
+                                  copy_refresh_share) &
                                   result(code)
     type(libindex_insitu_publisher), intent(out) :: viz
     integer, intent(in) :: comm
     integer, intent(in), optional :: port, width, height, every_steps, render_threads
     character(len=*), intent(in), optional :: bind, backend
-    real(c_double), intent(in), optional :: every_seconds, max_frame_seconds, render_share
+    real(c_double), intent(in), optional :: every_seconds, max_frame_seconds, render_share, copy_refresh_share
     logical, intent(in), optional :: quiet, asynchronous
     integer(c_int) :: code
     type(libindex_insitu_options) :: o
@@ -177,6 +179,7 @@ contains
     if (present(max_frame_seconds)) o%max_frame_seconds = max_frame_seconds
     if (present(render_threads)) o%render_threads = render_threads
     if (present(render_share)) o%render_share = render_share
+    if (present(copy_refresh_share)) o%copy_refresh_share = copy_refresh_share
     if (present(quiet)) then
       if (quiet) o%quiet = 1
     end if

@@ -76,6 +76,7 @@ TEST(InSituC, OptionsDefaults) {
   EXPECT_EQ(o.asynchronous, 0);
   EXPECT_EQ(o.backend, nullptr);
   EXPECT_EQ(o.render_share, 1.0);
+  EXPECT_EQ(o.copy_refresh_share, 0.0);
 }
 
 TEST(InSituC, SlabsOfAKnownFieldRender) {
@@ -209,6 +210,11 @@ TEST(InSituC, AServerThatCannotListenFailsOnEveryRank) {
     EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT) << share;
     EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("render_share"), std::string::npos);
   }
+  libindex_insitu_options_init(&o);
+  o.copy_refresh_share = -0.5;
+  EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("copy_refresh_share -0.5"), std::string::npos)
+      << libindex_insitu_last_error(nullptr);
   libindex_insitu_options_init(&o);
   o.backend = "gpu";
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);

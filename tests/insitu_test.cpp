@@ -379,6 +379,61 @@ TEST(InSitu, AsynchronousTheNewestCopyWins) {
   }
 }
 
+// copy_refresh_share: while a frame renders, a waiting copy younger than that share of a frame's
+// time stands for the frames that fall due, seen with the newest view. The render threads work a
+// billionth of the time (render_share), so the first frame cannot finish during the six quick
+// updates: it rests for at least a thousand times its first tile's work. flush() then lets it run at
+// full speed (the rest is cut short), and the copy of step 1, made while the first rendered, is the
+// last frame; with 0, as by default, it is step 5's, the newest.
+TEST(InSitu, ARecentWaitingCopyStandsForTheFramesDueWhileOneRenders) {
+  for (const double refresh : {1e6, 0.0}) {
+    insitu::PublisherOptions options = quiet_options();
+    options.mode = insitu::Mode::asynchronous;
+    options.render_share = 1e-9;
+    options.copy_refresh_share = refresh;
+    insitu::Publisher viz(MPI_COMM_WORLD, options);
+    viz.command(R"({"jsonrpc":"2.0","id":1,"method":"render.set","params":{"width":96,"height":80}})");
+    const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+    json turned; // the camera after a client turned the view while the copy waited (rank 0)
+    for (int step = 0; step < 6; ++step) {
+      if (step == 4) {
+        const auto reply = viz.command(R"({"jsonrpc":"2.0","id":2,"method":"camera.orbit","params":{"azimuth":50}})");
+        if (reply) turned = json::parse(*reply)["result"];
+      }
+      SimArray u(mine, 0, 1, 0.4f * float(step)); // a new state each step, the old array gone
+      viz.publish("u", u.values.data(), mine, kGlobal, 0);
+      const insitu::Status st = viz.update(step, 0.1 * step);
+      ASSERT_TRUE(st) << st.message;
+      EXPECT_FALSE(st.rendered) << "step " << step << ": the first frame finished while resting";
+    }
+    const insitu::Status last = viz.flush();
+    ASSERT_TRUE(last) << last.message;
+    ASSERT_TRUE(last.rendered);
+    EXPECT_EQ(last.frame_step, refresh > 0 ? 1 : 5) << "copy_refresh_share " << refresh;
+    EXPECT_EQ(viz.frames_served(), 2);
+    if (world_rank() == 0) { // the frame shows the view as the client left it, not as it was at the copy
+      const Vec3f from = viz.frame().camera.from;
+      EXPECT_NEAR(from.x, turned["from"][0].get<double>(), 1e-5);
+      EXPECT_NEAR(from.z, turned["from"][2].get<double>(), 1e-5);
+    }
+    const Image shows = reference_render(viz.frame(), 0.4f * float(last.frame_step));
+    if (world_rank() == 0) {
+      EXPECT_LE(max_difference(viz.last_image(), shows), 1.0 / 255.0) << "the frame of step " << last.frame_step;
+    }
+  }
+}
+
+TEST(InSitu, ACopyRefreshShareBelowZeroIsRefused) {
+  insitu::PublisherOptions options = quiet_options();
+  options.copy_refresh_share = -0.1;
+  try {
+    insitu::Publisher viz(MPI_COMM_WORLD, options);
+    ADD_FAILURE() << "copy_refresh_share -0.1 was accepted";
+  } catch (const libindex::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("copy_refresh_share must be 0 or more"), std::string::npos) << e.what();
+  }
+}
+
 TEST(InSitu, ARenderShareOutsideZeroToOneIsRefusedOnEveryRank) {
   for (const double share : {0.0, -0.5, 2.0}) {
     insitu::PublisherOptions options = quiet_options();

@@ -53,6 +53,14 @@ struct PublisherOptions {
   /// the frame's threads share the simulation's cores, memory or caches) and takes 1 / share as
   /// long. 1: render as fast as possible. A max_frame_seconds budget counts the rests too.
   double render_share = 1;
+  /// Asynchronous, while a frame renders: a frame that falls due copies the field again only when
+  /// the copy waiting for the renderer is older than this share of the last frame's time (its view,
+  /// the camera and colormap, is the newest either way). 0: every frame that falls due copies, so
+  /// the newest copy wins exactly and flush() serves the data of the last update. 0.1: a frame
+  /// rendering for a second lets at most about ten copies be made meanwhile instead of one per due
+  /// update, and each frame shows data at most a tenth of a frame's time older than the newest;
+  /// the copies are most of what watching costs a simulation whose frames fall due often.
+  double copy_refresh_share = 0;
   /// A frame every `every_steps` updates (0: never for that reason), or once `every_seconds` passed
   /// since the last one (0: never for that reason); a client's change renders at the next update.
   int every_steps = 1;
@@ -119,7 +127,8 @@ class Publisher {
   Status update(long long step, double time);
 
   /// Collective. Asynchronous mode: waits for the frame rendering in the background and for a copy
-  /// waiting its turn, and serves them (e.g. after the last step). Synchronous: returns ok at once.
+  /// waiting its turn, and serves them (e.g. after the last step); they render at full speed, not
+  /// at render_share, since the simulation waits for them. Synchronous: returns ok at once.
   Status flush();
 
   /// A steering value: `initial` until a client sets another (in [min, max]) through the parameters

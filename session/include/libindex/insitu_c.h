@@ -42,21 +42,25 @@ enum {
 typedef struct libindex_insitu_publisher libindex_insitu_publisher; /**< opaque */
 
 typedef struct libindex_insitu_options {
-  int port;                 /**< 8080; 0: any free port */
-  const char* bind;         /**< "127.0.0.1"; copied by create. NULL: the default */
-  int width, height;        /**< the canvas: 512 x 512 */
-  int every_steps;          /**< a frame every N updates (1; 0: never for that reason) */
-  double every_seconds;     /**< or once this many seconds passed since the last frame (0: never) */
-  int quiet;                /**< nonzero: do not print the URL, no session log (0) */
-  double max_frame_seconds; /**< cancel a frame that takes longer; update() then fails (0: no limit) */
-  int asynchronous;         /**< nonzero: update() copies the field and a thread renders it while the
-                                 simulation goes on; a later update (or flush) serves it (0) */
-  int render_threads;       /**< threads each rank renders with on the CPU (0: all the cores) */
-  const char* backend;      /**< "auto", "cpu" or "cuda"; NULL: "auto" (CUDA when every rank has a
-                                 device). A field in GPU memory needs CUDA. Copied by create */
-  double render_share;      /**< asynchronous: the share of the time render threads may work, in (0, 1]
-                                 (1); below 1 they rest between tiles, so a frame costs the run about
-                                 that share of a core and takes 1 / share as long */
+  int port;                  /**< 8080; 0: any free port */
+  const char* bind;          /**< "127.0.0.1"; copied by create. NULL: the default */
+  int width, height;         /**< the canvas: 512 x 512 */
+  int every_steps;           /**< a frame every N updates (1; 0: never for that reason) */
+  double every_seconds;      /**< or once this many seconds passed since the last frame (0: never) */
+  int quiet;                 /**< nonzero: do not print the URL, no session log (0) */
+  double max_frame_seconds;  /**< cancel a frame that takes longer; update() then fails (0: no limit) */
+  int asynchronous;          /**< nonzero: update() copies the field and a thread renders it while the
+                                  simulation goes on; a later update (or flush) serves it (0) */
+  int render_threads;        /**< threads each rank renders with on the CPU (0: all the cores) */
+  const char* backend;       /**< "auto", "cpu" or "cuda"; NULL: "auto" (CUDA when every rank has a
+                                  device). A field in GPU memory needs CUDA. Copied by create */
+  double render_share;       /**< asynchronous: the share of the time render threads may work, in (0, 1]
+                                  (1); below 1 they rest between tiles, so a frame costs the run about
+                                  that share of a core and takes 1 / share as long */
+  double copy_refresh_share; /**< asynchronous, while a frame renders: a due frame copies the field again
+                                 only when the waiting copy is older than this share of the last frame's
+                                 time (0: every due frame copies, and flush serves the last update's data;
+                                 0.1: about ten copies a frame at most) */
 } libindex_insitu_options;
 
 /** Sets the defaults above. */
@@ -93,7 +97,8 @@ int libindex_insitu_publish_float(libindex_insitu_publisher* p, const char* name
  * code (0: ok; the message of a failure is in libindex_insitu_last_error(p)). */
 int libindex_insitu_update(libindex_insitu_publisher* p, long long step, double time);
 /** Collective. Asynchronous: waits for the frame rendering in the background (and a copy waiting for its
- * turn) and serves it, e.g. after the last step. Synchronous: returns 0 at once. Returns the status code. */
+ * turn) and serves it, e.g. after the last step; they render at full speed, not at render_share.
+ * Synchronous: returns 0 at once. Returns the status code. */
 int libindex_insitu_flush(libindex_insitu_publisher* p);
 /** Whether the last update (or flush) served a frame (1) or not (0). */
 int libindex_insitu_rendered(const libindex_insitu_publisher* p);

@@ -103,6 +103,7 @@ void libindex_insitu_options_init(libindex_insitu_options* o) {
   o->render_threads = d.render_threads;
   o->backend = nullptr; // auto
   o->render_share = d.render_share;
+  o->copy_refresh_share = d.copy_refresh_share;
 }
 
 int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options, libindex_insitu_publisher** out) {
@@ -117,13 +118,15 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     libindex_insitu_options_init(&o);
     if (options) o = *options;
     if (o.port < 0 || o.port > 65535 || o.width <= 0 || o.height <= 0 || o.every_steps < 0 || !(o.every_seconds >= 0) ||
-        !(o.max_frame_seconds >= 0) || o.render_threads < 0 || !(o.render_share > 0 && o.render_share <= 1))
+        !(o.max_frame_seconds >= 0) || o.render_threads < 0 || !(o.render_share > 0 && o.render_share <= 1) ||
+        !(o.copy_refresh_share >= 0 && o.copy_refresh_share < 1e9))
       return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT,
                   "libindex_insitu_create: invalid options (port " + std::to_string(o.port) + ", " +
                       std::to_string(o.width) + "x" + std::to_string(o.height) + ", every_steps " +
                       std::to_string(o.every_steps) + ", every_seconds " + std::to_string(o.every_seconds) +
                       ", max_frame_seconds " + std::to_string(o.max_frame_seconds) + ", render_threads " +
-                      std::to_string(o.render_threads) + ", render_share " + std::to_string(o.render_share) + ")");
+                      std::to_string(o.render_threads) + ", render_share " + std::to_string(o.render_share) +
+                      ", copy_refresh_share " + std::to_string(o.copy_refresh_share) + ")");
     insitu::PublisherOptions po;
     try {
       if (o.backend) po.serve.session.backend = libindex::kernels::parse_backend_kind(o.backend);
@@ -138,6 +141,7 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     po.max_frame_seconds = o.max_frame_seconds;
     po.render_threads = o.render_threads;
     po.render_share = o.render_share;
+    po.copy_refresh_share = o.copy_refresh_share;
     po.mode = o.asynchronous ? insitu::Mode::asynchronous : insitu::Mode::synchronous;
     if (o.quiet) {
       po.serve.on_ready = [](const std::string&) {};

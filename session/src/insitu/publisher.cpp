@@ -51,6 +51,9 @@ struct UpdateMessage {
   int field = -1;          ///< index into the head's field names
   std::string field_name;
   int ghost = 1; ///< ghost layers the frame needs
+  /// Asynchronous, a frame rendering: the copy waiting for it is recent enough (copy_refresh_share)
+  /// to stand for this update's due frame, with this update's view.
+  bool keep_waiting = false;
   std::vector<double> parameters;
   Op view; ///< frame, background and backend (kind frame, no scene)
 };
@@ -58,7 +61,7 @@ struct UpdateMessage {
 std::string encode(const UpdateMessage& m) {
   wire::Writer w;
   w.put(uint8_t(m.render)), w.put(uint8_t(m.fit_domain)), w.put(int32_t(m.field)), w.put(m.field_name);
-  w.put(int32_t(m.ghost)), w.put_vector(m.parameters);
+  w.put(int32_t(m.ghost)), w.put(uint8_t(m.keep_waiting)), w.put_vector(m.parameters);
   const std::vector<uint8_t> op = libindex::encode(m.view);
   w.put_vector(op);
   const std::vector<uint8_t> bytes = w.take();
@@ -70,6 +73,7 @@ UpdateMessage decode(const std::string& text) {
   UpdateMessage m;
   m.render = r.get<uint8_t>() != 0, m.fit_domain = r.get<uint8_t>() != 0;
   m.field = r.get<int32_t>(), m.field_name = r.get_string(), m.ghost = r.get<int32_t>();
+  m.keep_waiting = r.get<uint8_t>() != 0;
   m.parameters.resize(r.get_count(sizeof(double)));
   for (double& p : m.parameters) p = r.get<double>();
   std::vector<uint8_t> op(r.get_count(1));
@@ -137,7 +141,7 @@ struct HeadSide {
     rpc::add_render_methods(rpc, s);
     add_insitu_methods(rpc, shared, [this] {
       const auto clients = server.stats();
-      return ServingCounts{publisher.frames(), clients.command_clients, clients.video_clients};
+      return ServingCounts{(long long)publisher.frames(), clients.command_clients, clients.video_clients};
     });
     s.output_root = options.serve.output_root;
     add_snapshot_method(rpc, s, [this] { return last_frame; });
@@ -171,6 +175,8 @@ struct HeadSide {
 struct Job {
   std::string field;
   long long step = 0;
+  int ghost = 0;            ///< the ghost layers its voxels have (at least what the frame needed)
+  Clock::time_point made{}; ///< when update() prepared it
   Box3i global, leaf;
   std::vector<Box3i> leaves;
   Brick copy;                       ///< the voxels when they could not be borrowed (always, asynchronous)
@@ -188,6 +194,7 @@ struct Job {
 /// A job rendering on a thread of its own (asynchronous mode); the session is its until done.
 struct Rendering {
   Job job;
+  Clock::time_point started = Clock::now();
   Session::LocalFrame part;
   std::atomic<bool> done{false};
   std::thread thread; ///< last: starts once the members above exist
@@ -198,12 +205,16 @@ struct Publisher::Impl {
     // The same options on every rank: every rank refuses them alike, and no rank waits for another.
     require(options.render_share > 0 && options.render_share <= 1,
             "in situ: render_share must be in (0, 1], got " + std::to_string(options.render_share));
+    require(options.copy_refresh_share >= 0 && options.copy_refresh_share < 1e9,
+            "in situ: copy_refresh_share must be 0 or more, got " + std::to_string(options.copy_refresh_share));
     if (options.serve.server.web_root.empty()) options.serve.server.web_root = default_web_root();
     LIBINDEX_MPI_CHECK(c, MPI_Comm_dup(c, &comm));
     rank = mpi::comm_rank(comm), ranks = mpi::comm_size(comm);
     backend = options.serve.session.backend;
+    duty.store(float(options.render_share));
   }
   ~Impl() {
+    duty.store(1); // nobody waits for that frame now but the destructor: finish it at full speed
     if (rendering && rendering->thread.joinable()) rendering->thread.join(); // it uses the session
     head.reset(); // stops the responder and the server before the communicator goes
     if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
@@ -212,7 +223,9 @@ struct Publisher::Impl {
   Status update(long long step, double time);
   Status flush();
   UpdateMessage plan(long long step, double time); // head
-  Job prepare(const UpdateMessage& m, long long step, bool copy_always);
+  /// What prepare() does with this rank's voxels once every rank's part is checked.
+  enum class Take { borrow_if_possible, copy, check_only };
+  Job prepare(const UpdateMessage& m, long long step, Take take);
   void render_now(Job job);
   void start_rendering(Job job);
   bool all_done_rendering();
@@ -234,7 +247,11 @@ struct Publisher::Impl {
   std::optional<Job> waiting; ///< asynchronous: the newest copy, waiting for the renderer
   Brick spare; ///< asynchronous: the bytes of a copy no frame needs any more, which the next copy overwrites
   std::unique_ptr<Rendering> rendering; ///< asynchronous: the frame on the render thread
+  /// The share of the time the render thread works (render_share); flush() and the destructor raise
+  /// it to 1, since the simulation then waits for the frame instead of computing beside it.
+  std::atomic<float> duty{1};
   long long updates_since_frame = 0, frames_served = 0;
+  double last_render_seconds = 0;      ///< asynchronous: from the last frame's start until an update found it done
   bool warned_device_exchange = false; ///< said once that a GPU field's ghosts go through host memory
   Clock::time_point last_frame{};
   bool rendered_once = false;
@@ -354,6 +371,15 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
     }
   }
   m.ghost = s.frame.settings.shading.enabled ? 2 : 1;
+  if (rendering && waiting) {
+    // A frame's time: the last one's, or this one's so far if it is longer (or the first).
+    const Clock::time_point now = Clock::now();
+    const double frame_seconds =
+        std::max(last_render_seconds, std::chrono::duration<double>(now - rendering->started).count());
+    m.keep_waiting =
+        m.render && !m.fit_domain && waiting->field == m.field_name && waiting->ghost >= m.ghost &&
+        std::chrono::duration<double>(now - waiting->made).count() < options.copy_refresh_share * frame_seconds;
+  }
   for (Parameter& q : shared.parameters) m.parameters.push_back(q.value);
   m.view.kind = Op::Kind::frame;
   m.view.frame = s.frame;
@@ -392,13 +418,21 @@ Status Publisher::Impl::update(long long step, double time) {
     const bool asynchronous = options.mode == Mode::asynchronous;
     if (rendering && all_done_rendering()) finish_rendering(status);
     if (m.render) {
-      Job job = prepare(m, step, asynchronous);
-      updates_since_frame = 0;
+      const bool keep_waiting = asynchronous && m.keep_waiting && rendering && waiting;
+      // The waiting copy is recent enough (copy_refresh_share): it stands for this frame, seen as the
+      // clients see it now. The fields are checked all the same.
+      Job job = prepare(m, step,
+                        keep_waiting   ? Take::check_only
+                        : asynchronous ? Take::copy
+                                       : Take::borrow_if_possible);
+      updates_since_frame = 0; // once the fields passed: a failed frame is due again at the next update
       last_frame = Clock::now();
       rendered_once = true;
-      if (!asynchronous)
+      if (!asynchronous) {
         render_now(std::move(job)), status.rendered = true, status.frame_step = step;
-      else {
+      } else if (keep_waiting) {
+        waiting->frame = m.view.frame, waiting->background = m.view.background;
+      } else {
         if (waiting) spare = std::move(waiting->copy);
         waiting = std::move(job); // the newest copy wins
       }
@@ -425,6 +459,7 @@ Status Publisher::Impl::update(long long step, double time) {
 
 Status Publisher::Impl::flush() {
   Status status;
+  duty.store(1); // the simulation waits now: the frames may take the whole cores
   try {
     while (rendering) {
       finish_rendering(status); // joins this rank's thread first: no rank waits in a collective
@@ -433,11 +468,12 @@ Status Publisher::Impl::flush() {
   } catch (const std::exception& e) {
     record_failure(status, Status::render_failed, e.what());
   }
+  duty.store(float(options.render_share));
   if (head && !status) std::cerr << "[libindex] in situ: " << status.message << std::endl;
   return status;
 }
 
-Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_always) {
+Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) {
   // Which field, and every rank's part of it: the same checks run on every rank with the same data.
   const std::string what = "field '" + m.field_name + "'";
   if (m.field < 0) throw Failure{Status::bad_field, "no field published (publish() before update())"};
@@ -480,6 +516,8 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
   } catch (const Error& e) {
     throw Failure{Status::bad_decomposition, what + ": " + e.what()};
   }
+  if (take == Take::check_only) return job;
+  job.ghost = m.ghost, job.made = Clock::now();
   const Field& field = *mine;
   job.leaf = job.leaves[size_t(rank)];
   // Borrow when the field is dense and has the ghosts; else copy, and fetch ghosts from neighbours.
@@ -498,7 +536,7 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
       warned_device_exchange = true;
     } else if (exchange) {
       job.copy = dense_copy(field, job.leaf, std::move(spare));
-    } else if (!job.leaf.empty() && (copy_always || !field.dense())) {
+    } else if (!job.leaf.empty() && (take == Take::copy || !field.dense())) {
       if (field.on_device)
         job.device_copy = device_copy_of(field, field.stored()); // device to device: no host copy
       else
@@ -543,11 +581,12 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, bool copy_a
 }
 
 namespace {
-/// This rank's part of `job`, under the frame budget; paced to options.render_share when it renders
-/// in the background.
-Session::LocalFrame render_part(Session& session, const Job& job, const PublisherOptions& options) {
+/// This rank's part of `job`, under the frame budget; paced to `duty` when it renders in the
+/// background (null: at full speed).
+Session::LocalFrame render_part(Session& session, const Job& job, const PublisherOptions& options,
+                                const std::atomic<float>* duty) {
   FrameParams f = job.frame;
-  if (options.mode == Mode::asynchronous) f.host_duty = float(options.render_share);
+  f.host_duty = duty;
   std::atomic<bool> over{false};
   std::optional<FrameDeadline> deadline;
   if (options.max_frame_seconds > 0) {
@@ -564,7 +603,7 @@ void Publisher::Impl::render_now(Job job) {
   shown = std::move(job);
   session.set_distributed_volume(shown.global, shown.leaves, shown.voxels());
   Status status;
-  serve(shown, render_part(session, shown, options), status);
+  serve(shown, render_part(session, shown, options, nullptr), status);
   if (!status) throw Failure{status.code, status.message};
 }
 
@@ -574,7 +613,7 @@ void Publisher::Impl::start_rendering(Job job) {
   session.set_distributed_volume(rendering->job.global, rendering->job.leaves, rendering->job.voxels());
   Rendering& r = *rendering;
   r.thread = std::thread([this, &r] {
-    r.part = render_part(session, r.job, options); // no MPI: the simulation's thread makes those
+    r.part = render_part(session, r.job, options, &duty); // no MPI: the simulation's thread makes those
     r.done.store(true, std::memory_order_release);
   });
 }
@@ -590,6 +629,7 @@ bool Publisher::Impl::all_done_rendering() {
 void Publisher::Impl::finish_rendering(Status& status) {
   std::unique_ptr<Rendering> r = std::move(rendering);
   if (r->thread.joinable()) r->thread.join();
+  last_render_seconds = std::chrono::duration<double>(Clock::now() - r->started).count();
   spare = std::move(shown.copy); // the session renders r->job's voxels since start_rendering
   shown = std::move(r->job);     // the session borrows its voxels until the next frame
   serve(shown, r->part, status);
