@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "block.h"
+#include "compare.h"
 #include "libindex/insitu.h"
 #include "options.h"
 
@@ -121,6 +123,7 @@ int run(const Options& o) {
     options.every_steps = 1; // every update() we make renders a frame
     options.render_threads = o.render_threads;
     options.render_share = o.render_share;
+    options.copy_refresh_share = o.copy_refresh;
     if (o.asynchronous) options.mode = libindex::insitu::Mode::asynchronous;
     viz = std::make_unique<libindex::insitu::Publisher>(block.comm(), options);
   }
@@ -135,6 +138,8 @@ int run(const Options& o) {
   long long steps = 0, updates = 0, frames = 0, failed = 0;
   double compute_s = 0, update_s = 0;
   std::set<std::string> reported;
+  std::optional<BlockComparison> comparison; // --compare: blocks with and without visualization
+  if (o.compare > 0 && viz) comparison.emplace(o.compare);
   block.exchange_halo(f.u.data()); // from here on the ghosts are always current
   block.exchange_halo(f.v.data());
   for (;;) {
@@ -143,15 +148,17 @@ int run(const Options& o) {
     MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, block.comm());
     if (stop) break;
 
+    const long long this_step = steps;
     const double t0 = MPI_Wtime();
     step(block, f, o, feed, kill);
     block.exchange_halo(f.u.data());
     block.exchange_halo(f.v.data());
-    compute_s += MPI_Wtime() - t0;
+    const double t1 = MPI_Wtime();
+    compute_s += t1 - t0;
     ++steps;
 
-    if (viz && steps % o.viz_every == 0) {
-      const double t1 = MPI_Wtime();
+    const bool due = comparison ? comparison->update_after(this_step, o.viz_every) : steps % o.viz_every == 0;
+    if (viz && due) {
       viz->publish("v", f.v.data(), block.local, block.global, 1);
       viz->publish("u", f.u.data(), block.local, block.global, 1);
       const libindex::insitu::Status st = viz->update(steps, double(steps) * o.dt);
@@ -165,6 +172,14 @@ int run(const Options& o) {
                        st.message.c_str());
       }
     }
+    if (comparison) {
+      comparison->add(MPI_Wtime() - t0);
+      if (comparison->ends_block(this_step)) {
+        comparison->end_block();
+        // Untimed: the frames still rendering finish now, so that none renders behind the next block.
+        if (comparison->watching(this_step)) viz->flush();
+      }
+    }
   }
 
   if (viz) { // asynchronous: the frame still rendering shows the last state; serve it
@@ -173,6 +188,7 @@ int run(const Options& o) {
     if (!st && rank == 0) std::fprintf(stderr, "gray_scott: the last frame failed: %s\n", st.message.c_str());
   }
   const double sum_v = sum_interior(block, f.v);
+  if (comparison) comparison->report(block.comm(), rank == 0);
   double times[2] = {compute_s, update_s};
   MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_MAX, block.comm()); // the slowest rank
   viz.reset();

@@ -14,6 +14,8 @@ struct Options {
   bool asynchronous = false; ///< render on a thread while the simulation goes on (copies the fields)
   int render_threads = 0;    ///< threads each rank renders with; 0: all the cores
   double render_share = 1;   ///< --async: the share of the time the render threads may work
+  double copy_refresh = 0;   ///< --async: a waiting copy stands for due frames up to this share of a frame's time
+  long long compare = 0;     ///< >0: alternate blocks of this many steps with and without visualization
   double feed = 0.037;       ///< F: the rate u is fed at
   double kill = 0.06;        ///< k: the rate v is removed at (plus F)
   double Du = 0.2, Dv = 0.1; ///< diffusion rates, voxels^2 per unit time
@@ -34,6 +36,15 @@ inline const char* const kUsage =
     "                 leave the simulation its cores)\n"
     "  --render-share S  with --async: the render threads work at most this share of the time, in\n"
     "                 (0, 1] (default 1); a frame then costs the run about S of a core, and takes 1/S as long\n"
+    "  --copy-refresh S  with --async: while a frame renders, copy the fields for a due frame only when\n"
+    "                 the waiting copy is older than S times the last frame's time (default 0: every due\n"
+    "                 frame copies; 0.1: at most about ten copies a frame, each frame at most a tenth of a\n"
+    "                 frame's time older than the newest data)\n"
+    "  --compare B    measure the cost of watching: alternate blocks of B steps with visualization (an\n"
+    "                 update after a block's first step and every K steps) and without (the frames in\n"
+    "                 flight are finished first, untimed); at the end print what a step costs in each\n"
+    "                 kind of block. Pairs of blocks in one run share the machine's state, which varies\n"
+    "                 more between runs than the cost itself. Needs --steps (at least 4 B) and --viz-every\n"
     "  --F feed       the feed rate F (default 0.037; steerable from the browser as 'feed')\n"
     "  --k kill       the kill rate k (default 0.06; steerable from the browser as 'kill')\n"
     "  --Du D         the diffusion rate of u (default 0.2)\n"
@@ -79,6 +90,10 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
       o.render_threads = int(number);
     else if (arg == "--render-share")
       o.render_share = number;
+    else if (arg == "--copy-refresh")
+      o.copy_refresh = number;
+    else if (arg == "--compare")
+      o.compare = (long long)number;
     else if (arg == "--port")
       o.port = int(number);
     else if (arg == "--F")
@@ -99,6 +114,10 @@ inline Options parse_options(int argc, char** argv, bool print, int& exit_code) 
   if (o.viz_every < 0) return fail("--viz-every must not be negative");
   if (o.render_threads < 0) return fail("--render-threads must not be negative");
   if (!(o.render_share > 0 && o.render_share <= 1)) return fail("--render-share must be in (0, 1]");
+  if (!(o.copy_refresh >= 0 && o.copy_refresh < 1e9)) return fail("--copy-refresh must be 0 or more");
+  if (o.compare < 0) return fail("--compare must not be negative");
+  if (o.compare > 0 && (o.viz_every < 1 || o.steps < 4 * o.compare))
+    return fail("--compare B needs --viz-every K >= 1 and --steps of at least 4 B (two pairs of blocks)");
   if (o.port < 0 || o.port > 65535) return fail("--port must be in [0, 65535]");
   if (!(o.dt > 0) || !(o.Du >= 0) || !(o.Dv >= 0)) return fail("--dt must be positive, --Du and --Dv not negative");
   if (6 * o.dt * (o.Du > o.Dv ? o.Du : o.Dv) > 1) return fail("unstable: 6 * dt * max(Du, Dv) must be at most 1");
