@@ -732,13 +732,19 @@ async function main() {
 
     // ---- overlays, camera values, saved views, the file picker, Save/Load view -----------------
     await check('the colour legend shows the domain\'s numbers and the colormap\'s colours; it can be switched off', async () => {
+      // The domain is in normalized units, as in scene files; the uint8 volume stores 255 times them,
+      // and the legend shows the stored values: 0.125 * 255 = 31.875, 127.5, 223.125.
       await notebook.call('colormap.set', { preset: 'grayscale', domain: [0.125, 0.875] });
       const labels = () => page.evaluate(() => ['min', 'mid', 'max']
         .map((k) => document.querySelector(`[data-testid="legend"] [data-legend="${k}"]`).textContent));
       await waitFor(async () => {
         const t = (await labels()).map(Number);
-        return near(t[0], 0.125) && near(t[1], 0.5) && near(t[2], 0.875);
-      }, 'legend labels 0.125, 0.5, 0.875');
+        return near(t[0], 31.875, 0.06) && near(t[1], 127.5, 0.06) && near(t[2], 223.125, 0.06); // 4 digits
+      }, 'legend labels 31.88, 127.5, 223.1 (stored uint8 values)');
+      // The domain inputs keep the scene file's units and say what they are in stored values.
+      await waitFor(async () => (await page.inputValue('[data-cm="dminv"]')) === '0.125'
+        && (await page.textContent('[data-testid="domain-stored"]')) === 'stored uint8 values 31.88 to 223.1',
+      'the domain 0.125 with "stored uint8 values 31.88 to 223.1" under it');
       assert(await page.isVisible('[data-testid="legend"]'), 'the legend is not visible');
       // grayscale: dark grey at the left end of the bar, light at the right
       const ends = () => page.evaluate(() => {
@@ -943,6 +949,8 @@ async function main() {
       await page.selectOption('[data-testid="colormap-volume"]', 'second');
       // The legend names the volume it shows, with the unit of its values.
       await waitFor(async () => (await legendTitle()) === 'Temperature [K]', 'the legend title "Temperature [K]"');
+      // A float volume's values are its own: no stored-value line under the domain.
+      await waitFor(() => page.$eval('[data-testid="domain-stored"]', (el) => el.hidden), 'the stored-value line to hide');
       // The domain sliders and histogram follow the volume picked: its values, -200..800.
       await waitFor(() => page.evaluate(() => {
         const lo = document.querySelector('[data-cm="dmin"]'), hi = document.querySelector('[data-cm="dmax"]');
@@ -1084,6 +1092,9 @@ async function main() {
       assert(JSON.stringify(fields) === '["u"]', `fields ${JSON.stringify(fields)}`);
       const step = await sim.textContent('[data-insitu="step"]');
       assert(/^step \d+, t = /.test(step), `step line '${step}'`);
+      // The legend names the field shown; a float field's values are its own (no stored-value line).
+      await waitFor(async () => (await sim.textContent('[data-legend="title"]')) === 'u', 'the legend title "u"');
+      assert(await sim.$eval('[data-testid="domain-stored"]', (el) => el.hidden), 'a stored-value line for a float field');
       // What a simulation does not offer (files, a time series, sample programs, movies) is not shown.
       for (const sel of ['#data', '#program', '[data-testid="record"]', '#time']) {
         const shown = await sim.evaluate((s) => getComputedStyle(document.querySelector(s)).display !== 'none', sel);

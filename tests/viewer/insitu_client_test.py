@@ -46,6 +46,7 @@ def main():
             s2 = c.call("insitu.status")
             check(s1["fields"] == ["u"] and s1["shown"] == "u" and s2["step"] > s1["step"],
                   f"insitu.status follows the steps ({s1['step']} -> {s2['step']})")
+            check(s1["shown_dtype"] == "float32", f"insitu.status says the shown field's type ({s1['shown_dtype']})")
             with Client(url) as other:
                 check(c.call("insitu.set_parameter", name="speed", value=0.9) == {"name": "speed", "value": 0.9},
                       "insitu.set_parameter accepted")

@@ -15,12 +15,21 @@ void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::fun
   rpc.add({"insitu.status",
            "The simulation's step and time, its fields (the shown one first) and the frames served.",
            json::object(),
-           {{"type", "object"}, {"description", "{step, time, fields: [names], shown, frame, clients}"}},
+           {{"type", "object"},
+            {"description", "{step, time, fields: [names], shown, shown_dtype (uint8, uint16, sint16 or float32: "
+                            "integer values reach the colormap normalized), frame, clients}"}},
            {}},
           [&st, serving](const json&) {
             const ServingCounts c = serving();
-            return json{{"step", st.step},   {"time", st.time},   {"fields", st.field_names},
-                        {"shown", st.shown}, {"frame", c.frames}, {"clients", c.command_clients}};
+            const auto shown = std::find(st.field_names.begin(), st.field_names.end(), st.shown);
+            const size_t index = size_t(shown - st.field_names.begin());
+            return json{{"step", st.step},
+                        {"time", st.time},
+                        {"fields", st.field_names},
+                        {"shown", st.shown},
+                        {"shown_dtype", index < st.field_types.size() ? json(st.field_types[index]) : json(nullptr)},
+                        {"frame", c.frames},
+                        {"clients", c.command_clients}};
           });
   rpc.add({"session.stats",
            "Frame statistics, as the viewer's: fps (frames served a second, over the last ten), the last frame's "

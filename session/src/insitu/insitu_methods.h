@@ -31,6 +31,7 @@ struct InsituState {
   std::mutex mutex;
   ViewState view;
   std::vector<std::string> field_names; ///< as of the last update
+  std::vector<std::string> field_types; ///< their voxel types (to_string(DType)), in the same order
   std::string shown;                    ///< the field shown (empty: the first published)
   std::string fitted;                   ///< the field the colormap domain was fitted to
   std::vector<Parameter> parameters;    ///< values requested by clients, applied at the next update

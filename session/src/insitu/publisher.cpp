@@ -349,8 +349,8 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
   ViewState& s = shared.view;
   shared.step = step, shared.time = time;
   // The fields the head knows (every rank publishes the same names).
-  shared.field_names.clear();
-  for (const Field& f : fields) shared.field_names.push_back(f.name);
+  shared.field_names.clear(), shared.field_types.clear();
+  for (const Field& f : fields) shared.field_names.push_back(f.name), shared.field_types.push_back(to_string(f.dtype));
   if (shared.shown.empty() && !fields.empty()) shared.shown = fields.front().name;
   const auto it = std::find(shared.field_names.begin(), shared.field_names.end(), shared.shown);
   m.field = it == shared.field_names.end() ? -1 : int(it - shared.field_names.begin());

@@ -8,6 +8,7 @@ import { HistogramView } from './histogram.js';
 import { curveFromTable, editableCurve, visibleRange } from './opacity.js';
 import { parseParaView, paraViewFileName, toParaView } from './paraview_colormap.js';
 import { downloadBlob } from './download.js';
+import { formatValue, storedScale } from './legend.js';
 
 const PAD = 6;       // canvas padding (CSS pixels) so end points stay grabbable
 const HIT = 8;       // pick radius (CSS pixels)
@@ -33,6 +34,7 @@ export class ColormapEditor {
     this.dmax = this.q('dmax');
     this.dminv = this.q('dminv');
     this.dmaxv = this.q('dmaxv');
+    this.stored = this.q('stored');
     this.boundary = this.q('boundary');
     this.histogram = new HistogramView(this.q('histogram'), PAD);
     this.cm = { entries: [], domain: [0, 1], boundary_mode: 'clamp_to_edge' }; // as colormap.get last said
@@ -41,6 +43,7 @@ export class ColormapEditor {
     this.dragIndex = -1;
     // The volume edited: null is the scene's first (the only one of most scenes), else its id.
     this.volumeId = null;
+    this.volumes = []; // as scene.info last listed them
     this.volumeRow = this.q('volume-row');
     this.volumeSelect = this.q('volume');
     this.volumeSelect.addEventListener('change', () => {
@@ -147,7 +150,8 @@ export class ColormapEditor {
    * stays while that volume is in the scene. Returns the index of the volume edited.
    */
   setVolumes(volumes) {
-    const ids = (volumes || []).map((v) => v.id);
+    this.volumes = volumes || [];
+    const ids = this.volumes.map((v) => v.id);
     if (this.volumeId && !ids.includes(this.volumeId)) { // gone with the scene: back to the first
       this.volumeId = null;
       this.stats = null;
@@ -157,6 +161,7 @@ export class ColormapEditor {
     this.volumeSelect.replaceChildren(...(volumes || []).map((v) => new Option(label(v), v.id)));
     this.volumeSelect.value = this.volumeId || ids[0] || '';
     this.volumeRow.hidden = ids.length < 2;
+    this.updateDomainControls();
     return this.volumeId ? ids.indexOf(this.volumeId) : 0;
   }
 
@@ -202,6 +207,13 @@ export class ColormapEditor {
     const short = (v) => String(Number(Number(v).toPrecision(5))); // 0.05, not 0.0500000007
     if (document.activeElement !== this.dminv) this.dminv.value = short(d0);
     if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
+    // The domain is in the scene file's normalized units; for integer voxels, say what it spans in
+    // the values the volume stores (what the legend shows).
+    const volume = this.volumes.find((v) => v.id === this.volumeId) || this.volumes[0];
+    const scale = storedScale(volume && volume.dtype);
+    this.stored.hidden = scale === 1;
+    this.stored.textContent = scale === 1 ? ''
+      : `stored ${volume.dtype} values ${formatValue(d0 * scale)} to ${formatValue(d1 * scale)}`;
   }
 
   setDomain(domain) {

@@ -5,10 +5,14 @@
 import { latestOnly } from './rpc.js';
 
 export class InsituPanel {
-  /** `root` holds data-insitu="step|field|params". */
-  constructor(root, rpc) {
+  /**
+   * `root` holds data-insitu="step|field|params". `onField({ id, name, dtype })` is told the field
+   * shown, as scene.info would list a volume (the legend's title and stored values).
+   */
+  constructor(root, rpc, { onField = () => {} } = {}) {
     this.root = root;
     this.rpc = rpc;
+    this.onField = onField;
     const q = (name) => root.querySelector(`[data-insitu="${name}"]`);
     this.step = q('step');
     this.field = q('field');
@@ -36,6 +40,7 @@ export class InsituPanel {
       this.field.replaceChildren(...names.map((n) => new Option(n, n)));
     }
     if (document.activeElement !== this.field) this.field.value = status.shown;
+    this.onField({ id: status.shown, name: status.shown, dtype: status.shown_dtype });
     this.showParameters(await this.rpc.call('insitu.parameters'));
   }
 

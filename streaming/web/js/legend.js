@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The colour legend (scalar bar) over the frame: the volume's name and the unit of its values, and
-// the colormap's colours with the numbers of its domain's ends and middle, so values can be read
-// off the image. The colours are shown opaque: the
+// the colormap's colours with the numbers of its domain's ends and middle, in the values the volume
+// stores, so values can be read off the image. The colours are shown opaque: the
 // bar says which colour a value gets; the editor's gradient shows the opacity.
 
 import { fitCanvas } from './canvas2d.js';
@@ -14,6 +14,15 @@ export function formatValue(v) {
   return String(Number(v.toPrecision(4)));
 }
 
+/**
+ * What one normalized value is in the numbers a volume stores. Integer voxels reach the colormap
+ * normalized, as in IndeX: uint8 and uint16 to [0, 1], sint16 (int16) to [-1, 1] (the domain a scene file
+ * or colormap.set gives is in those units); float voxels as they are.
+ */
+export function storedScale(dtype) {
+  return { uint8: 255, uint16: 65535, sint16: 32767, int16: 32767 }[dtype] || 1;
+}
+
 export class ColorLegend {
   /** `root` holds a canvas [data-legend="bar"] and spans [data-legend="min|mid|max"]. */
   constructor(root) {
@@ -22,6 +31,7 @@ export class ColorLegend {
     this.labels = ['min', 'mid', 'max'].map((k) => root.querySelector(`[data-legend="${k}"]`));
     this.title = root.querySelector('[data-legend="title"]');
     this.cm = null;
+    this.scale = 1; // storedScale of the volume shown
     this.enabled = true;
     new ResizeObserver(() => this.draw()).observe(this.bar);
   }
@@ -32,10 +42,15 @@ export class ColorLegend {
     if (on) this.draw();
   }
 
-  /** The volume the colours are of, as scene.info lists it: "name [unit]" (no brackets without a unit). */
+  /**
+   * The volume the colours are of, as scene.info lists it: "name [unit]" (no brackets without a
+   * unit). The numbers are its stored values (a CT's Hounsfield units, not their normalized form).
+   */
   showVolume(volume) {
     const name = volume ? volume.name || volume.id || '' : '';
     this.title.textContent = volume && volume.unit ? `${name} [${volume.unit}]` : name;
+    this.scale = storedScale(volume && volume.dtype);
+    this.draw();
   }
 
   /** The colormap as colormap.get gives it (entries, domain). */
@@ -47,7 +62,7 @@ export class ColorLegend {
   draw() {
     if (!this.cm || !this.enabled) return;
     const [d0, d1] = this.cm.domain || [0, 1];
-    [d0, (d0 + d1) / 2, d1].forEach((v, i) => { this.labels[i].textContent = formatValue(v); });
+    [d0, (d0 + d1) / 2, d1].forEach((v, i) => { this.labels[i].textContent = formatValue(v * this.scale); });
     const { ctx, width, height } = fitCanvas(this.bar);
     const entries = this.cm.entries || [], n = entries.length;
     if (n === 0) return;

@@ -123,7 +123,9 @@ const picker = new FilePicker($('#data'), rpc);
 const volumeList = new VolumeList($('#scene-volumes'), rpc);
 const render = new RenderPanel($('#render'), rpc);
 const time = new TimePanel($('#time'), rpc);
-const insitu = new InsituPanel($('#insitu'), rpc);
+const insitu = new InsituPanel($('#insitu'), rpc, {
+  onField: (field) => { legend.showVolume(field); colormap.setVolumes([field]); },
+});
 hook.colormap = colormap;
 hook.pending = pending;
 hook.renderSize = renderSize;
