@@ -3,6 +3,7 @@
 # Installs the build tree into a temporary prefix, builds examples/gray_scott against it with
 # find_package(libindex), runs it on 4 ranks with in-situ frames, and checks its physics against a
 # 1-rank run: the sum of v after 50 steps is wrong if the halo exchange is.
+# --compare (blocks with and without visualization) must leave the physics as without any.
 set -euo pipefail
 build=$1 source=$2
 prefix=$(mktemp -d) work=$(mktemp -d)
@@ -31,4 +32,18 @@ echo "sum(v): 4 ranks $sum4, 4 ranks asynchronous $suma, 1 rank $sum1"
 for sum in "$sum4" "$suma"; do
   awk -v a="$sum" -v b="$sum1" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 1e-9 * b) }'
 done
-echo "3 passed, 0 failed"
+# --compare: blocks with and without visualization alternate; the physics is the run without any.
+outc=$(mpirun -np 1 "$work/gray_scott" --size 24 --steps 80 --compare 20 --viz-every 5 --port 0 --async \
+  --render-share 0.5 --copy-refresh 0.1)
+echo "$outc"
+grep -q "^gray_scott: --compare 20: 1 pairs of blocks (the first left out); a step costs .* ms with visualization" <<<"$outc"
+grep -q "^gray_scott: --compare: overhead by pair: median " <<<"$outc"
+grep -q "(8 updates: publish + update + parameters, asynchronous)" <<<"$outc" # 2 a watched block, 2 blocks
+out0=$(mpirun -np 1 "$work/gray_scott" --size 24 --steps 80 --viz-every 0)
+sumc=$(sed -n 's/^gray_scott: sum(v) = \([^,]*\),.*/\1/p' <<<"$outc")
+sum0=$(sed -n 's/^gray_scott: sum(v) = \([^,]*\),.*/\1/p' <<<"$out0")
+echo "sum(v) at 24^3, 80 steps: with --compare $sumc, without visualization $sum0"
+[[ -n "$sumc" && "$sumc" == "$sum0" ]]
+refused=$("$work/gray_scott" --compare 20 --steps 50 2>&1 || true) # exits 2
+grep -q -- "--compare B needs --viz-every K >= 1 and --steps of at least 4 B" <<<"$refused"
+echo "4 passed, 0 failed"
