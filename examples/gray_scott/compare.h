@@ -27,8 +27,8 @@ class BlockComparison {
   void add(double seconds) { current_ += seconds; }
   void end_block() { blocks_.push_back(current_), current_ = 0; }
 
-  /// Collective over `comm`: the slowest rank's time of each block; rank `print_rank` prints what a
-  /// step costs with and without visualization. The first pair is left out (it starts the server,
+  /// Collective over `comm`: the slowest rank's time of each block; the rank with `print` prints what
+  /// a step costs with and without visualization. The first pair is left out (it starts the server,
   /// builds the first frame's state and warms the caches).
   void report(MPI_Comm comm, bool print) {
     std::vector<double> slowest(blocks_.size());

@@ -123,7 +123,7 @@ struct FrameParams {
   FrameProgress* progress = nullptr;
   /// When set and below 1: each of the host's threads rests after every tile it marches, so that it
   /// renders at most this fraction of the time (a frame in the background of a simulation, at a
-  /// bounded cost to it; the frame takes 1 / duty times as long). Read before every tile, so the
+  /// bounded cost to it; the frame takes 1 / duty times as long). Read after every tile, so the
   /// session may raise it mid-frame (to 1: the rest at full speed). The GPU is not paced. Set by
   /// the session on its own rank, never sent.
   const std::atomic<float>* host_duty = nullptr;
