@@ -147,7 +147,7 @@ export class ColormapEditor {
 
   /**
    * The scene's volumes (scene.info): with more than one, a menu picks the one edited; the choice
-   * stays while that volume is in the scene. Returns the index of the volume edited.
+   * stays while that volume is in the scene (editedVolume() says which it is).
    */
   setVolumes(volumes) {
     this.volumes = volumes || [];
@@ -158,12 +158,14 @@ export class ColormapEditor {
       this.refresh().catch((e) => console.warn(e));
     }
     const label = (v) => (v.name && v.name !== v.id ? `${v.name} (${v.id})` : v.id);
-    this.volumeSelect.replaceChildren(...(volumes || []).map((v) => new Option(label(v), v.id)));
+    this.volumeSelect.replaceChildren(...this.volumes.map((v) => new Option(label(v), v.id)));
     this.volumeSelect.value = this.volumeId || ids[0] || '';
     this.volumeRow.hidden = ids.length < 2;
     this.updateDomainControls();
-    return this.volumeId ? ids.indexOf(this.volumeId) : 0;
   }
+
+  /** The volume edited, as scene.info listed it (undefined before it did). */
+  editedVolume() { return this.volumes.find((v) => v.id === this.volumeId) || this.volumes[0]; }
 
   /** The shown volume's statistics (scene.info / volume.info); null while no frame has read them. */
   showStatistics(stats) {
@@ -209,7 +211,7 @@ export class ColormapEditor {
     if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
     // The domain is in the scene file's normalized units; for integer voxels, say what it spans in
     // the values the volume stores (what the legend shows).
-    const volume = this.volumes.find((v) => v.id === this.volumeId) || this.volumes[0];
+    const volume = this.editedVolume();
     const scale = storedScale(volume && volume.dtype);
     this.stored.hidden = scale === 1;
     this.stored.textContent = scale === 1 ? ''

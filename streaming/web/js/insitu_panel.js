@@ -13,6 +13,7 @@ export class InsituPanel {
     this.root = root;
     this.rpc = rpc;
     this.onField = onField;
+    this.shownField = null; // "name dtype" of the field onField was last told
     const q = (name) => root.querySelector(`[data-insitu="${name}"]`);
     this.step = q('step');
     this.field = q('field');
@@ -40,7 +41,11 @@ export class InsituPanel {
       this.field.replaceChildren(...names.map((n) => new Option(n, n)));
     }
     if (document.activeElement !== this.field) this.field.value = status.shown;
-    this.onField({ id: status.shown, name: status.shown, dtype: status.shown_dtype });
+    const shown = `${status.shown} ${status.shown_dtype}`;
+    if (shown !== this.shownField) { // told once per field, not at every refresh
+      this.shownField = shown;
+      this.onField({ id: status.shown, name: status.shown, dtype: status.shown_dtype });
+    }
     this.showParameters(await this.rpc.call('insitu.parameters'));
   }
 

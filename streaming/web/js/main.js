@@ -102,13 +102,12 @@ new VideoView(socketUrl('/index_video_client'), $('[data-testid="viewport"]'), {
 new CameraControls($('[data-testid="viewport"]'), rpc, { onCamera: showCamera });
 
 const legend = new ColorLegend($('[data-testid="legend"]'));
-let sceneVolumes = []; // as the last scene.info listed them
 const colormap = new ColormapEditor($('#colormap'), rpc, {
   onShow: (cm) => legend.show(cm),
-  onVolume: (id) => {
+  onVolume: () => {
     refreshStatistics();
     program.volumeChanged();
-    legend.showVolume(sceneVolumes.find((v) => v.id === id) || sceneVolumes[0]);
+    legend.showVolume(colormap.editedVolume());
   },
 });
 const roi = new RoiPanel($('#roi'), rpc, { onShow: (r) => geometry.setRoi(r) });
@@ -137,8 +136,8 @@ async function refreshSceneInfo() {
   $('#scene-description').textContent = info.description || '';
   $('#scene-credits').textContent = info.credits ? `Credits: ${info.credits}` : '';
   volumeList.show(info);
-  sceneVolumes = info.volumes || [];
-  const edited = sceneVolumes[colormap.setVolumes(info.volumes)];
+  colormap.setVolumes(info.volumes);
+  const edited = colormap.editedVolume();
   colormap.showStatistics(edited ? edited.statistics : null);
   legend.showVolume(edited);
 }
