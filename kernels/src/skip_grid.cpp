@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 #include "libindex/error.h"
+#include "libindex/frame_memory.h"
 #include "parallel.h"
 
 namespace libindex::kernels {
@@ -13,10 +16,52 @@ namespace {
 
 constexpr int kReach = kMacroCellReach;
 
-/// Min/max over each cell's voxels grown by kReach, as a separable filter (x, then y, then z), so
+/// Widens the range [lo, hi] of stored values by v. A NaN makes it everything: it must never make a
+/// cell look empty.
+template <class T>
+inline void widen(T& lo, T& hi, T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const bool nan = v != v;
+    lo = nan ? T(-INFINITY) : std::min(lo, v), hi = nan ? T(INFINITY) : std::max(hi, v);
+  } else {
+    lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+}
+
+template <class T>
+constexpr T kHighest = std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity()
+                                                            : std::numeric_limits<T>::max();
+template <class T>
+constexpr T kLowest = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                           : std::numeric_limits<T>::lowest();
+
+/// Folds a row into the ranges of its voxels' columns: lo[x], hi[x] widened by row[x].
+template <class T>
+void fold_row(T* __restrict lo, T* __restrict hi, const T* __restrict row, int n) {
+  for (int x = 0; x < n; ++x) widen(lo[x], hi[x], row[x]);
+}
+
+/// n T's from frame_memory, not initialized: kept when freed, so the next brick of this size (the
+/// next time step's) finds them mapped instead of faulting them in a page at a time.
+template <class T>
+class KeptBuffer {
+ public:
+  explicit KeptBuffer(size_t n) : n_(n), data_(static_cast<T*>(frame_memory::take(n * sizeof(T)))) {}
+  KeptBuffer(const KeptBuffer&) = delete;
+  KeptBuffer& operator=(const KeptBuffer&) = delete;
+  ~KeptBuffer() { frame_memory::give(data_, n_ * sizeof(T)); }
+  T& operator[](size_t i) { return data_[i]; }
+
+ private:
+  size_t n_;
+  T* data_;
+};
+
+/// Min/max over each cell's voxels grown by kReach, as a separable filter (y, then x, then z), so
 /// each voxel is read about (m + 2 kReach) / m times instead of ((m + 2 kReach) / m)^3 times.
 /// Voxels outside the stored box are clamped copies of stored ones (volume edges), so clipping the
-/// grown range to what is stored loses nothing.
+/// grown range to what is stored loses nothing. Stored values are compared as they are and
+/// normalized once per cell (normalize_voxel keeps their order).
 template <class T>
 void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vector<float>& mn, std::vector<float>& mx) {
   const T* data = static_cast<const T*>(b.data);
@@ -27,33 +72,24 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vecto
     const int hi = std::min(st.hi[axis], origin[axis] + (c + 1) * m + kReach);
     return std::pair<int, int>{lo - st.lo[axis], std::max(lo, hi) - st.lo[axis]};
   };
-  // Passes 1 and 2 per slice (x, then y), so the only full-height buffer is the y-reduced one:
-  // (cells x * cells y * slices) pairs, 1/m^2 of the voxels.
+  // Passes 1 and 2 per slice: the rows of a band of cells folded voxel by voxel (whole rows at a
+  // time, which vectorizes), then each cell's stretch of the folded row. The only full-height
+  // buffer is theirs: (cells x * cells y * slices) pairs of stored values, 1/m^2 of the voxels.
   const size_t n2 = size_t(dims.x) * dims.y * s.z;
-  std::vector<float> lo2(n2), hi2(n2);
+  KeptBuffer<T> lo2(n2), hi2(n2);
   parallel_for(s.z, [&](int z) {
-    std::vector<float> lo1(size_t(dims.x) * s.y), hi1(size_t(dims.x) * s.y);
-    for (int y = 0; y < s.y; ++y) {
-      const T* row = data + (size_t(z) * s.y + y) * s.x;
-      for (int cx = 0; cx < dims.x; ++cx) {
-        const auto [x0, x1] = range(0, cx);
-        float lo = INFINITY, hi = -INFINITY;
-        for (int x = x0; x < x1; ++x) {
-          const float v = normalize_voxel(row[x]);
-          if (v != v)
-            lo = -INFINITY, hi = INFINITY; // NaN must never make a cell look empty
-          else
-            lo = std::min(lo, v), hi = std::max(hi, v);
-        }
-        lo1[size_t(y) * dims.x + cx] = lo, hi1[size_t(y) * dims.x + cx] = hi;
-      }
-    }
+    std::vector<T> band_lo(size_t(s.x)), band_hi(size_t(s.x));
     for (int cy = 0; cy < dims.y; ++cy) {
       const auto [y0, y1] = range(1, cy);
+      T* lo1 = band_lo.data();
+      T* hi1 = band_hi.data();
+      std::fill(lo1, lo1 + s.x, kHighest<T>), std::fill(hi1, hi1 + s.x, kLowest<T>);
+      for (int y = y0; y < y1; ++y) fold_row(lo1, hi1, data + (size_t(z) * s.y + y) * s.x, s.x);
       for (int cx = 0; cx < dims.x; ++cx) {
-        float lo = INFINITY, hi = -INFINITY;
-        for (int y = y0; y < y1; ++y)
-          lo = std::min(lo, lo1[size_t(y) * dims.x + cx]), hi = std::max(hi, hi1[size_t(y) * dims.x + cx]);
+        const auto [x0, x1] = range(0, cx);
+        T lo = kHighest<T>, hi = kLowest<T>; // stays so without a voxel (a cell outside the stored box)
+        if (y0 < y1)
+          for (int x = x0; x < x1; ++x) lo = std::min(lo, lo1[x]), hi = std::max(hi, hi1[x]);
         const size_t o = (size_t(z) * dims.y + cy) * dims.x + cx;
         lo2[o] = lo, hi2[o] = hi;
       }
@@ -64,13 +100,15 @@ void cell_ranges(const BrickView& b, Vec3i origin, Vec3i dims, int m, std::vecto
     const auto [z0, z1] = range(2, cz);
     for (int cy = 0; cy < dims.y; ++cy)
       for (int cx = 0; cx < dims.x; ++cx) {
-        float lo = INFINITY, hi = -INFINITY;
+        T lo = kHighest<T>, hi = kLowest<T>;
         for (int z = z0; z < z1; ++z) {
           const size_t i = (size_t(z) * dims.y + cy) * dims.x + cx;
           lo = std::min(lo, lo2[i]), hi = std::max(hi, hi2[i]);
         }
         const size_t o = (size_t(cz) * dims.y + cy) * dims.x + cx;
-        mn[o] = lo, mx[o] = hi;
+        // A cell without a voxel keeps an empty range, [inf, -inf], which may_be_visible refuses.
+        const bool empty = lo > hi;
+        mn[o] = empty ? INFINITY : normalize_voxel(lo), mx[o] = empty ? -INFINITY : normalize_voxel(hi);
       }
   });
 }

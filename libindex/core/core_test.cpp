@@ -62,6 +62,78 @@ TEST(ValueStatistics, TheDataDomainIsTheRangeAndALevelSetsInsideUpToItsSurface) 
   EXPECT_EQ(data_domain(s), (std::pair{3.5f, 4.5f})) << "one unit around a single value";
 }
 
+namespace {
+/// A brick of `t` whose voxels run through the type's whole range with repeats (the extremes, int16's
+/// -32768 beside -32767, runs of one value), stored with a margin around the box that is counted.
+Brick brick_of_every_kind_of_value(DType t) {
+  Brick b(Box3i{{-3, 2, 5}, {40, 15, 11}}, t); // 43 x 13 x 6: odd rows, the counted box inside
+  const long long n = b.box.voxel_count();
+  for (long long i = 0; i < n; ++i) {
+    const long long k = (i * 7919) % 4001; // every value of [0, 4001), scattered
+    switch (t) {
+    case DType::uint8:
+      b.data<uint8_t>()[i] = uint8_t(i % 9 == 0 ? 255 : k % 256);
+      break;
+    case DType::uint16:
+      b.data<uint16_t>()[i] = uint16_t(i % 9 == 0 ? 65535 : k * 16);
+      break;
+    case DType::int16:
+      b.data<int16_t>()[i] = int16_t(i % 11 == 0 ? -32768 : i % 13 == 0 ? 32767 : k * 16 - 32767);
+      break;
+    case DType::float32:
+      b.data<float>()[i] = float(k);
+      break;
+    }
+  }
+  return b;
+}
+} // namespace
+
+// Counting 8- and 16-bit voxels by stored value must give what the passes over the voxels give:
+// the same range in float, the same counts, the same bins.
+TEST(ValueStatistics, CountsByStoredValueGiveWhatThePassesOverTheVoxelsGive) {
+  for (DType t : {DType::uint8, DType::uint16, DType::int16}) {
+    const Brick b = brick_of_every_kind_of_value(t);
+    const BrickView view = whole_view(b);
+    const Box3i counted{{-1, 3, 6}, {37, 14, 10}};
+    ValueStatistics voxels, counts;
+    add_value_range(view, counted, voxels);
+    StoredValueCounts stored;
+    add_stored_values(view, counted, stored);
+    ASSERT_EQ(stored.counts.size(), t == DType::uint8 ? 256u : 65536u);
+    add_value_range(stored, counts);
+    EXPECT_EQ(counts.min, voxels.min) << to_string(t);
+    EXPECT_EQ(counts.max, voxels.max) << to_string(t);
+    EXPECT_EQ(counts.count, counted.voxel_count()) << to_string(t);
+    EXPECT_EQ(voxels.count, counted.voxel_count()) << to_string(t);
+    add_histogram(view, counted, voxels);
+    add_histogram(stored, counts);
+    EXPECT_EQ(counts.histogram, voxels.histogram) << to_string(t);
+  }
+  // The numbers themselves, for int16: -32768 reads as -32767, so the range is [-1, 1] exactly.
+  const Brick b = brick_of_every_kind_of_value(DType::int16);
+  StoredValueCounts stored;
+  add_stored_values(whole_view(b), b.box, stored);
+  long long lowest = 0;
+  for (long long i = 0; i < b.box.voxel_count(); ++i) lowest += b.data<int16_t>()[i] <= -32767;
+  EXPECT_EQ(stored.counts[32768] + stored.counts[32769], lowest) << "-32768 and -32767 (bits 0x8000, 0x8001)";
+  ValueStatistics s;
+  add_value_range(stored, s);
+  add_histogram(stored, s);
+  EXPECT_EQ(s.min, -1.0);
+  EXPECT_EQ(s.max, 1.0);
+  EXPECT_GE(s.histogram[0], lowest) << "both in the first bin";
+}
+
+TEST(ValueStatistics, CountsRefuseFloatsAndMixedTypes) {
+  const Brick f = brick_of_every_kind_of_value(DType::float32), u = brick_of_every_kind_of_value(DType::uint16);
+  StoredValueCounts stored;
+  EXPECT_THROW(add_stored_values(whole_view(f), f.box, stored), Error);
+  add_stored_values(whole_view(u), u.box, stored);
+  const Brick b = brick_of_every_kind_of_value(DType::int16);
+  EXPECT_THROW(add_stored_values(whole_view(b), b.box, stored), Error);
+}
+
 TEST(Image, OverIsAssociativeAndConversionsRound) {
   Vec4f a{0.2f, 0.1f, 0.0f, 0.4f}, b{0.0f, 0.3f, 0.1f, 0.5f}, c{0.5f, 0.5f, 0.5f, 0.9f};
   Vec4f l = over(over(a, b), c), r = over(a, over(b, c));

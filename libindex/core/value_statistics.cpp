@@ -3,40 +3,77 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "libindex/error.h"
 
 namespace libindex {
 namespace {
 
+/// Whether `box` is a non-empty box of host voxels inside the brick; throws Error when it is outside.
+bool readable(const BrickView& view, const Box3i& box) {
+  if (view.on_device) throw Error("value statistics: the voxels are in GPU memory");
+  if (box.empty()) return false;
+  require(intersect(box, view.stored) == box,
+          "value statistics: " + to_string(box) + " is not inside the brick's " + to_string(view.stored));
+  return true;
+}
+
+/// Calls f(row) for every row of `box`, where row[x] is voxel (x, y, z) for x in [box.lo.x, box.hi.x).
+template <class T, class F>
+void for_each_row(const BrickView& view, const Box3i& box, F&& f) {
+  const Vec3i n = view.stored.size();
+  const T* data = static_cast<const T*>(view.data);
+  for (int z = box.lo.z; z < box.hi.z; ++z)
+    for (int y = box.lo.y; y < box.hi.y; ++y)
+      f(data + (size_t(z - view.stored.lo.z) * size_t(n.y) + size_t(y - view.stored.lo.y)) * size_t(n.x) -
+        view.stored.lo.x);
+}
+
 /// Calls f(normalized value) for every voxel of `box`, row by row.
 template <class F>
 void for_each_value(const BrickView& view, const Box3i& box, F&& f) {
-  if (view.on_device) throw Error("value statistics: the voxels are in GPU memory");
-  if (box.empty()) return;
-  require(intersect(box, view.stored) == box,
-          "value statistics: " + to_string(box) + " is not inside the brick's " + to_string(view.stored));
-  const Vec3i n = view.stored.size();
+  if (!readable(view, box)) return;
   visit_dtype(view.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* data = static_cast<const T*>(view.data);
-    for (int z = box.lo.z; z < box.hi.z; ++z)
-      for (int y = box.lo.y; y < box.hi.y; ++y) {
-        const T* row = data +
-                       (size_t(z - view.stored.lo.z) * size_t(n.y) + size_t(y - view.stored.lo.y)) * size_t(n.x) -
-                       view.stored.lo.x;
-        for (int x = box.lo.x; x < box.hi.x; ++x) f(normalize_voxel(row[x]));
-      }
+    for_each_row<T>(view, box, [&](const T* row) {
+      for (int x = box.lo.x; x < box.hi.x; ++x) f(normalize_voxel(row[x]));
+    });
   });
 }
 
-} // namespace
-
-int ValueStatistics::bin_of(double v) const {
-  if (!(max > min)) return 0;
-  const double u = (v - min) / (max - min) * kBins;
-  return std::clamp(int(std::floor(u)), 0, kBins - 1);
+/// Counts the stored values of `box` into `totals`. Four tables of 32-bit counters take turns, so
+/// that a run of one value (air, a constant background) does not wait on one counter's increments;
+/// they are added to the 64-bit totals before any of them could overflow.
+template <class T>
+void count_stored_values(const BrickView& view, const Box3i& box, std::vector<long long>& totals) {
+  using Bits = std::make_unsigned_t<T>;
+  constexpr size_t kValues = size_t(1) << (8 * sizeof(T));
+  constexpr int kTables = 4;
+  std::vector<uint32_t> tables(kTables * kValues);
+  uint32_t* t[kTables];
+  for (int k = 0; k < kTables; ++k) t[k] = tables.data() + k * kValues;
+  uint64_t pending = 0; // voxels counted since the last flush: no counter holds more
+  const auto flush = [&] {
+    for (size_t v = 0; v < kValues; ++v) totals[v] += (long long)t[0][v] + t[1][v] + t[2][v] + t[3][v];
+    std::fill(tables.begin(), tables.end(), 0u);
+    pending = 0;
+  };
+  const int width = box.hi.x - box.lo.x;
+  for_each_row<T>(view, box, [&](const T* row) {
+    if (pending + uint64_t(width) > UINT32_MAX) flush();
+    row += box.lo.x;
+    int x = 0;
+    for (; x + kTables <= width; x += kTables)
+      for (int k = 0; k < kTables; ++k) ++t[k][Bits(row[x + k])];
+    for (; x < width; ++x) ++t[0][Bits(row[x])];
+    pending += uint64_t(width);
+  });
+  flush();
 }
+
+} // namespace
 
 std::optional<std::pair<float, float>> data_domain(const ValueStatistics& s, bool signed_distances) {
   if (s.empty()) return std::nullopt;
@@ -66,6 +103,51 @@ void add_histogram(const BrickView& view, const Box3i& box, ValueStatistics& s) 
   for_each_value(view, box, [&](float v) {
     if (std::isfinite(v)) ++s.histogram[size_t(s.bin_of(v))];
   });
+}
+
+void add_stored_values(const BrickView& view, const Box3i& box, StoredValueCounts& counts) {
+  require(counted_by_stored_value(view.dtype), "value statistics: float32 voxels are not counted by stored value");
+  if (counts.counts.empty()) {
+    counts.dtype = view.dtype;
+    counts.counts.assign(size_t(1) << (8 * dtype_size(view.dtype)), 0);
+  }
+  require(counts.dtype == view.dtype,
+          "value statistics: " + to_string(view.dtype) + " voxels added to counts of " + to_string(counts.dtype));
+  if (!readable(view, box)) return;
+  visit_dtype(view.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) count_stored_values<T>(view, box, counts.counts);
+  });
+}
+
+namespace {
+/// Calls f(normalized value, voxels) for every stored value that `counts` holds.
+template <class F>
+void for_each_counted_value(const StoredValueCounts& counts, F&& f) {
+  visit_dtype(counts.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      using Bits = std::make_unsigned_t<T>;
+      for (size_t v = 0; v < counts.counts.size(); ++v)
+        if (counts.counts[v] != 0) f(normalize_voxel(T(Bits(v))), counts.counts[v]);
+    }
+  });
+}
+} // namespace
+
+void add_value_range(const StoredValueCounts& counts, ValueStatistics& s) {
+  float lo = INFINITY, hi = -INFINITY; // in float, as the pass over the voxels compares
+  long long count = 0;
+  for_each_counted_value(counts, [&](float v, long long n) {
+    lo = std::min(lo, v), hi = std::max(hi, v);
+    count += n;
+  });
+  s.min = std::min(s.min, double(lo)), s.max = std::max(s.max, double(hi));
+  s.count += count;
+}
+
+void add_histogram(const StoredValueCounts& counts, ValueStatistics& s) {
+  for_each_counted_value(counts, [&](float v, long long n) { s.histogram[size_t(s.bin_of(v))] += n; });
 }
 
 } // namespace libindex

@@ -12,6 +12,7 @@
 
 #include "libindex/decomposition.h"
 #include "libindex/error.h"
+#include "libindex/kernels/local_values.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 #include "libindex/mpi/gather.h"
@@ -274,22 +275,20 @@ CountedVoxels counted_voxels(Session::State& s, const FrameParams& frame) {
 
 /// Collective: counts the ranks' voxels into all.histogram over [all.min, all.max], and sums the
 /// histogram and this rank's `local` counts over the ranks into `all` (one MPI_Allreduce).
-void reduce_histogram(MPI_Comm comm, const CountedVoxels& c, const ValueStatistics& local, ValueStatistics& all) {
+void reduce_histogram(MPI_Comm comm, const CountedVoxels& c, const kernels::LocalValues& local, ValueStatistics& all) {
   all.histogram.fill(0);
-  if (c.view.data && !c.box.empty() && all.min <= all.max) add_histogram(c.view, c.box, all);
+  if (c.view.data && !c.box.empty() && all.min <= all.max) kernels::add_local_histogram(c.view, c.box, local, all);
   std::array<long long, ValueStatistics::kBins + 2> counts;
   std::copy(all.histogram.begin(), all.histogram.end(), counts.begin());
-  counts[ValueStatistics::kBins] = local.count, counts[ValueStatistics::kBins + 1] = local.non_finite;
+  counts[ValueStatistics::kBins] = local.range.count, counts[ValueStatistics::kBins + 1] = local.range.non_finite;
   LIBINDEX_MPI_CHECK(comm,
                      MPI_Allreduce(MPI_IN_PLACE, counts.data(), int(counts.size()), MPI_LONG_LONG, MPI_SUM, comm));
   std::copy(counts.begin(), counts.begin() + ValueStatistics::kBins, all.histogram.begin());
   all.count = counts[ValueStatistics::kBins], all.non_finite = counts[ValueStatistics::kBins + 1];
 }
 
-ValueStatistics local_range(const CountedVoxels& c) {
-  ValueStatistics local;
-  if (c.view.data && !c.box.empty()) add_value_range(c.view, c.box, local);
-  return local;
+kernels::LocalValues local_values(const CountedVoxels& c) {
+  return c.view.data && !c.box.empty() ? kernels::local_values(c.view, c.box) : kernels::LocalValues{};
 }
 
 } // namespace
@@ -298,12 +297,13 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   State& s = *state_;
   if (s.statistics) return *s.statistics;
   const CountedVoxels counted = counted_voxels(s, frame);
-  const ValueStatistics local = local_range(counted);
-  double range[2] = {local.min, -local.max};
+  const kernels::LocalValues local = local_values(counted);
+  double range[2] = {local.range.min, -local.range.max};
   LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, s.comm));
   ValueStatistics all;
   all.min = range[0], all.max = -range[1];
-  // The histogram needs the whole range first: a second pass, over memory this time.
+  // The histogram needs the whole range first: a second pass, over memory for float32 voxels, over
+  // the first pass's counts for the others.
   reduce_histogram(s.comm, counted, local, all);
   s.statistics = all;
   return *s.statistics;
@@ -311,12 +311,13 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
 
 ValueStatistics Session::statistics_over(const FrameParams& frame, double min, double max) {
   State& s = *state_;
-  // The counts are this job's, as statistics() found them (kept: no second pass for them); only
-  // the histogram is binned again, over the range given.
+  // The counts are this job's, as statistics() found them (kept); only the histogram is binned
+  // again, over the range given.
   const ValueStatistics& own = statistics(frame);
   ValueStatistics all;
   all.min = min, all.max = max;
-  reduce_histogram(s.comm, counted_voxels(s, frame), ValueStatistics{}, all);
+  const CountedVoxels counted = counted_voxels(s, frame);
+  reduce_histogram(s.comm, counted, local_values(counted), all);
   all.count = own.count, all.non_finite = own.non_finite;
   return all;
 }

@@ -4,11 +4,14 @@
 /// domains are in). A volume without a colormap domain is shown over its range; the page draws
 /// the histogram behind the opacity curve. Computed per rank over its own leaf and reduced.
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "libindex/volume.h"
 
@@ -25,8 +28,12 @@ struct ValueStatistics {
   std::array<long long, kBins> histogram{};
 
   bool empty() const { return count == 0; }
-  /// The bin of value v (finite, in [min, max]).
-  int bin_of(double v) const;
+  /// The bin of value v (finite, in [min, max]). Inline: the histogram pass calls it per voxel.
+  int bin_of(double v) const {
+    if (!(max > min)) return 0;
+    const double u = (v - min) / (max - min) * kBins;
+    return std::clamp(int(std::floor(u)), 0, kBins - 1);
+  }
 };
 
 /// The colormap domain that shows the values `s` holds when a scene sets none: their range (one
@@ -43,5 +50,22 @@ void add_value_range(const BrickView& view, const Box3i& box, ValueStatistics& s
 /// Second pass, once `s.min` and `s.max` hold the range of the whole volume (every rank's first
 /// pass reduced): counts the finite voxels of `box` into s.histogram.
 void add_histogram(const BrickView& view, const Box3i& box, ValueStatistics& s);
+
+/// Voxels counted by stored value. An 8- or 16-bit volume holds at most 65536 different values, so
+/// one pass of integer counts gives both its range and its histogram over any range, with no
+/// float per voxel: the same numbers as the two passes above, several times faster.
+struct StoredValueCounts {
+  DType dtype = DType::uint8;
+  std::vector<long long> counts; ///< by the stored bits read as unsigned (int16 -1 at 65535); empty: none yet
+};
+
+/// Whether `dtype`'s voxels can be counted by stored value (8- and 16-bit; float32 cannot).
+constexpr bool counted_by_stored_value(DType dtype) { return dtype != DType::float32; }
+/// Adds the voxels of `box` (inside view.stored; host memory; not float32) to `counts`, which takes
+/// view.dtype when empty and must match it otherwise.
+void add_stored_values(const BrickView& view, const Box3i& box, StoredValueCounts& counts);
+/// add_value_range and add_histogram from counts instead of voxels.
+void add_value_range(const StoredValueCounts& counts, ValueStatistics& s);
+void add_histogram(const StoredValueCounts& counts, ValueStatistics& s);
 
 } // namespace libindex

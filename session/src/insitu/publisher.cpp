@@ -24,12 +24,12 @@
 #include "libindex/error.h"
 #include "libindex/frame_op.h"
 #include "libindex/kernels/device_memory.h"
+#include "libindex/kernels/local_values.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 #include "libindex/mpi/ghost_exchange.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session.h"
-#include "libindex/value_statistics.h"
 #include "libindex/streaming/frame_publisher.h"
 
 namespace libindex::insitu {
@@ -560,8 +560,7 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) 
     if (!job.leaf.empty() && job.voxels().on_device) {
       range = kernels::device_value_range(job.voxels(), job.leaf);
     } else if (!job.leaf.empty()) {
-      ValueStatistics values; // the same range Session::statistics finds
-      add_value_range(job.voxels(), job.leaf, values);
+      const ValueStatistics values = kernels::local_values(job.voxels(), job.leaf).range; // as Session::statistics
       range = {values.min, values.max};
     }
     double lo_hi[2] = {range.first, -range.second};
