@@ -21,6 +21,7 @@
 #include "libindex/config.h"
 #include "../kernels/src/parallel.h"
 #include "libindex/kernels/backend.h"
+#include "libindex/kernels/local_values.h"
 #include "libindex/kernels/sample_program.h"
 #include "libindex/kernels/skip_grid.h"
 #if LIBINDEX_WITH_TBB
@@ -200,6 +201,36 @@ void BM_SkipGridBuild(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(kernels::MacroCellGrid::build(whole_view(v)).cell_count());
 }
 BENCHMARK(BM_SkipGridBuild)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// What a new brick or time step costs before its first frame besides the skip grid: the statistics
+// of its voxels (data range and histogram, Session::statistics), as a 256^3 brick of each type. The
+// 8- and 16-bit types are counted by stored value in one pass; float32 takes two.
+void BM_LocalValues(benchmark::State& state) {
+  const DType t = DType(state.range(0));
+  static std::map<int, std::unique_ptr<Brick>> bricks;
+  auto& b = bricks[int(t)];
+  if (!b) { // large_volume(256)'s shell in the type's whole range
+    const Brick& u8 = large_volume(256);
+    b = std::make_unique<Brick>(u8.box, t);
+    const long long n = u8.box.voxel_count();
+    for (long long i = 0; i < n; ++i) {
+      const float v = float(u8.data<uint8_t>()[i]) / 255.0f;
+      if (t == DType::uint16) b->data<uint16_t>()[i] = uint16_t(v * 65535.0f);
+      if (t == DType::int16) b->data<int16_t>()[i] = int16_t(v * 65534.0f - 32767.0f);
+      if (t == DType::float32) b->data<float>()[i] = v * 100.0f - 20.0f;
+    }
+    if (t == DType::uint8) std::copy(u8.bytes.begin(), u8.bytes.end(), b->bytes.begin());
+  }
+  const BrickView view = whole_view(*b);
+  for (auto _ : state) {
+    const kernels::LocalValues local = kernels::local_values(view, b->box);
+    ValueStatistics s = local.range;
+    kernels::add_local_histogram(view, b->box, local, s);
+    benchmark::DoNotOptimize(s.histogram.data());
+  }
+  state.SetLabel(to_string(t));
+}
+BENCHMARK(BM_LocalValues)->ArgName("dtype")->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // What a colormap change costs before the next frame: the occupancy of every macro cell, the empty
 // radius (chamfer sweeps) and the occupied box, for one brick of n^3 voxels (8^3 cells).

@@ -125,6 +125,38 @@ TEST(ValueStatistics, CountsByStoredValueGiveWhatThePassesOverTheVoxelsGive) {
   EXPECT_GE(s.histogram[0], lowest) << "both in the first bin";
 }
 
+// The float32 histogram bins at float speed against thresholds found once per bin; it must agree
+// with bin_of exactly, also for values a few ulps either side of every bin's start, and over
+// narrow, wide, negative and huge ranges.
+TEST(ValueStatistics, FloatVoxelsFallInTheBinsBinOfGivesThemExactly) {
+  const std::pair<float, float> ranges[] = {{-200.0f, 800.0f}, {0.0f, 1.0f},       {1e-3f, 1e-3f + 1e-6f},
+                                            {-7.5f, -7.25f},   {-3e38f, 3e38f},    {0.1f, 0.3f},
+                                            {100.0f, 103.0f},  {1e6f, 1e6f + 3.0f}};
+  for (const auto& [lo, hi] : ranges) {
+    std::vector<float> values = {lo, hi};
+    for (int k = 0; k <= ValueStatistics::kBins; ++k) {
+      float v = float(double(lo) + (double(hi) - double(lo)) * k / ValueStatistics::kBins);
+      for (int i = 0; i < 8; ++i) v = std::nextafter(v, -INFINITY);
+      for (int i = 0; i < 17; ++i, v = std::nextafter(v, INFINITY))
+        if (v >= lo && v <= hi) values.push_back(v);
+    }
+    values.push_back(NAN), values.push_back(INFINITY); // not counted
+    Brick b(Box3i{{0, 0, 0}, {int(values.size()), 1, 1}}, DType::float32);
+    std::copy(values.begin(), values.end(), b.data<float>());
+    ValueStatistics s;
+    add_value_range(whole_view(b), b.box, s);
+    ASSERT_EQ(s.min, double(lo));
+    ASSERT_EQ(s.max, double(hi));
+    ValueStatistics expected = s;
+    for (float v : values)
+      if (std::isfinite(v)) ++expected.histogram[size_t(s.bin_of(v))];
+    add_histogram(whole_view(b), b.box, s);
+    EXPECT_EQ(s.histogram, expected.histogram) << lo << " to " << hi;
+    EXPECT_GT(s.histogram[0], 0) << lo << " to " << hi;
+    EXPECT_GT(s.histogram[ValueStatistics::kBins - 1], 0) << lo << " to " << hi;
+  }
+}
+
 TEST(ValueStatistics, CountsRefuseFloatsAndMixedTypes) {
   const Brick f = brick_of_every_kind_of_value(DType::float32), u = brick_of_every_kind_of_value(DType::uint16);
   StoredValueCounts stored;
