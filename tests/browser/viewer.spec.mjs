@@ -741,10 +741,24 @@ async function main() {
         const t = (await labels()).map(Number);
         return near(t[0], 31.875, 0.06) && near(t[1], 127.5, 0.06) && near(t[2], 223.125, 0.06); // 4 digits
       }, 'legend labels 31.88, 127.5, 223.1 (stored uint8 values)');
-      // The domain inputs keep the scene file's units and say what they are in stored values.
+      // The domain inputs keep the scene file's units; under them the domain in stored values.
+      const storedDomain = () => Promise.all([page.inputValue('[data-cm="smin"]'), page.inputValue('[data-cm="smax"]')]);
       await waitFor(async () => (await page.inputValue('[data-cm="dminv"]')) === '0.125'
-        && (await page.textContent('[data-testid="domain-stored"]')) === 'stored uint8 values 31.88 to 223.1',
-      'the domain 0.125 with "stored uint8 values 31.88 to 223.1" under it');
+        && (await page.textContent('[data-cm="stored-type"]')) === 'Stored uint8'
+        && (await storedDomain()).join() === '31.875,223.125',
+      'the domain 0.125 with "Stored uint8 31.875 223.125" under it');
+      // Typed in stored values (a CT window in its own units), the domain is set normalized.
+      await page.fill('[data-cm="smin"]', '51');
+      await page.press('[data-cm="smin"]', 'Enter');
+      await page.fill('[data-cm="smax"]', '204');
+      await page.press('[data-cm="smax"]', 'Enter');
+      await page.$eval('[data-cm="smax"]', (el) => el.blur()); // a focused input is the user's: not refreshed
+      await waitFor(async () => {
+        const d = (await notebook.call('colormap.get')).domain;
+        return near(d[0], 0.2, 1e-6) && near(d[1], 0.8, 1e-6) && (await page.inputValue('[data-cm="dminv"]')) === '0.2';
+      }, 'colormap.get domain [0.2, 0.8] after typing 51 and 204');
+      await notebook.call('colormap.set', { domain: [0.125, 0.875] });
+      await waitFor(async () => (await storedDomain()).join() === '31.875,223.125', 'the stored domain back to 31.875..223.125');
       assert(await page.isVisible('[data-testid="legend"]'), 'the legend is not visible');
       // grayscale: dark grey at the left end of the bar, light at the right
       const ends = () => page.evaluate(() => {

@@ -8,7 +8,7 @@ import { HistogramView } from './histogram.js';
 import { curveFromTable, editableCurve, visibleRange } from './opacity.js';
 import { parseParaView, paraViewFileName, toParaView } from './paraview_colormap.js';
 import { downloadBlob } from './download.js';
-import { formatValue, storedScale } from './legend.js';
+import { storedScale } from './legend.js';
 
 const PAD = 6;       // canvas padding (CSS pixels) so end points stay grabbable
 const HIT = 8;       // pick radius (CSS pixels)
@@ -35,6 +35,9 @@ export class ColormapEditor {
     this.dminv = this.q('dminv');
     this.dmaxv = this.q('dmaxv');
     this.stored = this.q('stored');
+    this.storedType = this.q('stored-type');
+    this.smin = this.q('smin');
+    this.smax = this.q('smax');
     this.boundary = this.q('boundary');
     this.histogram = new HistogramView(this.q('histogram'), PAD);
     this.cm = { entries: [], domain: [0, 1], boundary_mode: 'clamp_to_edge' }; // as colormap.get last said
@@ -61,6 +64,7 @@ export class ColormapEditor {
     this.boundary.addEventListener('change', () => this.set({ boundary_mode: this.boundary.value }));
     for (const s of [this.dmin, this.dmax]) s.addEventListener('input', () => this.domainSlid(s));
     for (const v of [this.dminv, this.dmaxv]) v.addEventListener('change', () => this.domainTyped());
+    for (const v of [this.smin, this.smax]) v.addEventListener('change', () => this.storedDomainTyped());
     this.q('fit-data').addEventListener('click', () => {
       if (hasRange(this.stats) && this.stats.max > this.stats.min) this.setDomain([this.stats.min, this.stats.max]);
     });
@@ -209,13 +213,16 @@ export class ColormapEditor {
     const short = (v) => String(Number(Number(v).toPrecision(5))); // 0.05, not 0.0500000007
     if (document.activeElement !== this.dminv) this.dminv.value = short(d0);
     if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
-    // The domain is in the scene file's normalized units; for integer voxels, say what it spans in
-    // the values the volume stores (what the legend shows).
+    // The domain is in the scene file's normalized units; for integer voxels it can also be read and
+    // typed in the values the volume stores (what the legend shows): a CT window in Hounsfield units.
     const volume = this.editedVolume();
     const scale = storedScale(volume && volume.dtype);
     this.stored.hidden = scale === 1;
-    this.stored.textContent = scale === 1 ? ''
-      : `stored ${volume.dtype} values ${formatValue(d0 * scale)} to ${formatValue(d1 * scale)}`;
+    if (scale === 1) return;
+    this.storedType.textContent = `Stored ${volume.dtype}`;
+    const exact = (v) => String(Number(Number(v).toPrecision(6))); // 300, not 300.00000000000006
+    if (document.activeElement !== this.smin) this.smin.value = exact(d0 * scale);
+    if (document.activeElement !== this.smax) this.smax.value = exact(d1 * scale);
   }
 
   setDomain(domain) {
@@ -236,6 +243,15 @@ export class ColormapEditor {
 
   domainTyped() {
     const d0 = Number(this.dminv.value), d1 = Number(this.dmaxv.value);
+    if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
+    else this.updateDomainControls(); // back to what the server has
+  }
+
+  /** The domain typed in stored values (integer volumes): normalized as the scene file has it. */
+  storedDomainTyped() {
+    const volume = this.editedVolume();
+    const scale = storedScale(volume && volume.dtype);
+    const d0 = Number(this.smin.value) / scale, d1 = Number(this.smax.value) / scale;
     if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
     else this.updateDomainControls(); // back to what the server has
   }
