@@ -287,7 +287,8 @@ void reduce_histogram(MPI_Comm comm, const CountedVoxels& c, const kernels::Loca
   all.count = counts[ValueStatistics::kBins], all.non_finite = counts[ValueStatistics::kBins + 1];
 }
 
-kernels::LocalValues local_values(const CountedVoxels& c) {
+/// The first pass over this rank's counted voxels (nothing where it holds none).
+kernels::LocalValues values_of(const CountedVoxels& c) {
   return c.view.data && !c.box.empty() ? kernels::local_values(c.view, c.box) : kernels::LocalValues{};
 }
 
@@ -297,7 +298,7 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   State& s = *state_;
   if (s.statistics) return *s.statistics;
   const CountedVoxels counted = counted_voxels(s, frame);
-  const kernels::LocalValues local = local_values(counted);
+  const kernels::LocalValues local = values_of(counted);
   double range[2] = {local.range.min, -local.range.max};
   LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, s.comm));
   ValueStatistics all;
@@ -317,7 +318,7 @@ ValueStatistics Session::statistics_over(const FrameParams& frame, double min, d
   ValueStatistics all;
   all.min = min, all.max = max;
   const CountedVoxels counted = counted_voxels(s, frame);
-  reduce_histogram(s.comm, counted, local_values(counted), all);
+  reduce_histogram(s.comm, counted, values_of(counted), all);
   all.count = own.count, all.non_finite = own.non_finite;
   return all;
 }
