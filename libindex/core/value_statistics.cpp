@@ -119,8 +119,9 @@ float from_float_order(int64_t order) {
 class FloatBins {
  public:
   /// Whether the float estimate is within a bin of the truth for s's range. Its rounding errors
-  /// grow with the ends' distance from 0 in bins (a range far from 0, say [1e6, 1e6 + 1], is a
-  /// million bins from it): below 2^16 bins they stay under a hundredth of a bin.
+  /// grow with the ends' distance from 0 counted in bins (a narrow range far from 0, such as
+  /// [1e6, 1e6 + 3], lies about 10^8 bins from it): below 2^16 bins they stay under a hundredth
+  /// of a bin.
   static bool apply(const ValueStatistics& s) {
     const double scale = ValueStatistics::kBins / (s.max - s.min);
     return s.max > s.min && std::max(std::fabs(s.min), std::fabs(s.max)) * scale < 65536.0;
