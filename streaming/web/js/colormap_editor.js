@@ -18,8 +18,8 @@ const hasRange = (st) => !!st && Number.isFinite(st.min) && Number.isFinite(st.m
 export class ColormapEditor {
   /**
    * `root` holds elements with data-cm="volume-row|volume|preset|gradient|histogram|canvas|dmin|dmax|
-   * dminv|dmaxv|boundary|fit-data|fit-visible|pv-import|pv-file|pv-export|pv-error"; the three canvases
-   * are stacked, "canvas" (the curve) on top. `onShow(cm)` runs after each colormap from the server is
+   * dminv|dmaxv|stored|stored-type|smin|smax|boundary|fit-data|fit-visible|pv-import|pv-file|pv-export|
+   * pv-error"; the three canvases are stacked, "canvas" (the curve) on top. `onShow(cm)` runs after each colormap from the server is
    * shown (the legend follows it); `onVolume(id)` when the user picks another volume to edit.
    */
   constructor(root, rpc, { onShow, onVolume } = {}) {
