@@ -3,7 +3,8 @@
 // new brick (the read, any conversion, and the brick's memory), then the brick is dropped. Arg: the
 // file's voxel type, 0 float32 (read as it is) or 1 float64 (converted to float32). BM_FreshBrick:
 // what a brick of fresh memory costs before a reader has written a byte of data (its page faults),
-// the first time a session meets a brick of that size.
+// the first time a session meets a brick of that size. BM_ReadLeaf: half of the file's x range, as a
+// rank reads its leaf.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -44,6 +45,19 @@ void BM_ReadBrick(benchmark::State& state) {
   state.SetLabel(io::to_string(type) + " file, float32 brick");
 }
 BENCHMARK(BM_ReadBrick)->ArgName("float64")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A rank's leaf: the half of the float32 file at x < 128 with two ghost layers, as a k-d split along
+// x gives each of two ranks. Its rows are half the file's, so they cannot be read as whole slices.
+void BM_ReadLeaf(benchmark::State& state) {
+  const auto source = io::open_raw({bench_file(io::FileType::float32), {kSide, kSide, kSide}, io::FileType::float32});
+  const Box3i leaf{{0, 0, 0}, {kSide / 2 + 2, kSide, kSide}};
+  for (auto _ : state) {
+    Brick brick = source->read(leaf);
+    benchmark::DoNotOptimize(brick.bytes.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * leaf.voxel_count() * 4);
+}
+BENCHMARK(BM_ReadLeaf)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_FreshBrick(benchmark::State& state) {
   const std::size_t mib = std::size_t(state.range(0));

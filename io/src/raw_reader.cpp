@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <regex>
@@ -22,6 +23,9 @@ using detail::dims_text;
 // Reads are split so no single pread is larger than this: progress stays live and a huge read never
 // needs more than one chunk in flight.
 constexpr uint64_t kMaxReadBytes = uint64_t(64) << 20;
+// Rows of a box this close in the file are read together with the bytes between them: copying a
+// gap this long costs less than another system call.
+constexpr uint64_t kMaxGapBytes = uint64_t(64) << 10;
 
 class RawSource final : public VolumeSource {
  public:
@@ -78,8 +82,9 @@ class RawSource final : public VolumeSource {
     }
   }
 
-  // File order = brick order (x fastest): one read per row, or per slab / run of slabs when the box
-  // spans whole rows / whole slices, since those are contiguous in the file.
+  // File order = brick order (x fastest): a slice's rows near each other in one read (read_rows), or
+  // one read per slab / run of slabs when the box spans whole rows / whole slices, since those are
+  // contiguous in the file.
   void read_x_fastest(const Box3i& r, std::byte* out, ProgressMeter& meter) const {
     const Vec3i n = layout_.dims, s = r.size();
     const uint64_t sz = uint64_t(voxel_bytes());
@@ -88,6 +93,7 @@ class RawSource final : public VolumeSource {
       read_span(out, uint64_t(r.voxel_count()) * sz, offset_of(index(0, 0, r.lo.z)), meter);
       return;
     }
+    std::vector<std::byte> staging; // read_rows' spans
     for (int z = r.lo.z; z < r.hi.z; ++z) {
       if (s.x == n.x) {
         const uint64_t bytes = uint64_t(s.x) * s.y * sz;
@@ -95,11 +101,37 @@ class RawSource final : public VolumeSource {
         out += bytes;
         continue;
       }
-      for (int y = r.lo.y; y < r.hi.y; ++y) {
-        const uint64_t bytes = uint64_t(s.x) * sz;
-        read_span(out, bytes, offset_of(index(r.lo.x, y, z)), meter);
-        out += bytes;
+      read_rows(r, z, out, staging, meter);
+      out += uint64_t(s.x) * s.y * sz;
+    }
+  }
+
+  // The rows of slice z of a box narrower than the volume. A read per row would cost a system call
+  // per row: a rank's leaf of a 1024 x 1024 x 512 volume split along x is a quarter of a million
+  // rows, read at about 100 MB/s instead of the page cache's gigabytes. Rows whose gap is small are
+  // read together with it into a staging span and copied out; far apart ones are read alone.
+  void read_rows(const Box3i& r, int z, std::byte* out, std::vector<std::byte>& staging, ProgressMeter& meter) const {
+    const Vec3i n = layout_.dims, s = r.size();
+    const uint64_t row = uint64_t(s.x) * uint64_t(voxel_bytes());
+    auto offset = [&](int y) { return offset_of((uint64_t(z) * n.y + uint64_t(y)) * n.x + uint64_t(r.lo.x)); };
+    for (int y = r.lo.y; y < r.hi.y;) {
+      const uint64_t first = offset(y);
+      int end = y + 1; // rows [y, end) are read at once
+      while (end < r.hi.y && offset(end) - (offset(end - 1) + row) <= kMaxGapBytes &&
+             offset(end) + row - first <= kMaxReadBytes)
+        ++end;
+      std::byte* to = out + uint64_t(y - r.lo.y) * row;
+      if (end == y + 1) {
+        read_span(to, row, first, meter);
+      } else {
+        const uint64_t span = offset(end - 1) + row - first;
+        if (staging.size() < span) staging.resize(span);
+        file_.read_at(staging.data(), size_t(span), first);
+        for (int k = y; k < end; ++k)
+          std::memcpy(to + uint64_t(k - y) * row, staging.data() + (offset(k) - first), row);
+        meter.add(uint64_t(end - y) * row);
       }
+      y = end;
     }
   }
 

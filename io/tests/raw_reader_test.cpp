@@ -73,7 +73,7 @@ void expect_voxels(const Brick& b) {
 }
 
 const Box3i kSubBoxes[] = {
-    {{1, 2, 1}, {5, 4, 3}},    // interior: one read per row
+    {{1, 2, 1}, {5, 4, 3}},    // interior: a slice's rows in one read, gaps included
     {{0, 1, 0}, {7, 4, 4}},    // whole rows: one read per slab
     {{0, 0, 2}, {7, 5, 4}},    // whole slabs: one read
     {{6, 4, 3}, {7, 5, 4}},    // one voxel in the far corner
