@@ -82,7 +82,7 @@ class RawSource final : public VolumeSource {
     }
   }
 
-  // File order = brick order (x fastest): a slice's rows near each other in one read (read_rows), or
+  // File order = brick order (x fastest): a slice's rows near each other in one read (read_runs), or
   // one read per slab / run of slabs when the box spans whole rows / whole slices, since those are
   // contiguous in the file.
   void read_x_fastest(const Box3i& r, std::byte* out, ProgressMeter& meter) const {
@@ -93,7 +93,7 @@ class RawSource final : public VolumeSource {
       read_span(out, uint64_t(r.voxel_count()) * sz, offset_of(index(0, 0, r.lo.z)), meter);
       return;
     }
-    std::vector<std::byte> staging; // read_rows' spans
+    std::vector<std::byte> staging; // read_runs' spans
     for (int z = r.lo.z; z < r.hi.z; ++z) {
       if (s.x == n.x) {
         const uint64_t bytes = uint64_t(s.x) * s.y * sz;
@@ -101,37 +101,39 @@ class RawSource final : public VolumeSource {
         out += bytes;
         continue;
       }
-      read_rows(r, z, out, staging, meter);
+      read_runs(
+          s.y, uint64_t(s.x) * sz, [&](int i) { return offset_of(index(r.lo.x, r.lo.y + i, z)); }, out, staging, meter);
       out += uint64_t(s.x) * s.y * sz;
     }
   }
 
-  // The rows of slice z of a box narrower than the volume. A read per row would cost a system call
-  // per row: a rank's leaf of a 1024 x 1024 x 512 volume split along x is a quarter of a million
-  // rows, read at about 100 MB/s instead of the page cache's gigabytes. Rows whose gap is small are
-  // read together with it into a staging span and copied out; far apart ones are read alone.
-  void read_rows(const Box3i& r, int z, std::byte* out, std::vector<std::byte>& staging, ProgressMeter& meter) const {
-    const Vec3i n = layout_.dims, s = r.size();
-    const uint64_t row = uint64_t(s.x) * uint64_t(voxel_bytes());
-    auto offset = [&](int y) { return offset_of((uint64_t(z) * n.y + uint64_t(y)) * n.x + uint64_t(r.lo.x)); };
-    for (int y = r.lo.y; y < r.hi.y;) {
-      const uint64_t first = offset(y);
-      int end = y + 1; // rows [y, end) are read at once
-      while (end < r.hi.y && offset(end) - (offset(end - 1) + row) <= kMaxGapBytes &&
-             offset(end) + row - first <= kMaxReadBytes)
+  // `count` runs of `run` bytes each, run i at file offset offset_of_run(i) (increasing) and at
+  // out + i * run: the rows of a box narrower than the volume in one slice (or, z fastest, its z-runs
+  // in one x-plane). A read per run would cost a system call per run: a rank's leaf of a 1024 x 1024
+  // x 512 volume split along x is a quarter of a million rows, read at about 100 MB/s instead of the
+  // page cache's gigabytes. Runs whose gap is small are read together with it into a staging span and
+  // copied out; far apart ones are read alone.
+  template <class Offset>
+  void read_runs(int count, uint64_t run, const Offset& offset_of_run, std::byte* out, std::vector<std::byte>& staging,
+                 ProgressMeter& meter) const {
+    for (int i = 0; i < count;) {
+      const uint64_t first = offset_of_run(i);
+      int end = i + 1; // runs [i, end) are read at once
+      while (end < count && offset_of_run(end) - (offset_of_run(end - 1) + run) <= kMaxGapBytes &&
+             offset_of_run(end) + run - first <= kMaxReadBytes)
         ++end;
-      std::byte* to = out + uint64_t(y - r.lo.y) * row;
-      if (end == y + 1) {
-        read_span(to, row, first, meter);
+      std::byte* to = out + uint64_t(i) * run;
+      if (end == i + 1) {
+        read_span(to, run, first, meter);
       } else {
-        const uint64_t span = offset(end - 1) + row - first;
+        const uint64_t span = offset_of_run(end - 1) + run - first;
         if (staging.size() < span) staging.resize(span);
         file_.read_at(staging.data(), size_t(span), first);
-        for (int k = y; k < end; ++k)
-          std::memcpy(to + uint64_t(k - y) * row, staging.data() + (offset(k) - first), row);
-        meter.add(uint64_t(end - y) * row);
+        for (int k = i; k < end; ++k)
+          std::memcpy(to + uint64_t(k - i) * run, staging.data() + (offset_of_run(k) - first), run);
+        meter.add(uint64_t(end - i) * run);
       }
-      y = end;
+      i = end;
     }
   }
 
@@ -142,13 +144,14 @@ class RawSource final : public VolumeSource {
     const size_t sz = size_t(voxel_bytes());
     auto index = [&](int x, int y, int z) { return (uint64_t(x) * n.y + y) * n.z + z; };
     std::vector<std::byte> plane(size_t(s.y) * s.z * sz); // [y][z] of one x
+    std::vector<std::byte> staging;                       // read_runs' spans
     for (int x = r.lo.x; x < r.hi.x; ++x) {
       if (s.z == n.z) {
         read_span(plane.data(), plane.size(), offset_of(index(x, r.lo.y, 0)), meter);
       } else {
-        for (int y = r.lo.y; y < r.hi.y; ++y)
-          read_span(plane.data() + size_t(y - r.lo.y) * s.z * sz, uint64_t(s.z) * sz, offset_of(index(x, y, r.lo.z)),
-                    meter);
+        read_runs(
+            s.y, uint64_t(s.z) * sz, [&](int i) { return offset_of(index(x, r.lo.y + i, r.lo.z)); }, plane.data(),
+            staging, meter);
       }
       const int kx = x - r.lo.x;
       for (int ky = 0; ky < s.y; ++ky)
