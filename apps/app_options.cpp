@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -187,11 +188,33 @@ void check_writable(const std::string& path) {
   std::fclose(f);
 }
 
+namespace {
+
+/// Whether only text is asked for (--help, -h, --version) by a process that no parallel launcher
+/// started (Open MPI's, a PMI or PMIx one, srun): one that would be an MPI singleton.
+bool only_text_asked(int argc, char** argv) {
+  for (const char* launched : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PROCID"})
+    if (std::getenv(launched)) return false;
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--version"))
+      return true;
+  return false;
+}
+
+} // namespace
+
+int world_rank() {
+  int initialized = 0, rank = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
 int run_mpi_main(int argc, char** argv, const char* program, const std::function<int(int, char**)>& body) {
+  const bool with_mpi = !only_text_asked(argc, argv);
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (with_mpi) MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  const int rank = world_rank();
   int code = 0;
   try {
     code = body(argc, argv);
@@ -200,7 +223,7 @@ int run_mpi_main(int argc, char** argv, const char* program, const std::function
     if (rank == 0) std::cerr << program << ": error: " << e.what() << std::endl;
     code = 1;
   }
-  MPI_Finalize();
+  if (with_mpi) MPI_Finalize();
   return code;
 }
 

@@ -53,7 +53,11 @@ void apply_view_options(const ViewArgs& args, SceneView& view);
 void check_writable(const std::string& path);
 
 /// MPI_Init, run `body`, MPI_Finalize. Errors become "<program>: error: <message>" on the head (or on
-/// the rank that failed alone) and exit code 1.
+/// the rank that failed alone) and exit code 1. `--help`, `-h` and `--version` outside a parallel
+/// launch skip MPI: a singleton MPI_Init starts a daemon, half a second before the text shows, so
+/// `body` must parse its options before its first MPI call but for world_rank().
 int run_mpi_main(int argc, char** argv, const char* program, const std::function<int(int, char**)>& body);
+/// This process's rank in MPI_COMM_WORLD; 0 where MPI is not initialized (run_mpi_main's --help).
+int world_rank();
 
 } // namespace libindex::apps

@@ -54,8 +54,7 @@ void report_steady_state(Follower& follower, const Op& op, int repeat, int rank)
 }
 
 int run(int argc, char** argv) {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const int rank = apps::world_rank(); // 0 without MPI: --help
   apps::SceneArgs scene_args;
   apps::ViewArgs view_args;
   std::string output = "out.png";

@@ -20,8 +20,7 @@ using namespace libindex;
 namespace {
 
 int run(int argc, char** argv) {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const int rank = apps::world_rank(); // 0 without MPI: --help
   const auto overrides = io::parse_command_line_overrides(argc, argv);
   apps::SceneArgs scene_args;
   ServeOptions options;

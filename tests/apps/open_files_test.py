@@ -207,6 +207,18 @@ def main():
           f"--repeat 3: exit {r.returncode}, {steady[0] if steady else r.stdout.strip()[-200:]!r}, "
           f"image difference {max_difference(repeated, fitted)}/255")
 
+    # --help and --version need no MPI: with MPI unable to start (no such point-to-point layer) they
+    # still answer, while a render in the same environment fails at MPI_Init.
+    no_mpi = dict(ENV, OMPI_MCA_pml="nonexistent")
+    for program in (index_render, viewer):
+        for flag, words in (("--help", "Usage:"), ("--version", ".")):
+            r = subprocess.run([program, flag], capture_output=True, text=True, env=no_mpi, timeout=60)
+            check(r.returncode == 0 and words in r.stdout,
+                  f"{os.path.basename(program)} {flag} without MPI: exit {r.returncode}, {r.stdout.strip()[:60]!r}")
+    r = subprocess.run([index_render, "blob_48x40x32_float32.raw", "-o", "no_mpi.png"] + SIZE, capture_output=True,
+                       text=True, env=no_mpi, timeout=60)
+    check(r.returncode != 0, f"the same environment stops a render (exit {r.returncode}): MPI really cannot start")
+
     # Files nothing describes: one line, exit 1, no image.
     open("picture.png", "wb").write(b"\x89PNG\r\n\x1a\n" + bytes(64))
     open("empty_4x4x4_uint8.raw", "wb").close()
