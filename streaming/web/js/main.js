@@ -50,10 +50,13 @@ function updateConnection() {
 
 // What the server offers (rpc.discover's method names): an in-situ publisher, for one, loads no
 // files, has no time series and no scene graph. Elements with data-needs="METHOD" show only where
-// the server has METHOD, and the page asks for nothing else. null: not known (yet), so everything.
-let offered = null;
-const offers = (method) => offered === null || offered.has(method);
+// the server has METHOD, and the page asks for nothing else. undefined: still being asked (a
+// notification's refresh in that time asks only for what every server has); null: the server cannot
+// say, so everything.
+let offered;
+const offers = (method) => offered === null || (offered !== undefined && offered.has(method));
 async function discover() {
+  offered = undefined;
   try {
     offered = new Set((await rpc.call('rpc.discover')).methods.map((m) => m.name));
   } catch (e) {
