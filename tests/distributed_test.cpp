@@ -432,6 +432,64 @@ TEST(Distributed, ValueStatisticsAreExactAtAnyRankCount) {
   EXPECT_GT(st.histogram[255], 0); // 800 in the last
 }
 
+namespace {
+/// uint16 values spread over most of the type's range.
+class KnownCounts : public io::VolumeSource {
+ public:
+  Box3i box() const override { return {{0, 0, 0}, {21, 19, 11}}; }
+  DType dtype() const override { return DType::uint16; }
+  std::string describe() const override { return "known counts"; }
+  static uint16_t value(int x, int y, int z) { return uint16_t(((x * 7 + y * 13 + z * 29) % 101) * 600 + 17); }
+  Brick read(const Box3i& r) const override {
+    Brick b(intersect(r, box()), DType::uint16);
+    size_t i = 0;
+    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
+      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
+        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i) b.data<uint16_t>()[i] = value(x, y, z);
+    return b;
+  }
+};
+} // namespace
+
+// What an attached job answers for the head's merged range (statistics_over): its voxels binned
+// over that range, here narrower than their own, for a uint16 volume (binned from the counts
+// statistics() kept) and a float32 one (a pass over the voxels); the counts stay the job's.
+TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
+  FrameParams f = frame_for({11, 8, 60}, {11, 8, 6}, false, 16, 16);
+  {
+    auto volume = std::make_shared<KnownCounts>();
+    Session session(MPI_COMM_WORLD, quiet());
+    session.set_volume(volume);
+    ValueStatistics expected;
+    expected.min = 0.3, expected.max = 0.6;
+    for (int z = 0; z < 11; ++z)
+      for (int y = 0; y < 19; ++y)
+        for (int x = 0; x < 21; ++x)
+          ++expected.histogram[size_t(expected.bin_of(normalize_voxel(KnownCounts::value(x, y, z))))];
+    const ValueStatistics own = session.statistics(f);
+    const ValueStatistics over = session.statistics_over(f, 0.3, 0.6);
+    EXPECT_EQ(over.histogram, expected.histogram);
+    EXPECT_EQ(over.count, own.count);
+    EXPECT_EQ(over.count, volume->box().voxel_count());
+  }
+  {
+    auto volume = std::make_shared<KnownValues>();
+    Session session(MPI_COMM_WORLD, quiet());
+    session.set_volume(volume);
+    ValueStatistics expected;
+    expected.min = 100, expected.max = 300;
+    for (int z = 0; z < 13; ++z)
+      for (int y = 0; y < 17; ++y)
+        for (int x = 0; x < 23; ++x)
+          if (const float v = KnownValues::value(x, y, z); std::isfinite(v))
+            ++expected.histogram[size_t(expected.bin_of(v))];
+    const ValueStatistics over = session.statistics_over(f, 100, 300);
+    EXPECT_EQ(over.histogram, expected.histogram);
+    EXPECT_EQ(over.count, volume->box().voxel_count() - 2);
+    EXPECT_EQ(over.non_finite, 2);
+  }
+}
+
 TEST(Distributed, RebalancingByVisibleWorkPutsEveryRankToWork) {
   if (world_size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
   auto volume = std::make_shared<QuarterFull>();

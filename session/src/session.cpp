@@ -44,7 +44,13 @@ struct Session::State {
   int ghost = 0;
   Brick brick;
   uint64_t generation = 0;
-  std::optional<ValueStatistics> statistics; ///< of the current volume, once asked for
+  /// Of the current volume, once asked for, and this rank's counts by stored value behind them
+  /// (8- and 16-bit volumes), from which statistics_over bins again without a pass over the voxels.
+  struct Counted {
+    ValueStatistics all;
+    std::optional<StoredValueCounts> stored;
+  };
+  std::optional<Counted> statistics;
   FrameStats stats;
   // A time step read ahead: its source, the box being read and the read itself.
   std::shared_ptr<io::VolumeSource> prefetch_source;
@@ -296,9 +302,9 @@ kernels::LocalValues values_of(const CountedVoxels& c) {
 
 const ValueStatistics& Session::statistics(const FrameParams& frame) {
   State& s = *state_;
-  if (s.statistics) return *s.statistics;
+  if (s.statistics) return s.statistics->all;
   const CountedVoxels counted = counted_voxels(s, frame);
-  const kernels::LocalValues local = values_of(counted);
+  kernels::LocalValues local = values_of(counted);
   double range[2] = {local.range.min, -local.range.max};
   LIBINDEX_MPI_CHECK(s.comm, MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_DOUBLE, MPI_MIN, s.comm));
   ValueStatistics all;
@@ -306,19 +312,20 @@ const ValueStatistics& Session::statistics(const FrameParams& frame) {
   // The histogram needs the whole range first: a second pass, over memory for float32 voxels, over
   // the first pass's counts for the others.
   reduce_histogram(s.comm, counted, local, all);
-  s.statistics = all;
-  return *s.statistics;
+  s.statistics = State::Counted{all, std::move(local.stored)};
+  return s.statistics->all;
 }
 
 ValueStatistics Session::statistics_over(const FrameParams& frame, double min, double max) {
   State& s = *state_;
   // The counts are this job's, as statistics() found them (kept); only the histogram is binned
-  // again, over the range given.
+  // again, over the range given: from the kept counts by stored value, or a pass over float32 voxels.
   const ValueStatistics& own = statistics(frame);
   ValueStatistics all;
   all.min = min, all.max = max;
-  const CountedVoxels counted = counted_voxels(s, frame);
-  reduce_histogram(s.comm, counted, values_of(counted), all);
+  kernels::LocalValues kept;
+  kept.stored = s.statistics->stored;
+  reduce_histogram(s.comm, counted_voxels(s, frame), kept, all);
   all.count = own.count, all.non_finite = own.non_finite;
   return all;
 }
