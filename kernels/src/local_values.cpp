@@ -46,10 +46,7 @@ LocalValues local_values(const BrickView& view, const Box3i& box) {
   } else {
     std::vector<ValueStatistics> ranges(slabs.size());
     parallel_for(int(slabs.size()), [&](int i) { add_value_range(view, slabs[size_t(i)], ranges[size_t(i)]); });
-    for (const ValueStatistics& r : ranges) {
-      values.range.min = std::min(values.range.min, r.min), values.range.max = std::max(values.range.max, r.max);
-      values.range.count += r.count, values.range.non_finite += r.non_finite;
-    }
+    for (const ValueStatistics& r : ranges) values.range.add(r);
   }
   return values;
 }
@@ -63,8 +60,7 @@ void add_local_histogram(const BrickView& view, const Box3i& box, const LocalVal
     b.min = s.min, b.max = s.max;
     add_histogram(view, slabs[size_t(i)], b);
   });
-  for (const ValueStatistics& b : binned)
-    for (size_t k = 0; k < b.histogram.size(); ++k) s.histogram[k] += b.histogram[k];
+  for (const ValueStatistics& b : binned) s.add(b); // over s's range, with no counts: only the bins add
 }
 
 } // namespace libindex::kernels

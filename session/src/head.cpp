@@ -340,10 +340,7 @@ ValueStatistics Head::statistics_of_all_jobs(const Op& frame_op, const SceneSpec
   });
   op.kind = Op::Kind::statistics_over;
   op.value_range[0] = all.min, op.value_range[1] = all.max;
-  ask_all_jobs(op, spec, [&](const ValueStatistics& job) {
-    for (size_t i = 0; i < all.histogram.size(); ++i) all.histogram[i] += job.histogram[i];
-    all.count += job.count, all.non_finite += job.non_finite;
-  });
+  ask_all_jobs(op, spec, [&](const ValueStatistics& job) { all.add(job); }); // binned over all's range
   return all;
 }
 

@@ -28,6 +28,13 @@ struct ValueStatistics {
   std::array<long long, kBins> histogram{};
 
   bool empty() const { return count == 0; }
+  /// Adds another part's statistics, binned over the same range: the range widens to cover both,
+  /// counts and bins add up.
+  void add(const ValueStatistics& part) {
+    min = std::min(min, part.min), max = std::max(max, part.max);
+    count += part.count, non_finite += part.non_finite;
+    for (size_t i = 0; i < histogram.size(); ++i) histogram[i] += part.histogram[i];
+  }
   /// The bin of value v (finite, in [min, max]). Inline: the histogram pass calls it per voxel.
   int bin_of(double v) const {
     if (!(max > min)) return 0;
