@@ -63,8 +63,12 @@ export class ColormapEditor {
     });
     this.boundary.addEventListener('change', () => this.set({ boundary_mode: this.boundary.value }));
     for (const s of [this.dmin, this.dmax]) s.addEventListener('input', () => this.domainSlid(s));
-    for (const v of [this.dminv, this.dmaxv]) v.addEventListener('change', () => this.domainTyped());
-    for (const v of [this.smin, this.smax]) v.addEventListener('change', () => this.storedDomainTyped());
+    for (const v of [this.dminv, this.dmaxv]) {
+      v.addEventListener('change', () => this.domainTyped(this.dminv, this.dmaxv, 1));
+    }
+    for (const v of [this.smin, this.smax]) {
+      v.addEventListener('change', () => this.domainTyped(this.smin, this.smax, this.storedScale()));
+    }
     this.q('fit-data').addEventListener('click', () => {
       if (hasRange(this.stats) && this.stats.max > this.stats.min) this.setDomain([this.stats.min, this.stats.max]);
     });
@@ -215,11 +219,10 @@ export class ColormapEditor {
     if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
     // The domain is in the scene file's normalized units; for integer voxels it can also be read and
     // typed in the values the volume stores (what the legend shows): a CT window in Hounsfield units.
-    const volume = this.editedVolume();
-    const scale = storedScale(volume && volume.dtype);
+    const scale = this.storedScale();
     this.stored.hidden = scale === 1;
     if (scale === 1) return;
-    this.storedType.textContent = `Stored ${volume.dtype}`;
+    this.storedType.textContent = `Stored ${this.editedVolume().dtype}`;
     const exact = (v) => String(Number(Number(v).toPrecision(6))); // 300, not 300.00000000000006
     if (document.activeElement !== this.smin) this.smin.value = exact(d0 * scale);
     if (document.activeElement !== this.smax) this.smax.value = exact(d1 * scale);
@@ -241,17 +244,15 @@ export class ColormapEditor {
     this.setDomain([d0, d1]);
   }
 
-  domainTyped() {
-    const d0 = Number(this.dminv.value), d1 = Number(this.dmaxv.value);
-    if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
-    else this.updateDomainControls(); // back to what the server has
+  /** What one normalized value is in the edited volume's stored values (1: float voxels). */
+  storedScale() {
+    const volume = this.editedVolume();
+    return storedScale(volume && volume.dtype);
   }
 
-  /** The domain typed in stored values (integer volumes): normalized as the scene file has it. */
-  storedDomainTyped() {
-    const volume = this.editedVolume();
-    const scale = storedScale(volume && volume.dtype);
-    const d0 = Number(this.smin.value) / scale, d1 = Number(this.smax.value) / scale;
+  /** A domain typed in two inputs, in units `scale` times the normalized ones the scene file has. */
+  domainTyped(lo, hi, scale) {
+    const d0 = Number(lo.value) / scale, d1 = Number(hi.value) / scale;
     if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
     else this.updateDomainControls(); // back to what the server has
   }
