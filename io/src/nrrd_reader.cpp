@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -16,6 +20,7 @@
 #include "libindex/error.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/volume_properties.h"
+#include "slab_stack.h"
 
 namespace libindex::io {
 namespace {
@@ -40,8 +45,16 @@ struct Field {
 
 struct Header {
   std::map<std::string, Field> fields; // lower-cased field name without spaces -> value
+  std::vector<Field> listed_files;     // after "data file: LIST", the header's remaining lines
   uint64_t end = 0;                    // byte offset just past the blank line (attached data)
 };
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
 
 // Field names are compared without spaces: NRRD allows both "data file" and "datafile".
 std::string field_key(const std::string& name) {
@@ -56,7 +69,10 @@ Header parse_header(const std::string& path) {
   detail::InputFile file(path, "nrrd");
   std::string text(size_t(std::min<uint64_t>(size, kMaxHeaderBytes)), '\0');
   text.resize(file.read_some_at(text.data(), text.size(), 0));
-  if (text.rfind("NRRD000", 0) != 0)
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0)
+    throw Error("nrrd: '" + path + ":1': starts with a UTF-8 byte-order mark; a NRRD file must start with 'NRRD000'");
+  // NRRD0001..NRRD0005, and NRRD00.01, the magic of the oldest files (Teem still reads them).
+  if (text.rfind("NRRD000", 0) != 0 && text.rfind("NRRD00.01", 0) != 0)
     throw Error("nrrd: '" + path + ":1': not a NRRD file (it must start with 'NRRD000')");
   Header h;
   size_t pos = 0;
@@ -78,7 +94,20 @@ Header parse_header(const std::string& path) {
     const auto colon = line.find(": ");
     if (colon == std::string::npos)
       throw Error("nrrd: '" + path + ":" + std::to_string(line_no) + "': expected 'field: value', got '" + line + "'");
-    h.fields[field_key(line.substr(0, colon))] = {trim(line.substr(colon + 2)), line_no};
+    const std::string key = field_key(line.substr(0, colon));
+    h.fields[key] = {trim(line.substr(colon + 2)), line_no};
+    if (key == "datafile" && !words(h.fields[key].value).empty() && words(h.fields[key].value)[0] == "LIST") {
+      // The rest of the header names the data files, one a line (it ends at a blank line or the end).
+      while (pos < text.size()) {
+        const size_t end = text.find('\n', pos);
+        const std::string name = trim(text.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+        pos = end == std::string::npos ? text.size() : end + 1;
+        ++line_no;
+        if (name.empty()) break;
+        h.listed_files.push_back({name, line_no});
+      }
+      break;
+    }
   }
   h.end = blank ? pos : text.size();
   return h;
@@ -148,10 +177,10 @@ class NrrdSource final : public VolumeSource, public SpacedVolume {
   Vec3f spacing_;
 };
 
-// Offset of the first byte after `lines` newline-terminated lines of `path`.
-uint64_t skip_lines(const std::string& path, int lines) {
+// Offset of the first byte after `lines` newline-terminated lines of `path` that start at `from`.
+uint64_t skip_lines(const std::string& path, int lines, uint64_t from) {
   detail::InputFile f(path, "nrrd");
-  uint64_t offset = 0;
+  uint64_t offset = from;
   std::vector<char> buf(1 << 16);
   while (lines > 0) {
     const size_t got = f.read_some_at(buf.data(), buf.size(), offset);
@@ -162,6 +191,76 @@ uint64_t skip_lines(const std::string& path, int lines) {
     offset += i;
   }
   return offset;
+}
+
+/// The names of a header's data files: `LIST [subdim]` (names on the header's remaining lines), a
+/// numbered pattern `name%03d.raw min max step [subdim]`, or one name (which may hold spaces).
+std::vector<std::string> data_file_names(const Header& h, const std::string& where) {
+  const std::string& value = h.fields.at("datafile").value;
+  const std::vector<std::string> w = words(value);
+  const auto subdim_ok = [&](size_t at) {
+    if (w.size() > at && w[at] != "2" && w[at] != "3")
+      throw Error(where + ": data files of dimension " + w[at] + " are not supported (2: a slice a file, or 3)");
+  };
+  if (!w.empty() && w[0] == "LIST") {
+    subdim_ok(1);
+    if (w.size() > 2) throw Error(where + ": expected 'LIST' or 'LIST <subdim>', got '" + value + "'");
+    if (h.listed_files.empty()) throw Error(where + ": 'data file: LIST' is followed by no file names");
+    std::vector<std::string> names;
+    for (const Field& f : h.listed_files) names.push_back(f.value);
+    return names;
+  }
+  long long n[3];
+  const auto integer = [](const std::string& t, long long& out) {
+    char* end = nullptr;
+    out = std::strtoll(t.c_str(), &end, 10);
+    return !t.empty() && *end == '\0';
+  };
+  if ((w.size() == 4 || w.size() == 5) && w[0].find('%') != std::string::npos && integer(w[1], n[0]) &&
+      integer(w[2], n[1]) && integer(w[3], n[2])) {
+    subdim_ok(4);
+    const std::string& pattern = w[0];
+    // One integer conversion, %d or %i with an optional 0 flag and width, and %% for a '%'.
+    int conversions = 0;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] != '%') continue;
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '%') {
+        i = j;
+        continue;
+      }
+      while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j])) && j - i < 4) ++j;
+      if (j >= pattern.size() || (pattern[j] != 'd' && pattern[j] != 'i'))
+        throw Error(where + ": the data file pattern '" + pattern + "' must hold one %d (like slice%03d.raw)");
+      ++conversions, i = j;
+    }
+    if (conversions != 1)
+      throw Error(where + ": the data file pattern '" + pattern + "' must hold exactly one %d, it holds " +
+                  std::to_string(conversions));
+    for (const long long v : n)
+      if (v < INT32_MIN || v > INT32_MAX) throw Error(where + ": '" + value + "': numbers out of range");
+    const long long first = n[0], last = n[1], step = n[2];
+    // As Teem counts: from first by step while not past last.
+    if (step == 0 || (last - first) / step < 0)
+      throw Error(where + ": '" + value + "': counting from " + std::to_string(first) + " by " + std::to_string(step) +
+                  " never reaches " + std::to_string(last));
+    const long long count = (last - first) / step + 1;
+    if (count > (1 << 20)) throw Error(where + ": '" + value + "' names more than 2^20 files");
+    std::vector<std::string> names;
+    for (long long k = 0; k < count; ++k) {
+      char name[4096];
+      // The pattern holds one checked integer conversion (above); the value fits an int.
+      const long long number = first + k * step; // between first and last
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      const int length = std::snprintf(name, sizeof name, pattern.c_str(), int(number));
+#pragma GCC diagnostic pop
+      if (length < 0 || size_t(length) >= sizeof name) throw Error(where + ": data file name too long");
+      names.emplace_back(name);
+    }
+    return names;
+  }
+  return {value};
 }
 
 } // namespace
@@ -194,6 +293,18 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
       throw Error(where("sizes") + ": sizes must be three positive integers, got '" + need("sizes") + "'");
     layout.dims = {n[0], n[1], n[2]};
   }
+  if (const auto* k = get("kinds")) { // a colour, vector or tensor axis makes it no scalar volume
+    const std::vector<std::string> kinds = words(*k);
+    for (size_t a = 0; a < kinds.size(); ++a) {
+      const std::string kind = lower(kinds[a]);
+      if (kind != "domain" && kind != "space" && kind != "time" && kind != "none" && kind != "???" && kind != "stub" &&
+          kind != "scalar")
+        throw Error(where("kinds") + ": axis " + std::to_string(a) + " is of kind '" + kinds[a] +
+                    "': libindex renders 3-D scalar volumes (one value a voxel); take one component out first, "
+                    "e.g. with Teem's `unu slice -a " +
+                    std::to_string(a) + " -p 0`");
+    }
+  }
   const std::string encoding = lower(need("encoding"));
   const bool gzip = encoding == "gzip" || encoding == "gz";
   const bool ascii = encoding == "ascii" || encoding == "text" || encoding == "txt";
@@ -214,7 +325,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     std::string w[3];
     if (!(in >> w[0] >> w[1] >> w[2])) throw Error(where("spacings") + ": expected 3 spacings, got '" + *s + "'");
     for (int a = 0; a < 3; ++a) {
-      const double v = w[a] == "nan" ? 1.0 : std::atof(w[a].c_str()); // "nan" means unknown: keep 1
+      const double v = lower(w[a]) == "nan" ? 1.0 : std::atof(w[a].c_str()); // NaN means unknown: keep 1
       // Checked as the float it becomes: 1e-50 would be 0 and 1e39 infinite, and the renderer
       // scales the volume's box by it.
       if (!(float(v) > 0) || !std::isfinite(float(v)))
@@ -237,61 +348,68 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     }
   }
 
-  // Data: attached after the blank line, or detached in "data file" (relative to the header).
-  layout.path = path;
-  uint64_t start = h.end;
-  if (const auto* df = get("datafile")) {
-    if (*df == "LIST" || df->rfind("LIST", 0) == 0 || df->find('%') != std::string::npos)
-      throw Error(where("datafile") + ": multi-file data ('" + *df + "') is not supported");
-    std::filesystem::path p(*df);
-    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
-    layout.path = p.string();
-    if (policy) {
-      try {
-        layout.path = policy->resolve(std::filesystem::absolute(p).lexically_normal().string());
+  // Data: attached after the blank line, or detached in one or more "data file"s (relative to the
+  // header). Line and byte skips apply to each file.
+  int line_skip = 0;
+  if (const auto* ls = get("lineskip")) line_skip = std::atoi(ls->c_str());
+  long long byte_skip = 0;
+  if (const auto* bs = get("byteskip")) byte_skip = std::atoll(bs->c_str());
+  if (ascii && byte_skip != 0)
+    throw Error(where("byteskip") + ": byte skip is not allowed with ascii encoding (line skip is)");
+  if (gzip && byte_skip < 0) throw Error(where("byteskip") + ": byte skip -1 is only allowed with raw encoding");
+  layout.label = "nrrd";
+  // One file's voxels, `dims` of them, from `start` (where its header ends, or 0) on.
+  const auto open_data = [&](const std::string& file, Vec3i dims, uint64_t start) -> std::unique_ptr<VolumeSource> {
+    RawLayout l = layout;
+    l.path = file, l.dims = dims;
+    if (line_skip > 0) start = skip_lines(file, line_skip, start);
+    if (ascii) {
+      l.offset = start;
+      return detail::open_ascii_volume(l);
+    }
+    if (gzip) {
+      l.offset = start;
+      return detail::open_gzip_volume(l, uint64_t(byte_skip), "nrrd");
+    }
+    const uint64_t bytes = uint64_t(dims.x) * uint64_t(dims.y) * uint64_t(dims.z) * file_type_size(l.type);
+    if (byte_skip == -1) { // the data is the last `bytes` of the file
+      const uint64_t size = detail::regular_file_size(file, "nrrd");
+      if (size < bytes)
+        throw Error("nrrd: '" + file + "' is truncated: expected " + std::to_string(bytes) + " bytes, the file has " +
+                    std::to_string(size) + " bytes");
+      l.offset = size - bytes;
+    } else {
+      l.offset = start + uint64_t(std::max(0LL, byte_skip));
+    }
+    l.allow_trailing = true; // NRRD states where the data starts; trailing bytes are harmless
+    return open_raw(l);
+  };
+
+  std::unique_ptr<VolumeSource> inner;
+  if (get("datafile")) {
+    const std::vector<std::string> files = data_file_names(h, where("datafile"));
+    const int count = int(files.size());
+    if (layout.dims.z % count != 0)
+      throw Error(where("datafile") + ": " + std::to_string(count) + " data files cannot hold " +
+                  std::to_string(layout.dims.z) + " slices in equal parts");
+    std::vector<std::unique_ptr<VolumeSource>> slabs;
+    for (const std::string& name : files) {
+      std::filesystem::path p(name);
+      if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+      std::string file = p.string();
+      try { // a missing data file is the header's fault: say which header named it
+        if (policy) file = policy->resolve(std::filesystem::absolute(p).lexically_normal().string());
+        detail::regular_file_size(file, "data file");
       } catch (const Error& e) {
         throw Error(where("datafile") + ": " + e.what());
       }
+      slabs.push_back(open_data(file, {layout.dims.x, layout.dims.y, layout.dims.z / count}, 0));
     }
-    try { // a missing data file is the header's fault: say which header named it
-      detail::regular_file_size(layout.path, "data file");
-    } catch (const Error& e) {
-      throw Error(where("datafile") + ": " + e.what());
-    }
-    start = 0;
-  } else if (std::filesystem::path(path).extension() == ".nhdr") {
+    inner = detail::stack_slabs(std::move(slabs));
+  } else if (lower(std::filesystem::path(path).extension().string()) == ".nhdr") {
     throw Error("nrrd: '" + path + "': a detached header (.nhdr) needs a 'data file' field");
-  }
-  int line_skip = 0;
-  if (const auto* ls = get("lineskip")) line_skip = std::atoi(ls->c_str());
-  if (line_skip > 0) start = skip_lines(layout.path, line_skip) + start;
-  long long byte_skip = 0;
-  if (const auto* bs = get("byteskip")) byte_skip = std::atoll(bs->c_str());
-
-  layout.label = "nrrd";
-  std::unique_ptr<VolumeSource> inner;
-  if (ascii) {
-    if (byte_skip != 0)
-      throw Error(where("byteskip") + ": byte skip is not allowed with ascii encoding (line skip is)");
-    layout.offset = start;
-    inner = detail::open_ascii_volume(layout);
-  } else if (gzip) {
-    if (byte_skip < 0) throw Error(where("byteskip") + ": byte skip -1 is only allowed with raw encoding");
-    layout.offset = start;
-    inner = detail::open_gzip_volume(layout, uint64_t(byte_skip), "nrrd");
   } else {
-    const uint64_t bytes = uint64_t(layout.dims.x) * layout.dims.y * layout.dims.z * file_type_size(layout.type);
-    if (byte_skip == -1) { // the data is the last `bytes` of the file
-      const uint64_t size = detail::regular_file_size(layout.path, "nrrd");
-      if (size < bytes)
-        throw Error("nrrd: '" + layout.path + "' is truncated: expected " + std::to_string(bytes) +
-                    " bytes, the file has " + std::to_string(size) + " bytes");
-      layout.offset = size - bytes;
-    } else {
-      layout.offset = start + uint64_t(std::max(0LL, byte_skip));
-    }
-    layout.allow_trailing = true; // NRRD states where the data starts; trailing bytes are harmless
-    inner = open_raw(layout);
+    inner = open_data(path, layout.dims, h.end);
   }
   return std::make_unique<NrrdSource>(std::move(inner), spacing);
 }

@@ -218,6 +218,104 @@ TEST(NrrdReader, ByteSkipLineSkipAndTrailingData) {
   expect_volume(*open_nrrd(dir.file("tail.nhdr")), v);
 }
 
+// Teem counts "line skip" from the end of the header when the data is attached: lines of text
+// between the header and the voxels. They used to be counted from the file's start (found with
+// files from Teem's examples: the volume was shifted and the text drawn as voxels).
+TEST(NrrdReader, LineSkipInAnAttachedFileCountsFromTheHeaderEnd) {
+  TempDir dir;
+  const auto v = values<uint8_t>();
+  std::string text = "first line to skip\nsecond\n";
+  text.append(reinterpret_cast<const char*>(v.data()), v.size());
+  expect_volume(*open_nrrd(write_nrrd(dir, "ls.nrrd", header("uchar", "raw", "line skip: 2\n"),
+                                      std::vector<uint8_t>(text.begin(), text.end()))),
+                v);
+}
+
+// Multi-file data (a slice a file, as scanners and image stacks write them): listed on the header's
+// remaining lines after "data file: LIST", or numbered by a pattern. Line and byte skips apply to
+// each file. Every read, including boxes across files, gives the voxels of the one-file volume.
+TEST(NrrdReader, DataInSeveralFilesListedOrNumbered) {
+  TempDir dir;
+  const auto v = values<uint16_t>();
+  const size_t slice = size_t(kDims.x) * size_t(kDims.y);
+  std::string list;
+  for (int z = 0; z < kDims.z; ++z) {
+    std::string file = "HEAD";
+    file.append(reinterpret_cast<const char*>(v.data() + size_t(z) * slice), slice * 2);
+    const std::string name = "slice " + std::to_string(10 + 2 * z) + ".raw"; // numbered 10, 12, 14
+    test::write_text(dir.file(name), file);
+    list += name + "\n";
+  }
+  test::write_text(dir.file("list.nhdr"),
+                   header("ushort", "raw", "endian: little\nbyte skip: 4\ndata file: LIST\n" + list));
+  expect_volume(*open_nrrd(dir.file("list.nhdr")), v);
+  test::write_text(dir.file("list2.nhdr"),
+                   header("ushort", "raw", "endian: little\nbyte skip: 4\ndata file: LIST 2\n" + list + "\n"));
+  expect_volume(*open_nrrd(dir.file("list2.nhdr")), v);
+
+  // The pattern may count down, and zero-pad; a name with a space cannot be a pattern, so numbered
+  // files are written again without one.
+  for (int z = 0; z < kDims.z; ++z) {
+    char name[32];
+    std::snprintf(name, sizeof name, "s%03d.raw", 30 - 5 * z);
+    test::write_bytes(dir.file(name), v.data() + size_t(z) * slice, slice * 2);
+  }
+  test::write_text(dir.file("down.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 30 20 -5 2\n"));
+  expect_volume(*open_nrrd(dir.file("down.nhdr")), v);
+  test::write_text(dir.file("past.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 30 17 -5\n"));
+  expect_volume(*open_nrrd(dir.file("past.nhdr")), v); // stops before passing 17, as Teem does
+
+  // Three slices in one file and none in another do not divide into equal parts; a missing file
+  // is named with the header's line.
+  test::write_text(dir.file("odd.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 30 25 -5\n"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("odd.nhdr")); }), "odd.nhdr:8",
+                      "2 data files cannot hold 3 slices");
+  test::write_text(dir.file("gap.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 20 30 -5\n"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("gap.nhdr")); }), "gap.nhdr:8",
+                      "counting from 20 by -5 never reaches 30");
+  test::write_text(dir.file("miss.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 31 21 -5\n"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("miss.nhdr")); }), "miss.nhdr:8", "s031.raw");
+  for (const char* pattern : {"s%s.raw", "s%03d%d.raw", "s%n.raw", "s%.raw"}) {
+    test::write_text(dir.file("fmt.nhdr"),
+                     header("ushort", "raw", std::string("endian: little\ndata file: ") + pattern + " 1 3 1\n"));
+    EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("fmt.nhdr")); }), "fmt.nhdr:8", pattern, "%d");
+  }
+  test::write_text(dir.file("empty.nhdr"), header("ushort", "raw", "endian: little\ndata file: LIST\n"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("empty.nhdr")); }), "empty.nhdr:8", "no file names");
+
+  // One file whose name merely starts with LIST is one file.
+  test::write_bytes(dir.file("LISTdata.raw"), v.data(), v.size() * 2);
+  test::write_text(dir.file("one.nhdr"), header("ushort", "raw", "endian: little\ndata file: LISTdata.raw\n"));
+  expect_volume(*open_nrrd(dir.file("one.nhdr")), v);
+}
+
+// Seen in files from the wild: Teem's oldest magic, "NaN" spacings (OpenMIMS), an upper-case .NHDR,
+// a colour image stored as a 3-D NRRD, a byte-order mark.
+TEST(NrrdReader, OldMagicNaNSpacingAndWhatIsNoScalarVolume) {
+  TempDir dir;
+  const auto v = values<uint8_t>();
+  std::string old = header("uchar", "raw", "spacings: NaN 2 NAN\n");
+  old.replace(0, 8, "NRRD00.01");
+  const auto source = open_nrrd(write_nrrd(dir, "old.nrrd", old, bytes_of(v)));
+  expect_volume(*source, v);
+  EXPECT_FLOAT_EQ(voxel_spacing(*source).x, 1.0f);
+  EXPECT_FLOAT_EQ(voxel_spacing(*source).y, 2.0f);
+  EXPECT_FLOAT_EQ(voxel_spacing(*source).z, 1.0f);
+
+  test::write_text(dir.file("UPPER.NHDR"), header("uchar", "raw", ""));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("UPPER.NHDR")); }), "UPPER.NHDR",
+                      "a detached header (.nhdr) needs a 'data file' field");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] {
+        open_nrrd(write_nrrd(dir, "rgb.nrrd", header("uchar", "raw", "kinds: RGB-color space space\n"), bytes_of(v)));
+      }),
+      "rgb.nrrd:7", "axis 0 is of kind 'RGB-color'", "scalar volumes");
+  expect_volume(*open_nrrd(write_nrrd(dir, "k.nrrd", header("uchar", "raw", "kinds: domain space ???\n"), bytes_of(v))),
+                v);
+  test::write_text(dir.file("bom.nrrd"), "\xEF\xBB\xBF" + header("uchar", "raw", "") + "\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("bom.nrrd")); }), "bom.nrrd:1", "byte-order mark");
+}
+
 TEST(NrrdReader, Spacing) {
   TempDir dir;
   const auto data = bytes_of(values<uint8_t>());
