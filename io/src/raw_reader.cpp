@@ -3,6 +3,7 @@
 #include "libindex/io/raw_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <bit>
 #include <cstring>
 #include <filesystem>
@@ -192,11 +193,13 @@ std::unique_ptr<VolumeSource> open_raw(const RawLayout& layout) {
 }
 
 std::optional<ScivisName> parse_scivis_name(const std::string& path) {
-  static const std::regex pattern(R"(.*_(\d+)x(\d+)x(\d+)_([a-z]+[0-9]+)\.raw$)");
+  // Case aside (SKULL_64x64x64_uint8.RAW from a Windows share is the same file).
+  static const std::regex pattern(R"(.*_(\d+)x(\d+)x(\d+)_([a-z]+[0-9]+)\.raw$)", std::regex::icase);
   const std::string name = std::filesystem::path(path).filename().string();
   std::smatch m;
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
-  const std::string type = m[4];
+  std::string type = m[4];
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   FileType t;
   try {
     t = parse_file_type(type);
@@ -205,7 +208,14 @@ std::optional<ScivisName> parse_scivis_name(const std::string& path) {
                 "' from the file name is not supported (uint8, int8, uint16, int16, uint32, int32, float32, "
                 "float64)");
   }
-  return ScivisName{{std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])}, t};
+  Vec3i dims;
+  for (int a = 0; a < 3; ++a) {
+    const std::string digits = m[size_t(a) + 1];
+    if (digits.size() > 9 || std::stoi(digits) < 1)
+      throw Error("raw: '" + path + "': size " + digits + " from the file name must be from 1 to 999999999");
+    dims[a] = std::stoi(digits);
+  }
+  return ScivisName{dims, t};
 }
 
 } // namespace libindex::io

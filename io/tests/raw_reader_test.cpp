@@ -275,6 +275,14 @@ TEST(RawReader, ScivisNames) {
   EXPECT_EQ(parse_scivis_name("jicf_q_1408x1080x1100_float64.raw")->type, FileType::float64);
   EXPECT_EQ(parse_scivis_name("e_1x1x1_int8.raw")->type, FileType::int8);
   EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("d_8x8x8_int64.raw"); }), "int64", "not supported");
+  // Case aside, as the extension is everywhere else; a size beyond int is an error, not std::stoi's.
+  const auto upper = parse_scivis_name("SKULL_64X32x16_UINT16.RAW");
+  ASSERT_TRUE(upper);
+  EXPECT_EQ(upper->dims, (Vec3i{64, 32, 16}));
+  EXPECT_EQ(upper->type, FileType::uint16);
+  EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("huge_99999999999x2x2_uint8.raw"); }), "huge_99999999999x2x2",
+                      "size 99999999999 from the file name must be from 1 to 999999999");
+  EXPECT_CONTAINS_ALL(error_of([] { parse_scivis_name("zero_0x2x2_uint8.raw"); }), "size 0");
 
   TempDir dir;
   std::vector<uint16_t> data(3 * 2 * 2, 9);
