@@ -74,6 +74,9 @@ std::string read_text_file(const std::string& path, const std::string& what) {
   std::string text(size, '\0');
   const size_t got = f.read_some_at(text.data(), text.size(), 0);
   text.resize(got);
+  // Editors on Windows start UTF-8 text with a byte-order mark; it is no part of a scene, colormap
+  // or program.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   return text;
 }
 

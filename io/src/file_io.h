@@ -39,7 +39,8 @@ class InputFile {
   std::string path_, what_;
 };
 
-/// The whole file as text. Throws Error naming the path and errno text.
+/// The whole file as text, without a leading UTF-8 byte-order mark. Throws Error naming the path and
+/// errno text.
 std::string read_text_file(const std::string& path, const std::string& what);
 
 /// Writes `size` bytes to `path` (replacing it). Throws Error naming the path and errno text.

@@ -36,6 +36,16 @@ TEST(CmapReader, Reads256EntriesDividedBy65535) {
   EXPECT_FLOAT_EQ(map.domain_max, 1.0f);
 }
 
+// Notepad saves UTF-8 with a byte-order mark; the file is the same colormap.
+TEST(CmapReader, AByteOrderMarkIsNoPartOfTheFirstNumber) {
+  TempDir dir;
+  test::write_text(dir.file("plain.cmap"), cmap_lines(256));
+  test::write_text(dir.file("bom.cmap"), "\xEF\xBB\xBF" + cmap_lines(256));
+  const Colormap plain = read_cmap(dir.file("plain.cmap")), bom = read_cmap(dir.file("bom.cmap"));
+  ASSERT_EQ(bom.entries.size(), 256u);
+  for (size_t i = 0; i < 256; ++i) EXPECT_EQ(bom.entries[i], plain.entries[i]) << i;
+}
+
 TEST(CmapReader, WrongCountsAndValuesAreErrors) {
   TempDir dir;
   test::write_text(dir.file("short.cmap"), cmap_lines(255));

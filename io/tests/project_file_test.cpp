@@ -87,6 +87,17 @@ TEST(ProjectFile, FilesAreLayered) {
   ASSERT_EQ(p.files().size(), 2u);
 }
 
+// A scene saved by a Windows editor starts with a UTF-8 byte-order mark before the header.
+TEST(ProjectFile, AFileMayStartWithAByteOrderMark) {
+  TempDir dir;
+  test::write_text(dir.file("bom.prj"), "\xEF\xBB\xBF" + kHead + "a::b = 7\n");
+  ProjectFile p;
+  p.add_file(dir.file("bom.prj"));
+  ASSERT_TRUE(p.find("a::b"));
+  EXPECT_EQ(p.find("a::b")->text, "7");
+  EXPECT_EQ(p.find("a::b")->origin.line, 2);
+}
+
 TEST(ProjectFile, MissingFileAndDirectoryAreErrors) {
   TempDir dir;
   ProjectFile p;
