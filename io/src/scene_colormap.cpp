@@ -63,11 +63,22 @@ Colormap from_lookup_table(const SceneNode& node, const SceneResources& resource
   } catch (const Error& e) {
     fail(file, e.what());
   }
-  if (resources.colormap_boundary_mode) {
+  // The file's own domain and boundary mode (IndeX's viewer reads both with the file), then the
+  // node's (colormap_from_node) override them.
+  if (const auto d = resources.colormap_file_domains.find(index); d != resources.colormap_file_domains.end()) {
+    const auto range = as_floats(d->second, 2);
+    if (!(range[1] != range[0])) fail(d->second, "the domain must not be empty");
+    map.domain_min = range[0], map.domain_max = range[1];
+  }
+  const auto file_mode = resources.colormap_file_modes.find(index);
+  const Value* mode = file_mode != resources.colormap_file_modes.end() ? &file_mode->second
+                      : resources.colormap_boundary_mode               ? &*resources.colormap_boundary_mode
+                                                                       : nullptr;
+  if (mode) {
     try {
-      map.mode = parse_boundary_mode(resources.colormap_boundary_mode->text);
+      map.mode = parse_boundary_mode(mode->text);
     } catch (const Error& e) {
-      fail(*resources.colormap_boundary_mode, e.what());
+      fail(*mode, e.what());
     }
   }
   return map;

@@ -215,8 +215,13 @@ bool is_supported_global_key(const std::string& key) {
   if (supported_globals().count(key)) return true;
   // The colormap file table: file_0, file_1, ...; the scene's turns: rotation_0, rotation_1, ...;
   // IndeX's predefined views (read at start-up with startup_update).
-  return starts_with(key, "app::colormap::file_") || starts_with(key, "index::rotation_") ||
-         starts_with(key, "app::examiner::predefined_view::");
+  if (starts_with(key, "app::colormap::file_")) { // file_<n>, and the two keys IndeX's viewer reads under it
+    const size_t colons = key.find("::", std::string("app::colormap::file_").size());
+    if (colons == std::string::npos) return true;
+    const std::string attribute = key.substr(colons + 2);
+    return attribute == "domain" || attribute == "domain_boundary_mode";
+  }
+  return starts_with(key, "index::rotation_") || starts_with(key, "app::examiner::predefined_view::");
 }
 
 bool asks_for_what_libindex_does(const Value& value) {

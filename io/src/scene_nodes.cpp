@@ -59,15 +59,25 @@ SceneResources scene_resources(const ProjectFile& project) {
   SceneResources r;
   const std::string prefix = "app::colormap::file_";
   for (const Value& v : project.entries_with_prefix(prefix)) {
-    const std::string index = v.key.substr(prefix.size());
+    std::string index = v.key.substr(prefix.size()), attribute;
     if (index == "count") continue;
+    if (const size_t colons = index.find("::"); colons != std::string::npos)
+      attribute = index.substr(colons + 2), index.resize(colons);
     Value as_index = v;
     as_index.text = index;
+    int n = 0;
     try {
-      r.colormap_files[as_int(as_index)] = v;
+      n = as_int(as_index);
     } catch (const Error&) {
       fail(v, "expected app::colormap::file_<n> with an integer n");
     }
+    if (attribute.empty())
+      r.colormap_files[n] = v;
+    else if (attribute == "domain")
+      r.colormap_file_domains[n] = v;
+    else if (attribute == "domain_boundary_mode")
+      r.colormap_file_modes[n] = v;
+    // Other attributes are warned about as unknown keys (is_supported_global_key).
   }
   r.colormap_file_count = project.find("app::colormap::file_count");
   r.startup_colormap_index = project.find("app::colormap::startup_colormap_index");

@@ -56,6 +56,41 @@ const std::string kRawVolume = "app::scene::vol::type = sparse_volume\n"
                                "app::scene::vol::voxel_format = uint16\n"
                                "app::scene::vol::bbox = 0 0 0 4 3 2\n";
 
+// IndeX's viewer reads a domain and a boundary mode with each colormap file
+// (app::colormap::file_<n>::domain, ::domain_boundary_mode); the scene's colormap node may
+// override either. Other keys under a file are warned about, not fatal.
+TEST(Scene, AColormapFileBringsItsOwnDomainAndBoundaryMode) {
+  const std::string files = "app::colormap::file_0 = a.cmap\n"
+                            "app::colormap::file_1 = b.cmap\n"
+                            "app::colormap::file_1::domain = 0.25 0.5\n"
+                            "app::colormap::file_1::domain_boundary_mode = clamp_to_transparent\n"
+                            "app::colormap::file_1::colour = red\n"
+                            "app::scene::root::children = cmap vol\n"
+                            "app::scene::cmap::type = colormap\n"
+                            "app::scene::cmap::map_type = lookup_table\n"
+                            "app::scene::cmap::map_index = 1\n";
+  Fixture f(files + kRawVolume);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_CONTAINS_ALL(s.warnings[0], f.at(6), "app::colormap::file_1::colour", "ignored");
+  const Colormap& map = s.volumes.at(0).colormap;
+  EXPECT_FLOAT_EQ(map.domain_min, 0.25f);
+  EXPECT_FLOAT_EQ(map.domain_max, 0.5f);
+  EXPECT_EQ(map.mode, BoundaryMode::clamp_to_transparent);
+
+  Fixture node(files + "app::scene::cmap::domain = 0.1 0.9\napp::scene::cmap::domain_boundary_mode = clamp_to_edge\n" +
+               kRawVolume);
+  const Colormap& overridden = node.load().volumes.at(0).colormap;
+  EXPECT_FLOAT_EQ(overridden.domain_min, 0.1f);
+  EXPECT_FLOAT_EQ(overridden.domain_max, 0.9f);
+  EXPECT_EQ(overridden.mode, BoundaryMode::clamp_to_edge);
+
+  Fixture bad("app::colormap::file_0 = a.cmap\napp::colormap::file_0::domain = 1 1\n"
+              "app::scene::root::children = cmap vol\napp::scene::cmap::type = colormap\n" +
+              kRawVolume);
+  EXPECT_CONTAINS_ALL(error_of([&] { bad.load(); }), bad.at(3), "the domain must not be empty");
+}
+
 TEST(Scene, LookupTableCameraAndRenderingPropertiesAreParsedExactly) {
   Fixture f("app::scene::info::name = Test scene\n"
             "app::scene::info::credits = me\n"

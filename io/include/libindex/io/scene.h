@@ -71,6 +71,8 @@ struct SceneAttributes {
 /// Project-wide resources that node builders look up: IndeX's colormap file table.
 struct SceneResources {
   std::map<int, Value> colormap_files;         ///< app::colormap::file_<n>
+  std::map<int, Value> colormap_file_domains;  ///< app::colormap::file_<n>::domain (IndeX's viewer reads it)
+  std::map<int, Value> colormap_file_modes;    ///< app::colormap::file_<n>::domain_boundary_mode
   std::optional<Value> colormap_file_count;    ///< app::colormap::file_count
   std::optional<Value> startup_colormap_index; ///< app::colormap::startup_colormap_index
   std::optional<Value> colormap_boundary_mode; ///< app::colormap::boundary_mode
