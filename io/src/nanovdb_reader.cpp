@@ -9,6 +9,7 @@
 
 #if LIBINDEX_WITH_NANOVDB
 
+#include <cmath>
 #include <mutex>
 
 #include <nanovdb/NanoVDB.h>
@@ -111,6 +112,19 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const nanovdb::i
   }
 }
 
+/// True when the grid's world box is not its index box scaled by the voxel size on some axis: the
+/// map turns the axes (read from the grid table alone; a mirror keeps the extents and goes unseen).
+bool turned(const nanovdb::io::GridMetaData& g) {
+  for (int a = 0; a < 3; ++a) {
+    const double index_extent = double(g.indexBBox.max()[a]) - double(g.indexBBox.min()[a]) + 1.0;
+    const double world_extent = g.worldBBox.max()[a] - g.worldBBox.min()[a];
+    const double scaled = index_extent * g.voxelSize[a];
+    // NanoVDB's world box spans the voxels' corners or their centres (one voxel less), by version.
+    if (std::abs(world_extent - scaled) > g.voxelSize[a] * (1.0 + 1e-6) + 1e-9 * std::abs(scaled)) return true;
+  }
+  return false;
+}
+
 std::string grid_list(const std::vector<nanovdb::io::GridMetaData>& grids) {
   std::string s;
   for (const auto& g : grids) s += (s.empty() ? "" : ", ") + g.gridName + " (" + nanovdb::toStr(g.gridType) + ")";
@@ -119,7 +133,8 @@ std::string grid_list(const std::vector<nanovdb::io::GridMetaData>& grids) {
 
 } // namespace
 
-std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string& grid) {
+std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string& grid,
+                                        std::vector<std::string>* warnings) {
   detail::regular_file_size(path, "nanovdb"); // a clear message for a directory or a missing file
   std::vector<nanovdb::io::GridMetaData> grids;
   try {
@@ -146,7 +161,13 @@ std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::stri
       throw Error("nanovdb: '" + path + "' has no grid libindex can render (grids: " + grid_list(grids) +
                   "; it renders float, double, int32, Fp4/8/16/N and vec3f grids)");
   }
-  if (auto source = make_source(path, *chosen)) return source;
+  if (auto source = make_source(path, *chosen)) {
+    if (warnings && turned(*chosen))
+      warnings->push_back("nanovdb: '" + path + "': grid '" + chosen->gridName +
+                          "' has a transform that rotates or shears its axes; libindex lays index axis i along scene "
+                          "axis i and takes only the voxel size, so the volume may look rotated");
+    return source;
+  }
   throw Error("nanovdb: '" + path + "': grid '" + grid + "' holds " + nanovdb::toStr(chosen->gridType) +
               " values; libindex renders float, double, int32, Fp4/8/16/N and vec3f (as its length) grids");
 }
@@ -157,7 +178,7 @@ std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::stri
 
 namespace libindex::io {
 
-std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string&) {
+std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string&, std::vector<std::string>*) {
   throw Error("nanovdb: cannot read '" + path + "': libindex was built without NanoVDB");
 }
 

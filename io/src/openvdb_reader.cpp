@@ -94,6 +94,16 @@ bool is_scalar(const openvdb::GridBase& g) {
 }
 bool is_vector(const openvdb::GridBase& g) { return g.isType<openvdb::Vec3SGrid>() || g.isType<openvdb::Vec3DGrid>(); }
 
+/// A linear map whose 3x3 part is diagonal with positive entries: a scale and a translation.
+bool axis_aligned(const openvdb::math::Transform& t) {
+  if (!t.isLinear()) return false; // a frustum
+  const openvdb::Mat3d m = t.baseMap()->getAffineMap()->getMat4().getMat3();
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c)
+      if (r == c ? !(m(r, c) > 0) : std::abs(m(r, c)) > 1e-9 * std::abs(m(r, r))) return false;
+  return true;
+}
+
 template <class Grid>
 std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::GridBase& g,
                                        const openvdb::CoordBBox& bbox) {
@@ -105,7 +115,8 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::G
 
 } // namespace
 
-std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid) {
+std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid,
+                                        std::vector<std::string>* warnings) {
   detail::regular_file_size(path, "openvdb"); // a clear message for a directory or a missing file
   openvdb::initialize();                      // idempotent; registers the grid types the file reader needs
   openvdb::GridPtrVecPtr grids;
@@ -154,6 +165,10 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     bbox = file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
   }
   const openvdb::GridBase& g = *chosen;
+  if (warnings && !axis_aligned(g.transform()))
+    warnings->push_back("openvdb: '" + path + "': grid '" + g.getName() +
+                        "' has a transform that rotates, shears or flips its axes; libindex lays index axis i along "
+                        "scene axis i and takes only the voxel size, so the volume may look rotated or mirrored");
   if (g.isType<openvdb::FloatGrid>()) return make_source<openvdb::FloatGrid>(path, g, bbox);
   if (g.isType<openvdb::DoubleGrid>()) return make_source<openvdb::DoubleGrid>(path, g, bbox);
   if (g.isType<openvdb::Int32Grid>()) return make_source<openvdb::Int32Grid>(path, g, bbox);
@@ -168,7 +183,7 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
 
 namespace libindex::io {
 
-std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string&) {
+std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string&, std::vector<std::string>*) {
   throw Error("openvdb: cannot read '" + path + "': libindex was built without OpenVDB");
 }
 

@@ -216,8 +216,8 @@ std::shared_ptr<VolumeSource> open_node_source(const SceneNode& node, const std:
   try {
     if (importer == "raw") return open_raw(layout);
     if (importer == "nrrd") return open_nrrd(in.path, in.value->origin.policy.get(), warnings);
-    if (importer == "openvdb") return open_openvdb(in.path, grid ? grid->text : "");
-    if (importer == "nanovdb") return open_nanovdb(in.path, grid ? grid->text : "");
+    if (importer == "openvdb") return open_openvdb(in.path, grid ? grid->text : "", warnings);
+    if (importer == "nanovdb") return open_nanovdb(in.path, grid ? grid->text : "", warnings);
   } catch (const Error& e) {
     fail(*in.value, e.what());
   }

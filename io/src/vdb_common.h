@@ -4,10 +4,13 @@
 // any accessor with the calls both libraries offer (probeValue, probeLeaf-like, isActive).
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 #include <type_traits>
 
 #include <tbb/parallel_for.h>
 
+#include "libindex/error.h"
 #include "libindex/io/progress.h"
 #include "libindex/io/vdb_reader.h"
 #include "libindex/volume.h"
@@ -37,10 +40,30 @@ class VdbSourceBase : public VdbVolume {
                 Vec3i index_lo, Vec3i index_hi)
       : kind_(std::move(kind)), path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size),
         level_set_(level_set) {
-    if (empty) return;
+    const std::string grid_text = kind_ + ": '" + path_ + "': grid '" + grid_name_ + "'";
+    if (empty) throw Error(grid_text + " has no active voxels: there is nothing to render");
+    // libindex renders a grid densely over its active voxels' box: two blobs far apart in an
+    // otherwise empty grid make a box no cluster holds. Say so before anything is allocated.
+    long long size[3], voxels = 1;
+    for (int a = 0; a < 3; ++a) size[a] = (long long)index_hi[a] - index_lo[a] + 1;
+    const bool too_large = size[0] > kMaxAxis || size[1] > kMaxAxis || size[2] > kMaxAxis ||
+                           (voxels = size[0] * size[1] * size[2]) > kMaxDenseVoxels;
+    if (too_large) {
+      char tib[32];
+      std::snprintf(tib, sizeof tib, "%.3g",
+                    double(size[0]) * double(size[1]) * double(size[2]) * 4.0 / 1099511627776.0);
+      throw Error(grid_text + ": its active voxels span " + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
+                  "x" + std::to_string(size[2]) + " voxels (index box " + std::to_string(index_lo.x) + " " +
+                  std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " + std::to_string(index_hi.x) +
+                  " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) + "), " + tib +
+                  " TiB as a dense float32 volume, which libindex renders at most 4 TiB of");
+    }
     offset_ = index_lo;
-    box_ = {{0, 0, 0}, {index_hi.x - index_lo.x + 1, index_hi.y - index_lo.y + 1, index_hi.z - index_lo.z + 1}};
+    box_ = {{0, 0, 0}, {int(size[0]), int(size[1]), int(size[2])}};
   }
+
+  static constexpr long long kMaxAxis = (1ll << 31) - 1;  ///< Box3i's coordinates are int
+  static constexpr long long kMaxDenseVoxels = 1ll << 40; ///< 4 TiB of float32
 
   std::string kind_, path_, grid_name_;
   std::string stored_; ///< the grid's value type when it is not float ("double", "vec3s length"), for describe()

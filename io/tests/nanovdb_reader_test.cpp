@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "libindex/config.h"
@@ -133,6 +135,39 @@ TEST(NanoVdbReader, Errors) {
   test::write_text(dir.file("junk.nvdb"), "not nanovdb data, but long enough to hold a header or two........");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("junk.nvdb")); }), "junk.nvdb");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.path()); }), "is a directory");
+}
+
+// As OpenVdbReader.EmptyFarApartAndTurnedGridsAreSaidSo, from NanoVDB's grid table.
+TEST(NanoVdbReader, EmptyFarApartAndTurnedGridsAreSaidSo) {
+  TempDir dir;
+  nanovdb::GridBuilder<float> empty(0.0f);
+  nanovdb::io::writeGrid(dir.file("empty.nvdb"), empty.getHandle<>(1.0, nanovdb::Vec3d(0), "density"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("empty.nvdb")); }), "empty.nvdb",
+                      "grid 'density' has no active voxels");
+  nanovdb::GridBuilder<float> far(0.0f);
+  far.getAccessor().setValue(nanovdb::Coord(-6, 0, 0), 1.0f);
+  far.getAccessor().setValue(nanovdb::Coord(20006, 20006, 20006), 1.0f);
+  nanovdb::io::writeGrid(dir.file("far.nvdb"), far.getHandle<>(1.0, nanovdb::Vec3d(0), "density"));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("far.nvdb")); }), "far.nvdb", "20013x20007x20007 voxels",
+                      "29.1 TiB");
+
+  const auto warnings_of = [&](double turn) {
+    nanovdb::GridBuilder<float> b(0.0f);
+    for (int x = 0; x < 8; ++x) b.getAccessor().setValue(nanovdb::Coord(x, 2 * x, 3), 1.0f);
+    const double c = std::cos(turn), s = std::sin(turn);
+    const double m[3][3] = {{2 * c, -2 * s, 0}, {2 * s, 2 * c, 0}, {0, 0, 2}};
+    const double inverse[3][3] = {{c / 2, s / 2, 0}, {-s / 2, c / 2, 0}, {0, 0, 0.5}};
+    nanovdb::Map map;
+    map.set(m, inverse, nanovdb::Vec3d(5, 0, -1), 1.0);
+    nanovdb::io::writeGrid(dir.file("t.nvdb"), b.getHandle<>(map, "density"));
+    std::vector<std::string> warnings;
+    open_nanovdb(dir.file("t.nvdb"), "", &warnings);
+    return warnings;
+  };
+  EXPECT_TRUE(warnings_of(0.0).empty());
+  const auto w = warnings_of(0.7854);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_CONTAINS_ALL(w[0], "t.nvdb", "grid 'density'", "rotates or shears");
 }
 
 #else

@@ -161,5 +161,46 @@ TEST(OpenVdbReader, Errors) {
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("none.vdb")); }), "No such file");
 }
 
+// Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of
+// volume [0 0 0 .. 0 0 0) is empty"; two blobs far apart asked for 29 TiB ("out of memory ... more
+// ranks make smaller bricks"); a rotated transform was dropped without a word.
+TEST(OpenVdbReader, EmptyFarApartAndTurnedGridsAreSaidSo) {
+  openvdb::initialize();
+  TempDir dir;
+  const auto write = [&](const std::string& name, const openvdb::FloatGrid::Ptr& g) {
+    g->setName("density");
+    openvdb::io::File(dir.file(name)).write({g});
+    return dir.file(name);
+  };
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(write("empty.vdb", openvdb::FloatGrid::create())); }), "empty.vdb",
+                      "grid 'density' has no active voxels");
+  auto far = openvdb::FloatGrid::create();
+  far->tree().setValue(openvdb::Coord(-6, 0, 0), 1.0f);
+  far->tree().setValue(openvdb::Coord(20006, 20006, 20006), 1.0f);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(write("far.vdb", far)); }), "far.vdb", "20013x20007x20007 voxels",
+                      "index box -6 0 0 .. 20006 20006 20006", "29.1 TiB", "at most 4 TiB");
+
+  const auto warnings_of = [&](const openvdb::math::Mat4d& m) {
+    auto g = openvdb::FloatGrid::create();
+    g->tree().setValue(openvdb::Coord(1, 2, 3), 1.0f);
+    g->setTransform(openvdb::math::Transform::createLinearTransform(m));
+    std::vector<std::string> warnings;
+    open_openvdb(write("t.vdb", g), "", &warnings);
+    return warnings;
+  };
+  openvdb::math::Mat4d scaled = openvdb::math::Mat4d::identity();
+  scaled.preScale(openvdb::Vec3d(0.5, 2, 3));
+  scaled.postTranslate(openvdb::Vec3d(10, -4, 7));
+  EXPECT_TRUE(warnings_of(scaled).empty());
+  openvdb::math::Mat4d turned = scaled, flipped = openvdb::math::Mat4d::identity();
+  turned.preRotate(openvdb::math::Z_AXIS, 0.7854);
+  flipped.preScale(openvdb::Vec3d(-1, 1, 1));
+  for (const auto& m : {turned, flipped}) {
+    const auto w = warnings_of(m);
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_CONTAINS_ALL(w[0], "t.vdb", "grid 'density'", "rotates, shears or flips");
+  }
+}
+
 } // namespace
 } // namespace libindex::io

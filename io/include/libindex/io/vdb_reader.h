@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "libindex/io/volume_properties.h"
 #include "libindex/io/volume_source.h"
@@ -28,11 +29,16 @@ class VdbVolume : public VolumeSource, public SparseVolume, public SpacedVolume,
 /// Opens grid `grid` (empty: the first float grid) of an OpenVDB file. Reads the grid's metadata only;
 /// topology and voxels are loaded (delayed, memory-mapped) on the first read or region_empty.
 /// Throws Error naming the file when it has no float grid or no grid of that name (listing the grids),
-/// or when libindex was built without OpenVDB.
-std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid = "");
+/// or when libindex was built without OpenVDB, when the grid has no active voxel, or when its active
+/// box is beyond what libindex renders densely (4 TiB of float32). A grid transform that rotates or
+/// flips the axes is not applied: `warnings` (when given) says so.
+std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid = "",
+                                        std::vector<std::string>* warnings = nullptr);
 
 /// Opens grid `grid` (empty: the first float grid) of a NanoVDB file. Reads the file's grid table only;
 /// the grid, one flat buffer, is loaded whole on the first read or region_empty.
-std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string& grid = "");
+/// The same errors and warnings as open_openvdb (a rotation is seen in the grid's world box).
+std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string& grid = "",
+                                        std::vector<std::string>* warnings = nullptr);
 
 } // namespace libindex::io
