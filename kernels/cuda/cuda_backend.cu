@@ -19,6 +19,7 @@
 #include "../src/mixed_march.h"
 #include "../src/program_march.h"
 #include "cuda_check.cuh"
+#include "render_device.h"
 #include "gpu_program.h"
 #include "march_pixel.cuh"
 #include "libindex/frame_memory.h"
@@ -53,6 +54,7 @@ __global__ void mix_kernel(MixParams mix, LayerSamplers<DenseSampler> samplers, 
 /// by DMA at full speed, and a copy from pageable memory would be staged by the driver first (8-16
 /// GB/s measured on an H200 machine). Portable: every device of the process may use it.
 void* page_locked_allocate(std::size_t bytes) {
+  use_render_device(); // called from I/O and TBB threads: not a context on GPU 0
   void* p = nullptr;
   if (cudaHostAlloc(&p, bytes, cudaHostAllocPortable) != cudaSuccess) {
     cudaGetLastError();
@@ -120,6 +122,7 @@ class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {
     LIBINDEX_CUDA_CHECK(cudaSetDevice(device_)); // before any other call: the stream lives on it
+    set_render_device(device_);
     cudaDeviceProp prop{};
     LIBINDEX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
     char bus[32] = {0};
@@ -191,16 +194,20 @@ class CudaBackend final : public Backend {
     // quantize the gradients into visible bands, so shaded frames take the exact software path.
     const bool hardware = frame.settings.hardware_filtering && !frame.settings.shading.enabled;
     if (hardware) upload_colormap_texture(frame.colormap.entries);
-    SoftwareSampler software{point_texture_, brick.stored.lo, {}, {}};
-    centre_range(brick.volume, software.centre_min, software.centre_max);
+    Vec3f centre_min, centre_max;
+    centre_range(brick.volume, centre_min, centre_max);
     march_in_bands(stats.active, frame, [&](const Rect& band, dim3 grid, dim3 block, Vec4f* band_out) {
       if (hardware) // texture units for both the volume and the colormap (within 2/255 of the exact path)
         march_kernel<<<grid, block, 0, stream_>>>(params, HardwareSampler{linear_texture_, to_float(brick.stored.lo)},
                                                   TextureClassifier{colormap_texture_, params.colormap}, band, band_out,
                                                   counter_.ptr);
       else
-        march_kernel<<<grid, block, 0, stream_>>>(params, software, TableClassifier{params.colormap}, band, band_out,
-                                                  counter_.ptr);
+        visit_dtype(brick.dtype, [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const SoftwareSampler<T> software{point_texture_, brick.stored.lo, centre_min, centre_max};
+          march_kernel<<<grid, block, 0, stream_>>>(params, software, TableClassifier{params.colormap}, band, band_out,
+                                                    counter_.ptr);
+        });
       LIBINDEX_CUDA_CHECK(cudaGetLastError());
     });
     finish(stats, out, start);
@@ -420,13 +427,14 @@ class CudaBackend final : public Backend {
     for (int i = 0; i < LIBINDEX_XAC_MAX_BUFFERS; ++i) {
       const auto& b = program.buffers[size_t(i)];
       const void* now = b && b->size() >= kSlot ? b->data() : nullptr;
-      if (!fresh && now == uploaded_buffers_[size_t(i)]) continue;
+      // Compared by the buffer held, not its address: a freed buffer's address comes back.
+      if (!fresh && b == uploaded_buffers_[size_t(i)]) continue;
       unsigned char* slot = program_buffers_.ptr + size_t(i) * kSlot;
       if (now)
         LIBINDEX_CUDA_CHECK(cudaMemcpyAsync(slot, now, kSlot, cudaMemcpyHostToDevice, stream_));
       else
         LIBINDEX_CUDA_CHECK(cudaMemsetAsync(slot, 0, kSlot, stream_));
-      uploaded_buffers_[size_t(i)] = now;
+      uploaded_buffers_[size_t(i)] = b;
     }
     return program_buffers_.ptr;
   }
@@ -478,8 +486,9 @@ class CudaBackend final : public Backend {
     }
     const Vec3i s = brick.stored.size();
     const cudaExtent extent = make_cudaExtent(size_t(s.x), size_t(s.y), size_t(s.z));
-    const bool reuse = array_ && array_dtype_ == brick.dtype && array_extent_.width == extent.width &&
-                       array_extent_.height == extent.height && array_extent_.depth == extent.depth;
+    const bool reuse = array_ && linear_texture_ && point_texture_ && array_dtype_ == brick.dtype &&
+                       array_extent_.width == extent.width && array_extent_.height == extent.height &&
+                       array_extent_.depth == extent.depth;
     if (!reuse) {
       release_brick();
       const cudaChannelFormatDesc desc = channel_of(brick.dtype);
@@ -502,15 +511,20 @@ class CudaBackend final : public Backend {
       resource.res.array.array = array_;
       cudaTextureDesc texture{};
       for (int a = 0; a < 3; ++a) texture.addressMode[a] = cudaAddressModeClamp;
-      // Integer voxels come back normalized (v/255, v/65535, v/32767), as the conventions define them.
+      // The linear filter reads integer voxels normalized (v/255, v/65535, v/32767), as the
+      // conventions define them; the point fetches read them as stored (SoftwareSampler normalizes
+      // as the CPU does, -32768 included).
       texture.readMode = brick.dtype == DType::float32 ? cudaReadModeElementType : cudaReadModeNormalizedFloat;
       texture.normalizedCoords = 0;
       texture.filterMode = cudaFilterModeLinear;
       LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&linear_texture_, &resource, &texture, nullptr));
+      texture.readMode = cudaReadModeElementType;
       texture.filterMode = cudaFilterModePoint;
       LIBINDEX_CUDA_CHECK(cudaCreateTextureObject(&point_texture_, &resource, &texture, nullptr));
     }
-    // render() synchronizes the stream before it returns, so the caller's memory is read by then.
+    // Finished before the caller's memory may change: render() can return before its kernel (an
+    // empty rectangle), and a page-locked source is copied truly asynchronously.
+    if (staged.empty() && !from.on_device) LIBINDEX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     if (grid)
       cache_.set_grid(brick, std::move(*grid));
     else
@@ -521,7 +535,7 @@ class CudaBackend final : public Backend {
   /// the table changes.
   void upload_colormap_texture(const std::vector<Vec4f>& entries) {
     if (colormap_array_ && entries == colormap_uploaded_) return;
-    if (!colormap_array_ || entries.size() != colormap_uploaded_.size()) {
+    if (!colormap_array_ || !colormap_texture_ || entries.size() != colormap_uploaded_.size()) {
       release_colormap_texture();
       const cudaChannelFormatDesc desc = cudaCreateChannelDesc<float4>();
       LIBINDEX_CUDA_CHECK(cudaMallocArray(&colormap_array_, &desc, entries.size(), 0));
@@ -582,7 +596,7 @@ class CudaBackend final : public Backend {
   std::array<DeviceBuffer<Vec4f>, LIBINDEX_XAC_MAX_SLOTS> slot_colormaps_;
   std::array<StagedVoxels, LIBINDEX_XAC_MAX_SLOTS> slot_voxels_;
   DeviceBuffer<unsigned char> program_buffers_;
-  std::array<const void*, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
+  std::array<std::shared_ptr<const std::vector<unsigned char>>, LIBINDEX_XAC_MAX_BUFFERS> uploaded_buffers_{};
   DeviceBuffer<GpuProgramFrame> program_frame_;
   /// The mix's layers on the device: voxels (kept while the brick is the same) and colormap.
   struct MixLayerOnDevice {

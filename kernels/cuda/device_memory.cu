@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda_check.cuh"
+#include "render_device.h"
 #include "libindex/kernels/device_memory.h"
 
 namespace libindex::kernels {
@@ -124,6 +125,7 @@ void require_device(const BrickView& b, const char* what) {
 
 bool is_device_pointer(const void* p) {
   if (!p) return false;
+  use_render_device(); // an in-situ publisher's thread, too (render_device.h)
   cudaPointerAttributes a{};
   if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
     cudaGetLastError(); // no device, or an unregistered host pointer on an old runtime: host memory
@@ -134,6 +136,7 @@ bool is_device_pointer(const void* p) {
 
 DeviceBrick DeviceBrick::copy(const void* data, DType dtype, const Box3i& stored, ElementStrides strides,
                               const Box3i& box) {
+  use_render_device();
   if (!(intersect(box, stored) == box))
     throw Error("device copy: " + to_string(box) + " is not inside the published " + to_string(stored));
   DeviceBrick out;
@@ -156,6 +159,7 @@ DeviceBrick DeviceBrick::copy(const void* data, DType dtype, const Box3i& stored
 }
 
 DeviceBrick DeviceBrick::upload(const void* data, DType dtype, const Box3i& stored) {
+  use_render_device();
   DeviceBrick out;
   out.box_ = stored, out.dtype_ = dtype;
   if (stored.empty()) return out;
@@ -169,6 +173,7 @@ DeviceBrick DeviceBrick::upload(const void* data, DType dtype, const Box3i& stor
 }
 
 Brick copy_to_host(const BrickView& b, const Box3i& box) {
+  use_render_device();
   require_device(b, "copy_to_host");
   Brick out(box, b.dtype);
   if (box.empty()) return out;
@@ -182,6 +187,7 @@ Brick copy_to_host(const BrickView& b, const Box3i& box) {
 }
 
 std::pair<double, double> device_value_range(const BrickView& b, const Box3i& box) {
+  use_render_device();
   require_device(b, "device_value_range");
   if (box.empty()) return {INFINITY, -INFINITY};
   if (!(intersect(box, b.stored) == box))
@@ -202,6 +208,7 @@ std::pair<double, double> device_value_range(const BrickView& b, const Box3i& bo
 }
 
 MacroCellGrid build_grid_on_device(const BrickView& b, int cell_size) {
+  use_render_device();
   require_device(b, "build_grid_on_device");
   MacroCellGrid g = MacroCellGrid::layout(b, cell_size);
   const size_t cells = size_t(g.cell_count());

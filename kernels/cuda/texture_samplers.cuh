@@ -19,28 +19,37 @@ struct HardwareSampler {
   }
 };
 
-/// Exact software trilinear: the CPU's arithmetic (trilinear()) over point-sampled fetches.
+/// Exact software trilinear: the CPU's DenseSampler arithmetic over point-sampled fetches of the
+/// stored voxels (T as stored: the texture reads elements, not normalized floats), interpolated raw
+/// and normalized once, so a sample is the CPU's bit for bit.
+template <class T>
 struct SoftwareSampler {
-  cudaTextureObject_t texture; ///< point filtering, same array
+  cudaTextureObject_t texture; ///< point filtering, element reads, same array
   Vec3i stored_lo;
   Vec3f centre_min, centre_max;
-  __device__ LIBINDEX_FORCEINLINE float value(Vec3f p) const {
-    return trilinear(p, centre_min, centre_max, [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
-      const float x = float(ix - stored_lo.x) + 0.5f, y = float(iy - stored_lo.y) + 0.5f,
-                  z = float(iz - stored_lo.z) + 0.5f;
-      c[0] = tex3D<float>(texture, x, y, z), c[1] = tex3D<float>(texture, x + dx, y, z);
-      c[2] = tex3D<float>(texture, x, y + dy, z), c[3] = tex3D<float>(texture, x + dx, y + dy, z);
-      c[4] = tex3D<float>(texture, x, y, z + dz), c[5] = tex3D<float>(texture, x + dx, y, z + dz);
-      c[6] = tex3D<float>(texture, x, y + dy, z + dz), c[7] = tex3D<float>(texture, x + dx, y + dy, z + dz);
-    });
+  __device__ LIBINDEX_FORCEINLINE float voxel(float x, float y, float z) const {
+    return raw_voxel(tex3D<T>(texture, x, y, z));
   }
-  /// The CPU's gradient stencil (trilinear_gradient) over the same point fetches.
+  __device__ LIBINDEX_FORCEINLINE float value(Vec3f p) const {
+    return voxel_scale<T>() *
+           trilinear(p, centre_min, centre_max, [this](int ix, int iy, int iz, int dx, int dy, int dz, float* c) {
+             const float x = float(ix - stored_lo.x) + 0.5f, y = float(iy - stored_lo.y) + 0.5f,
+                         z = float(iz - stored_lo.z) + 0.5f;
+             c[0] = voxel(x, y, z), c[1] = voxel(x + dx, y, z);
+             c[2] = voxel(x, y + dy, z), c[3] = voxel(x + dx, y + dy, z);
+             c[4] = voxel(x, y, z + dz), c[5] = voxel(x + dx, y, z + dz);
+             c[6] = voxel(x, y + dy, z + dz), c[7] = voxel(x + dx, y + dy, z + dz);
+           });
+  }
+  /// The CPU's gradient stencil (trilinear_gradient) over the same point fetches, normalized like value().
   __device__ LIBINDEX_FORCEINLINE Vec3f gradient(Vec3f p) const {
-    return trilinear_gradient(p, centre_min, centre_max, [this](int xa, int xb, int y, int z, float& a, float& b) {
-      const float fy = float(y - stored_lo.y) + 0.5f, fz = float(z - stored_lo.z) + 0.5f;
-      a = tex3D<float>(texture, float(xa - stored_lo.x) + 0.5f, fy, fz);
-      b = tex3D<float>(texture, float(xb - stored_lo.x) + 0.5f, fy, fz);
-    });
+    const Vec3f g =
+        trilinear_gradient(p, centre_min, centre_max, [this](int xa, int xb, int y, int z, float& a, float& b) {
+          const float fy = float(y - stored_lo.y) + 0.5f, fz = float(z - stored_lo.z) + 0.5f;
+          a = voxel(float(xa - stored_lo.x) + 0.5f, fy, fz);
+          b = voxel(float(xb - stored_lo.x) + 0.5f, fy, fz);
+        });
+    return g * voxel_scale<T>();
   }
 };
 
