@@ -32,6 +32,7 @@ fi
 out=$1
 shift
 stage=$(mktemp -d)
+chmod 755 "$stage" # it becomes / on the device: mktemp's 0700 would close / to other users
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/opt/libindex-run/bin" "$stage/opt/libindex-run/lib"
 dpkg -L openmpi-bin libopenmpi3 openmpi-common libpmix2 | grep -v -E '/share/(doc|man|lintian)/' |

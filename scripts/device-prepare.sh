@@ -23,4 +23,7 @@ cmake --build "$gs" -j "$(nproc)" >/dev/null
 rm -f "$out/mpi.tar.xz"
 scripts/device-bundle.sh "$out/mpi.tar.xz" "$build"/tests/{distributed_test,insitu_test,insitu_c_test,frame_loop_test} \
   "$build"/tests/scene_render_test "$build"/session/session_backend_test "$build"/bench/e2e_latency_bench "$gs/gray_scott"
+# The binaries look for test data and the web page under the tree they were built in: device-check.sh
+# links that path to wherever the tree lands on the device.
+pwd >"$out/source_dir"
 du -sh "$out"
