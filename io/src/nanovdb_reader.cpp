@@ -70,7 +70,14 @@ class NanoVdbSource final : public detail::VdbSourceBase {
       try {
         handle_ = nanovdb::io::readGrid<nanovdb::HostBuffer>(path_, grid_name_);
       } catch (const std::exception& e) {
-        throw Error("nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what());
+        // Blosc-compressed grids (nanovdb_convert -b) need a NanoVDB built with Blosc, which this
+        // build links without: say how to write the file so that it is read.
+        const bool blosc = std::string(e.what()).find("BLOSC") != std::string::npos;
+        throw Error(
+            "nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what() +
+            (blosc ? " (libindex reads NanoVDB files uncompressed or ZIP-compressed: write it with nanovdb_convert -z "
+                     "instead of -b)"
+                   : ""));
       }
       if (!handle_.template grid<Build>())
         throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
