@@ -121,8 +121,9 @@ InputPath input_path(const SceneNode& node, std::optional<int> step) {
 }
 
 FileType voxel_format(const Value& v) {
-  if (v.text == "rgba8" || v.text == "rgba")
-    fail(v, "rgba8 volumes are not supported (libindex renders scalar volumes through a colormap)");
+  // IndeX's colour and vector voxels (rgba8, float32_2, float32_4): several values a voxel.
+  if (v.text == "rgba8" || v.text == "rgba" || v.text.rfind("float32_", 0) == 0)
+    fail(v, v.text + " volumes are not supported (libindex renders scalar volumes through a colormap)");
   try {
     return parse_file_type(v.text);
   } catch (const Error& e) {

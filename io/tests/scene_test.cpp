@@ -683,10 +683,10 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
     EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::input_directory + ",
                         "'data + gone'", "no such file", "gone.raw");
   }
-  {
-    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::voxel_format = rgba8\n");
-    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::voxel_format = 'rgba8'",
-                        "not supported");
+  for (const std::string format : {"rgba8", "float32_4", "float32_2"}) { // IndeX's colour and vector voxels
+    Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::voxel_format = " + format + "\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::voxel_format = '" + format + "'",
+                        format + " volumes are not supported", "scalar volumes");
   }
   {
     // A bbox larger than the file: the raw reader's size check, prefixed with the key that named the file.
