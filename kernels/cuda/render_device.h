@@ -19,10 +19,16 @@ inline std::atomic<int> g_render_device{-1}; ///< -1: no backend yet; CUDA's def
 
 inline void set_render_device(int device) { g_render_device.store(device); }
 
-/// Makes the rendering GPU current on the calling thread (a no-op before a backend chose one).
+/// Makes the rendering GPU current on the calling thread (a no-op before a backend chose one) and
+/// leaves it so: restoring the thread's previous device would open a context on GPU 0 for threads
+/// that never chose one, since CUDA 12 (cudaSetDevice initializes the device's context). On a
+/// simulation's thread it changes nothing as long as the simulation publishes from the GPU its
+/// rank renders on, as docs/insitu.md asks; a field on another GPU could not be rendered anyway.
 inline void use_render_device() {
   const int device = g_render_device.load();
-  if (device >= 0 && cudaSetDevice(device) != cudaSuccess) cudaGetLastError(); // the call that follows reports
+  int current = -1;
+  if (device < 0 || (cudaGetDevice(&current) == cudaSuccess && current == device)) return;
+  if (cudaSetDevice(device) != cudaSuccess) cudaGetLastError(); // the call that follows reports
 }
 
 } // namespace libindex::kernels
