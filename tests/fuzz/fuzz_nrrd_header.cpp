@@ -2,8 +2,8 @@
 // libFuzzer target: io::open_nrrd on a file holding the input (fuzz.nrrd, or fuzz.nhdr for inputs of
 // odd length), then reads of two small boxes, one at each far corner of the volume. Beside the input
 // the working directory holds data files a detached header may name: data.raw (4x4x4 uint16, 128
-// bytes) and data.gz (the same, gzip). Allowed outcomes: libindex::Error, or a source whose reads
-// return exactly the box's bytes. Checked beside the sanitizers:
+// bytes), data.gz (the same, gzip) and slice0.raw .. slice3.raw (its four slices). Allowed outcomes: libindex::Error,
+// or a source whose reads return exactly the box's bytes. Checked beside the sanitizers:
 //  - a source that is not gzip-encoded has all its voxels in the file (open_nrrd checks the size),
 //    so reading its last voxels must succeed;
 //  - the spacing is finite and positive on every axis.
@@ -55,6 +55,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     std::abort();
   gz.resize(size);
   libindex::fuzz::write_file("data.gz", gz); // a zlib stream: NRRD's "gzip" accepts both headers
+  // Multi-file data ("data file: LIST" or "slice%d.raw 0 3 1"): four 4x4 uint16 slices.
+  for (int z = 0; z < 4; ++z)
+    libindex::fuzz::write_file("slice" + std::to_string(z) + ".raw", raw.substr(size_t(z) * 32, 32));
   return 0;
 }
 
