@@ -177,13 +177,15 @@ const std::vector<std::string>& supported_node_types() {
 
 void apply_index_spellings(SceneNode& node) {
   // Older IndeX viewers name a plane `quad` or `rectangle` and its corner `position`, a sparse
-  // volume's bounds `box`, its OpenVDB grid `input_file_field` and its file order `zyx_to_xyz`.
+  // volume's bounds `box`, its voxel type `format`, its OpenVDB grid `input_file_field` and its file
+  // order `zyx_to_xyz`.
   if (node.type == "quad" || node.type == "rectangle") node.type = "plane";
   struct Spelling {
     const char *type, *theirs, *ours;
   };
   static constexpr Spelling spellings[] = {{"plane", "position", "point"},
                                            {"sparse_volume", "box", "bbox"},
+                                           {"sparse_volume", "format", "voxel_format"},
                                            {"sparse_volume", "input_file_field", "grid"},
                                            {"sparse_volume", "zyx_to_xyz", "convert_zyx_to_xyz"}};
   for (const Spelling& s : spellings) {

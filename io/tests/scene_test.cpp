@@ -688,6 +688,13 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
     EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(10) + ": app::scene::vol::voxel_format = '" + format + "'",
                         format + " volumes are not supported", "scalar volumes");
   }
+  { // Older scenes spell it `format` (a public generator writes float32_4 vector fields so).
+    std::string older = kRawVolume;
+    older.replace(older.find("voxel_format = uint16"), 21, "format = float32_4");
+    Fixture f("app::scene::root::children = vol\n" + older);
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(8) + ": app::scene::vol::format = 'float32_4'",
+                        "float32_4 volumes are not supported");
+  }
   {
     // A bbox larger than the file: the raw reader's size check, prefixed with the key that named the file.
     Fixture f("app::scene::root::children = vol\n" + kRawVolume + "app::scene::vol::bbox = 0 0 0 4 3 3\n");
