@@ -94,6 +94,7 @@ Image Head::render(const FrameParams& frame, std::optional<Vec4f> background) {
     }
   }
   last_stats_ = session_->last_stats();
+  stats_scene_version_ = follower_->scene_version();
   backend_name_ = session_->backend_name();         // the frame may have switched it
   if (follower_->scene_version() != scene_before) { // this frame read the scene's data
     frame_seconds_.clear();

@@ -99,6 +99,10 @@ class Head {
   const FrameProgress& progress() const { return progress_; }
 
   const FrameStats& last_stats() const { return last_stats_; }
+  /// Whether the last frame showed the scene as it is now: false from a scene change (a load, an
+  /// element added or removed) until a frame of the new scene has rendered. IndeX's perflab values
+  /// then describe no frame yet, not the scene that was replaced.
+  bool stats_show_current_scene() const { return stats_scene_version_ == state_.scene_version; }
   /// Frames per second over the last ten frames of the current scene (IndeX's perflab
   /// frames_per_second). The frame that read a new scene's data counts its rendering only (the
   /// slowest rank's, at least 1 ms): a notebook that waits for the rate after a load, as IndeX's
@@ -137,6 +141,7 @@ class Head {
   bool log_ = true; ///< progress lines on stderr (SessionOptions::log)
   std::atomic<long long> ops_sent_{0};
   FrameStats last_stats_;                 ///< the last frame's, copied from the session under the mutex
+  int stats_scene_version_ = -1;          ///< the scene version last_stats_ rendered, under the mutex
   std::deque<double> frame_seconds_;      ///< the last ten frames' times (frames_per_second), under the mutex
   std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps

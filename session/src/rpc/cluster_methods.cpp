@@ -90,17 +90,22 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
           });
   rpc.add({"nv::index::app::perflab.get_performance_value",
            "IndeX: performance values of the last frames of the current scene (frames_per_second restarts "
-           "when a scene loads, so a notebook that waits for it after adding a volume sees the new scene's).",
+           "when a scene loads, so a notebook that waits for it after adding a volume sees the new scene's). From "
+           "a scene change until the new scene's first frame every value is 0: no frame of it rendered yet.",
            {{"query_performance_key_list", param_doc("boolean", "true: list the keys")},
             {"query_performance_value", param_doc("string[]", "keys: nb_subcubes_rendered, frames_per_second, ...")}},
            {{"type", "object"}},
            {"-32602 for an unknown key"}},
           [&head, serving](const json& q) {
             const json stats = stats_json(head, serving);
-            const json values{{"nb_subcubes_rendered", stats["contributing_leaves"]},
-                              {"frames_per_second", stats["fps"]},
-                              {"time_total_rendering", stats["render_ms"]},
-                              {"time_total_compositing", stats["composite_ms"]},
+            // The reply to a scene change comes before its frame: until that frame, the values of
+            // the replaced scene would tell a notebook waiting for its volume that it rendered.
+            const bool current = head.stats_show_current_scene();
+            const auto of_scene = [&](const char* key) { return current ? stats[key] : json(0); };
+            const json values{{"nb_subcubes_rendered", of_scene("contributing_leaves")},
+                              {"frames_per_second", of_scene("fps")},
+                              {"time_total_rendering", of_scene("render_ms")},
+                              {"time_total_compositing", of_scene("composite_ms")},
                               {"nb_horizontal_spans", stats["ranks"]}};
             if (param_or<bool>(q, "query_performance_key_list", false)) {
               json keys = json::array();
