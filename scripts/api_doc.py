@@ -25,7 +25,7 @@ Errors follow JSON-RPC 2.0: `-32700` parse error, `-32600` invalid request (also
 size limit, a batch over the batch limit, an `id` that is not a string, an integer or null),
 `-32601` unknown method, `-32602` bad params (the message names the param and the limit), `-32603`
 internal error, `-32000` a failure while doing what was asked (the message is the reader's or
-renderer's own), `-32029` too many requests waiting from this client (id null; nothing was done).
+renderer's own), `-32029` too many requests waiting from this client (with the call's id; a notification is dropped unanswered; nothing was done).
 The connection and the server stay up after every error.
 
 Notifications from the server, to clients that open the socket as `/index_command_client?notify=1`

@@ -87,8 +87,29 @@ std::string message_too_large_reply(size_t bytes, size_t limit) {
                      "message too large: " + std::to_string(bytes) + " bytes > limit " + std::to_string(limit));
 }
 
-std::string too_many_pending_reply(size_t limit) {
-  return error_reply(too_many_pending_requests, "too many pending requests (limit " + std::to_string(limit) + ")");
+std::optional<std::string> too_many_pending_reply(std::string_view message, size_t limit) {
+  const std::string text = "too many pending requests (limit " + std::to_string(limit) + ")";
+  const json parsed = nesting_depth(message, kMaxJsonDepth) > kMaxJsonDepth
+                          ? json(json::value_t::discarded)
+                          : json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return error_reply(too_many_pending_requests, text);
+  // The id of one call; nullopt for a notification (no reply), null for what has no valid id.
+  const auto id_of = [](const json& call) -> std::optional<json> {
+    if (!call.is_object()) return json(nullptr);
+    const auto id = call.find("id");
+    if (id == call.end()) return std::nullopt;
+    return valid_id(*id) ? *id : json(nullptr);
+  };
+  if (!parsed.is_array() || parsed.empty()) {
+    const auto id = id_of(parsed);
+    if (!id) return std::nullopt;
+    return to_text(error_response(*id, too_many_pending_requests, text));
+  }
+  json replies = json::array();
+  for (const json& call : parsed)
+    if (const auto id = id_of(call)) replies.push_back(error_response(*id, too_many_pending_requests, text));
+  if (replies.empty()) return std::nullopt;
+  return to_text(replies);
 }
 
 RpcDispatcher::RpcDispatcher(size_t max_message_bytes) : RpcDispatcher(RpcLimits{max_message_bytes}) {}

@@ -165,11 +165,14 @@ int Server::Impl::on_receive(lws* wsi, Connection* c, const void* in, size_t len
     return 0;
   }
   bool pause = false, refuse = false;
+  std::optional<std::string> refusal;
   {
     std::lock_guard lock(mutex); // guards inbox, outboxes
     Outbox& box = outboxes[c->id];
     refuse = box.pending_commands >= options.max_pending_commands;
-    if (!refuse) {
+    if (refuse) {
+      refusal = too_many_pending_reply(c->rx, options.max_pending_commands);
+    } else {
       box.pending_commands += 1;
       box.pending_bytes += c->rx.size();
       // A client sending big messages faster than the session takes them waits in TCP, not in our memory.
@@ -178,8 +181,8 @@ int Server::Impl::on_receive(lws* wsi, Connection* c, const void* in, size_t len
     }
   }
   c->rx = std::string();
-  if (refuse) { // answered here and now: the session never sees it
-    queue_from_service(c, too_many_pending_reply(options.max_pending_commands));
+  if (refuse) { // answered here and now (a notification: not at all), the session never sees it
+    if (refusal) queue_from_service(c, std::move(*refusal));
     return 0;
   }
   commands_waiting.notify_all(); // the session's main thread, or its responder during a frame

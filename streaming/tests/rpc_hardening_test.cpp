@@ -207,11 +207,28 @@ TEST(RpcParams, FloatsAtTheEdgeOfIntegerRanges) {
   EXPECT_EQ(r["error"]["message"], "invalid params: 'x' must be a non-negative integer");
 }
 
-TEST(RpcReplies, TooManyPending) {
-  const json r = json::parse(too_many_pending_reply(64));
+// A refused call is answered with its own id (a client waiting for it would wait forever for a
+// null one); a notification is not answered at all (JSON-RPC 2.0, 4.1); only a message that cannot
+// be read gets id null.
+TEST(RpcReplies, TooManyPendingAnswersEachCallWithItsIdAndNoNotification) {
+  const json r = json::parse(*too_many_pending_reply(R"({"jsonrpc":"2.0","method":"snapshot","id":5064})", 64));
   EXPECT_EQ(r["error"]["code"], -32029);
   EXPECT_EQ(r["error"]["message"], "too many pending requests (limit 64)");
-  EXPECT_TRUE(r["id"].is_null());
+  EXPECT_EQ(r["id"], 5064);
+  EXPECT_EQ(json::parse(*too_many_pending_reply(R"({"method":"x","id":"abc"})", 8))["id"], "abc");
+  EXPECT_FALSE(too_many_pending_reply(R"({"jsonrpc":"2.0","method":"camera.orbit","params":{"azimuth":1}})", 64));
+  const json batch =
+      json::parse(*too_many_pending_reply(R"([{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b"},)"
+                                          R"({"jsonrpc":"2.0","method":"c","id":"z"},7])",
+                                          64));
+  ASSERT_TRUE(batch.is_array());
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0]["id"], 1);
+  EXPECT_EQ(batch[1]["id"], "z");
+  EXPECT_TRUE(batch[2]["id"].is_null()); // 7 is no call: it has no id
+  EXPECT_FALSE(too_many_pending_reply(R"([{"jsonrpc":"2.0","method":"b"}])", 64));
+  EXPECT_TRUE(json::parse(*too_many_pending_reply("{not json", 64))["id"].is_null());
+  EXPECT_TRUE(json::parse(*too_many_pending_reply(R"({"method":"x","id":[1]})", 64))["id"].is_null());
 }
 
 } // namespace

@@ -98,8 +98,11 @@ nlohmann::json called_methods(std::string_view text) noexcept;
 std::string error_reply(int code, const std::string& message);
 /// The reply to a message over the size limit: -32600 "message too large: N bytes > limit L".
 std::string message_too_large_reply(size_t bytes, size_t limit);
-/// The reply to a message the server refuses because the client has too many commands waiting:
-/// too_many_pending_requests (-32029) "too many pending requests (limit L)", id null.
-std::string too_many_pending_reply(size_t limit);
+/// The reply to `message`, which the server refuses because its client has too many commands
+/// waiting: too_many_pending_requests (-32029) "too many pending requests (limit L)" for each call
+/// of it that has an id, with that id (a batch: an array of them); nothing for notifications, as
+/// JSON-RPC 2.0 wants; id null only when the message cannot be read. A client that waits for its
+/// own id, as IndeX's notebook helper does, gets its answer.
+std::optional<std::string> too_many_pending_reply(std::string_view message, size_t limit);
 
 } // namespace libindex::streaming

@@ -49,7 +49,8 @@ struct ServerOptions {
   size_t max_message_bytes = kDefaultMaxMessageBytes; ///< longest command message accepted
   /// Command messages one client may have waiting for the session (received, not yet taken by
   /// take_commands()); a message beyond it is answered at once with -32029 "too many pending
-  /// requests (limit N)", id null, and never reaches the session.
+  /// requests (limit N)" for each of its calls with an id (too_many_pending_reply), and never
+  /// reaches the session.
   size_t max_pending_commands = kDefaultMaxPendingCommands;
   /// Open TCP connections (page loads and both sockets, all clients together); a request on a
   /// connection beyond it is answered "503 Service Unavailable: too many connections (limit N)".
