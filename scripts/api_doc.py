@@ -23,7 +23,8 @@ Two WebSocket endpoints on the viewer's port (default 8080):
 
 Errors follow JSON-RPC 2.0: `-32700` parse error, `-32600` invalid request (also: a message over the
 size limit, a batch over the batch limit, an `id` that is not a string, an integer or null),
-`-32601` unknown method, `-32602` bad params (the message names the param and the limit), `-32603`
+`-32601` unknown method, `-32602` bad params (the message names the param and the limit; also a
+param the method does not take, except in IndeX's `nv::index::` methods, which ignore them), `-32603`
 internal error, `-32000` a failure while doing what was asked (the message is the reader's or
 renderer's own), `-32029` too many requests waiting from this client (with the call's id; a notification is dropped unanswered; nothing was done).
 The connection and the server stay up after every error.

@@ -196,6 +196,24 @@ std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text
   return to_text(responses);
 }
 
+namespace {
+
+/// A parameter the method does not take is a client's typo ({"azimth": 30} moved nothing and
+/// said nothing): -32602 naming it and what the method takes. IndeX's own methods (nv::index::...)
+/// stay as lenient as IndeX, whose clients may send arguments libindex has no use for.
+void check_parameter_names(const MethodInfo& info, const json& params) {
+  if (!params.is_object() || !info.params.is_object() || info.name.rfind("nv::index::", 0) == 0) return;
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    if (info.params.contains(it.key())) continue;
+    std::string takes;
+    for (auto p = info.params.begin(); p != info.params.end(); ++p) takes += (takes.empty() ? "" : ", ") + p.key();
+    throw RpcError(invalid_params, "invalid params: '" + it.key() + "' is no parameter of " + info.name +
+                                       (takes.empty() ? " (it takes none)" : " (it takes " + takes + ")"));
+  }
+}
+
+} // namespace
+
 json RpcDispatcher::handle_one(const json& request) const {
   if (!request.is_object())
     return error_response(nullptr, invalid_request,
@@ -228,6 +246,7 @@ json RpcDispatcher::handle_one(const json& request) const {
     } else {
       const auto m = methods_.find(name);
       if (m == methods_.end()) throw RpcError(method_not_found, "Method not found: '" + name + "'");
+      check_parameter_names(m->second.info, params);
       result = m->second.handler(params);
     }
     reply = {{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}};

@@ -99,6 +99,31 @@ TEST_F(Dispatcher, InvalidParamsNameTheParam) {
   EXPECT_EQ(code(positional), -32602);
 }
 
+// A client's typo ({"azimth": 30}) used to be ignored: nothing moved, nothing said. A parameter the
+// method does not list is -32602 naming it and what the method takes, and the handler never runs.
+// IndeX's own methods stay lenient, as IndeX is to its clients.
+TEST_F(Dispatcher, AParameterTheMethodDoesNotTakeIsNamed) {
+  const json typo = call(R"({"jsonrpc":"2.0","method":"add","params":{"a":1,"bb":2},"id":4})");
+  EXPECT_EQ(code(typo), -32602);
+  EXPECT_EQ(typo["id"], 4);
+  EXPECT_EQ(message(typo), "invalid params: 'bb' is no parameter of add (it takes a, b)");
+  rpc.add({"reset", "takes no params", json::object(), {}, {}}, [this](const json&) {
+    ++touched;
+    return json("ok");
+  });
+  const json none = call(R"({"jsonrpc":"2.0","method":"reset","params":{"x":1},"id":5})");
+  EXPECT_EQ(message(none), "invalid params: 'x' is no parameter of reset (it takes none)");
+  EXPECT_EQ(touched, 0);
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"reset","params":{},"id":6})")["result"], "ok");
+  // A method without a params table (null) is not checked.
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"touch","params":{"x":1},"id":8})")["result"], "ok");
+
+  rpc.add({"nv::index::app::x.get", "an IndeX method", {{"known", {{"type", "number"}}}}, {}, {}},
+          [](const json&) { return json("lenient"); });
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"nv::index::app::x.get","params":{"other":1},"id":7})")["result"],
+            "lenient");
+}
+
 TEST_F(Dispatcher, HandlerErrorsBecomeServerErrors) {
   const json r = call(R"({"jsonrpc":"2.0","method":"fail","id":9})");
   EXPECT_EQ(code(r), -32000);

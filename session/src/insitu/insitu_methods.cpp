@@ -103,7 +103,11 @@ void add_snapshot_method(streaming::RpcDispatcher& rpc, const ViewState& view,
            "under the output root. (In situ the ranks render only inside update(): set render.set's width and "
            "height for larger frames.)",
            {{"path", rpc::param_doc("string", "write the PNG here (a new .png file inside the output root) instead of "
-                                              "returning it")}},
+                                              "returning it")},
+            // The viewer's snapshot takes these; in situ they are refused with a reason of their own.
+            {"width", rpc::param_doc("integer", "not in situ: the snapshot is the frame as served")},
+            {"height", rpc::param_doc("integer", "not in situ: the snapshot is the frame as served")},
+            {"background", rpc::param_doc("number[4]", "not in situ: the snapshot is the frame as served")}},
            {{"type", "object"}},
            {"-32602 for width, height or background (not available in situ), no output root, a path outside it "
             "or an existing file",
