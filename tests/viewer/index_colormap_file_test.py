@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """IndeX's create_scene_element with an IColormap read from a .cmap file (data_source file, file_type
 cmap, file_name as a file:// URL inside --data-root) changes the image of the volume after it; a file
-outside the data roots and an http URL are refused with -32602 naming the param. set_scene_element
+outside the data roots and an http URL are refused with -32602 naming the param, a missing or
+malformed .cmap inside them fails to load with -32000. set_scene_element
 hides the volume ("enabled": "false") and shows it again.
 
 usage: index_colormap_file_test.py VIEWER     (prints 'N passed, N failed' last)
@@ -45,6 +46,19 @@ def main():
                     check(False, f"{bad} accepted")
                 except RpcError as e:
                     check(e.code == -32602, f"{bad} refused with -32602 ({e.message[:70]})")
+            # Inside the roots, a file that cannot be read is the element failing to load: -32000, as
+            # for a volume's missing data file.
+            with open(os.path.join(root, "not.cmap"), "w") as f:
+                f.write("this is no colormap\n")
+            for unreadable in ("missing.cmap", "not.cmap"):
+                try:
+                    c.call(R + "create_scene_element", parent_group_id="scene_root", new_scene_element_id="x",
+                           class_name="IColormap", args={"data_source": "file", "file_type": "cmap",
+                                                         "file_name": os.path.join(root, unreadable)})
+                    check(False, f"{unreadable} accepted")
+                except RpcError as e:
+                    check(e.code == -32000 and unreadable in e.message,
+                          f"{unreadable} fails to load with -32000 naming it ({e.code}: {e.message[:70]})")
             check(c.call("scene.info")["volumes"][0]["id"] == "ball", "the session still serves the scene")
             before = c.snapshot(32, 32)
             r = c.call("cluster.rebalance")

@@ -102,8 +102,14 @@ std::vector<std::pair<std::string, std::string>> element_assignments(const ViewS
       }
     }
     if (type == "colormap" && key == "file_name") {
-      // IndeX: data_source = file, file_type = cmap, file_name = path -> an explicit table.
-      const Colormap m = io::read_cmap(value);
+      // IndeX: data_source = file, file_type = cmap, file_name = path -> an explicit table. A file
+      // that cannot be read is the element failing to load (-32000), as a volume's data file is.
+      Colormap m;
+      try {
+        m = io::read_cmap(value);
+      } catch (const Error& e) {
+        throw streaming::RpcError(streaming::server_error, e.what());
+      }
       out.push_back({prefix + "map_type", "data"});
       out.push_back({prefix + "size", std::to_string(m.entries.size())});
       out.push_back({prefix + "data", table_text(m)});
