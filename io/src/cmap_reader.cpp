@@ -10,9 +10,19 @@
 #include "libindex/error.h"
 
 namespace libindex::io {
+namespace {
+
+constexpr size_t kMaxEntries = 65536; // as colormap.set takes
+
+} // namespace
 
 Colormap read_cmap(const std::string& path) {
   const std::string text = detail::read_text_file(path, "cmap");
+  // IndeX reads any other extension as a PPM image whose pixels are the entries.
+  if (text.size() >= 2 && text[0] == 'P' && (text[1] == '3' || text[1] == '6'))
+    throw Error("cmap: '" + path +
+                "' is a PPM image: IndeX reads those as colormaps, libindex reads .cmap text "
+                "(r g b a on the 0..65535 scale, a line an entry)");
   Colormap map;
   map.entries.clear();
   std::istringstream in(text);
@@ -33,12 +43,16 @@ Colormap read_cmap(const std::string& path) {
       const auto [stop, ec] = std::from_chars(begin, end, v[i]);
       if (ec != std::errc() || stop != end || !std::isfinite(v[i]))
         throw Error(where + "'" + word[i] + "' is not a number (expected 4 numbers r g b a in 0..65535)");
-      if (v[i] < 0 || v[i] > 65535) throw Error(where + "value " + word[i] + " is outside 0..65535");
+      v[i] = std::clamp(v[i] / 65535.0, 0.0, 1.0); // as IndeX's reader clamps
     }
-    map.entries.push_back({float(v[0] / 65535.0), float(v[1] / 65535.0), float(v[2] / 65535.0), float(v[3] / 65535.0)});
+    map.entries.push_back({float(v[0]), float(v[1]), float(v[2]), float(v[3])});
   }
-  if (map.entries.size() != 256)
-    throw Error("cmap: '" + path + "' has " + std::to_string(map.entries.size()) + " entries, expected 256");
+  // IndeX writes and reads as many entries as the colormap has (256 in its samples).
+  if (map.entries.empty()) throw Error("cmap: '" + path + "' holds no entries");
+  if (map.entries.size() > kMaxEntries)
+    throw Error("cmap: '" + path + "' has " + std::to_string(map.entries.size()) + " entries, more than " +
+                std::to_string(kMaxEntries));
+  if (map.entries.size() == 1) map.entries.push_back(map.entries.front()); // one colour: a constant table
   return map;
 }
 

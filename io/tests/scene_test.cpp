@@ -36,7 +36,6 @@ struct Fixture {
     test::write_bytes(dir.file("data/vol.raw"), v.data(), v.size() * 2);
     test::write_text(dir.file("a.cmap"), cmap_text(256, 0));
     test::write_text(dir.file("b.cmap"), cmap_text(256, 65535));
-    test::write_text(dir.file("short.cmap"), cmap_text(255, 0));
     prj = dir.file("scene.prj");
     test::write_text(prj, kHead + body);
   }
@@ -713,10 +712,11 @@ TEST(Scene, ErrorsNameFileLineKeyAndValue) {
   }
   {
     Fixture f(
-        "app::colormap::file_0 = short.cmap\n"
+        "app::colormap::file_0 = bad.cmap\n"
         "app::scene::root::children = c\napp::scene::c::type = colormap\napp::scene::c::map_type = lookup_table\n");
-    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(2) + ": app::colormap::file_0 = 'short.cmap'",
-                        "has 255 entries, expected 256");
+    test::write_text(f.dir.file("bad.cmap"), "1 2 3\n");
+    EXPECT_CONTAINS_ALL(error_of([&] { f.load(); }), f.at(2) + ": app::colormap::file_0 = 'bad.cmap'", "bad.cmap:1",
+                        "4 numbers");
   }
   {
     Fixture f("app::colormap::file_0 = a.cmap\napp::scene::root::children = c\napp::scene::c::type = colormap\n"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file IndeX colormap files (`.cmap`): 256 lines of 4 integers r g b a in 0..65535.
+/// \file IndeX colormap files (`.cmap`): a line of 4 numbers r g b a on the 0..65535 scale an entry
+/// (256 in IndeX's samples; IndeX writes as many as a colormap has).
 
 #include <string>
 
@@ -8,9 +9,11 @@
 
 namespace libindex::io {
 
-/// Reads a .cmap file into a 256-entry colormap (entries divided by 65535, domain [0,1], clamp_to_edge).
-/// Blank lines and `#` comments are skipped. Throws Error naming the file (and line) for a missing file,
-/// a line that is not 4 integers in 0..65535, or an entry count other than 256.
+/// Reads a .cmap file into a colormap of as many entries (divided by 65535 and clamped to [0,1], as
+/// IndeX's reader does; domain [0,1], clamp_to_edge). Blank lines and `#` comments are skipped; one
+/// entry makes a constant table of two. Throws Error naming the file (and line) for a missing file,
+/// a line that is not 4 finite numbers, no entry or more than 65536, and a PPM image (IndeX's other
+/// colormap format).
 Colormap read_cmap(const std::string& path);
 
 /// Writes `colormap` as a .cmap file (256 entries, resampled if needed). Throws Error naming the path.
