@@ -262,7 +262,7 @@ def main():
                       f"[{ranks}] colormap.get: the domain is the data range {domain}")
                 # Keep the work: a changed view saved, then rendered by index-render, is what was shown.
                 c.call("colormap.set", preset="inferno", opacity_points=[[0, 0], [0.5, 0.1], [1, 0.9]])
-                c.call("render.set", shading=True, mip=False)
+                c.call("render.set", shading=True, mode="dvr")
                 c.call("camera.set", **{"from": [90, 60, 50]}, dir=[-0.8, -0.45, -0.4], up=[0, 0, 1])
                 shown = decode_png(c.snapshot(80, 64))
                 saved = c.call("session.save", path=f"saved{ranks}.prj")["path"]
