@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "ascii_source.h"
@@ -294,11 +295,18 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     layout.dims = {n[0], n[1], n[2]};
   }
   if (const auto* k = get("kinds")) { // a colour, vector or tensor axis makes it no scalar volume
+    // NRRD's kinds whose axis holds a voxel's components; the others (domain, space, time, list,
+    // point, ...) are axes of samples, rendered as they were.
+    // clang-format off
+    static const std::set<std::string> components = {
+        "complex", "2-vector", "3-color", "rgb-color", "hsv-color", "xyz-color", "4-color", "rgba-color",
+        "3-vector", "3-gradient", "3-normal", "4-vector", "quaternion", "vector", "covariant-vector", "normal",
+        "2d-symmetric-matrix", "2d-masked-symmetric-matrix", "2d-matrix", "2d-masked-matrix",
+        "3d-symmetric-matrix", "3d-masked-symmetric-matrix", "3d-matrix", "3d-masked-matrix"};
+    // clang-format on
     const std::vector<std::string> kinds = words(*k);
     for (size_t a = 0; a < kinds.size(); ++a) {
-      const std::string kind = lower(kinds[a]);
-      if (kind != "domain" && kind != "space" && kind != "time" && kind != "none" && kind != "???" && kind != "stub" &&
-          kind != "scalar")
+      if (components.count(lower(kinds[a])))
         throw Error(where("kinds") + ": axis " + std::to_string(a) + " is of kind '" + kinds[a] +
                     "': libindex renders 3-D scalar volumes (one value a voxel); take one component out first, "
                     "e.g. with Teem's `unu slice -a " +

@@ -312,6 +312,14 @@ TEST(NrrdReader, OldMagicNaNSpacingAndWhatIsNoScalarVolume) {
       "rgb.nrrd:7", "axis 0 is of kind 'RGB-color'", "scalar volumes");
   expect_volume(*open_nrrd(write_nrrd(dir, "k.nrrd", header("uchar", "raw", "kinds: domain space ???\n"), bytes_of(v))),
                 v);
+  expect_volume(
+      *open_nrrd(write_nrrd(dir, "l.nrrd", header("uchar", "raw", "kinds: domain domain list\n"), bytes_of(v))),
+      v); // a list of slices renders as it did
+  EXPECT_CONTAINS_ALL(
+      error_of([&] {
+        open_nrrd(write_nrrd(dir, "vec.nrrd", header("uchar", "raw", "kinds: domain 3-vector domain\n"), bytes_of(v)));
+      }),
+      "vec.nrrd:7", "axis 1 is of kind '3-vector'");
   test::write_text(dir.file("bom.nrrd"), "\xEF\xBB\xBF" + header("uchar", "raw", "") + "\n");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("bom.nrrd")); }), "bom.nrrd:1", "byte-order mark");
 }
