@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "libindex/default_view.h"
 #include "libindex/error.h"
@@ -125,34 +126,52 @@ TEST(Distributed, NRanksOnTheGpuEqualOneRankOnTheCpu) {
 }
 
 namespace {
-/// A 37x61x23 float32 volume: odd sizes everywhere, so the k-d tree's splits fall on odd voxel
-/// counts and leaves are thin. A smooth field with detail on every axis (and no flat region, so
-/// shading has a normal everywhere).
-class OddSized : public io::VolumeSource {
+/// A volume whose voxel (x, y, z) holds value(x, y, z), read box by box.
+template <class T>
+class FormulaVolume final : public io::VolumeSource {
  public:
-  Box3i box() const override { return {{0, 0, 0}, {37, 61, 23}}; }
-  DType dtype() const override { return DType::float32; }
-  std::string describe() const override { return "odd-sized 37x61x23"; }
+  FormulaVolume(Vec3i dims, T (*value)(int, int, int), std::string name)
+      : dims_(dims), value_(value), name_(std::move(name)) {}
+  Box3i box() const override { return {{0, 0, 0}, dims_}; }
+  DType dtype() const override {
+    if constexpr (std::is_same_v<T, float>) return DType::float32;
+    if constexpr (std::is_same_v<T, uint16_t>) return DType::uint16;
+    return DType::uint8;
+  }
+  std::string describe() const override { return name_; }
   Brick read(const Box3i& r) const override {
-    Brick b(intersect(r, box()), DType::float32);
-    size_t i = 0;
+    Brick b(intersect(r, box()), dtype());
+    T* out = b.data<T>();
     for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
       for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
-        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i) {
-          const float dx = (x + 0.5f - 18.5f) / 18.5f, dy = (y + 0.5f - 30.5f) / 30.5f, dz = (z + 0.5f - 11.5f) / 11.5f;
-          b.data<float>()[i] = 0.5f + 0.35f * std::sin(3.1f * dx + 1.7f * dy * dy) * std::cos(2.3f * dz - dx * dy) -
-                               0.2f * (dx * dx + dz * dz);
-        }
+        for (int x = b.box.lo.x; x < b.box.hi.x; ++x) *out++ = value_(x, y, z);
     return b;
   }
+
+ private:
+  Vec3i dims_;
+  T (*value_)(int, int, int);
+  std::string name_;
 };
+
+/// A smooth field with detail on every axis (and no flat region, so shading has a normal
+/// everywhere), for a 37x61x23 volume: odd sizes everywhere, so the k-d tree's splits fall on odd
+/// voxel counts and leaves are thin.
+float odd_sized_value(int x, int y, int z) {
+  const float dx = (x + 0.5f - 18.5f) / 18.5f, dy = (y + 0.5f - 30.5f) / 30.5f, dz = (z + 0.5f - 11.5f) / 11.5f;
+  return 0.5f + 0.35f * std::sin(3.1f * dx + 1.7f * dy * dy) * std::cos(2.3f * dz - dx * dy) -
+         0.2f * (dx * dx + dz * dz);
+}
+std::shared_ptr<io::VolumeSource> odd_sized() {
+  return std::make_shared<FormulaVolume<float>>(Vec3i{37, 61, 23}, odd_sized_value, "odd-sized 37x61x23");
+}
 } // namespace
 
 TEST(Distributed, OddSizedVolumeSeamsEqualOneRank) {
   // Run at 3, 5 and 7 ranks by CTest (and at every other count it runs this binary with): the
   // ghost layers (1 without shading, 2 with: central differences reach one voxel further) make
   // every seam invisible, whatever the leaf sizes.
-  auto volume = std::make_shared<OddSized>();
+  auto volume = odd_sized();
   Session session(MPI_COMM_WORLD, quiet());
   session.set_volume(volume);
   for (View v : {View{"oblique", {-30, 80, 60}, false}, View{"ortho along y", {18.5f, 140, 11.5f}, true},
@@ -181,14 +200,8 @@ TEST(Distributed, MipOfNegativeValuesEqualsOneRank) {
   // Distributed MIP composites raw maxima (v, 0, 0, 1) by maximum, then classifies. Every value here
   // is negative, and a rank whose rays miss its leaf sends transparent zeros: they must take no part,
   // or the maximum of a pixel would become 0.
-  struct Negative : OddSized {
-    Brick read(const Box3i& r) const override {
-      Brick b = OddSized::read(r);
-      for (size_t i = 0; i < size_t(b.box.voxel_count()); ++i) b.data<float>()[i] -= 1.5f;
-      return b;
-    }
-  };
-  auto volume = std::make_shared<Negative>();
+  auto volume = std::make_shared<FormulaVolume<float>>(
+      Vec3i{37, 61, 23}, [](int x, int y, int z) { return odd_sized_value(x, y, z) - 1.5f; }, "negative");
   Session session(MPI_COMM_WORLD, quiet());
   session.set_volume(volume);
   for (bool ortho : {false, true}) {
@@ -358,57 +371,37 @@ TEST(Distributed, NextTimeStepIsReadAheadOnceAndUsed) {
 
 namespace {
 /// A 64x32x32 volume whose only data sits in the quarter x < 16: voxel-count balance leaves ranks idle.
-class QuarterFull : public io::VolumeSource {
- public:
-  Box3i box() const override { return {{0, 0, 0}, {64, 32, 32}}; }
-  DType dtype() const override { return DType::uint8; }
-  std::string describe() const override { return "quarter-full"; }
-  Brick read(const Box3i& r) const override {
-    Brick b(intersect(r, box()), DType::uint8);
-    size_t i = 0;
-    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
-      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
-        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i)
-          b.data<uint8_t>()[i] = x < 16 ? uint8_t(60 + (x * 7 + y * 3 + z * 5) % 150) : 0;
-    return b;
-  }
-};
+std::shared_ptr<io::VolumeSource> quarter_full() {
+  return std::make_shared<FormulaVolume<uint8_t>>(
+      Vec3i{64, 32, 32},
+      [](int x, int y, int z) { return x < 16 ? uint8_t(60 + (x * 7 + y * 3 + z * 5) % 150) : uint8_t(0); },
+      "quarter-full");
+}
 } // namespace
 
 namespace {
 /// float32 values from -200 to 800 (both present), one NaN and one infinity.
-class KnownValues : public io::VolumeSource {
- public:
-  Box3i box() const override { return {{0, 0, 0}, {23, 17, 13}}; }
-  DType dtype() const override { return DType::float32; }
-  std::string describe() const override { return "known values"; }
-  static float value(int x, int y, int z) {
-    if (x == 5 && y == 6 && z == 7) return std::nanf("");
-    if (x == 1 && y == 2 && z == 3) return INFINITY;
-    return -200.0f + 1000.0f * float((x * 7 + y * 13 + z * 29) % 101) / 100.0f;
-  }
-  Brick read(const Box3i& r) const override {
-    Brick b(intersect(r, box()), DType::float32);
-    size_t i = 0;
-    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
-      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
-        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i) b.data<float>()[i] = value(x, y, z);
-    return b;
-  }
-};
+float known_value(int x, int y, int z) {
+  if (x == 5 && y == 6 && z == 7) return std::nanf("");
+  if (x == 1 && y == 2 && z == 3) return INFINITY;
+  return -200.0f + 1000.0f * float((x * 7 + y * 13 + z * 29) % 101) / 100.0f;
+}
+std::shared_ptr<io::VolumeSource> known_values() {
+  return std::make_shared<FormulaVolume<float>>(Vec3i{23, 17, 13}, known_value, "known values");
+}
 } // namespace
 
 // Each rank counts its own leaf (not its ghosts) and the counts are reduced: the result is the
 // whole volume's, voxel for voxel, at any rank count.
 TEST(Distributed, ValueStatisticsAreExactAtAnyRankCount) {
-  auto volume = std::make_shared<KnownValues>();
+  auto volume = known_values();
   ValueStatistics expected;
   const Box3i box = volume->box();
   for (int pass = 0; pass < 2; ++pass)
     for (int z = 0; z < box.hi.z; ++z)
       for (int y = 0; y < box.hi.y; ++y)
         for (int x = 0; x < box.hi.x; ++x) {
-          const float v = KnownValues::value(x, y, z);
+          const float v = known_value(x, y, z);
           if (!std::isfinite(v)) {
             expected.non_finite += pass == 0;
           } else if (pass == 0) {
@@ -434,21 +427,10 @@ TEST(Distributed, ValueStatisticsAreExactAtAnyRankCount) {
 
 namespace {
 /// uint16 values spread over most of the type's range.
-class KnownCounts : public io::VolumeSource {
- public:
-  Box3i box() const override { return {{0, 0, 0}, {21, 19, 11}}; }
-  DType dtype() const override { return DType::uint16; }
-  std::string describe() const override { return "known counts"; }
-  static uint16_t value(int x, int y, int z) { return uint16_t(((x * 7 + y * 13 + z * 29) % 101) * 600 + 17); }
-  Brick read(const Box3i& r) const override {
-    Brick b(intersect(r, box()), DType::uint16);
-    size_t i = 0;
-    for (int z = b.box.lo.z; z < b.box.hi.z; ++z)
-      for (int y = b.box.lo.y; y < b.box.hi.y; ++y)
-        for (int x = b.box.lo.x; x < b.box.hi.x; ++x, ++i) b.data<uint16_t>()[i] = value(x, y, z);
-    return b;
-  }
-};
+uint16_t known_count(int x, int y, int z) { return uint16_t(((x * 7 + y * 13 + z * 29) % 101) * 600 + 17); }
+std::shared_ptr<io::VolumeSource> known_counts() {
+  return std::make_shared<FormulaVolume<uint16_t>>(Vec3i{21, 19, 11}, known_count, "known counts");
+}
 } // namespace
 
 // What an attached job answers for the head's merged range (statistics_over): its voxels binned
@@ -457,7 +439,7 @@ class KnownCounts : public io::VolumeSource {
 TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
   FrameParams f = frame_for({11, 8, 60}, {11, 8, 6}, false, 16, 16);
   {
-    auto volume = std::make_shared<KnownCounts>();
+    auto volume = known_counts();
     Session session(MPI_COMM_WORLD, quiet());
     session.set_volume(volume);
     ValueStatistics expected;
@@ -465,7 +447,7 @@ TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
     for (int z = 0; z < 11; ++z)
       for (int y = 0; y < 19; ++y)
         for (int x = 0; x < 21; ++x)
-          ++expected.histogram[size_t(expected.bin_of(normalize_voxel(KnownCounts::value(x, y, z))))];
+          ++expected.histogram[size_t(expected.bin_of(normalize_voxel(known_count(x, y, z))))];
     const ValueStatistics own = session.statistics(f);
     const ValueStatistics over = session.statistics_over(f, 0.3, 0.6);
     EXPECT_EQ(over.histogram, expected.histogram);
@@ -473,7 +455,7 @@ TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
     EXPECT_EQ(over.count, volume->box().voxel_count());
   }
   {
-    auto volume = std::make_shared<KnownValues>();
+    auto volume = known_values();
     Session session(MPI_COMM_WORLD, quiet());
     session.set_volume(volume);
     ValueStatistics expected;
@@ -481,8 +463,7 @@ TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
     for (int z = 0; z < 13; ++z)
       for (int y = 0; y < 17; ++y)
         for (int x = 0; x < 23; ++x)
-          if (const float v = KnownValues::value(x, y, z); std::isfinite(v))
-            ++expected.histogram[size_t(expected.bin_of(v))];
+          if (const float v = known_value(x, y, z); std::isfinite(v)) ++expected.histogram[size_t(expected.bin_of(v))];
     const ValueStatistics over = session.statistics_over(f, 100, 300);
     EXPECT_EQ(over.histogram, expected.histogram);
     EXPECT_EQ(over.count, volume->box().voxel_count() - 2);
@@ -492,7 +473,7 @@ TEST(Distributed, StatisticsOverAGivenRangeBinTheVoxelsOverIt) {
 
 TEST(Distributed, RebalancingByVisibleWorkPutsEveryRankToWork) {
   if (world_size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
-  auto volume = std::make_shared<QuarterFull>();
+  auto volume = quarter_full();
   Session session(MPI_COMM_WORLD, quiet());
   session.set_volume(volume);
   FrameParams f = frame_for({-40, 16, 16}, {32, 16, 16}, false, 40, 30); // looking along +x
