@@ -44,19 +44,20 @@ class VdbSourceBase : public VdbVolume {
     if (empty) throw Error(grid_text + " has no active voxels: there is nothing to render");
     // libindex renders a grid densely over its active voxels' box: two blobs far apart in an
     // otherwise empty grid make a box no cluster holds. Say so before anything is allocated.
-    long long size[3], voxels = 1;
+    long long size[3];
     for (int a = 0; a < 3; ++a) size[a] = (long long)index_hi[a] - index_lo[a] + 1;
-    const bool too_large = size[0] > kMaxAxis || size[1] > kMaxAxis || size[2] > kMaxAxis ||
-                           (voxels = size[0] * size[1] * size[2]) > kMaxDenseVoxels;
-    if (too_large) {
-      char tib[32];
-      std::snprintf(tib, sizeof tib, "%.3g",
-                    double(size[0]) * double(size[1]) * double(size[2]) * 4.0 / 1099511627776.0);
+    // In double: three axes of up to 2^32 voxels overflow a 64-bit product.
+    const double voxels = double(size[0]) * double(size[1]) * double(size[2]);
+    if (size[0] > kMaxAxis || size[1] > kMaxAxis || size[2] > kMaxAxis || voxels > double(kMaxDenseVoxels)) {
+      constexpr double kTiB = 1099511627776.0;
+      char dense[128];
+      std::snprintf(dense, sizeof dense,
+                    "%.3g TiB as a dense float32 volume, which libindex renders at most %.3g TiB of",
+                    voxels * 4.0 / kTiB, double(kMaxDenseVoxels) * 4.0 / kTiB);
       throw Error(grid_text + ": its active voxels span " + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
                   "x" + std::to_string(size[2]) + " voxels (index box " + std::to_string(index_lo.x) + " " +
                   std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " + std::to_string(index_hi.x) +
-                  " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) + "), " + tib +
-                  " TiB as a dense float32 volume, which libindex renders at most 4 TiB of");
+                  " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) + "), " + dense);
     }
     offset_ = index_lo;
     box_ = {{0, 0, 0}, {int(size[0]), int(size[1]), int(size[2])}};
