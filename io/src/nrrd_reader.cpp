@@ -21,6 +21,7 @@
 #include "libindex/error.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/volume_properties.h"
+#include "lowercase.h"
 #include "slab_stack.h"
 
 namespace libindex::io {
@@ -32,11 +33,6 @@ std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
 }
 
 struct Field {
@@ -60,7 +56,7 @@ std::vector<std::string> words(const std::string& text) {
 // Field names are compared without spaces: NRRD allows both "data file" and "datafile".
 std::string field_key(const std::string& name) {
   std::string k;
-  for (char c : lower(name))
+  for (char c : detail::lowercase(name))
     if (c != ' ') k += c;
   return k;
 }
@@ -97,7 +93,8 @@ Header parse_header(const std::string& path) {
       throw Error("nrrd: '" + path + ":" + std::to_string(line_no) + "': expected 'field: value', got '" + line + "'");
     const std::string key = field_key(line.substr(0, colon));
     h.fields[key] = {trim(line.substr(colon + 2)), line_no};
-    if (key == "datafile" && !words(h.fields[key].value).empty() && words(h.fields[key].value)[0] == "LIST") {
+    const std::string& value = h.fields[key].value;
+    if (key == "datafile" && value.substr(0, value.find_first_of(" \t")) == "LIST") {
       // The rest of the header names the data files, one a line (it ends at a blank line or the end).
       while (pos < text.size()) {
         const size_t end = text.find('\n', pos);
@@ -115,7 +112,7 @@ Header parse_header(const std::string& path) {
 }
 
 FileType parse_type(const std::string& type, const std::string& where) {
-  const std::string t = lower(type);
+  const std::string t = detail::lowercase(type);
   auto is = [&t](std::initializer_list<const char*> names) {
     for (const char* n : names)
       if (t == n) return true;
@@ -306,20 +303,20 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     // clang-format on
     const std::vector<std::string> kinds = words(*k);
     for (size_t a = 0; a < kinds.size(); ++a) {
-      if (components.count(lower(kinds[a])))
+      if (components.count(detail::lowercase(kinds[a])))
         throw Error(where("kinds") + ": axis " + std::to_string(a) + " is of kind '" + kinds[a] +
                     "': libindex renders 3-D scalar volumes (one value a voxel); take one component out first, "
                     "e.g. with Teem's `unu slice -a " +
                     std::to_string(a) + " -p 0`");
     }
   }
-  const std::string encoding = lower(need("encoding"));
+  const std::string encoding = detail::lowercase(need("encoding"));
   const bool gzip = encoding == "gzip" || encoding == "gz";
   const bool ascii = encoding == "ascii" || encoding == "text" || encoding == "txt";
   if (!gzip && !ascii && encoding != "raw")
     throw Error(where("encoding") + ": encoding '" + encoding + "' is not supported (raw, gzip or ascii)");
   if (const auto* e = get("endian")) {
-    const std::string endian = lower(*e);
+    const std::string endian = detail::lowercase(*e);
     if (endian != "little" && endian != "big")
       throw Error(where("endian") + ": endian must be little or big, got '" + *e + "'");
     layout.endian = endian == "big" ? Endian::big : Endian::little;
@@ -333,7 +330,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     std::string w[3];
     if (!(in >> w[0] >> w[1] >> w[2])) throw Error(where("spacings") + ": expected 3 spacings, got '" + *s + "'");
     for (int a = 0; a < 3; ++a) {
-      const double v = lower(w[a]) == "nan" ? 1.0 : std::atof(w[a].c_str()); // NaN means unknown: keep 1
+      const double v = detail::lowercase(w[a]) == "nan" ? 1.0 : std::atof(w[a].c_str()); // NaN means unknown: keep 1
       // Checked as the float it becomes: 1e-50 would be 0 and 1e39 infinite, and the renderer
       // scales the volume's box by it.
       if (!(float(v) > 0) || !std::isfinite(float(v)))
@@ -414,7 +411,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
       slabs.push_back(open_data(file, {layout.dims.x, layout.dims.y, layout.dims.z / count}, 0));
     }
     inner = detail::stack_slabs(std::move(slabs));
-  } else if (lower(std::filesystem::path(path).extension().string()) == ".nhdr") {
+  } else if (detail::lowercase(std::filesystem::path(path).extension().string()) == ".nhdr") {
     throw Error("nrrd: '" + path + "': a detached header (.nhdr) needs a 'data file' field");
   } else {
     inner = open_data(path, layout.dims, h.end);

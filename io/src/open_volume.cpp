@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/io/open_volume.h"
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 
 #include "libindex/error.h"
@@ -10,12 +8,12 @@
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/vdb_reader.h"
 #include "libindex/io/volume_properties.h"
+#include "lowercase.h"
 
 namespace libindex::io {
 
 std::optional<std::string> importer_for_extension(std::string extension) {
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
+  extension = detail::lowercase(std::move(extension));
   if (extension == ".raw") return "raw";
   if (extension == ".nrrd" || extension == ".nhdr") return "nrrd";
   if (extension == ".vdb") return "openvdb";

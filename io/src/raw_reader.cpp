@@ -3,7 +3,6 @@
 #include "libindex/io/raw_reader.h"
 
 #include <algorithm>
-#include <cctype>
 #include <bit>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "byte_order.h"
 #include "file_io.h"
 #include "file_types.h"
+#include "lowercase.h"
 #include "libindex/error.h"
 #include "libindex/io/progress.h"
 
@@ -198,8 +198,7 @@ std::optional<ScivisName> parse_scivis_name(const std::string& path) {
   const std::string name = std::filesystem::path(path).filename().string();
   std::smatch m;
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
-  std::string type = m[4];
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string type = detail::lowercase(m[4]);
   FileType t;
   try {
     t = parse_file_type(type);
@@ -211,9 +210,9 @@ std::optional<ScivisName> parse_scivis_name(const std::string& path) {
   Vec3i dims;
   for (int a = 0; a < 3; ++a) {
     const std::string digits = m[size_t(a) + 1];
-    if (digits.size() > 9 || std::stoi(digits) < 1)
+    dims[a] = digits.size() > 9 ? 0 : std::stoi(digits); // nine digits fit an int
+    if (dims[a] < 1)
       throw Error("raw: '" + path + "': size " + digits + " from the file name must be from 1 to 999999999");
-    dims[a] = std::stoi(digits);
   }
   return ScivisName{dims, t};
 }

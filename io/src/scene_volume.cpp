@@ -2,7 +2,6 @@
 // sparse_volume nodes: which importer, which file (and time step), and the source that reads it.
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "libindex/io/synthetic.h"
 #include "libindex/io/vdb_reader.h"
 #include "libindex/io/volume_properties.h"
+#include "lowercase.h"
 #include "scene_internal.h"
 
 namespace libindex::io {
@@ -46,8 +46,7 @@ std::string importer_of(const SceneNode& node) {
   if (t == "raw" || t == "synthetic" || t == "nrrd" || t == "openvdb" || t == "nanovdb") return t;
   if (t == "vdb") return "openvdb"; // older IndeX viewers
   // IndeX's plugin class names, in any case: ...Sparse_volume_importer_raw, ...NanoVDB_importer, ...
-  std::string lower = t;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string lower = detail::lowercase(t);
   auto has = [&lower](const char* part) { return lower.find(part) != std::string::npos; };
   if (has("importer_raw") || has("raw_importer")) return "raw";
   if (has("nanovdb") || has("nvdb")) return "nanovdb";

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Typed conversions of project-file values; every failure names origin, key and value.
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,7 @@
 
 #include "libindex/error.h"
 #include "libindex/io/project_file.h"
+#include "lowercase.h"
 
 namespace libindex::io {
 
@@ -40,11 +39,6 @@ std::vector<std::string> as_words(const Value& value) {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
-
 // from_chars rejects a leading '+', which people write in coordinates; accept it.
 std::string_view strip_plus(std::string_view w) { return (w.size() > 1 && w[0] == '+') ? w.substr(1) : w; }
 
@@ -68,7 +62,7 @@ std::string count_text(size_t count, const char* what) {
 } // namespace
 
 bool as_bool(const Value& value) {
-  const std::string t = lower(value.text);
+  const std::string t = detail::lowercase(value.text);
   if (t == "true" || t == "yes" || t == "1") return true;
   if (t == "false" || t == "no" || t == "0") return false;
   fail(value, "expected a boolean (true/false, yes/no, 1/0)");
