@@ -4,7 +4,7 @@
 // file's voxel type, 0 float32 (read as it is) or 1 float64 (converted to float32). BM_FreshBrick:
 // what a brick of fresh memory costs before a reader has written a byte of data (its page faults),
 // the first time a session meets a brick of that size. BM_ReadLeaf: half of the file's x range, as a
-// rank reads its leaf.
+// rank reads its leaf. BM_ReadSlabFiles: a NRRD volume stored as 64 files of 4 slices each.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "libindex/frame_memory.h"
+#include "libindex/io/nrrd_reader.h"
 #include "libindex/io/raw_reader.h"
 
 namespace {
@@ -73,6 +76,51 @@ void BM_FreshBrick(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(mib << 20));
 }
 BENCHMARK(BM_FreshBrick)->ArgName("MiB")->Arg(64)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A 256^3 uint16 volume in 64 files of 4 slices, named by a NRRD pattern (`data file: slab%02d.raw 0 63 1`),
+// as scanners and simulations write series of slices. Arg: 0 raw files (the page cache's copy), 1 gzip
+// files (inflating is the read's work). The values are a smooth ramp with a little hash, so gzip has
+// something to do. What it shows: reading the files one after another, or several at once.
+std::string slab_files(bool gzip) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / (gzip ? "libindex_io_bench_slabs_gz" : "libindex_io_bench_slabs");
+  const std::string header = (dir / "volume.nhdr").string();
+  if (std::filesystem::exists(header)) return header;
+  std::filesystem::create_directories(dir);
+  constexpr int kFiles = 64, kDepth = kSide / kFiles;
+  std::vector<uint16_t> slab(size_t(kSide) * kSide * kDepth);
+  for (int f = 0; f < kFiles; ++f) {
+    for (size_t i = 0; i < slab.size(); ++i) {
+      const uint32_t hash = uint32_t(i + size_t(f) * slab.size()) * 2654435761u;
+      slab[i] = uint16_t((i % kSide) * 200 + (hash >> 28));
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, "slab%02d.raw", f);
+    const std::string path = (dir / name).string();
+    if (gzip) {
+      gzFile out = gzopen(path.c_str(), "wb6");
+      gzwrite(out, slab.data(), unsigned(slab.size() * sizeof(uint16_t)));
+      gzclose(out);
+    } else {
+      std::ofstream(path, std::ios::binary)
+          .write(reinterpret_cast<const char*>(slab.data()), std::streamsize(slab.size() * sizeof(uint16_t)));
+    }
+  }
+  std::ofstream(header) << "NRRD0004\ntype: uint16\ndimension: 3\nsizes: " << kSide << " " << kSide << " " << kSide
+                        << "\nendian: little\nencoding: " << (gzip ? "gzip" : "raw")
+                        << "\ndata file: slab%02d.raw 0 63 1 3\n";
+  return header;
+}
+
+void BM_ReadSlabFiles(benchmark::State& state) {
+  const auto source = io::open_nrrd(slab_files(state.range(0) == 1));
+  for (auto _ : state) {
+    Brick brick = source->read(source->box());
+    benchmark::DoNotOptimize(brick.bytes.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * kSide * kSide * kSide * 2);
+}
+BENCHMARK(BM_ReadSlabFiles)->ArgName("gzip")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

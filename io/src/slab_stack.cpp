@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <tbb/parallel_for.h>
+
 #include "libindex/error.h"
+#include "libindex/io/progress.h"
 
 namespace libindex::io::detail {
 namespace {
@@ -35,7 +38,13 @@ class SlabStack final : public VolumeSource {
     Brick out(region, dtype());
     if (region.empty()) return out;
     const size_t slice = size_t(region.size().x) * size_t(region.size().y) * size_t(dtype_size(dtype()));
-    for (int k = region.lo.z / slab_.z; k < int(slabs_.size()) && k * slab_.z < region.hi.z; ++k) {
+    const int first = region.lo.z / slab_.z, last = (region.hi.z - 1) / slab_.z; // the slabs the box reaches
+    // One meter for the stack: a thousand one-slice files are each too small to report, not their sum.
+    ProgressMeter meter(describe(), out.bytes.size());
+    // One file per task: a file system serves several files at once, and a compressed slab's
+    // inflating is the read's work. Each slab has its own reader, so the tasks share nothing but `out`,
+    // whose slices they write apart.
+    tbb::parallel_for(first, last + 1, [&](int k) {
       const int z0 = k * slab_.z; // the slab's first slice in the whole volume
       const Box3i local = {{region.lo.x, region.lo.y, std::max(region.lo.z - z0, 0)},
                            {region.hi.x, region.hi.y, std::min(region.hi.z - z0, slab_.z)}};
@@ -43,7 +52,9 @@ class SlabStack final : public VolumeSource {
       // Same rows, consecutive slices: the part is one run of the region's bytes.
       std::memcpy(out.bytes.data() + size_t(local.lo.z + z0 - region.lo.z) * slice, part.bytes.data(),
                   part.bytes.size());
-    }
+      meter.add(part.bytes.size());
+    });
+    meter.finish();
     return out;
   }
 

@@ -265,6 +265,14 @@ TEST(NrrdReader, DataInSeveralFilesListedOrNumbered) {
   test::write_text(dir.file("past.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 30 17 -5\n"));
   expect_volume(*open_nrrd(dir.file("past.nhdr")), v); // stops before passing 17, as Teem does
 
+  // The files are read at once: one cut short after the volume was opened fails the read, named.
+  {
+    const auto volume = open_nrrd(dir.file("down.nhdr"));
+    test::write_bytes(dir.file("s025.raw"), v.data(), slice); // half of its slice
+    EXPECT_CONTAINS_ALL(error_of([&] { volume->read(volume->box()); }), "s025.raw");
+    test::write_bytes(dir.file("s025.raw"), v.data() + slice, slice * 2);
+  }
+
   // Three slices in one file and none in another do not divide into equal parts; a missing file
   // is named with the header's line.
   test::write_text(dir.file("odd.nhdr"), header("ushort", "raw", "endian: little\ndata file: s%03d.raw 30 25 -5\n"));
