@@ -18,8 +18,11 @@
 !   call libindex_insitu_destroy(viz)                        ! collective
 !
 ! Boxes are 0-based, half-open voxel ranges [lo, hi) along x, y, z, as in C. A published array is
-! borrowed until the next update returns: it must be contiguous (publish refuses one that is not; use
-! `strides` to publish one component of an interleaved array) and should have the TARGET attribute.
+! borrowed, and read by the updates that render it until it is published again or withdrawn
+! (libindex_insitu_withdraw before deallocating it); it should have the TARGET attribute. A 3-D
+! section such as u(1:nx, 1:ny, 1:nz) of an array with ghost cells is published in place (its strides
+! are worked out), as is a strided 1-D section; `strides`, when given, count elements from the first
+! (one component of an interleaved array).
 ! The communicator is an MPI_Fint handle (`use mpi`: MPI_COMM_WORLD; `use mpi_f08`: comm%MPI_VAL).
 module libindex_insitu
   use, intrinsic :: iso_c_binding
@@ -54,7 +57,7 @@ module libindex_insitu
 
   public :: libindex_insitu_create, libindex_insitu_destroy, libindex_insitu_publish, libindex_insitu_update, &
             libindex_insitu_parameter, libindex_insitu_command, libindex_insitu_last_error, libindex_insitu_url, &
-            libindex_insitu_rendered, libindex_insitu_frames_rendered, libindex_insitu_flush
+            libindex_insitu_rendered, libindex_insitu_frames_rendered, libindex_insitu_flush, libindex_insitu_withdraw
 
   interface libindex_insitu_publish
     module procedure publish_float_1d, publish_float_3d, publish_int16_1d, publish_int16_3d
@@ -96,6 +99,12 @@ module libindex_insitu
       character(kind=c_char), intent(in) :: name(*)
       integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3)
       integer(c_int), value :: ghost_layers
+      integer(c_int) :: code
+    end function
+    function c_withdraw(p, name) bind(c, name="libindex_insitu_withdraw") result(code)
+      import :: c_int, c_ptr, c_char
+      type(c_ptr), value :: p
+      character(kind=c_char), intent(in) :: name(*)
       integer(c_int) :: code
     end function
     function c_update(p, step, time) bind(c, name="libindex_insitu_update") result(code)
@@ -220,13 +229,20 @@ contains
     integer, intent(in), optional :: ghost_layers
     integer(c_long_long), intent(in), target, optional :: strides(3)
     integer(c_int) :: code
-    type(c_ptr) :: address
-    code = LIBINDEX_INSITU_INVALID_ARGUMENT
-    if (.not. is_contiguous(data)) return
-    address = c_null_ptr
-    if (size(data) > 0) address = c_loc(data)
-    code = c_publish_float(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
-                           ghosts(ghost_layers), strides_address(strides))
+    integer(c_long_long), target :: section(3)
+    if (size(data) == 0) then
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else if (is_contiguous(data) .or. present(strides)) then
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1, 1, 1)), local_lo, local_hi, global_lo, &
+                             global_hi, ghosts(ghost_layers), strides_address(strides))
+    else ! a section such as u(1:nx, 1:ny, 1:nz) of an array with ghost cells: its own strides
+      section = element_steps(c_loc(data(1, 1, 1)), c_loc(data(min(2, size(data, 1)), 1, 1)), &
+                              c_loc(data(1, min(2, size(data, 2)), 1)), c_loc(data(1, 1, min(2, size(data, 3)))), &
+                              c_sizeof(data(1, 1, 1)))
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1, 1, 1)), local_lo, local_hi, global_lo, &
+                             global_hi, ghosts(ghost_layers), c_loc(section))
+    end if
   end function
 
   function publish_float_1d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
@@ -238,13 +254,20 @@ contains
     integer, intent(in), optional :: ghost_layers
     integer(c_long_long), intent(in), target, optional :: strides(3)
     integer(c_int) :: code
-    type(c_ptr) :: address
-    code = LIBINDEX_INSITU_INVALID_ARGUMENT
-    if (.not. is_contiguous(data)) return
-    address = c_null_ptr
-    if (size(data) > 0) address = c_loc(data)
-    code = c_publish_float(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
-                           ghosts(ghost_layers), strides_address(strides))
+    integer(c_long_long), target :: section(3)
+    if (size(data) == 0) then
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else if (is_contiguous(data)) then
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else ! a strided section such as flat(1::3): the caller's strides (or a dense box) times its step
+      section = element_steps(c_loc(data(1)), c_loc(data(min(2, size(data)))), c_loc(data(1)), c_loc(data(1)), &
+                              c_sizeof(data(1)))
+      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers), strides)
+      code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), c_loc(section))
+    end if
   end function
 
   function publish_int16_3d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
@@ -256,13 +279,20 @@ contains
     integer, intent(in), optional :: ghost_layers
     integer(c_long_long), intent(in), target, optional :: strides(3)
     integer(c_int) :: code
-    type(c_ptr) :: address
-    code = LIBINDEX_INSITU_INVALID_ARGUMENT
-    if (.not. is_contiguous(data)) return
-    address = c_null_ptr
-    if (size(data) > 0) address = c_loc(data)
-    code = c_publish_int16(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
-                           ghosts(ghost_layers), strides_address(strides))
+    integer(c_long_long), target :: section(3)
+    if (size(data) == 0) then
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else if (is_contiguous(data) .or. present(strides)) then
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1, 1, 1)), local_lo, local_hi, global_lo, &
+                             global_hi, ghosts(ghost_layers), strides_address(strides))
+    else ! a section such as u(1:nx, 1:ny, 1:nz) of an array with ghost cells: its own strides
+      section = element_steps(c_loc(data(1, 1, 1)), c_loc(data(min(2, size(data, 1)), 1, 1)), &
+                              c_loc(data(1, min(2, size(data, 2)), 1)), c_loc(data(1, 1, min(2, size(data, 3)))), &
+                              c_sizeof(data(1, 1, 1)))
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1, 1, 1)), local_lo, local_hi, global_lo, &
+                             global_hi, ghosts(ghost_layers), c_loc(section))
+    end if
   end function
 
   function publish_int16_1d(viz, name, data, local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) &
@@ -274,19 +304,63 @@ contains
     integer, intent(in), optional :: ghost_layers
     integer(c_long_long), intent(in), target, optional :: strides(3)
     integer(c_int) :: code
-    type(c_ptr) :: address
-    code = LIBINDEX_INSITU_INVALID_ARGUMENT
-    if (.not. is_contiguous(data)) return
-    address = c_null_ptr
-    if (size(data) > 0) address = c_loc(data)
-    code = c_publish_int16(viz%ptr, trim(name)//c_null_char, address, local_lo, local_hi, global_lo, global_hi, &
-                           ghosts(ghost_layers), strides_address(strides))
+    integer(c_long_long), target :: section(3)
+    if (size(data) == 0) then
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else if (is_contiguous(data)) then
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), strides_address(strides))
+    else ! a strided section such as flat(1::3): the caller's strides (or a dense box) times its step
+      section = element_steps(c_loc(data(1)), c_loc(data(min(2, size(data)))), c_loc(data(1)), c_loc(data(1)), &
+                              c_sizeof(data(1)))
+      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers), strides)
+      code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
+                             ghosts(ghost_layers), c_loc(section))
+    end if
+  end function
+
+  !> Elements between an array's first element and its next one along x, y and z (1 where a
+  !> dimension has one element): the strides of a section. An assumed-shape TARGET dummy is the
+  !> caller's memory, not a copy, so these are the addresses update() will read.
+  function element_steps(first, next_x, next_y, next_z, element_bytes) result(steps)
+    type(c_ptr), intent(in) :: first, next_x, next_y, next_z
+    integer(c_size_t), intent(in) :: element_bytes
+    integer(c_long_long) :: steps(3)
+    integer(c_intptr_t) :: base
+    base = transfer(first, base)
+    steps(1) = (transfer(next_x, base) - base) / int(element_bytes, c_intptr_t)
+    steps(2) = (transfer(next_y, base) - base) / int(element_bytes, c_intptr_t)
+    steps(3) = (transfer(next_z, base) - base) / int(element_bytes, c_intptr_t)
+    where (steps == 0) steps = 1
+  end function
+
+  !> `strides` when given, else those of a dense box: the local box grown by `ghost_layers` inside the
+  !> global box, x fastest (as C reads a field published without strides).
+  function box_strides(local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) result(s)
+    integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3), ghost_layers
+    integer(c_long_long), intent(in), optional :: strides(3)
+    integer(c_long_long) :: s(3), n(3)
+    if (present(strides)) then
+      s = strides
+    else
+      n = min(local_hi + ghost_layers, global_hi) - max(local_lo - ghost_layers, global_lo)
+      s = [1_c_long_long, n(1), n(1) * n(2)]
+    end if
   end function
 
   integer(c_int) function ghosts(ghost_layers)
     integer, intent(in), optional :: ghost_layers
     ghosts = 0
     if (present(ghost_layers)) ghosts = ghost_layers
+  end function
+
+  !> Stops publishing a field on this rank (call it before deallocating the array). Returns 0.
+  function libindex_insitu_withdraw(viz, name) result(code)
+    type(libindex_insitu_publisher), intent(in) :: viz
+    character(len=*), intent(in) :: name
+    integer(c_int) :: code
+    code = c_withdraw(viz%ptr, trim(name)//c_null_char)
   end function
 
   !> Collective: renders and serves a frame when one is due. Returns the status code (0: ok).

@@ -203,7 +203,7 @@ TEST(InSituC, AServerThatCannotListenFailsOnEveryRank) {
   libindex_insitu_options_init(&o);
   o.width = 0;
   EXPECT_EQ(libindex_insitu_create(MPI_COMM_WORLD, &o, &p), LIBINDEX_INSITU_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(libindex_insitu_last_error(nullptr)).find("invalid options"), std::string::npos);
+  EXPECT_STREQ(libindex_insitu_last_error(nullptr), "libindex_insitu_create: width 0 must be 1 or more");
   for (const double share : {0.0, -1.0, 1.5}) {
     libindex_insitu_options_init(&o);
     o.render_share = share;
@@ -269,5 +269,36 @@ TEST(InSituC, NullArgumentsAreCodesNotCrashes) {
   EXPECT_EQ(libindex_insitu_publish_int16(p, "u", s16.data(), slab.lo, slab.hi, kZero, kN, 0, strides),
             LIBINDEX_INSITU_OK);
   EXPECT_EQ(libindex_insitu_update(p, 1, 0.0), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+  libindex_insitu_destroy(p);
+}
+
+// What one rank can tell about its own part is refused by publish, with the reason; a withdrawn field
+// is not published; a parameter needs numbers with min <= max.
+TEST(InSituC, ImpossibleLayoutsAreRefusedAtPublishAndWithdrawStopsAField) {
+  libindex_insitu_publisher* p = make_publisher();
+  ASSERT_NE(p, nullptr);
+  const Slab slab(world_rank(), world_size());
+  const long long backwards[3] = {-1, kN[0], (long long)kN[0] * kN[1]}, shared[3] = {1, 5, 7};
+  EXPECT_EQ(libindex_insitu_publish_float(p, "u", slab.values.data(), slab.lo, slab.hi, kZero, kN, 0, backwards),
+            LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(libindex_insitu_last_error(p)).find("the stride along x must be 1 or more"), std::string::npos)
+      << libindex_insitu_last_error(p);
+  EXPECT_EQ(libindex_insitu_publish_float(p, "u", slab.values.data(), slab.lo, slab.hi, kZero, kN, 0, shared),
+            LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(libindex_insitu_last_error(p)).find("make voxels share elements"), std::string::npos)
+      << libindex_insitu_last_error(p);
+  EXPECT_EQ(libindex_insitu_publish_float(p, "", slab.values.data(), slab.lo, slab.hi, kZero, kN, 0, nullptr),
+            LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_EQ(libindex_insitu_update(p, 0, 0.0), LIBINDEX_INSITU_BAD_FIELD); // nothing was published
+  EXPECT_EQ(slab.publish(p), LIBINDEX_INSITU_OK);
+  EXPECT_EQ(libindex_insitu_update(p, 1, 0.0), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+  EXPECT_EQ(libindex_insitu_withdraw(p, "u"), LIBINDEX_INSITU_OK);
+  EXPECT_EQ(libindex_insitu_withdraw(p, nullptr), LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_EQ(libindex_insitu_update(p, 2, 0.0), LIBINDEX_INSITU_BAD_FIELD);
+  EXPECT_STREQ(libindex_insitu_last_error(p), "no field published (publish() before update())");
+  EXPECT_TRUE(std::isnan(libindex_insitu_parameter(p, "feed", std::nan(""), 0.0, 1.0))); // returns `initial`
+  EXPECT_NE(std::string(libindex_insitu_last_error(p)).find("needs min <= max and numbers"), std::string::npos);
+  EXPECT_EQ(libindex_insitu_parameter(p, "kill", 0.5, 1.0, 0.0), 0.5);
+  EXPECT_NE(std::string(libindex_insitu_last_error(p)).find("needs min <= max and numbers"), std::string::npos);
   libindex_insitu_destroy(p);
 }

@@ -660,3 +660,137 @@ TEST(InSitu, OneRanksRenderingThrowsAndEveryRankGetsTheError) {
 TEST(InSitu, OneRanksRenderingThrowsAsynchronous) {
   expect_one_ranks_failure_reported_everywhere(insitu::Mode::asynchronous);
 }
+
+// A field stays published, and is read by every update, until it is published again or withdrawn;
+// a withdrawn field is not published, on one rank or all.
+TEST(InSitu, AFieldStaysPublishedUntilWithdrawn) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  for (int step = 0; step < 2; ++step) {
+    const insitu::Status st = viz.update(step, 0.0);
+    EXPECT_TRUE(st) << st.message;
+    EXPECT_TRUE(st.rendered);
+  }
+  if (world_size() > 1) {
+    if (world_rank() == 1) viz.withdraw("u");
+    const insitu::Status st = viz.update(2, 0.0);
+    EXPECT_EQ(st.code, insitu::Status::bad_field);
+    EXPECT_EQ(st.message, "field 'u': rank 1 has not published it");
+  }
+  viz.withdraw("u");
+  viz.withdraw("never published"); // nothing
+  const insitu::Status st = viz.update(3, 0.0);
+  EXPECT_EQ(st.code, insitu::Status::bad_field);
+  EXPECT_EQ(st.message, "no field published (publish() before update())");
+}
+
+// Any order of axes is a layout (a C array [x][y][z] has z fastest); strides that step backwards or
+// make voxels share elements, an empty name and negative ghost layers are refused naming the rank,
+// and the run goes on.
+TEST(InSitu, AnyAxisOrderRendersAndImpossibleLayoutsAreRefused) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const int me = world_rank(), last = world_size() - 1;
+  const Box3i mine = box_of_rank(me, world_size(), false);
+  const Vec3i n = mine.size();
+  std::vector<float> z_fastest(size_t(mine.voxel_count()));
+  for (int x = 0; x < n.x; ++x)
+    for (int y = 0; y < n.y; ++y)
+      for (int z = 0; z < n.z; ++z)
+        z_fastest[(size_t(x) * n.y + y) * n.z + z] = field_value(mine.lo.x + x, mine.lo.y + y, mine.lo.z + z);
+  const insitu::Strides transposed{(long long)n.y * n.z, n.z, 1};
+  viz.publish("u", z_fastest.data(), mine, kGlobal, 0, transposed);
+  insitu::Status st = viz.update(0, 0.0);
+  ASSERT_TRUE(st) << st.message;
+  const Image reference = reference_render(viz.frame());
+  if (me == 0) {
+    EXPECT_LE(max_difference(viz.last_image(), reference), 1.0 / 255.0);
+  }
+
+  // The last rank publishes the bad layouts: the messages name its box.
+  const std::string rank = world_size() > 1 ? "rank " + std::to_string(last) + ": " : "";
+  const Vec3i nl = box_of_rank(last, world_size(), false).size();
+  const std::string voxels =
+      " for its " + std::to_string(nl.x) + "x" + std::to_string(nl.y) + "x" + std::to_string(nl.z) + " voxels";
+  const auto expect_refused = [&](const insitu::Strides& strides, int ghost, const std::string& message) {
+    viz.publish("u", z_fastest.data(), mine, kGlobal, 0, transposed);
+    if (me == last) viz.publish("u", z_fastest.data(), mine, kGlobal, ghost, strides);
+    const insitu::Status refused = viz.update(1, 0.0);
+    EXPECT_EQ(refused.code, insitu::Status::bad_field);
+    EXPECT_EQ(refused.message, rank + message);
+  };
+  expect_refused({-1, nl.x, (long long)nl.x * nl.y}, 0,
+                 "field 'u': strides {-1, " + std::to_string(nl.x) + ", " + std::to_string(nl.x * nl.y) + "}" + voxels +
+                     " (ghost layers included): the stride along x must be 1 or more");
+  expect_refused({1, 5, 7}, 0,
+                 "field 'u': strides {1, 5, 7}" + voxels +
+                     " (ghost layers included) make voxels share elements: y steps 5 elements, less than the " +
+                     std::to_string(nl.x) + " the axes that step less span");
+  expect_refused({}, -1, "field 'u': ghost_layers -1 is negative");
+  viz.withdraw("u");
+  viz.publish("", z_fastest.data(), mine, kGlobal, 0, transposed);
+  st = viz.update(1, 0.0);
+  EXPECT_EQ(st.code, insitu::Status::bad_field);
+  EXPECT_EQ(st.message, (world_size() > 1 ? "rank 0: " : "") +
+                            std::string("a field needs a name (publish() was given an empty one)"));
+  viz.withdraw("");
+  viz.publish("u", z_fastest.data(), mine, kGlobal, 0, transposed);
+  st = viz.update(2, 0.0);
+  EXPECT_TRUE(st) << st.message;
+  EXPECT_TRUE(st.rendered);
+}
+
+// Parameters travel by name: ranks that registered them in another order read the same values, and
+// from the first update on every rank reads the head's value, whatever its own initial value was.
+TEST(InSitu, SteeringValuesGoByNameWhateverTheOrderOfRegistration) {
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const int me = world_rank();
+  const double own_gamma = 0.1 * me; // differs between ranks
+  if (me % 2 == 0) {
+    viz.parameter("alpha", 0.5, 0.0, 2.0), viz.parameter("beta", 5.0, 0.0, 10.0);
+  } else {
+    viz.parameter("beta", 5.0, 0.0, 10.0), viz.parameter("alpha", 0.5, 0.0, 2.0);
+  }
+  EXPECT_EQ(viz.parameter("gamma", own_gamma, 0.0, 1.0), own_gamma); // this rank's until the first update
+  EXPECT_THROW(viz.parameter("nan", std::nan(""), 0.0, 1.0), Error);
+  EXPECT_THROW(viz.parameter("backwards", 0.5, 1.0, 0.0), Error);
+  const Box3i mine = box_of_rank(me, world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (me == 0)
+    viz.command(R"({"jsonrpc":"2.0","id":1,"method":"insitu.set_parameter","params":{"name":"alpha","value":1.5}})");
+  ASSERT_TRUE(viz.update(1, 0.0));
+  double values[3] = {viz.parameter("alpha", 0.5, 0.0, 2.0), viz.parameter("beta", 5.0, 0.0, 10.0),
+                      viz.parameter("gamma", own_gamma, 0.0, 1.0)};
+  double lowest[3], highest[3];
+  MPI_Allreduce(values, lowest, 3, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(values, highest, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(lowest[0], 1.5);
+  EXPECT_EQ(highest[0], 1.5);
+  EXPECT_EQ(lowest[1], 5.0);
+  EXPECT_EQ(highest[1], 5.0);
+  EXPECT_EQ(lowest[2], 0.0); // the head's initial value
+  EXPECT_EQ(highest[2], 0.0);
+}
+
+// A field only some ranks publish cannot render, so clients neither see it listed nor may show it.
+TEST(InSitu, OnlyFieldsEveryRankPublishesAreListedAndShown) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks or more";
+  insitu::Publisher viz(MPI_COMM_WORLD, quiet_options());
+  const Box3i mine = box_of_rank(world_rank(), world_size(), false);
+  SimArray u(mine, 0, 1);
+  viz.publish("u", u.values.data(), mine, kGlobal, 0);
+  if (world_rank() == 0) viz.publish("w", u.values.data(), mine, kGlobal, 0);
+  ASSERT_TRUE(viz.update(0, 0.0));
+  if (world_rank() == 0) {
+    const json status = json::parse(*viz.command(R"({"jsonrpc":"2.0","id":1,"method":"insitu.status"})"));
+    EXPECT_EQ(status["result"]["fields"], json({"u"}));
+    const json show =
+        json::parse(*viz.command(R"({"jsonrpc":"2.0","id":2,"method":"insitu.show","params":{"field":"w"}})"));
+    EXPECT_EQ(show["error"]["code"], -32602);
+  }
+  const insitu::Status st = viz.update(1, 0.0);
+  EXPECT_TRUE(st) << st.message;
+}

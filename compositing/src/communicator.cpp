@@ -6,10 +6,7 @@
 namespace libindex::compositing::detail {
 
 Communicator::Communicator(MPI_Comm parent) {
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  if (!initialized || finalized) throw Error("compositing: MPI is not initialized (or already finalized)");
+  if (!mpi::usable()) throw Error("compositing: MPI is not initialized (or already finalized)");
   if (parent == MPI_COMM_NULL) throw Error("compositing: the communicator is MPI_COMM_NULL");
   // The duplicate inherits the caller's handler, so set ours before any call that could fail on it.
   LIBINDEX_MPI_CHECK(parent, MPI_Comm_dup(parent, &comm_));
@@ -25,7 +22,7 @@ Communicator::Communicator(MPI_Comm parent) {
 
 Communicator::~Communicator() {
   // A destructor must not throw; a failure to free leaks one communicator, nothing worse.
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  mpi::free_comm(comm_);
 }
 
 } // namespace libindex::compositing::detail

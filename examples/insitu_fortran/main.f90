@@ -1,7 +1,9 @@
 ! SPDX-License-Identifier: Apache-2.0
 ! examples/insitu_minimal in Fortran, through the libindex_insitu module (fortran/libindex_insitu.f90,
 ! installed as include/libindex/libindex_insitu.f90): every rank owns a slab along z of a 32^3 field
-! u(x, y, z), publishes it each step (borrowed, no ghost layers: libindex fetches them) and updates.
+! u(x, y, z), kept with a layer of ghost cells around it as a stencil code keeps it, publishes the
+! slab's interior each step (a section of u, borrowed in place; libindex fetches the ghost voxels it
+! needs from the neighbours) and updates.
 !   inc=$(pkg-config --variable=includedir libindex)
 !   mpif90 -c $inc/libindex/libindex_insitu.f90
 !   mpif90 main.f90 libindex_insitu.o $(pkg-config --libs libindex) -o insitu_fortran
@@ -28,7 +30,7 @@ program insitu_fortran
   end if
   z0 = n*rank/ranks
   z1 = n*(rank + 1)/ranks
-  allocate (u(0:n - 1, 0:n - 1, z0:z1 - 1))
+  allocate (u(-1:n, -1:n, z0 - 1:z1)) ! the slab and its ghost cells (which this example leaves unset)
 
   ! Asynchronous: update copies u and returns; a thread renders it while the next steps compute.
   if (libindex_insitu_create(viz, MPI_COMM_WORLD, port=0, asynchronous=.true.) /= LIBINDEX_INSITU_OK) then
@@ -46,7 +48,7 @@ program insitu_fortran
         end do
       end do
     end do
-    code = libindex_insitu_publish(viz, "u", u, [0, 0, z0], [n, n, z1], [0, 0, 0], [n, n, n])
+    code = libindex_insitu_publish(viz, "u", u(0:n - 1, 0:n - 1, z0:z1 - 1), [0, 0, z0], [n, n, z1], [0, 0, 0], [n, n, n])
     code = libindex_insitu_update(viz, step, 0.01d0*step) ! collective: every rank calls it
     if (code /= LIBINDEX_INSITU_OK) then
       failures = failures + 1

@@ -45,4 +45,16 @@ NodeRank node_rank(MPI_Comm comm) {
   return r;
 }
 
+bool usable() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized); // both may be called at any time, even after MPI_Finalize
+  return initialized && !finalized;
+}
+
+void free_comm(MPI_Comm& comm) noexcept {
+  if (comm != MPI_COMM_NULL && usable()) MPI_Comm_free(&comm);
+  comm = MPI_COMM_NULL;
+}
+
 } // namespace libindex::mpi

@@ -77,7 +77,7 @@ Session::Session(MPI_Comm comm, SessionOptions options) : state_(std::make_uniqu
 
 Session::~Session() {
   if (state_ && state_->prefetched.valid()) state_->prefetched.wait();
-  if (state_ && state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
+  if (state_) mpi::free_comm(state_->comm);
 }
 
 int Session::rank() const { return state_->rank; }

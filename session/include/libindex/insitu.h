@@ -12,8 +12,8 @@
 ///       feed = viz.parameter("feed", 0.055, 0.0, 0.1);          // the browser's value, same on every rank
 ///     }
 ///
-/// update() is collective over the publisher's communicator: every rank calls it, and calls
-/// publish() and parameter() in the same order with the same names. Between updates the head
+/// update() is collective over the publisher's communicator: every rank calls it, publishes the
+/// same field names before it, and registers the same parameters (in any order). Between updates the head
 /// answers the browsers' and notebooks' JSON-RPC calls on a thread of its own; what they change
 /// takes effect at the next update.
 
@@ -95,15 +95,23 @@ class Publisher {
   /// Collective over `comm` (duplicated). Rank 0 starts the server; throws libindex::Error on every
   /// rank when it cannot listen.
   explicit Publisher(MPI_Comm comm, PublisherOptions options = {});
+  /// Collective. May run after MPI_Finalize (a publisher declared in main): it then frees nothing
+  /// of MPI's, which is gone, and the job ends normally.
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
   /// This rank's part of field `name`: the voxels of `local` (a box of `global`, empty on a rank
   /// without data) plus `ghost_layers` voxels around it where `global` has them, x fastest, at
-  /// `data`. Borrowed until the next update() returns: no copy when the field is dense and has the
-  /// ghost layers a frame needs (1, or 2 with shading); otherwise update() copies it and fetches
-  /// missing ghost voxels from the neighbours. Not collective; nothing is checked until update().
+  /// `data`. Borrowed: an update() that renders it reads `data` then, with no copy when the field is
+  /// dense and has the ghost layers a frame needs (1, or 2 with shading); otherwise update() copies
+  /// it and fetches missing ghost voxels from the neighbours. The field stays published, and every
+  /// later update() may read `data`, until it is published again (do so whenever the array moves,
+  /// as when the simulation swaps two buffers) or withdrawn: withdraw() it before freeing its
+  /// memory, or a later update() reads freed memory. `strides` may order the axes any way
+  /// (z fastest for a C array [x][y][z]), pad rows and interleave components; they must be 1 or more
+  /// and each axis must step past the extent of those that step less. Not collective; nothing is
+  /// checked until update() (an empty name, negative ghost layers or such strides: bad_field).
   ///
   /// `data` may be GPU memory (cudaMalloc): with the CUDA backend it is rendered where it is, device
   /// to device, never through host memory, when it has the ghost layers a frame needs; without
@@ -120,6 +128,9 @@ class Publisher {
                int ghost_layers = 0, Strides strides = {});
   void publish(const std::string& name, const float* data, const Box3i& local, const Box3i& global,
                int ghost_layers = 0, Strides strides = {});
+  /// Stops publishing field `name` on this rank (nothing if it is not published): no update() reads
+  /// its memory after this. Not collective; a field some rank does not publish cannot be shown.
+  void withdraw(const std::string& name);
 
   /// Collective. Renders the shown field when a frame is due (see PublisherOptions) and serves it;
   /// applies the steering values clients set since the last update. Never throws: a failure comes
@@ -133,7 +144,10 @@ class Publisher {
 
   /// A steering value: `initial` until a client sets another (in [min, max]) through the parameters
   /// panel or `insitu.set_parameter`; then the new value on every rank from the next update() on.
-  /// The first call registers it (on every rank, in the same order); later calls just read it.
+  /// The first call registers it (on every rank, in any order: values go by name); later calls just
+  /// read it. From the next update() on every rank reads the head's value, so an `initial` that
+  /// differs between ranks is the head's from then on. Throws libindex::Error when min > max or a
+  /// number is NaN.
   double parameter(const std::string& name, double initial, double min, double max);
 
   /// Handles one JSON-RPC message as if a client had sent it (on rank 0; nullopt elsewhere and for

@@ -76,10 +76,11 @@ void libindex_insitu_destroy(libindex_insitu_publisher* p);
 
 /** This rank's part of field `name`: the voxels [local_lo, local_hi) of the global box [global_lo,
  * global_hi) (an empty local box on a rank without data) plus `ghost_layers` voxels around it where the
- * global box has them, at `data`. Borrowed until the next update returns. `strides`: elements between
- * neighbouring voxels along x, y, z; NULL: dense. `data` may be GPU memory (cudaMalloc), rendered
- * where it is by the CUDA backend (libindex/insitu.h says how). Not collective; returns 0 or
- * LIBINDEX_INSITU_INVALID_ARGUMENT. */
+ * global box has them, at `data`. Borrowed: read by the updates that render it, until it is published
+ * again or withdrawn (libindex_insitu_withdraw before freeing it). `strides`: elements between
+ * neighbouring voxels along x, y, z, 1 or more, any axis order (libindex/insitu.h); NULL: dense. `data` may be GPU
+ * memory (cudaMalloc), rendered where it is by the CUDA backend (libindex/insitu.h says how). Not collective; returns 0
+ * or LIBINDEX_INSITU_INVALID_ARGUMENT. */
 int libindex_insitu_publish_uint8(libindex_insitu_publisher* p, const char* name, const uint8_t* data,
                                   const int local_lo[3], const int local_hi[3], const int global_lo[3],
                                   const int global_hi[3], int ghost_layers, const long long strides[3]);
@@ -92,6 +93,9 @@ int libindex_insitu_publish_int16(libindex_insitu_publisher* p, const char* name
 int libindex_insitu_publish_float(libindex_insitu_publisher* p, const char* name, const float* data,
                                   const int local_lo[3], const int local_hi[3], const int global_lo[3],
                                   const int global_hi[3], int ghost_layers, const long long strides[3]);
+/** Stops publishing field `name` on this rank: no update reads its memory after this. Not collective;
+ * returns 0 (also when it was not published) or LIBINDEX_INSITU_INVALID_ARGUMENT. */
+int libindex_insitu_withdraw(libindex_insitu_publisher* p, const char* name);
 
 /** Collective: renders and serves a frame when one is due, applies steering values. Returns the status
  * code (0: ok; the message of a failure is in libindex_insitu_last_error(p)). */

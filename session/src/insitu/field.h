@@ -3,6 +3,7 @@
 /// \file One rank's part of a published field, and what update() does with it: copy it dense when
 /// it cannot be borrowed.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -52,6 +53,38 @@ struct Field {
     return (p.x - s.lo.x) * sx + (p.y - s.lo.y) * sy + (p.z - s.lo.z) * sz;
   }
 };
+
+/// What is wrong with how a rank described its part of field `f`, or "": an empty name, negative
+/// ghost layers, or strides that step backwards or make two voxels share an element (reading them
+/// would leave the simulation's array). Any order of axes is a layout (a C array [x][y][z] has z
+/// fastest), as are padding and interleaved components, as long as each axis steps past the whole
+/// extent of the axes that step less.
+inline std::string layout_problem(const Field& f) {
+  if (f.name.empty()) return "a field needs a name (publish() was given an empty one)";
+  const std::string what = "field '" + f.name + "'";
+  if (f.ghost < 0) return what + ": ghost_layers " + std::to_string(f.ghost) + " is negative";
+  const auto& st = f.strides;
+  if (st[0] == 0 && st[1] == 0 && st[2] == 0) return ""; // dense
+  const Vec3i n = f.stored().size();
+  const auto strides_text = [&] {
+    return "strides {" + std::to_string(st[0]) + ", " + std::to_string(st[1]) + ", " + std::to_string(st[2]) +
+           "} for its " + std::to_string(n.x) + "x" + std::to_string(n.y) + "x" + std::to_string(n.z) +
+           " voxels (ghost layers included)";
+  };
+  std::array<int, 3> axes{0, 1, 2};
+  std::sort(axes.begin(), axes.end(), [&](int a, int b) { return st[size_t(a)] < st[size_t(b)]; });
+  long long reach = 1; // elements spanned by the axes that step less
+  for (const int a : axes) {
+    if (n[a] <= 1) continue; // one voxel along it: its stride is never used
+    const long long s = st[size_t(a)];
+    if (s < 1) return what + ": " + strides_text() + ": the stride along " + "xyz"[a] + " must be 1 or more";
+    if (s < reach)
+      return what + ": " + strides_text() + " make voxels share elements: " + "xyz"[a] + " steps " + std::to_string(s) +
+             " elements, less than the " + std::to_string(reach) + " the axes that step less span";
+    reach = s * n[a];
+  }
+  return "";
+}
 
 /// The voxels of `box` (inside f.stored()) as a dense brick (host memory: f must be too). When
 /// `reuse` holds as many bytes, they are overwritten instead of allocating a brick: the asynchronous

@@ -5,12 +5,14 @@
 #include "libindex/insitu_c.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
 
+#include "field.h"
 #include "libindex/insitu.h"
 
 using libindex::Box3i;
@@ -63,17 +65,35 @@ int publish(libindex_insitu_publisher* p, const char* what, const char* name, co
     if (!name) return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, std::string(what) + ": null field name");
     if (!local_lo || !local_hi || !global_lo || !global_hi)
       return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, std::string(what) + " '" + name + "': null box corner");
-    if (ghost_layers < 0)
-      return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT,
-                  std::string(what) + " '" + name + "': negative ghost_layers " + std::to_string(ghost_layers));
     const Box3i local{{local_lo[0], local_lo[1], local_lo[2]}, {local_hi[0], local_hi[1], local_hi[2]}};
     const Box3i global{{global_lo[0], global_lo[1], global_lo[2]}, {global_hi[0], global_hi[1], global_hi[2]}};
     insitu::Strides s{};
     if (strides) s = {strides[0], strides[1], strides[2]};
+    // What update() would refuse on this rank alone, said here (the boxes need every rank's).
+    const insitu::Field field{name, insitu::dtype_of<T>(), data, local, global, ghost_layers, s, false};
+    if (const std::string problem = insitu::layout_problem(field); !problem.empty())
+      return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, std::string(what) + ": " + problem);
     p->viz->publish(name, data, local, global, ghost_layers, s);
     p->error.clear();
     return int(LIBINDEX_INSITU_OK);
   });
+}
+
+/// The first option out of its range, as "width -5 must be 1 or more", or "".
+std::string invalid_option(const libindex_insitu_options& o) {
+  const auto number = [](double v) { return std::to_string(v); };
+  if (o.port < 0 || o.port > 65535) return "port " + std::to_string(o.port) + " must be in [0, 65535]";
+  if (o.width <= 0) return "width " + std::to_string(o.width) + " must be 1 or more";
+  if (o.height <= 0) return "height " + std::to_string(o.height) + " must be 1 or more";
+  if (o.every_steps < 0) return "every_steps " + std::to_string(o.every_steps) + " must be 0 or more";
+  if (!(o.every_seconds >= 0)) return "every_seconds " + number(o.every_seconds) + " must be 0 or more";
+  if (!(o.max_frame_seconds >= 0)) return "max_frame_seconds " + number(o.max_frame_seconds) + " must be 0 or more";
+  if (o.render_threads < 0) return "render_threads " + std::to_string(o.render_threads) + " must be 0 or more";
+  if (!(o.render_share > 0 && o.render_share <= 1))
+    return "render_share " + number(o.render_share) + " must be in (0, 1]";
+  if (!(o.copy_refresh_share >= 0 && o.copy_refresh_share < 1e9))
+    return "copy_refresh_share " + number(o.copy_refresh_share) + " must be 0 or more";
+  return "";
 }
 
 /// Copies `s` into reply[0..n) NUL-terminated; false when it was cut.
@@ -117,16 +137,8 @@ int libindex_insitu_create(MPI_Comm comm, const libindex_insitu_options* options
     libindex_insitu_options o;
     libindex_insitu_options_init(&o);
     if (options) o = *options;
-    if (o.port < 0 || o.port > 65535 || o.width <= 0 || o.height <= 0 || o.every_steps < 0 || !(o.every_seconds >= 0) ||
-        !(o.max_frame_seconds >= 0) || o.render_threads < 0 || !(o.render_share > 0 && o.render_share <= 1) ||
-        !(o.copy_refresh_share >= 0 && o.copy_refresh_share < 1e9))
-      return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT,
-                  "libindex_insitu_create: invalid options (port " + std::to_string(o.port) + ", " +
-                      std::to_string(o.width) + "x" + std::to_string(o.height) + ", every_steps " +
-                      std::to_string(o.every_steps) + ", every_seconds " + std::to_string(o.every_seconds) +
-                      ", max_frame_seconds " + std::to_string(o.max_frame_seconds) + ", render_threads " +
-                      std::to_string(o.render_threads) + ", render_share " + std::to_string(o.render_share) +
-                      ", copy_refresh_share " + std::to_string(o.copy_refresh_share) + ")");
+    if (const std::string bad = invalid_option(o); !bad.empty())
+      return fail(nullptr, LIBINDEX_INSITU_INVALID_ARGUMENT, "libindex_insitu_create: " + bad);
     insitu::PublisherOptions po;
     try {
       if (o.backend) po.serve.session.backend = libindex::kernels::parse_backend_kind(o.backend);
@@ -197,6 +209,16 @@ int libindex_insitu_publish_float(libindex_insitu_publisher* p, const char* name
                  strides);
 }
 
+int libindex_insitu_withdraw(libindex_insitu_publisher* p, const char* name) {
+  if (!p || !p->viz) return null_publisher("libindex_insitu_withdraw");
+  return guarded(p, "libindex_insitu_withdraw", [&] {
+    if (!name) return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, "libindex_insitu_withdraw: null field name");
+    p->viz->withdraw(name);
+    p->error.clear();
+    return int(LIBINDEX_INSITU_OK);
+  });
+}
+
 int libindex_insitu_update(libindex_insitu_publisher* p, long long step, double time) {
   if (!p || !p->viz) return null_publisher("libindex_insitu_update");
   return guarded(p, "libindex_insitu_update", [&] {
@@ -233,9 +255,10 @@ double libindex_insitu_parameter(libindex_insitu_publisher* p, const char* name,
   }
   guarded(p, "libindex_insitu_parameter", [&] {
     if (!name) return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, "libindex_insitu_parameter: null name");
-    if (!(min <= max))
+    if (!(min <= max) || std::isnan(initial))
       return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT,
-                  std::string("libindex_insitu_parameter '") + name + "': min > max (or NaN)");
+                  std::string("libindex_insitu_parameter '") + name + "': needs min <= max and numbers (initial " +
+                      std::to_string(initial) + ", min " + std::to_string(min) + ", max " + std::to_string(max) + ")");
     value = p->viz->parameter(name, initial, min, max);
     p->error.clear();
     return int(LIBINDEX_INSITU_OK);

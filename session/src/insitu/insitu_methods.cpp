@@ -13,7 +13,8 @@ using streaming::param;
 
 void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::function<ServingCounts()> serving) {
   rpc.add({"insitu.status",
-           "The simulation's step and time, its fields (the shown one first) and the frames served.",
+           "The simulation's step and time, the fields every rank publishes (as of the last frame), the one shown, "
+           "and the frames served.",
            json::object(),
            {{"type", "object"},
             {"description", "{step, time, fields: [names], shown, shown_dtype (uint8, uint16, sint16 or float32: "
@@ -57,7 +58,7 @@ void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::fun
            "Shows another published field from the next update on.",
            {{"field", rpc::param_doc("string", "a name from insitu.status's fields", true)}},
            {{"type", "object"}},
-           {"-32602 for a field the simulation does not publish"}},
+           {"-32602 for a field the simulation does not publish on every rank"}},
           [&st](const json& q) {
             const std::string name = param<std::string>(q, "field");
             if (std::find(st.field_names.begin(), st.field_names.end(), name) == st.field_names.end())

@@ -27,6 +27,7 @@
 #include "libindex/kernels/local_values.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
+#include "libindex/mpi/gather.h"
 #include "libindex/mpi/ghost_exchange.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session.h"
@@ -48,20 +49,23 @@ struct Failure {
 struct UpdateMessage {
   bool render = false;
   bool fit_domain = false; ///< the shown field is new: its value range becomes the colormap domain
-  int field = -1;          ///< index into the head's field names
+  bool has_field = false;  ///< the head has a field to show (else: none was published)
   std::string field_name;
   int ghost = 1; ///< ghost layers the frame needs
   /// Asynchronous, a frame rendering: the copy waiting for it is recent enough (copy_refresh_share)
   /// to stand for this update's due frame, with this update's view.
   bool keep_waiting = false;
-  std::vector<double> parameters;
+  /// The steering values, by name: each rank reads the ones it registered, in whatever order it did.
+  std::vector<std::pair<std::string, double>> parameters;
   Op view; ///< frame, background and backend (kind frame, no scene)
 };
 
 std::string encode(const UpdateMessage& m) {
   wire::Writer w;
-  w.put(uint8_t(m.render)), w.put(uint8_t(m.fit_domain)), w.put(int32_t(m.field)), w.put(m.field_name);
-  w.put(int32_t(m.ghost)), w.put(uint8_t(m.keep_waiting)), w.put_vector(m.parameters);
+  w.put(uint8_t(m.render)), w.put(uint8_t(m.fit_domain)), w.put(uint8_t(m.has_field)), w.put(m.field_name);
+  w.put(int32_t(m.ghost)), w.put(uint8_t(m.keep_waiting));
+  w.put(uint64_t(m.parameters.size()));
+  for (const auto& [name, value] : m.parameters) w.put(name), w.put(value);
   const std::vector<uint8_t> op = libindex::encode(m.view);
   w.put_vector(op);
   const std::vector<uint8_t> bytes = w.take();
@@ -72,10 +76,10 @@ UpdateMessage decode(const std::string& text) {
   wire::Reader r({reinterpret_cast<const uint8_t*>(text.data()), text.size()}, "in-situ update");
   UpdateMessage m;
   m.render = r.get<uint8_t>() != 0, m.fit_domain = r.get<uint8_t>() != 0;
-  m.field = r.get<int32_t>(), m.field_name = r.get_string(), m.ghost = r.get<int32_t>();
+  m.has_field = r.get<uint8_t>() != 0, m.field_name = r.get_string(), m.ghost = r.get<int32_t>();
   m.keep_waiting = r.get<uint8_t>() != 0;
-  m.parameters.resize(r.get_count(sizeof(double)));
-  for (double& p : m.parameters) p = r.get<double>();
+  m.parameters.resize(r.get_count(sizeof(uint64_t) + sizeof(double)));
+  for (auto& [name, value] : m.parameters) name = r.get_string(), value = r.get<double>();
   std::vector<uint8_t> op(r.get_count(1));
   for (uint8_t& b : op) b = r.get<uint8_t>();
   m.view = libindex::decode(op);
@@ -85,6 +89,7 @@ UpdateMessage decode(const std::string& text) {
 /// Every rank's description of one field, gathered to check the decomposition.
 struct FieldSummary {
   int32_t published, dtype, ghost, on_device;
+  int32_t invalid; ///< layout_problem() found something: the rank's message follows by agreement
   int32_t local[6], global[6];
 };
 
@@ -216,8 +221,8 @@ struct Publisher::Impl {
   ~Impl() {
     duty.store(1); // nobody waits for that frame now but the destructor: finish it at full speed
     if (rendering && rendering->thread.joinable()) rendering->thread.join(); // it uses the session
-    head.reset(); // stops the responder and the server before the communicator goes
-    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+    head.reset();         // stops the responder and the server before the communicator goes
+    mpi::free_comm(comm); // not after MPI_Finalize: the publisher may outlive it
   }
 
   Status update(long long step, double time);
@@ -226,6 +231,7 @@ struct Publisher::Impl {
   /// What prepare() does with this rank's voxels once every rank's part is checked.
   enum class Take { borrow_if_possible, copy, check_only };
   Job prepare(const UpdateMessage& m, long long step, Take take);
+  void gather_field_names();
   void render_now(Job job);
   void start_rendering(Job job);
   bool all_done_rendering();
@@ -284,7 +290,7 @@ namespace {
 template <class T>
 void add_field(std::vector<Field>& fields, const std::string& name, const T* data, const Box3i& local,
                const Box3i& global, int ghost, Strides strides) {
-  Field f{name, dtype_of<T>(), data, local, global, std::max(0, ghost), strides, kernels::is_device_pointer(data)};
+  Field f{name, dtype_of<T>(), data, local, global, ghost, strides, kernels::is_device_pointer(data)};
   const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& g) { return g.name == name; });
   if (it == fields.end())
     fields.push_back(f);
@@ -292,6 +298,12 @@ void add_field(std::vector<Field>& fields, const std::string& name, const T* dat
     *it = f;
 }
 } // namespace
+
+void Publisher::withdraw(const std::string& name) {
+  std::vector<Field>& fields = impl_->fields;
+  fields.erase(std::remove_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; }),
+               fields.end());
+}
 
 void Publisher::publish(const std::string& name, const uint8_t* data, const Box3i& local, const Box3i& global,
                         int ghost_layers, Strides strides) {
@@ -314,6 +326,9 @@ double Publisher::parameter(const std::string& name, double initial, double min,
   Impl& p = *impl_;
   for (const Parameter& q : p.parameters)
     if (q.name == name) return q.value;
+  if (!(min <= max) || std::isnan(initial))
+    throw Error("in situ: parameter '" + name + "' needs min <= max and numbers (got initial " +
+                std::to_string(initial) + ", min " + std::to_string(min) + ", max " + std::to_string(max) + ")");
   const Parameter q{name, std::clamp(initial, min, max), min, max};
   p.parameters.push_back(q);
   if (p.head) {
@@ -348,21 +363,32 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
   std::lock_guard lock(shared.mutex);
   ViewState& s = shared.view;
   shared.step = step, shared.time = time;
-  // The fields the head knows (every rank publishes the same names).
-  shared.field_names.clear(), shared.field_types.clear();
-  for (const Field& f : fields) shared.field_names.push_back(f.name), shared.field_types.push_back(to_string(f.dtype));
-  if (shared.shown.empty() && !fields.empty()) shared.shown = fields.front().name;
-  const auto it = std::find(shared.field_names.begin(), shared.field_names.end(), shared.shown);
-  m.field = it == shared.field_names.end() ? -1 : int(it - shared.field_names.begin());
+  // The field shown: the one a client chose while every rank still publishes it (as of the last
+  // frame), else the first the head publishes that every rank does, else the head's first (whose
+  // frame then names the rank without it).
+  const auto head_has = [&](const std::string& name) {
+    return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+  };
+  const auto everywhere = [&](const std::string& name) {
+    return shared.field_names.empty() ||
+           std::find(shared.field_names.begin(), shared.field_names.end(), name) != shared.field_names.end();
+  };
+  if (!(head_has(shared.shown) && everywhere(shared.shown))) {
+    const auto first = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return everywhere(f.name); });
+    shared.shown = first != fields.end() ? first->name : fields.empty() ? shared.shown : fields.front().name;
+  }
+  const auto shown_field =
+      std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == shared.shown; });
+  m.has_field = shown_field != fields.end();
   m.field_name = shared.shown;
   const bool due_by_steps = options.every_steps > 0 && updates_since_frame + 1 >= options.every_steps;
   const bool due_by_time = options.every_seconds > 0 &&
                            std::chrono::duration<double>(Clock::now() - last_frame).count() >= options.every_seconds;
   m.render = !rendered_once || s.dirty || due_by_steps || due_by_time;
   m.fit_domain = m.render && shared.shown != shared.fitted;
-  if (m.field >= 0) {
+  if (m.has_field) {
     // A new global box: frame it (a client's camera is kept while the box stays).
-    const Box3f box = to_scene_box(fields[size_t(m.field)].global, s.frame.settings);
+    const Box3f box = to_scene_box(shown_field->global, s.frame.settings);
     const Box3f& was = s.view.volume_box;
     if (!(box.lo == was.lo && box.hi == was.hi)) {
       s.view.volume_box = box;
@@ -380,7 +406,7 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
         m.render && !m.fit_domain && waiting->field == m.field_name && waiting->ghost >= m.ghost &&
         std::chrono::duration<double>(now - waiting->made).count() < options.copy_refresh_share * frame_seconds;
   }
-  for (Parameter& q : shared.parameters) m.parameters.push_back(q.value);
+  for (const Parameter& q : shared.parameters) m.parameters.emplace_back(q.name, q.value);
   m.view.kind = Op::Kind::frame;
   m.view.frame = s.frame;
   m.view.background = s.view.background;
@@ -400,6 +426,10 @@ void record_failure(Status& status, int code, std::string message) {
 
 Status Publisher::Impl::update(long long step, double time) {
   Status status;
+  if (!mpi::usable()) {
+    status.code = Status::internal, status.message = "update() needs MPI, and MPI is finalized (or not initialized)";
+    return status;
+  }
   try {
     if (head) {
       for (const auto& c : head->responder->end_frame()) head->answer(c); // none wait today
@@ -408,7 +438,9 @@ Status Publisher::Impl::update(long long step, double time) {
     if (head) text = encode(plan(step, time));
     mpi::broadcast_string(text, comm);
     const UpdateMessage m = decode(text);
-    for (size_t i = 0; i < parameters.size() && i < m.parameters.size(); ++i) parameters[i].value = m.parameters[i];
+    for (Parameter& q : parameters) // by name: a rank may have registered them in another order
+      for (const auto& [name, value] : m.parameters)
+        if (name == q.name) q.value = std::clamp(value, q.min, q.max);
     if (m.view.backend != backend) {
       if (rendering) finish_rendering(status); // the backend is the render thread's until it is done
       session.set_backend(m.view.backend);
@@ -447,7 +479,8 @@ Status Publisher::Impl::update(long long step, double time) {
   }
   if (head) {
     if (!status) {
-      std::cerr << "[libindex] in situ, step " << step << ": " << status.message << std::endl;
+      if (options.serve.session.log)
+        std::cerr << "[libindex] in situ, step " << step << ": " << status.message << std::endl;
       head->server.broadcast_text(nlohmann::json{
           {"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", status.message}}}}
                                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -459,6 +492,10 @@ Status Publisher::Impl::update(long long step, double time) {
 
 Status Publisher::Impl::flush() {
   Status status;
+  if (!mpi::usable()) {
+    status.code = Status::internal, status.message = "flush() needs MPI, and MPI is finalized (or not initialized)";
+    return status;
+  }
   duty.store(1); // the simulation waits now: the frames may take the whole cores
   try {
     while (rendering) {
@@ -469,18 +506,44 @@ Status Publisher::Impl::flush() {
     record_failure(status, Status::render_failed, e.what());
   }
   duty.store(float(options.render_share));
-  if (head && !status) std::cerr << "[libindex] in situ: " << status.message << std::endl;
+  if (head && !status && options.serve.session.log) std::cerr << "[libindex] in situ: " << status.message << std::endl;
   return status;
+}
+
+/// Collective: the head learns which of its fields every rank publishes; those are the ones clients
+/// list and may show (a field only some ranks publish cannot render).
+void Publisher::Impl::gather_field_names() {
+  std::string mine;
+  for (const Field& f : fields) mine += f.name + '\n';
+  const std::vector<std::string> all = mpi::gather_strings(comm, mine);
+  if (!head) return;
+  std::vector<std::string> names, types;
+  for (const Field& f : fields) {
+    if (f.name.empty() || f.name.find('\n') != std::string::npos) continue; // no name a client could give
+    const std::string line = f.name + '\n';
+    const auto listed = [&](const std::string& list) {
+      for (size_t at = 0; (at = list.find(line, at)) != std::string::npos; at += line.size())
+        if (at == 0 || list[at - 1] == '\n') return true;
+      return false;
+    };
+    if (std::all_of(all.begin(), all.end(), listed)) names.push_back(f.name), types.push_back(to_string(f.dtype));
+  }
+  std::lock_guard lock(shared.mutex);
+  shared.field_names = std::move(names), shared.field_types = std::move(types);
 }
 
 Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) {
   // Which field, and every rank's part of it: the same checks run on every rank with the same data.
   const std::string what = "field '" + m.field_name + "'";
-  if (m.field < 0) throw Failure{Status::bad_field, "no field published (publish() before update())"};
+  gather_field_names(); // what clients may show next: the fields every rank publishes
+  if (!m.has_field) throw Failure{Status::bad_field, "no field published (publish() before update())"};
   const auto mine = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == m.field_name; });
   FieldSummary me{};
+  std::string invalid;
   if (mine != fields.end()) {
+    invalid = layout_problem(*mine);
     me.published = 1, me.dtype = int32_t(mine->dtype), me.ghost = mine->ghost, me.on_device = mine->on_device;
+    me.invalid = !invalid.empty();
     for (int a = 0; a < 3; ++a) {
       me.local[a] = mine->local.lo[a], me.local[3 + a] = mine->local.hi[a];
       me.global[a] = mine->global.lo[a], me.global[3 + a] = mine->global.hi[a];
@@ -488,6 +551,13 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) 
   }
   std::vector<FieldSummary> all(static_cast<size_t>(ranks));
   LIBINDEX_MPI_CHECK(comm, MPI_Allgather(&me, sizeof me, MPI_BYTE, all.data(), sizeof me, MPI_BYTE, comm));
+  if (std::any_of(all.begin(), all.end(), [](const FieldSummary& f) { return f.invalid; })) {
+    try {
+      mpi::agree_on_errors(comm, invalid); // every rank gets the lowest such rank's message
+    } catch (const Error& e) {
+      throw Failure{Status::bad_field, e.what()};
+    }
+  }
   Job job;
   job.field = m.field_name, job.step = step;
   job.global = box_of(all[0].global);

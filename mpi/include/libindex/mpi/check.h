@@ -22,6 +22,13 @@ struct NodeRank {
   int rank = 0, size = 1;
 };
 NodeRank node_rank(MPI_Comm comm);
+/// Whether MPI can still be called: initialized and not yet finalized.
+bool usable();
+/// Frees a communicator the library duplicated, from a destructor: collective like MPI_Comm_free,
+/// but nothing at all once MPI is finalized, since a C++ object may outlive MPI_Finalize (a
+/// `Publisher viz(...)` declared in main), and freeing then would abort the whole job. Sets `comm`
+/// to MPI_COMM_NULL.
+void free_comm(MPI_Comm& comm) noexcept;
 } // namespace libindex::mpi
 
 /// Runs an MPI call and throws libindex::Error when it fails; `comm` names the rank in the message.
