@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app_options.h"
 
+#include <algorithm>
+
 #include <mpi.h>
 
 #include <cerrno>
@@ -183,9 +185,13 @@ void check_writable(const std::string& path) {
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir))
     throw Error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
+  std::error_code ec;
+  const bool existed = fs::exists(p, ec);
   FILE* f = std::fopen(path.c_str(), "ab");
   if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
   std::fclose(f);
+  // Tried, not kept: a run that fails later (out of memory, a bad file) leaves no empty image behind.
+  if (!existed) fs::remove(p, ec);
 }
 
 namespace {
@@ -208,6 +214,16 @@ int world_rank() {
   MPI_Initialized(&initialized);
   if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   return rank;
+}
+
+int parse_failure(const CLI::App& app, const CLI::ParseError& error, const char* program, int rank) {
+  if (error.get_exit_code() == 0) return rank == 0 ? app.exit(error) : 0; // --help, --version
+  if (rank == 0) {
+    std::string what = error.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::cerr << program << ": error: " << what << " (see --help)" << std::endl;
+  }
+  return 2;
 }
 
 int run_mpi_main(int argc, char** argv, const char* program, const std::function<int(int, char**)>& body) {

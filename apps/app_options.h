@@ -52,6 +52,11 @@ void apply_view_options(const ViewArgs& args, SceneView& view);
 /// Throws Error naming the path when a file cannot be created there.
 void check_writable(const std::string& path);
 
+/// What a failed CLI11 parse returns: for --help and --version the text (exit 0); for a mistake one
+/// line on the head's stderr, "<program>: error: <what> (see --help)", and exit code 2, the usual
+/// code of a usage error. Only the head prints (every rank parses the same arguments).
+int parse_failure(const CLI::App& app, const CLI::ParseError& error, const char* program, int rank);
+
 /// MPI_Init, run `body`, MPI_Finalize. Errors become "<program>: error: <message>" on the head (or on
 /// the rank that failed alone) and exit code 1. `--help`, `-h` and `--version` outside a parallel
 /// launch skip MPI: a singleton MPI_Init starts a daemon, half a second before the text shows, so

@@ -5,9 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <iostream>
 #include <memory>
@@ -73,7 +75,14 @@ int run(int argc, char** argv) {
   const auto overrides = io::parse_command_line_overrides(argc, argv);
   apps::add_scene_options(app, scene_args);
   apps::add_view_options(app, view_args);
-  app.add_option("-o,--output", output, "PNG file to write (the head rank writes it)");
+  app.add_option("-o,--output", output, "PNG file to write (the head rank writes it; default out.png)")
+      ->check([](const std::string& name) {
+        // A picture named .jpg that is a PNG confuses every tool after us: say so instead.
+        std::string ext = std::filesystem::path(name).extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        return ext.empty() || ext == ".png" ? std::string()
+                                            : "index-render writes PNG images: name the file .png, not " + ext;
+      });
   app.add_option("--orbit", orbit,
                  "render N frames on a circle around the region-of-interest centre into "
                  "OUTPUT_0000.png, ...")
@@ -99,8 +108,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (rank != 0) return e.get_exit_code();
-    return app.exit(e);
+    return apps::parse_failure(app, e, "index-render", rank);
   }
 
   const bool write_pngs = movie.empty() || app.count("--output") > 0;
@@ -178,10 +186,10 @@ int run(int argc, char** argv) {
       movie_writer->add(to_rgba8_premultiplied(image));
       path = write_pngs ? path + " and " + movie : movie + " (frame " + std::to_string(i + 1) + ")";
     }
-    const double ms = s.render_ms + s.composite_ms;
+    const double ms = s.render_ms + s.own_composite_ms;
     std::printf("%s, %d ranks, %dx%d, %lld samples, %.1f ms (render %.1f, composite %.1f), %.3g samples/s -> %s\n",
                 session.backend_name().c_str(), s.ranks, frame.width, frame.height, s.samples, ms, s.render_ms,
-                s.composite_ms, ms > 0 ? double(s.samples) / (ms / 1000.0) : 0.0, path.c_str());
+                s.own_composite_ms, ms > 0 ? double(s.samples) / (ms / 1000.0) : 0.0, path.c_str());
     std::fflush(stdout);
     image = Image();
     if (repeat > 0) report_steady_state(follower, frame_op, repeat, rank);

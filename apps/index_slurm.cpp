@@ -137,9 +137,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e); // --help
+    std::cerr << "index-slurm: error: " << e.what() << " (see --help)" << std::endl;
+    return 1;
   }
   const std::vector<std::string> command = app.remaining();
+  // The program starts at the first positional: an option before it that is none of ours is a typo,
+  // not a program called "--bogus".
+  if (!command.empty() && command.front().size() > 1 && command.front()[0] == '-') {
+    std::cerr << "index-slurm: error: unknown option " << command.front() << " (see --help)" << std::endl;
+    return 1;
+  }
   if (list) return list_sessions(dir);
   if (!job.empty()) return attach(dir, job, command);
   if (command.empty()) {

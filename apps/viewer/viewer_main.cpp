@@ -31,7 +31,8 @@ int run(int argc, char** argv) {
   CLI::App app{"viewer: serve a volume scene to browsers (add `mpirun -np N` or `srun` to render on N ranks)"};
   app.set_version_flag("--version", LIBINDEX_VERSION);
   apps::add_scene_options(app, scene_args);
-  app.add_option("--port", server.port, "HTTP/WebSocket port (0: any free port)")->check(CLI::Range(0, 65535));
+  app.add_option("--port", server.port, "HTTP/WebSocket port (default 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--bind", server.bind,
                  "address to listen on (default 127.0.0.1); 0.0.0.0 opens it to the network and needs --auth, "
                  "--token or --insecure");
@@ -52,9 +53,11 @@ int run(int argc, char** argv) {
   app.add_option("--tls-cert", server.tls_cert, "PEM certificate: serve https/wss")->check(CLI::ExistingFile);
   app.add_option("--tls-key", server.tls_key, "PEM private key")->check(CLI::ExistingFile);
   app.add_option("--data-root", options.data_roots,
-                 "folder the API may load scenes and data from (repeatable; default: the working directory)");
+                 "folder the API may load scenes and data from (repeatable; default: the working directory)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--output-root", options.output_root,
-                 "folder where snapshot may write new PNG files (default: none; snapshots come back as data)")
+                 "folder where snapshot, session.save and movie.record may write new files (default: none; "
+                 "snapshots come back as data)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--web-root", server.web_root, "folder of the browser viewer's files");
   options.runtime_dir = default_runtime_dir();
@@ -87,7 +90,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return rank == 0 ? app.exit(e) : e.get_exit_code();
+    return apps::parse_failure(app, e, "viewer", rank);
   }
   if (no_record) options.runtime_dir.clear();
   if (!options.attach_to.empty() && options.job_name.empty()) options.job_name = default_session_id();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "libindex/error.h"
 
@@ -44,7 +45,7 @@ std::string real_path(const std::string& path) {
   return done.lexically_normal().string();
 }
 
-PathPolicy::PathPolicy(const std::vector<std::string>& roots) {
+PathPolicy::PathPolicy(const std::vector<std::string>& roots, std::string what) : what_(std::move(what)) {
   for (const std::string& r : roots) roots_.push_back(real_path(r));
 }
 
@@ -70,7 +71,7 @@ std::string PathPolicy::resolve(const std::string& in) const {
   if (roots_.empty()) throw Error("'" + in + "': this server reads no files (it has no data roots)");
   const fs::path p(path);
   const std::string real = real_path(p.is_absolute() ? p.string() : (fs::path(roots_.front()) / p).string());
-  if (!allows(real)) throw Error("'" + in + "' is outside the data roots (" + roots + ")");
+  if (!allows(real)) throw Error("'" + in + "' is outside " + what_ + " (" + roots + ")");
   return real;
 }
 

@@ -543,7 +543,8 @@ Image Session::composite(const FrameParams& frame, const LocalFrame& part, Vec4f
              agreement.summed(bytes_sent),
              ranks,
              int(agreement.summed(contributing)),
-             cs.used};
+             cs.used,
+             cs.milliseconds};
 
   if (me != 0) return {};
   if (finish) {

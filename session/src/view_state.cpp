@@ -166,7 +166,7 @@ std::string ViewState::output_path(const std::string& in, const std::string& ext
   if (output_root.empty())
     throw Error("this viewer writes no files (start it with --output-root DIR)" +
                 (what.empty() ? std::string() : "; leave 'path' out to get the " + what + " back"));
-  const std::string path = io::PathPolicy({output_root}).resolve(in);
+  const std::string path = io::PathPolicy({output_root}, "the output root").resolve(in);
   if (std::filesystem::path(path).extension() != extension)
     throw Error("'" + in + "': the path must end in " + extension);
   std::error_code ec;

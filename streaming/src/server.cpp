@@ -19,9 +19,31 @@
 namespace libindex::streaming {
 namespace {
 
+// While a vhost is being made, lws's lines are kept here instead of printed: a failure is then one
+// line of ours that says it all (with lws's own reason for a TLS file), not three.
+std::mutex g_capture_mutex;       // guards g_capture
+std::string* g_capture = nullptr; // where log_line writes while set
+
 // libwebsockets logs through one process-wide function: keep errors and warnings, tagged as ours.
 void log_line(int level, const char* line) {
+  {
+    std::lock_guard lock(g_capture_mutex);
+    if (g_capture) {
+      g_capture->append(line);
+      return;
+    }
+  }
   std::fprintf(stderr, "[viewer] %s: %s", level == LLL_ERR ? "error" : "warning", line);
+}
+
+/// The first line lws logged (the cause; later ones report its consequences), without its timestamp
+/// and bracketed tags, or "".
+std::string first_reason(const std::string& captured) {
+  std::string line = captured.substr(0, captured.find('\n'));
+  if (const size_t tags = line.find_last_of(']'); tags != std::string::npos) line = line.substr(tags + 1);
+  while (!line.empty() && (line.front() == ' ')) line.erase(0, 1);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+  return line;
 }
 
 void quiet_libwebsockets() {
@@ -140,16 +162,28 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
     vhost.ssl_cert_filepath = o.tls_cert.c_str();
     vhost.ssl_private_key_filepath = o.tls_key.c_str();
   }
+  std::string captured;
+  {
+    std::lock_guard lock(g_capture_mutex);
+    g_capture = &captured;
+  }
   s.vhost = lws_create_vhost(s.context, &vhost);
+  {
+    std::lock_guard lock(g_capture_mutex);
+    g_capture = nullptr;
+  }
   if (!s.vhost) {
     lws_context_destroy(s.context);
     s.context = nullptr;
     const std::string why = net::why_listen_fails(o.bind, o.port);
+    const std::string lws_says = first_reason(captured);
     throw Error("cannot listen on " + where + ": " +
                 (s.tls && why.rfind("libwebsockets", 0) == 0
-                     ? "TLS setup failed (check '" + o.tls_cert + "' and '" + o.tls_key + "')"
+                     ? "TLS setup failed (check '" + o.tls_cert + "' and '" + o.tls_key + "'" +
+                           (lws_says.empty() ? std::string() : ": " + lws_says) + ")"
                      : why));
   }
+  if (!captured.empty()) std::fprintf(stderr, "[viewer] warning: %s", captured.c_str()); // made, but said something
   s.port = lws_get_vhost_listen_port(s.vhost);
   if (open_to_network)
     std::fprintf(stderr,

@@ -261,6 +261,13 @@ TEST(RpcParams, StrictTypes) {
   EXPECT_THROW(param<std::string>(p, "i"), RpcError);
   EXPECT_THROW((param<std::array<float, 2>>(p, "v")), RpcError);
   EXPECT_THROW(param<int8_t>(json{{"x", 300}}, "x"), RpcError);
+  // Nested arrays say what their elements must hold (colormap.set's entries, given 3 values each).
+  try {
+    param<std::vector<std::array<float, 4>>>(json{{"entries", {{0, 0, 0}}}}, "entries");
+    FAIL();
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.message, "invalid params: 'entries' must be an array of arrays of 4 finite numbers");
+  }
 }
 
 } // namespace

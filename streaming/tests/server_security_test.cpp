@@ -366,7 +366,7 @@ TEST(Limits, TooManyPendingCommandsAreAnsweredAtOnce) {
   ASSERT_TRUE(client.send_text(R"({"jsonrpc":"2.0","method":"camera.orbit","params":{"azimuth":1}})"));
   ASSERT_TRUE(client.send_text(R"({"jsonrpc":"2.0","method":"snapshot","id":5064})"));
   ASSERT_TRUE(client.send_text("command 6"));
-  for (const json id : {json(5064), json(nullptr)}) {
+  for (const json& id : {json(5064), json(nullptr)}) {
     const auto reply = client.receive(kWait);
     ASSERT_TRUE(reply) << "no answer to a message over the limit";
     const json r = json::parse(reply->data);

@@ -36,6 +36,9 @@ struct FrameStats {
   int ranks = 1;
   int contributing_leaves = 0; ///< leaves with at least one active pixel (IndeX's nb_subcubes_rendered)
   compositing::Strategy strategy = compositing::Strategy::direct_send;
+  /// This rank's compositing of this very frame; on the head, which receives last, close to the
+  /// frame's whole compositing time (what a one-frame run such as index-render can report).
+  double own_composite_ms = 0;
 };
 
 /// One rank's view of where it stands (for cluster status).

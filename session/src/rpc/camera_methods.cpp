@@ -40,7 +40,8 @@ json set_camera(ViewState& s, const Camera& c) {
 
 void add_camera_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   const json result = {{"type", "object"},
-                       {"description", "the camera: from, dir, up, aperture, aspect, focal, orthographic"}};
+                       {"description", "the camera: from, dir, up, aperture, aspect, focal, orthographic, and its clip "
+                                       "range clip_min, clip_max (null: none) as scene files set it"}};
   rpc.add({"camera.get", "The current camera.", json::object(), result, {}},
           [&s](const json&) { return camera_to_json(s.frame.camera); });
   rpc.add({"camera.set",

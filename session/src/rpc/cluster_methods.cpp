@@ -38,7 +38,8 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
           [&head, serving](const json&) { return stats_json(head, serving); });
   rpc.add({"cluster.status",
            "Every rank: host, k-d leaf, stored box (leaf + ghosts), resident bytes, backend, and its job; and the "
-           "jobs of the session (its own first, then those attached with index-slurm -a): id, ranks, hosts, part.",
+           "jobs of the session (its own first, then those attached with index-slurm -a): id, ranks, hosts, part. "
+           "A session started with --no-session-record takes no jobs and lists none.",
            json::object(),
            {{"type", "object"}},
            {},
@@ -62,9 +63,9 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
           });
   rpc.add({"cluster.detach",
            "Lets an attached job go: its ranks leave, and the next frame re-partitions the volume over the rest.",
-           json{{"job", {{"type", "string"}, {"description", "the job's id, as cluster.status lists it"}}}},
+           json{{"job", rpc::param_doc("string", "the job's id, as cluster.status lists it", true)}},
            {{"type", "object"}, {"description", "{detached: job id}"}},
-           {"job"},
+           {"-32602 for a job that is not attached (the session's own job cannot be detached)"},
            /*waits_for_frame=*/true},
           [&head](const json& params) {
             const std::string id = streaming::param<std::string>(params, "job");

@@ -89,27 +89,27 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
   ViewState& s = head.state();
   rpc.add({"scene.info",
            "Name, description, credits and volumes of the scene: each with its name, unit of its values (null when "
-           "the scene gives none), box, size, spacing, type, sample "
-           "program (its node, or null), whether it is enabled, the volume whose program draws it (drawn_by, or "
-           "null) and value statistics (min, max, 256-bin histogram over [min, max], of "
-           "normalized values; null until a frame has "
-           "drawn it); hidden_volumes: the volume nodes left out with enabled = false (id, name).",
+           "the scene gives none), box, size, spacing, dtype (the voxel type), source (the file or generator), sample "
+           "program (its node, or null), whether it is enabled, shown (true for the first volume), the volume whose "
+           "program draws it (drawn_by, or null) and value statistics (min, max, count, non_finite, 256-bin "
+           "histogram over [min, max], of normalized values; null until a frame has drawn it); hidden_volumes: the "
+           "volume nodes left out with enabled = false (id, name).",
            json::object(),
            {{"type", "object"}},
            {}},
           [&s](const json&) { return scene_info(s); });
-  rpc.add({"volume.info",
-           "A volume (the first unless 'volume' names another): id, name, unit, box, size, spacing, type, time step "
-           "and value statistics (as scene.info).",
-           {{"volume", param_doc("string", "id of the scene's volume; default: the first")}},
-           {{"type", "object"}},
-           {"-32000 when the scene has no volume", "-32602 for an unknown volume"}},
-          [&s](const json& q) {
-            const size_t index = volume_param(s, q);
-            if (s.view.scene.volumes.empty())
-              throw streaming::RpcError(streaming::server_error, "the scene has no volume");
-            return volume_json(s, index);
-          });
+  rpc.add(
+      {"volume.info",
+       "A volume (the first unless 'volume' names another): id, name, unit, box, size, spacing, dtype, source, time "
+       "step and value statistics (as scene.info).",
+       {{"volume", param_doc("string", "id of the scene's volume; default: the first")}},
+       {{"type", "object"}},
+       {"-32000 when the scene has no volume", "-32602 for an unknown volume"}},
+      [&s](const json& q) {
+        const size_t index = volume_param(s, q);
+        if (s.view.scene.volumes.empty()) throw streaming::RpcError(streaming::server_error, "the scene has no volume");
+        return volume_json(s, index);
+      });
   // Loads a .prj from inside the data roots; `keep_overrides`: the command line's -key value still
   // apply (a scene file), or not (a saved session, which holds them already).
   auto load = [&s](const json& q, bool keep_overrides) {

@@ -13,8 +13,9 @@ namespace libindex::io {
 class PathPolicy {
  public:
   PathPolicy() = default;
-  /// Roots are made absolute and real (symbolic links resolved) once, here.
-  explicit PathPolicy(const std::vector<std::string>& roots);
+  /// Roots are made absolute and real (symbolic links resolved) once, here. `what` names them in
+  /// messages ("the data roots", "the output root").
+  explicit PathPolicy(const std::vector<std::string>& roots, std::string what = "the data roots");
 
   bool empty() const { return roots_.empty(); }
   const std::vector<std::string>& roots() const { return roots_; }
@@ -28,6 +29,7 @@ class PathPolicy {
 
  private:
   std::vector<std::string> roots_;
+  std::string what_;
 };
 
 /// `path` (absolute or relative to the working directory) with every symbolic link followed,

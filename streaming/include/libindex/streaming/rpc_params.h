@@ -51,13 +51,24 @@ std::string noun() {
     return "value of the expected type";
 }
 
-/// "an integer", "an array of 3 numbers"...
+/// "integers", "arrays of 4 finite numbers": several T, as describe() names the elements of arrays.
+template <class T>
+std::string plural() {
+  if constexpr (is_vector<T>::value)
+    return "arrays of " + plural<typename T::value_type>();
+  else if constexpr (is_std_array<T>::value)
+    return "arrays of " + std::to_string(std::tuple_size_v<T>) + " " + plural<typename T::value_type>();
+  else
+    return noun<T>() + "s";
+}
+
+/// "an integer", "an array of 3 numbers", "an array of arrays of 4 finite numbers"...
 template <class T>
 std::string describe() {
   if constexpr (is_vector<T>::value)
-    return "an array of " + noun<typename T::value_type>() + "s";
+    return "an array of " + plural<typename T::value_type>();
   else if constexpr (is_std_array<T>::value)
-    return "an array of " + std::to_string(std::tuple_size_v<T>) + " " + noun<typename T::value_type>() + "s";
+    return "an array of " + std::to_string(std::tuple_size_v<T>) + " " + plural<typename T::value_type>();
   else {
     const std::string n = noun<T>();
     return (std::string("aeiou").find(n[0]) != std::string::npos ? "an " : "a ") + n;
