@@ -38,16 +38,20 @@ void on_signal(int) {
 
 /// SIGTERM and SIGINT end the session within a second: the head's part of a frame in progress stops
 /// at its next tile, and if the frame still waits on other ranks (a long frame of theirs, a rank
-/// gone) after a second, the head exits and mpirun or srun ends the job.
+/// gone) after a second, the head exits and mpirun or srun ends the job. A follower waits twice as
+/// long for the head's quit, so that the head has removed its record before any rank exits.
 class StopWatchdog {
  public:
-  StopWatchdog()
-      : thread_([this] {
+  enum class Role { head, follower };
+  explicit StopWatchdog(Role role)
+      : thread_([this, role] {
           while (!done_.load() && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          const auto deadline = Clock::now() + std::chrono::seconds(1);
+          const auto deadline = Clock::now() + std::chrono::seconds(role == Role::head ? 1 : 2);
           while (!done_.load() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
           if (!done_.load()) {
-            std::fprintf(stderr, "[viewer] stopping: a frame still runs on other ranks after 1 s; exiting\n");
+            std::fprintf(stderr, role == Role::head
+                                     ? "[viewer] stopping: a frame still runs on other ranks after 1 s; exiting\n"
+                                     : "[viewer] stopping: no word from the head rank 2 s after the signal; exiting\n");
             g_record.reset();
             std::_Exit(143);
           }
@@ -251,28 +255,32 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<std::string> hosts = mpi::gather_strings(comm, mpi::processor_name());
-  if (!options.attach_to.empty()) { // this job renders its part of another job's session
-    if (rank != 0) return follow_ops(comm, options.session);
-    g_stop = 0;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
-    return;
-  }
-  if (rank != 0) {
-    follow_ops(comm, options.session);
-    return;
-  }
+  // mpirun and srun pass a SIGINT or SIGTERM on to every rank at once. A follower that died of it
+  // would make the launcher kill the head before it removed its session record: followers wait for
+  // the head's quit instead, and leave on their own a second later if it never comes.
   g_stop = 0;
   g_cancel.store(false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  if (!options.attach_to.empty()) { // this job renders its part of another job's session
+    if (rank != 0) {
+      StopWatchdog watchdog(StopWatchdog::Role::follower);
+      return follow_ops(comm, options.session);
+    }
+    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
+    return;
+  }
+  if (rank != 0) {
+    StopWatchdog watchdog(StopWatchdog::Role::follower);
+    follow_ops(comm, options.session);
+    return;
+  }
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws
   head.set_cancel_flag(&g_cancel);
   head.state().limits = options.limits;
   head.state().output_root = options.output_root;
   ServedHead served(head, options, std::move(hosts)); // ~Head tells the others to quit, also when this throws
-  StopWatchdog watchdog;                              // destroyed (stopped) before the quit op goes out
+  StopWatchdog watchdog(StopWatchdog::Role::head);    // destroyed (stopped) before the quit op goes out
   served.run();
 }
 

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Session records and index-slurm without Slurm, at 1 and 2 ranks: the head of a running viewer
 leaves a private record (URL, port, token, ranks, hosts) that `index-slurm --list` shows running;
-SIGTERM removes it; after SIGKILL it stays, `--list` calls it stale and `index-slurm -a ID` refuses
-it with exit code 3 in seconds; a job id without a session is exit code 2.
+SIGTERM removes it, and so do Ctrl-C (SIGINT to mpirun and every rank) and a SIGINT or SIGTERM to
+mpirun alone (which passes a SIGTERM on to the ranks); after SIGKILL it stays, `--list` calls it
+stale and `index-slurm -a ID` refuses it with exit code 3 in seconds; a job id without a session is
+exit code 2.
 Usage: session_record_test.py VIEWER INDEX_SLURM"""
-import json, os, shutil, signal, stat, subprocess, sys, tempfile, time
+import contextlib, json, os, shutil, signal, stat, subprocess, sys, tempfile, time
 
 from harness import Checks, running_viewer, viewer_pids
 
@@ -23,6 +25,37 @@ def the_record(runtime_dir):
     path = os.path.join(runtime_dir, ids[0], "session.json")
     with open(path) as f:
         return json.load(f), path
+
+
+def stopped_through_mpirun(viewer, runtime_dir, n, sig):
+    """Starts `mpirun -np n viewer` in a session of its own, signals mpirun alone once the record is
+    there, and says whether the record is gone once the job has ended."""
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    job = subprocess.Popen(["mpirun", "-np", str(n), viewer, "--port", "0", "--synthetic", "sphere", "--size", "16"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not os.listdir(runtime_dir):
+            time.sleep(0.1)
+        ids = os.listdir(runtime_dir)
+        if len(ids) != 1:
+            return False
+        time.sleep(0.5)  # past start-up: the ranks serve
+        job.send_signal(sig)
+        job.wait(timeout=60)
+        deadline = time.monotonic() + 5  # ranks mpirun no longer waits for may still be on their way out
+        while time.monotonic() < deadline and os.path.exists(os.path.join(runtime_dir, ids[0])):
+            time.sleep(0.1)
+        return not os.path.exists(os.path.join(runtime_dir, ids[0]))
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)  # whatever is left of the job
+        for stale in os.listdir(runtime_dir):
+            shutil.rmtree(os.path.join(runtime_dir, stale), ignore_errors=True)
 
 
 def probe(viewer, tool, n, check):
@@ -49,6 +82,19 @@ def probe(viewer, tool, n, check):
             os.kill(record["pid"], signal.SIGTERM)
             proc.wait(timeout=60)
             check(not os.path.exists(os.path.dirname(path)), f"[{n}] SIGTERM removed the record")
+
+        if n > 1:
+            # Ctrl-C in a terminal: SIGINT to mpirun and every rank at once (their process group).
+            with running_viewer(viewer, [], ranks=n) as (proc, port, tail):
+                record, path = the_record(runtime_dir)
+                os.killpg(os.getpgid(record["pid"]), signal.SIGINT)
+                proc.wait(timeout=60)
+                check(not os.path.exists(os.path.dirname(path)), f"[{n}] Ctrl-C (SIGINT to the job) removed the record")
+            # `kill -INT` or `kill -TERM` to mpirun alone: it passes a SIGTERM to every rank, and kills the
+            # job when one of them dies of it; the ranks wait for the head, which removes its record.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                check(stopped_through_mpirun(viewer, runtime_dir, n, sig),
+                      f"[{n}] {sig.name} to mpirun alone removed the record")
 
         with running_viewer(viewer, [], ranks=n) as (proc, port, tail):
             record, path = the_record(runtime_dir)
