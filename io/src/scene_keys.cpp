@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "scene_internal.h"
 
@@ -197,6 +199,39 @@ void apply_index_spellings(SceneNode& node) {
   }
 }
 
+namespace {
+
+/// Levenshtein distance between a and b, or `limit + 1` once it is sure to exceed `limit`.
+size_t edit_distance(const std::string& a, const std::string& b, size_t limit) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0], best = row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up, best = std::min(best, row[j]);
+    }
+    if (best > limit) return limit + 1;
+  }
+  return row[b.size()];
+}
+
+/// "; did you mean 'x'?" for the one name of `known` closest to a misspelt `name` (two edits at most,
+/// one for short names), else "".
+template <class Names>
+std::string did_you_mean(const std::string& name, const Names& known) {
+  const size_t limit = name.size() < 8 ? 1 : 2;
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const std::string& k : known)
+    if (const size_t d = edit_distance(name, k, limit); d < best_distance) best = k, best_distance = d;
+  return best.empty() ? std::string() : "; did you mean '" + best + "'?";
+}
+
+} // namespace
+
 bool is_unsupported_node_type(const std::string& type) { return unsupported_types().count(type) != 0; }
 
 void check_node_attributes(const SceneNode& node, std::vector<std::string>& warnings) {
@@ -208,7 +243,7 @@ void check_node_attributes(const SceneNode& node, std::vector<std::string>& warn
     const bool known = it->second.unsupported.count(name) != 0;
     warnings.push_back(value.where() + ": ignored (" +
                        (known ? "IndeX " + node.type + " attribute not supported by libindex"
-                              : "unknown " + node.type + " attribute") +
+                              : "unknown " + node.type + " attribute" + did_you_mean(name, it->second.supported)) +
                        ")");
   }
 }
@@ -235,6 +270,9 @@ std::string unused_key_warning(const Value& value) {
   const std::string& k = value.key;
   const bool indexish =
       starts_with(k, "index::") || starts_with(k, "app::") || starts_with(k, "dice::") || starts_with(k, "nvindex::");
+  // A key one or two letters off one libindex reads is a typo, not a setting IndeX has and we lack.
+  const std::string typo = did_you_mean(k, supported_globals());
+  if (!typo.empty()) return value.where() + ": ignored (not a key libindex reads" + typo + ")";
   return value.where() + ": ignored (" + (indexish ? "IndeX setting not supported by libindex" : "unknown key") + ")";
 }
 

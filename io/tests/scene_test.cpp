@@ -340,6 +340,28 @@ TEST(Scene, UnsupportedKeysWarnOnceEachAndTheSceneStillLoads) {
   EXPECT_EQ(f.load({{"app::viewer::*"}}).warnings.size(), 7u) << "keys another module reads";
 }
 
+// A key a letter or two off one libindex reads is a typo, and the warning says which key was meant.
+TEST(Scene, AMisspeltKeyNamesTheKeyMeant) {
+  Fixture f("index::canvas_resolutoin = 64 64\n"   // 2
+            "app::scene::root::children = vol\n"   // 3
+            "app::scene::vol::bbx = 0 0 0 4 4 4\n" // 4
+            "index::subcube_size = 64 64 64\n" +   // 5
+            kRawVolume);
+  const SceneDescription s = f.load();
+  ASSERT_EQ(s.warnings.size(), 3u);
+  bool canvas = false, bbx = false, subcube = false;
+  for (const std::string& w : s.warnings) {
+    canvas |= w == f.at(2) + ": index::canvas_resolutoin = '64 64': ignored (not a key libindex reads; did you mean "
+                             "'index::canvas_resolution'?)";
+    bbx |= w == f.at(4) + ": app::scene::vol::bbx = '0 0 0 4 4 4': ignored (unknown sparse_volume attribute; did you "
+                          "mean 'bbox'?)";
+    subcube |= w == f.at(5) + ": index::subcube_size = '64 64 64': ignored (IndeX setting not supported by libindex)";
+  }
+  EXPECT_TRUE(canvas) << s.warnings[0];
+  EXPECT_TRUE(bbx) << "a node's attribute, too";
+  EXPECT_TRUE(subcube) << "far from every key: an IndeX setting, no guess";
+}
+
 TEST(Scene, SampleProgramsAndTheirBuffersReachTheVolumesAfterThem) {
   Fixture f("app::scene::root::children = params prog vol\n"                   // 2
             "app::scene::params::type = rendering_kernel_program_parameters\n" // 3
