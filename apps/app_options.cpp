@@ -186,12 +186,14 @@ void check_writable(const std::string& path) {
   if (!fs::is_directory(dir))
     throw Error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
   std::error_code ec;
-  const bool existed = fs::exists(p, ec);
+  const bool existed = fs::exists(p, ec); // through a symbolic link: is there a file to write over?
   FILE* f = std::fopen(path.c_str(), "ab");
   if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
   std::fclose(f);
   // Tried, not kept: a run that fails later (out of memory, a bad file) leaves no empty image behind.
-  if (!existed) fs::remove(p, ec);
+  // Where `path` is a link to a file that did not exist, the file made is the link's target: that
+  // goes, and the user's link stays.
+  if (!existed) fs::remove(fs::is_symlink(fs::symlink_status(p, ec)) ? fs::canonical(p, ec) : p, ec);
 }
 
 namespace {

@@ -30,11 +30,13 @@ using namespace libindex;
 
 namespace {
 
+/// "movie.png", 3 -> "movie_0003.png": the number goes before the file name's extension, never into
+/// a folder's name ("run.1/frame" -> "run.1/frame_0003").
 std::string numbered(const std::string& path, int frame) {
-  const auto dot = path.rfind('.');
+  const std::filesystem::path p(path);
   char suffix[16];
   std::snprintf(suffix, sizeof suffix, "_%04d", frame);
-  return dot == std::string::npos ? path + suffix : path.substr(0, dot) + suffix + path.substr(dot);
+  return (p.parent_path() / (p.stem().string() + suffix + p.extension().string())).string();
 }
 
 /// Renders `op` `repeat` more times and prints the median wall time of a frame (render, composite

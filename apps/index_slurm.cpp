@@ -141,10 +141,12 @@ int main(int argc, char** argv) {
     std::cerr << "index-slurm: error: " << e.what() << " (see --help)" << std::endl;
     return 1;
   }
-  const std::vector<std::string> command = app.remaining();
+  std::vector<std::string> command = app.remaining();
+  const bool after_dashes = !command.empty() && command.front() == "--"; // `index-slurm -- viewer ...`
+  if (after_dashes) command.erase(command.begin());
   // The program starts at the first positional: an option before it that is none of ours is a typo,
   // not a program called "--bogus".
-  if (!command.empty() && command.front().size() > 1 && command.front()[0] == '-') {
+  if (!after_dashes && !command.empty() && command.front().size() > 1 && command.front()[0] == '-') {
     std::cerr << "index-slurm: error: unknown option " << command.front() << " (see --help)" << std::endl;
     return 1;
   }

@@ -21,8 +21,10 @@
 ! borrowed, and read by the updates that render it until it is published again or withdrawn
 ! (libindex_insitu_withdraw before deallocating it); it should have the TARGET attribute. A 3-D
 ! section such as u(1:nx, 1:ny, 1:nz) of an array with ghost cells is published in place (its strides
-! are worked out), as is a strided 1-D section; `strides`, when given, count elements from the first
-! (one component of an interleaved array).
+! are worked out), as is a strided 1-D section; `strides`, when given, count elements of memory from
+! the array's first element (one component of an interleaved array), whatever the section. The
+! argument must be an array or a section of one, not an expression or a vector subscript
+! (u([1,3,5],:,:)): those are temporaries, gone when publish returns.
 ! The communicator is an MPI_Fint handle (`use mpi`: MPI_COMM_WORLD; `use mpi_f08`: comm%MPI_VAL).
 module libindex_insitu
   use, intrinsic :: iso_c_binding
@@ -258,13 +260,13 @@ contains
     if (size(data) == 0) then
       code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), strides_address(strides))
-    else if (is_contiguous(data)) then
+    else if (is_contiguous(data) .or. present(strides)) then ! given strides count elements from data(1)
       code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), strides_address(strides))
-    else ! a strided section such as flat(1::3): the caller's strides (or a dense box) times its step
+    else ! a strided section such as flat(1::3): a dense box's strides times its step
       section = element_steps(c_loc(data(1)), c_loc(data(min(2, size(data)))), c_loc(data(1)), c_loc(data(1)), &
                               c_sizeof(data(1)))
-      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers), strides)
+      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers))
       code = c_publish_float(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), c_loc(section))
     end if
@@ -308,13 +310,13 @@ contains
     if (size(data) == 0) then
       code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_null_ptr, local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), strides_address(strides))
-    else if (is_contiguous(data)) then
+    else if (is_contiguous(data) .or. present(strides)) then ! given strides count elements from data(1)
       code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), strides_address(strides))
-    else ! a strided section such as flat(1::3): the caller's strides (or a dense box) times its step
+    else ! a strided section such as flat(1::3): a dense box's strides times its step
       section = element_steps(c_loc(data(1)), c_loc(data(min(2, size(data)))), c_loc(data(1)), c_loc(data(1)), &
                               c_sizeof(data(1)))
-      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers), strides)
+      section = section(1) * box_strides(local_lo, local_hi, global_lo, global_hi, ghosts(ghost_layers))
       code = c_publish_int16(viz%ptr, trim(name)//c_null_char, c_loc(data(1)), local_lo, local_hi, global_lo, global_hi, &
                              ghosts(ghost_layers), c_loc(section))
     end if
@@ -335,18 +337,13 @@ contains
     where (steps == 0) steps = 1
   end function
 
-  !> `strides` when given, else those of a dense box: the local box grown by `ghost_layers` inside the
-  !> global box, x fastest (as C reads a field published without strides).
-  function box_strides(local_lo, local_hi, global_lo, global_hi, ghost_layers, strides) result(s)
+  !> The strides of a dense box: the local box grown by `ghost_layers` inside the global box, x
+  !> fastest (as C reads a field published without strides).
+  function box_strides(local_lo, local_hi, global_lo, global_hi, ghost_layers) result(s)
     integer(c_int), intent(in) :: local_lo(3), local_hi(3), global_lo(3), global_hi(3), ghost_layers
-    integer(c_long_long), intent(in), optional :: strides(3)
     integer(c_long_long) :: s(3), n(3)
-    if (present(strides)) then
-      s = strides
-    else
-      n = min(local_hi + ghost_layers, global_hi) - max(local_lo - ghost_layers, global_lo)
-      s = [1_c_long_long, n(1), n(1) * n(2)]
-    end if
+    n = min(local_hi + ghost_layers, global_hi) - max(local_lo - ghost_layers, global_lo)
+    s = [1_c_long_long, n(1), n(1) * n(2)]
   end function
 
   integer(c_int) function ghosts(ghost_layers)

@@ -292,6 +292,23 @@ TEST(InSituC, ImpossibleLayoutsAreRefusedAtPublishAndWithdrawStopsAField) {
   EXPECT_EQ(libindex_insitu_update(p, 0, 0.0), LIBINDEX_INSITU_BAD_FIELD); // nothing was published
   EXPECT_EQ(slab.publish(p), LIBINDEX_INSITU_OK);
   EXPECT_EQ(libindex_insitu_update(p, 1, 0.0), LIBINDEX_INSITU_OK) << libindex_insitu_last_error(p);
+  // A refused publish of a published name leaves no earlier array to be read.
+  EXPECT_EQ(libindex_insitu_publish_float(p, "u", slab.values.data(), slab.lo, slab.hi, kZero, kN, 0, backwards),
+            LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_EQ(libindex_insitu_update(p, 2, 0.0), LIBINDEX_INSITU_BAD_FIELD);
+  EXPECT_EQ(slab.publish(p), LIBINDEX_INSITU_OK);
+  // Legal layouts pass: every other x of a 7-wide array (strides 2, 7, 28 step exactly past what the
+  // faster axes reach); strides that reach past any array do not.
+  const int lo4[3] = {0, 0, 0}, hi4[3] = {4, 4, 4};
+  std::vector<float> odd(7 * 4 * 4, 0.5f);
+  const long long every_other_x[3] = {2, 7, 28}, huge[3] = {1, 1ll << 62, 1ll << 62};
+  EXPECT_EQ(libindex_insitu_publish_float(p, "s", odd.data(), lo4, hi4, kZero, kN, 0, every_other_x),
+            LIBINDEX_INSITU_OK)
+      << libindex_insitu_last_error(p);
+  EXPECT_EQ(libindex_insitu_publish_float(p, "s", odd.data(), lo4, hi4, kZero, kN, 0, huge),
+            LIBINDEX_INSITU_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(libindex_insitu_last_error(p)).find("reach past any array"), std::string::npos)
+      << libindex_insitu_last_error(p);
   EXPECT_EQ(libindex_insitu_withdraw(p, "u"), LIBINDEX_INSITU_OK);
   EXPECT_EQ(libindex_insitu_withdraw(p, nullptr), LIBINDEX_INSITU_INVALID_ARGUMENT);
   EXPECT_EQ(libindex_insitu_update(p, 2, 0.0), LIBINDEX_INSITU_BAD_FIELD);

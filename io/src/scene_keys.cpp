@@ -218,16 +218,25 @@ size_t edit_distance(const std::string& a, const std::string& b, size_t limit) {
   return row[b.size()];
 }
 
-/// "; did you mean 'x'?" for the one name of `known` closest to a misspelt `name` (two edits at most,
-/// one for short names), else "".
+/// "; did you mean 'x'?" for the one name of `known` closest to a misspelt `name`, else "": two
+/// edits at most, one where the name's last part (after its last "::") is shorter than 8 letters,
+/// none on a tie (index::camera::at is as near to ...::to as to ...::up: no guess).
 template <class Names>
 std::string did_you_mean(const std::string& name, const Names& known) {
-  const size_t limit = name.size() < 8 ? 1 : 2;
+  const size_t colons = name.rfind("::");
+  const size_t last_part = colons == std::string::npos ? name.size() : name.size() - colons - 2;
+  const size_t limit = last_part < 8 ? 1 : 2;
   std::string best;
   size_t best_distance = limit + 1;
-  for (const std::string& k : known)
-    if (const size_t d = edit_distance(name, k, limit); d < best_distance) best = k, best_distance = d;
-  return best.empty() ? std::string() : "; did you mean '" + best + "'?";
+  bool tie = false;
+  for (const std::string& k : known) {
+    const size_t d = edit_distance(name, k, limit);
+    if (d < best_distance)
+      best = k, best_distance = d, tie = false;
+    else if (d == best_distance && d <= limit)
+      tie = true;
+  }
+  return best.empty() || tie ? std::string() : "; did you mean '" + best + "'?";
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -29,7 +30,12 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 std::optional<SessionRecordFile> g_record; ///< the head's, while it serves; also removed by the watchdog's exit
-std::atomic<bool> g_cancel{false};         // lock-free, so a signal handler may set it
+std::mutex g_record_mutex;                 // guards g_record: the main thread and the watchdog may both remove it
+void remove_record() {
+  std::lock_guard lock(g_record_mutex);
+  g_record.reset();
+}
+std::atomic<bool> g_cancel{false}; // lock-free, so a signal handler may set it
 static_assert(std::atomic<bool>::is_always_lock_free);
 void on_signal(int) {
   g_stop = 1;
@@ -52,7 +58,7 @@ class StopWatchdog {
             std::fprintf(stderr, role == Role::head
                                      ? "[viewer] stopping: a frame still runs on other ranks after 1 s; exiting\n"
                                      : "[viewer] stopping: no word from the head rank 2 s after the signal; exiting\n");
-            g_record.reset();
+            remove_record();
             std::_Exit(143);
           }
         }) {}
@@ -106,10 +112,10 @@ class ServedHead {
       if (s.dirty || s.refine) render_and_publish();
     }
     server_.stop();
-    g_record.reset();
+    remove_record();
   }
 
-  ~ServedHead() { g_record.reset(); }
+  ~ServedHead() { remove_record(); }
 
  private:
   /// The session record, so index-slurm finds this session by its job id; and the listener for
@@ -134,8 +140,13 @@ class ServedHead {
     char started[32];
     std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     r.started = started;
-    g_record.emplace(options_.runtime_dir, r);
-    std::cout << "[viewer] session " << r.id << ": record " << g_record->path() << std::endl;
+    std::string path;
+    {
+      std::lock_guard lock(g_record_mutex);
+      g_record.emplace(options_.runtime_dir, r);
+      path = g_record->path();
+    }
+    std::cout << "[viewer] session " << r.id << ": record " << path << std::endl;
   }
 
   /// How long to sleep on the command queue: until the next time step while playing, else a

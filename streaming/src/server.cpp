@@ -21,17 +21,15 @@ namespace {
 
 // While a vhost is being made, lws's lines are kept here instead of printed: a failure is then one
 // line of ours that says it all (with lws's own reason for a TLS file), not three.
-std::mutex g_capture_mutex;       // guards g_capture
-std::string* g_capture = nullptr; // where log_line writes while set
+// Per thread: lws_create_vhost logs on the thread that calls it, and another server's service
+// thread logging meanwhile keeps printing its own lines.
+thread_local std::string* g_capture = nullptr; // where log_line writes while set
 
 // libwebsockets logs through one process-wide function: keep errors and warnings, tagged as ours.
 void log_line(int level, const char* line) {
-  {
-    std::lock_guard lock(g_capture_mutex);
-    if (g_capture) {
-      g_capture->append(line);
-      return;
-    }
+  if (g_capture) {
+    g_capture->append(line);
+    return;
   }
   std::fprintf(stderr, "[viewer] %s: %s", level == LLL_ERR ? "error" : "warning", line);
 }
@@ -163,15 +161,9 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
     vhost.ssl_private_key_filepath = o.tls_key.c_str();
   }
   std::string captured;
-  {
-    std::lock_guard lock(g_capture_mutex);
-    g_capture = &captured;
-  }
+  g_capture = &captured;
   s.vhost = lws_create_vhost(s.context, &vhost);
-  {
-    std::lock_guard lock(g_capture_mutex);
-    g_capture = nullptr;
-  }
+  g_capture = nullptr;
   if (!s.vhost) {
     lws_context_destroy(s.context);
     s.context = nullptr;

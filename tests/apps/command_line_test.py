@@ -61,6 +61,28 @@ def main():
                  f"an out-of-memory frame leaves no {os.path.basename(big)} (rc {r.returncode}, "
                  f"exists {os.path.exists(big)}, stderr {r.stderr[-300:]!r})")
 
+    # An output named through a link to a file not yet made: the link stays and the image is written
+    # where it points, also when the run fails (then nothing is left where it points).
+    os.makedirs(os.path.join(work, "target"))
+    link = os.path.join(work, "out.png")
+    os.symlink(os.path.join(work, "target", "render.png"), link)
+    r = run([index_render, "--synthetic", "sphere", "--size", "8", "--width", "16", "--height", "16", "-o", link])
+    target = os.path.join(work, "target", "render.png")
+    checks(r.returncode == 0 and os.path.islink(link) and os.path.getsize(target) > 0,
+           f"-o through a link: the link stays, the image is its target (rc {r.returncode})")
+    os.remove(target)
+    r = run([index_render, "--synthetic", "sphere", "--size", "8", "--width", "32768", "--height", "32768", "-o", link],
+            limit_memory=True)
+    checks(r.returncode == 1 and os.path.islink(link) and not os.path.exists(target),
+           f"a failed run through a link leaves the link and no empty target (rc {r.returncode})")
+    # Numbered frames: the number goes before the file's extension, never into a folder's name.
+    os.makedirs(os.path.join(work, "run.1"))
+    r = run([index_render, "--synthetic", "sphere", "--size", "8", "--width", "16", "--height", "16", "--orbit", "2",
+             "-o", os.path.join(work, "run.1", "frame")])
+    checks(r.returncode == 0 and sorted(os.listdir(os.path.join(work, "run.1"))) == ["frame_0000", "frame_0001"],
+           f"--orbit 2 -o run.1/frame: {sorted(os.listdir(os.path.join(work, 'run.1')))} (rc {r.returncode}, "
+           f"{r.stderr[-200:]!r})")
+
     # A port in use: the viewer's own line only.
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -63,6 +63,7 @@ inline std::string layout_problem(const Field& f) {
   if (f.name.empty()) return "a field needs a name (publish() was given an empty one)";
   const std::string what = "field '" + f.name + "'";
   if (f.ghost < 0) return what + ": ghost_layers " + std::to_string(f.ghost) + " is negative";
+  if (f.local.empty()) return ""; // no data on this rank: nothing is read
   const auto& st = f.strides;
   if (st[0] == 0 && st[1] == 0 && st[2] == 0) return ""; // dense
   const Vec3i n = f.stored().size();
@@ -73,15 +74,20 @@ inline std::string layout_problem(const Field& f) {
   };
   std::array<int, 3> axes{0, 1, 2};
   std::sort(axes.begin(), axes.end(), [&](int a, int b) { return st[size_t(a)] < st[size_t(b)]; });
-  long long reach = 1; // elements spanned by the axes that step less
+  // Offsets are distinct when each axis steps past the largest offset the axes stepping less reach:
+  // span = 1 + the sum of s * (n - 1) over them (an x-subsampled section of an odd-sized array
+  // steps exactly past it, not past s * n).
+  long long span = 1;
   for (const int a : axes) {
     if (n[a] <= 1) continue; // one voxel along it: its stride is never used
     const long long s = st[size_t(a)];
     if (s < 1) return what + ": " + strides_text() + ": the stride along " + "xyz"[a] + " must be 1 or more";
-    if (s < reach)
+    if (s < span)
       return what + ": " + strides_text() + " make voxels share elements: " + "xyz"[a] + " steps " + std::to_string(s) +
-             " elements, less than the " + std::to_string(reach) + " the axes that step less span";
-    reach = s * n[a];
+             " elements, less than the " + std::to_string(span) + " the axes that step less span";
+    if (n[a] - 1 > (std::numeric_limits<long long>::max() - span) / s)
+      return what + ": " + strides_text() + " reach past any array";
+    span += s * (n[a] - 1);
   }
   return "";
 }

@@ -71,8 +71,10 @@ int publish(libindex_insitu_publisher* p, const char* what, const char* name, co
     if (strides) s = {strides[0], strides[1], strides[2]};
     // What update() would refuse on this rank alone, said here (the boxes need every rank's).
     const insitu::Field field{name, insitu::dtype_of<T>(), data, local, global, ghost_layers, s, false};
-    if (const std::string problem = insitu::layout_problem(field); !problem.empty())
+    if (const std::string problem = insitu::layout_problem(field); !problem.empty()) {
+      p->viz->withdraw(name); // a refused publish leaves no earlier array of that name to be read
       return fail(p, LIBINDEX_INSITU_INVALID_ARGUMENT, std::string(what) + ": " + problem);
+    }
     p->viz->publish(name, data, local, global, ghost_layers, s);
     p->error.clear();
     return int(LIBINDEX_INSITU_OK);

@@ -13,7 +13,7 @@ using streaming::param;
 
 void add_insitu_methods(streaming::RpcDispatcher& rpc, InsituState& st, std::function<ServingCounts()> serving) {
   rpc.add({"insitu.status",
-           "The simulation's step and time, the fields every rank publishes (as of the last frame), the one shown, "
+           "The simulation's step and time, the fields every rank publishes (as of the last update), the one shown, "
            "and the frames served.",
            json::object(),
            {{"type", "object"},

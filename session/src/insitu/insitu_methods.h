@@ -30,7 +30,7 @@ struct Parameter {
 struct InsituState {
   std::mutex mutex;
   ViewState view;
-  std::vector<std::string> field_names; ///< those every rank publishes, as of the last frame
+  std::vector<std::string> field_names; ///< those every rank publishes, as of the last update
   std::vector<std::string> field_types; ///< their voxel types (to_string(DType)), in the same order
   std::string shown;                    ///< the field shown (empty: the first published)
   std::string fitted;                   ///< the field the colormap domain was fitted to

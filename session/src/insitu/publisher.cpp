@@ -370,8 +370,7 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
     return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
   };
   const auto everywhere = [&](const std::string& name) {
-    return shared.field_names.empty() ||
-           std::find(shared.field_names.begin(), shared.field_names.end(), name) != shared.field_names.end();
+    return std::find(shared.field_names.begin(), shared.field_names.end(), name) != shared.field_names.end();
   };
   if (!(head_has(shared.shown) && everywhere(shared.shown))) {
     const auto first = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return everywhere(f.name); });
@@ -434,13 +433,14 @@ Status Publisher::Impl::update(long long step, double time) {
     if (head) {
       for (const auto& c : head->responder->end_frame()) head->answer(c); // none wait today
     }
+    gather_field_names(); // which fields every rank publishes: those the head may show and list
     std::string text;
     if (head) text = encode(plan(step, time));
     mpi::broadcast_string(text, comm);
     const UpdateMessage m = decode(text);
     for (Parameter& q : parameters) // by name: a rank may have registered them in another order
       for (const auto& [name, value] : m.parameters)
-        if (name == q.name) q.value = std::clamp(value, q.min, q.max);
+        if (name == q.name) q.value = value; // the head's, checked against its range: the same everywhere
     if (m.view.backend != backend) {
       if (rendering) finish_rendering(status); // the backend is the render thread's until it is done
       session.set_backend(m.view.backend);
@@ -510,8 +510,9 @@ Status Publisher::Impl::flush() {
   return status;
 }
 
-/// Collective: the head learns which of its fields every rank publishes; those are the ones clients
-/// list and may show (a field only some ranks publish cannot render).
+/// Collective, at every update before the head plans: the head learns which of its fields every rank
+/// publishes; those are the ones it shows and clients list (a field only some ranks publish cannot
+/// render).
 void Publisher::Impl::gather_field_names() {
   std::string mine;
   for (const Field& f : fields) mine += f.name + '\n';
@@ -535,7 +536,6 @@ void Publisher::Impl::gather_field_names() {
 Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) {
   // Which field, and every rank's part of it: the same checks run on every rank with the same data.
   const std::string what = "field '" + m.field_name + "'";
-  gather_field_names(); // what clients may show next: the fields every rank publishes
   if (!m.has_field) throw Failure{Status::bad_field, "no field published (publish() before update())"};
   const auto mine = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == m.field_name; });
   FieldSummary me{};
