@@ -217,11 +217,20 @@ class ServedHead {
   /// Renders and publishes the next frame while the responder answers clients, then answers what
   /// it handed back (snapshots, cluster.*: collective, so on this thread).
   void render_and_publish() {
+    const bool fitting = head_.state().fit_domain; // the responder does not run yet
     rendering_ = true;
     responder_->begin_frame();
     bool reduced = false;
     try {
       const Image image = head_.render_view(options_.interactive_divisor, &reduced);
+      bool fitted = false;
+      if (fitting) {
+        std::lock_guard lock(head_.state_mutex()); // the responder answers clients meanwhile
+        fitted = !head_.state().fit_domain;
+      }
+      // This frame set the colormap's domain to the data's range (a scene or file without one):
+      // pages re-read it before the frame arrives, so their legend and fields show the data's values.
+      if (fitted) announce(json::array({"colormap.set"}));
       const FrameStats& st = head_.last_stats(); // written by this thread only
       publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
     } catch (const std::exception& e) {

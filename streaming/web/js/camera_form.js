@@ -35,7 +35,8 @@ export class CameraForm {
 
   values() {
     const out = {};
-    for (const f of FIELDS) out[f] = this.inputs[f].map((input) => Number(input.value));
+    // An empty field is no number (Number('') would be 0 and move the camera there).
+    for (const f of FIELDS) out[f] = this.inputs[f].map((input) => (input.value.trim() === '' ? NaN : Number(input.value)));
     return out;
   }
 

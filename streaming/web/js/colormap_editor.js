@@ -64,10 +64,16 @@ export class ColormapEditor {
     this.boundary.addEventListener('change', () => this.set({ boundary_mode: this.boundary.value }));
     for (const s of [this.dmin, this.dmax]) s.addEventListener('input', () => this.domainSlid(s));
     for (const v of [this.dminv, this.dmaxv]) {
-      v.addEventListener('change', () => this.domainTyped(this.dminv, this.dmaxv, 1));
+      v.addEventListener('change', () => this.domainTyped(this.dminv, this.dmaxv, 1, v));
     }
     for (const v of [this.smin, this.smax]) {
-      v.addEventListener('change', () => this.domainTyped(this.smin, this.smax, this.storedScale()));
+      v.addEventListener('change', () => this.domainTyped(this.smin, this.smax, this.storedScale(), v));
+    }
+    // A typed field keeps its text while the user types in it, and only then: once typed (change),
+    // or left, it shows what the server has again, also when another client changes the domain.
+    for (const v of [this.dminv, this.dmaxv, this.smin, this.smax]) {
+      v.addEventListener('input', () => { v.dataset.typing = '1'; });
+      v.addEventListener('blur', () => { delete v.dataset.typing; });
     }
     this.q('fit-data').addEventListener('click', () => {
       if (hasRange(this.stats) && this.stats.max > this.stats.min) this.setDomain([this.stats.min, this.stats.max]);
@@ -215,8 +221,9 @@ export class ColormapEditor {
     if (document.activeElement !== this.dmin) this.dmin.value = d0;
     if (document.activeElement !== this.dmax) this.dmax.value = d1;
     const short = (v) => String(Number(Number(v).toPrecision(5))); // 0.05, not 0.0500000007
-    if (document.activeElement !== this.dminv) this.dminv.value = short(d0);
-    if (document.activeElement !== this.dmaxv) this.dmaxv.value = short(d1);
+    const typing = (v) => document.activeElement === v && v.dataset.typing;
+    if (!typing(this.dminv)) this.dminv.value = short(d0);
+    if (!typing(this.dmaxv)) this.dmaxv.value = short(d1);
     // The domain is in the scene file's normalized units; for integer voxels it can also be read and
     // typed in the values the volume stores (what the legend shows): a CT window in Hounsfield units.
     const scale = this.storedScale();
@@ -224,8 +231,8 @@ export class ColormapEditor {
     if (scale === 1) return;
     this.storedType.textContent = `Stored ${this.editedVolume().dtype}`;
     const exact = (v) => String(Number(Number(v).toPrecision(6))); // 300, not 300.00000000000006
-    if (document.activeElement !== this.smin) this.smin.value = exact(d0 * scale);
-    if (document.activeElement !== this.smax) this.smax.value = exact(d1 * scale);
+    if (!typing(this.smin)) this.smin.value = exact(d0 * scale);
+    if (!typing(this.smax)) this.smax.value = exact(d1 * scale);
   }
 
   setDomain(domain) {
@@ -250,11 +257,27 @@ export class ColormapEditor {
     return storedScale(volume && volume.dtype);
   }
 
-  /** A domain typed in two inputs, in units `scale` times the normalized ones the scene file has. */
-  domainTyped(lo, hi, scale) {
-    const d0 = Number(lo.value) / scale, d1 = Number(hi.value) / scale;
-    if (Number.isFinite(d0) && Number.isFinite(d1) && d0 !== d1) this.setDomain([d0, d1]);
-    else this.updateDomainControls(); // back to what the server has
+  /**
+   * A domain typed in two inputs, in units `scale` times the normalized ones the scene file has.
+   * An empty field, text, a number no double holds (1e400 reads as "") or min >= max is refused
+   * where it was typed, saying why, and the fields go back to what the server has: an empty field
+   * is not 0, which would invert the domain.
+   */
+  domainTyped(lo, hi, scale, edited) {
+    delete edited.dataset.typing;
+    const read = (v) => (v.value.trim() === '' ? NaN : Number(v.value));
+    const d0 = read(lo) / scale, d1 = read(hi) / scale;
+    let why = '';
+    if (!Number.isFinite(d0) || !Number.isFinite(d1)) why = 'type a number';
+    else if (!(d0 < d1)) why = 'min must be below max';
+    edited.setCustomValidity(why);
+    if (why) {
+      edited.reportValidity();
+      setTimeout(() => edited.setCustomValidity(''), 3000);
+      this.updateDomainControls(); // back to what the server has
+      return;
+    }
+    this.setDomain([d0, d1]);
   }
 
   // --- opacity curve -------------------------------------------------------------------

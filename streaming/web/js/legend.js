@@ -6,12 +6,18 @@
 
 import { fitCanvas } from './canvas2d.js';
 
-/** A short label: 4 significant digits, exponents for very large or small magnitudes. */
+/**
+ * A short label: 4 significant digits (6 from 1000 on), exponents for very large or small
+ * magnitudes; a whole number below 1e5 as it is (a uint16 volume's 65535, not 65540: stored values
+ * are read off the legend).
+ */
 export function formatValue(v) {
   if (!Number.isFinite(v)) return '–';
   const a = Math.abs(v);
+  const whole = Math.abs(v - Math.round(v)) < 1e-6 * Math.max(1, a);
+  if (a < 1e5 && whole) return String(Math.round(v));
   if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
+  return String(Number(v.toPrecision(a >= 1000 ? 6 : 4))); // 32767.5, not 32770
 }
 
 /**
