@@ -1165,6 +1165,15 @@ async function main() {
       stopInsitu();
     });
 
+    await check('with the server gone, the page says for how long, and a snapshot says why not', async () => {
+      stopViewers();
+      await waitFor(async () => /^no server for \d+ s; retrying$/.test(await page.textContent('[data-testid="connection"]')),
+        'the connection badge to say how long the server has been gone', 20000);
+      await page.click('[data-testid="snapshot"]');
+      await waitFor(async () => /^no snapshot: /.test(await page.textContent('[data-testid="record-status"]')),
+        'the snapshot failure under the buttons');
+    });
+
     await check('no uncaught page errors', async () => {
       assert(pageErrors.length === 0, pageErrors.join('\n'));
     });

@@ -41,10 +41,23 @@ const hook = { framesReceived: 0, lastFrameNumber: -1, connected: false };
 window.libindexViewer = hook;
 
 const state = { rpc: false, video: false };
+// While the server cannot be reached, the badge says for how long (a job that ended, a node that
+// died: the page keeps retrying, and the user sees that it is not just slow).
+let unreachableSince = null, unreachableTimer = null;
 function updateConnection() {
   hook.connected = state.rpc && state.video;
   const el = $('[data-testid="connection"]');
-  el.textContent = hook.connected ? 'connected' : 'reconnecting…';
+  if (hook.connected) {
+    unreachableSince = null;
+    clearInterval(unreachableTimer), unreachableTimer = null;
+    el.textContent = 'connected';
+  } else {
+    if (unreachableSince === null) unreachableSince = Date.now();
+    const seconds = Math.round((Date.now() - unreachableSince) / 1000);
+    el.textContent = seconds < 5 ? 'reconnecting…'
+      : `no server for ${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`}; retrying`;
+    if (unreachableTimer === null) unreachableTimer = setInterval(updateConnection, 1000);
+  }
   el.classList.toggle('ok', hook.connected);
 }
 
@@ -198,7 +211,10 @@ $('[data-testid="snapshot"]').addEventListener('click', async () => {
     const bytes = Uint8Array.from(atob(snap.png_base64), (c) => c.charCodeAt(0));
     downloadBlob(new Blob([bytes], { type: 'image/png' }), `libindex-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
   } catch (e) {
-    console.warn('snapshot failed', e);
+    // Said where the user looks (the record line under the buttons), not only in the console.
+    const status = $('[data-testid="record-status"]');
+    status.hidden = false;
+    status.textContent = `no snapshot: ${e.message || e}`;
   }
   button.disabled = false;
 });
