@@ -639,7 +639,9 @@ TEST_F(ViewMethods, ProgramSetReplacesTheProgramAndRefusesOnesThatDoNotCompile) 
   const json refused = call(rpc, "program.set", {{"source", "class Volume_sample_program {};"}});
   EXPECT_EQ(code(refused), -32000);
   EXPECT_NE(message(refused).find("--allow-programs"), std::string::npos) << message(refused);
+  EXPECT_EQ(call(rpc, "program.get")["result"]["settable"], false) << "a page can tell before trying";
   state.limits.client_programs = true;
+  EXPECT_EQ(call(rpc, "program.get")["result"]["settable"], true);
   const std::string source =
       "class Volume_sample_program {\n"
       "  NV_IDX_VOLUME_SAMPLE_PROGRAM\n"

@@ -1165,6 +1165,16 @@ async function main() {
       stopInsitu();
     });
 
+    await check('without --allow-programs the program panel says editing is off, and Apply is disabled', async () => {
+      const plain = await startViewer();
+      const other = await context.newPage();
+      await other.goto(plain.url);
+      await waitFor(async () => /editing is off/.test(await other.textContent('[data-testid="program-status"]')),
+        'the program panel to say why it cannot apply');
+      assert(await other.isDisabled('[data-testid="program-apply"]'), 'Apply is enabled on a viewer without --allow-programs');
+      await other.close();
+    });
+
     await check('with the server gone, the page says for how long, and a snapshot says why not', async () => {
       stopViewers();
       await waitFor(async () => /^no server for \d+ s; retrying$/.test(await page.textContent('[data-testid="connection"]')),

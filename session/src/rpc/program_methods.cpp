@@ -42,7 +42,8 @@ std::string buffer_text(const std::vector<unsigned char>& bytes) {
 
 json program_json(const ViewState& s, size_t volume) {
   const io::VolumeDesc& v = s.view.scene.volumes.at(volume);
-  json out{{"volume", v.id}, {"program", nullptr}, {"compiled", false}};
+  // settable: whether program.set is on (--allow-programs), so a page need not find out by trying.
+  json out{{"volume", v.id}, {"program", nullptr}, {"compiled", false}, {"settable", s.limits.client_programs}};
   if (!v.program) return out;
   const io::ProgramDesc& p = *v.program;
   json buffers = json::object();
@@ -72,7 +73,7 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"program.get",
            "A volume's sample program (IndeX rendering_kernel_program): its node, source, file, parameter "
            "buffers (slot: 4-byte words as '7u') and whether it compiled (and is enabled); program null when it has "
-           "none.",
+           "none; settable: whether clients may set programs (the viewer's --allow-programs).",
            {{"volume", param_doc("string", "a volume id (default: the first)")}},
            {{"type", "object"}},
            {"-32602 for an unknown volume"}},

@@ -82,8 +82,13 @@ export class ProgramPanel {
     }
     if (!this.edited && r.program) this.source.value = r.source;
     if (!this.edited && r.buffers && r.buffers['0'] !== undefined) this.buffer.value = r.buffers['0'];
-    this.off.disabled = !r.program;
-    if (!this.answered)
+    this.off.disabled = !r.program || r.settable === false;
+    // A server without --allow-programs says so before anyone types a program for nothing.
+    this.apply.disabled = r.settable === false;
+    this.source.readOnly = r.settable === false;
+    if (r.settable === false)
+      this.say(`${r.program ? `program ${r.program}; ` : ''}editing is off: the viewer runs programs from clients only with --allow-programs`);
+    else if (!this.answered)
       this.say(r.program ? `program ${r.program}${r.compiled ? '' : ' (did not compile)'}` : 'none: the colormap colours the volume');
   }
 }
