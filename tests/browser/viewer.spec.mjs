@@ -1084,6 +1084,13 @@ async function main() {
       assert(sentCommands.some((m) => m.method === 'session.load' && /saved_view\.prj$/.test(m.params.path)), 'no session.load sent');
     });
 
+    await check('a scene without a volume says so in the page', async () => {
+      fs.writeFileSync(path.join(v.dir, 'nothing.prj'), '#! index_app_project 0\napp::scene::root::children =\n');
+      await notebook.call('scene.load', { path: 'nothing.prj' });
+      await waitFor(async () => /has no volume/.test(await page.textContent('#scene-description')),
+        'the description to say the scene has no volume');
+    });
+
     await check('a ball is drawn round in a non-square frame area', async () => {
       fs.writeFileSync(path.join(v.dir, 'sphere.prj'), SPHERE_SCENE);
       await notebook.call('scene.load', { path: 'sphere.prj' }); // 320x320: the page must send its size

@@ -149,7 +149,10 @@ hook.geometry = geometry;
 async function refreshSceneInfo() {
   const info = await rpc.call('scene.info');
   $('#scene-name').textContent = info.name || '(unnamed scene)';
-  $('#scene-description').textContent = info.description || '';
+  // A scene without a volume renders only its background: say so, or the black view looks broken.
+  $('#scene-description').textContent = (info.volumes || []).length === 0
+    ? 'This scene has no volume: the view shows only the background. Open a volume or scene from Data.'
+    : info.description || '';
   $('#scene-credits').textContent = info.credits ? `Credits: ${info.credits}` : '';
   volumeList.show(info);
   colormap.setVolumes(info.volumes);
