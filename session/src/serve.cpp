@@ -277,22 +277,18 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   std::vector<std::string> hosts = mpi::gather_strings(comm, mpi::processor_name());
   // mpirun and srun pass a SIGINT or SIGTERM on to every rank at once. A follower that died of it
   // would make the launcher kill the head before it removed its session record: followers wait for
-  // the head's quit instead, and leave on their own a second later if it never comes.
+  // the head's quit instead, and leave on their own 2 s later if it never comes.
   g_stop = 0;
   g_cancel.store(false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (!options.attach_to.empty()) { // this job renders its part of another job's session
-    if (rank != 0) {
-      StopWatchdog watchdog(StopWatchdog::Role::follower);
-      return follow_ops(comm, options.session);
-    }
-    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
-    return;
-  }
-  if (rank != 0) {
+  if (rank != 0) { // a follower of this job's head, whether it serves or attaches to another job's session
     StopWatchdog watchdog(StopWatchdog::Role::follower);
     follow_ops(comm, options.session);
+    return;
+  }
+  if (!options.attach_to.empty()) { // this job renders its part of another job's session
+    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
     return;
   }
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws

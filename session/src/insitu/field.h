@@ -54,6 +54,12 @@ struct Field {
   }
 };
 
+/// The field of `fields` named `name`, or fields.end().
+template <class Fields>
+auto field_named(Fields& fields, const std::string& name) {
+  return std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+}
+
 /// What is wrong with how a rank described its part of field `f`, or "": an empty name, negative
 /// ghost layers, or strides that step backwards or make two voxels share an element (reading them
 /// would leave the simulation's array). Any order of axes is a layout (a C array [x][y][z] has z

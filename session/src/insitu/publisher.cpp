@@ -291,7 +291,7 @@ template <class T>
 void add_field(std::vector<Field>& fields, const std::string& name, const T* data, const Box3i& local,
                const Box3i& global, int ghost, Strides strides) {
   Field f{name, dtype_of<T>(), data, local, global, ghost, strides, kernels::is_device_pointer(data)};
-  const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& g) { return g.name == name; });
+  const auto it = field_named(fields, name);
   if (it == fields.end())
     fields.push_back(f);
   else
@@ -363,21 +363,17 @@ UpdateMessage Publisher::Impl::plan(long long step, double time) {
   std::lock_guard lock(shared.mutex);
   ViewState& s = shared.view;
   shared.step = step, shared.time = time;
-  // The field shown: the one a client chose while every rank still publishes it (as of the last
-  // frame), else the first the head publishes that every rank does, else the head's first (whose
+  // The field shown: the one a client chose while every rank publishes it (gather_field_names, just
+  // before), else the first the head publishes that every rank does, else the head's first (whose
   // frame then names the rank without it).
-  const auto head_has = [&](const std::string& name) {
-    return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
-  };
   const auto everywhere = [&](const std::string& name) {
     return std::find(shared.field_names.begin(), shared.field_names.end(), name) != shared.field_names.end();
   };
-  if (!(head_has(shared.shown) && everywhere(shared.shown))) {
+  if (!everywhere(shared.shown)) { // field_names holds only fields the head publishes
     const auto first = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return everywhere(f.name); });
     shared.shown = first != fields.end() ? first->name : fields.empty() ? shared.shown : fields.front().name;
   }
-  const auto shown_field =
-      std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == shared.shown; });
+  const auto shown_field = field_named(fields, shared.shown);
   m.has_field = shown_field != fields.end();
   m.field_name = shared.shown;
   const bool due_by_steps = options.every_steps > 0 && updates_since_frame + 1 >= options.every_steps;
@@ -537,7 +533,7 @@ Job Publisher::Impl::prepare(const UpdateMessage& m, long long step, Take take) 
   // Which field, and every rank's part of it: the same checks run on every rank with the same data.
   const std::string what = "field '" + m.field_name + "'";
   if (!m.has_field) throw Failure{Status::bad_field, "no field published (publish() before update())"};
-  const auto mine = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == m.field_name; });
+  const auto mine = field_named(fields, m.field_name);
   FieldSummary me{};
   std::string invalid;
   if (mine != fields.end()) {
