@@ -113,11 +113,11 @@ const PYTHON = process.env.LIBINDEX_PYTHON || 'python3';
 const READY_PREFIX = 'LIBINDEX_VIEWER_READY ';
 
 const viewers = [];
-async function startViewer(extra = []) {
+async function startViewer(extra = [], { port = 0 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-browser-'));
   const scene = path.join(dir, 'scene.prj');
   fs.writeFileSync(scene, SCENE);
-  const args = [LAUNCHER, '--ranks', '2', '--timeout', String(WAIT_MS / 1000), VIEWER,
+  const args = [LAUNCHER, '--ranks', '2', '--timeout', String(WAIT_MS / 1000), '--port', String(port), VIEWER,
     '--add', scene, '--data-root', dir, '--web-root', path.join(REPO, 'streaming/web'), ...extra];
   const proc = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const v = { proc, dir, log: '', port: 0, url: '', pgid: 0 };
@@ -1182,13 +1182,24 @@ async function main() {
       await other.close();
     });
 
-    await check('with the server gone, the page says for how long, and a snapshot says why not', async () => {
+    await check('with the server gone, the page says for how long and its panel is inert; it comes back with the server', async () => {
+      const port = v.port;
       stopViewers();
       await waitFor(async () => /^no server for \d+ s; retrying$/.test(await page.textContent('[data-testid="connection"]')),
         'the connection badge to say how long the server has been gone', 20000);
+      assert(await page.evaluate(() => document.querySelector('#panel').inert), 'the panel still takes input with no server');
+      const before = await page.textContent('[data-testid="record-status"]');
+      await page.click('[data-testid="snapshot"]', { force: true }); // a click at its place reaches nothing
+      await sleep(500);
+      assert(await page.textContent('[data-testid="record-status"]') === before, 'the snapshot button acted with no server');
+      // A viewer on the same port: the page reconnects by itself, and the panel works again.
+      await startViewer([], { port });
+      await waitFor(async () => (await page.textContent('[data-testid="connection"]')) === 'connected',
+        'the page to reconnect to a viewer on the same port');
+      assert(!await page.evaluate(() => document.querySelector('#panel').inert), 'the panel stays inert after reconnecting');
+      const download = page.waitForEvent('download', { timeout: WAIT_MS });
       await page.click('[data-testid="snapshot"]');
-      await waitFor(async () => /^no snapshot: /.test(await page.textContent('[data-testid="record-status"]')),
-        'the snapshot failure under the buttons');
+      assert((await download).suggestedFilename().endsWith('.png'), 'no PNG from the snapshot button after reconnecting');
     });
 
     await check('no uncaught page errors', async () => {

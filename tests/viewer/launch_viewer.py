@@ -36,11 +36,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=120, help="seconds to wait for the ready line")
+    ap.add_argument("--port", type=int, default=0, help="the port to serve on (default: a free one)")
     ap.add_argument("viewer")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
 
-    port = free_port()
+    port = a.port or free_port()
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
     # The session record goes to a folder of this launch, not the user's ~/.libindex/sessions.

@@ -59,6 +59,11 @@ function updateConnection() {
     if (unreachableTimer === null) unreachableTimer = setInterval(updateConnection, 1000);
   }
   el.classList.toggle('ok', hook.connected);
+  // Without the command socket nothing in the panel can work: it is inert (no clicks, no focus) and
+  // dimmed until the server answers again, rather than failing one control at a time.
+  const panel = $('#panel');
+  panel.inert = !state.rpc;
+  panel.classList.toggle('offline', !state.rpc);
 }
 
 // What the server offers (rpc.discover's method names): an in-situ publisher, for one, loads no
