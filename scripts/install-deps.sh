@@ -8,10 +8,11 @@ packages=(
   libtbb-dev libopenmpi-dev openmpi-bin
   libcli11-dev nlohmann-json3-dev
   libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools
-  libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
+  libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libbz2-dev libssl-dev
   libavcodec-dev libavformat-dev libswscale-dev # index-render --movie
   python3 python3-websocket clang-format
   gfortran # the Fortran in-situ module and example (tests/install_test.sh)
+  teem-apps # NRRD files written by Teem's unu (io/tests/teem_files_test.cpp)
 )
 if [ "${LIBINDEX_WITH_BROWSER:-1}" = 1 ]; then packages+=(chromium nodejs npm); fi
 # tests/slurm: a private local Slurm (scripts/slurm-local.sh); srun --mpi=pmix needs Slurm's PMIx plugin.

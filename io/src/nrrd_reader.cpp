@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NRRD headers (http://teem.sourceforge.net/nrrd/format.html): the header decides the layout, then the
-// raw, gzip or ascii reader serves the boxes.
+// raw, gzip, bzip2, hex or ascii reader serves the boxes.
 #include "libindex/io/nrrd_reader.h"
 
 #include <algorithm>
@@ -12,12 +12,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "ascii_source.h"
 #include "file_io.h"
-#include "gzip_source.h"
+#include "encoded_source.h"
 #include "libindex/error.h"
 #include "libindex/io/raw_reader.h"
 #include "libindex/io/volume_properties.h"
@@ -311,10 +312,14 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     }
   }
   const std::string encoding = detail::lowercase(need("encoding"));
-  const bool gzip = encoding == "gzip" || encoding == "gz";
   const bool ascii = encoding == "ascii" || encoding == "text" || encoding == "txt";
-  if (!gzip && !ascii && encoding != "raw")
-    throw Error(where("encoding") + ": encoding '" + encoding + "' is not supported (raw, gzip or ascii)");
+  // The sequential encodings: decoded from the start of the data on each read.
+  std::optional<detail::StreamEncoding> stream;
+  if (encoding == "gzip" || encoding == "gz") stream = detail::StreamEncoding::gzip;
+  if (encoding == "bzip2" || encoding == "bz2") stream = detail::StreamEncoding::bzip2;
+  if (encoding == "hex") stream = detail::StreamEncoding::hex;
+  if (!stream && !ascii && encoding != "raw")
+    throw Error(where("encoding") + ": encoding '" + encoding + "' is not supported (raw, gzip, bzip2, ascii or hex)");
   if (const auto* e = get("endian")) {
     const std::string endian = detail::lowercase(*e);
     if (endian != "little" && endian != "big")
@@ -361,7 +366,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
   if (const auto* bs = get("byteskip")) byte_skip = std::atoll(bs->c_str());
   if (ascii && byte_skip != 0)
     throw Error(where("byteskip") + ": byte skip is not allowed with ascii encoding (line skip is)");
-  if (gzip && byte_skip < 0) throw Error(where("byteskip") + ": byte skip -1 is only allowed with raw encoding");
+  if (stream && byte_skip < 0) throw Error(where("byteskip") + ": byte skip -1 is only allowed with raw encoding");
   layout.label = "nrrd";
   // One file's voxels, `dims` of them, from `start` (where its header ends, or 0) on.
   const auto open_data = [&](const std::string& file, Vec3i dims, uint64_t start) -> std::unique_ptr<VolumeSource> {
@@ -372,9 +377,9 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
       l.offset = start;
       return detail::open_ascii_volume(l);
     }
-    if (gzip) {
+    if (stream) {
       l.offset = start;
-      return detail::open_gzip_volume(l, uint64_t(byte_skip), "nrrd");
+      return detail::open_encoded_volume(l, uint64_t(byte_skip), *stream, "nrrd");
     }
     const uint64_t bytes = uint64_t(dims.x) * uint64_t(dims.y) * uint64_t(dims.z) * file_type_size(l.type);
     if (byte_skip == -1) { // the data is the last `bytes` of the file

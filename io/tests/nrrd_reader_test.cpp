@@ -58,6 +58,8 @@ std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
   return b;
 }
 
+std::vector<uint8_t> text_bytes(const std::string& text) { return {text.begin(), text.end()}; }
+
 std::string write_nrrd(const TempDir& dir, const std::string& name, const std::string& head,
                        const std::vector<uint8_t>& data) {
   std::string file = head + "\n";
@@ -104,6 +106,41 @@ TEST(NrrdReader, GzipAttached) {
   expect_volume(*open_nrrd(path), v);
 }
 
+// bzip2, one stream or several in a row (as pbzip2 writes), attached or detached.
+TEST(NrrdReader, Bzip2AttachedDetachedAndConcatenated) {
+  TempDir dir;
+  const auto v = values<int16_t>();
+  const auto bz = test::bzip2_bytes(v.data(), v.size() * 2);
+  expect_volume(*open_nrrd(write_nrrd(dir, "b.nrrd", header("int16", "bzip2", "endian: little\n"), bz)), v);
+  const auto big = swapped(values<uint16_t>());
+  const size_t half = big.size(); // bytes: the first half of the voxels' bytes, then the rest
+  auto parts = test::bzip2_bytes(big.data(), half);
+  const auto rest = test::bzip2_bytes(reinterpret_cast<const uint8_t*>(big.data()) + half, big.size() * 2 - half);
+  parts.insert(parts.end(), rest.begin(), rest.end());
+  test::write_bytes(dir.file("data.bz2"), parts.data(), parts.size());
+  test::write_text(dir.file("b.nhdr"), header("ushort", "bz2", "endian: big\ndata file: data.bz2\n"));
+  const auto source = open_nrrd(dir.file("b.nhdr"));
+  expect_volume(*source, values<uint16_t>());
+  EXPECT_NE(source->describe().find("bzip2 big-endian"), std::string::npos) << source->describe();
+}
+
+// Hex: two digits a byte, either case, white space anywhere between digits (Teem wraps lines).
+TEST(NrrdReader, HexInEitherCaseWithWhiteSpace) {
+  TempDir dir;
+  const auto v = values<float>();
+  const auto bytes = bytes_of(swapped(v));
+  std::string text;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+    const char* digits = i % 3 ? lower : upper;
+    text += digits[bytes[i] >> 4];
+    text += i % 7 == 3 ? "\n" : ""; // a line break inside a byte, too
+    text += digits[bytes[i] & 15];
+    text += i % 16 == 15 ? "\n" : i % 5 == 0 ? "\t " : "";
+  }
+  expect_volume(*open_nrrd(write_nrrd(dir, "h.nrrd", header("float", "hex", "endian: big\n"), text_bytes(text))), v);
+}
+
 TEST(NrrdReader, DoubleIntAndSignedCharBecomeFloat32) {
   TempDir dir;
   const auto d = values<float>();
@@ -136,8 +173,6 @@ std::string as_text(const std::vector<T>& v, int per_line) {
   }
   return text;
 }
-
-std::vector<uint8_t> text_bytes(const std::string& text) { return {text.begin(), text.end()}; }
 
 TEST(NrrdReader, AsciiEveryTypeAttachedAndDetached) {
   TempDir dir;
@@ -411,8 +446,8 @@ TEST(NrrdReader, Errors) {
   EXPECT_CONTAINS_ALL(
       error_of([&] { open_nrrd(write_nrrd(dir, "i64.nrrd", header("int64", "raw", "endian: little\n"), data)); }),
       "i64.nrrd:3", "type 'int64' is not supported");
-  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "b2.nrrd", header("uchar", "bzip2", ""), data)); }),
-                      "b2.nrrd:6", "encoding 'bzip2' is not supported (raw, gzip or ascii)");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "z.nrrd", header("uchar", "zstd", ""), data)); }),
+                      "z.nrrd:6", "encoding 'zstd' is not supported (raw, gzip, bzip2, ascii or hex)");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "noend.nrrd", header("float", "raw", ""), data)); }),
                       "noend.nrrd", "'endian'");
   // 90 ushort voxels need 180 bytes after the header; the file holds 90.
@@ -431,6 +466,25 @@ TEST(NrrdReader, Errors) {
                       "after 80 bytes");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }),
                       "notgz.nrrd", "not a gzip stream");
+  // The same for bzip2 and hex: truncated, corrupt, or not that encoding at all.
+  const auto bz = test::bzip2_bytes(data.data(), data.size() - 10);
+  const auto tbz = open_nrrd(write_nrrd(dir, "tbz.nrrd", header("uchar", "bzip2", ""), bz));
+  EXPECT_CONTAINS_ALL(error_of([&] { tbz->read(tbz->box()); }), "tbz.nrrd", "bzip2 data is truncated", "expected 90",
+                      "after 80 bytes");
+  auto broken = test::bzip2_bytes(data.data(), data.size());
+  for (size_t i = 10; i < broken.size() - 4; i += 3) broken[i] ^= 0x5a;
+  const auto cbz = open_nrrd(write_nrrd(dir, "cbz.nrrd", header("uchar", "bzip2", ""), broken));
+  EXPECT_CONTAINS_ALL(error_of([&] { cbz->read(cbz->box()); }), "cbz.nrrd", "corrupt bzip2 data");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "notbz.nrrd", header("uchar", "bz2", ""), data)); }),
+                      "notbz.nrrd", "encoding is bzip2", "not a bzip2 stream");
+  const auto hex = open_nrrd(write_nrrd(dir, "badhex.nrrd", header("uchar", "hex", ""), text_bytes("00 01 0g 03")));
+  EXPECT_CONTAINS_ALL(error_of([&] { hex->read(hex->box()); }), "badhex.nrrd",
+                      "'g', which is neither a hex digit nor white space", "after 2 decoded bytes");
+  const auto short_hex = open_nrrd(write_nrrd(dir, "shorthex.nrrd", header("uchar", "hex", ""), text_bytes("0a0b0c0")));
+  EXPECT_CONTAINS_ALL(error_of([&] { short_hex->read(short_hex->box()); }), "hex data is truncated", "after 3 bytes");
+  EXPECT_CONTAINS_ALL(
+      error_of([&] { open_nrrd(write_nrrd(dir, "nothex.nrrd", header("uchar", "hex", ""), text_bytes("xyz"))); }),
+      "nothex.nrrd", "encoding is hex", "not hex text");
   // A data file that is not there: the header and its line named, then the file.
   test::write_text(dir.file("missing.nhdr"), header("uchar", "raw", "data file: missing.raw\n"));
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("missing.nhdr")); }), "missing.nhdr:7",

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <bzlib.h>
 #include <zlib.h>
 
 #include "libindex/error.h"
@@ -46,6 +47,16 @@ std::vector<uint8_t> gzip_bytes(const void* data, size_t size) {
   if (deflate(&z, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate");
   out.resize(z.total_out);
   deflateEnd(&z);
+  return out;
+}
+
+std::vector<uint8_t> bzip2_bytes(const void* data, size_t size) {
+  std::vector<uint8_t> out(size + size / 100 + 600); // bzip2's documented bound
+  unsigned got = unsigned(out.size());
+  if (BZ2_bzBuffToBuffCompress(reinterpret_cast<char*>(out.data()), &got, static_cast<char*>(const_cast<void*>(data)),
+                               unsigned(size), 9, 0, 0) != BZ_OK)
+    throw std::runtime_error("bzip2");
+  out.resize(got);
   return out;
 }
 

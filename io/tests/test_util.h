@@ -32,6 +32,7 @@ class TempDir {
 void write_bytes(const std::string& path, const void* data, size_t size);
 void write_text(const std::string& path, const std::string& text);
 std::vector<uint8_t> gzip_bytes(const void* data, size_t size);
+std::vector<uint8_t> bzip2_bytes(const void* data, size_t size);
 
 /// The message of the libindex::Error `f` throws; a test failure (and "") when it throws nothing.
 std::string error_of(const std::function<void()>& f);
