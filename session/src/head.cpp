@@ -131,11 +131,15 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
   for (;;) {
     Op op;
     SceneSpec spec;
+    // What the jobs' parts divide, read with the op: a client may load another scene while this frame
+    // renders (the responder answers scene.load mid-frame), and the frame composites the op's parts.
+    Box3i parted;
     {
       std::lock_guard lock(state_mutex_);
       op = make_op(Op::Kind::frame, frame);
       if (background) op.background = *background;
       spec = state_.spec;
+      if (!op.part.empty()) parted = io::partition_box(state_.view.scene, 0);
     }
     const bool with_jobs = jobs_ && !jobs_->jobs().empty() && !op.part.empty();
     rendered_with_jobs_ = with_jobs;
@@ -213,8 +217,7 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const RenderSettings& st = op.frame.settings;
     const Vec3f eye = (op.frame.camera.from - st.translation) / st.scaling;
     const Vec3f dir = op.frame.camera.dir / st.scaling;
-    const KdTree& tree =
-        jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size()); // unchanged: cached
+    const KdTree& tree = jobs_->assign_parts(parted, session_->size()); // the op's parts: cached
     const std::vector<int> order = visibility_order(tree, eye, dir, op.frame.camera.orthographic);
     // Each image of the first grid composited over the jobs, front to back (leaf 0: this job).
     std::vector<Image> first_grid(own.size());

@@ -28,17 +28,19 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
+// Set by the signal handler, read by the main thread and the stop watchdog: an atomic, since
+// volatile sig_atomic_t is safe only within the thread the signal interrupts.
+std::atomic<bool> g_stop{false};
 std::optional<SessionRecordFile> g_record; ///< the head's, while it serves; also removed by the watchdog's exit
 std::mutex g_record_mutex;                 // guards g_record: the main thread and the watchdog may both remove it
 void remove_record() {
   std::lock_guard lock(g_record_mutex);
   g_record.reset();
 }
-std::atomic<bool> g_cancel{false}; // lock-free, so a signal handler may set it
-static_assert(std::atomic<bool>::is_always_lock_free);
+std::atomic<bool> g_cancel{false};                     // lock-free, so a signal handler may set it
+static_assert(std::atomic<bool>::is_always_lock_free); // for both flags
 void on_signal(int) {
-  g_stop = 1;
+  g_stop.store(true);
   g_cancel.store(true, std::memory_order_relaxed);
 }
 
@@ -278,7 +280,7 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   // mpirun and srun pass a SIGINT or SIGTERM on to every rank at once. A follower that died of it
   // would make the launcher kill the head before it removed its session record: followers wait for
   // the head's quit instead, and leave on their own 2 s later if it never comes.
-  g_stop = 0;
+  g_stop.store(false);
   g_cancel.store(false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -288,7 +290,7 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
     return;
   }
   if (!options.attach_to.empty()) { // this job renders its part of another job's session
-    cluster::serve_attached(comm, options, hosts, [] { return g_stop != 0; });
+    cluster::serve_attached(comm, options, hosts, [] { return g_stop.load(); });
     return;
   }
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws

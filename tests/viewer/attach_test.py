@@ -12,6 +12,7 @@
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
   - a scene of three volumes on two grids (two mixed per sample, one beside them): with a job
     attached every volume is still drawn, and the snapshot equals the one-job snapshot, in DVR and MIP.
+  - 16 scenes loaded while another client orbits, with a job attached: the session and the job go on.
   - a volume without a colormap domain loaded while a job is attached is shown over the data range
     of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot,
     and scene.info's histogram, count and range are the whole volume's.
@@ -171,6 +172,30 @@ def domain_of_all_jobs(viewer, tool, check, runtime_dir, jobs):
         jobs.append(job)
         status, _ = wait_for_jobs(c, 2)
         check(len(status["jobs"]) == 2, "data range: a second job joined")
+        # Scenes loaded while frames render with the job attached: the head's frame composites the
+        # parts of the scene its op was made for. It once re-read the scene mid-frame without the
+        # lock; ThreadSanitizer saw it crash on a freed volume here. (A release build rarely loses
+        # that race: this check is a smoke test, the TSan run is the proof.)
+        other = "other_40x24x16_uint8.raw"
+        with open(os.path.join(data, other), "wb") as f:
+            f.write(bytes((x * 7 + y * 3 + z) % 256 for z in range(16) for y in range(24) for x in range(40)))
+        orbiting = threading.Event()
+        orbiting.set()
+
+        def orbit():
+            with Client(f"ws://127.0.0.1:{port}", timeout=120) as o:
+                while orbiting.is_set():
+                    o.call("camera.orbit", azimuth=7)
+        orbiter = threading.Thread(target=orbit)
+        orbiter.start()
+        try:
+            for i in range(16):
+                c.call("scene.load", path=other if i % 2 == 0 else name)
+        finally:
+            orbiting.clear()
+            orbiter.join(timeout=120)
+        check(proc.poll() is None and len(c.call("cluster.status")["jobs"]) == 2,
+              "16 scenes loaded during frames with a job attached: the session and the job go on")
         c.call("scene.load", path=name)  # fits the colormap again, now with two jobs
         d = max_difference(before, pixels(c))
         # The statistics too are the whole volume's, not the head job's part: x^2 for x < 64, each
