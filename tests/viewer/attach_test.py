@@ -9,6 +9,8 @@
     in a session.changed notice naming the job, goes on serving, snapshot unchanged.
   - cluster.detach: the job ends cleanly, snapshot unchanged; an unknown job is -32602.
   - a job that hangs (SIGSTOP) is dropped at the next frame's deadline, and that frame is right.
+  - a silent connection and a 4 GiB hello on the attach port hold neither the port nor the head's
+    memory; a job that stops in the middle of its answer is dropped like a hung one.
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
   - a scene of three volumes on two grids (two mixed per sample, one beside them): with a job
     attached every volume is still drawn, and the snapshot equals the one-job snapshot, in DVR and MIP.
@@ -17,7 +19,7 @@
     of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot,
     and scene.info's histogram, count and range are the whole volume's.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
-import json, os, shutil, signal, struct, subprocess, sys, tempfile, threading, time
+import json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, decode_png  # noqa: E402
@@ -30,6 +32,25 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 def pixels(client):
     w, h, channels, data = decode_png(client.snapshot(width=256, height=192))
     return w, h, data
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) // 1024
+
+
+def read_link_message(sock):
+    """One message of the job link (4-byte type, 8-byte length, payload): (type, payload)."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            more = sock.recv(n - len(data))
+            if not more:
+                raise EOFError("the session closed the link")
+            data += more
+        return data
+    kind, length = struct.unpack("<IQ", exactly(12))
+    return kind, exactly(length)
 
 
 def max_difference(a, b):
@@ -317,6 +338,57 @@ def main():
             stop(fifth)
 
             record = json.load(open(os.path.join(runtime_dir, record_id, "session.json")))
+            port_address = (record["host"], record["attach_port"])
+
+            # Anyone who reaches the attach port may connect before a token is checked: a connection
+            # that sends one byte and stops, and a hello announcing 4 GiB, are turned away (the whole
+            # hello within 5 s, at most 64 KiB) without holding the port or the head's memory.
+            head_pid = viewer_pids(proc.pid)[0]
+            rss_before = rss_mib(head_pid)
+            staller = socket.create_connection(port_address)
+            staller.sendall(b"\x01")
+            liar = socket.create_connection(port_address)
+            liar.sendall(struct.pack("<IQ", 1, 1 << 32) + b"{")
+            sixth, lines = attach(tool, viewer, record_id)
+            jobs.append(sixth)
+            status, seconds = wait_for_jobs(c, 2)
+            grown = rss_mib(head_pid) - rss_before
+            check(len(status["jobs"]) == 2 and grown < 256,
+                  f"a silent connection and a 4 GiB hello on the attach port: a job still joins (in {seconds:.1f} s), "
+                  f"the head grew {grown} MiB")
+            staller.close(), liar.close()
+            stop(sixth)
+            wait_for_jobs(c, 1)
+
+            # A job that stops in the middle of its answer (its socket open, the rest never coming:
+            # stopped, swapping, cut off) is dropped within the frame's deadline, like a silent one.
+            link = socket.create_connection(port_address)
+            hello = json.dumps({"token": record["token"], "job": "half-answer", "ranks": 1, "hosts": ["test"]}).encode()
+            link.sendall(struct.pack("<IQ", 1, len(hello)) + hello)
+            welcome = read_link_message(link)[0]
+            c.notifications.clear()
+            wait_for_cluster_event(c, "joined")
+
+            def answer_half():  # the first op it gets: 10 bytes of a 100000-byte image, then nothing
+                read_link_message(link)
+                link.sendall(struct.pack("<IQ", 5, 100000) + bytes(10))
+            half = threading.Thread(target=answer_half, daemon=True)
+            half.start()
+            t0 = time.monotonic()
+            d = max_difference(before, pixels(c))
+            seconds = time.monotonic() - t0
+            for _ in range(600):  # the notice may follow the snapshot's reply
+                lost = [e for e in cluster_events(c, "lost") if e["job"] == "half-answer"]
+                if lost:
+                    break
+                c.call("session.stats")
+                time.sleep(0.1)
+            check(welcome == 2 and any("stalled" in e["why"] for e in lost) and
+                  len(c.call("cluster.status")["jobs"]) == 1,
+                  f"a job that stops mid-answer is dropped; the frame took {seconds:.1f} s: {lost}")
+            check(d <= 1, f"and that frame equals the one before (max difference {d}/255)")
+            link.close()
+
             address = f"{record['host']}:{record['attach_port']}"
             r = subprocess.run(["mpirun", "-np", "1", viewer, "--attach", address, "--attach-token", "0" * 32],
                                env=ENV, capture_output=True, text=True, timeout=120)

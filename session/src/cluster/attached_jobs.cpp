@@ -51,11 +51,13 @@ void AttachedJobs::accept_loop() {
   }
 }
 
-/// Reads the job's hello (within 5 s), checks its token and answers; a welcome job waits for the
+/// Reads the job's hello (all of it within 5 s, at most 64 KiB: anyone who reaches the port may
+/// send one, before any token is checked), checks its token and answers; a welcome job waits for the
 /// next frame boundary in arriving_.
 void AttachedJobs::greet(Link link) {
-  const std::optional<Received> hello = link.receive(5.0);
+  const std::optional<Received> hello = link.receive(5.0, 64 * 1024);
   if (!hello || hello->type != Message::hello) throw Error("no hello from " + link.peer() + " within 5 s");
+  link.set_send_stall(30.0);
   Job job{"", 1, {}, std::move(link), {}, -1};
   try {
     const json j = json::parse(hello->text());

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,6 +20,8 @@ namespace libindex::cluster {
 namespace {
 
 constexpr uint64_t kMaxPayload = uint64_t(1) << 32; // 4 GiB: a 16K x 16K float image
+constexpr size_t kReadChunk = size_t(16) << 20;     // a payload grows as it arrives, not as announced
+constexpr double kMessageGrace = 5.0;               // the least time the rest of a begun message gets
 
 /// Keepalive after 2 s idle, then a probe a second, dropped after 3 unanswered: a lost node ends a
 /// link in about 5 s, while a long frame (data flowing or not) does not.
@@ -52,16 +55,25 @@ bool wait_for(int fd, short events, double timeout_s) {
   }
 }
 
-void read_exactly(int fd, uint8_t* out, size_t n, const std::string& peer) {
+using Clock = std::chrono::steady_clock;
+
+/// Seconds left until `deadline` (nullopt: none), at least 0; -1 for no deadline.
+double seconds_left(std::optional<Clock::time_point> deadline) {
+  if (!deadline) return -1;
+  return std::max(0.0, std::chrono::duration<double>(*deadline - Clock::now()).count());
+}
+
+/// Reads `n` bytes by `deadline`: a peer that stops in the middle of a message (stopped, swapping,
+/// cut off by the network while its socket stays open) fails the read instead of holding this side.
+void read_exactly(int fd, uint8_t* out, size_t n, const std::string& peer, std::optional<Clock::time_point> deadline) {
   while (n > 0) {
-    const ssize_t got = ::recv(fd, out, n, 0);
+    if (!wait_for(fd, POLLIN, seconds_left(deadline)))
+      throw Error("the link to " + peer + " stalled in the middle of a message (" + std::to_string(n) +
+                  " bytes still to come)");
+    const ssize_t got = ::recv(fd, out, n, MSG_DONTWAIT);
     if (got == 0) throw Error("the link to " + peer + " was closed by the other side");
     if (got < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        wait_for(fd, POLLIN, -1);
-        continue;
-      }
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       throw Error("the link to " + peer + " failed: " + std::strerror(errno));
     }
     out += got, n -= size_t(got);
@@ -98,11 +110,11 @@ Link::Link(int fd) : fd_(fd), peer_(peer_name(fd)) { tune(fd_); }
 Link::~Link() {
   if (fd_ >= 0) ::close(fd_);
 }
-Link::Link(Link&& o) noexcept : fd_(o.fd_), peer_(std::move(o.peer_)) { o.fd_ = -1; }
+Link::Link(Link&& o) noexcept : fd_(o.fd_), peer_(std::move(o.peer_)), send_stall_s_(o.send_stall_s_) { o.fd_ = -1; }
 Link& Link::operator=(Link&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_, peer_ = std::move(o.peer_);
+    fd_ = o.fd_, peer_ = std::move(o.peer_), send_stall_s_ = o.send_stall_s_;
     o.fd_ = -1;
   }
   return *this;
@@ -152,11 +164,13 @@ void Link::send(Message type, std::span<const uint8_t> payload) {
     const uint8_t* p = part.data();
     size_t left = part.size();
     while (left > 0) {
-      const ssize_t sent = ::send(fd_, p, left, MSG_NOSIGNAL);
+      const ssize_t sent = ::send(fd_, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          wait_for(fd_, POLLOUT, -1);
+          if (!wait_for(fd_, POLLOUT, send_stall_s_))
+            throw Error("the link to " + peer_ + " took nothing for " + std::to_string(int(send_stall_s_)) +
+                        " s (the other side stopped reading)");
           continue;
         }
         throw Error("the link to " + peer_ + " failed: " + std::strerror(errno));
@@ -170,18 +184,32 @@ void Link::send(Message type, const std::string& text) {
   send(type, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-std::optional<Received> Link::receive(double timeout_s) {
+std::optional<Received> Link::receive(double timeout_s, uint64_t max_payload) {
+  const Clock::time_point start = Clock::now();
   if (!wait_for(fd_, POLLIN, timeout_s)) return std::nullopt;
+  // Once a message began, all of it comes by the caller's deadline, or within a grace for a message
+  // that began at its end.
+  std::optional<Clock::time_point> deadline;
+  if (timeout_s >= 0)
+    deadline = start + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(std::max(timeout_s, kMessageGrace)));
   uint8_t header[12];
-  read_exactly(fd_, header, 12, peer_);
+  read_exactly(fd_, header, 12, peer_, deadline);
   uint32_t t = 0;
   uint64_t n = 0;
   std::memcpy(&t, header, 4), std::memcpy(&n, header + 4, 8);
   if (t < uint32_t(Message::hello) || t > uint32_t(Message::statistics) || n > kMaxPayload)
     throw Error("the link to " + peer_ + " carried a message this side does not speak (type " + std::to_string(t) +
                 ", " + std::to_string(n) + " bytes): both jobs must run the same libindex");
-  Received r{Message(t), std::vector<uint8_t>(size_t(n))};
-  read_exactly(fd_, r.payload.data(), r.payload.size(), peer_);
+  if (n > max_payload)
+    throw Error("the link to " + peer_ + " announced a " + to_string(Message(t)) + " of " + std::to_string(n) +
+                " bytes, more than the " + std::to_string(max_payload) + " taken here");
+  Received r{Message(t), {}};
+  while (r.payload.size() < n) { // grown as the bytes come: an announced size costs nothing until sent
+    const size_t at = r.payload.size(), part = size_t(std::min<uint64_t>(n - at, kReadChunk));
+    r.payload.resize(at + part);
+    read_exactly(fd_, r.payload.data() + at, part, peer_, deadline);
+  }
   return r;
 }
 
