@@ -70,6 +70,12 @@ void InputFile::read_at(void* out, size_t size, uint64_t offset) const {
 
 std::string read_text_file(const std::string& path, const std::string& what) {
   const uint64_t size = regular_file_size(path, what);
+  // Scenes, colormaps and programs are kilobytes: a file of gigabytes given as one (a volume with
+  // another extension, an archive) is refused before it is read, not held in memory several times.
+  constexpr uint64_t kMaxText = uint64_t(64) << 20;
+  if (size > kMaxText)
+    throw Error(what + ": '" + path + "' is " + std::to_string(size >> 20) + " MiB, more than the " +
+                std::to_string(kMaxText >> 20) + " MiB a " + what + " may be (is it the file you meant?)");
   InputFile f(path, what);
   std::string text(size, '\0');
   const size_t got = f.read_some_at(text.data(), text.size(), 0);

@@ -40,7 +40,7 @@ class InputFile {
 };
 
 /// The whole file as text, without a leading UTF-8 byte-order mark. Throws Error naming the path and
-/// errno text.
+/// errno text, or the size of a file over 64 MiB (no scene, colormap or program is that large).
 std::string read_text_file(const std::string& path, const std::string& what);
 
 /// Writes `size` bytes to `path` (replacing it). Throws Error naming the path and errno text.

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "libindex/error.h"
@@ -104,6 +106,18 @@ TEST(ProjectFile, MissingFileAndDirectoryAreErrors) {
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_file(dir.file("nope.prj")); }), dir.file("nope.prj"),
                       "No such file or directory");
   EXPECT_CONTAINS_ALL(error_of([&] { p.add_file(dir.path()); }), dir.path(), "is a directory");
+}
+
+// A file of gigabytes given as a scene (a volume with another name) is refused by its size, before
+// it is read: scene.load once held such a file in memory four times over.
+TEST(ProjectFile, AHugeFileIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  const std::string path = dir.file("huge.prj");
+  test::write_text(path, "#! index_app_project 0\n");
+  ASSERT_EQ(truncate(path.c_str(), off_t(6) << 30), 0); // 6 GiB, sparse: nothing is written
+  ProjectFile project;
+  EXPECT_CONTAINS_ALL(error_of([&] { project.add_file(path); }), "huge.prj", "6144 MiB",
+                      "more than the 64 MiB a project file may be");
 }
 
 TEST(ProjectFile, Heredoc) {

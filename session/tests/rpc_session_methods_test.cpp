@@ -2,8 +2,10 @@
 // The JSON-RPC methods that run the frame loop (snapshot, scene.load, session.stats, cluster.*,
 // IndeX perflab) on a real one-rank session over MPI_COMM_SELF: no mpirun, nothing mocked.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -456,4 +458,35 @@ TEST_F(SessionMethods, SnapshotsWriteOnlyNewPngFilesInsideTheOutputRoot) {
   EXPECT_FALSE(fs::exists(root / "elsewhere.png"));
   EXPECT_EQ(code(call(rpc, "snapshot", {{"path", "../b.png"}})), -32602);
   EXPECT_EQ(head->ops_sent(), ops); // nothing rendered for refused requests
+}
+
+// A snapshot or saved view that cannot be written whole (a full disk; here a file size limit) leaves
+// no part of a file behind: the same name can be tried again once there is room.
+TEST_F(SessionMethods, AFailedWriteLeavesNoFileAndTheNameFree) {
+  const fs::path out = root / "out";
+  fs::create_directories(out);
+  head->state().output_root = out.string();
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN); // a write past the limit fails with EFBIG instead
+  rlimit small = before;
+  small.rlim_cur = 100; // bytes: less than any PNG of 64 x 64 or saved view
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const json png = call(rpc, "snapshot", {{"path", "full.png"}, {"width", 64}, {"height", 64}});
+  const json prj = call(rpc, "session.save", {{"path", "full.prj"}});
+  const json movie = io::movie_support()
+                         ? call(rpc, "movie.record", {{"path", "full.mp4"}, {"frames", 4}, {"fps", 8}})
+                         : json{{"error", {{"code", -32000}, {"message", "(no movie writer in this build)"}}}};
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(code(png), -32000) << png;
+  EXPECT_NE(message(png).find("cannot write"), std::string::npos) << png;
+  EXPECT_EQ(code(prj), -32000) << prj;
+  EXPECT_FALSE(fs::exists(out / "full.png"));
+  EXPECT_FALSE(fs::exists(out / "full.prj"));
+  EXPECT_EQ(code(movie), -32000) << movie;
+  EXPECT_FALSE(fs::exists(out / "full.mp4"));
+  const json again = call(rpc, "snapshot", {{"path", "full.png"}, {"width", 64}, {"height", 64}});
+  ASSERT_EQ(code(again), 0) << again;
+  EXPECT_GT(fs::file_size(out / "full.png"), 100u);
 }

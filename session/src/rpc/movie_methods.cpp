@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // movie.record: an orbit of the current view, encoded as a video file under --output-root.
+#include <filesystem>
+
 #include "libindex/default_view.h"
 #include "libindex/error.h"
 #include "libindex/io/movie_writer.h"
@@ -46,8 +48,10 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
             f.camera = s.camera_for(f.width, f.height);
             const Vec3f centre = view_centre(s.view.volume_box, f.settings);
             const Camera start = f.camera;
+            bool created = false; // by this call: output_path refused a name that existed
             try {
               io::MovieWriter movie(path, f.width, f.height, fps);
+              created = true;
               for (int i = 0; i < frames; ++i) {
                 f.camera = orbit_camera(start, centre, 360.0f * float(i) / float(frames), 0.0f);
                 Image image = head.render(f);
@@ -57,6 +61,9 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
               movie.finish();
               return json{{"path", path}, {"frames", frames}, {"fps", fps}, {"codec", movie.codec()}};
             } catch (const Error& e) {
+              // A part of a movie (a full disk, a failed frame) is no movie: the name stays free to retry.
+              std::error_code ignored;
+              if (created) std::filesystem::remove(path, ignored);
               throw streaming::RpcError(streaming::server_error, std::string("movie.record: ") + e.what());
             }
           });

@@ -123,22 +123,27 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 /// Creates `path` and writes `bytes`: never over an existing file, never through a symbolic link
-/// (O_EXCL | O_NOFOLLOW: also when one appeared after the path was checked).
+/// (O_EXCL | O_NOFOLLOW: also when one appeared after the path was checked). A write that fails (a
+/// full disk) removes the file it created, so the same name can be tried again.
 void write_new_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) throw Error("cannot create '" + path + "': " + std::strerror(errno));
+  const auto fail = [&](int err) {
+    ::unlink(path.c_str()); // ours: O_EXCL created it
+    throw Error("cannot write '" + path + "': " + std::strerror(err));
+  };
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const std::string why = std::strerror(errno);
+      const int err = n < 0 ? errno : ENOSPC;
       ::close(fd);
-      throw Error("cannot write '" + path + "': " + why);
+      fail(err);
     }
     done += size_t(n);
   }
-  if (::close(fd) != 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  if (::close(fd) != 0) fail(errno);
 }
 
 std::string snapshot_path_param(const ViewState& s, const json& q) {
