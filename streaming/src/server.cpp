@@ -10,6 +10,8 @@
 #include <fstream>
 #include <mutex>
 
+#include <sys/resource.h>
+
 #include "auth.h"
 #include "libindex/config.h"
 #include "libindex/error.h"
@@ -42,6 +44,20 @@ std::string first_reason(const std::string& captured) {
   while (!line.empty() && (line.front() == ' ')) line.erase(0, 1);
   while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
   return line;
+}
+
+/// How many sockets lws may hold (fd_limit_per_thread, one service thread). At that many it stops
+/// accepting, and the kernel queues new connections, instead of failing accept() with EMFILE in a
+/// busy loop (one log line each, hundreds of thousands a second) once the process runs out of
+/// descriptors. A few over the connection limit are still taken, to be told so (503); a part of the
+/// descriptors stays for the rest of the process (MPI, data files, the attach port).
+unsigned socket_limit(size_t max_connections) {
+  rlimit r{};
+  const rlim_t open_files =
+      getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? r.rlim_cur : rlim_t(1) << 20;
+  const rlim_t spare = std::min<rlim_t>(64, open_files / 2);
+  const rlim_t wanted = rlim_t(max_connections) + 16;
+  return unsigned(std::clamp<rlim_t>(std::min(wanted, open_files - spare), 8, 1 << 20));
 }
 
 void quiet_libwebsockets() {
@@ -143,6 +159,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   info.user = &s;
   info.max_http_header_data = 8192; // browsers send more than the 1 KiB default (cookies, auth)
   info.pt_serv_buf_size = 64 * 1024;
+  info.fd_limit_per_thread = socket_limit(o.max_connections);
   s.context = lws_create_context(&info);
   require(s.context != nullptr, "cannot listen on " + where + ": libwebsockets cannot create its context");
 

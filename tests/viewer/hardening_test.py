@@ -7,7 +7,7 @@ ends the job. Times are printed, never asserted.
 
 usage: hardening_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import json, os, sys, tempfile, time
+import json, os, socket, sys, tempfile, time
 
 import websocket
 
@@ -119,7 +119,29 @@ def probe(viewer, ranks, check):
                        early_termination=False)
             time.sleep(1.5)  # the frame is under way
             expect_sigterm_ends_job(proc, check, tag)
+    if ranks == 1:
+        out_of_descriptors(viewer, check, tag)
     return tail
+
+
+def out_of_descriptors(viewer, check, tag):
+    """100 connections that never send a request, to a viewer allowed 64 open files: it stops accepting
+    at its socket limit instead of failing accept() in a loop (it once logged 'accept: errno 24'
+    some 70,000 times a second and spun a core), and serves again once they close."""
+    lines = []
+    with running_viewer(viewer, ["--synthetic", "sphere", "--size", "32"], ranks=1, open_files=64,
+                        lines=lines) as (proc, port, tail):
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(100)]
+        time.sleep(3)
+        failures = sum("errno 24" in line for line in lines)
+        check(failures == 0, f"{tag} 100 idle connections at 64 open files: {failures} failed accepts logged "
+                             f"(last line: {lines[-1].strip() if lines else ''})")
+        for s in idle:
+            s.close()
+        t0 = time.monotonic()
+        with Client(f"ws://127.0.0.1:{port}", timeout=120) as fresh:
+            frame = fresh.next_frame(timeout=120)
+        check(frame.width > 0, f"{tag} once they close, a fresh client gets a frame ({time.monotonic() - t0:.2f} s)")
 
 
 if __name__ == "__main__":

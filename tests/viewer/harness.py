@@ -2,18 +2,22 @@
 """What every viewer test needs: a real `mpirun -np N viewer` on a free loopback port, started and
 always stopped (its whole process group) by launch_viewer.py, the one launcher the Python and browser
 tests share, and PASS/FAIL lines ending in 'N passed, N failed'."""
-import collections, contextlib, json, os, signal, subprocess, sys, threading, time
+import collections, contextlib, json, os, resource, signal, subprocess, sys, threading, time
 
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_viewer.py")
 READY_PREFIX = "LIBINDEX_VIEWER_READY "  # launch_viewer.py's line once the viewer serves
 
 
 @contextlib.contextmanager
-def running_viewer(viewer, args, ranks=2, timeout=120):
+def running_viewer(viewer, args, ranks=2, timeout=120, open_files=None, lines=None):
     """Yields (launcher process, port, output_tail) once the viewer is ready. The viewer ranks descend
-    from the launcher (viewer_pids(process.pid)); the launcher exits when the job does."""
+    from the launcher (viewer_pids(process.pid)); the launcher exits when the job does. `open_files`:
+    the job's limit of open files (RLIMIT_NOFILE); `lines`: a list that gets every line it prints."""
+    def limit_open_files():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
     proc = subprocess.Popen([sys.executable, LAUNCHER, "--ranks", str(ranks), "--timeout", str(timeout), viewer]
-                            + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, errors="replace")
+                            + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, errors="replace",
+                            preexec_fn=limit_open_files if open_files else None)
     tail = collections.deque(maxlen=30)
     ready = None
     try:
@@ -24,7 +28,11 @@ def running_viewer(viewer, args, ranks=2, timeout=120):
             tail.append(line)
         if ready is None:
             raise RuntimeError("the viewer exited before it was ready:\n" + "".join(tail))
-        threading.Thread(target=lambda: [tail.append(l) for l in proc.stdout], daemon=True).start()
+        def keep(line):
+            tail.append(line)
+            if lines is not None:
+                lines.append(line)
+        threading.Thread(target=lambda: [keep(l) for l in proc.stdout], daemon=True).start()
         yield proc, ready["port"], tail
     finally:
         with contextlib.suppress(OSError):
