@@ -79,7 +79,8 @@ TEST(Scene, AColormapFileBringsItsOwnDomainAndBoundaryMode) {
 
   Fixture node(files + "app::scene::cmap::domain = 0.1 0.9\napp::scene::cmap::domain_boundary_mode = clamp_to_edge\n" +
                kRawVolume);
-  const Colormap& overridden = node.load().volumes.at(0).colormap;
+  const SceneDescription with_node = node.load(); // held: a reference into a temporary dangled here
+  const Colormap& overridden = with_node.volumes.at(0).colormap;
   EXPECT_FLOAT_EQ(overridden.domain_min, 0.1f);
   EXPECT_FLOAT_EQ(overridden.domain_max, 0.9f);
   EXPECT_EQ(overridden.mode, BoundaryMode::clamp_to_edge);
