@@ -466,6 +466,10 @@ TEST(NrrdReader, Errors) {
                       "after 80 bytes");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "notgz.nrrd", header("uchar", "gzip", ""), data)); }),
                       "notgz.nrrd", "not a gzip stream");
+  // Ascii sizes whose voxel count wraps 64 bits (2^30 x 2^30 x 16): refused, not multiplied out to 0.
+  const std::string wraps = "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 1073741824 1073741824 16\nencoding: ascii\n";
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(write_nrrd(dir, "wraps.nrrd", wraps, text_bytes("1 2 3"))); }),
+                      "wraps.nrrd", "is truncated: expected 1073741824x1073741824x16 numbers");
   // The same for bzip2 and hex: truncated, corrupt, or not that encoding at all.
   const auto bz = test::bzip2_bytes(data.data(), data.size() - 10);
   const auto tbz = open_nrrd(write_nrrd(dir, "tbz.nrrd", header("uchar", "bzip2", ""), bz));
