@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ascii_source.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -92,16 +91,14 @@ std::unique_ptr<VolumeSource> open_ascii_volume(const RawLayout& layout) {
 
   const Vec3i n = layout.dims;
   // Each number takes a character and all but the last a separator: a header that promises more
-  // voxels than its text can hold is refused before anything is allocated for them, and before
-  // their count is multiplied out (2^30 x 2^30 x 16 wraps a 64-bit count to 0).
-  const uint64_t most = text.size() / 2 + 1, xy = uint64_t(n.x) * uint64_t(n.y);
-  if (xy > most || uint64_t(n.z) > most / std::max<uint64_t>(xy, 1)) {
-    const long double promised = static_cast<long double>(xy) * n.z; // for the message only
-    throw Error(where + " is truncated: expected " +
-                (promised < 1e18L ? std::to_string(uint64_t(promised)) : dims_text(n)) + " numbers (" + dims_text(n) +
-                " " + to_string(layout.type) + "), the text has " + std::to_string(text.size()) + " characters");
-  }
-  const size_t voxels = size_t(xy * uint64_t(n.z));
+  // voxels than its text can hold (or more than 64 bits count: 2^30 x 2^30 x 16 wraps to 0) is
+  // refused before anything is allocated for them.
+  uint64_t voxels = 0;
+  const bool wraps = __builtin_mul_overflow(uint64_t(n.x) * uint64_t(n.y), uint64_t(n.z), &voxels);
+  if (wraps || text.size() / 2 + 1 < voxels)
+    throw Error(where + " is truncated: expected " + (wraps ? dims_text(n) : std::to_string(voxels)) + " numbers (" +
+                dims_text(n) + " " + to_string(layout.type) + "), the text has " + std::to_string(text.size()) +
+                " characters");
   BrickBytes staging(voxels * size_t(file_type_size(layout.type)));
   ProgressMeter meter(where + " ascii", text.size());
   const char* p = text.c_str();

@@ -30,12 +30,12 @@ class DecodedStream {
   /// Decodes exactly `n` bytes into `out` (or discards them when out is null). Returns the count
   /// produced, less than `n` only when the stream ended.
   uint64_t produce(std::byte* out, uint64_t n) {
-    std::vector<std::byte> scratch(out ? 0 : size_t(std::min<uint64_t>(n, 1 << 20)));
+    if (!out && scratch_.empty()) scratch_.resize(1 << 20); // where skipped bytes go, once per stream
     uint64_t done = 0;
     while (done < n && !ended_) {
       if (b_.in_left == 0) refill();
-      const uint64_t want = out ? n - done : std::min<uint64_t>(n - done, scratch.size());
-      b_.out = out ? out + done : scratch.data();
+      const uint64_t want = out ? n - done : std::min<uint64_t>(n - done, scratch_.size());
+      b_.out = out ? out + done : scratch_.data();
       b_.out_left = size_t(want);
       const size_t in_before = b_.in_left;
       StreamDecoder::Result r;
@@ -79,7 +79,7 @@ class DecodedStream {
   uint64_t in_offset_;
   std::string label_;
   std::unique_ptr<StreamDecoder> decoder_;
-  std::vector<std::byte> in_;
+  std::vector<std::byte> in_, scratch_;
   DecodeBuffers b_;
   bool ended_ = false, input_ended_ = false;
   uint64_t total_out_ = 0;

@@ -2,7 +2,6 @@
 #include "stream_decoder.h"
 
 #include <algorithm>
-#include <climits>
 #include <string>
 
 #include <bzlib.h>

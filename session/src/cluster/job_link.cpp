@@ -67,13 +67,16 @@ double seconds_left(std::optional<Clock::time_point> deadline) {
 /// cut off by the network while its socket stays open) fails the read instead of holding this side.
 void read_exactly(int fd, uint8_t* out, size_t n, const std::string& peer, std::optional<Clock::time_point> deadline) {
   while (n > 0) {
-    if (!wait_for(fd, POLLIN, seconds_left(deadline)))
-      throw Error("the link to " + peer + " stalled in the middle of a message (" + std::to_string(n) +
-                  " bytes still to come)");
     const ssize_t got = ::recv(fd, out, n, MSG_DONTWAIT);
     if (got == 0) throw Error("the link to " + peer + " was closed by the other side");
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) { // nothing there yet: wait, until the deadline
+        if (!wait_for(fd, POLLIN, seconds_left(deadline)))
+          throw Error("the link to " + peer + " stalled in the middle of a message (" + std::to_string(n) +
+                      " bytes still to come)");
+        continue;
+      }
       throw Error("the link to " + peer + " failed: " + std::strerror(errno));
     }
     out += got, n -= size_t(got);
