@@ -6,10 +6,9 @@
 
 namespace libindex {
 
-FrameTimeResponder::FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc,
-                                       std::mutex& state_mutex, Answer answer, Tick tick)
-    : server_(server), rpc_(rpc), state_mutex_(state_mutex), answer_(std::move(answer)), tick_(std::move(tick)),
-      thread_([this] { run(); }) {}
+FrameTimeResponder::FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc, Answer answer,
+                                       Tick tick)
+    : server_(server), rpc_(rpc), answer_(std::move(answer)), tick_(std::move(tick)), thread_([this] { run(); }) {}
 
 FrameTimeResponder::~FrameTimeResponder() {
   {
@@ -20,7 +19,11 @@ FrameTimeResponder::~FrameTimeResponder() {
   thread_.join();
 }
 
-void FrameTimeResponder::begin_frame() {
+void FrameTimeResponder::begin_frame(std::set<uint64_t> held) {
+  {
+    std::lock_guard busy(busy_); // the thread is idle: nothing is being answered between frames
+    handed_back_connections_ = std::move(held);
+  }
   {
     std::lock_guard lock(wake_mutex_);
     frame_start_ = std::chrono::steady_clock::now();
@@ -64,7 +67,6 @@ void FrameTimeResponder::take(std::vector<Command> commands) {
       continue;
     }
     try {
-      std::lock_guard state(state_mutex_);
       answer_(c);
     } catch (const std::exception& e) { // the dispatcher never throws; a reply that cannot be queued may
       std::cerr << "[viewer] a command could not be answered: " << e.what() << std::endl;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-/// \file Answers clients while the head renders: a long frame delays no reply.
+/// \file Answers clients while the head renders: a long frame, snapshot or movie delays no reply.
 
 #include <atomic>
 #include <chrono>
@@ -18,25 +18,27 @@
 namespace libindex {
 
 /// A thread of the head's that answers commands between begin_frame() and end_frame(), while the
-/// main thread renders. MPI stays on the main thread (MPI_THREAD_FUNNELED), so a command calling a
-/// method marked waits_for_frame is handed back to it, and so is every later command of the same
-/// connection, which keeps each client's replies in the order it asked.
+/// main thread renders a frame or runs a method marked waits_for_frame (a snapshot, a movie, a
+/// cluster query). MPI stays on the main thread (MPI_THREAD_FUNNELED), so a command calling such a
+/// method is handed back to it, and so is every later command of the same connection, which keeps
+/// each client's replies in the order it asked.
 class FrameTimeResponder {
  public:
   using Command = streaming::Server::Command;
-  /// Answers one command and sends what it owes; called with `state_mutex` held.
+  /// Answers one command and sends what it owes. It takes the session state's lock itself, for
+  /// each call that reads or changes the state, and never across a collective step.
   using Answer = std::function<void(const Command&)>;
   /// Called at least every 20 ms while a frame renders, with the time since it began (progress).
   using Tick = std::function<void(std::chrono::steady_clock::duration)>;
 
-  FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc, std::mutex& state_mutex,
-                     Answer answer, Tick tick = {});
+  FrameTimeResponder(streaming::Server& server, const streaming::RpcDispatcher& rpc, Answer answer, Tick tick = {});
   ~FrameTimeResponder();
   FrameTimeResponder(const FrameTimeResponder&) = delete;
   FrameTimeResponder& operator=(const FrameTimeResponder&) = delete;
 
-  /// The main thread starts a frame: commands are answered from now on.
-  void begin_frame();
+  /// The main thread starts a frame: commands are answered from now on, but those of the `held`
+  /// connections are handed back (the main thread still has earlier commands of theirs to answer).
+  void begin_frame(std::set<uint64_t> held = {});
   /// The frame is done: returns once no command is being answered, with the commands left for the
   /// main thread, in arrival order.
   std::vector<Command> end_frame();
@@ -48,7 +50,6 @@ class FrameTimeResponder {
 
   streaming::Server& server_;
   const streaming::RpcDispatcher& rpc_;
-  std::mutex& state_mutex_;
   Answer answer_;
   Tick tick_;
   std::chrono::steady_clock::time_point frame_start_; ///< written before active_ is set

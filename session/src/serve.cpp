@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -83,7 +85,7 @@ class ServedHead {
         publisher_(server_, options.jpeg_quality), rpc_(options.rpc) {
     rpc::add_all_methods(rpc_, head_, [this] { return serving_stats(); });
     responder_.emplace(
-        server_, rpc_, head_.state_mutex(),
+        server_, rpc_,
         [this](const streaming::Server::Command& c) {
           json changed = json::array();
           answer(c, changed);
@@ -162,23 +164,58 @@ class ServedHead {
     return std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(200));
   }
 
-  /// Between frames, on the main thread (the responder sleeps).
-  void answer_commands(const std::vector<streaming::Server::Command>& commands) {
+  /// Between frames, on the main thread, in arrival order. A command calling a method that renders
+  /// or runs something collective (a snapshot, a movie of minutes, cluster.status) runs with the
+  /// responder answering the other clients meanwhile; the clients with commands still queued here
+  /// wait for it, so that each client's replies keep their order.
+  void answer_commands(std::vector<streaming::Server::Command> commands) {
     json changed = json::array();
-    for (const streaming::Server::Command& c : commands) answer(c, changed);
+    std::deque<streaming::Server::Command> queue(std::make_move_iterator(commands.begin()),
+                                                 std::make_move_iterator(commands.end()));
+    while (!queue.empty()) {
+      const streaming::Server::Command c = std::move(queue.front());
+      queue.pop_front();
+      if (!rpc_.waits_for_frame(c.text)) {
+        answer(c, changed);
+        continue;
+      }
+      std::set<uint64_t> held{c.connection};
+      for (const streaming::Server::Command& later : queue) held.insert(later.connection);
+      rendering_ = true;
+      responder_->begin_frame(std::move(held));
+      answer(c, changed);
+      for (streaming::Server::Command& handed_back : responder_->end_frame()) queue.push_back(std::move(handed_back));
+      rendering_ = false;
+    }
     announce(changed);
   }
 
-  /// Replies to one command; the methods of those that changed the view go into `changed`.
+  /// Replies to one command, on either thread; the methods that changed the view go into `changed`.
+  /// Each call that needs no collective step runs holding the state's lock; the others (marked
+  /// waits_for_frame, always on the main thread) take it themselves for their reads of the state,
+  /// never across a collective step, so that the responder answers other clients meanwhile.
   void answer(const streaming::Server::Command& c, json& changed) {
-    ViewState& s = head_.state();
-    const bool was_dirty = s.dirty;
-    const int was_version = s.scene_version;
-    s.dirty = false;
-    if (auto reply = rpc_.handle(c.text)) server_.reply(c.connection, std::move(*reply));
-    if (s.dirty || s.scene_version != was_version)
-      for (json& name : streaming::called_methods(c.text)) changed.push_back(std::move(name));
-    s.dirty = s.dirty || was_dirty;
+    const auto invoke = [this, &changed](const streaming::MethodInfo& method, const std::function<json()>& call) {
+      if (method.waits_for_frame) return call();
+      std::lock_guard lock(head_.state_mutex());
+      ViewState& s = head_.state();
+      const bool was_dirty = s.dirty;
+      const int was_version = s.scene_version;
+      s.dirty = false;
+      const auto note_change = [&] {
+        if (s.dirty || s.scene_version != was_version) changed.push_back(method.name);
+        s.dirty = s.dirty || was_dirty;
+      };
+      try {
+        json result = call();
+        note_change();
+        return result;
+      } catch (...) { // a call that failed half-way may have changed something all the same
+        note_change();
+        throw;
+      }
+    };
+    if (auto reply = rpc_.handle(c.text, invoke)) server_.reply(c.connection, std::move(*reply));
   }
 
   /// Jobs that joined, left or were lost: logged, announced to every client, and the next frame

@@ -128,11 +128,13 @@ void RpcDispatcher::add(MethodInfo info, Handler handler) {
   require(inserted, "rpc: method '" + name + "' is already registered");
 }
 
-std::optional<std::string> RpcDispatcher::handle(std::string_view text) const noexcept {
+std::optional<std::string> RpcDispatcher::handle(std::string_view text) const noexcept { return handle(text, {}); }
+
+std::optional<std::string> RpcDispatcher::handle(std::string_view text, const Invoke& invoke) const noexcept {
   // handle_one() answers for each handler; this is for the rest: the parser, building and writing
   // the reply (std::bad_alloc), a bug of ours. Nothing a client sends may end the process.
   try {
-    return handle_unguarded(text);
+    return handle_unguarded(text, invoke);
   } catch (...) {}
   try {
     return error_reply(internal_error, "Internal error");
@@ -161,7 +163,7 @@ bool RpcDispatcher::waits_for_frame(std::string_view text) const noexcept {
   }
 }
 
-std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text) const {
+std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text, const Invoke& invoke) const {
   if (text.size() > limits_.max_message_bytes) return message_too_large_reply(text.size(), limits_.max_message_bytes);
   if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
     return error_reply(invalid_request, "message nested too deeply: more than " + std::to_string(kMaxJsonDepth) +
@@ -179,7 +181,7 @@ std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text
   }
 
   if (!message.is_array()) {
-    json response = handle_one(message);
+    json response = handle_one(message, invoke);
     if (response.is_null()) return std::nullopt;
     return to_text(response);
   }
@@ -189,7 +191,7 @@ std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text
                                             std::to_string(limits_.max_batch_calls));
   json responses = json::array();
   for (const json& request : message) {
-    json response = handle_one(request);
+    json response = handle_one(request, invoke);
     if (!response.is_null()) responses.push_back(std::move(response));
   }
   if (responses.empty()) return std::nullopt; // a batch of notifications
@@ -214,7 +216,7 @@ void check_parameter_names(const MethodInfo& info, const json& params) {
 
 } // namespace
 
-json RpcDispatcher::handle_one(const json& request) const {
+json RpcDispatcher::handle_one(const json& request, const Invoke& invoke) const {
   if (!request.is_object())
     return error_response(nullptr, invalid_request,
                           "Invalid Request: expected an object, got " + std::string(request.type_name()));
@@ -246,8 +248,9 @@ json RpcDispatcher::handle_one(const json& request) const {
     } else {
       const auto m = methods_.find(name);
       if (m == methods_.end()) throw RpcError(method_not_found, "Method not found: '" + name + "'");
-      check_parameter_names(m->second.info, params);
-      result = m->second.handler(params);
+      const Method& method = m->second;
+      check_parameter_names(method.info, params);
+      result = invoke ? invoke(method.info, [&] { return method.handler(params); }) : method.handler(params);
     }
     reply = {{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}};
   } catch (const RpcError& e) {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "libindex/error.h"
 
@@ -230,6 +232,32 @@ TEST_F(Dispatcher, WaitsForFrameWhenAnyCallNamesAMarkedMethod) {
   EXPECT_FALSE(rpc.waits_for_frame(std::string(200, '[') + R"({"method":"render"})" + std::string(200, ']')));
   const json methods = rpc.discover()["methods"];
   for (const json& m : methods) EXPECT_EQ(m.value("x-waits-for-frame", false), m["name"] == "render") << m["name"];
+}
+
+TEST_F(Dispatcher, InvokeRunsEachCallOfTheMessageAndItsErrorsAreThatCallsReply) {
+  std::vector<std::string> invoked;
+  const RpcDispatcher::Invoke invoke = [&](const MethodInfo& m, const std::function<json()>& run) -> json {
+    invoked.push_back(m.name);
+    if (m.name == "touch") throw RpcError(-32001, "held back"); // not run: its handler never sees the call
+    return run();
+  };
+  const auto reply = rpc.handle(R"([{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":1},)"
+                                R"({"jsonrpc":"2.0","method":"touch","id":2},)"
+                                R"({"jsonrpc":"2.0","method":"rpc.discover","id":3},)"
+                                R"({"jsonrpc":"2.0","method":"add","params":{"zz":1},"id":4},)"
+                                R"({"jsonrpc":"2.0","method":"fail","id":5}])",
+                                invoke);
+  ASSERT_TRUE(reply);
+  const json r = json::parse(*reply);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0]["result"], 11.0);
+  EXPECT_EQ(code(r[1]), -32001);
+  EXPECT_EQ(touched, 0);
+  EXPECT_TRUE(r[2]["result"].contains("methods"));
+  EXPECT_EQ(code(r[3]), -32602);
+  EXPECT_EQ(code(r[4]), -32000);
+  // rpc.discover reads only the dispatcher, and a call with a parameter the method lacks runs nothing.
+  EXPECT_EQ(invoked, (std::vector<std::string>{"add", "touch", "fail"}));
 }
 
 TEST(CalledMethods, NamesOfARequestOrABatchNothingElse) {

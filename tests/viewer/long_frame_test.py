@@ -4,11 +4,13 @@
 several seconds renders, a second client's calls are answered during it (session.stats still counts
 the frames before it), a change made during it is shown by the next frame, a method that renders
 or runs something collective (cluster.status) waits for the frame, and a client's replies keep
-their order. Then SIGTERM during the next long frame ends the job. Times are printed, never asserted.
+their order. A long snapshot (rendered between frames, on every rank) holds no other client back
+either, while a call sent after it on the same socket waits for it. Then SIGTERM during the next
+long frame ends the job. Times are printed, never asserted.
 
 usage: long_frame_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import json, os, sys, time
+import json, os, sys, threading, time
 
 import websocket
 
@@ -93,6 +95,42 @@ def probe(viewer, ranks, check):
             azimuth_cam = b.call("camera.get")
             b.call("camera.orbit", azimuth=-10)
             check(b.call("camera.get")["from"] != azimuth_cam["from"], f"{tag} the orbit is in the state")
+
+            # A long snapshot: the other client is answered while it renders; the call sent after it
+            # on the same socket waits for it.
+            before = b.call("session.stats")["frame"]
+            a.call("render.set", sampling_distance=0.1, skipping=False, early_termination=False)
+            settled = b.call("session.stats")
+            while settled["frame_in_progress"] or settled["frame"] <= before:  # the canvas's short frame, done
+                settled = b.call("session.stats")
+            replies, snapshot_done = [], threading.Event()
+            big = {k: LONG_FRAME[k] for k in ("width", "height")}
+
+            def take_snapshot():
+                replies.extend(raw_calls(url, [{"id": 1, "method": "snapshot", "params": big},
+                                               {"id": 2, "method": "session.stats"}]))
+                snapshot_done.set()
+
+            t_start = time.monotonic()
+            taker = threading.Thread(target=take_snapshot)
+            taker.start()
+            stats = b.call("session.stats")
+            while not stats["frame_in_progress"] and not snapshot_done.is_set():
+                stats = b.call("session.stats")  # until the main thread has started the snapshot
+            t0 = time.monotonic()
+            b.call("camera.orbit", azimuth=5)
+            cam = b.call("camera.get")
+            answered_during = not snapshot_done.is_set()
+            check(stats["frame_in_progress"] and answered_during and stats["frame"] == settled["frame"],
+                  f"{tag} camera.orbit and camera.get answered during the snapshot "
+                  f"({1000 * (time.monotonic() - t0):.1f} ms, in progress: {stats['frame_in_progress']}, "
+                  f"snapshot still rendering: {answered_during})")
+            taker.join(timeout=300)
+            ids = [r["id"] for r in replies]
+            check(ids == [1, 2] and replies[0].get("result", {}).get("width") == big["width"],
+                  f"{tag} the snapshot ({big['width']}x{big['height']}, {time.monotonic() - t_start:.1f} s), then "
+                  f"the same socket's session.stats: replies in order {ids}")
+            check(cam["from"] != azimuth_cam["from"], f"{tag} the orbit made during the snapshot is in the state")
 
             # SIGTERM during a long frame ends the job.
             a.call("render.set", **LONG_FRAME)

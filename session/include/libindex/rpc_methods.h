@@ -3,9 +3,10 @@
 /// \file The served session's JSON-RPC methods, one area a file (src/rpc/). Ours (camera, colormap,
 /// roi, render, time, scene, snapshot, stats, cluster) and NVIDIA IndeX's (perflab, scene
 /// management), so IndeX notebook clients work unchanged. Handlers run on the head, holding
-/// Head::state_mutex() when a frame may be rendering: they validate their params, change the view
-/// state and mark the next frame dirty. The methods that run something collective (snapshot,
-/// cluster.status, cluster.rebalance) are marked waits_for_frame and run between frames only.
+/// Head::state_mutex(): they validate their params, change the view state and mark the next frame
+/// dirty. The methods that run something collective (snapshot, movie.record, cluster.*) are marked
+/// waits_for_frame: they run on the main thread between frames, without the lock, while the other
+/// clients are answered, and take the lock themselves only to read the state.
 
 #include <functional>
 

@@ -150,7 +150,10 @@ struct HeadSide {
     });
     s.output_root = options.serve.output_root;
     add_snapshot_method(rpc, s, [this] { return last_frame; });
-    responder.emplace(server, rpc, shared.mutex, [this](const streaming::Server::Command& c) { answer(c); });
+    responder.emplace(server, rpc, [this](const streaming::Server::Command& c) {
+      std::lock_guard lock(state.mutex);
+      answer(c);
+    });
   }
 
   /// Replies; a call that changed the view or a steering value is announced to every client, so
@@ -427,7 +430,10 @@ Status Publisher::Impl::update(long long step, double time) {
   }
   try {
     if (head) {
-      for (const auto& c : head->responder->end_frame()) head->answer(c); // none wait today
+      for (const auto& c : head->responder->end_frame()) { // none wait today: no method here is collective
+        std::lock_guard lock(shared.mutex);
+        head->answer(c);
+      }
     }
     gather_field_names(); // which fields every rank publishes: those the head may show and list
     std::string text;

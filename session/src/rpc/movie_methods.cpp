@@ -32,21 +32,29 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
             if (fps < 1 || fps > 240) bad("'fps' must be 1..240");
             const std::string asked = param<std::string>(q, "path");
             std::string path;
-            for (const char* extension : {".mp4", ".mkv", ".mov", ".avi"}) {
-              try {
-                path = s.output_path(asked, extension, "");
-                break;
-              } catch (const Error& e) {
-                const std::string why = e.what();
-                if (why.find("must end in") == std::string::npos) bad(std::string("'path': ") + why);
+            FrameParams f;
+            Vec3f centre;
+            {
+              // Other clients are answered while the movie renders (waits_for_frame): the state's
+              // lock for reading it, not for the frames. They may move the camera meanwhile; the
+              // movie keeps the view it started from.
+              std::lock_guard lock(head.state_mutex());
+              for (const char* extension : {".mp4", ".mkv", ".mov", ".avi"}) {
+                try {
+                  path = s.output_path(asked, extension, "");
+                  break;
+                } catch (const Error& e) {
+                  const std::string why = e.what();
+                  if (why.find("must end in") == std::string::npos) bad(std::string("'path': ") + why);
+                }
               }
+              if (path.empty()) bad("'path': '" + asked + "' must end in .mp4, .mkv, .mov or .avi");
+              f = s.frame;
+              f.width &= ~1, f.height &= ~1; // yuv420p video has even sides
+              if (f.width < 2 || f.height < 2) bad("the canvas is too small for a movie");
+              f.camera = s.camera_for(f.width, f.height);
+              centre = view_centre(s.view.volume_box, f.settings);
             }
-            if (path.empty()) bad("'path': '" + asked + "' must end in .mp4, .mkv, .mov or .avi");
-            FrameParams f = s.frame;
-            f.width &= ~1, f.height &= ~1; // yuv420p video has even sides
-            if (f.width < 2 || f.height < 2) bad("the canvas is too small for a movie");
-            f.camera = s.camera_for(f.width, f.height);
-            const Vec3f centre = view_centre(s.view.volume_box, f.settings);
             const Camera start = f.camera;
             bool created = false; // by this call: output_path refused a name that existed
             try {

@@ -215,16 +215,23 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
             "-32000 when the frame fails on some rank"},
            /*waits_for_frame=*/true},
           [&head, &s](const json& q) {
-            FrameParams f = s.frame;
-            f.width = param_or<int>(q, "width", f.width);
-            f.height = param_or<int>(q, "height", f.height);
-            try {
-              s.check_size(f.width, f.height);
-            } catch (const Error& e) {
-              bad(e.what());
+            FrameParams f;
+            std::string path;
+            {
+              // Other clients are answered while this renders (waits_for_frame): the state's lock
+              // for reading it, not for the frame.
+              std::lock_guard lock(head.state_mutex());
+              f = s.frame;
+              f.width = param_or<int>(q, "width", f.width);
+              f.height = param_or<int>(q, "height", f.height);
+              try {
+                s.check_size(f.width, f.height);
+              } catch (const Error& e) {
+                bad(e.what());
+              }
+              f.camera = s.camera_for(f.width, f.height);
+              path = snapshot_path_param(s, q);
             }
-            f.camera = s.camera_for(f.width, f.height);
-            const std::string path = snapshot_path_param(s, q);
             std::optional<Vec4f> background;
             if (q.contains("background")) {
               const auto b = param<std::array<float, 4>>(q, "background");

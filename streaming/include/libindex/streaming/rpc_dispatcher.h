@@ -48,6 +48,10 @@ class RpcDispatcher {
  public:
   /// Params as sent (object, array, or null when absent); returns the "result" member.
   using Handler = std::function<nlohmann::json(const nlohmann::json& params)>;
+  /// Runs one method's handler (`call`) for handle(): the session takes its state's lock here for
+  /// the methods that need it, and notes which calls changed the view. Whatever it throws is that
+  /// call's error reply, as if the handler had thrown it.
+  using Invoke = std::function<nlohmann::json(const MethodInfo& method, const std::function<nlohmann::json()>& call)>;
 
   explicit RpcDispatcher(size_t max_message_bytes = kDefaultMaxMessageBytes);
   /// Throws libindex::Error when a limit is 0.
@@ -63,6 +67,9 @@ class RpcDispatcher {
   /// (anything, not only std::exception) and results that cannot be written all become error
   /// objects. An id must be a string, an integer or null (-32600 with id null otherwise).
   std::optional<std::string> handle(std::string_view text) const noexcept;
+  /// The same, running each call of the message through `invoke` (not rpc.discover, which reads
+  /// only the dispatcher).
+  std::optional<std::string> handle(std::string_view text, const Invoke& invoke) const noexcept;
 
   /// True when `text` calls a method registered with `waits_for_frame` (itself or in a batch). A
   /// message that handle() would refuse as a whole (too large, too deep, not JSON) calls nothing.
@@ -82,8 +89,8 @@ class RpcDispatcher {
     Handler handler;
   };
   /// The response to one request object, or null for a notification.
-  nlohmann::json handle_one(const nlohmann::json& request) const;
-  std::optional<std::string> handle_unguarded(std::string_view text) const;
+  nlohmann::json handle_one(const nlohmann::json& request, const Invoke& invoke) const;
+  std::optional<std::string> handle_unguarded(std::string_view text, const Invoke& invoke) const;
 
   RpcLimits limits_;
   std::map<std::string, Method, std::less<>> methods_;
