@@ -35,7 +35,8 @@ the reply to their last request, so a client that does not ask gets replies only
 `session.changed` `{methods: [...]}` after commands that changed what
 every client sees (batches included), `session.frame_failed` `{message}` when a frame could not
 be rendered (the clients keep the last good frame), and `frame.progress` `{done, total}` every
-250 ms while a frame has taken more than 300 ms (tiles of the head rank's part of it).
+250 ms while a frame has taken more than 300 ms (tiles of the head rank's part of it), with
+`series` `{done, total}` while `movie.record` renders (frames of the movie done, of all).
 
 Limits (viewer flags, defaults): `--max-message-bytes` 1 MiB, `--max-batch` 100 calls, `--max-pending`
 64 commands a client, `--max-connections` 256, `--max-pixels` 4096² per frame or snapshot,

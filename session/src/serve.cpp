@@ -242,15 +242,18 @@ class ServedHead {
 
   /// A frame that has rendered for 300 ms reports how far this rank is, every 250 ms
   /// (`frame.progress` {done, total}: tiles of the head's own part), so that the page shows
-  /// "rendering… 40%" instead of a bare wait. Quick frames say nothing.
+  /// "rendering… 40%" instead of a bare wait. Quick frames say nothing. A movie adds which of its
+  /// frames renders (`series` {done, total}), so that the page shows "recording… frame 12 of 72".
   void report_progress(std::chrono::steady_clock::duration elapsed) {
     using namespace std::chrono;
     if (elapsed < milliseconds(300) || steady_clock::now() - last_progress_ < milliseconds(250)) return;
     last_progress_ = steady_clock::now();
     const FrameProgress& p = head_.progress();
     const long long total = p.total.load(), done = std::min(p.done.load(), total);
-    server_.broadcast_text(
-        json{{"jsonrpc", "2.0"}, {"method", "frame.progress"}, {"params", {{"done", done}, {"total", total}}}}.dump());
+    json params{{"done", done}, {"total", total}};
+    if (const auto [series_done, series_total] = head_.series_progress(); series_total > 0)
+      params["series"] = {{"done", series_done}, {"total", series_total}};
+    server_.broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "frame.progress"}, {"params", params}}.dump());
   }
 
   /// Renders and publishes the next frame while the responder answers clients, then answers what

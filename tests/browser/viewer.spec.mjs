@@ -345,6 +345,7 @@ async function main() {
 
   const v = await startViewer(['--allow-programs']); // the program panel sets programs
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-chromium-'));
+  const outputRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'libindex-movies-')); // a later viewer's
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -1192,8 +1193,9 @@ async function main() {
       await page.click('[data-testid="snapshot"]', { force: true }); // a click at its place reaches nothing
       await sleep(500);
       assert(await page.textContent('[data-testid="record-status"]') === before, 'the snapshot button acted with no server');
-      // A viewer on the same port: the page reconnects by itself, and the panel works again.
-      await startViewer([], { port });
+      // A viewer on the same port: the page reconnects by itself, and the panel works again. This
+      // one writes files (the next check records a movie).
+      await startViewer(['--output-root', outputRoot], { port });
       await waitFor(async () => (await page.textContent('[data-testid="connection"]')) === 'connected',
         'the page to reconnect to a viewer on the same port');
       assert(!await page.evaluate(() => document.querySelector('#panel').inert), 'the panel stays inert after reconnecting');
@@ -1202,12 +1204,32 @@ async function main() {
       assert((await download).suggestedFilename().endsWith('.png'), 'no PNG from the snapshot button after reconnecting');
     });
 
+    await check('record orbit says which frame of the movie renders, then where it saved it', async () => {
+      await page.evaluate(() => {
+        const status = document.querySelector('[data-testid="record-status"]');
+        window.recordTexts = [];
+        new MutationObserver(() => window.recordTexts.push(status.textContent))
+          .observe(status, { childList: true, characterData: true, subtree: true });
+      });
+      await page.click('[data-testid="record"]');
+      await page.waitForFunction(() => /not recorded|saved/.test(
+        document.querySelector('[data-testid="record-status"]').textContent), null, { timeout: 5 * WAIT_MS });
+      const text = await page.textContent('[data-testid="record-status"]');
+      const match = /^saved (.*\.mp4) \(72 frames, /.exec(text);
+      assert(match && fs.statSync(match[1]).size > 0, `record status: ${text}`);
+      const texts = await page.evaluate(() => window.recordTexts);
+      const frames = texts.map((t) => /^recording… frame (\d+) of 72$/.exec(t)).filter(Boolean).map((m) => Number(m[1]));
+      assert(frames.length > 0 && frames.every((f, i) => f >= 1 && f <= 72 && (i === 0 || f >= frames[i - 1])),
+        `the record line while recording: ${JSON.stringify(texts)}`);
+    });
+
     await check('no uncaught page errors', async () => {
       assert(pageErrors.length === 0, pageErrors.join('\n'));
     });
   } finally {
     await context.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });
+    fs.rmSync(outputRoot, { recursive: true, force: true });
   }
 }
 

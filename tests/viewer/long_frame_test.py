@@ -5,12 +5,13 @@ several seconds renders, a second client's calls are answered during it (session
 the frames before it), a change made during it is shown by the next frame, a method that renders
 or runs something collective (cluster.status) waits for the frame, and a client's replies keep
 their order. A long snapshot (rendered between frames, on every rank) holds no other client back
-either, while a call sent after it on the same socket waits for it. Then SIGTERM during the next
-long frame ends the job. Times are printed, never asserted.
+either, while a call sent after it on the same socket waits for it; nor does a movie, whose
+frame.progress notices say which of its frames renders. Then SIGTERM during the next long frame
+ends the job. Times are printed, never asserted.
 
 usage: long_frame_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import json, os, sys, threading, time
+import json, os, sys, tempfile, threading, time
 
 import websocket
 
@@ -39,12 +40,46 @@ def raw_calls(url, requests):
         ws.close()
 
 
+def in_background(url, requests):
+    """raw_calls() on a thread: (the replies, an event set once they are in, the thread)."""
+    replies, done = [], threading.Event()
+
+    def run():
+        replies.extend(raw_calls(url, requests))
+        done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return replies, done, thread
+
+
+def wait_until_started(client, done):
+    """session.stats until the main thread runs the long call (or it is over); the last stats."""
+    stats = client.call("session.stats")
+    while not stats["frame_in_progress"] and not done.is_set():
+        stats = client.call("session.stats")
+    return stats
+
+
+def settle(client, before):
+    """session.stats until a frame after frame `before` is published and none renders; its stats."""
+    stats = client.call("session.stats")
+    while stats["frame_in_progress"] or stats["frame"] <= before:
+        stats = client.call("session.stats")
+    return stats
+
+
 def probe(viewer, ranks, check):
-    with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "128 128"],
-                        ranks=ranks) as (proc, port, tail):
+    with tempfile.TemporaryDirectory() as out, running_viewer(
+            viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "128 128",
+                     "--output-root", out], ranks=ranks) as (proc, port, tail):
         url = f"ws://127.0.0.1:{port}"
         tag = f"[{ranks} rank{'s' if ranks > 1 else ''}]"
         with Client(url) as a, Client(url) as b:
+            # Every session.changed that reaches a: the client keeps only its last 100 notices, and a
+            # slow machine sends more frame.progress notices than that during the long frame.
+            changed = []
+            a.on_notification = lambda n: changed.append(n) if n.get("method") == "session.changed" else None
             first = a.next_frame(timeout=60)
             idle = b.call("session.stats")
             while idle["frame_in_progress"]:  # the first frame's publication may still be under way
@@ -87,9 +122,8 @@ def probe(viewer, ranks, check):
                                             f"{time.monotonic() - t_start:.1f} s)")
             a.call("render.set", sampling_distance=0.5, width=128, height=128)
             deadline = time.monotonic() + 300
-            changed = [n for n in a.poll_notifications(0.5) if n.get("method") == "session.changed"]
             while not any("camera.orbit" in n["params"]["methods"] for n in changed) and time.monotonic() < deadline:
-                changed += [n for n in a.poll_notifications(0.5) if n.get("method") == "session.changed"]
+                a.poll_notifications(0.5)
             check(any("camera.orbit" in n["params"]["methods"] for n in changed),
                   f"{tag} the other client was told of the orbit made during the frame")
             azimuth_cam = b.call("camera.get")
@@ -98,25 +132,14 @@ def probe(viewer, ranks, check):
 
             # A long snapshot: the other client is answered while it renders; the call sent after it
             # on the same socket waits for it.
-            before = b.call("session.stats")["frame"]
+            before = settle(b, 0)["frame"]
             a.call("render.set", sampling_distance=0.1, skipping=False, early_termination=False)
-            settled = b.call("session.stats")
-            while settled["frame_in_progress"] or settled["frame"] <= before:  # the canvas's short frame, done
-                settled = b.call("session.stats")
-            replies, snapshot_done = [], threading.Event()
+            settled = settle(b, before)  # the canvas's own short frame, out of the way
             big = {k: LONG_FRAME[k] for k in ("width", "height")}
-
-            def take_snapshot():
-                replies.extend(raw_calls(url, [{"id": 1, "method": "snapshot", "params": big},
-                                               {"id": 2, "method": "session.stats"}]))
-                snapshot_done.set()
-
             t_start = time.monotonic()
-            taker = threading.Thread(target=take_snapshot)
-            taker.start()
-            stats = b.call("session.stats")
-            while not stats["frame_in_progress"] and not snapshot_done.is_set():
-                stats = b.call("session.stats")  # until the main thread has started the snapshot
+            replies, snapshot_done, taker = in_background(url, [{"id": 1, "method": "snapshot", "params": big},
+                                                                {"id": 2, "method": "session.stats"}])
+            stats = wait_until_started(b, snapshot_done)
             t0 = time.monotonic()
             b.call("camera.orbit", azimuth=5)
             cam = b.call("camera.get")
@@ -131,6 +154,36 @@ def probe(viewer, ranks, check):
                   f"{tag} the snapshot ({big['width']}x{big['height']}, {time.monotonic() - t_start:.1f} s), then "
                   f"the same socket's session.stats: replies in order {ids}")
             check(cam["from"] != azimuth_cam["from"], f"{tag} the orbit made during the snapshot is in the state")
+
+            # A movie: the other client is answered while it renders, and told which frame renders.
+            before = settle(b, 0)["frame"]
+            a.call("render.set", width=512, height=512)  # a 16th of the long frame: ~0.1-0.3 s a movie frame
+            settle(b, before)
+            b.poll_notifications(0.1)
+            frames = 24
+            t_start = time.monotonic()
+            replies, movie_done, recorder = in_background(
+                url, [{"id": 1, "method": "movie.record", "params": {"path": "orbit.mp4", "frames": frames}}])
+            stats = wait_until_started(b, movie_done)
+            answered_during = b.call("camera.get") and not movie_done.is_set()
+            series = []
+            while not movie_done.is_set():
+                series += [n["params"]["series"] for n in b.poll_notifications(0.2)
+                           if n.get("method") == "frame.progress" and "series" in n["params"]]
+            recorder.join(timeout=300)
+            reply = replies[0] if replies else {}
+            if "FFmpeg" in json.dumps(reply.get("error", {})):
+                print(f"SKIP {tag} movie.record: this build writes no movies ({reply['error']['message']})")
+            else:
+                written = os.path.join(out, "orbit.mp4")
+                check(reply.get("result", {}).get("frames") == frames and os.path.getsize(written) > 0,
+                      f"{tag} movie.record wrote {frames} frames ({time.monotonic() - t_start:.1f} s): {reply}")
+                check(stats["frame_in_progress"] and answered_during,
+                      f"{tag} camera.get answered while the movie rendered")
+                check(series and all(p["total"] == frames and 0 <= p["done"] < frames for p in series)
+                      and series == sorted(series, key=lambda p: p["done"]),
+                      f"{tag} frame.progress said which of the movie's frames rendered: "
+                      f"{[p['done'] for p in series]} of {frames}")
 
             # SIGTERM during a long frame ends the job.
             a.call("render.set", **LONG_FRAME)

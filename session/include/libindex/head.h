@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libindex/frame_op.h"
@@ -97,6 +98,10 @@ class Head {
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   /// How far the frame rendering now (or the last one) is on this rank: any thread may read it.
   const FrameProgress& progress() const { return progress_; }
+  /// A call rendering a series of frames (movie.record) says how far it is: `done` of `total`
+  /// frames; total 0 when none is under way. Any thread may read it.
+  void set_series_progress(int done, int total) { series_done_ = done, series_total_ = total; }
+  std::pair<int, int> series_progress() const { return {series_done_.load(), series_total_.load()}; }
 
   const FrameStats& last_stats() const { return last_stats_; }
   /// Whether the last frame showed the scene as it is now: false from a scene change (a load, an
@@ -146,11 +151,12 @@ class Head {
   std::string backend_name_;              ///< under the mutex
   std::optional<Colormap> sent_colormap_; ///< the colormap every rank keeps
   const std::atomic<bool>* cancel_ = nullptr;
-  mutable FrameProgress progress_;              ///< this rank's part of the current frame, reset as each starts
-  std::unique_ptr<cluster::AttachedJobs> jobs_; ///< when other jobs may attach
-  std::string job_name_;                        ///< this session's own job, in cluster.status
-  std::vector<std::string> job_hosts_;          ///< its ranks' hosts
-  std::vector<ClusterEvent> events_;            ///< found during frames, reported by poll_jobs()
+  mutable FrameProgress progress_;                    ///< this rank's part of the current frame, reset as each starts
+  std::atomic<int> series_done_{0}, series_total_{0}; ///< set_series_progress()
+  std::unique_ptr<cluster::AttachedJobs> jobs_;       ///< when other jobs may attach
+  std::string job_name_;                              ///< this session's own job, in cluster.status
+  std::vector<std::string> job_hosts_;                ///< its ranks' hosts
+  std::vector<ClusterEvent> events_;                  ///< found during frames, reported by poll_jobs()
   /// The first volume's statistics over all jobs, for (scene version, time step); kept while
   /// jobs come and go, since their parts always add up to the whole volume.
   std::optional<std::pair<std::pair<int, int>, ValueStatistics>> jobs_statistics_;

@@ -57,10 +57,15 @@ void add_movie_methods(streaming::RpcDispatcher& rpc, Head& head) {
             }
             const Camera start = f.camera;
             bool created = false; // by this call: output_path refused a name that existed
+            struct SeriesDone {   // frame.progress says which frame of the movie renders, until it ends
+              Head& head;
+              ~SeriesDone() { head.set_series_progress(0, 0); }
+            } series_done{head};
             try {
               io::MovieWriter movie(path, f.width, f.height, fps);
               created = true;
               for (int i = 0; i < frames; ++i) {
+                head.set_series_progress(i, frames);
                 f.camera = orbit_camera(start, centre, 360.0f * float(i) / float(frames), 0.0f);
                 Image image = head.render(f);
                 apply_background(image, {0, 0, 0, 1}); // video has no alpha

@@ -200,7 +200,13 @@ const RESETS_SIZE = ['scene.load', 'session.load', 'camera.reset'];
 // Another client (or this one) changed the session: a frame is coming; show the server's state, at
 // most every 100 ms.
 let refreshTimer = null;
-rpc.on('frame.progress', (p) => pending.progress(p.done, p.total));
+rpc.on('frame.progress', (p) => {
+  pending.progress(p.done, p.total);
+  // A movie under way (this page's Record orbit): which of its frames renders.
+  const status = $('[data-testid="record-status"]');
+  if (p.series && $('[data-testid="record"]').disabled && status.textContent.startsWith('recording'))
+    status.textContent = `recording… frame ${p.series.done + 1} of ${p.series.total}`;
+});
 rpc.on('session.changed', (params) => {
   pending.expect();
   if ((params.methods || []).some((m) => RESETS_SIZE.includes(m))) renderSize.send();
