@@ -104,7 +104,7 @@ class ServedHead {
     ViewState& s = head_.state();
     auto last_step = Clock::now();
     while (!g_stop) {
-      if (!s.dirty && !s.refine) server_.wait_for_commands(wait_time(last_step));
+      if (!s.dirty && !refine_due()) server_.wait_for_commands(wait_time(last_step));
       answer_commands(server_.take_commands());
       report(head_.poll_jobs());
       // Playing a time series: the next step once per 1/fps (each rank has read it ahead).
@@ -113,7 +113,12 @@ class ServedHead {
         last_step = Clock::now();
         s.dirty = true;
       }
-      if (s.dirty || s.refine) render_and_publish();
+      // A change renders at once (reduced while a client drags); with none, a reduced frame is
+      // refined at full resolution when it is due.
+      if (s.dirty)
+        render_and_publish(options_.interactive_divisor);
+      else if (refine_due())
+        render_and_publish(1);
     }
     server_.stop();
     remove_record();
@@ -153,15 +158,34 @@ class ServedHead {
     std::cout << "[viewer] session " << r.id << ": record " << path << std::endl;
   }
 
-  /// How long to sleep on the command queue: until the next time step while playing, else a
-  /// while (a signal sets g_stop without waking the queue, so the loop checks it a few times a second).
-  std::chrono::milliseconds wait_time(Clock::time_point last_step) const {
+  /// How long a view that a client still drags must stay unchanged before its reduced frame is
+  /// refined: a hand held still mid-drag, or a page closed mid-drag that never says it stopped.
+  static constexpr std::chrono::milliseconds kStillBeforeRefine{750};
+
+  /// A reduced frame is refined at full resolution once input stops (view.interaction false), or
+  /// once the view has stayed unchanged for kStillBeforeRefine while a client still drags: never
+  /// frame after frame of the same reduced view (the loop spun at hundreds of frames a second).
+  bool refine_due() const {
     const ViewState& s = head_.state();
-    if (!s.playing) return std::chrono::milliseconds(200);
-    const auto due =
-        last_step + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.play_fps));
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
-    return std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(200));
+    return s.refine && (!s.interactive || Clock::now() - last_frame_end_ >= kStillBeforeRefine);
+  }
+
+  /// How long to sleep on the command queue: until the next time step while playing, or the refine
+  /// of a still view, else a while (a signal sets g_stop without waking the queue, so the loop
+  /// checks it a few times a second).
+  std::chrono::milliseconds wait_time(Clock::time_point last_step) const {
+    using std::chrono::milliseconds;
+    const ViewState& s = head_.state();
+    auto until = [](Clock::time_point due) {
+      return std::clamp(std::chrono::duration_cast<milliseconds>(due - Clock::now()), milliseconds(0),
+                        milliseconds(200));
+    };
+    milliseconds wait(200);
+    if (s.playing)
+      wait = until(last_step +
+                   std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.play_fps)));
+    if (s.refine) wait = std::min(wait, until(last_frame_end_ + kStillBeforeRefine));
+    return wait;
   }
 
   /// Between frames, on the main thread, in arrival order. A command calling a method that renders
@@ -256,15 +280,16 @@ class ServedHead {
     server_.broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "frame.progress"}, {"params", params}}.dump());
   }
 
-  /// Renders and publishes the next frame while the responder answers clients, then answers what
-  /// it handed back (snapshots, cluster.*: collective, so on this thread).
-  void render_and_publish() {
+  /// Renders and publishes the next frame (at 1/`interactive_divisor` of the canvas while a client
+  /// drags) while the responder answers clients, then answers what it handed back (snapshots,
+  /// cluster.*: collective, so on this thread).
+  void render_and_publish(int interactive_divisor) {
     const bool fitting = head_.state().fit_domain; // the responder does not run yet
     rendering_ = true;
     responder_->begin_frame();
     bool reduced = false;
     try {
-      const Image image = head_.render_view(options_.interactive_divisor, &reduced);
+      const Image image = head_.render_view(interactive_divisor, &reduced);
       bool fitted = false;
       if (fitting) {
         std::lock_guard lock(head_.state_mutex()); // the responder answers clients meanwhile
@@ -285,6 +310,7 @@ class ServedHead {
     }
     const std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
     rendering_ = false;
+    last_frame_end_ = Clock::now();
     answer_commands(handed_back);
   }
 
@@ -306,6 +332,7 @@ class ServedHead {
   streaming::RpcDispatcher rpc_;
   std::atomic<bool> rendering_{false}; ///< while the responder answers: a frame renders or is published
   std::chrono::steady_clock::time_point last_progress_; ///< the responder's thread's own
+  Clock::time_point last_frame_end_;                    ///< when the last frame was published
   std::optional<FrameTimeResponder> responder_;         ///< last: its thread uses everything above
 };
 

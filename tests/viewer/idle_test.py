@@ -4,6 +4,9 @@
 uses < 0.2 CPU-seconds on each rank (read from /proc, as ps does), and then still answers: a camera
 change reaches a new client as a new frame. Before the frame loop moved into the library, rank 1 spun
 a core in MPI_Bcast and the head re-rendered the unchanged scene every second (20 and 8 CPU-s in 20 s).
+A client that says it drags (view.interaction) and then changes nothing, as a hand held still or a
+page closed mid-drag does, costs one reduced frame and one full-resolution refine, not a reduced
+frame after another (the loop rendered ~560 a second).
 
 usage: idle_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
@@ -45,6 +48,21 @@ def main():
                 frame = c.next_frame(timeout=30, after=first.frame)
                 check(frame.frame > first.frame, f"a camera change renders a new frame (#{frame.frame})")
                 check(c.session_stats()["ranks"] == 2, "two ranks render")
+
+                before = c.session_stats()["frame"]
+                c.call("view.interaction", active=True)
+                c.camera_orbit(azimuth=5)
+                reduced = c.next_frame(timeout=30, after=before)
+                refined = c.next_frame(timeout=30, after=reduced.frame)
+                check((reduced.width, refined.width) == (128, 256),
+                      f"a drag's change: a reduced frame ({reduced.width}), then the still view refined "
+                      f"({refined.width}) while the client still says it drags")
+                time.sleep(3)
+                frames = c.session_stats()["frame"] - before
+                check(frames == 2, f"{frames} frames in 3 s of a drag that changes nothing (2: reduced, refined)")
+                c.call("view.interaction", active=False)
+                last = c.next_frame(timeout=30, after=refined.frame)
+                check(last.width == 256, f"the drag's end renders the full frame ({last.width})")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     return check.summary(tail)
