@@ -208,8 +208,11 @@ class Client:
         if self.on_notification:
             self.on_notification(msg)
 
-    def _await_reply(self, request_id: Any) -> dict:
-        """Read messages until the reply to ``request_id`` arrives (notifications are set aside)."""
+    def _await_reply(self, request_id: Any) -> Any:
+        """Read messages until the reply to ``request_id`` arrives (notifications are set aside).
+
+        With ``request_id`` None, the first reply of any id, or the array that answers a batch.
+        """
         deadline = time.monotonic() + self.timeout
         while True:
             self._command.settimeout(max(0.01, deadline - time.monotonic()))
@@ -218,16 +221,20 @@ class Client:
             except websocket.WebSocketTimeoutException:
                 raise TimeoutError(f"no reply to request {request_id} within {self.timeout} s") from None
             msg = json.loads(text)
+            if isinstance(msg, list) and request_id is None:
+                return msg
             if isinstance(msg, dict) and "id" in msg and ("result" in msg or "error" in msg):
                 if msg["id"] == request_id or request_id is None:
                     return msg
             elif isinstance(msg, dict) and "method" in msg:
                 self._notify(msg)
 
-    def call_raw(self, text: str) -> dict:
+    def call_raw(self, text: str) -> Any:
         """Send ``text`` as-is on the command socket and return the next reply (for tests and debugging).
 
-        A reply to unparsable JSON has ``"id": null``, so this returns the first reply of any id.
+        A reply to unparsable JSON has ``"id": null``, so this returns the first reply of any id; a
+        batch's reply is a list of replies. A batch of notifications gets no reply: this then waits
+        until the client's timeout (TimeoutError).
         """
         with self._lock:
             self._command.send(text)

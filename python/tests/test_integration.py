@@ -402,6 +402,17 @@ public:
         self.assertIsNone(reply.get("id"))
         self.assertIn("from", self.c.camera_get())
 
+        # A batch, a snapshot among its calls (run between frames): one array of replies, by id.
+        batch = self.c.call_raw(json.dumps([
+            {"jsonrpc": "2.0", "id": 6, "method": "snapshot", "params": {"width": 32, "height": 16}},
+            {"jsonrpc": "2.0", "id": 7, "method": "camera.zoom", "params": {"factor": 0}},
+            {"jsonrpc": "2.0", "method": "camera.get"}]))
+        self.assertIsInstance(batch, list)
+        by_id = {r["id"]: r for r in batch}
+        self.assertEqual(sorted(by_id), [6, 7])
+        self.assertEqual((by_id[6]["result"]["width"], by_id[6]["result"]["height"]), (32, 16))
+        self.assertEqual(by_id[7]["error"]["code"], -32602)
+
     def test_08_other_clients_are_notified(self):
         with Client(self.viewer.url) as other:
             self.c.poll_notifications(0.2)  # drop earlier ones
