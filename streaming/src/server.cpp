@@ -4,6 +4,7 @@
 // that is safe from another thread (libwebsockets READMEs/README.coding.md).
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -147,9 +148,13 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   s.mount.origin_protocol = LWSMPRO_FILE;
   s.mount.extra_mimetypes = s.mimetypes.data();
 
-  // Ping an idle socket after 30 s, drop it after 60 s without an answer: dead clients go away.
+  // Ping a socket after 30 s of silence: proxies that cut idle connections (nginx's default is
+  // 60 s) see traffic. A client that does not read (a notebook between cells, a script that
+  // sleeps) cannot answer the ping, yet is alive: it is not hung up on for that (the longest wait
+  // lws allows, 18 h). TCP keepalive finds the peers that are gone (a host that died or left the
+  // network: ~2 min), and a client whose replies pile up unread is cut off by its outbox limit.
   s.retry.secs_since_valid_ping = 30;
-  s.retry.secs_since_valid_hangup = 60;
+  s.retry.secs_since_valid_hangup = UINT16_MAX;
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof(info));
@@ -160,6 +165,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   info.max_http_header_data = 8192; // browsers send more than the 1 KiB default (cookies, auth)
   info.pt_serv_buf_size = 64 * 1024;
   info.fd_limit_per_thread = socket_limit(o.max_connections);
+  info.ka_time = 60, info.ka_probes = 4, info.ka_interval = 15; // TCP keepalive: see the retry policy
   s.context = lws_create_context(&info);
   require(s.context != nullptr, "cannot listen on " + where + ": libwebsockets cannot create its context");
 

@@ -6,11 +6,15 @@ change reaches a new client as a new frame. Before the frame loop moved into the
 a core in MPI_Bcast and the head re-rendered the unchanged scene every second (20 and 8 CPU-s in 20 s).
 A client that says it drags (view.interaction) and then changes nothing, as a hand held still or a
 page closed mid-drag does, costs one reduced frame and one full-resolution refine, not a reduced
-frame after another (the loop rendered ~560 a second).
+frame after another (the loop rendered ~560 a second). And a client that connects and then reads
+nothing for over a minute (a notebook between cells: it cannot answer the server's pings) is still
+served: the server hung up on such clients after 60 s.
 
 usage: idle_test.py VIEWER      (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import os, sys, time
+import json, os, sys, time
+
+import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client  # noqa: E402
@@ -18,6 +22,7 @@ from harness import Checks, running_viewer, viewer_pids  # noqa: E402
 
 IDLE_SECONDS = 10
 LIMIT = 0.2
+QUIET_SECONDS = 75  # past the server's first ping (30 s) and its old hangup (60 s)
 
 
 def cpu_seconds(pid):
@@ -33,6 +38,10 @@ def main():
     try:
         with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "-index::canvas_resolution", "256 256"]) \
                 as (proc, port, tail):
+            url = f"ws://127.0.0.1:{port}"
+            quiet_since = time.monotonic()
+            quiet_socket = websocket.create_connection(url + "/index_command_client", timeout=30)
+            quiet_client = Client(url)  # with notifications: they pile up unread meanwhile
             time.sleep(3)  # the first frame, rendered at start, is done
             pids = viewer_pids(proc.pid)
             check(len(pids) == 2, f"two viewer ranks found ({pids})")
@@ -63,6 +72,14 @@ def main():
                 c.call("view.interaction", active=False)
                 last = c.next_frame(timeout=30, after=refined.frame)
                 check(last.width == 256, f"the drag's end renders the full frame ({last.width})")
+
+            time.sleep(max(0.0, QUIET_SECONDS - (time.monotonic() - quiet_since)))
+            quiet_socket.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "camera.get"}))
+            reply = json.loads(quiet_socket.recv())
+            check(reply.get("id") == 1 and "from" in reply.get("result", {}),
+                  f"a socket that read nothing for {QUIET_SECONDS} s is answered: {str(reply)[:80]}")
+            check("from" in quiet_client.camera_get(),
+                  f"a client that read nothing for {QUIET_SECONDS} s (notices unread) is answered")
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     return check.summary(tail)
