@@ -23,7 +23,10 @@ std::string number(float v) {
 }
 std::string numbers(std::initializer_list<float> values) {
   std::string out;
-  for (float v : values) out += (out.empty() ? "" : " ") + number(v);
+  for (float v : values) {
+    if (!out.empty()) out += ' ';
+    out += number(v);
+  }
   return out;
 }
 
@@ -81,7 +84,10 @@ void write_colormap_node(Entries& e, const std::string& id, const Colormap& m) {
     e.erase(p + key);
   e.set(p + "type", "colormap");
   std::string data;
-  for (const Vec4f& c : m.entries) data += (data.empty() ? "" : " ") + numbers({c.x, c.y, c.z, c.w});
+  for (const Vec4f& c : m.entries) {
+    if (!data.empty()) data += ' ';
+    data += numbers({c.x, c.y, c.z, c.w});
+  }
   e.set(p + "map_type", "data");
   e.set(p + "size", std::to_string(m.entries.size()));
   e.set(p + "data", data);

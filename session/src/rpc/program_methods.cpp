@@ -35,7 +35,8 @@ std::string buffer_text(const std::vector<unsigned char>& bytes) {
   for (size_t i = 0; i < padded.size(); i += 4) {
     uint32_t word;
     std::memcpy(&word, padded.data() + i, 4);
-    text += (text.empty() ? "" : " ") + std::to_string(word) + "u";
+    if (!text.empty()) text += ' ';
+    text += std::to_string(word) + 'u';
   }
   return text;
 }
