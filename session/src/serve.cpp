@@ -210,6 +210,7 @@ class ServedHead {
       answer(c, changed);
       for (streaming::Server::Command& handed_back : responder_->end_frame()) queue.push_back(std::move(handed_back));
       rendering_ = false;
+      report(head_.poll_jobs()); // jobs it found lost: announced before the replies that follow it
     }
     announce(changed);
   }
@@ -311,6 +312,7 @@ class ServedHead {
     const std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
     rendering_ = false;
     last_frame_end_ = Clock::now();
+    report(head_.poll_jobs()); // jobs the frame found lost: announced before the replies it held back
     answer_commands(handed_back);
   }
 
