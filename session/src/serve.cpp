@@ -205,12 +205,8 @@ class ServedHead {
       }
       std::set<uint64_t> held{c.connection};
       for (const streaming::Server::Command& later : queue) held.insert(later.connection);
-      rendering_ = true;
-      responder_->begin_frame(std::move(held));
-      answer(c, changed);
-      for (streaming::Server::Command& handed_back : responder_->end_frame()) queue.push_back(std::move(handed_back));
-      rendering_ = false;
-      report(head_.poll_jobs()); // jobs it found lost: announced before the replies that follow it
+      for (streaming::Server::Command& handed_back : with_responder(std::move(held), [&] { answer(c, changed); }))
+        queue.push_back(std::move(handed_back));
     }
     announce(changed);
   }
@@ -281,39 +277,50 @@ class ServedHead {
     server_.broadcast_text(json{{"jsonrpc", "2.0"}, {"method", "frame.progress"}, {"params", params}}.dump());
   }
 
+  /// Runs `collective` (a frame, or a method marked waits_for_frame) on this thread while the
+  /// responder answers the clients, except the `held` connections; returns the commands it handed
+  /// back. The jobs that `collective` found lost are announced before any of those is answered.
+  template <class Collective>
+  std::vector<streaming::Server::Command> with_responder(std::set<uint64_t> held, Collective collective) {
+    rendering_ = true;
+    responder_->begin_frame(std::move(held));
+    collective();
+    std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
+    rendering_ = false;
+    report(head_.poll_jobs());
+    return handed_back;
+  }
+
   /// Renders and publishes the next frame (at 1/`interactive_divisor` of the canvas while a client
   /// drags) while the responder answers clients, then answers what it handed back (snapshots,
   /// cluster.*: collective, so on this thread).
   void render_and_publish(int interactive_divisor) {
     const bool fitting = head_.state().fit_domain; // the responder does not run yet
-    rendering_ = true;
-    responder_->begin_frame();
-    bool reduced = false;
-    try {
-      const Image image = head_.render_view(interactive_divisor, &reduced);
-      bool fitted = false;
-      if (fitting) {
-        std::lock_guard lock(head_.state_mutex()); // the responder answers clients meanwhile
-        fitted = !head_.state().fit_domain;
+    auto handed_back = with_responder({}, [&] {
+      try {
+        bool reduced = false;
+        const Image image = head_.render_view(interactive_divisor, &reduced);
+        bool fitted = false;
+        if (fitting) {
+          std::lock_guard lock(head_.state_mutex()); // the responder answers clients meanwhile
+          fitted = !head_.state().fit_domain;
+        }
+        // This frame set the colormap's domain to the data's range (a scene or file without one):
+        // pages re-read it before the frame arrives, so their legend and fields show the data's values.
+        if (fitted) announce(json::array({"colormap.set"}));
+        const FrameStats& st = head_.last_stats(); // written by this thread only
+        publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
+      } catch (const std::exception& e) {
+        if (!g_stop) { // else SIGTERM or SIGINT cancelled it on the way out: nothing failed
+          std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
+          server_.broadcast_text(
+              json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
+                  -1, ' ', false, json::error_handler_t::replace));
+        }
       }
-      // This frame set the colormap's domain to the data's range (a scene or file without one):
-      // pages re-read it before the frame arrives, so their legend and fields show the data's values.
-      if (fitted) announce(json::array({"colormap.set"}));
-      const FrameStats& st = head_.last_stats(); // written by this thread only
-      publisher_.publish(image, {st.render_ms, st.composite_ms}, reduced);
-    } catch (const std::exception& e) {
-      if (!g_stop) { // else SIGTERM or SIGINT cancelled it on the way out: nothing failed
-        std::cerr << "[viewer] frame failed: " << e.what() << std::endl;
-        server_.broadcast_text(
-            json{{"jsonrpc", "2.0"}, {"method", "session.frame_failed"}, {"params", {{"message", e.what()}}}}.dump(
-                -1, ' ', false, json::error_handler_t::replace));
-      }
-    }
-    const std::vector<streaming::Server::Command> handed_back = responder_->end_frame();
-    rendering_ = false;
+    });
     last_frame_end_ = Clock::now();
-    report(head_.poll_jobs()); // jobs the frame found lost: announced before the replies it held back
-    answer_commands(handed_back);
+    answer_commands(std::move(handed_back));
   }
 
   json serving_stats() const {

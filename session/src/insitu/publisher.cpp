@@ -150,15 +150,13 @@ struct HeadSide {
     });
     s.output_root = options.serve.output_root;
     add_snapshot_method(rpc, s, [this] { return last_frame; });
-    responder.emplace(server, rpc, [this](const streaming::Server::Command& c) {
-      std::lock_guard lock(state.mutex);
-      answer(c);
-    });
+    responder.emplace(server, rpc, [this](const streaming::Server::Command& c) { answer(c); });
   }
 
-  /// Replies; a call that changed the view or a steering value is announced to every client, so
-  /// other browsers refresh their panels. Called holding the state's mutex.
+  /// Replies, holding the state's mutex; a call that changed the view or a steering value is
+  /// announced to every client, so other browsers refresh their panels.
   void answer(const streaming::Server::Command& c) {
+    std::lock_guard lock(state.mutex);
     ViewState& s = state.view;
     const bool was_dirty = s.dirty;
     s.dirty = false;
@@ -430,10 +428,7 @@ Status Publisher::Impl::update(long long step, double time) {
   }
   try {
     if (head) {
-      for (const auto& c : head->responder->end_frame()) { // none wait today: no method here is collective
-        std::lock_guard lock(shared.mutex);
-        head->answer(c);
-      }
+      for (const auto& c : head->responder->end_frame()) head->answer(c); // none wait today: none is collective
     }
     gather_field_names(); // which fields every rank publishes: those the head may show and list
     std::string text;
