@@ -158,7 +158,10 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof(info));
-  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | (s.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+  // VALIDATE_UTF8: a text frame (or close reason) that is not UTF-8 fails the connection with close
+  // code 1007, as RFC 6455 section 8.1 requires; lws checks it as the frame arrives.
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                 (s.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
   // An IPv4 bind ("0.0.0.0" included) gets an IPv4 socket: no dependence on the host having IPv6.
   if (net::is_ipv4(o.bind)) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.user = &s;

@@ -47,6 +47,12 @@ int server_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
     return 0;
   case LWS_CALLBACK_RECEIVE:
     return c ? s->on_receive(wsi, c, in, len) : -1;
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    // A close body is empty or starts with a 2-byte code (RFC 6455 5.5.1): one byte fails the
+    // connection (nonzero: lws closes without echoing it). lws itself answers the codes no endpoint
+    // may send (below 1000, 1004-1006, 1016-2999) with 1002 and fails the connection on a reason that
+    // is not UTF-8.
+    return len == 1 ? -1 : 0;
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return c ? s->on_writeable(wsi, c) : 0;
   case LWS_CALLBACK_EVENT_WAIT_CANCELLED:

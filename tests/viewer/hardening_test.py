@@ -26,6 +26,40 @@ def error_code(client, method, **params):
         return e.code, e.message
 
 
+def close_reply(url, opcode, payload):
+    """Sends one frame on a fresh command socket; returns the close code the server answers with, or
+    None when it drops the connection without a close frame (failing it, as RFC 6455 allows)."""
+    ws = websocket.create_connection(url + "/index_command_client", timeout=10, skip_utf8_validation=True)
+    try:
+        ws.send(payload, opcode=opcode)
+        while True:
+            op, data = ws.recv_data(control_frame=True)
+            if op == websocket.ABNF.OPCODE_CLOSE:
+                return int.from_bytes(data[:2], "big") if len(data) >= 2 else f"close body {data!r}"
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        return None
+    except websocket.WebSocketTimeoutException:
+        return "no close frame in 10 s"
+    except websocket.WebSocketProtocolException as e:  # a close frame no endpoint may send
+        return f"a malformed reply ({e})"
+    finally:
+        ws.shutdown()
+
+
+def websocket_protocol(url, check, tag):
+    """RFC 6455 at the socket: text that is not UTF-8 fails the connection with 1007 (5.6, 8.1), a
+    close code no endpoint may send is answered with 1002 (7.4), a one-byte close body fails the
+    connection (5.5.1); valid codes are echoed."""
+    text, close = websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_CLOSE
+    bad_text = b'{"jsonrpc":"2.0","id":1,"method":"camera.get","params":{"x":"\xff\xfe"}}'
+    check(close_reply(url, text, bad_text) == 1007, f"{tag} a text frame that is not UTF-8 -> close 1007")
+    for code, answer in ((999, 1002), (1005, 1002), (2999, 1002), (1000, 1000), (3000, 3000), (4999, 4999)):
+        got = close_reply(url, close, code.to_bytes(2, "big") + b"bye")
+        check(got == answer, f"{tag} close code {code} -> {answer} (got {got})")
+    got = close_reply(url, close, b"\x03")
+    check(got is None, f"{tag} a one-byte close body fails the connection (got {got})")
+
+
 def probe(viewer, ranks, check):
     work = tempfile.mkdtemp()
     with running_viewer(viewer, ["--synthetic", "sphere", "--size", "64", "--data-root", work,
@@ -108,6 +142,7 @@ def probe(viewer, ranks, check):
                 check(False, f"{tag} foreign origin opened {path}")
             except websocket.WebSocketBadStatusException as e:
                 check(e.status_code == 403, f"{tag} foreign origin refused on {path} ({e.status_code})")
+        websocket_protocol(url, check, tag)
         # The server still serves a fresh client.
         t0 = time.monotonic()
         with Client(url) as fresh:
