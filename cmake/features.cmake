@@ -54,11 +54,26 @@ if(LIBINDEX_WITH_OPENVDB AND _libindex_full_build)
 endif()
 libindex_resolve_feature(LIBINDEX_WITH_OPENVDB _openvdb_found)
 
+# NanoVDB files are written uncompressed, ZIP- or Blosc-compressed (nanovdb_convert -z / -b): ZIP is
+# read with zlib (always linked), Blosc when its library is found (libblosc-dev, through pkg-config;
+# an imported target PkgConfig::BLOSC). LIBINDEX_NANOVDB_BLOSC says whether this build reads those.
 set(_nanovdb_found OFF)
+set(LIBINDEX_NANOVDB_BLOSC OFF)
 if(LIBINDEX_WITH_NANOVDB AND _libindex_full_build)
   find_path(NANOVDB_INCLUDE_DIR nanovdb/NanoVDB.h)
   if(NANOVDB_INCLUDE_DIR)
     set(_nanovdb_found ON)
+    find_package(PkgConfig QUIET)
+    if(PkgConfig_FOUND)
+      pkg_check_modules(BLOSC QUIET IMPORTED_TARGET blosc)
+      if(BLOSC_FOUND)
+        set(LIBINDEX_NANOVDB_BLOSC ON)
+      endif()
+    endif()
+    if(NOT LIBINDEX_NANOVDB_BLOSC)
+      message(STATUS "libindex: Blosc not found (libblosc-dev); Blosc-compressed NanoVDB files will be refused "
+                     "with an error")
+    endif()
   endif()
 endif()
 libindex_resolve_feature(LIBINDEX_WITH_NANOVDB _nanovdb_found)
@@ -102,5 +117,5 @@ include(${CMAKE_CURRENT_LIST_DIR}/cpu_simd.cmake) # resolves LIBINDEX_CPU_SIMD a
 
 configure_file(${CMAKE_CURRENT_LIST_DIR}/config.h.in ${CMAKE_BINARY_DIR}/generated/libindex/config.h @ONLY)
 message(STATUS "libindex features: cuda=${LIBINDEX_WITH_CUDA} openvdb=${LIBINDEX_WITH_OPENVDB} "
-               "nanovdb=${LIBINDEX_WITH_NANOVDB} tls=${LIBINDEX_WITH_TLS} simd=${LIBINDEX_CPU_SIMD} "
+               "nanovdb=${LIBINDEX_WITH_NANOVDB} (blosc=${LIBINDEX_NANOVDB_BLOSC}) tls=${LIBINDEX_WITH_TLS} simd=${LIBINDEX_CPU_SIMD} "
                "tbb=${LIBINDEX_WITH_TBB} movie=${LIBINDEX_WITH_MOVIE}")

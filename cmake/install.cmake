@@ -48,6 +48,8 @@ set(LIBINDEX_PC_EXTRA_REQUIRES "")
 if(LIBINDEX_WITH_OPENVDB)
   string(APPEND LIBINDEX_PC_EXTRA_LIBS " -lopenvdb")
   string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " Imath blosc") # what libopenvdb's headers inline
+elseif(LIBINDEX_NANOVDB_BLOSC)
+  string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " blosc") # io reads Blosc-compressed NanoVDB files
 endif()
 if(LIBINDEX_WITH_MOVIE)
   string(APPEND LIBINDEX_PC_EXTRA_REQUIRES " libavcodec libavformat libavutil libswscale") # io's movie_writer

@@ -7,7 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtbb-dev libopenmpi-dev openmpi-bin
   libcli11-dev nlohmann-json3-dev
-  libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools
+  libopenvdb-dev libboost-iostreams-dev libnanovdb-dev libnanovdb-tools libblosc-dev
   libwebsockets-dev libturbojpeg0-dev libpng-dev zlib1g-dev libbz2-dev libssl-dev
   libavcodec-dev libavformat-dev libswscale-dev # index-render --movie
   python3 python3-websocket clang-format

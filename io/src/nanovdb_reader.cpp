@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // NanoVDB grids: one flat buffer per grid, loaded whole on first use (the format has no partial read).
 // Float grids, and double, int32, the quantized Fp4/Fp8/Fp16/FpN and vec3f (as its length) read as float.
+// Files uncompressed, ZIP-compressed and (in a build with Blosc) Blosc-compressed.
 #include "libindex/io/vdb_reader.h"
 
 #include "file_io.h"
@@ -19,6 +20,18 @@
 
 namespace libindex::io {
 namespace {
+
+/// What to do about a file this build cannot decompress: Blosc (nanovdb_convert -b) needs Blosc at
+/// build time (libblosc-dev); ZIP is always read.
+std::string codec_hint([[maybe_unused]] const std::string& error) {
+#ifdef NANOVDB_USE_BLOSC
+  return {};
+#else
+  if (error.find("BLOSC") == std::string::npos) return {};
+  return " (this libindex was built without Blosc (libblosc-dev): write the file with nanovdb_convert -z instead "
+         "of -b)";
+#endif
+}
 
 template <class Build>
 class NanoVdbSource final : public detail::VdbSourceBase {
@@ -70,14 +83,8 @@ class NanoVdbSource final : public detail::VdbSourceBase {
       try {
         handle_ = nanovdb::io::readGrid<nanovdb::HostBuffer>(path_, grid_name_);
       } catch (const std::exception& e) {
-        // Blosc-compressed grids (nanovdb_convert -b) need a NanoVDB built with Blosc, which this
-        // build links without: say how to write the file so that it is read.
-        const bool blosc = std::string(e.what()).find("BLOSC") != std::string::npos;
-        throw Error(
-            "nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what() +
-            (blosc ? " (libindex reads NanoVDB files uncompressed or ZIP-compressed: write it with nanovdb_convert -z "
-                     "instead of -b)"
-                   : ""));
+        throw Error("nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what() +
+                    codec_hint(e.what()));
       }
       if (!handle_.template grid<Build>())
         throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");

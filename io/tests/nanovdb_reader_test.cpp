@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <cmath>
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,53 @@ TEST(NanoVdbReader, Errors) {
   test::write_text(dir.file("junk.nvdb"), "not nanovdb data, but long enough to hold a header or two........");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("junk.nvdb")); }), "junk.nvdb");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.path()); }), "is a directory");
+}
+
+// The codecs NanoVDB writes (nanovdb_convert -z / -b): each file reads back as the uncompressed one.
+TEST(NanoVdbReader, ZipAndBloscFilesReadAsTheUncompressedOne) {
+  TempDir dir;
+  nanovdb::io::writeGrid(dir.file("none.nvdb"), make_grid("density"));
+  const auto plain = open_nanovdb(dir.file("none.nvdb"));
+  const Brick want = plain->read(plain->box());
+  std::vector<std::pair<nanovdb::io::Codec, std::string>> codecs{{nanovdb::io::Codec::ZIP, "zip.nvdb"}};
+#ifdef NANOVDB_USE_BLOSC
+  codecs.emplace_back(nanovdb::io::Codec::BLOSC, "blosc.nvdb");
+#endif
+  for (const auto& [codec, name] : codecs) {
+    nanovdb::io::writeGrid(dir.file(name), make_grid("density"), codec);
+    ASSERT_EQ(nanovdb::io::readGridMetaData(dir.file(name)).at(0).codec, codec) << name;
+    const auto source = open_nanovdb(dir.file(name));
+    EXPECT_EQ(source->box(), plain->box()) << name;
+    EXPECT_TRUE(test::same_brick(source->read(source->box()), want)) << name;
+  }
+#ifndef NANOVDB_USE_BLOSC
+  GTEST_SKIP() << "ZIP read; Blosc not tested: this build has no Blosc (libblosc-dev)";
+#endif
+}
+
+// A Blosc file written by Debian's nanovdb_convert -b (through OpenVDB), not by this test's NanoVDB.
+TEST(NanoVdbReader, BloscFileFromNanovdbConvert) {
+  const std::string convert = LIBINDEX_NANOVDB_CONVERT;
+  if (convert.empty()) GTEST_SKIP() << "nanovdb_convert not found (Debian's libnanovdb-tools)";
+#ifndef NANOVDB_USE_BLOSC
+  GTEST_SKIP() << "this build has no Blosc (libblosc-dev)";
+#endif
+  TempDir dir;
+  nanovdb::io::writeGrid(dir.file("none.nvdb"), make_grid("density"));
+  const std::string to_vdb = convert + " -f '" + dir.file("none.nvdb") + "' '" + dir.file("g.vdb") + "' > /dev/null";
+  const std::string to_blosc = convert + " -b -f '" + dir.file("g.vdb") + "' '" + dir.file("b.nvdb") + "' > /dev/null";
+  ASSERT_EQ(std::system(to_vdb.c_str()), 0) << to_vdb;
+  ASSERT_EQ(std::system(to_blosc.c_str()), 0) << to_blosc;
+  ASSERT_EQ(nanovdb::io::readGridMetaData(dir.file("b.nvdb")).at(0).codec, nanovdb::io::Codec::BLOSC);
+  const auto source = open_nanovdb(dir.file("b.nvdb"));
+  EXPECT_EQ(source->grid_name(), "density");
+  EXPECT_EQ(source->index_offset(), (Vec3i{-3, 4, 20}));
+  const Brick got = source->read(source->box());
+  ASSERT_EQ(source->box(), (Box3i{{0, 0, 0}, {16, 5, 3}}));
+  for (int z = 0; z < 3; ++z)
+    for (int y = 0; y < 5; ++y)
+      for (int x = 0; x < 16; ++x)
+        ASSERT_EQ(got.data<float>()[(z * 5 + y) * 16 + x], formula(x - 3, y + 4, z + 20)) << x << "," << y << "," << z;
 }
 
 // As OpenVdbReader.EmptyFarApartAndTurnedGridsAreSaidSo, from NanoVDB's grid table.
