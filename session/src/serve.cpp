@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "change_notice.h"
 #include "cluster/attached_serve.h"
 #include "frame_time_responder.h"
 #include "libindex/head.h"
@@ -220,21 +221,8 @@ class ServedHead {
       if (method.waits_for_frame) return call();
       std::lock_guard lock(head_.state_mutex());
       ViewState& s = head_.state();
-      const bool was_dirty = s.dirty;
       const int was_version = s.scene_version;
-      s.dirty = false;
-      const auto note_change = [&] {
-        if (s.dirty || s.scene_version != was_version) changed.push_back(method.name);
-        s.dirty = s.dirty || was_dirty;
-      };
-      try {
-        json result = call();
-        note_change();
-        return result;
-      } catch (...) { // a call that failed half-way may have changed something all the same
-        note_change();
-        throw;
-      }
+      return detail::call_noting_change(s, method.name, changed, call, [&] { return s.scene_version != was_version; });
     };
     if (auto reply = rpc_.handle(c.text, invoke)) server_.reply(c.connection, std::move(*reply));
   }

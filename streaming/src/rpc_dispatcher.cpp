@@ -60,24 +60,6 @@ bool valid_id(const json& id) { return id.is_string() || id.is_number_integer() 
 
 } // namespace
 
-nlohmann::json called_methods(std::string_view text) noexcept {
-  try {
-    json names = json::array();
-    if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) return names;
-    const json message = json::parse(text, nullptr, false);
-    const auto add = [&names](const json& r) {
-      if (r.is_object() && r.contains("method") && r["method"].is_string()) names.push_back(r["method"]);
-    };
-    if (message.is_array())
-      for (const json& r : message) add(r);
-    else
-      add(message);
-    return names;
-  } catch (...) {
-    return json::array(); // out of memory: no names rather than no reply
-  }
-}
-
 std::string error_reply(int code, const std::string& message) {
   return to_text(error_response(nullptr, code, message));
 }

@@ -260,13 +260,6 @@ TEST_F(Dispatcher, InvokeRunsEachCallOfTheMessageAndItsErrorsAreThatCallsReply) 
   EXPECT_EQ(invoked, (std::vector<std::string>{"add", "touch", "fail"}));
 }
 
-TEST(CalledMethods, NamesOfARequestOrABatchNothingElse) {
-  EXPECT_EQ(called_methods(R"({"jsonrpc":"2.0","method":"camera.set","id":1})"), json({"camera.set"}));
-  EXPECT_EQ(called_methods(R"([{"method":"a"},{"id":2},7,{"method":5},{"method":"b"}])"), json({"a", "b"}));
-  EXPECT_EQ(called_methods(R"({"method":"a")"), json::array()); // not JSON
-  EXPECT_EQ(called_methods(std::string(200, '[') + R"({"method":"a"})" + std::string(200, ']')), json::array());
-}
-
 TEST(RpcParams, StrictTypes) {
   const json p = {{"i", 3}, {"f", 2.5}, {"whole", 4.0}, {"neg", -1}, {"s", "x"}, {"b", true}, {"v", {1, 2, 3}}};
   EXPECT_EQ(param<int>(p, "i"), 3);

@@ -7,7 +7,7 @@ simulation nothing: it finishes every step with no failed update.
 
 usage: insitu_client_test.py INSITU_MINIMAL   (prints 'N passed, N failed' last; exit 1 on failure)
 """
-import collections, os, re, subprocess, sys, threading, time
+import collections, json, os, re, subprocess, sys, threading, time
 
 import websocket
 
@@ -53,6 +53,17 @@ def main():
                 told = [n["params"]["methods"] for n in other.poll_notifications(2.0)
                         if n.get("method") == "session.changed"]
                 check(["insitu.set_parameter"] in told, f"another client is told of the change ({told})")
+                # A batch names only its calls that changed something, as the served viewer does.
+                replies = c.call_raw(json.dumps([
+                    {"jsonrpc": "2.0", "id": 1, "method": "insitu.status"},
+                    {"jsonrpc": "2.0", "id": 2, "method": "insitu.set_parameter",
+                     "params": {"name": "speed", "value": 0.8}},
+                    {"jsonrpc": "2.0", "id": 3, "method": "camera.get"}]))
+                check(isinstance(replies, list) and len(replies) == 3, f"the batch is answered ({str(replies)[:80]})")
+                told = [n["params"]["methods"] for n in other.poll_notifications(2.0)
+                        if n.get("method") == "session.changed"]
+                check(told == [["insitu.set_parameter"]], f"a batch announces only the call that changed ({told})")
+                c.call("insitu.set_parameter", name="speed", value=0.9)
             params = c.call("insitu.parameters")
             check(params == [{"name": "speed", "value": 0.9, "min": 0.0, "max": 1.0}], f"insitu.parameters {params}")
             try:

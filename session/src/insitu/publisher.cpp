@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../change_notice.h"
 #include "../frame_time_responder.h"
 #include "../wire.h"
 #include "field.h"
@@ -153,19 +154,21 @@ struct HeadSide {
     responder.emplace(server, rpc, [this](const streaming::Server::Command& c) { answer(c); });
   }
 
-  /// Replies, holding the state's mutex; a call that changed the view or a steering value is
-  /// announced to every client, so other browsers refresh their panels.
+  /// Replies, holding the state's mutex for each call; the calls that changed the view or a
+  /// steering value are announced to every client, so other browsers refresh their panels.
   void answer(const streaming::Server::Command& c) {
-    std::lock_guard lock(state.mutex);
-    ViewState& s = state.view;
-    const bool was_dirty = s.dirty;
-    s.dirty = false;
-    const std::vector<Parameter> before = state.parameters;
-    if (auto reply = rpc.handle(c.text)) server.reply(c.connection, std::move(*reply));
-    const bool steered = !std::equal(before.begin(), before.end(), state.parameters.begin(), state.parameters.end(),
-                                     [](const Parameter& a, const Parameter& b) { return a.value == b.value; });
-    if (s.dirty || steered) server.broadcast_text(rpc::session_changed(streaming::called_methods(c.text)));
-    s.dirty = s.dirty || was_dirty;
+    nlohmann::json changed = nlohmann::json::array();
+    const auto invoke = [this, &changed](const streaming::MethodInfo& method,
+                                         const std::function<nlohmann::json()>& call) {
+      std::lock_guard lock(state.mutex);
+      const std::vector<Parameter> before = state.parameters;
+      return detail::call_noting_change(state.view, method.name, changed, call, [&] {
+        return !std::equal(before.begin(), before.end(), state.parameters.begin(), state.parameters.end(),
+                           [](const Parameter& a, const Parameter& b) { return a.value == b.value; });
+      });
+    };
+    if (auto reply = rpc.handle(c.text, invoke)) server.reply(c.connection, std::move(*reply));
+    if (!changed.empty()) server.broadcast_text(rpc::session_changed(changed));
   }
 
   streaming::Server server;

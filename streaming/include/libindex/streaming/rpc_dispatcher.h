@@ -96,11 +96,6 @@ class RpcDispatcher {
   std::map<std::string, Method, std::less<>> methods_;
 };
 
-/// The method names `text` calls (a request, or each call of a batch), as a JSON array: what a
-/// notification such as session.changed lists. Empty for text that is not JSON, nested deeper than
-/// kMaxJsonDepth or names no method. Never throws.
-nlohmann::json called_methods(std::string_view text) noexcept;
-
 /// A complete JSON-RPC error response (id null) as text.
 std::string error_reply(int code, const std::string& message);
 /// The reply to a message over the size limit: -32600 "message too large: N bytes > limit L".
