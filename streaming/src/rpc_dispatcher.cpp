@@ -53,6 +53,11 @@ int nesting_depth(std::string_view text, int limit) {
   return deepest;
 }
 
+// nlohmann's parser takes a NUL byte for the end of its input, so `{...}\0junk` would parse as its
+// valid prefix and run. A raw NUL is never valid JSON (RFC 8259: not whitespace, and a string must
+// escape it as \u0000), so a message holding one is a parse error.
+size_t nul_offset(std::string_view text) { return text.find('\0'); }
+
 // JSON-RPC 2.0 allows a string, a number or null and discourages fractions. We take strings, integers
 // and null: a fraction or an exponent would come back as a different number (1e400 does not even fit
 // a double), so the client could not match the reply to its request.
@@ -71,7 +76,7 @@ std::string message_too_large_reply(size_t bytes, size_t limit) {
 
 std::optional<std::string> too_many_pending_reply(std::string_view message, size_t limit) {
   const std::string text = "too many pending requests (limit " + std::to_string(limit) + ")";
-  const json parsed = nesting_depth(message, kMaxJsonDepth) > kMaxJsonDepth
+  const json parsed = nesting_depth(message, kMaxJsonDepth) > kMaxJsonDepth || nul_offset(message) != message.npos
                           ? json(json::value_t::discarded)
                           : json::parse(message, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return error_reply(too_many_pending_requests, text);
@@ -127,7 +132,9 @@ std::optional<std::string> RpcDispatcher::handle(std::string_view text, const In
 
 bool RpcDispatcher::waits_for_frame(std::string_view text) const noexcept {
   try {
-    if (text.size() > limits_.max_message_bytes || nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) return false;
+    if (text.size() > limits_.max_message_bytes || nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth ||
+        nul_offset(text) != text.npos)
+      return false;
     const json message = json::parse(text, nullptr, false);
     const auto waits = [this](const json& request) {
       if (!request.is_object()) return false;
@@ -150,6 +157,8 @@ std::optional<std::string> RpcDispatcher::handle_unguarded(std::string_view text
   if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
     return error_reply(invalid_request, "message nested too deeply: more than " + std::to_string(kMaxJsonDepth) +
                                             " levels of arrays and objects");
+  if (const size_t nul = nul_offset(text); nul != text.npos)
+    return to_text(error_response(nullptr, parse_error, "Parse error", "a NUL byte at offset " + std::to_string(nul)));
   json message;
   try {
     message = json::parse(text);

@@ -213,6 +213,25 @@ TEST_F(Dispatcher, InvalidUtf8IsAParseError) {
   EXPECT_EQ(code(call("{\"jsonrpc\":\"2.0\",\"method\":\"\xff\",\"id\":1}")), -32700);
 }
 
+// nlohmann's parser stops at a NUL byte: without the check, the call before it ran and the rest was
+// never looked at.
+TEST_F(Dispatcher, ANulByteIsAParseErrorAndNothingRuns) {
+  using namespace std::string_literals;
+  for (const std::string& text : {R"({"jsonrpc":"2.0","method":"touch","id":1})"s + '\0' + "junk",
+                                  R"({"jsonrpc":"2.0","method":"touch","id":1})"s + '\0',
+                                  R"({"jsonrpc":"2.0","method":"touch","id":"a)"s + '\0' + R"(b"})"}) {
+    const json r = call(text);
+    EXPECT_EQ(code(r), -32700) << r;
+    EXPECT_TRUE(r["id"].is_null()) << r;
+    EXPECT_NE(r["error"]["data"].get<std::string>().find("NUL byte at offset"), std::string::npos) << r;
+    EXPECT_FALSE(rpc.waits_for_frame(text));
+  }
+  EXPECT_EQ(touched, 0);
+  // Escaped, a NUL is a character like any other.
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"touch","id":"a\u0000b"})")["id"], std::string("a\0b", 3));
+  EXPECT_EQ(touched, 1);
+}
+
 TEST_F(Dispatcher, AddRejectsDuplicatesAndReservedNames) {
   EXPECT_THROW(rpc.add({"add", "", {}, {}, {}}, [](const json&) { return json(); }), Error);
   EXPECT_THROW(rpc.add({"rpc.mine", "", {}, {}, {}}, [](const json&) { return json(); }), Error);

@@ -217,6 +217,11 @@ TEST(RpcReplies, TooManyPendingAnswersEachCallWithItsIdAndNoNotification) {
   EXPECT_EQ(r["id"], 5064);
   EXPECT_EQ(json::parse(*too_many_pending_reply(R"({"method":"x","id":"abc"})", 8))["id"], "abc");
   EXPECT_FALSE(too_many_pending_reply(R"({"jsonrpc":"2.0","method":"camera.orbit","params":{"azimuth":1}})", 64));
+  // Text that is not JSON (a NUL byte ends nlohmann's input early): one reply, id null.
+  using namespace std::string_literals;
+  const auto nul = too_many_pending_reply(R"({"jsonrpc":"2.0","method":"camera.orbit"})"s + '\0' + "x", 64);
+  ASSERT_TRUE(nul.has_value());
+  EXPECT_TRUE(json::parse(*nul)["id"].is_null());
   const json batch =
       json::parse(*too_many_pending_reply(R"([{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b"},)"
                                           R"({"jsonrpc":"2.0","method":"c","id":"z"},7])",
