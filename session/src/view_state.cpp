@@ -130,15 +130,35 @@ void ViewState::check_size(int w, int h) const {
                 " pixels, over the limit of " + std::to_string(limits.max_pixels));
 }
 
-void ViewState::check_sampling_distance(float dt) const {
-  if (!(dt > 0) || !std::isfinite(dt)) throw Error("'sampling_distance' must be > 0");
-  const Vec3f diagonal = view.volume_box.hi - view.volume_box.lo;
-  const double samples = view.volume_box.empty() ? 0.0 : double(length(diagonal)) / double(dt);
-  if (samples > limits.max_samples_per_ray) {
+namespace {
+
+/// Throws libindex::Error when rays across `box` at `dt` take more than `limit` samples; `what` names
+/// the volume for a scene's check.
+void check_samples(const Box3f& box, float dt, double limit, const std::string& what) {
+  if (!(dt > 0) || !std::isfinite(dt)) throw Error(what + "'sampling_distance' must be > 0");
+  const double samples = box.empty() ? 0.0 : double(length(box.hi - box.lo)) / double(dt);
+  if (samples > limit) {
     char text[160];
     std::snprintf(text, sizeof text, "'sampling_distance' %g gives %.3g samples per ray, over the limit of %g", dt,
-                  samples, limits.max_samples_per_ray);
-    throw Error(text);
+                  samples, limit);
+    throw Error(what + text);
+  }
+}
+
+} // namespace
+
+void ViewState::check_sampling_distance(float dt) const {
+  check_samples(view.volume_box, dt, limits.max_samples_per_ray, "");
+}
+
+void ViewState::check_samples_per_ray() const {
+  for (size_t i = 0; i < view.scene.volumes.size(); ++i) {
+    const io::VolumeDesc& v = view.scene.volumes[i];
+    const RenderSettings r = volume_frame(view, i, frame).settings;
+    const Box3f box = to_scene_box(v.source->box(), r);
+    char across[96];
+    std::snprintf(across, sizeof across, " (%.3g across)", double(length(box.hi - box.lo)));
+    check_samples(box, r.sampling_distance, limits.max_samples_per_ray, "volume '" + v.id + "'" + across + ": ");
   }
 }
 

@@ -466,6 +466,39 @@ TEST_F(ViewMethods, IndexClientsSetAttributesAndHideElements) {
   EXPECT_EQ(state.view.scene.volumes.size(), 2u);
 }
 
+// render.set refuses a sampling distance that makes rays of hours; so do IndeX's scene edits, which
+// reach the same setting (and the volume's box) through the scene: the edit is undone whole.
+TEST_F(ViewMethods, SceneEditsStayWithinTheSamplesPerRayLimit) {
+  const auto set = [&](const std::string& id, const json& args) {
+    return call(rpc, std::string(kIndexScene) + "set_scene_element", {{"id", id}, {"args", args}});
+  };
+  const int version = state.scene_version;
+  const float dt = state.frame.settings.sampling_distance;
+  json r = set("sn_props", {{"sampling_distance", "1e-6"}});
+  EXPECT_EQ(code(r), -32602) << r;
+  // The 32^3 volume's diagonal is 55.4: 5.54e7 samples.
+  EXPECT_EQ(message(r), "invalid params: volume 'supernova' (55.4 across): 'sampling_distance' 1e-06 gives 5.54e+07 "
+                        "samples per ray, over the limit of 100000");
+  EXPECT_EQ(code(set("sn_props", {{"sampling_distance", "1e-30"}})), -32602);
+  r = set("supernova", {{"bbox", "0 0 0 6400000 6400000 6400000"}}); // at the same distance
+  EXPECT_EQ(code(r), -32602) << r;
+  EXPECT_NE(message(r).find("1.11e+07 across"), std::string::npos) << r;
+  r = create_element(
+      "scene_root", "far", "ISparse_volume_scene_element",
+      {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}, {"bbox", "0 0 0 8e6 8e6 8e6"}});
+  EXPECT_EQ(code(r), -32602) << r;
+  EXPECT_NE(message(r).find("volume 'far'"), std::string::npos) << r;
+  EXPECT_EQ(state.scene_version, version);
+  EXPECT_EQ(state.frame.settings.sampling_distance, dt);
+  EXPECT_EQ(state.view.scene.volumes.size(), 1u);
+  EXPECT_EQ(state.view.volume_box.hi.x, 32.0f);
+  EXPECT_FALSE(state.dirty);
+  // Within the limit, the same edit is taken.
+  ASSERT_EQ(code(set("sn_props", {{"sampling_distance", "0.25"}})), 0);
+  EXPECT_EQ(state.frame.settings.sampling_distance, 0.25f);
+  EXPECT_EQ(state.scene_version, version + 1);
+}
+
 // A scene edit keeps what clients made of the view where the edit leaves the scene's own value be:
 // the canvas, the camera, the render settings, the planes, each volume's colormap by id (also
 // across hiding and showing it). What the edit changes in the scene takes effect.

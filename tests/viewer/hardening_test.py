@@ -118,6 +118,10 @@ def probe(viewer, ranks, check):
             # Stalls: each refused before it touches the state.
             code, msg = error_code(c, "render.set", sampling_distance=1e-6)
             check(code == -32602 and "samples per ray" in msg, f"{tag} sampling_distance 1e-6 ({msg})")
+            # The same limit through IndeX's scene edits: a volume stretched a million times over.
+            code, msg = error_code(c, INDEX + "set_scene_element", id=volume,
+                                   args={"bbox": "0 0 0 6400000 6400000 6400000"})
+            check(code == -32602 and "samples per ray" in msg, f"{tag} a bbox of rays of hours ({msg})")
             code, msg = error_code(c, "render.set", width=16384, height=16384)
             check(code == -32602 and "over the limit" in msg, f"{tag} render.set 16384^2 ({msg})")
             code, msg = error_code(c, "snapshot", width=16384, height=16384)

@@ -78,6 +78,10 @@ struct ViewState {
   /// Throws libindex::Error when `sampling_distance` is not positive or gives more samples per ray
   /// than the limits allow across the current volume.
   void check_sampling_distance(float sampling_distance) const;
+  /// Throws libindex::Error when a volume of the scene, at the sampling distance it is rendered with
+  /// and in the box it fills, gives more samples per ray than the limits allow: what a client's edit
+  /// of the scene (a sampling distance, a bounding box) must not leave, or frames would take hours.
+  void check_samples_per_ray() const;
   /// The current camera for a `width` x `height` canvas. A camera keeps its aperture across, so a
   /// wider canvas shows less height (IndeX's rule, which a scene's own camera follows); but the
   /// camera the view fitted to its volume itself (fits_own_camera), while no client has moved it,

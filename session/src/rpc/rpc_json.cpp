@@ -95,10 +95,23 @@ void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> a
   layer.assignments = std::move(assignments);
   layer.roots = s.data_roots;
   next.edits.push_back(std::move(layer));
+  change_scene_within_limits(s, [&] {
+    try {
+      s.edit_scene(std::move(next));
+    } catch (const Error& e) {
+      throw streaming::RpcError(streaming::server_error, e.what());
+    }
+  });
+}
+
+void change_scene_within_limits(ViewState& s, const std::function<void()>& change) {
+  ViewState before = s;
+  change();
   try {
-    s.edit_scene(std::move(next));
+    s.check_samples_per_ray();
   } catch (const Error& e) {
-    throw streaming::RpcError(streaming::server_error, e.what());
+    s = std::move(before);
+    bad(e.what());
   }
 }
 

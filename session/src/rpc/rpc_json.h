@@ -2,6 +2,7 @@
 #pragma once
 /// \file What the RPC areas share: JSON forms of the frame state, param helpers, error shortcuts.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,12 @@ std::vector<std::string> children_of(const ViewState& s, const std::string& pare
 std::string join(const std::vector<std::string>& words);
 
 /// Applies a scene edit (key = value assignments) as a new layer of the scene spec, validated before
-/// anything changes (-32000 with the scene's error otherwise); keeps the user's camera.
+/// anything changes (-32000 with the scene's error otherwise; -32602 when it would leave a volume over
+/// the samples-per-ray limit); keeps the user's camera.
 void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name);
+/// Runs `change` (a client's edit or load of the scene, which throws with the state unchanged) and
+/// keeps it only when the view it leaves is within the limits (ViewState::check_samples_per_ray):
+/// otherwise the state is as it was before, and the client gets -32602 saying why.
+void change_scene_within_limits(ViewState& s, const std::function<void()>& change);
 
 } // namespace libindex::rpc

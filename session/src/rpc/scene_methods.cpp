@@ -123,7 +123,7 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
                                               : SceneLayer::from_file(path);
       layer.roots = s.data_roots; // and every file the scene names must lie inside them too
       next.layers.push_back(std::move(layer));
-      s.load_scene(std::move(next));
+      change_scene_within_limits(s, [&] { s.load_scene(std::move(next)); });
     } catch (const Error& e) {
       throw streaming::RpcError(streaming::server_error, e.what());
     }
@@ -136,7 +136,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            "one-volume scene, from inside the data roots (replaces the scene).",
            {{"path", path_doc}},
            {{"type", "object"}},
-           {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
+           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit",
+            "-32000 with the reader's message when loading fails"}},
           [load](const json& q) { return load(q, true); });
   rpc.add(
       {"data.list",
@@ -178,7 +179,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            "rendering settings; the command line's -key overrides do not apply over it.",
            {{"path", path_doc}},
            {{"type", "object"}},
-           {"-32602 for a path outside the data roots", "-32000 with the reader's message when loading fails"}},
+           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit",
+            "-32000 with the reader's message when loading fails"}},
           [load](const json& q) { return load(q, false); });
   rpc.add(
       {"session.save",
