@@ -202,6 +202,29 @@ class Client:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @staticmethod
+    def _receive(ws, deadline: float, what: str) -> tuple[int, bytes]:
+        """The next text or binary message on ``ws`` before ``deadline`` (``time.monotonic()``).
+
+        The server pings every socket after 30 s of silence; websocket-client answers a ping and
+        reads on, with the socket's timeout starting again, so ``recv()`` alone never timed out on a
+        server that pings but does not answer. Here a ping is answered and the deadline holds.
+        Raises TimeoutError (``what``) past it, ConnectionError when the server closes the socket.
+        """
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(what)
+            ws.settimeout(left)
+            try:
+                opcode, data = ws.recv_data(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                raise TimeoutError(what) from None
+            if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+                return opcode, data
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                raise ConnectionError("the server closed the connection")
+
     def _notify(self, msg: dict) -> None:
         self.notifications.append(msg)
         del self.notifications[:-100]
@@ -215,11 +238,8 @@ class Client:
         """
         deadline = time.monotonic() + self.timeout
         while True:
-            self._command.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                text = self._command.recv()
-            except websocket.WebSocketTimeoutException:
-                raise TimeoutError(f"no reply to request {request_id} within {self.timeout} s") from None
+            _, text = self._receive(self._command, deadline,
+                                    f"no reply to request {request_id} within {self.timeout} s")
             msg = json.loads(text)
             if isinstance(msg, list) and request_id is None:
                 return msg
@@ -259,14 +279,14 @@ class Client:
     def poll_notifications(self, timeout: float = 0.5) -> list[dict]:
         """Wait up to ``timeout`` s for notifications; return (and clear) those received so far."""
         with self._lock:
-            self._command.settimeout(timeout)
+            deadline = time.monotonic() + timeout
             try:
                 while True:
-                    msg = json.loads(self._command.recv())
+                    msg = json.loads(self._receive(self._command, deadline, "")[1])
                     if isinstance(msg, dict) and "method" in msg:
                         self._notify(msg)
-                    self._command.settimeout(0.01)
-            except websocket.WebSocketTimeoutException:
+                    deadline = time.monotonic() + 0.01  # then what follows at once
+            except TimeoutError:
                 pass
         got, self.notifications = self.notifications, []
         return got
@@ -283,14 +303,7 @@ class Client:
             self._video = self._connect(self.VIDEO_PATH)
         deadline = time.monotonic() + timeout
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no video frame within {timeout} s")
-            self._video.settimeout(left)
-            try:
-                opcode, data = self._video.recv_data()
-            except websocket.WebSocketTimeoutException:
-                raise TimeoutError(f"no video frame within {timeout} s") from None
+            opcode, data = self._receive(self._video, deadline, f"no video frame within {timeout} s")
             if opcode != websocket.ABNF.OPCODE_BINARY:
                 continue
             f = parse_frame(data)
