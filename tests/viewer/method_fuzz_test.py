@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "python"))
 import websocket  # noqa: E402
 from harness import Checks, running_viewer, viewer_pids  # noqa: E402
-from libindex_client import Client, parse_frame  # noqa: E402
+from libindex_client import parse_frame  # noqa: E402
 
 INDEX = "nv::index::app::scene_management_center::scene_management_center_command_receiver."
 PERF = "nv::index::app::perflab.get_performance_value"
