@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // roi.*, render.*, view.interaction: what is sampled and how, the canvas, the backend (and plane.*,
 // plane_methods.cpp).
+#include <algorithm>
+
 #include "libindex/error.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_json.h"
@@ -13,7 +15,10 @@ using streaming::param_or;
 namespace {
 
 json roi_json(const ViewState& s) {
-  const Box3f r = intersect(s.frame.settings.region_of_interest, s.view.volume_box);
+  // The region as it applies: within the volume, and never inverted (a region the volume has since
+  // moved away from shows nothing: a box of no size at its nearest corner).
+  Box3f r = intersect(s.frame.settings.region_of_interest, s.view.volume_box);
+  for (int a = 0; a < 3; ++a) r.hi[a] = std::max(r.hi[a], r.lo[a]);
   const Box3f& v = s.view.volume_box;
   return {{"min", to_json(r.lo)}, {"max", to_json(r.hi)}, {"volume_min", to_json(v.lo)}, {"volume_max", to_json(v.hi)}};
 }
@@ -45,11 +50,16 @@ void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
        "Sets the region of interest (scene space).",
        {{"min", param_doc("number[3]", "lower corner", true)}, {"max", param_doc("number[3]", "upper corner", true)}},
        {{"type", "object"}},
-       {"-32602 when min > max on an axis"}},
+       {"-32602 when min > max on an axis, or the region lies outside the volume's box"}},
       [&s](const json& q) {
         const Box3f r{vec3_param(q, "min"), vec3_param(q, "max")};
         for (int a = 0; a < 3; ++a)
           if (r.lo[a] > r.hi[a]) bad("'min' must not exceed 'max'");
+        const Box3f& v = s.view.volume_box;
+        for (int a = 0; a < 3; ++a)
+          if (!v.empty() && (r.hi[a] < v.lo[a] || r.lo[a] > v.hi[a]))
+            bad("the region lies outside the volume's box (" + to_json(v.lo).dump() + " to " + to_json(v.hi).dump() +
+                ")");
         s.frame.settings.region_of_interest = r;
         s.dirty = true;
         return roi_json(s);
@@ -111,7 +121,7 @@ void add_render_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
            "Tells the server the user is dragging (reduced resolution) or has stopped.",
            {{"active", param_doc("boolean", "true while input is going on", true)}},
            {{"type", "object"}},
-           {}},
+           {"-32602 when 'active' is missing or not a boolean"}},
           [&s](const json& q) {
             const bool active = param<bool>(q, "active");
             if (!active && s.interactive) s.refine = true;
