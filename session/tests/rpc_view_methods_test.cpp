@@ -341,6 +341,7 @@ TEST_F(ViewMethods, TimeOfASceneWithoutSeries) {
   EXPECT_EQ(r["result"], json({{"first", 0}, {"last", 0}, {"step", 0}, {"playing", false}, {"fps", 2.0}}));
   EXPECT_EQ(message(call(rpc, "time.set", {{"step", 1}})), "invalid params: 'step' 1 is outside 0..0");
   EXPECT_EQ(code(call(rpc, "time.play", {{"playing", true}, {"fps", 0}})), -32602);
+  EXPECT_EQ(code(call(rpc, "time.play", {{"playing", true}, {"fps", 1e-40}})), -32602);
   const json play = call(rpc, "time.play", {{"playing", true}, {"fps", 5}});
   EXPECT_EQ(play["result"]["playing"], false); // nothing to play
   EXPECT_EQ(play["result"]["fps"], 5.0);

@@ -38,12 +38,14 @@ void add_time_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({"time.play",
            "Plays or pauses the time series; each rank reads its leaf of the next step ahead.",
            {{"playing", param_doc("boolean", "play (true) or pause (false)", true)},
-            {"fps", param_doc("number", "steps per second, in (0, 1000]")}},
+            {"fps", param_doc("number", "steps per second, in [0.001, 1000]")}},
            {{"type", "object"}},
            {"-32602 when fps is out of range"}},
           [&s](const json& q) {
             const float fps = param_or<float>(q, "fps", s.play_fps);
-            if (!(fps > 0 && fps <= 1000)) bad("'fps' must be in (0, 1000]");
+            // At least a step in 1000 s: 1 / fps becomes a clock duration in nanoseconds, which a rate
+            // of 1e-40 overflowed (undefined behaviour).
+            if (!(fps >= 0.001f && fps <= 1000)) bad("'fps' must be in [0.001, 1000]");
             const bool playing = param<bool>(q, "playing");
             s.play_fps = fps;
             const auto [first, last] = s.time_range();
