@@ -195,7 +195,12 @@ namespace {
 /// said nothing): -32602 naming it and what the method takes. IndeX's own methods (nv::index::...)
 /// stay as lenient as IndeX, whose clients may send arguments libindex has no use for.
 void check_parameter_names(const MethodInfo& info, const json& params) {
-  if (!params.is_object() || !info.params.is_object() || info.name.rfind("nv::index::", 0) == 0) return;
+  if (!info.params.is_object() || info.name.rfind("nv::index::", 0) == 0) return;
+  // Parameters go by name: an array was read as no parameters at all, so [30] rotated nothing.
+  if (params.is_array() && !params.empty())
+    throw RpcError(invalid_params,
+                   "invalid params: " + info.name + " takes its parameters by name (an object), not " + "an array");
+  if (!params.is_object()) return;
   for (auto it = params.begin(); it != params.end(); ++it) {
     if (info.params.contains(it.key())) continue;
     std::string takes;
@@ -235,6 +240,7 @@ json RpcDispatcher::handle_one(const json& request, const Invoke& invoke) const 
   try {
     json result;
     if (name == "rpc.discover") {
+      check_parameter_names({"rpc.discover", "", json::object(), {}, {}}, params);
       result = discover();
     } else {
       const auto m = methods_.find(name);

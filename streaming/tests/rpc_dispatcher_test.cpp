@@ -117,6 +117,12 @@ TEST_F(Dispatcher, AParameterTheMethodDoesNotTakeIsNamed) {
   EXPECT_EQ(message(none), "invalid params: 'x' is no parameter of reset (it takes none)");
   EXPECT_EQ(touched, 0);
   EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"reset","params":{},"id":6})")["result"], "ok");
+  // Parameters by position were read as none at all; an empty array still means none.
+  EXPECT_EQ(message(call(R"({"jsonrpc":"2.0","method":"reset","params":[1],"id":9})")),
+            "invalid params: reset takes its parameters by name (an object), not an array");
+  EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"reset","params":[],"id":10})")["result"], "ok");
+  EXPECT_EQ(message(call(R"({"jsonrpc":"2.0","method":"rpc.discover","params":{"x":1},"id":11})")),
+            "invalid params: 'x' is no parameter of rpc.discover (it takes none)");
   // A method without a params table (null) is not checked.
   EXPECT_EQ(call(R"({"jsonrpc":"2.0","method":"touch","params":{"x":1},"id":8})")["result"], "ok");
 
