@@ -101,6 +101,11 @@ void ProjectFile::set(const std::string& key, const std::string& text, const Ori
   values_[key] = Value{key, text, origin};
 }
 
+void ProjectFile::erase_prefix(const std::string& prefix) {
+  auto it = values_.lower_bound(prefix);
+  while (it != values_.end() && it->first.compare(0, prefix.size(), prefix) == 0) it = values_.erase(it);
+}
+
 void ProjectFile::add_overrides(const std::vector<std::pair<std::string, std::string>>& overrides) {
   for (const auto& [key, text] : overrides) set(key, text, Origin{});
 }

@@ -73,6 +73,17 @@ TEST(ProjectFile, LaterKeysOverrideEarlierOnes) {
   EXPECT_EQ(p.find("a")->origin.line, 4);
 }
 
+TEST(ProjectFile, ErasePrefixRemovesOneElementsKeysOnly) {
+  auto p = parse("app::scene::a::x = 1\napp::scene::a::y = 2\napp::scene::ab::x = 3\napp::scene::b::x = 4\n");
+  p.erase_prefix("app::scene::a::");
+  EXPECT_FALSE(p.has("app::scene::a::x"));
+  EXPECT_FALSE(p.has("app::scene::a::y"));
+  EXPECT_EQ(p.get_int("app::scene::ab::x", 0), 3);
+  EXPECT_EQ(p.get_int("app::scene::b::x", 0), 4);
+  p.erase_prefix("app::scene::z::"); // nothing there: nothing happens
+  EXPECT_EQ(p.entries().size(), 2u);
+}
+
 TEST(ProjectFile, FilesAreLayered) {
   TempDir dir;
   test::write_text(dir.file("a.prj"), kHead + "x = 1\ny = 2\n");

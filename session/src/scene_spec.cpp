@@ -28,7 +28,12 @@ void add_layers(io::ProjectFile& project, const std::vector<SceneLayer>& layers)
       project.add_file(l.file, policy);
     else if (!l.text.empty())
       project.add_text(l.text, l.name, policy, l.generated);
-    for (const auto& [key, value] : l.assignments) project.set(key, value, io::Origin{"", 0, l.name, policy});
+    for (const auto& [key, value] : l.assignments) {
+      if (key.ends_with("::*"))
+        project.erase_prefix(key.substr(0, key.size() - 1));
+      else
+        project.set(key, value, io::Origin{"", 0, l.name, policy});
+    }
   }
 }
 

@@ -432,7 +432,8 @@ TEST_F(SessionMethods, SceneEditsAreDataNoValueAddsAKey) {
   r = element("c4", {{"map_type", "data"}, {"size", "2"}, {"data", "1 0 0 0\n0 0 1 1"}});
   ASSERT_EQ(code(r), 0) << r;
   EXPECT_EQ(head->state().scene_version, version + 1);
-  EXPECT_EQ(head->state().spec.edits.back().assignments.size(), 5u); // type, 3 args, root's children
+  // The old c4's attributes erased (an element created again starts afresh), type, 3 args, root's children.
+  EXPECT_EQ(head->state().spec.edits.back().assignments.size(), 6u);
 }
 
 TEST_F(SessionMethods, SnapshotsWriteOnlyNewPngFilesInsideTheOutputRoot) {

@@ -507,6 +507,28 @@ TEST_F(ViewMethods, SceneEditsStayWithinTheSamplesPerRayLimit) {
   EXPECT_EQ(state.scene_version, version + 1);
 }
 
+// An element created again after its removal starts afresh: its old attributes stayed in the
+// scene's layers, so a volume hidden before it was removed came back hidden.
+TEST_F(ViewMethods, AnElementCreatedAgainDoesNotInheritTheRemovedOnesAttributes) {
+  const json args = {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "8"}};
+  const auto set = [&](const std::string& id, const json& a) {
+    return call(rpc, std::string(kIndexScene) + "set_scene_element", {{"id", id}, {"args", a}});
+  };
+  ASSERT_EQ(code(create_element("scene_root", "v2", "ISparse_volume_scene_element", args)), 0);
+  ASSERT_EQ(code(set("v2", {{"enabled", "false"}, {"size", "12"}})), 0);
+  ASSERT_EQ(state.view.scene.volumes.size(), 1u);
+  ASSERT_EQ(code(set("scene_root", {{"remove.id", "v2"}})), 0);
+  EXPECT_EQ(state.view.scene.nodes.count("v2"), 0u);
+  const json r = create_element("scene_root", "v2", "ISparse_volume_scene_element", args);
+  ASSERT_EQ(code(r), 0) << r;
+  ASSERT_EQ(state.view.scene.volumes.size(), 2u) << "the new v2 is shown";
+  EXPECT_EQ(state.view.scene.volumes[1].id, "v2");
+  EXPECT_EQ(state.view.scene.volumes[1].source->box().size().x, 8) << "its own size, not the removed one's 12";
+  // The scene's own elements keep theirs.
+  EXPECT_EQ(state.view.scene.volumes[0].id, "supernova");
+  EXPECT_EQ(state.view.scene.volumes[0].source->box().size().x, 32);
+}
+
 // A scene edit keeps what clients made of the view where the edit leaves the scene's own value be:
 // the canvas, the camera, the render settings, the planes, each volume's colormap by id (also
 // across hiding and showing it). What the edit changes in the scene takes effect.

@@ -18,14 +18,22 @@ namespace libindex {
 /// A layer of the scene: a project file, project text (a synthetic scene), or key/value assignments
 /// (a scene edit made through the API: data, never text pasted into a project and parsed again).
 struct SceneLayer {
-  std::string file;                                             ///< a .prj path, or empty
-  std::string text, name;                                       ///< project text and the name its messages use
-  std::vector<std::pair<std::string, std::string>> assignments; ///< key = value, in order
+  std::string file;       ///< a .prj path, or empty
+  std::string text, name; ///< project text and the name its messages use
+  /// key = value, in order; a key ending in "::*" (erase_element) removes every key under that
+  /// prefix instead, from the layers below.
+  std::vector<std::pair<std::string, std::string>> assignments;
   /// Not empty for layers that came over the network: every file they name must lie inside these
   /// roots (io::PathPolicy), also the ones a loaded .prj names.
   std::vector<std::string> roots;
   /// The text is volume_file_project()'s: messages about it say the reader's words, not its lines.
   bool generated = false;
+
+  /// The assignment that removes every attribute element `id` had in the layers below: an element
+  /// created again after its removal starts from IndeX's defaults, not from what the old one set.
+  static std::pair<std::string, std::string> erase_element(const std::string& id) {
+    return {"app::scene::" + id + "::*", ""};
+  }
 
   static SceneLayer from_file(std::string path) {
     SceneLayer l;

@@ -229,7 +229,10 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             const std::string type = node_type_of(class_name);
             const std::string layer = "JSON-RPC create_scene_element " + id;
             try {
-              assignments = element_assignments(s, id, type, args);
+              // A removed element's attributes stay in the scene's layers: the new one must not
+              // inherit them (a volume hidden before its removal came back hidden).
+              assignments = {SceneLayer::erase_element(id)};
+              for (auto& a : element_assignments(s, id, type, args)) assignments.push_back(std::move(a));
             } catch (const Error& e) {
               bad(e.what());
             }

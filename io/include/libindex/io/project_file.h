@@ -82,6 +82,8 @@ class ProjectFile {
                 bool generated = false);
   /// Sets one key, overriding any earlier value.
   void set(const std::string& key, const std::string& text, const Origin& origin = Origin{});
+  /// Removes every key that starts with `prefix` ("app::scene::cmap::": all of element cmap's).
+  void erase_prefix(const std::string& prefix);
   /// Sets every (key, value) pair, in order, with origin "command line".
   void add_overrides(const std::vector<std::pair<std::string, std::string>>& overrides);
 
