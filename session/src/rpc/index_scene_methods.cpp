@@ -161,7 +161,7 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
   rpc.add({std::string(kIndexScene) + "set_scene_element",
            "IndeX: changes an element: args.remove.id removes a child of a group; other args set the element's "
            "attributes (string values, as in a .prj file; \"enabled\": \"false\" hides it).",
-           {{"id", param_doc("string", "the element (scene_root, a group or any other element)", true)},
+           {{"id", param_doc("string", "the element (a group or any other; scene_root: remove.id only)", true)},
             {"args", param_doc("object", "{\"remove.id\": child} or attributes", true)}},
            {{"type", "object"}},
            {"-32602 for an unknown element, child or attribute, or a change that leaves a volume over the "
