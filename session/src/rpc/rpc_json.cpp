@@ -95,13 +95,11 @@ void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> a
   layer.assignments = std::move(assignments);
   layer.roots = s.data_roots;
   next.edits.push_back(std::move(layer));
-  change_scene_within_limits(s, [&] {
-    try {
-      s.edit_scene(std::move(next));
-    } catch (const Error& e) {
-      throw streaming::RpcError(streaming::server_error, e.what());
-    }
-  });
+  try {
+    change_scene_within_limits(s, [&] { s.edit_scene(std::move(next)); });
+  } catch (const Error& e) { // the scene does not build with the edit (a limit is -32602 already)
+    throw streaming::RpcError(streaming::server_error, e.what());
+  }
 }
 
 void change_scene_within_limits(ViewState& s, const std::function<void()>& change) {
