@@ -23,6 +23,7 @@ Head::Head(MPI_Comm comm, SessionOptions options, SceneSpec scene, std::vector<s
   log_ = options.log;
   state_.backend = options.backend;
   state_.data_roots = std::move(data_roots);
+  state_.ranks = session_->size();
   try {
     state_.load_scene(std::move(scene));
   } catch (...) {
@@ -245,7 +246,16 @@ std::vector<ClusterEvent> Head::poll_jobs() {
   events_.clear();
   if (!jobs_) return events;
   for (const cluster::Event& e : jobs_->poll()) events.push_back(to_event(e));
+  count_ranks();
   return events;
+}
+
+void Head::count_ranks() {
+  int ranks = session_->size();
+  if (jobs_)
+    for (const cluster::Job& j : jobs_->jobs()) ranks += j.ranks;
+  std::lock_guard lock(state_mutex_);
+  state_.ranks = ranks;
 }
 
 std::vector<JobInfo> Head::jobs() const {
@@ -266,6 +276,7 @@ bool Head::detach(const std::string& id) {
     } catch (const std::exception&) { // gone already: dropped either way
     }
     events_.push_back(to_event(jobs_->drop(i, cluster::Event::Kind::left, "cluster.detach")));
+    count_ranks();
     return true;
   }
   return false;

@@ -24,6 +24,7 @@
 #include "libindex/rpc_methods.h"
 #include "libindex/session_record.h"
 #include "libindex/streaming/frame_publisher.h"
+#include "rank_memory.h"
 
 namespace libindex {
 using nlohmann::json;
@@ -341,6 +342,7 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<std::string> hosts = mpi::gather_strings(comm, mpi::processor_name());
+  const long long memory = memory_per_rank(comm);
   // mpirun and srun pass a SIGINT or SIGTERM on to every rank at once. A follower that died of it
   // would make the launcher kill the head before it removed its session record: followers wait for
   // the head's quit instead, and leave on their own 2 s later if it never comes.
@@ -360,6 +362,8 @@ void serve(MPI_Comm comm, const ServeOptions& options, const SceneSpec& scene) {
   Head head(comm, options.session, scene, options.data_roots); // quits the others when it throws
   head.set_cancel_flag(&g_cancel);
   head.state().limits = options.limits;
+  head.state().limits.memory_per_rank = memory;
+  head.state().check_memory(); // a volume that cannot fit: say so now, not in every frame
   head.state().output_root = options.output_root;
   ServedHead served(head, options, std::move(hosts)); // ~Head tells the others to quit, also when this throws
   StopWatchdog watchdog(StopWatchdog::Role::head);    // destroyed (stopped) before the quit op goes out

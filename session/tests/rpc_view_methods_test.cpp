@@ -507,6 +507,40 @@ TEST_F(ViewMethods, SceneEditsStayWithinTheSamplesPerRayLimit) {
   EXPECT_EQ(state.scene_version, version + 1);
 }
 
+// A volume the ranks cannot hold between them is refused up front: otherwise every frame fails on
+// allocation, or overcommit grants it and the OOM killer ends the job.
+TEST_F(ViewMethods, SceneEditsStayWithinTheRanksMemory) {
+  const auto set = [&](const std::string& id, const json& args) {
+    return call(rpc, std::string(kIndexScene) + "set_scene_element", {{"id", id}, {"args", args}});
+  };
+  state.limits.memory_per_rank = 512 << 10;
+  state.ranks = 2;
+  const int version = state.scene_version;
+  // 128^3 bytes are 2 MiB: 1 MiB on each of 2 ranks.
+  json r = set("supernova", {{"size", "128"}});
+  EXPECT_EQ(code(r), -32602) << r;
+  EXPECT_EQ(message(r), "invalid params: the scene needs at least 1 MiB on each of its 2 ranks, and a rank has "
+                        "512 KiB (its node's memory over the ranks there); the largest is volume 'supernova' "
+                        "(128x128x128 uint8, 2 MiB): use more ranks, or a smaller volume");
+  EXPECT_EQ(state.scene_version, version);
+  EXPECT_EQ(state.view.scene.volumes[0].source->box().size().x, 32);
+  // Every volume counts: a second one of 101^3 bytes (503 KiB a rank) would fit alone, not beside
+  // the first's 16 KiB.
+  r = create_element("scene_root", "v2", "ISparse_volume_scene_element",
+                     {{"importer", "synthetic"}, {"generator", "sphere"}, {"size", "101"}});
+  EXPECT_EQ(code(r), -32602) << r;
+  EXPECT_NE(message(r).find("needs at least 519 KiB on each of its 2 ranks"), std::string::npos) << r;
+  EXPECT_NE(message(r).find("the largest is volume 'v2' (101x101x101 uint8, "), std::string::npos) << r;
+  EXPECT_EQ(state.view.scene.volumes.size(), 1u);
+  // With 16 ranks (attached jobs count) each holds 512 KiB of it: taken.
+  state.ranks = 16;
+  ASSERT_EQ(code(set("supernova", {{"size", "128"}})), 0);
+  EXPECT_EQ(state.view.scene.volumes[0].source->box().size().x, 128);
+  // Unknown memory (0): nothing is checked.
+  state.limits.memory_per_rank = 0, state.ranks = 1;
+  EXPECT_EQ(code(set("supernova", {{"size", "160"}})), 0);
+}
+
 // An element created again after its removal starts afresh: its old attributes stayed in the
 // scene's layers, so a volume hidden before it was removed came back hidden.
 TEST_F(ViewMethods, AnElementCreatedAgainDoesNotInheritTheRemovedOnesAttributes) {

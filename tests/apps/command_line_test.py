@@ -50,6 +50,11 @@ def main():
     checks(ok, f"viewer --data-root of a missing folder: one line, exit 2 ({why})")
     ok, why = one_error_line(run([index_slurm, "--bogus"]), "index-slurm", 1, "unknown option --bogus")
     checks(ok, f"index-slurm --bogus: an unknown option, not a program ({why})")
+    # A volume no rank can hold (65536^3 bytes = 256 TiB): said at once, not by every frame.
+    r = run([viewer, "--synthetic", "sphere", "--size", "65536", "--port", "0", "--no-session-record"])
+    ok, why = one_error_line(r, "viewer", 1, "the scene needs at least 256 TiB on its one rank",
+                             "use more ranks, or a smaller volume")
+    checks(ok, f"viewer --size 65536: one line, exit 1 ({why})")
     r = run([index_render, "--help"])
     checks(r.returncode == 0 and "Usage:" in r.stdout, f"index-render --help: the text, exit 0 (rc {r.returncode})")
 

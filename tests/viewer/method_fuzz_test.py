@@ -840,9 +840,11 @@ TARGETED = [
     ("volume bbox stretched 1e5 times",
      json.dumps({"jsonrpc": "2.0", "id": "t-bbox", "method": INDEX + "set_scene_element",
                  "params": {"id": "vol", "args": {"bbox": "0 0 0 6400000 6400000 6400000"}}})),
-    # Not here: a volume no rank can hold ({"size": "65536"}) is taken, and every frame then fails
-    # with session.frame_failed saying how much memory it wanted, until the scene changes. The
-    # server serves on; refusing it up front needs the ranks' memory, which the edit does not know.
+    # A volume no rank can hold was taken, and every frame then failed with session.frame_failed (or,
+    # under overcommit, the OOM killer ended a rank): now refused by the ranks' memory (-32602).
+    ("volume of 65536^3 voxels",
+     json.dumps({"jsonrpc": "2.0", "id": "t-huge", "method": INDEX + "set_scene_element",
+                 "params": {"id": "vol", "args": {"size": "65536"}}})),
 ]
 
 

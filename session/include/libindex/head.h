@@ -121,6 +121,8 @@ class Head {
   long long op_broadcasts() const;
 
  private:
+  /// Sets state().ranks to the ranks that divide the volume now: this job's and the attached jobs'.
+  void count_ranks();
   /// Sends `op`, leaving its colormap out when the ranks have it already (sets op.has_colormap).
   void send(Op& op);
   Op make_op(Op::Kind kind, const FrameParams& frame) const;

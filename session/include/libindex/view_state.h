@@ -29,6 +29,9 @@ struct ViewLimits {
   /// the server with its rights, so it is off unless the viewer is started with --allow-programs.
   /// Programs in scene files (inside the data roots) always run.
   bool client_programs = false;
+  /// The least memory any rank has (memory_per_rank: its node's memory, or its cgroup's, over the
+  /// ranks on the node); a scene whose volumes need more on every rank is refused. 0: not checked.
+  long long memory_per_rank = 0;
 };
 
 struct ViewState {
@@ -72,6 +75,7 @@ struct ViewState {
   std::vector<std::string> data_roots; ///< where API requests may read files from
   std::string output_root;             ///< where snapshot may write files; empty: snapshots come back as data
   ViewLimits limits;
+  int ranks = 1; ///< that divide the volumes between them: the session's own and its attached jobs'
 
   /// Throws libindex::Error when a w x h frame is outside the limits.
   void check_size(int width, int height) const;
@@ -82,6 +86,10 @@ struct ViewState {
   /// and in the box it fills, gives more samples per ray than the limits allow: what a client's edit
   /// of the scene (a sampling distance, a bounding box) must not leave, or frames would take hours.
   void check_samples_per_ray() const;
+  /// Throws libindex::Error when the scene's volumes, divided as evenly as can be over `ranks`,
+  /// would still need more than limits.memory_per_rank on a rank: a lower bound (no ghost layers,
+  /// no images), so what it refuses cannot render with these ranks, and what it passes may.
+  void check_memory() const;
   /// The current camera for a `width` x `height` canvas. A camera keeps its aperture across, so a
   /// wider canvas shows less height (IndeX's rule, which a scene's own camera follows); but the
   /// camera the view fitted to its volume itself (fits_own_camera), while no client has moved it,

@@ -165,7 +165,7 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             {"args", param_doc("object", "{\"remove.id\": child} or attributes", true)}},
            {{"type", "object"}},
            {"-32602 for an unknown element, child or attribute, or a change that leaves a volume over the "
-            "samples-per-ray limit (a sampling_distance, a bbox)",
+            "samples-per-ray limit (a sampling_distance, a bbox) or larger than the ranks' memory (a size)",
             "-32000 with the reader's message when the scene does not load with the change"}},
           [&s](const json& q) {
             const std::string id = param<std::string>(q, "id");
@@ -211,7 +211,8 @@ void add_index_scene_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             {"class_name", param_doc("string", "IColormap, ISparse_volume_scene_element, ...", true)},
             {"args", param_doc("object", "string values, as in a .prj file", true)}},
            {{"type", "object"}},
-           {"-32602 for bad args, or an element that leaves a volume over the samples-per-ray limit",
+           {"-32602 for bad args, or an element that leaves a volume over the samples-per-ray limit or the "
+            "scene larger than the ranks' memory",
             "-32000 with the reader's message when the element cannot load"}},
           [&s](const json& q) {
             const std::string parent = param<std::string>(q, "parent_group_id");

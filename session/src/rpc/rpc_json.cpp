@@ -107,6 +107,7 @@ void change_scene_within_limits(ViewState& s, const std::function<void()>& chang
   change();
   try {
     s.check_samples_per_ray();
+    s.check_memory();
   } catch (const Error& e) {
     s = std::move(before);
     bad(e.what());

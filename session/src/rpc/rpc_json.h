@@ -55,7 +55,8 @@ std::string join(const std::vector<std::string>& words);
 /// the samples-per-ray limit); keeps the user's camera.
 void edit_scene(ViewState& s, std::vector<std::pair<std::string, std::string>> assignments, const std::string& name);
 /// Runs `change` (a client's edit or load of the scene, which throws with the state unchanged) and
-/// keeps it only when the view it leaves is within the limits (ViewState::check_samples_per_ray):
+/// keeps it only when the view it leaves is within the limits (ViewState::check_samples_per_ray,
+/// ViewState::check_memory):
 /// otherwise the state is as it was before, and the client gets -32602 saying why.
 void change_scene_within_limits(ViewState& s, const std::function<void()>& change);
 

@@ -136,7 +136,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            "one-volume scene, from inside the data roots (replaces the scene).",
            {{"path", path_doc}},
            {{"type", "object"}},
-           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit",
+           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit or larger than the "
+            "ranks' memory",
             "-32000 with the reader's message when loading fails"}},
           [load](const json& q) { return load(q, true); });
   rpc.add(
@@ -179,7 +180,8 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
            "rendering settings; the command line's -key overrides do not apply over it.",
            {{"path", path_doc}},
            {{"type", "object"}},
-           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit",
+           {"-32602 for a path outside the data roots, or a scene over the samples-per-ray limit or larger than the "
+            "ranks' memory",
             "-32000 with the reader's message when loading fails"}},
           [load](const json& q) { return load(q, false); });
   rpc.add(

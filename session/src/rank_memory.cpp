@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rank_memory.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "libindex/mpi/check.h"
+
+namespace libindex {
+namespace {
+
+/// The limit in `file` ("max", a number, or a number so large it means none); 0 when none or unreadable.
+long long read_limit(const std::string& file) {
+  std::ifstream in(file);
+  std::string text;
+  if (!(in >> text) || text == "max") return 0;
+  try {
+    const long long value = std::stoll(text);
+    // cgroup v1 writes "no limit" as the largest page-aligned long long.
+    return value <= 0 || value >= std::numeric_limits<long long>::max() / 2 ? 0 : value;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+/// The least limit in `limit_file` of `hierarchy`/`path` and every folder above it up to `hierarchy`.
+/// Inside a container the cgroup's path is often not under the mounted hierarchy, whose root is
+/// then the container's own cgroup: missing folders are skipped, the root is read last.
+long long least_limit_along(const std::string& hierarchy, std::string path, const std::string& limit_file) {
+  long long least = 0;
+  auto take = [&](long long limit) {
+    if (limit > 0) least = least == 0 ? limit : std::min(least, limit);
+  };
+  while (!path.empty() && path != "/") {
+    take(read_limit(hierarchy + path + "/" + limit_file));
+    path.erase(path.rfind('/'));
+  }
+  take(read_limit(hierarchy + "/" + limit_file));
+  return least;
+}
+
+} // namespace
+
+long long cgroup_memory_limit(const std::string& proc_self_cgroup, const std::string& cgroup_root) {
+  long long least = 0;
+  auto take = [&](long long limit) {
+    if (limit > 0) least = least == 0 ? limit : std::min(least, limit);
+  };
+  std::istringstream lines(proc_self_cgroup);
+  for (std::string line; std::getline(lines, line);) {
+    // "hierarchy-ID:controller-list:cgroup-path" (cgroups(7)); v2's unified hierarchy is "0::path".
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    if (controllers.empty()) { // v2: mounted at the root, or at unified/ beside v1's controllers
+      take(least_limit_along(cgroup_root, path, "memory.max"));
+      take(least_limit_along(cgroup_root + "/unified", path, "memory.max"));
+      continue;
+    }
+    std::istringstream list(controllers);
+    for (std::string controller; std::getline(list, controller, ',');)
+      if (controller == "memory") take(least_limit_along(cgroup_root + "/memory", path, "memory.limit_in_bytes"));
+  }
+  return least;
+}
+
+long long node_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  long long bytes = pages > 0 && page_size > 0 ? (long long)pages * page_size : 0;
+  std::ifstream in("/proc/self/cgroup");
+  std::stringstream text;
+  text << in.rdbuf();
+  const long long limit = cgroup_memory_limit(text.str(), "/sys/fs/cgroup");
+  if (limit > 0) bytes = bytes == 0 ? limit : std::min(bytes, limit);
+  return bytes;
+}
+
+long long memory_per_rank(MPI_Comm comm) {
+  const mpi::NodeRank node = mpi::node_rank(comm);
+  const long long node_bytes = node_memory_bytes();
+  // A rank that cannot tell sends the largest value, so the least is some rank's real share; a
+  // result of that value means none could tell.
+  long long mine = node_bytes > 0 ? node_bytes / node.size : std::numeric_limits<long long>::max();
+  long long least = 0;
+  LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(&mine, &least, 1, MPI_LONG_LONG, MPI_MIN, comm));
+  return least == std::numeric_limits<long long>::max() ? 0 : least;
+}
+
+} // namespace libindex
