@@ -170,6 +170,23 @@ TEST_F(ViewMethods, AVolumeAddedToAnEmptySceneIsFramedForTheClientsCanvas) {
   EXPECT_TRUE(shows_whole_box(state.frame.camera, state.view.volume_box));
 }
 
+// A method about a volume, in a scene without one: the request is fine, the state cannot serve it
+// (-32000, as volume.info answers); naming a volume the scene lacks is a bad parameter (-32602).
+TEST_F(ViewMethods, ProgramMethodsInASceneWithoutVolumes) {
+  SceneSpec empty;
+  empty.use_default = false;
+  empty.layers.push_back(SceneLayer::from_text("#! index_app_project 0\napp::scene::root::children =\n", "empty.prj"));
+  state.load_scene(empty);
+  state.limits.client_programs = true;
+  for (const char* method : {"program.get", "program.remove"}) {
+    EXPECT_EQ(call(rpc, method), json::parse(R"({"error": {"code": -32000, "message": "the scene has no volume"},
+                                                 "id": 1, "jsonrpc": "2.0"})"))
+        << method;
+    EXPECT_EQ(code(call(rpc, method, {{"volume", "v"}})), -32602) << method;
+  }
+  EXPECT_EQ(code(call(rpc, "program.set", {{"source", "x"}})), -32000);
+}
+
 TEST_F(ViewMethods, ColormapPresetTableDomainAndOpacityCurve) {
   json r = call(rpc, "colormap.set", {{"preset", "viridis"}, {"domain", {-200, 800}}});
   ASSERT_EQ(code(r), 0) << r;

@@ -77,20 +77,16 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
            "none; settable: whether clients may set programs (the viewer's --allow-programs).",
            {{"volume", param_doc("string", "a volume id (default: the first)")}},
            {{"type", "object"}},
-           {"-32602 for an unknown volume"}},
-          [&s](const json& q) {
-            if (s.view.scene.volumes.empty()) bad("the scene has no volume");
-            return program_json(s, volume_param(s, q));
-          });
+           {"-32602 for an unknown volume", "-32000 when the scene has no volume"}},
+          [&s](const json& q) { return program_json(s, shown_volume_param(s, q)); });
   rpc.add({"program.remove",
            "Turns a volume's sample program off (its node stays, disabled): the colormap colours the volume "
            "again. Returns program.get's answer.",
            {{"volume", param_doc("string", "a volume id (default: the first)")}},
            {{"type", "object"}},
-           {"-32602 for an unknown volume or one without a program"}},
+           {"-32602 for an unknown volume or one without a program", "-32000 when the scene has no volume"}},
           [&s](const json& q) {
-            if (s.view.scene.volumes.empty()) bad("the scene has no volume");
-            const size_t index = volume_param(s, q);
+            const size_t index = shown_volume_param(s, q);
             const auto& program = s.view.scene.volumes[index].program;
             if (!program) bad("volume '" + s.view.scene.volumes[index].id + "' has no sample program");
             edit_scene(s, {{"app::scene::" + program->id + "::enabled", "false"}}, "JSON-RPC program.remove");
@@ -106,14 +102,13 @@ void add_program_methods(streaming::RpcDispatcher& rpc, ViewState& s) {
             {"buffers", param_doc("object", "{\"0\": \"1.5 2i\"}: replaces those slots")}},
            {{"type", "object"}},
            {"-32602 for an unknown volume, a source that does not compile, or bad buffers",
-            "-32000 when the viewer was not started with --allow-programs"}},
+            "-32000 when the viewer was not started with --allow-programs, or the scene has no volume"}},
           [&s](const json& q) {
             if (!s.limits.client_programs)
               throw streaming::RpcError(streaming::server_error,
                                         "program.set is off: a program is native code that runs in the server, so "
                                         "clients may set one only when the viewer is started with --allow-programs");
-            if (s.view.scene.volumes.empty()) bad("the scene has no volume");
-            const size_t index = volume_param(s, q);
+            const size_t index = shown_volume_param(s, q);
             const std::string source = param<std::string>(q, "source");
             if (source.size() > kMaxSourceBytes) bad("'source' is longer than 1 MiB");
             if (source.find('\0') != std::string::npos) bad("'source' holds a NUL character");

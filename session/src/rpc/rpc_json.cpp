@@ -43,6 +43,12 @@ size_t volume_param(const ViewState& s, const json& q) {
       (ids.empty() ? std::string(" (it has none)") : " (its volumes: " + ids + ")"));
 }
 
+size_t shown_volume_param(const ViewState& s, const json& q) {
+  const size_t index = volume_param(s, q);
+  if (s.view.scene.volumes.empty()) throw streaming::RpcError(streaming::server_error, "the scene has no volume");
+  return index;
+}
+
 json colormap_to_json(const Colormap& m) {
   json entries = json::array();
   for (const Vec4f& e : m.entries) entries.push_back({e.x, e.y, e.z, e.w});

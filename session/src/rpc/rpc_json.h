@@ -28,6 +28,9 @@ Vec3f vec3_param(const nlohmann::json& params, const char* name);
 /// The scene's volume a request names by id in its `volume` param, as an index into the scene's
 /// volumes; 0 (the first) when it names none. Throws -32602 for an id the scene lacks.
 size_t volume_param(const ViewState& s, const nlohmann::json& params);
+/// volume_param() for a method that needs a volume: also throws -32000 when the scene has none (the
+/// request is well formed; the server's state cannot serve it).
+size_t shown_volume_param(const ViewState& s, const nlohmann::json& params);
 /// Throws the -32602 invalid-params error with `message`.
 [[noreturn]] void bad(const std::string& message);
 /// A param's entry in the method's description (rpc.discover, docs/api.md).

@@ -105,11 +105,7 @@ void add_scene_methods(streaming::RpcDispatcher& rpc, Head& head) {
        {{"volume", param_doc("string", "id of the scene's volume; default: the first")}},
        {{"type", "object"}},
        {"-32000 when the scene has no volume", "-32602 for an unknown volume"}},
-      [&s](const json& q) {
-        const size_t index = volume_param(s, q);
-        if (s.view.scene.volumes.empty()) throw streaming::RpcError(streaming::server_error, "the scene has no volume");
-        return volume_json(s, index);
-      });
+      [&s](const json& q) { return volume_json(s, shown_volume_param(s, q)); });
   // Loads a .prj from inside the data roots; `keep_overrides`: the command line's -key value still
   // apply (a scene file), or not (a saved session, which holds them already).
   auto load = [&s](const json& q, bool keep_overrides) {
