@@ -359,9 +359,20 @@ async function main() {
     const page = context.pages()[0] || await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     const sentCommands = []; // JSON-RPC requests the page sent
+    const replies = []; // the replies it got, in order of arrival: {socket, id}
+    let sockets = 0;
     page.on('websocket', (ws) => {
       if (!ws.url().includes('/index_command_client')) return;
-      ws.on('framesent', (f) => { try { sentCommands.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
+      const socket = ++sockets;
+      ws.on('framesent', (f) => {
+        try { sentCommands.push({ ...JSON.parse(f.payload), socket }); } catch { /* not JSON */ }
+      });
+      ws.on('framereceived', (f) => {
+        try {
+          const m = JSON.parse(f.payload);
+          if (m.id !== undefined) replies.push({ socket, id: m.id });
+        } catch { /* not JSON */ }
+      });
     });
     await page.goto(v.url);
     const notebook = await openNotebook(context, v.url);
@@ -1212,8 +1223,22 @@ async function main() {
           .observe(status, { childList: true, characterData: true, subtree: true });
       });
       await page.click('[data-testid="record"]');
+      // While the movie renders, the page's own commands are answered: the recording has a socket of
+      // its own (on the page's, camera.reset would wait for all 72 frames).
+      await page.waitForFunction(() => /^recording… frame/.test(
+        document.querySelector('[data-testid="record-status"]').textContent), null, { timeout: 5 * WAIT_MS });
+      const resetsBefore = sentCommands.filter((m) => m.method === 'camera.reset').length;
+      await page.click('#reset-camera');
+      await waitFor(async () => sentCommands.filter((m) => m.method === 'camera.reset').length > resetsBefore,
+        'the page to send camera.reset');
+      const reset = sentCommands.filter((m) => m.method === 'camera.reset').at(-1);
       await page.waitForFunction(() => /not recorded|saved/.test(
         document.querySelector('[data-testid="record-status"]').textContent), null, { timeout: 5 * WAIT_MS });
+      const record = sentCommands.filter((m) => m.method === 'movie.record').at(-1);
+      const order = (c) => replies.findIndex((r) => r.socket === c.socket && r.id === c.id);
+      assert(order(reset) >= 0 && order(reset) < order(record),
+        `camera.reset (socket ${reset.socket}) answered at ${order(reset)}, movie.record (socket ${record.socket}) at ` +
+        `${order(record)}: the page's command waited for the movie`);
       const text = await page.textContent('[data-testid="record-status"]');
       const match = /^saved (.*\.mp4) \(72 frames, /.exec(text);
       assert(match && fs.statSync(match[1]).size > 0, `record status: ${text}`);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Wires the viewer together: sockets, controls, panels, overlays, connection state, test hook.
 
-import { RpcClient } from './rpc.js';
+import { RpcClient, callOnOwnSocket } from './rpc.js';
 import { VideoView } from './video.js';
 import { CameraControls } from './controls.js';
 import { ColormapEditor } from './colormap_editor.js';
@@ -244,7 +244,9 @@ $('[data-testid="record"]').addEventListener('click', async () => {
   status.textContent = `recording ${RECORD_FRAMES} frames…`;
   try {
     const name = `orbit-${new Date().toISOString().replace(/[:.]/g, '-')}.mp4`;
-    const r = await rpc.call('movie.record', { path: name, frames: RECORD_FRAMES });
+    // On a socket of its own: the page's other commands are answered while the movie renders.
+    const r = await callOnOwnSocket(socketUrl('/index_command_client'), 'movie.record',
+      { path: name, frames: RECORD_FRAMES });
     status.textContent = `saved ${r.path} (${r.frames} frames, ${r.codec})`;
   } catch (e) {
     status.textContent = `not recorded: ${e.message || e}`;

@@ -112,6 +112,29 @@ export class RpcClient {
 }
 
 /**
+ * One call on a socket of its own, closed when answered: for a long call (movie.record) that the
+ * server answers only after many frames. The server answers each connection's commands in order, so
+ * on the page's own socket every later command (a camera drag, a colormap edit) would wait behind it.
+ */
+export function callOnOwnSocket(url, method, params = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    let answered = false;
+    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+    ws.onmessage = (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch { return; }
+      if (m.id !== 1) return; // a notification
+      answered = true;
+      ws.close();
+      if (m.error) reject(new RpcError(m.error.code, m.error.message, m.error.data));
+      else resolve(m.result);
+    };
+    ws.onclose = () => { if (!answered) reject(new Error('connection lost')); };
+  });
+}
+
+/**
  * Wrap `rpc.call(method, params)` so that at most one request is in flight; calls made
  * meanwhile collapse into one that sends the latest params. `onResult` gets each result.
  */
