@@ -398,6 +398,13 @@ def main():
                                env=ENV, capture_output=True, text=True, timeout=120)
             check(r.returncode != 0 and "cannot reach 127.0.0.1:1" in r.stdout + r.stderr,
                   "an unreachable head: one line, non-zero exit")
+            # The session's web port where its attach port belongs: the web server answers in text.
+            web = f"127.0.0.1:{record['port']}"  # where the viewer serves (--bind's default)
+            r = subprocess.run(["mpirun", "-np", "1", viewer, "--attach", web, "--attach-token", "x"],
+                               env=ENV, capture_output=True, text=True, timeout=120)
+            check(r.returncode != 0 and f"{web} is not a libindex session's attach port: it answered in text "
+                  '("HTTP/1.' in r.stdout + r.stderr, f"the web port given to --attach: said so "
+                  f"({[l for l in (r.stdout + r.stderr).splitlines() if 'error' in l]})")
             status = c.call("cluster.status")
             check(len(status["jobs"]) == 1 and max_difference(before, pixels(c)) <= 1, "and the session is unharmed")
         tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "128 0 0 192 64 64", "the sphere beside")

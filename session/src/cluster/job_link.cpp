@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -201,9 +202,18 @@ std::optional<Received> Link::receive(double timeout_s, uint64_t max_payload) {
   uint32_t t = 0;
   uint64_t n = 0;
   std::memcpy(&t, header, 4), std::memcpy(&n, header + 4, 8);
-  if (t < uint32_t(Message::hello) || t > uint32_t(Message::statistics) || n > kMaxPayload)
+  if (t < uint32_t(Message::hello) || t > uint32_t(Message::statistics) || n > kMaxPayload) {
+    // A web server's answer, typically: the viewer's HTTP port given where its attach port belongs.
+    if (std::all_of(header, header + 12, [](uint8_t c) { return std::isprint(c) || std::isspace(c); })) {
+      std::string text(header, header + 12);
+      std::replace_if(
+          text.begin(), text.end(), [](char c) { return std::isspace(uint8_t(c)); }, ' ');
+      throw Error(peer_ + " is not a libindex session's attach port: it answered in text (\"" + text +
+                  "...\"), as a web server does; the attach port is in the session's record (index-slurm list)");
+    }
     throw Error("the link to " + peer_ + " carried a message this side does not speak (type " + std::to_string(t) +
                 ", " + std::to_string(n) + " bytes): both jobs must run the same libindex");
+  }
   if (n > max_payload)
     throw Error("the link to " + peer_ + " announced a " + to_string(Message(t)) + " of " + std::to_string(n) +
                 " bytes, more than the " + std::to_string(max_payload) + " taken here");
