@@ -280,18 +280,7 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     throw Error("nrrd: '" + path + "': the header has no '" + key + "' field");
   };
 
-  const std::string& dim_text = need("dimension");
-  if (trim(dim_text) != "3")
-    throw Error(where("dimension") + ": dimension " + dim_text + " is not supported (only 3-D scalar volumes)");
-  RawLayout layout;
-  layout.type = parse_type(need("type"), where("type"));
-  {
-    std::istringstream in(need("sizes"));
-    int n[3] = {0, 0, 0};
-    if (!(in >> n[0] >> n[1] >> n[2]) || n[0] <= 0 || n[1] <= 0 || n[2] <= 0)
-      throw Error(where("sizes") + ": sizes must be three positive integers, got '" + need("sizes") + "'");
-    layout.dims = {n[0], n[1], n[2]};
-  }
+  // Kinds first: a 4-D file of vectors is better told what its vector axis is than its dimension.
   if (const auto* k = get("kinds")) { // a colour, vector or tensor axis makes it no scalar volume
     // NRRD's kinds whose axis holds a voxel's components; the others (domain, space, time, list,
     // point, ...) are axes of samples, rendered as they were.
@@ -306,10 +295,22 @@ std::unique_ptr<VolumeSource> open_nrrd(const std::string& path, const PathPolic
     for (size_t a = 0; a < kinds.size(); ++a) {
       if (components.count(detail::lowercase(kinds[a])))
         throw Error(where("kinds") + ": axis " + std::to_string(a) + " is of kind '" + kinds[a] +
-                    "': libindex renders 3-D scalar volumes (one value a voxel); take one component out first, "
-                    "e.g. with Teem's `unu slice -a " +
-                    std::to_string(a) + " -p 0`");
+                    "': libindex renders 3-D scalar volumes (one value a voxel); make one first with Teem's unu, "
+                    "e.g. the vectors' length with `unu project -a " +
+                    std::to_string(a) + " -m l2` or one component with `unu slice -a " + std::to_string(a) + " -p 0`");
     }
+  }
+  const std::string& dim_text = need("dimension");
+  if (trim(dim_text) != "3")
+    throw Error(where("dimension") + ": dimension " + dim_text + " is not supported (only 3-D scalar volumes)");
+  RawLayout layout;
+  layout.type = parse_type(need("type"), where("type"));
+  {
+    std::istringstream in(need("sizes"));
+    int n[3] = {0, 0, 0};
+    if (!(in >> n[0] >> n[1] >> n[2]) || n[0] <= 0 || n[1] <= 0 || n[2] <= 0)
+      throw Error(where("sizes") + ": sizes must be three positive integers, got '" + need("sizes") + "'");
+    layout.dims = {n[0], n[1], n[2]};
   }
   const std::string encoding = detail::lowercase(need("encoding"));
   const bool ascii = encoding == "ascii" || encoding == "text" || encoding == "txt";

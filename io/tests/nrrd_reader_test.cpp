@@ -363,6 +363,13 @@ TEST(NrrdReader, OldMagicNaNSpacingAndWhatIsNoScalarVolume) {
         open_nrrd(write_nrrd(dir, "vec.nrrd", header("uchar", "raw", "kinds: domain 3-vector domain\n"), bytes_of(v)));
       }),
       "vec.nrrd:7", "axis 1 is of kind '3-vector'");
+  // A 4-D file of vectors (how ITK and Slicer write a velocity or displacement field): its vector
+  // axis is named, with the command that makes a scalar volume of it, not its dimension.
+  test::write_text(dir.file("field.nrrd"), "NRRD0004\ntype: float\ndimension: 4\nsizes: 3 2 2 2\n"
+                                           "kinds: vector domain domain domain\nendian: little\nencoding: raw\n\n" +
+                                               std::string(3 * 8 * 4, '\0'));
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("field.nrrd")); }), "field.nrrd:5",
+                      "axis 0 is of kind 'vector'", "unu project -a 0 -m l2");
   test::write_text(dir.file("bom.nrrd"), "\xEF\xBB\xBF" + header("uchar", "raw", "") + "\n");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nrrd(dir.file("bom.nrrd")); }), "bom.nrrd:1", "byte-order mark");
 }
