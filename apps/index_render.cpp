@@ -24,6 +24,8 @@
 #include "libindex/error.h"
 #include "libindex/follower.h"
 #include "libindex/mpi/agreement.h"
+#include "libindex/mpi/check.h"
+#include "libindex/rank_memory.h"
 #include "libindex/session.h"
 
 using namespace libindex;
@@ -123,8 +125,10 @@ int run(int argc, char** argv) {
   // A failure on any rank (a missing file, an unwritable output on the head) stops every rank.
   SceneView view;
   std::string error;
+  const long long memory = memory_per_rank(MPI_COMM_WORLD);
   try {
     view = build_scene(apps::scene_spec(scene_args, overrides), rank == 0);
+    check_scene_memory(view, mpi::comm_size(MPI_COMM_WORLD), memory); // said before any reading
     apps::apply_view_options(view_args, view);
     if (!time_step && view.scene.view.time_step) time_step = view.scene.view.time_step; // a saved session's step
     if (time_step) {

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "rank_memory.h"
+#include "libindex/rank_memory.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <vector>
 
+#include "libindex/error.h"
 #include "libindex/mpi/check.h"
 
 namespace libindex {
@@ -42,6 +45,16 @@ long long least_limit_along(const std::string& hierarchy, std::string path, cons
   }
   take(read_limit(hierarchy + "/" + limit_file));
   return least;
+}
+
+/// "1.5 GiB", "256 TiB": bytes for a message.
+std::string byte_count(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 6) bytes /= 1024, ++unit;
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.3g %s", bytes, units[unit]);
+  return text;
 }
 
 } // namespace
@@ -90,6 +103,34 @@ long long memory_per_rank(MPI_Comm comm) {
   long long least = 0;
   LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(&mine, &least, 1, MPI_LONG_LONG, MPI_MIN, comm));
   return least == std::numeric_limits<long long>::max() ? 0 : least;
+}
+
+void check_scene_memory(const SceneView& view, int ranks, long long memory_per_rank) {
+  if (memory_per_rank <= 0 || view.scene.volumes.empty()) return;
+  // Every volume is divided over every rank (the scene's other volumes too): each rank holds at
+  // least its share of each, rounded up.
+  const long long ranks_dividing = std::max(ranks, 1);
+  double per_rank = 0; // bytes; a double, since boxes of 65536^3 float voxels overflow a long long
+  std::string largest;
+  double largest_bytes = 0;
+  for (const io::VolumeDesc& v : view.scene.volumes) {
+    const Box3i box = v.source->box();
+    const double bytes = double(box.hi.x - box.lo.x) * double(box.hi.y - box.lo.y) * double(box.hi.z - box.lo.z) *
+                         dtype_size(v.source->dtype());
+    per_rank += std::ceil(bytes / double(ranks_dividing));
+    if (bytes > largest_bytes) {
+      largest_bytes = bytes;
+      largest = "volume '" + v.id + "' (" + std::to_string(box.hi.x - box.lo.x) + "x" +
+                std::to_string(box.hi.y - box.lo.y) + "x" + std::to_string(box.hi.z - box.lo.z) + " " +
+                to_string(v.source->dtype()) + ", " + byte_count(bytes) + ")";
+    }
+  }
+  if (per_rank <= double(memory_per_rank)) return;
+  throw Error("the scene needs at least " + byte_count(per_rank) +
+              (ranks == 1 ? " on its one rank" : " on each of its " + std::to_string(ranks) + " ranks") +
+              ", and a rank has " + byte_count(double(memory_per_rank)) +
+              " (its node's memory over the ranks there); the largest is " + largest +
+              ": use more ranks, or a smaller volume");
 }
 
 } // namespace libindex

@@ -24,7 +24,7 @@
 #include "libindex/rpc_methods.h"
 #include "libindex/session_record.h"
 #include "libindex/streaming/frame_publisher.h"
-#include "rank_memory.h"
+#include "libindex/rank_memory.h"
 
 namespace libindex {
 using nlohmann::json;

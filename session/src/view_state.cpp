@@ -8,6 +8,7 @@
 
 #include "libindex/error.h"
 #include "libindex/io/path_policy.h"
+#include "libindex/rank_memory.h"
 
 namespace libindex {
 
@@ -145,16 +146,6 @@ void check_samples(const Box3f& box, float dt, double limit, const std::string& 
   }
 }
 
-/// "1.5 GiB", "256 TiB": bytes for a message.
-std::string byte_count(double bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 6) bytes /= 1024, ++unit;
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.3g %s", bytes, units[unit]);
-  return text;
-}
-
 } // namespace
 
 void ViewState::check_sampling_distance(float dt) const {
@@ -172,33 +163,7 @@ void ViewState::check_samples_per_ray() const {
   }
 }
 
-void ViewState::check_memory() const {
-  if (limits.memory_per_rank <= 0 || view.scene.volumes.empty()) return;
-  // Every volume is divided over every rank (the scene's other volumes too): each rank holds at
-  // least its share of each, rounded up.
-  const long long ranks_dividing = std::max(ranks, 1);
-  double per_rank = 0; // bytes; a double, since boxes of 65536^3 float voxels overflow a long long
-  std::string largest;
-  double largest_bytes = 0;
-  for (const io::VolumeDesc& v : view.scene.volumes) {
-    const Box3i box = v.source->box();
-    const double bytes = double(box.hi.x - box.lo.x) * double(box.hi.y - box.lo.y) * double(box.hi.z - box.lo.z) *
-                         dtype_size(v.source->dtype());
-    per_rank += std::ceil(bytes / double(ranks_dividing));
-    if (bytes > largest_bytes) {
-      largest_bytes = bytes;
-      largest = "volume '" + v.id + "' (" + std::to_string(box.hi.x - box.lo.x) + "x" +
-                std::to_string(box.hi.y - box.lo.y) + "x" + std::to_string(box.hi.z - box.lo.z) + " " +
-                to_string(v.source->dtype()) + ", " + byte_count(bytes) + ")";
-    }
-  }
-  if (per_rank <= double(limits.memory_per_rank)) return;
-  throw Error("the scene needs at least " + byte_count(per_rank) +
-              (ranks == 1 ? " on its one rank" : " on each of its " + std::to_string(ranks) + " ranks") +
-              ", and a rank has " + byte_count(double(limits.memory_per_rank)) +
-              " (its node's memory over the ranks there); the largest is " + largest +
-              ": use more ranks, or a smaller volume");
-}
+void ViewState::check_memory() const { check_scene_memory(view, ranks, limits.memory_per_rank); }
 
 std::pair<int, int> ViewState::time_range() const {
   if (view.scene.volumes.empty()) return {0, 0};

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "rank_memory.h"
+#include "libindex/rank_memory.h"
 
 using namespace libindex;
 namespace fs = std::filesystem;

@@ -55,6 +55,10 @@ def main():
     ok, why = one_error_line(r, "viewer", 1, "the scene needs at least 256 TiB on its one rank",
                              "use more ranks, or a smaller volume")
     checks(ok, f"viewer --size 65536: one line, exit 1 ({why})")
+    r = run([index_render, "--synthetic", "sphere", "--size", "65536", "-o", os.path.join(work, "huge.png")])
+    ok, why = one_error_line(r, "index-render", 1, "the scene needs at least 256 TiB on its one rank")
+    checks(ok and not os.path.exists(os.path.join(work, "huge.png")), f"index-render --size 65536: one line, exit 1 "
+           f"before any frame ({why})")
     r = run([index_render, "--help"])
     checks(r.returncode == 0 and "Usage:" in r.stdout, f"index-render --help: the text, exit 0 (rc {r.returncode})")
 

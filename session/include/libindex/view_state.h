@@ -86,9 +86,7 @@ struct ViewState {
   /// and in the box it fills, gives more samples per ray than the limits allow: what a client's edit
   /// of the scene (a sampling distance, a bounding box) must not leave, or frames would take hours.
   void check_samples_per_ray() const;
-  /// Throws libindex::Error when the scene's volumes, divided as evenly as can be over `ranks`,
-  /// would still need more than limits.memory_per_rank on a rank: a lower bound (no ghost layers,
-  /// no images), so what it refuses cannot render with these ranks, and what it passes may.
+  /// check_scene_memory() of the scene over `ranks` with limits.memory_per_rank.
   void check_memory() const;
   /// The current camera for a `width` x `height` canvas. A camera keeps its aperture across, so a
   /// wider canvas shows less height (IndeX's rule, which a scene's own camera follows); but the

@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "libindex/scene_view.h"
+
 namespace libindex {
 
 /// The least memory limit of this process's cgroups and their parents, v1 (`memory` controller,
@@ -23,5 +25,11 @@ long long node_memory_bytes();
 /// Collective over `comm`: the least memory any rank of `comm` can count on (its node's memory over
 /// the ranks of `comm` on that node; a rank that cannot tell is left out). 0 when none can.
 long long memory_per_rank(MPI_Comm comm);
+
+/// Throws libindex::Error when the volumes of `view`, divided as evenly as can be over `ranks`,
+/// would still need more than `memory_per_rank` bytes on a rank (0: not checked): a lower bound
+/// (no ghost layers, no images, no read-ahead), so what it refuses cannot render with these ranks,
+/// and what it passes may.
+void check_scene_memory(const SceneView& view, int ranks, long long memory_per_rank);
 
 } // namespace libindex
