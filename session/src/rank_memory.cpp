@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "libindex/error.h"
+#include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
 
 namespace libindex {
@@ -94,12 +97,45 @@ long long node_memory_bytes() {
   return bytes;
 }
 
+long long parse_byte_count(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back(); // "8GB", "8GiB"
+  if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
+  static const std::string units = "KMGTP";
+  double scale = 1;
+  if (unit.size() == 1 && units.find(char(std::toupper(uint8_t(unit[0])))) != std::string::npos)
+    scale = std::pow(1024.0, double(units.find(char(std::toupper(uint8_t(unit[0])))) + 1));
+  else if (!unit.empty())
+    used = 0;
+  if (used == 0 || !(value > 0) || !(value * scale < 9e18))
+    throw Error("'" + text + "' is not a memory size (bytes, or a number with K, M, G or T: 8G, 512M)");
+  return (long long)(value * scale);
+}
+
 long long memory_per_rank(MPI_Comm comm) {
   const mpi::NodeRank node = mpi::node_rank(comm);
-  const long long node_bytes = node_memory_bytes();
-  // A rank that cannot tell sends the largest value, so the least is some rank's real share; a
-  // result of that value means none could tell.
-  long long mine = node_bytes > 0 ? node_bytes / node.size : std::numeric_limits<long long>::max();
+  std::string error;
+  long long mine = 0;
+  try {
+    if (const char* given = std::getenv("LIBINDEX_MEMORY_PER_RANK"); given && *given) {
+      mine = parse_byte_count(given);
+    } else {
+      // A rank that cannot tell sends the largest value, so the least is some rank's real share;
+      // a result of that value means none could tell.
+      const long long node_bytes = node_memory_bytes();
+      mine = node_bytes > 0 ? node_bytes / node.size : std::numeric_limits<long long>::max();
+    }
+  } catch (const Error& e) {
+    error = "LIBINDEX_MEMORY_PER_RANK: " + std::string(e.what());
+  }
+  mpi::agree_on_errors(comm, error);
   long long least = 0;
   LIBINDEX_MPI_CHECK(comm, MPI_Allreduce(&mine, &least, 1, MPI_LONG_LONG, MPI_MIN, comm));
   return least == std::numeric_limits<long long>::max() ? 0 : least;
@@ -129,7 +165,7 @@ void check_scene_memory(const SceneView& view, int ranks, long long memory_per_r
   throw Error("the scene needs at least " + byte_count(per_rank) +
               (ranks == 1 ? " on its one rank" : " on each of its " + std::to_string(ranks) + " ranks") +
               ", and a rank has " + byte_count(double(memory_per_rank)) +
-              " (its node's memory over the ranks there); the largest is " + largest +
+              " (its share of its node's memory, or LIBINDEX_MEMORY_PER_RANK); the largest is " + largest +
               ": use more ranks, or a smaller volume");
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "libindex/error.h"
 #include "libindex/rank_memory.h"
 
 using namespace libindex;
@@ -66,4 +67,15 @@ TEST(RankMemory, ARankHasItsNodesShareAtMost) {
   EXPECT_LE(node, (long long)pages * page);
   // One rank alone on its node (a singleton MPI): its share is the whole node's.
   EXPECT_EQ(memory_per_rank(MPI_COMM_SELF), node);
+}
+
+TEST(RankMemory, ByteCountsAsUsersWriteThem) {
+  EXPECT_EQ(parse_byte_count("4096"), 4096);
+  EXPECT_EQ(parse_byte_count("64k"), 64LL << 10);
+  EXPECT_EQ(parse_byte_count("512M"), 512LL << 20);
+  EXPECT_EQ(parse_byte_count("8G"), 8LL << 30);
+  EXPECT_EQ(parse_byte_count("1.5GiB"), 3LL << 29);
+  EXPECT_EQ(parse_byte_count("2TB"), 2LL << 40);
+  for (const char* bad : {"", "abc", "-1G", "0", "8X", "8 G", "1e30", "G"})
+    EXPECT_THROW(parse_byte_count(bad), Error) << "'" << bad << "'";
 }

@@ -536,9 +536,10 @@ TEST_F(ViewMethods, SceneEditsStayWithinTheRanksMemory) {
   // 128^3 bytes are 2 MiB: 1 MiB on each of 2 ranks.
   json r = set("supernova", {{"size", "128"}});
   EXPECT_EQ(code(r), -32602) << r;
-  EXPECT_EQ(message(r), "invalid params: the scene needs at least 1 MiB on each of its 2 ranks, and a rank has "
-                        "512 KiB (its node's memory over the ranks there); the largest is volume 'supernova' "
-                        "(128x128x128 uint8, 2 MiB): use more ranks, or a smaller volume");
+  EXPECT_EQ(message(r),
+            "invalid params: the scene needs at least 1 MiB on each of its 2 ranks, and a rank has "
+            "512 KiB (its share of its node's memory, or LIBINDEX_MEMORY_PER_RANK); the largest is volume 'supernova' "
+            "(128x128x128 uint8, 2 MiB): use more ranks, or a smaller volume");
   EXPECT_EQ(state.scene_version, version);
   EXPECT_EQ(state.view.scene.volumes[0].source->box().size().x, 32);
   // Every volume counts: a second one of 101^3 bytes (503 KiB a rank) would fit alone, not beside

@@ -18,6 +18,8 @@
   - a volume without a colormap domain loaded while a job is attached is shown over the data range
     of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot,
     and scene.info's histogram, count and range are the whole volume's.
+  - with LIBINDEX_MEMORY_PER_RANK, a volume too large for the session's ranks is refused, taken
+    once a job attached, and that job may not detach while the scene needs its ranks.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
@@ -168,6 +170,60 @@ def volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, ball_bbox, what
         stop(job)
         status, _ = wait_for_jobs(c, 1)
         check(len(status["jobs"]) == 1, "the job is gone")
+    return tail
+
+
+def record_of(runtime_dir, port):
+    """The id of the session record of the viewer serving on `port` (others may be in the folder,
+    or going: a record whose file is gone is skipped)."""
+    for d in os.listdir(runtime_dir):
+        try:
+            with open(os.path.join(runtime_dir, d, "session.json")) as f:
+                if json.load(f)["port"] == port:
+                    return d
+        except (OSError, ValueError, KeyError):
+            continue
+    raise RuntimeError(f"no session record for port {port} in {runtime_dir}")
+
+
+def memory_follows_the_jobs(viewer, tool, check, runtime_dir, jobs):
+    """The scene must fit the ranks there are: with LIBINDEX_MEMORY_PER_RANK=1M a 128^3 byte volume
+    (1 MiB a rank on 2) fits the session alone, a 160^3 one (1.95 MiB a rank on 2) only once a 2-rank
+    job has attached, and that job may not leave while the scene needs its ranks."""
+    set_size = "nv::index::app::scene_management_center::scene_management_center_command_receiver.set_scene_element"
+
+    def refused(method, params):
+        try:
+            c.call(method, params)
+        except Exception as e:  # noqa: BLE001
+            return e
+        return None
+
+    os.environ["LIBINDEX_MEMORY_PER_RANK"] = "1M"  # the session's ranks only: ENV, the jobs', lacks it
+    try:
+        with running_viewer(viewer, ["--synthetic", "sphere", "--size", "128"], ranks=2) as (proc, port, tail), \
+                Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
+            record_id = record_of(runtime_dir, port)
+            error = refused(set_size, {"id": "vol", "args": {"size": "160"}})
+            check(getattr(error, "code", None) == -32602 and "needs at least 1.95 MiB on each of its 2 ranks" in str(error)
+                  and "a rank has 1 MiB" in str(error), f"memory 1M a rank: a 160^3 volume is refused on 2 ranks ({error})")
+            job, lines = attach(tool, viewer, record_id)
+            jobs.append(job)
+            status, _ = wait_for_jobs(c, 2)
+            job_id = status["jobs"][-1]["id"]
+            error = refused(set_size, {"id": "vol", "args": {"size": "160"}})
+            check(error is None and c.call("volume.info")["size"] == [160, 160, 160],
+                  f"with a 2-rank job attached the 160^3 volume is taken ({error})")
+            pixels(c)  # and a frame renders with it
+            error = refused("cluster.detach", {"job": job_id})
+            status, _ = wait_for_jobs(c, 2)
+            check(getattr(error, "code", None) == -32602 and f"without job '{job_id}' the scene needs at least" in str(error)
+                  and len(status["jobs"]) == 2, f"the job may not leave while the scene needs its ranks ({error})")
+            c.call(set_size, {"id": "vol", "args": {"size": "128"}})
+            check(c.call("cluster.detach", {"job": job_id}) == {"detached": job_id} and job.wait(timeout=120) == 0,
+                  "once the volume is smaller again, it may")
+    finally:
+        os.environ.pop("LIBINDEX_MEMORY_PER_RANK", None)
     return tail
 
 
@@ -411,6 +467,7 @@ def main():
         tail = volumes_on_two_grids(viewer, tool, check, runtime_dir, jobs, "96 32 0 160 96 64",
                                     "the sphere overlapping and mixed")
         tail = domain_of_all_jobs(viewer, tool, check, runtime_dir, jobs)
+        tail = memory_follows_the_jobs(viewer, tool, check, runtime_dir, jobs)
     except Exception as e:  # noqa: BLE001
         check(False, f"raised {e!r}")
     finally:

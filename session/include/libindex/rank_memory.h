@@ -22,8 +22,15 @@ long long cgroup_memory_limit(const std::string& proc_self_cgroup, const std::st
 /// This node's physical memory, or the cgroup limit where that is lower. 0 when unknown.
 long long node_memory_bytes();
 
+/// "8G", "512M", "1.5GiB", "4096": a memory size in bytes (K, M, G, T, P are powers of 1024).
+/// Throws libindex::Error for anything else.
+long long parse_byte_count(const std::string& text);
+
 /// Collective over `comm`: the least memory any rank of `comm` can count on (its node's memory over
 /// the ranks of `comm` on that node; a rank that cannot tell is left out). 0 when none can.
+/// $LIBINDEX_MEMORY_PER_RANK (e.g. "6G") replaces what a rank finds: to keep headroom for other
+/// work on the node, or where the detection is wrong. Throws libindex::Error (on every rank) for a
+/// value that is not a memory size.
 long long memory_per_rank(MPI_Comm comm);
 
 /// Throws libindex::Error when the volumes of `view`, divided as evenly as can be over `ranks`,

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // session.stats, cluster.status, cluster.rebalance, and IndeX's perflab performance values.
+#include <algorithm>
+
+#include "libindex/error.h"
+#include "libindex/rank_memory.h"
 #include "libindex/rpc_methods.h"
 #include "rpc_json.h"
 
@@ -24,6 +28,22 @@ json stats_json(const Head& head, const ServingStats& serving) {
          {"ops", head.ops_sent()}};
   if (serving) j.update(serving());
   return j;
+}
+
+/// cluster.detach keeps the jobs whose ranks the scene needs: without them its volumes could not fit
+/// on the rest, and every frame would fail, or the OOM killer would end a rank and the session.
+void check_memory_without(const Head& head, const std::string& id) {
+  const std::vector<JobInfo> jobs = head.jobs(); // the session's own job first: it cannot leave
+  const auto job =
+      std::find_if(jobs.begin() + (jobs.empty() ? 0 : 1), jobs.end(), [&](const JobInfo& j) { return j.id == id; });
+  if (job == jobs.end()) return; // not attached: detach() says so
+  std::lock_guard lock(head.state_mutex());
+  const ViewState& s = head.state();
+  try {
+    check_scene_memory(s.view, s.ranks - job->ranks, s.limits.memory_per_rank);
+  } catch (const Error& e) {
+    bad("'job': without job '" + id + "' " + e.what());
+  }
 }
 
 } // namespace
@@ -65,10 +85,12 @@ void add_cluster_methods(streaming::RpcDispatcher& rpc, Head& head, ServingStats
            "Lets an attached job go: its ranks leave, and the next frame re-partitions the volume over the rest.",
            json{{"job", rpc::param_doc("string", "the job's id, as cluster.status lists it", true)}},
            {{"type", "object"}, {"description", "{detached: job id}"}},
-           {"-32602 for a job that is not attached (the session's own job cannot be detached)"},
+           {"-32602 for a job that is not attached (the session's own job cannot be detached), or one whose ranks the "
+            "scene needs (the others could not hold it)"},
            /*waits_for_frame=*/true},
           [&head](const json& params) {
             const std::string id = streaming::param<std::string>(params, "job");
+            check_memory_without(head, id);
             if (!head.detach(id))
               throw streaming::RpcError(streaming::invalid_params,
                                         "invalid params: 'job': no attached job '" + id + "'");
