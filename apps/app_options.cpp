@@ -87,7 +87,9 @@ void add_scene_options(CLI::App& app, SceneArgs& a) {
   app.add_option("--size", a.size, "voxels per axis of the synthetic volume")->check(CLI::Range(1, 65536));
   app.footer("A scene's volume sample programs (IndeX XAC rendering_kernel_program nodes) are compiled at load time "
              "by $LIBINDEX_CXX (else $CXX, else c++) and kept in $LIBINDEX_CACHE_DIR (else ~/.cache/libindex); a "
-             "compile stops after $LIBINDEX_XAC_COMPILE_SECONDS (default 120).");
+             "compile stops after $LIBINDEX_XAC_COMPILE_SECONDS (default 120).\n\nA scene whose volumes cannot fit in "
+             "the ranks' memory, evenly divided, is refused: each rank counts its share of its node's memory (or of "
+             "its cgroup's limit); $LIBINDEX_MEMORY_PER_RANK (e.g. 6G) replaces that figure.");
 }
 
 void add_view_options(CLI::App& app, ViewArgs& a) {
