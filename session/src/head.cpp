@@ -23,7 +23,7 @@ Head::Head(MPI_Comm comm, SessionOptions options, SceneSpec scene, std::vector<s
   log_ = options.log;
   state_.backend = options.backend;
   state_.data_roots = std::move(data_roots);
-  state_.ranks = session_->size();
+  count_ranks();
   try {
     state_.load_scene(std::move(scene));
   } catch (...) {

@@ -20,6 +20,9 @@
 namespace libindex {
 namespace {
 
+/// The lower of two limits, where 0 means none.
+long long least_limit(long long a, long long b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
+
 /// The limit in `file` ("max", a number, or a number so large it means none); 0 when none or unreadable.
 long long read_limit(const std::string& file) {
   std::ifstream in(file);
@@ -39,15 +42,11 @@ long long read_limit(const std::string& file) {
 /// then the container's own cgroup: missing folders are skipped, the root is read last.
 long long least_limit_along(const std::string& hierarchy, std::string path, const std::string& limit_file) {
   long long least = 0;
-  auto take = [&](long long limit) {
-    if (limit > 0) least = least == 0 ? limit : std::min(least, limit);
-  };
   while (!path.empty() && path != "/") {
-    take(read_limit(hierarchy + path + "/" + limit_file));
+    least = least_limit(least, read_limit(hierarchy + path + "/" + limit_file));
     path.erase(path.rfind('/'));
   }
-  take(read_limit(hierarchy + "/" + limit_file));
-  return least;
+  return least_limit(least, read_limit(hierarchy + "/" + limit_file));
 }
 
 /// "1.5 GiB", "256 TiB": bytes for a message.
@@ -64,9 +63,6 @@ std::string byte_count(double bytes) {
 
 long long cgroup_memory_limit(const std::string& proc_self_cgroup, const std::string& cgroup_root) {
   long long least = 0;
-  auto take = [&](long long limit) {
-    if (limit > 0) least = least == 0 ? limit : std::min(least, limit);
-  };
   std::istringstream lines(proc_self_cgroup);
   for (std::string line; std::getline(lines, line);) {
     // "hierarchy-ID:controller-list:cgroup-path" (cgroups(7)); v2's unified hierarchy is "0::path".
@@ -75,26 +71,25 @@ long long cgroup_memory_limit(const std::string& proc_self_cgroup, const std::st
     const std::string controllers = line.substr(first + 1, second - first - 1);
     const std::string path = line.substr(second + 1);
     if (controllers.empty()) { // v2: mounted at the root, or at unified/ beside v1's controllers
-      take(least_limit_along(cgroup_root, path, "memory.max"));
-      take(least_limit_along(cgroup_root + "/unified", path, "memory.max"));
+      least = least_limit(least, least_limit_along(cgroup_root, path, "memory.max"));
+      least = least_limit(least, least_limit_along(cgroup_root + "/unified", path, "memory.max"));
       continue;
     }
     std::istringstream list(controllers);
     for (std::string controller; std::getline(list, controller, ',');)
-      if (controller == "memory") take(least_limit_along(cgroup_root + "/memory", path, "memory.limit_in_bytes"));
+      if (controller == "memory")
+        least = least_limit(least, least_limit_along(cgroup_root + "/memory", path, "memory.limit_in_bytes"));
   }
   return least;
 }
 
 long long node_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-  long long bytes = pages > 0 && page_size > 0 ? (long long)pages * page_size : 0;
+  const long long physical = pages > 0 && page_size > 0 ? (long long)pages * page_size : 0;
   std::ifstream in("/proc/self/cgroup");
   std::stringstream text;
   text << in.rdbuf();
-  const long long limit = cgroup_memory_limit(text.str(), "/sys/fs/cgroup");
-  if (limit > 0) bytes = bytes == 0 ? limit : std::min(bytes, limit);
-  return bytes;
+  return least_limit(physical, cgroup_memory_limit(text.str(), "/sys/fs/cgroup"));
 }
 
 long long parse_byte_count(const std::string& text) {
@@ -109,9 +104,10 @@ long long parse_byte_count(const std::string& text) {
   if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back(); // "8GB", "8GiB"
   if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
   static const std::string units = "KMGTP";
+  const size_t power = unit.size() == 1 ? units.find(char(std::toupper(uint8_t(unit[0])))) : std::string::npos;
   double scale = 1;
-  if (unit.size() == 1 && units.find(char(std::toupper(uint8_t(unit[0])))) != std::string::npos)
-    scale = std::pow(1024.0, double(units.find(char(std::toupper(uint8_t(unit[0])))) + 1));
+  if (power != std::string::npos)
+    scale = std::pow(1024.0, double(power + 1));
   else if (!unit.empty())
     used = 0;
   if (used == 0 || !(value > 0) || !(value * scale < 9e18))
@@ -150,15 +146,13 @@ void check_scene_memory(const SceneView& view, int ranks, long long memory_per_r
   std::string largest;
   double largest_bytes = 0;
   for (const io::VolumeDesc& v : view.scene.volumes) {
-    const Box3i box = v.source->box();
-    const double bytes = double(box.hi.x - box.lo.x) * double(box.hi.y - box.lo.y) * double(box.hi.z - box.lo.z) *
-                         dtype_size(v.source->dtype());
+    const Vec3i n = v.source->box().size();
+    const double bytes = double(n.x) * double(n.y) * double(n.z) * dtype_size(v.source->dtype());
     per_rank += std::ceil(bytes / double(ranks_dividing));
     if (bytes > largest_bytes) {
       largest_bytes = bytes;
-      largest = "volume '" + v.id + "' (" + std::to_string(box.hi.x - box.lo.x) + "x" +
-                std::to_string(box.hi.y - box.lo.y) + "x" + std::to_string(box.hi.z - box.lo.z) + " " +
-                to_string(v.source->dtype()) + ", " + byte_count(bytes) + ")";
+      largest = "volume '" + v.id + "' (" + std::to_string(n.x) + "x" + std::to_string(n.y) + "x" +
+                std::to_string(n.z) + " " + to_string(v.source->dtype()) + ", " + byte_count(bytes) + ")";
     }
   }
   if (per_rank <= double(memory_per_rank)) return;

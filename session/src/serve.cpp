@@ -21,10 +21,10 @@
 #include "frame_time_responder.h"
 #include "libindex/head.h"
 #include "libindex/mpi/gather.h"
+#include "libindex/rank_memory.h"
 #include "libindex/rpc_methods.h"
 #include "libindex/session_record.h"
 #include "libindex/streaming/frame_publisher.h"
-#include "libindex/rank_memory.h"
 
 namespace libindex {
 using nlohmann::json;
