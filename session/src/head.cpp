@@ -130,6 +130,7 @@ void Head::send_to_jobs(const Op& op, const SceneSpec& spec) {
 
 Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> background) {
   for (;;) {
+    count_ranks(); // a job lost since the last frame, or during this one, holds no part any more
     Op op;
     SceneSpec spec;
     // What the jobs' parts divide, read with the op: a client may load another scene while this frame
@@ -137,6 +138,10 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     Box3i parted;
     {
       std::lock_guard lock(state_mutex_);
+      // The scene was checked against the ranks it was loaded on; a job lost since (killed, its link
+      // broken) leaves its part to ranks that may not hold it. Fail the frame with why, before any
+      // rank allocates its larger part and the out-of-memory killer ends the whole session.
+      state_.check_memory();
       op = make_op(Op::Kind::frame, frame);
       if (background) op.background = *background;
       spec = state_.spec;

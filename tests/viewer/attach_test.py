@@ -19,7 +19,8 @@
     of all jobs' parts (each part holds another range): the snapshot equals the one-job snapshot,
     and scene.info's histogram, count and range are the whole volume's.
   - with LIBINDEX_MEMORY_PER_RANK, a volume too large for the session's ranks is refused, taken
-    once a job attached, and that job may not detach while the scene needs its ranks.
+    once a job attached, and that job may not detach while the scene needs its ranks; when such a
+    job is lost, frames fail with why until the volume is smaller again.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
 import json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
@@ -222,6 +223,24 @@ def memory_follows_the_jobs(viewer, tool, check, runtime_dir, jobs):
             c.call(set_size, {"id": "vol", "args": {"size": "128"}})
             check(c.call("cluster.detach", {"job": job_id}) == {"detached": job_id} and job.wait(timeout=120) == 0,
                   "once the volume is smaller again, it may")
+            # A job that is lost cannot be refused: the frames after fail with why, rather than the
+            # session's ranks taking the lost part and the out-of-memory killer ending the session.
+            lost, lines = attach(tool, viewer, record_id)
+            jobs.append(lost)
+            wait_for_jobs(c, 2)
+            c.call(set_size, {"id": "vol", "args": {"size": "160"}})
+            pixels(c)
+            for pid in job_processes(lost):
+                os.kill(pid, signal.SIGKILL)
+            status, _ = wait_for_jobs(c, 1)
+            error = refused("snapshot", {"width": 64, "height": 48})
+            check(len(status["jobs"]) == 1 and getattr(error, "code", None) == -32000 and
+                  "needs at least 1.95 MiB on each of its 2 ranks" in str(error),
+                  f"a job lost while the scene needs its ranks: the frame fails with why ({error})")
+            c.call(set_size, {"id": "vol", "args": {"size": "128"}})
+            w, h, _ = pixels(c)
+            check((w, h) == (256, 192), "and once the volume is smaller again, frames render")
+            stop(lost)
     finally:
         os.environ.pop("LIBINDEX_MEMORY_PER_RANK", None)
     return tail
