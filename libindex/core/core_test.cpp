@@ -127,11 +127,13 @@ TEST(ValueStatistics, CountsByStoredValueGiveWhatThePassesOverTheVoxelsGive) {
 
 // The float32 histogram bins at float speed against thresholds found once per bin; it must agree
 // with bin_of exactly, also for values a few ulps either side of every bin's start, and over
-// narrow, wide, negative and huge ranges.
+// narrow, wide, negative and huge ranges, and ranges of subnormal floats (whose bins' width,
+// 1/256 of the range, has no float reciprocal: that once indexed the histogram with INT_MIN).
 TEST(ValueStatistics, FloatVoxelsFallInTheBinsBinOfGivesThemExactly) {
-  const std::pair<float, float> ranges[] = {{-200.0f, 800.0f}, {0.0f, 1.0f},       {1e-3f, 1e-3f + 1e-6f},
-                                            {-7.5f, -7.25f},   {-3e38f, 3e38f},    {0.1f, 0.3f},
-                                            {100.0f, 103.0f},  {1e6f, 1e6f + 3.0f}};
+  const std::pair<float, float> ranges[] = {{-200.0f, 800.0f}, {0.0f, 1.0f},          {1e-3f, 1e-3f + 1e-6f},
+                                            {-7.5f, -7.25f},   {-3e38f, 3e38f},       {0.1f, 0.3f},
+                                            {100.0f, 103.0f},  {1e6f, 1e6f + 3.0f},   {0.0f, 1e-40f},
+                                            {-3e-45f, 3e-45f}, {1e-38f, 1.00001e-38f}};
   for (const auto& [lo, hi] : ranges) {
     std::vector<float> values = {lo, hi};
     for (int k = 0; k <= ValueStatistics::kBins; ++k) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -122,9 +123,11 @@ class FloatBins {
   /// grow with the ends' distance from 0 counted in bins (a narrow range far from 0, such as
   /// [1e6, 1e6 + 3], lies about 10^8 bins from it): below 2^16 bins they stay under a hundredth
   /// of a bin.
+  /// The scale must also be a float: a range of subnormal floats has none (its float is infinite,
+  /// and the estimate NaN).
   static bool apply(const ValueStatistics& s) {
     const double scale = ValueStatistics::kBins / (s.max - s.min);
-    return s.max > s.min && std::max(std::fabs(s.min), std::fabs(s.max)) * scale < 65536.0;
+    return s.max > s.min && scale < double(FLT_MAX) && std::max(std::fabs(s.min), std::fabs(s.max)) * scale < 65536.0;
   }
   explicit FloatBins(const ValueStatistics& s)
       : scale_(float(ValueStatistics::kBins / (s.max - s.min))), offset_(float(s.min) * scale_) {
