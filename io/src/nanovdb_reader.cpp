@@ -11,11 +11,13 @@
 #if LIBINDEX_WITH_NANOVDB
 
 #include <cmath>
+#include <fstream>
 #include <mutex>
 
 #include <nanovdb/NanoVDB.h>
 #include <nanovdb/util/IO.h>
 
+#include "nanovdb_checks.h"
 #include "vdb_common.h"
 
 namespace libindex::io {
@@ -86,14 +88,24 @@ class NanoVdbSource final : public detail::VdbSourceBase {
         throw Error("nanovdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what() +
                     codec_hint(e.what()));
       }
-      if (!handle_.template grid<Build>())
-        throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
+      // Not handle_.grid<Build>(): it follows a damaged grid's index out of the buffer.
+      const uint8_t* data = handle_.data();
+      if (handle_.size() < sizeof(nanovdb::GridData) ||
+          reinterpret_cast<const nanovdb::GridData*>(data)->mGridType != nanovdb::mapToGridType<Build>())
+        throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ +
+                    "' changed on disk (it is gone or of another type)");
+      const std::string damage = detail::nanovdb_grid_damage<Build>(data, handle_.size());
+      if (!damage.empty())
+        throw Error("nanovdb: '" + path_ + "': grid '" + grid_name_ + "' is damaged (" + damage +
+                    "): the file is truncated or corrupt; write it again");
+      grid_ = reinterpret_cast<const nanovdb::NanoGrid<Build>*>(data);
     });
-    return handle_.template grid<Build>();
+    return grid_;
   }
 
   mutable std::once_flag once_;
   mutable nanovdb::GridHandle<nanovdb::HostBuffer> handle_;
+  mutable const nanovdb::NanoGrid<Build>* grid_ = nullptr; ///< the start of handle_'s buffer, checked
 };
 
 using nanovdb::GridType;
@@ -149,7 +161,11 @@ std::string grid_list(const std::vector<nanovdb::io::GridMetaData>& grids) {
 
 std::unique_ptr<VdbVolume> open_nanovdb(const std::string& path, const std::string& grid,
                                         std::vector<std::string>* warnings) {
-  detail::regular_file_size(path, "nanovdb"); // a clear message for a directory or a missing file
+  const uint64_t bytes = detail::regular_file_size(path, "nanovdb"); // a clear message for a directory
+  std::ifstream in(path, std::ios::binary);
+  if (const std::string damage = detail::nanovdb_file_damage(in, bytes, path); !damage.empty())
+    throw Error("nanovdb: '" + path + "' is damaged (" + damage +
+                "): the file is truncated or corrupt; write it again");
   std::vector<nanovdb::io::GridMetaData> grids;
   try {
     grids = nanovdb::io::readGridMetaData(path); // the grid table: names, types, bounding boxes

@@ -9,11 +9,13 @@
 
 #if LIBINDEX_WITH_OPENVDB
 
+#include <fstream>
 #include <mutex>
 
 #include <openvdb/io/File.h>
 #include <openvdb/openvdb.h>
 
+#include "openvdb_checks.h"
 #include "vdb_common.h"
 
 namespace libindex::io {
@@ -42,10 +44,14 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     Brick brick(region, DType::float32);
     if (region.empty()) return brick;
     const auto& grid = loaded();
-    detail::densify(
-        brick, offset_, [&] { return grid.getConstAccessor(); },
-        [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
-        describe());
+    try { // leaf values are paged in here: a damaged file fails now, in OpenVDB's words
+      detail::densify(
+          brick, offset_, [&] { return grid.getConstAccessor(); },
+          [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
+          describe());
+    } catch (const openvdb::Exception& e) {
+      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ + "': " + e.what());
+    }
     return brick;
   }
 
@@ -117,8 +123,12 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::G
 
 std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid,
                                         std::vector<std::string>* warnings) {
-  detail::regular_file_size(path, "openvdb"); // a clear message for a directory or a missing file
-  openvdb::initialize();                      // idempotent; registers the grid types the file reader needs
+  const uint64_t bytes = detail::regular_file_size(path, "openvdb"); // a clear message for a directory
+  std::ifstream in(path, std::ios::binary);
+  if (const std::string damage = detail::openvdb_file_damage(in, bytes); !damage.empty())
+    throw Error("openvdb: '" + path + "' is damaged (" + damage +
+                "): the file is truncated or corrupt; write it again");
+  openvdb::initialize(); // idempotent; registers the grid types the file reader needs
   openvdb::GridPtrVecPtr grids;
   try {
     openvdb::io::File file(path);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -136,6 +140,78 @@ TEST(NanoVdbReader, Errors) {
   test::write_text(dir.file("junk.nvdb"), "not nanovdb data, but long enough to hold a header or two........");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.file("junk.nvdb")); }), "junk.nvdb");
   EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(dir.path()); }), "is a directory");
+}
+
+// NanoVDB trusts the sizes in a file and the offsets in a grid: damaged files crashed the rank (a
+// leaf offset pointing out of the buffer) or allocated gigabytes (a grid name's size). Each is one
+// line naming what is wrong, before NanoVDB reads or follows it.
+TEST(NanoVdbReader, DamagedFilesAreRefusedBeforeNanoVdbReadsThem) {
+  TempDir dir;
+  const nanovdb::GridHandle<> good = make_grid("density");
+  const std::string path = dir.file("good.nvdb");
+  nanovdb::io::writeGrid(path, good);
+  std::string file;
+  {
+    std::ifstream in(path, std::ios::binary);
+    file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(file.size(), sizeof(nanovdb::io::Header) + sizeof(nanovdb::io::MetaData) + 8 + good.size());
+  const size_t name_size_at = sizeof(nanovdb::io::Header) + offsetof(nanovdb::io::MetaData, nameSize);
+  const size_t grid_at = file.size() - good.size(); // the grid's buffer, as in memory
+  auto damaged = [&](const std::string& name, auto&& damage) {
+    std::string bytes = file;
+    damage(bytes);
+    test::write_bytes(dir.file(name), bytes.data(), bytes.size());
+    return error_of([&] {
+      const auto source = open_nanovdb(dir.file(name));
+      source->read(source->box());
+    });
+  };
+  // Cut off: the grid's bytes are not all there.
+  std::string e = damaged("cut.nvdb", [](std::string& b) { b.resize(b.size() - 1000); });
+  EXPECT_CONTAINS_ALL(e,
+                      "cut.nvdb' is damaged (grid 'density' (" + std::to_string(good.size()) +
+                          " bytes) runs past the end of the file)",
+                      "truncated or corrupt");
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  // A grid name of 4 GiB.
+  e = damaged("name.nvdb", [&](std::string& b) { std::memset(&b[name_size_at], 0xff, 4); });
+  EXPECT_CONTAINS_ALL(e, "name.nvdb' is damaged (a grid name in segment 1 runs past the end of the file)");
+  // The root's first tile points its child (an upper node) outside the grid.
+  e = damaged("root.nvdb", [&](std::string& b) {
+    const auto* grid = reinterpret_cast<const nanovdb::NanoGrid<float>*>(b.data() + grid_at);
+    const auto* tile = grid->tree().root().data()->tile(0);
+    ASSERT_TRUE(tile->isChild());
+    const int64_t far = int64_t(1) << 40;
+    std::memcpy(&b[size_t(reinterpret_cast<const char*>(&tile->child) - b.data())], &far, sizeof far);
+  });
+  EXPECT_CONTAINS_ALL(e, "root.nvdb': grid 'density' is damaged (an upper node lies outside it)");
+  // A leaf's offset in its lower node, 32 bytes short of the grid's start.
+  e = damaged("leaf.nvdb", [&](std::string& b) {
+    const auto* grid = reinterpret_cast<const nanovdb::NanoGrid<float>*>(b.data() + grid_at);
+    const auto& lower = *grid->tree().getFirstNode<nanovdb::NanoLower<float>>();
+    const uint32_t n = *lower.data()->mChildMask.beginOn();
+    const int64_t before_grid = -int64_t(reinterpret_cast<const char*>(&lower) - b.data() - grid_at) - 32;
+    std::memcpy(&b[size_t(reinterpret_cast<const char*>(&lower.data()->mTable[n].child) - b.data())], &before_grid,
+                sizeof before_grid);
+  });
+  EXPECT_CONTAINS_ALL(e, "leaf.nvdb': grid 'density' is damaged (a leaf node lies outside it)");
+  // The grid's header says it is larger than what the file holds for it.
+  e = damaged("size.nvdb", [&](std::string& b) {
+    const uint64_t larger = good.size() + 4096;
+    std::memcpy(&b[grid_at + offsetof(nanovdb::GridData, mGridSize)], &larger, sizeof larger);
+  });
+  EXPECT_CONTAINS_ALL(e, "size.nvdb': grid 'density' is damaged (its header gives it " +
+                             std::to_string(good.size() + 4096) + " bytes, and the file holds " +
+                             std::to_string(good.size()) + ")");
+  // Another NanoVDB version: NanoVDB's own refusal leaked its message; this one names both versions.
+  e = damaged("version.nvdb", [&](std::string& b) {
+    const nanovdb::Version old(NANOVDB_MAJOR_VERSION_NUMBER - 1, 0, 0);
+    std::memcpy(&b[offsetof(nanovdb::io::Header, version)], &old, sizeof old);
+  });
+  EXPECT_CONTAINS_ALL(e, "version.nvdb' holds NanoVDB " + std::to_string(NANOVDB_MAJOR_VERSION_NUMBER - 1) +
+                             ".0 data, and this build reads NanoVDB " + std::to_string(NANOVDB_MAJOR_VERSION_NUMBER));
+  EXPECT_NO_THROW(open_nanovdb(path)->read(Box3i{{0, 0, 0}, {2, 2, 2}})) << "the undamaged file";
 }
 
 // The codecs NanoVDB writes (nanovdb_convert -z / -b): each file reads back as the uncompressed one.

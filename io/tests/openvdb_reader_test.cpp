@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include <openvdb/openvdb.h>
@@ -159,6 +163,48 @@ TEST(OpenVdbReader, Errors) {
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("junk.vdb")); }), "junk.vdb");
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.path()); }), "is a directory");
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("none.vdb")); }), "No such file");
+}
+
+// OpenVDB reads a size from the file and allocates it before reading: a cut-off file (its reads
+// failing silently, later sizes left uninitialised) allocated and zero-filled gigabytes for
+// minutes, and a damaged metadata size did the same. Both are one line before OpenVDB reads.
+TEST(OpenVdbReader, CutOffAndDamagedFilesAreRefusedBeforeOpenVdbReadsThem) {
+  TempDir dir;
+  const std::string path = write_grids(dir);
+  std::string file;
+  {
+    std::ifstream in(path, std::ios::binary);
+    file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto damaged = [&](const std::string& name, const std::string& bytes) {
+    test::write_bytes(dir.file(name), bytes.data(), bytes.size());
+    return error_of([&] {
+      const auto source = open_openvdb(dir.file(name), "density");
+      source->read(source->box());
+    });
+  };
+  // Cut off in the second of its three grids ("density"): the first grid is whole.
+  const std::string cut = file.substr(0, file.size() * 2 / 3);
+  std::string e = damaged("cut.vdb", cut);
+  EXPECT_CONTAINS_ALL(e, "cut.vdb' is damaged (grid '", "' ends at byte ",
+                      " of a file of " + std::to_string(cut.size()) + " bytes)", "truncated or corrupt");
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  // The size of the first grid's "name" metadata value (a string): 2 GiB.
+  const size_t name_at = file.find(std::string("\x04\0\0\0name\x06\0\0\0string", 18));
+  ASSERT_NE(name_at, std::string::npos);
+  std::string bytes = file;
+  const uint32_t huge = 0x7fffffff;
+  std::memcpy(&bytes[name_at + 18], &huge, sizeof huge);
+  e = damaged("metadata.vdb", bytes);
+  EXPECT_CONTAINS_ALL(e, "metadata.vdb' is damaged (the metadata 'name' of grid 'velocity' runs past its end)");
+  // An int64 metadata value (file_mem_bytes) that says it holds 4 bytes: OpenVDB would read 8 and
+  // lose its place in the file.
+  const size_t int64_at = file.find(std::string("int64\x08\0\0\0", 9));
+  ASSERT_NE(int64_at, std::string::npos);
+  bytes = file;
+  bytes[int64_at + 5] = 4;
+  EXPECT_CONTAINS_ALL(damaged("int64.vdb", bytes), "has type int64 but holds 4 bytes, not 8");
+  EXPECT_NO_THROW(open_openvdb(path, "density")->read(Box3i{{0, 0, 0}, {2, 2, 2}})) << "the undamaged file";
 }
 
 // Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of

@@ -19,28 +19,14 @@
 #include <string_view>
 
 #include "fuzz_util.h"
+#include "fuzz_volume.h"
 #include "libindex/error.h"
 #include "libindex/io/nrrd_reader.h"
 #include "libindex/io/volume_properties.h"
 
-namespace {
-
 using libindex::Box3i;
 using libindex::Vec3i;
-
-void check_read(const libindex::io::VolumeSource& source, const Box3i& box, bool must_succeed) {
-  try {
-    const libindex::Brick brick = source.read(box);
-    const Box3i expected = libindex::intersect(box, source.box());
-    if (!(brick.box == expected)) std::abort();
-    if (brick.bytes.size() != size_t(expected.voxel_count()) * libindex::dtype_size(source.dtype())) std::abort();
-  } catch (const libindex::Error& e) {
-    libindex::fuzz::expected_error(e);
-    if (must_succeed) std::abort(); // the header was accepted, the data is there, yet it cannot be read
-  }
-}
-
-} // namespace
+using libindex::fuzz::check_read;
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   libindex::fuzz::absolute_paths(argc, argv);

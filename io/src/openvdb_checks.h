@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whether OpenVDB's reader can open a file without reading sizes the file does not hold.
+//
+// OpenVDB reads a string or a metadata value by allocating the size the file gives and then
+// reading it; on a truncated file its reads fail silently, later sizes come from uninitialised
+// variables, and opening a cut-off .vdb allocated and zero-filled gigabytes for minutes. The
+// container around the grids is simple: a header, the file's metadata, then for each grid a
+// descriptor (name, type, instance parent) with the byte positions of its start, its voxel data and
+// its end, then the grid's metadata and transform. libindex walks that much first and refuses a
+// file whose sizes or positions point outside it. A grid's tree (its topology and voxel buffers) is
+// still read by OpenVDB alone.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <string>
+
+namespace libindex::io::detail {
+
+/// Why the OpenVDB file `in` (its `file_bytes`) is damaged around its grids; empty when it is not,
+/// and also when it is no VDB file or one written without grid positions (a stream): OpenVDB's own
+/// message says so there.
+inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes) {
+  uint64_t at = 0;
+  bool short_read = false;
+  auto read = [&](void* to, uint64_t bytes) {
+    if (bytes > file_bytes - at) {
+      short_read = true;
+      return false;
+    }
+    in.read(static_cast<char*>(to), std::streamsize(bytes));
+    at += bytes;
+    return bool(in);
+  };
+  auto skip_to = [&](uint64_t position) {
+    in.seekg(std::streamoff(position));
+    at = position;
+  };
+  auto u32 = [&] {
+    uint32_t v = 0;
+    read(&v, sizeof v);
+    return v;
+  };
+  // OpenVDB's strings: a 32-bit length, then the characters; `limit` is where their section ends.
+  auto string = [&](uint64_t limit, std::string* out = nullptr) {
+    const uint32_t size = u32();
+    if (short_read || size > limit - std::min(limit, at)) {
+      short_read = true;
+      return false;
+    }
+    std::string s(size, '\0');
+    read(s.data(), size);
+    if (out) *out = std::move(s);
+    return !short_read;
+  };
+  // A metadata map: a count, then (name, type name, 32-bit size, value) for each entry. Values of
+  // the fixed-size types are read by their type's size whatever the file says: the two must agree.
+  static const std::map<std::string, uint32_t> fixed_sizes = {
+      {"bool", 1},   {"half", 2},   {"int8", 1},   {"uint8", 1},  {"int16", 2},   {"uint16", 2}, {"int32", 4},
+      {"uint32", 4}, {"int64", 8},  {"float", 4},  {"double", 8}, {"vec2i", 8},   {"vec2s", 8},  {"vec2d", 16},
+      {"vec3i", 12}, {"vec3s", 12}, {"vec3d", 24}, {"vec3u8", 3}, {"vec3u16", 6}, {"vec4i", 16}, {"vec4s", 16},
+      {"vec4d", 32}, {"mat3s", 36}, {"mat3d", 72}, {"mat4s", 64}, {"mat4d", 128}, {"quats", 16}, {"quatd", 32}};
+  auto metadata = [&](uint64_t limit, const std::string& where) -> std::string {
+    const uint32_t count = u32();
+    if (short_read || count > (limit - std::min(limit, at)) / 12)
+      return "the metadata of " + where + " runs past its end";
+    for (uint32_t i = 0; i < count; ++i) {
+      std::string name, type;
+      if (!string(limit, &name) || !string(limit, &type)) return "the metadata of " + where + " runs past its end";
+      const uint32_t size = u32();
+      if (short_read || size > limit - std::min(limit, at))
+        return "the metadata '" + name + "' of " + where + " runs past its end";
+      const auto fixed = fixed_sizes.find(type);
+      if (fixed != fixed_sizes.end() && fixed->second != size)
+        return "the metadata '" + name + "' of " + where + " has type " + type + " but holds " + std::to_string(size) +
+               " bytes, not " + std::to_string(fixed->second);
+      skip_to(at + size);
+    }
+    return {};
+  };
+
+  int64_t magic = 0;
+  if (!read(&magic, sizeof magic) || magic != 0x56444220) return {}; // OPENVDB_MAGIC: else "not a VDB file"
+  uint32_t version = u32();
+  if (version > 224 || version < 211) return {}; // a layout this check does not know: OpenVDB decides
+  u32(), u32();                                  // the library's major and minor version
+  char has_offsets = 1;
+  if (version >= 212) read(&has_offsets, 1);
+  if (!has_offsets) return {};                          // a stream: no positions to check
+  if (version >= 220 && version < 222) read(&magic, 1); // whether the file is compressed
+  char uuid[36];
+  if (!read(uuid, version >= 218 ? 36 : 16)) return "its header is cut off";
+  if (std::string e = metadata(file_bytes, "the file"); !e.empty()) return e;
+  int32_t grids = 0;
+  if (!read(&grids, sizeof grids) || grids < 0) return "its count of grids is cut off or negative";
+  for (int32_t g = 0; g < grids; ++g) {
+    std::string name = "grid " + std::to_string(g + 1);
+    std::string unique;
+    if (!string(file_bytes, &unique) || !string(file_bytes) || (version >= 216 && !string(file_bytes)))
+      return "the descriptor of " + name + " runs past the end of the file";
+    name = "grid '" + unique.substr(0, unique.find('\x1e')) + "'"; // the name, without its "[n]" suffix
+    int64_t grid_at = 0, block_at = 0, end_at = 0;
+    if (!read(&grid_at, 8) || !read(&block_at, 8) || !read(&end_at, 8))
+      return "the descriptor of " + name + " runs past the end of the file";
+    if (end_at > int64_t(file_bytes))
+      return name + " ends at byte " + std::to_string(end_at) + " of a file of " + std::to_string(file_bytes) +
+             " bytes";
+    if (grid_at < int64_t(at) || end_at < grid_at || (block_at != 0 && (block_at < grid_at || block_at > end_at)))
+      return "the positions of " + name + " in the file (" + std::to_string(grid_at) + ", " + std::to_string(block_at) +
+             ", " + std::to_string(end_at) + ") are out of order";
+    skip_to(uint64_t(grid_at));
+    const uint64_t limit = uint64_t(end_at);
+    if (version >= 222) u32(); // the grid's compression
+    if (std::string e = metadata(limit, name); !e.empty()) return e;
+    if (!string(limit))
+      return "the transform of " + name + " runs past its end"; // the map's type; its values are fixed
+    skip_to(limit);
+  }
+  return {};
+}
+
+} // namespace libindex::io::detail
