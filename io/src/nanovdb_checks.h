@@ -4,13 +4,13 @@
 // NanoVDB's reader trusts the sizes in a file's segment headers: a grid name without its closing
 // zero is read past its end, and a damaged size is allocated (a terabyte, say) before the file is
 // found shorter; nanovdb_file_damage checks them first. NanoVDB also trusts the byte offsets a grid
-// holds: the root's tiles, and every internal node's
-// table, point at their children by signed offsets that accessors follow unchecked. A damaged file
-// (a flipped byte, a truncated or hand-edited copy) sends them outside the buffer, and the rank that
-// reads it crashes, which ends an MPI session. NanoVDB's own GridValidator computes a full checksum
-// by walking the same unchecked offsets first, and does not check the leaves' offsets, so libindex
-// checks the structure itself before any accessor runs: every node reachable from the root lies
-// whole inside the grid's buffer, 32-byte aligned, and no node is reached twice.
+// holds: the root's tiles, and every internal node's table, point at their children by signed
+// offsets that accessors follow unchecked. A damaged file (a flipped byte, a truncated or
+// hand-edited copy) sends them outside the buffer, and the rank that reads it crashes, which ends an
+// MPI session. NanoVDB's own GridValidator computes a full checksum by walking the same unchecked
+// offsets first, and does not check the leaves' offsets, so nanovdb_grid_damage checks the structure
+// before any accessor runs: every node reachable from the root lies whole inside the grid's buffer,
+// 32-byte aligned, and the tree reaches no more nodes than the buffer can hold.
 #pragma once
 
 #include <algorithm>
@@ -100,7 +100,7 @@ inline std::string nanovdb_file_damage(std::istream& in, uint64_t file_bytes, co
 }
 
 /// Why the grid at the start of `buffer` (its `buffer_bytes`) cannot be walked safely; empty when
-/// it can. Reads only bytes inside the buffer, and visits each node once at most.
+/// it can. Reads only bytes inside the buffer, and visits at most one node per 32 bytes of it.
 template <class Build>
 std::string nanovdb_grid_damage(const uint8_t* buffer, uint64_t buffer_bytes) {
   using Grid = nanovdb::NanoGrid<Build>;
@@ -131,14 +131,15 @@ std::string nanovdb_grid_damage(const uint8_t* buffer, uint64_t buffer_bytes) {
   if (tiles > size / sizeof(Tile) || !fits(root_at, sizeof(Root) + tiles * sizeof(Tile)))
     return "its root's table of " + std::to_string(tiles) + " tiles runs past its end";
 
-  // A valid tree reaches each node once; a damaged one could reach the same nodes again and again.
+  // A valid tree reaches each node once; a damaged one could reach the same nodes again and again
+  // (a walk of billions): no more than one node per 32 bytes, the least a node takes.
   uint64_t nodes_left = size / align;
   std::string damage;
   // The child at `offset` from the node at `parent_at`, if it fits: its position in the grid, or -1.
   auto child_at = [&](int64_t parent_at, int64_t offset, uint64_t bytes, const char* what) -> int64_t {
     if (!damage.empty()) return -1;
     if (nodes_left-- == 0) {
-      damage = "its nodes are reached more than once";
+      damage = "its tree reaches more nodes than it can hold";
       return -1;
     }
     const bool in_range = offset > -parent_at && offset < int64_t(size) - parent_at;
