@@ -2,9 +2,11 @@
 #include "libindex/io/cmap_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "file_io.h"
 #include "libindex/error.h"
@@ -14,15 +16,73 @@ namespace {
 
 constexpr size_t kMaxEntries = 65536; // as colormap.set takes
 
+void check_entry_count(const std::string& path, size_t entries) {
+  if (entries > kMaxEntries)
+    throw Error("cmap: '" + path + "' has " + std::to_string(entries) + " entries, more than " +
+                std::to_string(kMaxEntries));
+}
+
+/// IndeX's other colormap file (its viewer reads every extension but .cmap so): a PPM image whose
+/// pixels, row by row, are the entries, opaque (IndeX's loader sets alpha to 1). IndeX reads binary
+/// PPM (P6) of maxval 255; this reads any netpbm PPM, P6 or plain P3, each channel over its maxval.
+Colormap read_ppm(const std::string& path, const std::string& bytes) {
+  const bool plain = bytes[1] == '3';
+  size_t at = 2;
+  auto number = [&](const char* what, long least) {
+    while (at < bytes.size() && (std::isspace(static_cast<unsigned char>(bytes[at])) || bytes[at] == '#')) {
+      if (bytes[at] == '#')
+        while (at < bytes.size() && bytes[at] != '\n') ++at; // a comment runs to the end of its line
+      else
+        ++at;
+    }
+    long value = 0;
+    const auto [stop, ec] = std::from_chars(bytes.data() + at, bytes.data() + bytes.size(), value);
+    if (ec != std::errc() || value < least ||
+        (stop < bytes.data() + bytes.size() && !std::isspace(static_cast<unsigned char>(*stop))))
+      throw Error("cmap: '" + path + "': a PPM image's " + what + " must be an integer of at least " +
+                  std::to_string(least));
+    at = size_t(stop - bytes.data());
+    return value;
+  };
+  const long width = number("width", 1), height = number("height", 1), maxval = number("maxval", 1);
+  if (maxval > 65535) throw Error("cmap: '" + path + "': a PPM image's maxval must be at most 65535");
+  check_entry_count(path, size_t(std::min(width, 65537L) * std::min(height, 65537L)));
+  const size_t count = size_t(width * height);
+  std::vector<float> rgb(count * 3);
+  if (plain) {
+    for (size_t i = 0; i < count * 3; ++i) {
+      const long v = number("sample", 0);
+      if (v > maxval)
+        throw Error("cmap: '" + path + "': sample " + std::to_string(v) + " exceeds the maxval " +
+                    std::to_string(maxval));
+      rgb[i] = float(v) / float(maxval);
+    }
+  } else {
+    ++at;                                       // the one whitespace after maxval
+    const size_t sample = maxval > 255 ? 2 : 1; // two bytes, most significant first
+    const size_t need = count * 3 * sample;
+    if (at > bytes.size() || bytes.size() - at < need)
+      throw Error("cmap: '" + path + "' is truncated: its " + std::to_string(width) + "x" + std::to_string(height) +
+                  " PPM image needs " + std::to_string(need) + " bytes of pixels, and it has " +
+                  std::to_string(at > bytes.size() ? 0 : bytes.size() - at));
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    for (size_t i = 0; i < count * 3; ++i, p += sample)
+      rgb[i] = float(sample == 2 ? (p[0] << 8 | p[1]) : p[0]) / float(maxval);
+  }
+  Colormap map;
+  map.entries.resize(count);
+  for (size_t k = 0; k < count; ++k) map.entries[k] = {rgb[3 * k], rgb[3 * k + 1], rgb[3 * k + 2], 1.0f};
+  if (map.entries.size() == 1) map.entries.push_back(map.entries.front()); // one colour: a constant table
+  return map;
+}
+
 } // namespace
 
 Colormap read_cmap(const std::string& path) {
   const std::string text = detail::read_text_file(path, "cmap");
-  // IndeX reads any other extension as a PPM image whose pixels are the entries.
-  if (text.size() >= 2 && text[0] == 'P' && (text[1] == '3' || text[1] == '6'))
-    throw Error("cmap: '" + path +
-                "' is a PPM image: IndeX reads those as colormaps, libindex reads .cmap text "
-                "(r g b a on the 0..65535 scale, a line an entry)");
+  const bool ppm = text.size() >= 3 && text[0] == 'P' && (text[1] == '3' || text[1] == '6') &&
+                   std::isspace(static_cast<unsigned char>(text[2]));
+  if (ppm) return read_ppm(path, text);
   Colormap map;
   map.entries.clear();
   std::istringstream in(text);
@@ -49,9 +109,7 @@ Colormap read_cmap(const std::string& path) {
   }
   // IndeX writes and reads as many entries as the colormap has (256 in its samples).
   if (map.entries.empty()) throw Error("cmap: '" + path + "' holds no entries");
-  if (map.entries.size() > kMaxEntries)
-    throw Error("cmap: '" + path + "' has " + std::to_string(map.entries.size()) + " entries, more than " +
-                std::to_string(kMaxEntries));
+  check_entry_count(path, map.entries.size());
   if (map.entries.size() == 1) map.entries.push_back(map.entries.front()); // one colour: a constant table
   return map;
 }

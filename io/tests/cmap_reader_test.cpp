@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -63,8 +65,47 @@ TEST(CmapReader, AnyCountOfEntriesAndValuesClampedAsIndexReadsThem) {
   EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("empty.cmap")); }), "empty.cmap", "holds no entries");
   test::write_text(dir.file("huge.cmap"), cmap_lines(65537));
   EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("huge.cmap")); }), "has 65537 entries, more than 65536");
-  test::write_text(dir.file("image.ppm"), "P6\n2 1\n255\n\xff\x00\x00\x00\x00\xff");
-  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("image.ppm")); }), "image.ppm", "is a PPM image");
+}
+
+// IndeX's viewer reads every colormap file but a .cmap as a PPM image (its nv::index_common::load_ppm):
+// the pixels, row by row, are the entries, each channel over 255, alpha 1. IndeX's own writer puts
+// a comment after the magic line.
+TEST(CmapReader, PpmImagesAreOpaqueEntriesRowByRow) {
+  TempDir dir;
+  const unsigned char pixels[] = {255, 0, 0, 0, 0, 255, 0, 128, 0, 10, 20, 30};
+  const std::string p6 = "P6\n# CREATOR: nv::index::colormap_io 1.0\n2 2\n255\n" +
+                         std::string(reinterpret_cast<const char*>(pixels), sizeof pixels);
+  test::write_bytes(dir.file("map.ppm"), p6.data(), p6.size());
+  const Colormap map = read_cmap(dir.file("map.ppm"));
+  const std::vector<Vec4f> expected = {
+      {1, 0, 0, 1}, {0, 0, 1, 1}, {0, 128 / 255.0f, 0, 1}, {10 / 255.0f, 20 / 255.0f, 30 / 255.0f, 1}};
+  EXPECT_EQ(map.entries, expected);
+  // The plain (text) form and two-byte samples give the same table.
+  test::write_text(dir.file("plain.ppm"), "P3 2 2 255\n255 0 0  0 0 255\n0 128 0  10 20 30\n");
+  EXPECT_EQ(read_cmap(dir.file("plain.ppm")).entries, expected);
+  std::string wide = "P6 2 2 65535\n";
+  for (unsigned char c : pixels) wide += {char(c), char(c)}; // c * 257: the same fraction of 65535
+  test::write_bytes(dir.file("wide.ppm"), wide.data(), wide.size());
+  EXPECT_EQ(read_cmap(dir.file("wide.ppm")).entries, expected);
+  // A .cmap of the same colours (on the 0..65535 scale) is the same colormap.
+  std::string cmap;
+  for (size_t i = 0; i < sizeof pixels; i += 3)
+    cmap += std::to_string(pixels[i] * 257) + " " + std::to_string(pixels[i + 1] * 257) + " " +
+            std::to_string(pixels[i + 2] * 257) + " 65535\n";
+  test::write_text(dir.file("same.cmap"), cmap);
+  EXPECT_EQ(read_cmap(dir.file("same.cmap")).entries, expected);
+
+  const std::string cut = p6.substr(0, p6.size() - 7);
+  test::write_bytes(dir.file("cut.ppm"), cut.data(), cut.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("cut.ppm")); }),
+                      "cut.ppm' is truncated: its 2x2 PPM image needs 12 bytes of pixels, and it has 5");
+  test::write_text(dir.file("zero.ppm"), "P6\n0 2\n255\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("zero.ppm")); }), "zero.ppm",
+                      "width must be an integer of at least 1");
+  test::write_text(dir.file("big.ppm"), "P6\n300 300\n255\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("big.ppm")); }), "has 90000 entries, more than 65536");
+  test::write_text(dir.file("over.ppm"), "P3 1 1 15\n16 0 0\n");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("over.ppm")); }), "sample 16 exceeds the maxval 15");
 }
 
 TEST(CmapReader, WrongValuesAreErrors) {

@@ -55,6 +55,25 @@ const std::string kRawVolume = "app::scene::vol::type = sparse_volume\n"
                                "app::scene::vol::voxel_format = uint16\n"
                                "app::scene::vol::bbox = 0 0 0 4 3 2\n";
 
+// IndeX's viewer reads every colormap file but a .cmap as a PPM image: its pixels are the entries.
+TEST(Scene, AColormapFileMayBeAPpmImage) {
+  Fixture f("app::colormap::file_0 = rainbow.ppm\n"
+            "app::colormap::file_0::domain = 0 0.5\n"
+            "app::scene::root::children = cmap vol\n"
+            "app::scene::cmap::type = colormap\n"
+            "app::scene::cmap::map_type = lookup_table\n"
+            "app::scene::cmap::map_index = 0\n" +
+            kRawVolume);
+  const std::string ppm = "P6\n3 1\n255\n\xff\x01\x02\x03\xff\x04\x05\x06\xff";
+  test::write_bytes(f.dir.file("rainbow.ppm"), ppm.data(), ppm.size());
+  const SceneDescription s = f.load();
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.at(0);
+  const Colormap& map = s.volumes.at(0).colormap;
+  ASSERT_EQ(map.entries.size(), 3u);
+  EXPECT_EQ(map.entries[1], (Vec4f{3 / 255.0f, 1.0f, 4 / 255.0f, 1.0f}));
+  EXPECT_FLOAT_EQ(map.domain_max, 0.5f);
+}
+
 // IndeX's viewer reads a domain and a boundary mode with each colormap file
 // (app::colormap::file_<n>::domain, ::domain_boundary_mode); the scene's colormap node may
 // override either. Other keys under a file are warned about, not fatal.

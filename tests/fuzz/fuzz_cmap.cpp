@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target: io::read_cmap on a file holding the input. Allowed outcomes: a colormap of 2 to
-// 65536 entries with every component in [0,1], or libindex::Error. Anything else (another exception, a
-// crash, a sanitizer report) is a finding.
+// libFuzzer target: io::read_cmap on a file holding the input (.cmap text or a PPM image; seeds of
+// both). Allowed outcomes: a colormap of 2 to 65536 entries with every component in [0,1], or
+// libindex::Error. Anything else (another exception, a crash, a sanitizer report) is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
