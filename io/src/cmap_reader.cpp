@@ -72,17 +72,11 @@ Colormap read_ppm(const std::string& path, const std::string& bytes) {
   Colormap map;
   map.entries.resize(count);
   for (size_t k = 0; k < count; ++k) map.entries[k] = {rgb[3 * k], rgb[3 * k + 1], rgb[3 * k + 2], 1.0f};
-  if (map.entries.size() == 1) map.entries.push_back(map.entries.front()); // one colour: a constant table
   return map;
 }
 
-} // namespace
-
-Colormap read_cmap(const std::string& path) {
-  const std::string text = detail::read_text_file(path, "cmap");
-  const bool ppm = text.size() >= 3 && text[0] == 'P' && (text[1] == '3' || text[1] == '6') &&
-                   std::isspace(static_cast<unsigned char>(text[2]));
-  if (ppm) return read_ppm(path, text);
+/// A .cmap file's text: a line of 4 numbers r g b a on the 0..65535 scale an entry.
+Colormap read_cmap_text(const std::string& path, const std::string& text) {
   Colormap map;
   map.entries.clear();
   std::istringstream in(text);
@@ -110,6 +104,16 @@ Colormap read_cmap(const std::string& path) {
   // IndeX writes and reads as many entries as the colormap has (256 in its samples).
   if (map.entries.empty()) throw Error("cmap: '" + path + "' holds no entries");
   check_entry_count(path, map.entries.size());
+  return map;
+}
+
+} // namespace
+
+Colormap read_cmap(const std::string& path) {
+  const std::string text = detail::read_text_file(path, "cmap");
+  const bool ppm = text.size() >= 3 && text[0] == 'P' && (text[1] == '3' || text[1] == '6') &&
+                   std::isspace(static_cast<unsigned char>(text[2]));
+  Colormap map = ppm ? read_ppm(path, text) : read_cmap_text(path, text);
   if (map.entries.size() == 1) map.entries.push_back(map.entries.front()); // one colour: a constant table
   return map;
 }
