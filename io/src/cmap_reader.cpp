@@ -48,26 +48,25 @@ Colormap read_ppm(const std::string& path, const std::string& bytes) {
   if (maxval > 65535) throw Error("cmap: '" + path + "': a PPM image's maxval must be at most 65535");
   check_entry_count(path, size_t(std::min(width, 65537L) * std::min(height, 65537L)));
   const size_t count = size_t(width * height);
+  auto sample = [&](long v) { // a channel's value over the maxval, which it may not exceed
+    if (v > maxval)
+      throw Error("cmap: '" + path + "': sample " + std::to_string(v) + " exceeds the PPM image's maxval " +
+                  std::to_string(maxval));
+    return float(v) / float(maxval);
+  };
   std::vector<float> rgb(count * 3);
   if (plain) {
-    for (size_t i = 0; i < count * 3; ++i) {
-      const long v = number("sample", 0);
-      if (v > maxval)
-        throw Error("cmap: '" + path + "': sample " + std::to_string(v) + " exceeds the maxval " +
-                    std::to_string(maxval));
-      rgb[i] = float(v) / float(maxval);
-    }
+    for (size_t i = 0; i < count * 3; ++i) rgb[i] = sample(number("sample", 0));
   } else {
-    ++at;                                       // the one whitespace after maxval
-    const size_t sample = maxval > 255 ? 2 : 1; // two bytes, most significant first
-    const size_t need = count * 3 * sample;
+    ++at;                                           // the one whitespace after maxval
+    const size_t bytes_each = maxval > 255 ? 2 : 1; // two bytes, most significant first
+    const size_t need = count * 3 * bytes_each;
     if (at > bytes.size() || bytes.size() - at < need)
       throw Error("cmap: '" + path + "' is truncated: its " + std::to_string(width) + "x" + std::to_string(height) +
                   " PPM image needs " + std::to_string(need) + " bytes of pixels, and it has " +
                   std::to_string(at > bytes.size() ? 0 : bytes.size() - at));
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
-    for (size_t i = 0; i < count * 3; ++i, p += sample)
-      rgb[i] = float(sample == 2 ? (p[0] << 8 | p[1]) : p[0]) / float(maxval);
+    for (size_t i = 0; i < count * 3; ++i, p += bytes_each) rgb[i] = sample(bytes_each == 2 ? p[0] << 8 | p[1] : p[0]);
   }
   Colormap map;
   map.entries.resize(count);

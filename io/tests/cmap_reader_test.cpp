@@ -105,7 +105,12 @@ TEST(CmapReader, PpmImagesAreOpaqueEntriesRowByRow) {
   test::write_text(dir.file("big.ppm"), "P6\n300 300\n255\n");
   EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("big.ppm")); }), "has 90000 entries, more than 65536");
   test::write_text(dir.file("over.ppm"), "P3 1 1 15\n16 0 0\n");
-  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("over.ppm")); }), "sample 16 exceeds the maxval 15");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("over.ppm")); }),
+                      "sample 16 exceeds the PPM image's maxval 15");
+  // A binary sample above the maxval (found by fuzz_cmap: it made a component above 1).
+  test::write_text(dir.file("over6.ppm"), "P6 1 1 15\nt00");
+  EXPECT_CONTAINS_ALL(error_of([&] { read_cmap(dir.file("over6.ppm")); }),
+                      "sample 116 exceeds the PPM image's maxval 15");
 }
 
 TEST(CmapReader, WrongValuesAreErrors) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -158,6 +159,12 @@ TEST(NanoVdbReader, DamagedFilesAreRefusedBeforeNanoVdbReadsThem) {
   ASSERT_EQ(file.size(), sizeof(nanovdb::io::Header) + sizeof(nanovdb::io::MetaData) + 8 + good.size());
   const size_t name_size_at = sizeof(nanovdb::io::Header) + offsetof(nanovdb::io::MetaData, nameSize);
   const size_t grid_at = file.size() - good.size(); // the grid's buffer, as in memory
+  // Writes `value`'s bytes over those of the field at `field`, a pointer into `bytes` (by offset:
+  // GCC follows a pointer into a NanoVDB node and warns that the node has no room).
+  auto overwrite = [](std::string& bytes, const void* field, auto value) {
+    const size_t at = size_t(reinterpret_cast<uintptr_t>(field) - reinterpret_cast<uintptr_t>(bytes.data()));
+    bytes.replace(at, sizeof value, reinterpret_cast<const char*>(&value), sizeof value);
+  };
   auto damaged = [&](const std::string& name, auto&& damage) {
     std::string bytes = file;
     damage(bytes);
@@ -182,8 +189,7 @@ TEST(NanoVdbReader, DamagedFilesAreRefusedBeforeNanoVdbReadsThem) {
     const auto* grid = reinterpret_cast<const nanovdb::NanoGrid<float>*>(b.data() + grid_at);
     const auto* tile = grid->tree().root().data()->tile(0);
     ASSERT_TRUE(tile->isChild());
-    const int64_t far = int64_t(1) << 40;
-    std::memcpy(&b[size_t(reinterpret_cast<const char*>(&tile->child) - b.data())], &far, sizeof far);
+    overwrite(b, &tile->child, int64_t(1) << 40);
   });
   EXPECT_CONTAINS_ALL(e, "root.nvdb': grid 'density' is damaged (an upper node lies outside it)");
   // A leaf's offset in its lower node, 32 bytes short of the grid's start.
@@ -192,14 +198,12 @@ TEST(NanoVdbReader, DamagedFilesAreRefusedBeforeNanoVdbReadsThem) {
     const auto& lower = *grid->tree().getFirstNode<nanovdb::NanoLower<float>>();
     const uint32_t n = *lower.data()->mChildMask.beginOn();
     const int64_t before_grid = -int64_t(reinterpret_cast<const char*>(&lower) - b.data() - grid_at) - 32;
-    std::memcpy(&b[size_t(reinterpret_cast<const char*>(&lower.data()->mTable[n].child) - b.data())], &before_grid,
-                sizeof before_grid);
+    overwrite(b, &lower.data()->mTable[n].child, before_grid);
   });
   EXPECT_CONTAINS_ALL(e, "leaf.nvdb': grid 'density' is damaged (a leaf node lies outside it)");
   // The grid's header says it is larger than what the file holds for it.
   e = damaged("size.nvdb", [&](std::string& b) {
-    const uint64_t larger = good.size() + 4096;
-    std::memcpy(&b[grid_at + offsetof(nanovdb::GridData, mGridSize)], &larger, sizeof larger);
+    overwrite(b, b.data() + grid_at + offsetof(nanovdb::GridData, mGridSize), uint64_t(good.size() + 4096));
   });
   EXPECT_CONTAINS_ALL(e, "size.nvdb': grid 'density' is damaged (its header gives it " +
                              std::to_string(good.size() + 4096) + " bytes, and the file holds " +
