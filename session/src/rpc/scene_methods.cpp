@@ -65,7 +65,9 @@ json scene_info(const ViewState& s) {
   json hidden = json::array();
   for (const auto& [id, node] : d.nodes) {
     if (node.type != "sparse_volume") continue;
-    if (std::any_of(d.volumes.begin(), d.volumes.end(), [&](const io::VolumeDesc& v) { return v.id == id; })) continue;
+    // (id captured by name: Clang before 16 cannot capture a structured binding.)
+    const auto in_scene = [&id = id](const io::VolumeDesc& v) { return v.id == id; };
+    if (std::any_of(d.volumes.begin(), d.volumes.end(), in_scene)) continue;
     const auto name = node.attributes.find("name");
     hidden.push_back({{"id", id}, {"name", name != node.attributes.end() ? name->second.text : id}});
   }
