@@ -8,8 +8,9 @@
 # Needs clang-14 and libclang-rt-14-dev (LIBINDEX_WITH_FUZZ=1 scripts/install-deps.sh).
 # Environment: CC / CXX (default clang-14 / clang++-14), BUILD_DIR (default build-fuzz), JOBS (build
 # jobs, default nproc), FUZZ_FLAGS (more libFuzzer flags, e.g. "-jobs=4 -workers=4").
-# Each target starts from its seed corpus (tests/fuzz/corpus/<target>, read only) and keeps what it
-# finds in build-fuzz/corpus/<target>; a crash, leak, timeout or out-of-memory input is saved as
+# Each target starts from its seeds (tests/fuzz/corpus/<target> and, for the binary formats, the
+# seeds/<target> its build wrote from the real writers; both read only) and keeps what it finds in
+# build-fuzz/corpus/<target>; a crash, leak, timeout or out-of-memory input is saved as
 # tests/fuzz/crashers/<target>/<kind>-<sha1>. Replay one with `build-fuzz/tests/fuzz/<target> <file>`;
 # once fixed, move it into the seed corpus so that `ctest -L fuzz` keeps it fixed. Exit status 1 when
 # any target found something.
@@ -36,11 +37,13 @@ for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
   mkdir -p "$crashers" "$corpus"
   echo "[fuzz] $t for ${seconds}s"
-  # The first folder collects new inputs; the seed corpus is only read.
+  # The first folder collects new inputs; the seed folders are only read.
+  seeds=("$root/tests/fuzz/corpus/$t")
+  if [ -d "$build/tests/fuzz/seeds/$t" ]; then seeds+=("$build/tests/fuzz/seeds/$t"); fi
   rc=0
   # shellcheck disable=SC2086
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
-    -artifact_prefix="$crashers/" ${FUZZ_FLAGS:-} "$corpus" "$root/tests/fuzz/corpus/$t" >"$build/$t.log" 2>&1 ||
+    -artifact_prefix="$crashers/" ${FUZZ_FLAGS:-} "$corpus" "${seeds[@]}" >"$build/$t.log" 2>&1 ||
     rc=$?
   grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|artifact_prefix)" \
     "$build/$t.log" || true

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "fuzz_util.h"
 #include "sparse.h"
 #include "tile.h"
 
@@ -18,12 +19,7 @@ using namespace libindex::compositing::detail;
 namespace {
 
 void write(const std::string& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  if (!out) {
-    std::perror(path.c_str());
-    std::exit(1);
-  }
+  libindex::fuzz::write_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 } // namespace

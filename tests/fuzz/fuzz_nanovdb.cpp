@@ -3,7 +3,8 @@
 // small boxes, one at each far corner of the grid's box, and whether a 16^3 corner of it is empty. NanoVDB
 // trusts the sizes in a file's headers and the offsets in a grid; libindex checks both before
 // NanoVDB reads (io/src/nanovdb_checks.h). Allowed outcomes: libindex::Error, or a source whose
-// reads return exactly the box's voxels. The seeds (corpus/fuzz_nanovdb) are grids NanoVDB's own
+// reads return exactly the box's voxels. The seeds (seeds/fuzz_nanovdb in the build folder, written by
+// nanovdb_seeds.cpp; regression inputs in corpus/fuzz_nanovdb) are grids NanoVDB's own
 // builder wrote: float, Fp8, FpN and Fp16 grids, uncompressed and ZIP, one file of two grids, an
 // empty grid.
 #include <algorithm>
