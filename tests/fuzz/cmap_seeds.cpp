@@ -2,17 +2,12 @@
 // Writes the PPM seeds of fuzz_cmap (the text .cmap seeds are in corpus/fuzz_cmap): images in each
 // form IndeX's colormap loader takes, binary (P6) with 1- and 2-byte samples and plain (P3) with
 // comments. Usage: fuzz_cmap_seeds <folder>
-#include <cstdio>
 #include <string>
 
 #include "fuzz_util.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <folder>\n", argv[0]);
-    return 2;
-  }
-  const std::string dir = argv[1];
+  const std::string dir = libindex::fuzz::seed_folder(argc, argv);
   using libindex::fuzz::write_file;
   // As IndeX's colormap writer makes them: a comment naming it, one row, 8-bit samples.
   write_file(dir + "/index_writer.ppm", std::string("P6\n# CREATOR: nv::index::colormap_io 1.0\n4 1\n255\n"

@@ -3,8 +3,6 @@
 // (compositing/src/sparse.h) behind the target's 5 control bytes, in each pixel format, walk and
 // blend mode, plus round-trip inputs. Usage: fuzz_compositing_seeds <folder>
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,11 +23,7 @@ void write(const std::string& path, const std::vector<unsigned char>& bytes) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <folder>\n", argv[0]);
-    return 2;
-  }
-  const std::string dir = argv[1];
+  const std::string dir = libindex::fuzz::seed_folder(argc, argv);
   const char* format_names[3] = {"f32", "f16", "u8"};
   const PixelFormat formats[3] = {PixelFormat::f32, PixelFormat::f16, PixelFormat::u8};
   // Images of w x h with a disc of non-empty pixels (so runs start and end inside rows) in an

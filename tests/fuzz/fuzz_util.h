@@ -86,6 +86,17 @@ inline void write_file(const std::string& path, std::string_view bytes) {
   }
 }
 
+/// The folder a seed writer (`<name>_seeds <folder>`) was given, created; prints its usage and exits
+/// with status 2 when it was given something else.
+inline std::string seed_folder(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <folder>\n", argv[0]);
+    std::exit(2);
+  }
+  std::filesystem::create_directories(argv[1]);
+  return argv[1];
+}
+
 /// The contents of `path`; aborts when it cannot be read.
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

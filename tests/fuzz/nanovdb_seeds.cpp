@@ -2,13 +2,13 @@
 // Writes the seed corpus of fuzz_nanovdb: grids NanoVDB's own builder and writer make, so that the
 // fuzzer starts from every part of a real file (segment headers, metadata, names, each node kind,
 // each codec this build has). Usage: fuzz_nanovdb_seeds <folder>
-#include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <nanovdb/util/GridBuilder.h>
 #include <nanovdb/util/IO.h>
+
+#include "fuzz_util.h"
 
 namespace {
 
@@ -29,12 +29,7 @@ nanovdb::GridHandle<> slab(const std::string& name) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <folder>\n", argv[0]);
-    return 2;
-  }
-  const std::string dir = argv[1];
-  std::filesystem::create_directories(dir);
+  const std::string dir = libindex::fuzz::seed_folder(argc, argv);
   const auto zip = nanovdb::io::Codec::ZIP;
 
   // Uncompressed: the node tables as they lie in memory (one voxel still needs a whole upper and
