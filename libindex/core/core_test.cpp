@@ -287,7 +287,37 @@ TEST(KdTree, AnyLeafCountTilesTheBoxBalanced) {
     EXPECT_EQ(sum, vol.voxel_count()) << n;                          // disjoint and covering
     EXPECT_LE(double(mx), 1.1 * double(vol.voxel_count()) / n) << n; // balanced within 10 %
   }
-  EXPECT_THROW(build_kdtree({{0, 0, 0}, {2, 1, 1}}, 3), Error);
+}
+
+// A tiny volume on many ranks: leaves beyond the voxels get empty boxes; in a row of voxels, as many
+// leaves as voxels get one each (in a 3 x 2 box the proportional splits may leave a voxel more to one).
+TEST(KdTree, LeavesBeyondTheVoxelsAreEmptyAndTheOthersStillTileTheBox) {
+  for (const Box3i vol : {Box3i{{0, 0, 0}, {1, 1, 1}}, Box3i{{0, 0, 0}, {2, 1, 1}}, Box3i{{-2, 4, 1}, {3, 5, 2}},
+                          Box3i{{5, -3, 7}, {8, -1, 8}}})
+    for (int n = 1; n <= 9; ++n) {
+      const KdTree t = build_kdtree(vol, n);
+      ASSERT_EQ(t.leaf_count(), n);
+      int64_t sum = 0, nonempty = 0;
+      for (int i = 0; i < n; ++i) {
+        const Box3i b = t.leaf_box(i);
+        sum += b.voxel_count();
+        nonempty += !b.empty();
+        if (!b.empty()) {
+          EXPECT_EQ(intersect(b, vol), b) << to_string(b);
+        }
+        for (int j = 0; j < i; ++j) EXPECT_TRUE(intersect(b, t.leaf_box(j)).empty());
+      }
+      EXPECT_EQ(sum, vol.voxel_count()) << to_string(vol) << " in " << n;
+      const bool row = vol.voxel_count() == vol.size().x;
+      if (row) {
+        EXPECT_EQ(nonempty, std::min<int64_t>(n, vol.voxel_count())) << to_string(vol) << " in " << n;
+      } else {
+        EXPECT_GE(nonempty, std::min(n, 4)) << to_string(vol) << " in " << n;
+      }
+      EXPECT_EQ(int(visibility_order(t, {-1, -1, -1}, {1, 1, 1}, false).size()), n);
+    }
+  // Jobs' parts may not be empty: a job's session reads an empty part as the whole volume.
+  EXPECT_THROW(build_weighted_kdtree({{0, 0, 0}, {2, 1, 1}}, {1, 1, 1}), Error);
 }
 
 // Jobs of a session weighted by their rank counts: 2 ranks and 6 ranks split 100 slabs 25 / 75.

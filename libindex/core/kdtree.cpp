@@ -12,6 +12,7 @@ struct Builder {
   KdTree& tree;
   const WorkFunction& work;
   const std::vector<double>* weights = nullptr; ///< per leaf; none: every leaf weighs 1
+  bool empty_leaves = true;                     ///< whether leaves beyond the voxels get empty boxes
 
   double weight_of(int first, int count) const {
     if (!weights) return count;
@@ -34,10 +35,23 @@ struct Builder {
     int axis = 0;
     for (int a = 1; a < 3; ++a)
       if (size[a] > size[axis]) axis = a;
-    if (size[axis] < 2)
-      throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
-                  " parts: a part would hold no voxel (use fewer ranks)");
     const int left_leaves = leaves / 2;
+    if (size[axis] < 2) {
+      if (!empty_leaves)
+        throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
+                    " parts: a part would hold no voxel");
+      // Fewer voxels than parts (a tiny volume on many ranks): the lower leaves share the box and
+      // the upper ones get an empty box at its end, so their ranks render nothing.
+      Box3i right = box;
+      right.lo[axis] = box.hi[axis];
+      tree.nodes[index].axis = axis;
+      tree.nodes[index].split = box.hi[axis];
+      const int c0 = build(box, first_leaf, left_leaves);
+      const int c1 = build(right, first_leaf + left_leaves, leaves - left_leaves);
+      tree.nodes[index].child[0] = c0;
+      tree.nodes[index].child[1] = c1;
+      return index;
+    }
     const double target = weight_of(first_leaf, left_leaves) / weight_of(first_leaf, leaves);
     // Bisection on the split position: the left side's share of the work grows with `split`.
     const double total = work_of(box);
@@ -86,7 +100,7 @@ KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work) {
   require(!volume.empty(), "build_kdtree: empty volume box " + to_string(volume));
   KdTree tree;
   tree.leaf_node.assign(leaves, -1);
-  Builder{tree, work}.build(volume, 0, leaves);
+  Builder{tree, work, nullptr, true}.build(volume, 0, leaves);
   return tree;
 }
 
@@ -97,7 +111,8 @@ KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& lea
   KdTree tree;
   tree.leaf_node.assign(leaf_weights.size(), -1);
   const WorkFunction none;
-  Builder{tree, none, &leaf_weights}.build(volume, 0, int(leaf_weights.size()));
+  // A job's part may not be empty (an empty part means the whole volume to its session).
+  Builder{tree, none, &leaf_weights, false}.build(volume, 0, int(leaf_weights.size()));
   return tree;
 }
 

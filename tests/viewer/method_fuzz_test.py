@@ -845,6 +845,14 @@ TARGETED = [
     ("volume of 65536^3 voxels",
      json.dumps({"jsonrpc": "2.0", "id": "t-huge", "method": INDEX + "set_scene_element",
                  "params": {"id": "vol", "args": {"size": "65536"}}})),
+    # A volume of fewer voxels than ranks could not be split: every frame failed "use fewer ranks".
+    # Now the ranks beyond the voxels render nothing; the second message gives the volume back.
+    ("volume of one voxel",
+     json.dumps({"jsonrpc": "2.0", "id": "t-one", "method": INDEX + "set_scene_element",
+                 "params": {"id": "vol", "args": {"size": "1"}}})),
+    ("volume of 32^3 voxels again",
+     json.dumps({"jsonrpc": "2.0", "id": "t-back", "method": INDEX + "set_scene_element",
+                 "params": {"id": "vol", "args": {"size": "32 32 32"}}})),
 ]
 
 

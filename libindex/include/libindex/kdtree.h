@@ -32,11 +32,14 @@ using WorkFunction = std::function<double(const Box3i&)>;
 
 /// Splits `volume` into `leaves` boxes (any count >= 1, not only powers of two): each node splits
 /// its longest axis on a voxel boundary so the two sides' work is proportional to their leaf counts.
-/// Throws Error when a box cannot be split further (more leaves than voxels along every axis).
+/// Where a box has fewer voxels than leaves along every axis (a tiny volume on many ranks), the
+/// first leaves share its voxels and the others get empty boxes at its end: their ranks hold and
+/// render nothing, and the leaves still tile the volume.
 KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work = {});
 
 /// The same with a weight per leaf: each side of a split gets the share of the voxels its leaves'
 /// weights add up to (jobs of a session, weighted by their rank counts). Weights must be positive.
+/// Every leaf gets at least one voxel: throws Error when a box cannot be split further.
 KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights);
 
 /// Leaves front to back as seen from `camera` (in voxel space: pass the eye and direction already
