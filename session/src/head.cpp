@@ -62,8 +62,12 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   // A session spanning several jobs: this job's ranks render their part (the same part in every op,
   // or the ranks would re-partition back and forth).
   if (jobs_ && !jobs_->jobs().empty() && state_.view.volume) {
-    jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size());
-    op.part = jobs_->own_part();
+    try {
+      jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size());
+      op.part = jobs_->own_part();
+    } catch (const Error&) {
+      // Fewer voxels than jobs (a tiny volume): no part for each, so this job renders it alone.
+    }
   }
   return op;
 }

@@ -37,6 +37,13 @@ def pixels(client):
     return w, h, data
 
 
+def resized(client, info, size):
+    """Sets the (synthetic) volume's size with IndeX's scene edit and returns a snapshot."""
+    client.call("nv::index::app::scene_management_center::scene_management_center_command_receiver."
+                "set_scene_element", {"id": info["id"], "args": {"size": size}})
+    return pixels(client)
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) // 1024
@@ -333,6 +340,10 @@ def main():
             volume = sum((r["leaf"][3] - r["leaf"][0]) * (r["leaf"][4] - r["leaf"][1]) * (r["leaf"][5] - r["leaf"][2])
                          for r in alone["ranks"])
             check(len(alone["jobs"]) == 1 and len(alone["ranks"]) == 2, "the session alone: 1 job, 2 ranks")
+            info = c.call("volume.info")
+            size = " ".join(map(str, info["size"]))
+            tiny_alone = resized(c, info, "1")
+            resized(c, info, size)
 
             t0 = time.monotonic()
             second, lines = attach(tool, viewer, record_id)
@@ -346,6 +357,13 @@ def main():
             print(f"attach to first frame with the job's ranks: {time.monotonic() - t0:.2f} s")
             d = max_difference(before, after)
             check(d <= 1, f"the snapshot with the second job equals the one before (max difference {d}/255)")
+            # Fewer voxels than jobs: no part for each; the session's own job renders it (frames failed).
+            tiny = resized(c, info, "1")
+            d = max_difference(tiny_alone, tiny)
+            check(d <= 1 and len(c.call("cluster.status")["jobs"]) == 2,
+                  f"a volume of one voxel with 2 jobs renders as with one (max difference {d}/255)")
+            check(max_difference(before, resized(c, info, size)) <= 1,
+                  "and at its size again, as before")
 
             t0 = time.monotonic()
             for pid in job_processes(second):
