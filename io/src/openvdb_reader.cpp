@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <new>
 
 #include <openvdb/io/File.h>
 #include <openvdb/openvdb.h>
@@ -31,10 +32,11 @@ template <class Grid>
 class OpenVdbSource final : public detail::VdbSourceBase {
  public:
   OpenVdbSource(std::string path, std::string grid, openvdb::CoordBBox bbox, Vec3f voxel_size,
-                const std::string& value_type, bool level_set)
+                const std::string& value_type, bool level_set, openvdb::math::Transform::ConstPtr transform)
       : VdbSourceBase("openvdb", std::move(path), std::move(grid), voxel_size, level_set, bbox.empty(),
                       {bbox.min().x(), bbox.min().y(), bbox.min().z()},
-                      {bbox.max().x(), bbox.max().y(), bbox.max().z()}) {
+                      {bbox.max().x(), bbox.max().y(), bbox.max().z()}),
+        transform_(std::move(transform)), linear_(transform_->isLinear()) {
     if constexpr (!std::is_same_v<Grid, openvdb::FloatGrid>)
       stored_ = value_type + (std::is_arithmetic_v<typename Grid::ValueType> ? "" : " length");
   }
@@ -43,15 +45,11 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     const Box3i region = intersect(wanted, box_);
     Brick brick(region, DType::float32);
     if (region.empty()) return brick;
-    const auto& grid = loaded();
-    try { // leaf values are paged in here: a damaged file fails now, in OpenVDB's words
-      detail::densify(
-          brick, offset_, [&] { return grid.getConstAccessor(); },
-          [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
-          describe());
-    } catch (const openvdb::Exception& e) {
-      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ + "': " + e.what());
-    }
+    const typename Grid::Ptr part = read_region(region);
+    detail::densify(
+        brick, offset_, [&] { return part->getConstAccessor(); },
+        [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
+        describe());
     return brick;
   }
 
@@ -73,8 +71,40 @@ class OpenVdbSource final : public detail::VdbSourceBase {
   }
 
  private:
-  // The tree is read on first use, with delayed loading: leaf values are paged in from the mapped file
-  // only when a read touches them, so a rank reading its leaf does not load the others' voxels.
+  // The grid with the leaves that `region` (in libindex's voxel box) touches, read one after another
+  // and unpacked now; leaves elsewhere are skipped unread. Not OpenVDB's delayed loading: a leaf
+  // whose packed values are damaged fails while it is paged in, which leaves its buffer half-made
+  // (the next touch of it, by another thread of the same read or by the grid's destructor, crashed
+  // the rank); read here, the same damage is an exception with the tree intact.
+  typename Grid::Ptr read_region(const Box3i& region) const {
+    try {
+      openvdb::io::File file(path_);
+      file.open(/*delayLoad=*/false);
+      openvdb::GridBase::Ptr grid;
+      if (linear_) {
+        // OpenVDB clips to a world box it maps back to index space and rounds: one voxel more on
+        // every side keeps the region inside it.
+        const openvdb::CoordBBox index(
+            openvdb::Coord(region.lo.x + offset_.x - 1, region.lo.y + offset_.y - 1, region.lo.z + offset_.z - 1),
+            openvdb::Coord(region.hi.x + offset_.x, region.hi.y + offset_.y, region.hi.z + offset_.z));
+        grid = file.readGrid(grid_name_, transform_->indexToWorld(index));
+      } else {
+        grid = file.readGrid(grid_name_); // a frustum: the world box of a region is no box in index space
+      }
+      file.close();
+      auto typed = openvdb::gridPtrCast<Grid>(grid);
+      if (!typed) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
+      return typed;
+    } catch (const openvdb::Exception& e) {
+      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ + "': " + e.what());
+    } catch (const std::bad_alloc&) {
+      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ +
+                  "': a size in the file is larger than the memory (is the file damaged?)");
+    }
+  }
+
+  // The tree for questions about its topology (which voxels are active), read on first use with
+  // delayed loading, so that no voxel values are read for them.
   const Grid& loaded() const {
     std::call_once(once_, [&] {
       try {
@@ -90,6 +120,8 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     return *grid_;
   }
 
+  openvdb::math::Transform::ConstPtr transform_;
+  bool linear_;
   mutable std::once_flag once_;
   mutable typename Grid::Ptr grid_;
 };
@@ -116,7 +148,7 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::G
   const openvdb::Vec3d vs = g.voxelSize();
   return std::make_unique<OpenVdbSource<Grid>>(path, g.getName(), bbox,
                                                Vec3f{float(vs.x()), float(vs.y()), float(vs.z())}, g.valueType(),
-                                               g.getGridClass() == openvdb::GRID_LEVEL_SET);
+                                               g.getGridClass() == openvdb::GRID_LEVEL_SET, g.transform().copy());
 }
 
 } // namespace
