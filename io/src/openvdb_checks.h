@@ -7,8 +7,8 @@
 // container around the grids is simple: a header, the file's metadata, then for each grid a
 // descriptor (name, type, instance parent) with the byte positions of its start, its voxel data and
 // its end, then the grid's metadata and transform. libindex walks that much first and refuses a
-// file whose sizes or positions point outside it. A grid's tree (its topology and voxel buffers) is
-// still read by OpenVDB alone.
+// file whose sizes or positions point outside it, and notes where each grid lies for the check of
+// its topology (openvdb_tree_checks.h).
 #pragma once
 
 #include <algorithm>
@@ -16,13 +16,17 @@
 #include <istream>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "openvdb_tree_checks.h"
 
 namespace libindex::io::detail {
 
 /// Why the OpenVDB file `in` (its `file_bytes`) is damaged around its grids; empty when it is not,
 /// and also when it is no VDB file or one written without grid positions (a stream): OpenVDB's own
-/// message says so there.
-inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes) {
+/// message says so there. `grids`, when given, receives where each grid lies.
+inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
+                                       std::vector<VdbGridLayout>* grids = nullptr) {
   uint64_t at = 0;
   bool short_read = false;
   auto read = [&](void* to, uint64_t bytes) {
@@ -93,12 +97,15 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes) {
   char uuid[36];
   if (!read(uuid, version >= 218 ? 36 : 16)) return "its header is cut off";
   if (std::string e = metadata(file_bytes, "the file"); !e.empty()) return e;
-  int32_t grids = 0;
-  if (!read(&grids, sizeof grids) || grids < 0) return "its count of grids is cut off or negative";
-  for (int32_t g = 0; g < grids; ++g) {
+  int32_t grid_count = 0;
+  if (!read(&grid_count, sizeof grid_count) || grid_count < 0) return "its count of grids is cut off or negative";
+  for (int32_t g = 0; g < grid_count; ++g) {
     std::string name = "grid " + std::to_string(g + 1);
-    std::string unique;
-    if (!string(file_bytes, &unique) || !string(file_bytes) || (version >= 216 && !string(file_bytes)))
+    VdbGridLayout layout;
+    layout.version = version;
+    std::string& unique = layout.unique_name;
+    if (!string(file_bytes, &unique) || !string(file_bytes, &layout.type) ||
+        (version >= 216 && !string(file_bytes, &layout.instance_of)))
       return "the descriptor of " + name + " runs past the end of the file";
     name = "grid '" + unique.substr(0, unique.find('\x1e')) + "'"; // the name, without its "[n]" suffix
     int64_t grid_at = 0, block_at = 0, end_at = 0;
@@ -112,10 +119,16 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes) {
              ", " + std::to_string(end_at) + ") are out of order";
     skip_to(uint64_t(grid_at));
     const uint64_t limit = uint64_t(end_at);
-    if (version >= 222) u32(); // the grid's compression
+    if (version >= 222) layout.compression = u32();
     if (std::string e = metadata(limit, name); !e.empty()) return e;
-    if (!string(limit))
+    std::string map;
+    if (!string(limit, &map))
       return "the transform of " + name + " runs past its end"; // the map's type; its values are fixed
+    if (const int64_t map_bytes = vdb_map_bytes(map); map_bytes >= 0 && uint64_t(map_bytes) <= limit - at)
+      layout.topology_at = at + uint64_t(map_bytes);
+    layout.buffers_at = uint64_t(block_at);
+    layout.end_at = uint64_t(end_at);
+    if (grids) grids->push_back(std::move(layout));
     skip_to(limit);
   }
   return {};

@@ -156,10 +156,16 @@ std::unique_ptr<VdbVolume> make_source(const std::string& path, const openvdb::G
 std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::string& grid,
                                         std::vector<std::string>* warnings) {
   const uint64_t bytes = detail::regular_file_size(path, "openvdb"); // a clear message for a directory
-  std::ifstream in(path, std::ios::binary);
-  if (const std::string damage = detail::openvdb_file_damage(in, bytes); !damage.empty())
+  std::vector<char> buffer(size_t(1) << 20);                         // the tree check reads through each leaf's sizes
+  std::ifstream in;
+  in.rdbuf()->pubsetbuf(buffer.data(), std::streamsize(buffer.size()));
+  in.open(path, std::ios::binary);
+  std::vector<detail::VdbGridLayout> layouts;
+  auto refuse = [&](const std::string& damage) {
     throw Error("openvdb: '" + path + "' is damaged (" + damage +
                 "): the file is truncated or corrupt; write it again");
+  };
+  if (const std::string damage = detail::openvdb_file_damage(in, bytes, &layouts); !damage.empty()) refuse(damage);
   openvdb::initialize(); // idempotent; registers the grid types the file reader needs
   openvdb::GridPtrVecPtr grids;
   try {
@@ -194,6 +200,19 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   if (!is_scalar(*chosen) && !is_vector(*chosen))
     throw Error("openvdb: '" + path + "': grid '" + grid + "' holds " + chosen->valueType() +
                 " values; libindex renders float, double, int32, int64 and vec3 (as its length) grids");
+
+  // The chosen grid's tree (its parent's, for an instance) before OpenVDB reads it.
+  auto layout_of = [&](const std::string& name, bool unique) -> const detail::VdbGridLayout* {
+    for (const auto& l : layouts)
+      if ((unique ? l.unique_name : l.unique_name.substr(0, l.unique_name.find('\x1e'))) == name) return &l;
+    return nullptr;
+  };
+  const detail::VdbGridLayout* layout = layout_of(chosen->getName(), false);
+  if (layout && !layout->instance_of.empty()) layout = layout_of(layout->instance_of, true);
+  if (layout) {
+    if (const std::string damage = detail::openvdb_tree_damage(in, *layout); !damage.empty())
+      refuse("grid '" + chosen->getName() + "': " + damage);
+  }
 
   // The writer stores the active bounding box as metadata; without it, read the topology to find it.
   openvdb::CoordBBox bbox;
