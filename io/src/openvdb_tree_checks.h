@@ -135,7 +135,7 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
     }
     return skip(uint64_t(packed));
   };
-  auto ones = [](const std::vector<uint8_t>& mask) {
+  auto ones = [](const auto& mask) {
     uint64_t n = 0;
     for (uint8_t byte : mask) n += uint64_t(std::popcount(byte));
     return n;
@@ -144,12 +144,13 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
   // A node of 2^(3 log2) entries: its child and value masks, its values, then its children.
   auto node = [&](auto& self, int log2) -> bool {
     const uint64_t entries = uint64_t(1) << (3 * log2);
-    std::vector<uint8_t> children(entries / 8), active(entries / 8);
     if (log2 == 3) { // a leaf: its value mask only
-      if (!read(active.data(), active.size())) return false;
-      leaf_active.push_back(uint16_t(ones(active)));
+      uint8_t mask[64];
+      if (!read(mask, sizeof mask)) return false;
+      leaf_active.push_back(uint16_t(ones(mask)));
       return true;
     }
+    std::vector<uint8_t> children(entries / 8), active(entries / 8);
     if (!read(children.data(), children.size()) || !read(active.data(), active.size())) return false;
     if (!values(entries, ones(active))) return false;
     const uint64_t count = ones(children);

@@ -23,6 +23,24 @@ struct Builder {
 
   double work_of(const Box3i& b) const { return work ? work(b) : double(b.voxel_count()); }
 
+  /// Where to split `box` along `axis` (at least 2 voxels) so that the lower side's share of the
+  /// work is that of its `left_leaves` of the `leaves`: bisection, the share grows with the split.
+  int balanced_split(const Box3i& box, int axis, int first_leaf, int left_leaves, int leaves) const {
+    const double target = weight_of(first_leaf, left_leaves) / weight_of(first_leaf, leaves);
+    const double total = work_of(box);
+    int lo = box.lo[axis] + 1, hi = box.hi[axis] - 1;
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      Box3i left = box;
+      left.hi[axis] = mid;
+      if (total > 0 && work_of(left) / total < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  }
+
   int build(const Box3i& box, int first_leaf, int leaves) {
     const int index = int(tree.nodes.size());
     tree.nodes.push_back({box});
@@ -36,38 +54,14 @@ struct Builder {
     for (int a = 1; a < 3; ++a)
       if (size[a] > size[axis]) axis = a;
     const int left_leaves = leaves / 2;
-    if (size[axis] < 2) {
-      if (!empty_leaves)
-        throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
-                    " parts: a part would hold no voxel");
-      // Fewer voxels than parts (a tiny volume on many ranks): the lower leaves share the box and
-      // the upper ones get an empty box at its end, so their ranks render nothing.
-      Box3i right = box;
-      right.lo[axis] = box.hi[axis];
-      tree.nodes[index].axis = axis;
-      tree.nodes[index].split = box.hi[axis];
-      const int c0 = build(box, first_leaf, left_leaves);
-      const int c1 = build(right, first_leaf + left_leaves, leaves - left_leaves);
-      tree.nodes[index].child[0] = c0;
-      tree.nodes[index].child[1] = c1;
-      return index;
-    }
-    const double target = weight_of(first_leaf, left_leaves) / weight_of(first_leaf, leaves);
-    // Bisection on the split position: the left side's share of the work grows with `split`.
-    const double total = work_of(box);
-    int lo = box.lo[axis] + 1, hi = box.hi[axis] - 1;
-    while (lo < hi) {
-      const int mid = lo + (hi - lo) / 2;
-      Box3i left = box;
-      left.hi[axis] = mid;
-      if (total > 0 && work_of(left) / total < target)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    int split = lo;
-    // The remaining leaves must each still get at least one voxel layer along some axis; with
-    // voxel-count work the proportional split guarantees it whenever the box is large enough.
+    // A box too thin to split (a tiny volume on many ranks): the lower leaves share it and the upper
+    // ones get the empty box at its end, so their ranks render nothing.
+    int split = box.hi[axis];
+    if (size[axis] >= 2)
+      split = balanced_split(box, axis, first_leaf, left_leaves, leaves);
+    else if (!empty_leaves)
+      throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
+                  " parts: a part would hold no voxel");
     Box3i left = box, right = box;
     left.hi[axis] = split;
     right.lo[axis] = split;
