@@ -82,13 +82,15 @@ app::scene::ball::bbox = 0 0 0 32 32 32
 // ---- tiny harness ------------------------------------------------------------------------------
 let passed = 0, failed = 0;
 async function check(name, fn) {
+  const start = Date.now();
+  const took = () => `(${((Date.now() - start) / 1000).toFixed(1)} s)`;
   try {
     await fn();
     passed += 1;
-    console.log(`PASS ${name}`);
+    console.log(`PASS ${name} ${took()}`);
   } catch (e) {
     failed += 1;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+    console.log(`FAIL ${name} ${took()}: ${e && e.stack ? e.stack : e}`);
   }
 }
 function assert(cond, message) { if (!cond) throw new Error(message); }
@@ -229,6 +231,15 @@ async function openNotebook(context, url) {
     return reply.result;
   }, [method, params]);
   return { call, close: () => nb.close() };
+}
+/**
+ * Closes a page opened beside the viewer's and brings the viewer's page back to the front: headless
+ * Chromium gives a page hidden behind another about one frame and one input event a second (a drag
+ * of 10 mouse moves took 10 s).
+ */
+async function closeBeside(other, page) {
+  await other.close();
+  await page.bringToFront();
 }
 const near = (a, b, eps = 1e-3) => Math.abs(a - b) <= eps;
 const sameCurve = (a, b) => !!a && !!b && a.length === b.length && a.every((p, i) => near(p[0], b[i][0]) && near(p[1], b[i][1]));
@@ -376,6 +387,7 @@ async function main() {
     });
     await page.goto(v.url);
     const notebook = await openNotebook(context, v.url);
+    await page.bringToFront(); // the notebook's page, opened last, hid it (see closeBeside)
 
     await check('page connects both sockets', async () => {
       await waitFor(() => page.evaluate(() => window.libindexViewer && window.libindexViewer.connected), 'connected');
@@ -436,7 +448,7 @@ async function main() {
       await other.selectOption('[data-testid="preset"]', 'magma');
       await waitFor(async () => (await page.inputValue('[data-testid="preset"]')) === 'magma',
         'the first page to show preset magma');
-      await other.close();
+      await closeBeside(other, page);
     });
 
     await check('the frame area is beside the panel, and the renderer renders at its size', async () => {
@@ -1180,7 +1192,7 @@ async function main() {
       }), 'the slider after a reload');
       assert(Number(value) === 0.75, `speed after a reload: ${value}, expected 0.75`);
       assert(refused.length === 0, `the page called methods the server lacks: ${refused.join('; ')}`);
-      await sim.close();
+      await closeBeside(sim, page);
       stopInsitu();
     });
 
@@ -1191,7 +1203,7 @@ async function main() {
       await waitFor(async () => /editing is off/.test(await other.textContent('[data-testid="program-status"]')),
         'the program panel to say why it cannot apply');
       assert(await other.isDisabled('[data-testid="program-apply"]'), 'Apply is enabled on a viewer without --allow-programs');
-      await other.close();
+      await closeBeside(other, page);
     });
 
     await check('with the server gone, the page says for how long and its panel is inert; it comes back with the server', async () => {
