@@ -50,6 +50,9 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(size_t(1024), size_t(1) << 30));
   app.add_option("--max-batch", options.rpc.max_batch_calls, "longest JSON-RPC batch")
       ->check(CLI::Range(size_t(1), size_t(1) << 20));
+  app.add_option("--ping-seconds", server.ping_seconds,
+                 "ping a socket quiet this long, for proxies that cut idle connections (default 30)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--tls-cert", server.tls_cert, "PEM certificate: serve https/wss")->check(CLI::ExistingFile);
   app.add_option("--tls-key", server.tls_key, "PEM private key")->check(CLI::ExistingFile);
   app.add_option("--data-root", options.data_roots,

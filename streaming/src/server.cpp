@@ -102,6 +102,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   require(o.max_message_bytes > 0, "server: max_message_bytes must be positive");
   require(o.max_pending_commands > 0, "server: max_pending_commands must be positive");
   require(o.max_connections > 0, "server: max_connections must be positive");
+  require(o.ping_seconds >= 1 && o.ping_seconds <= UINT16_MAX, "server: ping_seconds must be 1 to 65535");
   if (!o.basic_auth.empty()) check_basic_auth(o.basic_auth);
   require(std::all_of(o.token.begin(), o.token.end(),
                       [](char c) {
@@ -148,12 +149,12 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   s.mount.origin_protocol = LWSMPRO_FILE;
   s.mount.extra_mimetypes = s.mimetypes.data();
 
-  // Ping a socket after 30 s of silence: proxies that cut idle connections (nginx's default is
-  // 60 s) see traffic. A client that does not read (a notebook between cells, a script that
+  // Ping a socket after ping_seconds of silence: proxies that cut idle connections (nginx's default
+  // is 60 s) see traffic. A client that does not read (a notebook between cells, a script that
   // sleeps) cannot answer the ping, yet is alive: it is not hung up on for that (the longest wait
   // lws allows, 18 h). TCP keepalive finds the peers that are gone (a host that died or left the
   // network: ~2 min), and a client whose replies pile up unread is cut off by its outbox limit.
-  s.retry.secs_since_valid_ping = 30;
+  s.retry.secs_since_valid_ping = uint16_t(o.ping_seconds);
   s.retry.secs_since_valid_hangup = UINT16_MAX;
 
   lws_context_creation_info info;

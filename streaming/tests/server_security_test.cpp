@@ -151,11 +151,17 @@ TEST(ServerOptionChecks, TokenOriginsAndLimits) {
   o = local_options();
   o.max_pending_commands = 0;
   EXPECT_THROW(Server{o}, Error);
+  for (int seconds : {0, 65536}) { // libwebsockets keeps it in 16 bits: 65536 would ping at once
+    o = local_options();
+    o.ping_seconds = seconds;
+    EXPECT_THROW(Server{o}, Error) << seconds;
+  }
 }
 
 TEST(ServerOptionChecks, Defaults) {
   const ServerOptions o;
   EXPECT_EQ(o.bind, "127.0.0.1");
+  EXPECT_EQ(o.ping_seconds, 30);
   EXPECT_FALSE(o.insecure);
   EXPECT_TRUE(o.allowed_origins.empty());
   EXPECT_EQ(o.max_message_bytes, size_t(1) << 20);

@@ -55,6 +55,9 @@ struct ServerOptions {
   /// Open TCP connections (page loads and both sockets, all clients together); a request on a
   /// connection beyond it is answered "503 Service Unavailable: too many connections (limit N)".
   size_t max_connections = kDefaultMaxConnections;
+  /// A socket quiet for this long is pinged, so that proxies which cut idle connections (nginx after
+  /// 60 s) see traffic; 1 to 65535. Not answering is no reason to hang up (see server.cpp).
+  int ping_seconds = 30;
 };
 
 /// Spare bytes in front of a buffer given to publish_frame_buffer(): libwebsockets' LWS_PRE, where
