@@ -72,6 +72,10 @@ int run(int argc, char** argv) {
   app.add_flag("--no-session-record", no_record, "leave no session record (and take no attaching jobs)");
   app.add_option("--attach-port", options.attach_port, "port for jobs attaching to this session (default: any free)")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--job-timeout", options.hung_job_seconds,
+                 "an attached job whose image of a frame has not come this many seconds, plus five times this "
+                 "job's own time for it, is dropped as hung (default 10)")
+      ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--attach", options.attach_to,
                  "HOST:PORT: render for the session listening there instead of serving one (what index-slurm -a "
                  "runs)");

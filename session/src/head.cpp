@@ -196,15 +196,17 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     } catch (const std::exception& e) {
       error = e.what();
     }
-    // A job's part is about as much work as this job's: one that has not answered by 10 s plus five
-    // times this job's own time is hung (stopped, swapping, stuck), and is dropped like a lost one.
+    // A job's part is about as much work as this job's: one that has not answered by hung_seconds
+    // (10 s) plus five times this job's own time is hung (stopped, swapping, stuck), and is dropped
+    // like a lost one.
     const double own_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    const double wait_seconds = hung_job_seconds_ + 5.0 * own_seconds;
     const auto deadline = sent + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                     std::chrono::duration<double>(10.0 + 5.0 * own_seconds));
+                                     std::chrono::duration<double>(wait_seconds));
     // Every job's answer, also when this job's part failed: the next frame must not read this one's.
     std::vector<std::vector<Image>> images;
-    const std::string late = "no image within " + std::to_string(int(std::ceil(10.0 + 5.0 * own_seconds))) +
-                             " s of the frame's start (hung?)";
+    const std::string late =
+        "no image within " + std::to_string(int(std::ceil(wait_seconds))) + " s of the frame's start (hung?)";
     auto take_images = [&](cluster::Job& job, const cluster::Received& reply) {
       if (reply.type == cluster::Message::image) {
         images.push_back(cluster::decode_job_images(reply.payload, op.frame.width, op.frame.height));
@@ -243,10 +245,11 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
   }
 }
 
-int Head::accept_jobs(const std::string& bind, int port, const std::string& token, const std::string& name,
-                      std::vector<std::string> hosts) {
-  jobs_ = std::make_unique<cluster::AttachedJobs>(bind, port, token);
-  job_name_ = name, job_hosts_ = std::move(hosts);
+int Head::accept_jobs(JobAcceptance acceptance) {
+  require(acceptance.hung_seconds > 0, "the time after which an attached job is hung must be positive");
+  jobs_ = std::make_unique<cluster::AttachedJobs>(acceptance.bind, acceptance.port, acceptance.token);
+  job_name_ = std::move(acceptance.name), job_hosts_ = std::move(acceptance.hosts);
+  hung_job_seconds_ = acceptance.hung_seconds;
   return jobs_->port();
 }
 

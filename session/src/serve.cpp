@@ -146,7 +146,8 @@ class ServedHead {
     r.token = generate_session_token();
     r.ranks = int(hosts_.size()), r.hosts = hosts_;
     if (options_.accept_jobs)
-      r.attach_port = head_.accept_jobs(options_.server.bind, options_.attach_port, r.token, r.id, hosts_);
+      r.attach_port = head_.accept_jobs(
+          {options_.server.bind, options_.attach_port, r.token, r.id, hosts_, options_.hung_job_seconds});
     const std::time_t now = std::time(nullptr);
     char started[32];
     std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

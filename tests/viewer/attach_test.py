@@ -8,7 +8,8 @@
   - SIGKILL of a third job's processes: the session notices (the time is printed), tells clients
     in a session.changed notice naming the job, goes on serving, snapshot unchanged.
   - cluster.detach: the job ends cleanly, snapshot unchanged; an unknown job is -32602.
-  - a job that hangs (SIGSTOP) is dropped at the next frame's deadline, and that frame is right.
+  - a job that hangs (SIGSTOP) is dropped at the next frame's deadline (--job-timeout), and that
+    frame is right.
   - a silent connection and a 4 GiB hello on the attach port hold neither the port nor the head's
     memory; a job that stops in the middle of its answer is dropped like a hung one.
   - a wrong token and an unreachable head: one line and a non-zero exit, the session unharmed.
@@ -22,11 +23,13 @@
     once a job attached, and that job may not detach while the scene needs its ranks; when such a
     job is lost, frames fail with why until the volume is smaller again.
 usage: attach_test.py VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)"""
-import json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+import json, os, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 from libindex_client import Client, decode_png  # noqa: E402
 from harness import Checks, cluster_events, running_viewer, viewer_pids, wait_for_cluster_event  # noqa: E402
+
+JOB_TIMEOUT = 2  # the session's --job-timeout
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
@@ -332,7 +335,11 @@ def main():
     tail = None
     jobs = []
     try:
-        with running_viewer(viewer, [], ranks=2) as (proc, port, tail), \
+        # The built-in scene with its supernova at 96^3 and a 256x192 view: the checks resize the volume
+        # to one voxel, which spans the whole box, and a 1024^2 view of it took 188 M samples (11 s).
+        # A job is hung when its image has not come 2 s (not 10) plus five times the head's own time.
+        with running_viewer(viewer, ["-app::scene::supernova::size", "96", "-index::canvas_resolution", "256 192",
+                                     "--job-timeout", str(JOB_TIMEOUT)], ranks=2) as (proc, port, tail), \
                 Client(f"ws://127.0.0.1:{port}", timeout=120) as c:
             record_id = os.listdir(runtime_dir)[0]
             before = pixels(c)
@@ -427,6 +434,11 @@ def main():
             lost = cluster_events(c, "lost")
             check(len(status["jobs"]) == 1 and any(e["job"] == fifth_id and "hung" in e["why"] for e in lost),
                   f"a stopped job is dropped as hung; the frame took {seconds:.1f} s: {lost}")
+            # "no image within N s of the frame's start": N = --job-timeout + 5 x the head's own time (a
+            # 256x192 frame, milliseconds), rounded up; 10 or more would mean the option was ignored.
+            waited = [int(m.group(1)) for e in lost for m in [re.search(r"within (\d+) s", e["why"])] if m]
+            check(bool(waited) and JOB_TIMEOUT <= waited[0] < 10,
+                  f"the deadline follows --job-timeout {JOB_TIMEOUT}: {waited} s")
             check(d <= 1, f"and that frame equals the one before (max difference {d}/255)")
             stop(fifth)
 

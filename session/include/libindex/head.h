@@ -45,6 +45,18 @@ struct ClusterEvent {
   std::string text; ///< one line for the log
 };
 
+/// How a session takes other jobs' ranks (Head::accept_jobs).
+struct JobAcceptance {
+  std::string bind;               ///< address their heads connect to
+  int port = 0;                   ///< 0: any free port
+  std::string token;              ///< what they must present
+  std::string name;               ///< this session's own job in cluster.status
+  std::vector<std::string> hosts; ///< its ranks' hosts
+  /// An attached job whose image of a frame has not come this many seconds, plus five times this
+  /// job's own time for the frame, after the frame began is hung (stopped, swapping, stuck): dropped.
+  double hung_seconds = 10;
+};
+
 /// An attached job as cluster.status shows it.
 struct JobInfo {
   std::string id;
@@ -82,11 +94,9 @@ class Head {
   bool rebalance();
   /// Tells every other rank to leave follow_ops(). Nothing collective may follow.
   void quit();
-  /// Lets other jobs attach their ranks to this session: listens on `bind`:`port` (0: any free port)
-  /// for their heads, which must present `token`; `name` is this job's id in cluster.status.
-  /// Returns the port. Throws libindex::Error when it cannot listen.
-  int accept_jobs(const std::string& bind, int port, const std::string& token, const std::string& name,
-                  std::vector<std::string> hosts);
+  /// Lets other jobs attach their ranks to this session as `acceptance` says. Returns the port.
+  /// Throws libindex::Error when it cannot listen.
+  int accept_jobs(JobAcceptance acceptance);
   /// Between steps, on this thread: admits jobs that arrived and drops those that left or whose link
   /// broke; also reports jobs a frame found lost. A change re-partitions at the next frame.
   std::vector<ClusterEvent> poll_jobs();
@@ -158,6 +168,7 @@ class Head {
   std::unique_ptr<cluster::AttachedJobs> jobs_;       ///< when other jobs may attach
   std::string job_name_;                              ///< this session's own job, in cluster.status
   std::vector<std::string> job_hosts_;                ///< its ranks' hosts
+  double hung_job_seconds_ = 10;                      ///< JobAcceptance::hung_seconds
   std::vector<ClusterEvent> events_;                  ///< found during frames, reported by poll_jobs()
   /// The first volume's statistics over all jobs, for (scene version, time step); kept while
   /// jobs come and go, since their parts always add up to the whole volume.

@@ -34,6 +34,7 @@ struct ServeOptions {
   /// port (0: any free one, written into the record) on the server's bind address.
   bool accept_jobs = true;
   int attach_port = 0;
+  double hung_job_seconds = 10; ///< JobAcceptance::hung_seconds
   /// Instead of serving: this job attaches to the session whose attach listener is at
   /// `attach_to` (host:port), presenting `attach_token`, as job `job_name`, and renders its part of
   /// every frame until the session ends, drops it, or SIGTERM (then it says goodbye).
