@@ -317,21 +317,22 @@ TEST(KdTree, LeavesBeyondTheVoxelsAreEmptyAndTheOthersStillTileTheBox) {
       EXPECT_EQ(int(visibility_order(t, {-1, -1, -1}, {1, 1, 1}, false).size()), n);
     }
   // Jobs' parts may not be empty: a job's session reads an empty part as the whole volume.
-  EXPECT_THROW(build_weighted_kdtree({{0, 0, 0}, {2, 1, 1}}, {1, 1, 1}), Error);
+  EXPECT_FALSE(build_weighted_kdtree({{0, 0, 0}, {2, 1, 1}}, {1, 1, 1}).has_value());
+  EXPECT_TRUE(build_weighted_kdtree({{0, 0, 0}, {3, 1, 1}}, {1, 1, 1}).has_value());
 }
 
 // Jobs of a session weighted by their rank counts: 2 ranks and 6 ranks split 100 slabs 25 / 75.
 TEST(KdTree, WeightedLeavesGetTheirShareOfTheVoxels) {
   const Box3i vol{{0, 0, 0}, {100, 10, 10}};
-  const KdTree two = build_weighted_kdtree(vol, {2, 6});
+  const KdTree two = build_weighted_kdtree(vol, {2, 6}).value();
   EXPECT_EQ(two.leaf_box(0), (Box3i{{0, 0, 0}, {25, 10, 10}}));
   EXPECT_EQ(two.leaf_box(1), (Box3i{{25, 0, 0}, {100, 10, 10}}));
-  const KdTree three = build_weighted_kdtree(vol, {1, 1, 2});
+  const KdTree three = build_weighted_kdtree(vol, {1, 1, 2}).value();
   int64_t sum = 0;
   for (int i = 0; i < 3; ++i) sum += three.leaf_box(i).voxel_count();
   EXPECT_EQ(sum, vol.voxel_count());
   EXPECT_EQ(three.leaf_box(2).voxel_count(), vol.voxel_count() / 2);
-  EXPECT_EQ(build_weighted_kdtree(vol, {3}).leaf_box(0), vol);
+  EXPECT_EQ(build_weighted_kdtree(vol, {3})->leaf_box(0), vol);
   EXPECT_THROW(build_weighted_kdtree(vol, {1, 0}), Error);
 }
 

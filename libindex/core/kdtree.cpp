@@ -13,6 +13,7 @@ struct Builder {
   const WorkFunction& work;
   const std::vector<double>* weights = nullptr; ///< per leaf; none: every leaf weighs 1
   bool empty_leaves = true;                     ///< whether leaves beyond the voxels get empty boxes
+  bool unsplittable = false;                    ///< without empty_leaves: a box had to be split and could not be
 
   double weight_of(int first, int count) const {
     if (!weights) return count;
@@ -57,11 +58,12 @@ struct Builder {
     // A box too thin to split (a tiny volume on many ranks): the lower leaves share it and the upper
     // ones get the empty box at its end, so their ranks render nothing.
     int split = box.hi[axis];
-    if (size[axis] >= 2)
+    if (size[axis] >= 2) {
       split = balanced_split(box, axis, first_leaf, left_leaves, leaves);
-    else if (!empty_leaves)
-      throw Error("cannot split the volume box " + to_string(box) + " into " + std::to_string(leaves) +
-                  " parts: a part would hold no voxel");
+    } else if (!empty_leaves) {
+      unsplittable = true;
+      return index;
+    }
     Box3i left = box, right = box;
     left.hi[axis] = split;
     right.lo[axis] = split;
@@ -98,7 +100,7 @@ KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work) {
   return tree;
 }
 
-KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights) {
+std::optional<KdTree> build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights) {
   require(!leaf_weights.empty(), "build_weighted_kdtree: need at least one leaf");
   for (double w : leaf_weights) require(w > 0, "build_weighted_kdtree: weights must be positive");
   require(!volume.empty(), "build_weighted_kdtree: empty volume box " + to_string(volume));
@@ -106,7 +108,9 @@ KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& lea
   tree.leaf_node.assign(leaf_weights.size(), -1);
   const WorkFunction none;
   // A job's part may not be empty (an empty part means the whole volume to its session).
-  Builder{tree, none, &leaf_weights, false}.build(volume, 0, int(leaf_weights.size()));
+  Builder builder{tree, none, &leaf_weights, false};
+  builder.build(volume, 0, int(leaf_weights.size()));
+  if (builder.unsplittable) return std::nullopt;
   return tree;
 }
 

@@ -62,12 +62,8 @@ Op Head::make_op(Op::Kind kind, const FrameParams& frame) const {
   // A session spanning several jobs: this job's ranks render their part (the same part in every op,
   // or the ranks would re-partition back and forth).
   if (jobs_ && !jobs_->jobs().empty() && state_.view.volume) {
-    try {
-      jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size());
-      op.part = jobs_->own_part();
-    } catch (const Error&) {
-      // Fewer voxels than jobs (a tiny volume): no part for each, so this job renders it alone.
-    }
+    // Fewer voxels than jobs (a tiny volume) leave the parts empty: this job renders it alone.
+    if (jobs_->assign_parts(io::partition_box(state_.view.scene, 0), session_->size())) op.part = jobs_->own_part();
   }
   return op;
 }
@@ -229,8 +225,9 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     const RenderSettings& st = op.frame.settings;
     const Vec3f eye = (op.frame.camera.from - st.translation) / st.scaling;
     const Vec3f dir = op.frame.camera.dir / st.scaling;
-    const KdTree& tree = jobs_->assign_parts(parted, session_->size()); // the op's parts: cached
-    const std::vector<int> order = visibility_order(tree, eye, dir, op.frame.camera.orthographic);
+    const KdTree* tree = jobs_->assign_parts(parted, session_->size()); // the op's parts: cached
+    require(tree != nullptr, "the volume's parts changed during the frame");
+    const std::vector<int> order = visibility_order(*tree, eye, dir, op.frame.camera.orthographic);
     // Each image of the first grid composited over the jobs, front to back (leaf 0: this job).
     std::vector<Image> first_grid(own.size());
     for (size_t k = 0; k < own.size(); ++k)

@@ -4,6 +4,7 @@
 /// front-to-back order of its leaves for an eye. Shared by partitioning and compositing.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,9 @@ KdTree build_kdtree(const Box3i& volume, int leaves, const WorkFunction& work = 
 
 /// The same with a weight per leaf: each side of a split gets the share of the voxels its leaves'
 /// weights add up to (jobs of a session, weighted by their rank counts). Weights must be positive.
-/// Every leaf gets at least one voxel: throws Error when a box cannot be split further.
-KdTree build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights);
+/// Every leaf gets at least one voxel: nullopt when a box has to be split and cannot (a volume with
+/// fewer voxels than leaves, or one so thin that a side's share runs out).
+std::optional<KdTree> build_weighted_kdtree(const Box3i& volume, const std::vector<double>& leaf_weights);
 
 /// Leaves front to back as seen from `camera` (in voxel space: pass the eye and direction already
 /// mapped through the inverse scene transform). Exact for convex leaves separated by planes.

@@ -169,17 +169,22 @@ void AttachedJobs::release_all() {
   jobs_.clear();
 }
 
-const KdTree& AttachedJobs::assign_parts(const Box3i& volume, int own_ranks) {
+const KdTree* AttachedJobs::assign_parts(const Box3i& volume, int own_ranks) {
   std::vector<int> weights{own_ranks};
   for (const Job& job : jobs_) weights.push_back(job.ranks);
   if (!(volume == tree_volume_) || weights != tree_weights_) {
-    std::vector<double> w(weights.begin(), weights.end());
-    tree_ = build_weighted_kdtree(volume, w);
     tree_volume_ = volume, tree_weights_ = weights;
+    tree_ = volume.empty() ? std::nullopt
+                           : build_weighted_kdtree(volume, std::vector<double>(weights.begin(), weights.end()));
   }
-  own_part_ = jobs_.empty() ? Box3i{} : tree_.leaf_box(0);
-  for (size_t i = 0; i < jobs_.size(); ++i) jobs_[i].part = tree_.leaf_box(int(i) + 1);
-  return tree_;
+  own_part_ = Box3i{};
+  for (Job& job : jobs_) job.part = Box3i{};
+  if (!tree_) return nullptr;
+  if (!jobs_.empty()) {
+    own_part_ = tree_->leaf_box(0);
+    for (size_t i = 0; i < jobs_.size(); ++i) jobs_[i].part = tree_->leaf_box(int(i) + 1);
+  }
+  return &*tree_;
 }
 
 } // namespace libindex::cluster

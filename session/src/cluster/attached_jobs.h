@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -61,9 +62,12 @@ class AttachedJobs {
   void release_all();
 
   std::vector<Job>& jobs() { return jobs_; }
-  /// The parts of `volume`: [0] for the session's own `own_ranks`, then one per job (also stored in
-  /// jobs()[i].part), and the tree whose visibility order composites them.
-  const KdTree& assign_parts(const Box3i& volume, int own_ranks);
+  /// Divides `volume` between the session's own `own_ranks` and the jobs, by their rank counts: leaf 0
+  /// is the session's part, leaf i + 1 job i's (also stored in jobs()[i].part). Returns the tree
+  /// whose visibility order composites them, or nullptr with every part empty when the volume has
+  /// fewer voxels than the jobs need (a job's part may not be empty: an empty part means the whole
+  /// volume to its session).
+  const KdTree* assign_parts(const Box3i& volume, int own_ranks);
   /// The part of the session's own ranks (empty when no job is attached: the whole volume).
   Box3i own_part() const { return own_part_; }
 
@@ -75,8 +79,8 @@ class AttachedJobs {
   std::string token_;
   std::vector<Job> jobs_;
   std::mutex mutex_;
-  std::vector<Job> arriving_; ///< greeted, not yet admitted (under mutex_)
-  KdTree tree_;
+  std::vector<Job> arriving_;  ///< greeted, not yet admitted (under mutex_)
+  std::optional<KdTree> tree_; ///< of tree_volume_ and tree_weights_; none: not divisible
   Box3i tree_volume_, own_part_;
   std::vector<int> tree_weights_;
   std::atomic<bool> stop_{false};
