@@ -9,7 +9,13 @@
 // disagree with the size OpenVDB read. libindex walks the same bytes first, for a grid libindex
 // reads (float, double, int32, int64, vec3s, vec3d; 5-4-3 trees): the topology must end exactly where
 // the grid's descriptor says its buffers start, the buffers exactly where it ends, and every packed
-// chunk must unpack to the node's values by its own header. The layout follows OpenVDB's
+// chunk must unpack to the node's values by its own header. An internal node's values are unpacked
+// while OpenVDB reads the topology, after it made the node and before it keeps it: a chunk that
+// unpacks to another size throws there and leaks the node with its children (270 KB for an upper
+// node of int64 values, every read of the file), so those chunks are unpacked here as OpenVDB will
+// (zlib's uncompress; Blosc's decompress where this build has Blosc) and must give exactly the
+// node's values. A leaf's are not: the leaf is in the tree by then, and a read that fails on its
+// values frees it. The layout follows OpenVDB's
 // RootNode/InternalNode/LeafNode::readTopology and readBuffers and io::readCompressedValues (file
 // versions 222 to 224, every OpenVDB since 3.0); anything else is left to OpenVDB.
 #pragma once
@@ -22,6 +28,11 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
+#if LIBINDEX_OPENVDB_UNPACK_BLOSC
+#include <blosc.h>
+#endif
 
 namespace libindex::io::detail {
 
@@ -101,8 +112,31 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
     at += bytes;
     return bool(in) || fail(std::string("its ") + section + " cannot be read");
   };
-  // io::readCompressedValues of a node's `count` values, `active` of them active.
-  auto values = [&](uint64_t count, uint64_t active) {
+  // A packed chunk of `packed` bytes at `at`, unpacked as OpenVDB's unzipFromStream or
+  // bloscFromStream will: whether it gives `bytes` bytes.
+  std::vector<uint8_t> chunk_bytes, unpacked_bytes;
+  auto unpacks_to = [&](uint64_t packed, uint64_t bytes) {
+    chunk_bytes.resize(packed);
+    if (!read(chunk_bytes.data(), packed)) return false;
+    unpacked_bytes.resize(std::max<uint64_t>(bytes, 1));
+    uint64_t got = 0;
+    if (blosc) {
+#if LIBINDEX_OPENVDB_UNPACK_BLOSC
+      got = uint64_t(std::max(0, blosc_decompress_ctx(chunk_bytes.data(), unpacked_bytes.data(), bytes, 1)));
+#else
+      got = bytes; // its header agreed; without Blosc here, its contents are OpenVDB's to judge
+#endif
+    } else {
+      uLongf out = uLongf(bytes); // OpenVDB ignores zlib's status and compares the size only
+      (void)uncompress(unpacked_bytes.data(), &out, chunk_bytes.data(), uLong(packed));
+      got = out;
+    }
+    return got == bytes || fail("a node's packed values unpack to " + std::to_string(got) + " bytes where " +
+                                std::to_string(bytes) + " belong");
+  };
+  // io::readCompressedValues of a node's `count` values, `active` of them active; `unpack`: an
+  // internal node's, which must unpack (see above).
+  auto values = [&](uint64_t count, uint64_t active, bool unpack) {
     uint8_t flag = 6; // NO_MASK_AND_ALL_VALS
     if (!read(&flag, 1)) return false;
     if (flag > 6) return fail("a node's value flag is " + std::to_string(flag) + " (0 to 6 exist)");
@@ -131,9 +165,10 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
       if (unpacked != bytes || chunk != uint64_t(packed))
         return fail("a node's packed values unpack to " + std::to_string(unpacked) + " bytes where " +
                     std::to_string(bytes) + " belong");
-      return skip(uint64_t(packed) - 16);
+      if (!unpack) return skip(uint64_t(packed) - 16);
+      in.seekg(-16, std::ios::cur), at -= 16; // the whole chunk, its header too
     }
-    return skip(uint64_t(packed));
+    return unpack ? unpacks_to(uint64_t(packed), bytes) : skip(uint64_t(packed));
   };
   auto ones = [](const auto& mask) {
     uint64_t n = 0;
@@ -152,7 +187,7 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
     }
     std::vector<uint8_t> children(entries / 8), active(entries / 8);
     if (!read(children.data(), children.size()) || !read(active.data(), active.size())) return false;
-    if (!values(entries, ones(active))) return false;
+    if (!values(entries, ones(active), true)) return false;
     const uint64_t count = ones(children);
     for (uint64_t i = 0; i < count; ++i)
       if (!self(self, log2 == 5 ? 4 : 3)) return false;
@@ -191,7 +226,7 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
   section = "voxel data";
   end = grid.end_at;
   for (const uint16_t active : leaf_active)
-    if (!skip(64) || !values(512, active)) return damage;
+    if (!skip(64) || !values(512, active, false)) return damage;
   if (at != end)
     return "its voxel data ends at byte " + std::to_string(at) + ", not where the grid ends (" + std::to_string(end) +
            ")";

@@ -398,6 +398,34 @@ TEST(OpenVdbReader, ALeafWhosePackedSizesDisagreeIsRefused) {
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 32}})) << "the undamaged file";
 }
 
+// An internal node's packed values that unpack to fewer bytes than it holds: OpenVDB threw while
+// it read the topology, after it made the node and before it kept it, and leaked the node with its
+// children (fuzz_openvdb: 270 KB a read of the file). Unpacked as OpenVDB will, they are refused first.
+TEST(OpenVdbReader, AnInternalNodeWhoseValuesDoNotUnpackIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("zip.vdb");
+  const std::string bytes = write_density(path, {16, 16, 16}, openvdb::io::COMPRESS_ZIP,
+                                          [](int x, int y, int z) { return float(x + y + z); });
+  const size_t map_at = bytes.find("UniformScaleMap");
+  ASSERT_NE(map_at, std::string::npos);
+  // Map, buffer count, background, counts, the root's child origin, the upper node's two masks.
+  const size_t flag_at = map_at + 15 + 120 + 4 + 4 + 4 + 4 + 12 + 8192;
+  ASSERT_EQ(bytes[flag_at], 6) << "all of the upper node's values follow (no active-mask compression)";
+  int64_t packed = 0;
+  std::memcpy(&packed, bytes.data() + flag_at + 1, 8);
+  ASSERT_GT(packed, 32);
+  ASSERT_LT(packed, 32768 * 4) << "zlib packed the upper node's 32768 values";
+  std::string damaged = bytes;
+  for (int64_t i = packed / 2; i < packed / 2 + 8; ++i) damaged[flag_at + 9 + size_t(i)] = char(0xff);
+  test::write_bytes(dir.file("d.vdb"), damaged.data(), damaged.size());
+  EXPECT_CONTAINS_ALL(error_of([&] {
+                        open_openvdb(dir.file("d.vdb"))->read(Box3i{{0, 0, 0}, {2, 2, 2}});
+                      }),
+                      "d.vdb' is damaged (grid 'density': a node's packed values unpack to",
+                      "bytes where 131072 belong");
+  EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 16}})) << "the undamaged file";
+}
+
 // Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of
 // volume [0 0 0 .. 0 0 0) is empty"; two blobs far apart asked for 29 TiB ("out of memory ... more
 // ranks make smaller bricks"); a rotated transform was dropped without a word.
