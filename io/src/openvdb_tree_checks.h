@@ -116,6 +116,9 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
   // bloscFromStream will: whether it gives `bytes` bytes.
   std::vector<uint8_t> chunk_bytes, unpacked_bytes;
   auto unpacks_to = [&](uint64_t packed, uint64_t bytes) {
+    // No packer makes more than this of `bytes` (zlib's bound; Blosc adds a 16-byte header).
+    if (packed > uint64_t(compressBound(uLong(bytes))) + 16)
+      return fail("a node's " + std::to_string(bytes) + " bytes of values are packed into " + std::to_string(packed));
     chunk_bytes.resize(packed);
     if (!read(chunk_bytes.data(), packed)) return false;
     unpacked_bytes.resize(std::max<uint64_t>(bytes, 1));

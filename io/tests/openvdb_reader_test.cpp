@@ -423,6 +423,15 @@ TEST(OpenVdbReader, AnInternalNodeWhoseValuesDoNotUnpackIsRefused) {
                       }),
                       "d.vdb' is damaged (grid 'density': a node's packed values unpack to",
                       "bytes where 131072 belong");
+  // A packed size no packer makes of 131072 bytes is refused before anything is read into memory
+  // (fuzz_openvdb: the check itself asked for 1 TiB).
+  damaged = bytes;
+  const int64_t huge = int64_t(1) << 40;
+  std::memcpy(&damaged[flag_at + 1], &huge, 8);
+  test::write_bytes(dir.file("huge.vdb"), damaged.data(), damaged.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("huge.vdb")); }),
+                      "huge.vdb' is damaged (grid 'density': a node's 131072 bytes of values are packed into "
+                      "1099511627776");
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 16}})) << "the undamaged file";
 }
 
