@@ -22,6 +22,20 @@
 namespace libindex::io {
 namespace {
 
+/// Runs `call` (reads through OpenVDB) and turns what OpenVDB throws for a file it cannot read (its
+/// exceptions, and an allocation of a size the file gave) into libindex::Error "`doing`: why".
+/// Nothing of OpenVDB's escapes a reader: a damaged file is one line, never an unknown exception.
+template <class Call>
+auto through_openvdb(const std::string& doing, const Call& call) {
+  try {
+    return call();
+  } catch (const openvdb::Exception& e) {
+    throw Error(doing + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Error(doing + ": a size in the file is larger than the memory (is the file damaged?)");
+  }
+}
+
 std::string grid_list(const openvdb::GridPtrVec& grids) {
   std::string s;
   for (const auto& g : grids) s += (s.empty() ? "" : ", ") + g->getName() + " (" + g->valueType() + ")";
@@ -77,7 +91,7 @@ class OpenVdbSource final : public detail::VdbSourceBase {
   // (the next touch of it, by another thread of the same read or by the grid's destructor, crashed
   // the rank); read here, the same damage is an exception with the tree intact.
   typename Grid::Ptr read_region(const Box3i& region) const {
-    try {
+    return through_openvdb("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ + "'", [&] {
       openvdb::io::File file(path_);
       file.open(/*delayLoad=*/false);
       openvdb::GridBase::Ptr grid;
@@ -95,26 +109,20 @@ class OpenVdbSource final : public detail::VdbSourceBase {
       auto typed = openvdb::gridPtrCast<Grid>(grid);
       if (!typed) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
       return typed;
-    } catch (const openvdb::Exception& e) {
-      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ + "': " + e.what());
-    } catch (const std::bad_alloc&) {
-      throw Error("openvdb: '" + path_ + "': cannot read the voxels of grid '" + grid_name_ +
-                  "': a size in the file is larger than the memory (is the file damaged?)");
-    }
+    });
   }
 
   // The tree for questions about its topology (which voxels are active), read on first use with
   // delayed loading, so that no voxel values are read for them.
   const Grid& loaded() const {
     std::call_once(once_, [&] {
-      try {
+      grid_ = through_openvdb("openvdb: '" + path_ + "': cannot read grid '" + grid_name_ + "'", [&] {
         openvdb::io::File file(path_);
         file.open(/*delayLoad=*/true);
-        grid_ = openvdb::gridPtrCast<Grid>(file.readGrid(grid_name_));
+        auto grid = openvdb::gridPtrCast<Grid>(file.readGrid(grid_name_));
         file.close();
-      } catch (const openvdb::Exception& e) {
-        throw Error("openvdb: '" + path_ + "': cannot read grid '" + grid_name_ + "': " + e.what());
-      }
+        return grid;
+      });
       if (!grid_) throw Error("openvdb: '" + path_ + "': grid '" + grid_name_ + "' changed its type on disk");
     });
     return *grid_;
@@ -167,16 +175,14 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   };
   if (const std::string damage = detail::openvdb_file_damage(in, bytes, &layouts); !damage.empty()) refuse(damage);
   openvdb::initialize(); // idempotent; registers the grid types the file reader needs
-  openvdb::GridPtrVecPtr grids;
-  try {
+  // OpenVDB's messages already name the path in most cases; say what we were doing.
+  const openvdb::GridPtrVecPtr grids = through_openvdb("openvdb: cannot open '" + path + "'", [&] {
     openvdb::io::File file(path);
     file.open(/*delayLoad=*/true);
-    grids = file.readAllGridMetadata(); // names, types, transforms and stats: no topology, no voxels
+    auto all = file.readAllGridMetadata(); // names, types, transforms and stats: no topology, no voxels
     file.close();
-  } catch (const openvdb::Exception& e) {
-    // OpenVDB's messages already name the path in most cases; say what we were doing.
-    throw Error(std::string("openvdb: cannot open '") + path + "': " + e.what());
-  }
+    return all;
+  });
   // A named grid; else the first float grid, the first other scalar grid, the first vector grid.
   auto first = [&](const auto& accept) {
     for (const auto& g : *grids)
@@ -221,9 +227,11 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   if (lo && hi) {
     bbox = openvdb::CoordBBox(openvdb::Coord(lo->value()), openvdb::Coord(hi->value()));
   } else {
-    openvdb::io::File file(path);
-    file.open(true);
-    bbox = file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
+    bbox = through_openvdb("openvdb: '" + path + "': cannot read grid '" + chosen->getName() + "'", [&] {
+      openvdb::io::File file(path);
+      file.open(true);
+      return file.readGrid(chosen->getName())->evalActiveVoxelBoundingBox();
+    });
   }
   const openvdb::GridBase& g = *chosen;
   if (warnings && !axis_aligned(g.transform()))

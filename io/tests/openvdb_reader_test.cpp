@@ -435,6 +435,28 @@ TEST(OpenVdbReader, AnInternalNodeWhoseValuesDoNotUnpackIsRefused) {
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 16}})) << "the undamaged file";
 }
 
+// A grid its descriptor names otherwise than its metadata, in a file without the bounding-box
+// metadata: reading its topology for the box threw OpenVDB's KeyError out of open_openvdb
+// (fuzz_openvdb). Every call into OpenVDB now says in one line what it was doing.
+TEST(OpenVdbReader, AGridItsDescriptorNamesOtherwiseFailsInOneLine) {
+  openvdb::initialize();
+  TempDir dir;
+  auto grid = openvdb::FloatGrid::create();
+  grid->setName("density");
+  grid->tree().setValue(openvdb::Coord(1, 2, 3), 1.0f);
+  openvdb::io::File file(dir.file("g.vdb"));
+  file.setGridStatsMetadataEnabled(false);
+  file.write({grid});
+  std::ifstream in(dir.file("g.vdb"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t name_at = bytes.find("density"); // the descriptor's; the metadata's comes later
+  ASSERT_NE(name_at, std::string::npos);
+  bytes.replace(name_at, 7, "densiXY");
+  test::write_bytes(dir.file("d.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }),
+                      "d.vdb': cannot read grid 'density': ", "KeyError");
+}
+
 // Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of
 // volume [0 0 0 .. 0 0 0) is empty"; two blobs far apart asked for 29 TiB ("out of memory ... more
 // ranks make smaller bricks"); a rotated transform was dropped without a word.
