@@ -22,6 +22,21 @@
 
 namespace libindex::io::detail {
 
+/// The file format version of the OpenVDB file `in` (bytes 8-11, after the magic number); 0 when it
+/// is no VDB file. Leaves `in` at its start.
+inline uint32_t openvdb_file_version(std::istream& in) {
+  int64_t magic = 0;
+  uint32_t version = 0;
+  in.clear();
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(&magic), sizeof magic);
+  in.read(reinterpret_cast<char*>(&version), sizeof version);
+  const bool vdb = in && magic == 0x56444220; // OPENVDB_MAGIC
+  in.clear();
+  in.seekg(0);
+  return vdb ? version : 0;
+}
+
 /// Why the OpenVDB file `in` (its `file_bytes`) is damaged around its grids; empty when it is not,
 /// and also when it is no VDB file or one written without grid positions (a stream): OpenVDB's own
 /// message says so there. `grids`, when given, receives where each grid lies.

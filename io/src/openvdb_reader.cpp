@@ -173,6 +173,13 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     throw Error("openvdb: '" + path + "' is damaged (" + damage +
                 "): the file is truncated or corrupt; write it again");
   };
+  // OpenVDB reads a file of a newer format than its own after a warning, by its own layout: where
+  // anything lies is then a guess, for it and for these checks (a damaged version number, or a file
+  // from a newer OpenVDB).
+  if (const uint32_t version = detail::openvdb_file_version(in); version > openvdb::OPENVDB_FILE_VERSION)
+    throw Error("openvdb: '" + path + "' is in file format " + std::to_string(version) + ", newer than the " +
+                std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB " + OPENVDB_LIBRARY_VERSION_STRING +
+                " libindex was built with (is the file damaged?)");
   if (const std::string damage = detail::openvdb_file_damage(in, bytes, &layouts); !damage.empty()) refuse(damage);
   openvdb::initialize(); // idempotent; registers the grid types the file reader needs
   // OpenVDB's messages already name the path in most cases; say what we were doing.

@@ -457,6 +457,21 @@ TEST(OpenVdbReader, AGridItsDescriptorNamesOtherwiseFailsInOneLine) {
                       "d.vdb': cannot read grid 'density': ", "KeyError");
 }
 
+// A file format newer than this OpenVDB's: OpenVDB warned ("unsupported VDB file format") and read it
+// by its own layout anyway (fuzz_openvdb changed the version of its seeds). Refused in one line.
+TEST(OpenVdbReader, ANewerFileFormatIsRefused) {
+  TempDir dir;
+  std::string bytes =
+      write_density(dir.file("g.vdb"), {8, 8, 8}, openvdb::io::COMPRESS_ZIP, [](int x, int, int) { return float(x); });
+  const uint32_t newer = openvdb::OPENVDB_FILE_VERSION + 1;
+  std::memcpy(&bytes[8], &newer, 4);
+  test::write_bytes(dir.file("newer.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("newer.vdb")); }),
+                      "newer.vdb' is in file format " + std::to_string(newer) + ", newer than the " +
+                          std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB");
+  EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
+}
+
 // Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of
 // volume [0 0 0 .. 0 0 0) is empty"; two blobs far apart asked for 29 TiB ("out of memory ... more
 // ranks make smaller bricks"); a rotated transform was dropped without a word.
