@@ -22,6 +22,9 @@
 namespace libindex::io {
 namespace {
 
+/// The oldest file format whose trees the checks walk (OpenVDB 2.0's node mask compression).
+constexpr uint32_t kOldestCheckedFormat = 222;
+
 /// Runs `call` (reads through OpenVDB) and turns what OpenVDB throws for a file it cannot read (its
 /// exceptions, and an allocation of a size the file gave) into libindex::Error "`doing`: why".
 /// Nothing of OpenVDB's escapes a reader: a damaged file is one line, never an unknown exception.
@@ -175,11 +178,17 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   };
   // OpenVDB reads a file of a newer format than its own after a warning, by its own layout: where
   // anything lies is then a guess, for it and for these checks (a damaged version number, or a file
-  // from a newer OpenVDB).
-  if (const uint32_t version = detail::openvdb_file_version(in); version > openvdb::OPENVDB_FILE_VERSION)
+  // from a newer OpenVDB). Formats before 222 (OpenVDB 2.0, 2013) these checks do not walk, and
+  // OpenVDB trusted their sizes too (fuzz_openvdb: a version set to 212 asked for 2 GB).
+  const uint32_t version = detail::openvdb_file_version(in);
+  if (version > openvdb::OPENVDB_FILE_VERSION)
     throw Error("openvdb: '" + path + "' is in file format " + std::to_string(version) + ", newer than the " +
                 std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB " + OPENVDB_LIBRARY_VERSION_STRING +
                 " libindex was built with (is the file damaged?)");
+  if (version != 0 && version < kOldestCheckedFormat)
+    throw Error("openvdb: '" + path + "' is in file format " + std::to_string(version) +
+                ", from before OpenVDB 2.0; libindex reads formats " + std::to_string(kOldestCheckedFormat) +
+                " and later: read and write it again with any current OpenVDB (is the file damaged?)");
   if (const std::string damage = detail::openvdb_file_damage(in, bytes, &layouts); !damage.empty()) refuse(damage);
   openvdb::initialize(); // idempotent; registers the grid types the file reader needs
   // OpenVDB's messages already name the path in most cases; say what we were doing.
