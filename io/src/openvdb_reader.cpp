@@ -75,16 +75,22 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     if (r.empty()) return true;
     r.lo = {r.lo.x + offset_.x, r.lo.y + offset_.y, r.lo.z + offset_.z};
     r.hi = {r.hi.x + offset_.x, r.hi.y + offset_.y, r.hi.z + offset_.z};
-    auto acc = loaded().getConstAccessor();
+    // Topology only: value masks, never a leaf's values. Not an OpenVDB ValueAccessor: caching a
+    // leaf, it asks for the leaf's values, which delayed loading then unpacks (a damaged leaf threw
+    // out of this question, fuzz_openvdb). The last leaf found is kept here instead.
+    struct Probe {
+      const typename Grid::TreeType& tree;
+      const typename Grid::TreeType::LeafNodeType* leaf = nullptr;
+    } probe{loaded().tree()};
     return detail::region_inactive(
-        acc, r,
-        [](auto& a, int x, int y, int z, bool& found) {
+        probe, r,
+        [](Probe& p, int x, int y, int z, bool& found) {
           const openvdb::Coord ijk(x, y, z);
-          const auto* leaf = a.probeConstLeaf(ijk);
-          found = leaf != nullptr;
-          return leaf && leaf->isValueOn(ijk); // the value mask is topology: no voxel data is paged in
+          if (!p.leaf || p.leaf->origin() != (ijk & ~7)) p.leaf = p.tree.probeConstLeaf(ijk);
+          found = p.leaf != nullptr;
+          return p.leaf && p.leaf->isValueOn(ijk);
         },
-        [](auto& a, int x, int y, int z) { return a.isValueOn(openvdb::Coord(x, y, z)); });
+        [](Probe& p, int x, int y, int z) { return p.tree.isValueOn(openvdb::Coord(x, y, z)); });
   }
 
  private:
