@@ -22,19 +22,29 @@
 
 namespace libindex::io::detail {
 
-/// The file format version of the OpenVDB file `in` (bytes 8-11, after the magic number); 0 when it
-/// is no VDB file. Leaves `in` at its start.
-inline uint32_t openvdb_file_version(std::istream& in) {
+/// The start of an OpenVDB file's header.
+struct VdbFileStart {
+  uint32_t version = 0;     ///< the file format version; 0: no VDB file
+  bool grid_offsets = true; ///< false: a stream (io::Stream), whose grids follow without positions
+};
+
+/// The start of the header of the OpenVDB file `in`: magic number, format version, the library's
+/// version, whether grid positions follow (formats 212 and later). Leaves `in` at its start.
+inline VdbFileStart openvdb_file_start(std::istream& in) {
   int64_t magic = 0;
-  uint32_t version = 0;
+  uint32_t version = 0, library[2] = {0, 0};
+  char offsets = 1;
   in.clear();
   in.seekg(0);
   in.read(reinterpret_cast<char*>(&magic), sizeof magic);
   in.read(reinterpret_cast<char*>(&version), sizeof version);
-  const bool vdb = in && magic == 0x56444220; // OPENVDB_MAGIC
+  in.read(reinterpret_cast<char*>(library), sizeof library);
+  if (version >= 212) in.read(&offsets, 1);
+  VdbFileStart start;
+  if (in && magic == 0x56444220) start = {version, offsets != 0}; // OPENVDB_MAGIC
   in.clear();
   in.seekg(0);
-  return vdb ? version : 0;
+  return start;
 }
 
 /// Why the OpenVDB file `in` (its `file_bytes`) is damaged around its grids; empty when it is not,

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <openvdb/io/Stream.h>
 #include <openvdb/openvdb.h>
 #include <openvdb/tools/LevelSetSphere.h>
 
@@ -463,7 +464,7 @@ TEST(OpenVdbReader, AGridItsDescriptorNamesOtherwiseFailsInOneLine) {
 
 // A file format newer than this OpenVDB's: OpenVDB warned ("unsupported VDB file format") and read it
 // by its own layout anyway (fuzz_openvdb changed the version of its seeds). Refused in one line.
-TEST(OpenVdbReader, NewerAndOlderFileFormatsAreRefused) {
+TEST(OpenVdbReader, NewerOlderAndStreamFormatsAreRefused) {
   TempDir dir;
   std::string bytes =
       write_density(dir.file("g.vdb"), {8, 8, 8}, openvdb::io::COMPRESS_ZIP, [](int x, int, int) { return float(x); });
@@ -481,6 +482,17 @@ TEST(OpenVdbReader, NewerAndOlderFileFormatsAreRefused) {
   EXPECT_CONTAINS_ALL(
       error_of([&] { open_openvdb(dir.file("older.vdb")); }),
       "older.vdb' is in file format 212, from before OpenVDB 2.0; libindex reads formats 222 and later");
+  // And a stream, as io::Stream writes it: grids without positions, which OpenVDB reads whole at open
+  // and the checks cannot walk (a metadata string of 4 GiB).
+  {
+    std::ofstream out(dir.file("stream.vdb"), std::ios::binary);
+    auto grid = openvdb::FloatGrid::create();
+    grid->setName("density");
+    grid->tree().setValue(openvdb::Coord(1, 2, 3), 1.0f);
+    openvdb::io::Stream(out).write({grid});
+  }
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("stream.vdb")); }),
+                      "stream.vdb' is an OpenVDB stream (written by io::Stream, without grid positions)");
   EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
 }
 
