@@ -40,6 +40,9 @@ if(NOT LIBINDEX_SANITIZERS STREQUAL "")
   if(LIBINDEX_FUZZ)
     list(APPEND _libindex_san_compile -fsanitize=fuzzer-no-link)
   endif()
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang") # third-party headers' known findings, each with why
+    list(APPEND _libindex_san_compile -fsanitize-ignorelist=${CMAKE_CURRENT_LIST_DIR}/sanitizer_ignorelist.txt)
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC's -Wmaybe-uninitialized reports false positives under -fsanitize (in libstdc++'s <regex>).
     list(APPEND _libindex_san_compile -Wno-maybe-uninitialized)

@@ -23,7 +23,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_project_file fuzz_rpc_dispatcher fuzz_nrrd_header fuzz_nanovdb fuzz_cmap fuzz_compositing_decoders)
+  targets=(fuzz_project_file fuzz_rpc_dispatcher fuzz_nrrd_header fuzz_nanovdb fuzz_openvdb fuzz_cmap
+    fuzz_compositing_decoders)
 fi
 build=$(realpath -m "${BUILD_DIR:-build-fuzz}")
 export CC=${CC:-clang-14} CXX=${CXX:-clang++-14}
