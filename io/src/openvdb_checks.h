@@ -105,7 +105,17 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
       if (fixed != fixed_sizes.end() && fixed->second != size)
         return "the metadata '" + name + "' of " + where + " has type " + type + " but holds " + std::to_string(size) +
                " bytes, not " + std::to_string(fixed->second);
-      skip_to(at + size);
+      const uint64_t end = at + size;
+      // Delayed loading's table (a mask byte and a packed size per leaf): OpenVDB sizes it by the
+      // count it starts with, not by the bytes the entry holds (fuzz_openvdb: 4 GB asked for).
+      // Every leaf takes 64 bytes of the file at least (its value mask).
+      if (type == "__delayedload" && size >= 4) {
+        const uint32_t leaves = u32();
+        if (short_read || leaves > file_bytes / 64)
+          return "the metadata '" + name + "' of " + where + " lists " + std::to_string(leaves) +
+                 " leaves, more than the file can hold";
+      }
+      skip_to(end);
     }
     return {};
   };

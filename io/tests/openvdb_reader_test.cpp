@@ -496,6 +496,27 @@ TEST(OpenVdbReader, NewerOlderAndStreamFormatsAreRefused) {
   EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
 }
 
+// Delayed loading's table of a mask byte and a packed size per leaf: OpenVDB sizes it by the count it
+// starts with, whatever the entry's own size (fuzz_openvdb: 4 GB asked for). A count the file cannot
+// hold is refused before OpenVDB reads the metadata.
+TEST(OpenVdbReader, ADelayedLoadTableOfMoreLeavesThanTheFileHoldsIsRefused) {
+  TempDir dir;
+  std::string bytes = write_density(dir.file("g.vdb"), {16, 16, 16}, openvdb::io::COMPRESS_BLOSC,
+                                    [](int x, int, int) { return float(x); });
+  const size_t type_at = bytes.find("__delayedload");
+  ASSERT_NE(type_at, std::string::npos) << "OpenVDB writes the table";
+  const size_t count_at = type_at + 13 + 4; // the type name, the entry's size, then the count
+  uint32_t leaves = 0;
+  std::memcpy(&leaves, bytes.data() + count_at, 4);
+  ASSERT_EQ(leaves, 8u) << "a 16^3 box of 8^3 leaves";
+  leaves = 0xffffffffu;
+  std::memcpy(&bytes[count_at], &leaves, 4);
+  test::write_bytes(dir.file("d.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }), "d.vdb' is damaged (",
+                      "lists 4294967295 leaves, more than the file can hold");
+  EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
+}
+
 // Found with grids made by others: an empty grid failed later with "the part [0 0 0 .. 0 0 0) of
 // volume [0 0 0 .. 0 0 0) is empty"; two blobs far apart asked for 29 TiB ("out of memory ... more
 // ranks make smaller bricks"); a rotated transform was dropped without a word.
