@@ -514,6 +514,14 @@ TEST(OpenVdbReader, ADelayedLoadTableOfMoreLeavesThanTheFileHoldsIsRefused) {
   test::write_bytes(dir.file("d.vdb"), bytes.data(), bytes.size());
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }), "d.vdb' is damaged (",
                       "lists 4294967295 leaves, more than the file can hold");
+  // Then the length of the leaves' mask bytes, which OpenVDB allocates before reading them.
+  leaves = 8;
+  std::memcpy(&bytes[count_at], &leaves, 4);
+  const uint32_t mask_bytes = 0xfa00003bu;
+  std::memcpy(&bytes[count_at + 4], &mask_bytes, 4);
+  test::write_bytes(dir.file("m.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("m.vdb")); }), "m.vdb' is damaged (",
+                      "holds 4194304059 bytes of leaf masks in ");
   EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
 }
 
