@@ -41,7 +41,8 @@ fuzz_one() {
   local crashers="$root/tests/fuzz/crashers/$t" corpus="$build/corpus/$t"
   mkdir -p "$crashers" "$corpus"
   # The first folder collects new inputs; the seed folders are only read.
-  local seeds=("$root/tests/fuzz/corpus/$t")
+  local seeds=()
+  if [ -d "$root/tests/fuzz/corpus/$t" ]; then seeds+=("$root/tests/fuzz/corpus/$t"); fi
   if [ -d "$build/tests/fuzz/seeds/$t" ]; then seeds+=("$build/tests/fuzz/seeds/$t"); fi
   # shellcheck disable=SC2086
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \

@@ -3,10 +3,15 @@
 // starts from every part of a real file the reader walks (header, grid descriptors, metadata,
 // transform, topology, leaf buffers): each compression OpenVDB writes, half floats, each value type
 // libindex renders, a level set, root and internal tiles, a grid written as an instance of another,
-// a grid without the bounding-box metadata. Usage: fuzz_openvdb_seeds <folder>
+// a grid without the bounding-box metadata; and the inputs of the fixed findings, damaged again
+// from these (regression-*). Usage: fuzz_openvdb_seeds <folder>
+#include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <type_traits>
 
+#include <openvdb/io/Stream.h>
 #include <openvdb/openvdb.h>
 
 #include "fuzz_util.h"
@@ -50,6 +55,41 @@ void write(const std::string& path, const openvdb::GridPtrVec& grids, uint32_t c
   file.write(grids);
 }
 
+/// `bytes` with `value` written over it at `at`.
+template <class T>
+std::string patched(std::string bytes, size_t at, T value) {
+  std::memcpy(&bytes[at], &value, sizeof value);
+  return bytes;
+}
+
+/// The inputs of fuzz_openvdb's fixed findings (docs/security.md), made again from `float_zip`, a
+/// grid written with ZIP: each is damaged as the finding's input was, so that the replay keeps them
+/// fixed without a damaged file in the repository.
+void write_regressions(const std::string& dir, const std::string& zip_file) {
+  const std::string bytes = libindex::fuzz::read_file(zip_file);
+  const auto put = [&](const std::string& name, const std::string& data) {
+    libindex::fuzz::write_file(dir + "/regression-" + name + ".vdb", data);
+  };
+  put("header-without-grids", bytes.substr(0, 58)); // magic, versions, offsets flag, UUID
+  // Map, buffer count, background, counts, the root's child origin, the upper node's two masks, its
+  // value flag: then the packed size of its values and their zlib stream.
+  const size_t packed_at = bytes.find("UniformScaleMap") + 15 + 120 + 4 + 4 + 4 + 4 + 12 + 8192 + 1;
+  int64_t packed = 0;
+  std::memcpy(&packed, bytes.data() + packed_at, sizeof packed);
+  std::string short_values = bytes;
+  std::fill_n(short_values.begin() + std::ptrdiff_t(packed_at + 8 + size_t(packed) / 2), 8, char(0xff));
+  put("upper-node-values-unpack-short-leak", short_values);
+  put("node-values-packed-into-1-tib", patched(bytes, packed_at, int64_t(1) << 40));
+  put("newer-format", patched(bytes, 8, uint32_t(openvdb::OPENVDB_FILE_VERSION + 1)));
+  put("format-212", patched(bytes, 8, uint32_t(212)));
+  std::string cut_leaf = bytes; // the last leaf's zlib stream ends early
+  std::fill(cut_leaf.end() - 64, cut_leaf.end(), '\0');
+  put("region-empty-unpacked-a-damaged-leaf", cut_leaf);
+  const size_t count_at = bytes.find("__delayedload") + 13 + 4; // the type name, the entry's size
+  put("delayed-load-table-of-4g-leaves", patched(bytes, count_at, uint32_t(0xffffffff)));
+  put("delayed-load-masks-of-4-gb", patched(bytes, count_at + 4, uint32_t(0xfa00003b)));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -89,11 +129,21 @@ int main(int argc, char** argv) {
   write(dir + "/instance.vdb",
         {openvdb::BoolGrid::create(false), first, openvdb::ConstPtrCast<openvdb::GridBase>(shared)}, blosc | active);
 
+  write_regressions(dir, dir + "/float_zip.vdb");
+  {
+    std::ofstream out(dir + "/regression-stream-without-offsets.vdb", std::ios::binary);
+    openvdb::io::Stream(out).write({slab<openvdb::FloatGrid>("density")});
+  }
+
   // Without the statistics metadata (the file bounding box among them) the reader computes the box
   // from the topology.
   openvdb::io::File file(dir + "/no_bbox.vdb");
   file.setCompression(zip);
   file.setGridStatsMetadataEnabled(false);
   file.write({slab<openvdb::FloatGrid>("density")});
+  // Its descriptor naming the grid otherwise than its metadata (the metadata's name comes later).
+  std::string renamed = libindex::fuzz::read_file(dir + "/no_bbox.vdb");
+  renamed.replace(renamed.find("density"), 7, "densiXY");
+  libindex::fuzz::write_file(dir + "/regression-descriptor-and-metadata-name-differ-keyerror.vdb", renamed);
   return 0;
 }
