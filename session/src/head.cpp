@@ -196,7 +196,7 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
     // (10 s) plus five times this job's own time is hung (stopped, swapping, stuck), and is dropped
     // like a lost one.
     const double own_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
-    const double wait_seconds = hung_job_seconds_ + 5.0 * own_seconds;
+    const double wait_seconds = acceptance_.hung_seconds + 5.0 * own_seconds;
     const auto deadline = sent + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(wait_seconds));
     // Every job's answer, also when this job's part failed: the next frame must not read this one's.
@@ -245,8 +245,7 @@ Image Head::render_with_jobs(const FrameParams& frame, std::optional<Vec4f> back
 int Head::accept_jobs(JobAcceptance acceptance) {
   require(acceptance.hung_seconds > 0, "the time after which an attached job is hung must be positive");
   jobs_ = std::make_unique<cluster::AttachedJobs>(acceptance.bind, acceptance.port, acceptance.token);
-  job_name_ = std::move(acceptance.name), job_hosts_ = std::move(acceptance.hosts);
-  hung_job_seconds_ = acceptance.hung_seconds;
+  acceptance_ = std::move(acceptance);
   return jobs_->port();
 }
 
@@ -270,7 +269,7 @@ void Head::count_ranks() {
 std::vector<JobInfo> Head::jobs() const {
   std::vector<JobInfo> out;
   if (!jobs_) return out;
-  out.push_back({job_name_, session_->size(), job_hosts_, session_->part()});
+  out.push_back({acceptance_.name, session_->size(), acceptance_.hosts, session_->part()});
   for (const cluster::Job& j : jobs_->jobs()) out.push_back({j.id, j.ranks, j.hosts, j.part});
   return out;
 }
@@ -382,7 +381,7 @@ std::vector<RankInfo> Head::rank_info() {
   follower_->follow(op); // the head's part of the gather; it returns nothing
   std::vector<RankInfo> out = follower_->rank_info();
   if (!jobs_) return out;
-  for (RankInfo& r : out) r.job = job_name_;
+  for (RankInfo& r : out) r.job = acceptance_.name;
   if (!with_jobs) return out;
   auto take_ranks = [&](cluster::Job& job, const cluster::Received& reply) {
     if (reply.type != cluster::Message::rank_info)

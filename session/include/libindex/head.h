@@ -166,9 +166,7 @@ class Head {
   mutable FrameProgress progress_;                    ///< this rank's part of the current frame, reset as each starts
   std::atomic<int> series_done_{0}, series_total_{0}; ///< set_series_progress()
   std::unique_ptr<cluster::AttachedJobs> jobs_;       ///< when other jobs may attach
-  std::string job_name_;                              ///< this session's own job, in cluster.status
-  std::vector<std::string> job_hosts_;                ///< its ranks' hosts
-  double hung_job_seconds_ = 10;                      ///< JobAcceptance::hung_seconds
+  JobAcceptance acceptance_;                          ///< this session's own job (name, hosts) and when a job is hung
   std::vector<ClusterEvent> events_;                  ///< found during frames, reported by poll_jobs()
   /// The first volume's statistics over all jobs, for (scene version, time step); kept while
   /// jobs come and go, since their parts always add up to the whole volume.
