@@ -106,27 +106,6 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
         return "the metadata '" + name + "' of " + where + " has type " + type + " but holds " + std::to_string(size) +
                " bytes, not " + std::to_string(fixed->second);
       const uint64_t end = at + size;
-      // Delayed loading's table: a leaf count, then the leaves' mask bytes and their packed sizes,
-      // each behind a 32-bit length: 0 for the plain values (a byte a leaf for the masks), 2^32 - 1
-      // for none, else that many Blosc-packed bytes. OpenVDB sizes the table by the count and allocates each packed
-      // part by its length, not by the bytes the entry holds (fuzz_openvdb: 4 GB asked for).
-      // Every leaf takes 64 bytes of the file at least (its value mask).
-      if (type == "__delayedload" && size >= 4) {
-        const uint32_t leaves = u32();
-        if (short_read || leaves > file_bytes / 64)
-          return "the metadata '" + name + "' of " + where + " lists " + std::to_string(leaves) +
-                 " leaves, more than the file can hold";
-        for (const char* part : {"masks", "sizes"}) {
-          if (at + 4 > end) break;
-          const uint32_t packed = u32();
-          if (packed == UINT32_MAX) break; // no packed sizes (a file written without compression)
-          const uint64_t bytes = packed != 0 ? packed : part[0] == 'm' ? leaves : 0;
-          if (short_read || bytes > end - std::min(end, at))
-            return "the metadata '" + name + "' of " + where + " holds " + std::to_string(bytes) + " bytes of leaf " +
-                   part + " in " + std::to_string(size) + " bytes";
-          skip_to(at + bytes);
-        }
-      }
       skip_to(end);
     }
     return {};

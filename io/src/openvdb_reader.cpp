@@ -13,6 +13,7 @@
 #include <mutex>
 #include <new>
 
+#include <openvdb/io/DelayedLoadMetadata.h>
 #include <openvdb/io/File.h>
 #include <openvdb/openvdb.h>
 
@@ -143,6 +144,18 @@ class OpenVdbSource final : public detail::VdbSourceBase {
   mutable typename Grid::Ptr grid_;
 };
 
+// OpenVDB, ready to read a file these checks passed. initialize() registers the grid types (it is
+// idempotent). Delayed loading's table (`__delayedload` grid metadata: a value flag and a packed size
+// per leaf) is unregistered: OpenVDB then reads that entry as unknown bytes and drops it, and a read
+// clipped to a box skips each leaf outside it by the size at the head of the leaf's own chunk, which
+// openvdb_tree_damage has walked, not by the table's, which nothing checks (fuzz_openvdb: a damaged
+// size landed the read inside a chunk, which then asked for 0x7ffc... bytes; a table shorter than
+// the tree fails an assertion in Debian's OpenVDB, which aborts). Writers still write the table.
+void start_openvdb() {
+  openvdb::initialize();
+  openvdb::io::DelayedLoadMetadata::unregisterType();
+}
+
 bool is_scalar(const openvdb::GridBase& g) {
   return g.isType<openvdb::FloatGrid>() || g.isType<openvdb::DoubleGrid>() || g.isType<openvdb::Int32Grid>() ||
          g.isType<openvdb::Int64Grid>();
@@ -204,7 +217,7 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
                 "' is an OpenVDB stream (written by io::Stream, without grid positions); libindex reads files "
                 "written by io::File: read and write it again with any current OpenVDB (is the file damaged?)");
   if (const std::string damage = detail::openvdb_file_damage(in, bytes, &layouts); !damage.empty()) refuse(damage);
-  openvdb::initialize(); // idempotent; registers the grid types the file reader needs
+  start_openvdb();
   // OpenVDB's messages already name the path in most cases; say what we were doing.
   const openvdb::GridPtrVecPtr grids = through_openvdb("openvdb: cannot open '" + path + "'", [&] {
     openvdb::io::File file(path);

@@ -15,6 +15,7 @@
 #include <openvdb/openvdb.h>
 
 #include "fuzz_util.h"
+#include "vdb_file_edits.h"
 
 namespace {
 
@@ -88,6 +89,7 @@ void write_regressions(const std::string& dir, const std::string& zip_file) {
   const size_t count_at = bytes.find("__delayedload") + 13 + 4; // the type name, the entry's size
   put("delayed-load-table-of-4g-leaves", patched(bytes, count_at, uint32_t(0xffffffff)));
   put("delayed-load-masks-of-4-gb", patched(bytes, count_at + 4, uint32_t(0xfa00003b)));
+  put("delayed-load-sizes-of-3-bytes-clipped-read", libindex::io::test::with_delayed_load_sizes(bytes, 3));
 }
 
 } // namespace
