@@ -24,7 +24,8 @@ namespace libindex::io::detail {
 
 /// The start of an OpenVDB file's header.
 struct VdbFileStart {
-  uint32_t version = 0;     ///< the file format version; 0: no VDB file
+  bool vdb = false;         ///< the magic number is OpenVDB's; false: no VDB file, OpenVDB says so
+  uint32_t version = 0;     ///< the file format version
   bool grid_offsets = true; ///< false: a stream (io::Stream), whose grids follow without positions
 };
 
@@ -41,7 +42,7 @@ inline VdbFileStart openvdb_file_start(std::istream& in) {
   in.read(reinterpret_cast<char*>(library), sizeof library);
   if (version >= 212) in.read(&offsets, 1);
   VdbFileStart start;
-  if (in && magic == 0x56444220) start = {version, offsets != 0}; // OPENVDB_MAGIC
+  if (in && magic == 0x56444220) start = {true, version, offsets != 0}; // OPENVDB_MAGIC
   in.clear();
   in.seekg(0);
   return start;
@@ -105,8 +106,7 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
       if (fixed != fixed_sizes.end() && fixed->second != size)
         return "the metadata '" + name + "' of " + where + " has type " + type + " but holds " + std::to_string(size) +
                " bytes, not " + std::to_string(fixed->second);
-      const uint64_t end = at + size;
-      skip_to(end);
+      skip_to(at + size);
     }
     return {};
   };

@@ -198,21 +198,22 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   // OpenVDB reads a file of a newer format than its own after a warning, by its own layout: where
   // anything lies is then a guess, for it and for these checks (a damaged version number, or a file
   // from a newer OpenVDB). Formats before 222 (OpenVDB 2.0, 2013) these checks do not walk, and
-  // OpenVDB trusted their sizes too (fuzz_openvdb: a version set to 212 asked for 2 GB).
+  // OpenVDB trusted their sizes too (fuzz_openvdb: a version set to 212 asked for 2 GB, and one of 0,
+  // which nothing refused while 0 also meant "no VDB file" here, 1.7 GB for a grid's name).
   const detail::VdbFileStart start = detail::openvdb_file_start(in);
   const uint32_t version = start.version;
   if (version > openvdb::OPENVDB_FILE_VERSION)
     throw Error("openvdb: '" + path + "' is in file format " + std::to_string(version) + ", newer than the " +
                 std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB " + OPENVDB_LIBRARY_VERSION_STRING +
                 " libindex was built with (is the file damaged?)");
-  if (version != 0 && version < kOldestCheckedFormat)
+  if (start.vdb && version < kOldestCheckedFormat)
     throw Error("openvdb: '" + path + "' is in file format " + std::to_string(version) +
                 ", from before OpenVDB 2.0; libindex reads formats " + std::to_string(kOldestCheckedFormat) +
                 " and later: read and write it again with any current OpenVDB (is the file damaged?)");
   // A stream's grids follow one another without positions: OpenVDB reads them all, whole, as it
   // opens it, and these checks cannot find where a grid's tree ends (fuzz_openvdb: 4 GiB asked
   // for a metadata string). io::File writes positions; io::Stream, to a pipe or socket, does not.
-  if (version != 0 && !start.grid_offsets)
+  if (start.vdb && !start.grid_offsets)
     throw Error("openvdb: '" + path +
                 "' is an OpenVDB stream (written by io::Stream, without grid positions); libindex reads files "
                 "written by io::File: read and write it again with any current OpenVDB (is the file damaged?)");

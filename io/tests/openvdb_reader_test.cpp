@@ -477,12 +477,15 @@ TEST(OpenVdbReader, NewerOlderAndStreamFormatsAreRefused) {
                           std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB");
   // And one from before OpenVDB 2.0, whose layout the checks do not walk (a version set to 212 made
   // OpenVDB ask for 2 GB for a metadata string).
-  const uint32_t older = 212;
-  std::memcpy(&bytes[8], &older, 4);
-  test::write_bytes(dir.file("older.vdb"), bytes.data(), bytes.size());
-  EXPECT_CONTAINS_ALL(
-      error_of([&] { open_openvdb(dir.file("older.vdb")); }),
-      "older.vdb' is in file format 212, from before OpenVDB 2.0; libindex reads formats 222 and later");
+  // A version of 0 too, which slipped through while 0 also meant "no VDB file" in the checks
+  // (fuzz_openvdb: 1.7 GB for a grid's name).
+  for (const uint32_t older : {212u, 0u}) {
+    std::memcpy(&bytes[8], &older, 4);
+    test::write_bytes(dir.file("older.vdb"), bytes.data(), bytes.size());
+    EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("older.vdb")); }),
+                        "older.vdb' is in file format " + std::to_string(older) +
+                            ", from before OpenVDB 2.0; libindex reads formats 222 and later");
+  }
   // And a stream, as io::Stream writes it: grids without positions, which OpenVDB reads whole at open
   // and the checks cannot walk (a metadata string of 4 GiB).
   {

@@ -83,6 +83,8 @@ void write_regressions(const std::string& dir, const std::string& zip_file) {
   put("node-values-packed-into-1-tib", patched(bytes, packed_at, int64_t(1) << 40));
   put("newer-format", patched(bytes, 8, uint32_t(openvdb::OPENVDB_FILE_VERSION + 1)));
   put("format-212", patched(bytes, 8, uint32_t(212)));
+  // fuzz_openvdb's input, whole (58 bytes): " BDV" and 36 zeros, then 18 bytes the fuzzer made.
+  put("format-0-grid-name-of-1-7-gb", " BDV" + std::string(36, '\0') + std::string("446-4\0\0file\327bboe7", 18));
   std::string cut_leaf = bytes; // the last leaf's zlib stream ends early
   std::fill(cut_leaf.end() - 64, cut_leaf.end(), '\0');
   put("region-empty-unpacked-a-damaged-leaf", cut_leaf);
