@@ -92,7 +92,11 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
       {"uint32", 4}, {"int64", 8},  {"float", 4},  {"double", 8}, {"vec2i", 8},   {"vec2s", 8},  {"vec2d", 16},
       {"vec3i", 12}, {"vec3s", 12}, {"vec3d", 24}, {"vec3u8", 3}, {"vec3u16", 6}, {"vec4i", 16}, {"vec4s", 16},
       {"vec4d", 32}, {"mat3s", 36}, {"mat3d", 72}, {"mat4s", 64}, {"mat4d", 128}, {"quats", 16}, {"quatd", 32}};
-  auto metadata = [&](uint64_t limit, const std::string& where) -> std::string {
+  // `half`, for a grid's metadata: whether its values are saved as half floats. OpenVDB reads a tree
+  // by its grid's metadata `is_saved_as_half_float` (a bool), which replaces whatever the type's
+  // "_HalfFloat" suffix said as the metadata is read (fuzz_openvdb: a renamed entry made OpenVDB read
+  // a half-float file's values as floats, and leak the node that failed).
+  auto metadata = [&](uint64_t limit, const std::string& where, bool* half = nullptr) -> std::string {
     const uint32_t count = u32();
     if (short_read || count > (limit - std::min(limit, at)) / 12)
       return "the metadata of " + where + " runs past its end";
@@ -106,7 +110,14 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
       if (fixed != fixed_sizes.end() && fixed->second != size)
         return "the metadata '" + name + "' of " + where + " has type " + type + " but holds " + std::to_string(size) +
                " bytes, not " + std::to_string(fixed->second);
-      skip_to(at + size);
+      const uint64_t end = at + size;
+      if (half && name == "is_saved_as_half_float") {
+        if (type != "bool") return "the metadata '" + name + "' of " + where + " has type " + type + ", not bool";
+        char value = 0;
+        read(&value, 1);
+        *half = value != 0;
+      }
+      skip_to(end);
     }
     return {};
   };
@@ -146,7 +157,7 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
     skip_to(uint64_t(grid_at));
     const uint64_t limit = uint64_t(end_at);
     if (version >= 222) layout.compression = u32();
-    if (std::string e = metadata(limit, name); !e.empty()) return e;
+    if (std::string e = metadata(limit, name, &layout.half); !e.empty()) return e;
     std::string map;
     if (!string(limit, &map))
       return "the transform of " + name + " runs past its end"; // the map's type; its values are fixed

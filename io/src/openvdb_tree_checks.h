@@ -40,6 +40,7 @@ namespace libindex::io::detail {
 struct VdbGridLayout {
   std::string unique_name;  ///< as in the file: the name, and "\x1e<n>" where names repeat
   std::string type;         ///< e.g. "Tree_float_5_4_3", "_HalfFloat" appended when saved as half
+  bool half = false;        ///< values saved as half floats, as the grid's metadata says (see there)
   std::string instance_of;  ///< the unique name of the grid whose tree this one shares, or empty
   uint32_t version = 0;     ///< the file's format version
   uint32_t compression = 0; ///< io::COMPRESS_ZIP 0x1, COMPRESS_ACTIVE_MASK 0x2, COMPRESS_BLOSC 0x4
@@ -71,15 +72,14 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
     return {};
   const std::string half_suffix = "_HalfFloat";
   std::string type = grid.type;
-  const bool half = type.size() > half_suffix.size() && type.ends_with(half_suffix);
-  if (half) type.resize(type.size() - half_suffix.size());
+  if (type.size() > half_suffix.size() && type.ends_with(half_suffix)) type.resize(type.size() - half_suffix.size());
   // Bytes of a value, and of a value saved as half (OpenVDB's RealToHalf; integers stay whole).
   static const std::map<std::string, std::pair<uint32_t, uint32_t>> sizes = {
       {"Tree_float_5_4_3", {4, 2}}, {"Tree_double_5_4_3", {8, 2}}, {"Tree_int32_5_4_3", {4, 0}},
       {"Tree_int64_5_4_3", {8, 0}}, {"Tree_vec3s_5_4_3", {12, 6}}, {"Tree_vec3d_5_4_3", {24, 6}}};
   const auto size = sizes.find(type);
   if (size == sizes.end()) return {};
-  const bool half_values = half && size->second.second != 0; // OpenVDB's HalfReader<true>
+  const bool half_values = grid.half && size->second.second != 0; // OpenVDB's HalfReader<true>
   const uint64_t value_bytes = size->second.first, stored_bytes = half_values ? size->second.second : value_bytes;
   const bool zip = grid.compression & 0x1, active_mask = grid.compression & 0x2, blosc = grid.compression & 0x4;
 

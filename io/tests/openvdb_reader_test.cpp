@@ -441,6 +441,34 @@ TEST(OpenVdbReader, AnInternalNodeWhoseValuesDoNotUnpackIsRefused) {
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 16}})) << "the undamaged file";
 }
 
+// OpenVDB reads a tree as half floats by its grid's metadata `is_saved_as_half_float`, not by the
+// "_HalfFloat" its type carries: with that entry renamed (fuzz_openvdb), it read a half-float file's
+// upper node as 32768 floats, failed, and leaked the node. The tree check reads by the same entry.
+TEST(OpenVdbReader, AHalfFloatGridIsCheckedByItsMetadataAsOpenVdbReadsIt) {
+  openvdb::initialize();
+  TempDir dir;
+  auto grid = openvdb::FloatGrid::create(0.0f);
+  grid->setName("density");
+  for (int z = 0; z < 16; ++z)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) grid->tree().setValue(openvdb::Coord(x, y, z), float(x + y + z));
+  grid->setSaveFloatAsHalf(true);
+  openvdb::io::File file(dir.file("half.vdb"));
+  file.setCompression(openvdb::io::COMPRESS_ZIP);
+  file.write({grid});
+  std::ifstream in(dir.file("half.vdb"), std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  ASSERT_NE(bytes.find("Tree_float_5_4_3_HalfFloat"), std::string::npos);
+  EXPECT_NO_THROW(open_openvdb(dir.file("half.vdb"))->read(Box3i{{0, 0, 0}, {16, 16, 16}}));
+  const size_t entry_at = bytes.find("is_saved_as_half_float");
+  ASSERT_NE(entry_at, std::string::npos) << "OpenVDB writes the entry";
+  bytes[entry_at + 16] = 'W'; // is_saved_as_halfWfloat: the type still says half, OpenVDB reads floats
+  test::write_bytes(dir.file("d.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }),
+                      "d.vdb' is damaged (grid 'density': a node's packed values unpack to",
+                      "bytes where 131072 belong");
+}
+
 // A grid its descriptor names otherwise than its metadata, in a file without the bounding-box
 // metadata: reading its topology for the box threw OpenVDB's KeyError out of open_openvdb
 // (fuzz_openvdb). Every call into OpenVDB now says in one line what it was doing.
