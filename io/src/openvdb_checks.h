@@ -92,11 +92,13 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
       {"uint32", 4}, {"int64", 8},  {"float", 4},  {"double", 8}, {"vec2i", 8},   {"vec2s", 8},  {"vec2d", 16},
       {"vec3i", 12}, {"vec3s", 12}, {"vec3d", 24}, {"vec3u8", 3}, {"vec3u16", 6}, {"vec4i", 16}, {"vec4s", 16},
       {"vec4d", 32}, {"mat3s", 36}, {"mat3d", 72}, {"mat4s", 64}, {"mat4d", 128}, {"quats", 16}, {"quatd", 32}};
-  // `half`, for a grid's metadata: whether its values are saved as half floats. OpenVDB reads a tree
+  // For a grid's metadata, `half`: whether its values are saved as half floats. OpenVDB reads a tree
   // by its grid's metadata `is_saved_as_half_float` (a bool), which replaces whatever the type's
   // "_HalfFloat" suffix said as the metadata is read (fuzz_openvdb: a renamed entry made OpenVDB read
-  // a half-float file's values as floats, and leak the node that failed).
-  auto metadata = [&](uint64_t limit, const std::string& where, bool* half = nullptr) -> std::string {
+  // a half-float file's values as floats, and leak the node that failed). `grid_name`: its `name`
+  // (a string), what OpenVDB's getName() says; untouched without one.
+  auto metadata = [&](uint64_t limit, const std::string& where, bool* half = nullptr,
+                      std::string* grid_name = nullptr) -> std::string {
     const uint32_t count = u32();
     if (short_read || count > (limit - std::min(limit, at)) / 12)
       return "the metadata of " + where + " runs past its end";
@@ -116,6 +118,10 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
         char value = 0;
         read(&value, 1);
         *half = value != 0;
+      }
+      if (grid_name && name == "name" && type == "string") {
+        grid_name->resize(size);
+        read(grid_name->data(), size);
       }
       skip_to(end);
     }
@@ -157,7 +163,12 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
     skip_to(uint64_t(grid_at));
     const uint64_t limit = uint64_t(end_at);
     if (version >= 222) layout.compression = u32();
-    if (std::string e = metadata(limit, name, &layout.half); !e.empty()) return e;
+    // libindex chooses a grid by the name in its metadata, and OpenVDB reads the first grid whose
+    // descriptor has that name: where the two names differ, it read another grid than the one checked
+    // (fuzz_openvdb: a float grid without its name made OpenVDB read an unchecked, damaged bool grid).
+    std::string named;
+    if (std::string e = metadata(limit, name, &layout.half, &named); !e.empty()) return e;
+    if (named != unique.substr(0, unique.find('\x1e'))) return name + " is named '" + named + "' in its metadata";
     std::string map;
     if (!string(limit, &map))
       return "the transform of " + name + " runs past its end"; // the map's type; its values are fixed

@@ -258,6 +258,11 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
     return nullptr;
   };
   const detail::VdbGridLayout* layout = layout_of(chosen->getName(), false);
+  // OpenVDB reads the first grid of a name: where grids share one, the chosen may be another.
+  if (layout && !layout->type.starts_with(chosen->type()))
+    throw Error("openvdb: '" + path + "': more than one grid is named '" + chosen->getName() +
+                "', and OpenVDB reads the first of them, of type " + layout->type + ", not the " + chosen->type() +
+                " grid libindex chose; rename one of them");
   if (layout && !layout->instance_of.empty()) layout = layout_of(layout->instance_of, true);
   if (layout) {
     if (const std::string damage = detail::openvdb_tree_damage(in, *layout); !damage.empty())

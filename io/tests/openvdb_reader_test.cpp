@@ -469,26 +469,49 @@ TEST(OpenVdbReader, AHalfFloatGridIsCheckedByItsMetadataAsOpenVdbReadsIt) {
                       "bytes where 131072 belong");
 }
 
-// A grid its descriptor names otherwise than its metadata, in a file without the bounding-box
-// metadata: reading its topology for the box threw OpenVDB's KeyError out of open_openvdb
-// (fuzz_openvdb). Every call into OpenVDB now says in one line what it was doing.
-TEST(OpenVdbReader, AGridItsDescriptorNamesOtherwiseFailsInOneLine) {
+// libindex chooses a grid by the name in its metadata; OpenVDB reads the first grid whose descriptor
+// has that name. Where they differ, OpenVDB read another grid than the one checked: a KeyError out of
+// open_openvdb once (fuzz_openvdb), then, with an unnamed bool grid before a float grid whose name
+// entry was renamed, the bool grid's damaged, unchecked tree (4 GiB asked for). Both are refused, and
+// so is a file whose grids of one name are of different types (OpenVDB reads the first).
+TEST(OpenVdbReader, AGridItsDescriptorNamesOtherwiseIsRefused) {
   openvdb::initialize();
   TempDir dir;
   auto grid = openvdb::FloatGrid::create();
   grid->setName("density");
   grid->tree().setValue(openvdb::Coord(1, 2, 3), 1.0f);
-  openvdb::io::File file(dir.file("g.vdb"));
-  file.setGridStatsMetadataEnabled(false);
-  file.write({grid});
-  std::ifstream in(dir.file("g.vdb"), std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto write = [&](const std::string& name, const openvdb::GridPtrVec& grids) {
+    openvdb::io::File file(dir.file(name));
+    file.setGridStatsMetadataEnabled(false);
+    file.write(grids);
+    std::ifstream in(dir.file(name), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  std::string bytes = write("g.vdb", {grid});
   const size_t name_at = bytes.find("density"); // the descriptor's; the metadata's comes later
   ASSERT_NE(name_at, std::string::npos);
   bytes.replace(name_at, 7, "densiXY");
   test::write_bytes(dir.file("d.vdb"), bytes.data(), bytes.size());
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }),
-                      "d.vdb': cannot read grid 'density': ", "KeyError");
+                      "d.vdb' is damaged (grid 'densiXY' is named 'density' in its metadata)");
+
+  bytes = write("two.vdb", {openvdb::BoolGrid::create(false), grid});
+  const std::string name_entry = std::string("\4\0\0\0name\6\0\0\0string", 18);
+  const size_t entry_at = bytes.find(name_entry, bytes.find("Tree_float"));
+  ASSERT_NE(entry_at, std::string::npos);
+  bytes[entry_at + 7] = 'a'; // "nama": the float grid has no name, as the unnamed bool grid before it
+  test::write_bytes(dir.file("unnamed.vdb"), bytes.data(), bytes.size());
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("unnamed.vdb")); }),
+                      "unnamed.vdb' is damaged (grid 'density' is named '' in its metadata)");
+
+  auto mask = openvdb::BoolGrid::create(false);
+  mask->setName("density");
+  write("same.vdb", {mask, grid});
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("same.vdb")); }),
+                      "same.vdb': more than one grid is named 'density', and OpenVDB reads the first of them, of "
+                      "type Tree_bool_5_4_3, not the Tree_float_5_4_3 grid libindex chose; rename one of them");
+  EXPECT_NO_THROW(open_openvdb(dir.file("g.vdb")));
+  EXPECT_NO_THROW(open_openvdb(dir.file("two.vdb")));
 }
 
 // A file format newer than this OpenVDB's: OpenVDB warned ("unsupported VDB file format") and read it

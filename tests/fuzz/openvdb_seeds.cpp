@@ -63,11 +63,11 @@ std::string patched(std::string bytes, size_t at, T value) {
   return bytes;
 }
 
-/// The inputs of fuzz_openvdb's fixed findings (docs/security.md), made again from `float_zip` and
-/// `half_zip`, grids written with ZIP: each is damaged as the finding's input was, so that the replay
-/// keeps them fixed without a damaged file in the repository.
-void write_regressions(const std::string& dir, const std::string& zip_file, const std::string& half_zip_file) {
-  const std::string bytes = libindex::fuzz::read_file(zip_file);
+/// The inputs of fuzz_openvdb's fixed findings (docs/security.md), made again from the seeds in `dir`
+/// (mostly `float_zip`, a grid written with ZIP): each is damaged as the finding's input was, so that
+/// the replay keeps them fixed without a damaged file in the repository.
+void write_regressions(const std::string& dir) {
+  const std::string bytes = libindex::fuzz::read_file(dir + "/float_zip.vdb");
   const auto put = [&](const std::string& name, const std::string& data) {
     libindex::fuzz::write_file(dir + "/regression-" + name + ".vdb", data);
   };
@@ -92,9 +92,14 @@ void write_regressions(const std::string& dir, const std::string& zip_file, cons
   put("delayed-load-table-of-4g-leaves", patched(bytes, count_at, uint32_t(0xffffffff)));
   put("delayed-load-masks-of-4-gb", patched(bytes, count_at + 4, uint32_t(0xfa00003b)));
   put("delayed-load-sizes-of-3-bytes-clipped-read", libindex::io::test::with_delayed_load_sizes(bytes, 3));
-  std::string half = libindex::fuzz::read_file(half_zip_file); // its type still says half; OpenVDB reads floats
+  std::string half = libindex::fuzz::read_file(dir + "/half_zip.vdb"); // its type says half; OpenVDB read floats
   half[half.find("is_saved_as_half_float") + 16] = 'W';
   put("half-float-entry-renamed-leak", half);
+  // The float grid's name entry renamed: its name is then "", the unnamed bool grid's before it, and
+  // OpenVDB read the bool grid's tree, which nothing checks.
+  std::string unnamed = libindex::fuzz::read_file(dir + "/instance.vdb");
+  unnamed[unnamed.find(std::string("\4\0\0\0name\6\0\0\0string", 18), unnamed.find("Tree_float")) + 7] = 'a';
+  put("float-grid-named-as-the-bool-grid-before-it", unnamed);
 }
 
 } // namespace
@@ -136,7 +141,7 @@ int main(int argc, char** argv) {
   write(dir + "/instance.vdb",
         {openvdb::BoolGrid::create(false), first, openvdb::ConstPtrCast<openvdb::GridBase>(shared)}, blosc | active);
 
-  write_regressions(dir, dir + "/float_zip.vdb", dir + "/half_zip.vdb");
+  write_regressions(dir);
   {
     std::ofstream out(dir + "/regression-stream-without-offsets.vdb", std::ios::binary);
     openvdb::io::Stream(out).write({slab<openvdb::FloatGrid>("density")});
