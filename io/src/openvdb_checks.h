@@ -39,10 +39,12 @@ inline VdbFileStart openvdb_file_start(std::istream& in) {
   in.seekg(0);
   in.read(reinterpret_cast<char*>(&magic), sizeof magic);
   in.read(reinterpret_cast<char*>(&version), sizeof version);
-  in.read(reinterpret_cast<char*>(library), sizeof library);
-  if (version >= 212) in.read(&offsets, 1);
   VdbFileStart start;
-  if (in && magic == 0x56444220) start = {true, version, offsets != 0}; // OPENVDB_MAGIC
+  if (in && magic == 0x56444220) { // OPENVDB_MAGIC, and a version: OpenVDB reads by it, cut off after it or not
+    in.read(reinterpret_cast<char*>(library), sizeof library);
+    if (version >= 212) in.read(&offsets, 1);
+    start = {true, version, !in || offsets != 0}; // a header cut off here is the damage check's to say
+  }
   in.clear();
   in.seekg(0);
   return start;

@@ -153,8 +153,9 @@ inline std::string openvdb_tree_damage(std::istream& in, const VdbGridLayout& gr
     int64_t packed = 0;
     if (!read(&packed, sizeof packed)) return false;
     if (packed <= 0) {
-      if (uint64_t(-packed) != bytes)
-        return fail("a node holds " + std::to_string(-packed) + " bytes of values where " + std::to_string(bytes) +
+      const uint64_t plain = uint64_t(0) - uint64_t(packed); // -packed, INT64_MIN too (fuzz_openvdb)
+      if (plain != bytes)
+        return fail("a node holds " + std::to_string(plain) + " bytes of values where " + std::to_string(bytes) +
                     " belong");
       return skip(bytes);
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <type_traits>
 
@@ -401,6 +402,13 @@ TEST(OpenVdbReader, ALeafWhosePackedSizesDisagreeIsRefused) {
   damaged[at + 8 + 5] = char(damaged[at + 8 + 5] ^ 0x10); // what Blosc says it unpacks to
   EXPECT_CONTAINS_ALL(refused("header.vdb", damaged),
                       "header.vdb' is damaged (grid 'density': a node's packed values unpack to");
+  // A size of -2^63, plain values of 2^63 bytes: the check negated it in int64 (fuzz_openvdb, UBSan).
+  damaged = bytes;
+  const int64_t lowest = std::numeric_limits<int64_t>::min();
+  std::memcpy(&damaged[at], &lowest, 8);
+  EXPECT_CONTAINS_ALL(refused("lowest.vdb", damaged),
+                      "lowest.vdb' is damaged (grid 'density': a node holds 9223372036854775808 bytes of values "
+                      "where 2048 belong");
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {16, 16, 32}})) << "the undamaged file";
 }
 
@@ -526,6 +534,10 @@ TEST(OpenVdbReader, NewerOlderAndStreamFormatsAreRefused) {
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("newer.vdb")); }),
                       "newer.vdb' is in file format " + std::to_string(newer) + ", newer than the " +
                           std::to_string(openvdb::OPENVDB_FILE_VERSION) + " of the OpenVDB");
+  // Cut off just after the version: the check read on, failed, and let OpenVDB read the file by it.
+  test::write_bytes(dir.file("newer-cut.vdb"), bytes.data(), 12);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("newer-cut.vdb")); }),
+                      "newer-cut.vdb' is in file format " + std::to_string(newer) + ", newer than the ");
   // And one from before OpenVDB 2.0, whose layout the checks do not walk (a version set to 212 made
   // OpenVDB ask for 2 GB for a metadata string).
   // A version of 0 too, which slipped through while 0 also meant "no VDB file" in the checks

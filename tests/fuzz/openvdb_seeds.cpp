@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -82,6 +83,9 @@ void write_regressions(const std::string& dir) {
   put("upper-node-values-unpack-short-leak", short_values);
   put("node-values-packed-into-1-tib", patched(bytes, packed_at, int64_t(1) << 40));
   put("newer-format", patched(bytes, 8, uint32_t(openvdb::OPENVDB_FILE_VERSION + 1)));
+  put("newer-format-cut-after-its-version",
+      patched(bytes, 8, uint32_t(openvdb::OPENVDB_FILE_VERSION + 1)).substr(0, 12));
+  put("node-values-of-minus-2-63-bytes", patched(bytes, packed_at, std::numeric_limits<int64_t>::min()));
   put("format-212", patched(bytes, 8, uint32_t(212)));
   // fuzz_openvdb's input, whole (58 bytes): " BDV" and 36 zeros, then 18 bytes the fuzzer made.
   put("format-0-grid-name-of-1-7-gb", " BDV" + std::string(36, '\0') + std::string("446-4\0\0file\327bboe7", 18));
