@@ -23,9 +23,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  # Not fuzz_openvdb yet: its first 50 minutes found eight ways into OpenVDB (docs/security.md), the
-  # last after 5; run it by hand (scripts/fuzz.sh 600 fuzz_openvdb) until a long run finds nothing.
-  targets=(fuzz_project_file fuzz_rpc_dispatcher fuzz_nrrd_header fuzz_nanovdb fuzz_cmap fuzz_compositing_decoders)
+  targets=(fuzz_project_file fuzz_rpc_dispatcher fuzz_nrrd_header fuzz_nanovdb fuzz_openvdb fuzz_cmap
+    fuzz_compositing_decoders)
 fi
 build=$(realpath -m "${BUILD_DIR:-build-fuzz}")
 export CC=${CC:-clang-14} CXX=${CXX:-clang++-14}
