@@ -68,6 +68,10 @@ if(NOT LIBINDEX_SANITIZERS STREQUAL "")
       if(NOT type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY|MODULE_LIBRARY|OBJECT_LIBRARY|EXECUTABLE)$")
         continue()
       endif()
+      get_target_property(plain ${t} LIBINDEX_NOT_SANITIZED) # a tool that links no instrumented library
+      if(plain)
+        continue()
+      endif()
       # C and C++ only: nvcc does not take these flags (host code in .cu files stays uninstrumented).
       target_compile_options(${t} PRIVATE "$<$<COMPILE_LANGUAGE:C,CXX>:${_libindex_san_compile}>")
       if(type MATCHES "^(SHARED_LIBRARY|MODULE_LIBRARY|EXECUTABLE)$")
