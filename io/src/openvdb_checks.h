@@ -152,7 +152,7 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
     if (!string(file_bytes, &unique) || !string(file_bytes, &layout.type) ||
         (version >= 216 && !string(file_bytes, &layout.instance_of)))
       return "the descriptor of " + name + " runs past the end of the file";
-    name = "grid '" + unique.substr(0, unique.find('\x1e')) + "'"; // the name, without its "[n]" suffix
+    name = "grid '" + layout.name() + "'";
     int64_t grid_at = 0, block_at = 0, end_at = 0;
     if (!read(&grid_at, 8) || !read(&block_at, 8) || !read(&end_at, 8))
       return "the descriptor of " + name + " runs past the end of the file";
@@ -170,7 +170,7 @@ inline std::string openvdb_file_damage(std::istream& in, uint64_t file_bytes,
     // (fuzz_openvdb: a float grid without its name made OpenVDB read an unchecked, damaged bool grid).
     std::string named;
     if (std::string e = metadata(limit, name, &layout.half, &named); !e.empty()) return e;
-    if (named != unique.substr(0, unique.find('\x1e'))) return name + " is named '" + named + "' in its metadata";
+    if (named != layout.name()) return name + " is named '" + named + "' in its metadata";
     std::string map;
     if (!string(limit, &map))
       return "the transform of " + name + " runs past its end"; // the map's type; its values are fixed

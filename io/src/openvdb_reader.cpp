@@ -254,7 +254,7 @@ std::unique_ptr<VdbVolume> open_openvdb(const std::string& path, const std::stri
   // The chosen grid's tree (its parent's, for an instance) before OpenVDB reads it.
   auto layout_of = [&](const std::string& name, bool unique) -> const detail::VdbGridLayout* {
     for (const auto& l : layouts)
-      if ((unique ? l.unique_name : l.unique_name.substr(0, l.unique_name.find('\x1e'))) == name) return &l;
+      if ((unique ? l.unique_name : l.name()) == name) return &l;
     return nullptr;
   };
   const detail::VdbGridLayout* layout = layout_of(chosen->getName(), false);

@@ -47,6 +47,9 @@ struct VdbGridLayout {
   uint64_t topology_at = 0; ///< just past the transform; 0 when its map type is unknown here
   uint64_t buffers_at = 0;  ///< the descriptor's block position
   uint64_t end_at = 0;      ///< the descriptor's end position
+
+  /// The grid's name: the unique name without its "\x1e<n>" suffix (OpenVDB's gridName()).
+  std::string name() const { return unique_name.substr(0, unique_name.find('\x1e')); }
 };
 
 /// Bytes of a transform's map after its type name (OpenVDB's MapBase::read of each map type), or
