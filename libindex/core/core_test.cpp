@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -156,6 +157,52 @@ TEST(ValueStatistics, FloatVoxelsFallInTheBinsBinOfGivesThemExactly) {
     EXPECT_EQ(s.histogram, expected.histogram) << lo << " to " << hi;
     EXPECT_GT(s.histogram[0], 0) << lo << " to " << hi;
     EXPECT_GT(s.histogram[ValueStatistics::kBins - 1], 0) << lo << " to " << hi;
+  }
+}
+
+// Most float voxels are binned by the estimate alone, 16 at a time, and runs of one value at once;
+// a value near an edge, a non-finite one, and every value of a row's last few go the exact way.
+// Rows of random values, of runs (the range's ends, a value in the middle, one a few ulps off an
+// edge), and of runs broken by NaN and infinities: the same bins as bin_of, value by value.
+TEST(ValueStatistics, FloatRowsOfRandomValuesAndRunsFallInTheBinsBinOfGivesThem) {
+  const std::pair<float, float> ranges[] = {{-3.0f, 3.0f}, {0.0f, 1.0f}, {-200.0f, 800.0f}, {1e6f, 1e6f + 3.0f}};
+  std::mt19937 random(7);
+  for (const auto& [lo, hi] : ranges) {
+    std::vector<float> runs = {lo, hi, float(0.5 * (double(lo) + hi))};
+    for (const int k : {1, 77, 128, ValueStatistics::kBins - 1}) { // values up to 4 ulps from an edge
+      float v = float(double(lo) + (double(hi) - double(lo)) * k / ValueStatistics::kBins);
+      for (int i = 0; i < 4; ++i) v = std::nextafter(v, -INFINITY);
+      for (int i = 0; i < 9; ++i, v = std::nextafter(v, INFINITY)) runs.push_back(v);
+    }
+    const int width = 16 * 20 + 7; // blocks of 16 and a tail
+    std::vector<float> values;
+    std::uniform_real_distribution<float> uniform(lo, hi);
+    for (int i = 0; i < width * 8; ++i) values.push_back(uniform(random));
+    for (const float v : runs) values.insert(values.end(), size_t(width), v);
+    for (const float v : runs) // broken runs: a value that is no number every 40 voxels
+      for (int i = 0; i < width; ++i) values.push_back(i % 40 == 39 ? (i % 80 == 79 ? NAN : -INFINITY) : v);
+    values.front() = lo, values.back() = hi;
+    const int rows = int(values.size()) / width;
+    values.resize(size_t(rows) * width);
+    Brick b(Box3i{{0, 0, 0}, {width, rows, 1}}, DType::float32);
+    std::copy(values.begin(), values.end(), b.data<float>());
+    ValueStatistics s;
+    s.min = lo, s.max = hi;
+    ValueStatistics expected = s;
+    for (float v : values)
+      if (std::isfinite(v)) ++expected.histogram[size_t(s.bin_of(v))];
+    add_histogram(whole_view(b), b.box, s);
+    EXPECT_EQ(s.histogram, expected.histogram) << lo << " to " << hi;
+    // And a box that starts inside a row: its blocks of 16 fall elsewhere.
+    const Box3i part{{5, 1, 0}, {width - 2, rows, 1}};
+    ValueStatistics in_part = s, expected_part = s;
+    in_part.histogram.fill(0), expected_part.histogram.fill(0);
+    for (int y = part.lo.y; y < part.hi.y; ++y)
+      for (int x = part.lo.x; x < part.hi.x; ++x)
+        if (const float v = values[size_t(y) * width + x]; std::isfinite(v))
+          ++expected_part.histogram[size_t(s.bin_of(v))];
+    add_histogram(whole_view(b), part, in_part);
+    EXPECT_EQ(in_part.histogram, expected_part.histogram) << lo << " to " << hi;
   }
 }
 
