@@ -55,6 +55,7 @@ class NanoVdbSource final : public detail::VdbSourceBase {
     const auto* grid = loaded();
     detail::densify(
         brick, offset_, [&] { return grid->getAccessor(); },
+        [](auto& acc, int x, int y, int z) { return acc.probeLeaf(nanovdb::Coord(x, y, z)); },
         [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(nanovdb::Coord(x, y, z))); },
         describe());
     return brick;

@@ -66,6 +66,7 @@ class OpenVdbSource final : public detail::VdbSourceBase {
     const typename Grid::Ptr part = read_region(region);
     detail::densify(
         brick, offset_, [&] { return part->getConstAccessor(); },
+        [](auto& acc, int x, int y, int z) { return acc.probeConstLeaf(openvdb::Coord(x, y, z)); },
         [](auto& acc, int x, int y, int z) { return detail::to_float(acc.getValue(openvdb::Coord(x, y, z))); },
         describe());
     return brick;

@@ -86,22 +86,46 @@ float to_float(const V& v) {
 /// Fills `brick` (float32, global coordinates `region`) from VDB index space shifted by `offset`: the
 /// grid's value at every voxel, active or not (inactive voxels and tiles hold the background in a
 /// fog volume, and plus or minus it in a level set: outside or inside). `make_accessor()` gives a
-/// per-thread accessor and `value_at(acc, x, y, z)` gives the value as a float.
-template <class MakeAccessor, class ValueAt>
-void densify(Brick& brick, const Vec3i& offset, const MakeAccessor& make_accessor, const ValueAt& value_at,
-             const std::string& what) {
+/// per-thread accessor, `leaf_at(acc, x, y, z)` the leaf (8^3 voxels, both libraries' layout) that
+/// holds (x, y, z) or nullptr, and `value_at(acc, x, y, z)` the value as a float.
+/// Walks the box in leaf-aligned 8^3 blocks: a block with a leaf is copied from its values, one
+/// without lies inside a tile or the background and takes one value. (A voxel at a time through the
+/// accessor took 3-4 times as long: 5.5-7 s against 1.4-2.1 s for each half of a 1503^3 level set.)
+template <class MakeAccessor, class LeafAt, class ValueAt>
+void densify(Brick& brick, const Vec3i& offset, const MakeAccessor& make_accessor, const LeafAt& leaf_at,
+             const ValueAt& value_at, const std::string& what) {
   const Box3i r = brick.box;
   const Vec3i s = r.size();
+  if (r.empty()) return;
   float* out = brick.data<float>();
+  // The brick's box in index space, and its 8^3 blocks along z (the threads' slabs).
+  const Vec3i lo{r.lo.x + offset.x, r.lo.y + offset.y, r.lo.z + offset.z};
+  const Vec3i hi{r.hi.x + offset.x, r.hi.y + offset.y, r.hi.z + offset.z};
+  const auto floor8 = [](int v) { return v & ~7; };
+  const int first_slab = floor8(lo.z) / 8, slabs = floor8(hi.z - 1) / 8 - first_slab + 1;
   ProgressMeter meter(what, brick.bytes.size());
-  tbb::parallel_for(0, std::max(0, s.z), [&](int kz) {
+  tbb::parallel_for(0, slabs, [&](int slab) {
     auto acc = make_accessor();
-    for (int ky = 0; ky < s.y; ++ky) {
-      float* row = out + (size_t(kz) * s.y + ky) * s.x;
-      for (int kx = 0; kx < s.x; ++kx)
-        row[kx] = value_at(acc, r.lo.x + kx + offset.x, r.lo.y + ky + offset.y, r.lo.z + kz + offset.z);
+    const int bz = (first_slab + slab) * 8, z0 = std::max(bz, lo.z), z1 = std::min(bz + 8, hi.z);
+    for (int by = floor8(lo.y); by < hi.y; by += 8) {
+      const int y0 = std::max(by, lo.y), y1 = std::min(by + 8, hi.y);
+      for (int bx = floor8(lo.x); bx < hi.x; bx += 8) {
+        const int x0 = std::max(bx, lo.x), x1 = std::min(bx + 8, hi.x);
+        const auto* leaf = leaf_at(acc, x0, y0, z0);
+        const float tile = leaf ? 0.0f : value_at(acc, x0, y0, z0);
+        for (int z = z0; z < z1; ++z)
+          for (int y = y0; y < y1; ++y) {
+            float* row = out + (size_t(z - lo.z) * s.y + size_t(y - lo.y)) * s.x + (x0 - lo.x);
+            if (!leaf) {
+              std::fill(row, row + (x1 - x0), tile);
+              continue;
+            }
+            const unsigned yz = unsigned(y & 7) << 3 | unsigned(z & 7); // a leaf's values: x, then y, then z
+            for (int x = x0; x < x1; ++x) row[x - x0] = to_float(leaf->getValue(unsigned(x & 7) << 6 | yz));
+          }
+      }
     }
-    meter.add(uint64_t(s.x) * s.y * sizeof(float));
+    meter.add(uint64_t(s.x) * s.y * uint64_t(z1 - z0) * sizeof(float));
   });
   meter.finish();
 }
