@@ -50,7 +50,7 @@ class NanoVdbSource final : public detail::VdbSourceBase {
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box_);
-    Brick brick(region, DType::float32);
+    Brick brick(region, DType::float32, Brick::Unset{}); // densify writes every voxel
     if (region.empty()) return brick;
     const auto* grid = loaded();
     detail::densify(

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -499,8 +500,17 @@ TEST(FrameMemory, ABrickReusesTheLastBrickOfItsSize) {
     first = a.bytes.data();
     a.data<float>()[7] = 3.0f;
   }
-  Brick b(box, DType::float32);
-  EXPECT_EQ(b.bytes.data(), first);
-  EXPECT_EQ(b.data<float>()[7], 0.0f) << "a reused brick starts zeroed like a new one";
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.bytes.data()) % 64, 0u);
+  {
+    Brick b(box, DType::float32);
+    EXPECT_EQ(b.bytes.data(), first);
+    EXPECT_EQ(b.data<float>()[7], 0.0f) << "a reused brick starts zeroed like a new one";
+    EXPECT_TRUE(std::all_of(b.bytes.begin(), b.bytes.end(), [](std::byte v) { return v == std::byte{0}; }));
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.bytes.data()) % 64, 0u);
+    b.data<float>()[7] = 5.0f;
+  }
+  // Unset: for a reader that writes every voxel, the block as it was, with no pass over it first.
+  Brick c(box, DType::float32, Brick::Unset{});
+  EXPECT_EQ(c.bytes.data(), first);
+  EXPECT_EQ(c.data<float>()[7], 5.0f);
+  EXPECT_EQ(c.bytes.size(), size_t(box.voxel_count()) * 4);
 }

@@ -8,6 +8,10 @@
 /// rendering). Frames come in few sizes, so a handful of kept blocks ends that.
 
 #include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace libindex {
 
@@ -58,6 +62,29 @@ struct FrameAllocator {
   template <class U>
   bool operator==(const FrameAllocator<U>&) const noexcept {
     return true;
+  }
+};
+
+/// `Base` (an allocator), except that a vector's new elements are default-initialized instead of
+/// value-initialized: bytes and other trivial types are left as the memory held them. For buffers
+/// their owner fills whole (writing zeros first would cost a pass over them, and their page faults
+/// on one thread).
+template <class Base>
+struct UninitializedAllocator : Base {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<typename std::allocator_traits<Base>::template rebind_alloc<U>>;
+  };
+  UninitializedAllocator() = default;
+  template <class Other>
+  UninitializedAllocator(const UninitializedAllocator<Other>& other) noexcept : Base(other) {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 /// \file Voxel types, bricks (flat buffers of a sub-box) and the views kernels sample from.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -82,15 +83,24 @@ LIBINDEX_HOST_DEVICE constexpr float voxel_scale() {
 /// A brick's voxels. Kept in frame_memory: the next brick of the same size (the next time step's,
 /// a re-read leaf) reuses the block, already mapped, instead of faulting in a fresh one a page at a
 /// time (a 64 MiB brick: about 16 thousand page faults, which cost a VM more than reading it).
-using BrickBytes = std::vector<std::byte, FrameAllocator<std::byte>>;
+/// New bytes are left as the memory held them (UninitializedAllocator): Brick's constructor zeroes
+/// them unless told not to, and a staging buffer is written whole before it is read.
+using BrickBytes = std::vector<std::byte, UninitializedAllocator<FrameAllocator<std::byte>>>;
 
 struct Brick {
   Box3i box; ///< the voxels stored, in global voxel coordinates (ghosts included)
   DType dtype = DType::uint8;
   BrickBytes bytes;
 
+  /// Asks Brick's constructor to leave the voxels as the memory held them: for a reader that writes
+  /// every voxel itself. A brick of gigabytes is then not zeroed first on one thread (faulting its
+  /// pages in one at a time there): the reader's threads fault them in as they write.
+  struct Unset {};
+
   Brick() = default;
-  Brick(const Box3i& b, DType t) : box(b), dtype(t), bytes(size_t(b.voxel_count()) * dtype_size(t)) {}
+  /// Every voxel 0.
+  Brick(const Box3i& b, DType t) : Brick(b, t, Unset{}) { std::fill(bytes.begin(), bytes.end(), std::byte{0}); }
+  Brick(const Box3i& b, DType t, Unset) : box(b), dtype(t), bytes(size_t(b.voxel_count()) * dtype_size(t)) {}
 
   template <class T>
   T* data() {
