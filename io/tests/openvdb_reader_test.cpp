@@ -101,6 +101,37 @@ TEST(OpenVdbReader, ALevelSetsInsideIsNegative) {
   EXPECT_EQ(at(o.x, o.y, o.z), 3.0f) << "a corner of the band's box: outside";
 }
 
+// A box read is densified leaf by leaf into a brick whose bytes start as the memory held them: every
+// voxel must be written. Read into the kept block of a brick of the same size that was filled with
+// NaN, at odd offsets (blocks cut by the box on every side), the voxels are OpenVDB's own values.
+TEST(OpenVdbReader, EveryVoxelOfABoxIsWrittenEvenIntoAReusedBlock) {
+  TempDir dir;
+  openvdb::initialize();
+  auto sphere = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(40.0f, openvdb::Vec3f(0, 0, 0), 1.0f, 3.0f);
+  sphere->setName("surface");
+  const std::string path = dir.file("sphere.vdb");
+  openvdb::io::File(path).write({sphere});
+  const auto source = open_openvdb(path);
+  const Vec3i o = source->index_offset();
+  const Vec3i n = source->box().size(); // the box starts at 0
+  const Box3i box = {{3, 5, 7}, {n.x - 2, n.y - 5, n.z - 1}};
+  ASSERT_GT(box.voxel_count() * 4, 1 << 20) << "large enough for frame_memory to keep its block";
+  const std::byte* poisoned = nullptr;
+  {
+    Brick poison(box, DType::float32);
+    std::fill_n(poison.data<float>(), box.voxel_count(), std::numeric_limits<float>::quiet_NaN());
+    poisoned = poison.bytes.data();
+  }
+  const Brick b = source->read(box);
+  EXPECT_EQ(b.bytes.data(), poisoned) << "the read reuses the NaN-filled block";
+  const auto acc = sphere->getConstAccessor();
+  for (int z = box.lo.z; z < box.hi.z; ++z)
+    for (int y = box.lo.y; y < box.hi.y; ++y)
+      for (int x = box.lo.x; x < box.hi.x; ++x)
+        ASSERT_EQ(b.value({x, y, z}), acc.getValue(openvdb::Coord(x + o.x, y + o.y, z + o.z)))
+            << x << "," << y << "," << z;
+}
+
 TEST(OpenVdbReader, GridByNameAndRegionEmpty) {
   TempDir dir;
   const std::string path = write_grids(dir);
