@@ -5,9 +5,12 @@
 // what a brick of fresh memory costs before a reader has written a byte of data (its page faults),
 // the first time a session meets a brick of that size. BM_ReadLeaf: half of the file's x range, as a
 // rank reads its leaf. BM_ReadSlabFiles: a NRRD volume stored as 64 files of 4 slices each.
+// BM_ReadVdb: a level-set sphere from an OpenVDB or NanoVDB file, densified into a float32 brick.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,6 +20,7 @@
 
 #include "libindex/frame_memory.h"
 #include "libindex/io/nrrd_reader.h"
+#include "libindex/io/open_volume.h"
 #include "libindex/io/raw_reader.h"
 
 namespace {
@@ -123,5 +127,30 @@ void BM_ReadSlabFiles(benchmark::State& state) {
 BENCHMARK(BM_ReadSlabFiles)->ArgName("gzip")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
+
+#ifdef LIBINDEX_MAKE_VDB_SPHERE
+// A level-set sphere 384 voxels across (OpenVDB's own createLevelSetSphere, written by the
+// make_vdb_sphere tool), opened and read whole into a 384^3 float32 brick (216 MiB),
+// as a rank reads its box of a VDB file: the file's checks, OpenVDB's (or NanoVDB's) read, and
+// densify. Arg: 0 OpenVDB (.vdb), 1 NanoVDB (.nvdb). The brick is kept in frame_memory between
+// iterations, so its pages are faulted in once: what is timed is the reading.
+void BM_ReadVdb(benchmark::State& state) {
+  const bool nano = state.range(0) == 1;
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            (nano ? "libindex_io_bench_sphere.nvdb" : "libindex_io_bench_sphere.vdb"))
+                               .string();
+  if (!std::filesystem::exists(path)) {
+    const std::string command = std::string(LIBINDEX_MAKE_VDB_SPHERE) + " " + path + " 384 level-set";
+    if (std::system(command.c_str()) != 0) return state.SkipWithError(("cannot run " + command).c_str());
+  }
+  const Box3i box{{0, 0, 0}, {384, 384, 384}};
+  for (auto _ : state) {
+    const std::shared_ptr<io::VolumeSource> source = io::open_volume_file(path);
+    benchmark::DoNotOptimize(source->read(intersect(box, source->box())).bytes.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * box.voxel_count() * 4);
+}
+BENCHMARK(BM_ReadVdb)->ArgName("nanovdb")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
 
 BENCHMARK_MAIN();
