@@ -44,7 +44,7 @@ class RawSource final : public VolumeSource {
 
   Brick read(const Box3i& wanted) const override {
     const Box3i region = intersect(wanted, box());
-    Brick brick(region, dtype());
+    Brick brick(region, dtype(), Brick::Unset{}); // every voxel is read (a short read throws)
     if (region.empty()) return brick;
     const size_t voxels = size_t(region.voxel_count());
     // Types libindex renders as they are go straight into the brick; others through one staging copy.

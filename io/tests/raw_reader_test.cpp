@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "libindex/io/raw_reader.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <fcntl.h>
 #include <chrono>
@@ -123,6 +125,49 @@ TEST(RawReader, ZFastestFiles) {
   round_trip<uint8_t>(DType::uint8, Endian::little, true);
   round_trip<float>(DType::float32, Endian::little, true);
   round_trip<uint16_t>(DType::uint16, Endian::big, true);
+}
+
+// A brick's bytes start as the memory held them (Brick::Unset): the reader must write every voxel.
+// Each read path (rows of a slice at once, z fastest, float64 converted through a staging buffer)
+// reads a box at odd offsets into the kept block of a brick of the same size that was filled with
+// NaN (the test checks the block is reused), and every voxel is the file's.
+TEST(RawReader, EveryVoxelIsReadEvenIntoAReusedBlock) {
+  TempDir dir;
+  const Vec3i n{128, 64, 40};
+  const Box3i box{{1, 2, 3}, {127, 63, 39}}; // 1.15 MiB of float32: frame_memory keeps its block
+  auto value = [&](int x, int y, int z) { return float((z * n.y + y) * n.x + x) * 0.5f; };
+  for (const bool z_fastest : {false, true})
+    for (const FileType type : {FileType::float32, FileType::float64}) {
+      std::vector<float> f(size_t(n.x) * n.y * n.z);
+      std::vector<double> d(f.size());
+      for (int z = 0; z < n.z; ++z)
+        for (int y = 0; y < n.y; ++y)
+          for (int x = 0; x < n.x; ++x) {
+            const size_t i = z_fastest ? (size_t(x) * n.y + y) * n.z + z : (size_t(z) * n.y + y) * n.x + x;
+            f[i] = value(x, y, z), d[i] = value(x, y, z);
+          }
+      const std::string path = dir.file("v.raw");
+      if (type == FileType::float32)
+        test::write_bytes(path, f.data(), f.size() * sizeof(float));
+      else
+        test::write_bytes(path, d.data(), d.size() * sizeof(double));
+      RawLayout layout;
+      layout.path = path, layout.dims = n, layout.type = type, layout.z_fastest = z_fastest;
+      const auto source = open_raw(layout);
+      const std::byte* poisoned = nullptr;
+      {
+        Brick poison(box, DType::float32);
+        std::fill_n(poison.data<float>(), box.voxel_count(), std::numeric_limits<float>::quiet_NaN());
+        poisoned = poison.bytes.data();
+      }
+      const Brick b = source->read(box);
+      EXPECT_EQ(b.bytes.data(), poisoned) << "the read reuses the NaN-filled block";
+      for (int z = box.lo.z; z < box.hi.z; ++z)
+        for (int y = box.lo.y; y < box.hi.y; ++y)
+          for (int x = box.lo.x; x < box.hi.x; ++x)
+            ASSERT_EQ(b.value({x, y, z}), value(x, y, z))
+                << x << "," << y << "," << z << (z_fastest ? " z fastest " : " ") << to_string(type);
+    }
 }
 
 // Types read as float32: each voxel of the file's type, converted, read back through every path
