@@ -116,12 +116,7 @@ TEST(OpenVdbReader, EveryVoxelOfABoxIsWrittenEvenIntoAReusedBlock) {
   const Vec3i n = source->box().size(); // the box starts at 0
   const Box3i box = {{3, 5, 7}, {n.x - 2, n.y - 5, n.z - 1}};
   ASSERT_GT(box.voxel_count() * 4, 1 << 20) << "large enough for frame_memory to keep its block";
-  const std::byte* poisoned = nullptr;
-  {
-    Brick poison(box, DType::float32);
-    std::fill_n(poison.data<float>(), box.voxel_count(), std::numeric_limits<float>::quiet_NaN());
-    poisoned = poison.bytes.data();
-  }
+  const std::byte* poisoned = test::poisoned_block(box);
   const Brick b = source->read(box);
   EXPECT_EQ(b.bytes.data(), poisoned) << "the read reuses the NaN-filled block";
   const auto acc = sphere->getConstAccessor();

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstring>
 #include <fcntl.h>
 #include <chrono>
@@ -154,12 +153,7 @@ TEST(RawReader, EveryVoxelIsReadEvenIntoAReusedBlock) {
       RawLayout layout;
       layout.path = path, layout.dims = n, layout.type = type, layout.z_fastest = z_fastest;
       const auto source = open_raw(layout);
-      const std::byte* poisoned = nullptr;
-      {
-        Brick poison(box, DType::float32);
-        std::fill_n(poison.data<float>(), box.voxel_count(), std::numeric_limits<float>::quiet_NaN());
-        poisoned = poison.bytes.data();
-      }
+      const std::byte* poisoned = test::poisoned_block(box);
       const Brick b = source->read(box);
       EXPECT_EQ(b.bytes.data(), poisoned) << "the read reuses the NaN-filled block";
       for (int z = box.lo.z; z < box.hi.z; ++z)

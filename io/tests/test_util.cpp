@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "test_util.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <bzlib.h>
 #include <zlib.h>
@@ -68,6 +70,12 @@ std::string error_of(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "expected a libindex::Error";
   return "";
+}
+
+const std::byte* poisoned_block(const Box3i& box) {
+  Brick poison(box, DType::float32);
+  std::fill_n(poison.data<float>(), box.voxel_count(), std::numeric_limits<float>::quiet_NaN());
+  return poison.bytes.data();
 }
 
 Brick cut(const Brick& whole, const Box3i& region) {

@@ -48,6 +48,11 @@ std::string error_of(const std::function<void()>& f);
 /// The voxels of `region` cut out of `whole` (which must contain it).
 Brick cut(const Brick& whole, const Box3i& region);
 
+/// Fills a float32 brick of `box` with NaN and frees it, so that frame_memory keeps its block (for a
+/// box of a megabyte or more) for the next brick of that size; returns the block's address. A reader
+/// whose brick starts as the memory held it (Brick::Unset) must then write every voxel.
+const std::byte* poisoned_block(const Box3i& box);
+
 /// True when both bricks hold the same box, type and bytes.
 ::testing::AssertionResult same_brick(const Brick& a, const Brick& b);
 
