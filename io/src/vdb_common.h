@@ -90,7 +90,7 @@ float to_float(const V& v) {
 /// holds (x, y, z) or nullptr, and `value_at(acc, x, y, z)` the value as a float.
 /// Walks the box in leaf-aligned 8^3 blocks: a block with a leaf is copied from its values, one
 /// without lies inside a tile or the background and takes one value. (A voxel at a time through the
-/// accessor took 3-4 times as long: 5.5-7 s against 1.4-2.1 s for each half of a 1503^3 level set.)
+/// accessor took 3-4 times as long: 4.8-8.6 s against 1.4-2.1 s for each half of a 1503^3 level set.)
 template <class MakeAccessor, class LeafAt, class ValueAt>
 void densify(Brick& brick, const Vec3i& offset, const MakeAccessor& make_accessor, const LeafAt& leaf_at,
              const ValueAt& value_at, const std::string& what) {
