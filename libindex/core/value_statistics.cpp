@@ -172,10 +172,11 @@ class FloatBins {
       std::array<int, kBlock> k, clear; // clear: v[i + j] is finite and its estimate lies clear of every edge
       for (int j = 0; j < kBlock; ++j) {
         const float u = v[i + j] * scale_ - offset_;
-        const float finite = u - u == 0.0f ? u : 0.0f; // NaN and infinities to 0: the casts stay defined
-        k[size_t(j)] = int(std::min(std::max(finite, 0.0f), kLast));
-        const float edge = float(int(std::min(std::max(finite, 1.0f), kLast) + 0.5f)); // the nearest
-        clear[size_t(j)] = int((std::fabs(u - edge) >= margin_) & (u - u == 0.0f));
+        const bool finite = u - u == 0.0f;
+        const float w = finite ? u : 0.0f; // NaN and infinities to 0: the casts stay defined
+        k[size_t(j)] = int(std::min(std::max(w, 0.0f), kLast));
+        const float edge = float(int(std::min(std::max(w, 1.0f), kLast) + 0.5f)); // the nearest
+        clear[size_t(j)] = int((std::fabs(u - edge) >= margin_) & finite);
       }
       if (clear[0]) run = v[i], run_bin = k[0];
       for (int j = 0; j < kBlock; ++j) {
