@@ -4,8 +4,12 @@
 // type differs. Built once per instruction set (LIBINDEX_TEST_ISA); skips where the CPU lacks it.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "../cpu/cpu_backend.h"
@@ -104,6 +108,49 @@ TEST(Packets, EveryDataTypeMatchesMarchRay) {
     const FrameParams f = perspective_view(37, 29, {40, 30, 45}, {11.5f, 8.5f, 9.5f});
     const Image img = expect_identical(whole_view(vol), f, "dtype " + to_string(t));
     EXPECT_GT(img.at(18, 14).w, 0.1f) << "the view must see the volume";
+  }
+}
+
+/// A copy of some bytes that end where a page without access begins: a read past the last byte
+/// faults instead of reading whatever the allocator put after it.
+class BytesBeforeAGuardPage {
+ public:
+  explicit BytesBeforeAGuardPage(const BrickBytes& bytes) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    data_pages_ = (bytes.size() + page - 1) / page * page;
+    mapping_ = mmap(nullptr, data_pages_ + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping_ == MAP_FAILED) throw std::runtime_error("mmap failed");
+    mprotect(static_cast<char*>(mapping_) + data_pages_, page, PROT_NONE);
+    data_ = static_cast<char*>(mapping_) + (data_pages_ - bytes.size());
+    std::memcpy(data_, bytes.data(), bytes.size());
+  }
+  ~BytesBeforeAGuardPage() { munmap(mapping_, data_pages_ + size_t(sysconf(_SC_PAGESIZE))); }
+  BytesBeforeAGuardPage(const BytesBeforeAGuardPage&) = delete;
+  BytesBeforeAGuardPage& operator=(const BytesBeforeAGuardPage&) = delete;
+  const void* data() const { return data_; }
+
+ private:
+  void* mapping_ = nullptr;
+  size_t data_pages_ = 0;
+  char* data_ = nullptr;
+};
+
+TEST(Packets, ReadsStopAtTheBricksLastByte) {
+  SKIP_WITHOUT_ISA();
+  // Opaque towards the last voxel, so shaded samples there read the last rows, whose 4-byte reads
+  // (a pair, or a row of four 8-bit voxels for the gradient) must move back inside the brick.
+  const Vec3i n{23, 17, 19};
+  for (DType t : {DType::uint8, DType::uint16, DType::int16, DType::float32}) {
+    const Brick vol = make_volume(n, t, [n](Vec3f c) { return (c.x / n.x + c.y / n.y + c.z / n.z) / 3; });
+    const BytesBeforeAGuardPage guarded(vol.bytes);
+    BrickView view = whole_view(vol);
+    view.data = guarded.data();
+    for (const Vec3f eye : {Vec3f{40, 30, 45}, Vec3f{23.5f, 8.5f, 9.5f} + Vec3f{30, 0.5f, 0.5f}, Vec3f{60, 45, 50}}) {
+      FrameParams f = perspective_view(37, 29, eye, {11.5f, 8.5f, 9.5f});
+      f.settings.shading.enabled = true;
+      const Image img = expect_identical(view, f, "dtype " + to_string(t));
+      EXPECT_GT(img.at(18, 14).w, 0.1f) << "the view must see the volume";
+    }
   }
 }
 

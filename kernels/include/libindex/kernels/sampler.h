@@ -61,9 +61,13 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE auto trilinear(const Vec3& p, Vec3f ce
 /// `pair(xa, xb, y, z, a, b)` stores voxels (xa, y, z) and (xb, y, z) in a and b, where xb - xa is 0
 /// or 1 (a 4-byte read holds both for 8- and 16-bit voxels). Written once for one ray and for a
 /// packet, like trilinear, so the CPU's packets, its one-ray path and the GPU agree bit for bit.
-template <class Vec3, class FetchPair>
+///
+/// `row_of_four(xm, x0, x1, x2, y, z, vm, v0, v1, v2)` reads the four voxels of a row through the cell,
+/// xm <= x0 <= x1 <= x2 with x2 - xm <= 3 (one 4-byte read holds all four for 8-bit voxels); the
+/// overload without it reads each row as two pairs.
+template <class Vec3, class FetchPair, class FetchRow>
 LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 trilinear_gradient(const Vec3& p, Vec3f centre_min, Vec3f centre_max,
-                                                                  const FetchPair& pair) {
+                                                                  const FetchPair& pair, const FetchRow& row_of_four) {
   using F = decltype(p.x);
   using I = LaneInt<F>;
   const TrilinearCell<F> cell = trilinear_cell(p, centre_min, centre_max);
@@ -83,8 +87,7 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 trilinear_gradient(const Vec3& p,
   for (int b = 0; b < 2; ++b)
     for (int c = 0; c < 2; ++c) {
       F vm, v0, v1, v2;
-      pair(xm, ix, ys[b], zs[c], vm, v0);
-      pair(x1, x2, ys[b], zs[c], v1, v2);
+      row_of_four(xm, ix, x1, x2, ys[b], zs[c], vm, v0, v1, v2);
       dx[b][c] = lane_lerp(v1 - vm, v2 - v0, fx); // f(x + 1) - f(x - 1) along this row
       row[b][c] = lane_lerp(v0, v1, fx);
     }
@@ -106,6 +109,18 @@ LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 trilinear_gradient(const Vec3& p,
   const F plane_1 = lane_lerp(row[0][1], row[1][1], fy), plane_2 = lane_lerp(above_z[0], above_z[1], fy);
   const F gz = lane_lerp(plane_1 - plane_m, plane_2 - plane_0, fz);
   return {gx, gy, gz};
+}
+
+template <class Vec3, class FetchPair>
+LIBINDEX_HOST_DEVICE LIBINDEX_FORCEINLINE Vec3 trilinear_gradient(const Vec3& p, Vec3f centre_min, Vec3f centre_max,
+                                                                  const FetchPair& pair) {
+  using F = decltype(p.x);
+  using I = LaneInt<F>;
+  return trilinear_gradient(p, centre_min, centre_max, pair,
+                            [&pair](I xm, I x0, I x1, I x2, I y, I z, F& vm, F& v0, F& v1, F& v2) {
+                              pair(xm, x0, y, z, vm, v0);
+                              pair(x1, x2, y, z, v1, v2);
+                            });
 }
 
 /// Exact software trilinear on a brick in memory (host memory on the CPU, global memory on the GPU).
