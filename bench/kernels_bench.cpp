@@ -79,6 +79,28 @@ const Brick& large_volume(int n) {
   return *v;
 }
 
+/// large_volume(256)'s shell in the whole range of type t, kept per type for the run; `domain`: the
+/// values that map to the uint8 volume's [0, 1] (int16 voxels normalize to [-1, 1], float32 stay as
+/// stored).
+const Brick& typed_volume(DType t, float domain[2]) {
+  static std::map<int, std::unique_ptr<Brick>> bricks;
+  const float lo[4] = {0, 0, -1, -20}, hi[4] = {1, 1, 1, 80}; // uint8, uint16, int16, float32
+  domain[0] = lo[int(t)], domain[1] = hi[int(t)];
+  auto& b = bricks[int(t)];
+  if (b) return *b;
+  const Brick& u8 = large_volume(256);
+  b = std::make_unique<Brick>(u8.box, t);
+  const long long n = u8.box.voxel_count();
+  for (long long i = 0; i < n; ++i) {
+    const float v = float(u8.data<uint8_t>()[i]) / 255.0f;
+    if (t == DType::uint16) b->data<uint16_t>()[i] = uint16_t(v * 65535.0f);
+    if (t == DType::int16) b->data<int16_t>()[i] = int16_t(v * 65534.0f - 32767.0f);
+    if (t == DType::float32) b->data<float>()[i] = v * 100.0f - 20.0f;
+  }
+  if (t == DType::uint8) std::copy(u8.bytes.begin(), u8.bytes.end(), b->bytes.begin());
+  return *b;
+}
+
 FrameParams frame(bool skipping, bool hardware_filtering = true) {
   FrameParams f;
   f.width = f.height = 1024;
@@ -176,6 +198,25 @@ BENCHMARK(BM_CpuLarge)
     ->UseRealTime()
     ->Iterations(2);
 
+// BM_CpuLarge/n:256's axis view of the same shell stored as each type, shaded or not, skipping on:
+// what a type costs the marcher's reads (the gradient reads 32 voxels a sample).
+void BM_CpuTypes(benchmark::State& state) {
+  const DType t = DType(state.range(0));
+  float domain[2];
+  const Brick& b = typed_volume(t, domain);
+  FrameParams f = large_frame(256, 0, state.range(1) != 0, true);
+  f.colormap.domain_min = domain[0] + 0.1f * (domain[1] - domain[0]), f.colormap.domain_max = domain[1];
+  auto backend = kernels::make_cpu_backend(true);
+  state.SetLabel(backend->name() + ", " + to_string(t));
+  march(state, *backend, f, b);
+}
+BENCHMARK(BM_CpuTypes)
+    ->ArgNames({"dtype", "shading"})
+    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+
 // The same views with the step fixed at 0.5 voxels, as at 256^3, instead of scaled with n: rays of
 // 2.5x (633^3) and 4x (1024^3) the samples, consecutive samples sharing cache lines as they do at
 // 256^3. Against BM_CpuLarge/n:256, the rate that the storage layout alone keeps on a large volume.
@@ -207,25 +248,13 @@ BENCHMARK(BM_SkipGridBuild)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::
 // 8- and 16-bit types are counted by stored value in one pass; float32 takes two.
 void BM_LocalValues(benchmark::State& state) {
   const DType t = DType(state.range(0));
-  static std::map<int, std::unique_ptr<Brick>> bricks;
-  auto& b = bricks[int(t)];
-  if (!b) { // large_volume(256)'s shell in the type's whole range
-    const Brick& u8 = large_volume(256);
-    b = std::make_unique<Brick>(u8.box, t);
-    const long long n = u8.box.voxel_count();
-    for (long long i = 0; i < n; ++i) {
-      const float v = float(u8.data<uint8_t>()[i]) / 255.0f;
-      if (t == DType::uint16) b->data<uint16_t>()[i] = uint16_t(v * 65535.0f);
-      if (t == DType::int16) b->data<int16_t>()[i] = int16_t(v * 65534.0f - 32767.0f);
-      if (t == DType::float32) b->data<float>()[i] = v * 100.0f - 20.0f;
-    }
-    if (t == DType::uint8) std::copy(u8.bytes.begin(), u8.bytes.end(), b->bytes.begin());
-  }
-  const BrickView view = whole_view(*b);
+  float domain[2];
+  const Brick& b = typed_volume(t, domain);
+  const BrickView view = whole_view(b);
   for (auto _ : state) {
-    const kernels::LocalValues local = kernels::local_values(view, b->box);
+    const kernels::LocalValues local = kernels::local_values(view, b.box);
     ValueStatistics s = local.range;
-    kernels::add_local_histogram(view, b->box, local, s);
+    kernels::add_local_histogram(view, b.box, local, s);
     benchmark::DoNotOptimize(s.histogram.data());
   }
   state.SetLabel(to_string(t));

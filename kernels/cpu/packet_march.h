@@ -31,6 +31,7 @@ struct PacketSampler {
   int last_read;            ///< the byte offset from `centre` of the last 4-byte read inside the box
   Vec3i origin;             ///< element_of(origin) is 0: the stored box's lower corner, x moved to `centre`
   bool prefetching = false; ///< prefetch() pays: the brick is larger than the caches (make_packet_sampler)
+  int last_float_pair = 0;  ///< float32: the offset from `centre` of the last 8-byte read inside the box
 
   float value(Vec3f p) const { return scalar.value(p); }
 
@@ -47,8 +48,7 @@ struct PacketSampler {
     const auto pair = [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) {
       const vint element = element_of(xa, y, z);
       if constexpr (sizeof(T) == 4) {
-        const float* f = reinterpret_cast<const float*>(centre);
-        a = gather(f, element), b = gather(f, element + (xb - xa));
+        read_float_pair(element, xb - xa, a, b);
       } else {
         read_pair(element, xb - xa, a, b);
       }
@@ -99,9 +99,7 @@ struct PacketSampler {
     const vint rows[4] = {row, row + oy, row + oz, row + oz + oy};
     for (int r = 0; r < 4; ++r) {
       if constexpr (sizeof(T) == 4) {
-        const float* f = reinterpret_cast<const float*>(centre);
-        c[2 * r] = gather(f, rows[r]);
-        c[2 * r + 1] = gather(f, rows[r] + dx);
+        read_float_pair(rows[r], dx, c[2 * r], c[2 * r + 1]);
       } else {
         read_pair(rows[r], dx, c[2 * r], c[2 * r + 1]);
       }
@@ -110,6 +108,8 @@ struct PacketSampler {
 
   /// 8-bit voxels `element` and `element + d0`, `+ d1`, `+ d2` (0 <= d0 <= d1 <= d2 <= 3) from one
   /// 4-byte read, moved back where it would leave the buffer (element + d2 is always inside it).
+  /// (Tried for 16-bit voxels with one 8-byte read: picking a lane's voxels out of it cost what the
+  /// fewer gathers saved.)
   void read_row_of_four(vint element, vint d0, vint d1, vint d2, vfloat& vm, vfloat& v0, vfloat& v1, vfloat& v2) const {
     static_assert(sizeof(T) == 1);
     const vint start = lane_min(element, vint(last_read));
@@ -119,6 +119,17 @@ struct PacketSampler {
     v0 = to_float(shift_right_logical(word, shift + (d0 << 3)) & low);
     v1 = to_float(shift_right_logical(word, shift + (d1 << 3)) & low);
     v2 = to_float(shift_right_logical(word, shift + (d2 << 3)) & low);
+  }
+
+  /// Voxels `element` and `element + dx` (dx 0 or 1) of a float32 volume from one 8-byte read, moved
+  /// back where it would leave the buffer (element + dx is always inside it, so then dx is 0).
+  void read_float_pair(vint element, vint dx, vfloat& first, vfloat& second) const {
+    const vint start = lane_min(element, vint(last_float_pair));
+    vint low, high;
+    gather_8_bytes<4>(centre, start, low, high);
+    const vfloat at_start = bits_float(low), after_start = bits_float(high);
+    first = select(start < element, after_start, at_start);
+    second = select(dx > vint(0), after_start, first);
   }
 
   /// Voxels `element` and `element + dx` of an 8- or 16-bit volume from one 4-byte read, moved back
@@ -155,11 +166,12 @@ constexpr long long kPrefetchAboveBytes = 64ll << 20;
 
 /// True when a brick's stored box can be addressed with the gathers' signed 32-bit offsets from its
 /// middle (PacketSampler): bytes for 8- and 16-bit voxels (up to 4 GiB), elements for float32 (up
-/// to 2^32 voxels, 16 GiB). Larger bricks are marched one ray at a time.
+/// to 2^32 voxels, 16 GiB). Larger bricks, and those smaller than one read (4 bytes, 2 floats), are
+/// marched one ray at a time.
 inline bool packet_addressable(const BrickView& b) {
   constexpr long long kOffsets = 1ll << 32, kMargin = 128; // the reads' reach beyond a voxel
   const long long voxels = b.stored.voxel_count(), bytes = voxels * (long long)dtype_size(b.dtype);
-  if (b.dtype == DType::float32) return voxels >= 1 && voxels < kOffsets - kMargin;
+  if (b.dtype == DType::float32) return voxels >= 2 && voxels < kOffsets - kMargin; // 8-byte reads
   return bytes >= 4 && bytes < kOffsets - kMargin;
 }
 
@@ -170,9 +182,11 @@ PacketSampler<T> make_packet_sampler(const BrickView& b) {
   const uint8_t* centre = static_cast<const uint8_t*>(b.data) + middle * (long long)sizeof(T);
   // origin.x folds the middle into the x term; in a brick over 2 GiB it wraps like the lanes do.
   const Vec3i origin{int(uint32_t(uint64_t(b.stored.lo.x) + uint64_t(middle))), b.stored.lo.y, b.stored.lo.z};
-  return {make_dense_sampler(b, static_cast<const T*>(b.data)), centre,
-          int(std::min<long long>(bytes - 4 - middle * (long long)sizeof(T), INT_MAX)), origin,
-          bytes > kPrefetchAboveBytes};
+  PacketSampler<T> s{make_dense_sampler(b, static_cast<const T*>(b.data)), centre,
+                     int(std::min<long long>(bytes - 4 - middle * (long long)sizeof(T), INT_MAX)), origin,
+                     bytes > kPrefetchAboveBytes};
+  if constexpr (sizeof(T) == 4) s.last_float_pair = int(voxels - 2 - middle); // elements, as the offsets count
+  return s;
 }
 
 // A ray enters lane l of a packet, or its result leaves it.

@@ -89,11 +89,26 @@ inline vint lane_min(vint a, vint b) { return _mm256_min_epi32(a.v, b.v); }
 inline vfloat min_unordered(vfloat a, vfloat b) { return _mm256_min_ps(a.v, b.v); }
 inline vfloat max_unordered(vfloat a, vfloat b) { return _mm256_max_ps(a.v, b.v); }
 
-inline vfloat gather(const float* base, vint i) { return _mm256_i32gather_ps(base, i.v, 4); }
 /// The 4 bytes at base + byte_offset per lane, as one int.
 inline vint gather_4_bytes(const void* base, vint byte_offset) {
   return _mm256_i32gather_epi32(static_cast<const int*>(base), byte_offset.v, 1);
 }
 // clang-format on
+
+/// The 8 bytes at base + kScale * offset per lane, as their low and high 4 bytes: two gathers of 4
+/// lanes, which cost about what one 8-lane gather of 4 bytes does, for twice the bytes.
+template <int kScale>
+inline void gather_8_bytes(const void* base, vint offset, vint& low, vint& high) {
+  const auto* words = static_cast<const long long*>(base);
+  const __m256 lo = _mm256_castsi256_ps(_mm256_i32gather_epi64(words, _mm256_castsi256_si128(offset.v), kScale));
+  const __m256 hi = _mm256_castsi256_ps(_mm256_i32gather_epi64(words, _mm256_extracti128_si256(offset.v, 1), kScale));
+  // lo = l0 h0 l1 h1 | l2 h2 l3 h3, hi = l4 h4 l5 h5 | l6 h6 l7 h7; the shuffles give l0 l1 l4 l5 |
+  // l2 l3 l6 l7, and the 64-bit permute puts the lanes in order.
+  const auto in_order = [](__m256 v) {
+    return _mm256_castpd_si256(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
+  };
+  low = in_order(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
+  high = in_order(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+}
 
 } // namespace libindex::kernels::simd

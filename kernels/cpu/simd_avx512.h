@@ -88,9 +88,20 @@ inline vint lane_min(vint a, vint b) { return _mm512_min_epi32(a.v, b.v); }
 inline vfloat min_unordered(vfloat a, vfloat b) { return _mm512_min_ps(a.v, b.v); }
 inline vfloat max_unordered(vfloat a, vfloat b) { return _mm512_max_ps(a.v, b.v); }
 
-inline vfloat gather(const float* base, vint i) { return _mm512_i32gather_ps(i.v, base, 4); }
 /// The 4 bytes at base + byte_offset per lane, as one int.
 inline vint gather_4_bytes(const void* base, vint byte_offset) { return _mm512_i32gather_epi32(byte_offset.v, base, 1); }
 // clang-format on
+
+/// The 8 bytes at base + kScale * offset per lane, as their low and high 4 bytes: two gathers of 8
+/// lanes, which cost about what one 16-lane gather of 4 bytes does, for twice the bytes.
+template <int kScale>
+inline void gather_8_bytes(const void* base, vint offset, vint& low, vint& high) {
+  const __m512i lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(offset.v), base, kScale);
+  const __m512i hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(offset.v, 1), base, kScale);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  low = _mm512_permutex2var_epi32(lo, even, hi);
+  high = _mm512_permutex2var_epi32(lo, odd, hi);
+}
 
 } // namespace libindex::kernels::simd

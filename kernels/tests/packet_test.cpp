@@ -208,6 +208,11 @@ TEST(Packets, BricksUpTo4GiBOr2To32FloatsMarchInPackets) {
   EXPECT_TRUE(fits({1024, 1024, 2047}, DType::int16)) << "just under 4 GiB of int16";
   EXPECT_FALSE(fits({1024, 1024, 2048}, DType::int16));
   EXPECT_FALSE(fits({1, 1, 1}, DType::uint8)) << "under one 4-byte read";
+  EXPECT_TRUE(fits({4, 1, 1}, DType::uint8));
+  EXPECT_FALSE(fits({1, 1, 1}, DType::uint16)) << "under one 4-byte read";
+  EXPECT_TRUE(fits({2, 1, 1}, DType::int16));
+  EXPECT_FALSE(fits({1, 1, 1}, DType::float32)) << "under one 8-byte read";
+  EXPECT_TRUE(fits({2, 1, 1}, DType::float32));
 }
 
 // The same with real memory: bricks of more than 2 GiB (offsets from the middle past 2^30 voxels,
