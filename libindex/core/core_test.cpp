@@ -207,6 +207,48 @@ TEST(ValueStatistics, FloatRowsOfRandomValuesAndRunsFallInTheBinsBinOfGivesThem)
   }
 }
 
+// The float range runs 16 minima and maxima side by side, one per position in a block of 16: the
+// least and greatest finite value must come out wherever they lie (in any of the 16 positions, or
+// in a row's tail), NaN and infinities must neither enter the range nor be counted as values, and a
+// box that starts inside a row moves every value to another position.
+TEST(ValueStatistics, TheFloatRangeFindsItsEndsInEveryLaneAndTailAndSkipsNonFiniteValues) {
+  std::mt19937 random(11);
+  std::uniform_real_distribution<float> uniform(-5.0f, 5.0f);
+  for (const int width : {1, 15, 16, 17, 16 * 3 + 5}) {
+    const int rows = 3;
+    for (int at = 0; at < width * rows; ++at) { // where the ends lie
+      std::vector<float> values(size_t(width) * rows);
+      for (float& v : values) v = uniform(random);
+      for (size_t i = 0; i < values.size(); i += 7) values[i] = (i / 7) % 3 == 0 ? NAN : (i % 2 ? INFINITY : -INFINITY);
+      values[size_t(at)] = -9.5f;
+      values[values.size() - 1 - size_t(at) % values.size()] = 8.25f; // may overwrite -9.5: then no -9.5
+      Brick b(Box3i{{0, 0, 0}, {width, rows, 1}}, DType::float32);
+      std::copy(values.begin(), values.end(), b.data<float>());
+      for (const Box3i box : {b.box, Box3i{{std::min(3, width - 1), 1, 0}, {width, rows, 1}}}) {
+        double lo = INFINITY, hi = -INFINITY;
+        long long finite = 0;
+        for (int y = box.lo.y; y < box.hi.y; ++y)
+          for (int x = box.lo.x; x < box.hi.x; ++x)
+            if (const float v = values[size_t(y) * width + x]; std::isfinite(v))
+              lo = std::min(lo, double(v)), hi = std::max(hi, double(v)), ++finite;
+        ValueStatistics s;
+        add_value_range(whole_view(b), box, s);
+        ASSERT_EQ(s.min, lo) << "width " << width << ", ends at " << at << ", box " << to_string(box);
+        ASSERT_EQ(s.max, hi) << "width " << width << ", ends at " << at << ", box " << to_string(box);
+        ASSERT_EQ(s.count, finite) << "width " << width;
+        ASSERT_EQ(s.non_finite, box.voxel_count() - finite) << "width " << width;
+      }
+    }
+  }
+  // Nothing finite: an empty range, every voxel counted as non-finite.
+  Brick b(Box3i{{0, 0, 0}, {20, 1, 1}}, DType::float32);
+  std::fill(b.data<float>(), b.data<float>() + 20, NAN);
+  ValueStatistics s;
+  add_value_range(whole_view(b), b.box, s);
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.non_finite, 20);
+}
+
 TEST(ValueStatistics, CountsRefuseFloatsAndMixedTypes) {
   const Brick f = brick_of_every_kind_of_value(DType::float32), u = brick_of_every_kind_of_value(DType::uint16);
   StoredValueCounts stored;
