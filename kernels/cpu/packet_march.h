@@ -22,8 +22,9 @@ namespace libindex::kernels::simd {
 
 /// DenseSampler's reads as gathers. Their offsets are signed 32-bit, so they count from the stored
 /// box's middle voxel (`centre`): either way 2^31 of them, bytes for 8- and 16-bit voxels (bricks
-/// up to 4 GiB), elements for float32 (up to 2^32 voxels). Integer voxels are read two neighbours
-/// along x per 4-byte gather; the gradient's rows through the cell, four 8-bit voxels per gather.
+/// up to 4 GiB), elements for float32 (up to 2^32 voxels). Neighbours along x are read in pairs,
+/// 8- and 16-bit voxels per 4-byte gather and floats per 8-byte gather, and the gradient's rows
+/// through the cell four 8-bit voxels per gather: on the CPU the gathers are most of a sample's cost.
 template <class T>
 struct PacketSampler {
   DenseSampler<T> scalar;
