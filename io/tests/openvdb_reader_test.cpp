@@ -30,6 +30,16 @@ using test::TempDir;
 constexpr float kBackground = -0.5f;
 float formula(int x, int y, int z) { return float(x) + 100.0f * float(y) + 0.25f * float(z); }
 
+/// OpenVDB's own level-set sphere (voxel size 1, a band of 3 voxels each side), named "surface" and
+/// written to `path`.
+openvdb::FloatGrid::Ptr write_level_set_sphere(const std::string& path, float radius, openvdb::Vec3f centre) {
+  openvdb::initialize();
+  auto sphere = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(radius, centre, 1.0f, 3.0f);
+  sphere->setName("surface");
+  openvdb::io::File(path).write({sphere});
+  return sphere;
+}
+
 std::string write_grids(const TempDir& dir) {
   openvdb::initialize();
   auto grid = openvdb::FloatGrid::create(kBackground);
@@ -82,11 +92,8 @@ TEST(OpenVdbReader, FirstFloatGridBoxAndValues) {
 // of radius 12 is mostly such tiles), and reads so; its outside reads plus the background.
 TEST(OpenVdbReader, ALevelSetsInsideIsNegative) {
   TempDir dir;
-  openvdb::initialize();
-  auto sphere = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(12.0f, openvdb::Vec3f(20, 20, 20), 1.0f, 3.0f);
-  sphere->setName("surface");
   const std::string path = dir.file("sphere.vdb");
-  openvdb::io::File(path).write({sphere});
+  write_level_set_sphere(path, 12.0f, openvdb::Vec3f(20, 20, 20));
   const auto source = open_openvdb(path);
   EXPECT_TRUE(source->level_set());
   EXPECT_TRUE(is_level_set(*source));
@@ -106,11 +113,8 @@ TEST(OpenVdbReader, ALevelSetsInsideIsNegative) {
 // NaN, at odd offsets (blocks cut by the box on every side), the voxels are OpenVDB's own values.
 TEST(OpenVdbReader, EveryVoxelOfABoxIsWrittenEvenIntoAReusedBlock) {
   TempDir dir;
-  openvdb::initialize();
-  auto sphere = openvdb::tools::createLevelSetSphere<openvdb::FloatGrid>(40.0f, openvdb::Vec3f(0, 0, 0), 1.0f, 3.0f);
-  sphere->setName("surface");
   const std::string path = dir.file("sphere.vdb");
-  openvdb::io::File(path).write({sphere});
+  const auto sphere = write_level_set_sphere(path, 40.0f, openvdb::Vec3f(0, 0, 0));
   const auto source = open_openvdb(path);
   const Vec3i o = source->index_offset();
   const Vec3i n = source->box().size(); // the box starts at 0
