@@ -47,12 +47,7 @@ struct PacketSampler {
 
   Vec3v gradient(const Vec3v& p) const {
     const auto pair = [this](vint xa, vint xb, vint y, vint z, vfloat& a, vfloat& b) {
-      const vint element = element_of(xa, y, z);
-      if constexpr (sizeof(T) == 4) {
-        read_float_pair(element, xb - xa, a, b);
-      } else {
-        read_pair(element, xb - xa, a, b);
-      }
+      read_neighbours(element_of(xa, y, z), xb - xa, a, b);
     };
     Vec3v g;
     if constexpr (sizeof(T) == 1) { // a row's four 8-bit voxels in one 4-byte read: 12 gathers, not 16
@@ -98,13 +93,15 @@ struct PacketSampler {
     // dy, dz are 0 or 1: 0 - d is a mask of all ones or none (cheaper than a multiply).
     const vint oy = vint(scalar.stride_y) & (vint(0) - dy), oz = vint(scalar.stride_z) & (vint(0) - dz);
     const vint rows[4] = {row, row + oy, row + oz, row + oz + oy};
-    for (int r = 0; r < 4; ++r) {
-      if constexpr (sizeof(T) == 4) {
-        read_float_pair(rows[r], dx, c[2 * r], c[2 * r + 1]);
-      } else {
-        read_pair(rows[r], dx, c[2 * r], c[2 * r + 1]);
-      }
-    }
+    for (int r = 0; r < 4; ++r) read_neighbours(rows[r], dx, c[2 * r], c[2 * r + 1]);
+  }
+
+  /// Voxels `element` and `element + dx` (dx 0 or 1), as their type reads a pair best.
+  void read_neighbours(vint element, vint dx, vfloat& first, vfloat& second) const {
+    if constexpr (sizeof(T) == 4)
+      read_float_pair(element, dx, first, second);
+    else
+      read_pair(element, dx, first, second);
   }
 
   /// 8-bit voxels `element` and `element + d0`, `+ d1`, `+ d2` (0 <= d0 <= d1 <= d2 <= 3) from one
