@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "../kernels/cpu/cpu_backend.h"
 #include "libindex/config.h"
@@ -79,13 +80,9 @@ const Brick& large_volume(int n) {
   return *v;
 }
 
-/// large_volume(256)'s shell in the whole range of type t, kept per type for the run; `domain`: the
-/// values that map to the uint8 volume's [0, 1] (int16 voxels normalize to [-1, 1], float32 stay as
-/// stored).
-const Brick& typed_volume(DType t, float domain[2]) {
+/// large_volume(256)'s shell in the whole range of type t, kept per type for the run.
+const Brick& typed_volume(DType t) {
   static std::map<int, std::unique_ptr<Brick>> bricks;
-  const float lo[4] = {0, 0, -1, -20}, hi[4] = {1, 1, 1, 80}; // uint8, uint16, int16, float32
-  domain[0] = lo[int(t)], domain[1] = hi[int(t)];
   auto& b = bricks[int(t)];
   if (b) return *b;
   const Brick& u8 = large_volume(256);
@@ -99,6 +96,13 @@ const Brick& typed_volume(DType t, float domain[2]) {
   }
   if (t == DType::uint8) std::copy(u8.bytes.begin(), u8.bytes.end(), b->bytes.begin());
   return *b;
+}
+
+/// The values of typed_volume(t) that map to the uint8 volume's [0, 1] (int16 voxels normalize to
+/// [-1, 1], float32 stay as stored).
+std::pair<float, float> typed_volume_domain(DType t) {
+  const float lo[4] = {0, 0, -1, -20}, hi[4] = {1, 1, 1, 80}; // uint8, uint16, int16, float32
+  return {lo[int(t)], hi[int(t)]};
 }
 
 FrameParams frame(bool skipping, bool hardware_filtering = true) {
@@ -202,10 +206,10 @@ BENCHMARK(BM_CpuLarge)
 // what a type costs the marcher's reads (the gradient reads 32 voxels a sample).
 void BM_CpuTypes(benchmark::State& state) {
   const DType t = DType(state.range(0));
-  float domain[2];
-  const Brick& b = typed_volume(t, domain);
+  const Brick& b = typed_volume(t);
+  const auto [lo, hi] = typed_volume_domain(t);
   FrameParams f = large_frame(256, 0, state.range(1) != 0, true);
-  f.colormap.domain_min = domain[0] + 0.1f * (domain[1] - domain[0]), f.colormap.domain_max = domain[1];
+  f.colormap.domain_min = lo + 0.1f * (hi - lo), f.colormap.domain_max = hi;
   auto backend = kernels::make_cpu_backend(true);
   state.SetLabel(backend->name() + ", " + to_string(t));
   march(state, *backend, f, b);
@@ -248,8 +252,7 @@ BENCHMARK(BM_SkipGridBuild)->ArgName("n")->Arg(256)->Arg(1024)->Unit(benchmark::
 // 8- and 16-bit types are counted by stored value in one pass; float32 takes two.
 void BM_LocalValues(benchmark::State& state) {
   const DType t = DType(state.range(0));
-  float domain[2];
-  const Brick& b = typed_volume(t, domain);
+  const Brick& b = typed_volume(t);
   const BrickView view = whole_view(b);
   for (auto _ : state) {
     const kernels::LocalValues local = kernels::local_values(view, b.box);
