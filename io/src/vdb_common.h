@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -59,12 +60,23 @@ class VdbSourceBase : public VdbVolume {
                   std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " + std::to_string(index_hi.x) +
                   " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) + "), " + dense);
     }
+    // The readers walk the box in 8^3 blocks and step one voxel past its ends, all in int: a box
+    // whose ends lie near int's limits would overflow there (a damaged header says 2^31 - 1).
+    for (int a = 0; a < 3; ++a)
+      if (index_lo[a] < -kMaxCoordinate || index_hi[a] > kMaxCoordinate)
+        throw Error(grid_text + ": its active index box " + std::to_string(index_lo.x) + " " +
+                    std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " +
+                    std::to_string(index_hi.x) + " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) +
+                    " reaches beyond the index coordinates libindex reads (-" + std::to_string(kMaxCoordinate) +
+                    " .. " + std::to_string(kMaxCoordinate) + ")");
     offset_ = index_lo;
     box_ = {{0, 0, 0}, {int(size[0]), int(size[1]), int(size[2])}};
   }
 
   static constexpr long long kMaxAxis = (1ll << 31) - 1;  ///< Box3i's coordinates are int
   static constexpr long long kMaxDenseVoxels = 1ll << 40; ///< 4 TiB of float32
+  static constexpr int kMaxCoordinate =
+      std::numeric_limits<int>::max() - 64; ///< int's limit less a margin for the walks
 
   std::string kind_, path_, grid_name_;
   std::string stored_; ///< the grid's value type when it is not float ("double", "vec3s length"), for describe()

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -296,6 +297,31 @@ TEST(NanoVdbReader, EmptyFarApartAndTurnedGridsAreSaidSo) {
   const auto w = warnings_of(0.7854);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_CONTAINS_ALL(w[0], "t.nvdb", "grid 'density'", "rotates or shears");
+}
+
+// A fuzzed header with an index box ending at int's limit overflowed the readers' block walks (UBSan,
+// vdb_common.h). Grids whose active voxels lie that far out are refused; one just inside reads its values.
+TEST(NanoVdbReader, AGridAtIntsLimitsIsRefusedAndOneJustInsideReads) {
+  TempDir dir;
+  const auto grid_at = [&](int x, int y, int z) {
+    nanovdb::GridBuilder<float> b(0.0f);
+    for (int i = 0; i < 3; ++i) b.getAccessor().setValue(nanovdb::Coord(x + i, y, z), float(10 + i));
+    nanovdb::io::writeGrid(dir.file("g.nvdb"), b.getHandle<>(1.0, nanovdb::Vec3d(0), "density"));
+    return dir.file("g.nvdb");
+  };
+  constexpr int kMax = std::numeric_limits<int>::max(), kMin = std::numeric_limits<int>::min();
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(grid_at(kMax - 2, 0, 0)); }), "g.nvdb", "grid 'density'",
+                      "active index box 2147483645 0 0 .. 2147483647 0 0", "beyond the index coordinates");
+  EXPECT_CONTAINS_ALL(error_of([&] { open_nanovdb(grid_at(0, kMin, 5)); }), "0 -2147483648 5 .. 2 -2147483648 5",
+                      "beyond the index coordinates");
+  for (const Vec3i at : {Vec3i{kMax - 66, kMax - 64, kMax - 64}, Vec3i{kMin + 65, kMin + 65, kMin + 65}}) {
+    const auto source = open_nanovdb(grid_at(at.x, at.y, at.z));
+    EXPECT_EQ(source->box(), (Box3i{{0, 0, 0}, {3, 1, 1}}));
+    EXPECT_EQ(source->index_offset(), at);
+    const Brick brick = source->read(source->box());
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(brick.data<float>()[i], float(10 + i)) << i;
+    EXPECT_FALSE(source->region_empty(source->box()));
+  }
 }
 
 #else

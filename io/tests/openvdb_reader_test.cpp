@@ -661,6 +661,12 @@ TEST(OpenVdbReader, EmptyFarApartAndTurnedGridsAreSaidSo) {
   far->tree().setValue(openvdb::Coord(20006, 20006, 20006), 1.0f);
   EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(write("far.vdb", far)); }), "far.vdb", "20013x20007x20007 voxels",
                       "index box -6 0 0 .. 20006 20006 20006", "29.1 TiB", "at most 4 TiB");
+  // The readers walk a box in int: one ending at int's limit is refused (a fuzzed NanoVDB header
+  // overflowed there; the OpenVDB reader shares the check).
+  auto at_the_limit = openvdb::FloatGrid::create();
+  at_the_limit->tree().setValue(openvdb::Coord(std::numeric_limits<int>::max(), 0, 0), 1.0f);
+  EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(write("limit.vdb", at_the_limit)); }), "limit.vdb",
+                      "active index box 2147483647 0 0 .. 2147483647 0 0", "beyond the index coordinates");
 
   const auto warnings_of = [&](const openvdb::math::Mat4d& m) {
     auto g = openvdb::FloatGrid::create();
