@@ -398,6 +398,28 @@ TEST(OpenVdbReader, ADamagedTopologyIsRefusedBeforeOpenVdbReadsIt) {
   EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {2, 2, 2}})) << "the undamaged file";
 }
 
+// A descriptor whose voxel data starts before the grid's topology: the tree check took it for a layout
+// it does not know and let OpenVDB read the topology, whose damaged values then leaked an upper node
+// (fuzz_openvdb). Refused, with the positions.
+TEST(OpenVdbReader, VoxelDataPlacedBeforeTheTopologyIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("t.vdb");
+  const std::string bytes = write_density(path, {16, 24, 40}, openvdb::io::COMPRESS_ZIP,
+                                          [](int x, int y, int z) { return float(x + y + z); });
+  const size_t positions_at = test::descriptor_positions_at(bytes); // the grid's, then the voxel data's
+  int64_t grid_at = 0;
+  std::memcpy(&grid_at, bytes.data() + positions_at, 8);
+  for (const int64_t block_at : {grid_at, int64_t(0)}) {
+    std::string damaged = bytes;
+    std::memcpy(&damaged[positions_at + 8], &block_at, 8);
+    test::write_bytes(dir.file("d.vdb"), damaged.data(), damaged.size());
+    EXPECT_CONTAINS_ALL(error_of([&] { open_openvdb(dir.file("d.vdb")); }),
+                        "d.vdb' is damaged (grid 'density': its voxel data starts at byte " + std::to_string(block_at) +
+                            ", before its topology (byte ");
+  }
+  EXPECT_NO_THROW(open_openvdb(path)->read(Box3i{{0, 0, 0}, {2, 2, 2}})) << "the undamaged file";
+}
+
 // A leaf's packed values whose sizes disagree: Blosc trusts its chunk's header over the size OpenVDB
 // read before it, and read past the chunk (2 crashes in 300 damaged copies of a level set, with
 // OpenVDB's read made safe for values that fail to unpack). Refused before OpenVDB reads.
