@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <iterator>
 
 namespace libindex {
 
@@ -59,13 +60,35 @@ void FrameTimeResponder::run() {
   }
 }
 
-void FrameTimeResponder::take(std::vector<Command> commands) {
-  for (Command& c : commands) {
-    if (!active_ || handed_back_connections_.count(c.connection) || rpc_.waits_for_frame(c.text)) {
-      handed_back_connections_.insert(c.connection);
-      handed_back_.push_back(std::move(c));
-      continue;
+std::vector<streaming::Server::Command>
+take_answerable(std::deque<streaming::Server::Command>& queue, std::set<uint64_t>& blocked,
+                const std::function<bool(const streaming::Server::Command&)>& collective) {
+  std::vector<streaming::Server::Command> now;
+  std::deque<streaming::Server::Command> left;
+  for (streaming::Server::Command& c : queue) {
+    if (blocked.count(c.connection) || collective(c)) {
+      blocked.insert(c.connection);
+      left.push_back(std::move(c));
+    } else {
+      now.push_back(std::move(c));
     }
+  }
+  queue = std::move(left);
+  return now;
+}
+
+void FrameTimeResponder::take(std::vector<Command> commands) {
+  std::deque<Command> queue(std::make_move_iterator(commands.begin()), std::make_move_iterator(commands.end()));
+  // Between frames every command goes back to the main thread, which answers them in order.
+  const std::vector<Command> now =
+      active_ ? take_answerable(queue, handed_back_connections_,
+                                [this](const Command& c) { return rpc_.waits_for_frame(c.text); })
+              : std::vector<Command>{};
+  for (Command& c : queue) {
+    handed_back_connections_.insert(c.connection);
+    handed_back_.push_back(std::move(c));
+  }
+  for (const Command& c : now) {
     try {
       answer_(c);
     } catch (const std::exception& e) { // the dispatcher never throws; a reply that cannot be queued may

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -16,6 +17,15 @@
 #include "libindex/streaming/server.h"
 
 namespace libindex {
+
+/// The rule of order both of the head's threads keep: each client's replies come in the order it
+/// asked, and no client waits for another's collective call. Moves out of `queue` (in arrival order)
+/// the commands that can be answered now, in order: those that run nothing collective
+/// (`collective(command)` false) from a connection that is not `blocked` and has no earlier command
+/// left in the queue. The connections of the commands left are added to `blocked`.
+std::vector<streaming::Server::Command>
+take_answerable(std::deque<streaming::Server::Command>& queue, std::set<uint64_t>& blocked,
+                const std::function<bool(const streaming::Server::Command&)>& collective);
 
 /// A thread of the head's that answers commands between begin_frame() and end_frame(), while the
 /// main thread renders a frame or runs a method marked waits_for_frame (a snapshot, a movie, a

@@ -193,8 +193,11 @@ class ServedHead {
 
   /// Between frames, on the main thread, in arrival order. A command calling a method that renders
   /// or runs something collective (a snapshot, a movie of minutes, cluster.status) runs with the
-  /// responder answering the other clients meanwhile; the clients with commands still queued here
-  /// wait for it, so that each client's replies keep their order.
+  /// responder answering the other clients meanwhile. The queued commands of other clients that
+  /// need no collective step are answered before it; only a client with a command still queued
+  /// behind its own collective call waits for it, so that each client's replies keep their order.
+  /// (Holding every client with a queued command made a camera.get that arrived with another
+  /// client's snapshot wait for the whole snapshot.)
   void answer_commands(std::vector<streaming::Server::Command> commands) {
     json changed = json::array();
     std::deque<streaming::Server::Command> queue(std::make_move_iterator(commands.begin()),
@@ -207,7 +210,9 @@ class ServedHead {
         continue;
       }
       std::set<uint64_t> held{c.connection};
-      for (const streaming::Server::Command& later : queue) held.insert(later.connection);
+      for (const streaming::Server::Command& now :
+           take_answerable(queue, held, [this](const auto& later) { return rpc_.waits_for_frame(later.text); }))
+        answer(now, changed);
       for (streaming::Server::Command& handed_back : with_responder(std::move(held), [&] { answer(c, changed); }))
         queue.push_back(std::move(handed_back));
     }
