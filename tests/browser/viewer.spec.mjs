@@ -108,7 +108,7 @@ async function waitFor(fn, what, timeout = WAIT_MS) {
 
 // ---- the viewer process ------------------------------------------------------------------------
 // Started by tests/viewer/launch_viewer.py, the launcher the Python tests use too: it runs mpirun in a
-// process group of its own on a free port, prints one READY line with the port, and stops the whole
+// process group of its own on a port the kernel chooses, prints one READY line with it, and stops the whole
 // group on SIGTERM or when its stdin ends (so also when this process dies).
 const LAUNCHER = path.join(REPO, 'tests/viewer/launch_viewer.py');
 const PYTHON = process.env.LIBINDEX_PYTHON || 'python3';

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """The one way the viewer, browser and Python-client tests start a viewer (any other test should
-too): `mpirun -np N viewer --port P ARGS` on a free loopback port, in a process group of its own,
-always stopped as a whole.
+too): `mpirun -np N viewer --port 0 ARGS`, in a process group of its own, always stopped as a whole.
+The viewer binds a port the kernel chooses and prints it in its ready line (a port found free here
+and passed on could be taken by another process, mpirun's own daemons among them, before the viewer
+bound it: "Address already in use", seen once in viewer_long_frame).
 
 usage: launch_viewer.py [--ranks N] [--timeout S] VIEWER [VIEWER ARGS...]
 
@@ -18,37 +20,29 @@ SIGINT or SIGHUP, and when it sees no ready line within --timeout seconds. Its e
 it stopped the job or the job exited with 0; the job's status (128 + the signal when one ended it)
 when the job ended by itself; 2 when the viewer never got ready.
 """
-import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 READY_PREFIX = "LIBINDEX_VIEWER_READY "
-VIEWER_READY = "viewer server is running at"  # what the viewer prints once it serves
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+VIEWER_READY = "viewer server is running at"  # what the viewer prints once it serves, with its URL
+READY_URL = re.compile(r"running at https?://.*:(\d+)/")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=120, help="seconds to wait for the ready line")
-    ap.add_argument("--port", type=int, default=0, help="the port to serve on (default: a free one)")
+    ap.add_argument("--port", type=int, default=0, help="the port to serve on (default: one the kernel chooses)")
     ap.add_argument("viewer")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
 
-    port = a.port or free_port()
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
     # The session record goes to a folder of this launch, not the user's ~/.libindex/sessions.
     own_runtime_dir = "LIBINDEX_RUNTIME_DIR" not in env
     if own_runtime_dir:
         env["LIBINDEX_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="libindex-runtime-")
-    job = subprocess.Popen(["mpirun", "-np", str(a.ranks), "--oversubscribe", a.viewer, "--port", str(port)] + a.args,
+    job = subprocess.Popen(["mpirun", "-np", str(a.ranks), "--oversubscribe", a.viewer, "--port", str(a.port)] + a.args,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            errors="replace", env=env, start_new_session=True)
     stopping = threading.Event()
@@ -77,6 +71,7 @@ def main():
             out(line)
             if not ready.is_set() and VIEWER_READY in line:
                 ready.set()
+                port = int(READY_URL.search(line).group(1))
                 out(READY_PREFIX + json.dumps({"port": port, "url": f"http://127.0.0.1:{port}/",
                                                "ws": f"ws://127.0.0.1:{port}", "pgid": job.pid,
                                                "runtime_dir": env["LIBINDEX_RUNTIME_DIR"]}) + "\n")
