@@ -23,9 +23,16 @@ from harness import Checks, wait_for_cluster_event  # noqa: E402
 
 
 def free_port():
+    """For slurmd and slurmctld, which must be told their ports. A viewer takes --port 0 instead and
+    says its port (served_port): a port found free here can be taken before the viewer binds it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def served_port(line):
+    """The port in the viewer's ready line ("... viewer server is running at http://host:PORT/")."""
+    return int(re.search(r"running at https?://.*:(\d+)/", line).group(1))
 
 
 def wait_for(predicate, seconds, step=0.2):
@@ -64,8 +71,8 @@ def job_gone(env, job):
 
 
 def srun_session(env, viewer, tool, runtime_dir, check):
-    port = free_port()
-    job = subprocess.Popen(["srun", "-N1", "-n2", "--mpi=pmix", tool, "-v", viewer, "--port", str(port)],
+    port = 0
+    job = subprocess.Popen(["srun", "-N1", "-n2", "--mpi=pmix", tool, "-v", viewer, "--port", "0"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
                            start_new_session=True)
     lines = []
@@ -73,6 +80,7 @@ def srun_session(env, viewer, tool, runtime_dir, check):
         for line in job.stdout:
             lines.append(line)
             if "viewer server is running at" in line:
+                port = served_port(line)
                 break
         check(any("viewer server is running at" in l for l in lines), "srun -n2 --mpi=pmix: the viewer serves")
         with Client(f"ws://127.0.0.1:{port}", timeout=60) as c:
@@ -144,14 +152,15 @@ def sbatch_attach(env, source, viewer, tool, session_job, work, name):
 
 
 def attach_jobs(env, source, viewer, tool, runtime_dir, work, check):
-    port = free_port()
-    session = subprocess.Popen(["srun", "-N1", "-n2", "--mpi=pmix", tool, viewer, "--port", str(port)],
+    port = 0
+    session = subprocess.Popen(["srun", "-N1", "-n2", "--mpi=pmix", tool, viewer, "--port", "0"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                errors="replace", start_new_session=True)
     attached = []
     try:
         for line in session.stdout:
             if "viewer server is running at" in line:
+                port = served_port(line)
                 break
         session_job = wait_for(lambda: records(runtime_dir) and records(runtime_dir)[0]["job_id"], 30)
         r = subprocess.run([tool, "-a", "999999", viewer], env=env, capture_output=True, text=True, timeout=60)
