@@ -63,7 +63,7 @@ app::scene::sphere::bbox = 0 0 0 32 32 32
 
 class Viewer:
     """The viewer under mpirun, started by tests/viewer/launch_viewer.py (the launcher every viewer
-    test shares: its own process group, a free port); ``stop`` ends it, whole group included."""
+    test shares: its own process group, a port the kernel chooses); ``stop`` ends it, whole group included."""
 
     def __init__(self, binary: str, scene: str, data_root: str, extra: list[str] = ()):
         cmd = [sys.executable, str(LAUNCHER), "--ranks", "2", "--timeout", str(WAIT_S), binary,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What every viewer test needs: a real `mpirun -np N viewer` on a free loopback port, started and
+"""What every viewer test needs: a real `mpirun -np N viewer` on a loopback port the kernel chooses, started and
 always stopped (its whole process group) by launch_viewer.py, the one launcher the Python and browser
 tests share, and PASS/FAIL lines ending in 'N passed, N failed'."""
 import collections, contextlib, json, os, resource, signal, subprocess, sys, threading, time
