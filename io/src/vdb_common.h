@@ -42,6 +42,9 @@ class VdbSourceBase : public VdbVolume {
       : kind_(std::move(kind)), path_(std::move(path)), grid_name_(std::move(grid)), voxel_size_(voxel_size),
         level_set_(level_set) {
     const std::string grid_text = kind_ + ": '" + path_ + "': grid '" + grid_name_ + "'";
+    const std::string index_box = std::to_string(index_lo.x) + " " + std::to_string(index_lo.y) + " " +
+                                  std::to_string(index_lo.z) + " .. " + std::to_string(index_hi.x) + " " +
+                                  std::to_string(index_hi.y) + " " + std::to_string(index_hi.z);
     if (empty) throw Error(grid_text + " has no active voxels: there is nothing to render");
     // libindex renders a grid densely over its active voxels' box: two blobs far apart in an
     // otherwise empty grid make a box no cluster holds. Say so before anything is allocated.
@@ -56,17 +59,13 @@ class VdbSourceBase : public VdbVolume {
                     "%.3g TiB as a dense float32 volume, which libindex renders at most %.3g TiB of",
                     voxels * 4.0 / kTiB, double(kMaxDenseVoxels) * 4.0 / kTiB);
       throw Error(grid_text + ": its active voxels span " + std::to_string(size[0]) + "x" + std::to_string(size[1]) +
-                  "x" + std::to_string(size[2]) + " voxels (index box " + std::to_string(index_lo.x) + " " +
-                  std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " + std::to_string(index_hi.x) +
-                  " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) + "), " + dense);
+                  "x" + std::to_string(size[2]) + " voxels (index box " + index_box + "), " + dense);
     }
     // The readers walk the box in 8^3 blocks and step one voxel past its ends, all in int: a box
     // whose ends lie near int's limits would overflow there (a damaged header says 2^31 - 1).
     for (int a = 0; a < 3; ++a)
       if (index_lo[a] < -kMaxCoordinate || index_hi[a] > kMaxCoordinate)
-        throw Error(grid_text + ": its active index box " + std::to_string(index_lo.x) + " " +
-                    std::to_string(index_lo.y) + " " + std::to_string(index_lo.z) + " .. " +
-                    std::to_string(index_hi.x) + " " + std::to_string(index_hi.y) + " " + std::to_string(index_hi.z) +
+        throw Error(grid_text + ": its active index box " + index_box +
                     " reaches beyond the index coordinates libindex reads (-" + std::to_string(kMaxCoordinate) +
                     " .. " + std::to_string(kMaxCoordinate) + ")");
     offset_ = index_lo;
