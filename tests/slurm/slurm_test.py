@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "viewer"))
 from libindex_client import Client, decode_png  # noqa: E402
 from harness import Checks, wait_for_cluster_event  # noqa: E402
+from launch_viewer import VIEWER_READY, served_port  # noqa: E402
 
 
 def free_port():
@@ -28,11 +29,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def served_port(line):
-    """The port in the viewer's ready line ("... viewer server is running at http://host:PORT/")."""
-    return int(re.search(r"running at https?://.*:(\d+)/", line).group(1))
 
 
 def wait_for(predicate, seconds, step=0.2):
@@ -79,10 +75,10 @@ def srun_session(env, viewer, tool, runtime_dir, check):
     try:
         for line in job.stdout:
             lines.append(line)
-            if "viewer server is running at" in line:
+            if VIEWER_READY in line:
                 port = served_port(line)
                 break
-        check(any("viewer server is running at" in l for l in lines), "srun -n2 --mpi=pmix: the viewer serves")
+        check(any(VIEWER_READY in l for l in lines), "srun -n2 --mpi=pmix: the viewer serves")
         with Client(f"ws://127.0.0.1:{port}", timeout=60) as c:
             frame = c.next_frame(timeout=60)
             status = c.call("cluster.status")
@@ -159,7 +155,7 @@ def attach_jobs(env, source, viewer, tool, runtime_dir, work, check):
     attached = []
     try:
         for line in session.stdout:
-            if "viewer server is running at" in line:
+            if VIEWER_READY in line:
                 port = served_port(line)
                 break
         session_job = wait_for(lambda: records(runtime_dir) and records(runtime_dir)[0]["job_id"], 30)
@@ -216,7 +212,7 @@ def sbatch_session(env, source, viewer, runtime_dir, work, check):
     try:
         def text():
             return open(output).read() if os.path.exists(output) else ""
-        ready = wait_for(lambda: "viewer server is running at" in text(), 120)
+        ready = wait_for(lambda: VIEWER_READY in text(), 120)
         m = re.search(r"open (http://\S+/\?token=(\w+))", text())
         check(ready and m is not None, f"session.sbatch prints the URL with its token: {m.group(1) if m else text()[:300]}")
         if not m:

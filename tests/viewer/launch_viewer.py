@@ -24,7 +24,11 @@ import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, thread
 
 READY_PREFIX = "LIBINDEX_VIEWER_READY "
 VIEWER_READY = "viewer server is running at"  # what the viewer prints once it serves, with its URL
-READY_URL = re.compile(r"running at https?://.*:(\d+)/")
+
+
+def served_port(line):
+    """The port in the viewer's ready line ("... viewer server is running at http://host:PORT/")."""
+    return int(re.search(r"running at https?://.*:(\d+)/", line).group(1))
 
 
 def main():
@@ -71,7 +75,7 @@ def main():
             out(line)
             if not ready.is_set() and VIEWER_READY in line:
                 ready.set()
-                port = int(READY_URL.search(line).group(1))
+                port = served_port(line)
                 out(READY_PREFIX + json.dumps({"port": port, "url": f"http://127.0.0.1:{port}/",
                                                "ws": f"ws://127.0.0.1:{port}", "pgid": job.pid,
                                                "runtime_dir": env["LIBINDEX_RUNTIME_DIR"]}) + "\n")
