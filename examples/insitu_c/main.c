@@ -9,15 +9,27 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "libindex/insitu_c.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    printf("usage: mpirun -np N %s [steps=10]\n  publishes a 64^3 field, a slab of it per rank, for `steps` steps "
+           "and serves it: open the printed URL\n",
+           argv[0]);
+    return 0;
+  }
+  char* end = NULL;
+  const long steps = argc > 1 ? strtol(argv[1], &end, 10) : 10;
+  if (argc > 2 || (argc > 1 && (*end != '\0' || end == argv[1] || steps < 0 || steps > 1000000000))) {
+    fprintf(stderr, "%s: error: expected [steps], a whole number, not '%s' (see --help)\n", argv[0], argv[argc - 1]);
+    return 2;
+  }
   MPI_Init(&argc, &argv);
   int rank = 0, ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  const int steps = argc > 1 ? atoi(argv[1]) : 10;
   const int global_lo[3] = {0, 0, 0}, global_hi[3] = {64, 64, 64};
   const int lo[3] = {0, 0, 64 * rank / ranks}, hi[3] = {64, 64, 64 * (rank + 1) / ranks};
   float* u = malloc(sizeof(float) * 64 * 64 * (size_t)(hi[2] - lo[2]) + 1);
@@ -52,7 +64,7 @@ int main(int argc, char** argv) {
   libindex_insitu_destroy(viz);
   free(u);
   if (rank == 0)
-    printf("in situ (C): %d steps on %d ranks, %lld frames, %d failures\n", steps, ranks, frames, failures);
+    printf("in situ (C): %ld steps on %d ranks, %lld frames, %d failures\n", steps, ranks, frames, failures);
   MPI_Finalize();
   return failures == 0 ? 0 : 1;
 }

@@ -14,20 +14,29 @@ program insitu_fortran
   use libindex_insitu
   implicit none
   integer, parameter :: n = 32
-  integer :: ierr, rank, ranks, steps, step, failures, z0, z1, x, y, z, code
+  integer :: ierr, rank, ranks, steps, step, failures, z0, z1, x, y, z, code, io
   character(len=32) :: arg
   real(c_float), allocatable, target :: u(:, :, :)
   real(c_double) :: speed
   type(libindex_insitu_publisher) :: viz
 
-  call MPI_Init(ierr)
-  call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
-  call MPI_Comm_size(MPI_COMM_WORLD, ranks, ierr)
   steps = 3
   if (command_argument_count() > 0) then
     call get_command_argument(1, arg)
-    read (arg, *) steps
+    if (arg == '--help' .or. arg == '-h') then
+      write (*, '(a)') 'usage: mpirun -np N insitu_fortran [steps=3]'
+      write (*, '(a)') '  publishes a 32^3 field, a slab of it per rank, for that many steps and serves it: open the printed URL'
+      stop
+    end if
+    read (arg, *, iostat=io) steps
+    if (io /= 0 .or. steps < 0 .or. command_argument_count() > 1) then
+      write (0, '(a)') "insitu_fortran: error: expected [steps], a whole number, not '"//trim(arg)//"' (see --help)"
+      stop 2, quiet=.true. ! Fortran 2018: no "STOP 2" line after the message
+    end if
   end if
+  call MPI_Init(ierr)
+  call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
+  call MPI_Comm_size(MPI_COMM_WORLD, ranks, ierr)
   z0 = n*rank/ranks
   z1 = n*(rank + 1)/ranks
   allocate (u(-1:n, -1:n, z0 - 1:z1)) ! the slab and its ghost cells (which this example leaves unset)

@@ -9,16 +9,29 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "libindex/insitu.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf("usage: mpirun -np N %s [steps=10]\n  publishes a 64^3 field, a slab of it per rank, for `steps` steps "
+                "and serves it: open the printed URL\n",
+                argv[0]);
+    return 0;
+  }
+  char* end = nullptr;
+  const long steps = argc > 1 ? std::strtol(argv[1], &end, 10) : 10;
+  if (argc > 2 || (argc > 1 && (*end != '\0' || end == argv[1] || steps < 0 || steps > 1000000000))) {
+    std::fprintf(stderr, "%s: error: expected [steps], a whole number, not '%s' (see --help)\n", argv[0],
+                 argv[argc - 1]);
+    return 2;
+  }
   MPI_Init(&argc, &argv);
   int rank = 0, ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  const int steps = argc > 1 ? std::atoi(argv[1]) : 10;
   const libindex::Box3i global{{0, 0, 0}, {64, 64, 64}};
   const libindex::Box3i mine{{0, 0, 64 * rank / ranks}, {64, 64, 64 * (rank + 1) / ranks}};
   std::vector<float> u(size_t(mine.voxel_count()));
@@ -41,7 +54,8 @@ int main(int argc, char** argv) {
       if (!st && rank == 0) std::fprintf(stderr, "step %d: %s\n", step, st.message.c_str());
     }
   }
-  if (rank == 0) std::printf("in situ: %d steps on %d ranks, %d frames, %d failures\n", steps, ranks, frames, failures);
+  if (rank == 0)
+    std::printf("in situ: %ld steps on %d ranks, %d frames, %d failures\n", steps, ranks, frames, failures);
   MPI_Finalize();
   return failures == 0 ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "libindex/default_view.h"
 #include "libindex/io/image_writer.h"
@@ -12,6 +13,17 @@
 #include "libindex/session.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf("usage: mpirun -np N %s [out.png=render_from_code.png]\n  renders a 64^3 Marschner-Lobb volume on "
+                "every rank and writes the head's image\n",
+                argv[0]);
+    return 0;
+  }
+  if (argc > 2) {
+    std::fprintf(stderr, "%s: error: expected one output file at most, got %d arguments (see --help)\n", argv[0],
+                 argc - 1);
+    return 2;
+  }
   MPI_Init(&argc, &argv);
   int code = 0;
   try {

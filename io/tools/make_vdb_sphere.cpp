@@ -4,12 +4,14 @@
 // scenes/vdb_sphere.prj and the tests, so no volume data is ever committed; with `level-set`, the
 // level set it is made from (grid "surface": signed distances, -3 inside to 3 outside, the band
 // active), as OpenVDB's sample models are. A .nvdb name writes the same grid converted to NanoVDB.
+#include <cctype>
+#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
-#include <stdexcept>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <openvdb/openvdb.h>
 #include <openvdb/tools/LevelSetSphere.h>
@@ -19,17 +21,39 @@
 #include <nanovdb/util/OpenToNanoVDB.h>
 #endif
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: make_vdb_sphere <out.vdb|out.nvdb> [voxels_across=64] [level-set]\n"
+    "  Writes a fog-volume sphere voxels_across (4..4096) voxels wide: grid 'density', 1 inside, falling to 0\n"
+    "  across a narrow band at the surface. With level-set, the level set it is made from instead (grid\n"
+    "  'surface', signed distances). A name ending in .nvdb writes the grid as NanoVDB.\n";
+
+int usage_error(const std::string& what) {
+  std::fprintf(stderr, "make_vdb_sphere: error: %s (see --help)\n", what.c_str());
+  return 2;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
-  const bool level_set = argc == 4 && std::string(argv[3]) == "level-set";
-  if (argc < 2 || argc > 4 || (argc == 4 && !level_set)) {
-    std::fprintf(stderr, "usage: %s <out.vdb|out.nvdb> [voxels_across=64] [level-set]\n", argv[0]);
-    return 2;
-  }
-  const std::string path = argv[1];
-  const int across = argc >= 3 ? std::atoi(argv[2]) : 64;
-  if (across < 4 || across > 4096) {
-    std::fprintf(stderr, "make_vdb_sphere: voxels_across must be 4..4096, got '%s'\n", argc >= 3 ? argv[2] : "");
-    return 2;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") return std::fputs(kUsage, stdout), 0;
+  for (const std::string& a : args) // "-5" is a (refused) number, "-x" an option
+    if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1])))
+      return usage_error("unknown option '" + a + "'");
+  if (args.empty() || args.size() > 3) return usage_error("expected <out.vdb|out.nvdb> [voxels_across] [level-set]");
+  const bool level_set = args.size() == 3 && args[2] == "level-set";
+  if (args.size() == 3 && !level_set)
+    return usage_error("the third argument can only be 'level-set', not '" + args[2] + "'");
+  const std::string& path = args[0];
+  int across = 64;
+  if (args.size() >= 2) {
+    const std::string& text = args[1];
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), across);
+    if (error != std::errc() || end != text.data() + text.size() || across < 4 || across > 4096)
+      return usage_error("voxels_across must be a whole number from 4 to 4096, not '" + text + "'");
   }
   try {
     openvdb::initialize();

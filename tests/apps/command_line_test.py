@@ -5,7 +5,7 @@ exit code 2 (a usage error; index-slurm: 1, as its documentation says), never th
 two lines; no empty image left behind by a run that fails after checking its output; a port in use
 is one line, not libwebsockets' three as well.
 
-usage: command_line_test.py INDEX_RENDER VIEWER INDEX_SLURM   (prints 'N passed, N failed' last)
+usage: command_line_test.py INDEX_RENDER VIEWER INDEX_SLURM [MAKE_VDB_SPHERE]   (prints 'N passed, N failed' last)
 """
 import os, resource, socket, subprocess, sys, tempfile
 
@@ -100,6 +100,20 @@ def main():
         r = run([viewer, "--synthetic", "sphere", "--size", "8", "--port", str(port), "--no-session-record"])
         ok, why = one_error_line(r, "viewer", 1, f"cannot listen on 127.0.0.1:{port}", "Address already in use")
         checks(ok, f"a port in use: one line ({why})")
+
+    if len(sys.argv) > 4:  # the tool that writes VDB spheres (built with OpenVDB only)
+        make_vdb_sphere = os.path.abspath(sys.argv[4])
+        r = run([make_vdb_sphere, "--help"], cwd=work)
+        checks(r.returncode == 0 and r.stdout.startswith("usage: make_vdb_sphere") and
+               not os.path.exists(os.path.join(work, "--help")),
+               f"make_vdb_sphere --help: its usage, exit 0, no file named --help (rc {r.returncode}, {r.stdout[:80]!r})")
+        for args, words in [(["--frobnicate"], ["unknown option '--frobnicate'"]),
+                            (["s.vdb", "64x"], ["voxels_across", "'64x'"]),
+                            (["s.vdb", "2"], ["from 4 to 4096", "'2'"]),
+                            (["s.vdb", "64", "fog"], ["'level-set', not 'fog'"])]:
+            ok, why = one_error_line(run([make_vdb_sphere] + args, cwd=work), "make_vdb_sphere", 2, *words)
+            checks(ok and not os.path.exists(os.path.join(work, "s.vdb")),
+                   f"make_vdb_sphere {' '.join(args)}: one line, exit 2, no file ({why})")
     return checks.summary()
 
 
