@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // with_thread_limit(): the parallel loops of kernels/ run at most that many bodies at once (in situ,
 // a frame rendering beside the simulation must leave it its cores), and the limit ends with the call.
-// FrameParams::host_duty: the tiles' threads rest so they work at most that share of the time.
+// FrameParams::host_duty: the tiles' threads start tiles only in the wall clock's work windows, the
+// first duty of every kPacingPeriod, so they work about that share of the time, in the same windows
+// on every rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "../src/parallel.h"
 #include "../src/tiles.h"
@@ -51,60 +54,84 @@ TEST(ThreadLimit, ZeroMeansNoLimitAndExceptionsPassThrough) {
   EXPECT_EQ(kernels::worker_threads(), std::max(1, int(std::thread::hardware_concurrency())));
 }
 
-// Every tile takes at least 2 ms of work; with a duty of 1/4 its thread then rests at least 3 times
-// as long. Sleeps never end early, so the paced frame takes at least 4 times its tiles' work: a lower
-// bound that holds on any machine, however busy. Each tile is still marched once.
-TEST(ThreadLimit, APacedFrameRestsThreeTimesItsWorkAtADutyOfAQuarter) {
-  using Clock = std::chrono::steady_clock;
-  const Rect frame_rect{0, 0, 4 * kernels::kTile, 2 * kernels::kTile}; // 8 tiles
-  const auto work = std::chrono::milliseconds(2);
-  const auto march = [&](std::atomic<int>& marched) {
-    return [&, work](Rect) {
-      const Clock::time_point until = Clock::now() + work;
-      while (Clock::now() < until) {} // busy: work, not a rest
-      ++marched;
-      return 1ll;
-    };
-  };
-  for (const float share : {1.0f, 0.25f}) {
+TEST(ThreadLimit, WorkWindowsAreTheFirstDutyOfEveryPeriodOfTheWallClock) {
+  using std::chrono::milliseconds;
+  const auto at = [](long long ms) { return std::chrono::system_clock::duration(milliseconds(ms)); };
+  const long long period = kernels::kPacingPeriod.count();
+  EXPECT_EQ(period, 100);
+  EXPECT_TRUE(kernels::in_work_window(at(0), 0.1f));
+  EXPECT_TRUE(kernels::in_work_window(at(9), 0.1f));
+  EXPECT_FALSE(kernels::in_work_window(at(10), 0.1f));
+  EXPECT_FALSE(kernels::in_work_window(at(99), 0.1f));
+  EXPECT_TRUE(kernels::in_work_window(at(1'765'000'000'100), 0.1f)); // 2025-11-30 in ms: a period starts
+  EXPECT_TRUE(kernels::in_work_window(at(1'765'000'000'149), 0.5f));
+  EXPECT_FALSE(kernels::in_work_window(at(1'765'000'000'150), 0.5f));
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+constexpr Rect kSixteenTiles{0, 0, 4 * kernels::kTile, 4 * kernels::kTile};
+
+/// Busy for 2 ms (work, not a rest), then counts the tile; records when it started on the wall clock.
+long long two_ms_tile(std::atomic<int>& marched, std::vector<std::chrono::system_clock::duration>& starts) {
+  starts.push_back(std::chrono::system_clock::now().time_since_epoch()); // one thread: no race
+  const Clock::time_point until = Clock::now() + std::chrono::milliseconds(2);
+  while (Clock::now() < until) {}
+  ++marched;
+  return 1;
+}
+} // namespace
+
+// At a duty of 1/10 a window is 10 ms, and tiles of 2 ms start at most 5 in one (at 0, 2, 4, 6 and
+// 8 ms), so 16 tiles need 4 windows: the last starts at least 3 periods minus a window (290 ms)
+// after the first; 250 is asserted, for a first tile that starts late. Sleeps never end early, so
+// that lower bound holds on any machine, however busy; unpaced,
+// the 16 tiles take 32 ms. Every tile starts in a window, within a generous 20 ms for a thread
+// that is descheduled between the window's check and the tile (the old pacing, a rest of 9 times
+// the tile's work after each, started tiles every 20 ms, most of them outside).
+TEST(ThreadLimit, APacedFrameStartsItsTilesOnlyInTheWorkWindows) {
+  for (const float share : {1.0f, 0.1f}) {
     const std::atomic<float> duty{share};
     FrameParams frame;
     frame.host_duty = &duty;
     std::atomic<int> marched{0};
+    std::vector<std::chrono::system_clock::duration> starts;
     long long samples = 0;
-    const Clock::time_point start = Clock::now();
-    kernels::with_thread_limit(1, [&] { samples = kernels::for_each_tile(frame_rect, frame, march(marched)); });
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    EXPECT_EQ(marched.load(), 8);
-    EXPECT_EQ(samples, 8);
-    if (share < 1) {
-      EXPECT_GE(seconds, 8 * 0.002 / share) << "8 tiles of 2 ms at a duty of " << share;
-    }
-    std::printf("duty %.2f: 8 tiles of 2 ms in %.1f ms\n", double(share), 1e3 * seconds);
+    kernels::with_thread_limit(1, [&] {
+      samples = kernels::for_each_tile(kSixteenTiles, frame, [&](Rect) { return two_ms_tile(marched, starts); });
+    });
+    EXPECT_EQ(marched.load(), 16);
+    EXPECT_EQ(samples, 16);
+    const double spread = std::chrono::duration<double>(starts.back() - starts.front()).count();
+    std::printf("duty %.2f: 16 tiles of 2 ms started over %.1f ms\n", double(share), 1e3 * spread);
+    if (share == 1) continue;
+    EXPECT_GE(spread, 0.25) << "16 tiles of 2 ms at a duty of 1/10 fit in fewer than 4 windows";
+    const auto tolerance = std::chrono::milliseconds(20);
+    for (const auto start : starts)
+      EXPECT_TRUE(kernels::in_work_window(start - tolerance, share) || kernels::in_work_window(start, share))
+          << "a tile started " << std::chrono::duration<double, std::milli>(start % kernels::kPacingPeriod).count()
+          << " ms into a period";
   }
 }
 
-// The duty is read after every tile, not once a frame: a publisher's flush() raises it to 1 so that
+// The duty is read before every tile, not once a frame: a publisher's flush() raises it to 1 so that
 // the frame the simulation now waits for finishes at full speed. Shown the other way round, which
-// only needs a lower bound: the first tile lowers it from 1 to 1/4, and all 8 tiles then rest.
+// only needs a lower bound: the first tile lowers it from 1 to 1/10, and the other 15 then take at
+// least 3 windows (2 periods minus a window, 190 ms, from the first of them to the last; 150 asserted).
 TEST(ThreadLimit, ADutyChangedDuringAFrameTakesEffectAtTheNextTile) {
-  using Clock = std::chrono::steady_clock;
-  const Rect frame_rect{0, 0, 4 * kernels::kTile, 2 * kernels::kTile}; // 8 tiles
   std::atomic<float> duty{1.0f};
   FrameParams frame;
   frame.host_duty = &duty;
   std::atomic<int> marched{0};
-  const Clock::time_point start = Clock::now();
+  std::vector<std::chrono::system_clock::duration> starts;
   kernels::with_thread_limit(1, [&] {
-    kernels::for_each_tile(frame_rect, frame, [&](Rect) {
-      if (marched++ == 0) duty.store(0.25f);
-      const Clock::time_point until = Clock::now() + std::chrono::milliseconds(2);
-      while (Clock::now() < until) {}
-      return 1ll;
+    kernels::for_each_tile(kSixteenTiles, frame, [&](Rect) {
+      if (marched.load() == 0) duty.store(0.1f);
+      return two_ms_tile(marched, starts);
     });
   });
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  EXPECT_EQ(marched.load(), 8);
-  EXPECT_GE(seconds, 8 * 0.002 / 0.25) << "the duty lowered during the first tile was not used";
-  std::printf("duty 1 -> 0.25 after the first tile: 8 tiles of 2 ms in %.1f ms\n", 1e3 * seconds);
+  EXPECT_EQ(marched.load(), 16);
+  const double spread = std::chrono::duration<double>(starts.back() - starts[1]).count();
+  EXPECT_GE(spread, 0.15) << "the duty lowered during the first tile was not used";
+  std::printf("duty 1 -> 0.1 after the first tile: the other 15 tiles started over %.1f ms\n", 1e3 * spread);
 }

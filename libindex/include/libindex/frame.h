@@ -121,11 +121,12 @@ struct FrameParams {
   const std::atomic<bool>* cancel = nullptr;
   /// When set, backends count their tiles into it. Set by the session on its own rank, never sent.
   FrameProgress* progress = nullptr;
-  /// When set and below 1: each of the host's threads rests after every tile it marches, so that it
-  /// renders at most this fraction of the time (a frame in the background of a simulation, at a
-  /// bounded cost to it; the frame takes 1 / duty times as long). Read after every tile, so the
-  /// session may raise it mid-frame (to 1: the rest at full speed). The GPU is not paced. Set by
-  /// the session on its own rank, never sent.
+  /// When set and below 1: the host's threads start tiles only in the first `duty` of every 100 ms
+  /// of the wall clock, the same windows on every rank, so that they render at most about this
+  /// fraction of the time (a frame in the background of a simulation, at a bounded cost to it; the
+  /// frame takes 1 / duty times as long). Read before every tile, so the session may raise it
+  /// mid-frame (to 1: the rest at full speed). The GPU is not paced. Set by the session on its own
+  /// rank, never sent.
   const std::atomic<float>* host_duty = nullptr;
   /// The volume's sample program (a scene's `rendering_kernel_program`): when set, it colours every
   /// sample instead of the colormap and shading, and empty-space skipping is off (it may colour what

@@ -49,7 +49,8 @@ struct PublisherOptions {
   /// renders beside the simulation: leave it its cores (a single-threaded rank per core: 1).
   int render_threads = 0;
   /// Asynchronous: the share of the time each render thread may work, in (0, 1]. Below 1 the
-  /// threads rest between tiles, so a frame costs the simulation about this share of a core (where
+  /// threads start tiles only in the first `render_share` of every 100 ms of the wall clock, the same
+  /// windows on every rank, so a frame costs the simulation about this share of a core (where
   /// the frame's threads share the simulation's cores, memory or caches) and takes 1 / share as
   /// long. 1: render as fast as possible. A max_frame_seconds budget counts the rests too.
   double render_share = 1;
