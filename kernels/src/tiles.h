@@ -47,10 +47,33 @@ inline void wait_for_work_window(const std::atomic<float>& duty, const std::atom
   }
 }
 
+/// After a paced tile that began at `start` and ran past its window's end (a large volume's tile
+/// may take longer than a window), rests 1 / duty times the overrun, in naps that read the duty
+/// again, so that the thread still works no more than its share of the time over a few periods.
+inline void rest_after_overrun(std::chrono::system_clock::duration start, const std::atomic<float>& duty,
+                               const std::atomic<bool>* cancel) {
+  using Clock = std::chrono::system_clock;
+  constexpr Clock::duration kNap = std::chrono::milliseconds(5);
+  const float d0 = duty.load(std::memory_order_relaxed);
+  if (!(d0 > 0 && d0 < 1)) return;
+  const Clock::duration period = kPacingPeriod;
+  const Clock::duration window_end =
+      start - start % period + std::chrono::duration_cast<Clock::duration>(period * double(d0));
+  const Clock::duration overrun = Clock::now().time_since_epoch() - window_end;
+  if (overrun <= Clock::duration::zero()) return;
+  const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(overrun / double(d0));
+  for (Clock::time_point now = Clock::now(); now < until; now = Clock::now()) {
+    const float d = duty.load(std::memory_order_relaxed);
+    if (!(d > 0 && d < 1) || (cancel && cancel->load(std::memory_order_relaxed))) return;
+    std::this_thread::sleep_for(std::min<Clock::duration>(kNap, until - now));
+  }
+}
+
 /// Calls march_tile(tile) for every tile of `r`, in parallel, and returns the sum of what it
 /// returns (samples). Each tile counts into frame.progress; once frame.cancel reads true the
 /// remaining tiles are skipped (a tile takes milliseconds, so a cancelled frame ends within a few).
-/// With frame.host_duty below 1, a thread starts a tile only in a work window (wait_for_work_window).
+/// With frame.host_duty below 1, a thread starts a tile only in a work window (wait_for_work_window),
+/// and rests after one that overran its window (rest_after_overrun).
 template <class MarchTile>
 long long for_each_tile(Rect r, const FrameParams& frame, const MarchTile& march_tile) {
   const int tiles_x = (r.width() + kTile - 1) / kTile, tiles_y = (r.height() + kTile - 1) / kTile;
@@ -59,9 +82,12 @@ long long for_each_tile(Rect r, const FrameParams& frame, const MarchTile& march
   parallel_for(tiles_x * tiles_y, [&](int tile) {
     if (frame.host_duty) wait_for_work_window(*frame.host_duty, frame.cancel);
     if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) return;
+    const auto start =
+        frame.host_duty ? std::chrono::system_clock::now().time_since_epoch() : std::chrono::system_clock::duration{};
     const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
     total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
     if (frame.progress) frame.progress->done.fetch_add(1, std::memory_order_relaxed);
+    if (frame.host_duty) rest_after_overrun(start, *frame.host_duty, frame.cancel);
   });
   return (long long)total.load();
 }

@@ -114,6 +114,30 @@ TEST(ThreadLimit, APacedFrameStartsItsTilesOnlyInTheWorkWindows) {
   }
 }
 
+// A tile longer than a window (a large volume's) still keeps the thread to about its share: after a
+// tile of 30 ms that began in a 10 ms window (duty 1/10) and so ran at least 20 ms past its end, the
+// thread rests 10 times that overrun (at least 200 ms) before the next; 3 such tiles then start at
+// least 2 x 230 ms apart from first to last. Without the rest they start 70-100 ms apart (the next
+// windows).
+TEST(ThreadLimit, ATileLongerThanItsWindowIsPaidForWithARest) {
+  const std::atomic<float> duty{0.1f};
+  FrameParams frame;
+  frame.host_duty = &duty;
+  std::vector<std::chrono::system_clock::duration> starts;
+  kernels::with_thread_limit(1, [&] {
+    kernels::for_each_tile(Rect{0, 0, 3 * kernels::kTile, kernels::kTile}, frame, [&](Rect) {
+      starts.push_back(std::chrono::system_clock::now().time_since_epoch());
+      const Clock::time_point until = Clock::now() + std::chrono::milliseconds(30);
+      while (Clock::now() < until) {}
+      return 1ll;
+    });
+  });
+  ASSERT_EQ(starts.size(), 3u);
+  const double spread = std::chrono::duration<double>(starts.back() - starts.front()).count();
+  EXPECT_GE(spread, 0.45) << "3 tiles of 30 ms at a duty of 1/10";
+  std::printf("duty 0.10: 3 tiles of 30 ms started over %.1f ms\n", 1e3 * spread);
+}
+
 // The duty is read before every tile, not once a frame: a publisher's flush() raises it to 1 so that
 // the frame the simulation now waits for finishes at full speed. Shown the other way round, which
 // only needs a lower bound: the first tile lowers it from 1 to 1/10, and the other 15 then take at
