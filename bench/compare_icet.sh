@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Composite time per frame beside IceT's own benchmark (SimpleTiming), alternating the two ROUNDS
 # times in one sitting: RGBA float `over`, k-d bricks of a unit cube, 10 random views, at NP ranks
 # for each image SIZE. Prints each side's figures and the ratio (libindex / IceT) of the median
@@ -10,6 +11,7 @@
 #
 # ICET_TIMING names a script that builds and runs IceT's SimpleTiming (arguments: NP SIZE bswap) and
 # prints a line "IceT ... median composite X ms ...". Without it only libindex runs, and it says so.
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

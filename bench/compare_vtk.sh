@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Renders one raw volume with index-render and with VTK's CPU ray caster (vtkFixedPointVolumeRayCast-
 # Mapper) under the same camera, colormap domain and sampling, alternating the two ROUNDS times on
 # this machine, and prints each side's steady-state frame time and the ratio (index-render / VTK).
@@ -11,6 +12,7 @@
 # python3-pil and xvfb (apt-get install python3-vtk9 python3-pil xvfb). VTK_PEER names the peer
 # script that renders a raw volume with VTK (arguments: RAW --dims --dtype --from --dir --up
 # --aperture --focal --domain --sampling-distance --size --frames); without one only libindex runs.
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Fails, naming the files, when C++/CUDA sources differ from .clang-format (clang-format 14, Debian 12's).
 # Fix with: clang-format-14 -i FILE...
+#   ./scripts/check_format.sh
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 format=${CLANG_FORMAT:-$(command -v clang-format-14 || command -v clang-format)}

@@ -6,6 +6,7 @@
 # except the C and C++ runtimes (the target's are newer). scripts/device-check.sh unpacks it.
 #   scripts/device-bundle.sh OUT.tar.xz BINARY...
 #   scripts/device-bundle.sh --libs DIR FILE...   # only copy the libraries FILEs load into DIR
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 
 # copy_libraries DIR FILE...: the shared libraries the ELF files among FILEs load, into DIR, but

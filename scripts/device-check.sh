@@ -14,6 +14,7 @@
 #   scripts/device-check.sh                        # ~3-5 minutes on an H100/H200
 #   PREBUILT=dir scripts/device-check.sh           # binaries built elsewhere (dir/bin, dir/lib; scripts/device-prepare.sh)
 #   MPI_BUNDLE=mpi.tar.xz [SOURCE_LINK=/path/the/binaries/were/built/in] scripts/device-check.sh
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -uo pipefail
 out=${OUT:-/tmp/libindex-device}
 mkdir -p "$out"

@@ -6,6 +6,7 @@
 # MPI and the multi-rank tests, scripts/device-bundle.sh) and gray_scott built against the install.
 # Then, in one device call carrying that folder:
 #   PREBUILT=.device MPI_BUNDLE=.device/mpi.tar.xz scripts/device-check.sh
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 build=${BUILD_DIR:-build}
 out=${1:-.device}

@@ -16,6 +16,7 @@
 # tests/fuzz/crashers/<target>/<kind>-<sha1>. Replay one with `build-fuzz/tests/fuzz/<target> <file>`;
 # once fixed, move it into the seed corpus so that `ctest -L fuzz` keeps it fixed. Exit status 1 when
 # any target found something.
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what libindex needs from Debian 12's packages, and only what is missing (idempotent, quiet).
+#   ./scripts/install-deps.sh                as root; LIBINDEX_WITH_BROWSER=0, LIBINDEX_WITH_SLURM=0 skip
+#                                            those tests' packages, LIBINDEX_WITH_FUZZ=1 adds Clang's
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git

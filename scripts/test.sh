@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds, and runs every test (unit, MPI at several rank counts, browser),
 # then 30 s of fuzzing per libFuzzer target (FUZZ_SECONDS; CI keeps the whole run well under 30 minutes).
+#   ./scripts/test.sh                        as root on Debian 12; FUZZ_SECONDS=0: no fuzzing
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/SPDX/ {sub(/^# ?/, ""); print}' "$0"; exit 0; }
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Clang and libFuzzer too: every fuzz target runs for 30 s after the tests (FUZZ_SECONDS=0: none).
