@@ -5,7 +5,7 @@ to the first frame that includes its ranks, and the re-partition cost (that fram
 against a steady frame's), by volume size. Two mpirun jobs on this machine, each 2 ranks, the
 synthetic marschner-lobb volume at each size, the default canvas. Prints a Markdown table.
 usage: bench/attach_timing.py VIEWER INDEX_SLURM [SIZE...]   (default sizes 128 256 384)"""
-import os, shutil, subprocess, sys, tempfile, threading, time
+import argparse, os, shutil, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
@@ -56,8 +56,13 @@ def measure(viewer, tool, size):
 
 
 def main():
-    viewer, tool = sys.argv[1], os.path.abspath(sys.argv[2])
-    sizes = [int(s) for s in sys.argv[3:]] or [128, 256, 384]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("viewer", help="the viewer binary (build/apps/viewer)")
+    ap.add_argument("index_slurm", help="the index-slurm binary (build/apps/index-slurm)")
+    ap.add_argument("sizes", type=int, nargs="*", default=[128, 256, 384], metavar="SIZE",
+                    help="volume sizes (default 128 256 384)")
+    a = ap.parse_args()
+    viewer, tool, sizes = a.viewer, os.path.abspath(a.index_slurm), a.sizes
     print("| volume | attach to joined [s] | attach to the first frame after it [s] | frame before [ms] | "
           "first frame after (re-partition: new leaves read) [ms] | frame after [ms] |")
     print("|---|---|---|---|---|---|")

@@ -10,8 +10,12 @@ renders beside VTK's CPU ray caster. Deterministic (fixed seed). Needs python3-n
   bench/ct_volume.py OUT.raw --dims 512 512 200
 """
 import argparse
+import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ModuleNotFoundError:  # --help works without it; writing a volume does not
+    np = None
 
 
 def torso(dims, seed=7):
@@ -54,6 +58,8 @@ def main():
     p.add_argument("output", help="raw file to write (x fastest, little-endian int16)")
     p.add_argument("--dims", type=int, nargs=3, default=(256, 256, 100), metavar=("X", "Y", "Z"))
     a = p.parse_args()
+    if np is None:
+        sys.exit("ct_volume.py: error: needs numpy (apt-get install python3-numpy)")
     vol = torso(a.dims)
     vol.tofile(a.output)
     bone = np.count_nonzero(vol > 300) / vol.size
