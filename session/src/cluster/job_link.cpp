@@ -209,7 +209,7 @@ std::optional<Received> Link::receive(double timeout_s, uint64_t max_payload) {
       std::replace_if(
           text.begin(), text.end(), [](char c) { return std::isspace(uint8_t(c)); }, ' ');
       throw Error(peer_ + " is not a libindex session's attach port: it answered in text (\"" + text +
-                  "...\"), as a web server does; the attach port is in the session's record (index-slurm list)");
+                  "...\"), as a web server does; the attach port is in the session's record (index-slurm --list)");
     }
     throw Error("the link to " + peer_ + " carried a message this side does not speak (type " + std::to_string(t) +
                 ", " + std::to_string(n) + " bytes): both jobs must run the same libindex");
