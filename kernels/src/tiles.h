@@ -18,16 +18,15 @@ namespace libindex::kernels {
 constexpr int kTile = 16;
 
 /// A paced thread (FrameParams::host_duty d below 1) works only in windows of the wall clock: the
-/// first d * kPacingPeriod of every kPacingPeriod since the epoch. Every rank of every node has the
-/// same windows (their clocks agree to well under a millisecond), so a simulation whose ranks wait
-/// for each other every step loses the same windows on all of them: paced at random times, each
+/// first d * kHostPacingPeriod of every kHostPacingPeriod since the epoch (libindex/frame.h). Every
+/// rank of every node has the same windows (NTP keeps a cluster's clocks within about a millisecond;
+/// the in-situ publisher says when they are further apart), so a simulation whose ranks wait for each
+/// other every step loses the same windows on all of them: paced at moments of their own, each
 /// rank's render thread would hold the whole job up in its own windows, N ranks' windows adding up
-/// (gray_scott at 4 ranks: +33 % a step instead of +9-14 %, bench/RESULTS.md).
-constexpr std::chrono::milliseconds kPacingPeriod{100};
-
+/// (gray_scott at 4 ranks: +30-38 % a step instead of +3-14 %, bench/RESULTS.md).
 /// Whether `since_epoch` (the wall clock) lies in a work window at `duty` (0 < duty < 1).
 inline bool in_work_window(std::chrono::system_clock::duration since_epoch, float duty) {
-  const auto period = std::chrono::duration_cast<std::chrono::system_clock::duration>(kPacingPeriod);
+  const auto period = std::chrono::duration_cast<std::chrono::system_clock::duration>(kHostPacingPeriod);
   return since_epoch % period < std::chrono::duration_cast<std::chrono::system_clock::duration>(period * double(duty));
 }
 
@@ -42,7 +41,7 @@ inline void wait_for_work_window(const std::atomic<float>& duty, const std::atom
     if (!(d > 0 && d < 1) || (cancel && cancel->load(std::memory_order_relaxed))) return;
     const Clock::duration now = Clock::now().time_since_epoch();
     if (in_work_window(now, d)) return;
-    const Clock::duration period = kPacingPeriod, to_next = period - now % period;
+    const Clock::duration period = kHostPacingPeriod, to_next = period - now % period;
     std::this_thread::sleep_for(std::min(kNap, to_next));
   }
 }
@@ -56,7 +55,7 @@ inline void rest_after_overrun(std::chrono::system_clock::duration start, const 
   constexpr Clock::duration kNap = std::chrono::milliseconds(5);
   const float d0 = duty.load(std::memory_order_relaxed);
   if (!(d0 > 0 && d0 < 1)) return;
-  const Clock::duration period = kPacingPeriod;
+  const Clock::duration period = kHostPacingPeriod;
   const Clock::duration window_end =
       start - start % period + std::chrono::duration_cast<Clock::duration>(period * double(d0));
   const Clock::duration overrun = Clock::now().time_since_epoch() - window_end;

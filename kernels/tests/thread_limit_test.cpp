@@ -2,7 +2,7 @@
 // with_thread_limit(): the parallel loops of kernels/ run at most that many bodies at once (in situ,
 // a frame rendering beside the simulation must leave it its cores), and the limit ends with the call.
 // FrameParams::host_duty: the tiles' threads start tiles only in the wall clock's work windows, the
-// first duty of every kPacingPeriod, so they work about that share of the time, in the same windows
+// first duty of every kHostPacingPeriod, so they work about that share of the time, in the same windows
 // on every rank.
 #include <gtest/gtest.h>
 
@@ -57,7 +57,7 @@ TEST(ThreadLimit, ZeroMeansNoLimitAndExceptionsPassThrough) {
 TEST(ThreadLimit, WorkWindowsAreTheFirstDutyOfEveryPeriodOfTheWallClock) {
   using std::chrono::milliseconds;
   const auto at = [](long long ms) { return std::chrono::system_clock::duration(milliseconds(ms)); };
-  const long long period = kernels::kPacingPeriod.count();
+  const long long period = kHostPacingPeriod.count();
   EXPECT_EQ(period, 100);
   EXPECT_TRUE(kernels::in_work_window(at(0), 0.1f));
   EXPECT_TRUE(kernels::in_work_window(at(9), 0.1f));
@@ -109,7 +109,7 @@ TEST(ThreadLimit, APacedFrameStartsItsTilesOnlyInTheWorkWindows) {
     const auto tolerance = std::chrono::milliseconds(20);
     for (const auto start : starts)
       EXPECT_TRUE(kernels::in_work_window(start - tolerance, share) || kernels::in_work_window(start, share))
-          << "a tile started " << std::chrono::duration<double, std::milli>(start % kernels::kPacingPeriod).count()
+          << "a tile started " << std::chrono::duration<double, std::milli>(start % kHostPacingPeriod).count()
           << " ms into a period";
   }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -108,6 +109,10 @@ struct PlaneProgram {
   std::vector<ProgramSlot> slots;
 };
 
+/// The period of FrameParams::host_duty's work windows: a paced host thread starts tiles only in
+/// the first `duty` of each such period of the wall clock (kernels/src/tiles.h).
+inline constexpr std::chrono::milliseconds kHostPacingPeriod{100};
+
 struct FrameParams {
   Camera camera;
   Colormap colormap;
@@ -121,8 +126,8 @@ struct FrameParams {
   const std::atomic<bool>* cancel = nullptr;
   /// When set, backends count their tiles into it. Set by the session on its own rank, never sent.
   FrameProgress* progress = nullptr;
-  /// When set and below 1: the host's threads start tiles only in the first `duty` of every 100 ms
-  /// of the wall clock, the same windows on every rank, so that they render at most about this
+  /// When set and below 1: the host's threads start tiles only in the first `duty` of every
+  /// kHostPacingPeriod of the wall clock, the same windows on every rank, so that they render at most about this
   /// fraction of the time (a frame in the background of a simulation, at a bounded cost to it; the
   /// frame takes 1 / duty times as long). Read before every tile, so the session may raise it
   /// mid-frame (to 1: the rest at full speed). The GPU is not paced. Set by the session on its own

@@ -17,6 +17,7 @@
 #include "../change_notice.h"
 #include "../frame_time_responder.h"
 #include "../wire.h"
+#include "clock_warning.h"
 #include "field.h"
 #include "insitu_methods.h"
 #include "libindex/decomposition.h"
@@ -28,6 +29,7 @@
 #include "libindex/kernels/local_values.h"
 #include "libindex/mpi/agreement.h"
 #include "libindex/mpi/check.h"
+#include "libindex/mpi/clock_spread.h"
 #include "libindex/mpi/gather.h"
 #include "libindex/mpi/ghost_exchange.h"
 #include "libindex/rpc_methods.h"
@@ -221,6 +223,13 @@ struct Publisher::Impl {
     rank = mpi::comm_rank(comm), ranks = mpi::comm_size(comm);
     backend = options.serve.session.backend;
     duty.store(float(options.render_share));
+    // Paced render threads work in wall-clock windows meant to fall at the same moments on every
+    // rank (kernels/src/tiles.h): say once if the ranks' clocks are too far apart for that.
+    if (options.mode == Mode::asynchronous && options.render_share < 1 && ranks > 1) {
+      const std::string warning = clock_spread_warning(mpi::wall_clock_spread_seconds(comm), options.render_share);
+      if (rank == 0 && !warning.empty() && options.serve.session.log)
+        std::cerr << "[libindex] " << warning << std::endl;
+    }
   }
   ~Impl() {
     duty.store(1); // nobody waits for that frame now but the destructor: finish it at full speed
