@@ -85,10 +85,10 @@ long long two_ms_tile(std::atomic<int>& marched, std::vector<std::chrono::system
 // At a duty of 1/10 a window is 10 ms, and tiles of 2 ms start at most 5 in one (at 0, 2, 4, 6 and
 // 8 ms), so 16 tiles need 4 windows: the last starts at least 3 periods minus a window (290 ms)
 // after the first; 250 is asserted, for a first tile that starts late. Sleeps never end early, so
-// that lower bound holds on any machine, however busy; unpaced,
-// the 16 tiles take 32 ms. Every tile starts in a window, within a generous 20 ms for a thread
-// that is descheduled between the window's check and the tile (the old pacing, a rest of 9 times
-// the tile's work after each, started tiles every 20 ms, most of them outside).
+// that lower bound holds on any machine, however busy; unpaced, the 16 tiles take 32 ms. Every
+// tile starts in a window, within a generous 20 ms for a thread descheduled between the window's
+// check and the tile (the old pacing, a rest of 9 times the tile's work after each, started tiles
+// every 20 ms, most of them outside).
 TEST(ThreadLimit, APacedFrameStartsItsTilesOnlyInTheWorkWindows) {
   for (const float share : {1.0f, 0.1f}) {
     const std::atomic<float> duty{share};
