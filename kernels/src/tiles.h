@@ -17,6 +17,24 @@ namespace libindex::kernels {
 /// Pixels per tile edge: enough rays to amortize a task, few enough to balance the cores.
 constexpr int kTile = 16;
 
+using WallClock = std::chrono::system_clock;
+/// How long a paced thread naps at most before it reads its duty again: raised to 1 (or the frame
+/// cancelled), a wait or rest ends within a nap, so a frame the simulation now waits for does not
+/// sleep on.
+constexpr WallClock::duration kPacingNap = std::chrono::milliseconds(5);
+
+/// The duty `duty` holds while it paces (between 0 and 1, the frame not cancelled); else 0.
+inline float pacing_duty(const std::atomic<float>& duty, const std::atomic<bool>* cancel) {
+  const float d = duty.load(std::memory_order_relaxed);
+  return d > 0 && d < 1 && !(cancel && cancel->load(std::memory_order_relaxed)) ? d : 0.0f;
+}
+
+/// Where the work window that holds or precedes `since_epoch` (the wall clock) ends, at `duty`.
+inline WallClock::duration work_window_end(WallClock::duration since_epoch, float duty) {
+  return since_epoch - since_epoch % kHostPacingPeriod +
+         std::chrono::duration_cast<WallClock::duration>(host_work_window(duty));
+}
+
 /// A paced thread (FrameParams::host_duty d below 1) works only in windows of the wall clock: the
 /// first d * kHostPacingPeriod of every kHostPacingPeriod since the epoch (libindex/frame.h). Every
 /// rank of every node has the same windows (NTP keeps a cluster's clocks within about a millisecond;
@@ -25,47 +43,34 @@ constexpr int kTile = 16;
 /// rank's render thread would hold the whole job up in its own windows, N ranks' windows adding up
 /// (gray_scott at 4 ranks: +30-38 % a step instead of +3-14 %, bench/RESULTS.md).
 /// Whether `since_epoch` (the wall clock) lies in a work window at `duty` (0 < duty < 1).
-inline bool in_work_window(std::chrono::system_clock::duration since_epoch, float duty) {
-  const auto period = std::chrono::duration_cast<std::chrono::system_clock::duration>(kHostPacingPeriod);
-  return since_epoch % period < std::chrono::duration_cast<std::chrono::system_clock::duration>(period * double(duty));
+inline bool in_work_window(WallClock::duration since_epoch, float duty) {
+  return since_epoch < work_window_end(since_epoch, duty);
 }
 
-/// Returns once the wall clock is in a work window at `duty` (at once for a duty of 1, or a cancelled
-/// frame), napping a few milliseconds at most and reading the duty again: raised to 1, the wait
-/// ends within a nap, so a frame the simulation now waits for does not sleep on.
+/// Returns once the wall clock is in a work window at the duty (at once when it does not pace),
+/// napping kPacingNap at most.
 inline void wait_for_work_window(const std::atomic<float>& duty, const std::atomic<bool>* cancel) {
-  using Clock = std::chrono::system_clock;
-  constexpr Clock::duration kNap = std::chrono::milliseconds(5);
-  for (;;) {
-    const float d = duty.load(std::memory_order_relaxed);
-    if (!(d > 0 && d < 1) || (cancel && cancel->load(std::memory_order_relaxed))) return;
-    const Clock::duration now = Clock::now().time_since_epoch();
+  for (float d = pacing_duty(duty, cancel); d > 0; d = pacing_duty(duty, cancel)) {
+    const WallClock::duration now = WallClock::now().time_since_epoch();
     if (in_work_window(now, d)) return;
-    const Clock::duration period = kHostPacingPeriod, to_next = period - now % period;
-    std::this_thread::sleep_for(std::min(kNap, to_next));
+    std::this_thread::sleep_for(std::min<WallClock::duration>(kPacingNap, kHostPacingPeriod - now % kHostPacingPeriod));
   }
 }
 
 /// After a paced tile that began at `start` and ran past its window's end (a large volume's tile
-/// may take longer than a window), rests 1 / duty times the overrun, in naps that read the duty
-/// again, so that the thread still works no more than its share of the time over a few periods.
-inline void rest_after_overrun(std::chrono::system_clock::duration start, const std::atomic<float>& duty,
+/// may take longer than a window), rests 1 / duty times the overrun, napping kPacingNap at most,
+/// so that the thread still works no more than its share of the time over a few periods.
+inline void rest_after_overrun(WallClock::duration start, const std::atomic<float>& duty,
                                const std::atomic<bool>* cancel) {
-  using Clock = std::chrono::system_clock;
-  constexpr Clock::duration kNap = std::chrono::milliseconds(5);
-  const float d0 = duty.load(std::memory_order_relaxed);
-  if (!(d0 > 0 && d0 < 1)) return;
-  const Clock::duration period = kHostPacingPeriod;
-  const Clock::duration window_end =
-      start - start % period + std::chrono::duration_cast<Clock::duration>(period * double(d0));
-  const Clock::duration overrun = Clock::now().time_since_epoch() - window_end;
-  if (overrun <= Clock::duration::zero()) return;
-  const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(overrun / double(d0));
-  for (Clock::time_point now = Clock::now(); now < until; now = Clock::now()) {
-    const float d = duty.load(std::memory_order_relaxed);
-    if (!(d > 0 && d < 1) || (cancel && cancel->load(std::memory_order_relaxed))) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(kNap, until - now));
-  }
+  const float d0 = pacing_duty(duty, cancel);
+  if (d0 == 0) return;
+  const WallClock::duration overrun = WallClock::now().time_since_epoch() - work_window_end(start, d0);
+  if (overrun <= WallClock::duration::zero()) return;
+  const WallClock::time_point until =
+      WallClock::now() + std::chrono::duration_cast<WallClock::duration>(overrun / double(d0));
+  for (WallClock::time_point now = WallClock::now(); now < until && pacing_duty(duty, cancel) > 0;
+       now = WallClock::now())
+    std::this_thread::sleep_for(std::min<WallClock::duration>(kPacingNap, until - now));
 }
 
 /// Calls march_tile(tile) for every tile of `r`, in parallel, and returns the sum of what it
@@ -81,8 +86,7 @@ long long for_each_tile(Rect r, const FrameParams& frame, const MarchTile& march
   parallel_for(tiles_x * tiles_y, [&](int tile) {
     if (frame.host_duty) wait_for_work_window(*frame.host_duty, frame.cancel);
     if (frame.cancel && frame.cancel->load(std::memory_order_relaxed)) return;
-    const auto start =
-        frame.host_duty ? std::chrono::system_clock::now().time_since_epoch() : std::chrono::system_clock::duration{};
+    const WallClock::duration start = frame.host_duty ? WallClock::now().time_since_epoch() : WallClock::duration{};
     const int x0 = r.x0 + (tile % tiles_x) * kTile, y0 = r.y0 + (tile / tiles_x) * kTile;
     total += march_tile(Rect{x0, y0, std::min(x0 + kTile, r.x1), std::min(y0 + kTile, r.y1)});
     if (frame.progress) frame.progress->done.fetch_add(1, std::memory_order_relaxed);

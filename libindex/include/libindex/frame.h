@@ -112,6 +112,8 @@ struct PlaneProgram {
 /// The period of FrameParams::host_duty's work windows: a paced host thread starts tiles only in
 /// the first `duty` of each such period of the wall clock (kernels/src/tiles.h).
 inline constexpr std::chrono::milliseconds kHostPacingPeriod{100};
+/// How long each of those windows is at `duty`.
+inline std::chrono::duration<double> host_work_window(double duty) { return kHostPacingPeriod * duty; }
 
 struct FrameParams {
   Camera camera;

@@ -17,7 +17,7 @@ namespace libindex::insitu {
 /// one line that says by how much they disagree and what it costs.
 inline std::string clock_spread_warning(double spread_seconds, double render_share) {
   if (!(render_share < 1)) return {};
-  const double window_ms = render_share * std::chrono::duration<double, std::milli>(kHostPacingPeriod).count();
+  const double window_ms = std::chrono::duration<double, std::milli>(host_work_window(render_share)).count();
   const double spread_ms = 1e3 * spread_seconds;
   if (!(spread_ms > 0.5 * window_ms)) return {};
   char line[400];
